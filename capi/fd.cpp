@@ -1,0 +1,110 @@
+// extern "C" shims: readiness of foreign file descriptors.
+#include "io/fd_watch.hpp"
+#include "shim.hpp"
+
+using braid::capi::core_of;
+using braid::capi::core_or_current;
+using braid::capi::spawn_state;
+using braid::detail::Core;
+using braid::detail::FdWatch;
+using braid::detail::TaskKind;
+
+struct braid_fd {
+    Core* core;
+    FdWatch* watch;
+};
+
+namespace {
+
+// braid_fd_wait's operation.
+struct FdWaitOp {
+    FdWatch* watch;
+    int interest;
+    braid_callback cb;
+    void* ud;
+    FdWaitOp(FdWatch* w, int i, braid_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
+    void drop_watch() {
+        if (watch) watch->release();
+        watch = nullptr;
+    }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<FdWaitOp*>(self);
+        int ready = 0;
+        int rc = s->watch->poll_ready(s->interest, &braid_task_wake_fn, me, &ready);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->drop_watch();
+        s->cb(s->ud, rc == BRAID_OK ? ready : rc);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<FdWaitOp*>(self);
+        s->drop_watch();
+        s->cb(s->ud, BRAID_ECANCELED);
+    }
+    static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
+};
+
+bool valid_interest(int i) { return i > 0 && (i & ~(BRAID_READABLE | BRAID_WRITABLE)) == 0; }
+
+}  // namespace
+
+extern "C" {
+
+BRAID_API int braid_fd_new(braid_fd** out, braid_runtime* rt, int fd) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    Core* core = core_or_current(rt);
+    if (!core) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    FdWatch* w = nullptr;
+    int rc = FdWatch::create(&w, core, fd);
+    if (rc != BRAID_OK) return rc;
+    auto* f = new (std::nothrow) braid_fd{core, w};
+    if (!f) {
+        w->release();
+        return BRAID_ENOMEM;
+    }
+    core->ref();
+    *out = f;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_fd_poll_ready(braid_fd* f, int interest, braid_wake_fn wake, void* wake_data,
+                                  int* out_ready) {
+    if (!f || !valid_interest(interest)) return BRAID_EINVAL;
+    int ready = 0;
+    int rc = braid::capi::guarded([&] { return f->watch->poll_ready(interest, wake, wake_data, &ready); });
+    if (out_ready) *out_ready = ready;
+    return rc;
+}
+
+BRAID_API int braid_fd_clear_ready(braid_fd* f, int interest) {
+    if (!f || !valid_interest(interest)) return BRAID_EINVAL;
+    f->watch->clear_ready(interest);
+    return BRAID_OK;
+}
+
+BRAID_API int braid_fd_get(const braid_fd* f) { return f ? f->watch->fd() : BRAID_EINVAL; }
+
+BRAID_API void braid_fd_free(braid_fd* f) {
+    if (!f) return;
+    Core* core = f->core;
+    f->watch->release();
+    delete f;
+    core->unref();
+}
+
+BRAID_API int braid_fd_wait(braid_task** out, braid_runtime* rt, int fd, int interest, braid_callback cb,
+                            void* user_data) {
+    if (out) *out = nullptr;
+    if (!rt || !cb || !valid_interest(interest)) return BRAID_EINVAL;
+    Core* core = core_of(rt);
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    FdWatch* w = nullptr;
+    int rc = FdWatch::create(&w, core, fd);
+    if (rc != BRAID_OK) return rc;
+    rc = braid::capi::guarded([&] { return spawn_state<FdWaitOp>(out, core, TaskKind::Worker, w, interest, cb, user_data); });
+    return rc;
+}
+
+}  // extern "C"

@@ -1,0 +1,164 @@
+// extern "C" shims: builders, runtimes, handles, version.
+#include <cstring>
+#include <string>
+
+#include "shim.hpp"
+
+using braid::capi::core_of;
+using braid::capi::guarded;
+using braid::capi::rt_of;
+using braid::capi::task_of;
+using braid::detail::Core;
+
+extern "C" {
+
+BRAID_API const char* braid_version(void) { return BRAID_VERSION_STRING; }
+BRAID_API int braid_version_number(void) { return BRAID_VERSION_NUMBER; }
+
+BRAID_API int braid_runtime_builder_new(braid_runtime_builder** out) {
+    if (!out) return BRAID_EINVAL;
+    *out = new (std::nothrow) braid_runtime_builder();
+    return *out ? BRAID_OK : BRAID_ENOMEM;
+}
+
+BRAID_API void braid_runtime_builder_free(braid_runtime_builder* b) { delete b; }
+
+BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder* b, int n) {
+    if (!b || n < 1 || n > 1024) return BRAID_EINVAL;
+    b->cfg.current_thread = false;
+    b->cfg.worker_threads = n;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder* b) {
+    if (!b) return BRAID_EINVAL;
+    b->cfg.current_thread = true;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_thread_name(braid_runtime_builder* b, const char* name) {
+    if (!b || !name || !*name) return BRAID_EINVAL;
+    return guarded([&]() -> int {
+        b->cfg.thread_name = std::string(name, strnlen(name, 15));
+        return BRAID_OK;
+    });
+}
+
+BRAID_API int braid_runtime_builder_max_blocking_threads(braid_runtime_builder* b, int n) {
+    if (!b || n < 1 || n > 65536) return BRAID_EINVAL;
+    b->cfg.max_blocking_threads = n;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_blocking_keep_alive_ms(braid_runtime_builder* b, int64_t ms) {
+    if (!b || ms < 0) return BRAID_EINVAL;
+    b->cfg.blocking_keep_alive_ms = ms;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_on_thread_start(braid_runtime_builder* b, braid_thread_fn fn,
+                                                    void* user_data) {
+    if (!b) return BRAID_EINVAL;
+    b->cfg.on_start = fn;
+    b->cfg.on_start_data = user_data;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_on_thread_stop(braid_runtime_builder* b, braid_thread_fn fn,
+                                                   void* user_data) {
+    if (!b) return BRAID_EINVAL;
+    b->cfg.on_stop = fn;
+    b->cfg.on_stop_data = user_data;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder* b, int paused) {
+    if (!b || (paused != 0 && paused != 1)) return BRAID_EINVAL;
+    b->cfg.start_paused = paused == 1;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_build(braid_runtime** out, const braid_runtime_builder* b) {
+    if (!out || !b) return BRAID_EINVAL;
+    *out = nullptr;
+    return guarded([&]() -> int {
+        auto* core = new Core(b->cfg);
+        int rc = core->start();
+        if (rc != BRAID_OK) {
+            core->unref();
+            return rc;
+        }
+        *out = rt_of(core);
+        return BRAID_OK;
+    });
+}
+
+BRAID_API int braid_runtime_new(braid_runtime** out) {
+    braid_runtime_builder b;
+    return braid_runtime_build(out, &b);
+}
+
+BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
+    if (!rt || !task) return BRAID_EINVAL;
+    Core* core = core_of(rt);
+    auto* t = task_of(task);
+    if (t->core != core) return BRAID_EINVAL;
+    if (braid::detail::current_core() != nullptr) return BRAID_EDEADLK;
+    if (core->scheduler().current_thread()) return core->scheduler().block_on(t);
+    return braid_task_join_blocking(task, 0);
+}
+
+BRAID_API int braid_runtime_shutdown(braid_runtime* rt, int64_t timeout_ms) {
+    if (!rt) return BRAID_EINVAL;
+    return core_of(rt)->shutdown(timeout_ms);
+}
+
+BRAID_API int braid_runtime_free(braid_runtime* rt) {
+    if (!rt) return BRAID_OK;
+    Core* core = core_of(rt);
+    int rc = core->shutdown(-1);
+    if (rc == BRAID_EDEADLK) return rc;
+    core->unref();
+    return BRAID_OK;
+}
+
+BRAID_API braid_runtime* braid_runtime_current(void) { return rt_of(braid::detail::current_core()); }
+
+BRAID_API int braid_runtime_worker_count(const braid_runtime* rt) {
+    if (!rt) return BRAID_EINVAL;
+    return const_cast<Core*>(core_of(rt))->scheduler().worker_count();
+}
+
+BRAID_API int braid_runtime_advance(braid_runtime* rt, int64_t ns) {
+    if (!rt) return BRAID_EINVAL;
+    return core_of(rt)->advance(ns);
+}
+
+BRAID_API int braid_runtime_handle(braid_handle** out, braid_runtime* rt) {
+    if (!out || !rt) return BRAID_EINVAL;
+    auto* h = new (std::nothrow) braid_handle{core_of(rt)};
+    if (!h) return BRAID_ENOMEM;
+    h->core->ref();
+    *out = h;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_handle_current(braid_handle** out) {
+    if (!out) return BRAID_EINVAL;
+    Core* c = braid::detail::current_core();
+    if (!c) return BRAID_EINVAL;
+    return braid_runtime_handle(out, rt_of(c));
+}
+
+BRAID_API int braid_handle_clone(braid_handle** out, const braid_handle* h) {
+    if (!out || !h) return BRAID_EINVAL;
+    return braid_runtime_handle(out, rt_of(h->core));
+}
+
+BRAID_API void braid_handle_free(braid_handle* h) {
+    if (!h) return;
+    h->core->unref();
+    delete h;
+}
+
+}  // extern "C"

@@ -1,0 +1,66 @@
+// What every extern "C" shim shares: the handle structs behind the opaque
+// C types and the rule that no exception crosses the boundary.
+#pragma once
+
+#include <braid/braid.h>
+
+#include <exception>
+#include <new>
+
+#include "runtime/core.hpp"
+#include "task/task.hpp"
+
+// The opaque C types are the engine's objects.
+struct braid_runtime_builder {
+    braid::detail::Config cfg;
+};
+struct braid_handle {
+    braid::detail::Core* core;
+};
+
+namespace braid::capi {
+
+inline detail::Core* core_of(braid_runtime* rt) { return reinterpret_cast<detail::Core*>(rt); }
+inline const detail::Core* core_of(const braid_runtime* rt) { return reinterpret_cast<const detail::Core*>(rt); }
+inline braid_runtime* rt_of(detail::Core* c) { return reinterpret_cast<braid_runtime*>(c); }
+inline detail::Task* task_of(braid_task* t) { return reinterpret_cast<detail::Task*>(t); }
+inline const detail::Task* task_of(const braid_task* t) { return reinterpret_cast<const detail::Task*>(t); }
+inline braid_task* c_task(detail::Task* t) { return reinterpret_cast<braid_task*>(t); }
+
+// rt, or the calling thread's runtime when rt is NULL.
+inline detail::Core* core_or_current(braid_runtime* rt) {
+    return rt ? core_of(rt) : detail::current_core();
+}
+
+// Runs body; turns any exception into an error code.
+template <class F>
+int guarded(F&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return BRAID_ENOMEM;
+    } catch (...) {
+        return BRAID_EIO;
+    }
+}
+
+// Spawns a future-style task whose state is a T constructed from args, on
+// core (worker or blocking kind).  T provides static poll/cancel/release.
+template <class T, class... Args>
+int spawn_state(braid_task** out, detail::Core* core, detail::TaskKind kind, Args&&... args) {
+    detail::Task* t = detail::Task::create(core, sizeof(T), &T::poll, &T::cancel, &T::release,
+                                           out ? 2 : 1);
+    if (!t) return BRAID_ENOMEM;
+    t->kind = kind;
+    new (t->state_ptr()) T(static_cast<Args&&>(args)...);
+    t->state.fetch_or(detail::st::STARTED | detail::st::NOTIFIED, std::memory_order_release);
+    if (out) *out = c_task(t);
+    int rc = core->start_task(t);
+    if (rc != BRAID_OK && out) {
+        *out = nullptr;
+        t->unref();
+    }
+    return rc;
+}
+
+}  // namespace braid::capi

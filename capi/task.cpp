@@ -1,0 +1,202 @@
+// extern "C" shims: spawning, join handles, wakers, memory.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "shim.hpp"
+#include "util/alloc.hpp"
+
+using braid::capi::c_task;
+using braid::capi::core_of;
+using braid::capi::core_or_current;
+using braid::capi::spawn_state;
+using braid::capi::task_of;
+using braid::detail::Core;
+using braid::detail::Task;
+using braid::detail::TaskKind;
+namespace st = braid::detail::st;
+
+namespace {
+
+// braid_spawn's task: fn(arg), once.
+struct FnTask {
+    braid_task_fn fn;
+    void* arg;
+    FnTask(braid_task_fn f, void* a) : fn(f), arg(a) {}
+    static int poll(void* self, braid_task*) {
+        auto* s = static_cast<FnTask*>(self);
+        s->fn(s->arg);
+        return BRAID_OK;
+    }
+    static void cancel(void*) {}
+    static void release(void*) {}
+};
+
+// braid_task_join's operation: waits for a task, then calls back on a worker.
+struct JoinOp {
+    Task* target;
+    braid_callback cb;
+    void* ud;
+    JoinOp(Task* t, braid_callback c, void* u) : target(t), cb(c), ud(u) { target->ref(); }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<JoinOp*>(self);
+        int rc = s->target->poll_join(&braid_task_wake_fn, me);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->cb(s->ud, rc);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<JoinOp*>(self);
+        s->target->unregister_join();
+        int rc = s->target->poll_join(nullptr, nullptr);
+        s->cb(s->ud, rc == BRAID_PENDING ? BRAID_ECANCELED : rc);
+    }
+    static void release(void* self) { static_cast<JoinOp*>(self)->target->unref(); }
+};
+
+struct BlockingWaiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    static void wake(void* p) {
+        auto* w = static_cast<BlockingWaiter*>(p);
+        std::lock_guard<std::mutex> g(w->mu);
+        w->done = true;
+        w->cv.notify_all();
+    }
+};
+
+bool on_worker_thread() {
+    Core* c = braid::detail::current_core();
+    return c && c->scheduler().current_worker() != nullptr;
+}
+
+int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void* arg) {
+    if (out) *out = nullptr;
+    if (!core || !fn) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    return spawn_state<FnTask>(out, core, kind, fn, arg);
+}
+
+int start(braid_task* task, TaskKind kind) {
+    if (!task) return BRAID_EINVAL;
+    Task* t = task_of(task);
+    uint64_t s = t->state.load(std::memory_order_acquire);
+    do {
+        if (s & st::STARTED) return BRAID_EBUSY;
+    } while (!t->state.compare_exchange_weak(s, s | st::STARTED | st::NOTIFIED, std::memory_order_acq_rel));
+    t->kind = kind;
+    return t->core->start_task(t);
+}
+
+}  // namespace
+
+extern "C" {
+
+BRAID_API int braid_spawn(braid_task** out, braid_runtime* rt, braid_task_fn fn, void* arg) {
+    return spawn_fn(out, rt ? core_of(rt) : nullptr, TaskKind::Worker, fn, arg);
+}
+
+BRAID_API int braid_handle_spawn(braid_task** out, braid_handle* h, braid_task_fn fn, void* arg) {
+    return spawn_fn(out, h ? h->core : nullptr, TaskKind::Worker, fn, arg);
+}
+
+BRAID_API int braid_spawn_blocking(braid_task** out, braid_runtime* rt, braid_task_fn fn, void* arg) {
+    return spawn_fn(out, rt ? core_of(rt) : nullptr, TaskKind::Blocking, fn, arg);
+}
+
+BRAID_API int braid_handle_spawn_blocking(braid_task** out, braid_handle* h, braid_task_fn fn,
+                                          void* arg) {
+    return spawn_fn(out, h ? h->core : nullptr, TaskKind::Blocking, fn, arg);
+}
+
+BRAID_API int braid_task_new(braid_task** out, void** out_state, braid_runtime* rt, size_t state_size,
+                             braid_poll_fn poll, braid_state_fn cancel, braid_state_fn release) {
+    if (!out || !out_state) return BRAID_EINVAL;
+    *out = nullptr;
+    *out_state = nullptr;
+    Core* core = core_or_current(rt);
+    if (!core || !poll || state_size > (size_t(1) << 30)) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    Task* t = Task::create(core, state_size, poll, cancel, release, 2);
+    if (!t) return BRAID_ENOMEM;
+    *out = c_task(t);
+    *out_state = t->state_ptr();
+    return BRAID_OK;
+}
+
+BRAID_API int braid_task_start(braid_task* task) { return start(task, TaskKind::Worker); }
+BRAID_API int braid_task_start_blocking(braid_task* task) { return start(task, TaskKind::Blocking); }
+
+BRAID_API void braid_task_free(braid_task* task) {
+    if (!task) return;
+    Task* t = task_of(task);
+    t->unregister_join();
+    if (!(t->state.load(std::memory_order_acquire) & st::STARTED)) t->complete(BRAID_ECANCELED);
+    t->unref();
+}
+
+BRAID_API int braid_task_abort(braid_task* task) {
+    if (!task) return BRAID_EINVAL;
+    task_of(task)->abort();
+    return BRAID_OK;
+}
+
+BRAID_API int braid_task_is_finished(const braid_task* task) {
+    if (!task) return BRAID_EINVAL;
+    return (task_of(task)->state.load(std::memory_order_acquire) & st::COMPLETE) ? 1 : 0;
+}
+
+BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* wake_data) {
+    if (!task) return BRAID_EINVAL;
+    return task_of(task)->poll_join(wake, wake_data);
+}
+
+BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {
+    if (!task || !cb) return BRAID_EINVAL;
+    Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & st::JOIN_WAKER) return BRAID_EBUSY;
+    if (t->core->shutting_down()) return BRAID_ESHUTDOWN;
+    return braid::capi::guarded([&] {
+        return spawn_state<JoinOp>(nullptr, t->core, TaskKind::Worker, t, cb, user_data);
+    });
+}
+
+BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
+    if (!task || timeout_ms < 0) return BRAID_EINVAL;
+    if (on_worker_thread()) return BRAID_EDEADLK;
+    Task* t = task_of(task);
+    BlockingWaiter w;
+    int rc = t->poll_join(&BlockingWaiter::wake, &w);
+    if (rc != BRAID_PENDING) return rc;
+    {
+        std::unique_lock<std::mutex> lk(w.mu);
+        if (timeout_ms == 0) w.cv.wait(lk, [&] { return w.done; });
+        else w.cv.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return w.done; });
+    }
+    t->unregister_join();
+    rc = t->poll_join(nullptr, nullptr);
+    return rc == BRAID_PENDING ? BRAID_ETIMEDOUT : rc;
+}
+
+BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of(task)->id : 0; }
+
+BRAID_API braid_task* braid_task_current(void) { return c_task(braid::detail::current_task()); }
+
+BRAID_API uint64_t braid_task_current_id(void) {
+    Task* t = braid::detail::current_task();
+    return t ? t->id : 0;
+}
+
+BRAID_API void braid_task_wake(braid_task* task) {
+    if (!task) return;
+    Task* t = task_of(task);
+    if (t->transition_to_notified()) t->core->scheduler().schedule(t);
+}
+
+BRAID_API void braid_task_wake_fn(void* task) { braid_task_wake(static_cast<braid_task*>(task)); }
+
+BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
+BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }
+
+}  // extern "C"

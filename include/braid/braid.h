@@ -1,0 +1,23 @@
+/* braid — the async runtime for C and C++.  The stable C ABI, umbrella
+ * header.  Link with -lbraid (pkg-config --cflags --libs braid).
+ *
+ * Conventions (see docs/c-api.md):
+ *  - opaque handles; every constructor has a free that accepts NULL;
+ *  - functions return 0 / a documented positive value, or a negative
+ *    BRAID_E* code (braid_strerror, braid_err_name);
+ *  - out-parameters come first and are named out; callbacks take
+ *    user_data last; a call that returns an error never invokes its
+ *    callback, a call that succeeds invokes it exactly once;
+ *  - no C++ exception ever crosses this boundary.
+ */
+#ifndef BRAID_H
+#define BRAID_H
+
+#include "export.h"
+#include "error.h"
+#include "runtime.h"
+#include "task.h"
+#include "time.h"
+#include "fd.h"
+
+#endif /* BRAID_H */

@@ -1,0 +1,130 @@
+/* braid — runtimes, builders and handles.  Part of the stable C ABI.
+ *
+ * A runtime owns worker threads that run tasks, a blocking pool, and a
+ * reactor thread that runs the libuv loop (timers and I/O readiness).
+ *
+ * Threads: every function here may be called from any thread unless stated.
+ * Ownership: every *_new / *_build has a matching *_free that accepts NULL.
+ */
+#ifndef BRAID_RUNTIME_H
+#define BRAID_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "error.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_runtime braid_runtime;
+typedef struct braid_runtime_builder braid_runtime_builder;
+typedef struct braid_handle braid_handle;
+typedef struct braid_task braid_task;
+
+/* Called on each thread the runtime starts (workers, blocking threads, the
+ * reactor thread), on that thread, before it does any work; and on each
+ * thread before it exits. */
+typedef void (*braid_thread_fn)(void *user_data);
+
+/* The version of the loaded library, "MAJOR.MINOR.PATCH".  Static storage. */
+BRAID_API const char *braid_version(void);
+/* The version of the loaded library as BRAID_VERSION_NUMBER computes it. */
+BRAID_API int braid_version_number(void);
+
+/* ---- builder ------------------------------------------------------------ */
+
+/* Creates a builder with the defaults: multi-thread flavor, one worker per
+ * core (the environment variable BRAID_WORKER_THREADS overrides that default),
+ * thread name "braid-worker", 512 blocking threads at most, blocking threads
+ * kept alive 10 s when idle, real time.
+ * Returns BRAID_OK, BRAID_EINVAL (out is NULL) or BRAID_ENOMEM. */
+BRAID_API int braid_runtime_builder_new(braid_runtime_builder **out);
+BRAID_API void braid_runtime_builder_free(braid_runtime_builder *b);
+
+/* Multi-thread flavor with `n` workers (1..1024), else BRAID_EINVAL. */
+BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder *b, int n);
+/* Current-thread flavor: tasks run only on the thread inside
+ * braid_runtime_block_on (one at a time; a second concurrent block_on gets
+ * BRAID_EBUSY).  Timers and I/O still wait on the reactor thread. */
+BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder *b);
+/* Name given to the runtime's threads (at most 15 bytes are kept, as Linux
+ * allows).  The string is copied. */
+BRAID_API int braid_runtime_builder_thread_name(braid_runtime_builder *b, const char *name);
+/* Upper bound on blocking-pool threads (1..65536). */
+BRAID_API int braid_runtime_builder_max_blocking_threads(braid_runtime_builder *b, int n);
+/* How long an idle blocking thread waits for work before it exits (>= 0 ms). */
+BRAID_API int braid_runtime_builder_blocking_keep_alive_ms(braid_runtime_builder *b, int64_t ms);
+/* Hooks run on every runtime thread at start and at stop (see braid_thread_fn).
+ * NULL removes the hook. */
+BRAID_API int braid_runtime_builder_on_thread_start(braid_runtime_builder *b, braid_thread_fn fn,
+                                                    void *user_data);
+BRAID_API int braid_runtime_builder_on_thread_stop(braid_runtime_builder *b, braid_thread_fn fn,
+                                                   void *user_data);
+/* Paused time (for tests): the runtime's clock starts paused; it moves only
+ * through braid_runtime_advance, or, when every worker is idle and no
+ * blocking job runs, it jumps to the next timer's deadline at once
+ * (Tokio's start_paused).  `paused` is 0 or 1. */
+BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int paused);
+
+/* Builds and starts a runtime.  The builder stays owned by the caller and can
+ * be reused.  Returns BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM or BRAID_ETHREAD. */
+BRAID_API int braid_runtime_build(braid_runtime **out, const braid_runtime_builder *b);
+
+/* A runtime with the defaults (braid_runtime_build of a fresh builder). */
+BRAID_API int braid_runtime_new(braid_runtime **out);
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+/* Runs `task` to completion: on a multi-thread runtime the calling thread
+ * waits while workers run it; on a current-thread runtime the calling thread
+ * runs the scheduler until the task completes.  Returns the task's final
+ * status (BRAID_OK, BRAID_ECANCELED, BRAID_EPANIC, ...), or BRAID_EINVAL
+ * (NULL, or a task of another runtime), BRAID_EDEADLK (called on a runtime
+ * worker thread), BRAID_EBUSY (a second block_on on a current-thread
+ * runtime).  The task handle stays owned by the caller. */
+BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
+
+/* Shuts the runtime down: refuses new tasks (BRAID_ESHUTDOWN), cancels every
+ * task (futures are dropped, C callbacks complete with BRAID_ECANCELED),
+ * waits up to `timeout_ms` for running blocking jobs (a negative timeout waits
+ * without limit), joins every thread and closes the reactor.  Blocking jobs
+ * still running when the timeout expires are left to finish on their own
+ * threads, which are detached.  Idempotent.
+ * Returns BRAID_OK, BRAID_ETIMEDOUT (blocking jobs were left running),
+ * BRAID_EINVAL, or BRAID_EDEADLK (called on one of the runtime's own
+ * threads: nothing is done). */
+BRAID_API int braid_runtime_shutdown(braid_runtime *rt, int64_t timeout_ms);
+
+/* Shuts down (waiting for blocking jobs without limit) and frees the runtime.
+ * NULL is accepted.  Returns BRAID_OK, or BRAID_EDEADLK when called on one of
+ * the runtime's own threads, in which case nothing is freed.  Task and handle
+ * objects stay valid after this and must still be freed by their owners. */
+BRAID_API int braid_runtime_free(braid_runtime *rt);
+
+/* The runtime whose worker (or blocking) thread is calling, or NULL.
+ * Borrowed: valid while the calling task runs. */
+BRAID_API braid_runtime *braid_runtime_current(void);
+
+/* Number of worker threads (1 for current-thread runtimes). */
+BRAID_API int braid_runtime_worker_count(const braid_runtime *rt);
+
+/* Advances a paused runtime's clock by `ns` (>= 0) and fires the timers that
+ * became due.  BRAID_EINVAL when the runtime is not paused or ns < 0. */
+BRAID_API int braid_runtime_advance(braid_runtime *rt, int64_t ns);
+
+/* ---- handles --------------------------------------------------------------- */
+
+/* A counted reference to a runtime that any thread can hold and use to
+ * spawn.  It stays valid after the runtime is freed: spawning through it then
+ * fails with BRAID_ESHUTDOWN. */
+BRAID_API int braid_runtime_handle(braid_handle **out, braid_runtime *rt);
+/* A handle to the runtime of the calling worker or blocking thread;
+ * BRAID_EINVAL when the caller is not on a runtime thread. */
+BRAID_API int braid_handle_current(braid_handle **out);
+BRAID_API int braid_handle_clone(braid_handle **out, const braid_handle *h);
+BRAID_API void braid_handle_free(braid_handle *h);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_RUNTIME_H */

@@ -1,0 +1,156 @@
+/* braid — tasks, join handles, wakers and the blocking pool.  Part of the
+ * stable C ABI.
+ *
+ * A task is a unit of work that a runtime schedules on its workers.  C code
+ * spawns a function (braid_spawn) or a future: a state machine that the
+ * runtime polls until it is done (braid_task_new + braid_task_start).  The
+ * C++ layer (braid/task.hpp) runs coroutines through the same future calls.
+ *
+ * A braid_task* returned to the caller is a join handle: it keeps the task's
+ * memory alive (not the task itself running).  braid_task_free releases the
+ * handle and detaches the task, which keeps running.
+ *
+ * Final status of a task: BRAID_OK, BRAID_ECANCELED (aborted, or cancelled by
+ * shutdown), BRAID_ESHUTDOWN (the runtime refused to start it), BRAID_EPANIC
+ * (a C++ body threw), or any negative code a future's poll returned.
+ */
+#ifndef BRAID_TASK_H
+#define BRAID_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+#include "error.h"
+#include "runtime.h"
+
+BRAID_EXTERN_C_BEGIN
+
+/* A task body for braid_spawn / braid_spawn_blocking: runs once. */
+typedef void (*braid_task_fn)(void *arg);
+
+/* Completion callback: `status` is BRAID_OK or a negative code
+ * (BRAID_ECANCELED when the operation was cancelled). */
+typedef void (*braid_callback)(void *user_data, int status);
+
+/* A waker: called (at most once per registration, from any thread) when the
+ * thing polled becomes ready.  It must be quick and must not block: the usual
+ * body is braid_task_wake(task).  A registration is replaced by the next poll
+ * of the same object and removed when the object is freed; after the free
+ * returns the waker is not running and will not be called. */
+typedef void (*braid_wake_fn)(void *wake_data);
+
+/* Future functions, all called on the thread that runs the task:
+ * poll:    advance the future.  Return BRAID_PENDING after arranging for
+ *          braid_task_wake(task) to be called, or the final status (<= 0).
+ * cancel:  the task was aborted (or the runtime shut down) after it started
+ *          and before poll finished: drop the future (destructors, callbacks
+ *          with BRAID_ECANCELED).  Never called after poll returned a final
+ *          status, nor for a task the runtime refused to start.  May be NULL.
+ * release: the task's memory is about to be freed (every handle is gone):
+ *          destroy whatever the state still holds (an output, or a future
+ *          that never started).  May be NULL. */
+typedef int (*braid_poll_fn)(void *state, braid_task *task);
+typedef void (*braid_state_fn)(void *state);
+
+/* ---- spawning ------------------------------------------------------------- */
+
+/* Spawns fn(arg) on a worker.  `out` may be NULL (detached).  Returns
+ * BRAID_OK, BRAID_EINVAL (rt or fn NULL), BRAID_ENOMEM, BRAID_ESHUTDOWN.
+ * If the task is cancelled before it runs, fn is never called. */
+BRAID_API int braid_spawn(braid_task **out, braid_runtime *rt, braid_task_fn fn, void *arg);
+/* The same through a handle, from any thread. */
+BRAID_API int braid_handle_spawn(braid_task **out, braid_handle *h, braid_task_fn fn, void *arg);
+
+/* Spawns fn(arg) on the runtime's blocking pool (threads of its own, up to
+ * max_blocking_threads; never libuv's pool).  Blocking work may sleep, do
+ * file I/O or compute for long.  Aborting it before it starts cancels it; a
+ * job that has started runs to completion. */
+BRAID_API int braid_spawn_blocking(braid_task **out, braid_runtime *rt, braid_task_fn fn,
+                                   void *arg);
+BRAID_API int braid_handle_spawn_blocking(braid_task **out, braid_handle *h, braid_task_fn fn,
+                                          void *arg);
+
+/* Creates a future task with `state_size` bytes of state (aligned to 16),
+ * zero-filled, stored with the task in one allocation.  *out_state receives
+ * the state; initialise it, then braid_task_start it.  The caller owns the
+ * returned handle.  `out` and `out_state` must not be NULL; poll must not be
+ * NULL.  A task that is never started is released by braid_task_free (its
+ * release function runs, cancel does not).  `rt` may be NULL: the runtime of
+ * the calling thread is used (BRAID_EINVAL when there is none). */
+BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *rt,
+                             size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                             braid_state_fn release);
+/* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
+ * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
+ * run; release will).  BRAID_EBUSY: already started. */
+BRAID_API int braid_task_start(braid_task *task);
+/* Runs a new task on the blocking pool: poll is called once and must return
+ * a final status (BRAID_PENDING counts as BRAID_EINVAL). */
+BRAID_API int braid_task_start_blocking(braid_task *task);
+
+/* ---- join handles ------------------------------------------------------------ */
+
+/* Releases the handle.  The task is detached: it keeps running.  NULL ok. */
+BRAID_API void braid_task_free(braid_task *task);
+
+/* Requests cancellation.  A task that has not started never starts; a running
+ * task is cancelled at its next suspension (when its poll returns
+ * BRAID_PENDING); a finished task is unaffected.  Returns BRAID_OK or
+ * BRAID_EINVAL.  Safe from any thread, any number of times. */
+BRAID_API int braid_task_abort(braid_task *task);
+
+/* 1 once the task has finished (any status), 0 before, BRAID_EINVAL for NULL. */
+BRAID_API int braid_task_is_finished(const braid_task *task);
+
+/* The final status once finished, BRAID_PENDING before.  If `wake` is not
+ * NULL and the task has not finished, wake(wake_data) is registered to be
+ * called once when it finishes, replacing an earlier registration made
+ * through this handle.  braid_task_free removes the registration. */
+BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);
+
+/* Calls cb(user_data, status) on a worker once the task has finished (at
+ * once, on a worker, if it already has).  The join slot of the task is used
+ * (one waiter per task: BRAID_EBUSY if one is registered).  If the task's
+ * runtime shuts down first the callback still runs, with the task's status
+ * (BRAID_ECANCELED).  Returns BRAID_OK (the callback will run exactly once)
+ * or an error (it will not run). */
+BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_data);
+
+/* Waits on the calling thread until the task finishes and returns its final
+ * status.  `timeout_ms` 0 waits without limit; > 0 gives up after that long
+ * with BRAID_ETIMEDOUT; < 0 is BRAID_EINVAL.  BRAID_EDEADLK when called on a
+ * runtime worker thread (it would block the worker). */
+BRAID_API int braid_task_join_blocking(braid_task *task, int64_t timeout_ms);
+
+/* The task's id: unique within the process, never 0. */
+BRAID_API uint64_t braid_task_id(const braid_task *task);
+
+/* ---- inside a task ---------------------------------------------------------- */
+
+/* The task running on the calling thread, or NULL.  Borrowed. */
+BRAID_API braid_task *braid_task_current(void);
+/* The id of the task running on the calling thread, or 0. */
+BRAID_API uint64_t braid_task_current_id(void);
+
+/* Schedules the task to be polled (again).  Safe from any thread, at any
+ * time while the task's memory is alive (a registered waker guarantees that);
+ * waking a finished task does nothing.  A task woken while it runs is polled
+ * again after its poll returns, behind the tasks already queued (this is how
+ * yield_now works).  A wake is cheap and never runs the task inline. */
+BRAID_API void braid_task_wake(braid_task *task);
+
+/* A braid_wake_fn that wakes the task passed as wake_data. */
+BRAID_API void braid_task_wake_fn(void *task);
+
+/* ---- memory --------------------------------------------------------------- */
+
+/* Fast allocation for small objects of the C++ layer (coroutine frames):
+ * per-thread caches in front of malloc.  braid_free must get the size that
+ * was asked for.  braid_alloc returns NULL when memory is exhausted. */
+BRAID_API void *braid_alloc(size_t size);
+BRAID_API void braid_free(void *ptr, size_t size);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_TASK_H */

@@ -1,0 +1,167 @@
+#include "io/fd_watch.hpp"
+
+#include <braid/error.h>
+#include <braid/fd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <new>
+
+#include "runtime/core.hpp"
+
+namespace braid::detail {
+
+int FdWatch::create(FdWatch** out, Core* core, int fd) {
+    struct stat sb;
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0 || fstat(fd, &sb) != 0) return BRAID_EBADF;
+    if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) return BRAID_EBADF;  // epoll refuses them
+    auto* w = new (std::nothrow) FdWatch(core, fd);
+    if (!w) return BRAID_ENOMEM;
+    *out = w;
+    return BRAID_OK;
+}
+
+void FdWatch::wake_locked(int bits) {
+    for (int i = 0; i < 2; ++i) {
+        if ((bits & (1 << i)) && wake_[i]) {
+            braid_wake_fn f = wake_[i];
+            wake_[i] = nullptr;
+            f(wake_data_[i]);
+        }
+    }
+}
+
+int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready) {
+    bool submit = false;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        *ready = ready_ & interest;
+        if (*ready) return BRAID_OK;
+        if (loop_gone_) return BRAID_ECANCELED;
+        for (int i = 0; i < 2; ++i) {
+            if (interest & (1 << i)) {
+                wake_[i] = wake;
+                wake_data_[i] = data;
+            }
+        }
+        if ((interest & ~want_) != 0) {
+            want_ |= interest;
+            if (!update_queued_) submit = update_queued_ = true;
+        }
+    }
+    if (submit && !core_->reactor().submit([this] { apply_on_loop(); })) {
+        std::lock_guard<std::mutex> g(mu_);
+        update_queued_ = false;
+        loop_gone_ = true;
+        wake_[0] = wake_[1] = nullptr;
+        return BRAID_ECANCELED;
+    }
+    return BRAID_PENDING;
+}
+
+void FdWatch::clear_ready(int interest) {
+    std::lock_guard<std::mutex> g(mu_);
+    ready_ &= ~interest;
+}
+
+void FdWatch::apply_on_loop() {
+    std::unique_lock<std::mutex> lk(mu_);
+    update_queued_ = false;
+    if (released_ || loop_gone_) return;
+    if (!handle_open_) {
+        int rc = uv_poll_init(core_->reactor().loop(), &handle_, fd_);
+        if (rc < 0) {
+            // Not pollable after all: report readiness so the waiter's
+            // syscall surfaces the error.
+            ready_ |= want_;
+            int bits = want_;
+            want_ = 0;
+            wake_locked(bits);
+            return;
+        }
+        handle_.data = this;
+        handle_open_ = true;
+        core_->reactor().add_resource(this);
+    }
+    int events = ((want_ & BRAID_READABLE) ? UV_READABLE : 0) | ((want_ & BRAID_WRITABLE) ? UV_WRITABLE : 0);
+    if (events) {
+        if (uv_poll_start(&handle_, events, &FdWatch::on_poll) < 0) {
+            ready_ |= want_;
+            int bits = want_;
+            want_ = 0;
+            wake_locked(bits);
+        }
+    } else {
+        uv_poll_stop(&handle_);
+    }
+}
+
+void FdWatch::on_poll(uv_poll_t* h, int status, int events) {
+    auto* self = static_cast<FdWatch*>(h->data);
+    std::lock_guard<std::mutex> g(self->mu_);
+    int bits;
+    if (status < 0) {
+        bits = self->want_;  // error: let every waiter try its syscall and see it
+    } else {
+        bits = ((events & (UV_READABLE | UV_DISCONNECT)) ? BRAID_READABLE : 0) |
+               ((events & UV_WRITABLE) ? BRAID_WRITABLE : 0);
+    }
+    self->ready_ |= bits;
+    self->want_ &= ~bits;
+    self->wake_locked(bits);
+    int rest = ((self->want_ & BRAID_READABLE) ? UV_READABLE : 0) |
+               ((self->want_ & BRAID_WRITABLE) ? UV_WRITABLE : 0);
+    if (rest) uv_poll_start(h, rest, &FdWatch::on_poll);
+    else uv_poll_stop(h);
+}
+
+void FdWatch::on_close(uv_handle_t* h) {
+    auto* self = static_cast<FdWatch*>(h->data);
+    bool free_now;
+    {
+        std::lock_guard<std::mutex> g(self->mu_);
+        self->handle_open_ = false;
+        free_now = self->released_;
+    }
+    if (free_now) delete self;
+}
+
+void FdWatch::close_on_loop() {
+    // The reactor is stopping.
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        loop_gone_ = true;
+        wake_locked(want_);
+        want_ = 0;
+    }
+    core_->reactor().remove_resource(this);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &FdWatch::on_close);
+}
+
+void FdWatch::release() {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        released_ = true;
+        wake_[0] = wake_[1] = nullptr;
+    }
+    bool queued = core_->reactor().submit([this] {
+        bool open;
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            open = handle_open_;
+        }
+        if (open) {
+            core_->reactor().remove_resource(this);
+            uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &FdWatch::on_close);
+        } else {
+            delete this;
+        }
+    });
+    if (!queued) {
+        // The reactor stopped: its handles are closed already (or never made),
+        // and any update closure that referred to us ran before the stop.
+        delete this;
+    }
+}
+
+}  // namespace braid::detail

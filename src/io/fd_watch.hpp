@@ -1,0 +1,56 @@
+// Readiness of a foreign file descriptor: a uv_poll_t on the reactor,
+// polled only for the directions somebody waits on (libuv polls are level
+// triggered; a socket that is always writable would spin otherwise).
+// Readiness is cached until the owner clears it after EAGAIN, Tokio-style.
+#pragma once
+
+#include <braid/task.h>
+#include <uv.h>
+
+#include <mutex>
+
+#include "io/reactor.hpp"
+
+namespace braid::detail {
+
+class Core;
+
+class FdWatch final : public ReactorResource {
+public:
+    // Checks the fd on the calling thread; returns BRAID_OK, BRAID_EBADF or
+    // BRAID_ENOMEM.  The uv handle is made lazily on the loop thread.
+    static int create(FdWatch** out, Core* core, int fd);
+
+    int fd() const { return fd_; }
+    // 0 with *ready set to the ready bits among interest, or BRAID_PENDING
+    // (waker registered), or BRAID_ECANCELED (the reactor is gone).
+    int poll_ready(int interest, braid_wake_fn wake, void* data, int* ready);
+    void clear_ready(int interest);
+    // Unregisters; the object is freed on the loop thread (or here when the
+    // reactor has stopped).
+    void release();
+
+    void close_on_loop() override;
+
+private:
+    FdWatch(Core* core, int fd) : core_(core), fd_(fd) {}
+    void apply_on_loop();            // start/stop uv polling for want_
+    static void on_poll(uv_poll_t* h, int status, int events);
+    static void on_close(uv_handle_t* h);
+    void wake_locked(int bits);
+
+    Core* core_;
+    const int fd_;
+    std::mutex mu_;
+    int ready_ = 0;          // cached readiness bits
+    int want_ = 0;           // directions with a waiter
+    braid_wake_fn wake_[2] = {nullptr, nullptr};
+    void* wake_data_[2] = {nullptr, nullptr};
+    bool update_queued_ = false;
+    bool released_ = false;  // the owner let go
+    bool handle_open_ = false;
+    bool loop_gone_ = false; // the reactor stopped
+    uv_poll_t handle_;
+};
+
+}  // namespace braid::detail

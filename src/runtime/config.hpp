@@ -1,0 +1,26 @@
+// What a builder collects: the runtime's configuration.
+#pragma once
+
+#include <braid/runtime.h>
+
+#include <cstdint>
+#include <string>
+
+namespace braid::detail {
+
+struct Config {
+    bool current_thread = false;
+    int worker_threads = 0;           // 0: the default (cores, or BRAID_WORKER_THREADS)
+    std::string thread_name = "braid-worker";
+    int max_blocking_threads = 512;
+    int64_t blocking_keep_alive_ms = 10000;
+    braid_thread_fn on_start = nullptr;
+    void* on_start_data = nullptr;
+    braid_thread_fn on_stop = nullptr;
+    void* on_stop_data = nullptr;
+    bool start_paused = false;
+
+    int resolved_workers() const;
+};
+
+}  // namespace braid::detail

@@ -1,0 +1,121 @@
+#include "runtime/core.hpp"
+
+#include <braid/error.h>
+#include <pthread.h>
+
+#include <cstdlib>
+#include <thread>
+
+namespace braid::detail {
+
+Core*& current_core() {
+    thread_local Core* c = nullptr;
+    return c;
+}
+
+int Config::resolved_workers() const {
+    if (current_thread) return 1;
+    if (worker_threads > 0) return worker_threads;
+    if (const char* env = std::getenv("BRAID_WORKER_THREADS")) {
+        char* end = nullptr;
+        long n = std::strtol(env, &end, 10);
+        if (end != env && *end == '\0' && n > 0 && n <= 1024) return int(n);
+    }
+    unsigned hc = std::thread::hardware_concurrency();
+    return hc ? int(hc) : 1;
+}
+
+Core::Core(const Config& cfg)
+    : cfg_(cfg),
+      clock_(cfg.start_paused),
+      timers_(clock_, &Core::rearm_timers, this),
+      reactor_(*this),
+      sched_(*this, cfg.resolved_workers(), cfg.current_thread),
+      pool_(*this, cfg.max_blocking_threads, cfg.blocking_keep_alive_ms) {}
+
+Core::~Core() = default;
+
+void Core::rearm_timers(void* self) {
+    auto* c = static_cast<Core*>(self);
+    if (!c->clock_.paused()) c->reactor_.rearm_timer();
+}
+
+int Core::start() {
+    if (!reactor_.start()) return BRAID_ETHREAD;
+    if (!sched_.start()) {
+        reactor_.stop();
+        return BRAID_ETHREAD;
+    }
+    return BRAID_OK;
+}
+
+void Core::unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+void Core::thread_started(const char* role) {
+    current_core() = this;
+    (void)role;
+    pthread_setname_np(pthread_self(), cfg_.thread_name.substr(0, 15).c_str());
+    if (cfg_.on_start) cfg_.on_start(cfg_.on_start_data);
+}
+
+void Core::thread_stopping() {
+    if (cfg_.on_stop) cfg_.on_stop(cfg_.on_stop_data);
+    current_core() = nullptr;
+}
+
+bool Core::is_own_thread() const { return current_core() == this; }
+
+int Core::start_task(Task* t) {
+    if (t->kind == TaskKind::Blocking) {
+        if (shutting_down() || !pool_.push(t)) {
+            t->complete(BRAID_ESHUTDOWN);  // refused: never started, so no cancel
+            return BRAID_ESHUTDOWN;
+        }
+        return BRAID_OK;
+    }
+    if (!owned_.insert(t)) {
+        t->complete(BRAID_ESHUTDOWN);  // refused: never started, so no cancel
+        return BRAID_ESHUTDOWN;
+    }
+    sched_.schedule(t);
+    return BRAID_OK;
+}
+
+int Core::shutdown(int64_t timeout_ms) {
+    if (is_own_thread()) return BRAID_EDEADLK;
+    std::lock_guard<std::mutex> g(shutdown_mu_);
+    if (shut_down_) return shutdown_result_;
+    shutting_down_.store(true, std::memory_order_release);
+    owned_.close();
+    sched_.stop();
+    // Every worker task that is still alive is cancelled here, on this
+    // thread: futures dropped, destructors run, C callbacks told.
+    while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+    bool drained = pool_.shutdown(timeout_ms);
+    timers_.close();
+    reactor_.stop();
+    shut_down_ = true;
+    shutdown_result_ = drained ? BRAID_OK : BRAID_ETIMEDOUT;
+    return shutdown_result_;
+}
+
+int Core::advance(int64_t ns) {
+    if (!clock_.paused() || ns < 0) return BRAID_EINVAL;
+    int64_t to = clock_.now() + ns;
+    clock_.advance_to(to);
+    timers_.fire_due(to);
+    return BRAID_OK;
+}
+
+bool Core::auto_advance() {
+    if (pool_.busy() != 0) return false;
+    int64_t next = timers_.next_deadline();
+    if (next == INT64_MAX) return false;
+    clock_.advance_to(next);
+    timers_.fire_due(clock_.now());
+    return true;
+}
+
+}  // namespace braid::detail

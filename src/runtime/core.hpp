@@ -1,0 +1,81 @@
+// The runtime core: what braid_runtime and braid_handle point to.  It owns
+// the scheduler, the blocking pool, the timers and the reactor, and is
+// reference-counted so handles (and blocking threads left running after a
+// shutdown timeout) can outlive the owner.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "io/reactor.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "runtime/config.hpp"
+#include "runtime/owned_tasks.hpp"
+#include "runtime/scheduler.hpp"
+#include "time/clock.hpp"
+#include "time/timer_driver.hpp"
+
+namespace braid::detail {
+
+class Core {
+public:
+    explicit Core(const Config& cfg);
+    ~Core();
+
+    // Starts threads.  Returns BRAID_OK or BRAID_ETHREAD.
+    int start();
+
+    void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void unref();
+
+    // Spawning.  Returns BRAID_OK or BRAID_ESHUTDOWN (the task is then
+    // finished as refused).
+    int start_task(Task* t);
+    bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
+
+    // BRAID_OK, BRAID_ETIMEDOUT, BRAID_EDEADLK.
+    int shutdown(int64_t timeout_ms);
+    // Whether the calling thread is one of this runtime's threads.
+    bool is_own_thread() const;
+
+    // Paused time.
+    int advance(int64_t ns);
+    // Called by the last worker to go idle: jumps the paused clock to the next
+    // timer and fires it.  Returns true when something was woken.
+    bool auto_advance();
+
+    // Thread hooks and naming for every thread the runtime starts.
+    void thread_started(const char* role);
+    void thread_stopping();
+
+    const Config& config() const { return cfg_; }
+    Clock& clock() { return clock_; }
+    TimerDriver& timers() { return timers_; }
+    Reactor& reactor() { return reactor_; }
+    Scheduler& scheduler() { return sched_; }
+    BlockingPool& blocking() { return pool_; }
+    OwnedTasks& owned() { return owned_; }
+
+private:
+    static void rearm_timers(void* self);
+
+    Config cfg_;
+    std::atomic<uint64_t> refs_{1};
+    std::atomic<bool> shutting_down_{false};
+    std::mutex shutdown_mu_;
+    bool shut_down_ = false;
+    int shutdown_result_ = 0;
+    Clock clock_;
+    TimerDriver timers_;
+    OwnedTasks owned_;
+    Reactor reactor_;
+    Scheduler sched_;
+    BlockingPool pool_;
+};
+
+// The runtime of the calling thread (worker, blocking thread, reactor, or a
+// thread inside block_on), or null.
+Core*& current_core();
+
+}  // namespace braid::detail

@@ -1,0 +1,73 @@
+// Every live worker task of a runtime, so that shutdown can cancel the ones
+// that sit in no queue (waiting on a timer, a channel, I/O).  Sharded lists
+// keep spawns on different workers off each other's lock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+
+#include "task/task.hpp"
+
+namespace braid::detail {
+
+class OwnedTasks {
+public:
+    static constexpr std::size_t kShards = 32;
+
+    // False once closed (shutdown): the task was not added.
+    bool insert(Task* t) {
+        Shard& s = shards_[t->id % kShards];
+        std::lock_guard<std::mutex> g(s.mu);
+        if (s.closed) return false;
+        t->owned_shard = uint8_t(t->id % kShards);
+        t->owned_prev = nullptr;
+        t->owned_next = s.head;
+        if (s.head) s.head->owned_prev = t;
+        s.head = t;
+        t->in_owned = true;
+        return true;
+    }
+
+    void remove(Task* t) {
+        Shard& s = shards_[t->owned_shard];
+        std::lock_guard<std::mutex> g(s.mu);
+        unlink(s, t);
+    }
+
+    void close() {
+        for (Shard& s : shards_) {
+            std::lock_guard<std::mutex> g(s.mu);
+            s.closed = true;
+        }
+    }
+
+    // Removes and returns one task, or nullptr when all are gone.
+    Task* pop() {
+        for (Shard& s : shards_) {
+            std::lock_guard<std::mutex> g(s.mu);
+            if (Task* t = s.head) {
+                unlink(s, t);
+                return t;
+            }
+        }
+        return nullptr;
+    }
+
+private:
+    struct alignas(64) Shard {
+        std::mutex mu;
+        Task* head = nullptr;
+        bool closed = false;
+    };
+    static void unlink(Shard& s, Task* t) {
+        if (!t->in_owned) return;
+        if (t->owned_prev) t->owned_prev->owned_next = t->owned_next; else s.head = t->owned_next;
+        if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+        t->owned_prev = t->owned_next = nullptr;
+        t->in_owned = false;
+    }
+    std::array<Shard, kShards> shards_;
+};
+
+}  // namespace braid::detail

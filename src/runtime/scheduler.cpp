@@ -1,0 +1,253 @@
+#include "runtime/scheduler.hpp"
+
+#include <braid/error.h>
+
+#include "runtime/core.hpp"
+
+namespace braid::detail {
+namespace {
+
+thread_local Worker* tl_worker = nullptr;
+
+inline uint64_t xorshift(uint64_t& s) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(Core& core, int workers, bool current_thread)
+    : core_(core), current_thread_(current_thread), idle_(workers, current_thread) {
+    for (int i = 0; i < workers; ++i) {
+        auto w = std::make_unique<Worker>();
+        w->sched = this;
+        w->index = i;
+        w->rng = 0x9E3779B97F4A7C15ull * uint64_t(i + 1);
+        workers_.push_back(std::move(w));
+    }
+}
+
+Scheduler::~Scheduler() = default;
+
+Worker* Scheduler::current_worker() const {
+    Worker* w = tl_worker;
+    return (w && w->sched == this) ? w : nullptr;
+}
+
+bool Scheduler::start() {
+    if (current_thread_) return true;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        Worker& w = *workers_[i];
+        try {
+            w.thread = std::thread([this, &w] { worker_main(w); });
+        } catch (...) {
+            stop();
+            return false;
+        }
+    }
+    return true;
+}
+
+void Scheduler::worker_main(Worker& w) {
+    tl_worker = &w;
+    core_.thread_started("worker");
+    run_worker(w, [this] { return stopping_.load(std::memory_order_acquire); });
+    core_.thread_stopping();
+    tl_worker = nullptr;
+}
+
+void Scheduler::push_local(Worker& w, Task* t) {
+    if (w.queue.push(t)) return;
+    // Full: move half of it and t to the inject queue, so other workers
+    // (and this one, later) pick them up from there.
+    Task* batch[LocalQueue::kCapacity / 2 + 1];
+    uint32_t n = w.queue.take_half(batch);
+    if (n == 0) {
+        if (w.queue.push(t)) return;  // a thief made room
+        inject_.push(t);
+        return;
+    }
+    batch[n++] = t;
+    for (uint32_t i = 0; i + 1 < n; ++i) batch[i]->queue_next = batch[i + 1];
+    inject_.push_batch(batch[0], batch[n - 1], n);
+}
+
+void Scheduler::schedule(Task* t) {
+    Worker* w = current_worker();
+    if (w) {
+        if (current_task() != nullptr) {
+            // Woken by the task running on this worker: run it next.
+            Task* prev = w->lifo;
+            w->lifo = t;
+            if (!prev) return;  // the running worker will get to it; nothing to steal yet
+            t = prev;
+        }
+        push_local(*w, t);
+        notify_parked();
+        return;
+    }
+    if (inject_.push(t)) notify_parked();
+    // else: shut down; the task is cancelled through the owned-tasks list.
+}
+
+void Scheduler::notify_parked() {
+    int idx = idle_.worker_to_notify();
+    if (idx >= 0) workers_[std::size_t(idx)]->parker.unpark();
+}
+
+Task* Scheduler::pop_inject(Worker& w) {
+    // Take a fair share of the global queue into the local one.
+    constexpr std::size_t kMax = 64;
+    Task* batch[kMax];
+    std::size_t cap = std::min<std::size_t>(kMax, LocalQueue::kCapacity - w.queue.len());
+    std::size_t want = std::min<std::size_t>(cap, inject_.len() / workers_.size() + 1);
+    std::size_t n = inject_.pop_batch(batch, want ? want : 1);
+    if (n == 0) return nullptr;
+    for (std::size_t i = 1; i < n; ++i) push_local(w, batch[i]);
+    return batch[0];
+}
+
+Task* Scheduler::next_task(Worker& w) {
+    if (w.lifo) {
+        Task* t = w.lifo;
+        w.lifo = nullptr;
+        if (w.lifo_polls < kMaxLifoPolls) {
+            ++w.lifo_polls;
+            return t;
+        }
+        push_local(w, t);  // let the others run first
+    }
+    w.lifo_polls = 0;
+    if (w.tick % kInjectInterval == 0) {
+        if (Task* t = pop_inject(w)) return t;
+    }
+    if (Task* t = w.queue.pop()) return t;
+    return pop_inject(w);
+}
+
+Task* Scheduler::search(Worker& w) {
+    if (!w.searching) {
+        if (!idle_.transition_to_searching()) return nullptr;
+        w.searching = true;
+    }
+    std::size_t n = workers_.size();
+    std::size_t start = std::size_t(xorshift(w.rng) % n);
+    for (std::size_t i = 0; i < n; ++i) {
+        Worker& victim = *workers_[(start + i) % n];
+        if (&victim == &w) continue;
+        if (Task* t = victim.queue.steal_into(w.queue)) return t;
+    }
+    return pop_inject(w);
+}
+
+void Scheduler::run_task(Worker& w, Task* t) {
+    ++w.tick;
+    if (t->run()) push_local(w, t);  // woken during its own poll (yield): back of the queue
+}
+
+bool Scheduler::work_visible() const {
+    if (!inject_.empty()) return true;
+    for (const auto& w : workers_)
+        if (!w->queue.empty()) return true;
+    return false;
+}
+
+template <class Stop>
+bool Scheduler::park(Worker& w, Stop stop) {
+    Idle::Parked p = idle_.transition_to_parked(w.index, w.searching);
+    w.searching = false;
+    if (p.last_searcher && work_visible()) notify_parked();
+    if (p.still_unparked == 0 && core_.clock().paused()) core_.auto_advance();
+    for (;;) {
+        if (stop()) {
+            // A notifier that took us off the list counted us as searching.
+            if (!idle_.unpark_self(w.index)) w.searching = true;
+            return false;
+        }
+        w.parker.park();
+        if (!idle_.is_parked(w.index)) return true;  // woken on purpose, as a searcher
+    }
+}
+
+template <class Stop>
+void Scheduler::run_worker(Worker& w, Stop stop) {
+    while (!stop()) {
+        Task* t = next_task(w);
+        if (!t) t = search(w);
+        if (t) {
+            if (w.searching) {
+                w.searching = false;
+                if (idle_.transition_from_searching()) notify_parked();
+            }
+            run_task(w, t);
+            continue;
+        }
+        // A worker woken on purpose starts out searching (the notifier counted it).
+        if (park(w, stop)) w.searching = true;
+    }
+    if (w.searching) {
+        w.searching = false;
+        idle_.transition_from_searching();
+    }
+}
+
+int Scheduler::block_on(Task* target) {
+    {
+        std::lock_guard<std::mutex> g(block_on_mu_);
+        if (block_on_active_) return BRAID_EBUSY;
+        if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
+        block_on_active_ = true;
+    }
+    Worker& w = *workers_[0];
+    tl_worker = &w;
+    Core*& cc = current_core();
+    Core* prev_core = cc;
+    cc = &core_;
+    if (!idle_.unpark_self(0)) w.searching = true;  // a notifier counted it as searching
+    // The target's completion unparks this thread.
+    int st = target->poll_join(
+        [](void* p) { static_cast<Worker*>(p)->parker.unpark(); }, &w);
+    if (st == BRAID_PENDING) {
+        run_worker(w, [&] {
+            return stopping_.load(std::memory_order_acquire) ||
+                   (target->state.load(std::memory_order_acquire) & st::COMPLETE);
+        });
+        target->unregister_join();
+        st = target->poll_join(nullptr, nullptr);
+    }
+    if (w.searching) {
+        w.searching = false;
+        idle_.transition_from_searching();
+    }
+    idle_.transition_to_parked(0, false);
+    cc = prev_core;
+    tl_worker = nullptr;
+    {
+        std::lock_guard<std::mutex> g(block_on_mu_);
+        block_on_active_ = false;
+    }
+    block_on_cv_.notify_all();
+    return st == BRAID_PENDING ? BRAID_ESHUTDOWN : st;
+}
+
+void Scheduler::stop() {
+    stopping_.store(true, std::memory_order_release);
+    idle_.clear();
+    for (auto& w : workers_) w->parker.unpark();
+    for (auto& w : workers_)
+        if (w->thread.joinable()) w->thread.join();
+    if (current_thread_) {
+        std::unique_lock<std::mutex> lk(block_on_mu_);
+        block_on_cv_.wait(lk, [&] { return !block_on_active_; });
+    }
+    inject_.close();
+    for (auto& w : workers_) {
+        w->lifo = nullptr;
+        while (w->queue.pop()) {
+        }
+    }
+}
+
+}  // namespace braid::detail

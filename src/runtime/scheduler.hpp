@@ -1,0 +1,96 @@
+// The work-stealing scheduler: workers with bounded local queues that steal
+// half from each other, a LIFO slot for the task just woken, a global inject
+// queue checked every kInjectInterval ticks, and idle workers parked without
+// spinning.  The current-thread flavor is the same machinery with one worker
+// that runs on the thread inside block_on.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/idle.hpp"
+#include "runtime/inject_queue.hpp"
+#include "runtime/local_queue.hpp"
+#include "runtime/parker.hpp"
+#include "task/task.hpp"
+
+namespace braid::detail {
+
+class Core;
+class Scheduler;
+
+struct Worker {
+    Scheduler* sched = nullptr;
+    int index = 0;
+    LocalQueue queue;
+    Task* lifo = nullptr;
+    int lifo_polls = 0;
+    bool searching = false;
+    uint32_t tick = 0;
+    uint64_t rng = 0;
+    Parker parker;
+    std::thread thread;
+};
+
+class Scheduler {
+public:
+    static constexpr uint32_t kInjectInterval = 61;
+    static constexpr int kMaxLifoPolls = 3;
+
+    Scheduler(Core& core, int workers, bool current_thread);
+    ~Scheduler();
+
+    int worker_count() const { return int(workers_.size()); }
+    bool current_thread() const { return current_thread_; }
+
+    // Starts the worker threads (multi-thread flavor).  False if a thread
+    // could not be started (the ones started are stopped again).
+    bool start();
+
+    // A task that became runnable (new, woken or aborted while idle).
+    void schedule(Task* t);
+    // Runs `target` to completion on the calling thread (current-thread
+    // flavor).  Returns the status, BRAID_EBUSY or BRAID_ESHUTDOWN.
+    int block_on(Task* target);
+
+    // Shutdown: stops the workers (and waits for a running block_on to
+    // return), joins the threads and forgets queued tasks.
+    void stop();
+
+    // The worker of this scheduler running on the calling thread, or null.
+    Worker* current_worker() const;
+
+    // Wakes one parked worker if nobody is searching (there is new work).
+    void notify_parked();
+
+private:
+    void worker_main(Worker& w);
+    template <class Stop>
+    void run_worker(Worker& w, Stop stop);
+    Task* next_task(Worker& w);
+    Task* search(Worker& w);
+    Task* pop_inject(Worker& w);
+    void run_task(Worker& w, Task* t);
+    void push_local(Worker& w, Task* t);
+    template <class Stop>
+    bool park(Worker& w, Stop stop);
+    bool work_visible() const;
+
+    Core& core_;
+    const bool current_thread_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    InjectQueue inject_;
+    Idle idle_;
+    std::atomic<bool> stopping_{false};
+    // current-thread flavor: who is inside block_on
+    std::mutex block_on_mu_;
+    std::condition_variable block_on_cv_;
+    bool block_on_active_ = false;
+};
+
+}  // namespace braid::detail

@@ -1,0 +1,183 @@
+#include "task/task.hpp"
+
+#include <braid/error.h>
+
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "runtime/core.hpp"
+#include "util/alloc.hpp"
+
+namespace braid::detail {
+namespace {
+std::atomic<uint64_t> g_next_task_id{1};
+}
+
+Task*& current_task() {
+    thread_local Task* t = nullptr;
+    return t;
+}
+
+Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                   braid_state_fn release, uint64_t refs) {
+    std::size_t size = kStateOffset + ((state_size + 15) & ~std::size_t(15));
+    void* mem = alloc(size);
+    if (!mem) return nullptr;
+    Task* t = new (mem) Task;
+    t->state.store(refs * st::REF_ONE, std::memory_order_relaxed);
+    t->core = core;
+    t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
+    t->poll = poll;
+    t->cancel = cancel;
+    t->release = release;
+    t->alloc_size = size;
+    std::memset(t->state_ptr(), 0, size - kStateOffset);
+    return t;
+}
+
+void Task::unref() {
+    uint64_t prev = state.fetch_sub(st::REF_ONE, std::memory_order_acq_rel);
+    if ((prev & ~st::FLAGS) == st::REF_ONE) {
+        if (release) release(state_ptr());
+        std::size_t size = alloc_size;
+        this->~Task();
+        dealloc(this, size);
+    }
+}
+
+bool Task::transition_to_notified() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & (st::COMPLETE | st::NOTIFIED)) return false;
+        if (!(s & st::STARTED)) return false;
+        bool running = s & st::RUNNING;
+        if (state.compare_exchange_weak(s, s | st::NOTIFIED, std::memory_order_acq_rel))
+            return !running;
+    }
+}
+
+bool Task::transition_to_running() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        uint64_t ns = (s | st::RUNNING) & ~st::NOTIFIED;
+        if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
+            if (ns & st::CANCELLED) {
+                cancel_and_complete(BRAID_ECANCELED);
+                return false;
+            }
+            return true;
+        }
+    }
+}
+
+Task::Idle Task::transition_to_idle() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & st::CANCELLED) return Idle::Cancel;
+        uint64_t ns = s & ~st::RUNNING;
+        if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel))
+            return (ns & st::NOTIFIED) ? Idle::Requeue : Idle::Done;
+    }
+}
+
+bool Task::run() {
+    if (!transition_to_running()) return false;
+    Task*& cur = current_task();
+    Task* prev = cur;
+    cur = this;
+    int r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+    cur = prev;
+    if (r != BRAID_PENDING) {
+        complete(r);
+        return false;
+    }
+    if (kind == TaskKind::Blocking) {
+        cancel_and_complete(BRAID_EINVAL);  // blocking polls must finish in one go
+        return false;
+    }
+    switch (transition_to_idle()) {
+        case Idle::Done: return false;
+        case Idle::Requeue: return true;
+        case Idle::Cancel: cancel_and_complete(BRAID_ECANCELED); return false;
+    }
+    return false;
+}
+
+void Task::cancel_and_complete(int st_) {
+    if (cancel) {
+        Task*& cur = current_task();
+        Task* prev = cur;
+        cur = this;
+        cancel(state_ptr());
+        cur = prev;
+    }
+    complete(st_);
+}
+
+void Task::complete(int st_) {
+    status = st_;
+    if (kind == TaskKind::Worker && (state.load(std::memory_order_relaxed) & st::STARTED))
+        core->owned().remove(this);
+    uint64_t s = state.load(std::memory_order_relaxed);
+    while (!state.compare_exchange_weak(s, (s | st::COMPLETE) & ~(st::RUNNING | st::NOTIFIED),
+                                        std::memory_order_acq_rel)) {
+    }
+    if (s & st::JOIN_WAKER) {
+        join_wake(join_data);
+        state.fetch_and(~st::JOIN_WAKER, std::memory_order_release);
+    }
+    unref();  // the reference the task held while alive
+}
+
+int Task::poll_join(braid_wake_fn wake, void* data) {
+    uint64_t s = state.load(std::memory_order_acquire);
+    if (s & st::COMPLETE) return status;
+    if (!wake) return BRAID_PENDING;
+    if (s & st::JOIN_WAKER) {
+        if (join_wake == wake && join_data == data) return BRAID_PENDING;
+        for (;;) {
+            if (s & st::COMPLETE) return status;
+            if (state.compare_exchange_weak(s, s & ~st::JOIN_WAKER, std::memory_order_acq_rel)) break;
+        }
+    }
+    join_wake = wake;
+    join_data = data;
+    s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & st::COMPLETE) return status;
+        if (state.compare_exchange_weak(s, s | st::JOIN_WAKER, std::memory_order_acq_rel))
+            return BRAID_PENDING;
+    }
+}
+
+void Task::unregister_join() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (!(s & st::JOIN_WAKER)) return;
+        if (s & st::COMPLETE) {
+            // The completer is calling the waker right now: wait it out.
+            std::this_thread::yield();
+            s = state.load(std::memory_order_acquire);
+            continue;
+        }
+        if (state.compare_exchange_weak(s, s & ~st::JOIN_WAKER, std::memory_order_acq_rel)) return;
+    }
+}
+
+void Task::abort() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & (st::COMPLETE | st::CANCELLED)) return;
+        bool idle = (s & st::STARTED) && !(s & (st::RUNNING | st::NOTIFIED));
+        uint64_t ns = s | st::CANCELLED | (idle ? st::NOTIFIED : 0);
+        if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
+            // Only worker tasks are ever idle after starting: a blocking task
+            // is queued or running until it completes.
+            if (idle) core->scheduler().schedule(this);
+            return;
+        }
+    }
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,86 @@
+// The task cell: header + caller state in one allocation, the state word,
+// and the transitions every task goes through (spawn, run, yield, wake,
+// abort, complete, join, release).  See docs/ARCHITECTURE.md, "Task life
+// cycle".
+#pragma once
+
+#include <braid/task.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace braid::detail {
+
+class Core;
+
+// State word: flags in the low byte, reference count above.
+namespace st {
+constexpr uint64_t RUNNING = 1;        // a thread is inside poll
+constexpr uint64_t NOTIFIED = 2;       // queued, or to be re-queued after the poll
+constexpr uint64_t COMPLETE = 4;       // final status written; the future is gone
+constexpr uint64_t CANCELLED = 8;      // abort requested
+constexpr uint64_t JOIN_WAKER = 16;    // join_wake/join_data are set and owned by the completer
+constexpr uint64_t STARTED = 32;       // braid_task_start* was called
+constexpr uint64_t REF_ONE = 256;
+constexpr uint64_t FLAGS = REF_ONE - 1;
+}  // namespace st
+
+enum class TaskKind : uint8_t { Worker, Blocking };
+
+struct Task {
+    std::atomic<uint64_t> state;
+    Task* queue_next = nullptr;       // inject queue / blocking queue link
+    Task* owned_prev = nullptr;       // owned-tasks list links
+    Task* owned_next = nullptr;
+    Core* core;                       // runtime; only used while not COMPLETE
+    uint64_t id;
+    braid_poll_fn poll;
+    braid_state_fn cancel;
+    braid_state_fn release;
+    braid_wake_fn join_wake = nullptr;
+    void* join_data = nullptr;
+    std::size_t alloc_size;
+    int32_t status = BRAID_PENDING;
+    TaskKind kind = TaskKind::Worker;
+    uint8_t owned_shard = 0;
+    bool in_owned = false;
+
+    static constexpr std::size_t kStateOffset = 112;
+    void* state_ptr() { return reinterpret_cast<char*>(this) + kStateOffset; }
+
+    // Creates a task with `refs` references (one for each owner).
+    static Task* create(Core* core, std::size_t state_size, braid_poll_fn poll,
+                        braid_state_fn cancel, braid_state_fn release, uint64_t refs);
+
+    void ref() { state.fetch_add(st::REF_ONE, std::memory_order_relaxed); }
+    void unref();
+
+    // Scheduling: called by wakers.  Returns true when the caller must queue it.
+    bool transition_to_notified();
+    // Worker side.  Returns false when the task must not be polled (cancelled:
+    // already finished by this call).
+    bool transition_to_running();
+    enum class Idle { Done, Requeue, Cancel };
+    Idle transition_to_idle();
+
+    // Runs one poll on the calling thread (a worker or a blocking thread).
+    // Returns true when the task must be queued again (woken while running).
+    bool run();
+    // Completes with `status`: drops the future if cancelled, wakes the joiner,
+    // releases the running reference.
+    void complete(int status);
+    void cancel_and_complete(int status);
+
+    // Join side.
+    int poll_join(braid_wake_fn wake, void* data);
+    void unregister_join();   // removes the join waker, waits out a waker being called
+    void abort();
+};
+
+static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its state offset");
+
+// The task running on this thread.
+Task*& current_task();
+
+}  // namespace braid::detail

@@ -1,0 +1,32 @@
+#include "time/interval.hpp"
+
+#include <braid/time.h>
+
+namespace braid::detail {
+
+Interval::Interval(TimerDriver& d, int64_t start, int64_t period, int behavior)
+    : driver_(d), entry_{&d, start}, period_(period), behavior_(behavior) {}
+
+Interval::~Interval() { driver_.remove(&entry_); }
+
+int64_t Interval::next_after(int64_t tick, int64_t now) const {
+    if (now <= tick + kLateness) return tick + period_;
+    switch (behavior_) {
+        case BRAID_MISSED_TICK_DELAY: return now + period_;
+        case BRAID_MISSED_TICK_SKIP: return now + period_ - (now - tick) % period_;
+        default: return tick + period_;  // burst
+    }
+}
+
+int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
+    int rc = driver_.poll(&entry_, wake, data);
+    if (rc != 0) return rc;
+    int64_t t = entry_.deadline;
+    if (tick) *tick = t;
+    driver_.reset(&entry_, next_after(t, driver_.clock().now()));
+    return 0;
+}
+
+void Interval::reset() { driver_.reset(&entry_, driver_.clock().now() + period_); }
+
+}  // namespace braid::detail

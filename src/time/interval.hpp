@@ -1,0 +1,31 @@
+// Intervals: a timer that re-arms itself one period later, with Tokio's
+// missed-tick behaviours (burst, delay, skip).
+#pragma once
+
+#include <cstdint>
+
+#include "time/timer_driver.hpp"
+
+namespace braid::detail {
+
+class Interval {
+public:
+    Interval(TimerDriver& d, int64_t start, int64_t period, int behavior);
+    ~Interval();
+    // 0 with *tick set when a tick is due, else BRAID_PENDING / error.
+    int poll_tick(braid_wake_fn wake, void* data, int64_t* tick);
+    void reset();
+    int64_t period() const { return period_; }
+
+    // Late by more than this and the missed-tick behaviour applies.
+    static constexpr int64_t kLateness = 5'000'000;
+
+private:
+    int64_t next_after(int64_t tick, int64_t now) const;
+    TimerDriver& driver_;
+    TimerEntry entry_;
+    const int64_t period_;
+    const int behavior_;
+};
+
+}  // namespace braid::detail

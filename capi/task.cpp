@@ -110,12 +110,12 @@ BRAID_API int braid_handle_spawn_blocking(braid_task** out, braid_handle* h, bra
     return spawn_fn(out, h ? h->core : nullptr, TaskKind::Blocking, fn, arg);
 }
 
-BRAID_API int braid_task_new(braid_task** out, void** out_state, braid_runtime* rt, size_t state_size,
-                             braid_poll_fn poll, braid_state_fn cancel, braid_state_fn release) {
+namespace {
+int task_new(braid_task** out, void** out_state, Core* core, size_t state_size, braid_poll_fn poll,
+             braid_state_fn cancel, braid_state_fn release) {
     if (!out || !out_state) return BRAID_EINVAL;
     *out = nullptr;
     *out_state = nullptr;
-    Core* core = core_or_current(rt);
     if (!core || !poll || state_size > (size_t(1) << 30)) return BRAID_EINVAL;
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
     Task* t = Task::create(core, state_size, poll, cancel, release, 2);
@@ -123,6 +123,18 @@ BRAID_API int braid_task_new(braid_task** out, void** out_state, braid_runtime* 
     *out = c_task(t);
     *out_state = t->state_ptr();
     return BRAID_OK;
+}
+}  // namespace
+
+BRAID_API int braid_task_new(braid_task** out, void** out_state, braid_runtime* rt, size_t state_size,
+                             braid_poll_fn poll, braid_state_fn cancel, braid_state_fn release) {
+    return task_new(out, out_state, core_or_current(rt), state_size, poll, cancel, release);
+}
+
+BRAID_API int braid_handle_task_new(braid_task** out, void** out_state, braid_handle* h,
+                                    size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                                    braid_state_fn release) {
+    return task_new(out, out_state, h ? h->core : nullptr, state_size, poll, cancel, release);
 }
 
 BRAID_API int braid_task_start(braid_task* task) { return start(task, TaskKind::Worker); }
@@ -149,7 +161,9 @@ BRAID_API int braid_task_is_finished(const braid_task* task) {
 
 BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* wake_data) {
     if (!task) return BRAID_EINVAL;
-    return task_of(task)->poll_join(wake, wake_data);
+    Task* t = task_of(task);
+    if (!wake) t->unregister_join();
+    return t->poll_join(wake, wake_data);
 }
 
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {

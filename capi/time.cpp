@@ -166,6 +166,12 @@ BRAID_API int braid_interval_poll_tick(braid_interval* iv, braid_wake_fn wake, v
     return iv->iv.poll_tick(wake, wake_data, out_tick_ns);
 }
 
+BRAID_API int braid_interval_set_missed_tick_behavior(braid_interval* iv, int missed_tick_behavior) {
+    if (!iv || !valid_behavior(missed_tick_behavior)) return BRAID_EINVAL;
+    iv->iv.set_behavior(missed_tick_behavior);
+    return BRAID_OK;
+}
+
 BRAID_API int braid_interval_reset(braid_interval* iv) {
     if (!iv) return BRAID_EINVAL;
     iv->iv.reset();

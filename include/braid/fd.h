@@ -27,8 +27,10 @@ enum braid_interest {
  * file, which epoll refuses). */
 BRAID_API int braid_fd_new(braid_fd **out, braid_runtime *rt, int fd);
 /* 0 when some bits of `interest` are ready (*out_ready, if not NULL, gets
- * them), or BRAID_PENDING after registering the waker for them.
- * BRAID_ECANCELED after shutdown. */
+ * them), or BRAID_PENDING after registering the waker for them (one waker
+ * per direction: a second registration replaces the first).  With `wake`
+ * NULL the wakers of `interest` are removed instead (when this returns they
+ * are not running and will not be called).  BRAID_ECANCELED after shutdown. */
 BRAID_API int braid_fd_poll_ready(braid_fd *f, int interest, braid_wake_fn wake, void *wake_data,
                                   int *out_ready);
 /* Forgets readiness bits after the syscall returned EAGAIN. */

@@ -81,6 +81,10 @@ BRAID_API int braid_handle_spawn_blocking(braid_task **out, braid_handle *h, bra
 BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *rt,
                              size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                              braid_state_fn release);
+/* braid_task_new through a handle (any thread). */
+BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_handle *h,
+                                    size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                                    braid_state_fn release);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
  * run; release will).  BRAID_EBUSY: already started. */
@@ -106,7 +110,9 @@ BRAID_API int braid_task_is_finished(const braid_task *task);
 /* The final status once finished, BRAID_PENDING before.  If `wake` is not
  * NULL and the task has not finished, wake(wake_data) is registered to be
  * called once when it finishes, replacing an earlier registration made
- * through this handle.  braid_task_free removes the registration. */
+ * through this handle.  With `wake` NULL an earlier registration is removed
+ * (when this returns, that waker is not running and will not be called);
+ * braid_task_free removes it too. */
 BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);
 
 /* Calls cb(user_data, status) on a worker once the task has finished (at

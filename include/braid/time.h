@@ -50,7 +50,8 @@ BRAID_API int braid_sleep_until(braid_task **out, braid_runtime *rt, int64_t dea
 BRAID_API int braid_timer_new(braid_timer **out, braid_runtime *rt, int64_t deadline_ns);
 /* 0 when due; BRAID_PENDING after registering wake(wake_data) (replacing the
  * previous registration); BRAID_EINVAL for NULL; BRAID_ECANCELED if the
- * runtime shut down. */
+ * runtime shut down.  With `wake` NULL the registration is removed instead
+ * (0 or BRAID_PENDING still tells whether the timer is due). */
 BRAID_API int braid_timer_poll(braid_timer *t, braid_wake_fn wake, void *wake_data);
 /* Moves the deadline; a registered waker stays registered. */
 BRAID_API int braid_timer_reset(braid_timer *t, int64_t deadline_ns);
@@ -73,9 +74,12 @@ BRAID_API int braid_interval_new(braid_interval **out, braid_runtime *rt, int64_
                                  int64_t period_ns, int missed_tick_behavior);
 /* 0 when a tick is due (*out_tick_ns, if not NULL, gets the tick's scheduled
  * instant, and the interval moves to the next one), or BRAID_PENDING after
- * registering the waker. */
+ * registering the waker.  With `wake` NULL the waker is removed and no tick
+ * is consumed (the return value still tells whether one is due). */
 BRAID_API int braid_interval_poll_tick(braid_interval *iv, braid_wake_fn wake, void *wake_data,
                                        int64_t *out_tick_ns);
+/* Changes what happens to missed ticks from now on. */
+BRAID_API int braid_interval_set_missed_tick_behavior(braid_interval *iv, int missed_tick_behavior);
 /* The next tick becomes one period from now. */
 BRAID_API int braid_interval_reset(braid_interval *iv);
 BRAID_API int64_t braid_interval_period(const braid_interval *iv);

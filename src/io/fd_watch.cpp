@@ -36,6 +36,11 @@ int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready
     {
         std::lock_guard<std::mutex> g(mu_);
         *ready = ready_ & interest;
+        if (!wake) {
+            for (int i = 0; i < 2; ++i)
+                if (interest & (1 << i)) wake_[i] = nullptr;
+            return *ready ? BRAID_OK : BRAID_PENDING;
+        }
         if (*ready) return BRAID_OK;
         if (loop_gone_) return BRAID_ECANCELED;
         for (int i = 0; i < 2; ++i) {

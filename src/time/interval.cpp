@@ -20,7 +20,7 @@ int64_t Interval::next_after(int64_t tick, int64_t now) const {
 
 int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
     int rc = driver_.poll(&entry_, wake, data);
-    if (rc != 0) return rc;
+    if (rc != 0 || !wake) return rc;
     int64_t t = entry_.deadline;
     if (tick) *tick = t;
     driver_.reset(&entry_, next_after(t, driver_.clock().now()));

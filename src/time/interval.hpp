@@ -16,6 +16,7 @@ public:
     int poll_tick(braid_wake_fn wake, void* data, int64_t* tick);
     void reset();
     int64_t period() const { return period_; }
+    void set_behavior(int b) { behavior_ = b; }
 
     // Late by more than this and the missed-tick behaviour applies.
     static constexpr int64_t kLateness = 5'000'000;
@@ -25,7 +26,7 @@ private:
     TimerDriver& driver_;
     TimerEntry entry_;
     const int64_t period_;
-    const int behavior_;
+    int behavior_;
 };
 
 }  // namespace braid::detail

@@ -61,10 +61,14 @@ bool TimerDriver::insert_locked(TimerEntry* e) {
 }
 
 int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
-    if (e->fired.load(std::memory_order_acquire)) return 0;
+    if (wake && e->fired.load(std::memory_order_acquire)) return 0;
     bool rearm = false;
     {
         std::lock_guard<std::mutex> g(mu_);
+        if (!wake) {  // unregister only
+            e->wake = nullptr;
+            return (e->fired.load(std::memory_order_relaxed) || e->deadline <= clock_.now()) ? 0 : BRAID_PENDING;
+        }
         if (e->fired.load(std::memory_order_relaxed)) return 0;
         if (closed_) return BRAID_ECANCELED;
         if (e->deadline <= clock_.now()) {

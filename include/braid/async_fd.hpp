@@ -1,0 +1,86 @@
+// braid::AsyncFd: readiness of a file descriptor the caller owns, on the
+// runtime's reactor.  The Tokio pattern: await readable()/writable(), try the
+// non-blocking syscall, and on EAGAIN call guard.clear_ready() and await
+// again.  The fd is not closed by AsyncFd.
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/error.hpp>
+#include <braid/fd.h>
+
+#include <utility>
+
+namespace braid {
+
+enum Interest : int { Readable = BRAID_READABLE, Writable = BRAID_WRITABLE };
+
+class AsyncFd {
+public:
+    // Registers fd with the calling thread's runtime.  Throws braid::Error
+    // (BRAID_EBADF for an fd epoll cannot watch, BRAID_EINVAL off-runtime).
+    explicit AsyncFd(int fd) { detail::check(braid_fd_new(&f_, nullptr, fd), "AsyncFd"); }
+    AsyncFd(AsyncFd&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+    AsyncFd& operator=(AsyncFd&& o) noexcept {
+        if (this != &o) {
+            braid_fd_free(f_);
+            f_ = std::exchange(o.f_, nullptr);
+        }
+        return *this;
+    }
+    AsyncFd(const AsyncFd&) = delete;
+    ~AsyncFd() { braid_fd_free(f_); }
+
+    int fd() const { return braid_fd_get(native()); }
+
+    // What an await of readiness gives: the ready bits, and the way to say
+    // "the syscall said EAGAIN, forget that readiness".
+    class ReadyGuard {
+    public:
+        ReadyGuard(braid_fd* f, int bits) : f_(f), bits_(bits) {}
+        int ready() const { return bits_; }
+        bool readable() const { return bits_ & BRAID_READABLE; }
+        bool writable() const { return bits_ & BRAID_WRITABLE; }
+        void clear_ready() { braid_fd_clear_ready(f_, bits_); }
+
+    private:
+        braid_fd* f_;
+        int bits_;
+    };
+
+    class [[nodiscard]] Ready : public detail::LeafAwaiter<Ready> {
+    public:
+        Ready(braid_fd* f, int interest) : f_(f), interest_(interest) {}
+        Ready(Ready&& o) noexcept : f_(std::exchange(o.f_, nullptr)), interest_(o.interest_) {}
+        // Cancelled while pending: unregister (a readiness that arrives later
+        // stays cached on the AsyncFd, so nothing is lost).
+        ~Ready() {
+            if (f_ && status_ == BRAID_PENDING) braid_fd_poll_ready(f_, interest_, nullptr, nullptr, nullptr);
+        }
+        bool ready_now() { return braid_fd_poll_ready(f_, interest_, nullptr, nullptr, &bits_) == 0; }
+        int poll(braid_wake_fn w, void* d) { return braid_fd_poll_ready(f_, interest_, w, d, &bits_); }
+        ReadyGuard finish(int st) {
+            if (st < 0) throw Error(st, "AsyncFd");
+            return ReadyGuard(f_, bits_);
+        }
+
+    private:
+        braid_fd* f_;
+        int interest_;
+        int bits_ = 0;
+    };
+
+    Ready readable() { return Ready(native(), BRAID_READABLE); }
+    Ready writable() { return Ready(native(), BRAID_WRITABLE); }
+    Ready ready(int interest) { return Ready(native(), interest); }
+
+    braid_fd* native_handle() const noexcept { return f_; }
+
+private:
+    braid_fd* native() const {
+        if (!f_) throw Error(BRAID_EINVAL, "moved-from AsyncFd");
+        return f_;
+    }
+    braid_fd* f_ = nullptr;
+};
+
+}  // namespace braid

@@ -1,0 +1,13 @@
+// braid — the C++20 layer, umbrella header.  Header-only; every class is a
+// thin owner of a C handle (braid/braid.h) and calls nothing but the C ABI.
+#pragma once
+
+#include <braid/braid.h>
+
+#include <braid/async_fd.hpp>
+#include <braid/error.hpp>
+#include <braid/join_handle.hpp>
+#include <braid/runtime.hpp>
+#include <braid/spawn.hpp>
+#include <braid/task.hpp>
+#include <braid/time.hpp>

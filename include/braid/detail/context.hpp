@@ -1,0 +1,91 @@
+// How a chain of braid coroutines waits.  Every braid coroutine's promise
+// points at the Context of whatever drives it (a spawned task, later a
+// select or join branch).  A leaf awaiter that must wait registers the
+// context's waker with the C object it waits on, and records itself here;
+// when the driver is polled again it re-polls that leaf and resumes the
+// coroutine only once the leaf is ready (spurious wake-ups cost nothing).
+#pragma once
+
+#include <braid/task.h>
+
+#include <coroutine>
+#include <cstddef>
+#include <new>
+
+namespace braid::detail {
+
+struct Context {
+    std::coroutine_handle<> resume_point;          // the coroutine waiting on the leaf
+    bool (*leaf_ready)(void* leaf, Context&) = nullptr;  // re-poll; true: resume
+    void* leaf = nullptr;
+    braid_wake_fn wake_fn = nullptr;               // wakes the driver
+    void* wake_data = nullptr;
+
+    void wait_on(std::coroutine_handle<> h, bool (*ready)(void*, Context&), void* l) {
+        resume_point = h;
+        leaf_ready = ready;
+        leaf = l;
+    }
+    // Whether the recorded coroutine may be resumed now.
+    bool ready() { return !leaf_ready || leaf_ready(leaf, *this); }
+    // Resumes the recorded coroutine (it runs until the next leaf or the end).
+    void resume() {
+        std::coroutine_handle<> h = resume_point;
+        resume_point = {};
+        leaf_ready = nullptr;
+        leaf = nullptr;
+        h.resume();
+    }
+};
+
+// Base of every braid promise: the context, and frames from braid's
+// per-thread allocator.
+struct PromiseBase {
+    Context* ctx = nullptr;
+
+    static void* operator new(std::size_t n) {
+        void* p = braid_alloc(n);
+        if (!p) throw std::bad_alloc();
+        return p;
+    }
+    static void operator delete(void* p, std::size_t n) noexcept { braid_free(p, n); }
+};
+
+// A leaf awaiter over a C object with a poll function.  Derived provides
+//   int poll(braid_wake_fn, void*)   0 / BRAID_PENDING / negative code
+//   bool ready_now()                 cheap check before suspending (may be false)
+//   auto finish(int status)          the await_resume value
+template <class Derived>
+class LeafAwaiter {
+public:
+    bool await_ready() { return self().ready_now() && (status_ = 0, true); }
+
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        Context& ctx = *h.promise().ctx;
+        int rc = self().poll(ctx.wake_fn, ctx.wake_data);
+        if (rc != BRAID_PENDING) {
+            status_ = rc;
+            return false;
+        }
+        ctx.wait_on(h, &LeafAwaiter::repoll, this);
+        return true;
+    }
+
+    decltype(auto) await_resume() { return self().finish(status_); }
+
+protected:
+    int status_ = BRAID_PENDING;
+
+private:
+    Derived& self() { return static_cast<Derived&>(*this); }
+    static bool repoll(void* p, Context& ctx) {
+        auto* me = static_cast<LeafAwaiter*>(p);
+        int rc = me->self().poll(ctx.wake_fn, ctx.wake_data);
+        if (rc == BRAID_PENDING) return false;
+        me->status_ = rc;
+        return true;
+    }
+};
+
+}  // namespace braid::detail

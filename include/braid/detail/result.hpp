@@ -1,0 +1,48 @@
+// Storage for what a coroutine produced: nothing yet, a value, or an
+// exception.  Result<void> stores only the outcome.
+#pragma once
+
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace braid::detail {
+
+template <class T>
+class Result {
+public:
+    template <class U>
+    void set_value(U&& v) { value_.emplace(std::forward<U>(v)); }
+    void set_exception(std::exception_ptr e) { exc_ = std::move(e); }
+    bool has_exception() const { return exc_ != nullptr; }
+    bool has_value() const { return value_.has_value(); }
+    // Rethrows a stored exception; otherwise moves the value out.
+    T take() {
+        if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+        T v = std::move(*value_);
+        value_.reset();
+        return v;
+    }
+
+private:
+    std::optional<T> value_;
+    std::exception_ptr exc_;
+};
+
+template <>
+class Result<void> {
+public:
+    void set_value() { done_ = true; }
+    void set_exception(std::exception_ptr e) { exc_ = std::move(e); }
+    bool has_exception() const { return exc_ != nullptr; }
+    bool has_value() const { return done_; }
+    void take() {
+        if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    }
+
+private:
+    bool done_ = false;
+    std::exception_ptr exc_;
+};
+
+}  // namespace braid::detail

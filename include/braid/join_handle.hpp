@@ -1,0 +1,82 @@
+// braid::JoinHandle<T>: the handle spawn returns.  co_await gives the task's
+// value, rethrows the exception that escaped it, or throws
+// braid::TaskCancelled if it was aborted.  Dropping the handle detaches the
+// task (it keeps running).  abort() cancels it at its next suspension point.
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/detail/result.hpp>
+#include <braid/error.hpp>
+#include <braid/task.h>
+
+#include <cstdint>
+#include <utility>
+
+namespace braid {
+
+template <class T>
+class [[nodiscard]] JoinHandle {
+public:
+    JoinHandle() = default;
+    JoinHandle(braid_task* t, detail::Result<T>* result) : t_(t), result_(result) {}
+    JoinHandle(JoinHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)), result_(o.result_) {}
+    JoinHandle& operator=(JoinHandle&& o) noexcept {
+        if (this != &o) {
+            braid_task_free(t_);
+            t_ = std::exchange(o.t_, nullptr);
+            result_ = o.result_;
+        }
+        return *this;
+    }
+    JoinHandle(const JoinHandle&) = delete;
+    JoinHandle& operator=(const JoinHandle&) = delete;
+    ~JoinHandle() { braid_task_free(t_); }
+
+    bool valid() const noexcept { return t_ != nullptr; }
+    // Cancels the task at its next suspension point; no-op once finished.
+    void abort() const { braid_task_abort(checked()); }
+    bool is_finished() const { return braid_task_is_finished(checked()) == 1; }
+    uint64_t id() const { return braid_task_id(checked()); }
+    // Detaches: the task keeps running, the handle becomes empty.
+    void detach() {
+        braid_task_free(t_);
+        t_ = nullptr;
+    }
+    // The C handle (borrowed).
+    braid_task* native_handle() const noexcept { return t_; }
+
+    class Awaiter : public detail::LeafAwaiter<Awaiter> {
+    public:
+        explicit Awaiter(const JoinHandle& h) : h_(h) {}
+        ~Awaiter() {
+            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);  // unregisters our waker
+        }
+        bool ready_now() { return braid_task_is_finished(h_.checked()) == 1; }
+        int poll(braid_wake_fn w, void* d) { return braid_task_poll_join(h_.t_, w, d); }
+        T finish(int) { return h_.take(); }
+
+    private:
+        const JoinHandle& h_;
+    };
+    Awaiter operator co_await() const& { return Awaiter(*this); }
+    Awaiter operator co_await() const&& { return Awaiter(*this); }
+
+    // After the task finished: its value, or throws.  Used by the awaiter and
+    // by blocking joins.
+    T take() const {
+        int st = braid_task_poll_join(checked(), nullptr, nullptr);
+        if (st == BRAID_OK || st == BRAID_EPANIC) return result_->take();
+        if (st == BRAID_ECANCELED) throw TaskCancelled();
+        throw Error(st == BRAID_PENDING ? BRAID_EAGAIN : st, "join");
+    }
+
+private:
+    braid_task* checked() const {
+        if (!t_) throw Error(BRAID_EINVAL, "empty or moved-from JoinHandle");
+        return t_;
+    }
+    braid_task* t_ = nullptr;
+    detail::Result<T>* result_ = nullptr;
+};
+
+}  // namespace braid

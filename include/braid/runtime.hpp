@@ -1,0 +1,192 @@
+// braid::Runtime, its Builder, Handle, and braid::run.
+#pragma once
+
+#include <braid/detail/spawn_state.hpp>
+#include <braid/error.hpp>
+#include <braid/join_handle.hpp>
+#include <braid/runtime.h>
+#include <braid/task.hpp>
+#include <braid/time.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace braid {
+
+namespace detail {
+struct ThreadHooks {
+    std::function<void()> on_start, on_stop;
+    static void start(void* p) { static_cast<ThreadHooks*>(p)->on_start(); }
+    static void stop(void* p) { static_cast<ThreadHooks*>(p)->on_stop(); }
+};
+struct HandleDeleter {
+    void operator()(braid_handle* h) const noexcept { braid_handle_free(h); }
+};
+
+// Runs a spawned task to completion on the calling thread's behalf and gives
+// its value.
+template <class T>
+T finish_block_on(braid_runtime* rt, braid_task* t, Result<T>* result) {
+    JoinHandle<T> h(t, result);
+    int st = braid_runtime_block_on(rt, t);
+    if (st == BRAID_EDEADLK || st == BRAID_EBUSY || st == BRAID_EINVAL) throw Error(st, "block_on");
+    return h.take();
+}
+}  // namespace detail
+
+// A reference to a runtime that any thread can keep and spawn through.
+class Handle {
+public:
+    explicit Handle(braid_handle* h) : h_(h) {}
+    // The runtime of the calling worker or blocking thread.
+    static Handle current() {
+        braid_handle* h = nullptr;
+        detail::check(braid_handle_current(&h), "Handle::current (not on a runtime thread)");
+        return Handle(h);
+    }
+    Handle clone() const {
+        braid_handle* h = nullptr;
+        detail::check(braid_handle_clone(&h, h_.get()), "Handle::clone");
+        return Handle(h);
+    }
+
+    template <class T>
+    JoinHandle<T> spawn(Task<T> task) const {
+        auto [t, s] = detail::spawn_task<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
+        return JoinHandle<T>(t, &s->result);
+    }
+
+    braid_handle* native_handle() const noexcept { return h_.get(); }
+
+private:
+    std::unique_ptr<braid_handle, detail::HandleDeleter> h_;
+};
+
+class Runtime {
+public:
+    class Builder {
+    public:
+        Builder() { detail::check(braid_runtime_builder_new(&b_), "Runtime::builder"); }
+        Builder(Builder&& o) noexcept : b_(std::exchange(o.b_, nullptr)), hooks_(std::move(o.hooks_)) {}
+        Builder(const Builder&) = delete;
+        ~Builder() { braid_runtime_builder_free(b_); }
+
+        Builder& worker_threads(int n) { return set(braid_runtime_builder_worker_threads(b_, n)); }
+        Builder& current_thread() { return set(braid_runtime_builder_current_thread(b_)); }
+        Builder& thread_name(const std::string& name) {
+            return set(braid_runtime_builder_thread_name(b_, name.c_str()));
+        }
+        Builder& max_blocking_threads(int n) { return set(braid_runtime_builder_max_blocking_threads(b_, n)); }
+        Builder& thread_keep_alive(std::chrono::milliseconds d) {
+            return set(braid_runtime_builder_blocking_keep_alive_ms(b_, d.count()));
+        }
+        Builder& start_paused(bool paused = true) { return set(braid_runtime_builder_start_paused(b_, paused)); }
+        Builder& on_thread_start(std::function<void()> f) {
+            hooks()->on_start = std::move(f);
+            return set(braid_runtime_builder_on_thread_start(b_, &detail::ThreadHooks::start, hooks_.get()));
+        }
+        Builder& on_thread_stop(std::function<void()> f) {
+            hooks()->on_stop = std::move(f);
+            return set(braid_runtime_builder_on_thread_stop(b_, &detail::ThreadHooks::stop, hooks_.get()));
+        }
+        Runtime build() {
+            braid_runtime* rt = nullptr;
+            detail::check(braid_runtime_build(&rt, b_), "Runtime::build");
+            return Runtime(rt, hooks_);
+        }
+
+    private:
+        Builder& set(int rc) {
+            detail::check(rc, "Runtime::Builder");
+            return *this;
+        }
+        std::shared_ptr<detail::ThreadHooks> hooks() {
+            if (!hooks_) hooks_ = std::make_shared<detail::ThreadHooks>();
+            return hooks_;
+        }
+        braid_runtime_builder* b_ = nullptr;
+        std::shared_ptr<detail::ThreadHooks> hooks_;
+    };
+
+    static Builder builder() { return Builder(); }
+
+    // A multi-thread runtime with the defaults.
+    Runtime() { detail::check(braid_runtime_new(&rt_), "Runtime"); }
+    Runtime(Runtime&& o) noexcept : rt_(std::exchange(o.rt_, nullptr)), hooks_(std::move(o.hooks_)) {}
+    Runtime& operator=(Runtime&& o) noexcept {
+        if (this != &o) {
+            close();
+            rt_ = std::exchange(o.rt_, nullptr);
+            hooks_ = std::move(o.hooks_);
+        }
+        return *this;
+    }
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+    // Shuts down (cancels every task, joins every thread) and frees.
+    ~Runtime() { close(); }
+
+    // Runs `task` to completion and returns its value (or rethrows).  Throws
+    // braid::Error(BRAID_EDEADLK) when called on a runtime thread.
+    template <class T>
+    T block_on(Task<T> task) {
+        auto [t, s] = detail::spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task));
+        return detail::finish_block_on<T>(rt_, t, &s->result);
+    }
+
+    template <class T>
+    JoinHandle<T> spawn(Task<T> task) {
+        auto [t, s] = detail::spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task));
+        return JoinHandle<T>(t, &s->result);
+    }
+
+    Handle handle() const {
+        braid_handle* h = nullptr;
+        detail::check(braid_runtime_handle(&h, native()), "Runtime::handle");
+        return Handle(h);
+    }
+
+    // Shuts down now, waiting at most `timeout` for blocking jobs.  Returns
+    // false when some were still running (they are left to finish).
+    bool shutdown_timeout(std::chrono::milliseconds timeout) {
+        int rc = braid_runtime_shutdown(native(), timeout.count());
+        if (rc == BRAID_ETIMEDOUT) return false;
+        detail::check(rc, "Runtime::shutdown_timeout");
+        return true;
+    }
+
+    // Paused runtimes: moves the clock forward and fires the timers due.
+    void advance(std::chrono::nanoseconds d) { detail::check(braid_runtime_advance(native(), d.count()), "advance"); }
+
+    int worker_count() const { return braid_runtime_worker_count(native()); }
+    braid_runtime* native_handle() const noexcept { return rt_; }
+
+private:
+    Runtime(braid_runtime* rt, std::shared_ptr<detail::ThreadHooks> hooks) : rt_(rt), hooks_(std::move(hooks)) {}
+    braid_runtime* native() const {
+        if (!rt_) throw Error(BRAID_EINVAL, "moved-from Runtime");
+        return rt_;
+    }
+    // Destroying a Runtime on one of its own threads cannot shut it down
+    // (braid_runtime_free returns BRAID_EDEADLK and frees nothing); like any
+    // destructor this one cannot report that, so don't.
+    void close() noexcept {
+        if (rt_) braid_runtime_free(rt_);
+        rt_ = nullptr;
+    }
+    braid_runtime* rt_ = nullptr;
+    std::shared_ptr<detail::ThreadHooks> hooks_;
+};
+
+// Builds a multi-thread runtime with the defaults, runs `task` on it, and
+// shuts it down: the C++ counterpart of #[tokio::main].
+template <class T>
+T run(Task<T> task) {
+    Runtime rt;
+    return rt.block_on(std::move(task));
+}
+
+}  // namespace braid

@@ -1,0 +1,109 @@
+// braid::Task<T>: a lazy coroutine.  It starts when it is awaited or
+// spawned; awaiting it runs it inside the awaiting task (symmetric transfer,
+// no scheduling); destroying it before it finished destroys its frame and
+// everything the frame holds (cancellation is destruction).
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/error.hpp>
+#include <braid/detail/result.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <utility>
+
+namespace braid {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+template <class T>
+struct TaskPromiseStorage {
+    Result<T> result;
+    template <class U>
+    void return_value(U&& v) { result.set_value(std::forward<U>(v)); }
+};
+template <>
+struct TaskPromiseStorage<void> {
+    Result<void> result;
+    void return_void() { result.set_value(); }
+};
+
+template <class T>
+struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
+    std::coroutine_handle<> continuation = std::noop_coroutine();
+
+    Task<T> get_return_object() noexcept;
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    struct FinalAwaiter {
+        bool await_ready() noexcept { return false; }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<TaskPromise> h) noexcept {
+            return h.promise().continuation;
+        }
+        void await_resume() noexcept {}
+    };
+    FinalAwaiter final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { this->result.set_exception(std::current_exception()); }
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+public:
+    using promise_type = detail::TaskPromise<T>;
+    using value_type = T;
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    Task() noexcept = default;
+    explicit Task(handle_type h) noexcept : h_(h) {}
+    Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    Task& operator=(Task&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    Task(const Task&) = delete;
+    Task& operator=(const Task&) = delete;
+    ~Task() { reset(); }
+
+    bool valid() const noexcept { return bool(h_); }
+    bool done() const noexcept { return h_ && h_.done(); }
+
+    struct Awaiter {
+        handle_type h;
+        bool await_ready() const {
+            if (!h) throw Error(BRAID_EINVAL, "awaiting an empty or moved-from Task");
+            return false;
+        }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) noexcept {
+            h.promise().ctx = awaiting.promise().ctx;
+            h.promise().continuation = awaiting;
+            return h;
+        }
+        T await_resume() { return h.promise().result.take(); }
+    };
+    Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
+    Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
+
+    // For drivers (spawn, block_on): give up ownership of the frame.
+    handle_type release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    void reset() noexcept {
+        if (h_) std::exchange(h_, {}).destroy();
+    }
+    handle_type h_;
+};
+
+template <class T>
+Task<T> detail::TaskPromise<T>::get_return_object() noexcept {
+    return Task<T>(std::coroutine_handle<TaskPromise>::from_promise(*this));
+}
+
+}  // namespace braid

@@ -79,7 +79,7 @@ int Core::start_task(Task* t) {
         t->complete(BRAID_ESHUTDOWN);  // refused: never started, so no cancel
         return BRAID_ESHUTDOWN;
     }
-    sched_.schedule(t);
+    sched_.schedule_new(t);
     return BRAID_OK;
 }
 

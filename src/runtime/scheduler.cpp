@@ -2,6 +2,8 @@
 
 #include <braid/error.h>
 
+#include <utility>
+
 #include "runtime/core.hpp"
 
 namespace braid::detail {
@@ -76,14 +78,17 @@ void Scheduler::push_local(Worker& w, Task* t) {
 
 void Scheduler::schedule(Task* t) {
     Worker* w = current_worker();
-    if (w) {
-        if (current_task() != nullptr) {
-            // Woken by the task running on this worker: run it next.
-            Task* prev = w->lifo;
-            w->lifo = t;
-            if (!prev) return;  // the running worker will get to it; nothing to steal yet
-            t = prev;
-        }
+    if (w && current_task() != nullptr) {
+        // Woken by the task running on this worker: run it next.
+        Task* prev = std::exchange(w->lifo, t);
+        if (!prev) return;  // this worker gets to it right after the running task
+        t = prev;           // the one it displaces waits in the queue
+    }
+    schedule_new(t);
+}
+
+void Scheduler::schedule_new(Task* t) {
+    if (Worker* w = current_worker()) {
         push_local(*w, t);
         notify_parked();
         return;

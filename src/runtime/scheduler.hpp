@@ -52,8 +52,11 @@ public:
     // could not be started (the ones started are stopped again).
     bool start();
 
-    // A task that became runnable (new, woken or aborted while idle).
+    // A task that was woken (or aborted while idle): on a worker of this
+    // scheduler it goes to the LIFO slot, to run next.
     void schedule(Task* t);
+    // A new task: behind the tasks already queued (spawn order is kept).
+    void schedule_new(Task* t);
     // Runs `target` to completion on the calling thread (current-thread
     // flavor).  Returns the status, BRAID_EBUSY or BRAID_ESHUTDOWN.
     int block_on(Task* target);

@@ -1,0 +1,91 @@
+# ABI, packaging and FFI tests of braid.
+#
+# Include from tests/CMakeLists.txt (after enable_testing(), with the `braid`
+# target defined):
+#     include(${CMAKE_CURRENT_SOURCE_DIR}/abi/abi_tests.cmake)
+#
+# Tests registered:
+#   abi.headers_c99, abi.headers_c11  every public C header compiles alone and
+#                                     through <braid/braid.h> as strict C
+#   abi.exports                       nm -D shows only braid_* and every
+#                                     BRAID_API declaration; SONAME libbraid.so.0
+#   abi.bad_input                     NULL handles, negative durations, error
+#                                     names, shutdown, EDEADLK, callback contract
+#   abi.install_consumers             cmake --install into a scratch prefix;
+#                                     C and C++ consumers through pkg-config and
+#                                     find_package(braid)
+#   ffi.python                        bindings/python/braid.py (ctypes) unittest
+#
+# Nothing is written into the source tree: scratch goes to
+# ${CMAKE_CURRENT_BINARY_DIR}/abi.
+
+set(BRAID_ABI_DIR ${CMAKE_CURRENT_LIST_DIR})
+get_filename_component(BRAID_ABI_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+set(BRAID_ABI_SCRATCH ${CMAKE_CURRENT_BINARY_DIR}/abi)
+file(MAKE_DIRECTORY ${BRAID_ABI_SCRATCH})
+
+# ---- 1. the public C headers as strict C99 / C11 -------------------------------
+foreach(std c99 c11)
+  add_test(NAME abi.headers_${std}
+    COMMAND ${CMAKE_COMMAND}
+      -DCC=${CMAKE_C_COMPILER}
+      -DSTD=${std}
+      -DINCLUDE_DIR=${BRAID_ABI_SOURCE_ROOT}/include
+      -DWORK_DIR=${BRAID_ABI_SCRATCH}/headers_${std}
+      -P ${BRAID_ABI_DIR}/check_headers.cmake)
+  set_tests_properties(abi.headers_${std} PROPERTIES LABELS "abi" TIMEOUT 120)
+endforeach()
+
+# ---- 2. exported symbols and SONAME ----------------------------------------------
+find_program(BRAID_ABI_NM NAMES nm ${CMAKE_NM})
+find_program(BRAID_ABI_READELF NAMES readelf ${CMAKE_READELF})
+find_program(BRAID_ABI_OBJDUMP NAMES objdump ${CMAKE_OBJDUMP})
+add_test(NAME abi.exports
+  COMMAND ${CMAKE_COMMAND}
+    -DLIB=$<TARGET_FILE:braid>
+    -DNM=${BRAID_ABI_NM}
+    -DREADELF=${BRAID_ABI_READELF}
+    -DOBJDUMP=${BRAID_ABI_OBJDUMP}
+    -DEXPECTED_SONAME=libbraid.so.0
+    -DINCLUDE_DIR=${BRAID_ABI_SOURCE_ROOT}/include
+    -P ${BRAID_ABI_DIR}/check_exports.cmake)
+set_tests_properties(abi.exports PROPERTIES LABELS "abi" TIMEOUT 60)
+
+# ---- 3. bad input and the C ABI rules ----------------------------------------------
+add_executable(braid_abi_bad_input ${BRAID_ABI_DIR}/bad_input.c)
+target_link_libraries(braid_abi_bad_input PRIVATE braid)
+set_target_properties(braid_abi_bad_input PROPERTIES
+  C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+target_compile_definitions(braid_abi_bad_input PRIVATE _POSIX_C_SOURCE=200809L)
+target_compile_options(braid_abi_bad_input PRIVATE -Wall -Wextra)
+find_package(Threads REQUIRED)
+target_link_libraries(braid_abi_bad_input PRIVATE Threads::Threads)
+add_test(NAME abi.bad_input COMMAND braid_abi_bad_input)
+set_tests_properties(abi.bad_input PROPERTIES LABELS "abi" TIMEOUT 120)
+
+# ---- 4. install + consumers (pkg-config and find_package) ------------------------
+add_test(NAME abi.install_consumers
+  COMMAND sh ${BRAID_ABI_DIR}/install_consumers.sh
+    ${CMAKE_BINARY_DIR}
+    ${BRAID_ABI_DIR}/consumer
+    ${BRAID_ABI_SCRATCH}/install_consumers
+    ${CMAKE_COMMAND}
+    ${CMAKE_C_COMPILER}
+    ${CMAKE_CXX_COMPILER})
+set_tests_properties(abi.install_consumers PROPERTIES LABELS "abi;install" TIMEOUT 600)
+
+# ---- 5. Python ctypes FFI ------------------------------------------------------------
+find_program(BRAID_ABI_PYTHON3 NAMES python3)
+if(BRAID_ABI_PYTHON3)
+  add_test(NAME ffi.python
+    COMMAND ${CMAKE_COMMAND} -E env
+      BRAID_LIB=$<TARGET_FILE:braid>
+      "PYTHONPATH=${BRAID_ABI_SOURCE_ROOT}/bindings/python"
+      PYTHONDONTWRITEBYTECODE=1
+      ${BRAID_ABI_PYTHON3} -m unittest -v
+    WORKING_DIRECTORY ${BRAID_ABI_SOURCE_ROOT}/tests/python)
+  set_tests_properties(ffi.python PROPERTIES LABELS "ffi" TIMEOUT 120)
+else()
+  message(STATUS "braid: python3 not found, ffi.python is not registered")
+endif()

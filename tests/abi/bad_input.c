@@ -1,0 +1,1046 @@
+/* abi.bad_input — the C ABI rules of braid, checked from plain C11.
+ *
+ *  - every function given a NULL handle returns BRAID_EINVAL, or is a no-op
+ *    (the *_free functions and the void functions), and never crashes;
+ *  - negative durations are BRAID_EINVAL;
+ *  - braid_strerror / braid_err_name cover BRAID_ERROR_TABLE and unknown codes;
+ *  - a runtime that was shut down refuses new work with BRAID_ESHUTDOWN;
+ *  - blocking calls made on a worker give BRAID_EDEADLK (join_blocking,
+ *    block_on, shutdown, free) and leave the runtime usable;
+ *  - the callback contract: a call that returns an error never invokes its
+ *    callback; a call that succeeds invokes it exactly once (also when the
+ *    operation is aborted, or pending when the runtime is shut down/freed).
+ *
+ * No framework: each failed check prints what failed and where; the program
+ * goes on with the next check and exits 1 if any failed.  A watchdog turns a
+ * hang into a failure that names the section it hung in.
+ */
+#include <braid/braid.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- tiny harness ------------------------------------------------------------ */
+
+static atomic_int g_failures;
+static atomic_int g_checks;
+static const char *volatile g_section = "start";
+
+static void fail_at(const char *file, int line, const char *what) {
+    atomic_fetch_add(&g_failures, 1);
+    fprintf(stderr, "FAIL [%s] %s:%d: %s\n", g_section, file, line, what);
+    fflush(stderr);
+}
+
+#define CHECK(cond, what)                                    \
+    do {                                                     \
+        atomic_fetch_add(&g_checks, 1);                      \
+        if (!(cond)) fail_at(__FILE__, __LINE__, (what));    \
+    } while (0)
+
+/* expr must return `want`; prints both codes by name otherwise. */
+#define CHECK_RC(expr, want)                                                              \
+    do {                                                                                  \
+        int rc_ = (expr);                                                                 \
+        int want_ = (want);                                                               \
+        atomic_fetch_add(&g_checks, 1);                                                   \
+        if (rc_ != want_) {                                                               \
+            char msg_[512];                                                               \
+            snprintf(msg_, sizeof msg_, "%s returned %d (%s), expected %d (%s)", #expr, rc_, \
+                     braid_err_name(rc_), want_, braid_err_name(want_));                  \
+            fail_at(__FILE__, __LINE__, msg_);                                            \
+        }                                                                                 \
+    } while (0)
+
+static void section(const char *name) {
+    g_section = name;
+    printf("-- %s\n", name);
+    fflush(stdout);
+}
+
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char head[] = "FAIL watchdog: hung in section [";
+    const char *s = g_section;
+    ssize_t ignored = write(2, head, sizeof head - 1);
+    ignored = write(2, s, strlen(s));
+    ignored = write(2, "]\n", 2);
+    (void)ignored;
+    _exit(3);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* ---- callback counting ----------------------------------------------------------- */
+
+typedef struct counter {
+    atomic_int calls;       /* every invocation */
+    atomic_int status;      /* status of the last invocation */
+    atomic_int cancels;     /* invocations with BRAID_ECANCELED */
+    atomic_int after_cancel; /* invocations that came after one with BRAID_ECANCELED */
+    atomic_int on_worker;   /* invocations on a thread of the runtime below */
+    braid_runtime *rt;      /* for on_worker; may be NULL */
+} counter;
+
+static void counter_init(counter *c, braid_runtime *rt) {
+    atomic_init(&c->calls, 0);
+    atomic_init(&c->status, 12345);
+    atomic_init(&c->cancels, 0);
+    atomic_init(&c->after_cancel, 0);
+    atomic_init(&c->on_worker, 0);
+    c->rt = rt;
+}
+
+static void count_cb(void *user_data, int status) {
+    counter *c = (counter *)user_data;
+    if (atomic_load(&c->cancels) > 0) atomic_fetch_add(&c->after_cancel, 1);
+    if (status == BRAID_ECANCELED) atomic_fetch_add(&c->cancels, 1);
+    if (c->rt && braid_runtime_current() == c->rt) atomic_fetch_add(&c->on_worker, 1);
+    atomic_store(&c->status, status);
+    atomic_fetch_add(&c->calls, 1);
+}
+
+/* Waits until c->calls >= n or timeout_ms passes; returns calls. */
+static int wait_calls(counter *c, int n, long timeout_ms) {
+    for (long waited = 0; waited < timeout_ms; waited += 2) {
+        if (atomic_load(&c->calls) >= n) break;
+        sleep_ms(2);
+    }
+    return atomic_load(&c->calls);
+}
+
+/* Lets late (wrong) extra callbacks arrive before counting. */
+static void settle(void) { sleep_ms(60); }
+
+static void noop_fn(void *arg) { (void)arg; }
+static void noop_wake(void *arg) { (void)arg; }
+
+static braid_runtime *make_runtime(int workers) {
+    braid_runtime_builder *b = NULL;
+    braid_runtime *rt = NULL;
+    int rc = braid_runtime_builder_new(&b);
+    if (rc != BRAID_OK) {
+        fprintf(stderr, "FATAL: braid_runtime_builder_new: %s\n", braid_err_name(rc));
+        exit(2);
+    }
+    rc = braid_runtime_builder_worker_threads(b, workers);
+    if (rc == BRAID_OK) rc = braid_runtime_build(&rt, b);
+    braid_runtime_builder_free(b);
+    if (rc != BRAID_OK || !rt) {
+        fprintf(stderr, "FATAL: cannot build a runtime: %s\n", braid_err_name(rc));
+        exit(2);
+    }
+    return rt;
+}
+
+/* ---- 1. error codes ---------------------------------------------------------------- */
+
+static int in_table(int code) {
+#define IN_TABLE_(name, value, text) if (code == (value)) return 1;
+    BRAID_ERROR_TABLE(IN_TABLE_)
+#undef IN_TABLE_
+    return 0;
+}
+
+static void check_code(const char *name, int value, const char *text) {
+    char msg[256];
+    const char *n = braid_err_name(value);
+    const char *s = braid_strerror(value);
+    snprintf(msg, sizeof msg, "braid_err_name(%d) is \"%s\", expected \"%s\"", value, n ? n : "(null)", name);
+    CHECK(n != NULL && strcmp(n, name) == 0, msg);
+    snprintf(msg, sizeof msg, "braid_strerror(%d) is \"%s\", expected \"%s\"", value, s ? s : "(null)", text);
+    CHECK(s != NULL && strcmp(s, text) == 0, msg);
+}
+
+static void test_error_codes(void) {
+    section("error codes: braid_strerror / braid_err_name");
+    int rows = 0;
+#define ROW_(name, value, text) check_code(#name, value, text); ++rows;
+    BRAID_ERROR_TABLE(ROW_)
+#undef ROW_
+    CHECK(rows >= 16, "BRAID_ERROR_TABLE has fewer rows than expected");
+
+    /* values are unique and OK is the only non-negative one */
+    int values[] = {
+#define VAL_(name, value, text) value,
+        BRAID_ERROR_TABLE(VAL_)
+#undef VAL_
+    };
+    int nvalues = (int)(sizeof values / sizeof values[0]);
+    for (int i = 0; i < nvalues; ++i) {
+        CHECK(values[i] <= 0, "an error code in BRAID_ERROR_TABLE is positive");
+        for (int j = i + 1; j < nvalues; ++j) CHECK(values[i] != values[j], "two table rows share a value");
+    }
+    CHECK(BRAID_OK == 0, "BRAID_OK is not 0");
+
+    const char *p = braid_err_name(BRAID_PENDING);
+    CHECK(p != NULL && strcmp(p, "PENDING") == 0, "braid_err_name(BRAID_PENDING) is not \"PENDING\"");
+    CHECK(braid_strerror(BRAID_PENDING) != NULL, "braid_strerror(BRAID_PENDING) is NULL");
+
+    int unknown[] = {-16, -17, -99, -1000, -65536, 2, 3, 100, 4096, INT_MIN, INT_MIN + 1, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; ++i) {
+        int code = unknown[i];
+        if (in_table(code) || code == BRAID_PENDING) continue;
+        char msg[160];
+        const char *n = braid_err_name(code);
+        const char *s = braid_strerror(code);
+        snprintf(msg, sizeof msg, "braid_err_name(%d) is \"%s\", expected \"UNKNOWN\"", code, n ? n : "(null)");
+        CHECK(n != NULL && strcmp(n, "UNKNOWN") == 0, msg);
+        snprintf(msg, sizeof msg, "braid_strerror(%d) is \"%s\", expected \"unknown error\"", code,
+                 s ? s : "(null)");
+        CHECK(s != NULL && strcmp(s, "unknown error") == 0, msg);
+    }
+
+    const char *v = braid_version();
+    CHECK(v != NULL && strcmp(v, BRAID_VERSION_STRING) == 0, "braid_version() != BRAID_VERSION_STRING");
+    CHECK(braid_version_number() == BRAID_VERSION_NUMBER, "braid_version_number() != BRAID_VERSION_NUMBER");
+}
+
+/* ---- 2. NULL handles ---------------------------------------------------------------- */
+
+static int poll_pending(void *state, braid_task *task) {
+    (void)state;
+    (void)task;
+    return BRAID_PENDING;
+}
+
+typedef struct lifecycle {
+    atomic_int polls, cancels, releases;
+} lifecycle;
+
+static int lc_poll_done(void *state, braid_task *task) {
+    (void)task;
+    lifecycle **lc = (lifecycle **)state;
+    atomic_fetch_add(&(*lc)->polls, 1);
+    return BRAID_OK;
+}
+static int lc_poll_pending(void *state, braid_task *task) {
+    (void)task;
+    lifecycle **lc = (lifecycle **)state;
+    atomic_fetch_add(&(*lc)->polls, 1);
+    return BRAID_PENDING;
+}
+static void lc_cancel(void *state) { atomic_fetch_add(&(*(lifecycle **)state)->cancels, 1); }
+static void lc_release(void *state) { atomic_fetch_add(&(*(lifecycle **)state)->releases, 1); }
+
+static void test_null_handles(braid_runtime *rt) {
+    section("NULL handles and invalid arguments");
+    counter c;
+    counter_init(&c, NULL);
+    braid_task *t = NULL;
+    braid_handle *h = NULL;
+    braid_runtime *r = NULL;
+    braid_runtime_builder *b = NULL;
+    void *state = NULL;
+
+    /* builder */
+    CHECK_RC(braid_runtime_builder_new(NULL), BRAID_EINVAL);
+    braid_runtime_builder_free(NULL);
+    CHECK_RC(braid_runtime_builder_worker_threads(NULL, 2), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_current_thread(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_thread_name(NULL, "x"), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_max_blocking_threads(NULL, 4), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_blocking_keep_alive_ms(NULL, 10), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_on_thread_start(NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_on_thread_stop(NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_start_paused(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_build(NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_build(&r, NULL), BRAID_EINVAL);
+    CHECK(r == NULL, "braid_runtime_build(&r, NULL) set r");
+    CHECK_RC(braid_runtime_new(NULL), BRAID_EINVAL);
+
+    /* builder: out-of-range values */
+    CHECK_RC(braid_runtime_builder_new(&b), BRAID_OK);
+    CHECK_RC(braid_runtime_build(NULL, b), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_worker_threads(b, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_worker_threads(b, -1), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_worker_threads(b, 1025), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_thread_name(b, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_max_blocking_threads(b, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_max_blocking_threads(b, 65537), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_start_paused(b, 2), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_on_thread_start(b, NULL, NULL), BRAID_OK); /* NULL removes */
+    braid_runtime_builder_free(b);
+
+    /* runtime */
+    CHECK_RC(braid_runtime_block_on(NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_block_on(rt, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_shutdown(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_shutdown(NULL, -1), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_free(NULL), BRAID_OK);
+    CHECK(braid_runtime_current() == NULL, "braid_runtime_current() is not NULL on the main thread");
+    CHECK_RC(braid_runtime_worker_count(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_worker_count(rt), 2);
+    CHECK_RC(braid_runtime_advance(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_advance(rt, 0), BRAID_EINVAL); /* not paused */
+
+    /* handles */
+    CHECK_RC(braid_runtime_handle(NULL, rt), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_handle(&h, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_handle_current(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_handle_current(&h), BRAID_EINVAL); /* main is not a runtime thread */
+    CHECK_RC(braid_handle_clone(NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_handle_clone(&h, NULL), BRAID_EINVAL);
+    braid_handle_free(NULL);
+
+    /* spawning */
+    CHECK_RC(braid_spawn(&t, NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_spawn(&t, rt, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_spawn(NULL, NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_handle_spawn(&t, NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_spawn_blocking(&t, NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_spawn_blocking(&t, rt, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_handle_spawn_blocking(&t, NULL, noop_fn, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new(NULL, &state, rt, 16, poll_pending, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new(&t, NULL, rt, 16, poll_pending, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new(&t, &state, rt, 16, NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new(&t, &state, NULL, 16, poll_pending, NULL, NULL), BRAID_EINVAL); /* no current rt */
+    CHECK_RC(braid_handle_task_new(&t, &state, NULL, 16, poll_pending, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_start(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_start_blocking(NULL), BRAID_EINVAL);
+
+    /* join handles */
+    braid_task_free(NULL);
+    CHECK_RC(braid_task_abort(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_is_finished(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_poll_join(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_poll_join(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_join(NULL, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_task_join_blocking(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_task_join_blocking(NULL, 10), BRAID_EINVAL);
+    CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
+    CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
+    CHECK(braid_task_current_id() == 0, "braid_task_current_id() is not 0 on the main thread");
+    braid_task_wake(NULL);
+    braid_task_wake_fn(NULL);
+    braid_free(NULL, 0);
+    braid_free(NULL, 64);
+
+    /* time */
+    CHECK(braid_now(NULL) > 0, "braid_now(NULL) on a foreign thread is not the monotonic clock");
+    CHECK_RC(braid_sleep(&t, NULL, 1, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep(&t, rt, 1, NULL, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep(NULL, NULL, 1, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep_until(&t, NULL, 0, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep_until(&t, rt, 0, NULL, &c), BRAID_EINVAL);
+    braid_timer *tm = NULL;
+    CHECK_RC(braid_timer_new(NULL, rt, 0), BRAID_EINVAL);
+    CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */
+    CHECK_RC(braid_timer_poll(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_reset(NULL, 0), BRAID_EINVAL);
+    (void)braid_timer_deadline(NULL); /* int64_t result: must not crash */
+    braid_timer_free(NULL);
+    braid_interval *iv = NULL;
+    CHECK_RC(braid_interval_new(NULL, rt, 0, 1000000, BRAID_MISSED_TICK_BURST), BRAID_EINVAL);
+    CHECK_RC(braid_interval_new(&iv, NULL, 0, 1000000, BRAID_MISSED_TICK_BURST), BRAID_EINVAL);
+    CHECK_RC(braid_interval_new(&iv, rt, 0, 1000000, 7), BRAID_EINVAL);
+    CHECK_RC(braid_interval_poll_tick(NULL, noop_wake, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_interval_set_missed_tick_behavior(NULL, BRAID_MISSED_TICK_SKIP), BRAID_EINVAL);
+    CHECK_RC(braid_interval_reset(NULL), BRAID_EINVAL);
+    (void)braid_interval_period(NULL); /* int64_t result: must not crash */
+    braid_interval_free(NULL);
+    CHECK_RC(braid_interval_start(NULL, rt, 1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_interval_start(&t, NULL, 1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_interval_start(&t, rt, 1, BRAID_MISSED_TICK_BURST, NULL, &c), BRAID_EINVAL);
+    CHECK_RC(braid_interval_start(&t, rt, 1, 9, count_cb, &c), BRAID_EINVAL);
+
+    /* fd */
+    braid_fd *f = NULL;
+    int ready = 0;
+    CHECK_RC(braid_fd_new(NULL, rt, 0), BRAID_EINVAL);
+    CHECK_RC(braid_fd_new(&f, NULL, 0), BRAID_EINVAL); /* no current rt */
+    CHECK_RC(braid_fd_poll_ready(NULL, BRAID_READABLE, noop_wake, NULL, &ready), BRAID_EINVAL);
+    CHECK_RC(braid_fd_poll_ready(NULL, BRAID_READABLE, NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_fd_clear_ready(NULL, BRAID_READABLE), BRAID_EINVAL);
+    CHECK_RC(braid_fd_get(NULL), BRAID_EINVAL);
+    braid_fd_free(NULL);
+    CHECK_RC(braid_fd_wait(&t, NULL, 0, BRAID_READABLE, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, BRAID_READABLE, NULL, &c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 0, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 8, count_cb, &c), BRAID_EINVAL);
+    {
+        int rc = braid_fd_wait(&t, rt, -1, BRAID_READABLE, count_cb, &c);
+        CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_wait(fd -1) is neither EINVAL nor EBADF");
+        rc = braid_fd_new(&f, rt, -1);
+        CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_new(fd -1) is neither EINVAL nor EBADF");
+        if (rc == BRAID_OK) braid_fd_free(f);
+    }
+    {
+        /* a regular file cannot be watched: EBADF, and no callback */
+        char path[] = "/tmp/braid_abi_bad_input_XXXXXX";
+        int fd = mkstemp(path);
+        if (fd >= 0) {
+            unlink(path);
+            CHECK_RC(braid_fd_wait(&t, rt, fd, BRAID_READABLE, count_cb, &c), BRAID_EBADF);
+            f = NULL;
+            CHECK_RC(braid_fd_new(&f, rt, fd), BRAID_EBADF);
+            if (f) braid_fd_free(f);
+            close(fd);
+        }
+    }
+
+    settle();
+    char msg[128];
+    snprintf(msg, sizeof msg, "a call that returned an error invoked its callback %d time(s)",
+             atomic_load(&c.calls));
+    CHECK(atomic_load(&c.calls) == 0, msg);
+
+    /* a future task that is never started: release runs, cancel does not */
+    {
+        lifecycle lc;
+        atomic_init(&lc.polls, 0);
+        atomic_init(&lc.cancels, 0);
+        atomic_init(&lc.releases, 0);
+        braid_task *nt = NULL;
+        void *st = NULL;
+        CHECK_RC(braid_task_new(&nt, &st, rt, sizeof(lifecycle *), lc_poll_done, lc_cancel, lc_release), BRAID_OK);
+        if (nt) {
+            *(lifecycle **)st = &lc;
+            braid_task_free(nt);
+            CHECK(atomic_load(&lc.polls) == 0, "a never-started task was polled");
+            CHECK(atomic_load(&lc.cancels) == 0, "a never-started task's cancel ran");
+            CHECK(atomic_load(&lc.releases) == 1, "a never-started task's release did not run exactly once");
+        }
+        /* started twice: EBUSY */
+        nt = NULL;
+        CHECK_RC(braid_task_new(&nt, &st, rt, sizeof(lifecycle *), lc_poll_done, lc_cancel, lc_release), BRAID_OK);
+        if (nt) {
+            *(lifecycle **)st = &lc;
+            CHECK_RC(braid_task_start(nt), BRAID_OK);
+            CHECK_RC(braid_task_start(nt), BRAID_EBUSY);
+            CHECK_RC(braid_task_start_blocking(nt), BRAID_EBUSY);
+            CHECK_RC(braid_task_join_blocking(nt, 5000), BRAID_OK);
+            braid_task_free(nt);
+            CHECK(atomic_load(&lc.polls) == 1, "a started task was not polled exactly once");
+            CHECK(atomic_load(&lc.releases) == 2, "release did not run once per task");
+        }
+        /* a blocking poll that returns PENDING finishes with EINVAL */
+        nt = NULL;
+        CHECK_RC(braid_task_new(&nt, &st, rt, sizeof(lifecycle *), lc_poll_pending, lc_cancel, lc_release), BRAID_OK);
+        if (nt) {
+            *(lifecycle **)st = &lc;
+            CHECK_RC(braid_task_start_blocking(nt), BRAID_OK);
+            CHECK_RC(braid_task_join_blocking(nt, 5000), BRAID_EINVAL);
+            braid_task_free(nt);
+        }
+    }
+}
+
+/* ---- 3. negative durations ---------------------------------------------------------- */
+
+static void test_negative_durations(braid_runtime *rt) {
+    section("negative durations");
+    counter c;
+    counter_init(&c, NULL);
+    braid_task *t = NULL;
+
+    CHECK_RC(braid_sleep(&t, rt, -1, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep(&t, rt, INT64_MIN, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_sleep(NULL, rt, -1000, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_interval_start(&t, rt, -1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_EINVAL);
+    CHECK_RC(braid_interval_start(&t, rt, 0, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_EINVAL);
+
+    braid_interval *iv = NULL;
+    CHECK_RC(braid_interval_new(&iv, rt, 0, -1, BRAID_MISSED_TICK_BURST), BRAID_EINVAL);
+    CHECK_RC(braid_interval_new(&iv, rt, 0, 0, BRAID_MISSED_TICK_BURST), BRAID_EINVAL);
+
+    braid_runtime_builder *b = NULL;
+    CHECK_RC(braid_runtime_builder_new(&b), BRAID_OK);
+    CHECK_RC(braid_runtime_builder_blocking_keep_alive_ms(b, -1), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_blocking_keep_alive_ms(b, 0), BRAID_OK);
+
+    /* advance: only on paused runtimes, only forward */
+    CHECK_RC(braid_runtime_builder_worker_threads(b, 1), BRAID_OK);
+    CHECK_RC(braid_runtime_builder_start_paused(b, 1), BRAID_OK);
+    braid_runtime *paused = NULL;
+    CHECK_RC(braid_runtime_build(&paused, b), BRAID_OK);
+    braid_runtime_builder_free(b);
+    if (paused) {
+        CHECK_RC(braid_runtime_advance(paused, -1), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_advance(paused, INT64_MIN), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_advance(paused, 0), BRAID_OK);
+        CHECK_RC(braid_runtime_free(paused), BRAID_OK);
+    }
+
+    /* join_blocking: negative timeout */
+    braid_task *s = NULL;
+    counter ok;
+    counter_init(&ok, rt);
+    CHECK_RC(braid_sleep(&s, rt, 1, count_cb, &ok), BRAID_OK);
+    if (s) {
+        CHECK_RC(braid_task_join_blocking(s, -1), BRAID_EINVAL);
+        CHECK_RC(braid_task_join_blocking(s, INT64_MIN), BRAID_EINVAL);
+        CHECK_RC(braid_task_join_blocking(s, 5000), BRAID_OK);
+        braid_task_free(s);
+    }
+
+    settle();
+    CHECK(atomic_load(&c.calls) == 0, "a call that returned EINVAL (negative duration) invoked its callback");
+    CHECK(atomic_load(&ok.calls) == 1, "a 1 ms sleep did not call back exactly once");
+}
+
+/* ---- 4. shutdown refuses new work ---------------------------------------------------- */
+
+static void test_shutdown_refuses(void) {
+    section("spawning after braid_runtime_shutdown gives ESHUTDOWN");
+    braid_runtime *rt = make_runtime(2);
+    counter c;
+    counter_init(&c, NULL);
+    braid_handle *h = NULL;
+    CHECK_RC(braid_runtime_handle(&h, rt), BRAID_OK);
+
+    /* a task that finished before the shutdown */
+    braid_task *done = NULL;
+    CHECK_RC(braid_spawn(&done, rt, noop_fn, NULL), BRAID_OK);
+    if (done) CHECK_RC(braid_task_join_blocking(done, 5000), BRAID_OK);
+    /* a future task created before the shutdown, started after it */
+    lifecycle lc;
+    atomic_init(&lc.polls, 0);
+    atomic_init(&lc.cancels, 0);
+    atomic_init(&lc.releases, 0);
+    braid_task *fresh = NULL;
+    void *st = NULL;
+    CHECK_RC(braid_task_new(&fresh, &st, rt, sizeof(lifecycle *), lc_poll_done, lc_cancel, lc_release), BRAID_OK);
+    if (fresh) *(lifecycle **)st = &lc;
+
+    CHECK_RC(braid_runtime_shutdown(rt, 5000), BRAID_OK);
+
+    braid_task *t = (braid_task *)&c; /* garbage on purpose: must come back NULL or be ignored */
+    void *state = NULL;
+    int pipefd[2] = {-1, -1};
+    CHECK(pipe(pipefd) == 0, "pipe()");
+    CHECK_RC(braid_spawn(&t, rt, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_spawn(NULL, rt, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_spawn_blocking(&t, rt, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_handle_spawn(&t, h, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_handle_spawn_blocking(&t, h, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_task_new(&t, &state, rt, 16, poll_pending, NULL, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_handle_task_new(&t, &state, h, 16, poll_pending, NULL, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_sleep(&t, rt, 1, count_cb, &c), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_sleep(NULL, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_sleep_until(&t, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_interval_start(&t, rt, 1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_ESHUTDOWN);
+    if (pipefd[0] >= 0) CHECK_RC(braid_fd_wait(&t, rt, pipefd[0], BRAID_READABLE, count_cb, &c), BRAID_ESHUTDOWN);
+    if (done) {
+        CHECK_RC(braid_task_join(done, count_cb, &c), BRAID_ESHUTDOWN);
+        CHECK_RC(braid_task_poll_join(done, NULL, NULL), BRAID_OK); /* the final status stays readable */
+        CHECK_RC(braid_task_is_finished(done), 1);
+    }
+    if (fresh) {
+        CHECK_RC(braid_task_start(fresh), BRAID_ESHUTDOWN);
+        CHECK_RC(braid_task_join_blocking(fresh, 1000), BRAID_ESHUTDOWN);
+        braid_task_free(fresh);
+        CHECK(atomic_load(&lc.polls) == 0, "a task refused at start was polled");
+        CHECK(atomic_load(&lc.cancels) == 0, "a task refused at start had its cancel run");
+        CHECK(atomic_load(&lc.releases) == 1, "a task refused at start was not released exactly once");
+    }
+    CHECK_RC(braid_runtime_shutdown(rt, 0), BRAID_OK); /* idempotent */
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+
+    /* the handle outlives the runtime */
+    CHECK_RC(braid_handle_spawn(&t, h, noop_fn, NULL), BRAID_ESHUTDOWN);
+    CHECK_RC(braid_handle_spawn_blocking(NULL, h, noop_fn, NULL), BRAID_ESHUTDOWN);
+    braid_handle *h2 = NULL;
+    CHECK_RC(braid_handle_clone(&h2, h), BRAID_OK);
+    if (h2) CHECK_RC(braid_handle_spawn(NULL, h2, noop_fn, NULL), BRAID_ESHUTDOWN);
+    braid_handle_free(h2);
+    braid_handle_free(h);
+    if (done) braid_task_free(done);
+    if (pipefd[0] >= 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+    }
+
+    settle();
+    CHECK(atomic_load(&c.calls) == 0, "a call that returned ESHUTDOWN invoked its callback");
+}
+
+/* ---- 5. EDEADLK on the runtime's own threads ----------------------------------------- */
+
+typedef struct deadlk_probe {
+    braid_runtime *rt;
+    braid_task *other;       /* a task still pending while the probe runs */
+    atomic_int ran;
+    atomic_int on_rt;        /* braid_runtime_current() == rt */
+    atomic_int join0, join10, block_on, shutdown, free_rc;
+} deadlk_probe;
+
+static void probe_init(deadlk_probe *p, braid_runtime *rt, braid_task *other) {
+    p->rt = rt;
+    p->other = other;
+    atomic_init(&p->ran, 0);
+    atomic_init(&p->on_rt, 0);
+    atomic_init(&p->join0, 12345);
+    atomic_init(&p->join10, 12345);
+    atomic_init(&p->block_on, 12345);
+    atomic_init(&p->shutdown, 12345);
+    atomic_init(&p->free_rc, 12345);
+}
+
+/* On a worker: every blocking call must refuse with EDEADLK. */
+static void probe_worker(void *arg) {
+    deadlk_probe *p = (deadlk_probe *)arg;
+    atomic_store(&p->on_rt, braid_runtime_current() == p->rt);
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->join10, braid_task_join_blocking(p->other, 10));
+    atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
+    atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
+    atomic_store(&p->free_rc, braid_runtime_free(p->rt));
+    atomic_store(&p->ran, 1);
+}
+
+/* On a blocking thread: shutdown/free still refuse (own thread), but
+ * join_blocking is allowed (blocking threads may block). */
+static void probe_blocking(void *arg) {
+    deadlk_probe *p = (deadlk_probe *)arg;
+    atomic_store(&p->on_rt, braid_runtime_current() == p->rt);
+    atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
+    atomic_store(&p->free_rc, braid_runtime_free(p->rt));
+    atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->ran, 1);
+}
+
+/* In a completion callback (it runs on a worker). */
+typedef struct cb_probe {
+    braid_runtime *rt;
+    atomic_int calls, status, free_rc, shutdown;
+} cb_probe;
+static void probe_cb(void *user_data, int status) {
+    cb_probe *p = (cb_probe *)user_data;
+    atomic_store(&p->free_rc, braid_runtime_free(p->rt));
+    atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
+    atomic_store(&p->status, status);
+    atomic_fetch_add(&p->calls, 1);
+}
+
+static void test_deadlk(void) {
+    section("EDEADLK: blocking calls on the runtime's own threads");
+    braid_runtime *rt = make_runtime(2);
+    counter pending;
+    counter_init(&pending, rt);
+    braid_task *other = NULL;
+    CHECK_RC(braid_sleep(&other, rt, 300, count_cb, &pending), BRAID_OK);
+    if (!other) {
+        braid_runtime_free(rt);
+        return;
+    }
+
+    deadlk_probe w;
+    probe_init(&w, rt, other);
+    braid_task *a = NULL;
+    CHECK_RC(braid_spawn(&a, rt, probe_worker, &w), BRAID_OK);
+    if (a) {
+        CHECK_RC(braid_task_join_blocking(a, 10000), BRAID_OK);
+        braid_task_free(a);
+    }
+    CHECK(atomic_load(&w.ran) == 1, "the worker probe did not run");
+    CHECK(atomic_load(&w.on_rt) == 1, "braid_runtime_current() on a worker is not the runtime");
+    CHECK_RC(atomic_load(&w.join0), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&w.join10), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&w.block_on), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&w.shutdown), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&w.free_rc), BRAID_EDEADLK);
+
+    /* the runtime is still usable */
+    section("EDEADLK: the runtime is usable after a refused free");
+    braid_task *b = NULL;
+    CHECK_RC(braid_spawn(&b, rt, noop_fn, NULL), BRAID_OK);
+    if (b) {
+        CHECK_RC(braid_task_join_blocking(b, 10000), BRAID_OK);
+        braid_task_free(b);
+    }
+    counter quick;
+    counter_init(&quick, rt);
+    CHECK_RC(braid_sleep(NULL, rt, 1, count_cb, &quick), BRAID_OK);
+    CHECK(wait_calls(&quick, 1, 10000) == 1, "a sleep after the refused free did not call back");
+    CHECK_RC(atomic_load(&quick.status), BRAID_OK);
+
+    section("EDEADLK: blocking-pool thread");
+    deadlk_probe bp;
+    probe_init(&bp, rt, other);
+    braid_task *bt = NULL;
+    CHECK_RC(braid_spawn_blocking(&bt, rt, probe_blocking, &bp), BRAID_OK);
+    if (bt) {
+        CHECK_RC(braid_task_join_blocking(bt, 10000), BRAID_OK);
+        braid_task_free(bt);
+    }
+    CHECK(atomic_load(&bp.ran) == 1, "the blocking probe did not run");
+    CHECK(atomic_load(&bp.on_rt) == 1, "braid_runtime_current() on a blocking thread is not the runtime");
+    CHECK_RC(atomic_load(&bp.shutdown), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&bp.free_rc), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&bp.join0), BRAID_OK); /* a blocking thread may block */
+    {
+        int rc = atomic_load(&bp.block_on);
+        /* block_on documents EDEADLK for "a runtime worker thread"; a blocking
+         * thread may either wait (OK: `other` finished) or refuse. */
+        CHECK(rc == BRAID_OK || rc == BRAID_EDEADLK, "braid_runtime_block_on on a blocking thread");
+    }
+
+    section("EDEADLK: inside a completion callback");
+    cb_probe cp;
+    cp.rt = rt;
+    atomic_init(&cp.calls, 0);
+    atomic_init(&cp.status, 12345);
+    atomic_init(&cp.free_rc, 12345);
+    atomic_init(&cp.shutdown, 12345);
+    braid_task *s = NULL;
+    CHECK_RC(braid_sleep(&s, rt, 1, probe_cb, &cp), BRAID_OK);
+    if (s) {
+        CHECK_RC(braid_task_join_blocking(s, 10000), BRAID_OK);
+        braid_task_free(s);
+    }
+    CHECK(atomic_load(&cp.calls) == 1, "the sleep callback did not run exactly once");
+    CHECK_RC(atomic_load(&cp.free_rc), BRAID_EDEADLK);
+    CHECK_RC(atomic_load(&cp.shutdown), BRAID_EDEADLK);
+
+    /* usable again, then freed from main */
+    CHECK_RC(braid_task_join_blocking(other, 10000), BRAID_OK);
+    braid_task_free(other);
+    CHECK(atomic_load(&pending.calls) == 1, "the pending sleep did not call back exactly once");
+    CHECK_RC(atomic_load(&pending.status), BRAID_OK);
+    CHECK(atomic_load(&pending.on_worker) == 1, "the sleep callback did not run on a runtime thread");
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+}
+
+/* ---- 6. the callback contract ---------------------------------------------------------- */
+
+static void test_callback_contract(void) {
+    char msg[200];
+    braid_runtime *rt = make_runtime(2);
+
+    section("callback contract: successful sleeps call back once, with OK, on a worker");
+    {
+        counter c1, c2, c3, c4;
+        counter_init(&c1, rt);
+        counter_init(&c2, rt);
+        counter_init(&c3, rt);
+        counter_init(&c4, rt);
+        braid_task *h = NULL;
+        int64_t t0 = braid_now(rt);
+        CHECK_RC(braid_sleep(&h, rt, 5, count_cb, &c1), BRAID_OK);
+        CHECK_RC(braid_sleep(NULL, rt, 1, count_cb, &c2), BRAID_OK);
+        CHECK_RC(braid_sleep(NULL, rt, 0, count_cb, &c3), BRAID_OK);
+        CHECK_RC(braid_sleep_until(NULL, rt, 0, count_cb, &c4), BRAID_OK); /* in the past: due at once */
+        if (h) {
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
+            CHECK(braid_now(rt) - t0 >= 5000000, "a 5 ms sleep finished early");
+            CHECK(atomic_load(&c1.calls) == 1, "the callback had not run when the sleep's task finished");
+            braid_task_free(h);
+        }
+        wait_calls(&c2, 1, 10000);
+        wait_calls(&c3, 1, 10000);
+        wait_calls(&c4, 1, 10000);
+        settle();
+        counter *cs[] = {&c1, &c2, &c3, &c4};
+        for (int i = 0; i < 4; ++i) {
+            snprintf(msg, sizeof msg, "sleep #%d: %d callback(s), expected 1", i + 1, atomic_load(&cs[i]->calls));
+            CHECK(atomic_load(&cs[i]->calls) == 1, msg);
+            CHECK_RC(atomic_load(&cs[i]->status), BRAID_OK);
+            snprintf(msg, sizeof msg, "sleep #%d: the callback did not run on a runtime thread", i + 1);
+            CHECK(atomic_load(&cs[i]->on_worker) == 1, msg);
+        }
+    }
+
+    section("callback contract: braid_sleep aborted at once");
+    {
+        counter c;
+        counter_init(&c, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 60000, count_cb, &c), BRAID_OK);
+        if (h) {
+            CHECK_RC(braid_task_abort(h), BRAID_OK);
+            CHECK_RC(braid_task_abort(h), BRAID_OK); /* any number of times */
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_ECANCELED);
+            braid_task_free(h);
+        }
+        wait_calls(&c, 1, 5000);
+        settle();
+        snprintf(msg, sizeof msg, "aborted sleep: %d callback(s), expected 1", atomic_load(&c.calls));
+        CHECK(atomic_load(&c.calls) == 1, msg);
+        CHECK_RC(atomic_load(&c.status), BRAID_ECANCELED);
+    }
+
+    section("callback contract: braid_sleep aborted while pending");
+    {
+        counter c;
+        counter_init(&c, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 60000, count_cb, &c), BRAID_OK);
+        if (h) {
+            sleep_ms(30); /* polled by now: the timer is registered */
+            CHECK_RC(braid_task_is_finished(h), 0);
+            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_PENDING);
+            CHECK_RC(braid_task_abort(h), BRAID_OK);
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_ECANCELED);
+            CHECK_RC(braid_task_abort(h), BRAID_OK); /* finished: no effect */
+            braid_task_free(h);
+        }
+        settle();
+        snprintf(msg, sizeof msg, "aborted pending sleep: %d callback(s), expected 1", atomic_load(&c.calls));
+        CHECK(atomic_load(&c.calls) == 1, msg);
+        CHECK_RC(atomic_load(&c.status), BRAID_ECANCELED);
+    }
+
+    section("callback contract: abort after the sleep finished changes nothing");
+    {
+        counter c;
+        counter_init(&c, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 1, count_cb, &c), BRAID_OK);
+        if (h) {
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
+            CHECK_RC(braid_task_abort(h), BRAID_OK);
+            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_OK);
+            braid_task_free(h);
+        }
+        settle();
+        CHECK(atomic_load(&c.calls) == 1, "finished-then-aborted sleep: not exactly one callback");
+        CHECK_RC(atomic_load(&c.status), BRAID_OK);
+    }
+
+    section("callback contract: braid_sleep handle freed (detached) still calls back once");
+    {
+        counter c;
+        counter_init(&c, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 5, count_cb, &c), BRAID_OK);
+        braid_task_free(h); /* does not cancel */
+        wait_calls(&c, 1, 10000);
+        settle();
+        CHECK(atomic_load(&c.calls) == 1, "detached sleep: not exactly one callback");
+        CHECK_RC(atomic_load(&c.status), BRAID_OK);
+    }
+
+    section("callback contract: braid_interval_start, then abort");
+    {
+        counter c;
+        counter_init(&c, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_interval_start(&h, rt, 2, BRAID_MISSED_TICK_SKIP, count_cb, &c), BRAID_OK);
+        if (h) {
+            wait_calls(&c, 3, 10000);
+            CHECK_RC(braid_task_abort(h), BRAID_OK);
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_ECANCELED);
+            braid_task_free(h);
+        }
+        settle();
+        CHECK(atomic_load(&c.calls) >= 4, "interval: fewer than 3 ticks + the cancel");
+        CHECK(atomic_load(&c.cancels) == 1, "interval: not exactly one ECANCELED callback");
+        CHECK(atomic_load(&c.after_cancel) == 0, "interval: a callback came after ECANCELED");
+        CHECK_RC(atomic_load(&c.status), BRAID_ECANCELED);
+    }
+
+    section("callback contract: braid_fd_wait");
+    {
+        int p[2];
+        CHECK(pipe(p) == 0, "pipe()");
+        fcntl(p[0], F_SETFL, O_NONBLOCK);
+        counter ready, aborted;
+        counter_init(&ready, rt);
+        counter_init(&aborted, rt);
+        braid_task *h = NULL, *h2 = NULL;
+        CHECK_RC(braid_fd_wait(&h, rt, p[0], BRAID_READABLE, count_cb, &ready), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, p[0], BRAID_READABLE, count_cb, &aborted), BRAID_OK);
+        if (h2) {
+            CHECK_RC(braid_task_abort(h2), BRAID_OK);
+            CHECK_RC(braid_task_join_blocking(h2, 10000), BRAID_ECANCELED);
+            braid_task_free(h2);
+        }
+        sleep_ms(10);
+        CHECK(atomic_load(&ready.calls) == 0, "fd_wait called back before the fd was readable");
+        CHECK(write(p[1], "x", 1) == 1, "write to pipe");
+        if (h) {
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
+            braid_task_free(h);
+        }
+        settle();
+        CHECK(atomic_load(&ready.calls) == 1, "fd_wait: not exactly one callback once readable");
+        CHECK(atomic_load(&ready.status) > 0 && (atomic_load(&ready.status) & BRAID_READABLE),
+              "fd_wait: the callback's status is not the readable bit");
+        CHECK(atomic_load(&aborted.calls) == 1, "aborted fd_wait: not exactly one callback");
+        CHECK_RC(atomic_load(&aborted.status), BRAID_ECANCELED);
+        close(p[0]);
+        close(p[1]);
+    }
+
+    section("callback contract: braid_task_join");
+    {
+        counter target, j1, j2;
+        counter_init(&target, rt);
+        counter_init(&j1, rt);
+        counter_init(&j2, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 100, count_cb, &target), BRAID_OK);
+        if (h) {
+            CHECK_RC(braid_task_join(h, NULL, &j1), BRAID_EINVAL);
+            CHECK_RC(braid_task_join(h, count_cb, &j1), BRAID_OK);
+            sleep_ms(20); /* the join operation has registered itself */
+            int rc2 = braid_task_join(h, count_cb, &j2);
+            snprintf(msg, sizeof msg, "second braid_task_join on one task returned %d (%s), expected EBUSY",
+                     rc2, braid_err_name(rc2));
+            CHECK(rc2 == BRAID_EBUSY, msg);
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
+            wait_calls(&j1, 1, 5000);
+            if (rc2 == BRAID_OK) wait_calls(&j2, 1, 5000);
+            settle();
+            snprintf(msg, sizeof msg, "braid_task_join: %d callback(s), expected 1", atomic_load(&j1.calls));
+            CHECK(atomic_load(&j1.calls) == 1, msg);
+            CHECK_RC(atomic_load(&j1.status), BRAID_OK);
+            snprintf(msg, sizeof msg, "second braid_task_join (returned %s): %d callback(s), expected %d",
+                     braid_err_name(rc2), atomic_load(&j2.calls), rc2 == BRAID_OK ? 1 : 0);
+            CHECK(atomic_load(&j2.calls) == (rc2 == BRAID_OK ? 1 : 0), msg);
+            /* on a finished task: at once */
+            counter j3;
+            counter_init(&j3, rt);
+            CHECK_RC(braid_task_join(h, count_cb, &j3), BRAID_OK);
+            CHECK(wait_calls(&j3, 1, 5000) == 1, "braid_task_join on a finished task did not call back");
+            settle();
+            CHECK(atomic_load(&j3.calls) == 1, "braid_task_join on a finished task: not exactly one callback");
+            CHECK_RC(atomic_load(&j3.status), BRAID_OK);
+            braid_task_free(h);
+        }
+    }
+
+    section("callback contract: two braid_task_join calls in a row (no pause)");
+    {
+        counter target, j1, j2;
+        counter_init(&target, rt);
+        counter_init(&j1, rt);
+        counter_init(&j2, rt);
+        braid_task *h = NULL;
+        CHECK_RC(braid_sleep(&h, rt, 100, count_cb, &target), BRAID_OK);
+        if (h) {
+            int rc1 = braid_task_join(h, count_cb, &j1);
+            int rc2 = braid_task_join(h, count_cb, &j2);
+            CHECK_RC(rc1, BRAID_OK);
+            CHECK(rc2 == BRAID_OK || rc2 == BRAID_EBUSY, "second braid_task_join: neither OK nor EBUSY");
+            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
+            wait_calls(&j1, 1, 2000);
+            wait_calls(&j2, rc2 == BRAID_OK ? 1 : 0, 2000);
+            settle();
+            snprintf(msg, sizeof msg,
+                     "braid_task_join x2 back to back (returned %s, %s): callbacks after the task finished: "
+                     "%d and %d, expected %d and %d",
+                     braid_err_name(rc1), braid_err_name(rc2), atomic_load(&j1.calls), atomic_load(&j2.calls),
+                     rc1 == BRAID_OK ? 1 : 0, rc2 == BRAID_OK ? 1 : 0);
+            CHECK(atomic_load(&j1.calls) == (rc1 == BRAID_OK ? 1 : 0) &&
+                      atomic_load(&j2.calls) == (rc2 == BRAID_OK ? 1 : 0),
+                  msg);
+            braid_task_free(h);
+        }
+    }
+
+    section("callback contract: braid_runtime_free of a runtime that is still usable");
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+}
+
+/* Pending operations when the runtime is shut down or freed: each callback
+ * runs exactly once, with ECANCELED, before shutdown/free returns. */
+static void test_cancel_on_shutdown(int use_free) {
+    char msg[200];
+    section(use_free ? "callback contract: operations pending at braid_runtime_free"
+                     : "callback contract: operations pending at braid_runtime_shutdown");
+    braid_runtime *rt = make_runtime(2);
+    counter fresh, polled, detached, fdw, join, target, ticks;
+    counter_init(&fresh, rt);
+    counter_init(&polled, rt);
+    counter_init(&detached, rt);
+    counter_init(&fdw, rt);
+    counter_init(&join, rt);
+    counter_init(&target, rt);
+    counter_init(&ticks, rt);
+    braid_task *h_polled = NULL, *h_fresh = NULL, *h_fd = NULL, *h_target = NULL, *h_iv = NULL;
+    int p[2] = {-1, -1};
+    CHECK(pipe(p) == 0, "pipe()");
+
+    CHECK_RC(braid_sleep(&h_polled, rt, 60000, count_cb, &polled), BRAID_OK);
+    CHECK_RC(braid_sleep(NULL, rt, 60000, count_cb, &detached), BRAID_OK);
+    CHECK_RC(braid_fd_wait(&h_fd, rt, p[0], BRAID_READABLE, count_cb, &fdw), BRAID_OK);
+    CHECK_RC(braid_sleep(&h_target, rt, 60000, count_cb, &target), BRAID_OK);
+    if (h_target) CHECK_RC(braid_task_join(h_target, count_cb, &join), BRAID_OK);
+    CHECK_RC(braid_interval_start(&h_iv, rt, 60000, BRAID_MISSED_TICK_BURST, count_cb, &ticks), BRAID_OK);
+    sleep_ms(30); /* all of them polled and waiting */
+    CHECK_RC(braid_sleep(&h_fresh, rt, 60000, count_cb, &fresh), BRAID_OK); /* maybe not polled yet */
+
+    if (use_free) CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    else CHECK_RC(braid_runtime_shutdown(rt, 5000), BRAID_OK);
+
+    /* synchronous: the callbacks have run when shutdown/free returns */
+    struct {
+        const char *name;
+        counter *c;
+    } ops[] = {{"braid_sleep (polled)", &polled},   {"braid_sleep (just spawned)", &fresh},
+               {"braid_sleep (detached)", &detached}, {"braid_fd_wait", &fdw},
+               {"braid_sleep (joined)", &target},     {"braid_task_join", &join},
+               {"braid_interval_start", &ticks}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; ++i) {
+        snprintf(msg, sizeof msg, "%s: %d callback(s) when %s returned, expected 1 (ECANCELED)", ops[i].name,
+                 atomic_load(&ops[i].c->calls), use_free ? "braid_runtime_free" : "braid_runtime_shutdown");
+        CHECK(atomic_load(&ops[i].c->calls) == 1, msg);
+        snprintf(msg, sizeof msg, "%s: callback status %s, expected ECANCELED", ops[i].name,
+                 braid_err_name(atomic_load(&ops[i].c->status)));
+        CHECK(atomic_load(&ops[i].c->status) == BRAID_ECANCELED, msg);
+    }
+
+    /* the task handles stay valid after the runtime is gone */
+    braid_task *hs[] = {h_polled, h_fresh, h_fd, h_target, h_iv};
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; ++i) {
+        if (!hs[i]) continue;
+        CHECK_RC(braid_task_is_finished(hs[i]), 1);
+        CHECK_RC(braid_task_join_blocking(hs[i], 1000), BRAID_ECANCELED);
+        CHECK_RC(braid_task_abort(hs[i]), BRAID_OK);
+    }
+    if (!use_free) CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    for (size_t i = 0; i < sizeof hs / sizeof hs[0]; ++i) braid_task_free(hs[i]);
+
+    settle();
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; ++i) {
+        snprintf(msg, sizeof msg, "%s: %d callback(s) in all, expected 1", ops[i].name, atomic_load(&ops[i].c->calls));
+        CHECK(atomic_load(&ops[i].c->calls) == 1, msg);
+    }
+    close(p[0]);
+    close(p[1]);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGALRM, on_alarm);
+    signal(SIGPIPE, SIG_IGN);
+    alarm(100);
+
+    printf("braid %s (header %s)\n", braid_version(), BRAID_VERSION_STRING);
+    test_error_codes();
+
+    braid_runtime *rt = make_runtime(2);
+    test_null_handles(rt);
+    test_negative_durations(rt);
+    section("free the shared runtime");
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+
+    test_shutdown_refuses();
+    test_deadlk();
+    test_callback_contract();
+    test_cancel_on_shutdown(0);
+    test_cancel_on_shutdown(1);
+
+    section("done");
+    int failures = atomic_load(&g_failures);
+    printf("%d checks, %d failed\n", atomic_load(&g_checks), failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,233 @@
+// Runtime: builder options, flavors, block_on, handles, hooks, shutdown.
+#include <catch2/catch.hpp>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using braid_test::Tracked;
+
+TEST_CASE("block_on returns the task's value on a multi-thread runtime") {
+    auto rt = braid_test::runtime(2);
+    REQUIRE(rt.worker_count() == 2);
+    int v = rt.block_on([]() -> braid::Task<int> { co_return 42; }());
+    REQUIRE(v == 42);
+}
+
+TEST_CASE("the block_on task runs on a worker, not on the calling thread") {
+    auto rt = braid_test::runtime(2);
+    auto caller = std::this_thread::get_id();
+    auto where = rt.block_on([]() -> braid::Task<std::thread::id> { co_return std::this_thread::get_id(); }());
+    REQUIRE(where != caller);
+}
+
+TEST_CASE("braid::run is the one-line entry point") {
+    REQUIRE(braid::run([]() -> braid::Task<int> {
+                co_await braid::sleep(1ms);
+                co_return 7;
+            }()) == 7);
+}
+
+TEST_CASE("current-thread runtime runs tasks on the block_on thread only") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    REQUIRE(rt.worker_count() == 1);
+    auto caller = std::this_thread::get_id();
+    auto ids = rt.block_on([]() -> braid::Task<std::vector<std::thread::id>> {
+        std::vector<braid::JoinHandle<std::thread::id>> hs;
+        for (int i = 0; i < 10; ++i)
+            hs.push_back(braid::spawn([]() -> braid::Task<std::thread::id> {
+                co_await braid::yield_now();
+                co_return std::this_thread::get_id();
+            }()));
+        std::vector<std::thread::id> out{std::this_thread::get_id()};
+        for (auto& h : hs) out.push_back(co_await h);
+        co_return out;
+    }());
+    for (auto id : ids) REQUIRE(id == caller);
+}
+
+TEST_CASE("current-thread runtime: tasks spawned from another thread run at the next block_on") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    std::atomic<int> ran{0};
+    auto h = rt.handle();
+    std::thread([&] {
+        h.spawn([](std::atomic<int>* r) -> braid::Task<> {
+            r->fetch_add(1);
+            co_return;
+        }(&ran)).detach();
+    }).join();
+    rt.block_on([](std::atomic<int>* r) -> braid::Task<> {
+        while (r->load() == 0) co_await braid::yield_now();
+    }(&ran));
+    REQUIRE(ran.load() == 1);
+}
+
+TEST_CASE("worker_threads sets the number of workers; BRAID_WORKER_THREADS sets the default") {
+    REQUIRE(braid::Runtime::builder().worker_threads(3).build().worker_count() == 3);
+    setenv("BRAID_WORKER_THREADS", "5", 1);
+    REQUIRE(braid::Runtime().worker_count() == 5);
+    REQUIRE(braid::Runtime::builder().worker_threads(2).build().worker_count() == 2);  // explicit wins
+    unsetenv("BRAID_WORKER_THREADS");
+    REQUIRE(braid::Runtime().worker_count() == int(std::max(1u, std::thread::hardware_concurrency())));
+}
+
+TEST_CASE("builder rejects bad values with braid::Error") {
+    auto b = braid::Runtime::builder();
+    REQUIRE_THROWS_AS(b.worker_threads(0), braid::Error);
+    REQUIRE_THROWS_AS(b.max_blocking_threads(0), braid::Error);
+    REQUIRE_THROWS_AS(b.thread_keep_alive(-1ms), braid::Error);
+    try {
+        b.worker_threads(-3);
+    } catch (const braid::Error& e) {
+        REQUIRE(e.code() == BRAID_EINVAL);
+    }
+}
+
+TEST_CASE("thread hooks run on every runtime thread, and thread names are set") {
+    std::atomic<int> started{0}, stopped{0};
+    std::mutex mu;
+    std::set<std::string> names;
+    {
+        auto rt = braid::Runtime::builder()
+                      .worker_threads(2)
+                      .thread_name("hooked")
+                      .on_thread_start([&] {
+                          ++started;
+                          char buf[16] = {};
+                          pthread_getname_np(pthread_self(), buf, sizeof buf);
+                          std::lock_guard<std::mutex> g(mu);
+                          names.insert(buf);
+                      })
+                      .on_thread_stop([&] { ++stopped; })
+                      .build();
+        rt.block_on([]() -> braid::Task<int> { co_return co_await braid::spawn_blocking([] { return 1; }); }());
+    }
+    // 2 workers + the reactor + at least one blocking thread
+    REQUIRE(started.load() >= 4);
+    REQUIRE(started.load() == stopped.load());
+    REQUIRE(names == std::set<std::string>{"hooked"});
+}
+
+TEST_CASE("a Handle spawns from many foreign threads at once") {
+    auto rt = braid_test::runtime(2);
+    auto h = rt.handle();
+    std::atomic<int> count{0};
+    std::vector<std::thread> threads;
+    constexpr int kThreads = 8, kEach = 2000;
+    std::vector<std::vector<braid::JoinHandle<int>>> handles(kThreads);
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            auto mine = h.clone();
+            for (int i = 0; i < kEach; ++i)
+                handles[t].push_back(mine.spawn([](std::atomic<int>* c, int v) -> braid::Task<int> {
+                    c->fetch_add(1);
+                    co_return v;
+                }(&count, i)));
+        });
+    for (auto& t : threads) t.join();
+    long sum = rt.block_on([](auto* hs) -> braid::Task<long> {
+        long s = 0;
+        for (auto& v : *hs)
+            for (auto& h : v) s += co_await h;
+        co_return s;
+    }(&handles));
+    REQUIRE(count.load() == kThreads * kEach);
+    REQUIRE(sum == long(kThreads) * (kEach - 1) * kEach / 2);
+}
+
+TEST_CASE("Handle::current works inside tasks and blocking jobs, and throws elsewhere") {
+    REQUIRE_THROWS_AS(braid::Handle::current(), braid::Error);
+    auto rt = braid_test::runtime(2);
+    int v = rt.block_on([]() -> braid::Task<int> {
+        auto h = braid::Handle::current();
+        int a = co_await h.spawn([]() -> braid::Task<int> { co_return 1; }());
+        int b = co_await braid::spawn_blocking([] {
+            return braid::Handle::current().native_handle() != nullptr ? 2 : 0;
+        });
+        co_return a + b;
+    }());
+    REQUIRE(v == 3);
+}
+
+TEST_CASE("a handle outlives its runtime and then refuses to spawn") {
+    std::optional<braid::Handle> h;
+    {
+        auto rt = braid_test::runtime(1);
+        h.emplace(rt.handle());
+    }
+    try {
+        h->spawn([]() -> braid::Task<> { co_return; }()).detach();
+        FAIL("spawn after shutdown must throw");
+    } catch (const braid::Error& e) {
+        REQUIRE(e.code() == BRAID_ESHUTDOWN);
+    }
+}
+
+TEST_CASE("freeing a runtime cancels its tasks and runs their destructors") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    std::atomic<int> started{0};
+    {
+        auto rt = braid_test::runtime(2);
+        for (int i = 0; i < 100; ++i)
+            rt.spawn([](Tracked t, std::atomic<int>* s) -> braid::Task<> {
+                  s->fetch_add(1);
+                  co_await braid::sleep(std::chrono::hours(1));
+                  (void)t;
+              }(Tracked(i), &started))
+                .detach();
+        rt.block_on([](std::atomic<int>* s) -> braid::Task<> {
+            while (s->load() < 100) co_await braid::yield_now();
+        }(&started));
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("shutdown_timeout gives up on a blocking job that runs too long") {
+    auto rt = braid_test::runtime(1);
+    std::atomic<bool> release{false}, started{false};
+    rt.block_on([](std::atomic<bool>* rel, std::atomic<bool>* st) -> braid::Task<> {
+        braid::spawn_blocking([rel, st] {
+            st->store(true);
+            while (!rel->load()) std::this_thread::yield();
+        }).detach();
+        while (!st->load()) co_await braid::yield_now();
+    }(&release, &started));
+    REQUIRE_FALSE(rt.shutdown_timeout(20ms));
+    release.store(true);  // the detached job ends on its own thread
+}
+
+TEST_CASE("shutdown waits for running blocking jobs when given time") {
+    auto rt = braid_test::runtime(1);
+    std::atomic<bool> done{false};
+    rt.block_on([](std::atomic<bool>* d) -> braid::Task<> {
+        braid::spawn_blocking([d] {
+            std::this_thread::yield();
+            d->store(true);
+        }).detach();
+        co_return;
+    }(&done));
+    REQUIRE(rt.shutdown_timeout(std::chrono::milliseconds(60000)));
+    REQUIRE(done.load());
+}
+
+TEST_CASE("block_on on a runtime thread is refused with BRAID_EDEADLK") {
+    auto rt = braid_test::runtime(1);
+    braid_runtime* raw = rt.native_handle();
+    int code = rt.block_on([](braid_runtime* r) -> braid::Task<int> {
+        braid_task* t = nullptr;
+        braid_spawn(&t, r, [](void*) {}, nullptr);
+        int rc = braid_runtime_block_on(r, t);
+        braid_task_free(t);
+        co_return rc;
+    }(raw));
+    REQUIRE(code == BRAID_EDEADLK);
+}

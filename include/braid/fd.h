@@ -37,7 +37,9 @@ BRAID_API int braid_fd_poll_ready(braid_fd *f, int interest, braid_wake_fn wake,
 BRAID_API int braid_fd_clear_ready(braid_fd *f, int interest);
 /* The registered fd, or BRAID_EINVAL. */
 BRAID_API int braid_fd_get(const braid_fd *f);
-/* Unregisters (wakers removed synchronously) and frees; does not close the fd. */
+/* Unregisters and frees; does not close the fd.  When it returns no waker is
+ * running or will run, and the reactor no longer watches the fd, so the
+ * caller may close it.  May wait briefly for the reactor thread. */
 BRAID_API void braid_fd_free(braid_fd *f);
 
 /* Callback style: calls cb(user_data, ready_bits) on a worker when `fd`

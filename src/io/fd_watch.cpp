@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <new>
 
 #include "runtime/core.hpp"
@@ -149,7 +150,14 @@ void FdWatch::release() {
         released_ = true;
         wake_[0] = wake_[1] = nullptr;
     }
-    bool queued = core_->reactor().submit([this] {
+    // The owner may close the fd as soon as this returns, so the loop must
+    // have taken it out of epoll by then: wait for the loop to do it.
+    struct Latch {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+    } latch;
+    auto close_on_loop_thread = [this, &latch] {
         bool open;
         {
             std::lock_guard<std::mutex> g(mu_);
@@ -157,16 +165,26 @@ void FdWatch::release() {
         }
         if (open) {
             core_->reactor().remove_resource(this);
-            uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &FdWatch::on_close);
+            uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &FdWatch::on_close);  // frees us
         } else {
             delete this;
         }
-    });
-    if (!queued) {
-        // The reactor stopped: its handles are closed already (or never made),
-        // and any update closure that referred to us ran before the stop.
-        delete this;
+        std::lock_guard<std::mutex> g(latch.mu);
+        latch.done = true;
+        latch.cv.notify_all();
+    };
+    if (core_->reactor().on_loop_thread()) {
+        close_on_loop_thread();
+        return;
     }
+    if (!core_->reactor().submit(close_on_loop_thread)) {
+        // The reactor stopped: its handles are closed already (or were never
+        // made), and any update closure that referred to us ran before the stop.
+        delete this;
+        return;
+    }
+    std::unique_lock<std::mutex> lk(latch.mu);
+    latch.cv.wait(lk, [&] { return latch.done; });
 }
 
 }  // namespace braid::detail

@@ -1,0 +1,191 @@
+// A tour of braid: every feature, in the order of the Tokio cheat sheet.
+// Run it: ./build/examples/tour
+#include <braid/braid.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+long ms(braid::Duration d) { return long(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); }
+
+void section(const char* title) { std::printf("\n== %s\n", title); }
+
+// ---- async/await ---------------------------------------------------------------
+braid::Task<int> compute() { co_return 42; }  // lazy: runs when awaited or spawned
+
+braid::Task<std::string> fetch_data(std::string url) {
+    co_await braid::sleep(5ms);  // stands in for network I/O
+    co_return "data from " + url;
+}
+
+// ---- spawning --------------------------------------------------------------------
+braid::Task<> spawning() {
+    section("spawning tasks");
+    braid::JoinHandle<int> h = braid::spawn(compute());
+    std::printf("spawned task %llu, joined: %d\n", (unsigned long long)h.id(), co_await h);
+
+    // Arguments are moved into the task's frame: they live as long as it.
+    auto h2 = braid::spawn([](std::string who) -> braid::Task<std::string> {
+        co_await braid::yield_now();
+        co_return "hello, " + who;
+    }, std::string("braid"));
+    std::printf("%s\n", (co_await h2).c_str());
+
+    // Many tasks at once; join them in any order.
+    std::vector<braid::JoinHandle<std::string>> hs;
+    for (const char* u : {"a.example", "b.example", "c.example"}) hs.push_back(braid::spawn(fetch_data(u)));
+    for (auto& x : hs) std::printf("  %s\n", (co_await x).c_str());
+
+    // An exception that escapes a task is rethrown where it is joined.
+    auto failing = braid::spawn([]() -> braid::Task<int> {
+        co_await braid::yield_now();
+        throw std::runtime_error("request failed");
+    }());
+    try {
+        co_await failing;
+    } catch (const std::exception& e) {
+        std::printf("joined a failed task: %s\n", e.what());
+    }
+
+    // abort() cancels at the next suspension point: the frame is destroyed.
+    auto forever = braid::spawn([]() -> braid::Task<> { co_await braid::sleep(std::chrono::hours(1)); }());
+    forever.abort();
+    try {
+        co_await forever;
+    } catch (const braid::TaskCancelled&) {
+        std::printf("aborted a sleeping task\n");
+    }
+
+    // Dropping the handle detaches the task: it keeps running.
+    std::atomic<bool> done{false};
+    braid::spawn([](std::atomic<bool>* d) -> braid::Task<> {
+        co_await braid::sleep(1ms);
+        d->store(true);
+    }(&done)).detach();
+    while (!done.load()) co_await braid::yield_now();
+    std::printf("a detached task finished on its own\n");
+}
+
+// ---- time ----------------------------------------------------------------------
+braid::Task<> time_tour() {
+    section("time");
+    auto t0 = braid::Instant::now();
+    co_await braid::sleep(20ms);
+    std::printf("slept %ld ms (at least 20)\n", ms(t0.elapsed()));
+
+    auto start = braid::Instant::now();
+    auto iv = braid::interval_at(start, 10ms);
+    for (int i = 0; i < 3; ++i) {
+        auto tick = co_await iv.tick();
+        std::printf("  tick %d at +%ld ms\n", i, ms(tick - start));
+    }
+}
+
+// ---- blocking work ---------------------------------------------------------------
+braid::Task<> blocking_tour() {
+    section("spawn_blocking");
+    long sum = co_await braid::spawn_blocking([] {
+        long s = 0;  // CPU-heavy work belongs on the blocking pool, not a worker
+        for (long i = 0; i < 10'000'000; ++i) s += i % 7;
+        return s;
+    });
+    std::printf("computed %ld on the blocking pool\n", sum);
+}
+
+// ---- readiness of a file descriptor --------------------------------------------------
+braid::Task<> fd_tour() {
+    section("AsyncFd");
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    {
+        braid::AsyncFd reader(fds[0]);
+        auto writer = braid::spawn([](int w) -> braid::Task<> {
+            co_await braid::sleep(5ms);
+            if (::write(w, "ping", 4) != 4) throw std::runtime_error("write");
+        }(fds[1]));
+        char buf[16];
+        for (;;) {
+            auto guard = co_await reader.readable();
+            ssize_t n = ::read(fds[0], buf, sizeof buf);
+            if (n > 0) {
+                std::printf("read \"%.*s\" once the pipe was readable\n", int(n), buf);
+                break;
+            }
+            guard.clear_ready();  // EAGAIN: wait for the next readiness
+        }
+        co_await writer;
+    }
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+braid::Task<int> async_main() {
+    section("async/await");
+    std::printf("compute() = %d\n", co_await compute());
+    std::printf("%s\n", (co_await fetch_data("https://api.example.com")).c_str());
+    co_await spawning();
+    co_await time_tour();
+    co_await blocking_tour();
+    co_await fd_tour();
+    co_return 0;
+}
+
+// ---- C, the same runtime -----------------------------------------------------------------
+void c_tour() {
+    section("the C ABI");
+    braid_runtime* rt = nullptr;
+    braid_runtime_new(&rt);
+    std::atomic<int> fired{0};
+    braid_task* t = nullptr;
+    braid_sleep(&t, rt, 5, [](void* p, int status) { static_cast<std::atomic<int>*>(p)->store(status == BRAID_OK); },
+                &fired);
+    braid_task_join_blocking(t, 0);
+    braid_task_free(t);
+    std::printf("braid_sleep called back on a worker: %s\n", fired.load() ? "yes" : "no");
+    std::printf("braid_strerror(BRAID_ETIMEDOUT) = \"%s\"\n", braid_strerror(BRAID_ETIMEDOUT));
+    braid_runtime_free(rt);
+}
+
+}  // namespace
+
+int main() {
+    std::printf("braid %s tour\n", braid_version());
+
+    section("runtime setup");
+    int rc = braid::run(async_main());  // multi-thread, one worker per core
+
+    {
+        auto rt = braid::Runtime::builder().current_thread().build();  // single-threaded
+        std::printf("\ncurrent-thread runtime: compute() = %d\n", rt.block_on(compute()));
+    }
+    {
+        // Paused time, for tests: an hour passes at once.
+        auto rt = braid::Runtime::builder().worker_threads(1).start_paused().build();
+        long virt = rt.block_on([]() -> braid::Task<long> {
+            auto t0 = braid::Instant::now();
+            co_await braid::sleep(std::chrono::hours(1));
+            co_return long(std::chrono::duration_cast<std::chrono::seconds>(t0.elapsed()).count());
+        }());
+        std::printf("paused runtime: slept %ld virtual seconds at once\n", virt);
+    }
+    {
+        // Shutdown is total: freeing a runtime cancels its sleeping tasks.
+        auto rt = braid::Runtime::builder().worker_threads(2).build();
+        for (int i = 0; i < 1000; ++i)
+            rt.spawn([]() -> braid::Task<> { co_await braid::sleep(std::chrono::hours(1)); }()).detach();
+        std::printf("dropping a runtime with 1000 sleeping tasks...\n");
+    }
+    std::printf("...every one cancelled, every thread joined\n");
+
+    c_tour();
+    std::printf("\ntour finished\n");
+    return rc;
+}

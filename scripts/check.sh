@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: the library and every test built and
+# run with g++ and with clang, then under AddressSanitizer+UBSan and under
+# ThreadSanitizer.  Usage: scripts/check.sh [build-root]   (default: build-check)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=${1:-build-check}
+jobs=$(nproc)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+# name | C compiler | C++ compiler | extra CMake arguments
+configs=(
+  "gcc|gcc|g++|-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+  "clang|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+  "asan|gcc|g++|-DCMAKE_BUILD_TYPE=Debug -DBRAID_SANITIZE=address,undefined -DBRAID_BUILD_ABI_TESTS=OFF -DBRAID_BUILD_BENCH=OFF"
+  "tsan|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAID_SANITIZE=thread -DBRAID_BUILD_ABI_TESTS=OFF -DBRAID_BUILD_BENCH=OFF"
+)
+
+passed=0
+failed=0
+tests_passed=0
+tests_failed=0
+for c in "${configs[@]}"; do
+  IFS='|' read -r name cc cxx extra <<<"$c"
+  dir="$root/$name"
+  echo "=== $name: configure and build ($cxx)"
+  # shellcheck disable=SC2086
+  CC=$cc CXX=$cxx cmake -S . -B "$dir" -G Ninja $extra >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "=== $name: test"
+  log="$dir/ctest.log"
+  if ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600 2>&1 | tee "$log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+  # "100% tests passed, 0 tests failed out of 78"
+  if line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1); then
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.*, ([0-9]+) tests failed.*/\1/' <<<"$line")
+    tests_passed=$((tests_passed + total - bad))
+    tests_failed=$((tests_failed + bad))
+  else
+    tests_failed=$((tests_failed + 1))
+  fi
+done
+echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan"
+echo "tests: $tests_passed passed, $tests_failed failed"
+[ "$failed" -eq 0 ] && [ "$tests_failed" -eq 0 ]

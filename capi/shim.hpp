@@ -32,6 +32,13 @@ inline detail::Core* core_or_current(braid_runtime* rt) {
     return rt ? core_of(rt) : detail::current_core();
 }
 
+// Whether the calling thread is a worker of some runtime (where blocking
+// calls are refused with BRAID_EDEADLK).
+inline bool on_worker_thread() {
+    detail::Core* c = detail::current_core();
+    return c && c->scheduler().current_worker() != nullptr;
+}
+
 // Runs body; turns any exception into an error code.
 template <class F>
 int guarded(F&& body) noexcept {

@@ -1,10 +1,7 @@
 // extern "C" shims: spawning, join handles, wakers, memory.
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-
 #include "shim.hpp"
 #include "util/alloc.hpp"
+#include "util/block_until.hpp"
 
 using braid::capi::c_task;
 using braid::capi::core_of;
@@ -53,23 +50,6 @@ struct JoinOp {
     }
     static void release(void* self) { static_cast<JoinOp*>(self)->target->unref(); }
 };
-
-struct BlockingWaiter {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    static void wake(void* p) {
-        auto* w = static_cast<BlockingWaiter*>(p);
-        std::lock_guard<std::mutex> g(w->mu);
-        w->done = true;
-        w->cv.notify_all();
-    }
-};
-
-bool on_worker_thread() {
-    Core* c = braid::detail::current_core();
-    return c && c->scheduler().current_worker() != nullptr;
-}
 
 int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void* arg) {
     if (out) *out = nullptr;
@@ -178,19 +158,10 @@ BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_da
 
 BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
     if (!task || timeout_ms < 0) return BRAID_EINVAL;
-    if (on_worker_thread()) return BRAID_EDEADLK;
+    if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     Task* t = task_of(task);
-    BlockingWaiter w;
-    int rc = t->poll_join(&BlockingWaiter::wake, &w);
-    if (rc != BRAID_PENDING) return rc;
-    {
-        std::unique_lock<std::mutex> lk(w.mu);
-        if (timeout_ms == 0) w.cv.wait(lk, [&] { return w.done; });
-        else w.cv.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return w.done; });
-    }
-    t->unregister_join();
-    rc = t->poll_join(nullptr, nullptr);
-    return rc == BRAID_PENDING ? BRAID_ETIMEDOUT : rc;
+    return braid::detail::block_until([t](braid_wake_fn w, void* d) { return t->poll_join(w, d); },
+                                      [t] { t->unregister_join(); }, timeout_ms);
 }
 
 BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of(task)->id : 0; }

@@ -236,3 +236,24 @@ TEST_CASE("block_on on a runtime thread is refused with BRAID_EDEADLK") {
     }(raw));
     REQUIRE(code == BRAID_EDEADLK);
 }
+
+TEST_CASE("C++: block_on and shutdown from inside the runtime throw braid::Error(BRAID_EDEADLK)") {
+    auto rt = braid_test::runtime(1);
+    auto [block_on_code, shutdown_code] = rt.block_on([](braid::Runtime* r) -> braid::Task<std::pair<int, int>> {
+        int a = 0, b = 0;
+        try {
+            r->block_on([]() -> braid::Task<int> { co_return 1; }());
+        } catch (const braid::Error& e) {
+            a = e.code();
+        }
+        try {
+            r->shutdown_timeout(std::chrono::milliseconds(10));
+        } catch (const braid::Error& e) {
+            b = e.code();
+        }
+        co_return std::make_pair(a, b);
+    }(&rt));
+    REQUIRE(block_on_code == BRAID_EDEADLK);
+    REQUIRE(shutdown_code == BRAID_EDEADLK);
+    REQUIRE(rt.block_on([]() -> braid::Task<int> { co_return 5; }()) == 5);  // still usable
+}

@@ -19,5 +19,7 @@
 #include "task.h"
 #include "time.h"
 #include "fd.h"
+#include "elem.h"
+#include "oneshot.h"
 
 #endif /* BRAID_H */

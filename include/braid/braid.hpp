@@ -8,6 +8,7 @@
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/runtime.hpp>
+#include <braid/sync/oneshot.hpp>
 #include <braid/spawn.hpp>
 #include <braid/task.hpp>
 #include <braid/time.hpp>

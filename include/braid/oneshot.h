@@ -1,0 +1,59 @@
+/* braid — oneshot channels: one value, from one sender to one receiver.
+ * Part of the stable C ABI.  Element types: see braid/elem.h.
+ *
+ * Threads: the sender and the receiver may each be used from any thread
+ * (one thread at a time per handle).  Wakers are called with the channel's
+ * lock held, from the thread that sends or drops the other side.
+ */
+#ifndef BRAID_ONESHOT_H
+#define BRAID_ONESHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elem.h"
+#include "error.h"
+#include "export.h"
+#include "task.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_oneshot_tx braid_oneshot_tx;
+typedef struct braid_oneshot_rx braid_oneshot_rx;
+
+/* Creates a channel for elements of `elem_size` bytes (0..1 MiB) aligned to
+ * `elem_align` (a power of two up to 4096).  relocate/drop may be NULL (plain
+ * bytes).  One allocation.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
+BRAID_API int braid_oneshot_new(braid_oneshot_tx **out_tx, braid_oneshot_rx **out_rx, size_t elem_size,
+                                size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
+
+/* Sends the value at `value` (`value_size` must equal the element size).
+ * BRAID_OK: the value was moved into the channel.  BRAID_ECLOSED: the
+ * receiver is gone; the value is left untouched at `value` (yours again).
+ * Both consume the sender (do not free it).  BRAID_EINVAL (NULL, wrong size):
+ * nothing happened, the sender is still yours. */
+BRAID_API int braid_oneshot_send(braid_oneshot_tx *tx, void *value, size_t value_size);
+/* Drops the sender without sending: the receiver gets BRAID_ECLOSED.  NULL ok. */
+BRAID_API void braid_oneshot_tx_free(braid_oneshot_tx *tx);
+/* 0 once the receiver is gone, else BRAID_PENDING after registering the
+ * waker (NULL waker: unregisters). */
+BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx *tx, braid_wake_fn wake, void *wake_data);
+
+/* Receives into `out` (`out_size` must equal the element size): 0 when the
+ * value was moved to `out`; BRAID_ECLOSED when the sender was dropped
+ * without sending (or the value was already received); BRAID_PENDING after
+ * registering the waker.  With `wake` NULL nothing is registered: this is
+ * try_recv (BRAID_PENDING means empty). */
+BRAID_API int braid_oneshot_recv_poll(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
+                                      size_t out_size);
+/* Removes the waker registered by braid_oneshot_recv_poll. */
+BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx *rx);
+/* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for the
+ * value.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing lost). */
+BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
+/* Drops the receiver; a value sent and not received is destroyed.  NULL ok. */
+BRAID_API void braid_oneshot_rx_free(braid_oneshot_rx *rx);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_ONESHOT_H */

@@ -1,0 +1,50 @@
+// oneshot: one value from one sender to one receiver.  One allocation holds
+// the state and the value's storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sync/elem_ops.hpp"
+#include "sync/waker_slot.hpp"
+#include "util/spin_lock.hpp"
+
+namespace braid::detail {
+
+class Oneshot {
+public:
+    static Oneshot* create(const ElemOps& ops);
+    const ElemOps& ops() const { return ops_; }
+
+    // Sender.  send: 0 (value moved in) or BRAID_ECLOSED (receiver gone; the
+    // value is left where it was).  Either way the sender side is released.
+    int send(void* value);
+    void drop_sender();
+    // 0 once the receiver is gone, else BRAID_PENDING (waker registered; a
+    // NULL waker unregisters).
+    int poll_closed(braid_wake_fn wake, void* data);
+
+    // Receiver.  0 (value moved to out), BRAID_ECLOSED (sender dropped
+    // without sending), BRAID_PENDING (waker registered, or with a NULL waker:
+    // nothing there yet).
+    int poll_recv(braid_wake_fn wake, void* data, void* out);
+    void unregister_recv();
+    void drop_receiver();
+
+private:
+    enum : uint8_t { TX_ALIVE = 1, RX_ALIVE = 2, VALUE = 4 };
+    explicit Oneshot(const ElemOps& ops) : ops_(ops) {}
+    void* slot() { return reinterpret_cast<char*>(this) + value_offset(ops_.align); }
+    static std::size_t value_offset(std::size_t align);
+    static std::size_t alloc_size(const ElemOps& ops);
+    // Frees when both sides are gone (call with the lock released).
+    void destroy();
+
+    SpinLock lock_;
+    uint8_t state_ = TX_ALIVE | RX_ALIVE;
+    WakerSlot rx_waker_;
+    WakerSlot tx_waker_;
+    ElemOps ops_;
+};
+
+}  // namespace braid::detail

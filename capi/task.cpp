@@ -1,5 +1,6 @@
 // extern "C" shims: spawning, join handles, wakers, memory.
 #include "shim.hpp"
+#include "task/coop.hpp"
 #include "util/alloc.hpp"
 #include "util/block_until.hpp"
 
@@ -48,7 +49,11 @@ struct JoinOp {
         int rc = s->target->poll_join(nullptr, nullptr);
         s->cb(s->ud, rc == BRAID_PENDING ? BRAID_ECANCELED : rc);
     }
-    static void release(void* self) { static_cast<JoinOp*>(self)->target->unref(); }
+    static void release(void* self) {
+        auto* s = static_cast<JoinOp*>(self);
+        s->target->release_join();
+        s->target->unref();
+    }
 };
 
 int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void* arg) {
@@ -142,6 +147,7 @@ BRAID_API int braid_task_is_finished(const braid_task* task) {
 BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* wake_data) {
     if (!task) return BRAID_EINVAL;
     Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & st::JOIN_OWNED) return BRAID_EBUSY;
     if (!wake) t->unregister_join();
     return t->poll_join(wake, wake_data);
 }
@@ -149,19 +155,30 @@ BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* w
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {
     if (!task || !cb) return BRAID_EINVAL;
     Task* t = task_of(task);
-    if (t->state.load(std::memory_order_acquire) & st::JOIN_WAKER) return BRAID_EBUSY;
     if (t->core->shutting_down()) return BRAID_ESHUTDOWN;
-    return braid::capi::guarded([&] {
+    if (!t->claim_join()) return BRAID_EBUSY;
+    int rc = braid::capi::guarded([&] {
         return spawn_state<JoinOp>(nullptr, t->core, TaskKind::Worker, t, cb, user_data);
     });
+    // A refused operation was released already (and gave the slot back);
+    // only an allocation failure before it existed leaves the claim here.
+    if (rc == BRAID_ENOMEM) t->release_join();
+    return rc;
 }
 
 BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
     if (!task || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     Task* t = task_of(task);
-    return braid::detail::block_until([t](braid_wake_fn w, void* d) { return t->poll_join(w, d); },
-                                      [t] { t->unregister_join(); }, timeout_ms);
+    if (!t->claim_join()) {
+        // Finished tasks have nothing to wait for; otherwise someone else waits.
+        int st = t->poll_join(nullptr, nullptr);
+        return st == BRAID_PENDING ? BRAID_EBUSY : st;
+    }
+    int rc = braid::detail::block_until([t](braid_wake_fn w, void* d) { return t->poll_join(w, d); },
+                                        [t] { t->unregister_join(); }, timeout_ms);
+    t->release_join();
+    return rc;
 }
 
 BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of(task)->id : 0; }
@@ -180,6 +197,8 @@ BRAID_API void braid_task_wake(braid_task* task) {
 }
 
 BRAID_API void braid_task_wake_fn(void* task) { braid_task_wake(static_cast<braid_task*>(task)); }
+
+BRAID_API int braid_coop_take(void) { return braid::detail::coop::proceed(nullptr, nullptr) ? 1 : 0; }
 
 BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
 BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }

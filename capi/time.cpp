@@ -62,6 +62,7 @@ struct IntervalOp {
             int rc = s->iv.poll_tick(&braid_task_wake_fn, me, nullptr);
             if (rc == BRAID_PENDING) return BRAID_PENDING;
             if (rc < 0) {
+                s->iv.detach();
                 s->cb(s->ud, rc);
                 return rc;
             }
@@ -70,8 +71,11 @@ struct IntervalOp {
         braid_task_wake(me);  // many ticks due at once: let other tasks run
         return BRAID_PENDING;
     }
+    // The task's memory can outlive the runtime (a handle freed late): the
+    // timer entry leaves the runtime here, not in release.
     static void cancel(void* self) {
         auto* s = static_cast<IntervalOp*>(self);
+        s->iv.detach();
         s->cb(s->ud, BRAID_ECANCELED);
     }
     static void release(void* self) { static_cast<IntervalOp*>(self)->~IntervalOp(); }

@@ -146,9 +146,15 @@ TEST_CASE("C: braid_task_join calls back on a worker with the task's status") {
     std::atomic<bool> go{false};
     REQUIRE(braid_spawn(&t, r.rt, [](void* g) { while (!static_cast<std::atomic<bool>*>(g)->load()) std::this_thread::yield(); }, &go) == BRAID_OK);
     REQUIRE(braid_task_join(t, &Counter::cb, &c) == BRAID_OK);
+    // one joiner at a time: the callback join owns the slot until it ran
+    REQUIRE(braid_task_join(t, &Counter::cb, &c) == BRAID_EBUSY);
+    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EBUSY);
+    REQUIRE(braid_task_poll_join(t, nullptr, nullptr) == BRAID_EBUSY);
     go.store(true);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
     while (c.calls.load() == 0) std::this_thread::yield();
+    while (braid_task_join_blocking(t, 0) == BRAID_EBUSY) std::this_thread::yield();  // the op lets go after its callback
+    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(c.calls.load() == 1);
     REQUIRE(c.last.load() == BRAID_OK);
     REQUIRE(c.on_worker.load());
     braid_task_free(t);

@@ -17,7 +17,8 @@ enum Interest : int { Readable = BRAID_READABLE, Writable = BRAID_WRITABLE };
 class AsyncFd {
 public:
     // Registers fd with the calling thread's runtime.  Throws braid::Error
-    // (BRAID_EBADF for an fd epoll cannot watch, BRAID_EINVAL off-runtime).
+    // (BRAID_EBADF for an fd epoll cannot watch, BRAID_EBUSY when the fd has
+    // an AsyncFd in this runtime already, BRAID_EINVAL off-runtime).
     explicit AsyncFd(int fd) { detail::check(braid_fd_new(&f_, nullptr, fd), "AsyncFd"); }
     AsyncFd(AsyncFd&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
     AsyncFd& operator=(AsyncFd&& o) noexcept {

@@ -24,7 +24,9 @@ enum braid_interest {
 
 /* Registers `fd` (>= 0) with rt's reactor (rt NULL: the calling thread's
  * runtime).  BRAID_EBADF when the fd cannot be watched (closed, or a regular
- * file, which epoll refuses). */
+ * file, which epoll refuses); BRAID_EBUSY when the fd is registered with this
+ * runtime already (one braid_fd per fd per runtime, as epoll allows; a
+ * braid_fd_wait in progress counts). */
 BRAID_API int braid_fd_new(braid_fd **out, braid_runtime *rt, int fd);
 /* 0 when some bits of `interest` are ready (*out_ready, if not NULL, gets
  * them), or BRAID_PENDING after registering the waker for them (one waker
@@ -46,7 +48,8 @@ BRAID_API void braid_fd_free(braid_fd *f);
  * becomes ready for any bit of `interest`, or cb(user_data, BRAID_ECANCELED)
  * if aborted through `out` (which may be NULL) or shut down.  Returns
  * BRAID_OK (the callback runs exactly once), BRAID_EBADF (the fd cannot be
- * watched), BRAID_EINVAL, BRAID_ESHUTDOWN or BRAID_ENOMEM (it never runs). */
+ * watched), BRAID_EBUSY (the fd is registered already), BRAID_EINVAL,
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (it never runs). */
 BRAID_API int braid_fd_wait(braid_task **out, braid_runtime *rt, int fd, int interest,
                             braid_callback cb, void *user_data);
 

@@ -112,12 +112,13 @@ BRAID_API int braid_task_is_finished(const braid_task *task);
  * called once when it finishes, replacing an earlier registration made
  * through this handle.  With `wake` NULL an earlier registration is removed
  * (when this returns, that waker is not running and will not be called);
- * braid_task_free removes it too. */
+ * braid_task_free removes it too.  BRAID_EBUSY while a braid_task_join or a
+ * blocking join owns the task's join slot. */
 BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);
 
 /* Calls cb(user_data, status) on a worker once the task has finished (at
- * once, on a worker, if it already has).  The join slot of the task is used
- * (one waiter per task: BRAID_EBUSY if one is registered).  If the task's
+ * once, on a worker, if it already has).  It takes the task's join slot
+ * until then (one joiner per task: BRAID_EBUSY if another joiner waits).  If the task's
  * runtime shuts down first the callback still runs, with the task's status
  * (BRAID_ECANCELED).  Returns BRAID_OK (the callback will run exactly once)
  * or an error (it will not run). */
@@ -126,7 +127,8 @@ BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_da
 /* Waits on the calling thread until the task finishes and returns its final
  * status.  `timeout_ms` 0 waits without limit; > 0 gives up after that long
  * with BRAID_ETIMEDOUT; < 0 is BRAID_EINVAL.  BRAID_EDEADLK when called on a
- * runtime worker thread (it would block the worker). */
+ * runtime worker thread (it would block the worker); BRAID_EBUSY when another
+ * joiner waits on the task. */
 BRAID_API int braid_task_join_blocking(braid_task *task, int64_t timeout_ms);
 
 /* The task's id: unique within the process, never 0. */
@@ -148,6 +150,14 @@ BRAID_API void braid_task_wake(braid_task *task);
 
 /* A braid_wake_fn that wakes the task passed as wake_data. */
 BRAID_API void braid_task_wake_fn(void *task);
+
+/* Cooperative budget: each poll of a task may complete 128 operations that
+ * were ready at once; after that, braid's poll functions wake the task and
+ * report BRAID_PENDING so it yields (one busy task cannot starve the others).
+ * braid_coop_take takes one unit for an operation completed without a poll
+ * function: 1 when it may complete (or outside a task), 0 when the budget is
+ * used up (yield: wake the task and return BRAID_PENDING). */
+BRAID_API int braid_coop_take(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

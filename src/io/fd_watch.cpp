@@ -9,6 +9,7 @@
 #include <new>
 
 #include "runtime/core.hpp"
+#include "task/coop.hpp"
 
 namespace braid::detail {
 
@@ -16,8 +17,12 @@ int FdWatch::create(FdWatch** out, Core* core, int fd) {
     struct stat sb;
     if (fd < 0 || fcntl(fd, F_GETFD) < 0 || fstat(fd, &sb) != 0) return BRAID_EBADF;
     if (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)) return BRAID_EBADF;  // epoll refuses them
+    if (!core->reactor().claim_fd(fd)) return BRAID_EBUSY;
     auto* w = new (std::nothrow) FdWatch(core, fd);
-    if (!w) return BRAID_ENOMEM;
+    if (!w) {
+        core->reactor().release_fd(fd);
+        return BRAID_ENOMEM;
+    }
     *out = w;
     return BRAID_OK;
 }
@@ -42,7 +47,11 @@ int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready
                 if (interest & (1 << i)) wake_[i] = nullptr;
             return *ready ? BRAID_OK : BRAID_PENDING;
         }
-        if (*ready) return BRAID_OK;
+        if (*ready) {
+            if (coop::proceed(wake, data)) return BRAID_OK;
+            *ready = 0;
+            return BRAID_PENDING;
+        }
         if (loop_gone_) return BRAID_ECANCELED;
         for (int i = 0; i < 2; ++i) {
             if (interest & (1 << i)) {
@@ -157,6 +166,8 @@ void FdWatch::release() {
         std::condition_variable cv;
         bool done = false;
     } latch;
+    Reactor& reactor = core_->reactor();
+    const int fd = fd_;
     auto close_on_loop_thread = [this, &latch] {
         bool open;
         {
@@ -173,18 +184,17 @@ void FdWatch::release() {
         latch.done = true;
         latch.cv.notify_all();
     };
-    if (core_->reactor().on_loop_thread()) {
+    if (reactor.on_loop_thread()) {
         close_on_loop_thread();
-        return;
-    }
-    if (!core_->reactor().submit(close_on_loop_thread)) {
+    } else if (!reactor.submit(close_on_loop_thread)) {
         // The reactor stopped: its handles are closed already (or were never
         // made), and any update closure that referred to us ran before the stop.
         delete this;
-        return;
+    } else {
+        std::unique_lock<std::mutex> lk(latch.mu);
+        latch.cv.wait(lk, [&] { return latch.done; });
     }
-    std::unique_lock<std::mutex> lk(latch.mu);
-    latch.cv.wait(lk, [&] { return latch.done; });
+    reactor.release_fd(fd);  // `this` may be gone: only locals from here
 }
 
 }  // namespace braid::detail

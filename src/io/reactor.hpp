@@ -46,6 +46,17 @@ public:
     void add_resource(ReactorResource* r) { resources_.insert(r); }
     void remove_resource(ReactorResource* r) { resources_.erase(r); }
 
+    // One watch per fd per loop (libuv allows one uv_poll_t per fd): claim
+    // it before watching, release it once the loop no longer watches it.
+    bool claim_fd(int fd) {
+        std::lock_guard<std::mutex> g(mu_);
+        return fds_.insert(fd).second;
+    }
+    void release_fd(int fd) {
+        std::lock_guard<std::mutex> g(mu_);
+        fds_.erase(fd);
+    }
+
     uv_loop_t* loop() { return &loop_; }
     bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
@@ -65,6 +76,7 @@ private:
     std::vector<std::function<void()>> pending_;
     std::atomic<bool> rearm_{false};
     std::unordered_set<ReactorResource*> resources_;
+    std::unordered_set<int> fds_;  // guarded by mu_
     bool stopping_ = false;
     bool started_ = false;
 };

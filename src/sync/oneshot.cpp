@@ -5,6 +5,7 @@
 #include <mutex>
 #include <new>
 
+#include "task/coop.hpp"
 #include "util/alloc.hpp"
 
 namespace braid::detail {
@@ -72,6 +73,7 @@ int Oneshot::poll_closed(braid_wake_fn wake, void* data) {
 int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
     std::lock_guard<SpinLock> g(lock_);
     if (state_ & VALUE) {
+        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;  // try_recv is not budgeted
         ops_.move(out, slot());
         state_ &= uint8_t(~VALUE);
         rx_waker_.clear();

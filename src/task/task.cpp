@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "runtime/core.hpp"
+#include "task/coop.hpp"
 #include "util/alloc.hpp"
 
 namespace braid::detail {
@@ -17,6 +18,11 @@ std::atomic<uint64_t> g_next_task_id{1};
 Task*& current_task() {
     thread_local Task* t = nullptr;
     return t;
+}
+
+int& coop::budget() {
+    thread_local int b = -1;
+    return b;
 }
 
 Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
@@ -86,7 +92,11 @@ bool Task::run() {
     Task*& cur = current_task();
     Task* prev = cur;
     cur = this;
-    int r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+    int r;
+    {
+        coop::Scope budget;
+        r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+    }
     cur = prev;
     if (r != BRAID_PENDING) {
         complete(r);
@@ -132,7 +142,7 @@ void Task::complete(int st_) {
 
 int Task::poll_join(braid_wake_fn wake, void* data) {
     uint64_t s = state.load(std::memory_order_acquire);
-    if (s & st::COMPLETE) return status;
+    if (s & st::COMPLETE) return (!wake || coop::proceed(wake, data)) ? status : BRAID_PENDING;
     if (!wake) return BRAID_PENDING;
     if (s & st::JOIN_WAKER) {
         if (join_wake == wake && join_data == data) return BRAID_PENDING;
@@ -148,6 +158,14 @@ int Task::poll_join(braid_wake_fn wake, void* data) {
         if (s & st::COMPLETE) return status;
         if (state.compare_exchange_weak(s, s | st::JOIN_WAKER, std::memory_order_acq_rel))
             return BRAID_PENDING;
+    }
+}
+
+bool Task::claim_join() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & (st::JOIN_OWNED | st::JOIN_WAKER)) return false;
+        if (state.compare_exchange_weak(s, s | st::JOIN_OWNED, std::memory_order_acq_rel)) return true;
     }
 }
 

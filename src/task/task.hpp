@@ -22,6 +22,7 @@ constexpr uint64_t COMPLETE = 4;       // final status written; the future is go
 constexpr uint64_t CANCELLED = 8;      // abort requested
 constexpr uint64_t JOIN_WAKER = 16;    // join_wake/join_data are set and owned by the completer
 constexpr uint64_t STARTED = 32;       // braid_task_start* was called
+constexpr uint64_t JOIN_OWNED = 64;    // braid_task_join's operation owns the join slot
 constexpr uint64_t REF_ONE = 256;
 constexpr uint64_t FLAGS = REF_ONE - 1;
 }  // namespace st
@@ -74,6 +75,11 @@ struct Task {
 
     // Join side.
     int poll_join(braid_wake_fn wake, void* data);
+    // Reserves the join slot for one joiner that is not re-polling through
+    // poll_join (a callback join, a blocking join): false when a waker is
+    // registered or the slot is owned already.
+    bool claim_join();
+    void release_join() { state.fetch_and(~st::JOIN_OWNED, std::memory_order_acq_rel); }
     void unregister_join();   // removes the join waker, waits out a waker being called
     void abort();
 };

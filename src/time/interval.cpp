@@ -1,13 +1,19 @@
 #include "time/interval.hpp"
 
+#include <braid/error.h>
 #include <braid/time.h>
 
 namespace braid::detail {
 
 Interval::Interval(TimerDriver& d, int64_t start, int64_t period, int behavior)
-    : driver_(d), entry_{&d, start}, period_(period), behavior_(behavior) {}
+    : driver_(&d), entry_{&d, start}, period_(period), behavior_(behavior) {}
 
-Interval::~Interval() { driver_.remove(&entry_); }
+Interval::~Interval() { detach(); }
+
+void Interval::detach() {
+    if (driver_) driver_->remove(&entry_);
+    driver_ = nullptr;
+}
 
 int64_t Interval::next_after(int64_t tick, int64_t now) const {
     if (now <= tick + kLateness) return tick + period_;
@@ -19,14 +25,17 @@ int64_t Interval::next_after(int64_t tick, int64_t now) const {
 }
 
 int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
-    int rc = driver_.poll(&entry_, wake, data);
+    if (!driver_) return BRAID_ECANCELED;
+    int rc = driver_->poll(&entry_, wake, data);
     if (rc != 0 || !wake) return rc;
     int64_t t = entry_.deadline;
     if (tick) *tick = t;
-    driver_.reset(&entry_, next_after(t, driver_.clock().now()));
+    driver_->reset(&entry_, next_after(t, driver_->clock().now()));
     return 0;
 }
 
-void Interval::reset() { driver_.reset(&entry_, driver_.clock().now() + period_); }
+void Interval::reset() {
+    if (driver_) driver_->reset(&entry_, driver_->clock().now() + period_);
+}
 
 }  // namespace braid::detail

@@ -15,6 +15,9 @@ public:
     // 0 with *tick set when a tick is due, else BRAID_PENDING / error.
     int poll_tick(braid_wake_fn wake, void* data, int64_t* tick);
     void reset();
+    // Unregisters from the driver for good (the runtime may be going away);
+    // the destructor then leaves the driver alone.
+    void detach();
     int64_t period() const { return period_; }
     void set_behavior(int b) { behavior_ = b; }
 
@@ -23,7 +26,7 @@ public:
 
 private:
     int64_t next_after(int64_t tick, int64_t now) const;
-    TimerDriver& driver_;
+    TimerDriver* driver_;
     TimerEntry entry_;
     const int64_t period_;
     int behavior_;

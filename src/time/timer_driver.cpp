@@ -2,6 +2,8 @@
 
 #include <braid/error.h>
 
+#include "task/coop.hpp"
+
 namespace braid::detail {
 
 void TimerDriver::sift_up(std::size_t i) {
@@ -61,7 +63,7 @@ bool TimerDriver::insert_locked(TimerEntry* e) {
 }
 
 int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
-    if (wake && e->fired.load(std::memory_order_acquire)) return 0;
+    if (wake && e->fired.load(std::memory_order_acquire)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
     bool rearm = false;
     {
         std::lock_guard<std::mutex> g(mu_);
@@ -69,9 +71,10 @@ int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
             e->wake = nullptr;
             return (e->fired.load(std::memory_order_relaxed) || e->deadline <= clock_.now()) ? 0 : BRAID_PENDING;
         }
-        if (e->fired.load(std::memory_order_relaxed)) return 0;
+        if (e->fired.load(std::memory_order_relaxed)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
         if (closed_) return BRAID_ECANCELED;
         if (e->deadline <= clock_.now()) {
+            if (!coop::proceed(wake, data)) return BRAID_PENDING;
             if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
             e->fired.store(true, std::memory_order_release);
             return 0;

@@ -394,6 +394,45 @@ static void test_null_handles(braid_runtime *rt) {
         }
     }
 
+    /* oneshot channels */
+    {
+        braid_oneshot_tx *tx = NULL;
+        braid_oneshot_rx *rx = NULL;
+        int v = 7;
+        CHECK_RC(braid_oneshot_new(NULL, &rx, sizeof v, sizeof v, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_new(&tx, NULL, sizeof v, sizeof v, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_new(&tx, &rx, sizeof v, 3, NULL, NULL), BRAID_EINVAL); /* not a power of two */
+        CHECK_RC(braid_oneshot_new(&tx, &rx, sizeof v, 8192, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_new(&tx, &rx, ((size_t)1 << 20) + 1, 8, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_send(NULL, &v, sizeof v), BRAID_EINVAL);
+        braid_oneshot_tx_free(NULL);
+        CHECK_RC(braid_oneshot_tx_poll_closed(NULL, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_tx_poll_closed(NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_poll(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_poll(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_unregister(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, 0), BRAID_EINVAL);
+        braid_oneshot_rx_free(NULL);
+
+        tx = NULL;
+        rx = NULL;
+        CHECK_RC(braid_oneshot_new(&tx, &rx, sizeof v, sizeof v, NULL, NULL), BRAID_OK);
+        if (tx && rx) {
+            int got = 0;
+            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, -1), BRAID_EINVAL); /* negative duration */
+            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1), BRAID_ETIMEDOUT);
+            CHECK_RC(braid_oneshot_recv_blocking(rx, NULL, sizeof got, 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_send(tx, &v, sizeof v + 1), BRAID_EINVAL); /* the sender is still ours */
+            CHECK_RC(braid_oneshot_send(tx, NULL, sizeof v), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_send(tx, &v, sizeof v), BRAID_OK);           /* consumes tx */
+            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1000), BRAID_OK);
+            CHECK(got == 7, "braid_oneshot: the received value is not the one sent");
+            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got), BRAID_ECLOSED);
+            braid_oneshot_rx_free(rx);
+        }
+    }
+
     settle();
     char msg[128];
     snprintf(msg, sizeof msg, "a call that returned an error invoked its callback %d time(s)",
@@ -577,7 +616,8 @@ typedef struct deadlk_probe {
     braid_task *other;       /* a task still pending while the probe runs */
     atomic_int ran;
     atomic_int on_rt;        /* braid_runtime_current() == rt */
-    atomic_int join0, join10, block_on, shutdown, free_rc;
+    braid_oneshot_rx *rx;    /* a channel with nothing in it */
+    atomic_int join0, join10, block_on, shutdown, free_rc, recv0, recv10;
 } deadlk_probe;
 
 static void probe_init(deadlk_probe *p, braid_runtime *rt, braid_task *other) {
@@ -590,6 +630,9 @@ static void probe_init(deadlk_probe *p, braid_runtime *rt, braid_task *other) {
     atomic_init(&p->block_on, 12345);
     atomic_init(&p->shutdown, 12345);
     atomic_init(&p->free_rc, 12345);
+    atomic_init(&p->recv0, 12345);
+    atomic_init(&p->recv10, 12345);
+    p->rx = NULL;
 }
 
 /* On a worker: every blocking call must refuse with EDEADLK. */
@@ -601,6 +644,11 @@ static void probe_worker(void *arg) {
     atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
     atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
     atomic_store(&p->free_rc, braid_runtime_free(p->rt));
+    if (p->rx) {
+        int v = 0;
+        atomic_store(&p->recv0, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 0));
+        atomic_store(&p->recv10, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 10));
+    }
     atomic_store(&p->ran, 1);
 }
 
@@ -643,6 +691,8 @@ static void test_deadlk(void) {
 
     deadlk_probe w;
     probe_init(&w, rt, other);
+    braid_oneshot_tx *tx = NULL;
+    CHECK_RC(braid_oneshot_new(&tx, &w.rx, sizeof(int), sizeof(int), NULL, NULL), BRAID_OK);
     braid_task *a = NULL;
     CHECK_RC(braid_spawn(&a, rt, probe_worker, &w), BRAID_OK);
     if (a) {
@@ -656,6 +706,15 @@ static void test_deadlk(void) {
     CHECK_RC(atomic_load(&w.block_on), BRAID_EDEADLK);
     CHECK_RC(atomic_load(&w.shutdown), BRAID_EDEADLK);
     CHECK_RC(atomic_load(&w.free_rc), BRAID_EDEADLK);
+    if (w.rx) {
+        CHECK_RC(atomic_load(&w.recv0), BRAID_EDEADLK);
+        CHECK_RC(atomic_load(&w.recv10), BRAID_EDEADLK);
+        int v = 5, got = 0; /* the channel is intact */
+        if (tx) CHECK_RC(braid_oneshot_send(tx, &v, sizeof v), BRAID_OK);
+        CHECK_RC(braid_oneshot_recv_blocking(w.rx, &got, sizeof got, 1000), BRAID_OK);
+        CHECK(got == 5, "oneshot after a refused recv_blocking: wrong value");
+        braid_oneshot_rx_free(w.rx);
+    }
 
     /* the runtime is still usable */
     section("EDEADLK: the runtime is usable after a refused free");
@@ -848,21 +907,22 @@ static void test_callback_contract(void) {
 
     section("callback contract: braid_fd_wait");
     {
-        int p[2];
-        CHECK(pipe(p) == 0, "pipe()");
+        int p[2], q[2];
+        CHECK(pipe(p) == 0 && pipe(q) == 0, "pipe()");
         fcntl(p[0], F_SETFL, O_NONBLOCK);
+        fcntl(q[0], F_SETFL, O_NONBLOCK);
         counter ready, aborted;
         counter_init(&ready, rt);
         counter_init(&aborted, rt);
         braid_task *h = NULL, *h2 = NULL;
         CHECK_RC(braid_fd_wait(&h, rt, p[0], BRAID_READABLE, count_cb, &ready), BRAID_OK);
-        CHECK_RC(braid_fd_wait(&h2, rt, p[0], BRAID_READABLE, count_cb, &aborted), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, q[0], BRAID_READABLE, count_cb, &aborted), BRAID_OK);
         if (h2) {
             CHECK_RC(braid_task_abort(h2), BRAID_OK);
             CHECK_RC(braid_task_join_blocking(h2, 10000), BRAID_ECANCELED);
             braid_task_free(h2);
         }
-        sleep_ms(10);
+        sleep_ms(30);
         CHECK(atomic_load(&ready.calls) == 0, "fd_wait called back before the fd was readable");
         CHECK(write(p[1], "x", 1) == 1, "write to pipe");
         if (h) {
@@ -871,83 +931,186 @@ static void test_callback_contract(void) {
         }
         settle();
         CHECK(atomic_load(&ready.calls) == 1, "fd_wait: not exactly one callback once readable");
-        CHECK(atomic_load(&ready.status) > 0 && (atomic_load(&ready.status) & BRAID_READABLE),
-              "fd_wait: the callback's status is not the readable bit");
+        snprintf(msg, sizeof msg, "fd_wait: the callback's status is %d, not the readable bit",
+                 atomic_load(&ready.status));
+        CHECK(atomic_load(&ready.status) == BRAID_READABLE, msg);
         CHECK(atomic_load(&aborted.calls) == 1, "aborted fd_wait: not exactly one callback");
-        CHECK_RC(atomic_load(&aborted.status), BRAID_ECANCELED);
+        snprintf(msg, sizeof msg, "aborted fd_wait: the callback's status is %d, expected ECANCELED",
+                 atomic_load(&aborted.status));
+        CHECK(atomic_load(&aborted.status) == BRAID_ECANCELED, msg);
+        close(p[0]);
+        close(p[1]);
+        close(q[0]);
+        close(q[1]);
+    }
+
+    section("braid_fd_wait: two waits on one fd that is not readable");
+    {
+        int p[2];
+        CHECK(pipe(p) == 0, "pipe()");
+        fcntl(p[0], F_SETFL, O_NONBLOCK);
+        static counter first, second; /* static: they may be called back late */
+        counter_init(&first, rt);
+        counter_init(&second, rt);
+        braid_task *h1 = NULL, *h2 = NULL;
+        CHECK_RC(braid_fd_wait(&h1, rt, p[0], BRAID_READABLE, count_cb, &first), BRAID_OK);
+        sleep_ms(30); /* the first is registered with the reactor */
+        int rc2 = braid_fd_wait(&h2, rt, p[0], BRAID_READABLE, count_cb, &second);
+        sleep_ms(100);
+        char buf[8];
+        ssize_t n = read(p[0], buf, sizeof buf);
+        snprintf(msg, sizeof msg,
+                 "nothing was written to the pipe, yet: first wait %d callback(s) (status %d), second wait "
+                 "(returned %s) %d callback(s) (status %d = %s); read() then gave %zd",
+                 atomic_load(&first.calls), atomic_load(&first.status), braid_err_name(rc2),
+                 atomic_load(&second.calls), atomic_load(&second.status),
+                 atomic_load(&second.status) > 0 ? "ready bits" : braid_err_name(atomic_load(&second.status)), n);
+        CHECK(atomic_load(&first.calls) == 0 && atomic_load(&second.calls) == 0, msg);
+        if (h1) braid_task_abort(h1);
+        if (h2) braid_task_abort(h2);
+        if (h1) braid_task_join_blocking(h1, 10000);
+        if (h2) braid_task_join_blocking(h2, 10000);
+        braid_task_free(h1);
+        braid_task_free(h2);
+        settle();
+        CHECK(atomic_load(&first.calls) == 1, "first fd_wait: not exactly one callback in all");
+        CHECK(rc2 != BRAID_OK || atomic_load(&second.calls) == 1, "second fd_wait: not exactly one callback in all");
         close(p[0]);
         close(p[1]);
     }
 
-    section("callback contract: braid_task_join");
-    {
-        counter target, j1, j2;
-        counter_init(&target, rt);
-        counter_init(&j1, rt);
-        counter_init(&j2, rt);
-        braid_task *h = NULL;
-        CHECK_RC(braid_sleep(&h, rt, 100, count_cb, &target), BRAID_OK);
-        if (h) {
-            CHECK_RC(braid_task_join(h, NULL, &j1), BRAID_EINVAL);
-            CHECK_RC(braid_task_join(h, count_cb, &j1), BRAID_OK);
-            sleep_ms(20); /* the join operation has registered itself */
-            int rc2 = braid_task_join(h, count_cb, &j2);
-            snprintf(msg, sizeof msg, "second braid_task_join on one task returned %d (%s), expected EBUSY",
-                     rc2, braid_err_name(rc2));
-            CHECK(rc2 == BRAID_EBUSY, msg);
-            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
-            wait_calls(&j1, 1, 5000);
-            if (rc2 == BRAID_OK) wait_calls(&j2, 1, 5000);
-            settle();
-            snprintf(msg, sizeof msg, "braid_task_join: %d callback(s), expected 1", atomic_load(&j1.calls));
-            CHECK(atomic_load(&j1.calls) == 1, msg);
-            CHECK_RC(atomic_load(&j1.status), BRAID_OK);
-            snprintf(msg, sizeof msg, "second braid_task_join (returned %s): %d callback(s), expected %d",
-                     braid_err_name(rc2), atomic_load(&j2.calls), rc2 == BRAID_OK ? 1 : 0);
-            CHECK(atomic_load(&j2.calls) == (rc2 == BRAID_OK ? 1 : 0), msg);
-            /* on a finished task: at once */
-            counter j3;
-            counter_init(&j3, rt);
-            CHECK_RC(braid_task_join(h, count_cb, &j3), BRAID_OK);
-            CHECK(wait_calls(&j3, 1, 5000) == 1, "braid_task_join on a finished task did not call back");
-            settle();
-            CHECK(atomic_load(&j3.calls) == 1, "braid_task_join on a finished task: not exactly one callback");
-            CHECK_RC(atomic_load(&j3.status), BRAID_OK);
-            braid_task_free(h);
-        }
-    }
-
-    section("callback contract: two braid_task_join calls in a row (no pause)");
-    {
-        counter target, j1, j2;
-        counter_init(&target, rt);
-        counter_init(&j1, rt);
-        counter_init(&j2, rt);
-        braid_task *h = NULL;
-        CHECK_RC(braid_sleep(&h, rt, 100, count_cb, &target), BRAID_OK);
-        if (h) {
-            int rc1 = braid_task_join(h, count_cb, &j1);
-            int rc2 = braid_task_join(h, count_cb, &j2);
-            CHECK_RC(rc1, BRAID_OK);
-            CHECK(rc2 == BRAID_OK || rc2 == BRAID_EBUSY, "second braid_task_join: neither OK nor EBUSY");
-            CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
-            wait_calls(&j1, 1, 2000);
-            wait_calls(&j2, rc2 == BRAID_OK ? 1 : 0, 2000);
-            settle();
-            snprintf(msg, sizeof msg,
-                     "braid_task_join x2 back to back (returned %s, %s): callbacks after the task finished: "
-                     "%d and %d, expected %d and %d",
-                     braid_err_name(rc1), braid_err_name(rc2), atomic_load(&j1.calls), atomic_load(&j2.calls),
-                     rc1 == BRAID_OK ? 1 : 0, rc2 == BRAID_OK ? 1 : 0);
-            CHECK(atomic_load(&j1.calls) == (rc1 == BRAID_OK ? 1 : 0) &&
-                      atomic_load(&j2.calls) == (rc2 == BRAID_OK ? 1 : 0),
-                  msg);
-            braid_task_free(h);
-        }
-    }
-
     section("callback contract: braid_runtime_free of a runtime that is still usable");
     CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+}
+
+/* braid_task_join: "Calls cb(user_data, status) on a worker once the task has
+ * finished ... one waiter per task: BRAID_EBUSY if one is registered ...
+ * Returns BRAID_OK (the callback will run exactly once)".  The counters are
+ * static: a callback that comes late (at braid_runtime_free) must not write
+ * into a dead stack frame. */
+static counter jt_target[4], jt_a[4], jt_b[4];
+
+static int64_t ms_since(int64_t t0_ns) { return (braid_now(NULL) - t0_ns) / 1000000; }
+
+static void test_task_join(void) {
+    char msg[300];
+    braid_runtime *rt = make_runtime(2);
+    for (int i = 0; i < 4; ++i) {
+        counter_init(&jt_target[i], rt);
+        counter_init(&jt_a[i], rt);
+        counter_init(&jt_b[i], rt);
+    }
+    braid_task *h[4] = {NULL, NULL, NULL, NULL};
+    int rc_a[4] = {0, 0, 0, 0}, rc_b[4] = {BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY};
+    int64_t finished_at[4] = {0, 0, 0, 0};
+
+    section("callback contract: braid_task_join, one waiter");
+    CHECK_RC(braid_sleep(&h[0], rt, 50, count_cb, &jt_target[0]), BRAID_OK);
+    if (h[0]) {
+        CHECK_RC(braid_task_join(h[0], NULL, &jt_a[0]), BRAID_EINVAL);
+        rc_a[0] = braid_task_join(h[0], count_cb, &jt_a[0]);
+        CHECK_RC(rc_a[0], BRAID_OK);
+        CHECK(wait_calls(&jt_target[0], 1, 10000) == 1, "the joined sleep did not finish");
+        finished_at[0] = braid_now(NULL);
+        wait_calls(&jt_a[0], 1, 2000);
+        settle();
+        snprintf(msg, sizeof msg, "braid_task_join: %d callback(s) within 2 s of the task finishing, expected 1",
+                 atomic_load(&jt_a[0].calls));
+        CHECK(atomic_load(&jt_a[0].calls) == 1, msg);
+        CHECK_RC(atomic_load(&jt_a[0].status), BRAID_OK);
+        CHECK(atomic_load(&jt_a[0].on_worker) == atomic_load(&jt_a[0].calls), "braid_task_join: callback not on a worker");
+
+        /* on a finished task: at once, on a worker */
+        counter now;
+        counter_init(&now, rt);
+        CHECK_RC(braid_task_join(h[0], count_cb, &now), BRAID_OK);
+        wait_calls(&now, 1, 5000);
+        settle();
+        CHECK(atomic_load(&now.calls) == 1, "braid_task_join on a finished task: not exactly one callback");
+        CHECK_RC(atomic_load(&now.status), BRAID_OK);
+    }
+
+    section("callback contract: braid_task_join, a second waiter is EBUSY");
+    CHECK_RC(braid_sleep(&h[1], rt, 100, count_cb, &jt_target[1]), BRAID_OK);
+    if (h[1]) {
+        rc_a[1] = braid_task_join(h[1], count_cb, &jt_a[1]);
+        CHECK_RC(rc_a[1], BRAID_OK);
+        sleep_ms(20); /* the first join operation has registered itself */
+        rc_b[1] = braid_task_join(h[1], count_cb, &jt_b[1]);
+        CHECK_RC(rc_b[1], BRAID_EBUSY);
+        CHECK(wait_calls(&jt_target[1], 1, 10000) == 1, "the joined sleep did not finish");
+        finished_at[1] = braid_now(NULL);
+        wait_calls(&jt_a[1], 1, 2000);
+        if (rc_b[1] == BRAID_OK) wait_calls(&jt_b[1], 1, 2000);
+        settle();
+        snprintf(msg, sizeof msg,
+                 "braid_task_join with a refused second waiter: callbacks %d and %d within 2 s of the task "
+                 "finishing, expected 1 and %d",
+                 atomic_load(&jt_a[1].calls), atomic_load(&jt_b[1].calls), rc_b[1] == BRAID_OK);
+        CHECK(atomic_load(&jt_a[1].calls) == 1 && atomic_load(&jt_b[1].calls) == (rc_b[1] == BRAID_OK), msg);
+    }
+
+    section("callback contract: braid_task_join twice back to back");
+    CHECK_RC(braid_sleep(&h[2], rt, 100, count_cb, &jt_target[2]), BRAID_OK);
+    if (h[2]) {
+        rc_a[2] = braid_task_join(h[2], count_cb, &jt_a[2]);
+        rc_b[2] = braid_task_join(h[2], count_cb, &jt_b[2]); /* before the first join op ran */
+        CHECK_RC(rc_a[2], BRAID_OK);
+        CHECK(rc_b[2] == BRAID_OK || rc_b[2] == BRAID_EBUSY, "second braid_task_join: neither OK nor EBUSY");
+        CHECK(wait_calls(&jt_target[2], 1, 10000) == 1, "the joined sleep did not finish");
+        finished_at[2] = braid_now(NULL);
+        wait_calls(&jt_a[2], 1, 2000);
+        if (rc_b[2] == BRAID_OK) wait_calls(&jt_b[2], 1, 2000);
+        settle();
+        snprintf(msg, sizeof msg,
+                 "two braid_task_join calls back to back returned %s and %s, but their callbacks ran %d and %d "
+                 "time(s) within 2 s of the task finishing (expected %d and %d)",
+                 braid_err_name(rc_a[2]), braid_err_name(rc_b[2]), atomic_load(&jt_a[2].calls),
+                 atomic_load(&jt_b[2].calls), rc_a[2] == BRAID_OK, rc_b[2] == BRAID_OK);
+        CHECK(atomic_load(&jt_a[2].calls) == (rc_a[2] == BRAID_OK) &&
+                  atomic_load(&jt_b[2].calls) == (rc_b[2] == BRAID_OK),
+              msg);
+    }
+
+    section("callback contract: braid_task_join, then braid_task_join_blocking on the same handle");
+    CHECK_RC(braid_sleep(&h[3], rt, 100, count_cb, &jt_target[3]), BRAID_OK);
+    if (h[3]) {
+        rc_a[3] = braid_task_join(h[3], count_cb, &jt_a[3]);
+        CHECK_RC(rc_a[3], BRAID_OK);
+        sleep_ms(20); /* the join operation has registered itself */
+        rc_b[3] = braid_task_join_blocking(h[3], 10000);
+        CHECK(rc_b[3] == BRAID_OK || rc_b[3] == BRAID_EBUSY,
+              "braid_task_join_blocking after braid_task_join: neither OK nor EBUSY");
+        CHECK(wait_calls(&jt_target[3], 1, 10000) == 1, "the joined sleep did not finish");
+        finished_at[3] = braid_now(NULL);
+        wait_calls(&jt_a[3], 1, 2000);
+        settle();
+        snprintf(msg, sizeof msg,
+                 "braid_task_join returned OK, then braid_task_join_blocking on the same handle returned %s; the "
+                 "braid_task_join callback ran %d time(s) within 2 s of the task finishing, expected 1",
+                 braid_err_name(rc_b[3]), atomic_load(&jt_a[3].calls));
+        CHECK(atomic_load(&jt_a[3].calls) == 1, msg);
+    }
+
+    section("callback contract: braid_task_join callbacks that had not run come at braid_runtime_free");
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    for (int i = 0; i < 4; ++i) {
+        counter *cs[2] = {&jt_a[i], &jt_b[i]};
+        int rcs[2] = {rc_a[i], rc_b[i]};
+        for (int k = 0; k < 2; ++k) {
+            if (rcs[k] != BRAID_OK || !finished_at[i]) continue;
+            if (i == 3 && k == 1) continue; /* that one was braid_task_join_blocking, no callback */
+            int calls = atomic_load(&cs[k]->calls);
+            if (calls != 1 || i == 3 || i == 2)
+                printf("   case %d, join %c: %d callback(s) in all, last status %s (runtime freed %lld ms after "
+                       "the task finished)\n",
+                       i, 'a' + k, calls, braid_err_name(atomic_load(&cs[k]->status)),
+                       (long long)ms_since(finished_at[i]));
+            snprintf(msg, sizeof msg, "case %d join %c: %d callback(s) in all, expected exactly 1", i, 'a' + k, calls);
+            CHECK(calls == 1, msg);
+        }
+    }
+    for (int i = 0; i < 4; ++i) braid_task_free(h[i]);
 }
 
 /* Pending operations when the runtime is shut down or freed: each callback
@@ -1007,6 +1170,9 @@ static void test_cancel_on_shutdown(int use_free) {
         CHECK_RC(braid_task_abort(hs[i]), BRAID_OK);
     }
     if (!use_free) CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    /* runtime.h: "Task and handle objects stay valid after this and must still
+     * be freed by their owners" -- so the handles are freed after the runtime.
+     * (abi.bad_input_memcheck watches this for use-after-free.) */
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; ++i) braid_task_free(hs[i]);
 
     settle();
@@ -1036,6 +1202,7 @@ int main(void) {
     test_shutdown_refuses();
     test_deadlk();
     test_callback_contract();
+    test_task_join();
     test_cancel_on_shutdown(0);
     test_cancel_on_shutdown(1);
 

@@ -5,6 +5,8 @@
 #  - the SONAME is ${EXPECTED_SONAME}.
 # Run with: cmake -DLIB=<libbraid.so> -DNM=nm -DREADELF=readelf [-DOBJDUMP=objdump]
 #                 -DEXPECTED_SONAME=libbraid.so.0 -DINCLUDE_DIR=<include> -P check_exports.cmake
+cmake_minimum_required(VERSION 3.20)
+
 foreach(v LIB NM EXPECTED_SONAME INCLUDE_DIR)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "" OR "${${v}}" MATCHES "NOTFOUND$")
     message(FATAL_ERROR "check_exports.cmake: -D${v}=... is required (got '${${v}}')")
@@ -54,7 +56,7 @@ if(foreign)
 endif()
 
 # ---- declared vs exported -----------------------------------------------------------
-file(GLOB headers "${INCLUDE_DIR}/braid/*.h")
+file(GLOB_RECURSE headers "${INCLUDE_DIR}/braid/*.h")
 set(declared "")
 foreach(h IN LISTS headers)
   file(READ "${h}" text)

@@ -3,6 +3,8 @@
 # guards), and <braid/braid.h> with a use of every macro and type it defines.
 # Run with: cmake -DCC=<c compiler> -DSTD=c99|c11 -DINCLUDE_DIR=<include>
 #                 -DWORK_DIR=<scratch> -P check_headers.cmake
+cmake_minimum_required(VERSION 3.20)
+
 foreach(v CC STD INCLUDE_DIR WORK_DIR)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
     message(FATAL_ERROR "check_headers.cmake: -D${v}=... is required")
@@ -12,7 +14,7 @@ endforeach()
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
-file(GLOB headers RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/braid/*.h")
+file(GLOB_RECURSE headers RELATIVE "${INCLUDE_DIR}" "${INCLUDE_DIR}/braid/*.h")
 list(SORT headers)
 if(NOT headers)
   message(FATAL_ERROR "no public C headers found under ${INCLUDE_DIR}/braid")
@@ -31,7 +33,8 @@ function(try_compile_c name source)
     COMMAND "${CC}" ${flags} -c "${src}" -o "${WORK_DIR}/${name}.o"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
-    message(SEND_ERROR "FAILED (${STD}): ${name}\n--- source ${src}\n${source}\n--- ${CC} ${flags}\n${out}${err}")
+    list(JOIN flags " " cmdline)
+    message(SEND_ERROR "FAILED (${STD}): ${name}\n--- source ${src}\n${source}\n--- ${CC} ${cmdline} -c ${src}\n${out}${err}")
     math(EXPR n "${failures} + 1")
     set(failures ${n} PARENT_SCOPE)
   else()

@@ -14,12 +14,15 @@
 
 namespace braid::detail {
 
+struct LocalFrame;
+
 struct Context {
     std::coroutine_handle<> resume_point;          // the coroutine waiting on the leaf
     bool (*leaf_ready)(void* leaf, Context&) = nullptr;  // re-poll; true: resume
     void* leaf = nullptr;
     braid_wake_fn wake_fn = nullptr;               // wakes the driver
     void* wake_data = nullptr;
+    struct LocalFrame* locals = nullptr;           // task-local values in scope (task_local.hpp)
 
     void wait_on(std::coroutine_handle<> h, bool (*ready)(void*, Context&), void* l) {
         resume_point = h;
@@ -58,7 +61,14 @@ struct PromiseBase {
 template <class Derived>
 class LeafAwaiter {
 public:
-    bool await_ready() { return self().ready_now() && (status_ = 0, true); }
+    // Ready at once (and within the task's cooperative budget): no suspension.
+    bool await_ready() {
+        if (self().ready_now() && braid_coop_take()) {
+            status_ = 0;
+            return true;
+        }
+        return false;
+    }
 
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {

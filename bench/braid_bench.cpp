@@ -12,10 +12,10 @@
 // section, so that the two read side by side. Adding a workload is adding
 // one function below and one row to kWorkloads.
 //
-// Not implemented yet (they need oneshot/mpsc channels, an async mutex,
-// select, streams or TCP, which braid does not have yet): ping_pong,
-// mpsc_spsc, mpsc_contended, mutex_contended, idle_memory, tcp_echo,
-// timeout_ready, select_channel, stream_pipeline. They are not listed by
+// Not implemented yet (they need mpsc channels, an async mutex, timeout,
+// select, streams or a TCP API, which braid does not have yet): ping_pong,
+// mpsc_spsc, mpsc_contended, mutex_contended, tcp_echo, timeout_ready,
+// select_channel, stream_pipeline. They are not listed by
 // --list, so bench/compare.py shows them only when asked, as n/a.
 
 #include <braid/braid.hpp>
@@ -84,6 +84,19 @@ long peak_rss_kb() {
     return -1;
 }
 
+/// Current resident set size (VmRSS of /proc/self/status), in KiB.
+uint64_t vm_rss_kb() {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) throw std::runtime_error("cannot open /proc/self/status");
+    char line[256];
+    long long kb = -1;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmRSS: %lld kB", &kb) == 1) break;
+    std::fclose(f);
+    if (kb < 0) throw std::runtime_error("no VmRSS line in /proc/self/status");
+    return uint64_t(kb);
+}
+
 std::string json_line(const Measurement& m, const char* workload, int threads) {
     double seconds = std::chrono::duration<double>(m.elapsed).count();
     char extra[96] = "";
@@ -103,65 +116,6 @@ braid::Task<uint64_t> sum_joined(std::vector<braid::JoinHandle<uint64_t>> handle
     for (auto& handle : handles) sum += co_await handle;
     co_return sum;
 }
-
-// ------------------------------------------------------------- a oneshot
-//
-// braid has no oneshot channel yet; chained_spawn needs one (its last task
-// "sends the chain length back through a oneshot"). This is the smallest
-// honest stand-in, built on what braid exposes: a value slot plus one
-// registered waker (the braid_wake_fn/wake_data pair every braid leaf
-// awaiter registers, through braid::detail::LeafAwaiter, the building block
-// the public headers use for JoinHandle and Sleep). The receiver parks like
-// on any braid leaf and is woken exactly once by send(): no polling, no
-// sleeping. The mutex is taken twice per use (send, receive), which costs
-// nothing measurable against 100,000 spawns; the waker is called under it so
-// that it never runs after the receiving awaiter (and so its task) is gone.
-// Replace it with braid's own oneshot once there is one.
-
-class OneShot {
-public:
-    void send(uint64_t value) {
-        std::lock_guard<std::mutex> g(mu_);
-        value_ = value;
-        if (wake_) std::exchange(wake_, nullptr)(wake_data_);
-    }
-
-    class Receive : public braid::detail::LeafAwaiter<Receive> {
-    public:
-        explicit Receive(OneShot& s) : s_(s) {}
-        Receive(const Receive&) = delete;
-        ~Receive() {
-            std::lock_guard<std::mutex> g(s_.mu_);
-            s_.wake_ = nullptr;  // unregister: the waker must not outlive us
-        }
-        bool ready_now() {
-            std::lock_guard<std::mutex> g(s_.mu_);
-            return s_.value_.has_value();
-        }
-        int poll(braid_wake_fn wake, void* data) {
-            std::lock_guard<std::mutex> g(s_.mu_);
-            if (s_.value_) return BRAID_OK;
-            s_.wake_ = wake;
-            s_.wake_data_ = data;
-            return BRAID_PENDING;
-        }
-        uint64_t finish(int status) {
-            if (status < 0) throw braid::Error(status, "oneshot");
-            std::lock_guard<std::mutex> g(s_.mu_);
-            return *s_.value_;
-        }
-
-    private:
-        OneShot& s_;
-    };
-    Receive receive() { return Receive(*this); }
-
-private:
-    std::mutex mu_;
-    std::optional<uint64_t> value_;
-    braid_wake_fn wake_ = nullptr;
-    void* wake_data_ = nullptr;
-};
 
 // ------------------------------------------------------------- workloads
 
@@ -189,29 +143,34 @@ braid::Task<Measurement> spawn_many() {
 
 struct RemoteShared {
     std::atomic<uint64_t> counter{0};
-    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::optional<braid::oneshot::Sender<bool>> done;
 };
 
 braid::Task<void> remote_bump(std::shared_ptr<RemoteShared> shared, uint64_t n) {
     if (shared->counter.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
-        shared->done.store(true, std::memory_order_release);
-        shared->done.notify_one();
+        std::lock_guard<std::mutex> g(shared->mu);
+        if (shared->done) {
+            (void)shared->done->send(true);
+            shared->done.reset();
+        }
     }
     co_return;
 }
 
 /// A thread outside the runtime (this one) spawns 200,000 counting tasks
-/// through the runtime handle, then waits until the counter reaches 200,000.
-/// The wait parks on the atomic (C++20 atomic wait: a futex), as Tokio's
-/// blocking_recv on a oneshot parks the thread; the task that brings the
-/// counter to 200,000 notifies it.
+/// through the runtime handle, then waits until the counter reaches 200,000:
+/// the task that brings it there sends on a oneshot, and this thread waits in
+/// blocking_recv (as the Tokio peer does).
 Measurement spawn_remote(braid::Runtime& rt) {
     constexpr uint64_t N = 200'000;
+    auto [done_tx, done_rx] = braid::oneshot::channel<bool>();
     auto shared = std::make_shared<RemoteShared>();
+    shared->done.emplace(std::move(done_tx));
     braid::Handle handle = rt.handle();
     auto start = Clock::now();
     for (uint64_t i = 0; i < N; ++i) handle.spawn(remote_bump(shared, N)).detach();
-    shared->done.wait(false, std::memory_order_acquire);
+    done_rx.blocking_recv();
     auto elapsed = Clock::now() - start;
     check("counter", shared->counter.load(std::memory_order_acquire), N);
     return Measurement{N, elapsed};
@@ -236,12 +195,12 @@ braid::Task<Measurement> yield_many() {
     co_return Measurement{yields, elapsed};
 }
 
-/// Link `position` of a chain of `length` tasks: spawns the next link (its
-/// join handle is dropped: detached) and exits; the last link sends its
-/// position back through `done`.
-braid::Task<void> chain_link(uint64_t position, uint64_t length, std::shared_ptr<OneShot> done) {
+/// Spawns link `position` of a chain of `length` tasks; the link spawns the
+/// next one (its join handle is dropped: detached) and exits, and the last
+/// link sends its position back through `done`.
+braid::Task<void> chain_link(uint64_t position, uint64_t length, braid::oneshot::Sender<uint64_t> done) {
     if (position == length)
-        done->send(position);
+        (void)done.send(position);
     else
         braid::spawn(chain_link(position + 1, length, std::move(done))).detach();
     co_return;
@@ -250,10 +209,10 @@ braid::Task<void> chain_link(uint64_t position, uint64_t length, std::shared_ptr
 /// A chain of 100,000 tasks, each spawning the next and exiting.
 braid::Task<Measurement> chained_spawn() {
     constexpr uint64_t N = 100'000;
-    auto done = std::make_shared<OneShot>();
+    auto [done_tx, done_rx] = braid::oneshot::channel<uint64_t>();
     auto start = Clock::now();
-    braid::spawn(chain_link(1, N, done)).detach();
-    uint64_t length = co_await done->receive();
+    braid::spawn(chain_link(1, N, std::move(done_tx))).detach();
+    uint64_t length = co_await std::move(done_rx);
     auto elapsed = Clock::now() - start;
     check("chain length", length, N);
     co_return Measurement{N, elapsed};
@@ -304,6 +263,61 @@ braid::Task<Measurement> timers() {
     co_return Measurement{N, elapsed}.with_extra("overshoot_ms", overshoot_ms);
 }
 
+struct ParkShared {
+    std::atomic<uint64_t> parked{0};
+    std::mutex mu;
+    std::optional<braid::oneshot::Sender<bool>> all_parked;
+};
+
+/// Counts itself as parked, then awaits `rx`, which is never sent to: it
+/// ends (true) only when the sender is dropped.
+braid::Task<bool> idle_task(std::shared_ptr<ParkShared> shared, braid::oneshot::Receiver<bool> rx, uint64_t n) {
+    if (shared->parked.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+        std::lock_guard<std::mutex> g(shared->mu);
+        if (shared->all_parked) {
+            (void)shared->all_parked->send(true);
+            shared->all_parked.reset();
+        }
+    }
+    shared.reset();
+    try {
+        co_await std::move(rx);
+    } catch (const braid::RecvError&) {
+        co_return true;
+    }
+    co_return false;
+}
+
+/// 100,000 tasks each await a oneshot receiver that is never sent to;
+/// reports the RSS growth per parked task, then drops the senders.
+braid::Task<Measurement> idle_memory() {
+    constexpr uint64_t N = 100'000;
+    auto [all_parked_tx, all_parked_rx] = braid::oneshot::channel<bool>();
+    auto shared = std::make_shared<ParkShared>();
+    shared->all_parked.emplace(std::move(all_parked_tx));
+    std::vector<braid::oneshot::Sender<bool>> senders;
+    senders.reserve(N);
+    std::vector<braid::JoinHandle<bool>> handles;
+    handles.reserve(N);
+    uint64_t rss_before_kb = vm_rss_kb();
+    auto start = Clock::now();
+    for (uint64_t i = 0; i < N; ++i) {
+        auto [tx, rx] = braid::oneshot::channel<bool>();
+        senders.push_back(std::move(tx));
+        handles.push_back(braid::spawn(idle_task(shared, std::move(rx), N)));
+    }
+    co_await std::move(all_parked_rx);
+    auto elapsed = Clock::now() - start;
+    uint64_t rss_after_kb = vm_rss_kb();
+    senders.clear();
+    uint64_t ended = 0;
+    for (auto& handle : handles)
+        if (co_await handle) ++ended;
+    check("tasks ended by a dropped sender", ended, N);
+    double bytes_per_task = (double(rss_after_kb) - double(rss_before_kb)) * 1024.0 / double(N);
+    co_return Measurement{N, elapsed}.with_extra("bytes_per_task", bytes_per_task);
+}
+
 /// 10,000 blocking closures, each returning its index; awaits all and sums.
 braid::Task<Measurement> spawn_blocking() {
     constexpr uint64_t N = 10'000;
@@ -335,6 +349,7 @@ constexpr Workload kWorkloads[] = {
     {"yield_many", yield_many, nullptr},
     {"chained_spawn", chained_spawn, nullptr},
     {"timers", timers, nullptr},
+    {"idle_memory", idle_memory, nullptr},
     {"spawn_blocking", spawn_blocking, nullptr},
 };
 

@@ -21,5 +21,9 @@
 #include "fd.h"
 #include "elem.h"
 #include "oneshot.h"
+#include "waiter.h"
+#include "semaphore.h"
+#include "mutex.h"
+#include "rwlock.h"
 
 #endif /* BRAID_H */

@@ -6,9 +6,12 @@
 
 #include <braid/async_fd.hpp>
 #include <braid/error.hpp>
+#include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/runtime.hpp>
+#include <braid/select.hpp>
 #include <braid/sync/oneshot.hpp>
 #include <braid/spawn.hpp>
 #include <braid/task.hpp>
 #include <braid/time.hpp>
+#include <braid/timeout.hpp>

@@ -11,6 +11,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <new>
+#include <utility>
 
 namespace braid::detail {
 
@@ -39,6 +40,20 @@ struct Context {
         leaf = nullptr;
         h.resume();
     }
+};
+
+// The context whose coroutines are running on this thread right now (set by
+// whoever resumes them: a spawned task, a branch), for task-local values.
+inline thread_local Context* tl_current_context = nullptr;
+
+class ContextScope {
+public:
+    explicit ContextScope(Context* c) : saved_(std::exchange(tl_current_context, c)) {}
+    ~ContextScope() { tl_current_context = saved_; }
+    ContextScope(const ContextScope&) = delete;
+
+private:
+    Context* saved_;
 };
 
 // Base of every braid promise: the context, and frames from braid's

@@ -26,7 +26,10 @@ struct SpawnState {
     static int poll(void* p, braid_task*) {
         auto* s = static_cast<SpawnState*>(p);
         if (!s->ctx.ready()) return BRAID_PENDING;
-        s->ctx.resume();
+        {
+            ContextScope scope(&s->ctx);
+            s->ctx.resume();
+        }
         if (!s->root.done()) return BRAID_PENDING;
         s->result = std::move(s->root.promise().result);
         s->drop_root();

@@ -1,0 +1,62 @@
+/* braid — async read-write lock.  Part of the stable C ABI.
+ *
+ * Many readers or one writer.  Fair and write-preferring: requests are
+ * served in FIFO order, so a waiting writer is served before the readers
+ * that came after it, and readers that came before a writer are not held
+ * back by it.  Built on a semaphore of BRAID_RWLOCK_MAX_READERS permits: a
+ * read takes one, a write takes all of them.  Waiting follows the
+ * braid_waiter protocol (braid/waiter.h).  Locks are not tied to threads.
+ *
+ * Threads: any thread.  Wakers run with the lock's internal lock held, on the
+ * thread that unlocks.
+ */
+#ifndef BRAID_RWLOCK_H
+#define BRAID_RWLOCK_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "export.h"
+#include "task.h"
+#include "waiter.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_rwlock braid_rwlock;
+
+/* The most readers at once (2^29 - 1); more wait. */
+#define BRAID_RWLOCK_MAX_READERS 536870911u
+
+/* Creates an unlocked lock.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
+BRAID_API int braid_rwlock_new(braid_rwlock **out);
+/* Frees it: unlocked, nobody waiting.  NULL ok. */
+BRAID_API void braid_rwlock_free(braid_rwlock *rw);
+
+/* BRAID_OK (locked for reading / writing) or BRAID_EAGAIN (not now: held, or
+ * others wait first); BRAID_EINVAL for NULL. */
+BRAID_API int braid_rwlock_try_read(braid_rwlock *rw);
+BRAID_API int braid_rwlock_try_write(braid_rwlock *rw);
+/* Wait for a read / write lock (braid_waiter protocol): BRAID_OK once held,
+ * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
+BRAID_API int braid_rwlock_poll_read(braid_rwlock *rw, braid_waiter **w, braid_wake_fn wake, void *wake_data);
+BRAID_API int braid_rwlock_poll_write(braid_rwlock *rw, braid_waiter **w, braid_wake_fn wake, void *wake_data);
+/* Cancel a waiting read / write: whatever it had been granted goes back (a
+ * writer that was granted part of the readers' permits returns them).  The
+ * two are the same function.  NULL ok. */
+BRAID_API void braid_rwlock_cancel_read(braid_rwlock *rw, braid_waiter **w);
+BRAID_API void braid_rwlock_cancel_write(braid_rwlock *rw, braid_waiter **w);
+/* Lock on the calling thread (not a runtime worker: BRAID_EDEADLK).
+ * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
+BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);
+BRAID_API int braid_rwlock_write_blocking(braid_rwlock *rw, int64_t timeout_ms);
+/* Release a read / write lock (any thread).  BRAID_OK, or BRAID_EINVAL when
+ * rw is NULL or not locked that way (as far as the lock can tell). */
+BRAID_API int braid_rwlock_read_unlock(braid_rwlock *rw);
+BRAID_API int braid_rwlock_write_unlock(braid_rwlock *rw);
+/* Turns the write lock the caller holds into a read lock, atomically (no
+ * other writer can get in between); waiting readers may now enter. */
+BRAID_API int braid_rwlock_downgrade(braid_rwlock *rw);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_RWLOCK_H */

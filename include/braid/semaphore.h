@@ -1,0 +1,65 @@
+/* braid — async counting semaphore.  Part of the stable C ABI.
+ *
+ * A pool of permits.  Acquires wait in FIFO order: the first waiter is
+ * handed permits as they are released, also when it asks for more than are
+ * free (a big acquire is never starved by small ones).  Waiting follows the
+ * braid_waiter protocol (braid/waiter.h).
+ *
+ * Threads: every function may be called from any thread.  Wakers run with the
+ * semaphore's lock held, on the thread that releases permits or closes it.
+ */
+#ifndef BRAID_SEMAPHORE_H
+#define BRAID_SEMAPHORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "export.h"
+#include "task.h"
+#include "waiter.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_semaphore braid_semaphore;
+
+/* The most permits a semaphore can hold (2^61 - 1). */
+#define BRAID_SEMAPHORE_MAX_PERMITS ((uint64_t)0x1FFFFFFFFFFFFFFFull)
+
+/* Creates a semaphore with `permits` permits.  BRAID_OK, BRAID_EINVAL (out
+ * NULL), BRAID_ERANGE (more than BRAID_SEMAPHORE_MAX_PERMITS), BRAID_ENOMEM. */
+BRAID_API int braid_semaphore_new(braid_semaphore **out, size_t permits);
+/* Frees the semaphore.  No acquire may be waiting.  NULL ok. */
+BRAID_API void braid_semaphore_free(braid_semaphore *sem);
+
+/* Takes n permits if they are free now and nobody waits ahead: BRAID_OK,
+ * BRAID_EAGAIN (not now; nothing taken), BRAID_ECLOSED, BRAID_EINVAL,
+ * BRAID_ERANGE (n above the maximum). */
+BRAID_API int braid_semaphore_try_acquire(braid_semaphore *sem, size_t n);
+/* Waits for n permits (braid_waiter protocol): BRAID_OK when they are yours,
+ * BRAID_ECLOSED when the semaphore is (or gets) closed, BRAID_PENDING,
+ * BRAID_ENOMEM, BRAID_EINVAL (sem or w NULL), BRAID_ERANGE. */
+BRAID_API int braid_semaphore_poll_acquire(braid_semaphore *sem, size_t n, braid_waiter **w,
+                                           braid_wake_fn wake, void *wake_data);
+/* Cancels a waiting acquire; permits it had been granted go back to the
+ * semaphore (to the next waiter).  NULL ok. */
+BRAID_API void braid_semaphore_cancel_acquire(braid_semaphore *sem, braid_waiter **w);
+/* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for n
+ * permits.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing taken). */
+BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore *sem, size_t n, int64_t timeout_ms);
+
+/* Adds n permits (returns acquired ones, or adds new ones) and serves the
+ * waiters.  BRAID_OK, BRAID_EINVAL, BRAID_ERANGE (the total would exceed the
+ * maximum; nothing added). */
+BRAID_API int braid_semaphore_release(braid_semaphore *sem, size_t n);
+/* The permits free now (0 for NULL). */
+BRAID_API size_t braid_semaphore_available_permits(braid_semaphore *sem);
+/* Closes: every waiting acquire fails with BRAID_ECLOSED and later acquires
+ * fail at once.  Permits held stay valid and can be released.  NULL ok. */
+BRAID_API void braid_semaphore_close(braid_semaphore *sem);
+/* 1 when closed, 0 when not, BRAID_EINVAL for NULL. */
+BRAID_API int braid_semaphore_is_closed(braid_semaphore *sem);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_SEMAPHORE_H */

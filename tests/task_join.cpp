@@ -1,0 +1,124 @@
+// join, try_join, join_all: concurrency inside one task, results, exceptions,
+// cancellation of the rest.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using braid_test::Tracked;
+
+namespace {
+braid::Task<int> after(std::chrono::milliseconds d, int v) {
+    co_await braid::sleep(d);
+    co_return v;
+}
+braid::Task<> nothing(std::chrono::milliseconds d) { co_await braid::sleep(d); }
+braid::Task<int> fail_after(std::chrono::milliseconds d) {
+    co_await braid::sleep(d);
+    throw std::runtime_error("branch failed");
+}
+}  // namespace
+
+TEST_CASE("join runs branches concurrently and returns every result") {
+    auto rt = braid_test::paused_runtime();
+    auto [vals, took] = rt.block_on([]() -> braid::Task<std::pair<std::tuple<int, std::monostate, std::string>, braid::Duration>> {
+        auto t0 = braid::Instant::now();
+        auto r = co_await braid::join(after(30ms, 1), nothing(20ms), [](int n) -> braid::Task<std::string> {
+            co_await braid::sleep(std::chrono::milliseconds(n));
+            co_return "s";
+        }(10));
+        co_return std::make_pair(r, t0.elapsed());
+    }());
+    REQUIRE(std::get<0>(vals) == 1);
+    REQUIRE(std::get<2>(vals) == "s");
+    REQUIRE(took == 30ms);  // concurrent: the longest, not the sum
+}
+
+TEST_CASE("join accepts any awaitable: sleeps, join handles, oneshot receivers") {
+    auto rt = braid_test::runtime(2);
+    int v = rt.block_on([]() -> braid::Task<int> {
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        auto h = braid::spawn(after(1ms, 20));
+        tx.send(22);
+        auto [a, b, c] = co_await braid::join(std::move(h), std::move(rx), braid::sleep(1ms));
+        (void)c;
+        co_return a + b;
+    }());
+    REQUIRE(v == 42);
+}
+
+TEST_CASE("join waits for every branch, then rethrows the first exception") {
+    auto rt = braid_test::paused_runtime();
+    std::atomic<bool> slow_finished{false};
+    REQUIRE_THROWS_WITH(rt.block_on([](std::atomic<bool>* f) -> braid::Task<> {
+        co_await braid::join(fail_after(1ms), [](std::atomic<bool>* ff) -> braid::Task<> {
+            co_await braid::sleep(50ms);
+            ff->store(true);
+        }(f));
+    }(&slow_finished)),
+                        "branch failed");
+    REQUIRE(slow_finished.load());
+}
+
+TEST_CASE("try_join cancels the other branches on the first failure") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    auto rt = braid_test::paused_runtime();
+    auto [what, elapsed] = rt.block_on([]() -> braid::Task<std::pair<std::string, braid::Duration>> {
+        auto t0 = braid::Instant::now();
+        try {
+            co_await braid::try_join(fail_after(5ms), [](Tracked t) -> braid::Task<int> {
+                co_await braid::sleep(std::chrono::hours(1));
+                co_return t.value;
+            }(Tracked(1)));
+        } catch (const std::runtime_error& e) {
+            co_return std::make_pair(std::string(e.what()), t0.elapsed());
+        }
+        co_return std::make_pair(std::string("no exception"), t0.elapsed());
+    }());
+    REQUIRE(what == "branch failed");
+    REQUIRE(elapsed == 5ms);
+    REQUIRE(Tracked::live() == 0);  // the sleeping branch's frame is gone
+}
+
+TEST_CASE("try_join returns all values when nothing fails") {
+    auto rt = braid_test::paused_runtime();
+    auto [a, b] = rt.block_on([]() -> braid::Task<std::tuple<int, int>> {
+        co_return co_await braid::try_join(after(2ms, 3), after(1ms, 4));
+    }());
+    REQUIRE(a + b == 7);
+}
+
+TEST_CASE("join_all over a runtime-sized vector keeps the order") {
+    auto rt = braid_test::paused_runtime();
+    auto v = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        std::vector<braid::Task<int>> ts;
+        for (int i = 0; i < 100; ++i) ts.push_back(after(std::chrono::milliseconds(100 - i), i));
+        co_return co_await braid::join_all(std::move(ts));
+    }());
+    REQUIRE(v.size() == 100);
+    for (int i = 0; i < 100; ++i) REQUIRE(v[size_t(i)] == i);
+    auto none = rt.block_on([]() -> braid::Task<size_t> {
+        co_return (co_await braid::join_all(std::vector<braid::Task<int>>{})).size();
+    }());
+    REQUIRE(none == 0);
+}
+
+TEST_CASE("join of void tasks through join_all") {
+    auto rt = braid_test::paused_runtime();
+    std::atomic<int> n{0};
+    rt.block_on([](std::atomic<int>* c) -> braid::Task<> {
+        std::vector<braid::Task<>> ts;
+        for (int i = 0; i < 10; ++i)
+            ts.push_back([](std::atomic<int>* cc) -> braid::Task<> {
+                co_await braid::yield_now();
+                cc->fetch_add(1);
+            }(c));
+        co_await braid::join_all(std::move(ts));
+    }(&n));
+    REQUIRE(n.load() == 10);
+}

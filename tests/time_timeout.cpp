@@ -1,0 +1,96 @@
+// timeout and timeout_at under paused time; cancellation on expiry; races.
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using braid_test::Tracked;
+
+namespace {
+braid::Task<int> after(std::chrono::milliseconds d, int v) {
+    co_await braid::sleep(d);
+    co_return v;
+}
+}  // namespace
+
+TEST_CASE("timeout gives the value when the awaitable is in time") {
+    auto rt = braid_test::paused_runtime();
+    auto v = rt.block_on([]() -> braid::Task<std::optional<int>> { co_return co_await braid::timeout(10ms, after(5ms, 7)); }());
+    REQUIRE(v == 7);
+}
+
+TEST_CASE("timeout gives nothing when time runs out, and cancels the awaitable") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    auto rt = braid_test::paused_runtime();
+    auto [v, took, live] = rt.block_on([]() -> braid::Task<std::tuple<std::optional<int>, braid::Duration, long>> {
+        auto t0 = braid::Instant::now();
+        auto r = co_await braid::timeout(10ms, [](Tracked t) -> braid::Task<int> {
+            co_await braid::sleep(std::chrono::hours(1));
+            co_return t.value;
+        }(Tracked(1)));
+        co_return std::make_tuple(r, t0.elapsed(), Tracked::live());
+    }());
+    REQUIRE_FALSE(v.has_value());
+    REQUIRE(took == 10ms);
+    REQUIRE(live == 0);
+}
+
+TEST_CASE("timeout_at an instant; void awaitables give a bool") {
+    auto rt = braid_test::paused_runtime();
+    auto [in_time, late] = rt.block_on([]() -> braid::Task<std::pair<bool, bool>> {
+        auto now = braid::Instant::now();
+        bool a = co_await braid::timeout_at(now + 5ms, braid::sleep(1ms));
+        bool b = co_await braid::timeout_at(now + 6ms, braid::sleep(100ms));
+        co_return std::make_pair(a, b);
+    }());
+    REQUIRE(in_time);
+    REQUIRE_FALSE(late);
+}
+
+TEST_CASE("timeout of an awaitable that is ready at once never looks at the timer") {
+    auto rt = braid_test::runtime(1);
+    long sum = rt.block_on([]() -> braid::Task<long> {
+        long s = 0;
+        for (int i = 0; i < 10000; ++i) s += *co_await braid::timeout(1s, [](int x) -> braid::Task<int> { co_return x; }(i));
+        co_return s;
+    }());
+    REQUIRE(sum == 10000L * 9999 / 2);
+}
+
+TEST_CASE("timeout expiring at the same instant the inner task completes gives one outcome", "[stress]") {
+    auto rt = braid_test::paused_runtime(2);
+    auto [values, timeouts] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        int values = 0, timeouts = 0;
+        for (int i = 0; i < 2000; ++i) {
+            // both due at the same virtual instant
+            auto r = co_await braid::timeout(1ms, after(1ms, 1));
+            if (r) values += *r;
+            else ++timeouts;
+        }
+        co_return std::make_pair(values, timeouts);
+    }());
+    REQUIRE(values + timeouts == 2000);
+}
+
+TEST_CASE("timeout with real time and a spawned task racing it", "[stress]") {
+    auto rt = braid_test::runtime(2);
+    auto [ok, to] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        int ok = 0, to = 0;
+        for (int i = 0; i < 300; ++i) {
+            auto h = braid::spawn(after(1ms, 1));
+            auto r = co_await braid::timeout(1ms, std::move(h));
+            (r ? ok : to) += 1;
+        }
+        co_return std::make_pair(ok, to);
+    }());
+    REQUIRE(ok + to == 300);
+}
+
+TEST_CASE("a negative timeout is refused") {
+    auto rt = braid_test::runtime(1);
+    rt.block_on([]() -> braid::Task<> {
+        REQUIRE_THROWS_AS(braid::timeout(-1ms, after(1ms, 1)), braid::Error);
+        co_return;
+    }());
+}

@@ -1,12 +1,14 @@
 // The global inject queue: tasks scheduled from outside the workers (foreign
 // threads, the reactor, the blocking pool) and local-queue overflow.  An
-// intrusive FIFO under a mutex, with a lock-free length for the fast check.
+// intrusive FIFO under a spin lock, with a lock-free length for the fast check.
 // Once closed (shutdown) it accepts nothing.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <mutex>
+
+#include "util/spin_lock.hpp"
 
 #include "task/task.hpp"
 
@@ -16,7 +18,7 @@ class InjectQueue {
 public:
     // Appends the chain first..last of n tasks.  False when closed.
     bool push_batch(Task* first, Task* last, std::size_t n) {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         if (closed_) return false;
         last->queue_next = nullptr;
         if (tail_) tail_->queue_next = first; else head_ = first;
@@ -29,7 +31,7 @@ public:
     // Pops up to max tasks into out[]; returns the count.
     std::size_t pop_batch(Task** out, std::size_t max) {
         if (len_.load(std::memory_order_acquire) == 0) return 0;
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         std::size_t n = 0;
         while (n < max && head_) {
             out[n++] = head_;
@@ -46,14 +48,14 @@ public:
     // Closes the queue and forgets what it held (shutdown cancels those tasks
     // through the owned-tasks list).
     void close() {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         closed_ = true;
         head_ = tail_ = nullptr;
         len_.store(0, std::memory_order_release);
     }
 
 private:
-    std::mutex mu_;
+    SpinLock mu_;  // held for a few pointer moves
     Task* head_ = nullptr;
     Task* tail_ = nullptr;
     std::atomic<std::size_t> len_{0};

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <mutex>
 
+#include "util/spin_lock.hpp"
+
 #include "task/task.hpp"
 
 namespace braid::detail {
@@ -18,7 +20,7 @@ public:
     // False once closed (shutdown): the task was not added.
     bool insert(Task* t) {
         Shard& s = shards_[t->id % kShards];
-        std::lock_guard<std::mutex> g(s.mu);
+        std::lock_guard<SpinLock> g(s.mu);
         if (s.closed) return false;
         t->owned_shard = uint8_t(t->id % kShards);
         t->owned_prev = nullptr;
@@ -31,13 +33,13 @@ public:
 
     void remove(Task* t) {
         Shard& s = shards_[t->owned_shard];
-        std::lock_guard<std::mutex> g(s.mu);
+        std::lock_guard<SpinLock> g(s.mu);
         unlink(s, t);
     }
 
     void close() {
         for (Shard& s : shards_) {
-            std::lock_guard<std::mutex> g(s.mu);
+            std::lock_guard<SpinLock> g(s.mu);
             s.closed = true;
         }
     }
@@ -45,7 +47,7 @@ public:
     // Removes and returns one task, or nullptr when all are gone.
     Task* pop() {
         for (Shard& s : shards_) {
-            std::lock_guard<std::mutex> g(s.mu);
+            std::lock_guard<SpinLock> g(s.mu);
             if (Task* t = s.head) {
                 unlink(s, t);
                 return t;
@@ -56,7 +58,7 @@ public:
 
 private:
     struct alignas(64) Shard {
-        std::mutex mu;
+        SpinLock mu;  // held for a few pointer moves
         Task* head = nullptr;
         bool closed = false;
     };

@@ -7,12 +7,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace braid::detail {
 
 class Parker {
 public:
     void park() {
+        // A wake-up often follows within microseconds (a task spawned or woken
+        // right after this worker ran dry): look a few times before sleeping.
+        for (int i = 0; i < 3; ++i) {
+            int expected = kNotified;
+            if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
+            std::this_thread::yield();
+        }
         int expected = kNotified;
         if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
         std::unique_lock<std::mutex> lk(mu_);

@@ -103,12 +103,12 @@ void Scheduler::notify_parked() {
 }
 
 Task* Scheduler::pop_inject(Worker& w) {
-    // Take a fair share of the global queue into the local one.
-    constexpr std::size_t kMax = 64;
+    // A few at a time, and only while the local queue has room to spare:
+    // refilling it to the brim makes the next push overflow straight back.
+    constexpr std::size_t kMax = 8;
     Task* batch[kMax];
-    std::size_t cap = std::min<std::size_t>(kMax, LocalQueue::kCapacity - w.queue.len());
-    std::size_t want = std::min<std::size_t>(cap, inject_.len() / workers_.size() + 1);
-    std::size_t n = inject_.pop_batch(batch, want ? want : 1);
+    std::size_t want = w.queue.len() < LocalQueue::kCapacity / 2 ? kMax : 1;
+    std::size_t n = inject_.pop_batch(batch, want);
     if (n == 0) return nullptr;
     for (std::size_t i = 1; i < n; ++i) push_local(w, batch[i]);
     return batch[0];

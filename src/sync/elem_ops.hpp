@@ -6,6 +6,9 @@
 
 #include <cstddef>
 #include <cstring>
+#include <new>
+
+#include "util/alloc.hpp"
 
 namespace braid::detail {
 
@@ -29,5 +32,17 @@ struct ElemOps {
     // Bytes of storage for one element (at least 1, a multiple of align).
     std::size_t stride() const { return size == 0 ? align : (size + align - 1) / align * align; }
 };
+
+// Objects followed by element storage: where the storage starts after a
+// header of `header` bytes, and memory aligned for both (the per-thread
+// allocator up to 16-byte alignment, aligned operator new beyond).
+inline std::size_t elem_offset(std::size_t header, std::size_t align) { return (header + align - 1) / align * align; }
+inline void* alloc_aligned(std::size_t size, std::size_t align) {
+    return align <= 16 ? alloc(size) : ::operator new(size, std::align_val_t(align), std::nothrow);
+}
+inline void free_aligned(void* p, std::size_t size, std::size_t align) {
+    if (align <= 16) dealloc(p, size);
+    else ::operator delete(p, std::align_val_t(align));
+}
 
 }  // namespace braid::detail

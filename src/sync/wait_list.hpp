@@ -11,7 +11,9 @@
 #pragma once
 
 #include <braid/task.h>
+#include <braid/waiter.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <new>
 
@@ -28,6 +30,7 @@ struct Waiter {
     bool notified = false;    // the primitive completed this wait (payload is valid)
     uint64_t need = 0;        // what the waiter asks for (permits, a version ...)
     uint64_t got = 0;         // what it was granted so far
+    int status = 0;           // the result once notified (0, a positive value, BRAID_ECLOSED ...)
 
     static Waiter* make() {
         void* m = alloc(sizeof(Waiter));
@@ -42,8 +45,10 @@ struct Waiter {
         wake = f;
         wake_data = d;
     }
-    // Marks the wait complete and calls the waker (under the owner's lock).
-    void notify() {
+    // Marks the wait complete with `st` and calls the waker (under the
+    // owner's lock).
+    void notify(int st = 0) {
+        status = st;
         notified = true;
         if (braid_wake_fn f = wake) {
             wake = nullptr;
@@ -51,6 +56,9 @@ struct Waiter {
         }
     }
 };
+
+// The C ABI's braid_waiter is a Waiter.
+inline Waiter** waiter_slot(braid_waiter** w) { return reinterpret_cast<Waiter**>(w); }
 
 class WaitList {
 public:

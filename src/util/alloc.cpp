@@ -1,16 +1,27 @@
 #include "util/alloc.hpp"
 
 #include <cstdlib>
+#include <mutex>
+#include <vector>
 
+#include "util/spin_lock.hpp"
+
+// Small blocks (up to 512 bytes, in 16-byte classes) come from slabs carved
+// without per-block headers, through per-thread caches.  A thread that frees
+// more than it allocates (a worker finishing tasks another thread spawned)
+// hands whole batches back to a global pool, where the allocating thread
+// picks them up: one lock per kBatch blocks, never one per block.
 namespace braid::detail {
 namespace {
 
 constexpr std::size_t kGranule = 16;
-constexpr std::size_t kClasses = 32;          // blocks up to 512 bytes are cached
-constexpr std::size_t kMaxCachedPerClass = 4096;
+constexpr std::size_t kClasses = 33;  // class c holds blocks of c * 16 bytes, 1..32
+constexpr std::size_t kMaxCached = kClasses - 1;
+constexpr std::size_t kBatch = 64;
+constexpr std::size_t kSlabBytes = 256 * 1024;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kCache = false;                // let the sanitizers see every block
+constexpr bool kCache = false;  // let the sanitizers see every block
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 constexpr bool kCache = false;
@@ -25,54 +36,131 @@ struct FreeBlock {
     FreeBlock* next;
 };
 
-struct ThreadCache {
-    FreeBlock* head[kClasses] = {};
-    std::size_t count[kClasses] = {};
-    ~ThreadCache() {
-        for (std::size_t c = 0; c < kClasses; ++c) {
-            while (head[c]) {
-                FreeBlock* b = head[c];
-                head[c] = b->next;
-                std::free(b);
-            }
+// A chain of blocks of one class.
+struct Batch {
+    FreeBlock* head = nullptr;
+    std::size_t count = 0;
+};
+
+// The global pool: full batches per class, plus the slab being carved.
+class Pool {
+public:
+    // A batch of blocks of class c (never empty: carves a slab if needed).
+    Batch take(std::size_t c) {
+        Class& k = classes_[c];
+        std::lock_guard<SpinLock> g(k.lock);
+        if (!k.batches.empty()) {
+            Batch b = k.batches.back();
+            k.batches.pop_back();
+            return b;
         }
+        return carve(k, c * kGranule);
+    }
+    void give(std::size_t c, Batch b) {
+        Class& k = classes_[c];
+        std::lock_guard<SpinLock> g(k.lock);
+        k.batches.push_back(b);
+    }
+
+private:
+    struct Class {
+        SpinLock lock;
+        std::vector<Batch> batches;
+        char* cur = nullptr;
+        char* end = nullptr;
+    };
+    // Carves up to kBatch blocks of `size` bytes (lock held).  Slabs live as
+    // long as the process: their blocks circulate between caches and pool.
+    Batch carve(Class& k, std::size_t size) {
+        Batch b;
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            if (k.cur + size > k.end) {
+                k.cur = static_cast<char*>(std::aligned_alloc(kGranule, kSlabBytes));
+                if (!k.cur) {
+                    k.end = nullptr;
+                    break;
+                }
+                k.end = k.cur + kSlabBytes;
+            }
+            auto* f = reinterpret_cast<FreeBlock*>(k.cur);
+            k.cur += size;
+            f->next = b.head;
+            b.head = f;
+            ++b.count;
+        }
+        return b;
+    }
+    Class classes_[kClasses];
+};
+
+Pool& pool() {
+    static Pool* p = new Pool;  // never destroyed: thread caches flush into it at exit
+    return *p;
+}
+
+extern thread_local bool tl_cache_gone;
+
+struct ThreadCache {
+    Batch lists[kClasses];
+    ~ThreadCache() {
+        tl_cache_gone = true;
+        for (std::size_t c = 1; c <= kMaxCached; ++c)
+            if (lists[c].count) pool().give(c, lists[c]);
     }
 };
 
 thread_local ThreadCache tl_cache;
+// Set once this thread's cache is destroyed (thread exit): later calls go to
+// the pool directly.  Trivially destructible, so always safe to read.
+thread_local bool tl_cache_gone = false;
 
-inline std::size_t size_class(std::size_t size) { return (size + kGranule - 1) / kGranule; }
+inline std::size_t size_class(std::size_t size) { return size == 0 ? 1 : (size + kGranule - 1) / kGranule; }
 
 }  // namespace
 
 void* alloc(std::size_t size) noexcept {
     std::size_t c = size_class(size);
-    if (kCache && c < kClasses) {
-        ThreadCache& tc = tl_cache;
-        if (FreeBlock* b = tc.head[c]) {
-            tc.head[c] = b->next;
-            --tc.count[c];
-            return b;
-        }
-        return std::aligned_alloc(kGranule, c * kGranule);
+    if (!kCache || c > kMaxCached || tl_cache_gone) return std::aligned_alloc(kGranule, c * kGranule);
+    Batch& l = tl_cache.lists[c];
+    if (!l.head) {
+        l = pool().take(c);
+        if (!l.head) return nullptr;
     }
-    return std::aligned_alloc(kGranule, (c ? c : 1) * kGranule);
+    FreeBlock* b = l.head;
+    l.head = b->next;
+    --l.count;
+    return b;
 }
 
 void dealloc(void* p, std::size_t size) noexcept {
     if (!p) return;
     std::size_t c = size_class(size);
-    if (kCache && c < kClasses) {
-        ThreadCache& tc = tl_cache;
-        if (tc.count[c] < kMaxCachedPerClass) {
-            auto* b = static_cast<FreeBlock*>(p);
-            b->next = tc.head[c];
-            tc.head[c] = b;
-            ++tc.count[c];
-            return;
-        }
+    if (!kCache || c > kMaxCached) {
+        std::free(p);
+        return;
     }
-    std::free(p);
+    if (tl_cache_gone) {
+        auto* b = static_cast<FreeBlock*>(p);
+        b->next = nullptr;
+        pool().give(c, Batch{b, 1});
+        return;
+    }
+    Batch& l = tl_cache.lists[c];
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = l.head;
+    l.head = b;
+    if (++l.count >= 2 * kBatch) {
+        // Hand kBatch blocks back to the pool; keep the rest for reuse here.
+        Batch out;
+        out.head = l.head;
+        FreeBlock* last = l.head;
+        for (std::size_t i = 1; i < kBatch; ++i) last = last->next;
+        l.head = last->next;
+        last->next = nullptr;
+        out.count = kBatch;
+        l.count -= kBatch;
+        pool().give(c, out);
+    }
 }
 
 }  // namespace braid::detail

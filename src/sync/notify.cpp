@@ -1,0 +1,90 @@
+#include "sync/notify.hpp"
+
+#include <braid/error.h>
+
+#include <mutex>
+#include <new>
+
+#include "task/coop.hpp"
+#include "util/alloc.hpp"
+#include "util/block_until.hpp"
+
+namespace braid::detail {
+
+Notify* Notify::create() {
+    void* m = alloc(sizeof(Notify));
+    return m ? new (m) Notify() : nullptr;
+}
+
+void Notify::destroy(Notify* n) {
+    if (!n) return;
+    n->~Notify();
+    dealloc(n, sizeof(Notify));
+}
+
+int Notify::poll_notified(Waiter** w, braid_wake_fn wake, void* data) {
+    std::lock_guard<SpinLock> g(lock_);
+    if (Waiter* node = *w) {
+        if (node->notified) {
+            Waiter::destroy(node);
+            *w = nullptr;
+            return BRAID_OK;
+        }
+        node->set_waker(wake, data);
+        return BRAID_PENDING;
+    }
+    if (permit_) {
+        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
+        permit_ = false;
+        return BRAID_OK;
+    }
+    if (!wake) return BRAID_PENDING;
+    Waiter* node = Waiter::make();
+    if (!node) return BRAID_ENOMEM;
+    node->set_waker(wake, data);
+    waiters_.push_back(node);
+    *w = node;
+    return BRAID_PENDING;
+}
+
+void Notify::cancel(Waiter** w) {
+    std::lock_guard<SpinLock> g(lock_);
+    Waiter* node = *w;
+    if (!node) return;
+    *w = nullptr;
+    bool pass_on = false;
+    if (node->linked) waiters_.remove(node);
+    else pass_on = node->notified && node->got == BY_ONE;
+    Waiter::destroy(node);
+    if (pass_on) notify_one_locked();
+}
+
+void Notify::notify_one_locked() {
+    if (Waiter* h = waiters_.pop_front()) {
+        h->got = BY_ONE;
+        h->notify(BRAID_OK);
+    } else {
+        permit_ = true;
+    }
+}
+
+void Notify::notify_one() {
+    std::lock_guard<SpinLock> g(lock_);
+    notify_one_locked();
+}
+
+void Notify::notify_waiters() {
+    std::lock_guard<SpinLock> g(lock_);
+    waiters_.drain([](Waiter* h) {
+        h->got = BY_ALL;
+        h->notify(BRAID_OK);
+    });
+}
+
+int Notify::notified_blocking(int64_t timeout_ms) {
+    Waiter* w = nullptr;
+    return block_until([&](braid_wake_fn wake, void* d) { return poll_notified(&w, wake, d); },
+                       [&] { cancel(&w); }, timeout_ms);
+}
+
+}  // namespace braid::detail

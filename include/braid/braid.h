@@ -22,8 +22,14 @@
 #include "elem.h"
 #include "oneshot.h"
 #include "waiter.h"
+#include "mpsc.h"
+#include "broadcast.h"
+#include "watch.h"
 #include "semaphore.h"
 #include "mutex.h"
 #include "rwlock.h"
+#include "notify.h"
+#include "barrier.h"
+#include "once_cell.h"
 
 #endif /* BRAID_H */

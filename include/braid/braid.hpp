@@ -10,7 +10,16 @@
 #include <braid/join_handle.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>
+#include <braid/sync/barrier.hpp>
+#include <braid/sync/broadcast.hpp>
+#include <braid/sync/mpsc.hpp>
+#include <braid/sync/mutex.hpp>
+#include <braid/sync/notify.hpp>
+#include <braid/sync/once_cell.hpp>
 #include <braid/sync/oneshot.hpp>
+#include <braid/sync/rwlock.hpp>
+#include <braid/sync/semaphore.hpp>
+#include <braid/sync/watch.hpp>
 #include <braid/spawn.hpp>
 #include <braid/task.hpp>
 #include <braid/time.hpp>

@@ -29,6 +29,13 @@ public:
     TaskCancelled() : Error(BRAID_ECANCELED, "task cancelled") {}
 };
 
+// Thrown by Semaphore::acquire (and acquire_many, acquire_owned) when the
+// semaphore is closed (or gets closed while the acquire waits).
+class AcquireError : public Error {
+public:
+    AcquireError() : Error(BRAID_ECLOSED, "semaphore closed") {}
+};
+
 namespace detail {
 // Throws braid::Error for a negative code; returns non-negative codes.
 inline int check(int rc, const char* what) {

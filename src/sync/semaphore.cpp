@@ -1,6 +1,7 @@
 #include "sync/semaphore.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <new>
 
 #include "task/coop.hpp"
@@ -9,98 +10,11 @@
 
 namespace braid::detail {
 
-SemState::~SemState() {
-    // Freeing a primitive with waits still queued is a caller bug; do not
-    // leak the nodes at least.
-    waiters_.drain([](Waiter* w) { w->linked = false; });
+Semaphore::~Semaphore() {
+    // Freeing a primitive with waits still queued is a caller bug; leave the
+    // nodes to their owners.
+    waiters_.drain([](Waiter*) {});
 }
-
-int SemState::poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
-    if (*w) return repoll(w, wake, data);
-    if (closed_) return BRAID_ECLOSED;
-    if (can_take(n)) {
-        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
-        take(n);
-        return BRAID_OK;
-    }
-    if (!wake) return BRAID_PENDING;
-    return enqueue(n, w, wake, data);
-}
-
-int SemState::enqueue(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
-    Waiter* node = Waiter::make();
-    if (!node) return BRAID_ENOMEM;
-    node->need = n;
-    if (waiters_.empty()) {
-        uint64_t g = std::min(permits_, n);
-        node->got = g;
-        permits_ -= g;
-    }
-    node->set_waker(wake, data);
-    waiters_.push_back(node);
-    *w = node;
-    return BRAID_PENDING;
-}
-
-int SemState::repoll(Waiter** w, braid_wake_fn wake, void* data) {
-    Waiter* node = *w;
-    if (node->notified) {
-        int st = node->status;
-        Waiter::destroy(node);
-        *w = nullptr;
-        return st;
-    }
-    node->set_waker(wake, data);
-    return BRAID_PENDING;
-}
-
-void SemState::cancel(Waiter** w) {
-    Waiter* node = *w;
-    if (!node) return;
-    *w = nullptr;
-    uint64_t back = 0;
-    if (node->linked) {
-        back = node->got;
-        waiters_.remove(node);
-    } else if (node->notified && node->status == BRAID_OK) {
-        back = node->need;  // granted in full, never taken
-    }
-    Waiter::destroy(node);
-    if (back) {
-        permits_ += back;
-        serve();
-    }
-}
-
-bool SemState::release(uint64_t n) {
-    uint64_t held_by_head = waiters_.empty() ? 0 : waiters_.front()->got;
-    if (n > limit_ || permits_ + held_by_head > limit_ - n) return false;
-    permits_ += n;
-    serve();
-    return true;
-}
-
-void SemState::serve() {
-    while (Waiter* h = waiters_.front()) {
-        uint64_t give = std::min(h->need - h->got, permits_);
-        h->got += give;
-        permits_ -= give;
-        if (h->got < h->need) return;
-        waiters_.pop_front();
-        h->notify(BRAID_OK);
-    }
-}
-
-void SemState::close() {
-    closed_ = true;
-    waiters_.drain([this](Waiter* h) {
-        permits_ += h->got;
-        h->got = 0;
-        h->notify(BRAID_ECLOSED);
-    });
-}
-
-// ---- Semaphore ---------------------------------------------------------------
 
 Semaphore* Semaphore::create(uint64_t permits, uint64_t limit) {
     void* m = alloc(sizeof(Semaphore));
@@ -114,41 +28,130 @@ void Semaphore::destroy(Semaphore* s) {
 }
 
 int Semaphore::try_acquire(uint64_t n) {
-    std::lock_guard<SpinLock> g(lock_);
-    if (st_.closed()) return BRAID_ECLOSED;
-    if (!st_.can_take(n)) return BRAID_EAGAIN;
-    st_.take(n);
-    return BRAID_OK;
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & kClosed) return BRAID_ECLOSED;
+        if (n == 0) return BRAID_OK;
+        if ((s & kWaiters) || (s >> kShift) < n) return BRAID_EAGAIN;
+        if (state_.compare_exchange_weak(s, s - (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
+    }
 }
 
 int Semaphore::poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
+    if (Waiter* node = *w) {
+        std::lock_guard<SpinLock> g(lock_);
+        if (node->notified) {
+            int st = node->status;
+            Waiter::destroy(node);
+            *w = nullptr;
+            return st;
+        }
+        node->set_waker(wake, data);
+        return BRAID_PENDING;
+    }
+    uint64_t s = state_.load(std::memory_order_acquire);
+    if (s & kClosed) return BRAID_ECLOSED;
+    if (n == 0 || (!(s & kWaiters) && (s >> kShift) >= n)) {
+        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
+        if (n == 0) return BRAID_OK;
+        while (!(s & (kWaiters | kClosed)) && (s >> kShift) >= n)
+            if (state_.compare_exchange_weak(s, s - (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
+    }
+    if (!wake) return (s & kClosed) ? BRAID_ECLOSED : BRAID_PENDING;
     std::lock_guard<SpinLock> g(lock_);
-    return st_.poll_acquire(n, w, wake, data);
+    return enqueue_locked(n, w, wake, data);
+}
+
+int Semaphore::enqueue_locked(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & kClosed) return BRAID_ECLOSED;
+        if (!(s & kWaiters) && (s >> kShift) >= n) {
+            // Released meanwhile: no need to wait.
+            if (state_.compare_exchange_weak(s, s - (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
+            continue;
+        }
+        // The head of an empty queue takes what is free now.
+        uint64_t give = (s & kWaiters) ? 0 : std::min(s >> kShift, n);
+        if (state_.compare_exchange_weak(s, (s - (give << kShift)) | kWaiters, std::memory_order_acq_rel)) {
+            Waiter* node = Waiter::make();
+            if (!node) {
+                serve_locked(give);
+                return BRAID_ENOMEM;
+            }
+            node->need = n;
+            node->got = give;
+            node->set_waker(wake, data);
+            waiters_.push_back(node);
+            *w = node;
+            return BRAID_PENDING;
+        }
+    }
+}
+
+void Semaphore::serve_locked(uint64_t extra) {
+    while (Waiter* h = waiters_.front()) {
+        uint64_t give = std::min(h->need - h->got, extra);
+        h->got += give;
+        extra -= give;
+        if (h->got < h->need) return;  // the head still waits; nothing is left
+        waiters_.pop_front();
+        h->notify(BRAID_OK);
+    }
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(s, (s + (extra << kShift)) & ~kWaiters, std::memory_order_acq_rel)) {
+    }
 }
 
 void Semaphore::cancel(Waiter** w) {
+    Waiter* node = *w;
+    if (!node) return;
+    *w = nullptr;
     std::lock_guard<SpinLock> g(lock_);
-    st_.cancel(w);
+    uint64_t back = 0;
+    bool was_queued = node->linked;
+    if (was_queued) {
+        back = node->got;
+        waiters_.remove(node);
+    } else if (node->notified && node->status == BRAID_OK) {
+        back = node->need;  // granted in full, never taken
+    }
+    Waiter::destroy(node);
+    // Hand back what it had; if it was the last waiter, WAITERS goes too.
+    if (was_queued || back) serve_locked(back);
 }
 
 int Semaphore::release(uint64_t n) {
+    if (n == 0) return BRAID_OK;
+    if (n > limit_) return BRAID_ERANGE;
+    uint64_t s = state_.load(std::memory_order_relaxed);
+    while (!(s & kWaiters)) {
+        if ((s >> kShift) > limit_ - n) return BRAID_ERANGE;
+        if (state_.compare_exchange_weak(s, s + (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
+    }
     std::lock_guard<SpinLock> g(lock_);
-    return st_.release(n) ? BRAID_OK : BRAID_ERANGE;
+    s = state_.load(std::memory_order_acquire);
+    uint64_t held_by_head = waiters_.empty() ? 0 : waiters_.front()->got;
+    if ((s >> kShift) + held_by_head > limit_ - n) return BRAID_ERANGE;
+    if (!(s & kWaiters)) {
+        // The queue emptied meanwhile: a plain add.
+        state_.fetch_add(n << kShift, std::memory_order_acq_rel);
+        return BRAID_OK;
+    }
+    serve_locked(n);
+    return BRAID_OK;
 }
 
 void Semaphore::close() {
     std::lock_guard<SpinLock> g(lock_);
-    st_.close();
-}
-
-bool Semaphore::is_closed() {
-    std::lock_guard<SpinLock> g(lock_);
-    return st_.closed();
-}
-
-uint64_t Semaphore::available() {
-    std::lock_guard<SpinLock> g(lock_);
-    return st_.available();
+    state_.fetch_or(kClosed, std::memory_order_acq_rel);
+    uint64_t back = 0;
+    waiters_.drain([&](Waiter* h) {
+        back += h->got;
+        h->got = 0;
+        h->notify(BRAID_ECLOSED);
+    });
+    serve_locked(back);
 }
 
 int Semaphore::acquire_blocking(uint64_t n, int64_t timeout_ms) {

@@ -1,0 +1,48 @@
+// extern "C" shims: Notify.
+#include <braid/notify.h>
+
+#include "shim.hpp"
+#include "sync/notify.hpp"
+
+using braid::detail::Notify;
+using braid::detail::waiter_slot;
+
+namespace {
+Notify* of(braid_notify* n) { return reinterpret_cast<Notify*>(n); }
+}  // namespace
+
+extern "C" {
+
+BRAID_API int braid_notify_new(braid_notify** out) {
+    if (!out) return BRAID_EINVAL;
+    Notify* n = Notify::create();
+    *out = reinterpret_cast<braid_notify*>(n);
+    return n ? BRAID_OK : BRAID_ENOMEM;
+}
+
+BRAID_API void braid_notify_free(braid_notify* n) { Notify::destroy(of(n)); }
+
+BRAID_API int braid_notify_poll_notified(braid_notify* n, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
+    if (!n || !w) return BRAID_EINVAL;
+    return of(n)->poll_notified(waiter_slot(w), wake, wake_data);
+}
+
+BRAID_API void braid_notify_cancel_notified(braid_notify* n, braid_waiter** w) {
+    if (n && w) of(n)->cancel(waiter_slot(w));
+}
+
+BRAID_API int braid_notify_notified_blocking(braid_notify* n, int64_t timeout_ms) {
+    if (!n || timeout_ms < 0) return BRAID_EINVAL;
+    if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
+    return of(n)->notified_blocking(timeout_ms);
+}
+
+BRAID_API void braid_notify_notify_one(braid_notify* n) {
+    if (n) of(n)->notify_one();
+}
+
+BRAID_API void braid_notify_notify_waiters(braid_notify* n) {
+    if (n) of(n)->notify_waiters();
+}
+
+}  // extern "C"

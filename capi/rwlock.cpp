@@ -1,0 +1,86 @@
+// extern "C" shims: async read-write locks (a detail::Semaphore of kMaxReads permits: a read takes one, a write all).
+#include <braid/rwlock.h>
+
+#include "shim.hpp"
+#include "sync/semaphore.hpp"
+
+using braid::detail::Semaphore;
+using braid::detail::waiter_slot;
+
+namespace {
+Semaphore* of(braid_rwlock* s) { return reinterpret_cast<Semaphore*>(s); }
+constexpr uint64_t kReads = Semaphore::kMaxReads;
+static_assert(kReads == BRAID_RWLOCK_MAX_READERS);
+
+int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
+    if (timeout_ms < 0) return BRAID_EINVAL;
+    if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
+    return s->acquire_blocking(n, timeout_ms);
+}
+}  // namespace
+
+extern "C" {
+
+BRAID_API int braid_rwlock_new(braid_rwlock** out) {
+    if (!out) return BRAID_EINVAL;
+    Semaphore* s = Semaphore::create(kReads, kReads);
+    *out = reinterpret_cast<braid_rwlock*>(s);
+    return s ? BRAID_OK : BRAID_ENOMEM;
+}
+
+BRAID_API void braid_rwlock_free(braid_rwlock* rw) { Semaphore::destroy(of(rw)); }
+
+BRAID_API int braid_rwlock_try_read(braid_rwlock* rw) {
+    if (!rw) return BRAID_EINVAL;
+    return of(rw)->try_acquire(1);
+}
+
+BRAID_API int braid_rwlock_try_write(braid_rwlock* rw) {
+    if (!rw) return BRAID_EINVAL;
+    return of(rw)->try_acquire(kReads);
+}
+
+BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
+    if (!rw || !w) return BRAID_EINVAL;
+    return of(rw)->poll_acquire(1, waiter_slot(w), wake, wake_data);
+}
+
+BRAID_API int braid_rwlock_poll_write(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
+    if (!rw || !w) return BRAID_EINVAL;
+    return of(rw)->poll_acquire(kReads, waiter_slot(w), wake, wake_data);
+}
+
+BRAID_API void braid_rwlock_cancel_read(braid_rwlock* rw, braid_waiter** w) {
+    if (rw && w) of(rw)->cancel(waiter_slot(w));
+}
+
+BRAID_API void braid_rwlock_cancel_write(braid_rwlock* rw, braid_waiter** w) {
+    if (rw && w) of(rw)->cancel(waiter_slot(w));
+}
+
+BRAID_API int braid_rwlock_read_blocking(braid_rwlock* rw, int64_t timeout_ms) {
+    if (!rw) return BRAID_EINVAL;
+    return blocking(of(rw), 1, timeout_ms);
+}
+
+BRAID_API int braid_rwlock_write_blocking(braid_rwlock* rw, int64_t timeout_ms) {
+    if (!rw) return BRAID_EINVAL;
+    return blocking(of(rw), kReads, timeout_ms);
+}
+
+BRAID_API int braid_rwlock_read_unlock(braid_rwlock* rw) {
+    if (!rw) return BRAID_EINVAL;
+    return of(rw)->release(1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+}
+
+BRAID_API int braid_rwlock_write_unlock(braid_rwlock* rw) {
+    if (!rw) return BRAID_EINVAL;
+    return of(rw)->release(kReads) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+}
+
+BRAID_API int braid_rwlock_downgrade(braid_rwlock* rw) {
+    if (!rw) return BRAID_EINVAL;
+    return of(rw)->release(kReads - 1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+}
+
+}  // extern "C"

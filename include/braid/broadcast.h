@@ -1,0 +1,92 @@
+/* braid — broadcast channels: many senders, many receivers; every value
+ * goes to every receiver.  Part of the stable C ABI.  Element types: see
+ * braid/elem.h; broadcast also needs a clone function.
+ *
+ * A channel keeps the last `capacity` values.  Each receiver has its own
+ * position and receives every value sent while it was subscribed, in order.
+ * A receiver that falls more than `capacity` values behind is told how many
+ * it missed (BRAID_BROADCAST_LAGGED) and continues with the oldest value
+ * still kept.  Receivers get copies (the clone function); the last receiver
+ * of a value gets the value itself (relocate).  Once every sender is gone,
+ * receivers drain what is left and then get BRAID_ECLOSED.
+ *
+ * Sending never waits.  Waiting receivers follow the braid_waiter protocol
+ * (braid/waiter.h).  Handles may be used from any thread (a receiver from one
+ * thread at a time).  Wakers run with the channel's lock held, on the thread
+ * that sends or drops the last sender.
+ */
+#ifndef BRAID_BROADCAST_H
+#define BRAID_BROADCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elem.h"
+#include "error.h"
+#include "export.h"
+#include "task.h"
+#include "waiter.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_broadcast_tx braid_broadcast_tx;
+typedef struct braid_broadcast_rx braid_broadcast_rx;
+
+/* Copies the value at `src` into the uninitialised storage at `dst`.
+ * Returns 0, or non-zero when it failed (then nothing was constructed at
+ * dst, and the receive fails with BRAID_EPANIC without consuming anything).
+ * NULL: memcpy of the element size (plain bytes only). */
+typedef int (*braid_clone_fn)(void *dst, const void *src);
+
+/* Returned by receives when the receiver missed values (*out_lagged says
+ * how many); the next receive continues at the oldest value kept. */
+#define BRAID_BROADCAST_LAGGED 2
+
+/* A channel keeping `capacity` (>= 1) values of `elem_size` bytes (0..1
+ * MiB) aligned to `elem_align`; relocate/clone/drop may be NULL (plain
+ * bytes).  One sender, no receiver yet (braid_broadcast_subscribe).
+ * BRAID_OK, BRAID_EINVAL (capacity 0, bad size/alignment), BRAID_ENOMEM. */
+BRAID_API int braid_broadcast_new(braid_broadcast_tx **out, size_t capacity, size_t elem_size, size_t elem_align,
+                                  braid_relocate_fn relocate, braid_clone_fn clone, braid_drop_fn drop);
+/* Another sender.  BRAID_OK, BRAID_EINVAL. */
+BRAID_API int braid_broadcast_tx_clone(braid_broadcast_tx **out, braid_broadcast_tx *tx);
+/* Drops a sender; after the last one receivers end once drained.  NULL ok. */
+BRAID_API void braid_broadcast_tx_free(braid_broadcast_tx *tx);
+/* Sends to every current receiver: BRAID_OK (*out_receivers, if not NULL,
+ * gets their number), BRAID_ECLOSED (no receiver: the value is left at
+ * `value`), BRAID_EINVAL.  Never waits: the oldest value is dropped when the
+ * channel is full. */
+BRAID_API int braid_broadcast_send(braid_broadcast_tx *tx, void *value, size_t value_size, size_t *out_receivers);
+/* Receivers now (0 for NULL). */
+BRAID_API size_t braid_broadcast_receiver_count(braid_broadcast_tx *tx);
+/* A new receiver that gets the values sent from now on.  BRAID_OK,
+ * BRAID_EINVAL, BRAID_ENOMEM. */
+BRAID_API int braid_broadcast_subscribe(braid_broadcast_rx **out, braid_broadcast_tx *tx);
+
+/* A new receiver of the same channel, starting at the values sent from now
+ * on (not at rx's position).  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
+BRAID_API int braid_broadcast_rx_resubscribe(braid_broadcast_rx **out, braid_broadcast_rx *rx);
+/* Drops a receiver (values only it still had to read are destroyed).  NULL ok. */
+BRAID_API void braid_broadcast_rx_free(braid_broadcast_rx *rx);
+/* Receives (braid_waiter protocol) into `out` (out_size = the element
+ * size): BRAID_OK, BRAID_BROADCAST_LAGGED (*out_lagged = values missed;
+ * nothing in out), BRAID_ECLOSED (every sender gone, nothing left),
+ * BRAID_EPANIC (the clone function failed; nothing consumed),
+ * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL.  out_lagged may be NULL. */
+BRAID_API int braid_broadcast_poll_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged,
+                                        braid_waiter **w, braid_wake_fn wake, void *wake_data);
+/* Cancels a waiting receive: nothing is lost (the values wait for the next
+ * receive).  NULL ok. */
+BRAID_API void braid_broadcast_cancel_recv(braid_broadcast_rx *rx, braid_waiter **w);
+/* As braid_broadcast_poll_recv without waiting: BRAID_EAGAIN when empty. */
+BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged);
+/* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).
+ * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
+BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx *rx, void *out, size_t out_size,
+                                            uint64_t *out_lagged, int64_t timeout_ms);
+/* Values this receiver has not received yet and the channel still keeps. */
+BRAID_API size_t braid_broadcast_rx_len(braid_broadcast_rx *rx);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_BROADCAST_H */

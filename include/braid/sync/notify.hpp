@@ -1,0 +1,55 @@
+// braid::Notify: wakes waiting tasks without passing data.
+//
+//   braid::Notify ready;
+//   // task A:                        // task B:
+//   co_await ready.notified();        ready.notify_one();
+//
+// notify_one wakes the first waiter (FIFO), or, if nobody waits, stores one
+// permit that the next notified() consumes at once.  notify_waiters wakes
+// everybody waiting now and stores nothing.  A notified() cancelled after
+// notify_one picked it passes the notification on: it is never lost.
+#pragma once
+
+#include <braid/error.hpp>
+#include <braid/notify.h>
+#include <braid/sync/wait_leaf.hpp>
+
+#include <utility>
+
+namespace braid {
+
+class Notify {
+public:
+    Notify() { detail::check(braid_notify_new(&n_), "Notify"); }
+    Notify(const Notify&) = delete;
+    Notify& operator=(const Notify&) = delete;
+    ~Notify() { braid_notify_free(n_); }
+
+    class [[nodiscard]] Notified
+        : public detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified> {
+    public:
+        using Base = detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified>;
+        explicit Notified(braid_notify* n) : Base(n) {}
+        int poll(braid_wake_fn w, void* d) { return braid_notify_poll_notified(this->h_, &this->w_, w, d); }
+        void finish(int st) { detail::check(st, "Notify::notified"); }
+    };
+    // co_await: returns once notified (or a stored permit was there).
+    Notified notified() { return Notified(n_); }
+    // Consumes a stored permit if there is one.
+    bool try_notified() {
+        braid_waiter* w = nullptr;
+        return braid_notify_poll_notified(n_, &w, nullptr, nullptr) == BRAID_OK;
+    }
+    // Waits on a thread that is not a runtime worker.
+    void blocking_notified() { detail::check(braid_notify_notified_blocking(n_, 0), "Notify::blocking_notified"); }
+
+    void notify_one() noexcept { braid_notify_notify_one(n_); }
+    void notify_waiters() noexcept { braid_notify_notify_waiters(n_); }
+
+    braid_notify* native_handle() const noexcept { return n_; }
+
+private:
+    braid_notify* n_ = nullptr;
+};
+
+}  // namespace braid

@@ -1,0 +1,107 @@
+/* braid — watch channels: one value that senders replace and receivers
+ * look at, and wait to change.  Part of the stable C ABI.  Element types:
+ * see braid/elem.h.
+ *
+ * The channel holds one value at a fixed place with a version number.  A
+ * send replaces it and bumps the version; receivers borrow it (a read lock,
+ * held until the matching _borrow_end; keep it short: senders wait for it)
+ * and wait for a version newer than the one they have seen
+ * (braid_watch_rx_poll_changed).  Receivers see versions in order: never an
+ * older value after a newer one; intermediate values may be skipped.
+ *
+ * Waits follow the braid_waiter protocol (braid/waiter.h).  Handles may be
+ * used from any thread (each receiver from one thread at a time); a borrow
+ * may end on another thread than the one it began on.  Wakers run with the
+ * channel's lock held, on the thread that sends or drops the last handle of
+ * the other side.
+ */
+#ifndef BRAID_WATCH_H
+#define BRAID_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elem.h"
+#include "error.h"
+#include "export.h"
+#include "task.h"
+#include "waiter.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_watch_tx braid_watch_tx;
+typedef struct braid_watch_rx braid_watch_rx;
+
+/* Modifies the value in place (under the write lock); returns non-zero
+ * when it changed it (receivers are then notified). */
+typedef int (*braid_watch_modify_fn)(void *value, void *user_data);
+
+/* A channel whose value is moved from `initial` (elem_size bytes, 0..1 MiB,
+ * aligned to elem_align; relocate/drop may be NULL).  One sender and one
+ * receiver (which has seen the initial value).  BRAID_OK, BRAID_EINVAL,
+ * BRAID_ENOMEM (the initial value is left at `initial` on error). */
+BRAID_API int braid_watch_new(braid_watch_tx **out_tx, braid_watch_rx **out_rx, void *initial, size_t elem_size,
+                              size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
+
+/* ---- senders ---------------------------------------------------------------- */
+
+BRAID_API int braid_watch_tx_clone(braid_watch_tx **out, braid_watch_tx *tx);
+/* Drops a sender; after the last one, waiting receivers get BRAID_ECLOSED.
+ * NULL ok. */
+BRAID_API void braid_watch_tx_free(braid_watch_tx *tx);
+/* Replaces the value and notifies: BRAID_OK, or BRAID_ECLOSED when no
+ * receiver is left (nothing stored; the value is left at `value`). */
+BRAID_API int braid_watch_send(braid_watch_tx *tx, void *value, size_t value_size);
+/* Replaces the value whether or not receivers exist; the previous value is
+ * moved into `value`.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
+BRAID_API int braid_watch_send_replace(braid_watch_tx *tx, void *value, size_t value_size);
+/* Calls modify(value, user_data) under the write lock; if it returns
+ * non-zero the version is bumped and receivers are notified.
+ * *out_modified (may be NULL) gets 1 or 0.  BRAID_OK, BRAID_EINVAL. */
+BRAID_API int braid_watch_send_modify(braid_watch_tx *tx, braid_watch_modify_fn modify, void *user_data,
+                                      int *out_modified);
+/* Read-locks the value: *out_value points at it until
+ * braid_watch_tx_borrow_end.  BRAID_OK, BRAID_EINVAL. */
+BRAID_API int braid_watch_tx_borrow(braid_watch_tx *tx, const void **out_value);
+BRAID_API void braid_watch_tx_borrow_end(braid_watch_tx *tx);
+/* Receivers now (0 for NULL). */
+BRAID_API size_t braid_watch_receiver_count(braid_watch_tx *tx);
+/* 1 when no receiver is left, 0 when some are, BRAID_EINVAL. */
+BRAID_API int braid_watch_tx_is_closed(braid_watch_tx *tx);
+/* Waits until no receiver is left (braid_waiter protocol): BRAID_OK,
+ * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
+BRAID_API int braid_watch_tx_poll_closed(braid_watch_tx *tx, braid_waiter **w, braid_wake_fn wake,
+                                         void *wake_data);
+BRAID_API void braid_watch_tx_cancel_closed(braid_watch_tx *tx, braid_waiter **w);
+/* A new receiver that has seen the current value.  BRAID_OK, BRAID_EINVAL,
+ * BRAID_ENOMEM. */
+BRAID_API int braid_watch_subscribe(braid_watch_rx **out, braid_watch_tx *tx);
+
+/* ---- receivers -------------------------------------------------------------- */
+
+/* Another receiver with the same seen version.  BRAID_OK, BRAID_EINVAL,
+ * BRAID_ENOMEM. */
+BRAID_API int braid_watch_rx_clone(braid_watch_rx **out, braid_watch_rx *rx);
+BRAID_API void braid_watch_rx_free(braid_watch_rx *rx);
+/* Read-locks the value until braid_watch_rx_borrow_end.  *out_changed (may
+ * be NULL) gets 1 when this receiver had not seen this version; with
+ * mark_seen non-zero it has now (borrow_and_update).  BRAID_OK, BRAID_EINVAL. */
+BRAID_API int braid_watch_rx_borrow(braid_watch_rx *rx, int mark_seen, const void **out_value, int *out_changed);
+BRAID_API void braid_watch_rx_borrow_end(braid_watch_rx *rx);
+/* 1 when a version newer than the one seen is there, 0 when not,
+ * BRAID_ECLOSED when not and every sender is gone, BRAID_EINVAL. */
+BRAID_API int braid_watch_rx_has_changed(braid_watch_rx *rx);
+/* Waits for a version newer than the one seen (braid_waiter protocol):
+ * BRAID_OK (it is marked seen; borrow it to read it), BRAID_ECLOSED (every
+ * sender gone and nothing newer), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
+BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx *rx, braid_waiter **w, braid_wake_fn wake,
+                                          void *wake_data);
+/* Cancels a wait; nothing is consumed (the version stays unseen).  NULL ok. */
+BRAID_API void braid_watch_rx_cancel_changed(braid_watch_rx *rx, braid_waiter **w);
+/* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
+ * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
+BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx *rx, int64_t timeout_ms);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_WATCH_H */

@@ -1,0 +1,88 @@
+// broadcast: many senders, many receivers; every value goes to every
+// receiver subscribed when it was sent.
+//
+// A ring of `capacity` slots; each receiver has its own position.  A value
+// stays until every receiver has read it or it is overwritten by a newer
+// one; a receiver that fell more than `capacity` behind learns how many
+// values it missed (lagged) and goes on from the oldest value still
+// retained.  Receivers copy values out with the element's clone function;
+// the last receiver of a value moves it out instead.  Waiting receivers are
+// in a WaitList, all woken by a send.
+#pragma once
+
+#include <braid/task.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "sync/elem_ops.hpp"
+#include "sync/wait_list.hpp"
+
+namespace braid::detail {
+
+// Copies the value at src into the uninitialised storage at dst; 0 on
+// success (else nothing was constructed).
+using CloneFn = int (*)(void* dst, const void* src);
+
+class Broadcast {
+public:
+    static constexpr int kLagged = 2;  // BRAID_BROADCAST_LAGGED
+
+    struct Rx {
+        Broadcast* ch;
+        uint64_t next;  // position of the next value to receive
+    };
+
+    static Broadcast* create(const ElemOps& ops, CloneFn clone, std::size_t capacity);
+    const ElemOps& ops() const { return ops_; }
+
+    // ---- senders
+    void add_sender();
+    void drop_sender();  // the last one closes the channel for the receivers
+    // 0 (*receivers = how many will see it), BRAID_ECLOSED (no receiver;
+    // value untouched).
+    int send(void* v, std::size_t* receivers);
+    std::size_t receiver_count();
+    // A new receiver that sees the values sent from now on (nullptr: no memory).
+    Rx* subscribe();
+
+    // ---- receivers
+    static void drop_receiver(Rx* rx);
+    // braid_waiter protocol: 0 (a value in out), kLagged (*lagged = values
+    // missed; the next receive continues at the oldest one retained),
+    // BRAID_ECLOSED (every sender gone and nothing left), BRAID_EPANIC (the
+    // clone function failed; nothing consumed), BRAID_PENDING, BRAID_ENOMEM.
+    int poll_recv(Rx* rx, void* out, uint64_t* lagged, Waiter** w, braid_wake_fn wake, void* data);
+    void cancel_recv(Waiter** w);
+    std::size_t len(const Rx* rx);
+    int recv_blocking(Rx* rx, void* out, uint64_t* lagged, int64_t timeout_ms);
+
+private:
+    struct Meta {
+        uint64_t pos;
+        std::size_t rem;  // receivers that still have to read it
+        bool full;
+    };
+    Broadcast(const ElemOps& ops, CloneFn clone, std::size_t capacity);
+    static std::size_t values_offset(const ElemOps& ops, std::size_t cap);
+    static std::size_t alloc_size(const ElemOps& ops, std::size_t cap);
+    Meta* meta() { return reinterpret_cast<Meta*>(reinterpret_cast<char*>(this) + sizeof(Broadcast)); }
+    void* value(std::size_t i) {
+        return reinterpret_cast<char*>(this) + values_offset(ops_, cap_) + i * ops_.stride();
+    }
+    uint64_t oldest() const { return tail_ > cap_ ? tail_ - cap_ : 0; }
+    static void destroy(Broadcast* b);
+    bool unused() const { return tx_count_ == 0 && rx_count_ == 0; }
+
+    std::mutex lock_;  // a clone may take a while: a sleeping lock
+    std::size_t cap_;
+    uint64_t tail_ = 0;  // position of the next value sent
+    std::size_t tx_count_ = 1;
+    std::size_t rx_count_ = 0;
+    WaitList waiters_;
+    CloneFn clone_;
+    ElemOps ops_;
+};
+
+}  // namespace braid::detail

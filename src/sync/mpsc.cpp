@@ -1,0 +1,354 @@
+#include "sync/mpsc.hpp"
+
+#include <braid/error.h>
+
+#include <algorithm>
+#include <mutex>
+#include <new>
+
+#include "task/coop.hpp"
+#include "util/alloc.hpp"
+#include "util/block_until.hpp"
+
+namespace braid::detail {
+
+namespace {
+std::size_t ring_size(std::size_t cap) {
+    std::size_t r = 1;
+    while (r < cap) r <<= 1;
+    return r;
+}
+std::size_t seqs_offset() { return elem_offset(sizeof(Mpsc), alignof(std::atomic<uint64_t>)); }
+std::size_t values_offset(const ElemOps& ops, std::size_t ring) {
+    return elem_offset(seqs_offset() + ring * sizeof(std::atomic<uint64_t>), ops.align);
+}
+std::size_t alloc_size(const ElemOps& ops, std::size_t cap) {
+    if (!cap) return sizeof(Mpsc);
+    std::size_t ring = ring_size(cap);
+    return values_offset(ops, ring) + ring * ops.stride();
+}
+std::size_t alloc_align(const ElemOps& ops) { return std::max<std::size_t>(ops.align, alignof(Mpsc)); }
+}  // namespace
+
+Mpsc::Mpsc(const ElemOps& ops, std::size_t capacity, std::size_t ring)
+    : ops_(ops), cap_(capacity), mask_(ring - 1), room_(capacity, capacity), q_(ops, capacity ? 0 : 4) {
+    if (cap_)
+        for (std::size_t i = 0; i < ring; ++i) new (&seqs()[i]) std::atomic<uint64_t>(0);
+}
+
+Mpsc* Mpsc::create(const ElemOps& ops, std::size_t capacity) {
+    if (uint64_t(capacity) > Semaphore::kMaxPermits) return nullptr;
+    if (capacity > (std::size_t(1) << 40) / (ops.stride() + sizeof(uint64_t))) return nullptr;
+    void* m = alloc_aligned(alloc_size(ops, capacity), alloc_align(ops));
+    return m ? new (m) Mpsc(ops, capacity, capacity ? ring_size(capacity) : 1) : nullptr;
+}
+
+Mpsc::~Mpsc() {
+    // Every handle is gone: nothing runs concurrently.  Destroy what was
+    // sent and not received (the BlockQueue does that for unbounded).
+    if (cap_) {
+        for (uint64_t p = head_.load(std::memory_order_relaxed), t = tail_.load(std::memory_order_relaxed); p < t;
+             ++p) {
+            std::size_t i = std::size_t(p & mask_);
+            if (seqs()[i].load(std::memory_order_acquire) == p + 1) ops_.destroy(value(i));
+        }
+    }
+}
+
+std::atomic<uint64_t>* Mpsc::seqs() const {
+    return reinterpret_cast<std::atomic<uint64_t>*>(reinterpret_cast<char*>(const_cast<Mpsc*>(this)) + seqs_offset());
+}
+
+char* Mpsc::value(std::size_t i) const {
+    return reinterpret_cast<char*>(const_cast<Mpsc*>(this)) + values_offset(ops_, mask_ + 1) + i * ops_.stride();
+}
+
+void Mpsc::unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    ElemOps ops = ops_;
+    std::size_t size = alloc_size(ops_, cap_);
+    this->~Mpsc();
+    free_aligned(this, size, alloc_align(ops));
+}
+
+// ---- handles -----------------------------------------------------------------
+
+void Mpsc::add_sender() {
+    senders_.fetch_add(1, std::memory_order_relaxed);
+    refs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Mpsc::drop_sender() {
+    if (senders_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The receiver learns that nothing more comes.  (It announces its
+        // sleep under lock_ and then looks at senders_ again.)
+        std::lock_guard<SpinLock> g(lock_);
+        rx_waiting_.store(false, std::memory_order_relaxed);
+        rx_waker_.wake();
+    }
+    unref();
+}
+
+void Mpsc::add_weak() {
+    weak_.fetch_add(1, std::memory_order_relaxed);
+    refs_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Mpsc::drop_weak() {
+    weak_.fetch_sub(1, std::memory_order_relaxed);
+    unref();
+}
+
+bool Mpsc::upgrade() {
+    std::size_t s = senders_.load(std::memory_order_acquire);
+    do {
+        if (s == 0) return false;
+    } while (!senders_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
+    refs_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void Mpsc::drop_receiver() {
+    rx_alive_.store(false, std::memory_order_release);
+    close();
+    BlockQueue left = [&] {
+        std::lock_guard<SpinLock> g(lock_);
+        rx_waiting_.store(false, std::memory_order_relaxed);
+        rx_waker_.clear();
+        return q_.take();
+    }();
+    (void)left;  // destroys the values of an unbounded channel outside the lock
+    if (cap_) {
+        // Destroy what is there now; a sender racing with us leaves its value
+        // to the channel's destructor.
+        uint64_t h = head_.load(std::memory_order_relaxed);
+        for (;; ++h) {
+            std::size_t i = std::size_t(h & mask_);
+            if (seqs()[i].load(std::memory_order_acquire) != h + 1) break;
+            ops_.destroy(value(i));
+            head_.store(h + 1, std::memory_order_relaxed);
+        }
+    }
+    unref();
+}
+
+// ---- sending -----------------------------------------------------------------
+
+void Mpsc::wake_rx() {
+    std::lock_guard<SpinLock> g(lock_);
+    if (rx_waiting_.load(std::memory_order_relaxed)) {
+        rx_waiting_.store(false, std::memory_order_relaxed);
+        rx_waker_.wake();
+    }
+}
+
+int Mpsc::push_permitted(void* v) {
+    if (!rx_alive_.load(std::memory_order_acquire)) {
+        room_.release(1);
+        return BRAID_ECLOSED;
+    }
+    uint64_t pos = tail_.fetch_add(1, std::memory_order_acq_rel);
+    std::size_t i = std::size_t(pos & mask_);
+    ops_.move(value(i), v);
+    // seq_cst store then seq_cst load: either the receiver sees the value
+    // when it looks again after announcing its sleep, or we see the
+    // announcement and wake it.
+    seqs()[i].store(pos + 1, std::memory_order_seq_cst);
+    if (rx_waiting_.load(std::memory_order_seq_cst)) wake_rx();
+    return BRAID_OK;
+}
+
+int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
+    if (cap_) {
+        int rc = room_.poll_acquire(1, w, wake, data);
+        return rc == BRAID_OK ? push_permitted(v) : rc;
+    }
+    // Unbounded: never waits (and is not budgeted: it is not an await).
+    if (room_.closed()) return BRAID_ECLOSED;
+    std::lock_guard<SpinLock> g(lock_);
+    if (!q_.push(v)) return BRAID_ENOMEM;
+    if (rx_waiting_.load(std::memory_order_relaxed)) {
+        rx_waiting_.store(false, std::memory_order_relaxed);
+        rx_waker_.wake();
+    }
+    return BRAID_OK;
+}
+
+int Mpsc::poll_reserve(std::size_t n, Waiter** w, braid_wake_fn wake, void* data) {
+    return room_.poll_acquire(n, w, wake, data);
+}
+
+void Mpsc::cancel_send(Waiter** w) {
+    if (!*w) return;
+    room_.cancel(w);
+    wake_rx_if_finished();
+}
+
+int Mpsc::send_reserved(void* v) {
+    int rc = push_permitted(v);
+    if (rc != BRAID_OK) wake_rx_if_finished();
+    return rc;
+}
+
+void Mpsc::release_reserved(std::size_t n) {
+    room_.release(n);
+    wake_rx_if_finished();
+}
+
+void Mpsc::wake_rx_if_finished() {
+    // After close(), the receiver ends once every reserved slot is back.
+    if (room_.closed() && room_.available() == cap_) wake_rx();
+}
+
+int Mpsc::poll_closed(Waiter** w, braid_wake_fn wake, void* data) {
+    std::lock_guard<SpinLock> g(lock_);
+    if (Waiter* node = *w) {
+        if (node->notified) {
+            Waiter::destroy(node);
+            *w = nullptr;
+            return BRAID_OK;
+        }
+        node->set_waker(wake, data);
+        return BRAID_PENDING;
+    }
+    // close() sets the flag, then drains the list under lock_.
+    if (room_.closed()) return (!wake || coop::proceed(wake, data)) ? BRAID_OK : BRAID_PENDING;
+    if (!wake) return BRAID_PENDING;
+    Waiter* node = Waiter::make();
+    if (!node) return BRAID_ENOMEM;
+    node->set_waker(wake, data);
+    closed_waiters_.push_back(node);
+    *w = node;
+    return BRAID_PENDING;
+}
+
+void Mpsc::cancel_closed(Waiter** w) {
+    Waiter* node = *w;
+    if (!node) return;
+    *w = nullptr;
+    std::lock_guard<SpinLock> g(lock_);
+    closed_waiters_.remove(node);
+    Waiter::destroy(node);
+}
+
+// ---- receiving ---------------------------------------------------------------
+
+bool Mpsc::ready_at_head() const {
+    uint64_t h = head_.load(std::memory_order_relaxed);
+    return seqs()[h & mask_].load(std::memory_order_seq_cst) == h + 1;
+}
+
+bool Mpsc::finished() const {
+    if (!cap_) {  // lock_ held
+        return q_.empty() && (senders_.load(std::memory_order_acquire) == 0 || room_.closed());
+    }
+    if (senders_.load(std::memory_order_acquire) == 0) return !ready_at_head();
+    // Closed: done once no slot is reserved or filled (all permits back).
+    return room_.closed() && room_.available() == cap_ && !ready_at_head();
+}
+
+std::size_t Mpsc::take(void* out, std::size_t limit) {
+    char* dst = static_cast<char*>(out);
+    uint64_t h = head_.load(std::memory_order_relaxed);
+    std::size_t n = 0;
+    for (; n < limit; ++n, ++h, dst += ops_.stride()) {
+        std::size_t i = std::size_t(h & mask_);
+        if (seqs()[i].load(std::memory_order_acquire) != h + 1) break;
+        ops_.move(dst, value(i));
+    }
+    if (n) {
+        head_.store(h, std::memory_order_relaxed);
+        room_.release(n);  // the slots are free again (release: our reads happen before)
+    }
+    return n;
+}
+
+int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data) {
+    if (!cap_) {
+        std::lock_guard<SpinLock> g(lock_);
+        if (!q_.empty()) {
+            if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
+            std::size_t n = 0;
+            char* dst = static_cast<char*>(out);
+            for (; n < limit && !q_.empty(); ++n, dst += ops_.stride()) q_.pop(dst);
+            *count = n;
+            return BRAID_OK;
+        }
+        if (finished()) return BRAID_ECLOSED;
+        if (wake) {
+            rx_waker_.set(wake, data);
+            rx_waiting_.store(true, std::memory_order_relaxed);
+        }
+        return BRAID_PENDING;
+    }
+    if (ready_at_head()) {
+        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
+        *count = take(out, limit);
+        return BRAID_OK;
+    }
+    if (finished()) return BRAID_ECLOSED;
+    if (!wake) return BRAID_PENDING;
+    {
+        std::lock_guard<SpinLock> g(lock_);
+        rx_waker_.set(wake, data);
+        rx_waiting_.store(true, std::memory_order_seq_cst);
+    }
+    // Look again: a value published before the announcement is seen now,
+    // one published after it wakes us.
+    if (ready_at_head()) {
+        unregister_recv();
+        if (!coop::proceed(wake, data)) return BRAID_PENDING;
+        *count = take(out, limit);
+        return BRAID_OK;
+    }
+    if (finished()) {
+        unregister_recv();
+        return BRAID_ECLOSED;
+    }
+    return BRAID_PENDING;
+}
+
+int Mpsc::poll_recv(void* out, braid_wake_fn wake, void* data) {
+    std::size_t n = 0;
+    return recv_impl(out, 1, &n, wake, data);
+}
+
+int Mpsc::poll_recv_many(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data) {
+    *count = 0;
+    return recv_impl(out, limit, count, wake, data);
+}
+
+void Mpsc::unregister_recv() {
+    std::lock_guard<SpinLock> g(lock_);
+    rx_waiting_.store(false, std::memory_order_relaxed);
+    rx_waker_.clear();
+}
+
+void Mpsc::close() {
+    room_.close();  // waiting senders fail; the flag is set before the list below is drained
+    std::lock_guard<SpinLock> g(lock_);
+    closed_waiters_.drain([](Waiter* h) { h->notify(BRAID_OK); });
+}
+
+std::size_t Mpsc::len() const {
+    if (!cap_) {
+        std::lock_guard<SpinLock> g(const_cast<SpinLock&>(lock_));
+        return q_.size();
+    }
+    uint64_t h = head_.load(std::memory_order_acquire);
+    uint64_t t = tail_.load(std::memory_order_acquire);
+    return t > h ? std::size_t(t - h) : 0;
+}
+
+int Mpsc::send_blocking(void* v, int64_t timeout_ms) {
+    Waiter* w = nullptr;
+    return block_until([&](braid_wake_fn wake, void* d) { return poll_send(v, &w, wake, d); },
+                       [&] { cancel_send(&w); }, timeout_ms);
+}
+
+int Mpsc::recv_blocking(void* out, int64_t timeout_ms) {
+    return block_until([&](braid_wake_fn wake, void* d) { return poll_recv(out, wake, d); },
+                       [&] { unregister_recv(); }, timeout_ms);
+}
+
+}  // namespace braid::detail

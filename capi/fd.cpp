@@ -39,7 +39,7 @@ struct FdWaitOp {
     static void cancel(void* self) {
         auto* s = static_cast<FdWaitOp*>(self);
         s->drop_watch();
-        s->cb(s->ud, BRAID_ECANCELED);
+        s->cb(s->ud, braid::capi::cancel_status());
     }
     static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
 };

@@ -39,6 +39,13 @@ inline bool on_worker_thread() {
     return c && c->scheduler().current_worker() != nullptr;
 }
 
+// Inside a cancel function: the status the operation was cancelled with
+// (BRAID_ECANCELED, or BRAID_ETIMEDOUT when a deadline ran out).
+inline int cancel_status() {
+    detail::Task* t = detail::current_task();
+    return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
+}
+
 // Runs body; turns any exception into an error code.
 template <class F>
 int guarded(F&& body) noexcept {

@@ -1,4 +1,6 @@
 // extern "C" shims: spawning, join handles, wakers, memory.
+#include <utility>
+
 #include "shim.hpp"
 #include "task/coop.hpp"
 #include "util/alloc.hpp"
@@ -36,10 +38,17 @@ struct JoinOp {
     braid_callback cb;
     void* ud;
     JoinOp(Task* t, braid_callback c, void* u) : target(t), cb(c), ud(u) { target->ref(); }
+    bool owns_slot = true;
+    // The slot is given back before the callback runs, so the callback (and
+    // whoever it signals) can join the task again.
+    void give_back_slot() {
+        if (std::exchange(owns_slot, false)) target->release_join();
+    }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<JoinOp*>(self);
         int rc = s->target->poll_join(&braid_task_wake_fn, me);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->give_back_slot();
         s->cb(s->ud, rc);
         return BRAID_OK;
     }
@@ -47,11 +56,13 @@ struct JoinOp {
         auto* s = static_cast<JoinOp*>(self);
         s->target->unregister_join();
         int rc = s->target->poll_join(nullptr, nullptr);
-        s->cb(s->ud, rc == BRAID_PENDING ? BRAID_ECANCELED : rc);
+        s->give_back_slot();
+        s->cb(s->ud, rc == BRAID_PENDING ? braid::capi::cancel_status() : rc);
     }
     static void release(void* self) {
         auto* s = static_cast<JoinOp*>(self);
-        s->target->release_join();
+        s->target->unregister_join();
+        s->give_back_slot();
         s->target->unref();
     }
 };
@@ -125,10 +136,39 @@ BRAID_API int braid_handle_task_new(braid_task** out, void** out_state, braid_ha
 BRAID_API int braid_task_start(braid_task* task) { return start(task, TaskKind::Worker); }
 BRAID_API int braid_task_start_blocking(braid_task* task) { return start(task, TaskKind::Blocking); }
 
+BRAID_API int braid_task_abort_handle(braid_abort_handle** out, braid_task* task) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (!task) return BRAID_EINVAL;
+    task_of(task)->ref();
+    *out = reinterpret_cast<braid_abort_handle*>(task);
+    return BRAID_OK;
+}
+
+BRAID_API int braid_abort_handle_clone(braid_abort_handle** out, const braid_abort_handle* h) {
+    return braid_task_abort_handle(out, reinterpret_cast<braid_task*>(const_cast<braid_abort_handle*>(h)));
+}
+
+BRAID_API int braid_abort_handle_abort(braid_abort_handle* h) {
+    if (!h) return BRAID_EINVAL;
+    reinterpret_cast<Task*>(h)->abort();
+    return BRAID_OK;
+}
+
+BRAID_API int braid_abort_handle_is_finished(const braid_abort_handle* h) {
+    return braid_task_is_finished(reinterpret_cast<const braid_task*>(h));
+}
+
+BRAID_API void braid_abort_handle_free(braid_abort_handle* h) {
+    if (h) reinterpret_cast<Task*>(h)->unref();
+}
+
 BRAID_API void braid_task_free(braid_task* task) {
     if (!task) return;
     Task* t = task_of(task);
-    t->unregister_join();
+    // A join operation that owns the slot (braid_task_join, a join set, a
+    // group join) keeps its registration: it holds its own reference.
+    if (!(t->state.load(std::memory_order_acquire) & st::JOIN_OWNED)) t->unregister_join();
     if (!(t->state.load(std::memory_order_acquire) & st::STARTED)) t->complete(BRAID_ECANCELED);
     t->unref();
 }

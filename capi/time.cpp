@@ -44,7 +44,7 @@ struct SleepOp {
     static void cancel(void* self) {
         auto* s = static_cast<SleepOp*>(self);
         s->entry.driver->remove(&s->entry);
-        s->cb(s->ud, BRAID_ECANCELED);
+        s->cb(s->ud, braid::capi::cancel_status());
     }
     static void release(void* self) { static_cast<SleepOp*>(self)->~SleepOp(); }
 };
@@ -76,7 +76,7 @@ struct IntervalOp {
     static void cancel(void* self) {
         auto* s = static_cast<IntervalOp*>(self);
         s->iv.detach();
-        s->cb(s->ud, BRAID_ECANCELED);
+        s->cb(s->ud, braid::capi::cancel_status());
     }
     static void release(void* self) { static_cast<IntervalOp*>(self)->~IntervalOp(); }
 };

@@ -5,11 +5,14 @@
 #include <braid/braid.h>
 
 #include <braid/async_fd.hpp>
+#include <braid/cancellation_token.hpp>
 #include <braid/error.hpp>
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
+#include <braid/join_set.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>
+#include <braid/signal.hpp>
 #include <braid/sync/barrier.hpp>
 #include <braid/sync/broadcast.hpp>
 #include <braid/sync/mpsc.hpp>
@@ -22,5 +25,6 @@
 #include <braid/sync/watch.hpp>
 #include <braid/spawn.hpp>
 #include <braid/task.hpp>
+#include <braid/task_local.hpp>
 #include <braid/time.hpp>
 #include <braid/timeout.hpp>

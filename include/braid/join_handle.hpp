@@ -14,6 +14,30 @@
 
 namespace braid {
 
+// Aborts a task from any thread; copyable; does not join or detach.
+class AbortHandle {
+public:
+    AbortHandle() = default;
+    explicit AbortHandle(braid_task* t) { detail::check(braid_task_abort_handle(&h_, t), "AbortHandle"); }
+    AbortHandle(const AbortHandle& o) {
+        if (o.h_) detail::check(braid_abort_handle_clone(&h_, o.h_), "AbortHandle");
+    }
+    AbortHandle(AbortHandle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    AbortHandle& operator=(AbortHandle o) noexcept {
+        std::swap(h_, o.h_);
+        return *this;
+    }
+    ~AbortHandle() { braid_abort_handle_free(h_); }
+
+    void abort() const {
+        if (h_) braid_abort_handle_abort(h_);
+    }
+    bool is_finished() const { return h_ && braid_abort_handle_is_finished(h_) == 1; }
+
+private:
+    braid_abort_handle* h_ = nullptr;
+};
+
 template <class T>
 class [[nodiscard]] JoinHandle {
 public:
@@ -37,6 +61,7 @@ public:
     void abort() const { braid_task_abort(checked()); }
     bool is_finished() const { return braid_task_is_finished(checked()) == 1; }
     uint64_t id() const { return braid_task_id(checked()); }
+    AbortHandle abort_handle() const { return AbortHandle(checked()); }
     // Detaches: the task keeps running, the handle becomes empty.
     void detach() {
         braid_task_free(t_);

@@ -104,6 +104,16 @@ BRAID_API void braid_task_free(braid_task *task);
  * BRAID_EINVAL.  Safe from any thread, any number of times. */
 BRAID_API int braid_task_abort(braid_task *task);
 
+/* An abort handle: aborts the task from any thread, and nothing else (it
+ * does not join; freeing it does not detach or unregister anything).  It
+ * keeps the task's memory alive, not the task. */
+typedef struct braid_abort_handle braid_abort_handle;
+BRAID_API int braid_task_abort_handle(braid_abort_handle **out, braid_task *task);
+BRAID_API int braid_abort_handle_clone(braid_abort_handle **out, const braid_abort_handle *h);
+BRAID_API int braid_abort_handle_abort(braid_abort_handle *h);
+BRAID_API int braid_abort_handle_is_finished(const braid_abort_handle *h);
+BRAID_API void braid_abort_handle_free(braid_abort_handle *h);
+
 /* 1 once the task has finished (any status), 0 before, BRAID_EINVAL for NULL. */
 BRAID_API int braid_task_is_finished(const braid_task *task);
 
@@ -130,6 +140,34 @@ BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_da
  * runtime worker thread (it would block the worker); BRAID_EBUSY when another
  * joiner waits on the task. */
 BRAID_API int braid_task_join_blocking(braid_task *task, int64_t timeout_ms);
+
+/* ---- groups and deadlines (any task or callback operation) -------------------- */
+
+/* Called once with the index of the first task to finish and its status, or
+ * with index (size_t)-1 and BRAID_ECANCELED when the operation is aborted. */
+typedef void (*braid_index_callback)(void *user_data, size_t index, int status);
+
+/* Calls cb(user_data, status) on a worker once every one of the `n` tasks has
+ * finished: BRAID_OK, or the first failing status in array order.  Each task's
+ * join slot is taken until then (BRAID_EBUSY if one has another joiner: none
+ * is taken).  The handles stay the caller's and must outlive the operation.
+ * BRAID_EINVAL for n == 0 or a NULL task.  `out` (may be NULL) aborts the
+ * wait (cb gets BRAID_ECANCELED; the tasks are not aborted). */
+BRAID_API int braid_task_join_all(braid_task **out, braid_runtime *rt, braid_task *const *tasks, size_t n,
+                                  braid_callback cb, void *user_data);
+/* Calls cb(user_data, index, status) once the first of the `n` tasks has
+ * finished (the others keep running).  Same rules as braid_task_join_all. */
+BRAID_API int braid_task_join_any(braid_task **out, braid_runtime *rt, braid_task *const *tasks, size_t n,
+                                  braid_index_callback cb, void *user_data);
+
+/* Gives any task or callback operation a deadline (braid_now's clock): if it
+ * has not finished by then it is aborted with status BRAID_ETIMEDOUT, and a
+ * C operation's callback receives BRAID_ETIMEDOUT instead of
+ * BRAID_ECANCELED.  One deadline per task (BRAID_EBUSY for a second one);
+ * BRAID_OK also when the task finished already (nothing to do). */
+BRAID_API int braid_task_set_deadline(braid_task *task, int64_t deadline_ns);
+/* The same, `ms` milliseconds from now (>= 0). */
+BRAID_API int braid_task_set_timeout(braid_task *task, int64_t ms);
 
 /* The task's id: unique within the process, never 0. */
 BRAID_API uint64_t braid_task_id(const braid_task *task);

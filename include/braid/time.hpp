@@ -65,7 +65,11 @@ public:
         if (!t_) detail::check(braid_timer_new(&t_, nullptr, deadline_.nanos()), "sleep (not on a runtime thread?)");
         return braid_timer_poll(t_, w, d);
     }
-    void finish(int st) const {
+    // The timer is not needed once the sleep completed; it goes here rather
+    // than in the destructor alone, because g++ 12 skips the destructor of a
+    // temporary awaiter whose await_resume throws.
+    void finish(int st) {
+        braid_timer_free(std::exchange(t_, nullptr));
         if (st < 0) throw Error(st, "sleep");
     }
 

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
 #include <new>
 
 #include "runtime/core.hpp"
@@ -161,14 +160,9 @@ void FdWatch::release() {
     }
     // The owner may close the fd as soon as this returns, so the loop must
     // have taken it out of epoll by then: wait for the loop to do it.
-    struct Latch {
-        std::mutex mu;
-        std::condition_variable cv;
-        bool done = false;
-    } latch;
     Reactor& reactor = core_->reactor();
     const int fd = fd_;
-    auto close_on_loop_thread = [this, &latch] {
+    bool ran = reactor.run_on_loop([this] {
         bool open;
         {
             std::lock_guard<std::mutex> g(mu_);
@@ -180,20 +174,10 @@ void FdWatch::release() {
         } else {
             delete this;
         }
-        std::lock_guard<std::mutex> g(latch.mu);
-        latch.done = true;
-        latch.cv.notify_all();
-    };
-    if (reactor.on_loop_thread()) {
-        close_on_loop_thread();
-    } else if (!reactor.submit(close_on_loop_thread)) {
-        // The reactor stopped: its handles are closed already (or were never
-        // made), and any update closure that referred to us ran before the stop.
-        delete this;
-    } else {
-        std::unique_lock<std::mutex> lk(latch.mu);
-        latch.cv.wait(lk, [&] { return latch.done; });
-    }
+    });
+    // The reactor stopped: its handles are closed already (or were never
+    // made), and any update closure that referred to us ran before the stop.
+    if (!ran) delete this;
     reactor.release_fd(fd);  // `this` may be gone: only locals from here
 }
 

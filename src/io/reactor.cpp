@@ -1,5 +1,7 @@
 #include "io/reactor.hpp"
 
+#include <condition_variable>
+
 #include "runtime/core.hpp"
 
 namespace braid::detail {
@@ -45,6 +47,28 @@ bool Reactor::submit(std::function<void()> fn) {
         pending_.push_back(std::move(fn));
     }
     uv_async_send(&async_);
+    return true;
+}
+
+bool Reactor::run_on_loop(const std::function<void()>& fn) {
+    if (on_loop_thread()) {
+        fn();
+        return true;
+    }
+    struct Latch {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+    } latch;
+    bool queued = submit([&fn, &latch] {
+        fn();
+        std::lock_guard<std::mutex> g(latch.mu);
+        latch.done = true;
+        latch.cv.notify_all();
+    });
+    if (!queued) return false;
+    std::unique_lock<std::mutex> lk(latch.mu);
+    latch.cv.wait(lk, [&] { return latch.done; });
     return true;
 }
 

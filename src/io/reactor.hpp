@@ -39,6 +39,9 @@ public:
 
     // Runs fn on the loop thread.  False (fn not run, not kept) once stopped.
     bool submit(std::function<void()> fn);
+    // Runs fn on the loop thread and waits for it (inline when called there).
+    // False when the reactor has stopped (fn did not run).
+    bool run_on_loop(const std::function<void()>& fn);
     // The earliest timer deadline changed: re-arm the loop's timer.
     void rearm_timer();
 

@@ -30,6 +30,7 @@ Core::Core(const Config& cfg)
       clock_(cfg.start_paused),
       timers_(clock_, &Core::rearm_timers, this),
       reactor_(*this),
+      signals_(reactor_),
       sched_(*this, cfg.resolved_workers(), cfg.current_thread),
       pool_(*this, cfg.max_blocking_threads, cfg.blocking_keep_alive_ms) {}
 

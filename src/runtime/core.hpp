@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "io/reactor.hpp"
+#include "io/signal.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
 #include "runtime/owned_tasks.hpp"
@@ -56,6 +57,7 @@ public:
     Scheduler& scheduler() { return sched_; }
     BlockingPool& blocking() { return pool_; }
     OwnedTasks& owned() { return owned_; }
+    SignalRegistry& signals() { return signals_; }
 
 private:
     static void rearm_timers(void* self);
@@ -70,6 +72,7 @@ private:
     TimerDriver timers_;
     OwnedTasks owned_;
     Reactor reactor_;
+    SignalRegistry signals_;  // loop-thread state of the reactor
     Scheduler sched_;
     BlockingPool pool_;
 };

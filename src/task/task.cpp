@@ -37,7 +37,7 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     t->poll = poll;
     t->cancel = cancel;
     t->release = release;
-    t->alloc_size = size;
+    t->alloc_size = uint32_t(size);
     std::memset(t->state_ptr(), 0, size - kStateOffset);
     return t;
 }
@@ -69,7 +69,7 @@ bool Task::transition_to_running() {
         uint64_t ns = (s | st::RUNNING) & ~st::NOTIFIED;
         if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
             if (ns & st::CANCELLED) {
-                cancel_and_complete(BRAID_ECANCELED);
+                cancel_and_complete(cancel_status.load(std::memory_order_relaxed));
                 return false;
             }
             return true;
@@ -109,7 +109,7 @@ bool Task::run() {
     switch (transition_to_idle()) {
         case Idle::Done: return false;
         case Idle::Requeue: return true;
-        case Idle::Cancel: cancel_and_complete(BRAID_ECANCELED); return false;
+        case Idle::Cancel: cancel_and_complete(cancel_status.load(std::memory_order_relaxed)); return false;
     }
     return false;
 }
@@ -125,6 +125,15 @@ void Task::cancel_and_complete(int st_) {
     complete(st_);
 }
 
+namespace {
+Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
+}
+
+bool Task::set_watcher(Task* w) {
+    Task* expected = nullptr;
+    return watcher.compare_exchange_strong(expected, w, std::memory_order_acq_rel);
+}
+
 void Task::complete(int st_) {
     status = st_;
     if (kind == TaskKind::Worker && (state.load(std::memory_order_relaxed) & st::STARTED))
@@ -136,6 +145,11 @@ void Task::complete(int st_) {
     if (s & st::JOIN_WAKER) {
         join_wake(join_data);
         state.fetch_and(~st::JOIN_WAKER, std::memory_order_release);
+    }
+    Task* w = watcher.exchange(kCompleted, std::memory_order_acq_rel);
+    if (w && w != kCompleted) {
+        if (w->transition_to_notified()) w->core->scheduler().schedule(w);
+        w->unref();
     }
     unref();  // the reference the task held while alive
 }
@@ -183,8 +197,10 @@ void Task::unregister_join() {
     }
 }
 
-void Task::abort() {
+void Task::abort(int reason) {
     uint64_t s = state.load(std::memory_order_acquire);
+    if (s & (st::COMPLETE | st::CANCELLED)) return;
+    cancel_status.store(reason, std::memory_order_relaxed);  // published by the CAS below
     for (;;) {
         if (s & (st::COMPLETE | st::CANCELLED)) return;
         bool idle = (s & st::STARTED) && !(s & (st::RUNNING | st::NOTIFIED));

@@ -41,7 +41,9 @@ struct Task {
     braid_state_fn release;
     braid_wake_fn join_wake = nullptr;
     void* join_data = nullptr;
-    std::size_t alloc_size;
+    std::atomic<Task*> watcher{nullptr};  // woken (and released) when this task completes
+    uint32_t alloc_size;
+    std::atomic<int32_t> cancel_status{BRAID_ECANCELED};  // the status an abort completes with
     int32_t status = BRAID_PENDING;
     TaskKind kind = TaskKind::Worker;
     uint8_t owned_shard = 0;
@@ -81,7 +83,13 @@ struct Task {
     bool claim_join();
     void release_join() { state.fetch_and(~st::JOIN_OWNED, std::memory_order_acq_rel); }
     void unregister_join();   // removes the join waker, waits out a waker being called
-    void abort();
+    // Requests cancellation; the task completes with `reason` (BRAID_ECANCELED,
+    // or BRAID_ETIMEDOUT from a deadline) unless it finishes first.
+    void abort(int reason = BRAID_ECANCELED);
+    // Makes `w` (holding a reference given to us) be woken when this task
+    // completes.  False when this task completed already or has a watcher
+    // (the reference is not taken then).
+    bool set_watcher(Task* w);
 };
 
 static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its state offset");

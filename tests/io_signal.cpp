@@ -1,0 +1,91 @@
+// Signals: ctrl_c, any signal, several listeners, repeated deliveries, bad
+// signal numbers, the C ABI.
+#include <catch2/catch.hpp>
+#include <braid/signal.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("a signal sent after listening started is heard by every listener") {
+    auto rt = braid_test::runtime(2);
+    int heard = rt.block_on([]() -> braid::Task<int> {
+        braid::signal::Signal a(SIGUSR1), b(SIGUSR1);
+        REQUIRE(::kill(::getpid(), SIGUSR1) == 0);
+        co_await a.recv();
+        co_await b.recv();
+        co_return 2;
+    }());
+    REQUIRE(heard == 2);
+}
+
+TEST_CASE("a Signal is a repeatable receiver of deliveries") {
+    auto rt = braid_test::runtime(2);
+    int n = rt.block_on([]() -> braid::Task<int> {
+        braid::signal::Signal hup(SIGHUP);
+        int count = 0;
+        for (int i = 0; i < 3; ++i) {
+            REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+            co_await hup.recv();
+            ++count;
+        }
+        co_return count;
+    }());
+    REQUIRE(n == 3);
+}
+
+TEST_CASE("ctrl_c completes on SIGINT, and select with it is a shutdown switch") {
+    auto rt = braid_test::runtime(2);
+    size_t idx = rt.block_on([]() -> braid::Task<size_t> {
+        auto stop = braid::signal::ctrl_c();  // listening from here on
+        auto raiser = braid::spawn([]() -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            ::kill(::getpid(), SIGINT);
+        }());
+        auto r = co_await braid::select(braid::sleep(std::chrono::hours(1)), std::move(stop));
+        co_await raiser;
+        co_return r.index();
+    }());
+    REQUIRE(idx == 1);
+}
+
+TEST_CASE("a signal number libuv cannot watch is an error, not a crash") {
+    auto rt = braid_test::runtime(1);
+    rt.block_on([]() -> braid::Task<> {
+        for (int bad : {0, -1, SIGKILL, SIGSTOP, 4096}) {
+            try {
+                braid::signal::Signal s(bad);
+                FAIL("must throw for " << bad);
+            } catch (const braid::Error& e) {
+                REQUIRE(e.code() == BRAID_EINVAL);
+            }
+        }
+        co_return;
+    }());
+    braid_signal* s = nullptr;
+    REQUIRE(braid_signal_new(&s, rt.native_handle(), SIGKILL) == BRAID_EINVAL);
+    REQUIRE(s == nullptr);
+    REQUIRE(braid_signal_wait(nullptr, rt.native_handle(), 0, [](void*, int) {}, nullptr) == BRAID_EINVAL);
+}
+
+TEST_CASE("C: braid_signal_wait calls back once per wait") {
+    auto rt = braid_test::runtime(2);
+    std::atomic<int> calls{0}, status{1000};
+    struct Ctx {
+        std::atomic<int>* calls;
+        std::atomic<int>* status;
+    } ctx{&calls, &status};
+    braid_task* op = nullptr;
+    REQUIRE(braid_signal_wait(&op, rt.native_handle(), SIGUSR2, [](void* p, int st) {
+        auto* c = static_cast<Ctx*>(p);
+        c->status->store(st);
+        c->calls->fetch_add(1);
+    }, &ctx) == BRAID_OK);
+    REQUIRE(::kill(::getpid(), SIGUSR2) == 0);
+    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    braid_task_free(op);
+    REQUIRE(calls.load() == 1);
+    REQUIRE(status.load() == BRAID_OK);
+}

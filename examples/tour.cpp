@@ -74,6 +74,53 @@ braid::Task<> spawning() {
     std::printf("a detached task finished on its own\n");
 }
 
+// ---- concurrency patterns ------------------------------------------------------------
+braid::TaskLocal<std::string> REQUEST_ID;
+
+braid::Task<std::string> who_am_i() {
+    co_await braid::yield_now();
+    co_return REQUEST_ID.get();  // visible at any depth, across suspensions
+}
+
+braid::Task<> patterns() {
+    section("join, select, timeout, JoinSet, cancellation");
+    // join: run concurrently inside this task, wait for all.
+    auto t0 = braid::Instant::now();
+    auto [a, b, c] = co_await braid::join(fetch_data("one"), fetch_data("two"), compute());
+    std::printf("join: %s, %s, %d in %ld ms (concurrently)\n", a.c_str(), b.c_str(), c, ms(t0.elapsed()));
+
+    // select: the first to finish wins, the loser is cancelled.
+    auto r = co_await braid::select(braid::sleep(50ms), fetch_data("fast"));
+    std::printf("select: branch %zu won: %s\n", r.index(), r.index() == 1 ? std::get<1>(r).c_str() : "sleep");
+
+    // timeout: the value, or nothing (and the awaitable is cancelled).
+    std::optional<std::string> d = co_await braid::timeout(1ms, fetch_data("slow"));
+    std::printf("timeout: %s\n", d ? d->c_str() : "timed out");
+
+    // JoinSet: results in completion order.
+    braid::JoinSet<int> set;
+    for (int delay : {30, 10, 20})
+        set.spawn([](int ms_) -> braid::Task<int> {
+            co_await braid::sleep(std::chrono::milliseconds(ms_));
+            co_return ms_;
+        }, delay);
+    std::printf("JoinSet order:");
+    while (auto v = co_await set.join_next()) std::printf(" %d", *v);
+    std::printf("\n");
+
+    // CancellationToken: cancel a tree of work from anywhere.
+    braid::CancellationToken token;
+    auto worker = braid::spawn([](braid::CancellationToken child) -> braid::Task<bool> {
+        auto res = co_await braid::select(braid::sleep(std::chrono::hours(1)), child.cancelled());
+        co_return res.index() == 1;
+    }, token.child_token());
+    token.cancel();
+    std::printf("child token saw the cancel: %s\n", (co_await worker) ? "yes" : "no");
+
+    // Task-local values.
+    std::printf("task-local: %s\n", (co_await REQUEST_ID.scope("req-42", who_am_i())).c_str());
+}
+
 // ---- time ----------------------------------------------------------------------
 braid::Task<> time_tour() {
     section("time");
@@ -132,6 +179,7 @@ braid::Task<int> async_main() {
     std::printf("compute() = %d\n", co_await compute());
     std::printf("%s\n", (co_await fetch_data("https://api.example.com")).c_str());
     co_await spawning();
+    co_await patterns();
     co_await time_tour();
     co_await blocking_tour();
     co_await fd_tour();

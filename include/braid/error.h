@@ -30,7 +30,24 @@ BRAID_EXTERN_C_BEGIN
     X(EAGAIN,    -12, "not ready, try again")                                       \
     X(ENOTSUP,   -13, "not supported")                                              \
     X(EBADF,     -14, "bad file descriptor")                                        \
-    X(ERANGE,    -15, "value out of range")
+    X(ERANGE,    -15, "value out of range")                                        \
+    X(ECONNREFUSED, -16, "connection refused")                                      \
+    X(ECONNRESET, -17, "connection reset by peer")                                  \
+    X(EADDRINUSE, -18, "address already in use")                                    \
+    X(EADDRNOTAVAIL, -19, "address not available")                                  \
+    X(ENOTCONN,  -20, "not connected")                                              \
+    X(EPIPE,     -21, "broken pipe (the peer closed its end)")                      \
+    X(ENOENT,    -22, "no such file or directory")                                  \
+    X(EACCES,    -23, "permission denied")                                          \
+    X(EEXIST,    -24, "already exists")                                             \
+    X(EISDIR,    -25, "is a directory")                                             \
+    X(ENOTDIR,   -26, "not a directory")                                            \
+    X(EEOF,      -27, "unexpected end of file")                                     \
+    X(ENOTFOUND, -28, "host name not found")                                        \
+    X(EUNREACH,  -29, "network or host unreachable")                                \
+    X(ENOTEMPTY, -30, "directory not empty")                                        \
+    X(EMFILE,    -31, "too many open files")                                        \
+    X(ECONNABORTED, -32, "connection aborted")
 
 #define BRAID_ERROR_ENUM_(name, value, text) BRAID_##name = value,
 enum braid_error { BRAID_ERROR_TABLE(BRAID_ERROR_ENUM_) };

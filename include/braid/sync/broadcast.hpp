@@ -102,6 +102,7 @@ public:
     public:
         using Base = braid::detail::WaitLeaf<Recv, braid_broadcast_rx, &braid_broadcast_cancel_recv>;
         explicit Recv(braid_broadcast_rx* rx) : Base(rx) {}
+        Recv(Recv&& o) noexcept : Base(std::move(o)) {}  // before it is awaited
         int poll(braid_wake_fn w, void* d) {
             return braid_broadcast_poll_recv(this->h_, slot_.raw(), sizeof(T), &lagged_, &this->w_, w, d);
         }

@@ -227,6 +227,8 @@ public:
     public:
         using Base = braid::detail::WaitLeaf<Send, braid_mpsc_tx, &braid_mpsc_cancel_send>;
         Send(braid_mpsc_tx* tx, T&& v) : Base(tx) { slot_.emplace(std::move(v)); }
+        // Before it is awaited (select and timeout move their awaitables in).
+        Send(Send&& o) : Base(std::move(o)) { slot_.emplace(o.slot_.take()); }
         int poll(braid_wake_fn w, void* d) { return braid_mpsc_poll_send(this->h_, slot_.raw(), sizeof(T), &this->w_, w, d); }
         std::optional<T> finish(int st) {
             if (st == BRAID_OK) {
@@ -263,6 +265,7 @@ public:
         SendTimeout(braid_mpsc_tx* tx, T&& v, int64_t deadline) : tx_(tx), deadline_(deadline) {
             slot_.emplace(std::move(v));
         }
+        SendTimeout(SendTimeout&& o) : tx_(o.tx_), deadline_(o.deadline_) { slot_.emplace(o.slot_.take()); }
         SendTimeout(const SendTimeout&) = delete;
         ~SendTimeout() {
             if (w_) braid_mpsc_cancel_send(tx_, &this->w_);
@@ -477,9 +480,11 @@ public:
     class [[nodiscard]] Recv : public braid::detail::LeafAwaiter<Recv> {
     public:
         explicit Recv(braid_mpsc_rx* rx) : rx_(rx) {}
+        // Before it is awaited (select and timeout move their awaitables in).
+        Recv(Recv&& o) noexcept : rx_(std::exchange(o.rx_, nullptr)) {}
         Recv(const Recv&) = delete;
         ~Recv() {
-            if (this->status_ == BRAID_PENDING) braid_mpsc_recv_unregister(rx_);
+            if (rx_ && this->status_ == BRAID_PENDING) braid_mpsc_recv_unregister(rx_);
         }
         bool ready_now() const noexcept { return false; }
         int poll(braid_wake_fn w, void* d) { return braid_mpsc_poll_recv(rx_, slot_.raw(), sizeof(T), w, d); }

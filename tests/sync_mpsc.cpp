@@ -1,0 +1,510 @@
+// mpsc: bounded and unbounded channels: order, room, closing, permits, weak
+// senders, recv_many, timeouts, blocking calls, cancellation, FIFO senders,
+// counting, the C ABI and a C producer with a C++ consumer.
+#include <catch2/catch.hpp>
+#include <braid/mpsc.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using braid_test::Tracked;
+
+namespace {
+void reset_tracked() {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+}
+// A waker for driving C poll functions by hand: counts its calls.
+struct CountingWaker {
+    std::atomic<int> calls{0};
+    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
+};
+}  // namespace
+
+TEST_CASE("mpsc: values arrive in order and recv ends once every sender is gone") {
+    auto rt = braid_test::runtime(2);
+    auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        braid::spawn([](braid::mpsc::Sender<int> t) -> braid::Task<> {
+            for (int i = 0; i < 100; ++i) co_await t.send(i);
+        }, std::move(tx)).detach();
+        std::vector<int> v;
+        while (auto x = co_await rx.recv()) v.push_back(*x);
+        co_return v;
+    }());
+    REQUIRE(got.size() == 100);
+    for (int i = 0; i < 100; ++i) REQUIRE(got[size_t(i)] == i);
+}
+
+TEST_CASE("mpsc: capacity, try_send when full hands the value back, len") {
+    auto [tx, rx] = braid::mpsc::channel<std::string>(2);
+    REQUIRE(tx.max_capacity() == 2);
+    REQUIRE(tx.capacity() == 2);
+    REQUIRE_FALSE(tx.try_send("a").has_value());
+    REQUIRE_FALSE(tx.try_send("b").has_value());
+    REQUIRE(tx.capacity() == 0);
+    REQUIRE(rx.len() == 2);
+    auto full = tx.try_send("c");
+    REQUIRE(full.has_value());
+    REQUIRE(full->is_full());
+    REQUIRE(full->value == "c");
+    REQUIRE(*rx.try_recv() == "a");
+    REQUIRE(tx.capacity() == 1);
+    REQUIRE_FALSE(tx.try_send("c").has_value());
+    REQUIRE(*rx.try_recv() == "b");
+    REQUIRE(*rx.try_recv() == "c");
+    REQUIRE_FALSE(rx.try_recv().has_value());
+    REQUIRE(rx.is_empty());
+    REQUIRE_FALSE(rx.is_closed());
+}
+
+TEST_CASE("mpsc: a send waits for room and completes when the receiver makes some") {
+    auto rt = braid_test::runtime(2);
+    int sent = rt.block_on([]() -> braid::Task<int> {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto producer = braid::spawn([](braid::mpsc::Sender<int> t) -> braid::Task<int> {
+            int n = 0;
+            for (int i = 0; i < 3; ++i)
+                if (!co_await t.send(i)) ++n;
+            co_return n;
+        }, std::move(tx));
+        co_await braid::sleep(2ms);  // the producer is stuck on the second send
+        int sum = 0;
+        for (int i = 0; i < 3; ++i) sum += *co_await rx.recv();
+        int n = co_await producer;
+        co_return n * 100 + sum;
+    }());
+    REQUIRE(sent == 303);
+}
+
+TEST_CASE("mpsc: a send to a dropped receiver hands the value back; nothing leaks") {
+    reset_tracked();
+    {
+        auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
+        REQUIRE_FALSE(tx.try_send(Tracked(1)).has_value());
+        { auto gone = std::move(rx); }  // destroys the buffered Tracked(1)
+        REQUIRE(tx.is_closed());
+        auto back = tx.try_send(Tracked(2));
+        REQUIRE(back.has_value());
+        REQUIRE(back->is_closed());
+        REQUIRE(back->value.value == 2);
+        auto rt = braid_test::runtime(1);
+        auto again = rt.block_on([](braid::mpsc::Sender<Tracked> t) -> braid::Task<std::optional<Tracked>> {
+            co_return co_await t.send(Tracked(3));
+        }(tx));
+        REQUIRE(again.has_value());
+        REQUIRE(again->value == 3);
+        auto blocked = tx.blocking_send(Tracked(4));
+        REQUIRE(blocked.has_value());
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("mpsc: values never received are destroyed with the channel") {
+    reset_tracked();
+    {
+        auto [tx, rx] = braid::mpsc::channel<Tracked>(64);
+        for (int i = 0; i < 50; ++i) REQUIRE_FALSE(tx.try_send(Tracked(i)).has_value());
+        REQUIRE(rx.try_recv()->value == 0);
+    }
+    REQUIRE(Tracked::live() == 0);
+    {
+        auto [tx, rx] = braid::mpsc::unbounded_channel<Tracked>();
+        for (int i = 0; i < 1000; ++i) REQUIRE_FALSE(tx.send(Tracked(i)).has_value());
+        REQUIRE(rx.try_recv()->value == 0);
+    }
+    REQUIRE(Tracked::live() == 0);
+    {
+        // The receiver goes first; the senders keep the channel (and free it).
+        auto [tx, rx] = braid::mpsc::unbounded_channel<Tracked>();
+        tx.send(Tracked(1));
+        { auto gone = std::move(rx); }
+        REQUIRE(tx.send(Tracked(2)).has_value());
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("mpsc: close() stops senders, buffered values are still received") {
+    auto rt = braid_test::runtime(2);
+    auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(2);
+        co_await tx.send(1);
+        auto permit = co_await tx.reserve();  // reserved before close: still usable
+        auto waiting = braid::spawn([](braid::mpsc::Sender<int> t) -> braid::Task<int> {
+            auto back = co_await t.send(3);  // waits for room, then fails at close
+            co_return back ? *back : -1;
+        }, tx);
+        co_await braid::sleep(1ms);
+        rx.close();
+        std::vector<int> out;
+        out.push_back(co_await waiting);                     // 3 came back
+        out.push_back(tx.try_send(4)->is_closed() ? 1 : 0);  // closed
+        permit->send(5);
+        while (auto v = co_await rx.recv()) out.push_back(*v);
+        co_return out;
+    }());
+    REQUIRE(r == std::vector<int>{3, 1, 1, 5});
+}
+
+TEST_CASE("mpsc: closed() completes when the receiver is dropped or closed") {
+    auto rt = braid_test::runtime(2);
+    bool ok = rt.block_on([]() -> braid::Task<bool> {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto dropper = braid::spawn([](braid::mpsc::Receiver<int> r) -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            (void)r;
+        }, std::move(rx));
+        co_await tx.closed();
+        co_await dropper;
+        auto [tx2, rx2] = braid::mpsc::unbounded_channel<int>();
+        auto closer = braid::spawn([](braid::mpsc::Receiver<int>* r) -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            r->close();
+        }, &rx2);
+        co_await tx2.closed();
+        co_await closer;
+        co_return tx.is_closed() && tx2.is_closed();
+    }());
+    REQUIRE(ok);
+}
+
+TEST_CASE("mpsc: permits reserve room; an unused permit gives it back") {
+    auto rt = braid_test::runtime(1);
+    auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(2);
+        std::vector<int> out;
+        {
+            auto p1 = co_await tx.reserve();
+            auto p2 = tx.try_reserve();
+            out.push_back(p1 && p2 ? 1 : 0);
+            out.push_back(tx.try_reserve() ? 1 : 0);     // no room left
+            out.push_back(tx.try_send(9)->is_full() ? 1 : 0);
+            p1->send(10);
+        }  // p2 unused: its room comes back
+        out.push_back(int(tx.capacity()));
+        {
+            auto many = co_await tx.reserve_many(1);
+            out.push_back(int(many->size()));
+            many->send(11);
+            out.push_back(many->send(12) ? 1 : 0);  // none left
+        }
+        while (auto v = rx.try_recv()) out.push_back(*v);
+        auto owned = co_await tx.reserve_owned();
+        auto back = owned->send(12);  // gives the sender back
+        out.push_back(back ? 1 : 0);
+        while (auto v = rx.try_recv()) out.push_back(*v);
+        co_return out;
+    }());
+    REQUIRE(r == std::vector<int>{1, 0, 1, 1, 1, 0, 10, 11, 1, 12});
+}
+
+TEST_CASE("mpsc: weak senders do not keep the channel open") {
+    auto rt = braid_test::runtime(1);
+    auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        auto weak = tx.downgrade();
+        std::vector<int> out{int(tx.weak_count())};
+        {
+            auto strong = weak.upgrade();
+            out.push_back(int(tx.strong_count()));
+            co_await strong->send(1);
+        }
+        { auto gone = std::move(tx); }
+        out.push_back(weak.upgrade().has_value() ? 1 : 0);
+        auto first = co_await rx.recv();
+        out.push_back(first ? *first : -1);
+        auto second = co_await rx.recv();
+        out.push_back(second ? *second : -1);
+        co_return out;
+    }());
+    REQUIRE(r == std::vector<int>{1, 2, 0, 1, -1});
+}
+
+TEST_CASE("mpsc: recv_many takes up to the limit, waiting for the first") {
+    auto rt = braid_test::runtime(2);
+    auto r = rt.block_on([]() -> braid::Task<std::vector<size_t>> {
+        auto [tx, rx] = braid::mpsc::channel<std::string>(100);
+        std::vector<std::string> buf;
+        std::vector<size_t> counts;
+        auto late = braid::spawn([](braid::mpsc::Sender<std::string> t) -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            for (int i = 0; i < 70; ++i) co_await t.send(std::to_string(i));
+        }, tx);
+        counts.push_back(co_await rx.recv_many(buf, 1));
+        co_await late;
+        counts.push_back(co_await rx.recv_many(buf, 50));
+        counts.push_back(co_await rx.recv_many(buf, 50));
+        { auto gone = std::move(tx); }
+        counts.push_back(co_await rx.recv_many(buf, 50));  // finished: 0
+        counts.push_back(buf.size());
+        counts.push_back(buf[69] == "69" ? 1 : 0);
+        co_return counts;
+    }());
+    REQUIRE(r == std::vector<size_t>{1, 50, 19, 0, 70, 1});
+}
+
+TEST_CASE("mpsc: send_timeout gives the value back when the time runs out") {
+    auto rt = braid_test::paused_runtime();
+    auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<std::unique_ptr<int>>(1);
+        std::vector<int> out;
+        out.push_back((co_await tx.send_timeout(std::make_unique<int>(1), 10ms)) ? 1 : 0);  // room: sent
+        auto t0 = braid::Instant::now();
+        auto late = co_await tx.send_timeout(std::make_unique<int>(2), 10ms);
+        out.push_back(late && late->is_timeout() && *late->value == 2 ? 1 : 0);
+        out.push_back(int((braid::Instant::now() - t0) / 1ms));
+        auto freer = braid::spawn([](braid::mpsc::Receiver<std::unique_ptr<int>>* r) -> braid::Task<int> {
+            co_await braid::sleep(5ms);
+            co_return **co_await r->recv();
+        }, &rx);
+        out.push_back((co_await tx.send_timeout(std::make_unique<int>(3), 10ms)) ? 1 : 0);  // sent at 5 ms
+        out.push_back(co_await freer);
+        out.push_back(**co_await rx.recv());
+        co_return out;
+    }());
+    REQUIRE(r == std::vector<int>{0, 1, 10, 0, 1, 3});
+}
+
+TEST_CASE("mpsc: an unbounded channel never makes a sender wait") {
+    auto rt = braid_test::runtime(2);
+    long sum = rt.block_on([]() -> braid::Task<long> {
+        auto [tx, rx] = braid::mpsc::unbounded_channel<long>();
+        for (long i = 0; i < 100000; ++i) tx.send(i);
+        { auto gone = std::move(tx); }
+        long s = 0;
+        long expect = 0;
+        while (auto v = co_await rx.recv()) {
+            if (*v != expect++) co_return -1;
+            s += *v;
+        }
+        co_return s;
+    }());
+    REQUIRE(sum == 100000L * 99999 / 2);
+}
+
+TEST_CASE("mpsc: blocking send and receive on foreign threads; refused on workers") {
+    auto rt = braid_test::runtime(2);
+    auto [tx, rx] = braid::mpsc::channel<int>(2);
+    std::thread producer([t = tx] {
+        for (int i = 1; i <= 100; ++i) t.blocking_send(i);
+    });
+    long sum = 0;
+    for (int i = 0; i < 100; ++i) sum += *rx.blocking_recv();
+    producer.join();
+    REQUIRE(sum == 5050);
+    int rc = rt.block_on([](braid::mpsc::Receiver<int>* r) -> braid::Task<int> {
+        int out = 0;
+        co_return braid_mpsc_recv_blocking(r->native_handle(), &out, sizeof out, 10);
+    }(&rx));
+    REQUIRE(rc == BRAID_EDEADLK);
+    int v = 0;
+    REQUIRE(braid_mpsc_recv_blocking(rx.native_handle(), &v, sizeof v, 5) == BRAID_ETIMEDOUT);
+    { auto gone = std::move(tx); }
+    REQUIRE_FALSE(rx.blocking_recv().has_value());
+}
+
+TEST_CASE("mpsc: a C producer and a C++ consumer share one channel") {
+    auto rt = braid_test::runtime(2);
+    braid_mpsc_tx* ctx = nullptr;
+    braid_mpsc_rx* crx = nullptr;
+    REQUIRE(braid_mpsc_channel(&ctx, &crx, 8, sizeof(double), alignof(double), nullptr, nullptr) == BRAID_OK);
+    braid::mpsc::Receiver<double> rx(crx);
+    std::thread producer([ctx] {
+        for (int i = 0; i < 1000; ++i) {
+            double d = i * 0.5;
+            braid_mpsc_send_blocking(ctx, &d, sizeof d, 0);
+        }
+        braid_mpsc_tx_free(ctx);
+    });
+    double sum = rt.block_on([](braid::mpsc::Receiver<double>* r) -> braid::Task<double> {
+        double s = 0;
+        while (auto v = co_await r->recv()) s += *v;
+        co_return s;
+    }(&rx));
+    producer.join();
+    REQUIRE(sum == 0.5 * 999 * 1000 / 2);
+}
+
+TEST_CASE("mpsc C ABI: bad input is refused, not copied") {
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    REQUIRE(braid_mpsc_channel(&tx, &rx, 0, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(tx == nullptr);
+    REQUIRE(braid_mpsc_channel(&tx, &rx, 4, sizeof(int), 3, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_channel(nullptr, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_channel(&tx, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    long big = 7;
+    int v = 1;
+    REQUIRE(braid_mpsc_try_send(tx, &big, sizeof big) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_try_send(tx, nullptr, sizeof v) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_try_send(nullptr, &v, sizeof v) == BRAID_EINVAL);
+    braid_waiter* w = nullptr;
+    REQUIRE(braid_mpsc_poll_send(tx, &big, sizeof big, &w, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_poll_send(tx, &v, sizeof v, nullptr, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_send_blocking(tx, &v, sizeof v, -1) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_try_reserve(tx, 5) == BRAID_ERANGE);
+    REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+    REQUIRE(braid_mpsc_rx_len(rx) == 1);
+    REQUIRE(braid_mpsc_try_recv(rx, &big, sizeof big) == BRAID_EINVAL);
+    size_t n = 9;
+    REQUIRE(braid_mpsc_poll_recv_many(rx, &v, sizeof v, 0, &n, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(n == 0);
+    int out = 0;
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
+    REQUIRE(out == 1);
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_EAGAIN);
+    REQUIRE(braid_mpsc_tx_clone(nullptr, tx) == BRAID_EINVAL);
+    braid_mpsc_tx* tx2 = nullptr;
+    REQUIRE(braid_mpsc_tx_clone(&tx2, nullptr) == BRAID_EINVAL);
+    braid_mpsc_tx_free(tx);
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_ECLOSED);
+    REQUIRE(braid_mpsc_rx_is_closed(rx) == 1);
+    braid_mpsc_rx_free(rx);
+    braid_mpsc_tx_free(nullptr);
+    braid_mpsc_rx_free(nullptr);
+    braid_mpsc_weak_tx_free(nullptr);
+    REQUIRE(braid_mpsc_rx_is_closed(nullptr) == BRAID_EINVAL);
+
+    // Unbounded channels have no reservations.
+    REQUIRE(braid_mpsc_unbounded_channel(&tx, &rx, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_try_reserve(tx, 1) == BRAID_ENOTSUP);
+    REQUIRE(braid_mpsc_tx_max_capacity(tx) == SIZE_MAX);
+    braid_mpsc_rx_free(rx);
+    REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_ECLOSED);
+    braid_mpsc_tx_free(tx);
+}
+
+TEST_CASE("mpsc: a zero capacity and moved-from handles throw braid::Error") {
+    REQUIRE_THROWS_AS(braid::mpsc::channel<int>(0), braid::Error);
+    auto [tx, rx] = braid::mpsc::channel<int>(1);
+    auto tx2 = std::move(tx);
+    auto rx2 = std::move(rx);
+    REQUIRE_THROWS_AS(tx.try_send(1), braid::Error);
+    REQUIRE_THROWS_AS((void)tx.send(1), braid::Error);
+    REQUIRE_THROWS_AS(rx.try_recv(), braid::Error);
+    REQUIRE_THROWS_AS((void)rx.recv(), braid::Error);
+    try {
+        (void)tx.is_closed();
+        FAIL("no throw");
+    } catch (const braid::Error& e) {
+        REQUIRE(e.code() == BRAID_EINVAL);
+        REQUIRE(std::string(e.what()).find("after move") != std::string::npos);
+    }
+}
+
+TEST_CASE("mpsc: a recv cancelled by abort loses no message") {
+    reset_tracked();
+    {
+        auto rt = braid_test::runtime(2);
+        auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
+        auto shared = std::make_shared<braid::mpsc::Receiver<Tracked>>(std::move(rx));
+        auto waiter = rt.spawn([](auto r) -> braid::Task<int> {
+            auto t = co_await r->recv();
+            co_return t ? t->value : -1;
+        }(shared));
+        rt.block_on([](braid::JoinHandle<int>* w) -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            w->abort();
+            try {
+                co_await *w;
+            } catch (const braid::TaskCancelled&) {
+            }
+        }(&waiter));
+        REQUIRE_FALSE(tx.try_send(Tracked(5)).has_value());
+        REQUIRE(shared->try_recv()->value == 5);
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("mpsc: a send cancelled while waiting for room neither delivers nor leaks") {
+    reset_tracked();
+    {
+        auto rt = braid_test::runtime(2);
+        auto [tx, rx] = braid::mpsc::channel<Tracked>(1);
+        REQUIRE_FALSE(tx.try_send(Tracked(1)).has_value());
+        auto stuck = rt.spawn([](braid::mpsc::Sender<Tracked> t) -> braid::Task<> {
+            co_await t.send(Tracked(2));
+        }(tx));
+        rt.block_on([](braid::JoinHandle<void>* s) -> braid::Task<> {
+            co_await braid::sleep(1ms);
+            s->abort();
+            try {
+                co_await *s;
+            } catch (const braid::TaskCancelled&) {
+            }
+        }(&stuck));
+        REQUIRE(rx.try_recv()->value == 1);
+        REQUIRE_FALSE(rx.try_recv().has_value());  // 2 was never delivered
+        REQUIRE_FALSE(tx.try_send(Tracked(3)).has_value());  // the room is free again
+        REQUIRE(rx.try_recv()->value == 3);
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("mpsc: a send cancelled after room was granted to it passes the room on") {
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    int v = 1;
+    REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+    CountingWaker a, b;
+    braid_waiter* wa = nullptr;
+    braid_waiter* wb = nullptr;
+    int va = 2, vb = 3;
+    REQUIRE(braid_mpsc_poll_send(tx, &va, sizeof va, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
+    REQUIRE(braid_mpsc_poll_send(tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
+    int out = 0;
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);  // room goes to a (FIFO)
+    REQUIRE(a.calls == 1);
+    REQUIRE(b.calls == 0);
+    braid_mpsc_cancel_send(tx, &wa);  // a gives up: b gets the room
+    REQUIRE(wa == nullptr);
+    REQUIRE(b.calls == 1);
+    REQUIRE(braid_mpsc_poll_send(tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_OK);
+    REQUIRE(wb == nullptr);
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
+    REQUIRE(out == 3);
+    braid_mpsc_tx_free(tx);
+    braid_mpsc_rx_free(rx);
+}
+
+TEST_CASE("mpsc: senders waiting for room are served in FIFO order") {
+    auto rt = braid_test::runtime(1);
+    auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        co_await tx.send(-1);
+        std::vector<braid::JoinHandle<void>> hs;
+        for (int i = 0; i < 10; ++i) {
+            hs.push_back(braid::spawn([](braid::mpsc::Sender<int> t, int i) -> braid::Task<> {
+                co_await t.send(i);
+            }, tx, i));
+            co_await braid::yield_now();  // task i queues before task i + 1
+        }
+        std::vector<int> out;
+        for (int i = 0; i < 11; ++i) out.push_back(*co_await rx.recv());
+        for (auto& h : hs) co_await h;
+        co_return out;
+    }());
+    REQUIRE(order == std::vector<int>{-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+}
+
+TEST_CASE("mpsc: a recv dropped in select loses nothing") {
+    auto rt = braid_test::paused_runtime();
+    auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        std::vector<int> out;
+        auto timed = co_await braid::timeout(5ms, rx.recv());  // nothing there: cancelled
+        out.push_back(timed.has_value() ? 1 : 0);
+        co_await tx.send(7);
+        auto got = co_await braid::timeout(5ms, rx.recv());
+        out.push_back(got && *got ? **got : -1);
+        co_return out;
+    }());
+    REQUIRE(r == std::vector<int>{0, 7});
+}

@@ -78,6 +78,12 @@ BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder* b, int p
     return BRAID_OK;
 }
 
+BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder* b, int64_t ms) {
+    if (!b || ms < 0) return BRAID_EINVAL;
+    b->cfg.slow_poll_ms = ms;
+    return BRAID_OK;
+}
+
 BRAID_API int braid_runtime_build(braid_runtime** out, const braid_runtime_builder* b) {
     if (!out || !b) return BRAID_EINVAL;
     *out = nullptr;
@@ -127,6 +133,10 @@ BRAID_API braid_runtime* braid_runtime_current(void) { return rt_of(braid::detai
 BRAID_API int braid_runtime_worker_count(const braid_runtime* rt) {
     if (!rt) return BRAID_EINVAL;
     return const_cast<Core*>(core_of(rt))->scheduler().worker_count();
+}
+
+BRAID_API uint64_t braid_runtime_slow_polls(const braid_runtime* rt) {
+    return rt ? core_of(rt)->slow_polls() : 0;
 }
 
 BRAID_API int braid_runtime_advance(braid_runtime* rt, int64_t ns) {

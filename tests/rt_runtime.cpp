@@ -257,3 +257,24 @@ TEST_CASE("C++: block_on and shutdown from inside the runtime throw braid::Error
     REQUIRE(shutdown_code == BRAID_EDEADLK);
     REQUIRE(rt.block_on([]() -> braid::Task<int> { co_return 5; }()) == 5);  // still usable
 }
+
+TEST_CASE("a poll that blocks its worker is reported as slow") {
+    auto rt = braid::Runtime::builder().worker_threads(1).slow_poll_warning(std::chrono::milliseconds(5)).build();
+    REQUIRE(rt.slow_polls() == 0);
+    rt.block_on([]() -> braid::Task<> {
+        // blocks the worker (what spawn_blocking is for) for at least 20 ms
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        co_return;
+    }());
+    REQUIRE(rt.slow_polls() == 1);
+    auto quiet = braid::Runtime::builder().worker_threads(1).slow_poll_warning(std::chrono::milliseconds(0)).build();
+    quiet.block_on([]() -> braid::Task<> {
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        co_return;
+    }());
+    REQUIRE(quiet.slow_polls() == 0);
+}

@@ -67,6 +67,12 @@ BRAID_API int braid_runtime_builder_on_thread_stop(braid_runtime_builder *b, bra
  * (Tokio's start_paused).  `paused` is 0 or 1. */
 BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int paused);
 
+/* Reports every task poll that keeps a worker longer than `ms` (a task that
+ * blocks its worker, DESIGN invariant 6): a line on stderr and a count in
+ * braid_runtime_slow_polls.  0 turns the measurement off (the default in
+ * release builds of the library; debug builds default to 100 ms). */
+BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder *b, int64_t ms);
+
 /* Builds and starts a runtime.  The builder stays owned by the caller and can
  * be reused.  Returns BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM or BRAID_ETHREAD. */
 BRAID_API int braid_runtime_build(braid_runtime **out, const braid_runtime_builder *b);
@@ -105,6 +111,9 @@ BRAID_API int braid_runtime_free(braid_runtime *rt);
 /* The runtime whose worker (or blocking) thread is calling, or NULL.
  * Borrowed: valid while the calling task runs. */
 BRAID_API braid_runtime *braid_runtime_current(void);
+
+/* How many polls were reported as slow (see braid_runtime_builder_slow_poll_ms). */
+BRAID_API uint64_t braid_runtime_slow_polls(const braid_runtime *rt);
 
 /* Number of worker threads (1 for current-thread runtimes). */
 BRAID_API int braid_runtime_worker_count(const braid_runtime *rt);

@@ -84,6 +84,10 @@ public:
             return set(braid_runtime_builder_blocking_keep_alive_ms(b_, d.count()));
         }
         Builder& start_paused(bool paused = true) { return set(braid_runtime_builder_start_paused(b_, paused)); }
+        // Report polls that keep a worker longer than `limit` (0: off).
+        Builder& slow_poll_warning(std::chrono::milliseconds limit) {
+            return set(braid_runtime_builder_slow_poll_ms(b_, limit.count()));
+        }
         Builder& on_thread_start(std::function<void()> f) {
             hooks()->on_start = std::move(f);
             return set(braid_runtime_builder_on_thread_start(b_, &detail::ThreadHooks::start, hooks_.get()));
@@ -162,6 +166,8 @@ public:
     void advance(std::chrono::nanoseconds d) { detail::check(braid_runtime_advance(native(), d.count()), "advance"); }
 
     int worker_count() const { return braid_runtime_worker_count(native()); }
+    // Polls reported as slow so far (Builder::slow_poll_warning).
+    uint64_t slow_polls() const { return braid_runtime_slow_polls(native()); }
     braid_runtime* native_handle() const noexcept { return rt_; }
 
 private:

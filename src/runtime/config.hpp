@@ -19,6 +19,13 @@ struct Config {
     braid_thread_fn on_stop = nullptr;
     void* on_stop_data = nullptr;
     bool start_paused = false;
+    // Polls longer than this are reported (0: not measured).  Debug builds
+    // of the library default to 100 ms, release builds to off.
+#ifdef NDEBUG
+    int64_t slow_poll_ms = 0;
+#else
+    int64_t slow_poll_ms = 100;
+#endif
 
     int resolved_workers() const;
 };

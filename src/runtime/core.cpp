@@ -3,6 +3,8 @@
 #include <braid/error.h>
 #include <pthread.h>
 
+#include <fmt/core.h>
+
 #include <cstdlib>
 #include <thread>
 
@@ -64,6 +66,14 @@ void Core::thread_started(const char* role) {
 void Core::thread_stopping() {
     if (cfg_.on_stop) cfg_.on_stop(cfg_.on_stop_data);
     current_core() = nullptr;
+}
+
+void Core::report_slow_poll(uint64_t task_id, int64_t ns) {
+    slow_polls_.fetch_add(1, std::memory_order_relaxed);
+    fmt::print(stderr,
+               "braid: task {} kept its worker for {:.1f} ms without suspending "
+               "(blocking work belongs in spawn_blocking)\n",
+               task_id, double(ns) / 1e6);
 }
 
 bool Core::is_own_thread() const { return current_core() == this; }

@@ -46,6 +46,10 @@ public:
     // timer and fires it.  Returns true when something was woken.
     bool auto_advance();
 
+    // A poll kept its worker for `ns` (over the configured limit).
+    void report_slow_poll(uint64_t task_id, int64_t ns);
+    uint64_t slow_polls() const { return slow_polls_.load(std::memory_order_relaxed); }
+
     // Thread hooks and naming for every thread the runtime starts.
     void thread_started(const char* role);
     void thread_stopping();
@@ -65,6 +69,7 @@ private:
     Config cfg_;
     std::atomic<uint64_t> refs_{1};
     std::atomic<bool> shutting_down_{false};
+    std::atomic<uint64_t> slow_polls_{0};
     std::mutex shutdown_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;

@@ -21,7 +21,10 @@ inline uint64_t xorshift(uint64_t& s) {
 }  // namespace
 
 Scheduler::Scheduler(Core& core, int workers, bool current_thread)
-    : core_(core), current_thread_(current_thread), idle_(workers, current_thread) {
+    : core_(core),
+      current_thread_(current_thread),
+      slow_poll_ns_(core.config().slow_poll_ms * 1000000),
+      idle_(workers, current_thread) {
     for (int i = 0; i < workers; ++i) {
         auto w = std::make_unique<Worker>();
         w->sched = this;
@@ -149,7 +152,17 @@ Task* Scheduler::search(Worker& w) {
 
 void Scheduler::run_task(Worker& w, Task* t) {
     ++w.tick;
-    if (t->run()) push_local(w, t);  // woken during its own poll (yield): back of the queue
+    bool again;
+    if (slow_poll_ns_ > 0) {
+        uint64_t id = t->id;  // t may be gone once run() returns
+        int64_t t0 = monotonic_ns();
+        again = t->run();
+        int64_t took = monotonic_ns() - t0;
+        if (took > slow_poll_ns_) core_.report_slow_poll(id, took);
+    } else {
+        again = t->run();
+    }
+    if (again) push_local(w, t);  // woken during its own poll (yield): back of the queue
 }
 
 bool Scheduler::work_visible() const {

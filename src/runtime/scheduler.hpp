@@ -86,6 +86,7 @@ private:
 
     Core& core_;
     const bool current_thread_;
+    const int64_t slow_poll_ns_;
     std::vector<std::unique_ptr<Worker>> workers_;
     InjectQueue inject_;
     Idle idle_;

@@ -12,20 +12,7 @@
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-namespace {
-// Sanitizer builds are 5-20x slower; they run the same code on fewer tasks.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
-#else
-constexpr int kScale = 1;
-#endif
-}  // namespace
+constexpr int kScale = braid_test::kStressDivisor;
 
 TEST_CASE("a million spawns each run exactly once", "[stress]") {
     const int n = 1000000 / kScale;

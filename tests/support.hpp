@@ -8,6 +8,20 @@
 
 namespace braid_test {
 
+// Sanitizer builds run 5-20x slower: stress tests run the same code on fewer
+// items there (n / kStressDivisor).
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr int kStressDivisor = 10;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+inline constexpr int kStressDivisor = 10;
+#else
+inline constexpr int kStressDivisor = 1;
+#endif
+#else
+inline constexpr int kStressDivisor = 1;
+#endif
+
 // Counts live instances; every test that moves things through tasks checks
 // that what was constructed was destroyed.
 struct Tracked {

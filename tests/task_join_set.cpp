@@ -138,17 +138,7 @@ TEST_CASE("AbortHandle aborts a task from another thread") {
 }
 
 TEST_CASE("abort storms: 100,000 aborts racing completions, each task ends exactly once", "[stress]") {
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-    const int n = 10000;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-    const int n = 10000;
-#else
-    const int n = 100000;
-#endif
-#else
-    const int n = 100000;
-#endif
+    const int n = 100000 / braid_test::kStressDivisor;
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     std::atomic<int> ran_to_end{0};

@@ -1,0 +1,473 @@
+// Combinators that transform one stream (or join two): map, then, filter,
+// filter_map, take, take_while, skip, skip_while, enumerate, fuse,
+// peekable, chain, zip, chunks, inspect.
+//
+//   auto s = braid::stream::iter(v)
+//          | braid::stream::map([](int x) { return x * 3; })
+//          | braid::stream::filter([](const int& x) { return x % 2 == 0; })
+//          | braid::stream::take(10);
+//
+// Each is a small struct around the stream it wraps (no allocation, no
+// coroutine: the whole chain inlines into the consumer's poll loop), except
+// `then`, whose async function is awaited inside a generator.  Closures get
+// items by value (map, then, filter_map, inspect get T&&) or by const
+// reference (the predicates: filter, take_while, skip_while).
+#pragma once
+
+#include <braid/detail/branch.hpp>
+#include <braid/error.hpp>
+#include <braid/stream/core.hpp>
+#include <braid/stream/generator.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace braid::stream {
+
+using braid::detail::Context;
+
+// ---- map ------------------------------------------------------------------------
+
+template <AsyncStream S, class F>
+class Map : public StreamBase<Map<S, F>> {
+public:
+    using item_type = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
+    static_assert(!std::is_void_v<item_type>, "map: the function must return a value (inspect() for side effects)");
+    Map(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        Poll<item_t<S>> p = s_.poll_next(cx);
+        if (!p.item) return {p.ready, std::nullopt};
+        return {true, std::invoke(f_, std::move(*p.item))};
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+};
+// `s | map(f)`: f(item) for every item.
+template <class F>
+auto map(F f) {
+    return detail::adaptor([f = std::move(f)]<AsyncStream S>(S s) mutable { return Map<S, F>(std::move(s), std::move(f)); });
+}
+
+// ---- inspect ------------------------------------------------------------------------
+
+template <AsyncStream S, class F>
+class Inspect : public StreamBase<Inspect<S, F>> {
+public:
+    using item_type = item_t<S>;
+    Inspect(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.item) std::invoke(f_, std::as_const(*p.item));
+        return p;
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+};
+// `s | inspect(f)`: calls f(const item&) and passes the item on.
+template <class F>
+auto inspect(F f) {
+    return detail::adaptor(
+        [f = std::move(f)]<AsyncStream S>(S s) mutable { return Inspect<S, F>(std::move(s), std::move(f)); });
+}
+
+// ---- then (async map) ------------------------------------------------------------
+
+namespace detail {
+template <class R, class S, class F>
+Stream<R> then_gen(S s, F f) {
+    while (auto v = co_await s.next()) co_yield co_await std::invoke(f, std::move(*v));
+}
+}  // namespace detail
+
+// `s | then(f)`: f(item) returns an awaitable (a Task); its result is the
+// item.  One at a time, in order (buffered(n) runs several at once).
+template <class F>
+auto then(F f) {
+    return detail::adaptor([f = std::move(f)]<AsyncStream S>(S s) mutable {
+        using A = std::invoke_result_t<F&, item_t<S>&&>;
+        using R = std::remove_cvref_t<braid::detail::await_result_t<A>>;
+        static_assert(!std::is_void_v<R>, "then: the awaitable must produce a value");
+        return detail::then_gen<R>(std::move(s), std::move(f));
+    });
+}
+
+// ---- filter, filter_map --------------------------------------------------------------
+
+template <AsyncStream S, class F>
+class Filter : public StreamBase<Filter<S, F>> {
+public:
+    using item_type = item_t<S>;
+    Filter(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            Poll<item_type> p = s_.poll_next(cx);
+            if (!p.item || std::invoke(f_, std::as_const(*p.item))) return p;
+        }
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+};
+// `s | filter(pred)`: the items for which pred(const item&) is true.
+template <class F>
+auto filter(F f) {
+    return detail::adaptor(
+        [f = std::move(f)]<AsyncStream S>(S s) mutable { return Filter<S, F>(std::move(s), std::move(f)); });
+}
+
+template <AsyncStream S, class F>
+class FilterMap : public StreamBase<FilterMap<S, F>> {
+public:
+    using item_type = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+    FilterMap(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            Poll<item_t<S>> p = s_.poll_next(cx);
+            if (!p.item) return {p.ready, std::nullopt};
+            std::optional<item_type> v = std::invoke(f_, std::move(*p.item));
+            if (v) return {true, std::move(v)};
+        }
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+};
+// `s | filter_map(f)`: f(item) gives std::optional<U>; the values are the items.
+template <class F>
+auto filter_map(F f) {
+    return detail::adaptor(
+        [f = std::move(f)]<AsyncStream S>(S s) mutable { return FilterMap<S, F>(std::move(s), std::move(f)); });
+}
+
+// ---- take, take_while, skip, skip_while -----------------------------------------------
+
+template <AsyncStream S>
+class Take : public StreamBase<Take<S>> {
+public:
+    using item_type = item_t<S>;
+    Take(S s, std::size_t n) : s_(std::move(s)), left_(n) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (left_ == 0) return Poll<item_type>::end();
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.item) --left_;
+        else if (p.ready) left_ = 0;
+        return p;
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    std::size_t left_;
+};
+// `s | take(n)`: the first n items (the stream is not polled after the nth).
+inline auto take(std::size_t n) {
+    return detail::adaptor([n]<AsyncStream S>(S s) { return Take<S>(std::move(s), n); });
+}
+
+template <AsyncStream S, class F>
+class TakeWhile : public StreamBase<TakeWhile<S, F>> {
+public:
+    using item_type = item_t<S>;
+    TakeWhile(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (done_) return Poll<item_type>::end();
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.ready && (!p.item || !std::invoke(f_, std::as_const(*p.item)))) {
+            done_ = true;
+            return Poll<item_type>::end();
+        }
+        return p;
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+    bool done_ = false;
+};
+// `s | take_while(pred)`: items until the first for which pred is false
+// (that one is dropped, and the stream is not polled again).
+template <class F>
+auto take_while(F f) {
+    return detail::adaptor(
+        [f = std::move(f)]<AsyncStream S>(S s) mutable { return TakeWhile<S, F>(std::move(s), std::move(f)); });
+}
+
+template <AsyncStream S>
+class Skip : public StreamBase<Skip<S>> {
+public:
+    using item_type = item_t<S>;
+    Skip(S s, std::size_t n) : s_(std::move(s)), left_(n) {}
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            Poll<item_type> p = s_.poll_next(cx);
+            if (!p.item || left_ == 0) return p;
+            --left_;
+        }
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    std::size_t left_;
+};
+// `s | skip(n)`: all but the first n items.
+inline auto skip(std::size_t n) {
+    return detail::adaptor([n]<AsyncStream S>(S s) { return Skip<S>(std::move(s), n); });
+}
+
+template <AsyncStream S, class F>
+class SkipWhile : public StreamBase<SkipWhile<S, F>> {
+public:
+    using item_type = item_t<S>;
+    SkipWhile(S s, F f) : s_(std::move(s)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            Poll<item_type> p = s_.poll_next(cx);
+            if (!p.item || !skipping_) return p;
+            if (!std::invoke(f_, std::as_const(*p.item))) {
+                skipping_ = false;
+                return p;
+            }
+        }
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    F f_;
+    bool skipping_ = true;
+};
+// `s | skip_while(pred)`: drops items while pred is true, then gives all.
+template <class F>
+auto skip_while(F f) {
+    return detail::adaptor(
+        [f = std::move(f)]<AsyncStream S>(S s) mutable { return SkipWhile<S, F>(std::move(s), std::move(f)); });
+}
+
+// ---- enumerate, fuse ------------------------------------------------------------------
+
+template <AsyncStream S>
+class Enumerate : public StreamBase<Enumerate<S>> {
+public:
+    using item_type = std::pair<std::size_t, item_t<S>>;
+    explicit Enumerate(S s) : s_(std::move(s)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        Poll<item_t<S>> p = s_.poll_next(cx);
+        if (!p.item) return {p.ready, std::nullopt};
+        return {true, item_type(i_++, std::move(*p.item))};
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    std::size_t i_ = 0;
+};
+// `s | enumerate()`: (index, item) pairs, from 0.
+inline auto enumerate() {
+    return detail::adaptor([]<AsyncStream S>(S s) { return Enumerate<S>(std::move(s)); });
+}
+
+template <AsyncStream S>
+class Fuse : public StreamBase<Fuse<S>> {
+public:
+    using item_type = item_t<S>;
+    explicit Fuse(S s) : s_(std::move(s)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (done_) return Poll<item_type>::end();
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.is_end()) done_ = true;
+        return p;
+    }
+    void detach() noexcept { s_.detach(); }
+    bool is_done() const noexcept { return done_; }
+
+private:
+    S s_;
+    bool done_ = false;
+};
+// `s | fuse()`: once the stream ended it is never polled again (every
+// stream braid makes is fused already; this is for hand-written ones).
+inline auto fuse() {
+    return detail::adaptor([]<AsyncStream S>(S s) { return Fuse<S>(std::move(s)); });
+}
+
+// ---- peekable ---------------------------------------------------------------------------
+
+template <AsyncStream S>
+class Peekable : public StreamBase<Peekable<S>> {
+public:
+    using item_type = item_t<S>;
+    explicit Peekable(S s) : s_(std::move(s)) {}
+
+    Poll<item_type> poll_next(Context& cx) {
+        if (peeked_) return {true, std::exchange(peeked_, std::nullopt)};
+        if (ended_) return Poll<item_type>::end();
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.is_end()) ended_ = true;
+        return p;
+    }
+    void detach() noexcept { s_.detach(); }
+
+    class [[nodiscard]] Peek : public detail::PollAwaiter<Peek> {
+    public:
+        explicit Peek(Peekable& p) noexcept : p_(&p) {}
+        Peek(Peek&& o) noexcept : detail::PollAwaiter<Peek>(std::move(o)), p_(o.p_) {}
+        ~Peek() {
+            if (this->waiting_) p_->s_.detach();
+        }
+        // The next item, left in place (nullptr at the end).
+        item_type* await_resume() {
+            this->done_waiting();
+            return p_->peeked_ ? &*p_->peeked_ : nullptr;
+        }
+        bool step(Context& cx) {
+            if (p_->peeked_ || p_->ended_) return true;
+            Poll<item_type> p = p_->s_.poll_next(cx);
+            if (!p.ready) return false;
+            if (p.item) p_->peeked_ = std::move(p.item);
+            else p_->ended_ = true;
+            return true;
+        }
+        void detach_stream() noexcept { p_->s_.detach(); }
+
+    private:
+        Peekable* p_;
+    };
+    // co_await p.peek(): a pointer to the next item, which stays the next
+    // item (nullptr at the end).  Cancel-safe.
+    Peek peek() & { return Peek(*this); }
+
+private:
+    S s_;
+    std::optional<item_type> peeked_;
+    bool ended_ = false;
+};
+// `s | peekable()`: adds peek().
+inline auto peekable() {
+    return detail::adaptor([]<AsyncStream S>(S s) { return Peekable<S>(std::move(s)); });
+}
+
+// ---- chain, zip ---------------------------------------------------------------------------
+
+template <AsyncStream A, AsyncStream B>
+class Chain : public StreamBase<Chain<A, B>> {
+public:
+    using item_type = item_t<A>;
+    static_assert(std::is_same_v<item_t<A>, item_t<B>>, "chain: both streams must have the same item type");
+    Chain(A a, B b) : a_(std::move(a)), b_(std::move(b)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (!first_done_) {
+            Poll<item_type> p = a_.poll_next(cx);
+            if (!p.is_end()) return p;
+            first_done_ = true;
+        }
+        return b_.poll_next(cx);
+    }
+    void detach() noexcept {
+        a_.detach();
+        b_.detach();
+    }
+
+private:
+    A a_;
+    B b_;
+    bool first_done_ = false;
+};
+// `a | chain(b)`: a's items, then b's.
+template <AsyncStream B>
+auto chain(B b) {
+    return detail::adaptor([b = std::move(b)]<AsyncStream A>(A a) mutable { return Chain<A, B>(std::move(a), std::move(b)); });
+}
+
+template <AsyncStream A, AsyncStream B>
+class Zip : public StreamBase<Zip<A, B>> {
+public:
+    using item_type = std::pair<item_t<A>, item_t<B>>;
+    Zip(A a, B b) : a_(std::move(a)), b_(std::move(b)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (done_) return Poll<item_type>::end();
+        if (!left_) {
+            Poll<item_t<A>> p = a_.poll_next(cx);
+            if (!p.ready) return Poll<item_type>::pending();
+            if (!p.item) return finish();
+            left_ = std::move(p.item);
+        }
+        Poll<item_t<B>> q = b_.poll_next(cx);
+        if (!q.ready) return Poll<item_type>::pending();  // a's item waits here
+        if (!q.item) return finish();
+        item_type out(std::move(*left_), std::move(*q.item));
+        left_.reset();
+        return {true, std::move(out)};
+    }
+    void detach() noexcept {
+        a_.detach();
+        b_.detach();
+    }
+
+private:
+    Poll<item_type> finish() {
+        done_ = true;
+        left_.reset();
+        return Poll<item_type>::end();
+    }
+    A a_;
+    B b_;
+    std::optional<item_t<A>> left_;
+    bool done_ = false;
+};
+// `a | zip(b)`: pairs (a item, b item); ends when either ends.
+template <AsyncStream B>
+auto zip(B b) {
+    return detail::adaptor([b = std::move(b)]<AsyncStream A>(A a) mutable { return Zip<A, B>(std::move(a), std::move(b)); });
+}
+
+// ---- chunks --------------------------------------------------------------------------------
+
+template <AsyncStream S>
+class Chunks : public StreamBase<Chunks<S>> {
+public:
+    using item_type = std::vector<item_t<S>>;
+    Chunks(S s, std::size_t n) : s_(std::move(s)), n_(n) {
+        if (n == 0) throw Error(BRAID_EINVAL, "chunks: size must be at least 1");
+    }
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            Poll<item_t<S>> p = s_.poll_next(cx);
+            if (!p.ready) return Poll<item_type>::pending();  // what was gathered stays
+            if (!p.item) {
+                if (buf_.empty()) return Poll<item_type>::end();
+                return {true, std::exchange(buf_, {})};
+            }
+            if (buf_.empty()) buf_.reserve(n_);
+            buf_.push_back(std::move(*p.item));
+            if (buf_.size() == n_) return {true, std::exchange(buf_, {})};
+        }
+    }
+    void detach() noexcept { s_.detach(); }
+
+private:
+    S s_;
+    std::size_t n_;
+    item_type buf_;
+};
+// `s | chunks(n)`: vectors of n items (the last one may be shorter).
+inline auto chunks(std::size_t n) {
+    return detail::adaptor([n]<AsyncStream S>(S s) { return Chunks<S>(std::move(s), n); });
+}
+
+}  // namespace braid::stream

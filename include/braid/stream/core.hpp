@@ -1,0 +1,202 @@
+// What every braid stream shares: the poll protocol, the AsyncStream
+// concept, next(), and the pipe operator that chains combinators.
+//
+// A stream is a value with
+//   using item_type = T;
+//   braid::stream::Poll<T> poll_next(braid::detail::Context& cx);
+//   void detach() noexcept;
+// and usually derives from braid::stream::StreamBase<Self>, which adds
+//   co_await s.next()    ->  std::optional<T> (std::nullopt at the end)
+//
+// poll_next never blocks: it gives an item, the end, or "pending" after
+// arranging for cx's waker to be called when polling again may make
+// progress (Rust's Stream::poll_next).  Two rules make streams safe to use
+// from select, timeout and from one task after another:
+//   - A poll that returns ready (an item or the end) leaves no waker of cx
+//     registered anywhere.
+//   - After a pending poll, detach() removes every registration of cx's
+//     waker; the awaiters call it when a wait is abandoned (a cancelled
+//     next()).  Nothing else is undone: an item the stream had in hand, or
+//     a generator suspended half-way, stays for the next poll.
+// Nothing registers the address of a stream object, so streams may be moved
+// between polls.
+//
+// Combinators are applied with `|` (see docs/streams.md):
+//   auto s = braid::stream::iter(v) | braid::stream::map(f) | braid::stream::filter(g);
+//   int total = co_await (std::move(s) | braid::stream::fold(0, std::plus<>()));
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/error.hpp>
+
+#include <concepts>
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace braid::stream {
+
+// What poll_next gives: pending (ready == false), an item, or the end
+// (ready with no item).
+template <class T>
+struct Poll {
+    bool ready = false;
+    std::optional<T> item;
+
+    static Poll pending() noexcept { return Poll{}; }
+    static Poll end() noexcept { return Poll{true, std::nullopt}; }
+    bool is_pending() const noexcept { return !ready; }
+    bool is_end() const noexcept { return ready && !item; }
+};
+
+template <class S>
+concept AsyncStream = requires(S& s, braid::detail::Context& cx) {
+    typename S::item_type;
+    { s.poll_next(cx) } -> std::same_as<Poll<typename S::item_type>>;
+    { s.detach() } noexcept;
+} && std::move_constructible<S>;
+
+template <class S>
+using item_t = typename std::remove_cvref_t<S>::item_type;
+
+namespace detail {
+
+using braid::detail::Context;
+
+// Base of the awaiters that drive a stream (next(), fold(), peek() ...).
+// Derived provides
+//   bool step(Context&)          poll; true once finished (result stored)
+//   void detach_stream() noexcept
+// and calls done_waiting() first thing in await_resume.  A stream that
+// throws ends the wait; the exception is rethrown from await_resume.
+template <class Derived>
+class PollAwaiter {
+public:
+    bool await_ready() const noexcept { return false; }
+
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        Context& cx = *h.promise().ctx;
+        if (run(cx)) return false;
+        waiting_ = true;
+        cx.wait_on(h, &PollAwaiter::repoll, this);
+        return true;
+    }
+
+protected:
+    PollAwaiter() = default;
+    PollAwaiter(PollAwaiter&&) noexcept {}  // only before it is awaited
+    PollAwaiter(const PollAwaiter&) = delete;
+
+    // The wait is over (after a ready poll nothing is registered); rethrows
+    // what the stream threw.  Called before anything else in await_resume,
+    // so that a destructor skipped by g++ 12 (see docs/streams.md) has
+    // nothing left to do.
+    void done_waiting() {
+        waiting_ = false;
+        if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    }
+    bool failed() const noexcept { return exc_ != nullptr; }
+
+    bool waiting_ = false;
+
+private:
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    bool run(Context& cx) noexcept {
+        try {
+            return self().step(cx);
+        } catch (...) {
+            exc_ = std::current_exception();
+            self().detach_stream();
+            return true;
+        }
+    }
+    static bool repoll(void* p, Context& cx) { return static_cast<PollAwaiter*>(p)->run(cx); }
+
+    std::exception_ptr exc_;
+};
+
+// co_await s.next()
+template <class S>
+class [[nodiscard]] Next : public PollAwaiter<Next<S>> {
+public:
+    using T = typename S::item_type;
+    explicit Next(S& s) noexcept : s_(&s) {}
+    Next(Next&& o) noexcept : PollAwaiter<Next<S>>(std::move(o)), s_(o.s_) {}
+    // Cancelled while waiting: the stream forgets this consumer's waker and
+    // keeps everything else (cancel-safe).
+    ~Next() {
+        if (this->waiting_) s_->detach();
+    }
+
+    std::optional<T> await_resume() {
+        this->done_waiting();
+        return std::move(item_);
+    }
+
+    bool step(Context& cx) {
+        Poll<T> p = s_->poll_next(cx);
+        if (!p.ready) return false;
+        item_ = std::move(p.item);
+        return true;
+    }
+    void detach_stream() noexcept { s_->detach(); }
+
+private:
+    S* s_;
+    std::optional<T> item_;
+};
+
+// An adaptor: what `stream | adaptor` applies.
+template <class F>
+struct Adaptor {
+    F fn;
+};
+template <class F>
+Adaptor<F> adaptor(F fn) {
+    return Adaptor<F>{std::move(fn)};
+}
+
+template <class S, class F>
+    requires AsyncStream<std::remove_cvref_t<S>>
+auto operator|(S&& s, Adaptor<F> a) {
+    static_assert(!std::is_lvalue_reference_v<S>,
+                  "braid::stream: pipe a stream by value (std::move(s) | ...), or borrow it with "
+                  "braid::stream::by_ref(s) | ...");
+    return std::move(a.fn)(std::remove_cvref_t<S>(std::move(s)));
+}
+
+}  // namespace detail
+
+// Gives a stream type next().
+template <class D>
+class StreamBase {
+public:
+    // co_await s.next(): the next item, std::nullopt once the stream ended.
+    // Cancel-safe: a next() cancelled while waiting (a select it lost, a
+    // timeout) loses no item.  Not for two consumers at once.
+    auto next() & { return detail::Next<D>(static_cast<D&>(*this)); }
+};
+
+// Borrows a stream: `by_ref(s) | take(3)` consumes three items of s and
+// leaves s usable.  s must outlive the result.
+template <AsyncStream S>
+class ByRef : public StreamBase<ByRef<S>> {
+public:
+    using item_type = typename S::item_type;
+    explicit ByRef(S& s) noexcept : s_(&s) {}
+    Poll<item_type> poll_next(braid::detail::Context& cx) { return s_->poll_next(cx); }
+    void detach() noexcept { s_->detach(); }
+
+private:
+    S* s_;
+};
+
+template <AsyncStream S>
+ByRef<S> by_ref(S& s) noexcept {
+    return ByRef<S>(s);
+}
+
+}  // namespace braid::stream

@@ -1,0 +1,173 @@
+// braid::Stream<T>: an async generator.
+//
+//   braid::Stream<uint32_t> countdown(uint32_t from) {
+//       for (uint32_t i = from + 1; i-- > 0;) { co_yield i; co_await braid::sleep(1s); }
+//   }
+//   auto s = countdown(3);
+//   while (auto v = co_await s.next()) std::printf("%u\n", *v);
+//
+// The body may co_await anything a braid Task may (sleep, channels, select,
+// other streams) and co_yield values.  It is lazy and runs only inside
+// next() (or a combinator that polls it), up to its next co_yield: it never
+// runs ahead of its consumer.  An exception that escapes the body is
+// rethrown from next(); after that, and after the body returned, next()
+// gives std::nullopt.  Destroying the Stream destroys the frame at its
+// suspension point, running every destructor (cancellation is destruction).
+//
+// Cancel-safe: a next() cancelled while the body waits destroys nothing of
+// the body; it stays where it was and goes on at the next next().
+//
+// Any other stream converts to a Stream<T> (boxing: one generator frame),
+// which gives pipelines a nameable type: Stream<int> s = iter(v) | map(f);
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/detail/stream_relay.hpp>
+#include <braid/error.hpp>
+#include <braid/stream/core.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace braid {
+
+template <class T>
+class Stream;
+
+namespace stream::detail {
+
+template <class T>
+struct StreamPromise : braid::detail::PromiseBase {
+    braid::detail::WakeRelay relay;
+    braid::detail::LocalFrame* installed_locals = nullptr;  // the consumer's task-locals we last installed
+    std::optional<T> item;
+    std::exception_ptr exc;
+
+    StreamPromise() noexcept { this->ctx = &relay.ctx; }
+
+    Stream<T> get_return_object() noexcept;
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+
+    struct YieldAwaiter {
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<StreamPromise> h) noexcept {
+            h.promise().relay.ctx.resume_point = h;  // the next poll resumes right here
+        }
+        void await_resume() const noexcept {}
+    };
+    // `co_yield v;` (also `co_yield {a, b};` for a T built from a braced list)
+    template <class U = T>
+        requires std::constructible_from<T, U&&>
+    YieldAwaiter yield_value(U&& v) {
+        item.emplace(std::forward<U>(v));
+        return {};
+    }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { exc = std::current_exception(); }
+};
+
+}  // namespace stream::detail
+
+template <class T>
+class [[nodiscard]] Stream : public stream::StreamBase<Stream<T>> {
+    static_assert(!std::is_reference_v<T> && !std::is_void_v<T>, "Stream<T>: T must be an object type");
+
+public:
+    using promise_type = stream::detail::StreamPromise<T>;
+    using handle_type = std::coroutine_handle<promise_type>;
+    using item_type = T;
+
+    Stream() noexcept = default;
+    explicit Stream(handle_type h) noexcept : h_(h) { h.promise().relay.ctx.resume_point = h; }
+    Stream(Stream&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+    Stream& operator=(Stream&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    ~Stream() { reset(); }
+
+    // Boxes any other stream of T.
+    template <class S>
+        requires(!std::is_same_v<std::remove_cvref_t<S>, Stream> && stream::AsyncStream<S> &&
+                 std::is_same_v<typename S::item_type, T>)
+    Stream(S s) : Stream(box(std::move(s))) {}
+
+    bool valid() const noexcept { return bool(h_); }
+    // The body returned or threw.
+    bool done() const noexcept { return h_ && h_.done(); }
+
+    // The stream protocol (core.hpp).
+    stream::Poll<T> poll_next(braid::detail::Context& cx) {
+        if (!h_) throw Error(BRAID_EINVAL, "polling an empty or moved-from Stream");
+        if (h_.done()) return stream::Poll<T>::end();
+        promise_type& p = h_.promise();
+        braid::detail::Context& g = p.relay.ctx;
+        // The body runs in the consumer's task: it sees the consumer's
+        // task-local values, unless it is inside a scope of its own.
+        if (g.locals == p.installed_locals) g.locals = p.installed_locals = cx.locals;
+        if (!g.ready()) {
+            p.relay.attach(cx);
+            return stream::Poll<T>::pending();
+        }
+        {
+            braid::detail::ContextScope scope(&g);
+            g.resume();
+        }
+        if (p.item) {
+            p.relay.detach();
+            stream::Poll<T> r{true, std::move(p.item)};
+            p.item.reset();
+            return r;
+        }
+        if (h_.done()) {
+            p.relay.detach();
+            if (p.exc) std::rethrow_exception(std::exchange(p.exc, nullptr));
+            return stream::Poll<T>::end();
+        }
+        p.relay.attach(cx);
+        return stream::Poll<T>::pending();
+    }
+    void detach() noexcept {
+        if (h_) h_.promise().relay.detach();
+    }
+
+    // For drivers that own the frame themselves.
+    handle_type release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    template <class S>
+    static Stream box(S s) {
+        while (auto v = co_await s.next()) co_yield std::move(*v);
+    }
+    void reset() noexcept {
+        if (h_) std::exchange(h_, {}).destroy();
+    }
+
+    handle_type h_;
+};
+
+template <class T>
+Stream<T> stream::detail::StreamPromise<T>::get_return_object() noexcept {
+    return Stream<T>(std::coroutine_handle<StreamPromise>::from_promise(*this));
+}
+
+namespace stream {
+
+// `s | boxed()`: the pipeline as a Stream<T> (a nameable type, at the cost
+// of one generator frame; a Stream stays itself).
+inline auto boxed() {
+    return detail::adaptor([]<AsyncStream S>(S s) { return Stream<typename S::item_type>(std::move(s)); });
+}
+
+}  // namespace stream
+
+}  // namespace braid

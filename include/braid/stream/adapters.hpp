@@ -467,6 +467,7 @@ private:
 };
 // `s | chunks(n)`: vectors of n items (the last one may be shorter).
 inline auto chunks(std::size_t n) {
+    if (n == 0) throw Error(BRAID_EINVAL, "chunks: size must be at least 1");
     return detail::adaptor([n]<AsyncStream S>(S s) { return Chunks<S>(std::move(s), n); });
 }
 

@@ -84,18 +84,27 @@ auto fold(Acc init, F f) {
     });
 }
 
+namespace detail {
+
+template <class Out>
+struct Collect {
+    template <class V>
+    bool operator()(Out& out, V&& v) const {
+        if constexpr (requires { out.push_back(std::forward<V>(v)); }) out.push_back(std::forward<V>(v));
+        else out.insert(std::forward<V>(v));
+        return true;
+    }
+};
+
+}  // namespace detail
+
 // `s | collect()`: every item, in a std::vector; `collect<C>()`: in C (any
 // container with push_back or insert).
 template <class C = void>
 auto collect() {
     return detail::adaptor([]<AsyncStream S>(S s) {
         using Out = std::conditional_t<std::is_void_v<C>, std::vector<item_t<S>>, C>;
-        auto step = [](Out& out, auto&& v) {
-            if constexpr (requires { out.push_back(std::forward<decltype(v)>(v)); }) out.push_back(std::forward<decltype(v)>(v));
-            else out.insert(std::forward<decltype(v)>(v));
-            return true;
-        };
-        return detail::Consume<S, Out, decltype(step)>(std::move(s), Out{}, step);
+        return detail::Consume<S, Out, detail::Collect<Out>>(std::move(s), Out(), detail::Collect<Out>());
     });
 }
 

@@ -51,12 +51,17 @@ struct Poll {
     bool is_end() const noexcept { return ready && !item; }
 };
 
+// The shape of a stream, without asking whether it can be moved (which
+// would make converting constructors recurse).
 template <class S>
-concept AsyncStream = requires(S& s, braid::detail::Context& cx) {
+concept StreamShape = requires(S& s, braid::detail::Context& cx) {
     typename S::item_type;
     { s.poll_next(cx) } -> std::same_as<Poll<typename S::item_type>>;
     { s.detach() } noexcept;
-} && std::move_constructible<S>;
+};
+
+template <class S>
+concept AsyncStream = StreamShape<S> && std::move_constructible<S>;
 
 template <class S>
 using item_t = typename std::remove_cvref_t<S>::item_type;

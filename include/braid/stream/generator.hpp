@@ -97,7 +97,7 @@ public:
 
     // Boxes any other stream of T.
     template <class S>
-        requires(!std::is_same_v<std::remove_cvref_t<S>, Stream> && stream::AsyncStream<S> &&
+        requires(!std::is_same_v<std::remove_cvref_t<S>, Stream> && stream::StreamShape<S> &&
                  std::is_same_v<typename S::item_type, T>)
     Stream(S s) : Stream(box(std::move(s))) {}
 

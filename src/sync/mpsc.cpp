@@ -83,8 +83,8 @@ void Mpsc::drop_sender() {
         // The receiver learns that nothing more comes.  (It announces its
         // sleep under lock_ and then looks at senders_ again.)
         std::lock_guard<SpinLock> g(lock_);
-        rx_waiting_.store(false, std::memory_order_relaxed);
         rx_waker_.wake();
+        rx_waiting_.store(false, std::memory_order_release);  // after the call: see wake_rx
     }
     unref();
 }
@@ -137,8 +137,11 @@ void Mpsc::drop_receiver() {
 void Mpsc::wake_rx() {
     std::lock_guard<SpinLock> g(lock_);
     if (rx_waiting_.load(std::memory_order_relaxed)) {
-        rx_waiting_.store(false, std::memory_order_relaxed);
         rx_waker_.wake();
+        // Cleared only once the waker has returned: a receiver that sees
+        // false (acquire) knows no call of its waker is still running, and
+        // may complete without taking the lock.
+        rx_waiting_.store(false, std::memory_order_release);
     }
 }
 
@@ -168,8 +171,8 @@ int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
     std::lock_guard<SpinLock> g(lock_);
     if (!q_.push(v)) return BRAID_ENOMEM;
     if (rx_waiting_.load(std::memory_order_relaxed)) {
-        rx_waiting_.store(false, std::memory_order_relaxed);
         rx_waker_.wake();
+        rx_waiting_.store(false, std::memory_order_release);
     }
     return BRAID_OK;
 }
@@ -272,9 +275,15 @@ int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake
             char* dst = static_cast<char*>(out);
             for (; n < limit && !q_.empty(); ++n, dst += ops_.stride()) q_.pop(dst);
             *count = n;
+            rx_waiting_.store(false, std::memory_order_relaxed);  // a waker of an earlier poll goes
+            rx_waker_.clear();
             return BRAID_OK;
         }
-        if (finished()) return BRAID_ECLOSED;
+        if (finished()) {
+            rx_waiting_.store(false, std::memory_order_relaxed);
+            rx_waker_.clear();
+            return BRAID_ECLOSED;
+        }
         if (wake) {
             rx_waker_.set(wake, data);
             rx_waiting_.store(true, std::memory_order_relaxed);
@@ -284,9 +293,15 @@ int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake
     if (ready_at_head()) {
         if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
         *count = take(out, limit);
+        // The receive is complete: a waker an earlier poll left (we were
+        // woken spuriously, or by something else) must not outlive it.
+        if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
         return BRAID_OK;
     }
-    if (finished()) return BRAID_ECLOSED;
+    if (finished()) {
+        if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
+        return BRAID_ECLOSED;
+    }
     if (!wake) return BRAID_PENDING;
     {
         std::lock_guard<SpinLock> g(lock_);
@@ -320,8 +335,8 @@ int Mpsc::poll_recv_many(void* out, std::size_t limit, std::size_t* count, braid
 
 void Mpsc::unregister_recv() {
     std::lock_guard<SpinLock> g(lock_);
-    rx_waiting_.store(false, std::memory_order_relaxed);
     rx_waker_.clear();
+    rx_waiting_.store(false, std::memory_order_release);
 }
 
 void Mpsc::close() {

@@ -34,5 +34,6 @@
 #include "notify.h"
 #include "barrier.h"
 #include "once_cell.h"
+#include "stream.h"
 
 #endif /* BRAID_H */

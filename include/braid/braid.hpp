@@ -24,6 +24,7 @@
 #include <braid/sync/semaphore.hpp>
 #include <braid/sync/watch.hpp>
 #include <braid/spawn.hpp>
+#include <braid/stream.hpp>
 #include <braid/task.hpp>
 #include <braid/task_local.hpp>
 #include <braid/time.hpp>

@@ -44,17 +44,19 @@ public:
     }
 
     bool step(Context& cx) {
-        Acc acc = std::move(*acc_);  // a local: kept in registers across the loop
-        struct Put {
-            std::optional<Acc>& dst;
-            Acc& src;
-            ~Put() { dst = std::move(src); }
-        } put{acc_, acc};
+        // A local (in registers across the loop); put back when the loop
+        // stops.  If the stream throws, the accumulator is dropped anyway.
+        Acc acc = std::move(*acc_);
         for (;;) {
             Poll<item_t<S>> p = s_->poll_next(cx);
-            if (!p.ready) return false;
-            if (!p.item) return true;
-            if (!step_(acc, std::move(*p.item))) return true;
+            if (!p.item) {
+                *acc_ = std::move(acc);
+                return p.ready;
+            }
+            if (!step_(acc, std::move(*p.item))) {
+                *acc_ = std::move(acc);
+                return true;
+            }
         }
     }
     void detach_stream() noexcept { s_->detach(); }

@@ -105,8 +105,36 @@ public:
     // The body returned or threw.
     bool done() const noexcept { return h_ && h_.done(); }
 
-    // The stream protocol (core.hpp).
+    // The stream protocol (core.hpp).  The common case (the body was
+    // suspended at a co_yield and yields again without waiting) is inline;
+    // everything else goes through poll_slow.
     stream::Poll<T> poll_next(braid::detail::Context& cx) {
+        if (!h_ || h_.done()) return poll_slow(cx);
+        promise_type& p = h_.promise();
+        braid::detail::Context& g = p.relay.ctx;
+        if (g.leaf_ready || p.relay.attached() || g.locals != cx.locals) return poll_slow(cx);
+        {
+            braid::detail::ContextScope scope(&g);
+            g.resume();
+        }
+        if (p.item) {
+            // (the value alone, not the whole optional: a wide load right
+            // after the body's narrow stores would stall store forwarding)
+            stream::Poll<T> r{true, std::optional<T>(std::in_place, std::move(*p.item))};
+            p.item.reset();
+            return r;
+        }
+        return after_resume(cx);
+    }
+    void detach() noexcept {
+        if (h_) h_.promise().relay.detach();
+    }
+
+    // For drivers that own the frame themselves.
+    handle_type release() noexcept { return std::exchange(h_, {}); }
+
+private:
+    [[gnu::noinline]] stream::Poll<T> poll_slow(braid::detail::Context& cx) {
         if (!h_) throw Error(BRAID_EINVAL, "polling an empty or moved-from Stream");
         if (h_.done()) return stream::Poll<T>::end();
         promise_type& p = h_.promise();
@@ -124,10 +152,15 @@ public:
         }
         if (p.item) {
             p.relay.detach();
-            stream::Poll<T> r{true, std::move(p.item)};
+            stream::Poll<T> r{true, std::optional<T>(std::in_place, std::move(*p.item))};
             p.item.reset();
             return r;
         }
+        return after_resume(cx);
+    }
+    // The body did not yield: it ended, threw, or waits.
+    [[gnu::noinline]] stream::Poll<T> after_resume(braid::detail::Context& cx) {
+        promise_type& p = h_.promise();
         if (h_.done()) {
             p.relay.detach();
             if (p.exc) std::rethrow_exception(std::exchange(p.exc, nullptr));
@@ -136,14 +169,7 @@ public:
         p.relay.attach(cx);
         return stream::Poll<T>::pending();
     }
-    void detach() noexcept {
-        if (h_) h_.promise().relay.detach();
-    }
 
-    // For drivers that own the frame themselves.
-    handle_type release() noexcept { return std::exchange(h_, {}); }
-
-private:
     template <class S>
     static Stream box(S s) {
         while (auto v = co_await s.next()) co_yield std::move(*v);

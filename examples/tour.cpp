@@ -7,6 +7,9 @@
 #include <atomic>
 #include <cstdio>
 #include <stdexcept>
+#include <functional>
+#include <optional>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -174,6 +177,65 @@ braid::Task<> fd_tour() {
     ::close(fds[1]);
 }
 
+// ---- streams --------------------------------------------------------------------------
+// The seed's countdown: an async generator.  It runs only when asked for the
+// next value, and may await anything in between.
+braid::Stream<uint32_t> countdown(uint32_t from) {
+    for (uint32_t i = from + 1; i-- > 0;) {
+        co_yield i;
+        co_await braid::sleep(1s);
+    }
+}
+
+braid::Task<> streams_tour() {
+    namespace bs = braid::stream;
+    section("streams");
+    auto s = bs::iter(std::vector{1, 2, 3});
+    while (auto v = co_await s.next()) std::printf("  iter: %d\n", *v);
+
+    // Combinators chain with |; consumers (fold, collect, count...) end a pipe.
+    long squares = co_await (bs::iter(std::views::iota(1, 11)) | bs::map([](int x) { return long(x) * x; })
+                             | bs::filter([](const long& x) { return x % 2 == 1; }) | bs::fold(0L, std::plus<>()));
+    std::printf("sum of the odd squares up to 10^2: %ld\n", squares);
+
+    // A channel-fed pipeline: a producer task sends lines, the stream parses,
+    // filters and numbers them.
+    auto [tx, rx] = braid::mpsc::channel<std::string>(8);
+    braid::spawn([](braid::mpsc::Sender<std::string> tx) -> braid::Task<> {
+        for (const char* line : {"12", "x", "7", "30", "oops", "5"}) co_await tx.send(line);
+    }, std::move(tx)).detach();
+    auto numbers = bs::from_receiver(std::move(rx))
+                 | bs::filter_map([](std::string line) -> std::optional<int> {
+                       if (line.empty() || line.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+                       return std::stoi(line);
+                   })
+                 | bs::enumerate();
+    while (auto n = co_await numbers.next()) std::printf("  parsed #%zu: %d\n", n->first, n->second);
+
+    // A log shipper: batch lines, ship a batch when it has 4 lines or when
+    // 20 ms passed since its first line, whichever comes first.
+    auto [ltx, lrx] = braid::mpsc::unbounded_channel<std::string>();
+    braid::spawn([](braid::mpsc::UnboundedSender<std::string> log) -> braid::Task<> {
+        for (int burst = 0; burst < 3; ++burst) {
+            for (int i = 0; i < 3 + burst * 2; ++i) log.send("burst " + std::to_string(burst) + " line " + std::to_string(i));
+            co_await braid::sleep(50ms);  // quiet: the partial batch goes out on time
+        }
+    }, std::move(ltx)).detach();
+    auto batches = bs::from_receiver(std::move(lrx)) | bs::chunks_timeout(4, 20ms);
+    while (auto batch = co_await batches.next())
+        std::printf("  shipped %zu line(s), first \"%s\"\n", batch->size(), batch->front().c_str());
+
+    // select over streams: next() is cancel-safe, the loser loses nothing.
+    auto fast = bs::from_interval(braid::interval(7ms)) | bs::map([](braid::Instant) { return 'f'; });
+    auto slow = bs::from_interval(braid::interval(20ms)) | bs::map([](braid::Instant) { return 's'; });
+    std::string order;
+    for (int i = 0; i < 8; ++i) {
+        auto r = co_await braid::select(fast.next(), slow.next());
+        order += r.index() == 0 ? *std::get<0>(r) : *std::get<1>(r);
+    }
+    std::printf("select over two interval streams: %s\n", order.c_str());
+}
+
 braid::Task<int> async_main() {
     section("async/await");
     std::printf("compute() = %d\n", co_await compute());
@@ -183,6 +245,7 @@ braid::Task<int> async_main() {
     co_await time_tour();
     co_await blocking_tour();
     co_await fd_tour();
+    co_await streams_tour();
     co_return 0;
 }
 
@@ -223,6 +286,15 @@ int main() {
             co_return long(std::chrono::duration_cast<std::chrono::seconds>(t0.elapsed()).count());
         }());
         std::printf("paused runtime: slept %ld virtual seconds at once\n", virt);
+    }
+    {
+        // The seed's countdown (one second between values) on paused time.
+        auto rt = braid::Runtime::builder().worker_threads(1).start_paused().build();
+        rt.block_on([]() -> braid::Task<> {
+            auto t0 = braid::Instant::now();
+            auto s = countdown(3);
+            while (auto v = co_await s.next()) std::printf("countdown: %u at +%ld s (virtual)\n", *v, ms(t0.elapsed()) / 1000);
+        }());
     }
     {
         // Shutdown is total: freeing a runtime cancels its sleeping tasks.

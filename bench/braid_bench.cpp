@@ -22,6 +22,7 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -318,6 +319,63 @@ braid::Task<Measurement> idle_memory() {
     co_return Measurement{N, elapsed}.with_extra("bytes_per_task", bytes_per_task);
 }
 
+constexpr std::size_t kEchoMessageLen = 64;
+
+/// Writes back whatever it reads (into a 4 KiB buffer) until EOF.
+braid::Task<void> echo_connection(braid::net::TcpStream stream) {
+    std::vector<char> buf(4096);
+    for (;;) {
+        std::size_t read = co_await stream.read(buf);
+        if (read == 0) co_return;
+        co_await stream.write_all(braid::io::ConstBuffer(buf.data(), read));
+    }
+}
+
+/// Accepts `connections` clients and echoes each one on its own task.
+braid::Task<void> echo_server(braid::net::TcpListener listener, uint64_t connections) {
+    for (uint64_t i = 0; i < connections; ++i) {
+        auto [stream, peer] = co_await listener.accept();
+        stream.set_nodelay(true);
+        braid::spawn(echo_connection(std::move(stream))).detach();
+    }
+}
+
+/// Connects and does `rounds` 64-byte round trips, checking every echo.
+braid::Task<uint64_t> echo_client(braid::net::SocketAddr addr, uint64_t id, uint64_t rounds) {
+    auto stream = co_await braid::net::TcpStream::connect(addr);
+    stream.set_nodelay(true);
+    std::array<char, kEchoMessageLen> message{};
+    std::array<char, kEchoMessageLen> reply{};
+    for (uint64_t round = 0; round < rounds; ++round) {
+        message.fill(char(uint8_t(id + round)));
+        co_await stream.write_all(message);
+        co_await stream.read_exact(reply);
+        if (reply != message)
+            throw CheckFailed("check failed: client " + std::to_string(id) + " got a wrong echo in round " +
+                              std::to_string(round));
+    }
+    co_return rounds;
+}
+
+/// Loopback TCP echo: 50 clients each do 10,000 round trips of 64 bytes.
+braid::Task<Measurement> tcp_echo() {
+    constexpr uint64_t CLIENTS = 50;
+    constexpr uint64_t ROUNDS = 10'000;
+    constexpr uint64_t N = CLIENTS * ROUNDS;
+    auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+    auto addr = listener.local_addr();
+    auto start = Clock::now();
+    auto server = braid::spawn(echo_server(std::move(listener), CLIENTS));
+    std::vector<braid::JoinHandle<uint64_t>> clients;
+    clients.reserve(CLIENTS);
+    for (uint64_t id = 0; id < CLIENTS; ++id) clients.push_back(braid::spawn(echo_client(addr, id, ROUNDS)));
+    uint64_t round_trips = co_await sum_joined(std::move(clients));
+    auto elapsed = Clock::now() - start;
+    co_await server;
+    check("round trips", round_trips, N);
+    co_return Measurement{N, elapsed};
+}
+
 /// 10,000 blocking closures, each returning its index; awaits all and sums.
 braid::Task<Measurement> spawn_blocking() {
     constexpr uint64_t N = 10'000;
@@ -394,6 +452,7 @@ constexpr Workload kWorkloads[] = {
     {"chained_spawn", chained_spawn, nullptr},
     {"timers", timers, nullptr},
     {"idle_memory", idle_memory, nullptr},
+    {"tcp_echo", tcp_echo, nullptr},
     {"spawn_blocking", spawn_blocking, nullptr},
     {"stream_pipeline", stream_pipeline, nullptr},
 };

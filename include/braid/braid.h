@@ -35,5 +35,8 @@
 #include "barrier.h"
 #include "once_cell.h"
 #include "stream.h"
+#include "io.h"
+#include "net.h"
+#include "tcp.h"
 
 #endif /* BRAID_H */

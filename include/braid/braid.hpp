@@ -10,6 +10,13 @@
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.hpp>
+#include <braid/io/buffer.hpp>
+#include <braid/io/error.hpp>
+#include <braid/io/ext.hpp>
+#include <braid/io/traits.hpp>
+#include <braid/io/split.hpp>
+#include <braid/net/addr.hpp>
+#include <braid/net/tcp.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>
 #include <braid/signal.hpp>

@@ -1,0 +1,81 @@
+// Leaf awaiters over the C I/O poll functions (tcp.h, unix_socket.h,
+// process.h pipes): one C call per poll, nothing allocated.
+//
+//   XferAwaiter<H, Fn, All>  read/write/peek some bytes (All = false), or
+//                            read exactly / write all of the buffer (All)
+//
+// Cancelling one that is pending removes its waker (the poll function with a
+// NULL waker).  A single read or write is cancel-safe: a poll that returned
+// BRAID_PENDING moved nothing.  The All forms are not: bytes moved before the
+// cancellation are gone from the stream (read) or sent (write), and the
+// awaiter that knew how many is destroyed.
+//
+// g++ 12 skips the destructor of a temporary awaiter whose await_resume
+// throws, so nothing here relies on the destructor after a failure: a poll
+// that fails has no waker registered.
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/io/error.hpp>
+
+#include <cstddef>
+#include <utility>
+
+namespace braid::detail {
+
+template <class H>
+using XferPollFn = int (*)(H*, void*, std::size_t, braid_wake_fn, void*, std::size_t*);
+
+template <class H, XferPollFn<H> Fn, bool All>
+class [[nodiscard]] XferAwaiter : public LeafAwaiter<XferAwaiter<H, Fn, All>> {
+public:
+    XferAwaiter(H* h, void* buf, std::size_t len, const char* what) : h_(h), buf_(static_cast<char*>(buf)), len_(len), what_(what) {}
+    XferAwaiter(XferAwaiter&& o) noexcept
+        : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
+    XferAwaiter(const XferAwaiter&) = delete;
+    ~XferAwaiter() {
+        if (registered_) {
+            std::size_t n;
+            Fn(h_, buf_ + done_, len_ - done_, nullptr, nullptr, &n);
+        }
+    }
+
+    bool ready_now() const { return All && len_ == 0; }
+    int poll(braid_wake_fn w, void* d) {
+        if (!h_) return fail(BRAID_ECLOSED);
+        for (;;) {
+            std::size_t n = 0;
+            int rc = Fn(h_, buf_ + done_, len_ - done_, w, d, &n);
+            registered_ = rc == BRAID_PENDING;
+            if (rc != 0) return rc < 0 ? fail(rc) : rc;
+            done_ += n;
+            if constexpr (!All) {
+                return 0;
+            } else {
+                if (done_ == len_) return 0;
+                if (n == 0) return fail(BRAID_EEOF);
+            }
+        }
+    }
+    // Some: the bytes moved.  All: nothing (the whole buffer was moved).
+    auto finish(int st) {
+        if (st < 0) throw_io(st, os_error_, what_);
+        if constexpr (All) return;
+        else return done_;
+    }
+
+private:
+    int fail(int rc) {
+        os_error_ = os_error_of(rc);
+        return rc;
+    }
+    H* h_;
+    char* buf_;
+    std::size_t len_;
+    std::size_t done_ = 0;
+    const char* what_;
+    int os_error_ = 0;
+    bool registered_ = false;
+};
+
+}  // namespace braid::detail

@@ -1,0 +1,79 @@
+// Reading and writing helpers over any AsyncRead / AsyncWrite:
+//
+//   co_await braid::io::read_exact(r, buf);          // EOF first: IoError(BRAID_EEOF)
+//   co_await braid::io::write_all(w, data);
+//   std::size_t n = co_await braid::io::read_to_end(r, bytes);    // appends until EOF
+//   std::string s = co_await braid::io::read_to_string(r);
+//
+// None of them is cancel-safe: what was read or written before the
+// cancellation is gone with the frame (docs/cancellation.md).
+#pragma once
+
+#include <braid/io/buffer.hpp>
+#include <braid/io/error.hpp>
+#include <braid/io/traits.hpp>
+#include <braid/task.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace braid::io {
+
+template <AsyncRead R>
+Task<void> read_exact(R& r, MutableBuffer b) {
+    std::size_t done = 0;
+    while (done < b.size) {
+        std::size_t n = co_await r.read(b.subspan(done));
+        if (n == 0) throw IoError(BRAID_EEOF, 0, "read_exact");
+        done += n;
+    }
+}
+
+template <AsyncWrite W>
+Task<void> write_all(W& w, ConstBuffer b) {
+    std::size_t done = 0;
+    while (done < b.size) {
+        std::size_t n = co_await w.write(b.subspan(done));
+        if (n == 0) throw IoError(BRAID_EPIPE, 0, "write_all: the writer took no bytes");
+        done += n;
+    }
+}
+
+// Appends everything up to end of file to `out` (std::string, or a vector of
+// bytes); returns how many bytes were appended.
+template <AsyncRead R, class Container>
+Task<std::size_t> read_to_end(R& r, Container& out) {
+    static_assert(sizeof(typename Container::value_type) == 1, "read_to_end needs a container of bytes");
+    std::size_t start = out.size();
+    std::size_t chunk = 4096;
+    // On an error the bytes read so far stay appended; the unfilled tail
+    // of the last chunk is trimmed again.
+    struct Trim {
+        Container& c;
+        std::size_t keep = 0;
+        bool armed = false;
+        ~Trim() {
+            if (armed) c.resize(keep);
+        }
+    } trim{out};
+    for (;;) {
+        std::size_t used = out.size();
+        out.resize(used + chunk);
+        trim.keep = used;
+        trim.armed = true;
+        std::size_t n = co_await r.read(MutableBuffer(out.data() + used, chunk));
+        trim.armed = false;
+        out.resize(used + n);
+        if (n == 0) co_return out.size() - start;
+        if (n == chunk && chunk < (std::size_t(1) << 20)) chunk *= 2;
+    }
+}
+
+template <AsyncRead R>
+Task<std::string> read_to_string(R& r) {
+    std::string s;
+    co_await read_to_end(r, s);
+    co_return s;
+}
+
+}  // namespace braid::io

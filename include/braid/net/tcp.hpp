@@ -1,0 +1,246 @@
+// braid::net::TcpListener and TcpStream: TCP over IPv4 and IPv6, on the C ABI
+// (braid/tcp.h).  Readiness-based: each operation makes the non-blocking
+// syscall at once and waits for the reactor only when it would block.
+//
+//   auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+//   auto [conn, peer] = co_await listener.accept();
+//   auto s = co_await braid::net::TcpStream::connect(listener.local_addr());
+//   auto s2 = co_await braid::timeout(1s, braid::net::TcpStream::connect(addr));   // nullopt: timed out
+//   std::size_t n = co_await s.read(buf);       // 0: end of file; cancel-safe
+//   co_await s.write_all(data);                 // not cancel-safe (see docs/cancellation.md)
+//
+// Errors throw braid::IoError (a braid::Error with the errno): for example
+// BRAID_ECONNREFUSED, BRAID_EADDRINUSE, BRAID_ECONNRESET, BRAID_EEOF (end of
+// file inside read_exact), BRAID_ECLOSED (used after close()).
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/detail/io_awaiter.hpp>
+#include <braid/io/buffer.hpp>
+#include <braid/io/error.hpp>
+#include <braid/io/split.hpp>
+#include <braid/net/addr.hpp>
+#include <braid/tcp.h>
+
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+namespace braid::net {
+
+namespace detail {
+inline int tcp_write(braid_tcp_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
+    return braid_tcp_stream_poll_write(s, b, l, w, d, n);
+}
+}  // namespace detail
+
+class TcpStream {
+public:
+    using ReadAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_read, false>;
+    using ReadExactAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_read, true>;
+    using PeekAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_peek, false>;
+    using WriteAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &detail::tcp_write, false>;
+    using WriteAllAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &detail::tcp_write, true>;
+
+    // Completes with the connected stream.  Cancelling it (a timeout, a
+    // select) closes the half-open socket.
+    class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
+    public:
+        explicit ConnectAwaiter(SocketAddr a) : addr_(a) {}
+        ConnectAwaiter(ConnectAwaiter&& o) noexcept
+            : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
+        ConnectAwaiter(const ConnectAwaiter&) = delete;
+        ~ConnectAwaiter() {
+            if (s_ && registered_) braid_tcp_stream_poll_connect(s_, nullptr, nullptr);
+            braid_tcp_stream_free(s_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            if (!started_) {
+                started_ = true;
+                int rc = braid_tcp_stream_connect_start(&s_, nullptr, addr_.as_sockaddr(), addr_.size());
+                if (rc < 0) return fail(rc);
+            }
+            int rc = braid_tcp_stream_poll_connect(s_, w, d);
+            registered_ = rc == BRAID_PENDING;
+            return rc < 0 ? fail(rc) : rc;
+        }
+        TcpStream finish(int st) {
+            if (st < 0) {
+                braid_tcp_stream_free(std::exchange(s_, nullptr));
+                braid::detail::throw_io(st, os_error_, "TcpStream::connect");
+            }
+            return TcpStream(std::exchange(s_, nullptr));
+        }
+
+    private:
+        int fail(int rc) {
+            os_error_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        SocketAddr addr_;
+        braid_tcp_stream* s_ = nullptr;
+        bool started_ = false;
+        bool registered_ = false;
+        int os_error_ = 0;
+    };
+
+    TcpStream() = default;
+    explicit TcpStream(braid_tcp_stream* s) noexcept : s_(s) {}
+    TcpStream(TcpStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    TcpStream& operator=(TcpStream&& o) noexcept {
+        if (this != &o) {
+            braid_tcp_stream_free(s_);
+            s_ = std::exchange(o.s_, nullptr);
+        }
+        return *this;
+    }
+    TcpStream(const TcpStream&) = delete;
+    ~TcpStream() { braid_tcp_stream_free(s_); }
+
+    // Connects to `addr` (IPv4 or IPv6).  With a time limit:
+    // co_await braid::timeout(d, TcpStream::connect(addr)).
+    static ConnectAwaiter connect(const SocketAddr& addr) { return ConnectAwaiter(addr); }
+    // "1.2.3.4:80" / "[::1]:80" (numeric: names go through lookup_host).
+    static ConnectAwaiter connect(std::string_view addr) { return ConnectAwaiter(SocketAddr::parse(addr)); }
+
+    // Some bytes (at most b.size; 0: end of file).  A zero-length buffer
+    // throws (BRAID_EINVAL).  Cancel-safe.
+    ReadAwaiter read(io::MutableBuffer b) { return ReadAwaiter(native(), b.data, b.size, "TcpStream::read"); }
+    // Fills b; end of file first throws IoError(BRAID_EEOF).  Not cancel-safe.
+    ReadExactAwaiter read_exact(io::MutableBuffer b) {
+        return ReadExactAwaiter(native(), b.data, b.size, "TcpStream::read_exact");
+    }
+    // Like read, but the bytes stay in the socket.  Cancel-safe.
+    PeekAwaiter peek(io::MutableBuffer b) { return PeekAwaiter(native(), b.data, b.size, "TcpStream::peek"); }
+    // Some bytes of b (maybe fewer).  Cancel-safe.
+    WriteAwaiter write(io::ConstBuffer b) {
+        return WriteAwaiter(native(), const_cast<void*>(b.data), b.size, "TcpStream::write");
+    }
+    // All of b.  Not cancel-safe (a prefix may have been sent).
+    WriteAllAwaiter write_all(io::ConstBuffer b) {
+        return WriteAllAwaiter(native(), const_cast<void*>(b.data), b.size, "TcpStream::write_all");
+    }
+    // Nothing is buffered: ready at once.
+    std::suspend_never flush() { return {}; }
+    // Shuts the write side down (the peer reads end of file), as an awaitable
+    // for the AsyncWrite shape; ready at once.
+    std::suspend_never shutdown() {
+        shutdown_write();
+        return {};
+    }
+    void shutdown_write() { braid::detail::check_io(braid_tcp_stream_shutdown_write(native()), "TcpStream::shutdown"); }
+
+    void set_nodelay(bool on) { braid::detail::check_io(braid_tcp_stream_set_nodelay(native(), on), "set_nodelay"); }
+    bool nodelay() const { return braid::detail::check_io(braid_tcp_stream_nodelay(native()), "nodelay") != 0; }
+    void set_keepalive(bool on) {
+        braid::detail::check_io(braid_tcp_stream_set_keepalive(native(), on), "set_keepalive");
+    }
+    bool keepalive() const { return braid::detail::check_io(braid_tcp_stream_keepalive(native()), "keepalive") != 0; }
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_tcp_stream_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    SocketAddr peer_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_tcp_stream_peer_addr(native(), a.storage(), a.size_ptr()), "peer_addr");
+        return a;
+    }
+
+    // Closes the connection; later operations throw IoError(BRAID_ECLOSED).
+    void close() {
+        if (s_) braid_tcp_stream_close(s_);
+    }
+    bool valid() const noexcept { return s_ != nullptr; }
+    int fd() const { return braid_tcp_stream_fd(native()); }
+    braid_tcp_stream* native_handle() const noexcept { return s_; }
+
+private:
+    braid_tcp_stream* native() const {
+        if (!s_) throw IoError(BRAID_ECLOSED, 0, "TcpStream: empty or moved-from");
+        return s_;
+    }
+    braid_tcp_stream* s_ = nullptr;
+};
+
+class TcpListener {
+public:
+    // Completes with the next connection and its peer's address.
+    class [[nodiscard]] AcceptAwaiter : public braid::detail::LeafAwaiter<AcceptAwaiter> {
+    public:
+        explicit AcceptAwaiter(braid_tcp_listener* l) : l_(l) {}
+        AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
+        AcceptAwaiter(const AcceptAwaiter&) = delete;
+        ~AcceptAwaiter() {
+            if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
+            braid_tcp_stream_free(s_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_tcp_listener_poll_accept(l_, &s_, peer_.storage(), peer_.size_ptr(), w, d);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_error_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::pair<TcpStream, SocketAddr> finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_error_, "TcpListener::accept");
+            return {TcpStream(std::exchange(s_, nullptr)), peer_};
+        }
+
+    private:
+        braid_tcp_listener* l_;
+        braid_tcp_stream* s_ = nullptr;
+        SocketAddr peer_;
+        bool registered_ = false;
+        int os_error_ = 0;
+    };
+
+    TcpListener() = default;
+    explicit TcpListener(braid_tcp_listener* l) noexcept : l_(l) {}
+    TcpListener(TcpListener&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+    TcpListener& operator=(TcpListener&& o) noexcept {
+        if (this != &o) {
+            braid_tcp_listener_free(l_);
+            l_ = std::exchange(o.l_, nullptr);
+        }
+        return *this;
+    }
+    TcpListener(const TcpListener&) = delete;
+    ~TcpListener() { braid_tcp_listener_free(l_); }
+
+    // Binds and listens (SO_REUSEADDR on) on the calling thread's runtime.
+    // Throws IoError: BRAID_EADDRINUSE, BRAID_EADDRNOTAVAIL, BRAID_EACCES, ...
+    static TcpListener bind(const SocketAddr& addr, int backlog = 1024) {
+        braid_tcp_listener* l = nullptr;
+        braid::detail::check_io(braid_tcp_listener_bind(&l, nullptr, addr.as_sockaddr(), addr.size(), backlog),
+                                "TcpListener::bind");
+        return TcpListener(l);
+    }
+    // "127.0.0.1:0", "[::1]:8080".
+    static TcpListener bind(std::string_view addr, int backlog = 1024) { return bind(SocketAddr::parse(addr), backlog); }
+
+    // The next connection.  Cancel-safe: a connection not yet taken stays
+    // in the backlog.
+    AcceptAwaiter accept() { return AcceptAwaiter(native()); }
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_tcp_listener_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    // Stops listening; accept then throws IoError(BRAID_ECLOSED).
+    void close() {
+        if (l_) braid_tcp_listener_close(l_);
+    }
+    int fd() const { return braid_tcp_listener_fd(native()); }
+    braid_tcp_listener* native_handle() const noexcept { return l_; }
+
+private:
+    braid_tcp_listener* native() const {
+        if (!l_) throw IoError(BRAID_ECLOSED, 0, "TcpListener: empty or moved-from");
+        return l_;
+    }
+    braid_tcp_listener* l_ = nullptr;
+};
+
+}  // namespace braid::net

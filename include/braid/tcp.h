@@ -1,0 +1,139 @@
+/* braid — TCP listeners and streams, IPv4 and IPv6.  Part of the stable C ABI.
+ *
+ * Readiness-based, like Tokio: every operation first makes the
+ * non-blocking syscall on the calling thread and waits for the reactor only
+ * when it would block.  See io.h for the two styles (poll functions and
+ * callback operations) and the rules they share; net.h for addresses.
+ *
+ * Threads: every function may be called from any thread.  Callbacks run on a
+ * worker of the handle's runtime.  A handle may be used by one reader and one
+ * writer at the same time (a read half and a write half); two readers (or
+ * two writers) at once is a misuse (callback operations: BRAID_EBUSY).
+ */
+#ifndef BRAID_TCP_H
+#define BRAID_TCP_H
+
+#include <stddef.h>
+
+#include "export.h"
+#include "error.h"
+#include "io.h"
+#include "net.h"
+#include "runtime.h"
+#include "task.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_tcp_listener braid_tcp_listener;
+typedef struct braid_tcp_stream braid_tcp_stream;
+
+/* Completion of connect and accept: `stream` is a new handle the callee
+ * owns (free it with braid_tcp_stream_free) when status is BRAID_OK, NULL
+ * otherwise. */
+typedef void (*braid_tcp_stream_callback)(void *user_data, int status, braid_tcp_stream *stream);
+
+/* ---- listener ------------------------------------------------------------- */
+
+/* Binds a listening socket to `addr` (AF_INET or AF_INET6; port 0 picks a
+ * free one) with SO_REUSEADDR, and listens with `backlog` (<= 0: 1024) on
+ * rt's reactor (rt NULL: the calling thread's runtime).  Errors:
+ * BRAID_EINVAL (NULL, a bad address), BRAID_EADDRINUSE, BRAID_EADDRNOTAVAIL,
+ * BRAID_EACCES (a privileged port), BRAID_EMFILE, BRAID_ESHUTDOWN. */
+BRAID_API int braid_tcp_listener_bind(braid_tcp_listener **out, braid_runtime *rt, const struct sockaddr *addr,
+                                      size_t addr_len, int backlog);
+/* The bound address (the port chosen, for port 0). */
+BRAID_API int braid_tcp_listener_local_addr(const braid_tcp_listener *l, struct sockaddr_storage *out,
+                                            size_t *out_len);
+/* Accepts one connection: 0 with *out a new stream (and the peer's address
+ * in `peer`/`peer_len`, each may be NULL), BRAID_PENDING after registering
+ * the waker, or an error (BRAID_EMFILE, BRAID_ECLOSED, ...). */
+BRAID_API int braid_tcp_listener_poll_accept(braid_tcp_listener *l, braid_tcp_stream **out,
+                                             struct sockaddr_storage *peer, size_t *peer_len, braid_wake_fn wake,
+                                             void *wake_data);
+/* Callback style: cb(user_data, BRAID_OK, stream) for the next connection,
+ * or cb(user_data, error, NULL).  `out` (may be NULL) aborts it. */
+BRAID_API int braid_tcp_listener_accept(braid_task **out, braid_tcp_listener *l, braid_tcp_stream_callback cb,
+                                        void *user_data);
+/* The socket's fd (still owned by the listener), or BRAID_EINVAL. */
+BRAID_API int braid_tcp_listener_fd(const braid_tcp_listener *l);
+/* Closes the listener: later operations fail with BRAID_ECLOSED, waiting ones
+ * complete with it.  The handle itself stays until freed. */
+BRAID_API int braid_tcp_listener_close(braid_tcp_listener *l);
+/* Closes (if not yet) and frees.  Callback operations still pending
+ * complete with BRAID_ECLOSED.  NULL ok. */
+BRAID_API void braid_tcp_listener_free(braid_tcp_listener *l);
+
+/* ---- connecting ---------------------------------------------------------- */
+
+/* Callback style: connects to `addr`; cb(user_data, BRAID_OK, stream) or
+ * cb(user_data, error, NULL) (BRAID_ECONNREFUSED, BRAID_EUNREACH,
+ * BRAID_ETIMEDOUT, ...).  A time limit: braid_task_set_timeout on `out`
+ * (cb then gets BRAID_ETIMEDOUT). */
+BRAID_API int braid_tcp_connect(braid_task **out, braid_runtime *rt, const struct sockaddr *addr, size_t addr_len,
+                                braid_tcp_stream_callback cb, void *user_data);
+/* Poll style: starts a non-blocking connect; *out is the stream, usable once
+ * braid_tcp_stream_poll_connect returned 0.  Errors known at once (a bad
+ * address, ECONNREFUSED on some systems) are returned here. */
+BRAID_API int braid_tcp_stream_connect_start(braid_tcp_stream **out, braid_runtime *rt, const struct sockaddr *addr,
+                                             size_t addr_len);
+/* 0 once connected, BRAID_PENDING, or the connect's error. */
+BRAID_API int braid_tcp_stream_poll_connect(braid_tcp_stream *s, braid_wake_fn wake, void *wake_data);
+/* Takes ownership of a connected TCP socket `fd` (made non-blocking here).
+ * On failure the fd stays the caller's. */
+BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream **out, braid_runtime *rt, int fd);
+
+/* ---- reading and writing -------------------------------------------------- */
+
+/* Reads up to `len` bytes (len > 0; 0 is BRAID_EINVAL, since a read of 0
+ * means end of file): 0 with *out_n (0: the peer shut its write side),
+ * BRAID_PENDING, or an error (BRAID_ECONNRESET, BRAID_ECLOSED, ...).
+ * Cancel-safe: a poll that returned BRAID_PENDING consumed nothing. */
+BRAID_API int braid_tcp_stream_poll_read(braid_tcp_stream *s, void *buf, size_t len, braid_wake_fn wake,
+                                         void *wake_data, size_t *out_n);
+/* As poll_read, but the bytes stay in the socket (MSG_PEEK). */
+BRAID_API int braid_tcp_stream_poll_peek(braid_tcp_stream *s, void *buf, size_t len, braid_wake_fn wake,
+                                         void *wake_data, size_t *out_n);
+/* Writes up to `len` bytes: 0 with *out_n (may be fewer than len),
+ * BRAID_PENDING, or an error (BRAID_EPIPE after the peer closed,
+ * BRAID_ECONNRESET, BRAID_ECLOSED).  Never raises SIGPIPE. */
+BRAID_API int braid_tcp_stream_poll_write(braid_tcp_stream *s, const void *buf, size_t len, braid_wake_fn wake,
+                                          void *wake_data, size_t *out_n);
+
+/* Callback style (io.h): read some bytes; read exactly `len` (end of file
+ * first: BRAID_EEOF, n = what was read); peek; write some; write all. */
+BRAID_API int braid_tcp_stream_read(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
+                                    braid_io_callback cb, void *user_data);
+BRAID_API int braid_tcp_stream_read_exact(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
+                                          braid_io_callback cb, void *user_data);
+BRAID_API int braid_tcp_stream_peek(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
+                                    braid_io_callback cb, void *user_data);
+BRAID_API int braid_tcp_stream_write(braid_task **out, braid_tcp_stream *s, const void *buf, size_t len,
+                                     braid_io_callback cb, void *user_data);
+BRAID_API int braid_tcp_stream_write_all(braid_task **out, braid_tcp_stream *s, const void *buf, size_t len,
+                                         braid_io_callback cb, void *user_data);
+
+/* ---- options, addresses, closing ------------------------------------------ */
+
+/* Shuts the write side (the peer reads end of file); reading goes on. */
+BRAID_API int braid_tcp_stream_shutdown_write(braid_tcp_stream *s);
+/* TCP_NODELAY: 1 on, 0 off.  The getter returns 1, 0 or an error. */
+BRAID_API int braid_tcp_stream_set_nodelay(braid_tcp_stream *s, int on);
+BRAID_API int braid_tcp_stream_nodelay(const braid_tcp_stream *s);
+/* SO_KEEPALIVE: 1 on, 0 off.  The getter returns 1, 0 or an error. */
+BRAID_API int braid_tcp_stream_set_keepalive(braid_tcp_stream *s, int on);
+BRAID_API int braid_tcp_stream_keepalive(const braid_tcp_stream *s);
+BRAID_API int braid_tcp_stream_local_addr(const braid_tcp_stream *s, struct sockaddr_storage *out, size_t *out_len);
+BRAID_API int braid_tcp_stream_peer_addr(const braid_tcp_stream *s, struct sockaddr_storage *out, size_t *out_len);
+/* The socket's fd (still owned by the stream), or BRAID_EINVAL. */
+BRAID_API int braid_tcp_stream_fd(const braid_tcp_stream *s);
+/* Closes the connection (both directions are shut down): later operations
+ * fail with BRAID_ECLOSED and waiting ones complete with it.  The fd is
+ * released when the handle is freed.  BRAID_OK also when already closed. */
+BRAID_API int braid_tcp_stream_close(braid_tcp_stream *s);
+/* Closes (if not yet) and frees.  Callback operations still pending complete
+ * with BRAID_ECLOSED (their buffers must stay alive until then).  NULL ok. */
+BRAID_API void braid_tcp_stream_free(braid_tcp_stream *s);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_TCP_H */

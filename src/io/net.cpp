@@ -1,0 +1,370 @@
+#include "io/net.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace braid::detail::net {
+
+int check_inet(const sockaddr* addr, size_t len) {
+    if (!addr) return BRAID_EINVAL;
+    if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) return BRAID_OK;
+    if (addr->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) return BRAID_OK;
+    return BRAID_EINVAL;
+}
+
+int check_unix(const sockaddr* addr, size_t len) {
+    if (!addr || addr->sa_family != AF_UNIX || len < offsetof(sockaddr_un, sun_path) || len > sizeof(sockaddr_un))
+        return BRAID_EINVAL;
+    auto* un = reinterpret_cast<const sockaddr_un*>(addr);
+    size_t plen = len - offsetof(sockaddr_un, sun_path);
+    if (plen == 0) return BRAID_EINVAL;
+    if (un->sun_path[0] != '\0') {
+        // A pathname: NUL-terminated within len, no NUL inside.
+        const void* nul = std::memchr(un->sun_path, '\0', plen);
+        if (nul) {
+            size_t at = size_t(static_cast<const char*>(nul) - un->sun_path);
+            for (size_t i = at; i < plen; ++i)
+                if (un->sun_path[i] != '\0') return BRAID_EINVAL;  // embedded NUL
+        }
+    }
+    return BRAID_OK;
+}
+
+namespace {
+
+// A port: 1 to 5 digits, at most 65535.
+int parse_port(const char* p, uint16_t* out) {
+    if (!*p) return BRAID_EINVAL;
+    unsigned long v = 0;
+    size_t digits = 0;
+    for (; *p; ++p, ++digits) {
+        if (*p < '0' || *p > '9') return BRAID_EINVAL;
+        if (digits >= 6) return BRAID_ERANGE;
+        v = v * 10 + unsigned(*p - '0');
+    }
+    if (v > 65535) return BRAID_ERANGE;
+    *out = uint16_t(v);
+    return BRAID_OK;
+}
+
+}  // namespace
+
+int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len) {
+    if (!text || !out || !out_len) return BRAID_EINVAL;
+    std::memset(out, 0, sizeof *out);
+    size_t n = std::strlen(text);
+    if (n == 0 || n > 128) return BRAID_EINVAL;
+    char host[130];
+    const char* port_text;
+    if (text[0] == '[') {
+        const char* close = std::strchr(text, ']');
+        if (!close || close[1] != ':') return BRAID_EINVAL;
+        size_t hl = size_t(close - text - 1);
+        std::memcpy(host, text + 1, hl);
+        host[hl] = '\0';
+        port_text = close + 2;
+        uint16_t port;
+        if (int rc = parse_port(port_text, &port)) return rc;
+        uint32_t scope = 0;
+        if (char* pct = std::strchr(host, '%')) {
+            *pct = '\0';
+            const char* s = pct + 1;
+            if (!*s) return BRAID_EINVAL;
+            char* end = nullptr;
+            unsigned long v = std::strtoul(s, &end, 10);
+            if (*end == '\0') scope = uint32_t(v);
+            else if ((scope = if_nametoindex(s)) == 0) return BRAID_EINVAL;
+        }
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(out);
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) return BRAID_EINVAL;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        a6->sin6_scope_id = scope;
+        *out_len = sizeof(sockaddr_in6);
+        return BRAID_OK;
+    }
+    const char* colon = std::strrchr(text, ':');
+    if (!colon || std::strchr(text, ':') != colon) return BRAID_EINVAL;  // IPv6 needs brackets
+    size_t hl = size_t(colon - text);
+    std::memcpy(host, text, hl);
+    host[hl] = '\0';
+    uint16_t port;
+    if (int rc = parse_port(colon + 1, &port)) return rc;
+    auto* a4 = reinterpret_cast<sockaddr_in*>(out);
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) return BRAID_EINVAL;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    *out_len = sizeof(sockaddr_in);
+    return BRAID_OK;
+}
+
+int format_addr(char* buf, size_t cap, const sockaddr* addr, size_t len) {
+    if (!buf || !addr) return BRAID_EINVAL;
+    char tmp[160];
+    int n;
+    if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {
+        auto* a = reinterpret_cast<const sockaddr_in*>(addr);
+        char h[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &a->sin_addr, h, sizeof h);
+        n = std::snprintf(tmp, sizeof tmp, "%s:%u", h, unsigned(ntohs(a->sin_port)));
+    } else if (addr->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+        auto* a = reinterpret_cast<const sockaddr_in6*>(addr);
+        char h[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof h);
+        if (a->sin6_scope_id)
+            n = std::snprintf(tmp, sizeof tmp, "[%s%%%u]:%u", h, unsigned(a->sin6_scope_id), unsigned(ntohs(a->sin6_port)));
+        else
+            n = std::snprintf(tmp, sizeof tmp, "[%s]:%u", h, unsigned(ntohs(a->sin6_port)));
+    } else if (addr->sa_family == AF_UNIX && len >= offsetof(sockaddr_un, sun_path) && len <= sizeof(sockaddr_un)) {
+        auto* a = reinterpret_cast<const sockaddr_un*>(addr);
+        size_t plen = len - offsetof(sockaddr_un, sun_path);
+        if (plen == 0) {
+            n = std::snprintf(tmp, sizeof tmp, "(unnamed)");
+        } else if (a->sun_path[0] == '\0') {
+            n = std::snprintf(tmp, sizeof tmp, "@%.*s", int(plen - 1), a->sun_path + 1);
+        } else {
+            n = std::snprintf(tmp, sizeof tmp, "%.*s", int(strnlen(a->sun_path, plen)), a->sun_path);
+        }
+    } else {
+        return BRAID_EINVAL;
+    }
+    if (n < 0) return BRAID_EINVAL;
+    if (size_t(n) + 1 > cap) return BRAID_ERANGE;
+    std::memcpy(buf, tmp, size_t(n) + 1);
+    return n;
+}
+
+int new_socket(int domain, int type, int protocol) {
+    int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return os_error(errno);
+    return fd;
+}
+
+namespace {
+int close_with(int fd, int rc) {
+    ::close(fd);
+    return rc;
+}
+}  // namespace
+
+int open_bound(IoSource** out, Core* core, int domain, int type, const sockaddr* addr, size_t len, int backlog,
+               bool reuseaddr) {
+    *out = nullptr;
+    int fd = new_socket(domain, type);
+    if (fd < 0) return fd;
+    if (reuseaddr) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    if (::bind(fd, addr, socklen_t(len)) != 0) return close_with(fd, os_error(errno));
+    if (backlog > 0 && ::listen(fd, backlog) != 0) return close_with(fd, os_error(errno));
+    int rc = IoSource::create(out, core, fd);
+    if (rc != BRAID_OK) return close_with(fd, rc);
+    return BRAID_OK;
+}
+
+int open_connect(IoSource** out, Core* core, int domain, const sockaddr* addr, size_t len) {
+    *out = nullptr;
+    int fd = new_socket(domain, SOCK_STREAM);
+    if (fd < 0) return fd;
+    int rc;
+    do {
+        rc = ::connect(fd, addr, socklen_t(len));
+    } while (rc != 0 && errno == EINTR);
+    bool pending = false;
+    if (rc != 0) {
+        if (errno != EINPROGRESS) return close_with(fd, os_error(errno));
+        pending = true;
+    }
+    // Registered after connect started, with no readiness assumed: the
+    // event that ends the connect is the first one.
+    rc = IoSource::create(out, core, fd, pending ? 0 : (kIoRead | kIoWrite));
+    if (rc != BRAID_OK) return close_with(fd, rc);
+    return pending ? BRAID_PENDING : BRAID_OK;
+}
+
+int poll_connect(IoSource* s, braid_wake_fn wake, void* data) {
+    if (!wake) {
+        s->unregister(kIoWrite);
+        return BRAID_PENDING;
+    }
+    for (;;) {
+        uint32_t token = 0;
+        int rc = s->poll_ready(kIoWrite, wake, data, &token);
+        if (rc != 0) return rc;
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(s->fd(), SOL_SOCKET, SO_ERROR, &err, &el) != 0) return os_error(errno);
+        if (err != 0) return os_error(err);
+        sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (getpeername(s->fd(), reinterpret_cast<sockaddr*>(&ss), &sl) == 0) return BRAID_OK;
+        if (errno != ENOTCONN) return os_error(errno);
+        s->clear_ready(kIoWrite, token);  // not yet: wait for the next event
+    }
+}
+
+int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockaddr_storage* peer, size_t* peer_len) {
+    ssize_t fd = -1;
+    sockaddr_storage ss;
+    socklen_t sl = 0;
+    int rc = s->poll_op(kIoRead, wake, data, 0, &fd, [&]() -> ssize_t {
+        for (;;) {
+            sl = sizeof ss;
+            int f = ::accept4(s->fd(), reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (f < 0 && errno == ECONNABORTED) continue;  // the client gave up: take the next one
+            return f;
+        }
+    });
+    if (rc != 0) return rc;
+    *out_fd = int(fd);
+    if (peer) {
+        std::memcpy(peer, &ss, sl <= sizeof ss ? sl : sizeof ss);
+        if (peer_len) *peer_len = sl;
+    }
+    return BRAID_OK;
+}
+
+int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf || len == 0) return BRAID_EINVAL;
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::recv(s->fd(), buf, len, 0); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf || len == 0) return BRAID_EINVAL;
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return ::recv(s->fd(), buf, len, MSG_PEEK); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf && len) return BRAID_EINVAL;
+    if (len == 0) {
+        if (s->closed()) return BRAID_ECLOSED;
+        *n = 0;
+        return BRAID_OK;
+    }
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return ::send(s->fd(), buf, len, MSG_NOSIGNAL); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf || len == 0) return BRAID_EINVAL;
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::read(s->fd(), buf, len); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+namespace {
+// write(2) on a pipe whose reader may be gone, without SIGPIPE: the signal
+// is blocked on this thread for the call and, if the write raised it,
+// taken back before the mask is restored.
+ssize_t write_no_sigpipe(int fd, const void* buf, size_t len) {
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    ssize_t n = ::write(fd, buf, len);
+    int e = errno;
+    if (n < 0 && e == EPIPE && !was_pending) {
+        timespec zero{0, 0};
+        while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = e;
+    return n;
+}
+}  // namespace
+
+int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf && len) return BRAID_EINVAL;
+    if (len == 0) {
+        if (s->closed()) return BRAID_ECLOSED;
+        *n = 0;
+        return BRAID_OK;
+    }
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return write_no_sigpipe(s->fd(), buf, len); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len, braid_wake_fn wake,
+                 void* data, size_t* n) {
+    if (!buf && len) return BRAID_EINVAL;
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoWrite, wake, data, 0, &r, [&] {
+        return ::sendto(s->fd(), buf, len, MSG_NOSIGNAL, addr, addr ? socklen_t(addr_len) : 0);
+    });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_recv_from(IoSource* s, void* buf, size_t len, int flags, sockaddr_storage* from, size_t* from_len,
+                   braid_wake_fn wake, void* data, size_t* n) {
+    if (!buf || len == 0) return BRAID_EINVAL;
+    ssize_t r = 0;
+    sockaddr_storage ss;
+    socklen_t sl = 0;
+    int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] {
+        sl = sizeof ss;
+        return ::recvfrom(s->fd(), buf, len, flags, reinterpret_cast<sockaddr*>(&ss), &sl);
+    });
+    if (rc != 0) return rc;
+    *n = size_t(r);
+    if (from) {
+        std::memcpy(from, &ss, sl <= sizeof ss ? sl : sizeof ss);
+        if (from_len) *from_len = sl;
+    }
+    return BRAID_OK;
+}
+
+int local_addr(int fd, sockaddr_storage* out, size_t* out_len) {
+    socklen_t sl = sizeof *out;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(out), &sl) != 0) return os_error(errno);
+    *out_len = sl;
+    return BRAID_OK;
+}
+
+int peer_addr(int fd, sockaddr_storage* out, size_t* out_len) {
+    socklen_t sl = sizeof *out;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(out), &sl) != 0) return os_error(errno);
+    *out_len = sl;
+    return BRAID_OK;
+}
+
+int set_flag(int fd, int level, int opt, int on) {
+    int v = on;
+    if (::setsockopt(fd, level, opt, &v, sizeof v) != 0) return os_error(errno);
+    return BRAID_OK;
+}
+
+int get_flag(int fd, int level, int opt) {
+    int v = 0;
+    socklen_t l = sizeof v;
+    if (::getsockopt(fd, level, opt, &v, &l) != 0) return os_error(errno);
+    return v ? 1 : 0;
+}
+
+}  // namespace braid::detail::net

@@ -1,0 +1,69 @@
+// Socket plumbing shared by TCP, UDP and Unix sockets: address checks and
+// text forms, non-blocking socket creation, connect/accept/read/write as
+// poll functions over an IoSource.  Every function returns BRAID_OK, a
+// documented positive value, BRAID_PENDING or a negative BRAID_E* code, and
+// never leaks an fd on an error path.
+#pragma once
+
+#include <braid/task.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+#include "io/io_driver.hpp"
+
+namespace braid::detail::net {
+
+// `addr`/`len` is a valid AF_INET or AF_INET6 address (BRAID_EINVAL if not).
+int check_inet(const sockaddr* addr, size_t len);
+// A valid AF_UNIX address: BRAID_EINVAL, or BRAID_EINVAL for an embedded NUL
+// in a pathname address.
+int check_unix(const sockaddr* addr, size_t len);
+
+// "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80".  BRAID_EINVAL for text that
+// is not an address with a port, BRAID_ERANGE for a port above 65535.
+int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len);
+// The same form as parse_addr reads; Unix addresses as their path (an
+// abstract one as "@name", an unnamed one as "(unnamed)").  Returns the
+// length written (without the NUL), BRAID_ERANGE when cap is too small.
+int format_addr(char* buf, size_t cap, const sockaddr* addr, size_t len);
+
+// A non-blocking, close-on-exec socket.  >= 0: the fd.
+int new_socket(int domain, int type, int protocol = 0);
+// Binds (and listens on, for a stream listener: backlog > 0) a new socket
+// and registers it.  *out owns the fd.
+int open_bound(IoSource** out, Core* core, int domain, int type, const sockaddr* addr, size_t len,
+               int backlog, bool reuseaddr);
+// Starts a non-blocking connect and registers the socket.  0: connected at
+// once; BRAID_PENDING: in progress, finish with poll_connect.
+int open_connect(IoSource** out, Core* core, int domain, const sockaddr* addr, size_t len);
+// 0 once connected, BRAID_PENDING, or the connect error.
+int poll_connect(IoSource* s, braid_wake_fn wake, void* data);
+
+// Accepts one connection: 0 with *out_fd (non-blocking, close-on-exec) and
+// the peer address, or BRAID_PENDING.
+int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockaddr_storage* peer,
+                size_t* peer_len);
+
+// Stream I/O: 0 with *n bytes (a read of 0 is EOF), BRAID_PENDING, or an
+// error.  A zero-length read buffer is BRAID_EINVAL (0 would read as EOF).
+int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+// Pipes: read(2)/write(2); writes never raise SIGPIPE (EPIPE instead).
+int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+
+// Datagrams.  `addr` NULL: the connected peer.
+int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len,
+                 braid_wake_fn wake, void* data, size_t* n);
+int poll_recv_from(IoSource* s, void* buf, size_t len, int flags, sockaddr_storage* from, size_t* from_len,
+                   braid_wake_fn wake, void* data, size_t* n);
+
+int local_addr(int fd, sockaddr_storage* out, size_t* out_len);
+int peer_addr(int fd, sockaddr_storage* out, size_t* out_len);
+int set_flag(int fd, int level, int opt, int on);
+int get_flag(int fd, int level, int opt);
+
+}  // namespace braid::detail::net

@@ -1,0 +1,71 @@
+// Helpers of the I/O tests: open-fd counting (every error path is checked
+// for leaks), the fd limit, and loopback addresses.
+#pragma once
+
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <braid/braid.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace braid_test {
+
+// Checks inside tasks.  Catch's REQUIRE is not thread-safe, and tasks run on
+// worker threads: a failed EXPECT throws, the exception travels through the
+// join handles to block_on, and the test fails on the main thread.
+[[noreturn]] inline void expectation_failed(const char* what, const char* file, int line) {
+    throw std::logic_error(std::string(file) + ":" + std::to_string(line) + ": expected " + what);
+}
+#define EXPECT(cond) ((cond) ? void() : ::braid_test::expectation_failed(#cond, __FILE__, __LINE__))
+
+// The number of open file descriptors of this process (/proc/self/fd).
+inline int open_fds() {
+    DIR* d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (dirent* e = readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    closedir(d);
+    return n - 1;  // the DIR's own fd
+}
+
+// Raises the soft fd limit to at least `want` (up to the hard limit).
+// Returns the soft limit in effect.
+inline long raise_fd_limit(long want) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+    if (rl.rlim_cur < rlim_t(want)) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= rlim_t(want) ? rlim_t(want) : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return long(rl.rlim_cur);
+}
+
+// Whether ::1 can be bound (IPv6 loopback present).
+inline bool have_ipv6_loopback() {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// Runs body and returns the BRAID_E* code of the braid::Error it throws
+// (0 when it throws nothing).
+template <class F>
+int error_code_of(F&& body) {
+    try {
+        body();
+    } catch (const braid::Error& e) {
+        return e.code();
+    }
+    return 0;
+}
+
+}  // namespace braid_test

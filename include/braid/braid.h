@@ -38,5 +38,6 @@
 #include "io.h"
 #include "net.h"
 #include "tcp.h"
+#include "dns.h"
 
 #endif /* BRAID_H */

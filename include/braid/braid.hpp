@@ -16,6 +16,7 @@
 #include <braid/io/traits.hpp>
 #include <braid/io/split.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/net/dns.hpp>
 #include <braid/net/tcp.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>

@@ -20,6 +20,8 @@
 #include <braid/io/error.hpp>
 #include <braid/io/split.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/net/dns.hpp>
+#include <braid/task.hpp>
 #include <braid/tcp.h>
 
 #include <cstddef>
@@ -101,8 +103,11 @@ public:
     // Connects to `addr` (IPv4 or IPv6).  With a time limit:
     // co_await braid::timeout(d, TcpStream::connect(addr)).
     static ConnectAwaiter connect(const SocketAddr& addr) { return ConnectAwaiter(addr); }
-    // "1.2.3.4:80" / "[::1]:80" (numeric: names go through lookup_host).
-    static ConnectAwaiter connect(std::string_view addr) { return ConnectAwaiter(SocketAddr::parse(addr)); }
+    // "1.2.3.4:80", "[::1]:80" or "localhost:8080": a name is resolved
+    // (lookup_host) and its addresses are tried in order; the last failure
+    // is thrown when none connects.
+    static Task<TcpStream> connect(std::string host_port);
+    static Task<TcpStream> connect(std::string host, uint16_t port);
 
     // Some bytes (at most b.size; 0: end of file).  A zero-length buffer
     // throws (BRAID_EINVAL).  Cancel-safe.
@@ -163,6 +168,41 @@ private:
     }
     braid_tcp_stream* s_ = nullptr;
 };
+
+namespace detail {
+// One connect attempt whose failure is a value (no co_await inside a try in
+// the caller's loop: g++ 12 mishandles that shape).
+inline Task<std::pair<TcpStream, int>> try_connect(SocketAddr a) {
+    try {
+        co_return std::make_pair(co_await TcpStream::connect(a), 0);
+    } catch (const braid::Error& e) {
+        co_return std::make_pair(TcpStream(), e.code());
+    }
+}
+inline Task<TcpStream> connect_any(std::vector<SocketAddr> addrs, std::string what) {
+    int last = BRAID_ENOTFOUND;
+    for (const SocketAddr& a : addrs) {
+        auto [s, code] = co_await try_connect(a);
+        if (code == 0) co_return std::move(s);
+        last = code;
+    }
+    throw IoError(last, 0, "TcpStream::connect(" + what + ")");
+}
+}  // namespace detail
+
+inline Task<TcpStream> TcpStream::connect(std::string host, uint16_t port) {
+    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    co_return co_await detail::connect_any(std::move(addrs), host + ":" + std::to_string(port));
+}
+
+inline Task<TcpStream> TcpStream::connect(std::string text) {
+    SocketAddr numeric;
+    if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK)
+        co_return co_await TcpStream::connect(numeric);
+    auto [host, port] = split_host_port(text);
+    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    co_return co_await detail::connect_any(std::move(addrs), text);
+}
 
 class TcpListener {
 public:

@@ -1,0 +1,253 @@
+// TCP from C: callback operations (accept, connect, read_exact, write_all),
+// their cancellation (BRAID_ECANCELED) and closing under them
+// (BRAID_ECLOSED), poll functions in a C future, and bad input.
+#include <catch2/catch.hpp>
+#include <braid/braid.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+
+#include "io_support.hpp"
+
+namespace {
+
+struct Rt {
+    braid_runtime* rt = nullptr;
+    explicit Rt(int workers = 2) {
+        braid_runtime_builder* b = nullptr;
+        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
+        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+        braid_runtime_builder_free(b);
+    }
+    ~Rt() { braid_runtime_free(rt); }
+};
+
+struct StreamResult {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::atomic<braid_tcp_stream*> stream{nullptr};
+    static void cb(void* p, int st, braid_tcp_stream* s) {
+        auto* r = static_cast<StreamResult*>(p);
+        r->status.store(st);
+        r->stream.store(s);
+        r->calls.fetch_add(1);
+    }
+};
+
+struct IoResult {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::atomic<size_t> n{0};
+    std::atomic<int> os_error{0};
+    static void cb(void* p, int st, size_t n) {
+        auto* r = static_cast<IoResult*>(p);
+        r->status.store(st);
+        r->n.store(n);
+        r->os_error.store(braid_last_os_error());
+        r->calls.fetch_add(1);
+    }
+};
+
+// Waits for a callback operation through its task handle, then frees it.
+int join(braid_task* t) {
+    int st = braid_task_join_blocking(t, 0);
+    braid_task_free(t);
+    return st;
+}
+
+sockaddr_storage loopback(size_t* len) {
+    sockaddr_storage ss{};
+    REQUIRE(braid_addr_parse(&ss, len, "127.0.0.1:0") == BRAID_OK);
+    return ss;
+}
+
+}  // namespace
+
+TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
+    Rt r;
+    size_t len = 0;
+    sockaddr_storage any = loopback(&len);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_listener_bind(&l, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
+    sockaddr_storage addr{};
+    size_t alen = 0;
+    REQUIRE(braid_tcp_listener_local_addr(l, &addr, &alen) == BRAID_OK);
+    char text[BRAID_ADDRSTRLEN];
+    REQUIRE(braid_addr_format(text, sizeof text, reinterpret_cast<sockaddr*>(&addr), alen) > 0);
+    REQUIRE(std::string(text).rfind("127.0.0.1:", 0) == 0);
+
+    StreamResult accepted, connected;
+    braid_task *ta = nullptr, *tc = nullptr;
+    REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &accepted) == BRAID_OK);
+    REQUIRE(braid_tcp_listener_accept(nullptr, l, &StreamResult::cb, &accepted) == BRAID_EBUSY);  // one at a time
+    REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &connected) ==
+            BRAID_OK);
+    REQUIRE(join(ta) == BRAID_OK);
+    REQUIRE(join(tc) == BRAID_OK);
+    REQUIRE(accepted.calls == 1);
+    REQUIRE(connected.calls == 1);
+    REQUIRE(accepted.status == BRAID_OK);
+    REQUIRE(connected.status == BRAID_OK);
+    braid_tcp_stream* server = accepted.stream;
+    braid_tcp_stream* client = connected.stream;
+    REQUIRE(braid_tcp_stream_set_nodelay(client, 1) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_nodelay(client) == 1);
+
+    static const char msg[] = "hello from C";
+    char back[sizeof msg] = {};
+    IoResult w, rd;
+    braid_task *tw = nullptr, *tr = nullptr;
+    REQUIRE(braid_tcp_stream_read_exact(&tr, server, back, sizeof msg, &IoResult::cb, &rd) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_read(nullptr, server, back, 1, &IoResult::cb, &rd) == BRAID_EBUSY);
+    REQUIRE(braid_tcp_stream_write_all(&tw, client, msg, sizeof msg, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(join(tw) == BRAID_OK);
+    REQUIRE(join(tr) == BRAID_OK);
+    REQUIRE(w.status == BRAID_OK);
+    REQUIRE(w.n == sizeof msg);
+    REQUIRE(rd.status == BRAID_OK);
+    REQUIRE(rd.n == sizeof msg);
+    REQUIRE(std::memcmp(back, msg, sizeof msg) == 0);
+
+    // EOF inside read_exact: BRAID_EEOF with the count read.
+    IoResult eof;
+    REQUIRE(braid_tcp_stream_write_all(&tw, client, "abc", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(join(tw) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_read_exact(&tr, server, back, 10, &IoResult::cb, &eof) == BRAID_OK);
+    braid_tcp_stream_free(client);
+    REQUIRE(join(tr) == BRAID_OK);
+    REQUIRE(eof.status == BRAID_EEOF);
+    REQUIRE(eof.n == 3);
+    braid_tcp_stream_free(server);
+    braid_tcp_listener_free(l);
+}
+
+TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
+    Rt r;
+    size_t len = 0;
+    sockaddr_storage any = loopback(&len);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_listener_bind(&l, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
+    sockaddr_storage addr{};
+    size_t alen = 0;
+    REQUIRE(braid_tcp_listener_local_addr(l, &addr, &alen) == BRAID_OK);
+    StreamResult connected, accepted;
+    braid_task *tc = nullptr, *ta = nullptr;
+    REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &connected) ==
+            BRAID_OK);
+    REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &accepted) == BRAID_OK);
+    REQUIRE(join(tc) == BRAID_OK);
+    REQUIRE(join(ta) == BRAID_OK);
+    braid_tcp_stream* client = connected.stream;
+
+    char buf[16];
+    IoResult aborted;
+    braid_task* t = nullptr;
+    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &aborted) == BRAID_OK);
+    REQUIRE(braid_task_abort(t) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_ECANCELED);
+    REQUIRE(aborted.calls == 1);
+    REQUIRE(aborted.status == BRAID_ECANCELED);
+
+    // The aborted read consumed nothing: the next one gets the bytes.
+    IoResult w, got;
+    REQUIRE(braid_tcp_stream_write_all(nullptr, accepted.stream, "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_read_exact(&t, client, buf, 3, &IoResult::cb, &got) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_OK);
+    REQUIRE(got.status == BRAID_OK);
+    REQUIRE(std::string(buf, 3) == "xyz");
+
+    // A deadline on an operation: BRAID_ETIMEDOUT.
+    IoResult timed;
+    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &timed) == BRAID_OK);
+    REQUIRE(braid_task_set_timeout(t, 5) == BRAID_OK);
+    join(t);
+    REQUIRE(timed.status == BRAID_ETIMEDOUT);
+
+    // Freeing the stream under a pending read completes it with BRAID_ECLOSED.
+    IoResult closed;
+    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &closed) == BRAID_OK);
+    braid_tcp_stream_free(client);
+    REQUIRE(join(t) == BRAID_OK);
+    REQUIRE(closed.calls == 1);
+    REQUIRE(closed.status == BRAID_ECLOSED);
+    braid_tcp_stream_free(accepted.stream);
+    braid_tcp_listener_free(l);
+}
+
+TEST_CASE("C TCP: refused connect, address in use, bad input; no fd leaks") {
+    int before = -1;
+    {
+        Rt r;
+        size_t len = 0;
+        sockaddr_storage any = loopback(&len);
+        braid_tcp_listener* warm = nullptr;  // the runtime's driver fds exist from here on
+        REQUIRE(braid_tcp_listener_bind(&warm, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
+        before = braid_test::open_fds();
+        sockaddr_storage addr{};
+        size_t alen = 0;
+        REQUIRE(braid_tcp_listener_local_addr(warm, &addr, &alen) == BRAID_OK);
+        braid_tcp_listener* dup = reinterpret_cast<braid_tcp_listener*>(0x1);
+        REQUIRE(braid_tcp_listener_bind(&dup, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, 0) == BRAID_EADDRINUSE);
+        REQUIRE(dup == nullptr);
+        REQUIRE(braid_last_os_error() == EADDRINUSE);
+        braid_tcp_listener_free(warm);
+
+        StreamResult refused;
+        braid_task* t = nullptr;
+        REQUIRE(braid_tcp_connect(&t, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &refused) ==
+                BRAID_OK);
+        REQUIRE(join(t) == BRAID_OK);
+        REQUIRE(refused.status == BRAID_ECONNREFUSED);
+        REQUIRE(refused.stream == nullptr);
+
+        // Bad input: never a callback, never a crash.
+        StreamResult never;
+        REQUIRE(braid_tcp_connect(&t, r.rt, nullptr, 0, &StreamResult::cb, &never) == BRAID_EINVAL);
+        REQUIRE(t == nullptr);
+        sockaddr_storage junk{};
+        junk.ss_family = AF_INET;
+        REQUIRE(braid_tcp_connect(&t, r.rt, reinterpret_cast<sockaddr*>(&junk), 3, &StreamResult::cb, &never) ==
+                BRAID_EINVAL);
+        junk.ss_family = 12345;
+        REQUIRE(braid_tcp_listener_bind(&dup, r.rt, reinterpret_cast<sockaddr*>(&junk), sizeof junk, 0) ==
+                BRAID_EINVAL);
+        REQUIRE(braid_tcp_connect(&t, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, nullptr, nullptr) ==
+                BRAID_EINVAL);
+        REQUIRE(never.calls == 0);
+        sockaddr_storage ss{};
+        size_t sl = 0;
+        REQUIRE(braid_addr_parse(&ss, &sl, "127.0.0.1") == BRAID_EINVAL);
+        REQUIRE(braid_addr_parse(&ss, &sl, "127.0.0.1:99999") == BRAID_ERANGE);
+        REQUIRE(braid_addr_parse(&ss, &sl, "[::1]") == BRAID_EINVAL);
+        REQUIRE(braid_addr_parse(&ss, &sl, nullptr) == BRAID_EINVAL);
+        char small[4];
+        REQUIRE(braid_addr_parse(&ss, &sl, "[::1]:80") == BRAID_OK);
+        REQUIRE(braid_addr_format(small, sizeof small, reinterpret_cast<sockaddr*>(&ss), sl) == BRAID_ERANGE);
+        IoResult io;
+        REQUIRE(braid_tcp_stream_read(nullptr, nullptr, small, 1, &IoResult::cb, &io) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_stream_poll_read(nullptr, small, 1, nullptr, nullptr, nullptr) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_stream_fd(nullptr) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_stream_close(nullptr) == BRAID_EINVAL);
+        braid_tcp_stream_free(nullptr);
+        braid_tcp_listener_free(nullptr);
+        REQUIRE(io.calls == 0);
+
+        // A stream used after close: BRAID_ECLOSED; a zero-length read: BRAID_EINVAL.
+        braid_tcp_stream* s = nullptr;
+        REQUIRE(braid_tcp_stream_connect_start(&s, r.rt, reinterpret_cast<sockaddr*>(&addr), alen) == BRAID_OK);
+        REQUIRE(braid_tcp_stream_read(nullptr, s, small, 0, &IoResult::cb, &io) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_stream_close(s) == BRAID_OK);
+        REQUIRE(braid_tcp_stream_read(nullptr, s, small, 1, &IoResult::cb, &io) == BRAID_ECLOSED);
+        size_t n = 0;
+        REQUIRE(braid_tcp_stream_poll_write(s, "x", 1, &braid_task_wake_fn, nullptr, &n) == BRAID_ECLOSED);
+        REQUIRE(braid_tcp_stream_set_nodelay(s, 1) == BRAID_ECLOSED);
+        REQUIRE(io.calls == 0);
+        braid_tcp_stream_free(s);
+        REQUIRE(braid_test::open_fds() == before - 1);  // the listener is gone too
+    }
+}

@@ -70,6 +70,13 @@ struct Counter {
     static void free_state(void* p) { static_cast<Counter*>(p)->freed = true; }
 };
 
+// The state is freed by whoever drops the last reference: the owner, or an
+// operation finishing on a worker just after its last callback.
+bool wait_freed(Counter& c) {
+    for (int i = 0; i < 5000 && !c.freed; ++i) std::this_thread::sleep_for(1ms);
+    return c.freed;
+}
+
 braid_stream* counter_stream(Counter* c) {
     braid_stream* s = nullptr;
     REQUIRE(braid_stream_new(&s, sizeof(int64_t), alignof(int64_t), nullptr, nullptr, &Counter::poll,
@@ -124,7 +131,7 @@ TEST_CASE("C: a C producer consumed with braid_stream_for_each") {
     REQUIRE(seen.bad_status == 0);
     for (int i = 0; i < 100; ++i) REQUIRE(seen.items[size_t(i)] == i);
     braid_stream_free(s);
-    REQUIRE(c.freed);
+    REQUIRE(wait_freed(c));
 }
 
 namespace {
@@ -160,6 +167,7 @@ TEST_CASE("C: braid_stream_next, one item per callback, the next one started fro
     REQUIRE(seen.items.front() == 5);
     REQUIRE(seen.items.back() == 24);
     braid_stream_free(s);
+    REQUIRE(wait_freed(c));
 }
 
 TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
@@ -368,4 +376,34 @@ TEST_CASE("C++: from_c refuses a stream of another element size") {
     braid_stream* s = counter_stream(&c);
     REQUIRE_THROWS_AS(bs::from_c<int32_t>(s), braid::Error);  // and frees it
     REQUIRE(c.freed);
+}
+
+namespace {
+struct FreeAfter {
+    braid_stream* s;
+    Seen* seen;
+    int n = 0;
+    static void on(void* ud, int status, void* item) {
+        auto* f = static_cast<FreeAfter*>(ud);
+        if (!item) {
+            f->seen->final_status(status);
+            return;
+        }
+        f->seen->item(*static_cast<int64_t*>(item), status);
+        if (++f->n == 3) braid_stream_free(f->s);  // from inside the callback
+    }
+};
+}  // namespace
+
+TEST_CASE("C: freeing the stream from a for_each callback ends it there (ECANCELED)") {
+    auto rt = braid_test::runtime(1);
+    Counter c(0, 1000000);
+    braid_stream* s = counter_stream(&c);
+    Seen seen;
+    FreeAfter f{s, &seen};
+    REQUIRE(braid_stream_for_each(nullptr, rt.native_handle(), s, &FreeAfter::on, &f) == BRAID_OK);
+    seen.wait_finals(1);
+    REQUIRE(seen.items == std::vector<int64_t>{0, 1, 2});
+    REQUIRE(seen.finals == std::vector<int>{BRAID_ECANCELED});
+    REQUIRE(wait_freed(c));
 }

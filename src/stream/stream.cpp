@@ -91,6 +91,12 @@ struct CStream::Op {
             if (rc == BRAID_OK && op->each) {
                 op->cb(op->ud, BRAID_OK, op->item);
                 s->ops_.destroy(op->item);
+                if (s->owner_gone_.load(std::memory_order_acquire)) {
+                    // freed from the callback: the abort is pending; end
+                    // through the cancel path at once
+                    braid_task_wake(task);
+                    return BRAID_PENDING;
+                }
                 if (!coop::proceed(&braid_task_wake_fn, task)) return BRAID_PENDING;  // let others run
                 continue;
             }
@@ -147,6 +153,7 @@ int CStream::start_op(braid_task** out, Core* core, bool each, braid_stream_item
 }
 
 void CStream::release_owner() {
+    owner_gone_.store(true, std::memory_order_release);
     {
         std::lock_guard<std::mutex> g(mu_);
         if (op_task_) braid_task_abort(op_task_);

@@ -49,6 +49,7 @@ private:
     bool ended_ = false;                  // the consumer's side only
     std::atomic<int> refs_{1};            // the owner, and a pending operation
     std::atomic<bool> op_pending_{false};
+    std::atomic<bool> owner_gone_{false};  // braid_stream_free was called
     std::mutex mu_;                       // guards op_task_
     braid_task* op_task_ = nullptr;       // the pending operation's handle
 };

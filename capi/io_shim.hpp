@@ -52,6 +52,80 @@ struct Handle {
     }
 };
 
+// BRAID_EINVAL for a NULL (or never-opened) handle, BRAID_ECLOSED after
+// close, else BRAID_OK.
+inline int usable(const Handle* h) {
+    if (!h || !h->src) return BRAID_EINVAL;
+    return h->src->closed() ? BRAID_ECLOSED : BRAID_OK;
+}
+
+// Datagram send (to an address, or the connected peer) or receive (with the
+// sender's address written to from/from_len, which must stay alive).
+struct DgramOp {
+    IoSource* src;
+    bool recv;
+    char* buf;
+    size_t len;
+    sockaddr_storage to{};
+    size_t to_len;
+    sockaddr_storage* from;
+    size_t* from_len;
+    braid_io_callback cb;
+    void* ud;
+    uint8_t claim() const { return recv ? kClaimRead : kClaimWrite; }
+    int dir() const { return recv ? detail::kIoRead : detail::kIoWrite; }
+    DgramOp(IoSource* s, bool r, void* b, size_t l, const sockaddr* t, size_t tl, sockaddr_storage* f, size_t* fl,
+            braid_io_callback c, void* u)
+        : src(s), recv(r), buf(static_cast<char*>(b)), len(l), to_len(t ? tl : 0), from(f), from_len(fl), cb(c), ud(u) {
+        if (t) std::memcpy(&to, t, tl);
+        s->ref();
+    }
+    int finish(int st, size_t n) {
+        src->unregister(dir());
+        src->release_claim(claim());
+        cb(ud, st, n);
+        return BRAID_OK;
+    }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<DgramOp*>(self);
+        size_t n = 0;
+        int rc = s->recv ? detail::net::poll_recv_from(s->src, s->buf, s->len, 0, s->from, s->from_len,
+                                                       &braid_task_wake_fn, me, &n)
+                         : detail::net::poll_send_to(s->src, s->buf, s->len,
+                                                     s->to_len ? reinterpret_cast<sockaddr*>(&s->to) : nullptr,
+                                                     s->to_len, &braid_task_wake_fn, me, &n);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        return s->finish(rc, rc == BRAID_OK ? n : 0);
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<DgramOp*>(self);
+        s->src->unregister(s->dir());
+        s->src->release_claim(s->claim());
+        s->cb(s->ud, cancel_status(), 0);
+    }
+    static void release(void* self) {
+        auto* s = static_cast<DgramOp*>(self);
+        s->src->unref();
+        s->~DgramOp();
+    }
+};
+
+inline int start_dgram(braid_task** out, Handle* h, bool recv, void* buf, size_t len, const sockaddr* to,
+                       size_t to_len, sockaddr_storage* from, size_t* from_len, braid_io_callback cb, void* ud) {
+    if (out) *out = nullptr;
+    if (!cb || (!buf && len) || (recv && len == 0)) return BRAID_EINVAL;
+    if (int rc = usable(h)) return rc;
+    if (h->core->shutting_down()) return BRAID_ESHUTDOWN;
+    uint8_t claim = recv ? kClaimRead : kClaimWrite;
+    if (!h->src->try_claim(claim)) return BRAID_EBUSY;
+    int rc = guarded([&] {
+        return spawn_state<DgramOp>(out, h->core, detail::TaskKind::Worker, h->src, recv, buf, len, to, to_len, from,
+                                    from_len, cb, ud);
+    });
+    if (rc == BRAID_ENOMEM) h->src->release_claim(claim);
+    return rc;
+}
+
 // A poll function of the net layer (read, peek, write, pipe read/write).
 using XferFn = int (*)(IoSource*, void*, size_t, braid_wake_fn, void*, size_t*);
 

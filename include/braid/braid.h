@@ -39,5 +39,7 @@
 #include "net.h"
 #include "tcp.h"
 #include "dns.h"
+#include "udp.h"
+#include "unix_socket.h"
 
 #endif /* BRAID_H */

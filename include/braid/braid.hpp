@@ -18,6 +18,8 @@
 #include <braid/net/addr.hpp>
 #include <braid/net/dns.hpp>
 #include <braid/net/tcp.hpp>
+#include <braid/net/udp.hpp>
+#include <braid/net/unix_socket.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>
 #include <braid/signal.hpp>

@@ -41,6 +41,23 @@ int check_unix(const sockaddr* addr, size_t len) {
     return BRAID_OK;
 }
 
+int unix_addr(const char* path, sockaddr_storage* out, size_t* out_len) {
+    if (!path || !*path || !out || !out_len) return BRAID_EINVAL;
+    std::memset(out, 0, sizeof *out);
+    auto* un = reinterpret_cast<sockaddr_un*>(out);
+    size_t n = std::strlen(path);
+    if (n >= sizeof un->sun_path) return BRAID_EINVAL;
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, path, n);
+    if (path[0] == '@') {
+        un->sun_path[0] = '\0';  // abstract: the length says where the name ends
+        *out_len = offsetof(sockaddr_un, sun_path) + n;
+    } else {
+        *out_len = offsetof(sockaddr_un, sun_path) + n + 1;
+    }
+    return BRAID_OK;
+}
+
 namespace {
 
 // A port: 1 to 5 digits, at most 65535.

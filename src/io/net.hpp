@@ -21,6 +21,10 @@ int check_inet(const sockaddr* addr, size_t len);
 // in a pathname address.
 int check_unix(const sockaddr* addr, size_t len);
 
+// A Unix socket address for `path` ("@name": the abstract namespace).
+// BRAID_EINVAL for NULL, empty or too long paths.
+int unix_addr(const char* path, sockaddr_storage* out, size_t* out_len);
+
 // "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80".  BRAID_EINVAL for text that
 // is not an address with a port, BRAID_ERANGE for a port above 65535.
 int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len);

@@ -14,7 +14,7 @@ int& last_os_error() {
 int map_errno(int e) {
     switch (e) {
         case 0: return BRAID_EIO;
-        case EINVAL: case EDESTADDRREQ: case EISCONN: case ENAMETOOLONG: case EOVERFLOW: case EFAULT:
+        case EINVAL: case EISCONN: case ENAMETOOLONG: case EOVERFLOW: case EFAULT:
         case ELOOP: case EMSGSIZE: case ENOTSOCK: case EPROTOTYPE: case ENOPROTOOPT:
             return BRAID_EINVAL;
         case ENOMEM: case ENOBUFS: return BRAID_ENOMEM;
@@ -31,7 +31,7 @@ int map_errno(int e) {
         case ECONNRESET: return BRAID_ECONNRESET;
         case EADDRINUSE: return BRAID_EADDRINUSE;
         case EADDRNOTAVAIL: return BRAID_EADDRNOTAVAIL;
-        case ENOTCONN: return BRAID_ENOTCONN;
+        case ENOTCONN: case EDESTADDRREQ: return BRAID_ENOTCONN;
         case EPIPE: return BRAID_EPIPE;
         case ENOENT: case ESRCH: case ENXIO: case ENODEV: return BRAID_ENOENT;
         case EACCES: case EPERM: case EROFS: return BRAID_EACCES;

@@ -1,0 +1,176 @@
+// braid::net::UdpSocket: UDP over IPv4 and IPv6 on the C ABI (braid/udp.h).
+//
+//   auto sock = braid::net::UdpSocket::bind("127.0.0.1:0");
+//   co_await sock.send_to(data, peer);
+//   auto [n, from] = co_await sock.recv_from(buf);     // cancel-safe
+//   sock.connect(peer);  co_await sock.send(data);  std::size_t m = co_await sock.recv(buf);
+//
+// Errors throw braid::IoError.
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/io/buffer.hpp>
+#include <braid/io/error.hpp>
+#include <braid/net/addr.hpp>
+#include <braid/udp.h>
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+namespace braid::net {
+
+class UdpSocket {
+public:
+    // Sends one datagram (to `to`, or the connected peer).  Cancel-safe: a
+    // pending send sent nothing.
+    class [[nodiscard]] SendAwaiter : public braid::detail::LeafAwaiter<SendAwaiter> {
+    public:
+        SendAwaiter(braid_udp_socket* s, io::ConstBuffer b, std::optional<SocketAddr> to)
+            : s_(s), b_(b), to_(std::move(to)) {}
+        SendAwaiter(SendAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), to_(o.to_) {}
+        ~SendAwaiter() {
+            if (registered_) braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, nullptr, &n_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_udp_poll_send_to(s_, b_.data, b_.size, to_ ? to_->as_sockaddr() : nullptr,
+                                            to_ ? to_->size() : 0, w, d, &n_);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::size_t finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, "UdpSocket::send");
+            return n_;
+        }
+
+    private:
+        braid_udp_socket* s_;
+        io::ConstBuffer b_;
+        std::optional<SocketAddr> to_;
+        std::size_t n_ = 0;
+        int os_ = 0;
+        bool registered_ = false;
+    };
+
+    // Receives one datagram and its sender.  Cancel-safe.
+    class [[nodiscard]] RecvAwaiter : public braid::detail::LeafAwaiter<RecvAwaiter> {
+    public:
+        RecvAwaiter(braid_udp_socket* s, io::MutableBuffer b, bool peek) : s_(s), b_(b), peek_(peek) {}
+        RecvAwaiter(RecvAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), peek_(o.peek_) {}
+        ~RecvAwaiter() {
+            if (registered_) braid_udp_poll_recv_from(s_, b_.data, b_.size, nullptr, nullptr, nullptr, nullptr, &n_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            auto fn = peek_ ? &braid_udp_poll_peek_from : &braid_udp_poll_recv_from;
+            int rc = fn(s_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::pair<std::size_t, SocketAddr> finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, "UdpSocket::recv");
+            return {n_, from_};
+        }
+
+    private:
+        braid_udp_socket* s_;
+        io::MutableBuffer b_;
+        bool peek_;
+        SocketAddr from_;
+        std::size_t n_ = 0;
+        int os_ = 0;
+        bool registered_ = false;
+    };
+
+    // recv(): the size alone.
+    struct [[nodiscard]] RecvSize {
+        RecvAwaiter inner;
+        bool await_ready() { return inner.await_ready(); }
+        template <class P>
+        bool await_suspend(std::coroutine_handle<P> h) {
+            return inner.await_suspend(h);
+        }
+        std::size_t await_resume() { return inner.await_resume().first; }
+    };
+
+    UdpSocket() = default;
+    explicit UdpSocket(braid_udp_socket* s) noexcept : s_(s) {}
+    UdpSocket(UdpSocket&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    UdpSocket& operator=(UdpSocket&& o) noexcept {
+        if (this != &o) {
+            braid_udp_free(s_);
+            s_ = std::exchange(o.s_, nullptr);
+        }
+        return *this;
+    }
+    UdpSocket(const UdpSocket&) = delete;
+    ~UdpSocket() { braid_udp_free(s_); }
+
+    // Binds (port 0: any free port) on the calling thread's runtime.
+    static UdpSocket bind(const SocketAddr& addr) {
+        braid_udp_socket* s = nullptr;
+        braid::detail::check_io(braid_udp_bind(&s, nullptr, addr.as_sockaddr(), addr.size()), "UdpSocket::bind");
+        return UdpSocket(s);
+    }
+    static UdpSocket bind(std::string_view addr) { return bind(SocketAddr::parse(addr)); }
+
+    // Sets the default peer (send/recv) and filters what is received.
+    void connect(const SocketAddr& peer) {
+        braid::detail::check_io(braid_udp_connect(native(), peer.as_sockaddr(), peer.size()), "UdpSocket::connect");
+    }
+
+    SendAwaiter send_to(io::ConstBuffer b, const SocketAddr& to) { return SendAwaiter(native(), b, to); }
+    SendAwaiter send(io::ConstBuffer b) { return SendAwaiter(native(), b, std::nullopt); }
+    RecvAwaiter recv_from(io::MutableBuffer b) { return RecvAwaiter(native(), b, false); }
+    RecvAwaiter peek_from(io::MutableBuffer b) { return RecvAwaiter(native(), b, true); }
+    RecvSize recv(io::MutableBuffer b) { return RecvSize{RecvAwaiter(native(), b, false)}; }
+
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_udp_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    SocketAddr peer_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_udp_peer_addr(native(), a.storage(), a.size_ptr()), "peer_addr");
+        return a;
+    }
+    void set_broadcast(bool on) { braid::detail::check_io(braid_udp_set_broadcast(native(), on), "set_broadcast"); }
+    bool broadcast() const { return braid::detail::check_io(braid_udp_broadcast(native()), "broadcast") != 0; }
+    // Multicast group membership (`group`'s port is ignored; ifindex 0: the
+    // system's choice of interface).
+    void join_multicast(const SocketAddr& group, unsigned ifindex = 0) {
+        braid::detail::check_io(braid_udp_join_multicast(native(), group.as_sockaddr(), group.size(), ifindex),
+                                "join_multicast");
+    }
+    void leave_multicast(const SocketAddr& group, unsigned ifindex = 0) {
+        braid::detail::check_io(braid_udp_leave_multicast(native(), group.as_sockaddr(), group.size(), ifindex),
+                                "leave_multicast");
+    }
+    void set_multicast_loop(bool on) {
+        braid::detail::check_io(braid_udp_set_multicast_loop(native(), on), "set_multicast_loop");
+    }
+    void set_multicast_ttl(int ttl) {
+        braid::detail::check_io(braid_udp_set_multicast_ttl(native(), ttl), "set_multicast_ttl");
+    }
+    void set_ttl(int ttl) { braid::detail::check_io(braid_udp_set_ttl(native(), ttl), "set_ttl"); }
+
+    void close() {
+        if (s_) braid_udp_close(s_);
+    }
+    int fd() const { return braid_udp_fd(native()); }
+    braid_udp_socket* native_handle() const noexcept { return s_; }
+
+private:
+    braid_udp_socket* native() const {
+        if (!s_) throw IoError(BRAID_ECLOSED, 0, "UdpSocket: empty or moved-from");
+        return s_;
+    }
+    braid_udp_socket* s_ = nullptr;
+};
+
+}  // namespace braid::net

@@ -1,0 +1,340 @@
+// braid::net::UnixListener, UnixStream and UnixDatagram: Unix domain sockets
+// on the C ABI (braid/unix_socket.h).  Paths starting with '@' are in the
+// abstract namespace.  A path with an embedded NUL throws
+// braid::Error(BRAID_EINVAL).
+//
+//   auto l = braid::net::UnixListener::bind("/tmp/app.sock");
+//   auto c = co_await braid::net::UnixStream::connect("/tmp/app.sock");
+//   auto [s, _] = co_await l.accept();
+//   auto [a, b] = braid::net::UnixStream::pair();
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/detail/io_awaiter.hpp>
+#include <braid/io/buffer.hpp>
+#include <braid/io/error.hpp>
+#include <braid/net/addr.hpp>
+#include <braid/unix_socket.h>
+
+#include <coroutine>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace braid::net {
+
+namespace detail {
+// A NUL-terminated copy of path; BRAID_EINVAL for an embedded NUL.
+inline std::string c_path(std::string_view p) {
+    if (p.find('\0') != std::string_view::npos) throw IoError(BRAID_EINVAL, 0, "path with an embedded NUL");
+    return std::string(p);
+}
+inline int unix_write(braid_unix_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
+    return braid_unix_stream_poll_write(s, b, l, w, d, n);
+}
+}  // namespace detail
+
+class UnixStream {
+public:
+    using ReadAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &braid_unix_stream_poll_read, false>;
+    using ReadExactAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &braid_unix_stream_poll_read, true>;
+    using WriteAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &detail::unix_write, false>;
+    using WriteAllAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &detail::unix_write, true>;
+
+    class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
+    public:
+        explicit ConnectAwaiter(std::string path) : path_(std::move(path)) {}
+        ConnectAwaiter(ConnectAwaiter&& o) noexcept
+            : path_(std::move(o.path_)), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
+        ~ConnectAwaiter() {
+            if (s_ && registered_) braid_unix_stream_poll_connect(s_, nullptr, nullptr);
+            braid_unix_stream_free(s_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            if (!started_) {
+                started_ = true;
+                int rc = braid_unix_stream_connect_start(&s_, nullptr, path_.c_str());
+                if (rc < 0) return fail(rc);
+            }
+            int rc = braid_unix_stream_poll_connect(s_, w, d);
+            registered_ = rc == BRAID_PENDING;
+            return rc < 0 ? fail(rc) : rc;
+        }
+        UnixStream finish(int st) {
+            if (st < 0) {
+                braid_unix_stream_free(std::exchange(s_, nullptr));
+                braid::detail::throw_io(st, os_, ("UnixStream::connect(" + path_ + ")").c_str());
+            }
+            return UnixStream(std::exchange(s_, nullptr));
+        }
+
+    private:
+        int fail(int rc) {
+            os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::string path_;
+        braid_unix_stream* s_ = nullptr;
+        bool started_ = false;
+        bool registered_ = false;
+        int os_ = 0;
+    };
+
+    UnixStream() = default;
+    explicit UnixStream(braid_unix_stream* s) noexcept : s_(s) {}
+    UnixStream(UnixStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    UnixStream& operator=(UnixStream&& o) noexcept {
+        if (this != &o) {
+            braid_unix_stream_free(s_);
+            s_ = std::exchange(o.s_, nullptr);
+        }
+        return *this;
+    }
+    UnixStream(const UnixStream&) = delete;
+    ~UnixStream() { braid_unix_stream_free(s_); }
+
+    static ConnectAwaiter connect(std::string_view path) { return ConnectAwaiter(detail::c_path(path)); }
+    // A connected pair (socketpair) on the calling thread's runtime.
+    static std::pair<UnixStream, UnixStream> pair() {
+        braid_unix_stream *a = nullptr, *b = nullptr;
+        braid::detail::check_io(braid_unix_stream_pair(&a, &b, nullptr), "UnixStream::pair");
+        return {UnixStream(a), UnixStream(b)};
+    }
+
+    ReadAwaiter read(io::MutableBuffer b) { return ReadAwaiter(native(), b.data, b.size, "UnixStream::read"); }
+    ReadExactAwaiter read_exact(io::MutableBuffer b) {
+        return ReadExactAwaiter(native(), b.data, b.size, "UnixStream::read_exact");
+    }
+    WriteAwaiter write(io::ConstBuffer b) {
+        return WriteAwaiter(native(), const_cast<void*>(b.data), b.size, "UnixStream::write");
+    }
+    WriteAllAwaiter write_all(io::ConstBuffer b) {
+        return WriteAllAwaiter(native(), const_cast<void*>(b.data), b.size, "UnixStream::write_all");
+    }
+    std::suspend_never flush() { return {}; }
+    std::suspend_never shutdown() {
+        shutdown_write();
+        return {};
+    }
+    void shutdown_write() { braid::detail::check_io(braid_unix_stream_shutdown_write(native()), "UnixStream::shutdown"); }
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_unix_stream_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    SocketAddr peer_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_unix_stream_peer_addr(native(), a.storage(), a.size_ptr()), "peer_addr");
+        return a;
+    }
+    void close() {
+        if (s_) braid_unix_stream_close(s_);
+    }
+    int fd() const { return braid_unix_stream_fd(native()); }
+    braid_unix_stream* native_handle() const noexcept { return s_; }
+
+private:
+    braid_unix_stream* native() const {
+        if (!s_) throw IoError(BRAID_ECLOSED, 0, "UnixStream: empty or moved-from");
+        return s_;
+    }
+    braid_unix_stream* s_ = nullptr;
+};
+
+class UnixListener {
+public:
+    class [[nodiscard]] AcceptAwaiter : public braid::detail::LeafAwaiter<AcceptAwaiter> {
+    public:
+        explicit AcceptAwaiter(braid_unix_listener* l) : l_(l) {}
+        AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
+        ~AcceptAwaiter() {
+            if (registered_) braid_unix_listener_poll_accept(l_, nullptr, nullptr, nullptr);
+            braid_unix_stream_free(s_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_unix_listener_poll_accept(l_, &s_, w, d);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::pair<UnixStream, SocketAddr> finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, "UnixListener::accept");
+            UnixStream s(std::exchange(s_, nullptr));
+            SocketAddr peer;
+            braid_unix_stream_peer_addr(s.native_handle(), peer.storage(), peer.size_ptr());
+            return {std::move(s), peer};
+        }
+
+    private:
+        braid_unix_listener* l_;
+        braid_unix_stream* s_ = nullptr;
+        bool registered_ = false;
+        int os_ = 0;
+    };
+
+    UnixListener() = default;
+    explicit UnixListener(braid_unix_listener* l) noexcept : l_(l) {}
+    UnixListener(UnixListener&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+    UnixListener& operator=(UnixListener&& o) noexcept {
+        if (this != &o) {
+            braid_unix_listener_free(l_);
+            l_ = std::exchange(o.l_, nullptr);
+        }
+        return *this;
+    }
+    UnixListener(const UnixListener&) = delete;
+    ~UnixListener() { braid_unix_listener_free(l_); }
+
+    // Binds and listens.  An existing file at `path` gives BRAID_EADDRINUSE
+    // (remove stale socket files first).
+    static UnixListener bind(std::string_view path, int backlog = 1024) {
+        std::string p = detail::c_path(path);
+        braid_unix_listener* l = nullptr;
+        braid::detail::check_io(braid_unix_listener_bind(&l, nullptr, p.c_str(), backlog), "UnixListener::bind");
+        return UnixListener(l);
+    }
+    AcceptAwaiter accept() { return AcceptAwaiter(native()); }
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_unix_listener_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    void close() {
+        if (l_) braid_unix_listener_close(l_);
+    }
+    int fd() const { return braid_unix_listener_fd(native()); }
+    braid_unix_listener* native_handle() const noexcept { return l_; }
+
+private:
+    braid_unix_listener* native() const {
+        if (!l_) throw IoError(BRAID_ECLOSED, 0, "UnixListener: empty or moved-from");
+        return l_;
+    }
+    braid_unix_listener* l_ = nullptr;
+};
+
+class UnixDatagram {
+public:
+    // Sends one datagram (to `path`, or the connected peer).  Cancel-safe.
+    class [[nodiscard]] SendAwaiter : public braid::detail::LeafAwaiter<SendAwaiter> {
+    public:
+        SendAwaiter(braid_unix_datagram* d, io::ConstBuffer b, std::optional<std::string> to)
+            : d_(d), b_(b), to_(std::move(to)) {}
+        SendAwaiter(SendAwaiter&& o) noexcept : d_(std::exchange(o.d_, nullptr)), b_(o.b_), to_(std::move(o.to_)) {}
+        ~SendAwaiter() {
+            if (registered_) braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, nullptr, &n_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_unix_datagram_poll_send_to(d_, b_.data, b_.size, to_ ? to_->c_str() : nullptr, w, d, &n_);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::size_t finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, "UnixDatagram::send");
+            return n_;
+        }
+
+    private:
+        braid_unix_datagram* d_;
+        io::ConstBuffer b_;
+        std::optional<std::string> to_;
+        std::size_t n_ = 0;
+        int os_ = 0;
+        bool registered_ = false;
+    };
+
+    // Receives one datagram and its sender's address.  Cancel-safe.
+    class [[nodiscard]] RecvAwaiter : public braid::detail::LeafAwaiter<RecvAwaiter> {
+    public:
+        RecvAwaiter(braid_unix_datagram* d, io::MutableBuffer b) : d_(d), b_(b) {}
+        RecvAwaiter(RecvAwaiter&& o) noexcept : d_(std::exchange(o.d_, nullptr)), b_(o.b_) {}
+        ~RecvAwaiter() {
+            if (registered_)
+                braid_unix_datagram_poll_recv_from(d_, b_.data, b_.size, nullptr, nullptr, nullptr, nullptr, &n_);
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_unix_datagram_poll_recv_from(d_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
+            registered_ = rc == BRAID_PENDING;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        std::pair<std::size_t, SocketAddr> finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, "UnixDatagram::recv");
+            return {n_, from_};
+        }
+
+    private:
+        braid_unix_datagram* d_;
+        io::MutableBuffer b_;
+        SocketAddr from_;
+        std::size_t n_ = 0;
+        int os_ = 0;
+        bool registered_ = false;
+    };
+
+    UnixDatagram() = default;
+    explicit UnixDatagram(braid_unix_datagram* d) noexcept : d_(d) {}
+    UnixDatagram(UnixDatagram&& o) noexcept : d_(std::exchange(o.d_, nullptr)) {}
+    UnixDatagram& operator=(UnixDatagram&& o) noexcept {
+        if (this != &o) {
+            braid_unix_datagram_free(d_);
+            d_ = std::exchange(o.d_, nullptr);
+        }
+        return *this;
+    }
+    UnixDatagram(const UnixDatagram&) = delete;
+    ~UnixDatagram() { braid_unix_datagram_free(d_); }
+
+    static UnixDatagram bind(std::string_view path) {
+        std::string p = detail::c_path(path);
+        braid_unix_datagram* d = nullptr;
+        braid::detail::check_io(braid_unix_datagram_bind(&d, nullptr, p.c_str()), "UnixDatagram::bind");
+        return UnixDatagram(d);
+    }
+    // Not bound to a path (it can send, and receive once connected).
+    static UnixDatagram unbound() {
+        braid_unix_datagram* d = nullptr;
+        braid::detail::check_io(braid_unix_datagram_bind(&d, nullptr, nullptr), "UnixDatagram::unbound");
+        return UnixDatagram(d);
+    }
+    static std::pair<UnixDatagram, UnixDatagram> pair() {
+        braid_unix_datagram *a = nullptr, *b = nullptr;
+        braid::detail::check_io(braid_unix_datagram_pair(&a, &b, nullptr), "UnixDatagram::pair");
+        return {UnixDatagram(a), UnixDatagram(b)};
+    }
+    void connect(std::string_view path) {
+        std::string p = detail::c_path(path);
+        braid::detail::check_io(braid_unix_datagram_connect(native(), p.c_str()), "UnixDatagram::connect");
+    }
+    SendAwaiter send_to(io::ConstBuffer b, std::string_view path) {
+        return SendAwaiter(native(), b, detail::c_path(path));
+    }
+    SendAwaiter send(io::ConstBuffer b) { return SendAwaiter(native(), b, std::nullopt); }
+    RecvAwaiter recv_from(io::MutableBuffer b) { return RecvAwaiter(native(), b); }
+    SocketAddr local_addr() const {
+        SocketAddr a;
+        braid::detail::check_io(braid_unix_datagram_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
+        return a;
+    }
+    void close() {
+        if (d_) braid_unix_datagram_close(d_);
+    }
+    int fd() const { return braid_unix_datagram_fd(native()); }
+    braid_unix_datagram* native_handle() const noexcept { return d_; }
+
+private:
+    braid_unix_datagram* native() const {
+        if (!d_) throw IoError(BRAID_ECLOSED, 0, "UnixDatagram: empty or moved-from");
+        return d_;
+    }
+    braid_unix_datagram* d_ = nullptr;
+};
+
+}  // namespace braid::net

@@ -1,0 +1,115 @@
+/* braid — Unix domain sockets: stream listeners, streams and datagram
+ * sockets.  Part of the stable C ABI.
+ *
+ * Paths are NUL-terminated; a path starting with '@' names a socket in
+ * Linux's abstract namespace (no file).  Binding to a path whose file exists
+ * fails with BRAID_EADDRINUSE (braid does not unlink it: remove stale socket
+ * files yourself).  The rules of io.h apply: poll functions and callback
+ * operations, one reader and one writer per handle at a time.
+ */
+#ifndef BRAID_UNIX_SOCKET_H
+#define BRAID_UNIX_SOCKET_H
+
+#include <stddef.h>
+
+#include "export.h"
+#include "error.h"
+#include "io.h"
+#include "net.h"
+#include "runtime.h"
+#include "task.h"
+
+BRAID_EXTERN_C_BEGIN
+
+typedef struct braid_unix_listener braid_unix_listener;
+typedef struct braid_unix_stream braid_unix_stream;
+typedef struct braid_unix_datagram braid_unix_datagram;
+
+/* Completion of connect and accept: a new stream the callee owns on
+ * BRAID_OK, NULL otherwise. */
+typedef void (*braid_unix_stream_callback)(void *user_data, int status, braid_unix_stream *stream);
+
+/* ---- listener ------------------------------------------------------------- */
+
+/* Binds a listening stream socket to `path` with `backlog` (<= 0: 1024).
+ * BRAID_EINVAL (NULL, empty or too long path), BRAID_EADDRINUSE,
+ * BRAID_EACCES, BRAID_ENOENT (no such directory), BRAID_ESHUTDOWN. */
+BRAID_API int braid_unix_listener_bind(braid_unix_listener **out, braid_runtime *rt, const char *path, int backlog);
+BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener *l, struct sockaddr_storage *out,
+                                             size_t *out_len);
+/* 0 with *out a new stream, BRAID_PENDING, or an error. */
+BRAID_API int braid_unix_listener_poll_accept(braid_unix_listener *l, braid_unix_stream **out, braid_wake_fn wake,
+                                              void *wake_data);
+BRAID_API int braid_unix_listener_accept(braid_task **out, braid_unix_listener *l, braid_unix_stream_callback cb,
+                                         void *user_data);
+BRAID_API int braid_unix_listener_fd(const braid_unix_listener *l);
+BRAID_API int braid_unix_listener_close(braid_unix_listener *l);
+BRAID_API void braid_unix_listener_free(braid_unix_listener *l);
+
+/* ---- stream ------------------------------------------------------------------ */
+
+/* Callback style connect to the listener at `path`: BRAID_ENOENT (no such
+ * socket), BRAID_ECONNREFUSED (nobody listens), BRAID_EAGAIN (its backlog is
+ * full). */
+BRAID_API int braid_unix_connect(braid_task **out, braid_runtime *rt, const char *path,
+                                 braid_unix_stream_callback cb, void *user_data);
+/* Poll style: start, then poll_connect until 0. */
+BRAID_API int braid_unix_stream_connect_start(braid_unix_stream **out, braid_runtime *rt, const char *path);
+BRAID_API int braid_unix_stream_poll_connect(braid_unix_stream *s, braid_wake_fn wake, void *wake_data);
+/* A connected pair (socketpair). */
+BRAID_API int braid_unix_stream_pair(braid_unix_stream **out_a, braid_unix_stream **out_b, braid_runtime *rt);
+
+BRAID_API int braid_unix_stream_poll_read(braid_unix_stream *s, void *buf, size_t len, braid_wake_fn wake,
+                                          void *wake_data, size_t *out_n);
+BRAID_API int braid_unix_stream_poll_write(braid_unix_stream *s, const void *buf, size_t len, braid_wake_fn wake,
+                                           void *wake_data, size_t *out_n);
+BRAID_API int braid_unix_stream_read(braid_task **out, braid_unix_stream *s, void *buf, size_t len,
+                                     braid_io_callback cb, void *user_data);
+BRAID_API int braid_unix_stream_read_exact(braid_task **out, braid_unix_stream *s, void *buf, size_t len,
+                                           braid_io_callback cb, void *user_data);
+BRAID_API int braid_unix_stream_write(braid_task **out, braid_unix_stream *s, const void *buf, size_t len,
+                                      braid_io_callback cb, void *user_data);
+BRAID_API int braid_unix_stream_write_all(braid_task **out, braid_unix_stream *s, const void *buf, size_t len,
+                                          braid_io_callback cb, void *user_data);
+BRAID_API int braid_unix_stream_shutdown_write(braid_unix_stream *s);
+BRAID_API int braid_unix_stream_local_addr(const braid_unix_stream *s, struct sockaddr_storage *out,
+                                           size_t *out_len);
+BRAID_API int braid_unix_stream_peer_addr(const braid_unix_stream *s, struct sockaddr_storage *out, size_t *out_len);
+BRAID_API int braid_unix_stream_fd(const braid_unix_stream *s);
+BRAID_API int braid_unix_stream_close(braid_unix_stream *s);
+BRAID_API void braid_unix_stream_free(braid_unix_stream *s);
+
+/* ---- datagram socket ---------------------------------------------------------- */
+
+/* Bound to `path`; or unbound (path NULL: it can send, and receive replies
+ * only once connected or through a pair). */
+BRAID_API int braid_unix_datagram_bind(braid_unix_datagram **out, braid_runtime *rt, const char *path);
+/* A connected pair (socketpair). */
+BRAID_API int braid_unix_datagram_pair(braid_unix_datagram **out_a, braid_unix_datagram **out_b, braid_runtime *rt);
+/* Sets the default peer (send/recv then need no address). */
+BRAID_API int braid_unix_datagram_connect(braid_unix_datagram *d, const char *path);
+/* Sends one datagram to `path`, or to the connected peer when path is NULL:
+ * 0 with *out_n, BRAID_PENDING, or an error. */
+BRAID_API int braid_unix_datagram_poll_send_to(braid_unix_datagram *d, const void *buf, size_t len, const char *path,
+                                               braid_wake_fn wake, void *wake_data, size_t *out_n);
+/* Receives one datagram (a longer one is truncated to len); the sender's
+ * address in from/from_len (each may be NULL). */
+BRAID_API int braid_unix_datagram_poll_recv_from(braid_unix_datagram *d, void *buf, size_t len,
+                                                 struct sockaddr_storage *from, size_t *from_len, braid_wake_fn wake,
+                                                 void *wake_data, size_t *out_n);
+/* Callback style of the two above (`from`, `from_len` must stay alive until
+ * the callback, like the buffer). */
+BRAID_API int braid_unix_datagram_send_to(braid_task **out, braid_unix_datagram *d, const void *buf, size_t len,
+                                          const char *path, braid_io_callback cb, void *user_data);
+BRAID_API int braid_unix_datagram_recv_from(braid_task **out, braid_unix_datagram *d, void *buf, size_t len,
+                                            struct sockaddr_storage *from, size_t *from_len, braid_io_callback cb,
+                                            void *user_data);
+BRAID_API int braid_unix_datagram_local_addr(const braid_unix_datagram *d, struct sockaddr_storage *out,
+                                             size_t *out_len);
+BRAID_API int braid_unix_datagram_fd(const braid_unix_datagram *d);
+BRAID_API int braid_unix_datagram_close(braid_unix_datagram *d);
+BRAID_API void braid_unix_datagram_free(braid_unix_datagram *d);
+
+BRAID_EXTERN_C_END
+
+#endif /* BRAID_UNIX_SOCKET_H */

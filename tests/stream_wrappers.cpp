@@ -131,3 +131,36 @@ TEST_CASE("a channel-fed pipeline across tasks: parse, filter, batch, sum") {
     REQUIRE(batches == 7);  // 334 multiples of 3 below 1000
     REQUIRE(total == 3L * 333 * 334 / 2);
 }
+
+TEST_CASE("from_tcp_listener: accepted connections as a stream, served with buffer_unordered") {
+    auto rt = braid_test::runtime(2);
+    auto [replies, served] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, std::size_t>> {
+        auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+        auto addr = listener.local_addr();
+        // the server: 4 connections, each answered concurrently, then done
+        auto server = braid::spawn([](braid::net::TcpListener l) -> braid::Task<std::size_t> {
+            co_return co_await (bs::from_tcp_listener(std::move(l)) | bs::take(4)
+                                | bs::map([](braid::net::TcpStream s) -> braid::Task<int> {
+                                      char buf[16];
+                                      std::size_t n = co_await s.read(braid::io::MutableBuffer(buf, sizeof buf));
+                                      std::string reply = "re:" + std::string(buf, n);
+                                      co_await s.write_all(reply);
+                                      co_return 1;
+                                  })
+                                | bs::buffer_unordered(4) | bs::count());
+        }, std::move(listener));
+        std::vector<std::string> replies;
+        for (int i = 0; i < 4; ++i) {
+            auto c = co_await braid::net::TcpStream::connect(addr);
+            std::string msg = "c" + std::to_string(i);
+            co_await c.write_all(msg);
+            std::string back(3 + msg.size(), '\0');
+            co_await c.read_exact(back);
+            replies.push_back(back);
+        }
+        std::size_t served = co_await server;
+        co_return std::make_pair(replies, served);
+    }());
+    REQUIRE(replies == std::vector<std::string>{"re:c0", "re:c1", "re:c2", "re:c3"});
+    REQUIRE(served == 4);
+}

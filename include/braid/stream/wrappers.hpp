@@ -13,8 +13,14 @@
 //   from_interval(Interval)                Instant: every tick, forever
 //   from_signal(int signum)                int (signum): every delivery, forever;
 //                                          listening starts at the call
+//   from_tcp_listener(net::TcpListener)    net::TcpStream: every accepted connection;
+//                                          an accept error (EMFILE...) is thrown
+//                                          from next() and ends the stream;
+//                                          dropping the stream closes the listener
 #pragma once
 
+#include <braid/io/error.hpp>
+#include <braid/net/tcp.hpp>
 #include <braid/signal.hpp>
 #include <braid/stream/generator.hpp>
 #include <braid/sync/broadcast.hpp>
@@ -53,6 +59,31 @@ Stream<T> watch_gen(watch::Receiver<T> rx, bool current_first) {
     }
 }
 
+// One accept, as a status: the generator below needs no try/catch around a
+// co_await in its loop (g++ 12, docs/cancellation.md).
+class [[nodiscard]] AcceptStatus : public braid::detail::LeafAwaiter<AcceptStatus> {
+public:
+    explicit AcceptStatus(braid_tcp_listener* l) : l_(l) {}
+    AcceptStatus(const AcceptStatus&) = delete;
+    ~AcceptStatus() {
+        if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
+        braid_tcp_stream_free(s_);
+    }
+    bool ready_now() const { return false; }
+    int poll(braid_wake_fn w, void* d) {
+        int rc = braid_tcp_listener_poll_accept(l_, &s_, nullptr, nullptr, w, d);
+        registered_ = rc == BRAID_PENDING;
+        return rc;
+    }
+    int finish(int st) const { return st; }
+    braid_tcp_stream* take() { return std::exchange(s_, nullptr); }
+
+private:
+    braid_tcp_listener* l_;
+    braid_tcp_stream* s_ = nullptr;
+    bool registered_ = false;
+};
+
 inline Stream<int> signal_gen(signal::Signal sig, int signum) {
     for (;;) {
         co_await sig.recv();
@@ -77,5 +108,17 @@ inline Stream<Instant> from_interval(Interval iv) {
 // Listens for `signum` from now on (throws braid::Error for a signal that
 // cannot be watched, or off a runtime thread).
 inline Stream<int> from_signal(int signum) { return detail::signal_gen(signal::Signal(signum), signum); }
+
+// Every connection the listener accepts (Tokio's TcpListenerStream).
+inline Stream<net::TcpStream> from_tcp_listener(net::TcpListener listener) {
+    for (;;) {
+        detail::AcceptStatus accept(listener.native_handle());
+        int st = co_await accept;
+        if (st == BRAID_ECLOSED) co_return;
+        if (st < 0) braid::detail::throw_io(st, braid::detail::os_error_of(st), "stream::from_tcp_listener");
+        net::TcpStream conn(accept.take());
+        co_yield std::move(conn);
+    }
+}
 
 }  // namespace braid::stream

@@ -10,9 +10,16 @@
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.hpp>
+#include <braid/io/buf_reader.hpp>
+#include <braid/io/buf_writer.hpp>
 #include <braid/io/buffer.hpp>
+#include <braid/io/codec.hpp>
+#include <braid/io/copy.hpp>
+#include <braid/io/duplex.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
+#include <braid/io/length_delimited_codec.hpp>
+#include <braid/io/lines_codec.hpp>
 #include <braid/io/traits.hpp>
 #include <braid/io/split.hpp>
 #include <braid/net/addr.hpp>

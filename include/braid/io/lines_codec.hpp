@@ -1,0 +1,66 @@
+// braid::io::LinesCodec: frames are lines of text ending in "\n" (a "\r"
+// before it is dropped too); encoding appends "\n".  Tokio's LinesCodec.
+//
+//   braid::io::FramedRead lines(std::move(stream), braid::io::LinesCodec(8192));  // at most 8 KiB a line
+//
+// A line longer than max_length throws IoError(BRAID_ERANGE) from decode.
+// At end of file, a last line without "\n" is still a frame.
+#pragma once
+
+#include <braid/io/codec.hpp>
+
+#include <cstddef>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace braid::io {
+
+class LinesCodec {
+public:
+    using item_type = std::string;
+
+    LinesCodec() = default;
+    explicit LinesCodec(std::size_t max_length) : max_(max_length) {}
+    std::size_t max_length() const { return max_; }
+
+    std::optional<std::string> decode(ByteBuffer& buf) {
+        std::string_view v = buf.view();
+        std::size_t from = std::min(searched_, v.size());
+        std::size_t nl = v.find('\n', from);
+        if (nl == std::string_view::npos) {
+            searched_ = v.size();
+            if (v.size() > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+            return std::nullopt;
+        }
+        searched_ = 0;
+        std::size_t len = nl;
+        if (len > 0 && v[len - 1] == '\r') --len;
+        if (len > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+        std::string line(v.substr(0, len));
+        buf.consume(nl + 1);
+        return line;
+    }
+    std::optional<std::string> decode_eof(ByteBuffer& buf) {
+        if (auto line = decode(buf)) return line;
+        if (buf.empty()) return std::nullopt;
+        searched_ = 0;
+        std::string_view v = buf.view();
+        if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+        std::string line(v);
+        buf.consume(buf.size());
+        return line;
+    }
+    void encode(std::string_view line, std::string& out) const {
+        out.append(line);
+        out.push_back('\n');
+    }
+
+private:
+    std::size_t max_ = std::numeric_limits<std::size_t>::max();
+    std::size_t searched_ = 0;  // bytes already known to hold no '\n'
+};
+
+}  // namespace braid::io

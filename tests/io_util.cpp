@@ -1,0 +1,294 @@
+// I/O utilities: the in-memory duplex pipe, copy, copy_bidirectional,
+// BufReader (read_line, lines), BufWriter, and the LinesCodec and
+// LengthDelimitedCodec framing as streams and sinks.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "io_support.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+namespace bio = braid::io;
+
+namespace {
+
+template <class A>
+braid::Task<int> code_of(A a) {
+    try {
+        co_await std::move(a);
+    } catch (const braid::Error& e) {
+        co_return e.code();
+    }
+    co_return 0;
+}
+
+// Writes `text` in chunks of `chunk` bytes, then shuts the write side.
+template <class W>
+braid::Task<> write_chunked(W& w, std::string text, std::size_t chunk) {
+    for (std::size_t off = 0; off < text.size(); off += chunk)
+        co_await w.write_all(bio::ConstBuffer(text.data() + off, std::min(chunk, text.size() - off)));
+    co_await w.shutdown();
+}
+
+// An AsyncWrite that counts the writes that reach it.
+struct CountingWriter {
+    bio::DuplexStream inner;
+    std::shared_ptr<int> writes = std::make_shared<int>(0);
+    auto write(bio::ConstBuffer b) {
+        ++*writes;
+        return inner.write(b);
+    }
+    auto flush() { return inner.flush(); }
+    auto shutdown() { return inner.shutdown(); }
+};
+
+std::string big_text(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = char('a' + (i * 7 + i / 13) % 26);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("duplex: bytes flow both ways, with backpressure, EOF and EPIPE") {
+    auto rt = braid_test::runtime(2);
+    auto [got, back, eof, pipe_code, zero_code] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, std::size_t, int, int>> {
+        auto [a, b] = bio::duplex(16);  // tiny: writes must wait for the reader
+        std::string text = big_text(5000);
+        auto writer = braid::spawn([](bio::DuplexStream& a, std::string t) -> braid::Task<> {
+            co_await a.write_all(t);
+            a.shutdown_write();
+        }(a, text));
+        std::string got = co_await bio::read_to_string(b);
+        co_await writer;
+        co_await b.write_all("reply");
+        std::string back(5, '\0');
+        co_await a.read_exact(back);
+        char c;
+        std::size_t eof = co_await b.read(bio::MutableBuffer(&c, 1));  // a shut its write side
+        int zero = co_await code_of(b.read(bio::MutableBuffer(&c, 0)));
+        { bio::DuplexStream gone = std::move(a); }
+        int pipe = co_await code_of(b.write_all("to nobody"));
+        co_return std::make_tuple(got, back, eof, pipe, zero);
+    }());
+    REQUIRE(got == big_text(5000));
+    REQUIRE(back == "reply");
+    REQUIRE(eof == 0);
+    REQUIRE(pipe_code == BRAID_EPIPE);
+    REQUIRE(zero_code == BRAID_EINVAL);
+}
+
+TEST_CASE("duplex: a read cancelled in select loses nothing") {
+    auto rt = braid_test::runtime(2);
+    std::string got = rt.block_on([]() -> braid::Task<std::string> {
+        auto [a, b] = bio::duplex(64);
+        auto writer = braid::spawn([](bio::DuplexStream& a) -> braid::Task<> {
+            for (int i = 0; i < 300; ++i) {
+                char ch = char('A' + i % 26);
+                co_await a.write_all(bio::ConstBuffer(&ch, 1));
+                if (i % 10 == 0) co_await braid::sleep(1ms);
+            }
+            a.shutdown_write();
+        }(a));
+        std::string all;
+        char buf[8];
+        for (;;) {
+            auto r = co_await braid::select(b.read(buf), braid::sleep(200us));
+            if (r.index() == 1) continue;
+            std::size_t n = std::get<0>(r);
+            if (n == 0) break;
+            all.append(buf, n);
+        }
+        co_await writer;
+        co_return all;
+    }());
+    std::string want;
+    for (int i = 0; i < 300; ++i) want += char('A' + i % 26);
+    REQUIRE(got == want);
+}
+
+TEST_CASE("copy: duplex to duplex and over TCP, with byte counts") {
+    auto rt = braid_test::runtime(2);
+    auto [n, got, tcp_n, tcp_ok] = rt.block_on([]() -> braid::Task<std::tuple<uint64_t, std::string, uint64_t, bool>> {
+        auto [src_w, src_r] = bio::duplex(4096);
+        auto [dst_w, dst_r] = bio::duplex(4096);
+        std::string text = big_text(300000);
+        auto producer = braid::spawn(write_chunked(src_w, text, 777));
+        auto consumer = braid::spawn([](bio::DuplexStream& r) -> braid::Task<std::string> {
+            co_return co_await bio::read_to_string(r);
+        }(dst_r));
+        uint64_t n = co_await bio::copy(src_r, dst_w);
+        dst_w.shutdown_write();
+        co_await producer;
+        std::string got = co_await consumer;
+
+        // 4 MiB through a TCP connection.
+        auto l = braid::net::TcpListener::bind("127.0.0.1:0");
+        auto c = co_await braid::net::TcpStream::connect(l.local_addr());
+        auto [s, peer] = co_await l.accept();
+        std::string big = big_text(4u << 20);
+        auto [in_w, in_r] = bio::duplex(1 << 16);
+        auto feed = braid::spawn(write_chunked(in_w, big, 100000));
+        auto sink = braid::spawn([](braid::net::TcpStream s) -> braid::Task<std::string> {
+            co_return co_await bio::read_to_string(s);
+        }(std::move(s)));
+        uint64_t tn = co_await bio::copy(in_r, c);
+        c.shutdown_write();
+        co_await feed;
+        bool ok = co_await sink == big;
+        co_return std::make_tuple(n, got, tn, ok);
+    }());
+    REQUIRE(n == 300000);
+    REQUIRE(got == big_text(300000));
+    REQUIRE(tcp_n == (4u << 20));
+    REQUIRE(tcp_ok);
+}
+
+TEST_CASE("copy_bidirectional: a proxy between a client and an echo server") {
+    auto rt = braid_test::runtime(2);
+    auto [reply, up, down] = rt.block_on([]() -> braid::Task<std::tuple<std::string, uint64_t, uint64_t>> {
+        auto [client, proxy_a] = bio::duplex(1024);
+        // The server end is TCP: the proxy joins a duplex and a socket.
+        auto l = braid::net::TcpListener::bind("127.0.0.1:0");
+        auto addr = l.local_addr();
+        auto server = braid::spawn([](braid::net::TcpListener l) -> braid::Task<> {
+            auto [s, peer] = co_await l.accept();
+            std::string all = co_await bio::read_to_string(s);
+            co_await s.write_all(all + all);
+            s.shutdown_write();
+        }(std::move(l)));
+        auto upstream = co_await braid::net::TcpStream::connect(addr);
+        auto proxy = braid::spawn([](bio::DuplexStream a, braid::net::TcpStream b) -> braid::Task<std::pair<uint64_t, uint64_t>> {
+            co_return co_await bio::copy_bidirectional(a, b);
+        }(std::move(proxy_a), std::move(upstream)));
+        std::string msg = big_text(10000);
+        co_await client.write_all(msg);
+        client.shutdown_write();
+        std::string reply = co_await bio::read_to_string(client);
+        auto [up, down] = co_await proxy;
+        co_await server;
+        co_return std::make_tuple(reply, up, down);
+    }());
+    REQUIRE(reply == big_text(10000) + big_text(10000));
+    REQUIRE(up == 10000);
+    REQUIRE(down == 20000);
+}
+
+TEST_CASE("BufReader: read_line keeps the newline, lines() strips it, the last line may lack one") {
+    auto rt = braid_test::runtime(2);
+    auto [first, second, rest] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, std::vector<std::string>>> {
+        auto [w, r] = bio::duplex(32);
+        auto producer = braid::spawn(write_chunked(w, "alpha\nbeta\r\n\ngamma\r\ndelta without newline", 3));
+        bio::BufReader reader(std::move(r), 4);  // a tiny buffer: lines span many fills
+        std::string a, b;
+        co_await reader.read_line(a);
+        co_await reader.read_line(b);
+        std::vector<std::string> others;
+        auto lines = reader.lines();
+        while (auto l = co_await lines.next()) others.push_back(*l);
+        co_await producer;
+        co_return std::make_tuple(a, b, others);
+    }());
+    REQUIRE(first == "alpha\n");
+    REQUIRE(second == "beta\r\n");
+    REQUIRE(rest == std::vector<std::string>{"", "gamma", "delta without newline"});
+}
+
+TEST_CASE("BufWriter: small writes are batched until flush") {
+    auto rt = braid_test::runtime(2);
+    auto [writes, got] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
+        auto [a, b] = bio::duplex(1 << 20);
+        CountingWriter cw{std::move(a)};
+        auto counter = cw.writes;
+        bio::BufWriter w(std::move(cw), 1024);
+        for (int i = 0; i < 1000; ++i) co_await w.write_all(std::to_string(i % 10));
+        co_await w.flush();
+        co_await w.shutdown();
+        std::string got = co_await bio::read_to_string(b);
+        co_return std::make_pair(*counter, got);
+    }());
+    REQUIRE(got.size() == 1000);
+    REQUIRE(writes <= 2);  // 1000 bytes through a 1 KiB buffer: one or two writes, not 1000
+}
+
+TEST_CASE("LinesCodec: FramedRead as a stream, FramedWrite as a sink") {
+    auto rt = braid_test::runtime(2);
+    auto [lines, too_long] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, int>> {
+        auto [a, b] = bio::duplex(64);
+        auto writer = braid::spawn([](bio::DuplexStream a) -> braid::Task<> {
+            bio::FramedWrite out(std::move(a), bio::LinesCodec());
+            co_await out.send(std::string("one"));
+            out.feed(std::string_view("two"));
+            out.feed(std::string_view("three"));
+            co_await out.flush();
+            co_await out.close();
+        }(std::move(a)));
+        bio::FramedRead in(std::move(b), bio::LinesCodec());
+        std::vector<std::string> got;
+        while (auto l = co_await in.next()) got.push_back(*l);
+        co_await writer;
+        // A line over the limit fails the stream.
+        auto [c, d] = bio::duplex(64);
+        co_await c.write_all("much too long a line\n");
+        c.shutdown_write();
+        bio::FramedRead limited(std::move(d), bio::LinesCodec(5));
+        int code = co_await code_of(limited.next());
+        co_return std::make_pair(got, code);
+    }());
+    REQUIRE(lines == std::vector<std::string>{"one", "two", "three"});
+    REQUIRE(too_long == BRAID_ERANGE);
+}
+
+TEST_CASE("LengthDelimitedCodec: frames of any size, options, errors") {
+    auto rt = braid_test::runtime(2);
+    auto [frames, eof_code, big_code, le] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<std::size_t>, int, int, std::string>> {
+        auto [a, b] = bio::duplex(4096);
+        auto writer = braid::spawn([](bio::DuplexStream a) -> braid::Task<> {
+            bio::FramedWrite out(std::move(a), bio::LengthDelimitedCodec());
+            co_await out.send(std::string());
+            co_await out.send(std::string("x"));
+            co_await out.send(big_text(1 << 20));
+            co_await out.close();
+        }(std::move(a)));
+        bio::FramedRead in(std::move(b), bio::LengthDelimitedCodec());
+        std::vector<std::size_t> sizes;
+        while (auto f = co_await in.next()) sizes.push_back(f->size());
+        co_await writer;
+
+        // End of file inside a frame.
+        auto [c, d] = bio::duplex(64);
+        co_await c.write_all(std::string("\0\0\0\x10half", 8));
+        c.shutdown_write();
+        bio::FramedRead cut(std::move(d), bio::LengthDelimitedCodec());
+        int eof = co_await code_of(cut.next());
+        // A frame over the limit.
+        std::string out;
+        int big = braid_test::error_code_of([&] { bio::LengthDelimitedCodec().max_frame_length(4).encode("12345", out); });
+        // 2-byte little-endian lengths.
+        std::string enc;
+        bio::LengthDelimitedCodec().length_field_length(2).little_endian().encode("abc", enc);
+        co_return std::make_tuple(sizes, eof, big, enc);
+    }());
+    REQUIRE(frames == std::vector<std::size_t>{0, 1, 1u << 20});
+    REQUIRE(eof_code == BRAID_EEOF);
+    REQUIRE(big_code == BRAID_ERANGE);
+    REQUIRE(le == std::string("\x03\x00" "abc", 5));
+}
+
+TEST_CASE("FramedRead works with the stream combinators") {
+    auto rt = braid_test::runtime(2);
+    std::size_t total = rt.block_on([]() -> braid::Task<std::size_t> {
+        auto [a, b] = bio::duplex(256);
+        auto writer = braid::spawn(write_chunked(a, "1\n22\n333\n4444\n", 5));
+        namespace bs = braid::stream;
+        std::size_t sum = co_await (bio::FramedRead(std::move(b), bio::LinesCodec()) |
+                                    bs::map([](std::string s) { return s.size(); }) |
+                                    bs::fold(std::size_t(0), std::plus<>()));
+        co_await writer;
+        co_return sum;
+    }());
+    REQUIRE(total == 10);
+}

@@ -236,7 +236,7 @@ public:
                 return std::nullopt;
             }
             if (st == BRAID_ECLOSED) return std::optional<T>(slot_.take());
-            { T drop = slot_.take(); }  // g++ 12 may skip this awaiter's destructor when we throw
+            (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
             throw Error(st, "mpsc send");
         }
 
@@ -288,7 +288,7 @@ public:
             }
             if (st == BRAID_ETIMEDOUT) return SendTimeoutError<T>{SendTimeoutError<T>::Timeout, slot_.take()};
             if (st == BRAID_ECLOSED) return SendTimeoutError<T>{SendTimeoutError<T>::Closed, slot_.take()};
-            { T drop = slot_.take(); }  // g++ 12 may skip this awaiter's destructor when we throw
+            (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
             braid_timer_free(std::exchange(t_, nullptr));
             throw Error(st, "mpsc send_timeout");
         }

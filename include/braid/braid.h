@@ -41,5 +41,6 @@
 #include "dns.h"
 #include "udp.h"
 #include "unix_socket.h"
+#include "fs.h"
 
 #endif /* BRAID_H */

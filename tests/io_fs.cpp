@@ -1,0 +1,308 @@
+// Files on the blocking pool: whole-file read/write, directories (create,
+// read_dir as a stream, remove, remove_dir_all), rename, copy, metadata, File
+// with open options, seek, append, set_len; the errors (missing file,
+// permission denied, a directory given for a file, embedded NUL) and fd
+// leaks; the C side.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "io_support.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = braid::fs;
+
+namespace {
+
+template <class A>
+braid::Task<int> code_of(A a) {
+    try {
+        co_await std::move(a);
+    } catch (const braid::Error& e) {
+        co_return e.code();
+    }
+    co_return 0;
+}
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/braid-fs-XXXXXX";
+        REQUIRE(mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::string cmd = "chattr -R -i '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
+        (void)!std::system(cmd.c_str());
+    }
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+// Makes `path` refuse writes even to root (the immutable flag), or to
+// others (mode 0).  False when neither is possible here.
+bool make_unwritable(const std::string& path) {
+    if (geteuid() != 0) return ::chmod(path.c_str(), 0) == 0;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    int flags = 0;
+    bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    flags |= FS_IMMUTABLE_FL;
+    ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    ::close(fd);
+    return ok;
+}
+
+}  // namespace
+
+TEST_CASE("fs: whole files, directories, read_dir, rename, copy, metadata, removal") {
+    TempDir dir;
+    auto rt = braid_test::runtime(2);
+    struct Out {
+        std::string text;
+        std::vector<std::string> names;
+        bool types_ok = false;
+        uint64_t copied = 0;
+        std::string copy_text;
+        unsigned copy_perm = 0;
+        uint64_t len = 0;
+        bool is_file = false, is_dir = false;
+        int not_empty = 0, gone = 0;
+    };
+    Out o = rt.block_on([](std::string root) -> braid::Task<Out> {
+        Out o;
+        co_await fs::create_dir_all(root + "/a/b/c");
+        co_await fs::create_dir_all(root + "/a/b/c");  // existing: fine
+        co_await fs::write(root + "/a/hello.txt", "hello, files");
+        o.text = co_await fs::read_to_string(root + "/a/hello.txt");
+        co_await fs::write(root + "/a/b/x.bin", std::string(100000, 'x'));
+        ::chmod((root + "/a/b/x.bin").c_str(), 0640);
+        o.copied = co_await fs::copy(root + "/a/b/x.bin", root + "/a/b/y.bin");
+        o.copy_text = co_await fs::read(root + "/a/b/y.bin");
+        o.copy_perm = (co_await fs::metadata(root + "/a/b/y.bin")).permissions;
+        co_await fs::rename(root + "/a/b/y.bin", root + "/a/z.bin");
+        auto entries = fs::read_dir(root + "/a");
+        bool types_ok = true;
+        while (auto e = co_await entries.next()) {
+            o.names.push_back(e->file_name());
+            if (e->file_name() == "b") types_ok &= e->file_type() == fs::FileType::Dir || e->file_type() == fs::FileType::Other;
+            if (e->file_name() == "z.bin") types_ok &= e->path() == root + "/a/z.bin";
+        }
+        o.types_ok = types_ok;
+        auto m = co_await fs::metadata(root + "/a/hello.txt");
+        o.len = m.len;
+        o.is_file = m.is_file();
+        o.is_dir = (co_await fs::metadata(root + "/a")).is_dir();
+        o.not_empty = co_await code_of(fs::remove_dir(root + "/a"));
+        co_await fs::remove_file(root + "/a/hello.txt");
+        co_await fs::remove_dir_all(root + "/a");
+        o.gone = co_await code_of(fs::metadata(root + "/a"));
+        co_return o;
+    }(dir.path));
+    REQUIRE(o.text == "hello, files");
+    std::sort(o.names.begin(), o.names.end());
+    REQUIRE(o.names == std::vector<std::string>{"b", "hello.txt", "z.bin"});
+    REQUIRE(o.types_ok);
+    REQUIRE(o.copied == 100000);
+    REQUIRE(o.copy_text == std::string(100000, 'x'));
+    REQUIRE(o.copy_perm == 0640);
+    REQUIRE(o.len == 12);
+    REQUIRE(o.is_file);
+    REQUIRE(o.is_dir);
+    REQUIRE(o.not_empty == BRAID_ENOTEMPTY);
+    REQUIRE(o.gone == BRAID_ENOENT);
+}
+
+TEST_CASE("fs: File with open options, seek, append, set_len, sync_all, metadata") {
+    TempDir dir;
+    auto rt = braid_test::runtime(2);
+    auto [first, appended, exists, truncated, reread] = rt.block_on([](std::string p) -> braid::Task<std::tuple<std::string, std::string, int, uint64_t, std::string>> {
+        auto f = co_await fs::OpenOptions().read(true).write(true).create_new(true).open(p);
+        co_await f.write_all("0123456789");
+        f.seek(0);
+        std::string buf(4, '\0');
+        std::size_t n = co_await f.read(buf);
+        buf.resize(n);
+        co_await f.sync_all();
+        int exists = co_await code_of(fs::OpenOptions().write(true).create_new(true).open(p));
+        {
+            auto a = co_await fs::OpenOptions().append(true).open(p);
+            co_await a.write("ABC");
+        }
+        std::string all = co_await fs::read_to_string(p);
+        co_await f.set_len(5);
+        uint64_t len = (co_await f.metadata()).len;
+        auto r = co_await fs::File::open(p);
+        std::string back;
+        co_await braid::io::read_to_end(r, back);
+        co_return std::make_tuple(buf, all, exists, len, back);
+    }(dir / "f.txt"));
+    REQUIRE(first == "0123");
+    REQUIRE(appended == "0123456789ABC");
+    REQUIRE(exists == BRAID_EEXIST);
+    REQUIRE(truncated == 5);
+    REQUIRE(reread == "01234");
+}
+
+TEST_CASE("fs: missing file, permission denied, a directory given for a file, bad paths; no fd leaks") {
+    TempDir dir;
+    std::string locked = dir / "locked.txt";
+    {
+        int fd = ::open(locked.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+    }
+    bool can_lock = make_unwritable(locked);
+    auto rt = braid_test::runtime(2);
+    rt.block_on([](std::string d) -> braid::Task<> { co_await fs::metadata(d); }(dir.path));  // warm the pool
+    int before = braid_test::open_fds();
+    auto codes = rt.block_on([](std::string d, std::string locked) -> braid::Task<std::vector<int>> {
+        std::vector<int> out;
+        out.push_back(co_await code_of(fs::read(d + "/missing.txt")));
+        out.push_back(co_await code_of(fs::File::open(d + "/missing.txt")));
+        out.push_back(co_await code_of(fs::remove_file(d + "/missing.txt")));
+        out.push_back(co_await code_of(fs::write(d + "/no/such/dir/f", "x")));
+        out.push_back(co_await code_of(fs::write(locked, "x")));                  // permission denied
+        out.push_back(co_await code_of(fs::read(d)));                             // a directory
+        out.push_back(co_await code_of(fs::File::open(d)));
+        out.push_back(co_await code_of(fs::write(d, "x")));
+        out.push_back(co_await code_of(fs::remove_file(d)));
+        out.push_back(co_await code_of(fs::remove_dir_all(locked)));             // not a directory
+        out.push_back(braid_test::error_code_of([&] { (void)fs::read(std::string_view("a\0b", 3)); }));
+        out.push_back(co_await code_of(fs::read("")));
+        out.push_back(co_await code_of(fs::OpenOptions().create(true).open(d + "/x")));  // create without write
+        auto f = co_await fs::OpenOptions().write(true).create(true).open(d + "/w.txt");
+        out.push_back(co_await code_of(f.read(braid::io::MutableBuffer(nullptr, 0))));
+        fs::File empty;
+        out.push_back(braid_test::error_code_of([&] { (void)empty.read(braid::io::MutableBuffer(nullptr, 1)); }));
+        co_return out;
+    }(dir.path, locked));
+    REQUIRE(codes[0] == BRAID_ENOENT);
+    REQUIRE(codes[1] == BRAID_ENOENT);
+    REQUIRE(codes[2] == BRAID_ENOENT);
+    REQUIRE(codes[3] == BRAID_ENOENT);
+    if (can_lock) REQUIRE(codes[4] == BRAID_EACCES);
+    else WARN("cannot make a file unwritable here: permission denied not exercised");
+    REQUIRE(codes[5] == BRAID_EISDIR);
+    REQUIRE(codes[6] == BRAID_EISDIR);
+    REQUIRE(codes[7] == BRAID_EISDIR);
+    REQUIRE(codes[8] == BRAID_EISDIR);
+    REQUIRE(codes[9] == BRAID_ENOTDIR);
+    REQUIRE(codes[10] == BRAID_EINVAL);
+    REQUIRE(codes[11] == BRAID_EINVAL);
+    REQUIRE(codes[12] == BRAID_EINVAL);
+    REQUIRE(codes[13] == BRAID_EINVAL);
+    REQUIRE(codes[14] == BRAID_ECLOSED);
+    REQUIRE(braid_test::open_fds() == before);
+}
+
+TEST_CASE("fs: operations dropped by a timeout leak nothing") {
+    TempDir dir;
+    auto rt = braid_test::runtime(2);
+    int before = -1;
+    int done = rt.block_on([](std::string p, int* before) -> braid::Task<int> {
+        co_await fs::write(p, std::string(1 << 20, 'q'));
+        *before = braid_test::open_fds();
+        int finished = 0;
+        for (int i = 0; i < 50; ++i) {
+            auto r = co_await braid::timeout(0ms, fs::read(p));
+            if (r) ++finished;
+            auto f = co_await braid::timeout(0ms, fs::File::open(p));
+            if (f) ++finished;
+        }
+        co_return finished;
+    }(dir / "big.bin", &before));
+    (void)done;
+    rt.shutdown_timeout(5s);
+    REQUIRE(braid_test::open_fds() <= before);
+}
+
+namespace {
+struct Result {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::string bytes;
+    std::atomic<braid_file*> file{nullptr};
+    static void on_status(void* p, int st) {
+        static_cast<Result*>(p)->status = st;
+        static_cast<Result*>(p)->calls++;
+    }
+    static void on_bytes(void* p, int st, const void* d, size_t n) {
+        auto* r = static_cast<Result*>(p);
+        if (d) r->bytes.assign(static_cast<const char*>(d), n);
+        r->status = st;
+        r->calls++;
+    }
+    static void on_file(void* p, int st, braid_file* f) {
+        auto* r = static_cast<Result*>(p);
+        r->file = f;
+        r->status = st;
+        r->calls++;
+    }
+    static void on_io(void* p, int st, size_t) {
+        static_cast<Result*>(p)->status = st;
+        static_cast<Result*>(p)->calls++;
+    }
+};
+int wait(braid_task* t) {
+    int st = braid_task_join_blocking(t, 0);
+    braid_task_free(t);
+    return st;
+}
+}  // namespace
+
+TEST_CASE("fs from C: write, read, open, EBUSY, bad input") {
+    TempDir dir;
+    std::string p = dir / "c.txt";
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
+    Result w, r, o, missing, never;
+    braid_task* t = nullptr;
+    REQUIRE(braid_fs_write(&t, rt, p.c_str(), "from C", 6, &Result::on_status, &w) == BRAID_OK);
+    wait(t);
+    REQUIRE(w.status == BRAID_OK);
+    REQUIRE(braid_fs_read(&t, rt, p.c_str(), &Result::on_bytes, &r) == BRAID_OK);
+    wait(t);
+    REQUIRE(r.bytes == "from C");
+    REQUIRE(braid_fs_read(&t, rt, (dir / "nope").c_str(), &Result::on_bytes, &missing) == BRAID_OK);
+    wait(t);
+    REQUIRE(missing.status == BRAID_ENOENT);
+    REQUIRE(braid_file_open(&t, rt, p.c_str(), BRAID_FS_READ, 0, &Result::on_file, &o) == BRAID_OK);
+    wait(t);
+    REQUIRE(o.status == BRAID_OK);
+    braid_file* f = o.file;
+    char buf[16];
+    Result rd, busy;
+    braid_task* tr = nullptr;
+    REQUIRE(braid_file_read(&tr, f, buf, sizeof buf, &Result::on_io, &rd) == BRAID_OK);
+    braid_task* t2 = nullptr;
+    int second = braid_file_read(&t2, f, buf, sizeof buf, &Result::on_io, &busy);
+    REQUIRE((second == BRAID_EBUSY || second == BRAID_OK));  // EBUSY unless the first already finished
+    wait(tr);
+    if (second == BRAID_OK) wait(t2);
+    REQUIRE(rd.status == BRAID_OK);
+    REQUIRE(braid_file_read(nullptr, f, buf, 0, &Result::on_io, &never) == BRAID_EINVAL);
+    REQUIRE(braid_file_open(nullptr, rt, p.c_str(), 0, 0, &Result::on_file, &never) == BRAID_EINVAL);
+    REQUIRE(braid_file_open(nullptr, rt, p.c_str(), BRAID_FS_READ | BRAID_FS_TRUNCATE, 0, &Result::on_file, &never) ==
+            BRAID_EINVAL);
+    REQUIRE(braid_fs_read(nullptr, rt, nullptr, &Result::on_bytes, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_read(nullptr, rt, "", &Result::on_bytes, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_rename(nullptr, rt, p.c_str(), nullptr, &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_file_seek(nullptr, 0, BRAID_SEEK_SET, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_file_seek(f, 0, 7, nullptr) == BRAID_EINVAL);
+    int64_t pos = -1;
+    REQUIRE(braid_file_seek(f, 2, BRAID_SEEK_SET, &pos) == BRAID_OK);
+    REQUIRE(pos == 2);
+    braid_file_free(f);
+    REQUIRE(never.calls == 0);
+    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}

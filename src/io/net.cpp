@@ -173,6 +173,11 @@ int close_with(int fd, int rc) {
     ::close(fd);
     return rc;
 }
+// A NULL waker: remove the registration of `dir`, whatever the buffer.
+int unregistered(IoSource* s, int dir) {
+    s->unregister(dir);
+    return BRAID_PENDING;
+}
 }  // namespace
 
 int open_bound(IoSource** out, Core* core, int domain, int type, const sockaddr* addr, size_t len, int backlog,
@@ -254,6 +259,7 @@ int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockad
 }
 
 int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::recv(s->fd(), buf, len, 0); });
@@ -262,6 +268,7 @@ int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
 }
 
 int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return ::recv(s->fd(), buf, len, MSG_PEEK); });
@@ -270,6 +277,7 @@ int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
 }
 
 int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoWrite);
     if (!buf && len) return BRAID_EINVAL;
     if (len == 0) {
         if (s->closed()) return BRAID_ECLOSED;
@@ -283,6 +291,7 @@ int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, voi
 }
 
 int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::read(s->fd(), buf, len); });
@@ -315,6 +324,7 @@ ssize_t write_no_sigpipe(int fd, const void* buf, size_t len) {
 }  // namespace
 
 int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoWrite);
     if (!buf && len) return BRAID_EINVAL;
     if (len == 0) {
         if (s->closed()) return BRAID_ECLOSED;
@@ -329,6 +339,7 @@ int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake
 
 int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len, braid_wake_fn wake,
                  void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoWrite);
     if (!buf && len) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoWrite, wake, data, 0, &r, [&] {
@@ -340,6 +351,7 @@ int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr,
 
 int poll_recv_from(IoSource* s, void* buf, size_t len, int flags, sockaddr_storage* from, size_t* from_len,
                    braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     sockaddr_storage ss;

@@ -10,6 +10,11 @@
 // cancellation are gone from the stream (read) or sent (write), and the
 // awaiter that knew how many is destroyed.
 //
+// A poll that completes after an earlier one registered a waker removes that
+// registration (with a NULL waker) before returning: the C layer calls
+// wakers under the lock that removal takes, so once the awaiter is done no
+// wake of it is still running.
+//
 // g++ 12 skips the destructor of a temporary awaiter whose await_resume
 // throws, so nothing here relies on the destructor after a failure: a poll
 // that fails has no waker registered.
@@ -34,10 +39,7 @@ public:
         : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
     XferAwaiter(const XferAwaiter&) = delete;
     ~XferAwaiter() {
-        if (registered_) {
-            std::size_t n;
-            Fn(h_, buf_ + done_, len_ - done_, nullptr, nullptr, &n);
-        }
+        if (registered_) unregister();
     }
 
     bool ready_now() const { return All && len_ == 0; }
@@ -46,6 +48,10 @@ public:
         for (;;) {
             std::size_t n = 0;
             int rc = Fn(h_, buf_ + done_, len_ - done_, w, d, &n);
+            // Done after a wait: the waker registered then may be being
+            // called right now (the readiness fast path takes no lock), so
+            // remove it under the source's lock before this frame can go.
+            if (registered_ && rc != BRAID_PENDING) unregister();
             registered_ = rc == BRAID_PENDING;
             if (rc != 0) return rc < 0 ? fail(rc) : rc;
             done_ += n;
@@ -65,6 +71,10 @@ public:
     }
 
 private:
+    void unregister() {
+        std::size_t n;
+        Fn(h_, nullptr, 0, nullptr, nullptr, &n);
+    }
     int fail(int rc) {
         os_error_ = os_error_of(rc);
         return rc;

@@ -64,6 +64,7 @@ public:
                 if (rc < 0) return fail(rc);
             }
             int rc = braid_tcp_stream_poll_connect(s_, w, d);
+            if (registered_ && rc != BRAID_PENDING) braid_tcp_stream_poll_connect(s_, nullptr, nullptr);
             registered_ = rc == BRAID_PENDING;
             return rc < 0 ? fail(rc) : rc;
         }
@@ -219,6 +220,7 @@ public:
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_tcp_listener_poll_accept(l_, &s_, peer_.storage(), peer_.size_ptr(), w, d);
+            if (registered_ && rc != BRAID_PENDING) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_error_ = braid::detail::os_error_of(rc);
             return rc;

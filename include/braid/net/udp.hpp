@@ -31,12 +31,17 @@ public:
             : s_(s), b_(b), to_(std::move(to)) {}
         SendAwaiter(SendAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), to_(o.to_) {}
         ~SendAwaiter() {
-            if (registered_) braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, nullptr, &n_);
+            if (registered_) unregister();
+        }
+        void unregister() {
+            std::size_t n;
+            braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, nullptr, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_udp_poll_send_to(s_, b_.data, b_.size, to_ ? to_->as_sockaddr() : nullptr,
                                             to_ ? to_->size() : 0, w, d, &n_);
+            if (registered_ && rc != BRAID_PENDING) unregister();
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
@@ -61,12 +66,17 @@ public:
         RecvAwaiter(braid_udp_socket* s, io::MutableBuffer b, bool peek) : s_(s), b_(b), peek_(peek) {}
         RecvAwaiter(RecvAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), peek_(o.peek_) {}
         ~RecvAwaiter() {
-            if (registered_) braid_udp_poll_recv_from(s_, b_.data, b_.size, nullptr, nullptr, nullptr, nullptr, &n_);
+            if (registered_) unregister();
+        }
+        void unregister() {
+            std::size_t n;
+            braid_udp_poll_recv_from(s_, nullptr, 0, nullptr, nullptr, nullptr, nullptr, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             auto fn = peek_ ? &braid_udp_poll_peek_from : &braid_udp_poll_recv_from;
             int rc = fn(s_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
+            if (registered_ && rc != BRAID_PENDING) unregister();
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;

@@ -60,6 +60,7 @@ public:
                 if (rc < 0) return fail(rc);
             }
             int rc = braid_unix_stream_poll_connect(s_, w, d);
+            if (registered_ && rc != BRAID_PENDING) braid_unix_stream_poll_connect(s_, nullptr, nullptr);
             registered_ = rc == BRAID_PENDING;
             return rc < 0 ? fail(rc) : rc;
         }
@@ -157,6 +158,7 @@ public:
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_listener_poll_accept(l_, &s_, w, d);
+            if (registered_ && rc != BRAID_PENDING) braid_unix_listener_poll_accept(l_, nullptr, nullptr, nullptr);
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
@@ -226,11 +228,16 @@ public:
             : d_(d), b_(b), to_(std::move(to)) {}
         SendAwaiter(SendAwaiter&& o) noexcept : d_(std::exchange(o.d_, nullptr)), b_(o.b_), to_(std::move(o.to_)) {}
         ~SendAwaiter() {
-            if (registered_) braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, nullptr, &n_);
+            if (registered_) unregister();
+        }
+        void unregister() {
+            std::size_t n;
+            braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, nullptr, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_datagram_poll_send_to(d_, b_.data, b_.size, to_ ? to_->c_str() : nullptr, w, d, &n_);
+            if (registered_ && rc != BRAID_PENDING) unregister();
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
@@ -255,12 +262,16 @@ public:
         RecvAwaiter(braid_unix_datagram* d, io::MutableBuffer b) : d_(d), b_(b) {}
         RecvAwaiter(RecvAwaiter&& o) noexcept : d_(std::exchange(o.d_, nullptr)), b_(o.b_) {}
         ~RecvAwaiter() {
-            if (registered_)
-                braid_unix_datagram_poll_recv_from(d_, b_.data, b_.size, nullptr, nullptr, nullptr, nullptr, &n_);
+            if (registered_) unregister();
+        }
+        void unregister() {
+            std::size_t n;
+            braid_unix_datagram_poll_recv_from(d_, nullptr, 0, nullptr, nullptr, nullptr, nullptr, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_datagram_poll_recv_from(d_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
+            if (registered_ && rc != BRAID_PENDING) unregister();
             registered_ = rc == BRAID_PENDING;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;

@@ -42,5 +42,6 @@
 #include "udp.h"
 #include "unix_socket.h"
 #include "fs.h"
+#include "process.h"
 
 #endif /* BRAID_H */

@@ -1,0 +1,256 @@
+#include "io/process.hpp"
+
+#include <braid/error.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "io/os_error.hpp"
+#include "runtime/core.hpp"
+
+extern char** environ;
+
+namespace braid::detail {
+
+namespace {
+
+constexpr idtype_t kPidfd = idtype_t(3);  // P_PIDFD (Linux 5.4; older glibc lacks the name)
+
+// Through syscall(2): glibc 2.36's <sys/pidfd.h> lacks C++ linkage.
+int pidfd_open_(pid_t pid) { return int(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_kill_(int pidfd, int sig) { return int(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+
+// Closes every fd in the list that is >= 0.
+void close_all(std::initializer_list<int*> fds) {
+    for (int* fd : fds)
+        if (*fd >= 0) {
+            ::close(*fd);
+            *fd = -1;
+        }
+}
+
+// The environment the child gets.
+std::vector<std::string> child_env(const SpawnSpec& spec) {
+    std::vector<std::string> env;
+    if (!spec.env_clear)
+        for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+    for (const auto& [key, value] : spec.env) {
+        std::string prefix = key + "=";
+        for (auto it = env.begin(); it != env.end();) {
+            if (it->compare(0, prefix.size(), prefix) == 0) it = env.erase(it);
+            else ++it;
+        }
+        if (value) env.push_back(prefix + *value);
+    }
+    return env;
+}
+
+// waitid on the pidfd without blocking: 0 with *info, or -1 (EAGAIN while
+// it runs, or the errno).
+int wait_pidfd(int pidfd, ExitInfo* info, bool block) {
+    siginfo_t si;
+    std::memset(&si, 0, sizeof si);
+    int rc;
+    do {
+        rc = ::waitid(kPidfd, id_t(pidfd), &si, WEXITED | (block ? 0 : WNOHANG));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -1;
+    if (si.si_pid == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (si.si_code == CLD_EXITED) {
+        info->code = si.si_status;
+        info->signal = 0;
+    } else {
+        info->code = -1;
+        info->signal = si.si_status;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int ChildProcess::spawn(ChildProcess** out, Core* core, const SpawnSpec& spec, IoSource* pipes[3]) {
+    *out = nullptr;
+    pipes[0] = pipes[1] = pipes[2] = nullptr;
+    if (spec.program.empty()) return BRAID_EINVAL;
+    std::vector<std::string> env;
+    std::vector<char*> argv, envp;
+    try {
+        env = child_env(spec);
+        argv.push_back(const_cast<char*>(spec.program.c_str()));
+        for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+    } catch (...) {
+        return BRAID_ENOMEM;
+    }
+
+    // pipe ends: [i][0] the parent's, [i][1] the child's
+    int ends[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    auto cleanup = [&] {
+        for (auto& e : ends) close_all({&e[0], &e[1]});
+    };
+    for (int i = 0; i < 3; ++i) {
+        if (spec.stdio[i] != StdioMode::Piped) continue;
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            int rc = os_error(errno);
+            cleanup();
+            return rc;
+        }
+        // stdin: the child reads fds[0]; stdout/stderr: the child writes fds[1].
+        ends[i][0] = i == 0 ? fds[1] : fds[0];
+        ends[i][1] = i == 0 ? fds[0] : fds[1];
+        int fl = ::fcntl(ends[i][0], F_GETFL);
+        ::fcntl(ends[i][0], F_SETFL, fl | O_NONBLOCK);
+    }
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    for (int i = 0; i < 3; ++i) {
+        if (spec.stdio[i] == StdioMode::Piped) posix_spawn_file_actions_adddup2(&fa, ends[i][1], i);
+        else if (spec.stdio[i] == StdioMode::Null)
+            posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    }
+    if (spec.cwd) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd->c_str());
+    // The child starts with no signal blocked and default dispositions (a
+    // worker's mask or an ignored SIGPIPE must not leak into it).
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    pid_t pid = -1;
+    int err = ::posix_spawnp(&pid, spec.program.c_str(), &fa, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    for (auto& e : ends) close_all({&e[1]});  // the child's ends are the child's now
+    if (err != 0) {
+        cleanup();
+        return os_error(err);
+    }
+
+    // From here a failure must not leave the child running unreaped.
+    auto abandon = [&](int rc) {
+        ::kill(pid, SIGKILL);
+        int st;
+        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        for (int i = 0; i < 3; ++i) {
+            if (pipes[i]) {
+                pipes[i]->close();
+                pipes[i]->unref();
+                pipes[i] = nullptr;
+            }
+        }
+        cleanup();
+        return rc;
+    };
+    int pidfd = pidfd_open_(pid);
+    if (pidfd < 0) return abandon(errno == ENOSYS ? BRAID_ENOTSUP : os_error(errno));
+    ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+    IoSource* src = nullptr;
+    int rc = IoSource::create(&src, core, pidfd, kIoRead);
+    if (rc != BRAID_OK) {
+        ::close(pidfd);
+        return abandon(rc);
+    }
+    for (int i = 0; i < 3; ++i) {
+        if (ends[i][0] < 0) continue;
+        rc = IoSource::create(&pipes[i], core, ends[i][0]);
+        if (rc != BRAID_OK) {
+            src->close();
+            src->unref();
+            return abandon(rc);
+        }
+        ends[i][0] = -1;  // the source's now
+    }
+    auto* c = new (std::nothrow) ChildProcess(pid, src);
+    if (!c) {
+        src->close();
+        src->unref();
+        return abandon(BRAID_ENOMEM);
+    }
+    *out = c;
+    return BRAID_OK;
+}
+
+int ChildProcess::poll_wait(braid_wake_fn wake, void* data, ExitInfo* info) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        if (exited_) {
+            *info = info_;
+            return BRAID_OK;
+        }
+    }
+    ssize_t r = 0;
+    // Every waitid runs under mu_, so a reap from here and one from
+    // reap_now never race for the same child.
+    int rc = src_->poll_op(kIoRead, wake, data, 0, &r, [&]() -> ssize_t {
+        int e = 0;
+        ssize_t out = 0;
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            if (!exited_) {
+                ExitInfo got;
+                if (wait_pidfd(src_->fd(), &got, false) == 0) {
+                    exited_ = true;
+                    info_ = got;
+                } else if (errno == ECHILD) {
+                    exited_ = true;  // reaped elsewhere (SIGCHLD ignored): no status to give
+                } else {
+                    e = errno;
+                    out = -1;
+                }
+            }
+        }
+        errno = e;
+        return out;
+    });
+    if (rc != BRAID_OK) return rc;
+    std::lock_guard<std::mutex> g(mu_);
+    *info = info_;
+    return BRAID_OK;
+}
+
+bool ChildProcess::reap_now(bool block) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (exited_) return true;
+    ExitInfo got;
+    if (wait_pidfd(src_->fd(), &got, block) != 0) {
+        if (errno == ECHILD) exited_ = true;  // reaped elsewhere (SIGCHLD ignored): nothing left to wait for
+        return exited_;
+    }
+    exited_ = true;
+    info_ = got;
+    return true;
+}
+
+int ChildProcess::kill() {
+    std::lock_guard<std::mutex> g(mu_);
+    if (exited_) return BRAID_OK;
+    if (pidfd_kill_(src_->fd(), SIGKILL) != 0 && errno != ESRCH) return os_error(errno);
+    return BRAID_OK;
+}
+
+void ChildProcess::destroy() {
+    src_->close();
+    src_->unref();
+    delete this;
+}
+
+}  // namespace braid::detail

@@ -1,0 +1,271 @@
+// Processes: output() collection, arguments/environment/working directory,
+// piped stdin and stdout, kill, kill on drop (and no zombie left), a
+// command that does not exist, EPIPE instead of SIGPIPE, cancellation, fd
+// leaks, and the C side.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "io_support.hpp"
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using braid::process::Command;
+using braid::process::Stdio;
+
+namespace {
+
+template <class A>
+braid::Task<int> code_of(A a) {
+    try {
+        co_await std::move(a);
+    } catch (const braid::Error& e) {
+        co_return e.code();
+    }
+    co_return 0;
+}
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/braid-proc-XXXXXX";
+        REQUIRE(mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::string cmd = "rm -rf '" + path + "'";
+        (void)!std::system(cmd.c_str());
+    }
+};
+
+// Whether /proc still has pid (as a running process or a zombie), waiting
+// up to 5 s (in 1 ms steps) for it to go.
+bool gone_within_5s(int pid) {
+    std::string p = "/proc/" + std::to_string(pid);
+    for (int i = 0; i < 5000; ++i) {
+        if (::access(p.c_str(), F_OK) != 0) return true;
+        std::this_thread::sleep_for(1ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("process: output() collects stdout, stderr and the exit code") {
+    auto rt = braid_test::runtime(2);
+    auto out = rt.block_on([]() -> braid::Task<braid::process::Output> {
+        // Built apart from the co_await: g++ 12 rejects an initializer list
+        // inside a co_await expression of a coroutine lambda.
+        Command c("sh");
+        c.args({"-c", "echo to-out; echo to-err >&2; exit 3"});
+        co_return co_await c.output();
+    }());
+    REQUIRE(out.out == "to-out\n");
+    REQUIRE(out.err == "to-err\n");
+    REQUIRE(out.status.code() == 3);
+    REQUIRE(!out.status.success());
+}
+
+TEST_CASE("process: arguments, environment and working directory") {
+    TempDir dir;
+    auto rt = braid_test::runtime(2);
+    auto [line, cleared] = rt.block_on([](std::string d) -> braid::Task<std::pair<std::string, std::string>> {
+        Command c("sh");
+        c.args({"-c", "echo \"$FOO|$1|$(pwd)|${GONE-unset}\"", "sh", "first arg"}).env("FOO", "bar").env_remove("GONE");
+        c.env("GONE", "x").env_remove("GONE").current_dir(d);
+        auto a = co_await c.output();
+        auto b = co_await Command("/usr/bin/env").env_clear().env("ONLY", "1").output();
+        co_return std::make_pair(a.out, b.out);
+    }(dir.path));
+    REQUIRE(line == "bar|first arg|" + dir.path + "|unset\n");
+    REQUIRE(cleared == "ONLY=1\n");
+}
+
+TEST_CASE("process: piped stdin and stdout are async streams") {
+    auto rt = braid_test::runtime(2);
+    auto [echoed, ok] = rt.block_on([]() -> braid::Task<std::pair<std::string, bool>> {
+        auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::piped()).spawn();
+        auto in = child.take_stdin();
+        auto out = child.take_stdout();
+        EXPECT(in && out);
+        EXPECT(!child.take_stdin());  // taken already
+        auto reader = braid::spawn([](braid::process::ChildStdout o) -> braid::Task<std::string> {
+            co_return co_await braid::io::read_to_string(o);
+        }(std::move(*out)));
+        std::string big(200000, 'z');  // more than a pipe holds: writer and reader must overlap
+        co_await in->write_all(big);
+        co_await in->shutdown();  // cat sees end of file
+        std::string got = co_await reader;
+        auto st = co_await child.wait();
+        co_return std::make_pair(got, st.success() && got == big);
+    }());
+    REQUIRE(echoed.size() == 200000);
+    REQUIRE(ok);
+}
+
+TEST_CASE("process: kill, try_wait, and wait reports the signal") {
+    auto rt = braid_test::runtime(2);
+    auto [before, sig, after] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
+        auto child = Command("sleep").arg("30").spawn();
+        bool running = !child.try_wait().has_value();
+        auto st = co_await child.kill();
+        bool has = child.try_wait().has_value();
+        co_return std::make_tuple(running, st.signal().value_or(0), has);
+    }());
+    REQUIRE(before);
+    REQUIRE(sig == SIGKILL);
+    REQUIRE(after);
+}
+
+TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no zombie)") {
+    auto rt = braid_test::runtime(2);
+    int pid = rt.block_on([]() -> braid::Task<int> {
+        auto child = Command("sleep").arg("30").kill_on_drop(true).spawn();
+        int id = child.id();
+        co_return id;  // the Child is dropped here
+    }());
+    REQUIRE(pid > 0);
+    REQUIRE(gone_within_5s(pid));
+    // Without kill_on_drop the child runs on, and is still reaped when it ends.
+    int pid2 = rt.block_on([]() -> braid::Task<int> {
+        auto child = Command("sh").args({"-c", "exit 0"}).spawn();
+        co_return child.id();
+    }());
+    REQUIRE(gone_within_5s(pid2));
+}
+
+TEST_CASE("process: a command that does not exist, bad input, EPIPE; no fd leaks") {
+    TempDir dir;
+    std::string not_exec = dir.path + "/not-executable";
+    {
+        int fd = ::open(not_exec.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        REQUIRE(fd >= 0);
+        REQUIRE(::write(fd, "#!/bin/sh\n", 10) == 10);
+        ::close(fd);
+    }
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> { co_await Command("true").output(); }());  // warm up
+    int before = braid_test::open_fds();
+    auto codes = rt.block_on([](std::string ne, std::string d) -> braid::Task<std::vector<int>> {
+        std::vector<int> out;
+        out.push_back(braid_test::error_code_of([] { Command("braid-no-such-command-xyz").spawn(); }));
+        out.push_back(co_await code_of(Command("braid-no-such-command-xyz").output()));
+        out.push_back(braid_test::error_code_of([&] { Command(ne).spawn(); }));
+        out.push_back(braid_test::error_code_of([&] { Command("true").current_dir(d + "/missing").spawn(); }));
+        out.push_back(braid_test::error_code_of([] { Command(std::string_view("tr\0ue", 5)); }));
+        out.push_back(braid_test::error_code_of([] { Command("true").arg(std::string_view("a\0b", 3)); }));
+        out.push_back(braid_test::error_code_of([] { Command("true").env("A=B", "c"); }));
+        out.push_back(braid_test::error_code_of([] { Command(""); }));
+        // Writing to a child that has exited: EPIPE, not SIGPIPE.
+        auto child = Command("true").set_stdin(Stdio::piped()).spawn();
+        auto in = child.take_stdin();
+        co_await child.wait();
+        out.push_back(co_await code_of(in->write_all(std::string(1 << 20, 'x'))));
+        co_return out;
+    }(not_exec, dir.path));
+    REQUIRE(codes == std::vector<int>{BRAID_ENOENT, BRAID_ENOENT, BRAID_EACCES, BRAID_ENOENT, BRAID_EINVAL,
+                                      BRAID_EINVAL, BRAID_EINVAL, BRAID_EINVAL, BRAID_EPIPE});
+    REQUIRE(braid_test::open_fds() == before);
+}
+
+TEST_CASE("process: output() dropped by a timeout kills the child") {
+    auto rt = braid_test::runtime(2);
+    int before = -1;
+    bool timed_out = rt.block_on([](int* before) -> braid::Task<bool> {
+        co_await Command("true").output();
+        *before = braid_test::open_fds();
+        Command c("sleep");
+        c.arg("30");
+        auto r = co_await braid::timeout(50ms, c.output());
+        co_return !r.has_value();
+    }(&before));
+    REQUIRE(timed_out);
+    // The killed child is reaped by a background task: its pidfd goes when
+    // that is done (bounded wait).
+    bool released = false;
+    for (int i = 0; i < 5000 && !released; ++i) {
+        released = braid_test::open_fds() <= before;
+        if (!released) std::this_thread::sleep_for(1ms);
+    }
+    REQUIRE(released);
+}
+
+namespace {
+struct OutResult {
+    std::atomic<int> status{1000};
+    int code = -2;
+    std::string out, err;
+    static void cb(void* p, int st, int code, int, const void* o, size_t on, const void* e, size_t en) {
+        auto* r = static_cast<OutResult*>(p);
+        r->code = code;
+        if (o) r->out.assign(static_cast<const char*>(o), on);
+        if (e) r->err.assign(static_cast<const char*>(e), en);
+        r->status = st;
+    }
+};
+struct ExitResult {
+    std::atomic<int> status{1000};
+    int code = -2, sig = -2;
+    static void cb(void* p, int st, int code, int sig) {
+        auto* r = static_cast<ExitResult*>(p);
+        r->code = code;
+        r->sig = sig;
+        r->status = st;
+    }
+};
+}  // namespace
+
+TEST_CASE("process from C: output, spawn and wait, bad input") {
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
+    braid_command* cmd = nullptr;
+    REQUIRE(braid_command_new(&cmd, "sh") == BRAID_OK);
+    REQUIRE(braid_command_arg(cmd, "-c") == BRAID_OK);
+    REQUIRE(braid_command_arg(cmd, "printf C-out; printf C-err >&2; exit 5") == BRAID_OK);
+    OutResult o;
+    braid_task* t = nullptr;
+    REQUIRE(braid_command_output(&t, cmd, rt, &OutResult::cb, &o) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    braid_task_free(t);
+    REQUIRE(o.status == BRAID_OK);
+    REQUIRE(o.code == 5);
+    REQUIRE(o.out == "C-out");
+    REQUIRE(o.err == "C-err");
+
+    braid_child* child = nullptr;
+    REQUIRE(braid_command_stdout(cmd, BRAID_STDIO_NULL) == BRAID_OK);
+    REQUIRE(braid_command_stderr(cmd, BRAID_STDIO_NULL) == BRAID_OK);
+    REQUIRE(braid_command_spawn(&child, cmd, rt) == BRAID_OK);
+    REQUIRE(braid_child_id(child) > 0);
+    braid_pipe* p = nullptr;
+    REQUIRE(braid_child_take_stdout(child, &p) == BRAID_EINVAL);  // not piped
+    ExitResult e;
+    REQUIRE(braid_child_wait(&t, child, &ExitResult::cb, &e) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    braid_task_free(t);
+    REQUIRE(e.status == BRAID_OK);
+    REQUIRE(e.code == 5);
+    REQUIRE(e.sig == 0);
+    braid_child_free(child);
+
+    braid_command* bad = nullptr;
+    REQUIRE(braid_command_new(&bad, "") == BRAID_EINVAL);
+    REQUIRE(braid_command_new(&bad, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_command_env(cmd, "A=B", "x") == BRAID_EINVAL);
+    REQUIRE(braid_command_stdin(cmd, 7) == BRAID_EINVAL);
+    REQUIRE(braid_command_new(&bad, "braid-no-such-command-xyz") == BRAID_OK);
+    REQUIRE(braid_command_spawn(&child, bad, rt) == BRAID_ENOENT);
+    REQUIRE(child == nullptr);
+    REQUIRE(braid_last_os_error() == ENOENT);
+    braid_command_free(bad);
+    braid_command_free(cmd);
+    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}

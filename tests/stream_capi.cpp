@@ -424,3 +424,54 @@ TEST_CASE("C: freeing the stream from a for_each callback ends it there (ECANCEL
     REQUIRE(seen.finals == std::vector<int>{BRAID_ECANCELED});
     REQUIRE(wait_freed(c));
 }
+
+namespace {
+// co_await a C task's completion through braid_task_poll_join (the way a C
+// future would), giving its status.
+class JoinPoll : public braid::detail::LeafAwaiter<JoinPoll> {
+public:
+    explicit JoinPoll(braid_task* t) : t_(t) {}
+    JoinPoll(JoinPoll&& o) noexcept : t_(o.t_) {}
+    ~JoinPoll() {
+        if (status_ == BRAID_PENDING) braid_task_poll_join(t_, nullptr, nullptr);
+    }
+    bool ready_now() const { return false; }
+    int poll(braid_wake_fn w, void* d) {
+        int rc = braid_task_poll_join(t_, w, d);
+        if (rc == BRAID_PENDING) return rc;
+        final_ = rc;
+        return 0;
+    }
+    int finish(int) const { return final_; }
+
+private:
+    braid_task* t_;
+    int final_ = 0;
+};
+}  // namespace
+
+TEST_CASE("C: a joiner polling the operation's handle is woken when it completes") {
+    auto rt = braid_test::runtime(2);
+    Counter c(0, 10);
+    c.manual = true;
+    braid_stream* s = counter_stream(&c);
+    Seen seen;
+    braid_task* op = nullptr;
+    REQUIRE(braid_stream_next(&op, rt.native_handle(), s, &on_each, &seen) == BRAID_OK);
+    auto r = rt.block_on([](braid_task* op, Counter* c) -> braid::Task<int> {
+        // the join waker is registered first (biased), then the item is released
+        auto res = co_await braid::timeout(
+            10s, braid::select_biased(JoinPoll(op), [](Counter* c) -> braid::Task<> {
+                co_await braid::yield_now();
+                c->release();
+                co_await braid::sleep(1h);
+            }(c)));
+        if (!res) co_return -100;  // the joiner was never woken
+        co_return res->index() == 0 ? std::get<0>(*res) : -200;
+    }(op, &c));
+    REQUIRE(r == BRAID_OK);
+    REQUIRE(seen.items == std::vector<int64_t>{0});
+    braid_task_free(op);
+    braid_stream_free(s);
+    REQUIRE(wait_freed(c));
+}

@@ -73,7 +73,9 @@ struct CStream::Op {
             s->op_task_ = nullptr;
         }
         s->op_pending_.store(false, std::memory_order_release);
-        braid_task_free(h);
+        // Our reference only (not braid_task_free, which would also remove a
+        // join waker the caller registered through its own handle).
+        if (h) reinterpret_cast<Task*>(h)->unref();
     }
     void drop_stream() {
         if (holds_stream) {

@@ -236,6 +236,55 @@ braid::Task<> streams_tour() {
     std::printf("select over two interval streams: %s\n", order.c_str());
 }
 
+// ---- I/O: TCP, DNS, files, processes, framing ---------------------------------------------
+braid::Task<> io_tour() {
+    section("I/O");
+    // TCP: a listener on an ephemeral loopback port, an echo task, a client
+    // with a connect timeout.
+    auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+    auto addr = listener.local_addr();
+    auto server = braid::spawn([](braid::net::TcpListener l) -> braid::Task<> {
+        auto [conn, peer] = co_await l.accept();
+        auto [rd, wr] = braid::io::split(conn);
+        co_await braid::io::copy(rd, wr);  // echo until the client shuts its side
+        conn.shutdown_write();
+    }(std::move(listener)));
+    auto client = co_await braid::timeout(1s, braid::net::TcpStream::connect(addr));
+    if (client) {
+        co_await client->write_all("ping");
+        client->shutdown_write();
+        std::printf("TCP echo from %s: %s\n", addr.to_string().c_str(),
+                    (co_await braid::io::read_to_string(*client)).c_str());
+    }
+    co_await server;
+
+    // DNS through libuv's getaddrinfo; names under .invalid fail at once.
+    auto addrs = co_await braid::net::lookup_host("localhost", 80);
+    std::printf("localhost:80 resolves to %zu address(es), the first %s\n", addrs.size(), addrs.front().to_string().c_str());
+
+    // Framing: lines over an in-memory duplex pipe.
+    auto [a, b] = braid::io::duplex(1024);
+    braid::io::FramedWrite out(std::move(a), braid::io::LinesCodec());
+    co_await out.send(std::string_view("first line"));
+    co_await out.send(std::string_view("second line"));
+    co_await out.close();
+    braid::io::FramedRead in(std::move(b), braid::io::LinesCodec());
+    while (auto line = co_await in.next()) std::printf("  framed: %s\n", line->c_str());
+
+    // Files, on the blocking pool.
+    std::string path = "/tmp/braid-tour-" + std::to_string(::getpid()) + ".txt";
+    co_await braid::fs::write(path, "written by the tour\n");
+    std::printf("file says: %s", (co_await braid::fs::read_to_string(path)).c_str());
+    co_await braid::fs::remove_file(path);
+
+    // Processes: collect a child's output and exit status.
+    braid::process::Command cmd("sh");
+    cmd.arg("-c").arg("echo hello from a child; echo and its stderr >&2; exit 7");
+    braid::process::Output o = co_await cmd.output();
+    std::printf("child exited with %d; stdout: %s", o.status.code().value_or(-1), o.out.c_str());
+    std::printf("                    stderr: %s", o.err.c_str());
+}
+
 braid::Task<int> async_main() {
     section("async/await");
     std::printf("compute() = %d\n", co_await compute());
@@ -246,6 +295,7 @@ braid::Task<int> async_main() {
     co_await blocking_tour();
     co_await fd_tour();
     co_await streams_tour();
+    co_await io_tour();
     co_return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -376,6 +377,56 @@ braid::Task<Measurement> tcp_echo() {
     co_return Measurement{N, elapsed};
 }
 
+constexpr uint64_t kCopyBytes = uint64_t(1) << 30;
+constexpr std::size_t kCopyChunk = 64 * 1024;
+
+/// An AsyncWrite that counts and drops what it is given (tokio::io::sink).
+struct CountingSink {
+    uint64_t bytes = 0;
+    std::suspend_never flush() { return {}; }
+    std::suspend_never shutdown() { return {}; }
+    struct Write {
+        std::size_t n;
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        std::size_t await_resume() const noexcept { return n; }
+    };
+    Write write(braid::io::ConstBuffer b) {
+        bytes += b.size;
+        return Write{b.size};
+    }
+};
+
+/// One loopback TCP connection streams 1 GiB: a writer task sends it in
+/// 64 KiB chunks; the receiving side moves it with braid::io::copy into a
+/// sink. n = bytes; mb_per_s = bytes / s / 10^6. Connecting is outside the
+/// timed part (as in the Tokio peer).
+braid::Task<Measurement> copy_1gib() {
+    auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+    auto client = co_await braid::net::TcpStream::connect(listener.local_addr());
+    auto [server, peer] = co_await listener.accept();
+    auto start = Clock::now();
+    auto writer = braid::spawn([](braid::net::TcpStream c) -> braid::Task<uint64_t> {
+        std::vector<char> chunk(kCopyChunk, char(0x5a));
+        uint64_t sent = 0;
+        while (sent < kCopyBytes) {
+            co_await c.write_all(chunk);
+            sent += kCopyChunk;
+        }
+        c.shutdown_write();
+        co_return sent;
+    }(std::move(client)));
+    CountingSink sink;
+    uint64_t copied = co_await braid::io::copy(server, sink);
+    auto elapsed = Clock::now() - start;
+    uint64_t sent = co_await writer;
+    check("bytes sent", sent, kCopyBytes);
+    check("bytes copied", copied, kCopyBytes);
+    check("bytes in the sink", sink.bytes, kCopyBytes);
+    double mb_per_s = double(kCopyBytes) / std::chrono::duration<double>(elapsed).count() / 1e6;
+    co_return Measurement{kCopyBytes, elapsed}.with_extra("mb_per_s", mb_per_s);
+}
+
 /// 10,000 blocking closures, each returning its index; awaits all and sums.
 braid::Task<Measurement> spawn_blocking() {
     constexpr uint64_t N = 10'000;
@@ -384,6 +435,137 @@ braid::Task<Measurement> spawn_blocking() {
     handles.reserve(N);
     for (uint64_t i = 0; i < N; ++i) handles.push_back(braid::spawn_blocking([i] { return i; }));
     uint64_t sum = co_await sum_joined(std::move(handles));
+    auto elapsed = Clock::now() - start;
+    check("sum", sum, sum_below(N));
+    co_return Measurement{N, elapsed};
+}
+
+/// 1,000 task pairs play 100 rounds each: A sends B a oneshot sender
+/// through a capacity-1 mpsc channel, B answers with the round number.
+braid::Task<Measurement> ping_pong() {
+    constexpr uint64_t PAIRS = 1'000, ROUNDS = 100;
+    auto start = Clock::now();
+    std::vector<braid::JoinHandle<uint64_t>> pairs;
+    pairs.reserve(PAIRS);
+    for (uint64_t p = 0; p < PAIRS; ++p) {
+        auto [tx, rx] = braid::mpsc::channel<braid::oneshot::Sender<uint64_t>>(1);
+        braid::spawn([](braid::mpsc::Receiver<braid::oneshot::Sender<uint64_t>> requests) -> braid::Task<> {
+            uint64_t round = 0;
+            while (auto reply = co_await requests.recv()) (void)reply->send(++round);
+        }, std::move(rx)).detach();
+        pairs.push_back(braid::spawn([](braid::mpsc::Sender<braid::oneshot::Sender<uint64_t>> b) -> braid::Task<uint64_t> {
+            uint64_t sum = 0;
+            for (uint64_t r = 0; r < ROUNDS; ++r) {
+                auto [otx, orx] = braid::oneshot::channel<uint64_t>();
+                (void)co_await b.send(std::move(otx));
+                sum += co_await std::move(orx);
+            }
+            co_return sum;
+        }, std::move(tx)));
+    }
+    uint64_t sum = co_await sum_joined(std::move(pairs));
+    auto elapsed = Clock::now() - start;
+    check("sum of replies", sum, PAIRS * ROUNDS * (ROUNDS + 1) / 2);
+    co_return Measurement{PAIRS * ROUNDS, elapsed};
+}
+
+/// Sends `count` values from `first` on, then drops the sender.
+braid::Task<> produce(braid::mpsc::Sender<uint64_t> tx, uint64_t first, uint64_t count) {
+    for (uint64_t x = first; x < first + count; ++x) (void)co_await tx.send(x);
+}
+
+/// Sums what a receiver gets until every sender is gone.
+braid::Task<uint64_t> consume(braid::mpsc::Receiver<uint64_t> rx) {
+    uint64_t sum = 0;
+    while (auto v = co_await rx.recv()) sum += *v;
+    co_return sum;
+}
+
+/// One producer sends 10,000,000 u64s through a bounded channel of 1,024.
+braid::Task<Measurement> mpsc_spsc() {
+    constexpr uint64_t N = 10'000'000;
+    auto start = Clock::now();
+    auto [tx, rx] = braid::mpsc::channel<uint64_t>(1024);
+    braid::spawn(produce(std::move(tx), 0, N)).detach();
+    uint64_t sum = co_await braid::spawn(consume(std::move(rx)));
+    auto elapsed = Clock::now() - start;
+    check("sum", sum, sum_below(N));
+    co_return Measurement{N, elapsed};
+}
+
+/// 8 producers send 1,000,000 u64s each through one bounded channel of 1,024.
+braid::Task<Measurement> mpsc_contended() {
+    constexpr uint64_t PRODUCERS = 8, EACH = 1'000'000, N = PRODUCERS * EACH;
+    auto start = Clock::now();
+    auto [tx, rx] = braid::mpsc::channel<uint64_t>(1024);
+    for (uint64_t p = 0; p < PRODUCERS; ++p) braid::spawn(produce(tx, p * EACH, EACH)).detach();
+    { auto last = std::move(tx); }  // only the producers keep the channel open
+    uint64_t sum = co_await braid::spawn(consume(std::move(rx)));
+    auto elapsed = Clock::now() - start;
+    check("sum", sum, sum_below(N));
+    co_return Measurement{N, elapsed};
+}
+
+/// 64 tasks lock one async mutex 10,000 times each and increment its u64.
+braid::Task<Measurement> mutex_contended() {
+    constexpr uint64_t TASKS = 64, EACH = 10'000;
+    auto start = Clock::now();
+    auto counter = std::make_shared<braid::Mutex<uint64_t>>(0);
+    std::vector<braid::JoinHandle<void>> hs;
+    hs.reserve(TASKS);
+    for (uint64_t t = 0; t < TASKS; ++t)
+        hs.push_back(braid::spawn([](std::shared_ptr<braid::Mutex<uint64_t>> m) -> braid::Task<> {
+            for (uint64_t i = 0; i < EACH; ++i) {
+                auto guard = co_await m->lock();
+                ++*guard;
+            }
+        }, counter));
+    for (auto& h : hs) co_await h;
+    auto elapsed = Clock::now() - start;
+    uint64_t total = *(co_await counter->lock());
+    check("counter", total, TASKS * EACH);
+    co_return Measurement{TASKS * EACH, elapsed};
+}
+
+braid::Task<uint64_t> ready_value(uint64_t v) { co_return v; }
+
+/// One task awaits timeout(1 s, f) 1,000,000 times on an f that is ready.
+braid::Task<Measurement> timeout_ready() {
+    constexpr uint64_t N = 1'000'000;
+    auto start = Clock::now();
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < N; ++i) {
+        auto r = co_await braid::timeout(std::chrono::seconds(1), ready_value(i));
+        sum += r.value_or(0);
+    }
+    auto elapsed = Clock::now() - start;
+    check("sum", sum, sum_below(N));
+    co_return Measurement{N, elapsed};
+}
+
+/// Two bounded channels, a producer each (1,000,000 u64s); one consumer
+/// selects over both receives until both are closed and drained.
+braid::Task<Measurement> select_channel() {
+    constexpr uint64_t EACH = 1'000'000, N = 2 * EACH;
+    auto start = Clock::now();
+    auto [atx, arx] = braid::mpsc::channel<uint64_t>(1024);
+    auto [btx, brx] = braid::mpsc::channel<uint64_t>(1024);
+    braid::spawn(produce(std::move(atx), 0, EACH)).detach();
+    braid::spawn(produce(std::move(btx), EACH, EACH)).detach();
+    uint64_t sum = 0;
+    bool a_open = true, b_open = true;
+    while (a_open && b_open) {
+        auto r = co_await braid::select(arx.recv(), brx.recv());
+        if (r.index() == 0) {
+            if (auto v = std::get<0>(r)) sum += *v;
+            else a_open = false;
+        } else {
+            if (auto v = std::get<1>(r)) sum += *v;
+            else b_open = false;
+        }
+    }
+    auto& rest = a_open ? arx : brx;  // one is closed: drain the other
+    while (auto v = co_await rest.recv()) sum += *v;
     auto elapsed = Clock::now() - start;
     check("sum", sum, sum_below(N));
     co_return Measurement{N, elapsed};
@@ -449,12 +631,19 @@ constexpr Workload kWorkloads[] = {
     {"spawn_many", spawn_many, nullptr},
     {"spawn_remote", nullptr, spawn_remote},
     {"yield_many", yield_many, nullptr},
+    {"ping_pong", ping_pong, nullptr},
     {"chained_spawn", chained_spawn, nullptr},
+    {"mpsc_spsc", mpsc_spsc, nullptr},
+    {"mpsc_contended", mpsc_contended, nullptr},
+    {"mutex_contended", mutex_contended, nullptr},
     {"timers", timers, nullptr},
     {"idle_memory", idle_memory, nullptr},
     {"tcp_echo", tcp_echo, nullptr},
     {"spawn_blocking", spawn_blocking, nullptr},
+    {"timeout_ready", timeout_ready, nullptr},
+    {"select_channel", select_channel, nullptr},
     {"stream_pipeline", stream_pipeline, nullptr},
+    {"copy_1gib", copy_1gib, nullptr},
 };
 
 /// The workload called `name`, if there is one.

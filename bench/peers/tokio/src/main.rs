@@ -47,6 +47,7 @@ const WORKLOADS: &[&str] = &[
     "timeout_ready",
     "select_channel",
     "stream_pipeline",
+    "copy_1gib",
 ];
 
 /// What one workload measured.
@@ -603,6 +604,40 @@ async fn stream_pipeline() -> Result<Measurement> {
     Ok(Measurement::new(N, elapsed))
 }
 
+/// Bytes `copy_1gib` streams through one connection.
+const COPY_BYTES: u64 = 1 << 30;
+/// The writer's chunk.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// One loopback TCP connection streams 1 GiB: a writer task sends it in
+/// 64 KiB chunks; the receiving side moves it with `tokio::io::copy` into
+/// `tokio::io::sink()`. n = bytes; `mb_per_s` = bytes / s / 10^6. Connecting
+/// is outside the timed part.
+async fn copy_1gib() -> Result<Measurement> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut client = TcpStream::connect(addr).await?;
+    let (mut server, _) = listener.accept().await?;
+    let start = Instant::now();
+    let writer = tokio::spawn(async move {
+        let chunk = vec![0x5au8; COPY_CHUNK];
+        let mut sent = 0u64;
+        while sent < COPY_BYTES {
+            client.write_all(&chunk).await?;
+            sent += COPY_CHUNK as u64;
+        }
+        client.shutdown().await?;
+        Ok::<u64, Box<dyn Error + Send + Sync>>(sent)
+    });
+    let copied = tokio::io::copy(&mut server, &mut tokio::io::sink()).await?;
+    let elapsed = start.elapsed();
+    let sent = writer.await??;
+    check("bytes sent", sent, COPY_BYTES)?;
+    check("bytes copied", copied, COPY_BYTES)?;
+    let mb_per_s = COPY_BYTES as f64 / elapsed.as_secs_f64() / 1e6;
+    Ok(Measurement::new(COPY_BYTES, elapsed).with_extra("mb_per_s", mb_per_s))
+}
+
 // --------------------------------------------------------------- driver
 
 /// The future of a workload body that runs as a task on a worker thread.
@@ -635,6 +670,7 @@ fn lookup(name: &str) -> Option<Workload> {
         "timeout_ready" => InTask(|| Box::pin(timeout_ready())),
         "select_channel" => InTask(|| Box::pin(select_channel())),
         "stream_pipeline" => InTask(|| Box::pin(stream_pipeline())),
+        "copy_1gib" => InTask(|| Box::pin(copy_1gib())),
         _ => return None,
     })
 }

@@ -463,3 +463,29 @@ TEST_CASE("TCP: shutting the runtime down with tasks blocked in accept, connect 
     }  // shutdown cancels the three tasks: their sockets close
     REQUIRE(braid_test::open_fds() <= before);
 }
+
+TEST_CASE("TCP: incoming() is a stream of connections") {
+    auto rt = braid_test::runtime(2);
+    int served = rt.block_on([]() -> braid::Task<int> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        SocketAddr addr = l.local_addr();
+        auto clients = braid::spawn([](SocketAddr a) -> braid::Task<> {
+            for (int i = 0; i < 3; ++i) {
+                auto c = co_await TcpStream::connect(a);
+                co_await c.write_all("x");
+            }
+        }(addr));
+        int n = 0;
+        auto conns = l.incoming();
+        while (n < 3) {
+            auto c = co_await conns.next();
+            EXPECT(c.has_value());
+            char b;
+            co_await c->read_exact(braid::io::MutableBuffer(&b, 1));
+            ++n;
+        }
+        co_await clients;
+        co_return n;
+    }());
+    REQUIRE(served == 3);
+}

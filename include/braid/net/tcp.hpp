@@ -21,6 +21,7 @@
 #include <braid/io/split.hpp>
 #include <braid/net/addr.hpp>
 #include <braid/net/dns.hpp>
+#include <braid/stream/generator.hpp>
 #include <braid/task.hpp>
 #include <braid/tcp.h>
 
@@ -265,6 +266,16 @@ public:
     // The next connection.  Cancel-safe: a connection not yet taken stays
     // in the backlog.
     AcceptAwaiter accept() { return AcceptAwaiter(native()); }
+    // The connections as a stream (Tokio's TcpListenerStream); an accept
+    // error ends it by throwing from next().  The listener must outlive it.
+    braid::Stream<TcpStream> incoming() {
+        return [](TcpListener& l) -> braid::Stream<TcpStream> {
+            for (;;) {
+                auto [s, peer] = co_await l.accept();
+                co_yield std::move(s);
+            }
+        }(*this);
+    }
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_tcp_listener_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");

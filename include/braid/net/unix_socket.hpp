@@ -14,6 +14,7 @@
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/stream/generator.hpp>
 #include <braid/unix_socket.h>
 
 #include <coroutine>
@@ -200,6 +201,15 @@ public:
         return UnixListener(l);
     }
     AcceptAwaiter accept() { return AcceptAwaiter(native()); }
+    // The connections as a stream; the listener must outlive it.
+    braid::Stream<UnixStream> incoming() {
+        return [](UnixListener& l) -> braid::Stream<UnixStream> {
+            for (;;) {
+                auto [s, peer] = co_await l.accept();
+                co_yield std::move(s);
+            }
+        }(*this);
+    }
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_unix_listener_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");

@@ -31,6 +31,17 @@ inline int open_fds() {
     return n - 1;  // the DIR's own fd
 }
 
+// libuv opens a few fds once per process, on the first loop (its signal
+// lock pipe, /dev/null) and keeps them: make a runtime with I/O once before
+// counting fds, so that a count compares braid's own.
+inline void warm_up_process_fds() {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    rt.block_on([]() -> braid::Task<> {
+        auto l = braid::net::TcpListener::bind("127.0.0.1:0");
+        co_return;
+    }());
+}
+
 // Raises the soft fd limit to at least `want` (up to the hard limit).
 // Returns the soft limit in effect.
 inline long raise_fd_limit(long want) {

@@ -10,13 +10,8 @@
 //
 // This file mirrors the Tokio peer (bench/peers/tokio/src/main.rs) section by
 // section, so that the two read side by side. Adding a workload is adding
-// one function below and one row to kWorkloads.
-//
-// Not implemented yet (they need mpsc channels, an async mutex, timeout,
-// select, streams or a TCP API, which braid does not have yet): ping_pong,
-// mpsc_spsc, mpsc_contended, mutex_contended, tcp_echo, timeout_ready,
-// select_channel, stream_pipeline. They are not listed by
-// --list, so bench/compare.py shows them only when asked, as n/a.
+// one function below and one row to kWorkloads.  Every workload of
+// WORKLOADS.md is here, plus copy_1gib (one connection streaming 1 GiB).
 
 #include <braid/braid.hpp>
 

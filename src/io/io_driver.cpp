@@ -327,7 +327,22 @@ void IoSource::close() {
     }
 }
 
-void IoSource::harvest() { drv_->harvest(); }
+void IoSource::harvest() {
+    // Like Tokio's workers, take events eagerly only when running out of
+    // work: with tasks queued on this worker they will run anyway, and the
+    // events accumulate into bigger batches (one epoll_wait for many).  A
+    // worker with a queue still looks every kHarvestEvery waits, so no
+    // event waits long behind a busy one.
+    constexpr uint32_t kBusy = 2;
+    constexpr uint32_t kHarvestEvery = 32;
+    thread_local uint32_t skipped = 0;
+    if (Worker* w = core_->scheduler().current_worker()) {
+        uint32_t queued = w->queue.len() + (w->lifo ? 1 : 0);
+        if (queued >= kBusy && ++skipped < kHarvestEvery) return;
+    }
+    skipped = 0;
+    drv_->harvest();
+}
 
 int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token) {
     if (closed_.load(std::memory_order_acquire)) return BRAID_ECLOSED;

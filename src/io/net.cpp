@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -169,6 +170,15 @@ int new_socket(int domain, int type, int protocol) {
 }
 
 namespace {
+// recv/send without glibc's cancellation-point wrappers (which switch
+// pthread async-cancel on and off around every call: a few percent of a
+// small-message workload).  braid never cancels threads.
+inline ssize_t sys_recv(int fd, void* buf, size_t len, int flags) {
+    return ::syscall(SYS_recvfrom, fd, buf, len, flags, nullptr, nullptr);
+}
+inline ssize_t sys_send(int fd, const void* buf, size_t len, int flags) {
+    return ::syscall(SYS_sendto, fd, buf, len, flags, nullptr, 0);
+}
 int close_with(int fd, int rc) {
     ::close(fd);
     return rc;
@@ -262,7 +272,7 @@ int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
     if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
-    int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::recv(s->fd(), buf, len, 0); });
+    int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return sys_recv(s->fd(), buf, len, 0); });
     if (rc == 0) *n = size_t(r);
     return rc;
 }
@@ -271,7 +281,7 @@ int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
     if (!wake) return unregistered(s, kIoRead);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
-    int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return ::recv(s->fd(), buf, len, MSG_PEEK); });
+    int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return sys_recv(s->fd(), buf, len, MSG_PEEK); });
     if (rc == 0) *n = size_t(r);
     return rc;
 }
@@ -285,7 +295,7 @@ int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, voi
         return BRAID_OK;
     }
     ssize_t r = 0;
-    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return ::send(s->fd(), buf, len, MSG_NOSIGNAL); });
+    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return sys_send(s->fd(), buf, len, MSG_NOSIGNAL); });
     if (rc == 0) *n = size_t(r);
     return rc;
 }

@@ -94,6 +94,31 @@ TEST_CASE("UDP: a recv cancelled in select loses no datagram; long datagrams are
     REQUIRE(trunc == "0123");
 }
 
+TEST_CASE("UDP: an ICMP error is reported once, then receiving waits again") {
+    auto rt = braid_test::runtime(2);
+    auto [first, second] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
+        SocketAddr closed_port;
+        {
+            auto tmp = UdpSocket::bind("127.0.0.1:0");
+            closed_port = tmp.local_addr();
+        }
+        auto s = UdpSocket::bind("127.0.0.1:0");
+        s.connect(closed_port);
+        co_await s.send("anyone?");  // port unreachable comes back as a socket error
+        char buf[16];
+        // Give the reactor time to take the error event (EPOLLERR) before the
+        // receive reads the error: the path where readiness says "closed".
+        // The checks below hold whichever comes first.
+        co_await braid::sleep(20ms);
+        auto r = co_await braid::timeout(2s, code_of(s.recv(buf)));
+        // The error is gone now: the next receive waits (here: times out).
+        auto r2 = co_await braid::timeout(50ms, s.recv(buf));
+        co_return std::make_pair(r.value_or(-1), !r2.has_value());
+    }());
+    REQUIRE(first == BRAID_ECONNREFUSED);
+    REQUIRE(second);
+}
+
 TEST_CASE("UDP: the broadcast flag") {
     auto rt = braid_test::runtime(1);
     auto [before, after, refused] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {

@@ -369,12 +369,13 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
     return BRAID_PENDING;
 }
 
-void IoSource::clear_ready(int dir, uint32_t token) {
+void IoSource::clear_ready(int dir, uint32_t token, bool keep_closed) {
+    uint32_t bits = uint32_t(dir & (kIoRead | kIoWrite));
+    if (!keep_closed) bits |= bits << 2;
     uint32_t r = readiness_.load(std::memory_order_relaxed);
     for (;;) {
         if ((r >> 16) != (token & 0xffff)) return;  // a newer event: keep it
-        if (readiness_.compare_exchange_weak(r, r & ~uint32_t(dir & (kIoRead | kIoWrite)), std::memory_order_acq_rel,
-                                             std::memory_order_relaxed))
+        if (readiness_.compare_exchange_weak(r, r & ~bits, std::memory_order_acq_rel, std::memory_order_relaxed))
             return;
     }
 }

@@ -41,9 +41,10 @@ class IoDriver;
 // Directions (the same bits as braid_interest).
 constexpr int kIoRead = BRAID_READABLE;
 constexpr int kIoWrite = BRAID_WRITABLE;
-// Sticky: the peer closed (RDHUP/HUP) or the socket failed (ERR).  Never
-// cleared: after end of file or an error every read (write) must go to the
-// syscall, which reports it, however many times it is asked.
+// Sticky: the peer closed (RDHUP/HUP) or the socket failed (ERR).  Kept
+// until a syscall says EAGAIN: after end of file or an error every read
+// (write) must go to the syscall, which reports it, however many times it is
+// asked.
 constexpr int kIoReadClosed = 4;
 constexpr int kIoWriteClosed = 8;
 // The readiness bits that let `dir` proceed.
@@ -77,8 +78,16 @@ public:
     // close, BRAID_ESHUTDOWN once the reactor has stopped.  A NULL wake
     // removes the registration of `dir` and returns BRAID_PENDING.
     int poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token);
-    // Forgets the readiness of `dir` unless an event arrived after `token`.
-    void clear_ready(int dir, uint32_t token);
+    // Forgets the readiness of `dir` unless an event arrived after `token`:
+    // after EAGAIN also its sticky closed bit (the syscall just showed it was
+    // not terminal: a UDP socket's ICMP error, read once, for one), after a
+    // short read or write only the direction (keep_closed: an end of file
+    // queued behind the data must still be seen).
+    void clear_ready(int dir, uint32_t token, bool keep_closed = false);
+    // Whether the sticky closed bit of `dir` is set.
+    bool closed_seen(int dir) const {
+        return readiness_.load(std::memory_order_acquire) & (uint32_t(dir) << 2);
+    }
     // Removes the waker of `dir`: when this returns it is not running and
     // will not be called.
     void unregister(int dir);
@@ -120,7 +129,7 @@ public:
             }
             ssize_t n = op();
             if (n >= 0) {
-                if (full && n > 0 && size_t(n) < full) clear_ready(dir, token);  // EOF (0) keeps it
+                if (full && n > 0 && size_t(n) < full) clear_ready(dir, token, true);  // EOF (0) keeps it
                 *out = n;
                 return 0;
             }

@@ -243,7 +243,11 @@ int poll_connect(IoSource* s, braid_wake_fn wake, void* data) {
         socklen_t sl = sizeof ss;
         if (getpeername(s->fd(), reinterpret_cast<sockaddr*>(&ss), &sl) == 0) return BRAID_OK;
         if (errno != ENOTCONN) return os_error(errno);
-        s->clear_ready(kIoWrite, token);  // not yet: wait for the next event
+        // Not connected and no error pending: the connect failed earlier
+        // (its error was reported then) if the socket was closed, else it
+        // is not done yet: wait for the next event.
+        if (s->closed_seen(kIoWrite)) return os_error(ENOTCONN);
+        s->clear_ready(kIoWrite, token);
     }
 }
 

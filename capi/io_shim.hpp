@@ -52,6 +52,35 @@ struct Handle {
     }
 };
 
+// A handle of type H (with a Handle member `io`) over a registered source;
+// its reference is taken over.
+template <class H>
+int wrap(H** out, Core* core, IoSource* src) {
+    auto* h = new (std::nothrow) H;
+    if (!h) return BRAID_ENOMEM;
+    h->io.adopt(core, src);
+    *out = h;
+    return BRAID_OK;
+}
+
+// A handle over a fresh fd (accepted, connected, one end of a pair); the fd
+// is closed on failure.
+template <class H>
+int wrap_fd(H** out, Core* core, int fd) {
+    IoSource* src = nullptr;
+    int rc = IoSource::create(&src, core, fd);
+    if (rc != BRAID_OK) {
+        ::close(fd);
+        return rc;
+    }
+    rc = wrap(out, core, src);
+    if (rc != BRAID_OK) {
+        src->close();
+        src->unref();
+    }
+    return rc;
+}
+
 // BRAID_EINVAL for a NULL (or never-opened) handle, BRAID_ECLOSED after
 // close, else BRAID_OK.
 inline int usable(const Handle* h) {

@@ -13,6 +13,8 @@ using braid::capi::spawn_state;
 using braid::capi::io::AcceptOp;
 using braid::capi::io::ConnectOp;
 using braid::capi::io::Handle;
+using braid::capi::io::wrap;
+using braid::capi::io::wrap_fd;
 using braid::detail::Core;
 using braid::detail::IoSource;
 using braid::detail::TaskKind;
@@ -27,36 +29,12 @@ struct braid_tcp_stream {
 
 namespace {
 
-// A stream handle over a registered source (its reference is taken over).
-int stream_from_source(braid_tcp_stream** out, Core* core, IoSource* src) {
-    auto* s = new (std::nothrow) braid_tcp_stream;
-    if (!s) return BRAID_ENOMEM;
-    s->io.adopt(core, src);
-    *out = s;
-    return BRAID_OK;
-}
-
-// A stream handle over an accepted fd; the fd is closed on failure.
-int stream_from_accepted(braid_tcp_stream** out, Core* core, int fd) {
-    IoSource* src = nullptr;
-    int rc = IoSource::create(&src, core, fd);
-    if (rc != BRAID_OK) {
-        ::close(fd);
-        return rc;
-    }
-    rc = stream_from_source(out, core, src);
-    if (rc != BRAID_OK) {
-        src->close();
-        src->unref();
-    }
-    return rc;
-}
 
 struct MadeAccepted {
-    int operator()(braid_tcp_stream** out, Core* c, int fd) const { return stream_from_accepted(out, c, fd); }
+    int operator()(braid_tcp_stream** out, Core* c, int fd) const { return wrap_fd(out, c, fd); }
 };
 struct MadeConnected {
-    int operator()(braid_tcp_stream** out, Core* c, IoSource* s) const { return stream_from_source(out, c, s); }
+    int operator()(braid_tcp_stream** out, Core* c, IoSource* s) const { return wrap(out, c, s); }
 };
 
 int check_addr(const sockaddr* addr, size_t len) { return net::check_inet(addr, len); }
@@ -109,7 +87,7 @@ BRAID_API int braid_tcp_listener_poll_accept(braid_tcp_listener* l, braid_tcp_st
     int fd = -1;
     int rc = net::poll_accept(l->io.src, wake, wake_data, &fd, peer, peer_len);
     if (rc != BRAID_OK) return rc;
-    return guarded([&] { return stream_from_accepted(out, l->io.core, fd); });
+    return guarded([&] { return wrap_fd(out, l->io.core, fd); });
 }
 
 BRAID_API int braid_tcp_listener_accept(braid_task** out, braid_tcp_listener* l, braid_tcp_stream_callback cb,
@@ -171,7 +149,7 @@ BRAID_API int braid_tcp_stream_connect_start(braid_tcp_stream** out, braid_runti
         IoSource* src = nullptr;
         int rc = net::open_connect(&src, core, addr->sa_family, addr, addr_len);
         if (rc < 0) return rc;
-        rc = stream_from_source(out, core, src);
+        rc = wrap(out, core, src);
         if (rc != BRAID_OK) {
             src->close();
             src->unref();

@@ -10,6 +10,8 @@ using braid::capi::spawn_state;
 using braid::capi::io::AcceptOp;
 using braid::capi::io::ConnectOp;
 using braid::capi::io::Handle;
+using braid::capi::io::wrap;
+using braid::capi::io::wrap_fd;
 using braid::capi::io::usable;
 using braid::detail::Core;
 using braid::detail::IoSource;
@@ -28,33 +30,6 @@ struct braid_unix_datagram {
 };
 
 namespace {
-
-// A handle of type H over a registered source (its reference is taken over).
-template <class H>
-int wrap(H** out, Core* core, IoSource* src) {
-    auto* h = new (std::nothrow) H;
-    if (!h) return BRAID_ENOMEM;
-    h->io.adopt(core, src);
-    *out = h;
-    return BRAID_OK;
-}
-
-// A handle over a fresh fd; the fd is closed on failure.
-template <class H>
-int wrap_fd(H** out, Core* core, int fd) {
-    IoSource* src = nullptr;
-    int rc = IoSource::create(&src, core, fd);
-    if (rc != BRAID_OK) {
-        ::close(fd);
-        return rc;
-    }
-    rc = wrap(out, core, src);
-    if (rc != BRAID_OK) {
-        src->close();
-        src->unref();
-    }
-    return rc;
-}
 
 template <class H>
 void free_handle(H* h) {

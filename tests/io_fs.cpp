@@ -21,32 +21,10 @@
 
 using namespace std::chrono_literals;
 namespace fs = braid::fs;
+using braid_test::code_of;
+using braid_test::TempDir;
 
 namespace {
-
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/braid-fs-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::string cmd = "chattr -R -i '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
-        (void)!std::system(cmd.c_str());
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
 
 // Makes `path` refuse writes even to root (the immutable flag), or to
 // others (mode 0).  False when neither is possible here.

@@ -7,18 +7,12 @@
 
 #include <braid/braid.hpp>
 
+#include "support.hpp"
+
 #include <stdexcept>
 #include <string>
 
 namespace braid_test {
-
-// Checks inside tasks.  Catch's REQUIRE is not thread-safe, and tasks run on
-// worker threads: a failed EXPECT throws, the exception travels through the
-// join handles to block_on, and the test fails on the main thread.
-[[noreturn]] inline void expectation_failed(const char* what, const char* file, int line) {
-    throw std::logic_error(std::string(file) + ":" + std::to_string(line) + ": expected " + what);
-}
-#define EXPECT(cond) ((cond) ? void() : ::braid_test::expectation_failed(#cond, __FILE__, __LINE__))
 
 // The number of open file descriptors of this process (/proc/self/fd).
 inline int open_fds() {
@@ -65,18 +59,6 @@ inline bool have_ipv6_loopback() {
     bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
     return ok;
-}
-
-// Runs body and returns the BRAID_E* code of the braid::Error it throws
-// (0 when it throws nothing).
-template <class F>
-int error_code_of(F&& body) {
-    try {
-        body();
-    } catch (const braid::Error& e) {
-        return e.code();
-    }
-    return 0;
 }
 
 }  // namespace braid_test

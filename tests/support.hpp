@@ -1,10 +1,25 @@
-// Shared test helpers: a type that counts its constructions and
-// destructions, and runtimes built the way the tests need them.
+// Shared test helpers, one header for every test file:
+//  - EXPECT(cond) inside tasks (throws; the failure reaches the test through
+//    the join handle), EXPECT_ANYWHERE(cond) on any thread, C callbacks
+//    included (recorded; the test process fails when it ends);
+//  - code_of / error_code_of: the BRAID_E* code an operation throws;
+//  - TempDir: a fresh temporary directory, removed with everything in it;
+//  - Tracked: counts constructions and destructions;
+//  - runtimes built the way the tests need them.
 #pragma once
 
 #include <braid/braid.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <stdlib.h>
 
 namespace braid_test {
 
@@ -21,6 +36,89 @@ inline constexpr int kStressDivisor = 1;
 #else
 inline constexpr int kStressDivisor = 1;
 #endif
+
+// ---- checks off the test's own thread ----------------------------------------
+// Catch's REQUIRE/CHECK are not thread-safe and must not run on workers.
+
+// In a task: a failed EXPECT throws; the exception travels through the join
+// handle to block_on, and the test fails on the main thread.
+[[noreturn]] inline void expectation_failed(const char* what, const char* file, int line) {
+    throw std::logic_error(std::string(file) + ":" + std::to_string(line) + ": expected " + what);
+}
+#define EXPECT(cond) ((cond) ? void() : ::braid_test::expectation_failed(#cond, __FILE__, __LINE__))
+
+// Anywhere (a C callback, a waker, a plain thread): a failed check is
+// recorded; tests/main.cpp fails the process after Catch's run, and
+// worker_failures() lets a test REQUIRE on them itself.
+inline std::mutex& failures_mu() {
+    static std::mutex mu;
+    return mu;
+}
+inline std::vector<std::string>& failures() {
+    static std::vector<std::string> v;
+    return v;
+}
+inline void record_failure(const char* what, const char* file, int line) {
+    std::lock_guard<std::mutex> g(failures_mu());
+    failures().push_back(std::string(file) + ":" + std::to_string(line) + ": expected " + what);
+}
+inline std::size_t worker_failures() {
+    std::lock_guard<std::mutex> g(failures_mu());
+    return failures().size();
+}
+#define EXPECT_ANYWHERE(cond) ((cond) ? void() : ::braid_test::record_failure(#cond, __FILE__, __LINE__))
+
+// ---- error codes ----------------------------------------------------------------
+
+// Runs body and returns the BRAID_E* code of the braid::Error it throws
+// (0 when it throws nothing).
+template <class F>
+int error_code_of(F&& body) {
+    try {
+        body();
+    } catch (const braid::Error& e) {
+        return e.code();
+    }
+    return 0;
+}
+
+// Awaits `a` and returns the BRAID_E* code of the braid::Error it throws
+// (0 when it completes).
+template <class A>
+braid::Task<int> code_of(A a) {
+    try {
+        co_await std::move(a);
+    } catch (const braid::Error& e) {
+        co_return e.code();
+    }
+    co_return 0;
+}
+
+// ---- files ----------------------------------------------------------------------
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents
+// (immutable flags cleared first) when the object goes.  Tests that touch the
+// file system work only inside one.
+struct TempDir {
+    std::string path;
+    TempDir() {
+        const char* base = std::getenv("TMPDIR");
+        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/braid-test-XXXXXX";
+        std::vector<char> buf(tmpl.begin(), tmpl.end());
+        buf.push_back('\0');
+        if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+        path = buf.data();
+    }
+    ~TempDir() {
+        std::string cmd = "chattr -R -i '" + path + "' 2>/dev/null; rm -rf '" + path + "'";
+        (void)!std::system(cmd.c_str());
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+// ---- values and runtimes ------------------------------------------------------------
 
 // Counts live instances; every test that moves things through tasks checks
 // that what was constructed was destroyed.

@@ -11,6 +11,7 @@
 #include <braid/braid.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -133,6 +134,30 @@ struct Tracked {
     Tracked& operator=(Tracked&&) = default;
     ~Tracked() { ++destroyed; }
     static long live() { return constructed.load() - destroyed.load(); }
+};
+
+// How many rounds a stress test runs: `rounds`, or, when
+// BRAID_STRESS_SECONDS is set (the schedule-perturbation run of
+// scripts/check.sh), as many as fit in that many seconds of this test (at
+// least one; the clock only bounds the work, it never decides a result).
+class StressRounds {
+public:
+    explicit StressRounds(int rounds) : rounds_(rounds) {
+        if (const char* s = std::getenv("BRAID_STRESS_SECONDS")) {
+            seconds_ = std::atoi(s);
+            start_ = std::chrono::steady_clock::now();
+        }
+    }
+    // Whether round `r` (0-based) should run.
+    bool more(int r) const {
+        if (seconds_ <= 0) return r < rounds_;
+        return r == 0 || std::chrono::steady_clock::now() - start_ < std::chrono::seconds(seconds_);
+    }
+
+private:
+    int rounds_;
+    int seconds_ = 0;
+    std::chrono::steady_clock::time_point start_{};
 };
 
 inline braid::Runtime paused_runtime(int workers = 1) {

@@ -8,6 +8,9 @@
 #include <mutex>
 #include <vector>
 
+#include "util/perturb.hpp"
+#include "util/spin_lock.hpp"
+
 namespace braid::detail {
 
 class Idle {
@@ -37,7 +40,7 @@ public:
         if (searching_.load(std::memory_order_acquire) != 0 ||
             unparked_.load(std::memory_order_acquire) >= n_)
             return -1;
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         if (searching_.load(std::memory_order_relaxed) != 0 || sleepers_.empty()) return -1;
         searching_.fetch_add(1, std::memory_order_acq_rel);
         unparked_.fetch_add(1, std::memory_order_acq_rel);
@@ -51,7 +54,7 @@ public:
         int still_unparked;
     };
     Parked transition_to_parked(int worker, bool searching) {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         int un = unparked_.fetch_sub(1, std::memory_order_acq_rel) - 1;
         bool last = searching && searching_.fetch_sub(1, std::memory_order_acq_rel) == 1;
         sleepers_.push_back(worker);
@@ -59,14 +62,14 @@ public:
     }
 
     bool is_parked(int worker) {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         return std::find(sleepers_.begin(), sleepers_.end(), worker) != sleepers_.end();
     }
 
     // The worker left the sleeper list by itself (block_on returning, stop).
     // Returns true when it was listed.
     bool unpark_self(int worker) {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         auto it = std::find(sleepers_.begin(), sleepers_.end(), worker);
         if (it == sleepers_.end()) return false;
         sleepers_.erase(it);
@@ -76,7 +79,7 @@ public:
 
     // Everyone is woken (shutdown).
     void clear() {
-        std::lock_guard<std::mutex> g(mu_);
+        std::lock_guard<SpinLock> g(mu_);
         unparked_.fetch_add(int(sleepers_.size()), std::memory_order_acq_rel);
         sleepers_.clear();
     }
@@ -85,9 +88,9 @@ public:
 
 private:
     const int n_;
-    std::atomic<int> searching_{0};
-    std::atomic<int> unparked_{0};
-    std::mutex mu_;
+    perturb::Atomic<int> searching_{0};
+    perturb::Atomic<int> unparked_{0};
+    SpinLock mu_;  // held for a few instructions
     std::vector<int> sleepers_;
 };
 

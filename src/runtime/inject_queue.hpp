@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <mutex>
 
+#include "util/perturb.hpp"
 #include "util/spin_lock.hpp"
 
 #include "task/task.hpp"
@@ -58,7 +59,7 @@ private:
     SpinLock mu_;  // held for a few pointer moves
     Task* head_ = nullptr;
     Task* tail_ = nullptr;
-    std::atomic<std::size_t> len_{0};
+    perturb::Atomic<std::size_t> len_{0};
     bool closed_ = false;
 };
 

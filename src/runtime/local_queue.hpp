@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "task/task.hpp"
+#include "util/perturb.hpp"
 
 namespace braid::detail {
 
@@ -78,9 +79,9 @@ public:
     }
 
 private:
-    alignas(64) std::atomic<uint32_t> head_{0};
-    alignas(64) std::atomic<uint32_t> tail_{0};
-    std::atomic<Task*> buf_[kCapacity];
+    alignas(64) perturb::Atomic<uint32_t> head_{0};
+    alignas(64) perturb::Atomic<uint32_t> tail_{0};
+    perturb::Atomic<Task*> buf_[kCapacity];
 };
 
 }  // namespace braid::detail

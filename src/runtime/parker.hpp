@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "util/perturb.hpp"
+
 namespace braid::detail {
 
 class Parker {
@@ -42,7 +44,7 @@ public:
 
 private:
     static constexpr int kEmpty = 0, kParked = 1, kNotified = 2;
-    std::atomic<int> state_{kEmpty};
+    perturb::Atomic<int> state_{kEmpty};
     std::mutex mu_;
     std::condition_variable cv_;
 };

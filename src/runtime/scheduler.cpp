@@ -80,6 +80,7 @@ void Scheduler::push_local(Worker& w, Task* t) {
 }
 
 void Scheduler::schedule(Task* t) {
+    perturb::Region region;
     Worker* w = current_worker();
     if (w && current_task() != nullptr) {
         // Woken by the task running on this worker: run it next.
@@ -91,6 +92,7 @@ void Scheduler::schedule(Task* t) {
 }
 
 void Scheduler::schedule_new(Task* t) {
+    perturb::Region region;
     if (Worker* w = current_worker()) {
         push_local(*w, t);
         notify_parked();
@@ -101,6 +103,7 @@ void Scheduler::schedule_new(Task* t) {
 }
 
 void Scheduler::notify_parked() {
+    perturb::Region region;
     int idx = idle_.worker_to_notify();
     if (idx >= 0) workers_[std::size_t(idx)]->parker.unpark();
 }
@@ -174,6 +177,7 @@ bool Scheduler::work_visible() const {
 
 template <class Stop>
 bool Scheduler::park(Worker& w, Stop stop) {
+    perturb::Region region;
     Idle::Parked p = idle_.transition_to_parked(w.index, w.searching);
     w.searching = false;
     if (p.last_searcher && work_visible()) notify_parked();

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "util/perturb.hpp"
+
 namespace braid::detail {
 
 class Core;
@@ -30,7 +32,7 @@ constexpr uint64_t FLAGS = REF_ONE - 1;
 enum class TaskKind : uint8_t { Worker, Blocking };
 
 struct Task {
-    std::atomic<uint64_t> state;
+    perturb::Atomic<uint64_t> state;
     Task* queue_next = nullptr;       // inject queue / blocking queue link
     Task* owned_prev = nullptr;       // owned-tasks list links
     Task* owned_next = nullptr;
@@ -41,7 +43,7 @@ struct Task {
     braid_state_fn release;
     braid_wake_fn join_wake = nullptr;
     void* join_data = nullptr;
-    std::atomic<Task*> watcher{nullptr};  // woken (and released) when this task completes
+    perturb::Atomic<Task*> watcher{nullptr};  // woken (and released) when this task completes
     uint32_t alloc_size;
     std::atomic<int32_t> cancel_status{BRAID_ECANCELED};  // the status an abort completes with
     int32_t status = BRAID_PENDING;

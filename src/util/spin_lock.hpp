@@ -6,6 +6,8 @@
 #include <atomic>
 #include <thread>
 
+#include "util/perturb.hpp"
+
 namespace braid::detail {
 
 class SpinLock {
@@ -28,7 +30,7 @@ public:
     void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
 private:
-    std::atomic<bool> locked_{false};
+    perturb::Atomic<bool> locked_{false};
 };
 
 }  // namespace braid::detail

@@ -104,6 +104,9 @@ void Scheduler::schedule_new(Task* t) {
 
 void Scheduler::notify_parked() {
     perturb::Region region;
+    // The work this call announces was published before it: order that
+    // store before the loads of the idle state (see park).
+    perturb::fence(std::memory_order_seq_cst);
     int idx = idle_.worker_to_notify();
     if (idx >= 0) workers_[std::size_t(idx)]->parker.unpark();
 }
@@ -180,6 +183,13 @@ bool Scheduler::park(Worker& w, Stop stop) {
     perturb::Region region;
     Idle::Parked p = idle_.transition_to_parked(w.index, w.searching);
     w.searching = false;
+    // Dekker's pattern against notify_parked: a notifier publishes work and
+    // then reads the idle state; this worker updated the idle state and
+    // now reads the queues.  Without a seq_cst fence on both sides each
+    // load may pass its own thread's earlier store (x86 allows exactly
+    // this), the notifier sees a searcher that is leaving and this worker
+    // sees no work: a task left queued with every worker asleep.
+    perturb::fence(std::memory_order_seq_cst);
     if (p.last_searcher && work_visible()) notify_parked();
     if (p.still_unparked == 0 && core_.clock().paused()) core_.auto_advance();
     for (;;) {

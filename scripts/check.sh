@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: the library and every test built and
 # run with g++ and with clang, then under AddressSanitizer+UBSan and under
-# ThreadSanitizer.  Usage: scripts/check.sh [build-root]   (default: build-check)
+# ThreadSanitizer, then the stress tests against a schedule-perturbation
+# build of the library.  Usage: scripts/check.sh [build-root]   (default: build-check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=${1:-build-check}
@@ -11,6 +12,9 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 # name | C compiler | C++ compiler | extra CMake arguments
+# The last configuration, "perturb", builds the library with schedule
+# perturbation (src/util/perturb.hpp) and runs only the stress tests
+# (ctest label "stress"), each for a bounded time (BRAID_STRESS_SECONDS).
 # The sanitizer configurations keep the ABI tests: tests/abi/abi_tests.cmake
 # registers there only those that work instrumented (abi.headers_*,
 # abi.exports, abi.bad_input), so bad_input runs under ASan+UBSan and TSan.
@@ -21,7 +25,9 @@ configs=(
   "clang|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo"
   "asan|gcc|g++|-DCMAKE_BUILD_TYPE=Debug -DBRAID_SANITIZE=address,undefined -DBRAID_BUILD_ABI_TESTS=ON -DBRAID_BUILD_BENCH=OFF"
   "tsan|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAID_SANITIZE=thread -DBRAID_BUILD_ABI_TESTS=ON -DBRAID_BUILD_BENCH=OFF"
+  "perturb|gcc|g++|-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAID_PERTURB=ON -DBRAID_BUILD_ABI_TESTS=OFF -DBRAID_BUILD_BENCH=OFF -DBRAID_BUILD_EXAMPLES=OFF"
 )
+stress_seconds=${BRAID_STRESS_SECONDS:-20}
 
 passed=0
 failed=0
@@ -33,10 +39,21 @@ for c in "${configs[@]}"; do
   echo "=== $name: configure and build ($cxx)"
   # shellcheck disable=SC2086
   CC=$cc CXX=$cxx cmake -S . -B "$dir" -G Ninja $extra >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  ctest_args=()
+  if [ "$name" = perturb ]; then
+    # only the stress tests, each running for a bounded time
+    targets=$(sed -n 's/^\([a-z_]*_stress\)\.cpp$/\1/p' <(ls tests))
+    # shellcheck disable=SC2086
+    cmake --build "$dir" -j "$jobs" --target braid $targets
+    ctest_args=(-L stress)
+    export BRAID_STRESS_SECONDS=$stress_seconds
+  else
+    cmake --build "$dir" -j "$jobs"
+    unset BRAID_STRESS_SECONDS
+  fi
   echo "=== $name: test"
   log="$dir/ctest.log"
-  if ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600 2>&1 | tee "$log"; then
+  if ctest --test-dir "$dir" "${ctest_args[@]}" -j "$jobs" --output-on-failure --timeout 600 2>&1 | tee "$log"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
@@ -51,6 +68,6 @@ for c in "${configs[@]}"; do
     tests_failed=$((tests_failed + 1))
   fi
 done
-echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan"
+echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan, perturb (stress tests only)"
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ] && [ "$tests_failed" -eq 0 ]

@@ -37,7 +37,7 @@ void noop(void*, int) {}
 
 }  // namespace
 
-TEST_CASE("C: join_all waits for every task; join_any reports the first") {
+TEST_CASE("C: join_all waits for every task, join_any reports the first") {
     Rt r;
     braid_task* sleeps[3] = {};
     REQUIRE(braid_sleep(&sleeps[0], r.rt, 30, noop, nullptr) == BRAID_OK);

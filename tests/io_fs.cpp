@@ -131,7 +131,7 @@ TEST_CASE("fs: File with open options, seek, append, set_len, sync_all, metadata
     REQUIRE(reread == "01234");
 }
 
-TEST_CASE("fs: missing file, permission denied, a directory given for a file, bad paths; no fd leaks") {
+TEST_CASE("fs: missing file, permission denied, a directory given for a file, bad paths, no fd leaks") {
     TempDir dir;
     std::string locked = dir / "locked.txt";
     {

@@ -142,7 +142,7 @@ TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no z
     REQUIRE(gone_within_5s(pid2));
 }
 
-TEST_CASE("process: a command that does not exist, bad input, EPIPE; no fd leaks") {
+TEST_CASE("process: a command that does not exist, bad input, EPIPE, no fd leaks") {
     TempDir dir;
     std::string not_exec = dir.path + "/not-executable";
     {

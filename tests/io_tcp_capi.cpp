@@ -179,7 +179,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     braid_tcp_listener_free(l);
 }
 
-TEST_CASE("C TCP: refused connect, address in use, bad input; no fd leaks") {
+TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
     int before = -1;
     {
         Rt r;

@@ -48,7 +48,7 @@ TEST_CASE("UDP: send_to and recv_from carry the sender's address, over IPv4 and 
     }
 }
 
-TEST_CASE("UDP: connect, then send and recv; datagrams from others are filtered") {
+TEST_CASE("UDP: connect, then send and recv, datagrams from others are filtered") {
     auto rt = braid_test::runtime(2);
     auto [got, peer_ok] = rt.block_on([]() -> braid::Task<std::pair<std::string, bool>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -66,7 +66,7 @@ TEST_CASE("UDP: connect, then send and recv; datagrams from others are filtered"
     REQUIRE(peer_ok);
 }
 
-TEST_CASE("UDP: a recv cancelled in select loses no datagram; long datagrams are truncated") {
+TEST_CASE("UDP: a recv cancelled in select loses no datagram, long datagrams are truncated") {
     auto rt = braid_test::runtime(2);
     auto [count, trunc] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -163,7 +163,7 @@ TEST_CASE("UDP: multicast join, loop and leave (on hosts that can loop multicast
     REQUIRE(got == "to the group");
 }
 
-TEST_CASE("UDP: bad input and closed sockets; no fd leaks") {
+TEST_CASE("UDP: bad input and closed sockets, no fd leaks") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         auto warm = UdpSocket::bind("127.0.0.1:0");

@@ -234,7 +234,7 @@ TEST_CASE("plain threads aborting tasks: every task ends once, every frame is de
     }
 }
 
-TEST_CASE("plain threads and tasks exchange messages both ways; every message arrives once", "[stress]") {
+TEST_CASE("plain threads and tasks exchange messages both ways, every message arrives once", "[stress]") {
     // Each plain thread sends requests to a task over a bounded channel and
     // waits for each reply on a oneshot: a thread that is woken late, or a
     // task never run, shows up as a stall.

@@ -70,7 +70,7 @@ TEST_CASE("current-thread runtime: tasks spawned from another thread run at the 
     REQUIRE(ran.load() == 1);
 }
 
-TEST_CASE("worker_threads sets the number of workers; BRAID_WORKER_THREADS sets the default") {
+TEST_CASE("worker_threads sets the number of workers, BRAID_WORKER_THREADS sets the default") {
     REQUIRE(braid::Runtime::builder().worker_threads(3).build().worker_count() == 3);
     setenv("BRAID_WORKER_THREADS", "5", 1);
     REQUIRE(braid::Runtime().worker_count() == 5);

@@ -82,7 +82,7 @@ TEST_CASE("buffer_unordered: the source is asked only when there is room (back-p
     REQUIRE(total == 20);
 }
 
-TEST_CASE("buffered: an exception from one awaitable is rethrown; the rest are cancelled") {
+TEST_CASE("buffered: an exception from one awaitable is rethrown, the rest are cancelled") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();

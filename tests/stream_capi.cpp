@@ -217,7 +217,7 @@ TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
     braid_stream_free(s);
 }
 
-TEST_CASE("C: braid_stream_next_blocking from a plain thread; timeout consumes nothing") {
+TEST_CASE("C: braid_stream_next_blocking from a plain thread, timeout consumes nothing") {
     Counter c(0, 3);
     braid_stream* s = counter_stream(&c);
     std::vector<int64_t> got;

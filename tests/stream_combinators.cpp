@@ -194,7 +194,7 @@ TEST_CASE("by_ref: consume part of a stream and keep the rest") {
     REQUIRE(tail == V{2, 3, 4, 5});
 }
 
-TEST_CASE("peekable: peek leaves the item in place; peek at the end is nullptr") {
+TEST_CASE("peekable: peek leaves the item in place, peek at the end is nullptr") {
     auto r = go([]() -> braid::Task<std::vector<std::string>> {
         auto s = slow_range(1, 3) | bs::peekable();
         std::vector<std::string> log;
@@ -312,7 +312,7 @@ TEST_CASE("an exception from a consumer's closure leaves nothing behind") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a pipe on an lvalue stream does not compile; by_ref or std::move does") {
+TEST_CASE("a pipe on an lvalue stream does not compile, by_ref or std::move does") {
     // (static_assert in core.hpp; checked by reading, and by this compiling)
     auto v = go([]() -> braid::Task<V> {
         auto s = range(0, 3);

@@ -87,7 +87,7 @@ TEST_CASE("merge_all: a vector of streams") {
     for (int k = 0; k < 5; ++k) REQUIRE(in_order(v, k * 100, k * 100 + 10));
 }
 
-TEST_CASE("StreamMap: items keyed by their stream; ended streams leave; empty map ends") {
+TEST_CASE("StreamMap: items keyed by their stream, ended streams leave, empty map ends") {
     auto rt = braid_test::paused_runtime();
     auto [items, sizes] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::pair<std::string, int>>, V>> {
         bs::StreamMap<std::string, braid::Stream<int>> map;

@@ -61,7 +61,7 @@ TEST_CASE("timeout: TimeoutResult::value() throws for an Elapsed") {
     REQUIRE(v.value() == 3);
 }
 
-TEST_CASE("throttle: at most one item per period; the first is not delayed") {
+TEST_CASE("throttle: at most one item per period, the first is not delayed") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<Log> {
         auto t0 = braid::Instant::now();

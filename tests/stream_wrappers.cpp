@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 using braid_test::Tracked;
 namespace bs = braid::stream;
 
-TEST_CASE("from_receiver: every value in order; ends when the senders are gone") {
+TEST_CASE("from_receiver: every value in order, ends when the senders are gone") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -75,7 +75,7 @@ TEST_CASE("from_broadcast: a slow receiver sees how many values it missed, in th
     REQUIRE(log == std::vector<std::string>{"lagged 6", "6", "7", "8", "9"});
 }
 
-TEST_CASE("from_watch: the current value, then each new one; from_watch_changes: only new ones") {
+TEST_CASE("from_watch: the current value, then each new one, from_watch_changes: only new ones") {
     auto rt = braid_test::runtime(2);
     auto [all, changes] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, std::vector<std::string>>> {
         auto [tx, rx] = braid::watch::channel<std::string>("initial");

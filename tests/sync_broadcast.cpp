@@ -76,7 +76,7 @@ TEST_CASE("broadcast: receivers end after the last sender is gone and they drain
     REQUIRE(r == std::vector<int>{1, 2});
 }
 
-TEST_CASE("broadcast: send without receivers hands the value back; values are counted") {
+TEST_CASE("broadcast: send without receivers hands the value back, values are counted") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -150,7 +150,7 @@ TEST_CASE("broadcast: a recv cancelled while waiting loses nothing") {
     REQUIRE(r == std::vector<int>{0, 5, 6});
 }
 
-TEST_CASE("broadcast: blocking receive on a foreign thread; refused on workers") {
+TEST_CASE("broadcast: blocking receive on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     auto tx = braid::broadcast::channel<int>(16);  // more than is sent: the thread never lags
     auto rx = tx.subscribe();
@@ -179,7 +179,7 @@ TEST_CASE("broadcast: blocking receive on a foreign thread; refused on workers")
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("broadcast C ABI: bad input; plain bytes") {
+TEST_CASE("broadcast C ABI: bad input, plain bytes") {
     braid_broadcast_tx* tx = nullptr;
     REQUIRE(braid_broadcast_new(&tx, 0, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_broadcast_new(nullptr, 4, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_EINVAL);

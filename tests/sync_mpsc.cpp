@@ -83,7 +83,7 @@ TEST_CASE("mpsc: a send waits for room and completes when the receiver makes som
     REQUIRE(sent == 303);
 }
 
-TEST_CASE("mpsc: a send to a dropped receiver hands the value back; nothing leaks") {
+TEST_CASE("mpsc: a send to a dropped receiver hands the value back, nothing leaks") {
     reset_tracked();
     {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
@@ -174,7 +174,7 @@ TEST_CASE("mpsc: closed() completes when the receiver is dropped or closed") {
     REQUIRE(ok);
 }
 
-TEST_CASE("mpsc: permits reserve room; an unused permit gives it back") {
+TEST_CASE("mpsc: permits reserve room, an unused permit gives it back") {
     auto rt = braid_test::runtime(1);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(2);
@@ -288,7 +288,7 @@ TEST_CASE("mpsc: an unbounded channel never makes a sender wait") {
     REQUIRE(sum == 100000L * 99999 / 2);
 }
 
-TEST_CASE("mpsc: blocking send and receive on foreign threads; refused on workers") {
+TEST_CASE("mpsc: blocking send and receive on foreign threads, refused on workers") {
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(2);
     std::thread producer([t = tx] {

@@ -21,7 +21,7 @@ struct CountingWaker {
 };
 }  // namespace
 
-TEST_CASE("mutex: the guard gives the value; unlocked when the guard goes") {
+TEST_CASE("mutex: the guard gives the value, unlocked when the guard goes") {
     braid::Mutex<std::vector<int>> m;
     {
         auto g = m.try_lock();
@@ -156,7 +156,7 @@ TEST_CASE("mutex: a lock handed to a cancelled waiter passes on") {
     braid_mutex_free(m);
 }
 
-TEST_CASE("mutex: blocking lock on foreign threads; refused on workers; timeout") {
+TEST_CASE("mutex: blocking lock on foreign threads, refused on workers, timeout") {
     auto rt = braid_test::runtime(2);
     braid::Mutex<long> m(0);
     std::vector<std::thread> ts;

@@ -123,7 +123,7 @@ TEST_CASE("notify: a waiter aborted after notify_one passes the notification on"
     REQUIRE(got);
 }
 
-TEST_CASE("notify: blocking waits on a foreign thread; refused on workers") {
+TEST_CASE("notify: blocking waits on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     braid::Notify n;
     std::thread t([&] { n.blocking_notified(); });

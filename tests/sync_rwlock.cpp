@@ -162,7 +162,7 @@ TEST_CASE("rwlock: a cancelled writer gives back the readers' share it collected
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("rwlock: blocking locks on foreign threads; refused on workers") {
+TEST_CASE("rwlock: blocking locks on foreign threads, refused on workers") {
     auto rt = braid_test::runtime(2);
     braid::RwLock<long> l(0);
     std::vector<std::thread> ts;

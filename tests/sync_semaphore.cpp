@@ -154,7 +154,7 @@ TEST_CASE("semaphore: an acquire cancelled by abort leaves the permits in the se
     REQUIRE(left == 2);
 }
 
-TEST_CASE("semaphore: close fails waiting and later acquires; held permits stay valid") {
+TEST_CASE("semaphore: close fails waiting and later acquires, held permits stay valid") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -201,7 +201,7 @@ TEST_CASE("semaphore: owned permits keep the semaphore alive in another task") {
     REQUIRE(after == 22);
 }
 
-TEST_CASE("semaphore: blocking acquire on foreign threads; refused on workers; timeout") {
+TEST_CASE("semaphore: blocking acquire on foreign threads, refused on workers, timeout") {
     auto rt = braid_test::runtime(2);
     braid::Semaphore sem(1);
     std::atomic<int> inside{0}, most{0};

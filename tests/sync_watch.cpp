@@ -15,7 +15,7 @@
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("watch: borrow sees the latest value; changed waits for a newer one") {
+TEST_CASE("watch: borrow sees the latest value, changed waits for a newer one") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto [tx, rx] = braid::watch::channel<std::string>("initial");
@@ -165,7 +165,7 @@ TEST_CASE("watch: values are counted") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("watch: blocking changed() on a foreign thread; refused on workers") {
+TEST_CASE("watch: blocking changed() on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     auto [tx, rx] = braid::watch::channel<int>(0);
     std::atomic<int> last{0};

@@ -54,7 +54,7 @@ TEST_CASE("JoinSet: a task's exception is rethrown by join_next") {
     REQUIRE(rest == 7);
 }
 
-TEST_CASE("JoinSet: try_join_next; abort_all; shutdown") {
+TEST_CASE("JoinSet: try_join_next, abort_all, shutdown") {
     auto rt = braid_test::paused_runtime();
     auto [tried, cancelled] = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
         braid::JoinSet<void> set;

@@ -39,7 +39,7 @@ TEST_CASE("scopes nest, and the outer value comes back after the inner scope") {
     REQUIRE(outer == 1);
 }
 
-TEST_CASE("a spawned task does not inherit the value; branches of join do") {
+TEST_CASE("a spawned task does not inherit the value, branches of join do") {
     auto rt = braid_test::runtime(2);
     auto [spawned_has, branch_value] = rt.block_on(REQUEST_ID.scope("outer", []() -> braid::Task<std::pair<bool, std::string>> {
         bool has = co_await braid::spawn([]() -> braid::Task<bool> { co_return REQUEST_ID.try_get() != nullptr; }());
@@ -51,7 +51,7 @@ TEST_CASE("a spawned task does not inherit the value; branches of join do") {
     REQUIRE(branch_value == "outer");
 }
 
-TEST_CASE("get() outside any scope throws; try_get gives nullptr") {
+TEST_CASE("get() outside any scope throws, try_get gives nullptr") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         REQUIRE(REQUEST_ID.try_get() == nullptr);

@@ -57,7 +57,7 @@ TEST_CASE("select with equal types: the index tells which") {
     REQUIRE(std::get<1>(r) == 1);
 }
 
-TEST_CASE("select start order is randomised; select_biased polls in order") {
+TEST_CASE("select start order is randomised, select_biased polls in order") {
     auto rt = braid_test::runtime(1);
     auto [counts, biased] = rt.block_on([]() -> braid::Task<std::pair<std::array<int, 3>, int>> {
         std::array<int, 3> c{};

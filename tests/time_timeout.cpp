@@ -36,7 +36,7 @@ TEST_CASE("timeout gives nothing when time runs out, and cancels the awaitable")
     REQUIRE(live == 0);
 }
 
-TEST_CASE("timeout_at an instant; void awaitables give a bool") {
+TEST_CASE("timeout_at an instant, void awaitables give a bool") {
     auto rt = braid_test::paused_runtime();
     auto [in_time, late] = rt.block_on([]() -> braid::Task<std::pair<bool, bool>> {
         auto now = braid::Instant::now();

@@ -52,13 +52,18 @@ TEST_CASE("timeout: a ready stream never reads the clock and never times out") {
     REQUIRE(n == 1000);
 }
 
-TEST_CASE("timeout: TimeoutResult::value() throws for an Elapsed") {
+TEST_CASE("timeout: TimeoutResult::value() throws for an Elapsed, and a const one is readable") {
     bs::TimeoutResult<int> e{bs::Elapsed{}};
     REQUIRE(e.is_elapsed());
     REQUIRE_FALSE(e);
     REQUIRE_THROWS_AS(e.value(), braid::Error);
     bs::TimeoutResult<int> v{3};
     REQUIRE(v.value() == 3);
+    const bs::TimeoutResult<int>& cv = v;  // readable through a const reference
+    REQUIRE(*cv == 3);
+    REQUIRE(cv.value() == 3);
+    const bs::TimeoutResult<int>& ce = e;
+    REQUIRE_THROWS_AS(ce.value(), braid::Error);
 }
 
 TEST_CASE("throttle: at most one item per period, the first is not delayed") {

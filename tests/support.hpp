@@ -5,7 +5,10 @@
 //  - code_of / error_code_of: the BRAID_E* code an operation throws;
 //  - TempDir: a fresh temporary directory, removed with everything in it;
 //  - Tracked: counts constructions and destructions;
-//  - runtimes built the way the tests need them.
+//  - runtimes built the way the tests need them;
+//  - PollByHand / as_stream: a stream or an awaitable polled one step at a
+//    time with a waker that records its calls (tokio_test's task::spawn);
+//    unbounded_channel_stream (tokio-stream's test support).
 #pragma once
 
 #include <braid/braid.hpp>
@@ -15,8 +18,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -165,5 +170,65 @@ inline braid::Runtime paused_runtime(int workers = 1) {
 }
 
 inline braid::Runtime runtime(int workers = 2) { return braid::Runtime::builder().worker_threads(workers).build(); }
+
+// ---- polling by hand ------------------------------------------------------------------
+// Tokio's tests poll a stream or a future themselves (tokio_test's
+// task::spawn, assert_pending!, assert_ready!, is_woken).  PollByHand does
+// the same with braid's stream protocol (docs/streams.md, "Writing a stream
+// by hand"): poll_next() polls once, never waits, and gives the Poll; the
+// waker it polls with only records that it was called, and is_woken() says
+// whether it was called since the last poll.  It borrows the stream (which
+// must outlive it), so the test may use the stream between polls (a
+// StreamMap's insert and remove).  Poll on a runtime thread (inside
+// block_on) when the stream waits on channels or timers.
+template <class S>
+class PollByHand {
+public:
+    explicit PollByHand(S& s) : s_(&s) {
+        cx_.wake_fn = &PollByHand::wake;
+        cx_.wake_data = this;
+    }
+    PollByHand(const PollByHand&) = delete;
+    PollByHand& operator=(const PollByHand&) = delete;
+    // A poll left pending: the stream forgets the waker (as a cancelled next()).
+    ~PollByHand() {
+        if (waiting_) s_->detach();
+    }
+
+    braid::stream::Poll<braid::stream::item_t<S>> poll_next() {
+        woken_.store(false);
+        waiting_ = true;  // a poll that throws is detached too (as next() does)
+        auto p = s_->poll_next(cx_);
+        waiting_ = p.is_pending();
+        return p;
+    }
+    bool is_woken() const { return woken_.load(); }
+    S& operator*() noexcept { return *s_; }
+    S* operator->() noexcept { return s_; }
+
+private:
+    static void wake(void* p) { static_cast<PollByHand*>(p)->woken_.store(true); }
+
+    S* s_;
+    braid::detail::Context cx_;
+    std::atomic<bool> woken_{false};
+    bool waiting_ = false;
+};
+
+// An awaitable as a stream of one item (its result), so that PollByHand can
+// poll a future: pending until the awaitable finishes, then its result.
+template <class A, class R = std::remove_cvref_t<braid::detail::await_result_t<A>>>
+braid::Stream<R> as_stream(A a) {
+    co_yield co_await std::move(a);
+}
+
+// tokio-stream's tests/support/mpsc.rs: an unbounded channel whose receiving
+// side is a stream (a generator over recv()).  The sender comes in an
+// optional so that a test can drop it (reset()): the stream then ends.
+template <class T>
+std::pair<std::optional<braid::mpsc::UnboundedSender<T>>, braid::Stream<T>> unbounded_channel_stream() {
+    auto [tx, rx] = braid::mpsc::unbounded_channel<T>();
+    return {std::optional<braid::mpsc::UnboundedSender<T>>(std::move(tx)), braid::stream::from_receiver(std::move(rx))};
+}
 
 }  // namespace braid_test

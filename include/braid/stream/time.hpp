@@ -82,9 +82,15 @@ public:
     explicit operator bool() const noexcept { return has_value(); }
     bool is_elapsed() const noexcept { return !v_; }
     T& operator*() & { return *v_; }
+    const T& operator*() const& { return *v_; }
     T&& operator*() && { return std::move(*v_); }
     T* operator->() { return &*v_; }
+    const T* operator->() const { return &*v_; }
     T& value() & {
+        if (!v_) throw Error(BRAID_ETIMEDOUT, "stream timeout: no item in time");
+        return *v_;
+    }
+    const T& value() const& {
         if (!v_) throw Error(BRAID_ETIMEDOUT, "stream timeout: no item in time");
         return *v_;
     }

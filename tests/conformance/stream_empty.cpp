@@ -1,0 +1,22 @@
+// tokio-stream 0.1.9, tests/stream_empty.rs: `empty<T>()` has no item, and
+// says so every time it is asked.
+//
+// Gaps:
+//   basic_usage: its size_hint checks (the ends are ported) — no size_hint
+#include <catch2/catch.hpp>
+#include <braid/stream.hpp>
+
+#include "support.hpp"
+
+namespace bs = braid::stream;
+
+TEST_CASE("basic_usage") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        auto stream = bs::empty<int>();
+        for (int i = 0; i < 2; ++i) {
+            auto v = co_await stream.next();
+            EXPECT(!v);
+        }
+    }());
+}

@@ -1,0 +1,71 @@
+// tokio-stream 0.1.9, tests/stream_merge.rs: `a | merge(b)` gives the items
+// of both as they come, and ends when both have ended.
+//
+// Gaps:
+//   merge_sync_streams: its size_hint checks (the items and the end are ported) — no size_hint
+//   merge_async_streams: its size_hint check (the polls and wake-ups are ported) — no size_hint
+//   size_overflow: size_hint (a merge's bounds saturating at SIZE_MAX) — no size_hint
+#include <catch2/catch.hpp>
+#include <braid/stream.hpp>
+
+#include <vector>
+
+#include "support.hpp"
+
+namespace bs = braid::stream;
+using braid_test::PollByHand;
+
+TEST_CASE("merge_sync_streams") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        std::vector<int> evens{0, 2, 4, 6};
+        std::vector<int> odds{1, 3, 5};
+        auto s = bs::iter(std::move(evens)) | bs::merge(bs::iter(std::move(odds)));
+        for (int i = 0; i < 7; ++i) {
+            auto v = co_await s.next();
+            EXPECT(v == i);
+        }
+        auto v = co_await s.next();
+        EXPECT(!v);
+    }());
+}
+
+TEST_CASE("merge_async_streams") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        auto [tx1, rx1] = braid_test::unbounded_channel_stream<int>();
+        auto [tx2, rx2] = braid_test::unbounded_channel_stream<int>();
+        auto merged = std::move(rx1) | bs::merge(std::move(rx2));
+        PollByHand rx(merged);
+
+        EXPECT(rx.poll_next().is_pending());
+
+        EXPECT(!tx1->send(1));
+        EXPECT(rx.is_woken());
+        auto p = rx.poll_next();
+        EXPECT(p.ready && p.item == 1);
+
+        EXPECT(rx.poll_next().is_pending());
+        EXPECT(!tx2->send(2));
+        EXPECT(rx.is_woken());
+        p = rx.poll_next();
+        EXPECT(p.ready && p.item == 2);
+        EXPECT(rx.poll_next().is_pending());
+
+        // one stream ending wakes the merge, which goes on with the other
+        tx1.reset();
+        EXPECT(rx.is_woken());
+        EXPECT(rx.poll_next().is_pending());
+
+        EXPECT(!tx2->send(3));
+        EXPECT(rx.is_woken());
+        p = rx.poll_next();
+        EXPECT(p.ready && p.item == 3);
+        EXPECT(rx.poll_next().is_pending());
+
+        tx2.reset();
+        EXPECT(rx.is_woken());
+        EXPECT(rx.poll_next().is_end());
+        co_return;
+    }());
+}

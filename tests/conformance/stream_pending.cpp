@@ -1,0 +1,26 @@
+// tokio-stream 0.1.9, tests/stream_pending.rs: `pending<T>()` never gives an
+// item and never ends: a next() on it stays pending, every time.
+//
+// Gaps:
+//   basic_usage: its size_hint checks (the pending polls are ported) — no size_hint
+#include <catch2/catch.hpp>
+#include <braid/stream.hpp>
+
+#include "support.hpp"
+
+namespace bs = braid::stream;
+using braid_test::PollByHand;
+
+TEST_CASE("basic_usage") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        auto stream = bs::pending<int>();
+        for (int i = 0; i < 2; ++i) {
+            // a fresh next() each time, polled once by hand
+            auto next = braid_test::as_stream(stream.next());
+            PollByHand poll(next);
+            EXPECT(poll.poll_next().is_pending());
+        }
+        co_return;
+    }());
+}

@@ -5,6 +5,8 @@
 //  - code_of / error_code_of: the BRAID_E* code an operation throws;
 //  - TempDir: a fresh temporary directory, removed with everything in it;
 //  - Tracked: counts constructions and destructions;
+//  - CountingWaker, PolledWait: poll functions driven by hand, as
+//    tokio_test's mock task polls a future;
 //  - runtimes built the way the tests need them.
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -118,6 +121,67 @@ struct TempDir {
     std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
 
+// ---- polling by hand ---------------------------------------------------------------
+
+// A waker that counts its calls: pass &CountingWaker::wake and the object to
+// a poll function (braid_*_poll_*), then look at what woke it.
+struct CountingWaker {
+    std::atomic<int> wakes{0};
+    static void wake(void* self) { static_cast<CountingWaker*>(self)->wakes.fetch_add(1, std::memory_order_relaxed); }
+    bool woken() const { return wakes.load(std::memory_order_relaxed) > 0; }
+    int count() const { return wakes.load(std::memory_order_relaxed); }
+    void clear() { wakes.store(0, std::memory_order_relaxed); }
+};
+
+// One wait of the braid_waiter protocol (braid/waiter.h) polled by hand, as
+// tokio_test polls a future in a mock task: its waiter node, a waker that
+// counts, and the cancel that runs if it is destroyed while still queued
+// (dropping the future).
+//
+//   braid_test::PolledWait lock(m.native_handle(), braid_mutex_poll_lock, braid_mutex_cancel_lock);
+//   REQUIRE(lock.poll() == BRAID_PENDING);
+//   guard.unlock();
+//   REQUIRE(lock.is_woken());
+//   REQUIRE(lock.poll() == BRAID_OK);     // then the lock is ours (braid_mutex_unlock)
+class PolledWait {
+public:
+    using PollFn = std::function<int(braid_waiter**, braid_wake_fn, void*)>;
+    using CancelFn = std::function<void(braid_waiter**)>;
+
+    PolledWait(PollFn poll, CancelFn cancel) : poll_(std::move(poll)), cancel_(std::move(cancel)) {}
+    template <class H>
+    PolledWait(H* h, int (*poll)(H*, braid_waiter**, braid_wake_fn, void*), void (*cancel)(H*, braid_waiter**))
+        : PolledWait([h, poll](braid_waiter** w, braid_wake_fn f, void* d) { return poll(h, w, f, d); },
+                     [h, cancel](braid_waiter** w) { cancel(h, w); }) {}
+    PolledWait(const PolledWait&) = delete;
+    PolledWait& operator=(const PolledWait&) = delete;
+    ~PolledWait() { cancel(); }
+
+    // Polls once with this wait's own waker, clearing "woken" first (as
+    // tokio_test's poll does): the poll function's result.
+    int poll() {
+        waker_.clear();
+        return poll_(&w_, &CountingWaker::wake, &waker_);
+    }
+    // Polls once with another waker (the future moved to another task).
+    int poll_with(CountingWaker& other) { return poll_(&w_, &CountingWaker::wake, &other); }
+    // Whether this wait's waker was called since the last poll().
+    bool is_woken() const { return waker_.woken(); }
+    int wake_count() const { return waker_.count(); }
+    // Still in the primitive's wait list.
+    bool queued() const { return w_ != nullptr; }
+    // Leaves the wait list (what dropping the future does).
+    void cancel() {
+        if (w_) cancel_(&w_);
+    }
+
+private:
+    PollFn poll_;
+    CancelFn cancel_;
+    braid_waiter* w_ = nullptr;
+    CountingWaker waker_;
+};
+
 // ---- values and runtimes ------------------------------------------------------------
 
 // Counts live instances; every test that moves things through tasks checks
@@ -137,6 +201,12 @@ struct Tracked {
 
 inline braid::Runtime paused_runtime(int workers = 1) {
     return braid::Runtime::builder().worker_threads(workers).start_paused().build();
+}
+
+// #[tokio::test]: a current-thread runtime (tasks run only inside block_on),
+// paused on request (start_paused = true).
+inline braid::Runtime current_thread_runtime(bool paused = false) {
+    return braid::Runtime::builder().current_thread().start_paused(paused).build();
 }
 
 inline braid::Runtime runtime(int workers = 2) { return braid::Runtime::builder().worker_threads(workers).build(); }

@@ -12,10 +12,11 @@
 // (a channel as a Stream) is braid::stream::from_receiver.
 //
 // Gaps:
-//   (in dropping_rx_closes_channel_for_try) braid has no
-//     try_reserve_owned(); C++ try_reserve() cannot tell "full" from
-//     "closed" (std::nullopt for both), so the case checks try_reserve
-//     through the C ABI (braid_mpsc_try_reserve: BRAID_ECLOSED).
+//   dropping_rx_closes_channel_for_try (in part) - braid has no
+//     try_reserve_owned(), and the C++ try_reserve() cannot tell "full"
+//     from "closed" (std::nullopt for both): the case is ported without the
+//     try_reserve_owned check and checks try_reserve through the C ABI
+//     (braid_mpsc_try_reserve: BRAID_ECLOSED).
 //
 // Not applicable:
 //   recv_timeout_panic - #[should_panic]: Tokio's send_timeout builds its

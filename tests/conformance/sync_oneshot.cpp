@@ -8,14 +8,15 @@
 //   explicit_close_poll, explicit_close_try_recv, close_after_recv - braid's
 //     oneshot Receiver has no close() (C: no braid_oneshot_rx_close): a
 //     receiver cannot refuse the value while staying alive to read one
-//     already sent.  try_recv_after_completion and
-//     try_recv_after_completion_await end with a close() too: ported without
+//     already sent.
+//   close_try_recv_poll - the same close() (then a failed try_recv and a
+//     poll: Tokio's #[should_panic] on polling a finished receiver would be
+//     braid's BRAID_ECLOSED / RecvError).
+//   try_recv_after_completion, try_recv_after_completion_await (in part) -
+//     both end with rx.close() (the same missing close()): ported without
 //     it.
 //
-// Not applicable:
-//   close_try_recv_poll - #[should_panic]: Tokio panics when a receiver is
-//     polled again after it completed; braid's receive keeps answering
-//     BRAID_ECLOSED (C++: RecvError), and it also needs close().
+// Not applicable: none.
 //
 // The waker_ref_count checks of drops_tasks, receiver_changes_task and
 // sender_changes_task count Rust Waker clones the channel holds; braid's

@@ -6,9 +6,10 @@
  * callback operations) and the rules they share; net.h for addresses.
  *
  * Threads: every function may be called from any thread.  Callbacks run on a
- * worker of the handle's runtime.  A handle may be used by one reader and one
- * writer at the same time (a read half and a write half); two readers (or
- * two writers) at once is a misuse (callback operations: BRAID_EBUSY).
+ * worker of the handle's runtime.  Poll functions: any number of tasks may
+ * wait on one handle at once (io.h: all are woken, one gets the data or the
+ * connection, the others wait again).  Callback operations: at most one
+ * read-side and one write-side operation at a time (BRAID_EBUSY).
  */
 #ifndef BRAID_TCP_H
 #define BRAID_TCP_H

@@ -4,8 +4,9 @@
  * Paths are NUL-terminated; a path starting with '@' names a socket in
  * Linux's abstract namespace (no file).  Binding to a path whose file exists
  * fails with BRAID_EADDRINUSE (braid does not unlink it: remove stale socket
- * files yourself).  The rules of io.h apply: poll functions and callback
- * operations, one reader and one writer per handle at a time.
+ * files yourself).  The rules of io.h apply: poll functions (any number of
+ * waiters per handle) and callback operations (one reader and one writer per
+ * handle at a time).
  */
 #ifndef BRAID_UNIX_SOCKET_H
 #define BRAID_UNIX_SOCKET_H

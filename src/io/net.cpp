@@ -252,15 +252,36 @@ int poll_connect(IoSource* s, braid_wake_fn wake, void* data) {
     }
 }
 
+namespace {
+// Errors accept(2) reports about one pending connection, not the listener:
+// the client gave up before it was accepted (ECONNABORTED), or, as accept(2)
+// says of Linux, a network error already pending on the new socket
+// (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+// EOPNOTSUPP, ENETUNREACH), or a firewall rule refused it (EPERM).  The
+// connection is gone from the queue: accept the next one.  (Each retry
+// consumes a queued connection, so this ends with one accepted or EAGAIN.)
+bool per_connection_accept_error(int e) {
+    switch (e) {
+        case ECONNABORTED: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
+        case EOPNOTSUPP: case ENETUNREACH: case ENETDOWN: case EPERM:
+            return true;
+        default:
+            return false;
+    }
+}
+}  // namespace
+
 int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockaddr_storage* peer, size_t* peer_len) {
     ssize_t fd = -1;
     sockaddr_storage ss;
     socklen_t sl = 0;
     int rc = s->poll_op(kIoRead, wake, data, 0, &fd, [&]() -> ssize_t {
-        for (;;) {
+        // Bounded, in case an error listed there were the listener's own after all.
+        for (int skipped = 0;; ++skipped) {
             sl = sizeof ss;
             int f = ::accept4(s->fd(), reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (f < 0 && errno == ECONNABORTED) continue;  // the client gave up: take the next one
+            // That connection failed: take the next one.
+            if (f < 0 && skipped < 1024 && per_connection_accept_error(errno)) continue;
             return f;
         }
     });

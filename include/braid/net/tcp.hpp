@@ -265,10 +265,18 @@ public:
     static TcpListener bind(std::string_view addr, int backlog = 1024) { return bind(SocketAddr::parse(addr), backlog); }
 
     // The next connection.  Cancel-safe: a connection not yet taken stays
-    // in the backlog.
+    // in the backlog.  Several tasks may accept at once (each connection
+    // goes to one).  A connection that failed before it was accepted
+    // (ECONNABORTED, ...) is skipped, not thrown.  Throws IoError:
+    // BRAID_EMFILE (out of file descriptors: transient, the connection stays
+    // queued; sleep briefly and accept again), BRAID_ENOMEM (transient too),
+    // BRAID_ECLOSED (closed: stop), BRAID_ESHUTDOWN (the runtime stops).
+    // docs/io.md shows an accept loop that survives them.
     AcceptAwaiter accept() { return AcceptAwaiter(native()); }
     // The connections as a stream (Tokio's TcpListenerStream); an accept
-    // error ends it by throwing from next().  The listener must outlive it.
+    // error (BRAID_EMFILE too) ends it by throwing from next(): a server
+    // that must survive running out of fds loops on accept() instead.  The
+    // listener must outlive it.
     braid::Stream<TcpStream> incoming() {
         return [](TcpListener& l) -> braid::Stream<TcpStream> {
             for (;;) {

@@ -434,3 +434,40 @@ TEST_CASE("waiters: many accepters on one listener accept every connection exact
     REQUIRE(accepted == kAccepters * per);
     REQUIRE(served == kAccepters * per);
 }
+
+TEST_CASE("waiters: close racing with tasks about to wait wakes every one of them (stress)") {
+    // close() marks the source closed and then wakes the waiters; a reader
+    // that checked the flag just before and registered just after must
+    // still be woken (its poll re-checks the flag under the source's lock).
+    auto rt = braid_test::runtime(4);
+    const int rounds = std::max(20, 400 / braid_test::kStressDivisor);
+    int closed = rt.block_on([](int rounds) -> braid::Task<int> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        int n = 0;
+        for (int i = 0; i < rounds; ++i) {
+            auto client = co_await TcpStream::connect(l.local_addr());
+            auto [conn, peer] = co_await l.accept();
+            auto s = std::make_shared<TcpStream>(std::move(conn));
+            std::vector<braid::JoinHandle<int>> readers;
+            for (int k = 0; k < 3; ++k) {
+                readers.push_back(braid::spawn([](std::shared_ptr<TcpStream> s) -> braid::Task<int> {
+                    char c;
+                    co_return co_await braid_test::code_of(s->read(braid::io::MutableBuffer(&c, 1)));
+                }(s)));
+            }
+            auto closer = braid::spawn([](std::shared_ptr<TcpStream> s) -> braid::Task<> {
+                s->close();
+                co_return;
+            }(s));
+            co_await closer;
+            for (auto& r : readers) {
+                auto code = co_await braid::timeout(kHang, std::move(r));
+                EXPECT(code.has_value());  // a reader left waiting on a closed stream
+                EXPECT(*code == BRAID_ECLOSED);
+                ++n;
+            }
+        }
+        co_return n;
+    }(rounds));
+    REQUIRE(closed == rounds * 3);
+}

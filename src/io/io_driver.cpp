@@ -355,6 +355,10 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
         *token = r >> 16;
         return 0;
     }
+    // Again under the lock: close() sets the flag before it takes the lock
+    // to wake the waiters, so a waiter armed here is either seen by that
+    // wake or sees the flag.
+    if (closed_.load(std::memory_order_acquire)) return BRAID_ECLOSED;
     if (drv_->gone()) return BRAID_ESHUTDOWN;
     if (!waiters_.arm(wake, data, dir)) return BRAID_ENOMEM;
     return BRAID_PENDING;

@@ -55,7 +55,7 @@ int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready
         std::lock_guard<std::mutex> g(mu_);
         update_queued_ = false;
         loop_gone_ = true;
-        waiters_.disarm(nullptr, BRAID_READABLE | BRAID_WRITABLE);
+        waiters_.wake(BRAID_READABLE | BRAID_WRITABLE, false);  // the others' next poll: BRAID_ECANCELED
         return BRAID_ECANCELED;
     }
     return BRAID_PENDING;

@@ -73,7 +73,7 @@ BRAID_API int braid_runtime_builder_on_thread_stop(braid_runtime_builder *b, bra
 BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int paused);
 
 /* Reports every task poll that keeps a worker longer than `ms` (a task that
- * blocks its worker, DESIGN invariant 6): a line on stderr and a count in
+ * blocks its worker, invariant 6 in docs/ARCHITECTURE.md): a line on stderr and a count in
  * braid_runtime_slow_polls.  0 turns the measurement off (the default in
  * release builds of the library; debug builds default to 100 ms). */
 BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder *b, int64_t ms);

@@ -196,6 +196,13 @@ BRAID_API void braid_task_wake_fn(void *task);
  * function: 1 when it may complete (or outside a task), 0 when the budget is
  * used up (yield: wake the task and return BRAID_PENDING). */
 BRAID_API int braid_coop_take(void);
+/* The calling thread's budget counter, for code that takes units inline
+ * without a call per operation (the C++ layer's stream sources): > 0 units
+ * left in the running poll (take one by decrementing it), 0 used up (wake the
+ * task and return BRAID_PENDING), < 0 not inside a task poll (unlimited).
+ * The address is the calling thread's for as long as the thread lives; read
+ * it inside the poll that takes the units (the next poll starts afresh). */
+BRAID_API int *braid_coop_counter(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

@@ -20,10 +20,7 @@ Task*& current_task() {
     return t;
 }
 
-int& coop::budget() {
-    thread_local int b = -1;
-    return b;
-}
+constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
 
 Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                    braid_state_fn release, uint64_t refs) {

@@ -25,6 +25,11 @@ struct SpawnState {
     // braid_poll_fn
     static int poll(void* p, braid_task*) {
         auto* s = static_cast<SpawnState*>(p);
+        struct Coop {  // the budget counter, for this poll only (a later one may run on another thread)
+            Context& c;
+            explicit Coop(Context& cx) : c(cx) { c.coop = braid_coop_counter(); }
+            ~Coop() { c.coop = nullptr; }
+        } coop(s->ctx);
         if (!s->ctx.ready()) return BRAID_PENDING;
         {
             ContextScope scope(&s->ctx);

@@ -85,6 +85,14 @@ BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *
 BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_handle *h,
                                     size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                                     braid_state_fn release);
+/* A join handle on a task that never ran: finished with status
+ * BRAID_ECANCELED and bound to no runtime (braid_task_start gives
+ * BRAID_EBUSY, braid_task_join BRAID_ESHUTDOWN; polling, waiting, aborting,
+ * join sets and groups work as for any finished task).  It is what the C++
+ * layer's spawn returns when the runtime refuses a task because it is
+ * shutting down: the task is dropped and its handle reports it cancelled,
+ * as Tokio's does.  BRAID_EINVAL (out NULL), BRAID_ENOMEM. */
+BRAID_API int braid_task_new_cancelled(braid_task **out);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
  * run; release will).  BRAID_EBUSY: already started. */

@@ -39,6 +39,20 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     return t;
 }
 
+namespace {
+Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
+int never_polled(void*, braid_task*) { return BRAID_EINVAL; }
+}  // namespace
+
+Task* Task::create_finished(int st_) {
+    Task* t = create(nullptr, 0, &never_polled, nullptr, nullptr, 1);
+    if (!t) return nullptr;
+    t->status = st_;
+    t->watcher.store(kCompleted, std::memory_order_relaxed);
+    t->state.fetch_or(st::STARTED | st::COMPLETE, std::memory_order_release);
+    return t;
+}
+
 void Task::unref() {
     uint64_t prev = state.fetch_sub(st::REF_ONE, std::memory_order_acq_rel);
     if ((prev & ~st::FLAGS) == st::REF_ONE) {
@@ -120,10 +134,6 @@ void Task::cancel_and_complete(int st_) {
         cur = prev;
     }
     complete(st_);
-}
-
-namespace {
-Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
 }
 
 bool Task::set_watcher(Task* w) {

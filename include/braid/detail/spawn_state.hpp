@@ -103,6 +103,7 @@ template <class T, class Owner>
 JoinHandle<T> spawn_or_cancelled(
     int (*create)(braid_task**, void**, Owner*, size_t, braid_poll_fn, braid_state_fn, braid_state_fn), Owner* owner,
     Task<T> task) {
+    if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
     int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result);

@@ -38,11 +38,17 @@ public:
     JoinSet(const JoinSet&) = delete;
     ~JoinSet() { braid_join_set_free(s_); }
 
-    // Spawns on the calling thread's runtime and adds the task.
+    // Spawns on the calling thread's runtime and adds the task.  During
+    // shutdown the task is dropped and join_next gives it back as cancelled
+    // (braid/spawn.hpp).
     AbortHandle spawn(Task<T> task) {
-        auto [t, st] = detail::spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task), &t, &result);
+        if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
+        detail::check(rc, detail::spawn_error_context(nullptr));
         AbortHandle ah(t);
-        int rc = braid_join_set_add(native(), t, &st->result);
+        rc = braid_join_set_add(native(), t, result);
         if (rc < 0) {
             braid_task_free(t);
             throw Error(rc, "JoinSet::spawn");

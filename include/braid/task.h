@@ -85,6 +85,14 @@ BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *
 BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_handle *h,
                                     size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                                     braid_state_fn release);
+/* A join handle on a task that never ran: finished with status
+ * BRAID_ECANCELED and bound to no runtime (braid_task_start gives
+ * BRAID_EBUSY, braid_task_join BRAID_ESHUTDOWN; polling, waiting, aborting,
+ * join sets and groups work as for any finished task).  It is what the C++
+ * layer's spawn returns when the runtime refuses a task because it is
+ * shutting down: the task is dropped and its handle reports it cancelled,
+ * as Tokio's does.  BRAID_EINVAL (out NULL), BRAID_ENOMEM. */
+BRAID_API int braid_task_new_cancelled(braid_task **out);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
  * run; release will).  BRAID_EBUSY: already started. */
@@ -196,6 +204,13 @@ BRAID_API void braid_task_wake_fn(void *task);
  * function: 1 when it may complete (or outside a task), 0 when the budget is
  * used up (yield: wake the task and return BRAID_PENDING). */
 BRAID_API int braid_coop_take(void);
+/* The calling thread's budget counter, for code that takes units inline
+ * without a call per operation (the C++ layer's stream sources): > 0 units
+ * left in the running poll (take one by decrementing it), 0 used up (wake the
+ * task and return BRAID_PENDING), < 0 not inside a task poll (unlimited).
+ * The address is the calling thread's for as long as the thread lives; read
+ * it inside the poll that takes the units (the next poll starts afresh). */
+BRAID_API int *braid_coop_counter(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <thread>
+#include <utility>
 
 namespace braid::detail {
 
@@ -110,8 +111,16 @@ int Core::shutdown(int64_t timeout_ms) {
     owned_.close();
     sched_.stop();
     // Every worker task that is still alive is cancelled here, on this
-    // thread: futures dropped, destructors run, C callbacks told.
-    while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+    // thread: futures dropped, destructors run, C callbacks told.  The
+    // runtime is this thread's meanwhile, so a destructor that spawns (with
+    // no runtime named) reaches it and is refused as during any shutdown
+    // (BRAID_ESHUTDOWN; the C++ spawn then drops the task and gives a
+    // cancelled handle), instead of finding no runtime at all.
+    {
+        Core* prev = std::exchange(current_core(), this);
+        while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+        current_core() = prev;
+    }
     bool drained = pool_.shutdown(timeout_ms);
     timers_.close();
     reactor_.stop();

@@ -20,10 +20,7 @@ Task*& current_task() {
     return t;
 }
 
-int& coop::budget() {
-    thread_local int b = -1;
-    return b;
-}
+constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
 
 Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                    braid_state_fn release, uint64_t refs) {
@@ -39,6 +36,20 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     t->release = release;
     t->alloc_size = uint32_t(size);
     std::memset(t->state_ptr(), 0, size - kStateOffset);
+    return t;
+}
+
+namespace {
+Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
+int never_polled(void*, braid_task*) { return BRAID_EINVAL; }
+}  // namespace
+
+Task* Task::create_finished(int st_) {
+    Task* t = create(nullptr, 0, &never_polled, nullptr, nullptr, 1);
+    if (!t) return nullptr;
+    t->status = st_;
+    t->watcher.store(kCompleted, std::memory_order_relaxed);
+    t->state.fetch_or(st::STARTED | st::COMPLETE, std::memory_order_release);
     return t;
 }
 
@@ -123,10 +134,6 @@ void Task::cancel_and_complete(int st_) {
         cur = prev;
     }
     complete(st_);
-}
-
-namespace {
-Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
 }
 
 bool Task::set_watcher(Task* w) {

@@ -353,6 +353,7 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_handle_task_new(&t, &state, NULL, 16, poll_pending, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_start(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_start_blocking(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new_cancelled(NULL), BRAID_EINVAL);
 
     /* join handles */
     braid_task_free(NULL);
@@ -366,6 +367,8 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
     CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
     CHECK(braid_task_current_id() == 0, "braid_task_current_id() is not 0 on the main thread");
+    CHECK(*braid_coop_counter() < 0, "the budget is limited outside a task");
+    CHECK_RC(braid_coop_take(), 1);
     braid_task_wake(NULL);
     braid_task_wake_fn(NULL);
     braid_free(NULL, 0);
@@ -630,6 +633,24 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_runtime_free(rt), BRAID_OK);
     /* the runtime's threads are joined: no callback can come any more */
     CHECK(atomic_load(&c.calls) == 0, "a call that returned ESHUTDOWN invoked its callback");
+
+    /* a handle on a task that never ran: finished, cancelled, bound to no runtime */
+    braid_task *cancelled = NULL;
+    CHECK_RC(braid_task_new_cancelled(&cancelled), BRAID_OK);
+    if (cancelled) {
+        CHECK_RC(braid_task_is_finished(cancelled), 1);
+        CHECK_RC(braid_task_poll_join(cancelled, NULL, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_poll_join(cancelled, noop_wake, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_join_blocking(cancelled, 1000), BRAID_ECANCELED);
+        CHECK_RC(braid_task_start(cancelled), BRAID_EBUSY);
+        CHECK_RC(braid_task_start_blocking(cancelled), BRAID_EBUSY);
+        CHECK_RC(braid_task_join(cancelled, count_cb, &c), BRAID_ESHUTDOWN);
+        CHECK_RC(braid_task_abort(cancelled), BRAID_OK);
+        CHECK_RC(braid_task_set_timeout(cancelled, 10), BRAID_OK);
+        CHECK_RC(braid_task_set_deadline(cancelled, 0), BRAID_OK);
+        CHECK(braid_task_id(cancelled) != 0, "a cancelled handle has no id");
+        braid_task_free(cancelled);
+    }
 
     /* the handle outlives the runtime */
     CHECK_RC(braid_handle_spawn(&t, h, noop_fn, NULL), BRAID_ESHUTDOWN);

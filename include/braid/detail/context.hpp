@@ -16,34 +16,12 @@
 namespace braid::detail {
 
 struct LocalFrame;
-
-struct Context {
-    std::coroutine_handle<> resume_point;          // the coroutine waiting on the leaf
-    bool (*leaf_ready)(void* leaf, Context&) = nullptr;  // re-poll; true: resume
-    void* leaf = nullptr;
-    braid_wake_fn wake_fn = nullptr;               // wakes the driver
-    void* wake_data = nullptr;
-    struct LocalFrame* locals = nullptr;           // task-local values in scope (task_local.hpp)
-
-    void wait_on(std::coroutine_handle<> h, bool (*ready)(void*, Context&), void* l) {
-        resume_point = h;
-        leaf_ready = ready;
-        leaf = l;
-    }
-    // Whether the recorded coroutine may be resumed now.
-    bool ready() { return !leaf_ready || leaf_ready(leaf, *this); }
-    // Resumes the recorded coroutine (it runs until the next leaf or the end).
-    void resume() {
-        std::coroutine_handle<> h = resume_point;
-        resume_point = {};
-        leaf_ready = nullptr;
-        leaf = nullptr;
-        h.resume();
-    }
-};
+struct Context;
 
 // The context whose coroutines are running on this thread right now (set by
-// whoever resumes them: a spawned task, a branch), for task-local values.
+// whoever resumes or re-polls them: a spawned task, a branch, a generator;
+// and by a task-local scope while its frame is destroyed), for task-local
+// values.
 inline thread_local Context* tl_current_context = nullptr;
 
 class ContextScope {
@@ -54,6 +32,41 @@ public:
 
 private:
     Context* saved_;
+};
+
+struct Context {
+    std::coroutine_handle<> resume_point;          // the coroutine waiting on the leaf
+    bool (*leaf_ready)(void* leaf, Context&) = nullptr;  // re-poll; true: resume
+    void* leaf = nullptr;
+    braid_wake_fn wake_fn = nullptr;               // wakes the driver
+    void* wake_data = nullptr;
+    struct LocalFrame* locals = nullptr;           // task-local values in scope (task_local.hpp)
+    // The running task's cooperative budget counter (braid_coop_counter)
+    // while the driver polls, so that stream sources take a unit without a
+    // call; null elsewhere (they call braid_coop_take then).
+    int* coop = nullptr;
+
+    void wait_on(std::coroutine_handle<> h, bool (*ready)(void*, Context&), void* l) {
+        resume_point = h;
+        leaf_ready = ready;
+        leaf = l;
+    }
+    // Whether the recorded coroutine may be resumed now.  The re-poll runs
+    // as this context's code (a stream's closures run in it, a select drops
+    // its losers in it), so task-local values are visible there too.
+    bool ready() {
+        if (!leaf_ready) return true;
+        ContextScope scope(this);
+        return leaf_ready(leaf, *this);
+    }
+    // Resumes the recorded coroutine (it runs until the next leaf or the end).
+    void resume() {
+        std::coroutine_handle<> h = resume_point;
+        resume_point = {};
+        leaf_ready = nullptr;
+        leaf = nullptr;
+        h.resume();
+    }
 };
 
 // Base of every braid promise: the context, and frames from braid's

@@ -196,6 +196,12 @@ BRAID_API void braid_task_wake_fn(void *task);
  * function: 1 when it may complete (or outside a task), 0 when the budget is
  * used up (yield: wake the task and return BRAID_PENDING). */
 BRAID_API int braid_coop_take(void);
+/* 1 when the calling task may still complete an operation in this poll (or
+ * outside a task), 0 when its budget is used up.  Takes nothing.  A future
+ * that combines others compares it before and after polling an inner one to
+ * tell whether that one used the budget up (timeouts do: see
+ * braid_timer_poll_unconstrained). */
+BRAID_API int braid_coop_has_budget(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

@@ -62,19 +62,24 @@ bool TimerDriver::insert_locked(TimerEntry* e) {
     return false;
 }
 
-int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
-    if (wake && e->fired.load(std::memory_order_acquire)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
+int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data, bool budgeted) {
+    auto proceed = [&] { return !budgeted || coop::proceed(wake, data); };
+    if (wake && e->fired.load(std::memory_order_acquire)) return proceed() ? 0 : BRAID_PENDING;
     bool rearm = false;
     {
         std::lock_guard<std::mutex> g(mu_);
         if (!wake) {  // unregister only
+            // Nobody waits on it now: it leaves the heap (so it arms no
+            // reactor timer and holds no paused clock); it keeps its deadline,
+            // and the next poll queues it again or finds it due.
+            if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
             e->wake = nullptr;
             return (e->fired.load(std::memory_order_relaxed) || e->deadline <= clock_.now()) ? 0 : BRAID_PENDING;
         }
-        if (e->fired.load(std::memory_order_relaxed)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
+        if (e->fired.load(std::memory_order_relaxed)) return proceed() ? 0 : BRAID_PENDING;
         if (closed_) return BRAID_ECANCELED;
         if (e->deadline <= clock_.now()) {
-            if (!coop::proceed(wake, data)) return BRAID_PENDING;
+            if (!proceed()) return BRAID_PENDING;
             if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
             e->fired.store(true, std::memory_order_release);
             return 0;

@@ -37,8 +37,10 @@ public:
     Clock& clock() { return clock_; }
 
     // 0 when due, BRAID_PENDING after attaching the waker, BRAID_ECANCELED
-    // after shutdown.
-    int poll(TimerEntry* e, braid_wake_fn wake, void* data);
+    // after shutdown.  `budgeted`: a due timer takes a unit of the task's
+    // cooperative budget (and waits for the next poll when none is left);
+    // false for timeouts, which must see their deadline anyway.
+    int poll(TimerEntry* e, braid_wake_fn wake, void* data, bool budgeted = true);
     void reset(TimerEntry* e, int64_t deadline);
     void remove(TimerEntry* e);
 

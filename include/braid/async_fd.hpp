@@ -54,7 +54,8 @@ public:
         Ready(Ready&& o) noexcept : f_(std::exchange(o.f_, nullptr)), interest_(o.interest_) {}
         // Cancelled while pending: unregister (a readiness that arrives later
         // stays cached on the AsyncFd, so nothing is lost).
-        ~Ready() {
+        ~Ready() { unregister(); }
+        void unregister() noexcept {
             if (f_ && status_ == BRAID_PENDING) braid_fd_poll_ready(f_, interest_, nullptr, nullptr, nullptr);
         }
         bool ready_now() { return braid_fd_poll_ready(f_, interest_, nullptr, nullptr, &bits_) == 0; }

@@ -38,8 +38,12 @@ public:
     XferAwaiter(XferAwaiter&& o) noexcept
         : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
     XferAwaiter(const XferAwaiter&) = delete;
-    ~XferAwaiter() {
-        if (registered_) unregister();
+    ~XferAwaiter() { unregister(); }
+    // Drops the waker; nothing is moved meanwhile (the All forms keep the
+    // count of what they moved so far).
+    void unregister() noexcept {
+        if (registered_) drop_waker();
+        registered_ = false;
     }
 
     bool ready_now() const { return All && len_ == 0; }
@@ -51,7 +55,7 @@ public:
             // Done after a wait: the waker registered then may be being
             // called right now (the readiness fast path takes no lock), so
             // remove it under the source's lock before this frame can go.
-            if (registered_ && rc != BRAID_PENDING) unregister();
+            if (registered_ && rc != BRAID_PENDING) drop_waker();
             registered_ = rc == BRAID_PENDING;
             if (rc != 0) return rc < 0 ? fail(rc) : rc;
             done_ += n;
@@ -71,7 +75,7 @@ public:
     }
 
 private:
-    void unregister() {
+    void drop_waker() noexcept {
         std::size_t n;
         Fn(h_, nullptr, 0, nullptr, nullptr, &n);
     }

@@ -25,9 +25,9 @@ struct SpawnState {
     // braid_poll_fn
     static int poll(void* p, braid_task*) {
         auto* s = static_cast<SpawnState*>(p);
-        if (!s->ctx.ready()) return BRAID_PENDING;
         {
             ContextScope scope(&s->ctx);
+            if (!s->ctx.ready()) return BRAID_PENDING;
             s->ctx.resume();
         }
         if (!s->root.done()) return BRAID_PENDING;

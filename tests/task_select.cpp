@@ -562,3 +562,44 @@ static_assert(raceable_v<braid::net::UdpSocket::RecvAwaiter&>);
 static_assert(raceable_v<braid::net::LookupHost&>);
 static_assert(raceable_v<braid::process::Child::WaitAwaiter&>);
 }  // namespace
+
+TEST_CASE("oneshot receivers raced by lvalue with preconditions until both arrived from a plain thread") {
+    auto rt = braid_test::runtime(2);
+    for (int round = 0; round < 200 / braid_test::kStressDivisor + 2; ++round) {
+        auto [tx1, rx1] = braid::oneshot::channel<int>();
+        auto [tx2, rx2] = braid::oneshot::channel<int>();
+        std::thread sender([a = std::move(tx1), b = std::move(tx2)]() mutable {
+            EXPECT_ANYWHERE(!b.send(456));
+            EXPECT_ANYWHERE(!a.send(123));
+        });
+        using Rx = braid::oneshot::Receiver<int>;
+        auto [a, b, other] = rt.block_on(
+            [](Rx* r1, Rx* r2) -> braid::Task<std::tuple<int, int, int>> {
+                std::optional<int> x, y;
+                while (!x || !y) {
+                    auto r = co_await braid::select(braid::when(!x, *r1), braid::when(!y, *r2));
+                    if (r.index() == 0) x = std::get<0>(r);
+                    else y = std::get<1>(r);
+                }
+                // Tokio's move_uncompleted_futures: the loser is awaited afterwards
+                auto [t3, r3] = braid::oneshot::channel<int>();
+                auto [t4, r4] = braid::oneshot::channel<int>();
+                t3.send(1);
+                t4.send(2);
+                auto first = co_await braid::select(r3, r4);
+                int sum = 0;
+                if (first.index() == 0) {
+                    sum = std::get<0>(first);
+                    sum += co_await r4;
+                } else {
+                    sum = std::get<1>(first);
+                    sum += co_await r3;
+                }
+                co_return std::make_tuple(*x, *y, sum);
+            }(&rx1, &rx2));
+        sender.join();
+        REQUIRE(a == 123);
+        REQUIRE(b == 456);
+        REQUIRE(other == 3);
+    }
+}

@@ -7,18 +7,22 @@
 //  - a Task (by value): a Branch that owns its frame; cancelling it destroys
 //    the frame.  A Task by lvalue is refused: it would be consumed by the
 //    first select (keep one across selects with braid::pin).
-//  - a leaf awaiter (LeafAwaiter: Sleep, a receive, a lock ...), or an
-//    awaitable whose operator co_await gives one (JoinHandle, a oneshot
-//    receiver, a braid::Pinned): a LeafBranch that polls the leaf directly,
-//    without a coroutine frame.  By value it owns the leaf (cancelling
-//    destroys it, and its destructor cancels the wait); by lvalue (a leaf the
-//    caller keeps across selects) it polls the caller's object and calls its
-//    unregister() when the branch ends, so the leaf keeps its state (its
-//    timer, its place in a queue) and no waker of a gone branch stays behind.
-//  - any other awaitable by value: a Branch over a small frame that awaits
-//    it (the awaitable is moved into the frame).  By lvalue only if it has
-//    unregister() (the frame awaits it by reference and unregisters it when
-//    it goes); otherwise it does not compile.
+//  - a leaf awaiter (LeafAwaiter: Sleep, a receive, a lock ...): a
+//    LeafBranch that polls the leaf directly, without a coroutine frame.  By
+//    value it owns the leaf (cancelling destroys it, and its destructor
+//    cancels the wait); by lvalue (a leaf the caller keeps across selects) it
+//    polls the caller's object and calls its unregister() when the branch
+//    ends, so the leaf keeps its state (its timer, its place in a queue) and
+//    no waker of a gone branch stays behind.
+//  - an awaitable by lvalue whose operator co_await gives a leaf (a
+//    JoinHandle, a oneshot receiver, a braid::Pinned): a LeafBranch owning
+//    that fresh leaf; the caller's awaitable stays as it was (a JoinHandle
+//    stays joinable).
+//  - any other awaitable by value (including those with operator co_await):
+//    a Branch over a small frame that awaits it (the awaitable is moved into
+//    the frame).  By lvalue only if it has unregister() (the frame awaits it
+//    by reference and unregisters it when it goes); otherwise it does not
+//    compile.
 #pragma once
 
 #include <braid/detail/context.hpp>
@@ -73,9 +77,12 @@ constexpr Kind kind_of() {
     if constexpr (is_task_type<D>::value) {
         return lvalue ? Kind::task_lvalue : Kind::task;
     } else if constexpr (has_co_await<A>) {
+        // By value, the awaitable goes into a frame with its awaiter (which
+        // may refer to it: a JoinHandle's does).  By lvalue, a fresh leaf
+        // awaiter of the caller's awaitable is polled directly.
         using W = awaiter_t<A>;
-        if constexpr (!std::is_reference_v<W> && is_leaf_v<W>) return Kind::leaf_owned;  // a fresh leaf each time
-        else if constexpr (!lvalue) return Kind::frame;
+        if constexpr (!lvalue) return Kind::frame;
+        else if constexpr (!std::is_reference_v<W> && is_leaf_v<W>) return Kind::leaf_owned;
         else if constexpr (has_unregister<A>) return Kind::frame_ref;
         else return Kind::unsafe_lvalue;
     } else if constexpr (is_leaf_v<D>) {

@@ -134,6 +134,11 @@ BRAID_API int braid_timer_poll(braid_timer* t, braid_wake_fn wake, void* wake_da
     return t->core->timers().poll(&t->entry, wake, wake_data);
 }
 
+BRAID_API int braid_timer_poll_unconstrained(braid_timer* t, braid_wake_fn wake, void* wake_data) {
+    if (!t) return BRAID_EINVAL;
+    return t->core->timers().poll(&t->entry, wake, wake_data, /*budgeted=*/false);
+}
+
 BRAID_API int braid_timer_reset(braid_timer* t, int64_t deadline_ns) {
     if (!t) return BRAID_EINVAL;
     t->core->timers().reset(&t->entry, deadline_ns);

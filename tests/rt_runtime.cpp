@@ -159,7 +159,7 @@ TEST_CASE("Handle::current works inside tasks and blocking jobs, and throws else
     REQUIRE(v == 3);
 }
 
-TEST_CASE("a handle outlives its runtime; spawning through it then gives a cancelled JoinHandle") {
+TEST_CASE("a handle outlives its runtime, spawning through it then gives a cancelled JoinHandle") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     std::optional<braid::Handle> h;
@@ -201,7 +201,7 @@ TEST_CASE("a handle outlives its runtime; spawning through it then gives a cance
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("Runtime::spawn after shutdown_timeout: a cancelled JoinHandle; block_on and try_spawn report ESHUTDOWN") {
+TEST_CASE("Runtime::spawn after shutdown_timeout: a cancelled JoinHandle, block_on and try_spawn report ESHUTDOWN") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(1);
@@ -268,7 +268,7 @@ struct SpawnsWhenDropped {
 };
 }  // namespace
 
-TEST_CASE("a destructor that spawns while the runtime shuts down does not terminate; the task is dropped") {
+TEST_CASE("a destructor that spawns while the runtime shuts down does not terminate, the task is dropped") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     ShutdownSpawns s;

@@ -243,7 +243,7 @@ TEST_CASE("spawn outside a runtime throws braid::Error(BRAID_EINVAL)") {
     }
 }
 
-TEST_CASE("try_spawn and try_spawn_blocking: the handle on a runtime thread; the refusal elsewhere") {
+TEST_CASE("try_spawn and try_spawn_blocking: the handle on a runtime thread, the refusal elsewhere") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(1);

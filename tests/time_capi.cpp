@@ -129,7 +129,7 @@ TEST_CASE("C: a timer's waker may free its own timer") {
     }
 }
 
-TEST_CASE("C: a waker may free another timer that is due in the same batch; that one is never called") {
+TEST_CASE("C: a waker may free another timer that is due in the same batch, that one is never called") {
     struct Pair {
         braid_timer* a = nullptr;
         braid_timer* b = nullptr;

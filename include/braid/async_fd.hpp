@@ -55,8 +55,15 @@ public:
         // Cancelled while pending, or done after a wait: remove our
         // registration (a readiness that arrives later stays cached on the
         // AsyncFd, so nothing is lost; other tasks' registrations stay).
-        ~Ready() {
-            if (f_ && registered_) unregister();
+        ~Ready() { unregister(); }
+        // Forgets the waker, keeps the AsyncFd's cached readiness (a select
+        // branch over a kept Ready ending).
+        void unregister() noexcept {
+            if (f_ && registered_) {
+                int ignored;
+                braid_fd_poll_ready(f_, interest_, nullptr, registered_, &ignored);
+            }
+            registered_ = nullptr;
         }
         // The first poll finds cached readiness without suspending.
         bool ready_now() const { return false; }
@@ -72,10 +79,6 @@ public:
         }
 
     private:
-        void unregister() {
-            int ignored;
-            braid_fd_poll_ready(f_, interest_, nullptr, registered_, &ignored);
-        }
         braid_fd* f_;
         int interest_;
         int bits_ = 0;

@@ -85,8 +85,10 @@ public:
     class Awaiter : public detail::LeafAwaiter<Awaiter> {
     public:
         explicit Awaiter(const JoinHandle& h) : h_(h) {}
-        ~Awaiter() {
-            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);  // unregisters our waker
+        ~Awaiter() { unregister(); }
+        // Drops the join waker; the task keeps running, the handle joinable.
+        void unregister() noexcept {
+            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);
         }
         bool ready_now() { return braid_task_is_finished(h_.checked()) == 1; }
         int poll(braid_wake_fn w, void* d) { return braid_task_poll_join(h_.t_, w, d); }

@@ -64,7 +64,9 @@ public:
     class [[nodiscard]] JoinNext : public detail::LeafAwaiter<JoinNext> {
     public:
         explicit JoinNext(braid_join_set* s) : s_(s) {}
-        ~JoinNext() {
+        ~JoinNext() { unregister(); }
+        // Drops the waker; a task that finishes meanwhile stays in the set.
+        void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_join_set_unregister(s_);
         }
         bool ready_now() const { return false; }
@@ -119,7 +121,8 @@ private:
     class [[nodiscard]] NextEnded : public detail::LeafAwaiter<NextEnded> {
     public:
         explicit NextEnded(braid_join_set* s) : s_(s) {}
-        ~NextEnded() {
+        ~NextEnded() { unregister(); }
+        void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_join_set_unregister(s_);
         }
         bool ready_now() const { return false; }

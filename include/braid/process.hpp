@@ -144,8 +144,11 @@ public:
     public:
         explicit WaitAwaiter(braid_child* c) : c_(c) {}
         WaitAwaiter(WaitAwaiter&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-        ~WaitAwaiter() {
+        ~WaitAwaiter() { unregister(); }
+        // Drops the waker; the exit status is kept for the next wait.
+        void unregister() noexcept {
             if (registered_) braid_child_poll_wait(c_, nullptr, registered_, nullptr, nullptr);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {

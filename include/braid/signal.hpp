@@ -40,7 +40,9 @@ public:
     public:
         explicit Recv(braid_signal* s) : s_(s) {}
         Recv(Recv&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-        ~Recv() {
+        ~Recv() { unregister(); }
+        // Drops the waker; a delivery meanwhile is counted for the next recv.
+        void unregister() noexcept {
             if (status_ == BRAID_PENDING && s_) braid_signal_unregister(s_);
         }
         bool ready_now() const { return false; }
@@ -70,6 +72,7 @@ public:
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) { return recv_.await_suspend(h); }
     void await_resume() { recv_.await_resume(); }
+    void unregister() noexcept { recv_.unregister(); }
 
 private:
     Signal sig_;

@@ -211,6 +211,12 @@ BRAID_API int braid_coop_take(void);
  * The address is the calling thread's for as long as the thread lives; read
  * it inside the poll that takes the units (the next poll starts afresh). */
 BRAID_API int *braid_coop_counter(void);
+/* 1 when the calling task may still complete an operation in this poll (or
+ * outside a task), 0 when its budget is used up.  Takes nothing.  A future
+ * that combines others compares it before and after polling an inner one to
+ * tell whether that one used the budget up (timeouts do: see
+ * braid_timer_poll_unconstrained). */
+BRAID_API int braid_coop_has_budget(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

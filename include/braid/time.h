@@ -66,6 +66,12 @@ BRAID_API int braid_timer_new(braid_timer **out, braid_runtime *rt, int64_t dead
  * runtime shut down.  With `wake` NULL the registration is removed instead
  * (0 or BRAID_PENDING still tells whether the timer is due). */
 BRAID_API int braid_timer_poll(braid_timer *t, braid_wake_fn wake, void *wake_data);
+/* As braid_timer_poll, outside the cooperative budget: a due timer completes
+ * even when the calling task's budget is used up, and takes nothing from it.
+ * For timeouts: when the future a timeout guards used the budget up, the
+ * deadline must still be seen, or a future that is always ready would never
+ * time out. */
+BRAID_API int braid_timer_poll_unconstrained(braid_timer *t, braid_wake_fn wake, void *wake_data);
 /* Moves the deadline; a waker registered and waiting stays registered (for
  * the new deadline).  After a firing, poll again to register.  INT64_MAX:
  * never due. */

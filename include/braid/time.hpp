@@ -99,6 +99,17 @@ private:
 
 // co_await: completes at the deadline.  The timer is registered only if the
 // deadline has not passed when it is first awaited.
+//
+// A Sleep kept across the selects of a loop keeps its deadline and its timer
+// (Tokio's `let sleep = sleep(d); pin!(sleep); loop { select! { _ = &mut
+// sleep => .., .. } }`):
+//
+//   auto deadline = braid::sleep(5s);
+//   for (;;) {
+//       auto r = co_await braid::select(deadline, rx.recv());
+//       if (r.index() == 0) break;            // 5s after the loop started
+//       handle(std::get<1>(r));
+//   }
 class [[nodiscard]] Sleep : public detail::LeafAwaiter<Sleep> {
 public:
     explicit Sleep(Instant deadline) : deadline_(deadline) {}
@@ -119,6 +130,15 @@ public:
     int poll(braid_wake_fn w, void* d) {
         if (!t_) detail::check(braid_timer_new(&t_, nullptr, deadline_.nanos()), "sleep (not on a runtime thread?)");
         return braid_timer_poll(t_, w, d);
+    }
+    // The same outside the cooperative budget (timeout's deadline).
+    int poll_unconstrained(braid_wake_fn w, void* d) {
+        if (!t_) detail::check(braid_timer_new(&t_, nullptr, deadline_.nanos()), "sleep (not on a runtime thread?)");
+        return braid_timer_poll_unconstrained(t_, w, d);
+    }
+    // Drops the waker; the timer and its deadline stay.
+    void unregister() noexcept {
+        if (t_) braid_timer_poll(t_, nullptr, nullptr);
     }
     // The timer is not needed once the sleep completed; it goes here rather
     // than in the destructor alone, because g++ 12 skips the destructor of a
@@ -163,11 +183,18 @@ public:
     public:
         explicit Tick(braid_interval* iv) : iv_(iv) {}
         // A tick cancelled while pending unregisters and consumes nothing.
-        ~Tick() {
-            if (status_ == BRAID_PENDING) braid_interval_poll_tick(iv_, nullptr, nullptr, nullptr);
+        ~Tick() { unregister(); }
+        // Drops the waker; no tick is consumed.
+        void unregister() noexcept {
+            if (registered_) braid_interval_poll_tick(iv_, nullptr, nullptr, nullptr);
+            registered_ = false;
         }
         bool ready_now() const { return false; }
-        int poll(braid_wake_fn w, void* d) { return braid_interval_poll_tick(iv_, w, d, &tick_); }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_interval_poll_tick(iv_, w, d, &tick_);
+            registered_ = rc == BRAID_PENDING;  // a tick consumes the registration
+            return rc;
+        }
         Instant finish(int st) const {
             if (st < 0) throw Error(st, "interval tick");
             return Instant(tick_);
@@ -176,6 +203,7 @@ public:
     private:
         braid_interval* iv_;
         int64_t tick_ = 0;
+        bool registered_ = false;
     };
     Tick tick() { return Tick(native()); }
 

@@ -181,6 +181,8 @@ int Mpsc::poll_reserve(std::size_t n, Waiter** w, braid_wake_fn wake, void* data
     return room_.poll_acquire(n, w, wake, data);
 }
 
+void Mpsc::unregister_send(Waiter** w) { room_.unregister(w); }
+
 void Mpsc::cancel_send(Waiter** w) {
     if (!*w) return;
     room_.cancel(w);
@@ -223,6 +225,12 @@ int Mpsc::poll_closed(Waiter** w, braid_wake_fn wake, void* data) {
     closed_waiters_.push_back(node);
     *w = node;
     return BRAID_PENDING;
+}
+
+void Mpsc::unregister_closed(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
 }
 
 void Mpsc::cancel_closed(Waiter** w) {

@@ -103,6 +103,12 @@ void Semaphore::serve_locked(uint64_t extra) {
     }
 }
 
+void Semaphore::unregister(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Semaphore::cancel(Waiter** w) {
     Waiter* node = *w;
     if (!node) return;

@@ -45,6 +45,11 @@ struct Waiter {
         wake = f;
         wake_data = d;
     }
+    // The braid_waiter protocol's unregister: the wait keeps its place in the
+    // list and whatever it was granted; only the waker goes (the next poll
+    // registers one again).  Under the owner's lock, so that no call of the
+    // old waker is running once the lock is released.
+    void forget_waker() { wake = nullptr; }
     // Marks the wait complete with `st` and calls the waker (under the
     // owner's lock).
     void notify(int st = 0) {

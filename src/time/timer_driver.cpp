@@ -116,9 +116,10 @@ void TimerDriver::run_batch(std::unique_lock<std::mutex>& lk) {
     if (waiters_) idle_.notify_all();
 }
 
-int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
+int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data, bool budgeted) {
     // The cooperative budget may call `wake` (to yield): never under the lock.
-    if (wake && e->fired.load(std::memory_order_acquire)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
+    auto proceed = [&] { return !budgeted || coop::proceed(wake, data); };
+    if (wake && e->fired.load(std::memory_order_acquire)) return proceed() ? 0 : BRAID_PENDING;
     bool rearm = false;
     {
         std::unique_lock<std::mutex> lk(mu_);
@@ -141,7 +142,7 @@ int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
         }
     }
     // Due: completes unless the budget is spent (then a later poll sees `fired`).
-    return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
+    return proceed() ? 0 : BRAID_PENDING;
 }
 
 void TimerDriver::reset(TimerEntry* e, int64_t deadline) {

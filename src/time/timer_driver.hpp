@@ -50,8 +50,10 @@ public:
 
     // 0 when due, BRAID_PENDING after attaching the waker, BRAID_ECANCELED
     // after shutdown.  With `wake` null: unregisters as remove() does and
-    // tells whether the entry is due.
-    int poll(TimerEntry* e, braid_wake_fn wake, void* data);
+    // tells whether the entry is due.  `budgeted`: a due timer takes a unit
+    // of the task's cooperative budget (and waits for the next poll when
+    // none is left); false for timeouts, which must see their deadline anyway.
+    int poll(TimerEntry* e, braid_wake_fn wake, void* data, bool budgeted = true);
     // Moves the deadline; an entry waiting for its deadline stays
     // registered, at the new one.  A firing consumes the registration (its
     // waker call happens even if the entry is reset before it is made).

@@ -386,6 +386,32 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */
     CHECK_RC(braid_timer_poll(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK_RC(braid_timer_poll(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_unconstrained(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK(braid_coop_has_budget() == 1, "braid_coop_has_budget outside a task is not 1");
+    {
+        /* unregister (braid/waiter.h): a NULL handle, slot or waiter is a no-op */
+        braid_waiter *w = NULL;
+        braid_semaphore_unregister_acquire(NULL, &w);
+        braid_mutex_unregister_lock(NULL, &w);
+        braid_rwlock_unregister_read(NULL, &w);
+        braid_rwlock_unregister_write(NULL, &w);
+        braid_notify_unregister_notified(NULL, &w);
+        braid_barrier_unregister_wait(NULL, &w);
+        braid_once_cell_unregister_init(NULL, &w);
+        braid_mpsc_unregister_send(NULL, &w);
+        braid_mpsc_unregister_reserve(NULL, &w);
+        braid_mpsc_tx_unregister_closed(NULL, &w);
+        braid_watch_tx_unregister_closed(NULL, &w);
+        braid_watch_rx_unregister_changed(NULL, &w);
+        braid_broadcast_unregister_recv(NULL, &w);
+        braid_token_unregister_wait(NULL, &w);
+        braid_notify *n = NULL;
+        if (braid_notify_new(&n) == BRAID_OK) {
+            braid_notify_unregister_notified(n, NULL);
+            braid_notify_unregister_notified(n, &w); /* *w == NULL */
+            braid_notify_free(n);
+        }
+    }
     CHECK_RC(braid_timer_reset(NULL, 0), BRAID_EINVAL);
     (void)braid_timer_deadline(NULL); /* int64_t result: must not crash */
     braid_timer_free(NULL);

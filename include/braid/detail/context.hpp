@@ -82,15 +82,31 @@ struct PromiseBase {
     static void operator delete(void* p, std::size_t n) noexcept { braid_free(p, n); }
 };
 
+// Marks the leaf awaiters (select, join and timeout drive them directly).
+struct LeafBase {};
+
 // A leaf awaiter over a C object with a poll function.  Derived provides
 //   int poll(braid_wake_fn, void*)   0 / BRAID_PENDING / negative code
 //   bool ready_now()                 cheap check before suspending (may be false)
 //   auto finish(int status)          the await_resume value
+//   void unregister() noexcept       drops the waker registration a pending
+//                                    poll left, keeping everything else: the
+//                                    timer and its deadline, the place in a
+//                                    wait queue, a notification or grant
+//                                    already given to it.  After it returns
+//                                    the old waker is not running and is never
+//                                    called; the next poll registers anew.
+//                                    (Every braid leaf has it; a leaf without
+//                                    it can be raced by value only.)
+// select, join and timeout call unregister() on a leaf the caller keeps (one
+// passed by lvalue) when the branch racing it ends, so the leaf can be raced
+// again by the next select, where it goes on from where it was.
 template <class Derived>
-class LeafAwaiter {
+class LeafAwaiter : public LeafBase {
 public:
     // Ready at once (and within the task's cooperative budget): no suspension.
     bool await_ready() {
+        status_ = BRAID_PENDING;  // a leaf can be awaited again after it completed
         if (self().ready_now() && braid_coop_take()) {
             status_ = 0;
             return true;
@@ -101,16 +117,22 @@ public:
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
         Context& ctx = *h.promise().ctx;
-        int rc = self().poll(ctx.wake_fn, ctx.wake_data);
-        if (rc != BRAID_PENDING) {
-            status_ = rc;
-            return false;
-        }
+        if (leaf_poll(ctx.wake_fn, ctx.wake_data)) return false;
         ctx.wait_on(h, &LeafAwaiter::repoll, this);
         return true;
     }
 
     decltype(auto) await_resume() { return self().finish(status_); }
+
+    // Driving without a coroutine (select, join, timeout): await_ready()
+    // first, then leaf_poll with the driver's waker until it returns true;
+    // then await_resume() gives the value.
+    bool leaf_poll(braid_wake_fn w, void* d) {
+        int rc = self().poll(w, d);
+        if (rc == BRAID_PENDING) return false;
+        status_ = rc;
+        return true;
+    }
 
 protected:
     int status_ = BRAID_PENDING;
@@ -118,11 +140,7 @@ protected:
 private:
     Derived& self() { return static_cast<Derived&>(*this); }
     static bool repoll(void* p, Context& ctx) {
-        auto* me = static_cast<LeafAwaiter*>(p);
-        int rc = me->self().poll(ctx.wake_fn, ctx.wake_data);
-        if (rc == BRAID_PENDING) return false;
-        me->status_ = rc;
-        return true;
+        return static_cast<LeafAwaiter*>(p)->leaf_poll(ctx.wake_fn, ctx.wake_data);
     }
 };
 

@@ -40,8 +40,12 @@ public:
     XferAwaiter(XferAwaiter&& o) noexcept
         : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
     XferAwaiter(const XferAwaiter&) = delete;
-    ~XferAwaiter() {
-        if (registered_) unregister();
+    ~XferAwaiter() { unregister(); }
+    // Drops the waker; nothing is moved meanwhile (the All forms keep the
+    // count of what they moved so far).
+    void unregister() noexcept {
+        if (registered_) drop_waker();
+        registered_ = nullptr;
     }
 
     bool ready_now() const { return All && len_ == 0; }
@@ -54,7 +58,7 @@ public:
             // called right now (the readiness fast path takes no lock), so
             // remove it under the source's lock before this frame can go.
             // (Also a registration under an older wake_data.)
-            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) drop_waker();
             registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc != 0) return rc < 0 ? fail(rc) : rc;
             done_ += n;
@@ -74,7 +78,7 @@ public:
     }
 
 private:
-    void unregister() {
+    void drop_waker() noexcept {
         std::size_t n;
         Fn(h_, nullptr, 0, nullptr, registered_, &n);
     }

@@ -31,9 +31,9 @@ struct SpawnState {
             explicit Coop(Context& cx) : c(cx) { c.coop = braid_coop_counter(); }
             ~Coop() { c.coop = nullptr; }
         } coop(s->ctx);
-        if (!s->ctx.ready()) return BRAID_PENDING;
         {
             ContextScope scope(&s->ctx);
+            if (!s->ctx.ready()) return BRAID_PENDING;
             s->ctx.resume();
         }
         if (!s->root.done()) return BRAID_PENDING;

@@ -54,8 +54,13 @@ public:
             : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
         ConnectAwaiter(const ConnectAwaiter&) = delete;
         ~ConnectAwaiter() {
-            if (s_ && registered_) braid_tcp_stream_poll_connect(s_, nullptr, registered_);
+            unregister();
             braid_tcp_stream_free(s_);
+        }
+        // Drops the waker; the connect goes on.
+        void unregister() noexcept {
+            if (s_ && registered_) braid_tcp_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -215,8 +220,13 @@ public:
         AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
         AcceptAwaiter(const AcceptAwaiter&) = delete;
         ~AcceptAwaiter() {
-            if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+            unregister();
             braid_tcp_stream_free(s_);
+        }
+        // Drops the waker; a connection not taken stays in the backlog.
+        void unregister() noexcept {
+            if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {

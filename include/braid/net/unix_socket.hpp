@@ -50,8 +50,13 @@ public:
         ConnectAwaiter(ConnectAwaiter&& o) noexcept
             : path_(std::move(o.path_)), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
         ~ConnectAwaiter() {
-            if (s_ && registered_) braid_unix_stream_poll_connect(s_, nullptr, registered_);
+            unregister();
             braid_unix_stream_free(s_);
+        }
+        // Drops the waker; the connect goes on.
+        void unregister() noexcept {
+            if (s_ && registered_) braid_unix_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -153,8 +158,13 @@ public:
         explicit AcceptAwaiter(braid_unix_listener* l) : l_(l) {}
         AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
         ~AcceptAwaiter() {
-            if (registered_) braid_unix_listener_poll_accept(l_, nullptr, nullptr, registered_);
+            unregister();
             braid_unix_stream_free(s_);
+        }
+        // Drops the waker; a connection not taken stays in the backlog.
+        void unregister() noexcept {
+            if (registered_) braid_unix_listener_poll_accept(l_, nullptr, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -240,9 +250,12 @@ public:
         ~SendAwaiter() {
             if (registered_) unregister();
         }
-        void unregister() {
+        // Drops the waker; nothing was moved.
+        void unregister() noexcept {
+            if (!registered_) return;
             std::size_t n;
             braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, registered_, &n);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -274,9 +287,12 @@ public:
         ~RecvAwaiter() {
             if (registered_) unregister();
         }
-        void unregister() {
+        // Drops the waker; nothing was moved.
+        void unregister() noexcept {
+            if (!registered_) return;
             std::size_t n;
             braid_unix_datagram_poll_recv_from(d_, nullptr, 0, nullptr, nullptr, nullptr, registered_, &n);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {

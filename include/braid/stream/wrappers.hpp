@@ -66,8 +66,12 @@ public:
     explicit AcceptStatus(braid_tcp_listener* l) : l_(l) {}
     AcceptStatus(const AcceptStatus&) = delete;
     ~AcceptStatus() {
-        if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+        unregister();
         braid_tcp_stream_free(s_);
+    }
+    void unregister() noexcept {
+        if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+        registered_ = nullptr;
     }
     bool ready_now() const { return false; }
     int poll(braid_wake_fn w, void* d) {

@@ -8,7 +8,8 @@
 //  - runtimes built the way the tests need them;
 //  - PollByHand / as_stream: a stream or an awaitable polled one step at a
 //    time with a waker that records its calls (tokio_test's task::spawn);
-//    unbounded_channel_stream (tokio-stream's test support).
+//    unbounded_channel_stream (tokio-stream's test support);
+//  - pending(): an awaitable that never completes (futures' pending()).
 #pragma once
 
 #include <braid/braid.hpp>
@@ -170,6 +171,19 @@ inline braid::Runtime paused_runtime(int workers = 1) {
 }
 
 inline braid::Runtime runtime(int workers = 2) { return braid::Runtime::builder().worker_threads(workers).build(); }
+
+// ---- never ready ---------------------------------------------------------------------
+
+// futures::future::pending(): co_await braid_test::pending() never completes;
+// the task waits there until it is cancelled (abort, a select it loses, a
+// runtime shutdown).  Nothing is registered, so nothing ever wakes it.
+class [[nodiscard]] Pending : public braid::detail::LeafAwaiter<Pending> {
+public:
+    bool ready_now() const noexcept { return false; }
+    int poll(braid_wake_fn, void*) const noexcept { return BRAID_PENDING; }
+    void finish(int) const noexcept {}
+};
+inline Pending pending() { return {}; }
 
 // ---- polling by hand ------------------------------------------------------------------
 // Tokio's tests poll a stream or a future themselves (tokio_test's

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <thread>
+#include <utility>
 
 namespace braid::detail {
 
@@ -102,8 +103,15 @@ int Core::shutdown(int64_t timeout_ms) {
     owned_.close();
     sched_.stop();
     // Every worker task that is still alive is cancelled here, on this
-    // thread: futures dropped, destructors run, C callbacks told.
-    while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+    // thread: futures dropped, destructors run, C callbacks told.  They run
+    // in the runtime's context, as on a worker: Handle::current() (and
+    // whatever else asks for the calling thread's runtime) finds this one.
+    {
+        Core*& cc = current_core();
+        Core* prev = std::exchange(cc, this);
+        while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+        cc = prev;
+    }
     bool drained = pool_.shutdown(timeout_ms);
     timers_.close();
     reactor_.stop();

@@ -42,6 +42,11 @@ BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx* tx, braid_wake_fn w
     return of(tx)->poll_closed(wake, wake_data);
 }
 
+BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx* tx) {
+    if (!tx) return BRAID_EINVAL;
+    return of(tx)->is_closed() ? 1 : 0;
+}
+
 BRAID_API int braid_oneshot_recv_poll(braid_oneshot_rx* rx, braid_wake_fn wake, void* wake_data, void* out,
                                       size_t out_size) {
     if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;

@@ -10,6 +10,7 @@ using braid::detail::Core;
 using braid::detail::Interval;
 using braid::detail::TaskKind;
 using braid::detail::TimerEntry;
+using braid::detail::add_sat;
 
 struct braid_timer {
     Core* core;
@@ -25,8 +26,8 @@ namespace {
 
 constexpr int64_t kNsPerMs = 1000000;
 
+// Saturating: a duration past the end of the clock is the far future.
 int64_t ms_to_ns(int64_t ms) { return ms > INT64_MAX / kNsPerMs ? INT64_MAX : ms * kNsPerMs; }
-int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
 // braid_sleep's operation.
 struct SleepOp {

@@ -5,10 +5,12 @@
 //  - code_of / error_code_of: the BRAID_E* code an operation throws;
 //  - TempDir: a fresh temporary directory, removed with everything in it;
 //  - Tracked: counts constructions and destructions;
-//  - runtimes built the way the tests need them;
+//  - CountingWaker, PolledWait: poll functions of the C ABI driven by hand,
+//    as tokio_test's mock task polls a future;
 //  - PollByHand / as_stream: a stream or an awaitable polled one step at a
 //    time with a waker that records its calls (tokio_test's task::spawn);
 //    unbounded_channel_stream (tokio-stream's test support);
+//  - runtimes built the way the tests need them;
 //  - pending(): an awaitable that never completes (futures' pending()).
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -125,6 +128,67 @@ struct TempDir {
     std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
 
+// ---- polling by hand ---------------------------------------------------------------
+
+// A waker that counts its calls: pass &CountingWaker::wake and the object to
+// a poll function (braid_*_poll_*), then look at what woke it.
+struct CountingWaker {
+    std::atomic<int> wakes{0};
+    static void wake(void* self) { static_cast<CountingWaker*>(self)->wakes.fetch_add(1, std::memory_order_relaxed); }
+    bool woken() const { return wakes.load(std::memory_order_relaxed) > 0; }
+    int count() const { return wakes.load(std::memory_order_relaxed); }
+    void clear() { wakes.store(0, std::memory_order_relaxed); }
+};
+
+// One wait of the braid_waiter protocol (braid/waiter.h) polled by hand, as
+// tokio_test polls a future in a mock task: its waiter node, a waker that
+// counts, and the cancel that runs if it is destroyed while still queued
+// (dropping the future).
+//
+//   braid_test::PolledWait lock(m.native_handle(), braid_mutex_poll_lock, braid_mutex_cancel_lock);
+//   REQUIRE(lock.poll() == BRAID_PENDING);
+//   guard.unlock();
+//   REQUIRE(lock.is_woken());
+//   REQUIRE(lock.poll() == BRAID_OK);     // then the lock is ours (braid_mutex_unlock)
+class PolledWait {
+public:
+    using PollFn = std::function<int(braid_waiter**, braid_wake_fn, void*)>;
+    using CancelFn = std::function<void(braid_waiter**)>;
+
+    PolledWait(PollFn poll, CancelFn cancel) : poll_(std::move(poll)), cancel_(std::move(cancel)) {}
+    template <class H>
+    PolledWait(H* h, int (*poll)(H*, braid_waiter**, braid_wake_fn, void*), void (*cancel)(H*, braid_waiter**))
+        : PolledWait([h, poll](braid_waiter** w, braid_wake_fn f, void* d) { return poll(h, w, f, d); },
+                     [h, cancel](braid_waiter** w) { cancel(h, w); }) {}
+    PolledWait(const PolledWait&) = delete;
+    PolledWait& operator=(const PolledWait&) = delete;
+    ~PolledWait() { cancel(); }
+
+    // Polls once with this wait's own waker, clearing "woken" first (as
+    // tokio_test's poll does): the poll function's result.
+    int poll() {
+        waker_.clear();
+        return poll_(&w_, &CountingWaker::wake, &waker_);
+    }
+    // Polls once with another waker (the future moved to another task).
+    int poll_with(CountingWaker& other) { return poll_(&w_, &CountingWaker::wake, &other); }
+    // Whether this wait's waker was called since the last poll().
+    bool is_woken() const { return waker_.woken(); }
+    int wake_count() const { return waker_.count(); }
+    // Still in the primitive's wait list.
+    bool queued() const { return w_ != nullptr; }
+    // Leaves the wait list (what dropping the future does).
+    void cancel() {
+        if (w_) cancel_(&w_);
+    }
+
+private:
+    PollFn poll_;
+    CancelFn cancel_;
+    braid_waiter* w_ = nullptr;
+    CountingWaker waker_;
+};
+
 // ---- values and runtimes ------------------------------------------------------------
 
 // Counts live instances; every test that moves things through tasks checks
@@ -170,22 +234,14 @@ inline braid::Runtime paused_runtime(int workers = 1) {
     return braid::Runtime::builder().worker_threads(workers).start_paused().build();
 }
 
+// #[tokio::test]: a current-thread runtime (tasks run only inside block_on),
+// paused on request (start_paused = true).
+inline braid::Runtime current_thread_runtime(bool paused = false) {
+    return braid::Runtime::builder().current_thread().start_paused(paused).build();
+}
+
 inline braid::Runtime runtime(int workers = 2) { return braid::Runtime::builder().worker_threads(workers).build(); }
 
-// ---- never ready ---------------------------------------------------------------------
-
-// futures::future::pending(): co_await braid_test::pending() never completes;
-// the task waits there until it is cancelled (abort, a select it loses, a
-// runtime shutdown).  Nothing is registered, so nothing ever wakes it.
-class [[nodiscard]] Pending : public braid::detail::LeafAwaiter<Pending> {
-public:
-    bool ready_now() const noexcept { return false; }
-    int poll(braid_wake_fn, void*) const noexcept { return BRAID_PENDING; }
-    void finish(int) const noexcept {}
-};
-inline Pending pending() { return {}; }
-
-// ---- polling by hand ------------------------------------------------------------------
 // Tokio's tests poll a stream or a future themselves (tokio_test's
 // task::spawn, assert_pending!, assert_ready!, is_woken).  PollByHand does
 // the same with braid's stream protocol (docs/streams.md, "Writing a stream
@@ -199,8 +255,8 @@ template <class S>
 class PollByHand {
 public:
     explicit PollByHand(S& s) : s_(&s) {
-        cx_.wake_fn = &PollByHand::wake;
-        cx_.wake_data = this;
+        cx_.wake_fn = &CountingWaker::wake;
+        cx_.wake_data = &waker_;
     }
     PollByHand(const PollByHand&) = delete;
     PollByHand& operator=(const PollByHand&) = delete;
@@ -210,22 +266,20 @@ public:
     }
 
     braid::stream::Poll<braid::stream::item_t<S>> poll_next() {
-        woken_.store(false);
+        waker_.clear();
         waiting_ = true;  // a poll that throws is detached too (as next() does)
         auto p = s_->poll_next(cx_);
         waiting_ = p.is_pending();
         return p;
     }
-    bool is_woken() const { return woken_.load(); }
+    bool is_woken() const { return waker_.woken(); }
     S& operator*() noexcept { return *s_; }
     S* operator->() noexcept { return s_; }
 
 private:
-    static void wake(void* p) { static_cast<PollByHand*>(p)->woken_.store(true); }
-
     S* s_;
     braid::detail::Context cx_;
-    std::atomic<bool> woken_{false};
+    CountingWaker waker_;
     bool waiting_ = false;
 };
 
@@ -244,5 +298,18 @@ std::pair<std::optional<braid::mpsc::UnboundedSender<T>>, braid::Stream<T>> unbo
     auto [tx, rx] = braid::mpsc::unbounded_channel<T>();
     return {std::optional<braid::mpsc::UnboundedSender<T>>(std::move(tx)), braid::stream::from_receiver(std::move(rx))};
 }
+
+// ---- never ready ---------------------------------------------------------------------
+
+// futures::future::pending(): co_await braid_test::pending() never completes;
+// the task waits there until it is cancelled (abort, a select it loses, a
+// runtime shutdown).  Nothing is registered, so nothing ever wakes it.
+class [[nodiscard]] Pending : public braid::detail::LeafAwaiter<Pending> {
+public:
+    bool ready_now() const noexcept { return false; }
+    int poll(braid_wake_fn, void*) const noexcept { return BRAID_PENDING; }
+    void finish(int) const noexcept {}
+};
+inline Pending pending() { return {}; }
 
 }  // namespace braid_test

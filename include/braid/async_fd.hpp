@@ -52,22 +52,34 @@ public:
     public:
         Ready(braid_fd* f, int interest) : f_(f), interest_(interest) {}
         Ready(Ready&& o) noexcept : f_(std::exchange(o.f_, nullptr)), interest_(o.interest_) {}
-        // Cancelled while pending: unregister (a readiness that arrives later
-        // stays cached on the AsyncFd, so nothing is lost).
+        // Cancelled while pending, or done after a wait: remove our
+        // registration (a readiness that arrives later stays cached on the
+        // AsyncFd, so nothing is lost; other tasks' registrations stay).
         ~Ready() {
-            if (f_ && status_ == BRAID_PENDING) braid_fd_poll_ready(f_, interest_, nullptr, nullptr, nullptr);
+            if (f_ && registered_) unregister();
         }
-        bool ready_now() { return braid_fd_poll_ready(f_, interest_, nullptr, nullptr, &bits_) == 0; }
-        int poll(braid_wake_fn w, void* d) { return braid_fd_poll_ready(f_, interest_, w, d, &bits_); }
+        // The first poll finds cached readiness without suspending.
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_fd_poll_ready(f_, interest_, w, d, &bits_);
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
+            return rc;
+        }
         ReadyGuard finish(int st) {
             if (st < 0) throw Error(st, "AsyncFd");
             return ReadyGuard(f_, bits_);
         }
 
     private:
+        void unregister() {
+            int ignored;
+            braid_fd_poll_ready(f_, interest_, nullptr, registered_, &ignored);
+        }
         braid_fd* f_;
         int interest_;
         int bits_ = 0;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     Ready readable() { return Ready(native(), BRAID_READABLE); }

@@ -38,6 +38,9 @@ BRAID_API void braid_oneshot_tx_free(braid_oneshot_tx *tx);
 /* 0 once the receiver is gone, else BRAID_PENDING after registering the
  * waker (NULL waker: unregisters). */
 BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx *tx, braid_wake_fn wake, void *wake_data);
+/* 1 once the receiver is gone, 0 while it is there, BRAID_EINVAL.  Touches
+ * no waker (a closed() waiting elsewhere stays registered). */
+BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx *tx);
 
 /* Receives into `out` (`out_size` must equal the element size): 0 when the
  * value was moved to `out`; BRAID_ECLOSED when the sender was dropped

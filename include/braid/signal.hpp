@@ -6,7 +6,9 @@
 //
 // Listening starts when the Signal (or ctrl_c()'s awaitable) is created, so
 // a signal sent after that is never missed.  Several listeners of one signal
-// all hear it.
+// all hear it.  Once a signal was listened for, its default action does not
+// come back when the listeners (or the runtime) go: later deliveries with no
+// listener are dropped (Tokio's rule; braid/signal.h).
 #pragma once
 
 #include <braid/detail/context.hpp>

@@ -45,6 +45,7 @@ int Oneshot::send(void* value) {
             rc = BRAID_ECLOSED;
         }
         state_ &= uint8_t(~TX_ALIVE);
+        tx_waker_.clear();  // the sender is gone: its closed() waker with it
         last = !(state_ & RX_ALIVE);
     }
     if (last) destroy();
@@ -56,7 +57,8 @@ void Oneshot::drop_sender() {
     {
         std::lock_guard<SpinLock> g(lock_);
         state_ &= uint8_t(~TX_ALIVE);
-        rx_waker_.wake();  // the receiver learns the sender is gone
+        tx_waker_.clear();  // the sender's closed() waker goes with it
+        rx_waker_.wake();   // the receiver learns the sender is gone
         last = !(state_ & RX_ALIVE);
     }
     if (last) destroy();
@@ -68,6 +70,11 @@ int Oneshot::poll_closed(braid_wake_fn wake, void* data) {
     if (wake) tx_waker_.set(wake, data);
     else tx_waker_.clear();
     return BRAID_PENDING;
+}
+
+bool Oneshot::is_closed() {
+    std::lock_guard<SpinLock> g(lock_);
+    return !(state_ & RX_ALIVE);
 }
 
 int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
@@ -95,7 +102,8 @@ void Oneshot::drop_receiver() {
     {
         std::lock_guard<SpinLock> g(lock_);
         state_ &= uint8_t(~RX_ALIVE);
-        tx_waker_.wake();  // closed() on the sender completes
+        rx_waker_.clear();  // the receiver's waker goes with it
+        tx_waker_.wake();   // closed() on the sender completes
         last = !(state_ & TX_ALIVE);
     }
     if (last) destroy();

@@ -17,12 +17,17 @@ public:
     const ElemOps& ops() const { return ops_; }
 
     // Sender.  send: 0 (value moved in) or BRAID_ECLOSED (receiver gone; the
-    // value is left where it was).  Either way the sender side is released.
+    // value is left where it was).  Either way the sender side is released,
+    // and with it the waker its closed() registered.  The same holds for the
+    // receiver's waker when the receiver is dropped: a side that is gone is
+    // never woken.
     int send(void* value);
     void drop_sender();
     // 0 once the receiver is gone, else BRAID_PENDING (waker registered; a
     // NULL waker unregisters).
     int poll_closed(braid_wake_fn wake, void* data);
+    // Whether the receiver is gone (registers and unregisters nothing).
+    bool is_closed();
 
     // Receiver.  0 (value moved to out), BRAID_ECLOSED (sender dropped
     // without sending), BRAID_PENDING (waker registered, or with a NULL waker:

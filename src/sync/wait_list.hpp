@@ -3,7 +3,7 @@
 // lock.  A waiter can be cancelled at any moment from any thread (its
 // awaiter is destroyed): the primitive removes it under the same lock, so a
 // waiter is never woken after removal, and whatever it had been granted but
-// not yet taken goes back (DESIGN invariants 2 and 5).
+// not yet taken goes back (invariants 2 and 5 in docs/ARCHITECTURE.md).
 //
 // Waiter nodes are allocated only when a wait really has to wait (the fast
 // path allocates nothing), from the per-thread allocator, and freed by the

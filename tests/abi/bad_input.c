@@ -449,6 +449,7 @@ static void test_null_handles(braid_runtime *rt) {
         braid_oneshot_tx_free(NULL);
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_tx_is_closed(NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_poll(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_poll(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_unregister(NULL), BRAID_EINVAL);

@@ -12,11 +12,11 @@
 //
 // Not applicable:
 //   send_sync_bound — Rust's Send/Sync bounds
-//   yield_defers_until_park — braid's I/O driver runs on a thread of its own
-//     (docs/ARCHITECTURE.md, "The reactor"): a yielded task is queued again at
-//     once, never held back until I/O events were collected, so there is no
-//     bound on how often a task yields before a connection reaches it (the
-//     case's whole assertion)
+//   yield_defers_until_park — a yield does not make braid's worker take I/O
+//     events (docs/ARCHITECTURE.md, "The reactor"): a yielded task is queued
+//     again at once, never held back until the I/O driver was polled, so
+//     there is no bound on how often a task yields before a connection
+//     reaches it (the case's whole assertion)
 #include <catch2/catch.hpp>
 
 #include <braid/time.h>

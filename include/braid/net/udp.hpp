@@ -35,14 +35,14 @@ public:
         }
         void unregister() {
             std::size_t n;
-            braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, nullptr, &n);
+            braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, registered_, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_udp_poll_send_to(s_, b_.data, b_.size, to_ ? to_->as_sockaddr() : nullptr,
                                             to_ ? to_->size() : 0, w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -57,7 +57,7 @@ public:
         std::optional<SocketAddr> to_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     // Receives one datagram and its sender.  Cancel-safe.
@@ -70,14 +70,14 @@ public:
         }
         void unregister() {
             std::size_t n;
-            braid_udp_poll_recv_from(s_, nullptr, 0, nullptr, nullptr, nullptr, nullptr, &n);
+            braid_udp_poll_recv_from(s_, nullptr, 0, nullptr, nullptr, nullptr, registered_, &n);
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             auto fn = peek_ ? &braid_udp_poll_peek_from : &braid_udp_poll_recv_from;
             int rc = fn(s_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -93,7 +93,7 @@ public:
         SocketAddr from_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     // recv(): the size alone.

@@ -54,7 +54,9 @@ public:
         throw Error(rc, "oneshot send");
     }
 
-    bool is_closed() const { return braid_oneshot_tx_poll_closed(checked(), nullptr, nullptr) == BRAID_OK; }
+    // Whether the receiver is gone.  A pure query: a closed() waiting
+    // elsewhere keeps its registration.
+    bool is_closed() const { return braid_oneshot_tx_is_closed(checked()) == 1; }
 
     // co_await tx.closed(): completes once the receiver is gone.
     class [[nodiscard]] Closed : public detail::LeafAwaiter<Closed> {
@@ -63,7 +65,7 @@ public:
         ~Closed() {
             if (this->status_ == BRAID_PENDING) braid_oneshot_tx_poll_closed(tx_, nullptr, nullptr);
         }
-        bool ready_now() { return braid_oneshot_tx_poll_closed(tx_, nullptr, nullptr) == BRAID_OK; }
+        bool ready_now() { return braid_oneshot_tx_is_closed(tx_) == 1; }
         int poll(braid_wake_fn w, void* d) { return braid_oneshot_tx_poll_closed(tx_, w, d); }
         void finish(int) {}
 

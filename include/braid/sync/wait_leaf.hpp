@@ -2,7 +2,7 @@
 // (braid/waiter.h): it keeps the waiter node of its operation and, if it is
 // destroyed while still waiting (its task was aborted, it lost a select, a
 // timeout ran out), cancels the wait, so whatever the primitive had granted
-// to it goes back (DESIGN invariant 2).
+// to it goes back (invariant 2 in docs/ARCHITECTURE.md).
 #pragma once
 
 #include <braid/detail/context.hpp>

@@ -232,6 +232,7 @@ BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of
 BRAID_API braid_task* braid_task_current(void) { return c_task(braid::detail::current_task()); }
 
 BRAID_API uint64_t braid_task_current_id(void) {
+    if (uint64_t releasing = braid::detail::releasing_task_id()) return releasing;
     Task* t = braid::detail::current_task();
     return t ? t->id : 0;
 }

@@ -106,7 +106,9 @@ public:
 inline YieldNow yield_now() { return {}; }
 
 namespace task {
-// The id of the task running on this thread (0 outside tasks).
+// The id of the task running on this thread (0 outside tasks: Tokio's
+// try_id).  The destructors of a task's future and of its output see that
+// task's id, also when the output goes with a JoinHandle dropped elsewhere.
 inline uint64_t id() noexcept { return braid_task_current_id(); }
 }  // namespace task
 

@@ -184,7 +184,10 @@ BRAID_API uint64_t braid_task_id(const braid_task *task);
 
 /* The task running on the calling thread, or NULL.  Borrowed. */
 BRAID_API braid_task *braid_task_current(void);
-/* The id of the task running on the calling thread, or 0. */
+/* The id of the task running on the calling thread, or 0.  A task's cancel
+ * and release functions (the destructors of its future and of an output
+ * nobody took) see that task's id, wherever they run: release runs where
+ * the last handle goes, which may be another task or a plain thread. */
 BRAID_API uint64_t braid_task_current_id(void);
 
 /* Schedules the task to be polled (again).  Safe from any thread, at any

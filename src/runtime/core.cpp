@@ -111,15 +111,17 @@ int Core::shutdown(int64_t timeout_ms) {
     owned_.close();
     sched_.stop();
     // Every worker task that is still alive is cancelled here, on this
-    // thread: futures dropped, destructors run, C callbacks told.  The
-    // runtime is this thread's meanwhile, so a destructor that spawns (with
-    // no runtime named) reaches it and is refused as during any shutdown
-    // (BRAID_ESHUTDOWN; the C++ spawn then drops the task and gives a
-    // cancelled handle), instead of finding no runtime at all.
+    // thread: futures dropped, destructors run, C callbacks told.  They run
+    // in the runtime's context, as on a worker: Handle::current() (and
+    // whatever else asks for the calling thread's runtime) finds this one,
+    // and a destructor that spawns (with no runtime named) reaches it and is
+    // refused as during any shutdown (BRAID_ESHUTDOWN; the C++ spawn then
+    // drops the task and gives a cancelled handle).
     {
-        Core* prev = std::exchange(current_core(), this);
+        Core*& cc = current_core();
+        Core* prev = std::exchange(cc, this);
         while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
-        current_core() = prev;
+        cc = prev;
     }
     bool drained = pool_.shutdown(timeout_ms);
     timers_.close();

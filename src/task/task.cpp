@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <utility>
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
@@ -18,6 +19,11 @@ std::atomic<uint64_t> g_next_task_id{1};
 Task*& current_task() {
     thread_local Task* t = nullptr;
     return t;
+}
+
+uint64_t& releasing_task_id() {
+    thread_local uint64_t id = 0;
+    return id;
 }
 
 constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
@@ -56,7 +62,16 @@ Task* Task::create_finished(int st_) {
 void Task::unref() {
     uint64_t prev = state.fetch_sub(st::REF_ONE, std::memory_order_acq_rel);
     if ((prev & ~st::FLAGS) == st::REF_ONE) {
-        if (release) release(state_ptr());
+        if (release) {
+            // What the state still holds (an output nobody took, a future
+            // that never ran) is destroyed under this task's id, wherever
+            // the last reference goes: a joiner dropping its handle, the
+            // task completing after its handle was dropped.
+            uint64_t& rid = releasing_task_id();
+            uint64_t outer = std::exchange(rid, id);
+            release(state_ptr());
+            rid = outer;
+        }
         std::size_t size = alloc_size;
         this->~Task();
         dealloc(this, size);

@@ -101,5 +101,8 @@ static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its sta
 
 // The task running on this thread.
 Task*& current_task();
+// While a task's release function runs on this thread: that task's id (0
+// otherwise).  braid_task_current_id reports it before current_task's.
+uint64_t& releasing_task_id();
 
 }  // namespace braid::detail

@@ -3,8 +3,11 @@
 //
 //   braid::io::FramedRead lines(std::move(stream), braid::io::LinesCodec(8192));  // at most 8 KiB a line
 //
-// A line longer than max_length throws IoError(BRAID_ERANGE) from decode.
-// At end of file, a last line without "\n" is still a frame.
+// A line longer than max_length (counted without its "\r\n" or "\n") throws
+// IoError(BRAID_ERANGE) from decode; the codec then skips the rest of that
+// line, so the next decode goes on with the line after it.  At end of file,
+// a last line without "\n" is still a frame (a lone "\r" is not: it is the
+// start of a "\r\n" that never came).
 #pragma once
 
 #include <braid/io/codec.hpp>
@@ -27,25 +30,26 @@ public:
     std::size_t max_length() const { return max_; }
 
     std::optional<std::string> decode(ByteBuffer& buf) {
+        if (discarding_ && !discard(buf)) return std::nullopt;
         std::string_view v = buf.view();
         std::size_t from = std::min(searched_, v.size());
         std::size_t nl = v.find('\n', from);
         if (nl == std::string_view::npos) {
             searched_ = v.size();
-            if (v.size() > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+            if (v.size() > max_) too_long();
             return std::nullopt;
         }
         searched_ = 0;
         std::size_t len = nl;
         if (len > 0 && v[len - 1] == '\r') --len;
-        if (len > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+        if (len > max_) too_long();
         std::string line(v.substr(0, len));
         buf.consume(nl + 1);
         return line;
     }
     std::optional<std::string> decode_eof(ByteBuffer& buf) {
         if (auto line = decode(buf)) return line;
-        if (buf.empty()) return std::nullopt;
+        if (buf.empty() || buf.view() == "\r") return std::nullopt;
         searched_ = 0;
         std::string_view v = buf.view();
         if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
@@ -59,8 +63,30 @@ public:
     }
 
 private:
+    // The line in front is too long: report it, and skip it from the next
+    // decode on.
+    [[noreturn]] void too_long() {
+        discarding_ = true;
+        throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+    }
+    // Drops bytes up to and including the next '\n'; false when none came
+    // yet (everything is dropped and the skipping goes on).
+    bool discard(ByteBuffer& buf) {
+        std::string_view v = buf.view();
+        std::size_t nl = v.find('\n', std::min(searched_, v.size()));
+        searched_ = 0;
+        if (nl == std::string_view::npos) {
+            buf.consume(v.size());
+            return false;
+        }
+        buf.consume(nl + 1);
+        discarding_ = false;
+        return true;
+    }
+
     std::size_t max_ = std::numeric_limits<std::size_t>::max();
     std::size_t searched_ = 0;  // bytes already known to hold no '\n'
+    bool discarding_ = false;   // skipping the rest of a line that was too long
 };
 
 }  // namespace braid::io

@@ -32,11 +32,14 @@ inline detail::Core* core_or_current(braid_runtime* rt) {
     return rt ? core_of(rt) : detail::current_core();
 }
 
-// Whether the calling thread is a worker of some runtime (where blocking
-// calls are refused with BRAID_EDEADLK).
+// Whether the calling thread must not block, so that blocking calls are
+// refused there with BRAID_EDEADLK: a worker of some runtime, or a thread
+// running the callbacks of a runtime's shutdown (operations it cancels call
+// back on the thread that shuts down, and a wait there could need a task the
+// same shutdown has yet to cancel).
 inline bool on_worker_thread() {
     detail::Core* c = detail::current_core();
-    return c && c->scheduler().current_worker() != nullptr;
+    return (c && c->scheduler().current_worker() != nullptr) || detail::Core::in_shutdown_callbacks();
 }
 
 // Inside a cancel function: the status the operation was cancelled with

@@ -87,7 +87,8 @@ BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_ha
                                     braid_state_fn release);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
- * run; release will).  BRAID_EBUSY: already started. */
+ * run; release will).  BRAID_EBUSY: already started (braid_runtime_block_on
+ * starts a new task it is given, as this does). */
 BRAID_API int braid_task_start(braid_task *task);
 /* Runs a new task on the blocking pool: poll is called once and must return
  * a final status (BRAID_PENDING counts as BRAID_EINVAL). */

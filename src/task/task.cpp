@@ -52,6 +52,14 @@ void Task::unref() {
     }
 }
 
+bool Task::mark_started() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    do {
+        if (s & st::STARTED) return false;
+    } while (!state.compare_exchange_weak(s, s | st::STARTED | st::NOTIFIED, std::memory_order_acq_rel));
+    return true;
+}
+
 bool Task::transition_to_notified() {
     uint64_t s = state.load(std::memory_order_acquire);
     for (;;) {

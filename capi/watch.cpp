@@ -64,9 +64,13 @@ BRAID_API int braid_watch_send_modify(braid_watch_tx* tx, braid_watch_modify_fn 
                                       int* out_modified) {
     if (out_modified) *out_modified = 0;
     if (!tx || !modify) return BRAID_EINVAL;
-    int m = of(tx)->send_modify(modify, user_data);
+    int m = 0;
+    int rc = braid::capi::guarded([&] {
+        m = of(tx)->send_modify(modify, user_data);
+        return int(BRAID_OK);
+    });
     if (out_modified) *out_modified = m;
-    return BRAID_OK;
+    return rc;
 }
 
 BRAID_API int braid_watch_tx_borrow(braid_watch_tx* tx, const void** out_value) {

@@ -12,7 +12,13 @@
  *
  * Final status of a task: BRAID_OK, BRAID_ECANCELED (aborted, or cancelled by
  * shutdown), BRAID_ESHUTDOWN (the runtime refused to start it), BRAID_EPANIC
- * (a C++ body threw), or any negative code a future's poll returned.
+ * (a C++ body threw: a poll or cancel function, braid_spawn's function, an
+ * operation's callback - whatever it threw; the worker goes on), or any
+ * negative code a future's poll returned.
+ *
+ * What a callback may call (free its own braid_task*, spawn, start the next
+ * operation; not free its runtime nor block: BRAID_EDEADLK) is listed in
+ * docs/c-api.md, "What a callback may do".
  */
 #ifndef BRAID_TASK_H
 #define BRAID_TASK_H

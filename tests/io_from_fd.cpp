@@ -174,7 +174,7 @@ TEST_CASE("tcp_listener_from_fd takes a listening TCP socket only") {
     for (int fd : {unbound, unix_listener, udp, client}) ::close(fd);
 }
 
-TEST_CASE("udp_socket_from_fd takes a UDP socket only") {
+TEST_CASE("udp_from_fd takes a UDP socket only") {
     Rt r;
     int tcp = tcp_socket();
     int dgram_pair[2];

@@ -107,7 +107,10 @@ BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 BRAID_API void braid_mpsc_unregister_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 /* Fills one reserved slot: BRAID_OK, or BRAID_ECLOSED when the receiver is
  * gone (the value is left at `value`).  The slot is used up either way.
- * Still works after the receiver called braid_mpsc_rx_close. */
+ * Still works after the receiver called braid_mpsc_rx_close.  BRAID_EINVAL:
+ * NULL, a wrong size, or no slot is reserved (the channel counts the slots
+ * reserved through all its senders together) - nothing happens, the value
+ * stays at `value`; BRAID_ENOTSUP on an unbounded channel. */
 BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx *tx, void *value, size_t value_size);
 /* Gives back n reserved slots unused.  NULL ok. */
 BRAID_API void braid_mpsc_release_reserved(braid_mpsc_tx *tx, size_t n);

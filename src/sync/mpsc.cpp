@@ -178,7 +178,17 @@ int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
 }
 
 int Mpsc::poll_reserve(std::size_t n, Waiter** w, braid_wake_fn wake, void* data) {
-    return room_.poll_acquire(n, w, wake, data);
+    int rc = room_.poll_acquire(n, w, wake, data);
+    if (rc == BRAID_OK) reserved_.fetch_add(n, std::memory_order_acq_rel);
+    return rc;
+}
+
+bool Mpsc::take_reserved(std::size_t n) {
+    std::size_t r = reserved_.load(std::memory_order_acquire);
+    do {
+        if (r < n) return false;
+    } while (!reserved_.compare_exchange_weak(r, r - n, std::memory_order_acq_rel));
+    return true;
 }
 
 void Mpsc::unregister_send(Waiter** w) { room_.unregister(w); }
@@ -190,12 +200,18 @@ void Mpsc::cancel_send(Waiter** w) {
 }
 
 int Mpsc::send_reserved(void* v) {
+    if (!take_reserved(1)) return BRAID_EINVAL;  // no permit to use: nothing happens
     int rc = push_permitted(v);
     if (rc != BRAID_OK) wake_rx_if_finished();
     return rc;
 }
 
 void Mpsc::release_reserved(std::size_t n) {
+    // The count follows what is given back (saturating: a release beyond
+    // the reservations is not refused here).
+    std::size_t r = reserved_.load(std::memory_order_acquire);
+    while (!reserved_.compare_exchange_weak(r, r - std::min(r, n), std::memory_order_acq_rel)) {
+    }
     room_.release(n);
     wake_rx_if_finished();
 }

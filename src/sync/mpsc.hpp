@@ -14,6 +14,10 @@
 // Unbounded: a BlockQueue under a spin lock (no allocation per message
 // either; blocks are recycled).
 //
+// Reserved slots are counted for the whole channel (its sender handles are
+// all the channel itself): a send_reserved without a reserved slot is
+// refused, so it can never claim a position past the room the ring has.
+//
 // The receiver's waker is under a spin lock that senders take only when the
 // receiver announced (rx_waiting_) that it sleeps; announcing and
 // publishing are ordered so that a value is never left behind a sleeping
@@ -64,7 +68,8 @@ public:
     // Keeps a send or reserve waiting for room in its place; forgets the waker.
     void unregister_send(Waiter** w);
     // Sends with one reserved slot: 0, or BRAID_ECLOSED (receiver gone;
-    // value untouched); the slot is used up either way.
+    // value untouched); the slot is used up either way.  BRAID_EINVAL: no
+    // slot is reserved (nothing happens).
     int send_reserved(void* v);
     void release_reserved(std::size_t n);
     // tx.closed(): 0 once the receiver is closed or gone.
@@ -97,6 +102,8 @@ private:
     void unref();
     // Bounded: one permit is ours; claim a position and publish.
     int push_permitted(void* v);
+    // Takes n of the reserved slots; false (nothing taken) if fewer are.
+    bool take_reserved(std::size_t n);
     // Takes up to limit values from the head into out (contiguous); 0 if none.
     std::size_t take(void* out, std::size_t limit);
     bool ready_at_head() const;
@@ -111,6 +118,7 @@ private:
     ElemOps ops_;
     std::size_t cap_;
     std::size_t mask_;  // ring size - 1 (bounded)
+    std::atomic<std::size_t> reserved_{0};  // slots reserved and not yet filled or released
     std::atomic<std::size_t> refs_{2};
     std::atomic<std::size_t> senders_{1};
     std::atomic<std::size_t> weak_{0};

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <braid/braid.h>
+#include <braid/unstable/alloc.h>
+#include <braid/unstable/coop.h>
+#include <braid/unstable/waiter.h>
 
 #include <exception>
 #include <new>

@@ -10,7 +10,7 @@
 #   abi.exports                       readelf --dyn-syms shows only braid_* and
 #                                     every BRAID_API declaration, each with its
 #                                     version node (BRAID_0.1, unstable tier:
-#                                     BRAID_UNSTABLE_0.1); SONAME libbraid.so.0
+#                                     BRAID_UNSTABLE_0.1); SONAME libbraid.so.0.1
 #   abi.bad_input                     NULL handles, negative durations, error
 #                                     names, shutdown, EDEADLK, callback contract
 #   abi.bad_input_memcheck            the same under valgrind (if installed):
@@ -60,7 +60,7 @@ add_test(NAME abi.exports
     -DLIB=$<TARGET_FILE:braid>
     -DREADELF=${BRAID_ABI_READELF}
     -DOBJDUMP=${BRAID_ABI_OBJDUMP}
-    -DEXPECTED_SONAME=libbraid.so.0
+    -DEXPECTED_SONAME=libbraid.so.${BRAID_SOVERSION}
     -DINCLUDE_DIR=${BRAID_ABI_SOURCE_ROOT}/include
     -DMAP=${BRAID_ABI_SOURCE_ROOT}/cmake/braid.map
     -P ${BRAID_ABI_DIR}/check_exports.cmake)
@@ -102,7 +102,8 @@ add_test(NAME abi.install_consumers
     ${BRAID_ABI_SCRATCH}/install_consumers
     ${CMAKE_COMMAND}
     ${CMAKE_C_COMPILER}
-    ${CMAKE_CXX_COMPILER})
+    ${CMAKE_CXX_COMPILER}
+    libbraid.so.${BRAID_SOVERSION})
 set_tests_properties(abi.install_consumers PROPERTIES LABELS "abi;install" TIMEOUT 600)
 
 # ---- 5. Python ctypes FFI ------------------------------------------------------------

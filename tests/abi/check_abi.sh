@@ -16,6 +16,7 @@
 #   - functions only added: passes (and lists them);
 #   - a function removed, or its signature (a parameter or return type, a
 #     type it reaches) changed: fails;
+#   - another SONAME (a new series): fails until the baseline is rewritten;
 #   - abidiff itself failing: fails.
 # abidiff's exit status is a bit mask: 1 error, 2 usage error, 4 ABI change
 # (additions count), 8 incompatible change (removals).  An addition and a
@@ -133,7 +134,7 @@ if [ $full_rc -gt 15 ] || [ $((full_rc & 3)) -ne 0 ]; then
     why="abidiff failed (exit status $full_rc)"
 elif [ $((full_rc & 8)) -ne 0 ]; then
     verdict=fail
-    why="incompatible change: a function or symbol of the stable ABI was removed"
+    why="incompatible change: a function or symbol of the stable ABI was removed (or the SONAME changed: a new series starts with a new baseline)"
 elif [ $((full_rc & 4)) -ne 0 ]; then
     run_abidiff stable_no_added.log --suppressions "$unstable_suppr" --no-added-syms
     echo "   without additions (--no-added-syms): exit status $rc:$(bits $rc)"

@@ -4,6 +4,9 @@
 
 #include <braid/braid.h>
 #include <braid/error.hpp>
+#include <braid/unstable/alloc.h>
+#include <braid/unstable/coop.h>
+#include <braid/unstable/waiter.h>
 
 #include <exception>
 #include <new>

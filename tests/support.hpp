@@ -140,7 +140,7 @@ struct CountingWaker {
     void clear() { wakes.store(0, std::memory_order_relaxed); }
 };
 
-// One wait of the braid_waiter protocol (braid/waiter.h) polled by hand, as
+// One wait of the braid_waiter protocol (braid/unstable/waiter.h) polled by hand, as
 // tokio_test polls a future in a mock task: its waiter node, a waker that
 // counts, and the cancel that runs if it is destroyed while still queued
 // (dropping the future).

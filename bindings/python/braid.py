@@ -1,8 +1,9 @@
-"""braid through ctypes: a small binding of braid's C ABI (libbraid.so.0).
+"""braid through ctypes: a small binding of braid's C ABI (libbraid.so.0.1).
 
 Only the standard library is used.  The library is loaded from, in order:
 the path in the environment variable BRAID_LIB, ctypes.util.find_library
-("braid"), then "libbraid.so.0" through the dynamic loader's search path.
+("braid"), then "libbraid.so.0.1" (the SONAME of the 0.1 series this binding
+is written for) through the dynamic loader's search path.
 
     import braid
     with braid.Runtime(workers=2) as rt:
@@ -71,7 +72,7 @@ def _candidates():
     found = ctypes.util.find_library("braid")
     if found:
         yield found
-    yield "libbraid.so.0"
+    yield "libbraid.so.0.1"
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -9,6 +9,12 @@
  *    user_data last; a call that returns an error never invokes its
  *    callback, a call that succeeds invokes it exactly once;
  *  - no C++ exception ever crosses this boundary.
+ *
+ * Everything declared through this header is covered by the ABI stability
+ * promise of docs/c-api.md.  The plumbing of the C++ layer (the braid_waiter
+ * protocol, braid_alloc/braid_free, braid_coop_take) is not: it lives in
+ * the headers under braid/unstable/, which this header does not include and which need
+ * BRAID_UNSTABLE_API defined.
  */
 #ifndef BRAID_H
 #define BRAID_H
@@ -24,7 +30,6 @@
 #include "join_set.h"
 #include "cancel.h"
 #include "signal.h"
-#include "waiter.h"
 #include "mpsc.h"
 #include "broadcast.h"
 #include "watch.h"

@@ -10,8 +10,9 @@
  * of a value gets the value itself (relocate).  Once every sender is gone,
  * receivers drain what is left and then get BRAID_ECLOSED.
  *
- * Sending never waits.  Waiting receivers follow the braid_waiter protocol
- * (braid/waiter.h).  Handles may be used from any thread (a receiver from one
+ * Sending never waits.  Receivers wait with braid_broadcast_recv_blocking
+ * here, and from poll functions through the unstable braid_waiter protocol
+ * (braid/unstable/waiter.h).  Handles may be used from any thread (a receiver from one
  * thread at a time).  Wakers run with the channel's lock held, on the thread
  * that sends or drops the last sender.
  */
@@ -25,7 +26,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -68,19 +68,11 @@ BRAID_API int braid_broadcast_subscribe(braid_broadcast_rx **out, braid_broadcas
 BRAID_API int braid_broadcast_rx_resubscribe(braid_broadcast_rx **out, braid_broadcast_rx *rx);
 /* Drops a receiver (values only it still had to read are destroyed).  NULL ok. */
 BRAID_API void braid_broadcast_rx_free(braid_broadcast_rx *rx);
-/* Receives (braid_waiter protocol) into `out` (out_size = the element
- * size): BRAID_OK, BRAID_BROADCAST_LAGGED (*out_lagged = values missed;
- * nothing in out), BRAID_ECLOSED (every sender gone, nothing left),
- * BRAID_EPANIC (the clone function failed; nothing consumed),
- * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL.  out_lagged may be NULL. */
-BRAID_API int braid_broadcast_poll_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged,
-                                        braid_waiter **w, braid_wake_fn wake, void *wake_data);
-/* Cancels a waiting receive: nothing is lost (the values wait for the next
- * receive).  NULL ok. */
-BRAID_API void braid_broadcast_cancel_recv(braid_broadcast_rx *rx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_broadcast_unregister_recv(braid_broadcast_rx *rx, braid_waiter **w);
-/* As braid_broadcast_poll_recv without waiting: BRAID_EAGAIN when empty. */
+/* Receives into `out` (out_size = the element size) without waiting:
+ * BRAID_OK, BRAID_BROADCAST_LAGGED (*out_lagged = values missed; nothing in
+ * out), BRAID_ECLOSED (every sender gone, nothing left), BRAID_EAGAIN (empty
+ * now), BRAID_EPANIC (the clone function failed; nothing consumed),
+ * BRAID_ENOMEM, BRAID_EINVAL.  out_lagged may be NULL. */
 BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged);
 /* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */

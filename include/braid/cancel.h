@@ -4,7 +4,9 @@
  * and cancels its children (and theirs); cancelling a child leaves the
  * parent alone.  Tokens are reference-counted: braid_token_clone gives
  * another reference to the same token, braid_token_free drops one.  Any
- * thread.  Waiting follows the braid_waiter protocol of braid/waiter.h.
+ * thread.  Waiting from a poll function follows the unstable braid_waiter
+ * protocol (braid/unstable/waiter.h); braid_token_on_cancel is the stable
+ * way to wait.
  */
 #ifndef BRAID_CANCEL_H
 #define BRAID_CANCEL_H
@@ -13,7 +15,6 @@
 #include "export.h"
 #include "runtime.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -29,13 +30,6 @@ BRAID_API void braid_token_free(braid_token *token);
 BRAID_API int braid_token_cancel(braid_token *token);
 /* 1 when cancelled, 0 when not, BRAID_EINVAL for NULL. */
 BRAID_API int braid_token_is_cancelled(const braid_token *token);
-
-/* 0 once cancelled; BRAID_PENDING after queueing the waiter (braid/waiter.h). */
-BRAID_API int braid_token_poll_cancelled(braid_token *token, braid_waiter **w, braid_wake_fn wake,
-                                         void *wake_data);
-BRAID_API void braid_token_cancel_wait(braid_token *token, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_token_unregister_wait(braid_token *token, braid_waiter **w);
 
 /* Calls cb(user_data, BRAID_OK) on a worker of `rt` once the token is
  * cancelled, or cb(user_data, BRAID_ECANCELED) if the operation is aborted

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <braid/cancel.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/detail/context.hpp>
 #include <braid/error.hpp>
 #include <braid/select.hpp>

@@ -12,8 +12,9 @@
  * A send whose receiver is gone (or closed) fails with BRAID_ECLOSED and
  * leaves the value in the caller's buffer: it is the caller's again.
  *
- * Waiting senders follow the braid_waiter protocol (braid/waiter.h).  The
- * single receiver registers one waker (replaced by each poll).
+ * The single receiver registers one waker (replaced by each poll).  Senders
+ * wait for room with braid_mpsc_send_blocking here, and from poll functions
+ * through the unstable braid_waiter protocol (braid/unstable/waiter.h).
  *
  * Handles: braid_mpsc_tx (a sender; clone it for more senders),
  * braid_mpsc_weak_tx (does not keep the channel open; upgrade it to send),
@@ -33,7 +34,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -75,19 +75,6 @@ BRAID_API void braid_mpsc_weak_tx_free(braid_mpsc_weak_tx *weak);
  * (NULL, value_size not the element size), BRAID_ENOMEM.  On any error the
  * value is left at `value`. */
 BRAID_API int braid_mpsc_try_send(braid_mpsc_tx *tx, void *value, size_t value_size);
-/* Sends, waiting for room (braid_waiter protocol): BRAID_OK (moved in),
- * BRAID_PENDING (the value stays at `value` and must stay valid: pass it
- * again on the next poll), BRAID_ECLOSED (value left at `value`),
- * BRAID_ENOMEM, BRAID_EINVAL.  An unbounded channel never returns
- * BRAID_PENDING. */
-BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx *tx, void *value, size_t value_size, braid_waiter **w,
-                                   braid_wake_fn wake, void *wake_data);
-/* Cancels a waiting send: the value was not sent (it is still the
- * caller's); room the channel had granted it goes to the next sender.
- * NULL ok. */
-BRAID_API void braid_mpsc_cancel_send(braid_mpsc_tx *tx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_mpsc_unregister_send(braid_mpsc_tx *tx, braid_waiter **w);
 /* Sends from the calling thread (not a runtime worker: BRAID_EDEADLK),
  * waiting for room.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not
  * sent; value left). */
@@ -95,16 +82,9 @@ BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx *tx, void *value, size_t va
 
 /* Reserves n slots (bounded channels; BRAID_ENOTSUP on unbounded ones) that
  * the caller then fills with braid_mpsc_send_reserved (which never waits) or
- * gives back with braid_mpsc_release_reserved.  try: BRAID_OK, BRAID_EAGAIN,
- * BRAID_ECLOSED; poll (braid_waiter protocol): BRAID_OK once reserved,
- * BRAID_PENDING, BRAID_ECLOSED.  BRAID_ERANGE: n above the capacity. */
+ * gives back with braid_mpsc_release_reserved: BRAID_OK, BRAID_EAGAIN,
+ * BRAID_ECLOSED, BRAID_ERANGE (n above the capacity). */
 BRAID_API int braid_mpsc_try_reserve(braid_mpsc_tx *tx, size_t n);
-BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx *tx, size_t n, braid_waiter **w, braid_wake_fn wake,
-                                      void *wake_data);
-/* Cancels a waiting reserve; slots granted to it go back.  NULL ok. */
-BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx *tx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_mpsc_unregister_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 /* Fills one reserved slot: BRAID_OK, or BRAID_ECLOSED when the receiver is
  * gone (the value is left at `value`).  The slot is used up either way.
  * Still works after the receiver called braid_mpsc_rx_close.  BRAID_EINVAL:
@@ -115,13 +95,6 @@ BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx *tx, void *value, size_t va
 /* Gives back n reserved slots unused.  NULL ok. */
 BRAID_API void braid_mpsc_release_reserved(braid_mpsc_tx *tx, size_t n);
 
-/* Waits until the receiver is closed or gone (braid_waiter protocol):
- * BRAID_OK, BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
-BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx *tx, braid_waiter **w, braid_wake_fn wake,
-                                        void *wake_data);
-BRAID_API void braid_mpsc_tx_cancel_closed(braid_mpsc_tx *tx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_mpsc_tx_unregister_closed(braid_mpsc_tx *tx, braid_waiter **w);
 /* 1 when the receiver is closed or gone, 0 when not, BRAID_EINVAL. */
 BRAID_API int braid_mpsc_tx_is_closed(braid_mpsc_tx *tx);
 /* Free slots now (SIZE_MAX for an unbounded channel; 0 for NULL). */

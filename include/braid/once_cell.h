@@ -4,13 +4,13 @@
  * The value is moved into the cell's own storage (one allocation with the
  * cell) and stays there, at a fixed address, until the cell is freed.
  * Reading it (braid_once_cell_get) takes no lock.  Initialising it when many
- * tasks race: each polls braid_once_cell_poll_init; exactly one at a time is
+ * threads race: each calls braid_once_cell_init_blocking (tasks: the unstable
+ * braid_once_cell_poll_init of braid/unstable/waiter.h); exactly one at a time is
  * told BRAID_ONCE_CELL_INIT ("you initialise it") and must finish with
  * braid_once_cell_complete_init or braid_once_cell_abort_init; the others
  * wait (FIFO) and complete with BRAID_OK once the value is there.  If the
  * initialiser aborts (it failed, or was cancelled), the next waiter is told
- * BRAID_ONCE_CELL_INIT.  Waiting follows the braid_waiter protocol
- * (braid/waiter.h).
+ * BRAID_ONCE_CELL_INIT.
  *
  * Threads: any thread.  Wakers run with the cell's lock held, on the thread
  * that completes or aborts the initialisation.
@@ -25,7 +25,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -51,25 +50,16 @@ BRAID_API int braid_once_cell_get(braid_once_cell *cell, void **out_value);
  * is left at `value`. */
 BRAID_API int braid_once_cell_set(braid_once_cell *cell, void *value, size_t value_size);
 
-/* Waits until the cell is set or it is the caller's turn to set it
- * (braid_waiter protocol): BRAID_OK (set: read it with braid_once_cell_get),
- * BRAID_ONCE_CELL_INIT (initialise it now), BRAID_PENDING, BRAID_ENOMEM,
- * BRAID_EINVAL.  With `wake` NULL nothing is queued. */
-BRAID_API int braid_once_cell_poll_init(braid_once_cell *cell, braid_waiter **w, braid_wake_fn wake,
-                                        void *wake_data);
-/* Cancels a wait; if the right to initialise had been handed to it, it goes
- * to the next waiter.  NULL ok. */
-BRAID_API void braid_once_cell_cancel_init(braid_once_cell *cell, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_once_cell_unregister_init(braid_once_cell *cell, braid_waiter **w);
 /* For the holder of the right: moves the value in and releases the waiters
  * (BRAID_OK), or BRAID_EINVAL (nobody is initialising; value left). */
 BRAID_API int braid_once_cell_complete_init(braid_once_cell *cell, void *value, size_t value_size);
 /* For the holder of the right: gives it up; the next waiter gets it (or the
  * cell is empty again).  BRAID_OK or BRAID_EINVAL. */
 BRAID_API int braid_once_cell_abort_init(braid_once_cell *cell);
-/* braid_once_cell_poll_init on the calling thread (not a runtime worker:
- * BRAID_EDEADLK).  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
+/* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) until
+ * the cell is set (BRAID_OK: read it with braid_once_cell_get) or it is the
+ * caller's turn to set it (BRAID_ONCE_CELL_INIT).  timeout_ms 0: no limit;
+ * BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_once_cell_init_blocking(braid_once_cell *cell, int64_t timeout_ms);
 
 BRAID_EXTERN_C_END

@@ -4,8 +4,9 @@
  * served in FIFO order, so a waiting writer is served before the readers
  * that came after it, and readers that came before a writer are not held
  * back by it.  Built on a semaphore of BRAID_RWLOCK_MAX_READERS permits: a
- * read takes one, a write takes all of them.  Waiting follows the
- * braid_waiter protocol (braid/waiter.h).  Locks are not tied to threads.
+ * read takes one, a write takes all of them.  Waiting from a poll function
+ * follows the unstable braid_waiter protocol (braid/unstable/waiter.h).
+ * Locks are not tied to threads.
  *
  * Threads: any thread.  Wakers run with the lock's internal lock held, on the
  * thread that unlocks.
@@ -18,7 +19,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -36,18 +36,6 @@ BRAID_API void braid_rwlock_free(braid_rwlock *rw);
  * others wait first); BRAID_EINVAL for NULL. */
 BRAID_API int braid_rwlock_try_read(braid_rwlock *rw);
 BRAID_API int braid_rwlock_try_write(braid_rwlock *rw);
-/* Wait for a read / write lock (braid_waiter protocol): BRAID_OK once held,
- * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
-BRAID_API int braid_rwlock_poll_read(braid_rwlock *rw, braid_waiter **w, braid_wake_fn wake, void *wake_data);
-BRAID_API int braid_rwlock_poll_write(braid_rwlock *rw, braid_waiter **w, braid_wake_fn wake, void *wake_data);
-/* Cancel a waiting read / write: whatever it had been granted goes back (a
- * writer that was granted part of the readers' permits returns them).  The
- * two are the same function.  NULL ok. */
-BRAID_API void braid_rwlock_cancel_read(braid_rwlock *rw, braid_waiter **w);
-BRAID_API void braid_rwlock_cancel_write(braid_rwlock *rw, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_rwlock_unregister_read(braid_rwlock *rw, braid_waiter **w);
-BRAID_API void braid_rwlock_unregister_write(braid_rwlock *rw, braid_waiter **w);
 /* Lock on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);

@@ -2,8 +2,9 @@
  *
  * A pool of permits.  Acquires wait in FIFO order: the first waiter is
  * handed permits as they are released, also when it asks for more than are
- * free (a big acquire is never starved by small ones).  Waiting follows the
- * braid_waiter protocol (braid/waiter.h).
+ * free (a big acquire is never starved by small ones).  Waiting from a poll
+ * function follows the unstable braid_waiter protocol
+ * (braid/unstable/waiter.h).
  *
  * Threads: every function may be called from any thread.  Wakers run with the
  * semaphore's lock held, on the thread that releases permits or closes it.
@@ -17,7 +18,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -36,16 +36,6 @@ BRAID_API void braid_semaphore_free(braid_semaphore *sem);
  * BRAID_EAGAIN (not now; nothing taken), BRAID_ECLOSED, BRAID_EINVAL,
  * BRAID_ERANGE (n above the maximum). */
 BRAID_API int braid_semaphore_try_acquire(braid_semaphore *sem, size_t n);
-/* Waits for n permits (braid_waiter protocol): BRAID_OK when they are yours,
- * BRAID_ECLOSED when the semaphore is (or gets) closed, BRAID_PENDING,
- * BRAID_ENOMEM, BRAID_EINVAL (sem or w NULL), BRAID_ERANGE. */
-BRAID_API int braid_semaphore_poll_acquire(braid_semaphore *sem, size_t n, braid_waiter **w,
-                                           braid_wake_fn wake, void *wake_data);
-/* Cancels a waiting acquire; permits it had been granted go back to the
- * semaphore (to the next waiter).  NULL ok. */
-BRAID_API void braid_semaphore_cancel_acquire(braid_semaphore *sem, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_semaphore_unregister_acquire(braid_semaphore *sem, braid_waiter **w);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for n
  * permits.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing taken). */
 BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore *sem, size_t n, int64_t timeout_ms);

@@ -217,31 +217,8 @@ BRAID_API void braid_task_wake_fn(void *task);
 /* Cooperative budget: each poll of a task may complete 128 operations that
  * were ready at once; after that, braid's poll functions wake the task and
  * report BRAID_PENDING so it yields (one busy task cannot starve the others).
- * braid_coop_take takes one unit for an operation completed without a poll
- * function: 1 when it may complete (or outside a task), 0 when the budget is
- * used up (yield: wake the task and return BRAID_PENDING). */
-BRAID_API int braid_coop_take(void);
-/* The calling thread's budget counter, for code that takes units inline
- * without a call per operation (the C++ layer's stream sources): > 0 units
- * left in the running poll (take one by decrementing it), 0 used up (wake the
- * task and return BRAID_PENDING), < 0 not inside a task poll (unlimited).
- * The address is the calling thread's for as long as the thread lives; read
- * it inside the poll that takes the units (the next poll starts afresh). */
-BRAID_API int *braid_coop_counter(void);
-/* 1 when the calling task may still complete an operation in this poll (or
- * outside a task), 0 when its budget is used up.  Takes nothing.  A future
- * that combines others compares it before and after polling an inner one to
- * tell whether that one used the budget up (timeouts do: see
- * braid_timer_poll_unconstrained). */
-BRAID_API int braid_coop_has_budget(void);
-
-/* ---- memory --------------------------------------------------------------- */
-
-/* Fast allocation for small objects of the C++ layer (coroutine frames):
- * per-thread caches in front of malloc.  braid_free must get the size that
- * was asked for.  braid_alloc returns NULL when memory is exhausted. */
-BRAID_API void *braid_alloc(size_t size);
-BRAID_API void braid_free(void *ptr, size_t size);
+ * (braid_coop_take, for operations completed without a poll function, is in
+ * the unstable tier: braid/unstable/coop.h.) */
 
 BRAID_EXTERN_C_END
 

@@ -9,7 +9,8 @@
  * (braid_watch_rx_poll_changed).  Receivers see versions in order: never an
  * older value after a newer one; intermediate values may be skipped.
  *
- * Waits follow the braid_waiter protocol (braid/waiter.h).  Handles may be
+ * Waits from a poll function follow the unstable braid_waiter protocol
+ * (braid/unstable/waiter.h).  Handles may be
  * used from any thread (each receiver from one thread at a time); a borrow
  * may end on another thread than the one it began on.  Wakers run with the
  * channel's lock held, on the thread that sends or drops the last handle of
@@ -25,7 +26,6 @@
 #include "error.h"
 #include "export.h"
 #include "task.h"
-#include "waiter.h"
 
 BRAID_EXTERN_C_BEGIN
 
@@ -71,13 +71,6 @@ BRAID_API int braid_watch_tx_borrow_end(braid_watch_tx *tx);
 BRAID_API size_t braid_watch_receiver_count(braid_watch_tx *tx);
 /* 1 when no receiver is left, 0 when some are, BRAID_EINVAL. */
 BRAID_API int braid_watch_tx_is_closed(braid_watch_tx *tx);
-/* Waits until no receiver is left (braid_waiter protocol): BRAID_OK,
- * BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
-BRAID_API int braid_watch_tx_poll_closed(braid_watch_tx *tx, braid_waiter **w, braid_wake_fn wake,
-                                         void *wake_data);
-BRAID_API void braid_watch_tx_cancel_closed(braid_watch_tx *tx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_watch_tx_unregister_closed(braid_watch_tx *tx, braid_waiter **w);
 /* A new receiver that has seen the current value.  BRAID_OK, BRAID_EINVAL,
  * BRAID_ENOMEM. */
 BRAID_API int braid_watch_subscribe(braid_watch_rx **out, braid_watch_tx *tx);
@@ -99,15 +92,6 @@ BRAID_API int braid_watch_rx_borrow_end(braid_watch_rx *rx);
 /* 1 when a version newer than the one seen is there, 0 when not,
  * BRAID_ECLOSED when not and every sender is gone, BRAID_EINVAL. */
 BRAID_API int braid_watch_rx_has_changed(braid_watch_rx *rx);
-/* Waits for a version newer than the one seen (braid_waiter protocol):
- * BRAID_OK (it is marked seen; borrow it to read it), BRAID_ECLOSED (every
- * sender gone and nothing newer), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
-BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx *rx, braid_waiter **w, braid_wake_fn wake,
-                                          void *wake_data);
-/* Cancels a wait; nothing is consumed (the version stays unseen).  NULL ok. */
-BRAID_API void braid_watch_rx_cancel_changed(braid_watch_rx *rx, braid_waiter **w);
-/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
-BRAID_API void braid_watch_rx_unregister_changed(braid_watch_rx *rx, braid_waiter **w);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx *rx, int64_t timeout_ms);

@@ -42,7 +42,7 @@ public:
 
     // 0, BRAID_EAGAIN (not enough free now, or others wait), BRAID_ECLOSED.
     int try_acquire(uint64_t n);
-    // The braid_waiter protocol (braid/waiter.h) for n permits: 0 (taken),
+    // The braid_waiter protocol (braid/unstable/waiter.h) for n permits: 0 (taken),
     // BRAID_ECLOSED, BRAID_ENOMEM or BRAID_PENDING.
     int poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
     // Removes a wait and gives back what it had been granted.

@@ -11,7 +11,7 @@
 #pragma once
 
 #include <braid/task.h>
-#include <braid/waiter.h>
+#include <braid/unstable/waiter.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -7,8 +7,10 @@
 # Tests registered:
 #   abi.headers_c99, abi.headers_c11  every public C header compiles alone and
 #                                     through <braid/braid.h> as strict C
-#   abi.exports                       nm -D shows only braid_* and every
-#                                     BRAID_API declaration; SONAME libbraid.so.0
+#   abi.exports                       readelf --dyn-syms shows only braid_* and
+#                                     every BRAID_API declaration, each with its
+#                                     version node (BRAID_0.1, unstable tier:
+#                                     BRAID_UNSTABLE_0.1); SONAME libbraid.so.0.1
 #   abi.bad_input                     NULL handles, negative durations, error
 #                                     names, shutdown, EDEADLK, callback contract
 #   abi.bad_input_memcheck            the same under valgrind (if installed):
@@ -16,6 +18,10 @@
 #   abi.install_consumers             cmake --install into a scratch prefix;
 #                                     C and C++ consumers through pkg-config and
 #                                     find_package(braid)
+#   abi.baseline                      abidiff against tests/abi/libbraid.abi:
+#                                     additions pass, removals and changed
+#                                     signatures fail (if abigail-tools is
+#                                     installed and the build has debug info)
 #   ffi.python                        bindings/python/braid.py (ctypes) unittest
 #
 # Nothing is written into the source tree: scratch goes to
@@ -45,7 +51,7 @@ endforeach()
 
 # ---- 2. exported symbols and SONAME ----------------------------------------------
 # The toolchain's binutils when CMake found them (cross builds), else the host's.
-foreach(tool NM READELF OBJDUMP)
+foreach(tool READELF OBJDUMP)
   string(TOLOWER ${tool} exe)
   if(CMAKE_${tool})
     set(BRAID_ABI_${tool} ${CMAKE_${tool}})
@@ -56,11 +62,11 @@ endforeach()
 add_test(NAME abi.exports
   COMMAND ${CMAKE_COMMAND}
     -DLIB=$<TARGET_FILE:braid>
-    -DNM=${BRAID_ABI_NM}
     -DREADELF=${BRAID_ABI_READELF}
     -DOBJDUMP=${BRAID_ABI_OBJDUMP}
-    -DEXPECTED_SONAME=libbraid.so.0
+    -DEXPECTED_SONAME=libbraid.so.${BRAID_SOVERSION}
     -DINCLUDE_DIR=${BRAID_ABI_SOURCE_ROOT}/include
+    -DMAP=${BRAID_ABI_SOURCE_ROOT}/cmake/braid.map
     -P ${BRAID_ABI_DIR}/check_exports.cmake)
 set_tests_properties(abi.exports PROPERTIES LABELS "abi" TIMEOUT 60)
 
@@ -88,7 +94,7 @@ if(BRAID_ABI_VALGRIND AND NOT BRAID_SANITIZE)
 endif()
 
 if(BRAID_SANITIZE)
-  message(STATUS "braid: BRAID_SANITIZE=${BRAID_SANITIZE}: abi.install_consumers, ffi.python and abi.bad_input_memcheck are not registered")
+  message(STATUS "braid: BRAID_SANITIZE=${BRAID_SANITIZE}: abi.install_consumers, abi.baseline, ffi.python and abi.bad_input_memcheck are not registered")
   return()
 endif()
 
@@ -100,10 +106,39 @@ add_test(NAME abi.install_consumers
     ${BRAID_ABI_SCRATCH}/install_consumers
     ${CMAKE_COMMAND}
     ${CMAKE_C_COMPILER}
-    ${CMAKE_CXX_COMPILER})
+    ${CMAKE_CXX_COMPILER}
+    libbraid.so.${BRAID_SOVERSION})
 set_tests_properties(abi.install_consumers PROPERTIES LABELS "abi;install" TIMEOUT 600)
 
-# ---- 5. Python ctypes FFI ------------------------------------------------------------
+# ---- 5. the ABI against the committed baseline (libabigail) ----------------------------
+# tests/abi/libbraid.abi is the ABI of the stable C headers as abidw reads it
+# from the library's debug info (x86-64 and other LP64 Linux; written by
+# scripts/update-abi-baseline.sh).  Functions may be added; a removal or a
+# changed signature fails.  Needs debug info (RelWithDebInfo, the default, or
+# Debug) and abigail-tools.
+find_program(BRAID_ABI_ABIDW NAMES abidw)
+find_program(BRAID_ABI_ABIDIFF NAMES abidiff)
+string(TOUPPER "${CMAKE_BUILD_TYPE}" _braid_abi_bt)
+if(NOT BRAID_ABI_ABIDW OR NOT BRAID_ABI_ABIDIFF)
+  message(STATUS "braid: abidw/abidiff not found (Debian: apt-get install abigail-tools), abi.baseline is not registered")
+elseif(NOT "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${_braid_abi_bt}}" MATCHES "(^| )-g")
+  message(STATUS "braid: the library is built without debug info (CMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}), abi.baseline is not registered")
+elseif(NOT CMAKE_SIZEOF_VOID_P EQUAL 8)
+  message(STATUS "braid: the ABI baseline is for LP64 targets, abi.baseline is not registered")
+else()
+  add_test(NAME abi.baseline
+    COMMAND sh ${BRAID_ABI_DIR}/check_abi.sh
+      $<TARGET_FILE:braid>
+      ${BRAID_ABI_SOURCE_ROOT}/include
+      ${BRAID_ABI_DIR}/libbraid.abi
+      ${BRAID_ABI_DIR}/unstable.abignore
+      ${BRAID_ABI_SCRATCH}/baseline
+      ${BRAID_ABI_ABIDW}
+      ${BRAID_ABI_ABIDIFF})
+  set_tests_properties(abi.baseline PROPERTIES LABELS "abi" TIMEOUT 300)
+endif()
+
+# ---- 6. Python ctypes FFI ------------------------------------------------------------
 find_program(BRAID_ABI_PYTHON3 NAMES python3)
 if(BRAID_ABI_PYTHON3)
   add_test(NAME ffi.python

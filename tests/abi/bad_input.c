@@ -38,8 +38,16 @@
  * Waiting for an expected callback (wait_calls) spins with a generous bound.
  * Operations that should still be pending are kept pending by a gate (a pipe
  * nobody wrote to, or a 60 s sleep), never by a short timer.
+ *
+ * The unstable tier (braid/unstable/) is held to the same NULL rules: its
+ * headers are included too.
  */
 #include <braid/braid.h>
+
+#define BRAID_UNSTABLE_API 1
+#include <braid/unstable/alloc.h>
+#include <braid/unstable/coop.h>
+#include <braid/unstable/waiter.h>
 
 #include <fcntl.h>
 #include <limits.h>
@@ -379,6 +387,58 @@ static void test_null_handles(braid_runtime *rt) {
     braid_task_wake_fn(NULL);
     braid_free(NULL, 0);
     braid_free(NULL, 64);
+
+    /* the unstable tier: NULL handles and NULL waiter slots, outside any task */
+    {
+        braid_waiter *w = NULL;
+        uint64_t lagged = 0;
+        int v = 0;
+        void *p = braid_alloc(24);
+        CHECK(p != NULL, "braid_alloc(24) returned NULL");
+        braid_free(p, 24);
+        CHECK(braid_coop_take() == 1, "braid_coop_take() outside a task is not 1");
+        CHECK_RC(braid_mpsc_poll_send(NULL, &v, sizeof v, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_poll_reserve(NULL, 1, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_tx_poll_closed(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_broadcast_poll_recv(NULL, &v, sizeof v, &lagged, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_watch_tx_poll_closed(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_watch_rx_poll_changed(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_semaphore_poll_acquire(NULL, 1, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_mutex_poll_lock(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_poll_read(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_poll_write(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_notify_poll_notified(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_barrier_poll_wait(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_once_cell_poll_init(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_token_poll_cancelled(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK(w == NULL, "a refused poll stored a waiter");
+        /* cancels: NULL handle, NULL slot, empty slot -- all no-ops */
+        braid_mpsc_cancel_send(NULL, &w);
+        braid_mpsc_cancel_send(NULL, NULL);
+        braid_mpsc_cancel_reserve(NULL, &w);
+        braid_mpsc_tx_cancel_closed(NULL, &w);
+        braid_broadcast_cancel_recv(NULL, &w);
+        braid_watch_tx_cancel_closed(NULL, &w);
+        braid_watch_rx_cancel_changed(NULL, &w);
+        braid_semaphore_cancel_acquire(NULL, &w);
+        braid_mutex_cancel_lock(NULL, &w);
+        braid_rwlock_cancel_read(NULL, &w);
+        braid_rwlock_cancel_write(NULL, NULL);
+        braid_notify_cancel_notified(NULL, &w);
+        braid_barrier_cancel_wait(NULL, &w);
+        braid_once_cell_cancel_init(NULL, &w);
+        braid_token_cancel_wait(NULL, &w);
+        {
+            braid_mutex *m = NULL;
+            CHECK_RC(braid_mutex_new(&m), BRAID_OK);
+            CHECK_RC(braid_mutex_poll_lock(m, NULL, noop_wake, NULL), BRAID_EINVAL);
+            braid_mutex_cancel_lock(m, NULL);
+            braid_mutex_cancel_lock(m, &w); /* *w == NULL: nothing to cancel */
+            CHECK_RC(braid_mutex_try_lock(m), BRAID_OK);
+            CHECK_RC(braid_mutex_unlock(m), BRAID_OK);
+            braid_mutex_free(m);
+        }
+    }
 
     /* time */
     CHECK(braid_now(NULL) > 0, "braid_now(NULL) on a foreign thread is not the monotonic clock");

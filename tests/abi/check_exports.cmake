@@ -1,49 +1,135 @@
-# Checks the dynamic symbol table and the SONAME of libbraid.so.
-#  - every defined dynamic symbol starts with braid_ (_init/_fini tolerated);
-#  - every function declared BRAID_API in include/braid/*.h is exported, and
-#    every exported symbol is declared in a public header;
+# Checks the dynamic symbol table, the symbol versions and the SONAME of
+# libbraid.so:
+#  - every defined dynamic symbol starts with braid_ (_init/_fini and the
+#    symbols GNU ld makes for the version nodes tolerated);
+#  - every function declared BRAID_API in include/braid/**/*.h is exported,
+#    and every exported symbol is declared in a public header;
+#  - every exported symbol carries a version (a default one, name@@VERSION):
+#    a stable node of cmake/braid.map (BRAID_<major>.<minor>) for what the
+#    stable headers declare, BRAID_UNSTABLE_<...> for what
+#    include/braid/unstable/ declares, nothing unversioned, no other node;
+#  - the library defines exactly the version nodes of the map;
 #  - the SONAME is ${EXPECTED_SONAME}.
-# Run with: cmake -DLIB=<libbraid.so> -DNM=nm -DREADELF=readelf [-DOBJDUMP=objdump]
-#                 -DEXPECTED_SONAME=libbraid.so.0 -DINCLUDE_DIR=<include> -P check_exports.cmake
+# Run with: cmake -DLIB=<libbraid.so> -DREADELF=readelf [-DOBJDUMP=objdump]
+#                 -DEXPECTED_SONAME=libbraid.so.0.1 -DINCLUDE_DIR=<include>
+#                 -DMAP=<cmake/braid.map> -P check_exports.cmake
 cmake_minimum_required(VERSION 3.20)
 
-foreach(v LIB NM EXPECTED_SONAME INCLUDE_DIR)
+foreach(v LIB READELF EXPECTED_SONAME INCLUDE_DIR MAP)
   if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "" OR "${${v}}" MATCHES "NOTFOUND$")
     message(FATAL_ERROR "check_exports.cmake: -D${v}=... is required (got '${${v}}')")
   endif()
 endforeach()
-if(NOT EXISTS "${LIB}")
-  message(FATAL_ERROR "library not found: ${LIB}")
-endif()
+foreach(f LIB MAP)
+  if(NOT EXISTS "${${f}}")
+    message(FATAL_ERROR "not found: ${${f}}")
+  endif()
+endforeach()
 
 set(errors "")
 
+# ---- the version nodes of the linker map ------------------------------------------
+file(READ "${MAP}" map_text)
+string(REGEX REPLACE "/\\*([^*]|\\*+[^*/])*\\*+/" "" map_text "${map_text}")  # comments
+# A node is a name followed by "{" (nothing inside a node is).
+string(REGEX MATCHALL "[A-Za-z_][A-Za-z0-9_.]*[ \t\n]*{" node_heads "${map_text}")
+set(map_nodes "")
+foreach(h IN LISTS node_heads)
+  if(h MATCHES "([A-Za-z_][A-Za-z0-9_.]*)[ \t\n]*{$")
+    list(APPEND map_nodes "${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+set(stable_nodes "")
+set(unstable_nodes "")
+foreach(n IN LISTS map_nodes)
+  if(n MATCHES "^BRAID_[0-9]+\\.[0-9]+(\\.[0-9]+)?$")
+    list(APPEND stable_nodes "${n}")
+  elseif(n MATCHES "^BRAID_UNSTABLE_[0-9]+\\.[0-9]+$")
+    list(APPEND unstable_nodes "${n}")
+  else()
+    string(APPEND errors "${MAP}: version node '${n}' is neither BRAID_<major>.<minor> nor BRAID_UNSTABLE_<major>.<minor>\n")
+  endif()
+endforeach()
+if(NOT stable_nodes)
+  string(APPEND errors "${MAP}: no stable version node (BRAID_<major>.<minor>)\n")
+endif()
+
+# ---- the version definitions of the library ---------------------------------------------
+execute_process(COMMAND "${READELF}" -V -W "${LIB}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE ver_out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${READELF} -V ${LIB} failed (${rc}): ${err}")
+endif()
+# "  0x001c: Rev: 1  Flags: none  Index: 2  Cnt: 1  Name: BRAID_0.1"; the BASE
+# entry is the file's own name.
+string(REGEX MATCHALL "Flags: [^\n]*Name: [^ \n]+" verdefs "${ver_out}")
+set(lib_nodes "")
+foreach(d IN LISTS verdefs)
+  if(d MATCHES "Flags: BASE")
+    continue()
+  endif()
+  if(d MATCHES "Name: ([^ \n]+)$")
+    list(APPEND lib_nodes "${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+foreach(n IN LISTS map_nodes)
+  if(NOT n IN_LIST lib_nodes)
+    string(APPEND errors "version node ${n} of ${MAP} is not defined in the library (readelf -V)\n")
+  endif()
+endforeach()
+foreach(n IN LISTS lib_nodes)
+  if(NOT n IN_LIST map_nodes)
+    string(APPEND errors "the library defines version ${n}, which ${MAP} does not\n")
+  endif()
+endforeach()
+
 # ---- dynamic symbols ---------------------------------------------------------
-execute_process(COMMAND "${NM}" -D --defined-only "${LIB}"
+execute_process(COMMAND "${READELF}" --dyn-syms -W "${LIB}"
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${NM} -D --defined-only ${LIB} failed (${rc}): ${err}")
+  message(FATAL_ERROR "${READELF} --dyn-syms -W ${LIB} failed (${rc}): ${err}")
 endif()
 string(REPLACE "\n" ";" lines "${out}")
 set(exported "")
 set(foreign "")
+set(unversioned "")
 foreach(line IN LISTS lines)
-  if(line STREQUAL "")
-    continue()
-  endif()
-  # "<address> <type> <name>[@<version>]"
-  if(NOT line MATCHES "^[0-9a-fA-F]* *([A-Za-z]) ([^ @]+)(@.*)?$")
-    string(APPEND errors "unparsed nm line: '${line}'\n")
-    continue()
+  # "   12: 000000000001a2b0    42 FUNC    GLOBAL DEFAULT   14 braid_x@@BRAID_0.1"
+  if(NOT line MATCHES "^ *[0-9]+: +[0-9a-fA-F]+ +[0-9a-fA-Fx]+ +([A-Z_]+) +([A-Z_]+) +([A-Z_]+) +([A-Z0-9]+) +(.*)$")
+    continue()  # headers and blank lines
   endif()
   set(type "${CMAKE_MATCH_1}")
-  set(name "${CMAKE_MATCH_2}")
+  set(ndx "${CMAKE_MATCH_4}")
+  set(full "${CMAKE_MATCH_5}")
+  string(REGEX REPLACE " +\\([0-9]+\\)$" "" full "${full}")  # readelf may append " (index)"
+  string(STRIP "${full}" full)
+  if(ndx STREQUAL "UND" OR full STREQUAL "")
+    continue()
+  endif()
+  if(full MATCHES "^([^@]+)@@?(.+)$")
+    set(name "${CMAKE_MATCH_1}")
+    set(version "${CMAKE_MATCH_2}")
+    set(is_default OFF)
+    if(full MATCHES "@@")
+      set(is_default ON)
+    endif()
+  else()
+    set(name "${full}")
+    set(version "")
+    set(is_default OFF)
+  endif()
   if(name MATCHES "^braid_")
     list(APPEND exported "${name}")
+    set(version_of_${name} "${version}")
+    if(version STREQUAL "" OR NOT is_default)
+      list(APPEND unversioned "${full}")
+    endif()
   elseif(name STREQUAL "_init" OR name STREQUAL "_fini")
     # tolerated
+  elseif(ndx STREQUAL "ABS" AND name IN_LIST lib_nodes)
+    # GNU ld defines an absolute symbol per version node
   else()
-    list(APPEND foreign "${name} (${type})")
+    list(APPEND foreign "${full} (${type})")
   endif()
 endforeach()
 list(LENGTH exported n_exported)
@@ -54,22 +140,32 @@ if(foreign)
   list(JOIN foreign "\n    " f)
   string(APPEND errors "defined dynamic symbols that do not start with braid_:\n    ${f}\n")
 endif()
+if(unversioned)
+  list(JOIN unversioned "\n    " u)
+  string(APPEND errors "exported without a default symbol version (name@@VERSION):\n    ${u}\n")
+endif()
 
 # ---- declared vs exported -----------------------------------------------------------
 file(GLOB_RECURSE headers "${INCLUDE_DIR}/braid/*.h")
 set(declared "")
+set(declared_unstable "")
 foreach(h IN LISTS headers)
   file(READ "${h}" text)
   # Join continuation lines and find "BRAID_API <type> <name>(".
   string(REGEX MATCHALL "BRAID_API[^;(]*[ *]braid_[A-Za-z0-9_]+[ \t\n]*\\(" decls "${text}")
   foreach(d IN LISTS decls)
     if(d MATCHES "(braid_[A-Za-z0-9_]+)[ \t\n]*\\($")
-      list(APPEND declared "${CMAKE_MATCH_1}")
+      set(fn "${CMAKE_MATCH_1}")
+      list(APPEND declared "${fn}")
+      if(h MATCHES "/braid/unstable/[^/]*$")
+        list(APPEND declared_unstable "${fn}")
+      endif()
     endif()
   endforeach()
 endforeach()
 list(REMOVE_DUPLICATES declared)
 list(LENGTH declared n_declared)
+list(LENGTH declared_unstable n_unstable)
 set(missing "")
 foreach(s IN LISTS declared)
   if(NOT s IN_LIST exported)
@@ -84,20 +180,41 @@ foreach(s IN LISTS exported)
 endforeach()
 if(missing)
   list(JOIN missing "\n    " m)
-  string(APPEND errors "declared BRAID_API in include/braid/*.h but not exported:\n    ${m}\n")
+  string(APPEND errors "declared BRAID_API in include/braid/**/*.h but not exported:\n    ${m}\n")
 endif()
 if(undeclared)
   list(JOIN undeclared "\n    " u)
   string(APPEND errors "exported but declared in no public header:\n    ${u}\n")
 endif()
 
+# ---- the tier of each symbol is its version ----------------------------------------------
+set(wrong_tier "")
+set(n_stable 0)
+foreach(s IN LISTS exported)
+  set(v "${version_of_${s}}")
+  if(v STREQUAL "")
+    continue()  # reported above
+  endif()
+  if(s IN_LIST declared_unstable)
+    if(NOT v IN_LIST unstable_nodes)
+      list(APPEND wrong_tier "${s}@@${v}: declared in include/braid/unstable/, so its version must be one of: ${unstable_nodes} (list it by name in ${MAP})")
+    endif()
+  elseif(NOT v IN_LIST stable_nodes)
+    list(APPEND wrong_tier "${s}@@${v}: declared in a stable header, so its version must be one of: ${stable_nodes}")
+  else()
+    math(EXPR n_stable "${n_stable} + 1")
+  endif()
+endforeach()
+if(wrong_tier)
+  list(JOIN wrong_tier "\n    " w)
+  string(APPEND errors "symbols in the wrong version node:\n    ${w}\n")
+endif()
+
 # ---- SONAME ----------------------------------------------------------------------
 set(soname "")
-if(READELF AND NOT READELF MATCHES "NOTFOUND$")
-  execute_process(COMMAND "${READELF}" -d "${LIB}" RESULT_VARIABLE rc OUTPUT_VARIABLE dyn ERROR_VARIABLE err)
-  if(rc EQUAL 0 AND dyn MATCHES "\\(SONAME\\)[^\n]*\\[([^]\n]+)\\]")
-    set(soname "${CMAKE_MATCH_1}")
-  endif()
+execute_process(COMMAND "${READELF}" -d "${LIB}" RESULT_VARIABLE rc OUTPUT_VARIABLE dyn ERROR_VARIABLE err)
+if(rc EQUAL 0 AND dyn MATCHES "\\(SONAME\\)[^\n]*\\[([^]\n]+)\\]")
+  set(soname "${CMAKE_MATCH_1}")
 endif()
 if(soname STREQUAL "" AND OBJDUMP AND NOT OBJDUMP MATCHES "NOTFOUND$")
   execute_process(COMMAND "${OBJDUMP}" -p "${LIB}" RESULT_VARIABLE rc OUTPUT_VARIABLE dyn ERROR_VARIABLE err)
@@ -112,4 +229,7 @@ endif()
 if(errors)
   message(FATAL_ERROR "abi.exports failed for ${LIB}:\n${errors}")
 endif()
-message(STATUS "${LIB}: ${n_exported} braid_* symbols exported, ${n_declared} declared, nothing else; SONAME ${soname}")
+list(JOIN stable_nodes ", " sn)
+list(JOIN unstable_nodes ", " un)
+message(STATUS "${LIB}: ${n_exported} braid_* symbols exported and declared, nothing else; "
+               "${n_stable} stable (${sn}), ${n_unstable} unstable (${un}); SONAME ${soname}")

@@ -1,6 +1,10 @@
 # Compiles every public C header of braid as strict C (-std=${STD} -Wall
 # -Wextra -pedantic -Werror): each header alone, each header twice (include
 # guards), and <braid/braid.h> with a use of every macro and type it defines.
+# The unstable tier (braid/unstable/*.h) is compiled the same way with
+# BRAID_UNSTABLE_API defined, and checked to be out of reach otherwise: each of
+# its headers refuses to compile without the macro, and no stable header
+# (braid.h included) pulls one in.
 # Run with: cmake -DCC=<c compiler> -DSTD=c99|c11 -DINCLUDE_DIR=<include>
 #                 -DWORK_DIR=<scratch> -P check_headers.cmake
 cmake_minimum_required(VERSION 3.20)
@@ -26,15 +30,16 @@ endif()
 set(flags -std=${STD} -Wall -Wextra -pedantic -Werror -I${INCLUDE_DIR})
 set(failures 0)
 
+# try_compile_c(name source [extra flags...])
 function(try_compile_c name source)
   set(src "${WORK_DIR}/${name}.c")
   file(WRITE "${src}" "${source}")
   execute_process(
-    COMMAND "${CC}" ${flags} -c "${src}" -o "${WORK_DIR}/${name}.o"
+    COMMAND "${CC}" ${flags} ${ARGN} -c "${src}" -o "${WORK_DIR}/${name}.o"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     list(JOIN flags " " cmdline)
-    message(SEND_ERROR "FAILED (${STD}): ${name}\n--- source ${src}\n${source}\n--- ${CC} ${cmdline} -c ${src}\n${out}${err}")
+    message(SEND_ERROR "FAILED (${STD}): ${name}\n--- source ${src}\n${source}\n--- ${CC} ${cmdline} ${ARGN} -c ${src}\n${out}${err}")
     math(EXPR n "${failures} + 1")
     set(failures ${n} PARENT_SCOPE)
   else()
@@ -42,14 +47,63 @@ function(try_compile_c name source)
   endif()
 endfunction()
 
+# A failure that must happen: the source must not compile, and the compiler
+# must say `expect` (a regex).
+function(expect_compile_error name source expect)
+  set(src "${WORK_DIR}/${name}.c")
+  file(WRITE "${src}" "${source}")
+  execute_process(
+    COMMAND "${CC}" ${flags} -c "${src}" -o "${WORK_DIR}/${name}.o"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "${expect}")
+    message(SEND_ERROR "FAILED (${STD}): ${name}: expected a compile error matching '${expect}' (exit status ${rc})\n--- source ${src}\n${source}\n${out}${err}")
+    math(EXPR n "${failures} + 1")
+    set(failures ${n} PARENT_SCOPE)
+  else()
+    message(STATUS "ok (${STD}): ${name} (refused as it should be)")
+  endif()
+endfunction()
+
+# The headers a translation unit that includes `h` reads (preprocessor line
+# markers) that lie under braid/unstable/.
+function(unstable_headers_reached h out_var)
+  set(src "${WORK_DIR}/reach.c")
+  file(WRITE "${src}" "#include <${h}>\n")
+  execute_process(
+    COMMAND "${CC}" ${flags} -E "${src}"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    set(${out_var} "(preprocessing failed: ${err})" PARENT_SCOPE)
+    return()
+  endif()
+  string(REGEX MATCHALL "\"[^\"]*/braid/unstable/[^\"/]+\"" marks "${out}")
+  list(REMOVE_DUPLICATES marks)
+  list(JOIN marks " " marks)
+  set(${out_var} "${marks}" PARENT_SCOPE)
+endfunction()
+
+set(unstable_flag -DBRAID_UNSTABLE_API)
+
 # Each header on its own, first thing in the translation unit, then twice.
 foreach(h IN LISTS headers)
   string(MAKE_C_IDENTIFIER "${h}" id)
-  try_compile_c("alone_${id}" "#include <${h}>\nint braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n")
-  try_compile_c("twice_${id}" "#include <${h}>\n#include <${h}>\nint braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n")
+  set(extra "")
+  if(h MATCHES "^braid/unstable/")
+    set(extra ${unstable_flag})
+    expect_compile_error("gated_${id}" "#include <${h}>\nint braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n"
+      "BRAID_UNSTABLE_API")
+  else()
+    unstable_headers_reached("${h}" reached)
+    if(reached)
+      message(SEND_ERROR "FAILED (${STD}): the stable header <${h}> includes the unstable tier: ${reached}")
+      math(EXPR failures "${failures} + 1")
+    endif()
+  endif()
+  try_compile_c("alone_${id}" "#include <${h}>\nint braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n" ${extra})
+  try_compile_c("twice_${id}" "#include <${h}>\n#include <${h}>\nint braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n" ${extra})
 endforeach()
 
-# Every header, in reverse order, after the umbrella.
+# Every header, in reverse order, after the umbrella (unstable ones included).
 set(all "#include <braid/braid.h>\n")
 set(rev ${headers})
 list(REVERSE rev)
@@ -57,7 +111,7 @@ foreach(h IN LISTS rev)
   string(APPEND all "#include <${h}>\n")
 endforeach()
 string(APPEND all "int braid_abi_dummy_(void);\nint braid_abi_dummy_(void) { return 0; }\n")
-try_compile_c("all_headers" "${all}")
+try_compile_c("all_headers" "${all}" ${unstable_flag})
 
 # The umbrella header with a use of the declarations (function pointer types,
 # the X-macro table, the version macros, the enums).
@@ -101,6 +155,28 @@ int braid_abi_use_(void) {
            + (int)sizeof(BRAID_VERSION_STRING);
 }
 ]=])
+
+# The unstable tier with a use of its declarations.
+try_compile_c("unstable_use" [=[
+#include <braid/braid.h>
+#include <braid/unstable/alloc.h>
+#include <braid/unstable/coop.h>
+#include <braid/unstable/waiter.h>
+#include <stddef.h>
+
+int braid_abi_unstable_use_(void);
+int braid_abi_unstable_use_(void) {
+    braid_waiter *w = NULL;
+    int (*lock)(braid_mutex *, braid_waiter **, braid_wake_fn, void *) = braid_mutex_poll_lock;
+    void (*unlock_wait)(braid_mutex *, braid_waiter **) = braid_mutex_cancel_lock;
+    int (*send)(braid_mpsc_tx *, void *, size_t, braid_waiter **, braid_wake_fn, void *) = braid_mpsc_poll_send;
+    void *(*alloc_fn)(size_t) = braid_alloc;
+    void (*free_fn)(void *, size_t) = braid_free;
+    int (*coop)(void) = braid_coop_take;
+    (void)lock; (void)unlock_wait; (void)send; (void)alloc_fn; (void)free_fn;
+    return (w == NULL) + (coop != NULL);
+}
+]=] ${unstable_flag})
 
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} header check(s) failed as -std=${STD}")

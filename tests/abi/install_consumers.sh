@@ -6,13 +6,17 @@
 #   (c) both         through find_package(braid) / braid::braid (C and C++ project)
 #   (d) consumer.c   through find_package(braid) in a C-only project
 # then runs every binary and checks its output and that it loaded the
-# installed libbraid.so.0.
+# installed library (its SONAME, libbraid.so.0.1 for the 0.1 series), and
+# checks the version rules of docs/c-api.md ("ABI stability"):
+#   (e) find_package(braid X.Y) accepts only the installed series, and
+#       pkg-config's version answers the documented series query;
+# and that the unstable tier is installed apart (include/braid/unstable/).
 #
-# usage: install_consumers.sh <build-dir> <consumer-src-dir> <scratch-dir> [cmake] [cc] [cxx]
+# usage: install_consumers.sh <build-dir> <consumer-src-dir> <scratch-dir> [cmake] [cc] [cxx] [soname]
 set -u
 
 if [ $# -lt 3 ]; then
-    echo "usage: $0 <build-dir> <consumer-src-dir> <scratch-dir> [cmake] [cc] [cxx]" >&2
+    echo "usage: $0 <build-dir> <consumer-src-dir> <scratch-dir> [cmake] [cc] [cxx] [soname]" >&2
     exit 2
 fi
 build=$1
@@ -21,6 +25,7 @@ scratch=$3
 CMAKE=${4:-cmake}
 CC=${5:-cc}
 CXX=${6:-c++}
+SONAME=${7:-libbraid.so.0.1}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 
 failures=0
@@ -46,17 +51,23 @@ if ! "$CMAKE" --install "$build" --prefix "$prefix" >"$scratch/install.log" 2>&1
 fi
 sed -e 's/^/    /' "$scratch/install.log"
 
-so=$(find "$prefix" -name 'libbraid.so.0' | head -n 1)
+so=$(find "$prefix" -name "$SONAME" | head -n 1)
 if [ -z "$so" ]; then
-    fail "libbraid.so.0 is not installed under $prefix"
+    fail "$SONAME is not installed under $prefix"
     exit 1
 fi
 libdir=$(dirname "$so")
 echo "== installed library dir: $libdir"
 for f in "$libdir/libbraid.so" "$prefix/include/braid/braid.h" "$prefix/include/braid/braid.hpp" \
-         "$prefix/include/braid/export.h" "$prefix/include/braid/detail"; do
+         "$prefix/include/braid/export.h" "$prefix/include/braid/detail" \
+         "$prefix/include/braid/unstable/waiter.h" "$prefix/include/braid/unstable/alloc.h" \
+         "$prefix/include/braid/unstable/coop.h"; do
     if [ -e "$f" ]; then pass "installed: ${f#$prefix/}"; else fail "not installed: ${f#$prefix/}"; fi
 done
+# The waiter protocol moved to the unstable tier: no stale stable header.
+if [ -e "$prefix/include/braid/waiter.h" ]; then
+    fail "installed: include/braid/waiter.h (the waiter protocol is include/braid/unstable/waiter.h)"
+fi
 
 pc=$(find "$prefix" -name braid.pc | head -n 1)
 cfg=$(find "$prefix" -name braidConfig.cmake | head -n 1)
@@ -68,6 +79,28 @@ done
 
 version=$(sed -n 's/^#define BRAID_VERSION_STRING "\(.*\)"/\1/p' "$prefix/include/braid/export.h")
 echo "== header version: $version"
+# The compatible series (docs/c-api.md, "ABI stability"): 0.MINOR before 1.0,
+# MAJOR after; the series after it, and (0.x) the one before it.
+v_major=${version%%.*}
+v_rest=${version#*.}
+v_minor=${v_rest%%.*}
+if [ "$v_major" -eq 0 ]; then
+    series=0.$v_minor
+    next_series=0.$((v_minor + 1))
+    prev_series=""
+    [ "$v_minor" -gt 0 ] && prev_series=0.$((v_minor - 1))
+    want_soname=libbraid.so.0.$v_minor
+else
+    series=$v_major
+    next_series=$((v_major + 1)).0
+    prev_series=""
+    want_soname=libbraid.so.$v_major
+fi
+if [ "$SONAME" = "$want_soname" ]; then
+    pass "SONAME $SONAME is the one of series $series"
+else
+    fail "SONAME $SONAME, but version $version belongs to series $series: $want_soname"
+fi
 
 # Runs a consumer binary with the installed library and checks what it prints
 # and which libbraid it loaded.
@@ -79,10 +112,10 @@ run_consumer() { # name binary expected-output-prefix
         fail "$name: not built"
         return
     fi
-    loaded=$(LD_LIBRARY_PATH="$libdir" ldd "$bin" 2>/dev/null | sed -n 's/.*libbraid\.so\.0 => \([^ ]*\).*/\1/p')
+    loaded=$(LD_LIBRARY_PATH="$libdir" ldd "$bin" 2>/dev/null | sed -n "s|.*$SONAME => \([^ ]*\).*|\1|p")
     case "$loaded" in
         "$libdir"/*) ;;
-        *) fail "$name: loads libbraid.so.0 from '$loaded', not from $libdir" ;;
+        *) fail "$name: loads $SONAME from '$loaded', not from $libdir" ;;
     esac
     out=$(LD_LIBRARY_PATH="$libdir" timeout 60 "$bin" 2>&1)
     rc=$?
@@ -108,6 +141,17 @@ if [ -n "$pc" ] && command -v "$PKG_CONFIG" >/dev/null 2>&1; then
         fail "pkg-config --modversion braid is '$pcver', the headers say '$version'"
     else
         pass "pkg-config --modversion braid = $pcver"
+    fi
+    # The documented way to ask for a series: at least this release, below the next series.
+    if "$PKG_CONFIG" --exists "braid >= $version braid < $next_series"; then
+        pass "pkg-config --exists 'braid >= $version braid < $next_series'"
+    else
+        fail "pkg-config --exists 'braid >= $version braid < $next_series' is false for braid $version"
+    fi
+    if "$PKG_CONFIG" --exists "braid >= $next_series"; then
+        fail "pkg-config --exists 'braid >= $next_series' is true for braid $version"
+    else
+        pass "pkg-config --exists 'braid >= $next_series' is false"
     fi
     pcprefix=$("$PKG_CONFIG" --variable=prefix braid 2>/dev/null)
     pcinc=$("$PKG_CONFIG" --variable=includedir braid 2>/dev/null)
@@ -204,6 +248,43 @@ if [ -n "$cfg" ]; then
     fi
 else
     fail "braidConfig.cmake missing: (c) and (d) not run"
+fi
+
+# ---- (e) find_package(braid X.Y): only the installed series is compatible ------------------
+probe_find_package() { # requested-version expect(found|not-found)
+    want=$1
+    expect=$2
+    pdir=$scratch/version_probe_$want
+    mkdir -p "$pdir/src"
+    cat >"$pdir/src/CMakeLists.txt" <<'EOF'
+cmake_minimum_required(VERSION 3.20)
+project(braid_version_probe LANGUAGES C)
+find_package(braid ${WANT} QUIET)
+if(braid_FOUND)
+  message(STATUS "braid-probe: found ${braid_VERSION}")
+else()
+  message(STATUS "braid-probe: not-found")
+endif()
+EOF
+    # shellcheck disable=SC2086
+    "$CMAKE" -S "$pdir/src" -B "$pdir/build" $generator -DWANT="$want" \
+        -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+        -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF -DCMAKE_C_COMPILER="$CC" \
+        >"$pdir.log" 2>&1
+    got=$(sed -n 's/.*braid-probe: \(found\|not-found\).*/\1/p' "$pdir.log" | tail -n 1)
+    if [ "$got" = "$expect" ]; then
+        pass "(e) find_package(braid $want): $got (braid $version)"
+    else
+        show "$pdir.log"
+        fail "(e) find_package(braid $want) with braid $version installed: '$got', expected $expect"
+    fi
+}
+if [ -n "$cfg" ]; then
+    echo "== find_package(braid X.Y) against braid $version (series $series)"
+    probe_find_package "$series" found
+    probe_find_package "$version" found
+    probe_find_package "$next_series" not-found
+    [ -n "$prev_series" ] && probe_find_package "$prev_series" not-found
 fi
 
 echo

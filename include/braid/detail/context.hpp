@@ -7,6 +7,7 @@
 #pragma once
 
 #include <braid/task.h>
+#include <braid/detail/unstable.hpp>
 
 #include <coroutine>
 #include <cstddef>

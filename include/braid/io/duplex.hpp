@@ -19,6 +19,7 @@
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
 #include <braid/task.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/task.hpp>
 
 #include <algorithm>

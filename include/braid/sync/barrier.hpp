@@ -9,6 +9,7 @@
 #pragma once
 
 #include <braid/barrier.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/error.hpp>
 #include <braid/sync/wait_leaf.hpp>
 

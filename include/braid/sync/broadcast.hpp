@@ -17,6 +17,7 @@
 #pragma once
 
 #include <braid/broadcast.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/detail/elem.hpp>
 #include <braid/error.hpp>
 #include <braid/sync/wait_leaf.hpp>

@@ -22,6 +22,7 @@
 #include <braid/detail/elem.hpp>
 #include <braid/error.hpp>
 #include <braid/mpsc.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/sync/wait_leaf.hpp>
 #include <braid/time.h>
 #include <braid/time.hpp>

@@ -12,6 +12,7 @@
 
 #include <braid/error.hpp>
 #include <braid/notify.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/sync/wait_leaf.hpp>
 
 #include <utility>

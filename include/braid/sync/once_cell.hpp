@@ -12,6 +12,7 @@
 #include <braid/detail/elem.hpp>
 #include <braid/error.hpp>
 #include <braid/once_cell.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/sync/wait_leaf.hpp>
 #include <braid/task.hpp>
 

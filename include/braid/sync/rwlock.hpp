@@ -13,6 +13,7 @@
 
 #include <braid/error.hpp>
 #include <braid/rwlock.h>
+#include <braid/detail/unstable.hpp>
 #include <braid/sync/wait_leaf.hpp>
 
 #include <memory>

@@ -1,12 +1,12 @@
 // The leaf awaiter of every wait that follows the braid_waiter protocol
-// (braid/waiter.h): it keeps the waiter node of its operation and, if it is
+// (braid/unstable/waiter.h): it keeps the waiter node of its operation and, if it is
 // destroyed while still waiting (its task was aborted, it lost a select, a
 // timeout ran out), cancels the wait, so whatever the primitive had granted
 // to it goes back (invariant 2 in docs/ARCHITECTURE.md).
 #pragma once
 
 #include <braid/detail/context.hpp>
-#include <braid/waiter.h>
+#include <braid/detail/unstable.hpp>
 
 #include <utility>
 
@@ -14,7 +14,7 @@ namespace braid::detail {
 
 // Derived provides poll(wake, data) calling the C poll function with
 // &this->w_, and finish(status).  H is the C handle type, Cancel its cancel
-// function, Unregister its unregister function (braid/waiter.h: the waker
+// function, Unregister its unregister function (braid/unstable/waiter.h: the waker
 // goes, the waiter keeps its place).
 template <class Derived, class H, void (*Cancel)(H*, braid_waiter**), void (*Unregister)(H*, braid_waiter**)>
 class WaitLeaf : public LeafAwaiter<Derived> {

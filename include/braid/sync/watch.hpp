@@ -18,6 +18,7 @@
 #include <braid/sync/wait_leaf.hpp>
 #include <braid/task.hpp>
 #include <braid/watch.h>
+#include <braid/detail/unstable.hpp>
 
 #include <exception>
 #include <optional>

@@ -185,3 +185,31 @@ TEST_CASE("a second shutdown returns BRAID_OK once the jobs left running have en
     REQUIRE(braid_runtime_shutdown(rt, 0) == BRAID_OK);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
+
+TEST_CASE("a task handle stays usable after its runtime was freed") {
+    for (bool current_thread : {false, true}) {
+        INFO("current_thread: " << current_thread);
+        braid_runtime* rt = make_runtime(current_thread);
+        braid_task* done = nullptr;
+        void* state = nullptr;
+        REQUIRE(braid_task_new(&done, &state, rt, sizeof(Countdown), &Countdown::poll, nullptr, nullptr) == BRAID_OK);
+        static_cast<Countdown*>(state)->left = 3;
+        REQUIRE(braid_runtime_block_on(rt, done) == BRAID_OK);
+        braid_task* never_started = nullptr;
+        REQUIRE(braid_task_new(&never_started, &state, rt, sizeof(Countdown), &Countdown::poll, nullptr, nullptr) ==
+                BRAID_OK);
+        REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+
+        // The runtime is gone; its tasks' handles are not.
+        REQUIRE(braid_task_is_finished(done) == 1);
+        REQUIRE(braid_task_join_blocking(done, 0) == BRAID_OK);
+        REQUIRE(braid_task_set_timeout(done, 10) == BRAID_OK);  // finished: nothing to do
+        REQUIRE(braid_task_join(done, [](void*, int) {}, nullptr) == BRAID_ESHUTDOWN);
+        REQUIRE(braid_task_set_timeout(never_started, 10) == BRAID_ESHUTDOWN);
+        REQUIRE(braid_task_join(never_started, [](void*, int) {}, nullptr) == BRAID_ESHUTDOWN);
+        REQUIRE(braid_task_start(never_started) == BRAID_ESHUTDOWN);  // refused: it ends with that status
+        REQUIRE(braid_task_join_blocking(never_started, 0) == BRAID_ESHUTDOWN);
+        braid_task_free(never_started);
+        braid_task_free(done);  // the last reference to the runtime's memory goes here
+    }
+}

@@ -36,6 +36,7 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     Task* t = new (mem) Task;
     t->state.store(refs * st::REF_ONE, std::memory_order_relaxed);
     t->core = core;
+    if (core) core->ref();  // a handle may outlive braid_runtime_free
     t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
     t->poll = poll;
     t->cancel = cancel;
@@ -73,8 +74,10 @@ void Task::unref() {
             rid = outer;
         }
         std::size_t size = alloc_size;
+        Core* c = core;
         this->~Task();
         dealloc(this, size);
+        if (c) c->unref();  // may free a runtime whose owner let go already
     }
 }
 

@@ -36,7 +36,7 @@ struct Task {
     Task* queue_next = nullptr;       // inject queue / blocking queue link
     Task* owned_prev = nullptr;       // owned-tasks list links
     Task* owned_next = nullptr;
-    Core* core;                       // runtime; only used while not COMPLETE
+    Core* core;                       // runtime (a counted reference: a handle may outlive braid_runtime_free)
     uint64_t id;
     braid_poll_fn poll;
     braid_state_fn cancel;

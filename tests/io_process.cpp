@@ -21,30 +21,10 @@ using namespace std::chrono_literals;
 using braid::process::Command;
 using braid::process::Stdio;
 
+using braid_test::code_of;
+using braid_test::TempDir;
+
 namespace {
-
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/braid-proc-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::string cmd = "rm -rf '" + path + "'";
-        (void)!std::system(cmd.c_str());
-    }
-};
 
 // Whether /proc still has pid (as a running process or a zombie), waiting
 // up to 5 s (in 1 ms steps) for it to go.

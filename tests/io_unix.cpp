@@ -18,32 +18,10 @@ using braid::net::UnixDatagram;
 using braid::net::UnixListener;
 using braid::net::UnixStream;
 
+using braid_test::code_of;
+using braid_test::TempDir;
+
 namespace {
-
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
-
-// A scratch directory, removed with what is in it.
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char tmpl[] = "/tmp/braid-unix-XXXXXX";
-        REQUIRE(mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::string cmd = "rm -rf '" + path + "'";
-        (void)!std::system(cmd.c_str());
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
 
 braid::Task<std::string> echo_once(UnixListener& l) {
     auto [s, peer] = co_await l.accept();

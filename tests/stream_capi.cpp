@@ -26,7 +26,7 @@ namespace {
 // poll (with a wake from another thread) before every third item.
 struct Counter {
     int64_t next, end;
-    bool slow = false;    // pending before every third item; a thread wakes it 1 ms later
+    bool slow = false;    // pending before every third item; a new thread wakes it
     bool manual = false;  // pending before every third item until release()
     int polls = 0;
     std::atomic<int> unregisters{0};
@@ -61,7 +61,6 @@ struct Counter {
             c->wake = wake;
             c->wake_data = data;
             c->wakers.emplace_back([c] {
-                std::this_thread::sleep_for(1ms);
                 std::lock_guard<std::mutex> g(c->mu);
                 c->ready = true;
                 if (c->wake) c->wake(c->wake_data);
@@ -73,7 +72,11 @@ struct Counter {
         *static_cast<int64_t*>(out) = c->next++;
         return BRAID_OK;
     }
-    static void free_state(void* p) { static_cast<Counter*>(p)->freed = true; }
+    static void free_state(void* p) {
+        auto* c = static_cast<Counter*>(p);
+        c->freed = true;
+        c->freed.notify_all();
+    }
     // manual mode: the item is there now (wakes a registered consumer)
     void release() {
         std::lock_guard<std::mutex> g(mu);
@@ -86,7 +89,7 @@ struct Counter {
 // The state is freed by whoever drops the last reference: the owner, or an
 // operation finishing on a worker just after its last callback.
 bool wait_freed(Counter& c) {
-    for (int i = 0; i < 5000 && !c.freed; ++i) std::this_thread::sleep_for(1ms);
+    c.freed.wait(false);
     return c.freed;
 }
 
@@ -252,16 +255,26 @@ TEST_CASE("C: blocking next refuses to run on a worker") {
 
 TEST_CASE("C: freeing a stream aborts its pending operation (callback once, ECANCELED)") {
     auto rt = braid_test::runtime(2);
+    struct Never {
+        std::atomic<int> unregistered{0};
+        std::atomic<bool> polled{false};
+    };
     auto never = [](void* st, void*, braid_wake_fn w, void*) -> int {
-        if (!w) static_cast<std::atomic<int>*>(st)->fetch_add(1);
+        auto* n = static_cast<Never*>(st);
+        if (!w) {
+            n->unregistered.fetch_add(1);
+        } else {
+            n->polled = true;
+            n->polled.notify_all();
+        }
         return BRAID_PENDING;
     };
-    std::atomic<int> unregistered{0};
+    Never state;
     braid_stream* s = nullptr;
-    REQUIRE(braid_stream_new(&s, 1, 1, nullptr, nullptr, never, nullptr, &unregistered) == BRAID_OK);
+    REQUIRE(braid_stream_new(&s, 1, 1, nullptr, nullptr, never, nullptr, &state) == BRAID_OK);
     Seen seen;
     REQUIRE(braid_stream_for_each(nullptr, rt.native_handle(), s, &on_each, &seen) == BRAID_OK);
-    std::this_thread::sleep_for(5ms);  // (either way: pending or not started yet)
+    state.polled.wait(false);  // the operation is pending on the producer
     braid_stream_free(s);
     seen.wait_finals(1);
     REQUIRE(seen.finals == std::vector<int>{BRAID_ECANCELED});

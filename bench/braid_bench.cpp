@@ -2,7 +2,7 @@
 //
 // Usage: braid_bench <workload|all|--list> [--threads N]
 //
-// Every workload is defined in shared/bench/WORKLOADS.md. Each one prints one
+// Every workload is defined in bench/WORKLOADS.md. Each one prints one
 // JSON line on stdout, checks its own result and makes the process exit
 // non-zero when the check fails. The workload body runs as a task on a worker
 // thread (Runtime::block_on spawns it onto the workers), and its clock runs

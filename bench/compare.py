@@ -4,7 +4,7 @@
 Runs the braid benchmark binary and the Tokio peer alternately (braid, tokio,
 braid, tokio, ...) for every workload, at least --runs times each, and prints
 a Markdown table of the medians. The workloads and the JSON line that each
-run prints are defined in shared/bench/WORKLOADS.md; see bench/README.md.
+run prints are defined in bench/WORKLOADS.md; see bench/README.md.
 
 Standard library only.
 """

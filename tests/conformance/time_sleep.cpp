@@ -6,7 +6,10 @@
 //
 // braid's clock keeps nanoseconds where Tokio's timer rounds deadlines up
 // to the next millisecond: where Tokio asserts an elapsed time within
-// [d, d + 1ms] (assert_elapsed!), braid's is exactly d.
+// [d, d + 1ms] (assert_elapsed!), braid's is exactly the deadline's.  So in
+// immediate_sleep, where Tokio's sleep_until(now) takes its clock to the
+// next millisecond (assert_elapsed!(now, ms(1))), braid's completes with no
+// time elapsed.
 //
 // Gaps: none.
 //

@@ -1,0 +1,168 @@
+// Tokio's tests/macros_try_join.rs, ported to braid::try_join: Tokio's
+// Result branches are braid's awaitables that return or throw; try_join
+// gives the tuple of values when every branch succeeds, and the first
+// exception cancels the other branches and is rethrown at once.  A branch
+// that is always ready does not starve the others, and each poll starts
+// with the next branch in turn.  tokio_test's task::spawn(fut).poll() is
+// braid_test::PollByHand over the try_join as a one-item stream.
+// #[tokio::test] is a current-thread runtime.
+//
+// Tokio's a_different_future_is_polled_first_every_time_poll_fn_is_polled
+// in this file awaits join! (copied from macros_join.rs); the port checks
+// the same order with braid::try_join, which this file is about.
+//
+// Gaps: none.
+//
+// Not applicable:
+//   sync_one_lit_expr_no_comma, sync_two_lit_expr_no_comma: macro syntax
+//     (without the trailing comma) of the _comma cases, which are ported.
+//   join_size: the size of the Rust future try_join! generates.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "support.hpp"
+
+using braid_test::PollByHand;
+
+namespace {
+
+braid::Runtime rt() { return braid_test::current_thread_runtime(); }
+
+// ok(v): a branch that succeeds with v.
+braid::Task<int> ok(int v) { co_return v; }
+
+braid::Task<std::size_t> non_cooperative_task(std::shared_ptr<braid::Semaphore> permits) {
+    std::size_t exceeded_budget = 0;
+    for (int i = 0; i < 5; ++i) {
+        // another branch should run after this one uses its whole budget
+        for (int j = 0; j < 128; ++j) auto permit = co_await braid::acquire_owned(permits);
+        ++exceeded_budget;
+    }
+    co_return exceeded_budget;
+}
+
+braid::Task<std::size_t> poor_little_task(std::shared_ptr<braid::Semaphore> permits) {
+    std::size_t how_many_times_i_got_to_run = 0;
+    for (int i = 0; i < 5; ++i) {
+        auto permit = co_await braid::acquire_owned(permits);
+        ++how_many_times_i_got_to_run;
+    }
+    co_return how_many_times_i_got_to_run;
+}
+
+struct PollOrder {
+    std::mutex mu;
+    std::vector<int> order;
+};
+
+braid::Task<> push_and_yield(int x, std::shared_ptr<PollOrder> poll_order) {
+    for (int i = 0; i < 4; ++i) {
+        {
+            std::lock_guard<std::mutex> g(poll_order->mu);
+            poll_order->order.push_back(x);
+        }
+        co_await braid::yield_now();
+    }
+}
+
+// try_join over three receivers, as a task: true when it failed with the
+// channel's RecvError.
+braid::Task<bool> fails_with_recv_error(braid::oneshot::Receiver<std::string> rx1,
+                                        braid::oneshot::Receiver<uint32_t> rx2,
+                                        braid::oneshot::Receiver<uint32_t> rx3) {
+    try {
+        co_await braid::try_join(std::move(rx1), std::move(rx2), std::move(rx3));
+    } catch (const braid::RecvError&) {
+        co_return true;
+    }
+    co_return false;
+}
+
+}  // namespace
+
+TEST_CASE("sync_one_lit_expr_comma") {
+    rt().block_on([]() -> braid::Task<> {
+        auto foo = co_await braid::try_join(ok(1));
+        EXPECT(foo == std::make_tuple(1));
+    }());
+}
+
+TEST_CASE("sync_two_lit_expr_comma") {
+    rt().block_on([]() -> braid::Task<> {
+        auto foo = co_await braid::try_join(ok(1), ok(2));
+        EXPECT(foo == std::make_tuple(1, 2));
+    }());
+}
+
+TEST_CASE("two_await") {
+    rt().block_on([]() -> braid::Task<> {
+        auto [tx1, rx1] = braid::oneshot::channel<std::string>();
+        auto [tx2, rx2] = braid::oneshot::channel<uint32_t>();
+
+        auto fut = braid_test::as_stream(braid::try_join(std::move(rx1), std::move(rx2)));
+        PollByHand join(fut);
+
+        EXPECT(join.poll_next().is_pending());
+
+        EXPECT(!tx2.send(123).has_value());
+        EXPECT(join.is_woken());
+        EXPECT(join.poll_next().is_pending());
+
+        EXPECT(!tx1.send("hello").has_value());
+        EXPECT(join.is_woken());
+        auto res = join.poll_next();
+        EXPECT(res.ready && res.item == std::make_tuple(std::string("hello"), uint32_t(123)));
+        co_return;
+    }());
+}
+
+TEST_CASE("err_abort_early") {
+    rt().block_on([]() -> braid::Task<> {
+        auto [tx1, rx1] = braid::oneshot::channel<std::string>();
+        auto [tx2, rx2] = braid::oneshot::channel<uint32_t>();
+        auto [tx3, rx3] = braid::oneshot::channel<uint32_t>();
+
+        auto fut = braid_test::as_stream(fails_with_recv_error(std::move(rx1), std::move(rx2), std::move(rx3)));
+        PollByHand join(fut);
+
+        EXPECT(join.poll_next().is_pending());
+
+        EXPECT(!tx2.send(123).has_value());
+        EXPECT(join.is_woken());
+        EXPECT(join.poll_next().is_pending());
+
+        { auto dropped = std::move(tx1); }  // drop(tx1)
+        EXPECT(join.is_woken());
+
+        auto res = join.poll_next();
+        EXPECT(res.ready && res.item == true);  // res.is_err()
+        // aborted early: the third branch (still waiting) was dropped with it
+        EXPECT(tx3.is_closed());
+        co_return;
+    }());
+}
+
+TEST_CASE("try_join_does_not_allow_tasks_to_starve") {
+    rt().block_on([]() -> braid::Task<> {
+        auto permits = std::make_shared<braid::Semaphore>(10);
+        auto [non_cooperative_result, little_task_result] =
+            co_await braid::try_join(non_cooperative_task(permits), poor_little_task(permits));
+        EXPECT(non_cooperative_result == 5);
+        EXPECT(little_task_result == 5);
+    }());
+}
+
+TEST_CASE("a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
+    rt().block_on([]() -> braid::Task<> {
+        auto poll_order = std::make_shared<PollOrder>();
+        co_await braid::try_join(push_and_yield(1, poll_order), push_and_yield(2, poll_order),
+                                 push_and_yield(3, poll_order));
+        EXPECT((poll_order->order == std::vector<int>{1, 2, 3, 2, 3, 1, 3, 1, 2, 1, 2, 3}));
+    }());
+}

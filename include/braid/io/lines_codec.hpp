@@ -4,7 +4,11 @@
 //   braid::io::FramedRead lines(std::move(stream), braid::io::LinesCodec(8192));  // at most 8 KiB a line
 //
 // A line longer than max_length throws IoError(BRAID_ERANGE) from decode.
-// At end of file, a last line without "\n" is still a frame.
+// At end of file, a last line without "\n" is still a frame (a "\r" ending
+// it is dropped, as before a "\n").  max_length counts the line without its
+// "\n" or "\r\n", and the result never depends on how the bytes arrived:
+// a "\r" that may be the start of "\r\n" is not counted while the "\n"
+// is still to come.
 #pragma once
 
 #include <braid/io/codec.hpp>
@@ -32,7 +36,10 @@ public:
         std::size_t nl = v.find('\n', from);
         if (nl == std::string_view::npos) {
             searched_ = v.size();
-            if (v.size() > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
+            // A last '\r' may be half of "\r\n": not part of the line yet.
+            std::size_t len = v.size();
+            if (len > 0 && v[len - 1] == '\r') --len;
+            if (len > max_) throw IoError(BRAID_ERANGE, 0, "LinesCodec: line longer than max_length");
             return std::nullopt;
         }
         searched_ = 0;

@@ -32,6 +32,10 @@ BRAID_API void braid_barrier_cancel_wait(braid_barrier* b, braid_waiter** w) {
     if (b && w) of(b)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_barrier_unregister_wait(braid_barrier* b, braid_waiter** w) {
+    if (b && w) of(b)->unregister(waiter_slot(w));
+}
+
 BRAID_API int braid_barrier_wait_blocking(braid_barrier* b, int64_t timeout_ms) {
     if (!b || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;

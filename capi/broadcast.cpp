@@ -91,6 +91,10 @@ BRAID_API void braid_broadcast_cancel_recv(braid_broadcast_rx* rx, braid_waiter*
     if (rx && w) of(rx)->ch->cancel_recv(waiter_slot(w));
 }
 
+BRAID_API void braid_broadcast_unregister_recv(braid_broadcast_rx* rx, braid_waiter** w) {
+    if (rx && w) of(rx)->ch->unregister_recv(waiter_slot(w));
+}
+
 BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx* rx, void* out, size_t out_size, uint64_t* out_lagged) {
     if (!out_ok(rx, out, out_size)) return BRAID_EINVAL;
     uint64_t lagged = 0;

@@ -96,6 +96,10 @@ BRAID_API void braid_token_cancel_wait(braid_token* token, braid_waiter** w) {
     if (token && w) of(token)->cancel_wait(waiter_of(w));
 }
 
+BRAID_API void braid_token_unregister_wait(braid_token* token, braid_waiter** w) {
+    if (token && w) of(token)->unregister_wait(waiter_of(w));
+}
+
 BRAID_API int braid_token_on_cancel(braid_task** out, braid_runtime* rt, braid_token* token, braid_callback cb,
                                     void* user_data) {
     if (out) *out = nullptr;

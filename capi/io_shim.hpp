@@ -81,6 +81,13 @@ int wrap_fd(H** out, Core* core, int fd) {
     return rc;
 }
 
+// Removes what a callback operation registered on `src` for `dir` under its
+// own task (`waker`: NULL when it was never polled, and so registered
+// nothing); registrations of other pollers of the handle stay.
+inline void unregister_own(IoSource* src, int dir, void* waker) {
+    if (waker) src->unregister(dir, waker);
+}
+
 // BRAID_EINVAL for a NULL (or never-opened) handle, BRAID_ECLOSED after
 // close, else BRAID_OK.
 inline int usable(const Handle* h) {
@@ -101,6 +108,7 @@ struct DgramOp {
     size_t* from_len;
     braid_io_callback cb;
     void* ud;
+    void* waker = nullptr;  // this operation's task, once polled: the wake_data it registers with
     uint8_t claim() const { return recv ? kClaimRead : kClaimWrite; }
     int dir() const { return recv ? detail::kIoRead : detail::kIoWrite; }
     DgramOp(IoSource* s, bool r, void* b, size_t l, const sockaddr* t, size_t tl, sockaddr_storage* f, size_t* fl,
@@ -110,13 +118,14 @@ struct DgramOp {
         s->ref();
     }
     int finish(int st, size_t n) {
-        src->unregister(dir());
+        unregister_own(src, dir(), waker);
         src->release_claim(claim());
         cb(ud, st, n);
         return BRAID_OK;
     }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<DgramOp*>(self);
+        s->waker = me;
         size_t n = 0;
         int rc = s->recv ? detail::net::poll_recv_from(s->src, s->buf, s->len, 0, s->from, s->from_len,
                                                        &braid_task_wake_fn, me, &n)
@@ -128,7 +137,7 @@ struct DgramOp {
     }
     static void cancel(void* self) {
         auto* s = static_cast<DgramOp*>(self);
-        s->src->unregister(s->dir());
+        unregister_own(s->src, s->dir(), s->waker);
         s->src->release_claim(s->claim());
         s->cb(s->ud, cancel_status(), 0);
     }
@@ -171,19 +180,21 @@ struct XferOp {
     bool all;
     braid_io_callback cb;
     void* ud;
+    void* waker = nullptr;  // this operation's task, once polled
 
     XferOp(IoSource* s, XferFn f, int d, uint8_t c, void* b, size_t l, bool a, braid_io_callback cb_, void* u)
         : src(s), fn(f), dir(d), claim(c), buf(static_cast<char*>(b)), len(l), all(a), cb(cb_), ud(u) {
         s->ref();
     }
     int finish(int st) {
-        src->unregister(dir);
+        unregister_own(src, dir, waker);
         src->release_claim(claim);
         cb(ud, st, done);
         return BRAID_OK;
     }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<XferOp*>(self);
+        s->waker = me;
         for (;;) {
             size_t n = 0;
             int rc = s->fn(s->src, s->buf + s->done, s->len - s->done, &braid_task_wake_fn, me, &n);
@@ -196,7 +207,7 @@ struct XferOp {
     }
     static void cancel(void* self) {
         auto* s = static_cast<XferOp*>(self);
-        s->src->unregister(s->dir);
+        unregister_own(s->src, s->dir, s->waker);
         s->src->release_claim(s->claim);
         s->cb(s->ud, cancel_status(), s->done);
     }
@@ -235,17 +246,19 @@ struct AcceptOp {
     void (*cb)(void*, int, H*);
     void* ud;
     Made made;
+    void* waker = nullptr;  // this operation's task, once polled
     AcceptOp(IoSource* s, Core* c, void (*f)(void*, int, H*), void* u, Made m) : src(s), core(c), cb(f), ud(u), made(m) {
         s->ref();
     }
     int finish(int st, H* h) {
-        src->unregister(detail::kIoRead);
+        unregister_own(src, detail::kIoRead, waker);
         src->release_claim(kClaimRead);
         cb(ud, st, h);
         return BRAID_OK;
     }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<AcceptOp*>(self);
+        s->waker = me;
         int fd = -1;
         int rc = detail::net::poll_accept(s->src, &braid_task_wake_fn, me, &fd, nullptr, nullptr);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
@@ -256,7 +269,7 @@ struct AcceptOp {
     }
     static void cancel(void* self) {
         auto* s = static_cast<AcceptOp*>(self);
-        s->src->unregister(detail::kIoRead);
+        unregister_own(s->src, detail::kIoRead, s->waker);
         s->src->release_claim(kClaimRead);
         s->cb(s->ud, cancel_status(), nullptr);
     }
@@ -279,6 +292,7 @@ struct ConnectOp {
     void (*cb)(void*, int, H*);
     void* ud;
     Made made;
+    void* waker = nullptr;  // this operation's task, once polled
     ConnectOp(Core* c, int d, const sockaddr* a, size_t l, void (*f)(void*, int, H*), void* u, Made m)
         : core(c), domain(d), addr_len(l), cb(f), ud(u), made(m) {
         std::memcpy(&addr, a, l);
@@ -292,6 +306,7 @@ struct ConnectOp {
     }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<ConnectOp*>(self);
+        s->waker = me;
         int rc;
         if (!s->started) {
             s->started = true;
@@ -304,7 +319,7 @@ struct ConnectOp {
         if (rc == BRAID_PENDING) return BRAID_PENDING;
         H* h = nullptr;
         if (rc == BRAID_OK) {
-            s->src->unregister(detail::kIoWrite);
+            unregister_own(s->src, detail::kIoWrite, s->waker);
             rc = s->made(&h, s->core, s->src);  // takes the source's reference on success
             if (rc == BRAID_OK) s->src = nullptr;
         }
@@ -314,7 +329,7 @@ struct ConnectOp {
     }
     static void cancel(void* self) {
         auto* s = static_cast<ConnectOp*>(self);
-        if (s->src) s->src->unregister(detail::kIoWrite);
+        if (s->src) unregister_own(s->src, detail::kIoWrite, s->waker);
         s->drop_src();
         s->cb(s->ud, cancel_status(), nullptr);
     }

@@ -115,6 +115,10 @@ BRAID_API void braid_mpsc_cancel_send(braid_mpsc_tx* tx, braid_waiter** w) {
     if (tx && w) of(tx)->cancel_send(waiter_slot(w));
 }
 
+BRAID_API void braid_mpsc_unregister_send(braid_mpsc_tx* tx, braid_waiter** w) {
+    if (tx && w) of(tx)->unregister_send(waiter_slot(w));
+}
+
 BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx* tx, void* value, size_t value_size, int64_t timeout_ms) {
     if (!value_ok(tx, value, value_size) || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
@@ -142,6 +146,10 @@ BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx* tx, braid_waiter** w) {
     if (tx && w) of(tx)->cancel_send(waiter_slot(w));
 }
 
+BRAID_API void braid_mpsc_unregister_reserve(braid_mpsc_tx* tx, braid_waiter** w) {
+    if (tx && w) of(tx)->unregister_send(waiter_slot(w));
+}
+
 BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx* tx, void* value, size_t value_size) {
     if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
     if (!of(tx)->bounded()) return BRAID_ENOTSUP;
@@ -162,6 +170,10 @@ BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx* tx, braid_waiter** w, bra
 
 BRAID_API void braid_mpsc_tx_cancel_closed(braid_mpsc_tx* tx, braid_waiter** w) {
     if (tx && w) of(tx)->cancel_closed(waiter_slot(w));
+}
+
+BRAID_API void braid_mpsc_tx_unregister_closed(braid_mpsc_tx* tx, braid_waiter** w) {
+    if (tx && w) of(tx)->unregister_closed(waiter_slot(w));
 }
 
 BRAID_API int braid_mpsc_tx_is_closed(braid_mpsc_tx* tx) {

@@ -42,6 +42,10 @@ BRAID_API void braid_mutex_cancel_lock(braid_mutex* m, braid_waiter** w) {
     if (m && w) of(m)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_mutex_unregister_lock(braid_mutex* m, braid_waiter** w) {
+    if (m && w) of(m)->unregister(waiter_slot(w));
+}
+
 BRAID_API int braid_mutex_lock_blocking(braid_mutex* m, int64_t timeout_ms) {
     if (!m) return BRAID_EINVAL;
     return blocking(of(m), 1, timeout_ms);

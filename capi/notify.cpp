@@ -31,6 +31,10 @@ BRAID_API void braid_notify_cancel_notified(braid_notify* n, braid_waiter** w) {
     if (n && w) of(n)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_notify_unregister_notified(braid_notify* n, braid_waiter** w) {
+    if (n && w) of(n)->unregister(waiter_slot(w));
+}
+
 BRAID_API int braid_notify_notified_blocking(braid_notify* n, int64_t timeout_ms) {
     if (!n || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;

@@ -52,6 +52,10 @@ BRAID_API void braid_once_cell_cancel_init(braid_once_cell* cell, braid_waiter**
     if (cell && w) of(cell)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_once_cell_unregister_init(braid_once_cell* cell, braid_waiter** w) {
+    if (cell && w) of(cell)->unregister(waiter_slot(w));
+}
+
 BRAID_API int braid_once_cell_complete_init(braid_once_cell* cell, void* value, size_t value_size) {
     if (!value_ok(cell, value, value_size)) return BRAID_EINVAL;
     return of(cell)->complete_init(value);

@@ -14,6 +14,7 @@ using braid::capi::core_or_current;
 using braid::capi::guarded;
 using braid::capi::spawn_state;
 using braid::capi::io::Handle;
+using braid::capi::io::unregister_own;
 using braid::detail::ChildProcess;
 using braid::detail::Core;
 using braid::detail::ExitInfo;
@@ -96,21 +97,23 @@ int spawn_child(braid_child** out, Core* core, const SpawnSpec& spec, bool kill_
 // pidfd); at shutdown (cancel) it reaps at once if it can.
 struct ReapOp {
     ChildProcess* proc;
+    void* waker = nullptr;  // this operation's task, once polled
     explicit ReapOp(ChildProcess* p) : proc(p) {}
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<ReapOp*>(self);
+        s->waker = me;
         ExitInfo info;
         int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
         if (rc != BRAID_OK) s->proc->reap_now(false);
-        s->proc->source()->unregister(braid::detail::kIoRead);
+        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
         s->proc->destroy();
         s->proc = nullptr;
         return BRAID_OK;
     }
     static void cancel(void* self) {
         auto* s = static_cast<ReapOp*>(self);
-        s->proc->source()->unregister(braid::detail::kIoRead);
+        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
         s->proc->reap_now(false);  // still running: it stays a zombie until this process exits
         s->proc->destroy();
         s->proc = nullptr;
@@ -144,19 +147,21 @@ struct WaitOp {
     braid_child* c;
     braid_exit_callback cb;
     void* ud;
+    void* waker = nullptr;  // this operation's task, once polled
     WaitOp(braid_child* ch, braid_exit_callback f, void* u) : c(ch), cb(f), ud(u) {}
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<WaitOp*>(self);
+        s->waker = me;
         ExitInfo info;
         int rc = s->c->proc->poll_wait(&braid_task_wake_fn, me, &info);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->c->proc->source()->unregister(braid::detail::kIoRead);
+        unregister_own(s->c->proc->source(), braid::detail::kIoRead, s->waker);
         s->cb(s->ud, rc, rc == BRAID_OK ? info.code : -1, rc == BRAID_OK ? info.signal : 0);
         return BRAID_OK;
     }
     static void cancel(void* self) {
         auto* s = static_cast<WaitOp*>(self);
-        s->c->proc->source()->unregister(braid::detail::kIoRead);
+        unregister_own(s->c->proc->source(), braid::detail::kIoRead, s->waker);
         s->cb(s->ud, braid::capi::cancel_status(), -1, 0);
     }
     static void release(void* self) { static_cast<WaitOp*>(self)->~WaitOp(); }
@@ -173,6 +178,7 @@ struct OutputOp {
     bool started = false;
     bool eof[2] = {false, false};
     std::string data[2];
+    void* waker = nullptr;  // this operation's task, once polled
     OutputOp(Core* c, const SpawnSpec& s, braid_output_callback f, void* u) : core(c), spec(s), cb(f), ud(u) {
         spec.stdio[1] = spec.stdio[2] = StdioMode::Piped;
     }
@@ -196,6 +202,7 @@ struct OutputOp {
     }
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<OutputOp*>(self);
+        s->waker = me;
         if (!s->started) {
             s->started = true;
             int rc = ChildProcess::spawn(&s->proc, s->core, s->spec, s->pipes);
@@ -213,7 +220,7 @@ struct OutputOp {
                 if (rc < 0) return s->fail(rc);
                 if (n == 0) {
                     s->eof[i] = true;
-                    s->pipes[i + 1]->unregister(braid::detail::kIoRead);
+                    unregister_own(s->pipes[i + 1], braid::detail::kIoRead, s->waker);
                     break;
                 }
                 try {
@@ -228,7 +235,7 @@ struct OutputOp {
         int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
         if (rc < 0) return s->fail(rc);
-        s->proc->source()->unregister(braid::detail::kIoRead);
+        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
         s->drop_pipes();
         std::exchange(s->proc, nullptr)->destroy();
         s->cb(s->ud, BRAID_OK, info.code, info.signal, s->data[0].data(), s->data[0].size(), s->data[1].data(),
@@ -238,8 +245,8 @@ struct OutputOp {
     static void cancel(void* self) {
         auto* s = static_cast<OutputOp*>(self);
         for (auto* p : s->pipes)
-            if (p) p->unregister(braid::detail::kIoRead);
-        if (s->proc) s->proc->source()->unregister(braid::detail::kIoRead);
+            if (p) unregister_own(p, braid::detail::kIoRead, s->waker);
+        if (s->proc) unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
         s->drop_pipes();
         if (s->proc) {
             s->proc->kill();

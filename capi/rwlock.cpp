@@ -54,8 +54,16 @@ BRAID_API void braid_rwlock_cancel_read(braid_rwlock* rw, braid_waiter** w) {
     if (rw && w) of(rw)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_rwlock_unregister_read(braid_rwlock* rw, braid_waiter** w) {
+    if (rw && w) of(rw)->unregister(waiter_slot(w));
+}
+
 BRAID_API void braid_rwlock_cancel_write(braid_rwlock* rw, braid_waiter** w) {
     if (rw && w) of(rw)->cancel(waiter_slot(w));
+}
+
+BRAID_API void braid_rwlock_unregister_write(braid_rwlock* rw, braid_waiter** w) {
+    if (rw && w) of(rw)->unregister(waiter_slot(w));
 }
 
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock* rw, int64_t timeout_ms) {

@@ -49,6 +49,10 @@ BRAID_API void braid_semaphore_cancel_acquire(braid_semaphore* sem, braid_waiter
     if (sem && w) of(sem)->cancel(waiter_slot(w));
 }
 
+BRAID_API void braid_semaphore_unregister_acquire(braid_semaphore* sem, braid_waiter** w) {
+    if (sem && w) of(sem)->unregister(waiter_slot(w));
+}
+
 BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore* sem, size_t n, int64_t timeout_ms) {
     if (!sem) return BRAID_EINVAL;
     if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;

@@ -133,6 +133,12 @@ BRAID_API int braid_handle_task_new(braid_task** out, void** out_state, braid_ha
     return task_new(out, out_state, h ? h->core : nullptr, state_size, poll, cancel, release);
 }
 
+BRAID_API int braid_task_new_cancelled(braid_task** out) {
+    if (!out) return BRAID_EINVAL;
+    *out = c_task(Task::create_finished(BRAID_ECANCELED));
+    return *out ? BRAID_OK : BRAID_ENOMEM;
+}
+
 BRAID_API int braid_task_start(braid_task* task) { return start(task, TaskKind::Worker); }
 BRAID_API int braid_task_start_blocking(braid_task* task) { return start(task, TaskKind::Blocking); }
 
@@ -195,7 +201,7 @@ BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* w
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {
     if (!task || !cb) return BRAID_EINVAL;
     Task* t = task_of(task);
-    if (t->core->shutting_down()) return BRAID_ESHUTDOWN;
+    if (!t->core || t->core->shutting_down()) return BRAID_ESHUTDOWN;  // no runtime to call back on
     if (!t->claim_join()) return BRAID_EBUSY;
     int rc = braid::capi::guarded([&] {
         return spawn_state<JoinOp>(nullptr, t->core, TaskKind::Worker, t, cb, user_data);
@@ -226,6 +232,7 @@ BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of
 BRAID_API braid_task* braid_task_current(void) { return c_task(braid::detail::current_task()); }
 
 BRAID_API uint64_t braid_task_current_id(void) {
+    if (uint64_t releasing = braid::detail::releasing_task_id()) return releasing;
     Task* t = braid::detail::current_task();
     return t ? t->id : 0;
 }
@@ -239,6 +246,9 @@ BRAID_API void braid_task_wake(braid_task* task) {
 BRAID_API void braid_task_wake_fn(void* task) { braid_task_wake(static_cast<braid_task*>(task)); }
 
 BRAID_API int braid_coop_take(void) { return braid::detail::coop::proceed(nullptr, nullptr) ? 1 : 0; }
+
+BRAID_API int* braid_coop_counter(void) { return &braid::detail::coop::budget(); }
+BRAID_API int braid_coop_has_budget(void) { return braid::detail::coop::budget() != 0 ? 1 : 0; }
 
 BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
 BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }

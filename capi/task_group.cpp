@@ -157,7 +157,9 @@ BRAID_API int braid_task_set_deadline(braid_task* task, int64_t deadline_ns) {
 
 BRAID_API int braid_task_set_timeout(braid_task* task, int64_t ms) {
     if (!task || ms < 0) return BRAID_EINVAL;
-    int64_t now = task_of(task)->core->clock().now();
+    Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & st::COMPLETE) return BRAID_OK;  // (may have no runtime)
+    int64_t now = t->core->clock().now();
     int64_t ns = ms > (INT64_MAX - now) / 1000000 ? INT64_MAX : now + ms * 1000000;
     return braid_task_set_deadline(task, ns);
 }

@@ -10,6 +10,7 @@ using braid::detail::Core;
 using braid::detail::Interval;
 using braid::detail::TaskKind;
 using braid::detail::TimerEntry;
+using braid::detail::add_sat;
 
 struct braid_timer {
     Core* core;
@@ -25,8 +26,8 @@ namespace {
 
 constexpr int64_t kNsPerMs = 1000000;
 
+// Saturating: a duration past the end of the clock is the far future.
 int64_t ms_to_ns(int64_t ms) { return ms > INT64_MAX / kNsPerMs ? INT64_MAX : ms * kNsPerMs; }
-int64_t add_sat(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
 // braid_sleep's operation.
 struct SleepOp {
@@ -131,6 +132,11 @@ BRAID_API int braid_timer_new(braid_timer** out, braid_runtime* rt, int64_t dead
 BRAID_API int braid_timer_poll(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
     return t->core->timers().poll(&t->entry, wake, wake_data);
+}
+
+BRAID_API int braid_timer_poll_unconstrained(braid_timer* t, braid_wake_fn wake, void* wake_data) {
+    if (!t) return BRAID_EINVAL;
+    return t->core->timers().poll(&t->entry, wake, wake_data, /*budgeted=*/false);
 }
 
 BRAID_API int braid_timer_reset(braid_timer* t, int64_t deadline_ns) {

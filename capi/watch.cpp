@@ -98,6 +98,10 @@ BRAID_API void braid_watch_tx_cancel_closed(braid_watch_tx* tx, braid_waiter** w
     if (tx && w) of(tx)->cancel_closed(waiter_slot(w));
 }
 
+BRAID_API void braid_watch_tx_unregister_closed(braid_watch_tx* tx, braid_waiter** w) {
+    if (tx && w) of(tx)->unregister_closed(waiter_slot(w));
+}
+
 BRAID_API int braid_watch_subscribe(braid_watch_rx** out, braid_watch_tx* tx) {
     if (!out) return BRAID_EINVAL;
     *out = nullptr;
@@ -152,6 +156,10 @@ BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx* rx, braid_waiter** w, 
 
 BRAID_API void braid_watch_rx_cancel_changed(braid_watch_rx* rx, braid_waiter** w) {
     if (rx && w) of(rx)->ch->cancel_changed(waiter_slot(w));
+}
+
+BRAID_API void braid_watch_rx_unregister_changed(braid_watch_rx* rx, braid_waiter** w) {
+    if (rx && w) of(rx)->ch->unregister_changed(waiter_slot(w));
 }
 
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx* rx, int64_t timeout_ms) {

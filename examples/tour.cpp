@@ -100,6 +100,34 @@ braid::Task<> patterns() {
     std::optional<std::string> d = co_await braid::timeout(1ms, fetch_data("slow"));
     std::printf("timeout: %s\n", d ? d->c_str() : "timed out");
 
+    // select in a loop: what is passed by lvalue is kept across iterations
+    // (one deadline for the whole loop, a task that goes on while it loses);
+    // braid::when disables a branch, braid::otherwise runs when all are.
+    {
+        auto [tx, rx] = braid::mpsc::channel<int>(8);
+        braid::spawn([](braid::mpsc::Sender<int> t) -> braid::Task<> {
+            for (int i = 1; i <= 3; ++i) {
+                co_await braid::sleep(2ms);
+                co_await t.send(i);
+            }
+        }, std::move(tx)).detach();
+        auto deadline = braid::sleep(200ms);
+        auto work = braid::pin(fetch_data("pinned"));
+        bool open = true, have_work = false;
+        int got = 0;
+        for (;;) {
+            auto r = co_await braid::select(deadline, braid::when(!work.done(), work),
+                                            braid::when(open, rx.recv()), braid::otherwise());
+            if (r.index() == 0 || r.index() == 3) break;  // deadline, or nothing left to wait for
+            if (r.index() == 1) have_work = true;
+            if (r.index() == 2) {
+                if (auto m = std::get<2>(r)) got += *m;
+                else open = false;  // every sender gone: disable the branch
+            }
+        }
+        std::printf("select loop: received %d, pinned task %s\n", got, have_work ? "finished" : "unfinished");
+    }
+
     // JoinSet: results in completion order.
     braid::JoinSet<int> set;
     for (int delay : {30, 10, 20})

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -88,4 +90,85 @@ TEST_CASE("C: braid_signal_wait calls back once per wait") {
     braid_task_free(op);
     REQUIRE(calls.load() == 1);
     REQUIRE(status.load() == BRAID_OK);
+}
+
+namespace {
+// Whether the process's action for `signum` is the default one.
+bool default_action(int signum) {
+    struct sigaction sa {};
+    REQUIRE(::sigaction(signum, nullptr, &sa) == 0);
+    return !(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_DFL;
+}
+}  // namespace
+
+TEST_CASE("dropping the last listener keeps the handler: a delivery is ignored and a new listener hears the next") {
+    // Tokio's rule: once a signal was listened for, the process-wide handler
+    // stays for the life of the process; deliveries nobody listens to are
+    // dropped (the default action, terminating, never comes back).
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        braid::signal::Signal s(SIGUSR1);
+        co_return;
+    }());
+    REQUIRE_FALSE(default_action(SIGUSR1));
+    REQUIRE(::raise(SIGUSR1) == 0);  // delivered to this thread before raise returns: we are still here
+    bool heard = rt.block_on([]() -> braid::Task<bool> {
+        braid::signal::Signal again(SIGUSR1);
+        EXPECT(::kill(::getpid(), SIGUSR1) == 0);
+        auto r = co_await braid::timeout(20s, again.recv());
+        co_return r;
+    }());
+    REQUIRE(heard);
+    // Listeners of other signals dropping leave it alone too (Tokio's signal_drop_signal.rs).
+    rt.block_on([]() -> braid::Task<> {
+        braid::signal::Signal a(SIGUSR1);
+        {
+            braid::signal::Signal b(SIGUSR1), c(SIGUSR1);
+        }
+        EXPECT(::kill(::getpid(), SIGUSR1) == 0);
+        co_await a.recv();
+    }());
+}
+
+TEST_CASE("dropping the runtime keeps the handler installed") {
+    {
+        auto rt = braid_test::runtime(1);
+        rt.block_on([]() -> braid::Task<> {
+            braid::signal::Signal s(SIGALRM);
+            co_return;
+        }());
+    }
+    REQUIRE_FALSE(default_action(SIGALRM));
+    REQUIRE(::raise(SIGALRM) == 0);
+    {
+        // And a listener that is still alive when its runtime goes.
+        auto rt = braid_test::runtime(1);
+        auto* s = new braid::signal::Signal(rt.block_on([]() -> braid::Task<braid::signal::Signal> {
+            co_return braid::signal::Signal(SIGVTALRM);
+        }()));
+        rt.shutdown_timeout(std::chrono::seconds(10));
+        delete s;
+    }
+    REQUIRE_FALSE(default_action(SIGVTALRM));
+    REQUIRE(::raise(SIGVTALRM) == 0);
+}
+
+TEST_CASE("two runtimes listening: dropping one leaves the other hearing (Tokio's signal_drop_rt.rs)") {
+    auto second = braid_test::runtime(1);
+    auto first = std::make_unique<braid::Runtime>(braid_test::runtime(1));
+    auto mk = []() -> braid::Task<braid::signal::Signal> { co_return braid::signal::Signal(SIGUSR2); };
+    auto first_signal = std::make_unique<braid::signal::Signal>(first->block_on(mk()));
+    auto second_signal = second.block_on(mk());
+    REQUIRE(::kill(::getpid(), SIGUSR2) == 0);
+    first->block_on([](braid::signal::Signal& s) -> braid::Task<> { co_await s.recv(); }(*first_signal));
+    first.reset();
+    first_signal.reset();
+    REQUIRE(::kill(::getpid(), SIGUSR2) == 0);
+    bool heard = second.block_on([](braid::signal::Signal& s) -> braid::Task<bool> {
+        // the delivery before and the one after: two
+        auto a = co_await braid::timeout(20s, s.recv());
+        auto b = co_await braid::timeout(20s, s.recv());
+        co_return a && b;
+    }(second_signal));
+    REQUIRE(heard);
 }

@@ -1,5 +1,7 @@
 // Helpers of the I/O tests: open-fd counting (every error path is checked
-// for leaks), the fd limit, and loopback addresses.
+// for leaks), the fd limit, loopback addresses, and readers and writers
+// written by hand (poll_fn, MockIo: what Tokio's I/O tests write as
+// poll_read / poll_write, and tokio_test::io::Builder).
 #pragma once
 
 #include <dirent.h>
@@ -9,8 +11,13 @@
 
 #include "support.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 namespace braid_test {
 
@@ -60,5 +67,202 @@ inline bool have_ipv6_loopback() {
     ::close(fd);
     return ok;
 }
+
+// ---- readers and writers written by hand ---------------------------------------------
+
+// A leaf awaitable made of a function, as futures::future::poll_fn: what
+// Tokio's I/O tests write by hand as poll_read / poll_write.
+// f(wake, wake_data, out) returns 0 (ready: `out` holds the result),
+// BRAID_PENDING (pending; it calls wake(wake_data) itself when it wants to be
+// polled again, as a hand-written poll calls cx.waker().wake_by_ref(); if it
+// does not, whoever drives it must poll it again) or a negative code (the
+// await throws IoError with that code).  T may be void (flush, shutdown).
+//
+//   auto read(braid::io::MutableBuffer b) {
+//       return braid_test::poll_fn<std::size_t>([this, b](braid_wake_fn, void*, std::size_t& n) {
+//           n = fill(b);
+//           return 0;
+//       });
+//   }
+template <class T, class F>
+class PollFn : public braid::detail::LeafAwaiter<PollFn<T, F>> {
+    using Value = std::conditional_t<std::is_void_v<T>, char, T>;
+
+public:
+    explicit PollFn(F f) : f_(std::move(f)) {}
+    bool ready_now() const noexcept { return false; }
+    int poll(braid_wake_fn w, void* d) { return f_(w, d, value_); }
+    T finish(int st) {
+        if (st < 0) throw braid::IoError(st, 0, "poll_fn");
+        if constexpr (!std::is_void_v<T>) return std::move(value_);
+    }
+    // It registers no waker anywhere: nothing to take back.
+    void unregister() noexcept {}
+
+private:
+    F f_;
+    Value value_{};
+};
+template <class T, class F>
+PollFn<T, F> poll_fn(F f) {
+    return PollFn<T, F>(std::move(f));
+}
+
+// A reader and writer that follows a script (tokio_test::io::Builder, and
+// the Mock of tokio-util's codec tests).  Reads and writes have a script
+// each:
+//   on_read(bytes)          the next reads give these bytes (what does not
+//                           fit the buffer stays for the next read; "" is
+//                           one read of 0 bytes: end of file, once)
+//   on_read_error(code, what)  the next read fails: IoError(code) (its what()
+//                           begins with `what`)
+//   on_read_pending(wake)   the next read is pending, once; with wake it
+//                           wakes its task (cx.waker().wake_by_ref()), else
+//                           whoever polls it must poll again
+//   after the script, every read gives 0 (end of file).
+//   on_write(bytes)         the next write must begin with these bytes and
+//                           takes exactly them (anything else fails the test)
+//   on_write_error(code, what), on_write_pending(wake): as for reads
+//   on_flush()              a flush is expected here (a write fails the test;
+//                           Pending and errors before it are its own)
+//   after the script, a write takes nothing (0) and a flush completes.
+// shutdown() always completes.  One task at a time (no locking); the mock
+// must outlive the awaitables it hands out.
+class MockIo {
+    enum class Kind { Data, Error, Pending, Flush };
+    struct Step {
+        Kind kind;
+        std::string bytes;
+        int code = 0;
+        bool wake = false;
+    };
+
+public:
+    MockIo() = default;
+    MockIo(MockIo&&) = default;
+    MockIo& operator=(MockIo&&) = default;
+
+    MockIo& on_read(std::string_view bytes) { return push(reads_, {Kind::Data, std::string(bytes)}); }
+    MockIo& on_read_error(int code, std::string what = "mock read error") {
+        return push(reads_, {Kind::Error, std::move(what), code});
+    }
+    MockIo& on_read_pending(bool wake = false) { return push(reads_, {Kind::Pending, {}, 0, wake}); }
+    MockIo& on_write(std::string_view bytes) { return push(writes_, {Kind::Data, std::string(bytes)}); }
+    MockIo& on_write_error(int code, std::string what = "mock write error") {
+        return push(writes_, {Kind::Error, std::move(what), code});
+    }
+    MockIo& on_write_pending(bool wake = false) { return push(writes_, {Kind::Pending, {}, 0, wake}); }
+    MockIo& on_flush() { return push(writes_, {Kind::Flush, {}, 0, false}); }
+
+    // One operation: a leaf awaitable over the script.
+    class [[nodiscard]] Op : public braid::detail::LeafAwaiter<Op> {
+    public:
+        enum Which { Read, Write, Flush, Shutdown };
+        Op(MockIo* io, Which which, const void* p, std::size_t n) : io_(io), which_(which), p_(p), size_(n) {}
+        bool ready_now() const noexcept { return false; }
+        int poll(braid_wake_fn w, void* d) { return io_->poll(*this, w, d); }
+        std::size_t finish(int st) {
+            if (st < 0) throw braid::IoError(st, 0, io_->what_);
+            return n_;
+        }
+        void unregister() noexcept {}
+
+    private:
+        friend class MockIo;
+        MockIo* io_;
+        Which which_;
+        const void* p_;
+        std::size_t size_;
+        std::size_t n_ = 0;
+    };
+
+    Op read(braid::io::MutableBuffer b) { return Op(this, Op::Read, b.data, b.size); }
+    Op write(braid::io::ConstBuffer b) { return Op(this, Op::Write, b.data, b.size); }
+    Op flush() { return Op(this, Op::Flush, nullptr, 0); }
+    Op shutdown() { return Op(this, Op::Shutdown, nullptr, 0); }
+
+    // How often each was polled, and what the writes took.
+    int read_polls() const { return read_polls_; }
+    int write_polls() const { return write_polls_; }
+    int flushes() const { return flushes_; }
+    int shutdowns() const { return shutdowns_; }
+    const std::string& written() const { return written_; }
+    std::size_t reads_left() const { return reads_.size(); }
+    std::size_t writes_left() const { return writes_.size(); }
+
+private:
+    MockIo& push(std::deque<Step>& q, Step s) {
+        q.push_back(std::move(s));
+        return *this;
+    }
+
+    // A step that does not fit the operation fails the test (recorded) and
+    // the operation (BRAID_EINVAL).
+    int misfit(const char* what) {
+        record_failure(what, __FILE__, __LINE__);
+        what_ = what;
+        return BRAID_EINVAL;
+    }
+    int common(std::deque<Step>& q, braid_wake_fn w, void* d) {
+        Step& s = q.front();
+        if (s.kind == Kind::Pending) {
+            bool wake = s.wake;
+            q.pop_front();
+            if (wake) w(d);
+            return BRAID_PENDING;
+        }
+        int code = s.code;
+        what_ = std::move(s.bytes);
+        q.pop_front();
+        return code;
+    }
+    int poll(Op& op, braid_wake_fn w, void* d) {
+        switch (op.which_) {
+            case Op::Read: {
+                ++read_polls_;
+                if (op.size_ == 0) return misfit("MockIo: a read into an empty buffer");
+                if (reads_.empty()) return op.n_ = 0, 0;
+                Step& s = reads_.front();
+                if (s.kind != Kind::Data) return common(reads_, w, d);
+                op.n_ = std::min(op.size_, s.bytes.size());
+                std::memcpy(const_cast<void*>(op.p_), s.bytes.data(), op.n_);
+                s.bytes.erase(0, op.n_);
+                if (s.bytes.empty()) reads_.pop_front();
+                return 0;
+            }
+            case Op::Write: {
+                ++write_polls_;
+                if (op.size_ == 0) return op.n_ = 0, 0;
+                if (writes_.empty()) return op.n_ = 0, 0;
+                Step& s = writes_.front();
+                if (s.kind == Kind::Flush) return misfit("MockIo: a write where a flush was expected");
+                if (s.kind != Kind::Data) return common(writes_, w, d);
+                if (op.size_ < s.bytes.size() || std::memcmp(op.p_, s.bytes.data(), s.bytes.size()) != 0)
+                    return misfit("MockIo: a write of other bytes than the script's");
+                op.n_ = s.bytes.size();
+                written_.append(s.bytes);
+                writes_.pop_front();
+                return 0;
+            }
+            case Op::Flush: {
+                if (writes_.empty()) return ++flushes_, 0;
+                Step& s = writes_.front();
+                if (s.kind == Kind::Data) return misfit("MockIo: a flush where a write was expected");
+                if (s.kind == Kind::Flush) {
+                    writes_.pop_front();
+                    return ++flushes_, 0;
+                }
+                return common(writes_, w, d);
+            }
+            case Op::Shutdown: ++shutdowns_; return 0;
+        }
+        return BRAID_EINVAL;
+    }
+
+    std::deque<Step> reads_, writes_;
+    std::string what_ = "MockIo";
+    std::string written_;
+    int read_polls_ = 0, write_polls_ = 0, flushes_ = 0, shutdowns_ = 0;
+};
 
 }  // namespace braid_test

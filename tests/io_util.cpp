@@ -6,6 +6,7 @@
 #include <atomic>
 #include <string>
 #include <vector>
+#include <tuple>
 
 #include "io_support.hpp"
 #include "support.hpp"
@@ -289,7 +290,7 @@ TEST_CASE("LinesCodec: the result does not depend on how the bytes were chunked"
     }
 }
 
-TEST_CASE("LinesCodec: a \"\\r\" at the end of a read does not count against max_length") {
+TEST_CASE("LinesCodec: a CR at the end of a read does not count against max_length") {
     auto rt = braid_test::runtime(1);
     auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto [a, b] = bio::duplex(64);
@@ -357,4 +358,75 @@ TEST_CASE("FramedRead works with the stream combinators") {
         co_return sum;
     }());
     REQUIRE(total == 10);
+}
+
+namespace {
+// Reads exactly n bytes (or to end of file) into a string.
+template <class R>
+braid::Task<std::string> read_n(R& r, std::size_t n) {
+    std::string s(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+        std::size_t k = co_await r.read(bio::MutableBuffer(s.data() + got, n - got));
+        if (k == 0) break;
+        got += k;
+    }
+    s.resize(got);
+    co_return s;
+}
+}  // namespace
+
+TEST_CASE("copy into a BufWriter flushes whenever the reader would block so a proxy never stalls") {
+    // Tokio's copy: when the read is pending and bytes were written since
+    // the last flush, flush.  Here the reader delivers "hello" and then has
+    // nothing until the test has seen "hello" at the far end of the TCP
+    // connection behind the BufWriter (8 KiB: "hello" alone never fills it).
+    auto rt = braid_test::runtime(2);
+    auto [first, rest, n] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, uint64_t>> {
+        auto [src_w, src_r] = bio::duplex(4096);
+        auto l = braid::net::TcpListener::bind("127.0.0.1:0");
+        auto c = co_await braid::net::TcpStream::connect(l.local_addr());
+        auto [far, peer] = co_await l.accept();
+        auto proxy = braid::spawn([](bio::DuplexStream r, braid::net::TcpStream out) -> braid::Task<uint64_t> {
+            bio::BufWriter w(std::move(out), 8192);
+            uint64_t n = co_await bio::copy(r, w);
+            co_await w.shutdown();
+            co_return n;
+        }(std::move(src_r), std::move(c)));
+        co_await src_w.write_all("hello");
+        auto first = co_await braid::timeout(20s, read_n(far, 5));
+        EXPECT(first.has_value());  // without the flush "hello" sits in the BufWriter for ever
+        co_await src_w.write_all(", world");
+        co_await src_w.shutdown();
+        std::string rest = co_await bio::read_to_string(far);
+        uint64_t n = co_await proxy;
+        co_return std::make_tuple(*first, rest, n);
+    }());
+    REQUIRE(first == "hello");
+    REQUIRE(rest == ", world");
+    REQUIRE(n == 12);
+}
+
+TEST_CASE("copy into a BufWriter does not flush while the reader keeps up") {
+    // Everything is readable at once: the copy never waits for its reader,
+    // so the BufWriter (larger than the data) reaches its writer once, at
+    // the end, as before.
+    auto rt = braid_test::runtime(2);
+    auto [writes, got] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
+        auto [src_w, src_r] = bio::duplex(1 << 20);
+        std::string text = big_text(200000);
+        co_await src_w.write_all(text);
+        co_await src_w.shutdown();
+        auto [a, b] = bio::duplex(1 << 20);
+        CountingWriter cw{std::move(a)};
+        auto counter = cw.writes;
+        bio::BufWriter w(std::move(cw), 1 << 20);
+        uint64_t n = co_await bio::copy(src_r, w);
+        EXPECT(n == text.size());
+        co_await w.shutdown();
+        std::string got = co_await bio::read_to_string(b);
+        co_return std::make_pair(*counter, got);
+    }());
+    REQUIRE(got == big_text(200000));
+    REQUIRE(writes == 1);
 }

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -157,18 +159,135 @@ TEST_CASE("Handle::current works inside tasks and blocking jobs, and throws else
     REQUIRE(v == 3);
 }
 
-TEST_CASE("a handle outlives its runtime and then refuses to spawn") {
+TEST_CASE("a handle outlives its runtime, spawning through it then gives a cancelled JoinHandle") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
     std::optional<braid::Handle> h;
     {
         auto rt = braid_test::runtime(1);
         h.emplace(rt.handle());
     }
-    try {
-        h->spawn([]() -> braid::Task<> { co_return; }()).detach();
-        FAIL("spawn after shutdown must throw");
-    } catch (const braid::Error& e) {
-        REQUIRE(e.code() == BRAID_ESHUTDOWN);
+    std::atomic<int> ran{0};
+    auto body = [](Tracked, std::atomic<int>* r) -> braid::Task<int> {
+        ++*r;
+        co_return 1;
+    };
+    // From a plain thread, as Tokio does: the task is dropped (its frame
+    // destroyed now), the handle reports it cancelled.
+    std::thread([&] {
+        auto jh = h->spawn(body(Tracked(1), &ran));
+        EXPECT_ANYWHERE(Tracked::live() == 0);
+        EXPECT_ANYWHERE(jh.is_finished());
+        EXPECT_ANYWHERE(jh.id() != 0);
+        bool cancelled = false;
+        try {
+            (void)jh.take();
+        } catch (const braid::TaskCancelled&) {
+            cancelled = true;
+        }
+        EXPECT_ANYWHERE(cancelled);
+        jh.abort();  // a no-op, as for any finished task
+        EXPECT_ANYWHERE(jh.abort_handle().is_finished());
+        // the form that reports the refusal
+        auto r = h->try_spawn(body(Tracked(2), &ran));
+        EXPECT_ANYWHERE(!r.has_value());
+        EXPECT_ANYWHERE(r.error() == BRAID_ESHUTDOWN);
+        EXPECT_ANYWHERE(braid_test::error_code_of([&] { (void)r.value(); }) == BRAID_ESHUTDOWN);
+        EXPECT_ANYWHERE(Tracked::live() == 0);
+    }).join();
+    REQUIRE(braid_test::worker_failures() == 0);
+    REQUIRE(ran == 0);
+    REQUIRE(Tracked::constructed >= 2);
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("Runtime::spawn after shutdown_timeout: a cancelled JoinHandle, block_on and try_spawn report ESHUTDOWN") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    auto rt = braid_test::runtime(1);
+    REQUIRE(rt.shutdown_timeout(1s));
+    auto body = [](Tracked t) -> braid::Task<int> { co_return t.value; };
+    auto jh = rt.spawn(body(Tracked(1)));
+    REQUIRE(Tracked::live() == 0);
+    REQUIRE(jh.is_finished());
+    REQUIRE_THROWS_AS(jh.take(), braid::TaskCancelled);
+    auto r = rt.try_spawn(body(Tracked(2)));
+    REQUIRE_FALSE(r);
+    REQUIRE(r.error() == BRAID_ESHUTDOWN);
+    REQUIRE(braid_test::error_code_of([&] { rt.block_on(body(Tracked(3))); }) == BRAID_ESHUTDOWN);
+    REQUIRE(Tracked::live() == 0);
+}
+
+namespace {
+// What a destructor that spawns during the shutdown saw.
+struct ShutdownSpawns {
+    std::atomic<int> ran{0};         // spawned bodies that ran (none may)
+    std::atomic<int> done{0};        // destructors that finished their spawning
+    std::atomic<int> cancelled{0};   // handles that reported cancellation
+    std::atomic<int> refused{0};     // try_ forms that reported BRAID_ESHUTDOWN
+};
+
+// Spawns from its destructor: spawn, spawn(f, args), spawn_blocking, the
+// try_ forms, and a JoinSet.
+struct SpawnsWhenDropped {
+    ShutdownSpawns* s;
+    explicit SpawnsWhenDropped(ShutdownSpawns* st) : s(st) {}
+    SpawnsWhenDropped(SpawnsWhenDropped&& o) noexcept : s(std::exchange(o.s, nullptr)) {}
+    ~SpawnsWhenDropped() {
+        if (!s) return;
+        auto body = [](Tracked, std::atomic<int>* r) -> braid::Task<> {
+            ++*r;
+            co_return;
+        };
+        auto count = [this](auto& jh) {
+            try {
+                (void)jh.take();
+            } catch (const braid::TaskCancelled&) {
+                if (jh.is_finished()) ++s->cancelled;
+            }
+        };
+        auto a = braid::spawn(body(Tracked(10), &s->ran));
+        count(a);
+        auto b = braid::spawn(body, Tracked(11), &s->ran);
+        count(b);
+        auto c = braid::spawn_blocking([t = Tracked(12), r = &s->ran] { ++*r; });
+        count(c);
+        if (braid::try_spawn(body(Tracked(13), &s->ran)).error() == BRAID_ESHUTDOWN) ++s->refused;
+        if (braid::try_spawn_blocking([t = Tracked(14), r = &s->ran] { ++*r; }).error() == BRAID_ESHUTDOWN) ++s->refused;
+        braid::JoinSet<void> set;
+        set.spawn(body(Tracked(15), &s->ran));
+        if (set.len() == 1) {
+            try {
+                (void)set.try_join_next();
+            } catch (const braid::TaskCancelled&) {
+                ++s->cancelled;
+            }
+        }
+        ++s->done;
     }
+};
+}  // namespace
+
+TEST_CASE("a destructor that spawns while the runtime shuts down does not terminate, the task is dropped") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    ShutdownSpawns s;
+    std::atomic<int> started{0};
+    {
+        auto rt = braid_test::runtime(2);
+        rt.spawn([](SpawnsWhenDropped, std::atomic<int>* st) -> braid::Task<> {
+              ++*st;
+              co_await braid::sleep(std::chrono::hours(1));
+          }(SpawnsWhenDropped(&s), &started))
+            .detach();
+        while (started.load() == 0) std::this_thread::yield();
+    }  // the shutdown drops the task: its parameter's destructor spawns
+    REQUIRE(s.done == 1);
+    REQUIRE(s.ran == 0);
+    REQUIRE(s.cancelled == 4);
+    REQUIRE(s.refused == 2);
+    REQUIRE(Tracked::constructed >= 6);  // (moves count too)
+    REQUIRE(Tracked::live() == 0);
 }
 
 TEST_CASE("freeing a runtime cancels its tasks and runs their destructors") {

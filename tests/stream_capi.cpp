@@ -475,3 +475,29 @@ TEST_CASE("C: a joiner polling the operation's handle is woken when it completes
     braid_stream_free(s);
     REQUIRE(wait_freed(c));
 }
+
+TEST_CASE("budget: a C producer that is always ready, drained from C++, yields to other tasks") {
+    // braid_stream_poll_next takes a unit of the task's budget per ready poll.
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    Counter c(0, INT64_MAX);
+    braid_stream* s = counter_stream(&c);
+    long n = rt.block_on([](braid_stream* s) -> braid::Task<long> {
+        constexpr long kCap = 5'000'000 / braid_test::kStressDivisor;  // a drain that never yields ends here
+        std::atomic<bool> stop{false};
+        auto setter = braid::spawn([](std::atomic<bool>* f) -> braid::Task<> {
+            f->store(true);
+            co_return;
+        }(&stop));
+        auto cs = bs::from_c<int64_t>(s);
+        long n = 0;
+        while (!stop.load() && n < kCap) {
+            EXPECT(*co_await cs.next() == n);
+            ++n;
+        }
+        co_await setter;
+        EXPECT(stop.load());
+        co_return n;
+    }(s));
+    REQUIRE(n <= 256);
+    REQUIRE(c.freed);
+}

@@ -320,3 +320,120 @@ TEST_CASE("a pipe on an lvalue stream does not compile, by_ref or std::move does
     }());
     REQUIRE(v == V{0, 1, 2});
 }
+
+// ---- the cooperative budget ---------------------------------------------------------
+
+namespace {
+// A cap that ends a drain that never yields (the failure), far above a budget.
+constexpr long kNoYieldCap = 5'000'000 / braid_test::kStressDivisor;
+
+// One worker: the drainer and the other task share it, so the other task
+// runs only when the drainer yields.
+braid::Runtime one_worker() { return braid::Runtime::builder().worker_threads(1).build(); }
+
+// Sets *flag, from a task queued behind the caller on its worker.
+braid::JoinHandle<void> spawn_setter(std::atomic<bool>* flag) {
+    return braid::spawn([](std::atomic<bool>* f) -> braid::Task<> {
+        f->store(true);
+        co_return;
+    }(flag));
+}
+
+// Counts its turns on the worker until *stop.
+braid::JoinHandle<void> spawn_ticker(std::atomic<long>* ticks, std::atomic<bool>* stop) {
+    return braid::spawn([](std::atomic<long>* t, std::atomic<bool>* s) -> braid::Task<> {
+        while (!s->load()) {
+            ++*t;
+            co_await braid::yield_now();
+        }
+    }(ticks, stop));
+}
+
+// next() on `s` until the other task stopped it; how many items that took.
+template <class S>
+braid::Task<long> next_until_stopped(S s) {
+    std::atomic<bool> stop{false};
+    auto setter = spawn_setter(&stop);
+    long n = 0;
+    while (!stop.load() && n < kNoYieldCap) {
+        auto v = co_await s.next();
+        EXPECT(v.has_value());
+        ++n;
+    }
+    co_await setter;
+    EXPECT(stop.load());  // fails when the drainer never let the other task run
+    co_return n;
+}
+}  // namespace
+
+TEST_CASE("budget: draining an endless ready stream with next() lets another task on the worker run") {
+    auto rt = one_worker();
+    // Each ready item takes a unit of the task's budget (128 per poll): the
+    // drainer yields within the first budget and the other task stops it.
+    REQUIRE(rt.block_on(next_until_stopped(bs::repeat(1))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::iter(std::views::iota(0)))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::repeat_with([] { return 2; }) | bs::map([](int x) { return x + 1; }))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::from_fn([]() -> std::optional<int> { return 3; }))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::unfold(0, [](int s) -> std::optional<std::pair<int, int>> {
+                return std::pair(s, s + 1);
+            }))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::repeat(1) | bs::merge(bs::repeat(2)))) <= 256);
+    REQUIRE(rt.block_on(next_until_stopped(bs::repeat(1) | bs::chain(bs::repeat(2)) | bs::enumerate())) <= 256);
+}
+
+TEST_CASE("budget: fold, count, collect and any over endless ready streams yield to the other tasks") {
+    auto rt = one_worker();
+    rt.block_on([]() -> braid::Task<> {
+        // A pipeline that ends only when the other task sets `stop`.
+        {
+            std::atomic<bool> stop{false};
+            auto setter = spawn_setter(&stop);
+            long n = co_await (bs::iter(std::views::iota(0L)) | bs::take_while([&](const long&) { return !stop.load(); })
+                               | bs::take(std::size_t(kNoYieldCap)) | bs::map([](long x) { return x % 3; })
+                               | bs::fold(0L, [](long k, long) { return k + 1; }));
+            co_await setter;
+            EXPECT(n <= 256);  // stopped by the other task, not by the cap
+        }
+        {
+            std::atomic<bool> stop{false};
+            auto setter = spawn_setter(&stop);
+            auto n = co_await (bs::repeat(std::string("x")) | bs::take_while([&](const std::string&) { return !stop.load(); })
+                               | bs::take(std::size_t(kNoYieldCap)) | bs::count());
+            co_await setter;
+            EXPECT(stop.load());
+            EXPECT(n <= 256);
+        }
+        {
+            // a filter that drops everything: no item reaches the consumer,
+            // the source still pays for each one
+            std::atomic<bool> stop{false};
+            std::atomic<long> produced{0};
+            auto setter = spawn_setter(&stop);
+            auto found = co_await (bs::repeat_with([&] { return ++produced < kNoYieldCap && !stop.load() ? 0 : 1; })
+                                   | bs::filter([](const int& x) { return x == 1; }) | bs::any([](int) { return true; }));
+            co_await setter;
+            EXPECT(found);
+            EXPECT(stop.load());
+            EXPECT(produced.load() <= 256);
+        }
+    }());
+}
+
+TEST_CASE("budget: collecting a large finite stream yields many times on the way") {
+    auto rt = one_worker();
+    auto [ticks, size] = rt.block_on([]() -> braid::Task<std::pair<long, std::size_t>> {
+        std::atomic<bool> stop{false};
+        std::atomic<long> ticks{0};
+        auto ticker = spawn_ticker(&ticks, &stop);
+        std::vector<int> v(100'000, 7);
+        auto out = co_await (bs::iter(std::move(v)) | bs::map([](int x) { return x * 2; }) | bs::collect());
+        long seen = ticks.load();
+        stop = true;
+        co_await ticker;
+        co_return std::pair(seen, out.size());
+    }());
+    REQUIRE(size == 100'000);
+    // 100,000 items at 128 a poll: the collector yields ~780 times, and the
+    // ticker gets a turn each time.
+    REQUIRE(ticks >= 100);
+}

@@ -321,3 +321,69 @@ TEST_CASE("generator: the runtime shutting down destroys a generator that waits"
     }
     REQUIRE(Tracked::live() == 0);
 }
+
+TEST_CASE("budget: a generator that yields without awaiting lets another task on its worker run") {
+    // One worker: the other task runs only when the consumer yields it.
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    constexpr long kCap = 5'000'000 / braid_test::kStressDivisor;  // ends a drain that never yields (the failure)
+    auto forever = []() -> braid::Stream<long> {
+        for (long i = 0;; ++i) co_yield i;
+    };
+    auto stopper = [](std::atomic<bool>* stop) -> braid::Task<> {
+        stop->store(true);
+        co_return;
+    };
+    // next() in a loop
+    long items = rt.block_on([](auto forever, auto stopper) -> braid::Task<long> {
+        std::atomic<bool> stop{false};
+        auto h = braid::spawn(stopper(&stop));
+        auto s = forever();
+        long n = 0;
+        while (!stop.load() && n < kCap) {
+            EXPECT(*co_await s.next() == n);
+            ++n;
+        }
+        co_await h;
+        EXPECT(stop.load());
+        co_return n;
+    }(forever, stopper));
+    REQUIRE(items <= 256);
+    // a consumer loop over a pipeline, and a boxed source (a generator over
+    // another stream)
+    long folded = rt.block_on([](auto forever, auto stopper) -> braid::Task<long> {
+        std::atomic<bool> stop{false};
+        auto h = braid::spawn(stopper(&stop));
+        long n = co_await (forever() | bs::take_while([&](const long& i) { return !stop.load() && i < kCap; })
+                           | bs::boxed() | bs::map([](long i) { return i * 2; }) | bs::count());
+        co_await h;
+        EXPECT(stop.load());
+        co_return n;
+    }(forever, stopper));
+    REQUIRE(folded <= 256);
+}
+
+TEST_CASE("budget: a generator fed by a ready channel yields too") {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    auto [ticks, total] = rt.block_on([]() -> braid::Task<std::pair<long, long>> {
+        std::atomic<bool> stop{false};
+        std::atomic<long> ticks{0};
+        auto ticker = braid::spawn([](std::atomic<long>* t, std::atomic<bool>* s) -> braid::Task<> {
+            while (!s->load()) {
+                ++*t;
+                co_await braid::yield_now();
+            }
+        }(&ticks, &stop));
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        {
+            auto sender = std::move(tx);  // dropped below: the stream ends after the values
+            for (int i = 0; i < 20'000; ++i) sender.send(1);
+        }
+        long total = co_await (bs::from_receiver(std::move(rx)) | bs::fold(0L, std::plus<>()));
+        long seen = ticks.load();
+        stop = true;
+        co_await ticker;
+        co_return std::pair(seen, total);
+    }());
+    REQUIRE(total == 20'000);
+    REQUIRE(ticks >= 20);
+}

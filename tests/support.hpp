@@ -10,7 +10,8 @@
 //  - PollByHand / as_stream: a stream or an awaitable polled one step at a
 //    time with a waker that records its calls (tokio_test's task::spawn);
 //    unbounded_channel_stream (tokio-stream's test support);
-//  - runtimes built the way the tests need them.
+//  - runtimes built the way the tests need them;
+//  - pending(): an awaitable that never completes (futures' pending()).
 #pragma once
 
 #include <braid/braid.hpp>
@@ -297,5 +298,18 @@ std::pair<std::optional<braid::mpsc::UnboundedSender<T>>, braid::Stream<T>> unbo
     auto [tx, rx] = braid::mpsc::unbounded_channel<T>();
     return {std::optional<braid::mpsc::UnboundedSender<T>>(std::move(tx)), braid::stream::from_receiver(std::move(rx))};
 }
+
+// ---- never ready ---------------------------------------------------------------------
+
+// futures::future::pending(): co_await braid_test::pending() never completes;
+// the task waits there until it is cancelled (abort, a select it loses, a
+// runtime shutdown).  Nothing is registered, so nothing ever wakes it.
+class [[nodiscard]] Pending : public braid::detail::LeafAwaiter<Pending> {
+public:
+    bool ready_now() const noexcept { return false; }
+    int poll(braid_wake_fn, void*) const noexcept { return BRAID_PENDING; }
+    void finish(int) const noexcept {}
+};
+inline Pending pending() { return {}; }
 
 }  // namespace braid_test

@@ -122,3 +122,58 @@ TEST_CASE("join of void tasks through join_all") {
     }(&n));
     REQUIRE(n.load() == 10);
 }
+
+// ---- fairness: a branch that is always ready does not starve the others ------
+
+namespace {
+// Spins on a semaphore that always has a permit (every acquire is ready at
+// once and uses one unit of the task's budget) until `other_ran` is set, or
+// gives up after `limit` rounds; returns the rounds it spun.
+braid::Task<int> spin_until(braid::Semaphore* sem, const bool* other_ran, int limit) {
+    int rounds = 0;
+    while (!*other_ran && rounds < limit) {
+        auto permit = co_await sem->acquire();
+        ++rounds;
+    }
+    co_return rounds;
+}
+braid::Task<int> take_one(braid::Semaphore* sem, bool* ran) {
+    auto permit = co_await sem->acquire();
+    *ran = true;
+    co_return 1;
+}
+}  // namespace
+
+TEST_CASE("join and try_join poll their branches in turn: a busy branch does not starve the next") {
+    constexpr int kLimit = 100000;
+    auto rt = braid_test::runtime(1);
+    auto [joined, tried] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        braid::Semaphore sem(1);
+        bool ran = false;
+        auto [a, b] = co_await braid::join(spin_until(&sem, &ran, kLimit), take_one(&sem, &ran));
+        EXPECT(ran && b == 1);
+        ran = false;
+        auto [c, d] = co_await braid::try_join(spin_until(&sem, &ran, kLimit), take_one(&sem, &ran));
+        EXPECT(ran && d == 1);
+        co_return std::make_pair(a, c);
+    }());
+    // the second branch ran on the task's next poll, not after the first gave up
+    REQUIRE(joined < 3 * 128);
+    REQUIRE(tried < 3 * 128);
+}
+
+TEST_CASE("join_all polls its branches in turn") {
+    constexpr int kLimit = 100000;
+    auto rt = braid_test::runtime(1);
+    int spun = rt.block_on([]() -> braid::Task<int> {
+        braid::Semaphore sem(1);
+        bool ran = false;
+        std::vector<braid::Task<int>> ts;
+        ts.push_back(spin_until(&sem, &ran, kLimit));
+        ts.push_back(take_one(&sem, &ran));
+        auto v = co_await braid::join_all(std::move(ts));
+        EXPECT(ran && v[1] == 1);
+        co_return v[0];
+    }());
+    REQUIRE(spun < 3 * 128);
+}

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support.hpp"
@@ -240,4 +241,35 @@ TEST_CASE("spawn outside a runtime throws braid::Error(BRAID_EINVAL)") {
     } catch (const braid::Error& e) {
         REQUIRE(e.code() == BRAID_EINVAL);
     }
+}
+
+TEST_CASE("try_spawn and try_spawn_blocking: the handle on a runtime thread, the refusal elsewhere") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    auto rt = braid_test::runtime(1);
+    auto [a, b, c] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int>> {
+        auto r = braid::try_spawn(add(2, 3));
+        EXPECT(r.has_value() && r.error() == 0);
+        int a = co_await *r;
+        auto r2 = braid::try_spawn([](int x) -> braid::Task<int> { co_return x * 2; }, 21);
+        int b = co_await r2.value();
+        auto r3 = braid::try_spawn_blocking([] { return 7; });
+        EXPECT(bool(r3));
+        int c = co_await *r3;
+        co_return std::tuple(a, b, c);
+    }());
+    REQUIRE(a == 5);
+    REQUIRE(b == 42);
+    REQUIRE(c == 7);
+    // No runtime on this thread: refused, and the task dropped at once.
+    auto body = [](Tracked t) -> braid::Task<int> { co_return t.value; };
+    auto r = braid::try_spawn(body(Tracked(1)));
+    REQUIRE(r.error() == BRAID_EINVAL);
+    REQUIRE(Tracked::live() == 0);
+    REQUIRE(braid::try_spawn_blocking([t = Tracked(2)] { return t.value; }).error() == BRAID_EINVAL);
+    REQUIRE(braid::try_spawn(braid::Task<int>()).error() == BRAID_EINVAL);
+    REQUIRE(Tracked::live() == 0);
+    // spawn keeps throwing there (a programming error, not a shutdown)
+    REQUIRE(braid_test::error_code_of([&] { braid::spawn(body(Tracked(3))).detach(); }) == BRAID_EINVAL);
+    REQUIRE(Tracked::live() == 0);
 }

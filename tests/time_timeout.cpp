@@ -1,6 +1,9 @@
 // timeout and timeout_at under paused time; cancellation on expiry; races.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <stdexcept>
+
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -93,4 +96,71 @@ TEST_CASE("a negative timeout is refused") {
         REQUIRE_THROWS_AS(braid::timeout(-1ms, after(1ms, 1)), braid::Error);
         co_return;
     }());
+}
+
+// ---- futures that are always ready: the budget must not hide the deadline ------
+
+namespace {
+// Never completes on its own: every await in it is ready at once (a permit
+// taken and given back), so it uses up the task's cooperative budget on
+// every poll.  After `advance_at` rounds it moves a paused runtime's clock
+// (if `rt` is given); after `limit` rounds it throws, so that a timeout that
+// never fires fails the test instead of hanging it.
+braid::Task<> spin_on_semaphore(std::atomic<long>* rounds, long limit, braid_runtime* rt = nullptr,
+                                long advance_at = 0) {
+    braid::Semaphore sem(1);
+    for (;;) {
+        auto permit = co_await sem.acquire();
+        long n = rounds->fetch_add(1) + 1;
+        if (rt && n == advance_at) braid_runtime_advance(rt, 5000000);  // 5ms
+        if (n >= limit) throw std::runtime_error("the timeout never fired");
+    }
+}
+// The same with a channel that always has a message.
+braid::Task<> spin_on_channel(std::atomic<long>* rounds, long limit, braid_runtime* rt = nullptr,
+                              long advance_at = 0) {
+    auto [tx, rx] = braid::mpsc::unbounded_channel<long>();
+    tx.send(0);
+    for (;;) {
+        auto v = co_await rx.recv();
+        long n = rounds->fetch_add(1) + 1;
+        tx.send(*v + 1);
+        if (rt && n == advance_at) braid_runtime_advance(rt, 5000000);
+        if (n >= limit) throw std::runtime_error("the timeout never fired");
+    }
+}
+}  // namespace
+
+TEST_CASE("timeout fires around a future that is always ready (paused time)") {
+    auto rt = braid_test::paused_runtime();
+    braid_runtime* native = rt.native_handle();
+    for (int which = 0; which < 2; ++which) {
+        std::atomic<long> rounds{0};
+        auto [in_time, took] = rt.block_on([](std::atomic<long>* r, braid_runtime* n, int w)
+                                               -> braid::Task<std::pair<bool, braid::Duration>> {
+            auto t0 = braid::Instant::now();
+            bool ok = w == 0 ? co_await braid::timeout(1ms, spin_on_semaphore(r, 1000000, n, 1000))
+                             : co_await braid::timeout(1ms, spin_on_channel(r, 1000000, n, 1000));
+            co_return std::make_pair(ok, t0.elapsed());
+        }(&rounds, native, which));
+        REQUIRE_FALSE(in_time);
+        REQUIRE(took == 5ms);
+        // the deadline is looked at on the first poll after the clock moved:
+        // the spinner ran at most two budgets past that
+        REQUIRE(rounds.load() < 1000 + 2 * 128 + 2);
+    }
+}
+
+TEST_CASE("timeout fires around a future that is always ready (real clock)") {
+    auto rt = braid_test::runtime(1);
+    const long limit = 100000000L / braid_test::kStressDivisor;
+    for (int which = 0; which < 2; ++which) {
+        std::atomic<long> rounds{0};
+        bool in_time = rt.block_on([](std::atomic<long>* r, long lim, int w) -> braid::Task<bool> {
+            if (w == 0) co_return co_await braid::timeout(1ms, spin_on_semaphore(r, lim));
+            co_return co_await braid::timeout(1ms, spin_on_channel(r, lim));
+        }(&rounds, limit, which));
+        REQUIRE_FALSE(in_time);
+        REQUIRE(rounds.load() > 0);
+    }
 }

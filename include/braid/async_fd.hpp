@@ -52,13 +52,27 @@ public:
     public:
         Ready(braid_fd* f, int interest) : f_(f), interest_(interest) {}
         Ready(Ready&& o) noexcept : f_(std::exchange(o.f_, nullptr)), interest_(o.interest_) {}
-        // Cancelled while pending: unregister (a readiness that arrives later
-        // stays cached on the AsyncFd, so nothing is lost).
-        ~Ready() {
-            if (f_ && status_ == BRAID_PENDING) braid_fd_poll_ready(f_, interest_, nullptr, nullptr, nullptr);
+        // Cancelled while pending, or done after a wait: remove our
+        // registration (a readiness that arrives later stays cached on the
+        // AsyncFd, so nothing is lost; other tasks' registrations stay).
+        ~Ready() { unregister(); }
+        // Forgets the waker, keeps the AsyncFd's cached readiness (a select
+        // branch over a kept Ready ending).
+        void unregister() noexcept {
+            if (f_ && registered_) {
+                int ignored;
+                braid_fd_poll_ready(f_, interest_, nullptr, registered_, &ignored);
+            }
+            registered_ = nullptr;
         }
-        bool ready_now() { return braid_fd_poll_ready(f_, interest_, nullptr, nullptr, &bits_) == 0; }
-        int poll(braid_wake_fn w, void* d) { return braid_fd_poll_ready(f_, interest_, w, d, &bits_); }
+        // The first poll finds cached readiness without suspending.
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_fd_poll_ready(f_, interest_, w, d, &bits_);
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
+            return rc;
+        }
         ReadyGuard finish(int st) {
             if (st < 0) throw Error(st, "AsyncFd");
             return ReadyGuard(f_, bits_);
@@ -68,6 +82,7 @@ public:
         braid_fd* f_;
         int interest_;
         int bits_ = 0;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     Ready readable() { return Ready(native(), BRAID_READABLE); }

@@ -40,6 +40,8 @@ BRAID_API void braid_barrier_free(braid_barrier *b);
 BRAID_API int braid_barrier_poll_wait(braid_barrier *b, braid_waiter **w, braid_wake_fn wake, void *wake_data);
 /* Cancels a wait: not released yet, it no longer counts as arrived.  NULL ok. */
 BRAID_API void braid_barrier_cancel_wait(braid_barrier *b, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_barrier_unregister_wait(braid_barrier *b, braid_waiter **w);
 /* Arrives and waits on the calling thread (not a runtime worker:
  * BRAID_EDEADLK).  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (the
  * arrival is withdrawn). */

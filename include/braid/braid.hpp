@@ -28,6 +28,7 @@
 #include <braid/net/tcp.hpp>
 #include <braid/net/udp.hpp>
 #include <braid/net/unix_socket.hpp>
+#include <braid/pinned.hpp>
 #include <braid/process.hpp>
 #include <braid/runtime.hpp>
 #include <braid/select.hpp>

@@ -86,6 +86,8 @@ BRAID_API int braid_broadcast_poll_recv(braid_broadcast_rx *rx, void *out, size_
 /* Cancels a waiting receive: nothing is lost (the values wait for the next
  * receive).  NULL ok. */
 BRAID_API void braid_broadcast_cancel_recv(braid_broadcast_rx *rx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_broadcast_unregister_recv(braid_broadcast_rx *rx, braid_waiter **w);
 /* As braid_broadcast_poll_recv without waiting: BRAID_EAGAIN when empty. */
 BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged);
 /* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).

@@ -34,6 +34,8 @@ BRAID_API int braid_token_is_cancelled(const braid_token *token);
 BRAID_API int braid_token_poll_cancelled(braid_token *token, braid_waiter **w, braid_wake_fn wake,
                                          void *wake_data);
 BRAID_API void braid_token_cancel_wait(braid_token *token, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_token_unregister_wait(braid_token *token, braid_waiter **w);
 
 /* Calls cb(user_data, BRAID_OK) on a worker of `rt` once the token is
  * cancelled, or cb(user_data, BRAID_ECANCELED) if the operation is aborted

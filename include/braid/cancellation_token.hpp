@@ -48,6 +48,8 @@ public:
             braid_token_cancel_wait(t_, &w_);
             braid_token_free(t_);
         }
+        // Drops the waker; the waiter stays queued on the token.
+        void unregister() noexcept { braid_token_unregister_wait(t_, &w_); }
         bool ready_now() const { return braid_token_is_cancelled(t_) == 1; }
         int poll(braid_wake_fn wake, void* d) { return braid_token_poll_cancelled(t_, &w_, wake, d); }
         void finish(int st) const { detail::check(st, "cancelled"); }

@@ -29,10 +29,15 @@ enum braid_interest {
  * braid_fd_wait in progress counts). */
 BRAID_API int braid_fd_new(braid_fd **out, braid_runtime *rt, int fd);
 /* 0 when some bits of `interest` are ready (*out_ready, if not NULL, gets
- * them), or BRAID_PENDING after registering the waker for them (one waker
- * per direction: a second registration replaces the first).  With `wake`
- * NULL the wakers of `interest` are removed instead (when this returns they
- * are not running and will not be called).  BRAID_ECANCELED after shutdown. */
+ * them), or BRAID_PENDING after registering the waker for them.  Several
+ * tasks may wait at once, keyed by wake_data as io.h describes: an event
+ * wakes every waiter of its direction, and the next poll of each woken
+ * wake_data reports that readiness even if another waiter cleared it in the
+ * meantime (Tokio's AsyncFd).  With `wake` NULL the registration of
+ * wake_data for `interest` is removed instead (wake_data NULL: every
+ * registration; when this returns the removed wakers are not running and
+ * will not be called) and the cached readiness is reported.  BRAID_ECANCELED
+ * after shutdown, BRAID_ENOMEM when a further waiter cannot be recorded. */
 BRAID_API int braid_fd_poll_ready(braid_fd *f, int interest, braid_wake_fn wake, void *wake_data,
                                   int *out_ready);
 /* Forgets readiness bits after the syscall returned EAGAIN. */

@@ -5,10 +5,24 @@
  *
  *  - poll functions (braid_<object>_poll_<verb>), for futures written in C
  *    and for the C++ layer: they make the non-blocking syscall at once and
- *    return 0 with the result, BRAID_PENDING after registering the waker
- *    (one per direction: a reader and a writer may wait at the same time,
- *    from different tasks), or a negative code.  Called with a NULL waker
- *    they remove that direction's registration (and return BRAID_PENDING).
+ *    return 0 with the result, BRAID_PENDING after registering the waker,
+ *    or a negative code.  Called with a NULL waker they remove the
+ *    registration made with `wake_data` (and return BRAID_PENDING); a NULL
+ *    waker with a NULL wake_data removes every registration of that
+ *    direction.
+ *
+ *    Several pollers at once: any number of tasks may wait on one direction
+ *    of a handle (two accepts on one listener, two receives on one UDP
+ *    socket, a reader and a writer).  Registrations are keyed by wake_data:
+ *    polling again with the same wake_data replaces that registration's
+ *    waker, a different wake_data adds a registration.  A readiness event
+ *    wakes every waiter registered for its direction, once; each polls again
+ *    (retrying its syscall), one gets the connection, datagram or bytes, and
+ *    the others get BRAID_PENDING and wait again (Tokio's semantics).  A
+ *    waiter that gives up must remove its registration (NULL waker, its
+ *    wake_data) before its wake_data becomes invalid; after that call its
+ *    waker is not running and is never called.  The first waiter of a handle
+ *    costs no allocation; a further one may fail with BRAID_ENOMEM.
  *  - callback operations (braid_<object>_<verb>), libuv style: the buffer
  *    must stay alive and untouched until the callback runs; the callback runs
  *    exactly once on a worker, with BRAID_ECANCELED when the operation is

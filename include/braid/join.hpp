@@ -8,7 +8,9 @@
 // Every branch runs in this task (no spawn); void results are std::monostate.
 // join waits for every branch and then rethrows the first exception (in
 // argument order); try_join cancels the others (destroying their frames) as
-// soon as one branch throws, and rethrows it.
+// soon as one branch throws, and rethrows it.  Each poll starts with the
+// next branch in turn (Tokio's join!), so a branch that is always ready
+// cannot starve the others.
 #pragma once
 
 #include <braid/detail/branch.hpp>
@@ -24,12 +26,24 @@ namespace braid {
 
 namespace detail {
 
-template <bool FailFast, class... Ts>
+// Polls branch i of a tuple of branches.
+template <class Tuple, std::size_t... I>
+bool poll_nth(Tuple& t, std::size_t i, std::index_sequence<I...>) {
+    bool done = false;
+    ((i == I ? (done = std::get<I>(t).poll()) : false), ...);
+    return done;
+}
+
+template <bool FailFast, class... Bs>
 class [[nodiscard]] JoinAwaiter {
-    static_assert(sizeof...(Ts) > 0, "join needs at least one awaitable");
+    static_assert(sizeof...(Bs) > 0, "join needs at least one awaitable");
+    static constexpr std::size_t N = sizeof...(Bs);
 
 public:
-    explicit JoinAwaiter(Task<Ts>... tasks) : branches_(Branch<Ts>(std::move(tasks))...) {}
+    using result_type = std::tuple<value_or_monostate<typename Bs::value_type>...>;
+
+    template <class... Args>
+    explicit JoinAwaiter(Args&&... args) : branches_(std::forward<Args>(args)...) {}
 
     bool await_ready() const noexcept { return false; }
 
@@ -42,11 +56,17 @@ public:
         return true;
     }
 
-    std::tuple<value_or_monostate<Ts>...> await_resume() {
-        // the first exception in argument order, once everything finished
-        std::apply([](auto&... b) { (rethrow_if_failed(b), ...); }, branches_);
-        return std::apply([](auto&... b) { return std::tuple<value_or_monostate<Ts>...>(take_value(b)...); },
-                          branches_);
+    // Everything is released before an exception leaves: g++ 12 may skip
+    // this awaiter's destructor when await_resume throws.
+    result_type await_resume() {
+        try {
+            // the first exception in argument order, once everything finished
+            std::apply([](auto&... b) { (rethrow_if_failed(b), ...); }, branches_);
+            return std::apply([](auto&... b) { return result_type(take_value(b)...); }, branches_);
+        } catch (...) {
+            std::apply([](auto&... b) { (b.cancel(), ...); }, branches_);
+            throw;
+        }
     }
 
 private:
@@ -55,10 +75,17 @@ private:
         if (b.failed()) b.take();
     }
     static bool repoll(void* self, Context&) { return static_cast<JoinAwaiter*>(self)->poll_all(); }
+    // Every poll starts one branch further (Tokio's join!), so a branch that
+    // is always ready and uses up the task's budget cannot starve the ones
+    // after it.
     bool poll_all() {
-        bool all = true, failed = false;
-        std::apply([&](auto&... b) { ((all &= b.poll(), failed |= b.failed()), ...); }, branches_);
+        bool all = true;
+        std::size_t first = next_;
+        next_ = (next_ + 1) % N;
+        for (std::size_t k = 0; k < N; ++k)
+            all &= poll_nth(branches_, (first + k) % N, std::index_sequence_for<Bs...>{});
         if constexpr (FailFast) {
+            bool failed = std::apply([](auto&... b) { return (b.failed() || ...); }, branches_);
             if (failed) {
                 std::apply([](auto&... b) { (cancel_unfinished(b), ...); }, branches_);
                 return true;
@@ -71,7 +98,8 @@ private:
         if (!b.done()) b.cancel();
     }
 
-    std::tuple<Branch<Ts>...> branches_;
+    std::tuple<Bs...> branches_;
+    std::size_t next_ = 0;
 };
 
 template <class T>
@@ -93,8 +121,13 @@ public:
     }
 
     auto await_resume() {
-        for (auto& b : branches_)
-            if (b.failed()) b.take();
+        try {
+            for (auto& b : branches_)
+                if (b.failed()) b.take();
+        } catch (...) {
+            branches_.clear();  // released before it leaves (g++ 12, see JoinAwaiter)
+            throw;
+        }
         if constexpr (std::is_void_v<T>) {
             for (auto& b : branches_) b.take();
         } else {
@@ -107,29 +140,32 @@ public:
 
 private:
     static bool repoll(void* self, Context&) { return static_cast<JoinAllAwaiter*>(self)->poll_all(); }
+    // Rotates the first branch polled, as join does.
     bool poll_all() {
         bool all = true;
-        for (auto& b : branches_) all &= b.poll();
+        std::size_t n = branches_.size(), first = next_;
+        next_ = (next_ + 1) % n;
+        for (std::size_t k = 0; k < n; ++k) all &= branches_[(first + k) % n].poll();
         return all;
     }
     std::vector<Branch<T>> branches_;
+    std::size_t next_ = 0;
 };
 
 }  // namespace detail
 
-// Awaits every awaitable concurrently; a tuple of their results.
+// Awaits every awaitable concurrently; a tuple of their results.  An
+// awaitable passed by lvalue is kept by the caller (see select.hpp).
 template <class... A>
 auto join(A&&... awaitables) {
-    return detail::JoinAwaiter<false, typename detail::task_of_t<A>::value_type...>(
-        detail::as_task(std::forward<A>(awaitables))...);
+    return detail::JoinAwaiter<false, detail::branch_t<A>...>(detail::branch_arg(std::forward<A>(awaitables))...);
 }
 
 // Like join, but the first exception cancels the other branches and is
 // rethrown at once.
 template <class... A>
 auto try_join(A&&... awaitables) {
-    return detail::JoinAwaiter<true, typename detail::task_of_t<A>::value_type...>(
-        detail::as_task(std::forward<A>(awaitables))...);
+    return detail::JoinAwaiter<true, detail::branch_t<A>...>(detail::branch_arg(std::forward<A>(awaitables))...);
 }
 
 // Awaits a runtime-sized set of tasks; their results in order (void: none).

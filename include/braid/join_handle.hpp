@@ -1,7 +1,12 @@
 // braid::JoinHandle<T>: the handle spawn returns.  co_await gives the task's
 // value, rethrows the exception that escaped it, or throws
-// braid::TaskCancelled if it was aborted.  Dropping the handle detaches the
-// task (it keeps running).  abort() cancels it at its next suspension point.
+// braid::TaskCancelled if it was aborted (or dropped: by a runtime shutdown,
+// or because it was spawned on a runtime that is shutting down).  Dropping
+// the handle detaches the task (it keeps running).  abort() cancels it at
+// its next suspension point.
+//
+// braid::SpawnResult<T>: what try_spawn gives, the handle or why the task
+// was refused.
 #pragma once
 
 #include <braid/detail/context.hpp>
@@ -43,6 +48,13 @@ class [[nodiscard]] JoinHandle {
 public:
     JoinHandle() = default;
     JoinHandle(braid_task* t, detail::Result<T>* result) : t_(t), result_(result) {}
+    // The handle of a task that never ran: finished and cancelled (what
+    // spawn gives when the runtime is shutting down).
+    static JoinHandle cancelled() {
+        braid_task* t = nullptr;
+        detail::check(braid_task_new_cancelled(&t), "JoinHandle::cancelled");
+        return JoinHandle(t, nullptr);
+    }
     JoinHandle(JoinHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)), result_(o.result_) {}
     JoinHandle& operator=(JoinHandle&& o) noexcept {
         if (this != &o) {
@@ -73,8 +85,10 @@ public:
     class Awaiter : public detail::LeafAwaiter<Awaiter> {
     public:
         explicit Awaiter(const JoinHandle& h) : h_(h) {}
-        ~Awaiter() {
-            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);  // unregisters our waker
+        ~Awaiter() { unregister(); }
+        // Drops the join waker; the task keeps running, the handle joinable.
+        void unregister() noexcept {
+            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);
         }
         bool ready_now() { return braid_task_is_finished(h_.checked()) == 1; }
         int poll(braid_wake_fn w, void* d) { return braid_task_poll_join(h_.t_, w, d); }
@@ -102,6 +116,39 @@ private:
     }
     braid_task* t_ = nullptr;
     detail::Result<T>* result_ = nullptr;
+};
+
+// What try_spawn gives (std::expected-like): the JoinHandle of the task,
+// or the code it was refused with: BRAID_ESHUTDOWN (the runtime is shutting
+// down), BRAID_EINVAL (no runtime on this thread, an empty Task),
+// BRAID_ENOMEM.  A refused task was dropped (its frame destroyed, its
+// destructors run) before try_spawn returned; it never runs.
+template <class T>
+class [[nodiscard]] SpawnResult {
+public:
+    explicit SpawnResult(JoinHandle<T> h) noexcept : h_(std::move(h)) {}
+    explicit SpawnResult(int code) noexcept : code_(code) {}
+
+    bool has_value() const noexcept { return code_ == 0; }
+    explicit operator bool() const noexcept { return has_value(); }
+    // 0, or the BRAID_E* code the task was refused with.
+    int error() const noexcept { return code_; }
+    // The handle; throws braid::Error(error()) for a refused task.
+    JoinHandle<T>& value() & {
+        if (code_) throw Error(code_, "try_spawn");
+        return h_;
+    }
+    JoinHandle<T>&& value() && {
+        if (code_) throw Error(code_, "try_spawn");
+        return std::move(h_);
+    }
+    JoinHandle<T>& operator*() & noexcept { return h_; }
+    JoinHandle<T>&& operator*() && noexcept { return std::move(h_); }
+    JoinHandle<T>* operator->() noexcept { return &h_; }
+
+private:
+    JoinHandle<T> h_;
+    int code_ = 0;
 };
 
 }  // namespace braid

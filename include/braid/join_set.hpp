@@ -38,11 +38,17 @@ public:
     JoinSet(const JoinSet&) = delete;
     ~JoinSet() { braid_join_set_free(s_); }
 
-    // Spawns on the calling thread's runtime and adds the task.
+    // Spawns on the calling thread's runtime and adds the task.  During
+    // shutdown the task is dropped and join_next gives it back as cancelled
+    // (braid/spawn.hpp).
     AbortHandle spawn(Task<T> task) {
-        auto [t, st] = detail::spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task), &t, &result);
+        if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
+        detail::check(rc, detail::spawn_error_context(nullptr));
         AbortHandle ah(t);
-        int rc = braid_join_set_add(native(), t, &st->result);
+        rc = braid_join_set_add(native(), t, result);
         if (rc < 0) {
             braid_task_free(t);
             throw Error(rc, "JoinSet::spawn");
@@ -58,7 +64,9 @@ public:
     class [[nodiscard]] JoinNext : public detail::LeafAwaiter<JoinNext> {
     public:
         explicit JoinNext(braid_join_set* s) : s_(s) {}
-        ~JoinNext() {
+        ~JoinNext() { unregister(); }
+        // Drops the waker; a task that finishes meanwhile stays in the set.
+        void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_join_set_unregister(s_);
         }
         bool ready_now() const { return false; }
@@ -113,7 +121,8 @@ private:
     class [[nodiscard]] NextEnded : public detail::LeafAwaiter<NextEnded> {
     public:
         explicit NextEnded(braid_join_set* s) : s_(s) {}
-        ~NextEnded() {
+        ~NextEnded() { unregister(); }
+        void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_join_set_unregister(s_);
         }
         bool ready_now() const { return false; }

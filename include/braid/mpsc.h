@@ -95,6 +95,8 @@ BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx *tx, void *value, size_t value_
  * caller's); room the channel had granted it goes to the next sender.
  * NULL ok. */
 BRAID_API void braid_mpsc_cancel_send(braid_mpsc_tx *tx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_mpsc_unregister_send(braid_mpsc_tx *tx, braid_waiter **w);
 /* Sends from the calling thread (not a runtime worker: BRAID_EDEADLK),
  * waiting for room.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not
  * sent; value left). */
@@ -115,6 +117,8 @@ BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx *tx, size_t n, braid_waiter 
                                       void *wake_data);
 /* Cancels a waiting reserve; slots granted to it go back.  NULL ok. */
 BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx *tx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_mpsc_unregister_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 /* Fills one reserved slot: BRAID_OK, or BRAID_ECLOSED when the receiver is
  * gone, BRAID_ENOMEM (a channel of a capacity too large for its own ring
  * could not get a block) - the value is left at `value` and the slot is
@@ -132,6 +136,8 @@ BRAID_API int braid_mpsc_release_reserved(braid_mpsc_tx *tx, size_t n);
 BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx *tx, braid_waiter **w, braid_wake_fn wake,
                                         void *wake_data);
 BRAID_API void braid_mpsc_tx_cancel_closed(braid_mpsc_tx *tx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_mpsc_tx_unregister_closed(braid_mpsc_tx *tx, braid_waiter **w);
 /* 1 when the receiver is closed or gone, 0 when not, BRAID_EINVAL. */
 BRAID_API int braid_mpsc_tx_is_closed(braid_mpsc_tx *tx);
 /* Free slots now (SIZE_MAX for an unbounded channel; 0 for NULL). */

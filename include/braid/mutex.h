@@ -37,6 +37,8 @@ BRAID_API int braid_mutex_poll_lock(braid_mutex *m, braid_waiter **w, braid_wake
 /* Cancels a waiting lock.  If the lock had already been handed to it, it is
  * passed on to the next waiter (or unlocked).  NULL ok. */
 BRAID_API void braid_mutex_cancel_lock(braid_mutex *m, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_mutex_unregister_lock(braid_mutex *m, braid_waiter **w);
 /* Locks on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_mutex_lock_blocking(braid_mutex *m, int64_t timeout_ms);

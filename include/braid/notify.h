@@ -37,6 +37,8 @@ BRAID_API int braid_notify_poll_notified(braid_notify *n, braid_waiter **w, brai
  * notification on (to the next waiter, or as the stored permit), so a
  * cancelled waiter never swallows a notify_one.  NULL ok. */
 BRAID_API void braid_notify_cancel_notified(braid_notify *n, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_notify_unregister_notified(braid_notify *n, braid_waiter **w);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
 BRAID_API int braid_notify_notified_blocking(braid_notify *n, int64_t timeout_ms);

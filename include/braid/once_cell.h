@@ -60,6 +60,8 @@ BRAID_API int braid_once_cell_poll_init(braid_once_cell *cell, braid_waiter **w,
 /* Cancels a wait; if the right to initialise had been handed to it, it goes
  * to the next waiter.  NULL ok. */
 BRAID_API void braid_once_cell_cancel_init(braid_once_cell *cell, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_once_cell_unregister_init(braid_once_cell *cell, braid_waiter **w);
 /* For the holder of the right: moves the value in and releases the waiters
  * (BRAID_OK), or BRAID_EINVAL (nobody is initialising; value left). */
 BRAID_API int braid_once_cell_complete_init(braid_once_cell *cell, void *value, size_t value_size);

@@ -144,14 +144,17 @@ public:
     public:
         explicit WaitAwaiter(braid_child* c) : c_(c) {}
         WaitAwaiter(WaitAwaiter&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-        ~WaitAwaiter() {
-            if (registered_) braid_child_poll_wait(c_, nullptr, nullptr, nullptr, nullptr);
+        ~WaitAwaiter() { unregister(); }
+        // Drops the waker; the exit status is kept for the next wait.
+        void unregister() noexcept {
+            if (registered_) braid_child_poll_wait(c_, nullptr, registered_, nullptr, nullptr);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_child_poll_wait(c_, w, d, &code_, &signal_);
-            if (registered_ && rc != BRAID_PENDING) braid_child_poll_wait(c_, nullptr, nullptr, nullptr, nullptr);
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) braid_child_poll_wait(c_, nullptr, registered_, nullptr, nullptr);
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -163,7 +166,7 @@ public:
     private:
         braid_child* c_;
         int code_ = -1, signal_ = 0, os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     Child() = default;

@@ -63,13 +63,18 @@ BRAID_API int braid_runtime_builder_on_thread_start(braid_runtime_builder *b, br
 BRAID_API int braid_runtime_builder_on_thread_stop(braid_runtime_builder *b, braid_thread_fn fn,
                                                    void *user_data);
 /* Paused time (for tests): the runtime's clock starts paused; it moves only
- * through braid_runtime_advance, or, when every worker is idle and no
- * blocking job runs, it jumps to the next timer's deadline at once
- * (Tokio's start_paused).  `paused` is 0 or 1. */
+ * through braid_runtime_advance, or by itself (Tokio's start_paused
+ * auto-advance): whenever every worker is idle, no blocking job runs and a
+ * timer is pending, it jumps to the next deadline and fires what is due
+ * there, again and again until something runs — a firing whose wakers
+ * scheduled no task does not stop it.  It never jumps to the far future
+ * (INT64_MAX, a deadline that is never due).  A current-thread runtime
+ * runs (and jumps its clock) only inside braid_runtime_block_on.  `paused`
+ * is 0 or 1. */
 BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int paused);
 
 /* Reports every task poll that keeps a worker longer than `ms` (a task that
- * blocks its worker, DESIGN invariant 6): a line on stderr and a count in
+ * blocks its worker, invariant 6 in docs/ARCHITECTURE.md): a line on stderr and a count in
  * braid_runtime_slow_polls.  0 turns the measurement off (the default in
  * release builds of the library; debug builds default to 100 ms).  At most
  * 10^12 ms (about 31 years): BRAID_EINVAL below 0, BRAID_ERANGE above. */
@@ -120,8 +125,10 @@ BRAID_API uint64_t braid_runtime_slow_polls(const braid_runtime *rt);
 /* Number of worker threads (1 for current-thread runtimes). */
 BRAID_API int braid_runtime_worker_count(const braid_runtime *rt);
 
-/* Advances a paused runtime's clock by `ns` (>= 0) and fires the timers that
- * became due.  BRAID_EINVAL when the runtime is not paused or ns < 0. */
+/* Advances a paused runtime's clock by `ns` (>= 0, saturating short of the
+ * far future) and fires the timers that became due: their wakers have been
+ * called when it returns (called from inside a waker, right after that
+ * waker returns).  BRAID_EINVAL when the runtime is not paused or ns < 0. */
 BRAID_API int braid_runtime_advance(braid_runtime *rt, int64_t ns);
 
 /* ---- handles --------------------------------------------------------------- */

@@ -53,10 +53,16 @@ public:
         return Handle(h);
     }
 
+    // From any thread.  Once the runtime is shutting down (or gone) the
+    // task is dropped and the handle reports it cancelled (braid/spawn.hpp).
     template <class T>
     JoinHandle<T> spawn(Task<T> task) const {
-        auto [t, s] = detail::spawn_task<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
-        return JoinHandle<T>(t, &s->result);
+        return detail::spawn_or_cancelled<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
+    }
+    // spawn, reporting a refusal (BRAID_ESHUTDOWN).
+    template <class T>
+    SpawnResult<T> try_spawn(Task<T> task) const {
+        return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
     }
 
     braid_handle* native_handle() const noexcept { return h_.get(); }
@@ -137,16 +143,26 @@ public:
 
     // Runs `task` to completion and returns its value (or rethrows).  Throws
     // braid::Error(BRAID_EDEADLK) when called on a runtime thread.
+    // braid::Error(BRAID_ESHUTDOWN) once the runtime was shut down.
     template <class T>
     T block_on(Task<T> task) {
-        auto [t, s] = detail::spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task));
-        return detail::finish_block_on<T>(rt_, t, &s->result);
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        detail::check(detail::try_spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task), &t, &result),
+                      "block_on");
+        return detail::finish_block_on<T>(rt_, t, result);
     }
 
+    // After shutdown_timeout: the task is dropped and the handle reports it
+    // cancelled (braid/spawn.hpp).
     template <class T>
     JoinHandle<T> spawn(Task<T> task) {
-        auto [t, s] = detail::spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task));
-        return JoinHandle<T>(t, &s->result);
+        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new, native(), std::move(task));
+    }
+    // spawn, reporting a refusal (BRAID_ESHUTDOWN).
+    template <class T>
+    SpawnResult<T> try_spawn(Task<T> task) {
+        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new, native(), std::move(task));
     }
 
     Handle handle() const {

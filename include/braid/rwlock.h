@@ -45,6 +45,9 @@ BRAID_API int braid_rwlock_poll_write(braid_rwlock *rw, braid_waiter **w, braid_
  * two are the same function.  NULL ok. */
 BRAID_API void braid_rwlock_cancel_read(braid_rwlock *rw, braid_waiter **w);
 BRAID_API void braid_rwlock_cancel_write(braid_rwlock *rw, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_rwlock_unregister_read(braid_rwlock *rw, braid_waiter **w);
+BRAID_API void braid_rwlock_unregister_write(braid_rwlock *rw, braid_waiter **w);
 /* Lock on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);

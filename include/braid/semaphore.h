@@ -44,6 +44,8 @@ BRAID_API int braid_semaphore_poll_acquire(braid_semaphore *sem, size_t n, braid
 /* Cancels a waiting acquire; permits it had been granted go back to the
  * semaphore (to the next waiter).  NULL ok. */
 BRAID_API void braid_semaphore_cancel_acquire(braid_semaphore *sem, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_semaphore_unregister_acquire(braid_semaphore *sem, braid_waiter **w);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for n
  * permits.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing taken). */
 BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore *sem, size_t n, int64_t timeout_ms);

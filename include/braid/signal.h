@@ -2,9 +2,16 @@
  *
  * A listener hears every delivery of one signal number from the moment
  * braid_signal_new returns (deliveries are counted, none is lost between two
- * waits); several listeners of one signal all hear it.  While a runtime has
- * a listener for a signal, the signal's default action (terminating the
- * process, for SIGINT and SIGTERM) does not happen.
+ * waits); several listeners of one signal all hear it.
+ *
+ * Once a signal has been listened for, braid's handler for it stays
+ * installed for the life of the process, as Tokio's does: when the last
+ * listener is freed, or its runtime is dropped, deliveries nobody listens to
+ * are dropped, and the signal's default action (terminating the process, for
+ * SIGINT, SIGTERM, SIGHUP, SIGUSR1 ...) does not come back.  A program that
+ * wants Ctrl-C to kill it again must install SIG_DFL itself.  (braid keeps a
+ * never-run libuv loop for this: a few file descriptors, once per process.)
+ * Children started by braid's process functions get default dispositions.
  */
 #ifndef BRAID_SIGNAL_H
 #define BRAID_SIGNAL_H

@@ -6,7 +6,9 @@
 //
 // Listening starts when the Signal (or ctrl_c()'s awaitable) is created, so
 // a signal sent after that is never missed.  Several listeners of one signal
-// all hear it.
+// all hear it.  Once a signal was listened for, its default action does not
+// come back when the listeners (or the runtime) go: later deliveries with no
+// listener are dropped (Tokio's rule; braid/signal.h).
 #pragma once
 
 #include <braid/detail/context.hpp>
@@ -38,7 +40,9 @@ public:
     public:
         explicit Recv(braid_signal* s) : s_(s) {}
         Recv(Recv&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-        ~Recv() {
+        ~Recv() { unregister(); }
+        // Drops the waker; a delivery meanwhile is counted for the next recv.
+        void unregister() noexcept {
             if (status_ == BRAID_PENDING && s_) braid_signal_unregister(s_);
         }
         bool ready_now() const { return false; }
@@ -68,6 +72,7 @@ public:
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) { return recv_.await_suspend(h); }
     void await_resume() { recv_.await_resume(); }
+    void unregister() noexcept { recv_.unregister(); }
 
 private:
     Signal sig_;

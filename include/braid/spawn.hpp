@@ -1,5 +1,13 @@
 // Spawning on the current runtime: spawn(Task), spawn(f, args...),
-// spawn_blocking(f), yield_now(), and the current task's id.
+// spawn_blocking(f), their try_ forms, yield_now(), and the current task's
+// id.
+//
+// Spawning while the runtime shuts down (from a destructor that runs during
+// the shutdown, from a blocking job, through a Handle afterwards) does not
+// throw: as in Tokio, the task is dropped at once (its frame destroyed,
+// destructors run, it never runs) and the JoinHandle reports it cancelled
+// (is_finished(); co_await throws braid::TaskCancelled).  try_spawn and
+// try_spawn_blocking report the refusal instead (BRAID_ESHUTDOWN).
 #pragma once
 
 #include <braid/detail/spawn_state.hpp>
@@ -29,12 +37,19 @@ std::invoke_result_t<F&&, Args&&...> call_in_frame(F f, Args... args) {
 }  // namespace detail
 
 // Spawns `task` on the runtime of the calling thread (a worker or blocking
-// thread).  Throws braid::Error(BRAID_EINVAL) on other threads (use a
-// Handle there) and braid::Error(BRAID_ESHUTDOWN) during shutdown.
+// thread, or the thread shutting the runtime down).  Throws
+// braid::Error(BRAID_EINVAL) on other threads (use a Handle there).  During
+// shutdown: a cancelled handle, the task dropped (see above).
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
-    auto [t, s] = detail::spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
-    return JoinHandle<T>(t, &s->result);
+    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
+}
+
+// spawn, reporting a refusal: BRAID_ESHUTDOWN during shutdown, BRAID_EINVAL
+// off the runtime's threads (the task is dropped either way).
+template <class T>
+SpawnResult<T> try_spawn(Task<T> task) {
+    return detail::try_spawn_with<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
 }
 
 // Spawns f(args...), where f returns a Task: f and the arguments are moved
@@ -44,23 +59,36 @@ template <class F, class... Args>
 auto spawn(F f, Args... args) {
     return spawn(detail::call_in_frame(std::move(f), std::move(args)...));
 }
+template <class F, class... Args>
+    requires std::invocable<F&&, Args&&...> && detail::is_task<std::invoke_result_t<F&&, Args&&...>>::value
+auto try_spawn(F f, Args... args) {
+    return try_spawn(detail::call_in_frame(std::move(f), std::move(args)...));
+}
 
 // Runs f() on the runtime's blocking pool; the handle gives its result (or
 // rethrows its exception).  Aborting it before it starts cancels it.
+// During shutdown f is destroyed without running and the handle reports
+// cancellation; off the runtime's threads it throws BRAID_EINVAL.
 template <class F>
 auto spawn_blocking(F f) -> JoinHandle<std::invoke_result_t<F&>> {
-    using State = detail::BlockingState<F>;
+    using R = std::invoke_result_t<F&>;
     braid_task* t = nullptr;
-    void* mem = nullptr;
-    int rc = braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
-    if (rc < 0) throw Error(rc, "spawn_blocking (is this thread inside a braid runtime?)");
-    auto* s = new (mem) State(std::move(f));
-    rc = braid_task_start_blocking(t);
-    if (rc < 0) {
-        braid_task_free(t);
-        throw Error(rc, "spawn_blocking");
-    }
-    return JoinHandle<std::invoke_result_t<F&>>(t, &s->result);
+    detail::Result<R>* result = nullptr;
+    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+    if (rc == BRAID_ESHUTDOWN) return JoinHandle<R>::cancelled();
+    detail::check(rc, "spawn_blocking (is this thread inside a braid runtime?)");
+    return JoinHandle<R>(t, result);
+}
+
+// spawn_blocking, reporting a refusal (BRAID_ESHUTDOWN, BRAID_EINVAL).
+template <class F>
+auto try_spawn_blocking(F f) -> SpawnResult<std::invoke_result_t<F&>> {
+    using R = std::invoke_result_t<F&>;
+    braid_task* t = nullptr;
+    detail::Result<R>* result = nullptr;
+    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+    if (rc < 0) return SpawnResult<R>(rc);
+    return SpawnResult<R>(JoinHandle<R>(t, result));
 }
 
 // Lets the other tasks queued on this worker run before this one goes on.
@@ -78,7 +106,9 @@ public:
 inline YieldNow yield_now() { return {}; }
 
 namespace task {
-// The id of the task running on this thread (0 outside tasks).
+// The id of the task running on this thread (0 outside tasks: Tokio's
+// try_id).  The destructors of a task's future and of its output see that
+// task's id, also when the output goes with a JoinHandle dropped elsewhere.
 inline uint64_t id() noexcept { return braid_task_current_id(); }
 }  // namespace task
 

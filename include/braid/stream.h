@@ -88,7 +88,12 @@ BRAID_API size_t braid_stream_elem_size(const braid_stream *s);
  * registration); a negative code the producer failed with (once).  With
  * `wake` NULL the registration is removed instead (BRAID_PENDING is
  * returned; out_item may be NULL).  BRAID_EINVAL (NULL stream, wrong
- * item_size, NULL out_item), BRAID_EBUSY (a callback operation is pending). */
+ * item_size, NULL out_item), BRAID_EBUSY (a callback operation is pending).
+ * Inside a task, a poll takes a unit of the task's cooperative budget
+ * (braid_coop_take in braid/task.h; given back when the producer is
+ * pending): once it is used up, the call wakes wake(wake_data) and returns
+ * BRAID_PENDING without polling the producer, so a task draining an
+ * always-ready stream yields to the others on its worker. */
 BRAID_API int braid_stream_poll_next(braid_stream *s, void *out_item, size_t item_size, braid_wake_fn wake,
                                      void *wake_data);
 

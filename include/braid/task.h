@@ -88,6 +88,14 @@ BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *
 BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_handle *h,
                                     size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                                     braid_state_fn release);
+/* A join handle on a task that never ran: finished with status
+ * BRAID_ECANCELED and bound to no runtime (braid_task_start gives
+ * BRAID_EBUSY, braid_task_join BRAID_ESHUTDOWN; polling, waiting, aborting,
+ * join sets and groups work as for any finished task).  It is what the C++
+ * layer's spawn returns when the runtime refuses a task because it is
+ * shutting down: the task is dropped and its handle reports it cancelled,
+ * as Tokio's does.  BRAID_EINVAL (out NULL), BRAID_ENOMEM. */
+BRAID_API int braid_task_new_cancelled(braid_task **out);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
  * run; release will).  BRAID_EBUSY: already started. */
@@ -179,7 +187,10 @@ BRAID_API uint64_t braid_task_id(const braid_task *task);
 
 /* The task running on the calling thread, or NULL.  Borrowed. */
 BRAID_API braid_task *braid_task_current(void);
-/* The id of the task running on the calling thread, or 0. */
+/* The id of the task running on the calling thread, or 0.  A task's cancel
+ * and release functions (the destructors of its future and of an output
+ * nobody took) see that task's id, wherever they run: release runs where
+ * the last handle goes, which may be another task or a plain thread. */
 BRAID_API uint64_t braid_task_current_id(void);
 
 /* Schedules the task to be polled (again).  Safe from any thread, at any
@@ -199,6 +210,19 @@ BRAID_API void braid_task_wake_fn(void *task);
  * function: 1 when it may complete (or outside a task), 0 when the budget is
  * used up (yield: wake the task and return BRAID_PENDING). */
 BRAID_API int braid_coop_take(void);
+/* The calling thread's budget counter, for code that takes units inline
+ * without a call per operation (the C++ layer's stream sources): > 0 units
+ * left in the running poll (take one by decrementing it), 0 used up (wake the
+ * task and return BRAID_PENDING), < 0 not inside a task poll (unlimited).
+ * The address is the calling thread's for as long as the thread lives; read
+ * it inside the poll that takes the units (the next poll starts afresh). */
+BRAID_API int *braid_coop_counter(void);
+/* 1 when the calling task may still complete an operation in this poll (or
+ * outside a task), 0 when its budget is used up.  Takes nothing.  A future
+ * that combines others compares it before and after polling an inner one to
+ * tell whether that one used the budget up (timeouts do: see
+ * braid_timer_poll_unconstrained). */
+BRAID_API int braid_coop_has_budget(void);
 
 /* ---- memory --------------------------------------------------------------- */
 

@@ -6,9 +6,10 @@
  * callback operations) and the rules they share; net.h for addresses.
  *
  * Threads: every function may be called from any thread.  Callbacks run on a
- * worker of the handle's runtime.  A handle may be used by one reader and one
- * writer at the same time (a read half and a write half); two readers (or
- * two writers) at once is a misuse (callback operations: BRAID_EBUSY).
+ * worker of the handle's runtime.  Poll functions: any number of tasks may
+ * wait on one handle at once (io.h: all are woken, one gets the data or the
+ * connection, the others wait again).  Callback operations: at most one
+ * read-side and one write-side operation at a time (BRAID_EBUSY).
  */
 #ifndef BRAID_TCP_H
 #define BRAID_TCP_H
@@ -46,12 +47,25 @@ BRAID_API int braid_tcp_listener_local_addr(const braid_tcp_listener *l, struct 
                                             size_t *out_len);
 /* Accepts one connection: 0 with *out a new stream (and the peer's address
  * in `peer`/`peer_len`, each may be NULL), BRAID_PENDING after registering
- * the waker, or an error (BRAID_EMFILE, BRAID_ECLOSED, ...). */
+ * the waker, or an error.  Failures of one pending connection (the client
+ * gave up: ECONNABORTED; a network error already pending on it, or a
+ * firewall refusal, as accept(2) lists them for Linux) are not returned: that
+ * connection is skipped and the next one taken.  What can be returned:
+ *   BRAID_EMFILE  the process (or system) is out of file descriptors; the
+ *                 connection stays queued.  Transient: back off a little
+ *                 (braid_sleep / braid::sleep) and accept again;
+ *   BRAID_ENOMEM  out of memory (kernel buffers included); transient too;
+ *   BRAID_ECLOSED the listener was closed; BRAID_ESHUTDOWN the runtime is
+ *                 stopping; BRAID_EINVAL bad arguments;
+ *   another mapped errno (braid_last_os_error) in unusual cases.
+ * An accept loop should end only on BRAID_ECLOSED / BRAID_ESHUTDOWN and
+ * retry the others after a short pause (docs/io.md). */
 BRAID_API int braid_tcp_listener_poll_accept(braid_tcp_listener *l, braid_tcp_stream **out,
                                              struct sockaddr_storage *peer, size_t *peer_len, braid_wake_fn wake,
                                              void *wake_data);
 /* Callback style: cb(user_data, BRAID_OK, stream) for the next connection,
- * or cb(user_data, error, NULL).  `out` (may be NULL) aborts it. */
+ * or cb(user_data, error, NULL) with the errors of poll_accept.  `out` (may
+ * be NULL) aborts it. */
 BRAID_API int braid_tcp_listener_accept(braid_task **out, braid_tcp_listener *l, braid_tcp_stream_callback cb,
                                         void *user_data);
 /* The socket's fd (still owned by the listener), or BRAID_EINVAL. */

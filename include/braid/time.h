@@ -6,6 +6,19 @@
  * int64_t nanoseconds or milliseconds as the name says; a negative duration
  * is BRAID_EINVAL.  A deadline in the past is due at once.
  *
+ * Deadlines saturate: a duration too long for the clock (braid_sleep with
+ * INT64_MAX ms, an interval's next tick past the end) gives the deadline
+ * INT64_MAX, the far future, which is never due: no clock reaches it (a
+ * paused clock stops short of it, and never jumps to it by itself).
+ *
+ * Wakers (the braid_wake_fn given to braid_timer_poll and
+ * braid_interval_poll_tick) are called with no lock held, on the reactor
+ * thread, or on the thread that advances a paused clock.  A waker may poll,
+ * reset, create and free timers and intervals, its own included: a timer's
+ * waker may free that timer, or reset it and poll again to re-arm it.  A
+ * timer that fires is due, and its registration is used up: poll again to
+ * be woken again.
+ *
  * Timers live in a heap owned by the runtime; one libuv timer on the reactor
  * thread is armed for the earliest deadline only, so a sleep costs neither a
  * libuv handle nor a trip to the reactor thread unless it becomes the
@@ -53,11 +66,23 @@ BRAID_API int braid_timer_new(braid_timer **out, braid_runtime *rt, int64_t dead
  * runtime shut down.  With `wake` NULL the registration is removed instead
  * (0 or BRAID_PENDING still tells whether the timer is due). */
 BRAID_API int braid_timer_poll(braid_timer *t, braid_wake_fn wake, void *wake_data);
-/* Moves the deadline; a registered waker stays registered. */
+/* As braid_timer_poll, outside the cooperative budget: a due timer completes
+ * even when the calling task's budget is used up, and takes nothing from it.
+ * For timeouts: when the future a timeout guards used the budget up, the
+ * deadline must still be seen, or a future that is always ready would never
+ * time out. */
+BRAID_API int braid_timer_poll_unconstrained(braid_timer *t, braid_wake_fn wake, void *wake_data);
+/* Moves the deadline; a waker registered and waiting stays registered (for
+ * the new deadline).  After a firing, poll again to register.  INT64_MAX:
+ * never due. */
 BRAID_API int braid_timer_reset(braid_timer *t, int64_t deadline_ns);
 BRAID_API int64_t braid_timer_deadline(const braid_timer *t);
 /* Unregisters and frees; afterwards the waker is not running and will not
- * be called.  NULL ok.  Any thread. */
+ * be called: a free that races with the firing waits until that waker call
+ * has returned, unless it is called from inside that very waker (which may
+ * free its own timer).  Removing the registration with a NULL waker
+ * (braid_timer_poll, braid_interval_poll_tick) gives the same guarantee.
+ * NULL ok.  Any thread. */
 BRAID_API void braid_timer_free(braid_timer *t);
 
 /* ---- intervals ------------------------------------------------------------- */
@@ -69,7 +94,8 @@ enum braid_missed_tick {
     BRAID_MISSED_TICK_SKIP = 2   /* skip missed ticks, next on the original grid */
 };
 
-/* Ticks at start_ns, start_ns + period_ns, ...  period_ns > 0. */
+/* Ticks at start_ns, start_ns + period_ns, ...  period_ns > 0; a tick past
+ * the end of the clock is never due (a huge period ticks once, at start). */
 BRAID_API int braid_interval_new(braid_interval **out, braid_runtime *rt, int64_t start_ns,
                                  int64_t period_ns, int missed_tick_behavior);
 /* 0 when a tick is due (*out_tick_ns, if not NULL, gets the tick's scheduled
@@ -83,6 +109,8 @@ BRAID_API int braid_interval_set_missed_tick_behavior(braid_interval *iv, int mi
 /* The next tick becomes one period from now. */
 BRAID_API int braid_interval_reset(braid_interval *iv);
 BRAID_API int64_t braid_interval_period(const braid_interval *iv);
+/* Frees; as braid_timer_free, the waker is not running afterwards and will
+ * not be called (it may be called from inside that waker).  NULL ok. */
 BRAID_API void braid_interval_free(braid_interval *iv);
 
 /* Calls cb(user_data, BRAID_OK) on a worker at every tick until the handle is

@@ -5,7 +5,9 @@
 //
 // For a void awaitable the result is a bool: true when it finished in time.
 // The awaitable is polled before the clock is looked at, so one that is
-// ready at once never costs a timer.  Paused time applies.
+// ready at once never costs a timer.  Paused time applies.  The deadline is
+// seen even around an awaitable that is always ready and uses up the task's
+// cooperative budget.
 #pragma once
 
 #include <braid/detail/branch.hpp>
@@ -19,10 +21,13 @@ namespace braid {
 
 namespace detail {
 
-template <class T>
+template <class B>
 class [[nodiscard]] TimeoutAwaiter {
 public:
-    TimeoutAwaiter(Instant deadline, Task<T> task) : branch_(std::move(task)), sleep_(deadline) {}
+    using T = typename B::value_type;
+
+    template <class Arg>
+    TimeoutAwaiter(Instant deadline, Arg&& arg) : branch_(std::forward<Arg>(arg)), sleep_(deadline) {}
 
     bool await_ready() const noexcept { return false; }
 
@@ -36,21 +41,36 @@ public:
     }
 
     auto await_resume() {
-        if constexpr (std::is_void_v<T>) {
-            if (elapsed_) return false;
-            branch_.take();
-            return true;
-        } else {
-            if (elapsed_) return std::optional<T>();
-            return std::optional<T>(branch_.take());
+        try {
+            if constexpr (std::is_void_v<T>) {
+                if (elapsed_) return false;
+                branch_.take();
+                return true;
+            } else {
+                if (elapsed_) return std::optional<T>();
+                return std::optional<T>(branch_.take());
+            }
+        } catch (...) {
+            // released before it leaves: g++ 12 may skip this awaiter's
+            // destructor when await_resume throws
+            branch_.cancel();
+            sleep_.unregister();
+            sleep_.finish(0);  // frees the timer
+            throw;
         }
     }
 
 private:
     static bool repoll(void* self, Context& ctx) { return static_cast<TimeoutAwaiter*>(self)->poll(ctx); }
     bool poll(Context& ctx) {
+        bool had_budget = braid_coop_has_budget() != 0;
         if (branch_.poll()) return true;
-        int rc = sleep_.poll(ctx.wake_fn, ctx.wake_data);
+        // The deadline is looked at even when the awaitable used the task's
+        // budget up (one that is always ready does on every poll): then the
+        // timer is polled outside the budget, as Tokio's timeout does.
+        bool used_up_inside = had_budget && !braid_coop_has_budget();
+        int rc = used_up_inside ? sleep_.poll_unconstrained(ctx.wake_fn, ctx.wake_data)
+                                : sleep_.poll(ctx.wake_fn, ctx.wake_data);
         if (rc == BRAID_PENDING) return false;
         if (rc < 0) throw Error(rc, "timeout");
         elapsed_ = true;
@@ -58,18 +78,18 @@ private:
         return true;
     }
 
-    Branch<T> branch_;
+    B branch_;
     Sleep sleep_;
     bool elapsed_ = false;
 };
 
 }  // namespace detail
 
-// Awaits `a` until `deadline`.
+// Awaits `a` until `deadline`.  An awaitable passed by lvalue is kept by the
+// caller: on expiry it is not destroyed, only unregistered (see select.hpp).
 template <class A>
 auto timeout_at(Instant deadline, A&& a) {
-    return detail::TimeoutAwaiter<typename detail::task_of_t<A>::value_type>(deadline,
-                                                                             detail::as_task(std::forward<A>(a)));
+    return detail::TimeoutAwaiter<detail::branch_t<A>>(deadline, detail::branch_arg(std::forward<A>(a)));
 }
 
 // Awaits `a` for at most `d` (a negative duration throws braid::Error).

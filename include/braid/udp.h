@@ -1,8 +1,8 @@
 /* braid — UDP sockets, IPv4 and IPv6.  Part of the stable C ABI.
  *
  * One datagram per send and per receive.  The rules of io.h apply: poll
- * functions and callback operations, one receiver and one sender per socket
- * at a time.  Receiving into a buffer shorter than the datagram truncates
+ * functions (any number of waiters: each datagram goes to one receiver) and
+ * callback operations (one receiver and one sender per socket at a time).  Receiving into a buffer shorter than the datagram truncates
  * it (the rest is dropped, as recvfrom(2) does).
  */
 #ifndef BRAID_UDP_H

@@ -4,8 +4,9 @@
  * Paths are NUL-terminated; a path starting with '@' names a socket in
  * Linux's abstract namespace (no file).  Binding to a path whose file exists
  * fails with BRAID_EADDRINUSE (braid does not unlink it: remove stale socket
- * files yourself).  The rules of io.h apply: poll functions and callback
- * operations, one reader and one writer per handle at a time.
+ * files yourself).  The rules of io.h apply: poll functions (any number of
+ * waiters per handle) and callback operations (one reader and one writer per
+ * handle at a time).
  */
 #ifndef BRAID_UNIX_SOCKET_H
 #define BRAID_UNIX_SOCKET_H
@@ -37,7 +38,9 @@ typedef void (*braid_unix_stream_callback)(void *user_data, int status, braid_un
 BRAID_API int braid_unix_listener_bind(braid_unix_listener **out, braid_runtime *rt, const char *path, int backlog);
 BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener *l, struct sockaddr_storage *out,
                                              size_t *out_len);
-/* 0 with *out a new stream, BRAID_PENDING, or an error. */
+/* 0 with *out a new stream, BRAID_PENDING, or an error: the same as
+ * braid_tcp_listener_poll_accept's (tcp.h; BRAID_EMFILE is transient, a
+ * connection that failed before it was accepted is skipped). */
 BRAID_API int braid_unix_listener_poll_accept(braid_unix_listener *l, braid_unix_stream **out, braid_wake_fn wake,
                                               void *wake_data);
 BRAID_API int braid_unix_listener_accept(braid_task **out, braid_unix_listener *l, braid_unix_stream_callback cb,

@@ -20,14 +20,24 @@
  *  - later polls with the same *w: either the operation completed (the
  *    primitive frees the waiter, sets *w = NULL and returns the result), or
  *    the new waker replaces the old one and BRAID_PENDING is returned.
+ *  - unregistering (`braid_X_unregister_Y(x, &w)`): removes the waker but
+ *    keeps the waiter queued in its place, with whatever the primitive has
+ *    granted to it (permits, the lock, a notification ...); *w is unchanged.
+ *    Something that completes the wait meanwhile is recorded and calls
+ *    nothing; the next poll with the same *w registers a new waker (or
+ *    completes).  After it returns the old waker is not running and will
+ *    never be called.  This is how a wait is kept across the selects that
+ *    race it (the racing branch goes, the wait stays).  NULL or *w == NULL:
+ *    no-op.
  *  - cancelling (`braid_X_cancel_Y(x, &w)`): removes and frees the waiter
  *    and sets *w = NULL.  Whatever the primitive had already granted to it and
  *    it had not taken yet goes back (permits, the lock, a notification, the
  *    right to initialise a OnceCell, room in a channel).  After it returns the
  *    waker is not running and will never be called.  NULL or *w == NULL: no-op.
  *
- * A waiter that was woken must be polled again (or cancelled) to complete:
- * every waiter is either completed by a poll or cancelled, exactly once;
+ * A waiter that was woken or unregistered must be polled again (or
+ * cancelled) to complete: every waiter is either completed by a poll or
+ * cancelled, exactly once;
  * freeing the primitive while a waiter is queued is a bug.  Waiters are
  * served in FIFO order.  Wakers are called with the primitive's internal lock
  * held, on the thread that made the operation ready (the one that unlocked,

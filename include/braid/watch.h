@@ -73,6 +73,8 @@ BRAID_API int braid_watch_tx_is_closed(braid_watch_tx *tx);
 BRAID_API int braid_watch_tx_poll_closed(braid_watch_tx *tx, braid_waiter **w, braid_wake_fn wake,
                                          void *wake_data);
 BRAID_API void braid_watch_tx_cancel_closed(braid_watch_tx *tx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_watch_tx_unregister_closed(braid_watch_tx *tx, braid_waiter **w);
 /* A new receiver that has seen the current value.  BRAID_OK, BRAID_EINVAL,
  * BRAID_ENOMEM. */
 BRAID_API int braid_watch_subscribe(braid_watch_rx **out, braid_watch_tx *tx);
@@ -98,6 +100,8 @@ BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx *rx, braid_waiter **w, 
                                           void *wake_data);
 /* Cancels a wait; nothing is consumed (the version stays unseen).  NULL ok. */
 BRAID_API void braid_watch_rx_cancel_changed(braid_watch_rx *rx, braid_waiter **w);
+/* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
+BRAID_API void braid_watch_rx_unregister_changed(braid_watch_rx *rx, braid_waiter **w);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx *rx, int64_t timeout_ms);

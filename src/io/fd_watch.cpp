@@ -26,38 +26,26 @@ int FdWatch::create(FdWatch** out, Core* core, int fd) {
     return BRAID_OK;
 }
 
-void FdWatch::wake_locked(int bits) {
-    for (int i = 0; i < 2; ++i) {
-        if ((bits & (1 << i)) && wake_[i]) {
-            braid_wake_fn f = wake_[i];
-            wake_[i] = nullptr;
-            f(wake_data_[i]);
-        }
-    }
-}
-
 int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready) {
     bool submit = false;
     {
         std::lock_guard<std::mutex> g(mu_);
-        *ready = ready_ & interest;
         if (!wake) {
-            for (int i = 0; i < 2; ++i)
-                if (interest & (1 << i)) wake_[i] = nullptr;
+            *ready = ready_ & interest;
+            waiters_.disarm(data, interest);
             return *ready ? BRAID_OK : BRAID_PENDING;
         }
+        *ready = (ready_ | waiters_.fired(data, interest)) & interest;
         if (*ready) {
-            if (coop::proceed(wake, data)) return BRAID_OK;
-            *ready = 0;
-            return BRAID_PENDING;
+            if (!coop::proceed(wake, data)) {
+                *ready = 0;
+                return BRAID_PENDING;  // woken at once; what fired stays for the next poll
+            }
+            waiters_.take_fired(data, interest);
+            return BRAID_OK;
         }
         if (loop_gone_) return BRAID_ECANCELED;
-        for (int i = 0; i < 2; ++i) {
-            if (interest & (1 << i)) {
-                wake_[i] = wake;
-                wake_data_[i] = data;
-            }
-        }
+        if (!waiters_.arm(wake, data, interest)) return BRAID_ENOMEM;
         if ((interest & ~want_) != 0) {
             want_ |= interest;
             if (!update_queued_) submit = update_queued_ = true;
@@ -67,7 +55,7 @@ int FdWatch::poll_ready(int interest, braid_wake_fn wake, void* data, int* ready
         std::lock_guard<std::mutex> g(mu_);
         update_queued_ = false;
         loop_gone_ = true;
-        wake_[0] = wake_[1] = nullptr;
+        waiters_.wake(BRAID_READABLE | BRAID_WRITABLE, false);  // the others' next poll: BRAID_ECANCELED
         return BRAID_ECANCELED;
     }
     return BRAID_PENDING;
@@ -145,7 +133,7 @@ void FdWatch::close_on_loop() {
     {
         std::lock_guard<std::mutex> g(mu_);
         loop_gone_ = true;
-        wake_locked(want_);
+        waiters_.wake(BRAID_READABLE | BRAID_WRITABLE, false);  // their next poll: BRAID_ECANCELED
         want_ = 0;
     }
     core_->reactor().remove_resource(this);
@@ -156,7 +144,7 @@ void FdWatch::release() {
     {
         std::lock_guard<std::mutex> g(mu_);
         released_ = true;
-        wake_[0] = wake_[1] = nullptr;
+        waiters_.disarm(nullptr, BRAID_READABLE | BRAID_WRITABLE);
     }
     // The owner may close the fd as soon as this returns, so the loop must
     // have taken it out of epoll by then: wait for the loop to do it.

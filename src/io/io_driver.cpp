@@ -316,15 +316,8 @@ void IoSource::destroy() {
 
 void IoSource::close() {
     closed_.store(true, std::memory_order_release);
-    {
-        std::lock_guard<SpinLock> g(mu_);
-        for (int i = 0; i < 2; ++i) {
-            if (braid_wake_fn f = wake_[i]) {
-                wake_[i] = nullptr;
-                f(wake_data_[i]);
-            }
-        }
-    }
+    std::lock_guard<SpinLock> g(mu_);
+    waiters_.wake(kIoRead | kIoWrite, false);
 }
 
 void IoSource::harvest() {
@@ -346,7 +339,6 @@ void IoSource::harvest() {
 
 int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token) {
     if (closed_.load(std::memory_order_acquire)) return BRAID_ECLOSED;
-    int i = dir == kIoWrite ? 1 : 0;
     const uint32_t mask = ready_mask(dir);
     uint32_t r = readiness_.load(std::memory_order_acquire);
     if (wake && (r & mask)) {
@@ -355,7 +347,7 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
     }
     std::lock_guard<SpinLock> g(mu_);
     if (!wake) {
-        wake_[i] = nullptr;
+        waiters_.disarm(data, dir);
         return BRAID_PENDING;
     }
     r = readiness_.load(std::memory_order_acquire);
@@ -363,9 +355,12 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
         *token = r >> 16;
         return 0;
     }
+    // Again under the lock: close() sets the flag before it takes the lock
+    // to wake the waiters, so a waiter armed here is either seen by that
+    // wake or sees the flag.
+    if (closed_.load(std::memory_order_acquire)) return BRAID_ECLOSED;
     if (drv_->gone()) return BRAID_ESHUTDOWN;
-    wake_[i] = wake;
-    wake_data_[i] = data;
+    if (!waiters_.arm(wake, data, dir)) return BRAID_ENOMEM;
     return BRAID_PENDING;
 }
 
@@ -380,9 +375,9 @@ void IoSource::clear_ready(int dir, uint32_t token, bool keep_closed) {
     }
 }
 
-void IoSource::unregister(int dir) {
+void IoSource::unregister(int dir, void* data) {
     std::lock_guard<SpinLock> g(mu_);
-    wake_[dir == kIoWrite ? 1 : 0] = nullptr;
+    waiters_.disarm(data, dir);
 }
 
 void IoSource::set_ready(int bits) {
@@ -391,23 +386,12 @@ void IoSource::set_ready(int bits) {
                                              std::memory_order_acq_rel, std::memory_order_relaxed)) {
     }
     std::lock_guard<SpinLock> g(mu_);
-    for (int i = 0; i < 2; ++i) {
-        if ((bits & (1 << i)) && wake_[i]) {
-            braid_wake_fn f = wake_[i];
-            wake_[i] = nullptr;
-            f(wake_data_[i]);
-        }
-    }
+    waiters_.wake(bits & (kIoRead | kIoWrite), false);
 }
 
 void IoSource::driver_gone() {
     std::lock_guard<SpinLock> g(mu_);
-    for (int i = 0; i < 2; ++i) {
-        if (braid_wake_fn f = wake_[i]) {
-            wake_[i] = nullptr;
-            f(wake_data_[i]);
-        }
-    }
+    waiters_.wake(kIoRead | kIoWrite, false);
 }
 
 }  // namespace braid::detail

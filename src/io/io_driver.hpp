@@ -30,6 +30,7 @@
 #include <cstdint>
 
 #include "io/os_error.hpp"
+#include "io/wait_set.hpp"
 #include "task/coop.hpp"
 #include "util/spin_lock.hpp"
 
@@ -73,10 +74,13 @@ public:
     bool closed() const { return closed_.load(std::memory_order_acquire); }
 
     // 0 when `dir` is ready (*token: the tick observed, for clear_ready),
-    // BRAID_PENDING after registering wake(data) for `dir` (one waker per
-    // direction: a later registration replaces it), BRAID_ECLOSED after
-    // close, BRAID_ESHUTDOWN once the reactor has stopped.  A NULL wake
-    // removes the registration of `dir` and returns BRAID_PENDING.
+    // BRAID_PENDING after registering wake(data) for `dir`, BRAID_ECLOSED
+    // after close, BRAID_ESHUTDOWN once the reactor has stopped, BRAID_ENOMEM
+    // when a second (third ...) waiter could not be recorded.  Any number of
+    // waiters, keyed by `data` (see WaitSet): an event wakes all of those
+    // registered for its direction.  A NULL wake removes the registration of
+    // `data` for `dir` (data NULL: every registration of `dir`) and returns
+    // BRAID_PENDING.
     int poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token);
     // Forgets the readiness of `dir` unless an event arrived after `token`:
     // after EAGAIN also its sticky closed bit (the syscall just showed it was
@@ -88,9 +92,10 @@ public:
     bool closed_seen(int dir) const {
         return readiness_.load(std::memory_order_acquire) & (uint32_t(dir) << 2);
     }
-    // Removes the waker of `dir`: when this returns it is not running and
-    // will not be called.
-    void unregister(int dir);
+    // Removes the registration of `data` for `dir` (data NULL: every
+    // registration of `dir`): when this returns its waker is not running
+    // and will not be called.
+    void unregister(int dir, void* data);
     // Takes the runtime's ready events on this thread (see IoDriver::harvest).
     void harvest();
 
@@ -108,7 +113,7 @@ public:
     template <class Op>
     int poll_op(int dir, braid_wake_fn wake, void* data, size_t full, ssize_t* out, Op&& op) {
         if (!wake) {
-            unregister(dir);
+            unregister(dir, data);
             return BRAID_PENDING;
         }
         bool budget_taken = false;
@@ -163,9 +168,8 @@ private:
     std::atomic<int> refs_{1};
     std::atomic<bool> closed_{false};
     std::atomic<uint8_t> claims_{0};
-    SpinLock mu_;                      // guards the wakers
-    braid_wake_fn wake_[2] = {nullptr, nullptr};
-    void* wake_data_[2] = {nullptr, nullptr};
+    SpinLock mu_;                      // guards the waiters
+    WaitSet waiters_;                  // direction bits kIoRead / kIoWrite
     IoSource* prev_ = nullptr;         // the driver's list (for the reactor stop)
     IoSource* next_ = nullptr;
 };

@@ -205,9 +205,10 @@ int close_with(int fd, int rc) {
     ::close(fd);
     return rc;
 }
-// A NULL waker: remove the registration of `dir`, whatever the buffer.
-int unregistered(IoSource* s, int dir) {
-    s->unregister(dir);
+// A NULL waker: remove the registration of `data` for `dir` (data NULL:
+// every registration of `dir`), whatever the buffer.
+int unregistered(IoSource* s, int dir, void* data) {
+    s->unregister(dir, data);
     return BRAID_PENDING;
 }
 }  // namespace
@@ -250,7 +251,7 @@ int open_connect(IoSource** out, Core* core, int domain, const sockaddr* addr, s
 
 int poll_connect(IoSource* s, braid_wake_fn wake, void* data) {
     if (!wake) {
-        s->unregister(kIoWrite);
+        s->unregister(kIoWrite, data);
         return BRAID_PENDING;
     }
     for (;;) {
@@ -273,15 +274,36 @@ int poll_connect(IoSource* s, braid_wake_fn wake, void* data) {
     }
 }
 
+namespace {
+// Errors accept(2) reports about one pending connection, not the listener:
+// the client gave up before it was accepted (ECONNABORTED), or, as accept(2)
+// says of Linux, a network error already pending on the new socket
+// (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+// EOPNOTSUPP, ENETUNREACH), or a firewall rule refused it (EPERM).  The
+// connection is gone from the queue: accept the next one.  (Each retry
+// consumes a queued connection, so this ends with one accepted or EAGAIN.)
+bool per_connection_accept_error(int e) {
+    switch (e) {
+        case ECONNABORTED: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
+        case EOPNOTSUPP: case ENETUNREACH: case ENETDOWN: case EPERM:
+            return true;
+        default:
+            return false;
+    }
+}
+}  // namespace
+
 int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockaddr_storage* peer, size_t* peer_len) {
     ssize_t fd = -1;
     sockaddr_storage ss;
     socklen_t sl = 0;
     int rc = s->poll_op(kIoRead, wake, data, 0, &fd, [&]() -> ssize_t {
-        for (;;) {
+        // Bounded, in case an error listed there were the listener's own after all.
+        for (int skipped = 0;; ++skipped) {
             sl = sizeof ss;
             int f = ::accept4(s->fd(), reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (f < 0 && errno == ECONNABORTED) continue;  // the client gave up: take the next one
+            // That connection failed: take the next one.
+            if (f < 0 && skipped < 1024 && per_connection_accept_error(errno)) continue;
             return f;
         }
     });
@@ -295,7 +317,7 @@ int poll_accept(IoSource* s, braid_wake_fn wake, void* data, int* out_fd, sockad
 }
 
 int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoRead);
+    if (!wake) return unregistered(s, kIoRead, data);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return sys_recv(s->fd(), buf, len, 0); });
@@ -304,7 +326,7 @@ int poll_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
 }
 
 int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoRead);
+    if (!wake) return unregistered(s, kIoRead, data);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return sys_recv(s->fd(), buf, len, MSG_PEEK); });
@@ -313,7 +335,7 @@ int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
 }
 
 int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoWrite);
+    if (!wake) return unregistered(s, kIoWrite, data);
     if (!buf && len) return BRAID_EINVAL;
     if (len == 0) {
         if (s->closed()) return BRAID_ECLOSED;
@@ -327,7 +349,7 @@ int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, voi
 }
 
 int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoRead);
+    if (!wake) return unregistered(s, kIoRead, data);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoRead, wake, data, len, &r, [&] { return ::read(s->fd(), buf, len); });
@@ -360,7 +382,7 @@ ssize_t write_no_sigpipe(int fd, const void* buf, size_t len) {
 }  // namespace
 
 int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoWrite);
+    if (!wake) return unregistered(s, kIoWrite, data);
     if (!buf && len) return BRAID_EINVAL;
     if (len == 0) {
         if (s->closed()) return BRAID_ECLOSED;
@@ -375,7 +397,7 @@ int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake
 
 int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len, braid_wake_fn wake,
                  void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoWrite);
+    if (!wake) return unregistered(s, kIoWrite, data);
     if (!buf && len) return BRAID_EINVAL;
     ssize_t r = 0;
     int rc = s->poll_op(kIoWrite, wake, data, 0, &r, [&] {
@@ -387,7 +409,7 @@ int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr,
 
 int poll_recv_from(IoSource* s, void* buf, size_t len, int flags, sockaddr_storage* from, size_t* from_len,
                    braid_wake_fn wake, void* data, size_t* n) {
-    if (!wake) return unregistered(s, kIoRead);
+    if (!wake) return unregistered(s, kIoRead, data);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
     sockaddr_storage ss;

@@ -4,12 +4,53 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <mutex>
 #include <new>
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
 
 namespace braid::detail {
+
+namespace {
+
+// Once braid has listened for a signal, its process-wide handler stays
+// installed for the life of the process (Tokio's rule): deliveries nobody
+// listens to are dropped, and the default action (terminating, for most
+// signals) never comes back when the last listener, or the last runtime,
+// goes.  libuv restores the default action when the last uv_signal_t of a
+// signal number stops, in any loop; so the first listen for a number also
+// starts a uv_signal_t on a loop of braid's own that is never run and never
+// closed.  Its handles keep libuv's handler installed; what libuv writes to
+// that loop's signal pipe for them is never read (once the pipe is full,
+// libuv drops those writes).  Called on a reactor thread while that
+// reactor's own handle for `signum` is started, so the handler never lapses
+// in between.
+void keep_handler(int signum) {
+    struct Keeper {
+        std::mutex mu;
+        uv_loop_t loop;
+        bool loop_ok = false;
+        bool tried = false;
+        bool kept[NSIG] = {};
+    };
+    static Keeper* k = new Keeper();  // never destroyed: the handlers outlive every runtime
+    std::lock_guard<std::mutex> g(k->mu);
+    if (!k->tried) {
+        k->tried = true;
+        k->loop_ok = uv_loop_init(&k->loop) == 0;
+    }
+    if (!k->loop_ok || k->kept[signum]) return;
+    k->kept[signum] = true;  // one attempt per signal number
+    auto* h = new (std::nothrow) uv_signal_t;
+    if (!h) return;
+    uv_signal_init(&k->loop, h);
+    // The handle stays in the loop's list even if it cannot start (it cannot
+    // be closed without running the loop), so it is never freed.
+    uv_signal_start(h, [](uv_signal_t*, int) {}, signum);
+}
+
+}  // namespace
 
 int SignalListener::create(SignalListener** out, Core* core, int signum) {
     if (signum <= 0 || signum >= NSIG || signum == SIGKILL || signum == SIGSTOP) return BRAID_EINVAL;
@@ -77,6 +118,7 @@ int SignalRegistry::add(SignalListener* l) {
             return BRAID_EINVAL;
         }
         it = watches_.emplace(l->signum(), w).first;
+        keep_handler(l->signum());
         if (!registered_) {
             reactor_.add_resource(this);
             registered_ = true;
@@ -92,7 +134,8 @@ void SignalRegistry::remove(SignalListener* l) {
     auto& ls = it->second->listeners;
     ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
     if (ls.empty()) {
-        // The last listener went: stop watching, so the default action applies again.
+        // The last listener went: stop watching (braid's handler stays
+        // installed, see keep_handler: the delivery is dropped).
         uv_close(reinterpret_cast<uv_handle_t*>(&it->second->handle),
                  [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
         watches_.erase(it);

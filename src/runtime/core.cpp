@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <thread>
+#include <utility>
 
 namespace braid::detail {
 
@@ -40,7 +41,15 @@ Core::~Core() = default;
 
 void Core::rearm_timers(void* self) {
     auto* c = static_cast<Core*>(self);
-    if (!c->clock_.paused()) c->reactor_.rearm_timer();
+    if (!c->clock_.paused()) {
+        c->reactor_.rearm_timer();
+        return;
+    }
+    // Paused: a timer registered while every worker is idle (from outside
+    // the runtime, or by a waker) must still be auto-advanced to.  A woken
+    // worker that finds nothing to do parks again, and the last one to park
+    // advances the clock.
+    c->sched_.notify_parked();
 }
 
 int Core::start() {
@@ -102,8 +111,18 @@ int Core::shutdown(int64_t timeout_ms) {
     owned_.close();
     sched_.stop();
     // Every worker task that is still alive is cancelled here, on this
-    // thread: futures dropped, destructors run, C callbacks told.
-    while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+    // thread: futures dropped, destructors run, C callbacks told.  They run
+    // in the runtime's context, as on a worker: Handle::current() (and
+    // whatever else asks for the calling thread's runtime) finds this one,
+    // and a destructor that spawns (with no runtime named) reaches it and is
+    // refused as during any shutdown (BRAID_ESHUTDOWN; the C++ spawn then
+    // drops the task and gives a cancelled handle).
+    {
+        Core*& cc = current_core();
+        Core* prev = std::exchange(cc, this);
+        while (Task* t = owned_.pop()) t->cancel_and_complete(BRAID_ECANCELED);
+        cc = prev;
+    }
     bool drained = pool_.shutdown(timeout_ms);
     timers_.close();
     reactor_.stop();
@@ -114,19 +133,27 @@ int Core::shutdown(int64_t timeout_ms) {
 
 int Core::advance(int64_t ns) {
     if (!clock_.paused() || ns < 0) return BRAID_EINVAL;
-    int64_t to = clock_.now() + ns;
-    clock_.advance_to(to);
-    timers_.fire_due(to);
+    clock_.advance_to(add_sat(clock_.now(), ns));  // saturates short of the far future
+    timers_.fire_due(clock_.now());
     return BRAID_OK;
 }
 
 bool Core::auto_advance() {
-    if (pool_.busy() != 0) return false;
-    int64_t next = timers_.next_deadline();
-    if (next == INT64_MAX) return false;
-    clock_.advance_to(next);
-    timers_.fire_due(clock_.now());
-    return true;
+    // One thread at a time: a second one would read the next deadline while
+    // the first one's wakers are still scheduling tasks, and jump past them.
+    std::lock_guard<std::mutex> g(auto_advance_mu_);
+    bool fired = false;
+    // Until something runs: a firing whose wakers scheduled no task (a
+    // waker that only counts, a timer freed as it fired) leaves every
+    // worker idle, and the next deadline is due next.
+    while (pool_.busy() == 0 && sched_.all_idle()) {
+        int64_t next = timers_.next_deadline();
+        if (next == INT64_MAX) break;  // none, or only the far future
+        clock_.advance_to(next);
+        timers_.fire_due(clock_.now());
+        fired = true;
+    }
+    return fired;
 }
 
 }  // namespace braid::detail

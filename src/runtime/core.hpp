@@ -42,8 +42,10 @@ public:
 
     // Paused time.
     int advance(int64_t ns);
-    // Called by the last worker to go idle: jumps the paused clock to the next
-    // timer and fires it.  Returns true when something was woken.
+    // Called by the last worker to go idle: while every worker is idle, no
+    // blocking job runs and a timer is pending, jumps the paused clock to the
+    // next deadline and fires what is due there.  Returns true when it fired
+    // something.
     bool auto_advance();
 
     // A poll kept its worker for `ns` (over the configured limit).
@@ -71,6 +73,7 @@ private:
     std::atomic<bool> shutting_down_{false};
     std::atomic<uint64_t> slow_polls_{0};
     std::mutex shutdown_mu_;
+    std::mutex auto_advance_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;
     Clock clock_;

@@ -178,6 +178,10 @@ bool Scheduler::work_visible() const {
     return false;
 }
 
+bool Scheduler::all_idle() const {
+    return !stopping_.load(std::memory_order_acquire) && idle_.unparked() == 0 && !work_visible();
+}
+
 template <class Stop>
 bool Scheduler::park(Worker& w, Stop stop) {
     perturb::Region region;

@@ -71,6 +71,10 @@ public:
     // Wakes one parked worker if nobody is searching (there is new work).
     void notify_parked();
 
+    // Paused time: no worker is awake, no task is queued and the scheduler
+    // is not stopping (the clock may jump to the next timer).
+    bool all_idle() const;
+
 private:
     void worker_main(Worker& w);
     template <class Stop>

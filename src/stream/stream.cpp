@@ -46,7 +46,12 @@ int CStream::poll_next(void* out, braid_wake_fn wake, void* data) {
         unregister();
         return BRAID_PENDING;
     }
-    return produce(out, wake, data);
+    // A poll that is ready at once costs a unit of the task's budget; when
+    // it is used up, the consumer is woken and polls again after yielding.
+    if (!coop::proceed(wake, data)) return BRAID_PENDING;
+    int rc = produce(out, wake, data);
+    if (rc == BRAID_PENDING) coop::refund();
+    return rc;
 }
 
 void CStream::unregister() {

@@ -49,6 +49,12 @@ int Barrier::poll_wait(Waiter** w, braid_wake_fn wake, void* data) {
     return BRAID_PENDING;
 }
 
+void Barrier::unregister(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Barrier::cancel(Waiter** w) {
     std::lock_guard<SpinLock> g(lock_);
     Waiter* node = *w;

@@ -26,6 +26,7 @@ public:
     // A wait cancelled before the barrier released it no longer counts as
     // arrived; one cancelled after is simply forgotten.
     void cancel(Waiter** w);
+    void unregister(Waiter** w);  // keeps the arrival; forgets the waker
     int wait_blocking(int64_t timeout_ms);
 
 private:

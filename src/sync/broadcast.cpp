@@ -198,6 +198,12 @@ int Broadcast::poll_recv(Rx* rx, void* out, uint64_t* lagged, Waiter** w, braid_
     return BRAID_PENDING;
 }
 
+void Broadcast::unregister_recv(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<std::mutex> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Broadcast::cancel_recv(Waiter** w) {
     std::lock_guard<std::mutex> g(lock_);
     Waiter* node = *w;

@@ -63,6 +63,7 @@ public:
     // clone function failed; nothing consumed), BRAID_PENDING, BRAID_ENOMEM.
     int poll_recv(Rx* rx, void* out, uint64_t* lagged, Waiter** w, braid_wake_fn wake, void* data);
     void cancel_recv(Waiter** w);
+    void unregister_recv(Waiter** w);  // keeps the waiter queued; forgets the waker
     std::size_t len(const Rx* rx);
     int recv_blocking(Rx* rx, void* out, uint64_t* lagged, int64_t timeout_ms);
 

@@ -220,6 +220,8 @@ bool Mpsc::take_reserved(std::size_t n) {
     return true;
 }
 
+void Mpsc::unregister_send(Waiter** w) { room_.unregister(w); }
+
 void Mpsc::cancel_send(Waiter** w) {
     if (!*w) return;
     room_.cancel(w);
@@ -266,6 +268,12 @@ int Mpsc::poll_closed(Waiter** w, braid_wake_fn wake, void* data) {
     closed_waiters_.push_back(node);
     *w = node;
     return BRAID_PENDING;
+}
+
+void Mpsc::unregister_closed(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
 }
 
 void Mpsc::cancel_closed(Waiter** w) {

@@ -73,6 +73,8 @@ public:
     int poll_reserve(std::size_t n, Waiter** w, braid_wake_fn wake, void* data);
     // Cancels a waiting send or reserve; room it had been granted goes back.
     void cancel_send(Waiter** w);
+    // Keeps a send or reserve waiting for room in its place; forgets the waker.
+    void unregister_send(Waiter** w);
     // Sends with one reserved slot: 0, BRAID_ECLOSED (receiver gone; value
     // untouched) or BRAID_ENOMEM (no block for it; value untouched); the
     // slot is used up either way.  BRAID_EINVAL: no slot is reserved.
@@ -82,6 +84,7 @@ public:
     // tx.closed(): 0 once the receiver is closed or gone.
     int poll_closed(Waiter** w, braid_wake_fn wake, void* data);
     void cancel_closed(Waiter** w);
+    void unregister_closed(Waiter** w);
     bool rx_closed() const { return room_.closed(); }
     std::size_t room() const { return cap_ ? std::size_t(room_.available()) : SIZE_MAX; }
     std::size_t max_capacity() const { return cap_ ? cap_ : SIZE_MAX; }

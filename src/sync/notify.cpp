@@ -47,6 +47,12 @@ int Notify::poll_notified(Waiter** w, braid_wake_fn wake, void* data) {
     return BRAID_PENDING;
 }
 
+void Notify::unregister(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Notify::cancel(Waiter** w) {
     std::lock_guard<SpinLock> g(lock_);
     Waiter* node = *w;

@@ -22,6 +22,7 @@ public:
     // A waiter cancelled after notify_one chose it passes the notification
     // on (to the next waiter, or as the stored permit).
     void cancel(Waiter** w);
+    void unregister(Waiter** w);  // keeps the place in the queue; forgets the waker
     void notify_one();
     void notify_waiters();
     int notified_blocking(int64_t timeout_ms);

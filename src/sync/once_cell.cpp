@@ -69,6 +69,12 @@ int OnceCell::poll_init(Waiter** w, braid_wake_fn wake, void* data) {
     return BRAID_PENDING;
 }
 
+void OnceCell::unregister(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void OnceCell::cancel(Waiter** w) {
     std::lock_guard<SpinLock> g(lock_);
     Waiter* node = *w;

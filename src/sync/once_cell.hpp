@@ -34,6 +34,7 @@ public:
     int poll_init(Waiter** w, braid_wake_fn wake, void* data);
     // Cancels a wait; a right to initialise it had been handed goes on.
     void cancel(Waiter** w);
+    void unregister(Waiter** w);  // keeps the place in the queue; forgets the waker
     // The initialiser's outcome: 0 (moved in; waiters released) or
     // BRAID_EINVAL (nobody holds the right).
     int complete_init(void* value);

@@ -115,6 +115,12 @@ void Semaphore::granted_changed_locked() {
     else state_.fetch_and(~kGranted, std::memory_order_acq_rel);
 }
 
+void Semaphore::unregister(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Semaphore::cancel(Waiter** w) {
     Waiter* node = *w;
     if (!node) return;

@@ -57,6 +57,8 @@ public:
     int poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
     // Removes a wait and gives back what it had been granted.
     void cancel(Waiter** w);
+    // Keeps the place in the queue and the permits granted so far; forgets the waker.
+    void unregister(Waiter** w);
     // Adds n permits, serving the queue first.  0, or BRAID_ERANGE when the
     // total (see above) would exceed the limit (nothing added).
     int release(uint64_t n);

@@ -3,7 +3,7 @@
 // lock.  A waiter can be cancelled at any moment from any thread (its
 // awaiter is destroyed): the primitive removes it under the same lock, so a
 // waiter is never woken after removal, and whatever it had been granted but
-// not yet taken goes back (DESIGN invariants 2 and 5).
+// not yet taken goes back (invariants 2 and 5 in docs/ARCHITECTURE.md).
 //
 // Waiter nodes are allocated only when a wait really has to wait (the fast
 // path allocates nothing), from the per-thread allocator, and freed by the
@@ -45,6 +45,11 @@ struct Waiter {
         wake = f;
         wake_data = d;
     }
+    // The braid_waiter protocol's unregister: the wait keeps its place in the
+    // list and whatever it was granted; only the waker goes (the next poll
+    // registers one again).  Under the owner's lock, so that no call of the
+    // old waker is running once the lock is released.
+    void forget_waker() { wake = nullptr; }
     // Marks the wait complete with `st` and calls the waker (under the
     // owner's lock).
     void notify(int st = 0) {

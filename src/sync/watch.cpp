@@ -144,6 +144,12 @@ int Watch::poll_closed(Waiter** w, braid_wake_fn wake, void* data) {
     return BRAID_PENDING;
 }
 
+void Watch::unregister_closed(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
+}
+
 void Watch::cancel_closed(Waiter** w) {
     std::lock_guard<SpinLock> g(lock_);
     Waiter* node = *w;
@@ -212,6 +218,12 @@ int Watch::poll_changed(Rx* rx, Waiter** w, braid_wake_fn wake, void* data) {
     changed_waiters_.push_back(node);
     *w = node;
     return BRAID_PENDING;
+}
+
+void Watch::unregister_changed(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<SpinLock> g(lock_);
+    (*w)->forget_waker();
 }
 
 void Watch::cancel_changed(Waiter** w) {

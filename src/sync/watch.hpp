@@ -50,6 +50,7 @@ public:
     Rx* subscribe();  // sees the current value as seen
     int poll_closed(Waiter** w, braid_wake_fn wake, void* data);  // 0 once no receiver is left
     void cancel_closed(Waiter** w);
+    void unregister_closed(Waiter** w);  // keeps the waiter; forgets the waker
 
     // ---- borrowing (both sides): read-locks until borrow_end
     const void* borrow() {
@@ -71,6 +72,7 @@ public:
     // (every sender gone), BRAID_PENDING, BRAID_ENOMEM.
     int poll_changed(Rx* rx, Waiter** w, braid_wake_fn wake, void* data);
     void cancel_changed(Waiter** w);
+    void unregister_changed(Waiter** w);  // keeps the waiter; forgets the waker
     int changed_blocking(Rx* rx, int64_t timeout_ms);
 
 private:

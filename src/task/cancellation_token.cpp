@@ -76,6 +76,12 @@ int CancellationToken::poll_cancelled(Waiter** w, braid_wake_fn wake, void* data
     return BRAID_OK;
 }
 
+void CancellationToken::unregister_wait(Waiter** w) {
+    if (!*w) return;
+    std::lock_guard<std::mutex> g(tree_->mu);
+    (*w)->forget_waker();
+}
+
 void CancellationToken::cancel_wait(Waiter** w) {
     if (!w || !*w) return;
     {

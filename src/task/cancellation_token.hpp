@@ -28,6 +28,7 @@ public:
     // A NULL waker queues nothing.
     int poll_cancelled(Waiter** w, braid_wake_fn wake, void* data);
     void cancel_wait(Waiter** w);
+    void unregister_wait(Waiter** w);  // keeps the waiter; forgets the waker
 
 private:
     struct Tree {

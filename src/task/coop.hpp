@@ -11,8 +11,12 @@ namespace braid::detail::coop {
 
 inline constexpr int kBudget = 128;
 
-// -1: not inside a task poll (unlimited).
-int& budget();
+// The calling thread's budget; -1: not inside a task poll (unlimited).
+// Initial-exec TLS: every ready operation (each stream item) reads it, and
+// this model makes that one %fs-relative access instead of a call into the
+// dynamic loader (__tls_get_addr).
+extern constinit thread_local int tl_budget [[gnu::tls_model("initial-exec")]];
+inline int& budget() { return tl_budget; }
 
 // RAII: a fresh budget for one poll.
 class Scope {
@@ -37,6 +41,13 @@ inline bool proceed(braid_wake_fn wake, void* data) {
     }
     if (wake) wake(data);
     return false;
+}
+
+// Gives back the unit a proceed() that returned true took, for an operation
+// that then turned out not to be ready (Tokio's RestoreOnPending).
+inline void refund() {
+    int& b = budget();
+    if (b >= 0) ++b;
 }
 
 }  // namespace braid::detail::coop

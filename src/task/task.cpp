@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <utility>
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
@@ -20,10 +21,12 @@ Task*& current_task() {
     return t;
 }
 
-int& coop::budget() {
-    thread_local int b = -1;
-    return b;
+uint64_t& releasing_task_id() {
+    thread_local uint64_t id = 0;
+    return id;
 }
+
+constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
 
 Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                    braid_state_fn release, uint64_t refs) {
@@ -42,10 +45,33 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     return t;
 }
 
+namespace {
+Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
+int never_polled(void*, braid_task*) { return BRAID_EINVAL; }
+}  // namespace
+
+Task* Task::create_finished(int st_) {
+    Task* t = create(nullptr, 0, &never_polled, nullptr, nullptr, 1);
+    if (!t) return nullptr;
+    t->status = st_;
+    t->watcher.store(kCompleted, std::memory_order_relaxed);
+    t->state.fetch_or(st::STARTED | st::COMPLETE, std::memory_order_release);
+    return t;
+}
+
 void Task::unref() {
     uint64_t prev = state.fetch_sub(st::REF_ONE, std::memory_order_acq_rel);
     if ((prev & ~st::FLAGS) == st::REF_ONE) {
-        if (release) release(state_ptr());
+        if (release) {
+            // What the state still holds (an output nobody took, a future
+            // that never ran) is destroyed under this task's id, wherever
+            // the last reference goes: a joiner dropping its handle, the
+            // task completing after its handle was dropped.
+            uint64_t& rid = releasing_task_id();
+            uint64_t outer = std::exchange(rid, id);
+            release(state_ptr());
+            rid = outer;
+        }
         std::size_t size = alloc_size;
         this->~Task();
         dealloc(this, size);
@@ -123,10 +149,6 @@ void Task::cancel_and_complete(int st_) {
         cur = prev;
     }
     complete(st_);
-}
-
-namespace {
-Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
 }
 
 bool Task::set_watcher(Task* w) {

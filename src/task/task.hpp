@@ -57,6 +57,9 @@ struct Task {
     // Creates a task with `refs` references (one for each owner).
     static Task* create(Core* core, std::size_t state_size, braid_poll_fn poll,
                         braid_state_fn cancel, braid_state_fn release, uint64_t refs);
+    // A task that never ran and is finished with `status`, bound to no
+    // runtime (core is null), with one reference: its join handle.
+    static Task* create_finished(int status);
 
     void ref() { state.fetch_add(st::REF_ONE, std::memory_order_relaxed); }
     void unref();
@@ -98,5 +101,8 @@ static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its sta
 
 // The task running on this thread.
 Task*& current_task();
+// While a task's release function runs on this thread: that task's id (0
+// otherwise).  braid_task_current_id reports it before current_task's.
+uint64_t& releasing_task_id();
 
 }  // namespace braid::detail

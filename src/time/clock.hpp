@@ -1,5 +1,9 @@
 // The runtime's clock: CLOCK_MONOTONIC in nanoseconds, or a virtual clock
 // that moves only when told to (paused time, for tests).
+//
+// Instants are int64_t nanoseconds.  Deadline arithmetic saturates: a sum
+// past INT64_MAX is kFarFuture, a deadline that is never due (no clock
+// reaches it: the paused clock stops one nanosecond short of it).
 #pragma once
 
 #include <atomic>
@@ -7,6 +11,21 @@
 #include <ctime>
 
 namespace braid::detail {
+
+inline constexpr int64_t kFarFuture = INT64_MAX;
+
+// a + b, saturated to [INT64_MIN, INT64_MAX].
+inline int64_t add_sat(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+// a - b, saturated.
+inline int64_t sub_sat(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
 
 inline int64_t monotonic_ns() {
     timespec ts;
@@ -21,8 +40,10 @@ public:
     int64_t now() const {
         return paused_ ? virtual_now_.load(std::memory_order_acquire) : monotonic_ns();
     }
-    // Paused clocks only: moves forward to `t` (never backwards).
+    // Paused clocks only: moves forward to `t` (never backwards, never onto
+    // the far future).
     void advance_to(int64_t t) {
+        if (t >= kFarFuture) t = kFarFuture - 1;
         int64_t cur = virtual_now_.load(std::memory_order_relaxed);
         while (t > cur && !virtual_now_.compare_exchange_weak(cur, t, std::memory_order_acq_rel)) {
         }

@@ -15,12 +15,13 @@ void Interval::detach() {
     driver_ = nullptr;
 }
 
+// Saturating: a tick past the end of the clock is the far future (never).
 int64_t Interval::next_after(int64_t tick, int64_t now) const {
-    if (now <= tick + kLateness) return tick + period_;
+    if (now <= add_sat(tick, kLateness)) return add_sat(tick, period_);
     switch (behavior_) {
-        case BRAID_MISSED_TICK_DELAY: return now + period_;
-        case BRAID_MISSED_TICK_SKIP: return now + period_ - (now - tick) % period_;
-        default: return tick + period_;  // burst
+        case BRAID_MISSED_TICK_DELAY: return add_sat(now, period_);
+        case BRAID_MISSED_TICK_SKIP: return add_sat(now, period_ - sub_sat(now, tick) % period_);
+        default: return add_sat(tick, period_);  // burst
     }
 }
 
@@ -35,7 +36,7 @@ int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
 }
 
 void Interval::reset() {
-    if (driver_) driver_->reset(&entry_, driver_->clock().now() + period_);
+    if (driver_) driver_->reset(&entry_, add_sat(driver_->clock().now(), period_));
 }
 
 }  // namespace braid::detail

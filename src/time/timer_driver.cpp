@@ -55,42 +55,102 @@ void TimerDriver::heap_erase(TimerEntry* e) {
 
 bool TimerDriver::insert_locked(TimerEntry* e) {
     heap_push(e);
-    if (e->deadline < armed_) {
+    if (e->deadline < armed_ && e->deadline != kFarFuture) {
         armed_ = e->deadline;
         return true;
     }
     return false;
 }
 
-int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data) {
-    if (wake && e->fired.load(std::memory_order_acquire)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
+// Queues a call of e's waker in the firing batch (e is off the heap).
+void TimerDriver::batch_locked(TimerEntry* e) {
+    if (!e->wake) return;
+    if (e->fire_index != TimerEntry::kNotQueued) {  // already waiting for its call: the newest waker
+        batch_[e->fire_index].wake = e->wake;
+        batch_[e->fire_index].data = e->wake_data;
+        return;
+    }
+    e->fire_index = batch_.size();
+    batch_.push_back({e, e->wake, e->wake_data});
+}
+
+void TimerDriver::drop_call_locked(TimerEntry* e) {
+    if (e->fire_index == TimerEntry::kNotQueued) return;
+    batch_[e->fire_index].e = nullptr;
+    e->fire_index = TimerEntry::kNotQueued;
+}
+
+void TimerDriver::unregister_locked(std::unique_lock<std::mutex>& lk, TimerEntry* e) {
+    for (;;) {
+        if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
+        drop_call_locked(e);
+        e->wake = nullptr;
+        // A call in progress on another thread: wait for it to return.  On
+        // the firing thread this is that very waker (or code it called):
+        // waiting would never end, and the firing no longer touches e.
+        if (running_ != e || firer_ == std::this_thread::get_id()) return;
+        ++waiters_;
+        idle_.wait(lk);
+        --waiters_;
+    }
+}
+
+void TimerDriver::run_batch(std::unique_lock<std::mutex>& lk) {
+    firing_ = true;
+    firer_ = std::this_thread::get_id();
+    // batch_ may grow while a waker runs (entries made due from inside it).
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+        Call c = batch_[i];
+        if (!c.e) continue;  // removed or reset before its turn
+        c.e->fire_index = TimerEntry::kNotQueued;
+        running_ = c.e;
+        lk.unlock();
+        c.wake(c.data);  // may free c.e: it is not touched after this
+        lk.lock();
+        running_ = nullptr;
+        if (waiters_) idle_.notify_all();
+    }
+    batch_.clear();
+    firing_ = false;
+    firer_ = std::thread::id();
+    if (waiters_) idle_.notify_all();
+}
+
+int TimerDriver::poll(TimerEntry* e, braid_wake_fn wake, void* data, bool budgeted) {
+    // The cooperative budget may call `wake` (to yield): never under the lock.
+    auto proceed = [&] { return !budgeted || coop::proceed(wake, data); };
+    if (wake && e->fired.load(std::memory_order_acquire)) return proceed() ? 0 : BRAID_PENDING;
     bool rearm = false;
     {
-        std::lock_guard<std::mutex> g(mu_);
+        std::unique_lock<std::mutex> lk(mu_);
         if (!wake) {  // unregister only
-            e->wake = nullptr;
+            unregister_locked(lk, e);
             return (e->fired.load(std::memory_order_relaxed) || e->deadline <= clock_.now()) ? 0 : BRAID_PENDING;
         }
-        if (e->fired.load(std::memory_order_relaxed)) return coop::proceed(wake, data) ? 0 : BRAID_PENDING;
-        if (closed_) return BRAID_ECANCELED;
-        if (e->deadline <= clock_.now()) {
-            if (!coop::proceed(wake, data)) return BRAID_PENDING;
+        if (!e->fired.load(std::memory_order_relaxed)) {
+            if (closed_) return BRAID_ECANCELED;
+            if (e->deadline > clock_.now()) {
+                e->wake = wake;
+                e->wake_data = data;
+                if (e->heap_index == TimerEntry::kNotQueued) rearm = insert_locked(e);
+                lk.unlock();
+                if (rearm) rearm_(ctx_);
+                return BRAID_PENDING;
+            }
             if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
             e->fired.store(true, std::memory_order_release);
-            return 0;
         }
-        e->wake = wake;
-        e->wake_data = data;
-        if (e->heap_index == TimerEntry::kNotQueued) rearm = insert_locked(e);
     }
-    if (rearm) rearm_(ctx_);
-    return BRAID_PENDING;
+    // Due: completes unless the budget is spent (then a later poll sees `fired`).
+    return proceed() ? 0 : BRAID_PENDING;
 }
 
 void TimerDriver::reset(TimerEntry* e, int64_t deadline) {
     bool rearm = false;
     {
         std::lock_guard<std::mutex> g(mu_);
+        // A waker call already waiting in the batch stays: the firing
+        // consumed the registration, as if the call had been made.
         bool queued = e->heap_index != TimerEntry::kNotQueued;
         if (queued) heap_erase(e);
         e->deadline = deadline;
@@ -101,32 +161,42 @@ void TimerDriver::reset(TimerEntry* e, int64_t deadline) {
 }
 
 void TimerDriver::remove(TimerEntry* e) {
-    std::lock_guard<std::mutex> g(mu_);
-    if (e->heap_index != TimerEntry::kNotQueued) heap_erase(e);
-    e->wake = nullptr;
+    std::unique_lock<std::mutex> lk(mu_);
+    unregister_locked(lk, e);
 }
 
 int64_t TimerDriver::fire_due(int64_t now) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> lk(mu_);
+    bool nested = firing_ && firer_ == std::this_thread::get_id();
+    if (!nested) {
+        ++waiters_;
+        idle_.wait(lk, [&] { return !firing_; });
+        --waiters_;
+    }
     while (!heap_.empty() && heap_[0]->deadline <= now) {
         TimerEntry* e = heap_[0];
         heap_erase(e);
         e->fired.store(true, std::memory_order_release);
-        if (e->wake) e->wake(e->wake_data);
+        batch_locked(e);
     }
-    armed_ = heap_.empty() ? INT64_MAX : heap_[0]->deadline;
-    return armed_;
+    armed_ = earliest_locked();
+    int64_t next = armed_;
+    if (!nested && !batch_.empty()) {
+        run_batch(lk);
+        next = earliest_locked();
+    }
+    return next;
 }
 
 int64_t TimerDriver::take_next_deadline() {
     std::lock_guard<std::mutex> g(mu_);
-    armed_ = heap_.empty() ? INT64_MAX : heap_[0]->deadline;
+    armed_ = earliest_locked();
     return armed_;
 }
 
 int64_t TimerDriver::next_deadline() {
     std::lock_guard<std::mutex> g(mu_);
-    return heap_.empty() ? INT64_MAX : heap_[0]->deadline;
+    return earliest_locked();
 }
 
 std::size_t TimerDriver::pending() {
@@ -135,13 +205,21 @@ std::size_t TimerDriver::pending() {
 }
 
 void TimerDriver::close() {
-    std::lock_guard<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> lk(mu_);
+    bool nested = firing_ && firer_ == std::this_thread::get_id();
+    if (!nested) {
+        ++waiters_;
+        idle_.wait(lk, [&] { return !firing_; });
+        --waiters_;
+    }
     closed_ = true;
     while (!heap_.empty()) {
         TimerEntry* e = heap_[0];
         heap_erase(e);
-        if (e->wake) e->wake(e->wake_data);
+        batch_locked(e);
     }
+    armed_ = INT64_MAX;
+    if (!nested && !batch_.empty()) run_batch(lk);
 }
 
 }  // namespace braid::detail

@@ -353,6 +353,7 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_handle_task_new(&t, &state, NULL, 16, poll_pending, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_start(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_start_blocking(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_new_cancelled(NULL), BRAID_EINVAL);
 
     /* join handles */
     braid_task_free(NULL);
@@ -366,6 +367,8 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
     CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
     CHECK(braid_task_current_id() == 0, "braid_task_current_id() is not 0 on the main thread");
+    CHECK(*braid_coop_counter() < 0, "the budget is limited outside a task");
+    CHECK_RC(braid_coop_take(), 1);
     braid_task_wake(NULL);
     braid_task_wake_fn(NULL);
     braid_free(NULL, 0);
@@ -383,6 +386,32 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */
     CHECK_RC(braid_timer_poll(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK_RC(braid_timer_poll(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_unconstrained(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK(braid_coop_has_budget() == 1, "braid_coop_has_budget outside a task is not 1");
+    {
+        /* unregister (braid/waiter.h): a NULL handle, slot or waiter is a no-op */
+        braid_waiter *w = NULL;
+        braid_semaphore_unregister_acquire(NULL, &w);
+        braid_mutex_unregister_lock(NULL, &w);
+        braid_rwlock_unregister_read(NULL, &w);
+        braid_rwlock_unregister_write(NULL, &w);
+        braid_notify_unregister_notified(NULL, &w);
+        braid_barrier_unregister_wait(NULL, &w);
+        braid_once_cell_unregister_init(NULL, &w);
+        braid_mpsc_unregister_send(NULL, &w);
+        braid_mpsc_unregister_reserve(NULL, &w);
+        braid_mpsc_tx_unregister_closed(NULL, &w);
+        braid_watch_tx_unregister_closed(NULL, &w);
+        braid_watch_rx_unregister_changed(NULL, &w);
+        braid_broadcast_unregister_recv(NULL, &w);
+        braid_token_unregister_wait(NULL, &w);
+        braid_notify *n = NULL;
+        if (braid_notify_new(&n) == BRAID_OK) {
+            braid_notify_unregister_notified(n, NULL);
+            braid_notify_unregister_notified(n, &w); /* *w == NULL */
+            braid_notify_free(n);
+        }
+    }
     CHECK_RC(braid_timer_reset(NULL, 0), BRAID_EINVAL);
     (void)braid_timer_deadline(NULL); /* int64_t result: must not crash */
     braid_timer_free(NULL);
@@ -630,6 +659,24 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_runtime_free(rt), BRAID_OK);
     /* the runtime's threads are joined: no callback can come any more */
     CHECK(atomic_load(&c.calls) == 0, "a call that returned ESHUTDOWN invoked its callback");
+
+    /* a handle on a task that never ran: finished, cancelled, bound to no runtime */
+    braid_task *cancelled = NULL;
+    CHECK_RC(braid_task_new_cancelled(&cancelled), BRAID_OK);
+    if (cancelled) {
+        CHECK_RC(braid_task_is_finished(cancelled), 1);
+        CHECK_RC(braid_task_poll_join(cancelled, NULL, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_poll_join(cancelled, noop_wake, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_join_blocking(cancelled, 1000), BRAID_ECANCELED);
+        CHECK_RC(braid_task_start(cancelled), BRAID_EBUSY);
+        CHECK_RC(braid_task_start_blocking(cancelled), BRAID_EBUSY);
+        CHECK_RC(braid_task_join(cancelled, count_cb, &c), BRAID_ESHUTDOWN);
+        CHECK_RC(braid_task_abort(cancelled), BRAID_OK);
+        CHECK_RC(braid_task_set_timeout(cancelled, 10), BRAID_OK);
+        CHECK_RC(braid_task_set_deadline(cancelled, 0), BRAID_OK);
+        CHECK(braid_task_id(cancelled) != 0, "a cancelled handle has no id");
+        braid_task_free(cancelled);
+    }
 
     /* the handle outlives the runtime */
     CHECK_RC(braid_handle_spawn(&t, h, noop_fn, NULL), BRAID_ESHUTDOWN);

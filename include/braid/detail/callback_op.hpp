@@ -51,6 +51,11 @@ public:
     ~CallbackAwaiter() { reset(); }
 
     bool ready_now() const { return false; }
+    // Drops the waker; the operation goes on (its result waits in the state).
+    void unregister() noexcept {
+        if (task_ && registered_) braid_task_poll_join(task_, nullptr, nullptr);
+        registered_ = false;
+    }
     int poll(braid_wake_fn w, void* d) {
         if (!task_) {
             state_ = new State();

@@ -5,7 +5,9 @@
 //                            read exactly / write all of the buffer (All)
 //
 // Cancelling one that is pending removes its waker (the poll function with a
-// NULL waker).  A single read or write is cancel-safe: a poll that returned
+// NULL waker and the wake_data it registered with: the C layer keys
+// registrations by wake_data, so that several tasks may wait on one handle
+// and each removes only its own).  A single read or write is cancel-safe: a poll that returned
 // BRAID_PENDING moved nothing.  The All forms are not: bytes moved before the
 // cancellation are gone from the stream (read) or sent (write), and the
 // awaiter that knew how many is destroyed.
@@ -38,8 +40,12 @@ public:
     XferAwaiter(XferAwaiter&& o) noexcept
         : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
     XferAwaiter(const XferAwaiter&) = delete;
-    ~XferAwaiter() {
-        if (registered_) unregister();
+    ~XferAwaiter() { unregister(); }
+    // Drops the waker; nothing is moved meanwhile (the All forms keep the
+    // count of what they moved so far).
+    void unregister() noexcept {
+        if (registered_) drop_waker();
+        registered_ = nullptr;
     }
 
     bool ready_now() const { return All && len_ == 0; }
@@ -51,8 +57,9 @@ public:
             // Done after a wait: the waker registered then may be being
             // called right now (the readiness fast path takes no lock), so
             // remove it under the source's lock before this frame can go.
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            // (Also a registration under an older wake_data.)
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) drop_waker();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc != 0) return rc < 0 ? fail(rc) : rc;
             done_ += n;
             if constexpr (!All) {
@@ -71,9 +78,9 @@ public:
     }
 
 private:
-    void unregister() {
+    void drop_waker() noexcept {
         std::size_t n;
-        Fn(h_, nullptr, 0, nullptr, nullptr, &n);
+        Fn(h_, nullptr, 0, nullptr, registered_, &n);
     }
     int fail(int rc) {
         os_error_ = os_error_of(rc);
@@ -85,7 +92,7 @@ private:
     std::size_t done_ = 0;
     const char* what_;
     int os_error_ = 0;
-    bool registered_ = false;
+    void* registered_ = nullptr;  // the wake_data of our registration
 };
 
 }  // namespace braid::detail

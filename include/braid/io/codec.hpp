@@ -20,6 +20,11 @@
 //              std::optional<item_type> decode_eof(ByteBuffer&)   at end of file: the last frame, or
 //                                                                 nullopt when nothing is left; throws
 //                                                                 if a partial frame is left
+// FramedRead calls decode only after bytes arrived (and again after each
+// frame it gave, until it gives nothing), and decode_eof, until it gives
+// nothing, once the reader reached end of file; then the stream ends.  Like
+// every braid stream it ends for good there, and after an exception (Tokio's
+// FramedRead goes on reading after either).
 // Encoder<E, T>: void encode(const T& item, std::string& out)
 #pragma once
 
@@ -116,22 +121,30 @@ private:
         ByteBuffer buf;
         bool eof = false;
     };
+    // The decoder is asked only when there is something new to look at:
+    // decode after bytes arrived (again after each frame it gave), and
+    // decode_eof, until it gives nothing, once the reader reached end of file.
     static braid::Stream<item_type> run(State& s) {
+        bool readable = false;  // bytes (or end of file) came since the decoder last gave nothing
         for (;;) {
-            if (!s.eof) {
+            if (readable) {
+                if (s.eof) {
+                    std::optional<item_type> last = s.codec.decode_eof(s.buf);
+                    if (!last) co_return;
+                    co_yield std::move(*last);
+                    continue;
+                }
                 if (std::optional<item_type> item = s.codec.decode(s.buf)) {
                     co_yield std::move(*item);
                     continue;
                 }
-                MutableBuffer room = s.buf.prepare(kReadChunk);
-                std::size_t n = co_await s.reader.read(room);
-                s.buf.commit(n);
-                if (n == 0) s.eof = true;
-                continue;
+                readable = false;
             }
-            std::optional<item_type> last = s.codec.decode_eof(s.buf);
-            if (!last) co_return;
-            co_yield std::move(*last);
+            MutableBuffer room = s.buf.prepare(kReadChunk);
+            std::size_t n = co_await s.reader.read(room);
+            s.buf.commit(n);
+            if (n == 0) s.eof = true;
+            readable = true;
         }
     }
 

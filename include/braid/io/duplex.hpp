@@ -64,11 +64,13 @@ class [[nodiscard]] DuplexRead : public braid::detail::LeafAwaiter<DuplexRead> {
 public:
     DuplexRead(DuplexPipe* p, MutableBuffer b) : p_(p), b_(b) {}
     DuplexRead(DuplexRead&& o) noexcept : p_(std::exchange(o.p_, nullptr)), b_(o.b_) {}
-    ~DuplexRead() {
+    ~DuplexRead() { unregister(); }
+    void unregister() noexcept {
         if (registered_) {
             std::lock_guard<std::mutex> g(p_->mu);
             if (p_->reader_data == data_) p_->reader = nullptr;
         }
+        registered_ = false;
     }
     bool ready_now() const { return false; }
     int poll(braid_wake_fn w, void* d) {
@@ -109,11 +111,13 @@ class [[nodiscard]] DuplexWrite : public braid::detail::LeafAwaiter<DuplexWrite>
 public:
     DuplexWrite(DuplexPipe* p, ConstBuffer b) : p_(p), b_(b) {}
     DuplexWrite(DuplexWrite&& o) noexcept : p_(std::exchange(o.p_, nullptr)), b_(o.b_) {}
-    ~DuplexWrite() {
+    ~DuplexWrite() { unregister(); }
+    void unregister() noexcept {
         if (registered_) {
             std::lock_guard<std::mutex> g(p_->mu);
             if (p_->writer_data == data_) p_->writer = nullptr;
         }
+        registered_ = false;
     }
     bool ready_now() const { return false; }
     int poll(braid_wake_fn w, void* d) {

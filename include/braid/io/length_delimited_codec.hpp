@@ -43,22 +43,30 @@ public:
     }
     std::size_t max_frame_length() const { return max_; }
 
+    // A head once read is kept (its bytes consumed) until its frame is
+    // complete, so changing max_frame_length affects only frames whose head
+    // comes later.
     std::optional<std::string> decode(ByteBuffer& buf) {
-        if (buf.size() < field_) return std::nullopt;
-        uint64_t len = 0;
-        auto* p = reinterpret_cast<const unsigned char*>(buf.data());
-        for (std::size_t i = 0; i < field_; ++i) {
-            unsigned char b = big_ ? p[i] : p[field_ - 1 - i];
-            len = (len << 8) | b;
+        if (!head_) {
+            if (buf.size() < field_) return std::nullopt;
+            uint64_t len = 0;
+            auto* p = reinterpret_cast<const unsigned char*>(buf.data());
+            for (std::size_t i = 0; i < field_; ++i) {
+                unsigned char b = big_ ? p[i] : p[field_ - 1 - i];
+                len = (len << 8) | b;
+            }
+            if (len > max_) throw IoError(BRAID_ERANGE, 0, "LengthDelimitedCodec: frame longer than max_frame_length");
+            buf.consume(field_);
+            head_ = len;
         }
-        if (len > max_) throw IoError(BRAID_ERANGE, 0, "LengthDelimitedCodec: frame longer than max_frame_length");
-        if (buf.size() - field_ < len) return std::nullopt;
-        buf.consume(field_);
-        return buf.take(std::size_t(len));
+        if (buf.size() < *head_) return std::nullopt;
+        std::size_t len = std::size_t(*head_);
+        head_.reset();
+        return buf.take(len);
     }
     std::optional<std::string> decode_eof(ByteBuffer& buf) {
         if (auto frame = decode(buf)) return frame;
-        if (buf.empty()) return std::nullopt;
+        if (buf.empty() && !head_) return std::nullopt;
         throw IoError(BRAID_EEOF, 0, "LengthDelimitedCodec: end of file inside a frame");
     }
     void encode(std::string_view frame, std::string& out) const {
@@ -77,6 +85,7 @@ private:
     std::size_t field_ = 4;
     bool big_ = true;
     std::size_t max_ = 8 * 1024 * 1024;
+    std::optional<uint64_t> head_;  // the length of the frame whose head was read
 };
 
 }  // namespace braid::io

@@ -1,13 +1,13 @@
 // Splitting a duplex stream (TcpStream, UnixStream, DuplexStream) into a read
-// half and a write half that two tasks use at the same time (the C layer
-// keeps one waker per direction).
+// half and a write half that two tasks use at the same time.
 //
 //   auto [rd, wr] = braid::io::split(stream);            // borrowed: stream outlives them
 //   auto [ord, owr] = braid::io::into_split(std::move(stream));   // owned: movable into tasks
 //
 // Dropping an owned write half shuts the write side down (the peer reads
-// end of file), as in Tokio.  Two readers on one stream at once are not
-// supported.
+// end of file), as in Tokio.  Two tasks reading one socket stream at once
+// both wait and take turns (each byte goes to one of them); a DuplexStream
+// keeps one reader and one writer.
 #pragma once
 
 #include <braid/io/buffer.hpp>

@@ -30,6 +30,10 @@ public:
         : host_(std::move(o.host_)), port_(o.port_), q_(std::exchange(o.q_, nullptr)), started_(o.started_) {}
     LookupHost(const LookupHost&) = delete;
     ~LookupHost() { braid_dns_query_free(q_); }
+    // Drops the waker; the lookup goes on.
+    void unregister() noexcept {
+        if (q_) braid_dns_query_poll(q_, nullptr, nullptr);
+    }
 
     bool ready_now() const { return false; }
     int poll(braid_wake_fn w, void* d) {

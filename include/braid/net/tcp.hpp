@@ -54,8 +54,13 @@ public:
             : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
         ConnectAwaiter(const ConnectAwaiter&) = delete;
         ~ConnectAwaiter() {
-            if (s_ && registered_) braid_tcp_stream_poll_connect(s_, nullptr, nullptr);
+            unregister();
             braid_tcp_stream_free(s_);
+        }
+        // Drops the waker; the connect goes on.
+        void unregister() noexcept {
+            if (s_ && registered_) braid_tcp_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -65,8 +70,8 @@ public:
                 if (rc < 0) return fail(rc);
             }
             int rc = braid_tcp_stream_poll_connect(s_, w, d);
-            if (registered_ && rc != BRAID_PENDING) braid_tcp_stream_poll_connect(s_, nullptr, nullptr);
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) braid_tcp_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             return rc < 0 ? fail(rc) : rc;
         }
         TcpStream finish(int st) {
@@ -85,7 +90,7 @@ public:
         SocketAddr addr_;
         braid_tcp_stream* s_ = nullptr;
         bool started_ = false;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
         int os_error_ = 0;
     };
 
@@ -215,14 +220,20 @@ public:
         AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
         AcceptAwaiter(const AcceptAwaiter&) = delete;
         ~AcceptAwaiter() {
-            if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
+            unregister();
             braid_tcp_stream_free(s_);
+        }
+        // Drops the waker; a connection not taken stays in the backlog.
+        void unregister() noexcept {
+            if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_tcp_listener_poll_accept(l_, &s_, peer_.storage(), peer_.size_ptr(), w, d);
-            if (registered_ && rc != BRAID_PENDING) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d))
+                braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_error_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -235,7 +246,7 @@ public:
         braid_tcp_listener* l_;
         braid_tcp_stream* s_ = nullptr;
         SocketAddr peer_;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
         int os_error_ = 0;
     };
 
@@ -264,10 +275,18 @@ public:
     static TcpListener bind(std::string_view addr, int backlog = 1024) { return bind(SocketAddr::parse(addr), backlog); }
 
     // The next connection.  Cancel-safe: a connection not yet taken stays
-    // in the backlog.
+    // in the backlog.  Several tasks may accept at once (each connection
+    // goes to one).  A connection that failed before it was accepted
+    // (ECONNABORTED, ...) is skipped, not thrown.  Throws IoError:
+    // BRAID_EMFILE (out of file descriptors: transient, the connection stays
+    // queued; sleep briefly and accept again), BRAID_ENOMEM (transient too),
+    // BRAID_ECLOSED (closed: stop), BRAID_ESHUTDOWN (the runtime stops).
+    // docs/io.md shows an accept loop that survives them.
     AcceptAwaiter accept() { return AcceptAwaiter(native()); }
     // The connections as a stream (Tokio's TcpListenerStream); an accept
-    // error ends it by throwing from next().  The listener must outlive it.
+    // error (BRAID_EMFILE too) ends it by throwing from next(): a server
+    // that must survive running out of fds loops on accept() instead.  The
+    // listener must outlive it.
     braid::Stream<TcpStream> incoming() {
         return [](TcpListener& l) -> braid::Stream<TcpStream> {
             for (;;) {

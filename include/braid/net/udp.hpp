@@ -31,18 +31,19 @@ public:
             : s_(s), b_(b), to_(std::move(to)) {}
         SendAwaiter(SendAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), to_(o.to_) {}
         ~SendAwaiter() {
-            if (registered_) unregister();
+            unregister();
         }
-        void unregister() {
-            std::size_t n;
-            braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, nullptr, &n);
+        // Drops the waker; nothing was sent.
+        void unregister() noexcept {
+            if (registered_) drop_waker();
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_udp_poll_send_to(s_, b_.data, b_.size, to_ ? to_->as_sockaddr() : nullptr,
                                             to_ ? to_->size() : 0, w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) drop_waker();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -52,12 +53,16 @@ public:
         }
 
     private:
+        void drop_waker() noexcept {
+            std::size_t n;
+            braid_udp_poll_send_to(s_, nullptr, 0, nullptr, 0, nullptr, registered_, &n);
+        }
         braid_udp_socket* s_;
         io::ConstBuffer b_;
         std::optional<SocketAddr> to_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     // Receives one datagram and its sender.  Cancel-safe.
@@ -66,18 +71,19 @@ public:
         RecvAwaiter(braid_udp_socket* s, io::MutableBuffer b, bool peek) : s_(s), b_(b), peek_(peek) {}
         RecvAwaiter(RecvAwaiter&& o) noexcept : s_(std::exchange(o.s_, nullptr)), b_(o.b_), peek_(o.peek_) {}
         ~RecvAwaiter() {
-            if (registered_) unregister();
+            unregister();
         }
-        void unregister() {
-            std::size_t n;
-            braid_udp_poll_recv_from(s_, nullptr, 0, nullptr, nullptr, nullptr, nullptr, &n);
+        // Drops the waker; nothing was received.
+        void unregister() noexcept {
+            if (registered_) drop_waker();
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             auto fn = peek_ ? &braid_udp_poll_peek_from : &braid_udp_poll_recv_from;
             int rc = fn(s_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) drop_waker();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -87,13 +93,17 @@ public:
         }
 
     private:
+        void drop_waker() noexcept {
+            std::size_t n;
+            braid_udp_poll_recv_from(s_, nullptr, 0, nullptr, nullptr, nullptr, registered_, &n);
+        }
         braid_udp_socket* s_;
         io::MutableBuffer b_;
         bool peek_;
         SocketAddr from_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     // recv(): the size alone.
@@ -105,6 +115,7 @@ public:
             return inner.await_suspend(h);
         }
         std::size_t await_resume() { return inner.await_resume().first; }
+        void unregister() noexcept { inner.unregister(); }
     };
 
     UdpSocket() = default;

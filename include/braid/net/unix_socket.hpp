@@ -50,8 +50,13 @@ public:
         ConnectAwaiter(ConnectAwaiter&& o) noexcept
             : path_(std::move(o.path_)), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
         ~ConnectAwaiter() {
-            if (s_ && registered_) braid_unix_stream_poll_connect(s_, nullptr, nullptr);
+            unregister();
             braid_unix_stream_free(s_);
+        }
+        // Drops the waker; the connect goes on.
+        void unregister() noexcept {
+            if (s_ && registered_) braid_unix_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
@@ -61,8 +66,8 @@ public:
                 if (rc < 0) return fail(rc);
             }
             int rc = braid_unix_stream_poll_connect(s_, w, d);
-            if (registered_ && rc != BRAID_PENDING) braid_unix_stream_poll_connect(s_, nullptr, nullptr);
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) braid_unix_stream_poll_connect(s_, nullptr, registered_);
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             return rc < 0 ? fail(rc) : rc;
         }
         UnixStream finish(int st) {
@@ -81,7 +86,7 @@ public:
         std::string path_;
         braid_unix_stream* s_ = nullptr;
         bool started_ = false;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
         int os_ = 0;
     };
 
@@ -153,14 +158,19 @@ public:
         explicit AcceptAwaiter(braid_unix_listener* l) : l_(l) {}
         AcceptAwaiter(AcceptAwaiter&& o) noexcept : l_(std::exchange(o.l_, nullptr)), s_(std::exchange(o.s_, nullptr)) {}
         ~AcceptAwaiter() {
-            if (registered_) braid_unix_listener_poll_accept(l_, nullptr, nullptr, nullptr);
+            unregister();
             braid_unix_stream_free(s_);
+        }
+        // Drops the waker; a connection not taken stays in the backlog.
+        void unregister() noexcept {
+            if (registered_) braid_unix_listener_poll_accept(l_, nullptr, nullptr, registered_);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_listener_poll_accept(l_, &s_, w, d);
-            if (registered_ && rc != BRAID_PENDING) braid_unix_listener_poll_accept(l_, nullptr, nullptr, nullptr);
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) braid_unix_listener_poll_accept(l_, nullptr, nullptr, registered_);
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -175,7 +185,7 @@ public:
     private:
         braid_unix_listener* l_;
         braid_unix_stream* s_ = nullptr;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
         int os_ = 0;
     };
 
@@ -240,15 +250,18 @@ public:
         ~SendAwaiter() {
             if (registered_) unregister();
         }
-        void unregister() {
+        // Drops the waker; nothing was moved.
+        void unregister() noexcept {
+            if (!registered_) return;
             std::size_t n;
-            braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, nullptr, &n);
+            braid_unix_datagram_poll_send_to(d_, nullptr, 0, nullptr, nullptr, registered_, &n);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_datagram_poll_send_to(d_, b_.data, b_.size, to_ ? to_->c_str() : nullptr, w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -263,7 +276,7 @@ public:
         std::optional<std::string> to_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     // Receives one datagram and its sender's address.  Cancel-safe.
@@ -274,15 +287,18 @@ public:
         ~RecvAwaiter() {
             if (registered_) unregister();
         }
-        void unregister() {
+        // Drops the waker; nothing was moved.
+        void unregister() noexcept {
+            if (!registered_) return;
             std::size_t n;
-            braid_unix_datagram_poll_recv_from(d_, nullptr, 0, nullptr, nullptr, nullptr, nullptr, &n);
+            braid_unix_datagram_poll_recv_from(d_, nullptr, 0, nullptr, nullptr, nullptr, registered_, &n);
+            registered_ = nullptr;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_unix_datagram_poll_recv_from(d_, b_.data, b_.size, from_.storage(), from_.size_ptr(), w, d, &n_);
-            if (registered_ && rc != BRAID_PENDING) unregister();
-            registered_ = rc == BRAID_PENDING;
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
             if (rc < 0) os_ = braid::detail::os_error_of(rc);
             return rc;
         }
@@ -297,7 +313,7 @@ public:
         SocketAddr from_;
         std::size_t n_ = 0;
         int os_ = 0;
-        bool registered_ = false;
+        void* registered_ = nullptr;  // the wake_data of our registration
     };
 
     UnixDatagram() = default;

@@ -19,7 +19,10 @@
 //     next()).  Nothing else is undone: an item the stream had in hand, or
 //     a generator suspended half-way, stays for the next poll.
 // Nothing registers the address of a stream object, so streams may be moved
-// between polls.
+// between polls.  A source whose poll is ready at once takes a unit of the
+// task's cooperative budget first (coop_proceed below): when the budget is
+// used up it reports pending after waking cx, so a task draining an
+// always-ready stream yields to the other tasks on its worker.
 //
 // Combinators are applied with `|` (see docs/streams.md):
 //   auto s = braid::stream::iter(v) | braid::stream::map(f) | braid::stream::filter(g);
@@ -28,6 +31,7 @@
 
 #include <braid/detail/context.hpp>
 #include <braid/error.hpp>
+#include <braid/task.h>
 
 #include <concepts>
 #include <coroutine>
@@ -65,6 +69,34 @@ concept AsyncStream = StreamShape<S> && std::move_constructible<S>;
 
 template <class S>
 using item_t = typename std::remove_cvref_t<S>::item_type;
+
+// The cooperative budget (Tokio's coop, braid_coop_take in braid/task.h) for
+// a stream step that is ready at once: takes one unit of the running task's
+// budget and returns true, or, once the budget of this poll is used up,
+// wakes cx and returns false: the stream then reports pending (changing
+// nothing), the task yields, is queued behind the others, and the step is
+// taken at its next poll.  Outside a task the budget is unlimited.
+//
+// Every source that can be ready at once calls it first thing in poll_next
+// (iter, once, repeat..., a generator resuming its body; the C ABI's
+// braid_stream_poll_next does the same for C streams), so a
+// task draining an always-ready stream, whatever combinators and consumer
+// sit on top, yields after the same budget of items as one awaiting ready
+// channels.  A combinator does not charge again: one unit per item produced.
+// A hand-written source that can be ready at once calls it too.
+[[gnu::always_inline]] inline bool coop_proceed(braid::detail::Context& cx) {
+    if (int* b = cx.coop) [[likely]] {  // the task's counter, inline (see Context::coop)
+        if (*b > 0) [[likely]] {
+            --*b;
+            return true;
+        }
+        if (*b < 0) return true;
+    } else if (braid_coop_take()) {
+        return true;
+    }
+    if (cx.wake_fn) cx.wake_fn(cx.wake_data);
+    return false;
+}
 
 namespace detail {
 

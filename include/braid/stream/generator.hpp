@@ -17,6 +17,11 @@
 // Cancel-safe: a next() cancelled while the body waits destroys nothing of
 // the body; it stays where it was and goes on at the next next().
 //
+// Cooperative budget: resuming a body that can run at once (it is at a
+// co_yield) takes a unit of the consuming task's budget, as any ready
+// operation does (coop_proceed in core.hpp); a body that yields forever
+// without awaiting therefore lets the other tasks on its worker run.
+//
 // Any other stream converts to a Stream<T> (boxing: one generator frame),
 // which gives pipelines a nameable type: Stream<int> s = iter(v) | map(f);
 #pragma once
@@ -113,6 +118,8 @@ public:
         promise_type& p = h_.promise();
         braid::detail::Context& g = p.relay.ctx;
         if (g.leaf_ready || p.relay.attached() || g.locals != cx.locals) return poll_slow(cx);
+        if (!stream::coop_proceed(cx)) return stream::Poll<T>::pending();  // budget used up: yield
+        g.coop = cx.coop;  // the body's sources take from the consumer's budget
         {
             braid::detail::ContextScope scope(&g);
             g.resume();
@@ -136,13 +143,22 @@ public:
 private:
     [[gnu::noinline]] stream::Poll<T> poll_slow(braid::detail::Context& cx) {
         if (!h_) throw Error(BRAID_EINVAL, "polling an empty or moved-from Stream");
-        if (h_.done()) return stream::Poll<T>::end();
+        if (h_.done()) return stream::coop_proceed(cx) ? stream::Poll<T>::end() : stream::Poll<T>::pending();
         promise_type& p = h_.promise();
         braid::detail::Context& g = p.relay.ctx;
         // The body runs in the consumer's task: it sees the consumer's
         // task-local values, unless it is inside a scope of its own.
         if (g.locals == p.installed_locals) g.locals = p.installed_locals = cx.locals;
-        if (!g.ready()) {
+        g.coop = cx.coop;
+        if (!g.leaf_ready) {
+            // The body runs at once (it is at a co_yield, has not started,
+            // or yielded its worker): a step ready at once takes a unit of
+            // the budget.  (After a wait, the leaf it waited on took it.)
+            if (!stream::coop_proceed(cx)) {
+                p.relay.detach();  // cx was woken; nothing waits on the relay
+                return stream::Poll<T>::pending();
+            }
+        } else if (!g.ready()) {
             p.relay.attach(cx);
             return stream::Poll<T>::pending();
         }

@@ -4,7 +4,9 @@
 //   auto s = braid::stream::iter(std::vector{1, 2, 3});
 //   while (auto v = co_await s.next()) std::printf("%d\n", *v);
 //
-// All of them are lazy: nothing is produced before it is asked for.
+// All of them are lazy: nothing is produced before it is asked for.  Each
+// ready poll takes a unit of the task's cooperative budget (coop_proceed in
+// core.hpp): draining an endless one yields to the other tasks in time.
 #pragma once
 
 #include <braid/detail/branch.hpp>
@@ -38,7 +40,8 @@ public:
     Iter(Iter&& o) : r_(std::move(o.r_)), n_(o.n_), it_(std::ranges::next(std::ranges::begin(r_), n_)) {}
     Iter(const Iter&) = delete;
 
-    Poll<item_type> poll_next(Context&) {
+    Poll<item_type> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<item_type>::pending();
         if (it_ == std::ranges::end(r_)) return Poll<item_type>::end();
         ++n_;
         if constexpr (std::ranges::view<R>) {
@@ -71,7 +74,10 @@ class Once : public StreamBase<Once<T>> {
 public:
     using item_type = T;
     explicit Once(T v) : v_(std::move(v)) {}
-    Poll<T> poll_next(Context&) { return {true, std::exchange(v_, std::nullopt)}; }
+    Poll<T> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<T>::pending();
+        return {true, std::exchange(v_, std::nullopt)};
+    }
     void detach() noexcept {}
 
 private:
@@ -87,7 +93,10 @@ template <class T>
 class Empty : public StreamBase<Empty<T>> {
 public:
     using item_type = T;
-    Poll<T> poll_next(Context&) { return Poll<T>::end(); }
+    Poll<T> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<T>::pending();
+        return Poll<T>::end();
+    }
     void detach() noexcept {}
 };
 template <class T>
@@ -114,7 +123,10 @@ class RepeatWith : public StreamBase<RepeatWith<F>> {
 public:
     using item_type = std::remove_cvref_t<std::invoke_result_t<F&>>;
     explicit RepeatWith(F f) : f_(std::move(f)) {}
-    Poll<item_type> poll_next(Context&) { return {true, std::invoke(f_)}; }
+    Poll<item_type> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<item_type>::pending();
+        return {true, std::invoke(f_)};
+    }
     void detach() noexcept {}
 
 private:
@@ -136,7 +148,8 @@ class FromFn : public StreamBase<FromFn<F>> {
 public:
     using item_type = typename std::invoke_result_t<F&>::value_type;
     explicit FromFn(F f) : f_(std::move(f)) {}
-    Poll<item_type> poll_next(Context&) {
+    Poll<item_type> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<item_type>::pending();
         if (done_) return Poll<item_type>::end();
         std::optional<item_type> v = std::invoke(f_);
         done_ = !v;
@@ -175,7 +188,8 @@ class UnfoldSync : public StreamBase<UnfoldSync<St, F>> {
 public:
     using item_type = typename std::invoke_result_t<F&, St&&>::value_type::first_type;
     UnfoldSync(St st, F f) : st_(std::move(st)), f_(std::move(f)) {}
-    Poll<item_type> poll_next(Context&) {
+    Poll<item_type> poll_next(Context& cx) {
+        if (!coop_proceed(cx)) return Poll<item_type>::pending();
         if (!st_) return Poll<item_type>::end();
         auto r = std::invoke(f_, std::move(*st_));
         if (!r) {

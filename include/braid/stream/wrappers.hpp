@@ -66,13 +66,19 @@ public:
     explicit AcceptStatus(braid_tcp_listener* l) : l_(l) {}
     AcceptStatus(const AcceptStatus&) = delete;
     ~AcceptStatus() {
-        if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, nullptr);
+        unregister();
         braid_tcp_stream_free(s_);
+    }
+    void unregister() noexcept {
+        if (registered_) braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+        registered_ = nullptr;
     }
     bool ready_now() const { return false; }
     int poll(braid_wake_fn w, void* d) {
         int rc = braid_tcp_listener_poll_accept(l_, &s_, nullptr, nullptr, w, d);
-        registered_ = rc == BRAID_PENDING;
+        if (registered_ && (rc != BRAID_PENDING || registered_ != d))
+            braid_tcp_listener_poll_accept(l_, nullptr, nullptr, nullptr, nullptr, registered_);
+        registered_ = rc == BRAID_PENDING ? d : nullptr;
         return rc;
     }
     int finish(int st) const { return st; }
@@ -81,7 +87,7 @@ public:
 private:
     braid_tcp_listener* l_;
     braid_tcp_stream* s_ = nullptr;
-    bool registered_ = false;
+    void* registered_ = nullptr;  // the wake_data of our registration
 };
 
 inline Stream<int> signal_gen(signal::Signal sig, int signum) {

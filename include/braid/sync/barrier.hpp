@@ -34,9 +34,10 @@ public:
     Barrier& operator=(const Barrier&) = delete;
     ~Barrier() { braid_barrier_free(b_); }
 
-    class [[nodiscard]] Wait : public detail::WaitLeaf<Wait, braid_barrier, &braid_barrier_cancel_wait> {
+    class [[nodiscard]] Wait
+        : public detail::WaitLeaf<Wait, braid_barrier, &braid_barrier_cancel_wait, &braid_barrier_unregister_wait> {
     public:
-        using Base = detail::WaitLeaf<Wait, braid_barrier, &braid_barrier_cancel_wait>;
+        using Base = detail::WaitLeaf<Wait, braid_barrier, &braid_barrier_cancel_wait, &braid_barrier_unregister_wait>;
         explicit Wait(braid_barrier* b) : Base(b) {}
         int poll(braid_wake_fn w, void* d) { return braid_barrier_poll_wait(this->h_, &this->w_, w, d); }
         BarrierWaitResult finish(int st) {

@@ -98,9 +98,13 @@ public:
     Receiver(const Receiver&) = delete;
     ~Receiver() { braid_broadcast_rx_free(rx_); }
 
-    class [[nodiscard]] Recv : public braid::detail::WaitLeaf<Recv, braid_broadcast_rx, &braid_broadcast_cancel_recv> {
+    class [[nodiscard]] Recv
+        : public braid::detail::WaitLeaf<Recv, braid_broadcast_rx, &braid_broadcast_cancel_recv,
+                                         &braid_broadcast_unregister_recv> {
     public:
-        using Base = braid::detail::WaitLeaf<Recv, braid_broadcast_rx, &braid_broadcast_cancel_recv>;
+        using Base =
+            braid::detail::WaitLeaf<Recv, braid_broadcast_rx, &braid_broadcast_cancel_recv,
+                                    &braid_broadcast_unregister_recv>;
         explicit Recv(braid_broadcast_rx* rx) : Base(rx) {}
         Recv(Recv&& o) noexcept : Base(std::move(o)) {}  // before it is awaited
         int poll(braid_wake_fn w, void* d) {

@@ -104,9 +104,12 @@ public:
 
     // co_await tx.closed(): completes once the receiver is closed or gone.
     class [[nodiscard]] Closed
-        : public braid::detail::WaitLeaf<Closed, braid_mpsc_tx, &braid_mpsc_tx_cancel_closed> {
+        : public braid::detail::WaitLeaf<Closed, braid_mpsc_tx, &braid_mpsc_tx_cancel_closed,
+                                         &braid_mpsc_tx_unregister_closed> {
     public:
-        using Base = braid::detail::WaitLeaf<Closed, braid_mpsc_tx, &braid_mpsc_tx_cancel_closed>;
+        using Base =
+            braid::detail::WaitLeaf<Closed, braid_mpsc_tx, &braid_mpsc_tx_cancel_closed,
+                                    &braid_mpsc_tx_unregister_closed>;
         explicit Closed(braid_mpsc_tx* tx) : Base(tx) {}
         int poll(braid_wake_fn w, void* d) { return braid_mpsc_tx_poll_closed(this->h_, &this->w_, w, d); }
         void finish(int st) { braid::detail::check(st, "mpsc closed"); }
@@ -223,9 +226,10 @@ public:
 
     // co_await tx.send(v): waits for room.  std::nullopt when sent; the
     // value back when the receiver is closed or gone.
-    class [[nodiscard]] Send : public braid::detail::WaitLeaf<Send, braid_mpsc_tx, &braid_mpsc_cancel_send> {
+    class [[nodiscard]] Send
+        : public braid::detail::WaitLeaf<Send, braid_mpsc_tx, &braid_mpsc_cancel_send, &braid_mpsc_unregister_send> {
     public:
-        using Base = braid::detail::WaitLeaf<Send, braid_mpsc_tx, &braid_mpsc_cancel_send>;
+        using Base = braid::detail::WaitLeaf<Send, braid_mpsc_tx, &braid_mpsc_cancel_send, &braid_mpsc_unregister_send>;
         Send(braid_mpsc_tx* tx, T&& v) : Base(tx) { slot_.emplace(std::move(v)); }
         // Before it is awaited (select and timeout move their awaitables in).
         Send(Send&& o) : Base(std::move(o)) { slot_.emplace(o.slot_.take()); }
@@ -273,6 +277,11 @@ public:
             braid_timer_free(t_);
         }
         bool ready_now() const noexcept { return false; }
+        // Keeps its place among the senders and its deadline; drops the wakers.
+        void unregister() noexcept {
+            if (w_) braid_mpsc_unregister_send(tx_, &this->w_);
+            if (t_) braid_timer_poll(t_, nullptr, nullptr);
+        }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_mpsc_poll_send(tx_, slot_.raw(), sizeof(T), &this->w_, w, d);
             if (rc != BRAID_PENDING || !w) return rc;
@@ -322,9 +331,12 @@ public:
 
     // co_await tx.reserve(): a Permit once a slot is free, std::nullopt
     // when the receiver is closed or gone.
-    class [[nodiscard]] Reserve : public braid::detail::WaitLeaf<Reserve, braid_mpsc_tx, &braid_mpsc_cancel_reserve> {
+    class [[nodiscard]] Reserve
+        : public braid::detail::WaitLeaf<Reserve, braid_mpsc_tx, &braid_mpsc_cancel_reserve,
+                                         &braid_mpsc_unregister_reserve> {
     public:
-        using Base = braid::detail::WaitLeaf<Reserve, braid_mpsc_tx, &braid_mpsc_cancel_reserve>;
+        using Base =
+            braid::detail::WaitLeaf<Reserve, braid_mpsc_tx, &braid_mpsc_cancel_reserve, &braid_mpsc_unregister_reserve>;
         Reserve(braid_mpsc_tx* tx, std::size_t n) : Base(tx), n_(n) {}
         int poll(braid_wake_fn w, void* d) { return braid_mpsc_poll_reserve(this->h_, n_, &this->w_, w, d); }
         int finish(int st) {
@@ -376,6 +388,7 @@ public:
             if (inner_.await_resume() != BRAID_OK) return std::nullopt;
             return OwnedPermit<T>(std::move(tx_));  // takes the reserved slot over
         }
+        void unregister() noexcept { inner_.unregister(); }
 
     private:
         Sender tx_;
@@ -486,7 +499,9 @@ public:
         // Before it is awaited (select and timeout move their awaitables in).
         Recv(Recv&& o) noexcept : rx_(std::exchange(o.rx_, nullptr)) {}
         Recv(const Recv&) = delete;
-        ~Recv() {
+        ~Recv() { unregister(); }
+        // Drops the receiver's waker; the next message stays in the channel.
+        void unregister() noexcept {
             if (rx_ && this->status_ == BRAID_PENDING) braid_mpsc_recv_unregister(rx_);
         }
         bool ready_now() const noexcept { return false; }

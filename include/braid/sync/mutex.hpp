@@ -89,9 +89,10 @@ public:
     Mutex& operator=(const Mutex&) = delete;
     ~Mutex() { braid_mutex_free(m_); }
 
-    class [[nodiscard]] Lock : public detail::WaitLeaf<Lock, braid_mutex, &braid_mutex_cancel_lock> {
+    class [[nodiscard]] Lock
+        : public detail::WaitLeaf<Lock, braid_mutex, &braid_mutex_cancel_lock, &braid_mutex_unregister_lock> {
     public:
-        using Base = detail::WaitLeaf<Lock, braid_mutex, &braid_mutex_cancel_lock>;
+        using Base = detail::WaitLeaf<Lock, braid_mutex, &braid_mutex_cancel_lock, &braid_mutex_unregister_lock>;
         explicit Lock(Mutex* m) : Base(m->m_), m_(m) {}
         int poll(braid_wake_fn w, void* d) { return braid_mutex_poll_lock(this->h_, &this->w_, w, d); }
         MutexGuard<T> finish(int st) {
@@ -137,6 +138,7 @@ public:
         return inner_.await_suspend(h);
     }
     OwnedMutexGuard<T> await_resume() { return OwnedMutexGuard<T>(m_, inner_.await_resume()); }
+    void unregister() noexcept { inner_.unregister(); }
 
 private:
     static Mutex<T>* checked(const std::shared_ptr<Mutex<T>>& m) {

@@ -26,9 +26,11 @@ public:
     ~Notify() { braid_notify_free(n_); }
 
     class [[nodiscard]] Notified
-        : public detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified> {
+        : public detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified,
+                                  &braid_notify_unregister_notified> {
     public:
-        using Base = detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified>;
+        using Base =
+            detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified, &braid_notify_unregister_notified>;
         explicit Notified(braid_notify* n) : Base(n) {}
         int poll(braid_wake_fn w, void* d) { return braid_notify_poll_notified(this->h_, &this->w_, w, d); }
         void finish(int st) { detail::check(st, "Notify::notified"); }

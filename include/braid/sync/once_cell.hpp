@@ -90,9 +90,11 @@ public:
 private:
     // Waits for the value or for the right to initialise.
     class [[nodiscard]] InitWait
-        : public detail::WaitLeaf<InitWait, braid_once_cell, &braid_once_cell_cancel_init> {
+        : public detail::WaitLeaf<InitWait, braid_once_cell, &braid_once_cell_cancel_init,
+                                  &braid_once_cell_unregister_init> {
     public:
-        using Base = detail::WaitLeaf<InitWait, braid_once_cell, &braid_once_cell_cancel_init>;
+        using Base =
+            detail::WaitLeaf<InitWait, braid_once_cell, &braid_once_cell_cancel_init, &braid_once_cell_unregister_init>;
         explicit InitWait(braid_once_cell* c) : Base(c) {}
         int poll(braid_wake_fn w, void* d) { return braid_once_cell_poll_init(this->h_, &this->w_, w, d); }
         int finish(int st) { return detail::check(st, "OnceCell::get_or_init"); }

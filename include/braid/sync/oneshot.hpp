@@ -62,7 +62,8 @@ public:
     class [[nodiscard]] Closed : public detail::LeafAwaiter<Closed> {
     public:
         explicit Closed(braid_oneshot_tx* tx) : tx_(tx) {}
-        ~Closed() {
+        ~Closed() { unregister(); }
+        void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_oneshot_tx_poll_closed(tx_, nullptr, nullptr);
         }
         bool ready_now() { return braid_oneshot_tx_is_closed(tx_) == 1; }
@@ -122,8 +123,12 @@ public:
     class [[nodiscard]] Awaiter : public detail::LeafAwaiter<Awaiter> {
     public:
         explicit Awaiter(braid_oneshot_rx* rx) : rx_(rx) {}
-        ~Awaiter() {
-            if (this->status_ == BRAID_PENDING) braid_oneshot_recv_unregister(rx_);
+        // Before it is awaited.
+        Awaiter(Awaiter&& o) noexcept : rx_(std::exchange(o.rx_, nullptr)) {}
+        ~Awaiter() { unregister(); }
+        // Drops the waker; the value, when it comes, waits for the next receive.
+        void unregister() noexcept {
+            if (rx_ && this->status_ == BRAID_PENDING) braid_oneshot_recv_unregister(rx_);
         }
         bool ready_now() { return false; }
         int poll(braid_wake_fn w, void* d) { return braid_oneshot_recv_poll(rx_, w, d, slot_.raw(), sizeof(T)); }

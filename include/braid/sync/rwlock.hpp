@@ -96,9 +96,10 @@ public:
     RwLock& operator=(const RwLock&) = delete;
     ~RwLock() { braid_rwlock_free(l_); }
 
-    class [[nodiscard]] Read : public detail::WaitLeaf<Read, braid_rwlock, &braid_rwlock_cancel_read> {
+    class [[nodiscard]] Read
+        : public detail::WaitLeaf<Read, braid_rwlock, &braid_rwlock_cancel_read, &braid_rwlock_unregister_read> {
     public:
-        using Base = detail::WaitLeaf<Read, braid_rwlock, &braid_rwlock_cancel_read>;
+        using Base = detail::WaitLeaf<Read, braid_rwlock, &braid_rwlock_cancel_read, &braid_rwlock_unregister_read>;
         explicit Read(RwLock* l) : Base(l->l_), l_(l) {}
         int poll(braid_wake_fn w, void* d) { return braid_rwlock_poll_read(this->h_, &this->w_, w, d); }
         RwLockReadGuard<T> finish(int st) {
@@ -109,9 +110,10 @@ public:
     private:
         RwLock* l_;
     };
-    class [[nodiscard]] Write : public detail::WaitLeaf<Write, braid_rwlock, &braid_rwlock_cancel_write> {
+    class [[nodiscard]] Write
+        : public detail::WaitLeaf<Write, braid_rwlock, &braid_rwlock_cancel_write, &braid_rwlock_unregister_write> {
     public:
-        using Base = detail::WaitLeaf<Write, braid_rwlock, &braid_rwlock_cancel_write>;
+        using Base = detail::WaitLeaf<Write, braid_rwlock, &braid_rwlock_cancel_write, &braid_rwlock_unregister_write>;
         explicit Write(RwLock* l) : Base(l->l_), l_(l) {}
         int poll(braid_wake_fn w, void* d) { return braid_rwlock_poll_write(this->h_, &this->w_, w, d); }
         RwLockWriteGuard<T> finish(int st) {
@@ -195,6 +197,7 @@ public:
         return inner_.await_suspend(h);
     }
     Guard await_resume() { return Guard(l_, inner_.await_resume()); }
+    void unregister() noexcept { inner_.unregister(); }
 
 private:
     static RwLock<T>* checked(const std::shared_ptr<RwLock<T>>& l) {

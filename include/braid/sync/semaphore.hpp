@@ -86,9 +86,12 @@ public:
 
     // co_await: a SemaphorePermit for n permits.
     class [[nodiscard]] Acquire
-        : public detail::WaitLeaf<Acquire, braid_semaphore, &braid_semaphore_cancel_acquire> {
+        : public detail::WaitLeaf<Acquire, braid_semaphore, &braid_semaphore_cancel_acquire,
+                                  &braid_semaphore_unregister_acquire> {
     public:
-        using Base = detail::WaitLeaf<Acquire, braid_semaphore, &braid_semaphore_cancel_acquire>;
+        using Base =
+            detail::WaitLeaf<Acquire, braid_semaphore, &braid_semaphore_cancel_acquire,
+                             &braid_semaphore_unregister_acquire>;
         Acquire(braid_semaphore* s, std::size_t n) : Base(s), n_(n) {}
         int poll(braid_wake_fn w, void* d) { return braid_semaphore_poll_acquire(this->h_, n_, &this->w_, w, d); }
         SemaphorePermit finish(int st) {
@@ -165,6 +168,7 @@ public:
         return inner_.await_suspend(h);
     }
     OwnedSemaphorePermit await_resume() { return OwnedSemaphorePermit(s_, inner_.await_resume()); }
+    void unregister() noexcept { inner_.unregister(); }
 
 private:
     static Semaphore* checked(const std::shared_ptr<Semaphore>& s) {

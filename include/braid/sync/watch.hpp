@@ -78,9 +78,12 @@ public:
     // co_await rx.changed(): true once a newer version is there (now marked
     // seen), false when every sender is gone.
     class [[nodiscard]] Changed
-        : public braid::detail::WaitLeaf<Changed, braid_watch_rx, &braid_watch_rx_cancel_changed> {
+        : public braid::detail::WaitLeaf<Changed, braid_watch_rx, &braid_watch_rx_cancel_changed,
+                                         &braid_watch_rx_unregister_changed> {
     public:
-        using Base = braid::detail::WaitLeaf<Changed, braid_watch_rx, &braid_watch_rx_cancel_changed>;
+        using Base =
+            braid::detail::WaitLeaf<Changed, braid_watch_rx, &braid_watch_rx_cancel_changed,
+                                    &braid_watch_rx_unregister_changed>;
         explicit Changed(braid_watch_rx* rx) : Base(rx) {}
         int poll(braid_wake_fn w, void* d) { return braid_watch_rx_poll_changed(this->h_, &this->w_, w, d); }
         bool finish(int st) {
@@ -212,9 +215,12 @@ public:
 
     // co_await tx.closed(): completes once no receiver is left.
     class [[nodiscard]] Closed
-        : public braid::detail::WaitLeaf<Closed, braid_watch_tx, &braid_watch_tx_cancel_closed> {
+        : public braid::detail::WaitLeaf<Closed, braid_watch_tx, &braid_watch_tx_cancel_closed,
+                                         &braid_watch_tx_unregister_closed> {
     public:
-        using Base = braid::detail::WaitLeaf<Closed, braid_watch_tx, &braid_watch_tx_cancel_closed>;
+        using Base =
+            braid::detail::WaitLeaf<Closed, braid_watch_tx, &braid_watch_tx_cancel_closed,
+                                    &braid_watch_tx_unregister_closed>;
         explicit Closed(braid_watch_tx* tx) : Base(tx) {}
         int poll(braid_wake_fn w, void* d) { return braid_watch_tx_poll_closed(this->h_, &this->w_, w, d); }
         void finish(int st) { braid::detail::check(st, "watch closed"); }

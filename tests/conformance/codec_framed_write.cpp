@@ -1,0 +1,64 @@
+// Conformance: tokio-util 0.7.3, tests/framed_write.rs, ported from what
+// each case asserts.  (Debian's copy of the file has its cases commented
+// out, since they need tokio-test; they are ported from their text.)  The
+// file's Mock writer (each write must start with the next scripted chunk
+// and takes exactly it) is a braid_test::MockIo; Tokio's Sink calls
+// (poll_ready + start_send, poll_flush) are FramedWrite's feed and flush.
+//
+// Gaps:
+//   write_multi_frame_after_codec_changed - FramedWrite::map_encoder (a new
+//     encoder, keeping the buffered bytes): braid has none.
+//   write_hits_backpressure - Sink::poll_ready, which flushes once 8 KiB are
+//     buffered before it takes another frame: braid's FramedWrite::feed is
+//     synchronous and never flushes (only send() and flush() do), so nothing
+//     bounds the buffer of a producer that only feeds.
+//
+// Not applicable: none.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "io_support.hpp"
+#include "support.hpp"
+
+using namespace std::literals;
+using braid_test::MockIo;
+
+namespace {
+struct U32Encoder {
+    void encode(uint32_t item, std::string& dst) const {
+        for (int shift = 24; shift >= 0; shift -= 8) dst.push_back(char((item >> shift) & 0xff));
+    }
+};
+
+// Polls an awaitable of nothing once by hand: true when it finished.
+braid::Task<bool> done(braid::Task<> t) {
+    co_await std::move(t);
+    co_return true;
+}
+}  // namespace
+
+TEST_CASE("write_multi_frame_in_packet") {
+    MockIo mock;
+    mock.on_write("\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02"sv);
+    braid::io::FramedWrite framed(std::move(mock), U32Encoder{});
+
+    framed.feed(uint32_t(0));
+    framed.feed(uint32_t(1));
+    framed.feed(uint32_t(2));
+
+    // Nothing written yet
+    REQUIRE(framed.get_ref().writes_left() == 1);
+    REQUIRE(framed.get_ref().write_polls() == 0);
+
+    // Flush the writes
+    auto flush = braid_test::as_stream(done(framed.flush()));
+    braid_test::PollByHand polled(flush);
+    auto p = polled.poll_next();
+    REQUIRE(p.ready);
+    REQUIRE(p.item);
+
+    REQUIRE(framed.get_ref().writes_left() == 0);
+}

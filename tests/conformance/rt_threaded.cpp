@@ -1,0 +1,343 @@
+// Tokio 1.24, tests/rt_threaded.rs: the multi-thread runtime (Tokio's
+// Runtime::new is braid::Runtime(): one worker per core).  Many tasks, long
+// chains of channels, thread start/stop hooks, shutdown dropping every
+// future, several runtimes at once, a wake-up during shutdown.
+//
+// Gaps:
+//   spawn_two: its metrics checks (the spawns are ported) — no runtime metrics (remote_schedule_count, worker_local_schedule_count)
+//   blocking — no task::block_in_place
+//   coop_and_block_in_place — no task::block_in_place
+//   yield_after_block_in_place — no task::block_in_place
+//   hang_on_shutdown — no task::block_in_place
+//   test_block_in_place1 — no task::block_in_place
+//   test_block_in_place2 — no task::block_in_place
+//   test_block_in_place3 — no task::block_in_place
+//   test_block_in_place4 — no task::block_in_place
+//   test_disable_lifo_slot — no Builder::disable_lifo_slot
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support.hpp"
+
+using braid::net::TcpListener;
+using braid::net::TcpStream;
+using braid_test::pending;
+
+namespace {
+
+braid::Runtime rt() { return braid::Runtime(); }
+
+// Tokio's client_server: a server task writes "hello" to the one client it
+// accepts; the client reads to the end, then reports on `tx`.
+braid::Task<> client_server(braid::mpsc::UnboundedSender<int> tx) {
+    auto server = TcpListener::bind("127.0.0.1:0");
+    auto addr = server.local_addr();
+
+    braid::spawn([](TcpListener server) -> braid::Task<> {
+        auto [socket, peer] = co_await server.accept();
+        co_await socket.write_all(std::string_view("hello"));
+    }(std::move(server))).detach();
+
+    auto client = co_await TcpStream::connect(addr);
+    std::string buf;
+    co_await braid::io::read_to_end(client, buf);
+    EXPECT(buf == "hello");
+    EXPECT(!tx.send(0));
+}
+
+}  // namespace
+
+TEST_CASE("single_thread") {
+    // Nothing goes wrong starting a multi-thread runtime with one worker.
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    REQUIRE(rt.worker_count() == 1);
+}
+
+TEST_CASE("many_oneshot_futures") {
+    constexpr int NUM = 1000;
+
+    for (int round = 0; round < 5; ++round) {
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+
+        auto rt = ::rt();
+        auto cnt = std::make_shared<std::atomic<int>>(0);
+
+        for (int i = 0; i < NUM; ++i) {
+            rt.spawn([](std::shared_ptr<std::atomic<int>> cnt, braid::mpsc::UnboundedSender<int> tx) -> braid::Task<> {
+                  int num = cnt->fetch_add(1, std::memory_order_relaxed) + 1;
+                  if (num == NUM) EXPECT(!tx.send(0));
+                  co_return;
+              }(cnt, tx))
+                .detach();
+        }
+
+        REQUIRE(rx.blocking_recv());
+        // The runtime shuts down here.
+    }
+}
+
+TEST_CASE("spawn_two") {
+    auto rt = ::rt();
+
+    auto out = rt.block_on([]() -> braid::Task<std::string> {
+        auto [tx, rx] = braid::oneshot::channel<std::string>();
+
+        braid::spawn([](braid::oneshot::Sender<std::string> tx) -> braid::Task<> {
+            braid::spawn([](braid::oneshot::Sender<std::string> tx) -> braid::Task<> {
+                EXPECT(!tx.send("ZOMG"));
+                co_return;
+            }(std::move(tx))).detach();
+            co_return;
+        }(std::move(tx))).detach();
+
+        co_return co_await rx;
+    }());
+
+    REQUIRE(out == "ZOMG");
+}
+
+TEST_CASE("many_multishot_futures") {
+    constexpr int CHAIN = 200;
+    constexpr int CYCLES = 5;
+    constexpr int TRACKS = 50;
+    const int rounds = 50 / braid_test::kStressDivisor;
+
+    for (int round = 0; round < rounds; ++round) {
+        auto rt = ::rt();
+        std::vector<braid::mpsc::Sender<std::string>> start_txs;
+        std::vector<braid::mpsc::Receiver<std::string>> final_rxs;
+
+        for (int t = 0; t < TRACKS; ++t) {
+            auto [start_tx, chain_rx] = braid::mpsc::channel<std::string>(10);
+
+            for (int c = 0; c < CHAIN; ++c) {
+                auto [next_tx, next_rx] = braid::mpsc::channel<std::string>(10);
+
+                // Forward all the messages
+                rt.spawn([](braid::mpsc::Receiver<std::string> chain_rx,
+                            braid::mpsc::Sender<std::string> next_tx) -> braid::Task<> {
+                      while (auto v = co_await chain_rx.recv()) {
+                          auto back = co_await next_tx.send(std::move(*v));
+                          EXPECT(!back);
+                      }
+                  }(std::move(chain_rx), std::move(next_tx)))
+                    .detach();
+
+                chain_rx = std::move(next_rx);
+            }
+
+            // This final task cycles if needed
+            auto [final_tx, final_rx] = braid::mpsc::channel<std::string>(10);
+            rt.spawn([](braid::mpsc::Receiver<std::string> chain_rx, braid::mpsc::Sender<std::string> final_tx,
+                        braid::mpsc::Sender<std::string> cycle_tx) -> braid::Task<> {
+                  int rem = CYCLES;
+                  for (int i = 0; i < CYCLES; ++i) {
+                      auto msg = co_await chain_rx.recv();
+                      EXPECT(msg);
+
+                      rem -= 1;
+
+                      std::optional<std::string> back;
+                      if (rem == 0)
+                          back = co_await final_tx.send(std::move(*msg));
+                      else
+                          back = co_await cycle_tx.send(std::move(*msg));
+                      EXPECT(!back);
+                  }
+              }(std::move(chain_rx), std::move(final_tx), start_tx))
+                .detach();
+
+            start_txs.push_back(std::move(start_tx));
+            final_rxs.push_back(std::move(final_rx));
+        }
+
+        rt.block_on([](std::vector<braid::mpsc::Sender<std::string>> start_txs,
+                       std::vector<braid::mpsc::Receiver<std::string>> final_rxs) -> braid::Task<> {
+            for (auto& start_tx : start_txs) {
+                auto back = co_await start_tx.send("ping");
+                EXPECT(!back);
+            }
+            for (auto& final_rx : final_rxs) {
+                auto msg = co_await final_rx.recv();
+                EXPECT(msg == "ping");
+            }
+        }(std::move(start_txs), std::move(final_rxs)));
+    }
+}
+
+TEST_CASE("spawn_shutdown") {
+    auto rt = std::make_unique<braid::Runtime>(::rt());
+    auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+
+    rt->block_on([](braid::mpsc::UnboundedSender<int> tx) -> braid::Task<> {
+        braid::spawn(client_server(std::move(tx))).detach();
+        co_return;
+    }(tx));
+
+    // Use spawner
+    rt->spawn(client_server(tx)).detach();
+    { auto drop = std::move(tx); }
+
+    REQUIRE(rx.blocking_recv());
+    REQUIRE(rx.blocking_recv());
+
+    rt.reset();
+    REQUIRE_FALSE(rx.try_recv());
+}
+
+TEST_CASE("drop_threadpool_drops_futures") {
+    // Counts its drops; a moved-from one counts nothing.
+    struct Never {
+        std::shared_ptr<std::atomic<int>> drops;
+        explicit Never(std::shared_ptr<std::atomic<int>> d) : drops(std::move(d)) {}
+        Never(Never&& o) noexcept : drops(std::move(o.drops)) {}
+        ~Never() {
+            if (drops) drops->fetch_add(1, std::memory_order_relaxed);
+        }
+    };
+
+    const int rounds = 1000 / braid_test::kStressDivisor;
+    for (int round = 0; round < rounds; ++round) {
+        auto num_inc = std::make_shared<std::atomic<int>>(0);
+        auto num_dec = std::make_shared<std::atomic<int>>(0);
+        auto num_drop = std::make_shared<std::atomic<int>>(0);
+
+        {
+            auto rt = braid::Runtime::builder()
+                          .on_thread_start([num_inc] { num_inc->fetch_add(1, std::memory_order_relaxed); })
+                          .on_thread_stop([num_dec] { num_dec->fetch_add(1, std::memory_order_relaxed); })
+                          .build();
+
+            rt.spawn([](Never never) -> braid::Task<> {
+                  co_await pending();
+                  (void)never;
+              }(Never(num_drop)))
+                .detach();
+
+            // Wait for the pool to shut down
+        }
+
+        // At least one thread was started
+        int a = num_inc->load(std::memory_order_relaxed);
+        REQUIRE(a >= 1);
+
+        // Every thread stopped
+        int b = num_dec->load(std::memory_order_relaxed);
+        REQUIRE(a == b);
+
+        // The future was dropped
+        REQUIRE(num_drop->load(std::memory_order_relaxed) == 1);
+    }
+}
+
+TEST_CASE("start_stop_callbacks_called") {
+    auto after_start = std::make_shared<std::atomic<int>>(0);
+    auto before_stop = std::make_shared<std::atomic<int>>(0);
+
+    {
+        auto rt = braid::Runtime::builder()
+                      .on_thread_start([after_start] { after_start->fetch_add(1, std::memory_order_relaxed); })
+                      .on_thread_stop([before_stop] { before_stop->fetch_add(1, std::memory_order_relaxed); })
+                      .build();
+
+        auto [tx, rx] = braid::oneshot::channel<int>();
+
+        rt.spawn([](braid::oneshot::Sender<int> tx) -> braid::Task<> {
+              EXPECT(!tx.send(0));
+              co_return;
+          }(std::move(tx)))
+            .detach();
+
+        rt.block_on([](braid::oneshot::Receiver<int> rx) -> braid::Task<> { co_await rx; }(std::move(rx)));
+    }
+
+    REQUIRE(after_start->load(std::memory_order_relaxed) > 0);
+    REQUIRE(before_stop->load(std::memory_order_relaxed) > 0);
+}
+
+TEST_CASE("multi_threadpool") {
+    auto rt1 = ::rt();
+    auto rt2 = ::rt();
+
+    auto [tx, rx] = braid::oneshot::channel<int>();
+    auto [done_tx, done_rx] = braid::oneshot::channel<int>();
+
+    rt2.spawn([](braid::oneshot::Receiver<int> rx, braid::oneshot::Sender<int> done_tx) -> braid::Task<> {
+           co_await rx;
+           EXPECT(!done_tx.send(0));
+       }(std::move(rx), std::move(done_tx)))
+        .detach();
+
+    rt1.spawn([](braid::oneshot::Sender<int> tx) -> braid::Task<> {
+           EXPECT(!tx.send(0));
+           co_return;
+       }(std::move(tx)))
+        .detach();
+
+    REQUIRE(done_rx.blocking_recv() == 0);
+}
+
+TEST_CASE("max_blocking_threads") {
+    // Nothing goes wrong
+    auto rt = braid::Runtime::builder().max_blocking_threads(1).build();
+    REQUIRE(rt.block_on([]() -> braid::Task<int> { co_return co_await braid::spawn_blocking([] { return 3; }); }()) == 3);
+}
+
+TEST_CASE("max_blocking_threads_set_to_zero") {
+    // Tokio panics; braid's builder throws braid::Error(BRAID_EINVAL).
+    int code = braid_test::error_code_of([] { (void)braid::Runtime::builder().max_blocking_threads(0).build(); });
+    REQUIRE(code == BRAID_EINVAL);
+}
+
+// A future that stores its waker in shared state and one whose destructor
+// wakes that waker: the wake-up happens while the runtime is shutting down.
+TEST_CASE("wake_during_shutdown") {
+    struct Shared {
+        std::mutex mu;
+        braid_task* waker = nullptr;  // the first task (its JoinHandle below keeps it alive)
+    };
+
+    auto rt = std::make_unique<braid::Runtime>(braid::Runtime::builder().worker_threads(1).build());
+    auto shared = std::make_shared<Shared>();
+    auto [polled1_tx, polled1_rx] = braid::oneshot::channel<int>();
+    auto [polled2_tx, polled2_rx] = braid::oneshot::channel<int>();
+
+    auto f1 = rt->spawn([](std::shared_ptr<Shared> shared, braid::oneshot::Sender<int> polled) -> braid::Task<> {
+        {
+            std::lock_guard<std::mutex> g(shared->mu);
+            shared->waker = braid_task_current();
+        }
+        polled.send(0);
+        co_await pending();
+    }(shared, std::move(polled1_tx)));
+
+    auto f2 = rt->spawn([](std::shared_ptr<Shared> shared, braid::oneshot::Sender<int> polled) -> braid::Task<> {
+        struct WakeOnDrop {
+            std::shared_ptr<Shared> shared;
+            ~WakeOnDrop() {
+                std::lock_guard<std::mutex> g(shared->mu);
+                EXPECT_ANYWHERE(shared->waker != nullptr);
+                braid_task_wake(shared->waker);
+            }
+        } wake_on_drop{std::move(shared)};
+        polled.send(0);
+        co_await pending();
+    }(shared, std::move(polled2_tx)));
+
+    // Tokio sleeps 20 ms here to let both futures be polled; the futures
+    // say so themselves.
+    rt->block_on([](braid::oneshot::Receiver<int> a, braid::oneshot::Receiver<int> b) -> braid::Task<> {
+        co_await a;
+        co_await b;
+    }(std::move(polled1_rx), std::move(polled2_rx)));
+
+    rt.reset();
+    REQUIRE(f1.is_finished());
+    REQUIRE(f2.is_finished());
+}

@@ -6,6 +6,7 @@
 #include <braid/io.h>
 
 #include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -79,6 +80,35 @@ int wrap_fd(H** out, Core* core, int fd) {
         src->unref();
     }
     return rc;
+}
+
+// Takes ownership of an existing socket `fd` as a handle of type H, after
+// checking that it is the kind of socket H is (net::check_socket_fd) and
+// making it non-blocking.  On failure the fd stays the caller's, untouched
+// but for O_NONBLOCK when only the registration failed.
+template <class H>
+int adopt_fd(H** out, braid_runtime* rt, int fd, const detail::net::SocketKind& kind) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    Core* core = core_or_current(rt);
+    if (!core) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    if (int rc = detail::net::check_socket_fd(fd, kind)) return rc;
+    int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return BRAID_EBADF;
+    return guarded([&] {
+        auto* h = new (std::nothrow) H;  // first: on failure the fd stays the caller's
+        if (!h) return int(BRAID_ENOMEM);
+        IoSource* src = nullptr;
+        int rc = IoSource::create(&src, core, fd);
+        if (rc != BRAID_OK) {
+            delete h;
+            return rc;
+        }
+        h->io.adopt(core, src);
+        *out = h;
+        return int(BRAID_OK);
+    });
 }
 
 // Removes what a callback operation registered on `src` for `dir` under its

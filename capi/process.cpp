@@ -226,7 +226,7 @@ struct OutputOp {
                 try {
                     s->data[i].append(buf, n);
                 } catch (...) {
-                    return s->fail(BRAID_ENOMEM);
+                    return s->fail(braid::capi::exception_code());
                 }
             }
         }

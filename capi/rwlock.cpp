@@ -1,15 +1,18 @@
-// extern "C" shims: async read-write locks (a detail::Semaphore of kMaxReads permits: a read takes one, a write all).
+// extern "C" shims: async read-write locks (a detail::RwLock: a semaphore of
+// kMaxReads permits, a read takes one, a write all, and a writer flag).
 #include <braid/rwlock.h>
 
 #include "shim.hpp"
-#include "sync/semaphore.hpp"
+#include "sync/rwlock.hpp"
 
+using braid::detail::RwLock;
 using braid::detail::Semaphore;
 using braid::detail::waiter_slot;
 
 namespace {
-Semaphore* of(braid_rwlock* s) { return reinterpret_cast<Semaphore*>(s); }
-constexpr uint64_t kReads = Semaphore::kMaxReads;
+RwLock* lock_of(braid_rwlock* l) { return reinterpret_cast<RwLock*>(l); }
+Semaphore* of(braid_rwlock* l) { return &lock_of(l)->sem(); }
+constexpr uint64_t kReads = RwLock::kReads;
 static_assert(kReads == BRAID_RWLOCK_MAX_READERS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
@@ -23,12 +26,12 @@ extern "C" {
 
 BRAID_API int braid_rwlock_new(braid_rwlock** out) {
     if (!out) return BRAID_EINVAL;
-    Semaphore* s = Semaphore::create(kReads, kReads);
-    *out = reinterpret_cast<braid_rwlock*>(s);
-    return s ? BRAID_OK : BRAID_ENOMEM;
+    RwLock* l = RwLock::create();
+    *out = reinterpret_cast<braid_rwlock*>(l);
+    return l ? BRAID_OK : BRAID_ENOMEM;
 }
 
-BRAID_API void braid_rwlock_free(braid_rwlock* rw) { Semaphore::destroy(of(rw)); }
+BRAID_API void braid_rwlock_free(braid_rwlock* rw) { RwLock::destroy(lock_of(rw)); }
 
 BRAID_API int braid_rwlock_try_read(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
@@ -37,7 +40,7 @@ BRAID_API int braid_rwlock_try_read(braid_rwlock* rw) {
 
 BRAID_API int braid_rwlock_try_write(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
-    return of(rw)->try_acquire(kReads);
+    return lock_of(rw)->write_acquired(of(rw)->try_acquire(kReads));
 }
 
 BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
@@ -47,7 +50,7 @@ BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_w
 
 BRAID_API int braid_rwlock_poll_write(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
-    return of(rw)->poll_acquire(kReads, waiter_slot(w), wake, wake_data);
+    return lock_of(rw)->write_acquired(of(rw)->poll_acquire(kReads, waiter_slot(w), wake, wake_data));
 }
 
 BRAID_API void braid_rwlock_cancel_read(braid_rwlock* rw, braid_waiter** w) {
@@ -73,22 +76,22 @@ BRAID_API int braid_rwlock_read_blocking(braid_rwlock* rw, int64_t timeout_ms) {
 
 BRAID_API int braid_rwlock_write_blocking(braid_rwlock* rw, int64_t timeout_ms) {
     if (!rw) return BRAID_EINVAL;
-    return blocking(of(rw), kReads, timeout_ms);
+    return lock_of(rw)->write_acquired(blocking(of(rw), kReads, timeout_ms));
 }
 
 BRAID_API int braid_rwlock_read_unlock(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
-    return of(rw)->release(1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+    return lock_of(rw)->read_unlock();
 }
 
 BRAID_API int braid_rwlock_write_unlock(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
-    return of(rw)->release(kReads) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+    return lock_of(rw)->write_unlock();
 }
 
 BRAID_API int braid_rwlock_downgrade(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
-    return of(rw)->release(kReads - 1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+    return lock_of(rw)->downgrade();
 }
 
 }  // extern "C"

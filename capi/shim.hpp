@@ -3,6 +3,7 @@
 #pragma once
 
 #include <braid/braid.h>
+#include <braid/error.hpp>
 
 #include <exception>
 #include <new>
@@ -32,11 +33,14 @@ inline detail::Core* core_or_current(braid_runtime* rt) {
     return rt ? core_of(rt) : detail::current_core();
 }
 
-// Whether the calling thread is a worker of some runtime (where blocking
-// calls are refused with BRAID_EDEADLK).
+// Whether the calling thread must not block, so that blocking calls are
+// refused there with BRAID_EDEADLK: a worker of some runtime, or a thread
+// running the callbacks of a runtime's shutdown (operations it cancels call
+// back on the thread that shuts down, and a wait there could need a task the
+// same shutdown has yet to cancel).
 inline bool on_worker_thread() {
     detail::Core* c = detail::current_core();
-    return c && c->scheduler().current_worker() != nullptr;
+    return (c && c->scheduler().current_worker() != nullptr) || detail::Core::in_shutdown_callbacks();
 }
 
 // Inside a cancel function: the status the operation was cancelled with
@@ -46,15 +50,30 @@ inline int cancel_status() {
     return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
 }
 
-// Runs body; turns any exception into an error code.
+// The code of the exception being handled (call it inside a catch block):
+// std::bad_alloc -> BRAID_ENOMEM, braid::Error -> its code, anything else
+// (a library bug, or a C++ callback of the caller that threw) ->
+// BRAID_EPANIC.  The one mapping for every exception that would otherwise
+// cross the C ABI.
+inline int exception_code() noexcept {
+    try {
+        throw;
+    } catch (const std::bad_alloc&) {
+        return BRAID_ENOMEM;
+    } catch (const braid::Error& e) {
+        return e.code() < 0 ? e.code() : BRAID_EPANIC;
+    } catch (...) {
+        return BRAID_EPANIC;
+    }
+}
+
+// Runs body; turns any exception into an error code (exception_code).
 template <class F>
 int guarded(F&& body) noexcept {
     try {
         return body();
-    } catch (const std::bad_alloc&) {
-        return BRAID_ENOMEM;
     } catch (...) {
-        return BRAID_EIO;
+        return exception_code();
     }
 }
 

@@ -77,10 +77,7 @@ int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void
 int start(braid_task* task, TaskKind kind) {
     if (!task) return BRAID_EINVAL;
     Task* t = task_of(task);
-    uint64_t s = t->state.load(std::memory_order_acquire);
-    do {
-        if (s & st::STARTED) return BRAID_EBUSY;
-    } while (!t->state.compare_exchange_weak(s, s | st::STARTED | st::NOTIFIED, std::memory_order_acq_rel));
+    if (!t->mark_started()) return BRAID_EBUSY;
     t->kind = kind;
     return t->core->start_task(t);
 }

@@ -1,5 +1,6 @@
 // extern "C" shims: waiting for all or the first of several tasks, and
 // deadlines on any task.
+#include <utility>
 #include <vector>
 
 #include "shim.hpp"
@@ -17,12 +18,17 @@ namespace st = braid::detail::st;
 namespace {
 
 // Joins the tasks it claimed; Any reports the first, All waits for every one.
+// The join slots are given back before the callback runs (as braid_task_join
+// does), so the callback, and whoever it signals, can join the tasks again
+// (after join_any: the ones still running).  The references stay until the
+// operation's memory goes: the handles may be freed in the callback.
 template <bool Any>
 struct GroupJoinOp {
     std::vector<Task*> tasks;
     braid_callback all_cb = nullptr;
     braid_index_callback any_cb = nullptr;
     void* ud;
+    bool owns_slots = true;
 
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<GroupJoinOp*>(self);
@@ -35,33 +41,41 @@ struct GroupJoinOp {
                 continue;
             }
             if constexpr (Any) {
-                s->unregister_all();
+                s->give_back_slots();
                 s->any_cb(s->ud, i, rc);
                 return BRAID_OK;
             }
             if (first_failure == BRAID_OK) first_failure = rc;
         }
         if (!all_done) return BRAID_PENDING;
-        s->unregister_all();
+        s->give_back_slots();
         s->all_cb(s->ud, first_failure);
         return BRAID_OK;
     }
-    void unregister_all() {
-        for (Task* t : tasks) t->unregister_join();
+    // Removes this operation's join wakers and releases the slots, once.
+    void give_back_slots() {
+        if (!std::exchange(owns_slots, false)) return;
+        for (Task* t : tasks) {
+            t->unregister_join();
+            t->release_join();
+        }
     }
     static void cancel(void* self) {
         auto* s = static_cast<GroupJoinOp*>(self);
-        s->unregister_all();
+        s->give_back_slots();
         int why = braid::capi::cancel_status();
         if constexpr (Any) s->any_cb(s->ud, size_t(-1), why);
         else s->all_cb(s->ud, why);
     }
+    // Gives back the slots (if still held) and the references.
+    void drop() {
+        give_back_slots();
+        for (Task* t : tasks) t->unref();
+        tasks.clear();
+    }
     static void release(void* self) {
         auto* s = static_cast<GroupJoinOp*>(self);
-        for (Task* t : s->tasks) {
-            t->release_join();
-            t->unref();
-        }
+        s->drop();  // slots still held: never polled nor cancelled (refused at start)
         s->~GroupJoinOp();
     }
 };
@@ -79,19 +93,19 @@ int group_join(braid_task** out, braid_runtime* rt, braid_task* const* tasks, si
         op.ud = ud;
         if constexpr (Any) op.any_cb = cb;
         else op.all_cb = cb;
+        op.tasks.reserve(n);  // the one allocation that may throw: nothing is claimed yet
         for (size_t i = 0; i < n; ++i) {
             Task* t = task_of(tasks[i]);
             if (!t->claim_join()) {
-                for (Task* c : op.tasks) {
-                    c->release_join();
-                    c->unref();
-                }
+                op.drop();
                 return BRAID_EBUSY;
             }
             t->ref();
             op.tasks.push_back(t);
         }
-        return spawn_state<GroupJoinOp<Any>>(out, core, TaskKind::Worker, std::move(op));
+        int rc = spawn_state<GroupJoinOp<Any>>(out, core, TaskKind::Worker, std::move(op));
+        op.drop();  // claims still here: the operation could not be allocated (moved: nothing left)
+        return rc;
     });
 }
 

@@ -72,6 +72,10 @@ BRAID_API int braid_tcp_listener_bind(braid_tcp_listener** out, braid_runtime* r
     });
 }
 
+BRAID_API int braid_tcp_listener_from_fd(braid_tcp_listener** out, braid_runtime* rt, int fd) {
+    return braid::capi::io::adopt_fd(out, rt, fd, net::SocketKind{AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, true});
+}
+
 BRAID_API int braid_tcp_listener_local_addr(const braid_tcp_listener* l, struct sockaddr_storage* out,
                                             size_t* out_len) {
     if (!l || !l->io.src || !out || !out_len) return BRAID_EINVAL;
@@ -164,30 +168,7 @@ BRAID_API int braid_tcp_stream_poll_connect(braid_tcp_stream* s, braid_wake_fn w
 }
 
 BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream** out, braid_runtime* rt, int fd) {
-    if (!out) return BRAID_EINVAL;
-    *out = nullptr;
-    Core* core = core_or_current(rt);
-    if (!core) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    int type = 0;
-    socklen_t tl = sizeof type;
-    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0) return BRAID_EBADF;
-    if (type != SOCK_STREAM) return BRAID_EINVAL;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return BRAID_EBADF;
-    return guarded([&] {
-        auto* s = new (std::nothrow) braid_tcp_stream;  // first: on failure the fd stays the caller's
-        if (!s) return int(BRAID_ENOMEM);
-        IoSource* src = nullptr;
-        int rc = IoSource::create(&src, core, fd);
-        if (rc != BRAID_OK) {
-            delete s;
-            return rc;
-        }
-        s->io.adopt(core, src);
-        *out = s;
-        return int(BRAID_OK);
-    });
+    return braid::capi::io::adopt_fd(out, rt, fd, net::SocketKind{AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, false});
 }
 
 // ---- reading and writing ----------------------------------------------------------

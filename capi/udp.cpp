@@ -87,6 +87,10 @@ BRAID_API int braid_udp_bind(braid_udp_socket** out, braid_runtime* rt, const st
     });
 }
 
+BRAID_API int braid_udp_from_fd(braid_udp_socket** out, braid_runtime* rt, int fd) {
+    return io::adopt_fd(out, rt, fd, net::SocketKind{AF_INET, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, false});
+}
+
 BRAID_API int braid_udp_connect(braid_udp_socket* s, const struct sockaddr* addr, size_t addr_len) {
     if (int rc = usable(s ? &s->io : nullptr)) return rc;
     if (int rc = net::check_inet(addr, addr_len)) return rc;

@@ -117,6 +117,18 @@ BRAID_API int braid_unix_listener_bind(braid_unix_listener** out, braid_runtime*
     });
 }
 
+BRAID_API int braid_unix_listener_from_fd(braid_unix_listener** out, braid_runtime* rt, int fd) {
+    return io::adopt_fd(out, rt, fd, net::SocketKind{AF_UNIX, AF_UNIX, SOCK_STREAM, 0, true});
+}
+
+BRAID_API int braid_unix_stream_from_fd(braid_unix_stream** out, braid_runtime* rt, int fd) {
+    return io::adopt_fd(out, rt, fd, net::SocketKind{AF_UNIX, AF_UNIX, SOCK_STREAM, 0, false});
+}
+
+BRAID_API int braid_unix_datagram_from_fd(braid_unix_datagram** out, braid_runtime* rt, int fd) {
+    return io::adopt_fd(out, rt, fd, net::SocketKind{AF_UNIX, AF_UNIX, SOCK_DGRAM, 0, false});
+}
+
 BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener* l, struct sockaddr_storage* out,
                                              size_t* out_len) {
     if (!out || !out_len) return BRAID_EINVAL;

@@ -64,9 +64,13 @@ BRAID_API int braid_watch_send_modify(braid_watch_tx* tx, braid_watch_modify_fn 
                                       int* out_modified) {
     if (out_modified) *out_modified = 0;
     if (!tx || !modify) return BRAID_EINVAL;
-    int m = of(tx)->send_modify(modify, user_data);
+    int m = 0;
+    int rc = braid::capi::guarded([&] {
+        m = of(tx)->send_modify(modify, user_data);
+        return int(BRAID_OK);
+    });
     if (out_modified) *out_modified = m;
-    return BRAID_OK;
+    return rc;
 }
 
 BRAID_API int braid_watch_tx_borrow(braid_watch_tx* tx, const void** out_value) {
@@ -77,8 +81,9 @@ BRAID_API int braid_watch_tx_borrow(braid_watch_tx* tx, const void** out_value) 
     return BRAID_OK;
 }
 
-BRAID_API void braid_watch_tx_borrow_end(braid_watch_tx* tx) {
-    if (tx) of(tx)->borrow_end();
+BRAID_API int braid_watch_tx_borrow_end(braid_watch_tx* tx) {
+    if (!tx) return BRAID_EINVAL;
+    return of(tx)->tx_borrow_end() ? BRAID_OK : BRAID_EINVAL;
 }
 
 BRAID_API size_t braid_watch_receiver_count(braid_watch_tx* tx) { return tx ? of(tx)->receiver_count() : 0; }
@@ -139,8 +144,9 @@ BRAID_API int braid_watch_rx_borrow(braid_watch_rx* rx, int mark_seen, const voi
     return BRAID_OK;
 }
 
-BRAID_API void braid_watch_rx_borrow_end(braid_watch_rx* rx) {
-    if (rx) of(rx)->ch->borrow_end();
+BRAID_API int braid_watch_rx_borrow_end(braid_watch_rx* rx) {
+    if (!rx) return BRAID_EINVAL;
+    return of(rx)->ch->rx_borrow_end(of(rx)) ? BRAID_OK : BRAID_EINVAL;
 }
 
 BRAID_API int braid_watch_rx_has_changed(braid_watch_rx* rx) {

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <thread>
 
+#include "support.hpp"
+
 namespace {
 
 struct Rt {
@@ -168,4 +170,91 @@ TEST_CASE("C: freeing a join set aborts its tasks") {
     REQUIRE(res.calls.load() == 1);
     REQUIRE(res.status.load() == BRAID_ECANCELED);
     braid_abort_handle_free(ah);
+}
+
+TEST_CASE("C: join_any gives the join slots back when it calls back: the others can be joined at once") {
+    Rt r;
+    braid_task* tasks[3] = {};
+    REQUIRE(braid_sleep(&tasks[0], r.rt, 1000000, noop, nullptr) == BRAID_OK);
+    REQUIRE(braid_sleep(&tasks[1], r.rt, 1, noop, nullptr) == BRAID_OK);
+    REQUIRE(braid_sleep(&tasks[2], r.rt, 1000000, noop, nullptr) == BRAID_OK);
+    // The callback joins the two still running (the slot must be free there).
+    struct Ctx {
+        braid_task** tasks;
+        Result joined{};
+        std::atomic<int> join_rc[3] = {1000, 1000, 1000};
+        std::atomic<size_t> first{size_t(-2)};
+        std::atomic<int> calls{0};
+        static void cb(void* p, size_t index, int st) {
+            auto* c = static_cast<Ctx*>(p);
+            c->first.store(index);
+            (void)st;
+            for (size_t i = 0; i < 3; ++i)
+                if (i != index) c->join_rc[i].store(braid_task_join(c->tasks[i], &Result::cb, &c->joined));
+            c->calls.fetch_add(1);
+        }
+    } ctx{tasks};
+    braid_task* op = nullptr;
+    REQUIRE(braid_task_join_any(&op, r.rt, tasks, 3, &Ctx::cb, &ctx) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(ctx.calls.load() == 1);
+    REQUIRE(ctx.first.load() == 1);
+    REQUIRE(ctx.join_rc[0].load() == BRAID_OK);
+    REQUIRE(ctx.join_rc[2].load() == BRAID_OK);
+    // With the operation's handle still held, the reported task is free to
+    // join too.
+    REQUIRE(braid_task_join_blocking(tasks[1], 0) == BRAID_OK);
+    braid_task_abort(tasks[0]);
+    braid_task_abort(tasks[2]);
+    while (ctx.joined.calls.load() < 2) std::this_thread::yield();
+    REQUIRE(ctx.joined.status.load() == BRAID_ECANCELED);
+    braid_task_free(op);
+    for (auto* t : tasks) braid_task_free(t);
+}
+
+TEST_CASE("C: join_all and an aborted group wait give the slots back before they call back") {
+    Rt r;
+    braid_task* tasks[2] = {};
+    REQUIRE(braid_sleep(&tasks[0], r.rt, 1, noop, nullptr) == BRAID_OK);
+    REQUIRE(braid_sleep(&tasks[1], r.rt, 2, noop, nullptr) == BRAID_OK);
+    struct Ctx {
+        braid_task** tasks;
+        std::atomic<int> poll_rc[2] = {1000, 1000};
+        static void cb(void* p, int st) {
+            auto* c = static_cast<Ctx*>(p);
+            (void)st;
+            // Finished and no longer owned by the group: poll_join reports the status.
+            for (int i = 0; i < 2; ++i) c->poll_rc[i].store(braid_task_poll_join(c->tasks[i], nullptr, nullptr));
+        }
+    } all{tasks};
+    braid_task* op = nullptr;
+    REQUIRE(braid_task_join_all(&op, r.rt, tasks, 2, &Ctx::cb, &all) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(all.poll_rc[0].load() == BRAID_OK);
+    REQUIRE(all.poll_rc[1].load() == BRAID_OK);
+    braid_task_free(op);
+    for (auto* t : tasks) braid_task_free(t);
+
+    // Aborted: the tasks keep running and are free to join from the callback on.
+    REQUIRE(braid_sleep(&tasks[0], r.rt, 1000000, noop, nullptr) == BRAID_OK);
+    REQUIRE(braid_sleep(&tasks[1], r.rt, 1000000, noop, nullptr) == BRAID_OK);
+    struct Aborted {
+        braid_task** tasks;
+        std::atomic<int> poll_rc{1000};
+        static void cb(void* p, int st) {
+            auto* c = static_cast<Aborted*>(p);
+            EXPECT_ANYWHERE(st == BRAID_ECANCELED);
+            c->poll_rc.store(braid_task_poll_join(c->tasks[0], nullptr, nullptr));
+        }
+    } aborted{tasks};
+    REQUIRE(braid_task_join_all(&op, r.rt, tasks, 2, &Aborted::cb, &aborted) == BRAID_OK);
+    REQUIRE(braid_task_abort(op) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_ECANCELED);
+    REQUIRE(aborted.poll_rc.load() == BRAID_PENDING);  // not EBUSY: nobody owns the slot
+    for (auto* t : tasks) {
+        braid_task_abort(t);
+        REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);  // while op's handle is still held
+    }
+    braid_task_free(op);
+    for (auto* t : tasks) braid_task_free(t);
 }

@@ -2,16 +2,25 @@
 // read_dir as a stream, remove, remove_dir_all), rename, copy, metadata, File
 // with open options, seek, append, set_len; the errors (missing file,
 // permission denied, a directory given for a file, embedded NUL) and fd
-// leaks; the C side.
+// leaks; the C side; copying a file onto itself and removing "/" refused.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/fs.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -283,4 +292,184 @@ TEST_CASE("fs from C: write, read, open, EBUSY, bad input") {
     braid_file_free(f);
     REQUIRE(never.calls == 0);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}
+
+// ---- refusals that protect the caller's files ------------------------------------
+
+namespace {
+struct CopyDone {
+    std::atomic<int> status{1000};
+    std::atomic<size_t> n{0};
+    static void cb(void* p, int st, size_t n) {
+        static_cast<CopyDone*>(p)->status = st;
+        static_cast<CopyDone*>(p)->n = n;
+    }
+};
+int c_copy(braid_runtime* rt, const std::string& from, const std::string& to, size_t* n = nullptr) {
+    CopyDone d;
+    braid_task* t = nullptr;
+    int rc = braid_fs_copy(&t, rt, from.c_str(), to.c_str(), &CopyDone::cb, &d);
+    if (rc != BRAID_OK) return rc;
+    wait(t);
+    if (n) *n = d.n;
+    return d.status;
+}
+std::string contents(const std::string& path) {
+    std::string out;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "<missing>";
+    char buf[4096];
+    for (ssize_t k; (k = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, size_t(k));
+    ::close(fd);
+    return out;
+}
+void put(const std::string& path, const std::string& text) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, text.data(), text.size()) == ssize_t(text.size()));
+    ::close(fd);
+}
+}  // namespace
+
+TEST_CASE("fs: copy refuses a destination that is the source file itself, by any path, and leaves it whole") {
+    TempDir dir;
+    const std::string text = "precious contents";
+    std::string a = dir / "a.txt";
+    put(a, text);
+    REQUIRE(::mkdir((dir / "sub").c_str(), 0755) == 0);
+    REQUIRE(::symlink("a.txt", (dir / "link").c_str()) == 0);
+    REQUIRE(::link(a.c_str(), (dir / "hard").c_str()) == 0);
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
+    const std::vector<std::pair<std::string, std::string>> same = {
+        {a, a},
+        {a, dir / "./a.txt"},
+        {a, dir / "sub/../a.txt"},
+        {a, "/tmp/../" + dir.path.substr(1) + "/a.txt"},
+        {a, dir / "link"},
+        {dir / "link", a},
+        {a, dir / "hard"},
+        {dir / "hard", dir / "link"},
+    };
+    for (const auto& [from, to] : same) {
+        INFO(from << " -> " << to);
+        REQUIRE(c_copy(rt, from, to) == BRAID_EINVAL);
+        REQUIRE(contents(a) == text);
+    }
+    // Read-only: refused as the same file, not as a permission problem.
+    REQUIRE(::chmod(a.c_str(), 0444) == 0);
+    REQUIRE(c_copy(rt, a, dir / "hard") == BRAID_EINVAL);
+    REQUIRE(contents(a) == text);
+    REQUIRE(::chmod(a.c_str(), 0644) == 0);
+    // A different file is still replaced, truncated first.
+    std::string longer = dir / "longer.txt";
+    put(longer, std::string(100, 'L'));
+    size_t n = 0;
+    REQUIRE(c_copy(rt, a, longer, &n) == BRAID_OK);
+    REQUIRE(n == text.size());
+    REQUIRE(contents(longer) == text);
+    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    // The C++ layer reports it as braid::Error(BRAID_EINVAL).
+    auto cpp = braid_test::runtime(1);
+    int code = cpp.block_on([](std::string p) -> braid::Task<int> { co_return co_await code_of(fs::copy(p, p)); }(a));
+    REQUIRE(code == BRAID_EINVAL);
+    REQUIRE(contents(a) == text);
+}
+
+namespace {
+// Runs body in a child process where unlink, unlinkat and rmdir fail with
+// EXDEV (a seccomp filter, inherited by every thread the child starts), so
+// that a remove_dir_all that failed to refuse the root directory could not
+// remove anything.  Returns the child's exit status (body's result), or
+// 100+ when the sandbox could not be set up or did not hold.
+int in_removal_sandbox(const std::string& probe, int (*body)(const std::string&), const std::string& arg) {
+    pid_t pid = ::fork();
+    if (pid < 0) return 110;
+    if (pid == 0) {
+#if defined(__x86_64__)
+        constexpr uint32_t arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+        constexpr uint32_t arch = AUDIT_ARCH_AARCH64;
+#else
+        _exit(111);  // no filter for this architecture: never run the body unguarded
+#endif
+        constexpr uint32_t deny = SECCOMP_RET_ERRNO | (EXDEV & SECCOMP_RET_DATA);
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unlinkat, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, deny),
+#ifdef __NR_unlink
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unlink, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, deny),
+#endif
+#ifdef __NR_rmdir
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rmdir, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, deny),
+#endif
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(112);
+        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) _exit(113);
+        // The sandbox holds: removing an existing file fails with EXDEV.
+        if (::unlink(probe.c_str()) == 0 || errno != EXDEV) _exit(114);
+        if (::rmdir(probe.c_str()) == 0 || errno != EXDEV) _exit(115);
+        _exit(body(arg));
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid) return 116;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 120;
+}
+
+// In the sandbox: every path that names "/" is refused with BRAID_EACCES.
+int refuse_root(const std::string& canary) {
+    braid_runtime* rt = nullptr;
+    if (braid_runtime_new(&rt) != BRAID_OK) return 1;
+    int failures = 0;
+    for (const char* path : {"/", "//", "/tmp/..", "/./", "/../..", "/tmp/../"}) {
+        struct Done {
+            std::atomic<int> status{1000};
+            std::atomic<int> os_error{0};
+            static void cb(void* p, int st) {
+                static_cast<Done*>(p)->os_error = braid_last_os_error();
+                static_cast<Done*>(p)->status = st;
+            }
+        } d;
+        braid_task* t = nullptr;
+        int rc = braid_fs_remove_dir_all(&t, rt, path, &Done::cb, &d);
+        if (rc == BRAID_OK) {
+            braid_task_join_blocking(t, 0);
+            braid_task_free(t);
+            rc = d.status;
+        }
+        if (rc != BRAID_EACCES || d.os_error != EPERM) {
+            std::fprintf(stderr, "remove_dir_all(\"%s\"): %s (errno %d), expected BRAID_EACCES (EPERM)\n", path,
+                         braid_err_name(rc), int(d.os_error));
+            ++failures;
+        }
+        if (contents(canary) != "canary") {
+            std::fprintf(stderr, "remove_dir_all(\"%s\") touched the canary\n", path);
+            ++failures;
+        }
+    }
+    braid_runtime_free(rt);
+    return failures ? 1 : 0;
+}
+}  // namespace
+
+TEST_CASE("fs: remove_dir_all refuses the root directory, whatever path names it, before touching anything") {
+    TempDir dir;
+    std::string canary = dir / "canary";
+    put(canary, "canary");
+    std::string probe = dir / "probe";
+    REQUIRE(::mkdir(probe.c_str(), 0755) == 0);
+    put(probe + "/file", "x");
+    // Run where nothing can be removed (see in_removal_sandbox): a regression
+    // must fail this test, never empty the machine.
+    REQUIRE(in_removal_sandbox(probe + "/file", &refuse_root, canary) == 0);
+    REQUIRE(contents(canary) == "canary");
+    REQUIRE(contents(probe + "/file") == "x");
 }

@@ -1,23 +1,29 @@
 // Helpers of the I/O tests: open-fd counting (every error path is checked
-// for leaks), the fd limit, loopback addresses, and readers and writers
+// for leaks), the fd limit, loopback addresses, readers and writers
 // written by hand (poll_fn, MockIo: what Tokio's I/O tests write as
-// poll_read / poll_write, and tokio_test::io::Builder).
+// poll_read / poll_write, and tokio_test::io::Builder) and plain blocking
+// sockets (std::net's, to talk to braid's sockets from outside braid).
 #pragma once
 
 #include <dirent.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <braid/braid.hpp>
 
 #include "support.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace braid_test {
 
@@ -263,6 +269,130 @@ private:
     std::string what_ = "MockIo";
     std::string written_;
     int read_polls_ = 0, write_polls_ = 0, flushes_ = 0, shutdowns_ = 0;
+};
+
+// ---- C poll functions awaited from a task ---------------------------------------
+
+// A C poll function awaited from a task, as Tokio's tests call poll_*
+// methods through futures::future::poll_fn: every poll calls
+// f(wake_fn, wake_data), which returns 0 (ready), BRAID_PENDING (after
+// registering the waker with whatever it waits on) or a BRAID_E* code (thrown
+// as braid::IoError).  Unlike poll_fn above, f registers a waker:
+// f(nullptr, wake_data) must remove the registration made with wake_data (the
+// C poll functions do that with a NULL waker), and CPoll calls it when a poll
+// that waited ends, or when it is abandoned pending.
+template <class F>
+class CPoll : public braid::detail::LeafAwaiter<CPoll<F>> {
+public:
+    explicit CPoll(F f) : f_(std::move(f)) {}
+    CPoll(CPoll&& o) noexcept : f_(std::move(o.f_)) {}
+    ~CPoll() { unregister(); }
+    bool ready_now() const { return false; }
+    int poll(braid_wake_fn w, void* d) {
+        int rc = f_(w, d);
+        if (rc != BRAID_PENDING || registered_ != d) unregister();
+        registered_ = rc == BRAID_PENDING ? d : nullptr;
+        return rc;
+    }
+    void finish(int st) {
+        if (st < 0) throw braid::IoError(st, 0, "c_poll");
+    }
+    void unregister() noexcept {
+        if (registered_) f_(nullptr, registered_);
+        registered_ = nullptr;
+    }
+
+private:
+    F f_;
+    void* registered_ = nullptr;
+};
+template <class F>
+CPoll<F> c_poll(F f) {
+    return CPoll<F>(std::move(f));
+}
+
+// A plain blocking socket, closed when it goes: what Tokio's tests get from
+// std::net to talk to a braid socket from outside braid.
+class PlainSocket {
+public:
+    PlainSocket() = default;
+    explicit PlainSocket(int fd) : fd_(fd) {}
+    PlainSocket(PlainSocket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    PlainSocket& operator=(PlainSocket&& o) noexcept {
+        if (this != &o) {
+            reset();
+            fd_ = std::exchange(o.fd_, -1);
+        }
+        return *this;
+    }
+    ~PlainSocket() { reset(); }
+    int get() const { return fd_; }
+    // Gives the fd away (to braid_*_from_fd).
+    int release() { return std::exchange(fd_, -1); }
+    void reset() {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    // std::net::TcpListener::bind: a blocking listener on `addr`.
+    static PlainSocket listen(const braid::net::SocketAddr& addr) {
+        PlainSocket s(::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (s.fd_ < 0 || ::bind(s.fd_, addr.as_sockaddr(), socklen_t(addr.size())) != 0 || ::listen(s.fd_, 16) != 0)
+            throw std::runtime_error("plain listener: " + std::to_string(errno));
+        return s;
+    }
+    // std::net::TcpStream::connect: a blocking connected socket.
+    static PlainSocket connect(const braid::net::SocketAddr& addr) {
+        PlainSocket s(::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (s.fd_ < 0 || ::connect(s.fd_, addr.as_sockaddr(), socklen_t(addr.size())) != 0)
+            throw std::runtime_error("plain connect: " + std::to_string(errno));
+        return s;
+    }
+    // A blocking accept on a listener.
+    PlainSocket accept() const {
+        int fd;
+        do fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) throw std::runtime_error("plain accept: " + std::to_string(errno));
+        return PlainSocket(fd);
+    }
+    braid::net::SocketAddr local_addr() const {
+        braid::net::SocketAddr a;
+        socklen_t len = sizeof(sockaddr_storage);
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(a.storage()), &len);
+        *a.size_ptr() = len;
+        return a;
+    }
+    // Blocking I/O: the bytes moved, 0 at end of file, -1 on error.
+    long read(void* buf, std::size_t len) const {
+        long n;
+        do n = long(::recv(fd_, buf, len, 0));
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    bool write_all(const void* buf, std::size_t len) const {
+        const char* p = static_cast<const char*>(buf);
+        while (len > 0) {
+            long n = long(::send(fd_, p, len, MSG_NOSIGNAL));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            p += n;
+            len -= std::size_t(n);
+        }
+        return true;
+    }
+    bool read_exact(void* buf, std::size_t len) const {
+        char* p = static_cast<char*>(buf);
+        while (len > 0) {
+            long n = read(p, len);
+            if (n <= 0) return false;
+            p += n;
+            len -= std::size_t(n);
+        }
+        return true;
+    }
+
+private:
+    int fd_ = -1;
 };
 
 }  // namespace braid_test

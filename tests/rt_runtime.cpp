@@ -312,7 +312,8 @@ TEST_CASE("freeing a runtime cancels its tasks and runs their destructors") {
 
 TEST_CASE("shutdown_timeout gives up on a blocking job that runs too long") {
     auto rt = braid_test::runtime(1);
-    // The job outlives this test on its detached thread: it owns its flags.
+    // The job outlives the shutdown on its own thread (the Runtime's
+    // destructor waits for it once it is released).
     auto release = std::make_shared<std::atomic<bool>>(false);
     auto started = std::make_shared<std::atomic<bool>>(false);
     rt.block_on([](auto rel, auto st) -> braid::Task<> {
@@ -323,7 +324,7 @@ TEST_CASE("shutdown_timeout gives up on a blocking job that runs too long") {
         while (!st->load()) co_await braid::yield_now();
     }(release, started));
     REQUIRE_FALSE(rt.shutdown_timeout(20ms));
-    release->store(true);  // the detached job ends on its own thread
+    release->store(true);  // the job ends on its own thread; ~Runtime joins it
 }
 
 TEST_CASE("shutdown waits for a running blocking job when given time") {

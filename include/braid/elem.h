@@ -23,6 +23,13 @@ typedef void (*braid_relocate_fn)(void *dst, void *src);
  * nothing to do. */
 typedef void (*braid_drop_fn)(void *value);
 
+/* Both run inside a channel's operations (some with its internal lock held),
+ * on whichever thread sends, receives or frees: they must not fail, block,
+ * call into the same channel, throw or longjmp.  Nothing is promised for a
+ * C++ function that throws; the C++ layer's functions are noexcept, so a
+ * throwing move constructor ends the program (std::terminate) rather than
+ * leaving a channel halfway through an operation. */
+
 BRAID_EXTERN_C_END
 
 #endif /* BRAID_ELEM_H */

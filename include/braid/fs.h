@@ -112,12 +112,19 @@ BRAID_API int braid_fs_remove_file(braid_task **out, braid_runtime *rt, const ch
 /* Removes an empty directory (BRAID_ENOTEMPTY otherwise). */
 BRAID_API int braid_fs_remove_dir(braid_task **out, braid_runtime *rt, const char *path, braid_callback cb,
                                   void *user_data);
-/* Removes a directory and everything under it (symlinks are not followed). */
+/* Removes a directory and everything under it (symlinks are not followed).
+ * The root directory is refused before anything is touched, whatever path
+ * names it ("/", "//", "/tmp/..": compared by device and inode, as rm
+ * --preserve-root does): BRAID_EACCES, braid_last_os_error() EPERM. */
 BRAID_API int braid_fs_remove_dir_all(braid_task **out, braid_runtime *rt, const char *path, braid_callback cb,
                                       void *user_data);
 BRAID_API int braid_fs_rename(braid_task **out, braid_runtime *rt, const char *from, const char *to,
                               braid_callback cb, void *user_data);
-/* Copies contents and permission bits; n: the bytes copied. */
+/* Copies contents and permission bits; n: the bytes copied.  A destination
+ * that is the source file itself (the same path, another path to it, a
+ * symlink to it or a hard link: the same device and inode) is refused before
+ * it is truncated, as cp refuses "the same file": BRAID_EINVAL,
+ * braid_last_os_error() EINVAL, the file untouched. */
 BRAID_API int braid_fs_copy(braid_task **out, braid_runtime *rt, const char *from, const char *to,
                             braid_io_callback cb, void *user_data);
 /* Metadata of `path` (follow_symlinks 0: of a symlink itself). */

@@ -120,11 +120,13 @@ BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 /* Removes the waker and keeps the wait in its place (braid/waiter.h).  NULL ok. */
 BRAID_API void braid_mpsc_unregister_reserve(braid_mpsc_tx *tx, braid_waiter **w);
 /* Fills one reserved slot: BRAID_OK, or BRAID_ECLOSED when the receiver is
- * gone, BRAID_ENOMEM (a channel of a capacity too large for its own ring
- * could not get a block) - the value is left at `value` and the slot is
- * used up either way.  Still works after the receiver called
+ * gone, or BRAID_ENOMEM (a channel of a capacity too large for its own
+ * ring could not get a block) - the value is left at `value` and the slot
+ * is used up either way.  Still works after the receiver called
  * braid_mpsc_rx_close.  BRAID_EINVAL: NULL, a wrong size, or no slot is
- * reserved (nothing happens); BRAID_ENOTSUP on an unbounded channel. */
+ * reserved (the channel counts the slots reserved through all its senders
+ * together) - nothing happens, the value stays at `value`; BRAID_ENOTSUP on
+ * an unbounded channel. */
 BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx *tx, void *value, size_t value_size);
 /* Gives back n reserved slots unused: BRAID_OK (n 0 included), BRAID_EINVAL
  * (tx NULL, or fewer than n slots are reserved: nothing is given back),

@@ -43,7 +43,10 @@ BRAID_API void braid_mutex_unregister_lock(braid_mutex *m, braid_waiter **w);
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_mutex_lock_blocking(braid_mutex *m, int64_t timeout_ms);
 /* Unlocks (any thread): the first waiter gets the lock.  BRAID_OK, or
- * BRAID_EINVAL when m is NULL or not locked. */
+ * BRAID_EINVAL when m is NULL or not locked (nothing changes: a second
+ * unlock never frees the lock for two holders).  The lock is not tied to
+ * its holder: an unlock by another party than the one that locked it
+ * cannot be told apart. */
 BRAID_API int braid_mutex_unlock(braid_mutex *m);
 
 BRAID_EXTERN_C_END

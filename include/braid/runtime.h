@@ -91,28 +91,46 @@ BRAID_API int braid_runtime_new(braid_runtime **out);
 
 /* Runs `task` to completion: on a multi-thread runtime the calling thread
  * waits while workers run it; on a current-thread runtime the calling thread
- * runs the scheduler until the task completes.  Returns the task's final
- * status (BRAID_OK, BRAID_ECANCELED, BRAID_EPANIC, ...), or BRAID_EINVAL
- * (NULL, or a task of another runtime), BRAID_EDEADLK (called on a runtime
- * worker thread), BRAID_EBUSY (a second block_on on a current-thread
- * runtime).  The task handle stays owned by the caller. */
+ * runs the scheduler until the task completes.  A task made with
+ * braid_task_new and not started yet is started here first, as
+ * braid_task_start would (as Tokio's block_on runs the future it is given);
+ * it stays started if block_on then fails (BRAID_EBUSY: it runs at the other
+ * block_on).  Returns the task's final status (BRAID_OK, BRAID_ECANCELED,
+ * BRAID_EPANIC, BRAID_ESHUTDOWN when the runtime refused to start it, ...),
+ * or BRAID_EINVAL (NULL, or a task of another runtime), BRAID_EDEADLK
+ * (called on a runtime thread, or from a callback that a shutdown runs:
+ * nothing is started), BRAID_EBUSY (a second block_on on a current-thread
+ * runtime, or another joiner waits on the task).  The task handle stays
+ * owned by the caller. */
 BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
 
 /* Shuts the runtime down: refuses new tasks (BRAID_ESHUTDOWN), cancels every
- * task (futures are dropped, C callbacks complete with BRAID_ECANCELED),
- * waits up to `timeout_ms` for running blocking jobs (a negative timeout waits
- * without limit), joins every thread and closes the reactor.  Blocking jobs
- * still running when the timeout expires are left to finish on their own
- * threads, which are detached.  Idempotent.
- * Returns BRAID_OK, BRAID_ETIMEDOUT (blocking jobs were left running),
- * BRAID_EINVAL, or BRAID_EDEADLK (called on one of the runtime's own
- * threads: nothing is done). */
+ * task (futures are dropped, C callbacks complete with BRAID_ECANCELED, on
+ * the calling thread), waits up to `timeout_ms` for running blocking jobs (a
+ * negative timeout waits without limit), joins every other thread and
+ * closes the reactor.  Blocking jobs still running when the timeout expires
+ * are left to finish on their own threads: they may still call back (a file
+ * operation's callback runs on the job's thread), so what their user_data
+ * points to must stay alive until braid_runtime_free has returned (or until
+ * their callbacks ran).  Calling it again waits again, up to its timeout,
+ * for those jobs.
+ * Returns BRAID_OK (nothing of the runtime runs any more), BRAID_ETIMEDOUT
+ * (blocking jobs are still running), BRAID_EINVAL, or BRAID_EDEADLK (called
+ * on one of the runtime's own threads, or from a callback that this
+ * shutdown runs: nothing is done). */
 BRAID_API int braid_runtime_shutdown(braid_runtime *rt, int64_t timeout_ms);
 
-/* Shuts down (waiting for blocking jobs without limit) and frees the runtime.
- * NULL is accepted.  Returns BRAID_OK, or BRAID_EDEADLK when called on one of
- * the runtime's own threads, in which case nothing is freed.  Task and handle
- * objects stay valid after this and must still be freed by their owners. */
+/* Shuts down (waiting for blocking jobs without limit, also for those that
+ * an earlier braid_runtime_shutdown gave up on) and frees the runtime.  When
+ * it returns, no callback, job, hook or thread of the runtime runs any more
+ * and none will: every user_data given to the runtime may be freed.  (libuv's
+ * uv_loop_close refuses with UV_EBUSY while handles are active; Tokio's
+ * shutdown_timeout leaves blocking threads running, which Rust's 'static
+ * bounds make safe.  A C caller has no such bound, so freeing waits.)
+ * NULL is accepted.  Returns BRAID_OK, or BRAID_EDEADLK when called on one
+ * of the runtime's own threads or from a callback that its shutdown runs,
+ * in which case nothing is freed.  Task and handle objects stay valid after
+ * this and must still be freed by their owners. */
 BRAID_API int braid_runtime_free(braid_runtime *rt);
 
 /* The runtime whose worker (or blocking) thread is calling, or NULL.

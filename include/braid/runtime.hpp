@@ -172,7 +172,8 @@ public:
     }
 
     // Shuts down now, waiting at most `timeout` for blocking jobs.  Returns
-    // false when some were still running (they are left to finish).
+    // false when some were still running (they are left to finish; the
+    // Runtime's destructor waits for them).
     bool shutdown_timeout(std::chrono::milliseconds timeout) {
         int rc = braid_runtime_shutdown(native(), timeout.count());
         if (rc == BRAID_ETIMEDOUT) return false;

@@ -53,11 +53,16 @@ BRAID_API void braid_rwlock_unregister_write(braid_rwlock *rw, braid_waiter **w)
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);
 BRAID_API int braid_rwlock_write_blocking(braid_rwlock *rw, int64_t timeout_ms);
 /* Release a read / write lock (any thread).  BRAID_OK, or BRAID_EINVAL when
- * rw is NULL or not locked that way (as far as the lock can tell). */
+ * rw is NULL or not locked that way, and then nothing is released: a read
+ * unlock while the lock is write-locked (it would let a reader in beside
+ * the writer) or unlocked, a write unlock while it is read-locked or
+ * unlocked.  Locks are not tied to their holders: a read unlock by someone
+ * who holds no read lock while others do cannot be told apart. */
 BRAID_API int braid_rwlock_read_unlock(braid_rwlock *rw);
 BRAID_API int braid_rwlock_write_unlock(braid_rwlock *rw);
 /* Turns the write lock the caller holds into a read lock, atomically (no
- * other writer can get in between); waiting readers may now enter. */
+ * other writer can get in between); waiting readers may now enter.
+ * BRAID_OK, or BRAID_EINVAL (NULL, or not write-locked: nothing changes). */
 BRAID_API int braid_rwlock_downgrade(braid_rwlock *rw);
 
 BRAID_EXTERN_C_END

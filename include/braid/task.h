@@ -12,7 +12,13 @@
  *
  * Final status of a task: BRAID_OK, BRAID_ECANCELED (aborted, or cancelled by
  * shutdown), BRAID_ESHUTDOWN (the runtime refused to start it), BRAID_EPANIC
- * (a C++ body threw), or any negative code a future's poll returned.
+ * (a C++ body threw: a poll or cancel function, braid_spawn's function, an
+ * operation's callback - whatever it threw; the worker goes on), or any
+ * negative code a future's poll returned.
+ *
+ * What a callback may call (free its own braid_task*, spawn, start the next
+ * operation; not free its runtime nor block: BRAID_EDEADLK) is listed in
+ * docs/c-api.md, "What a callback may do".
  */
 #ifndef BRAID_TASK_H
 #define BRAID_TASK_H
@@ -98,7 +104,8 @@ BRAID_API int braid_handle_task_new(braid_task **out, void **out_state, braid_ha
 BRAID_API int braid_task_new_cancelled(braid_task **out);
 /* Schedules a new task on the workers.  BRAID_ESHUTDOWN: the runtime refuses
  * it; the task is then finished with status BRAID_ESHUTDOWN (cancel does not
- * run; release will).  BRAID_EBUSY: already started. */
+ * run; release will).  BRAID_EBUSY: already started (braid_runtime_block_on
+ * starts a new task it is given, as this does). */
 BRAID_API int braid_task_start(braid_task *task);
 /* Runs a new task on the blocking pool: poll is called once and must return
  * a final status (BRAID_PENDING counts as BRAID_EINVAL). */
@@ -141,8 +148,10 @@ BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *w
  * once, on a worker, if it already has).  It takes the task's join slot
  * until then (one joiner per task: BRAID_EBUSY if another joiner waits).  If the task's
  * runtime shuts down first the callback still runs, with the task's status
- * (BRAID_ECANCELED).  Returns BRAID_OK (the callback will run exactly once)
- * or an error (it will not run). */
+ * (BRAID_ECANCELED).  The slot is given back just before the callback runs
+ * (the callback may join the task again, or free its handle).  Returns
+ * BRAID_OK (the callback will run exactly once) or an error (it will not
+ * run). */
 BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_data);
 
 /* Waits on the calling thread until the task finishes and returns its final
@@ -161,13 +170,18 @@ typedef void (*braid_index_callback)(void *user_data, size_t index, int status);
 /* Calls cb(user_data, status) on a worker once every one of the `n` tasks has
  * finished: BRAID_OK, or the first failing status in array order.  Each task's
  * join slot is taken until then (BRAID_EBUSY if one has another joiner: none
- * is taken).  The handles stay the caller's and must outlive the operation.
+ * is taken) and given back just before cb runs, also when the wait is
+ * aborted: cb (and whoever it signals) may join the tasks again.  The
+ * handles stay the caller's and must outlive the operation; cb may free
+ * them.
  * BRAID_EINVAL for n == 0 or a NULL task.  `out` (may be NULL) aborts the
  * wait (cb gets BRAID_ECANCELED; the tasks are not aborted). */
 BRAID_API int braid_task_join_all(braid_task **out, braid_runtime *rt, braid_task *const *tasks, size_t n,
                                   braid_callback cb, void *user_data);
 /* Calls cb(user_data, index, status) once the first of the `n` tasks has
- * finished (the others keep running).  Same rules as braid_task_join_all. */
+ * finished (the others keep running, and are free to be joined from cb on:
+ * every slot is given back before cb runs).  Same rules as
+ * braid_task_join_all. */
 BRAID_API int braid_task_join_any(braid_task **out, braid_runtime *rt, braid_task *const *tasks, size_t n,
                                   braid_index_callback cb, void *user_data);
 

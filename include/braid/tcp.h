@@ -42,6 +42,12 @@ typedef void (*braid_tcp_stream_callback)(void *user_data, int status, braid_tcp
  * BRAID_EACCES (a privileged port), BRAID_EMFILE, BRAID_ESHUTDOWN. */
 BRAID_API int braid_tcp_listener_bind(braid_tcp_listener **out, braid_runtime *rt, const struct sockaddr *addr,
                                       size_t addr_len, int backlog);
+/* Takes ownership of a listening TCP socket `fd` (AF_INET or AF_INET6,
+ * SOCK_STREAM, IPPROTO_TCP, listen() called; made non-blocking here), as
+ * Tokio's TcpListener::from_std.  BRAID_EBADF: fd is not an open socket;
+ * BRAID_EINVAL: a socket of another family, type or protocol, or one that
+ * does not listen; BRAID_ESHUTDOWN.  On failure the fd stays the caller's. */
+BRAID_API int braid_tcp_listener_from_fd(braid_tcp_listener **out, braid_runtime *rt, int fd);
 /* The bound address (the port chosen, for port 0). */
 BRAID_API int braid_tcp_listener_local_addr(const braid_tcp_listener *l, struct sockaddr_storage *out,
                                             size_t *out_len);
@@ -92,8 +98,11 @@ BRAID_API int braid_tcp_stream_connect_start(braid_tcp_stream **out, braid_runti
                                              size_t addr_len);
 /* 0 once connected, BRAID_PENDING, or the connect's error. */
 BRAID_API int braid_tcp_stream_poll_connect(braid_tcp_stream *s, braid_wake_fn wake, void *wake_data);
-/* Takes ownership of a connected TCP socket `fd` (made non-blocking here).
- * On failure the fd stays the caller's. */
+/* Takes ownership of a connected TCP socket `fd` (AF_INET or AF_INET6,
+ * SOCK_STREAM, IPPROTO_TCP, not listening; made non-blocking here).
+ * BRAID_EBADF: fd is not an open socket; BRAID_EINVAL: a socket of another
+ * family (a Unix socket), type or protocol, or a listening one;
+ * BRAID_ESHUTDOWN.  On failure the fd stays the caller's. */
 BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream **out, braid_runtime *rt, int fd);
 
 /* ---- reading and writing -------------------------------------------------- */

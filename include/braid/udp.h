@@ -25,6 +25,12 @@ typedef struct braid_udp_socket braid_udp_socket;
  * BRAID_EADDRINUSE, BRAID_EADDRNOTAVAIL, BRAID_EACCES, BRAID_ESHUTDOWN. */
 BRAID_API int braid_udp_bind(braid_udp_socket **out, braid_runtime *rt, const struct sockaddr *addr,
                              size_t addr_len);
+/* Takes ownership of a UDP socket `fd` (AF_INET or AF_INET6, SOCK_DGRAM,
+ * IPPROTO_UDP; bound or not, connected or not; made non-blocking here).
+ * BRAID_EBADF: fd is not an open socket; BRAID_EINVAL: a socket of another
+ * family, type or protocol; BRAID_ESHUTDOWN.  On failure the fd stays the
+ * caller's. */
+BRAID_API int braid_udp_from_fd(braid_udp_socket **out, braid_runtime *rt, int fd);
 /* Sets the default peer: send/recv then need no address, and datagrams from
  * other addresses are dropped by the kernel. */
 BRAID_API int braid_udp_connect(braid_udp_socket *s, const struct sockaddr *addr, size_t addr_len);

@@ -36,6 +36,15 @@ typedef void (*braid_unix_stream_callback)(void *user_data, int status, braid_un
  * BRAID_EINVAL (NULL, empty or too long path), BRAID_EADDRINUSE,
  * BRAID_EACCES, BRAID_ENOENT (no such directory), BRAID_ESHUTDOWN. */
 BRAID_API int braid_unix_listener_bind(braid_unix_listener **out, braid_runtime *rt, const char *path, int backlog);
+/* Take ownership of an existing socket `fd` (made non-blocking here): a
+ * listening AF_UNIX SOCK_STREAM socket, a non-listening one (connected, or
+ * from socketpair), an AF_UNIX SOCK_DGRAM socket.  BRAID_EBADF: fd is not
+ * an open socket; BRAID_EINVAL: a socket of another family (TCP, UDP),
+ * type (SOCK_SEQPACKET) or state (listening or not); BRAID_ESHUTDOWN.  On
+ * failure the fd stays the caller's. */
+BRAID_API int braid_unix_listener_from_fd(braid_unix_listener **out, braid_runtime *rt, int fd);
+BRAID_API int braid_unix_stream_from_fd(braid_unix_stream **out, braid_runtime *rt, int fd);
+BRAID_API int braid_unix_datagram_from_fd(braid_unix_datagram **out, braid_runtime *rt, int fd);
 BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener *l, struct sockaddr_storage *out,
                                              size_t *out_len);
 /* 0 with *out a new stream, BRAID_PENDING, or an error: the same as

@@ -63,7 +63,10 @@ BRAID_API int braid_watch_send_modify(braid_watch_tx *tx, braid_watch_modify_fn 
 /* Read-locks the value: *out_value points at it until
  * braid_watch_tx_borrow_end.  BRAID_OK, BRAID_EINVAL. */
 BRAID_API int braid_watch_tx_borrow(braid_watch_tx *tx, const void **out_value);
-BRAID_API void braid_watch_tx_borrow_end(braid_watch_tx *tx);
+/* Ends one borrow made through a sender (of this channel: its senders share
+ * the count).  BRAID_OK, or BRAID_EINVAL (NULL, or no sender borrow to end:
+ * nothing is unlocked, so an unbalanced end cannot leave senders waiting). */
+BRAID_API int braid_watch_tx_borrow_end(braid_watch_tx *tx);
 /* Receivers now (0 for NULL). */
 BRAID_API size_t braid_watch_receiver_count(braid_watch_tx *tx);
 /* 1 when no receiver is left, 0 when some are, BRAID_EINVAL. */
@@ -89,7 +92,10 @@ BRAID_API void braid_watch_rx_free(braid_watch_rx *rx);
  * be NULL) gets 1 when this receiver had not seen this version; with
  * mark_seen non-zero it has now (borrow_and_update).  BRAID_OK, BRAID_EINVAL. */
 BRAID_API int braid_watch_rx_borrow(braid_watch_rx *rx, int mark_seen, const void **out_value, int *out_changed);
-BRAID_API void braid_watch_rx_borrow_end(braid_watch_rx *rx);
+/* Ends one of this receiver's borrows.  BRAID_OK, or BRAID_EINVAL (NULL, or
+ * the receiver holds no borrow: nothing is unlocked).  Freeing a receiver
+ * ends the borrows it still holds. */
+BRAID_API int braid_watch_rx_borrow_end(braid_watch_rx *rx);
 /* 1 when a version newer than the one seen is there, 0 when not,
  * BRAID_ECLOSED when not and every sender is gone, BRAID_EINVAL. */
 BRAID_API int braid_watch_rx_has_changed(braid_watch_rx *rx);

@@ -203,12 +203,27 @@ int remove_contents(int dirfd) {
 
 }  // namespace
 
+namespace {
+// Whether st is the root directory "/" (by device and inode, as rm
+// --preserve-root checks: "//", "/tmp/.." and a bind mount of / are it too).
+bool is_root(const struct ::stat& st) {
+    struct ::stat root;
+    return ::stat("/", &root) == 0 && root.st_dev == st.st_dev && root.st_ino == st.st_ino;
+}
+bool same_file(const struct ::stat& a, const struct ::stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+}  // namespace
+
 int remove_dir_all(const char* path) {
     struct ::stat st;
     if (::lstat(path, &st) != 0) return err();
     if (!S_ISDIR(st.st_mode)) return os_error(ENOTDIR);
+    // Never the root directory: refused before anything is touched.
+    if (is_root(st)) return os_error(EPERM);
     int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return err();
+    // The directory opened is the one checked (not one renamed into place).
+    if (::fstat(fd, &st) != 0) return close_with(fd, err());
+    if (is_root(st)) return close_with(fd, os_error(EPERM));
     if (int rc = remove_contents(fd)) return rc;
     return ::rmdir(path) == 0 ? BRAID_OK : err();
 }
@@ -220,10 +235,24 @@ int copy(const char* from, const char* to, uint64_t* n) {
     if (int rc = open(from, BRAID_FS_READ, 0, &in)) return rc;
     struct ::stat st;
     if (::fstat(in, &st) != 0) return close_with(in, err());
-    int out = ::open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+    // The destination may be the source itself (the same path, another
+    // path to it, a symlink or a hard link): truncating it would empty the
+    // source.  Refused (as cp refuses "the same file") before the
+    // destination is truncated: checked by path first (a read-only source
+    // could not be opened for writing), then on the opened file.
+    struct ::stat dst;
+    if (::stat(to, &dst) == 0 && same_file(st, dst)) return close_with(in, os_error(EINVAL));
+    int out = ::open(to, O_WRONLY | O_CREAT | O_CLOEXEC, st.st_mode & 07777);
     if (out < 0) return close_with(in, err());
-    uint64_t total = 0;
     int rc = BRAID_OK;
+    if (::fstat(out, &dst) != 0) rc = err();
+    else if (same_file(st, dst)) rc = os_error(EINVAL);
+    else if (S_ISREG(dst.st_mode) && ::ftruncate(out, 0) != 0) rc = err();  // O_TRUNC's work, now that it is safe
+    if (rc != BRAID_OK) {
+        ::close(out);
+        return close_with(in, rc);
+    }
+    uint64_t total = 0;
     for (;;) {
         ssize_t k = ::sendfile(out, in, nullptr, 1 << 30);
         if (k > 0) {

@@ -454,4 +454,23 @@ int get_flag(int fd, int level, int opt) {
     return v ? 1 : 0;
 }
 
+int check_socket_fd(int fd, const SocketKind& want) {
+    if (fd < 0) return BRAID_EBADF;
+    auto opt = [fd](int name, int* v) {
+        socklen_t l = sizeof *v;
+        return ::getsockopt(fd, SOL_SOCKET, name, v, &l) == 0;
+    };
+    int type = 0, domain = 0, protocol = 0, listening = 0;
+    // Not an open socket (closed, a pipe, a regular file): not ours to watch.
+    if (!opt(SO_TYPE, &type)) return BRAID_EBADF;
+    if (!opt(SO_DOMAIN, &domain) || !opt(SO_PROTOCOL, &protocol)) return os_error(errno);
+    if (type != want.type || (domain != want.family && domain != want.family2)) return BRAID_EINVAL;
+    if (protocol != want.protocol) return BRAID_EINVAL;
+    if (type == SOCK_STREAM) {
+        if (!opt(SO_ACCEPTCONN, &listening)) return os_error(errno);
+        if ((listening != 0) != want.listening) return BRAID_EINVAL;
+    }
+    return BRAID_OK;
+}
+
 }  // namespace braid::detail::net

@@ -65,6 +65,21 @@ int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr,
 int poll_recv_from(IoSource* s, void* buf, size_t len, int flags, sockaddr_storage* from, size_t* from_len,
                    braid_wake_fn wake, void* data, size_t* n);
 
+// What a socket adopted through a _from_fd function must be.
+struct SocketKind {
+    int family;     // AF_INET, AF_UNIX, ...
+    int family2;    // a second family accepted (AF_INET6 next to AF_INET), or the same
+    int type;       // SOCK_STREAM, SOCK_DGRAM
+    int protocol;   // IPPROTO_TCP, IPPROTO_UDP, 0 for Unix sockets
+    bool listening; // stream sockets: listening (a listener) or not (a stream)
+};
+// Checks fd against `want` (SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+// SO_ACCEPTCONN).  BRAID_OK; BRAID_EBADF when fd is not an open socket;
+// BRAID_EINVAL for a socket of another family, type or protocol, a
+// listening socket given as a stream or a socket that does not listen given
+// as a listener.  Changes nothing.
+int check_socket_fd(int fd, const SocketKind& want);
+
 int local_addr(int fd, sockaddr_storage* out, size_t* out_len);
 int peer_addr(int fd, sockaddr_storage* out, size_t* out_len);
 int set_flag(int fd, int level, int opt, int on);

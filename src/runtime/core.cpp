@@ -103,10 +103,39 @@ int Core::start_task(Task* t) {
     return BRAID_OK;
 }
 
+namespace {
+// Depth of shutdowns running callbacks on this thread (one runtime's
+// shutdown may free another runtime from a callback).
+int& shutdown_callback_depth() {
+    thread_local int depth = 0;
+    return depth;
+}
+struct ShutdownCallbacks {
+    ShutdownCallbacks() { ++shutdown_callback_depth(); }
+    ~ShutdownCallbacks() { --shutdown_callback_depth(); }
+};
+}  // namespace
+
+bool Core::in_shutdown_callbacks() { return shutdown_callback_depth() > 0; }
+
 int Core::shutdown(int64_t timeout_ms) {
     if (is_own_thread()) return BRAID_EDEADLK;
+    // A callback that this shutdown runs (on this thread) frees the runtime
+    // again: the lock below is ours already.
+    if (shutdown_owner_.load(std::memory_order_acquire) == std::this_thread::get_id()) return BRAID_EDEADLK;
     std::lock_guard<std::mutex> g(shutdown_mu_);
-    if (shut_down_) return shutdown_result_;
+    shutdown_owner_.store(std::this_thread::get_id(), std::memory_order_release);
+    struct Owner {
+        std::atomic<std::thread::id>& owner;
+        ~Owner() { owner.store(std::thread::id(), std::memory_order_release); }
+    } owner{shutdown_owner_};
+    if (shut_down_) {
+        // Blocking jobs left running by a shutdown that timed out: wait for
+        // them again (braid_runtime_free: without limit).
+        if (shutdown_result_ == BRAID_ETIMEDOUT && pool_.shutdown(timeout_ms)) shutdown_result_ = BRAID_OK;
+        return shutdown_result_;
+    }
+    ShutdownCallbacks calling_back;
     shutting_down_.store(true, std::memory_order_release);
     owned_.close();
     sched_.stop();

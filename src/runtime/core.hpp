@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 
 #include "io/reactor.hpp"
 #include "io/signal.hpp"
@@ -35,10 +36,18 @@ public:
     int start_task(Task* t);
     bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
 
-    // BRAID_OK, BRAID_ETIMEDOUT, BRAID_EDEADLK.
+    // BRAID_OK, BRAID_ETIMEDOUT, BRAID_EDEADLK (called on one of this
+    // runtime's threads, or by a callback that this runtime's shutdown is
+    // running on the calling thread).  Once shut down, a later call waits
+    // again (up to timeout_ms) for blocking jobs a timed-out shutdown left
+    // running, and returns BRAID_OK once none is left.
     int shutdown(int64_t timeout_ms);
     // Whether the calling thread is one of this runtime's threads.
     bool is_own_thread() const;
+    // Whether the calling thread is running callbacks of some runtime's
+    // shutdown (cancelled operations call back on the thread that shuts
+    // down): blocking calls are refused there as on a worker.
+    static bool in_shutdown_callbacks();
 
     // Paused time.
     int advance(int64_t ns);
@@ -73,6 +82,7 @@ private:
     std::atomic<bool> shutting_down_{false};
     std::atomic<uint64_t> slow_polls_{0};
     std::mutex shutdown_mu_;
+    std::atomic<std::thread::id> shutdown_owner_{};  // the thread inside shutdown(), if any
     std::mutex auto_advance_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;

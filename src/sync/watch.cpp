@@ -161,18 +161,45 @@ void Watch::cancel_closed(Waiter** w) {
 
 // ---- receivers ---------------------------------------------------------------
 
+namespace {
+// Takes one from a borrow count: false when it is 0.
+bool take_borrow(std::atomic<uint32_t>& n) {
+    uint32_t c = n.load(std::memory_order_relaxed);
+    do {
+        if (c == 0) return false;
+    } while (!n.compare_exchange_weak(c, c - 1, std::memory_order_relaxed));
+    return true;
+}
+}  // namespace
+
 const void* Watch::borrow(Rx* rx, bool mark, bool* changed) {
     value_lock_.lock_shared();
+    rx->borrows.fetch_add(1, std::memory_order_relaxed);
     uint64_t v = version_.load(std::memory_order_relaxed);
     if (changed) *changed = v != rx->seen;
     if (mark) rx->seen = v;
     return slot();
 }
 
+bool Watch::tx_borrow_end() {
+    if (!take_borrow(tx_borrows_)) return false;
+    value_lock_.unlock_shared();
+    return true;
+}
+
+bool Watch::rx_borrow_end(Rx* rx) {
+    if (!take_borrow(rx->borrows)) return false;
+    value_lock_.unlock_shared();
+    return true;
+}
+
 Watch::Rx* Watch::clone_rx(const Rx* rx) { return new_rx(rx->seen); }
 
 void Watch::drop_receiver(Rx* rx) {
     Watch* w = rx->ch;
+    // Borrows it never ended end with it (its pointers die with it).
+    while (w->rx_borrow_end(rx)) {
+    }
     bool last;
     {
         std::lock_guard<SpinLock> g(w->lock_);

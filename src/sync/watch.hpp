@@ -27,7 +27,8 @@ class Watch {
 public:
     struct Rx {
         Watch* ch;
-        uint64_t seen;  // the version this receiver has seen
+        uint64_t seen;                       // the version this receiver has seen
+        std::atomic<uint32_t> borrows{0};    // its borrows not ended yet
     };
 
     // Moves *initial in.  One sender and one receiver exist on return.
@@ -52,15 +53,22 @@ public:
     void cancel_closed(Waiter** w);
     void unregister_closed(Waiter** w);  // keeps the waiter; forgets the waker
 
-    // ---- borrowing (both sides): read-locks until borrow_end
+    // ---- borrowing (both sides): read-locks until the matching end.  Each
+    // side counts its borrows (the senders together, each receiver alone),
+    // so an end without a borrow is refused instead of unlocking a lock
+    // nobody holds (which would leave the next send waiting forever).
     const void* borrow() {
         value_lock_.lock_shared();
+        tx_borrows_.fetch_add(1, std::memory_order_relaxed);
         return slot();
     }
-    void borrow_end() { value_lock_.unlock_shared(); }
+    // Ends a sender's borrow: false (nothing done) when the senders hold none.
+    bool tx_borrow_end();
     // A receiver's borrow: *changed says whether the value was unseen;
     // mark: the receiver has seen it now.
     const void* borrow(Rx* rx, bool mark, bool* changed);
+    // Ends one of the receiver's borrows: false (nothing done) when it holds none.
+    bool rx_borrow_end(Rx* rx);
 
     // ---- receivers
     Rx* clone_rx(const Rx* rx);
@@ -84,6 +92,7 @@ private:
     void notify_changed();      // after a version bump
 
     RwSpinLock value_lock_;
+    std::atomic<uint32_t> tx_borrows_{0};  // borrows made through senders, not ended yet
     std::atomic<uint64_t> version_{0};
     SpinLock lock_;  // the fields below
     bool tx_gone_ = false;

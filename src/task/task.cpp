@@ -78,6 +78,14 @@ void Task::unref() {
     }
 }
 
+bool Task::mark_started() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    do {
+        if (s & st::STARTED) return false;
+    } while (!state.compare_exchange_weak(s, s | st::STARTED | st::NOTIFIED, std::memory_order_acq_rel));
+    return true;
+}
+
 bool Task::transition_to_notified() {
     uint64_t s = state.load(std::memory_order_acquire);
     for (;;) {
@@ -121,7 +129,14 @@ bool Task::run() {
     int r;
     {
         coop::Scope budget;
-        r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+        try {
+            r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+        } catch (...) {
+            // A C++ body (a poll function, braid_spawn's function, an
+            // operation's callback) threw: the task ends as a panic, as
+            // Tokio's JoinError::Panic, and the worker goes on.
+            r = BRAID_EPANIC;
+        }
     }
     cur = prev;
     if (r != BRAID_PENDING) {
@@ -145,7 +160,11 @@ void Task::cancel_and_complete(int st_) {
         Task*& cur = current_task();
         Task* prev = cur;
         cur = this;
-        cancel(state_ptr());
+        try {
+            cancel(state_ptr());
+        } catch (...) {
+            st_ = BRAID_EPANIC;  // dropping the future threw (Tokio: a panic in drop)
+        }
         cur = prev;
     }
     complete(st_);

@@ -64,6 +64,10 @@ struct Task {
     void ref() { state.fetch_add(st::REF_ONE, std::memory_order_relaxed); }
     void unref();
 
+    // braid_task_start*: marks a new task started and notified (the caller
+    // then hands it to Core::start_task).  False when it was started already.
+    bool mark_started();
+
     // Scheduling: called by wakers.  Returns true when the caller must queue it.
     bool transition_to_notified();
     // Worker side.  Returns false when the task must not be polled (cancelled:

@@ -16,7 +16,12 @@
  *    braid_fd_wait is BRAID_EBUSY;
  *  - handles and poll-style objects outlive their runtime (used and freed
  *    after braid_runtime_free; abi.bad_input_memcheck and the sanitizer
- *    builds catch a use after free).
+ *    builds catch a use after free);
+ *  - misuse is refused and changes nothing: unlocks that do not match how a
+ *    lock is held, send_reserved without a reservation, borrow_end without
+ *    a borrow, a socket of the wrong kind given to a _from_fd function, a
+ *    callback run by braid_runtime_free freeing the runtime again; a future
+ *    never started is started by block_on.
  *
  * No framework: each failed check prints what failed and where; the program
  * goes on with the next check and exits 1 if any failed.  A watchdog turns a
@@ -45,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- tiny harness ------------------------------------------------------------ */
@@ -1356,6 +1362,143 @@ static void test_cancel_on_shutdown(int use_free) {
     close(p[1]);
 }
 
+/* ---- 7. contracts that hold: misuse refused, nothing changed ---------------------------- */
+
+typedef struct nested_free {
+    braid_runtime *rt;
+    atomic_int free_rc, join_rc, calls;
+    braid_task *other;
+} nested_free;
+
+static void nested_free_cb(void *user_data, int status) {
+    nested_free *n = (nested_free *)user_data;
+    (void)status;
+    atomic_store(&n->free_rc, braid_runtime_free(n->rt));
+    atomic_store(&n->join_rc, braid_task_join_blocking(n->other, 0));
+    atomic_fetch_add(&n->calls, 1);
+}
+
+static void test_contracts(void) {
+    section("contracts: lock unlocks that do not match how the lock is held");
+    {
+        braid_rwlock *rw = NULL;
+        braid_mutex *m = NULL;
+        CHECK_RC(braid_rwlock_new(&rw), BRAID_OK);
+        CHECK_RC(braid_rwlock_try_write(rw), BRAID_OK);
+        CHECK_RC(braid_rwlock_read_unlock(rw), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_try_read(rw), BRAID_EAGAIN);
+        CHECK_RC(braid_rwlock_write_unlock(rw), BRAID_OK);
+        CHECK_RC(braid_rwlock_write_unlock(rw), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_try_read(rw), BRAID_OK);
+        CHECK_RC(braid_rwlock_write_unlock(rw), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_downgrade(rw), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_read_unlock(rw), BRAID_OK);
+        CHECK_RC(braid_rwlock_read_unlock(rw), BRAID_EINVAL);
+        braid_rwlock_free(rw);
+        CHECK_RC(braid_mutex_new(&m), BRAID_OK);
+        CHECK_RC(braid_mutex_unlock(m), BRAID_EINVAL);
+        CHECK_RC(braid_mutex_try_lock(m), BRAID_OK);
+        CHECK_RC(braid_mutex_unlock(m), BRAID_OK);
+        CHECK_RC(braid_mutex_unlock(m), BRAID_EINVAL);
+        braid_mutex_free(m);
+    }
+
+    section("contracts: mpsc send_reserved without a reservation");
+    {
+        braid_mpsc_tx *tx = NULL;
+        braid_mpsc_rx *rx = NULL;
+        int v = 1, out = 0;
+        CHECK_RC(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_mpsc_send_reserved(tx, &v, sizeof v), BRAID_EINVAL);
+        CHECK(braid_mpsc_rx_len(rx) == 0, "a refused send_reserved queued nothing");
+        CHECK_RC(braid_mpsc_try_reserve(tx, 1), BRAID_OK);
+        CHECK_RC(braid_mpsc_send_reserved(tx, &v, sizeof v), BRAID_OK);
+        CHECK_RC(braid_mpsc_send_reserved(tx, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_try_recv(rx, &out, sizeof out), BRAID_OK);
+        CHECK_RC(braid_mpsc_try_recv(rx, &out, sizeof out), BRAID_EAGAIN);
+        braid_mpsc_tx_free(tx);
+        braid_mpsc_rx_free(rx);
+    }
+
+    section("contracts: watch borrow_end without a borrow");
+    {
+        braid_watch_tx *tx = NULL;
+        braid_watch_rx *rx = NULL;
+        const void *p = NULL;
+        int v = 1;
+        CHECK_RC(braid_watch_new(&tx, &rx, &v, sizeof v, _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_watch_rx_borrow_end(rx), BRAID_EINVAL);
+        CHECK_RC(braid_watch_tx_borrow_end(tx), BRAID_EINVAL);
+        CHECK_RC(braid_watch_rx_borrow_end(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_watch_tx_borrow_end(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_watch_rx_borrow(rx, 1, &p, NULL), BRAID_OK);
+        CHECK_RC(braid_watch_rx_borrow_end(rx), BRAID_OK);
+        v = 2;
+        CHECK_RC(braid_watch_send(tx, &v, sizeof v), BRAID_OK); /* hung on a broken lock before */
+        braid_watch_tx_free(tx);
+        braid_watch_rx_free(rx);
+    }
+
+    section("contracts: from_fd checks the socket's kind");
+    {
+        braid_runtime *rt = make_runtime(1);
+        int sv[2];
+        braid_tcp_stream *ts = NULL;
+        braid_udp_socket *us = NULL;
+        braid_unix_listener *ul = NULL;
+        CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+        CHECK_RC(braid_tcp_stream_from_fd(&ts, rt, sv[0]), BRAID_EINVAL);
+        CHECK_RC(braid_udp_from_fd(&us, rt, sv[0]), BRAID_EINVAL);
+        CHECK_RC(braid_unix_listener_from_fd(&ul, rt, sv[0]), BRAID_EINVAL);
+        CHECK(ts == NULL && us == NULL && ul == NULL, "nothing made from a refused fd");
+        CHECK(fcntl(sv[0], F_GETFD) >= 0, "a refused fd stays open");
+        close(sv[0]);
+        close(sv[1]);
+        CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    }
+
+    section("contracts: block_on starts a future that was never started");
+    {
+        braid_runtime *rt = make_runtime(1);
+        braid_task *t = NULL;
+        void *state = NULL;
+        lifecycle lc;
+        atomic_init(&lc.polls, 0);
+        atomic_init(&lc.cancels, 0);
+        atomic_init(&lc.releases, 0);
+        CHECK_RC(braid_task_new(&t, &state, rt, sizeof(lifecycle *), lc_poll_done, lc_cancel, lc_release), BRAID_OK);
+        if (t) {
+            *(lifecycle **)state = &lc;
+            CHECK_RC(braid_runtime_block_on(rt, t), BRAID_OK);
+            CHECK(atomic_load(&lc.polls) == 1, "block_on polled the new future once");
+            braid_task_free(t);
+        }
+        CHECK(atomic_load(&lc.releases) == 1, "the future was released");
+        CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+    }
+
+    section("contracts: a callback that braid_runtime_free runs cannot free it again");
+    {
+        nested_free n;
+        counter other;
+        n.rt = make_runtime(1);
+        counter_init(&other, NULL);
+        n.other = NULL;
+        atomic_init(&n.free_rc, 12345);
+        atomic_init(&n.join_rc, 12345);
+        atomic_init(&n.calls, 0);
+        CHECK_RC(braid_sleep(&n.other, n.rt, 60000, count_cb, &other), BRAID_OK);
+        CHECK_RC(braid_sleep(NULL, n.rt, 60000, nested_free_cb, &n), BRAID_OK);
+        CHECK_RC(braid_runtime_free(n.rt), BRAID_OK); /* deadlocked before (watchdog) */
+        CHECK(atomic_load(&n.calls) == 1, "the pending sleep was cancelled through its callback");
+        CHECK_RC(atomic_load(&n.free_rc), BRAID_EDEADLK);
+        CHECK_RC(atomic_load(&n.join_rc), BRAID_EDEADLK);
+        CHECK(atomic_load(&other.calls) == 1 && atomic_load(&other.status) == BRAID_ECANCELED,
+              "the other sleep was cancelled once");
+        braid_task_free(n.other);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGALRM, on_alarm);
@@ -1385,6 +1528,7 @@ int main(void) {
     test_task_join();
     test_cancel_on_shutdown(0);
     test_cancel_on_shutdown(1);
+    test_contracts();
 
     section("done");
     int failures = atomic_load(&g_failures);

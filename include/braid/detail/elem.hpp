@@ -9,14 +9,17 @@
 
 namespace braid::detail {
 
+// noexcept: the C ABI's element functions must not throw (braid/elem.h);
+// a move constructor that throws here ends the program (std::terminate)
+// instead of unwinding through a channel halfway through an operation.
 template <class T>
 struct Elem {
-    static void relocate(void* dst, void* src) {
+    static void relocate(void* dst, void* src) noexcept {
         T* s = static_cast<T*>(src);
         ::new (dst) T(std::move(*s));
         s->~T();
     }
-    static void drop(void* v) { static_cast<T*>(v)->~T(); }
+    static void drop(void* v) noexcept { static_cast<T*>(v)->~T(); }
     // Trivially copyable types travel as bytes.
     static constexpr braid_relocate_fn relocate_fn() {
         return std::is_trivially_copyable_v<T> ? nullptr : &relocate;

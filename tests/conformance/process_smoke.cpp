@@ -1,0 +1,35 @@
+// Conformance: tokio/tests/process_smoke.rs (Tokio 1.24), ported from what
+// the case asserts.  #[tokio::test]: a current-thread runtime.
+//
+// Gaps:
+//   simple (in part) - braid's Child::id() gives the pid for as long as the
+//     Child lives: it does not become None once the child was reaped, so
+//     "can't get id after process has exited" is not checked.
+//
+// Not applicable: none.
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using braid::process::Command;
+
+TEST_CASE("simple") {
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        Command cmd("/bin/sh");
+        cmd.arg("-c");
+        braid::process::Child child = cmd.arg("exit 2").spawn();
+
+        EXPECT(child.id() > 0);
+
+        braid::process::ExitStatus status = co_await child.wait();
+        EXPECT(status.code() == 2);
+
+        // wait() is fused: the same status again
+        status = co_await child.wait();
+        EXPECT(status.code() == 2);
+
+        // killing a child that exited is no error
+        child.start_kill();
+    }());
+}

@@ -1,0 +1,272 @@
+// Adopting an existing socket through a _from_fd function: each one checks
+// that the fd is the kind of socket its handle is (family, type, protocol,
+// listening or not) and refuses anything else without touching the fd
+// (it stays the caller's, still blocking); what it accepts works.
+#include <catch2/catch.hpp>
+#include <braid/braid.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "io_support.hpp"
+#include "support.hpp"
+
+namespace {
+
+struct Rt {
+    braid_runtime* rt = nullptr;
+    Rt() { REQUIRE(braid_runtime_new(&rt) == BRAID_OK); }
+    ~Rt() { REQUIRE(braid_runtime_free(rt) == BRAID_OK); }
+};
+
+int tcp_socket() { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }
+
+// A TCP listener on 127.0.0.1 (port chosen by the system); *addr gets it.
+int tcp_listening(sockaddr_in* addr) {
+    int fd = tcp_socket();
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+    socklen_t l = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l) == 0);
+    if (addr) *addr = a;
+    return fd;
+}
+
+int udp_socket() {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+}
+
+int unix_listening(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 8) == 0);
+    return fd;
+}
+
+void socket_pair(int type, int fds[2]) { REQUIRE(::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) == 0); }
+
+// The fd is still open and was left as it was (blocking).
+bool untouched(int fd) {
+    int fl = ::fcntl(fd, F_GETFL);
+    return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+struct Done {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::atomic<size_t> n{0};
+    static void io(void* p, int st, size_t n) {
+        auto* d = static_cast<Done*>(p);
+        d->status.store(st);
+        d->n.store(n);
+        d->calls.fetch_add(1);
+    }
+};
+
+int join(braid_task* t) {
+    int st = braid_task_join_blocking(t, 0);
+    braid_task_free(t);
+    return st;
+}
+
+}  // namespace
+
+TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other kind") {
+    braid_test::warm_up_process_fds();
+    int before = braid_test::open_fds();
+    auto r = std::make_unique<Rt>();
+    int unix_pair[2], dgram_pair[2];
+    socket_pair(SOCK_STREAM, unix_pair);
+    socket_pair(SOCK_DGRAM, dgram_pair);
+    int udp = udp_socket();
+    int listening = tcp_listening(nullptr);
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    braid_tcp_stream* s = nullptr;
+    for (int fd : {unix_pair[0], dgram_pair[0], udp, listening}) {
+        INFO("fd " << fd);
+        REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, fd) == BRAID_EINVAL);
+        REQUIRE(s == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, pipe_fds[0]) == BRAID_EBADF);  // not a socket
+    REQUIRE(untouched(pipe_fds[0]));
+    REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, -1) == BRAID_EBADF);
+    REQUIRE(braid_tcp_stream_from_fd(nullptr, r->rt, unix_pair[0]) == BRAID_EINVAL);
+
+    // A connected TCP socket is taken, and works.
+    sockaddr_in addr{};
+    ::close(listening);
+    listening = tcp_listening(&addr);
+    int client = tcp_socket();
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    int server = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(server >= 0);
+    REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, client) == BRAID_OK);
+    Done w;
+    braid_task* t = nullptr;
+    REQUIRE(braid_tcp_stream_write_all(&t, s, "hello", 5, &Done::io, &w) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_OK);
+    char buf[5];
+    REQUIRE(::recv(server, buf, 5, MSG_WAITALL) == 5);
+    REQUIRE(std::string(buf, 5) == "hello");
+    braid_tcp_stream_free(s);  // closes client
+    for (int fd : {unix_pair[0], unix_pair[1], dgram_pair[0], dgram_pair[1], udp, listening, pipe_fds[0], pipe_fds[1],
+                   server})
+        ::close(fd);
+    r.reset();  // sockets are closed by the reactor: count once it is gone
+    REQUIRE(braid_test::open_fds() == before);
+}
+
+TEST_CASE("tcp_listener_from_fd takes a listening TCP socket only") {
+    Rt r;
+    int unbound = tcp_socket();  // a TCP socket that does not listen
+    braid_test::TempDir dir;
+    int unix_listener = unix_listening(dir / "l.sock");
+    int udp = udp_socket();
+    braid_tcp_listener* l = nullptr;
+    for (int fd : {unbound, unix_listener, udp}) {
+        INFO("fd " << fd);
+        REQUIRE(braid_tcp_listener_from_fd(&l, r.rt, fd) == BRAID_EINVAL);
+        REQUIRE(l == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    sockaddr_in addr{};
+    int listening = tcp_listening(&addr);
+    REQUIRE(braid_tcp_listener_from_fd(&l, r.rt, listening) == BRAID_OK);
+    struct Accepted {
+        std::atomic<int> calls{0};
+        std::atomic<int> status{1000};
+        braid_tcp_stream* s = nullptr;
+        static void cb(void* p, int st, braid_tcp_stream* s) {
+            auto* a = static_cast<Accepted*>(p);
+            a->s = s;
+            a->status.store(st);
+            a->calls.fetch_add(1);
+        }
+    } acc;
+    braid_task* t = nullptr;
+    REQUIRE(braid_tcp_listener_accept(&t, l, &Accepted::cb, &acc) == BRAID_OK);
+    int client = tcp_socket();
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(join(t) == BRAID_OK);
+    REQUIRE(acc.status.load() == BRAID_OK);
+    braid_tcp_stream_free(acc.s);
+    braid_tcp_listener_free(l);
+    for (int fd : {unbound, unix_listener, udp, client}) ::close(fd);
+}
+
+TEST_CASE("udp_from_fd takes a UDP socket only") {
+    Rt r;
+    int tcp = tcp_socket();
+    int dgram_pair[2];
+    socket_pair(SOCK_DGRAM, dgram_pair);
+    braid_udp_socket* u = nullptr;
+    for (int fd : {tcp, dgram_pair[0]}) {
+        INFO("fd " << fd);
+        REQUIRE(braid_udp_from_fd(&u, r.rt, fd) == BRAID_EINVAL);
+        REQUIRE(u == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    int a = udp_socket();
+    int b = udp_socket();
+    sockaddr_in b_addr{};
+    socklen_t l = sizeof b_addr;
+    REQUIRE(::getsockname(b, reinterpret_cast<sockaddr*>(&b_addr), &l) == 0);
+    REQUIRE(braid_udp_from_fd(&u, r.rt, a) == BRAID_OK);
+    Done sent;
+    braid_task* t = nullptr;
+    REQUIRE(braid_udp_send_to(&t, u, "dgram", 5, reinterpret_cast<sockaddr*>(&b_addr), sizeof b_addr, &Done::io,
+                              &sent) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_OK);
+    REQUIRE(sent.n.load() == 5);
+    char buf[16];
+    REQUIRE(::recv(b, buf, sizeof buf, 0) == 5);
+    braid_udp_free(u);
+    for (int fd : {tcp, dgram_pair[0], dgram_pair[1], b}) ::close(fd);
+}
+
+TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
+    Rt r;
+    braid_test::TempDir dir;
+    int stream_pair[2], dgram_pair[2], seq_pair[2];
+    socket_pair(SOCK_STREAM, stream_pair);
+    socket_pair(SOCK_DGRAM, dgram_pair);
+    socket_pair(SOCK_SEQPACKET, seq_pair);
+    int listening = unix_listening(dir / "a.sock");
+    int tcp = tcp_socket();
+    int tcp_listener = tcp_listening(nullptr);
+    int udp = udp_socket();
+
+    braid_unix_stream* s = nullptr;
+    for (int fd : {dgram_pair[0], seq_pair[0], listening, tcp}) {
+        INFO("stream, fd " << fd);
+        REQUIRE(braid_unix_stream_from_fd(&s, r.rt, fd) == BRAID_EINVAL);
+        REQUIRE(s == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    braid_unix_listener* l = nullptr;
+    for (int fd : {stream_pair[0], dgram_pair[0], seq_pair[0], tcp_listener}) {
+        INFO("listener, fd " << fd);
+        REQUIRE(braid_unix_listener_from_fd(&l, r.rt, fd) == BRAID_EINVAL);
+        REQUIRE(l == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    braid_unix_datagram* d = nullptr;
+    for (int fd : {stream_pair[0], seq_pair[0], udp, listening}) {
+        INFO("datagram, fd " << fd);
+        REQUIRE(braid_unix_datagram_from_fd(&d, r.rt, fd) == BRAID_EINVAL);
+        REQUIRE(d == nullptr);
+        REQUIRE(untouched(fd));
+    }
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    REQUIRE(braid_unix_stream_from_fd(&s, r.rt, pipe_fds[0]) == BRAID_EBADF);
+    REQUIRE(braid_unix_listener_from_fd(&l, r.rt, pipe_fds[0]) == BRAID_EBADF);
+    REQUIRE(braid_unix_datagram_from_fd(&d, r.rt, pipe_fds[0]) == BRAID_EBADF);
+
+    // Each takes its own kind, and it works.
+    REQUIRE(braid_unix_stream_from_fd(&s, r.rt, stream_pair[0]) == BRAID_OK);
+    Done w;
+    braid_task* t = nullptr;
+    REQUIRE(braid_unix_stream_write_all(&t, s, "abc", 3, &Done::io, &w) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_OK);
+    char buf[8];
+    REQUIRE(::recv(stream_pair[1], buf, 3, MSG_WAITALL) == 3);
+    braid_unix_stream_free(s);
+
+    REQUIRE(braid_unix_datagram_from_fd(&d, r.rt, dgram_pair[0]) == BRAID_OK);
+    REQUIRE(::send(dgram_pair[1], "xy", 2, 0) == 2);
+    Done got;
+    sockaddr_storage from{};
+    size_t from_len = sizeof from;
+    REQUIRE(braid_unix_datagram_recv_from(&t, d, buf, sizeof buf, &from, &from_len, &Done::io, &got) == BRAID_OK);
+    REQUIRE(join(t) == BRAID_OK);
+    REQUIRE(got.n.load() == 2);
+    braid_unix_datagram_free(d);
+
+    REQUIRE(braid_unix_listener_from_fd(&l, r.rt, listening) == BRAID_OK);
+    braid_unix_listener_free(l);
+
+    for (int fd : {stream_pair[1], dgram_pair[1], seq_pair[0], seq_pair[1], tcp, tcp_listener, udp, pipe_fds[0],
+                   pipe_fds[1]})
+        ::close(fd);
+}

@@ -402,12 +402,16 @@ void watch(Input& in) {
                     FUZZ_CHECK(braid_watch_rx_borrow(r.h, mark, &p, &changed) == BRAID_OK);
                     FUZZ_CHECK(changed == int(r.seen != version));
                     FUZZ_CHECK(std::memcmp(p, &cur, sizeof cur) == 0, "borrowed the wrong value");
-                    braid_watch_rx_borrow_end(r.h);
+                    FUZZ_CHECK(braid_watch_rx_borrow_end(r.h) == BRAID_OK);
+                    // An unbalanced end is refused and unlocks nothing (a
+                    // send still gets the write lock below).
+                    FUZZ_CHECK(braid_watch_rx_borrow_end(r.h) == BRAID_EINVAL);
                     if (mark) r.seen = version;
                 } else if (tx) {
                     FUZZ_CHECK(braid_watch_tx_borrow(tx, &p) == BRAID_OK);
                     FUZZ_CHECK(std::memcmp(p, &cur, sizeof cur) == 0);
-                    braid_watch_tx_borrow_end(tx);
+                    FUZZ_CHECK(braid_watch_tx_borrow_end(tx) == BRAID_OK);
+                    FUZZ_CHECK(braid_watch_tx_borrow_end(tx) == BRAID_EINVAL);
                 }
                 break;
             }

@@ -1,9 +1,13 @@
 // Operation sequences on a mutex, a read-write lock or a semaphore through
 // the C ABI, checked against the permit contract (fuzz_model.hpp): try,
 // poll (new waits and later polls, with and without a waker), cancel,
-// release/unlock (also more than is held: refused, nothing changes), close,
-// and the free permits the semaphore reports.  Every wait the model says
-// completed must have been woken.
+// unregister (the wait keeps its place and what it was granted, and is not
+// woken), release/unlock (also more than is held: refused, nothing
+// changes), close, and the free permits the semaphore reports.  A
+// read-write lock also knows whether a writer holds it (rwlock.h): a read
+// unlock while write-locked, and a write unlock or downgrade while not,
+// are BRAID_EINVAL and change nothing.  Every wait the model says completed
+// while its waker was registered must have been woken.
 #include <braid/mutex.h>
 #include <braid/rwlock.h>
 #include <braid/semaphore.h>
@@ -47,6 +51,13 @@ struct Lock {
             default: braid_semaphore_cancel_acquire(sem, w);
         }
     }
+    void unregister(uint64_t n, braid_waiter** w) {
+        switch (kind) {
+            case kMutex: braid_mutex_unregister_lock(m, w); break;
+            case kRwLock: n == 1 ? braid_rwlock_unregister_read(rw, w) : braid_rwlock_unregister_write(rw, w); break;
+            default: braid_semaphore_unregister_acquire(sem, w);
+        }
+    }
     // Releases n permits the way the kind can (unlock, read/write unlock,
     // downgrade, release).
     int release(uint64_t n) {
@@ -64,6 +75,7 @@ struct Lock {
 struct Slot {
     braid_waiter* w = nullptr;
     bool busy = false;
+    bool registered = false;  // its waker is registered (not unregistered since)
     int id = 0;
     uint64_t n = 0;
     CountingWaker waker;
@@ -92,6 +104,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     PermitModel model(initial, limit);
     Slot slots[4];
     int next_id = 1;
+    bool writer = false;  // rwlock: a write lock was acquired and not given up
+
+    // The model's answer to a release of n permits (unlock, read/write
+    // unlock, downgrade, release).
+    auto model_release = [&](uint64_t n) -> int {
+        if (n > kMax) return BRAID_ERANGE;
+        if (lock.kind == kRwLock) {
+            if ((n == 1) == writer) return BRAID_EINVAL;  // read unlock while write-locked, or the other way
+            if (n == 1) return model.release(1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+            writer = false;
+            int rc = model.release(n);  // every permit was the writer's
+            FUZZ_CHECK(rc == BRAID_OK, "model: a writer's permits refused");
+            return BRAID_OK;
+        }
+        int rc = model.release(n);
+        return lock.kind == kMutex && rc == BRAID_ERANGE ? BRAID_EINVAL : rc;
+    };
+    // A write acquire of the rwlock that returned BRAID_OK.
+    auto acquired = [&](uint64_t n, int rc) {
+        if (lock.kind == kRwLock && n == kReads && rc == BRAID_OK) writer = true;
+    };
 
     // How many permits an operation asks for, per kind.
     auto amount = [&]() -> uint64_t {
@@ -114,6 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                 int rc = lock.try_acquire(n);
                 int want = n > kMax ? BRAID_ERANGE : model.try_acquire(n);
                 FUZZ_CHECK(rc == want, "try_acquire(%llu): %d, model %d", (unsigned long long)n, rc, want);
+                acquired(n, rc);
                 break;
             }
             case 1:
@@ -128,19 +162,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                     else if (with_waker) want = model.poll_first(next_id, n);
                     else if ((want = model.try_acquire(n)) == BRAID_EAGAIN) want = BRAID_PENDING;  // nothing queued
                     FUZZ_CHECK(rc == want, "poll(%llu): %d, model %d", (unsigned long long)n, rc, want);
+                    acquired(n, rc);
                     if (rc == BRAID_PENDING && with_waker) {
                         FUZZ_CHECK(s.w != nullptr);
-                        s = Slot{s.w, true, next_id, n, CountingWaker{}};
+                        s = Slot{s.w, true, true, next_id, n, CountingWaker{}};
                         ++next_id;
                     } else {
                         FUZZ_CHECK(s.w == nullptr);
                     }
                 } else {
                     bool completed = model.completed(s.id);
-                    FUZZ_CHECK(!completed || s.waker.calls > 0, "a completed wait was not woken");
+                    FUZZ_CHECK(!completed || !s.registered || s.waker.calls > 0, "a completed wait was not woken");
+                    s.waker = CountingWaker{};
                     int rc = lock.poll(s.n, &s.w, &CountingWaker::wake, &s.waker);
                     int want = model.poll_again(s.id);
                     FUZZ_CHECK(rc == want, "poll again: %d, model %d", rc, want);
+                    acquired(s.n, rc);
+                    s.registered = true;
                     if (rc != BRAID_PENDING) {
                         FUZZ_CHECK(s.w == nullptr);
                         s.busy = false;
@@ -164,8 +202,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                 uint64_t n = amount();
                 if (lock.kind == kSemaphore && in.u8() % 8 == 0) n = kMax - in.below(3);
                 int rc = lock.release(n);
-                int want = n > kMax ? BRAID_ERANGE : model.release(n);
-                if (lock.kind != kSemaphore && want == BRAID_ERANGE) want = BRAID_EINVAL;
+                int want = model_release(n);
                 FUZZ_CHECK(rc == want, "release(%llu): %d, model %d (known %llu of %llu)", (unsigned long long)n, rc,
                            want, (unsigned long long)model.known(), (unsigned long long)limit);
                 break;
@@ -178,8 +215,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
                 }
                 break;
             }
-            default:
+            default: {  // unregister: the wait keeps its place and its grant
+                if (!s.busy) {
+                    lock.unregister(s.n, &s.w);  // nothing queued: a no-op
+                    FUZZ_CHECK(s.w == nullptr);
+                    break;
+                }
+                lock.unregister(s.n, &s.w);
+                FUZZ_CHECK(s.w != nullptr, "unregister dropped the wait");
+                s.registered = false;
+                s.waker = CountingWaker{};  // no call may come from now on
                 break;
+            }
         }
         if (lock.kind == kSemaphore) {
             size_t avail = braid_semaphore_available_permits(lock.sem);
@@ -188,7 +235,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         }
         FUZZ_CHECK(model.known() <= limit);
         for (Slot& t : slots)
-            if (t.busy && model.completed(t.id)) FUZZ_CHECK(t.waker.calls > 0, "wait %d completed but not woken", t.id);
+            if (t.busy && t.registered && model.completed(t.id))
+                FUZZ_CHECK(t.waker.calls > 0, "wait %d completed but not woken", t.id);
+            else if (t.busy && !t.registered)
+                FUZZ_CHECK(t.waker.calls == 0, "wait %d woken after unregister", t.id);
     }
     for (Slot& t : slots)
         if (t.busy) {

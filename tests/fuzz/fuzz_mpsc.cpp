@@ -1,7 +1,7 @@
 // Operation sequences on an mpsc channel through the C ABI, checked against
 // a model of mpsc.h: bounded (small capacities, and a huge one that keeps
 // its values in blocks) or unbounded; several senders, weak senders, waits
-// polled and cancelled, reservations (also misused: filling or releasing
+// polled, cancelled and unregistered, reservations (also misused: filling or releasing
 // more than was reserved is refused and changes nothing), receives one and
 // many at a time, close, dropping the receiver.
 //
@@ -9,7 +9,8 @@
 // arrive exactly in the order they went in (one thread: the model's order),
 // each at most once, with their bytes intact; the free room never exceeds
 // the capacity and equals the model's; len, counts and closed states; every
-// wait the model completed, and a receiver registered when a value arrived
+// wait the model completed while its waker was registered (not after an
+// unregister: it keeps its place and is woken no more), and a receiver registered when a value arrived
 // or the channel finished, was woken.  At the end every value is accounted
 // for exactly once: received, destroyed by the channel, or handed back.
 #include <braid/mpsc.h>
@@ -55,6 +56,7 @@ struct Sender {
     braid_waiter* w = nullptr;
     int wait_id = 0;
     uint64_t n = 0;
+    bool registered = false;  // the pending wait's waker is registered
     Val value{};
     CountingWaker waker;
 };
@@ -114,6 +116,8 @@ struct Harness {
         if (s.pending == kSend) {  // the next poll of the waiting send
             bool done = room.completed(s.wait_id);
             Val before = s.value;
+            s.registered = true;
+            s.waker = CountingWaker{};
             int rc = braid_mpsc_poll_send(s.tx, &s.value, sizeof(Val), &s.w, &CountingWaker::wake, &s.waker);
             int want = room.poll_again(s.wait_id);
             if (want == BRAID_OK) want = push(before);
@@ -143,6 +147,7 @@ struct Harness {
             s.pending = kSend;
             s.wait_id = next_wait++;
             s.value = v;
+            s.registered = true;
             s.waker = CountingWaker{};
         } else if (rc != BRAID_OK) {
             back_in_hand(copy, v);
@@ -151,6 +156,8 @@ struct Harness {
 
     void reserve_op(Sender& s, bool waiting) {
         if (s.pending == kReserve) {
+            s.registered = true;
+            s.waker = CountingWaker{};
             int rc = braid_mpsc_poll_reserve(s.tx, size_t(s.n), &s.w, &CountingWaker::wake, &s.waker);
             int want = room.poll_again(s.wait_id);
             if (want == BRAID_OK) reserved += s.n;
@@ -173,6 +180,7 @@ struct Harness {
             s.pending = kReserve;
             s.n = n;
             s.wait_id = next_wait++;
+            s.registered = true;
             s.waker = CountingWaker{};
         }
     }
@@ -188,6 +196,21 @@ struct Harness {
         room.cancel(s.wait_id);
         if (s.pending == kSend) fate[s.value.id] = kReturned;
         s.pending = kNone;
+    }
+
+    // Unregister a waiting send or reserve: it keeps its place (and the
+    // value, and what it was granted) and is not woken until polled again.
+    void unregister_op(Sender& s) {
+        if (s.pending == kNone) {
+            braid_mpsc_unregister_send(s.tx, &s.w);  // nothing waits: a no-op
+            FUZZ_CHECK(s.w == nullptr);
+            return;
+        }
+        if (s.pending == kSend) braid_mpsc_unregister_send(s.tx, &s.w);
+        else braid_mpsc_unregister_reserve(s.tx, &s.w);
+        FUZZ_CHECK(s.w != nullptr, "unregister dropped the wait");
+        s.registered = false;
+        s.waker = CountingWaker{};
     }
 
     void send_reserved_op(Sender& s, size_t si) {
@@ -265,13 +288,14 @@ struct Harness {
             FUZZ_CHECK(braid_mpsc_tx_strong_count(s.tx) == senders);
             FUZZ_CHECK(braid_mpsc_tx_weak_count(s.tx) == weaks);
             FUZZ_CHECK(braid_mpsc_tx_is_closed(s.tx) == int(closed));
-            if (s.pending != kNone && room.completed(s.wait_id))
-                FUZZ_CHECK(s.waker.calls > 0, "a wait completed but was not woken");
             break;
         }
-        for (Sender& s : tx)
-            if (s.tx && s.pending != kNone && room.completed(s.wait_id))
+        for (Sender& s : tx) {
+            if (!s.tx || s.pending == kNone) continue;
+            if (s.registered && room.completed(s.wait_id))
                 FUZZ_CHECK(s.waker.calls > 0, "wait %d completed but was not woken", s.wait_id);
+            if (!s.registered) FUZZ_CHECK(s.waker.calls == 0, "wait %d woken after unregister", s.wait_id);
+        }
         if (rx_alive) {
             FUZZ_CHECK(braid_mpsc_rx_len(rx) == queue.size(), "len %zu, model %zu", braid_mpsc_rx_len(rx), queue.size());
             FUZZ_CHECK(braid_mpsc_rx_is_closed(rx) == int(closed || senders == 0));
@@ -357,6 +381,7 @@ struct Harness {
                     }
                     break;
                 default:
+                    if (s.tx) unregister_op(s);
                     break;
             }
             // A sender that left with the last registration of the receiver.

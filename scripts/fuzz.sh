@@ -15,7 +15,7 @@
 # BUILD/fuzz-out/<name>/new/: copy the interesting ones into the corpus.
 #
 # Usage: scripts/fuzz.sh [-t SECONDS] [-j JOBS] [-b BUILD] [HARNESS...]
-#   -t  seconds of fuzzing per harness (default 300; scripts/check.sh: 20)
+#   -t  seconds of fuzzing per harness (default 300; scripts/check.sh: 10)
 #   -j  harnesses at once (default: the number of cores)
 #   -b  build directory (default build-fuzz)
 #   HARNESS: names like addr or fuzz_addr (default: every tests/fuzz/fuzz_*.cpp)

@@ -156,8 +156,10 @@ BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx* tx, void* value, size_t va
     return of(tx)->send_reserved(value);
 }
 
-BRAID_API void braid_mpsc_release_reserved(braid_mpsc_tx* tx, size_t n) {
-    if (tx && n && of(tx)->bounded()) of(tx)->release_reserved(n);
+BRAID_API int braid_mpsc_release_reserved(braid_mpsc_tx* tx, size_t n) {
+    if (!tx) return BRAID_EINVAL;
+    if (!of(tx)->bounded()) return BRAID_ENOTSUP;
+    return of(tx)->release_reserved(n);
 }
 
 BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx* tx, braid_waiter** w, braid_wake_fn wake,

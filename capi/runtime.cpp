@@ -10,6 +10,12 @@ using braid::capi::rt_of;
 using braid::capi::task_of;
 using braid::detail::Core;
 
+namespace {
+// The longest duration a builder takes (10^12 ms, about 31 years): in
+// nanoseconds, added to a clock reading, it still fits an int64_t.
+constexpr int64_t kMaxDurationMs = 1000000000000;
+}  // namespace
+
 extern "C" {
 
 BRAID_API const char* braid_version(void) { return BRAID_VERSION_STRING; }
@@ -52,6 +58,7 @@ BRAID_API int braid_runtime_builder_max_blocking_threads(braid_runtime_builder* 
 
 BRAID_API int braid_runtime_builder_blocking_keep_alive_ms(braid_runtime_builder* b, int64_t ms) {
     if (!b || ms < 0) return BRAID_EINVAL;
+    if (ms > kMaxDurationMs) return BRAID_ERANGE;
     b->cfg.blocking_keep_alive_ms = ms;
     return BRAID_OK;
 }
@@ -80,6 +87,7 @@ BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder* b, int p
 
 BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder* b, int64_t ms) {
     if (!b || ms < 0) return BRAID_EINVAL;
+    if (ms > kMaxDurationMs) return BRAID_ERANGE;
     b->cfg.slow_poll_ms = ms;
     return BRAID_OK;
 }

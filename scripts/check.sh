@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it: the library and every test built and
 # run with g++ and with clang, then under AddressSanitizer+UBSan and under
 # ThreadSanitizer, then the stress tests against a schedule-perturbation
-# build of the library.  Usage: scripts/check.sh [build-root]   (default: build-check)
+# build of the library, then the libFuzzer harnesses (scripts/fuzz.sh: each
+# replays its committed corpus, then fuzzes for BRAID_FUZZ_SECONDS, 10 by
+# default).  Usage: scripts/check.sh [build-root]   (default: build-check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=${1:-build-check}
@@ -68,6 +70,27 @@ for c in "${configs[@]}"; do
     tests_failed=$((tests_failed + 1))
   fi
 done
-echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan, perturb (stress tests only)"
+# Coverage-guided fuzzing: every harness replays its corpus (past findings
+# included), then fuzzes for a bounded time with fresh inputs in a scratch
+# directory; a harness counts as one test.
+echo "=== fuzz: libFuzzer harnesses (clang-19, ASan+UBSan)"
+log="$root/fuzz.log"
+mkdir -p "$root"
+if scripts/fuzz.sh -t "${BRAID_FUZZ_SECONDS:-10}" -j "$jobs" -b "$root/fuzz" 2>&1 | tee "$log"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+# "fuzz: 7 of 7 harnesses passed"
+if line=$(grep -E '^fuzz: [0-9]+ of [0-9]+ harnesses passed' "$log" | tail -n1); then
+  ok=$(sed -E 's/^fuzz: ([0-9]+) of.*/\1/' <<<"$line")
+  total=$(sed -E 's/^fuzz: [0-9]+ of ([0-9]+).*/\1/' <<<"$line")
+  tests_passed=$((tests_passed + ok))
+  tests_failed=$((tests_failed + total - ok))
+else
+  tests_failed=$((tests_failed + 1))
+fi
+
+echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan, perturb (stress tests only), fuzz"
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ] && [ "$tests_failed" -eq 0 ]

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <thread>
 
 namespace {
@@ -214,6 +215,36 @@ TEST_CASE("C: a future that is never started is released by braid_task_free") {
             BRAID_OK);
     braid_task_free(t);
     REQUIRE(g_released.load() == before + 1);
+}
+
+TEST_CASE("C: a future's state is refused above 1 GiB, before any allocation") {
+    Rt r;
+    braid_task* t = nullptr;
+    void* state = nullptr;
+    for (size_t size : {(size_t(1) << 30) + 1, SIZE_MAX / 2, SIZE_MAX - 15, SIZE_MAX}) {
+        REQUIRE(braid_task_new(&t, &state, r.rt, size, &Countdown::poll, nullptr, nullptr) == BRAID_EINVAL);
+        REQUIRE(t == nullptr);
+        REQUIRE(state == nullptr);
+    }
+}
+
+TEST_CASE("C: braid_alloc returns NULL for sizes no allocator can give") {
+    for (size_t size : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 15, SIZE_MAX - 16, SIZE_MAX / 2 + 1}) {
+        INFO(size);
+        REQUIRE(braid_alloc(size) == nullptr);
+    }
+    for (size_t size : {size_t(0), size_t(1), size_t(16), size_t(17), size_t(512), size_t(513), size_t(1) << 20}) {
+        INFO(size);
+        auto* p = static_cast<unsigned char*>(braid_alloc(size));
+        REQUIRE(p != nullptr);
+        REQUIRE(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+        if (size) {
+            p[0] = 1;
+            p[size - 1] = 2;
+        }
+        braid_free(p, size);
+    }
+    braid_free(nullptr, SIZE_MAX);
 }
 
 TEST_CASE("C: error names and strings come from one table") {

@@ -243,6 +243,72 @@ TEST_CASE("LinesCodec: FramedRead as a stream, FramedWrite as a sink") {
     REQUIRE(too_long == BRAID_ERANGE);
 }
 
+namespace {
+// Decodes `text` the way FramedRead does, fed in pieces that end at `cuts`:
+// after each piece every frame decode() gives, at the end decode_eof().
+// The frames, then "error <name>" if decoding threw.
+std::vector<std::string> decode_pieces(bio::LinesCodec codec, const std::string& text, const std::vector<std::size_t>& cuts) {
+    std::vector<std::string> out;
+    bio::ByteBuffer buf;
+    std::size_t at = 0;
+    try {
+        for (std::size_t i = 0; i <= cuts.size(); ++i) {
+            std::size_t end = i < cuts.size() ? cuts[i] : text.size();
+            buf.append(text.data() + at, end - at);
+            at = end;
+            while (auto line = codec.decode(buf)) out.push_back(*line);
+        }
+        while (auto line = codec.decode_eof(buf)) out.push_back(*line);
+    } catch (const braid::Error& e) {
+        out.push_back(std::string("error ") + braid_err_name(e.code()));
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("LinesCodec: the result does not depend on how the bytes were chunked") {
+    using V = std::vector<std::string>;
+    const std::size_t max = 3;
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\r\n", {}) == V{"abc"});
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\r\n", {4}) == V{"abc"});  // "abc\r" + "\n"
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\r", {}) == V{"abc"});     // "\r" at end of file
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abcd\r\n", {}) == V{"error ERANGE"});
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\rd\n", {4}) == V{"error ERANGE"});
+    REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\r\r\n", {4}) == V{"error ERANGE"});
+    for (std::string text : {"abc\r\n", "abc\r", "ab\r\ncd\r\n", "abcd\r\n", "abc\r\r\n", "\r\n\r\n", "abc\rd\n",
+                             "a\nbc\r\nabc", "abc\r\nabcd", "\r", "abc\n\r"}) {
+        for (std::size_t m : {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(4), SIZE_MAX}) {
+            INFO(text << " max " << m);
+            V whole = decode_pieces(bio::LinesCodec(m), text, {});
+            std::vector<std::size_t> each;
+            for (std::size_t i = 1; i < text.size(); ++i) {
+                REQUIRE(decode_pieces(bio::LinesCodec(m), text, {i}) == whole);
+                each.push_back(i);
+            }
+            REQUIRE(decode_pieces(bio::LinesCodec(m), text, each) == whole);
+        }
+    }
+}
+
+TEST_CASE("LinesCodec: a CR at the end of a read does not count against max_length") {
+    auto rt = braid_test::runtime(1);
+    auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        auto [a, b] = bio::duplex(64);
+        co_await a.write_all("abc\r");
+        bio::FramedRead in(std::move(b), bio::LinesCodec(3));
+        auto pending = braid::spawn([](bio::DuplexStream a) -> braid::Task<> {
+            co_await braid::yield_now();
+            co_await a.write_all("\nxyz\r");
+            co_await a.shutdown();
+        }(std::move(a)));
+        std::vector<std::string> got;
+        while (auto l = co_await in.next()) got.push_back(*l);
+        co_await pending;
+        co_return got;
+    }());
+    REQUIRE(lines == std::vector<std::string>{"abc", "xyz"});
+}
+
 TEST_CASE("LengthDelimitedCodec: frames of any size, options, errors") {
     auto rt = braid_test::runtime(2);
     auto [frames, eof_code, big_code, le] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<std::size_t>, int, int, std::string>> {

@@ -398,3 +398,37 @@ TEST_CASE("a poll that blocks its worker is reported as slow") {
     }());
     REQUIRE(quiet.slow_polls() == 0);
 }
+
+TEST_CASE("builder: durations beyond 10^12 ms are refused with BRAID_ERANGE, the largest one works") {
+    const int64_t most = 1000000000000;  // 10^12 ms, about 31 years
+    braid_runtime_builder* b = nullptr;
+    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+    for (int64_t ms : {most + 1, INT64_MAX / 1000000 + 1, INT64_MAX}) {
+        INFO(ms);
+        REQUIRE(braid_runtime_builder_slow_poll_ms(b, ms) == BRAID_ERANGE);
+        REQUIRE(braid_runtime_builder_blocking_keep_alive_ms(b, ms) == BRAID_ERANGE);
+    }
+    REQUIRE(braid_runtime_builder_slow_poll_ms(b, -1) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_builder_blocking_keep_alive_ms(b, -1) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_builder_slow_poll_ms(b, most) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_blocking_keep_alive_ms(b, most) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_worker_threads(b, 1) == BRAID_OK);
+    braid_runtime* raw = nullptr;
+    REQUIRE(braid_runtime_build(&raw, b) == BRAID_OK);
+    braid_runtime_builder_free(b);
+    // A blocking thread that then waits (keep-alive) for the longest time,
+    // and polls measured against the longest limit.
+    static std::atomic<int> ran{0};
+    braid_task* job = nullptr;
+    REQUIRE(braid_spawn_blocking(&job, raw, [](void*) { ran.fetch_add(1); }, nullptr) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(job, 0) == BRAID_OK);
+    braid_task_free(job);
+    REQUIRE(ran == 1);
+    REQUIRE(braid_runtime_slow_polls(raw) == 0);
+    REQUIRE(braid_runtime_shutdown(raw, 30000) == BRAID_OK);  // wakes the idle blocking thread
+    REQUIRE(braid_runtime_free(raw) == BRAID_OK);
+
+    REQUIRE_THROWS_AS(braid::Runtime::builder().thread_keep_alive(std::chrono::milliseconds(most + 1)), braid::Error);
+    REQUIRE(braid_test::error_code_of([] { braid::Runtime::builder().slow_poll_warning(std::chrono::milliseconds::max()); }) ==
+            BRAID_ERANGE);
+}

@@ -213,3 +213,51 @@ TEST_CASE("broadcast C ABI: bad input, plain bytes") {
     braid::broadcast::Receiver<int> moved;
     REQUIRE_THROWS_AS((void)moved.recv(), braid::Error);
 }
+
+TEST_CASE("broadcast: a huge capacity keeps only what receivers still have to read") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    for (size_t cap : {SIZE_MAX, SIZE_MAX >> 1, size_t(1) << 40, size_t(1) << 24, size_t(1000), size_t(3)}) {
+        INFO(cap);
+        braid_broadcast_tx* tx = nullptr;
+        REQUIRE(braid_broadcast_new(&tx, cap, sizeof(uint64_t), alignof(uint64_t), nullptr, nullptr, nullptr) == BRAID_OK);
+        braid_broadcast_rx* slow = nullptr;
+        braid_broadcast_rx* fast = nullptr;
+        REQUIRE(braid_broadcast_subscribe(&slow, tx) == BRAID_OK);
+        REQUIRE(braid_broadcast_subscribe(&fast, tx) == BRAID_OK);
+        const uint64_t n = 5000;
+        uint64_t out = 0;
+        for (uint64_t i = 0; i < n; ++i) {
+            REQUIRE(braid_broadcast_send(tx, &i, sizeof i, nullptr) == BRAID_OK);
+            REQUIRE(braid_broadcast_try_recv(fast, &out, sizeof out, nullptr) == BRAID_OK);
+            REQUIRE(out == i);
+        }
+        uint64_t kept = std::min<uint64_t>(n, cap);
+        REQUIRE(braid_broadcast_rx_len(slow) == kept);
+        uint64_t lagged = 0;
+        if (kept < n) {
+            REQUIRE(braid_broadcast_try_recv(slow, &out, sizeof out, &lagged) == BRAID_BROADCAST_LAGGED);
+            REQUIRE(lagged == n - kept);
+        }
+        for (uint64_t i = n - kept; i < n; ++i) {
+            REQUIRE(braid_broadcast_try_recv(slow, &out, sizeof out, nullptr) == BRAID_OK);
+            REQUIRE(out == i);
+        }
+        REQUIRE(braid_broadcast_try_recv(slow, &out, sizeof out, nullptr) == BRAID_EAGAIN);
+        braid_broadcast_rx_free(slow);
+        braid_broadcast_rx_free(fast);
+        braid_broadcast_tx_free(tx);
+    }
+
+    // The C++ layer: values that own memory, some never received.
+    {
+        auto tx = braid::broadcast::channel<Tracked>(SIZE_MAX >> 1);
+        auto rx = tx.subscribe();
+        auto rx2 = tx.subscribe();
+        for (int i = 0; i < 3000; ++i) REQUIRE_FALSE(tx.send(Tracked(i)).has_value());
+        for (int i = 0; i < 3000; ++i) REQUIRE(rx.try_recv()->value == i);
+        for (int i = 0; i < 1000; ++i) REQUIRE(rx2.try_recv()->value == i);
+        REQUIRE(rx2.len() == 2000);
+    }
+    REQUIRE(Tracked::live() == 0);
+}

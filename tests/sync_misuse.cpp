@@ -156,7 +156,8 @@ TEST_CASE("mpsc: send_reserved without a reservation is refused and changes noth
     REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
     REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
     REQUIRE(braid_mpsc_try_reserve(tx, 1) == BRAID_OK);
-    braid_mpsc_release_reserved(tx, 1);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_EINVAL);  // nothing reserved any more
     REQUIRE(braid_mpsc_send_reserved(tx, &c, sizeof c) == BRAID_EINVAL);
     REQUIRE(braid_mpsc_rx_len(rx) == 0);
     REQUIRE(braid_mpsc_tx_capacity(tx) == 2);

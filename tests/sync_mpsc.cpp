@@ -508,3 +508,108 @@ TEST_CASE("mpsc: a recv dropped in select loses nothing") {
     }());
     REQUIRE(r == std::vector<int>{0, 7});
 }
+
+namespace {
+// A C element with a drop function: counts the values destroyed unreceived.
+std::atomic<int> g_dropped{0};
+void count_drop(void*) { g_dropped.fetch_add(1); }
+}  // namespace
+
+TEST_CASE("mpsc C ABI: releasing or filling slots nobody reserved is refused and changes nothing") {
+    g_dropped = 0;
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, &count_drop) == BRAID_OK);
+    int v = 1;
+    REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+    // Nothing is reserved: a release must not add room to the full channel.
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_tx_capacity(tx) == 0);
+    int two = 2;
+    REQUIRE(braid_mpsc_try_send(tx, &two, sizeof two) == BRAID_EAGAIN);  // full: 1 is not overwritten
+    REQUIRE(braid_mpsc_send_reserved(tx, &two, sizeof two) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_rx_len(rx) == 1);
+    int out = 0;
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
+    REQUIRE(out == 1);
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_EAGAIN);
+    REQUIRE(braid_mpsc_tx_capacity(tx) == 1);
+
+    // Reserved slots: no more can be released or filled than were reserved.
+    REQUIRE(braid_mpsc_try_reserve(tx, 1) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 2) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_tx_capacity(tx) == 0);
+    REQUIRE(braid_mpsc_send_reserved(tx, &two, sizeof two) == BRAID_OK);
+    REQUIRE(braid_mpsc_send_reserved(tx, &two, sizeof two) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_rx_len(rx) == 1);
+    REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
+    REQUIRE(out == 2);
+    REQUIRE(braid_mpsc_try_reserve(tx, 1) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 0) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_OK);
+    REQUIRE(braid_mpsc_tx_capacity(tx) == 1);
+    REQUIRE(braid_mpsc_release_reserved(nullptr, 1) == BRAID_EINVAL);
+
+    // A value left in the channel is destroyed exactly once with it.
+    int three = 3;
+    REQUIRE(braid_mpsc_try_send(tx, &three, sizeof three) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_try_send(tx, &three, sizeof three) == BRAID_EAGAIN);
+    braid_mpsc_tx_free(tx);
+    braid_mpsc_rx_free(rx);
+    REQUIRE(g_dropped == 1);
+
+    // Unbounded channels reserve nothing.
+    REQUIRE(braid_mpsc_unbounded_channel(&tx, &rx, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_release_reserved(tx, 1) == BRAID_ENOTSUP);
+    REQUIRE(braid_mpsc_send_reserved(tx, &v, sizeof v) == BRAID_ENOTSUP);
+    braid_mpsc_tx_free(tx);
+    braid_mpsc_rx_free(rx);
+}
+
+TEST_CASE("mpsc: a huge capacity works as 'effectively unbounded' without reserving memory for it") {
+    // Memory follows what is buffered, not the capacity: a channel of the
+    // largest capacity is made, used, and freed like any other.
+    reset_tracked();
+    for (size_t cap : {size_t(BRAID_SEMAPHORE_MAX_PERMITS), size_t(1) << 40, size_t(1) << 24, size_t(100000)}) {
+        INFO(cap);
+        braid_mpsc_tx* tx = nullptr;
+        braid_mpsc_rx* rx = nullptr;
+        REQUIRE(braid_mpsc_channel(&tx, &rx, cap, sizeof(uint64_t), alignof(uint64_t), nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_mpsc_tx_max_capacity(tx) == cap);
+        const uint64_t n = 5000;
+        for (uint64_t i = 0; i < n; ++i) REQUIRE(braid_mpsc_try_send(tx, &i, sizeof i) == BRAID_OK);
+        REQUIRE(braid_mpsc_tx_capacity(tx) == cap - n);
+        REQUIRE(braid_mpsc_rx_len(rx) == n);
+        REQUIRE(braid_mpsc_try_reserve(tx, 3) == BRAID_OK);
+        REQUIRE(braid_mpsc_tx_capacity(tx) == cap - n - 3);
+        REQUIRE(braid_mpsc_release_reserved(tx, 3) == BRAID_OK);
+        for (uint64_t i = 0; i < n; ++i) {
+            uint64_t out = ~uint64_t(0);
+            REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
+            REQUIRE(out == i);
+        }
+        uint64_t out = 0;
+        REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_EAGAIN);
+        REQUIRE(braid_mpsc_tx_capacity(tx) == cap);
+        braid_mpsc_rx_close(rx);
+        REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_ECLOSED);
+        braid_mpsc_tx_free(tx);
+        braid_mpsc_rx_free(rx);
+    }
+    REQUIRE(braid_mpsc_channel(nullptr, nullptr, size_t(BRAID_SEMAPHORE_MAX_PERMITS) + 1, 1, 1, nullptr, nullptr) ==
+            BRAID_EINVAL);
+
+    // The C++ layer, values that own memory, some left in the channel.
+    auto rt = braid_test::runtime(1);
+    rt.block_on([]() -> braid::Task<> {
+        auto [tx, rx] = braid::mpsc::channel<Tracked>(SIZE_MAX >> 3);
+        for (int i = 0; i < 1000; ++i) co_await tx.send(Tracked(i));
+        for (int i = 0; i < 600; ++i) EXPECT((co_await rx.recv())->value == i);
+        auto permit = co_await tx.reserve();
+        permit->send(Tracked(-1));
+        EXPECT(rx.len() == 401);
+    }());
+    REQUIRE(Tracked::live() == 0);
+}

@@ -196,3 +196,36 @@ TEST_CASE("mutex C ABI: bad input") {
     braid_mutex_free(m);
     braid_mutex_free(nullptr);
 }
+
+TEST_CASE("mutex C ABI: an unlock while the lock is on its way to a waiter is refused") {
+    braid_mutex* m = nullptr;
+    REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    {
+        braid_test::PolledWait waiter(m, braid_mutex_poll_lock, braid_mutex_cancel_lock);
+        REQUIRE(waiter.poll() == BRAID_PENDING);
+        REQUIRE(braid_mutex_unlock(m) == BRAID_OK);  // handed to the waiter
+        REQUIRE(waiter.is_woken());
+        REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);  // the waiter's now, not unlocked
+        REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
+        waiter.cancel();  // the waiter gives it back: unlocked once
+    }
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);
+
+    // The same when the waiter takes the lock instead of cancelling.
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    {
+        braid_test::PolledWait waiter(m, braid_mutex_poll_lock, braid_mutex_cancel_lock);
+        REQUIRE(waiter.poll() == BRAID_PENDING);
+        REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+        REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);
+        REQUIRE(waiter.poll() == BRAID_OK);
+    }
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);
+    braid_mutex_free(m);
+}

@@ -197,3 +197,38 @@ TEST_CASE("rwlock C ABI: bad input") {
     braid_rwlock_free(rw);
     braid_rwlock_free(nullptr);
 }
+
+TEST_CASE("rwlock C ABI: an unlock while the lock is on its way to a waiter is refused") {
+    braid_rwlock* rw = nullptr;
+    REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
+    {
+        braid_test::PolledWait writer(rw, braid_rwlock_poll_write, braid_rwlock_cancel_write);
+        REQUIRE(writer.poll() == BRAID_PENDING);
+        REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);  // handed to the waiting writer
+        REQUIRE(writer.is_woken());
+        REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_EINVAL);
+        REQUIRE(braid_rwlock_read_unlock(rw) == BRAID_EINVAL);
+        writer.cancel();
+    }
+    REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_read(rw) == BRAID_EAGAIN);
+    REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);
+
+    // A writer waiting behind a reader holds a partial grant: an extra read
+    // unlock is refused while it waits, and after it cancelled.
+    REQUIRE(braid_rwlock_try_read(rw) == BRAID_OK);
+    {
+        braid_test::PolledWait writer(rw, braid_rwlock_poll_write, braid_rwlock_cancel_write);
+        REQUIRE(writer.poll() == BRAID_PENDING);
+        REQUIRE(braid_rwlock_read_unlock(rw) == BRAID_OK);
+        REQUIRE(braid_rwlock_read_unlock(rw) == BRAID_EINVAL);
+        REQUIRE(writer.poll() == BRAID_OK);
+        REQUIRE(braid_rwlock_try_read(rw) == BRAID_EAGAIN);
+        REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);
+    }
+    REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_EINVAL);
+    REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
+    REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);
+    braid_rwlock_free(rw);
+}

@@ -255,3 +255,60 @@ TEST_CASE("semaphore C ABI: bad input") {
     REQUIRE(braid_semaphore_release(nullptr, 1) == BRAID_EINVAL);
     REQUIRE(braid_semaphore_available_permits(nullptr) == 0);
 }
+
+namespace {
+braid_test::PolledWait::PollFn acquire(braid_semaphore* sem, uint64_t n) {
+    return [sem, n](braid_waiter** w, braid_wake_fn f, void* d) { return braid_semaphore_poll_acquire(sem, size_t(n), w, f, d); };
+}
+braid_test::PolledWait::CancelFn cancel(braid_semaphore* sem) {
+    return [sem](braid_waiter** w) { braid_semaphore_cancel_acquire(sem, w); };
+}
+}  // namespace
+
+TEST_CASE("semaphore C ABI: permits granted to a waiter count against the maximum") {
+    const uint64_t max = BRAID_SEMAPHORE_MAX_PERMITS;
+    braid_semaphore* sem = nullptr;
+    REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK);
+    {
+        braid_test::PolledWait all(acquire(sem, max), cancel(sem));
+        REQUIRE(all.poll() == BRAID_PENDING);
+        REQUIRE(braid_semaphore_release(sem, size_t(max)) == BRAID_OK);  // granted to the waiter
+        REQUIRE(all.is_woken());
+        REQUIRE(braid_semaphore_available_permits(sem) == 0);
+        // The waiter's permits exist: as many again would exceed the maximum.
+        REQUIRE(braid_semaphore_release(sem, size_t(max)) == BRAID_ERANGE);
+        REQUIRE(braid_semaphore_release(sem, 1) == BRAID_ERANGE);
+        all.cancel();  // the grant comes back
+    }
+    REQUIRE(braid_semaphore_available_permits(sem) == max);
+    REQUIRE(braid_semaphore_try_acquire(sem, size_t(max)) == BRAID_OK);
+    REQUIRE(braid_semaphore_try_acquire(sem, 1) == BRAID_EAGAIN);
+
+    // One permit granted to a waiter and not yet taken: at most max - 1 more.
+    {
+        braid_test::PolledWait one(acquire(sem, 1), cancel(sem));
+        REQUIRE(one.poll() == BRAID_PENDING);
+        REQUIRE(braid_semaphore_release(sem, 1) == BRAID_OK);
+        REQUIRE(braid_semaphore_release(sem, size_t(max)) == BRAID_ERANGE);
+        REQUIRE(braid_semaphore_release(sem, size_t(max - 1)) == BRAID_OK);
+        one.cancel();
+    }
+    REQUIRE(braid_semaphore_available_permits(sem) == max);
+    REQUIRE(braid_semaphore_release(sem, 1) == BRAID_ERANGE);
+
+    // A waiter holding a partial grant when the semaphore closes: its
+    // permits come back, still within the maximum.
+    REQUIRE(braid_semaphore_try_acquire(sem, size_t(max)) == BRAID_OK);
+    REQUIRE(braid_semaphore_release(sem, 5) == BRAID_OK);
+    {
+        braid_test::PolledWait big(acquire(sem, 10), cancel(sem));
+        REQUIRE(big.poll() == BRAID_PENDING);  // took the 5 free ones
+        REQUIRE(braid_semaphore_release(sem, size_t(max - 5)) == BRAID_OK);  // completes it
+        REQUIRE(braid_semaphore_release(sem, 1) == BRAID_ERANGE);
+        braid_semaphore_close(sem);
+        REQUIRE(big.poll() == BRAID_OK);  // granted before the close
+        REQUIRE(braid_semaphore_release(sem, 10) == BRAID_OK);
+    }
+    REQUIRE(braid_semaphore_available_permits(sem) == max);
+    braid_semaphore_free(sem);
+}

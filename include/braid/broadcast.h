@@ -42,10 +42,17 @@ typedef int (*braid_clone_fn)(void *dst, const void *src);
  * how many); the next receive continues at the oldest value kept. */
 #define BRAID_BROADCAST_LAGGED 2
 
-/* A channel keeping `capacity` (>= 1) values of `elem_size` bytes (0..1
- * MiB) aligned to `elem_align`; relocate/clone/drop may be NULL (plain
- * bytes).  One sender, no receiver yet (braid_broadcast_subscribe).
- * BRAID_OK, BRAID_EINVAL (capacity 0, bad size/alignment), BRAID_ENOMEM. */
+/* A channel keeping `capacity` (>= 1, up to SIZE_MAX) values of `elem_size`
+ * bytes (0..1 MiB) aligned to `elem_align`; relocate/clone/drop may be NULL
+ * (plain bytes).  One sender, no receiver yet (braid_broadcast_subscribe).
+ * BRAID_OK, BRAID_EINVAL (capacity 0, bad size/alignment), BRAID_ENOMEM.
+ *
+ * Memory: room for min(capacity, 16) values is allocated here; the channel
+ * grows (doubling, up to `capacity`) only when a send would otherwise
+ * overwrite a value some receiver has not read yet.  Memory follows what
+ * receivers still have to read, so a huge capacity ("effectively
+ * unbounded") costs nothing up front; a send that needs to grow and cannot
+ * fails with BRAID_ENOMEM. */
 BRAID_API int braid_broadcast_new(braid_broadcast_tx **out, size_t capacity, size_t elem_size, size_t elem_align,
                                   braid_relocate_fn relocate, braid_clone_fn clone, braid_drop_fn drop);
 /* Another sender.  BRAID_OK, BRAID_EINVAL. */
@@ -54,8 +61,9 @@ BRAID_API int braid_broadcast_tx_clone(braid_broadcast_tx **out, braid_broadcast
 BRAID_API void braid_broadcast_tx_free(braid_broadcast_tx *tx);
 /* Sends to every current receiver: BRAID_OK (*out_receivers, if not NULL,
  * gets their number), BRAID_ECLOSED (no receiver: the value is left at
- * `value`), BRAID_EINVAL.  Never waits: the oldest value is dropped when the
- * channel is full. */
+ * `value`), BRAID_ENOMEM (the channel had to grow and could not: the value
+ * is left at `value`), BRAID_EINVAL.  Never waits: the oldest value is
+ * dropped when the channel holds `capacity` values. */
 BRAID_API int braid_broadcast_send(braid_broadcast_tx *tx, void *value, size_t value_size, size_t *out_receivers);
 /* Receivers now (0 for NULL). */
 BRAID_API size_t braid_broadcast_receiver_count(braid_broadcast_tx *tx);

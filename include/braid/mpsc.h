@@ -46,7 +46,16 @@ typedef struct braid_mpsc_rx braid_mpsc_rx;
 /* A bounded channel of `capacity` (1 .. 2^61-1) elements of `elem_size`
  * bytes (0..1 MiB) aligned to `elem_align` (a power of two up to 4096);
  * relocate/drop may be NULL (plain bytes).  BRAID_OK, BRAID_EINVAL
- * (capacity 0, bad size or alignment, NULL out), BRAID_ENOMEM. */
+ * (capacity 0 or above 2^61-1, bad size or alignment, NULL out),
+ * BRAID_ENOMEM.
+ *
+ * Memory: a channel whose slots take at most 4 MiB (capacity rounded up to
+ * a power of two, times the element size rounded up to its alignment plus 8
+ * bytes) allocates them all here and never allocates again.  A larger
+ * capacity (a huge one used as "effectively unbounded" included) allocates
+ * nothing for it up front: values are kept in blocks allocated as they
+ * arrive and recycled, as in an unbounded channel, so memory follows what
+ * is buffered; a send can then fail with BRAID_ENOMEM. */
 BRAID_API int braid_mpsc_channel(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t capacity,
                                  size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
                                  braid_drop_fn drop);
@@ -82,18 +91,27 @@ BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx *tx, void *value, size_t va
 
 /* Reserves n slots (bounded channels; BRAID_ENOTSUP on unbounded ones) that
  * the caller then fills with braid_mpsc_send_reserved (which never waits) or
- * gives back with braid_mpsc_release_reserved: BRAID_OK, BRAID_EAGAIN,
- * BRAID_ECLOSED, BRAID_ERANGE (n above the capacity). */
+ * gives back with braid_mpsc_release_reserved.  BRAID_OK, BRAID_EAGAIN,
+ * BRAID_ECLOSED, BRAID_ERANGE (n above the capacity).
+ *
+ * The channel counts the slots reserved through all its senders together
+ * (it cannot tell one sender handle from another): filling or giving back
+ * more slots than are reserved is refused with BRAID_EINVAL and changes
+ * nothing, so a misused release never adds room that a value occupies. */
 BRAID_API int braid_mpsc_try_reserve(braid_mpsc_tx *tx, size_t n);
 /* Fills one reserved slot: BRAID_OK, or BRAID_ECLOSED when the receiver is
- * gone (the value is left at `value`).  The slot is used up either way.
- * Still works after the receiver called braid_mpsc_rx_close.  BRAID_EINVAL:
- * NULL, a wrong size, or no slot is reserved (the channel counts the slots
- * reserved through all its senders together) - nothing happens, the value
- * stays at `value`; BRAID_ENOTSUP on an unbounded channel. */
+ * gone, or BRAID_ENOMEM (a channel of a capacity too large for its own
+ * ring could not get a block) - the value is left at `value` and the slot
+ * is used up either way.  Still works after the receiver called
+ * braid_mpsc_rx_close.  BRAID_EINVAL: NULL, a wrong size, or no slot is
+ * reserved (the channel counts the slots reserved through all its senders
+ * together) - nothing happens, the value stays at `value`; BRAID_ENOTSUP on
+ * an unbounded channel. */
 BRAID_API int braid_mpsc_send_reserved(braid_mpsc_tx *tx, void *value, size_t value_size);
-/* Gives back n reserved slots unused.  NULL ok. */
-BRAID_API void braid_mpsc_release_reserved(braid_mpsc_tx *tx, size_t n);
+/* Gives back n reserved slots unused: BRAID_OK (n 0 included), BRAID_EINVAL
+ * (tx NULL, or fewer than n slots are reserved: nothing is given back),
+ * BRAID_ENOTSUP (an unbounded channel). */
+BRAID_API int braid_mpsc_release_reserved(braid_mpsc_tx *tx, size_t n);
 
 /* 1 when the receiver is closed or gone, 0 when not, BRAID_EINVAL. */
 BRAID_API int braid_mpsc_tx_is_closed(braid_mpsc_tx *tx);

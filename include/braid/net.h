@@ -22,15 +22,21 @@ struct sockaddr_storage;
 /* Room for any text braid_addr_format writes, NUL included. */
 #define BRAID_ADDRSTRLEN 128
 
-/* Parses "1.2.3.4:80", "[::1]:80" or "[fe80::1%eth0]:80" (numeric hosts
- * only; names go through braid_dns_lookup).  BRAID_EINVAL for malformed
- * text (no port, IPv6 without brackets, a bad host), BRAID_ERANGE for a port
- * above 65535.  Any thread. */
+/* Parses "1.2.3.4:80", "[::1]:80", "[fe80::1%eth0]:80" or "[fe80::1%2]:80"
+ * (numeric hosts only; names go through braid_dns_lookup).  The port is
+ * decimal digits only (leading zeros allowed: "0080" is 80); the IPv6 scope
+ * after '%' is decimal digits only, or else the name of an interface.
+ * BRAID_EINVAL for malformed text (no port, anything but digits in it, IPv6
+ * without brackets, a bad host, an empty or unknown scope, a sign or space
+ * in it), BRAID_ERANGE for a well-formed port above 65535 or numeric scope
+ * above 4294967295.  Any thread. */
 BRAID_API int braid_addr_parse(struct sockaddr_storage *out, size_t *out_len, const char *text);
 /* Writes the text form of `addr` (the form braid_addr_parse reads; Unix
  * addresses as their path, "@name" when abstract, "(unnamed)") into buf.
- * Returns its length (NUL not counted), BRAID_ERANGE when `cap` is too small,
- * BRAID_EINVAL for an unknown family.  Any thread. */
+ * Reads at most `addr_len` bytes at `addr`.  Returns its length (NUL not
+ * counted), BRAID_ERANGE when `cap` is too small, BRAID_EINVAL for NULL, an
+ * unknown family, or an `addr_len` too short for the family (shorter than
+ * the family field itself included).  Any thread. */
 BRAID_API int braid_addr_format(char *buf, size_t cap, const struct sockaddr *addr, size_t addr_len);
 
 BRAID_EXTERN_C_END

@@ -53,7 +53,8 @@ BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder *b);
 BRAID_API int braid_runtime_builder_thread_name(braid_runtime_builder *b, const char *name);
 /* Upper bound on blocking-pool threads (1..65536). */
 BRAID_API int braid_runtime_builder_max_blocking_threads(braid_runtime_builder *b, int n);
-/* How long an idle blocking thread waits for work before it exits (>= 0 ms). */
+/* How long an idle blocking thread waits for work before it exits: 0 ..
+ * 10^12 ms (about 31 years).  BRAID_EINVAL below 0, BRAID_ERANGE above. */
 BRAID_API int braid_runtime_builder_blocking_keep_alive_ms(braid_runtime_builder *b, int64_t ms);
 /* Hooks run on every runtime thread at start and at stop (see braid_thread_fn).
  * NULL removes the hook. */
@@ -75,7 +76,8 @@ BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int p
 /* Reports every task poll that keeps a worker longer than `ms` (a task that
  * blocks its worker, invariant 6 in docs/ARCHITECTURE.md): a line on stderr and a count in
  * braid_runtime_slow_polls.  0 turns the measurement off (the default in
- * release builds of the library; debug builds default to 100 ms). */
+ * release builds of the library; debug builds default to 100 ms).  At most
+ * 10^12 ms (about 31 years): BRAID_EINVAL below 0, BRAID_ERANGE above. */
 BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder *b, int64_t ms);
 
 /* Builds and starts a runtime.  The builder stays owned by the caller and can

@@ -86,6 +86,8 @@ public:
             return set(braid_runtime_builder_thread_name(b_, name.c_str()));
         }
         Builder& max_blocking_threads(int n) { return set(braid_runtime_builder_max_blocking_threads(b_, n)); }
+        // Durations (keep-alive, slow-poll limit): 0 .. 10^12 ms; beyond
+        // that braid::Error(BRAID_ERANGE), below 0 BRAID_EINVAL.
         Builder& thread_keep_alive(std::chrono::milliseconds d) {
             return set(braid_runtime_builder_blocking_keep_alive_ms(b_, d.count()));
         }

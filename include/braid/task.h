@@ -83,7 +83,10 @@ BRAID_API int braid_handle_spawn_blocking(braid_task **out, braid_handle *h, bra
  * returned handle.  `out` and `out_state` must not be NULL; poll must not be
  * NULL.  A task that is never started is released by braid_task_free (its
  * release function runs, cancel does not).  `rt` may be NULL: the runtime of
- * the calling thread is used (BRAID_EINVAL when there is none). */
+ * the calling thread is used (BRAID_EINVAL when there is none).
+ * BRAID_OK, BRAID_EINVAL (NULL arguments, no runtime, or state_size above
+ * 1 GiB: refused before anything is allocated), BRAID_ENOMEM,
+ * BRAID_ESHUTDOWN. */
 BRAID_API int braid_task_new(braid_task **out, void **out_state, braid_runtime *rt,
                              size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
                              braid_state_fn release);

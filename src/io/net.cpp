@@ -18,14 +18,14 @@
 namespace braid::detail::net {
 
 int check_inet(const sockaddr* addr, size_t len) {
-    if (!addr) return BRAID_EINVAL;
+    if (!addr || len < sizeof(sa_family_t)) return BRAID_EINVAL;  // before reading the family
     if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) return BRAID_OK;
     if (addr->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) return BRAID_OK;
     return BRAID_EINVAL;
 }
 
 int check_unix(const sockaddr* addr, size_t len) {
-    if (!addr || addr->sa_family != AF_UNIX || len < offsetof(sockaddr_un, sun_path) || len > sizeof(sockaddr_un))
+    if (!addr || len < offsetof(sockaddr_un, sun_path) || len > sizeof(sockaddr_un) || addr->sa_family != AF_UNIX)
         return BRAID_EINVAL;
     auto* un = reinterpret_cast<const sockaddr_un*>(addr);
     size_t plen = len - offsetof(sockaddr_un, sun_path);
@@ -61,18 +61,44 @@ int unix_addr(const char* path, sockaddr_storage* out, size_t* out_len) {
 
 namespace {
 
-// A port: 1 to 5 digits, at most 65535.
-int parse_port(const char* p, uint16_t* out) {
+// A decimal number: one or more digits and nothing else (no sign, no
+// space), leading zeros allowed.  BRAID_EINVAL when malformed, BRAID_ERANGE
+// above `max` (only once the whole text is known to be digits).
+int parse_decimal(const char* p, uint64_t max, uint64_t* out) {
     if (!*p) return BRAID_EINVAL;
-    unsigned long v = 0;
-    size_t digits = 0;
-    for (; *p; ++p, ++digits) {
+    uint64_t v = 0;
+    bool over = false;
+    for (; *p; ++p) {
         if (*p < '0' || *p > '9') return BRAID_EINVAL;
-        if (digits >= 6) return BRAID_ERANGE;
-        v = v * 10 + unsigned(*p - '0');
+        unsigned d = unsigned(*p - '0');
+        if (v > (max - d) / 10) over = true;
+        else v = v * 10 + d;
     }
-    if (v > 65535) return BRAID_ERANGE;
+    if (over) return BRAID_ERANGE;
+    *out = v;
+    return BRAID_OK;
+}
+
+// A port: decimal, at most 65535.
+int parse_port(const char* p, uint16_t* out) {
+    uint64_t v = 0;
+    if (int rc = parse_decimal(p, 65535, &v)) return rc;
     *out = uint16_t(v);
+    return BRAID_OK;
+}
+
+// An IPv6 scope: decimal up to 2^32 - 1, or the name of an interface.
+int parse_scope(const char* s, uint32_t* out) {
+    if (!*s) return BRAID_EINVAL;
+    if (*s >= '0' && *s <= '9') {
+        uint64_t v = 0;
+        int rc = parse_decimal(s, UINT32_MAX, &v);
+        if (rc == BRAID_OK) *out = uint32_t(v);
+        if (rc != BRAID_EINVAL) return rc;  // else a name that starts with a digit
+    }
+    unsigned idx = if_nametoindex(s);
+    if (idx == 0) return BRAID_EINVAL;
+    *out = idx;
     return BRAID_OK;
 }
 
@@ -97,12 +123,7 @@ int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len) {
         uint32_t scope = 0;
         if (char* pct = std::strchr(host, '%')) {
             *pct = '\0';
-            const char* s = pct + 1;
-            if (!*s) return BRAID_EINVAL;
-            char* end = nullptr;
-            unsigned long v = std::strtoul(s, &end, 10);
-            if (*end == '\0') scope = uint32_t(v);
-            else if ((scope = if_nametoindex(s)) == 0) return BRAID_EINVAL;
+            if (int rc = parse_scope(pct + 1, &scope)) return rc;
         }
         auto* a6 = reinterpret_cast<sockaddr_in6*>(out);
         if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) return BRAID_EINVAL;
@@ -128,7 +149,8 @@ int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len) {
 }
 
 int format_addr(char* buf, size_t cap, const sockaddr* addr, size_t len) {
-    if (!buf || !addr) return BRAID_EINVAL;
+    // The family is read only once the length says it is there.
+    if (!buf || !addr || len < sizeof(sa_family_t)) return BRAID_EINVAL;
     char tmp[160];
     int n;
     if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {

@@ -11,32 +11,76 @@
 
 namespace braid::detail {
 
-std::size_t Broadcast::values_offset(const ElemOps& ops, std::size_t cap) {
-    return elem_offset(sizeof(Broadcast) + cap * sizeof(Meta), ops.align);
+Broadcast::Ring Broadcast::ring_at(void* mem, std::size_t len) const {
+    char* base = static_cast<char*>(mem);
+    return Ring{reinterpret_cast<Meta*>(base), base + elem_offset(len * sizeof(Meta), ops_.align)};
 }
 
-std::size_t Broadcast::alloc_size(const ElemOps& ops, std::size_t cap) {
-    return values_offset(ops, cap) + cap * ops.stride();
+void* Broadcast::alloc_ring(std::size_t len) const {
+    // len * (Meta + stride) plus alignment padding must not overflow.
+    if (len > (SIZE_MAX / 2) / (sizeof(Meta) + ops_.stride())) return nullptr;
+    std::size_t bytes = elem_offset(len * sizeof(Meta), ops_.align) + len * ops_.stride();
+    void* mem = alloc_aligned(bytes, std::max<std::size_t>(ops_.align, alignof(Meta)));
+    if (!mem) return nullptr;
+    Meta* meta = static_cast<Meta*>(mem);
+    for (std::size_t i = 0; i < len; ++i) new (&meta[i]) Meta{0, 0, false};
+    return mem;
+}
+
+void Broadcast::free_ring(void* mem, std::size_t len) const {
+    if (!mem) return;
+    std::size_t bytes = elem_offset(len * sizeof(Meta), ops_.align) + len * ops_.stride();
+    free_aligned(mem, bytes, std::max<std::size_t>(ops_.align, alignof(Meta)));
 }
 
 Broadcast::Broadcast(const ElemOps& ops, CloneFn clone, std::size_t capacity)
-    : cap_(capacity), clone_(clone), ops_(ops) {
-    for (std::size_t i = 0; i < cap_; ++i) new (&meta()[i]) Meta{0, 0, false};
+    : cap_(capacity), clone_(clone), ops_(ops) {}
+
+Broadcast::~Broadcast() {
+    for (std::size_t i = 0; i < ring_len_; ++i)
+        if (ring_.meta[i].full) ops_.destroy(value(i));
+    free_ring(ring_mem_, ring_len_);
 }
 
 Broadcast* Broadcast::create(const ElemOps& ops, CloneFn clone, std::size_t capacity) {
-    if (capacity == 0 || capacity > (std::size_t(1) << 40) / (ops.stride() + sizeof(Meta))) return nullptr;
-    void* m = alloc_aligned(alloc_size(ops, capacity), std::max<std::size_t>(ops.align, alignof(Broadcast)));
-    return m ? new (m) Broadcast(ops, clone, capacity) : nullptr;
+    if (capacity == 0) return nullptr;
+    void* m = alloc(sizeof(Broadcast));
+    if (!m) return nullptr;
+    auto* b = new (m) Broadcast(ops, clone, capacity);
+    std::size_t len = std::min(capacity, kFirstSlots);
+    b->ring_mem_ = b->alloc_ring(len);
+    if (!b->ring_mem_) {
+        b->~Broadcast();
+        dealloc(m, sizeof(Broadcast));
+        return nullptr;
+    }
+    b->ring_len_ = len;
+    b->ring_ = b->ring_at(b->ring_mem_, len);
+    return b;
 }
 
 void Broadcast::destroy(Broadcast* b) {
-    ElemOps ops = b->ops_;
-    std::size_t cap = b->cap_;
-    for (std::size_t i = 0; i < cap; ++i)
-        if (b->meta()[i].full) ops.destroy(b->value(i));
     b->~Broadcast();
-    free_aligned(b, alloc_size(ops, cap), std::max<std::size_t>(ops.align, alignof(Broadcast)));
+    dealloc(b, sizeof(Broadcast));
+}
+
+bool Broadcast::grow() {
+    std::size_t len = ring_len_ > cap_ / 2 ? cap_ : ring_len_ * 2;
+    void* mem = alloc_ring(len);
+    if (!mem) return false;
+    Ring to = ring_at(mem, len);
+    for (std::size_t i = 0; i < ring_len_; ++i) {
+        Meta& m = ring_.meta[i];
+        if (!m.full) continue;
+        std::size_t j = std::size_t(m.pos % len);
+        ops_.move(to.values + j * ops_.stride(), value(i));
+        to.meta[j] = m;
+    }
+    free_ring(ring_mem_, ring_len_);
+    ring_mem_ = mem;
+    ring_len_ = len;
+    ring_ = to;
+    return true;
 }
 
 // ---- senders -----------------------------------------------------------------
@@ -59,7 +103,13 @@ void Broadcast::drop_sender() {
 int Broadcast::send(void* v, std::size_t* receivers) {
     std::lock_guard<std::mutex> g(lock_);
     if (rx_count_ == 0) return BRAID_ECLOSED;
-    std::size_t i = std::size_t(tail_ % cap_);
+    std::size_t i = slot_of(tail_);
+    if (meta()[i].full && ring_len_ < cap_) {
+        // A value some receiver still has to read, and it is not yet
+        // `capacity` values old: room for more.
+        if (!grow()) return BRAID_ENOMEM;
+        i = slot_of(tail_);
+    }
     Meta& m = meta()[i];
     if (m.full) ops_.destroy(value(i));  // overwritten: whoever had not read it lags
     ops_.move(value(i), v);
@@ -92,7 +142,7 @@ void Broadcast::drop_receiver(Rx* rx) {
         std::lock_guard<std::mutex> g(b->lock_);
         // The values this receiver would still have read: one reader fewer.
         for (uint64_t p = std::max(rx->next, b->oldest()); p < b->tail_; ++p) {
-            std::size_t i = std::size_t(p % b->cap_);
+            std::size_t i = b->slot_of(p);
             Meta& m = b->meta()[i];
             if (--m.rem == 0 && m.full) {
                 b->ops_.destroy(b->value(i));
@@ -124,7 +174,7 @@ int Broadcast::poll_recv(Rx* rx, void* out, uint64_t* lagged, Waiter** w, braid_
             rx->next = oldest();
             return kLagged;
         }
-        std::size_t i = std::size_t(rx->next % cap_);
+        std::size_t i = slot_of(rx->next);
         Meta& m = meta()[i];
         if (m.rem == 1) {
             ops_.move(out, value(i));  // the last reader takes it

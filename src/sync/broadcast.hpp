@@ -1,11 +1,18 @@
 // broadcast: many senders, many receivers; every value goes to every
 // receiver subscribed when it was sent.
 //
-// A ring of `capacity` slots; each receiver has its own position.  A value
-// stays until every receiver has read it or it is overwritten by a newer
-// one; a receiver that fell more than `capacity` behind learns how many
-// values it missed (lagged) and goes on from the oldest value still
-// retained.  Receivers copy values out with the element's clone function;
+// A ring of slots; each receiver has its own position.  A value stays until
+// every receiver has read it or it is overwritten by a newer one; a receiver
+// that fell more than `capacity` behind learns how many values it missed
+// (lagged) and goes on from the oldest value still retained.
+//
+// The ring starts small (kFirstSlots) and doubles, up to `capacity` slots,
+// when a send finds its slot still holding a value some receiver has not
+// read while fewer than `capacity` slots exist: memory follows what
+// receivers still have to read, so a huge capacity costs nothing up front.
+// Value p lives in slot p % ring_len_; every value still held is one of the
+// last ring_len_ sent, so they all have distinct slots, before and after a
+// growth (which moves each to its new slot).  Receivers copy values out with the element's clone function;
 // the last receiver of a value moves it out instead.  Waiting receivers are
 // in a WaitList, all woken by a send.
 #pragma once
@@ -41,7 +48,8 @@ public:
     void add_sender();
     void drop_sender();  // the last one closes the channel for the receivers
     // 0 (*receivers = how many will see it), BRAID_ECLOSED (no receiver;
-    // value untouched).
+    // value untouched), BRAID_ENOMEM (the ring could not grow; value
+    // untouched).
     int send(void* v, std::size_t* receivers);
     std::size_t receiver_count();
     // A new receiver that sees the values sent from now on (nullptr: no memory).
@@ -60,24 +68,37 @@ public:
     int recv_blocking(Rx* rx, void* out, uint64_t* lagged, int64_t timeout_ms);
 
 private:
+    static constexpr std::size_t kFirstSlots = 16;
     struct Meta {
         uint64_t pos;
         std::size_t rem;  // receivers that still have to read it
-        bool full;
+        bool full;        // holds a value (rem > 0)
+    };
+    // The ring: ring_len_ Meta entries, then the values.
+    struct Ring {
+        Meta* meta;
+        char* values;
     };
     Broadcast(const ElemOps& ops, CloneFn clone, std::size_t capacity);
-    static std::size_t values_offset(const ElemOps& ops, std::size_t cap);
-    static std::size_t alloc_size(const ElemOps& ops, std::size_t cap);
-    Meta* meta() { return reinterpret_cast<Meta*>(reinterpret_cast<char*>(this) + sizeof(Broadcast)); }
-    void* value(std::size_t i) {
-        return reinterpret_cast<char*>(this) + values_offset(ops_, cap_) + i * ops_.stride();
-    }
+    ~Broadcast();
+    // Ring storage for `len` slots (metadata initialised); nullptr: no memory.
+    void* alloc_ring(std::size_t len) const;
+    void free_ring(void* mem, std::size_t len) const;
+    Ring ring_at(void* mem, std::size_t len) const;
+    // Lock held: doubles the ring (up to cap_).  false: no memory.
+    bool grow();
+    Meta* meta() { return ring_.meta; }
+    void* value(std::size_t i) { return ring_.values + i * ops_.stride(); }
+    std::size_t slot_of(uint64_t pos) const { return std::size_t(pos % ring_len_); }
     uint64_t oldest() const { return tail_ > cap_ ? tail_ - cap_ : 0; }
     static void destroy(Broadcast* b);
     bool unused() const { return tx_count_ == 0 && rx_count_ == 0; }
 
     std::mutex lock_;  // a clone may take a while: a sleeping lock
     std::size_t cap_;
+    std::size_t ring_len_ = 0;  // slots allocated: min(cap_, kFirstSlots) .. cap_
+    void* ring_mem_ = nullptr;
+    Ring ring_{};
     uint64_t tail_ = 0;  // position of the next value sent
     std::size_t tx_count_ = 1;
     std::size_t rx_count_ = 0;

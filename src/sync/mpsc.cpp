@@ -22,31 +22,40 @@ std::size_t seqs_offset() { return elem_offset(sizeof(Mpsc), alignof(std::atomic
 std::size_t values_offset(const ElemOps& ops, std::size_t ring) {
     return elem_offset(seqs_offset() + ring * sizeof(std::atomic<uint64_t>), ops.align);
 }
-std::size_t alloc_size(const ElemOps& ops, std::size_t cap) {
-    if (!cap) return sizeof(Mpsc);
+// The ring a bounded channel of `cap` gets (0: none, values in blocks).
+std::size_t ring_for(const ElemOps& ops, std::size_t cap) {
+    if (cap == 0 || cap > Mpsc::kMaxRingBytes) return 0;
     std::size_t ring = ring_size(cap);
+    return ring <= Mpsc::kMaxRingBytes / (ops.stride() + sizeof(std::atomic<uint64_t>)) ? ring : 0;
+}
+std::size_t alloc_size(const ElemOps& ops, std::size_t ring) {
+    if (!ring) return sizeof(Mpsc);
     return values_offset(ops, ring) + ring * ops.stride();
 }
 std::size_t alloc_align(const ElemOps& ops) { return std::max<std::size_t>(ops.align, alignof(Mpsc)); }
 }  // namespace
 
 Mpsc::Mpsc(const ElemOps& ops, std::size_t capacity, std::size_t ring)
-    : ops_(ops), cap_(capacity), mask_(ring - 1), room_(capacity, capacity), q_(ops, capacity ? 0 : 4) {
-    if (cap_)
-        for (std::size_t i = 0; i < ring; ++i) new (&seqs()[i]) std::atomic<uint64_t>(0);
+    : ops_(ops),
+      cap_(capacity),
+      ring_(ring),
+      mask_(ring ? ring - 1 : 0),
+      room_(capacity, capacity),
+      q_(ops, ring ? 0 : 4) {
+    for (std::size_t i = 0; i < ring; ++i) new (&seqs()[i]) std::atomic<uint64_t>(0);
 }
 
 Mpsc* Mpsc::create(const ElemOps& ops, std::size_t capacity) {
     if (uint64_t(capacity) > Semaphore::kMaxPermits) return nullptr;
-    if (capacity > (std::size_t(1) << 40) / (ops.stride() + sizeof(uint64_t))) return nullptr;
-    void* m = alloc_aligned(alloc_size(ops, capacity), alloc_align(ops));
-    return m ? new (m) Mpsc(ops, capacity, capacity ? ring_size(capacity) : 1) : nullptr;
+    std::size_t ring = ring_for(ops, capacity);
+    void* m = alloc_aligned(alloc_size(ops, ring), alloc_align(ops));
+    return m ? new (m) Mpsc(ops, capacity, ring) : nullptr;
 }
 
 Mpsc::~Mpsc() {
     // Every handle is gone: nothing runs concurrently.  Destroy what was
-    // sent and not received (the BlockQueue does that for unbounded).
-    if (cap_) {
+    // sent and not received (the BlockQueue does that without a ring).
+    if (ring_) {
         for (uint64_t p = head_.load(std::memory_order_relaxed), t = tail_.load(std::memory_order_relaxed); p < t;
              ++p) {
             std::size_t i = std::size_t(p & mask_);
@@ -66,7 +75,7 @@ char* Mpsc::value(std::size_t i) const {
 void Mpsc::unref() {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     ElemOps ops = ops_;
-    std::size_t size = alloc_size(ops_, cap_);
+    std::size_t size = alloc_size(ops_, ring_);
     this->~Mpsc();
     free_aligned(this, size, alloc_align(ops));
 }
@@ -117,8 +126,8 @@ void Mpsc::drop_receiver() {
         rx_waker_.clear();
         return q_.take();
     }();
-    (void)left;  // destroys the values of an unbounded channel outside the lock
-    if (cap_) {
+    (void)left;  // destroys the values queued without a ring outside the lock
+    if (ring_) {
         // Destroy what is there now; a sender racing with us leaves its value
         // to the channel's destructor.
         uint64_t h = head_.load(std::memory_order_relaxed);
@@ -146,6 +155,26 @@ void Mpsc::wake_rx() {
 }
 
 int Mpsc::push_permitted(void* v) {
+    if (!ring_) {
+        int rc = BRAID_ECLOSED;
+        {
+            // rx_alive_ under lock_: drop_receiver clears it before it takes
+            // the queue, so a value queued here is destroyed by one of them.
+            std::lock_guard<SpinLock> g(lock_);
+            if (rx_alive_.load(std::memory_order_acquire)) {
+                if (q_.push(v)) {
+                    if (rx_waiting_.load(std::memory_order_relaxed)) {
+                        rx_waker_.wake();
+                        rx_waiting_.store(false, std::memory_order_release);
+                    }
+                    return BRAID_OK;
+                }
+                rc = BRAID_ENOMEM;
+            }
+        }
+        room_.release(1);
+        return rc;
+    }
     if (!rx_alive_.load(std::memory_order_acquire)) {
         room_.release(1);
         return BRAID_ECLOSED;
@@ -200,20 +229,18 @@ void Mpsc::cancel_send(Waiter** w) {
 }
 
 int Mpsc::send_reserved(void* v) {
-    if (!take_reserved(1)) return BRAID_EINVAL;  // no permit to use: nothing happens
+    if (!take_reserved(1)) return BRAID_EINVAL;
     int rc = push_permitted(v);
     if (rc != BRAID_OK) wake_rx_if_finished();
     return rc;
 }
 
-void Mpsc::release_reserved(std::size_t n) {
-    // The count follows what is given back (saturating: a release beyond
-    // the reservations is not refused here).
-    std::size_t r = reserved_.load(std::memory_order_acquire);
-    while (!reserved_.compare_exchange_weak(r, r - std::min(r, n), std::memory_order_acq_rel)) {
-    }
-    room_.release(n);
+int Mpsc::release_reserved(std::size_t n) {
+    if (n == 0) return BRAID_OK;
+    if (!take_reserved(n)) return BRAID_EINVAL;
+    room_.release(n);  // these permits were out: always within the capacity
     wake_rx_if_finished();
+    return BRAID_OK;
 }
 
 void Mpsc::wake_rx_if_finished() {
@@ -266,8 +293,10 @@ bool Mpsc::ready_at_head() const {
 }
 
 bool Mpsc::finished() const {
-    if (!cap_) {  // lock_ held
-        return q_.empty() && (senders_.load(std::memory_order_acquire) == 0 || room_.closed());
+    if (!ring_) {  // lock_ held
+        // Closed: a bounded channel also waits for its reserved slots.
+        return q_.empty() && (senders_.load(std::memory_order_acquire) == 0 ||
+                              (room_.closed() && (!cap_ || room_.available() == cap_)));
     }
     if (senders_.load(std::memory_order_acquire) == 0) return !ready_at_head();
     // Closed: done once no slot is reserved or filled (all permits back).
@@ -291,28 +320,31 @@ std::size_t Mpsc::take(void* out, std::size_t limit) {
 }
 
 int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data) {
-    if (!cap_) {
-        std::lock_guard<SpinLock> g(lock_);
-        if (!q_.empty()) {
+    if (!ring_) {
+        std::size_t n = 0;
+        {
+            std::lock_guard<SpinLock> g(lock_);
+            if (q_.empty()) {
+                if (finished()) {
+                    rx_waiting_.store(false, std::memory_order_relaxed);
+                    rx_waker_.clear();
+                    return BRAID_ECLOSED;
+                }
+                if (wake) {
+                    rx_waker_.set(wake, data);
+                    rx_waiting_.store(true, std::memory_order_relaxed);
+                }
+                return BRAID_PENDING;
+            }
             if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
-            std::size_t n = 0;
             char* dst = static_cast<char*>(out);
             for (; n < limit && !q_.empty(); ++n, dst += ops_.stride()) q_.pop(dst);
             *count = n;
             rx_waiting_.store(false, std::memory_order_relaxed);  // a waker of an earlier poll goes
             rx_waker_.clear();
-            return BRAID_OK;
         }
-        if (finished()) {
-            rx_waiting_.store(false, std::memory_order_relaxed);
-            rx_waker_.clear();
-            return BRAID_ECLOSED;
-        }
-        if (wake) {
-            rx_waker_.set(wake, data);
-            rx_waiting_.store(true, std::memory_order_relaxed);
-        }
-        return BRAID_PENDING;
+        if (cap_) room_.release(n);  // bounded: the room is free again (outside lock_: it wakes senders)
+        return BRAID_OK;
     }
     if (ready_at_head()) {
         if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
@@ -370,7 +402,7 @@ void Mpsc::close() {
 }
 
 std::size_t Mpsc::len() const {
-    if (!cap_) {
+    if (!ring_) {
         std::lock_guard<SpinLock> g(const_cast<SpinLock&>(lock_));
         return q_.size();
     }

@@ -2,7 +2,11 @@
 //
 // Bounded: a ring of slots allocated with the channel (capacity rounded up
 // to a power of two, Go-style: no allocation after creation) and a
-// Semaphore of `capacity` permits for room.  A send takes a permit (one CAS;
+// Semaphore of `capacity` permits for room.  A capacity whose ring would
+// take more than kMaxRingBytes (a huge capacity used as "effectively
+// unbounded") keeps its values in a BlockQueue under the lock instead, as
+// unbounded channels do: memory follows what is buffered, the permits still
+// bound it.  A send takes a permit (one CAS;
 // or waits for one, FIFO), claims a position with one fetch_add, moves the
 // value into its slot and publishes it with the slot's sequence number; the
 // receiver reads the slot at its head when the sequence says it is there,
@@ -15,8 +19,9 @@
 // either; blocks are recycled).
 //
 // Reserved slots are counted for the whole channel (its sender handles are
-// all the channel itself): a send_reserved without a reserved slot is
-// refused, so it can never claim a position past the room the ring has.
+// all the channel itself): filling or giving back more than were reserved
+// is refused, so a misused release can never add room that a value still
+// occupies.
 //
 // The receiver's waker is under a spin lock that senders take only when the
 // receiver announced (rx_waiting_) that it sleeps; announcing and
@@ -41,6 +46,9 @@ namespace braid::detail {
 
 class Mpsc {
 public:
+    // The largest ring allocated with a bounded channel.
+    static constexpr std::size_t kMaxRingBytes = std::size_t(4) << 20;
+
     // capacity 0: unbounded.  One sender and the receiver exist on return.
     static Mpsc* create(const ElemOps& ops, std::size_t capacity);
     const ElemOps& ops() const { return ops_; }
@@ -67,11 +75,12 @@ public:
     void cancel_send(Waiter** w);
     // Keeps a send or reserve waiting for room in its place; forgets the waker.
     void unregister_send(Waiter** w);
-    // Sends with one reserved slot: 0, or BRAID_ECLOSED (receiver gone;
-    // value untouched); the slot is used up either way.  BRAID_EINVAL: no
-    // slot is reserved (nothing happens).
+    // Sends with one reserved slot: 0, BRAID_ECLOSED (receiver gone; value
+    // untouched) or BRAID_ENOMEM (no block for it; value untouched); the
+    // slot is used up either way.  BRAID_EINVAL: no slot is reserved.
     int send_reserved(void* v);
-    void release_reserved(std::size_t n);
+    // 0, or BRAID_EINVAL when fewer than n slots are reserved (nothing changes).
+    int release_reserved(std::size_t n);
     // tx.closed(): 0 once the receiver is closed or gone.
     int poll_closed(Waiter** w, braid_wake_fn wake, void* data);
     void cancel_closed(Waiter** w);
@@ -100,7 +109,8 @@ private:
     Mpsc(const ElemOps& ops, std::size_t capacity, std::size_t ring);
     ~Mpsc();
     void unref();
-    // Bounded: one permit is ours; claim a position and publish.
+    // Bounded: one permit is ours; claim a position and publish (or queue
+    // the value when there is no ring).
     int push_permitted(void* v);
     // Takes n of the reserved slots; false (nothing taken) if fewer are.
     bool take_reserved(std::size_t n);
@@ -117,7 +127,8 @@ private:
 
     ElemOps ops_;
     std::size_t cap_;
-    std::size_t mask_;  // ring size - 1 (bounded)
+    std::size_t ring_;  // slots of the ring; 0: values in q_ (unbounded, or a huge capacity)
+    std::size_t mask_;  // ring_ - 1
     std::atomic<std::size_t> reserved_{0};  // slots reserved and not yet filled or released
     std::atomic<std::size_t> refs_{2};
     std::atomic<std::size_t> senders_{1};
@@ -132,7 +143,7 @@ private:
     std::atomic<bool> rx_waiting_{false};
     WakerSlot rx_waker_;
     WaitList closed_waiters_;
-    BlockQueue q_;  // unbounded only
+    BlockQueue q_;  // without a ring only
 };
 
 }  // namespace braid::detail

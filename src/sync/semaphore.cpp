@@ -42,6 +42,10 @@ int Semaphore::poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* da
         std::lock_guard<SpinLock> g(lock_);
         if (node->notified) {
             int st = node->status;
+            if (st == BRAID_OK) {
+                granted_ -= node->need;  // taken: the caller holds them now
+                granted_changed_locked();
+            }
             Waiter::destroy(node);
             *w = nullptr;
             return st;
@@ -96,11 +100,19 @@ void Semaphore::serve_locked(uint64_t extra) {
         extra -= give;
         if (h->got < h->need) return;  // the head still waits; nothing is left
         waiters_.pop_front();
+        granted_ += h->need;  // the waiter's until it polls or cancels
         h->notify(BRAID_OK);
     }
+    uint64_t granted = granted_ ? kGranted : 0;
     uint64_t s = state_.load(std::memory_order_relaxed);
-    while (!state_.compare_exchange_weak(s, (s + (extra << kShift)) & ~kWaiters, std::memory_order_acq_rel)) {
+    while (!state_.compare_exchange_weak(s, ((s + (extra << kShift)) & ~(kWaiters | kGranted)) | granted,
+                                         std::memory_order_acq_rel)) {
     }
+}
+
+void Semaphore::granted_changed_locked() {
+    if (granted_) state_.fetch_or(kGranted, std::memory_order_acq_rel);
+    else state_.fetch_and(~kGranted, std::memory_order_acq_rel);
 }
 
 void Semaphore::unregister(Waiter** w) {
@@ -121,6 +133,8 @@ void Semaphore::cancel(Waiter** w) {
         waiters_.remove(node);
     } else if (node->notified && node->status == BRAID_OK) {
         back = node->need;  // granted in full, never taken
+        granted_ -= back;
+        granted_changed_locked();
     }
     Waiter::destroy(node);
     // Hand back what it had; if it was the last waiter, WAITERS goes too.
@@ -131,21 +145,29 @@ int Semaphore::release(uint64_t n) {
     if (n == 0) return BRAID_OK;
     if (n > limit_) return BRAID_ERANGE;
     uint64_t s = state_.load(std::memory_order_relaxed);
-    while (!(s & kWaiters)) {
+    while (!(s & (kWaiters | kGranted))) {
+        // Nobody waits and nothing is on its way to a waiter: the free
+        // permits are all there is.
         if ((s >> kShift) > limit_ - n) return BRAID_ERANGE;
         if (state_.compare_exchange_weak(s, s + (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
     }
     std::lock_guard<SpinLock> g(lock_);
+    // Permits outside the word that count against the limit: the head's
+    // partial grant and the grants not yet taken.
+    uint64_t elsewhere = (waiters_.empty() ? 0 : waiters_.front()->got) + granted_;
     s = state_.load(std::memory_order_acquire);
-    uint64_t held_by_head = waiters_.empty() ? 0 : waiters_.front()->got;
-    if ((s >> kShift) + held_by_head > limit_ - n) return BRAID_ERANGE;
-    if (!(s & kWaiters)) {
-        // The queue emptied meanwhile: a plain add.
-        state_.fetch_add(n << kShift, std::memory_order_acq_rel);
-        return BRAID_OK;
+    for (;;) {
+        uint64_t free_now = s >> kShift;
+        if (free_now > limit_ - n || elsewhere > limit_ - n - free_now) return BRAID_ERANGE;
+        // With WAITERS set the word does not change under us (acquires and
+        // lock-free releases stay out); without it, a plain add that may
+        // race with them.
+        if (s & kWaiters) {
+            serve_locked(n);
+            return BRAID_OK;
+        }
+        if (state_.compare_exchange_weak(s, s + (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
     }
-    serve_locked(n);
-    return BRAID_OK;
 }
 
 void Semaphore::close() {

@@ -12,6 +12,16 @@
 // small ones and a writer is never starved by readers.  While WAITERS is
 // set no permit is free (they all went to the head) and fast acquires fail,
 // so nobody jumps the queue.
+//
+// The limit counts every permit the semaphore knows of: the free ones, those
+// the head of the queue collected so far, and those handed to waiters that
+// completed but have not taken them yet (a poll, or a cancel that gives them
+// back, ends that).  A release that would push that total beyond the limit
+// is refused, so no later cancel or close can either: a mutex unlocked
+// twice while its lock is on the way to a waiter is caught, and a semaphore
+// never holds more than kMaxPermits.  The GRANTED flag in the word says that
+// such handed-over permits exist; while it (or WAITERS) is set a release
+// takes the lock to count them.
 #pragma once
 
 #include <braid/error.h>
@@ -49,8 +59,8 @@ public:
     void cancel(Waiter** w);
     // Keeps the place in the queue and the permits granted so far; forgets the waker.
     void unregister(Waiter** w);
-    // Adds n permits, serving the queue first.  0, or BRAID_ERANGE beyond
-    // the limit (nothing added).
+    // Adds n permits, serving the queue first.  0, or BRAID_ERANGE when the
+    // total (see above) would exceed the limit (nothing added).
     int release(uint64_t n);
     // Fails every waiter with BRAID_ECLOSED (their partial grants go back);
     // later acquires fail at once.  Permits can still be released.
@@ -63,15 +73,20 @@ public:
 private:
     static constexpr uint64_t kWaiters = 1;
     static constexpr uint64_t kClosed = 2;
-    static constexpr int kShift = 2;
+    static constexpr uint64_t kGranted = 4;  // granted_ > 0
+    static constexpr int kShift = 3;
+    static_assert((kMaxPermits << kShift) >> kShift == kMaxPermits);
     // Lock held: queues a wait (taking the permits if that became possible).
     int enqueue_locked(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
     // Lock held: hands `extra` permits to the queue in order; what is left
     // when the queue is empty goes back into the word (WAITERS cleared).
     void serve_locked(uint64_t extra);
+    // Lock held: granted_ changed; the GRANTED flag follows it.
+    void granted_changed_locked();
 
     std::atomic<uint64_t> state_;
     uint64_t limit_;
+    uint64_t granted_ = 0;  // lock_: permits of completed waits not taken yet
     SpinLock lock_;  // the wait list
     WaitList waiters_;
 };

@@ -1,5 +1,6 @@
 #include "util/alloc.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -115,10 +116,14 @@ thread_local ThreadCache tl_cache;
 thread_local bool tl_cache_gone = false;
 
 inline std::size_t size_class(std::size_t size) { return size == 0 ? 1 : (size + kGranule - 1) / kGranule; }
+constexpr std::size_t kMaxAlloc = PTRDIFF_MAX;
 
 }  // namespace
 
 void* alloc(std::size_t size) noexcept {
+    // Beyond this the size class computation overflows, and no allocator
+    // could give it anyway (half the address space).
+    if (size > kMaxAlloc) return nullptr;
     std::size_t c = size_class(size);
     if (!kCache || c > kMaxCached || tl_cache_gone) return std::aligned_alloc(kGranule, c * kGranule);
     Batch& l = tl_cache.lists[c];

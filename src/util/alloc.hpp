@@ -6,6 +6,7 @@
 
 namespace braid::detail {
 
+// nullptr when memory is exhausted, and for sizes above PTRDIFF_MAX.
 void* alloc(std::size_t size) noexcept;
 void dealloc(void* p, std::size_t size) noexcept;
 

@@ -404,7 +404,7 @@ TEST_CASE("drop_permit_releases_permit") {
     permit.reset();
     REQUIRE(reserve2->is_woken());
     REQUIRE(reserve2->poll() == BRAID_OK);
-    braid_mpsc_release_reserved(tx2.native_handle(), 1);
+    REQUIRE(braid_mpsc_release_reserved(tx2.native_handle(), 1) == BRAID_OK);
 }
 
 TEST_CASE("dropping_rx_closes_channel") {

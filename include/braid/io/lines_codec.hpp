@@ -7,7 +7,9 @@
 // IoError(BRAID_ERANGE) from decode; the codec then skips the rest of that
 // line, so the next decode goes on with the line after it.  At end of file,
 // a last line without "\n" is still a frame (a lone "\r" is not: it is the
-// start of a "\r\n" that never came).
+// start of a "\r\n" that never came).  The result never depends on how the
+// bytes arrived: a last "\r" that may be the start of "\r\n" does not count
+// against max_length while the "\n" is still to come.
 #pragma once
 
 #include <braid/io/codec.hpp>
@@ -36,7 +38,10 @@ public:
         std::size_t nl = v.find('\n', from);
         if (nl == std::string_view::npos) {
             searched_ = v.size();
-            if (v.size() > max_) too_long();
+            // A last '\r' may be half of "\r\n": not part of the line yet.
+            std::size_t len = v.size();
+            if (len > 0 && v[len - 1] == '\r') --len;
+            if (len > max_) too_long();
             return std::nullopt;
         }
         searched_ = 0;

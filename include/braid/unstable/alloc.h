@@ -17,8 +17,10 @@
 BRAID_EXTERN_C_BEGIN
 
 /* Fast allocation for small objects (coroutine frames): per-thread caches
- * in front of malloc.  braid_free must get the size that was asked for
- * (NULL ok).  braid_alloc returns NULL when memory is exhausted. */
+ * in front of malloc; blocks are aligned to 16 bytes.  braid_free must get
+ * the size that was asked for (NULL ok).  braid_alloc returns NULL when
+ * memory is exhausted, and for a size above PTRDIFF_MAX (half the address
+ * space: no allocator can give it). */
 BRAID_API void *braid_alloc(size_t size);
 BRAID_API void braid_free(void *ptr, size_t size);
 

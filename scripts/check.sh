@@ -24,7 +24,7 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # (the CMake cache keeps options) gets them back.
 configs=(
   "gcc|gcc|g++|-DCMAKE_BUILD_TYPE=RelWithDebInfo"
-  "clang|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+  "clang|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=Release"
   "asan|gcc|g++|-DCMAKE_BUILD_TYPE=Debug -DBRAID_SANITIZE=address,undefined -DBRAID_BUILD_ABI_TESTS=ON -DBRAID_BUILD_BENCH=OFF"
   "tsan|clang-19|clang++-19|-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAID_SANITIZE=thread -DBRAID_BUILD_ABI_TESTS=ON -DBRAID_BUILD_BENCH=OFF"
   "perturb|gcc|g++|-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRAID_PERTURB=ON -DBRAID_BUILD_ABI_TESTS=OFF -DBRAID_BUILD_BENCH=OFF -DBRAID_BUILD_EXAMPLES=OFF"

@@ -2,6 +2,7 @@
 #include <braid/barrier.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/barrier.hpp"
 
 using braid::detail::Barrier;
@@ -40,6 +41,13 @@ BRAID_API int braid_barrier_wait_blocking(braid_barrier* b, int64_t timeout_ms) 
     if (!b || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(b)->wait_blocking(timeout_ms);
+}
+
+BRAID_API int braid_barrier_wait(braid_task** out, braid_runtime* rt, braid_barrier* b, braid_callback cb,
+                                 void* user_data) {
+    return braid::capi::start_wait(out, rt, b != nullptr, cb, user_data,
+        [b](braid_waiter** w, braid_wake_fn f, void* d) { return braid_barrier_poll_wait(b, w, f, d); },
+        [b](braid_waiter** w) { braid_barrier_cancel_wait(b, w); });
 }
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 #include <braid/broadcast.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/broadcast.hpp"
 
 using braid::detail::Broadcast;
@@ -115,5 +116,14 @@ BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx* rx, void* out, s
 }
 
 BRAID_API size_t braid_broadcast_rx_len(braid_broadcast_rx* rx) { return rx ? of(rx)->ch->len(of(rx)) : 0; }
+
+BRAID_API int braid_broadcast_recv(braid_task** out, braid_runtime* rt, braid_broadcast_rx* rx, void* buf,
+                                   size_t buf_size, uint64_t* out_lagged, braid_callback cb, void* user_data) {
+    return braid::capi::start_wait(out, rt, out_ok(rx, buf, buf_size), cb, user_data,
+        [rx, buf, buf_size, out_lagged](braid_waiter** w, braid_wake_fn f, void* d) {
+            return braid_broadcast_poll_recv(rx, buf, buf_size, out_lagged, w, f, d);
+        },
+        [rx](braid_waiter** w) { braid_broadcast_cancel_recv(rx, w); });
+}
 
 }  // extern "C"

@@ -2,6 +2,7 @@
 #include <braid/join_set.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "task/join_set.hpp"
 
 using braid::capi::c_task;
@@ -57,6 +58,15 @@ BRAID_API int braid_join_set_detach_all(braid_join_set* set) {
     if (!set) return BRAID_EINVAL;
     of(set)->detach_all();
     return BRAID_OK;
+}
+
+BRAID_API int braid_join_set_next(braid_task** out, braid_runtime* rt, braid_join_set* set, braid_task** out_task,
+                                  void** out_user_data, braid_callback cb, void* user_data) {
+    return braid::capi::start_wait(out, rt, set && out_task, cb, user_data,
+        [set, out_task, out_user_data](braid_waiter**, braid_wake_fn f, void* d) {
+            return braid_join_set_poll_next(set, f, d, out_task, out_user_data);
+        },
+        [set](braid_waiter**) { braid_join_set_unregister(set); });
 }
 
 }  // extern "C"

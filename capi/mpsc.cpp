@@ -2,6 +2,7 @@
 #include <braid/mpsc.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/mpsc.hpp"
 
 using braid::detail::ElemOps;
@@ -235,6 +236,20 @@ BRAID_API size_t braid_mpsc_rx_len(braid_mpsc_rx* rx) { return rx ? of(rx)->len(
 BRAID_API int braid_mpsc_rx_is_closed(braid_mpsc_rx* rx) {
     if (!rx) return BRAID_EINVAL;
     return of(rx)->is_closed_for_rx() ? 1 : 0;
+}
+
+BRAID_API int braid_mpsc_send(braid_task** out, braid_runtime* rt, braid_mpsc_tx* tx, void* value, size_t value_size,
+                              braid_callback cb, void* user_data) {
+    return braid::capi::start_wait(out, rt, value_ok(tx, value, value_size), cb, user_data,
+        [tx, value, value_size](braid_waiter** w, braid_wake_fn f, void* d) { return braid_mpsc_poll_send(tx, value, value_size, w, f, d); },
+        [tx](braid_waiter** w) { braid_mpsc_cancel_send(tx, w); });
+}
+
+BRAID_API int braid_mpsc_recv(braid_task** out, braid_runtime* rt, braid_mpsc_rx* rx, void* buf, size_t buf_size,
+                              braid_callback cb, void* user_data) {
+    return braid::capi::start_wait(out, rt, value_ok(rx, buf, buf_size), cb, user_data,
+        [rx, buf, buf_size](braid_waiter**, braid_wake_fn f, void* d) { return braid_mpsc_poll_recv(rx, buf, buf_size, f, d); },
+        [rx](braid_waiter**) { braid_mpsc_recv_unregister(rx); });
 }
 
 }  // extern "C"

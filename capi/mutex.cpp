@@ -2,6 +2,7 @@
 #include <braid/mutex.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/semaphore.hpp"
 
 using braid::detail::Semaphore;
@@ -54,6 +55,13 @@ BRAID_API int braid_mutex_lock_blocking(braid_mutex* m, int64_t timeout_ms) {
 BRAID_API int braid_mutex_unlock(braid_mutex* m) {
     if (!m) return BRAID_EINVAL;
     return of(m)->release(1) == BRAID_OK ? BRAID_OK : BRAID_EINVAL;
+}
+
+BRAID_API int braid_mutex_lock(braid_task** out, braid_runtime* rt, braid_mutex* m, braid_callback cb,
+                               void* user_data) {
+    return braid::capi::start_wait(out, rt, m != nullptr, cb, user_data,
+        [m](braid_waiter** w, braid_wake_fn f, void* d) { return braid_mutex_poll_lock(m, w, f, d); },
+        [m](braid_waiter** w) { braid_mutex_cancel_lock(m, w); });
 }
 
 }  // extern "C"

@@ -2,6 +2,7 @@
 #include <braid/notify.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/notify.hpp"
 
 using braid::detail::Notify;
@@ -47,6 +48,13 @@ BRAID_API void braid_notify_notify_one(braid_notify* n) {
 
 BRAID_API void braid_notify_notify_waiters(braid_notify* n) {
     if (n) of(n)->notify_waiters();
+}
+
+BRAID_API int braid_notify_notified(braid_task** out, braid_runtime* rt, braid_notify* n, braid_callback cb,
+                                    void* user_data) {
+    return braid::capi::start_wait(out, rt, n != nullptr, cb, user_data,
+        [n](braid_waiter** w, braid_wake_fn f, void* d) { return braid_notify_poll_notified(n, w, f, d); },
+        [n](braid_waiter** w) { braid_notify_cancel_notified(n, w); });
 }
 
 }  // extern "C"

@@ -2,6 +2,7 @@
 #include <braid/once_cell.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/once_cell.hpp"
 
 using braid::detail::ElemOps;
@@ -70,6 +71,13 @@ BRAID_API int braid_once_cell_init_blocking(braid_once_cell* cell, int64_t timeo
     if (!cell || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(cell)->init_blocking(timeout_ms);
+}
+
+BRAID_API int braid_once_cell_init(braid_task** out, braid_runtime* rt, braid_once_cell* cell, braid_callback cb,
+                                   void* user_data) {
+    return braid::capi::start_wait(out, rt, cell != nullptr, cb, user_data,
+        [cell](braid_waiter** w, braid_wake_fn f, void* d) { return braid_once_cell_poll_init(cell, w, f, d); },
+        [cell](braid_waiter** w) { braid_once_cell_cancel_init(cell, w); });
 }
 
 }  // extern "C"

@@ -2,6 +2,7 @@
 #include <braid/oneshot.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/oneshot.hpp"
 #include "util/block_until.hpp"
 
@@ -69,6 +70,14 @@ BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx* rx, void* out, size_
 
 BRAID_API void braid_oneshot_rx_free(braid_oneshot_rx* rx) {
     if (rx) of(rx)->drop_receiver();
+}
+
+BRAID_API int braid_oneshot_recv(braid_task** out, braid_runtime* rt, braid_oneshot_rx* rx, void* buf,
+                                 size_t buf_size, braid_callback cb, void* user_data) {
+    bool ok = rx && (buf || !buf_size) && buf_size == of(rx)->ops().size;
+    return braid::capi::start_wait(out, rt, ok, cb, user_data,
+        [rx, buf, buf_size](braid_waiter**, braid_wake_fn f, void* d) { return braid_oneshot_recv_poll(rx, f, d, buf, buf_size); },
+        [rx](braid_waiter**) { braid_oneshot_recv_unregister(rx); });
 }
 
 }  // extern "C"

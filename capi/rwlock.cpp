@@ -3,6 +3,7 @@
 #include <braid/rwlock.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/rwlock.hpp"
 
 using braid::detail::RwLock;
@@ -92,6 +93,20 @@ BRAID_API int braid_rwlock_write_unlock(braid_rwlock* rw) {
 BRAID_API int braid_rwlock_downgrade(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
     return lock_of(rw)->downgrade();
+}
+
+BRAID_API int braid_rwlock_read(braid_task** out, braid_runtime* rt, braid_rwlock* rw, braid_callback cb,
+                                void* user_data) {
+    return braid::capi::start_wait(out, rt, rw != nullptr, cb, user_data,
+        [rw](braid_waiter** w, braid_wake_fn f, void* d) { return braid_rwlock_poll_read(rw, w, f, d); },
+        [rw](braid_waiter** w) { braid_rwlock_cancel_read(rw, w); });
+}
+
+BRAID_API int braid_rwlock_write(braid_task** out, braid_runtime* rt, braid_rwlock* rw, braid_callback cb,
+                                 void* user_data) {
+    return braid::capi::start_wait(out, rt, rw != nullptr, cb, user_data,
+        [rw](braid_waiter** w, braid_wake_fn f, void* d) { return braid_rwlock_poll_write(rw, w, f, d); },
+        [rw](braid_waiter** w) { braid_rwlock_cancel_write(rw, w); });
 }
 
 }  // extern "C"

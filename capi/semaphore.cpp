@@ -2,6 +2,7 @@
 #include <braid/semaphore.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/semaphore.hpp"
 
 using braid::detail::Semaphore;
@@ -76,6 +77,17 @@ BRAID_API void braid_semaphore_close(braid_semaphore* sem) {
 BRAID_API int braid_semaphore_is_closed(braid_semaphore* sem) {
     if (!sem) return BRAID_EINVAL;
     return of(sem)->closed() ? 1 : 0;
+}
+
+BRAID_API int braid_semaphore_acquire(braid_task** out, braid_runtime* rt, braid_semaphore* sem, size_t n,
+                                      braid_callback cb, void* user_data) {
+    if (sem && rt && cb && uint64_t(n) > Semaphore::kMaxPermits) {
+        if (out) *out = nullptr;
+        return BRAID_ERANGE;
+    }
+    return braid::capi::start_wait(out, rt, sem != nullptr, cb, user_data,
+        [sem, n](braid_waiter** w, braid_wake_fn f, void* d) { return braid_semaphore_poll_acquire(sem, n, w, f, d); },
+        [sem](braid_waiter** w) { braid_semaphore_cancel_acquire(sem, w); });
 }
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 #include <braid/watch.h>
 
 #include "shim.hpp"
+#include "wait_op.hpp"
 #include "sync/watch.hpp"
 
 using braid::detail::ElemOps;
@@ -172,6 +173,13 @@ BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx* rx, int64_t timeou
     if (!rx || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(rx)->ch->changed_blocking(of(rx), timeout_ms);
+}
+
+BRAID_API int braid_watch_rx_changed(braid_task** out, braid_runtime* rt, braid_watch_rx* rx, braid_callback cb,
+                                     void* user_data) {
+    return braid::capi::start_wait(out, rt, rx != nullptr, cb, user_data,
+        [rx](braid_waiter** w, braid_wake_fn f, void* d) { return braid_watch_rx_poll_changed(rx, w, f, d); },
+        [rx](braid_waiter** w) { braid_watch_rx_cancel_changed(rx, w); });
 }
 
 }  // extern "C"

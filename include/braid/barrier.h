@@ -37,6 +37,16 @@ BRAID_API void braid_barrier_free(braid_barrier *b);
  * BRAID_EDEADLK).  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (the
  * arrival is withdrawn). */
 BRAID_API int braid_barrier_wait_blocking(braid_barrier *b, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (released, a follower), BRAID_BARRIER_LEADER (this arrival
+ * completed the round), or BRAID_ECANCELED when aborted through *out (may be
+ * NULL) or shut down before the round completed: it no longer counts as
+ * arrived.  Returns BRAID_OK, BRAID_EINVAL (rt, b or cb NULL),
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs).  b must outlive the
+ * operation. */
+BRAID_API int braid_barrier_wait(braid_task **out, braid_runtime *rt, braid_barrier *b, braid_callback cb,
+                                 void *user_data);
 
 BRAID_EXTERN_C_END
 

@@ -86,6 +86,17 @@ BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx *rx, void *out, size_t
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
 BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx *rx, void *out, size_t out_size,
                                             uint64_t *out_lagged, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (the value was cloned into `buf`), BRAID_BROADCAST_LAGGED
+ * (*out_lagged = values missed, nothing in buf; receive again for the oldest
+ * one kept), BRAID_ECLOSED, BRAID_EPANIC (the clone function failed), or
+ * BRAID_ECANCELED when aborted through *out (may be NULL) or shut down:
+ * nothing was consumed.  buf and out_lagged (may be NULL) must stay valid
+ * until cb.  Returns BRAID_OK, BRAID_EINVAL (NULL, buf_size not the element
+ * size), BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs). */
+BRAID_API int braid_broadcast_recv(braid_task **out, braid_runtime *rt, braid_broadcast_rx *rx, void *buf,
+                                   size_t buf_size, uint64_t *out_lagged, braid_callback cb, void *user_data);
 /* Values this receiver has not received yet and the channel still keeps. */
 BRAID_API size_t braid_broadcast_rx_len(braid_broadcast_rx *rx);
 

@@ -37,6 +37,17 @@ BRAID_API int braid_join_set_poll_next(braid_join_set *set, braid_wake_fn wake, 
                                        braid_task **out_task, void **out_user_data);
 /* Removes the waker registered by poll_next. */
 BRAID_API int braid_join_set_unregister(braid_join_set *set);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK with a finished task in *out_task (its handle is the caller's
+ * again) and its user data in *out_user_data (may be NULL), BRAID_ECLOSED
+ * when the set is empty, or BRAID_ECANCELED when aborted through *out (may be
+ * NULL) or shut down: no task was taken.  out_task and out_user_data must
+ * stay valid until cb; one next at a time per set, and no other poll_next
+ * meanwhile.  Returns BRAID_OK, BRAID_EINVAL (rt, set, out_task or cb
+ * NULL), BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs). */
+BRAID_API int braid_join_set_next(braid_task **out, braid_runtime *rt, braid_join_set *set, braid_task **out_task,
+                                  void **out_user_data, braid_callback cb, void *user_data);
 
 /* Tasks in the set (running or finished and not yet taken). */
 BRAID_API size_t braid_join_set_len(braid_join_set *set);

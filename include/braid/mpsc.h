@@ -88,6 +88,16 @@ BRAID_API int braid_mpsc_try_send(braid_mpsc_tx *tx, void *value, size_t value_s
  * waiting for room.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not
  * sent; value left). */
 BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx *tx, void *value, size_t value_size, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers,
+ * waiting for room: BRAID_OK (the value was moved in), BRAID_ECLOSED, or
+ * BRAID_ECANCELED when aborted through *out (may be NULL) or shut down; on
+ * anything but BRAID_OK the value stays at `value`, the caller's (room
+ * granted to the wait goes to the next sender).  `value` must stay valid
+ * until cb.  Returns BRAID_OK, BRAID_EINVAL (NULL, value_size not the
+ * element size), BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs). */
+BRAID_API int braid_mpsc_send(braid_task **out, braid_runtime *rt, braid_mpsc_tx *tx, void *value,
+                              size_t value_size, braid_callback cb, void *user_data);
 
 /* Reserves n slots (bounded channels; BRAID_ENOTSUP on unbounded ones) that
  * the caller then fills with braid_mpsc_send_reserved (which never waits) or
@@ -144,6 +154,17 @@ BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx *rx);
 /* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing received). */
 BRAID_API int braid_mpsc_recv_blocking(braid_mpsc_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (the value was moved into `buf`, which must stay valid until cb),
+ * BRAID_ECLOSED (every sender gone, or closed, and nothing left), or
+ * BRAID_ECANCELED when aborted through *out (may be NULL) or shut down:
+ * nothing was taken (the next receive gets the value).  One receive at a
+ * time per receiver, as for braid_mpsc_poll_recv.  Returns BRAID_OK,
+ * BRAID_EINVAL (NULL, buf_size not the element size), BRAID_ESHUTDOWN or
+ * BRAID_ENOMEM (cb never runs). */
+BRAID_API int braid_mpsc_recv(braid_task **out, braid_runtime *rt, braid_mpsc_rx *rx, void *buf, size_t buf_size,
+                              braid_callback cb, void *user_data);
 /* Closes the channel: sends fail from now on (waiting ones with
  * BRAID_ECLOSED), closed() waits complete; values already sent, and slots
  * already reserved, can still be received.  NULL ok. */

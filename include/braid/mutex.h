@@ -33,6 +33,16 @@ BRAID_API int braid_mutex_try_lock(braid_mutex *m);
 /* Locks on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_mutex_lock_blocking(braid_mutex *m, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK once the lock is the caller's (unlock with braid_mutex_unlock), or
+ * BRAID_ECANCELED when aborted through *out (may be NULL) or shut down; the
+ * lock is then not held, and a lock handed to the wait meanwhile goes on to
+ * the next waiter.  Returns BRAID_OK, BRAID_EINVAL (rt, m or cb NULL),
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs).  m must outlive the
+ * operation. */
+BRAID_API int braid_mutex_lock(braid_task **out, braid_runtime *rt, braid_mutex *m, braid_callback cb,
+                               void *user_data);
 /* Unlocks (any thread): the first waiter gets the lock.  BRAID_OK, or
  * BRAID_EINVAL when m is NULL or not locked (nothing changes: a second
  * unlock never frees the lock for two holders).  The lock is not tied to

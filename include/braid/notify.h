@@ -32,6 +32,16 @@ BRAID_API void braid_notify_free(braid_notify *n);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
 BRAID_API int braid_notify_notified_blocking(braid_notify *n, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK once notified (or a stored permit was consumed), or
+ * BRAID_ECANCELED when aborted through *out (may be NULL) or shut down: a
+ * notify_one that had chosen this wait passes on (to the next waiter, or as
+ * the stored permit).  Returns BRAID_OK, BRAID_EINVAL (rt, n or cb NULL),
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs).  n must outlive the
+ * operation. */
+BRAID_API int braid_notify_notified(braid_task **out, braid_runtime *rt, braid_notify *n, braid_callback cb,
+                                    void *user_data);
 
 /* Wakes the first waiter, or stores the permit.  NULL ok. */
 BRAID_API void braid_notify_notify_one(braid_notify *n);

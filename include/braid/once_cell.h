@@ -61,6 +61,18 @@ BRAID_API int braid_once_cell_abort_init(braid_once_cell *cell);
  * caller's turn to set it (BRAID_ONCE_CELL_INIT).  timeout_ms 0: no limit;
  * BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_once_cell_init_blocking(braid_once_cell *cell, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (the cell is set: read it with braid_once_cell_get),
+ * BRAID_ONCE_CELL_INIT (the caller's turn: cb, or code it hands the turn to,
+ * must finish with braid_once_cell_complete_init or
+ * braid_once_cell_abort_init), or BRAID_ECANCELED when aborted through *out
+ * (may be NULL) or shut down: a turn handed to the wait meanwhile goes to the
+ * next waiter.  Returns BRAID_OK, BRAID_EINVAL (rt, cell or cb NULL),
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs).  cell must outlive the
+ * operation. */
+BRAID_API int braid_once_cell_init(braid_task **out, braid_runtime *rt, braid_once_cell *cell, braid_callback cb,
+                                   void *user_data);
 
 BRAID_EXTERN_C_END
 

@@ -54,6 +54,16 @@ BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for the
  * value.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing lost). */
 BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (the value was moved into `buf`, which must stay valid until cb),
+ * BRAID_ECLOSED (the sender was dropped without sending), or BRAID_ECANCELED
+ * when aborted through *out (may be NULL) or shut down: the value, if sent,
+ * stays in the channel.  One receive at a time.  Returns BRAID_OK,
+ * BRAID_EINVAL (NULL, buf_size not the element size), BRAID_ESHUTDOWN or
+ * BRAID_ENOMEM (cb never runs). */
+BRAID_API int braid_oneshot_recv(braid_task **out, braid_runtime *rt, braid_oneshot_rx *rx, void *buf,
+                                 size_t buf_size, braid_callback cb, void *user_data);
 /* Drops the receiver; a value sent and not received is destroyed.  NULL ok. */
 BRAID_API void braid_oneshot_rx_free(braid_oneshot_rx *rx);
 

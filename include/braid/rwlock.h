@@ -40,6 +40,18 @@ BRAID_API int braid_rwlock_try_write(braid_rwlock *rw);
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);
 BRAID_API int braid_rwlock_write_blocking(braid_rwlock *rw, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK once the read (write) lock is held (release with
+ * braid_rwlock_read_unlock / braid_rwlock_write_unlock), or BRAID_ECANCELED
+ * when aborted through *out (may be NULL) or shut down: nothing held, and
+ * whatever was granted to the wait goes back.  Returns BRAID_OK,
+ * BRAID_EINVAL (rt, rw or cb NULL), BRAID_ESHUTDOWN or BRAID_ENOMEM (cb
+ * never runs).  rw must outlive the operation. */
+BRAID_API int braid_rwlock_read(braid_task **out, braid_runtime *rt, braid_rwlock *rw, braid_callback cb,
+                                void *user_data);
+BRAID_API int braid_rwlock_write(braid_task **out, braid_runtime *rt, braid_rwlock *rw, braid_callback cb,
+                                 void *user_data);
 /* Release a read / write lock (any thread).  BRAID_OK, or BRAID_EINVAL when
  * rw is NULL or not locked that way, and then nothing is released: a read
  * unlock while the lock is write-locked (it would let a reader in beside

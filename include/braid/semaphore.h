@@ -39,6 +39,17 @@ BRAID_API int braid_semaphore_try_acquire(braid_semaphore *sem, size_t n);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for n
  * permits.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing taken). */
 BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore *sem, size_t n, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK once the n permits are the caller's (give them back with
+ * braid_semaphore_release), BRAID_ECLOSED (closed), or BRAID_ECANCELED when
+ * aborted through *out (may be NULL) or shut down: no permit is held, and
+ * permits granted to the wait meanwhile go back (to the next waiter).
+ * Returns BRAID_OK, BRAID_EINVAL (rt, sem or cb NULL), BRAID_ERANGE (n above
+ * BRAID_SEMAPHORE_MAX_PERMITS), BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never
+ * runs).  sem must outlive the operation. */
+BRAID_API int braid_semaphore_acquire(braid_task **out, braid_runtime *rt, braid_semaphore *sem, size_t n,
+                                      braid_callback cb, void *user_data);
 
 /* Adds n permits (returns acquired ones, or adds new ones) and serves the
  * waiters.  BRAID_OK, BRAID_EINVAL, BRAID_ERANGE (the total would exceed the

@@ -95,6 +95,16 @@ BRAID_API int braid_watch_rx_has_changed(braid_watch_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx *rx, int64_t timeout_ms);
+/* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
+ * and calls cb(user_data, status) exactly once on one of its workers:
+ * BRAID_OK (a newer version, now marked seen: borrow it to read it),
+ * BRAID_ECLOSED (every sender gone and nothing newer), or BRAID_ECANCELED
+ * when aborted through *out (may be NULL) or shut down: the version stays
+ * unseen.  Returns BRAID_OK, BRAID_EINVAL (rt, rx or cb NULL),
+ * BRAID_ESHUTDOWN or BRAID_ENOMEM (cb never runs).  rx must outlive the
+ * operation. */
+BRAID_API int braid_watch_rx_changed(braid_task **out, braid_runtime *rt, braid_watch_rx *rx, braid_callback cb,
+                                     void *user_data);
 
 BRAID_EXTERN_C_END
 

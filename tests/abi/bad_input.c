@@ -447,6 +447,78 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_sleep(NULL, NULL, 1, count_cb, c), BRAID_EINVAL);
     CHECK_RC(braid_sleep_until(&t, NULL, 0, count_cb, c), BRAID_EINVAL);
     CHECK_RC(braid_sleep_until(&t, rt, 0, NULL, c), BRAID_EINVAL);
+    {
+        /* the callback waits on shared primitives: a NULL runtime, primitive,
+         * buffer or callback, or a wrong element size, is BRAID_EINVAL, sets
+         * *out to NULL and never calls back (c is checked below) */
+        int v = 0;
+        uint64_t lagged = 0;
+        braid_task *jt = NULL;
+        braid_mutex *m = NULL;
+        braid_semaphore *sem = NULL;
+        braid_mpsc_tx *mtx = NULL;
+        braid_mpsc_rx *mrx = NULL;
+        CHECK_RC(braid_mutex_new(&m), BRAID_OK);
+        CHECK_RC(braid_semaphore_new(&sem, 1), BRAID_OK);
+        CHECK_RC(braid_mpsc_channel(&mtx, &mrx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        t = (braid_task *)&v;
+        CHECK_RC(braid_mutex_lock(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK(t == NULL, "braid_mutex_lock refused left *out set");
+        CHECK_RC(braid_mutex_lock(&t, NULL, m, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mutex_lock(&t, rt, m, NULL, c), BRAID_EINVAL);
+        CHECK_RC(braid_mutex_lock(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_read(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_read(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_write(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_rwlock_write(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_semaphore_acquire(&t, rt, NULL, 1, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_semaphore_acquire(&t, NULL, sem, 1, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_semaphore_acquire(&t, rt, sem, 1, NULL, c), BRAID_EINVAL);
+        CHECK_RC(braid_semaphore_acquire(&t, rt, sem, (size_t)BRAID_SEMAPHORE_MAX_PERMITS + 1, count_cb, c),
+                 BRAID_ERANGE);
+        CHECK(t == NULL, "braid_semaphore_acquire refused left *out set");
+        CHECK_RC(braid_notify_notified(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_notify_notified(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_barrier_wait(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_barrier_wait(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_once_cell_init(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_once_cell_init(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_send(&t, rt, NULL, &v, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_send(&t, rt, mtx, NULL, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_send(&t, rt, mtx, &v, sizeof v + 1, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_send(&t, NULL, mtx, &v, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_send(&t, rt, mtx, &v, sizeof v, NULL, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_recv(&t, rt, NULL, &v, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_recv(&t, rt, mrx, NULL, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_recv(&t, rt, mrx, &v, 1, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_recv(&t, NULL, mrx, &v, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_mpsc_recv(&t, rt, mrx, &v, sizeof v, NULL, c), BRAID_EINVAL);
+        CHECK_RC(braid_broadcast_recv(&t, rt, NULL, &v, sizeof v, &lagged, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_broadcast_recv(NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_watch_rx_changed(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_watch_rx_changed(NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv(&t, rt, NULL, &v, sizeof v, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv(NULL, NULL, NULL, NULL, 0, NULL, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_join_set_next(&t, rt, NULL, &jt, NULL, count_cb, c), BRAID_EINVAL);
+        CHECK_RC(braid_join_set_next(NULL, NULL, NULL, NULL, NULL, NULL, NULL), BRAID_EINVAL);
+        {
+            braid_join_set *js = NULL;
+            CHECK_RC(braid_join_set_new(&js), BRAID_OK);
+            CHECK_RC(braid_join_set_next(&t, rt, js, NULL, NULL, count_cb, c), BRAID_EINVAL);
+            braid_join_set_free(js);
+        }
+        CHECK(t == NULL, "a refused callback wait left *out set");
+        /* nothing was taken: the primitives are as they were */
+        CHECK_RC(braid_mutex_try_lock(m), BRAID_OK);
+        CHECK_RC(braid_mutex_unlock(m), BRAID_OK);
+        CHECK_RC(braid_semaphore_try_acquire(sem, 1), BRAID_OK);
+        CHECK_RC(braid_semaphore_release(sem, 1), BRAID_OK);
+        CHECK_RC(braid_mpsc_try_recv(mrx, &v, sizeof v), BRAID_EAGAIN);
+        braid_mpsc_tx_free(mtx);
+        braid_mpsc_rx_free(mrx);
+        braid_semaphore_free(sem);
+        braid_mutex_free(m);
+    }
     braid_timer *tm = NULL;
     CHECK_RC(braid_timer_new(NULL, rt, 0), BRAID_EINVAL);
     CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */

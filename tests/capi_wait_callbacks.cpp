@@ -66,7 +66,253 @@ void abort_and_settle(braid_task* t) {
 
 int mutex_try_lock_poll(braid_mutex* m) { return braid_mutex_try_lock(m); }
 
+// A runtime with paused time: its clock jumps only when every worker is
+// idle, which quiesce() uses to know that the waits started before it have
+// been polled and are queued (pending) in their primitives.
+struct PausedRt {
+    braid_runtime* rt = nullptr;
+    explicit PausedRt(int workers = 1) {
+        braid_runtime_builder* b = nullptr;
+        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
+        REQUIRE(braid_runtime_builder_start_paused(b, 1) == BRAID_OK);
+        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+        braid_runtime_builder_free(b);
+    }
+    ~PausedRt() { REQUIRE(braid_runtime_free(rt) == BRAID_OK); }
+};
+
+// Returns once every worker of the paused runtime went idle: a 1 ms sleep
+// completes only through the clock's auto-advance.
+void quiesce(braid_runtime* rt) {
+    Counter c;
+    braid_task* t = nullptr;
+    REQUIRE(braid_sleep(&t, rt, 1, &Counter::cb, &c) == BRAID_OK);
+    REQUIRE(settle(t) == BRAID_OK);
+    REQUIRE(c.last == BRAID_OK);
+}
+
+// Holds the runtime's only worker inside a callback until released, so that
+// a wait granted meanwhile cannot run its callback: an abort made then is
+// sure to come after the grant and before the callback.
+struct WorkerGate {
+    std::promise<void> entered;
+    std::promise<void> release;
+    std::shared_future<void> released{release.get_future().share()};
+    braid_task* t = nullptr;
+    static void cb(void* p, int) {
+        auto* g = static_cast<WorkerGate*>(p);
+        g->entered.set_value();
+        g->released.wait();
+    }
+    explicit WorkerGate(braid_runtime* rt) {
+        REQUIRE(braid_sleep(&t, rt, 0, &WorkerGate::cb, this) == BRAID_OK);
+        entered.get_future().wait();
+    }
+    void open() {
+        release.set_value();
+        REQUIRE(settle(t) == BRAID_OK);
+    }
+};
+
+// The deterministic cancel path of every wait: started, polled until it is
+// queued (quiesce), granted (`grant`: unlock, release, notify, send ...)
+// while the worker is held, aborted, then let go: the callback sees
+// BRAID_ECANCELED and `check` verifies that the grant went back.
+template <class Start, class Grant, class Check>
+void granted_then_aborted(Start start, Grant grant, Check check) {
+    PausedRt r(1);
+    Counter c;
+    braid_task* t = nullptr;
+    REQUIRE(start(r.rt, &t, &c) == BRAID_OK);
+    quiesce(r.rt);
+    REQUIRE(c.calls == 0);  // queued, pending
+    WorkerGate gate(r.rt);
+    grant();
+    REQUIRE(braid_task_abort(t) == BRAID_OK);
+    gate.open();
+    REQUIRE(settle(t) == BRAID_ECANCELED);
+    REQUIRE(c.calls == 1);
+    REQUIRE(c.last == BRAID_ECANCELED);
+    check();
+}
+
 }  // namespace
+
+TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant back") {
+    SECTION("mutex: the lock goes on") {
+        braid_mutex* m = nullptr;
+        REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+        REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_mutex_lock(t, rt, m, &Counter::cb, c); },
+            [&] {
+                REQUIRE(braid_mutex_unlock(m) == BRAID_OK);   // handed to the queued wait
+                REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
+            },
+            [&] {
+                REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+                REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+            });
+        braid_mutex_free(m);
+    }
+    SECTION("rwlock: a writer's lock goes back") {
+        braid_rwlock* rw = nullptr;
+        REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
+        REQUIRE(braid_rwlock_try_read(rw) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_rwlock_write(t, rt, rw, &Counter::cb, c); },
+            [&] { REQUIRE(braid_rwlock_read_unlock(rw) == BRAID_OK); },
+            [&] {
+                REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
+                REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);
+            });
+        braid_rwlock_free(rw);
+    }
+    SECTION("semaphore: the permits go back") {
+        braid_semaphore* sem = nullptr;
+        REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) {
+                return braid_semaphore_acquire(t, rt, sem, 2, &Counter::cb, c);
+            },
+            [&] {
+                REQUIRE(braid_semaphore_release(sem, 2) == BRAID_OK);
+                REQUIRE(braid_semaphore_available_permits(sem) == 0);  // handed to the wait
+            },
+            [&] { REQUIRE(braid_semaphore_available_permits(sem) == 2); });
+        braid_semaphore_free(sem);
+    }
+    SECTION("notify: the notification is passed on") {
+        braid_notify* n = nullptr;
+        REQUIRE(braid_notify_new(&n) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_notify_notified(t, rt, n, &Counter::cb, c); },
+            [&] { braid_notify_notify_one(n); },
+            [&] {
+                braid_waiter* w = nullptr;
+                REQUIRE(braid_notify_poll_notified(n, &w, nullptr, nullptr) == BRAID_OK);
+            });
+        braid_notify_free(n);
+    }
+    SECTION("once cell: the turn to initialise is passed on") {
+        braid_once_cell* cell = nullptr;
+        REQUIRE(braid_once_cell_new(&cell, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_once_cell_init_blocking(cell, 0) == BRAID_ONCE_CELL_INIT);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_once_cell_init(t, rt, cell, &Counter::cb, c); },
+            [&] { REQUIRE(braid_once_cell_abort_init(cell) == BRAID_OK); },
+            [&] {
+                // 10 s bounds a failure only: a lost turn would wait forever.
+                REQUIRE(braid_once_cell_init_blocking(cell, 10000) == BRAID_ONCE_CELL_INIT);
+                REQUIRE(braid_once_cell_abort_init(cell) == BRAID_OK);
+            });
+        braid_once_cell_free(cell);
+    }
+    SECTION("barrier: an aborted arrival does not count") {
+        braid_barrier* b = nullptr;
+        REQUIRE(braid_barrier_new(&b, 2) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_barrier_wait(t, rt, b, &Counter::cb, c); },
+            [] {},
+            [&] {
+                braid_waiter* w = nullptr;
+                // Alone, a try-arrival does not complete the round.
+                REQUIRE(braid_barrier_poll_wait(b, &w, nullptr, nullptr) == BRAID_PENDING);
+                REQUIRE(w == nullptr);
+            });
+        braid_barrier_free(b);
+    }
+    SECTION("mpsc send: the room goes to the next sender, the value stays the caller's") {
+        braid_mpsc_tx* tx = nullptr;
+        braid_mpsc_rx* rx = nullptr;
+        REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        int v = 1, w = 2, got = 0;
+        REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) {
+                return braid_mpsc_send(t, rt, tx, &w, sizeof w, &Counter::cb, c);
+            },
+            [&] { REQUIRE(braid_mpsc_try_recv(rx, &got, sizeof got) == BRAID_OK); },
+            [&] {
+                REQUIRE(braid_mpsc_try_recv(rx, &got, sizeof got) == BRAID_EAGAIN);  // w was not sent
+                REQUIRE(braid_mpsc_tx_capacity(tx) == 1);
+                int x = 3;
+                REQUIRE(braid_mpsc_try_send(tx, &x, sizeof x) == BRAID_OK);
+            });
+        REQUIRE(w == 2);
+        braid_mpsc_tx_free(tx);
+        braid_mpsc_rx_free(rx);
+    }
+    SECTION("mpsc recv: the value waits for the next receiver") {
+        braid_mpsc_tx* tx = nullptr;
+        braid_mpsc_rx* rx = nullptr;
+        REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        int buf = -1, v = 5, got = 0;
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) {
+                return braid_mpsc_recv(t, rt, rx, &buf, sizeof buf, &Counter::cb, c);
+            },
+            [&] { REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK); },
+            [&] {
+                REQUIRE(braid_mpsc_try_recv(rx, &got, sizeof got) == BRAID_OK);
+                REQUIRE(got == 5);
+            });
+        REQUIRE(buf == -1);
+        braid_mpsc_tx_free(tx);
+        braid_mpsc_rx_free(rx);
+    }
+    SECTION("broadcast recv: the value waits for the next receive") {
+        braid_broadcast_tx* tx = nullptr;
+        braid_broadcast_rx* rx = nullptr;
+        REQUIRE(braid_broadcast_new(&tx, 4, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_broadcast_subscribe(&rx, tx) == BRAID_OK);
+        int buf = -1, v = 6, got = 0;
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) {
+                return braid_broadcast_recv(t, rt, rx, &buf, sizeof buf, nullptr, &Counter::cb, c);
+            },
+            [&] { REQUIRE(braid_broadcast_send(tx, &v, sizeof v, nullptr) == BRAID_OK); },
+            [&] {
+                REQUIRE(braid_broadcast_try_recv(rx, &got, sizeof got, nullptr) == BRAID_OK);
+                REQUIRE(got == 6);
+            });
+        braid_broadcast_rx_free(rx);
+        braid_broadcast_tx_free(tx);
+    }
+    SECTION("watch changed: the version stays unseen") {
+        braid_watch_tx* tx = nullptr;
+        braid_watch_rx* rx = nullptr;
+        int v = 0;
+        REQUIRE(braid_watch_new(&tx, &rx, &v, sizeof v, alignof(int), nullptr, nullptr) == BRAID_OK);
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_watch_rx_changed(t, rt, rx, &Counter::cb, c); },
+            [&] {
+                v = 1;
+                REQUIRE(braid_watch_send(tx, &v, sizeof v) == BRAID_OK);
+            },
+            [&] { REQUIRE(braid_watch_rx_has_changed(rx) == 1); });
+        braid_watch_rx_free(rx);
+        braid_watch_tx_free(tx);
+    }
+    SECTION("oneshot recv: the value stays in the channel") {
+        braid_oneshot_tx* tx = nullptr;
+        braid_oneshot_rx* rx = nullptr;
+        REQUIRE(braid_oneshot_new(&tx, &rx, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        int buf = -1, v = 8, got = 0;
+        granted_then_aborted(
+            [&](braid_runtime* rt, braid_task** t, Counter* c) {
+                return braid_oneshot_recv(t, rt, rx, &buf, sizeof buf, &Counter::cb, c);
+            },
+            [&] { REQUIRE(braid_oneshot_send(tx, &v, sizeof v) == BRAID_OK); },
+            [&] {
+                REQUIRE(braid_oneshot_recv_poll(rx, nullptr, nullptr, &got, sizeof got) == BRAID_OK);
+                REQUIRE(got == 8);
+            });
+        REQUIRE(buf == -1);
+        braid_oneshot_rx_free(rx);
+    }
+}
 
 // ---- locks ------------------------------------------------------------------------
 

@@ -448,7 +448,7 @@ TEST_CASE("C wait callbacks: braid_semaphore_acquire, an aborted acquire gives g
     for (int i = 0; i < 2000 / braid_test::kStressDivisor; ++i) {
         Counter ci;
         REQUIRE(braid_semaphore_acquire(&t, r.rt, sem, 3, &Counter::cb, &ci) == BRAID_OK);
-        std::thread rel([&] { REQUIRE(braid_semaphore_release(sem, 3) == BRAID_OK); });
+        std::thread rel([&] { EXPECT_ANYWHERE(braid_semaphore_release(sem, 3) == BRAID_OK); });
         REQUIRE(braid_task_abort(t) == BRAID_OK);
         rel.join();
         settle(t);

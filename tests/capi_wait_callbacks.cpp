@@ -1036,3 +1036,57 @@ TEST_CASE("C wait callbacks stress: plain threads and callback lockers share a m
     r.free();
     braid_mutex_free(m);
 }
+
+TEST_CASE("C wait callbacks: a deadline on the operation calls back BRAID_ETIMEDOUT and takes nothing") {
+    PausedRt r(1);
+    braid_semaphore* sem = nullptr;
+    REQUIRE(braid_semaphore_new(&sem, 1) == BRAID_OK);
+    Counter c;
+    braid_task* t = nullptr;
+    // Two permits asked, one free: the wait holds the free one while it waits.
+    REQUIRE(braid_semaphore_acquire(&t, r.rt, sem, 2, &Counter::cb, &c) == BRAID_OK);
+    REQUIRE(braid_task_set_timeout(t, 50) == BRAID_OK);  // paused clock: fires when the runtime is idle
+    REQUIRE(settle(t) == BRAID_ETIMEDOUT);
+    REQUIRE(c.calls == 1);
+    REQUIRE(c.last == BRAID_ETIMEDOUT);
+    REQUIRE(braid_semaphore_available_permits(sem) == 1);
+    REQUIRE(braid_semaphore_try_acquire(sem, 1) == BRAID_OK);
+    REQUIRE(braid_semaphore_release(sem, 1) == BRAID_OK);
+    braid_semaphore_free(sem);
+}
+
+TEST_CASE("C wait callbacks: many callback waits on one lock are served in FIFO order") {
+    PausedRt r(1);
+    braid_mutex* m = nullptr;
+    REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    struct Order {
+        braid_mutex* m;
+        std::atomic<int>* next;
+        int index;
+        std::atomic<int> got{-1};
+        static void cb(void* p, int status) {
+            auto* o = static_cast<Order*>(p);
+            EXPECT_ANYWHERE(status == BRAID_OK);
+            o->got.store(o->next->fetch_add(1));
+            EXPECT_ANYWHERE(braid_mutex_unlock(o->m) == BRAID_OK);
+        }
+    };
+    constexpr int kWaits = 8;
+    std::atomic<int> next{0};
+    std::vector<std::unique_ptr<Order>> waits;
+    std::vector<braid_task*> ops(kWaits);
+    for (int i = 0; i < kWaits; ++i) {
+        waits.push_back(std::unique_ptr<Order>(new Order{m, &next, i}));
+        REQUIRE(braid_mutex_lock(&ops[size_t(i)], r.rt, m, &Order::cb, waits.back().get()) == BRAID_OK);
+        quiesce(r.rt);  // queued before the next one starts
+    }
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    for (int i = 0; i < kWaits; ++i) {
+        REQUIRE(settle(ops[size_t(i)]) == BRAID_OK);
+        REQUIRE(waits[size_t(i)]->got.load() == i);
+    }
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    braid_mutex_free(m);
+}

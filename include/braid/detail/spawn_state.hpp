@@ -162,7 +162,7 @@ int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F
     void* mem = nullptr;
     int rc = braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
     if (rc < 0) {
-        F dropped(std::move(f));
+        [[maybe_unused]] F dropped(std::move(f));  // destroyed here: the job never runs
         return rc;
     }
     auto* s = new (mem) State(std::move(f));

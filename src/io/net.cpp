@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -148,9 +149,14 @@ int parse_addr(const char* text, sockaddr_storage* out, size_t* out_len) {
     return BRAID_OK;
 }
 
-int format_addr(char* buf, size_t cap, const sockaddr* addr, size_t len) {
+int format_addr(char* buf, size_t cap, const sockaddr* given, size_t len) {
     // The family is read only once the length says it is there.
-    if (!buf || !addr || len < sizeof(sa_family_t)) return BRAID_EINVAL;
+    if (!buf || !given || len < sizeof(sa_family_t)) return BRAID_EINVAL;
+    // Read from an aligned copy: a caller's buffer need not be aligned for
+    // sockaddr_in6 (a byte buffer holding a received address).
+    sockaddr_storage copy{};
+    std::memcpy(&copy, given, std::min(len, sizeof copy));
+    const sockaddr* addr = reinterpret_cast<const sockaddr*>(&copy);
     char tmp[160];
     int n;
     if (addr->sa_family == AF_INET && len >= sizeof(sockaddr_in)) {

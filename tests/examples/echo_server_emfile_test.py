@@ -9,7 +9,11 @@ connection before it is accepted costs nothing but that connection, the
 server still serves a client afterwards, and it exits 0 on SIGINT.
 
 Clients are non-blocking sockets driven by one selector, so no client waits
-on another (the client side has its own, higher, fd limit).
+on another (the client side has its own, higher, fd limit).  They connect
+first and send nothing until the server has logged its first EMFILE: idle
+connections stay open on the server, so it certainly runs out of
+descriptors, however fast it serves (a fast server that closed each
+connection before accepting the next would otherwise never reach the limit).
 
 Usage: echo_server_emfile_test.py PATH-TO-echo_server
 """
@@ -54,9 +58,11 @@ def echo_once(addr, msg):
         return f"{e}".encode()
 
 
-def run_clients(addr):
-    """Connects CLIENTS sockets at once, sends a line on each, reads each echo
-    back and closes.  Returns the number echoed correctly and the errors seen."""
+def run_clients(addr, out_of_fds):
+    """Connects CLIENTS sockets at once, waits until the server has run out of
+    descriptors (out_of_fds is set), then sends a line on each, reads each
+    echo back and closes.  Returns the number echoed correctly and the errors
+    seen."""
     sel = selectors.DefaultSelector()
     state = {}
     for i in range(CLIENTS):
@@ -65,6 +71,8 @@ def run_clients(addr):
         s.connect_ex(addr)
         msg = f"client {i} says hello\n".encode()
         state[s] = {"msg": msg, "sent": 0, "got": b""}
+    out_of_fds.wait(timeout=DEADLINE_S)
+    for s in state:
         sel.register(s, selectors.EVENT_WRITE)
     ok = 0
     errors = {}
@@ -109,7 +117,15 @@ def main() -> int:
     host, port = first.split("listening on ")[1].split()[0].rsplit(":", 1)
     addr = (host, int(port))
     lines = [first.rstrip("\n")]
-    reader = threading.Thread(target=lambda: lines.extend(l.rstrip("\n") for l in proc.stdout))
+    out_of_fds = threading.Event()
+
+    def read_lines():
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("accept failed (EMFILE"):
+                out_of_fds.set()
+
+    reader = threading.Thread(target=read_lines)
     reader.start()
 
     # A client that resets its connection before the server gets to it.
@@ -117,7 +133,7 @@ def main() -> int:
     rst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     rst.close()
 
-    echoed, errors = run_clients(addr)
+    echoed, errors = run_clients(addr, out_of_fds)
     after = echo_once(addr, b"still there?\n")
 
     if proc.poll() is None:

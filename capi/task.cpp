@@ -245,7 +245,6 @@ BRAID_API void braid_task_wake_fn(void* task) { braid_task_wake(static_cast<brai
 BRAID_API int braid_coop_take(void) { return braid::detail::coop::proceed(nullptr, nullptr) ? 1 : 0; }
 
 BRAID_API int* braid_coop_counter(void) { return &braid::detail::coop::budget(); }
-BRAID_API int braid_coop_has_budget(void) { return braid::detail::coop::budget() != 0 ? 1 : 0; }
 
 BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
 BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }

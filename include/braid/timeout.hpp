@@ -63,12 +63,15 @@ public:
 private:
     static bool repoll(void* self, Context& ctx) { return static_cast<TimeoutAwaiter*>(self)->poll(ctx); }
     bool poll(Context& ctx) {
-        bool had_budget = braid_coop_has_budget() != 0;
+        // The budget counter of this poll (the driver's, without a call when
+        // it gave one): 0 is used up, < 0 unlimited.
+        int* budget = ctx.coop ? ctx.coop : braid_coop_counter();
+        bool had_budget = *budget != 0;
         if (branch_.poll()) return true;
         // The deadline is looked at even when the awaitable used the task's
         // budget up (one that is always ready does on every poll): then the
         // timer is polled outside the budget, as Tokio's timeout does.
-        bool used_up_inside = had_budget && !braid_coop_has_budget();
+        bool used_up_inside = had_budget && *budget == 0;
         int rc = used_up_inside ? sleep_.poll_unconstrained(ctx.wake_fn, ctx.wake_data)
                                 : sleep_.poll(ctx.wake_fn, ctx.wake_data);
         if (rc == BRAID_PENDING) return false;

@@ -11,10 +11,7 @@
 
 namespace braid::detail {
 
-Core*& current_core() {
-    thread_local Core* c = nullptr;
-    return c;
-}
+constinit thread_local Core* tl_current_core [[gnu::tls_model("initial-exec")]] = nullptr;
 
 int Config::resolved_workers() const {
     if (current_thread) return 1;
@@ -61,12 +58,15 @@ int Core::start() {
     return BRAID_OK;
 }
 
-void Core::unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+constinit thread_local CoreRefCache tl_core_refs [[gnu::tls_model("initial-exec")]];
+
+void Core::release_refs(uint64_t k) {
+    if (refs_.fetch_sub(k, std::memory_order_acq_rel) == k) delete this;
 }
 
 void Core::thread_started(const char* role) {
     current_core() = this;
+    tl_core_refs = CoreRefCache{this, 0};
     (void)role;
     pthread_setname_np(pthread_self(), cfg_.thread_name.substr(0, 15).c_str());
     if (cfg_.on_start) cfg_.on_start(cfg_.on_start_data);
@@ -75,6 +75,10 @@ void Core::thread_started(const char* role) {
 void Core::thread_stopping() {
     if (cfg_.on_stop) cfg_.on_stop(cfg_.on_stop_data);
     current_core() = nullptr;
+    // Last: the cached references may be the last ones (a blocking thread
+    // left running past a shutdown's timeout ends after the owner let go).
+    uint64_t cached = std::exchange(tl_core_refs, CoreRefCache{}).n;
+    if (cached) release_refs(cached);
 }
 
 void Core::report_slow_poll(uint64_t task_id, int64_t ns) {

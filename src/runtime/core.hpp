@@ -28,7 +28,13 @@ public:
     // Starts threads.  Returns BRAID_OK or BRAID_ETHREAD.
     int start();
 
-    void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+    // References to the Core's memory (the owner's, and one per task: a
+    // task handle may outlive braid_runtime_free).  The runtime's own
+    // threads keep a batch of references in a thread-local cache, so a task
+    // made on one worker and freed on another costs no atomic on this
+    // shared counter (it would bounce between the workers' caches on every
+    // spawn); the counter includes the cached ones.
+    void ref();
     void unref();
 
     // Spawning.  Returns BRAID_OK or BRAID_ESHUTDOWN (the task is then
@@ -76,6 +82,8 @@ public:
 
 private:
     static void rearm_timers(void* self);
+    // Drops k references; the last one frees the Core.
+    void release_refs(uint64_t k);
 
     Config cfg_;
     std::atomic<uint64_t> refs_{1};
@@ -95,8 +103,41 @@ private:
     BlockingPool pool_;
 };
 
+// References to one Core that the calling thread holds for its tasks (see
+// Core::ref): set while a runtime thread runs.
+struct CoreRefCache {
+    Core* core = nullptr;
+    uint64_t n = 0;
+};
+extern constinit thread_local CoreRefCache tl_core_refs [[gnu::tls_model("initial-exec")]];
+inline constexpr uint64_t kCoreRefBatch = 64;
+
+inline void Core::ref() {
+    CoreRefCache& c = tl_core_refs;
+    if (c.core != this) {
+        refs_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (c.n == 0) {
+        refs_.fetch_add(kCoreRefBatch, std::memory_order_relaxed);
+        c.n = kCoreRefBatch;
+    }
+    --c.n;
+}
+
+inline void Core::unref() {
+    CoreRefCache& c = tl_core_refs;
+    if (c.core != this) return release_refs(1);
+    if (++c.n <= 2 * kCoreRefBatch) return;
+    c.n -= kCoreRefBatch;
+    release_refs(kCoreRefBatch);  // never the last: the cache still counts
+}
+
 // The runtime of the calling thread (worker, blocking thread, reactor, or a
-// thread inside block_on), or null.
-Core*& current_core();
+// thread inside block_on), or null.  Initial-exec TLS, as the budget's
+// (task/coop.hpp): read on every clock read and spawn, one %fs-relative load
+// instead of a call into the dynamic loader.
+extern constinit thread_local Core* tl_current_core [[gnu::tls_model("initial-exec")]];
+inline Core*& current_core() { return tl_current_core; }
 
 }  // namespace braid::detail

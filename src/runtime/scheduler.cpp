@@ -9,7 +9,7 @@
 namespace braid::detail {
 namespace {
 
-thread_local Worker* tl_worker = nullptr;
+constinit thread_local Worker* tl_worker [[gnu::tls_model("initial-exec")]] = nullptr;
 
 inline uint64_t xorshift(uint64_t& s) {
     s ^= s << 13;

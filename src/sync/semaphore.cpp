@@ -43,8 +43,11 @@ int Semaphore::poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* da
         if (node->notified) {
             int st = node->status;
             if (st == BRAID_OK) {
-                granted_ -= node->need;  // taken: the caller holds them now
-                granted_changed_locked();
+                // Taken: the caller holds them now.  GRANTED may stay set
+                // with nothing granted; that only sends the next release
+                // through the lock, which clears it (no extra atomic here,
+                // on every hand-over of a contended mutex).
+                granted_ -= node->need;
             }
             Waiter::destroy(node);
             *w = nullptr;
@@ -110,11 +113,6 @@ void Semaphore::serve_locked(uint64_t extra) {
     }
 }
 
-void Semaphore::granted_changed_locked() {
-    if (granted_) state_.fetch_or(kGranted, std::memory_order_acq_rel);
-    else state_.fetch_and(~kGranted, std::memory_order_acq_rel);
-}
-
 void Semaphore::unregister(Waiter** w) {
     if (!*w) return;
     std::lock_guard<SpinLock> g(lock_);
@@ -133,8 +131,7 @@ void Semaphore::cancel(Waiter** w) {
         waiters_.remove(node);
     } else if (node->notified && node->status == BRAID_OK) {
         back = node->need;  // granted in full, never taken
-        granted_ -= back;
-        granted_changed_locked();
+        granted_ -= back;  // serve_locked below sets GRANTED anew
     }
     Waiter::destroy(node);
     // Hand back what it had; if it was the last waiter, WAITERS goes too.
@@ -166,7 +163,8 @@ int Semaphore::release(uint64_t n) {
             serve_locked(n);
             return BRAID_OK;
         }
-        if (state_.compare_exchange_weak(s, s + (n << kShift), std::memory_order_acq_rel)) return BRAID_OK;
+        uint64_t next = ((s + (n << kShift)) & ~kGranted) | (granted_ ? kGranted : 0);  // a stale GRANTED goes
+        if (state_.compare_exchange_weak(s, next, std::memory_order_acq_rel)) return BRAID_OK;
     }
 }
 

@@ -73,7 +73,9 @@ public:
 private:
     static constexpr uint64_t kWaiters = 1;
     static constexpr uint64_t kClosed = 2;
-    static constexpr uint64_t kGranted = 4;  // granted_ > 0
+    // Set whenever granted_ > 0 (set under the lock by serve_locked); may
+    // stay set after it dropped to 0 until a release under the lock clears it.
+    static constexpr uint64_t kGranted = 4;
     static constexpr int kShift = 3;
     static_assert((kMaxPermits << kShift) >> kShift == kMaxPermits);
     // Lock held: queues a wait (taking the permits if that became possible).
@@ -81,8 +83,6 @@ private:
     // Lock held: hands `extra` permits to the queue in order; what is left
     // when the queue is empty goes back into the word (WAITERS cleared).
     void serve_locked(uint64_t extra);
-    // Lock held: granted_ changed; the GRANTED flag follows it.
-    void granted_changed_locked();
 
     std::atomic<uint64_t> state_;
     uint64_t limit_;

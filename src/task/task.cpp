@@ -16,10 +16,7 @@ namespace {
 std::atomic<uint64_t> g_next_task_id{1};
 }
 
-Task*& current_task() {
-    thread_local Task* t = nullptr;
-    return t;
-}
+constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]] = nullptr;
 
 uint64_t& releasing_task_id() {
     thread_local uint64_t id = 0;

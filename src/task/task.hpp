@@ -103,8 +103,9 @@ struct Task {
 
 static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its state offset");
 
-// The task running on this thread.
-Task*& current_task();
+// The task running on this thread (initial-exec TLS: see current_core).
+extern constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]];
+inline Task*& current_task() { return tl_current_task; }
 // While a task's release function runs on this thread: that task's id (0
 // otherwise).  braid_task_current_id reports it before current_task's.
 uint64_t& releasing_task_id();

@@ -99,21 +99,38 @@ Pool& pool() {
     return *p;
 }
 
-extern thread_local bool tl_cache_gone;
+struct ThreadCache;
+// This thread's cache once it exists and until it is destroyed at thread
+// exit; then null again, and tl_cache_gone says calls go to the pool
+// directly.  Both are trivially destructible and initial-exec TLS, so the
+// hot path is one %fs-relative load (the cache object itself has a
+// destructor: a thread_local of that kind is reached through a wrapper and
+// the dynamic loader).
+constinit thread_local ThreadCache* tl_cache_ptr [[gnu::tls_model("initial-exec")]] = nullptr;
+constinit thread_local bool tl_cache_gone [[gnu::tls_model("initial-exec")]] = false;
 
 struct ThreadCache {
     Batch lists[kClasses];
     ~ThreadCache() {
+        tl_cache_ptr = nullptr;
         tl_cache_gone = true;
         for (std::size_t c = 1; c <= kMaxCached; ++c)
             if (lists[c].count) pool().give(c, lists[c]);
     }
 };
 
-thread_local ThreadCache tl_cache;
-// Set once this thread's cache is destroyed (thread exit): later calls go to
-// the pool directly.  Trivially destructible, so always safe to read.
-thread_local bool tl_cache_gone = false;
+// This thread's cache, made on first use; null after thread exit.
+[[gnu::noinline]] ThreadCache* make_cache() {
+    if (tl_cache_gone) return nullptr;
+    thread_local ThreadCache cache;
+    tl_cache_ptr = &cache;
+    return &cache;
+}
+
+inline ThreadCache* thread_cache() {
+    ThreadCache* tc = tl_cache_ptr;
+    return tc ? tc : make_cache();
+}
 
 inline std::size_t size_class(std::size_t size) { return size == 0 ? 1 : (size + kGranule - 1) / kGranule; }
 constexpr std::size_t kMaxAlloc = PTRDIFF_MAX;
@@ -125,8 +142,9 @@ void* alloc(std::size_t size) noexcept {
     // could give it anyway (half the address space).
     if (size > kMaxAlloc) return nullptr;
     std::size_t c = size_class(size);
-    if (!kCache || c > kMaxCached || tl_cache_gone) return std::aligned_alloc(kGranule, c * kGranule);
-    Batch& l = tl_cache.lists[c];
+    ThreadCache* tc = !kCache || c > kMaxCached ? nullptr : thread_cache();
+    if (!tc) return std::aligned_alloc(kGranule, c * kGranule);
+    Batch& l = tc->lists[c];
     if (!l.head) {
         l = pool().take(c);
         if (!l.head) return nullptr;
@@ -144,13 +162,14 @@ void dealloc(void* p, std::size_t size) noexcept {
         std::free(p);
         return;
     }
-    if (tl_cache_gone) {
+    ThreadCache* tc = thread_cache();
+    if (!tc) {
         auto* b = static_cast<FreeBlock*>(p);
         b->next = nullptr;
         pool().give(c, Batch{b, 1});
         return;
     }
-    Batch& l = tl_cache.lists[c];
+    Batch& l = tc->lists[c];
     auto* b = static_cast<FreeBlock*>(p);
     b->next = l.head;
     l.head = b;

@@ -177,7 +177,7 @@ public:
     bool poll() {
         if (done_) return true;
         if (!h_) return false;
-        if (!woken_.exchange(false, std::memory_order_acq_rel)) return false;
+        if (!first_poll_done()) return false;
         {
             ctx_.coop = parent_->coop;  // the budget of the poll driving us (it may run on another thread next time)
             ContextScope scope(&ctx_);
@@ -205,10 +205,20 @@ private:
         b->parent_->wake_fn(b->parent_->wake_data);
     }
 
+    // Whether the branch is to be polled now: always the first time (no
+    // waker of it exists yet, so nobody else touches woken_ and no atomic
+    // read-modify-write is needed: an awaitable ready at once costs none);
+    // after that, when its waker ran since the last poll.
+    bool first_poll_done() {
+        if (!polled_) return polled_ = true;
+        return woken_.exchange(false, std::memory_order_acq_rel);
+    }
+
     typename Task<T>::handle_type h_;
     Context ctx_;
     Context* parent_ = nullptr;
-    std::atomic<bool> woken_{true};
+    std::atomic<bool> woken_{false};
+    bool polled_ = false;
     bool done_ = false;
 };
 
@@ -257,7 +267,9 @@ public:
     bool poll() {
         if (done_) return true;
         if (!leaf_) return false;
-        if (!woken_.exchange(false, std::memory_order_acq_rel)) return false;
+        // The first poll needs no check (no waker of this branch exists yet;
+        // see Branch::first_poll_done); later ones only after a wake.
+        if (polled_ && !woken_.exchange(false, std::memory_order_acq_rel)) return false;
         ContextScope scope(parent_);
         try {
             if (!polled_) {
@@ -329,7 +341,7 @@ private:
     L* leaf_ = nullptr;
     Context* parent_ = nullptr;
     Result<value_type> result_;
-    std::atomic<bool> woken_{true};
+    std::atomic<bool> woken_{false};
     bool polled_ = false;
     bool done_ = false;
 };

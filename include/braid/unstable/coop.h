@@ -28,14 +28,11 @@ BRAID_API int braid_coop_take(void);
  * left in the running poll (take one by decrementing it), 0 used up (wake the
  * task and return BRAID_PENDING), < 0 not inside a task poll (unlimited).
  * The address is the calling thread's for as long as the thread lives; read
- * it inside the poll that takes the units (the next poll starts afresh). */
-BRAID_API int *braid_coop_counter(void);
-/* 1 when the calling task may still complete an operation in this poll (or
- * outside a task), 0 when its budget is used up.  Takes nothing.  A future
- * that combines others compares it before and after polling an inner one to
- * tell whether that one used the budget up (timeouts do: see
+ * it inside the poll that takes the units (the next poll starts afresh).
+ * A future that combines others reads it before and after polling an inner
+ * one to tell whether that one used the budget up (a timeout does: see
  * braid_timer_poll_unconstrained in braid/time.h). */
-BRAID_API int braid_coop_has_budget(void);
+BRAID_API int *braid_coop_counter(void);
 
 BRAID_EXTERN_C_END
 

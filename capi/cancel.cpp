@@ -1,14 +1,11 @@
-// extern "C" shims: cancellation tokens.
+// extern "C" shims: cancellation tokens (src/task/cancellation_token.*).
 #include <braid/cancel.h>
 
 #include "shim.hpp"
 #include "task/cancellation_token.hpp"
 
 using braid::capi::core_of;
-using braid::capi::spawn_state;
 using braid::detail::CancellationToken;
-using braid::detail::Core;
-using braid::detail::TaskKind;
 using braid::detail::Waiter;
 
 namespace {
@@ -17,32 +14,6 @@ CancellationToken* of(braid_token* t) { return reinterpret_cast<CancellationToke
 const CancellationToken* of(const braid_token* t) { return reinterpret_cast<const CancellationToken*>(t); }
 braid_token* c_token(CancellationToken* t) { return reinterpret_cast<braid_token*>(t); }
 Waiter** waiter_of(braid_waiter** w) { return reinterpret_cast<Waiter**>(w); }
-
-// braid_token_on_cancel's operation.
-struct OnCancelOp {
-    CancellationToken* token;
-    Waiter* waiter = nullptr;
-    braid_callback cb;
-    void* ud;
-    OnCancelOp(CancellationToken* t, braid_callback c, void* u) : token(t), cb(c), ud(u) { token->ref(); }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<OnCancelOp*>(self);
-        int rc = s->token->poll_cancelled(&s->waiter, &braid_task_wake_fn, me);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->cb(s->ud, rc);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<OnCancelOp*>(self);
-        s->token->cancel_wait(&s->waiter);
-        s->cb(s->ud, braid::capi::cancel_status());
-    }
-    static void release(void* self) {
-        auto* s = static_cast<OnCancelOp*>(self);
-        s->token->cancel_wait(&s->waiter);
-        s->token->unref();
-    }
-};
 
 }  // namespace
 
@@ -104,10 +75,7 @@ BRAID_API int braid_token_on_cancel(braid_task** out, braid_runtime* rt, braid_t
                                     void* user_data) {
     if (out) *out = nullptr;
     if (!rt || !token || !cb) return BRAID_EINVAL;
-    Core* core = core_of(rt);
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return braid::capi::guarded(
-        [&] { return spawn_state<OnCancelOp>(out, core, TaskKind::Worker, of(token), cb, user_data); });
+    return of(token)->on_cancel(out, core_of(rt), cb, user_data);
 }
 
 }  // extern "C"

@@ -1,4 +1,5 @@
-// extern "C" shims: child processes and their pipes.
+// extern "C" shims: child processes and their pipes (the children's
+// operations live in src/io/process.*).
 #include <braid/process.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,16 +13,13 @@
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
-using braid::capi::spawn_state;
 using braid::capi::io::Handle;
-using braid::capi::io::unregister_own;
 using braid::detail::ChildProcess;
 using braid::detail::Core;
 using braid::detail::ExitInfo;
 using braid::detail::IoSource;
 using braid::detail::SpawnSpec;
 using braid::detail::StdioMode;
-using braid::detail::TaskKind;
 namespace net = braid::detail::net;
 namespace io = braid::capi::io;
 
@@ -83,188 +81,13 @@ int spawn_child(braid_child** out, Core* core, const SpawnSpec& spec, bool kill_
             }
         }
         delete c;
-        proc->kill();
-        proc->reap_now(true);
-        proc->destroy();
+        proc->kill_and_destroy();
         return BRAID_ENOMEM;
     }
     core->ref();
     *out = c;
     return BRAID_OK;
 }
-
-// Reaps a child nobody waits for any more, on a worker (readiness of its
-// pidfd); at shutdown (cancel) it reaps at once if it can.
-struct ReapOp {
-    ChildProcess* proc;
-    void* waker = nullptr;  // this operation's task, once polled
-    explicit ReapOp(ChildProcess* p) : proc(p) {}
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<ReapOp*>(self);
-        s->waker = me;
-        ExitInfo info;
-        int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        if (rc != BRAID_OK) s->proc->reap_now(false);
-        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
-        s->proc->destroy();
-        s->proc = nullptr;
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<ReapOp*>(self);
-        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
-        s->proc->reap_now(false);  // still running: it stays a zombie until this process exits
-        s->proc->destroy();
-        s->proc = nullptr;
-    }
-    static void release(void* self) {
-        auto* s = static_cast<ReapOp*>(self);
-        if (s->proc) {
-            s->proc->reap_now(false);
-            s->proc->destroy();
-        }
-        s->~ReapOp();
-    }
-};
-
-// Hands the process to the background reaper, or reaps it here.
-void reap_later(Core* core, ChildProcess* proc, bool killed) {
-    if (proc->reap_now(false)) {
-        proc->destroy();
-        return;
-    }
-    if (!core->shutting_down()) {
-        int rc = guarded([&] { return spawn_state<ReapOp>(nullptr, core, TaskKind::Worker, proc); });
-        if (rc == BRAID_OK) return;         // the reaper owns it
-        if (rc == BRAID_ESHUTDOWN) return;  // made but refused: its release reaps what it can and frees it
-    }
-    proc->reap_now(killed);  // a killed child exits at once: wait for it; a running one is left
-    proc->destroy();
-}
-
-struct WaitOp {
-    braid_child* c;
-    braid_exit_callback cb;
-    void* ud;
-    void* waker = nullptr;  // this operation's task, once polled
-    WaitOp(braid_child* ch, braid_exit_callback f, void* u) : c(ch), cb(f), ud(u) {}
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<WaitOp*>(self);
-        s->waker = me;
-        ExitInfo info;
-        int rc = s->c->proc->poll_wait(&braid_task_wake_fn, me, &info);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        unregister_own(s->c->proc->source(), braid::detail::kIoRead, s->waker);
-        s->cb(s->ud, rc, rc == BRAID_OK ? info.code : -1, rc == BRAID_OK ? info.signal : 0);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<WaitOp*>(self);
-        unregister_own(s->c->proc->source(), braid::detail::kIoRead, s->waker);
-        s->cb(s->ud, braid::capi::cancel_status(), -1, 0);
-    }
-    static void release(void* self) { static_cast<WaitOp*>(self)->~WaitOp(); }
-};
-
-// braid_command_output's operation: spawn, drain both pipes, wait.
-struct OutputOp {
-    Core* core;
-    SpawnSpec spec;
-    braid_output_callback cb;
-    void* ud;
-    ChildProcess* proc = nullptr;
-    IoSource* pipes[3] = {nullptr, nullptr, nullptr};
-    bool started = false;
-    bool eof[2] = {false, false};
-    std::string data[2];
-    void* waker = nullptr;  // this operation's task, once polled
-    OutputOp(Core* c, const SpawnSpec& s, braid_output_callback f, void* u) : core(c), spec(s), cb(f), ud(u) {
-        spec.stdio[1] = spec.stdio[2] = StdioMode::Piped;
-    }
-    void drop_pipes() {
-        for (auto*& p : pipes) {
-            if (p) {
-                p->close();
-                p->unref();
-                p = nullptr;
-            }
-        }
-    }
-    int fail(int rc) {
-        drop_pipes();
-        if (proc) {
-            proc->kill();
-            reap_later(core, std::exchange(proc, nullptr), true);
-        }
-        cb(ud, rc, -1, 0, nullptr, 0, nullptr, 0);
-        return BRAID_OK;
-    }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<OutputOp*>(self);
-        s->waker = me;
-        if (!s->started) {
-            s->started = true;
-            int rc = ChildProcess::spawn(&s->proc, s->core, s->spec, s->pipes);
-            if (rc != BRAID_OK) {
-                s->cb(s->ud, rc, -1, 0, nullptr, 0, nullptr, 0);
-                return BRAID_OK;
-            }
-        }
-        char buf[16 * 1024];
-        for (int i = 0; i < 2; ++i) {
-            while (!s->eof[i]) {
-                size_t n = 0;
-                int rc = net::poll_pipe_read(s->pipes[i + 1], buf, sizeof buf, &braid_task_wake_fn, me, &n);
-                if (rc == BRAID_PENDING) break;
-                if (rc < 0) return s->fail(rc);
-                if (n == 0) {
-                    s->eof[i] = true;
-                    unregister_own(s->pipes[i + 1], braid::detail::kIoRead, s->waker);
-                    break;
-                }
-                try {
-                    s->data[i].append(buf, n);
-                } catch (...) {
-                    return s->fail(braid::capi::exception_code());
-                }
-            }
-        }
-        if (!s->eof[0] || !s->eof[1]) return BRAID_PENDING;
-        ExitInfo info;
-        int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        if (rc < 0) return s->fail(rc);
-        unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
-        s->drop_pipes();
-        std::exchange(s->proc, nullptr)->destroy();
-        s->cb(s->ud, BRAID_OK, info.code, info.signal, s->data[0].data(), s->data[0].size(), s->data[1].data(),
-              s->data[1].size());
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<OutputOp*>(self);
-        for (auto* p : s->pipes)
-            if (p) unregister_own(p, braid::detail::kIoRead, s->waker);
-        if (s->proc) unregister_own(s->proc->source(), braid::detail::kIoRead, s->waker);
-        s->drop_pipes();
-        if (s->proc) {
-            s->proc->kill();
-            reap_later(s->core, std::exchange(s->proc, nullptr), true);
-        }
-        s->cb(s->ud, braid::capi::cancel_status(), -1, 0, nullptr, 0, nullptr, 0);
-    }
-    static void release(void* self) {
-        auto* s = static_cast<OutputOp*>(self);
-        s->drop_pipes();
-        if (s->proc) {
-            s->proc->kill();
-            s->proc->reap_now(true);
-            s->proc->destroy();
-        }
-        s->~OutputOp();
-    }
-};
 
 int take_pipe(braid_child* c, int i, braid_pipe** out) {
     if (!out) return BRAID_EINVAL;
@@ -363,13 +186,7 @@ BRAID_API int braid_command_output(braid_task** out, braid_command* cmd, braid_r
     if (!cmd || !cb) return BRAID_EINVAL;
     Core* core = core_or_current(rt);
     if (!core) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return guarded([&] {
-        SpawnSpec spec = cmd->spec;
-        if (spec.stdio[0] == StdioMode::Inherit) spec.stdio[0] = StdioMode::Null;
-        if (spec.stdio[0] == StdioMode::Piped) spec.stdio[0] = StdioMode::Null;  // nobody would write to it
-        return spawn_state<OutputOp>(out, core, TaskKind::Worker, core, spec, cb, user_data);
-    });
+    return guarded([&] { return braid::detail::collect_output(out, core, cmd->spec, cb, user_data); });
 }
 
 // ---- children -------------------------------------------------------------------
@@ -393,18 +210,19 @@ BRAID_API int braid_child_poll_wait(braid_child* c, braid_wake_fn wake, void* wa
 
 BRAID_API int braid_child_try_wait(braid_child* c, int* out_code, int* out_signal) {
     if (!c) return BRAID_EINVAL;
-    if (!c->proc->reap_now(false)) return BRAID_PENDING;
-    ExitInfo info = c->proc->info();
-    if (out_code) *out_code = info.code;
-    if (out_signal) *out_signal = info.signal;
-    return BRAID_OK;
+    ExitInfo info;
+    int rc = c->proc->try_wait(&info);
+    if (rc == BRAID_OK) {
+        if (out_code) *out_code = info.code;
+        if (out_signal) *out_signal = info.signal;
+    }
+    return rc;
 }
 
 BRAID_API int braid_child_wait(braid_task** out, braid_child* c, braid_exit_callback cb, void* user_data) {
     if (out) *out = nullptr;
     if (!c || !cb) return BRAID_EINVAL;
-    if (c->core->shutting_down()) return BRAID_ESHUTDOWN;
-    return guarded([&] { return spawn_state<WaitOp>(out, c->core, TaskKind::Worker, c, cb, user_data); });
+    return braid::detail::wait_with_callback(out, c->core, c->proc, cb, user_data);
 }
 
 BRAID_API int braid_child_kill(braid_child* c) { return c ? c->proc->kill() : BRAID_EINVAL; }
@@ -413,12 +231,7 @@ BRAID_API void braid_child_free(braid_child* c) {
     if (!c) return;
     for (auto* p : c->pipes) free_pipe(p);
     Core* core = c->core;
-    bool killed = false;
-    if (c->kill_on_drop && !c->proc->exited()) {
-        c->proc->kill();
-        killed = true;
-    }
-    reap_later(core, c->proc, killed);
+    braid::detail::drop_child(core, c->proc, c->kill_on_drop);
     delete c;
     core->unref();
 }

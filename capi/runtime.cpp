@@ -120,10 +120,7 @@ BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
     if (braid::detail::current_core() != nullptr || Core::in_shutdown_callbacks()) return BRAID_EDEADLK;
     // A future made with braid_task_new and never started is started here
     // (Tokio's block_on runs the future it is given); refused: its status.
-    if (t->mark_started()) {
-        t->kind = braid::detail::TaskKind::Worker;
-        if (int rc = core->start_task(t)) return rc;
-    }
+    if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;
     if (core->scheduler().current_thread()) return core->scheduler().block_on(t);
     return braid_task_join_blocking(task, 0);
 }

@@ -6,45 +6,13 @@
 
 using braid::capi::core_of;
 using braid::capi::core_or_current;
-using braid::capi::spawn_state;
 using braid::detail::Core;
 using braid::detail::SignalListener;
-using braid::detail::TaskKind;
 
 struct braid_signal {
     Core* core;
     SignalListener* listener;
 };
-
-namespace {
-
-// braid_signal_wait's operation.
-struct SignalWaitOp {
-    SignalListener* listener;
-    braid_callback cb;
-    void* ud;
-    SignalWaitOp(SignalListener* l, braid_callback c, void* u) : listener(l), cb(c), ud(u) {}
-    void drop_listener() {
-        if (listener) listener->release();
-        listener = nullptr;
-    }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<SignalWaitOp*>(self);
-        int rc = s->listener->poll_recv(&braid_task_wake_fn, me);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->drop_listener();
-        s->cb(s->ud, rc);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<SignalWaitOp*>(self);
-        s->drop_listener();
-        s->cb(s->ud, braid::capi::cancel_status());
-    }
-    static void release(void* self) { static_cast<SignalWaitOp*>(self)->drop_listener(); }
-};
-
-}  // namespace
 
 extern "C" {
 
@@ -92,14 +60,7 @@ BRAID_API int braid_signal_wait(braid_task** out, braid_runtime* rt, int signum,
                                 void* user_data) {
     if (out) *out = nullptr;
     if (!rt || !cb) return BRAID_EINVAL;
-    Core* core = core_of(rt);
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return braid::capi::guarded([&]() -> int {
-        SignalListener* l = nullptr;
-        int rc = SignalListener::create(&l, core, signum);
-        if (rc != BRAID_OK) return rc;
-        return spawn_state<SignalWaitOp>(out, core, TaskKind::Worker, l, cb, user_data);
-    });
+    return braid::capi::guarded([&] { return braid::detail::wait_signal(out, core_of(rt), signum, cb, user_data); });
 }
 
 }  // extern "C"

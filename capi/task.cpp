@@ -1,86 +1,22 @@
-// extern "C" shims: spawning, join handles, wakers, memory.
-#include <utility>
-
+// extern "C" shims: spawning, join handles, wakers, memory (src/task/).
 #include "shim.hpp"
 #include "task/coop.hpp"
+#include "task/join.hpp"
+#include "task/spawn.hpp"
 #include "util/alloc.hpp"
-#include "util/block_until.hpp"
 
 using braid::capi::c_task;
 using braid::capi::core_of;
 using braid::capi::core_or_current;
-using braid::capi::spawn_state;
 using braid::capi::task_of;
 using braid::detail::Core;
 using braid::detail::Task;
 using braid::detail::TaskKind;
-namespace st = braid::detail::st;
+using braid::detail::spawn_fn;
 
 namespace {
 
-// braid_spawn's task: fn(arg), once.
-struct FnTask {
-    braid_task_fn fn;
-    void* arg;
-    FnTask(braid_task_fn f, void* a) : fn(f), arg(a) {}
-    static int poll(void* self, braid_task*) {
-        auto* s = static_cast<FnTask*>(self);
-        s->fn(s->arg);
-        return BRAID_OK;
-    }
-    static void cancel(void*) {}
-    static void release(void*) {}
-};
-
-// braid_task_join's operation: waits for a task, then calls back on a worker.
-struct JoinOp {
-    Task* target;
-    braid_callback cb;
-    void* ud;
-    JoinOp(Task* t, braid_callback c, void* u) : target(t), cb(c), ud(u) { target->ref(); }
-    bool owns_slot = true;
-    // The slot is given back before the callback runs, so the callback (and
-    // whoever it signals) can join the task again.
-    void give_back_slot() {
-        if (std::exchange(owns_slot, false)) target->release_join();
-    }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<JoinOp*>(self);
-        int rc = s->target->poll_join(&braid_task_wake_fn, me);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->give_back_slot();
-        s->cb(s->ud, rc);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<JoinOp*>(self);
-        s->target->unregister_join();
-        int rc = s->target->poll_join(nullptr, nullptr);
-        s->give_back_slot();
-        s->cb(s->ud, rc == BRAID_PENDING ? braid::capi::cancel_status() : rc);
-    }
-    static void release(void* self) {
-        auto* s = static_cast<JoinOp*>(self);
-        s->target->unregister_join();
-        s->give_back_slot();
-        s->target->unref();
-    }
-};
-
-int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void* arg) {
-    if (out) *out = nullptr;
-    if (!core || !fn) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return spawn_state<FnTask>(out, core, kind, fn, arg);
-}
-
-int start(braid_task* task, TaskKind kind) {
-    if (!task) return BRAID_EINVAL;
-    Task* t = task_of(task);
-    if (!t->mark_started()) return BRAID_EBUSY;
-    t->kind = kind;
-    return t->core->start_task(t);
-}
+int start(braid_task* task, TaskKind kind) { return task ? task_of(task)->start(kind) : BRAID_EINVAL; }
 
 }  // namespace
 
@@ -168,12 +104,7 @@ BRAID_API void braid_abort_handle_free(braid_abort_handle* h) {
 
 BRAID_API void braid_task_free(braid_task* task) {
     if (!task) return;
-    Task* t = task_of(task);
-    // A join operation that owns the slot (braid_task_join, a join set, a
-    // group join) keeps its registration: it holds its own reference.
-    if (!(t->state.load(std::memory_order_acquire) & st::JOIN_OWNED)) t->unregister_join();
-    if (!(t->state.load(std::memory_order_acquire) & st::STARTED)) t->complete(BRAID_ECANCELED);
-    t->unref();
+    task_of(task)->drop_handle();
 }
 
 BRAID_API int braid_task_abort(braid_task* task) {
@@ -184,44 +115,23 @@ BRAID_API int braid_task_abort(braid_task* task) {
 
 BRAID_API int braid_task_is_finished(const braid_task* task) {
     if (!task) return BRAID_EINVAL;
-    return (task_of(task)->state.load(std::memory_order_acquire) & st::COMPLETE) ? 1 : 0;
+    return task_of(task)->is_complete() ? 1 : 0;
 }
 
 BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* wake_data) {
     if (!task) return BRAID_EINVAL;
-    Task* t = task_of(task);
-    if (t->state.load(std::memory_order_acquire) & st::JOIN_OWNED) return BRAID_EBUSY;
-    if (!wake) t->unregister_join();
-    return t->poll_join(wake, wake_data);
+    return task_of(task)->poll_join_handle(wake, wake_data);
 }
 
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {
     if (!task || !cb) return BRAID_EINVAL;
-    Task* t = task_of(task);
-    if (!t->core || t->core->shutting_down()) return BRAID_ESHUTDOWN;  // no runtime to call back on
-    if (!t->claim_join()) return BRAID_EBUSY;
-    int rc = braid::capi::guarded([&] {
-        return spawn_state<JoinOp>(nullptr, t->core, TaskKind::Worker, t, cb, user_data);
-    });
-    // A refused operation was released already (and gave the slot back);
-    // only an allocation failure before it existed leaves the claim here.
-    if (rc == BRAID_ENOMEM) t->release_join();
-    return rc;
+    return braid::capi::guarded([&] { return braid::detail::join_with_callback(task_of(task), cb, user_data); });
 }
 
 BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
     if (!task || timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
-    Task* t = task_of(task);
-    if (!t->claim_join()) {
-        // Finished tasks have nothing to wait for; otherwise someone else waits.
-        int st = t->poll_join(nullptr, nullptr);
-        return st == BRAID_PENDING ? BRAID_EBUSY : st;
-    }
-    int rc = braid::detail::block_until([t](braid_wake_fn w, void* d) { return t->poll_join(w, d); },
-                                        [t] { t->unregister_join(); }, timeout_ms);
-    t->release_join();
-    return rc;
+    return braid::detail::join_blocking(task_of(task), timeout_ms);
 }
 
 BRAID_API uint64_t braid_task_id(const braid_task* task) { return task ? task_of(task)->id : 0; }
@@ -235,9 +145,7 @@ BRAID_API uint64_t braid_task_current_id(void) {
 }
 
 BRAID_API void braid_task_wake(braid_task* task) {
-    if (!task) return;
-    Task* t = task_of(task);
-    if (t->transition_to_notified()) t->core->scheduler().schedule(t);
+    if (task) task_of(task)->wake();
 }
 
 BRAID_API void braid_task_wake_fn(void* task) { braid_task_wake(static_cast<braid_task*>(task)); }

@@ -1,136 +1,20 @@
 // extern "C" shims: waiting for all or the first of several tasks, and
-// deadlines on any task.
-#include <utility>
-#include <vector>
-
+// deadlines on any task (src/task/task_group.*).
 #include "shim.hpp"
-#include "time/timer_driver.hpp"
+#include "task/task_group.hpp"
 
 using braid::capi::core_of;
-using braid::capi::spawn_state;
+using braid::capi::guarded;
 using braid::capi::task_of;
-using braid::detail::Core;
-using braid::detail::Task;
-using braid::detail::TaskKind;
-using braid::detail::TimerEntry;
-namespace st = braid::detail::st;
 
 namespace {
 
-// Joins the tasks it claimed; Any reports the first, All waits for every one.
-// The join slots are given back before the callback runs (as braid_task_join
-// does), so the callback, and whoever it signals, can join the tasks again
-// (after join_any: the ones still running).  The references stay until the
-// operation's memory goes: the handles may be freed in the callback.
-template <bool Any>
-struct GroupJoinOp {
-    std::vector<Task*> tasks;
-    braid_callback all_cb = nullptr;
-    braid_index_callback any_cb = nullptr;
-    void* ud;
-    bool owns_slots = true;
-
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<GroupJoinOp*>(self);
-        int first_failure = BRAID_OK;
-        bool all_done = true;
-        for (std::size_t i = 0; i < s->tasks.size(); ++i) {
-            int rc = s->tasks[i]->poll_join(&braid_task_wake_fn, me);
-            if (rc == BRAID_PENDING) {
-                all_done = false;
-                continue;
-            }
-            if constexpr (Any) {
-                s->give_back_slots();
-                s->any_cb(s->ud, i, rc);
-                return BRAID_OK;
-            }
-            if (first_failure == BRAID_OK) first_failure = rc;
-        }
-        if (!all_done) return BRAID_PENDING;
-        s->give_back_slots();
-        s->all_cb(s->ud, first_failure);
-        return BRAID_OK;
-    }
-    // Removes this operation's join wakers and releases the slots, once.
-    void give_back_slots() {
-        if (!std::exchange(owns_slots, false)) return;
-        for (Task* t : tasks) {
-            t->unregister_join();
-            t->release_join();
-        }
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<GroupJoinOp*>(self);
-        s->give_back_slots();
-        int why = braid::capi::cancel_status();
-        if constexpr (Any) s->any_cb(s->ud, size_t(-1), why);
-        else s->all_cb(s->ud, why);
-    }
-    // Gives back the slots (if still held) and the references.
-    void drop() {
-        give_back_slots();
-        for (Task* t : tasks) t->unref();
-        tasks.clear();
-    }
-    static void release(void* self) {
-        auto* s = static_cast<GroupJoinOp*>(self);
-        s->drop();  // slots still held: never polled nor cancelled (refused at start)
-        s->~GroupJoinOp();
-    }
-};
-
-template <bool Any, class Cb>
-int group_join(braid_task** out, braid_runtime* rt, braid_task* const* tasks, size_t n, Cb cb, void* ud) {
-    if (out) *out = nullptr;
-    if (!rt || !tasks || n == 0 || !cb) return BRAID_EINVAL;
+bool tasks_ok(braid_task* const* tasks, size_t n) {
+    if (!tasks || n == 0) return false;
     for (size_t i = 0; i < n; ++i)
-        if (!tasks[i]) return BRAID_EINVAL;
-    Core* core = core_of(rt);
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return braid::capi::guarded([&]() -> int {
-        GroupJoinOp<Any> op;
-        op.ud = ud;
-        if constexpr (Any) op.any_cb = cb;
-        else op.all_cb = cb;
-        op.tasks.reserve(n);  // the one allocation that may throw: nothing is claimed yet
-        for (size_t i = 0; i < n; ++i) {
-            Task* t = task_of(tasks[i]);
-            if (!t->claim_join()) {
-                op.drop();
-                return BRAID_EBUSY;
-            }
-            t->ref();
-            op.tasks.push_back(t);
-        }
-        int rc = spawn_state<GroupJoinOp<Any>>(out, core, TaskKind::Worker, std::move(op));
-        op.drop();  // claims still here: the operation could not be allocated (moved: nothing left)
-        return rc;
-    });
+        if (!tasks[i]) return false;
+    return true;
 }
-
-// braid_task_set_deadline's operation: aborts its target at the deadline;
-// ends early (woken as the target's watcher) when the target finishes first.
-struct DeadlineOp {
-    TimerEntry entry;
-    Task* target;
-    DeadlineOp(Core* c, int64_t when, Task* t) : entry{&c->timers(), when}, target(t) { target->ref(); }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<DeadlineOp*>(self);
-        if (s->target->state.load(std::memory_order_acquire) & st::COMPLETE) {
-            s->entry.driver->remove(&s->entry);
-            return BRAID_OK;
-        }
-        if (s->entry.driver->poll(&s->entry, &braid_task_wake_fn, me) == BRAID_PENDING) return BRAID_PENDING;
-        s->target->abort(BRAID_ETIMEDOUT);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<DeadlineOp*>(self);
-        s->entry.driver->remove(&s->entry);
-    }
-    static void release(void* self) { static_cast<DeadlineOp*>(self)->target->unref(); }
-};
 
 }  // namespace
 
@@ -138,44 +22,26 @@ extern "C" {
 
 BRAID_API int braid_task_join_all(braid_task** out, braid_runtime* rt, braid_task* const* tasks, size_t n,
                                   braid_callback cb, void* user_data) {
-    return group_join<false>(out, rt, tasks, n, cb, user_data);
+    if (out) *out = nullptr;
+    if (!rt || !cb || !tasks_ok(tasks, n)) return BRAID_EINVAL;
+    return guarded([&] { return braid::detail::join_all(out, core_of(rt), tasks, n, cb, user_data); });
 }
 
 BRAID_API int braid_task_join_any(braid_task** out, braid_runtime* rt, braid_task* const* tasks, size_t n,
                                   braid_index_callback cb, void* user_data) {
-    return group_join<true>(out, rt, tasks, n, cb, user_data);
+    if (out) *out = nullptr;
+    if (!rt || !cb || !tasks_ok(tasks, n)) return BRAID_EINVAL;
+    return guarded([&] { return braid::detail::join_any(out, core_of(rt), tasks, n, cb, user_data); });
 }
 
 BRAID_API int braid_task_set_deadline(braid_task* task, int64_t deadline_ns) {
     if (!task) return BRAID_EINVAL;
-    Task* t = task_of(task);
-    if (t->state.load(std::memory_order_acquire) & st::COMPLETE) return BRAID_OK;
-    Core* core = t->core;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    // Built without starting it, so it can be installed as the watcher first.
-    Task* d = Task::create(core, sizeof(DeadlineOp), &DeadlineOp::poll, &DeadlineOp::cancel, &DeadlineOp::release,
-                           2 /* alive + the target's watcher slot */);
-    if (!d) return BRAID_ENOMEM;
-    new (d->state_ptr()) DeadlineOp(core, deadline_ns, t);
-    if (!t->set_watcher(d)) {
-        // Finished meanwhile, or it has a deadline already.
-        bool done = t->state.load(std::memory_order_acquire) & st::COMPLETE;
-        d->complete(BRAID_ECANCELED);  // never started: no cancel
-        d->unref();                    // the watcher reference nobody took
-        return done ? BRAID_OK : BRAID_EBUSY;
-    }
-    d->state.fetch_or(st::STARTED | st::NOTIFIED, std::memory_order_release);
-    core->start_task(d);  // refused (shutdown) is fine: the target is being cancelled anyway
-    return BRAID_OK;
+    return braid::detail::set_deadline(task_of(task), deadline_ns);
 }
 
 BRAID_API int braid_task_set_timeout(braid_task* task, int64_t ms) {
     if (!task || ms < 0) return BRAID_EINVAL;
-    Task* t = task_of(task);
-    if (t->state.load(std::memory_order_acquire) & st::COMPLETE) return BRAID_OK;  // (may have no runtime)
-    int64_t now = t->core->clock().now();
-    int64_t ns = ms > (INT64_MAX - now) / 1000000 ? INT64_MAX : now + ms * 1000000;
-    return braid_task_set_deadline(task, ns);
+    return braid::detail::set_timeout(task_of(task), ms);
 }
 
 }  // extern "C"

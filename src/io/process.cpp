@@ -11,9 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <string>
 
+#include "io/net.hpp"
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
+#include "task/spawn.hpp"
 
 extern char** environ;
 
@@ -247,10 +250,222 @@ int ChildProcess::kill() {
     return BRAID_OK;
 }
 
+int ChildProcess::try_wait(ExitInfo* info) {
+    if (!reap_now(false)) return BRAID_PENDING;
+    *info = this->info();
+    return BRAID_OK;
+}
+
 void ChildProcess::destroy() {
     src_->close();
     src_->unref();
     delete this;
+}
+
+void ChildProcess::kill_and_destroy() {
+    kill();
+    reap_now(true);
+    destroy();
+}
+
+namespace {
+
+// Removes what an operation registered on `src` for `dir` under its own
+// task (`waker`: NULL when it was never polled, and so registered nothing).
+void unregister_own(IoSource* src, int dir, void* waker) {
+    if (waker) src->unregister(dir, waker);
+}
+
+// Reaps a child nobody waits for any more, on a worker (readiness of its
+// pidfd); at shutdown (cancel) it reaps at once if it can.
+struct ReapOp {
+    ChildProcess* proc;
+    void* waker = nullptr;  // this operation's task, once polled
+    explicit ReapOp(ChildProcess* p) : proc(p) {}
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<ReapOp*>(self);
+        s->waker = me;
+        ExitInfo info;
+        int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        if (rc != BRAID_OK) s->proc->reap_now(false);
+        unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->proc->destroy();
+        s->proc = nullptr;
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<ReapOp*>(self);
+        unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->proc->reap_now(false);  // still running: it stays a zombie until this process exits
+        s->proc->destroy();
+        s->proc = nullptr;
+    }
+    static void release(void* self) {
+        auto* s = static_cast<ReapOp*>(self);
+        if (s->proc) {
+            s->proc->reap_now(false);
+            s->proc->destroy();
+        }
+        s->~ReapOp();
+    }
+};
+
+// braid_child_wait's operation.
+struct WaitOp {
+    ChildProcess* proc;
+    braid_exit_callback cb;
+    void* ud;
+    void* waker = nullptr;  // this operation's task, once polled
+    WaitOp(ChildProcess* p, braid_exit_callback f, void* u) : proc(p), cb(f), ud(u) {}
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<WaitOp*>(self);
+        s->waker = me;
+        ExitInfo info;
+        int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->cb(s->ud, rc, rc == BRAID_OK ? info.code : -1, rc == BRAID_OK ? info.signal : 0);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<WaitOp*>(self);
+        unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->cb(s->ud, current_cancel_status(), -1, 0);
+    }
+    static void release(void* self) { static_cast<WaitOp*>(self)->~WaitOp(); }
+};
+
+// braid_command_output's operation: spawn, drain both pipes, wait.
+struct OutputOp {
+    Core* core;
+    SpawnSpec spec;
+    braid_output_callback cb;
+    void* ud;
+    ChildProcess* proc = nullptr;
+    IoSource* pipes[3] = {nullptr, nullptr, nullptr};
+    bool started = false;
+    bool eof[2] = {false, false};
+    std::string data[2];
+    void* waker = nullptr;  // this operation's task, once polled
+    OutputOp(Core* c, SpawnSpec&& s, braid_output_callback f, void* u) : core(c), spec(std::move(s)), cb(f), ud(u) {}
+    void drop_pipes() {
+        for (auto*& p : pipes) {
+            if (p) {
+                p->close();
+                p->unref();
+                p = nullptr;
+            }
+        }
+    }
+    int fail(int rc) {
+        drop_pipes();
+        if (proc) {
+            proc->kill();
+            reap_later(core, std::exchange(proc, nullptr), true);
+        }
+        cb(ud, rc, -1, 0, nullptr, 0, nullptr, 0);
+        return BRAID_OK;
+    }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<OutputOp*>(self);
+        s->waker = me;
+        if (!s->started) {
+            s->started = true;
+            int rc = ChildProcess::spawn(&s->proc, s->core, s->spec, s->pipes);
+            if (rc != BRAID_OK) {
+                s->cb(s->ud, rc, -1, 0, nullptr, 0, nullptr, 0);
+                return BRAID_OK;
+            }
+        }
+        char buf[16 * 1024];
+        for (int i = 0; i < 2; ++i) {
+            while (!s->eof[i]) {
+                size_t n = 0;
+                int rc = net::poll_pipe_read(s->pipes[i + 1], buf, sizeof buf, &braid_task_wake_fn, me, &n);
+                if (rc == BRAID_PENDING) break;
+                if (rc < 0) return s->fail(rc);
+                if (n == 0) {
+                    s->eof[i] = true;
+                    unregister_own(s->pipes[i + 1], kIoRead, s->waker);
+                    break;
+                }
+                try {
+                    s->data[i].append(buf, n);
+                } catch (const std::bad_alloc&) {
+                    return s->fail(BRAID_ENOMEM);
+                } catch (...) {
+                    return s->fail(BRAID_EPANIC);  // (length_error: past what a string holds)
+                }
+            }
+        }
+        if (!s->eof[0] || !s->eof[1]) return BRAID_PENDING;
+        ExitInfo info;
+        int rc = s->proc->poll_wait(&braid_task_wake_fn, me, &info);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        if (rc < 0) return s->fail(rc);
+        unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->drop_pipes();
+        std::exchange(s->proc, nullptr)->destroy();
+        s->cb(s->ud, BRAID_OK, info.code, info.signal, s->data[0].data(), s->data[0].size(), s->data[1].data(),
+              s->data[1].size());
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<OutputOp*>(self);
+        for (auto* p : s->pipes)
+            if (p) unregister_own(p, kIoRead, s->waker);
+        if (s->proc) unregister_own(s->proc->source(), kIoRead, s->waker);
+        s->drop_pipes();
+        if (s->proc) {
+            s->proc->kill();
+            reap_later(s->core, std::exchange(s->proc, nullptr), true);
+        }
+        s->cb(s->ud, current_cancel_status(), -1, 0, nullptr, 0, nullptr, 0);
+    }
+    static void release(void* self) {
+        auto* s = static_cast<OutputOp*>(self);
+        s->drop_pipes();
+        if (s->proc) s->proc->kill_and_destroy();
+        s->~OutputOp();
+    }
+};
+
+}  // namespace
+
+void reap_later(Core* core, ChildProcess* proc, bool killed) {
+    if (proc->reap_now(false)) {
+        proc->destroy();
+        return;
+    }
+    if (!core->shutting_down()) {
+        int rc = spawn_op<ReapOp>(nullptr, core, TaskKind::Worker, proc);  // (ReapOp's constructor never throws)
+        if (rc == BRAID_OK) return;         // the reaper owns it
+        if (rc == BRAID_ESHUTDOWN) return;  // made but refused: its release reaps what it can and frees it
+    }
+    proc->reap_now(killed);  // a killed child exits at once: wait for it; a running one is left
+    proc->destroy();
+}
+
+void drop_child(Core* core, ChildProcess* proc, bool kill) {
+    bool killed = false;
+    if (kill && !proc->exited()) {
+        proc->kill();
+        killed = true;
+    }
+    reap_later(core, proc, killed);
+}
+
+int wait_with_callback(braid_task** out, Core* core, ChildProcess* proc, braid_exit_callback cb, void* ud) {
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    return spawn_op<WaitOp>(out, core, TaskKind::Worker, proc, cb, ud);
+}
+
+int collect_output(braid_task** out, Core* core, SpawnSpec spec, braid_output_callback cb, void* ud) {
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    spec.stdio[0] = StdioMode::Null;  // nobody would write to a pipe; an inherited stdin is the caller's
+    spec.stdio[1] = spec.stdio[2] = StdioMode::Piped;
+    return spawn_op<OutputOp>(out, core, TaskKind::Worker, core, std::move(spec), cb, ud);
 }
 
 }  // namespace braid::detail

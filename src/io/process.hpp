@@ -5,8 +5,13 @@
 // readable once the child has exited: waiting is readiness-based like
 // socket I/O, needs no SIGCHLD handler, and kill goes through the pidfd, so
 // a reused pid is never signalled.
+//
+// Over a ChildProcess: the callback operations of braid_child_wait and
+// braid_command_output, and the background reaper that takes over a child
+// whose handle is freed while it runs.
 #pragma once
 
+#include <braid/process.h>
 #include <braid/task.h>
 
 #include <mutex>
@@ -59,8 +64,14 @@ public:
     IoSource* source() const { return src_; }
     // Frees; the caller made sure the child was reaped or handed it on.
     void destroy();
+    // Kills, waits for the exit, frees: a child that must not outlive a
+    // failure.
+    void kill_and_destroy();
     // Reaps without waiting (true once exited) or blocking until it exits.
     bool reap_now(bool block);
+    // Reaps without waiting: BRAID_OK with *info once exited, else
+    // BRAID_PENDING.
+    int try_wait(ExitInfo* info);
     // The status once exited (reap_now returned true).
     ExitInfo info() {
         std::lock_guard<std::mutex> g(mu_);
@@ -75,5 +86,33 @@ private:
     bool exited_ = false;
     ExitInfo info_;
 };
+
+// Lets go of a child nobody waits for any more (braid_child_free): kills it
+// first when kill and it still runs, then reap_later.
+void drop_child(Core* core, ChildProcess* proc, bool kill);
+
+// Hands the process to a background reaper task (readiness of its pidfd),
+// or reaps it here when it exited already or the runtime shuts down: a
+// killed child is waited for (it exits at once); a running one is left a
+// zombie until this process exits.  Takes ownership of proc.
+void reap_later(Core* core, ChildProcess* proc, bool killed);
+
+// braid_child_wait: calls cb(ud, status, code, signal) on a worker of core
+// once proc exits (the exit as in ExitInfo; on an error or a cancel, -1 and
+// 0), with the cancel status when the operation is aborted or its runtime
+// shuts down first.  proc must stay alive until cb ran.  BRAID_OK,
+// BRAID_ENOMEM, BRAID_ESHUTDOWN.
+int wait_with_callback(braid_task** out, Core* core, ChildProcess* proc, braid_exit_callback cb, void* ud);
+
+// braid_command_output: spawns spec with stdout and stderr piped and stdin
+// /dev/null (nobody would write to a pipe, and an inherited stdin would
+// let the child take the caller's input), drains both pipes and waits for
+// the exit,
+// then calls cb(ud, BRAID_OK, code, signal, out, out_len, err, err_len) on
+// a worker.  A failed spawn or read calls back with its error, an abort or
+// a shutdown with the cancel status (the child is killed and reaped in the
+// background).  BRAID_OK, BRAID_ENOMEM, BRAID_ESHUTDOWN (std::bad_alloc
+// may escape).
+int collect_output(braid_task** out, Core* core, SpawnSpec spec, braid_output_callback cb, void* ud);
 
 }  // namespace braid::detail

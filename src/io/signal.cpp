@@ -9,6 +9,7 @@
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
+#include "task/spawn.hpp"
 
 namespace braid::detail {
 
@@ -155,6 +156,46 @@ void SignalRegistry::close_on_loop() {
                  [](uv_handle_t* h) { delete static_cast<Watch*>(h->data); });
     }
     watches_.clear();
+}
+
+namespace {
+
+// braid_signal_wait's operation.
+struct SignalWaitOp {
+    SignalListener* listener;
+    braid_callback cb;
+    void* ud;
+    SignalWaitOp(SignalListener* l, braid_callback c, void* u) : listener(l), cb(c), ud(u) {}
+    void drop_listener() {
+        if (listener) listener->release();
+        listener = nullptr;
+    }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<SignalWaitOp*>(self);
+        int rc = s->listener->poll_recv(&braid_task_wake_fn, me);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->drop_listener();
+        s->cb(s->ud, rc);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<SignalWaitOp*>(self);
+        s->drop_listener();
+        s->cb(s->ud, current_cancel_status());
+    }
+    static void release(void* self) { static_cast<SignalWaitOp*>(self)->drop_listener(); }
+};
+
+}  // namespace
+
+int wait_signal(braid_task** out, Core* core, int signum, braid_callback cb, void* ud) {
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    SignalListener* l = nullptr;
+    int rc = SignalListener::create(&l, core, signum);
+    if (rc != BRAID_OK) return rc;
+    rc = spawn_op<SignalWaitOp>(out, core, TaskKind::Worker, l, cb, ud);
+    if (rc == BRAID_ENOMEM) l->release();  // the operation was never made (a refused one released it)
+    return rc;
 }
 
 }  // namespace braid::detail

@@ -66,4 +66,11 @@ private:
     bool closed_ = false;
 };
 
+// braid_signal_wait: listens for signum and calls cb(ud, BRAID_OK) on a
+// worker of core at its next delivery, or the cancel status when the
+// operation is aborted or its runtime shuts down first.  BRAID_OK,
+// BRAID_EINVAL (a signal that cannot be watched), BRAID_ENOMEM,
+// BRAID_ESHUTDOWN.
+int wait_signal(braid_task** out, Core* core, int signum, braid_callback cb, void* ud);
+
 }  // namespace braid::detail

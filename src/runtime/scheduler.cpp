@@ -248,7 +248,7 @@ int Scheduler::block_on(Task* target) {
     if (st == BRAID_PENDING) {
         run_worker(w, [&] {
             return stopping_.load(std::memory_order_acquire) ||
-                   (target->state.load(std::memory_order_acquire) & st::COMPLETE);
+                   target->is_complete();
         });
         target->unregister_join();
         st = target->poll_join(nullptr, nullptr);

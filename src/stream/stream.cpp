@@ -12,10 +12,6 @@ namespace braid::detail {
 
 namespace {
 braid_task* c_task(Task* t) { return reinterpret_cast<braid_task*>(t); }
-int cancel_status() {
-    Task* t = current_task();
-    return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
-}
 }  // namespace
 
 CStream* CStream::create(const ElemOps& ops, braid_stream_poll_fn poll, braid_state_fn free_state, void* state) {
@@ -118,7 +114,7 @@ struct CStream::Op {
         auto* op = static_cast<Op*>(p);
         op->s->unregister();
         op->end_op();
-        op->cb(op->ud, cancel_status(), nullptr);
+        op->cb(op->ud, current_cancel_status(), nullptr);
         op->drop_stream();
     }
     static void release(void* p) {
@@ -146,16 +142,10 @@ int CStream::start_op(braid_task** out, Core* core, bool each, braid_stream_item
         std::lock_guard<std::mutex> g(mu_);
         op_task_ = c_task(t);
     }
-    t->state.fetch_or(st::STARTED | st::NOTIFIED, std::memory_order_release);
-    if (out) *out = c_task(t);
-    int rc = core->start_task(t);
-    if (rc != BRAID_OK) {  // refused: finished already; neither poll nor cancel runs
-        if (out) {
-            *out = nullptr;
-            t->unref();
-        }
-        static_cast<Op*>(t->state_ptr())->end_op();  // drops our handle: release runs, and drops the stream
-    }
+    int rc = t->launch(out);
+    // Refused: finished already (and *out let go of); neither poll nor
+    // cancel runs.  Dropping our handle runs release, which drops the stream.
+    if (rc != BRAID_OK) static_cast<Op*>(t->state_ptr())->end_op();
     return rc;
 }
 

@@ -4,7 +4,9 @@
 
 #include <new>
 
+#include "runtime/core.hpp"
 #include "task/coop.hpp"
+#include "task/spawn.hpp"
 
 namespace braid::detail {
 
@@ -90,6 +92,41 @@ void CancellationToken::cancel_wait(Waiter** w) {
     }
     Waiter::destroy(*w);
     *w = nullptr;
+}
+
+namespace {
+
+// braid_token_on_cancel's operation.
+struct OnCancelOp {
+    CancellationToken* token;
+    Waiter* waiter = nullptr;
+    braid_callback cb;
+    void* ud;
+    OnCancelOp(CancellationToken* t, braid_callback c, void* u) : token(t), cb(c), ud(u) { token->ref(); }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<OnCancelOp*>(self);
+        int rc = s->token->poll_cancelled(&s->waiter, &braid_task_wake_fn, me);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->cb(s->ud, rc);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<OnCancelOp*>(self);
+        s->token->cancel_wait(&s->waiter);
+        s->cb(s->ud, current_cancel_status());
+    }
+    static void release(void* self) {
+        auto* s = static_cast<OnCancelOp*>(self);
+        s->token->cancel_wait(&s->waiter);
+        s->token->unref();
+    }
+};
+
+}  // namespace
+
+int CancellationToken::on_cancel(braid_task** out, Core* core, braid_callback cb, void* ud) {
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    return spawn_op<OnCancelOp>(out, core, TaskKind::Worker, this, cb, ud);
 }
 
 }  // namespace braid::detail

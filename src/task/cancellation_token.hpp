@@ -4,6 +4,8 @@
 // one tree share one lock.
 #pragma once
 
+#include <braid/task.h>
+
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -11,6 +13,8 @@
 #include "sync/wait_list.hpp"
 
 namespace braid::detail {
+
+class Core;
 
 class CancellationToken {
 public:
@@ -29,6 +33,11 @@ public:
     int poll_cancelled(Waiter** w, braid_wake_fn wake, void* data);
     void cancel_wait(Waiter** w);
     void unregister_wait(Waiter** w);  // keeps the waiter; forgets the waker
+    // braid_token_on_cancel: calls cb(ud, BRAID_OK) on a worker of core
+    // once this token is cancelled, or the cancel status when the
+    // operation is aborted or its runtime shuts down first; holds a
+    // reference meanwhile.  BRAID_OK, BRAID_ENOMEM, BRAID_ESHUTDOWN.
+    int on_cancel(braid_task** out, Core* core, braid_callback cb, void* ud);
 
 private:
     struct Tree {

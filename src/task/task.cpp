@@ -18,6 +18,11 @@ std::atomic<uint64_t> g_next_task_id{1};
 
 constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]] = nullptr;
 
+int current_cancel_status() {
+    Task* t = current_task();
+    return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
+}
+
 uint64_t& releasing_task_id() {
     thread_local uint64_t id = 0;
     return id;
@@ -84,6 +89,33 @@ bool Task::mark_started() {
         if (s & st::STARTED) return false;
     } while (!state.compare_exchange_weak(s, s | st::STARTED | st::NOTIFIED, std::memory_order_acq_rel));
     return true;
+}
+
+int Task::start(TaskKind k) {
+    if (!mark_started()) return BRAID_EBUSY;
+    kind = k;
+    return core->start_task(this);
+}
+
+int Task::launch(braid_task** out) {
+    state.fetch_or(st::STARTED | st::NOTIFIED, std::memory_order_release);
+    if (out) *out = reinterpret_cast<braid_task*>(this);
+    int rc = core->start_task(this);
+    if (rc != BRAID_OK && out) {
+        *out = nullptr;
+        unref();
+    }
+    return rc;
+}
+
+void Task::drop_handle() {
+    if (!join_owned()) unregister_join();
+    if (!(state.load(std::memory_order_acquire) & st::STARTED)) complete(BRAID_ECANCELED);
+    unref();
+}
+
+void Task::wake() {
+    if (transition_to_notified()) core->scheduler().schedule(this);
 }
 
 bool Task::transition_to_notified() {
@@ -189,7 +221,7 @@ void Task::complete(int st_) {
     }
     Task* w = watcher.exchange(kCompleted, std::memory_order_acq_rel);
     if (w && w != kCompleted) {
-        if (w->transition_to_notified()) w->core->scheduler().schedule(w);
+        w->wake();
         w->unref();
     }
     unref();  // the reference the task held while alive
@@ -214,6 +246,12 @@ int Task::poll_join(braid_wake_fn wake, void* data) {
         if (state.compare_exchange_weak(s, s | st::JOIN_WAKER, std::memory_order_acq_rel))
             return BRAID_PENDING;
     }
+}
+
+int Task::poll_join_handle(braid_wake_fn wake, void* data) {
+    if (join_owned()) return BRAID_EBUSY;
+    if (!wake) unregister_join();
+    return poll_join(wake, data);
 }
 
 bool Task::claim_join() {

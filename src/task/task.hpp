@@ -64,9 +64,31 @@ struct Task {
     void ref() { state.fetch_add(st::REF_ONE, std::memory_order_relaxed); }
     void unref();
 
+    bool is_complete() const { return state.load(std::memory_order_acquire) & st::COMPLETE; }
+    // A join operation (braid_task_join, a join set, a group join) owns the
+    // join slot.
+    bool join_owned() const { return state.load(std::memory_order_acquire) & st::JOIN_OWNED; }
+
     // braid_task_start*: marks a new task started and notified (the caller
     // then hands it to Core::start_task).  False when it was started already.
     bool mark_started();
+    // Starts a task made by create() and never started, as `k`: BRAID_EBUSY
+    // when it was started already, else Core::start_task's result.
+    int start(TaskKind k);
+    // Hands a task made by create() (with its state constructed) to its
+    // runtime: marks it started and notified and queues it.  `out`, when
+    // given, receives the join handle before the task can run (a callback
+    // of the task may read it); on refusal (BRAID_ESHUTDOWN: the task is
+    // complete) it is nulled again and the handle's reference dropped.
+    int launch(braid_task** out);
+    // The owner of a join handle lets go of it (braid_task_free): a joiner
+    // registered through the handle is unregistered (not one that owns the
+    // slot: it holds a reference of its own), a task never started
+    // completes with BRAID_ECANCELED, and the handle's reference goes.
+    void drop_handle();
+    // A waker's wake: queues the task unless it is queued, running (then
+    // it is re-queued after its poll) or complete.
+    void wake();
 
     // Scheduling: called by wakers.  Returns true when the caller must queue it.
     bool transition_to_notified();
@@ -86,6 +108,10 @@ struct Task {
 
     // Join side.
     int poll_join(braid_wake_fn wake, void* data);
+    // braid_task_poll_join through the handle: BRAID_EBUSY while a join
+    // operation owns the slot; a NULL waker unregisters the handle's waker
+    // first, then looks.
+    int poll_join_handle(braid_wake_fn wake, void* data);
     // Reserves the join slot for one joiner that is not re-polling through
     // poll_join (a callback join, a blocking join): false when a waker is
     // registered or the slot is owned already.
@@ -106,6 +132,9 @@ static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its sta
 // The task running on this thread (initial-exec TLS: see current_core).
 extern constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]];
 inline Task*& current_task() { return tl_current_task; }
+// Inside a cancel function: the status the operation's task was cancelled
+// with (BRAID_ECANCELED, or BRAID_ETIMEDOUT when a deadline ran out).
+int current_cancel_status();
 // While a task's release function runs on this thread: that task's id (0
 // otherwise).  braid_task_current_id reports it before current_task's.
 uint64_t& releasing_task_id();

@@ -1,0 +1,42 @@
+// Spawning future-style tasks whose state is a C++ object: every callback
+// operation of the C ABI (a sleep, a join, a read, a wait on a lock) is a
+// task whose state T has static poll, cancel and release functions, and
+// braid_spawn's task is one whose poll calls a C function once.
+#pragma once
+
+#include <braid/error.h>
+#include <braid/task.h>
+
+#include <new>
+
+#include "task/task.hpp"
+
+namespace braid::detail {
+
+// Spawns a task whose state is a T constructed from args, on core, as a
+// worker or blocking task.  `out` (optional) receives the join handle
+// before the task can run (Task::launch).  BRAID_OK, BRAID_ENOMEM,
+// BRAID_ESHUTDOWN (refused: T's release ran, its poll and cancel never
+// will).  T's constructor may throw: the task is freed and the exception
+// goes on.
+template <class T, class... Args>
+int spawn_op(braid_task** out, Core* core, TaskKind kind, Args&&... args) {
+    Task* t = Task::create(core, sizeof(T), &T::poll, &T::cancel, &T::release, out ? 2 : 1);
+    if (!t) return BRAID_ENOMEM;
+    t->kind = kind;
+    try {
+        new (t->state_ptr()) T(static_cast<Args&&>(args)...);
+    } catch (...) {
+        t->release = nullptr;  // no state to release
+        if (out) t->unref();
+        t->unref();
+        throw;
+    }
+    return t->launch(out);
+}
+
+// braid_spawn / braid_spawn_blocking: a task that calls fn(arg) once.
+// BRAID_EINVAL (no core or fn), BRAID_ESHUTDOWN, BRAID_ENOMEM.
+int spawn_fn(braid_task** out, Core* core, TaskKind kind, braid_task_fn fn, void* arg);
+
+}  // namespace braid::detail

@@ -12,6 +12,7 @@
 #include <new>
 
 #include "runtime/core.hpp"
+#include "task/op_task.hpp"
 #include "task/task.hpp"
 
 // The opaque C types are the engine's objects.
@@ -46,12 +47,7 @@ inline bool on_worker_thread() {
     return (c && c->scheduler().current_worker() != nullptr) || detail::Core::in_shutdown_callbacks();
 }
 
-// Inside a cancel function: the status the operation was cancelled with
-// (BRAID_ECANCELED, or BRAID_ETIMEDOUT when a deadline ran out).
-inline int cancel_status() {
-    detail::Task* t = detail::current_task();
-    return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
-}
+using detail::cancel_status;
 
 // The code of the exception being handled (call it inside a catch block):
 // std::bad_alloc -> BRAID_ENOMEM, braid::Error -> its code, anything else
@@ -84,19 +80,7 @@ int guarded(F&& body) noexcept {
 // core (worker or blocking kind).  T provides static poll/cancel/release.
 template <class T, class... Args>
 int spawn_state(braid_task** out, detail::Core* core, detail::TaskKind kind, Args&&... args) {
-    detail::Task* t = detail::Task::create(core, sizeof(T), &T::poll, &T::cancel, &T::release,
-                                           out ? 2 : 1);
-    if (!t) return BRAID_ENOMEM;
-    t->kind = kind;
-    new (t->state_ptr()) T(static_cast<Args&&>(args)...);
-    t->state.fetch_or(detail::st::STARTED | detail::st::NOTIFIED, std::memory_order_release);
-    if (out) *out = c_task(t);
-    int rc = core->start_task(t);
-    if (rc != BRAID_OK && out) {
-        *out = nullptr;
-        t->unref();
-    }
-    return rc;
+    return detail::spawn_op<T>(out, core, kind, static_cast<Args&&>(args)...);
 }
 
 }  // namespace braid::capi

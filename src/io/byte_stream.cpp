@@ -128,14 +128,6 @@ struct ReadLoopOp {
     }
 };
 
-// What a callback operation needs of the handle before it starts.
-int check_start(IoHandle* h, uint8_t claim) {
-    if (int rc = IoHandle::usable(h)) return rc;
-    if (h->core->shutting_down()) return BRAID_ESHUTDOWN;
-    if (!h->src->try_claim(claim)) return BRAID_EBUSY;
-    return BRAID_OK;
-}
-
 }  // namespace
 
 int poll_read(IoHandle* h, void* buf, std::size_t len, braid_wake_fn wake, void* data, std::size_t* n) {
@@ -168,7 +160,7 @@ int start(braid_task** out, IoHandle* h, Xfer what, void* buf, std::size_t len, 
     if (!h || !cb || (!buf && len) || (read && len == 0)) return BRAID_EINVAL;
     if (what == Xfer::Peek && h->kind != IoKind::Socket) return BRAID_EINVAL;
     uint8_t claim = read ? kClaimRead : kClaimWrite;
-    if (int rc = check_start(h, claim)) return rc;
+    if (int rc = IoHandle::claim(h, claim)) return rc;
     PollFn fn = what == Xfer::Peek ? &net::poll_peek : read ? read_fn(h->kind) : write_fn(h->kind);
     bool all = what == Xfer::ReadExact || what == Xfer::WriteAll;
     int rc = spawn_op<XferOp>(out, h->core, TaskKind::Worker, h->src, fn, read, buf, len, all, cb, ud);
@@ -179,7 +171,7 @@ int start(braid_task** out, IoHandle* h, Xfer what, void* buf, std::size_t len, 
 int read_start(braid_task** out, IoHandle* h, void* buf, std::size_t len, braid_read_callback cb, void* ud) {
     if (out) *out = nullptr;
     if (!h || !cb || !buf || len == 0) return BRAID_EINVAL;
-    if (int rc = check_start(h, kClaimRead)) return rc;
+    if (int rc = IoHandle::claim(h, kClaimRead)) return rc;
     IoSource* src = h->src;
     int rc = spawn_op_with<ReadLoopOp>(out, h->core, TaskKind::Worker, [src](Task* t) { src->set_repeater(t); },
                                        src, read_fn(h->kind), buf, len, cb, ud);

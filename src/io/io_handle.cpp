@@ -20,6 +20,13 @@ int IoHandle::usable(const IoHandle* h) {
     return h->src->closed() ? BRAID_ECLOSED : BRAID_OK;
 }
 
+int IoHandle::claim(IoHandle* h, uint8_t bit) {
+    if (int rc = usable(h)) return rc;
+    if (h->core->shutting_down()) return BRAID_ESHUTDOWN;
+    if (!h->src->try_claim(bit)) return BRAID_EBUSY;
+    return BRAID_OK;
+}
+
 int IoHandle::fd(const IoHandle* h) { return h && h->src ? h->src->fd() : BRAID_EINVAL; }
 
 int IoHandle::close() {

@@ -33,6 +33,11 @@ struct IoHandle {
     // BRAID_EINVAL for a NULL (or never-opened) handle, BRAID_ECLOSED after
     // close, else BRAID_OK.
     static int usable(const IoHandle* h);
+    // What a callback operation needs before it starts on h: a usable
+    // handle, a runtime not shutting down, and its side (`bit`, kClaim*)
+    // free, which it then takes.  BRAID_OK, BRAID_EINVAL, BRAID_ECLOSED,
+    // BRAID_ESHUTDOWN, BRAID_EBUSY.
+    static int claim(IoHandle* h, uint8_t bit);
     // The fd, or BRAID_EINVAL.
     static int fd(const IoHandle* h);
     // Later operations fail with BRAID_ECLOSED, waiting ones complete with it;

@@ -13,14 +13,6 @@ namespace braid::detail::io_op {
 
 namespace {
 
-// What a callback operation needs of the handle before it starts.
-int check_start(IoHandle* h, uint8_t claim) {
-    if (int rc = IoHandle::usable(h)) return rc;
-    if (h->core->shutting_down()) return BRAID_ESHUTDOWN;
-    if (!h->src->try_claim(claim)) return BRAID_EBUSY;
-    return BRAID_OK;
-}
-
 struct DgramOp {
     IoSource* src;
     bool recv;
@@ -238,7 +230,7 @@ int start_dgram(braid_task** out, IoHandle* h, bool recv, void* buf, std::size_t
     if (out) *out = nullptr;
     if (!cb || (!buf && len) || (recv && len == 0)) return BRAID_EINVAL;
     uint8_t claim = recv ? kClaimRead : kClaimWrite;
-    if (int rc = check_start(h, claim)) return rc;
+    if (int rc = IoHandle::claim(h, claim)) return rc;
     int rc = spawn_op<DgramOp>(out, h->core, TaskKind::Worker, h->src, recv, buf, len, to, to_len, from, from_len,
                                cb, ud);
     if (rc != BRAID_OK) h->src->release_claim(claim);  // never made, or refused: neither poll nor cancel runs
@@ -253,7 +245,7 @@ bool accept_final(int status) {
 int start_accept(braid_task** out, IoHandle* l, bool repeat, Deliver deliver, AnyFn cb, void* ud) {
     if (out) *out = nullptr;
     if (!cb) return BRAID_EINVAL;
-    if (int rc = check_start(l, kClaimRead)) return rc;
+    if (int rc = IoHandle::claim(l, kClaimRead)) return rc;
     IoSource* src = l->src;
     int rc = spawn_op_with<AcceptOp>(
         out, l->core, TaskKind::Worker,

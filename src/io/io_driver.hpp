@@ -38,7 +38,7 @@ namespace braid::detail {
 
 class Core;
 class IoDriver;
-class Task;
+struct Task;
 
 // Directions (the same bits as braid_interest).
 constexpr int kIoRead = BRAID_READABLE;

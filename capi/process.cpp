@@ -52,15 +52,11 @@ int set_stdio(braid_command* cmd, int i, int how) {
 braid_pipe* make_pipe(Core* core, IoSource* src) {
     auto* p = new (std::nothrow) braid_pipe;
     if (!p) return nullptr;
-    p->io.adopt(core, src);
+    p->io.adopt(core, src, braid::detail::IoKind::Pipe);
     return p;
 }
 
-void free_pipe(braid_pipe* p) {
-    if (!p) return;
-    p->io.free();
-    delete p;
-}
+void free_pipe(braid_pipe* p) { io::free_handle(p); }
 
 // Spawns and wraps.  On failure nothing is left behind.
 int spawn_child(braid_child** out, Core* core, const SpawnSpec& spec, bool kill_on_drop) {
@@ -97,9 +93,6 @@ int take_pipe(braid_child* c, int i, braid_pipe** out) {
     return BRAID_OK;
 }
 
-int pipe_write(IoSource* s, void* b, size_t l, braid_wake_fn w, void* d, size_t* n) {
-    return net::poll_pipe_write(s, b, l, w, d, n);
-}
 
 }  // namespace
 
@@ -238,48 +231,13 @@ BRAID_API void braid_child_free(braid_child* c) {
 
 // ---- pipes ------------------------------------------------------------------------
 
-BRAID_API int braid_pipe_poll_read(braid_pipe* p, void* buf, size_t len, braid_wake_fn wake, void* wake_data,
-                                   size_t* out_n) {
-    if (!p || !p->io.src || !out_n) return BRAID_EINVAL;
-    return net::poll_pipe_read(p->io.src, buf, len, wake, wake_data, out_n);
+BRAID_API braid_byte_stream* braid_pipe_as_byte_stream(braid_pipe* p) {
+    return p ? io::as_byte_stream(&p->io) : nullptr;
 }
 
-BRAID_API int braid_pipe_poll_write(braid_pipe* p, const void* buf, size_t len, braid_wake_fn wake, void* wake_data,
-                                    size_t* out_n) {
-    if (!p || !p->io.src || !out_n) return BRAID_EINVAL;
-    return net::poll_pipe_write(p->io.src, buf, len, wake, wake_data, out_n);
-}
+BRAID_API int braid_pipe_fd(const braid_pipe* p) { return Handle::fd(p ? &p->io : nullptr); }
 
-BRAID_API int braid_pipe_read(braid_task** out, braid_pipe* p, void* buf, size_t len, braid_io_callback cb,
-                              void* user_data) {
-    return io::start_xfer(out, p ? &p->io : nullptr, &net::poll_pipe_read, braid::detail::kIoRead, buf, len, false,
-                          cb, user_data, true);
-}
-
-BRAID_API int braid_pipe_write_all(braid_task** out, braid_pipe* p, const void* buf, size_t len,
-                                   braid_io_callback cb, void* user_data) {
-    return io::start_xfer(out, p ? &p->io : nullptr, &pipe_write, braid::detail::kIoWrite, const_cast<void*>(buf),
-                          len, true, cb, user_data, false);
-}
-
-BRAID_API int braid_pipe_fd(const braid_pipe* p) { return p && p->io.src ? p->io.src->fd() : BRAID_EINVAL; }
-
-BRAID_API int braid_pipe_close(braid_pipe* p) {
-    if (!p || !p->io.src) return BRAID_EINVAL;
-    IoSource* s = p->io.src;
-    if (s->closed()) return BRAID_OK;
-    s->close();
-    // Let go of the pipe now (the other side sees end of file or EPIPE),
-    // but keep the fd number taken until the handle is freed: it points at
-    // /dev/null from here on, so a syscall racing with this never reaches
-    // some other file that reused the number.
-    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null_fd >= 0) {
-        ::dup3(null_fd, s->fd(), O_CLOEXEC);
-        ::close(null_fd);
-    }
-    return BRAID_OK;
-}
+BRAID_API int braid_pipe_close(braid_pipe* p) { return p ? p->io.close() : BRAID_EINVAL; }
 
 BRAID_API void braid_pipe_free(braid_pipe* p) { free_pipe(p); }
 

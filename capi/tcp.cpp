@@ -5,20 +5,21 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include "io/byte_stream.hpp"
 #include "io_shim.hpp"
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
-using braid::capi::spawn_state;
-using braid::capi::io::AcceptOp;
-using braid::capi::io::ConnectOp;
+using braid::capi::io::any_fn;
+using braid::capi::io::deliver;
 using braid::capi::io::Handle;
-using braid::capi::io::wrap;
+using braid::capi::io::wrap_or_close;
 using braid::capi::io::wrap_fd;
 using braid::detail::Core;
 using braid::detail::IoSource;
-using braid::detail::TaskKind;
 namespace net = braid::detail::net;
+namespace io_op = braid::detail::io_op;
+namespace bs_ = braid::detail::byte_stream;
 
 struct braid_tcp_listener {
     Handle io;
@@ -29,17 +30,16 @@ struct braid_tcp_stream {
 
 namespace {
 
-
-struct MadeAccepted {
-    int operator()(braid_tcp_stream** out, Core* c, int fd) const { return wrap_fd(out, c, fd); }
-};
-struct MadeConnected {
-    int operator()(braid_tcp_stream** out, Core* c, IoSource* s) const { return wrap(out, c, s); }
-};
-
 int check_addr(const sockaddr* addr, size_t len) { return net::check_inet(addr, len); }
 
 bool usable(const braid_tcp_stream* s) { return s && s->io.src; }
+
+// The runtime for a new socket: BRAID_EINVAL (none), BRAID_ESHUTDOWN.
+int runtime_for(braid_runtime* rt, Core** out) {
+    *out = core_or_current(rt);
+    if (!*out) return BRAID_EINVAL;
+    return (*out)->shutting_down() ? BRAID_ESHUTDOWN : BRAID_OK;
+}
 
 }  // namespace
 
@@ -52,23 +52,14 @@ BRAID_API int braid_tcp_listener_bind(braid_tcp_listener** out, braid_runtime* r
     if (!out) return BRAID_EINVAL;
     *out = nullptr;
     if (int rc = check_addr(addr, addr_len)) return rc;
-    Core* core = core_or_current(rt);
-    if (!core) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    Core* core = nullptr;
+    if (int rc = runtime_for(rt, &core)) return rc;
     return guarded([&] {
         IoSource* src = nullptr;
         int rc = net::open_bound(&src, core, addr->sa_family, SOCK_STREAM, addr, addr_len,
                                  backlog > 0 ? backlog : 1024, true);
         if (rc != BRAID_OK) return rc;
-        auto* l = new (std::nothrow) braid_tcp_listener;
-        if (!l) {
-            src->close();
-            src->unref();
-            return int(BRAID_ENOMEM);
-        }
-        l->io.adopt(core, src);
-        *out = l;
-        return int(BRAID_OK);
+        return wrap_or_close(out, core, src);
     });
 }
 
@@ -96,18 +87,15 @@ BRAID_API int braid_tcp_listener_poll_accept(braid_tcp_listener* l, braid_tcp_st
 
 BRAID_API int braid_tcp_listener_accept(braid_task** out, braid_tcp_listener* l, braid_tcp_stream_callback cb,
                                         void* user_data) {
-    if (out) *out = nullptr;
-    if (!l || !l->io.src || !cb) return BRAID_EINVAL;
-    if (l->io.src->closed()) return BRAID_ECLOSED;
-    if (l->io.core->shutting_down()) return BRAID_ESHUTDOWN;
-    if (!l->io.src->try_claim(braid::capi::io::kClaimRead)) return BRAID_EBUSY;
-    using Op = AcceptOp<braid_tcp_stream, MadeAccepted>;
-    int rc = guarded([&] {
-        return spawn_state<Op>(out, l->io.core, TaskKind::Worker, l->io.src, l->io.core, cb, user_data, MadeAccepted{});
-    });
-    if (rc == BRAID_ENOMEM) l->io.src->release_claim(braid::capi::io::kClaimRead);
-    return rc;
+    return io_op::start_accept(out, l ? &l->io : nullptr, false, &deliver<braid_tcp_stream>, any_fn(cb), user_data);
 }
+
+BRAID_API int braid_tcp_listener_accept_start(braid_task** out, braid_tcp_listener* l, braid_tcp_stream_callback cb,
+                                              void* user_data) {
+    return io_op::start_accept(out, l ? &l->io : nullptr, true, &deliver<braid_tcp_stream>, any_fn(cb), user_data);
+}
+
+BRAID_API int braid_tcp_listener_accept_stop(braid_tcp_listener* l) { return io_op::accept_stop(l ? &l->io : nullptr); }
 
 BRAID_API int braid_tcp_listener_fd(const braid_tcp_listener* l) {
     return l && l->io.src ? l->io.src->fd() : BRAID_EINVAL;
@@ -118,11 +106,7 @@ BRAID_API int braid_tcp_listener_close(braid_tcp_listener* l) {
     return l->io.close();
 }
 
-BRAID_API void braid_tcp_listener_free(braid_tcp_listener* l) {
-    if (!l) return;
-    l->io.free();
-    delete l;
-}
+BRAID_API void braid_tcp_listener_free(braid_tcp_listener* l) { braid::capi::io::free_handle(l); }
 
 // ---- connecting -------------------------------------------------------------------
 
@@ -131,14 +115,17 @@ BRAID_API int braid_tcp_connect(braid_task** out, braid_runtime* rt, const struc
     if (out) *out = nullptr;
     if (!cb) return BRAID_EINVAL;
     if (int rc = check_addr(addr, addr_len)) return rc;
-    Core* core = core_or_current(rt);
-    if (!core) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    using Op = ConnectOp<braid_tcp_stream, MadeConnected>;
-    return guarded([&] {
-        return spawn_state<Op>(out, core, TaskKind::Worker, core, int(addr->sa_family), addr, addr_len, cb, user_data,
-                               MadeConnected{});
-    });
+    Core* core = nullptr;
+    if (int rc = runtime_for(rt, &core)) return rc;
+    return io_op::start_connect(out, core, addr, addr_len, &deliver<braid_tcp_stream>, any_fn(cb), user_data);
+}
+
+BRAID_API int braid_tcp_connect_host(braid_task** out, braid_runtime* rt, const char* host, int port,
+                                     braid_tcp_stream_callback cb, void* user_data) {
+    if (out) *out = nullptr;
+    Core* core = nullptr;
+    if (int rc = runtime_for(rt, &core)) return rc;
+    return io_op::start_connect_host(out, core, host, port, &deliver<braid_tcp_stream>, any_fn(cb), user_data);
 }
 
 BRAID_API int braid_tcp_stream_connect_start(braid_tcp_stream** out, braid_runtime* rt, const struct sockaddr* addr,
@@ -146,19 +133,13 @@ BRAID_API int braid_tcp_stream_connect_start(braid_tcp_stream** out, braid_runti
     if (!out) return BRAID_EINVAL;
     *out = nullptr;
     if (int rc = check_addr(addr, addr_len)) return rc;
-    Core* core = core_or_current(rt);
-    if (!core) return BRAID_EINVAL;
-    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    Core* core = nullptr;
+    if (int rc = runtime_for(rt, &core)) return rc;
     return guarded([&] {
         IoSource* src = nullptr;
         int rc = net::open_connect(&src, core, addr->sa_family, addr, addr_len);
         if (rc < 0) return rc;
-        rc = wrap(out, core, src);
-        if (rc != BRAID_OK) {
-            src->close();
-            src->unref();
-        }
-        return rc;
+        return wrap_or_close(out, core, src);
     });
 }
 
@@ -171,69 +152,24 @@ BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream** out, braid_runtime* rt
     return braid::capi::io::adopt_fd(out, rt, fd, net::SocketKind{AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, false});
 }
 
-// ---- reading and writing ----------------------------------------------------------
-
-BRAID_API int braid_tcp_stream_poll_read(braid_tcp_stream* s, void* buf, size_t len, braid_wake_fn wake,
-                                         void* wake_data, size_t* out_n) {
-    if (!usable(s) || !out_n) return BRAID_EINVAL;
-    return net::poll_read(s->io.src, buf, len, wake, wake_data, out_n);
-}
+// ---- peeking, the byte stream ------------------------------------------------------
 
 BRAID_API int braid_tcp_stream_poll_peek(braid_tcp_stream* s, void* buf, size_t len, braid_wake_fn wake,
                                          void* wake_data, size_t* out_n) {
     if (!usable(s) || !out_n) return BRAID_EINVAL;
-    return net::poll_peek(s->io.src, buf, len, wake, wake_data, out_n);
-}
-
-BRAID_API int braid_tcp_stream_poll_write(braid_tcp_stream* s, const void* buf, size_t len, braid_wake_fn wake,
-                                          void* wake_data, size_t* out_n) {
-    if (!usable(s) || !out_n) return BRAID_EINVAL;
-    return net::poll_write(s->io.src, buf, len, wake, wake_data, out_n);
-}
-
-namespace {
-int xfer(braid_task** out, braid_tcp_stream* s, braid::capi::io::XferFn fn, int dir, void* buf, size_t len, bool all,
-         braid_io_callback cb, void* ud, bool is_read) {
-    return braid::capi::io::start_xfer(out, s ? &s->io : nullptr, fn, dir, buf, len, all, cb, ud, is_read);
-}
-int write_fn(IoSource* s, void* b, size_t l, braid_wake_fn w, void* d, size_t* n) {
-    return net::poll_write(s, b, l, w, d, n);
-}
-}  // namespace
-
-BRAID_API int braid_tcp_stream_read(braid_task** out, braid_tcp_stream* s, void* buf, size_t len,
-                                    braid_io_callback cb, void* user_data) {
-    return xfer(out, s, &net::poll_read, braid::detail::kIoRead, buf, len, false, cb, user_data, true);
-}
-
-BRAID_API int braid_tcp_stream_read_exact(braid_task** out, braid_tcp_stream* s, void* buf, size_t len,
-                                          braid_io_callback cb, void* user_data) {
-    return xfer(out, s, &net::poll_read, braid::detail::kIoRead, buf, len, true, cb, user_data, true);
+    return bs_::poll_peek(&s->io, buf, len, wake, wake_data, out_n);
 }
 
 BRAID_API int braid_tcp_stream_peek(braid_task** out, braid_tcp_stream* s, void* buf, size_t len,
                                     braid_io_callback cb, void* user_data) {
-    return xfer(out, s, &net::poll_peek, braid::detail::kIoRead, buf, len, false, cb, user_data, true);
+    return bs_::start(out, s ? &s->io : nullptr, bs_::Xfer::Peek, buf, len, cb, user_data);
 }
 
-BRAID_API int braid_tcp_stream_write(braid_task** out, braid_tcp_stream* s, const void* buf, size_t len,
-                                     braid_io_callback cb, void* user_data) {
-    return xfer(out, s, &write_fn, braid::detail::kIoWrite, const_cast<void*>(buf), len, false, cb, user_data, false);
-}
-
-BRAID_API int braid_tcp_stream_write_all(braid_task** out, braid_tcp_stream* s, const void* buf, size_t len,
-                                         braid_io_callback cb, void* user_data) {
-    return xfer(out, s, &write_fn, braid::detail::kIoWrite, const_cast<void*>(buf), len, true, cb, user_data, false);
+BRAID_API braid_byte_stream* braid_tcp_stream_as_byte_stream(braid_tcp_stream* s) {
+    return s ? braid::capi::io::as_byte_stream(&s->io) : nullptr;
 }
 
 // ---- options, addresses, closing ----------------------------------------------------
-
-BRAID_API int braid_tcp_stream_shutdown_write(braid_tcp_stream* s) {
-    if (!usable(s)) return BRAID_EINVAL;
-    if (s->io.src->closed()) return BRAID_ECLOSED;
-    if (::shutdown(s->io.src->fd(), SHUT_WR) != 0) return braid::detail::os_error(errno);
-    return BRAID_OK;
-}
 
 BRAID_API int braid_tcp_stream_set_nodelay(braid_tcp_stream* s, int on) {
     if (!usable(s)) return BRAID_EINVAL;
@@ -278,10 +214,6 @@ BRAID_API int braid_tcp_stream_close(braid_tcp_stream* s) {
     return s->io.close();
 }
 
-BRAID_API void braid_tcp_stream_free(braid_tcp_stream* s) {
-    if (!s) return;
-    s->io.free();
-    delete s;
-}
+BRAID_API void braid_tcp_stream_free(braid_tcp_stream* s) { braid::capi::io::free_handle(s); }
 
 }  // extern "C"

@@ -137,14 +137,16 @@ BRAID_API int braid_udp_send_to(braid_task** out, braid_udp_socket* s, const voi
     if (addr) {
         if (int rc = net::check_inet(addr, addr_len)) return rc;
     }
-    return io::start_dgram(out, s ? &s->io : nullptr, false, const_cast<void*>(buf), len, addr, addr_len, nullptr,
+    return braid::detail::io_op::start_dgram(out, s ? &s->io : nullptr, false, const_cast<void*>(buf), len, addr,
+                                             addr_len, nullptr,
                            nullptr, cb, user_data);
 }
 
 BRAID_API int braid_udp_recv_from(braid_task** out, braid_udp_socket* s, void* buf, size_t len,
                                   struct sockaddr_storage* from, size_t* from_len, braid_io_callback cb,
                                   void* user_data) {
-    return io::start_dgram(out, s ? &s->io : nullptr, true, buf, len, nullptr, 0, from, from_len, cb, user_data);
+    return braid::detail::io_op::start_dgram(out, s ? &s->io : nullptr, true, buf, len, nullptr, 0, from, from_len,
+                                             cb, user_data);
 }
 
 BRAID_API int braid_udp_set_broadcast(braid_udp_socket* s, int on) {

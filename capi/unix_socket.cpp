@@ -6,18 +6,18 @@
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
-using braid::capi::spawn_state;
-using braid::capi::io::AcceptOp;
-using braid::capi::io::ConnectOp;
+using braid::capi::io::any_fn;
+using braid::capi::io::deliver;
+using braid::capi::io::free_handle;
 using braid::capi::io::Handle;
-using braid::capi::io::wrap;
-using braid::capi::io::wrap_fd;
 using braid::capi::io::usable;
+using braid::capi::io::wrap_fd;
+using braid::capi::io::wrap_or_close;
 using braid::detail::Core;
 using braid::detail::IoSource;
-using braid::detail::TaskKind;
 namespace net = braid::detail::net;
 namespace io = braid::capi::io;
+namespace io_op = braid::detail::io_op;
 
 struct braid_unix_listener {
     Handle io;
@@ -30,20 +30,6 @@ struct braid_unix_datagram {
 };
 
 namespace {
-
-template <class H>
-void free_handle(H* h) {
-    if (!h) return;
-    h->io.free();
-    delete h;
-}
-
-struct MadeAccepted {
-    int operator()(braid_unix_stream** out, Core* c, int fd) const { return wrap_fd(out, c, fd); }
-};
-struct MadeConnected {
-    int operator()(braid_unix_stream** out, Core* c, IoSource* s) const { return wrap(out, c, s); }
-};
 
 Core* runtime_for(braid_runtime* rt, int* err) {
     Core* core = core_or_current(rt);
@@ -84,10 +70,6 @@ int make_pair(H** a, H** b, braid_runtime* rt, int type) {
     });
 }
 
-int stream_write(IoSource* s, void* b, size_t l, braid_wake_fn w, void* d, size_t* n) {
-    return net::poll_write(s, b, l, w, d, n);
-}
-
 }  // namespace
 
 extern "C" {
@@ -108,12 +90,7 @@ BRAID_API int braid_unix_listener_bind(braid_unix_listener** out, braid_runtime*
         int rc = net::open_bound(&src, core, AF_UNIX, SOCK_STREAM, reinterpret_cast<sockaddr*>(&ss), len,
                                  backlog > 0 ? backlog : 1024, false);
         if (rc != BRAID_OK) return rc;
-        rc = wrap(out, core, src);
-        if (rc != BRAID_OK) {
-            src->close();
-            src->unref();
-        }
-        return rc;
+        return wrap_or_close(out, core, src);
     });
 }
 
@@ -148,17 +125,16 @@ BRAID_API int braid_unix_listener_poll_accept(braid_unix_listener* l, braid_unix
 
 BRAID_API int braid_unix_listener_accept(braid_task** out, braid_unix_listener* l, braid_unix_stream_callback cb,
                                          void* user_data) {
-    if (out) *out = nullptr;
-    if (!cb) return BRAID_EINVAL;
-    if (int rc = usable(l ? &l->io : nullptr)) return rc;
-    if (l->io.core->shutting_down()) return BRAID_ESHUTDOWN;
-    if (!l->io.src->try_claim(io::kClaimRead)) return BRAID_EBUSY;
-    using Op = AcceptOp<braid_unix_stream, MadeAccepted>;
-    int rc = guarded([&] {
-        return spawn_state<Op>(out, l->io.core, TaskKind::Worker, l->io.src, l->io.core, cb, user_data, MadeAccepted{});
-    });
-    if (rc == BRAID_ENOMEM) l->io.src->release_claim(io::kClaimRead);
-    return rc;
+    return io_op::start_accept(out, l ? &l->io : nullptr, false, &deliver<braid_unix_stream>, any_fn(cb), user_data);
+}
+
+BRAID_API int braid_unix_listener_accept_start(braid_task** out, braid_unix_listener* l,
+                                               braid_unix_stream_callback cb, void* user_data) {
+    return io_op::start_accept(out, l ? &l->io : nullptr, true, &deliver<braid_unix_stream>, any_fn(cb), user_data);
+}
+
+BRAID_API int braid_unix_listener_accept_stop(braid_unix_listener* l) {
+    return io_op::accept_stop(l ? &l->io : nullptr);
 }
 
 BRAID_API int braid_unix_listener_fd(const braid_unix_listener* l) {
@@ -179,11 +155,8 @@ BRAID_API int braid_unix_connect(braid_task** out, braid_runtime* rt, const char
     int err = 0;
     Core* core = runtime_for(rt, &err);
     if (!core) return err;
-    using Op = ConnectOp<braid_unix_stream, MadeConnected>;
-    return guarded([&] {
-        return spawn_state<Op>(out, core, TaskKind::Worker, core, AF_UNIX, reinterpret_cast<sockaddr*>(&ss), len, cb,
-                               user_data, MadeConnected{});
-    });
+    return io_op::start_connect(out, core, reinterpret_cast<sockaddr*>(&ss), len, &deliver<braid_unix_stream>,
+                                any_fn(cb), user_data);
 }
 
 BRAID_API int braid_unix_stream_connect_start(braid_unix_stream** out, braid_runtime* rt, const char* path) {
@@ -199,12 +172,7 @@ BRAID_API int braid_unix_stream_connect_start(braid_unix_stream** out, braid_run
         IoSource* src = nullptr;
         int rc = net::open_connect(&src, core, AF_UNIX, reinterpret_cast<sockaddr*>(&ss), len);
         if (rc < 0) return rc;
-        rc = wrap(out, core, src);
-        if (rc != BRAID_OK) {
-            src->close();
-            src->unref();
-        }
-        return rc;
+        return wrap_or_close(out, core, src);
     });
 }
 
@@ -217,46 +185,8 @@ BRAID_API int braid_unix_stream_pair(braid_unix_stream** out_a, braid_unix_strea
     return make_pair(out_a, out_b, rt, SOCK_STREAM);
 }
 
-BRAID_API int braid_unix_stream_poll_read(braid_unix_stream* s, void* buf, size_t len, braid_wake_fn wake,
-                                          void* wake_data, size_t* out_n) {
-    if (!s || !s->io.src || !out_n) return BRAID_EINVAL;
-    return net::poll_read(s->io.src, buf, len, wake, wake_data, out_n);
-}
-
-BRAID_API int braid_unix_stream_poll_write(braid_unix_stream* s, const void* buf, size_t len, braid_wake_fn wake,
-                                           void* wake_data, size_t* out_n) {
-    if (!s || !s->io.src || !out_n) return BRAID_EINVAL;
-    return net::poll_write(s->io.src, buf, len, wake, wake_data, out_n);
-}
-
-BRAID_API int braid_unix_stream_read(braid_task** out, braid_unix_stream* s, void* buf, size_t len,
-                                     braid_io_callback cb, void* user_data) {
-    return io::start_xfer(out, s ? &s->io : nullptr, &net::poll_read, braid::detail::kIoRead, buf, len, false, cb,
-                          user_data, true);
-}
-
-BRAID_API int braid_unix_stream_read_exact(braid_task** out, braid_unix_stream* s, void* buf, size_t len,
-                                           braid_io_callback cb, void* user_data) {
-    return io::start_xfer(out, s ? &s->io : nullptr, &net::poll_read, braid::detail::kIoRead, buf, len, true, cb,
-                          user_data, true);
-}
-
-BRAID_API int braid_unix_stream_write(braid_task** out, braid_unix_stream* s, const void* buf, size_t len,
-                                      braid_io_callback cb, void* user_data) {
-    return io::start_xfer(out, s ? &s->io : nullptr, &stream_write, braid::detail::kIoWrite, const_cast<void*>(buf),
-                          len, false, cb, user_data, false);
-}
-
-BRAID_API int braid_unix_stream_write_all(braid_task** out, braid_unix_stream* s, const void* buf, size_t len,
-                                          braid_io_callback cb, void* user_data) {
-    return io::start_xfer(out, s ? &s->io : nullptr, &stream_write, braid::detail::kIoWrite, const_cast<void*>(buf),
-                          len, true, cb, user_data, false);
-}
-
-BRAID_API int braid_unix_stream_shutdown_write(braid_unix_stream* s) {
-    if (int rc = usable(s ? &s->io : nullptr)) return rc;
-    if (::shutdown(s->io.src->fd(), SHUT_WR) != 0) return braid::detail::os_error(errno);
-    return BRAID_OK;
+BRAID_API braid_byte_stream* braid_unix_stream_as_byte_stream(braid_unix_stream* s) {
+    return s ? io::as_byte_stream(&s->io) : nullptr;
 }
 
 BRAID_API int braid_unix_stream_local_addr(const braid_unix_stream* s, struct sockaddr_storage* out,
@@ -297,12 +227,7 @@ BRAID_API int braid_unix_datagram_bind(braid_unix_datagram** out, braid_runtime*
         if (path) {
             rc = net::open_bound(&src, core, AF_UNIX, SOCK_DGRAM, reinterpret_cast<sockaddr*>(&ss), len, 0, false);
             if (rc != BRAID_OK) return rc;
-            rc = wrap(out, core, src);
-            if (rc != BRAID_OK) {
-                src->close();
-                src->unref();
-            }
-            return rc;
+            return wrap_or_close(out, core, src);
         }
         int fd = net::new_socket(AF_UNIX, SOCK_DGRAM);
         if (fd < 0) return fd;
@@ -351,14 +276,14 @@ BRAID_API int braid_unix_datagram_send_to(braid_task** out, braid_unix_datagram*
     if (path) {
         if (int rc = net::unix_addr(path, &ss, &sl)) return rc;
     }
-    return io::start_dgram(out, d ? &d->io : nullptr, false, const_cast<void*>(buf), len,
+    return io_op::start_dgram(out, d ? &d->io : nullptr, false, const_cast<void*>(buf), len,
                            path ? reinterpret_cast<sockaddr*>(&ss) : nullptr, sl, nullptr, nullptr, cb, user_data);
 }
 
 BRAID_API int braid_unix_datagram_recv_from(braid_task** out, braid_unix_datagram* d, void* buf, size_t len,
                                             struct sockaddr_storage* from, size_t* from_len, braid_io_callback cb,
                                             void* user_data) {
-    return io::start_dgram(out, d ? &d->io : nullptr, true, buf, len, nullptr, 0, from, from_len, cb, user_data);
+    return io_op::start_dgram(out, d ? &d->io : nullptr, true, buf, len, nullptr, 0, from, from_len, cb, user_data);
 }
 
 BRAID_API int braid_unix_datagram_local_addr(const braid_unix_datagram* d, struct sockaddr_storage* out,

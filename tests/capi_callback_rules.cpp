@@ -115,15 +115,15 @@ TEST_CASE("a callback may start the next operation on the same socket") {
             rd->got.push_back(rd->buf[0]);
             if (rd->got.size() < 3) {
                 // The read side was given back before this callback: not EBUSY.
-                int rc = braid_unix_stream_read(nullptr, rd->s, rd->buf, 1, &Reader::cb, rd);
+                int rc = braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(rd->s), rd->buf, 1, &Reader::cb, rd);
                 if (rc != BRAID_OK) rd->next_rc.store(rc);
             }
             rd->reads.fetch_add(1);
         }
     } reader{a};
-    REQUIRE(braid_unix_stream_read(nullptr, a, reader.buf, 1, &Reader::cb, &reader) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(a), reader.buf, 1, &Reader::cb, &reader) == BRAID_OK);
     braid_task* w = nullptr;
-    REQUIRE(braid_unix_stream_write_all(&w, b, "xyz", 3, [](void*, int, size_t) {}, nullptr) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&w, braid_unix_stream_as_byte_stream(b), "xyz", 3, [](void*, int, size_t) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_task_join_blocking(w, 0) == BRAID_OK);
     braid_task_free(w);
     wait_for(reader.reads, 3);
@@ -239,7 +239,7 @@ TEST_CASE("callbacks that braid_runtime_free runs: on the freeing thread, may fr
         REQUIRE(braid_runtime_new(&s.rt) == BRAID_OK);
         REQUIRE(braid_unix_stream_pair(&s.a, &s.b, s.rt) == BRAID_OK);
         auto start_read = [&] {
-            REQUIRE(braid_unix_stream_read(&s.read_op, s.a, s.buf, sizeof s.buf, &AtShutdown::on_read, &s) == BRAID_OK);
+            REQUIRE(braid_byte_stream_read(&s.read_op, braid_unix_stream_as_byte_stream(s.a), s.buf, sizeof s.buf, &AtShutdown::on_read, &s) == BRAID_OK);
         };
         auto start_sleep = [&] {
             REQUIRE(braid_sleep(&s.sleep_op, s.rt, 3600 * 1000, &AtShutdown::on_sleep, &s) == BRAID_OK);

@@ -123,7 +123,7 @@ TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other 
     REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, client) == BRAID_OK);
     Done w;
     braid_task* t = nullptr;
-    REQUIRE(braid_tcp_stream_write_all(&t, s, "hello", 5, &Done::io, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&t, braid_tcp_stream_as_byte_stream(s), "hello", 5, &Done::io, &w) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     char buf[5];
     REQUIRE(::recv(server, buf, 5, MSG_WAITALL) == 5);
@@ -247,7 +247,7 @@ TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
     REQUIRE(braid_unix_stream_from_fd(&s, r.rt, stream_pair[0]) == BRAID_OK);
     Done w;
     braid_task* t = nullptr;
-    REQUIRE(braid_unix_stream_write_all(&t, s, "abc", 3, &Done::io, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&t, braid_unix_stream_as_byte_stream(s), "abc", 3, &Done::io, &w) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     char buf[8];
     REQUIRE(::recv(stream_pair[1], buf, 3, MSG_WAITALL) == 3);

@@ -102,9 +102,9 @@ TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
     char back[sizeof msg] = {};
     IoResult w, rd;
     braid_task *tw = nullptr, *tr = nullptr;
-    REQUIRE(braid_tcp_stream_read_exact(&tr, server, back, sizeof msg, &IoResult::cb, &rd) == BRAID_OK);
-    REQUIRE(braid_tcp_stream_read(nullptr, server, back, 1, &IoResult::cb, &rd) == BRAID_EBUSY);
-    REQUIRE(braid_tcp_stream_write_all(&tw, client, msg, sizeof msg, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read_exact(&tr, braid_tcp_stream_as_byte_stream(server), back, sizeof msg, &IoResult::cb, &rd) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read(nullptr, braid_tcp_stream_as_byte_stream(server), back, 1, &IoResult::cb, &rd) == BRAID_EBUSY);
+    REQUIRE(braid_byte_stream_write_all(&tw, braid_tcp_stream_as_byte_stream(client), msg, sizeof msg, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(join(tw) == BRAID_OK);
     REQUIRE(join(tr) == BRAID_OK);
     REQUIRE(w.status == BRAID_OK);
@@ -115,9 +115,9 @@ TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
 
     // EOF inside read_exact: BRAID_EEOF with the count read.
     IoResult eof;
-    REQUIRE(braid_tcp_stream_write_all(&tw, client, "abc", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&tw, braid_tcp_stream_as_byte_stream(client), "abc", 3, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(join(tw) == BRAID_OK);
-    REQUIRE(braid_tcp_stream_read_exact(&tr, server, back, 10, &IoResult::cb, &eof) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read_exact(&tr, braid_tcp_stream_as_byte_stream(server), back, 10, &IoResult::cb, &eof) == BRAID_OK);
     braid_tcp_stream_free(client);
     REQUIRE(join(tr) == BRAID_OK);
     REQUIRE(eof.status == BRAID_EEOF);
@@ -147,7 +147,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     char buf[16];
     IoResult aborted;
     braid_task* t = nullptr;
-    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &aborted) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read(&t, braid_tcp_stream_as_byte_stream(client), buf, sizeof buf, &IoResult::cb, &aborted) == BRAID_OK);
     REQUIRE(braid_task_abort(t) == BRAID_OK);
     REQUIRE(join(t) == BRAID_ECANCELED);
     REQUIRE(aborted.calls == 1);
@@ -155,22 +155,22 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
 
     // The aborted read consumed nothing: the next one gets the bytes.
     IoResult w, got;
-    REQUIRE(braid_tcp_stream_write_all(nullptr, accepted.stream, "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
-    REQUIRE(braid_tcp_stream_read_exact(&t, client, buf, 3, &IoResult::cb, &got) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(nullptr, braid_tcp_stream_as_byte_stream(accepted.stream), "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read_exact(&t, braid_tcp_stream_as_byte_stream(client), buf, 3, &IoResult::cb, &got) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(got.status == BRAID_OK);
     REQUIRE(std::string(buf, 3) == "xyz");
 
     // A deadline on an operation: BRAID_ETIMEDOUT.
     IoResult timed;
-    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &timed) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read(&t, braid_tcp_stream_as_byte_stream(client), buf, sizeof buf, &IoResult::cb, &timed) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(t, 5) == BRAID_OK);
     join(t);
     REQUIRE(timed.status == BRAID_ETIMEDOUT);
 
     // Freeing the stream under a pending read completes it with BRAID_ECLOSED.
     IoResult closed;
-    REQUIRE(braid_tcp_stream_read(&t, client, buf, sizeof buf, &IoResult::cb, &closed) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read(&t, braid_tcp_stream_as_byte_stream(client), buf, sizeof buf, &IoResult::cb, &closed) == BRAID_OK);
     braid_tcp_stream_free(client);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(closed.calls == 1);
@@ -229,8 +229,8 @@ TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
         REQUIRE(braid_addr_parse(&ss, &sl, "[::1]:80") == BRAID_OK);
         REQUIRE(braid_addr_format(small, sizeof small, reinterpret_cast<sockaddr*>(&ss), sl) == BRAID_ERANGE);
         IoResult io;
-        REQUIRE(braid_tcp_stream_read(nullptr, nullptr, small, 1, &IoResult::cb, &io) == BRAID_EINVAL);
-        REQUIRE(braid_tcp_stream_poll_read(nullptr, small, 1, nullptr, nullptr, nullptr) == BRAID_EINVAL);
+        REQUIRE(braid_byte_stream_read(nullptr, braid_tcp_stream_as_byte_stream(nullptr), small, 1, &IoResult::cb, &io) == BRAID_EINVAL);
+        REQUIRE(braid_byte_stream_poll_read(braid_tcp_stream_as_byte_stream(nullptr), small, 1, nullptr, nullptr, nullptr) == BRAID_EINVAL);
         REQUIRE(braid_tcp_stream_fd(nullptr) == BRAID_EINVAL);
         REQUIRE(braid_tcp_stream_close(nullptr) == BRAID_EINVAL);
         braid_tcp_stream_free(nullptr);
@@ -240,11 +240,11 @@ TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
         // A stream used after close: BRAID_ECLOSED; a zero-length read: BRAID_EINVAL.
         braid_tcp_stream* s = nullptr;
         REQUIRE(braid_tcp_stream_connect_start(&s, r.rt, reinterpret_cast<sockaddr*>(&addr), alen) == BRAID_OK);
-        REQUIRE(braid_tcp_stream_read(nullptr, s, small, 0, &IoResult::cb, &io) == BRAID_EINVAL);
+        REQUIRE(braid_byte_stream_read(nullptr, braid_tcp_stream_as_byte_stream(s), small, 0, &IoResult::cb, &io) == BRAID_EINVAL);
         REQUIRE(braid_tcp_stream_close(s) == BRAID_OK);
-        REQUIRE(braid_tcp_stream_read(nullptr, s, small, 1, &IoResult::cb, &io) == BRAID_ECLOSED);
+        REQUIRE(braid_byte_stream_read(nullptr, braid_tcp_stream_as_byte_stream(s), small, 1, &IoResult::cb, &io) == BRAID_ECLOSED);
         size_t n = 0;
-        REQUIRE(braid_tcp_stream_poll_write(s, "x", 1, &braid_task_wake_fn, nullptr, &n) == BRAID_ECLOSED);
+        REQUIRE(braid_byte_stream_poll_write(braid_tcp_stream_as_byte_stream(s), "x", 1, &braid_task_wake_fn, nullptr, &n) == BRAID_ECLOSED);
         REQUIRE(braid_tcp_stream_set_nodelay(s, 1) == BRAID_ECLOSED);
         REQUIRE(io.calls == 0);
         braid_tcp_stream_free(s);

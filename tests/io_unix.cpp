@@ -173,8 +173,8 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     char buf[8] = {};
     IoResult w, r;
     braid_task *tw = nullptr, *tr = nullptr;
-    REQUIRE(braid_unix_stream_read_exact(&tr, acc.s, buf, 5, &IoResult::cb, &r) == BRAID_OK);
-    REQUIRE(braid_unix_stream_write_all(&tw, con.s, "hello", 5, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read_exact(&tr, braid_unix_stream_as_byte_stream(acc.s), buf, 5, &IoResult::cb, &r) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&tw, braid_unix_stream_as_byte_stream(con.s), "hello", 5, &IoResult::cb, &w) == BRAID_OK);
     braid_task_join_blocking(tw, 0);
     braid_task_join_blocking(tr, 0);
     braid_task_free(tw);
@@ -184,7 +184,7 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     StreamResult missing;
     REQUIRE(braid_unix_connect(nullptr, rt, nullptr, &StreamResult::cb, &missing) == BRAID_EINVAL);
     REQUIRE(braid_unix_connect(nullptr, rt, "", &StreamResult::cb, &missing) == BRAID_EINVAL);
-    REQUIRE(braid_unix_stream_read(nullptr, acc.s, buf, 0, &IoResult::cb, &r) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(acc.s), buf, 0, &IoResult::cb, &r) == BRAID_EINVAL);
     braid_unix_stream_free(acc.s);
     braid_unix_stream_free(con.s);
     braid_unix_listener_free(l);

@@ -41,6 +41,7 @@
 #include "once_cell.h"
 #include "stream.h"
 #include "io.h"
+#include "byte_stream.h"
 #include "net.h"
 #include "tcp.h"
 #include "dns.h"

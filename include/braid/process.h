@@ -3,7 +3,8 @@
  * A braid_command describes a program to run (arguments, environment,
  * working directory, what each of stdin/stdout/stderr is); spawning it
  * gives a braid_child.  Piped stdio ends are braid_pipe handles: async byte
- * streams with the poll functions and callback operations of io.h.  The
+ * streams, read and written through their byte-stream view (byte_stream.h:
+ * braid_pipe_as_byte_stream).  The
  * exit is waited for through a pidfd (Linux 5.3 or later), readiness-based
  * like socket I/O; braid installs no SIGCHLD handler.
  *
@@ -15,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "byte_stream.h"
 #include "export.h"
 #include "error.h"
 #include "io.h"
@@ -105,15 +107,10 @@ BRAID_API void braid_child_free(braid_child *c);
 
 /* ---- pipes ----------------------------------------------------------------- */
 
-BRAID_API int braid_pipe_poll_read(braid_pipe *p, void *buf, size_t len, braid_wake_fn wake, void *wake_data,
-                                   size_t *out_n);
-/* Writes never raise SIGPIPE: a reader that went away is BRAID_EPIPE. */
-BRAID_API int braid_pipe_poll_write(braid_pipe *p, const void *buf, size_t len, braid_wake_fn wake,
-                                    void *wake_data, size_t *out_n);
-BRAID_API int braid_pipe_read(braid_task **out, braid_pipe *p, void *buf, size_t len, braid_io_callback cb,
-                              void *user_data);
-BRAID_API int braid_pipe_write_all(braid_task **out, braid_pipe *p, const void *buf, size_t len,
-                                   braid_io_callback cb, void *user_data);
+/* The pipe as a byte stream (byte_stream.h); the view lives as long as p.
+ * Writes never raise SIGPIPE: a reader that went away is BRAID_EPIPE.
+ * braid_byte_stream_shutdown_write on the stdin pipe closes it. */
+BRAID_API braid_byte_stream *braid_pipe_as_byte_stream(braid_pipe *p);
 BRAID_API int braid_pipe_fd(const braid_pipe *p);
 /* Closes the pipe (for stdin: the child reads end of file); later
  * operations fail with BRAID_ECLOSED.  Freed by braid_pipe_free. */

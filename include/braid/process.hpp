@@ -28,6 +28,7 @@
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
+#include <braid/io/byte_stream.hpp>
 #include <braid/process.h>
 #include <braid/task.hpp>
 
@@ -73,32 +74,27 @@ inline std::string c_str_arg(std::string_view s, const char* what) {
     if (s.find('\0') != std::string_view::npos) throw IoError(BRAID_EINVAL, 0, std::string(what) + ": embedded NUL");
     return std::string(s);
 }
-inline int pipe_write(braid_pipe* p, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
-    return braid_pipe_poll_write(p, b, l, w, d, n);
-}
 struct PipeFree {
     void operator()(braid_pipe* p) const { braid_pipe_free(p); }
 };
 }  // namespace detail
 
 // The child's stdout or stderr: an AsyncRead.
-class ChildReader {
+class ChildReader : public io::ByteReader<ChildReader> {
 public:
-    using ReadAwaiter = braid::detail::XferAwaiter<braid_pipe, &braid_pipe_poll_read, false>;
-    using ReadExactAwaiter = braid::detail::XferAwaiter<braid_pipe, &braid_pipe_poll_read, true>;
     explicit ChildReader(braid_pipe* p) : p_(p) {}
-    ReadAwaiter read(io::MutableBuffer b) { return ReadAwaiter(native(), b.data, b.size, "child pipe read"); }
-    ReadExactAwaiter read_exact(io::MutableBuffer b) {
-        return ReadExactAwaiter(native(), b.data, b.size, "child pipe read_exact");
-    }
+    // read, read_exact: io::ByteReader (braid/io/byte_stream.hpp).
     int fd() const { return braid_pipe_fd(native()); }
     braid_pipe* native_handle() const noexcept { return p_.get(); }
 
 private:
+    friend class io::ByteReader<ChildReader>;
+    static constexpr io::StreamNames names{"child pipe read", "child pipe read_exact", "", "", ""};
     braid_pipe* native() const {
         if (!p_) throw IoError(BRAID_ECLOSED, 0, "child pipe: moved-from");
         return p_.get();
     }
+    braid_byte_stream* byte_stream() const { return braid_pipe_as_byte_stream(native()); }
     std::unique_ptr<braid_pipe, detail::PipeFree> p_;
 };
 using ChildStdout = ChildReader;
@@ -107,22 +103,11 @@ using ChildStderr = ChildReader;
 // The child's stdin: an AsyncWrite.  shutdown() closes it (the child reads
 // end of file); writing after the child closed its end throws
 // IoError(BRAID_EPIPE) (never SIGPIPE).
-class ChildStdin {
+class ChildStdin : public io::ByteWriter<ChildStdin> {
 public:
-    using WriteAwaiter = braid::detail::XferAwaiter<braid_pipe, &detail::pipe_write, false>;
-    using WriteAllAwaiter = braid::detail::XferAwaiter<braid_pipe, &detail::pipe_write, true>;
     explicit ChildStdin(braid_pipe* p) : p_(p) {}
-    WriteAwaiter write(io::ConstBuffer b) {
-        return WriteAwaiter(native(), const_cast<void*>(b.data), b.size, "child stdin write");
-    }
-    WriteAllAwaiter write_all(io::ConstBuffer b) {
-        return WriteAllAwaiter(native(), const_cast<void*>(b.data), b.size, "child stdin write_all");
-    }
-    std::suspend_never flush() { return {}; }
-    std::suspend_never shutdown() {
-        close();
-        return {};
-    }
+    // write, write_all, flush, shutdown (closes it): io::ByteWriter
+    // (braid/io/byte_stream.hpp).
     void close() {
         if (p_) braid_pipe_close(p_.get());
     }
@@ -130,10 +115,13 @@ public:
     braid_pipe* native_handle() const noexcept { return p_.get(); }
 
 private:
+    friend class io::ByteWriter<ChildStdin>;
+    static constexpr io::StreamNames names{"", "", "child stdin write", "child stdin write_all", "child stdin shutdown"};
     braid_pipe* native() const {
         if (!p_) throw IoError(BRAID_ECLOSED, 0, "child stdin: moved-from");
         return p_.get();
     }
+    braid_byte_stream* byte_stream() const { return braid_pipe_as_byte_stream(native()); }
     std::unique_ptr<braid_pipe, detail::PipeFree> p_;
 };
 

@@ -4,6 +4,8 @@
  * non-blocking syscall on the calling thread and waits for the reactor only
  * when it would block.  See io.h for the two styles (poll functions and
  * callback operations) and the rules they share; net.h for addresses.
+ * Reading and writing go through the stream's byte-stream view
+ * (byte_stream.h: braid_tcp_stream_as_byte_stream).
  *
  * Threads: every function may be called from any thread.  Callbacks run on a
  * worker of the handle's runtime.  Poll functions: any number of tasks may
@@ -16,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "byte_stream.h"
 #include "export.h"
 #include "error.h"
 #include "io.h"
@@ -74,6 +77,29 @@ BRAID_API int braid_tcp_listener_poll_accept(braid_tcp_listener *l, braid_tcp_st
  * be NULL) aborts it. */
 BRAID_API int braid_tcp_listener_accept(braid_task **out, braid_tcp_listener *l, braid_tcp_stream_callback cb,
                                         void *user_data);
+/* Repeating accept (libuv's uv_listen): cb(user_data, BRAID_OK, stream) for
+ * every connection until stopped.  A failed accept is reported as
+ * cb(user_data, error, NULL) and the accept goes on, trying again at once:
+ * BRAID_EMFILE, BRAID_ENOMEM and the other transient errors of poll_accept
+ * (the connection stays queued).  The callback decides: stop (and perhaps
+ * start again after a pause, braid_sleep), or carry on.  Exactly one final
+ * call ends it, with NULL and one of
+ *   BRAID_ECANCELED  stopped: braid_tcp_listener_accept_stop, braid_task_abort
+ *                    on `out`, or the runtime shut down (BRAID_ETIMEDOUT: a
+ *                    deadline set on the operation);
+ *   BRAID_ECLOSED    the listener was closed or freed;
+ *   BRAID_ESHUTDOWN  the reactor stopped.
+ * The callback may stop the accept, close or free the listener, free `out`'s
+ * task, and start operations on the new stream (docs/c-api.md).  The
+ * operation takes the listener's accept side: braid_tcp_listener_accept
+ * gives BRAID_EBUSY until the final call. */
+BRAID_API int braid_tcp_listener_accept_start(braid_task **out, braid_tcp_listener *l, braid_tcp_stream_callback cb,
+                                              void *user_data);
+/* Stops the repeating accept of l, from any thread or from its callback:
+ * from the callback no further connection is delivered; from another thread
+ * one delivery already begun may still complete.  The final call
+ * (BRAID_ECANCELED) comes last.  BRAID_OK also when none runs. */
+BRAID_API int braid_tcp_listener_accept_stop(braid_tcp_listener *l);
 /* The socket's fd (still owned by the listener), or BRAID_EINVAL. */
 BRAID_API int braid_tcp_listener_fd(const braid_tcp_listener *l);
 /* Closes the listener: later operations fail with BRAID_ECLOSED, waiting ones
@@ -91,6 +117,17 @@ BRAID_API void braid_tcp_listener_free(braid_tcp_listener *l);
  * (cb then gets BRAID_ETIMEDOUT). */
 BRAID_API int braid_tcp_connect(braid_task **out, braid_runtime *rt, const struct sockaddr *addr, size_t addr_len,
                                 braid_tcp_stream_callback cb, void *user_data);
+/* Callback style: resolves `host` (a name or a numeric address, as
+ * braid_dns_lookup does) and connects to its addresses in the order the
+ * resolver gave them, as Tokio's TcpStream::connect((host, port)): the
+ * first that connects is handed to cb; when none does, cb gets the first
+ * failure (BRAID_ECONNREFUSED, ...), or the lookup's (BRAID_ENOTFOUND: no
+ * such name; names under ".invalid" fail so at once).  A time limit for all
+ * of it: braid_task_set_timeout on `out`.  Errors returned here (cb never
+ * runs): BRAID_EINVAL (NULL, empty or over-long host, no callback),
+ * BRAID_ERANGE (port outside 0..65535), BRAID_ESHUTDOWN, BRAID_ENOMEM. */
+BRAID_API int braid_tcp_connect_host(braid_task **out, braid_runtime *rt, const char *host, int port,
+                                     braid_tcp_stream_callback cb, void *user_data);
 /* Poll style: starts a non-blocking connect; *out is the stream, usable once
  * braid_tcp_stream_poll_connect returned 0.  Errors known at once (a bad
  * address, ECONNREFUSED on some systems) are returned here. */
@@ -107,38 +144,19 @@ BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream **out, braid_runtime *rt
 
 /* ---- reading and writing -------------------------------------------------- */
 
-/* Reads up to `len` bytes (len > 0; 0 is BRAID_EINVAL, since a read of 0
- * means end of file): 0 with *out_n (0: the peer shut its write side),
- * BRAID_PENDING, or an error (BRAID_ECONNRESET, BRAID_ECLOSED, ...).
- * Cancel-safe: a poll that returned BRAID_PENDING consumed nothing. */
-BRAID_API int braid_tcp_stream_poll_read(braid_tcp_stream *s, void *buf, size_t len, braid_wake_fn wake,
-                                         void *wake_data, size_t *out_n);
-/* As poll_read, but the bytes stay in the socket (MSG_PEEK). */
+/* The stream as a byte stream (byte_stream.h): read, write, the repeating
+ * read, shutdown_write.  The view lives as long as s; NULL for NULL. */
+BRAID_API braid_byte_stream *braid_tcp_stream_as_byte_stream(braid_tcp_stream *s);
+/* As braid_byte_stream_poll_read, but the bytes stay in the socket
+ * (MSG_PEEK). */
 BRAID_API int braid_tcp_stream_poll_peek(braid_tcp_stream *s, void *buf, size_t len, braid_wake_fn wake,
                                          void *wake_data, size_t *out_n);
-/* Writes up to `len` bytes: 0 with *out_n (may be fewer than len),
- * BRAID_PENDING, or an error (BRAID_EPIPE after the peer closed,
- * BRAID_ECONNRESET, BRAID_ECLOSED).  Never raises SIGPIPE. */
-BRAID_API int braid_tcp_stream_poll_write(braid_tcp_stream *s, const void *buf, size_t len, braid_wake_fn wake,
-                                          void *wake_data, size_t *out_n);
-
-/* Callback style (io.h): read some bytes; read exactly `len` (end of file
- * first: BRAID_EEOF, n = what was read); peek; write some; write all. */
-BRAID_API int braid_tcp_stream_read(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
-                                    braid_io_callback cb, void *user_data);
-BRAID_API int braid_tcp_stream_read_exact(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
-                                          braid_io_callback cb, void *user_data);
+/* Callback style peek (the read side's one operation, as a read). */
 BRAID_API int braid_tcp_stream_peek(braid_task **out, braid_tcp_stream *s, void *buf, size_t len,
                                     braid_io_callback cb, void *user_data);
-BRAID_API int braid_tcp_stream_write(braid_task **out, braid_tcp_stream *s, const void *buf, size_t len,
-                                     braid_io_callback cb, void *user_data);
-BRAID_API int braid_tcp_stream_write_all(braid_task **out, braid_tcp_stream *s, const void *buf, size_t len,
-                                         braid_io_callback cb, void *user_data);
 
 /* ---- options, addresses, closing ------------------------------------------ */
 
-/* Shuts the write side (the peer reads end of file); reading goes on. */
-BRAID_API int braid_tcp_stream_shutdown_write(braid_tcp_stream *s);
 /* TCP_NODELAY: 1 on, 0 off.  The getter returns 1, 0 or an error. */
 BRAID_API int braid_tcp_stream_set_nodelay(braid_tcp_stream *s, int on);
 BRAID_API int braid_tcp_stream_nodelay(const braid_tcp_stream *s);

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "byte_stream.h"
 #include "export.h"
 #include "error.h"
 #include "io.h"
@@ -54,6 +55,11 @@ BRAID_API int braid_unix_listener_poll_accept(braid_unix_listener *l, braid_unix
                                               void *wake_data);
 BRAID_API int braid_unix_listener_accept(braid_task **out, braid_unix_listener *l, braid_unix_stream_callback cb,
                                          void *user_data);
+/* Repeating accept and its stop: as braid_tcp_listener_accept_start and
+ * braid_tcp_listener_accept_stop (tcp.h). */
+BRAID_API int braid_unix_listener_accept_start(braid_task **out, braid_unix_listener *l,
+                                               braid_unix_stream_callback cb, void *user_data);
+BRAID_API int braid_unix_listener_accept_stop(braid_unix_listener *l);
 BRAID_API int braid_unix_listener_fd(const braid_unix_listener *l);
 BRAID_API int braid_unix_listener_close(braid_unix_listener *l);
 BRAID_API void braid_unix_listener_free(braid_unix_listener *l);
@@ -71,19 +77,9 @@ BRAID_API int braid_unix_stream_poll_connect(braid_unix_stream *s, braid_wake_fn
 /* A connected pair (socketpair). */
 BRAID_API int braid_unix_stream_pair(braid_unix_stream **out_a, braid_unix_stream **out_b, braid_runtime *rt);
 
-BRAID_API int braid_unix_stream_poll_read(braid_unix_stream *s, void *buf, size_t len, braid_wake_fn wake,
-                                          void *wake_data, size_t *out_n);
-BRAID_API int braid_unix_stream_poll_write(braid_unix_stream *s, const void *buf, size_t len, braid_wake_fn wake,
-                                           void *wake_data, size_t *out_n);
-BRAID_API int braid_unix_stream_read(braid_task **out, braid_unix_stream *s, void *buf, size_t len,
-                                     braid_io_callback cb, void *user_data);
-BRAID_API int braid_unix_stream_read_exact(braid_task **out, braid_unix_stream *s, void *buf, size_t len,
-                                           braid_io_callback cb, void *user_data);
-BRAID_API int braid_unix_stream_write(braid_task **out, braid_unix_stream *s, const void *buf, size_t len,
-                                      braid_io_callback cb, void *user_data);
-BRAID_API int braid_unix_stream_write_all(braid_task **out, braid_unix_stream *s, const void *buf, size_t len,
-                                          braid_io_callback cb, void *user_data);
-BRAID_API int braid_unix_stream_shutdown_write(braid_unix_stream *s);
+/* The stream as a byte stream (byte_stream.h): reading, writing, the
+ * repeating read, shutdown_write.  The view lives as long as s. */
+BRAID_API braid_byte_stream *braid_unix_stream_as_byte_stream(braid_unix_stream *s);
 BRAID_API int braid_unix_stream_local_addr(const braid_unix_stream *s, struct sockaddr_storage *out,
                                            size_t *out_len);
 BRAID_API int braid_unix_stream_peer_addr(const braid_unix_stream *s, struct sockaddr_storage *out, size_t *out_len);

@@ -11,6 +11,7 @@
 
 #include "io/reactor.hpp"
 #include "runtime/core.hpp"
+#include "task/task.hpp"
 
 namespace braid::detail {
 
@@ -392,6 +393,16 @@ void IoSource::set_ready(int bits) {
 void IoSource::driver_gone() {
     std::lock_guard<SpinLock> g(mu_);
     waiters_.wake(kIoRead | kIoWrite, false);
+}
+
+void IoSource::set_repeater(Task* t) {
+    std::lock_guard<SpinLock> g(rep_mu_);
+    repeater_ = t;
+}
+
+void IoSource::stop_repeater() {
+    std::lock_guard<SpinLock> g(rep_mu_);
+    if (repeater_) repeater_->abort();
 }
 
 }  // namespace braid::detail

@@ -38,6 +38,7 @@ namespace braid::detail {
 
 class Core;
 class IoDriver;
+struct Task;
 
 // Directions (the same bits as braid_interest).
 constexpr int kIoRead = BRAID_READABLE;
@@ -153,6 +154,14 @@ public:
     bool try_claim(uint8_t bit) { return !(claims_.fetch_or(bit, std::memory_order_acq_rel) & bit); }
     void release_claim(uint8_t bit) { claims_.fetch_and(uint8_t(~bit), std::memory_order_acq_rel); }
 
+    // The repeating read-side operation running on this source (a repeating
+    // read or accept: it holds the read claim), so that a stop through the
+    // handle finds its task.  The operation publishes its task before it can
+    // run and withdraws it before it completes; stop_repeater aborts it.
+    void set_repeater(Task* t);
+    void clear_repeater() { set_repeater(nullptr); }
+    void stop_repeater();
+
 private:
     friend class IoDriver;
     IoSource(IoDriver* d, Core* core, int fd, int initial);
@@ -168,6 +177,8 @@ private:
     std::atomic<int> refs_{1};
     std::atomic<bool> closed_{false};
     std::atomic<uint8_t> claims_{0};
+    SpinLock rep_mu_;                  // guards repeater_
+    Task* repeater_ = nullptr;
     SpinLock mu_;                      // guards the waiters
     WaitSet waiters_;                  // direction bits kIoRead / kIoWrite
     IoSource* prev_ = nullptr;         // the driver's list (for the reactor stop)

@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 
+#include "io/io_handle.hpp"
 #include "io/net.hpp"
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
@@ -269,12 +270,6 @@ void ChildProcess::kill_and_destroy() {
 }
 
 namespace {
-
-// Removes what an operation registered on `src` for `dir` under its own
-// task (`waker`: NULL when it was never polled, and so registered nothing).
-void unregister_own(IoSource* src, int dir, void* waker) {
-    if (waker) src->unregister(dir, waker);
-}
 
 // Reaps a child nobody waits for any more, on a worker (readiness of its
 // pidfd); at shutdown (cancel) it reaps at once if it can.

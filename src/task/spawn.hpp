@@ -19,8 +19,10 @@ namespace braid::detail {
 // BRAID_ESHUTDOWN (refused: T's release ran, its poll and cancel never
 // will).  T's constructor may throw: the task is freed and the exception
 // goes on.
-template <class T, class... Args>
-int spawn_op(braid_task** out, Core* core, TaskKind kind, Args&&... args) {
+// `made(Task*)` runs after the state is constructed and before the task can
+// run (to publish it where a stop can find it: a repeating operation).
+template <class T, class Made, class... Args>
+int spawn_op_with(braid_task** out, Core* core, TaskKind kind, Made&& made, Args&&... args) {
     Task* t = Task::create(core, sizeof(T), &T::poll, &T::cancel, &T::release, out ? 2 : 1);
     if (!t) return BRAID_ENOMEM;
     t->kind = kind;
@@ -32,8 +34,19 @@ int spawn_op(braid_task** out, Core* core, TaskKind kind, Args&&... args) {
         t->unref();
         throw;
     }
+    made(t);
     return t->launch(out);
 }
+
+template <class T, class... Args>
+int spawn_op(braid_task** out, Core* core, TaskKind kind, Args&&... args) {
+    return spawn_op_with<T>(out, core, kind, [](Task*) {}, static_cast<Args&&>(args)...);
+}
+
+// Whether an abort was requested for `me` (the task running the poll): a
+// poll that loops without suspending returns BRAID_PENDING then, and the
+// runtime cancels it.
+inline bool abort_requested(braid_task* me) { return reinterpret_cast<Task*>(me)->abort_requested(); }
 
 // braid_spawn / braid_spawn_blocking: a task that calls fn(arg) once.
 // BRAID_EINVAL (no core or fn), BRAID_ESHUTDOWN, BRAID_ENOMEM.

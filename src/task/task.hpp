@@ -65,6 +65,8 @@ struct Task {
     void unref();
 
     bool is_complete() const { return state.load(std::memory_order_acquire) & st::COMPLETE; }
+    // Whether an abort was requested (CANCELLED set).
+    bool abort_requested() const { return state.load(std::memory_order_acquire) & st::CANCELLED; }
     // A join operation (braid_task_join, a join set, a group join) owns the
     // join slot.
     bool join_owned() const { return state.load(std::memory_order_acquire) & st::JOIN_OWNED; }

@@ -17,6 +17,7 @@
 #include <braid/detail/context.hpp>
 #include <braid/detail/io_awaiter.hpp>
 #include <braid/io/buffer.hpp>
+#include <braid/io/byte_stream.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/split.hpp>
 #include <braid/net/addr.hpp>
@@ -31,19 +32,9 @@
 
 namespace braid::net {
 
-namespace detail {
-inline int tcp_write(braid_tcp_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
-    return braid_tcp_stream_poll_write(s, b, l, w, d, n);
-}
-}  // namespace detail
-
-class TcpStream {
+class TcpStream : public io::ByteReader<TcpStream>, public io::ByteWriter<TcpStream> {
 public:
-    using ReadAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_read, false>;
-    using ReadExactAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_read, true>;
     using PeekAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_peek, false>;
-    using WriteAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &detail::tcp_write, false>;
-    using WriteAllAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &detail::tcp_write, true>;
 
     // Completes with the connected stream.  Cancelling it (a timeout, a
     // select) closes the half-open socket.
@@ -116,32 +107,10 @@ public:
     static Task<TcpStream> connect(std::string host_port);
     static Task<TcpStream> connect(std::string host, uint16_t port);
 
-    // Some bytes (at most b.size; 0: end of file).  A zero-length buffer
-    // throws (BRAID_EINVAL).  Cancel-safe.
-    ReadAwaiter read(io::MutableBuffer b) { return ReadAwaiter(native(), b.data, b.size, "TcpStream::read"); }
-    // Fills b; end of file first throws IoError(BRAID_EEOF).  Not cancel-safe.
-    ReadExactAwaiter read_exact(io::MutableBuffer b) {
-        return ReadExactAwaiter(native(), b.data, b.size, "TcpStream::read_exact");
-    }
+    // read, read_exact, write, write_all, flush, shutdown, shutdown_write:
+    // io::ByteReader and io::ByteWriter (braid/io/byte_stream.hpp).
     // Like read, but the bytes stay in the socket.  Cancel-safe.
     PeekAwaiter peek(io::MutableBuffer b) { return PeekAwaiter(native(), b.data, b.size, "TcpStream::peek"); }
-    // Some bytes of b (maybe fewer).  Cancel-safe.
-    WriteAwaiter write(io::ConstBuffer b) {
-        return WriteAwaiter(native(), const_cast<void*>(b.data), b.size, "TcpStream::write");
-    }
-    // All of b.  Not cancel-safe (a prefix may have been sent).
-    WriteAllAwaiter write_all(io::ConstBuffer b) {
-        return WriteAllAwaiter(native(), const_cast<void*>(b.data), b.size, "TcpStream::write_all");
-    }
-    // Nothing is buffered: ready at once.
-    std::suspend_never flush() { return {}; }
-    // Shuts the write side down (the peer reads end of file), as an awaitable
-    // for the AsyncWrite shape; ready at once.
-    std::suspend_never shutdown() {
-        shutdown_write();
-        return {};
-    }
-    void shutdown_write() { braid::detail::check_io(braid_tcp_stream_shutdown_write(native()), "TcpStream::shutdown"); }
 
     void set_nodelay(bool on) { braid::detail::check_io(braid_tcp_stream_set_nodelay(native(), on), "set_nodelay"); }
     bool nodelay() const { return braid::detail::check_io(braid_tcp_stream_nodelay(native()), "nodelay") != 0; }
@@ -169,10 +138,15 @@ public:
     braid_tcp_stream* native_handle() const noexcept { return s_; }
 
 private:
+    friend class io::ByteReader<TcpStream>;
+    friend class io::ByteWriter<TcpStream>;
+    static constexpr io::StreamNames names{"TcpStream::read", "TcpStream::read_exact", "TcpStream::write",
+                                           "TcpStream::write_all", "TcpStream::shutdown"};
     braid_tcp_stream* native() const {
         if (!s_) throw IoError(BRAID_ECLOSED, 0, "TcpStream: empty or moved-from");
         return s_;
     }
+    braid_byte_stream* byte_stream() const { return braid_tcp_stream_as_byte_stream(native()); }
     braid_tcp_stream* s_ = nullptr;
 };
 

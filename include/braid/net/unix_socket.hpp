@@ -12,6 +12,7 @@
 #include <braid/detail/context.hpp>
 #include <braid/detail/io_awaiter.hpp>
 #include <braid/io/buffer.hpp>
+#include <braid/io/byte_stream.hpp>
 #include <braid/io/error.hpp>
 #include <braid/net/addr.hpp>
 #include <braid/stream/generator.hpp>
@@ -32,18 +33,10 @@ inline std::string c_path(std::string_view p) {
     if (p.find('\0') != std::string_view::npos) throw IoError(BRAID_EINVAL, 0, "path with an embedded NUL");
     return std::string(p);
 }
-inline int unix_write(braid_unix_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
-    return braid_unix_stream_poll_write(s, b, l, w, d, n);
-}
 }  // namespace detail
 
-class UnixStream {
+class UnixStream : public io::ByteReader<UnixStream>, public io::ByteWriter<UnixStream> {
 public:
-    using ReadAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &braid_unix_stream_poll_read, false>;
-    using ReadExactAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &braid_unix_stream_poll_read, true>;
-    using WriteAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &detail::unix_write, false>;
-    using WriteAllAwaiter = braid::detail::XferAwaiter<braid_unix_stream, &detail::unix_write, true>;
-
     class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
     public:
         explicit ConnectAwaiter(std::string path) : path_(std::move(path)) {}
@@ -111,22 +104,8 @@ public:
         return {UnixStream(a), UnixStream(b)};
     }
 
-    ReadAwaiter read(io::MutableBuffer b) { return ReadAwaiter(native(), b.data, b.size, "UnixStream::read"); }
-    ReadExactAwaiter read_exact(io::MutableBuffer b) {
-        return ReadExactAwaiter(native(), b.data, b.size, "UnixStream::read_exact");
-    }
-    WriteAwaiter write(io::ConstBuffer b) {
-        return WriteAwaiter(native(), const_cast<void*>(b.data), b.size, "UnixStream::write");
-    }
-    WriteAllAwaiter write_all(io::ConstBuffer b) {
-        return WriteAllAwaiter(native(), const_cast<void*>(b.data), b.size, "UnixStream::write_all");
-    }
-    std::suspend_never flush() { return {}; }
-    std::suspend_never shutdown() {
-        shutdown_write();
-        return {};
-    }
-    void shutdown_write() { braid::detail::check_io(braid_unix_stream_shutdown_write(native()), "UnixStream::shutdown"); }
+    // read, read_exact, write, write_all, flush, shutdown, shutdown_write:
+    // io::ByteReader and io::ByteWriter (braid/io/byte_stream.hpp).
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_unix_stream_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
@@ -144,10 +123,15 @@ public:
     braid_unix_stream* native_handle() const noexcept { return s_; }
 
 private:
+    friend class io::ByteReader<UnixStream>;
+    friend class io::ByteWriter<UnixStream>;
+    static constexpr io::StreamNames names{"UnixStream::read", "UnixStream::read_exact", "UnixStream::write",
+                                           "UnixStream::write_all", "UnixStream::shutdown"};
     braid_unix_stream* native() const {
         if (!s_) throw IoError(BRAID_ECLOSED, 0, "UnixStream: empty or moved-from");
         return s_;
     }
+    braid_byte_stream* byte_stream() const { return braid_unix_stream_as_byte_stream(native()); }
     braid_unix_stream* s_ = nullptr;
 };
 

@@ -9,70 +9,10 @@
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
-using braid::capi::spawn_state;
 using braid::detail::Core;
-using braid::detail::DnsQuery;
-using braid::detail::TaskKind;
 
-struct braid_dns_query {
-    Core* core;
-    DnsQuery* q;
-    int status;  // BRAID_PENDING until poll returned a final status
-};
-
-namespace {
-
-int make_query(braid_dns_query** out, Core* core, const char* host, int port) {
-    if (port < 0 || port > 65535) return BRAID_ERANGE;
-    auto* h = new (std::nothrow) braid_dns_query{core, nullptr, BRAID_PENDING};
-    if (!h) return BRAID_ENOMEM;
-    int rc = DnsQuery::start(&h->q, core, host, port);
-    if (rc != BRAID_OK) {
-        delete h;
-        return rc;
-    }
-    core->ref();
-    *out = h;
-    return BRAID_OK;
-}
-
-void free_query(braid_dns_query* h) {
-    Core* core = h->core;
-    h->q->release();
-    delete h;
-    core->unref();
-}
-
-// braid_dns_lookup's operation.
-struct LookupOp {
-    braid_dns_query* h;
-    braid_dns_callback cb;
-    void* ud;
-    LookupOp(braid_dns_query* q, braid_dns_callback c, void* u) : h(q), cb(c), ud(u) {}
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<LookupOp*>(self);
-        int rc = s->h->q->poll(&braid_task_wake_fn, me);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->h->status = rc;
-        braid_dns_query* result = nullptr;
-        if (rc == BRAID_OK) result = std::exchange(s->h, nullptr);
-        else free_query(std::exchange(s->h, nullptr));
-        s->cb(s->ud, rc, result);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<LookupOp*>(self);
-        free_query(std::exchange(s->h, nullptr));
-        s->cb(s->ud, braid::capi::cancel_status(), nullptr);
-    }
-    static void release(void* self) {
-        auto* s = static_cast<LookupOp*>(self);
-        if (s->h) free_query(s->h);
-        s->~LookupOp();
-    }
-};
-
-}  // namespace
+using braid::detail::free_query;
+using braid::detail::make_query;
 
 extern "C" {
 
@@ -124,9 +64,7 @@ BRAID_API int braid_dns_lookup(braid_task** out, braid_runtime* rt, const char* 
         braid_dns_query* q = nullptr;
         int rc = make_query(&q, core, host, port);
         if (rc != BRAID_OK) return rc;
-        rc = spawn_state<LookupOp>(out, core, TaskKind::Worker, q, cb, user_data);
-        if (rc == BRAID_ENOMEM) free_query(q);  // the state was never made
-        return rc;
+        return braid::detail::spawn_lookup(out, core, q, cb, user_data);
     });
 }
 

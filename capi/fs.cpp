@@ -15,9 +15,7 @@
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
-using braid::capi::spawn_state;
 using braid::detail::Core;
-using braid::detail::TaskKind;
 namespace fsx = braid::detail::fs;
 
 struct braid_file {
@@ -63,24 +61,9 @@ int type_of_dirent(unsigned char t) {
     }
 }
 
-// A blocking-pool operation: Body::run() does the work and calls back;
-// Body::cancelled(status) calls back when the job is dropped before it ran.
-template <class Body>
-struct BlockingOp {
-    Body body;
-    template <class... A>
-    explicit BlockingOp(A&&... a) : body{std::forward<A>(a)...} {}
-    static int poll(void* self, braid_task*) {
-        static_cast<BlockingOp*>(self)->body.run();
-        return BRAID_OK;
-    }
-    static void cancel(void* self) { static_cast<BlockingOp*>(self)->body.cancelled(braid::capi::cancel_status()); }
-    static void release(void* self) { static_cast<BlockingOp*>(self)->~BlockingOp(); }
-};
-
 template <class Body, class... A>
 int start(braid_task** out, Core* core, A&&... a) {
-    return guarded([&] { return spawn_state<BlockingOp<Body>>(out, core, TaskKind::Blocking, std::forward<A>(a)...); });
+    return guarded([&] { return braid::detail::spawn_blocking_job<Body>(out, core, std::forward<A>(a)...); });
 }
 
 // The runtime an operation runs on, after the common argument checks.

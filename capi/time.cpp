@@ -1,11 +1,12 @@
 // extern "C" shims: the clock, timers, sleeps, intervals.
 #include "shim.hpp"
 #include "time/interval.hpp"
+#include "time/timer_ops.hpp"
 #include "util/alloc.hpp"
 
 using braid::capi::core_of;
 using braid::capi::core_or_current;
-using braid::capi::spawn_state;
+using braid::capi::guarded;
 using braid::detail::Core;
 using braid::detail::Interval;
 using braid::detail::TaskKind;
@@ -29,65 +30,12 @@ constexpr int64_t kNsPerMs = 1000000;
 // Saturating: a duration past the end of the clock is the far future.
 int64_t ms_to_ns(int64_t ms) { return ms > INT64_MAX / kNsPerMs ? INT64_MAX : ms * kNsPerMs; }
 
-// braid_sleep's operation.
-struct SleepOp {
-    TimerEntry entry;
-    braid_callback cb;
-    void* ud;
-    SleepOp(Core* c, int64_t deadline, braid_callback f, void* u) : entry{&c->timers(), deadline}, cb(f), ud(u) {}
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<SleepOp*>(self);
-        int rc = s->entry.driver->poll(&s->entry, &braid_task_wake_fn, me);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->cb(s->ud, rc);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<SleepOp*>(self);
-        s->entry.driver->remove(&s->entry);
-        s->cb(s->ud, braid::capi::cancel_status());
-    }
-    static void release(void* self) { static_cast<SleepOp*>(self)->~SleepOp(); }
-};
-
-// braid_interval_start's operation: a callback per tick.
-struct IntervalOp {
-    Interval iv;
-    braid_callback cb;
-    void* ud;
-    IntervalOp(Core* c, int64_t period, int behavior, braid_callback f, void* u)
-        : iv(c->timers(), add_sat(c->clock().now(), period), period, behavior), cb(f), ud(u) {}
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<IntervalOp*>(self);
-        for (int burst = 0; burst < 64; ++burst) {
-            int rc = s->iv.poll_tick(&braid_task_wake_fn, me, nullptr);
-            if (rc == BRAID_PENDING) return BRAID_PENDING;
-            if (rc < 0) {
-                s->iv.detach();
-                s->cb(s->ud, rc);
-                return rc;
-            }
-            s->cb(s->ud, BRAID_OK);
-        }
-        braid_task_wake(me);  // many ticks due at once: let other tasks run
-        return BRAID_PENDING;
-    }
-    // The task's memory can outlive the runtime (a handle freed late): the
-    // timer entry leaves the runtime here, not in release.
-    static void cancel(void* self) {
-        auto* s = static_cast<IntervalOp*>(self);
-        s->iv.detach();
-        s->cb(s->ud, braid::capi::cancel_status());
-    }
-    static void release(void* self) { static_cast<IntervalOp*>(self)->~IntervalOp(); }
-};
-
 int sleep_until(braid_task** out, braid_runtime* rt, int64_t deadline, braid_callback cb, void* ud) {
     if (out) *out = nullptr;
     if (!rt || !cb) return BRAID_EINVAL;
     Core* core = core_of(rt);
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return spawn_state<SleepOp>(out, core, TaskKind::Worker, core, deadline, cb, ud);
+    return guarded([&] { return braid::detail::spawn_sleep(out, core, deadline, cb, ud); });
 }
 
 bool valid_behavior(int b) {
@@ -204,8 +152,9 @@ BRAID_API int braid_interval_start(braid_task** out, braid_runtime* rt, int64_t 
     if (!rt || !cb || period_ms <= 0 || !valid_behavior(missed_tick_behavior)) return BRAID_EINVAL;
     Core* core = core_of(rt);
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return spawn_state<IntervalOp>(out, core, TaskKind::Worker, core, ms_to_ns(period_ms),
-                                   missed_tick_behavior, cb, user_data);
+    return guarded([&] {
+        return braid::detail::spawn_interval(out, core, ms_to_ns(period_ms), missed_tick_behavior, cb, user_data);
+    });
 }
 
 }  // extern "C"

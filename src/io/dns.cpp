@@ -7,9 +7,11 @@
 
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
+#include "task/spawn.hpp"
 
 namespace braid::detail {
 
@@ -165,6 +167,66 @@ void DnsQuery::release() {
 
 void DnsQuery::unref() {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+int make_query(braid_dns_query** out, Core* core, const char* host, int port) {
+    if (port < 0 || port > 65535) return BRAID_ERANGE;
+    auto* h = new (std::nothrow) braid_dns_query{core, nullptr, BRAID_PENDING};
+    if (!h) return BRAID_ENOMEM;
+    int rc = DnsQuery::start(&h->q, core, host, port);
+    if (rc != BRAID_OK) {
+        delete h;
+        return rc;
+    }
+    core->ref();
+    *out = h;
+    return BRAID_OK;
+}
+
+void free_query(braid_dns_query* h) {
+    Core* core = h->core;
+    h->q->release();
+    delete h;
+    core->unref();
+}
+
+namespace {
+
+// braid_dns_lookup's operation.
+struct LookupOp {
+    braid_dns_query* h;
+    braid_dns_callback cb;
+    void* ud;
+    LookupOp(braid_dns_query* q, braid_dns_callback c, void* u) : h(q), cb(c), ud(u) {}
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<LookupOp*>(self);
+        int rc = s->h->q->poll(&braid_task_wake_fn, me);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->h->status = rc;
+        braid_dns_query* result = nullptr;
+        if (rc == BRAID_OK) result = std::exchange(s->h, nullptr);
+        else free_query(std::exchange(s->h, nullptr));
+        s->cb(s->ud, rc, result);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<LookupOp*>(self);
+        free_query(std::exchange(s->h, nullptr));
+        s->cb(s->ud, current_cancel_status(), nullptr);
+    }
+    static void release(void* self) {
+        auto* s = static_cast<LookupOp*>(self);
+        if (s->h) free_query(s->h);
+        s->~LookupOp();
+    }
+};
+
+}  // namespace
+
+int spawn_lookup(braid_task** out, Core* core, braid_dns_query* q, braid_dns_callback cb, void* ud) {
+    int rc = spawn_op<LookupOp>(out, core, TaskKind::Worker, q, cb, ud);
+    if (rc == BRAID_ENOMEM) free_query(q);  // the state was never made
+    return rc;
 }
 
 }  // namespace braid::detail

@@ -4,6 +4,8 @@
 // time, which cancels a lookup that has not started.
 #pragma once
 
+#include <braid/dns.h>
+
 #include <braid/task.h>
 #include <sys/socket.h>
 #include <uv.h>
@@ -61,5 +63,29 @@ private:
     std::vector<sockaddr_storage> addrs_;  // written once, before status_ is set
     std::vector<std::size_t> lens_;
 };
+
+}  // namespace braid::detail
+
+// What the C ABI hands out as a braid_dns_query: a query, the runtime
+// reference it holds, and its final status once a poll returned one.
+struct braid_dns_query {
+    using Core = braid::detail::Core;
+    using DnsQuery = braid::detail::DnsQuery;
+    Core* core;
+    DnsQuery* q;
+    int status;  // BRAID_PENDING until poll returned a final status
+};
+
+
+namespace braid::detail {
+
+// Starts resolving host (port 0..65535, else BRAID_ERANGE) into *out.
+int make_query(braid_dns_query** out, Core* core, const char* host, int port);
+// Lets go of the query and its runtime reference.
+void free_query(braid_dns_query* h);
+// braid_dns_lookup's task: calls cb(ud, status, query-or-null) once the
+// lookup ends (the query is the callback's on BRAID_OK, freed otherwise),
+// or when it is cancelled.  On an error return the query is freed.
+int spawn_lookup(braid_task** out, Core* core, braid_dns_query* q, braid_dns_callback cb, void* ud);
 
 }  // namespace braid::detail

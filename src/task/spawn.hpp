@@ -43,6 +43,26 @@ int spawn_op(braid_task** out, Core* core, TaskKind kind, Args&&... args) {
     return spawn_op_with<T>(out, core, kind, [](Task*) {}, static_cast<Args&&>(args)...);
 }
 
+// A job on the blocking pool: Body::run() does the work and calls back;
+// Body::cancelled(status) calls back when the job is dropped before it ran.
+template <class Body>
+struct BlockingJob {
+    Body body;
+    template <class... A>
+    explicit BlockingJob(A&&... a) : body{static_cast<A&&>(a)...} {}
+    static int poll(void* self, braid_task*) {
+        static_cast<BlockingJob*>(self)->body.run();
+        return BRAID_OK;
+    }
+    static void cancel(void* self) { static_cast<BlockingJob*>(self)->body.cancelled(current_cancel_status()); }
+    static void release(void* self) { static_cast<BlockingJob*>(self)->~BlockingJob(); }
+};
+
+template <class Body, class... A>
+int spawn_blocking_job(braid_task** out, Core* core, A&&... a) {
+    return spawn_op<BlockingJob<Body>>(out, core, TaskKind::Blocking, static_cast<A&&>(a)...);
+}
+
 // Whether an abort was requested for `me` (the task running the poll): a
 // poll that loops without suspending returns BRAID_PENDING then, and the
 // runtime cancels it.

@@ -38,7 +38,7 @@ BRAID_API void braid_barrier_unregister_wait(braid_barrier* b, braid_waiter** w)
 }
 
 BRAID_API int braid_barrier_wait_blocking(braid_barrier* b, int64_t timeout_ms) {
-    if (!b || timeout_ms < 0) return BRAID_EINVAL;
+    if (!b) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(b)->wait_blocking(timeout_ms);
 }

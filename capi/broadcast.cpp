@@ -107,7 +107,7 @@ BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx* rx, void* out, size_t
 
 BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx* rx, void* out, size_t out_size,
                                             uint64_t* out_lagged, int64_t timeout_ms) {
-    if (!out_ok(rx, out, out_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!out_ok(rx, out, out_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     uint64_t lagged = 0;
     int rc = of(rx)->ch->recv_blocking(of(rx), out, &lagged, timeout_ms);

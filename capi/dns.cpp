@@ -86,7 +86,7 @@ BRAID_API int braid_dns_query_start(braid_dns_query** out, braid_runtime* rt, co
     return guarded([&] { return make_query(out, core, host, port); });
 }
 
-BRAID_API int braid_dns_query_poll(braid_dns_query* q, braid_wake_fn wake, void* wake_data) {
+BRAID_API int braid_dns_query_poll_result(braid_dns_query* q, braid_wake_fn wake, void* wake_data) {
     if (!q) return BRAID_EINVAL;
     if (q->status != BRAID_PENDING) return q->status;
     int rc = q->q->poll(wake, wake_data);

@@ -37,7 +37,7 @@ int make(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity, size_t
 
 extern "C" {
 
-BRAID_API int braid_mpsc_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity,
+BRAID_API int braid_mpsc_new(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity,
                                  size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
                                  braid_drop_fn drop) {
     if (capacity == 0) {
@@ -48,7 +48,7 @@ BRAID_API int braid_mpsc_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx,
     return make(out_tx, out_rx, capacity, elem_size, elem_align, relocate, drop);
 }
 
-BRAID_API int braid_mpsc_unbounded_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t elem_size,
+BRAID_API int braid_mpsc_new_unbounded(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t elem_size,
                                            size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop) {
     return make(out_tx, out_rx, 0, elem_size, elem_align, relocate, drop);
 }
@@ -121,7 +121,7 @@ BRAID_API void braid_mpsc_unregister_send(braid_mpsc_tx* tx, braid_waiter** w) {
 }
 
 BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx* tx, void* value, size_t value_size, int64_t timeout_ms) {
-    if (!value_ok(tx, value, value_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(tx)->send_blocking(value, timeout_ms);
 }
@@ -218,7 +218,7 @@ BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx* rx) {
 }
 
 BRAID_API int braid_mpsc_recv_blocking(braid_mpsc_rx* rx, void* out, size_t out_size, int64_t timeout_ms) {
-    if (!value_ok(rx, out, out_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(rx)->recv_blocking(out, timeout_ms);
 }

@@ -12,7 +12,6 @@ namespace {
 Semaphore* of(braid_mutex* s) { return reinterpret_cast<Semaphore*>(s); }
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }

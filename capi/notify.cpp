@@ -37,7 +37,7 @@ BRAID_API void braid_notify_unregister_notified(braid_notify* n, braid_waiter** 
 }
 
 BRAID_API int braid_notify_notified_blocking(braid_notify* n, int64_t timeout_ms) {
-    if (!n || timeout_ms < 0) return BRAID_EINVAL;
+    if (!n) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(n)->notified_blocking(timeout_ms);
 }

@@ -68,7 +68,7 @@ BRAID_API int braid_once_cell_abort_init(braid_once_cell* cell) {
 }
 
 BRAID_API int braid_once_cell_init_blocking(braid_once_cell* cell, int64_t timeout_ms) {
-    if (!cell || timeout_ms < 0) return BRAID_EINVAL;
+    if (!cell) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(cell)->init_blocking(timeout_ms);
 }

@@ -17,7 +17,6 @@ constexpr uint64_t kReads = RwLock::kReads;
 static_assert(kReads == BRAID_RWLOCK_MAX_READERS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }

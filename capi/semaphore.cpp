@@ -13,7 +13,6 @@ Semaphore* of(braid_semaphore* s) { return reinterpret_cast<Semaphore*>(s); }
 static_assert(Semaphore::kMaxPermits == BRAID_SEMAPHORE_MAX_PERMITS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }

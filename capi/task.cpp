@@ -210,7 +210,7 @@ BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_da
 }
 
 BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
-    if (!task || timeout_ms < 0) return BRAID_EINVAL;
+    if (!task) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     Task* t = task_of(task);
     if (!t->claim_join()) {

@@ -129,7 +129,7 @@ BRAID_API int braid_timer_new(braid_timer** out, braid_runtime* rt, int64_t dead
     return BRAID_OK;
 }
 
-BRAID_API int braid_timer_poll(braid_timer* t, braid_wake_fn wake, void* wake_data) {
+BRAID_API int braid_timer_poll_elapsed(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
     return t->core->timers().poll(&t->entry, wake, wake_data);
 }

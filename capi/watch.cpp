@@ -170,7 +170,7 @@ BRAID_API void braid_watch_rx_unregister_changed(braid_watch_rx* rx, braid_waite
 }
 
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx* rx, int64_t timeout_ms) {
-    if (!rx || timeout_ms < 0) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(rx)->ch->changed_blocking(of(rx), timeout_ms);
 }

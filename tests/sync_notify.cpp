@@ -142,7 +142,7 @@ TEST_CASE("notify C ABI: bad input") {
     REQUIRE(braid_notify_new(nullptr) == BRAID_EINVAL);
     braid_waiter* w = nullptr;
     REQUIRE(braid_notify_poll_notified(nullptr, &w, nullptr, nullptr) == BRAID_EINVAL);
-    REQUIRE(braid_notify_notified_blocking(nullptr, 0) == BRAID_EINVAL);
+    REQUIRE(braid_notify_notified_blocking(nullptr, BRAID_WAIT_FOREVER) == BRAID_EINVAL);
     braid_notify_notify_one(nullptr);
     braid_notify_notify_waiters(nullptr);
     braid_notify_cancel_notified(nullptr, &w);

@@ -47,12 +47,13 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx *tx);
  * without sending (or the value was already received); BRAID_PENDING after
  * registering the waker.  With `wake` NULL nothing is registered: this is
  * try_recv (BRAID_PENDING means empty). */
-BRAID_API int braid_oneshot_recv_poll(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
+BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
                                       size_t out_size);
-/* Removes the waker registered by braid_oneshot_recv_poll. */
+/* Removes the waker registered by braid_oneshot_poll_recv. */
 BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for the
- * value.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing lost). */
+ * value.  timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (nothing lost). */
 BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

@@ -126,7 +126,8 @@ BRAID_API int braid_stream_for_each(braid_task **out, braid_runtime *rt, braid_s
 
 /* Waits on the calling thread for the next item: BRAID_OK (moved into
  * out_item), BRAID_ECLOSED, the producer's error, or BRAID_ETIMEDOUT after
- * timeout_ms (> 0; 0 waits without limit; nothing is consumed).
+ * timeout_ms (BRAID_WAIT_FOREVER, 0: one attempt, or milliseconds; nothing
+ * is consumed).
  * BRAID_EDEADLK on a runtime worker thread; BRAID_EINVAL, BRAID_EBUSY as for
  * braid_stream_poll_next. */
 BRAID_API int braid_stream_next_blocking(braid_stream *s, void *out_item, size_t item_size, int64_t timeout_ms);

@@ -155,8 +155,9 @@ BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *w
 BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_data);
 
 /* Waits on the calling thread until the task finishes and returns its final
- * status.  `timeout_ms` 0 waits without limit; > 0 gives up after that long
- * with BRAID_ETIMEDOUT; < 0 is BRAID_EINVAL.  BRAID_EDEADLK when called on a
+ * status.  `timeout_ms` BRAID_WAIT_FOREVER waits without limit; 0 makes one
+ * attempt; > 0 gives up after that long; BRAID_ETIMEDOUT when it gave up
+ * (the task runs on).  BRAID_EDEADLK when called on a
  * runtime worker thread (it would block the worker); BRAID_EBUSY when another
  * joiner waits on the task. */
 BRAID_API int braid_task_join_blocking(braid_task *task, int64_t timeout_ms);

@@ -2,7 +2,8 @@
  *
  *  - every function given a NULL handle returns BRAID_EINVAL, or is a no-op
  *    (the *_free functions and the void functions), and never crashes;
- *  - negative durations are BRAID_EINVAL;
+ *  - negative durations are BRAID_EINVAL (a negative timeout_ms waits
+ *    without limit: BRAID_WAIT_FOREVER);
  *  - braid_strerror / braid_err_name cover BRAID_ERROR_TABLE and unknown codes;
  *  - a runtime that was shut down refuses new work with BRAID_ESHUTDOWN;
  *  - blocking calls made on a worker give BRAID_EDEADLK (join_blocking,
@@ -376,7 +377,7 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_task_poll_join(NULL, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_poll_join(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_join(NULL, count_cb, c), BRAID_EINVAL);
-    CHECK_RC(braid_task_join_blocking(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_task_join_blocking(NULL, BRAID_WAIT_FOREVER), BRAID_EINVAL);
     CHECK_RC(braid_task_join_blocking(NULL, 10), BRAID_EINVAL);
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
     CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
@@ -460,7 +461,7 @@ static void test_null_handles(braid_runtime *rt) {
         braid_mpsc_rx *mrx = NULL;
         CHECK_RC(braid_mutex_new(&m), BRAID_OK);
         CHECK_RC(braid_semaphore_new(&sem, 1), BRAID_OK);
-        CHECK_RC(braid_mpsc_channel(&mtx, &mrx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_mpsc_new(&mtx, &mrx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
         t = (braid_task *)&v;
         CHECK_RC(braid_mutex_lock(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
         CHECK(t == NULL, "braid_mutex_lock refused left *out set");
@@ -522,8 +523,8 @@ static void test_null_handles(braid_runtime *rt) {
     braid_timer *tm = NULL;
     CHECK_RC(braid_timer_new(NULL, rt, 0), BRAID_EINVAL);
     CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */
-    CHECK_RC(braid_timer_poll(NULL, noop_wake, NULL), BRAID_EINVAL);
-    CHECK_RC(braid_timer_poll(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_elapsed(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_elapsed(NULL, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_timer_poll_unconstrained(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK(braid_coop_has_budget() == 1, "braid_coop_has_budget outside a task is not 1");
     {
@@ -617,10 +618,10 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, NULL, NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_tx_is_closed(NULL), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_poll(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_poll(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_poll_recv(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_poll_recv(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_unregister(NULL), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, 0), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, BRAID_WAIT_FOREVER), BRAID_EINVAL);
         braid_oneshot_rx_free(NULL);
 
         tx = NULL;
@@ -628,16 +629,16 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_oneshot_new(&tx, &rx, sizeof v, sizeof v, NULL, NULL), BRAID_OK);
         if (tx && rx) {
             int got = 0;
-            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, -1), BRAID_EINVAL); /* negative duration */
+            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 0), BRAID_ETIMEDOUT); /* one attempt */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1), BRAID_ETIMEDOUT);
             CHECK_RC(braid_oneshot_recv_blocking(rx, NULL, sizeof got, 1), BRAID_EINVAL);
-            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, &got, sizeof got + 1), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v + 1), BRAID_EINVAL); /* the sender is still ours */
             CHECK_RC(braid_oneshot_send(tx, NULL, sizeof v), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v), BRAID_OK);           /* consumes tx */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1000), BRAID_OK);
             CHECK(got == 7, "braid_oneshot: the received value is not the one sent");
-            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, &got, sizeof got), BRAID_ECLOSED);
             braid_oneshot_rx_free(rx);
         }
     }
@@ -720,15 +721,13 @@ static void test_negative_durations(braid_runtime *rt) {
         CHECK_RC(braid_runtime_free(paused), BRAID_OK);
     }
 
-    /* join_blocking: negative timeout */
+    /* join_blocking: any negative timeout waits without limit (BRAID_WAIT_FOREVER) */
     braid_task *s = NULL;
     counter ok;
     counter_init(&ok, rt);
     CHECK_RC(braid_sleep(&s, rt, 1, count_cb, &ok), BRAID_OK);
     if (s) {
-        CHECK_RC(braid_task_join_blocking(s, -1), BRAID_EINVAL);
-        CHECK_RC(braid_task_join_blocking(s, INT64_MIN), BRAID_EINVAL);
-        CHECK_RC(braid_task_join_blocking(s, 5000), BRAID_OK);
+        CHECK_RC(braid_task_join_blocking(s, INT64_MIN), BRAID_OK);
         braid_task_free(s);
     }
 
@@ -863,14 +862,14 @@ static void probe_init(deadlk_probe *p, braid_runtime *rt, braid_task *other) {
 static void probe_worker(void *arg) {
     deadlk_probe *p = (deadlk_probe *)arg;
     atomic_store(&p->on_rt, braid_runtime_current() == p->rt);
-    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, BRAID_WAIT_FOREVER));
     atomic_store(&p->join10, braid_task_join_blocking(p->other, 10));
     atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
     atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
     atomic_store(&p->free_rc, braid_runtime_free(p->rt));
     if (p->rx) {
         int v = 0;
-        atomic_store(&p->recv0, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 0));
+        atomic_store(&p->recv0, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, BRAID_WAIT_FOREVER));
         atomic_store(&p->recv10, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 10));
     }
     atomic_store(&p->ran, 1);
@@ -885,7 +884,7 @@ static void probe_blocking(void *arg) {
     atomic_store(&p->free_rc, braid_runtime_free(p->rt));
     atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
     atomic_store(&p->joining, 1);
-    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, BRAID_WAIT_FOREVER));
     atomic_store(&p->ran, 1);
 }
 
@@ -1417,7 +1416,7 @@ static void test_cancel_on_shutdown(int use_free) {
     braid_interval *iv = NULL;
     braid_fd *f = NULL;
     CHECK_RC(braid_timer_new(&tm, rt, braid_now(rt) + 60000000000LL), BRAID_OK);
-    if (tm) CHECK_RC(braid_timer_poll(tm, noop_wake, NULL), BRAID_PENDING);
+    if (tm) CHECK_RC(braid_timer_poll_elapsed(tm, noop_wake, NULL), BRAID_PENDING);
     CHECK_RC(braid_interval_new(&iv, rt, braid_now(rt) + 60000000000LL, 1000000, BRAID_MISSED_TICK_BURST), BRAID_OK);
     if (iv) CHECK_RC(braid_interval_poll_tick(iv, noop_wake, NULL, NULL), BRAID_PENDING);
     CHECK_RC(braid_fd_new(&f, rt, fg.fd[0]), BRAID_OK);
@@ -1464,7 +1463,7 @@ static void test_cancel_on_shutdown(int use_free) {
     if (!use_free) CHECK_RC(braid_runtime_free(rt), BRAID_OK);
     /* the poll-style objects too: used, then freed after the runtime */
     if (tm) {
-        CHECK_RC(braid_timer_poll(tm, noop_wake, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_timer_poll_elapsed(tm, noop_wake, NULL), BRAID_ECANCELED);
         CHECK_RC(braid_timer_reset(tm, 0), BRAID_OK);
         braid_timer_free(tm);
     }
@@ -1506,7 +1505,7 @@ static void nested_free_cb(void *user_data, int status) {
     nested_free *n = (nested_free *)user_data;
     (void)status;
     atomic_store(&n->free_rc, braid_runtime_free(n->rt));
-    atomic_store(&n->join_rc, braid_task_join_blocking(n->other, 0));
+    atomic_store(&n->join_rc, braid_task_join_blocking(n->other, BRAID_WAIT_FOREVER));
     atomic_fetch_add(&n->calls, 1);
 }
 
@@ -1540,7 +1539,7 @@ static void test_contracts(void) {
         braid_mpsc_tx *tx = NULL;
         braid_mpsc_rx *rx = NULL;
         int v = 1, out = 0;
-        CHECK_RC(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_mpsc_new(&tx, &rx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
         CHECK_RC(braid_mpsc_send_reserved(tx, &v, sizeof v), BRAID_EINVAL);
         CHECK(braid_mpsc_rx_len(rx) == 0, "a refused send_reserved queued nothing");
         CHECK_RC(braid_mpsc_try_reserve(tx, 1), BRAID_OK);

@@ -33,7 +33,7 @@ BRAID_API int braid_fd_new(braid_fd **out, braid_runtime *rt, int fd);
  * tasks may wait at once, keyed by wake_data as io.h describes: an event
  * wakes every waiter of its direction, and the next poll of each woken
  * wake_data reports that readiness even if another waiter cleared it in the
- * meantime (Tokio's AsyncFd).  With `wake` NULL the registration of
+ * meantime (Tokio's AsyncFd).  NULL waker: see docs/c-api.md.  With `wake` NULL the registration of
  * wake_data for `interest` is removed instead (wake_data NULL: every
  * registration; when this returns the removed wakers are not running and
  * will not be called) and the cached readiness is reported.  BRAID_ECANCELED

@@ -32,7 +32,8 @@ BRAID_API int braid_join_set_add(braid_join_set *set, braid_task *task, void *us
 /* 0 with a finished task in *out_task (its handle is yours again: read its
  * status with braid_task_poll_join, then free it) and its user data;
  * BRAID_ECLOSED when the set is empty; BRAID_PENDING after registering the
- * waker.  With `wake` NULL nothing is registered (try_join_next). */
+ * waker.  With `wake` NULL: try_join_next, the earlier waker removed
+ * (NULL waker: see docs/c-api.md). */
 BRAID_API int braid_join_set_poll_next(braid_join_set *set, braid_wake_fn wake, void *wake_data,
                                        braid_task **out_task, void **out_user_data);
 /* Removes the waker registered by poll_next. */

@@ -138,7 +138,8 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx *tx);
 /* Receives into `out` (out_size = the element size): BRAID_OK (moved to
  * out), BRAID_ECLOSED (every sender gone, or closed, and nothing left),
  * BRAID_PENDING after registering the waker (replacing the previous one).
- * With `wake` NULL nothing is registered (BRAID_PENDING: empty now). */
+ * With `wake` NULL: one attempt, the earlier waker removed (BRAID_PENDING:
+ * empty now; NULL waker: see docs/c-api.md). */
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx *rx, void *out, size_t out_size, braid_wake_fn wake,
                                    void *wake_data);
 /* BRAID_OK, BRAID_EAGAIN (empty now), BRAID_ECLOSED. */

@@ -139,7 +139,7 @@ BRAID_API int braid_task_is_finished(const braid_task *task);
  * NULL and the task has not finished, wake(wake_data) is registered to be
  * called once when it finishes, replacing an earlier registration made
  * through this handle.  With `wake` NULL an earlier registration is removed
- * (when this returns, that waker is not running and will not be called);
+ * (NULL waker: see docs/c-api.md; when this returns, that waker is not running and will not be called);
  * braid_task_free removes it too.  BRAID_EBUSY while a braid_task_join or a
  * blocking join owns the task's join slot. */
 BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);

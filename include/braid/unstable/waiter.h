@@ -23,7 +23,9 @@
  *    NULL), or has to wait: the primitive allocates a waiter, queues it
  *    behind the earlier ones, stores it in *w, registers wake(wake_data) and
  *    returns BRAID_PENDING.  With `wake` NULL nothing is queued: the call
- *    returns BRAID_PENDING instead of waiting (a "try").
+ *    returns BRAID_PENDING instead of waiting (a "try").  A later poll of a
+ *    queued *w with `wake` NULL completes or, still pending, removes the
+ *    waker as unregistering does (NULL waker: see docs/c-api.md).
  *  - later polls with the same *w: either the operation completed (the
  *    primitive frees the waiter, sets *w = NULL and returns the result), or
  *    the new waker replaces the old one and BRAID_PENDING is returned.

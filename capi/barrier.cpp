@@ -26,6 +26,7 @@ BRAID_API void braid_barrier_free(braid_barrier* b) { Barrier::destroy(of(b)); }
 
 BRAID_API int braid_barrier_poll_wait(braid_barrier* b, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!b || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_barrier_unregister_wait(b, w); });
     return of(b)->poll_wait(waiter_slot(w), wake, wake_data);
 }
 

@@ -88,6 +88,7 @@ BRAID_API int braid_dns_query_start(braid_dns_query** out, braid_runtime* rt, co
 
 BRAID_API int braid_dns_query_poll_result(braid_dns_query* q, braid_wake_fn wake, void* wake_data) {
     if (!q) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([q] { q->q->poll(nullptr, nullptr); });
     if (q->status != BRAID_PENDING) return q->status;
     int rc = q->q->poll(wake, wake_data);
     if (rc != BRAID_PENDING) q->status = rc;

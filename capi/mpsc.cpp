@@ -109,6 +109,7 @@ BRAID_API int braid_mpsc_try_send(braid_mpsc_tx* tx, void* value, size_t value_s
 BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx* tx, void* value, size_t value_size, braid_waiter** w,
                                    braid_wake_fn wake, void* wake_data) {
     if (!value_ok(tx, value, value_size) || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_send(tx, w); });
     return of(tx)->poll_send(value, waiter_slot(w), wake, wake_data);
 }
 
@@ -140,6 +141,7 @@ BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx* tx, size_t n, braid_waiter*
     if (!tx || !w) return BRAID_EINVAL;
     if (!of(tx)->bounded()) return BRAID_ENOTSUP;
     if (n > of(tx)->max_capacity()) return BRAID_ERANGE;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_reserve(tx, w); });
     return of(tx)->poll_reserve(n, waiter_slot(w), wake, wake_data);
 }
 
@@ -166,6 +168,7 @@ BRAID_API int braid_mpsc_release_reserved(braid_mpsc_tx* tx, size_t n) {
 BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx* tx, braid_waiter** w, braid_wake_fn wake,
                                         void* wake_data) {
     if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_tx_unregister_closed(tx, w); });
     return of(tx)->poll_closed(waiter_slot(w), wake, wake_data);
 }
 
@@ -195,6 +198,7 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx* tx) { return tx ? of(tx
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx* rx, void* out, size_t out_size, braid_wake_fn wake,
                                    void* wake_data) {
     if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     return of(rx)->poll_recv(out, wake, wake_data);
 }
 
@@ -208,7 +212,16 @@ BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx* rx, void* out, size_t ele
                                         size_t* out_count, braid_wake_fn wake, void* wake_data) {
     if (out_count) *out_count = 0;
     if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     return of(rx)->poll_recv_many(out, limit, out_count, wake, wake_data);
+}
+
+BRAID_API int braid_mpsc_try_recv_many(braid_mpsc_rx* rx, void* out, size_t elem_size, size_t limit,
+                                       size_t* out_count) {
+    if (out_count) *out_count = 0;
+    if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
+    int rc = of(rx)->poll_recv_many(out, limit, out_count, nullptr, nullptr);
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
 }
 
 BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx* rx) {

@@ -35,6 +35,7 @@ BRAID_API int braid_mutex_try_lock(braid_mutex* m) {
 
 BRAID_API int braid_mutex_poll_lock(braid_mutex* m, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!m || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mutex_unregister_lock(m, w); });
     return of(m)->poll_acquire(1, waiter_slot(w), wake, wake_data);
 }
 

@@ -40,6 +40,7 @@ BRAID_API void braid_oneshot_tx_free(braid_oneshot_tx* tx) {
 
 BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx* tx, braid_wake_fn wake, void* wake_data) {
     if (!tx) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { of(tx)->poll_closed(nullptr, nullptr); });
     return of(tx)->poll_closed(wake, wake_data);
 }
 
@@ -51,7 +52,14 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx* tx) {
 BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx* rx, braid_wake_fn wake, void* wake_data, void* out,
                                       size_t out_size) {
     if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_oneshot_recv_unregister(rx); });
     return of(rx)->poll_recv(wake, wake_data, out);
+}
+
+BRAID_API int braid_oneshot_try_recv(braid_oneshot_rx* rx, void* out, size_t out_size) {
+    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
+    int rc = of(rx)->poll_recv(nullptr, nullptr, out);
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
 }
 
 BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx* rx) {

@@ -42,6 +42,7 @@ BRAID_API int braid_semaphore_poll_acquire(braid_semaphore* sem, size_t n, braid
                                            void* wake_data) {
     if (!sem || !w) return BRAID_EINVAL;
     if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;
+    if (!wake) return braid::capi::withdrawn([&] { braid_semaphore_unregister_acquire(sem, w); });
     return of(sem)->poll_acquire(n, waiter_slot(w), wake, wake_data);
 }
 

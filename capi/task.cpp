@@ -191,8 +191,15 @@ BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* w
     if (!task) return BRAID_EINVAL;
     Task* t = task_of(task);
     if (t->state.load(std::memory_order_acquire) & st::JOIN_OWNED) return BRAID_EBUSY;
-    if (!wake) t->unregister_join();
+    if (!wake) return braid::capi::withdrawn([t] { t->unregister_join(); });
     return t->poll_join(wake, wake_data);
+}
+
+BRAID_API int braid_task_try_join(braid_task* task) {
+    if (!task) return BRAID_EINVAL;
+    Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & st::JOIN_OWNED) return BRAID_EBUSY;
+    return t->poll_join(nullptr, nullptr);
 }
 
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {

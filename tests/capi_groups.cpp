@@ -27,6 +27,7 @@ struct Result {
         r->status.store(st);
         r->calls.fetch_add(1);
     }
+    static void fd_cb(void* p, int st, int) { cb(p, st); }
     static void index_cb(void* p, size_t i, int st) {
         auto* r = static_cast<Result*>(p);
         r->index.store(i);
@@ -97,7 +98,7 @@ TEST_CASE("C: a deadline aborts an operation with BRAID_ETIMEDOUT, in its callba
     REQUIRE(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
     Result res;
     braid_task* wait = nullptr;
-    REQUIRE(braid_fd_wait(&wait, r.rt, fds[0], BRAID_READABLE, &Result::cb, &res) == BRAID_OK);
+    REQUIRE(braid_fd_wait(&wait, r.rt, fds[0], BRAID_READABLE, &Result::fd_cb, &res) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(wait, 5) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(wait, 5) == BRAID_EBUSY);  // one deadline per task
     REQUIRE(braid_task_join_blocking(wait, BRAID_WAIT_FOREVER) == BRAID_ETIMEDOUT);
@@ -139,9 +140,9 @@ TEST_CASE("C: join sets give tasks back in completion order") {
         braid_task* t = nullptr;
         void* user = nullptr;
         int rc;
-        while ((rc = braid_join_set_poll_next(set, nullptr, nullptr, &t, &user)) == BRAID_PENDING) std::this_thread::yield();
+        while ((rc = braid_join_set_try_next(set, &t, &user)) == BRAID_EAGAIN) std::this_thread::yield();
         REQUIRE(rc == BRAID_OK);
-        REQUIRE(braid_task_poll_join(t, nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_task_try_join(t) == BRAID_OK);
         order[k] = *static_cast<int*>(user);
         braid_task_free(t);
     }
@@ -149,7 +150,7 @@ TEST_CASE("C: join sets give tasks back in completion order") {
     REQUIRE(order[1] == 2);
     REQUIRE(order[2] == 0);
     braid_task* t = nullptr;
-    REQUIRE(braid_join_set_poll_next(set, nullptr, nullptr, &t, nullptr) == BRAID_ECLOSED);
+    REQUIRE(braid_join_set_try_next(set, &t, nullptr) == BRAID_ECLOSED);
     REQUIRE(braid_join_set_add(nullptr, nullptr, nullptr) == BRAID_EINVAL);
     braid_join_set_free(set);
     braid_join_set_free(nullptr);
@@ -224,7 +225,7 @@ TEST_CASE("C: join_all and an aborted group wait give the slots back before they
             auto* c = static_cast<Ctx*>(p);
             (void)st;
             // Finished and no longer owned by the group: poll_join reports the status.
-            for (int i = 0; i < 2; ++i) c->poll_rc[i].store(braid_task_poll_join(c->tasks[i], nullptr, nullptr));
+            for (int i = 0; i < 2; ++i) c->poll_rc[i].store(braid_task_try_join(c->tasks[i]));
         }
     } all{tasks};
     braid_task* op = nullptr;
@@ -244,7 +245,7 @@ TEST_CASE("C: join_all and an aborted group wait give the slots back before they
         static void cb(void* p, int st) {
             auto* c = static_cast<Aborted*>(p);
             EXPECT_ANYWHERE(st == BRAID_ECANCELED);
-            c->poll_rc.store(braid_task_poll_join(c->tasks[0], nullptr, nullptr));
+            c->poll_rc.store(braid_task_try_join(c->tasks[0]));
         }
     } aborted{tasks};
     REQUIRE(braid_task_join_all(&op, r.rt, tasks, 2, &Aborted::cb, &aborted) == BRAID_OK);

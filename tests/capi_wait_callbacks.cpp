@@ -190,8 +190,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_notify_notified(t, rt, n, &Counter::cb, c); },
             [&] { braid_notify_notify_one(n); },
             [&] {
-                braid_waiter* w = nullptr;
-                REQUIRE(braid_notify_poll_notified(n, &w, nullptr, nullptr) == BRAID_OK);
+                REQUIRE(braid_notify_try_notified(n) == BRAID_OK);
             });
         braid_notify_free(n);
     }
@@ -217,7 +216,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             [] {},
             [&] {
                 braid_waiter* w = nullptr;
-                // Alone, a try-arrival does not complete the round.
+                // A NULL waker withdraws: it does not arrive, nothing is queued.
                 REQUIRE(braid_barrier_poll_wait(b, &w, nullptr, nullptr) == BRAID_PENDING);
                 REQUIRE(w == nullptr);
             });
@@ -306,7 +305,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             },
             [&] { REQUIRE(braid_oneshot_send(tx, &v, sizeof v) == BRAID_OK); },
             [&] {
-                REQUIRE(braid_oneshot_poll_recv(rx, nullptr, nullptr, &got, sizeof got) == BRAID_OK);
+                REQUIRE(braid_oneshot_try_recv(rx, &got, sizeof got) == BRAID_OK);
                 REQUIRE(got == 8);
             });
         REQUIRE(buf == -1);
@@ -495,10 +494,9 @@ TEST_CASE("C wait callbacks: braid_notify_notified, an aborted wait passes the n
         REQUIRE(braid_task_abort(t) == BRAID_OK);
         settle(t);
         REQUIRE(ci.calls == 1);
-        braid_waiter* w = nullptr;
-        int next = braid_notify_poll_notified(n, &w, nullptr, nullptr);
+        int next = braid_notify_try_notified(n);
         if (ci.last == BRAID_OK) {
-            REQUIRE(next == BRAID_PENDING);  // consumed by the callback
+            REQUIRE(next == BRAID_EAGAIN);  // consumed by the callback
         } else {
             REQUIRE(ci.last == BRAID_ECANCELED);
             REQUIRE(next == BRAID_OK);  // passed on
@@ -844,7 +842,7 @@ TEST_CASE("C wait callbacks: braid_join_set_next, aborted, the finished task sta
     REQUIRE(c2.last == BRAID_OK);
     REQUIRE(got == member);
     REQUIRE(got_ud == &tag);
-    REQUIRE(braid_task_poll_join(got, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_task_try_join(got) == BRAID_OK);
     braid_task_free(got);
     REQUIRE(lock_cb.last == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
@@ -887,8 +885,7 @@ TEST_CASE("C wait callbacks: a shutdown completes pending waits with BRAID_ECANC
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     REQUIRE(braid_semaphore_available_permits(sem) == 1);
     braid_notify_notify_one(n);
-    braid_waiter* w = nullptr;
-    REQUIRE(braid_notify_poll_notified(n, &w, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_notify_try_notified(n) == BRAID_OK);
     int v = 3;
     REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_mpsc_try_recv(rx, &buf, sizeof buf) == BRAID_OK);

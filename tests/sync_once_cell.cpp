@@ -152,7 +152,7 @@ TEST_CASE("once_cell C ABI: the initialisation protocol") {
     REQUIRE(braid_once_cell_complete_init(c, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_once_cell_get(c, &p) == BRAID_OK);
     REQUIRE(*static_cast<int*>(p) == 7);
-    REQUIRE(braid_once_cell_poll_init(c, &wa, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_once_cell_poll_init(c, &wa, +[](void*) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_once_cell_complete_init(c, &v, sizeof v) == BRAID_EINVAL);
     REQUIRE(braid_once_cell_abort_init(c) == BRAID_EINVAL);
     REQUIRE(braid_once_cell_init_blocking(c, BRAID_WAIT_FOREVER) == BRAID_OK);

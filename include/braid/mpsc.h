@@ -137,9 +137,8 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx *tx);
 
 /* Receives into `out` (out_size = the element size): BRAID_OK (moved to
  * out), BRAID_ECLOSED (every sender gone, or closed, and nothing left),
- * BRAID_PENDING after registering the waker (replacing the previous one).
- * With `wake` NULL: one attempt, the earlier waker removed (BRAID_PENDING:
- * empty now; NULL waker: see docs/c-api.md). */
+ * BRAID_PENDING after registering the waker (replacing the previous one;
+ * NULL waker: see docs/c-api.md). */
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx *rx, void *out, size_t out_size, braid_wake_fn wake,
                                    void *wake_data);
 /* BRAID_OK, BRAID_EAGAIN (empty now), BRAID_ECLOSED. */
@@ -149,6 +148,10 @@ BRAID_API int braid_mpsc_try_recv(braid_mpsc_rx *rx, void *out, size_t out_size)
  * braid_mpsc_poll_recv with *out_count 0. */
 BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx *rx, void *out, size_t elem_size, size_t limit,
                                         size_t *out_count, braid_wake_fn wake, void *wake_data);
+/* Without waiting: as braid_mpsc_poll_recv_many, BRAID_EAGAIN (with
+ * *out_count 0) when empty now. */
+BRAID_API int braid_mpsc_try_recv_many(braid_mpsc_rx *rx, void *out, size_t elem_size, size_t limit,
+                                       size_t *out_count);
 /* Removes the receiver's waker.  After it returns the waker is not running
  * and will not be called. */
 BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx *rx);

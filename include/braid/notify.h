@@ -29,6 +29,9 @@ BRAID_API int braid_notify_new(braid_notify **out);
 /* Nobody may be waiting.  NULL ok. */
 BRAID_API void braid_notify_free(braid_notify *n);
 
+/* Takes a stored permit: BRAID_OK, or BRAID_EAGAIN when there is none
+ * (nothing queued). */
+BRAID_API int braid_notify_try_notified(braid_notify *n);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
  * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
  * BRAID_ETIMEDOUT after it (nothing consumed). */

@@ -45,10 +45,12 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx *tx);
 /* Receives into `out` (`out_size` must equal the element size): 0 when the
  * value was moved to `out`; BRAID_ECLOSED when the sender was dropped
  * without sending (or the value was already received); BRAID_PENDING after
- * registering the waker.  With `wake` NULL it is try_recv (BRAID_PENDING
- * means empty) and removes the earlier waker. */
+ * registering the waker (NULL waker: see docs/c-api.md). */
 BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
                                       size_t out_size);
+/* Without waiting: as braid_oneshot_poll_recv, BRAID_EAGAIN when nothing
+ * was sent yet (nothing registered or removed). */
+BRAID_API int braid_oneshot_try_recv(braid_oneshot_rx *rx, void *out, size_t out_size);
 /* Removes the waker registered by braid_oneshot_poll_recv. */
 BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for the

@@ -138,11 +138,15 @@ BRAID_API int braid_task_is_finished(const braid_task *task);
 /* The final status once finished, BRAID_PENDING before.  If `wake` is not
  * NULL and the task has not finished, wake(wake_data) is registered to be
  * called once when it finishes, replacing an earlier registration made
- * through this handle.  With `wake` NULL an earlier registration is removed
- * (NULL waker: see docs/c-api.md; when this returns, that waker is not running and will not be called);
- * braid_task_free removes it too.  BRAID_EBUSY while a braid_task_join or a
- * blocking join owns the task's join slot. */
+ * through this handle (NULL waker: see docs/c-api.md); braid_task_free
+ * removes it too.  BRAID_EBUSY while a braid_task_join or a blocking join
+ * owns the task's join slot. */
 BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);
+/* Without waiting: the final status once finished (it stays readable),
+ * BRAID_PENDING before (a status can be any code, so not BRAID_EAGAIN);
+ * registers and removes nothing.  BRAID_EBUSY, BRAID_EINVAL as
+ * braid_task_poll_join. */
+BRAID_API int braid_task_try_join(braid_task *task);
 
 /* Calls cb(user_data, status) on a worker once the task has finished (at
  * once, on a worker, if it already has).  It takes the task's join slot

@@ -63,9 +63,8 @@ BRAID_API int braid_sleep_until(braid_task **out, braid_runtime *rt, int64_t dea
 BRAID_API int braid_timer_new(braid_timer **out, braid_runtime *rt, int64_t deadline_ns);
 /* 0 when due; BRAID_PENDING after registering wake(wake_data) (replacing the
  * previous registration); BRAID_EINVAL for NULL; BRAID_ECANCELED if the
- * runtime shut down.  With `wake` NULL the registration is removed and 0 or
- * BRAID_PENDING tells whether the timer is due.
- * NULL waker: see docs/c-api.md. */
+ * runtime shut down (NULL waker: see docs/c-api.md).  Whether it is due
+ * without registering: braid_timer_deadline against braid_now. */
 BRAID_API int braid_timer_poll_elapsed(braid_timer *t, braid_wake_fn wake, void *wake_data);
 /* As braid_timer_poll_elapsed, outside the cooperative budget: a due timer completes
  * even when the calling task's budget is used up, and takes nothing from it.
@@ -101,9 +100,7 @@ BRAID_API int braid_interval_new(braid_interval **out, braid_runtime *rt, int64_
                                  int64_t period_ns, int missed_tick_behavior);
 /* 0 when a tick is due (*out_tick_ns, if not NULL, gets the tick's scheduled
  * instant, and the interval moves to the next one), or BRAID_PENDING after
- * registering the waker.  With `wake` NULL the waker is removed and no tick
- * is consumed (the return value still tells whether one is due): an
- * exception to the NULL-waker rule of docs/c-api.md. */
+ * registering the waker (NULL waker: see docs/c-api.md). */
 BRAID_API int braid_interval_poll_tick(braid_interval *iv, braid_wake_fn wake, void *wake_data,
                                        int64_t *out_tick_ns);
 /* Changes what happens to missed ticks from now on. */

@@ -76,7 +76,6 @@ void SignalListener::release() {
 
 int SignalListener::poll_recv(braid_wake_fn wake, void* data) {
     std::lock_guard<std::mutex> g(mu_);
-    if (!wake) waker_.clear();  // one attempt, and no registration left behind
     if (pending_ > 0) {
         if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
         --pending_;

@@ -358,10 +358,7 @@ int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake
         if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
         return BRAID_ECLOSED;
     }
-    if (!wake) {  // one attempt, and no registration left behind (an earlier poll's goes)
-        if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
-        return BRAID_PENDING;
-    }
+    if (!wake) return BRAID_PENDING;
     {
         std::lock_guard<SpinLock> g(lock_);
         rx_waker_.set(wake, data);

@@ -89,7 +89,6 @@ int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
     }
     if (!(state_ & TX_ALIVE)) return BRAID_ECLOSED;
     if (wake) rx_waker_.set(wake, data);
-    else rx_waker_.clear();  // one attempt, and no registration left behind
     return BRAID_PENDING;
 }
 

@@ -61,7 +61,6 @@ int JoinSet::poll_next(braid_wake_fn wake, void* data, Task** out, void** user) 
     {
         std::lock_guard<std::mutex> g(mu_);
         e = ready_.head;
-        if (!wake) waiter_.clear();  // one attempt, and no registration left behind
         if (!e) {
             if (size_ == 0) return BRAID_ECLOSED;
             if (wake) waiter_.set(wake, data);

@@ -119,6 +119,7 @@ typedef struct counter {
     atomic_int cancels;     /* invocations with BRAID_ECANCELED */
     atomic_int after_cancel; /* invocations that came after one with BRAID_ECANCELED */
     atomic_int on_worker;   /* invocations on a thread of the runtime below */
+    atomic_int ready;       /* the ready bits of the last braid_fd_wait callback */
     braid_runtime *rt;      /* for on_worker; may be NULL */
 } counter;
 
@@ -128,6 +129,7 @@ static void counter_init(counter *c, braid_runtime *rt) {
     atomic_init(&c->cancels, 0);
     atomic_init(&c->after_cancel, 0);
     atomic_init(&c->on_worker, 0);
+    atomic_init(&c->ready, -1);
     c->rt = rt;
 }
 
@@ -138,6 +140,12 @@ static void count_cb(void *user_data, int status) {
     if (c->rt && braid_runtime_current() == c->rt) atomic_fetch_add(&c->on_worker, 1);
     atomic_store(&c->status, status);
     atomic_fetch_add(&c->calls, 1);
+}
+
+/* braid_fd_wait's callback: the status as count_cb, the bits apart. */
+static void fd_count_cb(void *user_data, int status, int ready) {
+    atomic_store(&((counter *)user_data)->ready, ready);
+    count_cb(user_data, status);
 }
 
 /* Waits (spinning) until c->calls >= n or timeout_ms passes; returns calls.
@@ -374,7 +382,7 @@ static void test_null_handles(braid_runtime *rt) {
     braid_task_free(NULL);
     CHECK_RC(braid_task_abort(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_is_finished(NULL), BRAID_EINVAL);
-    CHECK_RC(braid_task_poll_join(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_try_join(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_poll_join(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_join(NULL, count_cb, c), BRAID_EINVAL);
     CHECK_RC(braid_task_join_blocking(NULL, BRAID_WAIT_FOREVER), BRAID_EINVAL);
@@ -578,12 +586,12 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_fd_clear_ready(NULL, BRAID_READABLE), BRAID_EINVAL);
     CHECK_RC(braid_fd_get(NULL), BRAID_EINVAL);
     braid_fd_free(NULL);
-    CHECK_RC(braid_fd_wait(&t, NULL, 0, BRAID_READABLE, count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, NULL, 0, BRAID_READABLE, fd_count_cb, c), BRAID_EINVAL);
     CHECK_RC(braid_fd_wait(&t, rt, 0, BRAID_READABLE, NULL, c), BRAID_EINVAL);
-    CHECK_RC(braid_fd_wait(&t, rt, 0, 0, count_cb, c), BRAID_EINVAL);
-    CHECK_RC(braid_fd_wait(&t, rt, 0, 8, count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 0, fd_count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 8, fd_count_cb, c), BRAID_EINVAL);
     {
-        int rc = braid_fd_wait(&t, rt, -1, BRAID_READABLE, count_cb, c);
+        int rc = braid_fd_wait(&t, rt, -1, BRAID_READABLE, fd_count_cb, c);
         CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_wait(fd -1) is neither EINVAL nor EBADF");
         rc = braid_fd_new(&f, rt, -1);
         CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_new(fd -1) is neither EINVAL nor EBADF");
@@ -595,7 +603,7 @@ static void test_null_handles(braid_runtime *rt) {
         int fd = mkstemp(path);
         if (fd >= 0) {
             unlink(path);
-            CHECK_RC(braid_fd_wait(&t, rt, fd, BRAID_READABLE, count_cb, c), BRAID_EBADF);
+            CHECK_RC(braid_fd_wait(&t, rt, fd, BRAID_READABLE, fd_count_cb, c), BRAID_EBADF);
             f = NULL;
             CHECK_RC(braid_fd_new(&f, rt, fd), BRAID_EBADF);
             if (f) braid_fd_free(f);
@@ -778,10 +786,10 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_sleep(NULL, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
     CHECK_RC(braid_sleep_until(&t, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
     CHECK_RC(braid_interval_start(&t, rt, 1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_ESHUTDOWN);
-    if (pipefd[0] >= 0) CHECK_RC(braid_fd_wait(&t, rt, pipefd[0], BRAID_READABLE, count_cb, &c), BRAID_ESHUTDOWN);
+    if (pipefd[0] >= 0) CHECK_RC(braid_fd_wait(&t, rt, pipefd[0], BRAID_READABLE, fd_count_cb, &c), BRAID_ESHUTDOWN);
     if (done) {
         CHECK_RC(braid_task_join(done, count_cb, &c), BRAID_ESHUTDOWN);
-        CHECK_RC(braid_task_poll_join(done, NULL, NULL), BRAID_OK); /* the final status stays readable */
+        CHECK_RC(braid_task_try_join(done), BRAID_OK); /* the final status stays readable */
         CHECK_RC(braid_task_is_finished(done), 1);
     }
     if (fresh) {
@@ -802,7 +810,7 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_task_new_cancelled(&cancelled), BRAID_OK);
     if (cancelled) {
         CHECK_RC(braid_task_is_finished(cancelled), 1);
-        CHECK_RC(braid_task_poll_join(cancelled, NULL, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_try_join(cancelled), BRAID_ECANCELED);
         CHECK_RC(braid_task_poll_join(cancelled, noop_wake, NULL), BRAID_ECANCELED);
         CHECK_RC(braid_task_join_blocking(cancelled, 1000), BRAID_ECANCELED);
         CHECK_RC(braid_task_start(cancelled), BRAID_EBUSY);
@@ -911,7 +919,7 @@ static void test_deadlk(void) {
     gate g;
     gate_init(&g);
     braid_task *other = NULL;
-    CHECK_RC(braid_fd_wait(&other, rt, g.fd[0], BRAID_READABLE, count_cb, &pending), BRAID_OK);
+    CHECK_RC(braid_fd_wait(&other, rt, g.fd[0], BRAID_READABLE, fd_count_cb, &pending), BRAID_OK);
     if (!other) {
         braid_runtime_free(rt);
         gate_close(&g);
@@ -1080,7 +1088,7 @@ static void test_callback_contract(void) {
         if (h) {
             fence(rt); /* polled by now: the timer is registered */
             CHECK_RC(braid_task_is_finished(h), 0);
-            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_PENDING);
+            CHECK_RC(braid_task_try_join(h), BRAID_PENDING);
             CHECK(atomic_load(&c.calls) == 0, "a pending 60 s sleep called back");
             CHECK_RC(braid_task_abort(h), BRAID_OK);
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_ECANCELED);
@@ -1101,7 +1109,7 @@ static void test_callback_contract(void) {
         if (h) {
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
             CHECK_RC(braid_task_abort(h), BRAID_OK);
-            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_OK);
+            CHECK_RC(braid_task_try_join(h), BRAID_OK);
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
             braid_task_free(h);
         }
@@ -1147,8 +1155,8 @@ static void test_callback_contract(void) {
         counter_init(&ready, rt);
         counter_init(&aborted, rt);
         braid_task *h = NULL, *h2 = NULL;
-        CHECK_RC(braid_fd_wait(&h, rt, p.fd[0], BRAID_READABLE, count_cb, &ready), BRAID_OK);
-        CHECK_RC(braid_fd_wait(&h2, rt, q.fd[0], BRAID_READABLE, count_cb, &aborted), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &ready), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, q.fd[0], BRAID_READABLE, fd_count_cb, &aborted), BRAID_OK);
         fence(rt); /* both polled: waiting for readiness */
         if (h2) {
             CHECK_RC(braid_task_abort(h2), BRAID_OK);
@@ -1164,13 +1172,14 @@ static void test_callback_contract(void) {
         }
         /* both joined: their callbacks ran, no other can come */
         CHECK(atomic_load(&ready.calls) == 1, "fd_wait: not exactly one callback once readable");
-        snprintf(msg, sizeof msg, "fd_wait: the callback's status is %d, not the readable bit",
-                 atomic_load(&ready.status));
-        CHECK(atomic_load(&ready.status) == BRAID_READABLE, msg);
+        snprintf(msg, sizeof msg, "fd_wait: the callback's status is %d and its bits %d, not BRAID_OK and readable",
+                 atomic_load(&ready.status), atomic_load(&ready.ready));
+        CHECK(atomic_load(&ready.status) == BRAID_OK && atomic_load(&ready.ready) == BRAID_READABLE, msg);
         CHECK(atomic_load(&aborted.calls) == 1, "aborted fd_wait: not exactly one callback");
         snprintf(msg, sizeof msg, "aborted fd_wait: the callback's status is %d, expected ECANCELED",
                  atomic_load(&aborted.status));
         CHECK(atomic_load(&aborted.status) == BRAID_ECANCELED, msg);
+        CHECK(atomic_load(&aborted.ready) == 0, "aborted fd_wait: ready bits with a cancellation");
         gate_close(&p);
         gate_close(&q);
     }
@@ -1190,10 +1199,10 @@ static void test_callback_contract(void) {
         counter_init(&cc_fd_refused, rt);
         braid_task *h1 = NULL, *h2 = (braid_task *)&first, *h3 = NULL;
         braid_fd *f = NULL, *f2 = (braid_fd *)&first;
-        CHECK_RC(braid_fd_wait(&h1, rt, p.fd[0], BRAID_READABLE, count_cb, &first), BRAID_OK);
-        CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+        CHECK_RC(braid_fd_wait(&h1, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &first), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
         CHECK(h2 == NULL, "a refused braid_fd_wait left *out set");
-        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_WRITABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_WRITABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
         CHECK_RC(braid_fd_new(&f2, rt, p.fd[0]), BRAID_EBUSY);
         CHECK(f2 == NULL, "a refused braid_fd_new left *out set");
         fence(rt);
@@ -1214,7 +1223,7 @@ static void test_callback_contract(void) {
         CHECK_RC(braid_fd_new(&f, rt, p.fd[0]), BRAID_OK);
         if (f) {
             CHECK_RC(braid_fd_new(&f2, rt, p.fd[0]), BRAID_EBUSY);
-            CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+            CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
             /* "per runtime": another runtime may watch the same fd */
             braid_runtime *rt2 = make_runtime(1);
             braid_fd *g = NULL;
@@ -1223,7 +1232,7 @@ static void test_callback_contract(void) {
             CHECK_RC(braid_runtime_free(rt2), BRAID_OK);
             braid_fd_free(f); /* gives the fd back when it returns */
         }
-        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_READABLE, count_cb, &again), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &again), BRAID_OK);
         gate_open(&p);
         if (h3) {
             CHECK_RC(braid_task_join_blocking(h3, 10000), BRAID_OK);
@@ -1274,7 +1283,7 @@ static void test_task_join(void) {
     gate g[JT_CASES];
     for (int i = 0; i < JT_CASES; ++i) {
         gate_init(&g[i]);
-        CHECK_RC(braid_fd_wait(&h[i], rt, g[i].fd[0], BRAID_READABLE, count_cb, &jt_target[i]), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h[i], rt, g[i].fd[0], BRAID_READABLE, fd_count_cb, &jt_target[i]), BRAID_OK);
     }
     /* which cases registered a second joiner that was accepted (none should) */
     int rc_b[JT_CASES] = {BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY};
@@ -1327,10 +1336,10 @@ static void test_task_join(void) {
     if (h[2]) {
         CHECK_RC(braid_task_join(h[2], count_cb, &jt_a[2]), BRAID_OK);
         /* with wake NULL it would otherwise remove the join operation's waker */
-        CHECK_RC(braid_task_poll_join(h[2], NULL, NULL), BRAID_EBUSY);
+        CHECK_RC(braid_task_try_join(h[2]), BRAID_EBUSY);
         CHECK_RC(braid_task_poll_join(h[2], noop_wake, NULL), BRAID_EBUSY);
         fence(rt);
-        CHECK_RC(braid_task_poll_join(h[2], NULL, NULL), BRAID_EBUSY);
+        CHECK_RC(braid_task_try_join(h[2]), BRAID_EBUSY);
         CHECK_RC(braid_task_poll_join(h[2], noop_wake, NULL), BRAID_EBUSY);
         CHECK_RC(braid_task_is_finished(h[2]), 0);
         gate_open(&g[2]);
@@ -1378,7 +1387,7 @@ static void test_task_join(void) {
      * final status is readable through each handle */
     for (int i = 0; i < JT_CASES; ++i) {
         if (!h[i]) continue;
-        CHECK_RC(braid_task_poll_join(h[i], NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_task_try_join(h[i]), BRAID_OK);
         CHECK_RC(braid_task_join_blocking(h[i], 1000), BRAID_OK);
     }
     for (int i = 0; i < JT_CASES; ++i) {
@@ -1424,7 +1433,7 @@ static void test_cancel_on_shutdown(int use_free) {
 
     CHECK_RC(braid_sleep(&h_polled, rt, 60000, count_cb, &polled), BRAID_OK);
     CHECK_RC(braid_sleep(NULL, rt, 60000, count_cb, &detached), BRAID_OK);
-    CHECK_RC(braid_fd_wait(&h_fd, rt, p[0], BRAID_READABLE, count_cb, &fdw), BRAID_OK);
+    CHECK_RC(braid_fd_wait(&h_fd, rt, p[0], BRAID_READABLE, fd_count_cb, &fdw), BRAID_OK);
     CHECK_RC(braid_sleep(&h_target, rt, 60000, count_cb, &target), BRAID_OK);
     if (h_target) CHECK_RC(braid_task_join(h_target, count_cb, &join), BRAID_OK);
     CHECK_RC(braid_interval_start(&h_iv, rt, 60000, BRAID_MISSED_TICK_BURST, count_cb, &ticks), BRAID_OK);
@@ -1456,7 +1465,7 @@ static void test_cancel_on_shutdown(int use_free) {
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; ++i) {
         if (!hs[i]) continue;
         CHECK_RC(braid_task_is_finished(hs[i]), 1);
-        CHECK_RC(braid_task_poll_join(hs[i], NULL, NULL), BRAID_ECANCELED); /* join slot free again */
+        CHECK_RC(braid_task_try_join(hs[i]), BRAID_ECANCELED); /* join slot free again */
         CHECK_RC(braid_task_join_blocking(hs[i], 1000), BRAID_ECANCELED);
         CHECK_RC(braid_task_abort(hs[i]), BRAID_OK);
     }

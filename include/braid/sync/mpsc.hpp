@@ -557,7 +557,7 @@ public:
             alignas(T) unsigned char chunk[kChunk * sizeof(T)];
             while (n < limit_) {
                 std::size_t got = 0;
-                braid_mpsc_poll_recv_many(rxm_, chunk, sizeof(T), std::min(kChunk, limit_ - n), &got, nullptr, nullptr);
+                braid_mpsc_try_recv_many(rxm_, chunk, sizeof(T), std::min(kChunk, limit_ - n), &got);
                 if (got == 0) break;
                 T* vals = std::launder(reinterpret_cast<T*>(chunk));
                 for (std::size_t i = 0; i < got; ++i) {

@@ -102,8 +102,8 @@ public:
     // if the sender was dropped without sending.
     std::optional<T> try_recv() {
         detail::Slot<T> slot;
-        int rc = braid_oneshot_poll_recv(checked(), nullptr, nullptr, slot.raw(), sizeof(T));
-        if (rc == BRAID_PENDING) return std::nullopt;
+        int rc = braid_oneshot_try_recv(checked(), slot.raw(), sizeof(T));
+        if (rc == BRAID_EAGAIN) return std::nullopt;
         if (rc == BRAID_ECLOSED) throw RecvError();
         detail::check(rc, "oneshot try_recv");
         slot.filled();

@@ -22,10 +22,11 @@
  *    a documented value; *w stays NULL), fails (negative code; *w stays
  *    NULL), or has to wait: the primitive allocates a waiter, queues it
  *    behind the earlier ones, stores it in *w, registers wake(wake_data) and
- *    returns BRAID_PENDING.  With `wake` NULL nothing is queued: the call
- *    returns BRAID_PENDING instead of waiting (a "try").  A later poll of a
- *    queued *w with `wake` NULL completes or, still pending, removes the
- *    waker as unregistering does (NULL waker: see docs/c-api.md).
+ *    returns BRAID_PENDING.
+ *  - a poll with `wake` NULL withdraws (NULL waker: see docs/c-api.md): it
+ *    is unregistering (below; *w NULL: nothing) and returns BRAID_PENDING,
+ *    attempting nothing.  To try without waiting use the stable try_*
+ *    functions.
  *  - later polls with the same *w: either the operation completed (the
  *    primitive frees the waiter, sets *w = NULL and returns the result), or
  *    the new waker replaces the old one and BRAID_PENDING is returned.

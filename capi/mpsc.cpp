@@ -108,8 +108,9 @@ BRAID_API int braid_mpsc_try_send(braid_mpsc_tx* tx, void* value, size_t value_s
 
 BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx* tx, void* value, size_t value_size, braid_waiter** w,
                                    braid_wake_fn wake, void* wake_data) {
-    if (!value_ok(tx, value, value_size) || !w) return BRAID_EINVAL;
+    if (!tx || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_send(tx, w); });
+    if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
     return of(tx)->poll_send(value, waiter_slot(w), wake, wake_data);
 }
 
@@ -139,9 +140,9 @@ BRAID_API int braid_mpsc_try_reserve(braid_mpsc_tx* tx, size_t n) {
 BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx* tx, size_t n, braid_waiter** w, braid_wake_fn wake,
                                       void* wake_data) {
     if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_reserve(tx, w); });
     if (!of(tx)->bounded()) return BRAID_ENOTSUP;
     if (n > of(tx)->max_capacity()) return BRAID_ERANGE;
-    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_reserve(tx, w); });
     return of(tx)->poll_reserve(n, waiter_slot(w), wake, wake_data);
 }
 
@@ -197,8 +198,9 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx* tx) { return tx ? of(tx
 
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx* rx, void* out, size_t out_size, braid_wake_fn wake,
                                    void* wake_data) {
-    if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
+    if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
     return of(rx)->poll_recv(out, wake, wake_data);
 }
 
@@ -211,8 +213,9 @@ BRAID_API int braid_mpsc_try_recv(braid_mpsc_rx* rx, void* out, size_t out_size)
 BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx* rx, void* out, size_t elem_size, size_t limit,
                                         size_t* out_count, braid_wake_fn wake, void* wake_data) {
     if (out_count) *out_count = 0;
-    if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
+    if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
     return of(rx)->poll_recv_many(out, limit, out_count, wake, wake_data);
 }
 

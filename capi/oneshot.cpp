@@ -51,8 +51,9 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx* tx) {
 
 BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx* rx, braid_wake_fn wake, void* wake_data, void* out,
                                       size_t out_size) {
-    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_oneshot_recv_unregister(rx); });
+    if ((!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
     return of(rx)->poll_recv(wake, wake_data, out);
 }
 

@@ -41,8 +41,8 @@ BRAID_API int braid_semaphore_try_acquire(braid_semaphore* sem, size_t n) {
 BRAID_API int braid_semaphore_poll_acquire(braid_semaphore* sem, size_t n, braid_waiter** w, braid_wake_fn wake,
                                            void* wake_data) {
     if (!sem || !w) return BRAID_EINVAL;
-    if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;
     if (!wake) return braid::capi::withdrawn([&] { braid_semaphore_unregister_acquire(sem, w); });
+    if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;
     return of(sem)->poll_acquire(n, waiter_slot(w), wake, wake_data);
 }
 

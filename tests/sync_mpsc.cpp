@@ -345,14 +345,14 @@ TEST_CASE("mpsc C ABI: bad input is refused, not copied") {
     REQUIRE(braid_mpsc_try_send(tx, nullptr, sizeof v) == BRAID_EINVAL);
     REQUIRE(braid_mpsc_try_send(nullptr, &v, sizeof v) == BRAID_EINVAL);
     braid_waiter* w = nullptr;
-    REQUIRE(braid_mpsc_poll_send(tx, &big, sizeof big, &w, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_poll_send(tx, &big, sizeof big, &w, +[](void*) {}, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_mpsc_poll_send(tx, &v, sizeof v, nullptr, nullptr, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_mpsc_try_reserve(tx, 5) == BRAID_ERANGE);
     REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_mpsc_rx_len(rx) == 1);
     REQUIRE(braid_mpsc_try_recv(rx, &big, sizeof big) == BRAID_EINVAL);
     size_t n = 9;
-    REQUIRE(braid_mpsc_poll_recv_many(rx, &v, sizeof v, 0, &n, nullptr, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_mpsc_poll_recv_many(rx, &v, sizeof v, 0, &n, +[](void*) {}, nullptr) == BRAID_EINVAL);
     REQUIRE(n == 0);
     int out = 0;
     REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);

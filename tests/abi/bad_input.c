@@ -640,13 +640,15 @@ static void test_null_handles(braid_runtime *rt) {
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 0), BRAID_ETIMEDOUT); /* one attempt */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1), BRAID_ETIMEDOUT);
             CHECK_RC(braid_oneshot_recv_blocking(rx, NULL, sizeof got, 1), BRAID_EINVAL);
-            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_poll_recv(rx, noop_wake, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_try_recv(rx, &got, sizeof got + 1), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v + 1), BRAID_EINVAL); /* the sender is still ours */
             CHECK_RC(braid_oneshot_send(tx, NULL, sizeof v), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v), BRAID_OK);           /* consumes tx */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1000), BRAID_OK);
             CHECK(got == 7, "braid_oneshot: the received value is not the one sent");
-            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_try_recv(rx, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, NULL, 0), BRAID_PENDING); /* a NULL waker withdraws */
             braid_oneshot_rx_free(rx);
         }
     }

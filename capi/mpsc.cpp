@@ -38,8 +38,8 @@ int make(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity, size_t
 extern "C" {
 
 BRAID_API int braid_mpsc_new(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity,
-                                 size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
-                                 braid_drop_fn drop) {
+                             size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
+                             braid_drop_fn drop) {
     if (capacity == 0) {
         if (out_tx) *out_tx = nullptr;
         if (out_rx) *out_rx = nullptr;
@@ -49,7 +49,7 @@ BRAID_API int braid_mpsc_new(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, siz
 }
 
 BRAID_API int braid_mpsc_new_unbounded(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t elem_size,
-                                           size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop) {
+                                       size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop) {
     return make(out_tx, out_rx, 0, elem_size, elem_align, relocate, drop);
 }
 

@@ -57,11 +57,11 @@ typedef struct braid_mpsc_rx braid_mpsc_rx;
  * arrive and recycled, as in an unbounded channel, so memory follows what
  * is buffered; a send can then fail with BRAID_ENOMEM. */
 BRAID_API int braid_mpsc_new(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t capacity,
-                                 size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
-                                 braid_drop_fn drop);
+                             size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
+                             braid_drop_fn drop);
 /* An unbounded channel.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
 BRAID_API int braid_mpsc_new_unbounded(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t elem_size,
-                                           size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
+                                       size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
 
 /* ---- senders ---------------------------------------------------------------- */
 

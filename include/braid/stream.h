@@ -85,9 +85,9 @@ BRAID_API size_t braid_stream_elem_size(const braid_stream *s);
 /* BRAID_OK with the next item moved into `out_item` (item_size bytes, the
  * element's size, suitably aligned); BRAID_ECLOSED at the end;
  * BRAID_PENDING after registering wake(wake_data) (replacing the previous
- * registration); a negative code the producer failed with (once).  With
- * `wake` NULL out_item may be NULL (NULL waker: see docs/c-api.md).
- * BRAID_EINVAL (NULL stream, wrong item_size, NULL out_item), BRAID_EBUSY (a callback operation is pending).
+ * registration); a negative code the producer failed with (once).
+ * NULL waker: see docs/c-api.md.  BRAID_EINVAL (NULL stream, wrong
+ * item_size, NULL out_item), BRAID_EBUSY (a callback operation is pending).
  * Inside a task, a poll takes a unit of the task's cooperative budget
  * (braid_coop_take in braid/task.h; given back when the producer is
  * pending): once it is used up, the call wakes wake(wake_data) and returns

@@ -21,6 +21,9 @@ one does not.  The rules:
     with its `braid_task **`;
   - the doc comment of a function with a `timeout_ms` parameter names
     BRAID_WAIT_FOREVER;
+  - the doc of a function that takes a `braid_wake_fn` does not describe a
+    NULL waker of its own ("`wake` NULL", "NULL waker" other than the
+    pointer, "exception", "a try"): one rule, written once, no exceptions;
   - a header with a function that takes a `braid_wake_fn` says
     "NULL waker: see docs/c-api.md" (where the one rule for a NULL waker is
     written), itself or, for an I/O object, through the io.h it includes
@@ -35,6 +38,9 @@ NULL_WAKER_NOTE = "NULL waker: see docs/c-api.md"
 CONSTRUCTOR = re.compile(r"_(new|new_[a-z0-9_]+|build|clone|subscribe|from_fd)$")
 POLL_NAME = re.compile(r"^braid_[a-z0-9]+(_[a-z0-9]+)*_poll_[a-z0-9]+(_[a-z0-9]+)*$")
 SAYS_POLL = re.compile(r"_poll(_|$)")
+# What a poll function's doc may not say: its own NULL-waker behaviour.
+OWN_NULL_WAKER = re.compile(r"`wake`\s+NULL|\bwake\s+NULL|NULL\s+waker(?!:\s+see\s+docs/c-api\.md)|\bexception\b|a\s+\"?try\"?\b",
+                            re.I)
 OUT_PARAM = re.compile(r"\*\s*\*\s*(out|out_[a-z0-9_]+)$")
 
 # A C header, split into top-level statements: comments (kept as the doc of
@@ -121,6 +127,9 @@ def lint(path, text):
         if wakes or SAYS_POLL.search(name):
             if not POLL_NAME.match(name) and (wakes or name.endswith("_poll") or "_poll_" in name):
                 bad(f"{name}: a poll function is named braid_<noun>_poll_<verb>")
+            m = OWN_NULL_WAKER.search(re.sub(r"\s*\n\s*\*?", " ", doc)) if wakes else None
+            if m:
+                bad(f"{name}: its doc describes a NULL waker of its own ({m.group(0)!r}); the rule is docs/c-api.md's")
             for i in wakes:
                 if i + 1 >= len(names) or names[i + 1] != "wake_data":
                     bad(f"{name}: the braid_wake_fn parameter is not followed by its wake_data")

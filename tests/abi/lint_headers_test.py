@@ -20,6 +20,8 @@ int braid_thing_free(braid_thing *t);
 BRAID_API int thing_count(braid_thing *t);
 BRAID_API int braid_thing_poll(braid_thing *t, braid_wake_fn wake, void *wake_data);
 BRAID_API int braid_thing_recv_poll(braid_thing *t, braid_wake_fn wake, void *wake_data);
+/* With `wake` NULL it is a try. */
+BRAID_API int braid_thing_poll_peek(braid_thing *t, braid_wake_fn wake, void *wake_data);
 BRAID_API int braid_thing_poll_swapped(braid_thing *t, void *wake_data, braid_wake_fn wake);
 BRAID_API int braid_thing_new(int flags, braid_thing **out);
 /* Waits; timeout_ms 0: no limit. */
@@ -65,6 +67,7 @@ class LintCanFail(unittest.TestCase):
             "braid_thing_poll_swapped: the braid_wake_fn parameter is not followed by its wake_data",
             "braid_thing_new: a constructor returns its handle through its first parameter, named out",
             "braid_thing_wait_blocking: the doc of a timeout_ms parameter does not name BRAID_WAIT_FOREVER",
+            "braid_thing_poll_peek: its doc describes a NULL waker of its own",
             'takes a braid_wake_fn but does not say "NULL waker: see docs/c-api.md"',
             "include guard BAD_H does not start with BRAID_",
         ]:

@@ -412,9 +412,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     g_fate = &h.fate;
     braid_mpsc_tx* first = nullptr;
     int rc = cap ? braid_mpsc_new(&first, &h.rx, cap, sizeof(Val), alignof(Val), relocate ? &relocate_val : nullptr,
-                                      &drop_val)
+                                  &drop_val)
                  : braid_mpsc_new_unbounded(&first, &h.rx, sizeof(Val), alignof(Val),
-                                                relocate ? &relocate_val : nullptr, &drop_val);
+                                            relocate ? &relocate_val : nullptr, &drop_val);
     FUZZ_CHECK(rc == BRAID_OK);
     h.tx[0].tx = first;
     h.run();

@@ -606,7 +606,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     braid::detail::check(braid_mpsc_new(&tx, &rx, capacity, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
-                                            detail::Elem<T>::drop_fn()),
+                                        detail::Elem<T>::drop_fn()),
                          capacity == 0 ? "mpsc::channel: capacity must be at least 1" : "mpsc::channel");
     return {Sender<T>(tx), Receiver<T>(rx)};
 }
@@ -616,7 +616,7 @@ std::pair<UnboundedSender<T>, Receiver<T>> unbounded_channel() {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     braid::detail::check(braid_mpsc_new_unbounded(&tx, &rx, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
-                                                      detail::Elem<T>::drop_fn()),
+                                                  detail::Elem<T>::drop_fn()),
                          "mpsc::unbounded_channel");
     return {UnboundedSender<T>(tx), Receiver<T>(rx)};
 }

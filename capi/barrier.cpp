@@ -26,6 +26,7 @@ BRAID_API void braid_barrier_free(braid_barrier* b) { Barrier::destroy(of(b)); }
 
 BRAID_API int braid_barrier_poll_wait(braid_barrier* b, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!b || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_barrier_unregister_wait(b, w); });
     return of(b)->poll_wait(waiter_slot(w), wake, wake_data);
 }
 
@@ -38,7 +39,7 @@ BRAID_API void braid_barrier_unregister_wait(braid_barrier* b, braid_waiter** w)
 }
 
 BRAID_API int braid_barrier_wait_blocking(braid_barrier* b, int64_t timeout_ms) {
-    if (!b || timeout_ms < 0) return BRAID_EINVAL;
+    if (!b) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(b)->wait_blocking(timeout_ms);
 }

@@ -81,7 +81,10 @@ BRAID_API void braid_broadcast_rx_free(braid_broadcast_rx* rx) {
 
 BRAID_API int braid_broadcast_poll_recv(braid_broadcast_rx* rx, void* out, size_t out_size, uint64_t* out_lagged,
                                         braid_waiter** w, braid_wake_fn wake, void* wake_data) {
-    if (!out_ok(rx, out, out_size) || !w) return BRAID_EINVAL;
+    if (out_lagged) *out_lagged = 0;
+    if (!rx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_broadcast_unregister_recv(rx, w); });
+    if (!out_ok(rx, out, out_size)) return BRAID_EINVAL;
     uint64_t lagged = 0;
     int rc = of(rx)->ch->poll_recv(of(rx), out, &lagged, waiter_slot(w), wake, wake_data);
     if (out_lagged) *out_lagged = lagged;
@@ -107,7 +110,7 @@ BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx* rx, void* out, size_t
 
 BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx* rx, void* out, size_t out_size,
                                             uint64_t* out_lagged, int64_t timeout_ms) {
-    if (!out_ok(rx, out, out_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!out_ok(rx, out, out_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     uint64_t lagged = 0;
     int rc = of(rx)->ch->recv_blocking(of(rx), out, &lagged, timeout_ms);

@@ -60,6 +60,7 @@ BRAID_API int braid_token_is_cancelled(const braid_token* token) {
 BRAID_API int braid_token_poll_cancelled(braid_token* token, braid_waiter** w, braid_wake_fn wake,
                                          void* wake_data) {
     if (!token || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_token_unregister_wait(token, w); });
     return of(token)->poll_cancelled(waiter_of(w), wake, wake_data);
 }
 

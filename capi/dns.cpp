@@ -10,9 +10,9 @@
 using braid::capi::core_or_current;
 using braid::capi::guarded;
 using braid::detail::Core;
-
-using braid::detail::free_query;
-using braid::detail::make_query;
+using braid::detail::DnsLookup;
+using braid::detail::c_query;
+using braid::detail::lookup_of;
 
 extern "C" {
 
@@ -23,34 +23,29 @@ BRAID_API int braid_dns_query_start(braid_dns_query** out, braid_runtime* rt, co
     Core* core = core_or_current(rt);
     if (!core) return BRAID_EINVAL;
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return guarded([&] { return make_query(out, core, host, port); });
+    return guarded([&] {
+        DnsLookup* l = nullptr;
+        int rc = DnsLookup::start(&l, core, host, port);
+        if (rc == BRAID_OK) *out = c_query(l);
+        return rc;
+    });
 }
 
-BRAID_API int braid_dns_query_poll(braid_dns_query* q, braid_wake_fn wake, void* wake_data) {
+BRAID_API int braid_dns_query_poll_result(braid_dns_query* q, braid_wake_fn wake, void* wake_data) {
     if (!q) return BRAID_EINVAL;
-    if (q->status != BRAID_PENDING) return q->status;
-    int rc = q->q->poll(wake, wake_data);
-    if (rc != BRAID_PENDING) q->status = rc;
-    return rc;
+    return lookup_of(q)->poll(wake, wake_data);
 }
 
-BRAID_API size_t braid_dns_query_count(const braid_dns_query* q) {
-    return q && q->status == BRAID_OK ? q->q->count() : 0;
-}
+BRAID_API size_t braid_dns_query_count(const braid_dns_query* q) { return q ? lookup_of(q)->count() : 0; }
 
 BRAID_API int braid_dns_query_addr(const braid_dns_query* q, size_t i, struct sockaddr_storage* out,
                                    size_t* out_len) {
     if (!q || !out || !out_len) return BRAID_EINVAL;
-    if (q->status != BRAID_OK || i >= q->q->count()) return BRAID_ERANGE;
-    std::size_t len = 0;
-    const sockaddr_storage& a = q->q->addr(i, &len);
-    std::memcpy(out, &a, sizeof a);
-    *out_len = len;
-    return BRAID_OK;
+    return lookup_of(q)->addr(i, out, out_len);
 }
 
 BRAID_API void braid_dns_query_free(braid_dns_query* q) {
-    if (q) free_query(q);
+    if (q) DnsLookup::free(lookup_of(q));
 }
 
 BRAID_API int braid_dns_lookup(braid_task** out, braid_runtime* rt, const char* host, int port,
@@ -61,10 +56,10 @@ BRAID_API int braid_dns_lookup(braid_task** out, braid_runtime* rt, const char* 
     if (!core) return BRAID_EINVAL;
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
     return guarded([&] {
-        braid_dns_query* q = nullptr;
-        int rc = make_query(&q, core, host, port);
+        DnsLookup* l = nullptr;
+        int rc = DnsLookup::start(&l, core, host, port);
         if (rc != BRAID_OK) return rc;
-        return braid::detail::spawn_lookup(out, core, q, cb, user_data);
+        return braid::detail::spawn_lookup(out, core, l, cb, user_data);
     });
 }
 

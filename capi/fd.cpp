@@ -20,9 +20,9 @@ namespace {
 struct FdWaitOp {
     FdWatch* watch;
     int interest;
-    braid_callback cb;
+    braid_fd_ready_callback cb;
     void* ud;
-    FdWaitOp(FdWatch* w, int i, braid_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
+    FdWaitOp(FdWatch* w, int i, braid_fd_ready_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
     void drop_watch() {
         if (watch) watch->release();
         watch = nullptr;
@@ -33,13 +33,13 @@ struct FdWaitOp {
         int rc = s->watch->poll_ready(s->interest, &braid_task_wake_fn, me, &ready);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
         s->drop_watch();
-        s->cb(s->ud, rc == BRAID_OK ? ready : rc);
+        s->cb(s->ud, rc, rc == BRAID_OK ? ready : 0);
         return BRAID_OK;
     }
     static void cancel(void* self) {
         auto* s = static_cast<FdWaitOp*>(self);
         s->drop_watch();
-        s->cb(s->ud, braid::capi::cancel_status());
+        s->cb(s->ud, braid::capi::cancel_status(), 0);
     }
     static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
 };
@@ -73,6 +73,8 @@ BRAID_API int braid_fd_poll_ready(braid_fd* f, int interest, braid_wake_fn wake,
                                   int* out_ready) {
     if (!f || !valid_interest(interest)) return BRAID_EINVAL;
     int ready = 0;
+    if (out_ready) *out_ready = 0;
+    if (!wake) return braid::capi::withdrawn([&] { f->watch->poll_ready(interest, nullptr, wake_data, &ready); });
     int rc = braid::capi::guarded([&] { return f->watch->poll_ready(interest, wake, wake_data, &ready); });
     if (out_ready) *out_ready = ready;
     return rc;
@@ -94,8 +96,8 @@ BRAID_API void braid_fd_free(braid_fd* f) {
     core->unref();
 }
 
-BRAID_API int braid_fd_wait(braid_task** out, braid_runtime* rt, int fd, int interest, braid_callback cb,
-                            void* user_data) {
+BRAID_API int braid_fd_wait(braid_task** out, braid_runtime* rt, int fd, int interest,
+                            braid_fd_ready_callback cb, void* user_data) {
     if (out) *out = nullptr;
     if (!rt || !cb || !valid_interest(interest)) return BRAID_EINVAL;
     Core* core = core_of(rt);

@@ -31,13 +31,29 @@ BRAID_API int braid_join_set_add(braid_join_set* set, braid_task* task, void* us
 
 BRAID_API int braid_join_set_poll_next(braid_join_set* set, braid_wake_fn wake, void* wake_data,
                                        braid_task** out_task, void** out_user_data) {
-    if (!set || !out_task) return BRAID_EINVAL;
+    if (!set) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] {
+        if (out_task) *out_task = nullptr;
+        if (out_user_data) *out_user_data = nullptr;
+        braid_join_set_unregister(set);
+    });
+    if (!out_task) return BRAID_EINVAL;
     Task* t = nullptr;
     void* user = nullptr;
     int rc = of(set)->poll_next(wake, wake_data, &t, &user);
     *out_task = rc == BRAID_OK ? c_task(t) : nullptr;
     if (out_user_data) *out_user_data = rc == BRAID_OK ? user : nullptr;
     return rc;
+}
+
+BRAID_API int braid_join_set_try_next(braid_join_set* set, braid_task** out_task, void** out_user_data) {
+    if (!set || !out_task) return BRAID_EINVAL;
+    Task* t = nullptr;
+    void* user = nullptr;
+    int rc = of(set)->poll_next(nullptr, nullptr, &t, &user);
+    *out_task = rc == BRAID_OK ? c_task(t) : nullptr;
+    if (out_user_data) *out_user_data = rc == BRAID_OK ? user : nullptr;
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
 }
 
 BRAID_API int braid_join_set_unregister(braid_join_set* set) {

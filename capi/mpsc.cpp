@@ -37,9 +37,9 @@ int make(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity, size_t
 
 extern "C" {
 
-BRAID_API int braid_mpsc_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity,
-                                 size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
-                                 braid_drop_fn drop) {
+BRAID_API int braid_mpsc_new(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t capacity,
+                             size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
+                             braid_drop_fn drop) {
     if (capacity == 0) {
         if (out_tx) *out_tx = nullptr;
         if (out_rx) *out_rx = nullptr;
@@ -48,8 +48,8 @@ BRAID_API int braid_mpsc_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx,
     return make(out_tx, out_rx, capacity, elem_size, elem_align, relocate, drop);
 }
 
-BRAID_API int braid_mpsc_unbounded_channel(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t elem_size,
-                                           size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop) {
+BRAID_API int braid_mpsc_new_unbounded(braid_mpsc_tx** out_tx, braid_mpsc_rx** out_rx, size_t elem_size,
+                                       size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop) {
     return make(out_tx, out_rx, 0, elem_size, elem_align, relocate, drop);
 }
 
@@ -108,7 +108,9 @@ BRAID_API int braid_mpsc_try_send(braid_mpsc_tx* tx, void* value, size_t value_s
 
 BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx* tx, void* value, size_t value_size, braid_waiter** w,
                                    braid_wake_fn wake, void* wake_data) {
-    if (!value_ok(tx, value, value_size) || !w) return BRAID_EINVAL;
+    if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_send(tx, w); });
+    if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
     return of(tx)->poll_send(value, waiter_slot(w), wake, wake_data);
 }
 
@@ -121,7 +123,7 @@ BRAID_API void braid_mpsc_unregister_send(braid_mpsc_tx* tx, braid_waiter** w) {
 }
 
 BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx* tx, void* value, size_t value_size, int64_t timeout_ms) {
-    if (!value_ok(tx, value, value_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(tx)->send_blocking(value, timeout_ms);
 }
@@ -138,6 +140,7 @@ BRAID_API int braid_mpsc_try_reserve(braid_mpsc_tx* tx, size_t n) {
 BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx* tx, size_t n, braid_waiter** w, braid_wake_fn wake,
                                       void* wake_data) {
     if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_reserve(tx, w); });
     if (!of(tx)->bounded()) return BRAID_ENOTSUP;
     if (n > of(tx)->max_capacity()) return BRAID_ERANGE;
     return of(tx)->poll_reserve(n, waiter_slot(w), wake, wake_data);
@@ -166,6 +169,7 @@ BRAID_API int braid_mpsc_release_reserved(braid_mpsc_tx* tx, size_t n) {
 BRAID_API int braid_mpsc_tx_poll_closed(braid_mpsc_tx* tx, braid_waiter** w, braid_wake_fn wake,
                                         void* wake_data) {
     if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_tx_unregister_closed(tx, w); });
     return of(tx)->poll_closed(waiter_slot(w), wake, wake_data);
 }
 
@@ -194,6 +198,8 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx* tx) { return tx ? of(tx
 
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx* rx, void* out, size_t out_size, braid_wake_fn wake,
                                    void* wake_data) {
+    if (!rx) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
     return of(rx)->poll_recv(out, wake, wake_data);
 }
@@ -207,8 +213,18 @@ BRAID_API int braid_mpsc_try_recv(braid_mpsc_rx* rx, void* out, size_t out_size)
 BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx* rx, void* out, size_t elem_size, size_t limit,
                                         size_t* out_count, braid_wake_fn wake, void* wake_data) {
     if (out_count) *out_count = 0;
+    if (!rx) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
     return of(rx)->poll_recv_many(out, limit, out_count, wake, wake_data);
+}
+
+BRAID_API int braid_mpsc_try_recv_many(braid_mpsc_rx* rx, void* out, size_t elem_size, size_t limit,
+                                       size_t* out_count) {
+    if (out_count) *out_count = 0;
+    if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
+    int rc = of(rx)->poll_recv_many(out, limit, out_count, nullptr, nullptr);
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
 }
 
 BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx* rx) {
@@ -218,7 +234,7 @@ BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx* rx) {
 }
 
 BRAID_API int braid_mpsc_recv_blocking(braid_mpsc_rx* rx, void* out, size_t out_size, int64_t timeout_ms) {
-    if (!value_ok(rx, out, out_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(rx)->recv_blocking(out, timeout_ms);
 }

@@ -12,7 +12,6 @@ namespace {
 Semaphore* of(braid_mutex* s) { return reinterpret_cast<Semaphore*>(s); }
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }
@@ -36,6 +35,7 @@ BRAID_API int braid_mutex_try_lock(braid_mutex* m) {
 
 BRAID_API int braid_mutex_poll_lock(braid_mutex* m, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!m || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_mutex_unregister_lock(m, w); });
     return of(m)->poll_acquire(1, waiter_slot(w), wake, wake_data);
 }
 

@@ -23,8 +23,16 @@ BRAID_API int braid_notify_new(braid_notify** out) {
 
 BRAID_API void braid_notify_free(braid_notify* n) { Notify::destroy(of(n)); }
 
+BRAID_API int braid_notify_try_notified(braid_notify* n) {
+    if (!n) return BRAID_EINVAL;
+    braid::detail::Waiter* w = nullptr;
+    int rc = of(n)->poll_notified(&w, nullptr, nullptr);
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
+}
+
 BRAID_API int braid_notify_poll_notified(braid_notify* n, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!n || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_notify_unregister_notified(n, w); });
     return of(n)->poll_notified(waiter_slot(w), wake, wake_data);
 }
 
@@ -37,7 +45,7 @@ BRAID_API void braid_notify_unregister_notified(braid_notify* n, braid_waiter** 
 }
 
 BRAID_API int braid_notify_notified_blocking(braid_notify* n, int64_t timeout_ms) {
-    if (!n || timeout_ms < 0) return BRAID_EINVAL;
+    if (!n) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(n)->notified_blocking(timeout_ms);
 }

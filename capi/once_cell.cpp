@@ -46,6 +46,7 @@ BRAID_API int braid_once_cell_set(braid_once_cell* cell, void* value, size_t val
 BRAID_API int braid_once_cell_poll_init(braid_once_cell* cell, braid_waiter** w, braid_wake_fn wake,
                                         void* wake_data) {
     if (!cell || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_once_cell_unregister_init(cell, w); });
     return of(cell)->poll_init(waiter_slot(w), wake, wake_data);
 }
 
@@ -68,7 +69,7 @@ BRAID_API int braid_once_cell_abort_init(braid_once_cell* cell) {
 }
 
 BRAID_API int braid_once_cell_init_blocking(braid_once_cell* cell, int64_t timeout_ms) {
-    if (!cell || timeout_ms < 0) return BRAID_EINVAL;
+    if (!cell) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(cell)->init_blocking(timeout_ms);
 }

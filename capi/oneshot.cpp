@@ -40,6 +40,7 @@ BRAID_API void braid_oneshot_tx_free(braid_oneshot_tx* tx) {
 
 BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx* tx, braid_wake_fn wake, void* wake_data) {
     if (!tx) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { of(tx)->poll_closed(nullptr, nullptr); });
     return of(tx)->poll_closed(wake, wake_data);
 }
 
@@ -48,10 +49,18 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx* tx) {
     return of(tx)->is_closed() ? 1 : 0;
 }
 
-BRAID_API int braid_oneshot_recv_poll(braid_oneshot_rx* rx, braid_wake_fn wake, void* wake_data, void* out,
+BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx* rx, braid_wake_fn wake, void* wake_data, void* out,
                                       size_t out_size) {
-    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_oneshot_recv_unregister(rx); });
+    if ((!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
     return of(rx)->poll_recv(wake, wake_data, out);
+}
+
+BRAID_API int braid_oneshot_try_recv(braid_oneshot_rx* rx, void* out, size_t out_size) {
+    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
+    int rc = of(rx)->poll_recv(nullptr, nullptr, out);
+    return rc == BRAID_PENDING ? BRAID_EAGAIN : rc;
 }
 
 BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx* rx) {
@@ -61,7 +70,7 @@ BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx* rx) {
 }
 
 BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx* rx, void* out, size_t out_size, int64_t timeout_ms) {
-    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size || timeout_ms < 0) return BRAID_EINVAL;
+    if (!rx || (!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     Oneshot* o = of(rx);
     return braid::detail::block_until([o, out](braid_wake_fn w, void* d) { return o->poll_recv(w, d, out); },
@@ -76,7 +85,7 @@ BRAID_API int braid_oneshot_recv(braid_task** out, braid_runtime* rt, braid_ones
                                  size_t buf_size, braid_callback cb, void* user_data) {
     bool ok = rx && (buf || !buf_size) && buf_size == of(rx)->ops().size;
     return braid::capi::start_wait(out, rt, ok, cb, user_data,
-        [rx, buf, buf_size](braid_waiter**, braid_wake_fn f, void* d) { return braid_oneshot_recv_poll(rx, f, d, buf, buf_size); },
+        [rx, buf, buf_size](braid_waiter**, braid_wake_fn f, void* d) { return braid_oneshot_poll_recv(rx, f, d, buf, buf_size); },
         [rx](braid_waiter**) { braid_oneshot_recv_unregister(rx); });
 }
 

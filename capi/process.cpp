@@ -193,6 +193,7 @@ BRAID_API int braid_child_poll_wait(braid_child* c, braid_wake_fn wake, void* wa
                                     int* out_signal) {
     if (!c) return BRAID_EINVAL;
     ExitInfo info;
+    if (!wake) return braid::capi::withdrawn([&] { c->proc->poll_wait(nullptr, wake_data, &info); });
     int rc = c->proc->poll_wait(wake, wake_data, &info);
     if (rc == BRAID_OK) {
         if (out_code) *out_code = info.code;

@@ -122,7 +122,7 @@ BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
     // (Tokio's block_on runs the future it is given); refused: its status.
     if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;
     if (core->scheduler().current_thread()) return core->scheduler().block_on(t);
-    return braid_task_join_blocking(task, 0);
+    return braid_task_join_blocking(task, BRAID_WAIT_FOREVER);
 }
 
 BRAID_API int braid_runtime_shutdown(braid_runtime* rt, int64_t timeout_ms) {

@@ -17,7 +17,6 @@ constexpr uint64_t kReads = RwLock::kReads;
 static_assert(kReads == BRAID_RWLOCK_MAX_READERS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }
@@ -46,11 +45,13 @@ BRAID_API int braid_rwlock_try_write(braid_rwlock* rw) {
 
 BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_rwlock_unregister_read(rw, w); });
     return of(rw)->poll_acquire(1, waiter_slot(w), wake, wake_data);
 }
 
 BRAID_API int braid_rwlock_poll_write(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_rwlock_unregister_write(rw, w); });
     return lock_of(rw)->write_acquired(of(rw)->poll_acquire(kReads, waiter_slot(w), wake, wake_data));
 }
 

@@ -13,7 +13,6 @@ Semaphore* of(braid_semaphore* s) { return reinterpret_cast<Semaphore*>(s); }
 static_assert(Semaphore::kMaxPermits == BRAID_SEMAPHORE_MAX_PERMITS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
-    if (timeout_ms < 0) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return s->acquire_blocking(n, timeout_ms);
 }
@@ -42,6 +41,7 @@ BRAID_API int braid_semaphore_try_acquire(braid_semaphore* sem, size_t n) {
 BRAID_API int braid_semaphore_poll_acquire(braid_semaphore* sem, size_t n, braid_waiter** w, braid_wake_fn wake,
                                            void* wake_data) {
     if (!sem || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_semaphore_unregister_acquire(sem, w); });
     if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;
     return of(sem)->poll_acquire(n, waiter_slot(w), wake, wake_data);
 }

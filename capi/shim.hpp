@@ -68,6 +68,15 @@ inline int exception_code() noexcept {
     }
 }
 
+// What a poll function does when called with a NULL waker (docs/c-api.md,
+// "NULL waker"): `unregister()` removes the registration an earlier call of
+// the same operation made, no attempt is made, and BRAID_PENDING is returned.
+template <class F>
+int withdrawn(F&& unregister) {
+    unregister();
+    return BRAID_PENDING;
+}
+
 // Runs body; turns any exception into an error code (exception_code).
 template <class F>
 int guarded(F&& body) noexcept {

@@ -39,6 +39,7 @@ BRAID_API int braid_signal_new(braid_signal** out, braid_runtime* rt, int signum
 
 BRAID_API int braid_signal_poll_recv(braid_signal* s, braid_wake_fn wake, void* wake_data) {
     if (!s) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_signal_unregister(s); });
     return s->listener->poll_recv(wake, wake_data);
 }
 

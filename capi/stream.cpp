@@ -60,7 +60,7 @@ BRAID_API int braid_stream_for_each(braid_task** out, braid_runtime* rt, braid_s
 }
 
 BRAID_API int braid_stream_next_blocking(braid_stream* s, void* out_item, size_t item_size, int64_t timeout_ms) {
-    if (!s || item_size != of(s)->ops().size || (!out_item && item_size) || timeout_ms < 0) return BRAID_EINVAL;
+    if (!s || item_size != of(s)->ops().size || (!out_item && item_size)) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     CStream* c = of(s);
     int busy = c->poll_next(nullptr, nullptr, nullptr);  // also tells whether an operation is pending

@@ -123,13 +123,18 @@ BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* w
     return task_of(task)->poll_join_handle(wake, wake_data);
 }
 
+BRAID_API int braid_task_try_join(braid_task* task) {
+    if (!task) return BRAID_EINVAL;
+    return task_of(task)->try_join_handle();
+}
+
 BRAID_API int braid_task_join(braid_task* task, braid_callback cb, void* user_data) {
     if (!task || !cb) return BRAID_EINVAL;
     return braid::capi::guarded([&] { return braid::detail::join_with_callback(task_of(task), cb, user_data); });
 }
 
 BRAID_API int braid_task_join_blocking(braid_task* task, int64_t timeout_ms) {
-    if (!task || timeout_ms < 0) return BRAID_EINVAL;
+    if (!task) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return braid::detail::join_blocking(task_of(task), timeout_ms);
 }

@@ -77,13 +77,15 @@ BRAID_API int braid_timer_new(braid_timer** out, braid_runtime* rt, int64_t dead
     return BRAID_OK;
 }
 
-BRAID_API int braid_timer_poll(braid_timer* t, braid_wake_fn wake, void* wake_data) {
+BRAID_API int braid_timer_poll_elapsed(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { t->core->timers().remove(&t->entry); });
     return t->core->timers().poll(&t->entry, wake, wake_data);
 }
 
 BRAID_API int braid_timer_poll_unconstrained(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { t->core->timers().remove(&t->entry); });
     return t->core->timers().poll(&t->entry, wake, wake_data, /*budgeted=*/false);
 }
 
@@ -121,6 +123,7 @@ BRAID_API int braid_interval_new(braid_interval** out, braid_runtime* rt, int64_
 BRAID_API int braid_interval_poll_tick(braid_interval* iv, braid_wake_fn wake, void* wake_data,
                                        int64_t* out_tick_ns) {
     if (!iv) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { iv->iv.poll_tick(nullptr, nullptr, nullptr); });
     return iv->iv.poll_tick(wake, wake_data, out_tick_ns);
 }
 

@@ -97,6 +97,7 @@ BRAID_API int braid_watch_tx_is_closed(braid_watch_tx* tx) {
 BRAID_API int braid_watch_tx_poll_closed(braid_watch_tx* tx, braid_waiter** w, braid_wake_fn wake,
                                          void* wake_data) {
     if (!tx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_watch_tx_unregister_closed(tx, w); });
     return of(tx)->poll_closed(waiter_slot(w), wake, wake_data);
 }
 
@@ -158,6 +159,7 @@ BRAID_API int braid_watch_rx_has_changed(braid_watch_rx* rx) {
 BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx* rx, braid_waiter** w, braid_wake_fn wake,
                                           void* wake_data) {
     if (!rx || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_watch_rx_unregister_changed(rx, w); });
     return of(rx)->ch->poll_changed(of(rx), waiter_slot(w), wake, wake_data);
 }
 
@@ -170,7 +172,7 @@ BRAID_API void braid_watch_rx_unregister_changed(braid_watch_rx* rx, braid_waite
 }
 
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx* rx, int64_t timeout_ms) {
-    if (!rx || timeout_ms < 0) return BRAID_EINVAL;
+    if (!rx) return BRAID_EINVAL;
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
     return of(rx)->ch->changed_blocking(of(rx), timeout_ms);
 }

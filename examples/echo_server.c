@@ -286,7 +286,7 @@ int main(int argc, char **argv) {
         if (rc != BRAID_OK) {
             fail("connect", rc);
         } else {
-            braid_notify_notified_blocking(stop, 0); /* the client is done */
+            braid_notify_notified_blocking(stop, BRAID_WAIT_FOREVER); /* the client is done */
         }
         result = cl.result;
     } else {
@@ -294,7 +294,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         braid_signal_wait(NULL, srv.rt, SIGINT, on_signal, stop);
         braid_signal_wait(NULL, srv.rt, SIGTERM, on_signal, stop);
-        braid_notify_notified_blocking(stop, 0);
+        braid_notify_notified_blocking(stop, BRAID_WAIT_FOREVER);
     }
 
     /* Stop accepting, then free the runtime: every pending read, write,

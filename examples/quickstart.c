@@ -26,8 +26,8 @@ int main(void) {
     braid_task *task = NULL, *sleep = NULL;
     braid_spawn(&task, rt, work, &answer);          /* work(&answer) on a worker */
     braid_sleep(&sleep, rt, 10, on_timer, &fired);   /* on_timer after 10 ms, on a worker */
-    braid_task_join_blocking(task, 0);               /* from this (non-runtime) thread */
-    braid_task_join_blocking(sleep, 0);
+    braid_task_join_blocking(task, BRAID_WAIT_FOREVER); /* from this (non-runtime) thread */
+    braid_task_join_blocking(sleep, BRAID_WAIT_FOREVER);
     braid_task_free(task);
     braid_task_free(sleep);
 

@@ -336,7 +336,7 @@ void c_tour() {
     braid_task* t = nullptr;
     braid_sleep(&t, rt, 5, [](void* p, int status) { static_cast<std::atomic<int>*>(p)->store(status == BRAID_OK); },
                 &fired);
-    braid_task_join_blocking(t, 0);
+    braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     std::printf("braid_sleep called back on a worker: %s\n", fired.load() ? "yes" : "no");
     std::printf("braid_strerror(BRAID_ETIMEDOUT) = \"%s\"\n", braid_strerror(BRAID_ETIMEDOUT));

@@ -91,7 +91,7 @@ TEST_CASE("a callback may spawn, and the spawned task runs") {
     } ctx{r.rt};
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1, &Ctx::cb, &ctx) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(ctx.spawned_rc.load() == BRAID_OK);
     wait_for(ctx.ran, 2);
@@ -124,7 +124,7 @@ TEST_CASE("a callback may start the next operation on the same socket") {
     REQUIRE(braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(a), reader.buf, 1, &Reader::cb, &reader) == BRAID_OK);
     braid_task* w = nullptr;
     REQUIRE(braid_byte_stream_write_all(&w, braid_unix_stream_as_byte_stream(b), "xyz", 3, [](void*, int, size_t) {}, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(w, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(w, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(w);
     wait_for(reader.reads, 3);
     REQUIRE(reader.next_rc.load() == BRAID_OK);
@@ -168,13 +168,13 @@ TEST_CASE("a callback on a worker may not free, shut down or block on its runtim
             c->free_rc.store(braid_runtime_free(c->rt));
             c->shutdown_rc.store(braid_runtime_shutdown(c->rt, -1));
             c->block_on_rc.store(braid_runtime_block_on(c->rt, c->other));
-            c->join_rc.store(braid_task_join_blocking(c->other, 0));
+            c->join_rc.store(braid_task_join_blocking(c->other, BRAID_WAIT_FOREVER));
         }
     } ctx{r.rt, nullptr};
     REQUIRE(braid_sleep(&ctx.other, r.rt, 1000000, [](void*, int) {}, nullptr) == BRAID_OK);
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1, &Ctx::cb, &ctx) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(ctx.free_rc.load() == BRAID_EDEADLK);
     REQUIRE(ctx.shutdown_rc.load() == BRAID_EDEADLK);
@@ -182,10 +182,10 @@ TEST_CASE("a callback on a worker may not free, shut down or block on its runtim
     REQUIRE(ctx.join_rc.load() == BRAID_EDEADLK);
     // Nothing was freed or shut down: the runtime still runs tasks.
     REQUIRE(braid_spawn(&t, r.rt, [](void*) {}, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     braid_task_abort(ctx.other);
-    REQUIRE(braid_task_join_blocking(ctx.other, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(ctx.other, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(ctx.other);
 }
 
@@ -225,7 +225,7 @@ struct AtShutdown {
         // here, nor waited on, nor given work.
         s->nested_free_rc.store(braid_runtime_free(s->rt));
         s->nested_shutdown_rc.store(braid_runtime_shutdown(s->rt, 0));
-        s->join_rc.store(braid_task_join_blocking(s->other, 0));
+        s->join_rc.store(braid_task_join_blocking(s->other, BRAID_WAIT_FOREVER));
         s->spawn_rc.store(braid_spawn(nullptr, s->rt, [](void*) {}, nullptr));
         braid_task_free(s->sleep_op);
         s->calls.fetch_add(1);
@@ -260,7 +260,7 @@ TEST_CASE("callbacks that braid_runtime_free runs: on the freeing thread, may fr
         REQUIRE(s.nested_shutdown_rc.load() == BRAID_EDEADLK);
         REQUIRE(s.join_rc.load() == BRAID_EDEADLK);
         REQUIRE(s.spawn_rc.load() == BRAID_ESHUTDOWN);
-        REQUIRE(braid_task_join_blocking(s.other, 0) == BRAID_ECANCELED);
+        REQUIRE(braid_task_join_blocking(s.other, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
         braid_task_free(s.other);
     }
     REQUIRE(braid_test::worker_failures() == 0);
@@ -272,19 +272,19 @@ TEST_CASE("a C++ exception thrown by braid_spawn's function ends the task with B
     Rt r(1);
     braid_task* t = nullptr;
     REQUIRE(braid_spawn(&t, r.rt, [](void*) { throw std::runtime_error("boom"); }, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     braid_task_free(t);
     // The same on the blocking pool, and for a braid::Error or bad_alloc:
     // a task body that throws is a panic, whatever it throws.
     REQUIRE(braid_spawn_blocking(&t, r.rt, [](void*) { throw braid::Error(BRAID_ETIMEDOUT); }, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     braid_task_free(t);
     REQUIRE(braid_spawn(&t, r.rt, [](void*) { throw std::bad_alloc(); }, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     braid_task_free(t);
     // The worker survived it.
     REQUIRE(braid_spawn(&t, r.rt, [](void*) {}, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
 }
 
@@ -307,7 +307,7 @@ TEST_CASE("a future whose poll or cancel throws ends with BRAID_EPANIC, and is r
     void* state = nullptr;
     REQUIRE(braid_task_new(&t, &state, r.rt, 8, &throwing_poll, &throwing_cancel, &counting_release) == BRAID_OK);
     REQUIRE(braid_task_start(t) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     REQUIRE(g_cancels.load() == 0);  // poll ended it: no cancel
     braid_task_free(t);
     REQUIRE(g_releases.load() == released_before + 1);
@@ -316,7 +316,7 @@ TEST_CASE("a future whose poll or cancel throws ends with BRAID_EPANIC, and is r
     REQUIRE(braid_task_new(&t, &state, r.rt, 8, &pending_forever, &throwing_cancel, &counting_release) == BRAID_OK);
     REQUIRE(braid_task_start(t) == BRAID_OK);
     REQUIRE(braid_task_abort(t) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     REQUIRE(g_cancels.load() == 1);
     braid_task_free(t);
     REQUIRE(g_releases.load() == released_before + 2);
@@ -327,12 +327,12 @@ TEST_CASE("an operation's callback that throws ends the operation with BRAID_EPA
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1, [](void*, int) { throw std::runtime_error("callback threw"); }, nullptr) ==
             BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EPANIC);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EPANIC);
     braid_task_free(t);
     std::atomic<int> calls{0};
     REQUIRE(braid_sleep(&t, r.rt, 1, [](void* p, int) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }, &calls) ==
             BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(calls.load() == 1);
 }

@@ -15,11 +15,16 @@ struct Counter {
     std::atomic<int> calls{0};
     std::atomic<int> last{1000};
     std::atomic<bool> on_worker{false};
+    std::atomic<int> ready{-1};
     static void cb(void* p, int status) {
         auto* c = static_cast<Counter*>(p);
         c->last.store(status);
         c->on_worker.store(braid_runtime_current() != nullptr);
         c->calls.fetch_add(1);
+    }
+    static void fd_cb(void* p, int status, int ready) {
+        static_cast<Counter*>(p)->ready.store(ready);
+        cb(p, status);
     }
 };
 
@@ -43,7 +48,7 @@ TEST_CASE("C: braid_sleep calls back once, on a worker, with BRAID_OK") {
     Counter c;
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 2, &Counter::cb, &c) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(c.calls.load() == 1);
     REQUIRE(c.last.load() == BRAID_OK);
@@ -57,7 +62,7 @@ TEST_CASE("C: an aborted sleep calls back once with BRAID_ECANCELED") {
     REQUIRE(braid_sleep(&t, r.rt, 1000000, &Counter::cb, &c) == BRAID_OK);
     REQUIRE(braid_task_abort(t) == BRAID_OK);
     REQUIRE(braid_task_abort(t) == BRAID_OK);  // twice is harmless
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(t);
     REQUIRE(c.calls.load() == 1);
     REQUIRE(c.last.load() == BRAID_ECANCELED);
@@ -80,8 +85,8 @@ TEST_CASE("C: a call that fails never calls back") {
     REQUIRE(braid_sleep(&t, r.rt, -1, &Counter::cb, &c) == BRAID_EINVAL);
     REQUIRE(t == nullptr);
     REQUIRE(braid_sleep(nullptr, nullptr, 1, &Counter::cb, &c) == BRAID_EINVAL);
-    REQUIRE(braid_fd_wait(nullptr, r.rt, 999999, BRAID_READABLE, &Counter::cb, &c) == BRAID_EBADF);
-    REQUIRE(braid_fd_wait(nullptr, r.rt, 0, 0, &Counter::cb, &c) == BRAID_EINVAL);
+    REQUIRE(braid_fd_wait(nullptr, r.rt, 999999, BRAID_READABLE, &Counter::fd_cb, &c) == BRAID_EBADF);
+    REQUIRE(braid_fd_wait(nullptr, r.rt, 0, 0, &Counter::fd_cb, &c) == BRAID_EINVAL);
     REQUIRE(braid_runtime_shutdown(r.rt, -1) == BRAID_OK);
     REQUIRE(braid_sleep(nullptr, r.rt, 1, &Counter::cb, &c) == BRAID_ESHUTDOWN);
     REQUIRE(c.calls.load() == 0);
@@ -94,7 +99,7 @@ TEST_CASE("C: paused clock, braid_now and braid_runtime_advance") {
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1000, &Counter::cb, &c) == BRAID_OK);
     // all workers idle: the paused clock jumps to the deadline by itself
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(braid_now(r.rt) - t0 == 1000 * 1000000LL);
     REQUIRE(braid_runtime_advance(r.rt, 5) == BRAID_OK);
@@ -117,7 +122,7 @@ TEST_CASE("C: braid_interval_start ticks until aborted, then reports ECANCELED l
     REQUIRE(braid_interval_start(&t, r.rt, 10, BRAID_MISSED_TICK_BURST, &Ticks::cb, &ticks) == BRAID_OK);
     while (ticks.ok.load() < 5) std::this_thread::yield();
     REQUIRE(braid_task_abort(t) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(t);
     REQUIRE(ticks.cancelled.load() == 1);
     REQUIRE(ticks.after_cancel.load() == 0);
@@ -129,13 +134,14 @@ TEST_CASE("C: braid_fd_wait reports readiness of a pipe") {
     REQUIRE(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
     Counter c;
     braid_task* t = nullptr;
-    REQUIRE(braid_fd_wait(&t, r.rt, fds[0], BRAID_READABLE, &Counter::cb, &c) == BRAID_OK);
+    REQUIRE(braid_fd_wait(&t, r.rt, fds[0], BRAID_READABLE, &Counter::fd_cb, &c) == BRAID_OK);
     REQUIRE(braid_task_is_finished(t) == 0);
     REQUIRE(write(fds[1], "x", 1) == 1);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(c.calls.load() == 1);
-    REQUIRE(c.last.load() == BRAID_READABLE);
+    REQUIRE(c.last.load() == BRAID_OK);  // the status, apart from the bits: BRAID_READABLE == BRAID_PENDING
+    REQUIRE(c.ready.load() == BRAID_READABLE);
     close(fds[0]);
     close(fds[1]);
 }
@@ -149,12 +155,12 @@ TEST_CASE("C: braid_task_join calls back on a worker with the task's status") {
     REQUIRE(braid_task_join(t, &Counter::cb, &c) == BRAID_OK);
     // one joiner at a time: the callback join owns the slot until it ran
     REQUIRE(braid_task_join(t, &Counter::cb, &c) == BRAID_EBUSY);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_EBUSY);
-    REQUIRE(braid_task_poll_join(t, nullptr, nullptr) == BRAID_EBUSY);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EBUSY);
+    REQUIRE(braid_task_try_join(t) == BRAID_EBUSY);
     go.store(true);
     while (c.calls.load() == 0) std::this_thread::yield();
-    while (braid_task_join_blocking(t, 0) == BRAID_EBUSY) std::this_thread::yield();  // the op lets go after its callback
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    while (braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_EBUSY) std::this_thread::yield();  // the op lets go after its callback
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(c.calls.load() == 1);
     REQUIRE(c.last.load() == BRAID_OK);
     REQUIRE(c.on_worker.load());
@@ -166,9 +172,9 @@ TEST_CASE("C: braid_task_join_blocking with a timeout gives BRAID_ETIMEDOUT") {
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1000000, [](void*, int) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_task_join_blocking(t, 5) == BRAID_ETIMEDOUT);
-    REQUIRE(braid_task_join_blocking(t, -1) == BRAID_EINVAL);
+    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ETIMEDOUT);  // one attempt, no wait
     braid_task_abort(t);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(t);
 }
 
@@ -199,7 +205,7 @@ TEST_CASE("C: a poll-style future made with braid_task_new runs until it is read
     cd->polls = 0;
     REQUIRE(braid_task_start(t) == BRAID_OK);
     REQUIRE(braid_task_start(t) == BRAID_EBUSY);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(cd->polls == 101);
     int before = g_released.load();
     braid_task_free(t);

@@ -27,6 +27,7 @@ struct Result {
         r->status.store(st);
         r->calls.fetch_add(1);
     }
+    static void fd_cb(void* p, int st, int) { cb(p, st); }
     static void index_cb(void* p, size_t i, int st) {
         auto* r = static_cast<Result*>(p);
         r->index.store(i);
@@ -48,7 +49,7 @@ TEST_CASE("C: join_all waits for every task, join_any reports the first") {
     Result any;
     braid_task* op = nullptr;
     REQUIRE(braid_task_join_any(&op, r.rt, sleeps, 3, &Result::index_cb, &any) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(op);
     REQUIRE(any.calls.load() == 1);
     REQUIRE(any.index.load() == 1);
@@ -57,7 +58,7 @@ TEST_CASE("C: join_all waits for every task, join_any reports the first") {
     braid_task_abort(sleeps[2]);
     Result all;
     REQUIRE(braid_task_join_all(&op, r.rt, sleeps, 3, &Result::cb, &all) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(op);
     REQUIRE(all.calls.load() == 1);
     REQUIRE(all.status.load() == BRAID_ECANCELED);  // the first failure in array order
@@ -81,13 +82,13 @@ TEST_CASE("C: group joins refuse empty sets, NULL handles and busy tasks") {
     REQUIRE(braid_task_join_any(nullptr, r.rt, &t, 1, &Result::index_cb, &res) == BRAID_EBUSY);
     // aborting the group wait reports cancellation and leaves the task running
     REQUIRE(braid_task_abort(op) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(op);
     REQUIRE(res.calls.load() == 1);
     REQUIRE(res.status.load() == BRAID_ECANCELED);
     REQUIRE(braid_task_is_finished(t) == 0);
     braid_task_abort(t);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(t);
 }
 
@@ -97,10 +98,10 @@ TEST_CASE("C: a deadline aborts an operation with BRAID_ETIMEDOUT, in its callba
     REQUIRE(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
     Result res;
     braid_task* wait = nullptr;
-    REQUIRE(braid_fd_wait(&wait, r.rt, fds[0], BRAID_READABLE, &Result::cb, &res) == BRAID_OK);
+    REQUIRE(braid_fd_wait(&wait, r.rt, fds[0], BRAID_READABLE, &Result::fd_cb, &res) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(wait, 5) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(wait, 5) == BRAID_EBUSY);  // one deadline per task
-    REQUIRE(braid_task_join_blocking(wait, 0) == BRAID_ETIMEDOUT);
+    REQUIRE(braid_task_join_blocking(wait, BRAID_WAIT_FOREVER) == BRAID_ETIMEDOUT);
     REQUIRE(res.calls.load() == 1);
     REQUIRE(res.status.load() == BRAID_ETIMEDOUT);
     braid_task_free(wait);
@@ -114,7 +115,7 @@ TEST_CASE("C: a deadline on an operation that finishes first changes nothing") {
     braid_task* s = nullptr;
     REQUIRE(braid_sleep(&s, r.rt, 1, &Result::cb, &res) == BRAID_OK);
     REQUIRE(braid_task_set_timeout(s, 60000) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(s, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(s, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(res.status.load() == BRAID_OK);
     REQUIRE(braid_task_set_timeout(s, 1) == BRAID_OK);  // finished: nothing to do
     REQUIRE(braid_task_set_timeout(s, -1) == BRAID_EINVAL);
@@ -139,9 +140,9 @@ TEST_CASE("C: join sets give tasks back in completion order") {
         braid_task* t = nullptr;
         void* user = nullptr;
         int rc;
-        while ((rc = braid_join_set_poll_next(set, nullptr, nullptr, &t, &user)) == BRAID_PENDING) std::this_thread::yield();
+        while ((rc = braid_join_set_try_next(set, &t, &user)) == BRAID_EAGAIN) std::this_thread::yield();
         REQUIRE(rc == BRAID_OK);
-        REQUIRE(braid_task_poll_join(t, nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_task_try_join(t) == BRAID_OK);
         order[k] = *static_cast<int*>(user);
         braid_task_free(t);
     }
@@ -149,7 +150,7 @@ TEST_CASE("C: join sets give tasks back in completion order") {
     REQUIRE(order[1] == 2);
     REQUIRE(order[2] == 0);
     braid_task* t = nullptr;
-    REQUIRE(braid_join_set_poll_next(set, nullptr, nullptr, &t, nullptr) == BRAID_ECLOSED);
+    REQUIRE(braid_join_set_try_next(set, &t, nullptr) == BRAID_ECLOSED);
     REQUIRE(braid_join_set_add(nullptr, nullptr, nullptr) == BRAID_EINVAL);
     braid_join_set_free(set);
     braid_join_set_free(nullptr);
@@ -196,14 +197,14 @@ TEST_CASE("C: join_any gives the join slots back when it calls back: the others 
     } ctx{tasks};
     braid_task* op = nullptr;
     REQUIRE(braid_task_join_any(&op, r.rt, tasks, 3, &Ctx::cb, &ctx) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(ctx.calls.load() == 1);
     REQUIRE(ctx.first.load() == 1);
     REQUIRE(ctx.join_rc[0].load() == BRAID_OK);
     REQUIRE(ctx.join_rc[2].load() == BRAID_OK);
     // With the operation's handle still held, the reported task is free to
     // join too.
-    REQUIRE(braid_task_join_blocking(tasks[1], 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(tasks[1], BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_abort(tasks[0]);
     braid_task_abort(tasks[2]);
     while (ctx.joined.calls.load() < 2) std::this_thread::yield();
@@ -224,12 +225,12 @@ TEST_CASE("C: join_all and an aborted group wait give the slots back before they
             auto* c = static_cast<Ctx*>(p);
             (void)st;
             // Finished and no longer owned by the group: poll_join reports the status.
-            for (int i = 0; i < 2; ++i) c->poll_rc[i].store(braid_task_poll_join(c->tasks[i], nullptr, nullptr));
+            for (int i = 0; i < 2; ++i) c->poll_rc[i].store(braid_task_try_join(c->tasks[i]));
         }
     } all{tasks};
     braid_task* op = nullptr;
     REQUIRE(braid_task_join_all(&op, r.rt, tasks, 2, &Ctx::cb, &all) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(all.poll_rc[0].load() == BRAID_OK);
     REQUIRE(all.poll_rc[1].load() == BRAID_OK);
     braid_task_free(op);
@@ -244,16 +245,16 @@ TEST_CASE("C: join_all and an aborted group wait give the slots back before they
         static void cb(void* p, int st) {
             auto* c = static_cast<Aborted*>(p);
             EXPECT_ANYWHERE(st == BRAID_ECANCELED);
-            c->poll_rc.store(braid_task_poll_join(c->tasks[0], nullptr, nullptr));
+            c->poll_rc.store(braid_task_try_join(c->tasks[0]));
         }
     } aborted{tasks};
     REQUIRE(braid_task_join_all(&op, r.rt, tasks, 2, &Aborted::cb, &aborted) == BRAID_OK);
     REQUIRE(braid_task_abort(op) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     REQUIRE(aborted.poll_rc.load() == BRAID_PENDING);  // not EBUSY: nobody owns the slot
     for (auto* t : tasks) {
         braid_task_abort(t);
-        REQUIRE(braid_task_join_blocking(t, 0) == BRAID_ECANCELED);  // while op's handle is still held
+        REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);  // while op's handle is still held
     }
     braid_task_free(op);
     for (auto* t : tasks) braid_task_free(t);

@@ -94,11 +94,11 @@ TEST_CASE("block_on refused on a runtime thread starts nothing") {
         auto* c = static_cast<Ctx*>(p);
         c->rc.store(braid_runtime_block_on(c->rt, c->fut));
     }, &ctx) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(ctx.rc.load() == BRAID_EDEADLK);
     REQUIRE(braid_task_start(fut) == BRAID_OK);  // still new
-    REQUIRE(braid_task_join_blocking(fut, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(fut, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(fut);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
@@ -202,13 +202,13 @@ TEST_CASE("a task handle stays usable after its runtime was freed") {
 
         // The runtime is gone; its tasks' handles are not.
         REQUIRE(braid_task_is_finished(done) == 1);
-        REQUIRE(braid_task_join_blocking(done, 0) == BRAID_OK);
+        REQUIRE(braid_task_join_blocking(done, BRAID_WAIT_FOREVER) == BRAID_OK);
         REQUIRE(braid_task_set_timeout(done, 10) == BRAID_OK);  // finished: nothing to do
         REQUIRE(braid_task_join(done, [](void*, int) {}, nullptr) == BRAID_ESHUTDOWN);
         REQUIRE(braid_task_set_timeout(never_started, 10) == BRAID_ESHUTDOWN);
         REQUIRE(braid_task_join(never_started, [](void*, int) {}, nullptr) == BRAID_ESHUTDOWN);
         REQUIRE(braid_task_start(never_started) == BRAID_ESHUTDOWN);  // refused: it ends with that status
-        REQUIRE(braid_task_join_blocking(never_started, 0) == BRAID_ESHUTDOWN);
+        REQUIRE(braid_task_join_blocking(never_started, BRAID_WAIT_FOREVER) == BRAID_ESHUTDOWN);
         braid_task_free(never_started);
         braid_task_free(done);  // the last reference to the runtime's memory goes here
     }

@@ -53,7 +53,7 @@ struct Rt {
 // inside the operation's task before the task completes, so after this the
 // counter is final.  Returns the task's status (BRAID_ECANCELED if aborted).
 int settle(braid_task* t) {
-    int rc = braid_task_join_blocking(t, 0);
+    int rc = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     return rc;
 }
@@ -190,15 +190,14 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_notify_notified(t, rt, n, &Counter::cb, c); },
             [&] { braid_notify_notify_one(n); },
             [&] {
-                braid_waiter* w = nullptr;
-                REQUIRE(braid_notify_poll_notified(n, &w, nullptr, nullptr) == BRAID_OK);
+                REQUIRE(braid_notify_try_notified(n) == BRAID_OK);
             });
         braid_notify_free(n);
     }
     SECTION("once cell: the turn to initialise is passed on") {
         braid_once_cell* cell = nullptr;
         REQUIRE(braid_once_cell_new(&cell, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
-        REQUIRE(braid_once_cell_init_blocking(cell, 0) == BRAID_ONCE_CELL_INIT);
+        REQUIRE(braid_once_cell_init_blocking(cell, BRAID_WAIT_FOREVER) == BRAID_ONCE_CELL_INIT);
         granted_then_aborted(
             [&](braid_runtime* rt, braid_task** t, Counter* c) { return braid_once_cell_init(t, rt, cell, &Counter::cb, c); },
             [&] { REQUIRE(braid_once_cell_abort_init(cell) == BRAID_OK); },
@@ -217,7 +216,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             [] {},
             [&] {
                 braid_waiter* w = nullptr;
-                // Alone, a try-arrival does not complete the round.
+                // A NULL waker withdraws: it does not arrive, nothing is queued.
                 REQUIRE(braid_barrier_poll_wait(b, &w, nullptr, nullptr) == BRAID_PENDING);
                 REQUIRE(w == nullptr);
             });
@@ -226,7 +225,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
     SECTION("mpsc send: the room goes to the next sender, the value stays the caller's") {
         braid_mpsc_tx* tx = nullptr;
         braid_mpsc_rx* rx = nullptr;
-        REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
         int v = 1, w = 2, got = 0;
         REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
         granted_then_aborted(
@@ -247,7 +246,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
     SECTION("mpsc recv: the value waits for the next receiver") {
         braid_mpsc_tx* tx = nullptr;
         braid_mpsc_rx* rx = nullptr;
-        REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+        REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
         int buf = -1, v = 5, got = 0;
         granted_then_aborted(
             [&](braid_runtime* rt, braid_task** t, Counter* c) {
@@ -306,7 +305,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
             },
             [&] { REQUIRE(braid_oneshot_send(tx, &v, sizeof v) == BRAID_OK); },
             [&] {
-                REQUIRE(braid_oneshot_recv_poll(rx, nullptr, nullptr, &got, sizeof got) == BRAID_OK);
+                REQUIRE(braid_oneshot_try_recv(rx, &got, sizeof got) == BRAID_OK);
                 REQUIRE(got == 8);
             });
         REQUIRE(buf == -1);
@@ -495,10 +494,9 @@ TEST_CASE("C wait callbacks: braid_notify_notified, an aborted wait passes the n
         REQUIRE(braid_task_abort(t) == BRAID_OK);
         settle(t);
         REQUIRE(ci.calls == 1);
-        braid_waiter* w = nullptr;
-        int next = braid_notify_poll_notified(n, &w, nullptr, nullptr);
+        int next = braid_notify_try_notified(n);
         if (ci.last == BRAID_OK) {
-            REQUIRE(next == BRAID_PENDING);  // consumed by the callback
+            REQUIRE(next == BRAID_EAGAIN);  // consumed by the callback
         } else {
             REQUIRE(ci.last == BRAID_ECANCELED);
             REQUIRE(next == BRAID_OK);  // passed on
@@ -518,7 +516,7 @@ TEST_CASE("C wait callbacks: braid_barrier_wait reports the leader, an aborted a
     abort_and_settle(ta);
     REQUIRE(a.last == BRAID_ECANCELED);
     REQUIRE(braid_barrier_wait(&tc, r.rt, b, &Counter::cb, &c) == BRAID_OK);
-    int mine = braid_barrier_wait_blocking(b, 0);  // the second of two
+    int mine = braid_barrier_wait_blocking(b, BRAID_WAIT_FOREVER);  // the second of two
     REQUIRE(settle(tc) == BRAID_OK);
     REQUIRE(c.calls == 1);
     REQUIRE((mine == BRAID_BARRIER_LEADER) != (c.last == BRAID_BARRIER_LEADER));
@@ -568,7 +566,7 @@ TEST_CASE("C wait callbacks: braid_once_cell_init gives the turn to one callback
     // available, never lost.
     for (int i = 0; i < 500 / braid_test::kStressDivisor; ++i) {
         REQUIRE(braid_once_cell_new(&cell, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
-        REQUIRE(braid_once_cell_init_blocking(cell, 0) == BRAID_ONCE_CELL_INIT);
+        REQUIRE(braid_once_cell_init_blocking(cell, BRAID_WAIT_FOREVER) == BRAID_ONCE_CELL_INIT);
         CellInit w{cell, 7, {}};
         REQUIRE(braid_once_cell_init(&t1, r.rt, cell, &CellInit::cb, &w) == BRAID_OK);
         REQUIRE(braid_once_cell_abort_init(cell) == BRAID_OK);
@@ -593,7 +591,7 @@ TEST_CASE("C wait callbacks: braid_mpsc_recv copies into the caller's buffer, ab
     Rt r;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     int buf = 0;
     Counter c;
     braid_task* t = nullptr;
@@ -653,7 +651,7 @@ TEST_CASE("C wait callbacks: braid_mpsc_send moves the value in on success and l
     Rt r;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     int v = 1;
     Counter c;
     braid_task* t = nullptr;
@@ -844,7 +842,7 @@ TEST_CASE("C wait callbacks: braid_join_set_next, aborted, the finished task sta
     REQUIRE(c2.last == BRAID_OK);
     REQUIRE(got == member);
     REQUIRE(got_ud == &tag);
-    REQUIRE(braid_task_poll_join(got, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_task_try_join(got) == BRAID_OK);
     braid_task_free(got);
     REQUIRE(lock_cb.last == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
@@ -869,7 +867,7 @@ TEST_CASE("C wait callbacks: a shutdown completes pending waits with BRAID_ECANC
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_semaphore_new(&sem, 1) == BRAID_OK);
     REQUIRE(braid_notify_new(&n) == BRAID_OK);
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
     Counter lock, acq, note, recv;
     int buf = 0;
@@ -887,8 +885,7 @@ TEST_CASE("C wait callbacks: a shutdown completes pending waits with BRAID_ECANC
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     REQUIRE(braid_semaphore_available_permits(sem) == 1);
     braid_notify_notify_one(n);
-    braid_waiter* w = nullptr;
-    REQUIRE(braid_notify_poll_notified(n, &w, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_notify_try_notified(n) == BRAID_OK);
     int v = 3;
     REQUIRE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_mpsc_try_recv(rx, &buf, sizeof buf) == BRAID_OK);
@@ -977,7 +974,7 @@ TEST_CASE("C wait callbacks stress: plain senders, a callback receiver, every me
     const int per = 20000 / braid_test::kStressDivisor;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 8, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 8, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     std::vector<std::atomic<int>> seen(size_t(kSenders) * size_t(per));
     Receiver recv{r.rt, rx, 0, &seen, {}};
     auto finished = recv.done.get_future();
@@ -989,7 +986,7 @@ TEST_CASE("C wait callbacks stress: plain senders, a callback receiver, every me
         senders.emplace_back([mine, s, per] {
             for (int i = 0; i < per; ++i) {
                 int v = s * per + i;
-                EXPECT_ANYWHERE(braid_mpsc_send_blocking(mine, &v, sizeof v, 0) == BRAID_OK);
+                EXPECT_ANYWHERE(braid_mpsc_send_blocking(mine, &v, sizeof v, BRAID_WAIT_FOREVER) == BRAID_OK);
             }
             braid_mpsc_tx_free(mine);
         });
@@ -1022,7 +1019,7 @@ TEST_CASE("C wait callbacks stress: plain threads and callback lockers share a m
     for (int i = 0; i < kThreads; ++i) {
         threads.emplace_back([&] {
             for (int k = 0; k < rounds; ++k) {
-                EXPECT_ANYWHERE(braid_mutex_lock_blocking(m, 0) == BRAID_OK);
+                EXPECT_ANYWHERE(braid_mutex_lock_blocking(m, BRAID_WAIT_FOREVER) == BRAID_OK);
                 ++guarded;
                 EXPECT_ANYWHERE(braid_mutex_unlock(m) == BRAID_OK);
             }

@@ -132,20 +132,20 @@ TEST_CASE("DNS from C: callback lookup, abort, bad input, shutdown with lookups 
     DnsResult ok, bad, aborted, never;
     braid_task* t = nullptr;
     REQUIRE(braid_dns_lookup(&t, rt, "localhost", 80, &DnsResult::cb, &ok) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(ok.calls == 1);
     REQUIRE(ok.status == BRAID_OK);
     REQUIRE(ok.count >= 1);
 
     REQUIRE(braid_dns_lookup(&t, rt, "x.invalid", 80, &DnsResult::cb, &bad) == BRAID_OK);
-    braid_task_join_blocking(t, 0);
+    braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     REQUIRE(bad.status == BRAID_ENOTFOUND);
 
     REQUIRE(braid_dns_lookup(&t, rt, "localhost", 80, &DnsResult::cb, &aborted) == BRAID_OK);
     braid_task_abort(t);
-    braid_task_join_blocking(t, 0);
+    braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     REQUIRE(aborted.calls == 1);
     REQUIRE((aborted.status == BRAID_ECANCELED || aborted.status == BRAID_OK));

@@ -82,7 +82,7 @@ struct Done {
 };
 
 int join(braid_task* t) {
-    int st = braid_task_join_blocking(t, 0);
+    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     return st;
 }

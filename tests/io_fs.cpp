@@ -241,7 +241,7 @@ struct Result {
     }
 };
 int wait(braid_task* t) {
-    int st = braid_task_join_blocking(t, 0);
+    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     return st;
 }
@@ -441,7 +441,7 @@ int refuse_root(const std::string& canary) {
         braid_task* t = nullptr;
         int rc = braid_fs_remove_dir_all(&t, rt, path, &Done::cb, &d);
         if (rc == BRAID_OK) {
-            braid_task_join_blocking(t, 0);
+            braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
             braid_task_free(t);
             rc = d.status;
         }

@@ -213,7 +213,7 @@ TEST_CASE("process from C: output, spawn and wait, bad input") {
     OutResult o;
     braid_task* t = nullptr;
     REQUIRE(braid_command_output(&t, cmd, rt, &OutResult::cb, &o) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(o.status == BRAID_OK);
     REQUIRE(o.code == 5);
@@ -229,7 +229,7 @@ TEST_CASE("process from C: output, spawn and wait, bad input") {
     REQUIRE(braid_child_take_stdout(child, &p) == BRAID_EINVAL);  // not piped
     ExitResult e;
     REQUIRE(braid_child_wait(&t, child, &ExitResult::cb, &e) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(t, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(t);
     REQUIRE(e.status == BRAID_OK);
     REQUIRE(e.code == 5);

@@ -86,7 +86,7 @@ TEST_CASE("C: braid_signal_wait calls back once per wait") {
         c->calls->fetch_add(1);
     }, &ctx) == BRAID_OK);
     REQUIRE(::kill(::getpid(), SIGUSR2) == 0);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(op);
     REQUIRE(calls.load() == 1);
     REQUIRE(status.load() == BRAID_OK);

@@ -55,7 +55,7 @@ struct IoResult {
 
 // Waits for a callback operation through its task handle, then frees it.
 int join(braid_task* t) {
-    int st = braid_task_join_blocking(t, 0);
+    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
     braid_task_free(t);
     return st;
 }

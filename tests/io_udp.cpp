@@ -222,8 +222,8 @@ TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
     REQUIRE(braid_udp_recv_from(&tr, b, buf, sizeof buf, &from, &flen, &IoResult::cb, &recvd) == BRAID_OK);
     REQUIRE(braid_udp_send_to(&ts, a, "dgram", 5, reinterpret_cast<sockaddr*>(&baddr), blen, &IoResult::cb, &sent) ==
             BRAID_OK);
-    REQUIRE(braid_task_join_blocking(ts, 0) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(tr, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(ts, BRAID_WAIT_FOREVER) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(tr, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(ts);
     braid_task_free(tr);
     REQUIRE(sent.status == BRAID_OK);
@@ -239,7 +239,7 @@ TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
     REQUIRE(braid_udp_recv_from(&tr, b, buf, sizeof buf, nullptr, nullptr, &IoResult::cb, &aborted) == BRAID_OK);
     REQUIRE(braid_udp_recv_from(nullptr, b, buf, sizeof buf, nullptr, nullptr, &IoResult::cb, &aborted) == BRAID_EBUSY);
     braid_task_abort(tr);
-    REQUIRE(braid_task_join_blocking(tr, 0) == BRAID_ECANCELED);
+    REQUIRE(braid_task_join_blocking(tr, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
     braid_task_free(tr);
     REQUIRE(aborted.calls == 1);
     REQUIRE(aborted.status == BRAID_ECANCELED);

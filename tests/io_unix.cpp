@@ -164,8 +164,8 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     braid_task *ta = nullptr, *tc = nullptr;
     REQUIRE(braid_unix_listener_accept(&ta, l, &StreamResult::cb, &acc) == BRAID_OK);
     REQUIRE(braid_unix_connect(&tc, rt, path.c_str(), &StreamResult::cb, &con) == BRAID_OK);
-    braid_task_join_blocking(ta, 0);
-    braid_task_join_blocking(tc, 0);
+    braid_task_join_blocking(ta, BRAID_WAIT_FOREVER);
+    braid_task_join_blocking(tc, BRAID_WAIT_FOREVER);
     braid_task_free(ta);
     braid_task_free(tc);
     REQUIRE(acc.status == BRAID_OK);
@@ -175,8 +175,8 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     braid_task *tw = nullptr, *tr = nullptr;
     REQUIRE(braid_byte_stream_read_exact(&tr, braid_unix_stream_as_byte_stream(acc.s), buf, 5, &IoResult::cb, &r) == BRAID_OK);
     REQUIRE(braid_byte_stream_write_all(&tw, braid_unix_stream_as_byte_stream(con.s), "hello", 5, &IoResult::cb, &w) == BRAID_OK);
-    braid_task_join_blocking(tw, 0);
-    braid_task_join_blocking(tr, 0);
+    braid_task_join_blocking(tw, BRAID_WAIT_FOREVER);
+    braid_task_join_blocking(tr, BRAID_WAIT_FOREVER);
     braid_task_free(tw);
     braid_task_free(tr);
     REQUIRE(r.status == BRAID_OK);

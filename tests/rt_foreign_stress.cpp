@@ -74,7 +74,7 @@ struct Drain {
 std::string foreign_senders_round(braid_runtime* rt, int senders, long per_sender) {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 4, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 4, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
     braid_task* task = nullptr;
     void* state = nullptr;
     REQUIRE(braid_task_new(&task, &state, rt, sizeof(Drain), &Drain::poll, nullptr, nullptr) == BRAID_OK);

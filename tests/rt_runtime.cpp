@@ -421,7 +421,7 @@ TEST_CASE("builder: durations beyond 10^12 ms are refused with BRAID_ERANGE, the
     static std::atomic<int> ran{0};
     braid_task* job = nullptr;
     REQUIRE(braid_spawn_blocking(&job, raw, [](void*) { ran.fetch_add(1); }, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_join_blocking(job, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(job, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(job);
     REQUIRE(ran == 1);
     REQUIRE(braid_runtime_slow_polls(raw) == 0);

@@ -194,7 +194,6 @@ TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
     REQUIRE(braid_stream_poll_next(s, &v, sizeof(int32_t), &braid_task_wake_fn, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_stream_poll_next(nullptr, &v, sizeof v, &braid_task_wake_fn, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_stream_next(nullptr, rt.native_handle(), s, nullptr, nullptr) == BRAID_EINVAL);
-    REQUIRE(braid_stream_next_blocking(s, &v, sizeof v, -1) == BRAID_EINVAL);
     braid_stream* bad = nullptr;
     REQUIRE(braid_stream_new(&bad, 8, 3, nullptr, nullptr, &Counter::poll, nullptr, &c) == BRAID_EINVAL);
     REQUIRE(braid_stream_new(&bad, 8, 8, nullptr, nullptr, nullptr, nullptr, &c) == BRAID_EINVAL);
@@ -214,7 +213,7 @@ TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
     REQUIRE(braid_stream_next(nullptr, rt.native_handle(), s2, &on_each, &seen) == BRAID_EBUSY);
     REQUIRE(braid_stream_for_each(nullptr, rt.native_handle(), s2, &on_each, &seen) == BRAID_EBUSY);
     REQUIRE(braid_stream_poll_next(s2, &v, sizeof v, &braid_task_wake_fn, nullptr) == BRAID_EBUSY);
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_task_free(op);
     braid_stream_free(s2);
     braid_stream_free(s);
@@ -226,10 +225,10 @@ TEST_CASE("C: braid_stream_next_blocking from a plain thread, timeout consumes n
     std::vector<int64_t> got;
     int64_t v;
     int rc;
-    while ((rc = braid_stream_next_blocking(s, &v, sizeof v, 0)) == BRAID_OK) got.push_back(v);
+    while ((rc = braid_stream_next_blocking(s, &v, sizeof v, BRAID_WAIT_FOREVER)) == BRAID_OK) got.push_back(v);
     REQUIRE(rc == BRAID_ECLOSED);
     REQUIRE(got == std::vector<int64_t>{0, 1, 2});
-    REQUIRE(braid_stream_next_blocking(s, &v, sizeof v, 0) == BRAID_ECLOSED);
+    REQUIRE(braid_stream_next_blocking(s, &v, sizeof v, BRAID_WAIT_FOREVER) == BRAID_ECLOSED);
     braid_stream_free(s);
 
     // never ready: times out, and the registration is removed
@@ -247,7 +246,7 @@ TEST_CASE("C: blocking next refuses to run on a worker") {
     braid_stream* s = counter_stream(&c);
     int rc = rt.block_on([](braid_stream* s) -> braid::Task<int> {
         int64_t v;
-        co_return braid_stream_next_blocking(s, &v, sizeof v, 0);
+        co_return braid_stream_next_blocking(s, &v, sizeof v, BRAID_WAIT_FOREVER);
     }(s));
     REQUIRE(rc == BRAID_EDEADLK);
     braid_stream_free(s);
@@ -291,7 +290,7 @@ TEST_CASE("C: an operation aborted through its handle, and one cut by shutdown")
         braid_task* op = nullptr;
         REQUIRE(braid_stream_next(&op, rt.native_handle(), n, &on_each, &seen) == BRAID_OK);
         REQUIRE(braid_task_abort(op) == BRAID_OK);
-        REQUIRE(braid_task_join_blocking(op, 0) == BRAID_ECANCELED);
+        REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
         braid_task_free(op);
         seen.wait_finals(1);
         // another one, left pending when the runtime shuts down
@@ -338,7 +337,7 @@ TEST_CASE("C: a C++ stream that throws reports BRAID_EPANIC to C, once, then end
     REQUIRE(seen.items == std::vector<int64_t>{1});
     REQUIRE(seen.finals == std::vector<int>{BRAID_EPANIC});
     int64_t v;
-    REQUIRE(braid_stream_next_blocking(s, &v, sizeof v, 0) == BRAID_ECLOSED);
+    REQUIRE(braid_stream_next_blocking(s, &v, sizeof v, BRAID_WAIT_FOREVER) == BRAID_ECLOSED);
     braid_stream_free(s);
 }
 

@@ -67,11 +67,11 @@ TEST_CASE("barrier: a cancelled wait no longer counts as arrived") {
     REQUIRE(braid_barrier_poll_wait(b, &wx, &CountingWaker::wake, &x) == BRAID_PENDING);
     REQUIRE(braid_barrier_poll_wait(b, &wy, &CountingWaker::wake, &y) == BRAID_PENDING);
     braid_barrier_cancel_wait(b, &wx);  // withdrawn: 1 arrived
-    REQUIRE(braid_barrier_poll_wait(b, &wz, nullptr, nullptr) == BRAID_PENDING);  // a try would not complete it
+    REQUIRE(braid_barrier_poll_wait(b, &wz, nullptr, nullptr) == BRAID_PENDING);  // a NULL waker does not arrive
     REQUIRE(wz == nullptr);
     REQUIRE(braid_barrier_poll_wait(b, &wx, &CountingWaker::wake, &x) == BRAID_PENDING);  // 2 arrived
     REQUIRE(y.calls == 0);
-    REQUIRE(braid_barrier_poll_wait(b, &wz, nullptr, nullptr) == BRAID_BARRIER_LEADER);  // 3rd completes
+    REQUIRE(braid_barrier_poll_wait(b, &wz, +[](void*) {}, nullptr) == BRAID_BARRIER_LEADER);  // 3rd completes
     REQUIRE(x.calls == 1);
     REQUIRE(y.calls == 1);
     REQUIRE(braid_barrier_poll_wait(b, &wx, &CountingWaker::wake, &x) == BRAID_OK);
@@ -79,7 +79,7 @@ TEST_CASE("barrier: a cancelled wait no longer counts as arrived") {
     // Cancelled after release: forgotten, the next round starts clean.
     REQUIRE(braid_barrier_poll_wait(b, &wx, &CountingWaker::wake, &x) == BRAID_PENDING);
     REQUIRE(braid_barrier_poll_wait(b, &wy, &CountingWaker::wake, &y) == BRAID_PENDING);
-    REQUIRE(braid_barrier_poll_wait(b, &wz, nullptr, nullptr) == BRAID_BARRIER_LEADER);
+    REQUIRE(braid_barrier_poll_wait(b, &wz, +[](void*) {}, nullptr) == BRAID_BARRIER_LEADER);
     braid_barrier_cancel_wait(b, &wx);
     braid_barrier_cancel_wait(b, &wy);
     REQUIRE(braid_barrier_poll_wait(b, &wx, &CountingWaker::wake, &x) == BRAID_PENDING);

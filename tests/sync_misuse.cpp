@@ -44,7 +44,7 @@ TEST_CASE("rwlock: a read unlock of a write-locked lock is refused and lets no r
 TEST_CASE("rwlock: write locks taken every way refuse a read unlock") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
-    SECTION("blocking") { REQUIRE(braid_rwlock_write_blocking(rw, 0) == BRAID_OK); }
+    SECTION("blocking") { REQUIRE(braid_rwlock_write_blocking(rw, BRAID_WAIT_FOREVER) == BRAID_OK); }
     SECTION("polled, granted at once") {
         braid_waiter* w = nullptr;
         braid_test::CountingWaker waker;
@@ -130,7 +130,7 @@ TEST_CASE("semaphore: a release beyond the maximum is refused and adds nothing")
 TEST_CASE("mpsc: send_reserved without a reservation is refused and changes nothing") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 2, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 2, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     int v = 7;
     REQUIRE(braid_mpsc_send_reserved(tx, &v, sizeof v) == BRAID_EINVAL);  // nothing reserved
     REQUIRE(braid_mpsc_rx_len(rx) == 0);
@@ -170,7 +170,7 @@ TEST_CASE("mpsc: send_reserved without a reservation is refused and changes noth
 TEST_CASE("mpsc: a reservation granted to a waiter counts once it is taken") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    REQUIRE(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
     int a = 1, b = 2, out = 0;
     REQUIRE(braid_mpsc_try_send(tx, &a, sizeof a) == BRAID_OK);
     {

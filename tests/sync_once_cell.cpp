@@ -152,10 +152,10 @@ TEST_CASE("once_cell C ABI: the initialisation protocol") {
     REQUIRE(braid_once_cell_complete_init(c, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_once_cell_get(c, &p) == BRAID_OK);
     REQUIRE(*static_cast<int*>(p) == 7);
-    REQUIRE(braid_once_cell_poll_init(c, &wa, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_once_cell_poll_init(c, &wa, +[](void*) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_once_cell_complete_init(c, &v, sizeof v) == BRAID_EINVAL);
     REQUIRE(braid_once_cell_abort_init(c) == BRAID_EINVAL);
-    REQUIRE(braid_once_cell_init_blocking(c, 0) == BRAID_OK);
+    REQUIRE(braid_once_cell_init_blocking(c, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_once_cell_free(c);
     braid_once_cell_free(nullptr);
     REQUIRE(braid_once_cell_get(nullptr, &p) == BRAID_EINVAL);
@@ -171,7 +171,7 @@ TEST_CASE("once_cell: a foreign thread waits for a task's initialisation") {
             *t = std::thread([cell, started] {
                 *started = true;
                 // The right to initialise is taken: this waits until it is done.
-                int rc = braid_once_cell_init_blocking(cell->native_handle(), 0);
+                int rc = braid_once_cell_init_blocking(cell->native_handle(), BRAID_WAIT_FOREVER);
                 (void)rc;
             });
             while (!*started) co_await braid::yield_now();

@@ -126,10 +126,10 @@ TEST_CASE("oneshot C ABI: wrong sizes are refused, not copied") {
     int v = 4;
     REQUIRE(braid_oneshot_send(tx, &v, sizeof v) == BRAID_OK);
     int out = 0;
-    REQUIRE(braid_oneshot_recv_poll(rx, nullptr, nullptr, &big, sizeof big) == BRAID_EINVAL);
-    REQUIRE(braid_oneshot_recv_poll(rx, nullptr, nullptr, &out, sizeof out) == BRAID_OK);
+    REQUIRE(braid_oneshot_try_recv(rx, &big, sizeof big) == BRAID_EINVAL);
+    REQUIRE(braid_oneshot_try_recv(rx, &out, sizeof out) == BRAID_OK);
     REQUIRE(out == 4);
-    REQUIRE(braid_oneshot_recv_poll(rx, nullptr, nullptr, &out, sizeof out) == BRAID_ECLOSED);
+    REQUIRE(braid_oneshot_try_recv(rx, &out, sizeof out) == BRAID_ECLOSED);
     braid_oneshot_rx_free(rx);
     REQUIRE(braid_oneshot_send(nullptr, &v, sizeof v) == BRAID_EINVAL);
     braid_oneshot_tx_free(nullptr);

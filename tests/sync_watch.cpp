@@ -206,9 +206,9 @@ TEST_CASE("watch C ABI: borrow, versions and bad input") {
     REQUIRE(braid_watch_send(tx, &v, sizeof v) == BRAID_OK);
     REQUIRE(braid_watch_rx_has_changed(rx) == 1);
     braid_waiter* w = nullptr;
-    REQUIRE(braid_watch_rx_poll_changed(rx, &w, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_watch_rx_poll_changed(rx, &w, +[](void*) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_watch_rx_has_changed(rx) == 0);
-    REQUIRE(braid_watch_rx_poll_changed(rx, &w, nullptr, nullptr) == BRAID_PENDING);
+    REQUIRE(braid_watch_rx_poll_changed(rx, &w, nullptr, nullptr) == BRAID_PENDING);  // withdraws: nothing queued
     REQUIRE(w == nullptr);
     int r = 3;
     REQUIRE(braid_watch_send_replace(tx, &r, sizeof r) == BRAID_OK);
@@ -225,9 +225,9 @@ TEST_CASE("watch C ABI: borrow, versions and bad input") {
     REQUIRE(braid_watch_receiver_count(tx) == 1);
     braid_watch_tx_free(tx);
     REQUIRE(braid_watch_rx_has_changed(rx) == 1);  // an unseen version is still there
-    REQUIRE(braid_watch_rx_poll_changed(rx, &w, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_watch_rx_poll_changed(rx, &w, +[](void*) {}, nullptr) == BRAID_OK);
     REQUIRE(braid_watch_rx_has_changed(rx) == BRAID_ECLOSED);
-    REQUIRE(braid_watch_rx_poll_changed(rx, &w, nullptr, nullptr) == BRAID_ECLOSED);
+    REQUIRE(braid_watch_rx_poll_changed(rx, &w, +[](void*) {}, nullptr) == BRAID_ECLOSED);
     braid_watch_rx_free(rx);
     braid_watch_rx_free(nullptr);
     braid_watch_tx_free(nullptr);

@@ -111,7 +111,7 @@ TEST_CASE("C: tokens with callbacks, cancel from another thread") {
     }, &ctx) == BRAID_OK);
     REQUIRE(braid_token_is_cancelled(child) == 0);
     std::thread([tok] { braid_token_cancel(tok); }).join();
-    REQUIRE(braid_task_join_blocking(op, 0) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(op, BRAID_WAIT_FOREVER) == BRAID_OK);
     REQUIRE(calls.load() == 1);
     REQUIRE(status.load() == BRAID_OK);
     REQUIRE(braid_token_is_cancelled(child) == 1);

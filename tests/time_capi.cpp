@@ -108,7 +108,7 @@ TEST_CASE("C: a timer's waker may free its own timer") {
         Rt r(Flavor::CurrentThread, true);
         SelfFree s;
         REQUIRE(braid_timer_new(&s.t, r.rt, braid_now(r.rt) + 10 * kMs) == BRAID_OK);
-        REQUIRE(braid_timer_poll(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
+        REQUIRE(braid_timer_poll_elapsed(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
         REQUIRE(braid_runtime_advance(r.rt, 10 * kMs) == BRAID_OK);
         REQUIRE(s.calls.load() == 1);
     }
@@ -116,13 +116,13 @@ TEST_CASE("C: a timer's waker may free its own timer") {
         Rt r(Flavor::MultiThread, false);
         SelfFree s;
         REQUIRE(braid_timer_new(&s.t, r.rt, braid_now(r.rt) + 1 * kMs) == BRAID_OK);
-        REQUIRE(braid_timer_poll(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
+        REQUIRE(braid_timer_poll_elapsed(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
         // The reactor calls the waker once; a second timer behind it proves
         // the reactor thread is still alive after that call.
         Count later;
         braid_timer* t2 = nullptr;
         REQUIRE(braid_timer_new(&t2, r.rt, braid_now(r.rt) + 2 * kMs) == BRAID_OK);
-        REQUIRE(braid_timer_poll(t2, &Count::wake, &later) == BRAID_PENDING);
+        REQUIRE(braid_timer_poll_elapsed(t2, &Count::wake, &later) == BRAID_PENDING);
         REQUIRE(later.wait_called());
         REQUIRE(s.calls.load() == 1);
         braid_timer_free(t2);
@@ -149,8 +149,8 @@ TEST_CASE("C: a waker may free another timer that is due in the same batch, that
     int64_t b_at = GENERATE(10, 15);
     REQUIRE(braid_timer_new(&s.a, r.rt, t0 + 10 * kMs) == BRAID_OK);
     REQUIRE(braid_timer_new(&s.b, r.rt, t0 + b_at * kMs) == BRAID_OK);
-    REQUIRE(braid_timer_poll(s.a, &Pair::wake_a, &s) == BRAID_PENDING);
-    REQUIRE(braid_timer_poll(s.b, &Pair::wake_b, &s) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(s.a, &Pair::wake_a, &s) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(s.b, &Pair::wake_b, &s) == BRAID_PENDING);
     REQUIRE(braid_runtime_advance(r.rt, 20 * kMs) == BRAID_OK);
     REQUIRE(s.a_calls.load() == 1);
     REQUIRE(s.b_calls.load() == 0);
@@ -168,7 +168,7 @@ TEST_CASE("C: a waker may reset its own timer and register again (a re-arming ti
             s->at.push_back(braid_now(s->rt));
             if (s->at.size() == 5) return;
             EXPECT_ANYWHERE(braid_timer_reset(s->t, braid_timer_deadline(s->t) + 10 * kMs) == BRAID_OK);
-            EXPECT_ANYWHERE(braid_timer_poll(s->t, &Rearm::wake, s) == BRAID_PENDING);
+            EXPECT_ANYWHERE(braid_timer_poll_elapsed(s->t, &Rearm::wake, s) == BRAID_PENDING);
         }
     };
     SECTION("driven by braid_runtime_advance") {
@@ -177,7 +177,7 @@ TEST_CASE("C: a waker may reset its own timer and register again (a re-arming ti
         Rearm s;
         s.rt = r.rt;
         REQUIRE(braid_timer_new(&s.t, r.rt, t0 + 10 * kMs) == BRAID_OK);
-        REQUIRE(braid_timer_poll(s.t, &Rearm::wake, &s) == BRAID_PENDING);
+        REQUIRE(braid_timer_poll_elapsed(s.t, &Rearm::wake, &s) == BRAID_PENDING);
         for (int i = 1; i <= 6; ++i) {
             REQUIRE(braid_runtime_advance(r.rt, 10 * kMs) == BRAID_OK);
             REQUIRE(s.at.size() == std::size_t(std::min(i, 5)));
@@ -195,7 +195,7 @@ TEST_CASE("C: a waker may reset its own timer and register again (a re-arming ti
         braid_task* sl = nullptr;
         on_worker(r, f, [&] {
             EXPECT_ANYWHERE(braid_timer_new(&s.t, r.rt, t0 + 10 * kMs) == BRAID_OK);
-            EXPECT_ANYWHERE(braid_timer_poll(s.t, &Rearm::wake, &s) == BRAID_PENDING);
+            EXPECT_ANYWHERE(braid_timer_poll_elapsed(s.t, &Rearm::wake, &s) == BRAID_PENDING);
             EXPECT_ANYWHERE(braid_sleep(&sl, r.rt, 100, &Calls::cb, &done) == BRAID_OK);
         });
         REQUIRE(finish(r, f, sl) == BRAID_OK);
@@ -218,7 +218,7 @@ TEST_CASE("C: a waker may create timers and intervals and register with them") {
             s->calls.fetch_add(1);
             int64_t now = braid_now(s->rt);
             EXPECT_ANYWHERE(braid_timer_new(&s->t2, s->rt, now + 5 * kMs) == BRAID_OK);
-            EXPECT_ANYWHERE(braid_timer_poll(s->t2, &Count::wake, &s->t2_wakes) == BRAID_PENDING);
+            EXPECT_ANYWHERE(braid_timer_poll_elapsed(s->t2, &Count::wake, &s->t2_wakes) == BRAID_PENDING);
             EXPECT_ANYWHERE(braid_interval_new(&s->iv, s->rt, now, 5 * kMs, BRAID_MISSED_TICK_BURST) == BRAID_OK);
             int64_t tick = 0;
             EXPECT_ANYWHERE(braid_interval_poll_tick(s->iv, &Count::wake, &s->iv_wakes, &tick) == 0);
@@ -232,7 +232,7 @@ TEST_CASE("C: a waker may create timers and intervals and register with them") {
     s.rt = r.rt;
     braid_timer* t = nullptr;
     REQUIRE(braid_timer_new(&t, r.rt, t0 + 10 * kMs) == BRAID_OK);
-    REQUIRE(braid_timer_poll(t, &Maker::wake, &s) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(t, &Maker::wake, &s) == BRAID_PENDING);
     REQUIRE(braid_runtime_advance(r.rt, 10 * kMs) == BRAID_OK);
     REQUIRE(s.calls.load() == 1);
     REQUIRE(s.t2_wakes.calls.load() == 0);
@@ -241,10 +241,10 @@ TEST_CASE("C: a waker may create timers and intervals and register with them") {
     REQUIRE(s.t2_wakes.calls.load() == 1);
     REQUIRE(s.iv_wakes.calls.load() == 1);
     int64_t tick = 0;
-    REQUIRE(braid_interval_poll_tick(s.iv, nullptr, nullptr, &tick) == 0);  // due, not consumed
+    REQUIRE(braid_interval_poll_tick(s.iv, nullptr, nullptr, &tick) == BRAID_PENDING);  // withdraws; the tick is not consumed
     REQUIRE(braid_interval_poll_tick(s.iv, &Count::wake, &s.iv_wakes, &tick) == 0);
     REQUIRE(tick == t0 + 15 * kMs);
-    REQUIRE(braid_timer_poll(s.t2, &Count::wake, &s.t2_wakes) == 0);
+    REQUIRE(braid_timer_poll_elapsed(s.t2, &Count::wake, &s.t2_wakes) == 0);
     braid_interval_free(s.iv);
     braid_timer_free(s.t2);
     braid_timer_free(t);
@@ -289,9 +289,9 @@ TEST_CASE("C: sleep and interval callbacks may free, reset and create timers and
             braid_timer_free(std::exchange(w->victim, nullptr));
             int64_t now = braid_now(w->rt);
             EXPECT_ANYWHERE(braid_timer_new(&w->made, w->rt, now + 7 * kMs) == BRAID_OK);
-            EXPECT_ANYWHERE(braid_timer_poll(w->made, &Count::wake, &w->made_wakes) == BRAID_PENDING);
+            EXPECT_ANYWHERE(braid_timer_poll_elapsed(w->made, &Count::wake, &w->made_wakes) == BRAID_PENDING);
             EXPECT_ANYWHERE(braid_interval_new(&w->made_iv, w->rt, now, kHour, BRAID_MISSED_TICK_SKIP) == BRAID_OK);
-            EXPECT_ANYWHERE(braid_interval_poll_tick(w->made_iv, nullptr, nullptr, nullptr) == 0);
+            EXPECT_ANYWHERE(braid_interval_poll_tick(w->made_iv, nullptr, nullptr, nullptr) == BRAID_PENDING);
         }
         static void on_tick(void* p, int st) {
             auto* w = static_cast<World*>(p);
@@ -310,8 +310,8 @@ TEST_CASE("C: sleep and interval callbacks may free, reset and create timers and
     on_worker(r, f, [&] {
         EXPECT_ANYWHERE(braid_timer_new(&w.victim, r.rt, t0 + 10 * kMs) == BRAID_OK);
         EXPECT_ANYWHERE(braid_timer_new(&w.moved, r.rt, t0 + kHour) == BRAID_OK);
-        EXPECT_ANYWHERE(braid_timer_poll(w.victim, &Count::wake, &w.victim_wakes) == BRAID_PENDING);
-        EXPECT_ANYWHERE(braid_timer_poll(w.moved, &Count::wake, &w.moved_wakes) == BRAID_PENDING);
+        EXPECT_ANYWHERE(braid_timer_poll_elapsed(w.victim, &Count::wake, &w.victim_wakes) == BRAID_PENDING);
+        EXPECT_ANYWHERE(braid_timer_poll_elapsed(w.moved, &Count::wake, &w.moved_wakes) == BRAID_PENDING);
         EXPECT_ANYWHERE(braid_interval_start(&iv, r.rt, 4, BRAID_MISSED_TICK_BURST, &World::on_tick, &w) == BRAID_OK);
         EXPECT_ANYWHERE(braid_sleep(&sl, r.rt, 10, &World::on_sleep, &w) == BRAID_OK);
     });
@@ -356,7 +356,7 @@ TEST_CASE("C: braid_timer_free from another thread waits for a waker call in pro
     Rt r(Flavor::CurrentThread, true);
     Slow s;
     REQUIRE(braid_timer_new(&s.t, r.rt, braid_now(r.rt) + 10 * kMs) == BRAID_OK);
-    REQUIRE(braid_timer_poll(s.t, &Slow::wake, &s) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(s.t, &Slow::wake, &s) == BRAID_PENDING);
     std::thread firer([&] { EXPECT_ANYWHERE(braid_runtime_advance(r.rt, 10 * kMs) == BRAID_OK); });
     while (!s.in_waker.load()) std::this_thread::yield();
     s.free_started.store(true);
@@ -411,7 +411,7 @@ TEST_CASE("C: wakers freeing each other's timers while other threads free them t
             rd.slots.push_back(std::make_unique<Slot>());
             ctx[std::size_t(i)].i = i;
             REQUIRE(braid_timer_new(&rd.slots.back()->t, r.rt, at) == BRAID_OK);
-            REQUIRE(braid_timer_poll(rd.slots.back()->t, &Ctx::wake, &ctx[std::size_t(i)]) == BRAID_PENDING);
+            REQUIRE(braid_timer_poll_elapsed(rd.slots.back()->t, &Ctx::wake, &ctx[std::size_t(i)]) == BRAID_PENDING);
         }
         std::atomic<bool> go{false};
         std::thread other([&] {
@@ -441,8 +441,8 @@ TEST_CASE("C: braid_runtime_advance by a huge amount saturates instead of wrappi
     braid_timer* tf = nullptr;
     REQUIRE(braid_timer_new(&tn, r.rt, t0 + kHour) == BRAID_OK);
     REQUIRE(braid_timer_new(&tf, r.rt, INT64_MAX) == BRAID_OK);
-    REQUIRE(braid_timer_poll(tn, &Count::wake, &near) == BRAID_PENDING);
-    REQUIRE(braid_timer_poll(tf, &Count::wake, &far) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(tn, &Count::wake, &near) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(tf, &Count::wake, &far) == BRAID_PENDING);
     REQUIRE(braid_runtime_advance(r.rt, INT64_MAX) == BRAID_OK);
     int64_t t1 = braid_now(r.rt);
     REQUIRE(t1 > t0 + kHour);
@@ -450,7 +450,7 @@ TEST_CASE("C: braid_runtime_advance by a huge amount saturates instead of wrappi
     REQUIRE(braid_runtime_advance(r.rt, INT64_MAX) == BRAID_OK);  // and again: still no wrap
     REQUIRE(braid_now(r.rt) >= t1);
     REQUIRE(far.calls.load() == 0);  // INT64_MAX is the far future: never due
-    REQUIRE(braid_timer_poll(tf, &Count::wake, &far) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(tf, &Count::wake, &far) == BRAID_PENDING);
     braid_timer_free(tn);
     braid_timer_free(tf);
 }
@@ -536,7 +536,7 @@ TEST_CASE("C: paused time keeps advancing past a timer whose waker schedules no 
     braid_task* sl = nullptr;
     on_worker(r, f, [&] {
         EXPECT_ANYWHERE(braid_timer_new(&t, r.rt, t0 + 10 * kMs) == BRAID_OK);
-        EXPECT_ANYWHERE(braid_timer_poll(t, &Count::wake, &quiet) == BRAID_PENDING);
+        EXPECT_ANYWHERE(braid_timer_poll_elapsed(t, &Count::wake, &quiet) == BRAID_PENDING);
         EXPECT_ANYWHERE(braid_sleep(&sl, r.rt, 30, &Calls::cb, &done) == BRAID_OK);
     });
     REQUIRE(finish(r, f, sl) == BRAID_OK);
@@ -565,7 +565,7 @@ TEST_CASE("C: paused time keeps advancing past a timer freed by its own waker") 
     braid_task* sl = nullptr;
     on_worker(r, f, [&] {
         EXPECT_ANYWHERE(braid_timer_new(&s.t, r.rt, t0 + 10 * kMs) == BRAID_OK);
-        EXPECT_ANYWHERE(braid_timer_poll(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
+        EXPECT_ANYWHERE(braid_timer_poll_elapsed(s.t, &SelfFree::wake, &s) == BRAID_PENDING);
         EXPECT_ANYWHERE(braid_sleep(&sl, r.rt, 30, &Calls::cb, &done) == BRAID_OK);
     });
     REQUIRE(finish(r, f, sl) == BRAID_OK);
@@ -580,7 +580,7 @@ TEST_CASE("C: a timer registered from outside the runtime while every worker is 
     c.rt = r.rt;
     braid_timer* t = nullptr;
     REQUIRE(braid_timer_new(&t, r.rt, t0 + kHour) == BRAID_OK);
-    REQUIRE(braid_timer_poll(t, &Count::wake, &c) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == BRAID_PENDING);
     // Nothing runs: the idle runtime must jump its clock to the deadline.
     REQUIRE(c.wait_called());
     REQUIRE(c.calls.load() == 1);
@@ -605,22 +605,22 @@ TEST_CASE("C: a timer fires on the advance that reaches its deadline, not before
     Count c;
     braid_timer* t = nullptr;
     REQUIRE(braid_timer_new(&t, r.rt, t0 + kMs) == BRAID_OK);
-    REQUIRE(braid_timer_poll(t, &Count::wake, &c) == BRAID_PENDING);
+    REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == BRAID_PENDING);
     SECTION("in quarter steps") {
         for (int i = 0; i < 3; ++i) {
             REQUIRE(braid_runtime_advance(r.rt, 250000) == BRAID_OK);
             REQUIRE(c.calls.load() == 0);
-            REQUIRE(braid_timer_poll(t, &Count::wake, &c) == BRAID_PENDING);
+            REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == BRAID_PENDING);
         }
         REQUIRE(braid_runtime_advance(r.rt, 250000) == BRAID_OK);
     }
     SECTION("past it") {
         REQUIRE(braid_runtime_advance(r.rt, 250000) == BRAID_OK);
-        REQUIRE(braid_timer_poll(t, &Count::wake, &c) == BRAID_PENDING);
+        REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == BRAID_PENDING);
         REQUIRE(braid_runtime_advance(r.rt, 1500000) == BRAID_OK);
     }
     REQUIRE(c.calls.load() == 1);
-    REQUIRE(braid_timer_poll(t, &Count::wake, &c) == 0);
+    REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == 0);
     braid_timer_free(t);
 }
 

@@ -48,6 +48,7 @@ __all__ = [
 
 OK = 0
 PENDING = 1
+WAIT_FOREVER = -1  # BRAID_WAIT_FOREVER: the timeout_ms of a wait without limit
 
 # ---- loading -----------------------------------------------------------------------
 
@@ -187,9 +188,10 @@ class Task:
         self._ptr = ctypes.c_void_p(ptr)
         self._keepalive = keepalive
 
-    def join(self, timeout_ms: int = 0) -> int:
+    def join(self, timeout_ms: int = WAIT_FOREVER) -> int:
         """Waits for the task; returns its final status (0), raises BraidError
-        for a negative one (ECANCELED, ETIMEDOUT, ...).  timeout_ms 0: no limit."""
+        for a negative one (ECANCELED, ETIMEDOUT, ...).  timeout_ms: WAIT_FOREVER (any negative
+        value) no limit, 0 one look, > 0 milliseconds (ETIMEDOUT after it)."""
         return _check(lib().braid_task_join_blocking(self._ptr, timeout_ms), "braid_task_join_blocking")
 
     def abort(self) -> None:
@@ -325,7 +327,7 @@ class BlockingTask(Task):
         """threading.get_ident() of the blocking thread that ran the job."""
         return self._thread_ident
 
-    def join(self, timeout_ms: int = 0):
+    def join(self, timeout_ms: int = WAIT_FOREVER):
         """Waits for the job; returns fn's result or re-raises its exception."""
         super().join(timeout_ms)
         if self._exc is not None:

@@ -34,8 +34,8 @@ BRAID_API int braid_barrier_new(braid_barrier **out, size_t n);
 BRAID_API void braid_barrier_free(braid_barrier *b);
 
 /* Arrives and waits on the calling thread (not a runtime worker:
- * BRAID_EDEADLK).  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (the
- * arrival is withdrawn). */
+ * BRAID_EDEADLK).  timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or
+ * milliseconds; BRAID_ETIMEDOUT after it (the arrival is withdrawn). */
 BRAID_API int braid_barrier_wait_blocking(braid_barrier *b, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

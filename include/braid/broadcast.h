@@ -83,7 +83,8 @@ BRAID_API void braid_broadcast_rx_free(braid_broadcast_rx *rx);
  * BRAID_ENOMEM, BRAID_EINVAL.  out_lagged may be NULL. */
 BRAID_API int braid_broadcast_try_recv(braid_broadcast_rx *rx, void *out, size_t out_size, uint64_t *out_lagged);
 /* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (nothing consumed). */
 BRAID_API int braid_broadcast_recv_blocking(braid_broadcast_rx *rx, void *out, size_t out_size,
                                             uint64_t *out_lagged, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt

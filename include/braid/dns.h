@@ -38,9 +38,9 @@ BRAID_API int braid_dns_lookup(braid_task **out, braid_runtime *rt, const char *
 
 /* Poll style: starts a lookup (rt NULL: the calling thread's runtime). */
 BRAID_API int braid_dns_query_start(braid_dns_query **out, braid_runtime *rt, const char *host, int port);
-/* 0 once resolved, BRAID_PENDING after registering the waker (NULL wake:
- * removes it), or the lookup's failure. */
-BRAID_API int braid_dns_query_poll(braid_dns_query *q, braid_wake_fn wake, void *wake_data);
+/* 0 once resolved, BRAID_PENDING after registering the waker, or the
+ * lookup's failure (NULL waker: see docs/c-api.md). */
+BRAID_API int braid_dns_query_poll_result(braid_dns_query *q, braid_wake_fn wake, void *wake_data);
 /* The number of addresses of a resolved query (0 before or on failure). */
 BRAID_API size_t braid_dns_query_count(const braid_dns_query *q);
 /* Address `i` (< count), in the order the resolver gave them. */

@@ -56,6 +56,13 @@ enum braid_error { BRAID_ERROR_TABLE(BRAID_ERROR_ENUM_) };
 /* Returned by poll functions while the awaited thing is not ready. */
 #define BRAID_PENDING 1
 
+/* The `timeout_ms` of every waiting function (the *_blocking waits,
+ * braid_runtime_shutdown) counts as poll(2)'s: BRAID_WAIT_FOREVER (any
+ * negative value) waits without limit, 0 makes one attempt and does not wait
+ * (BRAID_ETIMEDOUT if not ready), a positive value waits at most that many
+ * milliseconds (BRAID_ETIMEDOUT after it). */
+#define BRAID_WAIT_FOREVER (-1)
+
 /* A readable description of `code` ("success", "invalid argument", ...).
  * Unknown codes give "unknown error".  Never NULL; static storage; any thread. */
 BRAID_API const char *braid_strerror(int code);

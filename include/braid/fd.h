@@ -33,10 +33,9 @@ BRAID_API int braid_fd_new(braid_fd **out, braid_runtime *rt, int fd);
  * tasks may wait at once, keyed by wake_data as io.h describes: an event
  * wakes every waiter of its direction, and the next poll of each woken
  * wake_data reports that readiness even if another waiter cleared it in the
- * meantime (Tokio's AsyncFd).  With `wake` NULL the registration of
- * wake_data for `interest` is removed instead (wake_data NULL: every
- * registration; when this returns the removed wakers are not running and
- * will not be called) and the cached readiness is reported.  BRAID_ECANCELED
+ * meantime (Tokio's AsyncFd).  NULL waker: see docs/c-api.md (the
+ * registration of wake_data for `interest` is removed; wake_data NULL:
+ * every registration; *out_ready is 0).  BRAID_ECANCELED
  * after shutdown, BRAID_ENOMEM when a further waiter cannot be recorded. */
 BRAID_API int braid_fd_poll_ready(braid_fd *f, int interest, braid_wake_fn wake, void *wake_data,
                                   int *out_ready);
@@ -49,14 +48,20 @@ BRAID_API int braid_fd_get(const braid_fd *f);
  * caller may close it.  May wait briefly for the reactor thread. */
 BRAID_API void braid_fd_free(braid_fd *f);
 
-/* Callback style: calls cb(user_data, ready_bits) on a worker when `fd`
- * becomes ready for any bit of `interest`, or cb(user_data, BRAID_ECANCELED)
- * if aborted through `out` (which may be NULL) or shut down.  Returns
- * BRAID_OK (the callback runs exactly once), BRAID_EBADF (the fd cannot be
- * watched), BRAID_EBUSY (the fd is registered already), BRAID_EINVAL,
- * BRAID_ESHUTDOWN or BRAID_ENOMEM (it never runs). */
+/* braid_fd_wait's callback: `status` is BRAID_OK with the ready bits
+ * (BRAID_READABLE | BRAID_WRITABLE) in `ready`, or a negative code with
+ * `ready` 0.  The status never carries the bits (BRAID_READABLE is 1, as
+ * BRAID_PENDING is). */
+typedef void (*braid_fd_ready_callback)(void *user_data, int status, int ready);
+
+/* Callback style: calls cb(user_data, BRAID_OK, ready_bits) on a worker
+ * when `fd` becomes ready for any bit of `interest`, or cb(user_data,
+ * BRAID_ECANCELED, 0) if aborted through `out` (which may be NULL) or shut
+ * down.  Returns BRAID_OK (the callback runs exactly once), BRAID_EBADF (the
+ * fd cannot be watched), BRAID_EBUSY (the fd is registered already),
+ * BRAID_EINVAL, BRAID_ESHUTDOWN or BRAID_ENOMEM (it never runs). */
 BRAID_API int braid_fd_wait(braid_task **out, braid_runtime *rt, int fd, int interest,
-                            braid_callback cb, void *user_data);
+                            braid_fd_ready_callback cb, void *user_data);
 
 BRAID_EXTERN_C_END
 

@@ -6,10 +6,9 @@
  *  - poll functions (braid_<object>_poll_<verb>), for futures written in C
  *    and for the C++ layer: they make the non-blocking syscall at once and
  *    return 0 with the result, BRAID_PENDING after registering the waker,
- *    or a negative code.  Called with a NULL waker they remove the
- *    registration made with `wake_data` (and return BRAID_PENDING); a NULL
- *    waker with a NULL wake_data removes every registration of that
- *    direction.
+ *    or a negative code.  NULL waker: see docs/c-api.md; called with a NULL
+ *    waker they remove the registration made with `wake_data`, and a NULL
+ *    wake_data too removes every registration of that direction.
  *
  *    Several pollers at once: any number of tasks may wait on one direction
  *    of a handle (two accepts on one listener, two receives on one UDP

@@ -103,7 +103,7 @@ public:
     // After the task finished: its value, or throws.  Used by the awaiter and
     // by blocking joins.
     T take() const {
-        int st = braid_task_poll_join(checked(), nullptr, nullptr);
+        int st = braid_task_try_join(checked());
         if (st == BRAID_OK || st == BRAID_EPANIC) return result_->take();
         if (st == BRAID_ECANCELED) throw TaskCancelled();
         throw Error(st == BRAID_PENDING ? BRAID_EAGAIN : st, "join");

@@ -30,11 +30,14 @@ BRAID_API void braid_join_set_free(braid_join_set *set);
 BRAID_API int braid_join_set_add(braid_join_set *set, braid_task *task, void *user_data);
 
 /* 0 with a finished task in *out_task (its handle is yours again: read its
- * status with braid_task_poll_join, then free it) and its user data;
+ * status with braid_task_try_join, then free it) and its user data;
  * BRAID_ECLOSED when the set is empty; BRAID_PENDING after registering the
- * waker.  With `wake` NULL nothing is registered (try_join_next). */
+ * waker (NULL waker: see docs/c-api.md; *out_task is then NULL). */
 BRAID_API int braid_join_set_poll_next(braid_join_set *set, braid_wake_fn wake, void *wake_data,
                                        braid_task **out_task, void **out_user_data);
+/* Without waiting: as braid_join_set_poll_next, BRAID_EAGAIN when no task
+ * has finished yet (nothing registered or removed). */
+BRAID_API int braid_join_set_try_next(braid_join_set *set, braid_task **out_task, void **out_user_data);
 /* Removes the waker registered by poll_next. */
 BRAID_API int braid_join_set_unregister(braid_join_set *set);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt

@@ -90,8 +90,8 @@ public:
     std::optional<value_type> try_join_next() {
         braid_task* t = nullptr;
         void* user = nullptr;
-        int rc = braid_join_set_poll_next(native(), nullptr, nullptr, &t, &user);
-        if (rc == BRAID_PENDING || rc == BRAID_ECLOSED) return std::nullopt;
+        int rc = braid_join_set_try_next(native(), &t, &user);
+        if (rc == BRAID_EAGAIN || rc == BRAID_ECLOSED) return std::nullopt;
         detail::check(rc, "JoinSet::try_join_next");
         return take(t, user);
     }

@@ -1,9 +1,9 @@
 /* braid — mpsc channels: many senders, one receiver.  Part of the stable C
  * ABI.  Element types: see braid/elem.h.
  *
- * Bounded channels (braid_mpsc_channel) hold at most `capacity` values: a
+ * Bounded channels (braid_mpsc_new) hold at most `capacity` values: a
  * send waits for room, in FIFO order with the other waiting senders.
- * Unbounded channels (braid_mpsc_unbounded_channel) never make a sender
+ * Unbounded channels (braid_mpsc_new_unbounded) never make a sender
  * wait.  Values are moved into the channel's own storage: no allocation per
  * message.  The receiver gets the values in the order they were sent (per
  * sender), BRAID_ECLOSED once every sender is gone (or the receiver closed
@@ -56,12 +56,12 @@ typedef struct braid_mpsc_rx braid_mpsc_rx;
  * nothing for it up front: values are kept in blocks allocated as they
  * arrive and recycled, as in an unbounded channel, so memory follows what
  * is buffered; a send can then fail with BRAID_ENOMEM. */
-BRAID_API int braid_mpsc_channel(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t capacity,
-                                 size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
-                                 braid_drop_fn drop);
+BRAID_API int braid_mpsc_new(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t capacity,
+                             size_t elem_size, size_t elem_align, braid_relocate_fn relocate,
+                             braid_drop_fn drop);
 /* An unbounded channel.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
-BRAID_API int braid_mpsc_unbounded_channel(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t elem_size,
-                                           size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
+BRAID_API int braid_mpsc_new_unbounded(braid_mpsc_tx **out_tx, braid_mpsc_rx **out_rx, size_t elem_size,
+                                       size_t elem_align, braid_relocate_fn relocate, braid_drop_fn drop);
 
 /* ---- senders ---------------------------------------------------------------- */
 
@@ -85,8 +85,8 @@ BRAID_API void braid_mpsc_weak_tx_free(braid_mpsc_weak_tx *weak);
  * value is left at `value`. */
 BRAID_API int braid_mpsc_try_send(braid_mpsc_tx *tx, void *value, size_t value_size);
 /* Sends from the calling thread (not a runtime worker: BRAID_EDEADLK),
- * waiting for room.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not
- * sent; value left). */
+ * waiting for room.  timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or
+ * milliseconds; BRAID_ETIMEDOUT after it (not sent; value left). */
 BRAID_API int braid_mpsc_send_blocking(braid_mpsc_tx *tx, void *value, size_t value_size, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers,
@@ -137,8 +137,8 @@ BRAID_API size_t braid_mpsc_tx_weak_count(braid_mpsc_tx *tx);
 
 /* Receives into `out` (out_size = the element size): BRAID_OK (moved to
  * out), BRAID_ECLOSED (every sender gone, or closed, and nothing left),
- * BRAID_PENDING after registering the waker (replacing the previous one).
- * With `wake` NULL nothing is registered (BRAID_PENDING: empty now). */
+ * BRAID_PENDING after registering the waker (replacing the previous one;
+ * NULL waker: see docs/c-api.md). */
 BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx *rx, void *out, size_t out_size, braid_wake_fn wake,
                                    void *wake_data);
 /* BRAID_OK, BRAID_EAGAIN (empty now), BRAID_ECLOSED. */
@@ -148,11 +148,16 @@ BRAID_API int braid_mpsc_try_recv(braid_mpsc_rx *rx, void *out, size_t out_size)
  * braid_mpsc_poll_recv with *out_count 0. */
 BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx *rx, void *out, size_t elem_size, size_t limit,
                                         size_t *out_count, braid_wake_fn wake, void *wake_data);
+/* Without waiting: as braid_mpsc_poll_recv_many, BRAID_EAGAIN (with
+ * *out_count 0) when empty now. */
+BRAID_API int braid_mpsc_try_recv_many(braid_mpsc_rx *rx, void *out, size_t elem_size, size_t limit,
+                                       size_t *out_count);
 /* Removes the receiver's waker.  After it returns the waker is not running
  * and will not be called. */
 BRAID_API int braid_mpsc_recv_unregister(braid_mpsc_rx *rx);
 /* Receives on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing received). */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (nothing received). */
 BRAID_API int braid_mpsc_recv_blocking(braid_mpsc_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

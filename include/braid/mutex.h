@@ -31,7 +31,8 @@ BRAID_API void braid_mutex_free(braid_mutex *m);
 /* Locks if it is free and nobody waits: BRAID_OK, or BRAID_EAGAIN. */
 BRAID_API int braid_mutex_try_lock(braid_mutex *m);
 /* Locks on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_mutex_lock_blocking(braid_mutex *m, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

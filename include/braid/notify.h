@@ -29,8 +29,12 @@ BRAID_API int braid_notify_new(braid_notify **out);
 /* Nobody may be waiting.  NULL ok. */
 BRAID_API void braid_notify_free(braid_notify *n);
 
+/* Takes a stored permit: BRAID_OK, or BRAID_EAGAIN when there is none
+ * (nothing queued). */
+BRAID_API int braid_notify_try_notified(braid_notify *n);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing consumed). */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (nothing consumed). */
 BRAID_API int braid_notify_notified_blocking(braid_notify *n, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

@@ -58,8 +58,9 @@ BRAID_API int braid_once_cell_complete_init(braid_once_cell *cell, void *value, 
 BRAID_API int braid_once_cell_abort_init(braid_once_cell *cell);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) until
  * the cell is set (BRAID_OK: read it with braid_once_cell_get) or it is the
- * caller's turn to set it (BRAID_ONCE_CELL_INIT).  timeout_ms 0: no limit;
- * BRAID_ETIMEDOUT after it. */
+ * caller's turn to set it (BRAID_ONCE_CELL_INIT).  timeout_ms:
+ * BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds; BRAID_ETIMEDOUT
+ * after it. */
 BRAID_API int braid_once_cell_init_blocking(braid_once_cell *cell, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

@@ -36,7 +36,7 @@ BRAID_API int braid_oneshot_send(braid_oneshot_tx *tx, void *value, size_t value
 /* Drops the sender without sending: the receiver gets BRAID_ECLOSED.  NULL ok. */
 BRAID_API void braid_oneshot_tx_free(braid_oneshot_tx *tx);
 /* 0 once the receiver is gone, else BRAID_PENDING after registering the
- * waker (NULL waker: unregisters). */
+ * waker (NULL waker: see docs/c-api.md). */
 BRAID_API int braid_oneshot_tx_poll_closed(braid_oneshot_tx *tx, braid_wake_fn wake, void *wake_data);
 /* 1 once the receiver is gone, 0 while it is there, BRAID_EINVAL.  Touches
  * no waker (a closed() waiting elsewhere stays registered). */
@@ -45,14 +45,17 @@ BRAID_API int braid_oneshot_tx_is_closed(braid_oneshot_tx *tx);
 /* Receives into `out` (`out_size` must equal the element size): 0 when the
  * value was moved to `out`; BRAID_ECLOSED when the sender was dropped
  * without sending (or the value was already received); BRAID_PENDING after
- * registering the waker.  With `wake` NULL nothing is registered: this is
- * try_recv (BRAID_PENDING means empty). */
-BRAID_API int braid_oneshot_recv_poll(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
+ * registering the waker (NULL waker: see docs/c-api.md). */
+BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx *rx, braid_wake_fn wake, void *wake_data, void *out,
                                       size_t out_size);
-/* Removes the waker registered by braid_oneshot_recv_poll. */
+/* Without waiting: as braid_oneshot_poll_recv, BRAID_EAGAIN when nothing
+ * was sent yet (nothing registered or removed). */
+BRAID_API int braid_oneshot_try_recv(braid_oneshot_rx *rx, void *out, size_t out_size);
+/* Removes the waker registered by braid_oneshot_poll_recv. */
 BRAID_API int braid_oneshot_recv_unregister(braid_oneshot_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for the
- * value.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing lost). */
+ * value.  timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (nothing lost). */
 BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx *rx, void *out, size_t out_size, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

@@ -86,8 +86,9 @@ BRAID_API int braid_child_take_stdin(braid_child *c, braid_pipe **out);
 BRAID_API int braid_child_take_stdout(braid_child *c, braid_pipe **out);
 BRAID_API int braid_child_take_stderr(braid_child *c, braid_pipe **out);
 /* 0 once exited (*out_code, *out_signal as in braid_exit_callback; either
- * may be NULL), BRAID_PENDING after registering the waker (NULL: removes
- * it), or an error.  After the first 0 it keeps giving the same status. */
+ * may be NULL), BRAID_PENDING after registering the waker (NULL waker:
+ * see docs/c-api.md), or an error.  After the first 0 it keeps giving the
+ * same status. */
 BRAID_API int braid_child_poll_wait(braid_child *c, braid_wake_fn wake, void *wake_data, int *out_code,
                                     int *out_signal);
 /* Without waiting: 0 with the status when it has exited, BRAID_PENDING

@@ -106,8 +106,8 @@ BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
 
 /* Shuts the runtime down: refuses new tasks (BRAID_ESHUTDOWN), cancels every
  * task (futures are dropped, C callbacks complete with BRAID_ECANCELED, on
- * the calling thread), waits up to `timeout_ms` for running blocking jobs (a
- * negative timeout waits without limit), joins every other thread and
+ * the calling thread), waits up to `timeout_ms` for running blocking jobs
+ * (BRAID_WAIT_FOREVER: without limit; 0: not at all), joins every other thread and
  * closes the reactor.  Blocking jobs still running when the timeout expires
  * are left to finish on their own threads: they may still call back (a file
  * operation's callback runs on the job's thread), so what their user_data

@@ -37,7 +37,8 @@ BRAID_API void braid_rwlock_free(braid_rwlock *rw);
 BRAID_API int braid_rwlock_try_read(braid_rwlock *rw);
 BRAID_API int braid_rwlock_try_write(braid_rwlock *rw);
 /* Lock on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (not locked). */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it (not locked). */
 BRAID_API int braid_rwlock_read_blocking(braid_rwlock *rw, int64_t timeout_ms);
 BRAID_API int braid_rwlock_write_blocking(braid_rwlock *rw, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt

@@ -37,7 +37,8 @@ BRAID_API void braid_semaphore_free(braid_semaphore *sem);
  * BRAID_ERANGE (n above the maximum). */
 BRAID_API int braid_semaphore_try_acquire(braid_semaphore *sem, size_t n);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK) for n
- * permits.  timeout_ms 0: no limit; BRAID_ETIMEDOUT after it (nothing taken). */
+ * permits.  timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or
+ * milliseconds; BRAID_ETIMEDOUT after it (nothing taken). */
 BRAID_API int braid_semaphore_acquire_blocking(braid_semaphore *sem, size_t n, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

@@ -29,8 +29,8 @@ typedef struct braid_signal braid_signal;
  * thread's runtime).  BRAID_EINVAL for a signal that cannot be watched (0,
  * out of range, SIGKILL, SIGSTOP). */
 BRAID_API int braid_signal_new(braid_signal **out, braid_runtime *rt, int signum);
-/* 0: one delivery was taken; BRAID_PENDING after registering the waker (NULL
- * waker: nothing registered, a try); BRAID_ECANCELED once the runtime shut
+/* 0: one delivery was taken; BRAID_PENDING after registering the waker
+ * (NULL waker: see docs/c-api.md); BRAID_ECANCELED once the runtime shut
  * down. */
 BRAID_API int braid_signal_poll_recv(braid_signal *s, braid_wake_fn wake, void *wake_data);
 /* Removes the waker registered by braid_signal_poll_recv. */

@@ -85,9 +85,8 @@ BRAID_API size_t braid_stream_elem_size(const braid_stream *s);
 /* BRAID_OK with the next item moved into `out_item` (item_size bytes, the
  * element's size, suitably aligned); BRAID_ECLOSED at the end;
  * BRAID_PENDING after registering wake(wake_data) (replacing the previous
- * registration); a negative code the producer failed with (once).  With
- * `wake` NULL the registration is removed instead (BRAID_PENDING is
- * returned; out_item may be NULL).  BRAID_EINVAL (NULL stream, wrong
+ * registration); a negative code the producer failed with (once).
+ * NULL waker: see docs/c-api.md.  BRAID_EINVAL (NULL stream, wrong
  * item_size, NULL out_item), BRAID_EBUSY (a callback operation is pending).
  * Inside a task, a poll takes a unit of the task's cooperative budget
  * (braid_coop_take in braid/task.h; given back when the producer is
@@ -126,7 +125,8 @@ BRAID_API int braid_stream_for_each(braid_task **out, braid_runtime *rt, braid_s
 
 /* Waits on the calling thread for the next item: BRAID_OK (moved into
  * out_item), BRAID_ECLOSED, the producer's error, or BRAID_ETIMEDOUT after
- * timeout_ms (> 0; 0 waits without limit; nothing is consumed).
+ * timeout_ms (BRAID_WAIT_FOREVER, 0: one attempt, or milliseconds; nothing
+ * is consumed).
  * BRAID_EDEADLK on a runtime worker thread; BRAID_EINVAL, BRAID_EBUSY as for
  * braid_stream_poll_next. */
 BRAID_API int braid_stream_next_blocking(braid_stream *s, void *out_item, size_t item_size, int64_t timeout_ms);

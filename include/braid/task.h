@@ -138,11 +138,15 @@ BRAID_API int braid_task_is_finished(const braid_task *task);
 /* The final status once finished, BRAID_PENDING before.  If `wake` is not
  * NULL and the task has not finished, wake(wake_data) is registered to be
  * called once when it finishes, replacing an earlier registration made
- * through this handle.  With `wake` NULL an earlier registration is removed
- * (when this returns, that waker is not running and will not be called);
- * braid_task_free removes it too.  BRAID_EBUSY while a braid_task_join or a
- * blocking join owns the task's join slot. */
+ * through this handle (NULL waker: see docs/c-api.md); braid_task_free
+ * removes it too.  BRAID_EBUSY while a braid_task_join or a blocking join
+ * owns the task's join slot. */
 BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *wake_data);
+/* Without waiting: the final status once finished (it stays readable),
+ * BRAID_PENDING before (a status can be any code, so not BRAID_EAGAIN);
+ * registers and removes nothing.  BRAID_EBUSY, BRAID_EINVAL as
+ * braid_task_poll_join. */
+BRAID_API int braid_task_try_join(braid_task *task);
 
 /* Calls cb(user_data, status) on a worker once the task has finished (at
  * once, on a worker, if it already has).  It takes the task's join slot
@@ -155,8 +159,9 @@ BRAID_API int braid_task_poll_join(braid_task *task, braid_wake_fn wake, void *w
 BRAID_API int braid_task_join(braid_task *task, braid_callback cb, void *user_data);
 
 /* Waits on the calling thread until the task finishes and returns its final
- * status.  `timeout_ms` 0 waits without limit; > 0 gives up after that long
- * with BRAID_ETIMEDOUT; < 0 is BRAID_EINVAL.  BRAID_EDEADLK when called on a
+ * status.  `timeout_ms` BRAID_WAIT_FOREVER waits without limit; 0 makes one
+ * attempt; > 0 gives up after that long; BRAID_ETIMEDOUT when it gave up
+ * (the task runs on).  BRAID_EDEADLK when called on a
  * runtime worker thread (it would block the worker); BRAID_EBUSY when another
  * joiner waits on the task. */
 BRAID_API int braid_task_join_blocking(braid_task *task, int64_t timeout_ms);

@@ -11,7 +11,7 @@
  * INT64_MAX, the far future, which is never due: no clock reaches it (a
  * paused clock stops short of it, and never jumps to it by itself).
  *
- * Wakers (the braid_wake_fn given to braid_timer_poll and
+ * Wakers (the braid_wake_fn given to braid_timer_poll_elapsed and
  * braid_interval_poll_tick) are called with no lock held, on the reactor
  * thread, or on the thread that advances a paused clock.  A waker may poll,
  * reset, create and free timers and intervals, its own included: a timer's
@@ -63,10 +63,10 @@ BRAID_API int braid_sleep_until(braid_task **out, braid_runtime *rt, int64_t dea
 BRAID_API int braid_timer_new(braid_timer **out, braid_runtime *rt, int64_t deadline_ns);
 /* 0 when due; BRAID_PENDING after registering wake(wake_data) (replacing the
  * previous registration); BRAID_EINVAL for NULL; BRAID_ECANCELED if the
- * runtime shut down.  With `wake` NULL the registration is removed instead
- * (0 or BRAID_PENDING still tells whether the timer is due). */
-BRAID_API int braid_timer_poll(braid_timer *t, braid_wake_fn wake, void *wake_data);
-/* As braid_timer_poll, outside the cooperative budget: a due timer completes
+ * runtime shut down (NULL waker: see docs/c-api.md).  Whether it is due
+ * without registering: braid_timer_deadline against braid_now. */
+BRAID_API int braid_timer_poll_elapsed(braid_timer *t, braid_wake_fn wake, void *wake_data);
+/* As braid_timer_poll_elapsed, outside the cooperative budget: a due timer completes
  * even when the calling task's budget is used up, and takes nothing from it.
  * For timeouts: when the future a timeout guards used the budget up, the
  * deadline must still be seen, or a future that is always ready would never
@@ -81,7 +81,7 @@ BRAID_API int64_t braid_timer_deadline(const braid_timer *t);
  * be called: a free that races with the firing waits until that waker call
  * has returned, unless it is called from inside that very waker (which may
  * free its own timer).  Removing the registration with a NULL waker
- * (braid_timer_poll, braid_interval_poll_tick) gives the same guarantee.
+ * (braid_timer_poll_elapsed, braid_interval_poll_tick) gives the same guarantee.
  * NULL ok.  Any thread. */
 BRAID_API void braid_timer_free(braid_timer *t);
 
@@ -100,8 +100,7 @@ BRAID_API int braid_interval_new(braid_interval **out, braid_runtime *rt, int64_
                                  int64_t period_ns, int missed_tick_behavior);
 /* 0 when a tick is due (*out_tick_ns, if not NULL, gets the tick's scheduled
  * instant, and the interval moves to the next one), or BRAID_PENDING after
- * registering the waker.  With `wake` NULL the waker is removed and no tick
- * is consumed (the return value still tells whether one is due). */
+ * registering the waker (NULL waker: see docs/c-api.md). */
 BRAID_API int braid_interval_poll_tick(braid_interval *iv, braid_wake_fn wake, void *wake_data,
                                        int64_t *out_tick_ns);
 /* Changes what happens to missed ticks from now on. */

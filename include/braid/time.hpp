@@ -129,7 +129,7 @@ public:
     bool ready_now() const { return is_elapsed(); }
     int poll(braid_wake_fn w, void* d) {
         if (!t_) detail::check(braid_timer_new(&t_, nullptr, deadline_.nanos()), "sleep (not on a runtime thread?)");
-        return braid_timer_poll(t_, w, d);
+        return braid_timer_poll_elapsed(t_, w, d);
     }
     // The same outside the cooperative budget (timeout's deadline).
     int poll_unconstrained(braid_wake_fn w, void* d) {
@@ -138,7 +138,7 @@ public:
     }
     // Drops the waker; the timer and its deadline stay.
     void unregister() noexcept {
-        if (t_) braid_timer_poll(t_, nullptr, nullptr);
+        if (t_) braid_timer_poll_elapsed(t_, nullptr, nullptr);
     }
     // The timer is not needed once the sleep completed; it goes here rather
     // than in the destructor alone, because g++ 12 skips the destructor of a

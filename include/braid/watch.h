@@ -93,7 +93,8 @@ BRAID_API int braid_watch_rx_borrow_end(braid_watch_rx *rx);
  * BRAID_ECLOSED when not and every sender is gone, BRAID_EINVAL. */
 BRAID_API int braid_watch_rx_has_changed(braid_watch_rx *rx);
 /* Waits on the calling thread (not a runtime worker: BRAID_EDEADLK).
- * timeout_ms 0: no limit; BRAID_ETIMEDOUT after it. */
+ * timeout_ms: BRAID_WAIT_FOREVER, 0 (one attempt) or milliseconds;
+ * BRAID_ETIMEDOUT after it. */
 BRAID_API int braid_watch_rx_changed_blocking(braid_watch_rx *rx, int64_t timeout_ms);
 /* Callback form (docs/c-api.md, "Callback waits"): starts the wait on rt
  * and calls cb(user_data, status) exactly once on one of its workers:

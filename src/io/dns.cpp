@@ -169,63 +169,83 @@ void DnsQuery::unref() {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
-int make_query(braid_dns_query** out, Core* core, const char* host, int port) {
+int DnsLookup::start(DnsLookup** out, Core* core, const char* host, int port) {
     if (port < 0 || port > 65535) return BRAID_ERANGE;
-    auto* h = new (std::nothrow) braid_dns_query{core, nullptr, BRAID_PENDING};
-    if (!h) return BRAID_ENOMEM;
-    int rc = DnsQuery::start(&h->q, core, host, port);
+    auto* l = new (std::nothrow) DnsLookup{core, nullptr, BRAID_PENDING};
+    if (!l) return BRAID_ENOMEM;
+    int rc = DnsQuery::start(&l->q, core, host, port);
     if (rc != BRAID_OK) {
-        delete h;
+        delete l;
         return rc;
     }
     core->ref();
-    *out = h;
+    *out = l;
     return BRAID_OK;
 }
 
-void free_query(braid_dns_query* h) {
-    Core* core = h->core;
-    h->q->release();
-    delete h;
+void DnsLookup::free(DnsLookup* l) {
+    Core* core = l->core;
+    l->q->release();
+    delete l;
     core->unref();
+}
+
+int DnsLookup::poll(braid_wake_fn wake, void* data) {
+    if (!wake) {
+        q->poll(nullptr, nullptr);
+        return BRAID_PENDING;
+    }
+    if (status != BRAID_PENDING) return status;
+    int rc = q->poll(wake, data);
+    if (rc != BRAID_PENDING) status = rc;
+    return rc;
+}
+
+int DnsLookup::addr(std::size_t i, sockaddr_storage* out, std::size_t* out_len) const {
+    if (status != BRAID_OK || i >= q->count()) return BRAID_ERANGE;
+    std::size_t len = 0;
+    const sockaddr_storage& a = q->addr(i, &len);
+    std::memcpy(out, &a, sizeof a);
+    *out_len = len;
+    return BRAID_OK;
 }
 
 namespace {
 
 // braid_dns_lookup's operation.
 struct LookupOp {
-    braid_dns_query* h;
+    DnsLookup* h;
     braid_dns_callback cb;
     void* ud;
-    LookupOp(braid_dns_query* q, braid_dns_callback c, void* u) : h(q), cb(c), ud(u) {}
+    LookupOp(DnsLookup* l, braid_dns_callback c, void* u) : h(l), cb(c), ud(u) {}
     static int poll(void* self, braid_task* me) {
         auto* s = static_cast<LookupOp*>(self);
         int rc = s->h->q->poll(&braid_task_wake_fn, me);
         if (rc == BRAID_PENDING) return BRAID_PENDING;
         s->h->status = rc;
-        braid_dns_query* result = nullptr;
+        DnsLookup* result = nullptr;
         if (rc == BRAID_OK) result = std::exchange(s->h, nullptr);
-        else free_query(std::exchange(s->h, nullptr));
-        s->cb(s->ud, rc, result);
+        else DnsLookup::free(std::exchange(s->h, nullptr));
+        s->cb(s->ud, rc, result ? c_query(result) : nullptr);
         return BRAID_OK;
     }
     static void cancel(void* self) {
         auto* s = static_cast<LookupOp*>(self);
-        free_query(std::exchange(s->h, nullptr));
+        DnsLookup::free(std::exchange(s->h, nullptr));
         s->cb(s->ud, current_cancel_status(), nullptr);
     }
     static void release(void* self) {
         auto* s = static_cast<LookupOp*>(self);
-        if (s->h) free_query(s->h);
+        if (s->h) DnsLookup::free(s->h);
         s->~LookupOp();
     }
 };
 
 }  // namespace
 
-int spawn_lookup(braid_task** out, Core* core, braid_dns_query* q, braid_dns_callback cb, void* ud) {
-    int rc = spawn_op<LookupOp>(out, core, TaskKind::Worker, q, cb, ud);
-    if (rc == BRAID_ENOMEM) free_query(q);  // the state was never made
+int spawn_lookup(braid_task** out, Core* core, DnsLookup* l, braid_dns_callback cb, void* ud) {
+    int rc = spawn_op<LookupOp>(out, core, TaskKind::Worker, l, cb, ud);
+    if (rc == BRAID_ENOMEM) DnsLookup::free(l);  // the state was never made
     return rc;
 }
 

@@ -64,28 +64,34 @@ private:
     std::vector<std::size_t> lens_;
 };
 
-}  // namespace braid::detail
-
-// What the C ABI hands out as a braid_dns_query: a query, the runtime
-// reference it holds, and its final status once a poll returned one.
-struct braid_dns_query {
-    using Core = braid::detail::Core;
-    using DnsQuery = braid::detail::DnsQuery;
+// What the C ABI hands out as a braid_dns_query (the opaque C type is this
+// object, as a braid_task is a Task): a query, the runtime reference it
+// holds, and its final status once a poll returned one.
+struct DnsLookup {
     Core* core;
     DnsQuery* q;
     int status;  // BRAID_PENDING until poll returned a final status
+
+    // Starts resolving host (port 0..65535, else BRAID_ERANGE) into *out.
+    static int start(DnsLookup** out, Core* core, const char* host, int port);
+    // Lets go of the query and its runtime reference.
+    static void free(DnsLookup* l);
+    // BRAID_PENDING (the waker registered) or the final status, which is
+    // kept; a NULL waker withdraws (unregisters, looks at nothing).
+    int poll(braid_wake_fn wake, void* data);
+    // The addresses of a lookup that ended with BRAID_OK (0 otherwise).
+    std::size_t count() const { return status == BRAID_OK ? q->count() : 0; }
+    // Address i: BRAID_OK, or BRAID_ERANGE (not resolved, or past the end).
+    int addr(std::size_t i, sockaddr_storage* out, std::size_t* out_len) const;
 };
 
+inline braid_dns_query* c_query(DnsLookup* l) { return reinterpret_cast<braid_dns_query*>(l); }
+inline DnsLookup* lookup_of(braid_dns_query* q) { return reinterpret_cast<DnsLookup*>(q); }
+inline const DnsLookup* lookup_of(const braid_dns_query* q) { return reinterpret_cast<const DnsLookup*>(q); }
 
-namespace braid::detail {
-
-// Starts resolving host (port 0..65535, else BRAID_ERANGE) into *out.
-int make_query(braid_dns_query** out, Core* core, const char* host, int port);
-// Lets go of the query and its runtime reference.
-void free_query(braid_dns_query* h);
-// braid_dns_lookup's task: calls cb(ud, status, query-or-null) once the
-// lookup ends (the query is the callback's on BRAID_OK, freed otherwise),
-// or when it is cancelled.  On an error return the query is freed.
-int spawn_lookup(braid_task** out, Core* core, braid_dns_query* q, braid_dns_callback cb, void* ud);
+// braid_dns_lookup's task: calls cb(ud, status, lookup-or-null) once the
+// lookup ends (the lookup is the callback's on BRAID_OK, freed otherwise),
+// or when it is cancelled.  On an error return the lookup is freed.
+int spawn_lookup(braid_task** out, Core* core, DnsLookup* l, braid_dns_callback cb, void* ud);
 
 }  // namespace braid::detail

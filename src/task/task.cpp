@@ -250,8 +250,16 @@ int Task::poll_join(braid_wake_fn wake, void* data) {
 
 int Task::poll_join_handle(braid_wake_fn wake, void* data) {
     if (join_owned()) return BRAID_EBUSY;
-    if (!wake) unregister_join();
+    if (!wake) {  // withdraws (the C ABI's NULL-waker rule): no attempt
+        unregister_join();
+        return BRAID_PENDING;
+    }
     return poll_join(wake, data);
+}
+
+int Task::try_join_handle() {
+    if (join_owned()) return BRAID_EBUSY;
+    return poll_join(nullptr, nullptr);
 }
 
 bool Task::claim_join() {

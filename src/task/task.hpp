@@ -111,9 +111,12 @@ struct Task {
     // Join side.
     int poll_join(braid_wake_fn wake, void* data);
     // braid_task_poll_join through the handle: BRAID_EBUSY while a join
-    // operation owns the slot; a NULL waker unregisters the handle's waker
-    // first, then looks.
+    // operation owns the slot; a NULL waker withdraws (unregisters the
+    // handle's waker, looks at nothing, BRAID_PENDING).
     int poll_join_handle(braid_wake_fn wake, void* data);
+    // braid_task_try_join: the status if finished, else BRAID_PENDING
+    // (BRAID_EBUSY while a join operation owns the slot); registers nothing.
+    int try_join_handle();
     // Reserves the join slot for one joiner that is not re-polling through
     // poll_join (a callback join, a blocking join): false when a waker is
     // registered or the slot is owned already.

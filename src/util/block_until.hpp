@@ -14,7 +14,8 @@
 namespace braid::detail {
 
 // Polls `poll(wake, data)` until it returns something other than
-// BRAID_PENDING, sleeping in between.  timeout_ms 0: no limit.  Before
+// BRAID_PENDING, sleeping in between.  timeout_ms as poll(2): negative (BRAID_WAIT_FOREVER) no
+// limit, 0 one attempt without sleeping, > 0 milliseconds.  Before
 // returning, `unregister()` removes any registration of the waker (it lives
 // on this stack).  Returns the result, or BRAID_ETIMEDOUT (nothing consumed).
 template <class Poll, class Unregister>
@@ -30,13 +31,17 @@ int block_until(Poll&& poll, Unregister&& unregister, int64_t timeout_ms) {
             w->cv.notify_all();
         }
     } w;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 0);
     int rc;
     for (;;) {
         rc = poll(&Waiter::wake, &w);
         if (rc != BRAID_PENDING) break;
-        std::unique_lock<std::mutex> lk(w.mu);
         if (timeout_ms == 0) {
+            rc = BRAID_ETIMEDOUT;
+            break;
+        }
+        std::unique_lock<std::mutex> lk(w.mu);
+        if (timeout_ms < 0) {
             w.cv.wait(lk, [&] { return w.woken; });
         } else if (!w.cv.wait_until(lk, deadline, [&] { return w.woken; })) {
             lk.unlock();

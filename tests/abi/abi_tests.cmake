@@ -11,6 +11,10 @@
 #                                     every BRAID_API declaration, each with its
 #                                     version node (BRAID_0.1, unstable tier:
 #                                     BRAID_UNSTABLE_0.1); SONAME libbraid.so.0.1
+#   abi.lint_headers                  the conventions of docs/c-api.md on the
+#                                     public headers (names, out-parameters,
+#                                     BRAID_API, BRAID_WAIT_FOREVER, NULL waker)
+#   abi.lint_headers_fails            the lint fails on a header that breaks them
 #   abi.bad_input                     NULL handles, negative durations, error
 #                                     names, shutdown, EDEADLK, callback contract
 #   abi.bad_input_memcheck            the same under valgrind (if installed):
@@ -69,6 +73,19 @@ add_test(NAME abi.exports
     -DMAP=${BRAID_ABI_SOURCE_ROOT}/cmake/braid.map
     -P ${BRAID_ABI_DIR}/check_exports.cmake)
 set_tests_properties(abi.exports PROPERTIES LABELS "abi" TIMEOUT 60)
+
+# ---- 2b. the conventions of the headers (tests/abi/lint_headers.py) -------------------
+find_program(BRAID_ABI_LINT_PYTHON3 NAMES python3)
+if(BRAID_ABI_LINT_PYTHON3)
+  add_test(NAME abi.lint_headers
+    COMMAND ${BRAID_ABI_LINT_PYTHON3} ${BRAID_ABI_DIR}/lint_headers.py ${BRAID_ABI_SOURCE_ROOT}/include)
+  add_test(NAME abi.lint_headers_fails
+    COMMAND ${CMAKE_COMMAND} -E env PYTHONDONTWRITEBYTECODE=1
+      ${BRAID_ABI_LINT_PYTHON3} ${BRAID_ABI_DIR}/lint_headers_test.py)
+  set_tests_properties(abi.lint_headers abi.lint_headers_fails PROPERTIES LABELS "abi" TIMEOUT 60)
+else()
+  message(STATUS "braid: python3 not found, abi.lint_headers is not registered")
+endif()
 
 # ---- 3. bad input and the C ABI rules ----------------------------------------------
 add_executable(braid_abi_bad_input ${BRAID_ABI_DIR}/bad_input.c)

@@ -2,7 +2,8 @@
  *
  *  - every function given a NULL handle returns BRAID_EINVAL, or is a no-op
  *    (the *_free functions and the void functions), and never crashes;
- *  - negative durations are BRAID_EINVAL;
+ *  - negative durations are BRAID_EINVAL (a negative timeout_ms waits
+ *    without limit: BRAID_WAIT_FOREVER);
  *  - braid_strerror / braid_err_name cover BRAID_ERROR_TABLE and unknown codes;
  *  - a runtime that was shut down refuses new work with BRAID_ESHUTDOWN;
  *  - blocking calls made on a worker give BRAID_EDEADLK (join_blocking,
@@ -118,6 +119,7 @@ typedef struct counter {
     atomic_int cancels;     /* invocations with BRAID_ECANCELED */
     atomic_int after_cancel; /* invocations that came after one with BRAID_ECANCELED */
     atomic_int on_worker;   /* invocations on a thread of the runtime below */
+    atomic_int ready;       /* the ready bits of the last braid_fd_wait callback */
     braid_runtime *rt;      /* for on_worker; may be NULL */
 } counter;
 
@@ -127,6 +129,7 @@ static void counter_init(counter *c, braid_runtime *rt) {
     atomic_init(&c->cancels, 0);
     atomic_init(&c->after_cancel, 0);
     atomic_init(&c->on_worker, 0);
+    atomic_init(&c->ready, -1);
     c->rt = rt;
 }
 
@@ -137,6 +140,12 @@ static void count_cb(void *user_data, int status) {
     if (c->rt && braid_runtime_current() == c->rt) atomic_fetch_add(&c->on_worker, 1);
     atomic_store(&c->status, status);
     atomic_fetch_add(&c->calls, 1);
+}
+
+/* braid_fd_wait's callback: the status as count_cb, the bits apart. */
+static void fd_count_cb(void *user_data, int status, int ready) {
+    atomic_store(&((counter *)user_data)->ready, ready);
+    count_cb(user_data, status);
 }
 
 /* Waits (spinning) until c->calls >= n or timeout_ms passes; returns calls.
@@ -373,10 +382,10 @@ static void test_null_handles(braid_runtime *rt) {
     braid_task_free(NULL);
     CHECK_RC(braid_task_abort(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_is_finished(NULL), BRAID_EINVAL);
-    CHECK_RC(braid_task_poll_join(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_try_join(NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_poll_join(NULL, noop_wake, NULL), BRAID_EINVAL);
     CHECK_RC(braid_task_join(NULL, count_cb, c), BRAID_EINVAL);
-    CHECK_RC(braid_task_join_blocking(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_task_join_blocking(NULL, BRAID_WAIT_FOREVER), BRAID_EINVAL);
     CHECK_RC(braid_task_join_blocking(NULL, 10), BRAID_EINVAL);
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
     CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
@@ -460,7 +469,7 @@ static void test_null_handles(braid_runtime *rt) {
         braid_mpsc_rx *mrx = NULL;
         CHECK_RC(braid_mutex_new(&m), BRAID_OK);
         CHECK_RC(braid_semaphore_new(&sem, 1), BRAID_OK);
-        CHECK_RC(braid_mpsc_channel(&mtx, &mrx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_mpsc_new(&mtx, &mrx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
         t = (braid_task *)&v;
         CHECK_RC(braid_mutex_lock(&t, rt, NULL, count_cb, c), BRAID_EINVAL);
         CHECK(t == NULL, "braid_mutex_lock refused left *out set");
@@ -522,8 +531,8 @@ static void test_null_handles(braid_runtime *rt) {
     braid_timer *tm = NULL;
     CHECK_RC(braid_timer_new(NULL, rt, 0), BRAID_EINVAL);
     CHECK_RC(braid_timer_new(&tm, NULL, 0), BRAID_EINVAL); /* no current rt */
-    CHECK_RC(braid_timer_poll(NULL, noop_wake, NULL), BRAID_EINVAL);
-    CHECK_RC(braid_timer_poll(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_elapsed(NULL, noop_wake, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_timer_poll_elapsed(NULL, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_timer_poll_unconstrained(NULL, noop_wake, NULL), BRAID_EINVAL);
     {
         /* unregister (braid/waiter.h): a NULL handle, slot or waiter is a no-op */
@@ -576,12 +585,12 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_fd_clear_ready(NULL, BRAID_READABLE), BRAID_EINVAL);
     CHECK_RC(braid_fd_get(NULL), BRAID_EINVAL);
     braid_fd_free(NULL);
-    CHECK_RC(braid_fd_wait(&t, NULL, 0, BRAID_READABLE, count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, NULL, 0, BRAID_READABLE, fd_count_cb, c), BRAID_EINVAL);
     CHECK_RC(braid_fd_wait(&t, rt, 0, BRAID_READABLE, NULL, c), BRAID_EINVAL);
-    CHECK_RC(braid_fd_wait(&t, rt, 0, 0, count_cb, c), BRAID_EINVAL);
-    CHECK_RC(braid_fd_wait(&t, rt, 0, 8, count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 0, fd_count_cb, c), BRAID_EINVAL);
+    CHECK_RC(braid_fd_wait(&t, rt, 0, 8, fd_count_cb, c), BRAID_EINVAL);
     {
-        int rc = braid_fd_wait(&t, rt, -1, BRAID_READABLE, count_cb, c);
+        int rc = braid_fd_wait(&t, rt, -1, BRAID_READABLE, fd_count_cb, c);
         CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_wait(fd -1) is neither EINVAL nor EBADF");
         rc = braid_fd_new(&f, rt, -1);
         CHECK(rc == BRAID_EINVAL || rc == BRAID_EBADF, "braid_fd_new(fd -1) is neither EINVAL nor EBADF");
@@ -593,7 +602,7 @@ static void test_null_handles(braid_runtime *rt) {
         int fd = mkstemp(path);
         if (fd >= 0) {
             unlink(path);
-            CHECK_RC(braid_fd_wait(&t, rt, fd, BRAID_READABLE, count_cb, c), BRAID_EBADF);
+            CHECK_RC(braid_fd_wait(&t, rt, fd, BRAID_READABLE, fd_count_cb, c), BRAID_EBADF);
             f = NULL;
             CHECK_RC(braid_fd_new(&f, rt, fd), BRAID_EBADF);
             if (f) braid_fd_free(f);
@@ -616,10 +625,10 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_tx_poll_closed(NULL, NULL, NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_tx_is_closed(NULL), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_poll(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_poll(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_poll_recv(NULL, noop_wake, NULL, &v, sizeof v), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_poll_recv(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_unregister(NULL), BRAID_EINVAL);
-        CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, 0), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, BRAID_WAIT_FOREVER), BRAID_EINVAL);
         braid_oneshot_rx_free(NULL);
 
         tx = NULL;
@@ -627,16 +636,18 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_oneshot_new(&tx, &rx, sizeof v, sizeof v, NULL, NULL), BRAID_OK);
         if (tx && rx) {
             int got = 0;
-            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, -1), BRAID_EINVAL); /* negative duration */
+            CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 0), BRAID_ETIMEDOUT); /* one attempt */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1), BRAID_ETIMEDOUT);
             CHECK_RC(braid_oneshot_recv_blocking(rx, NULL, sizeof got, 1), BRAID_EINVAL);
-            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_poll_recv(rx, noop_wake, NULL, &got, sizeof got + 1), BRAID_EINVAL);
+            CHECK_RC(braid_oneshot_try_recv(rx, &got, sizeof got + 1), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v + 1), BRAID_EINVAL); /* the sender is still ours */
             CHECK_RC(braid_oneshot_send(tx, NULL, sizeof v), BRAID_EINVAL);
             CHECK_RC(braid_oneshot_send(tx, &v, sizeof v), BRAID_OK);           /* consumes tx */
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1000), BRAID_OK);
             CHECK(got == 7, "braid_oneshot: the received value is not the one sent");
-            CHECK_RC(braid_oneshot_recv_poll(rx, NULL, NULL, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_try_recv(rx, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, NULL, 0), BRAID_PENDING); /* a NULL waker withdraws */
             braid_oneshot_rx_free(rx);
         }
     }
@@ -719,15 +730,13 @@ static void test_negative_durations(braid_runtime *rt) {
         CHECK_RC(braid_runtime_free(paused), BRAID_OK);
     }
 
-    /* join_blocking: negative timeout */
+    /* join_blocking: any negative timeout waits without limit (BRAID_WAIT_FOREVER) */
     braid_task *s = NULL;
     counter ok;
     counter_init(&ok, rt);
     CHECK_RC(braid_sleep(&s, rt, 1, count_cb, &ok), BRAID_OK);
     if (s) {
-        CHECK_RC(braid_task_join_blocking(s, -1), BRAID_EINVAL);
-        CHECK_RC(braid_task_join_blocking(s, INT64_MIN), BRAID_EINVAL);
-        CHECK_RC(braid_task_join_blocking(s, 5000), BRAID_OK);
+        CHECK_RC(braid_task_join_blocking(s, INT64_MIN), BRAID_OK);
         braid_task_free(s);
     }
 
@@ -778,10 +787,10 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_sleep(NULL, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
     CHECK_RC(braid_sleep_until(&t, rt, 0, count_cb, &c), BRAID_ESHUTDOWN);
     CHECK_RC(braid_interval_start(&t, rt, 1, BRAID_MISSED_TICK_BURST, count_cb, &c), BRAID_ESHUTDOWN);
-    if (pipefd[0] >= 0) CHECK_RC(braid_fd_wait(&t, rt, pipefd[0], BRAID_READABLE, count_cb, &c), BRAID_ESHUTDOWN);
+    if (pipefd[0] >= 0) CHECK_RC(braid_fd_wait(&t, rt, pipefd[0], BRAID_READABLE, fd_count_cb, &c), BRAID_ESHUTDOWN);
     if (done) {
         CHECK_RC(braid_task_join(done, count_cb, &c), BRAID_ESHUTDOWN);
-        CHECK_RC(braid_task_poll_join(done, NULL, NULL), BRAID_OK); /* the final status stays readable */
+        CHECK_RC(braid_task_try_join(done), BRAID_OK); /* the final status stays readable */
         CHECK_RC(braid_task_is_finished(done), 1);
     }
     if (fresh) {
@@ -802,7 +811,7 @@ static void test_shutdown_refuses(void) {
     CHECK_RC(braid_task_new_cancelled(&cancelled), BRAID_OK);
     if (cancelled) {
         CHECK_RC(braid_task_is_finished(cancelled), 1);
-        CHECK_RC(braid_task_poll_join(cancelled, NULL, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_task_try_join(cancelled), BRAID_ECANCELED);
         CHECK_RC(braid_task_poll_join(cancelled, noop_wake, NULL), BRAID_ECANCELED);
         CHECK_RC(braid_task_join_blocking(cancelled, 1000), BRAID_ECANCELED);
         CHECK_RC(braid_task_start(cancelled), BRAID_EBUSY);
@@ -862,14 +871,14 @@ static void probe_init(deadlk_probe *p, braid_runtime *rt, braid_task *other) {
 static void probe_worker(void *arg) {
     deadlk_probe *p = (deadlk_probe *)arg;
     atomic_store(&p->on_rt, braid_runtime_current() == p->rt);
-    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, BRAID_WAIT_FOREVER));
     atomic_store(&p->join10, braid_task_join_blocking(p->other, 10));
     atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
     atomic_store(&p->shutdown, braid_runtime_shutdown(p->rt, 0));
     atomic_store(&p->free_rc, braid_runtime_free(p->rt));
     if (p->rx) {
         int v = 0;
-        atomic_store(&p->recv0, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 0));
+        atomic_store(&p->recv0, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, BRAID_WAIT_FOREVER));
         atomic_store(&p->recv10, braid_oneshot_recv_blocking(p->rx, &v, sizeof v, 10));
     }
     atomic_store(&p->ran, 1);
@@ -884,7 +893,7 @@ static void probe_blocking(void *arg) {
     atomic_store(&p->free_rc, braid_runtime_free(p->rt));
     atomic_store(&p->block_on, braid_runtime_block_on(p->rt, p->other));
     atomic_store(&p->joining, 1);
-    atomic_store(&p->join0, braid_task_join_blocking(p->other, 0));
+    atomic_store(&p->join0, braid_task_join_blocking(p->other, BRAID_WAIT_FOREVER));
     atomic_store(&p->ran, 1);
 }
 
@@ -911,7 +920,7 @@ static void test_deadlk(void) {
     gate g;
     gate_init(&g);
     braid_task *other = NULL;
-    CHECK_RC(braid_fd_wait(&other, rt, g.fd[0], BRAID_READABLE, count_cb, &pending), BRAID_OK);
+    CHECK_RC(braid_fd_wait(&other, rt, g.fd[0], BRAID_READABLE, fd_count_cb, &pending), BRAID_OK);
     if (!other) {
         braid_runtime_free(rt);
         gate_close(&g);
@@ -1007,7 +1016,8 @@ static void test_deadlk(void) {
     CHECK_RC(braid_task_join_blocking(other, 10000), BRAID_OK);
     braid_task_free(other);
     CHECK(atomic_load(&pending.calls) == 1, "the pending fd_wait did not call back exactly once");
-    CHECK_RC(atomic_load(&pending.status), BRAID_READABLE);
+    CHECK_RC(atomic_load(&pending.status), BRAID_OK);
+    CHECK_RC(atomic_load(&pending.ready), BRAID_READABLE);
     CHECK(atomic_load(&pending.on_worker) == 1, "the fd_wait callback did not run on a runtime thread");
     CHECK_RC(braid_runtime_free(rt), BRAID_OK);
     CHECK(atomic_load(&quick.calls) == 1, "the detached sleep did not call back exactly once");
@@ -1080,7 +1090,7 @@ static void test_callback_contract(void) {
         if (h) {
             fence(rt); /* polled by now: the timer is registered */
             CHECK_RC(braid_task_is_finished(h), 0);
-            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_PENDING);
+            CHECK_RC(braid_task_try_join(h), BRAID_PENDING);
             CHECK(atomic_load(&c.calls) == 0, "a pending 60 s sleep called back");
             CHECK_RC(braid_task_abort(h), BRAID_OK);
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_ECANCELED);
@@ -1101,7 +1111,7 @@ static void test_callback_contract(void) {
         if (h) {
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
             CHECK_RC(braid_task_abort(h), BRAID_OK);
-            CHECK_RC(braid_task_poll_join(h, NULL, NULL), BRAID_OK);
+            CHECK_RC(braid_task_try_join(h), BRAID_OK);
             CHECK_RC(braid_task_join_blocking(h, 10000), BRAID_OK);
             braid_task_free(h);
         }
@@ -1147,8 +1157,8 @@ static void test_callback_contract(void) {
         counter_init(&ready, rt);
         counter_init(&aborted, rt);
         braid_task *h = NULL, *h2 = NULL;
-        CHECK_RC(braid_fd_wait(&h, rt, p.fd[0], BRAID_READABLE, count_cb, &ready), BRAID_OK);
-        CHECK_RC(braid_fd_wait(&h2, rt, q.fd[0], BRAID_READABLE, count_cb, &aborted), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &ready), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, q.fd[0], BRAID_READABLE, fd_count_cb, &aborted), BRAID_OK);
         fence(rt); /* both polled: waiting for readiness */
         if (h2) {
             CHECK_RC(braid_task_abort(h2), BRAID_OK);
@@ -1164,13 +1174,14 @@ static void test_callback_contract(void) {
         }
         /* both joined: their callbacks ran, no other can come */
         CHECK(atomic_load(&ready.calls) == 1, "fd_wait: not exactly one callback once readable");
-        snprintf(msg, sizeof msg, "fd_wait: the callback's status is %d, not the readable bit",
-                 atomic_load(&ready.status));
-        CHECK(atomic_load(&ready.status) == BRAID_READABLE, msg);
+        snprintf(msg, sizeof msg, "fd_wait: the callback's status is %d and its bits %d, not BRAID_OK and readable",
+                 atomic_load(&ready.status), atomic_load(&ready.ready));
+        CHECK(atomic_load(&ready.status) == BRAID_OK && atomic_load(&ready.ready) == BRAID_READABLE, msg);
         CHECK(atomic_load(&aborted.calls) == 1, "aborted fd_wait: not exactly one callback");
         snprintf(msg, sizeof msg, "aborted fd_wait: the callback's status is %d, expected ECANCELED",
                  atomic_load(&aborted.status));
         CHECK(atomic_load(&aborted.status) == BRAID_ECANCELED, msg);
+        CHECK(atomic_load(&aborted.ready) == 0, "aborted fd_wait: ready bits with a cancellation");
         gate_close(&p);
         gate_close(&q);
     }
@@ -1190,10 +1201,10 @@ static void test_callback_contract(void) {
         counter_init(&cc_fd_refused, rt);
         braid_task *h1 = NULL, *h2 = (braid_task *)&first, *h3 = NULL;
         braid_fd *f = NULL, *f2 = (braid_fd *)&first;
-        CHECK_RC(braid_fd_wait(&h1, rt, p.fd[0], BRAID_READABLE, count_cb, &first), BRAID_OK);
-        CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+        CHECK_RC(braid_fd_wait(&h1, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &first), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
         CHECK(h2 == NULL, "a refused braid_fd_wait left *out set");
-        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_WRITABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_WRITABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
         CHECK_RC(braid_fd_new(&f2, rt, p.fd[0]), BRAID_EBUSY);
         CHECK(f2 == NULL, "a refused braid_fd_new left *out set");
         fence(rt);
@@ -1214,7 +1225,7 @@ static void test_callback_contract(void) {
         CHECK_RC(braid_fd_new(&f, rt, p.fd[0]), BRAID_OK);
         if (f) {
             CHECK_RC(braid_fd_new(&f2, rt, p.fd[0]), BRAID_EBUSY);
-            CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, count_cb, &cc_fd_refused), BRAID_EBUSY);
+            CHECK_RC(braid_fd_wait(&h2, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &cc_fd_refused), BRAID_EBUSY);
             /* "per runtime": another runtime may watch the same fd */
             braid_runtime *rt2 = make_runtime(1);
             braid_fd *g = NULL;
@@ -1223,14 +1234,15 @@ static void test_callback_contract(void) {
             CHECK_RC(braid_runtime_free(rt2), BRAID_OK);
             braid_fd_free(f); /* gives the fd back when it returns */
         }
-        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_READABLE, count_cb, &again), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h3, rt, p.fd[0], BRAID_READABLE, fd_count_cb, &again), BRAID_OK);
         gate_open(&p);
         if (h3) {
             CHECK_RC(braid_task_join_blocking(h3, 10000), BRAID_OK);
             braid_task_free(h3);
         }
         CHECK(atomic_load(&again.calls) == 1, "fd_wait after braid_fd_free: not exactly one callback");
-        CHECK_RC(atomic_load(&again.status), BRAID_READABLE);
+        CHECK_RC(atomic_load(&again.status), BRAID_OK);
+        CHECK_RC(atomic_load(&again.ready), BRAID_READABLE);
         gate_close(&p);
     }
 
@@ -1274,7 +1286,7 @@ static void test_task_join(void) {
     gate g[JT_CASES];
     for (int i = 0; i < JT_CASES; ++i) {
         gate_init(&g[i]);
-        CHECK_RC(braid_fd_wait(&h[i], rt, g[i].fd[0], BRAID_READABLE, count_cb, &jt_target[i]), BRAID_OK);
+        CHECK_RC(braid_fd_wait(&h[i], rt, g[i].fd[0], BRAID_READABLE, fd_count_cb, &jt_target[i]), BRAID_OK);
     }
     /* which cases registered a second joiner that was accepted (none should) */
     int rc_b[JT_CASES] = {BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY, BRAID_EBUSY};
@@ -1327,10 +1339,10 @@ static void test_task_join(void) {
     if (h[2]) {
         CHECK_RC(braid_task_join(h[2], count_cb, &jt_a[2]), BRAID_OK);
         /* with wake NULL it would otherwise remove the join operation's waker */
-        CHECK_RC(braid_task_poll_join(h[2], NULL, NULL), BRAID_EBUSY);
+        CHECK_RC(braid_task_try_join(h[2]), BRAID_EBUSY);
         CHECK_RC(braid_task_poll_join(h[2], noop_wake, NULL), BRAID_EBUSY);
         fence(rt);
-        CHECK_RC(braid_task_poll_join(h[2], NULL, NULL), BRAID_EBUSY);
+        CHECK_RC(braid_task_try_join(h[2]), BRAID_EBUSY);
         CHECK_RC(braid_task_poll_join(h[2], noop_wake, NULL), BRAID_EBUSY);
         CHECK_RC(braid_task_is_finished(h[2]), 0);
         gate_open(&g[2]);
@@ -1378,7 +1390,7 @@ static void test_task_join(void) {
      * final status is readable through each handle */
     for (int i = 0; i < JT_CASES; ++i) {
         if (!h[i]) continue;
-        CHECK_RC(braid_task_poll_join(h[i], NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_task_try_join(h[i]), BRAID_OK);
         CHECK_RC(braid_task_join_blocking(h[i], 1000), BRAID_OK);
     }
     for (int i = 0; i < JT_CASES; ++i) {
@@ -1416,7 +1428,7 @@ static void test_cancel_on_shutdown(int use_free) {
     braid_interval *iv = NULL;
     braid_fd *f = NULL;
     CHECK_RC(braid_timer_new(&tm, rt, braid_now(rt) + 60000000000LL), BRAID_OK);
-    if (tm) CHECK_RC(braid_timer_poll(tm, noop_wake, NULL), BRAID_PENDING);
+    if (tm) CHECK_RC(braid_timer_poll_elapsed(tm, noop_wake, NULL), BRAID_PENDING);
     CHECK_RC(braid_interval_new(&iv, rt, braid_now(rt) + 60000000000LL, 1000000, BRAID_MISSED_TICK_BURST), BRAID_OK);
     if (iv) CHECK_RC(braid_interval_poll_tick(iv, noop_wake, NULL, NULL), BRAID_PENDING);
     CHECK_RC(braid_fd_new(&f, rt, fg.fd[0]), BRAID_OK);
@@ -1424,7 +1436,7 @@ static void test_cancel_on_shutdown(int use_free) {
 
     CHECK_RC(braid_sleep(&h_polled, rt, 60000, count_cb, &polled), BRAID_OK);
     CHECK_RC(braid_sleep(NULL, rt, 60000, count_cb, &detached), BRAID_OK);
-    CHECK_RC(braid_fd_wait(&h_fd, rt, p[0], BRAID_READABLE, count_cb, &fdw), BRAID_OK);
+    CHECK_RC(braid_fd_wait(&h_fd, rt, p[0], BRAID_READABLE, fd_count_cb, &fdw), BRAID_OK);
     CHECK_RC(braid_sleep(&h_target, rt, 60000, count_cb, &target), BRAID_OK);
     if (h_target) CHECK_RC(braid_task_join(h_target, count_cb, &join), BRAID_OK);
     CHECK_RC(braid_interval_start(&h_iv, rt, 60000, BRAID_MISSED_TICK_BURST, count_cb, &ticks), BRAID_OK);
@@ -1456,14 +1468,14 @@ static void test_cancel_on_shutdown(int use_free) {
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; ++i) {
         if (!hs[i]) continue;
         CHECK_RC(braid_task_is_finished(hs[i]), 1);
-        CHECK_RC(braid_task_poll_join(hs[i], NULL, NULL), BRAID_ECANCELED); /* join slot free again */
+        CHECK_RC(braid_task_try_join(hs[i]), BRAID_ECANCELED); /* join slot free again */
         CHECK_RC(braid_task_join_blocking(hs[i], 1000), BRAID_ECANCELED);
         CHECK_RC(braid_task_abort(hs[i]), BRAID_OK);
     }
     if (!use_free) CHECK_RC(braid_runtime_free(rt), BRAID_OK);
     /* the poll-style objects too: used, then freed after the runtime */
     if (tm) {
-        CHECK_RC(braid_timer_poll(tm, noop_wake, NULL), BRAID_ECANCELED);
+        CHECK_RC(braid_timer_poll_elapsed(tm, noop_wake, NULL), BRAID_ECANCELED);
         CHECK_RC(braid_timer_reset(tm, 0), BRAID_OK);
         braid_timer_free(tm);
     }
@@ -1505,7 +1517,7 @@ static void nested_free_cb(void *user_data, int status) {
     nested_free *n = (nested_free *)user_data;
     (void)status;
     atomic_store(&n->free_rc, braid_runtime_free(n->rt));
-    atomic_store(&n->join_rc, braid_task_join_blocking(n->other, 0));
+    atomic_store(&n->join_rc, braid_task_join_blocking(n->other, BRAID_WAIT_FOREVER));
     atomic_fetch_add(&n->calls, 1);
 }
 
@@ -1539,7 +1551,7 @@ static void test_contracts(void) {
         braid_mpsc_tx *tx = NULL;
         braid_mpsc_rx *rx = NULL;
         int v = 1, out = 0;
-        CHECK_RC(braid_mpsc_channel(&tx, &rx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
+        CHECK_RC(braid_mpsc_new(&tx, &rx, 1, sizeof(int), _Alignof(int), NULL, NULL), BRAID_OK);
         CHECK_RC(braid_mpsc_send_reserved(tx, &v, sizeof v), BRAID_EINVAL);
         CHECK(braid_mpsc_rx_len(rx) == 0, "a refused send_reserved queued nothing");
         CHECK_RC(braid_mpsc_try_reserve(tx, 1), BRAID_OK);

@@ -148,7 +148,7 @@ int braid_abi_use_(void) {
     const char *(*strerror_fn)(int) = braid_strerror;
     int (*spawn_fn)(braid_task **, braid_runtime *, braid_task_fn, void *) = braid_spawn;
     int (*sleep_fn)(braid_task **, braid_runtime *, int64_t, braid_callback, void *) = braid_sleep;
-    int (*fd_fn)(braid_task **, braid_runtime *, int, int, braid_callback, void *) = braid_fd_wait;
+    int (*fd_fn)(braid_task **, braid_runtime *, int, int, braid_fd_ready_callback, void *) = braid_fd_wait;
     (void)cb; (void)fn; (void)pf; (void)wf; (void)tf; (void)strerror_fn;
     (void)spawn_fn; (void)sleep_fn; (void)fd_fn;
     return (int)e + (int)i + (int)m + BRAID_PENDING + (names[0] != NULL) + (texts[0] != NULL)

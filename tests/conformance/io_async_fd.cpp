@@ -400,7 +400,8 @@ TEST_CASE("poll_fns") {
         // braid keeps a registration per waker (Tokio's poll_read_ready only
         // the last one), so the first waker was woken as well.
         EXPECT(waker.woken());
-        EXPECT(braid_fd_poll_ready(afd_a->native_handle(), BRAID_READABLE, nullptr, &waker, &bits) == BRAID_OK);
+        EXPECT(braid_fd_poll_ready(afd_a->native_handle(), BRAID_READABLE, nullptr, &waker, &bits) == BRAID_PENDING);  // withdraws
+        EXPECT(bits == 0);
 
         // The writable side is not woken (and is not writable)
         co_await braid::yield_now();

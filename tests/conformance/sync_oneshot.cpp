@@ -1,6 +1,6 @@
 // Conformance: tokio/tests/sync_oneshot.rs (Tokio 1.24), ported from what
 // each case asserts.  Tokio's hand-polled receiver and poll_closed are the C
-// ABI's braid_oneshot_recv_poll and braid_oneshot_tx_poll_closed polled with
+// ABI's braid_oneshot_poll_recv and braid_oneshot_tx_poll_closed polled with
 // counting wakers, on a channel made in C and owned by the C++ Sender and
 // Receiver.  #[tokio::test] cases run on a current-thread runtime.
 //
@@ -51,7 +51,7 @@ struct Channel {
         tx = braid::oneshot::Sender<int>(ctx);
         rx = braid::oneshot::Receiver<int>(crx);
     }
-    int poll_recv(CountingWaker& w, int* out) { return braid_oneshot_recv_poll(crx, &CountingWaker::wake, &w, out, sizeof(int)); }
+    int poll_recv(CountingWaker& w, int* out) { return braid_oneshot_poll_recv(crx, &CountingWaker::wake, &w, out, sizeof(int)); }
     int poll_closed(CountingWaker& w) { return braid_oneshot_tx_poll_closed(ctx, &CountingWaker::wake, &w); }
 };
 }  // namespace

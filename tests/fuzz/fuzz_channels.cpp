@@ -95,7 +95,7 @@ void oneshot(Input& in) {
                 bool with_waker = in.flag();
                 Val out{};
                 rx_waker = CountingWaker{};
-                int rc = braid_oneshot_recv_poll(rx, with_waker ? &CountingWaker::wake : nullptr, &rx_waker, &out,
+                int rc = braid_oneshot_poll_recv(rx, with_waker ? &CountingWaker::wake : nullptr, &rx_waker, &out,
                                                  sizeof out);
                 int want = has_value ? BRAID_OK : (tx ? BRAID_PENDING : BRAID_ECLOSED);
                 FUZZ_CHECK(rc == want, "oneshot recv: %d, model %d", rc, want);

@@ -411,10 +411,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     Harness h(in, cap);
     g_fate = &h.fate;
     braid_mpsc_tx* first = nullptr;
-    int rc = cap ? braid_mpsc_channel(&first, &h.rx, cap, sizeof(Val), alignof(Val), relocate ? &relocate_val : nullptr,
-                                      &drop_val)
-                 : braid_mpsc_unbounded_channel(&first, &h.rx, sizeof(Val), alignof(Val),
-                                                relocate ? &relocate_val : nullptr, &drop_val);
+    int rc = cap ? braid_mpsc_new(&first, &h.rx, cap, sizeof(Val), alignof(Val), relocate ? &relocate_val : nullptr,
+                                  &drop_val)
+                 : braid_mpsc_new_unbounded(&first, &h.rx, sizeof(Val), alignof(Val),
+                                            relocate ? &relocate_val : nullptr, &drop_val);
     FUZZ_CHECK(rc == BRAID_OK);
     h.tx[0].tx = first;
     h.run();

@@ -68,8 +68,8 @@ void mpsc_mode(Input& in, bool bounded) {
     size_t size = in.size_edge(64), align = fuzz_align(in);
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    int rc = bounded ? braid_mpsc_channel(&tx, &rx, cap, size, align, nullptr, nullptr)
-                     : braid_mpsc_unbounded_channel(&tx, &rx, size, align, nullptr, nullptr);
+    int rc = bounded ? braid_mpsc_new(&tx, &rx, cap, size, align, nullptr, nullptr)
+                     : braid_mpsc_new_unbounded(&tx, &rx, size, align, nullptr, nullptr);
     bool ok = elem_ok(size, align) && (!bounded || (cap != 0 && cap <= kMaxPermits));
     FUZZ_CHECK(rc == (ok ? BRAID_OK : BRAID_EINVAL), "mpsc(cap %zu, size %zu, align %zu): %d", cap, size, align, rc);
     if (!ok) {
@@ -138,7 +138,7 @@ void elem_mode(Input& in) {
             FUZZ_CHECK(braid_oneshot_new(&tx, &rx, size, align, nullptr, nullptr) == want);
             if (!ok) return;
             FUZZ_CHECK(braid_oneshot_send(tx, v->p, size) == BRAID_OK);
-            FUZZ_CHECK(braid_oneshot_recv_poll(rx, nullptr, nullptr, out->p, size) == BRAID_OK && out->same(*v));
+            FUZZ_CHECK(braid_oneshot_try_recv(rx, out->p, size) == BRAID_OK && out->same(*v));
             braid_oneshot_rx_free(rx);
             break;
         }
@@ -248,7 +248,7 @@ void builder_mode(Input& in) {
         FUZZ_CHECK(braid_runtime_build(&rt, b) == BRAID_OK);
         braid_task* job = nullptr;
         FUZZ_CHECK(braid_spawn_blocking(&job, rt, [](void*) {}, nullptr) == BRAID_OK);
-        FUZZ_CHECK(braid_task_join_blocking(job, 0) == BRAID_OK);
+        FUZZ_CHECK(braid_task_join_blocking(job, BRAID_WAIT_FOREVER) == BRAID_OK);
         braid_task_free(job);
         braid_task* t = nullptr;
         void* state = nullptr;

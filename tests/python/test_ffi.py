@@ -162,10 +162,14 @@ class RuntimeTest(unittest.TestCase):
             self.rt.sleep(-1, lambda status: self.fail("callback after an error"))
         self.assertEqual(cm.exception.name, "EINVAL")
         task = self.rt.sleep(0, lambda status: None)
+        # A negative timeout is no error: it waits without limit (WAIT_FOREVER).
+        self.assertEqual(task.join(braid.WAIT_FOREVER), 0)
+
+    def test_join_timeout_zero_does_not_wait(self):
+        task = self.rt.sleep(3600 * 1000, lambda status: None)
         with self.assertRaises(braid.BraidError) as cm:
-            task.join(-1)
-        self.assertEqual(cm.exception.name, "EINVAL")
-        self.assertEqual(task.join(int(TIMEOUT_S * 1000)), 0)
+            task.join(0)
+        self.assertEqual(cm.exception.name, "ETIMEDOUT")
 
     def test_shutdown_refuses_new_work(self):
         done = threading.Event()

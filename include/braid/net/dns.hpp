@@ -32,7 +32,7 @@ public:
     ~LookupHost() { braid_dns_query_free(q_); }
     // Drops the waker; the lookup goes on.
     void unregister() noexcept {
-        if (q_) braid_dns_query_poll(q_, nullptr, nullptr);
+        if (q_) braid_dns_query_poll_result(q_, nullptr, nullptr);
     }
 
     bool ready_now() const { return false; }
@@ -43,7 +43,7 @@ public:
             int rc = braid_dns_query_start(&q_, nullptr, host_.c_str(), port_);
             if (rc < 0) return rc;
         }
-        return braid_dns_query_poll(q_, w, d);
+        return braid_dns_query_poll_result(q_, w, d);
     }
     std::vector<SocketAddr> finish(int st) {
         braid_dns_query* q = std::exchange(q_, nullptr);

@@ -45,7 +45,7 @@ public:
         } else if (braid_timer_deadline(t_) != deadline) {
             braid_timer_reset(t_, deadline);
         }
-        int rc = braid_timer_poll(t_, cx.wake_fn, cx.wake_data);
+        int rc = braid_timer_poll_elapsed(t_, cx.wake_fn, cx.wake_data);
         if (rc == BRAID_PENDING) {
             registered_ = true;
             return false;
@@ -56,7 +56,7 @@ public:
     }
     void unregister() noexcept {
         if (registered_) {
-            braid_timer_poll(t_, nullptr, nullptr);
+            braid_timer_poll_elapsed(t_, nullptr, nullptr);
             registered_ = false;
         }
     }

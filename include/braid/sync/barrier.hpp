@@ -49,7 +49,7 @@ public:
     Wait wait() { return Wait(b_); }
     // From a thread that is not a runtime worker.
     BarrierWaitResult blocking_wait() {
-        int st = detail::check(braid_barrier_wait_blocking(b_, 0), "Barrier::blocking_wait");
+        int st = detail::check(braid_barrier_wait_blocking(b_, BRAID_WAIT_FOREVER), "Barrier::blocking_wait");
         return BarrierWaitResult(st == BRAID_BARRIER_LEADER);
     }
 

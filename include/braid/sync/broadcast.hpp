@@ -132,7 +132,7 @@ public:
     RecvResult<T> blocking_recv() {
         braid::detail::Slot<T> slot;
         uint64_t lagged = 0;
-        int st = braid_broadcast_recv_blocking(checked(), slot.raw(), sizeof(T), &lagged, 0);
+        int st = braid_broadcast_recv_blocking(checked(), slot.raw(), sizeof(T), &lagged, BRAID_WAIT_FOREVER);
         return result(st, slot, lagged);
     }
 

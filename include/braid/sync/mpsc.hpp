@@ -281,13 +281,13 @@ public:
         // Keeps its place among the senders and its deadline; drops the wakers.
         void unregister() noexcept {
             if (w_) braid_mpsc_unregister_send(tx_, &this->w_);
-            if (t_) braid_timer_poll(t_, nullptr, nullptr);
+            if (t_) braid_timer_poll_elapsed(t_, nullptr, nullptr);
         }
         int poll(braid_wake_fn w, void* d) {
             int rc = braid_mpsc_poll_send(tx_, slot_.raw(), sizeof(T), &this->w_, w, d);
             if (rc != BRAID_PENDING || !w) return rc;
             if (!t_) braid::detail::check(braid_timer_new(&t_, nullptr, deadline_), "mpsc send_timeout");
-            if (braid_timer_poll(t_, w, d) != BRAID_OK) return BRAID_PENDING;
+            if (braid_timer_poll_elapsed(t_, w, d) != BRAID_OK) return BRAID_PENDING;
             braid_mpsc_cancel_send(tx_, &this->w_);  // room granted meanwhile goes to the next sender
             return BRAID_ETIMEDOUT;
         }
@@ -321,7 +321,7 @@ public:
     std::optional<T> blocking_send(T value) const {
         detail::Slot<T> slot;
         slot.emplace(std::move(value));
-        int rc = braid_mpsc_send_blocking(checked(), slot.raw(), sizeof(T), 0);
+        int rc = braid_mpsc_send_blocking(checked(), slot.raw(), sizeof(T), BRAID_WAIT_FOREVER);
         if (rc == BRAID_OK) {
             slot.emptied();
             return std::nullopt;
@@ -534,7 +534,7 @@ public:
     // Blocks a thread that is not a runtime worker.
     std::optional<T> blocking_recv() {
         detail::Slot<T> slot;
-        int rc = braid_mpsc_recv_blocking(checked(), slot.raw(), sizeof(T), 0);
+        int rc = braid_mpsc_recv_blocking(checked(), slot.raw(), sizeof(T), BRAID_WAIT_FOREVER);
         if (rc == BRAID_ECLOSED) return std::nullopt;
         braid::detail::check(rc, "mpsc blocking_recv");
         slot.filled();
@@ -557,7 +557,7 @@ public:
             alignas(T) unsigned char chunk[kChunk * sizeof(T)];
             while (n < limit_) {
                 std::size_t got = 0;
-                braid_mpsc_poll_recv_many(rxm_, chunk, sizeof(T), std::min(kChunk, limit_ - n), &got, nullptr, nullptr);
+                braid_mpsc_try_recv_many(rxm_, chunk, sizeof(T), std::min(kChunk, limit_ - n), &got);
                 if (got == 0) break;
                 T* vals = std::launder(reinterpret_cast<T*>(chunk));
                 for (std::size_t i = 0; i < got; ++i) {
@@ -605,8 +605,8 @@ template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    braid::detail::check(braid_mpsc_channel(&tx, &rx, capacity, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
-                                            detail::Elem<T>::drop_fn()),
+    braid::detail::check(braid_mpsc_new(&tx, &rx, capacity, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
+                                        detail::Elem<T>::drop_fn()),
                          capacity == 0 ? "mpsc::channel: capacity must be at least 1" : "mpsc::channel");
     return {Sender<T>(tx), Receiver<T>(rx)};
 }
@@ -615,8 +615,8 @@ template <class T>
 std::pair<UnboundedSender<T>, Receiver<T>> unbounded_channel() {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
-    braid::detail::check(braid_mpsc_unbounded_channel(&tx, &rx, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
-                                                      detail::Elem<T>::drop_fn()),
+    braid::detail::check(braid_mpsc_new_unbounded(&tx, &rx, sizeof(T), alignof(T), detail::Elem<T>::relocate_fn(),
+                                                  detail::Elem<T>::drop_fn()),
                          "mpsc::unbounded_channel");
     return {UnboundedSender<T>(tx), Receiver<T>(rx)};
 }

@@ -114,7 +114,7 @@ public:
     }
     // Locks from a thread that is not a runtime worker, blocking it.
     MutexGuard<T> blocking_lock() {
-        detail::check(braid_mutex_lock_blocking(m_, 0), "Mutex::blocking_lock");
+        detail::check(braid_mutex_lock_blocking(m_, BRAID_WAIT_FOREVER), "Mutex::blocking_lock");
         return MutexGuard<T>(this);
     }
     // The value without locking: only when nobody else can reach the mutex.

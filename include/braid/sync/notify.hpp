@@ -40,11 +40,10 @@ public:
     Notified notified() { return Notified(n_); }
     // Consumes a stored permit if there is one.
     bool try_notified() {
-        braid_waiter* w = nullptr;
-        return braid_notify_poll_notified(n_, &w, nullptr, nullptr) == BRAID_OK;
+        return braid_notify_try_notified(n_) == BRAID_OK;
     }
     // Waits on a thread that is not a runtime worker.
-    void blocking_notified() { detail::check(braid_notify_notified_blocking(n_, 0), "Notify::blocking_notified"); }
+    void blocking_notified() { detail::check(braid_notify_notified_blocking(n_, BRAID_WAIT_FOREVER), "Notify::blocking_notified"); }
 
     void notify_one() noexcept { braid_notify_notify_one(n_); }
     void notify_waiters() noexcept { braid_notify_notify_waiters(n_); }

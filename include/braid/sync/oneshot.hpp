@@ -102,8 +102,8 @@ public:
     // if the sender was dropped without sending.
     std::optional<T> try_recv() {
         detail::Slot<T> slot;
-        int rc = braid_oneshot_recv_poll(checked(), nullptr, nullptr, slot.raw(), sizeof(T));
-        if (rc == BRAID_PENDING) return std::nullopt;
+        int rc = braid_oneshot_try_recv(checked(), slot.raw(), sizeof(T));
+        if (rc == BRAID_EAGAIN) return std::nullopt;
         if (rc == BRAID_ECLOSED) throw RecvError();
         detail::check(rc, "oneshot try_recv");
         slot.filled();
@@ -113,7 +113,7 @@ public:
     // Blocks this (non-runtime) thread until the value arrives.
     T blocking_recv() {
         detail::Slot<T> slot;
-        int rc = braid_oneshot_recv_blocking(checked(), slot.raw(), sizeof(T), 0);
+        int rc = braid_oneshot_recv_blocking(checked(), slot.raw(), sizeof(T), BRAID_WAIT_FOREVER);
         if (rc == BRAID_ECLOSED) throw RecvError();
         detail::check(rc, "oneshot blocking_recv");
         slot.filled();
@@ -131,7 +131,7 @@ public:
             if (rx_ && this->status_ == BRAID_PENDING) braid_oneshot_recv_unregister(rx_);
         }
         bool ready_now() { return false; }
-        int poll(braid_wake_fn w, void* d) { return braid_oneshot_recv_poll(rx_, w, d, slot_.raw(), sizeof(T)); }
+        int poll(braid_wake_fn w, void* d) { return braid_oneshot_poll_recv(rx_, w, d, slot_.raw(), sizeof(T)); }
         T finish(int st) {
             if (st == BRAID_ECLOSED) throw RecvError();
             detail::check(st, "oneshot recv");

@@ -138,11 +138,11 @@ public:
     }
     // From threads that are not runtime workers, blocking them.
     RwLockReadGuard<T> blocking_read() {
-        detail::check(braid_rwlock_read_blocking(l_, 0), "RwLock::blocking_read");
+        detail::check(braid_rwlock_read_blocking(l_, BRAID_WAIT_FOREVER), "RwLock::blocking_read");
         return RwLockReadGuard<T>(this);
     }
     RwLockWriteGuard<T> blocking_write() {
-        detail::check(braid_rwlock_write_blocking(l_, 0), "RwLock::blocking_write");
+        detail::check(braid_rwlock_write_blocking(l_, BRAID_WAIT_FOREVER), "RwLock::blocking_write");
         return RwLockWriteGuard<T>(this);
     }
     // The value without locking: only when nobody else can reach the lock.

@@ -117,7 +117,7 @@ public:
     }
     // Blocks this (non-runtime) thread; throws AcquireError when closed.
     SemaphorePermit blocking_acquire(std::size_t n = 1) {
-        int rc = braid_semaphore_acquire_blocking(native(), n, 0);
+        int rc = braid_semaphore_acquire_blocking(native(), n, BRAID_WAIT_FOREVER);
         if (rc == BRAID_ECLOSED) throw AcquireError();
         detail::check(rc, "Semaphore::blocking_acquire");
         return SemaphorePermit(s_, n);

@@ -96,7 +96,7 @@ public:
     Changed changed() { return Changed(checked()); }
     // Blocks a thread that is not a runtime worker.
     bool blocking_changed() {
-        int st = braid_watch_rx_changed_blocking(checked(), 0);
+        int st = braid_watch_rx_changed_blocking(checked(), BRAID_WAIT_FOREVER);
         if (st == BRAID_ECLOSED) return false;
         braid::detail::check(st, "watch blocking_changed");
         return true;

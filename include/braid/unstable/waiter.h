@@ -22,8 +22,11 @@
  *    a documented value; *w stays NULL), fails (negative code; *w stays
  *    NULL), or has to wait: the primitive allocates a waiter, queues it
  *    behind the earlier ones, stores it in *w, registers wake(wake_data) and
- *    returns BRAID_PENDING.  With `wake` NULL nothing is queued: the call
- *    returns BRAID_PENDING instead of waiting (a "try").
+ *    returns BRAID_PENDING.
+ *  - a poll with `wake` NULL withdraws (NULL waker: see docs/c-api.md): it
+ *    is unregistering (below; *w NULL: nothing) and returns BRAID_PENDING,
+ *    attempting nothing.  To try without waiting use the stable try_*
+ *    functions.
  *  - later polls with the same *w: either the operation completed (the
  *    primitive frees the waiter, sets *w = NULL and returns the result), or
  *    the new waker replaces the old one and BRAID_PENDING is returned.
@@ -190,8 +193,8 @@ BRAID_API void braid_rwlock_unregister_write(braid_rwlock *rw, braid_waiter **w)
 /* ---- notify (braid/notify.h) ------------------------------------------------ */
 
 /* Waits for a notification: BRAID_OK (notified, or a stored permit
- * consumed), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL.  With `wake` NULL:
- * takes a stored permit if there is one, else BRAID_PENDING. */
+ * consumed), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL (braid_notify_try_notified
+ * takes a stored permit without waiting). */
 BRAID_API int braid_notify_poll_notified(braid_notify *n, braid_waiter **w, braid_wake_fn wake, void *wake_data);
 /* Cancels a wait.  A waiter that notify_one had already chosen passes the
  * notification on (to the next waiter, or as the stored permit), so a
@@ -204,8 +207,7 @@ BRAID_API void braid_notify_unregister_notified(braid_notify *n, braid_waiter **
 
 /* Arrives and waits: BRAID_OK (released, a follower), BRAID_BARRIER_LEADER
  * (this arrival completed the round), BRAID_PENDING, BRAID_ENOMEM,
- * BRAID_EINVAL.  With `wake` NULL a first poll arrives only if it completes
- * the round (else BRAID_PENDING, not arrived). */
+ * BRAID_EINVAL. */
 BRAID_API int braid_barrier_poll_wait(braid_barrier *b, braid_waiter **w, braid_wake_fn wake, void *wake_data);
 /* Cancels a wait: not released yet, it no longer counts as arrived.  NULL ok. */
 BRAID_API void braid_barrier_cancel_wait(braid_barrier *b, braid_waiter **w);
@@ -217,8 +219,7 @@ BRAID_API void braid_barrier_unregister_wait(braid_barrier *b, braid_waiter **w)
 /* Waits until the cell is set or it is the caller's turn to set it:
  * BRAID_OK (set: read it with braid_once_cell_get), BRAID_ONCE_CELL_INIT
  * (initialise it now, then braid_once_cell_complete_init or
- * braid_once_cell_abort_init), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL.
- * With `wake` NULL nothing is queued. */
+ * braid_once_cell_abort_init), BRAID_PENDING, BRAID_ENOMEM, BRAID_EINVAL. */
 BRAID_API int braid_once_cell_poll_init(braid_once_cell *cell, braid_waiter **w, braid_wake_fn wake,
                                         void *wake_data);
 /* Cancels a wait; if the right to initialise had been handed to it, it goes

@@ -4,10 +4,8 @@
 
 using braid::capi::core_of;
 using braid::capi::core_or_current;
-using braid::capi::spawn_state;
 using braid::detail::Core;
 using braid::detail::FdWatch;
-using braid::detail::TaskKind;
 
 struct braid_fd {
     Core* core;
@@ -15,34 +13,6 @@ struct braid_fd {
 };
 
 namespace {
-
-// braid_fd_wait's operation.
-struct FdWaitOp {
-    FdWatch* watch;
-    int interest;
-    braid_fd_ready_callback cb;
-    void* ud;
-    FdWaitOp(FdWatch* w, int i, braid_fd_ready_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
-    void drop_watch() {
-        if (watch) watch->release();
-        watch = nullptr;
-    }
-    static int poll(void* self, braid_task* me) {
-        auto* s = static_cast<FdWaitOp*>(self);
-        int ready = 0;
-        int rc = s->watch->poll_ready(s->interest, &braid_task_wake_fn, me, &ready);
-        if (rc == BRAID_PENDING) return BRAID_PENDING;
-        s->drop_watch();
-        s->cb(s->ud, rc, rc == BRAID_OK ? ready : 0);
-        return BRAID_OK;
-    }
-    static void cancel(void* self) {
-        auto* s = static_cast<FdWaitOp*>(self);
-        s->drop_watch();
-        s->cb(s->ud, braid::capi::cancel_status(), 0);
-    }
-    static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
-};
 
 bool valid_interest(int i) { return i > 0 && (i & ~(BRAID_READABLE | BRAID_WRITABLE)) == 0; }
 
@@ -102,11 +72,7 @@ BRAID_API int braid_fd_wait(braid_task** out, braid_runtime* rt, int fd, int int
     if (!rt || !cb || !valid_interest(interest)) return BRAID_EINVAL;
     Core* core = core_of(rt);
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    FdWatch* w = nullptr;
-    int rc = FdWatch::create(&w, core, fd);
-    if (rc != BRAID_OK) return rc;
-    rc = braid::capi::guarded([&] { return spawn_state<FdWaitOp>(out, core, TaskKind::Worker, w, interest, cb, user_data); });
-    return rc;
+    return braid::capi::guarded([&] { return braid::detail::spawn_fd_wait(out, core, fd, interest, cb, user_data); });
 }
 
 }  // extern "C"

@@ -9,6 +9,7 @@
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
+#include "task/spawn.hpp"
 
 namespace braid::detail {
 
@@ -167,6 +168,47 @@ void FdWatch::release() {
     // made), and any update closure that referred to us ran before the stop.
     if (!ran) delete this;
     reactor.release_fd(fd);  // `this` may be gone: only locals from here
+}
+
+namespace {
+
+// braid_fd_wait's operation.
+struct FdWaitOp {
+    FdWatch* watch;
+    int interest;
+    braid_fd_ready_callback cb;
+    void* ud;
+    FdWaitOp(FdWatch* w, int i, braid_fd_ready_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
+    void drop_watch() {
+        if (watch) watch->release();
+        watch = nullptr;
+    }
+    static int poll(void* self, braid_task* me) {
+        auto* s = static_cast<FdWaitOp*>(self);
+        int ready = 0;
+        int rc = s->watch->poll_ready(s->interest, &braid_task_wake_fn, me, &ready);
+        if (rc == BRAID_PENDING) return BRAID_PENDING;
+        s->drop_watch();
+        s->cb(s->ud, rc, rc == BRAID_OK ? ready : 0);
+        return BRAID_OK;
+    }
+    static void cancel(void* self) {
+        auto* s = static_cast<FdWaitOp*>(self);
+        s->drop_watch();
+        s->cb(s->ud, current_cancel_status(), 0);
+    }
+    static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
+};
+
+}  // namespace
+
+int spawn_fd_wait(braid_task** out, Core* core, int fd, int interest, braid_fd_ready_callback cb, void* ud) {
+    FdWatch* w = nullptr;
+    int rc = FdWatch::create(&w, core, fd);
+    if (rc != BRAID_OK) return rc;
+    rc = spawn_op<FdWaitOp>(out, core, TaskKind::Worker, w, interest, cb, ud);
+    if (rc == BRAID_ENOMEM) w->release();  // the state that owns it was never made
+    return rc;
 }
 
 }  // namespace braid::detail

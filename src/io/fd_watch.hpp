@@ -8,6 +8,7 @@
 // (Tokio's AsyncFd: a woken waiter's readiness is its own).
 #pragma once
 
+#include <braid/fd.h>
 #include <braid/task.h>
 #include <uv.h>
 
@@ -60,5 +61,11 @@ private:
     bool loop_gone_ = false; // the reactor stopped
     uv_poll_t handle_;
 };
+
+// braid_fd_wait's task: watches fd until some bits of `interest` are ready
+// and calls cb(ud, BRAID_OK, ready bits), or cb(ud, error, 0); cancelled,
+// cb(ud, cancel status, 0).  BRAID_OK, or the error of watching fd
+// (nothing is called back then), BRAID_ENOMEM, BRAID_ESHUTDOWN.
+int spawn_fd_wait(braid_task** out, Core* core, int fd, int interest, braid_fd_ready_callback cb, void* ud);
 
 }  // namespace braid::detail

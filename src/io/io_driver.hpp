@@ -134,6 +134,11 @@ public:
                 budget_taken = true;
             }
             ssize_t n = op();
+            // A close that raced with the syscall shut the socket down
+            // under it: the end of file it saw is the close's, not the
+            // peer's (a reader woken by the close reports BRAID_ECLOSED
+            // whichever side of the check it was on).
+            if (n == 0 && full && closed()) return BRAID_ECLOSED;
             if (n >= 0) {
                 if (full && n > 0 && size_t(n) < full) clear_ready(dir, token, true);  // EOF (0) keeps it
                 *out = n;

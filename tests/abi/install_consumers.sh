@@ -10,7 +10,8 @@
 # checks the version rules of docs/c-api.md ("ABI stability"):
 #   (e) find_package(braid X.Y) accepts only the installed series, and
 #       pkg-config's version answers the documented series query;
-# and that the unstable tier is installed apart (include/braid/unstable/).
+# that the unstable tier is installed apart (include/braid/unstable/), and
+# that the installed headers pass the header lint (lint_headers.py).
 #
 # usage: install_consumers.sh <build-dir> <consumer-src-dir> <scratch-dir> [cmake] [cc] [cxx] [soname]
 set -u
@@ -50,6 +51,16 @@ if ! "$CMAKE" --install "$build" --prefix "$prefix" >"$scratch/install.log" 2>&1
     exit 1
 fi
 sed -e 's/^/    /' "$scratch/install.log"
+
+# ---- the installed headers keep the conventions (tests/abi/lint_headers.py) -------
+if command -v python3 >/dev/null 2>&1; then
+    if python3 "$(dirname "$0")/lint_headers.py" "$prefix/include" >"$scratch/lint.log" 2>&1; then
+        pass "the installed headers keep the conventions of docs/c-api.md"
+    else
+        show "$scratch/lint.log"
+        fail "the installed headers break the conventions of docs/c-api.md"
+    fi
+fi
 
 so=$(find "$prefix" -name "$SONAME" | head -n 1)
 if [ -z "$so" ]; then

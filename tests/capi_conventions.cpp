@@ -128,10 +128,13 @@ TEST_CASE("NULL waker: join set withdraws and hands back no task") {
     done = t;
     REQUIRE(braid_join_set_poll_next(set, nullptr, nullptr, &done, nullptr) == BRAID_PENDING);  // no attempt
     REQUIRE(done == nullptr);
-    REQUIRE(braid_join_set_try_next(set, &done, nullptr) == BRAID_OK);
-    REQUIRE(braid_task_try_join(done) == BRAID_ECANCELED);
-    REQUIRE(braid_join_set_try_next(set, &done, nullptr) == BRAID_ECLOSED);
-    braid_task_free(done);
+    braid_task* got = nullptr;
+    REQUIRE(braid_join_set_try_next(set, &got, nullptr) == BRAID_OK);
+    REQUIRE(got == t);
+    REQUIRE(braid_task_try_join(got) == BRAID_ECANCELED);
+    REQUIRE(braid_join_set_try_next(set, &done, nullptr) == BRAID_ECLOSED);  // empty: *out cleared
+    REQUIRE(done == nullptr);
+    braid_task_free(got);  // the set handed it over
     braid_join_set_free(set);
 }
 

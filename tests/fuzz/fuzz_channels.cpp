@@ -92,12 +92,23 @@ void oneshot(Input& in) {
             case 2:
             case 3: {
                 if (!rx) break;
-                bool with_waker = in.flag();
+                // A poll with a waker, a NULL-waker poll (withdraws: no
+                // attempt, the registration goes) or a try (no registration).
+                int how = in.below(3);
                 Val out{};
                 rx_waker = CountingWaker{};
-                int rc = braid_oneshot_poll_recv(rx, with_waker ? &CountingWaker::wake : nullptr, &rx_waker, &out,
-                                                 sizeof out);
-                int want = has_value ? BRAID_OK : (tx ? BRAID_PENDING : BRAID_ECLOSED);
+                int rc, want;
+                if (how == 0) {
+                    rc = braid_oneshot_poll_recv(rx, &CountingWaker::wake, &rx_waker, &out, sizeof out);
+                    want = has_value ? BRAID_OK : (tx ? BRAID_PENDING : BRAID_ECLOSED);
+                } else if (how == 1) {
+                    rc = braid_oneshot_poll_recv(rx, nullptr, nullptr, &out, sizeof out);
+                    want = BRAID_PENDING;
+                } else {
+                    rc = braid_oneshot_try_recv(rx, &out, sizeof out);
+                    want = has_value ? BRAID_OK : (tx ? BRAID_EAGAIN : BRAID_ECLOSED);
+                }
+                bool with_waker = how == 0;
                 FUZZ_CHECK(rc == want, "oneshot recv: %d, model %d", rc, want);
                 if (rc == BRAID_OK) {
                     FUZZ_CHECK(out.id == sent_id && !delivered);
@@ -120,7 +131,8 @@ void oneshot(Input& in) {
                 bool with_waker = in.flag();
                 tx_waker = CountingWaker{};
                 int rc = braid_oneshot_tx_poll_closed(tx, with_waker ? &CountingWaker::wake : nullptr, &tx_waker);
-                FUZZ_CHECK(rc == (rx ? BRAID_PENDING : BRAID_OK));
+                // A NULL waker withdraws: BRAID_PENDING, closed or not.
+                FUZZ_CHECK(rc == (rx || !with_waker ? BRAID_PENDING : BRAID_OK));
                 tx_registered = with_waker && rc == BRAID_PENDING;
                 FUZZ_CHECK(braid_oneshot_tx_is_closed(tx) == (rx ? 0 : 1));
                 break;

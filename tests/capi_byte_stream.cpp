@@ -20,39 +20,15 @@
 #include <thread>
 #include <vector>
 
+#include "capi_support.hpp"
 #include "support.hpp"
 
+using capi_test::IoResult;
+using capi_test::join;
+using capi_test::Rt;
+using capi_test::StreamResult;
+
 namespace {
-
-struct Rt {
-    braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~Rt() { braid_runtime_free(rt); }
-};
-
-int join(braid_task* t) {
-    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
-    braid_task_free(t);
-    return st;
-}
-
-struct IoResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<size_t> n{0};
-    static void cb(void* p, int st, size_t n) {
-        auto* r = static_cast<IoResult*>(p);
-        r->status.store(st);
-        r->n.store(n);
-        r->calls.fetch_add(1);
-    }
-};
 
 // What a repeating read's callback saw.  `on_chunk` (may be empty) runs
 // inside each chunk callback, after the chunk was recorded.
@@ -107,17 +83,6 @@ void write_all(braid_byte_stream* bs, const char* text) {
     REQUIRE(w.status == BRAID_OK);
 }
 
-struct StreamResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<braid_tcp_stream*> stream{nullptr};
-    static void cb(void* p, int st, braid_tcp_stream* s) {
-        auto* r = static_cast<StreamResult*>(p);
-        r->status.store(st);
-        r->stream.store(s);
-        r->calls.fetch_add(1);
-    }
-};
 
 struct Listener {
     braid_tcp_listener* l = nullptr;

@@ -15,7 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "capi_support.hpp"
 #include "support.hpp"
+
+using capi_test::Rt;
 
 namespace {
 
@@ -31,32 +34,10 @@ struct Counter {
     }
 };
 
-struct Rt {
-    braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~Rt() {
-        if (rt) REQUIRE(braid_runtime_free(rt) == BRAID_OK);
-    }
-    void free() {
-        REQUIRE(braid_runtime_free(rt) == BRAID_OK);
-        rt = nullptr;
-    }
-};
-
 // Waits for the operation to end and frees its handle.  The callback runs
 // inside the operation's task before the task completes, so after this the
 // counter is final.  Returns the task's status (BRAID_ECANCELED if aborted).
-int settle(braid_task* t) {
-    int rc = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
-    braid_task_free(t);
-    return rc;
-}
+int settle(braid_task* t) { return capi_test::join(t); }
 
 // Aborts the operation and waits for it to end: the callback has run once.
 void abort_and_settle(braid_task* t) {

@@ -15,8 +15,12 @@
 #include <memory>
 #include <string>
 
+#include "capi_support.hpp"
 #include "io_support.hpp"
 #include "support.hpp"
+
+using capi_test::IoResult;
+using capi_test::join;
 
 namespace {
 
@@ -69,24 +73,6 @@ bool untouched(int fd) {
     return fl >= 0 && !(fl & O_NONBLOCK);
 }
 
-struct Done {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<size_t> n{0};
-    static void io(void* p, int st, size_t n) {
-        auto* d = static_cast<Done*>(p);
-        d->status.store(st);
-        d->n.store(n);
-        d->calls.fetch_add(1);
-    }
-};
-
-int join(braid_task* t) {
-    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
-    braid_task_free(t);
-    return st;
-}
-
 }  // namespace
 
 TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other kind") {
@@ -121,9 +107,9 @@ TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other 
     int server = ::accept4(listening, nullptr, nullptr, SOCK_CLOEXEC);
     REQUIRE(server >= 0);
     REQUIRE(braid_tcp_stream_from_fd(&s, r->rt, client) == BRAID_OK);
-    Done w;
+    IoResult w;
     braid_task* t = nullptr;
-    REQUIRE(braid_byte_stream_write_all(&t, braid_tcp_stream_as_byte_stream(s), "hello", 5, &Done::io, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&t, braid_tcp_stream_as_byte_stream(s), "hello", 5, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     char buf[5];
     REQUIRE(::recv(server, buf, 5, MSG_WAITALL) == 5);
@@ -192,9 +178,9 @@ TEST_CASE("udp_from_fd takes a UDP socket only") {
     socklen_t l = sizeof b_addr;
     REQUIRE(::getsockname(b, reinterpret_cast<sockaddr*>(&b_addr), &l) == 0);
     REQUIRE(braid_udp_from_fd(&u, r.rt, a) == BRAID_OK);
-    Done sent;
+    IoResult sent;
     braid_task* t = nullptr;
-    REQUIRE(braid_udp_send_to(&t, u, "dgram", 5, reinterpret_cast<sockaddr*>(&b_addr), sizeof b_addr, &Done::io,
+    REQUIRE(braid_udp_send_to(&t, u, "dgram", 5, reinterpret_cast<sockaddr*>(&b_addr), sizeof b_addr, &IoResult::cb,
                               &sent) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(sent.n.load() == 5);
@@ -245,9 +231,9 @@ TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
 
     // Each takes its own kind, and it works.
     REQUIRE(braid_unix_stream_from_fd(&s, r.rt, stream_pair[0]) == BRAID_OK);
-    Done w;
+    IoResult w;
     braid_task* t = nullptr;
-    REQUIRE(braid_byte_stream_write_all(&t, braid_unix_stream_as_byte_stream(s), "abc", 3, &Done::io, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&t, braid_unix_stream_as_byte_stream(s), "abc", 3, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     char buf[8];
     REQUIRE(::recv(stream_pair[1], buf, 3, MSG_WAITALL) == 3);
@@ -255,10 +241,10 @@ TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
 
     REQUIRE(braid_unix_datagram_from_fd(&d, r.rt, dgram_pair[0]) == BRAID_OK);
     REQUIRE(::send(dgram_pair[1], "xy", 2, 0) == 2);
-    Done got;
+    IoResult got;
     sockaddr_storage from{};
     size_t from_len = sizeof from;
-    REQUIRE(braid_unix_datagram_recv_from(&t, d, buf, sizeof buf, &from, &from_len, &Done::io, &got) == BRAID_OK);
+    REQUIRE(braid_unix_datagram_recv_from(&t, d, buf, sizeof buf, &from, &from_len, &IoResult::cb, &got) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(got.n.load() == 2);
     braid_unix_datagram_free(d);

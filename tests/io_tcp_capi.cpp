@@ -11,54 +11,15 @@
 #include <cstring>
 #include <string>
 
+#include "capi_support.hpp"
 #include "io_support.hpp"
 
+using capi_test::IoResult;
+using capi_test::join;
+using capi_test::Rt;
+using capi_test::StreamResult;
+
 namespace {
-
-struct Rt {
-    braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~Rt() { braid_runtime_free(rt); }
-};
-
-struct StreamResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<braid_tcp_stream*> stream{nullptr};
-    static void cb(void* p, int st, braid_tcp_stream* s) {
-        auto* r = static_cast<StreamResult*>(p);
-        r->status.store(st);
-        r->stream.store(s);
-        r->calls.fetch_add(1);
-    }
-};
-
-struct IoResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<size_t> n{0};
-    std::atomic<int> os_error{0};
-    static void cb(void* p, int st, size_t n) {
-        auto* r = static_cast<IoResult*>(p);
-        r->status.store(st);
-        r->n.store(n);
-        r->os_error.store(braid_last_os_error());
-        r->calls.fetch_add(1);
-    }
-};
-
-// Waits for a callback operation through its task handle, then frees it.
-int join(braid_task* t) {
-    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
-    braid_task_free(t);
-    return st;
-}
 
 sockaddr_storage loopback(size_t* len) {
     sockaddr_storage ss{};

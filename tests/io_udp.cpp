@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "capi_support.hpp"
 #include "io_support.hpp"
 #include "support.hpp"
 
@@ -190,19 +191,7 @@ TEST_CASE("UDP: bad input and closed sockets, no fd leaks") {
     REQUIRE(braid_test::open_fds() == before);
 }
 
-namespace {
-struct IoResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<size_t> n{0};
-    static void cb(void* p, int st, size_t n) {
-        auto* r = static_cast<IoResult*>(p);
-        r->status = st;
-        r->n = n;
-        r->calls++;
-    }
-};
-}  // namespace
+using capi_test::IoResult;
 
 TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
     braid_runtime* rt = nullptr;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "capi_support.hpp"
 #include "io_support.hpp"
 #include "support.hpp"
 
@@ -130,28 +131,8 @@ TEST_CASE("Unix sockets: errors are clear and leak no fd") {
     REQUIRE(braid_test::open_fds() == before);
 }
 
-namespace {
-struct IoResult {
-    std::atomic<int> calls{0};
-    std::atomic<int> status{1000};
-    std::atomic<size_t> n{0};
-    static void cb(void* p, int st, size_t n) {
-        auto* r = static_cast<IoResult*>(p);
-        r->status = st;
-        r->n = n;
-        r->calls++;
-    }
-};
-struct StreamResult {
-    std::atomic<int> status{1000};
-    std::atomic<braid_unix_stream*> s{nullptr};
-    static void cb(void* p, int st, braid_unix_stream* s) {
-        auto* r = static_cast<StreamResult*>(p);
-        r->s = s;
-        r->status = st;
-    }
-};
-}  // namespace
+using capi_test::IoResult;
+using capi_test::UnixStreamResult;
 
 TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     TempDir dir;
@@ -160,10 +141,10 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     braid_unix_listener* l = nullptr;
     REQUIRE(braid_unix_listener_bind(&l, rt, path.c_str(), 0) == BRAID_OK);
-    StreamResult acc, con;
+    UnixStreamResult acc, con;
     braid_task *ta = nullptr, *tc = nullptr;
-    REQUIRE(braid_unix_listener_accept(&ta, l, &StreamResult::cb, &acc) == BRAID_OK);
-    REQUIRE(braid_unix_connect(&tc, rt, path.c_str(), &StreamResult::cb, &con) == BRAID_OK);
+    REQUIRE(braid_unix_listener_accept(&ta, l, &UnixStreamResult::cb, &acc) == BRAID_OK);
+    REQUIRE(braid_unix_connect(&tc, rt, path.c_str(), &UnixStreamResult::cb, &con) == BRAID_OK);
     braid_task_join_blocking(ta, BRAID_WAIT_FOREVER);
     braid_task_join_blocking(tc, BRAID_WAIT_FOREVER);
     braid_task_free(ta);
@@ -173,20 +154,20 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     char buf[8] = {};
     IoResult w, r;
     braid_task *tw = nullptr, *tr = nullptr;
-    REQUIRE(braid_byte_stream_read_exact(&tr, braid_unix_stream_as_byte_stream(acc.s), buf, 5, &IoResult::cb, &r) == BRAID_OK);
-    REQUIRE(braid_byte_stream_write_all(&tw, braid_unix_stream_as_byte_stream(con.s), "hello", 5, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_read_exact(&tr, braid_unix_stream_as_byte_stream(acc.stream), buf, 5, &IoResult::cb, &r) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(&tw, braid_unix_stream_as_byte_stream(con.stream), "hello", 5, &IoResult::cb, &w) == BRAID_OK);
     braid_task_join_blocking(tw, BRAID_WAIT_FOREVER);
     braid_task_join_blocking(tr, BRAID_WAIT_FOREVER);
     braid_task_free(tw);
     braid_task_free(tr);
     REQUIRE(r.status == BRAID_OK);
     REQUIRE(std::string(buf, 5) == "hello");
-    StreamResult missing;
-    REQUIRE(braid_unix_connect(nullptr, rt, nullptr, &StreamResult::cb, &missing) == BRAID_EINVAL);
-    REQUIRE(braid_unix_connect(nullptr, rt, "", &StreamResult::cb, &missing) == BRAID_EINVAL);
-    REQUIRE(braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(acc.s), buf, 0, &IoResult::cb, &r) == BRAID_EINVAL);
-    braid_unix_stream_free(acc.s);
-    braid_unix_stream_free(con.s);
+    UnixStreamResult missing;
+    REQUIRE(braid_unix_connect(nullptr, rt, nullptr, &UnixStreamResult::cb, &missing) == BRAID_EINVAL);
+    REQUIRE(braid_unix_connect(nullptr, rt, "", &UnixStreamResult::cb, &missing) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_read(nullptr, braid_unix_stream_as_byte_stream(acc.stream), buf, 0, &IoResult::cb, &r) == BRAID_EINVAL);
+    braid_unix_stream_free(acc.stream);
+    braid_unix_stream_free(con.stream);
     braid_unix_listener_free(l);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }

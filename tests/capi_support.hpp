@@ -1,0 +1,76 @@
+// Helpers of the tests that drive the C ABI directly: a runtime built
+// through the builder, the results of the callback operations (recorded with
+// atomics: the callbacks run on worker threads), and a join that waits for
+// an operation's task and frees its handle.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <braid/braid.h>
+
+#include <atomic>
+#include <cstddef>
+
+namespace capi_test {
+
+// A multi-thread runtime with `workers` workers; freed (and checked) at the
+// end of scope unless free() was called.
+struct Rt {
+    braid_runtime* rt = nullptr;
+    explicit Rt(int workers = 2) {
+        braid_runtime_builder* b = nullptr;
+        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
+        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+        braid_runtime_builder_free(b);
+    }
+    Rt(const Rt&) = delete;
+    Rt& operator=(const Rt&) = delete;
+    ~Rt() {
+        if (rt) REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    }
+    void free() {
+        REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+        rt = nullptr;
+    }
+};
+
+// What a braid_io_callback saw (the last call) and how often it was called.
+struct IoResult {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::atomic<size_t> n{0};
+    std::atomic<int> os_error{0};
+    static void cb(void* p, int st, size_t n) {
+        auto* r = static_cast<IoResult*>(p);
+        r->status.store(st);
+        r->n.store(n);
+        r->os_error.store(braid_last_os_error());
+        r->calls.fetch_add(1);
+    }
+};
+
+// What a callback handing over a new stream (accept, connect) saw:
+// S is braid_tcp_stream or braid_unix_stream.
+template <class S>
+struct StreamResultOf {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    std::atomic<S*> stream{nullptr};
+    static void cb(void* p, int st, S* s) {
+        auto* r = static_cast<StreamResultOf*>(p);
+        r->status.store(st);
+        r->stream.store(s);
+        r->calls.fetch_add(1);
+    }
+};
+using StreamResult = StreamResultOf<braid_tcp_stream>;
+using UnixStreamResult = StreamResultOf<braid_unix_stream>;
+
+// Waits for a callback operation through its task handle, then frees it.
+inline int join(braid_task* t) {
+    int st = braid_task_join_blocking(t, BRAID_WAIT_FOREVER);
+    braid_task_free(t);
+    return st;
+}
+
+}  // namespace capi_test

@@ -9,6 +9,7 @@
 #include <braid/braid.h>
 
 #include <atomic>
+#include <future>
 #include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
@@ -48,6 +49,35 @@ braid_runtime* paused_runtime() {
     return rt;
 }
 constexpr int64_t kMs = 1000000;
+
+// A blocking job that runs until release(): while it runs, a paused clock
+// does not jump by itself (auto-advance waits for every worker to be idle
+// and no blocking job to run), so only braid_runtime_advance moves it.
+class ClockHold {
+public:
+    explicit ClockHold(braid_runtime* rt) {
+        REQUIRE(braid_spawn_blocking(&job_, rt, &ClockHold::run, this) == BRAID_OK);
+        started_.get_future().wait();  // running, not only queued
+    }
+    ClockHold(const ClockHold&) = delete;
+    ~ClockHold() { release(); }
+    void release() {
+        if (!job_) return;
+        gate_.set_value();
+        REQUIRE(braid_task_join_blocking(job_, BRAID_WAIT_FOREVER) == BRAID_OK);
+        braid_task_free(job_);
+        job_ = nullptr;
+    }
+
+private:
+    static void run(void* p) {
+        auto* h = static_cast<ClockHold*>(p);
+        h->started_.set_value();
+        h->gate_.get_future().wait();
+    }
+    braid_task* job_ = nullptr;
+    std::promise<void> started_, gate_;
+};
 }  // namespace
 
 TEST_CASE("NULL waker: mpsc receive withdraws and takes nothing") {
@@ -173,6 +203,7 @@ TEST_CASE("NULL waker: task join withdraws and reads no status") {
 
 TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
     braid_runtime* rt = paused_runtime();
+    ClockHold hold(rt);  // the clock moves only by braid_runtime_advance below
     int64_t t0 = braid_now(rt);
     braid_timer* t = nullptr;
     REQUIRE(braid_timer_new(&t, rt, t0 + 10 * kMs) == BRAID_OK);
@@ -194,6 +225,7 @@ TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
     REQUIRE(braid_timer_poll_elapsed(t, &CountingWaker::wake, &old_t) == 0);
     REQUIRE(braid_interval_poll_tick(iv, &CountingWaker::wake, &old_iv, &tick) == 0);
     REQUIRE(tick == t0 + 10 * kMs);  // the tick stayed for this call
+    hold.release();
     braid_interval_free(iv);
     braid_timer_free(t);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);

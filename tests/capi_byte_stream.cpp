@@ -83,7 +83,6 @@ void write_all(braid_byte_stream* bs, const char* text) {
     REQUIRE(w.status == BRAID_OK);
 }
 
-
 struct Listener {
     braid_tcp_listener* l = nullptr;
     sockaddr_storage addr{};

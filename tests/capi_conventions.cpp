@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <thread>
 
+#include "capi_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -36,18 +37,6 @@ void spin_until(F ready) {
 // ---- NULL waker ---------------------------------------------------------------------
 
 namespace {
-// A paused runtime: braid_runtime_advance fires the timers it passes before
-// it returns.
-braid_runtime* paused_runtime() {
-    braid_runtime_builder* b = nullptr;
-    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-    REQUIRE(braid_runtime_builder_worker_threads(b, 1) == BRAID_OK);
-    REQUIRE(braid_runtime_builder_start_paused(b, 1) == BRAID_OK);
-    braid_runtime* rt = nullptr;
-    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-    braid_runtime_builder_free(b);
-    return rt;
-}
 constexpr int64_t kMs = 1000000;
 
 // A blocking job that runs until release(): while it runs, a paused clock
@@ -202,7 +191,8 @@ TEST_CASE("NULL waker: task join withdraws and reads no status") {
 }
 
 TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
-    braid_runtime* rt = paused_runtime();
+    capi_test::Rt paused(1, true);  // braid_runtime_advance fires the timers it passes
+    braid_runtime* rt = paused.rt;
     ClockHold hold(rt);  // the clock moves only by braid_runtime_advance below
     int64_t t0 = braid_now(rt);
     braid_timer* t = nullptr;
@@ -228,7 +218,7 @@ TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
     hold.release();
     braid_interval_free(iv);
     braid_timer_free(t);
-    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    paused.free();
 }
 
 TEST_CASE("NULL waker: braid_fd withdraws the registration of that wake_data and reports nothing") {

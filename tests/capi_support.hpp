@@ -12,14 +12,16 @@
 
 namespace capi_test {
 
-// A multi-thread runtime with `workers` workers; freed (and checked) at the
-// end of scope unless free() was called.
+// A multi-thread runtime with `workers` workers, its clock paused if asked
+// (braid_runtime_builder_start_paused); freed (and checked) at the end of
+// scope unless free() was called.
 struct Rt {
     braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2) {
+    explicit Rt(int workers = 2, bool paused = false) {
         braid_runtime_builder* b = nullptr;
         REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
         REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
+        if (paused) REQUIRE(braid_runtime_builder_start_paused(b, 1) == BRAID_OK);
         REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
         braid_runtime_builder_free(b);
     }

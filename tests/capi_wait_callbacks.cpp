@@ -50,17 +50,8 @@ int mutex_try_lock_poll(braid_mutex* m) { return braid_mutex_try_lock(m); }
 // A runtime with paused time: its clock jumps only when every worker is
 // idle, which quiesce() uses to know that the waits started before it have
 // been polled and are queued (pending) in their primitives.
-struct PausedRt {
-    braid_runtime* rt = nullptr;
-    explicit PausedRt(int workers = 1) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_start_paused(b, 1) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~PausedRt() { REQUIRE(braid_runtime_free(rt) == BRAID_OK); }
+struct PausedRt : capi_test::Rt {
+    explicit PausedRt(int workers = 1) : Rt(workers, true) {}
 };
 
 // Returns once every worker of the paused runtime went idle: a 1 ms sleep

@@ -33,11 +33,10 @@ int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
     if (tick) *tick = t;
     // The tick consumes the registration: its waker may still be running on
     // the firing thread (this poll saw the firing before the call returned),
-    // so remove it and wait for that call, as an unregister does; a caller
-    // that goes away after taking a tick (a select's branch) is then never
-    // called again.  The next poll registers anew.
-    driver_->remove(&entry_);
-    driver_->reset(&entry_, next_after(t, driver_->clock().now()));
+    // so it is removed and that call waited for, as an unregister does; a
+    // caller that goes away after taking a tick (a select's branch) is then
+    // never called again.  The next poll registers anew.
+    driver_->rearm_taken(&entry_, next_after(t, driver_->clock().now()));
     return 0;
 }
 

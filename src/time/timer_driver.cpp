@@ -165,6 +165,13 @@ void TimerDriver::remove(TimerEntry* e) {
     unregister_locked(lk, e);
 }
 
+void TimerDriver::rearm_taken(TimerEntry* e, int64_t deadline) {
+    std::unique_lock<std::mutex> lk(mu_);
+    unregister_locked(lk, e);  // off the heap too: the next poll registers it anew
+    e->deadline = deadline;
+    e->fired.store(false, std::memory_order_relaxed);
+}
+
 int64_t TimerDriver::fire_due(int64_t now) {
     std::unique_lock<std::mutex> lk(mu_);
     bool nested = firing_ && firer_ == std::this_thread::get_id();

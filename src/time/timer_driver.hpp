@@ -61,6 +61,10 @@ public:
     // Unregisters: afterwards the waker is not running (unless the caller is
     // that waker) and will not be called.
     void remove(TimerEntry* e);
+    // A fired entry taken by its poller (an interval's tick): unregisters as
+    // remove() does (a waker call still in flight is waited for) and sets
+    // the next deadline, unregistered, under one lock.
+    void rearm_taken(TimerEntry* e, int64_t deadline);
 
     // Fires every entry due at `now`: calls their wakers, outside the lock,
     // before it returns — except when called from inside a waker, where the

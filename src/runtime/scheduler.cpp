@@ -94,8 +94,19 @@ void Scheduler::schedule(Task* t) {
 void Scheduler::schedule_new(Task* t) {
     perturb::Region region;
     if (Worker* w = current_worker()) {
+        // Spawned by the task running on this worker: the worker runs it
+        // once that task returns, so another worker is woken to share the
+        // load only when this one has other work queued.  A chain of tasks
+        // each spawning the next (or a task spawning one child and exiting)
+        // stays on one worker, with no wake-up of a parked worker that
+        // would steal the child and bounce the chain between threads
+        // (Tokio's workers notify on a spawn only when they had work
+        // already, too).  Outside a task poll (a timer fired by a worker
+        // that is about to park, say) nobody is sure to come back to this
+        // queue: always notify.
+        bool notify = current_task() == nullptr || w->lifo != nullptr || !w->queue.empty();
         push_local(*w, t);
-        notify_parked();
+        if (notify) notify_parked();
         return;
     }
     if (inject_.push(t)) notify_parked();

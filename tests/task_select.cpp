@@ -500,6 +500,36 @@ TEST_CASE("a join handle raced by lvalue stays joinable") {
     REQUIRE(w == 7);
 }
 
+TEST_CASE("a oneshot receiver and a join handle moved into a select that they lose go before it returns") {
+    auto rt = braid_test::paused_runtime();
+    auto [rx_gone, task_value] = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        auto [done_tx, done_rx] = braid::oneshot::channel<int>();
+        auto h = braid::spawn([](braid::oneshot::Sender<int> t) -> braid::Task<int> {
+            co_await braid::sleep(10ms);
+            t.send(9);
+            co_return 9;
+        }(std::move(done_tx)));
+        // both held by their branches (no frame); both lose to the sleep
+        auto r = co_await braid::select(std::move(rx), std::move(h), braid::sleep(1ms));
+        EXPECT(r.index() == 2);
+        bool gone = tx.is_closed();  // the receiver was destroyed with its branch
+        int v = co_await std::move(done_rx);  // the task was detached, not aborted
+        co_return std::make_pair(gone, v);
+    }());
+    REQUIRE(rx_gone);
+    REQUIRE(task_value == 9);
+}
+
+TEST_CASE("an awaitable moved into a select whose operator co_await throws fails its branch") {
+    auto rt = braid_test::paused_runtime();
+    int code = rt.block_on([]() -> braid::Task<int> {
+        braid::oneshot::Receiver<int> empty;  // operator co_await throws: used after move
+        co_return co_await braid_test::code_of(braid::select(std::move(empty), braid::sleep(1h)));
+    }());
+    REQUIRE(code == BRAID_EINVAL);
+}
+
 TEST_CASE("join and timeout take kept awaitables too") {
     auto rt = braid_test::paused_runtime();
     auto [a, b, c, timed_out] = rt.block_on([]() -> braid::Task<std::tuple<int, int, bool, bool>> {

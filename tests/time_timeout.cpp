@@ -61,6 +61,26 @@ TEST_CASE("timeout of an awaitable that is ready at once never looks at the time
     REQUIRE(sum == 10000L * 9999 / 2);
 }
 
+TEST_CASE("timeout's duration counts from the first poll that finds the awaitable pending, timeout_at's deadline is fixed") {
+    auto rt = braid_test::paused_runtime();
+    auto [from_poll, fixed] = rt.block_on([]() -> braid::Task<std::pair<braid::Duration, braid::Duration>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto t = braid::timeout(10ms, rx.recv());
+        auto t_at = braid::timeout_at(braid::Instant::now() + 10ms, rx.recv());
+        co_await braid::sleep(4ms);  // between making the timeouts and awaiting them
+        auto t0 = braid::Instant::now();
+        auto a = co_await t;
+        EXPECT(!a);
+        auto took = t0.elapsed();
+        t0 = braid::Instant::now();
+        auto b = co_await t_at;
+        EXPECT(!b);
+        co_return std::make_pair(took, t0.elapsed());
+    }());
+    REQUIRE(from_poll == 10ms);
+    REQUIRE(fixed == 0ms);  // its deadline, 10 ms after it was made, passed while the first one ran
+}
+
 TEST_CASE("timeout expiring at the same instant the inner task completes gives one outcome", "[stress]") {
     auto rt = braid_test::paused_runtime(2);
     auto [values, timeouts] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {

@@ -87,15 +87,21 @@ public:
         explicit Awaiter(const JoinHandle& h) : h_(h) {}
         ~Awaiter() { unregister(); }
         // Drops the join waker; the task keeps running, the handle joinable.
+        // Never polled: nothing registered, no call.
         void unregister() noexcept {
-            if (h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);
+            if (polled_ && h_.t_) braid_task_poll_join(h_.t_, nullptr, nullptr);
+            polled_ = false;
         }
         bool ready_now() { return braid_task_is_finished(h_.checked()) == 1; }
-        int poll(braid_wake_fn w, void* d) { return braid_task_poll_join(h_.t_, w, d); }
+        int poll(braid_wake_fn w, void* d) {
+            polled_ = true;
+            return braid_task_poll_join(h_.t_, w, d);
+        }
         T finish(int) { return h_.take(); }
 
     private:
         const JoinHandle& h_;
+        bool polled_ = false;  // since the last unregister(): a waker may be registered
     };
     Awaiter operator co_await() const& { return Awaiter(*this); }
     Awaiter operator co_await() const&& { return Awaiter(*this); }

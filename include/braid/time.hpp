@@ -115,7 +115,9 @@ public:
     explicit Sleep(Instant deadline) : deadline_(deadline) {}
     Sleep(Sleep&& o) noexcept : deadline_(o.deadline_), t_(std::exchange(o.t_, nullptr)) {}
     Sleep(const Sleep&) = delete;
-    ~Sleep() { braid_timer_free(t_); }
+    ~Sleep() {
+        if (t_) braid_timer_free(t_);  // a sleep that never waited has no timer: no call
+    }
 
     Instant deadline() const { return deadline_; }
     bool is_elapsed() const { return Instant::now() >= deadline_; }

@@ -5,14 +5,18 @@
 //
 // For a void awaitable the result is a bool: true when it finished in time.
 // The awaitable is polled before the clock is looked at, so one that is
-// ready at once never costs a timer.  Paused time applies.  The deadline is
-// seen even around an awaitable that is always ready and uses up the task's
-// cooperative budget.
+// ready at once costs neither a timer nor a clock read: timeout(d, a)'s
+// duration counts from the first poll that finds `a` not ready (the
+// `co_await`, for the usual `co_await braid::timeout(d, a)`; async-std's
+// timeout also starts its clock when first polled), timeout_at's deadline
+// is fixed.  Paused time applies.  The deadline is seen even around an
+// awaitable that is always ready and uses up the task's cooperative budget.
 #pragma once
 
 #include <braid/detail/branch.hpp>
 #include <braid/time.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -28,6 +32,11 @@ public:
 
     template <class Arg>
     TimeoutAwaiter(Instant deadline, Arg&& arg) : branch_(std::forward<Arg>(arg)), sleep_(deadline) {}
+    // The deadline is `after_ns` from the first poll that finds the branch
+    // pending (no clock read when it is ready at once).
+    template <class Arg>
+    TimeoutAwaiter(int64_t after_ns, Arg&& arg)
+        : branch_(std::forward<Arg>(arg)), sleep_(Instant::far_future()), after_ns_(after_ns) {}
 
     bool await_ready() const noexcept { return false; }
 
@@ -68,6 +77,7 @@ private:
         int* budget = ctx.coop ? ctx.coop : braid_coop_counter();
         bool had_budget = *budget != 0;
         if (branch_.poll()) return true;
+        if (after_ns_ >= 0) sleep_.reset(Instant::now() + Duration(std::exchange(after_ns_, -1)));
         // The deadline is looked at even when the awaitable used the task's
         // budget up (one that is always ready does on every poll): then the
         // timer is polled outside the budget, as Tokio's timeout does.
@@ -83,6 +93,7 @@ private:
 
     B branch_;
     Sleep sleep_;
+    int64_t after_ns_ = -1;  // >= 0: the deadline is this far from the first pending poll
     bool elapsed_ = false;
 };
 
@@ -95,11 +106,12 @@ auto timeout_at(Instant deadline, A&& a) {
     return detail::TimeoutAwaiter<detail::branch_t<A>>(deadline, detail::branch_arg(std::forward<A>(a)));
 }
 
-// Awaits `a` for at most `d` (a negative duration throws braid::Error).
+// Awaits `a` for at most `d` from the first poll that finds it pending (a
+// negative duration throws braid::Error).
 template <class R, class P, class A>
 auto timeout(std::chrono::duration<R, P> d, A&& a) {
     if (d < d.zero()) throw Error(BRAID_EINVAL, "timeout: negative duration");
-    return timeout_at(Instant::now() + d, std::forward<A>(a));
+    return detail::TimeoutAwaiter<detail::branch_t<A>>(detail::saturating_ns(d), detail::branch_arg(std::forward<A>(a)));
 }
 
 }  // namespace braid

@@ -390,6 +390,11 @@ int Mpsc::poll_recv_many(void* out, std::size_t limit, std::size_t* count, braid
 }
 
 void Mpsc::unregister_recv() {
+    // No waker registered, or the one that was has been called and has
+    // returned (senders clear the flag only after the call, with release):
+    // nothing to drop and nothing to wait out, so no lock (a receive that
+    // lost a select after its waker ran costs one load).
+    if (!rx_waiting_.load(std::memory_order_acquire)) return;
     std::lock_guard<SpinLock> g(lock_);
     rx_waker_.clear();
     rx_waiting_.store(false, std::memory_order_release);

@@ -18,11 +18,18 @@
 //    JoinHandle, a oneshot receiver, a braid::Pinned): a LeafBranch owning
 //    that fresh leaf; the caller's awaitable stays as it was (a JoinHandle
 //    stays joinable).
-//  - any other awaitable by value (including those with operator co_await):
-//    a Branch over a small frame that awaits it (the awaitable is moved into
-//    the frame).  By lvalue only if it has unregister() (the frame awaits it
-//    by reference and unregisters it when it goes); otherwise it does not
-//    compile.
+//  - an awaitable by value whose operator co_await gives a leaf (a oneshot
+//    receiver, a JoinHandle moved in): a LeafBranch that holds the
+//    awaitable and the leaf its operator co_await gives (made when the
+//    branch starts, so that the branch may move before), no frame either.
+//    Cancelling destroys the leaf, then the awaitable.
+//  - any other awaitable by value: a Branch over a small frame that awaits
+//    it (the awaitable is moved into the frame).  By lvalue only if it has
+//    unregister() (the frame awaits it by reference and unregisters it when
+//    it goes); otherwise it does not compile.
+//
+// So select, join and timeout over leaves (receives, sleeps, locks,
+// permits, notifications, I/O readiness, joins) allocate nothing per call.
 #pragma once
 
 #include <braid/detail/context.hpp>
@@ -68,7 +75,7 @@ concept has_unregister = requires(std::remove_reference_t<A>& a) {
 template <class L>
 inline constexpr bool is_leaf_v = std::is_base_of_v<LeafBase, std::remove_cvref_t<L>>;
 
-enum class Kind { task, leaf_owned, leaf_ref, frame, frame_ref, task_lvalue, unsafe_lvalue };
+enum class Kind { task, leaf_owned, leaf_held, leaf_ref, frame, frame_ref, task_lvalue, unsafe_lvalue };
 
 template <class A>
 constexpr Kind kind_of() {
@@ -77,12 +84,14 @@ constexpr Kind kind_of() {
     if constexpr (is_task_type<D>::value) {
         return lvalue ? Kind::task_lvalue : Kind::task;
     } else if constexpr (has_co_await<A>) {
-        // By value, the awaitable goes into a frame with its awaiter (which
-        // may refer to it: a JoinHandle's does).  By lvalue, a fresh leaf
-        // awaiter of the caller's awaitable is polled directly.
+        // By value, the branch holds the awaitable and its leaf awaiter
+        // (which may refer to it: a JoinHandle's does); one whose awaiter is
+        // not a leaf goes into a frame.  By lvalue, a fresh leaf awaiter of
+        // the caller's awaitable is polled directly.
         using W = awaiter_t<A>;
-        if constexpr (!lvalue) return Kind::frame;
-        else if constexpr (!std::is_reference_v<W> && is_leaf_v<W>) return Kind::leaf_owned;
+        constexpr bool leaf = !std::is_reference_v<W> && is_leaf_v<W>;
+        if constexpr (!lvalue) return leaf && std::is_move_constructible_v<D> ? Kind::leaf_held : Kind::frame;
+        else if constexpr (leaf) return Kind::leaf_owned;
         else if constexpr (has_unregister<A>) return Kind::frame_ref;
         else return Kind::unsafe_lvalue;
     } else if constexpr (is_leaf_v<D>) {
@@ -225,31 +234,51 @@ private:
 // A branch polling a leaf awaiter directly: no frame.  Ref: the caller's
 // leaf, kept across selects (unregistered when the branch ends); else the
 // branch's own (destroyed when the branch ends, which cancels its wait).
-// When the leaf completes its value moves into the branch at once, so a
-// completed leaf never holds a value nobody takes.
-template <class L, bool Ref>
+// Held (non-void): the branch also owns that awaitable, moved in, and makes
+// the leaf from it (its operator co_await) when it starts.  When the leaf
+// completes its value moves into the branch at once, so a completed leaf
+// never holds a value nobody takes.
+template <class L, bool Ref, class Held = void>
 class LeafBranch {
+    static constexpr bool held = !std::is_void_v<Held>;
+    static_assert(!(Ref && held));
+    struct Empty {};
+    using HeldOr = std::conditional_t<held, Held, Empty>;
+
 public:
     using value_type = std::remove_cvref_t<decltype(std::declval<L&>().await_resume())>;
 
     // Owned: built from the awaitable (moved in, or its operator co_await).
     template <class A>
-        requires(!Ref && !std::is_same_v<std::remove_cvref_t<A>, LeafBranch> &&
+        requires(!Ref && !held && !std::is_same_v<std::remove_cvref_t<A>, LeafBranch> &&
                  std::is_same_v<std::remove_cvref_t<awaiter_t<A>>, L>)
     explicit LeafBranch(A&& a) {
         ::new (static_cast<void*>(&store_.leaf)) L(get_awaiter(std::forward<A>(a)));
         leaf_ = &store_.leaf;
+    }
+    // Held: the awaitable moves in; its leaf is made by start().
+    explicit LeafBranch(HeldOr&& a)
+        requires held
+    {
+        ::new (static_cast<void*>(&store_.awaitable)) Held(std::move(a));
+        holds_ = true;
     }
     // Kept: the caller's leaf.
     explicit LeafBranch(L& l)
         requires Ref
         : leaf_(&l) {}
     // Only before it is started (a select passed on by value, say).
-    LeafBranch(LeafBranch&& o) noexcept(Ref || std::is_nothrow_move_constructible_v<L>)
-        requires(Ref || std::is_move_constructible_v<L>)
+    LeafBranch(LeafBranch&& o) noexcept(Ref || std::is_nothrow_move_constructible_v<std::conditional_t<held, HeldOr, L>>)
+        requires(Ref || held || std::is_move_constructible_v<L>)
     {
         if constexpr (Ref) {
             leaf_ = std::exchange(o.leaf_, nullptr);
+        } else if constexpr (held) {
+            if (o.holds_) {
+                ::new (static_cast<void*>(&store_.awaitable)) Held(std::move(o.store_.awaitable));
+                holds_ = true;
+                o.release();
+            }
         } else if (o.leaf_) {
             ::new (static_cast<void*>(&store_.leaf)) L(std::move(*o.leaf_));
             leaf_ = &store_.leaf;
@@ -260,7 +289,19 @@ public:
     LeafBranch& operator=(const LeafBranch&) = delete;
     ~LeafBranch() { cancel(); }
 
-    void start(Context* parent) { parent_ = parent; }
+    void start(Context* parent) {
+        parent_ = parent;
+        if constexpr (held) {
+            // As the frame that would await it: an exception of operator
+            // co_await is the branch's, seen when it is polled.
+            try {
+                ::new (static_cast<void*>(&store_.leaf)) L(get_awaiter(std::move(store_.awaitable)));
+                leaf_ = &store_.leaf;
+            } catch (...) {
+                fail();
+            }
+        }
+    }
 
     // Polls the leaf if the branch was woken.  True once it completed
     // (value or exception).
@@ -283,9 +324,7 @@ public:
             complete();
         } catch (...) {
             if constexpr (Ref) leaf_->unregister();
-            done_ = true;
-            result_.set_exception(std::current_exception());
-            release();
+            fail();
         }
         return true;
     }
@@ -307,6 +346,12 @@ public:
     }
 
 private:
+    // Done with the exception being handled.
+    void fail() {
+        done_ = true;
+        result_.set_exception(std::current_exception());
+        release();
+    }
     void complete() {
         if constexpr (Ref) leaf_->unregister();  // nothing of this branch stays registered
         done_ = true;
@@ -324,6 +369,10 @@ private:
         } else {
             leaf_ = nullptr;
         }
+        if constexpr (held) {
+            if (holds_) store_.awaitable.~Held();  // after the leaf, which may refer to it
+            holds_ = false;
+        }
     }
     static void wake(void* p) {
         auto* b = static_cast<LeafBranch*>(p);
@@ -331,19 +380,29 @@ private:
         b->parent_->wake_fn(b->parent_->wake_data);
     }
 
-    struct Empty {};
     union Store {
         Store() noexcept {}
         ~Store() {}
         L leaf;
     };
-    [[no_unique_address]] std::conditional_t<Ref, Empty, Store> store_;
+    struct HeldStore {
+        HeldStore() noexcept {}
+        ~HeldStore() {}
+        union {
+            HeldOr awaitable;
+        };
+        union {
+            L leaf;
+        };
+    };
+    [[no_unique_address]] std::conditional_t<Ref, Empty, std::conditional_t<held, HeldStore, Store>> store_;
     L* leaf_ = nullptr;
     Context* parent_ = nullptr;
     Result<value_type> result_;
     std::atomic<bool> woken_{false};
     bool polled_ = false;
     bool done_ = false;
+    bool holds_ = false;  // held: the awaitable is alive in store_
 };
 
 // select's `braid::otherwise()`: chosen when every other branch is disabled;
@@ -370,6 +429,10 @@ struct branch_for<A, Kind::task> {
 template <class A>
 struct branch_for<A, Kind::leaf_owned> {
     using type = LeafBranch<std::remove_cvref_t<awaiter_t<A>>, false>;
+};
+template <class A>
+struct branch_for<A, Kind::leaf_held> {
+    using type = LeafBranch<std::remove_cvref_t<awaiter_t<A>>, false, std::remove_cvref_t<A>>;
 };
 template <class A>
 struct branch_for<A, Kind::leaf_ref> {

@@ -502,11 +502,17 @@ public:
         Recv(const Recv&) = delete;
         ~Recv() { unregister(); }
         // Drops the receiver's waker; the next message stays in the channel.
+        // A receive that was never polled registered nothing: no call (a
+        // select's losing receive costs nothing then).
         void unregister() noexcept {
-            if (rx_ && this->status_ == BRAID_PENDING) braid_mpsc_recv_unregister(rx_);
+            if (polled_ && this->status_ == BRAID_PENDING) braid_mpsc_recv_unregister(rx_);
+            polled_ = false;
         }
         bool ready_now() const noexcept { return false; }
-        int poll(braid_wake_fn w, void* d) { return braid_mpsc_poll_recv(rx_, slot_.raw(), sizeof(T), w, d); }
+        int poll(braid_wake_fn w, void* d) {
+            polled_ = true;
+            return braid_mpsc_poll_recv(rx_, slot_.raw(), sizeof(T), w, d);
+        }
         std::optional<T> finish(int st) {
             if (st == BRAID_ECLOSED) return std::nullopt;
             braid::detail::check(st, "mpsc recv");
@@ -516,6 +522,7 @@ public:
 
     private:
         braid_mpsc_rx* rx_;
+        bool polled_ = false;  // since the last unregister(): a waker may be registered
         detail::Slot<T> slot_;
     };
     Recv recv() { return Recv(checked()); }

@@ -126,12 +126,17 @@ public:
         // Before it is awaited.
         Awaiter(Awaiter&& o) noexcept : rx_(std::exchange(o.rx_, nullptr)) {}
         ~Awaiter() { unregister(); }
-        // Drops the waker; the value, when it comes, waits for the next receive.
+        // Drops the waker; the value, when it comes, waits for the next
+        // receive.  Never polled: nothing registered, no call.
         void unregister() noexcept {
-            if (rx_ && this->status_ == BRAID_PENDING) braid_oneshot_recv_unregister(rx_);
+            if (polled_ && this->status_ == BRAID_PENDING) braid_oneshot_recv_unregister(rx_);
+            polled_ = false;
         }
         bool ready_now() { return false; }
-        int poll(braid_wake_fn w, void* d) { return braid_oneshot_poll_recv(rx_, w, d, slot_.raw(), sizeof(T)); }
+        int poll(braid_wake_fn w, void* d) {
+            polled_ = true;
+            return braid_oneshot_poll_recv(rx_, w, d, slot_.raw(), sizeof(T));
+        }
         T finish(int st) {
             if (st == BRAID_ECLOSED) throw RecvError();
             detail::check(st, "oneshot recv");
@@ -141,6 +146,7 @@ public:
 
     private:
         braid_oneshot_rx* rx_;
+        bool polled_ = false;  // since the last unregister(): a waker may be registered
         detail::Slot<T> slot_;
     };
     // co_await std::move(rx): the value, or throws RecvError.

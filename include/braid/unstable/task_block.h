@@ -31,11 +31,12 @@ BRAID_EXTERN_C_BEGIN
 
 /* A task's functions, as braid_task_new takes them (poll required; cancel
  * and release may be NULL).  It must outlive the task (a static one). */
-typedef struct braid_task_vtable {
+struct braid_task_vtable {
     braid_poll_fn poll;
     braid_state_fn cancel;
     braid_state_fn release;
-} braid_task_vtable;
+};
+typedef struct braid_task_vtable braid_task_vtable;
 
 /* As braid_task_new, in `block` (from braid_alloc(block_size), more than
  * BRAID_TASK_HEADER_SIZE and at most 2^30 bytes): the task is made in the

@@ -1,7 +1,7 @@
 // The task cell: header + caller state in one allocation, the state word,
 // and the transitions every task goes through (spawn, run, yield, wake,
 // abort, complete, join, release).  See docs/ARCHITECTURE.md, "Task life
-// cycle" and "Task layout".
+// cycle" (the header and the block it heads).
 #pragma once
 
 #include <braid/task.h>

@@ -6,6 +6,7 @@
 #include <braid/error.hpp>
 #include <braid/unstable/alloc.h>
 #include <braid/unstable/coop.h>
+#include <braid/unstable/task_block.h>
 #include <braid/unstable/waiter.h>
 
 #include <exception>

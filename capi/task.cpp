@@ -53,7 +53,26 @@ int task_new(braid_task** out, void** out_state, Core* core, size_t state_size, 
     *out_state = t->state_ptr();
     return BRAID_OK;
 }
+int task_new_in(braid_task** out, Core* core, void* block, size_t block_size, const braid_task_vtable* vt) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (!core || !block || !vt || !vt->poll || block_size <= Task::kStateOffset || block_size > (size_t(1) << 30))
+        return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    *out = c_task(Task::create_in(core, block, block_size, vt, 2));
+    return BRAID_OK;
+}
 }  // namespace
+
+BRAID_API int braid_task_new_in(braid_task** out, braid_runtime* rt, void* block, size_t block_size,
+                                const braid_task_vtable* vt) {
+    return task_new_in(out, core_or_current(rt), block, block_size, vt);
+}
+
+BRAID_API int braid_handle_task_new_in(braid_task** out, braid_handle* h, void* block, size_t block_size,
+                                       const braid_task_vtable* vt) {
+    return task_new_in(out, h ? h->core : nullptr, block, block_size, vt);
+}
 
 BRAID_API int braid_task_new(braid_task** out, void** out_state, braid_runtime* rt, size_t state_size,
                              braid_poll_fn poll, braid_state_fn cancel, braid_state_fn release) {

@@ -44,7 +44,7 @@ public:
     AbortHandle spawn(Task<T> task) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new, nullptr, std::move(task), &t, &result);
+        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result);
         if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
         detail::check(rc, detail::spawn_error_context(nullptr));
         AbortHandle ah(t);

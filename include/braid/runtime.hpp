@@ -57,12 +57,12 @@ public:
     // task is dropped and the handle reports it cancelled (braid/spawn.hpp).
     template <class T>
     JoinHandle<T> spawn(Task<T> task) const {
-        return detail::spawn_or_cancelled<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
+        return detail::spawn_or_cancelled<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task));
     }
     // spawn, reporting a refusal (BRAID_ESHUTDOWN).
     template <class T>
     SpawnResult<T> try_spawn(Task<T> task) const {
-        return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new, h_.get(), std::move(task));
+        return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task));
     }
 
     braid_handle* native_handle() const noexcept { return h_.get(); }
@@ -148,7 +148,7 @@ public:
     T block_on(Task<T> task) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        detail::check(detail::try_spawn_task<T, braid_runtime>(&braid_task_new, native(), std::move(task), &t, &result),
+        detail::check(detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), &t, &result),
                       "block_on");
         return detail::finish_block_on<T>(rt_, t, result);
     }
@@ -157,12 +157,12 @@ public:
     // cancelled (braid/spawn.hpp).
     template <class T>
     JoinHandle<T> spawn(Task<T> task) {
-        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new, native(), std::move(task));
+        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, native(), std::move(task));
     }
     // spawn, reporting a refusal (BRAID_ESHUTDOWN).
     template <class T>
     SpawnResult<T> try_spawn(Task<T> task) {
-        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new, native(), std::move(task));
+        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, native(), std::move(task));
     }
 
     Handle handle() const {

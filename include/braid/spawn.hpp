@@ -42,14 +42,14 @@ std::invoke_result_t<F&&, Args&&...> call_in_frame(F f, Args... args) {
 // shutdown: a cancelled handle, the task dropped (see above).
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
-    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
+    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task));
 }
 
 // spawn, reporting a refusal: BRAID_ESHUTDOWN during shutdown, BRAID_EINVAL
 // off the runtime's threads (the task is dropped either way).
 template <class T>
 SpawnResult<T> try_spawn(Task<T> task) {
-    return detail::try_spawn_with<T, braid_runtime>(&braid_task_new, nullptr, std::move(task));
+    return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task));
 }
 
 // Spawns f(args...), where f returns a Task: f and the arguments are moved

@@ -1,12 +1,15 @@
 // braid::Task<T>: a lazy coroutine.  It starts when it is awaited or
 // spawned; awaiting it runs it inside the awaiting task (symmetric transfer,
 // no scheduling); destroying it before it finished destroys its frame and
-// everything the frame holds (cancellation is destruction).
+// everything the frame holds (cancellation is destruction).  The frame is
+// allocated with room for a task in front (braid/detail/task_frame.hpp):
+// spawning it is one allocation in all.
 #pragma once
 
 #include <braid/detail/context.hpp>
 #include <braid/error.hpp>
 #include <braid/detail/result.hpp>
+#include <braid/detail/task_frame.hpp>
 
 #include <coroutine>
 #include <exception>
@@ -34,6 +37,9 @@ struct TaskPromiseStorage<void> {
 template <class T>
 struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
     std::coroutine_handle<> continuation = std::noop_coroutine();
+
+    static void* operator new(std::size_t n) { return TaskFrame::allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { TaskFrame::deallocate(p, n); }
 
     Task<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }

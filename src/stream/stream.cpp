@@ -128,7 +128,7 @@ int CStream::start_op(braid_task** out, Core* core, bool each, braid_stream_item
     if (op_pending_.exchange(true, std::memory_order_acq_rel)) return BRAID_EBUSY;
     std::size_t align = ops_.align < alignof(Op) ? alignof(Op) : ops_.align;
     std::size_t size = sizeof(Op) + ops_.stride() + align;
-    Task* t = Task::create(core, size, &Op::poll, &Op::cancel, &Op::release, out ? 3 : 2);
+    Task* t = Task::create(core, size, &task_vtable<Op>, out ? 3 : 2);
     if (!t) {
         op_pending_.store(false, std::memory_order_release);
         return BRAID_ENOMEM;

@@ -24,7 +24,7 @@ Oneshot* Oneshot::create(const ElemOps& ops) {
 }
 
 void Oneshot::destroy() {
-    ElemOps ops = ops_;
+    ElemOps ops = this->ops();
     if (state_ & VALUE) ops.destroy(slot());
     this->~Oneshot();
     if (ops.align <= 16) dealloc(this, alloc_size(ops));
@@ -37,7 +37,7 @@ int Oneshot::send(void* value) {
     {
         std::lock_guard<SpinLock> g(lock_);
         if (state_ & RX_ALIVE) {
-            ops_.move(slot(), value);
+            ops().move(slot(), value);
             state_ |= VALUE;
             rx_waker_.wake();
             rc = BRAID_OK;
@@ -81,7 +81,7 @@ int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
     std::lock_guard<SpinLock> g(lock_);
     if (state_ & VALUE) {
         if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;  // try_recv is not budgeted
-        ops_.move(out, slot());
+        ops().move(out, slot());
         state_ &= uint8_t(~VALUE);
         rx_waker_.clear();
         // A oneshot delivers once: afterwards the receiver sees it closed.

@@ -1,5 +1,6 @@
 // oneshot: one value from one sender to one receiver.  One allocation holds
-// the state and the value's storage.
+// the state and the value's storage (56 bytes of state: the element's size
+// and alignment are kept in the word with the lock and the flags).
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@ namespace braid::detail {
 class Oneshot {
 public:
     static Oneshot* create(const ElemOps& ops);
-    const ElemOps& ops() const { return ops_; }
+    ElemOps ops() const { return ElemOps{size_, align_, relocate_, drop_}; }
 
     // Sender.  send: 0 (value moved in) or BRAID_ECLOSED (receiver gone; the
     // value is left where it was).  Either way the sender side is released,
@@ -38,8 +39,9 @@ public:
 
 private:
     enum : uint8_t { TX_ALIVE = 1, RX_ALIVE = 2, VALUE = 4 };
-    explicit Oneshot(const ElemOps& ops) : ops_(ops) {}
-    void* slot() { return reinterpret_cast<char*>(this) + value_offset(ops_.align); }
+    explicit Oneshot(const ElemOps& ops)
+        : align_(uint16_t(ops.align)), size_(uint32_t(ops.size)), relocate_(ops.relocate), drop_(ops.drop) {}
+    void* slot() { return reinterpret_cast<char*>(this) + value_offset(align_); }
     static std::size_t value_offset(std::size_t align);
     static std::size_t alloc_size(const ElemOps& ops);
     // Frees when both sides are gone (call with the lock released).
@@ -47,9 +49,12 @@ private:
 
     SpinLock lock_;
     uint8_t state_ = TX_ALIVE | RX_ALIVE;
+    uint16_t align_;  // ElemOps::valid: at most 4096
+    uint32_t size_;   // at most 1 MiB
     WakerSlot rx_waker_;
     WakerSlot tx_waker_;
-    ElemOps ops_;
+    braid_relocate_fn relocate_;
+    braid_drop_fn drop_;
 };
 
 }  // namespace braid::detail

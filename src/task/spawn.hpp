@@ -23,13 +23,13 @@ namespace braid::detail {
 // run (to publish it where a stop can find it: a repeating operation).
 template <class T, class Made, class... Args>
 int spawn_op_with(braid_task** out, Core* core, TaskKind kind, Made&& made, Args&&... args) {
-    Task* t = Task::create(core, sizeof(T), &T::poll, &T::cancel, &T::release, out ? 2 : 1);
+    Task* t = Task::create(core, sizeof(T), &task_vtable<T>, out ? 2 : 1);
     if (!t) return BRAID_ENOMEM;
     t->kind = kind;
     try {
         new (t->state_ptr()) T(static_cast<Args&&>(args)...);
     } catch (...) {
-        t->release = nullptr;  // no state to release
+        t->vt = &Task::kNoState;  // no state to release
         if (out) t->unref();
         t->unref();
         throw;

@@ -30,31 +30,47 @@ uint64_t& releasing_task_id() {
 
 constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
 
-Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
-                   braid_state_fn release, uint64_t refs) {
-    std::size_t size = kStateOffset + ((state_size + 15) & ~std::size_t(15));
-    void* mem = alloc(size);
-    if (!mem) return nullptr;
-    Task* t = new (mem) Task;
-    t->state.store(refs * st::REF_ONE, std::memory_order_relaxed);
-    t->core = core;
-    if (core) core->ref();  // a handle may outlive braid_runtime_free
-    t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
-    t->poll = poll;
-    t->cancel = cancel;
-    t->release = release;
-    t->alloc_size = uint32_t(size);
-    std::memset(t->state_ptr(), 0, size - kStateOffset);
-    return t;
-}
-
 namespace {
 Task* const kCompleted = reinterpret_cast<Task*>(alignof(Task));  // watcher slot closed
 int never_polled(void*, braid_task*) { return BRAID_EINVAL; }
+std::size_t state_bytes(std::size_t state_size) { return (state_size + 15) & ~std::size_t(15); }
 }  // namespace
 
+const braid_task_vtable Task::kNoState{&never_polled, nullptr, nullptr};
+
+Task* Task::create_in(Core* core, void* block, std::size_t block_size, const braid_task_vtable* vt,
+                      uint64_t refs) {
+    Task* t = new (block) Task;
+    t->state.store(refs * st::REF_ONE, std::memory_order_relaxed);
+    t->core = core;
+    if (core) core->ref();  // a handle may outlive braid_runtime_free
+    t->vt = vt;
+    t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
+    t->alloc_size = uint32_t(block_size);
+    return t;
+}
+
+Task* Task::create(Core* core, std::size_t state_size, const braid_task_vtable* vt, uint64_t refs) {
+    std::size_t size = kStateOffset + state_bytes(state_size);
+    void* mem = alloc(size);
+    if (!mem) return nullptr;
+    std::memset(static_cast<char*>(mem) + kStateOffset, 0, size - kStateOffset);
+    return create_in(core, mem, size, vt, refs);
+}
+
+Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                   braid_state_fn release, uint64_t refs) {
+    std::size_t at = kStateOffset + state_bytes(state_size);
+    std::size_t size = at + sizeof(braid_task_vtable);
+    void* mem = alloc(size);
+    if (!mem) return nullptr;
+    std::memset(static_cast<char*>(mem) + kStateOffset, 0, at - kStateOffset);
+    auto* vt = new (static_cast<char*>(mem) + at) braid_task_vtable{poll, cancel, release};
+    return create_in(core, mem, size, vt, refs);
+}
+
 Task* Task::create_finished(int st_) {
-    Task* t = create(nullptr, 0, &never_polled, nullptr, nullptr, 1);
+    Task* t = create(nullptr, 0, &kNoState, 1);
     if (!t) return nullptr;
     t->status = st_;
     t->watcher.store(kCompleted, std::memory_order_relaxed);
@@ -65,7 +81,7 @@ Task* Task::create_finished(int st_) {
 void Task::unref() {
     uint64_t prev = state.fetch_sub(st::REF_ONE, std::memory_order_acq_rel);
     if ((prev & ~st::FLAGS) == st::REF_ONE) {
-        if (release) {
+        if (braid_state_fn release = vt->release) {
             // What the state still holds (an output nobody took, a future
             // that never ran) is destroyed under this task's id, wherever
             // the last reference goes: a joiner dropping its handle, the
@@ -162,7 +178,7 @@ bool Task::run() {
     {
         coop::Scope budget;
         try {
-            r = poll(state_ptr(), reinterpret_cast<braid_task*>(this));
+            r = vt->poll(state_ptr(), reinterpret_cast<braid_task*>(this));
         } catch (...) {
             // A C++ body (a poll function, braid_spawn's function, an
             // operation's callback) threw: the task ends as a panic, as
@@ -188,7 +204,7 @@ bool Task::run() {
 }
 
 void Task::cancel_and_complete(int st_) {
-    if (cancel) {
+    if (braid_state_fn cancel = vt->cancel) {
         Task*& cur = current_task();
         Task* prev = cur;
         cur = this;

@@ -1,10 +1,11 @@
 // The task cell: header + caller state in one allocation, the state word,
 // and the transitions every task goes through (spawn, run, yield, wake,
 // abort, complete, join, release).  See docs/ARCHITECTURE.md, "Task life
-// cycle".
+// cycle" (the header and the block it heads).
 #pragma once
 
 #include <braid/task.h>
+#include <braid/unstable/task_block.h>
 
 #include <atomic>
 #include <cstddef>
@@ -31,32 +32,48 @@ constexpr uint64_t FLAGS = REF_ONE - 1;
 
 enum class TaskKind : uint8_t { Worker, Blocking };
 
+// The functions of a task whose state is a T (static poll, cancel, release).
+template <class T>
+inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel, &T::release};
+
+// The header at the front of every task's block (96 bytes: the state
+// follows it).  The functions are one pointer to a shared vtable: a static
+// one per state type, or, for a task made through braid_task_new, a copy at
+// the end of its own block.
 struct Task {
     perturb::Atomic<uint64_t> state;
     Task* queue_next = nullptr;       // inject queue / blocking queue link
     Task* owned_prev = nullptr;       // owned-tasks list links
     Task* owned_next = nullptr;
     Core* core;                       // runtime (a counted reference: a handle may outlive braid_runtime_free)
+    const braid_task_vtable* vt;      // poll, cancel, release
     uint64_t id;
-    braid_poll_fn poll;
-    braid_state_fn cancel;
-    braid_state_fn release;
     braid_wake_fn join_wake = nullptr;
     void* join_data = nullptr;
     perturb::Atomic<Task*> watcher{nullptr};  // woken (and released) when this task completes
-    uint32_t alloc_size;
+    uint32_t alloc_size;              // of the whole block
     std::atomic<int32_t> cancel_status{BRAID_ECANCELED};  // the status an abort completes with
     int32_t status = BRAID_PENDING;
     TaskKind kind = TaskKind::Worker;
     uint8_t owned_shard = 0;
     bool in_owned = false;
 
-    static constexpr std::size_t kStateOffset = 112;
+    static constexpr std::size_t kStateOffset = BRAID_TASK_HEADER_SIZE;
     void* state_ptr() { return reinterpret_cast<char*>(this) + kStateOffset; }
 
-    // Creates a task with `refs` references (one for each owner).
-    static Task* create(Core* core, std::size_t state_size, braid_poll_fn poll,
-                        braid_state_fn cancel, braid_state_fn release, uint64_t refs);
+    // Creates a task with `refs` references (one for each owner), its state
+    // (state_size bytes) zeroed.
+    static Task* create(Core* core, std::size_t state_size, const braid_task_vtable* vt, uint64_t refs);
+    // The same with the functions copied into the block (braid_task_new:
+    // the caller's functions need no vtable of their own).
+    static Task* create(Core* core, std::size_t state_size, braid_poll_fn poll, braid_state_fn cancel,
+                        braid_state_fn release, uint64_t refs);
+    // Makes a task in `block` (braid_task_new_in: from alloc(block_size),
+    // its state, after the header, left as it is); the task frees the block.
+    static Task* create_in(Core* core, void* block, std::size_t block_size, const braid_task_vtable* vt,
+                           uint64_t refs);
+    // A vtable for a task whose state was never made (nothing to release).
+    static const braid_task_vtable kNoState;
     // A task that never ran and is finished with `status`, bound to no
     // runtime (core is null), with one reference: its join handle.
     static Task* create_finished(int status);
@@ -133,6 +150,7 @@ struct Task {
 };
 
 static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its state offset");
+static_assert(Task::kStateOffset % 16 == 0, "the state is aligned as the allocator's blocks are");
 
 // The task running on this thread (initial-exec TLS: see current_core).
 extern constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]];

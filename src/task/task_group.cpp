@@ -138,8 +138,7 @@ int set_deadline(Task* t, int64_t deadline_ns) {
     Core* core = t->core;
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
     // Built without starting it, so it can be installed as the watcher first.
-    Task* d = Task::create(core, sizeof(DeadlineOp), &DeadlineOp::poll, &DeadlineOp::cancel, &DeadlineOp::release,
-                           2 /* alive + the target's watcher slot */);
+    Task* d = Task::create(core, sizeof(DeadlineOp), &task_vtable<DeadlineOp>, 2 /* alive + the target's watcher slot */);
     if (!d) return BRAID_ENOMEM;
     new (d->state_ptr()) DeadlineOp(core, deadline_ns, t);
     if (!t->set_watcher(d)) {

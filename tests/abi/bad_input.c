@@ -48,6 +48,7 @@
 #define BRAID_UNSTABLE_API 1
 #include <braid/unstable/alloc.h>
 #include <braid/unstable/coop.h>
+#include <braid/unstable/task_block.h>
 #include <braid/unstable/waiter.h>
 
 #include <fcntl.h>
@@ -406,6 +407,24 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK(p != NULL, "braid_alloc(24) returned NULL");
         braid_free(p, 24);
         CHECK(braid_coop_take() == 1, "braid_coop_take() outside a task is not 1");
+        {
+            /* a task in a caller's block: refusals leave the block to the caller */
+            static const braid_task_vtable vt = {poll_pending, NULL, NULL};
+            static const braid_task_vtable no_poll = {NULL, NULL, NULL};
+            const size_t size = BRAID_TASK_HEADER_SIZE + 16;
+            braid_task *nt = NULL;
+            void *blk = braid_alloc(size);
+            CHECK(blk != NULL, "braid_alloc returned NULL");
+            CHECK_RC(braid_task_new_in(NULL, rt, blk, size, &vt), BRAID_EINVAL);
+            CHECK_RC(braid_task_new_in(&nt, rt, NULL, size, &vt), BRAID_EINVAL);
+            CHECK_RC(braid_task_new_in(&nt, rt, blk, BRAID_TASK_HEADER_SIZE, &vt), BRAID_EINVAL); /* no state */
+            CHECK_RC(braid_task_new_in(&nt, rt, blk, size, NULL), BRAID_EINVAL);
+            CHECK_RC(braid_task_new_in(&nt, rt, blk, size, &no_poll), BRAID_EINVAL);
+            CHECK_RC(braid_task_new_in(&nt, NULL, blk, size, &vt), BRAID_EINVAL); /* no current rt */
+            CHECK_RC(braid_handle_task_new_in(&nt, NULL, blk, size, &vt), BRAID_EINVAL);
+            CHECK(nt == NULL, "a refused braid_task_new_in stored a task");
+            braid_free(blk, size);
+        }
         CHECK_RC(braid_mpsc_poll_send(NULL, &v, sizeof v, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_mpsc_poll_reserve(NULL, 1, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_mpsc_tx_poll_closed(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
@@ -669,6 +688,26 @@ static void test_null_handles(braid_runtime *rt) {
             CHECK(atomic_load(&lc.polls) == 0, "a never-started task was polled");
             CHECK(atomic_load(&lc.cancels) == 0, "a never-started task's cancel ran");
             CHECK(atomic_load(&lc.releases) == 1, "a never-started task's release did not run exactly once");
+        }
+        /* made in a block of ours (braid_task_new_in): polled, released,
+         * and the block freed by the runtime (ASan: no leak, no double free) */
+        {
+            static const braid_task_vtable lc_vt = {lc_poll_done, lc_cancel, lc_release};
+            const size_t size = BRAID_TASK_HEADER_SIZE + sizeof(lifecycle *);
+            void *blk = braid_alloc(size);
+            CHECK(blk != NULL, "braid_alloc returned NULL");
+            *(lifecycle **)((char *)blk + BRAID_TASK_HEADER_SIZE) = &lc;
+            nt = NULL;
+            CHECK_RC(braid_task_new_in(&nt, rt, blk, size, &lc_vt), BRAID_OK);
+            if (nt) {
+                CHECK_RC(braid_task_start(nt), BRAID_OK);
+                CHECK_RC(braid_task_join_blocking(nt, 5000), BRAID_OK);
+                braid_task_free(nt);
+                CHECK(atomic_load(&lc.polls) == 1, "a task in a caller's block was not polled once");
+                CHECK(atomic_load(&lc.releases) == 2, "a task in a caller's block was not released");
+                atomic_store(&lc.polls, 0);
+                atomic_store(&lc.releases, 1);
+            }
         }
         /* started twice: EBUSY */
         nt = NULL;

@@ -161,6 +161,7 @@ try_compile_c("unstable_use" [=[
 #include <braid/braid.h>
 #include <braid/unstable/alloc.h>
 #include <braid/unstable/coop.h>
+#include <braid/unstable/task_block.h>
 #include <braid/unstable/waiter.h>
 #include <stddef.h>
 
@@ -173,7 +174,8 @@ int braid_abi_unstable_use_(void) {
     void *(*alloc_fn)(size_t) = braid_alloc;
     void (*free_fn)(void *, size_t) = braid_free;
     int (*coop)(void) = braid_coop_take;
-    (void)lock; (void)unlock_wait; (void)send; (void)alloc_fn; (void)free_fn;
+    int (*new_in)(braid_task **, braid_runtime *, void *, size_t, const braid_task_vtable *) = braid_task_new_in;
+    (void)lock; (void)unlock_wait; (void)send; (void)alloc_fn; (void)free_fn; (void)new_in;
     return (w == NULL) + (coop != NULL);
 }
 ]=] ${unstable_flag})

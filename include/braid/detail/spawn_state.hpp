@@ -1,10 +1,13 @@
-// What a spawned task keeps in its braid_task state: the root coroutine, the
-// context its leaves wait through, and the result for the JoinHandle.  The
-// C runtime polls it through the braid_task_new functions below.
+// A spawned coroutine's task: the TaskFrame in front of the coroutine's
+// frame is the braid_task state (braid/detail/task_frame.hpp), holding the
+// context its leaves wait through; the result for the JoinHandle is moved
+// to where the frame was once it finished.  The C runtime polls it through
+// the functions below.
 #pragma once
 
 #include <braid/detail/context.hpp>
 #include <braid/detail/result.hpp>
+#include <braid/detail/task_frame.hpp>
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/task.h>
@@ -19,75 +22,105 @@ namespace braid::detail {
 
 template <class T>
 struct SpawnState {
-    Context ctx;
-    typename Task<T>::handle_type root;
-    Result<T> result;
+    using Handle = typename Task<T>::handle_type;
+    static Handle root(TaskFrame* f) { return Handle::from_address(f->frame()); }
+    // Where the result is once the coroutine finished.
+    static Result<T>* result(TaskFrame* f) { return std::launder(reinterpret_cast<Result<T>*>(f->frame())); }
+    static_assert(alignof(Result<T>) <= 16, "a spawned task's result lives in its 16-byte aligned frame");
 
     // braid_poll_fn
     static int poll(void* p, braid_task*) {
-        auto* s = static_cast<SpawnState*>(p);
+        auto* f = static_cast<TaskFrame*>(p);
         struct Coop {  // the budget counter, for this poll only (a later one may run on another thread)
             Context& c;
             explicit Coop(Context& cx) : c(cx) { c.coop = braid_coop_counter(); }
             ~Coop() { c.coop = nullptr; }
-        } coop(s->ctx);
+        } coop(f->ctx);
         {
-            ContextScope scope(&s->ctx);
-            if (!s->ctx.ready()) return BRAID_PENDING;
-            s->ctx.resume();
+            ContextScope scope(&f->ctx);
+            if (!f->ctx.ready()) return BRAID_PENDING;
+            f->ctx.resume();
         }
-        if (!s->root.done()) return BRAID_PENDING;
-        s->result = std::move(s->root.promise().result);
-        s->drop_root();
-        return s->result.has_exception() ? BRAID_EPANIC : BRAID_OK;
+        Handle h = root(f);
+        if (!h.done()) return BRAID_PENDING;
+        Result<T> r = moved(h.promise().result);
+        drop_frame(f);
+        Result<T>* out = new (f->frame()) Result<T>(moved(r));
+        f->has_result = true;
+        return out->has_exception() ? BRAID_EPANIC : BRAID_OK;
     }
     // braid_state_fn: cancelled; destroying the frame runs its destructors
     // (every awaiter unregisters itself).
-    static void cancel(void* p) { static_cast<SpawnState*>(p)->drop_root(); }
+    static void cancel(void* p) { drop_frame(static_cast<TaskFrame*>(p)); }
     // braid_state_fn: last handle gone.
-    static void release(void* p) { static_cast<SpawnState*>(p)->~SpawnState(); }
-
-    void drop_root() {
-        if (root) std::exchange(root, {}).destroy();
+    static void release(void* p) {
+        auto* f = static_cast<TaskFrame*>(p);
+        drop_frame(f);
+        if (f->has_result) result(f)->~Result<T>();
+        f->~TaskFrame();
     }
-    ~SpawnState() { drop_root(); }
+
+    static void drop_frame(TaskFrame* f) {
+        if (f->frame_alive) {
+            f->frame_alive = false;
+            root(f).destroy();
+        }
+    }
+
+private:
+    // A result moved; when T's move throws, one holding that exception.
+    static Result<T> moved(Result<T>& from) noexcept {
+        try {
+            return Result<T>(std::move(from));
+        } catch (...) {
+            Result<T> e;
+            e.set_exception(std::current_exception());
+            return e;
+        }
+    }
 };
 
-// Creates a braid task that runs `task` and starts it.  `create` is
-// braid_task_new (owner: a runtime, NULL for the calling thread's) or
-// braid_handle_task_new (owner: a handle).  BRAID_OK with the C handle in
-// *out and the result slot in *result; or the code the runtime refused the
-// task with (BRAID_ESHUTDOWN, BRAID_EINVAL: no runtime on this thread or an
-// empty Task, BRAID_ENOMEM), after destroying `task` (its frame and
-// everything it holds): a refused task never runs.
+template <class T>
+inline constexpr braid_task_vtable spawn_vtable{&SpawnState<T>::poll, &SpawnState<T>::cancel,
+                                                &SpawnState<T>::release};
+
+// How a spawn makes its task: braid_task_new_in (owner: a runtime, NULL for
+// the calling thread's) or braid_handle_task_new_in (owner: a handle).
+template <class Owner>
+using CreateIn = int (*)(braid_task**, Owner*, void*, size_t, const braid_task_vtable*);
+
+// Makes `task`'s block a braid task that runs it, and starts it.  BRAID_OK
+// with the C handle in *out and the result slot in *result; or the code the
+// runtime refused the task with (BRAID_ESHUTDOWN, BRAID_EINVAL: no runtime
+// on this thread or an empty Task, BRAID_ENOMEM), after destroying `task`
+// (its frame and everything it holds): a refused task never runs.
 template <class T, class Owner>
-int try_spawn_task(int (*create)(braid_task**, void**, Owner*, size_t, braid_poll_fn, braid_state_fn, braid_state_fn),
-                   Owner* owner, Task<T> task, braid_task** out, Result<T>** result) {
+int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result) {
     *out = nullptr;
     *result = nullptr;
     if (!task.valid()) return BRAID_EINVAL;
+    typename Task<T>::handle_type h = task.release();
+    TaskFrame* f = TaskFrame::of(h.address());
     braid_task* t = nullptr;
-    void* mem = nullptr;
-    int rc = create(&t, &mem, owner, sizeof(SpawnState<T>), &SpawnState<T>::poll, &SpawnState<T>::cancel,
-                    &SpawnState<T>::release);
+    int rc = create(&t, owner, f->block(), f->block_size(), &spawn_vtable<T>);
     if (rc < 0) {
-        Task<T> dropped(std::move(task));
+        h.destroy();  // not adopted: the block goes with the frame
         return rc;
     }
-    auto* s = new (mem) SpawnState<T>();
-    s->root = task.release();
-    s->ctx.wake_fn = &braid_task_wake_fn;
-    s->ctx.wake_data = t;
-    s->ctx.resume_point = s->root;
-    s->root.promise().ctx = &s->ctx;
+    f->adopted = true;
+    f->frame_alive = true;
+    f->ctx.wake_fn = &braid_task_wake_fn;
+    f->ctx.wake_data = t;
+    f->ctx.resume_point = h;
+    h.promise().ctx = &f->ctx;
     rc = braid_task_start(t);
     if (rc < 0) {  // refused: finished without running (no cancel call); drop the frame now
-        s->drop_root();
+        SpawnState<T>::drop_frame(f);
         braid_task_free(t);
         return rc;
     }
     *out = t;
-    *result = &s->result;
+    *result = SpawnState<T>::result(f);
     return BRAID_OK;
 }
 
@@ -100,9 +133,7 @@ inline const char* spawn_error_context(const void* owner) {
 // destroyed it) and gives a handle that reports it cancelled, as Tokio's
 // spawn does; any other refusal throws braid::Error.
 template <class T, class Owner>
-JoinHandle<T> spawn_or_cancelled(
-    int (*create)(braid_task**, void**, Owner*, size_t, braid_poll_fn, braid_state_fn, braid_state_fn), Owner* owner,
-    Task<T> task) {
+JoinHandle<T> spawn_or_cancelled(CreateIn<Owner> create, Owner* owner, Task<T> task) {
     if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
@@ -114,9 +145,7 @@ JoinHandle<T> spawn_or_cancelled(
 
 // try_spawn: every refusal is a value.
 template <class T, class Owner>
-SpawnResult<T> try_spawn_with(
-    int (*create)(braid_task**, void**, Owner*, size_t, braid_poll_fn, braid_state_fn, braid_state_fn), Owner* owner,
-    Task<T> task) {
+SpawnResult<T> try_spawn_with(CreateIn<Owner> create, Owner* owner, Task<T> task) {
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
     int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result);

@@ -180,5 +180,6 @@ BRAID_API int* braid_coop_counter(void) { return &braid::detail::coop::budget();
 
 BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
 BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }
+BRAID_API size_t braid_alloc_slab_bytes(void) { return braid::detail::slab_bytes(); }
 
 }  // extern "C"

@@ -34,18 +34,20 @@
 namespace braid_test {
 
 // Sanitizer builds run 5-20x slower: stress tests run the same code on fewer
-// items there (n / kStressDivisor).
+// items there (n / kStressDivisor).  Their blocks all come from malloc (the
+// small-object allocator keeps no slabs: braid_alloc_slab_bytes() is 0).
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr int kStressDivisor = 10;
+inline constexpr bool kSanitized = true;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-inline constexpr int kStressDivisor = 10;
+inline constexpr bool kSanitized = true;
 #else
-inline constexpr int kStressDivisor = 1;
+inline constexpr bool kSanitized = false;
 #endif
 #else
-inline constexpr int kStressDivisor = 1;
+inline constexpr bool kSanitized = false;
 #endif
+inline constexpr int kStressDivisor = kSanitized ? 10 : 1;
 
 // ---- checks off the test's own thread ----------------------------------------
 // Catch's REQUIRE/CHECK are not thread-safe and must not run on workers.

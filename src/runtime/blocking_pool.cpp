@@ -8,6 +8,24 @@
 
 namespace braid::detail {
 
+namespace {
+
+// Threads that spin for a job after finishing one (the others park at once),
+// and for how long: a burst of short jobs then finds a thread awake, and the
+// pushes in it cost no system call.
+constexpr int kMaxSpinners = 1;
+constexpr auto kSpinTime = std::chrono::microseconds(50);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+}  // namespace
+
 BlockingPool::BlockingPool(Core& core, int max_threads, int64_t keep_alive_ms)
     : core_(core), max_threads_(max_threads), keep_alive_ms_(keep_alive_ms) {}
 
@@ -30,96 +48,222 @@ BlockingPool::~BlockingPool() {
 }
 
 void BlockingPool::reap_locked(std::vector<std::thread>& out) {
+    // A thread can end before its starter has filed it (the starter creates
+    // it outside the lock): such an id waits here for the next reap.
+    std::size_t kept = 0;
     for (uint64_t id : exited_) {
         auto it = threads_.find(id);
         if (it != threads_.end()) {
             out.push_back(std::move(it->second));
             threads_.erase(it);
+        } else {
+            exited_[kept++] = id;
         }
     }
-    exited_.clear();
+    exited_.resize(kept);
 }
 
 bool BlockingPool::push(Task* t) {
-    std::vector<std::thread> done;
-    {
-        std::lock_guard<std::mutex> g(mu_);
-        if (shutdown_) return false;
-        queue_.push_back(t);
-        ++running_;
-        if (num_idle_ > num_notified_) {
-            ++num_notified_;
-            cv_.notify_one();
-        } else if (num_threads_ < max_threads_) {
-            uint64_t id = next_id_++;
-            try {
-                core_.ref();  // a blocking thread keeps the core alive until it exits
-                threads_.emplace(id, std::thread([this, id] { thread_main(id); }));
-                ++num_threads_;
-            } catch (...) {
-                core_.unref();
-                if (num_threads_ == 0) {
-                    queue_.pop_back();
-                    --running_;
-                    return false;
-                }
-            }
+    running_.fetch_add(1, std::memory_order_seq_cst);
+    Task* h = inbox_.load(std::memory_order_relaxed);
+    do {
+        if (h == closed()) {
+            running_.fetch_sub(1, std::memory_order_acq_rel);
+            return false;
         }
-        reap_locked(done);
+        t->queue_next = h;
+    } while (!inbox_.compare_exchange_weak(h, t, std::memory_order_release, std::memory_order_relaxed));
+    pending_.fetch_add(1, std::memory_order_seq_cst);
+    // A searching thread will take it (it looks at pending_ again after it
+    // stops searching, so the job is not missed).
+    if (searching_.load(std::memory_order_seq_cst) > 0) return true;
+
+    std::unique_lock<std::mutex> lk(mu_);
+    if (searching_.load(std::memory_order_seq_cst) > 0 || pending_.load(std::memory_order_seq_cst) <= 0 ||
+        shutdown_.load(std::memory_order_acquire))
+        return true;  // taken care of (a shutdown cancels what is queued)
+    if (wake_one(lk) == Woke::Yes || num_threads_ > 0) return true;  // the running threads take it in time
+
+    // No thread runs and none could be started: the queued jobs would never
+    // run.  This one is refused (the caller completes it); any other one
+    // (pushed meanwhile by another thread) fails with BRAID_ETHREAD.
+    int n = 0;
+    Task* all = take_all_locked(false, n);
+    lk.unlock();
+    bool refused = false;
+    while (Task* j = all) {
+        all = j->queue_next;
+        j->queue_next = nullptr;
+        if (j == t) refused = true;
+        else j->cancel_and_complete(BRAID_ETHREAD);
+        running_.fetch_sub(1, std::memory_order_acq_rel);
     }
-    for (auto& th : done) th.join();
-    return true;
+    return !refused;
 }
 
-int BlockingPool::busy() {
-    std::lock_guard<std::mutex> g(mu_);
-    return running_;
+BlockingPool::Woke BlockingPool::wake_one(std::unique_lock<std::mutex>& lk) {
+    if (parked_ > notified_) {
+        ++notified_;
+        searching_.fetch_add(1, std::memory_order_seq_cst);  // on its behalf: no second wake meanwhile
+        cv_.notify_one();
+        return Woke::Yes;
+    }
+    if (num_threads_ >= max_threads_) return Woke::NoThread;
+    uint64_t id = next_id_++;
+    ++num_threads_;
+    searching_.fetch_add(1, std::memory_order_seq_cst);
+    core_.ref();  // a blocking thread keeps the core alive until it exits
+    lk.unlock();  // creating a thread takes a while: the others go on meanwhile
+    std::thread th;
+    try {
+        th = std::thread([this, id] { thread_main(id); });
+    } catch (...) {
+    }
+    lk.lock();
+    if (th.joinable()) {
+        threads_.emplace(id, std::move(th));
+        return Woke::Yes;
+    }
+    --num_threads_;
+    searching_.fetch_sub(1, std::memory_order_seq_cst);
+    core_.unref();
+    return Woke::NoThread;
+}
+
+Task* BlockingPool::take_locked() {
+    if (!head_) {
+        Task* h = inbox_.load(std::memory_order_acquire);
+        while (h && h != closed() &&
+               !inbox_.compare_exchange_weak(h, nullptr, std::memory_order_acquire, std::memory_order_acquire)) {
+        }
+        if (!h || h == closed()) return nullptr;
+        // The inbox is newest first: reversed, the jobs run in push order.
+        Task* fifo = nullptr;
+        while (h) {
+            Task* n = h->queue_next;
+            h->queue_next = fifo;
+            fifo = h;
+            h = n;
+        }
+        head_ = fifo;
+    }
+    Task* t = head_;
+    head_ = t->queue_next;
+    t->queue_next = nullptr;
+    pending_.fetch_sub(1, std::memory_order_seq_cst);
+    return t;
+}
+
+Task* BlockingPool::take_all_locked(bool close, int& n) {
+    Task* h = inbox_.load(std::memory_order_acquire);
+    Task* want = close ? closed() : nullptr;
+    while (h != closed() && !inbox_.compare_exchange_weak(h, want, std::memory_order_acquire, std::memory_order_acquire)) {
+    }
+    Task* all = h == closed() ? nullptr : h;
+    n = 0;
+    for (Task* j = all; j; j = j->queue_next) ++n;
+    while (Task* j = head_) {
+        head_ = j->queue_next;
+        j->queue_next = all;
+        all = j;
+        ++n;
+    }
+    pending_.fetch_sub(n, std::memory_order_seq_cst);
+    return all;
+}
+
+void BlockingPool::exit_locked(uint64_t id) {
+    --num_threads_;
+    exited_.push_back(id);
+    exit_cv_.notify_all();
+}
+
+Task* BlockingPool::next_job(uint64_t id) {
+    // Entered searching (counted in searching_ by whoever made it search).
+    bool spinner = false;
+    auto spin_until = std::chrono::steady_clock::time_point();
+    for (;;) {
+        if (pending_.load(std::memory_order_seq_cst) > 0) {
+            std::unique_lock<std::mutex> lk(mu_);
+            if (Task* t = take_locked()) {
+                if (spinner) spinning_.fetch_sub(1, std::memory_order_relaxed);
+                searching_.fetch_sub(1, std::memory_order_seq_cst);
+                // More are queued and no other thread looks for them: hand
+                // them on before this job runs (it may block for long).
+                if (pending_.load(std::memory_order_seq_cst) > 0 && searching_.load(std::memory_order_seq_cst) == 0 &&
+                    !shutdown_.load(std::memory_order_acquire))
+                    wake_one(lk);
+                return t;
+            }
+        }
+        if (shutdown_.load(std::memory_order_acquire)) {
+            if (spinner) spinning_.fetch_sub(1, std::memory_order_relaxed);
+            searching_.fetch_sub(1, std::memory_order_seq_cst);
+            std::lock_guard<std::mutex> g(mu_);
+            exit_locked(id);
+            return nullptr;
+        }
+        if (!spinner && spinning_.fetch_add(1, std::memory_order_relaxed) < kMaxSpinners) {
+            spinner = true;
+            spin_until = std::chrono::steady_clock::now() + kSpinTime;
+        } else if (!spinner) {
+            spinning_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        if (spinner) {
+            for (int i = 0; i < 32 && pending_.load(std::memory_order_relaxed) <= 0; ++i) cpu_relax();
+            if (pending_.load(std::memory_order_relaxed) > 0) continue;
+            std::this_thread::yield();  // a thread with work goes first (the CPUs may be all taken)
+            if (std::chrono::steady_clock::now() < spin_until) continue;
+            spinning_.fetch_sub(1, std::memory_order_relaxed);
+            spinner = false;
+        }
+        // Park: stop searching, then look once more (a push that saw this
+        // thread searching did not wake anyone).
+        searching_.fetch_sub(1, std::memory_order_seq_cst);
+        if (pending_.load(std::memory_order_seq_cst) > 0) {
+            searching_.fetch_add(1, std::memory_order_seq_cst);
+            continue;
+        }
+        std::unique_lock<std::mutex> lk(mu_);
+        if (pending_.load(std::memory_order_seq_cst) > 0) {  // pushed meanwhile: no need for a wake
+            searching_.fetch_add(1, std::memory_order_seq_cst);
+            continue;
+        }
+        ++parked_;
+        cv_.wait_for(lk, std::chrono::milliseconds(keep_alive_ms_),
+                     [&] { return notified_ > 0 || shutdown_.load(std::memory_order_acquire); });
+        --parked_;
+        if (notified_ > 0) {
+            --notified_;  // searching again: the waker counted it
+            continue;
+        }
+        exit_locked(id);  // keep-alive ran out, or shutdown
+        return nullptr;
+    }
 }
 
 void BlockingPool::thread_main(uint64_t id) {
     core_.thread_started("blocking");
-    std::unique_lock<std::mutex> lk(mu_);
-    for (;;) {
-        if (!queue_.empty()) {
-            Task* t = queue_.front();
-            queue_.pop_front();
-            lk.unlock();
-            t->run();
-            lk.lock();
-            --running_;
-            if (running_ == 0 && core_.clock().paused()) {
-                lk.unlock();
-                core_.scheduler().notify_parked();  // paused clock may advance now
-                lk.lock();
-            }
-            continue;
-        }
-        if (shutdown_) break;
-        ++num_idle_;
-        bool timed_out = !cv_.wait_for(lk, std::chrono::milliseconds(keep_alive_ms_), [&] {
-            return num_notified_ > 0 || shutdown_;
-        });
-        --num_idle_;
-        if (num_notified_ > 0) --num_notified_;
-        if (timed_out && queue_.empty()) break;
+    while (Task* t = next_job(id)) {
+        t->run();
+        if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1 && core_.clock().paused())
+            core_.scheduler().notify_parked();  // paused clock may advance now
+        searching_.fetch_add(1, std::memory_order_seq_cst);
     }
-    --num_threads_;
-    exited_.push_back(id);
-    exit_cv_.notify_all();
-    lk.unlock();
     core_.thread_stopping();
     core_.unref();
 }
 
 bool BlockingPool::shutdown(int64_t timeout_ms) {
-    std::deque<Task*> cancelled;
+    Task* cancelled;
     std::vector<std::thread> done;
     bool all_exited;
     {
         std::unique_lock<std::mutex> lk(mu_);
-        shutdown_ = true;
-        cancelled.swap(queue_);
-        running_ -= int(cancelled.size());
+        shutdown_.store(true, std::memory_order_seq_cst);
+        int n = 0;
+        cancelled = take_all_locked(true, n);
+        running_.fetch_sub(n, std::memory_order_acq_rel);
         cv_.notify_all();
         auto exited = [&] { return num_threads_ == 0; };
         if (timeout_ms < 0) {
@@ -130,7 +274,11 @@ bool BlockingPool::shutdown(int64_t timeout_ms) {
         }
         reap_locked(done);
     }
-    for (Task* t : cancelled) t->cancel_and_complete(BRAID_ECANCELED);
+    while (Task* t = cancelled) {
+        cancelled = t->queue_next;
+        t->queue_next = nullptr;
+        t->cancel_and_complete(BRAID_ECANCELED);
+    }
     for (auto& th : done) th.join();
     return all_exited;
 }

@@ -1,6 +1,8 @@
 // Small-object allocation: per-thread caches of freed blocks in front of
-// malloc, by 16-byte size class.  Task cells and coroutine frames come from
-// here, so a spawn costs no trip into malloc in the steady state.
+// slabs mapped from the system, by 16-byte size class (larger blocks come
+// from malloc).  Task cells and coroutine frames come from here, so a spawn
+// costs no trip into malloc in the steady state; slabs that a drained burst
+// leaves wholly free are unmapped again.
 #pragma once
 #include <cstddef>
 
@@ -9,5 +11,8 @@ namespace braid::detail {
 // nullptr when memory is exhausted, and for sizes above PTRDIFF_MAX.
 void* alloc(std::size_t size) noexcept;
 void dealloc(void* p, std::size_t size) noexcept;
+// Bytes of the slabs the small blocks are carved from, in use or free (0 in
+// sanitizer builds, where every block comes from malloc).
+std::size_t slab_bytes() noexcept;
 
 }  // namespace braid::detail

@@ -17,12 +17,20 @@
 BRAID_EXTERN_C_BEGIN
 
 /* Fast allocation for small objects (coroutine frames): per-thread caches
- * in front of malloc; blocks are aligned to 16 bytes.  braid_free must get
+ * in front of slabs mapped from the system (blocks up to 512 bytes; larger
+ * ones come from malloc); blocks are aligned to 16 bytes.  braid_free must get
  * the size that was asked for (NULL ok).  braid_alloc returns NULL when
  * memory is exhausted, and for a size above PTRDIFF_MAX (half the address
  * space: no allocator can give it). */
 BRAID_API void *braid_alloc(size_t size);
 BRAID_API void braid_free(void *ptr, size_t size);
+
+/* Bytes of the slabs that small blocks are carved from, in use or free: it
+ * grows with a burst of tasks or queued messages and falls again once they
+ * are gone (slabs left wholly free are unmapped, past a small reserve per
+ * size class).  0 in sanitizer builds, where every block comes from
+ * malloc. */
+BRAID_API size_t braid_alloc_slab_bytes(void);
 
 BRAID_EXTERN_C_END
 

@@ -11,14 +11,20 @@
 // This file mirrors the Tokio peer (bench/peers/tokio/src/main.rs) section by
 // section, so that the two read side by side. Adding a workload is adding
 // one function below and one row to kWorkloads.  Every workload of
-// WORKLOADS.md is here, plus copy_1gib (one connection streaming 1 GiB).
+// WORKLOADS.md is here.
 
 #include <braid/braid.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -26,12 +32,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -45,16 +54,16 @@ constexpr int kDefaultThreads = 2;
 /// What one workload measured.
 struct Measurement {
     /// Operations counted.
-    uint64_t n = 0;
+    uint64_t n;
     /// Wall time of the measured region.
-    Clock::duration elapsed{};
-    /// A workload-specific extra key, e.g. `overshoot_ms`.
-    const char* extra_key = nullptr;
-    double extra_value = 0;
+    Clock::duration elapsed;
+    /// Workload-specific extra keys, e.g. `overshoot_ms`.
+    std::vector<std::pair<const char*, double>> extras;
+
+    Measurement(uint64_t ops, Clock::duration took) : n(ops), elapsed(took) {}
 
     Measurement with_extra(const char* key, double value) && {
-        extra_key = key;
-        extra_value = value;
+        extras.emplace_back(key, value);
         return std::move(*this);
     }
 };
@@ -96,15 +105,18 @@ uint64_t vm_rss_kb() {
 
 std::string json_line(const Measurement& m, const char* workload, int threads) {
     double seconds = std::chrono::duration<double>(m.elapsed).count();
-    char extra[96] = "";
-    if (m.extra_key) std::snprintf(extra, sizeof extra, ",\"%s\":%.3f", m.extra_key, m.extra_value);
     char line[512];
     std::snprintf(line, sizeof line,
                   "{\"impl\":\"braid\",\"workload\":\"%s\",\"threads\":%d,\"n\":%llu,\"seconds\":%.6f,"
-                  "\"ops_per_s\":%.0f,\"peak_rss_kb\":%ld%s}",
+                  "\"ops_per_s\":%.0f,\"peak_rss_kb\":%ld",
                   workload, threads, static_cast<unsigned long long>(m.n), seconds, double(m.n) / seconds,
-                  peak_rss_kb(), extra);
-    return line;
+                  peak_rss_kb());
+    std::string json = line;
+    for (const auto& [key, value] : m.extras) {
+        std::snprintf(line, sizeof line, ",\"%s\":%.3f", key, value);
+        json += line;
+    }
+    return json + "}";
 }
 
 /// Awaits every handle and adds up what the tasks returned.
@@ -610,6 +622,230 @@ braid::Task<Measurement> stream_pipeline() {
     co_return Measurement{N, elapsed}.with_extra("sync_fraction", fraction);
 }
 
+// --------------------------------------------------------------- latency
+//
+// The clients of tcp_latency and the sender of wake_latency are plain
+// threads outside the runtime with blocking calls (POSIX sockets, mpsc
+// blocking_send), so that what is measured is the runtime's side only: its
+// time to notice readiness or a message while it was idle, and to run the
+// task. The Tokio peer's clients are the same code on std::net.
+
+/// Awaits a task from outside the runtime, through block_on.
+template <class T>
+braid::Task<T> joined(braid::JoinHandle<T> handle) {
+    co_return co_await handle;
+}
+
+/// p50, p99 and max of latency samples, in µs (nearest rank: the p-th
+/// percentile is the ceil(p/100 * n)-th smallest sample).
+struct Percentiles {
+    double p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+Percentiles percentiles(std::vector<Clock::duration> samples) {
+    if (samples.empty()) throw CheckFailed("check failed: no latency samples");
+    std::sort(samples.begin(), samples.end());
+    auto at_rank = [&](std::size_t percent) {
+        std::size_t rank = (percent * samples.size() + 99) / 100;
+        return std::chrono::duration<double, std::micro>(samples[rank - 1]).count();
+    };
+    return {at_rank(50), at_rank(99), at_rank(100)};
+}
+
+/// A blocking loopback TCP connection (TCP_NODELAY) of a plain thread.
+class BlockingConn {
+public:
+    explicit BlockingConn(const braid::net::SocketAddr& addr)
+        : fd_(::socket(addr.as_sockaddr()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
+        int one = 1;
+        if (::connect(fd_, addr.as_sockaddr(), socklen_t(addr.size())) != 0 ||
+            ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+            int err = errno;
+            ::close(fd_);
+            throw std::system_error(err, std::generic_category(), "connect");
+        }
+    }
+    BlockingConn(BlockingConn&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    BlockingConn& operator=(BlockingConn&&) = delete;
+    ~BlockingConn() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    void write_all(const char* data, std::size_t len) {
+        while (len > 0) {
+            ssize_t sent = ::send(fd_, data, len, MSG_NOSIGNAL);
+            if (sent < 0 && errno == EINTR) continue;
+            if (sent < 0) throw std::system_error(errno, std::generic_category(), "send");
+            data += sent;
+            len -= std::size_t(sent);
+        }
+    }
+
+    void read_exact(char* data, std::size_t len) {
+        while (len > 0) {
+            ssize_t got = ::recv(fd_, data, len, 0);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) throw std::system_error(errno, std::generic_category(), "recv");
+            if (got == 0) throw CheckFailed("check failed: the echo server closed a connection");
+            data += got;
+            len -= std::size_t(got);
+        }
+    }
+
+private:
+    int fd_;
+};
+
+constexpr auto kPingInterval = std::chrono::milliseconds(2);
+constexpr uint64_t kIdlePings = 1'000;
+constexpr uint64_t kBurstRounds = 5;
+constexpr uint64_t kBurstPings = 50;
+constexpr uint64_t kBlasters = 8;
+constexpr auto kBlastTime = std::chrono::milliseconds(300);
+constexpr std::size_t kBlastMessageLen = 4096;
+
+/// One 64-byte round trip of ping number `seq`; checks the echo and
+/// returns the round trip time.
+Clock::duration ping(BlockingConn& conn, uint64_t seq) {
+    std::array<char, kEchoMessageLen> message{};
+    std::array<char, kEchoMessageLen> reply{};
+    for (std::size_t i = 0; i < message.size(); ++i) message[i] = char(uint8_t(seq + i));
+    auto start = Clock::now();
+    conn.write_all(message.data(), message.size());
+    conn.read_exact(reply.data(), reply.size());
+    auto round_trip = Clock::now() - start;
+    if (reply != message) throw CheckFailed("check failed: ping " + std::to_string(seq) + " got a wrong echo");
+    return round_trip;
+}
+
+/// `count` pings 2 ms apart, numbered on from `seq`; the first one waits 2 ms
+/// too unless `first_at_once`. Appends the round trip times to `samples`.
+void ping_phase(BlockingConn& conn, uint64_t& seq, uint64_t count, bool first_at_once,
+                std::vector<Clock::duration>& samples) {
+    for (uint64_t i = 0; i < count; ++i) {
+        if (i > 0 || !first_at_once) std::this_thread::sleep_for(kPingInterval);
+        samples.push_back(ping(conn, seq++));
+    }
+}
+
+/// Echoes 4 KiB messages over `conn` until `stop` is set, checking each;
+/// returns the round trips. The connection closes when it returns.
+uint64_t blast(BlockingConn conn, const std::atomic<bool>& stop, uint64_t id) {
+    std::vector<char> message(kBlastMessageLen);
+    std::vector<char> reply(kBlastMessageLen);
+    uint64_t rounds = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+        std::fill(message.begin(), message.end(), char(uint8_t(id + rounds)));
+        conn.write_all(message.data(), message.size());
+        conn.read_exact(reply.data(), reply.size());
+        if (reply != message)
+            throw CheckFailed("check failed: blaster " + std::to_string(id) + " got a wrong echo");
+        ++rounds;
+    }
+    return rounds;
+}
+
+/// Binds an ephemeral loopback port, sends back its address, and echoes the
+/// next `connections` clients (each on its own task); returns how many it
+/// accepted.
+braid::Task<uint64_t> bound_echo_server(braid::oneshot::Sender<braid::net::SocketAddr> addr_tx, uint64_t connections) {
+    auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
+    (void)addr_tx.send(listener.local_addr());
+    co_await echo_server(std::move(listener), connections);
+    co_return connections;
+}
+
+/// Round trip times of 64-byte pings to an echo server on the runtime: 1,000
+/// pings 2 ms apart on an idle runtime; then 5 rounds of: 8 connections blast
+/// 4 KiB echoes for 300 ms, stop, and 50 pings follow at once (2 ms apart).
+/// The clients are plain threads with blocking sockets.
+Measurement tcp_latency(braid::Runtime& rt) {
+    constexpr uint64_t CONNECTIONS = 1 + kBurstRounds * kBlasters;
+    constexpr uint64_t PINGS = kIdlePings + kBurstRounds * kBurstPings;
+    auto [addr_tx, addr_rx] = braid::oneshot::channel<braid::net::SocketAddr>();
+    auto server = rt.handle().spawn(bound_echo_server(std::move(addr_tx), CONNECTIONS));
+    braid::net::SocketAddr addr = addr_rx.blocking_recv();
+    auto start = Clock::now();
+    std::vector<Clock::duration> idle, after_burst;
+    uint64_t seq = 0, blast_round_trips = 0;
+    {
+        BlockingConn pinger(addr);
+        ping_phase(pinger, seq, kIdlePings, false, idle);
+        for (uint64_t round = 0; round < kBurstRounds; ++round) {
+            std::vector<BlockingConn> conns;
+            for (uint64_t b = 0; b < kBlasters; ++b) conns.emplace_back(addr);
+            std::atomic<bool> stop{false};
+            std::vector<std::future<uint64_t>> blasters;
+            for (uint64_t b = 0; b < kBlasters; ++b)
+                blasters.push_back(std::async(std::launch::async, blast, std::move(conns[b]), std::cref(stop), b));
+            std::this_thread::sleep_for(kBlastTime);
+            stop.store(true, std::memory_order_relaxed);
+            for (auto& blaster : blasters) blast_round_trips += blaster.get();
+            ping_phase(pinger, seq, kBurstPings, true, after_burst);
+        }
+    }
+    auto elapsed = Clock::now() - start;
+    check("connections accepted", rt.block_on(joined(std::move(server))), CONNECTIONS);
+    check("pings answered", seq, PINGS);
+    check("idle samples", idle.size(), kIdlePings);
+    check("after-burst samples", after_burst.size(), kBurstRounds * kBurstPings);
+    if (blast_round_trips == 0) throw CheckFailed("check failed: no blast round trip");
+    Percentiles i = percentiles(std::move(idle)), b = percentiles(std::move(after_burst));
+    return Measurement{PINGS, elapsed}
+        .with_extra("p50_us", i.p50_us)
+        .with_extra("p99_us", i.p99_us)
+        .with_extra("max_us", i.max_us)
+        .with_extra("burst_p50_us", b.p50_us)
+        .with_extra("burst_p99_us", b.p99_us)
+        .with_extra("burst_max_us", b.max_us)
+        .with_extra("blast_round_trips", double(blast_round_trips));
+}
+
+constexpr uint64_t kWakeMessages = 1'000;
+constexpr auto kWakeInterval = std::chrono::milliseconds(2);
+
+/// A wake_latency message: its number and the time just before its send.
+struct Stamped {
+    uint64_t seq;
+    Clock::time_point sent;
+};
+
+/// Receives until the sender is gone, checking the numbering; returns each
+/// message's delay from just before its send to this task running with it.
+braid::Task<std::vector<Clock::duration>> wake_receiver(braid::mpsc::Receiver<Stamped> rx) {
+    std::vector<Clock::duration> delays;
+    delays.reserve(kWakeMessages);
+    while (auto message = co_await rx.recv()) {
+        auto now = Clock::now();
+        check("message number", message->seq, delays.size());
+        delays.push_back(now - message->sent);
+    }
+    co_return delays;
+}
+
+/// A plain thread (this one) sends 1,000 timestamped messages 2 ms apart on
+/// a bounded mpsc channel (blocking_send); one task receives them. Reports
+/// the delay from send to the task having the message.
+Measurement wake_latency(braid::Runtime& rt) {
+    auto [tx, rx] = braid::mpsc::channel<Stamped>(1024);
+    auto receiver = rt.handle().spawn(wake_receiver(std::move(rx)));
+    auto start = Clock::now();
+    for (uint64_t seq = 0; seq < kWakeMessages; ++seq) {
+        std::this_thread::sleep_for(kWakeInterval);
+        if (tx.blocking_send(Stamped{seq, Clock::now()})) throw CheckFailed("check failed: the receiver is gone");
+    }
+    { auto last = std::move(tx); }  // closes the channel: the receiver ends
+    std::vector<Clock::duration> delays = rt.block_on(joined(std::move(receiver)));
+    auto elapsed = Clock::now() - start;
+    check("messages received", delays.size(), kWakeMessages);
+    Percentiles p = percentiles(std::move(delays));
+    return Measurement{kWakeMessages, elapsed}
+        .with_extra("p50_us", p.p50_us)
+        .with_extra("p99_us", p.p99_us)
+        .with_extra("max_us", p.max_us);
+}
+
 // ---------------------------------------------------------------- driver
 
 /// How a workload is driven: exactly one of the two is set.
@@ -639,6 +875,8 @@ constexpr Workload kWorkloads[] = {
     {"select_channel", select_channel, nullptr},
     {"stream_pipeline", stream_pipeline, nullptr},
     {"copy_1gib", copy_1gib, nullptr},
+    {"tcp_latency", nullptr, tcp_latency},
+    {"wake_latency", nullptr, wake_latency},
 };
 
 /// The workload called `name`, if there is one.

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Compare braid with its Tokio peer, workload by workload.
+"""Compare braid with its peers (Tokio and any others), workload by workload.
 
-Runs the braid benchmark binary and the Tokio peer alternately (braid, tokio,
-braid, tokio, ...) for every workload, at least --runs times each, and prints
-a Markdown table of the medians. The workloads and the JSON line that each
-run prints are defined in bench/WORKLOADS.md; see bench/README.md.
+Runs the braid benchmark binary, the Tokio peer and every --peer binary
+alternately (braid, tokio, peer..., braid, tokio, peer..., ...) for every
+workload, --runs times each, and prints a Markdown table of the medians. The
+workloads and the JSON line that each run prints are defined in
+bench/WORKLOADS.md; see bench/README.md.
 
 Standard library only.
 """
@@ -39,20 +40,27 @@ ALL_WORKLOADS = [
     "timeout_ready",
     "select_channel",
     "stream_pipeline",
+    "copy_1gib",
+    "tcp_latency",
+    "wake_latency",
 ]
 
-# workload -> (JSON key of the figure, True when higher is better).
-# Every other workload is compared on ops_per_s, higher is better.
+# workload -> its figures, one table row each: (row label after the workload's
+# name, JSON key, True when higher is better). Every other workload has one
+# row, ops_per_s, higher is better.
+LATENCY = [(" p50", "p50_us", False), (" p99", "p99_us", False), (" max", "max_us", False)]
 FIGURES = {
-    "timers": ("overshoot_ms", False),
-    "idle_memory": ("bytes_per_task", False),
+    "timers": [("", "overshoot_ms", False)],
+    "idle_memory": [("", "bytes_per_task", False)],
+    "tcp_latency": LATENCY + [(" after burst" + label, "burst_" + key, False) for label, key, _ in LATENCY],
+    "wake_latency": LATENCY,
 }
-THROUGHPUT = ("ops_per_s", True)
+THROUGHPUT = [("", "ops_per_s", True)]
 
 OK, NA, FAILED = "ok", "n/a", "FAILED"
 
 
-def figure_of(workload):
+def figures_of(workload):
     return FIGURES.get(workload, THROUGHPUT)
 
 
@@ -68,6 +76,8 @@ def format_figure(key, value):
         return f"{value:.1f} ms"
     if key == "bytes_per_task":
         return f"{value:.0f} B/task"
+    if key.endswith("_us"):
+        return f"{value:.1f} µs"
     return f"{value:g}"
 
 
@@ -124,59 +134,75 @@ def run_once(impl, binary, workload, threads, timeout):
     record["wall_s"] = round(time.monotonic() - started, 3)
     record.update(returncode=proc.returncode, stderr=stderr[-2000:])
     if proc.returncode != 0:
-        if "unknown workload" in stderr.lower():
+        # Exit status 2 is a usage error: the binary does not know the workload.
+        if proc.returncode == 2 or "unknown workload" in stderr.lower():
             record.update(status=NA, reason="unknown workload")
         else:
             last = stderr.strip().splitlines()[-1:] or [""]
             record.update(status=FAILED, reason=f"exit {proc.returncode}: {last[0]}")
         return record
     result = parse_result(stdout, workload)
-    key, _ = figure_of(workload)
+    missing = [key for _, key, _ in figures_of(workload)
+               if result is not None and not isinstance(result.get(key), (int, float))]
     if result is None:
         record.update(status=FAILED, reason="no JSON line for the workload on stdout")
-    elif not isinstance(result.get(key), (int, float)):
-        record.update(status=FAILED, reason=f"JSON line has no numeric {key}", result=result)
+    elif missing:
+        record.update(status=FAILED, reason=f"JSON line has no numeric {missing[0]}", result=result)
     else:
         record.update(status=OK, result=result)
     return record
 
 
-def summarize(records, workload):
-    """(status, median figure or None, reason) over one side's runs."""
+def summarize(records, key):
+    """(status, median of `key` or None) over one side's runs."""
     if not records:
-        return NA, None, "not run"
+        return NA, None
     for status in (FAILED, NA):
-        bad = [r for r in records if r["status"] == status]
-        if bad:
-            return status, None, bad[0].get("reason", "")
-    key, _ = figure_of(workload)
-    return OK, statistics.median(r["result"][key] for r in records), ""
+        if any(r["status"] == status for r in records):
+            return status, None
+    return OK, statistics.median(r["result"][key] for r in records)
 
 
-def compare(braid_runs, tokio_runs, workload):
-    """One table row."""
-    key, higher_is_better = figure_of(workload)
-    b_status, b_value, _ = summarize(braid_runs, workload)
-    t_status, t_value, _ = summarize(tokio_runs, workload)
-    b_cell = format_figure(key, b_value) if b_status == OK else b_status
-    t_cell = format_figure(key, t_value) if t_status == OK else t_status
-    ratio, met = "—", "—"
-    if b_status == FAILED:
-        met = "no"
-    elif b_status == NA:
-        met = "n/a"
-    elif t_status == OK:
-        if t_value != 0:
-            ratio = f"{b_value / t_value:.2f}"
-        better_or_equal = b_value >= t_value if higher_is_better else b_value <= t_value
-        met = "yes" if better_or_equal else "no"
-    return f"| {workload} | {b_cell} | {t_cell} | {ratio} | {met} |", b_status == FAILED or t_status == FAILED
+def ratio_cell(value, other):
+    return f"{value / other:.2f}" if other != 0 else "—"
+
+
+def compare(runs_by_side, workload):
+    """The table rows of one workload (one per figure), and whether a run failed.
+
+    `runs_by_side` is a list of (name, runs): braid first, then Tokio, then
+    the other peers.
+    """
+    rows = []
+    for label, key, higher_is_better in figures_of(workload):
+        medians = [(name, *summarize(records, key)) for name, records in runs_by_side]
+        cells = [format_figure(key, value) if status == OK else status for _, status, value in medians]
+        (_, b_status, b_value), (_, t_status, t_value) = medians[0], medians[1]
+        ratio, best, met = "—", "—", "—"
+        if b_status == FAILED:
+            met = "no"
+        elif b_status == NA:
+            met = "n/a"
+        else:
+            if t_status == OK:
+                ratio = ratio_cell(b_value, t_value)
+                better_or_equal = b_value >= t_value if higher_is_better else b_value <= t_value
+                met = "yes" if better_or_equal else "no"
+            peers = [(value, name) for name, status, value in medians[1:] if status == OK]
+            if peers:
+                best_value, best_name = (max if higher_is_better else min)(peers, key=lambda p: p[0])
+                best = f"{ratio_cell(b_value, best_value)} ({best_name})"
+        rows.append(f"| {workload}{label} | " + " | ".join(cells) + f" | {ratio} | {best} | {met} |")
+    failed = any(r["status"] == FAILED for _, records in runs_by_side for r in records)
+    return rows, failed
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--braid", default=DEFAULT_BRAID, help="braid benchmark binary (default: %(default)s)")
     parser.add_argument("--tokio", default=DEFAULT_TOKIO, help="Tokio peer binary (default: %(default)s)")
+    parser.add_argument("--peer", action="append", default=[], metavar="NAME=PATH",
+                        help="another peer binary, e.g. go=/path/go-peer (repeatable)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each binary per workload (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="worker threads passed to both (default: %(default)s)")
     parser.add_argument("--workloads", help="comma-separated workloads (default: those `braid_bench --list` prints)")
@@ -188,7 +214,15 @@ def main():
         parser.error("--runs must be at least 1")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
-    for name, path in (("--braid", args.braid), ("--tokio", args.tokio)):
+    sides = [("braid", args.braid), ("tokio", args.tokio)]
+    for spec in args.peer:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            parser.error(f"--peer {spec}: expected NAME=PATH")
+        if name in (side for side, _ in sides):
+            parser.error(f"--peer {spec}: the name {name} is taken")
+        sides.append((name, path))
+    for name, path in sides:
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             parser.error(f"{name}: {path} is not an executable file")
 
@@ -197,7 +231,6 @@ def main():
     else:
         workloads = list_workloads(args.braid, min(args.timeout, 30))
 
-    sides = (("braid", args.braid), ("tokio", args.tokio))
     runs = {(impl, w): [] for impl, _ in sides for w in workloads}
     chronological = []
     for workload in workloads:
@@ -219,23 +252,32 @@ def main():
         f"{args.runs} runs each, alternating, --threads {args.threads}, median shown "
         f"({os.cpu_count()} CPUs).",
         "",
-        "| workload | braid median | tokio median | braid/tokio | target met? |",
-        "|---|---:|---:|---:|:---:|",
+        "| workload | " + " | ".join(name for name, _ in sides) + " | braid/tokio | braid/best peer | target met? |",
+        "|---|" + "---:|" * (len(sides) + 2) + ":---:|",
     ]
     any_failed = False
+    medians = {}
     for workload in workloads:
-        row, failed = compare(runs[("braid", workload)], runs[("tokio", workload)], workload)
-        lines.append(row)
+        by_side = [(name, runs[(name, workload)]) for name, _ in sides]
+        rows, failed = compare(by_side, workload)
+        lines.extend(rows)
         any_failed |= failed
+        medians[workload] = {
+            name: {key: value for _, key, _ in figures_of(workload)
+                   for status, value in [summarize(records, key)] if status == OK}
+            for name, records in by_side
+        }
     print("\n".join(lines))
 
     if args.json:
         raw = {
             "braid": args.braid,
             "tokio": args.tokio,
+            "peers": {name: path for name, path in sides[2:]},
             "threads": args.threads,
             "runs": args.runs,
             "cpus": os.cpu_count(),
+            "medians": medians,
             "records": chronological,
         }
         with open(args.json, "w") as f:

@@ -9,11 +9,12 @@
 
 use std::error::Error;
 use std::future::Future;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,8 @@ const WORKLOADS: &[&str] = &[
     "select_channel",
     "stream_pipeline",
     "copy_1gib",
+    "tcp_latency",
+    "wake_latency",
 ];
 
 /// What one workload measured.
@@ -56,8 +59,8 @@ struct Measurement {
     n: u64,
     /// Wall time of the measured region.
     elapsed: Duration,
-    /// A workload-specific extra key, e.g. `overshoot_ms`.
-    extra: Option<(&'static str, f64)>,
+    /// Workload-specific extra keys, e.g. `overshoot_ms`.
+    extras: Vec<(&'static str, f64)>,
 }
 
 impl Measurement {
@@ -65,21 +68,22 @@ impl Measurement {
         Measurement {
             n,
             elapsed,
-            extra: None,
+            extras: Vec::new(),
         }
     }
 
     fn with_extra(mut self, key: &'static str, value: f64) -> Self {
-        self.extra = Some((key, value));
+        self.extras.push((key, value));
         self
     }
 
     fn json_line(&self, workload: &str, threads: usize) -> String {
         let seconds = self.elapsed.as_secs_f64();
-        let extra = match self.extra {
-            Some((key, value)) => format!(",\"{key}\":{value:.3}"),
-            None => String::new(),
-        };
+        let extra: String = self
+            .extras
+            .iter()
+            .map(|(key, value)| format!(",\"{key}\":{value:.3}"))
+            .collect();
         format!(
             "{{\"impl\":\"tokio\",\"workload\":\"{workload}\",\"threads\":{threads},\"n\":{n},\
              \"seconds\":{seconds:.6},\"ops_per_s\":{ops:.0},\"peak_rss_kb\":{rss}{extra}}}",
@@ -638,6 +642,211 @@ async fn copy_1gib() -> Result<Measurement> {
     Ok(Measurement::new(COPY_BYTES, elapsed).with_extra("mb_per_s", mb_per_s))
 }
 
+// ---------------------------------------------------------------- latency
+//
+// The clients of tcp_latency and the sender of wake_latency are plain
+// threads outside the runtime with blocking calls (std::net sockets, mpsc
+// blocking_send), so that what is measured is the runtime's side only: its
+// time to notice readiness or a message while it was idle, and to run the
+// task. braid's clients are the same code on POSIX sockets.
+
+/// p50, p99 and max of latency samples, in µs (nearest rank: the p-th
+/// percentile is the ceil(p/100 * n)-th smallest sample).
+struct Percentiles {
+    p50_us: f64,
+    p99_us: f64,
+    max_us: f64,
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> Result<Percentiles> {
+    if samples.is_empty() {
+        return Err("check failed: no latency samples".into());
+    }
+    samples.sort();
+    let at_rank = |percent: usize| {
+        let rank = (percent * samples.len() + 99) / 100;
+        samples[rank - 1].as_secs_f64() * 1e6
+    };
+    Ok(Percentiles {
+        p50_us: at_rank(50),
+        p99_us: at_rank(99),
+        max_us: at_rank(100),
+    })
+}
+
+const PING_INTERVAL: Duration = Duration::from_millis(2);
+const IDLE_PINGS: u64 = 1_000;
+const BURST_ROUNDS: u64 = 5;
+const BURST_PINGS: u64 = 50;
+const BLASTERS: u64 = 8;
+const BLAST_TIME: Duration = Duration::from_millis(300);
+const BLAST_MESSAGE_LEN: usize = 4096;
+
+/// A blocking loopback TCP connection (TCP_NODELAY) of a plain thread.
+fn blocking_connect(addr: SocketAddr) -> Result<std::net::TcpStream> {
+    let stream = std::net::TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// One 64-byte round trip of ping number `seq`; checks the echo and
+/// returns the round trip time.
+fn ping(conn: &mut std::net::TcpStream, seq: u64) -> Result<Duration> {
+    let mut message = [0u8; ECHO_MESSAGE_LEN];
+    for (i, byte) in message.iter_mut().enumerate() {
+        *byte = (seq + i as u64) as u8;
+    }
+    let mut reply = [0u8; ECHO_MESSAGE_LEN];
+    let start = Instant::now();
+    conn.write_all(&message)?;
+    conn.read_exact(&mut reply)?;
+    let round_trip = start.elapsed();
+    if reply != message {
+        return Err(format!("check failed: ping {seq} got a wrong echo").into());
+    }
+    Ok(round_trip)
+}
+
+/// `count` pings 2 ms apart, numbered on from `seq`; the first one waits 2 ms
+/// too unless `first_at_once`. Appends the round trip times to `samples`.
+fn ping_phase(
+    conn: &mut std::net::TcpStream,
+    seq: &mut u64,
+    count: u64,
+    first_at_once: bool,
+    samples: &mut Vec<Duration>,
+) -> Result<()> {
+    for i in 0..count {
+        if i > 0 || !first_at_once {
+            std::thread::sleep(PING_INTERVAL);
+        }
+        samples.push(ping(conn, *seq)?);
+        *seq += 1;
+    }
+    Ok(())
+}
+
+/// Echoes 4 KiB messages over `conn` until `stop` is set, checking each;
+/// returns the round trips. The connection closes when it returns.
+fn blast(mut conn: std::net::TcpStream, stop: &AtomicBool, id: u64) -> Result<u64> {
+    let mut reply = vec![0u8; BLAST_MESSAGE_LEN];
+    let mut rounds = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let message = vec![(id + rounds) as u8; BLAST_MESSAGE_LEN];
+        conn.write_all(&message)?;
+        conn.read_exact(&mut reply)?;
+        if reply != message {
+            return Err(format!("check failed: blaster {id} got a wrong echo").into());
+        }
+        rounds += 1;
+    }
+    Ok(rounds)
+}
+
+/// Binds an ephemeral loopback port, sends back its address, and echoes the
+/// next `connections` clients (each on its own task); returns how many it
+/// accepted.
+async fn bound_echo_server(addr_tx: oneshot::Sender<SocketAddr>, connections: u64) -> Result<u64> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let _ = addr_tx.send(listener.local_addr()?);
+    echo_server(listener, connections).await?;
+    Ok(connections)
+}
+
+/// Round trip times of 64-byte pings to an echo server on the runtime: 1,000
+/// pings 2 ms apart on an idle runtime; then 5 rounds of: 8 connections blast
+/// 4 KiB echoes for 300 ms, stop, and 50 pings follow at once (2 ms apart).
+/// The clients are plain threads with blocking sockets.
+fn tcp_latency(rt: &Runtime) -> Result<Measurement> {
+    const CONNECTIONS: u64 = 1 + BURST_ROUNDS * BLASTERS;
+    const PINGS: u64 = IDLE_PINGS + BURST_ROUNDS * BURST_PINGS;
+    let (addr_tx, addr_rx) = oneshot::channel();
+    let server = rt.spawn(bound_echo_server(addr_tx, CONNECTIONS));
+    let addr = addr_rx.blocking_recv()?;
+    let start = Instant::now();
+    let (mut idle, mut after_burst) = (Vec::new(), Vec::new());
+    let (mut seq, mut blast_round_trips) = (0u64, 0u64);
+    {
+        let mut pinger = blocking_connect(addr)?;
+        ping_phase(&mut pinger, &mut seq, IDLE_PINGS, false, &mut idle)?;
+        for _ in 0..BURST_ROUNDS {
+            let conns = (0..BLASTERS)
+                .map(|_| blocking_connect(addr))
+                .collect::<Result<Vec<_>>>()?;
+            let stop = AtomicBool::new(false);
+            let stop = &stop;
+            let rounds = std::thread::scope(|scope| {
+                let blasters: Vec<_> = conns
+                    .into_iter()
+                    .zip(0..)
+                    .map(|(conn, id)| scope.spawn(move || blast(conn, stop, id)))
+                    .collect();
+                std::thread::sleep(BLAST_TIME);
+                stop.store(true, Ordering::Relaxed);
+                blasters
+                    .into_iter()
+                    .map(|blaster| blaster.join().expect("a blaster panicked"))
+                    .sum::<Result<u64>>()
+            })?;
+            blast_round_trips += rounds;
+            ping_phase(&mut pinger, &mut seq, BURST_PINGS, true, &mut after_burst)?;
+        }
+    }
+    let elapsed = start.elapsed();
+    check("connections accepted", rt.block_on(server)??, CONNECTIONS)?;
+    check("pings answered", seq, PINGS)?;
+    check("idle samples", idle.len() as u64, IDLE_PINGS)?;
+    check("after-burst samples", after_burst.len() as u64, BURST_ROUNDS * BURST_PINGS)?;
+    if blast_round_trips == 0 {
+        return Err("check failed: no blast round trip".into());
+    }
+    let (i, b) = (percentiles(idle)?, percentiles(after_burst)?);
+    Ok(Measurement::new(PINGS, elapsed)
+        .with_extra("p50_us", i.p50_us)
+        .with_extra("p99_us", i.p99_us)
+        .with_extra("max_us", i.max_us)
+        .with_extra("burst_p50_us", b.p50_us)
+        .with_extra("burst_p99_us", b.p99_us)
+        .with_extra("burst_max_us", b.max_us)
+        .with_extra("blast_round_trips", blast_round_trips as f64))
+}
+
+const WAKE_MESSAGES: u64 = 1_000;
+const WAKE_INTERVAL: Duration = Duration::from_millis(2);
+
+/// A plain thread (this one) sends 1,000 timestamped messages 2 ms apart on
+/// a bounded mpsc channel (blocking_send); one task receives them. Reports
+/// the delay from send to the task having the message.
+fn wake_latency(rt: &Runtime) -> Result<Measurement> {
+    let (tx, mut rx) = mpsc::channel::<(u64, Instant)>(CHANNEL_CAPACITY);
+    // Receives until the sender is gone, checking the numbering; returns each
+    // message's delay from just before its send to this task running with it.
+    let receiver = rt.spawn(async move {
+        let mut delays = Vec::with_capacity(WAKE_MESSAGES as usize);
+        while let Some((seq, sent)) = rx.recv().await {
+            let now = Instant::now();
+            check("message number", seq, delays.len() as u64)?;
+            delays.push(now - sent);
+        }
+        Ok::<_, Box<dyn Error + Send + Sync>>(delays)
+    });
+    let start = Instant::now();
+    for seq in 0..WAKE_MESSAGES {
+        std::thread::sleep(WAKE_INTERVAL);
+        tx.blocking_send((seq, Instant::now()))
+            .map_err(|_| "check failed: the receiver is gone")?;
+    }
+    drop(tx); // closes the channel: the receiver ends
+    let delays = rt.block_on(receiver)??;
+    let elapsed = start.elapsed();
+    check("messages received", delays.len() as u64, WAKE_MESSAGES)?;
+    let p = percentiles(delays)?;
+    Ok(Measurement::new(WAKE_MESSAGES, elapsed)
+        .with_extra("p50_us", p.p50_us)
+        .with_extra("p99_us", p.p99_us)
+        .with_extra("max_us", p.max_us))
+}
+
 // --------------------------------------------------------------- driver
 
 /// The future of a workload body that runs as a task on a worker thread.
@@ -671,6 +880,8 @@ fn lookup(name: &str) -> Option<Workload> {
         "select_channel" => InTask(|| Box::pin(select_channel())),
         "stream_pipeline" => InTask(|| Box::pin(stream_pipeline())),
         "copy_1gib" => InTask(|| Box::pin(copy_1gib())),
+        "tcp_latency" => OutsideRuntime(tcp_latency),
+        "wake_latency" => OutsideRuntime(wake_latency),
         _ => return None,
     })
 }
@@ -787,6 +998,16 @@ mod tests {
         let mut rng = XorShift64(TIMER_SEED);
         let total: u64 = (0..100_000).map(|_| next_sleep_ms(&mut rng)).sum();
         assert_eq!(total, 2_538_166);
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let samples: Vec<Duration> = (1..=1_000).rev().map(Duration::from_micros).collect();
+        let p = percentiles(samples).unwrap();
+        assert_eq!((p.p50_us, p.p99_us, p.max_us), (500.0, 990.0, 1_000.0));
+        let p = percentiles(vec![Duration::from_micros(7)]).unwrap();
+        assert_eq!((p.p50_us, p.p99_us, p.max_us), (7.0, 7.0, 7.0));
+        assert!(percentiles(Vec::new()).is_err());
     }
 
     #[test]

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Tests of bench/compare.py against fake benchmark binaries.
+
+Each fake binary is a small script that prints the JSON line of the
+workload it is asked for, from a table of figures given when it is made,
+exits 2 for a workload it lacks (as a real binary does for an unknown
+workload) and 1 for one it is told to fail. Standard library only.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPARE = os.path.join(HERE, "compare.py")
+
+
+class CompareTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def fake(self, name, figures, failing=()):
+        """A fake binary called `name`: figures maps workload -> extra JSON keys."""
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(f"""\
+                #!{sys.executable}
+                import json, sys
+                figures, failing = {figures!r}, {list(failing)!r}
+                workload = sys.argv[1]
+                if workload == "--list":
+                    print("\\n".join(figures))
+                    sys.exit(0)
+                if workload in failing:
+                    print("check failed: sum", file=sys.stderr)
+                    sys.exit(1)
+                if workload not in figures:
+                    print("{name}: unknown workload: " + workload, file=sys.stderr)
+                    sys.exit(2)
+                line = {{"impl": "{name}", "workload": workload, "threads": int(sys.argv[3]), "n": 1,
+                         "seconds": 1.0, "ops_per_s": 1.0, "peak_rss_kb": 1}}
+                line.update(figures[workload])
+                print(json.dumps(line))
+                """))
+        os.chmod(path, 0o755)
+        return path
+
+    def compare(self, *args):
+        proc = subprocess.run([sys.executable, COMPARE, "--runs", "2", *args], capture_output=True, text=True,
+                              timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def row(self, stdout, label):
+        """The table row whose first cell is `label`, as a list of cells."""
+        for line in stdout.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if cells[0] == label:
+                return cells
+        self.fail(f"no row {label!r} in:\n{stdout}")
+
+    def test_every_peer_has_a_column_and_the_best_peer_is_named(self):
+        braid = self.fake("braid", {"spawn_many": {"ops_per_s": 300.0}})
+        tokio = self.fake("tokio", {"spawn_many": {"ops_per_s": 200.0}})
+        go = self.fake("go", {"spawn_many": {"ops_per_s": 400.0}})
+        slow = self.fake("slow", {"spawn_many": {"ops_per_s": 100.0}})
+        code, out, err = self.compare("--braid", braid, "--tokio", tokio, "--peer", f"go={go}",
+                                      "--peer", f"slow={slow}", "--workloads", "spawn_many")
+        self.assertEqual(code, 0, err)
+        self.assertIn("| workload | braid | tokio | go | slow | braid/tokio | braid/best peer | target met? |", out)
+        self.assertEqual(self.row(out, "spawn_many"),
+                         ["spawn_many", "300 /s", "200 /s", "400 /s", "100 /s", "1.50", "0.75 (go)", "yes"])
+
+    def test_latency_rows_are_lower_is_better_and_a_missing_workload_is_na(self):
+        latency = {"p50_us": 10.0, "p99_us": 40.0, "max_us": 90.0}
+        braid = self.fake("braid", {"wake_latency": latency})
+        tokio = self.fake("tokio", {"wake_latency": {"p50_us": 20.0, "p99_us": 30.0, "max_us": 90.0}})
+        go = self.fake("go", {"spawn_many": {}})
+        asio = self.fake("asio", {"wake_latency": {"p50_us": 5.0, "p99_us": 80.0, "max_us": 100.0}})
+        code, out, err = self.compare("--braid", braid, "--tokio", tokio, "--peer", f"go={go}",
+                                      "--peer", f"asio={asio}", "--workloads", "wake_latency")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.row(out, "wake_latency p50"),
+                         ["wake_latency p50", "10.0 µs", "20.0 µs", "n/a", "5.0 µs", "0.50", "2.00 (asio)", "yes"])
+        self.assertEqual(self.row(out, "wake_latency p99"),
+                         ["wake_latency p99", "40.0 µs", "30.0 µs", "n/a", "80.0 µs", "1.33", "1.33 (tokio)", "no"])
+        self.assertEqual(self.row(out, "wake_latency max")[5:], ["1.00", "1.00 (tokio)", "yes"])
+        # The peer without the workload ran once, then not again.
+        self.assertEqual(err.count("wake_latency go run"), 1)
+
+    def test_tcp_latency_has_a_row_per_phase_and_figure(self):
+        figures = {"p50_us": 1.0, "p99_us": 2.0, "max_us": 3.0,
+                   "burst_p50_us": 4.0, "burst_p99_us": 5.0, "burst_max_us": 6.0}
+        braid = self.fake("braid", {"tcp_latency": figures})
+        tokio = self.fake("tokio", {"tcp_latency": figures})
+        code, out, err = self.compare("--braid", braid, "--tokio", tokio, "--workloads", "tcp_latency")
+        self.assertEqual(code, 0, err)
+        for label, cell in (("p50", "1.0 µs"), ("p99", "2.0 µs"), ("max", "3.0 µs"), ("after burst p50", "4.0 µs"),
+                            ("after burst p99", "5.0 µs"), ("after burst max", "6.0 µs")):
+            self.assertEqual(self.row(out, f"tcp_latency {label}")[1:3], [cell, cell])
+
+    def test_a_missing_figure_or_a_failed_check_is_a_failure(self):
+        braid = self.fake("braid", {"wake_latency": {"p50_us": 1.0, "p99_us": 2.0}, "timers": {}},
+                          failing=["spawn_many"])
+        tokio = self.fake("tokio", {"wake_latency": {"p50_us": 1.0, "p99_us": 2.0, "max_us": 3.0},
+                                    "timers": {"overshoot_ms": 5.0}, "spawn_many": {}})
+        code, out, err = self.compare("--braid", braid, "--tokio", tokio,
+                                      "--workloads", "wake_latency,spawn_many")
+        self.assertEqual(code, 1)
+        self.assertEqual(self.row(out, "wake_latency p50")[1:], ["FAILED", "1.0 µs", "—", "—", "no"])
+        self.assertEqual(self.row(out, "spawn_many")[1:], ["FAILED", "1 /s", "—", "—", "no"])
+        self.assertIn("JSON line has no numeric max_us", err)
+        self.assertIn("exit 1: check failed: sum", err)
+
+    def test_json_has_the_peers_and_the_medians_of_every_figure(self):
+        braid = self.fake("braid", {"timers": {"overshoot_ms": 10.0}})
+        tokio = self.fake("tokio", {"timers": {"overshoot_ms": 20.0}})
+        go = self.fake("go", {})
+        path = os.path.join(self.dir.name, "runs.json")
+        code, out, err = self.compare("--braid", braid, "--tokio", tokio, "--peer", f"go={go}",
+                                      "--workloads", "timers", "--json", path)
+        self.assertEqual(code, 0, err)
+        with open(path) as f:
+            raw = json.load(f)
+        self.assertEqual(raw["peers"], {"go": go})
+        self.assertEqual(raw["medians"]["timers"], {"braid": {"overshoot_ms": 10.0},
+                                                    "tokio": {"overshoot_ms": 20.0}, "go": {}})
+        self.assertEqual([(r["impl"], r["status"]) for r in raw["records"]],
+                         [("braid", "ok"), ("tokio", "ok"), ("go", "n/a"), ("braid", "ok"), ("tokio", "ok")])
+
+    def test_bad_peer_arguments_are_usage_errors(self):
+        braid = self.fake("braid", {})
+        for spec in ("go", "=x", f"tokio={braid}", f"go={self.dir.name}/missing"):
+            code, _, err = self.compare("--braid", braid, "--tokio", braid, "--peer", spec)
+            self.assertEqual(code, 2, spec)
+            self.assertIn("--peer" if "missing" not in spec else "not an executable file", err)
+
+
+if __name__ == "__main__":
+    unittest.main()

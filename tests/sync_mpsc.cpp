@@ -612,3 +612,87 @@ TEST_CASE("mpsc: a huge capacity works as 'effectively unbounded' without reserv
     }());
     REQUIRE(Tracked::live() == 0);
 }
+
+// The receiver gives emptied slots back to the senders in batches (a
+// quarter of the capacity); these cases check that nobody can tell.
+namespace {
+// A bounded C channel of uint64_t, freed at the end of the scope.
+struct U64Channel {
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    explicit U64Channel(size_t cap) {
+        REQUIRE(braid_mpsc_new(&tx, &rx, cap, sizeof(uint64_t), alignof(uint64_t), nullptr, nullptr) == BRAID_OK);
+    }
+    ~U64Channel() {
+        braid_mpsc_tx_free(tx);
+        braid_mpsc_rx_free(rx);
+    }
+    int send(uint64_t v) { return braid_mpsc_try_send(tx, &v, sizeof v); }
+    int recv(uint64_t* out) { return braid_mpsc_try_recv(rx, out, sizeof *out); }
+};
+}  // namespace
+
+TEST_CASE("mpsc: a slot the receiver emptied is room at once, though it gives slots back in batches") {
+    auto [tx, rx] = braid::mpsc::channel<int>(1024);
+    for (int i = 0; i < 1024; ++i) REQUIRE_FALSE(tx.try_send(i).has_value());
+    REQUIRE(tx.capacity() == 0);
+    REQUIRE(tx.try_send(-1)->is_full());
+    REQUIRE(*rx.try_recv() == 0);
+    REQUIRE(tx.capacity() == 1);
+    REQUIRE_FALSE(tx.try_send(1024).has_value());
+    REQUIRE(tx.capacity() == 0);
+    for (int i = 1; i <= 3; ++i) REQUIRE(*rx.try_recv() == i);
+    REQUIRE(tx.capacity() == 3);
+    auto permits = tx.try_reserve();
+    REQUIRE(permits.has_value());
+    REQUIRE(tx.capacity() == 2);
+    for (int i = 4; i < 1024; ++i) REQUIRE(*rx.try_recv() == i);
+    REQUIRE(*rx.try_recv() == 1024);
+    REQUIRE(tx.capacity() == 1023);
+}
+
+TEST_CASE("mpsc C ABI: each receive serves the senders waiting for room at once, in order") {
+    U64Channel c(1024);
+    uint64_t v = 0, out = 0;
+    for (v = 0; v < 1024; ++v) REQUIRE(c.send(v) == BRAID_OK);
+    // Slots emptied before the senders queue: taken by the next sends.
+    for (int i = 0; i < 5; ++i) REQUIRE(c.recv(&out) == BRAID_OK);
+    for (int i = 0; i < 5; ++i, ++v) REQUIRE(c.send(v) == BRAID_OK);
+    REQUIRE(c.send(v) == BRAID_EAGAIN);
+    CountingWaker a, b;
+    braid_waiter* wa = nullptr;
+    braid_waiter* wb = nullptr;
+    uint64_t va = 5000, vb = 6000;
+    REQUIRE(braid_mpsc_poll_send(c.tx, &va, sizeof va, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
+    REQUIRE(braid_mpsc_poll_send(c.tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
+    REQUIRE(c.recv(&out) == BRAID_OK);
+    REQUIRE(a.calls == 1);  // the first slot emptied is the first waiter's
+    REQUIRE(b.calls == 0);
+    REQUIRE(c.recv(&out) == BRAID_OK);
+    REQUIRE(b.calls == 1);  // and the next one the second's, still no batching
+    REQUIRE(braid_mpsc_poll_send(c.tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_OK);
+    REQUIRE(braid_mpsc_poll_send(c.tx, &va, sizeof va, &wa, &CountingWaker::wake, &a) == BRAID_OK);
+    REQUIRE(c.send(v) == BRAID_EAGAIN);
+    uint64_t sum = 0, n = 0;
+    for (; c.recv(&out) == BRAID_OK; ++n) sum += out;
+    REQUIRE(n == 1024);
+    REQUIRE(sum == (1029 * 1028 / 2 - (0 + 1 + 2 + 3 + 4 + 5 + 6)) + 5000 + 6000);
+}
+
+TEST_CASE("mpsc C ABI: a closed channel ends for the receiver once the reserved slots come back") {
+    U64Channel c(1024);
+    uint64_t v = 7, out = 0;
+    for (int i = 0; i < 3; ++i) REQUIRE(c.send(v) == BRAID_OK);
+    REQUIRE(braid_mpsc_try_reserve(c.tx, 2) == BRAID_OK);
+    for (int i = 0; i < 3; ++i) REQUIRE(c.recv(&out) == BRAID_OK);  // kept in a batch
+    braid_mpsc_rx_close(c.rx);
+    CountingWaker w;
+    REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_PENDING);
+    REQUIRE(braid_mpsc_send_reserved(c.tx, &v, sizeof v) == BRAID_OK);
+    REQUIRE(w.calls == 1);
+    REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_OK);
+    REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_PENDING);
+    REQUIRE(braid_mpsc_release_reserved(c.tx, 1) == BRAID_OK);  // the last one: finished
+    REQUIRE(w.calls == 2);
+    REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_ECLOSED);
+}

@@ -228,3 +228,37 @@ TEST_CASE("mutex C ABI: an unlock while the lock is on its way to a waiter is re
     REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);
     braid_mutex_free(m);
 }
+
+// The fairness rule (docs/sync.md): no barging.  While anyone waits, a new
+// lock attempt queues behind (try_lock fails), also in the moment after an
+// unlock when the lock is on its way to the first waiter; so a waiter is
+// granted the lock after exactly as many acquisitions as there are waiters
+// ahead of it.
+TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just after an unlock") {
+    braid_mutex* m = nullptr;
+    REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    CountingWaker a, b, late;
+    braid_waiter* wa = nullptr;
+    braid_waiter* wb = nullptr;
+    braid_waiter* wl = nullptr;
+    REQUIRE(braid_mutex_poll_lock(m, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
+    REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);  // a's now, a has not run yet
+    REQUIRE(a.calls == 1);
+    // Lockers that arrive now, before a takes it, cannot barge in.
+    for (int i = 0; i < 100; ++i) REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
+    REQUIRE(braid_mutex_poll_lock(m, &wl, &CountingWaker::wake, &late) == BRAID_PENDING);
+    REQUIRE(braid_mutex_poll_lock(m, &wa, &CountingWaker::wake, &a) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(b.calls == 1);  // b before the late one, which came after it
+    REQUIRE(late.calls == 0);
+    REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(late.calls == 1);  // after exactly the two acquisitions ahead of it
+    REQUIRE(braid_mutex_poll_lock(m, &wl, &CountingWaker::wake, &late) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    braid_mutex_free(m);
+}

@@ -22,11 +22,18 @@ std::size_t seqs_offset() { return elem_offset(sizeof(Mpsc), alignof(std::atomic
 std::size_t values_offset(const ElemOps& ops, std::size_t ring) {
     return elem_offset(seqs_offset() + ring * sizeof(std::atomic<uint64_t>), ops.align);
 }
-// The ring a bounded channel of `cap` gets (0: none, values in blocks).
+// The ring a bounded channel of `cap` gets (0: none, values in blocks):
+// twice the capacity (rounded up to a power of two) when that fits, so
+// that a full channel's senders write a capacity's distance away from
+// where the receiver reads, on other cache lines (with ring == capacity a
+// sender refills the very slot the receiver has just emptied, and the two
+// cores trade that line on every message); else the capacity rounded up.
 std::size_t ring_for(const ElemOps& ops, std::size_t cap) {
     if (cap == 0 || cap > Mpsc::kMaxRingBytes) return 0;
+    std::size_t most = Mpsc::kMaxRingBytes / (ops.stride() + sizeof(std::atomic<uint64_t>));
     std::size_t ring = ring_size(cap);
-    return ring <= Mpsc::kMaxRingBytes / (ops.stride() + sizeof(std::atomic<uint64_t>)) ? ring : 0;
+    if (cap >= Mpsc::kSpreadFrom && ring <= most / 2) return ring * 2;
+    return ring <= most ? ring : 0;
 }
 std::size_t alloc_size(const ElemOps& ops, std::size_t ring) {
     if (!ring) return sizeof(Mpsc);
@@ -40,6 +47,7 @@ Mpsc::Mpsc(const ElemOps& ops, std::size_t capacity, std::size_t ring)
       cap_(capacity),
       ring_(ring),
       mask_(ring ? ring - 1 : 0),
+      batch_(std::clamp<std::size_t>(capacity / 4, 1, 128)),
       room_(capacity, capacity),
       q_(ops, ring ? 0 : 4) {
     for (std::size_t i = 0; i < ring; ++i) new (&seqs()[i]) std::atomic<uint64_t>(0);
@@ -190,9 +198,57 @@ int Mpsc::push_permitted(void* v) {
     return BRAID_OK;
 }
 
+int Mpsc::acquire_room(std::size_t n, Waiter** w, braid_wake_fn wake, void* data) {
+    bool first = *w == nullptr;
+    if (first && ring_ && room_.available() < n) reclaim();
+    int rc = room_.poll_acquire(n, w, wake, data);
+    if (rc == BRAID_PENDING && first && *w && ring_) {
+        // Queued: the receiver gives slots back at once from now on, and
+        // what it emptied before it saw the flag is taken here.
+        tx_short_.store(true, std::memory_order_seq_cst);
+        reclaim();
+    }
+    return rc;
+}
+
+void Mpsc::reclaim() {
+    if (rx_free_.load(std::memory_order_seq_cst) == 0) return;
+    if (std::size_t k = rx_free_.exchange(0, std::memory_order_acq_rel)) room_.release(k);
+}
+
+void Mpsc::give_back(std::size_t n) {
+    // seq_cst add, then seq_cst read of the flag: against a queued sender's
+    // "raise the flag, then take" (acquire_room).
+    std::size_t f = rx_free_.fetch_add(n, std::memory_order_seq_cst) + n;
+    if (tx_short_.load(std::memory_order_seq_cst)) {
+        // Cleared with an RMW that reads the raising store, so the queued
+        // wait (before it) is seen below; raised again while senders wait.
+        if (tx_short_.exchange(false, std::memory_order_acq_rel)) {
+            reclaim();
+            if (room_.has_waiters()) tx_short_.store(true, std::memory_order_seq_cst);
+            return;
+        }
+    }
+    if (f >= batch_) reclaim();
+}
+
+bool Mpsc::all_room_back() const {
+    // rx_free_ first: slots move from it into room_, never back, so this
+    // order may count one twice (a spurious "yes" the receiver checks
+    // again) but never misses one.
+    std::size_t f = rx_free_.load(std::memory_order_seq_cst);
+    return f + room_.available() >= cap_;
+}
+
+std::size_t Mpsc::room() const {
+    if (!cap_) return SIZE_MAX;
+    std::size_t f = rx_free_.load(std::memory_order_acquire);
+    return std::min<std::size_t>(cap_, f + room_.available());
+}
+
 int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
     if (cap_) {
-        int rc = room_.poll_acquire(1, w, wake, data);
+        int rc = acquire_room(1, w, wake, data);
         return rc == BRAID_OK ? push_permitted(v) : rc;
     }
     // Unbounded: never waits (and is not budgeted: it is not an await).
@@ -207,7 +263,7 @@ int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
 }
 
 int Mpsc::poll_reserve(std::size_t n, Waiter** w, braid_wake_fn wake, void* data) {
-    int rc = room_.poll_acquire(n, w, wake, data);
+    int rc = acquire_room(n, w, wake, data);
     if (rc == BRAID_OK) reserved_.fetch_add(n, std::memory_order_acq_rel);
     return rc;
 }
@@ -245,7 +301,7 @@ int Mpsc::release_reserved(std::size_t n) {
 
 void Mpsc::wake_rx_if_finished() {
     // After close(), the receiver ends once every reserved slot is back.
-    if (room_.closed() && room_.available() == cap_) wake_rx();
+    if (room_.closed() && all_room_back()) wake_rx();
 }
 
 int Mpsc::poll_closed(Waiter** w, braid_wake_fn wake, void* data) {
@@ -300,7 +356,7 @@ bool Mpsc::finished() const {
     }
     if (senders_.load(std::memory_order_acquire) == 0) return !ready_at_head();
     // Closed: done once no slot is reserved or filled (all permits back).
-    return room_.closed() && room_.available() == cap_ && !ready_at_head();
+    return room_.closed() && all_room_back() && !ready_at_head();
 }
 
 std::size_t Mpsc::take(void* out, std::size_t limit) {
@@ -314,7 +370,7 @@ std::size_t Mpsc::take(void* out, std::size_t limit) {
     }
     if (n) {
         head_.store(h, std::memory_order_relaxed);
-        room_.release(n);  // the slots are free again (release: our reads happen before)
+        give_back(n);  // the slots are free again (release: our reads happen before)
     }
     return n;
 }
@@ -354,6 +410,7 @@ int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake
         if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
         return BRAID_OK;
     }
+    reclaim();  // nothing at the head: the emptied slots go back before we look further or sleep
     if (finished()) {
         if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
         return BRAID_ECLOSED;

@@ -1,7 +1,8 @@
 // mpsc: many senders, one receiver; bounded (capacity > 0) or unbounded.
 //
 // Bounded: a ring of slots allocated with the channel (capacity rounded up
-// to a power of two, Go-style: no allocation after creation) and a
+// to a power of two, and doubled from a capacity of kSpreadFrom on: no
+// allocation after creation) and a
 // Semaphore of `capacity` permits for room.  A capacity whose ring would
 // take more than kMaxRingBytes (a huge capacity used as "effectively
 // unbounded") keeps its values in a BlockQueue under the lock instead, as
@@ -14,6 +15,19 @@
 // has been emptied (its previous value was received, and the release of
 // that permit happened before the acquire), so senders never wait for each
 // other.  Nothing on the hot path takes a lock.
+//
+// The receiver does not give each emptied slot back to the semaphore at
+// once: that would make the semaphore's word, which senders update on
+// every send, bounce between the receiver's core and the senders' on every
+// message.  It counts them in rx_free_ (on its own cache line) and gives
+// them back a batch at a time (batch_: a quarter of the capacity, at most
+// 128), before it sleeps, and at once while a sender waits for room (the
+// sender raises tx_short_ after it queued).  A sender that finds no free
+// permit first takes what rx_free_ holds, so a slot the receiver emptied is
+// room for every sender at once, as before: try_send after a recv succeeds.
+// rx_free_ and tx_short_ pair up seq_cst (the receiver adds, then reads the
+// flag; a waiting sender raises the flag, then takes): no slot is left in
+// rx_free_ while a sender sleeps.
 //
 // Unbounded: a BlockQueue under a spin lock (no allocation per message
 // either; blocks are recycled).
@@ -48,6 +62,8 @@ class Mpsc {
 public:
     // The largest ring allocated with a bounded channel.
     static constexpr std::size_t kMaxRingBytes = std::size_t(4) << 20;
+    // From this capacity on the ring is twice the capacity (see ring_for).
+    static constexpr std::size_t kSpreadFrom = 16;
 
     // capacity 0: unbounded.  One sender and the receiver exist on return.
     static Mpsc* create(const ElemOps& ops, std::size_t capacity);
@@ -86,7 +102,7 @@ public:
     void cancel_closed(Waiter** w);
     void unregister_closed(Waiter** w);
     bool rx_closed() const { return room_.closed(); }
-    std::size_t room() const { return cap_ ? std::size_t(room_.available()) : SIZE_MAX; }
+    std::size_t room() const;
     std::size_t max_capacity() const { return cap_ ? cap_ : SIZE_MAX; }
 
     // ---- receiving (one receiver)
@@ -122,6 +138,16 @@ private:
     int recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data);
     void wake_rx();               // wakes the receiver if it announced it sleeps
     void wake_rx_if_finished();   // after room came back to a closed channel
+    // Permits for n slots (bounded): Semaphore::poll_acquire, taking the
+    // slots the receiver emptied first when the word has too few.
+    int acquire_room(std::size_t n, Waiter** w, braid_wake_fn wake, void* data);
+    // The receiver emptied n slots: count them, give a batch back.
+    void give_back(std::size_t n);
+    // Moves rx_free_ into the semaphore (the receiver or a sender).
+    void reclaim();
+    // Slots given back or waiting in rx_free_ (all of them: nothing is
+    // reserved or buffered).
+    bool all_room_back() const;
     std::atomic<uint64_t>* seqs() const;
     char* value(std::size_t i) const;
 
@@ -129,15 +155,20 @@ private:
     std::size_t cap_;
     std::size_t ring_;  // slots of the ring; 0: values in q_ (unbounded, or a huge capacity)
     std::size_t mask_;  // ring_ - 1
+    std::size_t batch_;  // rx_free_ given back at this many
     std::atomic<std::size_t> reserved_{0};  // slots reserved and not yet filled or released
     std::atomic<std::size_t> refs_{2};
     std::atomic<std::size_t> senders_{1};
     std::atomic<std::size_t> weak_{0};
     std::atomic<bool> rx_alive_{true};
 
+    // The receiver's line.
     alignas(64) std::atomic<uint64_t> head_{0};  // written by the receiver only
+    std::atomic<std::size_t> rx_free_{0};        // slots emptied, not yet in room_
+    std::atomic<bool> tx_short_{false};          // a sender waits for room: no batching
+    // The senders' line: a send claims a permit and a position here.
     alignas(64) std::atomic<uint64_t> tail_{0};  // claimed by senders
-    alignas(64) Semaphore room_;                 // bounded: room; both: the CLOSED flag
+    Semaphore room_;                             // bounded: room; both: the CLOSED flag
 
     alignas(64) SpinLock lock_;  // the fields below
     std::atomic<bool> rx_waiting_{false};

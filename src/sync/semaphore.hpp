@@ -67,6 +67,7 @@ public:
     void close();
     bool closed() const { return state_.load(std::memory_order_acquire) & kClosed; }
     uint64_t available() const { return state_.load(std::memory_order_acquire) >> kShift; }
+    bool has_waiters() const { return state_.load(std::memory_order_seq_cst) & kWaiters; }
     // Blocks the calling (non-worker) thread; timeout_ms as block_until.
     int acquire_blocking(uint64_t n, int64_t timeout_ms);
 

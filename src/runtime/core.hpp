@@ -20,6 +20,8 @@
 
 namespace braid::detail {
 
+class IoDriver;
+
 class Core {
 public:
     explicit Core(const Config& cfg);
@@ -79,6 +81,10 @@ public:
     BlockingPool& blocking() { return pool_; }
     OwnedTasks& owned() { return owned_; }
     SignalRegistry& signals() { return signals_; }
+    // The I/O driver (io/io_driver.hpp) once one is made, until the reactor
+    // stops: what idle workers sleep in.
+    IoDriver* io_driver() const { return io_driver_.load(std::memory_order_acquire); }
+    void set_io_driver(IoDriver* d) { io_driver_.store(d, std::memory_order_seq_cst); }
 
 private:
     static void rearm_timers(void* self);
@@ -89,6 +95,7 @@ private:
     std::atomic<uint64_t> refs_{1};
     std::atomic<bool> shutting_down_{false};
     std::atomic<uint64_t> slow_polls_{0};
+    std::atomic<IoDriver*> io_driver_{nullptr};
     std::mutex shutdown_mu_;
     std::atomic<std::thread::id> shutdown_owner_{};  // the thread inside shutdown(), if any
     std::mutex auto_advance_mu_;

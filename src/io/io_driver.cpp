@@ -207,13 +207,19 @@ void IoDriver::poll() {
     drain(false);
 }
 
-void IoDriver::wait(int timeout_ms) {
+void IoDriver::wait(int timeout_ms, void (*woke)(void*), void* ctx) {
     {
         std::lock_guard<std::mutex> g(list_mu_);
         waiting_ = true;
     }
     epoll_event evs[kBatch];
     int n = epoll_wait(epfd_, evs, kBatch, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+        if (evs[i].data.ptr) {
+            woke(ctx);
+            break;
+        }
+    }
     {
         std::lock_guard<std::mutex> g(dispatch_mu_);
         dispatch(evs, n, true);

@@ -238,8 +238,9 @@ public:
     bool try_lock() { return !owned_.exchange(true, std::memory_order_acquire); }
     void unlock() { owned_.store(false, std::memory_order_release); }
     // With the lock: blocks until an event, wake() or timeout_ms (-1: no
-    // limit), then dispatches what it got on this thread.
-    void wait(int timeout_ms);
+    // limit), then dispatches what it got on this thread, after calling
+    // woke(ctx) if that is more than the eventfd's wake-up.
+    void wait(int timeout_ms, void (*woke)(void*), void* ctx);
     // Ends a wait() in progress, or the next one.
     void wake();
     static void wake_fn(void* self) { static_cast<IoDriver*>(self)->wake(); }

@@ -210,36 +210,55 @@ bool Scheduler::park(Worker& w, Stop stop) {
             if (!idle_.unpark_self(w.index)) w.searching = true;
             return false;
         }
-        sleep(w);
-        if (!idle_.is_parked(w.index)) return true;  // woken on purpose, as a searcher
-        if (w.lifo || !w.queue.empty()) {
-            // Events or timers taken in the driver woke tasks onto this
-            // worker: it leaves the sleepers by itself.
-            if (!idle_.unpark_self(w.index)) return true;  // a notifier took it meanwhile: a searcher
-            if (!w.queue.empty()) notify_parked();          // more than it runs next: share
+        switch (sleep(w)) {
+        case kLeftSelf:
+            // Awake for the tasks its events or timers woke (onto its own
+            // queue); a worker with nothing to run parks again, the normal
+            // way (auto-advance included).
+            if (!w.queue.empty()) notify_parked();  // more than it runs next: share
             return false;
+        case kSearcher:
+            return true;
+        case kListed:
+            break;
         }
+        if (!idle_.is_parked(w.index)) return true;  // woken on purpose, as a searcher
     }
 }
 
-void Scheduler::sleep(Worker& w) {
+Scheduler::Woke Scheduler::sleep(Worker& w) {
     IoDriver* d = core_.io_driver();
     if (!d || !d->try_lock()) {
         w.parker.park();
-        return;
+        return kListed;
     }
+    // Off the sleeper list before the first task is woken onto this worker:
+    // until then it still counts as idle (paused time jumps while every
+    // worker is idle), and a task in its LIFO slot is seen by nobody else.
+    struct Leave {
+        Scheduler* s;
+        Worker* w;
+        Woke woke = kListed;
+        static void leave(void* p) {
+            auto* l = static_cast<Leave*>(p);
+            if (l->woke == kListed) l->woke = l->s->idle_.unpark_self(l->w->index) ? kLeftSelf : kSearcher;
+        }
+    } lv{this, &w};
     w.in_driver = true;
     w.parker.park_in(
         [&] {
             int64_t next = INT64_MAX;
-            d->wait(timer_timeout_ms(&next));
+            d->wait(timer_timeout_ms(&next), &Leave::leave, &lv);
             if (next == INT64_MAX) return;
             int64_t now = core_.clock().now();
-            if (now >= next) core_.timers().fire_due(now);
+            if (now < next) return;
+            Leave::leave(&lv);
+            core_.timers().fire_due(now);
         },
         &IoDriver::wake_fn, d);
     w.in_driver = false;
     d->unlock();
+    return lv.woke;
 }
 
 int Scheduler::timer_timeout_ms(int64_t* next) {

@@ -101,7 +101,12 @@ private:
     template <class Stop>
     bool park(Worker& w, Stop stop);
     // Sleeps until unparked (or, in the driver, until an event or a timer).
-    void sleep(Worker& w);
+    // kListed: still in the sleeper list as far as this call knows;
+    // kLeftSelf: the driver's events or timers woke it, and it left the list
+    // before dispatching them; kSearcher: a notifier took it off the list
+    // meanwhile (it counts as searching).
+    enum Woke { kListed, kLeftSelf, kSearcher };
+    Woke sleep(Worker& w);
     void poll_driver(Worker& w);
     // The driver's wait timeout: until the next timer deadline (*next), or
     // -1 with paused time or no timer.

@@ -281,7 +281,7 @@ void IoDriver::close_on_loop() {
     // The reactor is stopping: no more events.  Waiters are woken and their
     // next poll reports BRAID_ESHUTDOWN.
     gone_.store(true, std::memory_order_release);
-    core_->set_io_driver(nullptr);
+    core_->clear_io_driver();
     {
         std::lock_guard<std::mutex> g(list_mu_);
         for (IoSource* s = head_; s; s = s->next_) s->driver_gone();

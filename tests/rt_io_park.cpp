@@ -26,11 +26,8 @@ using braid_test::PlainSocket;
 namespace {
 
 braid::Runtime make(bool current_thread, bool paused = false) {
-    auto b = braid::Runtime::builder();
-    if (current_thread) b.current_thread();
-    else b.worker_threads(2);
-    if (paused) b.start_paused();
-    return b.build();
+    if (current_thread) return braid_test::current_thread_runtime(paused);
+    return paused ? braid_test::paused_runtime(2) : braid_test::runtime(2);
 }
 
 // Accepts on a new listener until the runtime goes (nobody connects): an

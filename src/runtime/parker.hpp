@@ -18,8 +18,20 @@ namespace braid::detail {
 
 class Parker {
 public:
+    // A wake-up often follows within microseconds (a task spawned or woken
+    // right after this worker ran dry): looks a few times, yielding, before
+    // the caller sleeps.  True when it took a notification.
+    bool take_early_notification() {
+        for (int i = 0; i < 4; ++i) {
+            if (i > 0) std::this_thread::yield();
+            int expected = kNotified;
+            if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return true;
+        }
+        return false;
+    }
+
+    // Sleeps on the condition variable (call take_early_notification first).
     void park() {
-        if (take_early_notification()) return;
         std::unique_lock<std::mutex> lk(mu_);
         int expected = kEmpty;
         if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_acquire)) {
@@ -36,7 +48,6 @@ public:
     // wait: the caller looks at what there is to do.
     template <class Wait>
     void park_in(Wait&& wait, void (*wake)(void*), void* ctx) {
-        if (take_early_notification()) return;
         wake_.store(wake, std::memory_order_relaxed);
         wake_ctx_.store(ctx, std::memory_order_relaxed);
         int expected = kEmpty;
@@ -60,17 +71,6 @@ public:
 
 private:
     static constexpr int kEmpty = 0, kParked = 1, kNotified = 2, kParkedDriver = 3;
-
-    // A wake-up often follows within microseconds (a task spawned or woken
-    // right after this worker ran dry): look a few times before sleeping.
-    bool take_early_notification() {
-        for (int i = 0; i < 4; ++i) {
-            if (i > 0) std::this_thread::yield();
-            int expected = kNotified;
-            if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return true;
-        }
-        return false;
-    }
 
     perturb::Atomic<int> state_{kEmpty};
     std::mutex mu_;

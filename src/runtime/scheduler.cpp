@@ -227,6 +227,9 @@ bool Scheduler::park(Worker& w, Stop stop) {
 }
 
 Scheduler::Woke Scheduler::sleep(Worker& w) {
+    // Before taking the driver: a worker that holds it while it yields
+    // leaves nobody in epoll_wait.
+    if (w.parker.take_early_notification()) return kListed;
     IoDriver* d = core_.io_driver();
     if (!d || !d->try_lock()) {
         w.parker.park();

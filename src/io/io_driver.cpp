@@ -1,6 +1,7 @@
 #include "io/io_driver.hpp"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <utility>
 
 #include "io/reactor.hpp"
 #include "runtime/core.hpp"
@@ -18,104 +20,37 @@ namespace braid::detail {
 namespace {
 constexpr uint32_t kDirBits = kIoRead | kIoWrite | kIoReadClosed | kIoWriteClosed;
 constexpr uint32_t kTickOne = 1u << 16;
-// Set while this thread dispatches events (a waker that closed a source on
-// the reactor thread must not wait for the dispatch it is part of).
+// Set while this thread dispatches events (a waker that closes a source
+// must not wait for the dispatch it is part of).
 thread_local bool tl_dispatching = false;
 }  // namespace
 
-// One per runtime, made on first use: the epoll instance every IoSource is
-// registered with, and the reactor's watch over it.
-//
-// Who takes the events.  Workers take them whenever one of their tasks is
-// about to wait for I/O (harvest): the tasks woken then go to that worker's
-// own queue, and nobody sleeps in epoll_wait on a busy runtime, so an event
-// costs no thread wake-up.  The reactor thread is the fallback for when the
-// workers are idle: it watches the epoll fd with a uv_poll_t ("armed").  A
-// sleeping reactor would be woken by every event though (one context switch
-// per packet), so when it sees that workers found events since its last look
-// (they keep up: a busy runtime) it disarms and only looks again every
-// kRecheckMs on a timer; it re-arms once a whole period passes without a
-// worker finding events.  A quiet runtime (tasks wait, the events come
-// later) keeps it armed, so a lone event is delivered at once.  Nothing is lost
-// either way: whatever is ready is taken by the next harvest or the next
-// look, at most kRecheckMs after a busy runtime went idle.
-class IoDriver final : public ReactorResource {
-public:
-    static constexpr uint64_t kRecheckMs = 1;
-
-    // The driver of `core`, made if needed; with a reference for the caller.
-    // Null (and *err set) when the reactor has stopped or resources ran out.
-    static IoDriver* acquire(Core* core, int* err);
-
-    void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void unref() {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-    }
-    int epfd() const { return epfd_; }
-    bool gone() const { return gone_.load(std::memory_order_acquire); }
-
-    void link(IoSource* s);
-    void unlink(IoSource* s);
-    // Waits until no dispatch that may have seen a deregistered source runs.
-    void sync_dispatch() {
-        if (tl_dispatching) return;
-        std::lock_guard<std::mutex> g(dispatch_mu_);
-    }
-
-    // A worker whose task is about to wait takes the ready events itself
-    // (without blocking; skipped when another thread is at it).
-    void harvest() {
-        std::unique_lock<std::mutex> g(dispatch_mu_, std::try_to_lock);
-        if (!g.owns_lock()) return;
-        if (drain() > 0) harvests_.fetch_add(1, std::memory_order_relaxed);
-    }
-
-    void close_on_loop() override;
-
-private:
-    struct Slot {
-        std::mutex mu;                       // held while the driver is made
-        std::atomic<IoDriver*> drv{nullptr};
-    };
-    static std::mutex& map_mu() {
-        static std::mutex m;
-        return m;
-    }
-    static std::unordered_map<Core*, std::shared_ptr<Slot>>& map() {
-        static auto* m = new std::unordered_map<Core*, std::shared_ptr<Slot>>();
-        return *m;
-    }
-
-    IoDriver(Core* core, int epfd) : core_(core), epfd_(epfd) {}
-    ~IoDriver() {
-        if (epfd_ >= 0) ::close(epfd_);
-    }
-    int init_on_loop();
-    static void on_poll(uv_poll_t* h, int status, int events);
-    static void on_timer(uv_timer_t* t);
-    static void on_close(uv_handle_t* h);
-    void look();   // the reactor takes the events (loop thread)
-    int drain();  // dispatch_mu_ held; the number of events taken
-
-    Core* core_;
-    const int epfd_;
-    std::atomic<int> refs_{2};  // one per uv handle (dropped as each closes), one per user
-    std::atomic<bool> gone_{false};
-    std::atomic<uint64_t> harvests_{0};  // worker harvests that found events
-    uv_poll_t poll_;
-    uv_timer_t timer_;
-    // Loop thread only:
-    uint64_t seen_harvests_ = 0;
-    bool armed_ = true;
-    std::mutex dispatch_mu_;
-    std::mutex list_mu_;
-    IoSource* head_ = nullptr;
+namespace {
+// The drivers, by runtime.
+struct DriverSlot {
+    std::mutex mu;  // held while the driver is made
+    std::atomic<IoDriver*> drv{nullptr};
 };
+std::mutex& map_mu() {
+    static std::mutex m;
+    return m;
+}
+std::unordered_map<Core*, std::shared_ptr<DriverSlot>>& map() {
+    static auto* m = new std::unordered_map<Core*, std::shared_ptr<DriverSlot>>();
+    return *m;
+}
+constexpr int kBatch = 256;
+}  // namespace
+
+IoDriver::~IoDriver() {
+    ::close(evfd_);
+    ::close(epfd_);
+}
 
 IoDriver* IoDriver::acquire(Core* core, int* err) {
     // The reference is taken under the map's lock: on_close drops the map's
     // reference only after taking the driver out of the map.
-    auto existing = [&](Slot& s) -> IoDriver* {
+    auto existing = [&](DriverSlot& s) -> IoDriver* {
         std::lock_guard<std::mutex> g(map_mu());
         IoDriver* d = s.drv.load(std::memory_order_acquire);
         if (!d) return nullptr;
@@ -126,11 +61,11 @@ IoDriver* IoDriver::acquire(Core* core, int* err) {
         d->ref();
         return d;
     };
-    std::shared_ptr<Slot> slot;
+    std::shared_ptr<DriverSlot> slot;
     {
         std::lock_guard<std::mutex> g(map_mu());
         auto& s = map()[core];
-        if (!s) s = std::make_shared<Slot>();
+        if (!s) s = std::make_shared<DriverSlot>();
         slot = s;
     }
     if (IoDriver* d = existing(*slot)) return d;
@@ -138,39 +73,53 @@ IoDriver* IoDriver::acquire(Core* core, int* err) {
     std::lock_guard<std::mutex> g(slot->mu);
     if (IoDriver* d = existing(*slot)) return d;
     if (*err) return nullptr;
-    auto forget = [&] {
+    auto fail = [&](int rc) -> IoDriver* {
         std::lock_guard<std::mutex> m(map_mu());
         auto it = map().find(core);
         if (it != map().end() && it->second == slot) map().erase(it);
+        *err = rc;
+        return nullptr;
     };
-    if (core->shutting_down()) {
-        forget();
-        *err = BRAID_ESHUTDOWN;
-        return nullptr;
-    }
+    if (core->shutting_down()) return fail(BRAID_ESHUTDOWN);
     int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) {
-        forget();
-        *err = os_error(errno);
-        return nullptr;
-    }
-    auto* d = new (std::nothrow) IoDriver(core, epfd);
-    if (!d) {
+    if (epfd < 0) return fail(os_error(errno));
+    int evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (evfd < 0) {
+        int rc = os_error(errno);
         ::close(epfd);
-        forget();
-        *err = BRAID_ENOMEM;
-        return nullptr;
+        return fail(rc);
+    }
+    // Level-triggered, and read only by the thread blocked in wait(): a
+    // thread that polls without blocking sees it and leaves it, so it never
+    // takes the wake-up of the one that sleeps.
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0) {
+        int rc = os_error(errno);
+        ::close(evfd);
+        ::close(epfd);
+        return fail(rc);
+    }
+    auto* d = new (std::nothrow) IoDriver(core, epfd, evfd);
+    if (!d) {
+        ::close(evfd);
+        ::close(epfd);
+        return fail(BRAID_ENOMEM);
     }
     int rc = BRAID_ESHUTDOWN;
     bool ran = core->reactor().run_on_loop([&] { rc = d->init_on_loop(); });
     if (!ran || rc != BRAID_OK) {
         delete d;
-        forget();
-        *err = ran ? rc : BRAID_ESHUTDOWN;
-        return nullptr;
+        return fail(ran ? rc : BRAID_ESHUTDOWN);
     }
     d->ref();
     slot->drv.store(d, std::memory_order_release);
+    // The workers may take events from now on: a worker asleep on its
+    // condition variable comes to sleep in the driver instead.
+    core->set_io_driver(d);
+    d->sync_fallback();
+    core->scheduler().driver_ready();
     return d;
 }
 
@@ -189,86 +138,168 @@ void IoDriver::unlink(IoSource* s) {
     s->prev_ = s->next_ = nullptr;
 }
 
+void IoDriver::sync_dispatch() {
+    if (tl_dispatching) return;
+    std::lock_guard<std::mutex> g(dispatch_mu_);
+}
+
+void IoDriver::release(IoSource* s) {
+    {
+        std::lock_guard<std::mutex> g(list_mu_);
+        if (waiting_) {
+            s->next_ = graveyard_;
+            graveyard_ = s;
+            return;
+        }
+    }
+    free_source(s);
+}
+
+void IoDriver::free_source(IoSource* s) {
+    delete s;
+    unref();  // the source's
+}
+
 int IoDriver::init_on_loop() {
     uv_loop_t* loop = core_->reactor().loop();
     if (uv_poll_init(loop, &poll_, epfd_) < 0) return BRAID_EIO;
     poll_.data = this;
-    uv_timer_init(loop, &timer_);
-    timer_.data = this;
-    uv_poll_start(&poll_, UV_READABLE, &IoDriver::on_poll);
     core_->reactor().add_resource(this);
+    apply_fallback();
     return BRAID_OK;
 }
 
-void IoDriver::on_poll(uv_poll_t* h, int, int) { static_cast<IoDriver*>(h->data)->look(); }
-void IoDriver::on_timer(uv_timer_t* t) { static_cast<IoDriver*>(t->data)->look(); }
+void IoDriver::sync_fallback() {
+    // Applied on the loop with the state read there: the last change's
+    // submission runs after it, so the watch ends up as the state says.
+    core_->reactor().submit([this] { apply_fallback(); });
+}
 
-void IoDriver::look() {
+void IoDriver::apply_fallback() {
+    if (gone()) return;
+    bool want = !core_->scheduler().workers_take_io();
+    if (want == watching_) return;
+    watching_ = want;
+    if (want) uv_poll_start(&poll_, UV_READABLE, &IoDriver::on_poll);
+    else uv_poll_stop(&poll_);
+}
+
+void IoDriver::on_poll(uv_poll_t* h, int, int) {
+    // The reactor stands in for the workers.  A worker that holds the driver
+    // (a block_on that just began; the watch stops right after) takes the
+    // events itself.
+    auto* d = static_cast<IoDriver*>(h->data);
+    if (!d->try_lock()) return;
+    {
+        std::lock_guard<std::mutex> g(d->dispatch_mu_);
+        d->drain(true);
+    }
+    d->unlock();
+    // A block_on that began meanwhile found the driver taken and sleeps on
+    // its condition variable: send it to the driver (no syscall unless it
+    // sleeps).
+    d->core_->scheduler().driver_ready();
+}
+
+void IoDriver::poll() {
+    std::unique_lock<std::mutex> g(dispatch_mu_, std::try_to_lock);
+    if (!g.owns_lock()) return;
+    drain(false);
+}
+
+void IoDriver::wait(int timeout_ms, void (*woke)(void*), void* ctx) {
+    {
+        std::lock_guard<std::mutex> g(list_mu_);
+        waiting_ = true;
+    }
+    epoll_event evs[kBatch];
+    int n = epoll_wait(epfd_, evs, kBatch, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+        if (evs[i].data.ptr) {
+            woke(ctx);
+            break;
+        }
+    }
     {
         std::lock_guard<std::mutex> g(dispatch_mu_);
-        drain();
+        dispatch(evs, n, true);
     }
-    uint64_t h = harvests_.load(std::memory_order_relaxed);
-    bool workers_active = h != seen_harvests_;
-    seen_harvests_ = h;
-    if (workers_active) {
-        if (armed_) {
-            armed_ = false;
-            uv_poll_stop(&poll_);
-        }
-        uv_timer_start(&timer_, &IoDriver::on_timer, kRecheckMs, 0);
-    } else if (!armed_) {
-        armed_ = true;
-        uv_timer_stop(&timer_);
-        uv_poll_start(&poll_, UV_READABLE, &IoDriver::on_poll);
+    IoSource* dead;
+    {
+        std::lock_guard<std::mutex> g(list_mu_);
+        waiting_ = false;
+        dead = std::exchange(graveyard_, nullptr);
+    }
+    while (dead) {
+        IoSource* next = dead->next_;
+        free_source(dead);
+        dead = next;
     }
 }
 
-int IoDriver::drain() {
-    tl_dispatching = true;
+void IoDriver::wake() {
+    uint64_t one = 1;
+    ssize_t r = ::write(evfd_, &one, sizeof one);
+    (void)r;  // EAGAIN: the counter is full, so it is readable anyway
+}
+
+int IoDriver::drain(bool take_wake) {
     int taken = 0;
-    constexpr int kBatch = 256;
     epoll_event evs[kBatch];
     for (int round = 0; round < 16; ++round) {
         int n = epoll_wait(epfd_, evs, kBatch, 0);
         if (n < 0 && errno == EINTR) continue;
-        for (int i = 0; i < n; ++i) {
-            uint32_t e = evs[i].events;
-            int bits = ((e & (EPOLLIN | EPOLLPRI)) ? kIoRead : 0) | ((e & EPOLLOUT) ? kIoWrite : 0) |
-                       ((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ? kIoRead | kIoReadClosed : 0) |
-                       ((e & (EPOLLHUP | EPOLLERR)) ? kIoWrite | kIoWriteClosed : 0);
-            static_cast<IoSource*>(evs[i].data.ptr)->set_ready(bits);
-        }
+        dispatch(evs, n, take_wake);
         if (n > 0) taken += n;
         if (n < kBatch) break;
     }
-    tl_dispatching = false;
     return taken;
+}
+
+void IoDriver::dispatch(const epoll_event* evs, int n, bool take_wake) {
+    tl_dispatching = true;
+    for (int i = 0; i < n; ++i) {
+        uint32_t e = evs[i].events;
+        auto* s = static_cast<IoSource*>(evs[i].data.ptr);
+        if (!s) {
+            if (take_wake) {
+                uint64_t v;
+                ssize_t r = ::read(evfd_, &v, sizeof v);
+                (void)r;
+            }
+            continue;
+        }
+        int bits = ((e & (EPOLLIN | EPOLLPRI)) ? kIoRead : 0) | ((e & EPOLLOUT) ? kIoWrite : 0) |
+                   ((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ? kIoRead | kIoReadClosed : 0) |
+                   ((e & (EPOLLHUP | EPOLLERR)) ? kIoWrite | kIoWriteClosed : 0);
+        s->set_ready(bits);
+    }
+    tl_dispatching = false;
 }
 
 void IoDriver::close_on_loop() {
     // The reactor is stopping: no more events.  Waiters are woken and their
     // next poll reports BRAID_ESHUTDOWN.
     gone_.store(true, std::memory_order_release);
+    core_->clear_io_driver();
     {
         std::lock_guard<std::mutex> g(list_mu_);
         for (IoSource* s = head_; s; s = s->next_) s->driver_gone();
     }
     core_->reactor().remove_resource(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &IoDriver::on_close);
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &IoDriver::on_close);
 }
 
 void IoDriver::on_close(uv_handle_t* h) {
     auto* d = static_cast<IoDriver*>(h->data);
-    if (h == reinterpret_cast<uv_handle_t*>(&d->poll_)) {
+    {
         // Out of the map with the poll handle (the map holds no reference
         // of its own: acquire refs under the map's lock).
         std::lock_guard<std::mutex> g(map_mu());
         auto it = map().find(d->core_);
         if (it != map().end() && it->second->drv.load(std::memory_order_acquire) == d) map().erase(it);
     }
-    d->unref();  // this handle's
+    d->unref();  // the handle's
 }
 
 // ---- IoSource ---------------------------------------------------------------
@@ -310,9 +341,7 @@ void IoSource::destroy() {
     drv_->unlink(this);
     drv_->sync_dispatch();  // an event fetched before the DEL is handled by now
     ::close(fd_);
-    IoDriver* d = drv_;
-    delete this;
-    d->unref();
+    drv_->release(this);
 }
 
 void IoSource::close() {
@@ -325,8 +354,9 @@ void IoSource::harvest() {
     // Like Tokio's workers, take events eagerly only when running out of
     // work: with tasks queued on this worker they will run anyway, and the
     // events accumulate into bigger batches (one epoll_wait for many).  A
-    // worker with a queue still looks every kHarvestEvery waits, so no
-    // event waits long behind a busy one.
+    // worker with a queue still looks every kHarvestEvery waits (and every
+    // Scheduler::kEventInterval tasks), so no event waits long behind a
+    // busy one.
     constexpr uint32_t kBusy = 2;
     constexpr uint32_t kHarvestEvery = 32;
     thread_local uint32_t skipped = 0;
@@ -335,7 +365,7 @@ void IoSource::harvest() {
         if (queued >= kBusy && ++skipped < kHarvestEvery) return;
     }
     skipped = 0;
-    drv_->harvest();
+    drv_->poll();
 }
 
 int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token) {

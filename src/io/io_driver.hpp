@@ -1,9 +1,10 @@
 // Readiness of the sockets and pipes braid owns: one epoll instance per
 // runtime with every fd registered once, edge-triggered, for both
-// directions (mio's and Tokio's design).  libuv stays the reactor: the
-// reactor thread watches that epoll fd with one uv_poll_t and, when it is
-// readable, drains it without blocking and hands the readiness to the
-// sources.  Registering, waiting and closing cost no reactor round trip:
+// directions (mio's and Tokio's design).  The workers take the events
+// themselves: an idle worker sleeps in epoll_wait on it (one at a time, as
+// Tokio's driver lock), busy ones look without blocking now and then, and a
+// task about to wait for I/O looks first.  Registering, waiting and closing
+// cost no reactor round trip:
 //
 //   - a worker makes the non-blocking syscall itself; only on EAGAIN does it
 //     clear the readiness it saw and register a waker (poll_op below);
@@ -11,8 +12,8 @@
 //     per fd (no per-wait epoll_ctl, unlike a level-triggered uv_poll_t that
 //     must be started and stopped around every wait, as FdWatch does for
 //     foreign fds);
-//   - closing is epoll_ctl(DEL) plus a short handshake with the dispatching
-//     reactor thread, never a submission to the loop.
+//   - closing is epoll_ctl(DEL) plus a short handshake with a dispatching
+//     thread, never a submission to the loop.
 //
 // Readiness is a word of bits plus a 16-bit tick that every event bumps:
 // clearing after EAGAIN only succeeds when no event arrived since the
@@ -23,13 +24,16 @@
 #include <braid/error.h>
 #include <braid/fd.h>
 #include <braid/task.h>
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <mutex>
 
 #include "io/os_error.hpp"
+#include "io/reactor.hpp"
 #include "io/wait_set.hpp"
 #include "task/coop.hpp"
 #include "util/spin_lock.hpp"
@@ -188,6 +192,90 @@ private:
     WaitSet waiters_;                  // direction bits kIoRead / kIoWrite
     IoSource* prev_ = nullptr;         // the driver's list (for the reactor stop)
     IoSource* next_ = nullptr;
+};
+
+// One per runtime, made on first use: the epoll instance every IoSource is
+// registered with, and an eventfd in the same set that wakes the worker
+// sleeping in it.
+//
+// Who takes the events.  The workers (see Scheduler::park and run_worker):
+//   - an idle worker that holds the driver (try_lock; the others sleep on
+//     their condition variables) blocks in wait(), with the next timer
+//     deadline as its timeout; an unpark of that worker writes the eventfd
+//     (wake), and only while it sleeps there;
+//   - a busy worker looks without blocking every Scheduler::kEventInterval
+//     tasks (poll), so events are not starved when no worker is idle;
+//   - a task about to wait for I/O looks first (IoSource::harvest).
+// The tasks woken go to that worker's own queue: no cross-thread hand-off.
+// The reactor thread watches the epoll fd (a uv_poll_t) only while no
+// worker can: a current-thread runtime outside block_on (sync_fallback).
+class IoDriver final : public ReactorResource {
+public:
+    // The driver of `core`, made if needed; with a reference for the caller.
+    // Null (and *err set) when the reactor has stopped or resources ran out.
+    static IoDriver* acquire(Core* core, int* err);
+
+    void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void unref() {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+    int epfd() const { return epfd_; }
+    bool gone() const { return gone_.load(std::memory_order_acquire); }
+
+    void link(IoSource* s);
+    void unlink(IoSource* s);
+    // Waits until no dispatch that may have seen a deregistered source runs.
+    void sync_dispatch();
+    // Frees a deregistered source: at once, or, while a blocking wait is in
+    // progress (its events may name the source), once it has dispatched.
+    void release(IoSource* s);
+
+    // Takes the ready events on this thread without blocking (skipped when
+    // another thread is dispatching).
+    void poll();
+
+    // The right to block in wait(): one thread at a time.
+    bool try_lock() { return !owned_.exchange(true, std::memory_order_acquire); }
+    void unlock() { owned_.store(false, std::memory_order_release); }
+    // With the lock: blocks until an event, wake() or timeout_ms (-1: no
+    // limit), then dispatches what it got on this thread, after calling
+    // woke(ctx) if that is more than the eventfd's wake-up.
+    void wait(int timeout_ms, void (*woke)(void*), void* ctx);
+    // Ends a wait() in progress, or the next one.
+    void wake();
+    static void wake_fn(void* self) { static_cast<IoDriver*>(self)->wake(); }
+
+    // Whether the workers can take events changed (a current-thread
+    // runtime's block_on began or ended): the reactor watches the epoll fd
+    // exactly while they cannot.
+    void sync_fallback();
+
+    void close_on_loop() override;
+
+private:
+    IoDriver(Core* core, int epfd, int evfd) : core_(core), epfd_(epfd), evfd_(evfd) {}
+    ~IoDriver();
+    int init_on_loop();
+    void apply_fallback();  // loop thread
+    static void on_poll(uv_poll_t* h, int status, int events);
+    static void on_close(uv_handle_t* h);
+    int drain(bool take_wake);  // dispatch_mu_ held; the number of events taken
+    void dispatch(const epoll_event* evs, int n, bool take_wake);
+    void free_source(IoSource* s);
+
+    Core* core_;
+    const int epfd_;
+    const int evfd_;            // the wake eventfd, registered with data.ptr = null
+    std::atomic<int> refs_{1};  // the uv handle's (dropped when it closes), and one per user
+    std::atomic<bool> gone_{false};
+    std::atomic<bool> owned_{false};  // try_lock
+    uv_poll_t poll_;
+    bool watching_ = false;     // loop thread: poll_ started
+    std::mutex dispatch_mu_;
+    std::mutex list_mu_;        // guards the list, waiting_ and graveyard_
+    IoSource* head_ = nullptr;
+    bool waiting_ = false;      // a wait() is between its epoll_wait and the end of its dispatch
+    IoSource* graveyard_ = nullptr;  // released during that wait (linked by next_)
 };
 
 }  // namespace braid::detail

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "io/io_driver.hpp"
+
 namespace braid::detail {
 
 constinit thread_local Core* tl_current_core [[gnu::tls_model("initial-exec")]] = nullptr;
@@ -34,7 +36,16 @@ Core::Core(const Config& cfg)
       sched_(*this, cfg.resolved_workers(), cfg.current_thread),
       pool_(*this, cfg.max_blocking_threads, cfg.blocking_keep_alive_ms) {}
 
-Core::~Core() = default;
+Core::~Core() {
+    if (io_kept_) io_kept_->unref();
+}
+
+void Core::set_io_driver(IoDriver* d) {
+    // Made once per Core (IoDriver::acquire refuses once the reactor stops).
+    d->ref();
+    io_kept_ = d;
+    io_driver_.store(d, std::memory_order_seq_cst);
+}
 
 void Core::rearm_timers(void* self) {
     auto* c = static_cast<Core*>(self);

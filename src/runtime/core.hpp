@@ -20,6 +20,8 @@
 
 namespace braid::detail {
 
+class IoDriver;
+
 class Core {
 public:
     explicit Core(const Config& cfg);
@@ -79,6 +81,16 @@ public:
     BlockingPool& blocking() { return pool_; }
     OwnedTasks& owned() { return owned_; }
     SignalRegistry& signals() { return signals_; }
+    // The I/O driver (io/io_driver.hpp) once one is made, until the reactor
+    // stops: what idle workers sleep in.
+    IoDriver* io_driver() const { return io_driver_.load(std::memory_order_acquire); }
+    // Publishes the driver just made, taking a reference to it: its memory
+    // (and eventfd) stays until the Core goes, so an unpark that read a
+    // worker's "asleep in the driver" state just before the reactor stopped
+    // may still write its eventfd.
+    void set_io_driver(IoDriver* d);
+    // The reactor stopped: the workers no longer sleep in the driver.
+    void clear_io_driver() { io_driver_.store(nullptr, std::memory_order_seq_cst); }
 
 private:
     static void rearm_timers(void* self);
@@ -89,6 +101,8 @@ private:
     std::atomic<uint64_t> refs_{1};
     std::atomic<bool> shutting_down_{false};
     std::atomic<uint64_t> slow_polls_{0};
+    std::atomic<IoDriver*> io_driver_{nullptr};
+    IoDriver* io_kept_ = nullptr;  // the reference set_io_driver took (set once)
     std::mutex shutdown_mu_;
     std::atomic<std::thread::id> shutdown_owner_{};  // the thread inside shutdown(), if any
     std::mutex auto_advance_mu_;

@@ -2,8 +2,11 @@
 
 #include <braid/error.h>
 
+#include <algorithm>
+#include <climits>
 #include <utility>
 
+#include "io/io_driver.hpp"
 #include "runtime/core.hpp"
 
 namespace braid::detail {
@@ -82,11 +85,16 @@ void Scheduler::push_local(Worker& w, Task* t) {
 void Scheduler::schedule(Task* t) {
     perturb::Region region;
     Worker* w = current_worker();
-    if (w && current_task() != nullptr) {
-        // Woken by the task running on this worker: run it next.
+    if (w && (current_task() != nullptr || w->in_driver)) {
+        // Woken by the task running on this worker, or by the events or
+        // timers it takes: run it next.
         Task* prev = std::exchange(w->lifo, t);
         if (!prev) return;  // this worker gets to it right after the running task
         t = prev;           // the one it displaces waits in the queue
+        if (w->in_driver) {
+            push_local(*w, t);  // shared once the driver is done (park, poll_driver)
+            return;
+        }
     }
     schedule_new(t);
 }
@@ -213,9 +221,95 @@ bool Scheduler::park(Worker& w, Stop stop) {
             if (!idle_.unpark_self(w.index)) w.searching = true;
             return false;
         }
-        w.parker.park();
+        switch (sleep(w)) {
+        case kLeftSelf:
+            // Awake for the tasks its events or timers woke (onto its own
+            // queue); a worker with nothing to run parks again, the normal
+            // way (auto-advance included).
+            if (!w.queue.empty()) notify_parked();  // more than it runs next: share
+            return false;
+        case kSearcher:
+            return true;
+        case kListed:
+            break;
+        }
         if (!idle_.is_parked(w.index)) return true;  // woken on purpose, as a searcher
     }
+}
+
+Scheduler::Woke Scheduler::sleep(Worker& w) {
+    // Before taking the driver: a worker that holds it while it yields
+    // leaves nobody in epoll_wait.
+    if (w.parker.take_early_notification()) return kListed;
+    IoDriver* d = core_.io_driver();
+    if (!d || !d->try_lock()) {
+        w.parker.park();
+        return kListed;
+    }
+    // Off the sleeper list before the first task is woken onto this worker:
+    // until then it still counts as idle (paused time jumps while every
+    // worker is idle), and a task in its LIFO slot is seen by nobody else.
+    struct Leave {
+        Scheduler* s;
+        Worker* w;
+        Woke woke = kListed;
+        static void leave(void* p) {
+            auto* l = static_cast<Leave*>(p);
+            if (l->woke == kListed) l->woke = l->s->idle_.unpark_self(l->w->index) ? kLeftSelf : kSearcher;
+        }
+    } lv{this, &w};
+    w.in_driver = true;
+    w.parker.park_in(
+        [&] {
+            int64_t next = INT64_MAX;
+            d->wait(timer_timeout_ms(&next), &Leave::leave, &lv);
+            if (next == INT64_MAX) return;
+            int64_t now = core_.clock().now();
+            if (now < next) return;
+            Leave::leave(&lv);
+            core_.timers().fire_due(now);
+        },
+        &IoDriver::wake_fn, d);
+    w.in_driver = false;
+    d->unlock();
+    return lv.woke;
+}
+
+int Scheduler::timer_timeout_ms(int64_t* next) {
+    // Paused time jumps when every worker is idle (park), not on a timeout.
+    if (core_.clock().paused()) return -1;
+    *next = core_.timers().next_deadline();
+    if (*next == INT64_MAX) return -1;
+    int64_t now = core_.clock().now();
+    if (*next <= now) return 0;
+    return int(std::min<int64_t>((*next - now + 999999) / 1000000, INT_MAX));
+}
+
+void Scheduler::poll_driver(Worker& w) {
+    IoDriver* d = core_.io_driver();
+    if (!d) return;
+    w.in_driver = true;
+    d->poll();
+    w.in_driver = false;
+    if (!w.queue.empty()) notify_parked();
+}
+
+void Scheduler::driver_ready() {
+    // Once per runtime: a spurious wake-up of a running worker costs one
+    // more look at the queues.
+    for (auto& w : workers_) w->parker.unpark();
+}
+
+bool Scheduler::workers_take_io() {
+    if (!current_thread_) return true;
+    std::lock_guard<std::mutex> g(block_on_mu_);
+    return block_on_active_;
+}
+
+void Scheduler::io_owner_changed() {
+    // Under block_on_mu_: the runtime's shutdown (stop) waits for it before
+    // the reactor, and with it the driver, goes away.
+    if (IoDriver* d = core_.io_driver()) d->sync_fallback();
 }
 
 template <class Stop>
@@ -229,6 +323,7 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
                 if (idle_.transition_from_searching()) notify_parked();
             }
             run_task(w, t);
+            if (w.tick % kEventInterval == 0) poll_driver(w);
             continue;
         }
         // A worker woken on purpose starts out searching (the notifier counted it).
@@ -246,6 +341,7 @@ int Scheduler::block_on(Task* target) {
         if (block_on_active_) return BRAID_EBUSY;
         if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
         block_on_active_ = true;
+        io_owner_changed();
     }
     Worker& w = *workers_[0];
     tl_worker = &w;
@@ -274,6 +370,7 @@ int Scheduler::block_on(Task* target) {
     {
         std::lock_guard<std::mutex> g(block_on_mu_);
         block_on_active_ = false;
+        io_owner_changed();
     }
     block_on_cv_.notify_all();
     return st == BRAID_PENDING ? BRAID_ESHUTDOWN : st;

@@ -1,8 +1,9 @@
 // The work-stealing scheduler: workers with bounded local queues that steal
 // half from each other, a LIFO slot for the task just woken, a global inject
 // queue checked every kInjectInterval ticks, and idle workers parked without
-// spinning.  The current-thread flavor is the same machinery with one worker
-// that runs on the thread inside block_on.
+// spinning: one of them in the I/O driver's epoll_wait, the others on their
+// condition variables.  The current-thread flavor is the same machinery with
+// one worker that runs on the thread inside block_on.
 #pragma once
 
 #include <atomic>
@@ -31,6 +32,9 @@ struct Worker {
     Task* lifo = nullptr;
     int lifo_polls = 0;
     bool searching = false;
+    // Taking I/O events or firing timers between tasks: the tasks woken go
+    // to this worker's LIFO slot and queue, and it shares them afterwards.
+    bool in_driver = false;
     uint32_t tick = 0;
     uint64_t rng = 0;
     Parker parker;
@@ -41,6 +45,9 @@ class Scheduler {
 public:
     static constexpr uint32_t kInjectInterval = 61;
     static constexpr int kMaxLifoPolls = 3;
+    // A busy worker takes the ready I/O events (without blocking) every
+    // kEventInterval tasks, as Tokio's event_interval.
+    static constexpr uint32_t kEventInterval = 61;
 
     Scheduler(Core& core, int workers, bool current_thread);
     ~Scheduler();
@@ -75,6 +82,13 @@ public:
     // is not stopping (the clock may jump to the next timer).
     bool all_idle() const;
 
+    // The I/O driver was made: a worker asleep on its condition variable
+    // comes to sleep in it.
+    void driver_ready();
+    // Whether a worker can take I/O events: always on the multi-thread
+    // flavor, while a block_on runs on the current-thread one.
+    bool workers_take_io();
+
 private:
     void worker_main(Worker& w);
     template <class Stop>
@@ -86,6 +100,19 @@ private:
     void push_local(Worker& w, Task* t);
     template <class Stop>
     bool park(Worker& w, Stop stop);
+    // Sleeps until unparked (or, in the driver, until an event or a timer).
+    // kListed: still in the sleeper list as far as this call knows;
+    // kLeftSelf: the driver's events or timers woke it, and it left the list
+    // before dispatching them; kSearcher: a notifier took it off the list
+    // meanwhile (it counts as searching).
+    enum Woke { kListed, kLeftSelf, kSearcher };
+    Woke sleep(Worker& w);
+    void poll_driver(Worker& w);
+    // The driver's wait timeout: until the next timer deadline (*next), or
+    // -1 with paused time or no timer.
+    int timer_timeout_ms(int64_t* next);
+    // The current-thread flavor's block_on began or ended (block_on_mu_ held).
+    void io_owner_changed();
     bool work_visible() const;
 
     Core& core_;

@@ -32,6 +32,13 @@ void reset_tracked() {
 braid::Stream<int> range(int from, int to) {
     for (int i = from; i < to; ++i) co_yield i;
 }
+// 0, 1, 2, ... forever, counting in *produced how many were made.
+braid::Stream<int> naturals(int* produced) {
+    for (int i = 0;; ++i) {
+        ++*produced;
+        co_yield i;
+    }
+}
 // Awaits something (so items do not come in one poll) between items.
 braid::Stream<int> slow_range(int from, int to) {
     for (int i = from; i < to; ++i) {
@@ -80,13 +87,7 @@ TEST_CASE("take, take_while, skip, skip_while") {
 TEST_CASE("take stops polling the stream after the last item") {
     int produced = 0;
     auto v = go([](int* produced) -> braid::Task<V> {
-        auto s = [](int* p) -> braid::Stream<int> {
-            for (int i = 0;; ++i) {
-                ++*p;
-                co_yield i;
-            }
-        }(produced);
-        co_return co_await (std::move(s) | bs::take(3) | bs::collect());
+        co_return co_await (naturals(produced) | bs::take(3) | bs::collect());
     }(&produced));
     REQUIRE(v == V{0, 1, 2});
     REQUIRE(produced == 3);
@@ -452,13 +453,7 @@ TEST_CASE("scan keeps a state and ends at the first nullopt") {
     // The stream is not polled after the nullopt.
     int produced = 0;
     auto v = go([](int* produced) -> braid::Task<V> {
-        auto s = [](int* p) -> braid::Stream<int> {
-            for (int i = 0;; ++i) {
-                ++*p;
-                co_yield i;
-            }
-        }(produced);
-        co_return co_await (std::move(s) | bs::scan(std::string(), [](std::string& st, int x) -> std::optional<int> {
+        co_return co_await (naturals(produced) | bs::scan(std::string(), [](std::string& st, int x) -> std::optional<int> {
                                 st += 'x';
                                 return x < 2 ? std::optional<int>(x) : std::nullopt;
                             }) | bs::collect());

@@ -50,23 +50,18 @@ std::optional<typename D::item_type> default_decode_eof(D& d, ByteBuffer& buf) {
     throw braid::IoError(BRAID_EEOF, 0, "bytes remaining on stream");
 }
 
-struct U32Decoder {
-    using item_type = uint32_t;
-    std::optional<uint32_t> decode(ByteBuffer& buf) {
-        if (buf.size() < 4) return std::nullopt;
-        return big_endian<uint32_t>(buf.take(4));
+// Big-endian integers of sizeof(T) bytes.
+template <class T>
+struct IntDecoder {
+    using item_type = T;
+    std::optional<T> decode(ByteBuffer& buf) {
+        if (buf.size() < sizeof(T)) return std::nullopt;
+        return big_endian<T>(buf.take(sizeof(T)));
     }
-    std::optional<uint32_t> decode_eof(ByteBuffer& buf) { return default_decode_eof(*this, buf); }
+    std::optional<T> decode_eof(ByteBuffer& buf) { return default_decode_eof(*this, buf); }
 };
-
-struct U64Decoder {
-    using item_type = uint64_t;
-    std::optional<uint64_t> decode(ByteBuffer& buf) {
-        if (buf.size() < 8) return std::nullopt;
-        return big_endian<uint64_t>(buf.take(8));
-    }
-    std::optional<uint64_t> decode_eof(ByteBuffer& buf) { return default_decode_eof(*this, buf); }
-};
+using U32Decoder = IntDecoder<uint32_t>;
+using U64Decoder = IntDecoder<uint64_t>;
 
 template <class S>
 void next_is(PollByHand<S>& io, const typename S::item_type& want) {

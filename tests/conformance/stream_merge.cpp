@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "monster_stream.hpp"
 #include "support.hpp"
 
 namespace bs = braid::stream;
@@ -70,20 +71,7 @@ TEST_CASE("merge_async_streams") {
     }());
 }
 
-namespace {
-// A stream that says it has SIZE_MAX items, and must never be polled.
-struct Monster : bs::StreamBase<Monster> {
-    using item_type = int;
-    bs::Poll<int> poll_next(braid::detail::Context&) {
-        FAIL_CHECK("Monster polled");
-        return bs::Poll<int>::end();
-    }
-    void detach() noexcept {}
-    bs::SizeHint size_hint() const { return bs::SizeHint::exactly(SIZE_MAX); }
-};
-}  // namespace
-
 TEST_CASE("size_overflow") {
-    auto m = Monster{} | bs::merge(Monster{});
+    auto m = braid_test::Monster{} | bs::merge(braid_test::Monster{});
     REQUIRE(bs::size_hint(m) == bs::SizeHint{SIZE_MAX, std::nullopt});
 }

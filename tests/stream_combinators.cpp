@@ -492,6 +492,7 @@ TEST_CASE("flatten waits on the inner stream, then the outer, with one waker") {
         otx.reset();
         EXPECT(s.is_woken());
         EXPECT(s.poll_next().is_end());
+        co_return;
     }());
 }
 
@@ -513,6 +514,7 @@ TEST_CASE("take_until ends the stream once the awaitable completes") {
         EXPECT(s.is_stopped());
         EXPECT(p.poll_next().is_end());
         EXPECT(bs::size_hint(s) == bs::SizeHint::exactly(0));
+        co_return;
     }());
     // A stream that ends first is not stopped.
     auto v = go([]() -> braid::Task<V> {

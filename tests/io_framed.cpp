@@ -128,7 +128,7 @@ TEST_CASE("BytesCodec gives what each read brought and writes frames as they are
         EXPECT((got == std::vector<std::string>{"abc", "de"}));
 
         braid_test::MockIo out;
-        out.on_write("xy\0z");
+        out.on_write(std::string_view("xy\0z", 4));
         braid::io::FramedWrite w(std::move(out), BytesCodec());
         co_await w.send(std::string("xy\0z", 4));
         EXPECT(w.get_ref().written() == std::string("xy\0z", 4));

@@ -486,6 +486,7 @@ TEST_CASE("flatten waits on the inner stream, then the outer, with one waker") {
         EXPECT(s.is_woken());
         auto p = s.poll_next();
         EXPECT(p.ready && p.item == 7);
+        EXPECT(s.poll_next().is_pending());  // (a ready poll left no waker behind)
         itx.reset();  // the inner one ends: the outer is asked again
         EXPECT(s.is_woken());
         EXPECT(s.poll_next().is_pending());
@@ -507,6 +508,7 @@ TEST_CASE("take_until ends the stream once the awaitable completes") {
         EXPECT(!tx->send(1));
         auto a = p.poll_next();
         EXPECT(a.ready && a.item == 1);
+        EXPECT(p.poll_next().is_pending());  // both waited on again
         EXPECT(!stop_tx.send(0));
         EXPECT(p.is_woken());
         EXPECT(!tx->send(2));  // ready too, but the stop came first

@@ -169,6 +169,21 @@ TEST_CASE("byte stream: bad arguments are errors, not crashes") {
     REQUIRE(braid_byte_stream_poll_read(nullptr, buf, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
     REQUIRE(braid_byte_stream_poll_read(p.bs_a(), buf, 1, &braid_task_wake_fn, nullptr, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_byte_stream_poll_write(nullptr, "x", 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    braid_io_slice slices[2] = {{"ab", 2}, {nullptr, 3}};
+    REQUIRE(braid_byte_stream_poll_write_vectored(nullptr, slices, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), nullptr, 1, &braid_task_wake_fn, nullptr, &n) ==
+            BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), slices, 1, &braid_task_wake_fn, nullptr, nullptr) ==
+            BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), slices, 2, &braid_task_wake_fn, nullptr, &n) ==
+            BRAID_EINVAL);  // a slice with no data but a length
+    n = 7;
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), nullptr, 0, &braid_task_wake_fn, nullptr, &n) == BRAID_OK);
+    REQUIRE(n == 0);
+    braid_io_slice empties[2] = {{"", 0}, {nullptr, 0}};
+    n = 7;
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), empties, 2, &braid_task_wake_fn, nullptr, &n) == BRAID_OK);
+    REQUIRE(n == 0);
     REQUIRE(braid_byte_stream_read(nullptr, nullptr, buf, 1, &IoResult::cb, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_byte_stream_read(nullptr, p.bs_a(), buf, 0, &IoResult::cb, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_byte_stream_write_all(nullptr, p.bs_a(), nullptr, 3, &IoResult::cb, nullptr) == BRAID_EINVAL);
@@ -184,6 +199,8 @@ TEST_CASE("byte stream: bad arguments are errors, not crashes") {
     REQUIRE(braid_byte_stream_close(p.bs_a()) == BRAID_OK);
     REQUIRE(braid_byte_stream_read_start(nullptr, p.bs_a(), buf, 1, &Reader::cb, &rd) == BRAID_ECLOSED);
     REQUIRE(braid_byte_stream_poll_write(p.bs_a(), "x", 1, &braid_task_wake_fn, nullptr, &n) == BRAID_ECLOSED);
+    REQUIRE(braid_byte_stream_poll_write_vectored(p.bs_a(), slices, 1, &braid_task_wake_fn, nullptr, &n) ==
+            BRAID_ECLOSED);
     REQUIRE(rd.finals == 0);
 }
 

@@ -1,11 +1,15 @@
 // Stream combinators: order and completeness of each one, the consumers,
 // a dropped pipeline destroys every stage once, exceptions travel through a
-// four-stage pipeline, by_ref, peekable, then.
+// four-stage pipeline, by_ref, peekable, then, scan, flatten, flat_map,
+// take_until, for_each_concurrent, and the size hints they pass on.
 #include <catch2/catch.hpp>
 #include <braid/stream.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <ranges>
 #include <set>
 #include <stdexcept>
@@ -27,6 +31,13 @@ void reset_tracked() {
 
 braid::Stream<int> range(int from, int to) {
     for (int i = from; i < to; ++i) co_yield i;
+}
+// 0, 1, 2, ... forever, counting in *produced how many were made.
+braid::Stream<int> naturals(int* produced) {
+    for (int i = 0;; ++i) {
+        ++*produced;
+        co_yield i;
+    }
 }
 // Awaits something (so items do not come in one poll) between items.
 braid::Stream<int> slow_range(int from, int to) {
@@ -76,13 +87,7 @@ TEST_CASE("take, take_while, skip, skip_while") {
 TEST_CASE("take stops polling the stream after the last item") {
     int produced = 0;
     auto v = go([](int* produced) -> braid::Task<V> {
-        auto s = [](int* p) -> braid::Stream<int> {
-            for (int i = 0;; ++i) {
-                ++*p;
-                co_yield i;
-            }
-        }(produced);
-        co_return co_await (std::move(s) | bs::take(3) | bs::collect());
+        co_return co_await (naturals(produced) | bs::take(3) | bs::collect());
     }(&produced));
     REQUIRE(v == V{0, 1, 2});
     REQUIRE(produced == 3);
@@ -436,4 +441,173 @@ TEST_CASE("budget: collecting a large finite stream yields many times on the way
     // 100,000 items at 128 a poll: the collector yields ~780 times, and the
     // ticker gets a turn each time.
     REQUIRE(ticks >= 100);
+}
+
+TEST_CASE("scan keeps a state and ends at the first nullopt") {
+    auto sums = go(gather(range(1, 10) | bs::scan(0, [](int& acc, int x) -> std::optional<int> {
+                              acc += x;
+                              if (acc > 10) return std::nullopt;
+                              return acc;
+                          })));
+    REQUIRE(sums == V{1, 3, 6, 10});
+    // The stream is not polled after the nullopt.
+    int produced = 0;
+    auto v = go([](int* produced) -> braid::Task<V> {
+        co_return co_await (naturals(produced) | bs::scan(std::string(), [](std::string& st, int x) -> std::optional<int> {
+                                st += 'x';
+                                return x < 2 ? std::optional<int>(x) : std::nullopt;
+                            }) | bs::collect());
+    }(&produced));
+    REQUIRE(v == V{0, 1});
+    REQUIRE(produced == 3);
+}
+
+TEST_CASE("flatten and flat_map give each inner stream's items in turn, also when they wait") {
+    auto f = go(gather(bs::iter(std::vector<V>{{1, 2}, {}, {3}}) | bs::map([](V v) { return bs::iter(std::move(v)); }) |
+                       bs::flatten()));
+    REQUIRE(f == V{1, 2, 3});
+    auto g = go(gather(slow_range(0, 4) | bs::flat_map([](int n) { return slow_range(0, n); })));
+    REQUIRE(g == V{0, 0, 1, 0, 1, 2});
+    REQUIRE(go(gather(bs::empty<int>() | bs::flat_map([](int n) { return range(0, n); }))).empty());
+}
+
+TEST_CASE("flatten waits on the inner stream, then the outer, with one waker") {
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        auto [otx, orx] = braid_test::unbounded_channel_stream<braid::Stream<int>>();
+        auto [itx, irx] = braid_test::unbounded_channel_stream<int>();
+        auto flat = std::move(orx) | bs::flatten();
+        braid_test::PollByHand s(flat);
+        EXPECT(s.poll_next().is_pending());
+        EXPECT(!otx->send(std::move(irx)));
+        EXPECT(s.is_woken());
+        EXPECT(s.poll_next().is_pending());  // the inner one has nothing yet
+        EXPECT(!itx->send(7));
+        EXPECT(s.is_woken());
+        auto p = s.poll_next();
+        EXPECT(p.ready && p.item == 7);
+        EXPECT(s.poll_next().is_pending());  // (a ready poll left no waker behind)
+        itx.reset();  // the inner one ends: the outer is asked again
+        EXPECT(s.is_woken());
+        EXPECT(s.poll_next().is_pending());
+        otx.reset();
+        EXPECT(s.is_woken());
+        EXPECT(s.poll_next().is_end());
+        co_return;
+    }());
+}
+
+TEST_CASE("take_until ends the stream once the awaitable completes") {
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        auto [tx, rx] = braid_test::unbounded_channel_stream<int>();
+        auto [stop_tx, stop_rx] = braid::oneshot::channel<int>();
+        auto s = std::move(rx) | bs::take_until(std::move(stop_rx));
+        braid_test::PollByHand p(s);
+        EXPECT(p.poll_next().is_pending());
+        EXPECT(!tx->send(1));
+        auto a = p.poll_next();
+        EXPECT(a.ready && a.item == 1);
+        EXPECT(p.poll_next().is_pending());  // both waited on again
+        EXPECT(!stop_tx.send(0));
+        EXPECT(p.is_woken());
+        EXPECT(!tx->send(2));  // ready too, but the stop came first
+        EXPECT(p.poll_next().is_end());
+        EXPECT(s.is_stopped());
+        EXPECT(p.poll_next().is_end());
+        EXPECT(bs::size_hint(s) == bs::SizeHint::exactly(0));
+        co_return;
+    }());
+    // A stream that ends first is not stopped.
+    auto v = go([]() -> braid::Task<V> {
+        auto s = range(0, 3) | bs::take_until(braid_test::pending());
+        V out = co_await (bs::by_ref(s) | bs::collect());
+        EXPECT(!s.is_stopped());
+        co_return out;
+    }());
+    REQUIRE(v == V{0, 1, 2});
+}
+
+TEST_CASE("take_until with a timer on paused time") {
+    auto rt = braid_test::current_thread_runtime(true);
+    auto v = rt.block_on([]() -> braid::Task<V> {
+        auto ticks = [](int) -> braid::Stream<int> {
+            for (int i = 0;; ++i) {
+                co_await braid::sleep(10ms);
+                co_yield i;
+            }
+        }(0);
+        co_return co_await (std::move(ticks) | bs::take_until(braid::sleep(35ms)) | bs::collect());
+    }());
+    REQUIRE(v == V{0, 1, 2});
+}
+
+TEST_CASE("for_each_concurrent runs up to n at once, and all of them") {
+    auto rt = braid_test::current_thread_runtime(true);
+    struct Counts {
+        int running = 0, peak = 0, done = 0;
+    };
+    Counts c;
+    std::size_t n = rt.block_on([](Counts* c) -> braid::Task<std::size_t> {
+        co_return co_await (range(0, 10) | bs::for_each_concurrent(3, [c](int i) -> braid::Task<> {
+                                ++c->running;
+                                c->peak = std::max(c->peak, c->running);
+                                co_await braid::sleep(std::chrono::milliseconds(10 + i));
+                                --c->running;
+                                ++c->done;
+                            }));
+    }(&c));
+    REQUIRE(n == 10);
+    REQUIRE(c.done == 10);
+    REQUIRE(c.peak == 3);
+    REQUIRE_THROWS_AS(bs::for_each_concurrent(0, [](int) -> braid::Task<> { co_return; }), braid::Error);
+}
+
+TEST_CASE("for_each_concurrent rethrows the first exception") {
+    auto rt = braid_test::current_thread_runtime();
+    int code = rt.block_on([]() -> braid::Task<int> {
+        co_return co_await braid_test::code_of(range(0, 5) | bs::for_each_concurrent(2, [](int i) -> braid::Task<> {
+                                                   if (i == 3) throw braid::Error(BRAID_EBUSY, "three");
+                                                   co_return;
+                                               }));
+    }());
+    REQUIRE(code == BRAID_EBUSY);
+}
+
+TEST_CASE("size hints pass through the combinators") {
+    using H = bs::SizeHint;
+    auto it = [] { return bs::iter(V{1, 2, 3, 4, 5}); };
+    REQUIRE(bs::size_hint(it()) == H::exactly(5));
+    REQUIRE(bs::size_hint(it() | bs::map([](int x) { return x; })) == H::exactly(5));
+    REQUIRE(bs::size_hint(it() | bs::filter([](const int&) { return true; })) == H{0, 5});
+    REQUIRE(bs::size_hint(it() | bs::take(2)) == H::exactly(2));
+    REQUIRE(bs::size_hint(it() | bs::take(9)) == H::exactly(5));
+    REQUIRE(bs::size_hint(it() | bs::skip(2)) == H::exactly(3));
+    REQUIRE(bs::size_hint(it() | bs::chunks(2)) == H::exactly(3));
+    REQUIRE(bs::size_hint(it() | bs::zip(bs::iter(V{1, 2}))) == H::exactly(2));
+    REQUIRE(bs::size_hint(it() | bs::zip(range(0, 1))) == H{0, 5});
+    REQUIRE(bs::size_hint(it() | bs::enumerate()) == H::exactly(5));
+    REQUIRE(bs::size_hint(bs::repeat(1) | bs::take(4)) == H::exactly(4));
+    REQUIRE(bs::size_hint(range(0, 3)) == H::unknown());
+    // A boxed stream says what the stream in it says.
+    braid::Stream<int> boxed = it() | bs::skip(1);
+    REQUIRE(bs::size_hint(boxed) == H::exactly(4));
+    std::vector<bs::Iter<V>> all;
+    all.push_back(it());
+    all.push_back(bs::iter(V{1}));
+    REQUIRE(bs::size_hint(bs::merge_all(std::move(all))) == H::exactly(6));
+    // flatten: what the stream in hand has, bounded once the outer one is done.
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        auto f = bs::iter(std::vector<V>{{1, 2}, {3}}) | bs::map([](V v) { return bs::iter(std::move(v)); }) | bs::flatten();
+        EXPECT((bs::size_hint(f) == H{0, std::nullopt}));
+        co_await f.next();
+        EXPECT((bs::size_hint(f) == H{1, std::nullopt}));
+        co_await f.next();
+        co_await f.next();
+        EXPECT(bs::size_hint(f) == H::exactly(0));
+        auto pk = bs::iter(V{1, 2}) | bs::peekable();
+        co_await pk.peek();
+        EXPECT(bs::size_hint(pk) == H::exactly(2));
+    }());
 }

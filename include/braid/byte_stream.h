@@ -48,6 +48,27 @@ BRAID_API int braid_byte_stream_poll_read(braid_byte_stream *bs, void *buf, size
 BRAID_API int braid_byte_stream_poll_write(braid_byte_stream *bs, const void *buf, size_t len,
                                            braid_wake_fn wake, void *wake_data, size_t *out_n);
 
+/* One buffer of a vectored write. */
+typedef struct braid_io_slice {
+    const void *data;
+    size_t len;
+} braid_io_slice;
+
+/* The most slices one vectored write looks at. */
+#define BRAID_IO_SLICES_MAX 64
+
+/* Writes the slices' bytes, in order, with one writev(2) (sendmsg(2) on a
+ * socket): 0 with *out_n (the bytes taken: a prefix of the slices'
+ * concatenation, maybe shorter), BRAID_PENDING, or an error as
+ * braid_byte_stream_poll_write.  Only the first BRAID_IO_SLICES_MAX slices
+ * are looked at (the rest is for a later call).  Slices of length 0 are
+ * allowed; all of them empty (or count 0): 0 with *out_n = 0.  bufs NULL
+ * with count > 0, or a slice with data NULL and len > 0: BRAID_EINVAL.
+ * wake NULL removes wake_data's registration (as for poll_write).  Never
+ * raises SIGPIPE. */
+BRAID_API int braid_byte_stream_poll_write_vectored(braid_byte_stream *bs, const braid_io_slice *bufs, size_t count,
+                                                    braid_wake_fn wake, void *wake_data, size_t *out_n);
+
 /* ---- callback operations ------------------------------------------------------ */
 
 /* Read some bytes (cb: BRAID_OK and n, 0 at end of file); read exactly `len`

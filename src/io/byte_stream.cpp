@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
 
 #include "io/net.hpp"
 #include "io/os_error.hpp"
@@ -136,6 +139,19 @@ int poll_read(IoHandle* h, void* buf, std::size_t len, braid_wake_fn wake, void*
 
 int poll_write(IoHandle* h, const void* buf, std::size_t len, braid_wake_fn wake, void* data, std::size_t* n) {
     return write_fn(h->kind)(h->src, const_cast<void*>(buf), len, wake, data, n);
+}
+
+int poll_write_vectored(IoHandle* h, const braid_io_slice* bufs, std::size_t count, braid_wake_fn wake, void* data,
+                        std::size_t* n) {
+    if (!wake) return poll_write(h, nullptr, 0, nullptr, data, n);  // removes data's registration
+    iovec iov[BRAID_IO_SLICES_MAX];
+    int cnt = int(std::min<std::size_t>(count, BRAID_IO_SLICES_MAX));
+    for (int i = 0; i < cnt; ++i) {
+        if (!bufs[i].data && bufs[i].len) return BRAID_EINVAL;
+        iov[i].iov_base = const_cast<void*>(bufs[i].data);
+        iov[i].iov_len = bufs[i].len;
+    }
+    return net::poll_writev(h->src, iov, cnt, h->kind == IoKind::Pipe, wake, data, n);
 }
 
 int poll_peek(IoHandle* h, void* buf, std::size_t len, braid_wake_fn wake, void* data, std::size_t* n) {

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -364,17 +365,18 @@ int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void*
 }
 
 namespace {
-// write(2) on a pipe whose reader may be gone, without SIGPIPE: the signal
-// is blocked on this thread for the call and, if the write raised it,
-// taken back before the mask is restored.
-ssize_t write_no_sigpipe(int fd, const void* buf, size_t len) {
+// A write(2)/writev(2) on a pipe whose reader may be gone, without SIGPIPE:
+// the signal is blocked on this thread for the call and, if the write
+// raised it, taken back before the mask is restored.
+template <class Op>
+ssize_t no_sigpipe(Op&& op) {
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     sigpending(&pending);
     bool was_pending = sigismember(&pending, SIGPIPE);
-    ssize_t n = ::write(fd, buf, len);
+    ssize_t n = op();
     int e = errno;
     if (n < 0 && e == EPIPE && !was_pending) {
         timespec zero{0, 0};
@@ -396,7 +398,28 @@ int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake
         return BRAID_OK;
     }
     ssize_t r = 0;
-    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return write_no_sigpipe(s->fd(), buf, len); });
+    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&] { return no_sigpipe([&] { return ::write(s->fd(), buf, len); }); });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_writev(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoWrite, data);
+    size_t total = 0;
+    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (total == 0) {
+        if (s->closed()) return BRAID_ECLOSED;
+        *n = 0;
+        return BRAID_OK;
+    }
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoWrite, wake, data, total, &r, [&]() -> ssize_t {
+        if (pipe) return no_sigpipe([&] { return ::writev(s->fd(), iov, count); });
+        msghdr m{};
+        m.msg_iov = const_cast<iovec*>(iov);
+        m.msg_iovlen = size_t(count);
+        return ::sendmsg(s->fd(), &m, MSG_NOSIGNAL);
+    });
     if (rc == 0) *n = size_t(r);
     return rc;
 }

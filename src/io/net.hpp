@@ -8,6 +8,7 @@
 #include <braid/task.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 
@@ -58,6 +59,9 @@ int poll_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, voi
 // Pipes: read(2)/write(2); writes never raise SIGPIPE (EPIPE instead).
 int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
 int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n);
+// Vectored: `count` buffers written in order by one sendmsg(2) (a socket)
+// or writev(2) (a pipe, without SIGPIPE); *n is the bytes taken.
+int poll_writev(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_fn wake, void* data, size_t* n);
 
 // Datagrams.  `addr` NULL: the connected peer.
 int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len,

@@ -6,8 +6,6 @@
 // (poll_ready + start_send, poll_flush) are FramedWrite's feed and flush.
 //
 // Gaps:
-//   write_multi_frame_after_codec_changed - FramedWrite::map_encoder (a new
-//     encoder, keeping the buffered bytes): braid has none.
 //   write_hits_backpressure - Sink::poll_ready, which flushes once 8 KiB are
 //     buffered before it takes another frame: braid's FramedWrite::feed is
 //     synchronous and never flushes (only send() and flush() do), so nothing
@@ -30,6 +28,11 @@ namespace {
 struct U32Encoder {
     void encode(uint32_t item, std::string& dst) const {
         for (int shift = 24; shift >= 0; shift -= 8) dst.push_back(char((item >> shift) & 0xff));
+    }
+};
+struct U64Encoder {
+    void encode(uint64_t item, std::string& dst) const {
+        for (int shift = 56; shift >= 0; shift -= 8) dst.push_back(char((item >> shift) & 0xff));
     }
 };
 
@@ -61,4 +64,26 @@ TEST_CASE("write_multi_frame_in_packet") {
     REQUIRE(p.item);
 
     REQUIRE(framed.get_ref().writes_left() == 0);
+}
+
+TEST_CASE("write_multi_frame_after_codec_changed") {
+    MockIo mock;
+    mock.on_write("\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x08"sv);
+    braid::io::FramedWrite framed(std::move(mock), U32Encoder{});
+    framed.feed(uint32_t(0x04));
+
+    auto framed2 = std::move(framed).map_encoder([](U32Encoder) { return U64Encoder{}; });
+    framed2.feed(uint64_t(0x08));
+
+    // Nothing written yet
+    REQUIRE(framed2.get_ref().writes_left() == 1);
+
+    // Flush the writes
+    auto flush = braid_test::as_stream(done(framed2.flush()));
+    braid_test::PollByHand polled(flush);
+    auto p = polled.poll_next();
+    REQUIRE(p.ready);
+    REQUIRE(p.item);
+
+    REQUIRE(framed2.get_ref().writes_left() == 0);
 }

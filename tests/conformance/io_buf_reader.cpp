@@ -6,13 +6,7 @@
 // spawn(read.fill_buf())) is braid_test::as_stream + PollByHand.
 // #[tokio::test] runs on a current-thread runtime.
 //
-// Gaps:
-//   test_buffered_reader_seek - seeking through a BufReader (AsyncSeek over
-//     an in-memory Cursor): braid's BufReader has no seek, and braid has no
-//     in-memory Cursor.
-//   test_buffered_reader_seek_underflow - the same seek (SeekFrom::End,
-//     SeekFrom::Current(i64::MIN) split into two seeks of the inner reader).
-//   maybe_pending_seek - the same seek, over a seek that is pending once.
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -220,4 +214,110 @@ TEST_CASE("test_fill_buf_wrapper") {
         read.consume(std::string("foo bar").size());
         EXPECT((co_await read.fill_buf()).empty());
     }());
+}
+
+namespace {
+using braid::io::SeekFrom;
+
+// The bytes from, from + 1, ..., to - 1.  (No initializer lists: g++ 12
+// cannot compile one inside a co_await expression.)
+std::string run(int from, int to) {
+    std::string s;
+    for (int b = from; b < to; ++b) s.push_back(char(b));
+    return s;
+}
+
+// Tokio's run_fill_buf!: the bytes fill_buf gives.
+template <class R>
+braid::Task<std::string> fill(R& reader) {
+    co_return str(co_await reader.fill_buf());
+}
+
+// An in-memory reader whose seek is pending once (waking its task) before
+// it completes.
+struct MaybePendingSeek {
+    braid::io::Cursor<std::string> inner;
+    bool ready = true;
+    auto read(braid::io::MutableBuffer b) { return inner.read(b); }
+    auto seek(SeekFrom p) {
+        return braid_test::poll_fn<uint64_t>([this, p](braid_wake_fn w, void* d, uint64_t& pos) {
+            if (!ready) {
+                ready = true;
+                w(d);
+                return int(BRAID_PENDING);
+            }
+            ready = false;
+            try {
+                pos = inner.seek(p);
+            } catch (const braid::Error& e) {
+                return e.code();
+            }
+            return 0;
+        });
+    }
+};
+
+// The cases' sequence over an inner reader of the bytes 5, 6, 7, 0, 1, 2, 3, 4.
+template <class R>
+braid::Task<> seek_sequence(R inner, SeekFrom first, uint64_t first_pos) {
+    braid::io::BufReader reader(std::move(inner), 2);
+    EXPECT(co_await reader.seek(first) == first_pos);
+    EXPECT(co_await fill(reader) == run(0, 2));
+    EXPECT(co_await braid_test::code_of(reader.seek(SeekFrom::current(INT64_MIN))) == BRAID_EINVAL);
+    EXPECT(co_await fill(reader) == run(0, 2));
+    EXPECT(co_await reader.seek(SeekFrom::current(1)) == 4);
+    EXPECT(co_await fill(reader) == run(1, 3));
+    reader.consume(1);
+    EXPECT(co_await reader.seek(SeekFrom::current(-2)) == 3);
+}
+}  // namespace
+
+TEST_CASE("test_buffered_reader_seek") {
+    auto rt = braid_test::current_thread_runtime();
+    braid::io::Cursor<std::string> inner(bytes({5, 6, 7, 0, 1, 2, 3, 4}));
+    rt.block_on(seek_sequence(std::move(inner), SeekFrom::start_at(3), 3));
+}
+
+TEST_CASE("test_buffered_reader_seek_underflow") {
+    // A reader that gives its position modulo 256 for each byte, and whose
+    // position wraps around as it seeks.
+    struct PositionReader {
+        uint64_t pos = 0;
+        auto read(braid::io::MutableBuffer b) {
+            return braid_test::poll_fn<std::size_t>([this, b](braid_wake_fn, void*, std::size_t& n) {
+                for (std::size_t i = 0; i < b.size; ++i) static_cast<unsigned char*>(b.data)[i] = (unsigned char)(pos + i);
+                pos += b.size;
+                n = b.size;
+                return 0;
+            });
+        }
+        uint64_t seek(SeekFrom p) {
+            switch (p.kind) {
+                case SeekFrom::Start: pos = p.start; break;
+                case SeekFrom::Current: pos += uint64_t(p.offset); break;
+                case SeekFrom::End: pos = UINT64_MAX + uint64_t(p.offset); break;
+            }
+            return pos;
+        }
+    };
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        braid::io::BufReader reader(PositionReader{}, 5);
+        EXPECT(co_await fill(reader) == run(0, 5));
+        EXPECT(co_await reader.seek(SeekFrom::end(-5)) == UINT64_MAX - 5);
+        EXPECT((co_await fill(reader)).size() == 5);
+        // the following seek will require two underlying seeks
+        const uint64_t expected = 9'223'372'036'854'775'802ULL;
+        EXPECT(co_await reader.seek(SeekFrom::current(INT64_MIN)) == expected);
+        EXPECT((co_await fill(reader)).size() == 5);
+        // seeking to 0 should empty the buffer.
+        EXPECT(co_await reader.seek(SeekFrom::current(0)) == expected);
+        EXPECT(reader.get_ref().pos == expected);
+    }());
+}
+
+TEST_CASE("maybe_pending_seek") {
+    auto rt = braid_test::current_thread_runtime();
+    MaybePendingSeek inner{braid::io::Cursor<std::string>(bytes({5, 6, 7, 0, 1, 2, 3, 4}))};
+    rt.block_on(seek_sequence(std::move(inner), SeekFrom::current(3), 3));
 }

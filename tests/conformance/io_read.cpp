@@ -3,13 +3,12 @@
 // a poll function (braid_test::poll_fn); #[tokio::test] runs on a
 // current-thread runtime.
 //
-// Gaps:
-//   read_buf_bad_async_read - AsyncReadExt::read_buf (reading into the spare
-//     capacity of a growable buffer): braid has no read_buf.  (The case's
-//     reader swaps Rust's ReadBuf for another one; braid's MutableBuffer is a
-//     pointer and a size, which a reader cannot replace.)
+// Gaps: none.
 //
-// Not applicable: none.
+// Not applicable:
+//   read_buf_bad_async_read - a reader that swaps Rust's ReadBuf for another
+//     one, which read_buf must catch (a panic); braid's MutableBuffer is a
+//     pointer and a size, which a reader cannot replace.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,15 +1,13 @@
 // tokio-stream 0.1.9, tests/stream_chain.rs: `a | chain(b)` gives a's items,
 // then b's, and polls b only once a has ended.
 //
-// Gaps:
-//   basic_usage: its size_hint checks (the items and the end are ported) — no size_hint
-//   pending_first: its size_hint checks (the polls and wake-ups are ported) — no size_hint
-//   size_overflow: size_hint (a chain's bounds saturating at SIZE_MAX) — no size_hint
+// Gaps: none.
 #include <catch2/catch.hpp>
 #include <braid/stream.hpp>
 
 #include <vector>
 
+#include "monster_stream.hpp"
 #include "support.hpp"
 
 namespace bs = braid::stream;
@@ -22,10 +20,12 @@ TEST_CASE("basic_usage") {
         std::vector<int> two{4, 5, 6};
         auto s = bs::iter(std::move(one)) | bs::chain(bs::iter(std::move(two)));
         for (int i = 1; i <= 6; ++i) {
+            EXPECT(bs::size_hint(s) == bs::SizeHint::exactly(std::size_t(7 - i)));
             auto v = co_await s.next();
             EXPECT(v == i);
         }
         for (int i = 0; i < 2; ++i) {
+            EXPECT(bs::size_hint(s) == bs::SizeHint::exactly(0));
             auto v = co_await s.next();
             EXPECT(!v);
         }
@@ -39,6 +39,7 @@ TEST_CASE("pending_first") {
         auto [tx2, rx2] = braid_test::unbounded_channel_stream<int>();
         auto chained = std::move(rx1) | bs::chain(std::move(rx2));
         PollByHand stream(chained);
+        EXPECT(bs::size_hint(chained) == bs::SizeHint::unknown());
 
         EXPECT(stream.poll_next().is_pending());
 
@@ -54,12 +55,20 @@ TEST_CASE("pending_first") {
         EXPECT(stream.poll_next().is_pending());
 
         tx1.reset();  // the first ends: the second's item comes
+        EXPECT(bs::size_hint(chained) == bs::SizeHint::unknown());
         EXPECT(stream.is_woken());
         p = stream.poll_next();
         EXPECT(p.ready && p.item == 2);
+        EXPECT(bs::size_hint(chained) == bs::SizeHint::unknown());
 
         tx2.reset();
+        EXPECT(bs::size_hint(chained) == bs::SizeHint::unknown());
         EXPECT(stream.poll_next().is_end());
         co_return;
     }());
+}
+
+TEST_CASE("size_overflow") {
+    auto m = braid_test::Monster{} | bs::chain(braid_test::Monster{});
+    REQUIRE(bs::size_hint(m) == bs::SizeHint{SIZE_MAX, std::nullopt});
 }

@@ -1,15 +1,13 @@
 // tokio-stream 0.1.9, tests/stream_merge.rs: `a | merge(b)` gives the items
 // of both as they come, and ends when both have ended.
 //
-// Gaps:
-//   merge_sync_streams: its size_hint checks (the items and the end are ported) — no size_hint
-//   merge_async_streams: its size_hint check (the polls and wake-ups are ported) — no size_hint
-//   size_overflow: size_hint (a merge's bounds saturating at SIZE_MAX) — no size_hint
+// Gaps: none.
 #include <catch2/catch.hpp>
 #include <braid/stream.hpp>
 
 #include <vector>
 
+#include "monster_stream.hpp"
 #include "support.hpp"
 
 namespace bs = braid::stream;
@@ -22,6 +20,7 @@ TEST_CASE("merge_sync_streams") {
         std::vector<int> odds{1, 3, 5};
         auto s = bs::iter(std::move(evens)) | bs::merge(bs::iter(std::move(odds)));
         for (int i = 0; i < 7; ++i) {
+            EXPECT(bs::size_hint(s) == bs::SizeHint::exactly(std::size_t(7 - i)));
             auto v = co_await s.next();
             EXPECT(v == i);
         }
@@ -37,6 +36,8 @@ TEST_CASE("merge_async_streams") {
         auto [tx2, rx2] = braid_test::unbounded_channel_stream<int>();
         auto merged = std::move(rx1) | bs::merge(std::move(rx2));
         PollByHand rx(merged);
+
+        EXPECT(bs::size_hint(merged) == bs::SizeHint::unknown());
 
         EXPECT(rx.poll_next().is_pending());
 
@@ -68,4 +69,9 @@ TEST_CASE("merge_async_streams") {
         EXPECT(rx.poll_next().is_end());
         co_return;
     }());
+}
+
+TEST_CASE("size_overflow") {
+    auto m = braid_test::Monster{} | bs::merge(braid_test::Monster{});
+    REQUIRE(bs::size_hint(m) == bs::SizeHint{SIZE_MAX, std::nullopt});
 }

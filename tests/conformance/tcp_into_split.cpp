@@ -6,9 +6,11 @@
 // sleeps 10 ms first to get there; here the drop runs on the blocking pool
 // from a join branch that starts only once the read is pending.
 //
-// Gaps:
-//   reunite - braid's owned halves have no reunite() (nor a way to tell
-//     whether two halves came from one stream).
+// reunite of halves of different streams throws braid::Error(BRAID_EINVAL)
+// and leaves both halves as they were (Tokio's ReuniteError gives them
+// back).
+//
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -108,4 +110,31 @@ TEST_CASE("drop_write") {
     handle.join();
     REQUIRE(peer_wrote);
     REQUIRE(peer_read == 0);
+}
+
+TEST_CASE("reunite") {
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        TcpListener listener = TcpListener::bind("127.0.0.1:0");
+        SocketAddr addr = listener.local_addr();
+
+        auto [stream1, accepted1] = co_await braid::try_join(TcpStream::connect(addr), listener.accept());
+        auto [read1, write1] = braid::io::into_split(std::move(stream1));
+
+        auto [stream2, accepted2] = co_await braid::try_join(TcpStream::connect(addr), listener.accept());
+        auto [read2, write2] = braid::io::into_split(std::move(stream2));
+
+        int code = 0;
+        try {
+            (void)std::move(read1).reunite(std::move(write2));
+        } catch (const braid::Error& e) {
+            code = e.code();
+        }
+        EXPECT(code == BRAID_EINVAL);
+        EXPECT(read1.is_pair_of(write1));
+        EXPECT(write2.is_pair_of(read2));
+
+        TcpStream back = std::move(read1).reunite(std::move(write1));
+        EXPECT(back.local_addr().port() != 0);
+    }());
 }

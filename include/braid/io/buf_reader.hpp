@@ -13,17 +13,23 @@
 // cancelled call loses nothing as long as the caller keeps that string (the
 // partial line is in it).  lines() is a stream: a cancelled next() keeps its
 // place.
+// When R seeks (braid::fs::File, Cursor), so does the reader: seek() drops
+// the buffer and moves R, counting SeekFrom::current from the position of
+// the next byte read() would give (not R's, which is ahead by the buffer).
 #pragma once
 
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
+#include <braid/io/seek.hpp>
 #include <braid/io/traits.hpp>
 #include <braid/stream/generator.hpp>
 #include <braid/task.hpp>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -91,6 +97,31 @@ public:
     // The lines that remain, without their "\n" or "\r\n", as a stream.  The
     // reader must outlive the stream.
     braid::Stream<std::string> lines() { return lines_of(*this); }
+
+    // Seeks the inner reader and drops the buffer; returns the new position.
+    // A seek that fails leaves the buffer (and the position) as they were,
+    // except a SeekFrom::current too far back to count in one step: its
+    // first step moves the inner reader back over the buffer.
+    Task<uint64_t> seek(SeekFrom p)
+        requires AsyncSeek<std::remove_reference_t<R>>
+    {
+        uint64_t pos = 0;
+        if (p.kind == SeekFrom::Current) {
+            int64_t buffered = int64_t(end_ - pos_);
+            if (p.offset >= std::numeric_limits<int64_t>::min() + buffered) {
+                pos = co_await io::seek(inner_, SeekFrom::current(p.offset - buffered));
+            } else {
+                // offset - buffered would overflow: two seeks.
+                co_await io::seek(inner_, SeekFrom::current(-buffered));
+                pos_ = end_ = 0;
+                pos = co_await io::seek(inner_, p);
+            }
+        } else {
+            pos = co_await io::seek(inner_, p);
+        }
+        pos_ = end_ = 0;
+        co_return pos;
+    }
 
     R& get_ref() { return inner_; }
     const R& get_ref() const { return inner_; }

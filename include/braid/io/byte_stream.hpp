@@ -13,8 +13,11 @@
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 
+#include <algorithm>
 #include <coroutine>
 #include <cstddef>
+#include <memory>
+#include <span>
 
 namespace braid::io {
 
@@ -31,6 +34,25 @@ namespace detail {
 inline int byte_stream_write(braid_byte_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d, std::size_t* n) {
     return braid_byte_stream_poll_write(s, b, l, w, d, n);
 }
+// b: an array of l slices.
+inline int byte_stream_write_vectored(braid_byte_stream* s, void* b, std::size_t l, braid_wake_fn w, void* d,
+                                      std::size_t* n) {
+    return braid_byte_stream_poll_write_vectored(s, static_cast<const braid_io_slice*>(b), l, w, d, n);
+}
+
+// One vectored write.  The slices live on the heap so that the pointer the
+// base awaiter keeps survives a move of the awaiter.
+class [[nodiscard]] VectoredWriteAwaiter
+    : public braid::detail::XferAwaiter<braid_byte_stream, &byte_stream_write_vectored, false> {
+    using Base = braid::detail::XferAwaiter<braid_byte_stream, &byte_stream_write_vectored, false>;
+
+public:
+    VectoredWriteAwaiter(braid_byte_stream* s, std::unique_ptr<braid_io_slice[]> slices, std::size_t n, const char* what)
+        : Base(s, slices.get(), n, what), slices_(std::move(slices)) {}
+
+private:
+    std::unique_ptr<braid_io_slice[]> slices_;
+};
 }  // namespace detail
 
 // read (cancel-safe) and read_exact (not cancel-safe): an AsyncRead.
@@ -52,8 +74,8 @@ private:
     braid_byte_stream* bs() const { return static_cast<const D*>(this)->byte_stream(); }
 };
 
-// write (cancel-safe), write_all (not cancel-safe), flush, shutdown: an
-// AsyncWrite.
+// write and write_vectored (cancel-safe), write_all (not cancel-safe),
+// flush, shutdown: an AsyncWrite (and an AsyncWriteVectored).
 template <class D>
 class ByteWriter {
 public:
@@ -67,6 +89,14 @@ public:
     // All of b.  Not cancel-safe (a prefix may have been written).
     WriteAllAwaiter write_all(ConstBuffer b) {
         return WriteAllAwaiter(bs(), const_cast<void*>(b.data), b.size, D::names.write_all);
+    }
+    // Several buffers in one writev(2): some prefix of their concatenation
+    // (the first BRAID_IO_SLICES_MAX buffers at most).  Cancel-safe.
+    detail::VectoredWriteAwaiter write_vectored(std::span<const ConstBuffer> bufs) {
+        std::size_t n = std::min<std::size_t>(bufs.size(), BRAID_IO_SLICES_MAX);
+        std::unique_ptr<braid_io_slice[]> slices(new braid_io_slice[n ? n : 1]);
+        for (std::size_t i = 0; i < n; ++i) slices[i] = braid_io_slice{bufs[i].data, bufs[i].size};
+        return detail::VectoredWriteAwaiter(bs(), std::move(slices), n, D::names.write);
     }
     // Nothing is buffered: ready at once.
     std::suspend_never flush() { return {}; }

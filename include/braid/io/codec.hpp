@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace braid::io {
@@ -96,14 +97,77 @@ concept Decoder = requires(D& d, ByteBuffer& b) {
 template <class E, class T>
 concept Encoder = requires(E& e, const T& item, std::string& out) { e.encode(item, out); };
 
+// What a framed transport is made of (tokio_util's FramedParts): the
+// stream, the codec, the bytes read but not decoded yet, and the bytes
+// encoded but not written yet.  into_parts() takes a FramedRead,
+// FramedWrite or Framed apart; their constructors from parts go on where
+// the parts left off.
+template <class IO, class Codec>
+struct FramedParts {
+    IO io;
+    Codec codec;
+    ByteBuffer read_buf{};
+    std::string write_buf{};
+};
+
+namespace detail {
+// The frames decoded from what `reader` gives, buffered in `buf`.  The
+// decoder is asked only when there is something new to look at: decode
+// after bytes arrived (again after each frame it gave), and decode_eof,
+// until it gives nothing, once the reader reached end of file.  Bytes
+// already in `buf` count as arrived.
+template <class R, class D>
+braid::Stream<typename D::item_type> decode_frames(R& reader, D& codec, ByteBuffer& buf, std::size_t chunk) {
+    bool eof = false;
+    bool readable = !buf.empty();  // bytes (or end of file) came since the decoder last gave nothing
+    for (;;) {
+        if (readable) {
+            if (eof) {
+                std::optional<typename D::item_type> last = codec.decode_eof(buf);
+                if (!last) co_return;
+                co_yield std::move(*last);
+                continue;
+            }
+            if (std::optional<typename D::item_type> item = codec.decode(buf)) {
+                co_yield std::move(*item);
+                continue;
+            }
+            readable = false;
+        }
+        MutableBuffer room = buf.prepare(chunk);
+        std::size_t n = co_await reader.read(room);
+        buf.commit(n);
+        if (n == 0) eof = true;
+        readable = true;
+    }
+}
+
+// Writes buf[sent..] to w, moving `sent` as bytes leave (a cancelled flush
+// never sends a byte twice), then flushes w.
+template <class W>
+Task<void> write_frames(W& w, std::string& buf, std::size_t& sent, const char* who) {
+    while (sent < buf.size()) {
+        std::size_t n = co_await w.write(ConstBuffer(buf.data() + sent, buf.size() - sent));
+        if (n == 0) throw IoError(BRAID_EPIPE, 0, std::string(who) + ": the writer took no bytes");
+        sent += n;
+    }
+    buf.clear();
+    sent = 0;
+    co_await w.flush();
+}
+}  // namespace detail
+
 template <AsyncRead R, Decoder D>
 class FramedRead : public braid::stream::StreamBase<FramedRead<R, D>> {
 public:
     using item_type = typename D::item_type;
     static constexpr std::size_t kReadChunk = 8 * 1024;
 
-    FramedRead(R reader, D decoder)
-        : st_(std::make_unique<State>(static_cast<R&&>(reader), std::move(decoder))), frames_(run(*st_)) {}
+    FramedRead(R reader, D decoder) : FramedRead(FramedParts<R, D>{static_cast<R&&>(reader), std::move(decoder)}) {}
+    // From parts: the bytes of parts.read_buf are decoded first.
+    explicit FramedRead(FramedParts<R, D> parts)
+        : st_(std::make_unique<State>(static_cast<R&&>(parts.io), std::move(parts.codec), std::move(parts.read_buf))),
+          frames_(detail::decode_frames(st_->reader, st_->codec, st_->buf, kReadChunk)) {}
 
     braid::stream::Poll<item_type> poll_next(braid::detail::Context& cx) { return frames_.poll_next(cx); }
     void detach() noexcept { frames_.detach(); }
@@ -113,40 +177,26 @@ public:
     // Bytes read but not decoded yet.
     const ByteBuffer& read_buffer() const { return st_->buf; }
 
+    // The reader, the decoder and the bytes not decoded yet.
+    FramedParts<R, D> into_parts() && {
+        frames_ = braid::Stream<item_type>();
+        return {static_cast<R&&>(st_->reader), std::move(st_->codec), std::move(st_->buf), {}};
+    }
+    // The same reader and buffered bytes with another decoder: f(decoder).
+    template <class F>
+    auto map_decoder(F f) && {
+        using D2 = std::remove_cvref_t<std::invoke_result_t<F&, D&&>>;
+        FramedParts<R, D> p = std::move(*this).into_parts();
+        return FramedRead<R, D2>(FramedParts<R, D2>{static_cast<R&&>(p.io), f(std::move(p.codec)), std::move(p.read_buf), {}});
+    }
+
 private:
     struct State {
-        State(R r, D d) : reader(static_cast<R&&>(r)), codec(std::move(d)) {}
+        State(R r, D d, ByteBuffer b) : reader(static_cast<R&&>(r)), codec(std::move(d)), buf(std::move(b)) {}
         R reader;
         D codec;
         ByteBuffer buf;
-        bool eof = false;
     };
-    // The decoder is asked only when there is something new to look at:
-    // decode after bytes arrived (again after each frame it gave), and
-    // decode_eof, until it gives nothing, once the reader reached end of file.
-    static braid::Stream<item_type> run(State& s) {
-        bool readable = false;  // bytes (or end of file) came since the decoder last gave nothing
-        for (;;) {
-            if (readable) {
-                if (s.eof) {
-                    std::optional<item_type> last = s.codec.decode_eof(s.buf);
-                    if (!last) co_return;
-                    co_yield std::move(*last);
-                    continue;
-                }
-                if (std::optional<item_type> item = s.codec.decode(s.buf)) {
-                    co_yield std::move(*item);
-                    continue;
-                }
-                readable = false;
-            }
-            MutableBuffer room = s.buf.prepare(kReadChunk);
-            std::size_t n = co_await s.reader.read(room);
-            s.buf.commit(n);
-            if (n == 0) s.eof = true;
-            readable = true;
-        }
-    }
 
     std::unique_ptr<State> st_;
     braid::Stream<item_type> frames_;
@@ -158,11 +208,10 @@ FramedRead(R, D) -> FramedRead<R, D>;
 template <AsyncWrite W, class E>
 class FramedWrite {
 public:
-    // send() flushes on its own once this much is buffered (feed does not).
-    static constexpr std::size_t kHighWater = 64 * 1024;
-
     FramedWrite(W writer, E encoder) : writer_(static_cast<W&&>(writer)), codec_(std::move(encoder)) {}
-    FramedWrite(FramedWrite&&) noexcept = default;
+    // From parts: the bytes of parts.write_buf are written first.
+    explicit FramedWrite(FramedParts<W, E> parts)
+        : writer_(static_cast<W&&>(parts.io)), codec_(std::move(parts.codec)), buf_(std::move(parts.write_buf)) {}
 
     // Encodes item into the buffer (nothing is written yet).
     template <class T>
@@ -178,16 +227,7 @@ public:
         co_await flush();
     }
     // Writes everything buffered, then flushes the writer.
-    Task<void> flush() {
-        while (sent_ < buf_.size()) {
-            std::size_t n = co_await writer_.write(ConstBuffer(buf_.data() + sent_, buf_.size() - sent_));
-            if (n == 0) throw IoError(BRAID_EPIPE, 0, "FramedWrite: the writer took no bytes");
-            sent_ += n;
-        }
-        buf_.clear();
-        sent_ = 0;
-        co_await writer_.flush();
-    }
+    Task<void> flush() { return detail::write_frames(writer_, buf_, sent_, "FramedWrite"); }
     // Flushes, then shuts the writer down.
     Task<void> close() {
         co_await flush();
@@ -197,6 +237,20 @@ public:
     std::size_t buffered() const { return buf_.size() - sent_; }
     W& get_ref() { return writer_; }
     E& encoder() { return codec_; }
+
+    // The writer, the encoder and the bytes not written yet.
+    FramedParts<W, E> into_parts() && {
+        buf_.erase(0, sent_);
+        sent_ = 0;
+        return {static_cast<W&&>(writer_), std::move(codec_), {}, std::move(buf_)};
+    }
+    // The same writer and buffered bytes with another encoder: f(encoder).
+    template <class F>
+    auto map_encoder(F f) && {
+        using E2 = std::remove_cvref_t<std::invoke_result_t<F&, E&&>>;
+        FramedParts<W, E> p = std::move(*this).into_parts();
+        return FramedWrite<W, E2>(FramedParts<W, E2>{static_cast<W&&>(p.io), f(std::move(p.codec)), {}, std::move(p.write_buf)});
+    }
 
 private:
     W writer_;

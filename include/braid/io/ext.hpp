@@ -4,6 +4,7 @@
 //   co_await braid::io::write_all(w, data);
 //   std::size_t n = co_await braid::io::read_to_end(r, bytes);    // appends until EOF
 //   std::string s = co_await braid::io::read_to_string(r);
+//   std::size_t n = co_await braid::io::read_buf(r, bytes);       // one read, appended
 //
 // None of them is cancel-safe: what was read or written before the
 // cancellation is gone with the frame (docs/cancellation.md).
@@ -14,10 +15,25 @@
 #include <braid/io/traits.hpp>
 #include <braid/task.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
 namespace braid::io {
+
+namespace detail {
+// While armed, gives the container back its first `keep` bytes when it goes
+// (a read into its resized tail was cancelled or failed).
+template <class Container>
+struct Trim {
+    Container& c;
+    std::size_t keep = 0;
+    bool armed = false;
+    ~Trim() {
+        if (armed) c.resize(keep);
+    }
+};
+}  // namespace detail
 
 template <AsyncRead R>
 Task<void> read_exact(R& r, MutableBuffer b) {
@@ -48,14 +64,7 @@ Task<std::size_t> read_to_end(R& r, Container& out) {
     std::size_t chunk = 4096;
     // On an error the bytes read so far stay appended; the unfilled tail
     // of the last chunk is trimmed again.
-    struct Trim {
-        Container& c;
-        std::size_t keep = 0;
-        bool armed = false;
-        ~Trim() {
-            if (armed) c.resize(keep);
-        }
-    } trim{out};
+    detail::Trim<Container> trim{out};
     for (;;) {
         std::size_t used = out.size();
         out.resize(used + chunk);
@@ -67,6 +76,23 @@ Task<std::size_t> read_to_end(R& r, Container& out) {
         if (n == 0) co_return out.size() - start;
         if (n == chunk && chunk < (std::size_t(1) << 20)) chunk *= 2;
     }
+}
+
+// One read appended to `out` (std::string, or a vector of bytes), into its
+// spare capacity (Tokio's read_buf): when it has none, it grows first (to
+// twice its size, at least 64 bytes).  Returns the bytes read (0: end of
+// file).  On an error or a cancellation `out` is left as it was.
+template <AsyncRead R, class Container>
+Task<std::size_t> read_buf(R& r, Container& out) {
+    static_assert(sizeof(typename Container::value_type) == 1, "read_buf needs a container of bytes");
+    std::size_t used = out.size();
+    if (out.capacity() == used) out.reserve(std::max<std::size_t>(64, used * 2));
+    out.resize(out.capacity());
+    detail::Trim<Container> trim{out, used, true};  // cancelled or failed: the unfilled tail goes again
+    std::size_t n = co_await r.read(MutableBuffer(out.data() + used, out.size() - used));
+    trim.armed = false;
+    out.resize(used + n);
+    co_return n;
 }
 
 template <AsyncRead R>

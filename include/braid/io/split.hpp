@@ -8,14 +8,35 @@
 // end of file), as in Tokio.  Two tasks reading one socket stream at once
 // both wait and take turns (each byte goes to one of them); a DuplexStream
 // keeps one reader and one writer.
+//
+// Halves join again (Tokio's unsplit and reunite):
+//   S& s2 = rd.unsplit(wr);                        // borrowed halves: the stream they share
+//   S s3 = std::move(ord).reunite(std::move(owr)); // owned halves: the stream itself
+// rd.is_pair_of(wr) tells whether two halves came from one split.  Joining
+// halves of different splits throws braid::Error(BRAID_EINVAL) and leaves
+// both halves as they were.
 #pragma once
 
+#include <braid/error.hpp>
 #include <braid/io/buffer.hpp>
 
 #include <memory>
+#include <span>
+#include <string>
 #include <utility>
 
 namespace braid::io {
+
+namespace detail {
+[[noreturn]] inline void not_a_pair(const char* what) {
+    throw Error(BRAID_EINVAL, std::string(what) + ": the halves come from different streams");
+}
+}  // namespace detail
+
+template <class S>
+class WriteHalf;
+template <class S>
+class OwnedWriteHalf;
 
 template <class S>
 class ReadHalf {
@@ -28,6 +49,12 @@ public:
     {
         return s_->peek(b);
     }
+    bool is_pair_of(const WriteHalf<S>& w) const noexcept { return w.s_ == s_; }
+    // The stream both halves borrow.
+    S& unsplit(const WriteHalf<S>& w) const {
+        if (!is_pair_of(w)) detail::not_a_pair("ReadHalf::unsplit");
+        return *s_;
+    }
 
 private:
     S* s_;
@@ -37,12 +64,19 @@ template <class S>
 class WriteHalf {
 public:
     explicit WriteHalf(S& s) : s_(&s) {}
+    bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
     auto write(ConstBuffer b) { return s_->write(b); }
     auto write_all(ConstBuffer b) { return s_->write_all(b); }
+    auto write_vectored(std::span<const ConstBuffer> bufs)
+        requires requires(S& s) { s.write_vectored(bufs); }
+    {
+        return s_->write_vectored(bufs);
+    }
     auto flush() { return s_->flush(); }
     auto shutdown() { return s_->shutdown(); }
 
 private:
+    friend class ReadHalf<S>;
     S* s_;
 };
 
@@ -59,6 +93,15 @@ public:
     }
     // The stream both halves share.
     S& stream() const { return *s_; }
+    bool is_pair_of(const OwnedWriteHalf<S>& w) const noexcept { return w.s_ == s_; }
+    // The stream back from its two halves (without shutting its write side
+    // down); both halves are empty afterwards.
+    S reunite(OwnedWriteHalf<S>&& w) && {
+        if (!is_pair_of(w) || !s_) detail::not_a_pair("OwnedReadHalf::reunite");
+        w.s_.reset();
+        std::shared_ptr<S> p = std::move(s_);
+        return std::move(*p);
+    }
 
 private:
     std::shared_ptr<S> s_;
@@ -79,11 +122,20 @@ public:
     ~OwnedWriteHalf() { shut(); }
     auto write(ConstBuffer b) { return s_->write(b); }
     auto write_all(ConstBuffer b) { return s_->write_all(b); }
+    auto write_vectored(std::span<const ConstBuffer> bufs)
+        requires requires(S& s) { s.write_vectored(bufs); }
+    {
+        return s_->write_vectored(bufs);
+    }
     auto flush() { return s_->flush(); }
     auto shutdown() { return s_->shutdown(); }
     S& stream() const { return *s_; }
+    bool is_pair_of(const OwnedReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
+    // OwnedReadHalf::reunite, from this side.
+    S reunite(OwnedReadHalf<S>&& r) && { return std::move(r).reunite(std::move(*this)); }
 
 private:
+    friend class OwnedReadHalf<S>;
     void shut() noexcept {
         if (s_) {
             try {

@@ -1,6 +1,6 @@
 // Combinators that transform one stream (or join two): map, then, filter,
-// filter_map, take, take_while, skip, skip_while, enumerate, fuse,
-// peekable, chain, zip, chunks, inspect.
+// filter_map, take, take_while, take_until, skip, skip_while, enumerate,
+// fuse, peekable, chain, zip, chunks, inspect, scan, flatten, flat_map.
 //
 //   auto s = braid::stream::iter(v)
 //          | braid::stream::map([](int x) { return x * 3; })
@@ -9,7 +9,9 @@
 //
 // Each is a small struct around the stream it wraps (no allocation, no
 // coroutine: the whole chain inlines into the consumer's poll loop), except
-// `then`, whose async function is awaited inside a generator.  Closures get
+// `then` and `take_until`, whose awaitables are awaited inside a generator.
+// Each says how many items it has left (size_hint(), core.hpp) from what
+// the streams it wraps say.  Closures get
 // items by value (map, then, filter_map, inspect get T&&) or by const
 // reference (the predicates: filter, take_while, skip_while).
 #pragma once
@@ -19,6 +21,7 @@
 #include <braid/stream/core.hpp>
 #include <braid/stream/generator.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -44,6 +47,7 @@ public:
         return {true, std::invoke(f_, std::move(*p.item))};
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return stream::size_hint(s_); }
 
 private:
     S s_;
@@ -68,6 +72,7 @@ public:
         return p;
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return stream::size_hint(s_); }
 
 private:
     S s_;
@@ -115,6 +120,7 @@ public:
         }
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return detail::at_most(stream::size_hint(s_)); }
 
 private:
     S s_;
@@ -141,6 +147,7 @@ public:
         }
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return detail::at_most(stream::size_hint(s_)); }
 
 private:
     S s_;
@@ -168,6 +175,11 @@ public:
         return p;
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const {
+        if (left_ == 0) return SizeHint::exactly(0);
+        SizeHint h = stream::size_hint(s_);
+        return {std::min(h.lower, left_), h.upper ? std::min(*h.upper, left_) : left_};
+    }
 
 private:
     S s_;
@@ -193,6 +205,7 @@ public:
         return p;
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return done_ ? SizeHint::exactly(0) : detail::at_most(stream::size_hint(s_)); }
 
 private:
     S s_;
@@ -220,6 +233,11 @@ public:
         }
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const {
+        SizeHint h = stream::size_hint(s_);
+        auto less = [this](std::size_t n) { return n > left_ ? n - left_ : 0; };
+        return {less(h.lower), h.upper ? std::optional<std::size_t>(less(*h.upper)) : std::nullopt};
+    }
 
 private:
     S s_;
@@ -246,6 +264,10 @@ public:
         }
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const {
+        SizeHint h = stream::size_hint(s_);
+        return skipping_ ? detail::at_most(h) : h;
+    }
 
 private:
     S s_;
@@ -272,6 +294,7 @@ public:
         return {true, item_type(i_++, std::move(*p.item))};
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return stream::size_hint(s_); }
 
 private:
     S s_;
@@ -295,6 +318,7 @@ public:
     }
     void detach() noexcept { s_.detach(); }
     bool is_done() const noexcept { return done_; }
+    SizeHint size_hint() const { return done_ ? SizeHint::exactly(0) : stream::size_hint(s_); }
 
 private:
     S s_;
@@ -322,6 +346,10 @@ public:
         return p;
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const {
+        SizeHint h = ended_ ? SizeHint::exactly(0) : stream::size_hint(s_);
+        return peeked_ ? detail::add_hints(h, SizeHint::exactly(1)) : h;
+    }
 
     class [[nodiscard]] Peek : public detail::PollAwaiter<Peek> {
     public:
@@ -382,6 +410,10 @@ public:
         a_.detach();
         b_.detach();
     }
+    SizeHint size_hint() const {
+        SizeHint b = stream::size_hint(b_);
+        return first_done_ ? b : detail::add_hints(stream::size_hint(a_), b);
+    }
 
 private:
     A a_;
@@ -417,6 +449,16 @@ public:
     void detach() noexcept {
         a_.detach();
         b_.detach();
+    }
+    // The shorter of the two (a's item waiting here counts as a's).
+    SizeHint size_hint() const {
+        if (done_) return SizeHint::exactly(0);
+        SizeHint a = stream::size_hint(a_);
+        if (left_) a = detail::add_hints(a, SizeHint::exactly(1));
+        SizeHint b = stream::size_hint(b_);
+        SizeHint r{std::min(a.lower, b.lower), a.upper ? a.upper : b.upper};
+        if (a.upper && b.upper) r.upper = std::min(*a.upper, *b.upper);
+        return r;
     }
 
 private:
@@ -459,6 +501,14 @@ public:
         }
     }
     void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const {
+        SizeHint h = stream::size_hint(s_);
+        auto chunks_of = [this](std::size_t items) {
+            items = detail::saturating_add(items, buf_.size());
+            return items / n_ + (items % n_ != 0);
+        };
+        return {chunks_of(h.lower), h.upper ? std::optional<std::size_t>(chunks_of(*h.upper)) : std::nullopt};
+    }
 
 private:
     S s_;
@@ -469,6 +519,156 @@ private:
 inline auto chunks(std::size_t n) {
     if (n == 0) throw Error(BRAID_EINVAL, "chunks: size must be at least 1");
     return detail::adaptor([n]<AsyncStream S>(S s) { return Chunks<S>(std::move(s), n); });
+}
+
+// ---- scan ------------------------------------------------------------------------------------
+
+template <AsyncStream S, class St, class F>
+class Scan : public StreamBase<Scan<S, St, F>> {
+public:
+    using item_type = typename std::remove_cvref_t<std::invoke_result_t<F&, St&, item_t<S>&&>>::value_type;
+    Scan(S s, St st, F f) : s_(std::move(s)), st_(std::move(st)), f_(std::move(f)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (done_) return Poll<item_type>::end();
+        Poll<item_t<S>> p = s_.poll_next(cx);
+        if (!p.item) {
+            done_ = p.ready;
+            return {p.ready, std::nullopt};
+        }
+        std::optional<item_type> v = std::invoke(f_, st_, std::move(*p.item));
+        if (!v) done_ = true;  // the stream is not polled again
+        return {true, std::move(v)};
+    }
+    void detach() noexcept { s_.detach(); }
+    SizeHint size_hint() const { return done_ ? SizeHint::exactly(0) : detail::at_most(stream::size_hint(s_)); }
+
+private:
+    S s_;
+    St st_;
+    F f_;
+    bool done_ = false;
+};
+// `s | scan(init, f)`: a running state (futures' scan, with a plain
+// function): f(state&, item) updates the state and gives std::optional<U>;
+// each value is an item, and the first std::nullopt ends the stream.
+template <class St, class F>
+auto scan(St init, F f) {
+    return detail::adaptor([init = std::move(init), f = std::move(f)]<AsyncStream S>(S s) mutable {
+        return Scan<S, St, F>(std::move(s), std::move(init), std::move(f));
+    });
+}
+
+// ---- take_until ---------------------------------------------------------------------------
+
+namespace detail {
+// An awaitable as a stream of one item (true) once it completed.
+template <class A>
+Stream<bool> completion_of(A a) {
+    co_await std::move(a);
+    co_yield true;
+}
+}  // namespace detail
+
+template <AsyncStream S>
+class TakeUntil : public StreamBase<TakeUntil<S>> {
+public:
+    using item_type = item_t<S>;
+    TakeUntil(S s, Stream<bool> stop) : s_(std::move(s)), stop_(std::move(stop)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        if (done_) return Poll<item_type>::end();
+        if (stop_.poll_next(cx).ready) {  // the awaitable completed (it is never polled again)
+            stopped_ = done_ = true;
+            s_.detach();
+            return Poll<item_type>::end();
+        }
+        Poll<item_type> p = s_.poll_next(cx);
+        if (p.ready) {
+            stop_.detach();
+            if (!p.item) done_ = true;
+        }
+        return p;
+    }
+    void detach() noexcept {
+        s_.detach();
+        stop_.detach();
+    }
+    // Whether the awaitable ended the stream (false when the stream ended
+    // on its own first).
+    bool is_stopped() const noexcept { return stopped_; }
+    SizeHint size_hint() const { return done_ ? SizeHint::exactly(0) : detail::at_most(stream::size_hint(s_)); }
+
+private:
+    S s_;
+    Stream<bool> stop_;
+    bool done_ = false;
+    bool stopped_ = false;
+};
+// `s | take_until(a)`: the items until the awaitable a (a Task, a sleep, a
+// CancellationToken's cancelled() ...) completes (futures' take_until).  a
+// runs inside the consumer's polls, from the first one; each poll looks at
+// a first, so an item and a's completion ready together end the stream.
+// What a returns is dropped; an exception from it is thrown from next().
+template <class A>
+auto take_until(A a) {
+    return detail::adaptor([a = std::move(a)]<AsyncStream S>(S s) mutable {
+        return TakeUntil<S>(std::move(s), detail::completion_of(std::move(a)));
+    });
+}
+
+// ---- flatten, flat_map ------------------------------------------------------------------
+
+template <AsyncStream S>
+    requires AsyncStream<item_t<S>>
+class Flatten : public StreamBase<Flatten<S>> {
+public:
+    using inner_type = item_t<S>;
+    using item_type = item_t<inner_type>;
+    explicit Flatten(S s) : s_(std::move(s)) {}
+    Poll<item_type> poll_next(Context& cx) {
+        for (;;) {
+            if (inner_) {
+                Poll<item_type> p = inner_->poll_next(cx);
+                if (!p.is_end()) return p;
+                inner_.reset();
+            }
+            if (done_) return Poll<item_type>::end();
+            Poll<inner_type> q = s_.poll_next(cx);
+            if (!q.ready) return Poll<item_type>::pending();
+            if (!q.item) {
+                done_ = true;
+                return Poll<item_type>::end();
+            }
+            inner_.emplace(std::move(*q.item));
+        }
+    }
+    void detach() noexcept {
+        s_.detach();
+        if (inner_) inner_->detach();
+    }
+    // At least what the stream in hand has left; a bound only once the
+    // outer stream has nothing more to give.
+    SizeHint size_hint() const {
+        SizeHint in = inner_ ? stream::size_hint(*inner_) : SizeHint::exactly(0);
+        SizeHint out = done_ ? SizeHint::exactly(0) : stream::size_hint(s_);
+        return {in.lower, out.upper == std::size_t(0) ? in.upper : std::nullopt};
+    }
+
+private:
+    S s_;
+    std::optional<inner_type> inner_;
+    bool done_ = false;
+};
+// `s | flatten()`: for a stream of streams, the items of each in turn.
+inline auto flatten() {
+    return detail::adaptor([]<AsyncStream S>(S s) { return Flatten<S>(std::move(s)); });
+}
+// `s | flat_map(f)`: f(item) gives a stream; its items, one stream after
+// the other (map then flatten).
+template <class F>
+auto flat_map(F f) {
+    return detail::adaptor([f = std::move(f)]<AsyncStream S>(S s) mutable {
+        return Flatten<Map<S, F>>(Map<S, F>(std::move(s), std::move(f)));
+    });
 }
 
 }  // namespace braid::stream

@@ -12,10 +12,18 @@
 // next() (the stream then ends, and the others are cancelled when it is
 // dropped).  Void results are std::monostate.  Dropping the stream cancels
 // (destroys) every awaitable still running.
+//
+//   co_await (std::move(jobs) | braid::stream::for_each_concurrent(4, [](Job j) { return run(std::move(j)); }));
+//
+// for_each_concurrent(n, f) runs f(item)'s awaitables up to n at a time, as
+// they come, and completes when the stream ended and all of them finished
+// (futures' for_each_concurrent); its result is how many ran.
 #pragma once
 
 #include <braid/detail/branch.hpp>
 #include <braid/error.hpp>
+#include <braid/stream/adapters.hpp>
+#include <braid/stream/consumers.hpp>
 #include <braid/stream/core.hpp>
 #include <braid/stream/generator.hpp>
 
@@ -150,6 +158,18 @@ inline auto buffered(std::size_t n) {
 inline auto buffer_unordered(std::size_t n) {
     if (n == 0) throw Error(BRAID_EINVAL, "buffer_unordered: n must be at least 1");
     return detail::adaptor([n]<AsyncStream S>(S s) { return detail::buffered_gen<false>(std::move(s), n); });
+}
+
+// `s | for_each_concurrent(n, f)`: awaits f(item) for every item, up to n
+// at once (n >= 1), inside the consuming task; the number of items.  The
+// first exception is thrown from the co_await (those still running are
+// cancelled).
+template <class F>
+auto for_each_concurrent(std::size_t n, F f) {
+    if (n == 0) throw Error(BRAID_EINVAL, "for_each_concurrent: n must be at least 1");
+    return detail::adaptor([n, f = std::move(f)]<AsyncStream S>(S s) mutable {
+        return std::move(s) | map(std::move(f)) | buffer_unordered(n) | count();
+    });
 }
 
 }  // namespace braid::stream

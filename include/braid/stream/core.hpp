@@ -24,6 +24,8 @@
 // used up it reports pending after waking cx, so a task draining an
 // always-ready stream yields to the other tasks on its worker.
 //
+// A stream may also say how many items it has left (size_hint below).
+//
 // Combinators are applied with `|` (see docs/streams.md):
 //   auto s = braid::stream::iter(v) | braid::stream::map(f) | braid::stream::filter(g);
 //   int total = co_await (std::move(s) | braid::stream::fold(0, std::plus<>()));
@@ -34,6 +36,8 @@
 #include <braid/task.h>
 
 #include <concepts>
+#include <cstddef>
+#include <cstdint>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -217,6 +221,45 @@ public:
     auto next() & { return detail::Next<D>(static_cast<D&>(*this)); }
 };
 
+// How many items a stream has left, as far as it knows (Rust's
+// Stream::size_hint): at least `lower`, at most `upper` (std::nullopt: no
+// bound known).  A hint, for reserving room: a stream may give fewer or
+// more items than it said (a wrong hint is a bug of that stream, never
+// undefined behaviour).
+struct SizeHint {
+    std::size_t lower = 0;
+    std::optional<std::size_t> upper;
+    friend bool operator==(const SizeHint&, const SizeHint&) = default;
+
+    // Exactly n items.
+    static SizeHint exactly(std::size_t n) noexcept { return {n, n}; }
+    // Nothing known.
+    static SizeHint unknown() noexcept { return {0, std::nullopt}; }
+};
+
+// braid::stream::size_hint(s): s.size_hint() when the stream has one, else
+// SizeHint::unknown() (a hand-written stream need not say).
+template <class S>
+SizeHint size_hint(const S& s) {
+    if constexpr (requires { { s.size_hint() } -> std::convertible_to<SizeHint>; }) return s.size_hint();
+    else return SizeHint::unknown();
+}
+
+namespace detail {
+inline std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+// The hint of a and b one after the other (or merged): the lower bounds
+// add up, saturating; the upper bound is lost when it overflows.
+inline SizeHint add_hints(SizeHint a, SizeHint b) noexcept {
+    SizeHint r{saturating_add(a.lower, b.lower), std::nullopt};
+    if (a.upper && b.upper && *a.upper <= SIZE_MAX - *b.upper) r.upper = *a.upper + *b.upper;
+    return r;
+}
+// Any number of the inner's items may be dropped (filter): at most its upper.
+inline SizeHint at_most(SizeHint h) noexcept { return {0, h.upper}; }
+}  // namespace detail
+
 // Borrows a stream: `by_ref(s) | take(3)` consumes three items of s and
 // leaves s usable.  s must outlive the result.
 template <AsyncStream S>
@@ -226,6 +269,7 @@ public:
     explicit ByRef(S& s) noexcept : s_(&s) {}
     Poll<item_type> poll_next(braid::detail::Context& cx) { return s_->poll_next(cx); }
     void detach() noexcept { s_->detach(); }
+    SizeHint size_hint() const { return stream::size_hint(*s_); }
 
 private:
     S* s_;

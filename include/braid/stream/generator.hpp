@@ -24,6 +24,9 @@
 //
 // Any other stream converts to a Stream<T> (boxing: one generator frame),
 // which gives pipelines a nameable type: Stream<int> s = iter(v) | map(f);
+// A boxed stream's size_hint() is the one of the stream inside; a
+// generator's own body says nothing (SizeHint::unknown(), and exactly 0
+// once it finished).
 #pragma once
 
 #include <braid/detail/context.hpp>
@@ -44,14 +47,30 @@ class Stream;
 
 namespace stream::detail {
 
+// The first parameter of the generator that boxes a stream (Stream<T>'s
+// converting constructor): its promise keeps the boxed stream's size_hint.
+struct BoxTag {};
+
 template <class T>
 struct StreamPromise : braid::detail::PromiseBase {
     braid::detail::WakeRelay relay;
     braid::detail::LocalFrame* installed_locals = nullptr;  // the consumer's task-locals we last installed
     std::optional<T> item;
     std::exception_ptr exc;
+    // The boxed stream (a parameter in the frame) and how to ask its hint.
+    const void* boxed = nullptr;
+    SizeHint (*boxed_hint)(const void*) = nullptr;
 
     StreamPromise() noexcept { this->ctx = &relay.ctx; }
+    // Any generator's parameters (the promise sees them, and ignores them)...
+    template <class... A>
+    explicit StreamPromise(A&...) noexcept : StreamPromise() {}
+    // ...but those of a box: the stream it boxes, there for size_hint.
+    template <class S>
+    StreamPromise(BoxTag&, S& s) noexcept : StreamPromise() {
+        boxed = &s;
+        boxed_hint = [](const void* p) { return stream::size_hint(*static_cast<const S*>(p)); };
+    }
 
     Stream<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -104,7 +123,7 @@ public:
     template <class S>
         requires(!std::is_same_v<std::remove_cvref_t<S>, Stream> && stream::StreamShape<S> &&
                  std::is_same_v<typename S::item_type, T>)
-    Stream(S s) : Stream(box(std::move(s))) {}
+    Stream(S s) : Stream(box(stream::detail::BoxTag{}, std::move(s))) {}
 
     bool valid() const noexcept { return bool(h_); }
     // The body returned or threw.
@@ -135,6 +154,13 @@ public:
     }
     void detach() noexcept {
         if (h_) h_.promise().relay.detach();
+    }
+    // A boxed stream's hint; nothing known of a generator's body; none left
+    // once it finished.
+    stream::SizeHint size_hint() const {
+        if (!h_ || h_.done()) return stream::SizeHint::exactly(0);
+        const promise_type& p = h_.promise();
+        return p.boxed_hint ? p.boxed_hint(p.boxed) : stream::SizeHint::unknown();
     }
 
     // For drivers that own the frame themselves.
@@ -187,7 +213,7 @@ private:
     }
 
     template <class S>
-    static Stream box(S s) {
+    static Stream box(stream::detail::BoxTag, S s) {
         while (auto v = co_await s.next()) co_yield std::move(*v);
     }
     void reset() noexcept {

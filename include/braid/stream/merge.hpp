@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -62,6 +63,13 @@ public:
     }
     void detach() noexcept {
         std::apply([](auto&... s) { (s.detach(), ...); }, ss_);
+    }
+    // The sum of the streams that have not ended.
+    SizeHint size_hint() const {
+        SizeHint h = SizeHint::exactly(0);
+        std::size_t i = 0;
+        std::apply([&](const auto&... s) { ((h = done_[i++] ? h : detail::add_hints(h, stream::size_hint(s))), ...); }, ss_);
+        return h;
     }
 
 private:
@@ -120,6 +128,12 @@ public:
     void detach() noexcept {
         for (auto& s : ss_) s.detach();
     }
+    SizeHint size_hint() const {
+        SizeHint h = SizeHint::exactly(0);
+        for (std::size_t i = 0; i < ss_.size(); ++i)
+            if (!done_[i]) h = detail::add_hints(h, stream::size_hint(ss_[i]));
+        return h;
+    }
 
 private:
     std::vector<S> ss_;
@@ -144,6 +158,12 @@ public:
     using entry_type = std::pair<K, S>;
 
     StreamMap() = default;
+    // Room for n streams before the map allocates again.
+    static StreamMap with_capacity(std::size_t n) {
+        StreamMap m;
+        m.reserve(n);
+        return m;
+    }
     StreamMap(StreamMap&&) = default;
     StreamMap& operator=(StreamMap&&) = default;
 
@@ -176,12 +196,22 @@ public:
         return false;
     }
     std::size_t size() const noexcept { return entries_.size(); }
+    // How many streams it holds room for.
+    std::size_t capacity() const noexcept { return entries_.capacity(); }
+    void reserve(std::size_t n) { entries_.reserve(n); }
     bool empty() const noexcept { return entries_.empty(); }
     std::vector<K> keys() const {
         std::vector<K> out;
         out.reserve(entries_.size());
         for (auto& e : entries_) out.push_back(e->first);
         return out;
+    }
+    // The streams, in the map's order (a view: valid until the map changes).
+    auto values() {
+        return std::views::transform(entries_, [](const std::unique_ptr<entry_type>& e) -> S& { return e->second; });
+    }
+    auto values() const {
+        return std::views::transform(entries_, [](const std::unique_ptr<entry_type>& e) -> const S& { return e->second; });
     }
     // The stream under k, or nullptr.
     S* get(const K& k) {
@@ -218,6 +248,12 @@ public:
     }
     void detach() noexcept {
         for (auto& e : entries_) e->second.detach();
+    }
+    // The sum of its streams' hints.
+    SizeHint size_hint() const {
+        SizeHint h = SizeHint::exactly(0);
+        for (auto& e : entries_) h = detail::add_hints(h, stream::size_hint(e->second));
+        return h;
     }
 
 private:

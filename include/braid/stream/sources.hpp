@@ -14,6 +14,7 @@
 #include <braid/stream/generator.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <iterator>
@@ -51,6 +52,15 @@ public:
         }
     }
     void detach() noexcept {}
+    // Exact when the range can tell the distance to its end.
+    SizeHint size_hint() const {
+        if constexpr (std::sized_sentinel_for<std::ranges::sentinel_t<R>, std::ranges::iterator_t<R>>) {
+            // (end() of the range it_ points into; nothing is changed)
+            return SizeHint::exactly(std::size_t(std::ranges::end(const_cast<R&>(r_)) - it_));
+        } else {
+            return SizeHint::unknown();
+        }
+    }
 
 private:
     R r_;
@@ -79,6 +89,7 @@ public:
         return {true, std::exchange(v_, std::nullopt)};
     }
     void detach() noexcept {}
+    SizeHint size_hint() const noexcept { return SizeHint::exactly(v_ ? 1 : 0); }
 
 private:
     std::optional<T> v_;
@@ -98,6 +109,7 @@ public:
         return Poll<T>::end();
     }
     void detach() noexcept {}
+    SizeHint size_hint() const noexcept { return SizeHint::exactly(0); }
 };
 template <class T>
 Empty<T> empty() {
@@ -111,6 +123,8 @@ public:
     using item_type = T;
     Poll<T> poll_next(Context&) { return Poll<T>::pending(); }
     void detach() noexcept {}
+    // No item will ever come (Tokio says the same).
+    SizeHint size_hint() const noexcept { return SizeHint::exactly(0); }
 };
 template <class T>
 Pending<T> pending() {
@@ -128,6 +142,7 @@ public:
         return {true, std::invoke(f_)};
     }
     void detach() noexcept {}
+    SizeHint size_hint() const noexcept { return {SIZE_MAX, std::nullopt}; }
 
 private:
     F f_;

@@ -144,13 +144,15 @@ class _Op:
 
 async def _run_op(start: Callable[[_Op, _Bridge], int], what: str,
                   result: Callable[..., Any] = lambda st, *a: None,
-                  lost: Callable[..., None] = lambda st, *a: None, keep: Any = None) -> Any:
+                  lost: Callable[..., None] = lambda st, *a: None, keep: Any = None,
+                  always: Optional[Callable[[], None]] = None) -> Any:
     """Starts an operation and awaits its one completion.
 
     start(op, bridge) starts it (through bridge.start) and returns the braid
     code; result(status, *args) turns a BRAID_OK completion into the value
     returned; lost(status, *args) cleans up after a completion that came
-    after the awaiting task was cancelled (a stream nobody will take)."""
+    after the awaiting task was cancelled (a stream nobody will take);
+    always() runs first at every completion."""
     loop, br = _bridge()
     fut = loop.create_future()
     op = _Op()
@@ -158,6 +160,8 @@ async def _run_op(start: Callable[[_Op, _Bridge], int], what: str,
 
     def done(status: int, *args: Any) -> None:
         op.finish()
+        if always is not None:
+            always()
         if fut.done():
             lost(status, *args)
             return
@@ -310,19 +314,35 @@ class StreamReader:
         self._conn = conn
         self._buf = bytearray()
         self._eof = False
+        self._settled: "Optional[asyncio.Future[None]]" = None
 
     async def _fill(self, n: int = _CHUNK) -> bool:
         """Reads one chunk into the buffer; False at end of stream."""
+        if self._settled is not None and not self._settled.done():
+            # A read whose wait was cancelled holds the read side until its
+            # callback comes (with its bytes, kept, or ECANCELED).
+            had = len(self._buf)
+            await asyncio.shield(self._settled)
+            if len(self._buf) > had:
+                return True
         if self._eof:
             return False
         L = lib()
         conn = self._conn
         cbuf = ctypes.create_string_buffer(n)
+        settled = self._settled = asyncio.get_running_loop().create_future()
 
         def start(op: _Op, br: _Bridge) -> int:
             return br.start(L.braid_byte_stream_read, ctypes.byref(op.task), conn.bs, cbuf, n, _on_io, op.id)
 
-        got = await _run_op(start, "braid_byte_stream_read", result=lambda st, k: k, keep=cbuf)
+        def lost(st: int, k: int) -> None:
+            if st == 0:
+                if k == 0:
+                    self._eof = True
+                self._buf += cbuf.raw[:k]
+
+        got = await _run_op(start, "braid_byte_stream_read", result=lambda st, k: k, lost=lost, keep=cbuf,
+                            always=lambda: settled.set_result(None))
         if got == 0:
             self._eof = True
             return False

@@ -2,9 +2,10 @@
 default runtime.
 
 Lifetimes:
- * the default runtime (default_runtime()) is made on first use and shut
-   down at interpreter exit (atexit), after every event loop's completion
-   queue has been drained (see _aio);
+ * the default runtime (default_runtime()) is made on first use; it and
+   every other runtime still open are shut down at interpreter exit
+   (atexit): operations cancelled, blocking jobs waited for, every event
+   loop's completion queue drained and freed (see _aio), then freed;
  * a Runtime freed by the garbage collector is never freed inline: its
    finaliser may run on any thread, a braid thread included (where
    braid_runtime_free would refuse with EDEADLK or, on another runtime's
@@ -23,6 +24,7 @@ import ctypes
 import queue
 import threading
 import time
+import weakref
 from typing import Any, Callable, List, Optional
 
 from ._lib import TASK_FN, WAIT_FOREVER, check, error, lib
@@ -129,6 +131,7 @@ class Runtime:
         finally:
             L.braid_runtime_builder_free(b)
         self._ptr = rt
+        _live.add(self)
 
     @property
     def handle(self) -> int:
@@ -224,7 +227,14 @@ class _Reaper:
             self._free(item)
 
     def drain(self) -> None:
-        """At exit: frees what is left, on the calling thread."""
+        """At exit: waits for the reaper thread, then frees what is left on
+        the calling thread (no braid thread may outlive the interpreter)."""
+        with self._lock:
+            t = self._thread
+            self._thread = None
+        if t is not None:
+            self._q.put(None)
+            t.join()
         while True:
             try:
                 item = self._q.get_nowait()
@@ -236,6 +246,7 @@ class _Reaper:
 
 _reaper = _Reaper()
 
+_live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
 _default: Optional[Runtime] = None
 _default_lock = threading.Lock()
 _exit_hooks: List[Callable[[], None]] = []
@@ -259,20 +270,25 @@ def set_default_runtime(rt: Runtime) -> None:
 
 
 def _at_exit() -> None:
+    """Every runtime still open is shut down (its operations cancelled, their
+    callbacks posted to the loops' queues, its blocking jobs waited for: a
+    braid thread must not call into an interpreter that is gone), the queues
+    are drained and freed, then the runtimes are freed."""
     global _default
     with _default_lock:
-        rt, _default = _default, None
-    if rt is not None and not rt.closed:
+        _default = None
+    live = [rt for rt in list(_live) if not rt.closed]
+    for rt in live:
         try:
-            rt.shutdown(5.0)
+            rt.shutdown()
         except Exception:
             pass
-    for hook in list(_exit_hooks):  # the event loops' queues: drained and freed
+    for hook in list(_exit_hooks):
         try:
             hook()
         except Exception:
             pass
-    if rt is not None:
+    for rt in live:
         try:
             rt.close()
         except Exception:

@@ -19,8 +19,9 @@
  *    changes where later operations deliver, not earlier ones;
  *  - callbacks keep their meaning (exactly once, or once per item for the
  *    repeating operations, the same arguments), but run later, on the thread
- *    that calls braid_completion_queue_run, after the operation's task has
- *    finished (the task's join status is final by then);
+ *    that calls braid_completion_queue_run.  The operation's task ends as
+ *    its callback is posted: by the time the callback runs it may have
+ *    finished or be finishing (a join of it returns at once or very soon);
  *  - pointer arguments stay valid until the callback returns, as before:
  *    bytes of a read loop's buffer are copied into the completion;
  *  - braid_stream_next and braid_stream_for_each are the exception: their

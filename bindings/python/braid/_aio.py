@@ -22,7 +22,7 @@ import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 
 from . import _runtime
-from ._lib import CALLBACK, IO_CALLBACK, STREAM_CALLBACK, TASK_FN, check, error, lib
+from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN, check, error, lib
 
 _ECANCELED = -4
 _EEOF = -27
@@ -43,6 +43,7 @@ def _dispatch(ud: Optional[int], *args: Any) -> None:
 _on_status = CALLBACK(lambda ud, st: _dispatch(ud, st))
 _on_io = IO_CALLBACK(lambda ud, st, n: _dispatch(ud, st, n))
 _on_stream = STREAM_CALLBACK(lambda ud, st, s: _dispatch(ud, st, s))
+_on_read = READ_CALLBACK(lambda ud, st, d, n: _dispatch(ud, st, ctypes.string_at(d, n) if st == 0 else b""))
 
 
 class _Bridge:
@@ -64,14 +65,12 @@ class _Bridge:
 
     def start(self, fn: Callable[..., int], *args: Any) -> int:
         """Calls a braid function that starts an operation, with this queue
-        current on the calling thread (and the previous one back after)."""
-        L = lib()
-        prev = L.braid_completion_queue_current()
-        L.braid_completion_queue_set_current(self.q)
-        try:
-            return fn(*args)
-        finally:
-            L.braid_completion_queue_set_current(prev)
+        current on the calling thread.  The loop's thread keeps it current
+        (set again only when another loop of the same thread set its own)."""
+        if getattr(_current, "q", None) is not self.q:
+            lib().braid_completion_queue_set_current(self.q)
+            _current.q = self.q
+        return fn(*args)
 
     def close(self) -> None:
         """At exit (the runtime is shut down: every operation has posted its
@@ -87,10 +86,13 @@ class _Bridge:
                 pass
         while L.braid_completion_queue_pending(self.q) > 0:
             L.braid_completion_queue_run(self.q, 0)
+        if getattr(_current, "q", None) is self.q:
+            _current.q = None  # free unsets it on this thread
         if L.braid_completion_queue_free(self.q) == 0:
             self.q = ctypes.c_void_p()
 
 
+_current = threading.local()  # .q: the queue this thread has made current
 _bridges: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Bridge]" = weakref.WeakKeyDictionary()
 _bridges_lock = threading.Lock()
 
@@ -308,46 +310,77 @@ class _Conn:
 
 class StreamReader:
     """Reads from a braid TCP stream: read, readexactly, readline, readuntil,
-    at_eof, as asyncio.StreamReader."""
+    at_eof, as asyncio.StreamReader.
 
-    def __init__(self, conn: _Conn):
+    One repeating braid read (braid_byte_stream_read_start) per stream feeds
+    the buffer from the start; it is stopped while more than
+    `limit` bytes wait unread, and started again when they are taken.
+    Cancelling a read loses nothing: the bytes stay in the buffer."""
+
+    def __init__(self, conn: _Conn, limit: int = 4 * _CHUNK):
         self._conn = conn
         self._buf = bytearray()
         self._eof = False
-        self._settled: "Optional[asyncio.Future[None]]" = None
+        self._exc: Optional[BaseException] = None
+        self._limit = limit
+        self._op: Optional[_Op] = None
+        self._stopping = False
+        self._waiter: "Optional[asyncio.Future[None]]" = None
 
-    async def _fill(self, n: int = _CHUNK) -> bool:
-        """Reads one chunk into the buffer; False at end of stream."""
-        if self._settled is not None and not self._settled.done():
-            # A read whose wait was cancelled holds the read side until its
-            # callback comes (with its bytes, kept, or ECANCELED).
-            had = len(self._buf)
-            await asyncio.shield(self._settled)
-            if len(self._buf) > had:
-                return True
+    def _wake(self) -> None:
+        w, self._waiter = self._waiter, None
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def _start(self) -> None:
+        L = lib()
+        loop, br = _bridge()
+        op = _Op()
+        cbuf = ctypes.create_string_buffer(_CHUNK)
+        op.keep = cbuf  # until the final call
+        bs = self._conn.bs
+
+        def on_read(status: int, data: bytes) -> None:
+            if status == 0:
+                self._buf += data
+                if len(self._buf) > self._limit and not self._stopping:
+                    self._stopping = True
+                    L.braid_byte_stream_read_stop(bs)
+            else:  # the final call
+                op.finish()
+                self._op = None
+                if status == _EEOF:
+                    self._eof = True
+                elif not (status == _ECANCELED and self._stopping):
+                    self._exc = error(status, "braid_byte_stream_read_start")
+                self._stopping = False
+            self._wake()
+
+        op.register(on_read)
+        rc = br.start(L.braid_byte_stream_read_start, ctypes.byref(op.task), bs, cbuf, _CHUNK, _on_read, op.id)
+        if rc < 0:
+            op.finish()
+            raise error(rc, "braid_byte_stream_read_start")
+        self._op = op
+
+    async def _fill(self) -> bool:
+        """Waits for more bytes (or the end); False at end of stream."""
+        if self._exc is not None:
+            raise self._exc
         if self._eof:
             return False
-        L = lib()
-        conn = self._conn
-        cbuf = ctypes.create_string_buffer(n)
-        settled = self._settled = asyncio.get_running_loop().create_future()
+        if self._op is None:
+            self._start()
+        self._waiter = asyncio.get_running_loop().create_future()
+        await self._waiter
+        if self._exc is not None:
+            raise self._exc
+        return bool(self._buf) or not self._eof
 
-        def start(op: _Op, br: _Bridge) -> int:
-            return br.start(L.braid_byte_stream_read, ctypes.byref(op.task), conn.bs, cbuf, n, _on_io, op.id)
-
-        def lost(st: int, k: int) -> None:
-            if st == 0:
-                if k == 0:
-                    self._eof = True
-                self._buf += cbuf.raw[:k]
-
-        got = await _run_op(start, "braid_byte_stream_read", result=lambda st, k: k, lost=lost, keep=cbuf,
-                            always=lambda: settled.set_result(None))
-        if got == 0:
-            self._eof = True
-            return False
-        self._buf += cbuf.raw[:got]
-        return True
+    def _take(self, n: int) -> bytes:
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
 
     def at_eof(self) -> bool:
         return self._eof and not self._buf
@@ -361,11 +394,10 @@ class StreamReader:
                 pass
             data, self._buf = bytes(self._buf), bytearray()
             return data
-        if not self._buf:
-            await self._fill(max(n, 1) if n < _CHUNK else _CHUNK)
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
+        while not self._buf:
+            if not await self._fill():
+                return b""
+        return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
         while len(self._buf) < n:
@@ -373,19 +405,14 @@ class StreamReader:
                 partial = bytes(self._buf)
                 self._buf.clear()
                 raise asyncio.IncompleteReadError(partial, n)
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
+        return self._take(n)
 
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
         start = 0
         while True:
             i = self._buf.find(separator, start)
             if i >= 0:
-                end = i + len(separator)
-                data = bytes(self._buf[:end])
-                del self._buf[:end]
-                return data
+                return self._take(i + len(separator))
             start = max(0, len(self._buf) - len(separator) + 1)
             if not await self._fill():
                 partial = bytes(self._buf)
@@ -487,7 +514,9 @@ class StreamWriter:
 def _streams(ptr: int) -> Tuple[StreamReader, StreamWriter]:
     conn = _Conn(ptr)
     lib().braid_tcp_stream_set_nodelay(conn.ptr, 1)
-    return StreamReader(conn), StreamWriter(conn)
+    reader = StreamReader(conn)
+    reader._start()  # reads at once, as asyncio's streams do
+    return reader, StreamWriter(conn)
 
 
 async def open_connection(host: str, port: int, *,

@@ -31,6 +31,8 @@ CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_int)  # braid_callback
 TASK_FN = ctypes.CFUNCTYPE(None, c_void_p)  # braid_task_fn
 # braid_io_callback: (user_data, status, n)
 IO_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_int, ctypes.c_size_t)
+# braid_read_callback: (user_data, status, data, n)
+READ_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_int, c_void_p, ctypes.c_size_t)
 # braid_tcp_stream_callback: (user_data, status, stream)
 STREAM_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, ctypes.c_int, c_void_p)
 
@@ -134,6 +136,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_tcp_stream_free", None, p)
     fn("braid_byte_stream_read", i, pp, p, p, sz, IO_CALLBACK, p)
     fn("braid_byte_stream_write_all", i, pp, p, p, sz, IO_CALLBACK, p)
+    fn("braid_byte_stream_read_start", i, pp, p, p, sz, READ_CALLBACK, p)
+    fn("braid_byte_stream_read_stop", i, p)
     fn("braid_byte_stream_shutdown_write", i, p)
 
 

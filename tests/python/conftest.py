@@ -16,13 +16,15 @@ import braid  # noqa: E402  (the installed package, or bindings/python on PYTHON
 
 @pytest.fixture(scope="session")
 def helper(tmp_path_factory):
-    """tests/python/helper.c as a shared library, loaded after libbraid."""
+    """tests/python/helper.c and the example's feeder.c as one shared
+    library, loaded after libbraid."""
     braid.load()  # first: the helper's braid symbols resolve to this copy
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     assert cc, "no C compiler"
     out = tmp_path_factory.mktemp("helper") / "libhelper.so"
-    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-pthread", "-o", str(out), os.path.join(HERE, "helper.c")],
-                   check=True)
+    feeder = os.path.join(HERE, "..", "..", "bindings", "python", "examples", "feeder.c")
+    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-pthread", "-o", str(out), os.path.join(HERE, "helper.c"),
+                    feeder], check=True)
     lib = ctypes.CDLL(str(out))
     lib.feed_from_thread.argtypes = [ctypes.c_void_p, ctypes.c_int64]
     lib.feed_from_thread.restype = ctypes.c_int

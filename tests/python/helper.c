@@ -1,14 +1,7 @@
-/* A tiny C library for the Python tests and the example: a C function to
- * run as a braid task, and a C thread that feeds a braid channel.  It
- * declares the two braid functions it calls and links against the libbraid
- * the binding loaded (with RTLD_GLOBAL). */
-#include <pthread.h>
-#include <stddef.h>
+/* A C function for the Python tests to run as a braid task.  The tests
+ * build it into one library with the example's feeder
+ * (bindings/python/examples/feeder.c: a C thread that feeds a channel). */
 #include <stdint.h>
-#include <stdlib.h>
-
-int braid_mpsc_send_blocking(void *tx, void *value, size_t value_size, int64_t timeout_ms);
-void braid_mpsc_tx_free(void *tx);
 
 struct square_job {
     int64_t in;
@@ -19,36 +12,4 @@ struct square_job {
 void square(void *arg) {
     struct square_job *j = arg;
     j->out = j->in * j->in;
-}
-
-struct feed {
-    void *tx;
-    int64_t n;
-};
-
-static void *feeder(void *p) {
-    struct feed *f = p;
-    for (int64_t i = 0; i < f->n; i++) {
-        int64_t v = i * 10;
-        if (braid_mpsc_send_blocking(f->tx, &v, sizeof v, 30000) != 0) break;
-    }
-    braid_mpsc_tx_free(f->tx); /* the last sender: the receiver sees the end */
-    free(f);
-    return NULL;
-}
-
-/* Takes over tx (a braid_mpsc_tx* of int64_t) and sends 0, 10, ..., 10(n-1)
- * from a thread of its own, then frees tx.  0, or -1 if no thread started. */
-int feed_from_thread(void *tx, int64_t n) {
-    struct feed *f = malloc(sizeof *f);
-    if (!f) return -1;
-    f->tx = tx;
-    f->n = n;
-    pthread_t t;
-    if (pthread_create(&t, NULL, feeder, f) != 0) {
-        free(f);
-        return -1;
-    }
-    pthread_detach(t);
-    return 0;
 }

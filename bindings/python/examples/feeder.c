@@ -1,7 +1,6 @@
-/* A tiny C library for the Python tests and the example: a C function to
- * run as a braid task, and a C thread that feeds a braid channel.  It
- * declares the two braid functions it calls and links against the libbraid
- * the binding loaded (with RTLD_GLOBAL). */
+/* The example's C side: a C thread that feeds a braid channel.  It declares
+ * the two braid functions it calls and binds, when loaded, to the libbraid
+ * that the Python package loaded (globally). */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,17 +8,6 @@
 
 int braid_mpsc_send_blocking(void *tx, void *value, size_t value_size, int64_t timeout_ms);
 void braid_mpsc_tx_free(void *tx);
-
-struct square_job {
-    int64_t in;
-    int64_t out;
-};
-
-/* A braid_task_fn: out = in * in. */
-void square(void *arg) {
-    struct square_job *j = arg;
-    j->out = j->in * j->in;
-}
 
 struct feed {
     void *tx;

@@ -7,9 +7,7 @@
 using braid::capi::guarded;
 using braid::detail::CompletionQueue;
 
-// The opaque C type is the engine's queue.
-struct braid_completion_queue {};
-
+// The opaque C type is the engine's queue (never defined: only cast).
 namespace {
 CompletionQueue* cq(braid_completion_queue* q) { return reinterpret_cast<CompletionQueue*>(q); }
 const CompletionQueue* cq(const braid_completion_queue* q) { return reinterpret_cast<const CompletionQueue*>(q); }

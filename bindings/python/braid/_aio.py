@@ -27,6 +27,9 @@ from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN
 _ECANCELED = -4
 _EEOF = -27
 _ECLOSED = -11
+# the statuses that end a repeating accept (braid_tcp_listener_accept_start):
+# ECANCELED, ETIMEDOUT, ECLOSED, ESHUTDOWN, EINVAL, EBADF
+_ACCEPT_FINAL = frozenset((-4, -5, -11, -3, -1, -14))
 
 # id (the operations' user_data) -> the handler its completions go to
 _handlers: Dict[int, Callable[..., None]] = {}
@@ -628,7 +631,7 @@ async def start_server(client_connected_cb: ClientConnected, host: Optional[str]
                 tasks.add(t)
                 t.add_done_callback(tasks.discard)
             return
-        if status < 0 and status not in (-31, -2):  # not EMFILE/ENOMEM: the final call
+        if status in _ACCEPT_FINAL:  # else a failed accept (EMFILE, ...): it goes on
             op.finish()
             server._op = None
             server._ended()

@@ -167,12 +167,14 @@ TEST_CASE("completion queue: channel and lock callbacks come to the queue") {
     Seen recv;
     REQUIRE(braid_mpsc_recv(nullptr, rt.rt, rx, &got, sizeof got, &Seen::cb, &recv) == BRAID_OK);
     // a sender on another (foreign) thread
-    std::thread sender([tx] {
+    std::atomic<int> sent{1000};  // Catch's REQUIRE is for the test's thread only
+    std::thread sender([tx, &sent] {
         int v = 42;
-        REQUIRE(braid_mpsc_send_blocking(tx, &v, sizeof v, 10000) == BRAID_OK);
+        sent = braid_mpsc_send_blocking(tx, &v, sizeof v, 10000);
     });
     REQUIRE(q.drain_until([&] { return recv.calls == 1; }));
     sender.join();
+    REQUIRE(sent.load() == BRAID_OK);
     REQUIRE(recv.status == BRAID_OK);
     REQUIRE(got == 42);
     REQUIRE(recv.thread == std::this_thread::get_id());

@@ -12,9 +12,11 @@
 
 #include "io/fs.hpp"
 #include "shim.hpp"
+#include "task/callback.hpp"
 
 using braid::capi::core_or_current;
 using braid::capi::guarded;
+using braid::detail::Callback;
 using braid::detail::Core;
 namespace fsx = braid::detail::fs;
 
@@ -88,7 +90,7 @@ bool bad_path(const char* p) { return !p || !*p; }
 struct PathBody {
     std::string path;
     int (*fn)(const char*);
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     void run() { cb(ud, fn(path.c_str())); }
     void cancelled(int st) { cb(ud, st); }
@@ -96,7 +98,7 @@ struct PathBody {
 
 struct RenameBody {
     std::string from, to;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     void run() { cb(ud, fsx::rename(from.c_str(), to.c_str())); }
     void cancelled(int st) { cb(ud, st); }
@@ -104,7 +106,7 @@ struct RenameBody {
 
 struct CopyBody {
     std::string from, to;
-    braid_io_callback cb;
+    Callback<braid_io_callback> cb;
     void* ud;
     void run() {
         uint64_t n = 0;
@@ -116,12 +118,12 @@ struct CopyBody {
 
 struct ReadFileBody {
     std::string path;
-    braid_bytes_callback cb;
+    Callback<braid_bytes_callback> cb;
     void* ud;
     void run() {
         std::string data;
         int rc = fsx::read_file(path.c_str(), &data);
-        if (rc == BRAID_OK) cb(ud, BRAID_OK, data.data(), data.size());
+        if (rc == BRAID_OK) cb.call_with_bytes(ud, BRAID_OK, data.data(), data.size());
         else cb(ud, rc, nullptr, 0);
     }
     void cancelled(int st) { cb(ud, st, nullptr, 0); }
@@ -130,7 +132,7 @@ struct ReadFileBody {
 struct WriteFileBody {
     std::string path;
     std::string data;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     void run() { cb(ud, fsx::write_file(path.c_str(), data.data(), data.size())); }
     void cancelled(int st) { cb(ud, st); }
@@ -140,7 +142,7 @@ struct MetadataBody {
     std::string path;
     bool follow;
     braid_file* file;  // or a file (ref held)
-    braid_metadata_callback cb;
+    Callback<braid_metadata_callback> cb;
     void* ud;
     void run() {
         auto* m = new (std::nothrow) braid_metadata;
@@ -166,7 +168,7 @@ struct MetadataBody {
 
 struct ReadDirBody {
     std::string path;
-    braid_dir_callback cb;
+    Callback<braid_dir_callback> cb;
     void* ud;
     void run() {
         auto* d = new (std::nothrow) braid_dir_listing;
@@ -185,7 +187,7 @@ struct OpenBody {
     int flags;
     unsigned mode;
     Core* core;
-    braid_file_callback cb;
+    Callback<braid_file_callback> cb;
     void* ud;
     void run() {
         int fd = -1;
@@ -210,8 +212,8 @@ struct FileBody {
     void* buf;
     size_t len;
     uint64_t new_len;
-    braid_io_callback io_cb;
-    braid_callback cb;
+    Callback<braid_io_callback> io_cb;
+    Callback<braid_callback> cb;
     void* ud;
     void run() {
         size_t n = 0;

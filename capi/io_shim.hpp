@@ -65,10 +65,10 @@ int wrap_fd(H** out, Core* core, int fd) {
 // The Deliver of io_op for a C callback taking an H*: wraps the source and
 // calls cb with the handle type it was registered with.
 template <class H>
-void deliver(detail::io_op::AnyFn cb, void* ud, int status, Core* core, IoSource* src) {
+void deliver(const detail::Callback<detail::io_op::AnyFn>& cb, void* ud, int status, Core* core, IoSource* src) {
     H* h = nullptr;
     if (status == BRAID_OK) status = wrap_or_close(&h, core, src);
-    reinterpret_cast<void (*)(void*, int, H*)>(cb)(ud, status, h);
+    cb.template call_as<void (*)(void*, int, H*)>(ud, status, h);
 }
 template <class Fn>
 detail::io_op::AnyFn any_fn(Fn f) {

@@ -49,5 +49,6 @@
 #include "unix_socket.h"
 #include "fs.h"
 #include "process.h"
+#include "completion_queue.h"
 
 #endif /* BRAID_H */

@@ -10,6 +10,7 @@
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail::byte_stream {
 
@@ -38,7 +39,7 @@ struct XferOp {
     std::size_t len;
     std::size_t done = 0;
     bool all;
-    braid_io_callback cb;
+    Callback<braid_io_callback> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
 
@@ -86,7 +87,7 @@ struct ReadLoopOp {
     PollFn fn;
     char* buf;
     std::size_t len;
-    braid_read_callback cb;
+    Callback<braid_read_callback> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
 
@@ -116,7 +117,7 @@ struct ReadLoopOp {
             if (rc == BRAID_PENDING) return BRAID_PENDING;
             if (rc < 0) return s->finish(rc);
             if (n == 0) return s->finish(BRAID_EEOF);
-            s->cb(s->ud, BRAID_OK, s->buf, n);
+            s->cb.call_with_bytes(s->ud, BRAID_OK, s->buf, n);
         }
     }
     static void cancel(void* self) {

@@ -12,6 +12,7 @@
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -215,7 +216,7 @@ namespace {
 // braid_dns_lookup's operation.
 struct LookupOp {
     DnsLookup* h;
-    braid_dns_callback cb;
+    Callback<braid_dns_callback> cb;
     void* ud;
     LookupOp(DnsLookup* l, braid_dns_callback c, void* u) : h(l), cb(c), ud(u) {}
     static int poll(void* self, braid_task* me) {

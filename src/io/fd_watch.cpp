@@ -10,6 +10,7 @@
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -176,7 +177,7 @@ namespace {
 struct FdWaitOp {
     FdWatch* watch;
     int interest;
-    braid_fd_ready_callback cb;
+    Callback<braid_fd_ready_callback> cb;
     void* ud;
     FdWaitOp(FdWatch* w, int i, braid_fd_ready_callback c, void* u) : watch(w), interest(i), cb(c), ud(u) {}
     void drop_watch() {

@@ -8,6 +8,7 @@
 #include "io/net.hpp"
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail::io_op {
 
@@ -22,7 +23,7 @@ struct DgramOp {
     std::size_t to_len;
     sockaddr_storage* from;
     std::size_t* from_len;
-    braid_io_callback cb;
+    Callback<braid_io_callback> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled: the wake_data it registers with
     uint8_t claim() const { return recv ? kClaimRead : kClaimWrite; }
@@ -70,7 +71,7 @@ struct AcceptOp {
     Core* core;
     bool repeat;
     Deliver deliver;
-    AnyFn cb;
+    Callback<AnyFn> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
     AcceptOp(IoSource* s, Core* c, bool r, Deliver d, AnyFn f, void* u)
@@ -137,7 +138,7 @@ struct ConnectOp {
     int first_error = 0;
     IoSource* src = nullptr;
     Deliver deliver;
-    AnyFn cb;
+    Callback<AnyFn> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
     ConnectOp(Core* c, const sockaddr* a, std::size_t l, const char* h, int p, Deliver d, AnyFn f, void* u)

@@ -13,6 +13,7 @@
 #include <cstddef>
 
 #include "io/io_handle.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail::io_op {
 
@@ -21,7 +22,7 @@ using AnyFn = void (*)();
 // Hands a connection to the C callback `cb` as the caller's handle type: on
 // BRAID_OK it takes over `src` (and closes it when it cannot wrap it, giving
 // the callback that error instead); otherwise src is NULL.
-using Deliver = void (*)(AnyFn cb, void* ud, int status, Core* core, IoSource* src);
+using Deliver = void (*)(const Callback<AnyFn>& cb, void* ud, int status, Core* core, IoSource* src);
 
 // Datagram send (to `to`, or the connected peer when NULL) or receive (the
 // sender's address written to from/from_len, which must stay alive).

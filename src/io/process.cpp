@@ -18,6 +18,7 @@
 #include "io/os_error.hpp"
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 extern char** environ;
 
@@ -309,7 +310,7 @@ struct ReapOp {
 // braid_child_wait's operation.
 struct WaitOp {
     ChildProcess* proc;
-    braid_exit_callback cb;
+    Callback<braid_exit_callback> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
     WaitOp(ChildProcess* p, braid_exit_callback f, void* u) : proc(p), cb(f), ud(u) {}
@@ -335,7 +336,7 @@ struct WaitOp {
 struct OutputOp {
     Core* core;
     SpawnSpec spec;
-    braid_output_callback cb;
+    Callback<braid_output_callback> cb;
     void* ud;
     ChildProcess* proc = nullptr;
     IoSource* pipes[3] = {nullptr, nullptr, nullptr};

@@ -10,6 +10,7 @@
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -163,7 +164,7 @@ namespace {
 // braid_signal_wait's operation.
 struct SignalWaitOp {
     SignalListener* listener;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     SignalWaitOp(SignalListener* l, braid_callback c, void* u) : listener(l), cb(c), ud(u) {}
     void drop_listener() {

@@ -20,6 +20,7 @@
 
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -27,7 +28,7 @@ template <class Poll, class Cancel>
 struct CallbackWait {
     Poll poll_fn;
     Cancel cancel_fn;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     braid_waiter* w = nullptr;
 

@@ -7,6 +7,7 @@
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
 #include "task/spawn.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -100,7 +101,7 @@ namespace {
 struct OnCancelOp {
     CancellationToken* token;
     Waiter* waiter = nullptr;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     OnCancelOp(CancellationToken* t, braid_callback c, void* u) : token(t), cb(c), ud(u) { token->ref(); }
     static int poll(void* self, braid_task* me) {

@@ -7,6 +7,7 @@
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
 #include "util/block_until.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -15,7 +16,7 @@ namespace {
 // braid_task_join's operation: waits for a task, then calls back on a worker.
 struct JoinOp {
     Task* target;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     JoinOp(Task* t, braid_callback c, void* u) : target(t), cb(c), ud(u) { target->ref(); }
     bool owns_slot = true;

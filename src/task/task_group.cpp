@@ -9,6 +9,7 @@
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
 #include "time/timer_driver.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -22,8 +23,8 @@ namespace {
 template <bool Any>
 struct GroupJoinOp {
     std::vector<Task*> tasks;
-    braid_callback all_cb = nullptr;
-    braid_index_callback any_cb = nullptr;
+    Callback<braid_callback> all_cb;
+    Callback<braid_index_callback> any_cb;
     void* ud;
     bool owns_slots = true;
 

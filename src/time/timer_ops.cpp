@@ -3,6 +3,7 @@
 #include "task/spawn.hpp"
 #include "time/interval.hpp"
 #include "time/timer_driver.hpp"
+#include "task/callback.hpp"
 
 namespace braid::detail {
 
@@ -11,7 +12,7 @@ namespace {
 // braid_sleep's operation.
 struct SleepOp {
     TimerEntry entry;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     SleepOp(Core* c, int64_t deadline, braid_callback f, void* u) : entry{&c->timers(), deadline}, cb(f), ud(u) {}
     static int poll(void* self, braid_task* me) {
@@ -32,7 +33,7 @@ struct SleepOp {
 // braid_interval_start's operation: a callback per tick.
 struct IntervalOp {
     Interval iv;
-    braid_callback cb;
+    Callback<braid_callback> cb;
     void* ud;
     IntervalOp(Core* c, int64_t period, int behavior, braid_callback f, void* u)
         : iv(c->timers(), add_sat(c->clock().now(), period), period, behavior), cb(f), ud(u) {}

@@ -26,7 +26,9 @@
 #                                     additions pass, removals and changed
 #                                     signatures fail (if abigail-tools is
 #                                     installed and the build has debug info)
-#   ffi.python                        bindings/python/braid.py (ctypes) unittest
+#   ffi.python                        tests/python (pytest) against this build
+#   ffi.python_installed              pip install bindings/python in a venv against
+#                                     an installed copy; the same pytest suite
 #
 # Nothing is written into the source tree: scratch goes to
 # ${CMAKE_CURRENT_BINARY_DIR}/abi.
@@ -111,7 +113,7 @@ if(BRAID_ABI_VALGRIND AND NOT BRAID_SANITIZE)
 endif()
 
 if(BRAID_SANITIZE)
-  message(STATUS "braid: BRAID_SANITIZE=${BRAID_SANITIZE}: abi.install_consumers, abi.baseline, ffi.python and abi.bad_input_memcheck are not registered")
+  message(STATUS "braid: BRAID_SANITIZE=${BRAID_SANITIZE}: abi.install_consumers, abi.baseline, ffi.python, ffi.python_installed and abi.bad_input_memcheck are not registered")
   return()
 endif()
 
@@ -155,17 +157,30 @@ else()
   set_tests_properties(abi.baseline PROPERTIES LABELS "abi" TIMEOUT 300)
 endif()
 
-# ---- 6. Python ctypes FFI ------------------------------------------------------------
-find_program(BRAID_ABI_PYTHON3 NAMES python3)
-if(BRAID_ABI_PYTHON3)
+# ---- 6. Python: the package bindings/python and its pytest suite ------------------
+# ffi.python runs tests/python against this build (BRAID_LIB, the package
+# from the source tree); ffi.python_installed pip-installs the package into a
+# virtual environment against an installed copy of this build (found through
+# pkg-config) and runs the same suite.  Both need pytest (Debian:
+# python3-pytest); the second also venv and pip (python3-venv).
+find_program(BRAID_PYTHON3_FOR_TESTS NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT BRAID_PYTHON3_FOR_TESTS)
+  find_program(BRAID_PYTHON3_FOR_TESTS NAMES python3)
+endif()
+if(BRAID_PYTHON3_FOR_TESTS)
   add_test(NAME ffi.python
     COMMAND ${CMAKE_COMMAND} -E env
       BRAID_LIB=$<TARGET_FILE:braid>
       "PYTHONPATH=${BRAID_ABI_SOURCE_ROOT}/bindings/python"
       PYTHONDONTWRITEBYTECODE=1
-      ${BRAID_ABI_PYTHON3} -m unittest -v
-    WORKING_DIRECTORY ${BRAID_ABI_SOURCE_ROOT}/tests/python)
-  set_tests_properties(ffi.python PROPERTIES LABELS "ffi" TIMEOUT 120)
+      ${BRAID_PYTHON3_FOR_TESTS} -m pytest -q -p no:cacheprovider ${BRAID_ABI_SOURCE_ROOT}/tests/python
+    WORKING_DIRECTORY ${BRAID_ABI_SCRATCH})
+  set_tests_properties(ffi.python PROPERTIES LABELS "ffi" TIMEOUT 300)
+  add_test(NAME ffi.python_installed
+    COMMAND sh ${BRAID_ABI_SOURCE_ROOT}/tests/python/run_installed.sh
+      ${CMAKE_BINARY_DIR} ${BRAID_ABI_SOURCE_ROOT} ${BRAID_ABI_SCRATCH}/python_installed
+      ${CMAKE_COMMAND} ${BRAID_PYTHON3_FOR_TESTS})
+  set_tests_properties(ffi.python_installed PROPERTIES LABELS "ffi;install" TIMEOUT 600)
 else()
-  message(STATUS "braid: python3 not found, ffi.python is not registered")
+  message(STATUS "braid: python3 not found, ffi.python and ffi.python_installed are not registered")
 endif()

@@ -53,6 +53,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1681,6 +1682,56 @@ static void test_contracts(void) {
     }
 }
 
+/* Completion queues from C: bad arguments, and a plain poll() loop on the
+ * queue's fd that runs the callbacks of a sleep and of an aborted sleep on
+ * this thread. */
+static void test_completion_queue(void) {
+    section("completion queue");
+    braid_completion_queue *q = NULL;
+    CHECK_RC(braid_completion_queue_new(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_fd(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_run(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_pending(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_free(NULL), BRAID_OK);
+    CHECK_RC(braid_completion_queue_new(&q), BRAID_OK);
+    if (!q) return;
+    CHECK_RC(braid_completion_queue_set_current(q), BRAID_OK);
+    CHECK(braid_completion_queue_current() == q, "the current queue is the one set");
+
+    braid_runtime *rt = make_runtime(2);
+    counter done, aborted;
+    counter_init(&done, rt);
+    counter_init(&aborted, rt);
+    braid_task *t = NULL;
+    CHECK_RC(braid_sleep(NULL, rt, 1, count_cb, &done), BRAID_OK);
+    CHECK_RC(braid_sleep(&t, rt, 3600000, count_cb, &aborted), BRAID_OK);
+    CHECK_RC(braid_task_abort(t), BRAID_OK);
+    int fd = braid_completion_queue_fd(q);
+    CHECK(fd >= 0, "the queue has an fd");
+    while (atomic_load(&done.calls) + atomic_load(&aborted.calls) < 2) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int n = poll(&p, 1, 10000);
+        CHECK(n == 1, "the queue's fd became readable");
+        if (n != 1) break;
+        CHECK(braid_completion_queue_run(q, 0) >= 1, "run ran a completion");
+    }
+    CHECK(atomic_load(&done.status) == BRAID_OK, "the sleep completed");
+    CHECK(atomic_load(&aborted.status) == BRAID_ECANCELED, "the aborted sleep was cancelled");
+    CHECK(atomic_load(&done.on_worker) == 0 && atomic_load(&aborted.on_worker) == 0,
+          "the callbacks ran on this thread, not on a worker");
+    braid_task_free(t);
+
+    /* refused while a completion is queued; run it, then it goes */
+    CHECK_RC(braid_sleep(&t, rt, 0, count_cb, &done), BRAID_OK);
+    CHECK_RC(braid_task_join_blocking(t, 10000), BRAID_OK);
+    braid_task_free(t);
+    CHECK_RC(braid_completion_queue_free(q), BRAID_EBUSY);
+    CHECK(braid_completion_queue_current() == NULL, "free unset the calling thread's current queue");
+    CHECK_RC(braid_completion_queue_run(q, 0), 1);
+    CHECK_RC(braid_completion_queue_free(q), BRAID_OK);
+    CHECK_RC(braid_runtime_free(rt), BRAID_OK);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGALRM, on_alarm);
@@ -1711,6 +1762,7 @@ int main(void) {
     test_cancel_on_shutdown(0);
     test_cancel_on_shutdown(1);
     test_contracts();
+    test_completion_queue();
 
     section("done");
     int failures = atomic_load(&g_failures);

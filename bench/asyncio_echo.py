@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""asyncio echo servers compared: braid's TCP (the braid Python package),
+plain asyncio, and uvloop (asyncio on libuv, Debian's python3-uvloop), each
+in a process of its own, driven by the same client in the same run.
+
+    BRAID_LIB=build/libbraid.so PYTHONPATH=bindings/python \\
+        python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64
+
+Each server is a coroutine handler `read(64 KiB) -> write -> drain` behind
+the library's start_server.  The client (one process, uvloop when it is
+installed, else asyncio) keeps `--conns` connections in ping-pong: each sends
+`--size` bytes and waits for them to come back, for `--seconds`.  The figure
+is round trips per second.  Servers are run in turn, `--runs` times
+(alternating, so a change of machine load hits every server alike); the
+median run is reported with min and max.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SERVERS = ("braid", "asyncio", "uvloop")
+
+
+async def _handle(reader, writer):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    writer.close()
+
+
+def serve(kind: str) -> None:
+    if kind == "uvloop":
+        import uvloop
+
+        uvloop.install()
+
+    async def main():
+        if kind == "braid":
+            import braid
+
+            server = await braid.start_server(_handle, "127.0.0.1", 0)
+            port = server.port
+        else:
+            server = await asyncio.start_server(_handle, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+        print(f"READY {port}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the driver closes stdin
+
+    asyncio.run(main())
+
+
+async def _client(port: int, conns: int, size: int, seconds: float) -> float:
+    payload = b"x" * size
+    stop = time.monotonic() + seconds
+    counts = []
+
+    async def one():
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        n = 0
+        while time.monotonic() < stop:
+            w.write(payload)
+            await w.drain()
+            await r.readexactly(size)
+            n += 1
+        w.close()
+        counts.append(n)
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(conns)))
+    return sum(counts) / (time.monotonic() - t0)
+
+
+def run_once(kind: str, args) -> float:
+    p = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"{kind} server did not start: {line!r}")
+        port = int(line.split()[1])
+        return asyncio.run(_client(port, args.conns, args.size, args.seconds))
+    finally:
+        p.stdin.close()
+        p.wait(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--servers", default=",".join(SERVERS))
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    kinds = [k for k in args.servers.split(",") if k]
+    try:
+        import uvloop
+
+        uvloop.install()  # the client
+        client = "uvloop"
+    except ImportError:
+        client = "asyncio"
+        kinds = [k for k in kinds if k != "uvloop"]
+    results = {k: [] for k in kinds}
+    for _ in range(args.runs):
+        for k in kinds:
+            results[k].append(run_once(k, args))
+    print(f"echo round trips/s: {args.conns} connections, {args.size}-byte messages, {args.seconds:g} s, "
+          f"{args.runs} runs, client on {client}")
+    print(f"{'server':10} {'median':>10} {'min':>10} {'max':>10}")
+    for k in kinds:
+        v = results[k]
+        print(f"{k:10} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+// extern "C" shims: completion queues (src/task/completion_queue.hpp).
+#include <braid/completion_queue.h>
+
+#include "shim.hpp"
+#include "task/completion_queue.hpp"
+
+using braid::capi::guarded;
+using braid::detail::CompletionQueue;
+
+// The opaque C type is the engine's queue (never defined: only cast).
+namespace {
+CompletionQueue* cq(braid_completion_queue* q) { return reinterpret_cast<CompletionQueue*>(q); }
+const CompletionQueue* cq(const braid_completion_queue* q) { return reinterpret_cast<const CompletionQueue*>(q); }
+}  // namespace
+
+extern "C" {
+
+BRAID_API int braid_completion_queue_new(braid_completion_queue** out) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    CompletionQueue* q = nullptr;
+    int rc = CompletionQueue::create(&q);
+    if (rc == BRAID_OK) *out = reinterpret_cast<braid_completion_queue*>(q);
+    return rc;
+}
+
+BRAID_API int braid_completion_queue_fd(const braid_completion_queue* q) {
+    if (!q) return BRAID_EINVAL;
+    int fd = cq(q)->fd();
+    return fd >= 0 ? fd : BRAID_EINVAL;
+}
+
+BRAID_API int braid_completion_queue_set_current(braid_completion_queue* q) {
+    CompletionQueue::set_current(cq(q));
+    return BRAID_OK;
+}
+
+BRAID_API braid_completion_queue* braid_completion_queue_current(void) {
+    return reinterpret_cast<braid_completion_queue*>(CompletionQueue::current());
+}
+
+BRAID_API int braid_completion_queue_run(braid_completion_queue* q, int max) {
+    if (!q) return BRAID_EINVAL;
+    return guarded([&] { return cq(q)->run(max); });
+}
+
+BRAID_API int braid_completion_queue_pending(const braid_completion_queue* q) {
+    if (!q) return BRAID_EINVAL;
+    std::size_t n = cq(q)->pending();
+    return n > std::size_t(INT32_MAX) ? INT32_MAX : int(n);
+}
+
+BRAID_API int braid_completion_queue_free(braid_completion_queue* q) {
+    if (!q) return BRAID_OK;
+    return cq(q)->close();
+}
+
+}  // extern "C"

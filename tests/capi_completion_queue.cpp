@@ -1,0 +1,397 @@
+// Completion queues (braid/completion_queue.h): callbacks of operations
+// started by a thread whose current queue is set are posted there and run
+// by that thread, drained here from a plain poll() loop on the queue's fd.
+#include <poll.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capi_support.hpp"
+
+namespace {
+
+using capi_test::Rt;
+
+// A queue, current on the calling thread for the life of the object.
+struct Queue {
+    braid_completion_queue* q = nullptr;
+    Queue() {
+        REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+        REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    }
+    ~Queue() {
+        braid_completion_queue_set_current(nullptr);
+        if (q) {
+            while (braid_completion_queue_pending(q) > 0) braid_completion_queue_run(q, 0);
+            braid_completion_queue_free(q);
+        }
+    }
+    // The host's loop: poll() on the fd and run what is queued, until
+    // done() or 10 s without a completion.  Returns done().
+    template <class Done>
+    bool drain_until(Done done) {
+        int fd = braid_completion_queue_fd(q);
+        REQUIRE(fd >= 0);
+        while (!done()) {
+            pollfd p{fd, POLLIN, 0};
+            int n = ::poll(&p, 1, 10000);
+            if (n <= 0) return false;
+            REQUIRE((p.revents & POLLIN) != 0);
+            REQUIRE(braid_completion_queue_run(q, 0) >= 0);
+        }
+        return true;
+    }
+};
+
+// One callback's record: not atomic on purpose: under TSan a callback that
+// ran on another thread than the test's would be reported as a race.
+struct Seen {
+    int calls = 0;
+    int status = 1000;
+    std::thread::id thread;
+    static void cb(void* p, int st) {
+        auto* s = static_cast<Seen*>(p);
+        s->calls++;
+        s->status = st;
+        s->thread = std::this_thread::get_id();
+    }
+};
+
+void add_one(void* p) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }
+
+}  // namespace
+
+TEST_CASE("completion queue: bad arguments return codes") {
+    REQUIRE(braid_completion_queue_new(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_run(nullptr, 0) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_pending(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_free(nullptr) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(nullptr) == BRAID_OK);
+    REQUIRE(braid_completion_queue_current() == nullptr);
+}
+
+TEST_CASE("completion queue: an empty queue is not readable and runs nothing") {
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    pollfd p{braid_completion_queue_fd(q), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 0) == 0);
+    REQUIRE(braid_completion_queue_run(q, 0) == 0);
+    REQUIRE(braid_completion_queue_pending(q) == 0);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+}
+
+TEST_CASE("completion queue: sleeps call back on the thread that drains the queue") {
+    Rt rt;
+    Queue q;
+    REQUIRE(braid_completion_queue_current() == q.q);
+    Seen a, b, c;
+    REQUIRE(braid_sleep(nullptr, rt.rt, 1, &Seen::cb, &a) == BRAID_OK);
+    REQUIRE(braid_sleep(nullptr, rt.rt, 0, &Seen::cb, &b) == BRAID_OK);
+    braid_task* t = nullptr;
+    REQUIRE(braid_sleep(&t, rt.rt, 100000, &Seen::cb, &c) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return a.calls == 1 && b.calls == 1; }));
+    REQUIRE(c.calls == 0);
+    REQUIRE(braid_task_abort(t) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return c.calls == 1; }));
+    // the callback was posted as the task ended: it finishes (or has) with that status
+    REQUIRE(braid_task_join_blocking(t, 10000) == BRAID_ECANCELED);
+    braid_task_free(t);
+    auto me = std::this_thread::get_id();
+    for (Seen* s : {&a, &b}) {
+        REQUIRE(s->status == BRAID_OK);
+        REQUIRE(s->thread == me);
+    }
+    REQUIRE(c.status == BRAID_ECANCELED);
+    REQUIRE(c.thread == me);
+    REQUIRE(a.calls == 1);
+    REQUIRE(b.calls == 1);
+}
+
+TEST_CASE("completion queue: run(max) runs at most max and keeps the fd readable") {
+    Rt rt;
+    Queue q;
+    Seen s[3];
+    for (auto& x : s) {
+        // the callback is posted before the task finishes: once joined, it is queued
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &x) == BRAID_OK);
+        REQUIRE(braid_task_join_blocking(t, 10000) == BRAID_OK);
+        braid_task_free(t);
+    }
+    REQUIRE(braid_completion_queue_pending(q.q) == 3);
+    int fd = braid_completion_queue_fd(q.q);
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 0) == 1);
+    REQUIRE(braid_completion_queue_run(q.q, 1) == 1);
+    REQUIRE(s[0].calls == 1);
+    REQUIRE(s[1].calls == 0);
+    REQUIRE(::poll(&p, 1, 0) == 1);
+    REQUIRE(braid_completion_queue_run(q.q, 0) == 2);
+    REQUIRE(::poll(&p, 1, 0) == 0);
+    for (auto& x : s) {
+        REQUIRE(x.calls == 1);
+        REQUIRE(x.status == BRAID_OK);
+    }
+}
+
+TEST_CASE("completion queue: a spawned C function's join comes to the queue") {
+    Rt rt;
+    Queue q;
+    std::atomic<int> done{0};
+    braid_task* t = nullptr;
+    REQUIRE(braid_spawn(&t, rt.rt, &add_one, &done) == BRAID_OK);
+    Seen joined;
+    REQUIRE(braid_task_join(t, &Seen::cb, &joined) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return joined.calls == 1; }));
+    REQUIRE(joined.status == BRAID_OK);
+    REQUIRE(joined.thread == std::this_thread::get_id());
+    REQUIRE(done.load() == 1);
+    braid_task_free(t);
+}
+
+TEST_CASE("completion queue: channel and lock callbacks come to the queue") {
+    Rt rt;
+    Queue q;
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    REQUIRE(braid_mpsc_new(&tx, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    int got = 0;
+    Seen recv;
+    REQUIRE(braid_mpsc_recv(nullptr, rt.rt, rx, &got, sizeof got, &Seen::cb, &recv) == BRAID_OK);
+    // a sender on another (foreign) thread
+    std::atomic<int> sent{1000};  // Catch's REQUIRE is for the test's thread only
+    std::thread sender([tx, &sent] {
+        int v = 42;
+        sent = braid_mpsc_send_blocking(tx, &v, sizeof v, 10000);
+    });
+    REQUIRE(q.drain_until([&] { return recv.calls == 1; }));
+    sender.join();
+    REQUIRE(sent.load() == BRAID_OK);
+    REQUIRE(recv.status == BRAID_OK);
+    REQUIRE(got == 42);
+    REQUIRE(recv.thread == std::this_thread::get_id());
+
+    braid_mutex* m = nullptr;
+    REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+    REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+    Seen locked;
+    REQUIRE(braid_mutex_lock(nullptr, rt.rt, m, &Seen::cb, &locked) == BRAID_OK);
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return locked.calls == 1; }));
+    REQUIRE(locked.status == BRAID_OK);
+    REQUIRE(locked.thread == std::this_thread::get_id());
+    REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+    braid_mutex_free(m);
+    braid_mpsc_tx_free(tx);
+    braid_mpsc_rx_free(rx);
+}
+
+namespace {
+struct Conn {
+    int calls = 0;
+    int status = 1000;
+    braid_tcp_stream* s = nullptr;
+    std::thread::id thread;
+    static void cb(void* p, int st, braid_tcp_stream* s) {
+        auto* c = static_cast<Conn*>(p);
+        c->calls++;
+        c->status = st;
+        c->s = s;
+        c->thread = std::this_thread::get_id();
+    }
+};
+struct Chunks {
+    std::string data;
+    int final_status = 1000;
+    bool on_host = true;
+    std::thread::id host = std::this_thread::get_id();
+    static void cb(void* p, int st, const void* d, size_t n) {
+        auto* c = static_cast<Chunks*>(p);
+        if (std::this_thread::get_id() != c->host) c->on_host = false;
+        if (st == BRAID_OK) c->data.append(static_cast<const char*>(d), n);
+        else c->final_status = st;
+    }
+};
+struct Bytes {
+    int calls = 0;
+    int status = 1000;
+    std::string data;
+    static void cb(void* p, int st, const void* d, size_t n) {
+        auto* b = static_cast<Bytes*>(p);
+        b->calls++;
+        b->status = st;
+        if (d) b->data.assign(static_cast<const char*>(d), n);
+    }
+};
+}  // namespace
+
+TEST_CASE("completion queue: TCP accept, connect and a read loop deliver to the queue") {
+    Rt rt;
+    Queue q;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_listener_bind(&l, rt.rt, reinterpret_cast<sockaddr*>(&a), sizeof a, 16) == BRAID_OK);
+    sockaddr_storage bound{};
+    size_t blen = sizeof bound;
+    REQUIRE(braid_tcp_listener_local_addr(l, &bound, &blen) == BRAID_OK);
+    Conn acc, con;
+    REQUIRE(braid_tcp_listener_accept(nullptr, l, &Conn::cb, &acc) == BRAID_OK);
+    REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&bound), blen, &Conn::cb, &con) ==
+            BRAID_OK);
+    REQUIRE(q.drain_until([&] { return acc.calls == 1 && con.calls == 1; }));
+    REQUIRE(acc.status == BRAID_OK);
+    REQUIRE(con.status == BRAID_OK);
+    REQUIRE(acc.thread == std::this_thread::get_id());
+    REQUIRE(con.thread == std::this_thread::get_id());
+
+    // A read loop with a 3-byte buffer: every chunk is copied into its
+    // completion, so the bytes arrive whole although the buffer is reused.
+    char buf[3];
+    Chunks chunks;
+    REQUIRE(braid_byte_stream_read_start(nullptr, braid_tcp_stream_as_byte_stream(acc.s), buf, sizeof buf,
+                                         &Chunks::cb, &chunks) == BRAID_OK);
+    std::string msg = "completions on the host thread";
+    int cfd = braid_tcp_stream_fd(con.s);
+    REQUIRE(::write(cfd, msg.data(), msg.size()) == ssize_t(msg.size()));
+    REQUIRE(braid_tcp_stream_close(con.s) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return chunks.final_status != 1000; }));
+    REQUIRE(chunks.final_status == BRAID_EEOF);
+    REQUIRE(chunks.data == msg);
+    REQUIRE(chunks.on_host);
+    braid_tcp_stream_free(con.s);
+    braid_tcp_stream_free(acc.s);
+    braid_tcp_listener_free(l);
+}
+
+TEST_CASE("completion queue: a file read on the blocking pool delivers to the queue") {
+    Rt rt;
+    Queue q;
+    char path[] = "/tmp/braid_cq_XXXXXX";
+    int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, "hello", 5) == 5);
+    ::close(fd);
+    Bytes b;
+    REQUIRE(braid_fs_read(nullptr, rt.rt, path, &Bytes::cb, &b) == BRAID_OK);
+    REQUIRE(q.drain_until([&] { return b.calls == 1; }));
+    REQUIRE(b.status == BRAID_OK);
+    REQUIRE(b.data == "hello");
+    ::unlink(path);
+}
+
+TEST_CASE("completion queue: operations started without a current queue call back on braid's threads") {
+    Rt rt;
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(nullptr) == BRAID_OK);
+    std::atomic<int> calls{0};
+    auto cb = [](void* p, int) { static_cast<std::atomic<int>*>(p)->fetch_add(1); };
+    braid_task* t = nullptr;
+    REQUIRE(braid_sleep(&t, rt.rt, 0, cb, &calls) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, 10000) == BRAID_OK);
+    REQUIRE(calls.load() == 1);  // ran before the task finished, on a worker
+    REQUIRE(braid_completion_queue_pending(q) == 0);
+    braid_task_free(t);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+}
+
+TEST_CASE("completion queue: free refuses while completions are queued or another thread uses it") {
+    Rt rt;
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    Seen s;
+    braid_task* t = nullptr;
+    REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &s) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, 10000) == BRAID_OK);
+    braid_task_free(t);
+    REQUIRE(braid_completion_queue_pending(q) == 1);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_EBUSY);
+    REQUIRE(braid_completion_queue_current() == nullptr);  // free unset it here
+    REQUIRE(braid_completion_queue_run(q, 0) == 1);
+    REQUIRE(s.calls == 1);
+
+    // current on another thread: refused until that thread lets go
+    std::atomic<int> phase{0};
+    std::thread other([&] {
+        braid_completion_queue_set_current(q);
+        phase = 1;
+        while (phase.load() != 2) std::this_thread::yield();
+    });
+    while (phase.load() != 1) std::this_thread::yield();
+    REQUIRE(braid_completion_queue_free(q) == BRAID_EBUSY);
+    phase = 2;
+    other.join();  // the thread's end unsets its current queue
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+}
+
+TEST_CASE("completion queue: shutdown cancels bound operations into the queue, later ones are dropped") {
+    Rt rt;
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    Seen pending, dropped;
+    REQUIRE(braid_sleep(nullptr, rt.rt, 100000, &Seen::cb, &pending) == BRAID_OK);
+    rt.free();  // cancels the sleep: its callback is posted, not run
+    REQUIRE(pending.calls == 0);
+    REQUIRE(braid_completion_queue_run(q, 0) == 1);
+    REQUIRE(pending.calls == 1);
+    REQUIRE(pending.status == BRAID_ECANCELED);
+
+    // an operation still running when the queue is freed: its callback is dropped
+    Rt rt2;
+    braid_task* t = nullptr;
+    REQUIRE(braid_sleep(&t, rt2.rt, 100000, &Seen::cb, &dropped) == BRAID_OK);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+    REQUIRE(braid_task_abort(t) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(t, 10000) == BRAID_ECANCELED);
+    braid_task_free(t);
+    REQUIRE(dropped.calls == 0);
+}
+
+TEST_CASE("completion queue: many operations from many threads, each drained by its own thread") {
+    Rt rt(4);
+    constexpr int kThreads = 4, kOps = 200;
+    std::vector<std::thread> hosts;
+    std::atomic<int> bad{0};
+    for (int h = 0; h < kThreads; ++h) {
+        hosts.emplace_back([&] {
+            braid_completion_queue* q = nullptr;
+            if (braid_completion_queue_new(&q) != BRAID_OK) {
+                bad++;
+                return;
+            }
+            braid_completion_queue_set_current(q);
+            std::vector<Seen> seen(kOps);
+            for (auto& s : seen)
+                if (braid_sleep(nullptr, rt.rt, 0, &Seen::cb, &s) != BRAID_OK) bad++;
+            int ran = 0;
+            while (ran < kOps) {
+                pollfd p{braid_completion_queue_fd(q), POLLIN, 0};
+                if (::poll(&p, 1, 10000) != 1) {
+                    bad++;
+                    break;
+                }
+                int n = braid_completion_queue_run(q, 0);
+                if (n < 0) bad++;
+                else ran += n;
+            }
+            for (auto& s : seen)
+                if (s.calls != 1 || s.status != BRAID_OK || s.thread != std::this_thread::get_id()) bad++;
+            if (braid_completion_queue_free(q) != BRAID_OK) bad++;
+        });
+    }
+    for (auto& t : hosts) t.join();
+    REQUIRE(bad.load() == 0);
+}

@@ -1,0 +1,349 @@
+"""asyncio on braid: every completion on the loop's thread, cancellation,
+errors, TCP streams, channels fed from C, C tasks, blocking jobs, several
+loops in several threads, and interpreter exit."""
+
+import asyncio
+import ctypes
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import braid
+from conftest import SquareJob
+
+TIMEOUT_S = 30.0
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, TIMEOUT_S))
+
+
+def test_sleep_waits_on_braid_timers():
+    async def main():
+        t0 = braid.now()
+        assert await braid.sleep(0.02, "r") == "r"
+        return braid.now() - t0
+
+    assert run(main()) >= 20_000_000
+
+
+def test_sleep_rejects_negative_delays():
+    with pytest.raises(ValueError):
+        run(braid.sleep(-1))
+
+
+def test_cancelling_the_asyncio_task_cancels_the_sleep():
+    async def main():
+        t = asyncio.ensure_future(braid.sleep(3600))
+        await braid.sleep(0)  # the sleep has started
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+        # the braid side was aborted: its callback came back (ECANCELED) and
+        # nothing is left registered
+        deadline = time.monotonic() + TIMEOUT_S / 2
+        while braid._aio._handlers and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return dict(braid._aio._handlers)
+
+    assert run(main()) == {}
+
+
+def test_wait_for_timeout_on_a_braid_sleep():
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(braid.sleep(3600), 0.05)
+
+    run(main())
+
+
+def test_spawn_runs_a_c_function_as_a_task(helper):
+    job = SquareJob(12, 0)
+
+    async def main():
+        await braid.spawn(helper.square, ctypes.addressof(job))
+
+    run(main())
+    assert job.out == 144
+
+
+def test_spawn_blocking_returns_and_raises():
+    loop_thread = []
+
+    def work(a, b):
+        return (a + b, threading.get_ident())
+
+    async def main():
+        loop_thread.append(threading.get_ident())
+        value, ident = await braid.spawn_blocking(work, 2, 3)
+        assert value == 5
+        assert ident != loop_thread[0]
+        with pytest.raises(ZeroDivisionError):
+            await braid.spawn_blocking(lambda: 1 / 0)
+
+    run(main())
+
+
+def test_callbacks_run_on_the_loop_thread_only():
+    # every completion is dispatched by _dispatch: record the thread of each
+    seen = []
+    orig = braid._aio._dispatch
+
+    def spy(ud, *args):
+        seen.append(threading.get_ident())
+        orig(ud, *args)
+
+    braid._aio._dispatch = spy
+    try:
+        async def main():
+            await asyncio.gather(*(braid.sleep(0.001 * i) for i in range(20)))
+            await braid.spawn_blocking(lambda: None)
+            return threading.get_ident()
+
+        me = run(main())
+    finally:
+        braid._aio._dispatch = orig
+    assert len(seen) >= 21
+    assert set(seen) == {me}
+
+
+async def _echo(reader, writer):
+    while True:
+        data = await reader.read(4096)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+def test_tcp_echo_server_and_client():
+    async def main():
+        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        async with server:
+            reader, writer = await braid.open_connection("127.0.0.1", server.port)
+            assert writer.get_extra_info("peername") == ("127.0.0.1", server.port)
+            writer.write(b"line one\nline two\n")
+            await writer.drain()
+            assert await reader.readline() == b"line one\n"
+            assert await reader.readuntil(b"two") == b"line two"
+            big = os.urandom(300_000)
+            writer.write(big)
+            await writer.drain()
+            assert await reader.readexactly(1 + len(big)) == b"\n" + big
+            writer.write_eof()
+            assert await reader.read() == b""
+            assert reader.at_eof()
+            writer.close()
+            await writer.wait_closed()
+        assert not server.is_serving()
+
+    run(main())
+
+
+def test_tcp_plain_asyncio_client_against_a_braid_server():
+    async def main():
+        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        async with server:
+            r, w = await asyncio.open_connection("127.0.0.1", server.port)
+            w.write(b"ping")
+            await w.drain()
+            assert await r.readexactly(4) == b"ping"
+            w.close()
+            await w.wait_closed()
+
+    run(main())
+
+
+def test_readexactly_at_end_raises_incomplete_read():
+    async def main():
+        async def short(reader, writer):
+            writer.write(b"abc")
+            await writer.drain()
+            writer.close()
+
+        server = await braid.start_server(short, "127.0.0.1", 0)
+        async with server:
+            reader, writer = await braid.open_connection("127.0.0.1", server.port)
+            with pytest.raises(asyncio.IncompleteReadError) as ei:
+                await reader.readexactly(10)
+            assert ei.value.partial == b"abc"
+            writer.close()
+
+    run(main())
+
+
+def test_connection_refused_maps_to_the_builtin_exception():
+    async def main():
+        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        port = server.port
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(ConnectionRefusedError) as ei:
+            await braid.open_connection("127.0.0.1", port)
+        assert ei.value.code == -16
+        assert isinstance(ei.value, braid.BraidError)
+        with pytest.raises(OSError) as ei:
+            await braid.open_connection("no-such-host.invalid", 80)
+        assert ei.value.name == "ENOTFOUND"
+
+    run(main())
+
+
+def test_cancelling_a_read_loses_nothing_and_the_stream_stays_usable():
+    async def main():
+        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        async with server:
+            reader, writer = await braid.open_connection("127.0.0.1", server.port)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(reader.read(10), 0.05)
+            writer.write(b"after")
+            await writer.drain()
+            assert await reader.readexactly(5) == b"after"
+            writer.close()
+
+    run(main())
+
+
+def test_a_slow_reader_pauses_the_stream_and_gets_everything():
+    async def main():
+        async def flood(reader, writer):
+            writer.write(bytes(range(256)) * 8192)  # 2 MiB, more than the reader buffers
+            await writer.drain()
+            writer.close()
+
+        server = await braid.start_server(flood, "127.0.0.1", 0)
+        async with server:
+            reader, writer = await braid.open_connection("127.0.0.1", server.port)
+            while reader._op is not None:  # fills the buffer past its limit, then stops
+                await braid.sleep(0.001)
+            # (braid may have read more before the loop saw the limit passed)
+            assert len(reader._buf) > reader._limit
+            data = await reader.read()
+            assert data == bytes(range(256)) * 8192
+            writer.close()
+
+    run(main())
+
+
+def test_channel_fed_from_a_c_thread(helper):
+    async def main():
+        tx, rx = braid.channel(4, 8)
+        assert helper.feed_from_thread(tx.detach(), 50) == 0
+        got = [int.from_bytes(v, sys.byteorder, signed=True) async for v in rx]
+        return got
+
+    assert run(main()) == [i * 10 for i in range(50)]
+
+
+def test_channel_between_python_tasks_and_cancelled_receive():
+    async def main():
+        tx, rx = braid.channel(1, 8)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(rx.recv(), 0.02)  # cancelled: nothing taken
+        await tx.send((7).to_bytes(8, "little"))
+        assert not tx.try_send((8).to_bytes(8, "little"))  # full (capacity 1)
+        assert await rx.recv() == (7).to_bytes(8, "little")
+        assert rx.try_recv() is None
+        with pytest.raises(ValueError):
+            await tx.send(b"short")
+        tx.close()
+        with pytest.raises(ConnectionError) as ei:
+            await rx.recv()
+        assert ei.value.code == -11
+
+    run(main())
+
+
+def test_many_loops_in_many_threads():
+    errors = []
+
+    def worker(k):
+        async def main():
+            total = 0
+            for i in range(20):
+                total += await braid.spawn_blocking(lambda: i)
+                await braid.sleep(0)
+            return total
+
+        try:
+            assert asyncio.run(main()) == sum(range(20))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT_S)
+    assert errors == []
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_garbage_collected_streams_and_loops():
+    async def main():
+        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        async with server:
+            for _ in range(20):
+                r, w = await braid.open_connection("127.0.0.1", server.port)
+                w.write(b"a")
+                await w.drain()
+                assert await r.read(1) == b"a"
+                del r, w  # no close: the finaliser frees the stream
+                gc.collect()
+
+    run(main())
+    gc.collect()
+
+
+def _python(code, timeout=TIMEOUT_S):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(braid.__file__)),
+                                                      env.get("PYTHONPATH", "")] if p)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_interpreter_exit_with_operations_pending():
+    # Pending sleeps, a blocked receive, a listening server and a blocking
+    # job still running when the interpreter exits: the runtime shuts down at
+    # exit and the process ends cleanly.
+    r = _python("""
+        import asyncio, threading, braid
+        ev = threading.Event()
+        async def main():
+            server = await braid.start_server(lambda r, w: None, "127.0.0.1", 0)
+            tx, rx = braid.channel(1, 8)
+            for d in (10, 3600):
+                asyncio.ensure_future(braid.sleep(d))
+            asyncio.ensure_future(rx.recv())
+            asyncio.ensure_future(braid.spawn_blocking(ev.wait, 0.2))
+            await braid.sleep(0.01)
+            print("leaving", flush=True)
+            global keep
+            keep = (server, tx, rx)
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(main())
+        print("bye", flush=True)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["leaving", "bye"]
+
+
+def test_interpreter_exit_from_a_finaliser_on_a_braid_thread():
+    r = _python("""
+        import braid
+        rt = braid.Runtime(workers=1)
+        holder = [rt]
+        del rt
+        holder[0].spawn_blocking(lambda: holder.clear())
+        print("ok", flush=True)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"

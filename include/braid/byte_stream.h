@@ -64,8 +64,7 @@ typedef struct braid_io_slice {
  * are looked at (the rest is for a later call).  Slices of length 0 are
  * allowed; all of them empty (or count 0): 0 with *out_n = 0.  bufs NULL
  * with count > 0, or a slice with data NULL and len > 0: BRAID_EINVAL.
- * wake NULL removes wake_data's registration (as for poll_write).  Never
- * raises SIGPIPE. */
+ * Never raises SIGPIPE. */
 BRAID_API int braid_byte_stream_poll_write_vectored(braid_byte_stream *bs, const braid_io_slice *bufs, size_t count,
                                                     braid_wake_fn wake, void *wake_data, size_t *out_n);
 

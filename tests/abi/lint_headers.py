@@ -98,7 +98,9 @@ def lint(path, text):
                 bad(f"macro {m.group(1)} does not start with BRAID_")
             buf = ""
             continue
-        if tok != ";":
+        if tok != ";" or buf.count("{") > buf.count("}"):
+            # A struct's body (braid_io_slice) ends its members with ';':
+            # the statement goes on to the closing brace.
             buf += tok
             continue
         stmt = " ".join(buf.replace("BRAID_EXTERN_C_BEGIN", "").replace("BRAID_EXTERN_C_END", "").split())
@@ -106,6 +108,7 @@ def lint(path, text):
         if not stmt:
             continue
         if stmt.startswith("typedef"):
+            stmt = re.sub(r"\{.*\}", "", stmt)  # the members of a struct body
             m = FN_POINTER_TYPEDEF.search(stmt) or TYPEDEF_NAME.search(stmt)
             if m and not m.group(1).startswith("braid_"):
                 bad(f"type {m.group(1)} does not start with braid_")

@@ -198,7 +198,11 @@ struct FdWaitOp {
         s->drop_watch();
         s->cb(s->ud, current_cancel_status(), 0);
     }
-    static void release(void* self) { static_cast<FdWaitOp*>(self)->drop_watch(); }
+    static void release(void* self) {
+        auto* s = static_cast<FdWaitOp*>(self);
+        s->drop_watch();
+        s->~FdWaitOp();  // its callback holds a reference to a completion queue
+    }
 };
 
 }  // namespace

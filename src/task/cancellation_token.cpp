@@ -120,6 +120,7 @@ struct OnCancelOp {
         auto* s = static_cast<OnCancelOp*>(self);
         s->token->cancel_wait(&s->waiter);
         s->token->unref();
+        s->~OnCancelOp();  // its callback holds a reference to a completion queue
     }
 };
 

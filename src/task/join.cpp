@@ -45,6 +45,7 @@ struct JoinOp {
         s->target->unregister_join();
         s->give_back_slot();
         s->target->unref();
+        s->~JoinOp();  // its callback holds a reference to a completion queue
     }
 };
 

@@ -35,6 +35,8 @@ passed=0
 failed=0
 tests_passed=0
 tests_failed=0
+status=()  # "name: green" or "name: FAILED", printed again at the end
+failures=()  # ctest's "The following tests FAILED" lines, per configuration
 for c in "${configs[@]}"; do
   IFS='|' read -r name cc cxx extra <<<"$c"
   dir="$root/$name"
@@ -57,8 +59,12 @@ for c in "${configs[@]}"; do
   log="$dir/ctest.log"
   if ctest --test-dir "$dir" "${ctest_args[@]}" -j "$jobs" --output-on-failure --timeout 600 2>&1 | tee "$log"; then
     passed=$((passed + 1))
+    status+=("$name: green")
   else
     failed=$((failed + 1))
+    status+=("$name: FAILED")
+    while IFS= read -r f; do failures+=("$name: $f"); done \
+      < <(sed -n '/The following tests FAILED:/,$p' "$log" | grep -E '^[[:space:]]+[0-9]+ - ' || true)
   fi
   # "100% tests passed, 0 tests failed out of 78"
   if line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n1); then
@@ -78,8 +84,11 @@ log="$root/fuzz.log"
 mkdir -p "$root"
 if scripts/fuzz.sh -t "${BRAID_FUZZ_SECONDS:-10}" -j "$jobs" -b "$root/fuzz" 2>&1 | tee "$log"; then
   passed=$((passed + 1))
+  status+=("fuzz: green")
 else
   failed=$((failed + 1))
+  status+=("fuzz: FAILED")
+  while IFS= read -r f; do failures+=("fuzz: $f"); done < <(grep -E '^fuzz: .* FAILED' "$log" || true)
 fi
 # "fuzz: 7 of 7 harnesses passed"
 if line=$(grep -E '^fuzz: [0-9]+ of [0-9]+ harnesses passed' "$log" | tail -n1); then
@@ -91,6 +100,13 @@ else
   tests_failed=$((tests_failed + 1))
 fi
 
+# The summary comes last, so that the tail of a long CI log names what failed.
+echo "=== summary"
+printf '%s\n' "${status[@]}"
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "failed tests:"
+  printf '  %s\n' "${failures[@]}"
+fi
 echo "configurations ($passed of $((passed + failed)) green): gcc, clang, asan+ubsan, tsan, perturb (stress tests only), fuzz"
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ] && [ "$tests_failed" -eq 0 ]

@@ -73,10 +73,8 @@ struct XferOp {
         s->src->release_claim(s->claim);
         s->cb(s->ud, current_cancel_status(), s->done);
     }
-    static void release(void* self) {
-        auto* s = static_cast<XferOp*>(self);
-        s->src->unref();
-        s->~XferOp();
+    ~XferOp() {
+        src->unref();
     }
 };
 
@@ -125,10 +123,8 @@ struct ReadLoopOp {
         s->end();
         s->cb(s->ud, current_cancel_status(), nullptr, 0);
     }
-    static void release(void* self) {
-        auto* s = static_cast<ReadLoopOp*>(self);
-        s->src->unref();
-        s->~ReadLoopOp();
+    ~ReadLoopOp() {
+        src->unref();
     }
 };
 

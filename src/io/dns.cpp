@@ -235,10 +235,8 @@ struct LookupOp {
         DnsLookup::free(std::exchange(s->h, nullptr));
         s->cb(s->ud, current_cancel_status(), nullptr);
     }
-    static void release(void* self) {
-        auto* s = static_cast<LookupOp*>(self);
-        if (s->h) DnsLookup::free(s->h);
-        s->~LookupOp();
+    ~LookupOp() {
+        if (h) DnsLookup::free(h);
     }
 };
 

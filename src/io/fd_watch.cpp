@@ -198,10 +198,8 @@ struct FdWaitOp {
         s->drop_watch();
         s->cb(s->ud, current_cancel_status(), 0);
     }
-    static void release(void* self) {
-        auto* s = static_cast<FdWaitOp*>(self);
-        s->drop_watch();
-        s->~FdWaitOp();  // its callback holds a reference to a completion queue
+    ~FdWaitOp() {
+        drop_watch();
     }
 };
 

@@ -59,10 +59,8 @@ struct DgramOp {
         s->src->release_claim(s->claim());
         s->cb(s->ud, current_cancel_status(), 0);
     }
-    static void release(void* self) {
-        auto* s = static_cast<DgramOp*>(self);
-        s->src->unref();
-        s->~DgramOp();
+    ~DgramOp() {
+        src->unref();
     }
 };
 
@@ -118,10 +116,8 @@ struct AcceptOp {
         s->end();
         s->deliver(s->cb, s->ud, current_cancel_status(), s->core, nullptr);
     }
-    static void release(void* self) {
-        auto* s = static_cast<AcceptOp*>(self);
-        s->src->unref();
-        s->~AcceptOp();
+    ~AcceptOp() {
+        src->unref();
     }
 };
 
@@ -216,11 +212,9 @@ struct ConnectOp {
         if (s->src) unregister_own(s->src, kIoWrite, s->waker);
         s->complete(current_cancel_status(), nullptr);
     }
-    static void release(void* self) {
-        auto* s = static_cast<ConnectOp*>(self);
-        s->drop_src();
-        s->drop_query();
-        s->~ConnectOp();
+    ~ConnectOp() {
+        drop_src();
+        drop_query();
     }
 };
 

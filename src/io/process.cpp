@@ -297,13 +297,11 @@ struct ReapOp {
         s->proc->destroy();
         s->proc = nullptr;
     }
-    static void release(void* self) {
-        auto* s = static_cast<ReapOp*>(self);
-        if (s->proc) {
-            s->proc->reap_now(false);
-            s->proc->destroy();
+    ~ReapOp() {
+        if (proc) {
+            proc->reap_now(false);
+            proc->destroy();
         }
-        s->~ReapOp();
     }
 };
 
@@ -329,7 +327,6 @@ struct WaitOp {
         unregister_own(s->proc->source(), kIoRead, s->waker);
         s->cb(s->ud, current_cancel_status(), -1, 0);
     }
-    static void release(void* self) { static_cast<WaitOp*>(self)->~WaitOp(); }
 };
 
 // braid_command_output's operation: spawn, drain both pipes, wait.
@@ -419,11 +416,9 @@ struct OutputOp {
         }
         s->cb(s->ud, current_cancel_status(), -1, 0, nullptr, 0, nullptr, 0);
     }
-    static void release(void* self) {
-        auto* s = static_cast<OutputOp*>(self);
-        s->drop_pipes();
-        if (s->proc) s->proc->kill_and_destroy();
-        s->~OutputOp();
+    ~OutputOp() {
+        drop_pipes();
+        if (proc) proc->kill_and_destroy();
     }
 };
 

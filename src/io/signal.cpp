@@ -184,10 +184,8 @@ struct SignalWaitOp {
         s->drop_listener();
         s->cb(s->ud, current_cancel_status());
     }
-    static void release(void* self) {
-        auto* s = static_cast<SignalWaitOp*>(self);
-        s->drop_listener();
-        s->~SignalWaitOp();  // its callback holds a reference to a completion queue
+    ~SignalWaitOp() {
+        drop_listener();
     }
 };
 

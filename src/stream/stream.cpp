@@ -117,10 +117,8 @@ struct CStream::Op {
         op->cb(op->ud, current_cancel_status(), nullptr);
         op->drop_stream();
     }
-    static void release(void* p) {
-        auto* op = static_cast<Op*>(p);
-        op->drop_stream();
-        op->~Op();
+    ~Op() {
+        drop_stream();
     }
 };
 

@@ -51,7 +51,6 @@ struct CallbackWait {
         s->w = nullptr;
         s->cb(s->ud, current_cancel_status());
     }
-    static void release(void* self) { static_cast<CallbackWait*>(self)->~CallbackWait(); }
 };
 
 // Spawns the callback operation of one wait on core.  BRAID_OK (cb will

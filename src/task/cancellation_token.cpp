@@ -116,11 +116,9 @@ struct OnCancelOp {
         s->token->cancel_wait(&s->waiter);
         s->cb(s->ud, current_cancel_status());
     }
-    static void release(void* self) {
-        auto* s = static_cast<OnCancelOp*>(self);
-        s->token->cancel_wait(&s->waiter);
-        s->token->unref();
-        s->~OnCancelOp();  // its callback holds a reference to a completion queue
+    ~OnCancelOp() {
+        token->cancel_wait(&waiter);
+        token->unref();
     }
 };
 

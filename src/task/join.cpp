@@ -40,12 +40,10 @@ struct JoinOp {
         s->give_back_slot();
         s->cb(s->ud, rc == BRAID_PENDING ? current_cancel_status() : rc);
     }
-    static void release(void* self) {
-        auto* s = static_cast<JoinOp*>(self);
-        s->target->unregister_join();
-        s->give_back_slot();
-        s->target->unref();
-        s->~JoinOp();  // its callback holds a reference to a completion queue
+    ~JoinOp() {
+        target->unregister_join();
+        give_back_slot();
+        target->unref();
     }
 };
 

@@ -17,7 +17,6 @@ struct FnTask {
         return BRAID_OK;
     }
     static void cancel(void*) {}
-    static void release(void*) {}
 };
 
 }  // namespace

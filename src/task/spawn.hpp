@@ -55,7 +55,6 @@ struct BlockingJob {
         return BRAID_OK;
     }
     static void cancel(void* self) { static_cast<BlockingJob*>(self)->body.cancelled(current_cancel_status()); }
-    static void release(void* self) { static_cast<BlockingJob*>(self)->~BlockingJob(); }
 };
 
 template <class Body, class... A>

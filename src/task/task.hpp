@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "util/perturb.hpp"
 
@@ -32,9 +33,18 @@ constexpr uint64_t FLAGS = REF_ONE - 1;
 
 enum class TaskKind : uint8_t { Worker, Blocking };
 
-// The functions of a task whose state is a T (static poll, cancel, release).
+// The functions of a task whose state is a T: its static poll and cancel,
+// and, as release, T's destructor, which gives back whatever the state
+// holds (references, claims, a callback's completion queue).  A state that
+// holds a resource releases it in its destructor, never in a function of
+// its own, so nothing it owns can be forgotten when the task's memory goes.
 template <class T>
-inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel, &T::release};
+void destroy_state(void* p) {
+    static_cast<T*>(p)->~T();
+}
+template <class T>
+inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel,
+                                               std::is_trivially_destructible_v<T> ? nullptr : &destroy_state<T>};
 
 // The header at the front of every task's block (96 bytes: the state
 // follows it).  The functions are one pointer to a shared vtable: a static

@@ -71,11 +71,11 @@ struct GroupJoinOp {
         for (Task* t : tasks) t->unref();
         tasks.clear();
     }
-    static void release(void* self) {
-        auto* s = static_cast<GroupJoinOp*>(self);
-        s->drop();  // slots still held: never polled nor cancelled (refused at start)
-        s->~GroupJoinOp();
-    }
+    GroupJoinOp() = default;
+    GroupJoinOp(GroupJoinOp&& o) noexcept
+        : tasks(std::move(o.tasks)), all_cb(std::move(o.all_cb)), any_cb(std::move(o.any_cb)), ud(o.ud),
+          owns_slots(std::exchange(o.owns_slots, false)) {}
+    ~GroupJoinOp() { drop(); }  // slots still held: never polled nor cancelled (refused at start)
 };
 
 template <bool Any, class Cb>
@@ -88,16 +88,13 @@ int group_join(braid_task** out, Core* core, braid_task* const* tasks, std::size
     op.tasks.reserve(n);  // the one allocation that may throw: nothing is claimed yet
     for (std::size_t i = 0; i < n; ++i) {
         Task* t = reinterpret_cast<Task*>(tasks[i]);
-        if (!t->claim_join()) {
-            op.drop();
-            return BRAID_EBUSY;
-        }
+        if (!t->claim_join()) return BRAID_EBUSY;  // op's destructor gives back the claims so far
         t->ref();
         op.tasks.push_back(t);
     }
-    int rc = spawn_op<GroupJoinOp<Any>>(out, core, TaskKind::Worker, std::move(op));
-    op.drop();  // claims still here: the operation could not be allocated (moved: nothing left)
-    return rc;
+    // Moved into the operation's task, op keeps nothing; if the task could
+    // not be made, op's destructor gives the claims back.
+    return spawn_op<GroupJoinOp<Any>>(out, core, TaskKind::Worker, std::move(op));
 }
 
 // set_deadline's operation: aborts its target at the deadline; ends early
@@ -120,7 +117,7 @@ struct DeadlineOp {
         auto* s = static_cast<DeadlineOp*>(self);
         s->entry.driver->remove(&s->entry);
     }
-    static void release(void* self) { static_cast<DeadlineOp*>(self)->target->unref(); }
+    ~DeadlineOp() { target->unref(); }
 };
 
 }  // namespace

@@ -27,7 +27,6 @@ struct SleepOp {
         s->entry.driver->remove(&s->entry);
         s->cb(s->ud, current_cancel_status());
     }
-    static void release(void* self) { static_cast<SleepOp*>(self)->~SleepOp(); }
 };
 
 // braid_interval_start's operation: a callback per tick.
@@ -59,7 +58,6 @@ struct IntervalOp {
         s->iv.detach();
         s->cb(s->ud, current_cancel_status());
     }
-    static void release(void* self) { static_cast<IntervalOp*>(self)->~IntervalOp(); }
 };
 
 }  // namespace

@@ -55,6 +55,8 @@ BRAID_API int braid_broadcast_send(braid_broadcast_tx* tx, void* value, size_t v
 
 BRAID_API size_t braid_broadcast_receiver_count(braid_broadcast_tx* tx) { return tx ? of(tx)->receiver_count() : 0; }
 
+BRAID_API size_t braid_broadcast_tx_len(braid_broadcast_tx* tx) { return tx ? of(tx)->queued() : 0; }
+
 BRAID_API int braid_broadcast_subscribe(braid_broadcast_rx** out, braid_broadcast_tx* tx) {
     if (!out) return BRAID_EINVAL;
     *out = nullptr;

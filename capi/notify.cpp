@@ -36,6 +36,11 @@ BRAID_API int braid_notify_poll_notified(braid_notify* n, braid_waiter** w, brai
     return of(n)->poll_notified(waiter_slot(w), wake, wake_data);
 }
 
+BRAID_API int braid_notify_enable_notified(braid_notify* n, braid_waiter** w) {
+    if (!n || !w) return BRAID_EINVAL;
+    return of(n)->enable(waiter_slot(w));
+}
+
 BRAID_API void braid_notify_cancel_notified(braid_notify* n, braid_waiter** w) {
     if (n && w) of(n)->cancel(waiter_slot(w));
 }
@@ -52,6 +57,10 @@ BRAID_API int braid_notify_notified_blocking(braid_notify* n, int64_t timeout_ms
 
 BRAID_API void braid_notify_notify_one(braid_notify* n) {
     if (n) of(n)->notify_one();
+}
+
+BRAID_API void braid_notify_notify_last(braid_notify* n) {
+    if (n) of(n)->notify_last();
 }
 
 BRAID_API void braid_notify_notify_waiters(braid_notify* n) {

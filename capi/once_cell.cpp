@@ -43,6 +43,11 @@ BRAID_API int braid_once_cell_set(braid_once_cell* cell, void* value, size_t val
     return of(cell)->set(value);
 }
 
+BRAID_API int braid_once_cell_take(braid_once_cell* cell, void* out, size_t out_size) {
+    if (!value_ok(cell, out, out_size)) return BRAID_EINVAL;
+    return of(cell)->take(out);
+}
+
 BRAID_API int braid_once_cell_poll_init(braid_once_cell* cell, braid_waiter** w, braid_wake_fn wake,
                                         void* wake_data) {
     if (!cell || !w) return BRAID_EINVAL;

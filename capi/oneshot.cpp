@@ -77,6 +77,12 @@ BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx* rx, void* out, size_
                                       [o] { o->unregister_recv(); }, timeout_ms);
 }
 
+BRAID_API int braid_oneshot_rx_close(braid_oneshot_rx* rx) {
+    if (!rx) return BRAID_EINVAL;
+    of(rx)->close_receiver();
+    return BRAID_OK;
+}
+
 BRAID_API void braid_oneshot_rx_free(braid_oneshot_rx* rx) {
     if (rx) of(rx)->drop_receiver();
 }

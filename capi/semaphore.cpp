@@ -66,6 +66,10 @@ BRAID_API int braid_semaphore_release(braid_semaphore* sem, size_t n) {
     return of(sem)->release(n);
 }
 
+BRAID_API size_t braid_semaphore_forget_permits(braid_semaphore* sem, size_t n) {
+    return sem ? size_t(of(sem)->forget(n)) : 0;
+}
+
 BRAID_API size_t braid_semaphore_available_permits(braid_semaphore* sem) {
     return sem ? size_t(of(sem)->available()) : 0;
 }

@@ -179,6 +179,8 @@ public:
     int wake_count() const { return waker_.count(); }
     // Still in the primitive's wait list.
     bool queued() const { return w_ != nullptr; }
+    // The waiter slot, for the protocol's other calls (e.g. Notify's enable).
+    braid_waiter** waiter() { return &w_; }
     // Leaves the wait list (what dropping the future does).
     void cancel() {
         if (w_) cancel_(&w_);

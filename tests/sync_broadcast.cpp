@@ -261,3 +261,32 @@ TEST_CASE("broadcast: a huge capacity keeps only what receivers still have to re
     }
     REQUIRE(Tracked::live() == 0);
 }
+
+TEST_CASE("broadcast: send reports how many receivers will see the value, len counts what is still queued") {
+    auto is_value = [](braid::broadcast::RecvResult<int> r, int v) { return r.has_value() && *r == v; };
+    auto tx = braid::broadcast::channel<int>(4);
+    auto a = tx.subscribe();
+    auto b = tx.subscribe();
+    std::size_t receivers = 0;
+    REQUIRE_FALSE(tx.send(1, &receivers).has_value());
+    REQUIRE(receivers == 2);
+    REQUIRE_FALSE(tx.send(2).has_value());
+    REQUIRE(tx.len() == 2);
+    REQUIRE(is_value(a.try_recv(), 1));
+    REQUIRE(tx.len() == 2);  // b still has to read both
+    REQUIRE(is_value(b.try_recv(), 1));
+    REQUIRE(tx.len() == 1);
+    REQUIRE(is_value(a.try_recv(), 2));
+    REQUIRE(is_value(b.try_recv(), 2));
+    REQUIRE(tx.len() == 0);
+    REQUIRE(tx.is_empty());
+    // Pushed out by newer values: no longer queued.
+    for (int i = 0; i < 6; ++i) REQUIRE_FALSE(tx.send(10 + i).has_value());
+    REQUIRE(tx.len() == 4);
+    { auto gone = std::move(a); }
+    { auto gone = std::move(b); }
+    REQUIRE(tx.len() == 0);  // nobody left to read them
+    receivers = 99;
+    REQUIRE(tx.send(7, &receivers) == std::optional<int>(7));
+    REQUIRE(braid_broadcast_tx_len(nullptr) == 0);
+}

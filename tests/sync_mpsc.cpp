@@ -696,3 +696,41 @@ TEST_CASE("mpsc C ABI: a closed channel ends for the receiver once the reserved 
     REQUIRE(w.calls == 2);
     REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_ECLOSED);
 }
+
+TEST_CASE("mpsc: try_recv tells empty from closed, try_reserve tells full from closed") {
+    auto [tx, rx] = braid::mpsc::channel<int>(1);
+    REQUIRE(rx.try_recv().is_empty());
+    {
+        auto permit = tx.try_reserve();
+        REQUIRE(permit.has_value());
+        REQUIRE(tx.try_reserve().is_full());
+        REQUIRE(tx.try_reserve_owned().error() == braid::TryReserveError::Full);
+        permit->send(4);
+    }
+    auto got = rx.try_recv();
+    REQUIRE(got == std::optional<int>(4));
+    {
+        auto owned = tx.try_reserve_owned();  // room again
+        REQUIRE(owned.has_value());
+        auto same = std::move(*owned).send(5);  // gives a sender back
+        REQUIRE_FALSE(same.is_closed());
+    }
+    rx.close();
+    REQUIRE(tx.try_reserve().is_closed());
+    REQUIRE(tx.try_reserve_owned().is_closed());
+    REQUIRE(rx.try_recv().value() == 5);  // what was sent before the close is still there
+    auto done = rx.try_recv();
+    REQUIRE(done.is_closed());
+    REQUIRE_FALSE(done.is_empty());
+    REQUIRE(done == std::nullopt);
+    std::optional<int> as_optional = rx.try_recv();  // reads as an optional
+    REQUIRE_FALSE(as_optional.has_value());
+}
+
+TEST_CASE("mpsc: try_recv on an unbounded channel is closed once every sender is gone and it drained") {
+    auto [tx, rx] = braid::mpsc::unbounded_channel<std::string>();
+    REQUIRE_FALSE(tx.send("last").has_value());
+    { auto gone = std::move(tx); }
+    REQUIRE(rx.try_recv().value() == "last");
+    REQUIRE(rx.try_recv().error() == braid::TryRecvError::Closed);
+}

@@ -148,3 +148,67 @@ TEST_CASE("notify C ABI: bad input") {
     braid_notify_cancel_notified(nullptr, &w);
     braid_notify_free(nullptr);
 }
+
+TEST_CASE("notify: notify_last wakes the most recent waiter, or stores the permit") {
+    braid::Notify n;
+    auto wait = [&] {
+        return std::make_unique<braid_test::PolledWait>(n.native_handle(), braid_notify_poll_notified,
+                                                        braid_notify_cancel_notified);
+    };
+    auto a = wait(), b = wait(), c = wait();
+    REQUIRE(a->poll() == BRAID_PENDING);
+    REQUIRE(b->poll() == BRAID_PENDING);
+    REQUIRE(c->poll() == BRAID_PENDING);
+    n.notify_last();
+    REQUIRE(c->is_woken());
+    REQUIRE_FALSE(a->is_woken());
+    REQUIRE_FALSE(b->is_woken());
+    REQUIRE(c->poll() == BRAID_OK);
+    n.notify_one();  // FIFO end: a
+    REQUIRE(a->is_woken());
+    REQUIRE_FALSE(b->is_woken());
+    REQUIRE(a->poll() == BRAID_OK);
+    n.notify_last();
+    REQUIRE(b->poll() == BRAID_OK);
+    n.notify_last();  // nobody waits: the permit
+    REQUIRE(n.try_notified());
+    braid_notify_notify_last(nullptr);  // NULL ok
+}
+
+TEST_CASE("notify: Notified::enable makes a notify_one before the await count") {
+    braid::Notify n;
+    auto rt = braid_test::runtime(1);
+    {
+        // The classic pattern: enable, check the condition, then await; a
+        // notify_one in between is not lost (nor stored as a permit).
+        auto notified = n.notified();
+        REQUIRE_FALSE(notified.enable());
+        n.notify_one();
+        REQUIRE_FALSE(n.try_notified());  // it went to the enabled wait
+        REQUIRE(notified.enable());       // notified already
+        rt.block_on([](braid::Notify::Notified w) -> braid::Task<> { co_await std::move(w); }(std::move(notified)));
+    }
+    {
+        // A stored permit is taken by enable.
+        n.notify_one();
+        auto notified = n.notified();
+        REQUIRE(notified.enable());
+        REQUIRE_FALSE(n.try_notified());
+        rt.block_on([](braid::Notify::Notified w) -> braid::Task<> { co_await std::move(w); }(std::move(notified)));
+    }
+    {
+        // Dropped unawaited after a notify_one chose it: passed on.
+        auto notified = n.notified();
+        REQUIRE_FALSE(notified.enable());
+        n.notify_one();
+    }
+    REQUIRE(n.try_notified());
+    {
+        // Dropped unawaited while queued: leaves the queue.
+        auto notified = n.notified();
+        REQUIRE_FALSE(notified.enable());
+    }
+    n.notify_one();
+    REQUIRE(n.try_notified());  // nobody was left to take it
+    REQUIRE(braid_notify_enable_notified(nullptr, nullptr) == BRAID_EINVAL);
+}

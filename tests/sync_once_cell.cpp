@@ -30,7 +30,8 @@ TEST_CASE("once_cell: set once, then get") {
     REQUIRE_FALSE(c.set("first").has_value());
     auto back = c.set("second");
     REQUIRE(back.has_value());
-    REQUIRE(*back == "second");
+    REQUIRE(back->value == "second");
+    REQUIRE(back->is_already_init());
     REQUIRE(*c.get() == "first");
     braid::OnceCell<int> d(5);
     REQUIRE(*d.get() == 5);
@@ -142,6 +143,8 @@ TEST_CASE("once_cell C ABI: the initialisation protocol") {
     REQUIRE(braid_once_cell_poll_init(c, &wc, &CountingWaker::wake, &a) == BRAID_PENDING);
     int v = 7;
     REQUIRE(braid_once_cell_set(c, &v, sizeof v) == BRAID_EBUSY);  // being initialised
+    REQUIRE(braid_once_cell_take(c, &v, sizeof v) == BRAID_EBUSY);
+    REQUIRE(v == 7);
     REQUIRE(braid_once_cell_abort_init(c) == BRAID_OK);  // a gives up: b's turn
     REQUIRE(b.calls == 1);
     braid_once_cell_cancel_init(c, &wb);  // b is cancelled before it polls: c's turn
@@ -184,4 +187,29 @@ TEST_CASE("once_cell: a foreign thread waits for a task's initialisation") {
     int rc = rt.block_on([](braid_once_cell* c) -> braid::Task<int> { co_return braid_once_cell_init_blocking(c, 1); }(
         cell.native_handle()));
     REQUIRE(rc == BRAID_EDEADLK);
+}
+
+TEST_CASE("once_cell: take empties the cell, which can be set again") {
+    braid::OnceCell<std::string> c;
+    REQUIRE_FALSE(c.take().has_value());  // not set
+    REQUIRE_FALSE(c.set("one").has_value());
+    auto v = c.take();
+    REQUIRE(v == std::optional<std::string>("one"));
+    REQUIRE(c.get() == nullptr);
+    REQUIRE_FALSE(c.initialized());
+    REQUIRE_FALSE(c.set("two").has_value());  // empty again
+    REQUIRE(*c.get() == "two");
+    REQUIRE(std::move(c).into_inner() == std::optional<std::string>("two"));
+    // C: bad input changes nothing
+    braid_once_cell* raw = nullptr;
+    REQUIRE(braid_once_cell_new(&raw, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
+    int x = 3, out = 0;
+    REQUIRE(braid_once_cell_take(nullptr, &out, sizeof out) == BRAID_EINVAL);
+    REQUIRE(braid_once_cell_take(raw, &out, sizeof out) == BRAID_EAGAIN);
+    REQUIRE(braid_once_cell_set(raw, &x, sizeof x) == BRAID_OK);
+    REQUIRE(braid_once_cell_set(raw, &x, sizeof x) == BRAID_EEXIST);
+    REQUIRE(braid_once_cell_take(raw, &out, sizeof out + 1) == BRAID_EINVAL);
+    REQUIRE(braid_once_cell_take(raw, &out, sizeof out) == BRAID_OK);
+    REQUIRE(out == 3);
+    braid_once_cell_free(raw);
 }

@@ -61,12 +61,58 @@ TEST_CASE("oneshot: a value never received is destroyed with the receiver") {
 
 TEST_CASE("oneshot: try_recv is empty, then the value, then closed") {
     auto [tx, rx] = braid::oneshot::channel<std::unique_ptr<int>>();
-    REQUIRE_FALSE(rx.try_recv().has_value());
+    auto empty = rx.try_recv();
+    REQUIRE_FALSE(empty.has_value());
+    REQUIRE(empty.is_empty());
+    REQUIRE_FALSE(empty.is_closed());
+    REQUIRE_THROWS_AS(empty.value(), braid::Error);
     REQUIRE_FALSE(tx.send(std::make_unique<int>(3)).has_value());
     auto v = rx.try_recv();
     REQUIRE(v.has_value());
     REQUIRE(**v == 3);
-    REQUIRE_THROWS_AS(rx.try_recv(), braid::RecvError);
+    auto after = rx.try_recv();
+    REQUIRE(after.is_closed());
+    REQUIRE(after.error() == braid::TryRecvError::Closed);
+}
+
+TEST_CASE("oneshot: a dropped sender makes try_recv closed, not empty") {
+    auto [tx, rx] = braid::oneshot::channel<int>();
+    { auto gone = std::move(tx); }
+    REQUIRE(rx.try_recv().is_closed());
+}
+
+TEST_CASE("oneshot: close() refuses later sends, keeps an earlier value, and wakes closed()") {
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        {
+            auto [tx, rx] = braid::oneshot::channel<Tracked>();
+            auto waiter = braid::spawn([](braid::oneshot::Sender<Tracked> tx) -> braid::Task<bool> {
+                co_await tx.closed();
+                auto back = tx.send(Tracked(5));  // refused: the value comes back
+                co_return back.has_value() && back->value == 5;
+            }, std::move(tx));
+            rx.close();
+            EXPECT(co_await std::move(waiter));
+            EXPECT(rx.try_recv().is_closed());
+            bool threw = false;
+            try {
+                (void)co_await rx;
+            } catch (const braid::RecvError&) {
+                threw = true;
+            }
+            EXPECT(threw);
+        }
+        {
+            auto [tx, rx] = braid::oneshot::channel<Tracked>();
+            EXPECT(!tx.send(Tracked(9)).has_value());
+            rx.close();
+            rx.close();  // idempotent
+            EXPECT((co_await std::move(rx)).value == 9);
+        }
+    }());
+    REQUIRE(Tracked::live() == 0);
 }
 
 TEST_CASE("oneshot: closed() completes when the receiver is dropped") {

@@ -312,3 +312,21 @@ TEST_CASE("semaphore C ABI: permits granted to a waiter count against the maximu
     REQUIRE(braid_semaphore_available_permits(sem) == max);
     braid_semaphore_free(sem);
 }
+
+TEST_CASE("semaphore: forget_permits removes free permits only, and says how many") {
+    braid::Semaphore sem(5);
+    auto held = sem.try_acquire(2);
+    REQUIRE(held.has_value());
+    REQUIRE(sem.forget_permits(2) == 2);
+    REQUIRE(sem.available_permits() == 1);
+    REQUIRE(sem.forget_permits(10) == 1);  // only what is free
+    REQUIRE(sem.available_permits() == 0);
+    REQUIRE(sem.forget_permits(1) == 0);
+    auto none = sem.try_acquire();
+    REQUIRE(none.is_no_permits());
+    held.reset();  // the held permits come back
+    REQUIRE(sem.available_permits() == 2);
+    REQUIRE(braid_semaphore_forget_permits(nullptr, 3) == 0);
+    sem.close();
+    REQUIRE(sem.try_acquire().is_closed());
+}

@@ -235,3 +235,12 @@ TEST_CASE("watch C ABI: borrow, versions and bad input") {
     braid::watch::Receiver<int> moved;
     REQUIRE_THROWS_AS(moved.borrow(), braid::Error);
 }
+
+TEST_CASE("watch: has_changed throws RecvError once every sender is gone and nothing new is there") {
+    auto [tx, rx] = braid::watch::channel<int>(1);
+    tx.send(2);
+    { auto gone = std::move(tx); }
+    REQUIRE(rx.has_changed());  // the last version is still unseen
+    REQUIRE(*rx.borrow_and_update() == 2);
+    REQUIRE_THROWS_AS(rx.has_changed(), braid::RecvError);
+}

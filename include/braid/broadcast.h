@@ -67,6 +67,10 @@ BRAID_API void braid_broadcast_tx_free(braid_broadcast_tx *tx);
 BRAID_API int braid_broadcast_send(braid_broadcast_tx *tx, void *value, size_t value_size, size_t *out_receivers);
 /* Receivers now (0 for NULL). */
 BRAID_API size_t braid_broadcast_receiver_count(braid_broadcast_tx *tx);
+/* Values queued: sent and still to be received by at least one receiver
+ * that was there when it was sent (a value pushed out by newer ones is no
+ * longer queued).  0 for NULL. */
+BRAID_API size_t braid_broadcast_tx_len(braid_broadcast_tx *tx);
 /* A new receiver that gets the values sent from now on.  BRAID_OK,
  * BRAID_EINVAL, BRAID_ENOMEM. */
 BRAID_API int braid_broadcast_subscribe(braid_broadcast_rx **out, braid_broadcast_tx *tx);

@@ -31,6 +31,12 @@ public:
 
 // Thrown by Semaphore::acquire (and acquire_many, acquire_owned) when the
 // semaphore is closed (or gets closed while the acquire waits).
+// The other side of a channel is gone (and nothing is left to receive).
+class RecvError : public Error {
+public:
+    RecvError() : Error(BRAID_ECLOSED, "channel closed") {}
+};
+
 class AcquireError : public Error {
 public:
     AcquireError() : Error(BRAID_ECLOSED, "semaphore closed") {}

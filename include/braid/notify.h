@@ -49,6 +49,9 @@ BRAID_API int braid_notify_notified(braid_task **out, braid_runtime *rt, braid_n
 
 /* Wakes the first waiter, or stores the permit.  NULL ok. */
 BRAID_API void braid_notify_notify_one(braid_notify *n);
+/* Wakes the last waiter queued (the most recent: LIFO), or stores the
+ * permit.  NULL ok. */
+BRAID_API void braid_notify_notify_last(braid_notify *n);
 /* Wakes every waiter queued now; stores nothing.  NULL ok. */
 BRAID_API void braid_notify_notify_waiters(braid_notify *n);
 

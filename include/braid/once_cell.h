@@ -46,9 +46,15 @@ BRAID_API void braid_once_cell_free(braid_once_cell *cell);
  * freed), or BRAID_EAGAIN (not set yet; *out_value NULL).  Lock-free. */
 BRAID_API int braid_once_cell_get(braid_once_cell *cell, void **out_value);
 /* Moves the value at `value` (value_size = the element size) into an empty
- * cell: BRAID_OK.  BRAID_EBUSY: already set or being initialised; the value
- * is left at `value`. */
+ * cell: BRAID_OK.  BRAID_EEXIST: already set; BRAID_EBUSY: being
+ * initialised; either way the value is left at `value`. */
 BRAID_API int braid_once_cell_set(braid_once_cell *cell, void *value, size_t value_size);
+/* Moves the value out to `out` (out_size = the element size) and empties the
+ * cell, which can be set again (Tokio's take / into_inner): BRAID_OK,
+ * BRAID_EAGAIN (not set), BRAID_EBUSY (being initialised), BRAID_EINVAL.
+ * Only while nobody else uses the cell: a pointer braid_once_cell_get gave
+ * is invalid afterwards. */
+BRAID_API int braid_once_cell_take(braid_once_cell *cell, void *out, size_t out_size);
 
 /* For the holder of the right: moves the value in and releases the waiters
  * (BRAID_OK), or BRAID_EINVAL (nobody is initialising; value left). */

@@ -67,6 +67,13 @@ BRAID_API int braid_oneshot_recv_blocking(braid_oneshot_rx *rx, void *out, size_
  * BRAID_ENOMEM (cb never runs). */
 BRAID_API int braid_oneshot_recv(braid_task **out, braid_runtime *rt, braid_oneshot_rx *rx, void *buf,
                                  size_t buf_size, braid_callback cb, void *user_data);
+/* Closes the channel from the receiving side without dropping the receiver
+ * (Tokio's Receiver::close): from now on the sender sees it closed (its
+ * send gives BRAID_ECLOSED and leaves the value with the caller, its
+ * closed() wait completes, is_closed is 1); a value sent before stays
+ * receivable with braid_oneshot_try_recv or a receive, which give
+ * BRAID_ECLOSED when there is none.  Idempotent.  BRAID_OK, BRAID_EINVAL. */
+BRAID_API int braid_oneshot_rx_close(braid_oneshot_rx *rx);
 /* Drops the receiver; a value sent and not received is destroyed.  NULL ok. */
 BRAID_API void braid_oneshot_rx_free(braid_oneshot_rx *rx);
 

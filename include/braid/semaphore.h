@@ -56,6 +56,10 @@ BRAID_API int braid_semaphore_acquire(braid_task **out, braid_runtime *rt, braid
  * waiters.  BRAID_OK, BRAID_EINVAL, BRAID_ERANGE (the total would exceed the
  * maximum; nothing added). */
 BRAID_API int braid_semaphore_release(braid_semaphore *sem, size_t n);
+/* Removes up to n of the free permits for good (Tokio's forget_permits);
+ * returns how many it removed (0 for NULL).  Permits held, or on their way
+ * to a waiter, are not free and stay. */
+BRAID_API size_t braid_semaphore_forget_permits(braid_semaphore *sem, size_t n);
 /* The permits free now (0 for NULL). */
 BRAID_API size_t braid_semaphore_available_permits(braid_semaphore *sem);
 /* Closes: every waiting acquire fails with BRAID_ECLOSED and later acquires

@@ -213,6 +213,18 @@ void Broadcast::cancel_recv(Waiter** w) {
     Waiter::destroy(node);
 }
 
+std::size_t Broadcast::queued() {
+    std::lock_guard<std::mutex> g(lock_);
+    // The oldest value some receiver still has to read: every later one is
+    // queued too (a receiver reads in order).
+    uint64_t first = std::max(oldest(), tail_ > ring_len_ ? tail_ - ring_len_ : uint64_t(0));
+    for (uint64_t p = first; p < tail_; ++p) {
+        const Meta& m = meta()[slot_of(p)];
+        if (m.full && m.pos == p) return std::size_t(tail_ - p);
+    }
+    return 0;
+}
+
 std::size_t Broadcast::len(const Rx* rx) {
     std::lock_guard<std::mutex> g(lock_);
     return std::size_t(tail_ - std::max(rx->next, oldest()));

@@ -52,6 +52,8 @@ public:
     // untouched).
     int send(void* v, std::size_t* receivers);
     std::size_t receiver_count();
+    // Values still to be received by some receiver (Tokio's Sender::len).
+    std::size_t queued();
     // A new receiver that sees the values sent from now on (nullptr: no memory).
     Rx* subscribe();
 

@@ -65,8 +65,8 @@ void Notify::cancel(Waiter** w) {
     if (pass_on) notify_one_locked();
 }
 
-void Notify::notify_one_locked() {
-    if (Waiter* h = waiters_.pop_front()) {
+void Notify::notify_chosen_locked(Waiter* h) {
+    if (h) {
         h->got = BY_ONE;
         h->notify(BRAID_OK);
     } else {
@@ -77,6 +77,29 @@ void Notify::notify_one_locked() {
 void Notify::notify_one() {
     std::lock_guard<SpinLock> g(lock_);
     notify_one_locked();
+}
+
+void Notify::notify_last() {
+    std::lock_guard<SpinLock> g(lock_);
+    notify_chosen_locked(waiters_.pop_back());
+}
+
+int Notify::enable(Waiter** w) {
+    std::lock_guard<SpinLock> g(lock_);
+    if (Waiter* node = *w) return node->notified ? 1 : 0;
+    Waiter* node = Waiter::make();
+    if (!node) return BRAID_ENOMEM;
+    *w = node;
+    if (permit_) {
+        // The permit is this wait's now: notified as by notify_one, so a
+        // cancel before the poll passes it on.
+        permit_ = false;
+        node->got = BY_ONE;
+        node->notify(BRAID_OK);
+        return 1;
+    }
+    waiters_.push_back(node);  // no waker yet: the first poll sets one
+    return 0;
 }
 
 void Notify::notify_waiters() {

@@ -23,14 +23,24 @@ public:
     // on (to the next waiter, or as the stored permit).
     void cancel(Waiter** w);
     void unregister(Waiter** w);  // keeps the place in the queue; forgets the waker
+    // Tokio's Notified::enable: joins the queue without a waker (or takes
+    // the stored permit) before the first poll, so a notify_one from now on
+    // is this wait's.  1: notified already (the next poll completes), 0:
+    // queued, BRAID_ENOMEM.
+    int enable(Waiter** w);
     void notify_one();
+    // Wakes the last waiter (LIFO), or stores the permit.
+    void notify_last();
     void notify_waiters();
     int notified_blocking(int64_t timeout_ms);
 
 private:
     Notify() = default;
     enum : uint64_t { BY_ONE = 1, BY_ALL = 2 };  // Waiter::got: who notified it
-    void notify_one_locked();
+    // Wakes `h` (taken from the queue by notify_one or notify_last) or,
+    // with no waiter, stores the permit.
+    void notify_chosen_locked(Waiter* h);
+    void notify_one_locked() { notify_chosen_locked(waiters_.pop_front()); }
 
     SpinLock lock_;
     bool permit_ = false;

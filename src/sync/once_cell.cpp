@@ -36,8 +36,24 @@ void OnceCell::pass_on() {
 
 int OnceCell::set(void* value) {
     std::lock_guard<SpinLock> g(lock_);
-    if (state_.load(std::memory_order_relaxed) != EMPTY) return BRAID_EBUSY;
+    switch (state_.load(std::memory_order_relaxed)) {
+        case READY: return BRAID_EEXIST;
+        case INITIALISING: return BRAID_EBUSY;
+        default: break;
+    }
     publish(value);
+    return BRAID_OK;
+}
+
+int OnceCell::take(void* out) {
+    std::lock_guard<SpinLock> g(lock_);
+    switch (state_.load(std::memory_order_relaxed)) {
+        case EMPTY: return BRAID_EAGAIN;
+        case INITIALISING: return BRAID_EBUSY;
+        default: break;
+    }
+    ops_.move(out, slot());
+    state_.store(EMPTY, std::memory_order_relaxed);
     return BRAID_OK;
 }
 

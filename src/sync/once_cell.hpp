@@ -26,8 +26,13 @@ public:
 
     // The value once set, else nullptr.  Lock-free.
     void* get() { return state_.load(std::memory_order_acquire) == READY ? slot() : nullptr; }
-    // 0 (moved in), BRAID_EBUSY (set or being initialised; value left).
+    // 0 (moved in), BRAID_EEXIST (set already) or BRAID_EBUSY (being
+    // initialised); value left.
     int set(void* value);
+    // Moves the value out and empties the cell: 0, BRAID_EAGAIN (not set),
+    // BRAID_EBUSY (being initialised).  Only while nobody else uses the
+    // cell: a pointer get() gave is invalid afterwards.
+    int take(void* out);
     // braid_waiter protocol: 0 (set: read it with get), kInit (the caller
     // must initialise: complete_init or abort_init), BRAID_PENDING,
     // BRAID_ENOMEM.  With a NULL waker nothing is queued.

@@ -36,7 +36,7 @@ int Oneshot::send(void* value) {
     int rc;
     {
         std::lock_guard<SpinLock> g(lock_);
-        if (state_ & RX_ALIVE) {
+        if (!refusing()) {
             ops().move(slot(), value);
             state_ |= VALUE;
             rx_waker_.wake();
@@ -66,7 +66,7 @@ void Oneshot::drop_sender() {
 
 int Oneshot::poll_closed(braid_wake_fn wake, void* data) {
     std::lock_guard<SpinLock> g(lock_);
-    if (!(state_ & RX_ALIVE)) return BRAID_OK;
+    if (refusing()) return BRAID_OK;
     if (wake) tx_waker_.set(wake, data);
     else tx_waker_.clear();
     return BRAID_PENDING;
@@ -74,7 +74,7 @@ int Oneshot::poll_closed(braid_wake_fn wake, void* data) {
 
 bool Oneshot::is_closed() {
     std::lock_guard<SpinLock> g(lock_);
-    return !(state_ & RX_ALIVE);
+    return refusing();
 }
 
 int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
@@ -87,7 +87,7 @@ int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
         // A oneshot delivers once: afterwards the receiver sees it closed.
         return BRAID_OK;
     }
-    if (!(state_ & TX_ALIVE)) return BRAID_ECLOSED;
+    if (!(state_ & TX_ALIVE) || (state_ & RX_CLOSED)) return BRAID_ECLOSED;
     if (wake) rx_waker_.set(wake, data);
     return BRAID_PENDING;
 }
@@ -95,6 +95,12 @@ int Oneshot::poll_recv(braid_wake_fn wake, void* data, void* out) {
 void Oneshot::unregister_recv() {
     std::lock_guard<SpinLock> g(lock_);
     rx_waker_.clear();
+}
+
+void Oneshot::close_receiver() {
+    std::lock_guard<SpinLock> g(lock_);
+    state_ |= RX_CLOSED;
+    tx_waker_.wake();  // closed() on the sender completes
 }
 
 void Oneshot::drop_receiver() {

@@ -35,10 +35,18 @@ public:
     // nothing there yet).
     int poll_recv(braid_wake_fn wake, void* data, void* out);
     void unregister_recv();
+    // Refuses the value from now on (Tokio's Receiver::close): the sender
+    // sees the channel closed (send gives BRAID_ECLOSED, closed() completes);
+    // a value sent before stays receivable.
+    void close_receiver();
     void drop_receiver();
 
 private:
-    enum : uint8_t { TX_ALIVE = 1, RX_ALIVE = 2, VALUE = 4 };
+    // RX_CLOSED: the receiver called close (it is still there to receive a
+    // value sent before).
+    enum : uint8_t { TX_ALIVE = 1, RX_ALIVE = 2, VALUE = 4, RX_CLOSED = 8 };
+    // Lock held: a send would be refused.
+    bool refusing() const { return !(state_ & RX_ALIVE) || (state_ & RX_CLOSED); }
     explicit Oneshot(const ElemOps& ops)
         : align_(uint16_t(ops.align)), size_(uint32_t(ops.size)), relocate_(ops.relocate), drop_(ops.drop) {}
     void* slot() { return reinterpret_cast<char*>(this) + value_offset(align_); }

@@ -138,6 +138,16 @@ void Semaphore::cancel(Waiter** w) {
     if (was_queued || back) serve_locked(back);
 }
 
+uint64_t Semaphore::forget(uint64_t n) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+        uint64_t free_now = s >> kShift;
+        uint64_t k = free_now < n ? free_now : n;
+        if (k == 0) return 0;
+        if (state_.compare_exchange_weak(s, s - (k << kShift), std::memory_order_acq_rel)) return k;
+    }
+}
+
 int Semaphore::release(uint64_t n) {
     if (n == 0) return BRAID_OK;
     if (n > limit_) return BRAID_ERANGE;

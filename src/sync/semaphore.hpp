@@ -62,6 +62,9 @@ public:
     // Adds n permits, serving the queue first.  0, or BRAID_ERANGE when the
     // total (see above) would exceed the limit (nothing added).
     int release(uint64_t n);
+    // Removes up to n free permits for good (Tokio's forget_permits): how
+    // many it removed.  Permits held, or granted to a waiter, are not free.
+    uint64_t forget(uint64_t n);
     // Fails every waiter with BRAID_ECLOSED (their partial grants go back);
     // later acquires fail at once.  Permits can still be released.
     void close();

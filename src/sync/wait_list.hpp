@@ -95,6 +95,12 @@ public:
         return w;
     }
 
+    Waiter* pop_back() {
+        Waiter* w = tail_;
+        if (w) remove(w);
+        return w;
+    }
+
     // Removes every waiter into a detached chain (for "wake everyone").
     template <class F>
     void drain(F&& f) {

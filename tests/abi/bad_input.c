@@ -649,6 +649,7 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_oneshot_poll_recv(NULL, NULL, NULL, &v, sizeof v), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_unregister(NULL), BRAID_EINVAL);
         CHECK_RC(braid_oneshot_recv_blocking(NULL, &v, sizeof v, BRAID_WAIT_FOREVER), BRAID_EINVAL);
+        CHECK_RC(braid_oneshot_rx_close(NULL), BRAID_EINVAL);
         braid_oneshot_rx_free(NULL);
 
         tx = NULL;
@@ -667,6 +668,7 @@ static void test_null_handles(braid_runtime *rt) {
             CHECK_RC(braid_oneshot_recv_blocking(rx, &got, sizeof got, 1000), BRAID_OK);
             CHECK(got == 7, "braid_oneshot: the received value is not the one sent");
             CHECK_RC(braid_oneshot_try_recv(rx, &got, sizeof got), BRAID_ECLOSED);
+            CHECK_RC(braid_oneshot_rx_close(rx), BRAID_OK); /* after the value: harmless */
             CHECK_RC(braid_oneshot_poll_recv(rx, NULL, NULL, NULL, 0), BRAID_PENDING); /* a NULL waker withdraws */
             braid_oneshot_rx_free(rx);
         }

@@ -11,12 +11,7 @@
 // braid::Error; they are ported as "throws".  Tokio's mpsc_stream support
 // (a channel as a Stream) is braid::stream::from_receiver.
 //
-// Gaps:
-//   dropping_rx_closes_channel_for_try (in part) - braid has no
-//     try_reserve_owned(), and the C++ try_reserve() cannot tell "full"
-//     from "closed" (std::nullopt for both): the case is ported without the
-//     try_reserve_owned check and checks try_reserve through the C ABI
-//     (braid_mpsc_try_reserve: BRAID_ECLOSED).
+// Gaps: none.
 //
 // Not applicable:
 //   recv_timeout_panic - #[should_panic]: Tokio's send_timeout builds its
@@ -25,8 +20,8 @@
 //     completes anywhere).
 //
 // try_send_fail_with_try_recv and the try_recv_* cases: Tokio's
-// TryRecvError::Disconnected is braid's std::nullopt with is_closed() true
-// (Empty: std::nullopt with is_closed() false).
+// TryRecvError::{Empty, Disconnected} is braid's TryRecvError::{Empty,
+// Closed} (try_recv's is_empty() / is_closed()).
 //
 // braid's own: stress_many_senders (bounded and unbounded, senders on four
 // workers, a receiver draining with recv and recv_many, senders waiting for
@@ -80,11 +75,11 @@ struct RecvPoll {
 // rx.try_recv() is Tokio's Err(Empty) / Err(Disconnected)?
 template <class T>
 bool empty_now(braid::mpsc::Receiver<T>& rx) {
-    return !rx.try_recv().has_value() && !rx.is_closed();
+    return rx.try_recv().error() == braid::TryRecvError::Empty;
 }
 template <class T>
 bool disconnected(braid::mpsc::Receiver<T>& rx) {
-    return !rx.try_recv().has_value() && rx.is_closed();
+    return rx.try_recv().is_closed();
 }
 }  // namespace
 
@@ -429,8 +424,8 @@ TEST_CASE("dropping_rx_closes_channel_for_try") {
     REQUIRE(closed.has_value());
     REQUIRE(closed->is_closed());
     closed.reset();
-    REQUIRE_FALSE(tx.try_reserve().has_value());
-    REQUIRE(braid_mpsc_try_reserve(tx.native_handle(), 1) == BRAID_ECLOSED);
+    REQUIRE(tx.try_reserve().is_closed());
+    REQUIRE(tx.try_reserve_owned().is_closed());
 
     REQUIRE(msg.use_count() == 1);
 }

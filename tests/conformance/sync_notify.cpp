@@ -5,11 +5,10 @@
 // notified() does nothing until it is first polled, like a Tokio Notified
 // that was never enabled.
 //
-// Gaps:
-//   test_notify_one_after_enable, test_poll_after_enable,
-//   test_enable_after_poll, test_enable_consumes_permit - braid has no
-//     Notified::enable() (joining the wait list, or taking a stored permit,
-//     before the first poll).
+// Gaps: none.
+//
+// The enable cases call braid_notify_enable_notified (Notified::enable in
+// C++) on the hand-polled wait.
 //
 // Not applicable:
 //   notify_in_drop_after_wake - Tokio checks that a Waker whose destructor
@@ -245,4 +244,47 @@ TEST_CASE("stress_notify_waiters_and_one") {
         co_return woke;
     }(iterations));
     REQUIRE(woke == iterations);
+}
+
+namespace {
+int enable(braid::Notify& notify, PolledWait& n) { return braid_notify_enable_notified(notify.native_handle(), n.waiter()); }
+}  // namespace
+
+TEST_CASE("test_notify_one_after_enable") {
+    braid::Notify notify;
+    auto n = notified(notify);
+    REQUIRE(enable(notify, n) == 0);
+    notify.notify_one();
+    REQUIRE(enable(notify, n) == 1);
+    REQUIRE(n.poll() == BRAID_OK);
+}
+
+TEST_CASE("test_poll_after_enable") {
+    braid::Notify notify;
+    auto n = notified(notify);
+    REQUIRE(enable(notify, n) == 0);
+    REQUIRE(n.poll() == BRAID_PENDING);
+    notify.notify_one();
+    REQUIRE(n.is_woken());
+    REQUIRE(n.poll() == BRAID_OK);
+}
+
+TEST_CASE("test_enable_after_poll") {
+    braid::Notify notify;
+    auto n = notified(notify);
+    REQUIRE(n.poll() == BRAID_PENDING);
+    REQUIRE(enable(notify, n) == 0);
+    notify.notify_one();
+    REQUIRE(n.is_woken());
+    REQUIRE(enable(notify, n) == 1);
+    REQUIRE(n.poll() == BRAID_OK);
+}
+
+TEST_CASE("test_enable_consumes_permit") {
+    braid::Notify notify;
+    notify.notify_one();  // stored
+    auto n1 = notified(notify);
+    REQUIRE(enable(notify, n1) == 1);
+    auto n2 = notified(notify);
+    REQUIRE(enable(notify, n2) == 0);  // the permit was n1's
 }

@@ -4,19 +4,12 @@
 // counting wakers, on a channel made in C and owned by the C++ Sender and
 // Receiver.  #[tokio::test] cases run on a current-thread runtime.
 //
-// Gaps:
-//   explicit_close_poll, explicit_close_try_recv, close_after_recv - braid's
-//     oneshot Receiver has no close() (C: no braid_oneshot_rx_close): a
-//     receiver cannot refuse the value while staying alive to read one
-//     already sent.
-//   close_try_recv_poll - the same close() (then a failed try_recv and a
-//     poll: Tokio's #[should_panic] on polling a finished receiver would be
-//     braid's BRAID_ECLOSED / RecvError).
-//   try_recv_after_completion, try_recv_after_completion_await (in part) -
-//     both end with rx.close() (the same missing close()): ported without
-//     it.
+// Gaps: none.
 //
 // Not applicable: none.
+//
+// close_try_recv_poll is Tokio's #[should_panic] on polling a receiver that
+// closed: braid's poll gives BRAID_ECLOSED, which the case checks.
 //
 // The waker_ref_count checks of drops_tasks, receiver_changes_task and
 // sender_changes_task count Rust Waker clones the channel holds; braid's
@@ -88,7 +81,7 @@ TEST_CASE("close_tx") {
     { auto gone = std::move(ch.tx); }
     REQUIRE(rx_task.woken());
     REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_ECLOSED);
-    REQUIRE_THROWS_AS(ch.rx.try_recv(), braid::RecvError);
+    REQUIRE(ch.rx.try_recv().is_closed());
 }
 
 TEST_CASE("close_rx") {
@@ -135,7 +128,8 @@ TEST_CASE("try_recv_after_completion") {
     REQUIRE_FALSE(tx.send(17).has_value());
     REQUIRE(rx.try_recv() == std::optional<int>(17));
     // the value was taken: the channel is finished (Tokio: Err(Closed))
-    REQUIRE_THROWS_AS(rx.try_recv(), braid::RecvError);
+    REQUIRE(rx.try_recv().error() == braid::TryRecvError::Closed);
+    rx.close();
 }
 
 TEST_CASE("try_recv_after_completion_await") {
@@ -145,7 +139,84 @@ TEST_CASE("try_recv_after_completion_await") {
     int v = 0;
     REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_OK);
     REQUIRE(v == 17);
-    REQUIRE_THROWS_AS(ch.rx.try_recv(), braid::RecvError);
+    REQUIRE(ch.rx.try_recv().is_closed());
+    ch.rx.close();
+}
+
+TEST_CASE("explicit_close_poll") {
+    {
+        // with a value sent: it can still be received after close
+        Channel ch;
+        REQUIRE_FALSE(ch.tx.send(17).has_value());
+        ch.rx.close();
+        CountingWaker rx_task;
+        int v = 0;
+        REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_OK);
+        REQUIRE(v == 17);
+    }
+    {
+        // without: the sender waiting on closed() is woken, its send refused
+        Channel ch;
+        CountingWaker tx_task, rx_task;
+        REQUIRE(ch.poll_closed(tx_task) == BRAID_PENDING);
+        ch.rx.close();
+        REQUIRE(tx_task.woken());
+        REQUIRE(ch.tx.is_closed());
+        REQUIRE(ch.poll_closed(tx_task) == BRAID_OK);
+        REQUIRE(ch.tx.send(10) == std::optional<int>(10));
+        int v = 0;
+        REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_ECLOSED);
+    }
+    {
+        // again, nobody waiting
+        Channel ch;
+        CountingWaker tx_task, rx_task;
+        REQUIRE_FALSE(ch.tx.is_closed());
+        ch.rx.close();
+        REQUIRE(ch.tx.is_closed());
+        REQUIRE(ch.poll_closed(tx_task) == BRAID_OK);
+        int v = 0;
+        REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_ECLOSED);
+    }
+}
+
+TEST_CASE("explicit_close_try_recv") {
+    {
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        REQUIRE_FALSE(tx.send(17).has_value());
+        rx.close();
+        auto r = rx.try_recv();
+        REQUIRE(r.has_value());
+        REQUIRE(*r == 17);
+    }
+    {
+        Channel ch;
+        CountingWaker tx_task;
+        REQUIRE(ch.poll_closed(tx_task) == BRAID_PENDING);
+        ch.rx.close();
+        REQUIRE(tx_task.woken());
+        REQUIRE(ch.tx.is_closed());
+        REQUIRE(ch.poll_closed(tx_task) == BRAID_OK);
+        REQUIRE(ch.rx.try_recv().is_closed());
+    }
+}
+
+TEST_CASE("close_try_recv_poll") {
+    Channel ch;
+    ch.rx.close();
+    REQUIRE(ch.rx.try_recv().is_closed());
+    CountingWaker rx_task;
+    int v = 0;
+    REQUIRE(ch.poll_recv(rx_task, &v) == BRAID_ECLOSED);  // Tokio panics here
+    REQUIRE_FALSE(rx_task.woken());
+}
+
+TEST_CASE("close_after_recv") {
+    auto [tx, rx] = braid::oneshot::channel<int>();
+    REQUIRE_FALSE(tx.send(17).has_value());
+    REQUIRE(rx.try_recv().value() == 17);
+    rx.close();
+    REQUIRE(rx.try_recv().is_closed());
 }
 
 TEST_CASE("drops_tasks") {

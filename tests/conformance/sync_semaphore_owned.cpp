@@ -1,15 +1,10 @@
 // Conformance: tokio/tests/sync_semaphore_owned.rs (Tokio 1.24), ported from
 // what each case asserts, through braid::acquire_owned.  #[tokio::test] and
-// #[test] cases run on a current-thread runtime.  Where Tokio takes the
-// first permits with try_acquire_owned / try_acquire_many_owned (which
-// braid lacks, see Gaps) and the case is about something else, the port
-// takes them with an acquire_owned that completes at once.
+// #[test] cases run on a current-thread runtime.  Some cases written before
+// braid had try_acquire_owned take their first permits with an
+// acquire_owned that completes at once.
 //
-// Gaps:
-//   try_acquire - braid has no try_acquire_owned(shared_ptr<Semaphore>).
-//   try_acquire_many - braid has no try_acquire_many_owned(shared_ptr<Semaphore>, n).
-//   merge - braid's OwnedSemaphorePermit has no merge().
-//   merge_unrelated_permits - the same (OwnedSemaphorePermit::merge).
+// Gaps: none.
 //
 // Not applicable: none.
 //
@@ -134,4 +129,66 @@ TEST_CASE("stress_owned_permits_move") {
     REQUIRE(s->released.load() == n);
     REQUIRE(sem->available_permits() == kPermits);
     REQUIRE(sem.use_count() == 1);
+}
+
+TEST_CASE("try_acquire") {
+    auto sem = std::make_shared<braid::Semaphore>(1);
+    {
+        auto p1 = braid::try_acquire_owned(sem);
+        REQUIRE(p1.has_value());
+        auto p2 = braid::try_acquire_owned(sem);
+        REQUIRE_FALSE(p2.has_value());
+        REQUIRE(p2.is_no_permits());
+    }
+    auto p3 = braid::try_acquire_owned(sem);
+    REQUIRE(p3.has_value());
+}
+
+TEST_CASE("try_acquire_many") {
+    auto sem = std::make_shared<braid::Semaphore>(42);
+    {
+        auto p1 = braid::try_acquire_many_owned(sem, 42);
+        REQUIRE(p1.has_value());
+        auto p2 = braid::try_acquire_owned(sem);
+        REQUIRE_FALSE(p2.has_value());
+    }
+    auto p3 = braid::try_acquire_many_owned(sem, 32);
+    REQUIRE(p3.has_value());
+    auto p4 = braid::try_acquire_many_owned(sem, 10);
+    REQUIRE(p4.has_value());
+    REQUIRE_FALSE(braid::try_acquire_owned(sem).has_value());
+}
+
+TEST_CASE("merge") {
+    auto sem = std::make_shared<braid::Semaphore>(3);
+    {
+        auto p1 = braid::try_acquire_owned(sem);
+        REQUIRE(sem->available_permits() == 2);
+        auto p2 = braid::try_acquire_many_owned(sem, 2);
+        REQUIRE(sem->available_permits() == 0);
+        p1->merge(std::move(*p2));
+        REQUIRE(p1->num_permits() == 3);
+        p2.reset();  // merged: gives nothing back
+        REQUIRE(sem->available_permits() == 0);
+    }
+    REQUIRE(sem->available_permits() == 3);
+}
+
+TEST_CASE("merge_unrelated_permits") {
+    // Tokio panics; braid throws and leaves both permits as they were.
+    auto sem1 = std::make_shared<braid::Semaphore>(3);
+    auto sem2 = std::make_shared<braid::Semaphore>(3);
+    auto p1 = braid::try_acquire_owned(sem1);
+    auto p2 = braid::try_acquire_owned(sem2);
+    REQUIRE_THROWS_AS(p1->merge(std::move(*p2)), braid::Error);
+    REQUIRE(p1->num_permits() == 1);
+    REQUIRE(p2->num_permits() == 1);
+}
+
+TEST_CASE("try_acquire_owned on a closed semaphore says closed") {
+    auto sem = std::make_shared<braid::Semaphore>(1);
+    sem->close();
+    auto p = braid::try_acquire_owned(sem);
+    REQUIRE(p.is_closed());
+    REQUIRE(p.error() == braid::TryAcquireError::Closed);
 }

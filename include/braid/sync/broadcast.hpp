@@ -183,11 +183,12 @@ public:
     ~Sender() { braid_broadcast_tx_free(tx_); }
 
     // Sends to every receiver: std::nullopt, or the value back when there
-    // is no receiver.
-    std::optional<T> send(T value) const {
+    // is no receiver.  receivers, if given, gets how many receivers will see
+    // the value (Tokio's Ok(n)).
+    std::optional<T> send(T value, std::size_t* receivers = nullptr) const {
         braid::detail::Slot<T> slot;
         slot.emplace(std::move(value));
-        int rc = braid_broadcast_send(checked(), slot.raw(), sizeof(T), nullptr);
+        int rc = braid_broadcast_send(checked(), slot.raw(), sizeof(T), receivers);
         if (rc == BRAID_OK) {
             slot.emptied();
             return std::nullopt;
@@ -201,6 +202,10 @@ public:
         return Receiver<T>(r);
     }
     std::size_t receiver_count() const { return braid_broadcast_receiver_count(checked()); }
+    // Values still queued: sent and not yet received by every receiver that
+    // was there when it was sent (and not yet pushed out by newer ones).
+    std::size_t len() const { return braid_broadcast_tx_len(checked()); }
+    bool is_empty() const { return len() == 0; }
 
     braid_broadcast_tx* native_handle() const noexcept { return tx_; }
 

@@ -23,6 +23,7 @@
 #include <braid/error.hpp>
 #include <braid/mpsc.h>
 #include <braid/detail/unstable.hpp>
+#include <braid/sync/try_result.hpp>
 #include <braid/sync/wait_leaf.hpp>
 #include <braid/time.h>
 #include <braid/time.hpp>
@@ -369,11 +370,17 @@ public:
     };
     ReserveOne reserve() const { return ReserveOne(checked()); }
     ReserveMany reserve_many(std::size_t n) const { return ReserveMany(checked(), n); }
-    std::optional<Permit<T>> try_reserve() const {
-        int rc = braid_mpsc_try_reserve(checked(), 1);
-        if (rc == BRAID_OK) return Permit<T>(tx_);
-        if (rc == BRAID_EAGAIN || rc == BRAID_ECLOSED) return std::nullopt;
-        throw Error(rc, "mpsc try_reserve");
+    // A slot now, without waiting; else is_full() (no room now) or
+    // is_closed() (the receiver is gone or closed).
+    TryResult<Permit<T>, TryReserveError> try_reserve() const {
+        if (auto why = try_reserve_slot()) return *why;
+        return Permit<T>(tx_);
+    }
+    // The same as an OwnedPermit holding a copy of this sender (Tokio's
+    // try_reserve_owned; this sender stays usable).
+    TryResult<OwnedPermit<T>, TryReserveError> try_reserve_owned() const {
+        if (auto why = try_reserve_slot()) return *why;
+        return OwnedPermit<T>(*this);  // takes the reserved slot over
     }
 
     // co_await tx.reserve_owned(): an OwnedPermit holding a copy of this sender.
@@ -405,6 +412,16 @@ public:
     std::size_t max_capacity() const { return braid_mpsc_tx_max_capacity(checked()); }
 
     WeakSender<T> downgrade() const;
+
+private:
+    // Reserves one slot: std::nullopt when it did, else why not.
+    std::optional<TryReserveError> try_reserve_slot() const {
+        int rc = braid_mpsc_try_reserve(checked(), 1);
+        if (rc == BRAID_OK) return std::nullopt;
+        if (rc == BRAID_EAGAIN) return TryReserveError::Full;
+        if (rc == BRAID_ECLOSED) return TryReserveError::Closed;
+        throw Error(rc, "mpsc try_reserve");
+    }
 };
 
 // The sending side of an unbounded channel: send never waits.
@@ -527,12 +544,14 @@ public:
     };
     Recv recv() { return Recv(checked()); }
 
-    // The next value if one is there now.  std::nullopt: empty (see
-    // is_closed() to tell "empty for now" from "finished").
-    std::optional<T> try_recv() {
+    // The next value if one is there now; else is_empty() (nothing yet)
+    // or is_closed() (every sender gone, or the receiver closed, and
+    // nothing left: Tokio's Disconnected).
+    TryRecvResult<T> try_recv() {
         detail::Slot<T> slot;
         int rc = braid_mpsc_try_recv(checked(), slot.raw(), sizeof(T));
-        if (rc == BRAID_EAGAIN || rc == BRAID_ECLOSED) return std::nullopt;
+        if (rc == BRAID_EAGAIN) return TryRecvError::Empty;
+        if (rc == BRAID_ECLOSED) return TryRecvError::Closed;
         braid::detail::check(rc, "mpsc try_recv");
         slot.filled();
         return slot.take();

@@ -35,6 +35,11 @@ public:
         explicit Notified(braid_notify* n) : Base(n) {}
         int poll(braid_wake_fn w, void* d) { return braid_notify_poll_notified(this->h_, &this->w_, w, d); }
         void finish(int st) { detail::check(st, "Notify::notified"); }
+        // Joins the queue now, before it is awaited (Tokio's enable): a
+        // notify_one from now on is this wait's, and a stored permit is
+        // taken.  true: notified already (awaiting completes at once).
+        // Destroyed unawaited, it passes a notify_one it got on.
+        bool enable() { return detail::check(braid_notify_enable_notified(this->h_, &this->w_), "Notified::enable") == 1; }
     };
     // co_await: returns once notified (or a stored permit was there).
     Notified notified() { return Notified(n_); }
@@ -46,6 +51,8 @@ public:
     void blocking_notified() { detail::check(braid_notify_notified_blocking(n_, BRAID_WAIT_FOREVER), "Notify::blocking_notified"); }
 
     void notify_one() noexcept { braid_notify_notify_one(n_); }
+    // Wakes the most recent waiter (LIFO), or stores the permit.
+    void notify_last() noexcept { braid_notify_notify_last(n_); }
     void notify_waiters() noexcept { braid_notify_notify_waiters(n_); }
 
     braid_notify* native_handle() const noexcept { return n_; }

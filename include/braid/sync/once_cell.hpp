@@ -44,9 +44,18 @@ public:
     }
     bool initialized() const noexcept { return get() != nullptr; }
 
-    // Sets the value if the cell is empty (std::nullopt); otherwise (set, or
-    // being initialised) hands the value back.
-    std::optional<T> set(T value) {
+    // Why set() refused, with the value handed back (Tokio's SetError).
+    struct SetError {
+        enum Kind { AlreadyInitialized, Initializing } kind;
+        T value;
+        bool is_already_init() const noexcept { return kind == AlreadyInitialized; }
+        bool is_initializing() const noexcept { return kind == Initializing; }
+    };
+
+    // Sets the value if the cell is empty (std::nullopt); otherwise a
+    // SetError says whether it is set already or being initialised, and
+    // hands the value back.
+    std::optional<SetError> set(T value) {
         detail::Slot<T> slot;
         slot.emplace(std::move(value));
         int rc = braid_once_cell_set(c_, slot.raw(), sizeof(T));
@@ -54,9 +63,25 @@ public:
             slot.emptied();
             return std::nullopt;
         }
-        if (rc == BRAID_EBUSY) return slot.take();
+        if (rc == BRAID_EEXIST) return SetError{SetError::AlreadyInitialized, slot.take()};
+        if (rc == BRAID_EBUSY) return SetError{SetError::Initializing, slot.take()};
         throw Error(rc, "OnceCell::set");
     }
+
+    // Takes the value out and empties the cell (Tokio's take, which needs
+    // `&mut self`: call it only while nobody else uses the cell; a reference
+    // get() gave is dangling afterwards).  std::nullopt when not set; throws
+    // braid::Error (BRAID_EBUSY) while an initialiser runs.
+    std::optional<T> take() {
+        detail::Slot<T> slot;
+        int rc = braid_once_cell_take(c_, slot.raw(), sizeof(T));
+        if (rc == BRAID_EAGAIN) return std::nullopt;
+        detail::check(rc, "OnceCell::take");
+        slot.filled();
+        return slot.take();
+    }
+    // The value, consuming the cell's content (Tokio's into_inner).
+    std::optional<T> into_inner() && { return take(); }
 
     // co_await: const T&, initialised by init() if nobody did it first.
     template <class F>

@@ -9,17 +9,12 @@
 #include <braid/detail/elem.hpp>
 #include <braid/error.hpp>
 #include <braid/oneshot.h>
+#include <braid/sync/try_result.hpp>
 
 #include <optional>
 #include <utility>
 
 namespace braid {
-
-// The other side of a channel is gone (and nothing is left to receive).
-class RecvError : public Error {
-public:
-    RecvError() : Error(BRAID_ECLOSED, "channel closed") {}
-};
 
 namespace oneshot {
 
@@ -98,17 +93,24 @@ public:
     }
     ~Receiver() { braid_oneshot_rx_free(rx_); }
 
-    // The value if it has arrived, std::nullopt if not yet; throws RecvError
-    // if the sender was dropped without sending.
-    std::optional<T> try_recv() {
+    // Without waiting: the value if it has arrived; else why not —
+    // is_empty() (not sent yet) or is_closed() (the sender was dropped
+    // without sending, the value was received already, or close() was
+    // called and nothing had been sent).
+    TryRecvResult<T> try_recv() {
         detail::Slot<T> slot;
         int rc = braid_oneshot_try_recv(checked(), slot.raw(), sizeof(T));
-        if (rc == BRAID_EAGAIN) return std::nullopt;
-        if (rc == BRAID_ECLOSED) throw RecvError();
+        if (rc == BRAID_EAGAIN) return TryRecvError::Empty;
+        if (rc == BRAID_ECLOSED) return TryRecvError::Closed;
         detail::check(rc, "oneshot try_recv");
         slot.filled();
         return slot.take();
     }
+
+    // Refuses the value from now on, staying alive (Tokio's close): the
+    // sender sees the channel closed (send hands the value back, closed()
+    // completes); a value sent before can still be received.
+    void close() { detail::check(braid_oneshot_rx_close(checked()), "oneshot close"); }
 
     // Blocks this (non-runtime) thread until the value arrives.
     T blocking_recv() {

@@ -12,6 +12,7 @@
 
 #include <braid/error.hpp>
 #include <braid/semaphore.h>
+#include <braid/sync/try_result.hpp>
 #include <braid/detail/unstable.hpp>
 #include <braid/sync/wait_leaf.hpp>
 
@@ -81,6 +82,8 @@ public:
     std::size_t available_permits() const { return braid_semaphore_available_permits(native()); }
     // Adds permits (serving waiters first).  Throws beyond MAX_PERMITS.
     void add_permits(std::size_t n) { detail::check(braid_semaphore_release(native(), n), "Semaphore::add_permits"); }
+    // Removes up to n free permits for good; how many it removed.
+    std::size_t forget_permits(std::size_t n) { return braid_semaphore_forget_permits(native(), n); }
     // Waiting and later acquires throw AcquireError; held permits stay valid.
     void close() { braid_semaphore_close(native()); }
     bool is_closed() const { return braid_semaphore_is_closed(native()) == 1; }
@@ -107,14 +110,16 @@ public:
     Acquire acquire() { return Acquire(native(), 1); }
     Acquire acquire_many(std::size_t n) { return Acquire(native(), n); }
 
-    // n permits if they are free now (and nobody waits ahead), else nullopt
-    // (also when closed).
-    std::optional<SemaphorePermit> try_acquire(std::size_t n = 1) {
+    // n permits if they are free now (and nobody waits ahead); else
+    // error() says NoPermits or Closed (Tokio's TryAcquireError).
+    TryResult<SemaphorePermit, TryAcquireError> try_acquire(std::size_t n = 1) {
         int rc = braid_semaphore_try_acquire(native(), n);
         if (rc == BRAID_OK) return SemaphorePermit(s_, n);
-        if (rc == BRAID_EAGAIN || rc == BRAID_ECLOSED) return std::nullopt;
+        if (rc == BRAID_EAGAIN) return TryAcquireError::NoPermits;
+        if (rc == BRAID_ECLOSED) return TryAcquireError::Closed;
         throw Error(rc, "Semaphore::try_acquire");
     }
+    TryResult<SemaphorePermit, TryAcquireError> try_acquire_many(std::size_t n) { return try_acquire(n); }
     // Blocks this (non-runtime) thread; throws AcquireError when closed.
     SemaphorePermit blocking_acquire(std::size_t n = 1) {
         int rc = braid_semaphore_acquire_blocking(native(), n, BRAID_WAIT_FOREVER);
@@ -152,6 +157,21 @@ public:
     std::size_t num_permits() const noexcept { return p_.num_permits(); }
     void forget() noexcept { p_.forget(); }
     const std::shared_ptr<Semaphore>& semaphore() const noexcept { return s_; }
+    // Takes over the permits of `other` (from the same semaphore; else
+    // braid::Error BRAID_EINVAL and nothing changes).
+    void merge(OwnedSemaphorePermit&& other) {
+        if (other.s_ && s_ && other.s_ != s_) throw Error(BRAID_EINVAL, "merging permits of different semaphores");
+        p_.merge(std::move(other.p_));
+        if (!s_) s_ = std::move(other.s_);
+        other.s_.reset();
+    }
+    // Splits n permits off into a new owned permit (std::nullopt if fewer
+    // are held).
+    std::optional<OwnedSemaphorePermit> split(std::size_t n) {
+        auto part = p_.split(n);
+        if (!part) return std::nullopt;
+        return OwnedSemaphorePermit(s_, std::move(*part));
+    }
 
 private:
     std::shared_ptr<Semaphore> s_;
@@ -184,6 +204,20 @@ private:
 // co_await acquire_owned(sem, n): an OwnedSemaphorePermit.
 inline detail::AcquireOwned acquire_owned(std::shared_ptr<Semaphore> sem, std::size_t n = 1) {
     return detail::AcquireOwned(std::move(sem), n);
+}
+
+// Without waiting: n permits that keep sem alive, or why not (NoPermits,
+// Closed).  Tokio's try_acquire_owned / try_acquire_many_owned.
+inline TryResult<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(std::shared_ptr<Semaphore> sem,
+                                                                         std::size_t n = 1) {
+    if (!sem) throw Error(BRAID_EINVAL, "try_acquire_owned on a null semaphore");
+    auto p = sem->try_acquire(n);
+    if (!p) return p.error();
+    return OwnedSemaphorePermit(std::move(sem), std::move(*p));
+}
+inline TryResult<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(std::shared_ptr<Semaphore> sem,
+                                                                              std::size_t n) {
+    return try_acquire_owned(std::move(sem), n);
 }
 
 }  // namespace braid

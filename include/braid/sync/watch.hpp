@@ -73,8 +73,15 @@ public:
     Ref<T> borrow() const { return borrow_impl(false); }
     // The current value, marked seen.
     Ref<T> borrow_and_update() { return borrow_impl(true); }
-    // A version this receiver has not seen is there.
-    bool has_changed() const { return braid_watch_rx_has_changed(checked()) == 1; }
+    // A version this receiver has not seen is there; throws RecvError when
+    // not and every sender is gone (Tokio's Err(RecvError): nothing will
+    // ever change again).
+    bool has_changed() const {
+        int rc = braid_watch_rx_has_changed(checked());
+        if (rc == BRAID_ECLOSED) throw RecvError();
+        braid::detail::check(rc, "watch has_changed");
+        return rc == 1;
+    }
 
     // co_await rx.changed(): true once a newer version is there (now marked
     // seen), false when every sender is gone.

@@ -200,6 +200,12 @@ BRAID_API int braid_notify_poll_notified(braid_notify *n, braid_waiter **w, brai
  * notification on (to the next waiter, or as the stored permit), so a
  * cancelled waiter never swallows a notify_one.  NULL ok. */
 BRAID_API void braid_notify_cancel_notified(braid_notify *n, braid_waiter **w);
+/* Tokio's Notified::enable: before (or between) polls, queues the wait
+ * without a waker, or takes the stored permit, so that a notify_one from
+ * now on goes to it.  1: notified already (the next poll gives 0), 0:
+ * queued (a poll registers the waker), BRAID_ENOMEM, BRAID_EINVAL.  Cancel
+ * or complete it as a polled wait. */
+BRAID_API int braid_notify_enable_notified(braid_notify *n, braid_waiter **w);
 /* Removes the waker and keeps the wait in its place (see above).  NULL ok. */
 BRAID_API void braid_notify_unregister_notified(braid_notify *n, braid_waiter **w);
 

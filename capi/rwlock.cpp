@@ -13,8 +13,7 @@ using braid::detail::waiter_slot;
 namespace {
 RwLock* lock_of(braid_rwlock* l) { return reinterpret_cast<RwLock*>(l); }
 Semaphore* of(braid_rwlock* l) { return &lock_of(l)->sem(); }
-constexpr uint64_t kReads = RwLock::kReads;
-static_assert(kReads == BRAID_RWLOCK_MAX_READERS);
+static_assert(RwLock::kMaxReads == BRAID_RWLOCK_MAX_READERS);
 
 int blocking(Semaphore* s, uint64_t n, int64_t timeout_ms) {
     if (braid::capi::on_worker_thread()) return BRAID_EDEADLK;
@@ -31,6 +30,15 @@ BRAID_API int braid_rwlock_new(braid_rwlock** out) {
     return l ? BRAID_OK : BRAID_ENOMEM;
 }
 
+BRAID_API int braid_rwlock_new_with_max_readers(braid_rwlock** out, uint32_t max_readers) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (max_readers == 0 || max_readers > BRAID_RWLOCK_MAX_READERS) return BRAID_EINVAL;
+    RwLock* l = RwLock::create(max_readers);
+    *out = reinterpret_cast<braid_rwlock*>(l);
+    return l ? BRAID_OK : BRAID_ENOMEM;
+}
+
 BRAID_API void braid_rwlock_free(braid_rwlock* rw) { RwLock::destroy(lock_of(rw)); }
 
 BRAID_API int braid_rwlock_try_read(braid_rwlock* rw) {
@@ -40,7 +48,7 @@ BRAID_API int braid_rwlock_try_read(braid_rwlock* rw) {
 
 BRAID_API int braid_rwlock_try_write(braid_rwlock* rw) {
     if (!rw) return BRAID_EINVAL;
-    return lock_of(rw)->write_acquired(of(rw)->try_acquire(kReads));
+    return lock_of(rw)->write_acquired(of(rw)->try_acquire(lock_of(rw)->reads()));
 }
 
 BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
@@ -52,7 +60,7 @@ BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_w
 BRAID_API int braid_rwlock_poll_write(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_rwlock_unregister_write(rw, w); });
-    return lock_of(rw)->write_acquired(of(rw)->poll_acquire(kReads, waiter_slot(w), wake, wake_data));
+    return lock_of(rw)->write_acquired(of(rw)->poll_acquire(lock_of(rw)->reads(), waiter_slot(w), wake, wake_data));
 }
 
 BRAID_API void braid_rwlock_cancel_read(braid_rwlock* rw, braid_waiter** w) {
@@ -78,7 +86,7 @@ BRAID_API int braid_rwlock_read_blocking(braid_rwlock* rw, int64_t timeout_ms) {
 
 BRAID_API int braid_rwlock_write_blocking(braid_rwlock* rw, int64_t timeout_ms) {
     if (!rw) return BRAID_EINVAL;
-    return lock_of(rw)->write_acquired(blocking(of(rw), kReads, timeout_ms));
+    return lock_of(rw)->write_acquired(blocking(of(rw), lock_of(rw)->reads(), timeout_ms));
 }
 
 BRAID_API int braid_rwlock_read_unlock(braid_rwlock* rw) {

@@ -262,3 +262,31 @@ TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     braid_mutex_free(m);
 }
+
+TEST_CASE("mutex: a mapped guard holds the lock for a part of the value; into_inner") {
+    struct Pair {
+        int a = 1;
+        std::vector<int> b;
+    };
+    braid::Mutex<Pair> m;
+    {
+        auto b = (*m.try_lock()).map([](Pair& p) -> std::vector<int>& { return p.b; });
+        b->push_back(5);
+        REQUIRE_FALSE(m.try_lock().has_value());
+        auto first = std::move(b).map([](std::vector<int>& v) -> int& { return v.front(); });
+        *first += 1;
+        REQUIRE_FALSE(m.try_lock().has_value());
+    }
+    {
+        auto g = m.try_lock();
+        auto none = std::move(*g).try_map([](Pair&) -> int* { return nullptr; });
+        REQUIRE_FALSE(none.has_value());
+        REQUIRE((*g)->b == std::vector<int>{6});  // the guard kept the lock
+        REQUIRE_FALSE(m.try_lock().has_value());
+        auto a = std::move(*g).try_map([](Pair& p) { return &p.a; });
+        REQUIRE(a.has_value());
+        REQUIRE(**a == 1);
+    }
+    REQUIRE(m.try_lock().has_value());
+    REQUIRE(std::move(m).into_inner().b == std::vector<int>{6});
+}

@@ -231,3 +231,50 @@ TEST_CASE("rwlock C ABI: an unlock while the lock is on its way to a waiter is r
     REQUIRE(braid_rwlock_write_unlock(rw) == BRAID_OK);
     braid_rwlock_free(rw);
 }
+
+TEST_CASE("rwlock: mapped guards hold the lock for a part of the value") {
+    struct Pair {
+        int a = 1;
+        std::string b = "x";
+    };
+    braid::RwLock<Pair> lock;
+    {
+        auto b = (*lock.try_write()).map([](Pair& p) -> std::string& { return p.b; });
+        *b += "y";
+        REQUIRE_FALSE(lock.try_read().has_value());  // still write-locked
+    }
+    {
+        auto a = (*lock.try_read()).map([](const Pair& p) -> const int& { return p.a; });
+        REQUIRE(*a == 1);
+        REQUIRE_FALSE(lock.try_write().has_value());  // read-locked
+        REQUIRE(lock.try_read().has_value());         // other readers welcome
+    }
+    {
+        auto g = lock.try_write();
+        auto none = std::move(*g).try_map([](Pair&) -> int* { return nullptr; });
+        REQUIRE_FALSE(none.has_value());
+        REQUIRE(g->operator->()->b == "xy");  // the guard kept the lock
+        REQUIRE_FALSE(lock.try_read().has_value());
+    }
+    REQUIRE(lock.try_write().has_value());  // everything unlocked
+    REQUIRE(std::move(lock).into_inner().b == "xy");
+    braid_rwlock* raw = nullptr;
+    REQUIRE(braid_rwlock_new_with_max_readers(&raw, 0) == BRAID_EINVAL);
+    REQUIRE(raw == nullptr);
+    REQUIRE(braid_rwlock_new_with_max_readers(&raw, BRAID_RWLOCK_MAX_READERS + 1u) == BRAID_EINVAL);
+    REQUIRE(braid_rwlock_new_with_max_readers(nullptr, 2) == BRAID_EINVAL);
+    REQUIRE(braid_rwlock_new_with_max_readers(&raw, 2) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_read(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_read(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_read(raw) == BRAID_EAGAIN);  // two readers at most
+    REQUIRE(braid_rwlock_try_write(raw) == BRAID_EAGAIN);
+    REQUIRE(braid_rwlock_read_unlock(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_read_unlock(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_write(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_try_read(raw) == BRAID_EAGAIN);
+    REQUIRE(braid_rwlock_downgrade(raw) == BRAID_OK);  // one reader; one more fits
+    REQUIRE(braid_rwlock_try_read(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_read_unlock(raw) == BRAID_OK);
+    REQUIRE(braid_rwlock_read_unlock(raw) == BRAID_OK);
+    braid_rwlock_free(raw);
+}

@@ -29,6 +29,11 @@ typedef struct braid_rwlock braid_rwlock;
 
 /* Creates an unlocked lock.  BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM. */
 BRAID_API int braid_rwlock_new(braid_rwlock **out);
+/* Creates an unlocked lock that admits at most max_readers readers at once
+ * (1 .. BRAID_RWLOCK_MAX_READERS; Tokio's with_max_readers): more wait, and a
+ * writer waits for all of them.  BRAID_OK, BRAID_EINVAL (out NULL, or
+ * max_readers out of range: *out NULL), BRAID_ENOMEM. */
+BRAID_API int braid_rwlock_new_with_max_readers(braid_rwlock **out, uint32_t max_readers);
 /* Frees it: unlocked, nobody waiting.  NULL ok. */
 BRAID_API void braid_rwlock_free(braid_rwlock *rw);
 

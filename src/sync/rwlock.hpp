@@ -1,4 +1,4 @@
-// The read-write lock of the C ABI: a Semaphore of kMaxReads permits (a read
+// The read-write lock of the C ABI: a Semaphore of max_reads permits (a read
 // takes one, a write takes all of them: fair and write-preferring through
 // the semaphore's FIFO) and a flag that says a writer holds it.
 //
@@ -24,12 +24,15 @@ namespace braid::detail {
 
 class RwLock {
 public:
-    static constexpr uint64_t kReads = Semaphore::kMaxReads;
+    static constexpr uint64_t kMaxReads = Semaphore::kMaxReads;
 
-    static RwLock* create() {
+    // A lock for at most max_reads readers at once (1 .. kMaxReads).
+    static RwLock* create(uint64_t max_reads = kMaxReads) {
         void* m = alloc(sizeof(RwLock));
-        return m ? new (m) RwLock : nullptr;
+        return m ? new (m) RwLock(max_reads) : nullptr;
     }
+    // The permits a write takes: every one.
+    uint64_t reads() const { return reads_; }
     static void destroy(RwLock* l) {
         if (!l) return;
         l->~RwLock();
@@ -51,19 +54,20 @@ public:
     // BRAID_OK, or BRAID_EINVAL when not write-locked.
     int write_unlock() {
         if (!writer_.exchange(false, std::memory_order_acq_rel)) return BRAID_EINVAL;
-        sem_.release(kReads);  // every permit was the writer's: within the limit
+        sem_.release(reads_);  // every permit was the writer's: within the limit
         return BRAID_OK;
     }
     // Write lock -> one read lock.  BRAID_OK, or BRAID_EINVAL when not
     // write-locked.
     int downgrade() {
         if (!writer_.exchange(false, std::memory_order_acq_rel)) return BRAID_EINVAL;
-        sem_.release(kReads - 1);
+        sem_.release(reads_ - 1);
         return BRAID_OK;
     }
 
 private:
-    RwLock() : sem_(kReads, kReads) {}
+    explicit RwLock(uint64_t max_reads) : reads_(max_reads), sem_(max_reads, max_reads) {}
+    uint64_t reads_;
     Semaphore sem_;
     std::atomic<bool> writer_{false};
 };

@@ -4,9 +4,7 @@
 // now" is a task on a current-thread runtime that has run and not finished.
 // Timeouts run on a paused current-thread runtime.
 //
-// Gaps:
-//   try_lock_owned - braid has no try_lock_owned(shared_ptr<Mutex<T>>)
-//     giving an OwnedMutexGuard without waiting.
+// Gaps: none.
 //
 // Not applicable:
 //   debug_format - Rust's `Debug` formatting of the guard.
@@ -127,4 +125,17 @@ TEST_CASE("aborted_future_2") {
         co_return co_await braid::timeout(1ms, relock(m1));
     }());
     REQUIRE(relocked);
+}
+
+TEST_CASE("try_lock_owned") {
+    auto lock = std::make_shared<braid::Mutex<int>>(42);
+    {
+        auto g1 = braid::try_lock_owned(lock);
+        REQUIRE(g1.has_value());
+        auto g2 = braid::try_lock_owned(lock);
+        REQUIRE_FALSE(g2.has_value());
+    }
+    auto g3 = braid::try_lock_owned(lock);
+    REQUIRE(g3.has_value());
+    REQUIRE(**g3 == 42);
 }

@@ -5,12 +5,7 @@
 // that way is adopted by a braid guard.  #[tokio::test] cases run on a
 // current-thread runtime, multithreaded on eight workers as in Tokio.
 //
-// Gaps:
-//   into_inner - braid::RwLock has no into_inner() (taking the value out of
-//     a lock nobody else holds).
-//   exhaust_reading - braid::RwLock has no with_max_readers(): every lock
-//     admits BRAID_RWLOCK_MAX_READERS (2^29 - 1) readers, too many to
-//     exhaust in a test.
+// Gaps: none.
 //
 // Not applicable: none.
 //
@@ -267,4 +262,28 @@ TEST_CASE("stress_readers_writers") {
     REQUIRE(s->lock.get_mut().a == long(kWriters) * per_task);
     REQUIRE(s->lock.get_mut().b == long(kWriters) * per_task);
     REQUIRE(s->lock.try_write().has_value());
+}
+
+TEST_CASE("into_inner") {
+    braid::RwLock<int> rwlock(42);
+    REQUIRE(std::move(rwlock).into_inner() == 42);
+}
+
+TEST_CASE("exhaust_reading") {
+    auto rwlock = braid::RwLock<int>::with_max_readers(100, 1024);
+    std::vector<std::unique_ptr<PolledWait>> waits;
+    std::vector<braid::RwLockReadGuard<int>> reads;
+    for (;;) {
+        auto t = std::make_unique<PolledWait>(rwlock.native_handle(), braid_rwlock_poll_read, braid_rwlock_cancel_read);
+        if (t->poll() != BRAID_OK) break;  // pending: the readers are exhausted (t is dropped)
+        reads.emplace_back(&rwlock);
+        waits.push_back(std::move(t));
+    }
+    REQUIRE(reads.size() == 1024);
+    auto t1 = read_of(rwlock);
+    REQUIRE(t1.poll() == BRAID_PENDING);
+    reads.pop_back();
+    REQUIRE(t1.is_woken());
+    REQUIRE(t1.poll() == BRAID_OK);
+    braid::RwLockReadGuard<int> g(&rwlock);
 }

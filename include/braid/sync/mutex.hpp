@@ -17,12 +17,48 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace braid {
 
 template <class T>
 class Mutex;
+
+// A guard narrowed to a part of the value (MutexGuard::map): unlocks when
+// destroyed.  U is what it gives access to.
+template <class U>
+class MappedMutexGuard {
+public:
+    MappedMutexGuard(braid_mutex* m, U* v) : m_(m), v_(v) {}
+    MappedMutexGuard(MappedMutexGuard&& o) noexcept : m_(std::exchange(o.m_, nullptr)), v_(o.v_) {}
+    MappedMutexGuard& operator=(MappedMutexGuard&& o) noexcept {
+        if (this != &o) {
+            unlock();
+            m_ = std::exchange(o.m_, nullptr);
+            v_ = o.v_;
+        }
+        return *this;
+    }
+    MappedMutexGuard(const MappedMutexGuard&) = delete;
+    ~MappedMutexGuard() { unlock(); }
+
+    U& operator*() const { return *v_; }
+    U* operator->() const { return v_; }
+    // Narrows further.
+    template <class F>
+    auto map(F f) && {
+        auto& part = f(*v_);
+        return MappedMutexGuard<std::remove_reference_t<decltype(part)>>(std::exchange(m_, nullptr), &part);
+    }
+    void unlock() noexcept {
+        if (m_) braid_mutex_unlock(std::exchange(m_, nullptr));
+    }
+
+private:
+    braid_mutex* m_;
+    U* v_;
+};
 
 // Access to the value while the lock is held; unlocks when destroyed.
 template <class T>
@@ -43,6 +79,23 @@ public:
     T& operator*() const { return m_->value_; }
     T* operator->() const { return &m_->value_; }
     Mutex<T>& mutex() const { return *m_; }
+    // A guard for a part of the value, holding this lock (Tokio's
+    // MutexGuard::map): f(T&) returns a reference to the part.
+    template <class F>
+    auto map(F f) && {
+        auto& part = f(m_->value_);
+        using U = std::remove_reference_t<decltype(part)>;
+        return MappedMutexGuard<U>(std::exchange(m_, nullptr)->m_, &part);
+    }
+    // The same when f(T&) returns a pointer to the part, or nullptr: then
+    // std::nullopt, and this guard still holds the lock.
+    template <class F>
+    auto try_map(F f) && {
+        auto* part = f(m_->value_);
+        using U = std::remove_pointer_t<decltype(part)>;
+        if (!part) return std::optional<MappedMutexGuard<U>>();
+        return std::optional<MappedMutexGuard<U>>(MappedMutexGuard<U>(std::exchange(m_, nullptr)->m_, part));
+    }
     // Unlocks now (the guard is empty afterwards).
     void unlock() noexcept {
         if (m_) braid_mutex_unlock(std::exchange(m_, nullptr)->m_);
@@ -119,6 +172,8 @@ public:
     }
     // The value without locking: only when nobody else can reach the mutex.
     T& get_mut() noexcept { return value_; }
+    // The value, moved out (Tokio's into_inner): the same condition.
+    T into_inner() && { return std::move(value_); }
 
     braid_mutex* native_handle() const noexcept { return m_; }
 
@@ -155,6 +210,16 @@ private:
 template <class T>
 detail::LockOwned<T> lock_owned(std::shared_ptr<Mutex<T>> m) {
     return detail::LockOwned<T>(std::move(m));
+}
+
+// Without waiting: an OwnedMutexGuard<T> if m is free now and nobody waits,
+// else std::nullopt (Tokio's try_lock_owned).
+template <class T>
+std::optional<OwnedMutexGuard<T>> try_lock_owned(std::shared_ptr<Mutex<T>> m) {
+    if (!m) throw Error(BRAID_EINVAL, "try_lock_owned on a null mutex");
+    auto g = m->try_lock();
+    if (!g) return std::nullopt;
+    return OwnedMutexGuard<T>(std::move(m), std::move(*g));
 }
 
 }  // namespace braid

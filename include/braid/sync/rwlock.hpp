@@ -18,12 +18,53 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace braid {
 
 template <class T>
 class RwLock;
+
+// Read and write guards narrowed to a part of the value (map): they unlock
+// the same way when destroyed.  U is what they give access to.
+template <class U, bool Write>
+class MappedRwLockGuard {
+public:
+    MappedRwLockGuard(braid_rwlock* l, U* v) : l_(l), v_(v) {}
+    MappedRwLockGuard(MappedRwLockGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)), v_(o.v_) {}
+    MappedRwLockGuard& operator=(MappedRwLockGuard&& o) noexcept {
+        if (this != &o) {
+            unlock();
+            l_ = std::exchange(o.l_, nullptr);
+            v_ = o.v_;
+        }
+        return *this;
+    }
+    MappedRwLockGuard(const MappedRwLockGuard&) = delete;
+    ~MappedRwLockGuard() { unlock(); }
+
+    U& operator*() const { return *v_; }
+    U* operator->() const { return v_; }
+    template <class F>
+    auto map(F f) && {
+        auto& part = f(*v_);
+        return MappedRwLockGuard<std::remove_reference_t<decltype(part)>, Write>(std::exchange(l_, nullptr), &part);
+    }
+    void unlock() noexcept {
+        if (!l_) return;
+        if constexpr (Write) braid_rwlock_write_unlock(std::exchange(l_, nullptr));
+        else braid_rwlock_read_unlock(std::exchange(l_, nullptr));
+    }
+
+private:
+    braid_rwlock* l_;
+    U* v_;
+};
+template <class U>
+using MappedRwLockReadGuard = MappedRwLockGuard<const U, false>;
+template <class U>
+using MappedRwLockWriteGuard = MappedRwLockGuard<U, true>;
 
 template <class T>
 class RwLockReadGuard {
@@ -42,6 +83,24 @@ public:
 
     const T& operator*() const { return l_->value_; }
     const T* operator->() const { return &l_->value_; }
+    // A read guard for a part of the value (Tokio's RwLockReadGuard::map):
+    // f(const T&) returns a reference to it.
+    template <class F>
+    auto map(F f) && {
+        auto& part = f(std::as_const(l_->value_));
+        using U = std::remove_reference_t<decltype(part)>;
+        return MappedRwLockGuard<U, false>(std::exchange(l_, nullptr)->l_, &part);
+    }
+    // The same when f returns a pointer or nullptr (then std::nullopt, and
+    // this guard keeps the lock).
+    template <class F>
+    auto try_map(F f) && {
+        auto* part = f(std::as_const(l_->value_));
+        using U = std::remove_pointer_t<decltype(part)>;
+        if (!part) return std::optional<MappedRwLockGuard<U, false>>();
+        return std::optional<MappedRwLockGuard<U, false>>(
+            MappedRwLockGuard<U, false>(std::exchange(l_, nullptr)->l_, part));
+    }
     void unlock() noexcept {
         if (l_) braid_rwlock_read_unlock(std::exchange(l_, nullptr)->l_);
     }
@@ -67,6 +126,20 @@ public:
 
     T& operator*() const { return l_->value_; }
     T* operator->() const { return &l_->value_; }
+    // A write guard for a part of the value (Tokio's RwLockWriteGuard::map).
+    template <class F>
+    auto map(F f) && {
+        auto& part = f(l_->value_);
+        using U = std::remove_reference_t<decltype(part)>;
+        return MappedRwLockGuard<U, true>(std::exchange(l_, nullptr)->l_, &part);
+    }
+    template <class F>
+    auto try_map(F f) && {
+        auto* part = f(l_->value_);
+        using U = std::remove_pointer_t<decltype(part)>;
+        if (!part) return std::optional<MappedRwLockGuard<U, true>>();
+        return std::optional<MappedRwLockGuard<U, true>>(MappedRwLockGuard<U, true>(std::exchange(l_, nullptr)->l_, part));
+    }
     void unlock() noexcept {
         if (l_) braid_rwlock_write_unlock(std::exchange(l_, nullptr)->l_);
     }
@@ -92,6 +165,11 @@ public:
     template <class... A>
     explicit RwLock(std::in_place_t, A&&... a) : value_(std::forward<A>(a)...) {
         detail::check(braid_rwlock_new(&l_), "RwLock");
+    }
+    // A lock that admits at most max_readers readers at once (1 ..
+    // MAX_READERS; Tokio's with_max_readers); more wait.
+    static RwLock with_max_readers(T value, uint32_t max_readers) {
+        return RwLock(MaxReaders{max_readers}, std::move(value));
     }
     RwLock(const RwLock&) = delete;
     RwLock& operator=(const RwLock&) = delete;
@@ -147,10 +225,18 @@ public:
     }
     // The value without locking: only when nobody else can reach the lock.
     T& get_mut() noexcept { return value_; }
+    // The value, moved out (Tokio's into_inner): the same condition.
+    T into_inner() && { return std::move(value_); }
 
     braid_rwlock* native_handle() const noexcept { return l_; }
 
 private:
+    struct MaxReaders {
+        uint32_t n;
+    };
+    RwLock(MaxReaders m, T value) : value_(std::move(value)) {
+        detail::check(braid_rwlock_new_with_max_readers(&l_, m.n), "RwLock::with_max_readers");
+    }
     friend class RwLockReadGuard<T>;
     friend class RwLockWriteGuard<T>;
     braid_rwlock* l_ = nullptr;

@@ -139,6 +139,12 @@ BRAID_API int braid_interval_reset(braid_interval* iv) {
     return BRAID_OK;
 }
 
+BRAID_API int braid_interval_reset_at(braid_interval* iv, int64_t when_ns) {
+    if (!iv) return BRAID_EINVAL;
+    iv->iv.reset_at(when_ns);
+    return BRAID_OK;
+}
+
 BRAID_API int64_t braid_interval_period(const braid_interval* iv) { return iv ? iv->iv.period() : 0; }
 
 BRAID_API void braid_interval_free(braid_interval* iv) {

@@ -263,7 +263,7 @@ TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just
     braid_mutex_free(m);
 }
 
-TEST_CASE("mutex: a mapped guard holds the lock for a part of the value; into_inner") {
+TEST_CASE("mutex: a mapped guard holds the lock for a part of the value, and into_inner") {
     struct Pair {
         int a = 1;
         std::vector<int> b;

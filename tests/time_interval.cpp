@@ -78,3 +78,27 @@ TEST_CASE("interval: a zero or negative period is refused") {
         co_return;
     }());
 }
+
+TEST_CASE("interval: reset_at, reset_immediately and reset_after move the next tick, the grid follows") {
+    auto rt = braid_test::paused_runtime();
+    auto v = rt.block_on([]() -> braid::Task<std::vector<long>> {
+        auto t0 = braid::Instant::now();
+        auto ms = [&](braid::Instant i) { return long(std::chrono::duration_cast<std::chrono::milliseconds>(i - t0).count()); };
+        auto iv = braid::interval(10ms);
+        std::vector<long> out;
+        out.push_back(ms(co_await iv.tick()));  // 0
+        iv.reset_at(t0 + 33ms);
+        out.push_back(ms(co_await iv.tick()));  // 33
+        out.push_back(ms(co_await iv.tick()));  // 43
+        co_await braid::sleep(2ms);             // 45
+        iv.reset_immediately();
+        out.push_back(ms(co_await iv.tick()));  // 45
+        out.push_back(ms(co_await iv.tick()));  // 55
+        iv.reset_after(4ms);
+        out.push_back(ms(co_await iv.tick()));  // 59
+        out.push_back(ms(co_await iv.tick()));  // 69
+        co_return out;
+    }());
+    REQUIRE(v == std::vector<long>{0, 33, 43, 45, 55, 59, 69});
+    REQUIRE(braid_interval_reset_at(nullptr, 0) == BRAID_EINVAL);
+}

@@ -143,3 +143,31 @@ TEST_CASE("100,000 sleeping tasks all wake, in paused time", "[stress]") {
     }(&woke));
     REQUIRE(woke.load() == 100000);
 }
+
+TEST_CASE("sleep: a deadline kept across selects and reset by the other branch fires at the new deadline") {
+    // Tokio's idle-timeout loop: `let sleep = sleep(d); pin!(sleep); loop {
+    // select! { _ = &mut sleep => break, Some(_) = rx.recv() =>
+    // sleep.as_mut().reset(now + d) } }`.
+    auto rt = braid_test::paused_runtime();
+    auto fired_at = rt.block_on([]() -> braid::Task<long> {
+        auto t0 = braid::Instant::now();
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        auto producer = braid::spawn([](braid::mpsc::Sender<int> tx) -> braid::Task<> {
+            for (int i = 0; i < 3; ++i) {
+                co_await braid::sleep(8ms);  // activity every 8 ms, 3 times
+                (void)co_await tx.send(i);
+            }
+            co_await braid::sleep(1s);  // then quiet (keeps the channel open)
+        }, std::move(tx));
+        auto idle = braid::sleep(10ms);
+        for (;;) {
+            auto r = co_await braid::select(idle, rx.recv());
+            if (r.index() == 0) break;
+            idle.reset(braid::Instant::now() + 10ms);
+        }
+        long at = long(std::chrono::duration_cast<std::chrono::milliseconds>(braid::Instant::now() - t0).count());
+        producer.abort();
+        co_return at;
+    }());
+    REQUIRE(fired_at == 34);  // the last activity at 24 ms, plus 10 ms
+}

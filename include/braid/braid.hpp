@@ -56,4 +56,5 @@
 #include <braid/task.hpp>
 #include <braid/task_local.hpp>
 #include <braid/time.hpp>
+#include <braid/delay_queue.hpp>
 #include <braid/timeout.hpp>

@@ -107,6 +107,10 @@ BRAID_API int braid_interval_poll_tick(braid_interval *iv, braid_wake_fn wake, v
 BRAID_API int braid_interval_set_missed_tick_behavior(braid_interval *iv, int missed_tick_behavior);
 /* The next tick becomes one period from now. */
 BRAID_API int braid_interval_reset(braid_interval *iv);
+/* The next tick at when_ns on the runtime clock (braid_now; a past instant:
+ * at once), the ones after it a period apart (Tokio's reset_at).  BRAID_OK,
+ * BRAID_EINVAL. */
+BRAID_API int braid_interval_reset_at(braid_interval *iv, int64_t when_ns);
 BRAID_API int64_t braid_interval_period(const braid_interval *iv);
 /* Frees; as braid_timer_free, the waker is not running afterwards and will
  * not be called (it may be called from inside that waker).  NULL ok. */

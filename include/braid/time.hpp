@@ -212,7 +212,17 @@ public:
     void set_missed_tick_behavior(MissedTickBehavior b) {
         detail::check(braid_interval_set_missed_tick_behavior(native(), int(b)), "interval");
     }
+    // The next tick one period from now (Tokio's reset).
     void reset() { detail::check(braid_interval_reset(native()), "interval"); }
+    // The next tick at `when`, then one period apart (Tokio's reset_at).
+    void reset_at(Instant when) { detail::check(braid_interval_reset_at(native(), when.nanos()), "interval"); }
+    // The next tick now (Tokio's reset_immediately).
+    void reset_immediately() { reset_at(Instant::now()); }
+    // The next tick after `d` (Tokio's reset_after).
+    template <class R, class P>
+    void reset_after(std::chrono::duration<R, P> d) {
+        reset_at(Instant::now() + d);
+    }
     Duration period() const { return Duration(braid_interval_period(iv_)); }
 
 private:

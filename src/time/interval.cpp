@@ -41,7 +41,11 @@ int Interval::poll_tick(braid_wake_fn wake, void* data, int64_t* tick) {
 }
 
 void Interval::reset() {
-    if (driver_) driver_->reset(&entry_, add_sat(driver_->clock().now(), period_));
+    if (driver_) reset_at(add_sat(driver_->clock().now(), period_));
+}
+
+void Interval::reset_at(int64_t when) {
+    if (driver_) driver_->reset(&entry_, when);
 }
 
 }  // namespace braid::detail

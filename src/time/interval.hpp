@@ -15,6 +15,9 @@ public:
     // 0 with *tick set when a tick is due, else BRAID_PENDING / error.
     int poll_tick(braid_wake_fn wake, void* data, int64_t* tick);
     void reset();
+    // The next tick at `when` (Tokio's reset_at); the ticks after it follow
+    // one period apart.
+    void reset_at(int64_t when);
     // Unregisters from the driver for good (the runtime may be going away);
     // the destructor then leaves the driver alone.
     void detach();

@@ -96,11 +96,27 @@ struct PathBody {
     void cancelled(int st) { cb(ud, st); }
 };
 
-struct RenameBody {
+// An operation on two paths that reports a status (rename, links).
+struct TwoPathBody {
     std::string from, to;
+    int (*fn)(const char*, const char*);
     Callback<braid_callback> cb;
     void* ud;
-    void run() { cb(ud, fsx::rename(from.c_str(), to.c_str())); }
+    void run() { cb(ud, fn(from.c_str(), to.c_str())); }
+    void cancelled(int st) { cb(ud, st); }
+};
+
+// A path and permission bits (set_permissions, create_dir_with).
+struct PathModeBody {
+    std::string path;
+    unsigned mode;
+    int recursive;  // create_dir_with's; -1: set_permissions
+    Callback<braid_callback> cb;
+    void* ud;
+    void run() {
+        cb(ud, recursive < 0 ? fsx::set_permissions(path.c_str(), mode)
+                             : fsx::create_dir_mode(path.c_str(), recursive != 0, mode));
+    }
     void cancelled(int st) { cb(ud, st); }
 };
 
@@ -116,13 +132,15 @@ struct CopyBody {
     void cancelled(int st) { cb(ud, st, 0); }
 };
 
-struct ReadFileBody {
+// A path in, bytes out (read a file, read a link, canonicalize).
+struct PathBytesBody {
     std::string path;
+    int (*fn)(const char*, std::string*);
     Callback<braid_bytes_callback> cb;
     void* ud;
     void run() {
         std::string data;
-        int rc = fsx::read_file(path.c_str(), &data);
+        int rc = fn(path.c_str(), &data);
         if (rc == BRAID_OK) cb.call_with_bytes(ud, BRAID_OK, data.data(), data.size());
         else cb(ud, rc, nullptr, 0);
     }
@@ -207,7 +225,7 @@ struct OpenBody {
 
 // read / write / sync / set_len on an open file.
 struct FileBody {
-    enum Kind { Read, Write, Sync, SetLen } kind;
+    enum Kind { Read, Write, Sync, SyncData, SetLen } kind;
     braid_file* f;  // a reference is held
     void* buf;
     size_t len;
@@ -222,6 +240,7 @@ struct FileBody {
             case Read: rc = fsx::read(f->fd, buf, len, &n); break;
             case Write: rc = fsx::write_all(f->fd, buf, len, &n); break;
             case Sync: rc = fsx::sync_all(f->fd); break;
+            case SyncData: rc = fsx::sync_data(f->fd); break;
             default: rc = fsx::set_len(f->fd, new_len); break;
         }
         f->busy.store(false, std::memory_order_release);
@@ -272,6 +291,33 @@ int path_op(braid_task** out, braid_runtime* rt, const char* path, int (*fn)(con
     return start<PathBody>(out, core, std::string(path), fn, cb, ud);
 }
 
+int two_path_op(braid_task** out, braid_runtime* rt, const char* from, const char* to,
+                int (*fn)(const char*, const char*), braid_callback cb, void* ud) {
+    int err = 0;
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    if (!core) return err;
+    if (bad_path(from) || bad_path(to)) return BRAID_EINVAL;
+    return start<TwoPathBody>(out, core, std::string(from), std::string(to), fn, cb, ud);
+}
+
+int path_bytes_op(braid_task** out, braid_runtime* rt, const char* path, int (*fn)(const char*, std::string*),
+                  braid_bytes_callback cb, void* ud) {
+    int err = 0;
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    if (!core) return err;
+    if (bad_path(path)) return BRAID_EINVAL;
+    return start<PathBytesBody>(out, core, std::string(path), fn, cb, ud);
+}
+
+int path_mode_op(braid_task** out, braid_runtime* rt, const char* path, unsigned mode, int recursive,
+                 braid_callback cb, void* ud) {
+    int err = 0;
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    if (!core) return err;
+    if (bad_path(path) || mode > 07777) return BRAID_EINVAL;
+    return start<PathModeBody>(out, core, std::string(path), mode, recursive, cb, ud);
+}
+
 }  // namespace
 
 extern "C" {
@@ -310,6 +356,27 @@ BRAID_API int braid_file_sync_all(braid_task** out, braid_file* f, braid_callbac
     return file_op(out, f, FileBody::Sync, nullptr, 0, 0, nullptr, cb, user_data);
 }
 
+BRAID_API int braid_file_sync_data(braid_task** out, braid_file* f, braid_callback cb, void* user_data) {
+    if (out) *out = nullptr;
+    if (!cb) return BRAID_EINVAL;
+    return file_op(out, f, FileBody::SyncData, nullptr, 0, 0, nullptr, cb, user_data);
+}
+
+BRAID_API int braid_file_try_clone(braid_file* f, braid_file** out) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (!f) return BRAID_EINVAL;
+    int fd = -1;
+    if (int rc = fsx::duplicate(f->fd, &fd)) return rc;
+    auto* c = new (std::nothrow) braid_file(f->core, fd);
+    if (!c) {
+        ::close(fd);
+        return BRAID_ENOMEM;
+    }
+    *out = c;
+    return BRAID_OK;
+}
+
 BRAID_API int braid_file_set_len(braid_task** out, braid_file* f, uint64_t len, braid_callback cb, void* user_data) {
     if (out) *out = nullptr;
     if (!cb) return BRAID_EINVAL;
@@ -345,11 +412,7 @@ BRAID_API void braid_file_free(braid_file* f) {
 
 BRAID_API int braid_fs_read(braid_task** out, braid_runtime* rt, const char* path, braid_bytes_callback cb,
                             void* user_data) {
-    int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
-    if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
-    return start<ReadFileBody>(out, core, std::string(path), cb, user_data);
+    return path_bytes_op(out, rt, path, &fsx::read_file, cb, user_data);
 }
 
 BRAID_API int braid_fs_write(braid_task** out, braid_runtime* rt, const char* path, const void* data, size_t len,
@@ -391,11 +454,42 @@ BRAID_API int braid_fs_remove_dir_all(braid_task** out, braid_runtime* rt, const
 
 BRAID_API int braid_fs_rename(braid_task** out, braid_runtime* rt, const char* from, const char* to,
                               braid_callback cb, void* user_data) {
-    int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
-    if (!core) return err;
-    if (bad_path(from) || bad_path(to)) return BRAID_EINVAL;
-    return start<RenameBody>(out, core, std::string(from), std::string(to), cb, user_data);
+    return two_path_op(out, rt, from, to, &fsx::rename, cb, user_data);
+}
+
+BRAID_API int braid_fs_hard_link(braid_task** out, braid_runtime* rt, const char* existing, const char* link,
+                                 braid_callback cb, void* user_data) {
+    return two_path_op(out, rt, existing, link, &fsx::hard_link, cb, user_data);
+}
+
+BRAID_API int braid_fs_symlink(braid_task** out, braid_runtime* rt, const char* target, const char* link,
+                               braid_callback cb, void* user_data) {
+    return two_path_op(out, rt, target, link, &fsx::symlink, cb, user_data);
+}
+
+BRAID_API int braid_fs_read_link(braid_task** out, braid_runtime* rt, const char* path, braid_bytes_callback cb,
+                                 void* user_data) {
+    return path_bytes_op(out, rt, path, &fsx::read_link, cb, user_data);
+}
+
+BRAID_API int braid_fs_canonicalize(braid_task** out, braid_runtime* rt, const char* path, braid_bytes_callback cb,
+                                    void* user_data) {
+    return path_bytes_op(out, rt, path, &fsx::canonicalize, cb, user_data);
+}
+
+BRAID_API int braid_fs_set_permissions(braid_task** out, braid_runtime* rt, const char* path, unsigned mode,
+                                       braid_callback cb, void* user_data) {
+    return path_mode_op(out, rt, path, mode, -1, cb, user_data);
+}
+
+BRAID_API int braid_fs_create_dir_with(braid_task** out, braid_runtime* rt, const char* path, int recursive,
+                                       unsigned mode, braid_callback cb, void* user_data) {
+    return path_mode_op(out, rt, path, mode, recursive ? 1 : 0, cb, user_data);
+}
+
+BRAID_API int braid_fs_try_exists(braid_task** out, braid_runtime* rt, const char* path, braid_callback cb,
+                                  void* user_data) {
+    return path_op(out, rt, path, &fsx::try_exists, cb, user_data);
 }
 
 BRAID_API int braid_fs_copy(braid_task** out, braid_runtime* rt, const char* from, const char* to,

@@ -473,3 +473,70 @@ TEST_CASE("fs: remove_dir_all refuses the root directory, whatever path names it
     REQUIRE(contents(canary) == "canary");
     REQUIRE(contents(probe + "/file") == "x");
 }
+
+TEST_CASE("fs: links, canonicalize, set_permissions, try_exists, DirBuilder mode, sync_data, try_clone") {
+    TempDir dir;
+    auto rt = braid_test::runtime(1);
+    rt.block_on([](std::string d) -> braid::Task<> {
+        std::string file = d + "/f.txt";
+        co_await fs::write(file, "abc");
+        co_await fs::hard_link(file, d + "/hard");
+        co_await fs::symlink("f.txt", d + "/soft");  // relative target
+        EXPECT(co_await fs::read(d + "/hard") == "abc");
+        EXPECT(co_await fs::read_link(d + "/soft") == "f.txt");
+        EXPECT(co_await code_of(fs::read_link(file)) == BRAID_EINVAL);  // not a link
+        std::string real = co_await fs::canonicalize(d + "/./soft");
+        std::string real_dir = co_await fs::canonicalize(d);
+        EXPECT(real == real_dir + "/f.txt");
+        EXPECT(co_await code_of(fs::canonicalize(d + "/missing")) == BRAID_ENOENT);
+        EXPECT(co_await code_of(fs::hard_link(file, d + "/hard")) == BRAID_EEXIST);
+
+        co_await fs::set_permissions(file, 0640);
+        EXPECT(((co_await fs::metadata(file)).permissions & 07777) == 0640);
+        EXPECT(co_await code_of(fs::set_permissions(file, 010000)) == BRAID_EINVAL);
+
+        EXPECT(co_await fs::try_exists(file));
+        EXPECT(!(co_await fs::try_exists(d + "/missing")));
+        EXPECT(!(co_await fs::try_exists(file + "/under-a-file")));  // ENOTDIR: does not exist
+        co_await fs::symlink(d + "/missing", d + "/dangling");
+        EXPECT(!(co_await fs::try_exists(d + "/dangling")));  // follows the link
+
+        co_await fs::DirBuilder().recursive(true).mode(0700).create(d + "/a/b/c");
+        EXPECT(((co_await fs::metadata(d + "/a/b")).permissions & 0777) == 0700);
+        EXPECT(((co_await fs::metadata(d + "/a/b/c")).permissions & 0777) == 0700);
+        EXPECT(co_await code_of(fs::DirBuilder().create(d + "/x/y")) == BRAID_ENOENT);  // not recursive
+
+        auto f = co_await fs::OpenOptions().read(true).write(true).open(file);
+        auto g = f.try_clone();
+        EXPECT(g.fd() != f.fd());
+        EXPECT(co_await f.write(braid::io::ConstBuffer("XY", 2)) == 2);
+        co_await f.sync_data();
+        EXPECT(g.seek(0, BRAID_SEEK_CUR) == 2);  // one file position, shared
+        char buf[8] = {};
+        EXPECT(co_await g.read(braid::io::MutableBuffer(buf, sizeof buf)) == 1);
+        EXPECT(buf[0] == 'c');
+    }(dir.path));
+
+    // C: bad input changes nothing, and a path operation reports through cb.
+    braid_runtime* crt = nullptr;
+    REQUIRE(braid_runtime_new(&crt) == BRAID_OK);
+    Result never, exists;
+    REQUIRE(braid_fs_hard_link(nullptr, crt, nullptr, "x", &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_symlink(nullptr, crt, "x", "", &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_read_link(nullptr, crt, nullptr, &Result::on_bytes, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_canonicalize(nullptr, crt, "", &Result::on_bytes, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_set_permissions(nullptr, crt, "p", 010000, &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_create_dir_with(nullptr, crt, "p", 1, 020000, &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_fs_try_exists(nullptr, crt, nullptr, &Result::on_status, &never) == BRAID_EINVAL);
+    REQUIRE(braid_file_sync_data(nullptr, nullptr, &Result::on_status, &never) == BRAID_EINVAL);
+    braid_file* clone = reinterpret_cast<braid_file*>(1);
+    REQUIRE(braid_file_try_clone(nullptr, &clone) == BRAID_EINVAL);
+    REQUIRE(clone == nullptr);
+    REQUIRE(braid_file_try_clone(nullptr, nullptr) == BRAID_EINVAL);
+    braid_task* t = nullptr;
+    REQUIRE(braid_fs_try_exists(&t, crt, (dir / "f.txt").c_str(), &Result::on_status, &exists) == BRAID_OK);
+    wait(t);
+    REQUIRE(exists.status == 1);
+    REQUIRE(never.calls == 0);
+    REQUIRE(braid_runtime_free(crt) == BRAID_OK);
+}

@@ -77,6 +77,9 @@ BRAID_API int braid_file_write(braid_task **out, braid_file *f, const void *buf,
                                void *user_data);
 /* Flushes data and metadata to the disk (fsync). */
 BRAID_API int braid_file_sync_all(braid_task **out, braid_file *f, braid_callback cb, void *user_data);
+/* Flushes the data, and only the metadata needed to read it back
+ * (fdatasync; Tokio's sync_data). */
+BRAID_API int braid_file_sync_data(braid_task **out, braid_file *f, braid_callback cb, void *user_data);
 /* Truncates or extends the file to len bytes. */
 BRAID_API int braid_file_set_len(braid_task **out, braid_file *f, uint64_t len, braid_callback cb, void *user_data);
 BRAID_API int braid_file_metadata(braid_task **out, braid_file *f, braid_metadata_callback cb, void *user_data);
@@ -86,6 +89,10 @@ BRAID_API int braid_file_metadata(braid_task **out, braid_file *f, braid_metadat
 BRAID_API int braid_file_seek(braid_file *f, int64_t offset, int whence, int64_t *out_pos);
 /* The fd (still owned by the file), or BRAID_EINVAL. */
 BRAID_API int braid_file_fd(const braid_file *f);
+/* A second handle on the same open file (dup: it shares the position; its
+ * operations are not serialised with f's).  Does not block.  BRAID_OK,
+ * BRAID_EINVAL, BRAID_EMFILE (and the other dup errors), BRAID_ENOMEM. */
+BRAID_API int braid_file_try_clone(braid_file *f, braid_file **out);
 /* Closes and frees (an operation in flight keeps the fd open until it ends;
  * its callback still runs).  NULL ok. */
 BRAID_API void braid_file_free(braid_file *f);
@@ -103,6 +110,11 @@ BRAID_API int braid_fs_write(braid_task **out, braid_runtime *rt, const char *pa
                              braid_callback cb, void *user_data);
 BRAID_API int braid_fs_create_dir(braid_task **out, braid_runtime *rt, const char *path, braid_callback cb,
                                   void *user_data);
+/* Creates a directory with the permission bits `mode` (before the umask;
+ * 0 .. 07777; Tokio's DirBuilder): recursive 0 as braid_fs_create_dir,
+ * nonzero as braid_fs_create_dir_all (every missing parent gets `mode`). */
+BRAID_API int braid_fs_create_dir_with(braid_task **out, braid_runtime *rt, const char *path, int recursive,
+                                       unsigned mode, braid_callback cb, void *user_data);
 /* Creates the directory and every missing parent; existing is fine. */
 BRAID_API int braid_fs_create_dir_all(braid_task **out, braid_runtime *rt, const char *path, braid_callback cb,
                                       void *user_data);
@@ -120,6 +132,29 @@ BRAID_API int braid_fs_remove_dir_all(braid_task **out, braid_runtime *rt, const
                                       void *user_data);
 BRAID_API int braid_fs_rename(braid_task **out, braid_runtime *rt, const char *from, const char *to,
                               braid_callback cb, void *user_data);
+/* A hard link `link` to the existing file `existing` (link(2)). */
+BRAID_API int braid_fs_hard_link(braid_task **out, braid_runtime *rt, const char *existing, const char *link,
+                                 braid_callback cb, void *user_data);
+/* A symbolic link `link` pointing to `target` (symlink(2); target may be
+ * relative and need not exist). */
+BRAID_API int braid_fs_symlink(braid_task **out, braid_runtime *rt, const char *target, const char *link,
+                               braid_callback cb, void *user_data);
+/* What the symbolic link `path` points to: cb(user_data, BRAID_OK, target,
+ * len) (not NUL-terminated; valid during the call). */
+BRAID_API int braid_fs_read_link(braid_task **out, braid_runtime *rt, const char *path, braid_bytes_callback cb,
+                                 void *user_data);
+/* The absolute path with every symlink, "." and ".." resolved (realpath):
+ * cb(user_data, BRAID_OK, path, len).  BRAID_ENOENT when it does not exist. */
+BRAID_API int braid_fs_canonicalize(braid_task **out, braid_runtime *rt, const char *path, braid_bytes_callback cb,
+                                    void *user_data);
+/* Sets the permission bits (chmod; 0 .. 07777, else BRAID_EINVAL). */
+BRAID_API int braid_fs_set_permissions(braid_task **out, braid_runtime *rt, const char *path, unsigned mode,
+                                       braid_callback cb, void *user_data);
+/* Whether the path exists (following symlinks): cb(user_data, 1) yes,
+ * cb(user_data, 0) no (ENOENT, ENOTDIR), or an error code when that cannot
+ * be told (BRAID_EACCES, ...).  Tokio's try_exists. */
+BRAID_API int braid_fs_try_exists(braid_task **out, braid_runtime *rt, const char *path, braid_callback cb,
+                                  void *user_data);
 /* Copies contents and permission bits; n: the bytes copied.  A destination
  * that is the source file itself (the same path, another path to it, a
  * symlink to it or a hard link: the same device and inode) is refused before

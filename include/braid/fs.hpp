@@ -107,12 +107,15 @@ struct Bytes {
     std::size_t n = 0;
 };
 
+// A path in, bytes out: read a file, read a link, canonicalize.
 class [[nodiscard]] ReadFileOp : public CallbackAwaiter<ReadFileOp, Bytes> {
 public:
-    ReadFileOp(std::string_view p, bool text) : path_(c_path(p)), text_(text) {}
-    int start(State* s, braid_task** out) { return braid_fs_read(out, nullptr, path_.c_str(), &on_done, s); }
+    using Fn = int (*)(braid_task**, braid_runtime*, const char*, braid_bytes_callback, void*);
+    ReadFileOp(std::string_view p, bool text) : ReadFileOp(&braid_fs_read, p, text ? "read_to_string" : "read") {}
+    ReadFileOp(Fn f, std::string_view p, const char* what) : f_(f), path_(c_path(p)), what_(what) {}
+    int start(State* s, braid_task** out) { return f_(out, nullptr, path_.c_str(), &on_done, s); }
     std::string result(State& s) { return std::move(s.value.data); }
-    std::string what() const { return (text_ ? "read_to_string(" : "read(") + path_ + ")"; }
+    std::string what() const { return std::string(what_) + "(" + path_ + ")"; }
 
 private:
     static void on_done(void* p, int st, const void* data, std::size_t len) {
@@ -126,8 +129,45 @@ private:
         }
         s->complete(st);
     }
+    Fn f_;
     std::string path_;
-    bool text_;
+    const char* what_;
+};
+
+// try_exists: a yes/no answer.
+class [[nodiscard]] ExistsOp : public CallbackAwaiter<ExistsOp, Bytes> {
+public:
+    explicit ExistsOp(std::string_view p) : path_(c_path(p)) {}
+    int start(State* s, braid_task** out) { return braid_fs_try_exists(out, nullptr, path_.c_str(), &on_done, s); }
+    bool result(State& s) { return s.value.n == 1; }
+    std::string what() const { return "try_exists(" + path_ + ")"; }
+
+private:
+    static void on_done(void* p, int st) {
+        auto* s = static_cast<State*>(p);
+        s->value.n = st > 0 ? 1 : 0;
+        s->complete(st > 0 ? BRAID_OK : st);
+    }
+    std::string path_;
+};
+
+// set_permissions and DirBuilder::create: a path and permission bits.
+class [[nodiscard]] PathModeOp : public CallbackAwaiter<PathModeOp, Unit> {
+public:
+    // recursive < 0: set_permissions; else create_dir_with.
+    PathModeOp(std::string_view p, unsigned mode, int recursive) : path_(c_path(p)), mode_(mode), rec_(recursive) {}
+    int start(State* s, braid_task** out) {
+        if (rec_ < 0) return braid_fs_set_permissions(out, nullptr, path_.c_str(), mode_, &on_done, s);
+        return braid_fs_create_dir_with(out, nullptr, path_.c_str(), rec_, mode_, &on_done, s);
+    }
+    void result(State&) {}
+    std::string what() const { return (rec_ < 0 ? "set_permissions(" : "DirBuilder::create(") + path_ + ")"; }
+
+private:
+    static void on_done(void* p, int st) { static_cast<State*>(p)->complete(st); }
+    std::string path_;
+    unsigned mode_;
+    int rec_;
 };
 
 class [[nodiscard]] WriteFileOp : public CallbackAwaiter<WriteFileOp, Unit> {
@@ -239,7 +279,7 @@ private:
 // read / write / sync_all / set_len on an open file.
 class [[nodiscard]] FileOp : public CallbackAwaiter<FileOp, Bytes> {
 public:
-    enum Kind { Read, Write, Sync, SetLen };
+    enum Kind { Read, Write, Sync, SyncData, SetLen };
     FileOp(braid_file* f, Kind k, io::MutableBuffer dst, io::ConstBuffer src, uint64_t len)
         : f_(f), kind_(k), dst_(dst), src_(src), len_(len) {}
     int start(State* s, braid_task** out) {
@@ -252,6 +292,7 @@ public:
                 s->value.data.assign(static_cast<const char*>(src_.data), src_.size);
                 return braid_file_write(out, f_, s->value.data.data(), src_.size, &on_io, s);
             case Sync: return braid_file_sync_all(out, f_, &on_status, s);
+            case SyncData: return braid_file_sync_data(out, f_, &on_status, s);
             default: return braid_file_set_len(out, f_, len_, &on_status, s);
         }
     }
@@ -264,6 +305,7 @@ public:
             case Read: return "File::read";
             case Write: return "File::write";
             case Sync: return "File::sync_all";
+            case SyncData: return "File::sync_data";
             default: return "File::set_len";
         }
     }
@@ -303,6 +345,14 @@ public:
     detail::FileOp write(io::ConstBuffer b) { return detail::FileOp(native(), detail::FileOp::Write, {}, b, 0); }
     detail::FileOp write_all(io::ConstBuffer b) { return write(b); }
     detail::FileOp sync_all() { return detail::FileOp(native(), detail::FileOp::Sync, {}, {}, 0); }
+    // The data, and only the metadata needed to read it back (fdatasync).
+    detail::FileOp sync_data() { return detail::FileOp(native(), detail::FileOp::SyncData, {}, {}, 0); }
+    // A second File on the same open file (it shares the position).
+    File try_clone() const {
+        braid_file* c = nullptr;
+        braid::detail::check_io(braid_file_try_clone(native(), &c), "File::try_clone");
+        return File(c);
+    }
     detail::FileOp set_len(uint64_t len) { return detail::FileOp(native(), detail::FileOp::SetLen, {}, {}, len); }
     detail::MetadataOp metadata() { return detail::MetadataOp(native()); }
     // Moves the file position now; returns it.  whence: SEEK_SET, SEEK_CUR, SEEK_END.
@@ -372,6 +422,44 @@ inline detail::PathOp remove_dir_all(std::string_view p) {
 inline detail::PathOp rename(std::string_view from, std::string_view to) {
     return detail::PathOp(&braid_fs_rename, from, to, "rename");
 }
+// A new name `link` for the existing file `existing`.
+inline detail::PathOp hard_link(std::string_view existing, std::string_view link) {
+    return detail::PathOp(&braid_fs_hard_link, existing, link, "hard_link");
+}
+// A symbolic link `link` that points to `target`.
+inline detail::PathOp symlink(std::string_view target, std::string_view link) {
+    return detail::PathOp(&braid_fs_symlink, target, link, "symlink");
+}
+// What the symbolic link points to.
+inline detail::ReadFileOp read_link(std::string_view p) { return detail::ReadFileOp(&braid_fs_read_link, p, "read_link"); }
+// The absolute path, every symlink, "." and ".." resolved.
+inline detail::ReadFileOp canonicalize(std::string_view p) {
+    return detail::ReadFileOp(&braid_fs_canonicalize, p, "canonicalize");
+}
+// Sets the permission bits (0 .. 07777).
+inline detail::PathModeOp set_permissions(std::string_view p, unsigned mode) { return detail::PathModeOp(p, mode, -1); }
+// Whether the path exists (following symlinks); throws IoError when that
+// cannot be told (permission denied on the way, ...).
+inline detail::ExistsOp try_exists(std::string_view p) { return detail::ExistsOp(p); }
+
+// Tokio's DirBuilder: co_await DirBuilder().recursive(true).mode(0700).create(path).
+class DirBuilder {
+public:
+    DirBuilder& recursive(bool on) {
+        recursive_ = on;
+        return *this;
+    }
+    // Permission bits for the directories it creates (before the umask).
+    DirBuilder& mode(unsigned m) {
+        mode_ = m;
+        return *this;
+    }
+    detail::PathModeOp create(std::string_view path) const { return detail::PathModeOp(path, mode_, recursive_ ? 1 : 0); }
+
+private:
+    bool recursive_ = false;
+    unsigned mode_ = 0777;
+};
 // Copies contents and permissions; gives the bytes copied.
 inline detail::CopyOp copy(std::string_view from, std::string_view to) { return detail::CopyOp(from, to); }
 inline detail::MetadataOp metadata(std::string_view p) { return detail::MetadataOp(p, true); }

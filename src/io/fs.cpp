@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "io/os_error.hpp"
 
@@ -94,6 +96,15 @@ int seek(int fd, int64_t offset, int whence, int64_t* pos) {
 
 int sync_all(int fd) { return ::fsync(fd) == 0 ? BRAID_OK : err(); }
 
+int duplicate(int fd, int* out) {
+    int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) return err();
+    *out = d;
+    return BRAID_OK;
+}
+
+int sync_data(int fd) { return ::fdatasync(fd) == 0 ? BRAID_OK : err(); }
+
 int set_len(int fd, uint64_t len) {
     if (len > uint64_t(INT64_MAX)) return BRAID_ERANGE;
     return ::ftruncate(fd, off_t(len)) == 0 ? BRAID_OK : err();
@@ -130,13 +141,16 @@ int write_file(const char* path, const void* data, std::size_t len) {
     return BRAID_OK;
 }
 
-int create_dir(const char* path) { return ::mkdir(path, 0777) == 0 ? BRAID_OK : err(); }
+int create_dir(const char* path) { return create_dir_mode(path, false, 0777); }
 
-int create_dir_all(const char* path) {
+int create_dir_all(const char* path) { return create_dir_mode(path, true, 0777); }
+
+int create_dir_mode(const char* path, bool recursive, unsigned mode) {
+    if (!recursive) return ::mkdir(path, mode) == 0 ? BRAID_OK : err();
     std::string p(path);
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     if (p.empty()) return BRAID_EINVAL;
-    if (::mkdir(p.c_str(), 0777) == 0) return BRAID_OK;
+    if (::mkdir(p.c_str(), mode) == 0) return BRAID_OK;
     int e = errno;
     struct ::stat st;
     if (e == EEXIST) {
@@ -146,8 +160,8 @@ int create_dir_all(const char* path) {
     if (e != ENOENT) return os_error(e);
     std::size_t slash = p.rfind('/');
     if (slash == std::string::npos || slash == 0) return os_error(e);
-    if (int rc = create_dir_all(p.substr(0, slash).c_str())) return rc;
-    if (::mkdir(p.c_str(), 0777) == 0) return BRAID_OK;
+    if (int rc = create_dir_mode(p.substr(0, slash).c_str(), true, mode)) return rc;
+    if (::mkdir(p.c_str(), mode) == 0) return BRAID_OK;
     if (errno == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return BRAID_OK;  // a race: fine
     return err();
 }
@@ -229,6 +243,41 @@ int remove_dir_all(const char* path) {
 }
 
 int rename(const char* from, const char* to) { return ::rename(from, to) == 0 ? BRAID_OK : err(); }
+
+int hard_link(const char* existing, const char* link) { return ::link(existing, link) == 0 ? BRAID_OK : err(); }
+
+int symlink(const char* target, const char* link) { return ::symlink(target, link) == 0 ? BRAID_OK : err(); }
+
+int read_link(const char* path, std::string* out) {
+    std::string buf(256, '\0');
+    for (;;) {
+        ssize_t n = ::readlink(path, buf.data(), buf.size());
+        if (n < 0) return err();
+        if (std::size_t(n) < buf.size()) {
+            buf.resize(std::size_t(n));
+            *out = std::move(buf);
+            return BRAID_OK;
+        }
+        buf.resize(buf.size() * 2);  // it may have been cut: try a bigger buffer
+    }
+}
+
+int canonicalize(const char* path, std::string* out) {
+    char* p = ::realpath(path, nullptr);
+    if (!p) return err();
+    out->assign(p);
+    std::free(p);
+    return BRAID_OK;
+}
+
+int set_permissions(const char* path, unsigned mode) { return ::chmod(path, mode) == 0 ? BRAID_OK : err(); }
+
+int try_exists(const char* path) {
+    struct ::stat st;
+    if (::stat(path, &st) == 0) return 1;
+    if (errno == ENOENT || errno == ENOTDIR) return 0;
+    return err();
+}
 
 int copy(const char* from, const char* to, uint64_t* n) {
     int in = -1;

@@ -31,7 +31,11 @@ int open(const char* path, int braid_flags, unsigned mode, int* fd);
 int read(int fd, void* buf, std::size_t len, std::size_t* n);
 int write_all(int fd, const void* buf, std::size_t len, std::size_t* n);
 int seek(int fd, int64_t offset, int whence, int64_t* pos);
+// A second fd for the same open file, close-on-exec (File::try_clone).
+int duplicate(int fd, int* out);
 int sync_all(int fd);
+// File contents only, not every piece of metadata (fdatasync).
+int sync_data(int fd);
 int set_len(int fd, uint64_t len);
 
 int read_file(const char* path, std::string* out);
@@ -40,11 +44,27 @@ int write_file(const char* path, const void* data, std::size_t len);
 int create_dir(const char* path);
 // Every missing parent too; an existing directory is fine.
 int create_dir_all(const char* path);
+// create_dir / create_dir_all with the permission bits `mode` (before the
+// umask) for the directories it creates (DirBuilder).
+int create_dir_mode(const char* path, bool recursive, unsigned mode);
 int remove_file(const char* path);
 int remove_dir(const char* path);
 // The directory and everything under it (symlinks are removed, not followed).
 int remove_dir_all(const char* path);
 int rename(const char* from, const char* to);
+// A new name for an existing file (link(2)).
+int hard_link(const char* existing, const char* link);
+// A symbolic link at `link` that points to `target` (symlink(2)).
+int symlink(const char* target, const char* link);
+// What a symbolic link points to.
+int read_link(const char* path, std::string* out);
+// The absolute path with every symbolic link, "." and ".." resolved.
+int canonicalize(const char* path, std::string* out);
+// Sets the permission bits (chmod(2); 0 .. 07777).
+int set_permissions(const char* path, unsigned mode);
+// 1 when the path exists (following symlinks), 0 when it does not
+// (ENOENT, ENOTDIR), or a code when that cannot be told (EACCES ...).
+int try_exists(const char* path);
 // Copies contents and permission bits; *n: bytes copied.
 int copy(const char* from, const char* to, uint64_t* n);
 int stat(const char* path, bool follow, struct ::stat* st);

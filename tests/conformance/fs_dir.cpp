@@ -4,10 +4,7 @@
 // Tokio's read_dir gives a ReadDir whose next_entry() is awaited; braid's
 // read_dir is a stream of entries (next()).
 //
-// Gaps:
-//   build_dir (in part) - braid has no DirBuilder: its recursive(true) and
-//     recursive(false) creates are create_dir_all and create_dir, which
-//     the case uses (DirBuilder's mode() is not covered).
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -53,10 +50,9 @@ TEST_CASE("build_dir") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "foo/bar";
     run([](std::string new_dir) -> braid::Task<> {
-        co_await braid::fs::create_dir_all(new_dir);  // DirBuilder::new().recursive(true)
+        co_await braid::fs::DirBuilder().recursive(true).create(new_dir);
         EXPECT(is_dir(new_dir));
-        // DirBuilder::new().recursive(false): the directory exists
-        int code = co_await braid_test::code_of(braid::fs::create_dir(new_dir));
+        int code = co_await braid_test::code_of(braid::fs::DirBuilder().recursive(false).create(new_dir));
         EXPECT(code == BRAID_EEXIST);
     }(new_dir));
 }
@@ -81,4 +77,14 @@ TEST_CASE("read_inherent") {
 
     std::sort(files.begin(), files.end());  // the order is not guaranteed
     REQUIRE(files == std::vector<std::string>{"aa", "bb", "cc"});
+}
+
+TEST_CASE("build_dir_mode_read_only") {
+    braid_test::TempDir base_dir;
+    std::string new_dir = base_dir / "abc";
+    run([](std::string new_dir) -> braid::Task<> {
+        co_await braid::fs::DirBuilder().recursive(true).mode(0444).create(new_dir);
+        auto meta = co_await braid::fs::metadata(new_dir);
+        EXPECT((meta.permissions & 0777) == 0444);  // read-only (the umask only clears bits)
+    }(new_dir));
 }

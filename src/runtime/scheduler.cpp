@@ -33,6 +33,7 @@ Scheduler::Scheduler(Core& core, int workers, bool current_thread)
         w->sched = this;
         w->index = i;
         w->rng = 0x9E3779B97F4A7C15ull * uint64_t(i + 1);
+        w->counters.owner = &core.counters();
         workers_.push_back(std::move(w));
     }
 }
@@ -60,10 +61,12 @@ bool Scheduler::start() {
 
 void Scheduler::worker_main(Worker& w) {
     tl_worker = &w;
+    tl_worker_counters = &w.counters;
     core_.thread_started("worker");
     run_worker(w, [this] { return stopping_.load(std::memory_order_acquire); });
     core_.thread_stopping();
     tl_worker = nullptr;
+    tl_worker_counters = nullptr;
 }
 
 void Scheduler::push_local(Worker& w, Task* t) {
@@ -148,6 +151,7 @@ Task* Scheduler::next_task(Worker& w) {
         w.lifo = nullptr;
         if (w.lifo_polls < kMaxLifoPolls) {
             ++w.lifo_polls;
+            w.counters.lifo_hits.add();
             return t;
         }
         push_local(w, t);  // let the others run first
@@ -170,13 +174,17 @@ Task* Scheduler::search(Worker& w) {
     for (std::size_t i = 0; i < n; ++i) {
         Worker& victim = *workers_[(start + i) % n];
         if (&victim == &w) continue;
-        if (Task* t = victim.queue.steal_into(w.queue)) return t;
+        if (Task* t = victim.queue.steal_into(w.queue)) {
+            w.counters.steals.add();
+            return t;
+        }
     }
     return pop_inject(w);
 }
 
 void Scheduler::run_task(Worker& w, Task* t) {
     ++w.tick;
+    w.counters.polls.add();
     bool again;
     if (slow_poll_ns_ > 0) {
         uint64_t id = t->id;  // t may be gone once run() returns
@@ -314,6 +322,7 @@ void Scheduler::io_owner_changed() {
 
 template <class Stop>
 void Scheduler::run_worker(Worker& w, Stop stop) {
+    w.counters.busy_begin(monotonic_ns());
     while (!stop()) {
         Task* t = next_task(w);
         if (!t) t = search(w);
@@ -326,9 +335,13 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
             if (w.tick % kEventInterval == 0) poll_driver(w);
             continue;
         }
+        w.counters.parks.add();
+        w.counters.busy_end(monotonic_ns());
         // A worker woken on purpose starts out searching (the notifier counted it).
         if (park(w, stop)) w.searching = true;
+        w.counters.busy_begin(monotonic_ns());
     }
+    w.counters.busy_end(monotonic_ns());
     if (w.searching) {
         w.searching = false;
         idle_.transition_from_searching();
@@ -345,6 +358,7 @@ int Scheduler::block_on(Task* target) {
     }
     Worker& w = *workers_[0];
     tl_worker = &w;
+    WorkerCounters* prev_counters = std::exchange(tl_worker_counters, &w.counters);
     Core*& cc = current_core();
     Core* prev_core = cc;
     cc = &core_;
@@ -367,6 +381,7 @@ int Scheduler::block_on(Task* target) {
     idle_.transition_to_parked(0, false);
     cc = prev_core;
     tl_worker = nullptr;
+    tl_worker_counters = prev_counters;
     {
         std::lock_guard<std::mutex> g(block_on_mu_);
         block_on_active_ = false;

@@ -38,29 +38,21 @@ def parse(text):
         if line == "":
             continue
         if line.startswith("#"):
-            m = HELP.fullmatch(line)
+            m = HELP.fullmatch(line) or TYPE.fullmatch(line)
             if m:
+                what = "help" if m.re is HELP else "type"
                 name = m.group(1)
                 entry = metrics.setdefault(name, {"type": None, "help": None, "samples": []})
-                if entry["help"] is not None:
-                    raise FormatError(f"{where}: second HELP for {name}")
-                if not HELP_TEXT.fullmatch(m.group(2)):
+                if entry[what] is not None:
+                    raise FormatError(f"{where}: second {what.upper()} for {name}")
+                if what == "help" and not HELP_TEXT.fullmatch(m.group(2)):
                     raise FormatError(f"{where}: bad escape in HELP")
-                entry["help"] = m.group(2)
-                continue
-            m = TYPE.fullmatch(line)
-            if m:
-                name = m.group(1)
-                entry = metrics.setdefault(name, {"type": None, "help": None, "samples": []})
-                if entry["type"] is not None:
-                    raise FormatError(f"{where}: second TYPE for {name}")
-                if entry["samples"]:
+                if what == "type" and entry["samples"]:
                     raise FormatError(f"{where}: TYPE after samples of {name}")
-                entry["type"] = m.group(2)
-                continue
-            if line.startswith("# HELP") or line.startswith("# TYPE"):
+                entry[what] = m.group(2)
+            elif line.startswith("# HELP") or line.startswith("# TYPE"):
                 raise FormatError(f"{where}: malformed HELP or TYPE line")
-            continue  # a comment
+            continue  # a comment otherwise
         m = SAMPLE.fullmatch(line)
         if not m:
             raise FormatError(f"{where}: not a sample")

@@ -22,6 +22,7 @@
 #include "export.h"
 #include "error.h"
 #include "runtime.h"
+#include "metrics.h"
 #include "task.h"
 #include "time.h"
 #include "fd.h"

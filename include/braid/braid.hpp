@@ -10,6 +10,7 @@
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.hpp>
+#include <braid/metrics.hpp>
 #include <braid/fs.hpp>
 #include <braid/io/any_delimiter_codec.hpp>
 #include <braid/io/buf_reader.hpp>

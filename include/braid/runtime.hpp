@@ -4,6 +4,7 @@
 #include <braid/detail/spawn_state.hpp>
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
+#include <braid/metrics.hpp>
 #include <braid/runtime.h>
 #include <braid/task.hpp>
 #include <braid/time.h>
@@ -64,6 +65,11 @@ public:
     SpawnResult<T> try_spawn(Task<T> task) const {
         return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task));
     }
+
+    // A snapshot of the runtime's metrics, and the same as text
+    // (braid/metrics.hpp; also once the runtime is shut down).
+    RuntimeMetrics metrics() const { return RuntimeMetrics::take(h_.get()); }
+    std::string metrics_text(MetricsFormat f) const { return RuntimeMetrics::text(h_.get(), f); }
 
     braid_handle* native_handle() const noexcept { return h_.get(); }
 
@@ -187,6 +193,9 @@ public:
     int worker_count() const { return braid_runtime_worker_count(native()); }
     // Polls reported as slow so far (Builder::slow_poll_warning).
     uint64_t slow_polls() const { return braid_runtime_slow_polls(native()); }
+    // A snapshot of every metric (braid/metrics.hpp), and the same as text.
+    RuntimeMetrics metrics() const { return RuntimeMetrics::take(native()); }
+    std::string metrics_text(MetricsFormat f) const { return RuntimeMetrics::text(native(), f); }
     braid_runtime* native_handle() const noexcept { return rt_; }
 
 private:

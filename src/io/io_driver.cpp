@@ -238,6 +238,7 @@ void IoDriver::wait(int timeout_ms, void (*woke)(void*), void* ctx) {
 }
 
 void IoDriver::wake() {
+    core_->counters().io_wakeup();
     uint64_t one = 1;
     ssize_t r = ::write(evfd_, &one, sizeof one);
     (void)r;  // EAGAIN: the counter is full, so it is readable anyway
@@ -258,6 +259,7 @@ int IoDriver::drain(bool take_wake) {
 
 void IoDriver::dispatch(const epoll_event* evs, int n, bool take_wake) {
     tl_dispatching = true;
+    int delivered = 0;
     for (int i = 0; i < n; ++i) {
         uint32_t e = evs[i].events;
         auto* s = static_cast<IoSource*>(evs[i].data.ptr);
@@ -273,7 +275,9 @@ void IoDriver::dispatch(const epoll_event* evs, int n, bool take_wake) {
                    ((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ? kIoRead | kIoReadClosed : 0) |
                    ((e & (EPOLLHUP | EPOLLERR)) ? kIoWrite | kIoWriteClosed : 0);
         s->set_ready(bits);
+        ++delivered;
     }
+    if (delivered) core_->counters().io_events(uint64_t(delivered));
     tl_dispatching = false;
 }
 

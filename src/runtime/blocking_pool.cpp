@@ -2,6 +2,7 @@
 
 #include <braid/error.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "runtime/core.hpp"
@@ -252,6 +253,17 @@ void BlockingPool::thread_main(uint64_t id) {
     }
     core_.thread_stopping();
     core_.unref();
+}
+
+BlockingPool::Stats BlockingPool::stats() {
+    std::lock_guard<std::mutex> g(mu_);
+    int queued = std::max(pending_.load(std::memory_order_acquire), 0);
+    int running = std::max(running_.load(std::memory_order_acquire) - queued, 0);
+    Stats s;
+    s.threads = uint64_t(num_threads_);
+    s.idle = uint64_t(std::max(num_threads_ - running, 0));
+    s.queued = uint64_t(queued);
+    return s;
 }
 
 bool BlockingPool::shutdown(int64_t timeout_ms) {

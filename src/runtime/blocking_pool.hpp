@@ -40,6 +40,14 @@ public:
     // Jobs queued or running (paused time advances only when this is 0).
     int busy() { return running_.load(std::memory_order_acquire); }
 
+    // For the metrics: threads, those not running a job, jobs waiting for
+    // a thread.  Read under the pool's lock, but a push or a job ending
+    // does not take it: approximate while jobs come and go.
+    struct Stats {
+        uint64_t threads = 0, idle = 0, queued = 0;
+    };
+    Stats stats();
+
     // Cancels queued jobs, waits up to timeout_ms (< 0: no limit) for running
     // ones.  Returns false when it gave up waiting (threads left detached).
     bool shutdown(int64_t timeout_ms);

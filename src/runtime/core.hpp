@@ -13,6 +13,7 @@
 #include "io/signal.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/owned_tasks.hpp"
 #include "runtime/scheduler.hpp"
 #include "time/clock.hpp"
@@ -78,6 +79,7 @@ public:
     TimerDriver& timers() { return timers_; }
     Reactor& reactor() { return reactor_; }
     Scheduler& scheduler() { return sched_; }
+    RuntimeCounters& counters() { return counters_; }
     BlockingPool& blocking() { return pool_; }
     OwnedTasks& owned() { return owned_; }
     SignalRegistry& signals() { return signals_; }
@@ -108,6 +110,7 @@ private:
     std::mutex auto_advance_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;
+    RuntimeCounters counters_;
     Clock clock_;
     TimerDriver timers_;
     OwnedTasks owned_;

@@ -17,6 +17,7 @@
 #include "runtime/idle.hpp"
 #include "runtime/inject_queue.hpp"
 #include "runtime/local_queue.hpp"
+#include "runtime/metrics.hpp"
 #include "runtime/parker.hpp"
 #include "task/task.hpp"
 
@@ -39,6 +40,7 @@ struct Worker {
     uint64_t rng = 0;
     Parker parker;
     std::thread thread;
+    WorkerCounters counters;  // runtime/metrics.hpp
 };
 
 class Scheduler {
@@ -88,6 +90,11 @@ public:
     // Whether a worker can take I/O events: always on the multi-thread
     // flavor, while a block_on runs on the current-thread one.
     bool workers_take_io();
+
+    // Metrics (runtime/metrics.cpp reads them from any thread).
+    const WorkerCounters& worker_counters(int i) const { return workers_[std::size_t(i)]->counters; }
+    uint64_t local_queue_depth(int i) const { return workers_[std::size_t(i)]->queue.len(); }
+    uint64_t inject_depth() const { return inject_.len(); }
 
 private:
     void worker_main(Worker& w);

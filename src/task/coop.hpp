@@ -7,6 +7,10 @@
 
 #include <braid/task.h>
 
+namespace braid::detail {
+void count_budget_yield();
+}
+
 namespace braid::detail::coop {
 
 inline constexpr int kBudget = 128;
@@ -40,6 +44,7 @@ inline bool proceed(braid_wake_fn wake, void* data) {
         return true;
     }
     if (wake) wake(data);
+    count_budget_yield();  // runtime/metrics.hpp
     return false;
 }
 

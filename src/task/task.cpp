@@ -188,6 +188,7 @@ bool Task::run() {
     }
     cur = prev;
     if (r != BRAID_PENDING) {
+        if (kind == TaskKind::Worker) core->counters().task_event(kTaskCompleted);
         complete(r);
         return false;
     }
@@ -204,6 +205,7 @@ bool Task::run() {
 }
 
 void Task::cancel_and_complete(int st_) {
+    if (kind == TaskKind::Worker) core->counters().task_event(kTaskAborted);
     if (braid_state_fn cancel = vt->cancel) {
         Task*& cur = current_task();
         Task* prev = cur;

@@ -363,6 +363,40 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_handle_clone(&h, NULL), BRAID_EINVAL);
     braid_handle_free(NULL);
 
+    /* metrics: NULL, a size below the first version's, an index or a
+     * format out of range, a buffer too small: refused, nothing written */
+    {
+        braid_metrics m, m0;
+        braid_worker_metrics w, w0;
+        char buf[4] = "abc";
+        size_t needed = 0;
+        memset(&m, 0x5a, sizeof m);
+        memset(&w, 0x5a, sizeof w);
+        m0 = m;
+        w0 = w;
+        CHECK_RC(braid_runtime_metrics(NULL, &m, sizeof m), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_metrics(rt, NULL, sizeof m), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_metrics(rt, &m, BRAID_METRICS_MIN_SIZE - 1), BRAID_EINVAL);
+        CHECK_RC(braid_handle_metrics(NULL, &m, sizeof m), BRAID_EINVAL);
+        CHECK(memcmp(&m, &m0, sizeof m) == 0, "a refused braid_runtime_metrics wrote to its struct");
+        CHECK_RC(braid_runtime_worker_metrics(NULL, 0, &w, sizeof w), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_worker_metrics(rt, 0, NULL, sizeof w), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_worker_metrics(rt, -1, &w, sizeof w), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_worker_metrics(rt, 2, &w, sizeof w), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_worker_metrics(rt, 0, &w, BRAID_WORKER_METRICS_MIN_SIZE - 1), BRAID_EINVAL);
+        CHECK_RC(braid_handle_worker_metrics(NULL, 0, &w, sizeof w), BRAID_EINVAL);
+        CHECK(memcmp(&w, &w0, sizeof w) == 0, "a refused braid_runtime_worker_metrics wrote to its struct");
+        CHECK_RC(braid_runtime_metrics_format(NULL, BRAID_METRICS_JSON, buf, sizeof buf, &needed), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_metrics_format(rt, 0, buf, sizeof buf, &needed), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_metrics_format(rt, BRAID_METRICS_JSON, NULL, 1, &needed), BRAID_EINVAL);
+        CHECK_RC(braid_handle_metrics_format(NULL, BRAID_METRICS_JSON, buf, sizeof buf, &needed), BRAID_EINVAL);
+        CHECK_RC(braid_runtime_metrics_format(rt, BRAID_METRICS_PROMETHEUS, buf, sizeof buf, &needed), BRAID_ERANGE);
+        CHECK(needed > sizeof buf, "braid_runtime_metrics_format did not report the size it needs");
+        CHECK(memcmp(buf, "abc", 4) == 0, "a braid_runtime_metrics_format too small for its text wrote to buf");
+        CHECK_RC(braid_runtime_metrics(rt, &m, sizeof m), BRAID_OK);
+        CHECK(m.size == sizeof m && m.workers == 2, "braid_runtime_metrics: size and workers");
+    }
+
     /* spawning */
     CHECK_RC(braid_spawn(&t, NULL, noop_fn, NULL), BRAID_EINVAL);
     CHECK_RC(braid_spawn(&t, rt, NULL, NULL), BRAID_EINVAL);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -46,6 +47,16 @@ bool ok_str(const char* s) { return s && *s; }
 int set_stdio(braid_command* cmd, int i, int how) {
     if (!cmd || how < BRAID_STDIO_INHERIT || how > BRAID_STDIO_PIPED) return BRAID_EINVAL;
     cmd->spec.stdio[i] = StdioMode(how);
+    return BRAID_OK;
+}
+
+// The child's stdio i is a duplicate of `fd` (the caller keeps its own).
+int set_stdio_fd(braid_command* cmd, int i, int fd) {
+    if (!cmd || fd < 0) return BRAID_EINVAL;
+    int mine = -1;
+    if (int rc = braid::detail::duplicate_fd(fd, &mine)) return rc;
+    cmd->spec.stdio_fd[i] = braid::detail::OwnedFd(mine);
+    cmd->spec.stdio[i] = StdioMode::Fd;
     return BRAID_OK;
 }
 
@@ -155,6 +166,30 @@ BRAID_API int braid_command_stdin(braid_command* cmd, int how) { return set_stdi
 BRAID_API int braid_command_stdout(braid_command* cmd, int how) { return set_stdio(cmd, 1, how); }
 BRAID_API int braid_command_stderr(braid_command* cmd, int how) { return set_stdio(cmd, 2, how); }
 
+BRAID_API int braid_command_stdin_fd(braid_command* cmd, int fd) { return set_stdio_fd(cmd, 0, fd); }
+BRAID_API int braid_command_stdout_fd(braid_command* cmd, int fd) { return set_stdio_fd(cmd, 1, fd); }
+BRAID_API int braid_command_stderr_fd(braid_command* cmd, int fd) { return set_stdio_fd(cmd, 2, fd); }
+
+BRAID_API int braid_command_arg0(braid_command* cmd, const char* arg0) {
+    if (!cmd || !ok_str(arg0)) return BRAID_EINVAL;
+    return guarded([&] {
+        cmd->spec.arg0 = std::string(arg0);
+        return int(BRAID_OK);
+    });
+}
+
+BRAID_API int braid_command_process_group(braid_command* cmd, int pgid) {
+    if (!cmd || pgid < 0) return BRAID_EINVAL;
+    cmd->spec.process_group = pgid;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_command_setsid(braid_command* cmd, int on) {
+    if (!cmd) return BRAID_EINVAL;
+    cmd->spec.new_session = on != 0;
+    return BRAID_OK;
+}
+
 BRAID_API int braid_command_kill_on_drop(braid_command* cmd, int on) {
     if (!cmd) return BRAID_EINVAL;
     cmd->kill_on_drop = on != 0;
@@ -184,7 +219,10 @@ BRAID_API int braid_command_output(braid_task** out, braid_command* cmd, braid_r
 
 // ---- children -------------------------------------------------------------------
 
-BRAID_API int braid_child_id(const braid_child* c) { return c ? c->proc->pid() : BRAID_EINVAL; }
+BRAID_API int braid_child_id(const braid_child* c) {
+    if (!c) return BRAID_EINVAL;
+    return c->proc->exited() ? 0 : c->proc->pid();  // a reaped pid may be another process's now
+}
 BRAID_API int braid_child_take_stdin(braid_child* c, braid_pipe** out) { return take_pipe(c, 0, out); }
 BRAID_API int braid_child_take_stdout(braid_child* c, braid_pipe** out) { return take_pipe(c, 1, out); }
 BRAID_API int braid_child_take_stderr(braid_child* c, braid_pipe** out) { return take_pipe(c, 2, out); }
@@ -220,6 +258,11 @@ BRAID_API int braid_child_wait(braid_task** out, braid_child* c, braid_exit_call
 }
 
 BRAID_API int braid_child_kill(braid_child* c) { return c ? c->proc->kill() : BRAID_EINVAL; }
+
+BRAID_API int braid_child_signal(braid_child* c, int signum) {
+    if (!c || signum <= 0 || signum >= NSIG) return BRAID_EINVAL;
+    return c->proc->signal(signum);
+}
 
 BRAID_API void braid_child_free(braid_child* c) {
     if (!c) return;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "io_support.hpp"
 #include "support.hpp"
@@ -109,7 +110,7 @@ TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no z
     auto rt = braid_test::runtime(2);
     int pid = rt.block_on([]() -> braid::Task<int> {
         auto child = Command("sleep").arg("30").kill_on_drop(true).spawn();
-        int id = child.id();
+        int id = child.id().value();
         co_return id;  // the Child is dropped here
     }());
     REQUIRE(pid > 0);
@@ -117,7 +118,7 @@ TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no z
     // Without kill_on_drop the child runs on, and is still reaped when it ends.
     int pid2 = rt.block_on([]() -> braid::Task<int> {
         auto child = Command("sh").args({"-c", "exit 0"}).spawn();
-        co_return child.id();
+        co_return child.id().value();
     }());
     REQUIRE(gone_within_5s(pid2));
 }
@@ -248,4 +249,81 @@ TEST_CASE("process from C: output, spawn and wait, bad input") {
     braid_command_free(bad);
     braid_command_free(cmd);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}
+
+TEST_CASE("process: stdio from an fd, process groups, setsid, any signal, wait_with_output, id after reaping") {
+    braid_test::TempDir dir;
+    std::string path = dir / "out.txt";
+    auto rt = braid_test::runtime(2);
+    rt.block_on([](std::string path) -> braid::Task<> {
+        // stdout into a file of ours (our fd closed at once: the command has its own)
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        EXPECT(fd >= 0);
+        Command echo("sh");
+        echo.args({"-c", "echo to-file"}).set_stdout(Stdio::from_fd(fd));
+        ::close(fd);
+        auto st = co_await echo.status();
+        EXPECT(st.success());
+        EXPECT(co_await braid::fs::read(path) == "to-file\n");
+
+        // a new process group (its own pid), and a new session: the child
+        // prints its pid, process group and session from /proc
+        const char* ids = "read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo $pid $pgrp $sid";
+        auto parse = [](const std::string& s) {
+            std::vector<long> v;
+            std::size_t pos = 0;
+            while (pos < s.size()) {
+                std::size_t used = 0;
+                v.push_back(std::stol(s.substr(pos), &used));
+                pos += used;
+                while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\n')) ++pos;
+            }
+            return v;
+        };
+        auto plain = parse((co_await Command("sh").args({"-c", ids}).output()).out);
+        auto grouped = parse((co_await Command("sh").args({"-c", ids}).process_group(0).output()).out);
+        auto session = parse((co_await Command("sh").args({"-c", ids}).setsid().output()).out);
+        EXPECT(plain.size() == 3 && grouped.size() == 3 && session.size() == 3);
+        EXPECT(plain[1] != plain[0]);                            // inherited: our group
+        EXPECT(grouped[1] == grouped[0] && grouped[2] != grouped[0]);  // its own group, our session
+        EXPECT(session[1] == session[0] && session[2] == session[0]);  // its own session and group
+
+        // any signal: SIGTERM ends it by that signal
+        auto child = Command("sleep").arg("30").kill_on_drop(true).spawn();
+        EXPECT(child.id().has_value());
+        child.signal(SIGTERM);
+        auto ended = co_await child.wait();
+        EXPECT(ended.signal() == std::optional<int>(SIGTERM));
+        EXPECT(!child.id().has_value());  // reaped: no pid any more
+        child.signal(SIGTERM);            // nothing to signal: fine
+        bool threw = false;
+        try {
+            child.signal(0);
+        } catch (const braid::Error& e) {
+            threw = e.code() == BRAID_EINVAL;
+        }
+        EXPECT(threw);
+
+        // wait_with_output: both pipes drained while waiting
+        auto big = Command("sh")
+                       .args({"-c", "head -c 200000 /dev/zero; echo err >&2; exit 3"})
+                       .set_stdout(Stdio::piped())
+                       .set_stderr(Stdio::piped())
+                       .spawn();
+        auto o = co_await std::move(big).wait_with_output();
+        EXPECT(o.out.size() == 200000);
+        EXPECT(o.err == "err\n");
+        EXPECT(o.status.code() == std::optional<int>(3));
+    }(path));
+
+    braid_command* cmd = nullptr;
+    REQUIRE(braid_command_new(&cmd, "true") == BRAID_OK);
+    REQUIRE(braid_command_stdin_fd(cmd, -1) == BRAID_EINVAL);
+    REQUIRE(braid_command_stdout_fd(cmd, 1 << 20) == BRAID_EBADF);
+    REQUIRE(braid_command_stderr_fd(nullptr, 2) == BRAID_EINVAL);
+    REQUIRE(braid_command_arg0(cmd, "") == BRAID_EINVAL);
+    REQUIRE(braid_command_process_group(cmd, -1) == BRAID_EINVAL);
+    REQUIRE(braid_command_setsid(nullptr, 1) == BRAID_EINVAL);
+    REQUIRE(braid_child_signal(nullptr, SIGTERM) == BRAID_EINVAL);
+    braid_command_free(cmd);
 }

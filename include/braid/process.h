@@ -51,6 +51,22 @@ BRAID_API int braid_command_current_dir(braid_command *cmd, const char *dir);
 BRAID_API int braid_command_stdin(braid_command *cmd, int how);
 BRAID_API int braid_command_stdout(braid_command *cmd, int how);
 BRAID_API int braid_command_stderr(braid_command *cmd, int how);
+/* The child's stdin / stdout / stderr is the open file `fd` (a file, a
+ * socket, one end of a pipe the caller made: Tokio's Stdio::from).  The
+ * command keeps a duplicate of fd, so the caller may close its own at once.
+ * BRAID_EINVAL (NULL, fd < 0), BRAID_EBADF (fd is not open), BRAID_EMFILE. */
+BRAID_API int braid_command_stdin_fd(braid_command *cmd, int fd);
+BRAID_API int braid_command_stdout_fd(braid_command *cmd, int fd);
+BRAID_API int braid_command_stderr_fd(braid_command *cmd, int fd);
+/* argv[0] as the child sees it, when it should not be the program. */
+BRAID_API int braid_command_arg0(braid_command *cmd, const char *arg0);
+/* The child joins process group pgid (setpgid), or with 0 starts a new
+ * group of its own (its pid): Tokio's process_group.  BRAID_EINVAL for a
+ * negative pgid. */
+BRAID_API int braid_command_process_group(braid_command *cmd, int pgid);
+/* The child starts a new session (setsid): no controlling terminal, its own
+ * session and process group. */
+BRAID_API int braid_command_setsid(braid_command *cmd, int on);
 /* Whether freeing the child kills it (SIGKILL) if it still runs.  Off by
  * default, as in Tokio. */
 BRAID_API int braid_command_kill_on_drop(braid_command *cmd, int on);
@@ -79,6 +95,9 @@ BRAID_API int braid_command_output(braid_task **out, braid_command *cmd, braid_r
  * signal that killed it). */
 typedef void (*braid_exit_callback)(void *user_data, int status, int code, int signal);
 
+/* The child's pid while it has not been reaped, 0 once it has (a reaped pid
+ * may belong to another process by then: Tokio's id() gives None),
+ * BRAID_EINVAL. */
 BRAID_API int braid_child_id(const braid_child *c);
 /* Takes the parent's end of a piped stdio (the caller owns it; NULL and
  * BRAID_EINVAL when it was not piped or was taken already). */
@@ -99,6 +118,10 @@ BRAID_API int braid_child_wait(braid_task **out, braid_child *c, braid_exit_call
 /* SIGKILL (through the pidfd: never another process).  BRAID_OK also when it
  * exited already. */
 BRAID_API int braid_child_kill(braid_child *c);
+/* Sends signal `signum` (1 .. NSIG-1) through the pidfd: never to another
+ * process; BRAID_OK without sending once the child has been reaped.
+ * BRAID_EINVAL for NULL or a signal out of range. */
+BRAID_API int braid_child_signal(braid_child *c, int signum);
 /* Frees; a child still running is killed when kill-on-drop was set, and is
  * reaped in the background either way (by a task of the runtime; after a
  * shutdown, a child that still runs is left to the operating system).  A

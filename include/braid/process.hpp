@@ -43,9 +43,14 @@ namespace braid::process {
 
 struct Stdio {
     int mode = BRAID_STDIO_INHERIT;
+    int fd = -1;  // from_fd: the open file the child gets
     static Stdio inherit() { return {BRAID_STDIO_INHERIT}; }
     static Stdio null() { return {BRAID_STDIO_NULL}; }
     static Stdio piped() { return {BRAID_STDIO_PIPED}; }
+    // An open file, socket or pipe end of yours (Tokio's Stdio::from): the
+    // command keeps its own duplicate, so you may close yours after
+    // set_stdin/set_stdout/set_stderr.
+    static Stdio from_fd(int fd) { return {BRAID_STDIO_INHERIT, fd}; }
 };
 
 class ExitStatus {
@@ -169,7 +174,12 @@ public:
     }
     ~Child() { braid_child_free(c_); }
 
-    int id() const { return braid_child_id(native()); }
+    // The pid while the child has not been reaped; std::nullopt once it has
+    // (the pid may belong to another process by then).
+    std::optional<int> id() const {
+        int pid = braid::detail::check_io(braid_child_id(native()), "Child::id");
+        return pid > 0 ? std::optional<int>(pid) : std::nullopt;
+    }
     std::optional<ChildStdin> take_stdin() {
         braid_pipe* p = nullptr;
         if (braid_child_take_stdin(native(), &p) != BRAID_OK) return std::nullopt;
@@ -196,6 +206,12 @@ public:
     }
     // Sends SIGKILL (nothing if it has exited).
     void start_kill() { braid::detail::check_io(braid_child_kill(native()), "Child::kill"); }
+    // Sends any signal (SIGTERM, SIGINT, SIGHUP ...; nothing once reaped).
+    void signal(int signum) { braid::detail::check_io(braid_child_signal(native(), signum), "Child::signal"); }
+    // Waits for the exit while collecting what the child writes to its
+    // piped stdout and stderr (Tokio's wait_with_output; a stream that was
+    // not piped, or was taken, gives nothing).  Consumes the Child.
+    Task<Output> wait_with_output() && { return collect(std::move(*this)); }
     // Kills and waits.
     WaitAwaiter kill() {
         start_kill();
@@ -207,6 +223,19 @@ private:
     braid_child* native() const {
         if (!c_) throw IoError(BRAID_ECLOSED, 0, "Child: empty or moved-from");
         return c_;
+    }
+    template <class Pipe>
+    static Task<void> drain(std::optional<Pipe> pipe, std::string* into) {
+        if (pipe) co_await io::read_to_end(*pipe, *into);
+    }
+    static Task<Output> collect(Child c) {
+        Output o;
+        auto out = drain(c.take_stdout(), &o.out);
+        auto err = drain(c.take_stderr(), &o.err);
+        co_await std::move(out);
+        co_await std::move(err);
+        o.status = co_await c.wait();
+        co_return o;
     }
     braid_child* c_ = nullptr;
 };
@@ -287,15 +316,34 @@ public:
         return *this;
     }
     Command& set_stdin(Stdio s) {
-        braid::detail::check_io(braid_command_stdin(native(), s.mode), "Command::set_stdin");
+        braid::detail::check_io(s.fd >= 0 ? braid_command_stdin_fd(native(), s.fd) : braid_command_stdin(native(), s.mode),
+                                "Command::set_stdin");
         return *this;
     }
     Command& set_stdout(Stdio s) {
-        braid::detail::check_io(braid_command_stdout(native(), s.mode), "Command::set_stdout");
+        braid::detail::check_io(s.fd >= 0 ? braid_command_stdout_fd(native(), s.fd) : braid_command_stdout(native(), s.mode),
+                                "Command::set_stdout");
         return *this;
     }
     Command& set_stderr(Stdio s) {
-        braid::detail::check_io(braid_command_stderr(native(), s.mode), "Command::set_stderr");
+        braid::detail::check_io(s.fd >= 0 ? braid_command_stderr_fd(native(), s.fd) : braid_command_stderr(native(), s.mode),
+                                "Command::set_stderr");
+        return *this;
+    }
+    // argv[0] as the child sees it (Tokio's arg0).
+    Command& arg0(std::string_view a) {
+        std::string s = detail::c_str_arg(a, "Command arg0");
+        braid::detail::check_io(braid_command_arg0(native(), s.c_str()), "Command::arg0");
+        return *this;
+    }
+    // The child joins process group pgid, or with 0 a new group of its own.
+    Command& process_group(int pgid) {
+        braid::detail::check_io(braid_command_process_group(native(), pgid), "Command::process_group");
+        return *this;
+    }
+    // The child starts a new session (setsid).
+    Command& setsid(bool on = true) {
+        braid::detail::check_io(braid_command_setsid(native(), on), "Command::setsid");
         return *this;
     }
     Command& kill_on_drop(bool on) {

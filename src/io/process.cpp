@@ -91,7 +91,7 @@ int ChildProcess::spawn(ChildProcess** out, Core* core, const SpawnSpec& spec, I
     std::vector<char*> argv, envp;
     try {
         env = child_env(spec);
-        argv.push_back(const_cast<char*>(spec.program.c_str()));
+        argv.push_back(const_cast<char*>(spec.arg0 ? spec.arg0->c_str() : spec.program.c_str()));
         for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
         for (auto& e : env) envp.push_back(e.data());
@@ -126,6 +126,7 @@ int ChildProcess::spawn(ChildProcess** out, Core* core, const SpawnSpec& spec, I
     posix_spawnattr_init(&attr);
     for (int i = 0; i < 3; ++i) {
         if (spec.stdio[i] == StdioMode::Piped) posix_spawn_file_actions_adddup2(&fa, ends[i][1], i);
+        else if (spec.stdio[i] == StdioMode::Fd) posix_spawn_file_actions_adddup2(&fa, spec.stdio_fd[i].get(), i);
         else if (spec.stdio[i] == StdioMode::Null)
             posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
     }
@@ -137,7 +138,13 @@ int ChildProcess::spawn(ChildProcess** out, Core* core, const SpawnSpec& spec, I
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (spec.process_group >= 0) {
+        posix_spawnattr_setpgroup(&attr, spec.process_group);
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    if (spec.new_session) flags |= POSIX_SPAWN_SETSID;
+    posix_spawnattr_setflags(&attr, flags);
 
     pid_t pid = -1;
     int err = ::posix_spawnp(&pid, spec.program.c_str(), &fa, &attr, argv.data(), envp.data());
@@ -245,11 +252,39 @@ bool ChildProcess::reap_now(bool block) {
     return true;
 }
 
-int ChildProcess::kill() {
+int ChildProcess::signal(int sig) {
     std::lock_guard<std::mutex> g(mu_);
     if (exited_) return BRAID_OK;
-    if (pidfd_kill_(src_->fd(), SIGKILL) != 0 && errno != ESRCH) return os_error(errno);
+    if (pidfd_kill_(src_->fd(), sig) != 0 && errno != ESRCH) return os_error(errno);
     return BRAID_OK;
+}
+
+int duplicate_fd(int fd, int* out) {
+    int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) return os_error(errno);
+    *out = d;
+    return BRAID_OK;
+}
+
+OwnedFd::OwnedFd(const OwnedFd& o) : fd_(o.fd_ < 0 ? -1 : ::fcntl(o.fd_, F_DUPFD_CLOEXEC, 0)) {
+    if (o.fd_ >= 0 && fd_ < 0) throw std::bad_alloc();  // out of fds: as out of memory for a copy
+}
+
+OwnedFd& OwnedFd::operator=(const OwnedFd& o) {
+    if (this != &o) *this = OwnedFd(o);
+    return *this;
+}
+
+OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+}
+
+OwnedFd::~OwnedFd() {
+    if (fd_ >= 0) ::close(fd_);
 }
 
 int ChildProcess::try_wait(ExitInfo* info) {

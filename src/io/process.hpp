@@ -14,6 +14,7 @@
 #include <braid/process.h>
 #include <braid/task.h>
 
+#include <csignal>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,15 +27,39 @@ namespace braid::detail {
 
 class Core;
 
-enum class StdioMode { Inherit = 0, Null = 1, Piped = 2 };
+enum class StdioMode { Inherit = 0, Null = 1, Piped = 2, Fd = 3 };
+
+// A file descriptor the spec owns (its own duplicate: a copy of the spec
+// duplicates it again, so each copy closes its own).
+class OwnedFd {
+public:
+    OwnedFd() = default;
+    explicit OwnedFd(int fd) : fd_(fd) {}
+    OwnedFd(const OwnedFd& o);
+    OwnedFd& operator=(const OwnedFd& o);
+    OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    OwnedFd& operator=(OwnedFd&& o) noexcept;
+    ~OwnedFd();
+    int get() const { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+// A close-on-exec duplicate of fd: BRAID_OK, BRAID_EBADF, BRAID_EMFILE.
+int duplicate_fd(int fd, int* out);
 
 struct SpawnSpec {
     std::string program;
     std::vector<std::string> args;  // without argv[0]
+    std::optional<std::string> arg0;  // argv[0] when it is not the program
     bool env_clear = false;
     std::vector<std::pair<std::string, std::optional<std::string>>> env;  // set (value) or remove (nullopt), in order
     std::optional<std::string> cwd;
     StdioMode stdio[3] = {StdioMode::Inherit, StdioMode::Inherit, StdioMode::Inherit};
+    OwnedFd stdio_fd[3];   // StdioMode::Fd: what the child gets as stdio i
+    int process_group = -1;  // setpgid(0, process_group) in the child (0: a new group); -1: inherit
+    bool new_session = false;  // setsid() in the child
 };
 
 struct ExitInfo {
@@ -56,7 +81,10 @@ public:
     // registered; NULL: removed), or an error.
     int poll_wait(braid_wake_fn wake, void* data, ExitInfo* info);
     // Sends SIGKILL unless the child was reaped already (then BRAID_OK too).
-    int kill();
+    int kill() { return signal(SIGKILL); }
+    // Sends `sig` through the pidfd unless the child was reaped already
+    // (then BRAID_OK: a reaped pid may belong to another process now).
+    int signal(int sig);
     bool exited() {
         std::lock_guard<std::mutex> g(mu_);
         return exited_;

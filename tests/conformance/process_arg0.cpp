@@ -1,8 +1,22 @@
-// Conformance: tokio/tests/process_arg0.rs (Tokio 1.24).  Its one case sets
-// the child's argv[0], which braid's Command cannot do yet.
+// Conformance: tokio/tests/process_arg0.rs (Tokio 1.24), ported from what
+// its case asserts.
 //
-// Gaps:
-//   arg0 - no Command::arg0() (braid_command has no way to set argv[0]
-//     apart from the program).
+// Gaps: none.
 //
 // Not applicable: none.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "support.hpp"
+
+TEST_CASE("arg0") {
+    auto rt = braid_test::current_thread_runtime();
+    auto out = rt.block_on([]() -> braid::Task<std::string> {
+        braid::process::Command cmd("sh");
+        cmd.arg0("test_string").arg("-c").arg("echo $0");
+        auto output = co_await cmd.output();
+        co_return output.out;
+    }());
+    REQUIRE(out == "test_string\n");
+}

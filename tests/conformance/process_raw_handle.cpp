@@ -29,7 +29,7 @@ TEST_CASE("obtain_raw_handle") {
         cmd.set_stdin(Stdio::piped()).set_stdout(Stdio::piped());
 
         braid::process::Child child = cmd.spawn();
-        int orig_id = child.id();
+        int orig_id = child.id().value();
         EXPECT(orig_id > 0);
 
         auto out = *child.take_stdout();

@@ -20,7 +20,7 @@ TEST_CASE("simple") {
         cmd.arg("-c");
         braid::process::Child child = cmd.arg("exit 2").spawn();
 
-        EXPECT(child.id() > 0);
+        EXPECT(child.id().value_or(0) > 0);
 
         braid::process::ExitStatus status = co_await child.wait();
         EXPECT(status.code() == 2);

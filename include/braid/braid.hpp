@@ -54,6 +54,7 @@
 #include <braid/spawn.hpp>
 #include <braid/stream.hpp>
 #include <braid/task.hpp>
+#include <braid/task_dump.hpp>
 #include <braid/task_local.hpp>
 #include <braid/time.hpp>
 #include <braid/timeout.hpp>

@@ -13,6 +13,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <source_location>
 #include <utility>
 
 namespace braid {
@@ -40,6 +41,17 @@ struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
 
     static void* operator new(std::size_t n) { return TaskFrame::allocate(n); }
     static void operator delete(void* p, std::size_t n) noexcept { TaskFrame::deallocate(p, n); }
+
+    // The frame has a TaskFrame in front (Context::wait_on looks for this).
+    static constexpr bool kTaskFrame = true;
+    // Every co_await in the coroutine passes here: it records where the
+    // coroutine awaits, for the task dump (one pointer store), and hands
+    // the operand on untouched.
+    template <class A>
+    A&& await_transform(A&& a, std::source_location where = std::source_location::current()) noexcept {
+        TaskFrame::of(std::coroutine_handle<TaskPromise>::from_promise(*this).address())->where = where;
+        return static_cast<A&&>(a);
+    }
 
     Task<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -90,6 +102,9 @@ public:
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) noexcept {
             h.promise().ctx = awaiting.promise().ctx;
             h.promise().continuation = awaiting;
+            void* parent = nullptr;
+            if constexpr (requires { P::kTaskFrame; }) parent = awaiting.address();
+            detail::TaskFrame::of(h.address())->parent = parent;
             return h;
         }
         T await_resume() { return h.promise().result.take(); }

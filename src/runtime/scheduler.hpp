@@ -18,6 +18,7 @@
 #include "runtime/inject_queue.hpp"
 #include "runtime/local_queue.hpp"
 #include "runtime/parker.hpp"
+#include "runtime/stall_watchdog.hpp"
 #include "task/task.hpp"
 
 namespace braid::detail {
@@ -39,6 +40,7 @@ struct Worker {
     uint64_t rng = 0;
     Parker parker;
     std::thread thread;
+    PollWatch watch;  // stall detection (runtime/stall_watchdog.hpp)
 };
 
 class Scheduler {
@@ -71,6 +73,9 @@ public:
     // Shutdown: stops the workers (and waits for a running block_on to
     // return), joins the threads and forgets queued tasks.
     void stop();
+
+    // Worker i's side of stall detection.
+    PollWatch& poll_watch(int i) { return workers_[std::size_t(i)]->watch; }
 
     // The worker of this scheduler running on the calling thread, or null.
     Worker* current_worker() const;

@@ -3,12 +3,14 @@
 #include <braid/broadcast.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/broadcast.hpp"
 
 using braid::detail::Broadcast;
 using braid::detail::ElemOps;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Broadcast* of(braid_broadcast_tx* tx) { return reinterpret_cast<Broadcast*>(tx); }
@@ -90,7 +92,7 @@ BRAID_API int braid_broadcast_poll_recv(braid_broadcast_rx* rx, void* out, size_
     uint64_t lagged = 0;
     int rc = of(rx)->ch->poll_recv(of(rx), out, &lagged, waiter_slot(w), wake, wake_data);
     if (out_lagged) *out_lagged = lagged;
-    return rc;
+    return note_wait(rc, BRAID_WAIT_RECV, of(rx)->ch);
 }
 
 BRAID_API void braid_broadcast_cancel_recv(braid_broadcast_rx* rx, braid_waiter** w) {

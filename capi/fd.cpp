@@ -1,11 +1,13 @@
 // extern "C" shims: readiness of foreign file descriptors.
 #include "io/fd_watch.hpp"
 #include "shim.hpp"
+#include "task/task_info.hpp"
 
 using braid::capi::core_of;
 using braid::capi::core_or_current;
 using braid::detail::Core;
 using braid::detail::FdWatch;
+using braid::detail::note_wait;
 
 struct braid_fd {
     Core* core;
@@ -47,7 +49,7 @@ BRAID_API int braid_fd_poll_ready(braid_fd* f, int interest, braid_wake_fn wake,
     if (!wake) return braid::capi::withdrawn([&] { f->watch->poll_ready(interest, nullptr, wake_data, &ready); });
     int rc = braid::capi::guarded([&] { return f->watch->poll_ready(interest, wake, wake_data, &ready); });
     if (out_ready) *out_ready = ready;
-    return rc;
+    return note_wait(rc, (interest & BRAID_READABLE) ? BRAID_WAIT_FD_READ : BRAID_WAIT_FD_WRITE, uint64_t(f->watch->fd()));
 }
 
 BRAID_API int braid_fd_clear_ready(braid_fd* f, int interest) {

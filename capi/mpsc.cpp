@@ -2,6 +2,7 @@
 #include <braid/mpsc.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/mpsc.hpp"
 
@@ -9,6 +10,7 @@ using braid::detail::ElemOps;
 using braid::detail::Mpsc;
 using braid::detail::Semaphore;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Mpsc* of(braid_mpsc_tx* h) { return reinterpret_cast<Mpsc*>(h); }
@@ -111,7 +113,7 @@ BRAID_API int braid_mpsc_poll_send(braid_mpsc_tx* tx, void* value, size_t value_
     if (!tx || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_send(tx, w); });
     if (!value_ok(tx, value, value_size)) return BRAID_EINVAL;
-    return of(tx)->poll_send(value, waiter_slot(w), wake, wake_data);
+    return note_wait(of(tx)->poll_send(value, waiter_slot(w), wake, wake_data), BRAID_WAIT_SEND, of(tx));
 }
 
 BRAID_API void braid_mpsc_cancel_send(braid_mpsc_tx* tx, braid_waiter** w) {
@@ -143,7 +145,7 @@ BRAID_API int braid_mpsc_poll_reserve(braid_mpsc_tx* tx, size_t n, braid_waiter*
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_unregister_reserve(tx, w); });
     if (!of(tx)->bounded()) return BRAID_ENOTSUP;
     if (n > of(tx)->max_capacity()) return BRAID_ERANGE;
-    return of(tx)->poll_reserve(n, waiter_slot(w), wake, wake_data);
+    return note_wait(of(tx)->poll_reserve(n, waiter_slot(w), wake, wake_data), BRAID_WAIT_SEND, of(tx));
 }
 
 BRAID_API void braid_mpsc_cancel_reserve(braid_mpsc_tx* tx, braid_waiter** w) {
@@ -201,7 +203,7 @@ BRAID_API int braid_mpsc_poll_recv(braid_mpsc_rx* rx, void* out, size_t out_size
     if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     if (!value_ok(rx, out, out_size)) return BRAID_EINVAL;
-    return of(rx)->poll_recv(out, wake, wake_data);
+    return note_wait(of(rx)->poll_recv(out, wake, wake_data), BRAID_WAIT_RECV, of(rx));
 }
 
 BRAID_API int braid_mpsc_try_recv(braid_mpsc_rx* rx, void* out, size_t out_size) {
@@ -216,7 +218,7 @@ BRAID_API int braid_mpsc_poll_recv_many(braid_mpsc_rx* rx, void* out, size_t ele
     if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mpsc_recv_unregister(rx); });
     if (!value_ok(rx, out, elem_size) || !out_count || limit == 0) return BRAID_EINVAL;
-    return of(rx)->poll_recv_many(out, limit, out_count, wake, wake_data);
+    return note_wait(of(rx)->poll_recv_many(out, limit, out_count, wake, wake_data), BRAID_WAIT_RECV, of(rx));
 }
 
 BRAID_API int braid_mpsc_try_recv_many(braid_mpsc_rx* rx, void* out, size_t elem_size, size_t limit,

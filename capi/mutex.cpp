@@ -2,11 +2,13 @@
 #include <braid/mutex.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/semaphore.hpp"
 
 using braid::detail::Semaphore;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Semaphore* of(braid_mutex* s) { return reinterpret_cast<Semaphore*>(s); }
@@ -36,7 +38,7 @@ BRAID_API int braid_mutex_try_lock(braid_mutex* m) {
 BRAID_API int braid_mutex_poll_lock(braid_mutex* m, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!m || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_mutex_unregister_lock(m, w); });
-    return of(m)->poll_acquire(1, waiter_slot(w), wake, wake_data);
+    return note_wait(of(m)->poll_acquire(1, waiter_slot(w), wake, wake_data), BRAID_WAIT_LOCK, of(m));
 }
 
 BRAID_API void braid_mutex_cancel_lock(braid_mutex* m, braid_waiter** w) {

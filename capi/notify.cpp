@@ -2,11 +2,13 @@
 #include <braid/notify.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/notify.hpp"
 
 using braid::detail::Notify;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Notify* of(braid_notify* n) { return reinterpret_cast<Notify*>(n); }
@@ -33,7 +35,7 @@ BRAID_API int braid_notify_try_notified(braid_notify* n) {
 BRAID_API int braid_notify_poll_notified(braid_notify* n, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!n || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_notify_unregister_notified(n, w); });
-    return of(n)->poll_notified(waiter_slot(w), wake, wake_data);
+    return note_wait(of(n)->poll_notified(waiter_slot(w), wake, wake_data), BRAID_WAIT_NOTIFY, of(n));
 }
 
 BRAID_API int braid_notify_enable_notified(braid_notify* n, braid_waiter** w) {

@@ -2,12 +2,14 @@
 #include <braid/oneshot.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/oneshot.hpp"
 #include "util/block_until.hpp"
 
 using braid::detail::ElemOps;
 using braid::detail::Oneshot;
+using braid::detail::note_wait;
 
 namespace {
 Oneshot* of(braid_oneshot_tx* tx) { return reinterpret_cast<Oneshot*>(tx); }
@@ -54,7 +56,7 @@ BRAID_API int braid_oneshot_poll_recv(braid_oneshot_rx* rx, braid_wake_fn wake, 
     if (!rx) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_oneshot_recv_unregister(rx); });
     if ((!out && out_size) || out_size != of(rx)->ops().size) return BRAID_EINVAL;
-    return of(rx)->poll_recv(wake, wake_data, out);
+    return note_wait(of(rx)->poll_recv(wake, wake_data, out), BRAID_WAIT_RECV, of(rx));
 }
 
 BRAID_API int braid_oneshot_try_recv(braid_oneshot_rx* rx, void* out, size_t out_size) {

@@ -3,12 +3,14 @@
 #include <braid/rwlock.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/rwlock.hpp"
 
 using braid::detail::RwLock;
 using braid::detail::Semaphore;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 RwLock* lock_of(braid_rwlock* l) { return reinterpret_cast<RwLock*>(l); }
@@ -54,13 +56,14 @@ BRAID_API int braid_rwlock_try_write(braid_rwlock* rw) {
 BRAID_API int braid_rwlock_poll_read(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_rwlock_unregister_read(rw, w); });
-    return of(rw)->poll_acquire(1, waiter_slot(w), wake, wake_data);
+    return note_wait(of(rw)->poll_acquire(1, waiter_slot(w), wake, wake_data), BRAID_WAIT_READ_LOCK, of(rw));
 }
 
 BRAID_API int braid_rwlock_poll_write(braid_rwlock* rw, braid_waiter** w, braid_wake_fn wake, void* wake_data) {
     if (!rw || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_rwlock_unregister_write(rw, w); });
-    return lock_of(rw)->write_acquired(of(rw)->poll_acquire(lock_of(rw)->reads(), waiter_slot(w), wake, wake_data));
+    return note_wait(lock_of(rw)->write_acquired(of(rw)->poll_acquire(lock_of(rw)->reads(), waiter_slot(w), wake, wake_data)),
+                     BRAID_WAIT_WRITE_LOCK, of(rw));
 }
 
 BRAID_API void braid_rwlock_cancel_read(braid_rwlock* rw, braid_waiter** w) {

@@ -2,11 +2,13 @@
 #include <braid/semaphore.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/semaphore.hpp"
 
 using braid::detail::Semaphore;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Semaphore* of(braid_semaphore* s) { return reinterpret_cast<Semaphore*>(s); }
@@ -43,7 +45,7 @@ BRAID_API int braid_semaphore_poll_acquire(braid_semaphore* sem, size_t n, braid
     if (!sem || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_semaphore_unregister_acquire(sem, w); });
     if (uint64_t(n) > Semaphore::kMaxPermits) return BRAID_ERANGE;
-    return of(sem)->poll_acquire(n, waiter_slot(w), wake, wake_data);
+    return note_wait(of(sem)->poll_acquire(n, waiter_slot(w), wake, wake_data), BRAID_WAIT_SEMAPHORE, of(sem));
 }
 
 BRAID_API void braid_semaphore_cancel_acquire(braid_semaphore* sem, braid_waiter** w) {

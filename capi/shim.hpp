@@ -7,6 +7,7 @@
 #include <braid/unstable/alloc.h>
 #include <braid/unstable/coop.h>
 #include <braid/unstable/task_block.h>
+#include <braid/unstable/task_trace.h>
 #include <braid/unstable/waiter.h>
 
 #include <exception>

@@ -3,6 +3,7 @@
 #include "task/coop.hpp"
 #include "task/join.hpp"
 #include "task/spawn.hpp"
+#include "task/task_info.hpp"
 #include "util/alloc.hpp"
 
 using braid::capi::c_task;
@@ -13,6 +14,7 @@ using braid::detail::Core;
 using braid::detail::Task;
 using braid::detail::TaskKind;
 using braid::detail::spawn_fn;
+using braid::detail::note_wait;
 
 namespace {
 
@@ -139,7 +141,7 @@ BRAID_API int braid_task_is_finished(const braid_task* task) {
 
 BRAID_API int braid_task_poll_join(braid_task* task, braid_wake_fn wake, void* wake_data) {
     if (!task) return BRAID_EINVAL;
-    return task_of(task)->poll_join_handle(wake, wake_data);
+    return note_wait(task_of(task)->poll_join_handle(wake, wake_data), BRAID_WAIT_JOIN, task_of(task)->id);
 }
 
 BRAID_API int braid_task_try_join(braid_task* task) {
@@ -181,5 +183,34 @@ BRAID_API int* braid_coop_counter(void) { return &braid::detail::coop::budget();
 BRAID_API void* braid_alloc(size_t size) { return braid::detail::alloc(size); }
 BRAID_API void braid_free(void* ptr, size_t size) { braid::detail::dealloc(ptr, size); }
 BRAID_API size_t braid_alloc_slab_bytes(void) { return braid::detail::slab_bytes(); }
+
+}  // extern "C"
+
+// ---- what the task dump shows (src/task/task_info.hpp) -------------------------
+
+extern "C" {
+
+BRAID_API int braid_task_set_name(braid_task* task, const char* name) {
+    if (!task || !name) return BRAID_EINVAL;
+    return braid::detail::set_task_name(task_of(task), name);
+}
+
+BRAID_API int braid_task_set_location(braid_task* task, const char* file, uint32_t line, const char* function) {
+    if (!task || !file) return BRAID_EINVAL;
+    Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & braid::detail::st::STARTED) return BRAID_EBUSY;
+    t->loc_file = file;
+    t->loc_line = line;
+    t->loc_func = function;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_task_set_trace(braid_task* task, braid_task_trace_fn trace) {
+    if (!task) return BRAID_EINVAL;
+    Task* t = task_of(task);
+    if (t->state.load(std::memory_order_acquire) & braid::detail::st::STARTED) return BRAID_EBUSY;
+    t->trace = trace;
+    return BRAID_OK;
+}
 
 }  // extern "C"

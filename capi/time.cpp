@@ -1,5 +1,6 @@
 // extern "C" shims: the clock, timers, sleeps, intervals.
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "time/interval.hpp"
 #include "time/timer_ops.hpp"
 #include "util/alloc.hpp"
@@ -12,6 +13,7 @@ using braid::detail::Interval;
 using braid::detail::TaskKind;
 using braid::detail::TimerEntry;
 using braid::detail::add_sat;
+using braid::detail::note_wait;
 
 struct braid_timer {
     Core* core;
@@ -80,13 +82,14 @@ BRAID_API int braid_timer_new(braid_timer** out, braid_runtime* rt, int64_t dead
 BRAID_API int braid_timer_poll_elapsed(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { t->core->timers().remove(&t->entry); });
-    return t->core->timers().poll(&t->entry, wake, wake_data);
+    return note_wait(t->core->timers().poll(&t->entry, wake, wake_data), BRAID_WAIT_SLEEP, uint64_t(t->entry.deadline));
 }
 
 BRAID_API int braid_timer_poll_unconstrained(braid_timer* t, braid_wake_fn wake, void* wake_data) {
     if (!t) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { t->core->timers().remove(&t->entry); });
-    return t->core->timers().poll(&t->entry, wake, wake_data, /*budgeted=*/false);
+    return note_wait(t->core->timers().poll(&t->entry, wake, wake_data, /*budgeted=*/false), BRAID_WAIT_SLEEP,
+                     uint64_t(t->entry.deadline));
 }
 
 BRAID_API int braid_timer_reset(braid_timer* t, int64_t deadline_ns) {

@@ -3,12 +3,14 @@
 #include <braid/watch.h>
 
 #include "shim.hpp"
+#include "task/task_info.hpp"
 #include "wait_op.hpp"
 #include "sync/watch.hpp"
 
 using braid::detail::ElemOps;
 using braid::detail::Watch;
 using braid::detail::waiter_slot;
+using braid::detail::note_wait;
 
 namespace {
 Watch* of(braid_watch_tx* tx) { return reinterpret_cast<Watch*>(tx); }
@@ -160,7 +162,7 @@ BRAID_API int braid_watch_rx_poll_changed(braid_watch_rx* rx, braid_waiter** w, 
                                           void* wake_data) {
     if (!rx || !w) return BRAID_EINVAL;
     if (!wake) return braid::capi::withdrawn([&] { braid_watch_rx_unregister_changed(rx, w); });
-    return of(rx)->ch->poll_changed(of(rx), waiter_slot(w), wake, wake_data);
+    return note_wait(of(rx)->ch->poll_changed(of(rx), waiter_slot(w), wake, wake_data), BRAID_WAIT_RECV, of(rx)->ch);
 }
 
 BRAID_API void braid_watch_rx_cancel_changed(braid_watch_rx* rx, braid_waiter** w) {

@@ -51,5 +51,7 @@
 #include "fs.h"
 #include "process.h"
 #include "completion_queue.h"
+#include "task_dump.h"
+#include "stall.h"
 
 #endif /* BRAID_H */

@@ -55,6 +55,7 @@
 #include <braid/spawn.hpp>
 #include <braid/stream.hpp>
 #include <braid/task.hpp>
+#include <braid/task_dump.hpp>
 #include <braid/task_local.hpp>
 #include <braid/time.hpp>
 #include <braid/delay_queue.hpp>

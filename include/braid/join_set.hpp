@@ -41,10 +41,11 @@ public:
     // Spawns on the calling thread's runtime and adds the task.  During
     // shutdown the task is dropped and join_next gives it back as cancelled
     // (braid/spawn.hpp).
-    AbortHandle spawn(Task<T> task) {
+    AbortHandle spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result);
+        int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result,
+                                                          {loc});
         if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
         detail::check(rc, detail::spawn_error_context(nullptr));
         AbortHandle ah(t);

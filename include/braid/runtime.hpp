@@ -6,6 +6,8 @@
 #include <braid/join_handle.hpp>
 #include <braid/metrics.hpp>
 #include <braid/runtime.h>
+#include <braid/stall.h>
+#include <braid/task_dump.h>
 #include <braid/task.hpp>
 #include <braid/time.h>
 
@@ -57,13 +59,14 @@ public:
     // From any thread.  Once the runtime is shutting down (or gone) the
     // task is dropped and the handle reports it cancelled (braid/spawn.hpp).
     template <class T>
-    JoinHandle<T> spawn(Task<T> task) const {
-        return detail::spawn_or_cancelled<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task));
+    JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
+        return detail::spawn_or_cancelled<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task),
+                                                           {loc});
     }
     // spawn, reporting a refusal (BRAID_ESHUTDOWN).
     template <class T>
-    SpawnResult<T> try_spawn(Task<T> task) const {
-        return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task));
+    SpawnResult<T> try_spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
+        return detail::try_spawn_with<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task), {loc});
     }
 
     // A snapshot of the runtime's metrics, and the same as text
@@ -102,6 +105,12 @@ public:
         Builder& slow_poll_warning(std::chrono::milliseconds limit) {
             return set(braid_runtime_builder_slow_poll_ms(b_, limit.count()));
         }
+        // Stall reports (braid/stall.h) go to `fn` instead of stderr.
+        Builder& on_stall(braid_stall_fn fn, void* user_data) {
+            return set(braid_runtime_builder_on_stall(b_, fn, user_data));
+        }
+        // Print the task dump to stderr on `signo` (braid/task_dump.h).
+        Builder& dump_signal(int signo) { return set(braid_runtime_builder_dump_signal(b_, signo)); }
         Builder& on_thread_start(std::function<void()> f) {
             hooks()->on_start = std::move(f);
             return set(braid_runtime_builder_on_thread_start(b_, &detail::ThreadHooks::start, hooks_.get()));
@@ -151,24 +160,25 @@ public:
     // braid::Error(BRAID_EDEADLK) when called on a runtime thread.
     // braid::Error(BRAID_ESHUTDOWN) once the runtime was shut down.
     template <class T>
-    T block_on(Task<T> task) {
+    T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        detail::check(detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), &t, &result),
-                      "block_on");
+        detail::check(
+            detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), &t, &result, {loc}),
+            "block_on");
         return detail::finish_block_on<T>(rt_, t, result);
     }
 
     // After shutdown_timeout: the task is dropped and the handle reports it
     // cancelled (braid/spawn.hpp).
     template <class T>
-    JoinHandle<T> spawn(Task<T> task) {
-        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, native(), std::move(task));
+    JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), {loc});
     }
     // spawn, reporting a refusal (BRAID_ESHUTDOWN).
     template <class T>
-    SpawnResult<T> try_spawn(Task<T> task) {
-        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, native(), std::move(task));
+    SpawnResult<T> try_spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), {loc});
     }
 
     Handle handle() const {
@@ -196,6 +206,8 @@ public:
     // A snapshot of every metric (braid/metrics.hpp), and the same as text.
     RuntimeMetrics metrics() const { return RuntimeMetrics::take(native()); }
     std::string metrics_text(MetricsFormat f) const { return RuntimeMetrics::text(native(), f); }
+    // Stuck polls reported while they ran (Builder::on_stall).
+    uint64_t stalls() const { return braid_runtime_stalls(native()); }
     braid_runtime* native_handle() const noexcept { return rt_; }
 
 private:

@@ -18,6 +18,7 @@
 
 #include <concepts>
 #include <functional>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 
@@ -40,16 +41,25 @@ std::invoke_result_t<F&&, Args&&...> call_in_frame(F f, Args... args) {
 // thread, or the thread shutting the runtime down).  Throws
 // braid::Error(BRAID_EINVAL) on other threads (use a Handle there).  During
 // shutdown: a cancelled handle, the task dropped (see above).
+// The caller's location (`loc`, defaulted) shows in the task dump and in
+// stall reports (braid/task_dump.h).
 template <class T>
-JoinHandle<T> spawn(Task<T> task) {
-    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task));
+JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), {loc});
 }
 
 // spawn, reporting a refusal: BRAID_ESHUTDOWN during shutdown, BRAID_EINVAL
 // off the runtime's threads (the task is dropped either way).
 template <class T>
-SpawnResult<T> try_spawn(Task<T> task) {
-    return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task));
+SpawnResult<T> try_spawn(Task<T> task, std::source_location loc = std::source_location::current()) {
+    return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), {loc});
+}
+
+// spawn with a name (copied, at most BRAID_TASK_NAME_MAX bytes kept), shown
+// in the task dump and stall reports.
+template <class T>
+JoinHandle<T> spawn_named(const char* name, Task<T> task, std::source_location loc = std::source_location::current()) {
+    return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), {loc, name});
 }
 
 // Spawns f(args...), where f returns a Task: f and the arguments are moved
@@ -106,6 +116,28 @@ public:
 inline YieldNow yield_now() { return {}; }
 
 namespace task {
+// Tokio's task::Builder: task::Builder().name("accept-loop").spawn(t).
+// The name is copied when the task is spawned; the builder may go then.
+class Builder {
+public:
+    Builder& name(const char* n) noexcept {
+        name_ = n;
+        return *this;
+    }
+    template <class T>
+    JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
+        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task),
+                                                            {loc, name_});
+    }
+    template <class T>
+    SpawnResult<T> try_spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
+        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), {loc, name_});
+    }
+
+private:
+    const char* name_ = nullptr;
+};
+
 // The id of the task running on this thread (0 outside tasks: Tokio's
 // try_id).  The destructors of a task's future and of its output see that
 // task's id, also when the output goes with a JoinHandle dropped elsewhere.

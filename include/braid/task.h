@@ -202,6 +202,23 @@ BRAID_API int braid_task_set_timeout(braid_task *task, int64_t ms);
 /* The task's id: unique within the process, never 0. */
 BRAID_API uint64_t braid_task_id(const braid_task *task);
 
+/* Names the task (Tokio's task::Builder::name): the name shows in the task
+ * dump and in stall reports (braid/task_dump.h, braid/stall.h).  Copied,
+ * at most BRAID_TASK_NAME_MAX bytes kept (cut at a byte boundary).  Once
+ * per task, at any time (also from inside the task: braid_task_current).
+ * BRAID_OK, BRAID_EINVAL (NULL task or name), BRAID_EBUSY (named already),
+ * BRAID_ENOMEM. */
+#define BRAID_TASK_NAME_MAX 63
+BRAID_API int braid_task_set_name(braid_task *task, const char *name);
+/* Records where the task was spawned, for the task dump and stall reports:
+ * a file, a line and a function (may be NULL), e.g. __FILE__, __LINE__,
+ * __func__.  Not copied: the strings must outlive the task (string
+ * literals).  Before the task is started (braid_task_new, then this, then
+ * braid_task_start): BRAID_OK, BRAID_EINVAL (NULL task or file), BRAID_EBUSY
+ * (started already).  The C++ spawn functions record their caller's
+ * std::source_location this way. */
+BRAID_API int braid_task_set_location(braid_task *task, const char *file, uint32_t line, const char *function);
+
 /* ---- inside a task ---------------------------------------------------------- */
 
 /* The task running on the calling thread, or NULL.  Borrowed. */

@@ -13,6 +13,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <source_location>
 #include <utility>
 
 namespace braid {
@@ -34,12 +35,50 @@ struct TaskPromiseStorage<void> {
     void return_void() { result.set_value(); }
 };
 
+// What TaskPromise::await_transform gives co_await: the awaiter itself
+// (an operand that is an awaiter lives, a variable or a temporary of the
+// co_await's full expression, until the co_await is over), or the one an
+// operator co_await made, constructed in place.
+template <class W>
+struct AwaiterRef {
+    W* w;
+    decltype(auto) await_ready() { return w->await_ready(); }
+    template <class H>
+    decltype(auto) await_suspend(H h) { return w->await_suspend(h); }
+    decltype(auto) await_resume() { return w->await_resume(); }
+};
+template <class W>
+struct HeldAwaiter {
+    W w;
+    decltype(auto) await_ready() { return w.await_ready(); }
+    template <class H>
+    decltype(auto) await_suspend(H h) { return w.await_suspend(h); }
+    decltype(auto) await_resume() { return w.await_resume(); }
+};
+
 template <class T>
 struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
     std::coroutine_handle<> continuation = std::noop_coroutine();
 
     static void* operator new(std::size_t n) { return TaskFrame::allocate(n); }
     static void operator delete(void* p, std::size_t n) noexcept { TaskFrame::deallocate(p, n); }
+
+    // The frame has a TaskFrame in front (Context::wait_on looks for this).
+    static constexpr bool kTaskFrame = true;
+    // Every co_await in the coroutine passes here: it records where the
+    // coroutine awaits, for the task dump (one pointer store), and gives
+    // the operand's awaiter, seen through a pointer (or, when it comes from
+    // an operator co_await, held in place): no awaiter is copied or moved.
+    template <class A>
+    auto await_transform(A&& a, std::source_location where = std::source_location::current()) {
+        TaskFrame::of(std::coroutine_handle<TaskPromise>::from_promise(*this).address())->where = where;
+        if constexpr (requires { static_cast<A&&>(a).operator co_await(); })
+            return HeldAwaiter<decltype(static_cast<A&&>(a).operator co_await())>{static_cast<A&&>(a).operator co_await()};
+        else if constexpr (requires { operator co_await(static_cast<A&&>(a)); })
+            return HeldAwaiter<decltype(operator co_await(static_cast<A&&>(a)))>{operator co_await(static_cast<A&&>(a))};
+        else
+            return AwaiterRef<std::remove_reference_t<A>>{&a};
+    }
 
     Task<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }
@@ -90,6 +129,9 @@ public:
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) noexcept {
             h.promise().ctx = awaiting.promise().ctx;
             h.promise().continuation = awaiting;
+            void* parent = nullptr;
+            if constexpr (requires { P::kTaskFrame; }) parent = awaiting.address();
+            detail::TaskFrame::of(h.address())->parent = parent;
             return h;
         }
         T await_resume() { return h.promise().result.take(); }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <braid/runtime.h>
+#include <braid/stall.h>
 
 #include <cstdint>
 #include <string>
@@ -26,6 +27,13 @@ struct Config {
 #else
     int64_t slow_poll_ms = 100;
 #endif
+
+    // Stall detection (runtime/stall_watchdog.hpp) while slow_poll_ms > 0:
+    // the user's report, replacing the one on stderr.
+    braid_stall_fn on_stall = nullptr;
+    void* on_stall_data = nullptr;
+    // The signal that prints the task dump (runtime/dump_signal.hpp), 0: none.
+    int dump_signal = 0;
 
     int resolved_workers() const;
 };

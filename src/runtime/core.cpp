@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "io/io_driver.hpp"
+#include "runtime/dump_signal.hpp"
 
 namespace braid::detail {
 
@@ -66,6 +67,12 @@ int Core::start() {
         reactor_.stop();
         return BRAID_ETHREAD;
     }
+    if (cfg_.slow_poll_ms > 0 && !watchdog_.start()) {
+        sched_.stop();
+        reactor_.stop();
+        return BRAID_ETHREAD;
+    }
+    if (cfg_.dump_signal != 0) watch_dump_signal(this, cfg_.dump_signal);
     return BRAID_OK;
 }
 
@@ -152,7 +159,13 @@ int Core::shutdown(int64_t timeout_ms) {
         return shutdown_result_;
     }
     ShutdownCallbacks calling_back;
-    shutting_down_.store(true, std::memory_order_release);
+    if (cfg_.dump_signal != 0) unwatch_dump_signal(this);
+    watchdog_.stop();
+    {
+        // No task dump holds a task while the shutdown cancels them.
+        std::lock_guard<std::mutex> dg(dump_mu_);
+        shutting_down_.store(true, std::memory_order_release);
+    }
     owned_.close();
     sched_.stop();
     // Every worker task that is still alive is cancelled here, on this

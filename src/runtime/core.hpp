@@ -16,6 +16,7 @@
 #include "runtime/metrics.hpp"
 #include "runtime/owned_tasks.hpp"
 #include "runtime/scheduler.hpp"
+#include "runtime/stall_watchdog.hpp"
 #include "time/clock.hpp"
 #include "time/timer_driver.hpp"
 
@@ -69,6 +70,11 @@ public:
     // A poll kept its worker for `ns` (over the configured limit).
     void report_slow_poll(uint64_t task_id, int64_t ns);
     uint64_t slow_polls() const { return slow_polls_.load(std::memory_order_relaxed); }
+    // Polls reported while stuck (runtime/stall_watchdog.hpp).
+    uint64_t stalls() const { return watchdog_.stalls(); }
+    // Held by a task dump (runtime/task_dump.hpp) while it holds tasks; the
+    // shutdown takes it before it cancels them.
+    std::mutex& dump_mutex() { return dump_mu_; }
 
     // Thread hooks and naming for every thread the runtime starts.
     void thread_started(const char* role);
@@ -108,6 +114,7 @@ private:
     std::mutex shutdown_mu_;
     std::atomic<std::thread::id> shutdown_owner_{};  // the thread inside shutdown(), if any
     std::mutex auto_advance_mu_;
+    std::mutex dump_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;
     RuntimeCounters counters_;
@@ -118,6 +125,7 @@ private:
     SignalRegistry signals_;  // loop-thread state of the reactor
     Scheduler sched_;
     BlockingPool pool_;
+    StallWatchdog watchdog_{*this};  // after the scheduler: stopped (destroyed) before it
 };
 
 // References to one Core that the calling thread holds for its tasks (see

@@ -56,6 +56,16 @@ public:
         return nullptr;
     }
 
+    // Calls f(t) for every task, under its shard's lock (f must be quick:
+    // the task dump takes a reference there).
+    template <class F>
+    void for_each(F&& f) {
+        for (Shard& s : shards_) {
+            std::lock_guard<SpinLock> g(s.mu);
+            for (Task* t = s.head; t; t = t->owned_next) f(t);
+        }
+    }
+
 private:
     struct alignas(64) Shard {
         SpinLock mu;  // held for a few pointer moves

@@ -210,10 +210,11 @@ void Scheduler::run_task(Worker& w, Task* t) {
     bool again;
     if (slow_poll_ns_ > 0) {
         uint64_t id = t->id;  // t may be gone once run() returns
-        int64_t t0 = monotonic_ns();
-        again = t->run();
-        int64_t took = monotonic_ns() - t0;
-        if (took > slow_poll_ns_) core_.report_slow_poll(id, took);
+        PollTiming timing{monotonic_ns(), 0};
+        w.watch.begin(timing.start);  // the stall watchdog looks at it
+        again = t->run(&timing);
+        w.watch.end();
+        if (timing.took > slow_poll_ns_) core_.report_slow_poll(id, timing.took);
     } else {
         again = t->run();
     }
@@ -345,6 +346,8 @@ void Scheduler::io_owner_changed() {
 
 template <class Stop>
 void Scheduler::run_worker(Worker& w, Stop stop) {
+    tl_poll_watch = &w.watch;
+    w.watch.thread.store(pthread_self(), std::memory_order_release);
     while (!stop()) {
         Task* t = next_task(w);
         if (!t) t = search(w);
@@ -364,6 +367,7 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
         w.searching = false;
         idle_.transition_from_searching();
     }
+    tl_poll_watch = nullptr;
 }
 
 int Scheduler::block_on(Task* target) {

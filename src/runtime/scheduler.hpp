@@ -19,6 +19,7 @@
 #include "runtime/local_queue.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/parker.hpp"
+#include "runtime/stall_watchdog.hpp"
 #include "task/task.hpp"
 
 namespace braid::detail {
@@ -41,6 +42,7 @@ struct Worker {
     Parker parker;
     std::thread thread;
     WorkerCounters counters;  // runtime/metrics.hpp
+    PollWatch watch;  // stall detection (runtime/stall_watchdog.hpp)
 };
 
 class Scheduler {
@@ -73,6 +75,9 @@ public:
     // Shutdown: stops the workers (and waits for a running block_on to
     // return), joins the threads and forgets queued tasks.
     void stop();
+
+    // Worker i's side of stall detection.
+    PollWatch& poll_watch(int i) { return workers_[std::size_t(i)]->watch; }
 
     // The worker of this scheduler running on the calling thread, or null.
     Worker* current_worker() const;

@@ -2,6 +2,7 @@
 
 #include <braid/error.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -9,6 +10,7 @@
 
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
+#include "task/task_info.hpp"
 #include "util/alloc.hpp"
 
 namespace braid::detail {
@@ -47,6 +49,7 @@ Task* Task::create_in(Core* core, void* block, std::size_t block_size, const bra
     t->vt = vt;
     t->id = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
     t->alloc_size = uint32_t(block_size);
+    if (core) t->spawned_at = core->clock().coarse_now();
     return t;
 }
 
@@ -93,6 +96,7 @@ void Task::unref() {
         }
         std::size_t size = alloc_size;
         Core* c = core;
+        std::free(name.load(std::memory_order_relaxed));
         this->~Task();
         dealloc(this, size);
         if (c) c->unref();  // may free a runtime whose owner let go already
@@ -169,8 +173,12 @@ Task::Idle Task::transition_to_idle() {
     }
 }
 
-bool Task::run() {
+bool Task::run(PollTiming* timing) {
     if (!transition_to_running()) return false;
+    // This thread owns the counters while the task runs (relaxed: the dump
+    // reads them from elsewhere).
+    wait_kind.store(BRAID_WAIT_UNKNOWN, std::memory_order_relaxed);
+    polls.store(polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     Task*& cur = current_task();
     Task* prev = cur;
     cur = this;
@@ -187,6 +195,10 @@ bool Task::run() {
         }
     }
     cur = prev;
+    if (timing) {
+        timing->took = monotonic_ns() - timing->start;
+        poll_ns.store(poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took), std::memory_order_relaxed);
+    }
     if (r != BRAID_PENDING) {
         if (kind == TaskKind::Worker) core->counters().task_event(kTaskCompleted);
         complete(r);
@@ -218,6 +230,41 @@ void Task::cancel_and_complete(int st_) {
         cur = prev;
     }
     complete(st_);
+}
+
+bool Task::claim() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (!(s & st::STARTED) || (s & (st::RUNNING | st::NOTIFIED | st::COMPLETE | st::CANCELLED))) return false;
+        if (state.compare_exchange_weak(s, s | st::RUNNING, std::memory_order_acq_rel)) return true;
+    }
+}
+
+void Task::unclaim() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    uint64_t ns;
+    do {
+        // Woken or aborted while held: it was not queued (it looked
+        // running); queue it now, as a worker does after a poll.
+        ns = s & ~st::RUNNING;
+        if (s & st::CANCELLED) ns |= st::NOTIFIED;
+    } while (!state.compare_exchange_weak(s, ns, std::memory_order_acq_rel));
+    if (ns & st::NOTIFIED) core->scheduler().schedule(this);
+}
+
+int set_task_name(Task* t, const char* name) {
+    std::size_t n = std::strlen(name);
+    if (n > BRAID_TASK_NAME_MAX) n = BRAID_TASK_NAME_MAX;
+    auto* copy = static_cast<char*>(std::malloc(n + 1));
+    if (!copy) return BRAID_ENOMEM;
+    std::memcpy(copy, name, n);
+    copy[n] = '\0';
+    char* expected = nullptr;
+    if (!t->name.compare_exchange_strong(expected, copy, std::memory_order_acq_rel)) {
+        std::free(copy);
+        return BRAID_EBUSY;
+    }
+    return BRAID_OK;
 }
 
 bool Task::set_watcher(Task* w) {

@@ -6,6 +6,7 @@
 
 #include <braid/task.h>
 #include <braid/unstable/task_block.h>
+#include <braid/unstable/task_trace.h>
 
 #include <atomic>
 #include <cstddef>
@@ -67,6 +68,19 @@ struct Task {
     TaskKind kind = TaskKind::Worker;
     uint8_t owned_shard = 0;
     bool in_owned = false;
+    std::atomic<uint8_t> wait_kind{0};  // a WaitKind (task/task_info.hpp): what the last poll registered with
+    // What the task dump and the stall reports show (task/task_info.hpp).
+    // The spawner sets them before the task starts, except the name (set
+    // once, at any time); the counters are written by the thread that polls.
+    uint32_t loc_line = 0;
+    const char* loc_file = nullptr;   // spawn location: static strings (not owned)
+    const char* loc_func = nullptr;
+    braid_task_trace_fn trace = nullptr;  // the state's awaiting chain (a C++ coroutine's)
+    std::atomic<char*> name{nullptr};     // owned copy, freed with the task
+    int64_t spawned_at = 0;               // the runtime's clock (coarse when not paused)
+    std::atomic<uint64_t> polls{0};
+    std::atomic<uint64_t> poll_ns{0};     // measured while slow-poll detection is on
+    std::atomic<uint64_t> wait_arg{0};    // the wait's object: a deadline, an fd, a task id, an address
 
     static constexpr std::size_t kStateOffset = BRAID_TASK_HEADER_SIZE;
     void* state_ptr() { return reinterpret_cast<char*>(this) + kStateOffset; }
@@ -129,7 +143,7 @@ struct Task {
 
     // Runs one poll on the calling thread (a worker or a blocking thread).
     // Returns true when the task must be queued again (woken while running).
-    bool run();
+    bool run(struct PollTiming* timing = nullptr);
     // Completes with `status`: drops the future if cancelled, wakes the joiner,
     // releases the running reference.
     void complete(int status);
@@ -153,10 +167,23 @@ struct Task {
     // Requests cancellation; the task completes with `reason` (BRAID_ECANCELED,
     // or BRAID_ETIMEDOUT from a deadline) unless it finishes first.
     void abort(int reason = BRAID_ECANCELED);
+    // The task dump looks at an idle task's state: claim() marks it running
+    // (false unless it is started, idle and not cancelled), so no worker
+    // polls it meanwhile; unclaim() gives it back, queueing it when it was
+    // woken or aborted in between.
+    bool claim();
+    void unclaim();
     // Makes `w` (holding a reference given to us) be woken when this task
     // completes.  False when this task completed already or has a watcher
     // (the reference is not taken then).
     bool set_watcher(Task* w);
+};
+
+// Task::run's timing of a poll (slow-poll detection): the start, given;
+// the duration, returned.  The task's poll_ns grows by it.
+struct PollTiming {
+    int64_t start = 0;
+    int64_t took = 0;
 };
 
 static_assert(sizeof(Task) <= Task::kStateOffset, "task header grew past its state offset");

@@ -324,6 +324,8 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_runtime_builder_on_thread_start(NULL, noop_fn, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_on_thread_stop(NULL, noop_fn, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_start_paused(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_dump_signal(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_on_stall(NULL, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_build(NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_build(&r, NULL), BRAID_EINVAL);
     CHECK(r == NULL, "braid_runtime_build(&r, NULL) set r");
@@ -424,6 +426,12 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_task_join_blocking(NULL, BRAID_WAIT_FOREVER), BRAID_EINVAL);
     CHECK_RC(braid_task_join_blocking(NULL, 10), BRAID_EINVAL);
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
+    CHECK_RC(braid_task_set_name(NULL, "x"), BRAID_EINVAL);
+    CHECK_RC(braid_task_set_location(NULL, "f.c", 1, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_task_dump(NULL, NULL, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_task_dump_text(NULL, NULL, 0, NULL), BRAID_EINVAL);
+    CHECK_RC(braid_task_info_format(NULL, NULL, 0, NULL), BRAID_EINVAL);
+    CHECK(braid_runtime_stalls(NULL) == 0, "braid_runtime_stalls(NULL) is not 0");
     CHECK(braid_task_current() == NULL, "braid_task_current() is not NULL on the main thread");
     CHECK(braid_task_current_id() == 0, "braid_task_current_id() is not 0 on the main thread");
     CHECK(*braid_coop_counter() < 0, "the budget is limited outside a task");

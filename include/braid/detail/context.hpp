@@ -46,11 +46,20 @@ struct Context {
     // while the driver polls, so that stream sources take a unit without a
     // call; null elsewhere (they call braid_coop_take then).
     int* coop = nullptr;
+    // The frame of the Task<T> coroutine that waits (resume_point's, when it
+    // is one; null otherwise): where the task dump's awaiting chain starts
+    // (TaskFrame::trace).
+    void* waiting_frame = nullptr;
 
-    void wait_on(std::coroutine_handle<> h, bool (*ready)(void*, Context&), void* l) {
+    template <class P>
+    void wait_on(std::coroutine_handle<P> h, bool (*ready)(void*, Context&), void* l) {
         resume_point = h;
         leaf_ready = ready;
         leaf = l;
+        if constexpr (requires { P::kTaskFrame; })
+            waiting_frame = h.address();
+        else
+            waiting_frame = nullptr;
     }
     // Whether the recorded coroutine may be resumed now.  The re-poll runs
     // as this context's code (a stream's closures run in it, a select drops
@@ -66,6 +75,7 @@ struct Context {
         resume_point = {};
         leaf_ready = nullptr;
         leaf = nullptr;
+        waiting_frame = nullptr;
         h.resume();
     }
 };

@@ -15,6 +15,7 @@
 
 #include <exception>
 #include <new>
+#include <source_location>
 #include <type_traits>
 #include <utility>
 
@@ -89,13 +90,22 @@ inline constexpr braid_task_vtable spawn_vtable{&SpawnState<T>::poll, &SpawnStat
 template <class Owner>
 using CreateIn = int (*)(braid_task**, Owner*, void*, size_t, const braid_task_vtable*);
 
+// What a spawn tells the task dump: the caller's location (a defaulted
+// std::source_location parameter of the spawn functions) and a name
+// (spawn_named, task::Builder; copied).
+struct SpawnSite {
+    std::source_location loc;
+    const char* name = nullptr;
+};
+
 // Makes `task`'s block a braid task that runs it, and starts it.  BRAID_OK
 // with the C handle in *out and the result slot in *result; or the code the
 // runtime refused the task with (BRAID_ESHUTDOWN, BRAID_EINVAL: no runtime
 // on this thread or an empty Task, BRAID_ENOMEM), after destroying `task`
 // (its frame and everything it holds): a refused task never runs.
 template <class T, class Owner>
-int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result) {
+int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result,
+                   const SpawnSite& site) {
     *out = nullptr;
     *result = nullptr;
     if (!task.valid()) return BRAID_EINVAL;
@@ -109,6 +119,11 @@ int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_tas
     }
     f->adopted = true;
     f->frame_alive = true;
+    // Before the start, on a task nobody else has: these cannot fail (a
+    // name that cannot be copied is left out).
+    braid_task_set_location(t, site.loc.file_name(), uint32_t(site.loc.line()), site.loc.function_name());
+    braid_task_set_trace(t, &TaskFrame::trace);
+    if (site.name) braid_task_set_name(t, site.name);
     f->ctx.wake_fn = &braid_task_wake_fn;
     f->ctx.wake_data = t;
     f->ctx.resume_point = h;
@@ -133,11 +148,11 @@ inline const char* spawn_error_context(const void* owner) {
 // destroyed it) and gives a handle that reports it cancelled, as Tokio's
 // spawn does; any other refusal throws braid::Error.
 template <class T, class Owner>
-JoinHandle<T> spawn_or_cancelled(CreateIn<Owner> create, Owner* owner, Task<T> task) {
+JoinHandle<T> spawn_or_cancelled(CreateIn<Owner> create, Owner* owner, Task<T> task, const SpawnSite& site) {
     if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
-    int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result);
+    int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result, site);
     if (rc == BRAID_ESHUTDOWN) return JoinHandle<T>::cancelled();
     check(rc, spawn_error_context(owner));
     return JoinHandle<T>(t, result);
@@ -145,10 +160,10 @@ JoinHandle<T> spawn_or_cancelled(CreateIn<Owner> create, Owner* owner, Task<T> t
 
 // try_spawn: every refusal is a value.
 template <class T, class Owner>
-SpawnResult<T> try_spawn_with(CreateIn<Owner> create, Owner* owner, Task<T> task) {
+SpawnResult<T> try_spawn_with(CreateIn<Owner> create, Owner* owner, Task<T> task, const SpawnSite& site) {
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
-    int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result);
+    int rc = try_spawn_task<T, Owner>(create, owner, std::move(task), &t, &result, site);
     if (rc < 0) return SpawnResult<T>(rc);
     return SpawnResult<T>(JoinHandle<T>(t, result));
 }

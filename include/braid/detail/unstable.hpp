@@ -12,4 +12,5 @@
 #include <braid/unstable/alloc.h>
 #include <braid/unstable/coop.h>
 #include <braid/unstable/task_block.h>
+#include <braid/unstable/task_trace.h>
 #include <braid/unstable/waiter.h>

@@ -27,7 +27,7 @@ BRAID_EXTERN_C_BEGIN
 
 /* The bytes of a block that the task header takes; the state starts there
  * (a multiple of 16: the state is aligned as braid_alloc's blocks are). */
-#define BRAID_TASK_HEADER_SIZE 96
+#define BRAID_TASK_HEADER_SIZE 176
 
 /* A task's functions, as braid_task_new takes them (poll required; cancel
  * and release may be NULL).  It must outlive the task (a static one). */

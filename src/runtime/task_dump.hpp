@@ -1,0 +1,25 @@
+// The task dump: a snapshot of every live worker task of a runtime (its
+// id, name, spawn location, state, age, polls, and for an idle task what it
+// waits on and its awaiting chain), per task through a callback or as text.
+#pragma once
+
+#include <braid/task_dump.h>
+
+#include <cstddef>
+#include <string>
+
+namespace braid::detail {
+
+class Core;
+
+// braid_runtime_task_dump.
+int task_dump(Core& core, braid_task_dump_fn fn, void* user_data);
+// The whole dump as text (braid_runtime_task_dump_text; the signal's dump).
+int task_dump_text(Core& core, std::string& out);
+// One task's lines.
+void format_task(const braid_task_info& t, std::string& out);
+// Copies text into buf as the C calls promise (cut, NUL-terminated, the
+// size needed reported): BRAID_OK or BRAID_ERANGE.
+int copy_text(const std::string& text, char* buf, std::size_t cap, std::size_t* needed);
+
+}  // namespace braid::detail

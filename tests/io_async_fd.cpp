@@ -29,7 +29,7 @@ struct Pipe {
 };
 
 // Reads what is there, waiting for readability the Tokio way.
-braid::Task<std::string> read_some(braid::AsyncFd& fd) {
+braid::Task<std::string> read_some(braid::AsyncFd<>& fd) {
     char buf[64];
     for (;;) {
         auto guard = co_await fd.readable();

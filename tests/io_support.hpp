@@ -395,4 +395,45 @@ private:
     int fd_ = -1;
 };
 
+// A readiness wait polled by hand (tokio_test's task::spawn(s.readable())
+// with assert_pending!/assert_ready!/is_woken): poll() calls the handle's C
+// poll_ready function once with a counting waker, is_woken() says whether
+// that waker ran since.  Its registration is removed when it goes.
+//
+//   braid_test::ReadyProbe readable(bs, BRAID_IO_READABLE, &braid_byte_stream_poll_ready);
+//   REQUIRE(readable.poll() == BRAID_PENDING);
+template <class H>
+class ReadyProbe {
+public:
+    using Fn = int (*)(H*, int, braid_wake_fn, void*, int*);
+    ReadyProbe(H* h, int interest, Fn fn) : h_(h), interest_(interest), fn_(fn) {}
+    ReadyProbe(const ReadyProbe&) = delete;
+    ReadyProbe& operator=(const ReadyProbe&) = delete;
+    ~ReadyProbe() {
+        int ignored;
+        fn_(h_, interest_, nullptr, &waker_, &ignored);
+    }
+    // 0 (ready: bits() says what), BRAID_PENDING, or an error.
+    int poll() {
+        waker_.clear();
+        return fn_(h_, interest_, &CountingWaker::wake, &waker_, &bits_);
+    }
+    bool is_woken() const { return waker_.woken(); }
+    int bits() const { return bits_; }
+
+private:
+    H* h_;
+    int interest_;
+    Fn fn_;
+    int bits_ = 0;
+    CountingWaker waker_;
+};
+
+// Until the probe's waker has run (the runtime's own wake-up: the task
+// yields so that the worker takes the reactor's events).
+template <class H>
+braid::Task<> woken(ReadyProbe<H>& p) {
+    while (!p.is_woken()) co_await braid::yield_now();
+}
+
 }  // namespace braid_test

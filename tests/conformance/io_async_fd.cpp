@@ -88,7 +88,7 @@ void fill(const FileDescriptor& fd) {
 }
 
 // A readiness await polled once by hand: pending means not ready now.
-bool pending_now(braid::AsyncFd::Ready ready) {
+bool pending_now(braid::AsyncFd<>::Ready ready) {
     auto s = braid_test::as_stream(std::move(ready));
     PollByHand polled(s);
     return polled.poll_next().is_pending();
@@ -316,13 +316,13 @@ TEST_CASE("multiple_waiters") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](int a, const FileDescriptor* b) -> braid::Task<> {
-        auto afd_a = std::make_shared<braid::AsyncFd>(a);
+        auto afd_a = std::make_shared<braid::AsyncFd<>>(a);
         auto barrier = std::make_shared<braid::Barrier>(11);
 
         std::vector<braid::JoinHandle<void>> tasks;
         for (int i = 0; i < 10; ++i) {
             tasks.push_back(braid::spawn(
-                [](std::shared_ptr<braid::AsyncFd> afd_a, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+                [](std::shared_ptr<braid::AsyncFd<>> afd_a, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                     auto r = co_await braid::select_biased(afd_a->readable(), notify_barrier(barrier));
                     EXPECT(r.index() == 0);
                     co_await braid::yield_now();
@@ -344,8 +344,8 @@ TEST_CASE("poll_fns") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](const FileDescriptor* a, const FileDescriptor* b) -> braid::Task<> {
-        auto afd_a = std::make_shared<braid::AsyncFd>(a->fd);
-        auto afd_b = std::make_shared<braid::AsyncFd>(b->fd);
+        auto afd_a = std::make_shared<braid::AsyncFd<>>(a->fd);
+        auto afd_b = std::make_shared<braid::AsyncFd<>>(b->fd);
 
         // Fill up the write side of A
         fill(*a);
@@ -357,7 +357,7 @@ TEST_CASE("poll_fns") {
 
         auto r_barrier = std::make_shared<braid::Barrier>(2);
         auto read_fut = braid::spawn(
-            [](std::shared_ptr<braid::AsyncFd> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+            [](std::shared_ptr<braid::AsyncFd<>> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                 // Register this task's waker first
                 auto ready = braid_test::as_stream(afd->readable());
                 {
@@ -371,7 +371,7 @@ TEST_CASE("poll_fns") {
 
         auto w_barrier = std::make_shared<braid::Barrier>(2);
         auto write_fut = braid::spawn(
-            [](std::shared_ptr<braid::AsyncFd> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+            [](std::shared_ptr<braid::AsyncFd<>> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                 auto ready = braid_test::as_stream(afd->writable());
                 {
                     PollByHand polled(ready);

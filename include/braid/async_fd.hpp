@@ -6,8 +6,8 @@
 // T is what holds the fd:
 //   - int (AsyncFd<> or AsyncFd<int>, what `braid::AsyncFd a(fd)` deduces):
 //     a raw fd the caller owns; AsyncFd never closes it;
-//   - an object with `int fd() const` that owns its fd (closes it when
-//     destroyed): the AsyncFd owns the object, deregisters the fd when it
+//   - an object with `int fd() const` (or `int as_raw_fd() const`) that
+//     owns its fd (closes it when destroyed): the AsyncFd owns the object, deregisters the fd when it
 //     goes and then destroys the object; into_inner() gives it back
 //     deregistered.
 //
@@ -35,7 +35,8 @@ namespace detail {
 inline int raw_fd(int fd) { return fd; }
 template <class T>
 int raw_fd(const T& t) {
-    return t.fd();
+    if constexpr (requires { t.fd(); }) return t.fd();
+    else return t.as_raw_fd();
 }
 }  // namespace detail
 

@@ -342,8 +342,9 @@ public:
     // Tokio's TcpListener::bind((host, port)): "localhost:8080" or a numeric
     // address; a name is resolved (lookup_host) and the first of its
     // addresses that binds is taken.  Throws the last failure when none
-    // does (BRAID_ENOTFOUND: no such name).
-    static Task<TcpListener> bind_host(std::string host_port, int backlog = 1024);
+    // does (BRAID_ENOTFOUND: no such name).  The backlog is 1024 (the
+    // host and port form takes another).
+    static Task<TcpListener> bind_host(std::string host_port);
     static Task<TcpListener> bind_host(std::string host, uint16_t port, int backlog = 1024);
 
 private:
@@ -375,13 +376,12 @@ inline Task<TcpListener> TcpListener::bind_host(std::string host, uint16_t port,
     co_return detail::bind_any(addrs, backlog, host + ":" + std::to_string(port));
 }
 
-inline Task<TcpListener> TcpListener::bind_host(std::string text, int backlog) {
+inline Task<TcpListener> TcpListener::bind_host(std::string text) {
     SocketAddr numeric;
-    if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK)
-        co_return bind(numeric, backlog);
+    if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK) co_return bind(numeric);
     auto [host, port] = split_host_port(text);
     std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
-    co_return detail::bind_any(addrs, backlog, text);
+    co_return detail::bind_any(addrs, 1024, text);
 }
 
 }  // namespace braid::net

@@ -110,8 +110,9 @@ public:
 
     class [[nodiscard]] Ready : public detail::LeafAwaiter<Ready> {
     public:
-        Ready(AsyncFd* owner, int interest) : owner_(owner), interest_(interest) {}
-        Ready(Ready&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), interest_(o.interest_) {}
+        Ready(AsyncFd* owner, int interest) : owner_(owner), f_(owner->f_), interest_(interest) {}
+        Ready(Ready&& o) noexcept
+            : owner_(o.owner_), f_(std::exchange(o.f_, nullptr)), interest_(o.interest_) {}
         // Cancelled while pending, or done after a wait: remove our
         // registration (a readiness that arrives later stays cached on the
         // AsyncFd, so nothing is lost; other tasks' registrations stay).
@@ -119,16 +120,16 @@ public:
         // Forgets the waker, keeps the AsyncFd's cached readiness (a select
         // branch over a kept Ready ending).
         void unregister() noexcept {
-            if (owner_ && registered_) {
+            if (f_ && registered_) {
                 int ignored;
-                braid_fd_poll_ready(owner_->f_, interest_, nullptr, registered_, &ignored);
+                braid_fd_poll_ready(f_, interest_, nullptr, registered_, &ignored);
             }
             registered_ = nullptr;
         }
         // The first poll finds cached readiness without suspending.
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
-            int rc = braid_fd_poll_ready(owner_->f_, interest_, w, d, &bits_);
+            int rc = braid_fd_poll_ready(f_, interest_, w, d, &bits_);
             if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
             registered_ = rc == BRAID_PENDING ? d : nullptr;
             return rc;
@@ -139,7 +140,8 @@ public:
         }
 
     private:
-        AsyncFd* owner_;
+        AsyncFd* owner_;  // for the guard: where the AsyncFd is when the wait ends
+        braid_fd* f_;     // the registration (it stays put when the AsyncFd moves)
         int interest_;
         int bits_ = 0;
         void* registered_ = nullptr;  // the wake_data of our registration

@@ -75,7 +75,7 @@ BRAID_API int braid_byte_stream_poll_write_vectored(braid_byte_stream *bs, const
  * `interest`: BRAID_IO_READABLE, BRAID_IO_WRITABLE or both), or
  * BRAID_PENDING after registering the waker, or BRAID_ECLOSED,
  * BRAID_ESHUTDOWN; BRAID_EINVAL for an interest other than 1, 2 or 3 or a
- * NULL out_ready.  NULL waker: removes the registration (io.h). */
+ * NULL out_ready. */
 BRAID_API int braid_byte_stream_poll_ready(braid_byte_stream *bs, int interest, braid_wake_fn wake,
                                            void *wake_data, int *out_ready);
 /* Tokio's try_read / try_write / try_write_vectored: the syscall once,

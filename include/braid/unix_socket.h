@@ -93,8 +93,7 @@ BRAID_API int braid_unix_stream_peer_cred(const braid_unix_stream *s, int *pid, 
  * with data).  BRAID_EBADF: one of fds is not open.  recv: as
  * braid_byte_stream_poll_read, and the fds that came with the bytes read
  * are put in fds[0 .. *out_nfds) (new descriptors, close-on-exec, the
- * caller's to close); those beyond `fds_cap` are closed.  NULL waker:
- * removes the registration, as for every poll function (io.h). */
+ * caller's to close); those beyond `fds_cap` are closed. */
 BRAID_API int braid_unix_stream_poll_send_fds(braid_unix_stream *s, const void *buf, size_t len, const int *fds,
                                               size_t nfds, braid_wake_fn wake, void *wake_data, size_t *out_n);
 BRAID_API int braid_unix_stream_poll_recv_fds(braid_unix_stream *s, void *buf, size_t len, int *fds,

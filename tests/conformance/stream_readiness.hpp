@@ -24,43 +24,54 @@ constexpr std::string_view DATA = "this is some data to write to the socket";
 inline braid::io::ConstBuffer data() { return braid::io::ConstBuffer(DATA.data(), DATA.size()); }
 }  // namespace readiness_cases
 
+namespace readiness_cases {
+// The opening both try_read cases share: the server's readable() is pending,
+// the client writes DATA, the server's waker runs.
 template <class S>
-braid::Task<> try_read_write(std::pair<S, S> pair) {
-    using namespace readiness_cases;
-    auto& [client, server] = pair;
-    std::string written(DATA);
+braid::Task<> first_write(S& client, S& server) {
     settle_readable(server);
-
     // Track the server receiving data.
     auto readable = probe(server, BRAID_IO_READABLE);
     EXPECT(readable.poll() == BRAID_PENDING);
-
     // Write data.
     co_await client.writable();
     EXPECT(client.try_write(data()) == std::optional<std::size_t>(DATA.size()));
-
     // The task is notified.
     co_await woken(readable);
+}
 
-    // Fill the write buffer.
+// Fills the client's write buffer with `write` (a try_write form), each
+// write checked to find the socket still writable, appending what went to
+// `written`; then writable() is pending.
+template <class S, class W>
+void fill_write_buffer(S& client, std::string& written, W write) {
     bool short_write = false;
     for (;;) {
         auto writable = probe(client, BRAID_IO_WRITABLE);
         int rc = writable.poll();
         if (rc == BRAID_PENDING && short_write) break;  // Differs: a short write forgot it
         EXPECT(rc == 0);  // still ready
-        auto n = client.try_write(data());
+        std::optional<std::size_t> n = write();
         if (!n) break;
         written.append(DATA.substr(0, *n));
         short_write = *n < DATA.size();
     }
-    {
-        // Write buffer full.
-        auto writable = probe(client, BRAID_IO_WRITABLE);
-        EXPECT(writable.poll() == BRAID_PENDING);
-        // Drain the socket from the server end.
-        EXPECT(co_await drain(server, written.size()) == written);
-    }
+    // Write buffer full.
+    auto writable = probe(client, BRAID_IO_WRITABLE);
+    EXPECT(writable.poll() == BRAID_PENDING);
+}
+}  // namespace readiness_cases
+
+template <class S>
+braid::Task<> try_read_write(std::pair<S, S> pair) {
+    using namespace readiness_cases;
+    auto& [client, server] = pair;
+    std::string written(DATA);
+    co_await first_write(client, server);
+
+    // Fill the write buffer, then drain the socket from the server end.
+    fill_write_buffer(client, written, [&] { return client.try_write(data()); });
+    EXPECT(co_await drain(server, written.size()) == written);
 
     // Fill the write buffer using vectored I/O.
     std::vector<braid::io::ConstBuffer> data_bufs;
@@ -69,22 +80,8 @@ braid::Task<> try_read_write(std::pair<S, S> pair) {
     written.clear();
     // The room the drain made comes back as an event: wait for it.
     co_await client.writable();
-    short_write = false;
-    for (;;) {
-        auto writable = probe(client, BRAID_IO_WRITABLE);
-        int rc = writable.poll();
-        if (rc == BRAID_PENDING && short_write) break;  // Differs: a short write forgot it
-        EXPECT(rc == 0);  // still ready
-        auto n = client.try_write_vectored(data_bufs);
-        if (!n) break;
-        written.append(DATA.substr(0, *n));
-        short_write = *n < DATA.size();
-    }
-    {
-        auto writable = probe(client, BRAID_IO_WRITABLE);
-        EXPECT(writable.poll() == BRAID_PENDING);
-        EXPECT(co_await drain(server, written.size()) == written);
-    }
+    fill_write_buffer(client, written, [&] { return client.try_write_vectored(data_bufs); });
+    EXPECT(co_await drain(server, written.size()) == written);
 
     // Now, we listen for shutdown.
     client = S();
@@ -96,42 +93,20 @@ braid::Task<> try_read_buf(std::pair<S, S> pair) {
     using namespace readiness_cases;
     auto& [client, server] = pair;
     std::string written(DATA);
-    settle_readable(server);
+    co_await first_write(client, server);
+    fill_write_buffer(client, written, [&] { return client.try_write(data()); });
 
-    auto readable = probe(server, BRAID_IO_READABLE);
-    EXPECT(readable.poll() == BRAID_PENDING);
-
-    co_await client.writable();
-    EXPECT(client.try_write(data()) == std::optional<std::size_t>(DATA.size()));
-    co_await woken(readable);
-
-    bool short_write = false;
-    for (;;) {
-        auto writable = probe(client, BRAID_IO_WRITABLE);
-        int rc = writable.poll();
-        if (rc == BRAID_PENDING && short_write) break;  // Differs: a short write forgot it
-        EXPECT(rc == 0);
-        auto n = client.try_write(data());
-        if (!n) break;
-        written.append(DATA.substr(0, *n));
-        short_write = *n < DATA.size();
+    // Drain into a growing buffer's spare room.
+    std::vector<char> read;
+    read.reserve(written.size());
+    while (read.size() < written.size()) {
+        co_await server.readable();
+        std::size_t at = read.size();
+        read.resize(written.size());
+        auto n = server.try_read(braid::io::MutableBuffer(read.data() + at, written.size() - at));
+        read.resize(at + n.value_or(0));
     }
-    {
-        auto writable = probe(client, BRAID_IO_WRITABLE);
-        EXPECT(writable.poll() == BRAID_PENDING);
-
-        // Drain into a growing buffer's spare room.
-        std::vector<char> read;
-        read.reserve(written.size());
-        while (read.size() < written.size()) {
-            co_await server.readable();
-            std::size_t at = read.size();
-            read.resize(written.size());
-            auto n = server.try_read(braid::io::MutableBuffer(read.data() + at, written.size() - at));
-            read.resize(at + n.value_or(0));
-        }
-        EXPECT(std::string(read.begin(), read.end()) == written);
-    }
+    EXPECT(std::string(read.begin(), read.end()) == written);
 
     client = S();
     co_await until_read_closed(server);

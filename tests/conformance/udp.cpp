@@ -295,6 +295,22 @@ braid::Task<> recv_when_ready(UdpSocket& server, const SocketAddr* from, bool in
         co_return;
     }
 }
+// Five rounds of send_when_ready / recv_when_ready between two sockets,
+// connected to each other (no addresses) or not.
+braid::Task<> rounds(bool connected, bool into_vector) {
+    UdpSocket server = UdpSocket::bind("127.0.0.1:0");
+    SocketAddr saddr = server.local_addr();
+    UdpSocket client = UdpSocket::bind("127.0.0.1:0");
+    SocketAddr caddr = client.local_addr();
+    if (connected) {
+        client.connect(saddr);
+        server.connect(caddr);
+    }
+    for (int i = 0; i < 5; ++i) {
+        co_await send_when_ready(client, connected ? nullptr : &saddr);
+        co_await recv_when_ready(server, connected ? nullptr : &caddr, into_vector);
+    }
+}
 }  // namespace
 
 TEST_CASE("try_send_spawn") {
@@ -327,58 +343,22 @@ TEST_CASE("try_send_spawn") {
 
 TEST_CASE("try_send_recv") {
     auto rt = braid_test::current_thread_runtime();
-    rt.block_on([]() -> braid::Task<> {
-        UdpSocket server = UdpSocket::bind("127.0.0.1:0");
-        UdpSocket client = UdpSocket::bind("127.0.0.1:0");
-        client.connect(server.local_addr());
-        server.connect(client.local_addr());
-        for (int i = 0; i < 5; ++i) {
-            co_await send_when_ready(client, nullptr);
-            co_await recv_when_ready(server, nullptr, false);
-        }
-    }());
+    rt.block_on(rounds(true, false));
 }
 
 TEST_CASE("try_send_to_recv_from") {
     auto rt = braid_test::current_thread_runtime();
-    rt.block_on([]() -> braid::Task<> {
-        UdpSocket server = UdpSocket::bind("127.0.0.1:0");
-        SocketAddr saddr = server.local_addr();
-        UdpSocket client = UdpSocket::bind("127.0.0.1:0");
-        SocketAddr caddr = client.local_addr();
-        for (int i = 0; i < 5; ++i) {
-            co_await send_when_ready(client, &saddr);
-            co_await recv_when_ready(server, &caddr, false);
-        }
-    }());
+    rt.block_on(rounds(false, false));
 }
 
 TEST_CASE("try_recv_buf") {
     auto rt = braid_test::current_thread_runtime();
-    rt.block_on([]() -> braid::Task<> {
-        UdpSocket server = UdpSocket::bind("127.0.0.1:0");
-        UdpSocket client = UdpSocket::bind("127.0.0.1:0");
-        client.connect(server.local_addr());
-        server.connect(client.local_addr());
-        for (int i = 0; i < 5; ++i) {
-            co_await send_when_ready(client, nullptr);
-            co_await recv_when_ready(server, nullptr, true);
-        }
-    }());
+    rt.block_on(rounds(true, true));
 }
 
 TEST_CASE("try_recv_buf_from") {
     auto rt = braid_test::current_thread_runtime();
-    rt.block_on([]() -> braid::Task<> {
-        UdpSocket server = UdpSocket::bind("127.0.0.1:0");
-        SocketAddr saddr = server.local_addr();
-        UdpSocket client = UdpSocket::bind("127.0.0.1:0");
-        SocketAddr caddr = client.local_addr();
-        for (int i = 0; i < 5; ++i) {
-            co_await send_when_ready(client, &saddr);
-            co_await recv_when_ready(server, &caddr, true);
-        }
-    }());
+    rt.block_on(rounds(false, true));
 }
 
 TEST_CASE("poll_ready") {

@@ -220,12 +220,19 @@ inline Task<TcpStream> TcpStream::connect(std::string host, uint16_t port) {
     co_return co_await detail::connect_any(std::move(addrs), host + ":" + std::to_string(port));
 }
 
-inline Task<TcpStream> TcpStream::connect(std::string text) {
+namespace detail {
+// "1.2.3.4:80" as itself, "name:port" through lookup_host.
+inline Task<std::vector<SocketAddr>> resolve_text(std::string text) {
     SocketAddr numeric;
     if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK)
-        co_return co_await TcpStream::connect(numeric);
+        co_return std::vector<SocketAddr>{numeric};
     auto [host, port] = split_host_port(text);
-    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    co_return co_await lookup_host(host, port);
+}
+}  // namespace detail
+
+inline Task<TcpStream> TcpStream::connect(std::string text) {
+    std::vector<SocketAddr> addrs = co_await detail::resolve_text(text);
     co_return co_await detail::connect_any(std::move(addrs), text);
 }
 
@@ -377,10 +384,7 @@ inline Task<TcpListener> TcpListener::bind_host(std::string host, uint16_t port,
 }
 
 inline Task<TcpListener> TcpListener::bind_host(std::string text) {
-    SocketAddr numeric;
-    if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK) co_return bind(numeric);
-    auto [host, port] = split_host_port(text);
-    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    std::vector<SocketAddr> addrs = co_await detail::resolve_text(text);
     co_return detail::bind_any(addrs, 1024, text);
 }
 

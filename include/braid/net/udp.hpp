@@ -9,6 +9,7 @@
 #pragma once
 
 #include <braid/detail/context.hpp>
+#include <braid/detail/io_awaiter.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/net/addr.hpp>
@@ -108,16 +109,7 @@ public:
     };
 
     // recv(): the size alone.
-    struct [[nodiscard]] RecvSize {
-        RecvAwaiter inner;
-        bool await_ready() { return inner.await_ready(); }
-        template <class P>
-        bool await_suspend(std::coroutine_handle<P> h) {
-            return inner.await_suspend(h);
-        }
-        std::size_t await_resume() { return inner.await_resume().first; }
-        void unregister() noexcept { inner.unregister(); }
-    };
+    using RecvSize = braid::detail::FirstOf<RecvAwaiter>;
 
     UdpSocket() = default;
     explicit UdpSocket(braid_udp_socket* s) noexcept : s_(s) {}

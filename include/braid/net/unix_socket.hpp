@@ -409,16 +409,7 @@ public:
     SendAwaiter send(io::ConstBuffer b) { return SendAwaiter(native(), b, std::nullopt); }
     RecvAwaiter recv_from(io::MutableBuffer b) { return RecvAwaiter(native(), b); }
     // recv(): one datagram's size alone (from the connected peer).  Cancel-safe.
-    struct [[nodiscard]] RecvSize {
-        RecvAwaiter inner;
-        bool await_ready() { return inner.await_ready(); }
-        template <class P>
-        bool await_suspend(std::coroutine_handle<P> h) {
-            return inner.await_suspend(h);
-        }
-        std::size_t await_resume() { return inner.await_resume().first; }
-        void unregister() noexcept { inner.unregister(); }
-    };
+    using RecvSize = braid::detail::FirstOf<RecvAwaiter>;
     RecvSize recv(io::MutableBuffer b) { return RecvSize{RecvAwaiter(native(), b)}; }
 
     // Readiness (braid/io/ready.hpp): Readable, Writable or both.  Cancel-safe.

@@ -110,21 +110,7 @@ TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
 
 TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     Rt r;
-    size_t len = 0;
-    sockaddr_storage any = loopback(&len);
-    braid_tcp_listener* l = nullptr;
-    REQUIRE(braid_tcp_listener_bind(&l, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
-    sockaddr_storage addr{};
-    size_t alen = 0;
-    REQUIRE(braid_tcp_listener_local_addr(l, &addr, &alen) == BRAID_OK);
-    StreamResult connected, accepted;
-    braid_task *tc = nullptr, *ta = nullptr;
-    REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &connected) ==
-            BRAID_OK);
-    REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &accepted) == BRAID_OK);
-    REQUIRE(join(tc) == BRAID_OK);
-    REQUIRE(join(ta) == BRAID_OK);
-    braid_tcp_stream* client = connected.stream;
+    auto [client, server] = connected_pair(r);
 
     char buf[16];
     IoResult aborted;
@@ -137,7 +123,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
 
     // The aborted read consumed nothing: the next one gets the bytes.
     IoResult w, got;
-    REQUIRE(braid_byte_stream_write_all(nullptr, braid_tcp_stream_as_byte_stream(accepted.stream), "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(nullptr, braid_tcp_stream_as_byte_stream(server), "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(braid_byte_stream_read_exact(&t, braid_tcp_stream_as_byte_stream(client), buf, 3, &IoResult::cb, &got) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(got.status == BRAID_OK);
@@ -157,8 +143,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(closed.calls == 1);
     REQUIRE(closed.status == BRAID_ECLOSED);
-    braid_tcp_stream_free(accepted.stream);
-    braid_tcp_listener_free(l);
+    braid_tcp_stream_free(server);
 }
 
 TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {

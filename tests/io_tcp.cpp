@@ -521,3 +521,38 @@ TEST_CASE("TCP: bind_host resolves a name and binds its first address, from_std 
         EXPECT(s.ttl() == 17);
     }());
 }
+
+TEST_CASE("TCP: a TcpSocket whose connect is refused leaks no fd, options set before connecting stay") {
+    auto rt = braid_test::runtime();
+    rt.block_on([]() -> braid::Task<> {
+        SocketAddr closed;
+        {
+            TcpListener l = TcpListener::bind("127.0.0.1:0");
+            closed = l.local_addr();
+        }  // nothing listens there now
+        int before = braid_test::open_fds();
+        int code = 0;
+        {
+            braid::net::TcpSocket sock = braid::net::TcpSocket::new_v4();
+            sock.set_nodelay(true);
+            try {
+                co_await sock.connect(closed);
+            } catch (const braid::Error& e) {
+                code = e.code();
+            }
+            EXPECT(!sock.native_handle());  // consumed by connect
+        }
+        EXPECT(code == BRAID_ECONNREFUSED);
+        EXPECT(braid_test::open_fds() == before);
+
+        TcpListener l = TcpListener::bind("127.0.0.1:0");
+        braid::net::TcpSocket sock = braid::net::TcpSocket::new_v4();
+        sock.set_nodelay(true);
+        sock.set_keepalive(true);
+        TcpStream s = co_await sock.connect(l.local_addr());
+        EXPECT(s.nodelay());
+        EXPECT(s.keepalive());
+        // An empty (consumed) socket throws BRAID_ECLOSED.
+        EXPECT(braid_test::error_code_of([&] { sock.set_nodelay(true); }) == BRAID_ECLOSED);
+    }());
+}

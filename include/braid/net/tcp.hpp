@@ -79,6 +79,7 @@ public:
         TcpStream finish(int st) {
             if (st < 0) {
                 braid_tcp_stream_free(std::exchange(s_, nullptr));
+                braid_tcp_socket_free(std::exchange(sock_, nullptr));  // a socket whose connect never started
                 braid::detail::throw_io(st, os_error_, "TcpStream::connect");
             }
             return TcpStream(std::exchange(s_, nullptr));

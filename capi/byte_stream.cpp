@@ -35,6 +35,27 @@ BRAID_API int braid_byte_stream_poll_write_vectored(braid_byte_stream* bs, const
     return bs_::poll_write_vectored(handle_of(bs), bufs, count, wake, wake_data, out_n);
 }
 
+BRAID_API int braid_byte_stream_poll_ready(braid_byte_stream* bs, int interest, braid_wake_fn wake,
+                                           void* wake_data, int* out_ready) {
+    return IoHandle::poll_ready(handle_of(bs), interest, wake, wake_data, out_ready);
+}
+
+BRAID_API int braid_byte_stream_try_read(braid_byte_stream* bs, void* buf, size_t len, size_t* out_n) {
+    if (!pollable(bs, out_n)) return BRAID_EINVAL;
+    return bs_::poll_read(handle_of(bs), buf, len, braid::detail::kNoWait, nullptr, out_n);
+}
+
+BRAID_API int braid_byte_stream_try_write(braid_byte_stream* bs, const void* buf, size_t len, size_t* out_n) {
+    if (!pollable(bs, out_n)) return BRAID_EINVAL;
+    return bs_::poll_write(handle_of(bs), buf, len, braid::detail::kNoWait, nullptr, out_n);
+}
+
+BRAID_API int braid_byte_stream_try_write_vectored(braid_byte_stream* bs, const braid_io_slice* bufs, size_t count,
+                                                   size_t* out_n) {
+    if (!pollable(bs, out_n) || (count && !bufs)) return BRAID_EINVAL;
+    return bs_::poll_write_vectored(handle_of(bs), bufs, count, braid::detail::kNoWait, nullptr, out_n);
+}
+
 BRAID_API int braid_byte_stream_read(braid_task** out, braid_byte_stream* bs, void* buf, size_t len,
                                      braid_io_callback cb, void* user_data) {
     return bs_::start(out, handle_of(bs), Xfer::Read, buf, len, cb, user_data);

@@ -104,6 +104,24 @@ int adopt_fd(H** out, braid_runtime* rt, int fd, const detail::net::SocketKind& 
     });
 }
 
+template <class H>
+void free_handle(H* h);
+
+// Gives a handle's socket back as a plain fd (a close-on-exec duplicate;
+// the handle's own fd goes with it) and frees the handle: Tokio's into_std.
+template <class H>
+int into_fd(H* h) {
+    if (!h || !h->io.src) return BRAID_EINVAL;
+    if (h->io.src->closed()) {
+        free_handle(h);
+        return BRAID_ECLOSED;
+    }
+    int fd = ::fcntl(h->io.src->fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return detail::os_error(errno);
+    free_handle(h);
+    return fd;
+}
+
 // Frees a handle of type H.
 template <class H>
 void free_handle(H* h) {

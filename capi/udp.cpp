@@ -131,6 +131,26 @@ BRAID_API int braid_udp_poll_peek_from(braid_udp_socket* s, void* buf, size_t le
     return net::poll_recv_from(s->io.src, buf, len, MSG_PEEK, from, from_len, wake, wake_data, out_n);
 }
 
+BRAID_API int braid_udp_poll_ready(braid_udp_socket* s, int interest, braid_wake_fn wake, void* wake_data,
+                                   int* out_ready) {
+    return Handle::poll_ready(s ? &s->io : nullptr, interest, wake, wake_data, out_ready);
+}
+
+BRAID_API int braid_udp_try_send_to(braid_udp_socket* s, const void* buf, size_t len, const struct sockaddr* addr,
+                                    size_t addr_len, size_t* out_n) {
+    return braid_udp_poll_send_to(s, buf, len, addr, addr_len, braid::detail::kNoWait, nullptr, out_n);
+}
+
+BRAID_API int braid_udp_try_recv_from(braid_udp_socket* s, void* buf, size_t len, struct sockaddr_storage* from,
+                                      size_t* from_len, size_t* out_n) {
+    return braid_udp_poll_recv_from(s, buf, len, from, from_len, braid::detail::kNoWait, nullptr, out_n);
+}
+
+BRAID_API int braid_udp_try_peek_from(braid_udp_socket* s, void* buf, size_t len, struct sockaddr_storage* from,
+                                      size_t* from_len, size_t* out_n) {
+    return braid_udp_poll_peek_from(s, buf, len, from, from_len, braid::detail::kNoWait, nullptr, out_n);
+}
+
 BRAID_API int braid_udp_send_to(braid_task** out, braid_udp_socket* s, const void* buf, size_t len,
                                 const struct sockaddr* addr, size_t addr_len, braid_io_callback cb, void* user_data) {
     if (out) *out = nullptr;

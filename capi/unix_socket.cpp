@@ -202,6 +202,24 @@ BRAID_API int braid_unix_stream_peer_addr(const braid_unix_stream* s, struct soc
     return net::peer_addr(s->io.src->fd(), out, out_len);
 }
 
+BRAID_API int braid_unix_stream_peer_cred(const braid_unix_stream* s, int* pid, unsigned* uid, unsigned* gid) {
+    if (int rc = usable(s ? &s->io : nullptr)) return rc;
+    return net::peer_cred(s->io.src->fd(), pid, uid, gid);
+}
+
+BRAID_API int braid_unix_stream_poll_send_fds(braid_unix_stream* s, const void* buf, size_t len, const int* fds,
+                                              size_t nfds, braid_wake_fn wake, void* wake_data, size_t* out_n) {
+    if (!s || !s->io.src || !out_n) return BRAID_EINVAL;
+    return net::poll_send_fds(s->io.src, buf, len, fds, nfds, wake, wake_data, out_n);
+}
+
+BRAID_API int braid_unix_stream_poll_recv_fds(braid_unix_stream* s, void* buf, size_t len, int* fds,
+                                              size_t fds_cap, size_t* out_nfds, braid_wake_fn wake, void* wake_data,
+                                              size_t* out_n) {
+    if (!s || !s->io.src || !out_n || (wake && !out_nfds)) return BRAID_EINVAL;
+    return net::poll_recv_fds(s->io.src, buf, len, fds, fds_cap, out_nfds, wake, wake_data, out_n);
+}
+
 BRAID_API int braid_unix_stream_fd(const braid_unix_stream* s) {
     return s && s->io.src ? s->io.src->fd() : BRAID_EINVAL;
 }
@@ -266,6 +284,21 @@ BRAID_API int braid_unix_datagram_poll_recv_from(braid_unix_datagram* d, void* b
                                                  void* wake_data, size_t* out_n) {
     if (!d || !d->io.src || !out_n) return BRAID_EINVAL;
     return net::poll_recv_from(d->io.src, buf, len, 0, from, from_len, wake, wake_data, out_n);
+}
+
+BRAID_API int braid_unix_datagram_poll_ready(braid_unix_datagram* d, int interest, braid_wake_fn wake,
+                                             void* wake_data, int* out_ready) {
+    return Handle::poll_ready(d ? &d->io : nullptr, interest, wake, wake_data, out_ready);
+}
+
+BRAID_API int braid_unix_datagram_try_send_to(braid_unix_datagram* d, const void* buf, size_t len, const char* path,
+                                              size_t* out_n) {
+    return braid_unix_datagram_poll_send_to(d, buf, len, path, braid::detail::kNoWait, nullptr, out_n);
+}
+
+BRAID_API int braid_unix_datagram_try_recv_from(braid_unix_datagram* d, void* buf, size_t len,
+                                                struct sockaddr_storage* from, size_t* from_len, size_t* out_n) {
+    return braid_unix_datagram_poll_recv_from(d, buf, len, from, from_len, braid::detail::kNoWait, nullptr, out_n);
 }
 
 BRAID_API int braid_unix_datagram_send_to(braid_task** out, braid_unix_datagram* d, const void* buf, size_t len,

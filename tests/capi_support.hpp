@@ -8,6 +8,8 @@
 #include <braid/braid.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstddef>
 
 namespace capi_test {
@@ -67,6 +69,28 @@ struct StreamResultOf {
 };
 using StreamResult = StreamResultOf<braid_tcp_stream>;
 using UnixStreamResult = StreamResultOf<braid_unix_stream>;
+
+// Polls a C poll_ready function (poll(wake, data, &bits)) until it reports
+// readiness: after a BRAID_PENDING poll, waits for the waker it registered
+// (bounded at 10 s: a hang fails instead), then polls again.  Returns the
+// last poll's result; the registration is gone afterwards.
+template <class Poll>
+int wait_ready(Poll poll, int* bits) {
+    struct Waker {
+        std::atomic<bool> woken{false};
+        static void wake(void* p) { static_cast<Waker*>(p)->woken.store(true); }
+    } w;
+    for (int round = 0; round < 1000; ++round) {
+        w.woken.store(false);
+        int rc = poll(&Waker::wake, &w, bits);
+        if (rc != BRAID_PENDING) return rc;
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!w.woken.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        poll(nullptr, &w, bits);  // removes the registration
+        if (!w.woken.load()) return BRAID_ETIMEDOUT;
+    }
+    return BRAID_ETIMEDOUT;
+}
 
 // Waits for a callback operation through its task handle, then frees it.
 inline int join(braid_task* t) {

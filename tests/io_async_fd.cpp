@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "support.hpp"
 
@@ -29,7 +30,7 @@ struct Pipe {
 };
 
 // Reads what is there, waiting for readability the Tokio way.
-braid::Task<std::string> read_some(braid::AsyncFd& fd) {
+braid::Task<std::string> read_some(braid::AsyncFd<>& fd) {
     char buf[64];
     for (;;) {
         auto guard = co_await fd.readable();
@@ -165,4 +166,45 @@ TEST_CASE("AsyncFd: a closed fd or a regular file is refused with BRAID_EBADF") 
         ::close(f);
         co_return;
     }());
+}
+
+TEST_CASE("AsyncFd<T>: owns its object, try_io without waiting, into_inner gives it back") {
+    struct Pipe {
+        int fd_ = -1;
+        explicit Pipe(int f) : fd_(f) {}
+        Pipe(Pipe&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+        Pipe& operator=(Pipe&& o) noexcept {
+            std::swap(fd_, o.fd_);
+            return *this;
+        }
+        ~Pipe() {
+            if (fd_ >= 0) ::close(fd_);
+        }
+        int fd() const { return fd_; }
+    };
+    int p[2];
+    REQUIRE(::pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
+    int write_end = p[1];
+    auto rt = braid_test::runtime();
+    rt.block_on([](int r, int w) -> braid::Task<> {
+        braid::AsyncFd<Pipe> a(Pipe{r});
+        EXPECT(a.get_ref().fd() == r);
+        char c;
+        // Nothing yet: the attempt gives nullopt (readiness cleared or not there).
+        EXPECT(!a.try_io(braid::Readable, [&](Pipe& p) { return ::read(p.fd(), &c, 1); }));
+        EXPECT(::write(w, "q", 1) == 1);
+        for (;;) {
+            auto guard = co_await a.readable();
+            auto n = guard.try_io([&](Pipe& p) { return ::read(p.fd(), &c, 1); });
+            if (n) {
+                EXPECT(*n == 1);
+                break;
+            }
+        }
+        EXPECT(c == 'q');
+        Pipe back = a.into_inner();
+        EXPECT(back.fd() == r);  // still open: into_inner does not close it
+        EXPECT(::fcntl(r, F_GETFD) >= 0);
+    }(p[0], write_end));
+    ::close(write_end);
 }

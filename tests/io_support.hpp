@@ -19,11 +19,13 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace braid_test {
 
@@ -394,5 +396,109 @@ public:
 private:
     int fd_ = -1;
 };
+
+// A readiness wait polled by hand (tokio_test's task::spawn(s.readable())
+// with assert_pending!/assert_ready!/is_woken): poll() calls the handle's C
+// poll_ready function once with a counting waker, is_woken() says whether
+// that waker ran since.  Its registration is removed when it goes.
+//
+//   braid_test::ReadyProbe readable(bs, BRAID_IO_READABLE, &braid_byte_stream_poll_ready);
+//   REQUIRE(readable.poll() == BRAID_PENDING);
+template <class H>
+class ReadyProbe {
+public:
+    using Fn = int (*)(H*, int, braid_wake_fn, void*, int*);
+    ReadyProbe(H* h, int interest, Fn fn) : h_(h), interest_(interest), fn_(fn) {}
+    ReadyProbe(const ReadyProbe&) = delete;
+    ReadyProbe& operator=(const ReadyProbe&) = delete;
+    ~ReadyProbe() {
+        int ignored;
+        fn_(h_, interest_, nullptr, &waker_, &ignored);
+    }
+    // 0 (ready: bits() says what), BRAID_PENDING, or an error.
+    int poll() {
+        waker_.clear();
+        return fn_(h_, interest_, &CountingWaker::wake, &waker_, &bits_);
+    }
+    bool is_woken() const { return waker_.woken(); }
+    int bits() const { return bits_; }
+
+private:
+    H* h_;
+    int interest_;
+    Fn fn_;
+    int bits_ = 0;
+    CountingWaker waker_;
+};
+
+// Until the probe's waker has run (the runtime's own wake-up: the task
+// yields so that the worker takes the reactor's events).
+template <class H>
+braid::Task<> woken(ReadyProbe<H>& p) {
+    while (!p.is_woken()) co_await braid::yield_now();
+}
+
+// ---- readiness helpers of the stream conformance cases (tcp_stream, uds_stream) ----
+
+inline braid_byte_stream* view_of(braid::net::TcpStream& s) {
+    return braid_tcp_stream_as_byte_stream(s.native_handle());
+}
+inline braid_byte_stream* view_of(braid::net::UnixStream& s) {
+    return braid_unix_stream_as_byte_stream(s.native_handle());
+}
+
+// A ReadyProbe on a TcpStream or UnixStream (its byte-stream view).
+template <class S>
+ReadyProbe<braid_byte_stream> probe(S& s, int interest) {
+    return ReadyProbe<braid_byte_stream>(view_of(s), interest, &braid_byte_stream_poll_ready);
+}
+
+// Forgets the readiness a fresh stream is assumed to have (its first
+// attempt finds nothing: Tokio's streams start not readable).
+template <class S>
+void settle_readable(S& s) {
+    char b[1];
+    EXPECT(!s.try_read(b).has_value());
+}
+
+// Writes until the socket buffer is full; the bytes written.
+template <class S>
+std::size_t write_until_pending(S& s) {
+    std::vector<char> buf(4096, 'x');
+    std::size_t total = 0;
+    while (auto n = s.try_write(buf)) total += *n;
+    return total;
+}
+
+// Reads until nothing is left; the bytes read.
+template <class S>
+std::size_t read_until_pending(S& s) {
+    std::vector<char> buf(4096);
+    std::size_t total = 0;
+    while (auto n = s.try_read(buf)) total += *n;
+    return total;
+}
+
+// Drains `want` bytes with readable() and try_read.
+template <class S>
+braid::Task<std::string> drain(S& server, std::size_t want) {
+    std::string read(want, '\0');
+    std::size_t i = 0;
+    while (i < want) {
+        co_await server.readable();
+        if (auto n = server.try_read(braid::io::MutableBuffer(read.data() + i, want - i))) i += *n;
+    }
+    co_return read;
+}
+
+// Waits for the peer's close on `server` through ready(Readable).
+template <class S>
+braid::Task<> until_read_closed(S& server) {
+    for (;;) {
+        braid::Ready ready = co_await server.ready(braid::Readable);
+        if (ready.is_read_closed()) co_return;
+        co_await braid::yield_now();
+    }
+}
 
 }  // namespace braid_test

@@ -490,3 +490,69 @@ TEST_CASE("TCP: incoming() is a stream of connections") {
     }());
     REQUIRE(served == 3);
 }
+
+TEST_CASE("TCP: bind_host resolves a name and binds its first address, from_std and into_std for listeners") {
+    auto rt = braid_test::runtime();
+    rt.block_on([]() -> braid::Task<> {
+        TcpListener l = co_await TcpListener::bind_host("localhost:0");
+        SocketAddr addr = l.local_addr();
+        EXPECT(addr.port() != 0);
+        TcpListener numeric = co_await TcpListener::bind_host("127.0.0.1", 0);
+        EXPECT(numeric.local_addr().port() != 0);
+        int code = 0;
+        try {
+            co_await TcpListener::bind_host("no-such-host.invalid:0");
+        } catch (const braid::Error& e) {
+            code = e.code();
+        }
+        EXPECT(code == BRAID_ENOTFOUND);
+
+        // The listener leaves braid as a plain fd, and comes back.
+        int fd = l.into_std();
+        EXPECT(!l.native_handle());
+        TcpListener back = TcpListener::from_std(fd);
+        EXPECT(back.local_addr() == addr);
+        TcpStream c = co_await TcpStream::connect(addr);
+        auto [s, peer] = co_await back.accept();
+        EXPECT(peer == c.local_addr());
+        s.set_linger(std::chrono::seconds(1));
+        EXPECT(s.linger() == std::optional<std::chrono::seconds>(std::chrono::seconds(1)));
+        s.set_ttl(17);
+        EXPECT(s.ttl() == 17);
+    }());
+}
+
+TEST_CASE("TCP: a TcpSocket whose connect is refused leaks no fd, options set before connecting stay") {
+    auto rt = braid_test::runtime();
+    rt.block_on([]() -> braid::Task<> {
+        SocketAddr closed;
+        {
+            TcpListener l = TcpListener::bind("127.0.0.1:0");
+            closed = l.local_addr();
+        }  // nothing listens there now
+        int before = braid_test::open_fds();
+        int code = 0;
+        {
+            braid::net::TcpSocket sock = braid::net::TcpSocket::new_v4();
+            sock.set_nodelay(true);
+            try {
+                co_await sock.connect(closed);
+            } catch (const braid::Error& e) {
+                code = e.code();
+            }
+            EXPECT(!sock.native_handle());  // consumed by connect
+        }
+        EXPECT(code == BRAID_ECONNREFUSED);
+        EXPECT(braid_test::open_fds() == before);
+
+        TcpListener l = TcpListener::bind("127.0.0.1:0");
+        braid::net::TcpSocket sock = braid::net::TcpSocket::new_v4();
+        sock.set_nodelay(true);
+        sock.set_keepalive(true);
+        TcpStream s = co_await sock.connect(l.local_addr());
+        EXPECT(s.nodelay());
+        EXPECT(s.keepalive());
+        // An empty (consumed) socket throws BRAID_ECLOSED.
+        EXPECT(braid_test::error_code_of([&] { sock.set_nodelay(true); }) == BRAID_ECLOSED);
+    }());
+}

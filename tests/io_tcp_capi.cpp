@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "capi_support.hpp"
 #include "io_support.hpp"
@@ -25,6 +26,26 @@ sockaddr_storage loopback(size_t* len) {
     sockaddr_storage ss{};
     REQUIRE(braid_addr_parse(&ss, len, "127.0.0.1:0") == BRAID_OK);
     return ss;
+}
+
+// A connected pair on r: {client, server}.
+std::pair<braid_tcp_stream*, braid_tcp_stream*> connected_pair(Rt& r) {
+    size_t len = 0;
+    sockaddr_storage any = loopback(&len);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_listener_bind(&l, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
+    sockaddr_storage addr{};
+    size_t alen = 0;
+    REQUIRE(braid_tcp_listener_local_addr(l, &addr, &alen) == BRAID_OK);
+    StreamResult accepted, connected;
+    braid_task *ta = nullptr, *tc = nullptr;
+    REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &accepted) == BRAID_OK);
+    REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &connected) ==
+            BRAID_OK);
+    REQUIRE(join(ta) == BRAID_OK);
+    REQUIRE(join(tc) == BRAID_OK);
+    braid_tcp_listener_free(l);
+    return {connected.stream.load(), accepted.stream.load()};
 }
 
 }  // namespace
@@ -89,21 +110,7 @@ TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
 
 TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     Rt r;
-    size_t len = 0;
-    sockaddr_storage any = loopback(&len);
-    braid_tcp_listener* l = nullptr;
-    REQUIRE(braid_tcp_listener_bind(&l, r.rt, reinterpret_cast<sockaddr*>(&any), len, 0) == BRAID_OK);
-    sockaddr_storage addr{};
-    size_t alen = 0;
-    REQUIRE(braid_tcp_listener_local_addr(l, &addr, &alen) == BRAID_OK);
-    StreamResult connected, accepted;
-    braid_task *tc = nullptr, *ta = nullptr;
-    REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), alen, &StreamResult::cb, &connected) ==
-            BRAID_OK);
-    REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &accepted) == BRAID_OK);
-    REQUIRE(join(tc) == BRAID_OK);
-    REQUIRE(join(ta) == BRAID_OK);
-    braid_tcp_stream* client = connected.stream;
+    auto [client, server] = connected_pair(r);
 
     char buf[16];
     IoResult aborted;
@@ -116,7 +123,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
 
     // The aborted read consumed nothing: the next one gets the bytes.
     IoResult w, got;
-    REQUIRE(braid_byte_stream_write_all(nullptr, braid_tcp_stream_as_byte_stream(accepted.stream), "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
+    REQUIRE(braid_byte_stream_write_all(nullptr, braid_tcp_stream_as_byte_stream(server), "xyz", 3, &IoResult::cb, &w) == BRAID_OK);
     REQUIRE(braid_byte_stream_read_exact(&t, braid_tcp_stream_as_byte_stream(client), buf, 3, &IoResult::cb, &got) == BRAID_OK);
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(got.status == BRAID_OK);
@@ -136,8 +143,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     REQUIRE(join(t) == BRAID_OK);
     REQUIRE(closed.calls == 1);
     REQUIRE(closed.status == BRAID_ECLOSED);
-    braid_tcp_stream_free(accepted.stream);
-    braid_tcp_listener_free(l);
+    braid_tcp_stream_free(server);
 }
 
 TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
@@ -211,4 +217,173 @@ TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
         braid_tcp_stream_free(s);
         REQUIRE(braid_test::open_fds() == before - 1);  // the listener is gone too
     }
+}
+
+TEST_CASE("C TCP: readiness and attempts that never wait (try_read, try_write)") {
+    Rt r;
+    auto [client, server] = connected_pair(r);
+    braid_byte_stream* c = braid_tcp_stream_as_byte_stream(client);
+    braid_byte_stream* sv = braid_tcp_stream_as_byte_stream(server);
+    char buf[16];
+    size_t n = 99;
+
+    // Nothing to read: BRAID_EAGAIN, nothing registered, n untouched.
+    REQUIRE(braid_byte_stream_try_read(sv, buf, sizeof buf, &n) == BRAID_EAGAIN);
+    // A fresh stream is writable.
+    int bits = 0;
+    REQUIRE(braid_byte_stream_poll_ready(c, BRAID_IO_WRITABLE, [](void*) {}, &bits, &bits) == 0);
+    REQUIRE(bits == BRAID_IO_WRITABLE);
+    REQUIRE(braid_byte_stream_poll_ready(c, BRAID_IO_WRITABLE, nullptr, &bits, &bits) == BRAID_PENDING);
+    REQUIRE(braid_byte_stream_try_write(c, "hello", 5, &n) == BRAID_OK);
+    REQUIRE(n == 5);
+    braid_io_slice two[2] = {{" wor", 4}, {"ld", 2}};
+    REQUIRE(braid_byte_stream_try_write_vectored(c, two, 2, &n) == BRAID_OK);
+    REQUIRE(n == 6);
+
+    // The server becomes readable; the bytes are there.
+    auto readable = [&](braid_wake_fn w, void* d, int* b) { return braid_byte_stream_poll_ready(sv, BRAID_IO_READABLE, w, d, b); };
+    REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+    REQUIRE((bits & BRAID_IO_READABLE) != 0);
+    std::string got;
+    while (got.size() < 11) {
+        int rc = braid_byte_stream_try_read(sv, buf, sizeof buf, &n);
+        if (rc == BRAID_EAGAIN) {
+            REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+            continue;
+        }
+        REQUIRE(rc == BRAID_OK);
+        got.append(buf, n);
+    }
+    REQUIRE(got == "hello world");
+    REQUIRE(braid_byte_stream_try_read(sv, buf, sizeof buf, &n) == BRAID_EAGAIN);
+
+    // The peer goes: read-closed, and the read gives end of file.
+    braid_tcp_stream_free(client);
+    REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+    REQUIRE((bits & BRAID_IO_READ_CLOSED) != 0);
+    REQUIRE(braid_byte_stream_try_read(sv, buf, sizeof buf, &n) == BRAID_OK);
+    REQUIRE(n == 0);
+
+    // Bad arguments and a closed stream.
+    REQUIRE(braid_byte_stream_poll_ready(sv, 0, [](void*) {}, &bits, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_ready(sv, 4, [](void*) {}, &bits, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_ready(sv, BRAID_IO_READABLE, [](void*) {}, &bits, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_poll_ready(nullptr, BRAID_IO_READABLE, [](void*) {}, &bits, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read(nullptr, buf, 1, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read(sv, buf, 0, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read(sv, buf, 1, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_write(nullptr, "x", 1, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_write(sv, nullptr, 1, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_write_vectored(sv, nullptr, 1, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_write_vectored(nullptr, two, 1, &n) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_close(server) == BRAID_OK);
+    REQUIRE(braid_byte_stream_try_read(sv, buf, 1, &n) == BRAID_ECLOSED);
+    REQUIRE(braid_byte_stream_try_write(sv, "x", 1, &n) == BRAID_ECLOSED);
+    REQUIRE(braid_byte_stream_poll_ready(sv, BRAID_IO_READABLE, [](void*) {}, &bits, &bits) == BRAID_ECLOSED);
+    braid_tcp_stream_free(server);
+}
+
+TEST_CASE("C TCP: a socket set up before it listens or connects, linger, ttl, into_fd") {
+    Rt r;
+    size_t len = 0;
+    sockaddr_storage any = loopback(&len);
+    braid_tcp_socket* srv = nullptr;
+    REQUIRE(braid_tcp_socket_new(&srv, r.rt, AF_INET) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_set_reuseaddr(srv, 1) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_reuseaddr(srv) == 1);
+    REQUIRE(braid_tcp_socket_set_reuseport(srv, 1) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_reuseport(srv) == 1);
+    REQUIRE(braid_tcp_socket_set_recv_buffer_size(srv, 65536) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_recv_buffer_size(srv) >= 65536);
+    REQUIRE(braid_tcp_socket_bind(srv, reinterpret_cast<sockaddr*>(&any), len) == BRAID_OK);
+    sockaddr_storage addr{};
+    size_t alen = 0;
+    REQUIRE(braid_tcp_socket_local_addr(srv, &addr, &alen) == BRAID_OK);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_socket_listen(srv, 16, &l) == BRAID_OK);  // srv is gone now
+
+    braid_tcp_socket* cli = nullptr;
+    REQUIRE(braid_tcp_socket_new(&cli, r.rt, AF_INET) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_set_send_buffer_size(cli, 32768) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_send_buffer_size(cli) >= 32768);
+    REQUIRE(braid_tcp_socket_set_nodelay(cli, 1) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_nodelay(cli) == 1);
+    REQUIRE(braid_tcp_socket_set_keepalive(cli, 1) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_keepalive(cli) == 1);
+    int secs = 7;
+    REQUIRE(braid_tcp_socket_linger(cli, &secs) == BRAID_OK);
+    REQUIRE(secs == -1);
+    REQUIRE(braid_tcp_socket_set_linger(cli, 3) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_linger(cli, &secs) == BRAID_OK);
+    REQUIRE(secs == 3);
+    braid_tcp_stream* s = nullptr;
+    int rc = braid_tcp_socket_connect_start(cli, reinterpret_cast<sockaddr*>(&addr), alen, &s);
+    REQUIRE((rc == BRAID_OK || rc == BRAID_PENDING));  // cli is gone now
+    auto connect = [&](braid_wake_fn w, void* d, int*) { return braid_tcp_stream_poll_connect(s, w, d); };
+    int unused = 0;
+    REQUIRE(capi_test::wait_ready(connect, &unused) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_nodelay(s) == 1);  // the options set before connecting stay
+    REQUIRE(braid_tcp_stream_linger(s, &secs) == BRAID_OK);
+    REQUIRE(secs == 3);
+    REQUIRE(braid_tcp_stream_set_linger(s, -1) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_linger(s, &secs) == BRAID_OK);
+    REQUIRE(secs == -1);
+    REQUIRE(braid_tcp_stream_set_ttl(s, 42) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_ttl(s) == 42);
+
+    // into_fd: the listener's socket comes back as a plain fd that still listens.
+    int lfd = braid_tcp_listener_into_fd(l);
+    REQUIRE(lfd >= 0);
+    int acc = ::accept(lfd, nullptr, nullptr);  // the connection queued above
+    REQUIRE(acc >= 0);
+    ::close(acc);
+    ::close(lfd);
+    int sfd = braid_tcp_stream_into_fd(s);
+    REQUIRE(sfd >= 0);
+    REQUIRE(::close(sfd) == 0);
+
+    // Bad arguments: codes, no crash; a failed listen or connect leaves the socket the caller's.
+    braid_tcp_socket* bad = reinterpret_cast<braid_tcp_socket*>(0x1);
+    REQUIRE(braid_tcp_socket_new(&bad, r.rt, AF_UNIX) == BRAID_EINVAL);
+    REQUIRE(bad == nullptr);
+    REQUIRE(braid_tcp_socket_new(nullptr, r.rt, AF_INET) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_set_reuseaddr(nullptr, 1) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_reuseport(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_linger(nullptr, &secs) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_bind(nullptr, reinterpret_cast<sockaddr*>(&any), len) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_listen(nullptr, 1, &l) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_connect_start(nullptr, reinterpret_cast<sockaddr*>(&addr), alen, &s) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_from_fd(&bad, r.rt, -1) == BRAID_EBADF);
+    braid_tcp_socket_free(nullptr);
+    REQUIRE(braid_tcp_socket_new(&bad, r.rt, AF_INET) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_set_send_buffer_size(bad, 0) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_set_linger(bad, -2) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_linger(bad, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_listen(bad, 1, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_connect_start(bad, nullptr, 0, &s) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_socket_bind(bad, reinterpret_cast<sockaddr*>(&any), len) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_local_addr(bad, &addr, &alen) == BRAID_OK);
+    braid_tcp_listener* taken = nullptr;
+    REQUIRE(braid_tcp_socket_listen(bad, 1, &taken) == BRAID_OK);
+    braid_tcp_socket* other = nullptr;
+    REQUIRE(braid_tcp_socket_new(&other, r.rt, AF_INET) == BRAID_OK);
+    REQUIRE(braid_tcp_socket_bind(other, reinterpret_cast<sockaddr*>(&addr), alen) == BRAID_EADDRINUSE);
+    REQUIRE(braid_tcp_socket_fd(other) >= 0);  // still the caller's
+    braid_tcp_socket_free(other);
+    braid_tcp_listener_free(taken);
+    REQUIRE(braid_tcp_stream_set_linger(nullptr, 1) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_linger(nullptr, &secs) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_set_ttl(nullptr, 1) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_ttl(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_into_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_listener_into_fd(nullptr) == BRAID_EINVAL);
+    auto [c2, s2] = connected_pair(r);
+    REQUIRE(braid_tcp_stream_set_ttl(c2, 0) == BRAID_ERANGE);
+    REQUIRE(braid_tcp_stream_set_ttl(c2, 256) == BRAID_ERANGE);
+    REQUIRE(braid_tcp_stream_set_linger(c2, -2) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_linger(c2, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_tcp_stream_close(c2) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_into_fd(c2) == BRAID_ECLOSED);  // and c2 is freed
+    braid_tcp_stream_free(s2);
 }

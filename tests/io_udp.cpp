@@ -241,3 +241,67 @@ TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
     braid_udp_free(b);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
+
+TEST_CASE("UDP: readiness and attempts that never wait (try_send_to, try_recv_from, try_peek_from)") {
+    auto rt = braid_test::runtime();
+    rt.block_on([]() -> braid::Task<> {
+        UdpSocket a = UdpSocket::bind("127.0.0.1:0");
+        UdpSocket b = UdpSocket::bind("127.0.0.1:0");
+        char buf[16];
+        EXPECT(!b.try_recv_from(buf).has_value());  // nothing there
+        EXPECT(!b.try_peek_from(buf).has_value());
+        braid::Ready w = co_await a.writable();
+        EXPECT(w.is_writable());
+        EXPECT(a.try_send_to("ping", b.local_addr()) == std::optional<std::size_t>(4));
+        for (;;) {
+            braid::Ready r = co_await b.ready(braid::Readable | braid::Writable);
+            if (!r.is_readable()) continue;
+            auto peeked = b.try_peek_from(buf);
+            if (!peeked) continue;
+            EXPECT(peeked->first == 4);
+            EXPECT(peeked->second == a.local_addr());
+            break;
+        }
+        auto got = b.try_recv_from(buf);  // the peeked datagram is still queued
+        EXPECT(got && got->first == 4 && std::string_view(buf, 4) == "ping");
+        EXPECT(!b.try_recv(buf).has_value());
+    }());
+}
+
+TEST_CASE("UDP from C: try_send_to, try_recv_from, try_peek_from, poll_ready, bad input") {
+    capi_test::Rt r;
+    sockaddr_storage any{};
+    size_t len = 0;
+    REQUIRE(braid_addr_parse(&any, &len, "127.0.0.1:0") == BRAID_OK);
+    braid_udp_socket *a = nullptr, *b = nullptr;
+    REQUIRE(braid_udp_bind(&a, r.rt, reinterpret_cast<sockaddr*>(&any), len) == BRAID_OK);
+    REQUIRE(braid_udp_bind(&b, r.rt, reinterpret_cast<sockaddr*>(&any), len) == BRAID_OK);
+    sockaddr_storage baddr{};
+    size_t blen = 0;
+    REQUIRE(braid_udp_local_addr(b, &baddr, &blen) == BRAID_OK);
+    char buf[8];
+    size_t n = 0;
+    REQUIRE(braid_udp_try_recv_from(b, buf, sizeof buf, nullptr, nullptr, &n) == BRAID_EAGAIN);
+    REQUIRE(braid_udp_try_send_to(a, "abc", 3, reinterpret_cast<sockaddr*>(&baddr), blen, &n) == BRAID_OK);
+    REQUIRE(n == 3);
+    int bits = 0;
+    auto readable = [&](braid_wake_fn w, void* d, int* bp) { return braid_udp_poll_ready(b, BRAID_IO_READABLE, w, d, bp); };
+    REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+    REQUIRE(braid_udp_try_peek_from(b, buf, sizeof buf, nullptr, nullptr, &n) == BRAID_OK);
+    REQUIRE(n == 3);
+    sockaddr_storage from{};
+    size_t from_len = 0;
+    REQUIRE(braid_udp_try_recv_from(b, buf, sizeof buf, &from, &from_len, &n) == BRAID_OK);
+    REQUIRE(n == 3);
+    REQUIRE(std::memcmp(buf, "abc", 3) == 0);
+    REQUIRE(braid_udp_try_send_to(a, "x", 1, nullptr, 0, &n) == BRAID_ENOTCONN);  // no peer
+    REQUIRE(braid_udp_poll_ready(nullptr, 1, &braid_task_wake_fn, nullptr, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_udp_poll_ready(a, 0, &braid_task_wake_fn, nullptr, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_udp_try_send_to(nullptr, "x", 1, nullptr, 0, &n) == BRAID_EINVAL);
+    REQUIRE(braid_udp_try_recv_from(b, buf, 0, nullptr, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_udp_try_peek_from(nullptr, buf, 1, nullptr, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_udp_close(b) == BRAID_OK);
+    REQUIRE(braid_udp_try_recv_from(b, buf, 1, nullptr, nullptr, &n) == BRAID_ECLOSED);
+    braid_udp_free(a);
+    braid_udp_free(b);
+}

@@ -2,6 +2,7 @@
 // names), socket pairs, datagram sockets, errors (no such socket, address in
 // use, embedded NUL, too long a path), fd leaks, and the C side.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ TEST_CASE("Unix sockets: errors are clear and leak no fd") {
 }
 
 using capi_test::IoResult;
+using capi_test::Rt;
 using capi_test::UnixStreamResult;
 
 TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
@@ -170,4 +172,139 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     braid_unix_stream_free(con.stream);
     braid_unix_listener_free(l);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}
+
+TEST_CASE("Unix streams: file descriptors travel with bytes (SCM_RIGHTS), in C++") {
+    auto rt = braid_test::runtime();
+    rt.block_on([]() -> braid::Task<> {
+        auto [a, b] = UnixStream::pair();
+        int p[2];
+        EXPECT(::pipe2(p, O_CLOEXEC) == 0);
+        int send_fds[2] = {p[0], p[1]};
+        std::size_t n = co_await a.send_with_fds("x", send_fds);
+        EXPECT(n == 1);
+        ::close(p[0]);
+        ::close(p[1]);  // the copies that travelled keep the pipe alive
+
+        char buf[4];
+        int got[4] = {-1, -1, -1, -1};
+        auto [bytes, nfds] = co_await b.recv_with_fds(buf, got);
+        EXPECT(bytes == 1);
+        EXPECT(buf[0] == 'x');
+        EXPECT(nfds == 2);
+        EXPECT((::fcntl(got[0], F_GETFD) & FD_CLOEXEC) != 0);
+        // The received ends are the pipe: what goes in one comes out the other.
+        EXPECT(::write(got[1], "ok", 2) == 2);
+        char two[2];
+        EXPECT(::read(got[0], two, 2) == 2);
+        EXPECT(std::memcmp(two, "ok", 2) == 0);
+        ::close(got[0]);
+        ::close(got[1]);
+
+        // More descriptors than room: those that do not fit are closed, the
+        // bytes still arrive.
+        int q[2];
+        EXPECT(::pipe2(q, O_CLOEXEC) == 0);
+        int both[2] = {q[0], q[1]};
+        co_await a.send_with_fds("y", both);
+        ::close(q[1]);
+        int one[1] = {-1};
+        auto [bytes2, nfds2] = co_await b.recv_with_fds(buf, one);
+        EXPECT(bytes2 == 1);
+        EXPECT(nfds2 == 1);
+        EXPECT(one[0] >= 0);
+        ::close(one[0]);
+        char c;
+        EXPECT(::read(q[0], &c, 1) == 0);  // every write end is closed: the dropped copy too
+        ::close(q[0]);
+
+        // Plain writes and reads go on around them.
+        co_await a.write_all("plain");
+        char five[5];
+        co_await b.read_exact(five);
+        EXPECT(std::memcmp(five, "plain", 5) == 0);
+
+        // The peer's credentials.
+        UnixStream::UCred cred = b.peer_cred();
+        EXPECT(cred.pid == ::getpid());
+        EXPECT(cred.uid == ::geteuid());
+    }());
+}
+
+TEST_CASE("Unix sockets from C: peer_cred, passing fds, datagram readiness and attempts") {
+    Rt r;
+    braid_unix_stream *a = nullptr, *b = nullptr;
+    REQUIRE(braid_unix_stream_pair(&a, &b, r.rt) == BRAID_OK);
+    int pid = 0;
+    unsigned uid = 1, gid = 1;
+    REQUIRE(braid_unix_stream_peer_cred(a, &pid, &uid, &gid) == BRAID_OK);
+    REQUIRE(pid == ::getpid());
+    REQUIRE(uid == ::geteuid());
+    REQUIRE(gid == ::getegid());
+    REQUIRE(braid_unix_stream_peer_cred(a, nullptr, nullptr, nullptr) == BRAID_OK);
+
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    size_t n = 0;
+    auto send = [&](braid_wake_fn w, void* d, int*) {
+        return braid_unix_stream_poll_send_fds(a, "z", 1, p, 1, w, d, &n);
+    };
+    int unused = 0;
+    REQUIRE(capi_test::wait_ready(send, &unused) == BRAID_OK);
+    REQUIRE(n == 1);
+    char buf[2];
+    int fds[2] = {-1, -1};
+    size_t nfds = 0;
+    auto recv = [&](braid_wake_fn w, void* d, int*) {
+        return braid_unix_stream_poll_recv_fds(b, buf, sizeof buf, fds, 2, &nfds, w, d, &n);
+    };
+    REQUIRE(capi_test::wait_ready(recv, &unused) == BRAID_OK);
+    REQUIRE(n == 1);
+    REQUIRE(nfds == 1);
+    REQUIRE(fds[0] >= 0);
+    ::close(fds[0]);
+    ::close(p[0]);
+    ::close(p[1]);
+
+    // Bad arguments.
+    int bad_fd = 1 << 20;
+    REQUIRE(braid_unix_stream_peer_cred(nullptr, &pid, &uid, &gid) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_send_fds(nullptr, "z", 1, p, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_send_fds(a, "z", 0, p, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_send_fds(a, "z", 1, nullptr, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_send_fds(a, "z", 1, p, 254, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_send_fds(a, "z", 1, &bad_fd, 1, &braid_task_wake_fn, nullptr, &n) == BRAID_EBADF);
+    REQUIRE(braid_unix_stream_poll_recv_fds(nullptr, buf, 1, fds, 2, &nfds, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_recv_fds(b, buf, 1, nullptr, 2, &nfds, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_recv_fds(b, buf, 1, fds, 2, nullptr, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_poll_recv_fds(b, buf, 0, fds, 2, &nfds, &braid_task_wake_fn, nullptr, &n) == BRAID_EINVAL);
+    braid_unix_stream_free(a);
+    braid_unix_stream_free(b);
+
+    // Datagrams: try_send_to / try_recv_from and readiness.
+    braid_unix_datagram *x = nullptr, *y = nullptr;
+    REQUIRE(braid_unix_datagram_pair(&x, &y, r.rt) == BRAID_OK);
+    REQUIRE(braid_unix_datagram_try_recv_from(y, buf, sizeof buf, nullptr, nullptr, &n) == BRAID_EAGAIN);
+    REQUIRE(braid_unix_datagram_try_send_to(x, "d", 1, nullptr, &n) == BRAID_OK);
+    REQUIRE(n == 1);
+    int bits = 0;
+    auto readable = [&](braid_wake_fn w, void* d, int* bp) {
+        return braid_unix_datagram_poll_ready(y, BRAID_IO_READABLE, w, d, bp);
+    };
+    REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+    REQUIRE((bits & BRAID_IO_READABLE) != 0);
+    sockaddr_storage from{};
+    size_t from_len = 0;
+    REQUIRE(braid_unix_datagram_try_recv_from(y, buf, sizeof buf, &from, &from_len, &n) == BRAID_OK);
+    REQUIRE(n == 1);
+    REQUIRE(buf[0] == 'd');
+    REQUIRE(braid_unix_datagram_poll_ready(y, 3, nullptr, &bits, &bits) == BRAID_PENDING);
+    REQUIRE(braid_unix_datagram_poll_ready(nullptr, 1, &braid_task_wake_fn, nullptr, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_poll_ready(y, 8, &braid_task_wake_fn, nullptr, &bits) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_try_send_to(nullptr, "d", 1, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_try_send_to(x, "d", 1, "", &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_try_recv_from(nullptr, buf, 1, nullptr, nullptr, &n) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_try_recv_from(y, buf, 1, nullptr, nullptr, nullptr) == BRAID_EINVAL);
+    braid_unix_datagram_free(x);
+    braid_unix_datagram_free(y);
 }

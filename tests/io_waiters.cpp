@@ -121,12 +121,12 @@ TEST_CASE("waiters: ten tasks awaiting readable on one AsyncFd are all woken by 
     Pipe p;
     auto rt = braid_test::runtime(2);
     int woken = rt.block_on([](int r, int w) -> braid::Task<int> {
-        auto fd = std::make_shared<braid::AsyncFd>(r);
+        auto fd = std::make_shared<braid::AsyncFd<>>(r);
         constexpr int kTasks = 10;
         auto bar = std::make_shared<braid::Barrier>(kTasks + 1);
         std::vector<braid::JoinHandle<int>> hs;
         for (int i = 0; i < kTasks; ++i) {
-            hs.push_back(braid::spawn([](std::shared_ptr<braid::AsyncFd> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<int> {
+            hs.push_back(braid::spawn([](std::shared_ptr<braid::AsyncFd<>> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<int> {
                 auto r = co_await braid::select_biased(fd->readable(), arrive_then_wait(*b));
                 EXPECT(r.index() == 0);
                 auto guard = std::get<0>(r);
@@ -256,16 +256,16 @@ TEST_CASE("waiters: a cancelled AsyncFd wait takes nothing from the one still wa
     Pipe p;
     auto rt = braid_test::runtime(2);
     bool woken = rt.block_on([](int r, int w) -> braid::Task<bool> {
-        auto fd = std::make_shared<braid::AsyncFd>(r);
+        auto fd = std::make_shared<braid::AsyncFd<>>(r);
         auto bar = std::make_shared<braid::Barrier>(2);
-        auto stays = braid::spawn([](std::shared_ptr<braid::AsyncFd> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<bool> {
+        auto stays = braid::spawn([](std::shared_ptr<braid::AsyncFd<>> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<bool> {
             auto r = co_await braid::select_biased(fd->readable(), arrive_then_wait(*b));
             co_return r.index() == 0 && std::get<0>(r).readable();
         }(fd, bar));
         co_await bar->wait();
         for (int i = 0; i < 3; ++i) {  // losers registered after it, one after the other
             auto bar2 = std::make_shared<braid::Barrier>(2);
-            auto loser = braid::spawn([](std::shared_ptr<braid::AsyncFd> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<int> {
+            auto loser = braid::spawn([](std::shared_ptr<braid::AsyncFd<>> fd, std::shared_ptr<braid::Barrier> b) -> braid::Task<int> {
                 auto r = co_await braid::select_biased(fd->readable(), b->wait());
                 co_return int(r.index());
             }(fd, bar2));

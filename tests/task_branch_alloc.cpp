@@ -36,7 +36,7 @@ static_assert(kind_of<braid::Sleep&>() == Kind::leaf_ref);
 static_assert(kind_of<braid::Mutex<int>::Lock>() == Kind::leaf_owned);
 static_assert(kind_of<braid::Semaphore::Acquire>() == Kind::leaf_owned);
 static_assert(kind_of<braid::Notify::Notified>() == Kind::leaf_owned);
-static_assert(kind_of<braid::AsyncFd::Ready>() == Kind::leaf_owned);
+static_assert(kind_of<braid::AsyncFd<>::Ready>() == Kind::leaf_owned);
 static_assert(kind_of<braid::oneshot::Receiver<int>>() == Kind::leaf_held);
 static_assert(kind_of<braid::oneshot::Receiver<int>&>() == Kind::leaf_owned);
 static_assert(kind_of<braid::JoinHandle<int>>() == Kind::leaf_held);

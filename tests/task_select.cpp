@@ -588,7 +588,7 @@ static_assert(raceable_v<braid::Barrier::Wait&>);
 static_assert(raceable_v<braid::CancellationToken::Cancelled&>);
 static_assert(raceable_v<braid::signal::Signal::Recv&>);
 static_assert(raceable_v<braid::JoinSet<int>::JoinNext&>);
-static_assert(raceable_v<braid::AsyncFd::Ready&>);
+static_assert(raceable_v<braid::AsyncFd<>::Ready&>);
 static_assert(raceable_v<braid::net::TcpListener::AcceptAwaiter&>);
 static_assert(raceable_v<braid::net::UdpSocket::RecvAwaiter&>);
 static_assert(raceable_v<braid::net::LookupHost&>);

@@ -23,6 +23,7 @@
 #include <braid/io/duplex.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
+#include <braid/io/ready.hpp>
 #include <braid/io/framed.hpp>
 #include <braid/io/integers.hpp>
 #include <braid/io/length_delimited_codec.hpp>
@@ -35,6 +36,7 @@
 #include <braid/net/addr.hpp>
 #include <braid/net/dns.hpp>
 #include <braid/net/tcp.hpp>
+#include <braid/net/tcp_socket.hpp>
 #include <braid/net/udp.hpp>
 #include <braid/net/unix_socket.hpp>
 #include <braid/pinned.hpp>

@@ -68,6 +68,26 @@ typedef struct braid_io_slice {
 BRAID_API int braid_byte_stream_poll_write_vectored(braid_byte_stream *bs, const braid_io_slice *bufs, size_t count,
                                                     braid_wake_fn wake, void *wake_data, size_t *out_n);
 
+/* ---- readiness and attempts that never wait -------------------------------------- */
+
+/* Tokio's ready(Interest) / readable() / writable(): 0 with *out_ready (the
+ * bits of io.h's braid_io_ready that are ready, for the directions of
+ * `interest`: BRAID_IO_READABLE, BRAID_IO_WRITABLE or both), or
+ * BRAID_PENDING after registering the waker, or BRAID_ECLOSED,
+ * BRAID_ESHUTDOWN; BRAID_EINVAL for an interest other than 1, 2 or 3 or a
+ * NULL out_ready. */
+BRAID_API int braid_byte_stream_poll_ready(braid_byte_stream *bs, int interest, braid_wake_fn wake,
+                                           void *wake_data, int *out_ready);
+/* Tokio's try_read / try_write / try_write_vectored: the syscall once,
+ * never waiting: 0 with *out_n as the poll functions above, BRAID_EAGAIN
+ * when the stream is not ready (the readiness is forgotten: wait for it
+ * with braid_byte_stream_poll_ready), or an error.  No waker is
+ * registered, and none of the stream's registrations changes. */
+BRAID_API int braid_byte_stream_try_read(braid_byte_stream *bs, void *buf, size_t len, size_t *out_n);
+BRAID_API int braid_byte_stream_try_write(braid_byte_stream *bs, const void *buf, size_t len, size_t *out_n);
+BRAID_API int braid_byte_stream_try_write_vectored(braid_byte_stream *bs, const braid_io_slice *bufs, size_t count,
+                                                   size_t *out_n);
+
 /* ---- callback operations ------------------------------------------------------ */
 
 /* Read some bytes (cb: BRAID_OK and n, 0 at end of file); read exactly `len`

@@ -50,6 +50,24 @@ BRAID_EXTERN_C_BEGIN
  * the error, for the _exact/_all forms). */
 typedef void (*braid_io_callback)(void *user_data, int status, size_t n);
 
+/* Readiness (Tokio's Interest and Ready).  The interest of a poll_ready
+ * function is BRAID_IO_READABLE, BRAID_IO_WRITABLE or both (the same values
+ * as fd.h's BRAID_READABLE and BRAID_WRITABLE); what it reports is those
+ * bits that are ready, plus BRAID_IO_READ_CLOSED (the peer shut its write
+ * side or the socket failed: a read will not wait) and BRAID_IO_WRITE_CLOSED
+ * (the peer is gone or the socket failed: a write will not wait) for the
+ * directions asked.  Readiness is what the reactor last saw, not a promise:
+ * the attempt after it (braid_byte_stream_try_read, braid_udp_try_recv_from,
+ * ...) may still give BRAID_EAGAIN, which forgets that readiness, and the
+ * caller waits for it again.  Readiness of a fresh handle is assumed (the
+ * first attempt finds out). */
+enum braid_io_ready {
+    BRAID_IO_READABLE = 1,
+    BRAID_IO_WRITABLE = 2,
+    BRAID_IO_READ_CLOSED = 4,
+    BRAID_IO_WRITE_CLOSED = 8
+};
+
 /* The errno behind the last I/O error that a braid function returned (or
  * passed to a callback) on the calling thread; 0 if none.  Read it right
  * after the call, or inside the callback. */

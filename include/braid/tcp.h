@@ -30,6 +30,7 @@ BRAID_EXTERN_C_BEGIN
 
 typedef struct braid_tcp_listener braid_tcp_listener;
 typedef struct braid_tcp_stream braid_tcp_stream;
+typedef struct braid_tcp_socket braid_tcp_socket;
 
 /* Completion of connect and accept: `stream` is a new handle the callee
  * owns (free it with braid_tcp_stream_free) when status is BRAID_OK, NULL
@@ -102,6 +103,12 @@ BRAID_API int braid_tcp_listener_accept_start(braid_task **out, braid_tcp_listen
 BRAID_API int braid_tcp_listener_accept_stop(braid_tcp_listener *l);
 /* The socket's fd (still owned by the listener), or BRAID_EINVAL. */
 BRAID_API int braid_tcp_listener_fd(const braid_tcp_listener *l);
+/* Tokio's into_std: gives the listening socket back as a plain fd (>= 0;
+ * still non-blocking, close-on-exec; the caller's to close) and frees l.
+ * Operations still pending on l complete with BRAID_ECLOSED.  BRAID_EINVAL
+ * (NULL), BRAID_ECLOSED (closed: nothing to give back; l is freed too),
+ * BRAID_EMFILE (l stays as it was). */
+BRAID_API int braid_tcp_listener_into_fd(braid_tcp_listener *l);
 /* Closes the listener: later operations fail with BRAID_ECLOSED, waiting ones
  * complete with it.  The handle itself stays until freed. */
 BRAID_API int braid_tcp_listener_close(braid_tcp_listener *l);
@@ -142,6 +149,56 @@ BRAID_API int braid_tcp_stream_poll_connect(braid_tcp_stream *s, braid_wake_fn w
  * BRAID_ESHUTDOWN.  On failure the fd stays the caller's. */
 BRAID_API int braid_tcp_stream_from_fd(braid_tcp_stream **out, braid_runtime *rt, int fd);
 
+/* ---- a socket configured before it connects or listens (Tokio's TcpSocket) --- */
+
+/* A new TCP socket of `family` (AF_INET or AF_INET6; BRAID_EINVAL for
+ * another), not yet bound, connected or listening, on rt (NULL: the calling
+ * thread's runtime).  Set its options, bind it if wanted, then turn it into
+ * a listener (braid_tcp_socket_listen) or a stream
+ * (braid_tcp_socket_connect_start); or free it. */
+BRAID_API int braid_tcp_socket_new(braid_tcp_socket **out, braid_runtime *rt, int family);
+/* Options: a setter returns BRAID_OK or an error; a getter the value (0 or
+ * 1 for the flags, bytes for the buffer sizes) or an error.  The buffer
+ * sizes are SO_SNDBUF / SO_RCVBUF (size > 0; the kernel may double or
+ * round what it is given, and the getter reports what it made of it). */
+BRAID_API int braid_tcp_socket_set_reuseaddr(braid_tcp_socket *s, int on);
+BRAID_API int braid_tcp_socket_reuseaddr(const braid_tcp_socket *s);
+BRAID_API int braid_tcp_socket_set_reuseport(braid_tcp_socket *s, int on);
+BRAID_API int braid_tcp_socket_reuseport(const braid_tcp_socket *s);
+BRAID_API int braid_tcp_socket_set_send_buffer_size(braid_tcp_socket *s, int size);
+BRAID_API int braid_tcp_socket_send_buffer_size(const braid_tcp_socket *s);
+BRAID_API int braid_tcp_socket_set_recv_buffer_size(braid_tcp_socket *s, int size);
+BRAID_API int braid_tcp_socket_recv_buffer_size(const braid_tcp_socket *s);
+BRAID_API int braid_tcp_socket_set_nodelay(braid_tcp_socket *s, int on);
+BRAID_API int braid_tcp_socket_nodelay(const braid_tcp_socket *s);
+BRAID_API int braid_tcp_socket_set_keepalive(braid_tcp_socket *s, int on);
+BRAID_API int braid_tcp_socket_keepalive(const braid_tcp_socket *s);
+/* SO_LINGER as braid_tcp_stream_set_linger. */
+BRAID_API int braid_tcp_socket_set_linger(braid_tcp_socket *s, int seconds);
+BRAID_API int braid_tcp_socket_linger(const braid_tcp_socket *s, int *out_seconds);
+/* Binds to `addr` (of the socket's family; port 0: a free one).
+ * BRAID_EINVAL, BRAID_EADDRINUSE, BRAID_EADDRNOTAVAIL, BRAID_EACCES. */
+BRAID_API int braid_tcp_socket_bind(braid_tcp_socket *s, const struct sockaddr *addr, size_t addr_len);
+BRAID_API int braid_tcp_socket_local_addr(const braid_tcp_socket *s, struct sockaddr_storage *out, size_t *out_len);
+/* Listens (backlog <= 0: 1024; not bound: an address the kernel picks) and
+ * registers the socket with the reactor: *out is the listener, and s is
+ * freed (do not use it again).  On an error s stays as it was, the
+ * caller's to free.  BRAID_EINVAL, BRAID_EADDRINUSE, BRAID_ESHUTDOWN. */
+BRAID_API int braid_tcp_socket_listen(braid_tcp_socket *s, int backlog, braid_tcp_listener **out);
+/* Starts connecting to `addr`, as braid_tcp_stream_connect_start: 0
+ * (connected) or BRAID_PENDING (finish with braid_tcp_stream_poll_connect)
+ * with *out the stream, and s freed; on an error s stays the caller's. */
+BRAID_API int braid_tcp_socket_connect_start(braid_tcp_socket *s, const struct sockaddr *addr, size_t addr_len,
+                                             braid_tcp_stream **out);
+/* Takes ownership of a TCP socket that neither listens nor is connected
+ * (AF_INET or AF_INET6).  BRAID_EBADF, BRAID_EINVAL as the other _from_fd;
+ * on failure the fd stays the caller's. */
+BRAID_API int braid_tcp_socket_from_fd(braid_tcp_socket **out, braid_runtime *rt, int fd);
+/* The fd (still owned by s), or BRAID_EINVAL. */
+BRAID_API int braid_tcp_socket_fd(const braid_tcp_socket *s);
+/* Closes the socket and frees s.  NULL ok. */
+BRAID_API void braid_tcp_socket_free(braid_tcp_socket *s);
+
 /* ---- reading and writing -------------------------------------------------- */
 
 /* The stream as a byte stream (byte_stream.h): read, write, the repeating
@@ -163,10 +220,23 @@ BRAID_API int braid_tcp_stream_nodelay(const braid_tcp_stream *s);
 /* SO_KEEPALIVE: 1 on, 0 off.  The getter returns 1, 0 or an error. */
 BRAID_API int braid_tcp_stream_set_keepalive(braid_tcp_stream *s, int on);
 BRAID_API int braid_tcp_stream_keepalive(const braid_tcp_stream *s);
+/* SO_LINGER: seconds >= 0 turns it on (closing waits that long for unsent
+ * data; 0: closing resets the connection), -1 turns it off (BRAID_EINVAL
+ * below -1).  The getter puts the seconds in *out_seconds, -1 when off. */
+BRAID_API int braid_tcp_stream_set_linger(braid_tcp_stream *s, int seconds);
+BRAID_API int braid_tcp_stream_linger(const braid_tcp_stream *s, int *out_seconds);
+/* The IP time-to-live (IPv6: the unicast hop limit), 1..255 (BRAID_ERANGE
+ * outside).  The getter returns it. */
+BRAID_API int braid_tcp_stream_set_ttl(braid_tcp_stream *s, int ttl);
+BRAID_API int braid_tcp_stream_ttl(const braid_tcp_stream *s);
 BRAID_API int braid_tcp_stream_local_addr(const braid_tcp_stream *s, struct sockaddr_storage *out, size_t *out_len);
 BRAID_API int braid_tcp_stream_peer_addr(const braid_tcp_stream *s, struct sockaddr_storage *out, size_t *out_len);
 /* The socket's fd (still owned by the stream), or BRAID_EINVAL. */
 BRAID_API int braid_tcp_stream_fd(const braid_tcp_stream *s);
+/* Tokio's into_std: gives the connection back as a plain fd (>= 0; still
+ * non-blocking, close-on-exec; the caller's to close) and frees s, as
+ * braid_tcp_listener_into_fd. */
+BRAID_API int braid_tcp_stream_into_fd(braid_tcp_stream *s);
 /* Closes the connection (both directions are shut down): later operations
  * fail with BRAID_ECLOSED and waiting ones complete with it.  The fd is
  * released when the handle is freed.  BRAID_OK also when already closed. */

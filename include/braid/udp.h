@@ -52,6 +52,20 @@ BRAID_API int braid_udp_poll_recv_from(braid_udp_socket *s, void *buf, size_t le
 /* As poll_recv_from, but the datagram stays queued (MSG_PEEK). */
 BRAID_API int braid_udp_poll_peek_from(braid_udp_socket *s, void *buf, size_t len, struct sockaddr_storage *from,
                                        size_t *from_len, braid_wake_fn wake, void *wake_data, size_t *out_n);
+/* Readiness (byte_stream.h's braid_byte_stream_poll_ready: interest
+ * BRAID_IO_READABLE and/or BRAID_IO_WRITABLE, *out_ready the io.h bits). */
+BRAID_API int braid_udp_poll_ready(braid_udp_socket *s, int interest, braid_wake_fn wake, void *wake_data,
+                                   int *out_ready);
+/* Tokio's try_send_to / try_send (addr NULL), try_recv_from / try_recv
+ * (from NULL), try_peek_from: one attempt that never waits, 0 with *out_n,
+ * BRAID_EAGAIN when not ready (that readiness is forgotten), or the errors
+ * of the poll functions. */
+BRAID_API int braid_udp_try_send_to(braid_udp_socket *s, const void *buf, size_t len, const struct sockaddr *addr,
+                                    size_t addr_len, size_t *out_n);
+BRAID_API int braid_udp_try_recv_from(braid_udp_socket *s, void *buf, size_t len, struct sockaddr_storage *from,
+                                      size_t *from_len, size_t *out_n);
+BRAID_API int braid_udp_try_peek_from(braid_udp_socket *s, void *buf, size_t len, struct sockaddr_storage *from,
+                                      size_t *from_len, size_t *out_n);
 /* Callback style (addr NULL: the connected peer; `from`/`from_len` must stay
  * alive until the callback). */
 BRAID_API int braid_udp_send_to(braid_task **out, braid_udp_socket *s, const void *buf, size_t len,

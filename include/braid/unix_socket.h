@@ -83,6 +83,22 @@ BRAID_API braid_byte_stream *braid_unix_stream_as_byte_stream(braid_unix_stream 
 BRAID_API int braid_unix_stream_local_addr(const braid_unix_stream *s, struct sockaddr_storage *out,
                                            size_t *out_len);
 BRAID_API int braid_unix_stream_peer_addr(const braid_unix_stream *s, struct sockaddr_storage *out, size_t *out_len);
+/* The peer's credentials (SO_PEERCRED: the process that connected, or
+ * made the pair, and its user and group ids); each out pointer may be
+ * NULL. */
+BRAID_API int braid_unix_stream_peer_cred(const braid_unix_stream *s, int *pid, unsigned *uid, unsigned *gid);
+/* Passing file descriptors (SCM_RIGHTS).  send: as braid_byte_stream_poll_write,
+ * with the `nfds` fds (at most 253; the caller keeps its own copies) going
+ * along with the first byte written; len must be > 0 (a descriptor travels
+ * with data).  BRAID_EBADF: one of fds is not open.  recv: as
+ * braid_byte_stream_poll_read, and the fds that came with the bytes read
+ * are put in fds[0 .. *out_nfds) (new descriptors, close-on-exec, the
+ * caller's to close); those beyond `fds_cap` are closed. */
+BRAID_API int braid_unix_stream_poll_send_fds(braid_unix_stream *s, const void *buf, size_t len, const int *fds,
+                                              size_t nfds, braid_wake_fn wake, void *wake_data, size_t *out_n);
+BRAID_API int braid_unix_stream_poll_recv_fds(braid_unix_stream *s, void *buf, size_t len, int *fds,
+                                              size_t fds_cap, size_t *out_nfds, braid_wake_fn wake, void *wake_data,
+                                              size_t *out_n);
 BRAID_API int braid_unix_stream_fd(const braid_unix_stream *s);
 BRAID_API int braid_unix_stream_close(braid_unix_stream *s);
 BRAID_API void braid_unix_stream_free(braid_unix_stream *s);
@@ -105,6 +121,18 @@ BRAID_API int braid_unix_datagram_poll_send_to(braid_unix_datagram *d, const voi
 BRAID_API int braid_unix_datagram_poll_recv_from(braid_unix_datagram *d, void *buf, size_t len,
                                                  struct sockaddr_storage *from, size_t *from_len, braid_wake_fn wake,
                                                  void *wake_data, size_t *out_n);
+/* Readiness (byte_stream.h's braid_byte_stream_poll_ready: interest
+ * BRAID_IO_READABLE and/or BRAID_IO_WRITABLE, *out_ready the io.h bits). */
+BRAID_API int braid_unix_datagram_poll_ready(braid_unix_datagram *d, int interest, braid_wake_fn wake,
+                                             void *wake_data, int *out_ready);
+/* Tokio's try_send_to / try_send (path NULL) and try_recv_from / try_recv
+ * (from NULL): one attempt that never waits, 0 with *out_n, BRAID_EAGAIN
+ * when not ready (that readiness is forgotten), or the errors of the poll
+ * functions. */
+BRAID_API int braid_unix_datagram_try_send_to(braid_unix_datagram *d, const void *buf, size_t len, const char *path,
+                                              size_t *out_n);
+BRAID_API int braid_unix_datagram_try_recv_from(braid_unix_datagram *d, void *buf, size_t len,
+                                                struct sockaddr_storage *from, size_t *from_len, size_t *out_n);
 /* Callback style of the two above (`from`, `from_len` must stay alive until
  * the callback, like the buffer). */
 BRAID_API int braid_unix_datagram_send_to(braid_task **out, braid_unix_datagram *d, const void *buf, size_t len,

@@ -372,6 +372,8 @@ void IoSource::harvest() {
     drv_->poll();
 }
 
+void no_wait(void*) {}
+
 int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token) {
     if (closed_.load(std::memory_order_acquire)) return BRAID_ECLOSED;
     const uint32_t mask = ready_mask(dir);
@@ -380,6 +382,7 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
         *token = r >> 16;
         return 0;
     }
+    if (wake == kNoWait) return drv_->gone() ? BRAID_ESHUTDOWN : BRAID_EAGAIN;
     std::lock_guard<SpinLock> g(mu_);
     if (!wake) {
         waiters_.disarm(data, dir);
@@ -397,6 +400,20 @@ int IoSource::poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* toke
     if (drv_->gone()) return BRAID_ESHUTDOWN;
     if (!waiters_.arm(wake, data, dir)) return BRAID_ENOMEM;
     return BRAID_PENDING;
+}
+
+int IoSource::poll_readiness(int interest, braid_wake_fn wake, void* data, int* out) {
+    *out = 0;
+    const uint32_t mask = ready_mask(interest);
+    if (wake && !(readiness_.load(std::memory_order_relaxed) & mask)) harvest();
+    for (;;) {
+        uint32_t token = 0;
+        int rc = poll_ready(interest, wake, data, &token);
+        if (rc != 0) return rc;
+        // Cleared by another poller since poll_ready saw it: look again.
+        *out = int(readiness_.load(std::memory_order_acquire) & mask);
+        if (*out) return 0;
+    }
 }
 
 void IoSource::clear_ready(int dir, uint32_t token, bool keep_closed) {

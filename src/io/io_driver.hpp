@@ -56,6 +56,12 @@ constexpr int kIoWriteClosed = 8;
 // The readiness bits that let `dir` proceed.
 constexpr uint32_t ready_mask(int dir) { return uint32_t(dir) | (uint32_t(dir) << 2); }
 
+// The waker of an attempt that must not wait (Tokio's try_read, try_send,
+// ...): passed as the wake function of a poll, it registers nothing, and the
+// poll returns BRAID_EAGAIN where it would have returned BRAID_PENDING.
+void no_wait(void*);
+constexpr braid_wake_fn kNoWait = &no_wait;
+
 class IoSource {
 public:
     // Registers `fd` (non-blocking) with core's driver; from then on the
@@ -86,7 +92,13 @@ public:
     // registered for its direction.  A NULL wake removes the registration of
     // `data` for `dir` (data NULL: every registration of `dir`) and returns
     // BRAID_PENDING.
+    // wake kNoWait: BRAID_EAGAIN instead of registering.
     int poll_ready(int dir, braid_wake_fn wake, void* data, uint32_t* token);
+    // The readiness itself (Tokio's ready(Interest)): 0 with *out the bits
+    // of `interest` that are ready (kIoRead, kIoWrite, and the sticky
+    // kIoReadClosed / kIoWriteClosed of those directions), or what
+    // poll_ready returns.  Takes the runtime's events first when none is.
+    int poll_readiness(int interest, braid_wake_fn wake, void* data, int* out);
     // Forgets the readiness of `dir` unless an event arrived after `token`:
     // after EAGAIN also its sticky closed bit (the syscall just showed it was
     // not terminal: a UDP socket's ICMP error, read once, for one), after a
@@ -114,7 +126,9 @@ public:
     // (or filled), and the next call waits for an event instead of paying
     // for an EAGAIN.  Cooperative budget: an op that would complete at once
     // takes a unit; with none left the task is woken and BRAID_PENDING
-    // returned, with nothing done.
+    // returned, with nothing done.  wake kNoWait: one attempt, no budget;
+    // BRAID_EAGAIN when the direction is not ready or the syscall says
+    // EAGAIN (its readiness is cleared then, as after any EAGAIN).
     template <class Op>
     int poll_op(int dir, braid_wake_fn wake, void* data, size_t full, ssize_t* out, Op&& op) {
         if (!wake) {
@@ -133,7 +147,7 @@ public:
             uint32_t token = 0;
             int rc = poll_ready(dir, wake, data, &token);
             if (rc != 0) return rc;
-            if (!budget_taken) {
+            if (!budget_taken && wake != kNoWait) {
                 if (!coop::proceed(wake, data)) return BRAID_PENDING;
                 budget_taken = true;
             }
@@ -151,6 +165,7 @@ public:
             int e = errno;
             if (e == EAGAIN || e == EWOULDBLOCK) {
                 clear_ready(dir, token);
+                if (wake == kNoWait) return BRAID_EAGAIN;
                 continue;
             }
             if (e == EINTR) continue;

@@ -29,6 +29,16 @@ int IoHandle::claim(IoHandle* h, uint8_t bit) {
 
 int IoHandle::fd(const IoHandle* h) { return h && h->src ? h->src->fd() : BRAID_EINVAL; }
 
+int IoHandle::poll_ready(IoHandle* h, int interest, braid_wake_fn wake, void* data, int* out) {
+    if (out) *out = 0;
+    if (!h || !h->src || !out || interest < 1 || interest > (kIoRead | kIoWrite)) return BRAID_EINVAL;
+    if (!wake) {
+        h->src->unregister(interest, data);
+        return BRAID_PENDING;
+    }
+    return h->src->poll_readiness(interest, wake, data, out);
+}
+
 int IoHandle::close() {
     if (!src) return BRAID_EINVAL;
     if (src->closed()) return BRAID_OK;

@@ -40,6 +40,11 @@ struct IoHandle {
     static int claim(IoHandle* h, uint8_t bit);
     // The fd, or BRAID_EINVAL.
     static int fd(const IoHandle* h);
+    // The readiness of h for `interest` (BRAID_IO_READABLE and/or
+    // BRAID_IO_WRITABLE): IoSource::poll_readiness, after the argument
+    // checks of the C ABI (BRAID_EINVAL); a NULL wake removes data's
+    // registration and returns BRAID_PENDING.
+    static int poll_ready(IoHandle* h, int interest, braid_wake_fn wake, void* data, int* out);
     // Later operations fail with BRAID_ECLOSED, waiting ones complete with it;
     // the other side sees end of file.  The fd number stays taken until the
     // last reference goes, so a syscall racing with this never reaches a

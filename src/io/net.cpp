@@ -240,19 +240,25 @@ int open_connect(IoSource** out, Core* core, int domain, const sockaddr* addr, s
     *out = nullptr;
     int fd = new_socket(domain, SOCK_STREAM);
     if (fd < 0) return fd;
+    int rc = connect_fd(out, core, fd, addr, len);
+    return rc < 0 ? close_with(fd, rc) : rc;
+}
+
+int connect_fd(IoSource** out, Core* core, int fd, const sockaddr* addr, size_t len) {
+    *out = nullptr;
     int rc;
     do {
         rc = ::connect(fd, addr, socklen_t(len));
     } while (rc != 0 && errno == EINTR);
     bool pending = false;
     if (rc != 0) {
-        if (errno != EINPROGRESS) return close_with(fd, os_error(errno));
+        if (errno != EINPROGRESS) return os_error(errno);
         pending = true;
     }
     // Registered after connect started, with no readiness assumed: the
     // event that ends the connect is the first one.
     rc = IoSource::create(out, core, fd, pending ? 0 : (kIoRead | kIoWrite));
-    if (rc != BRAID_OK) return close_with(fd, rc);
+    if (rc != BRAID_OK) return rc;
     return pending ? BRAID_PENDING : BRAID_OK;
 }
 
@@ -481,6 +487,118 @@ int get_flag(int fd, int level, int opt) {
     socklen_t l = sizeof v;
     if (::getsockopt(fd, level, opt, &v, &l) != 0) return os_error(errno);
     return v ? 1 : 0;
+}
+
+int get_int(int fd, int level, int opt) {
+    int v = 0;
+    socklen_t l = sizeof v;
+    if (::getsockopt(fd, level, opt, &v, &l) != 0) return os_error(errno);
+    return v;
+}
+
+int set_linger(int fd, int seconds) {
+    if (seconds < -1) return BRAID_EINVAL;
+    linger l{};
+    l.l_onoff = seconds >= 0;
+    l.l_linger = seconds >= 0 ? seconds : 0;
+    if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0) return os_error(errno);
+    return BRAID_OK;
+}
+
+int get_linger(int fd, int* out) {
+    linger l{};
+    socklen_t sl = sizeof l;
+    if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &sl) != 0) return os_error(errno);
+    *out = l.l_onoff ? l.l_linger : -1;
+    return BRAID_OK;
+}
+
+namespace {
+bool is_v6(int fd) {
+    sockaddr_storage ss;
+    size_t len = 0;
+    return local_addr(fd, &ss, &len) == BRAID_OK && ss.ss_family == AF_INET6;
+}
+}  // namespace
+
+int set_ttl(int fd, int ttl) {
+    if (ttl < 1 || ttl > 255) return BRAID_ERANGE;
+    return is_v6(fd) ? set_flag(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl) : set_flag(fd, IPPROTO_IP, IP_TTL, ttl);
+}
+
+int get_ttl(int fd) {
+    return is_v6(fd) ? get_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS) : get_int(fd, IPPROTO_IP, IP_TTL);
+}
+
+int peer_cred(int fd, int* pid, unsigned* uid, unsigned* gid) {
+    ucred c{};
+    socklen_t l = sizeof c;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &l) != 0) return os_error(errno);
+    if (pid) *pid = c.pid;
+    if (uid) *uid = c.uid;
+    if (gid) *gid = c.gid;
+    return BRAID_OK;
+}
+
+int poll_send_fds(IoSource* s, const void* buf, size_t len, const int* fds, size_t nfds, braid_wake_fn wake,
+                  void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoWrite, data);
+    if ((!buf && len) || len == 0 || (nfds && !fds) || nfds > kMaxFds) return BRAID_EINVAL;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoWrite, wake, data, len, &r, [&]() -> ssize_t {
+        iovec iov{const_cast<void*>(buf), len};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        if (nfds) {
+            m.msg_control = control;
+            m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+            std::memset(control, 0, m.msg_controllen);
+            cmsghdr* c = CMSG_FIRSTHDR(&m);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+            std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+        }
+        return ::sendmsg(s->fd(), &m, MSG_NOSIGNAL);
+    });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
+int poll_recv_fds(IoSource* s, void* buf, size_t len, int* fds, size_t cap, size_t* nfds, braid_wake_fn wake,
+                  void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead, data);
+    if (!buf || len == 0 || (cap && !fds) || !nfds) return BRAID_EINVAL;
+    *nfds = 0;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoRead, wake, data, len, &r, [&]() -> ssize_t {
+        iovec iov{buf, len};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = control;
+        // Room for `cap` fds only: the kernel closes what does not fit.
+        m.msg_controllen = cap ? CMSG_SPACE(sizeof(int) * std::min(cap, kMaxFds)) : 0;
+        ssize_t got = ::recvmsg(s->fd(), &m, MSG_CMSG_CLOEXEC);
+        if (got < 0) return got;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; ++i) {
+                int f;
+                std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+                if (*nfds < cap) fds[(*nfds)++] = f;
+                else ::close(f);
+            }
+        }
+        return got;
+    });
+    if (rc != 0) return rc;
+    *n = size_t(r);
+    return BRAID_OK;
 }
 
 int check_socket_fd(int fd, const SocketKind& want) {

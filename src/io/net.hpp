@@ -43,6 +43,10 @@ int open_bound(IoSource** out, Core* core, int domain, int type, const sockaddr*
 // Starts a non-blocking connect and registers the socket.  0: connected at
 // once; BRAID_PENDING: in progress, finish with poll_connect.
 int open_connect(IoSource** out, Core* core, int domain, const sockaddr* addr, size_t len);
+// The same from a socket made beforehand (a TcpSocket, bound or not, its
+// options set): `fd` is the source's once this returns 0 or BRAID_PENDING,
+// and stays the caller's on an error.
+int connect_fd(IoSource** out, Core* core, int fd, const sockaddr* addr, size_t len);
 // 0 once connected, BRAID_PENDING, or the connect error.
 int poll_connect(IoSource* s, braid_wake_fn wake, void* data);
 
@@ -88,5 +92,29 @@ int local_addr(int fd, sockaddr_storage* out, size_t* out_len);
 int peer_addr(int fd, sockaddr_storage* out, size_t* out_len);
 int set_flag(int fd, int level, int opt, int on);
 int get_flag(int fd, int level, int opt);
+// An int option's value (a buffer size, a TTL), or an error.
+int get_int(int fd, int level, int opt);
+// SO_LINGER: seconds >= 0 on (a close waits that long for unsent data; 0:
+// the connection is reset), -1 off.  The getter puts the same in *out.
+int set_linger(int fd, int seconds);
+int get_linger(int fd, int* out);
+// The IP TTL of a socket of either family (IPv6: the unicast hop limit):
+// 1..255, else BRAID_ERANGE.
+int set_ttl(int fd, int ttl);
+int get_ttl(int fd);
+
+// The credentials of a connected Unix socket's peer (SO_PEERCRED).
+int peer_cred(int fd, int* pid, unsigned* uid, unsigned* gid);
+
+// Unix stream sockets: bytes with file descriptors (SCM_RIGHTS), as
+// poll_write / poll_read.  send: up to kMaxFds fds travel with the first
+// byte sent (BRAID_EINVAL for more); recv: the fds that came with the bytes
+// read go to fds[0..*nfds) (close-on-exec; the caller's to close); those
+// beyond `cap` are closed (the kernel drops what does not fit).
+constexpr size_t kMaxFds = 253;  // SCM_MAX_FD
+int poll_send_fds(IoSource* s, const void* buf, size_t len, const int* fds, size_t nfds, braid_wake_fn wake,
+                  void* data, size_t* n);
+int poll_recv_fds(IoSource* s, void* buf, size_t len, int* fds, size_t cap, size_t* nfds, braid_wake_fn wake,
+                  void* data, size_t* n);
 
 }  // namespace braid::detail::net

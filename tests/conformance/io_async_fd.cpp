@@ -12,14 +12,14 @@
 // variable between polls (block_on_ready below).
 //
 // Differences (deliberate, documented in braid/async_fd.hpp and docs/io.md):
-//   - braid's AsyncFd never owns the fd: dropping it does not close the fd
-//     (Tokio's AsyncFd<T> drops its T).  drop_closes checks braid's rule: the
-//     fd stays open after the AsyncFd is gone (into_inner, which Tokio's part
-//     two and three check, is what dropping always is), and closing it is
-//     the owner's job.
-//   - AsyncFdReadyGuard::try_io is the pattern written out: make the
-//     syscall, and on EAGAIN call clear_ready(); a guard keeps the readiness
-//     unless told (Tokio's retain_ready is what dropping it does).
+//   - braid::AsyncFd<T> owns its T (an object with fd() or as_raw_fd()),
+//     as Tokio's: dropping it drops the T; AsyncFd<int> (what
+//     `braid::AsyncFd a(fd)` deduces) watches a raw fd it never closes.
+//     Tokio's ArcFd (a shared owner) is a std::shared_ptr here.
+//   - ReadyGuard::try_io takes a syscall returning an integer: a negative
+//     result with errno EAGAIN is Tokio's Err(WouldBlock) (the readiness is
+//     cleared), anything else Ok; a guard keeps the readiness unless told
+//     (Tokio's retain_ready is what dropping it does).
 //   - poll_fns: Tokio's poll_read_ready keeps one waker (the last polled);
 //     braid_fd_poll_ready keeps one registration per wake_data, so the first
 //     poller's waker is still registered and is woken too.
@@ -61,6 +61,13 @@ struct FileDescriptor {
     void close() {
         ::close(std::exchange(fd, -1));
     }
+    int as_raw_fd() const { return fd; }
+};
+
+// Tokio's ArcFd: a shared owner, closed when its last holder goes.
+struct ArcFd {
+    std::shared_ptr<FileDescriptor> fd;
+    int as_raw_fd() const { return fd->fd; }
 };
 
 std::pair<FileDescriptor, FileDescriptor> socketpair() {
@@ -88,7 +95,7 @@ void fill(const FileDescriptor& fd) {
 }
 
 // A readiness await polled once by hand: pending means not ready now.
-bool pending_now(braid::AsyncFd::Ready ready) {
+bool pending_now(braid::AsyncFd<>::Ready ready) {
     auto s = braid_test::as_stream(std::move(ready));
     PollByHand polled(s);
     return polled.poll_next().is_pending();
@@ -227,26 +234,40 @@ TEST_CASE("reset_writable") {
 }
 
 TEST_CASE("drop_closes") {
-    // braid's AsyncFd never closes the fd (it does not own it): the peer sees
-    // the socket open after the AsyncFd is gone, and end of file only once
-    // the owner closes it.
-    auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     char c;
-    REQUIRE(b.read(&c, 1) < 0);
-    REQUIRE(errno == EAGAIN);
-
-    rt.block_on([](int a) -> braid::Task<> {
-        braid::AsyncFd afd_a(a);
-        (void)co_await afd_a.writable();
-    }(a.fd));
-
-    REQUIRE(b.read(&c, 1) < 0);
-    REQUIRE(errno == EAGAIN);
-    REQUIRE(fcntl(a.fd, F_GETFD) >= 0);
-
-    a.close();
-    REQUIRE(b.read(&c, 1) == 0);
+    {
+        auto [a, b] = socketpair();
+        auto afd_a = rt.block_on([](FileDescriptor a) -> braid::Task<braid::AsyncFd<FileDescriptor>> {
+            co_return braid::AsyncFd<FileDescriptor>(std::move(a));
+        }(std::move(a)));
+        REQUIRE(b.read(&c, 1) < 0);
+        REQUIRE(errno == EAGAIN);
+        { auto gone = std::move(afd_a); }  // std::mem::drop(afd_a)
+        REQUIRE(b.read(&c, 1) == 0);       // the peer closed
+    }
+    {
+        // into_inner does not close the fd.
+        auto [a, b] = socketpair();
+        FileDescriptor kept = rt.block_on([](FileDescriptor a) -> braid::Task<FileDescriptor> {
+            braid::AsyncFd<FileDescriptor> afd_a(std::move(a));
+            co_return afd_a.into_inner();
+        }(std::move(a)));
+        REQUIRE(b.read(&c, 1) < 0);
+        REQUIRE(errno == EAGAIN);
+        REQUIRE(kept.fd >= 0);
+    }
+    {
+        // Drop closure behaviour is delegated to the inner object.
+        auto [a, b] = socketpair();
+        auto arc_fd = std::make_shared<FileDescriptor>(std::move(a));
+        rt.block_on([](std::shared_ptr<FileDescriptor> arc) -> braid::Task<> {
+            braid::AsyncFd<ArcFd> afd_a(ArcFd{std::move(arc)});
+            co_return;
+        }(arc_fd));
+        REQUIRE(b.read(&c, 1) < 0);
+        REQUIRE(errno == EAGAIN);
+    }
 }
 
 TEST_CASE("reregister") {
@@ -276,10 +297,14 @@ TEST_CASE("try_io") {
 
         // A syscall that did not say EAGAIN does not clear the readable state
         // (try_io(|_| Ok(()))): still readable.
+        EXPECT(guard.try_io([](int) { return 0; }) == std::optional<int>(0));
         (void)co_await afd_a.readable();
 
         // EAGAIN does (try_io(|_| Err(WouldBlock))).
-        guard.clear_ready();
+        EXPECT(!guard.try_io([](int) {
+            errno = EAGAIN;
+            return -1;
+        }));
 
         // Not readable
         auto readable = braid_test::as_stream(afd_a.readable());
@@ -316,13 +341,13 @@ TEST_CASE("multiple_waiters") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](int a, const FileDescriptor* b) -> braid::Task<> {
-        auto afd_a = std::make_shared<braid::AsyncFd>(a);
+        auto afd_a = std::make_shared<braid::AsyncFd<>>(a);
         auto barrier = std::make_shared<braid::Barrier>(11);
 
         std::vector<braid::JoinHandle<void>> tasks;
         for (int i = 0; i < 10; ++i) {
             tasks.push_back(braid::spawn(
-                [](std::shared_ptr<braid::AsyncFd> afd_a, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+                [](std::shared_ptr<braid::AsyncFd<>> afd_a, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                     auto r = co_await braid::select_biased(afd_a->readable(), notify_barrier(barrier));
                     EXPECT(r.index() == 0);
                     co_await braid::yield_now();
@@ -344,8 +369,8 @@ TEST_CASE("poll_fns") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](const FileDescriptor* a, const FileDescriptor* b) -> braid::Task<> {
-        auto afd_a = std::make_shared<braid::AsyncFd>(a->fd);
-        auto afd_b = std::make_shared<braid::AsyncFd>(b->fd);
+        auto afd_a = std::make_shared<braid::AsyncFd<>>(a->fd);
+        auto afd_b = std::make_shared<braid::AsyncFd<>>(b->fd);
 
         // Fill up the write side of A
         fill(*a);
@@ -357,7 +382,7 @@ TEST_CASE("poll_fns") {
 
         auto r_barrier = std::make_shared<braid::Barrier>(2);
         auto read_fut = braid::spawn(
-            [](std::shared_ptr<braid::AsyncFd> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+            [](std::shared_ptr<braid::AsyncFd<>> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                 // Register this task's waker first
                 auto ready = braid_test::as_stream(afd->readable());
                 {
@@ -371,7 +396,7 @@ TEST_CASE("poll_fns") {
 
         auto w_barrier = std::make_shared<braid::Barrier>(2);
         auto write_fut = braid::spawn(
-            [](std::shared_ptr<braid::AsyncFd> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
+            [](std::shared_ptr<braid::AsyncFd<>> afd, std::shared_ptr<braid::Barrier> barrier) -> braid::Task<> {
                 auto ready = braid_test::as_stream(afd->writable());
                 {
                     PollByHand polled(ready);

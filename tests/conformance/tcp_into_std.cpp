@@ -1,13 +1,12 @@
 // Conformance: tokio/tests/tcp_into_std.rs (Tokio 1.24), ported from what
 // the case asserts, in part.  #[tokio::test]: a current-thread runtime.
 //
-// Gaps:
-//   tcp_into_std (in part) - a braid TcpStream cannot give its socket back
-//     (no into_std): the accepted socket the case reads from with blocking
-//     reads comes from a plain accept(2) instead of from braid's accept.
-//     The way back, from_std, is the C ABI's braid_tcp_stream_from_fd (the
-//     C++ TcpStream owns the handle it makes; it has no from_std of its
-//     own).
+// into_std is TcpStream::into_std (the socket as a plain fd, still
+// non-blocking as Tokio's); set_nonblocking is fcntl(2); from_std is
+// TcpStream::from_std.  The listener binds port 0 (Tokio's fixed port 34254
+// may be taken on a shared machine).
+//
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -20,41 +19,46 @@
 #include "support.hpp"
 
 using braid::net::SocketAddr;
+using braid::net::TcpListener;
 using braid::net::TcpStream;
 using braid_test::PlainSocket;
 
-TEST_CASE("tcp_into_std") {
-    PlainSocket listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
-    std::string addr = listener.local_addr().to_string();
+namespace {
+void set_nonblocking(int fd, bool on) {
+    int fl = ::fcntl(fd, F_GETFL);
+    EXPECT(fl >= 0);
+    EXPECT(::fcntl(fd, F_SETFL, on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) == 0);
+}
+}  // namespace
 
+TEST_CASE("tcp_into_std") {
     auto rt = braid_test::current_thread_runtime();
-    rt.block_on([](PlainSocket& listener, std::string addr) -> braid::Task<> {
-        auto handle = braid::spawn([](std::string addr) -> braid::Task<TcpStream> {
+    rt.block_on([]() -> braid::Task<> {
+        char data[12];
+        TcpListener listener = TcpListener::bind("127.0.0.1:0");
+        SocketAddr addr = listener.local_addr();
+
+        auto handle = braid::spawn([](SocketAddr addr) -> braid::Task<TcpStream> {
             co_return co_await TcpStream::connect(addr);
         }, addr);
 
-        // the std side: a blocking socket (accepted on the blocking pool, so
-        // that the connecting task runs meanwhile)
-        auto accept = [&listener] { return listener.accept(); };
-        PlainSocket std_tcp_stream = co_await braid::spawn_blocking(accept);
-        EXPECT((::fcntl(std_tcp_stream.get(), F_GETFL) & O_NONBLOCK) == 0);
+        auto [tokio_tcp_stream, peer] = co_await listener.accept();
+        PlainSocket std_tcp_stream(tokio_tcp_stream.into_std());
+        EXPECT(!tokio_tcp_stream.valid());
+        EXPECT((::fcntl(std_tcp_stream.get(), F_GETFL) & O_NONBLOCK) != 0);  // as Tokio's: still non-blocking
+        set_nonblocking(std_tcp_stream.get(), false);
 
         TcpStream client = co_await handle;
         co_await client.write_all("Hello world!");
 
-        char data[12];
         EXPECT(std_tcp_stream.read_exact(data, sizeof data));
         EXPECT(std::memcmp(data, "Hello world!", 12) == 0);
 
-        // back to a braid stream (made non-blocking by braid)
-        braid_tcp_stream* s = nullptr;
-        EXPECT(braid_tcp_stream_from_fd(&s, nullptr, std_tcp_stream.get()) == BRAID_OK);
-        std_tcp_stream.release();
-        TcpStream braid_tcp_stream(s);
-        EXPECT((::fcntl(braid_tcp_stream.fd(), F_GETFL) & O_NONBLOCK) != 0);
-
+        // Back to a braid stream.
+        set_nonblocking(std_tcp_stream.get(), true);
+        TcpStream braid_tcp_stream = TcpStream::from_std(std_tcp_stream.release());
         co_await client.write_all("Hello tokio!");
         co_await braid_tcp_stream.read_exact(data);
         EXPECT(std::memcmp(data, "Hello tokio!", 12) == 0);
-    }(listener, addr));
+    }());
 }

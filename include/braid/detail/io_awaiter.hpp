@@ -25,6 +25,7 @@
 #include <braid/detail/context.hpp>
 #include <braid/io/error.hpp>
 
+#include <coroutine>
 #include <cstddef>
 #include <utility>
 
@@ -93,6 +94,20 @@ private:
     const char* what_;
     int os_error_ = 0;
     void* registered_ = nullptr;  // the wake_data of our registration
+};
+
+// An awaiter of a pair whose result is only its first member (a
+// datagram's size without its sender: UdpSocket::recv, UnixDatagram::recv).
+template <class A>
+struct [[nodiscard]] FirstOf {
+    A inner;
+    bool await_ready() { return inner.await_ready(); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return inner.await_suspend(h);
+    }
+    auto await_resume() { return inner.await_resume().first; }
+    void unregister() noexcept { inner.unregister(); }
 };
 
 }  // namespace braid::detail

@@ -12,11 +12,13 @@
 #include <braid/detail/io_awaiter.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
+#include <braid/io/ready.hpp>
 
 #include <algorithm>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 
 namespace braid::io {
@@ -107,6 +109,48 @@ public:
         return {};
     }
     void shutdown_write() { braid::detail::check_io(braid_byte_stream_shutdown_write(bs()), D::names.shutdown); }
+
+private:
+    braid_byte_stream* bs() const { return static_cast<const D*>(this)->byte_stream(); }
+};
+
+// Readiness and attempts that never wait (Tokio's readable(), writable(),
+// ready(Interest), try_read, try_write, try_write_vectored).  The pattern:
+//
+//   for (;;) {
+//       co_await s.readable();
+//       if (auto n = s.try_read(buf)) { use(*n); break; }   // nullopt: not ready after all
+//   }
+template <class D>
+class ByteReadiness {
+public:
+    using ReadyAwaiter = braid::detail::ReadyAwaiter<braid_byte_stream, &braid_byte_stream_poll_ready>;
+
+    // Some bit of `interest` is ready (braid::Readable, braid::Writable or
+    // both): the Ready says which.  Cancel-safe.
+    ReadyAwaiter ready(int interest) { return ReadyAwaiter(bs(), interest, D::names.read); }
+    ReadyAwaiter readable() { return ready(braid::Readable); }
+    ReadyAwaiter writable() { return ready(braid::Writable); }
+
+    // One read that never waits: the bytes read (0: end of file), nullopt
+    // when nothing is there.  Throws IoError for failures.
+    std::optional<std::size_t> try_read(MutableBuffer b) {
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_byte_stream_try_read(bs(), b.data, b.size, &n), n, D::names.read);
+    }
+    // One write that never waits: the bytes taken, nullopt when the socket
+    // buffer is full.
+    std::optional<std::size_t> try_write(ConstBuffer b) {
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_byte_stream_try_write(bs(), b.data, b.size, &n), n, D::names.write);
+    }
+    std::optional<std::size_t> try_write_vectored(std::span<const ConstBuffer> bufs) {
+        braid_io_slice slices[BRAID_IO_SLICES_MAX];
+        std::size_t cnt = std::min<std::size_t>(bufs.size(), BRAID_IO_SLICES_MAX);
+        for (std::size_t i = 0; i < cnt; ++i) slices[i] = braid_io_slice{bufs[i].data, bufs[i].size};
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_byte_stream_try_write_vectored(bs(), slices, cnt, &n), n, D::names.write);
+    }
 
 private:
     braid_byte_stream* bs() const { return static_cast<const D*>(this)->byte_stream(); }

@@ -26,13 +26,17 @@
 #include <braid/task.hpp>
 #include <braid/tcp.h>
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
 #include <string_view>
 #include <utility>
 
 namespace braid::net {
 
-class TcpStream : public io::ByteReader<TcpStream>, public io::ByteWriter<TcpStream> {
+class TcpStream : public io::ByteReader<TcpStream>, public io::ByteWriter<TcpStream>, public io::ByteReadiness<TcpStream> {
 public:
     using PeekAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_peek, false>;
 
@@ -41,12 +45,17 @@ public:
     class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
     public:
         explicit ConnectAwaiter(SocketAddr a) : addr_(a) {}
+        // From a socket set up beforehand (TcpSocket::connect): the
+        // awaiter owns it until the connect starts.
+        ConnectAwaiter(braid_tcp_socket* sock, SocketAddr a) : addr_(a), sock_(sock) {}
         ConnectAwaiter(ConnectAwaiter&& o) noexcept
-            : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), started_(o.started_) {}
+            : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), sock_(std::exchange(o.sock_, nullptr)),
+              started_(o.started_) {}
         ConnectAwaiter(const ConnectAwaiter&) = delete;
         ~ConnectAwaiter() {
             unregister();
             braid_tcp_stream_free(s_);
+            braid_tcp_socket_free(sock_);
         }
         // Drops the waker; the connect goes on.
         void unregister() noexcept {
@@ -57,7 +66,9 @@ public:
         int poll(braid_wake_fn w, void* d) {
             if (!started_) {
                 started_ = true;
-                int rc = braid_tcp_stream_connect_start(&s_, nullptr, addr_.as_sockaddr(), addr_.size());
+                int rc = sock_ ? braid_tcp_socket_connect_start(sock_, addr_.as_sockaddr(), addr_.size(), &s_)
+                               : braid_tcp_stream_connect_start(&s_, nullptr, addr_.as_sockaddr(), addr_.size());
+                if (sock_ && rc >= 0) sock_ = nullptr;  // the stream's now
                 if (rc < 0) return fail(rc);
             }
             int rc = braid_tcp_stream_poll_connect(s_, w, d);
@@ -68,6 +79,7 @@ public:
         TcpStream finish(int st) {
             if (st < 0) {
                 braid_tcp_stream_free(std::exchange(s_, nullptr));
+                braid_tcp_socket_free(std::exchange(sock_, nullptr));  // a socket whose connect never started
                 braid::detail::throw_io(st, os_error_, "TcpStream::connect");
             }
             return TcpStream(std::exchange(s_, nullptr));
@@ -80,6 +92,7 @@ public:
         }
         SocketAddr addr_;
         braid_tcp_stream* s_ = nullptr;
+        braid_tcp_socket* sock_ = nullptr;
         bool started_ = false;
         void* registered_ = nullptr;  // the wake_data of our registration
         int os_error_ = 0;
@@ -118,6 +131,20 @@ public:
         braid::detail::check_io(braid_tcp_stream_set_keepalive(native(), on), "set_keepalive");
     }
     bool keepalive() const { return braid::detail::check_io(braid_tcp_stream_keepalive(native()), "keepalive") != 0; }
+    // SO_LINGER: a duration (whole seconds) turns it on (zero: closing
+    // resets the connection), nullopt turns it off.
+    void set_linger(std::optional<std::chrono::seconds> d) {
+        braid::detail::check_io(braid_tcp_stream_set_linger(native(), d ? int(d->count()) : -1), "set_linger");
+    }
+    std::optional<std::chrono::seconds> linger() const {
+        int v = -1;
+        braid::detail::check_io(braid_tcp_stream_linger(native(), &v), "linger");
+        if (v < 0) return std::nullopt;
+        return std::chrono::seconds(v);
+    }
+    // The IP time-to-live (IPv6: the hop limit), 1..255.
+    void set_ttl(int ttl) { braid::detail::check_io(braid_tcp_stream_set_ttl(native(), ttl), "set_ttl"); }
+    int ttl() const { return braid::detail::check_io(braid_tcp_stream_ttl(native()), "ttl"); }
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_tcp_stream_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
@@ -137,9 +164,27 @@ public:
     int fd() const { return braid_tcp_stream_fd(native()); }
     braid_tcp_stream* native_handle() const noexcept { return s_; }
 
+    // Tokio's from_std: takes ownership of a connected TCP socket (made
+    // non-blocking here) on the calling thread's runtime.  Throws IoError
+    // (BRAID_EBADF, BRAID_EINVAL for another kind of socket); then the fd
+    // is still the caller's.
+    static TcpStream from_std(int fd) {
+        braid_tcp_stream* s = nullptr;
+        braid::detail::check_io(braid_tcp_stream_from_fd(&s, nullptr, fd), "TcpStream::from_std");
+        return TcpStream(s);
+    }
+    // Tokio's into_std: the socket as a plain fd (still non-blocking; the
+    // caller's to close); the stream is left empty.
+    int into_std() {
+        int fd = braid::detail::check_io(braid_tcp_stream_into_fd(native()), "TcpStream::into_std");
+        s_ = nullptr;
+        return fd;
+    }
+
 private:
     friend class io::ByteReader<TcpStream>;
     friend class io::ByteWriter<TcpStream>;
+    friend class io::ByteReadiness<TcpStream>;
     static constexpr io::StreamNames names{"TcpStream::read", "TcpStream::read_exact", "TcpStream::write",
                                            "TcpStream::write_all", "TcpStream::shutdown"};
     braid_tcp_stream* native() const {
@@ -176,12 +221,19 @@ inline Task<TcpStream> TcpStream::connect(std::string host, uint16_t port) {
     co_return co_await detail::connect_any(std::move(addrs), host + ":" + std::to_string(port));
 }
 
-inline Task<TcpStream> TcpStream::connect(std::string text) {
+namespace detail {
+// "1.2.3.4:80" as itself, "name:port" through lookup_host.
+inline Task<std::vector<SocketAddr>> resolve_text(std::string text) {
     SocketAddr numeric;
     if (braid_addr_parse(numeric.storage(), numeric.size_ptr(), text.c_str()) == BRAID_OK)
-        co_return co_await TcpStream::connect(numeric);
+        co_return std::vector<SocketAddr>{numeric};
     auto [host, port] = split_host_port(text);
-    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    co_return co_await lookup_host(host, port);
+}
+}  // namespace detail
+
+inline Task<TcpStream> TcpStream::connect(std::string text) {
+    std::vector<SocketAddr> addrs = co_await detail::resolve_text(text);
     co_return co_await detail::connect_any(std::move(addrs), text);
 }
 
@@ -281,6 +333,28 @@ public:
     int fd() const { return braid_tcp_listener_fd(native()); }
     braid_tcp_listener* native_handle() const noexcept { return l_; }
 
+    // Tokio's from_std: takes ownership of a listening TCP socket.
+    static TcpListener from_std(int fd) {
+        braid_tcp_listener* l = nullptr;
+        braid::detail::check_io(braid_tcp_listener_from_fd(&l, nullptr, fd), "TcpListener::from_std");
+        return TcpListener(l);
+    }
+    // Tokio's into_std: the listening socket as a plain fd (still
+    // non-blocking; the caller's to close); the listener is left empty.
+    int into_std() {
+        int fd = braid::detail::check_io(braid_tcp_listener_into_fd(native()), "TcpListener::into_std");
+        l_ = nullptr;
+        return fd;
+    }
+
+    // Tokio's TcpListener::bind((host, port)): "localhost:8080" or a numeric
+    // address; a name is resolved (lookup_host) and the first of its
+    // addresses that binds is taken.  Throws the last failure when none
+    // does (BRAID_ENOTFOUND: no such name).  The backlog is 1024 (the
+    // host and port form takes another).
+    static Task<TcpListener> bind_host(std::string host_port);
+    static Task<TcpListener> bind_host(std::string host, uint16_t port, int backlog = 1024);
+
 private:
     braid_tcp_listener* native() const {
         if (!l_) throw IoError(BRAID_ECLOSED, 0, "TcpListener: empty or moved-from");
@@ -288,5 +362,31 @@ private:
     }
     braid_tcp_listener* l_ = nullptr;
 };
+
+namespace detail {
+// The first address of addrs that binds, or the last failure.
+inline TcpListener bind_any(const std::vector<SocketAddr>& addrs, int backlog, const std::string& what) {
+    int last = BRAID_ENOTFOUND;
+    int os = 0;
+    for (const SocketAddr& a : addrs) {
+        braid_tcp_listener* l = nullptr;
+        int rc = braid_tcp_listener_bind(&l, nullptr, a.as_sockaddr(), a.size(), backlog);
+        if (rc == BRAID_OK) return TcpListener(l);
+        last = rc;
+        os = braid::detail::os_error_of(rc);
+    }
+    throw IoError(last, os, "TcpListener::bind(" + what + ")");
+}
+}  // namespace detail
+
+inline Task<TcpListener> TcpListener::bind_host(std::string host, uint16_t port, int backlog) {
+    std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+    co_return detail::bind_any(addrs, backlog, host + ":" + std::to_string(port));
+}
+
+inline Task<TcpListener> TcpListener::bind_host(std::string text) {
+    std::vector<SocketAddr> addrs = co_await detail::resolve_text(text);
+    co_return detail::bind_any(addrs, 1024, text);
+}
 
 }  // namespace braid::net

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <braid/detail/context.hpp>
+#include <braid/detail/io_awaiter.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/io/ready.hpp>
 #include <braid/udp.h>
 
 #include <cstddef>
@@ -107,16 +109,7 @@ public:
     };
 
     // recv(): the size alone.
-    struct [[nodiscard]] RecvSize {
-        RecvAwaiter inner;
-        bool await_ready() { return inner.await_ready(); }
-        template <class P>
-        bool await_suspend(std::coroutine_handle<P> h) {
-            return inner.await_suspend(h);
-        }
-        std::size_t await_resume() { return inner.await_resume().first; }
-        void unregister() noexcept { inner.unregister(); }
-    };
+    using RecvSize = braid::detail::FirstOf<RecvAwaiter>;
 
     UdpSocket() = default;
     explicit UdpSocket(braid_udp_socket* s) noexcept : s_(s) {}
@@ -149,6 +142,35 @@ public:
     RecvAwaiter recv_from(io::MutableBuffer b) { return RecvAwaiter(native(), b, false); }
     RecvAwaiter peek_from(io::MutableBuffer b) { return RecvAwaiter(native(), b, true); }
     RecvSize recv(io::MutableBuffer b) { return RecvSize{RecvAwaiter(native(), b, false)}; }
+
+    // Readiness (braid/io/ready.hpp): Readable, Writable or both.  Cancel-safe.
+    using ReadyAwaiter = braid::detail::ReadyAwaiter<braid_udp_socket, &braid_udp_poll_ready>;
+    ReadyAwaiter ready(int interest) { return ReadyAwaiter(native(), interest, "UdpSocket::ready"); }
+    ReadyAwaiter readable() { return ready(braid::Readable); }
+    ReadyAwaiter writable() { return ready(braid::Writable); }
+    // Attempts that never wait: nullopt when the socket is not ready (that
+    // readiness is forgotten); IoError for failures.
+    std::optional<std::size_t> try_send_to(io::ConstBuffer b, const SocketAddr& to) {
+        std::size_t n = 0;
+        int rc = braid_udp_try_send_to(native(), b.data, b.size, to.as_sockaddr(), to.size(), &n);
+        return braid::detail::attempt(rc, n, "UdpSocket::try_send_to");
+    }
+    std::optional<std::size_t> try_send(io::ConstBuffer b) {
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_udp_try_send_to(native(), b.data, b.size, nullptr, 0, &n), n,
+                                      "UdpSocket::try_send");
+    }
+    std::optional<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer b) {
+        return try_take(b, &braid_udp_try_recv_from, "UdpSocket::try_recv_from");
+    }
+    std::optional<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer b) {
+        return try_take(b, &braid_udp_try_peek_from, "UdpSocket::try_peek_from");
+    }
+    std::optional<std::size_t> try_recv(io::MutableBuffer b) {
+        auto r = try_take(b, &braid_udp_try_recv_from, "UdpSocket::try_recv");
+        if (!r) return std::nullopt;
+        return r->first;
+    }
 
     SocketAddr local_addr() const {
         SocketAddr a;
@@ -187,6 +209,14 @@ public:
     braid_udp_socket* native_handle() const noexcept { return s_; }
 
 private:
+    using TakeFn = int (*)(braid_udp_socket*, void*, size_t, sockaddr_storage*, size_t*, size_t*);
+    std::optional<std::pair<std::size_t, SocketAddr>> try_take(io::MutableBuffer b, TakeFn fn, const char* what) {
+        SocketAddr from;
+        std::size_t n = 0;
+        auto got = braid::detail::attempt(fn(native(), b.data, b.size, from.storage(), from.size_ptr(), &n), n, what);
+        if (!got) return std::nullopt;
+        return std::make_pair(n, from);
+    }
     braid_udp_socket* native() const {
         if (!s_) throw IoError(BRAID_ECLOSED, 0, "UdpSocket: empty or moved-from");
         return s_;

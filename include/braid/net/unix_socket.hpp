@@ -14,6 +14,7 @@
 #include <braid/io/buffer.hpp>
 #include <braid/io/byte_stream.hpp>
 #include <braid/io/error.hpp>
+#include <braid/io/ready.hpp>
 #include <braid/net/addr.hpp>
 #include <braid/stream/generator.hpp>
 #include <braid/unix_socket.h>
@@ -21,6 +22,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,7 +37,7 @@ inline std::string c_path(std::string_view p) {
 }
 }  // namespace detail
 
-class UnixStream : public io::ByteReader<UnixStream>, public io::ByteWriter<UnixStream> {
+class UnixStream : public io::ByteReader<UnixStream>, public io::ByteWriter<UnixStream>, public io::ByteReadiness<UnixStream> {
 public:
     class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
     public:
@@ -116,6 +118,72 @@ public:
         braid::detail::check_io(braid_unix_stream_peer_addr(native(), a.storage(), a.size_ptr()), "peer_addr");
         return a;
     }
+    // The peer's process, user and group (SO_PEERCRED; Tokio's UCred).
+    struct UCred {
+        int pid;
+        unsigned uid;
+        unsigned gid;
+    };
+    UCred peer_cred() const {
+        UCred c{};
+        braid::detail::check_io(braid_unix_stream_peer_cred(native(), &c.pid, &c.uid, &c.gid), "peer_cred");
+        return c;
+    }
+
+    // Passing file descriptors (SCM_RIGHTS).  Sending: some bytes of b (at
+    // least one) with `fds` going along (the caller keeps its own copies).
+    // Receiving: some bytes into b, and the descriptors that came with them
+    // into fds (new ones, close-on-exec, the caller's to close; those that
+    // do not fit are closed).  Both cancel-safe, as write and read.
+    template <bool Recv>
+    class [[nodiscard]] FdsAwaiter : public braid::detail::LeafAwaiter<FdsAwaiter<Recv>> {
+    public:
+        FdsAwaiter(braid_unix_stream* s, void* buf, std::size_t len, int* fds, std::size_t nfds)
+            : s_(s), buf_(buf), len_(len), fds_(fds), nfds_(nfds) {}
+        FdsAwaiter(FdsAwaiter&& o) noexcept
+            : s_(std::exchange(o.s_, nullptr)), buf_(o.buf_), len_(o.len_), fds_(o.fds_), nfds_(o.nfds_) {}
+        ~FdsAwaiter() { unregister(); }
+        void unregister() noexcept {
+            if (registered_) call(nullptr, registered_);
+            registered_ = nullptr;
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = call(w, d);
+            if (registered_ && (rc != BRAID_PENDING || registered_ != d)) unregister();
+            registered_ = rc == BRAID_PENDING ? d : nullptr;
+            if (rc < 0) os_ = braid::detail::os_error_of(rc);
+            return rc;
+        }
+        // Sending: the bytes sent.  Receiving: the bytes and the fds received.
+        auto finish(int st) {
+            if (st < 0) braid::detail::throw_io(st, os_, Recv ? "UnixStream::recv_with_fds" : "UnixStream::send_with_fds");
+            if constexpr (Recv) return std::pair<std::size_t, std::size_t>(n_, got_);
+            else return n_;
+        }
+
+    private:
+        int call(braid_wake_fn w, void* d) {
+            if constexpr (Recv) return braid_unix_stream_poll_recv_fds(s_, buf_, len_, fds_, nfds_, &got_, w, d, &n_);
+            else return braid_unix_stream_poll_send_fds(s_, buf_, len_, fds_, nfds_, w, d, &n_);
+        }
+        braid_unix_stream* s_;
+        void* buf_;
+        std::size_t len_;
+        int* fds_;
+        std::size_t nfds_;
+        std::size_t n_ = 0;
+        std::size_t got_ = 0;
+        int os_ = 0;
+        void* registered_ = nullptr;  // the wake_data of our registration
+    };
+    FdsAwaiter<false> send_with_fds(io::ConstBuffer b, std::span<const int> fds) {
+        return FdsAwaiter<false>(native(), const_cast<void*>(b.data), b.size, const_cast<int*>(fds.data()), fds.size());
+    }
+    FdsAwaiter<true> recv_with_fds(io::MutableBuffer b, std::span<int> fds) {
+        return FdsAwaiter<true>(native(), b.data, b.size, fds.data(), fds.size());
+    }
+
     void close() {
         if (s_) braid_unix_stream_close(s_);
     }
@@ -125,6 +193,7 @@ public:
 private:
     friend class io::ByteReader<UnixStream>;
     friend class io::ByteWriter<UnixStream>;
+    friend class io::ByteReadiness<UnixStream>;
     static constexpr io::StreamNames names{"UnixStream::read", "UnixStream::read_exact", "UnixStream::write",
                                            "UnixStream::write_all", "UnixStream::shutdown"};
     braid_unix_stream* native() const {
@@ -339,6 +408,40 @@ public:
     }
     SendAwaiter send(io::ConstBuffer b) { return SendAwaiter(native(), b, std::nullopt); }
     RecvAwaiter recv_from(io::MutableBuffer b) { return RecvAwaiter(native(), b); }
+    // recv(): one datagram's size alone (from the connected peer).  Cancel-safe.
+    using RecvSize = braid::detail::FirstOf<RecvAwaiter>;
+    RecvSize recv(io::MutableBuffer b) { return RecvSize{RecvAwaiter(native(), b)}; }
+
+    // Readiness (braid/io/ready.hpp): Readable, Writable or both.  Cancel-safe.
+    using ReadyAwaiter = braid::detail::ReadyAwaiter<braid_unix_datagram, &braid_unix_datagram_poll_ready>;
+    ReadyAwaiter ready(int interest) { return ReadyAwaiter(native(), interest, "UnixDatagram::ready"); }
+    ReadyAwaiter readable() { return ready(braid::Readable); }
+    ReadyAwaiter writable() { return ready(braid::Writable); }
+    // Attempts that never wait: nullopt when the socket is not ready (that
+    // readiness is forgotten); IoError for failures.
+    std::optional<std::size_t> try_send_to(io::ConstBuffer b, std::string_view path) {
+        std::string p = detail::c_path(path);
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_unix_datagram_try_send_to(native(), b.data, b.size, p.c_str(), &n), n,
+                                      "UnixDatagram::try_send_to");
+    }
+    std::optional<std::size_t> try_send(io::ConstBuffer b) {
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_unix_datagram_try_send_to(native(), b.data, b.size, nullptr, &n), n,
+                                      "UnixDatagram::try_send");
+    }
+    std::optional<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer b) {
+        SocketAddr from;
+        std::size_t n = 0;
+        int rc = braid_unix_datagram_try_recv_from(native(), b.data, b.size, from.storage(), from.size_ptr(), &n);
+        if (!braid::detail::attempt(rc, n, "UnixDatagram::try_recv_from")) return std::nullopt;
+        return std::make_pair(n, from);
+    }
+    std::optional<std::size_t> try_recv(io::MutableBuffer b) {
+        std::size_t n = 0;
+        int rc = braid_unix_datagram_try_recv_from(native(), b.data, b.size, nullptr, nullptr, &n);
+        return braid::detail::attempt(rc, n, "UnixDatagram::try_recv");
+    }
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_unix_datagram_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");

@@ -280,9 +280,15 @@ TEST_CASE("process: stdio from an fd, process groups, setsid, any signal, wait_w
             }
             return v;
         };
-        auto plain = parse((co_await Command("sh").args({"-c", ids}).output()).out);
-        auto grouped = parse((co_await Command("sh").args({"-c", ids}).process_group(0).output()).out);
-        auto session = parse((co_await Command("sh").args({"-c", ids}).setsid().output()).out);
+        // (commands built before the co_await: g++ 12 cannot keep an
+        // initializer list alive inside a co_await operand, docs/compilers.md)
+        Command plain_cmd("sh"), grouped_cmd("sh"), session_cmd("sh");
+        plain_cmd.args({"-c", ids});
+        grouped_cmd.args({"-c", ids}).process_group(0);
+        session_cmd.args({"-c", ids}).setsid();
+        auto plain = parse((co_await plain_cmd.output()).out);
+        auto grouped = parse((co_await grouped_cmd.output()).out);
+        auto session = parse((co_await session_cmd.output()).out);
         EXPECT(plain.size() == 3 && grouped.size() == 3 && session.size() == 3);
         EXPECT(plain[1] != plain[0]);                            // inherited: our group
         EXPECT(grouped[1] == grouped[0] && grouped[2] != grouped[0]);  // its own group, our session

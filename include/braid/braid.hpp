@@ -5,6 +5,7 @@
 #include <braid/braid.h>
 
 #include <braid/async_fd.hpp>
+#include <braid/block_in_place.hpp>
 #include <braid/cancellation_token.hpp>
 #include <braid/error.hpp>
 #include <braid/join.hpp>
@@ -55,5 +56,8 @@
 #include <braid/stream.hpp>
 #include <braid/task.hpp>
 #include <braid/task_local.hpp>
+#include <braid/task_tracker.hpp>
 #include <braid/time.hpp>
+#include <braid/time_control.hpp>
 #include <braid/timeout.hpp>
+#include <braid/unconstrained.hpp>

@@ -179,17 +179,20 @@ struct BlockingState {
     static void release(void* p) { static_cast<BlockingState*>(p)->~BlockingState(); }
 };
 
-// Runs f on the blocking pool of the calling thread's runtime.  As
+// Runs f on the blocking pool of the calling thread's runtime (or of
+// `owner`'s, when given).  As
 // try_spawn_task: BRAID_OK with the handle, or the refusal code after f was
 // destroyed (it never runs).
 template <class F>
-int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result) {
+int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result,
+                            braid_handle* owner = nullptr) {
     using State = BlockingState<F>;
     *out = nullptr;
     *result = nullptr;
     braid_task* t = nullptr;
     void* mem = nullptr;
-    int rc = braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
+    int rc = owner ? braid_handle_task_new(&t, &mem, owner, sizeof(State), &State::poll, nullptr, &State::release)
+                   : braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
     if (rc < 0) {
         [[maybe_unused]] F dropped(std::move(f));  // destroyed here: the job never runs
         return rc;

@@ -11,6 +11,7 @@
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.hpp>
+#include <braid/local_set.hpp>
 #include <braid/fs.hpp>
 #include <braid/io/any_delimiter_codec.hpp>
 #include <braid/io/buf_reader.hpp>

@@ -10,6 +10,7 @@
 #include <braid/detail/task_frame.hpp>
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
+#include <braid/local_set.h>
 #include <braid/task.h>
 #include <braid/task.hpp>
 
@@ -94,8 +95,10 @@ using CreateIn = int (*)(braid_task**, Owner*, void*, size_t, const braid_task_v
 // runtime refused the task with (BRAID_ESHUTDOWN, BRAID_EINVAL: no runtime
 // on this thread or an empty Task, BRAID_ENOMEM), after destroying `task`
 // (its frame and everything it holds): a refused task never runs.
+// `local`: started as a task of that local set (braid/local_set.h) instead.
 template <class T, class Owner>
-int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result) {
+int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result,
+                   braid_local_set* local = nullptr) {
     *out = nullptr;
     *result = nullptr;
     if (!task.valid()) return BRAID_EINVAL;
@@ -113,7 +116,7 @@ int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_tas
     f->ctx.wake_data = t;
     f->ctx.resume_point = h;
     h.promise().ctx = &f->ctx;
-    rc = braid_task_start(t);
+    rc = local ? braid_local_set_start(local, t) : braid_task_start(t);
     if (rc < 0) {  // refused: finished without running (no cancel call); drop the frame now
         SpawnState<T>::drop_frame(f);
         braid_task_free(t);

@@ -3,11 +3,6 @@
 // (Tokio's rt_test! macro; here a Catch GENERATE over the flavours).
 //
 // Gaps:
-//   spawn_one_from_block_on_called_on_handle — no Handle::block_on
-//   enter_and_spawn — no Runtime::enter (a runtime context outside its threads)
-//   local_set_block_on_socket — no LocalSet / spawn_local
-//   local_set_client_server_block_on — no LocalSet / spawn_local
-//   coop_unconstrained — no task::unconstrained
 //   always_active_parker: its current-thread flavour — braid refuses a second concurrent block_on of a current-thread runtime (BRAID_EBUSY, docs/ARCHITECTURE.md); the multi-thread flavours are ported
 //
 // Not applicable:
@@ -923,4 +918,109 @@ TEST_CASE("ping_pong_saturation") {
         running->store(false, std::memory_order_relaxed);
         for (auto& t : tasks) co_await t;
     }(running));
+}
+
+TEST_CASE("spawn_one_from_block_on_called_on_handle") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    auto [tx, rx] = braid::oneshot::channel<std::string>();
+    auto handle = rt.handle().block_on([](braid::oneshot::Sender<std::string> tx) -> braid::Task<braid::JoinHandle<std::string>> {
+        co_return braid::spawn([](braid::oneshot::Sender<std::string> tx) -> braid::Task<std::string> {
+            EXPECT(!tx.send("ZOMG"));
+            co_return "DONE";
+        }(std::move(tx)));
+    }(std::move(tx)));
+    auto out = rt.block_on([](braid::oneshot::Receiver<std::string> rx, braid::JoinHandle<std::string> handle) -> braid::Task<std::string> {
+        auto msg = co_await rx;
+        auto out = co_await handle;
+        EXPECT(out == "DONE");
+        co_return msg;
+    }(std::move(rx), std::move(handle)));
+    REQUIRE(out == "ZOMG");
+}
+
+TEST_CASE("enter_and_spawn") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    braid::JoinHandle<void> handle;
+    {
+        auto enter = rt.enter();
+        handle = braid::spawn([]() -> braid::Task<> { co_return; }());
+    }
+    rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await h; }(std::move(handle)));
+}
+
+TEST_CASE("local_set_block_on_socket") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    braid::LocalSet local;
+    local.block_on(rt, []() -> braid::Task<> {
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        auto listener = TcpListener::bind("127.0.0.1:0");
+        auto addr = listener.local_addr();
+        braid::spawn_local([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
+            (void)co_await listener.accept();
+            EXPECT(!tx.send(0));
+        }(std::move(listener), std::move(tx))).detach();
+        (void)co_await TcpStream::connect(addr);
+        co_await rx;
+    }());
+}
+
+TEST_CASE("local_set_client_server_block_on") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    std::atomic<int> done{0};
+    braid::LocalSet local;
+    local.block_on(rt, [](std::atomic<int>* done) -> braid::Task<> {
+        auto server = TcpListener::bind("127.0.0.1:0");
+        auto addr = server.local_addr();
+        braid::spawn_local([](TcpListener server) -> braid::Task<> {
+            auto [socket, peer] = co_await server.accept();
+            co_await socket.write_all(std::string_view("hello"));
+        }(std::move(server))).detach();
+        auto client = co_await TcpStream::connect(addr);
+        std::string buf;
+        co_await braid::io::read_to_end(client, buf);
+        EXPECT(buf == "hello");
+        done->fetch_add(1);
+    }(&done));
+    REQUIRE(done.load() == 1);
+}
+
+// Tokio sleeps 100 ms and "hopes" the 1000 tasks finished; the port waits
+// until they have.  Inside unconstrained, joining all of them never yields
+// (on the current-thread flavour nothing else runs meanwhile).
+TEST_CASE("coop_unconstrained") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    rt.block_on([](bool single) -> braid::Task<> {
+        auto finished = std::make_shared<std::atomic<int>>(0);
+        std::vector<braid::JoinHandle<void>> tasks;
+        for (int i = 0; i < 1000; ++i)
+            tasks.push_back(braid::spawn([](std::shared_ptr<std::atomic<int>> f) -> braid::Task<> {
+                f->fetch_add(1);
+                co_return;
+            }(finished)));
+        while (finished->load() < 1000) co_await braid::yield_now();
+        auto ticks = std::make_shared<std::atomic<int>>(0);
+        auto stop = std::make_shared<std::atomic<bool>>(false);
+        auto ticker = braid::spawn([](std::shared_ptr<std::atomic<int>> t, std::shared_ptr<std::atomic<bool>> s) -> braid::Task<> {
+            while (!s->load()) {
+                t->fetch_add(1);
+                co_await braid::yield_now();
+            }
+        }(ticks, stop));
+        co_await braid::yield_now();
+        int before = ticks->load();
+        co_await braid::task::unconstrained([](std::vector<braid::JoinHandle<void>>& tasks) -> braid::Task<> {
+            for (auto& t : tasks) {
+                EXPECT(t.is_finished());
+                co_await t;
+            }
+        }(tasks));
+        if (single) EXPECT(ticks->load() == before);  // never yielded
+        stop->store(true);
+        co_await ticker;
+    }(flavor == Flavor::CurrentThread));
 }

@@ -8,12 +8,12 @@ namespace {
 // Awaits `n` always-ready operations (a permit taken and given back each
 // time) and reports how often the budget made it yield, as the number of
 // other-task steps seen in between.
-braid::Task<int> ready_ops(braid::Semaphore& sem, int n, const int* ticks) {
-    int before = *ticks;
+braid::Task<int> ready_ops(braid::Semaphore& sem, int n, const braid_test::Ticker& ticker) {
+    int before = ticker.ticks();
     for (int i = 0; i < n; ++i) {
         auto p = co_await sem.acquire();
     }
-    co_return *ticks - before;
+    co_return ticker.ticks() - before;
 }
 }  // namespace
 
@@ -21,19 +21,11 @@ TEST_CASE("the budget makes a busy task yield, unconstrained does not") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::Semaphore sem(1);
-        int ticks = 0;
-        bool stop = false;
-        auto ticker = braid::spawn([](int* ticks, bool* stop) -> braid::Task<> {
-            while (!*stop) {
-                ++*ticks;
-                co_await braid::yield_now();
-            }
-        }(&ticks, &stop));
+        braid_test::Ticker ticker;
         co_await braid::yield_now();
-        int constrained = co_await ready_ops(sem, 1000, &ticks);
-        int free_run = co_await braid::task::unconstrained(ready_ops(sem, 1000, &ticks));
-        stop = true;
-        co_await ticker;
+        int constrained = co_await ready_ops(sem, 1000, ticker);
+        int free_run = co_await braid::task::unconstrained(ready_ops(sem, 1000, ticker));
+        co_await ticker.stop();
         EXPECT(constrained > 0);  // it yielded to the ticker (1000 > the budget)
         EXPECT(free_run == 0);    // never yielded
     }());

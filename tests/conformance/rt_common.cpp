@@ -79,13 +79,21 @@ braid::Task<> spin_hard() {
     for (;;) co_await braid::yield_now();
 }
 
+// Spawns through braid::spawn (or braid::spawn_local, for the LocalSet cases).
+struct SpawnAny {
+    bool local = false;
+    braid::JoinHandle<void> operator()(braid::Task<> t) const {
+        return local ? braid::spawn_local(std::move(t)) : braid::spawn(std::move(t));
+    }
+};
+
 // Tokio's client_server: a server task writes "hello" to the one client it
 // accepts; the client reads to the end.
-braid::Task<> client_server(std::atomic<int>* done) {
+braid::Task<> client_server(std::atomic<int>* done, SpawnAny spawn_fn = {}) {
     auto server = TcpListener::bind("127.0.0.1:0");
     auto addr = server.local_addr();
 
-    braid::spawn([](TcpListener server) -> braid::Task<> {
+    spawn_fn([](TcpListener server) -> braid::Task<> {
         auto [socket, peer] = co_await server.accept();
         co_await socket.write_all(std::string_view("hello"));
     }(std::move(server))).detach();
@@ -95,6 +103,22 @@ braid::Task<> client_server(std::atomic<int>* done) {
     co_await braid::io::read_to_end(client, buf);
     EXPECT(buf == "hello");
     done->fetch_add(1);
+}
+
+// Tokio's block_on_socket: a connection reaches a listener's task.
+braid::Task<> socket_accepted(SpawnAny spawn_fn = {}) {
+    auto [tx, rx] = braid::oneshot::channel<int>();
+
+    auto listener = TcpListener::bind("127.0.0.1:0");
+    auto addr = listener.local_addr();
+
+    spawn_fn([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
+        (void)co_await listener.accept();
+        EXPECT(!tx.send(0));
+    }(std::move(listener), std::move(tx))).detach();
+
+    (void)co_await TcpStream::connect(addr);
+    co_await rx;
 }
 
 }  // namespace
@@ -427,20 +451,7 @@ TEST_CASE("block_on_socket") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
-    rt.block_on([]() -> braid::Task<> {
-        auto [tx, rx] = braid::oneshot::channel<int>();
-
-        auto listener = TcpListener::bind("127.0.0.1:0");
-        auto addr = listener.local_addr();
-
-        braid::spawn([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
-            (void)co_await listener.accept();
-            EXPECT(!tx.send(0));
-        }(std::move(listener), std::move(tx))).detach();
-
-        (void)co_await TcpStream::connect(addr);
-        co_await rx;
-    }());
+    rt.block_on(socket_accepted());
 }
 
 TEST_CASE("spawn_from_blocking") {
@@ -954,17 +965,7 @@ TEST_CASE("local_set_block_on_socket") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     braid::LocalSet local;
-    local.block_on(rt, []() -> braid::Task<> {
-        auto [tx, rx] = braid::oneshot::channel<int>();
-        auto listener = TcpListener::bind("127.0.0.1:0");
-        auto addr = listener.local_addr();
-        braid::spawn_local([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
-            (void)co_await listener.accept();
-            EXPECT(!tx.send(0));
-        }(std::move(listener), std::move(tx))).detach();
-        (void)co_await TcpStream::connect(addr);
-        co_await rx;
-    }());
+    local.block_on(rt, socket_accepted(SpawnAny{true}));
 }
 
 TEST_CASE("local_set_client_server_block_on") {
@@ -972,19 +973,7 @@ TEST_CASE("local_set_client_server_block_on") {
     auto rt = make(flavor);
     std::atomic<int> done{0};
     braid::LocalSet local;
-    local.block_on(rt, [](std::atomic<int>* done) -> braid::Task<> {
-        auto server = TcpListener::bind("127.0.0.1:0");
-        auto addr = server.local_addr();
-        braid::spawn_local([](TcpListener server) -> braid::Task<> {
-            auto [socket, peer] = co_await server.accept();
-            co_await socket.write_all(std::string_view("hello"));
-        }(std::move(server))).detach();
-        auto client = co_await TcpStream::connect(addr);
-        std::string buf;
-        co_await braid::io::read_to_end(client, buf);
-        EXPECT(buf == "hello");
-        done->fetch_add(1);
-    }(&done));
+    local.block_on(rt, client_server(&done, SpawnAny{true}));
     REQUIRE(done.load() == 1);
 }
 
@@ -1003,24 +992,15 @@ TEST_CASE("coop_unconstrained") {
                 co_return;
             }(finished)));
         while (finished->load() < 1000) co_await braid::yield_now();
-        auto ticks = std::make_shared<std::atomic<int>>(0);
-        auto stop = std::make_shared<std::atomic<bool>>(false);
-        auto ticker = braid::spawn([](std::shared_ptr<std::atomic<int>> t, std::shared_ptr<std::atomic<bool>> s) -> braid::Task<> {
-            while (!s->load()) {
-                t->fetch_add(1);
-                co_await braid::yield_now();
-            }
-        }(ticks, stop));
-        co_await braid::yield_now();
-        int before = ticks->load();
+        braid_test::Ticker ticker;
+        int before = ticker.ticks();
         co_await braid::task::unconstrained([](std::vector<braid::JoinHandle<void>>& tasks) -> braid::Task<> {
             for (auto& t : tasks) {
                 EXPECT(t.is_finished());
                 co_await t;
             }
         }(tasks));
-        if (single) EXPECT(ticks->load() == before);  // never yielded
-        stop->store(true);
-        co_await ticker;
+        if (single) EXPECT(ticker.ticks() == before);  // never yielded
+        co_await ticker.stop();
     }(flavor == Flavor::CurrentThread));
 }

@@ -374,26 +374,18 @@ TEST_CASE("coop_and_block_in_place") {
         auto [tx, rx] = braid::mpsc::channel<int>(1024);
         for (int i = 0; i < 1024; ++i) co_await tx.send(i);
         { auto gone = std::move(tx); }
-        auto ticks = std::make_shared<std::atomic<int>>(0);
-        auto stop = std::make_shared<std::atomic<bool>>(false);
-        auto ticker = braid::spawn([](std::shared_ptr<std::atomic<int>> t, std::shared_ptr<std::atomic<bool>> s) -> braid::Task<> {
-            while (!s->load()) {
-                t->fetch_add(1);
-                co_await braid::yield_now();
-            }
-        }(ticks, stop));
-        co_await braid::spawn([](braid::mpsc::Receiver<int> rx, std::shared_ptr<std::atomic<int>> t) -> braid::Task<> {
+        braid_test::Ticker ticker;
+        co_await braid::spawn([](braid::mpsc::Receiver<int> rx, braid_test::Ticker* t) -> braid::Task<> {
             braid::task::block_in_place([] {});
             // Back on the worker: receiving the ready values runs into the
             // budget and yields (the ticker gets a turn) before the end.
-            int before = t->load();
+            int before = t->ticks();
             int n = 0;
             while (co_await rx.recv()) ++n;
             EXPECT(n == 1024);
-            EXPECT(t->load() > before);
-        }(std::move(rx), ticks));
-        stop->store(true);
-        co_await ticker;
+            EXPECT(t->ticks() > before);
+        }(std::move(rx), &ticker));
+        co_await ticker.stop();
     }());
 }
 
@@ -432,10 +424,7 @@ TEST_CASE("hang_on_shutdown") {
 TEST_CASE("test_block_in_place1") {
     // #[tokio::test]: a current-thread runtime.
     auto rt = braid::Runtime::builder().current_thread().build();
-    int code = rt.block_on([]() -> braid::Task<int> {
-        co_return braid_test::error_code_of([] { braid::task::block_in_place([] {}); });
-    }());
-    REQUIRE(code == BRAID_ENOTSUP);
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
 TEST_CASE("test_block_in_place2") {
@@ -448,10 +437,7 @@ TEST_CASE("test_block_in_place2") {
 
 TEST_CASE("test_block_in_place3") {
     auto rt = braid::Runtime::builder().current_thread().build();
-    int code = rt.block_on([]() -> braid::Task<int> {
-        co_return braid_test::error_code_of([] { braid::task::block_in_place([] {}); });
-    }());
-    REQUIRE(code == BRAID_ENOTSUP);
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
 TEST_CASE("test_block_in_place4") {

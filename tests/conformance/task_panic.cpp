@@ -33,10 +33,7 @@ TEST_CASE("local_key_get_panic_caller") {
 
 TEST_CASE("block_in_place_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
-    int code = rt.block_on([]() -> braid::Task<int> {
-        co_return braid_test::error_code_of([] { braid::task::block_in_place([] {}); });
-    }());
-    REQUIRE(code == BRAID_ENOTSUP);
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
 TEST_CASE("local_set_spawn_local_panic_caller") {

@@ -238,6 +238,7 @@ TEST_CASE("task_id_block_in_place_block_on_spawn") {
                 }(parent_id));
             });
             EXPECT(parent_id == braid::task::id());
+            co_return;
         }());
     }());
 }

@@ -238,6 +238,7 @@ TEST_CASE("drop_cancels_tasks") {
         local.spawn_local([](std::shared_ptr<int> rc2, braid::oneshot::Sender<int> started) -> braid::Task<> {
             EXPECT(!started.send(0));
             co_await braid_test::pending();
+            (void)rc2;  // held by the frame until it is dropped
         }(std::move(rc2), std::move(started_tx))).detach();
         local.block_on(r, [](braid::oneshot::Receiver<int> rx) -> braid::Task<> { co_await rx; }(std::move(started_rx)));
     }

@@ -38,7 +38,7 @@ BRAID_API int braid_local_set_block_on(braid_local_set* set, braid_task* main) {
     return set_of(set)->block_on(t->core, t);
 }
 
-BRAID_API int braid_local_set_poll(braid_local_set* set, braid_wake_fn wake, void* wake_data) {
+BRAID_API int braid_local_set_poll_run(braid_local_set* set, braid_wake_fn wake, void* wake_data) {
     if (!set) return BRAID_EINVAL;
     braid::detail::Core* c = braid::detail::current_core();
     if (c && c->scheduler().current_worker() && !c->scheduler().current_thread()) return BRAID_ENOTSUP;

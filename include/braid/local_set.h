@@ -4,7 +4,7 @@
  * A set's tasks are ordinary tasks (join handles, aborts, join sets and
  * groups work on them) that only the set's driver polls, always on the
  * same thread: the first thread that drives the set (braid_local_set_block_on,
- * braid_local_set_poll) is its thread from then on, and driving it from
+ * braid_local_set_poll_run) is its thread from then on, and driving it from
  * another thread is refused (BRAID_EINVAL).  A task of a set is made with
  * braid_task_new / braid_task_new_in as usual (it needs a runtime: its
  * timers and I/O are that runtime's) and started with
@@ -54,12 +54,12 @@ BRAID_API int braid_local_set_block_on(braid_local_set *set, braid_task *main);
 /* For a future that drives the set (Tokio's run_until): runs the set's
  * ready tasks on the calling thread (a bounded number, then it yields),
  * and registers wake(wake_data) for when a task of the set is woken
- * (called at once when tasks are still ready).  NULL waker: withdraws the
- * registration (do so before the waker's target goes).  Always
+ * (called at once when tasks are still ready).  Withdraw the registration
+ * before the waker's target goes (NULL waker: see docs/c-api.md).  Always
  * BRAID_PENDING, or BRAID_EINVAL (NULL set, another thread's set) or
  * BRAID_ENOTSUP (called on a worker of a multi-thread runtime, where the
  * calling task may move to another thread: use braid_local_set_block_on). */
-BRAID_API int braid_local_set_poll(braid_local_set *set, braid_wake_fn wake, void *wake_data);
+BRAID_API int braid_local_set_poll_run(braid_local_set *set, braid_wake_fn wake, void *wake_data);
 
 /* The set whose task is running on the calling thread, or NULL.  Borrowed. */
 BRAID_API braid_local_set *braid_local_set_current(void);

@@ -95,12 +95,12 @@ private:
         Drive(braid_local_set* s, braid_task* main) : s_(s), main_(main) {}
         ~Drive() { unregister(); }
         void unregister() noexcept {
-            if (registered_) braid_local_set_poll(s_, nullptr, nullptr);
+            if (registered_) braid_local_set_poll_run(s_, nullptr, nullptr);
             registered_ = false;
         }
         bool ready_now() const { return false; }
         int poll(braid_wake_fn w, void* d) {
-            int rc = braid_local_set_poll(s_, w, d);
+            int rc = braid_local_set_poll_run(s_, w, d);
             registered_ = w != nullptr;
             if (rc < 0) return rc;
             if (braid_task_is_finished(main_) != 1) return BRAID_PENDING;

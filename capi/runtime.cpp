@@ -2,7 +2,13 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/enter.hpp"
 #include "shim.hpp"
+
+struct braid_enter_guard {
+    explicit braid_enter_guard(braid::detail::Core* c) : guard(c) {}
+    braid::detail::EnterGuard guard;
+};
 
 using braid::capi::core_of;
 using braid::capi::guarded;
@@ -112,17 +118,29 @@ BRAID_API int braid_runtime_new(braid_runtime** out) {
     return braid_runtime_build(out, &b);
 }
 
-BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
-    if (!rt || !task) return BRAID_EINVAL;
-    Core* core = core_of(rt);
+namespace {
+// braid_runtime_block_on and braid_handle_block_on (`wait_turn`: a
+// current-thread runtime's other block_on is waited out, not refused).
+int block_on(Core* core, braid_task* task, bool wait_turn) {
     auto* t = task_of(task);
     if (t->core != core) return BRAID_EINVAL;
     if (braid::detail::current_core() != nullptr || Core::in_shutdown_callbacks()) return BRAID_EDEADLK;
     // A future made with braid_task_new and never started is started here
     // (Tokio's block_on runs the future it is given); refused: its status.
     if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;
-    if (core->scheduler().current_thread()) return core->scheduler().block_on(t);
+    if (core->scheduler().current_thread()) return core->scheduler().block_on(t, wait_turn);
     return braid_task_join_blocking(task, BRAID_WAIT_FOREVER);
+}
+}  // namespace
+
+BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
+    if (!rt || !task) return BRAID_EINVAL;
+    return block_on(core_of(rt), task, false);
+}
+
+BRAID_API int braid_handle_block_on(braid_handle* h, braid_task* task) {
+    if (!h || !task) return BRAID_EINVAL;
+    return block_on(h->core, task, true);
 }
 
 BRAID_API int braid_runtime_shutdown(braid_runtime* rt, int64_t timeout_ms) {
@@ -139,7 +157,45 @@ BRAID_API int braid_runtime_free(braid_runtime* rt) {
     return BRAID_OK;
 }
 
-BRAID_API braid_runtime* braid_runtime_current(void) { return rt_of(braid::detail::current_core()); }
+BRAID_API int braid_runtime_shutdown_background(braid_runtime* rt) {
+    if (!rt) return BRAID_EINVAL;
+    Core* core = core_of(rt);
+    int rc = core->shutdown(0);
+    if (rc == BRAID_EDEADLK) return rc;
+    core->unref();  // blocking threads still running hold references of their own
+    return rc;
+}
+
+BRAID_API int braid_runtime_enter(braid_enter_guard** out, braid_runtime* rt) {
+    if (!out || !rt) return BRAID_EINVAL;
+    *out = new (std::nothrow) braid_enter_guard(core_of(rt));
+    return *out ? BRAID_OK : BRAID_ENOMEM;
+}
+
+BRAID_API int braid_handle_enter(braid_enter_guard** out, const braid_handle* h) {
+    if (!out || !h) return BRAID_EINVAL;
+    return braid_runtime_enter(out, rt_of(h->core));
+}
+
+BRAID_API int braid_runtime_exit(braid_enter_guard* g) {
+    if (!g) return BRAID_OK;
+    int rc = g->guard.exit();
+    if (rc == BRAID_OK) delete g;
+    return rc;
+}
+
+BRAID_API int braid_block_in_place(braid_task_fn fn, void* arg) {
+    if (!fn) return BRAID_EINVAL;
+    Core* c = braid::detail::current_core();
+    if (!c || !c->scheduler().current_worker()) {
+        fn(arg);  // not on a worker: blocking is allowed here already
+        return BRAID_OK;
+    }
+    if (c->scheduler().current_thread()) return BRAID_ENOTSUP;
+    return c->scheduler().block_in_place(fn, arg);
+}
+
+BRAID_API braid_runtime* braid_runtime_current(void) { return rt_of(braid::detail::context_core()); }
 
 BRAID_API int braid_runtime_worker_count(const braid_runtime* rt) {
     if (!rt) return BRAID_EINVAL;
@@ -155,6 +211,16 @@ BRAID_API int braid_runtime_advance(braid_runtime* rt, int64_t ns) {
     return core_of(rt)->advance(ns);
 }
 
+BRAID_API int braid_runtime_pause(braid_runtime* rt) {
+    if (!rt) return BRAID_EINVAL;
+    return core_of(rt)->pause();
+}
+
+BRAID_API int braid_runtime_resume(braid_runtime* rt) {
+    if (!rt) return BRAID_EINVAL;
+    return core_of(rt)->resume();
+}
+
 BRAID_API int braid_runtime_handle(braid_handle** out, braid_runtime* rt) {
     if (!out || !rt) return BRAID_EINVAL;
     auto* h = new (std::nothrow) braid_handle{core_of(rt)};
@@ -166,7 +232,7 @@ BRAID_API int braid_runtime_handle(braid_handle** out, braid_runtime* rt) {
 
 BRAID_API int braid_handle_current(braid_handle** out) {
     if (!out) return BRAID_EINVAL;
-    Core* c = braid::detail::current_core();
+    Core* c = braid::detail::context_core();
     if (!c) return BRAID_EINVAL;
     return braid_runtime_handle(out, rt_of(c));
 }

@@ -36,7 +36,7 @@ inline braid_task* c_task(detail::Task* t) { return reinterpret_cast<braid_task*
 
 // rt, or the calling thread's runtime when rt is NULL.
 inline detail::Core* core_or_current(braid_runtime* rt) {
-    return rt ? core_of(rt) : detail::current_core();
+    return rt ? core_of(rt) : detail::context_core();
 }
 
 // Whether the calling thread must not block, so that blocking calls are

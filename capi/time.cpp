@@ -49,7 +49,7 @@ bool valid_behavior(int b) {
 extern "C" {
 
 BRAID_API int64_t braid_now(const braid_runtime* rt) {
-    const Core* c = rt ? core_of(rt) : braid::detail::current_core();
+    const Core* c = rt ? core_of(rt) : braid::detail::context_core();
     return c ? const_cast<Core*>(c)->clock().now() : braid::detail::monotonic_ns();
 }
 

@@ -213,3 +213,141 @@ TEST_CASE("a task handle stays usable after its runtime was freed") {
         braid_task_free(done);  // the last reference to the runtime's memory goes here
     }
 }
+
+TEST_CASE("braid_handle_block_on runs a future through a handle") {
+    for (bool current_thread : {false, true}) {
+        INFO("current_thread: " << current_thread);
+        braid_runtime* rt = make_runtime(current_thread);
+        braid_handle* h = nullptr;
+        REQUIRE(braid_runtime_handle(&h, rt) == BRAID_OK);
+        braid_task* t = nullptr;
+        void* state = nullptr;
+        REQUIRE(braid_handle_task_new(&t, &state, h, sizeof(Countdown), &Countdown::poll, nullptr, nullptr) == BRAID_OK);
+        static_cast<Countdown*>(state)->left = 3;
+        REQUIRE(braid_handle_block_on(h, t) == BRAID_OK);
+        REQUIRE(braid_handle_block_on(nullptr, t) == BRAID_EINVAL);
+        REQUIRE(braid_handle_block_on(h, nullptr) == BRAID_EINVAL);
+        braid_task_free(t);
+        braid_handle_free(h);
+        REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    }
+}
+
+TEST_CASE("braid_runtime_enter makes the runtime current on a plain thread until braid_runtime_exit") {
+    braid_runtime* a = make_runtime(false);
+    braid_runtime* b = make_runtime(true);
+    REQUIRE(braid_runtime_current() == nullptr);
+    braid_enter_guard* ga = nullptr;
+    braid_enter_guard* gb = nullptr;
+    REQUIRE(braid_runtime_enter(&ga, a) == BRAID_OK);
+    REQUIRE(braid_runtime_current() == a);
+    braid_handle* hb = nullptr;
+    REQUIRE(braid_runtime_handle(&hb, b) == BRAID_OK);
+    REQUIRE(braid_handle_enter(&gb, hb) == BRAID_OK);
+    REQUIRE(braid_runtime_current() == b);
+    braid_handle* cur = nullptr;
+    REQUIRE(braid_handle_current(&cur) == BRAID_OK);
+    braid_handle_free(cur);
+    // Out of order, or on another thread: refused, the guard kept.
+    REQUIRE(braid_runtime_exit(ga) == BRAID_EINVAL);
+    int other = 0;
+    std::thread([&] { other = braid_runtime_exit(gb); }).join();
+    REQUIRE(other == BRAID_EINVAL);
+    REQUIRE(braid_runtime_exit(gb) == BRAID_OK);
+    REQUIRE(braid_runtime_current() == a);
+    // A spawn with no runtime named reaches the entered one.
+    braid_task* t = nullptr;
+    void* state = nullptr;
+    REQUIRE(braid_task_new(&t, &state, nullptr, sizeof(Countdown), &Countdown::poll, nullptr, nullptr) == BRAID_OK);
+    REQUIRE(braid_runtime_block_on(a, t) == BRAID_OK);  // entered: still a plain thread
+    braid_task_free(t);
+    REQUIRE(braid_runtime_exit(ga) == BRAID_OK);
+    REQUIRE(braid_runtime_current() == nullptr);
+    REQUIRE(braid_runtime_exit(nullptr) == BRAID_OK);
+    REQUIRE(braid_runtime_enter(nullptr, a) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_enter(&ga, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_handle_enter(&ga, nullptr) == BRAID_EINVAL);
+    braid_handle_free(hb);
+    REQUIRE(braid_runtime_free(b) == BRAID_OK);
+    REQUIRE(braid_runtime_free(a) == BRAID_OK);
+}
+
+namespace {
+void add_one(void* p) { ++*static_cast<int*>(p); }
+
+struct InPlace {
+    int rc = 1;
+    int ran = 0;
+    static void body(void* p) {
+        auto* s = static_cast<InPlace*>(p);
+        s->rc = braid_block_in_place(&add_one, &s->ran);
+    }
+};
+}  // namespace
+
+TEST_CASE("braid_block_in_place: runs in place on a multi-thread worker, refused on a current-thread one") {
+    int ran = 0;
+    REQUIRE(braid_block_in_place(&add_one, &ran) == BRAID_OK);  // plain thread: just runs
+    REQUIRE(ran == 1);
+    REQUIRE(braid_block_in_place(nullptr, nullptr) == BRAID_EINVAL);
+    for (bool current_thread : {false, true}) {
+        INFO("current_thread: " << current_thread);
+        braid_runtime* rt = make_runtime(current_thread);
+        InPlace s;
+        braid_task* t = nullptr;
+        REQUIRE(braid_spawn(&t, rt, &InPlace::body, &s) == BRAID_OK);
+        REQUIRE(braid_runtime_block_on(rt, t) == BRAID_OK);
+        braid_task_free(t);
+        REQUIRE(s.rc == (current_thread ? BRAID_ENOTSUP : BRAID_OK));
+        REQUIRE(s.ran == (current_thread ? 0 : 1));
+        REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    }
+}
+
+TEST_CASE("braid_runtime_pause and braid_runtime_resume") {
+    braid_runtime* rt = make_runtime(false);
+    REQUIRE(braid_runtime_resume(rt) == BRAID_EINVAL);  // not paused
+    REQUIRE(braid_runtime_advance(rt, 1) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_pause(rt) == BRAID_OK);
+    REQUIRE(braid_runtime_pause(rt) == BRAID_EINVAL);  // paused already
+    int64_t t0 = braid_now(rt);
+    REQUIRE(braid_now(rt) == t0);  // frozen
+    REQUIRE(braid_runtime_advance(rt, 1000000000) == BRAID_OK);
+    REQUIRE(braid_now(rt) == t0 + 1000000000);
+    REQUIRE(braid_runtime_resume(rt) == BRAID_OK);
+    REQUIRE(braid_now(rt) >= t0 + 1000000000);  // the advanced time is kept
+    REQUIRE(braid_runtime_pause(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_resume(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+}
+
+TEST_CASE("braid_runtime_shutdown_background lets go without waiting for blocking jobs") {
+    REQUIRE(braid_runtime_shutdown_background(nullptr) == BRAID_EINVAL);
+    braid_runtime* rt = make_runtime(false);
+    struct Gate {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool started = false, open = false, finished = false;
+        static void job(void* p) {
+            auto* g = static_cast<Gate*>(p);
+            std::unique_lock<std::mutex> lk(g->mu);
+            g->started = true;
+            g->cv.notify_all();
+            g->cv.wait(lk, [&] { return g->open; });
+            g->finished = true;
+            g->cv.notify_all();
+        }
+    };
+    auto g = std::make_shared<Gate>();
+    REQUIRE(braid_spawn_blocking(nullptr, rt, &Gate::job, g.get()) == BRAID_OK);
+    {
+        std::unique_lock<std::mutex> lk(g->mu);
+        g->cv.wait(lk, [&] { return g->started; });
+    }
+    REQUIRE(braid_runtime_shutdown_background(rt) == BRAID_ETIMEDOUT);  // returned while the job runs
+    std::unique_lock<std::mutex> lk(g->mu);
+    REQUIRE_FALSE(g->finished);
+    g->open = true;
+    g->cv.notify_all();
+    g->cv.wait(lk, [&] { return g->finished; });
+}

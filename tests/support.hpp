@@ -316,4 +316,38 @@ public:
 };
 inline Pending pending() { return {}; }
 
+// A task that counts its turns, yielding after each, until stopped: whether
+// it ran between two readings tells whether the task reading yielded (on a
+// runtime where nothing else could run it meanwhile).
+class Ticker {
+public:
+    Ticker()
+        : ticks_(std::make_shared<std::atomic<int>>(0)),
+          stop_(std::make_shared<std::atomic<bool>>(false)),
+          h_(braid::spawn([](std::shared_ptr<std::atomic<int>> t, std::shared_ptr<std::atomic<bool>> s) -> braid::Task<> {
+              while (!s->load()) {
+                  t->fetch_add(1);
+                  co_await braid::yield_now();
+              }
+          }(ticks_, stop_))) {}
+    int ticks() const { return ticks_->load(); }
+    braid::Task<> stop() {
+        stop_->store(true);
+        co_await h_;
+    }
+
+private:
+    std::shared_ptr<std::atomic<int>> ticks_;
+    std::shared_ptr<std::atomic<bool>> stop_;
+    braid::JoinHandle<void> h_;
+};
+
+// The BRAID_E* code that task::block_in_place throws in a task of `rt`
+// (0 when the function ran).
+inline int block_in_place_code(braid::Runtime& rt) {
+    return rt.block_on([]() -> braid::Task<int> {
+        co_return error_code_of([] { braid::task::block_in_place([] {}); });
+    }());
+}
+
 }  // namespace braid_test

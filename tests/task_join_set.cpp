@@ -176,3 +176,73 @@ TEST_CASE("abort storms: 100,000 aborts racing completions, each task ends exact
     handles.clear();
     REQUIRE(Tracked::live() == 0);
 }
+
+TEST_CASE("JoinSet: join_all gives every value in completion order") {
+    auto rt = braid_test::paused_runtime(2);
+    auto all = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        braid::JoinSet<int> set;
+        for (int ms : {30, 10, 20}) set.spawn(after(std::chrono::milliseconds(ms), ms));
+        auto v = co_await set.join_all();
+        EXPECT(set.empty());
+        co_return v;
+    }());
+    REQUIRE(all == std::vector<int>{10, 20, 30});
+}
+
+TEST_CASE("JoinSet: join_all rethrows the first failure after aborting the rest") {
+    auto rt = braid_test::paused_runtime(1);
+    bool caught = rt.block_on([]() -> braid::Task<bool> {
+        braid::JoinSet<int> set;
+        set.spawn([]() -> braid::Task<int> {
+            co_await braid::sleep(1ms);
+            throw std::runtime_error("boom");
+        }());
+        set.spawn([]() -> braid::Task<int> {
+            co_await braid_test::pending();
+            co_return 0;
+        }());
+        bool c = false;
+        try {
+            co_await set.join_all();
+        } catch (const std::runtime_error&) {
+            c = true;
+        }
+        EXPECT(set.empty());
+        co_return c;
+    }());
+    REQUIRE(caught);
+}
+
+TEST_CASE("JoinSet: join_next_with_id pairs each value with its task's id") {
+    auto rt = braid_test::paused_runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        braid::JoinSet<uint64_t> set;
+        std::set<uint64_t> ids;
+        for (int i = 0; i < 4; ++i) set.spawn([]() -> braid::Task<uint64_t> { co_return braid::task::id(); }());
+        while (auto r = co_await set.join_next_with_id()) {
+            EXPECT(r->first == r->second);  // the id the task saw as its own
+            EXPECT(r->first != 0);
+            ids.insert(r->first);
+        }
+        EXPECT(ids.size() == 4);
+    }());
+}
+
+TEST_CASE("JoinSet: spawn_blocking and spawn_on") {
+    auto rt = braid_test::runtime(1);
+    auto other = braid_test::runtime(1);
+    auto h = other.handle();
+    auto sum = rt.block_on([](braid::Handle h) -> braid::Task<int> {
+        braid::JoinSet<int> set;
+        set.spawn_blocking([] { return 1; });
+        set.spawn_on([]() -> braid::Task<int> {
+            // Runs on the other runtime.
+            co_return braid_runtime_current() != nullptr ? 2 : 0;
+        }(), h);
+        set.spawn_blocking_on([] { return 4; }, h);
+        int s = 0;
+        while (auto r = co_await set.join_next()) s += *r;
+        co_return s;
+    }(h.clone()));
+    REQUIRE(sum == 7);
+}

@@ -29,6 +29,7 @@
 #include "elem.h"
 #include "oneshot.h"
 #include "join_set.h"
+#include "local_set.h"
 #include "cancel.h"
 #include "signal.h"
 #include "mpsc.h"

@@ -5,12 +5,14 @@
 #include <braid/braid.h>
 
 #include <braid/async_fd.hpp>
+#include <braid/block_in_place.hpp>
 #include <braid/cancellation_token.hpp>
 #include <braid/error.hpp>
 #include <braid/join.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.hpp>
 #include <braid/metrics.hpp>
+#include <braid/local_set.hpp>
 #include <braid/fs.hpp>
 #include <braid/io/any_delimiter_codec.hpp>
 #include <braid/io/buf_reader.hpp>
@@ -59,6 +61,9 @@
 #include <braid/task.hpp>
 #include <braid/task_dump.hpp>
 #include <braid/task_local.hpp>
+#include <braid/task_tracker.hpp>
 #include <braid/time.hpp>
 #include <braid/delay_queue.hpp>
+#include <braid/time_control.hpp>
 #include <braid/timeout.hpp>
+#include <braid/unconstrained.hpp>

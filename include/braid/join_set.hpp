@@ -6,6 +6,9 @@
 //
 // join_next gives std::nullopt once the set is empty, rethrows the exception
 // that escaped a task, and throws braid::TaskCancelled for an aborted one.
+// Tasks can also be spawned on another runtime's Handle (spawn_on) and on
+// the blocking pool (spawn_blocking); join_next_with_id gives each value
+// with its task's id, join_all every value in the order they finished.
 // Destroying the set aborts what is still running (Tokio's JoinSet).
 #pragma once
 
@@ -14,10 +17,15 @@
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
 #include <braid/join_set.h>
+#include <braid/runtime.hpp>
 #include <braid/spawn.hpp>
 
+#include <concepts>
+#include <cstdint>
+#include <exception>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace braid {
 
@@ -46,20 +54,40 @@ public:
         detail::Result<T>* result = nullptr;
         int rc = detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result,
                                                           {loc});
-        if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
-        detail::check(rc, detail::spawn_error_context(nullptr));
-        AbortHandle ah(t);
-        rc = braid_join_set_add(native(), t, result);
-        if (rc < 0) {
-            braid_task_free(t);
-            throw Error(rc, "JoinSet::spawn");
-        }
-        return ah;
+        return add(rc, t, result, nullptr);
     }
     template <class F, class... Args>
         requires std::invocable<F&&, Args&&...>
     AbortHandle spawn(F f, Args... args) {
         return spawn(detail::call_in_frame(std::move(f), std::move(args)...));
+    }
+    // Spawns on the runtime of `handle` (any thread) and adds the task.
+    AbortHandle spawn_on(Task<T> task, const Handle& handle,
+                         std::source_location loc = std::source_location::current()) {
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        int rc = detail::try_spawn_task<T, braid_handle>(&braid_handle_task_new_in, handle.native_handle(),
+                                                         std::move(task), &t, &result, {loc});
+        return add(rc, t, result, handle.native_handle());
+    }
+    // Runs f() on the blocking pool of the calling thread's runtime and adds
+    // the job (its value comes back through join_next like a task's).
+    template <class F>
+        requires std::same_as<std::invoke_result_t<F&>, T>
+    AbortHandle spawn_blocking(F f) {
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+        return add(rc, t, result, nullptr);
+    }
+    // spawn_blocking on the runtime of `handle`.
+    template <class F>
+        requires std::same_as<std::invoke_result_t<F&>, T>
+    AbortHandle spawn_blocking_on(F f, const Handle& handle) {
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, handle.native_handle());
+        return add(rc, t, result, handle.native_handle());
     }
 
     class [[nodiscard]] JoinNext : public detail::LeafAwaiter<JoinNext> {
@@ -86,6 +114,51 @@ public:
 
     // The next task to finish: its value, std::nullopt when the set is empty.
     JoinNext join_next() { return JoinNext(native()); }
+
+    // join_next with the finished task's id (braid::task::id() inside it,
+    // JoinHandle::id() outside): Tokio's join_next_with_id.
+    Task<std::optional<std::pair<uint64_t, value_type>>> join_next_with_id() {
+        std::optional<std::pair<uint64_t, value_type>> out;
+        braid_task* t = nullptr;
+        void* user = nullptr;
+        bool got = co_await NextEnded(native(), &t, &user);
+        if (got) {
+            uint64_t id = braid_task_id(t);
+            out.emplace(id, *take(t, user));
+        }
+        co_return out;
+    }
+
+    // Waits for every task and gives their values in the order they
+    // finished (Tokio's join_all).  The first exception that escaped a task
+    // (or braid::TaskCancelled for an aborted one) is rethrown once the
+    // others were aborted and have ended.
+    Task<std::vector<value_type>> join_all() {
+        std::vector<value_type> out;
+        out.reserve(len());
+        std::exception_ptr failed;
+        for (;;) {
+            braid_task* t = nullptr;
+            void* user = nullptr;
+            bool got = co_await NextEnded(native(), &t, &user);
+            if (!got) break;
+            JoinHandle<T> h(t, static_cast<detail::Result<T>*>(user));
+            if (failed) continue;  // dropped with h
+            if (braid_task_try_join(t) != BRAID_OK) {
+                failed = failure_of(std::move(h));
+                abort_all();
+                continue;
+            }
+            if constexpr (std::is_void_v<T>) {
+                h.take();
+                out.emplace_back();
+            } else {
+                out.push_back(h.take());
+            }
+        }
+        if (failed) std::rethrow_exception(failed);
+        co_return out;
+    }
 
     // A finished task's value if one is ready now (std::nullopt otherwise).
     std::optional<value_type> try_join_next() {
@@ -116,12 +189,14 @@ public:
     }
 
 private:
-    // Waits for the next task to end and drops its outcome; false when empty.
+    // Waits for the next task to end; false when empty.  Its outcome is
+    // dropped, or given in *out_task / *out_user when those are given.
     // (No exception is thrown and caught inside the coroutine: g++ 12
     // miscompiles co_await inside a try block in a loop.)
     class [[nodiscard]] NextEnded : public detail::LeafAwaiter<NextEnded> {
     public:
-        explicit NextEnded(braid_join_set* s) : s_(s) {}
+        explicit NextEnded(braid_join_set* s, braid_task** out_task = nullptr, void** out_user = nullptr)
+            : s_(s), out_task_(out_task), out_user_(out_user) {}
         ~NextEnded() { unregister(); }
         void unregister() noexcept {
             if (this->status_ == BRAID_PENDING) braid_join_set_unregister(s_);
@@ -131,15 +206,46 @@ private:
         bool finish(int st) {
             if (st == BRAID_ECLOSED) return false;
             detail::check(st, "JoinSet::shutdown");
+            if (out_task_) {
+                *out_task_ = task_;
+                *out_user_ = user_;
+                return true;
+            }
             JoinHandle<T> dropped(task_, static_cast<detail::Result<T>*>(user_));  // outcome dropped with it
             return true;
         }
 
     private:
         braid_join_set* s_;
+        braid_task** out_task_;
+        void** out_user_;
         braid_task* task_ = nullptr;
         void* user_ = nullptr;
     };
+
+    // The exception a failed task's join gives.
+    static std::exception_ptr failure_of(JoinHandle<T> h) {
+        try {
+            h.take();
+        } catch (...) {
+            return std::current_exception();
+        }
+        return nullptr;
+    }
+
+    // Adds what a spawn made (rc: its result; a task refused by a runtime
+    // that shuts down becomes a cancelled entry).
+    AbortHandle add(int rc, braid_task* t, detail::Result<T>* result, const void* owner) {
+        if (rc == BRAID_ESHUTDOWN) rc = braid_task_new_cancelled(&t);  // dropped: a cancelled entry
+        detail::check(rc, detail::spawn_error_context(owner));
+        AbortHandle ah(t);
+        rc = braid_join_set_add(native(), t, result);
+        if (rc < 0) {
+            braid_task_free(t);
+            throw Error(rc, "JoinSet::spawn");
+        }
+        return ah;
+    }
 
     // Takes the value out of a finished task and releases its handle.
     static std::optional<value_type> take(braid_task* t, void* user) {

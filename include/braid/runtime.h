@@ -21,6 +21,7 @@ typedef struct braid_runtime braid_runtime;
 typedef struct braid_runtime_builder braid_runtime_builder;
 typedef struct braid_handle braid_handle;
 typedef struct braid_task braid_task;
+typedef struct braid_enter_guard braid_enter_guard;
 
 /* Called on each thread the runtime starts (workers, blocking threads, the
  * reactor thread), on that thread, before it does any work; and on each
@@ -104,6 +105,14 @@ BRAID_API int braid_runtime_new(braid_runtime **out);
  * owned by the caller. */
 BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
 
+/* braid_runtime_block_on through a handle, from any thread that is not one
+ * of a runtime's own.  On a multi-thread runtime it is the same; on a
+ * current-thread runtime a block_on running on another thread is waited
+ * out instead of refused (BRAID_EBUSY): the task may finish there, else
+ * this thread runs the scheduler once that block_on returns.  Returns as
+ * braid_runtime_block_on. */
+BRAID_API int braid_handle_block_on(braid_handle *h, braid_task *task);
+
 /* Shuts the runtime down: refuses new tasks (BRAID_ESHUTDOWN), cancels every
  * task (futures are dropped, C callbacks complete with BRAID_ECANCELED, on
  * the calling thread), waits up to `timeout_ms` for running blocking jobs
@@ -133,8 +142,35 @@ BRAID_API int braid_runtime_shutdown(braid_runtime *rt, int64_t timeout_ms);
  * this and must still be freed by their owners. */
 BRAID_API int braid_runtime_free(braid_runtime *rt);
 
-/* The runtime whose worker (or blocking) thread is calling, or NULL.
- * Borrowed: valid while the calling task runs. */
+/* Shuts down without waiting for blocking jobs (Tokio's
+ * shutdown_background) and lets go of the runtime: as
+ * braid_runtime_shutdown(rt, 0) followed by a free that does not wait.
+ * Jobs still running finish on their own threads, which keep what they use
+ * of the runtime alive until then; what their user_data points to must
+ * outlive them.  `rt` is gone afterwards, whatever the result.  Returns
+ * BRAID_OK, BRAID_ETIMEDOUT (blocking jobs were left running), BRAID_EINVAL
+ * (NULL), or BRAID_EDEADLK (called on one of the runtime's own threads or
+ * from a callback its shutdown runs: nothing is done, rt stays valid). */
+BRAID_API int braid_runtime_shutdown_background(braid_runtime *rt);
+
+/* Enters the runtime on the calling thread (Tokio's Runtime::enter): until
+ * braid_runtime_exit, what looks for "the calling thread's runtime" finds
+ * it (braid_runtime_current, braid_handle_current, spawns and timers given
+ * a NULL runtime), while the thread stays a plain thread: it may block and
+ * call braid_runtime_block_on.  The guard holds a reference to the runtime.
+ * Guards nest; leave them in reverse order on the same thread.  BRAID_OK,
+ * BRAID_EINVAL (NULL), BRAID_ENOMEM. */
+BRAID_API int braid_runtime_enter(braid_enter_guard **out, braid_runtime *rt);
+BRAID_API int braid_handle_enter(braid_enter_guard **out, const braid_handle *h);
+/* Leaves the runtime entered with `g` and frees the guard.  NULL is
+ * accepted (BRAID_OK).  BRAID_EINVAL when called on another thread than the
+ * one that entered, or before the guards entered after it were left (the
+ * guard is kept then: leave it correctly later). */
+BRAID_API int braid_runtime_exit(braid_enter_guard *g);
+
+/* The runtime whose worker (or blocking) thread is calling, or the one the
+ * thread entered (braid_runtime_enter), or NULL.  Borrowed: valid while the
+ * calling task runs (or the guard is held). */
 BRAID_API braid_runtime *braid_runtime_current(void);
 
 /* How many polls were reported as slow (see braid_runtime_builder_slow_poll_ms). */
@@ -149,14 +185,25 @@ BRAID_API int braid_runtime_worker_count(const braid_runtime *rt);
  * waker returns).  BRAID_EINVAL when the runtime is not paused or ns < 0. */
 BRAID_API int braid_runtime_advance(braid_runtime *rt, int64_t ns);
 
+/* Pauses the runtime's clock where it stands (Tokio's time::pause), as
+ * braid_runtime_builder_start_paused does from the start: from now on it
+ * moves only through braid_runtime_advance and auto-advance.  Either
+ * flavour.  BRAID_EINVAL when rt is NULL or the clock is paused already. */
+BRAID_API int braid_runtime_pause(braid_runtime *rt);
+/* Lets a paused clock run again from where it stands (the time advanced
+ * while paused is kept: the clock does not jump back).  BRAID_EINVAL when
+ * rt is NULL or the clock is not paused. */
+BRAID_API int braid_runtime_resume(braid_runtime *rt);
+
 /* ---- handles --------------------------------------------------------------- */
 
 /* A counted reference to a runtime that any thread can hold and use to
  * spawn.  It stays valid after the runtime is freed: spawning through it then
  * fails with BRAID_ESHUTDOWN. */
 BRAID_API int braid_runtime_handle(braid_handle **out, braid_runtime *rt);
-/* A handle to the runtime of the calling worker or blocking thread;
- * BRAID_EINVAL when the caller is not on a runtime thread. */
+/* A handle to the runtime of the calling worker or blocking thread, or to
+ * the runtime it entered (braid_runtime_enter); BRAID_EINVAL when the
+ * caller is in no runtime. */
 BRAID_API int braid_handle_current(braid_handle **out);
 BRAID_API int braid_handle_clone(braid_handle **out, const braid_handle *h);
 BRAID_API void braid_handle_free(braid_handle *h);

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace braid {
@@ -30,15 +32,32 @@ struct HandleDeleter {
 };
 
 // Runs a spawned task to completion on the calling thread's behalf and gives
-// its value.
-template <class T>
-T finish_block_on(braid_runtime* rt, braid_task* t, Result<T>* result) {
+// its value.  `Owner`: braid_runtime (braid_runtime_block_on) or braid_handle
+// (braid_handle_block_on).
+template <class T, class Owner>
+T finish_block_on(int (*block_on)(Owner*, braid_task*), Owner* owner, braid_task* t, Result<T>* result) {
     JoinHandle<T> h(t, result);
-    int st = braid_runtime_block_on(rt, t);
+    int st = block_on(owner, t);
     if (st == BRAID_EDEADLK || st == BRAID_EBUSY || st == BRAID_EINVAL) throw Error(st, "block_on");
     return h.take();
 }
 }  // namespace detail
+
+// The runtime entered on this thread (Runtime::enter, Handle::enter) until
+// the guard goes: Handle::current(), spawn and timers find it there, while
+// the thread stays a plain one (it may block and block_on).  Guards nest;
+// destroy them in reverse order on the thread that made them (a guard
+// destroyed out of order or elsewhere leaves the runtime entered).
+class [[nodiscard]] EnterGuard {
+public:
+    explicit EnterGuard(braid_enter_guard* g) noexcept : g_(g) {}
+    EnterGuard(const EnterGuard&) = delete;
+    EnterGuard& operator=(const EnterGuard&) = delete;
+    ~EnterGuard() { braid_runtime_exit(g_); }
+
+private:
+    braid_enter_guard* g_;
+};
 
 // A reference to a runtime that any thread can keep and spawn through.
 class Handle {
@@ -48,6 +67,13 @@ public:
     static Handle current() {
         braid_handle* h = nullptr;
         detail::check(braid_handle_current(&h), "Handle::current (not on a runtime thread)");
+        return Handle(h);
+    }
+    // The runtime of the calling thread (as current()), or std::nullopt on a
+    // thread in no runtime (Tokio's try_current).
+    static std::optional<Handle> try_current() {
+        braid_handle* h = nullptr;
+        if (braid_handle_current(&h) != BRAID_OK) return std::nullopt;
         return Handle(h);
     }
     Handle clone() const {
@@ -73,6 +99,43 @@ public:
     // (braid/metrics.hpp; also once the runtime is shut down).
     RuntimeMetrics metrics() const { return RuntimeMetrics::take(h_.get()); }
     std::string metrics_text(MetricsFormat f) const { return RuntimeMetrics::text(h_.get(), f); }
+
+    // Runs f() on the runtime's blocking pool, from any thread (as
+    // braid::spawn_blocking, braid/spawn.hpp).
+    template <class F>
+    auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
+        using R = std::invoke_result_t<F&>;
+        braid_task* t = nullptr;
+        detail::Result<R>* result = nullptr;
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, h_.get());
+        if (rc == BRAID_ESHUTDOWN) return JoinHandle<R>::cancelled();
+        detail::check(rc, "Handle::spawn_blocking");
+        return JoinHandle<R>(t, result);
+    }
+
+    // Runs `task` to completion from a thread that is none of a runtime's
+    // own, and returns its value (or rethrows); Tokio's Handle::block_on.
+    // On a current-thread runtime whose Runtime::block_on runs on another
+    // thread, it waits for its turn instead of failing.  Throws
+    // braid::Error(BRAID_EDEADLK) on a runtime thread (inside a task: use
+    // task::block_in_place first), BRAID_ESHUTDOWN once the runtime is shut
+    // down.
+    template <class T>
+    T block_on(Task<T> task, std::source_location loc = std::source_location::current()) const {
+        braid_task* t = nullptr;
+        detail::Result<T>* result = nullptr;
+        detail::check(detail::try_spawn_task<T, braid_handle>(&braid_handle_task_new_in, h_.get(), std::move(task), &t,
+                                                              &result, {loc}),
+                      "Handle::block_on");
+        return detail::finish_block_on<T, braid_handle>(&braid_handle_block_on, h_.get(), t, result);
+    }
+
+    // Enters the runtime on this thread until the guard goes (EnterGuard).
+    EnterGuard enter() const {
+        braid_enter_guard* g = nullptr;
+        detail::check(braid_handle_enter(&g, h_.get()), "Handle::enter");
+        return EnterGuard(g);
+    }
 
     braid_handle* native_handle() const noexcept { return h_.get(); }
 
@@ -166,7 +229,7 @@ public:
         detail::check(
             detail::try_spawn_task<T, braid_runtime>(&braid_task_new_in, native(), std::move(task), &t, &result, {loc}),
             "block_on");
-        return detail::finish_block_on<T>(rt_, t, result);
+        return detail::finish_block_on<T, braid_runtime>(&braid_runtime_block_on, rt_, t, result);
     }
 
     // After shutdown_timeout: the task is dropped and the handle reports it
@@ -195,6 +258,24 @@ public:
         if (rc == BRAID_ETIMEDOUT) return false;
         detail::check(rc, "Runtime::shutdown_timeout");
         return true;
+    }
+
+    // Shuts down without waiting for blocking jobs (Tokio's
+    // shutdown_background); the Runtime is empty afterwards (its destructor
+    // does nothing more).  Jobs still running finish on their own threads.
+    // Throws braid::Error(BRAID_EDEADLK) on one of the runtime's own threads.
+    void shutdown_background() {
+        int rc = braid_runtime_shutdown_background(native());
+        if (rc == BRAID_EDEADLK) throw Error(rc, "Runtime::shutdown_background");
+        rt_ = nullptr;
+    }
+
+    // Enters the runtime on this thread until the guard goes (EnterGuard):
+    // Handle::current(), spawn and timers work on a plain thread.
+    EnterGuard enter() const {
+        braid_enter_guard* g = nullptr;
+        detail::check(braid_runtime_enter(&g, native()), "Runtime::enter");
+        return EnterGuard(g);
     }
 
     // Paused runtimes: moves the clock forward and fires the timers due.

@@ -239,6 +239,22 @@ BRAID_API void braid_task_wake(braid_task *task);
 /* A braid_wake_fn that wakes the task passed as wake_data. */
 BRAID_API void braid_task_wake_fn(void *task);
 
+/* Runs fn(arg) on the calling thread, where blocking is allowed (Tokio's
+ * block_in_place).  Called from a task on a worker of a multi-thread
+ * runtime, the worker (its queued tasks, the task it was to run next, its
+ * place among the workers) is first handed to a stand-in thread that runs
+ * the other tasks meanwhile; it is taken back when fn returns, and the
+ * calling task goes on where it was.  Inside fn the thread counts as
+ * entered (braid_runtime_enter): it may block, braid_runtime_block_on
+ * (another runtime, or this one through a handle) and spawn; the
+ * cooperative budget does not apply there; paused time does not advance
+ * by itself while fn runs.  On any other thread (a blocking job, a plain
+ * thread, inside another fn) fn simply runs.  Returns BRAID_OK (fn ran),
+ * BRAID_EINVAL (fn NULL), BRAID_ENOTSUP (on a current-thread runtime: there
+ * is no other thread to hand the work to; fn did not run) or BRAID_ETHREAD
+ * (no stand-in thread could be started; fn did not run). */
+BRAID_API int braid_block_in_place(braid_task_fn fn, void *arg);
+
 /* Cooperative budget: each poll of a task may complete 128 operations that
  * were ready at once; after that, braid's poll functions wake the task and
  * report BRAID_PENDING so it yields (one busy task cannot starve the others).

@@ -86,7 +86,9 @@ void Reactor::drain() {
 }
 
 void Reactor::arm_timer() {
-    int64_t next = core_.timers().take_next_deadline();
+    // Paused: the clock moves only by advancing (and auto-advance); a real
+    // timeout would only wake this thread for nothing.
+    int64_t next = core_.clock().paused() ? INT64_MAX : core_.timers().take_next_deadline();
     if (next == INT64_MAX) {
         uv_timer_stop(&timer_);
         return;

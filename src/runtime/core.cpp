@@ -15,6 +15,7 @@
 namespace braid::detail {
 
 constinit thread_local Core* tl_current_core [[gnu::tls_model("initial-exec")]] = nullptr;
+constinit thread_local Core* tl_entered_core [[gnu::tls_model("initial-exec")]] = nullptr;
 
 int Config::resolved_workers() const {
     if (current_thread) return 1;
@@ -107,7 +108,7 @@ void Core::report_slow_poll(uint64_t task_id, int64_t ns) {
                task_id, double(ns) / 1e6);
 }
 
-bool Core::is_own_thread() const { return current_core() == this; }
+bool Core::is_own_thread() const { return current_core() == this || sched_.in_place_on_this_thread(); }
 
 int Core::start_task(Task* t) {
     if (t->kind == TaskKind::Blocking) {
@@ -193,6 +194,21 @@ int Core::advance(int64_t ns) {
     if (!clock_.paused() || ns < 0) return BRAID_EINVAL;
     clock_.advance_to(add_sat(clock_.now(), ns));  // saturates short of the far future
     timers_.fire_due(clock_.now());
+    return BRAID_OK;
+}
+
+int Core::pause() {
+    std::lock_guard<std::mutex> g(pause_mu_);
+    if (!clock_.pause()) return BRAID_EINVAL;
+    // Idle workers park again, and the last one auto-advances.
+    sched_.notify_parked();
+    return BRAID_OK;
+}
+
+int Core::resume() {
+    std::lock_guard<std::mutex> g(pause_mu_);
+    if (!clock_.resume()) return BRAID_EINVAL;
+    reactor_.rearm_timer();  // the timers wait for real time again
     return BRAID_OK;
 }
 

@@ -61,6 +61,10 @@ public:
 
     // Paused time.
     int advance(int64_t ns);
+    // Freezes the clock (BRAID_EINVAL when paused already) / lets it run
+    // again from where it stands (BRAID_EINVAL when not paused).
+    int pause();
+    int resume();
     // Called by the last worker to go idle: while every worker is idle, no
     // blocking job runs and a timer is pending, jumps the paused clock to the
     // next deadline and fires what is due there.  Returns true when it fired
@@ -115,6 +119,7 @@ private:
     std::atomic<std::thread::id> shutdown_owner_{};  // the thread inside shutdown(), if any
     std::mutex auto_advance_mu_;
     std::mutex dump_mu_;
+    std::mutex pause_mu_;
     bool shut_down_ = false;
     int shutdown_result_ = 0;
     RuntimeCounters counters_;
@@ -164,5 +169,17 @@ inline void Core::unref() {
 // instead of a call into the dynamic loader.
 extern constinit thread_local Core* tl_current_core [[gnu::tls_model("initial-exec")]];
 inline Core*& current_core() { return tl_current_core; }
+
+// The runtime a plain thread entered (braid_runtime_enter, or a worker's
+// thread while it runs block_in_place's function), or null: it is the
+// thread's runtime for spawning, timers and Handle::current, but the thread
+// is none of the runtime's own (it may block, and block_on there works).
+extern constinit thread_local Core* tl_entered_core [[gnu::tls_model("initial-exec")]];
+// The runtime whose tasks, spawns and timers the calling thread reaches
+// when it names none: its own runtime, else the one it entered.
+inline Core* context_core() {
+    Core* c = tl_current_core;
+    return c ? c : tl_entered_core;
+}
 
 }  // namespace braid::detail

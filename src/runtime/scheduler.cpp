@@ -8,11 +8,14 @@
 
 #include "io/io_driver.hpp"
 #include "runtime/core.hpp"
+#include "task/coop.hpp"
 
 namespace braid::detail {
 namespace {
 
 constinit thread_local Worker* tl_worker [[gnu::tls_model("initial-exec")]] = nullptr;
+// The scheduler whose worker the calling thread lent (block_in_place).
+thread_local const Scheduler* tl_lent_from = nullptr;
 
 // Metrics (runtime/metrics.hpp), kept out of run_worker's loop so that it
 // compiles as before (next_task stays inlined there): a worker is busy
@@ -229,7 +232,61 @@ bool Scheduler::work_visible() const {
 }
 
 bool Scheduler::all_idle() const {
-    return !stopping_.load(std::memory_order_acquire) && idle_.unparked() == 0 && !work_visible();
+    return !stopping_.load(std::memory_order_acquire) && idle_.unparked() == 0 &&
+           in_place_.load(std::memory_order_acquire) == 0 && !work_visible();
+}
+
+bool Scheduler::in_place_on_this_thread() const { return tl_lent_from == this; }
+
+int Scheduler::block_in_place(void (*fn)(void*), void* arg) {
+    Worker& w = *tl_worker;
+    in_place_.fetch_add(1, std::memory_order_acq_rel);
+    w.reclaim.store(false, std::memory_order_relaxed);
+    // The stand-in runs this worker's loop: its LIFO slot, its queue, its
+    // place in the idle set, until told to give it back.
+    std::thread stand_in;
+    try {
+        stand_in = std::thread([this, &w] {
+            tl_worker = &w;
+            core_.thread_started("worker");
+            run_worker(w, [this, &w] {
+                return stopping_.load(std::memory_order_acquire) || w.reclaim.load(std::memory_order_acquire);
+            });
+            core_.thread_stopping();
+            tl_worker = nullptr;
+        });
+    } catch (...) {
+        in_place_.fetch_sub(1, std::memory_order_acq_rel);
+        return BRAID_ETHREAD;
+    }
+    // This thread is a plain thread of the runtime meanwhile.
+    Core*& cc = current_core();
+    Core* prev_entered = std::exchange(tl_entered_core, cc);
+    cc = nullptr;
+    tl_worker = nullptr;
+    tl_lent_from = this;
+    int* budget = &coop::budget();
+    int saved_budget = std::exchange(*budget, -1);
+    struct Reclaim {
+        Scheduler* s;
+        Worker& w;
+        std::thread& stand_in;
+        Core* prev_entered;
+        int* budget;
+        int saved_budget;
+        ~Reclaim() {
+            w.reclaim.store(true, std::memory_order_release);
+            w.parker.unpark();
+            stand_in.join();  // its loop ended after its current poll; the worker is this thread's again
+            *budget = saved_budget;
+            tl_lent_from = nullptr;
+            tl_worker = &w;
+            current_core() = std::exchange(tl_entered_core, prev_entered);
+            s->in_place_.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    } reclaim{this, w, stand_in, prev_entered, budget, saved_budget};
+    fn(arg);
+    return BRAID_OK;
 }
 
 template <class Stop>
@@ -370,9 +427,31 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
     tl_poll_watch = nullptr;
 }
 
-int Scheduler::block_on(Task* target) {
+int Scheduler::block_on(Task* target, bool wait_turn) {
     {
-        std::lock_guard<std::mutex> g(block_on_mu_);
+        std::unique_lock<std::mutex> lk(block_on_mu_);
+        while (block_on_active_ && wait_turn) {
+            // The other block_on may run the target to its end: be told.
+            struct Waiter {
+                Scheduler* s;
+                static void wake(void* p) {
+                    auto* self = static_cast<Waiter*>(p)->s;
+                    { std::lock_guard<std::mutex> g(self->block_on_mu_); }
+                    self->block_on_cv_.notify_all();
+                }
+            } waiter{this};
+            lk.unlock();
+            int st = target->poll_join(&Waiter::wake, &waiter);
+            if (st != BRAID_PENDING) return st;
+            lk.lock();
+            block_on_cv_.wait(lk, [&] {
+                return !block_on_active_ || target->is_complete() || stopping_.load(std::memory_order_acquire);
+            });
+            lk.unlock();
+            target->unregister_join();  // waits out a waker being called
+            if (target->is_complete()) return target->poll_join(nullptr, nullptr);
+            lk.lock();
+        }
         if (block_on_active_) return BRAID_EBUSY;
         if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
         block_on_active_ = true;

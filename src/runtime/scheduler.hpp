@@ -38,6 +38,9 @@ struct Worker {
     // to this worker's LIFO slot and queue, and it shares them afterwards.
     bool in_driver = false;
     uint32_t tick = 0;
+    // block_in_place: the thread that lent this worker to a stand-in wants
+    // it back (the stand-in's loop ends).
+    std::atomic<bool> reclaim{false};
     uint64_t rng = 0;
     Parker parker;
     std::thread thread;
@@ -69,8 +72,23 @@ public:
     // A new task: behind the tasks already queued (spawn order is kept).
     void schedule_new(Task* t);
     // Runs `target` to completion on the calling thread (current-thread
-    // flavor).  Returns the status, BRAID_EBUSY or BRAID_ESHUTDOWN.
-    int block_on(Task* target);
+    // flavor).  Returns the status, BRAID_EBUSY or BRAID_ESHUTDOWN.  With
+    // `wait_turn` (Handle::block_on) a block_on running on another thread is
+    // waited out instead of refused: the target may finish there, else this
+    // thread takes its turn when that one returns.
+    int block_on(Task* target, bool wait_turn = false);
+
+    // Runs fn(arg) on the calling worker's thread after lending the worker
+    // (its LIFO slot, local queue and place among the workers) to a stand-in
+    // thread, which runs the other tasks meanwhile; takes the worker back
+    // afterwards (once the stand-in's current poll returned).  The calling
+    // thread is meanwhile entered into the runtime as a plain thread: it
+    // may block, block_on, and spawn.  The cooperative budget is unlimited
+    // inside fn.  Called on a worker of this multi-thread scheduler.
+    // BRAID_OK, or BRAID_ETHREAD (no stand-in thread: fn did not run).
+    int block_in_place(void (*fn)(void*), void* arg);
+    // Whether the calling thread lent one of this scheduler's workers.
+    bool in_place_on_this_thread() const;
 
     // Shutdown: stops the workers (and waits for a running block_on to
     // return), joins the threads and forgets queued tasks.
@@ -134,6 +152,7 @@ private:
     InjectQueue inject_;
     Idle idle_;
     std::atomic<bool> stopping_{false};
+    std::atomic<int> in_place_{0};  // block_in_place functions running (paused time waits for them)
     // current-thread flavor: who is inside block_on
     std::mutex block_on_mu_;
     std::condition_variable block_on_cv_;

@@ -11,6 +11,7 @@
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
 #include "task/task_info.hpp"
+#include "task/local_set.hpp"
 #include "util/alloc.hpp"
 
 namespace braid::detail {
@@ -97,8 +98,10 @@ void Task::unref() {
         std::size_t size = alloc_size;
         Core* c = core;
         std::free(name.load(std::memory_order_relaxed));
+        LocalSet* ls = kind == TaskKind::Local ? local_set : nullptr;
         this->~Task();
         dealloc(this, size);
+        if (ls) ls->unref();
         if (c) c->unref();  // may free a runtime whose owner let go already
     }
 }
@@ -135,7 +138,12 @@ void Task::drop_handle() {
 }
 
 void Task::wake() {
-    if (transition_to_notified()) core->scheduler().schedule(this);
+    if (transition_to_notified()) schedule_notified();
+}
+
+void Task::schedule_notified() {
+    if (kind == TaskKind::Local) local_set->schedule(this);
+    else core->scheduler().schedule(this);
 }
 
 bool Task::transition_to_notified() {
@@ -276,6 +284,8 @@ void Task::complete(int st_) {
     status = st_;
     if (kind == TaskKind::Worker && (state.load(std::memory_order_relaxed) & st::STARTED))
         core->owned().remove(this);
+    else if (kind == TaskKind::Local)
+        local_set->forget(this);
     uint64_t s = state.load(std::memory_order_relaxed);
     while (!state.compare_exchange_weak(s, (s | st::COMPLETE) & ~(st::RUNNING | st::NOTIFIED),
                                         std::memory_order_acq_rel)) {
@@ -360,7 +370,7 @@ void Task::abort(int reason) {
         if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel)) {
             // Only worker tasks are ever idle after starting: a blocking task
             // is queued or running until it completes.
-            if (idle) core->scheduler().schedule(this);
+            if (idle) schedule_notified();
             return;
         }
     }

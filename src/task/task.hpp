@@ -18,6 +18,7 @@
 namespace braid::detail {
 
 class Core;
+class LocalSet;
 
 // State word: flags in the low byte, reference count above.
 namespace st {
@@ -32,7 +33,10 @@ constexpr uint64_t REF_ONE = 256;
 constexpr uint64_t FLAGS = REF_ONE - 1;
 }  // namespace st
 
-enum class TaskKind : uint8_t { Worker, Blocking };
+// Worker: scheduled on the runtime's workers; Blocking: run once on the
+// blocking pool; Local: a task of a local set (task/local_set.hpp), run
+// only by that set's driver.
+enum class TaskKind : uint8_t { Worker, Blocking, Local };
 
 // The functions of a task whose state is a T: its static poll and cancel,
 // and, as release, T's destructor, which gives back whatever the state
@@ -54,7 +58,10 @@ inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel,
 struct Task {
     perturb::Atomic<uint64_t> state;
     Task* queue_next = nullptr;       // inject queue / blocking queue link
-    Task* owned_prev = nullptr;       // owned-tasks list links
+    union {
+        Task* owned_prev = nullptr;   // owned-tasks list links (Worker)
+        LocalSet* local_set;          // the set it belongs to (Local: a counted reference)
+    };
     Task* owned_next = nullptr;
     Core* core;                       // runtime (a counted reference: a handle may outlive braid_runtime_free)
     const braid_task_vtable* vt;      // poll, cancel, release
@@ -132,6 +139,9 @@ struct Task {
     // A waker's wake: queues the task unless it is queued, running (then
     // it is re-queued after its poll) or complete.
     void wake();
+    // Queues a task that was just notified: on its runtime's scheduler, or
+    // on its local set.
+    void schedule_notified();
 
     // Scheduling: called by wakers.  Returns true when the caller must queue it.
     bool transition_to_notified();

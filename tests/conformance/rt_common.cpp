@@ -3,11 +3,6 @@
 // (Tokio's rt_test! macro; here a Catch GENERATE over the flavours).
 //
 // Gaps:
-//   spawn_one_from_block_on_called_on_handle — no Handle::block_on
-//   enter_and_spawn — no Runtime::enter (a runtime context outside its threads)
-//   local_set_block_on_socket — no LocalSet / spawn_local
-//   local_set_client_server_block_on — no LocalSet / spawn_local
-//   coop_unconstrained — no task::unconstrained
 //   always_active_parker: its current-thread flavour — braid refuses a second concurrent block_on of a current-thread runtime (BRAID_EBUSY, docs/ARCHITECTURE.md); the multi-thread flavours are ported
 //
 // Not applicable:
@@ -84,13 +79,21 @@ braid::Task<> spin_hard() {
     for (;;) co_await braid::yield_now();
 }
 
+// Spawns through braid::spawn (or braid::spawn_local, for the LocalSet cases).
+struct SpawnAny {
+    bool local = false;
+    braid::JoinHandle<void> operator()(braid::Task<> t) const {
+        return local ? braid::spawn_local(std::move(t)) : braid::spawn(std::move(t));
+    }
+};
+
 // Tokio's client_server: a server task writes "hello" to the one client it
 // accepts; the client reads to the end.
-braid::Task<> client_server(std::atomic<int>* done) {
+braid::Task<> client_server(std::atomic<int>* done, SpawnAny spawn_fn = {}) {
     auto server = TcpListener::bind("127.0.0.1:0");
     auto addr = server.local_addr();
 
-    braid::spawn([](TcpListener server) -> braid::Task<> {
+    spawn_fn([](TcpListener server) -> braid::Task<> {
         auto [socket, peer] = co_await server.accept();
         co_await socket.write_all(std::string_view("hello"));
     }(std::move(server))).detach();
@@ -100,6 +103,22 @@ braid::Task<> client_server(std::atomic<int>* done) {
     co_await braid::io::read_to_end(client, buf);
     EXPECT(buf == "hello");
     done->fetch_add(1);
+}
+
+// Tokio's block_on_socket: a connection reaches a listener's task.
+braid::Task<> socket_accepted(SpawnAny spawn_fn = {}) {
+    auto [tx, rx] = braid::oneshot::channel<int>();
+
+    auto listener = TcpListener::bind("127.0.0.1:0");
+    auto addr = listener.local_addr();
+
+    spawn_fn([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
+        (void)co_await listener.accept();
+        EXPECT(!tx.send(0));
+    }(std::move(listener), std::move(tx))).detach();
+
+    (void)co_await TcpStream::connect(addr);
+    co_await rx;
 }
 
 }  // namespace
@@ -432,20 +451,7 @@ TEST_CASE("block_on_socket") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
-    rt.block_on([]() -> braid::Task<> {
-        auto [tx, rx] = braid::oneshot::channel<int>();
-
-        auto listener = TcpListener::bind("127.0.0.1:0");
-        auto addr = listener.local_addr();
-
-        braid::spawn([](TcpListener listener, braid::oneshot::Sender<int> tx) -> braid::Task<> {
-            (void)co_await listener.accept();
-            EXPECT(!tx.send(0));
-        }(std::move(listener), std::move(tx))).detach();
-
-        (void)co_await TcpStream::connect(addr);
-        co_await rx;
-    }());
+    rt.block_on(socket_accepted());
 }
 
 TEST_CASE("spawn_from_blocking") {
@@ -923,4 +929,78 @@ TEST_CASE("ping_pong_saturation") {
         running->store(false, std::memory_order_relaxed);
         for (auto& t : tasks) co_await t;
     }(running));
+}
+
+TEST_CASE("spawn_one_from_block_on_called_on_handle") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    auto [tx, rx] = braid::oneshot::channel<std::string>();
+    auto handle = rt.handle().block_on([](braid::oneshot::Sender<std::string> tx) -> braid::Task<braid::JoinHandle<std::string>> {
+        co_return braid::spawn([](braid::oneshot::Sender<std::string> tx) -> braid::Task<std::string> {
+            EXPECT(!tx.send("ZOMG"));
+            co_return "DONE";
+        }(std::move(tx)));
+    }(std::move(tx)));
+    auto out = rt.block_on([](braid::oneshot::Receiver<std::string> rx, braid::JoinHandle<std::string> handle) -> braid::Task<std::string> {
+        auto msg = co_await rx;
+        auto out = co_await handle;
+        EXPECT(out == "DONE");
+        co_return msg;
+    }(std::move(rx), std::move(handle)));
+    REQUIRE(out == "ZOMG");
+}
+
+TEST_CASE("enter_and_spawn") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    braid::JoinHandle<void> handle;
+    {
+        auto enter = rt.enter();
+        handle = braid::spawn([]() -> braid::Task<> { co_return; }());
+    }
+    rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await h; }(std::move(handle)));
+}
+
+TEST_CASE("local_set_block_on_socket") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    braid::LocalSet local;
+    local.block_on(rt, socket_accepted(SpawnAny{true}));
+}
+
+TEST_CASE("local_set_client_server_block_on") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    std::atomic<int> done{0};
+    braid::LocalSet local;
+    local.block_on(rt, client_server(&done, SpawnAny{true}));
+    REQUIRE(done.load() == 1);
+}
+
+// Tokio sleeps 100 ms and "hopes" the 1000 tasks finished; the port waits
+// until they have.  Inside unconstrained, joining all of them never yields
+// (on the current-thread flavour nothing else runs meanwhile).
+TEST_CASE("coop_unconstrained") {
+    auto flavor = FLAVOR();
+    auto rt = make(flavor);
+    rt.block_on([](bool single) -> braid::Task<> {
+        auto finished = std::make_shared<std::atomic<int>>(0);
+        std::vector<braid::JoinHandle<void>> tasks;
+        for (int i = 0; i < 1000; ++i)
+            tasks.push_back(braid::spawn([](std::shared_ptr<std::atomic<int>> f) -> braid::Task<> {
+                f->fetch_add(1);
+                co_return;
+            }(finished)));
+        while (finished->load() < 1000) co_await braid::yield_now();
+        braid_test::Ticker ticker;
+        int before = ticker.ticks();
+        co_await braid::task::unconstrained([](std::vector<braid::JoinHandle<void>>& tasks) -> braid::Task<> {
+            for (auto& t : tasks) {
+                EXPECT(t.is_finished());
+                co_await t;
+            }
+        }(tasks));
+        if (single) EXPECT(ticker.ticks() == before);  // never yielded
+        co_await ticker.stop();
+    }(flavor == Flavor::CurrentThread));
 }

@@ -3,8 +3,7 @@
 // handle kept or dropped right after: the task is cancelled and its future
 // dropped.
 //
-// Gaps:
-//   remote_abort_local_set_3929 — no LocalSet / spawn_local
+// Gaps: none.
 //
 // Not applicable:
 //   test_abort_task_that_panics_on_drop_contained — a C++ destructor is noexcept: one that throws terminates the process; there is no unwinding out of a drop to contain
@@ -116,4 +115,36 @@ TEST_CASE("test_abort_wakes_task_3964") {
         // the pointer has been dropped
         EXPECT(weak_notify_dropped.expired());
     }());
+}
+
+// A local task aborted from another thread is dropped on the set's thread
+// (tokio-rs/tokio#3929).
+TEST_CASE("remote_abort_local_set_3929") {
+    struct DropCheck {
+        std::thread::id created_on = std::this_thread::get_id();
+        bool moved = false;
+        DropCheck() = default;
+        DropCheck(DropCheck&& o) noexcept : created_on(o.created_on) { o.moved = true; }
+        ~DropCheck() {
+            if (!moved) EXPECT_ANYWHERE(created_on == std::this_thread::get_id());  // dropped on the set's thread
+        }
+    };
+    auto rt = braid::Runtime::builder().current_thread().build();
+    braid::LocalSet local;
+    auto enter = rt.enter();
+    auto jh = local.spawn_local([](DropCheck check) -> braid::Task<> {
+        co_await pending();
+        (void)check;
+    }(DropCheck{}));
+    std::thread jh2([ah = jh.abort_handle()]() mutable { ah.abort(); });
+    bool cancelled = local.block_on(rt, [](braid::JoinHandle<void> jh) -> braid::Task<bool> {
+        try {
+            co_await jh;
+        } catch (const braid::TaskCancelled&) {
+            co_return true;
+        }
+        co_return false;
+    }(std::move(jh)));
+    jh2.join();
+    REQUIRE(cancelled);
 }

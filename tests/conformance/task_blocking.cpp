@@ -3,22 +3,20 @@
 // does not jump while a blocking job runs, and a blocking job that ends
 // (with a value or an exception, awaited or not) wakes the paused runtime.
 //
-// Gaps:
-//   block_in_blocking — no task::block_in_place
-//   block_in_block — no task::block_in_place
-//   no_block_in_current_thread_scheduler — no task::block_in_place
-//   yes_block_in_threaded_block_on — no task::block_in_place
-//   no_block_in_current_thread_block_on — no task::block_in_place
-//   can_enter_current_thread_rt_from_within_block_in_place — no task::block_in_place
-//   can_shutdown_now_in_runtime — no Runtime::shutdown_background
-//   coop_disabled_in_block_in_place — no task::block_in_place
-//   coop_disabled_in_block_in_place_in_block_on — no task::block_in_place
+// Gaps: none.
 //
 // Differs:
 //   useful_panic_message_when_dropping_rt_in_rt — Tokio panics when a runtime
 //     is dropped inside another runtime's task; braid shuts it down there,
 //     blocking that worker until its threads are joined (docs/ARCHITECTURE.md,
 //     "Shutdown").  The case checks braid's behaviour.
+//   no_block_in_current_thread_scheduler, no_block_in_current_thread_block_on
+//     — Tokio panics; braid's block_in_place throws
+//     braid::Error(BRAID_ENOTSUP) on a current-thread runtime.
+//   coop_disabled_in_block_in_place, coop_disabled_in_block_in_place_in_block_on
+//     — braid's Handle::block_on runs its future as a task of its own (with a
+//     budget of its own, which yields and goes on): the ports check that
+//     draining a ready channel from inside block_in_place completes.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -136,4 +134,109 @@ TEST_CASE("panicking_blocking_task_wakes_paused_runtime") {
         EXPECT(panicked);  // and the timeout did not trigger
     }());
     REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
+}
+
+TEST_CASE("block_in_blocking") {
+    auto rt = braid::Runtime();
+    rt.block_on([]() -> braid::Task<> {
+        for (int i = 0; i < 100; ++i) {
+            auto out = co_await braid::spawn([]() -> braid::Task<std::string> {
+                co_return co_await braid::spawn_blocking([] {
+                    braid::task::block_in_place([] { std::this_thread::sleep_for(5ms); });  // blocking work
+                    return std::string("hello");
+                });
+            }());
+            EXPECT(out == "hello");
+        }
+    }());
+}
+
+TEST_CASE("block_in_block") {
+    auto rt = braid::Runtime();
+    rt.block_on([]() -> braid::Task<> {
+        for (int i = 0; i < 100; ++i) {
+            auto out = co_await braid::spawn([]() -> braid::Task<std::string> {
+                co_return braid::task::block_in_place([] {
+                    braid::task::block_in_place([] { std::this_thread::sleep_for(5ms); });  // blocking work
+                    return std::string("hello");
+                });
+            }());
+            EXPECT(out == "hello");
+        }
+    }());
+}
+
+TEST_CASE("no_block_in_current_thread_scheduler") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
+}
+
+TEST_CASE("yes_block_in_threaded_block_on") {
+    auto rt = braid::Runtime();
+    rt.block_on([]() -> braid::Task<> {
+        braid::task::block_in_place([] {});
+        co_return;
+    }());
+}
+
+TEST_CASE("no_block_in_current_thread_block_on") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
+}
+
+TEST_CASE("can_enter_current_thread_rt_from_within_block_in_place") {
+    auto outer = braid::Runtime();
+    outer.block_on([]() -> braid::Task<> {
+        braid::task::block_in_place([] {
+            auto inner = braid::Runtime::builder().current_thread().build();
+            inner.block_on([]() -> braid::Task<> { co_return; }());
+        });
+        co_return;
+    }());
+}
+
+TEST_CASE("can_shutdown_now_in_runtime") {
+    auto outer = braid::Runtime();
+    outer.block_on([]() -> braid::Task<> {
+        auto rt = braid::Runtime::builder().current_thread().build();
+        rt.shutdown_background();
+        co_return;
+    }());
+}
+
+namespace {
+// 200 values ready in an unbounded channel, received from inside
+// block_in_place through Handle::current().block_on.
+void drain_in_place(braid::mpsc::Receiver<int>& rx) {
+    braid::task::block_in_place([&] {
+        braid::Handle::current().block_on([](braid::mpsc::Receiver<int>& rx) -> braid::Task<> {
+            for (int i = 0; i < 200; ++i) {
+                auto v = co_await rx.recv();
+                EXPECT(v.has_value());
+            }
+        }(rx));
+    });
+}
+}  // namespace
+
+TEST_CASE("coop_disabled_in_block_in_place") {
+    auto outer = braid::Runtime();
+    auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+    for (int i = 0; i < 200; ++i) (void)tx.send(i);
+    outer.block_on([](braid::mpsc::Receiver<int> rx) -> braid::Task<> {
+        co_await braid::spawn([](braid::mpsc::Receiver<int> rx) -> braid::Task<> {
+            drain_in_place(rx);
+            co_return;
+        }(std::move(rx)));
+    }(std::move(rx)));
+}
+
+TEST_CASE("coop_disabled_in_block_in_place_in_block_on") {
+    auto outer = braid::Runtime();
+    auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+    for (int i = 0; i < 200; ++i) (void)tx.send(i);
+    outer.block_on([](braid::mpsc::Receiver<int> rx) -> braid::Task<> {
+        drain_in_place(rx);
+        co_return;
+    }(std::move(rx)));
 }

@@ -5,10 +5,7 @@
 // dropped: with the task, or later with the JoinHandle).  braid's
 // task::id() is Tokio's try_id(): 0 outside a task.
 //
-// Gaps:
-//   task_id_spawn_local — no LocalSet / spawn_local
-//   task_id_nested_spawn_local — no LocalSet / spawn_local
-//   task_id_block_in_place_block_on_spawn — no task::block_in_place
+// Gaps: none.
 //
 // Differs:
 //   task_try_id_inside_block_on — braid's block_on runs its future as a task
@@ -193,4 +190,55 @@ TEST_CASE("task_try_id_inside_block_on") {
     auto rt = multi_thread();
     uint64_t id = rt.block_on([]() -> braid::Task<uint64_t> { co_return braid::task::id(); }());
     REQUIRE(id != 0);
+}
+
+TEST_CASE("task_id_spawn_local") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        braid::LocalSet local;
+        co_await local.run_until([]() -> braid::Task<> {
+            uint64_t id = co_await braid::spawn_local([]() -> braid::Task<uint64_t> { co_return braid::task::id(); }());
+            EXPECT(id != 0);
+        }());
+    }());
+}
+
+TEST_CASE("task_id_nested_spawn_local") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    rt.block_on([]() -> braid::Task<> {
+        braid::LocalSet local;
+        co_await local.run_until([]() -> braid::Task<> {
+            co_await braid::spawn_local([]() -> braid::Task<> {
+                uint64_t parent_id = braid::task::id();
+                braid::LocalSet inner;
+                co_await inner.run_until([](uint64_t parent_id) -> braid::Task<> {
+                    co_await braid::spawn_local([](uint64_t parent_id) -> braid::Task<> {
+                        EXPECT(parent_id != braid::task::id());
+                        co_return;
+                    }(parent_id));
+                }(parent_id));
+                EXPECT(parent_id == braid::task::id());
+            }());
+        }());
+    }());
+}
+
+TEST_CASE("task_id_block_in_place_block_on_spawn") {
+    auto rt = braid::Runtime();
+    rt.block_on([]() -> braid::Task<> {
+        co_await braid::spawn([]() -> braid::Task<> {
+            uint64_t parent_id = braid::task::id();
+            braid::task::block_in_place([parent_id] {
+                auto inner = braid::Runtime::builder().current_thread().build();
+                inner.block_on([](uint64_t parent_id) -> braid::Task<> {
+                    co_await braid::spawn([](uint64_t parent_id) -> braid::Task<> {
+                        EXPECT(parent_id != braid::task::id());
+                        co_return;
+                    }(parent_id));
+                }(parent_id));
+            });
+            EXPECT(parent_id == braid::task::id());
+            co_return;
+        }());
+    }());
 }

@@ -3,8 +3,7 @@
 // tasks, aborting single tasks through the AbortHandle spawn returns,
 // abort_all, and join_next yielding to the cooperative budget.
 //
-// Gaps:
-//   runtime_gone — no JoinSet::spawn_on (spawning a set's task on another runtime's handle)
+// Gaps: none.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -225,4 +224,17 @@ TEST_CASE("join_set_coop") {
         EXPECT(coop_count >= 1);
         EXPECT(count == TASK_NUM);
     }());
+}
+
+TEST_CASE("runtime_gone") {
+    braid::JoinSet<int> set;
+    {
+        auto rt = braid::Runtime::builder().current_thread().build();
+        set.spawn_on([]() -> braid::Task<int> { co_return 1; }(), rt.handle());
+    }  // dropped before the task ran
+    auto rt = braid::Runtime::builder().current_thread().build();
+    int code = rt.block_on([](braid::JoinSet<int>& set) -> braid::Task<int> {
+        co_return co_await braid_test::code_of(set.join_next());
+    }(set));
+    REQUIRE(code == BRAID_ECANCELED);
 }

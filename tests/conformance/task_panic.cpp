@@ -4,9 +4,6 @@
 // the call: braid throws braid::Error there.
 //
 // Gaps:
-//   block_in_place_panic_caller — no task::block_in_place
-//   local_set_spawn_local_panic_caller — no LocalSet / spawn_local
-//   local_set_block_on_panic_caller — no LocalSet
 //   local_key_sync_scope_panic_caller — no TaskLocal::sync_scope (nor LocalKey::with)
 #include <catch2/catch.hpp>
 
@@ -32,4 +29,25 @@ TEST_CASE("local_key_with_panic_caller") {
 TEST_CASE("local_key_get_panic_caller") {
     int code = braid_test::error_code_of([] { (void)NUMBER.get(); });
     REQUIRE(code == BRAID_EINVAL);
+}
+
+TEST_CASE("block_in_place_panic_caller") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
+}
+
+TEST_CASE("local_set_spawn_local_panic_caller") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    auto enter = rt.enter();
+    REQUIRE(braid_test::error_code_of([] { (void)braid::spawn_local([]() -> braid::Task<> { co_return; }()); }) ==
+            BRAID_EINVAL);
+}
+
+TEST_CASE("local_set_block_on_panic_caller") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    int code = rt.block_on([](braid::Runtime* rt) -> braid::Task<int> {
+        braid::LocalSet local;
+        co_return braid_test::error_code_of([&] { local.block_on(*rt, []() -> braid::Task<> { co_return; }()); });
+    }(&rt));
+    REQUIRE(code == BRAID_EDEADLK);
 }

@@ -1,16 +1,13 @@
 // Tokio's tests/test_clock.rs, ported.
 //
-// Gaps:
-//   resume_lets_time_move_forward_instead_of_resetting_it: no pause() /
-//     resume(): braid's clock is paused when the runtime is built.
-//   can_pause_after_resume: the same.
-//   freezing_time_while_frozen_panics: the same (no pause() to call twice).
-//   resuming_time_when_not_frozen_panics: the same (no resume()).
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+
+#include <braid/test.hpp>
 
 #include "support.hpp"
 
@@ -30,4 +27,45 @@ TEST_CASE("advancing_time_when_time_is_not_frozen_panics") {
         co_return braid_runtime_advance(braid_runtime_current(), 1000000000);
     }());
     REQUIRE(code == BRAID_EINVAL);
+}
+
+TEST_CASE("resume_lets_time_move_forward_instead_of_resetting_it") {
+    braid::test::run([]() -> braid::Task<> {
+        auto start = braid::Instant::now();
+        braid::time::pause();
+        co_await braid::time::advance(5s);
+        auto advanced_by_ten_mins = braid::Instant::now();
+        braid::time::resume();
+        co_await braid::sleep(1ms);
+        EXPECT(advanced_by_ten_mins < braid::Instant::now());
+        EXPECT(braid::Instant::now() - start >= 5s);
+    });
+}
+
+TEST_CASE("can_pause_after_resume") {
+    braid::test::run([]() -> braid::Task<> {
+        auto start = braid::Instant::now();
+        braid::time::pause();
+        co_await braid::time::advance(10min);
+        braid::time::resume();
+        braid::time::pause();
+        co_await braid::time::advance(10min);
+        EXPECT(braid::Instant::now() - start >= 20min);
+    });
+}
+
+// Tokio panics; braid throws braid::Error(BRAID_EINVAL).
+TEST_CASE("freezing_time_while_frozen_panics") {
+    braid::test::run([]() -> braid::Task<> {
+        braid::time::pause();
+        EXPECT(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);
+        co_return;
+    });
+}
+
+TEST_CASE("resuming_time_when_not_frozen_panics") {
+    braid::test::run([]() -> braid::Task<> {
+        EXPECT(braid_test::error_code_of([] { braid::time::resume(); }) == BRAID_EINVAL);
+        co_return;
+    });
 }

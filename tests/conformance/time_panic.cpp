@@ -4,11 +4,7 @@
 // behaviour under it: an interval with a zero period is refused, to the
 // caller, with braid::Error(BRAID_EINVAL) (before any runtime is needed).
 //
-// Gaps:
-//   pause_panic_caller: no runtime-wide pause(): braid's clock is paused
-//     when the runtime is built (start_paused), so there is no second
-//     pause() to refuse.
-//   resume_panic_caller: no resume() either (a paused runtime stays paused).
+// Gaps: none.
 //
 // Not applicable:
 //   timeout_panic_caller: a runtime built without the time driver
@@ -31,4 +27,22 @@ TEST_CASE("interval_panic_caller") {
 TEST_CASE("interval_at_panic_caller") {
     REQUIRE(braid_test::error_code_of([] { (void)braid::interval_at(braid::Instant::now(), 0ms); }) ==
             BRAID_EINVAL);
+}
+
+// Tokio panics (at the caller's line); braid throws braid::Error(BRAID_EINVAL).
+TEST_CASE("pause_panic_caller") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    int code = rt.block_on([]() -> braid::Task<int> {
+        braid::time::pause();
+        co_return braid_test::error_code_of([] { braid::time::pause(); });
+    }());
+    REQUIRE(code == BRAID_EINVAL);
+}
+
+TEST_CASE("resume_panic_caller") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    int code = rt.block_on([]() -> braid::Task<int> {
+        co_return braid_test::error_code_of([] { braid::time::resume(); });
+    }());
+    REQUIRE(code == BRAID_EINVAL);
 }

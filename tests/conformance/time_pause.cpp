@@ -4,13 +4,13 @@
 // deterministic.  Tokio's #[tokio::test] is a current-thread runtime; every
 // case also runs on a multi-thread one.
 //
-// Gaps:
-//   pause_time_in_main: no runtime-wide pause(): braid's clock is paused when
-//     the runtime is built (start_paused), not later.
-//   pause_time_in_task: the same.
-//   pause_time_in_main_threads: the same (Tokio panics on a multi-thread
-//     runtime; braid pauses both flavours at build time).
-//   pause_time_in_spawn_threads: the same.
+// Gaps: none.
+//
+// Differs:
+//   pause_time_in_main_threads, pause_time_in_spawn_threads: Tokio refuses
+//     to pause a multi-thread runtime (a panic); braid pauses either
+//     flavour (auto-advance waits for every worker to be idle), so the
+//     ports check that the pause works there.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstdint>
 #include <vector>
+
+#include <braid/test.hpp>
 
 #include "support.hpp"
 
@@ -212,4 +214,39 @@ TEST_CASE("advance_once_with_timer") {
 TEST_CASE("advance_multi_with_timer") {
     bool current = GENERATE(true, false);
     paused(current).block_on(ready_after_advances({250us, 250us, 250us, 250us}));
+}
+
+TEST_CASE("pause_time_in_main") {
+    braid::test::run([]() -> braid::Task<> {
+        braid::time::pause();
+        co_return;
+    });
+}
+
+TEST_CASE("pause_time_in_task") {
+    braid::test::run([]() -> braid::Task<> {
+        co_await braid::spawn([]() -> braid::Task<> {
+            braid::time::pause();
+            co_return;
+        }());
+    });
+}
+
+TEST_CASE("pause_time_in_main_threads") {
+    braid::test::run_multi_thread(1, []() -> braid::Task<> {
+        braid::time::pause();
+        auto t0 = braid::Instant::now();
+        co_await braid::sleep(1h);  // auto-advanced
+        EXPECT(braid::Instant::now() - t0 >= 1h);
+    });
+}
+
+TEST_CASE("pause_time_in_spawn_threads") {
+    braid::test::run_multi_thread(1, []() -> braid::Task<> {
+        co_await braid::spawn([]() -> braid::Task<> {
+            braid::time::pause();
+            co_return;
+        }());
+        EXPECT(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);  // paused already
+    });
 }

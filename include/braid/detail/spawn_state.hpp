@@ -10,6 +10,7 @@
 #include <braid/detail/task_frame.hpp>
 #include <braid/error.hpp>
 #include <braid/join_handle.hpp>
+#include <braid/local_set.h>
 #include <braid/task.h>
 #include <braid/task.hpp>
 
@@ -103,9 +104,10 @@ struct SpawnSite {
 // runtime refused the task with (BRAID_ESHUTDOWN, BRAID_EINVAL: no runtime
 // on this thread or an empty Task, BRAID_ENOMEM), after destroying `task`
 // (its frame and everything it holds): a refused task never runs.
+// `local`: started as a task of that local set (braid/local_set.h) instead.
 template <class T, class Owner>
 int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_task** out, Result<T>** result,
-                   const SpawnSite& site) {
+                   const SpawnSite& site, braid_local_set* local = nullptr) {
     *out = nullptr;
     *result = nullptr;
     if (!task.valid()) return BRAID_EINVAL;
@@ -128,7 +130,7 @@ int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_tas
     f->ctx.wake_data = t;
     f->ctx.resume_point = h;
     h.promise().ctx = &f->ctx;
-    rc = braid_task_start(t);
+    rc = local ? braid_local_set_start(local, t) : braid_task_start(t);
     if (rc < 0) {  // refused: finished without running (no cancel call); drop the frame now
         SpawnState<T>::drop_frame(f);
         braid_task_free(t);
@@ -194,17 +196,20 @@ struct BlockingState {
     static void release(void* p) { static_cast<BlockingState*>(p)->~BlockingState(); }
 };
 
-// Runs f on the blocking pool of the calling thread's runtime.  As
+// Runs f on the blocking pool of the calling thread's runtime (or of
+// `owner`'s, when given).  As
 // try_spawn_task: BRAID_OK with the handle, or the refusal code after f was
 // destroyed (it never runs).
 template <class F>
-int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result) {
+int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result,
+                            braid_handle* owner = nullptr) {
     using State = BlockingState<F>;
     *out = nullptr;
     *result = nullptr;
     braid_task* t = nullptr;
     void* mem = nullptr;
-    int rc = braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
+    int rc = owner ? braid_handle_task_new(&t, &mem, owner, sizeof(State), &State::poll, nullptr, &State::release)
+                   : braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
     if (rc < 0) {
         [[maybe_unused]] F dropped(std::move(f));  // destroyed here: the job never runs
         return rc;

@@ -1,0 +1,136 @@
+// braid::LocalSet and braid::spawn_local: tasks that never leave one thread
+// (Tokio's LocalSet), for state that is not thread-safe (a non-atomic
+// reference count, a library bound to its thread).
+//
+//   braid::LocalSet local;
+//   local.block_on(rt, []() -> braid::Task<> {
+//       auto state = std::make_shared<NotThreadSafe>();
+//       auto h = braid::spawn_local([](auto s) -> braid::Task<> { s->poke(); co_return; }(state));
+//       co_await h;                  // both ran on this thread
+//       co_await braid::spawn(work()); // runtime tasks still run on the workers
+//   }());
+//
+// The set's tasks run only on the thread that drives it: block_on runs them
+// on the calling thread (on a multi-thread runtime the thread is entered
+// into the runtime and waits between tasks; on a current-thread runtime it
+// also runs the runtime, as Runtime::block_on does); run_until is the
+// awaitable form, for a task of a current-thread runtime (or of another
+// set).  A set that is not driven runs nothing.  Destroying the set
+// cancels its unfinished tasks there and then.
+#pragma once
+
+#include <braid/detail/context.hpp>
+#include <braid/detail/spawn_state.hpp>
+#include <braid/error.hpp>
+#include <braid/join_handle.hpp>
+#include <braid/local_set.h>
+#include <braid/runtime.hpp>
+#include <braid/spawn.hpp>
+#include <braid/task.hpp>
+
+#include <source_location>
+#include <utility>
+
+namespace braid {
+
+namespace detail {
+// Makes `task` a task of `set` (its runtime: the calling thread's).
+template <class T>
+JoinHandle<T> spawn_into(braid_local_set* set, Task<T> task, std::source_location loc) {
+    if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
+    braid_task* t = nullptr;
+    Result<T>* result = nullptr;
+    int rc = try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result, {loc}, set);
+    if (rc == BRAID_ECLOSED || rc == BRAID_ESHUTDOWN) return JoinHandle<T>::cancelled();
+    check(rc, "spawn_local (is this thread inside a braid runtime?)");
+    return JoinHandle<T>(t, result);
+}
+}  // namespace detail
+
+class LocalSet {
+public:
+    LocalSet() { detail::check(braid_local_set_new(&s_), "LocalSet"); }
+    LocalSet(const LocalSet&) = delete;
+    LocalSet& operator=(const LocalSet&) = delete;
+    // Cancels the tasks that have not finished.  (On another thread than
+    // the set's this cannot be done; the set is then left as it is.)
+    ~LocalSet() { braid_local_set_free(s_); }
+
+    // Adds a task to the set; it runs when the set is driven.  Needs a
+    // runtime on this thread (inside the set, a runtime's task, or a thread
+    // that entered one): that runtime's timers and I/O serve it.
+    template <class T>
+    JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
+        return detail::spawn_into(s_, std::move(task), loc);
+    }
+
+    // Runs `task` and the set's tasks on the calling thread (a thread that
+    // is none of a runtime's own) until `task` has finished; gives its
+    // value or rethrows.
+    template <class T>
+    T block_on(Runtime& rt, Task<T> task) {
+        auto guard = rt.enter();  // the task is made on rt
+        JoinHandle<T> h = spawn_local(std::move(task));
+        int st = braid_local_set_block_on(s_, h.native_handle());
+        if (st == BRAID_EDEADLK || st == BRAID_EBUSY || st == BRAID_EINVAL) throw Error(st, "LocalSet::block_on");
+        return h.take();
+    }
+
+    // Drives the set from the awaiting task until `task` (run in the set)
+    // has finished.  For a task of a current-thread runtime or of another
+    // set; on a multi-thread runtime's worker it throws
+    // braid::Error(BRAID_ENOTSUP) (the awaiting task may move between
+    // threads there: use block_on).
+    template <class T>
+    Task<T> run_until(Task<T> task) {
+        JoinHandle<T> h = spawn_local(std::move(task));
+        co_await Drive(s_, h.native_handle());
+        co_return h.take();
+    }
+
+    braid_local_set* native_handle() const noexcept { return s_; }
+
+private:
+    class [[nodiscard]] Drive : public detail::LeafAwaiter<Drive> {
+    public:
+        Drive(braid_local_set* s, braid_task* main) : s_(s), main_(main) {}
+        ~Drive() { unregister(); }
+        void unregister() noexcept {
+            if (registered_) braid_local_set_poll_run(s_, nullptr, nullptr);
+            registered_ = false;
+        }
+        bool ready_now() const { return false; }
+        int poll(braid_wake_fn w, void* d) {
+            int rc = braid_local_set_poll_run(s_, w, d);
+            registered_ = w != nullptr;
+            if (rc < 0) return rc;
+            if (braid_task_is_finished(main_) != 1) return BRAID_PENDING;
+            unregister();
+            return BRAID_OK;
+        }
+        void finish(int st) { detail::check(st, "LocalSet::run_until"); }
+
+    private:
+        braid_local_set* s_;
+        braid_task* main_;
+        bool registered_ = false;
+    };
+
+    braid_local_set* s_ = nullptr;
+};
+
+// Spawns `task` into the local set running on this thread (from one of its
+// tasks).  Throws braid::Error(BRAID_EINVAL) elsewhere.
+template <class T>
+JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
+    braid_local_set* set = braid_local_set_current();
+    if (!set) throw Error(BRAID_EINVAL, "spawn_local outside a LocalSet");
+    return detail::spawn_into(set, std::move(task), loc);
+}
+template <class F, class... Args>
+    requires std::invocable<F&&, Args&&...> && detail::is_task<std::invoke_result_t<F&&, Args&&...>>::value
+auto spawn_local(F f, Args... args) {
+    return spawn_local(detail::call_in_frame(std::move(f), std::move(args)...));
+}
+
+}  // namespace braid

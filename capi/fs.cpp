@@ -362,7 +362,7 @@ BRAID_API int braid_file_sync_data(braid_task** out, braid_file* f, braid_callba
     return file_op(out, f, FileBody::SyncData, nullptr, 0, 0, nullptr, cb, user_data);
 }
 
-BRAID_API int braid_file_try_clone(braid_file* f, braid_file** out) {
+BRAID_API int braid_file_try_clone(braid_file** out, braid_file* f) {
     if (!out) return BRAID_EINVAL;
     *out = nullptr;
     if (!f) return BRAID_EINVAL;

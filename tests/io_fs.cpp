@@ -530,7 +530,7 @@ TEST_CASE("fs: links, canonicalize, set_permissions, try_exists, DirBuilder mode
     REQUIRE(braid_fs_try_exists(nullptr, crt, nullptr, &Result::on_status, &never) == BRAID_EINVAL);
     REQUIRE(braid_file_sync_data(nullptr, nullptr, &Result::on_status, &never) == BRAID_EINVAL);
     braid_file* clone = reinterpret_cast<braid_file*>(1);
-    REQUIRE(braid_file_try_clone(nullptr, &clone) == BRAID_EINVAL);
+    REQUIRE(braid_file_try_clone(&clone, nullptr) == BRAID_EINVAL);
     REQUIRE(clone == nullptr);
     REQUIRE(braid_file_try_clone(nullptr, nullptr) == BRAID_EINVAL);
     braid_task* t = nullptr;

@@ -97,7 +97,7 @@ TEST_CASE("a timer pending on a runtime whose idle worker sleeps in the driver f
         INFO("current_thread " << ct);
         auto rt = make(ct);
         auto waited = rt.block_on([]() -> braid::Task<std::chrono::nanoseconds> {
-            braid::spawn(accept_forever());
+            braid::spawn(accept_forever()).detach();
             auto t0 = braid::Instant::now();
             co_await braid::sleep(30ms);
             co_return braid::Instant::now() - t0;
@@ -111,7 +111,7 @@ TEST_CASE("with paused time, a runtime whose idle worker sleeps in the driver ju
         INFO("current_thread " << ct);
         auto rt = make(ct, true);
         auto waited = rt.block_on([]() -> braid::Task<std::chrono::nanoseconds> {
-            braid::spawn(accept_forever());
+            braid::spawn(accept_forever()).detach();
             auto t0 = braid::Instant::now();
             co_await braid::sleep(1h);
             co_await braid::sleep(1h);
@@ -124,7 +124,7 @@ TEST_CASE("with paused time, a runtime whose idle worker sleeps in the driver ju
 TEST_CASE("with paused time, a timer made from a plain thread while the worker sleeps in the driver fires") {
     auto rt = make(false, true);
     std::promise<void> started;
-    rt.spawn(accept_forever(&started));
+    rt.spawn(accept_forever(&started)).detach();
     started.get_future().get();
     // The spawn reaches the runtime from outside while its workers are idle.
     auto h = rt.spawn([]() -> braid::Task<int> {
@@ -139,7 +139,7 @@ TEST_CASE("shutdown while a worker sleeps in the driver returns") {
     SECTION("multi-thread") {
         auto rt = make(false);
         std::promise<void> started;
-        rt.spawn(accept_forever(&started));
+        rt.spawn(accept_forever(&started)).detach();
         started.get_future().get();
         REQUIRE(rt.shutdown_timeout(std::chrono::minutes(1)));
     }

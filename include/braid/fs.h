@@ -92,7 +92,7 @@ BRAID_API int braid_file_fd(const braid_file *f);
 /* A second handle on the same open file (dup: it shares the position; its
  * operations are not serialised with f's).  Does not block.  BRAID_OK,
  * BRAID_EINVAL, BRAID_EMFILE (and the other dup errors), BRAID_ENOMEM. */
-BRAID_API int braid_file_try_clone(braid_file *f, braid_file **out);
+BRAID_API int braid_file_try_clone(braid_file **out, braid_file *f);
 /* Closes and frees (an operation in flight keeps the fd open until it ends;
  * its callback still runs).  NULL ok. */
 BRAID_API void braid_file_free(braid_file *f);

@@ -350,7 +350,7 @@ public:
     // A second File on the same open file (it shares the position).
     File try_clone() const {
         braid_file* c = nullptr;
-        braid::detail::check_io(braid_file_try_clone(native(), &c), "File::try_clone");
+        braid::detail::check_io(braid_file_try_clone(&c, native()), "File::try_clone");
         return File(c);
     }
     detail::FileOp set_len(uint64_t len) { return detail::FileOp(native(), detail::FileOp::SetLen, {}, {}, len); }

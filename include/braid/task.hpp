@@ -57,7 +57,7 @@ struct HeldAwaiter {
 };
 
 template <class T>
-struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
+struct TaskPromise : PromiseBase, TraceLink, TaskPromiseStorage<T> {
     std::coroutine_handle<> continuation = std::noop_coroutine();
 
     static void* operator new(std::size_t n) { return TaskFrame::allocate(n); }
@@ -71,7 +71,7 @@ struct TaskPromise : PromiseBase, TaskPromiseStorage<T> {
     // an operator co_await, held in place): no awaiter is copied or moved.
     template <class A>
     auto await_transform(A&& a, std::source_location where = std::source_location::current()) {
-        TaskFrame::of(std::coroutine_handle<TaskPromise>::from_promise(*this).address())->where = where;
+        this->where = where;
         if constexpr (requires { static_cast<A&&>(a).operator co_await(); })
             return HeldAwaiter<decltype(static_cast<A&&>(a).operator co_await())>{static_cast<A&&>(a).operator co_await()};
         else if constexpr (requires { operator co_await(static_cast<A&&>(a)); })
@@ -129,9 +129,9 @@ public:
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) noexcept {
             h.promise().ctx = awaiting.promise().ctx;
             h.promise().continuation = awaiting;
-            void* parent = nullptr;
-            if constexpr (requires { P::kTaskFrame; }) parent = awaiting.address();
-            detail::TaskFrame::of(h.address())->parent = parent;
+            detail::TraceLink* parent = nullptr;
+            if constexpr (requires { P::kTaskFrame; }) parent = &awaiting.promise();
+            h.promise().parent = parent;
             return h;
         }
         T await_resume() { return h.promise().result.take(); }

@@ -10,6 +10,7 @@
 #include <braid/detail/unstable.hpp>
 
 #include <coroutine>
+#include <source_location>
 #include <cstddef>
 #include <new>
 #include <utility>
@@ -46,10 +47,10 @@ struct Context {
     // while the driver polls, so that stream sources take a unit without a
     // call; null elsewhere (they call braid_coop_take then).
     int* coop = nullptr;
-    // The frame of the Task<T> coroutine that waits (resume_point's, when it
-    // is one; null otherwise): where the task dump's awaiting chain starts
+    // The Task<T> coroutine that waits (resume_point's promise, when it is
+    // one; null otherwise): where the task dump's awaiting chain starts
     // (TaskFrame::trace).
-    void* waiting_frame = nullptr;
+    struct TraceLink* waiting = nullptr;
 
     template <class P>
     void wait_on(std::coroutine_handle<P> h, bool (*ready)(void*, Context&), void* l) {
@@ -57,9 +58,9 @@ struct Context {
         leaf_ready = ready;
         leaf = l;
         if constexpr (requires { P::kTaskFrame; })
-            waiting_frame = h.address();
+            waiting = &h.promise();
         else
-            waiting_frame = nullptr;
+            waiting = nullptr;
     }
     // Whether the recorded coroutine may be resumed now.  The re-poll runs
     // as this context's code (a stream's closures run in it, a select drops
@@ -75,9 +76,19 @@ struct Context {
         resume_point = {};
         leaf_ready = nullptr;
         leaf = nullptr;
-        waiting_frame = nullptr;
+        waiting = nullptr;
         h.resume();
     }
+};
+
+// A link of the task dump's awaiting chain, in every Task<T> promise: where
+// the coroutine last awaited, and the promise of the Task<T> coroutine that
+// awaits it (null at the root).  It lives in the promise, not in front of
+// the frame: a coroutine that is only awaited may have no block of its own
+// (clang elides the allocation of a frame whose lifetime it can see).
+struct TraceLink {
+    std::source_location where{};
+    TraceLink* parent = nullptr;
 };
 
 // Base of every braid promise: the context, and frames from braid's

@@ -23,11 +23,6 @@ namespace braid::detail {
 
 struct TaskFrame {
     Context ctx;                  // what the spawned coroutine waits through
-    // The task dump's awaiting chain: where this coroutine last awaited
-    // (its promise's await_transform stores it: one pointer), and the
-    // frame of the Task<T> coroutine awaiting this one (null at the root).
-    std::source_location where{};
-    void* parent = nullptr;
     uint32_t frame_size = 0;      // as the frame's operator new was asked
     bool adopted = false;         // a task owns the block: the frame's delete leaves it
     bool frame_alive = false;     // (adopted) the frame is not destroyed yet
@@ -35,7 +30,7 @@ struct TaskFrame {
 
     // The bytes in front of a frame (a multiple of 16: frames are aligned as
     // braid_alloc's blocks are).
-    static constexpr std::size_t kSize = (sizeof(Context) + sizeof(std::source_location) + sizeof(void*) + 8 + 15) / 16 * 16;
+    static constexpr std::size_t kSize = (sizeof(Context) + 8 + 15) / 16 * 16;
     static constexpr std::size_t kPrefix = BRAID_TASK_HEADER_SIZE + kSize;
 
     // Frames above this cannot become tasks (braid_task_new_in's limit).
@@ -68,10 +63,8 @@ struct TaskFrame {
     // the suspended chain, from the coroutine waiting on the leaf up to the
     // root, each where it awaits.  Called while the task is suspended.
     static void trace(void* state, braid_trace_frame_fn emit, void* ud) {
-        for (void* fr = static_cast<TaskFrame*>(state)->ctx.waiting_frame; fr; fr = of(fr)->parent) {
-            const std::source_location& w = of(fr)->where;
-            emit(ud, w.file_name(), uint32_t(w.line()), w.function_name());
-        }
+        for (const TraceLink* l = static_cast<TaskFrame*>(state)->ctx.waiting; l; l = l->parent)
+            emit(ud, l->where.file_name(), uint32_t(l->where.line()), l->where.function_name());
     }
     void* block() { return reinterpret_cast<char*>(this) - BRAID_TASK_HEADER_SIZE; }
     std::size_t block_size() const { return frame_size + kPrefix; }

@@ -68,8 +68,13 @@ int start(braid_task** out, Core* core, A&&... a) {
     return guarded([&] { return braid::detail::spawn_blocking_job<Body>(out, core, std::forward<A>(a)...); });
 }
 
-// The runtime an operation runs on, after the common argument checks.
-Core* runtime_for(braid_task** out, braid_runtime* rt, const void* cb, int* err) {
+bool bad_path(const char* p) { return !p || !*p; }
+
+// The runtime an operation runs on, after the common argument checks: a
+// callback, a runtime (given or current, not shutting down) and every path
+// named (not NULL, not empty). On failure *err says why and nullptr returns.
+template <class... Paths>
+Core* runtime_for(braid_task** out, braid_runtime* rt, const void* cb, int* err, Paths... paths) {
     if (out) *out = nullptr;
     Core* core = core_or_current(rt);
     if (!core || !cb) {
@@ -80,10 +85,12 @@ Core* runtime_for(braid_task** out, braid_runtime* rt, const void* cb, int* err)
         *err = BRAID_ESHUTDOWN;
         return nullptr;
     }
+    if ((bad_path(paths) || ...)) {
+        *err = BRAID_EINVAL;
+        return nullptr;
+    }
     return core;
 }
-
-bool bad_path(const char* p) { return !p || !*p; }
 
 // ---- bodies --------------------------------------------------------------------
 
@@ -285,36 +292,33 @@ int file_op(braid_task** out, braid_file* f, FileBody::Kind kind, void* buf, siz
 int path_op(braid_task** out, braid_runtime* rt, const char* path, int (*fn)(const char*), braid_callback cb,
             void* ud) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
     return start<PathBody>(out, core, std::string(path), fn, cb, ud);
 }
 
 int two_path_op(braid_task** out, braid_runtime* rt, const char* from, const char* to,
                 int (*fn)(const char*, const char*), braid_callback cb, void* ud) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, from, to);
     if (!core) return err;
-    if (bad_path(from) || bad_path(to)) return BRAID_EINVAL;
     return start<TwoPathBody>(out, core, std::string(from), std::string(to), fn, cb, ud);
 }
 
 int path_bytes_op(braid_task** out, braid_runtime* rt, const char* path, int (*fn)(const char*, std::string*),
                   braid_bytes_callback cb, void* ud) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
     return start<PathBytesBody>(out, core, std::string(path), fn, cb, ud);
 }
 
 int path_mode_op(braid_task** out, braid_runtime* rt, const char* path, unsigned mode, int recursive,
                  braid_callback cb, void* ud) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path) || mode > 07777) return BRAID_EINVAL;
+    if (mode > 07777) return BRAID_EINVAL;
     return start<PathModeBody>(out, core, std::string(path), mode, recursive, cb, ud);
 }
 
@@ -327,9 +331,8 @@ extern "C" {
 BRAID_API int braid_file_open(braid_task** out, braid_runtime* rt, const char* path, int flags, unsigned mode,
                               braid_file_callback cb, void* user_data) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
     int oflags = 0;
     if (int rc = fsx::open_flags(flags, &oflags)) return rc;
     if (mode > 07777) return BRAID_EINVAL;
@@ -418,9 +421,9 @@ BRAID_API int braid_fs_read(braid_task** out, braid_runtime* rt, const char* pat
 BRAID_API int braid_fs_write(braid_task** out, braid_runtime* rt, const char* path, const void* data, size_t len,
                              braid_callback cb, void* user_data) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path) || (!data && len)) return BRAID_EINVAL;
+    if ((!data && len)) return BRAID_EINVAL;
     return guarded([&] {
         std::string copy(static_cast<const char*>(data), len);
         return start<WriteFileBody>(out, core, std::string(path), std::move(copy), cb, user_data);
@@ -495,18 +498,16 @@ BRAID_API int braid_fs_try_exists(braid_task** out, braid_runtime* rt, const cha
 BRAID_API int braid_fs_copy(braid_task** out, braid_runtime* rt, const char* from, const char* to,
                             braid_io_callback cb, void* user_data) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, from, to);
     if (!core) return err;
-    if (bad_path(from) || bad_path(to)) return BRAID_EINVAL;
     return start<CopyBody>(out, core, std::string(from), std::string(to), cb, user_data);
 }
 
 BRAID_API int braid_fs_metadata(braid_task** out, braid_runtime* rt, const char* path, int follow_symlinks,
                                 braid_metadata_callback cb, void* user_data) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
     return start<MetadataBody>(out, core, std::string(path), follow_symlinks != 0, static_cast<braid_file*>(nullptr),
                                cb, user_data);
 }
@@ -514,9 +515,8 @@ BRAID_API int braid_fs_metadata(braid_task** out, braid_runtime* rt, const char*
 BRAID_API int braid_fs_read_dir(braid_task** out, braid_runtime* rt, const char* path, braid_dir_callback cb,
                                 void* user_data) {
     int err = 0;
-    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err);
+    Core* core = runtime_for(out, rt, reinterpret_cast<const void*>(cb), &err, path);
     if (!core) return err;
-    if (bad_path(path)) return BRAID_EINVAL;
     return start<ReadDirBody>(out, core, std::string(path), cb, user_data);
 }
 

@@ -65,6 +65,24 @@ struct Parser {
         }
         return false;
     }
+    // The items of an object or array, from its opening bracket to `close`,
+    // separated by commas; `item` reads one.
+    template <class F>
+    bool list(char close, F&& item) {
+        ++i;
+        ws();
+        if (i < s.size() && s[i] == close) return ++i, true;
+        for (;;) {
+            if (!item()) return false;
+            ws();
+            if (i < s.size() && s[i] == ',') {
+                ++i;
+                continue;
+            }
+            if (i < s.size() && s[i] == close) return ++i, true;
+            return false;
+        }
+    }
     bool value(Json& v, int depth) {
         if (depth > 64) return false;
         ws();
@@ -72,35 +90,21 @@ struct Parser {
         char c = s[i];
         if (c == '{') {
             v.type = Json::Object;
-            ++i;
-            ws();
-            if (i < s.size() && s[i] == '}') return ++i, true;
-            for (;;) {
+            return list('}', [&] {
                 ws();
                 std::string key;
                 if (!string(key)) return false;
                 ws();
                 if (i >= s.size() || s[i++] != ':') return false;
-                if (!value(v.fields[key], depth + 1)) return false;
-                ws();
-                if (i < s.size() && s[i] == ',') { ++i; continue; }
-                if (i < s.size() && s[i] == '}') return ++i, true;
-                return false;
-            }
+                return value(v.fields[key], depth + 1);
+            });
         }
         if (c == '[') {
             v.type = Json::Array;
-            ++i;
-            ws();
-            if (i < s.size() && s[i] == ']') return ++i, true;
-            for (;;) {
+            return list(']', [&] {
                 v.items.emplace_back();
-                if (!value(v.items.back(), depth + 1)) return false;
-                ws();
-                if (i < s.size() && s[i] == ',') { ++i; continue; }
-                if (i < s.size() && s[i] == ']') return ++i, true;
-                return false;
-            }
+                return value(v.items.back(), depth + 1);
+            });
         }
         if (c == '"') {
             v.type = Json::String;

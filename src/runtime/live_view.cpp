@@ -169,6 +169,8 @@ int LiveView::start(const std::string& path) {
         stop();
         return BRAID_ETHREAD;
     }
+    // Named here, not by the thread: it has its name once the runtime is built.
+    pthread_setname_np(thread_.native_handle(), "braid-liveview");
     return BRAID_OK;
 }
 
@@ -187,7 +189,6 @@ void LiveView::stop() {
 }
 
 void LiveView::run() {
-    pthread_setname_np(pthread_self(), "braid-liveview");
     for (;;) {
         pollfd p[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
         int n = poll(p, 2, -1);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -180,6 +181,46 @@ TEST_CASE("braid_top --once reports a socket it cannot reach") {
     CHECK(out.find("connect") != std::string::npos);
 }
 #endif
+
+// In a child process running as `uid`: connects to `path`, asks for a
+// snapshot and exits 0 when the server closed without a byte, 1 when it
+// answered, 2 when it could not connect or switch user.
+int ask_as(uid_t uid, const std::string& path) {
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (setgid(uid) != 0 || setuid(uid) != 0) _exit(2);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::memcpy(a.sun_path, path.data(), path.size());
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) _exit(2);
+        (void)!send(fd, "snapshot\n", 9, MSG_NOSIGNAL);
+        char c;
+        _exit(recv(fd, &c, 1, 0) > 0 ? 1 : 0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+TEST_CASE("a client of another user is closed unanswered, even when the file lets it connect") {
+    braid_test::TempDir dir;
+    const std::string path = dir / "rt.sock";
+    auto rt = braid::Runtime::builder().worker_threads(1).live_view(path).build();
+    // Open the directory and the socket to everyone: only SO_PEERCRED is left
+    // to refuse the other user.
+    REQUIRE(chmod(dir.path.c_str(), 0755) == 0);
+    REQUIRE(chmod(path.c_str(), 0666) == 0);
+    CHECK(ask_as(geteuid(), path) == 1);  // the owner is answered
+    if (geteuid() == 0) {
+        CHECK(ask_as(65534, path) == 0);  // nobody: connected, closed unanswered
+    } else {
+        CHECK(ask_as(geteuid(), path) == 1);  // not root: no other user to become
+    }
+    CHECK(ask(path, "snapshot\n").find("\"tasks\":[") != std::string::npos);  // still serving
+}
 
 TEST_CASE("the live view is off by default: no socket, no thread") {
     braid_test::TempDir dir;

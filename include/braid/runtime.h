@@ -81,8 +81,26 @@ BRAID_API int braid_runtime_builder_start_paused(braid_runtime_builder *b, int p
  * 10^12 ms (about 31 years): BRAID_EINVAL below 0, BRAID_ERANGE above. */
 BRAID_API int braid_runtime_builder_slow_poll_ms(braid_runtime_builder *b, int64_t ms);
 
+/* The live view (off by default): when the runtime is built it listens on a
+ * Unix socket at `path` (copied; shorter than sun_path, 108 bytes on Linux),
+ * made with mode 0600, and serves it on a thread of braid's (not a worker).
+ * A client of the same user (checked with SO_PEERCRED; others are closed
+ * unanswered) writes "snapshot\n" and reads one JSON document, ending in a
+ * newline, with the runtime's metrics and task dump; the connection is then
+ * closed.  tools/braid_top draws it.  The file is removed at shutdown.
+ * docs/observability.md, "Live view", gives the document's keys.  NULL or
+ * "" turns it off.  BRAID_OK, BRAID_EINVAL (b NULL), BRAID_ERANGE (path too
+ * long for a Unix socket address), BRAID_ENOMEM.
+ * braid_runtime_build then also returns: BRAID_EEXIST (a file that is not a
+ * socket is at path: it is left alone), BRAID_EADDRINUSE (a socket at path
+ * has a listener; a stale one is replaced), or the OS's refusal to bind
+ * (BRAID_ENOENT: the directory does not exist, BRAID_ENOTDIR, BRAID_EACCES,
+ * ...; braid_last_os_error has the errno). */
+BRAID_API int braid_runtime_builder_live_view(braid_runtime_builder *b, const char *path);
+
 /* Builds and starts a runtime.  The builder stays owned by the caller and can
- * be reused.  Returns BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM or BRAID_ETHREAD. */
+ * be reused.  Returns BRAID_OK, BRAID_EINVAL, BRAID_ENOMEM or BRAID_ETHREAD
+ * (and the live view's errors, above). */
 BRAID_API int braid_runtime_build(braid_runtime **out, const braid_runtime_builder *b);
 
 /* A runtime with the defaults (braid_runtime_build of a fresh builder). */

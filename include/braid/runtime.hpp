@@ -174,6 +174,11 @@ public:
         }
         // Print the task dump to stderr on `signo` (braid/task_dump.h).
         Builder& dump_signal(int signo) { return set(braid_runtime_builder_dump_signal(b_, signo)); }
+        // The live view's Unix socket (braid_runtime_builder_live_view; "" turns it
+        // off): tools/braid_top reads snapshots from it.
+        Builder& live_view(const std::string& path) {
+            return set(braid_runtime_builder_live_view(b_, path.c_str()));
+        }
         Builder& on_thread_start(std::function<void()> f) {
             hooks()->on_start = std::move(f);
             return set(braid_runtime_builder_on_thread_start(b_, &detail::ThreadHooks::start, hooks_.get()));

@@ -34,6 +34,8 @@ struct Config {
     void* on_stall_data = nullptr;
     // The signal that prints the task dump (runtime/dump_signal.hpp), 0: none.
     int dump_signal = 0;
+    // The live view's socket path (runtime/live_view.hpp); empty: none.
+    std::string live_view_path;
 
     int resolved_workers() const;
 };

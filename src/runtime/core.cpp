@@ -63,12 +63,21 @@ void Core::rearm_timers(void* self) {
 }
 
 int Core::start() {
-    if (!reactor_.start()) return BRAID_ETHREAD;
+    // The socket first: a bad path is refused before any thread starts.
+    if (!cfg_.live_view_path.empty()) {
+        if (int rc = live_view_.start(cfg_.live_view_path); rc != BRAID_OK) return rc;
+    }
+    if (!reactor_.start()) {
+        live_view_.stop();
+        return BRAID_ETHREAD;
+    }
     if (!sched_.start()) {
+        live_view_.stop();
         reactor_.stop();
         return BRAID_ETHREAD;
     }
     if (cfg_.slow_poll_ms > 0 && !watchdog_.start()) {
+        live_view_.stop();
         sched_.stop();
         reactor_.stop();
         return BRAID_ETHREAD;
@@ -161,6 +170,7 @@ int Core::shutdown(int64_t timeout_ms) {
     }
     ShutdownCallbacks calling_back;
     if (cfg_.dump_signal != 0) unwatch_dump_signal(this);
+    live_view_.stop();
     watchdog_.stop();
     {
         // No task dump holds a task while the shutdown cancels them.

@@ -13,6 +13,7 @@
 #include "io/signal.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
+#include "runtime/live_view.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/owned_tasks.hpp"
 #include "runtime/scheduler.hpp"
@@ -29,7 +30,8 @@ public:
     explicit Core(const Config& cfg);
     ~Core();
 
-    // Starts threads.  Returns BRAID_OK or BRAID_ETHREAD.
+    // Starts threads (and opens the live view's socket, when asked: its
+    // errors, runtime/live_view.hpp).  Returns BRAID_OK or BRAID_ETHREAD.
     int start();
 
     // References to the Core's memory (the owner's, and one per task: a
@@ -131,6 +133,7 @@ private:
     Scheduler sched_;
     BlockingPool pool_;
     StallWatchdog watchdog_{*this};  // after the scheduler: stopped (destroyed) before it
+    LiveView live_view_{*this};      // last: stopped (destroyed) first
 };
 
 // References to one Core that the calling thread holds for its tasks (see

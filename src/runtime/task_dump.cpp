@@ -2,14 +2,16 @@
 
 #include <braid/error.h>
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
 #include "runtime/core.hpp"
 #include "task/task.hpp"
+#include "util/json_string.hpp"
 
 namespace braid::detail {
 namespace {
@@ -174,6 +176,41 @@ int task_dump_text(Core& core, std::string& out) {
     try {
         out += fmt::format("braid task dump: {} task{}\n", tasks.size(), tasks.size() == 1 ? "" : "s");
         for (Snapshot& s : tasks) format_task(s.info, out);
+    } catch (...) {
+        return BRAID_ENOMEM;
+    }
+    return BRAID_OK;
+}
+
+int task_dump_json(Core& core, std::string& out) {
+    std::vector<Snapshot> tasks;
+    int rc = collect(core, tasks);
+    if (rc != BRAID_OK) return rc;
+    try {
+        auto it = std::back_inserter(out);
+        out += '[';
+        for (std::size_t k = 0; k < tasks.size(); ++k) {
+            const braid_task_info& t = tasks[k].info;
+            fmt::format_to(it, "{}{{\"id\":{},\"name\":", k ? "," : "", t.id);
+            append_json_string(out, t.name);
+            out += ",\"file\":";
+            append_json_string(out, t.file);
+            fmt::format_to(it, ",\"line\":{},\"function\":", t.line);
+            append_json_string(out, t.function);
+            fmt::format_to(it, ",\"state\":\"{}\",\"wait_kind\":{},\"wait_object\":{},\"wait\":", state_name(t.state),
+                           t.wait_kind, t.wait_object);
+            append_json_string(out, t.wait);
+            fmt::format_to(it, ",\"age_ns\":{},\"polls\":{},\"poll_ns\":{},\"frames\":[", t.age_ns, t.polls, t.poll_ns);
+            for (std::size_t f = 0; f < t.frame_count; ++f) {
+                out += f ? ",{\"file\":" : "{\"file\":";
+                append_json_string(out, t.frames[f].file);
+                fmt::format_to(it, ",\"line\":{},\"function\":", t.frames[f].line);
+                append_json_string(out, t.frames[f].function);
+                out += '}';
+            }
+            out += "]}";
+        }
+        out += ']';
     } catch (...) {
         return BRAID_ENOMEM;
     }

@@ -1,6 +1,7 @@
 // The task dump: a snapshot of every live worker task of a runtime (its
 // id, name, spawn location, state, age, polls, and for an idle task what it
-// waits on and its awaiting chain), per task through a callback or as text.
+// waits on and its awaiting chain), per task through a callback, as text or
+// as JSON.
 #pragma once
 
 #include <braid/task_dump.h>
@@ -16,6 +17,9 @@ class Core;
 int task_dump(Core& core, braid_task_dump_fn fn, void* user_data);
 // The whole dump as text (braid_runtime_task_dump_text; the signal's dump).
 int task_dump_text(Core& core, std::string& out);
+// The whole dump as a JSON array of task objects (the live view's "tasks";
+// docs/observability.md, "Live view", lists the keys).
+int task_dump_json(Core& core, std::string& out);
 // One task's lines.
 void format_task(const braid_task_info& t, std::string& out);
 // Copies text into buf as the C calls promise (cut, NUL-terminated, the

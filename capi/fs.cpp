@@ -377,6 +377,26 @@ BRAID_API int braid_file_try_clone(braid_file** out, braid_file* f) {
     return BRAID_OK;
 }
 
+BRAID_API int braid_file_new_stdio(braid_file** out, braid_runtime* rt, int fd) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (fd < 0 || fd > 2) return BRAID_EINVAL;
+    Core* core = core_or_current(rt);
+    if (!core) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    // A duplicate: it shares the open file description (and so its flags:
+    // O_NONBLOCK is never set here) and closing it leaves fd open.
+    int dup = -1;
+    if (int rc = fsx::duplicate(fd, &dup)) return rc;
+    auto* f = new (std::nothrow) braid_file(core, dup);
+    if (!f) {
+        ::close(dup);
+        return BRAID_ENOMEM;
+    }
+    *out = f;
+    return BRAID_OK;
+}
+
 BRAID_API int braid_file_set_len(braid_task** out, braid_file* f, uint64_t len, braid_callback cb, void* user_data) {
     if (out) *out = nullptr;
     if (!cb) return BRAID_EINVAL;

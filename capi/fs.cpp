@@ -92,6 +92,19 @@ Core* runtime_for(braid_task** out, braid_runtime* rt, const void* cb, int* err,
     return core;
 }
 
+// A file handle on a duplicate of fd (try_clone, the standard streams).
+int new_duplicate(braid_file** out, Core* core, int fd) {
+    int dup = -1;
+    if (int rc = fsx::duplicate(fd, &dup)) return rc;
+    auto* f = new (std::nothrow) braid_file(core, dup);
+    if (!f) {
+        ::close(dup);
+        return BRAID_ENOMEM;
+    }
+    *out = f;
+    return BRAID_OK;
+}
+
 // ---- bodies --------------------------------------------------------------------
 
 struct PathBody {
@@ -369,15 +382,19 @@ BRAID_API int braid_file_try_clone(braid_file** out, braid_file* f) {
     if (!out) return BRAID_EINVAL;
     *out = nullptr;
     if (!f) return BRAID_EINVAL;
-    int fd = -1;
-    if (int rc = fsx::duplicate(f->fd, &fd)) return rc;
-    auto* c = new (std::nothrow) braid_file(f->core, fd);
-    if (!c) {
-        ::close(fd);
-        return BRAID_ENOMEM;
-    }
-    *out = c;
-    return BRAID_OK;
+    return new_duplicate(out, f->core, f->fd);
+}
+
+BRAID_API int braid_file_new_stdio(braid_file** out, braid_runtime* rt, int fd) {
+    if (!out) return BRAID_EINVAL;
+    *out = nullptr;
+    if (fd < 0 || fd > 2) return BRAID_EINVAL;
+    Core* core = core_or_current(rt);
+    if (!core) return BRAID_EINVAL;
+    if (core->shutting_down()) return BRAID_ESHUTDOWN;
+    // A duplicate: it shares the open file description (and so its flags:
+    // O_NONBLOCK is never set here) and closing it leaves fd open.
+    return new_duplicate(out, core, fd);
 }
 
 BRAID_API int braid_file_set_len(braid_task** out, braid_file* f, uint64_t len, braid_callback cb, void* user_data) {

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <coroutine>
 #include <deque>
 #include <optional>
 #include <stdexcept>
@@ -115,6 +116,31 @@ template <class T, class F>
 PollFn<T, F> poll_fn(F f) {
     return PollFn<T, F>(std::move(f));
 }
+
+// A writer whose write(b) is always ready: f(b, n) returns 0 with n (the
+// bytes taken) or a negative code (the write throws IoError with it), as the
+// poll_write of a hand-written AsyncWrite in Tokio's tests.  Nothing to flush
+// or shut down.
+//
+//   std::string got;
+//   braid_test::FnWriter wr([&](braid::io::ConstBuffer b, std::size_t& n) {
+//       n = std::min<std::size_t>(4, b.size);
+//       got.append(static_cast<const char*>(b.data), n);
+//       return 0;
+//   });
+template <class F>
+class FnWriter {
+public:
+    explicit FnWriter(F f) : f_(std::move(f)) {}
+    auto write(braid::io::ConstBuffer b) {
+        return poll_fn<std::size_t>([this, b](braid_wake_fn, void*, std::size_t& n) { return f_(b, n); });
+    }
+    std::suspend_never flush() { return {}; }
+    std::suspend_never shutdown() { return {}; }
+
+private:
+    F f_;
+};
 
 // A reader and writer that follows a script (tokio_test::io::Builder, and
 // the Mock of tokio-util's codec tests).  Reads and writes have a script

@@ -19,10 +19,12 @@
 #include <braid/io/buf_writer.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/bytes_codec.hpp>
+#include <braid/io/chain.hpp>
 #include <braid/io/codec.hpp>
 #include <braid/io/copy.hpp>
 #include <braid/io/cursor.hpp>
 #include <braid/io/duplex.hpp>
+#include <braid/io/empty.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
 #include <braid/io/ready.hpp>
@@ -33,6 +35,7 @@
 #include <braid/io/seek.hpp>
 #include <braid/io/traits.hpp>
 #include <braid/io/split.hpp>
+#include <braid/io/stdio.hpp>
 #include <braid/io/take.hpp>
 #include <braid/io/vectored.hpp>
 #include <braid/net/addr.hpp>

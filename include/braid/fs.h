@@ -97,6 +97,28 @@ BRAID_API int braid_file_try_clone(braid_file **out, braid_file *f);
  * its callback still runs).  NULL ok. */
 BRAID_API void braid_file_free(braid_file *f);
 
+/* The standard streams (Tokio's stdin()/stdout()/stderr()): a braid_file
+ * over a duplicate of fd 0, 1 or 2 (STDIN_FILENO ...), whatever it is (a
+ * terminal, a file, a pipe shared with the parent), read with
+ * braid_file_read and written with braid_file_write on the blocking pool
+ * like any file (braid_file_seek works where the fd can seek).  The
+ * duplicate shares the open file description with the fd, so nothing about
+ * it changes: O_NONBLOCK is never set (the parent shell shares it); an fd
+ * that someone else made non-blocking is waited for on the pool thread.
+ * Freeing the handle closes the duplicate only.  Writes to a pipe whose
+ * reader went away fail with BRAID_EPIPE, never SIGPIPE.
+ *
+ * A read that has started cannot be cancelled (aborting it changes
+ * nothing, as for any file): a read of a terminal waits for a line or end
+ * of file, and braid_runtime_free waits for it too.  Writes of one handle
+ * are in order (one operation at a time); writes through several handles
+ * (or other writers of the same fd) may interleave.
+ *
+ * rt NULL: the current runtime.  BRAID_OK; BRAID_EINVAL (out NULL, fd not
+ * 0, 1 or 2, no runtime); BRAID_ESHUTDOWN; BRAID_EBADF when fd is not open;
+ * BRAID_EMFILE; BRAID_ENOMEM. */
+BRAID_API int braid_file_new_stdio(braid_file **out, braid_runtime *rt, int fd);
+
 /* At most one operation per file at a time: the second is BRAID_EBUSY. */
 
 /* ---- whole files and paths --------------------------------------------------- */

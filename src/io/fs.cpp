@@ -4,6 +4,7 @@
 #include <braid/fs.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "io/no_sigpipe.hpp"
 #include "io/os_error.hpp"
 
 namespace braid::detail::fs {
@@ -60,6 +62,19 @@ int open(const char* path, int braid_flags, unsigned mode, int* fd) {
     return BRAID_OK;
 }
 
+namespace {
+// After EAGAIN: an fd that another process made non-blocking (a standard
+// stream shared with the parent: O_NONBLOCK belongs to the open file
+// description, not to the fd) is waited for with poll(2) here, on the
+// blocking thread, rather than failing; braid never sets the flag itself.
+int wait_ready(int fd, short events) {
+    pollfd p{fd, events, 0};
+    while (::poll(&p, 1, -1) < 0)
+        if (errno != EINTR) return err();
+    return BRAID_OK;
+}
+}  // namespace
+
 int read(int fd, void* buf, std::size_t len, std::size_t* n) {
     for (;;) {
         ssize_t r = ::read(fd, buf, len);
@@ -67,18 +82,26 @@ int read(int fd, void* buf, std::size_t len, std::size_t* n) {
             *n = std::size_t(r);
             return BRAID_OK;
         }
-        if (errno != EINTR) return err();
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (int rc = wait_ready(fd, POLLIN)) return rc;
+        } else if (errno != EINTR) {
+            return err();
+        }
     }
 }
 
 int write_all(int fd, const void* buf, std::size_t len, std::size_t* n) {
     std::size_t done = 0;
     while (done < len) {
-        ssize_t r = ::write(fd, static_cast<const char*>(buf) + done, len - done);
+        // A pipe or FIFO whose reader went away: EPIPE, never SIGPIPE.
+        ssize_t r = no_sigpipe([&] { return ::write(fd, static_cast<const char*>(buf) + done, len - done); });
         if (r < 0) {
-            if (errno == EINTR) continue;
+            int rc = errno == EAGAIN || errno == EWOULDBLOCK ? wait_ready(fd, POLLOUT)
+                     : errno == EINTR                        ? BRAID_OK
+                                                             : err();
+            if (rc == BRAID_OK) continue;
             *n = done;
-            return err();
+            return rc;
         }
         done += std::size_t(r);
     }

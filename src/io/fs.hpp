@@ -27,7 +27,10 @@ int open_flags(int braid_flags, int* out);
 // Opens a file (not a directory: BRAID_EISDIR).  *fd is close-on-exec.
 int open(const char* path, int braid_flags, unsigned mode, int* fd);
 
-// One read/write at the file position (write: all of it).
+// One read/write at the file position (write: all of it).  Also for the
+// standard streams (pipes, terminals): EAGAIN on an fd someone else made
+// non-blocking waits with poll(2), and a write to a pipe whose reader went
+// away is BRAID_EPIPE, never SIGPIPE.
 int read(int fd, void* buf, std::size_t len, std::size_t* n);
 int write_all(int fd, const void* buf, std::size_t len, std::size_t* n);
 int seek(int fd, int64_t offset, int whence, int64_t* pos);

@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "io/no_sigpipe.hpp"
+
 namespace braid::detail::net {
 
 int check_inet(const sockaddr* addr, size_t len) {
@@ -369,31 +371,6 @@ int poll_pipe_read(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void*
     if (rc == 0) *n = size_t(r);
     return rc;
 }
-
-namespace {
-// A write(2)/writev(2) on a pipe whose reader may be gone, without SIGPIPE:
-// the signal is blocked on this thread for the call and, if the write
-// raised it, taken back before the mask is restored.
-template <class Op>
-ssize_t no_sigpipe(Op&& op) {
-    sigset_t pipe_set, old, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-    sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGPIPE);
-    ssize_t n = op();
-    int e = errno;
-    if (n < 0 && e == EPIPE && !was_pending) {
-        timespec zero{0, 0};
-        while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    errno = e;
-    return n;
-}
-}  // namespace
 
 int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake, void* data, size_t* n) {
     if (!wake) return unregistered(s, kIoWrite, data);

@@ -3,16 +3,13 @@
 // the stream ends.
 //
 // Strings: Tokio collects string items into a String by concatenating them;
-// braid's collect<std::string>() takes char items only, so the string cases
-// concatenate with fold (the same consumer awaitable underneath).
+// so does braid's collect<std::string>().
 // Results: Tokio collects a stream of Result<T, E> into Result<Vec<T>, E>,
 // stopping at the first Err.  braid streams fail by throwing, and a consumer
 // rethrows at once (docs/streams.md); the *_result* cases use a stream that
 // throws for an error item, as a braid stream of fallible items would.
 //
-// Gaps:
-//   empty_string, collect_string_items, collect_str_items: collect<std::string>()
-//     of string items (concatenation) — ported with fold(std::string(), append)
+// Gaps: none.
 #include <catch2/catch.hpp>
 #include <braid/stream.hpp>
 
@@ -52,13 +49,6 @@ auto ok_or_throw() {
     });
 }
 
-auto concat() {
-    return bs::fold(std::string(), [](std::string acc, auto piece) {
-        acc += piece;
-        return acc;
-    });
-}
-
 }  // namespace
 
 TEST_CASE("empty_unit") {
@@ -94,7 +84,7 @@ TEST_CASE("empty_box_slice") {
 TEST_CASE("empty_string") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
-        std::string coll = co_await (bs::empty<std::string_view>() | concat());
+        std::string coll = co_await (bs::empty<std::string_view>() | bs::collect<std::string>());
         EXPECT(coll.empty());
     }());
 }
@@ -136,7 +126,7 @@ TEST_CASE("collect_string_items") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<std::string>();
-        auto collect = braid_test::as_stream(std::move(rx) | concat());
+        auto collect = braid_test::as_stream(std::move(rx) | bs::collect<std::string>());
         PollByHand fut(collect);
 
         EXPECT(fut.poll_next().is_pending());
@@ -161,7 +151,7 @@ TEST_CASE("collect_str_items") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<std::string_view>();
-        auto collect = braid_test::as_stream(std::move(rx) | concat());
+        auto collect = braid_test::as_stream(std::move(rx) | bs::collect<std::string>());
         PollByHand fut(collect);
 
         EXPECT(fut.poll_next().is_pending());
@@ -187,7 +177,7 @@ TEST_CASE("collect_results_ok") {
     rt.block_on([]() -> braid::Task<> {
         using R = Result<std::string_view>;
         auto [tx, rx] = braid_test::unbounded_channel_stream<R>();
-        auto collect = braid_test::as_stream(std::move(rx) | ok_or_throw() | concat());
+        auto collect = braid_test::as_stream(std::move(rx) | ok_or_throw() | bs::collect<std::string>());
         PollByHand fut(collect);
 
         EXPECT(fut.poll_next().is_pending());
@@ -213,7 +203,7 @@ TEST_CASE("collect_results_err") {
     rt.block_on([]() -> braid::Task<> {
         using R = Result<std::string_view>;
         auto [tx, rx] = braid_test::unbounded_channel_stream<R>();
-        auto collect = braid_test::as_stream(std::move(rx) | ok_or_throw() | concat());
+        auto collect = braid_test::as_stream(std::move(rx) | ok_or_throw() | bs::collect<std::string>());
         PollByHand fut(collect);
 
         EXPECT(fut.poll_next().is_pending());

@@ -93,6 +93,7 @@ struct Collect {
     template <class V>
     bool operator()(Out& out, V&& v) const {
         if constexpr (requires { out.push_back(std::forward<V>(v)); }) out.push_back(std::forward<V>(v));
+        else if constexpr (requires { out.append(v); }) out.append(v);  // std::string of string items
         else out.insert(std::forward<V>(v));
         return true;
     }
@@ -101,7 +102,9 @@ struct Collect {
 }  // namespace detail
 
 // `s | collect()`: every item, in a std::vector; `collect<C>()`: in C (any
-// container with push_back or insert).
+// container with push_back or insert).  collect<std::string>() takes char
+// items one by one, and string items (std::string, std::string_view, const
+// char*) concatenated, as Tokio collects strings into a String.
 template <class C = void>
 auto collect() {
     return detail::adaptor([]<AsyncStream S>(S s) {

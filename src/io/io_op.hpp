@@ -48,5 +48,10 @@ int start_connect(braid_task** out, Core* core, const sockaddr* addr, std::size_
 // BRAID_EINVAL for a NULL, empty or too long host.
 int start_connect_host(braid_task** out, Core* core, const char* host, int port, Deliver deliver, AnyFn cb,
                        void* ud);
+// Resolve `host` and bind a TCP listener (SO_REUSEADDR, `backlog`; <= 0:
+// 1024) to the first of its addresses that binds; the last error is reported
+// when none does.  Errors returned as start_connect_host's.
+int start_bind_host(braid_task** out, Core* core, const char* host, int port, int backlog, Deliver deliver,
+                    AnyFn cb, void* ud);
 
 }  // namespace braid::detail::io_op

@@ -1,7 +1,8 @@
 // The callback operations on sockets that are not byte-stream reads and
 // writes (those are in byte_stream): datagram send and receive, accept (once
-// or repeating) and connect (to an address, or to a host name tried address
-// by address).  Each runs as a future-style task and calls its C callback
+// or repeating), connect (to an address, or to a host name tried address
+// by address) and binding a listener to a host name's first address that
+// binds.  Each runs as a future-style task and calls its C callback
 // exactly once (a repeating accept: once per connection, then once more with
 // its final status).
 #pragma once

@@ -61,21 +61,6 @@ void fill_write_buffer(S& client, std::string& written, W write) {
     auto writable = probe(client, BRAID_IO_WRITABLE);
     EXPECT(writable.poll() == BRAID_PENDING);
 }
-
-// drain with try_read_vectored: `want` bytes read into slices of 64 KiB.
-template <class S>
-braid::Task<std::string> drain_vectored(S& server, std::size_t want) {
-    std::string read(want, '\0');
-    std::size_t i = 0;
-    while (i < want) {
-        co_await server.readable();
-        std::vector<braid::io::MutableBuffer> bufs;
-        for (std::size_t at = i; at < want; at += 0x10000)
-            bufs.emplace_back(read.data() + at, std::min<std::size_t>(0x10000, want - at));
-        if (auto n = server.try_read_vectored(bufs)) i += *n;
-    }
-    co_return read;
-}
 }  // namespace readiness_cases
 
 template <class S>
@@ -97,7 +82,7 @@ braid::Task<> try_read_write(std::pair<S, S> pair) {
     // The room the drain made comes back as an event: wait for it.
     co_await client.writable();
     fill_write_buffer(client, written, [&] { return client.try_write_vectored(data_bufs); });
-    EXPECT(co_await drain_vectored(server, written.size()) == written);
+    EXPECT(co_await drain(server, written.size(), true) == written);
 
     // Now, we listen for shutdown.
     client = S();

@@ -56,6 +56,12 @@ BRAID_API int braid_byte_stream_try_write_vectored(braid_byte_stream* bs, const 
     return bs_::poll_write_vectored(handle_of(bs), bufs, count, braid::detail::kNoWait, nullptr, out_n);
 }
 
+BRAID_API int braid_byte_stream_try_read_vectored(braid_byte_stream* bs, const braid_io_mut_slice* bufs, size_t count,
+                                                  size_t* out_n) {
+    if (!pollable(bs, out_n) || (count && !bufs)) return BRAID_EINVAL;
+    return bs_::poll_read_vectored(handle_of(bs), bufs, count, braid::detail::kNoWait, nullptr, out_n);
+}
+
 BRAID_API int braid_byte_stream_read(braid_task** out, braid_byte_stream* bs, void* buf, size_t len,
                                      braid_io_callback cb, void* user_data) {
     return bs_::start(out, handle_of(bs), Xfer::Read, buf, len, cb, user_data);

@@ -88,6 +88,14 @@ BRAID_API int braid_tcp_listener_bind(braid_tcp_listener** out, braid_runtime* r
     });
 }
 
+BRAID_API int braid_tcp_listener_bind_host(braid_task** out, braid_runtime* rt, const char* host, int port,
+                                           int backlog, braid_tcp_listener_callback cb, void* user_data) {
+    if (out) *out = nullptr;
+    Core* core = nullptr;
+    if (int rc = runtime_for(rt, &core)) return rc;
+    return io_op::start_bind_host(out, core, host, port, backlog, &deliver<braid_tcp_listener>, any_fn(cb), user_data);
+}
+
 BRAID_API int braid_tcp_listener_from_fd(braid_tcp_listener** out, braid_runtime* rt, int fd) {
     return braid::capi::io::adopt_fd(out, rt, fd, net::SocketKind{AF_INET, AF_INET6, SOCK_STREAM, IPPROTO_TCP, true});
 }

@@ -204,6 +204,7 @@ BRAID_API int braid_udp_set_ttl(braid_udp_socket* s, int ttl) {
 }
 
 BRAID_API int braid_udp_fd(const braid_udp_socket* s) { return s && s->io.src ? s->io.src->fd() : BRAID_EINVAL; }
+BRAID_API int braid_udp_into_fd(braid_udp_socket* s) { return io::into_fd(s); }
 BRAID_API int braid_udp_close(braid_udp_socket* s) { return s ? s->io.close() : BRAID_EINVAL; }
 
 BRAID_API void braid_udp_free(braid_udp_socket* s) {

@@ -106,6 +106,10 @@ BRAID_API int braid_unix_datagram_from_fd(braid_unix_datagram** out, braid_runti
     return io::adopt_fd(out, rt, fd, net::SocketKind{AF_UNIX, AF_UNIX, SOCK_DGRAM, 0, false});
 }
 
+BRAID_API int braid_unix_listener_into_fd(braid_unix_listener* l) { return io::into_fd(l); }
+BRAID_API int braid_unix_stream_into_fd(braid_unix_stream* s) { return io::into_fd(s); }
+BRAID_API int braid_unix_datagram_into_fd(braid_unix_datagram* d) { return io::into_fd(d); }
+
 BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener* l, struct sockaddr_storage* out,
                                              size_t* out_len) {
     if (!out || !out_len) return BRAID_EINVAL;

@@ -614,3 +614,86 @@ TEST_CASE("braid_tcp_connect_host: localhost, and a name that does not resolve")
         REQUIRE(con.calls == 0);
     }
 }
+
+TEST_CASE("braid_tcp_listener_bind_host: localhost, a numeric host, failures, bad arguments") {
+    Rt r;
+    using ListenerResult = capi_test::StreamResultOf<braid_tcp_listener>;
+    SECTION("localhost:0 binds a loopback listener that accepts") {
+        ListenerResult bound;
+        braid_task* tb = nullptr;
+        REQUIRE(braid_tcp_listener_bind_host(&tb, r.rt, "localhost", 0, 0, &ListenerResult::cb, &bound) == BRAID_OK);
+        REQUIRE(join(tb) == BRAID_OK);
+        REQUIRE(bound.calls == 1);
+        REQUIRE(bound.status == BRAID_OK);
+        braid_tcp_listener* l = bound.stream.load();
+        REQUIRE(l != nullptr);
+        sockaddr_storage addr{};
+        size_t len = 0;
+        REQUIRE(braid_tcp_listener_local_addr(l, &addr, &len) == BRAID_OK);
+        char text[64];
+        REQUIRE(braid_addr_format(text, sizeof text, reinterpret_cast<sockaddr*>(&addr), len) > 0);
+        std::string at(text);
+        INFO(at);
+        REQUIRE((at.rfind("127.0.0.1:", 0) == 0 || at.rfind("[::1]:", 0) == 0));
+        StreamResult con, acc;
+        braid_task *tc = nullptr, *ta = nullptr;
+        REQUIRE(braid_tcp_listener_accept(&ta, l, &StreamResult::cb, &acc) == BRAID_OK);
+        REQUIRE(braid_tcp_connect(&tc, r.rt, reinterpret_cast<sockaddr*>(&addr), len, &StreamResult::cb, &con) ==
+                BRAID_OK);
+        REQUIRE(join(tc) == BRAID_OK);
+        REQUIRE(join(ta) == BRAID_OK);
+        REQUIRE(con.status == BRAID_OK);
+        REQUIRE(acc.status == BRAID_OK);
+        braid_tcp_stream_free(con.stream);
+        braid_tcp_stream_free(acc.stream);
+        braid_tcp_listener_free(l);
+    }
+    SECTION("a numeric host, and the port taken: the bind's error") {
+        ListenerResult first, second;
+        braid_task* tb = nullptr;
+        REQUIRE(braid_tcp_listener_bind_host(&tb, r.rt, "127.0.0.1", 0, 16, &ListenerResult::cb, &first) ==
+                BRAID_OK);
+        REQUIRE(join(tb) == BRAID_OK);
+        REQUIRE(first.status == BRAID_OK);
+        sockaddr_storage addr{};
+        size_t len = 0;
+        REQUIRE(braid_tcp_listener_local_addr(first.stream, &addr, &len) == BRAID_OK);
+        int port = ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+        REQUIRE(braid_tcp_listener_bind_host(&tb, r.rt, "127.0.0.1", port, 0, &ListenerResult::cb, &second) ==
+                BRAID_OK);
+        REQUIRE(join(tb) == BRAID_OK);
+        REQUIRE(second.calls == 1);
+        REQUIRE(second.status == BRAID_EADDRINUSE);
+        REQUIRE(second.stream == nullptr);
+        braid_tcp_listener_free(first.stream);
+    }
+    SECTION("a reserved .invalid name") {
+        ListenerResult bound;
+        braid_task* tb = nullptr;
+        REQUIRE(braid_tcp_listener_bind_host(&tb, r.rt, "no-such-host.invalid", 0, 0, &ListenerResult::cb, &bound) ==
+                BRAID_OK);
+        REQUIRE(join(tb) == BRAID_OK);
+        REQUIRE(bound.calls == 1);
+        REQUIRE(bound.status == BRAID_ENOTFOUND);
+        REQUIRE(bound.stream == nullptr);
+    }
+    SECTION("bad arguments: an error returned, no callback, *out NULL") {
+        ListenerResult bound;
+        braid_task* tb = reinterpret_cast<braid_task*>(&bound);
+        REQUIRE(braid_tcp_listener_bind_host(&tb, r.rt, nullptr, 0, 0, &ListenerResult::cb, &bound) == BRAID_EINVAL);
+        REQUIRE(tb == nullptr);
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, r.rt, "", 0, 0, &ListenerResult::cb, &bound) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, r.rt, "localhost", 0, 0, nullptr, &bound) == BRAID_EINVAL);
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, r.rt, "localhost", 65536, 0, &ListenerResult::cb, &bound) ==
+                BRAID_ERANGE);
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, r.rt, "localhost", -1, 0, &ListenerResult::cb, &bound) ==
+                BRAID_ERANGE);
+        std::string too_long(300, 'a');
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, r.rt, too_long.c_str(), 0, 0, &ListenerResult::cb, &bound) ==
+                BRAID_EINVAL);
+        // No runtime given and none running on this thread.
+        REQUIRE(braid_tcp_listener_bind_host(nullptr, nullptr, "localhost", 0, 0, &ListenerResult::cb, &bound) ==
+                BRAID_EINVAL);
+        REQUIRE(bound.calls == 0);
+    }
+}

@@ -256,3 +256,149 @@ TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
                    pipe_fds[1]})
         ::close(fd);
 }
+
+TEST_CASE("into_fd gives UDP and Unix sockets back as plain fds, bad and closed handles") {
+    Rt r;
+    braid_test::TempDir dir;
+
+    // UDP: the fd given back still receives what is sent to its address.
+    int a = udp_socket();
+    int b = udp_socket();
+    sockaddr_in a_addr{};
+    socklen_t l = sizeof a_addr;
+    REQUIRE(::getsockname(a, reinterpret_cast<sockaddr*>(&a_addr), &l) == 0);
+    braid_udp_socket* u = nullptr;
+    REQUIRE(braid_udp_from_fd(&u, r.rt, a) == BRAID_OK);
+    int ua = braid_udp_into_fd(u);  // u is freed
+    REQUIRE(ua >= 0);
+    REQUIRE((::fcntl(ua, F_GETFD) & FD_CLOEXEC) != 0);
+    REQUIRE(::sendto(b, "u", 1, 0, reinterpret_cast<sockaddr*>(&a_addr), sizeof a_addr) == 1);
+    char c = 0;
+    REQUIRE(::recv(ua, &c, 1, 0) == 1);  // blocking would wait; the datagram is already queued
+    REQUIRE(c == 'u');
+
+    // Unix stream and datagram pairs: bytes still flow through the plain fds.
+    int sp[2], dp[2];
+    socket_pair(SOCK_STREAM, sp);
+    socket_pair(SOCK_DGRAM, dp);
+    braid_unix_stream* s = nullptr;
+    braid_unix_datagram* d = nullptr;
+    REQUIRE(braid_unix_stream_from_fd(&s, r.rt, sp[0]) == BRAID_OK);
+    REQUIRE(braid_unix_datagram_from_fd(&d, r.rt, dp[0]) == BRAID_OK);
+    int sfd = braid_unix_stream_into_fd(s);
+    int dfd = braid_unix_datagram_into_fd(d);
+    REQUIRE(sfd >= 0);
+    REQUIRE(dfd >= 0);
+    REQUIRE(::send(sp[1], "s", 1, 0) == 1);
+    REQUIRE(::recv(sfd, &c, 1, 0) == 1);
+    REQUIRE(c == 's');
+    REQUIRE(::send(dp[1], "d", 1, 0) == 1);
+    REQUIRE(::recv(dfd, &c, 1, 0) == 1);
+    REQUIRE(c == 'd');
+
+    // A Unix listener: the fd given back still listens.
+    std::string path = dir / "l.sock";
+    braid_unix_listener* ul = nullptr;
+    REQUIRE(braid_unix_listener_from_fd(&ul, r.rt, unix_listening(path)) == BRAID_OK);
+    int lfd = braid_unix_listener_into_fd(ul);
+    REQUIRE(lfd >= 0);
+    int cl = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un ua_addr{};
+    ua_addr.sun_family = AF_UNIX;
+    std::strncpy(ua_addr.sun_path, path.c_str(), sizeof ua_addr.sun_path - 1);
+    REQUIRE(::connect(cl, reinterpret_cast<sockaddr*>(&ua_addr), sizeof ua_addr) == 0);
+    int acc = -1;
+    for (int i = 0; i < 1000 && acc < 0; ++i) acc = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(acc >= 0);
+
+    // NULL: BRAID_EINVAL.  Closed: BRAID_ECLOSED, and the handle is freed.
+    REQUIRE(braid_udp_into_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_unix_stream_into_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_unix_listener_into_fd(nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_unix_datagram_into_fd(nullptr) == BRAID_EINVAL);
+    braid_unix_stream *s1 = nullptr, *s2 = nullptr;
+    REQUIRE(braid_unix_stream_pair(&s1, &s2, r.rt) == BRAID_OK);
+    REQUIRE(braid_unix_stream_close(s1) == BRAID_OK);
+    REQUIRE(braid_unix_stream_into_fd(s1) == BRAID_ECLOSED);
+    braid_unix_stream_free(s2);
+    braid_unix_datagram *d1 = nullptr, *d2 = nullptr;
+    REQUIRE(braid_unix_datagram_pair(&d1, &d2, r.rt) == BRAID_OK);
+    REQUIRE(braid_unix_datagram_close(d1) == BRAID_OK);
+    REQUIRE(braid_unix_datagram_into_fd(d1) == BRAID_ECLOSED);
+    braid_unix_datagram_free(d2);
+
+    for (int fd : {ua, b, sfd, sp[1], dfd, dp[1], lfd, cl, acc}) ::close(fd);
+}
+
+TEST_CASE("from_std and into_std in C++: UdpSocket, UnixStream, UnixListener, UnixDatagram") {
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        braid_test::TempDir dir;
+        int pipe_fds[2];
+        EXPECT(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+        int tcp = tcp_socket();
+        // A bad fd throws (BRAID_EBADF: not an open socket; BRAID_EINVAL:
+        // another kind) and leaves the fd as it was.
+        auto code = [](auto from_std) { return braid_test::error_code_of(from_std); };
+        EXPECT(code([] { braid::net::UdpSocket::from_std(-1); }) == BRAID_EBADF);
+        EXPECT(code([&] { braid::net::UdpSocket::from_std(pipe_fds[0]); }) == BRAID_EBADF);
+        EXPECT(code([&] { braid::net::UdpSocket::from_std(tcp); }) == BRAID_EINVAL);
+        EXPECT(code([] { braid::net::UnixStream::from_std(-1); }) == BRAID_EBADF);
+        EXPECT(code([&] { braid::net::UnixStream::from_std(tcp); }) == BRAID_EINVAL);
+        EXPECT(code([] { braid::net::UnixListener::from_std(-1); }) == BRAID_EBADF);
+        EXPECT(code([&] { braid::net::UnixListener::from_std(tcp); }) == BRAID_EINVAL);
+        EXPECT(code([] { braid::net::UnixDatagram::from_std(-1); }) == BRAID_EBADF);
+        EXPECT(code([&] { braid::net::UnixDatagram::from_std(pipe_fds[0]); }) == BRAID_EBADF);
+        EXPECT(untouched(tcp));
+        EXPECT(untouched(pipe_fds[0]));
+
+        // A plain stream pair adopted: it reads and writes, then goes back.
+        int sp[2];
+        EXPECT(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+        auto s = braid::net::UnixStream::from_std(sp[0]);
+        EXPECT(::send(sp[1], "ab", 2, 0) == 2);
+        char buf[2];
+        co_await s.read_exact(buf);
+        EXPECT(std::string(buf, 2) == "ab");
+        int back = s.into_std();
+        EXPECT(back >= 0);
+        EXPECT(braid_test::error_code_of([&] { s.into_std(); }) == BRAID_ECLOSED);  // left empty
+        // A closed one: BRAID_ECLOSED, and it is left empty (the C call freed
+        // the handle; nothing is freed twice).
+        auto [p, q] = braid::net::UnixStream::pair();
+        p.close();
+        EXPECT(braid_test::error_code_of([&] { p.into_std(); }) == BRAID_ECLOSED);
+        EXPECT(p.native_handle() == nullptr);
+        auto closed_udp = braid::net::UdpSocket::bind("127.0.0.1:0");
+        closed_udp.close();
+        EXPECT(braid_test::error_code_of([&] { closed_udp.into_std(); }) == BRAID_ECLOSED);
+        EXPECT(closed_udp.native_handle() == nullptr);
+        // A datagram pair and a UDP socket: the same round trip.
+        int dp[2];
+        EXPECT(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dp) == 0);
+        auto d = braid::net::UnixDatagram::from_std(dp[0]);
+        EXPECT(::send(dp[1], "x", 1, 0) == 1);
+        std::size_t n = co_await d.recv(buf);
+        EXPECT(n == 1);
+        int dback = d.into_std();
+        EXPECT(dback >= 0);
+        auto u = braid::net::UdpSocket::from_std(udp_socket());
+        auto peer = braid::net::UdpSocket::bind("127.0.0.1:0");
+        co_await peer.send_to(braid::io::ConstBuffer("u", 1), u.local_addr());
+        auto [got, from] = co_await u.recv_from(buf);
+        EXPECT(got == 1);
+        EXPECT(from == peer.local_addr());
+        int uback = u.into_std();
+        EXPECT(uback >= 0);
+        // A Unix listener accepts, then goes back still listening.
+        auto l = braid::net::UnixListener::from_std(unix_listening(dir / "cpp.sock"));
+        auto client = co_await braid::net::UnixStream::connect(dir / "cpp.sock");
+        auto [conn, addr] = co_await l.accept();
+        co_await client.write_all(braid::io::ConstBuffer("c", 1));
+        co_await conn.read_exact(braid::io::MutableBuffer(buf, 1));
+        EXPECT(buf[0] == 'c');
+        int lback = l.into_std();
+        EXPECT(lback >= 0);
+        for (int fd : {pipe_fds[0], pipe_fds[1], tcp, back, sp[1], dback, dp[1], uback, lback}) ::close(fd);
+    }());
+}

@@ -505,14 +505,24 @@ std::size_t read_until_pending(S& s) {
     return total;
 }
 
-// Drains `want` bytes with readable() and try_read.
+// Drains `want` bytes with readable() and try_read, or (vectored) with
+// try_read_vectored into slices of 64 KiB.
 template <class S>
-braid::Task<std::string> drain(S& server, std::size_t want) {
+braid::Task<std::string> drain(S& server, std::size_t want, bool vectored = false) {
     std::string read(want, '\0');
     std::size_t i = 0;
     while (i < want) {
         co_await server.readable();
-        if (auto n = server.try_read(braid::io::MutableBuffer(read.data() + i, want - i))) i += *n;
+        std::optional<std::size_t> n;
+        if (!vectored) {
+            n = server.try_read(braid::io::MutableBuffer(read.data() + i, want - i));
+        } else {
+            std::vector<braid::io::MutableBuffer> bufs;
+            for (std::size_t at = i; at < want; at += 0x10000)
+                bufs.emplace_back(read.data() + at, std::min<std::size_t>(0x10000, want - at));
+            n = server.try_read_vectored(bufs);
+        }
+        if (n) i += *n;
     }
     co_return read;
 }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <string>
@@ -280,6 +281,62 @@ TEST_CASE("C TCP: readiness and attempts that never wait (try_read, try_write)")
     REQUIRE(braid_byte_stream_try_read(sv, buf, 1, &n) == BRAID_ECLOSED);
     REQUIRE(braid_byte_stream_try_write(sv, "x", 1, &n) == BRAID_ECLOSED);
     REQUIRE(braid_byte_stream_poll_ready(sv, BRAID_IO_READABLE, [](void*) {}, &bits, &bits) == BRAID_ECLOSED);
+    braid_tcp_stream_free(server);
+}
+
+TEST_CASE("C TCP: try_read_vectored fills the slices in order, bad input") {
+    Rt r;
+    auto [client, server] = connected_pair(r);
+    braid_byte_stream* c = braid_tcp_stream_as_byte_stream(client);
+    braid_byte_stream* sv = braid_tcp_stream_as_byte_stream(server);
+    char a[3], b[16];
+    braid_io_mut_slice slices[3] = {{a, sizeof a}, {nullptr, 0}, {b, sizeof b}};
+    size_t n = 99;
+
+    // Nothing to read: BRAID_EAGAIN, n untouched.
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 3, &n) == BRAID_EAGAIN);
+    REQUIRE(n == 99);
+    REQUIRE(braid_byte_stream_try_write(c, "hello world", 11, &n) == BRAID_OK);
+    REQUIRE(n == 11);
+
+    auto readable = [&](braid_wake_fn w, void* d, int* bits) {
+        return braid_byte_stream_poll_ready(sv, BRAID_IO_READABLE, w, d, bits);
+    };
+    int bits = 0;
+    std::string got;
+    while (got.size() < 11) {
+        REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+        int rc = braid_byte_stream_try_read_vectored(sv, slices, 3, &n);
+        if (rc == BRAID_EAGAIN) continue;
+        REQUIRE(rc == BRAID_OK);
+        REQUIRE(n > 0);
+        // The first slice first, then (past the empty one) the third.
+        got.append(a, std::min<size_t>(n, sizeof a));
+        if (n > sizeof a) got.append(b, n - sizeof a);
+    }
+    REQUIRE(got == "hello world");
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 3, &n) == BRAID_EAGAIN);
+
+    // Bad arguments: no room at all (a read of 0 would mean end of file),
+    // NULL slices, a slice with no data but a length, NULL out_n or stream.
+    braid_io_mut_slice empty[2] = {{a, 0}, {nullptr, 0}};
+    braid_io_mut_slice bad[2] = {{a, 1}, {nullptr, 4}};
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, empty, 2, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 0, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, nullptr, 0, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, nullptr, 2, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, bad, 2, &n) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 3, nullptr) == BRAID_EINVAL);
+    REQUIRE(braid_byte_stream_try_read_vectored(nullptr, slices, 3, &n) == BRAID_EINVAL);
+
+    // The peer goes: end of file (0 bytes).
+    braid_tcp_stream_free(client);
+    REQUIRE(capi_test::wait_ready(readable, &bits) == 0);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 3, &n) == BRAID_OK);
+    REQUIRE(n == 0);
+    // Closed: BRAID_ECLOSED.
+    REQUIRE(braid_tcp_stream_close(server) == BRAID_OK);
+    REQUIRE(braid_byte_stream_try_read_vectored(sv, slices, 3, &n) == BRAID_ECLOSED);
     braid_tcp_stream_free(server);
 }
 

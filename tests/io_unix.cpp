@@ -308,3 +308,65 @@ TEST_CASE("Unix sockets from C: peer_cred, passing fds, datagram readiness and a
     braid_unix_datagram_free(x);
     braid_unix_datagram_free(y);
 }
+
+TEST_CASE("Unix sockets: try_read_buf, try_read_vectored and try_recv_buf(_from) append to a growable buffer") {
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        auto [a, b] = UnixStream::pair();
+        std::string out = "ab";
+        out.shrink_to_fit();
+        // Nothing there: nullopt, and the size is as it was.
+        braid_test::settle_readable(b);
+        EXPECT(!b.try_read_buf(out).has_value());
+        EXPECT(out == "ab");
+        co_await a.write_all(std::string("hello"));
+        std::optional<std::size_t> n;
+        while (!(n = b.try_read_buf(out))) co_await b.readable();
+        EXPECT(*n == 5);
+        EXPECT(out == "abhello");  // appended after what was there
+
+        // A full container grows first (to twice its size, at least 64).
+        std::vector<char> full(3, 'x');
+        full.shrink_to_fit();
+        co_await a.write_all(std::string("0123456789"));
+        while (!(n = b.try_read_buf(full))) co_await b.readable();
+        EXPECT(*n == 10);
+        EXPECT(full.size() == 13);
+        EXPECT(full.capacity() >= 64);
+
+        // try_read_vectored: the buffers in order.
+        co_await a.write_all(std::string("vectored"));
+        char x[3], y[8];
+        std::vector<braid::io::MutableBuffer> bufs{braid::io::MutableBuffer(x, 3), braid::io::MutableBuffer(y, 8)};
+        std::string got;
+        while (got.size() < 8) {
+            co_await b.readable();
+            if (auto m = b.try_read_vectored(bufs)) {
+                got.append(x, std::min<std::size_t>(*m, 3));
+                if (*m > 3) got.append(y, *m - 3);
+            }
+        }
+        EXPECT(got == "vectored");
+        // No room: BRAID_EINVAL, as try_read of 0 bytes.
+        std::vector<braid::io::MutableBuffer> none{braid::io::MutableBuffer(x, 0)};
+        EXPECT(braid_test::error_code_of([&] { (void)b.try_read_vectored(none); }) == BRAID_EINVAL);
+
+        // Datagrams: one appended, cut to the room there is.
+        auto [d1, d2] = UnixDatagram::pair();
+        std::vector<char> dg;
+        dg.reserve(4);
+        EXPECT(!d2.try_recv_buf(dg).has_value());
+        EXPECT(dg.empty());
+        co_await d1.send(std::string("datagram"));
+        std::optional<std::size_t> m;
+        while (!(m = d2.try_recv_buf(dg))) co_await d2.readable();
+        EXPECT(*m == dg.capacity());  // what fitted; the rest is gone
+        EXPECT(std::string(dg.begin(), dg.end()) == std::string("datagram").substr(0, dg.size()));
+        std::string from_buf;
+        co_await d1.send(std::string("next"));
+        std::optional<std::pair<std::size_t, braid::net::SocketAddr>> f;
+        while (!(f = d2.try_recv_buf_from(from_buf))) co_await d2.readable();
+        EXPECT(f->first == 4);
+        EXPECT(from_buf == "next");  // an empty string grew to 64 first
+    }());
+}

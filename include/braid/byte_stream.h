@@ -54,7 +54,13 @@ typedef struct braid_io_slice {
     size_t len;
 } braid_io_slice;
 
-/* The most slices one vectored write looks at. */
+/* One buffer of a vectored read. */
+typedef struct braid_io_mut_slice {
+    void *data;
+    size_t len;
+} braid_io_mut_slice;
+
+/* The most slices one vectored read or write looks at. */
 #define BRAID_IO_SLICES_MAX 64
 
 /* Writes the slices' bytes, in order, with one writev(2) (sendmsg(2) on a
@@ -87,6 +93,14 @@ BRAID_API int braid_byte_stream_try_read(braid_byte_stream *bs, void *buf, size_
 BRAID_API int braid_byte_stream_try_write(braid_byte_stream *bs, const void *buf, size_t len, size_t *out_n);
 BRAID_API int braid_byte_stream_try_write_vectored(braid_byte_stream *bs, const braid_io_slice *bufs, size_t count,
                                                    size_t *out_n);
+/* Tokio's try_read_vectored: one readv(2) (recvmsg(2) on a socket) that
+ * fills the slices in order, never waiting: 0 with *out_n (the bytes read,
+ * 0 at end of file), BRAID_EAGAIN, or an error, as braid_byte_stream_try_read.
+ * Only the first BRAID_IO_SLICES_MAX slices are filled.  BRAID_EINVAL: bufs
+ * NULL with count > 0, a slice with data NULL and len > 0, or no room at all
+ * (every slice empty, or count 0: a read of 0 bytes means end of file). */
+BRAID_API int braid_byte_stream_try_read_vectored(braid_byte_stream *bs, const braid_io_mut_slice *bufs, size_t count,
+                                                  size_t *out_n);
 
 /* ---- callback operations ------------------------------------------------------ */
 

@@ -36,6 +36,10 @@ typedef struct braid_tcp_socket braid_tcp_socket;
  * owns (free it with braid_tcp_stream_free) when status is BRAID_OK, NULL
  * otherwise. */
 typedef void (*braid_tcp_stream_callback)(void *user_data, int status, braid_tcp_stream *stream);
+/* Completion of braid_tcp_listener_bind_host: `listener` is a new handle the
+ * callee owns (free it with braid_tcp_listener_free) when status is
+ * BRAID_OK, NULL otherwise. */
+typedef void (*braid_tcp_listener_callback)(void *user_data, int status, braid_tcp_listener *listener);
 
 /* ---- listener ------------------------------------------------------------- */
 
@@ -46,6 +50,18 @@ typedef void (*braid_tcp_stream_callback)(void *user_data, int status, braid_tcp
  * BRAID_EACCES (a privileged port), BRAID_EMFILE, BRAID_ESHUTDOWN. */
 BRAID_API int braid_tcp_listener_bind(braid_tcp_listener **out, braid_runtime *rt, const struct sockaddr *addr,
                                       size_t addr_len, int backlog);
+/* Callback style: resolves `host` (a name such as "localhost", or a numeric
+ * address, as braid_dns_lookup does) and binds a listener, as
+ * braid_tcp_listener_bind, to the first of its addresses that binds: Tokio's
+ * TcpListener::bind((host, port)).  cb(user_data, BRAID_OK, listener), or
+ * cb(user_data, error, NULL) with the last address's failure
+ * (BRAID_EADDRINUSE, ...) or the lookup's (BRAID_ENOTFOUND: no such name).
+ * `out` (may be NULL) aborts it (cb: BRAID_ECANCELED).  Errors returned here
+ * (cb never runs): BRAID_EINVAL (NULL, empty or over-long host, no
+ * callback, no runtime), BRAID_ERANGE (port outside 0..65535),
+ * BRAID_ESHUTDOWN, BRAID_ENOMEM. */
+BRAID_API int braid_tcp_listener_bind_host(braid_task **out, braid_runtime *rt, const char *host, int port,
+                                           int backlog, braid_tcp_listener_callback cb, void *user_data);
 /* Takes ownership of a listening TCP socket `fd` (AF_INET or AF_INET6,
  * SOCK_STREAM, IPPROTO_TCP, listen() called; made non-blocking here), as
  * Tokio's TcpListener::from_std.  BRAID_EBADF: fd is not an open socket;

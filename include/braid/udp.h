@@ -92,6 +92,12 @@ BRAID_API int braid_udp_set_multicast_ttl(braid_udp_socket *s, int ttl);
 BRAID_API int braid_udp_set_ttl(braid_udp_socket *s, int ttl);
 
 BRAID_API int braid_udp_fd(const braid_udp_socket *s);
+/* Tokio's into_std: gives the socket back as a plain fd (>= 0; still
+ * non-blocking, close-on-exec; the caller's to close) and frees s, as
+ * braid_tcp_listener_into_fd (tcp.h): BRAID_EINVAL (NULL), BRAID_ECLOSED
+ * (closed: nothing to give back; s is freed too), BRAID_EMFILE (s stays as
+ * it was). */
+BRAID_API int braid_udp_into_fd(braid_udp_socket *s);
 /* Closes: later operations fail with BRAID_ECLOSED, waiting ones complete
  * with it.  Freed by braid_udp_free (NULL ok). */
 BRAID_API int braid_udp_close(braid_udp_socket *s);

@@ -46,6 +46,14 @@ BRAID_API int braid_unix_listener_bind(braid_unix_listener **out, braid_runtime 
 BRAID_API int braid_unix_listener_from_fd(braid_unix_listener **out, braid_runtime *rt, int fd);
 BRAID_API int braid_unix_stream_from_fd(braid_unix_stream **out, braid_runtime *rt, int fd);
 BRAID_API int braid_unix_datagram_from_fd(braid_unix_datagram **out, braid_runtime *rt, int fd);
+/* Tokio's into_std: give the socket back as a plain fd (>= 0; still
+ * non-blocking, close-on-exec; the caller's to close) and free the handle,
+ * as braid_tcp_listener_into_fd (tcp.h): BRAID_EINVAL (NULL), BRAID_ECLOSED
+ * (closed: nothing to give back; the handle is freed too), BRAID_EMFILE
+ * (the handle stays as it was). */
+BRAID_API int braid_unix_listener_into_fd(braid_unix_listener *l);
+BRAID_API int braid_unix_stream_into_fd(braid_unix_stream *s);
+BRAID_API int braid_unix_datagram_into_fd(braid_unix_datagram *d);
 BRAID_API int braid_unix_listener_local_addr(const braid_unix_listener *l, struct sockaddr_storage *out,
                                              size_t *out_len);
 /* 0 with *out a new stream, BRAID_PENDING, or an error: the same as

@@ -151,6 +151,19 @@ int poll_write_vectored(IoHandle* h, const braid_io_slice* bufs, std::size_t cou
     return net::poll_writev(h->src, iov, cnt, h->kind == IoKind::Pipe, wake, data, n);
 }
 
+int poll_read_vectored(IoHandle* h, const braid_io_mut_slice* bufs, std::size_t count, braid_wake_fn wake,
+                       void* data, std::size_t* n) {
+    if (!wake) return poll_read(h, nullptr, 0, nullptr, data, n);  // removes data's registration
+    iovec iov[BRAID_IO_SLICES_MAX];
+    int cnt = int(std::min<std::size_t>(count, BRAID_IO_SLICES_MAX));
+    for (int i = 0; i < cnt; ++i) {
+        if (!bufs[i].data && bufs[i].len) return BRAID_EINVAL;
+        iov[i].iov_base = bufs[i].data;
+        iov[i].iov_len = bufs[i].len;
+    }
+    return net::poll_readv(h->src, iov, cnt, h->kind == IoKind::Pipe, wake, data, n);
+}
+
 int poll_peek(IoHandle* h, void* buf, std::size_t len, braid_wake_fn wake, void* data, std::size_t* n) {
     if (h->kind != IoKind::Socket) return BRAID_EINVAL;
     return net::poll_peek(h->src, buf, len, wake, data, n);

@@ -17,6 +17,10 @@ int poll_write(IoHandle* h, const void* buf, std::size_t len, braid_wake_fn wake
 // Up to BRAID_IO_SLICES_MAX of the slices, in one writev(2) / sendmsg(2).
 int poll_write_vectored(IoHandle* h, const braid_io_slice* bufs, std::size_t count, braid_wake_fn wake, void* data,
                         std::size_t* n);
+// Up to BRAID_IO_SLICES_MAX of the slices, filled in order by one readv(2) /
+// recvmsg(2).
+int poll_read_vectored(IoHandle* h, const braid_io_mut_slice* bufs, std::size_t count, braid_wake_fn wake,
+                       void* data, std::size_t* n);
 // Sockets only (TCP's peek): the bytes stay queued.
 int poll_peek(IoHandle* h, void* buf, std::size_t len, braid_wake_fn wake, void* data, std::size_t* n);
 

@@ -121,7 +121,8 @@ struct AcceptOp {
     }
 };
 
-// Connect to one address, or to each address of a host name in turn.
+// Connect to one address, or to each address of a host name in turn; or
+// (backlog > 0) bind a TCP listener to each address of a host name in turn.
 struct ConnectOp {
     Core* core;
     sockaddr_storage addr{};  // the one address (no host)
@@ -132,13 +133,16 @@ struct ConnectOp {
     bool resolved = false;
     std::size_t next = 0;       // the address being tried
     int first_error = 0;
+    int backlog = 0;  // > 0: bind and listen instead of connecting
     IoSource* src = nullptr;
     Deliver deliver;
     Callback<AnyFn> cb;
     void* ud;
     void* waker = nullptr;  // this operation's task, once polled
-    ConnectOp(Core* c, const sockaddr* a, std::size_t l, const char* h, int p, Deliver d, AnyFn f, void* u)
-        : core(c), addr_len(a ? l : 0), port(p), resolved(a != nullptr), deliver(d), cb(f), ud(u) {
+    ConnectOp(Core* c, const sockaddr* a, std::size_t l, const char* h, int p, Deliver d, AnyFn f, void* u,
+              int listen_backlog = 0)
+        : core(c), addr_len(a ? l : 0), port(p), resolved(a != nullptr), backlog(listen_backlog), deliver(d), cb(f),
+          ud(u) {
         if (a) std::memcpy(&addr, a, l);
         if (h) std::strcpy(host, h);
     }
@@ -183,6 +187,7 @@ struct ConnectOp {
             if (rc < 0) return s->complete(rc, nullptr);
             s->resolved = true;
         }
+        if (s->backlog > 0) return s->bind_each();
         while (s->next < s->count()) {
             int rc;
             if (!s->src) {
@@ -206,6 +211,20 @@ struct ConnectOp {
             ++s->next;
         }
         return s->complete(s->first_error ? s->first_error : BRAID_ENOTFOUND, nullptr);
+    }
+    // The first address that binds is the listener; the last failure is
+    // reported when none does (as the C++ TcpListener::bind_host).
+    int bind_each() {
+        int last = BRAID_ENOTFOUND;
+        for (std::size_t i = 0; i < count(); ++i) {
+            std::size_t len = 0;
+            const sockaddr* a = at(i, &len);
+            IoSource* made = nullptr;
+            int rc = net::open_bound(&made, core, a->sa_family, SOCK_STREAM, a, len, backlog, true);
+            if (rc == BRAID_OK) return complete(BRAID_OK, made);
+            last = rc;
+        }
+        return complete(last, nullptr);
     }
     static void cancel(void* self) {
         auto* s = static_cast<ConnectOp*>(self);
@@ -269,13 +288,26 @@ int start_connect(braid_task** out, Core* core, const sockaddr* addr, std::size_
     return spawn_op<ConnectOp>(out, core, TaskKind::Worker, core, addr, len, nullptr, 0, deliver, cb, ud);
 }
 
-int start_connect_host(braid_task** out, Core* core, const char* host, int port, Deliver deliver, AnyFn cb,
-                       void* ud) {
+namespace {
+// Resolves host, then connects (backlog 0) or binds a listener.
+int start_host(braid_task** out, Core* core, const char* host, int port, int backlog, Deliver deliver, AnyFn cb,
+               void* ud) {
     if (out) *out = nullptr;
     if (!cb || !host || !*host || std::strlen(host) >= sizeof ConnectOp::host) return BRAID_EINVAL;
     if (port < 0 || port > 65535) return BRAID_ERANGE;
     if (core->shutting_down()) return BRAID_ESHUTDOWN;
-    return spawn_op<ConnectOp>(out, core, TaskKind::Worker, core, nullptr, 0, host, port, deliver, cb, ud);
+    return spawn_op<ConnectOp>(out, core, TaskKind::Worker, core, nullptr, 0, host, port, deliver, cb, ud, backlog);
+}
+}  // namespace
+
+int start_connect_host(braid_task** out, Core* core, const char* host, int port, Deliver deliver, AnyFn cb,
+                       void* ud) {
+    return start_host(out, core, host, port, 0, deliver, cb, ud);
+}
+
+int start_bind_host(braid_task** out, Core* core, const char* host, int port, int backlog, Deliver deliver,
+                    AnyFn cb, void* ud) {
+    return start_host(out, core, host, port, backlog > 0 ? backlog : 1024, deliver, cb, ud);
 }
 
 }  // namespace braid::detail::io_op

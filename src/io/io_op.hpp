@@ -1,7 +1,8 @@
 // The callback operations on sockets that are not byte-stream reads and
 // writes (those are in byte_stream): datagram send and receive, accept (once
-// or repeating) and connect (to an address, or to a host name tried address
-// by address).  Each runs as a future-style task and calls its C callback
+// or repeating), connect (to an address, or to a host name tried address
+// by address) and binding a listener to a host name's first address that
+// binds.  Each runs as a future-style task and calls its C callback
 // exactly once (a repeating accept: once per connection, then once more with
 // its final status).
 #pragma once
@@ -48,5 +49,10 @@ int start_connect(braid_task** out, Core* core, const sockaddr* addr, std::size_
 // BRAID_EINVAL for a NULL, empty or too long host.
 int start_connect_host(braid_task** out, Core* core, const char* host, int port, Deliver deliver, AnyFn cb,
                        void* ud);
+// Resolve `host` and bind a TCP listener (SO_REUSEADDR, `backlog`; <= 0:
+// 1024) to the first of its addresses that binds; the last error is reported
+// when none does.  Errors returned as start_connect_host's.
+int start_bind_host(braid_task** out, Core* core, const char* host, int port, int backlog, Deliver deliver,
+                    AnyFn cb, void* ud);
 
 }  // namespace braid::detail::io_op

@@ -407,6 +407,23 @@ int poll_writev(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_
     return rc;
 }
 
+int poll_readv(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_fn wake, void* data, size_t* n) {
+    if (!wake) return unregistered(s, kIoRead, data);
+    size_t total = 0;
+    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (total == 0) return BRAID_EINVAL;  // 0 would read as end of file
+    ssize_t r = 0;
+    int rc = s->poll_op(kIoRead, wake, data, total, &r, [&]() -> ssize_t {
+        if (pipe) return ::readv(s->fd(), iov, count);
+        msghdr m{};
+        m.msg_iov = const_cast<iovec*>(iov);
+        m.msg_iovlen = size_t(count);
+        return ::recvmsg(s->fd(), &m, 0);
+    });
+    if (rc == 0) *n = size_t(r);
+    return rc;
+}
+
 int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len, braid_wake_fn wake,
                  void* data, size_t* n) {
     if (!wake) return unregistered(s, kIoWrite, data);

@@ -66,6 +66,10 @@ int poll_pipe_write(IoSource* s, const void* buf, size_t len, braid_wake_fn wake
 // Vectored: `count` buffers written in order by one sendmsg(2) (a socket)
 // or writev(2) (a pipe, without SIGPIPE); *n is the bytes taken.
 int poll_writev(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_fn wake, void* data, size_t* n);
+// Vectored read: one recvmsg(2) (a socket) or readv(2) (a pipe) filling the
+// `count` buffers in order; *n is the bytes read (0: end of file).  Buffers
+// of 0 bytes in all: BRAID_EINVAL (0 would read as end of file).
+int poll_readv(IoSource* s, const iovec* iov, int count, bool pipe, braid_wake_fn wake, void* data, size_t* n);
 
 // Datagrams.  `addr` NULL: the connected peer.
 int poll_send_to(IoSource* s, const void* buf, size_t len, const sockaddr* addr, size_t addr_len,

@@ -1679,6 +1679,23 @@ static void test_contracts(void) {
         CHECK_RC(braid_unix_listener_from_fd(&ul, rt, sv[0]), BRAID_EINVAL);
         CHECK(ts == NULL && us == NULL && ul == NULL, "nothing made from a refused fd");
         CHECK(fcntl(sv[0], F_GETFD) >= 0, "a refused fd stays open");
+        braid_unix_stream *uss = NULL;
+        braid_unix_datagram *ud = NULL;
+        CHECK_RC(braid_unix_datagram_from_fd(&ud, rt, sv[0]), BRAID_EINVAL);
+        CHECK_RC(braid_unix_stream_from_fd(&uss, rt, -1), BRAID_EBADF);
+        CHECK_RC(braid_udp_from_fd(&us, rt, -1), BRAID_EBADF);
+        CHECK(ud == NULL && uss == NULL && us == NULL, "nothing made from a bad fd");
+        CHECK_RC(braid_udp_into_fd(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_unix_stream_into_fd(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_unix_listener_into_fd(NULL), BRAID_EINVAL);
+        CHECK_RC(braid_unix_datagram_into_fd(NULL), BRAID_EINVAL);
+        {
+            size_t n = 0;
+            char b[4];
+            braid_io_mut_slice sl = {b, sizeof b};
+            CHECK_RC(braid_byte_stream_try_read_vectored(NULL, &sl, 1, &n), BRAID_EINVAL);
+        }
+        CHECK_RC(braid_tcp_listener_bind_host(NULL, rt, NULL, 0, 0, NULL, NULL), BRAID_EINVAL);
         close(sv[0]);
         close(sv[1]);
         CHECK_RC(braid_runtime_free(rt), BRAID_OK);

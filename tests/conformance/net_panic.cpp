@@ -9,27 +9,45 @@
 // stays the caller's and usable; no socket file is created).  The panic's
 // location is Rust's alone.
 //
-// Gaps:
-//   udp_socket_from_std_panic_caller - no UdpSocket from a std socket
-//     (from_std; the C ABI has no braid_udp_from_fd either).
-//   tcp_listener_from_std_panic_caller - no TcpListener from a std listener
-//     (from_std / braid_tcp_listener_from_fd).
-//   unix_listener_from_std_panic_caller - no UnixListener::from_std.
-//   unix_stream_from_std_panic_caller - no UnixStream::from_std.
-//   unix_datagram_from_std_panic_caller - no UnixDatagram::from_std.
-//
 // Not applicable:
 //   server_options_max_instances_panic_caller - Windows named pipes.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <string>
 
 #include "io_support.hpp"
 #include "support.hpp"
 
 using braid::net::SocketAddr;
 using braid_test::PlainSocket;
+
+namespace {
+
+// T::from_std(fd) where no runtime runs: BRAID_EINVAL at the call, and the
+// fd is still the caller's (open, its socket untouched).
+template <class T>
+void from_std_outside_runtime(const PlainSocket& sock) {
+    int fl = ::fcntl(sock.get(), F_GETFL);
+    int code = braid_test::error_code_of([&] { T::from_std(sock.get()); });
+    REQUIRE(code == BRAID_EINVAL);
+    REQUIRE(::fcntl(sock.get(), F_GETFD) >= 0);
+    REQUIRE(::fcntl(sock.get(), F_GETFL) == fl);  // not even made non-blocking
+}
+
+// std::os::unix::net::UnixDatagram::bind.
+PlainSocket plain_unix_datagram(const std::string& path) {
+    SocketAddr a = SocketAddr::unix_path(path);
+    PlainSocket s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(s.get() >= 0);
+    REQUIRE(::bind(s.get(), a.as_sockaddr(), socklen_t(a.size())) == 0);
+    return s;
+}
+
+}  // namespace
 
 TEST_CASE("tcp_stream_from_std_panic_caller") {
     PlainSocket std_listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
@@ -60,4 +78,48 @@ TEST_CASE("unix_listener_bind_panic_caller") {
     REQUIRE(code == BRAID_EINVAL);
     struct stat st;
     REQUIRE(::stat(sock_path.c_str(), &st) != 0);  // nothing was bound there
+}
+
+TEST_CASE("udp_socket_from_std_panic_caller") {
+    SocketAddr a = SocketAddr::parse("127.0.0.1:0");
+    PlainSocket std_sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(::bind(std_sock.get(), a.as_sockaddr(), socklen_t(a.size())) == 0);
+    from_std_outside_runtime<braid::net::UdpSocket>(std_sock);
+}
+
+TEST_CASE("tcp_listener_from_std_panic_caller") {
+    PlainSocket std_listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
+    from_std_outside_runtime<braid::net::TcpListener>(std_listener);
+    // still listening: a connection is accepted on the plain socket
+    PlainSocket client = PlainSocket::connect(std_listener.local_addr());
+    PlainSocket server = std_listener.accept();
+    REQUIRE(server.get() >= 0);
+}
+
+TEST_CASE("unix_listener_from_std_panic_caller") {
+    braid_test::TempDir dir;
+    std::string sock_path = dir / "socket";
+    PlainSocket std_listener = PlainSocket::listen(SocketAddr::unix_path(sock_path));
+    from_std_outside_runtime<braid::net::UnixListener>(std_listener);
+}
+
+TEST_CASE("unix_stream_from_std_panic_caller") {
+    braid_test::TempDir dir;
+    std::string sock_path = dir / "socket";
+    PlainSocket std_listener = PlainSocket::listen(SocketAddr::unix_path(sock_path));
+    PlainSocket std_stream = PlainSocket::connect(SocketAddr::unix_path(sock_path));
+    from_std_outside_runtime<braid::net::UnixStream>(std_stream);
+    // the connection still works
+    PlainSocket peer = std_listener.accept();
+    REQUIRE(peer.write_all("x", 1));
+    char c = 0;
+    REQUIRE(std_stream.read(&c, 1) == 1);
+    REQUIRE(c == 'x');
+}
+
+TEST_CASE("unix_datagram_from_std_panic_caller") {
+    braid_test::TempDir dir;
+    std::string sock_path = dir / "socket";
+    PlainSocket std_socket = plain_unix_datagram(sock_path);
+    from_std_outside_runtime<braid::net::UnixDatagram>(std_socket);
 }

@@ -21,13 +21,6 @@
 //     EAGAIN.  The fill loops that assert "still ready" before each write
 //     accept "not ready" right after a short write.
 //
-// Gaps:
-//   try_read_write (in part) - no try_read_vectored(): the socket is
-//     drained with try_read after the vectored writes.
-//   try_read_buf (in part) - no try_read_buf() (reading into a growable
-//     buffer's spare room): try_read into the tail of a std::vector stands
-//     in.
-//
 // Not applicable:
 //   buffer_not_included_in_future - it measures a Rust future's size
 //     (mem::size_of_val of an async block); a C++ coroutine frame's size is

@@ -12,13 +12,6 @@
 // poll_send_ready / poll_recv_ready are the C ABI's
 // braid_unix_datagram_poll_ready driven by c_poll.
 //
-// Gaps:
-//   try_recv_buf_from (in part) - no try_recv_buf_from() (receiving into a
-//     growable buffer's spare room): try_recv_from into a std::vector's room
-//     stands in; poll_ready likewise.
-//   try_recv_buf_never_block (in part) - no try_recv_buf(): try_recv into a
-//     std::vector's room stands in.
-//
 // Not applicable: none.
 #include <catch2/catch.hpp>
 
@@ -177,10 +170,12 @@ namespace {
 constexpr std::string_view HELLO = "hello world";
 
 // loop { ready-for-writing; try_send_to { Ok(n) => break, WouldBlock => continue } },
-// then the same for receiving with try_recv_from: the Tokio cases' rounds.
+// then the same for receiving with try_recv_from into 512 bytes, or (buf_form)
+// try_recv_buf_from into an empty vector's spare capacity of 512: the Tokio
+// cases' rounds.
 template <class SendReady, class RecvReady>
 braid::Task<> try_rounds(UnixDatagram& server, UnixDatagram& client, std::string server_path, std::string client_path,
-                         SendReady send_ready, RecvReady recv_ready) {
+                         SendReady send_ready, RecvReady recv_ready, bool buf_form) {
     for (int i = 0; i < 5; ++i) {
         for (;;) {
             co_await send_ready(client);
@@ -193,10 +188,16 @@ braid::Task<> try_rounds(UnixDatagram& server, UnixDatagram& client, std::string
             co_await recv_ready(server);
             std::vector<char> buf;
             buf.reserve(512);
-            buf.resize(512);
-            auto got = server.try_recv_from(buf);
+            std::optional<std::pair<std::size_t, braid::net::SocketAddr>> got;
+            if (buf_form) {
+                got = server.try_recv_buf_from(buf);  // grows buf by the datagram
+            } else {
+                buf.resize(512);
+                got = server.try_recv_from(buf);
+                if (got) buf.resize(got->first);
+            }
             if (!got) continue;
-            buf.resize(got->first);
+            EXPECT(buf.size() == got->first);
             EXPECT(got->first == HELLO.size());
             EXPECT(as_pathname(got->second) == std::optional<std::string>(client_path));
             EXPECT(std::string_view(buf.data(), buf.size()) == HELLO);
@@ -238,42 +239,55 @@ braid::Task<int> fill(UnixDatagram& dgram1, std::string_view payload) {
     }
 }
 
-// Reads back `count` datagrams (in a vector's room when into_vector, else a
-// plain buffer), then finds nothing more.
-braid::Task<> read_back(UnixDatagram& dgram2, std::string_view payload, int count) {
+// Reads back `count` datagrams (with try_recv_buf into a vector's spare
+// capacity of 16 when buf_form, else try_recv into 16 bytes), then finds
+// nothing more.
+braid::Task<> read_back(UnixDatagram& dgram2, std::string_view payload, int count, bool buf_form) {
     while (count > 0) {
         co_await dgram2.readable();
         std::vector<char> recv_buf;
         recv_buf.reserve(16);
-        recv_buf.resize(16);
-        auto len = dgram2.try_recv(recv_buf);
+        std::optional<std::size_t> len;
+        if (buf_form) {
+            len = dgram2.try_recv_buf(recv_buf);
+            EXPECT(recv_buf.size() == len.value_or(0));
+        } else {
+            recv_buf.resize(16);
+            len = dgram2.try_recv(recv_buf);
+        }
         if (!len) continue;
         EXPECT(*len == payload.size());
         EXPECT(std::string_view(recv_buf.data(), *len) == payload);
         --count;
     }
-    char recv_buf[16];
-    EXPECT(!dgram2.try_recv_from(recv_buf).has_value());
+    std::vector<char> recv_buf;
+    recv_buf.reserve(16);
+    if (buf_form) {
+        EXPECT(!dgram2.try_recv_buf(recv_buf).has_value());
+        EXPECT(recv_buf.empty());
+    } else {
+        recv_buf.resize(16);
+        EXPECT(!dgram2.try_recv(recv_buf).has_value());
+    }
 }
 }  // namespace
 
 namespace {
-braid::Task<> awaited_rounds(std::string server_path, std::string client_path) {
+braid::Task<> awaited_rounds(std::string server_path, std::string client_path, bool buf_form) {
     UnixDatagram server = UnixDatagram::bind(server_path);
     UnixDatagram client = UnixDatagram::bind(client_path);
-    co_await try_rounds(server, client, server_path, client_path, &writable, &readable);
+    co_await try_rounds(server, client, server_path, client_path, &writable, &readable, buf_form);
 }
 }  // namespace
 
 TEST_CASE("try_send_to_recv_from") {
     TempDir dir;
-    run(awaited_rounds(dir / "server.sock", dir / "client.sock"));
+    run(awaited_rounds(dir / "server.sock", dir / "client.sock", false));
 }
 
-// try_rounds receives into a vector's room: the try_recv_buf_from stand-in.
 TEST_CASE("try_recv_buf_from") {
     TempDir dir;
-    run(awaited_rounds(dir / "server.sock", dir / "client.sock"));
+    run(awaited_rounds(dir / "server.sock", dir / "client.sock", true));
 }
 
 TEST_CASE("poll_ready") {
@@ -283,23 +297,22 @@ TEST_CASE("poll_ready") {
         UnixDatagram client = UnixDatagram::bind(client_path);
         co_await try_rounds(
             server, client, server_path, client_path, [](UnixDatagram& s) { return poll_ready(s, BRAID_IO_WRITABLE); },
-            [](UnixDatagram& s) { return poll_ready(s, BRAID_IO_READABLE); });
+            [](UnixDatagram& s) { return poll_ready(s, BRAID_IO_READABLE); }, true);
     }(dir / "server.sock", dir / "client.sock"));
 }
 
 namespace {
-braid::Task<> never_block() {
+braid::Task<> never_block(bool buf_form) {
     constexpr std::string_view payload = "PAYLOAD";
     auto [dgram1, dgram2] = UnixDatagram::pair();
     // Send until the OS queue (net.unix.max_dgram_qlen) is full.
     int count = co_await fill(dgram1, payload);
     EXPECT(count > 0);
     // Read every datagram sent.
-    co_await read_back(dgram2, payload, count);
+    co_await read_back(dgram2, payload, count, buf_form);
 }
 }  // namespace
 
-TEST_CASE("try_send_recv_never_block") { run(never_block()); }
+TEST_CASE("try_send_recv_never_block") { run(never_block(false)); }
 
-// The try_recv_buf stand-in is try_recv into a vector's room (read_back).
-TEST_CASE("try_recv_buf_never_block") { run(never_block()); }
+TEST_CASE("try_recv_buf_never_block") { run(never_block(true)); }

@@ -16,12 +16,6 @@
 // stream's assumed readiness, short writes); here over a listener in a
 // TempDir and a connect, as Tokio's create_pair.
 //
-// Gaps:
-//   try_read_write (in part) - no try_read_vectored(): the socket is
-//     drained with try_read after the vectored writes.
-//   try_read_buf (in part) - no try_read_buf(): try_read into the tail of a
-//     std::vector stands in.
-//
 // Not applicable: none.
 #include <catch2/catch.hpp>
 

@@ -13,6 +13,7 @@
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ready.hpp>
+#include <braid/io/spare.hpp>
 
 #include <algorithm>
 #include <coroutine>
@@ -115,7 +116,8 @@ private:
 };
 
 // Readiness and attempts that never wait (Tokio's readable(), writable(),
-// ready(Interest), try_read, try_write, try_write_vectored).  The pattern:
+// ready(Interest), try_read, try_read_vectored, try_read_buf, try_write,
+// try_write_vectored).  The pattern:
 //
 //   for (;;) {
 //       co_await s.readable();
@@ -150,6 +152,25 @@ public:
         for (std::size_t i = 0; i < cnt; ++i) slices[i] = braid_io_slice{bufs[i].data, bufs[i].size};
         std::size_t n = 0;
         return braid::detail::attempt(braid_byte_stream_try_write_vectored(bs(), slices, cnt, &n), n, D::names.write);
+    }
+    // One read into the buffers in order (readv), never waiting, as
+    // try_read: the bytes read (0: end of file), nullopt when nothing is
+    // there.  Only the first BRAID_IO_SLICES_MAX buffers are filled; buffers
+    // with no room at all throw IoError(BRAID_EINVAL), as try_read of 0 bytes.
+    std::optional<std::size_t> try_read_vectored(std::span<const MutableBuffer> bufs) {
+        braid_io_mut_slice slices[BRAID_IO_SLICES_MAX];
+        std::size_t cnt = std::min<std::size_t>(bufs.size(), BRAID_IO_SLICES_MAX);
+        for (std::size_t i = 0; i < cnt; ++i) slices[i] = braid_io_mut_slice{bufs[i].data, bufs[i].size};
+        std::size_t n = 0;
+        return braid::detail::attempt(braid_byte_stream_try_read_vectored(bs(), slices, cnt, &n), n, D::names.read);
+    }
+    // try_read into the spare capacity of `out` (std::string or a vector of
+    // bytes; grown first when it has none, as read_buf), which grows by the
+    // bytes read (0: end of file).  nullopt or a throw leave its size as it
+    // was.
+    template <class Container>
+    std::optional<std::size_t> try_read_buf(Container& out) {
+        return detail::append_spare(out, [&](MutableBuffer room) { return try_read(room); });
     }
 
 private:

@@ -21,6 +21,7 @@
 
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
+#include <braid/io/spare.hpp>
 #include <braid/io/traits.hpp>
 #include <braid/io/vectored.hpp>
 #include <braid/task.hpp>
@@ -32,20 +33,6 @@
 #include <string>
 
 namespace braid::io {
-
-namespace detail {
-// While armed, gives the container back its first `keep` bytes when it goes
-// (a read into its resized tail was cancelled or failed).
-template <class Container>
-struct Trim {
-    Container& c;
-    std::size_t keep = 0;
-    bool armed = false;
-    ~Trim() {
-        if (armed) c.resize(keep);
-    }
-};
-}  // namespace detail
 
 template <AsyncRead R>
 Task<void> read_exact(R& r, MutableBuffer b) {
@@ -96,10 +83,7 @@ Task<std::size_t> read_to_end(R& r, Container& out) {
 // file).  On an error or a cancellation `out` is left as it was.
 template <AsyncRead R, class Container>
 Task<std::size_t> read_buf(R& r, Container& out) {
-    static_assert(sizeof(typename Container::value_type) == 1, "read_buf needs a container of bytes");
-    std::size_t used = out.size();
-    if (out.capacity() == used) out.reserve(std::max<std::size_t>(64, used * 2));
-    out.resize(out.capacity());
+    std::size_t used = detail::open_spare(out);
     detail::Trim<Container> trim{out, used, true};  // cancelled or failed: the unfilled tail goes again
     std::size_t n = co_await r.read(MutableBuffer(out.data() + used, out.size() - used));
     trim.armed = false;

@@ -16,6 +16,7 @@
 
 #include <braid/detail/context.hpp>
 #include <braid/detail/io_awaiter.hpp>
+#include <braid/detail/std_fd.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/byte_stream.hpp>
 #include <braid/io/error.hpp>
@@ -169,17 +170,11 @@ public:
     // (BRAID_EBADF, BRAID_EINVAL for another kind of socket); then the fd
     // is still the caller's.
     static TcpStream from_std(int fd) {
-        braid_tcp_stream* s = nullptr;
-        braid::detail::check_io(braid_tcp_stream_from_fd(&s, nullptr, fd), "TcpStream::from_std");
-        return TcpStream(s);
+        return braid::detail::adopt_std_fd<TcpStream>(&braid_tcp_stream_from_fd, fd, "TcpStream::from_std");
     }
     // Tokio's into_std: the socket as a plain fd (still non-blocking; the
     // caller's to close); the stream is left empty.
-    int into_std() {
-        int fd = braid::detail::check_io(braid_tcp_stream_into_fd(native()), "TcpStream::into_std");
-        s_ = nullptr;
-        return fd;
-    }
+    int into_std() { return braid::detail::release_std_fd(s_, &braid_tcp_stream_into_fd, "TcpStream::into_std"); }
 
 private:
     friend class io::ByteReader<TcpStream>;
@@ -335,16 +330,12 @@ public:
 
     // Tokio's from_std: takes ownership of a listening TCP socket.
     static TcpListener from_std(int fd) {
-        braid_tcp_listener* l = nullptr;
-        braid::detail::check_io(braid_tcp_listener_from_fd(&l, nullptr, fd), "TcpListener::from_std");
-        return TcpListener(l);
+        return braid::detail::adopt_std_fd<TcpListener>(&braid_tcp_listener_from_fd, fd, "TcpListener::from_std");
     }
     // Tokio's into_std: the listening socket as a plain fd (still
     // non-blocking; the caller's to close); the listener is left empty.
     int into_std() {
-        int fd = braid::detail::check_io(braid_tcp_listener_into_fd(native()), "TcpListener::into_std");
-        l_ = nullptr;
-        return fd;
+        return braid::detail::release_std_fd(l_, &braid_tcp_listener_into_fd, "TcpListener::into_std");
     }
 
     // Tokio's TcpListener::bind((host, port)): "localhost:8080" or a numeric

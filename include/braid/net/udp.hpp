@@ -10,9 +10,11 @@
 
 #include <braid/detail/context.hpp>
 #include <braid/detail/io_awaiter.hpp>
+#include <braid/detail/std_fd.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/error.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/net/recv_buf.hpp>
 #include <braid/io/ready.hpp>
 #include <braid/udp.h>
 
@@ -23,7 +25,7 @@
 
 namespace braid::net {
 
-class UdpSocket {
+class UdpSocket : public detail::RecvBuf<UdpSocket> {
 public:
     // Sends one datagram (to `to`, or the connected peer).  Cancel-safe: a
     // pending send sent nothing.
@@ -171,6 +173,8 @@ public:
         if (!r) return std::nullopt;
         return r->first;
     }
+    // try_recv_buf(out), try_recv_buf_from(out): net::detail::RecvBuf
+    // (braid/net/recv_buf.hpp).
 
     SocketAddr local_addr() const {
         SocketAddr a;
@@ -207,6 +211,18 @@ public:
     }
     int fd() const { return braid_udp_fd(native()); }
     braid_udp_socket* native_handle() const noexcept { return s_; }
+
+    // Tokio's from_std: takes ownership of a UDP socket (AF_INET or AF_INET6;
+    // bound or not) (made non-blocking here) on the calling thread's runtime.
+    // Throws IoError (BRAID_EBADF: not an open socket; BRAID_EINVAL: another
+    // kind of socket, or no runtime on this thread); then the fd is still the
+    // caller's.
+    static UdpSocket from_std(int fd) {
+        return braid::detail::adopt_std_fd<UdpSocket>(&braid_udp_from_fd, fd, "UdpSocket::from_std");
+    }
+    // Tokio's into_std: the socket as a plain fd (still non-blocking; the
+    // caller's to close); this is left empty.
+    int into_std() { return braid::detail::release_std_fd(s_, &braid_udp_into_fd, "UdpSocket::into_std"); }
 
 private:
     using TakeFn = int (*)(braid_udp_socket*, void*, size_t, sockaddr_storage*, size_t*, size_t*);

@@ -11,11 +11,13 @@
 
 #include <braid/detail/context.hpp>
 #include <braid/detail/io_awaiter.hpp>
+#include <braid/detail/std_fd.hpp>
 #include <braid/io/buffer.hpp>
 #include <braid/io/byte_stream.hpp>
 #include <braid/io/error.hpp>
 #include <braid/io/ready.hpp>
 #include <braid/net/addr.hpp>
+#include <braid/net/recv_buf.hpp>
 #include <braid/stream/generator.hpp>
 #include <braid/unix_socket.h>
 
@@ -190,6 +192,18 @@ public:
     int fd() const { return braid_unix_stream_fd(native()); }
     braid_unix_stream* native_handle() const noexcept { return s_; }
 
+    // Tokio's from_std: takes ownership of a connected (or socketpair) AF_UNIX
+    // stream socket (made non-blocking here) on the calling thread's runtime.
+    // Throws IoError (BRAID_EBADF: not an open socket; BRAID_EINVAL: another
+    // kind of socket, or no runtime on this thread); then the fd is still the
+    // caller's.
+    static UnixStream from_std(int fd) {
+        return braid::detail::adopt_std_fd<UnixStream>(&braid_unix_stream_from_fd, fd, "UnixStream::from_std");
+    }
+    // Tokio's into_std: the connection as a plain fd (still non-blocking; the
+    // caller's to close); this is left empty.
+    int into_std() { return braid::detail::release_std_fd(s_, &braid_unix_stream_into_fd, "UnixStream::into_std"); }
+
 private:
     friend class io::ByteReader<UnixStream>;
     friend class io::ByteWriter<UnixStream>;
@@ -284,6 +298,17 @@ public:
     int fd() const { return braid_unix_listener_fd(native()); }
     braid_unix_listener* native_handle() const noexcept { return l_; }
 
+    // Tokio's from_std: takes ownership of a listening AF_UNIX stream socket
+    // (made non-blocking here) on the calling thread's runtime.  Throws IoError
+    // (BRAID_EBADF: not an open socket; BRAID_EINVAL: another kind of socket,
+    // or no runtime on this thread); then the fd is still the caller's.
+    static UnixListener from_std(int fd) {
+        return braid::detail::adopt_std_fd<UnixListener>(&braid_unix_listener_from_fd, fd, "UnixListener::from_std");
+    }
+    // Tokio's into_std: the listening socket as a plain fd (still non-blocking; the
+    // caller's to close); this is left empty.
+    int into_std() { return braid::detail::release_std_fd(l_, &braid_unix_listener_into_fd, "UnixListener::into_std"); }
+
 private:
     braid_unix_listener* native() const {
         if (!l_) throw IoError(BRAID_ECLOSED, 0, "UnixListener: empty or moved-from");
@@ -292,7 +317,7 @@ private:
     braid_unix_listener* l_ = nullptr;
 };
 
-class UnixDatagram {
+class UnixDatagram : public detail::RecvBuf<UnixDatagram> {
 public:
     // Sends one datagram (to `path`, or the connected peer).  Cancel-safe.
     class [[nodiscard]] SendAwaiter : public braid::detail::LeafAwaiter<SendAwaiter> {
@@ -442,6 +467,8 @@ public:
         int rc = braid_unix_datagram_try_recv_from(native(), b.data, b.size, nullptr, nullptr, &n);
         return braid::detail::attempt(rc, n, "UnixDatagram::try_recv");
     }
+    // try_recv_buf(out), try_recv_buf_from(out): net::detail::RecvBuf
+    // (braid/net/recv_buf.hpp).
     SocketAddr local_addr() const {
         SocketAddr a;
         braid::detail::check_io(braid_unix_datagram_local_addr(native(), a.storage(), a.size_ptr()), "local_addr");
@@ -452,6 +479,17 @@ public:
     }
     int fd() const { return braid_unix_datagram_fd(native()); }
     braid_unix_datagram* native_handle() const noexcept { return d_; }
+
+    // Tokio's from_std: takes ownership of an AF_UNIX datagram socket (made
+    // non-blocking here) on the calling thread's runtime.  Throws IoError
+    // (BRAID_EBADF: not an open socket; BRAID_EINVAL: another kind of socket,
+    // or no runtime on this thread); then the fd is still the caller's.
+    static UnixDatagram from_std(int fd) {
+        return braid::detail::adopt_std_fd<UnixDatagram>(&braid_unix_datagram_from_fd, fd, "UnixDatagram::from_std");
+    }
+    // Tokio's into_std: the socket as a plain fd (still non-blocking; the
+    // caller's to close); this is left empty.
+    int into_std() { return braid::detail::release_std_fd(d_, &braid_unix_datagram_into_fd, "UnixDatagram::into_std"); }
 
 private:
     braid_unix_datagram* native() const {

@@ -36,11 +36,11 @@ namespace braid {
 namespace detail {
 // Makes `task` a task of `set` (its runtime: the calling thread's).
 template <class T>
-JoinHandle<T> spawn_into(braid_local_set* set, Task<T> task, std::source_location loc) {
+JoinHandle<T> spawn_into(braid_local_set* set, Task<T> task, const SpawnSite& site) {
     if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
-    int rc = try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result, {loc}, set);
+    int rc = try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result, site, set);
     if (rc == BRAID_ECLOSED || rc == BRAID_ESHUTDOWN) return JoinHandle<T>::cancelled();
     check(rc, "spawn_local (is this thread inside a braid runtime?)");
     return JoinHandle<T>(t, result);
@@ -61,7 +61,7 @@ public:
     // that entered one): that runtime's timers and I/O serve it.
     template <class T>
     JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
-        return detail::spawn_into(s_, std::move(task), loc);
+        return detail::spawn_into(s_, std::move(task), {loc});
     }
 
     // Runs `task` and the set's tasks on the calling thread (a thread that
@@ -87,6 +87,28 @@ public:
         co_await Drive(s_, h.native_handle());
         co_return h.take();
     }
+
+    // Makes this set the current one on the calling thread until the guard
+    // goes (Tokio's LocalSet::enter): braid::spawn_local there adds tasks
+    // to it (they run when the set is driven), also from code that is no
+    // task of the set.  Needs a runtime on the thread for the spawns, as
+    // spawn_local does.  Binds the set to the thread.  Throws
+    // braid::Error(BRAID_EINVAL) on another thread than the set's.
+    class [[nodiscard]] EnterGuard {
+    public:
+        EnterGuard(const EnterGuard&) = delete;
+        EnterGuard& operator=(const EnterGuard&) = delete;
+        ~EnterGuard() { braid_local_set_exit(s_, prev_); }
+
+    private:
+        friend class LocalSet;
+        explicit EnterGuard(braid_local_set* s) : s_(s) {
+            detail::check(braid_local_set_enter(s, &prev_), "LocalSet::enter");
+        }
+        braid_local_set* s_;
+        braid_local_set* prev_ = nullptr;
+    };
+    EnterGuard enter() { return EnterGuard(s_); }
 
     braid_local_set* native_handle() const noexcept { return s_; }
 
@@ -120,12 +142,13 @@ private:
 };
 
 // Spawns `task` into the local set running on this thread (from one of its
-// tasks).  Throws braid::Error(BRAID_EINVAL) elsewhere.
+// tasks, or under LocalSet::enter).  Throws braid::Error(BRAID_EINVAL)
+// elsewhere.
 template <class T>
 JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
     braid_local_set* set = braid_local_set_current();
     if (!set) throw Error(BRAID_EINVAL, "spawn_local outside a LocalSet");
-    return detail::spawn_into(set, std::move(task), loc);
+    return detail::spawn_into(set, std::move(task), {loc});
 }
 template <class F, class... Args>
     requires std::invocable<F&&, Args&&...> && detail::is_task<std::invoke_result_t<F&&, Args&&...>>::value

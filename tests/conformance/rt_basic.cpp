@@ -4,8 +4,8 @@
 // other); spawning from tasks and from plain threads.
 //
 // Gaps:
-//   spawn_two: its metrics checks (the spawns are ported) — no runtime metrics (remote_schedule_count, worker_local_schedule_count)
-//   spawn_remote: its metrics checks (the spawn is ported) — no runtime metrics
+//   spawn_two: its metrics checks (the spawns are ported) — braid's metrics have no remote_schedule_count or worker_local_schedule_count (see rt_metrics.cpp)
+//   spawn_remote: its metrics checks (the spawn is ported) — braid's metrics have no remote_schedule_count or worker_local_schedule_count (see rt_metrics.cpp)
 //   shutdown_on_panic — no Builder::unhandled_panic(ShutdownRuntime)
 //   spawns_do_nothing — no Builder::unhandled_panic(ShutdownRuntime)
 //   shutdown_all_concurrent_block_on — no Builder::unhandled_panic; also a second concurrent block_on of a current-thread runtime is refused (BRAID_EBUSY)

@@ -4,7 +4,7 @@
 // future, several runtimes at once, a wake-up during shutdown.
 //
 // Gaps:
-//   spawn_two: its metrics checks (the spawns are ported) — no runtime metrics (remote_schedule_count, worker_local_schedule_count)
+//   spawn_two: its metrics checks (the spawns are ported) — braid's metrics have no remote_schedule_count or worker_local_schedule_count (see rt_metrics.cpp)
 //   test_disable_lifo_slot — no Builder::disable_lifo_slot
 //
 // Differs:

@@ -3,9 +3,6 @@
 //
 // Gaps:
 //   shutdown_on_panic — no unhandled_panic(ShutdownRuntime)
-//   run_until_does_not_get_own_budget — braid's run_until runs its future as a task of the set, and every
-//     task poll starts with a budget of its own; Tokio polls that future within the awaiting task's budget
-//     (task::consume_budget, the case's tool, is braid::task::consume_budget)
 //
 // Differs:
 //   (the #[tokio::test(flavor = "multi_thread")] cases: local_threadpool,
@@ -27,6 +24,10 @@
 //     — the sets are destroyed at the exit of a thread the test joins, with
 //     a task still in them, and the port checks that the task's frame was
 //     let go.
+//   run_until_does_not_get_own_budget — Tokio polls each future once by
+//     hand (tokio_test's task::spawn) and counts the consume_budget calls
+//     that completed; the port counts them up to the first yield, which it
+//     sees as a step of another task (a ticker) in between.
 //   local_threadpool_blocking_in_place — Tokio panics; braid's
 //     block_in_place throws braid::Error(BRAID_ENOTSUP) (a current-thread
 //     runtime) and the local task fails with it.
@@ -444,4 +445,39 @@ TEST_CASE("store_local_set_in_thread_local_with_runtime") {
     });
     th.join();
     REQUIRE(probe.use_count() == 1);
+}
+
+namespace {
+// How many consume_budget calls complete before the first one that yields
+// (the ticker, another task, runs only when this task yields).
+braid::Task<int> completions_before_yield(const braid_test::Ticker* ticker) {
+    int n = 0;
+    int t0 = ticker->ticks();
+    for (;;) {
+        co_await braid::task::consume_budget();
+        if (ticker->ticks() != t0) co_return n;
+        ++n;
+    }
+}
+}  // namespace
+
+TEST_CASE("run_until_does_not_get_own_budget") {
+    // run_until's future runs in the budget of the task that awaits it (which
+    // used some already); a spawned task starts with a budget of its own.
+    auto r = rt();
+    auto [spawned_n, run_until_n] = r.block_on([]() -> braid::Task<std::pair<int, int>> {
+        braid_test::Ticker ticker;
+        co_await braid::task::consume_budget();  // consume some budget
+        braid::LocalSet local;
+        auto counts = co_await local.run_until([](const braid_test::Ticker* ticker) -> braid::Task<std::pair<int, int>> {
+            auto spawned = braid::spawn(completions_before_yield(ticker));
+            int run_until_n = co_await completions_before_yield(ticker);
+            co_return std::pair<int, int>{co_await spawned, run_until_n};
+        }(&ticker));
+        co_await ticker.stop();
+        co_return counts;
+    }());
+    REQUIRE(spawned_n != 0);
+    REQUIRE(run_until_n != 0);
+    REQUIRE(spawned_n > run_until_n);
 }

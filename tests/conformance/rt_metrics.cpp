@@ -4,13 +4,17 @@
 // runtime; braid's Handle::metrics() does the same.
 //
 // Gaps:
-//   remote_schedule_count — braid counts no schedules from outside the workers (no remote-schedule counter)
 //   worker_noop_count — braid counts no unparks that found no work (no no-op counter)
-//   worker_local_schedule_count — braid counts no schedules onto a worker's own queue (no local-schedule counter)
-//   worker_overflow_count — braid counts no local-queue overflows into the inject queue (no overflow counter)
 //   io_driver_fd_count — braid counts no registered file descriptors (no fd-count gauge)
 //
 // Differs:
+//   remote_schedule_count, worker_local_schedule_count — braid's block_on
+//     future is a task scheduled from the calling thread: one more remote
+//     schedule, and its wake-ups by the tasks it awaits are local
+//     schedules (Tokio's block_on future is no task).
+//   worker_overflow_count — on a current-thread runtime (its worker has the
+//     same bounded local queue), where nobody steals meanwhile: exact
+//     without blocking a second worker as Tokio's does.
 //   worker_poll_count, worker_local_queue_depth — braid's block_on runs its
 //     future as a task of the runtime, so its polls are counted too (Tokio's
 //     block_on future is no task): the checks are "at least" where Tokio's
@@ -28,6 +32,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -223,4 +228,65 @@ TEST_CASE("io_driver_ready_count") {
         co_await accepted;
     }());
     REQUIRE(h.metrics().io_events >= before + 1);
+}
+
+TEST_CASE("remote_schedule_count") {
+    for (bool threaded_rt : {false, true}) {
+        auto rt = threaded_rt ? threaded() : current_thread();
+        auto h = rt.handle();
+        std::optional<braid::JoinHandle<void>> task;
+        std::thread([&] { task = h.spawn([]() -> braid::Task<> { co_return; }()); }).join();
+        rt.block_on([](braid::JoinHandle<void> t) -> braid::Task<> { co_await t; }(std::move(*task)));
+        // The spawn from the other thread, and block_on's task.
+        REQUIRE(h.metrics().remote_schedules == 2);
+    }
+}
+
+TEST_CASE("worker_local_schedule_count") {
+    {
+        auto rt = current_thread();
+        auto h = rt.handle();
+        rt.block_on([]() -> braid::Task<> { co_await braid::spawn([]() -> braid::Task<> { co_return; }()); }());
+        { auto gone = std::move(rt); }
+        auto m = h.metrics();
+        // The spawn, and the wake-up of block_on's task when it finished.
+        REQUIRE(m.worker[0].local_schedules == 2);
+        REQUIRE(m.local_schedules == 2);
+        REQUIRE(m.remote_schedules == 1);  // block_on's task
+    }
+    {
+        auto rt = threaded();
+        auto h = rt.handle();
+        rt.block_on([]() -> braid::Task<> {
+            co_await braid::spawn([]() -> braid::Task<> {
+                co_await braid::spawn([]() -> braid::Task<> { co_return; }());
+            }());
+        }());
+        { auto gone = std::move(rt); }
+        auto m = h.metrics();
+        uint64_t local = 0;
+        for (auto& w : m.worker) local += w.local_schedules;
+        REQUIRE(local == m.local_schedules);
+        // Two spawns from tasks, and up to two wake-ups of a task waiting for
+        // one that finished (none when it had finished already).
+        REQUIRE(local >= 2);
+        REQUIRE(local <= 4);
+        REQUIRE(m.remote_schedules == 1);
+    }
+}
+
+TEST_CASE("worker_overflow_count") {
+    auto rt = current_thread();
+    auto h = rt.handle();
+    rt.block_on([]() -> braid::Task<> {
+        // One poll spawns more tasks than the local queue holds (256): the
+        // 257th moves half of the queue to the inject queue, after which
+        // there is room for the rest.
+        for (int i = 0; i < 300; ++i) braid::spawn([]() -> braid::Task<> { co_return; }()).detach();
+        co_return;
+    }());
+    { auto gone = std::move(rt); }
+    auto m = h.metrics();
+    REQUIRE(m.worker[0].overflows == 1);
+    REQUIRE(m.overflows == 1);
 }

@@ -60,6 +60,22 @@ namespace {
 
 // Waits (on this plain thread) until the runtime's metrics satisfy `done`:
 // for gauges a thread updates after the job it reports on has finished.
+// The metrics once the runtime is gone (Tokio reads them after dropping it).
+braid::RuntimeMetrics metrics_after_drop(braid::Runtime rt) {
+    auto h = rt.handle();
+    { auto gone = std::move(rt); }
+    return h.metrics();
+}
+
+// A worker field summed over the workers (and checked against the
+// runtime-wide sum `total`).
+uint64_t per_worker_sum(const braid::RuntimeMetrics& m, uint64_t braid_worker_metrics::*field, uint64_t total) {
+    uint64_t sum = 0;
+    for (auto& w : m.worker) sum += w.*field;
+    REQUIRE(sum == total);
+    return sum;
+}
+
 template <class Done>
 braid::RuntimeMetrics wait_for_metrics(const braid::Handle& h, Done done) {
     auto m = h.metrics();
@@ -116,20 +132,14 @@ TEST_CASE("blocking_queue_depth") {
 TEST_CASE("worker_park_count") {
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
-        auto h = rt.handle();
         rt.block_on([]() -> braid::Task<> { co_await braid::sleep(1ms); }());  // waits for the timer: parks
-        { auto gone = std::move(rt); }
-        auto m = h.metrics();
-        uint64_t parks = 0;
-        for (auto& w : m.worker) parks += w.parks;
-        REQUIRE(parks >= 1);
-        REQUIRE(m.parks == parks);
+        auto m = metrics_after_drop(std::move(rt));
+        REQUIRE(per_worker_sum(m, &braid_worker_metrics::parks, m.parks) >= 1);
     }
 }
 
 TEST_CASE("worker_steal_count") {
     auto rt = threaded();
-    auto h = rt.handle();
     rt.block_on([]() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
             std::promise<void> sent;
@@ -144,30 +154,21 @@ TEST_CASE("worker_steal_count") {
             co_return;
         }());
     }());
-    { auto gone = std::move(rt); }
-    auto m = h.metrics();
-    uint64_t steals = 0;
-    for (auto& w : m.worker) steals += w.steals;
-    REQUIRE(steals >= 1);
-    REQUIRE(m.steals == steals);
+    auto m = metrics_after_drop(std::move(rt));
+    REQUIRE(per_worker_sum(m, &braid_worker_metrics::steals, m.steals) >= 1);
 }
 
 TEST_CASE("worker_poll_count") {
     constexpr uint64_t N = 100;
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
-        auto h = rt.handle();
         rt.block_on([]() -> braid::Task<> {
             std::vector<braid::JoinHandle<void>> handles;
             for (uint64_t i = 0; i < N; ++i) handles.push_back(braid::spawn([]() -> braid::Task<> { co_return; }()));
             for (auto& j : handles) co_await j;
         }());
-        { auto gone = std::move(rt); }
-        auto m = h.metrics();
-        uint64_t polls = 0;
-        for (auto& w : m.worker) polls += w.polls;
-        REQUIRE(polls == m.polls);
-        REQUIRE(polls >= N + 1);  // each task once, and block_on's task
+        auto m = metrics_after_drop(std::move(rt));
+        REQUIRE(per_worker_sum(m, &braid_worker_metrics::polls, m.polls) >= N + 1);  // each task once, and block_on's task
     }
 }
 
@@ -175,16 +176,11 @@ TEST_CASE("worker_total_busy_duration") {
     constexpr int N = 5;
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
-        auto h = rt.handle();
         rt.block_on([]() -> braid::Task<> {
             for (int i = 0; i < N; ++i) co_await braid::spawn([]() -> braid::Task<> { co_await braid::yield_now(); }());
         }());
-        { auto gone = std::move(rt); }
-        auto m = h.metrics();
-        uint64_t busy = 0;
-        for (auto& w : m.worker) busy += w.busy_ns;
-        REQUIRE(busy > 0);
-        REQUIRE(m.busy_ns == busy);
+        auto m = metrics_after_drop(std::move(rt));
+        REQUIRE(per_worker_sum(m, &braid_worker_metrics::busy_ns, m.busy_ns) > 0);
         REQUIRE(m.busy() > std::chrono::nanoseconds(0));
     }
 }
@@ -245,10 +241,8 @@ TEST_CASE("remote_schedule_count") {
 TEST_CASE("worker_local_schedule_count") {
     {
         auto rt = current_thread();
-        auto h = rt.handle();
         rt.block_on([]() -> braid::Task<> { co_await braid::spawn([]() -> braid::Task<> { co_return; }()); }());
-        { auto gone = std::move(rt); }
-        auto m = h.metrics();
+        auto m = metrics_after_drop(std::move(rt));
         // The spawn, and the wake-up of block_on's task when it finished.
         REQUIRE(m.worker[0].local_schedules == 2);
         REQUIRE(m.local_schedules == 2);
@@ -256,17 +250,13 @@ TEST_CASE("worker_local_schedule_count") {
     }
     {
         auto rt = threaded();
-        auto h = rt.handle();
         rt.block_on([]() -> braid::Task<> {
             co_await braid::spawn([]() -> braid::Task<> {
                 co_await braid::spawn([]() -> braid::Task<> { co_return; }());
             }());
         }());
-        { auto gone = std::move(rt); }
-        auto m = h.metrics();
-        uint64_t local = 0;
-        for (auto& w : m.worker) local += w.local_schedules;
-        REQUIRE(local == m.local_schedules);
+        auto m = metrics_after_drop(std::move(rt));
+        uint64_t local = per_worker_sum(m, &braid_worker_metrics::local_schedules, m.local_schedules);
         // Two spawns from tasks, and up to two wake-ups of a task waiting for
         // one that finished (none when it had finished already).
         REQUIRE(local >= 2);
@@ -277,7 +267,6 @@ TEST_CASE("worker_local_schedule_count") {
 
 TEST_CASE("worker_overflow_count") {
     auto rt = current_thread();
-    auto h = rt.handle();
     rt.block_on([]() -> braid::Task<> {
         // One poll spawns more tasks than the local queue holds (256): the
         // 257th moves half of the queue to the inject queue, after which
@@ -285,8 +274,7 @@ TEST_CASE("worker_overflow_count") {
         for (int i = 0; i < 300; ++i) braid::spawn([]() -> braid::Task<> { co_return; }()).detach();
         co_return;
     }());
-    { auto gone = std::move(rt); }
-    auto m = h.metrics();
+    auto m = metrics_after_drop(std::move(rt));
     REQUIRE(m.worker[0].overflows == 1);
     REQUIRE(m.overflows == 1);
 }

@@ -22,78 +22,65 @@ bool named(const char* want) {
 
 }  // namespace
 
-TEST_CASE("spawn_with_name") {
+namespace {
+
+// Each spawn of `b` on a fresh current-thread runtime: its value, and the
+// name seen inside (checked against `name`: nullptr for none).
+std::string spawn_with(braid::task::Builder b, const char* name) {
     auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        co_return co_await braid::task::Builder().name("name").spawn([]() -> braid::Task<std::string> {
-            EXPECT(named("name"));
+    return r.block_on([](braid::task::Builder b, const char* name) -> braid::Task<std::string> {
+        co_return co_await b.spawn([](const char* name) -> braid::Task<std::string> {
+            EXPECT(named(name));
             co_return "task executed";
-        }());
-    }());
-    REQUIRE(result == "task executed");
+        }(name));
+    }(b, name));
 }
 
-TEST_CASE("spawn_blocking_with_name") {
+std::string spawn_blocking_with(braid::task::Builder b, const char* name) {
     auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        co_return co_await braid::task::Builder().name("name").spawn_blocking([] {
-            EXPECT_ANYWHERE(named("name"));
+    std::string result = r.block_on([](braid::task::Builder b, const char* name) -> braid::Task<std::string> {
+        co_return co_await b.spawn_blocking([name] {
+            EXPECT_ANYWHERE(named(name));
             return std::string("task executed");
         });
-    }());
-    REQUIRE(result == "task executed");
+    }(b, name));
     REQUIRE(braid_test::worker_failures() == 0);
+    return result;
+}
+
+std::string spawn_local_with(braid::task::Builder b, const char* name) {
+    auto r = rt();
+    return r.block_on([](braid::task::Builder b, const char* name) -> braid::Task<std::string> {
+        braid::LocalSet local;
+        co_return co_await local.run_until([](braid::task::Builder b, const char* name) -> braid::Task<std::string> {
+            co_return co_await b.spawn_local([](const char* name) -> braid::Task<std::string> {
+                EXPECT(named(name));
+                co_return "task executed";
+            }(name));
+        }(b, name));
+    }(b, name));
+}
+
+}  // namespace
+
+TEST_CASE("spawn_with_name") { REQUIRE(spawn_with(braid::task::Builder().name("name"), "name") == "task executed"); }
+
+TEST_CASE("spawn_blocking_with_name") {
+    REQUIRE(spawn_blocking_with(braid::task::Builder().name("name"), "name") == "task executed");
 }
 
 TEST_CASE("spawn_local_with_name") {
-    auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        braid::LocalSet local;
-        co_return co_await local.run_until([]() -> braid::Task<std::string> {
-            co_return co_await braid::task::Builder().name("name").spawn_local([]() -> braid::Task<std::string> {
-                EXPECT(named("name"));
-                co_return "task executed";
-            }());
-        }());
-    }());
-    REQUIRE(result == "task executed");
+    REQUIRE(spawn_local_with(braid::task::Builder().name("name"), "name") == "task executed");
 }
 
-TEST_CASE("spawn_without_name") {
-    auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        co_return co_await braid::task::Builder().spawn([]() -> braid::Task<std::string> {
-            EXPECT(named(nullptr));
-            co_return "task executed";
-        }());
-    }());
-    REQUIRE(result == "task executed");
-}
+TEST_CASE("spawn_without_name") { REQUIRE(spawn_with(braid::task::Builder(), nullptr) == "task executed"); }
 
 TEST_CASE("spawn_blocking_without_name") {
-    auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        co_return co_await braid::task::Builder().spawn_blocking([] {
-            EXPECT_ANYWHERE(named(nullptr));
-            return std::string("task executed");
-        });
-    }());
-    REQUIRE(result == "task executed");
-    REQUIRE(braid_test::worker_failures() == 0);
+    REQUIRE(spawn_blocking_with(braid::task::Builder(), nullptr) == "task executed");
 }
 
 TEST_CASE("spawn_local_without_name") {
-    auto r = rt();
-    std::string result = r.block_on([]() -> braid::Task<std::string> {
-        braid::LocalSet local;
-        co_return co_await local.run_until([]() -> braid::Task<std::string> {
-            co_return co_await braid::task::Builder().spawn_local([]() -> braid::Task<std::string> {
-                EXPECT(named(nullptr));
-                co_return "task executed";
-            }());
-        }());
-    }());
-    REQUIRE(result == "task executed");
+    REQUIRE(spawn_local_with(braid::task::Builder(), nullptr) == "task executed");
 }
 
 // braid's own: the Builder's other spawns keep the name too.

@@ -4,8 +4,10 @@
 // runtime; braid's Handle::metrics() does the same.
 //
 // Gaps:
-//   worker_noop_count — braid counts no unparks that found no work (no no-op counter)
-//   io_driver_fd_count — braid counts no registered file descriptors (no fd-count gauge)
+//   worker_noop_count — braid counts no unparks that found no work (no no-op counter); Tokio's check also
+//     counts the timer's wake-up of its block_on future as one (no task runs there), where braid runs block_on's task
+//   io_driver_fd_count — braid counts no file descriptors registered with or deregistered from its I/O
+//     driver (no such counters; Tokio's io_driver_fd_registered_count / io_driver_fd_deregistered_count)
 //
 // Differs:
 //   remote_schedule_count, worker_local_schedule_count — braid's block_on

@@ -45,6 +45,19 @@ BRAID_API int braid_local_set_poll_run(braid_local_set* set, braid_wake_fn wake,
     return set_of(set)->poll(wake, wake_data);
 }
 
+BRAID_API int braid_local_set_enter(braid_local_set* set, braid_local_set** prev) {
+    if (!set || !prev) return BRAID_EINVAL;
+    LocalSet* before = nullptr;
+    int rc = set_of(set)->enter(&before);
+    *prev = reinterpret_cast<braid_local_set*>(before);
+    return rc;
+}
+
+BRAID_API int braid_local_set_exit(braid_local_set* set, braid_local_set* prev) {
+    if (!set) return BRAID_EINVAL;
+    return set_of(set)->exit(set_of(prev));
+}
+
 BRAID_API braid_local_set* braid_local_set_current(void) {
     return reinterpret_cast<braid_local_set*>(LocalSet::current());
 }

@@ -195,6 +195,10 @@ BRAID_API int braid_task_set_name(braid_task* task, const char* name) {
     return braid::detail::set_task_name(task_of(task), name);
 }
 
+BRAID_API const char* braid_task_name(const braid_task* task) {
+    return task ? task_of(task)->name.load(std::memory_order_acquire) : nullptr;
+}
+
 BRAID_API int braid_task_set_location(braid_task* task, const char* file, uint32_t line, const char* function) {
     if (!task || !file) return BRAID_EINVAL;
     Task* t = task_of(task);

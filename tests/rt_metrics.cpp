@@ -94,6 +94,13 @@ TEST_CASE("tasks spawned, completed, aborted and alive, and polls, are exact on 
     CHECK(m.budget_forced_yields == 0);
     CHECK(m.inject_queue_depth == 0);
     CHECK(m.local_queue_depth == 0);
+    // Scheduled by the worker: a, b, c (spawned), main woken once for a's
+    // and b's ends (b ended while main was queued already), c woken by the
+    // abort, main woken by c's end.  From outside: main, by block_on.
+    CHECK(m.local_schedules == 6);
+    CHECK(m.worker[0].local_schedules == 6);
+    CHECK(m.remote_schedules == 1);
+    CHECK(m.overflows == 0);
     CHECK(m.blocking_threads == 0);
     CHECK(m.slow_polls == rt.slow_polls());
     CHECK(m.busy_ns == m.worker[0].busy_ns);

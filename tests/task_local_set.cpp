@@ -158,3 +158,49 @@ TEST_CASE("a local task aborted from another thread is dropped on the set's thre
     REQUIRE(cancelled);
     REQUIRE(*dropped_on == std::this_thread::get_id());
 }
+
+TEST_CASE("LocalSet::enter: the set is current under the guard, nests, and is bound to its thread") {
+    auto rt = braid_test::current_thread_runtime();
+    auto rt_guard = rt.enter();
+    braid::LocalSet a, b;
+    REQUIRE(braid_local_set_current() == nullptr);
+    {
+        auto ga = a.enter();
+        REQUIRE(braid_local_set_current() == a.native_handle());
+        {
+            auto gb = b.enter();
+            REQUIRE(braid_local_set_current() == b.native_handle());
+            // Leaving a set that is not the current one is refused.
+            REQUIRE(braid_local_set_exit(a.native_handle(), nullptr) == BRAID_EINVAL);
+            REQUIRE(braid_local_set_current() == b.native_handle());
+        }
+        REQUIRE(braid_local_set_current() == a.native_handle());
+        auto h = braid::spawn_local([]() -> braid::Task<int> { co_return 5; }());  // into a, not run yet
+        REQUIRE(!h.is_finished());
+        REQUIRE(a.block_on(rt, [](braid::JoinHandle<int> h) -> braid::Task<int> { co_return co_await h; }(std::move(h))) == 5);
+    }
+    REQUIRE(braid_local_set_current() == nullptr);
+    // a is bound to this thread now: entering it elsewhere is refused.
+    int elsewhere = 0;
+    std::thread([&] {
+        braid_local_set* prev = nullptr;
+        elsewhere = braid_local_set_enter(a.native_handle(), &prev);
+    }).join();
+    REQUIRE(elsewhere == BRAID_EINVAL);
+}
+
+TEST_CASE("run_until polls its future in the awaiting task, with the set current") {
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([]() -> braid::Task<> {
+        braid::LocalSet local;
+        uint64_t outer = braid::task::id();
+        uint64_t inner = co_await local.run_until([](braid::LocalSet* local) -> braid::Task<uint64_t> {
+            EXPECT(braid_local_set_current() == local->native_handle());
+            co_await braid::yield_now();
+            EXPECT(braid_local_set_current() == local->native_handle());
+            co_return braid::task::id();
+        }(&local));
+        EXPECT(inner == outer);
+        EXPECT(braid_local_set_current() == nullptr);
+    }());
+}

@@ -62,6 +62,7 @@
 #include <braid/spawn.hpp>
 #include <braid/stream.hpp>
 #include <braid/task.hpp>
+#include <braid/task_builder.hpp>
 #include <braid/task_dump.hpp>
 #include <braid/task_local.hpp>
 #include <braid/task_tracker.hpp>
@@ -69,4 +70,5 @@
 #include <braid/delay_queue.hpp>
 #include <braid/time_control.hpp>
 #include <braid/timeout.hpp>
+#include <braid/consume_budget.hpp>
 #include <braid/unconstrained.hpp>

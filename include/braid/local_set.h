@@ -61,7 +61,23 @@ BRAID_API int braid_local_set_block_on(braid_local_set *set, braid_task *main);
  * calling task may move to another thread: use braid_local_set_block_on). */
 BRAID_API int braid_local_set_poll_run(braid_local_set *set, braid_wake_fn wake, void *wake_data);
 
-/* The set whose task is running on the calling thread, or NULL.  Borrowed. */
+/* Enters the set on the calling thread (Tokio's LocalSet::enter): until
+ * braid_local_set_exit, braid_local_set_current gives it, so spawning into
+ * the current set (the C++ spawn_local) adds tasks to it there, outside its
+ * driver; they run when it is driven.  Binds the set to the calling thread
+ * as a first drive does, and holds it (freeing it meanwhile closes it:
+ * later starts are refused with BRAID_ECLOSED).  *prev receives the set
+ * that was current before (or NULL): give it back to braid_local_set_exit.
+ * Enters nest; leave them in reverse order.  BRAID_OK, BRAID_EINVAL (NULL,
+ * another thread's set). */
+BRAID_API int braid_local_set_enter(braid_local_set *set, braid_local_set **prev);
+/* Leaves `set`, entered last on this thread by braid_local_set_enter, and
+ * makes `prev` (what that call gave) current again.  BRAID_OK, BRAID_EINVAL
+ * (NULL set, or set is not the current set of the calling thread). */
+BRAID_API int braid_local_set_exit(braid_local_set *set, braid_local_set *prev);
+
+/* The set whose task is running on the calling thread (or that the thread
+ * entered), or NULL.  Borrowed. */
 BRAID_API braid_local_set *braid_local_set_current(void);
 
 BRAID_EXTERN_C_END

@@ -19,6 +19,7 @@
 // cancels its unfinished tasks there and then.
 #pragma once
 
+#include <braid/detail/branch.hpp>
 #include <braid/detail/context.hpp>
 #include <braid/detail/spawn_state.hpp>
 #include <braid/error.hpp>
@@ -28,7 +29,9 @@
 #include <braid/spawn.hpp>
 #include <braid/task.hpp>
 
+#include <coroutine>
 #include <source_location>
+#include <type_traits>
 #include <utility>
 
 namespace braid {
@@ -36,11 +39,11 @@ namespace braid {
 namespace detail {
 // Makes `task` a task of `set` (its runtime: the calling thread's).
 template <class T>
-JoinHandle<T> spawn_into(braid_local_set* set, Task<T> task, std::source_location loc) {
+JoinHandle<T> spawn_into(braid_local_set* set, Task<T> task, const SpawnSite& site) {
     if (!task.valid()) throw Error(BRAID_EINVAL, "spawning an empty Task");
     braid_task* t = nullptr;
     Result<T>* result = nullptr;
-    int rc = try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result, {loc}, set);
+    int rc = try_spawn_task<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), &t, &result, site, set);
     if (rc == BRAID_ECLOSED || rc == BRAID_ESHUTDOWN) return JoinHandle<T>::cancelled();
     check(rc, "spawn_local (is this thread inside a braid runtime?)");
     return JoinHandle<T>(t, result);
@@ -61,7 +64,7 @@ public:
     // that entered one): that runtime's timers and I/O serve it.
     template <class T>
     JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
-        return detail::spawn_into(s_, std::move(task), loc);
+        return detail::spawn_into(s_, std::move(task), {loc});
     }
 
     // Runs `task` and the set's tasks on the calling thread (a thread that
@@ -76,43 +79,112 @@ public:
         return h.take();
     }
 
-    // Drives the set from the awaiting task until `task` (run in the set)
-    // has finished.  For a task of a current-thread runtime or of another
-    // set; on a multi-thread runtime's worker it throws
-    // braid::Error(BRAID_ENOTSUP) (the awaiting task may move between
-    // threads there: use block_on).
+    // Drives the set from the awaiting task until `task` has finished, and
+    // gives its value or rethrows.  `task` is polled inline, as a part of
+    // the awaiting task (in its cooperative budget), with the set current
+    // (braid::spawn_local adds to it); the set's tasks run in between, each
+    // poll with a budget of its own.  For a task of a current-thread
+    // runtime or of another set; on a multi-thread runtime's worker it
+    // throws braid::Error(BRAID_ENOTSUP) (the awaiting task may move
+    // between threads there: use block_on).
     template <class T>
     Task<T> run_until(Task<T> task) {
-        JoinHandle<T> h = spawn_local(std::move(task));
-        co_await Drive(s_, h.native_handle());
-        co_return h.take();
+        if constexpr (std::is_void_v<T>) {
+            co_await RunUntil<T>(s_, std::move(task));
+        } else {
+            co_return co_await RunUntil<T>(s_, std::move(task));
+        }
     }
+
+    // Makes this set the current one on the calling thread until the guard
+    // goes (Tokio's LocalSet::enter): braid::spawn_local there adds tasks
+    // to it (they run when the set is driven), also from code that is no
+    // task of the set.  Needs a runtime on the thread for the spawns, as
+    // spawn_local does.  Binds the set to the thread.  Throws
+    // braid::Error(BRAID_EINVAL) on another thread than the set's.
+    class [[nodiscard]] EnterGuard {
+    public:
+        EnterGuard(const EnterGuard&) = delete;
+        EnterGuard& operator=(const EnterGuard&) = delete;
+        ~EnterGuard() { braid_local_set_exit(s_, prev_); }
+
+    private:
+        friend class LocalSet;
+        explicit EnterGuard(braid_local_set* s) : s_(s) {
+            detail::check(braid_local_set_enter(s, &prev_), "LocalSet::enter");
+        }
+        braid_local_set* s_;
+        braid_local_set* prev_ = nullptr;
+    };
+    EnterGuard enter() { return EnterGuard(s_); }
 
     braid_local_set* native_handle() const noexcept { return s_; }
 
 private:
-    class [[nodiscard]] Drive : public detail::LeafAwaiter<Drive> {
+    // run_until's awaiter: polls the future as a branch of the awaiting
+    // task with the set entered, then runs the set's ready tasks, and
+    // leaves the awaiting task's waker with the set.
+    template <class T>
+    class [[nodiscard]] RunUntil {
     public:
-        Drive(braid_local_set* s, braid_task* main) : s_(s), main_(main) {}
-        ~Drive() { unregister(); }
+        RunUntil(braid_local_set* s, Task<T> t) : s_(s), b_(std::move(t)) {}
+        RunUntil(const RunUntil&) = delete;
+        ~RunUntil() { unregister(); }
+
+        bool await_ready() {
+            int rc = braid_local_set_poll_run(s_, nullptr, nullptr);  // refused here (BRAID_ENOTSUP, BRAID_EINVAL)?
+            if (rc != BRAID_PENDING) rc_ = rc < 0 ? rc : BRAID_EINVAL;
+            return rc_ < 0;
+        }
+        template <class P>
+        bool await_suspend(std::coroutine_handle<P> h) {
+            detail::Context& ctx = *h.promise().ctx;
+            b_.start(&ctx);
+            if (step(ctx)) return false;
+            ctx.wait_on(h, &RunUntil::repoll, this);
+            return true;
+        }
+        T await_resume() {
+            if (rc_ < 0) throw Error(rc_, "LocalSet::run_until");
+            return b_.take();
+        }
+
+    private:
+        // True when the future has finished (or the set refused the drive).
+        bool step(detail::Context& ctx) {
+            bool done;
+            {
+                braid_local_set* prev = nullptr;
+                rc_ = braid_local_set_enter(s_, &prev);
+                if (rc_ < 0) return true;
+                struct Exit {
+                    braid_local_set* s;
+                    braid_local_set* prev;
+                    ~Exit() { braid_local_set_exit(s, prev); }
+                } exit{s_, prev};
+                done = b_.poll();
+            }
+            if (done) {
+                unregister();
+                return true;
+            }
+            int rc = braid_local_set_poll_run(s_, ctx.wake_fn, ctx.wake_data);
+            if (rc == BRAID_PENDING) {
+                registered_ = true;
+                return false;
+            }
+            rc_ = rc < 0 ? rc : BRAID_EINVAL;  // always BRAID_PENDING unless refused
+            return true;
+        }
+        static bool repoll(void* p, detail::Context& ctx) { return static_cast<RunUntil*>(p)->step(ctx); }
         void unregister() noexcept {
             if (registered_) braid_local_set_poll_run(s_, nullptr, nullptr);
             registered_ = false;
         }
-        bool ready_now() const { return false; }
-        int poll(braid_wake_fn w, void* d) {
-            int rc = braid_local_set_poll_run(s_, w, d);
-            registered_ = w != nullptr;
-            if (rc < 0) return rc;
-            if (braid_task_is_finished(main_) != 1) return BRAID_PENDING;
-            unregister();
-            return BRAID_OK;
-        }
-        void finish(int st) { detail::check(st, "LocalSet::run_until"); }
 
-    private:
         braid_local_set* s_;
-        braid_task* main_;
+        detail::Branch<T> b_;
+        int rc_ = BRAID_OK;
         bool registered_ = false;
     };
 
@@ -120,12 +192,13 @@ private:
 };
 
 // Spawns `task` into the local set running on this thread (from one of its
-// tasks).  Throws braid::Error(BRAID_EINVAL) elsewhere.
+// tasks, or under LocalSet::enter).  Throws braid::Error(BRAID_EINVAL)
+// elsewhere.
 template <class T>
 JoinHandle<T> spawn_local(Task<T> task, std::source_location loc = std::source_location::current()) {
     braid_local_set* set = braid_local_set_current();
     if (!set) throw Error(BRAID_EINVAL, "spawn_local outside a LocalSet");
-    return detail::spawn_into(set, std::move(task), loc);
+    return detail::spawn_into(set, std::move(task), {loc});
 }
 template <class F, class... Args>
     requires std::invocable<F&&, Args&&...> && detail::is_task<std::invoke_result_t<F&&, Args&&...>>::value

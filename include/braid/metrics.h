@@ -39,6 +39,8 @@ typedef struct braid_worker_metrics {
     uint64_t local_queue_depth;    /* gauge: tasks in its local queue (not counting the LIFO slot) */
     uint64_t lifo_slot_hits;       /* counter: tasks run from the LIFO slot (the task just woken) */
     uint64_t budget_forced_yields; /* counter: polls that used up their cooperative budget and yielded */
+    uint64_t local_schedules;      /* counter: tasks it scheduled onto its own LIFO slot or local queue */
+    uint64_t overflows;            /* counter: times its local queue was full and half of it went to the inject queue */
 } braid_worker_metrics;
 
 /* The whole runtime.  The worker fields hold the sums over its workers. */
@@ -64,6 +66,9 @@ typedef struct braid_metrics {
     uint64_t local_queue_depth;
     uint64_t lifo_slot_hits;
     uint64_t budget_forced_yields;
+    uint64_t remote_schedules;     /* counter: tasks scheduled from outside the workers (into the inject queue) */
+    uint64_t local_schedules;      /* sums of the braid_worker_metrics fields added with remote_schedules */
+    uint64_t overflows;
 } braid_metrics;
 
 /* The smallest sizes accepted (the first version of each struct). */

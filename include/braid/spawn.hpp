@@ -116,32 +116,15 @@ public:
 inline YieldNow yield_now() { return {}; }
 
 namespace task {
-// Tokio's task::Builder: task::Builder().name("accept-loop").spawn(t).
-// The name is copied when the task is spawned; the builder may go then.
-class Builder {
-public:
-    Builder& name(const char* n) noexcept {
-        name_ = n;
-        return *this;
-    }
-    template <class T>
-    JoinHandle<T> spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
-        return detail::spawn_or_cancelled<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task),
-                                                            {loc, name_});
-    }
-    template <class T>
-    SpawnResult<T> try_spawn(Task<T> task, std::source_location loc = std::source_location::current()) const {
-        return detail::try_spawn_with<T, braid_runtime>(&braid_task_new_in, nullptr, std::move(task), {loc, name_});
-    }
-
-private:
-    const char* name_ = nullptr;
-};
-
 // The id of the task running on this thread (0 outside tasks: Tokio's
 // try_id).  The destructors of a task's future and of its output see that
 // task's id, also when the output goes with a JoinHandle dropped elsewhere.
 inline uint64_t id() noexcept { return braid_task_current_id(); }
+
+// The name of the task running on this thread (task::Builder's, spawn_named's;
+// also a named blocking job's or local task's), or nullptr: unnamed, or
+// outside tasks.  Valid while the task runs.
+inline const char* name() noexcept { return braid_task_name(braid_task_current()); }
 }  // namespace task
 
 }  // namespace braid

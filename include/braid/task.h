@@ -210,6 +210,12 @@ BRAID_API uint64_t braid_task_id(const braid_task *task);
  * BRAID_ENOMEM. */
 #define BRAID_TASK_NAME_MAX 63
 BRAID_API int braid_task_set_name(braid_task *task, const char *name);
+/* The task's name (braid_task_set_name's copy), or NULL when it has none
+ * (or task is NULL).  Borrowed: valid while the caller holds the task (a
+ * handle, or from inside it: braid_task_current).  Blocking jobs
+ * (braid_task_start_blocking) and local sets' tasks carry names too; the
+ * task dump lists only worker tasks, so this is where theirs show. */
+BRAID_API const char *braid_task_name(const braid_task *task);
 /* Records where the task was spawned, for the task dump and stall reports:
  * a file, a line and a function (may be NULL), e.g. __FILE__, __LINE__,
  * __func__.  Not copied: the strings must outlive the task (string

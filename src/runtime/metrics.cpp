@@ -43,6 +43,8 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
         w.local_queue_depth = sched.local_queue_depth(i);
         w.lifo_slot_hits = c.lifo_hits.get();
         w.budget_forced_yields = c.budget_forced_yields.get();
+        w.local_schedules = c.local_schedules.get();
+        w.overflows = c.overflows.get();
         for (int e = 0; e < kTaskEvents; ++e) tasks[e] += c.tasks[e].get();
         m.polls += w.polls;
         m.steals += w.steals;
@@ -51,6 +53,8 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
         m.local_queue_depth += w.local_queue_depth;
         m.lifo_slot_hits += w.lifo_slot_hits;
         m.budget_forced_yields += w.budget_forced_yields;
+        m.local_schedules += w.local_schedules;
+        m.overflows += w.overflows;
     }
     m.tasks_spawned = tasks[kTaskSpawned];
     m.tasks_completed = tasks[kTaskCompleted];
@@ -66,6 +70,7 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
     m.blocking_queued = b.queued;
     m.io_events = core.counters().io_events();
     m.io_wakeups = core.counters().io_wakeups();
+    m.remote_schedules = core.counters().remote_schedules();
     m.timers_pending = core.timers().pending();
     m.slow_polls = core.slow_polls();
 }

@@ -35,7 +35,7 @@ class RuntimeCounters;
 // current-thread flavor's worker: the thread inside block_on, one at a time).
 struct alignas(64) WorkerCounters {
     const RuntimeCounters* owner = nullptr;
-    OwnerCounter polls, steals, parks, lifo_hits, budget_forced_yields, busy_ns;
+    OwnerCounter polls, steals, parks, lifo_hits, budget_forced_yields, busy_ns, local_schedules, overflows;
     OwnerCounter tasks[kTaskEvents];
     std::atomic<int64_t> busy_since{0};  // monotonic ns the current busy stretch began; 0 while parked
     uint64_t forced_at_poll = 0;         // the poll whose budget yield was counted (owner only)
@@ -76,10 +76,17 @@ public:
     uint64_t io_events() const { return io_events_.load(std::memory_order_relaxed); }
     uint64_t io_wakeups() const { return io_wakeups_.load(std::memory_order_relaxed); }
 
+    // A task scheduled by a thread that runs no worker (a spawn through a
+    // handle, a wake from another thread): one more push to the inject
+    // queue, whose lock it takes anyway.
+    void remote_schedule() { remote_schedules_.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t remote_schedules() const { return remote_schedules_.load(std::memory_order_relaxed); }
+
 private:
     alignas(64) std::atomic<uint64_t> external_[kTaskEvents]{};
     alignas(64) std::atomic<uint64_t> io_events_{0};
     std::atomic<uint64_t> io_wakeups_{0};
+    alignas(64) std::atomic<uint64_t> remote_schedules_{0};
 };
 
 // A task's poll was refused by its cooperative budget (task/coop.hpp):

@@ -55,6 +55,8 @@ constexpr RuntimeMetric kRuntime[] = {
      &braid_metrics::timers_pending},
     {"slow_polls", "braid_slow_polls_total", kCounter, "Polls that kept their worker longer than the slow-poll limit.",
      &braid_metrics::slow_polls},
+    {"remote_schedules", "braid_remote_schedules_total", kCounter,
+     "Tasks scheduled from outside the workers, into the inject queue.", &braid_metrics::remote_schedules},
 };
 
 constexpr WorkerMetric kWorker[] = {
@@ -71,6 +73,12 @@ constexpr WorkerMetric kWorker[] = {
      &braid_worker_metrics::lifo_slot_hits, false},
     {"budget_forced_yields", "braid_worker_budget_forced_yields_total", kCounter,
      "Polls that used up their cooperative budget and yielded.", &braid_worker_metrics::budget_forced_yields, false},
+    {"local_schedules", "braid_worker_local_schedules_total", kCounter,
+     "Tasks the worker scheduled onto its own LIFO slot or local queue.", &braid_worker_metrics::local_schedules,
+     false},
+    {"overflows", "braid_worker_overflows_total", kCounter,
+     "Times the worker's local queue was full and half of it moved to the inject queue.",
+     &braid_worker_metrics::overflows, false},
 };
 
 void header(std::string& out, const char* name, Kind kind, const char* help) {

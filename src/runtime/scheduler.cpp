@@ -96,6 +96,7 @@ void Scheduler::push_local(Worker& w, Task* t) {
     if (w.queue.push(t)) return;
     // Full: move half of it and t to the inject queue, so other workers
     // (and this one, later) pick them up from there.
+    w.counters.overflows.add();
     Task* batch[LocalQueue::kCapacity / 2 + 1];
     uint32_t n = w.queue.take_half(batch);
     if (n == 0) {
@@ -114,6 +115,7 @@ void Scheduler::schedule(Task* t) {
     if (w && (current_task() != nullptr || w->in_driver)) {
         // Woken by the task running on this worker, or by the events or
         // timers it takes: run it next.
+        w->counters.local_schedules.add();
         Task* prev = std::exchange(w->lifo, t);
         if (!prev) return;  // this worker gets to it right after the running task
         t = prev;           // the one it displaces waits in the queue
@@ -121,11 +123,19 @@ void Scheduler::schedule(Task* t) {
             push_local(*w, t);  // shared once the driver is done (park, poll_driver)
             return;
         }
+        enqueue(t);  // counted already
+        return;
     }
     schedule_new(t);
 }
 
 void Scheduler::schedule_new(Task* t) {
+    if (Worker* w = current_worker()) w->counters.local_schedules.add();
+    else core_.counters().remote_schedule();
+    enqueue(t);
+}
+
+void Scheduler::enqueue(Task* t) {
     perturb::Region region;
     if (Worker* w = current_worker()) {
         // Spawned by the task running on this worker: the worker runs it

@@ -125,6 +125,8 @@ private:
     void run_worker(Worker& w, Stop stop);
     Task* next_task(Worker& w);
     Task* search(Worker& w);
+    // schedule_new's queueing, after it counted the schedule (metrics).
+    void enqueue(Task* t);
     Task* pop_inject(Worker& w);
     void run_task(Worker& w, Task* t);
     void push_local(Worker& w, Task* t);

@@ -21,6 +21,21 @@ struct CurrentSet {
 
 LocalSet* LocalSet::current() { return tl_local_set; }
 
+int LocalSet::enter(LocalSet** prev) {
+    *prev = nullptr;
+    if (!on_own_thread()) return BRAID_EINVAL;
+    ref();  // the entered thread's, dropped by exit
+    *prev = std::exchange(tl_local_set, this);
+    return BRAID_OK;
+}
+
+int LocalSet::exit(LocalSet* prev) {
+    if (tl_local_set != this) return BRAID_EINVAL;
+    tl_local_set = prev;
+    unref();
+    return BRAID_OK;
+}
+
 int LocalSet::start(Task* t) {
     if (!t->mark_started()) return BRAID_EBUSY;
     t->kind = TaskKind::Local;

@@ -60,7 +60,16 @@ public:
     // the set's (nothing is done).
     int close();
 
-    // The set whose tasks the calling thread is running, or null.
+    // Makes this set the calling thread's current one (binding the set to
+    // the thread, as a first drive does) and holds it; *prev: the one
+    // before.  BRAID_EINVAL on another thread than the set's.
+    int enter(LocalSet** prev);
+    // Undoes the last enter (this set must be current): prev is current
+    // again.  BRAID_EINVAL when this set is not the current one.
+    int exit(LocalSet* prev);
+
+    // The set whose tasks the calling thread is running (or that it
+    // entered), or null.
     static LocalSet* current();
 
 private:

@@ -427,6 +427,12 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK_RC(braid_task_join_blocking(NULL, 10), BRAID_EINVAL);
     CHECK(braid_task_id(NULL) == 0, "braid_task_id(NULL) is not 0");
     CHECK_RC(braid_task_set_name(NULL, "x"), BRAID_EINVAL);
+    CHECK(braid_task_name(NULL) == NULL, "braid_task_name(NULL) is not NULL");
+    {
+        braid_local_set* prev = NULL;
+        CHECK_RC(braid_local_set_enter(NULL, &prev), BRAID_EINVAL);
+        CHECK_RC(braid_local_set_exit(NULL, NULL), BRAID_EINVAL);
+    }
     CHECK_RC(braid_task_set_location(NULL, "f.c", 1, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_task_dump(NULL, NULL, NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_task_dump_text(NULL, NULL, 0, NULL), BRAID_EINVAL);

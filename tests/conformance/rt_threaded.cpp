@@ -4,10 +4,13 @@
 // future, several runtimes at once, a wake-up during shutdown.
 //
 // Gaps:
-//   spawn_two: its metrics checks (the spawns are ported) — no runtime metrics (remote_schedule_count, worker_local_schedule_count)
 //   test_disable_lifo_slot — no Builder::disable_lifo_slot
 //
 // Differs:
+//   spawn_two (its metrics checks) — braid's block_on future is a task
+//     scheduled from the calling thread (one more remote schedule); the
+//     send wakes it from a worker (a local schedule) unless it came before
+//     the wait.
 //   hang_on_shutdown — a runtime shutting down waits for the block_in_place
 //     functions still running on its workers before it drops its tasks
 //     (braid joins its worker threads first), so a function that waits for
@@ -87,6 +90,7 @@ TEST_CASE("many_oneshot_futures") {
 
 TEST_CASE("spawn_two") {
     auto rt = ::rt();
+    auto handle = rt.handle();
 
     auto out = rt.block_on([]() -> braid::Task<std::string> {
         auto [tx, rx] = braid::oneshot::channel<std::string>();
@@ -103,6 +107,14 @@ TEST_CASE("spawn_two") {
     }());
 
     REQUIRE(out == "ZOMG");
+
+    { auto gone = std::move(rt); }
+    auto m = handle.metrics();
+    REQUIRE(m.remote_schedules == 1);  // block_on's task
+    uint64_t local = 0;
+    for (auto& w : m.worker) local += w.local_schedules;
+    REQUIRE(local >= 2);  // the two spawns
+    REQUIRE(local <= 3);  // and the send waking block_on's task, if it waited already
 }
 
 TEST_CASE("many_multishot_futures") {

@@ -2,14 +2,7 @@
 // one thread (spawn_local, run_until, block_on).
 //
 // Gaps:
-//   enter_guard_spawn — no LocalSet::enter (spawn_local outside the set's run)
-//   localset_in_thread_local — a LocalSet in a thread_local destroyed at thread exit: not ported yet
-//   local_tasks_are_polled_after_tick — not ported yet (its Tokio form depends on timing)
-//   acquire_mutex_in_drop — not ported yet
-//   spawn_wakes_localset — not ported yet
-//   store_local_set_in_thread_local_with_runtime — not ported yet
 //   shutdown_on_panic — no unhandled_panic(ShutdownRuntime)
-//   run_until_does_not_get_own_budget — no task::consume_budget in C++ (braid_coop_take in C)
 //
 // Differs:
 //   (the #[tokio::test(flavor = "multi_thread")] cases: local_threadpool,
@@ -24,6 +17,17 @@
 //     the test's thread) is checked as "on the thread that drives the set".
 //   localset_future_*: awaiting the LocalSet itself (until every task of it
 //     has finished) is run_until over a join of the tasks' handles.
+//   enter_guard_spawn — Tokio spawns under the guard before the runtime
+//     exists; a braid task is made on a runtime, so the port enters the
+//     runtime first.
+//   localset_in_thread_local, store_local_set_in_thread_local_with_runtime
+//     — the sets are destroyed at the exit of a thread the test joins, with
+//     a task still in them, and the port checks that the task's frame was
+//     let go.
+//   run_until_does_not_get_own_budget — Tokio polls each future once by
+//     hand (tokio_test's task::spawn) and counts the consume_budget calls
+//     that completed; the port counts them up to the first yield, which it
+//     sees as a step of another task (a ticker) in between.
 //   local_threadpool_blocking_in_place — Tokio panics; braid's
 //     block_in_place throws braid::Error(BRAID_ENOTSUP) (a current-thread
 //     runtime) and the local task fails with it.
@@ -273,4 +277,207 @@ TEST_CASE("local_tasks_wake_join_all") {
             for (auto& h : hs) co_await h;
         }(handles));
     }());
+}
+
+TEST_CASE("enter_guard_spawn") {
+    auto r = rt();
+    braid::LocalSet local;
+    auto rt_guard = r.enter();  // braid makes the task on a runtime: entered before the spawn
+    auto guard = local.enter();
+    auto join = braid::spawn_local([]() -> braid::Task<bool> { co_return true; }());
+    bool ok = local.block_on(r, [](braid::JoinHandle<bool> join) -> braid::Task<bool> { co_return co_await join; }(std::move(join)));
+    REQUIRE(ok);
+}
+
+TEST_CASE("sleep_with_local_enter_guard") {
+    auto r = rt();
+    r.block_on([]() -> braid::Task<> {
+        braid::LocalSet local;
+        auto guard = local.enter();
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        co_await local.run_until([](braid::oneshot::Sender<int> tx, braid::oneshot::Receiver<int> rx) -> braid::Task<> {
+            braid::spawn_local([](braid::oneshot::Sender<int> tx) -> braid::Task<> {
+                co_await braid::sleep(0ms);
+                EXPECT(!tx.send(1));
+            }(std::move(tx))).detach();
+            EXPECT(co_await rx == 1);
+        }(std::move(tx), std::move(rx)));
+    }());
+}
+
+namespace {
+// What a local task holds: the test checks that it was let go.
+std::shared_ptr<int> held_by_local_task;
+}  // namespace
+
+TEST_CASE("localset_in_thread_local") {
+    // A LocalSet in a thread_local, driven through a Handle from its own
+    // thread and destroyed when that thread exits, with a task of it still
+    // waiting: the task is cancelled there (its frame goes), no crash.
+    auto r = rt();
+    auto probe = std::make_shared<int>(0);
+    auto [tx, rx] = braid::oneshot::channel<int>();
+    std::thread th([h = r.handle(), probe, rx = std::move(rx)]() mutable {
+        thread_local braid::LocalSet local_set;
+        auto enter = h.enter();
+        local_set.spawn_local([](std::shared_ptr<int> p) -> braid::Task<> {
+            co_await braid_test::pending();
+            (void)p;
+        }(probe)).detach();
+        probe.reset();
+        h.block_on(local_set.run_until([](braid::oneshot::Receiver<int> rx) -> braid::Task<> {
+            try {
+                co_await rx;
+            } catch (...) {
+            }
+        }(std::move(rx))));
+    });
+    { auto gone = std::move(tx); }  // lets the thread's run_until finish
+    th.join();
+    REQUIRE(probe.use_count() == 1);
+}
+
+TEST_CASE("local_tasks_are_polled_after_tick") {
+    // Tokio's form waits real milliseconds; on paused time the clock moves
+    // only once every task waits, so the checks run after every local task
+    // had its turn.
+    static std::atomic<std::size_t> RX1{0}, RX2{0};
+    constexpr std::size_t EXPECTED = 500;
+    auto r = braid_test::current_thread_runtime(true);
+    r.block_on([]() -> braid::Task<> {
+        auto [tx, rx] = braid::mpsc::unbounded_channel<braid::oneshot::Receiver<int>>();
+        braid::LocalSet local;
+        co_await local.run_until([](braid::mpsc::UnboundedSender<braid::oneshot::Receiver<int>> tx,
+                                    braid::mpsc::Receiver<braid::oneshot::Receiver<int>> rx) -> braid::Task<> {
+            auto task2 = braid::spawn([](braid::mpsc::UnboundedSender<braid::oneshot::Receiver<int>> tx) -> braid::Task<> {
+                co_await braid::sleep(10ms);
+                std::vector<braid::oneshot::Sender<int>> oneshots;
+                for (std::size_t i = 0; i < EXPECTED; ++i) {
+                    auto [otx, orx] = braid::oneshot::channel<int>();
+                    oneshots.push_back(std::move(otx));
+                    EXPECT(!tx.send(std::move(orx)));
+                }
+                co_await braid::sleep(10ms);
+                for (auto& o : oneshots) EXPECT(!o.send(0));
+                co_await braid::sleep(20ms);
+                EXPECT(RX1 == EXPECTED);
+                EXPECT(RX2 == EXPECTED);
+            }(std::move(tx)));
+            while (auto oneshot = co_await rx.recv()) {
+                ++RX1;
+                braid::spawn_local([](braid::oneshot::Receiver<int> o) -> braid::Task<> {
+                    co_await o;
+                    ++RX2;
+                }(std::move(*oneshot))).detach();
+            }
+            co_await task2;
+        }(std::move(tx), std::move(rx)));
+    }());
+    REQUIRE(RX1 == EXPECTED);
+    REQUIRE(RX2 == EXPECTED);
+}
+
+TEST_CASE("acquire_mutex_in_drop") {
+    // Dropping the set drops the third task, whose sender wakes the second
+    // task (a wake into the set being dropped): nothing runs any more, and
+    // nothing deadlocks.
+    static std::atomic<bool> reached{false};
+    auto r = rt();
+    r.block_on([]() -> braid::Task<> {
+        auto [tx1, rx1] = braid::oneshot::channel<int>();
+        auto [tx2, rx2] = braid::oneshot::channel<int>();
+        braid::LocalSet local;
+        local.spawn_local([](braid::oneshot::Receiver<int> rx2) -> braid::Task<> {
+            co_await braid_test::code_of(std::move(rx2));
+            reached = true;  // unreachable
+        }(std::move(rx2))).detach();
+        local.spawn_local([](braid::oneshot::Receiver<int> rx1, braid::oneshot::Sender<int> tx2) -> braid::Task<> {
+            co_await braid_test::code_of(std::move(rx1));
+            EXPECT(!tx2.send(0));
+            reached = true;  // unreachable
+        }(std::move(rx1), std::move(tx2))).detach();
+        local.spawn_local([](braid::oneshot::Sender<int> tx1) -> braid::Task<> {  // never notified
+            co_await braid_test::pending();
+            EXPECT(!tx1.send(0));
+        }(std::move(tx1))).detach();
+        co_await local.run_until([]() -> braid::Task<> { co_await braid::yield_now(); }());  // tick the set
+    }());  // the set is dropped at the end of the task
+    REQUIRE(!reached);
+}
+
+TEST_CASE("spawn_wakes_localset") {
+    auto r = rt();
+    int ret = r.block_on([]() -> braid::Task<int> {
+        braid::LocalSet local;
+        auto won = co_await braid::select(local.run_until([]() -> braid::Task<> { co_await braid_test::pending(); }()),
+                                          [](braid::LocalSet& local) -> braid::Task<int> {
+                                              co_return co_await local.spawn_local([]() -> braid::Task<int> { co_return 7; }());
+                                          }(local));
+        EXPECT(won.index() == 1);
+        co_return std::get<1>(won);
+    }());
+    REQUIRE(ret == 7);
+}
+
+TEST_CASE("store_local_set_in_thread_local_with_runtime") {
+    // A thread_local holding a runtime and a set, the runtime destroyed
+    // first (as the Rust fields drop in order) at the thread's exit, with a
+    // task of the set that never ran: destroying the set then cancels it
+    // without its runtime, no crash, its frame let go.
+    auto probe = std::make_shared<int>(0);
+    held_by_local_task = probe;
+    std::thread th([] {
+        struct RtAndLocalSet {
+            braid::LocalSet local;  // destroyed after rt
+            braid::Runtime rt = braid::Runtime::builder().current_thread().build();
+            void method() {
+                rt.block_on(local.run_until([]() -> braid::Task<> {
+                    braid::spawn_local([](std::shared_ptr<int> p) -> braid::Task<> {
+                        (void)p;
+                        co_return;
+                    }(std::move(held_by_local_task))).detach();
+                    co_return;
+                }()));
+            }
+        };
+        thread_local RtAndLocalSet current;
+        current.method();
+    });
+    th.join();
+    REQUIRE(probe.use_count() == 1);
+}
+
+namespace {
+// How many consume_budget calls complete before the first one that yields
+// (the ticker, another task, runs only when this task yields).
+braid::Task<int> completions_before_yield(const braid_test::Ticker* ticker) {
+    int n = 0;
+    int t0 = ticker->ticks();
+    for (;;) {
+        co_await braid::task::consume_budget();
+        if (ticker->ticks() != t0) co_return n;
+        ++n;
+    }
+}
+}  // namespace
+
+TEST_CASE("run_until_does_not_get_own_budget") {
+    // run_until's future runs in the budget of the task that awaits it (which
+    // used some already); a spawned task starts with a budget of its own.
+    auto r = rt();
+    auto [spawned_n, run_until_n] = r.block_on([]() -> braid::Task<std::pair<int, int>> {
+        braid_test::Ticker ticker;
+        co_await braid::task::consume_budget();  // consume some budget
+        braid::LocalSet local;
+        auto counts = co_await local.run_until([](const braid_test::Ticker* ticker) -> braid::Task<std::pair<int, int>> {
+            auto spawned = braid::spawn(completions_before_yield(ticker));
+            int run_until_n = co_await completions_before_yield(ticker);
+            co_return std::pair<int, int>{co_await spawned, run_until_n};
+        }(&ticker));
+        co_await ticker.stop();
+        co_return counts;
+    }());
+    REQUIRE(spawned_n != 0);
+    REQUIRE(run_until_n != 0);
+    REQUIRE(spawned_n > run_until_n);
 }

@@ -197,12 +197,12 @@ struct BlockingState {
 };
 
 // Runs f on the blocking pool of the calling thread's runtime (or of
-// `owner`'s, when given).  As
+// `owner`'s, when given), named `name` when given (task::Builder).  As
 // try_spawn_task: BRAID_OK with the handle, or the refusal code after f was
 // destroyed (it never runs).
 template <class F>
 int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result,
-                            braid_handle* owner = nullptr) {
+                            braid_handle* owner = nullptr, const char* name = nullptr) {
     using State = BlockingState<F>;
     *out = nullptr;
     *result = nullptr;
@@ -215,6 +215,7 @@ int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F
         return rc;
     }
     auto* s = new (mem) State(std::move(f));
+    if (name) braid_task_set_name(t, name);  // a name that cannot be copied is left out
     rc = braid_task_start_blocking(t);
     if (rc < 0) {  // refused: the release function destroys f
         braid_task_free(t);

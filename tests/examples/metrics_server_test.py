@@ -21,10 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prometheus_text  # noqa: E402
 
 WORKER_METRICS = ["polls", "steals", "parks", "busy_ns", "local_queue_depth", "lifo_slot_hits",
-                  "budget_forced_yields"]
+                  "budget_forced_yields", "local_schedules", "overflows"]
 RUNTIME_FIELDS = ["workers", "tasks_spawned", "tasks_alive", "tasks_completed", "tasks_aborted",
                   "inject_queue_depth", "blocking_threads", "blocking_idle", "blocking_queued", "io_events",
-                  "io_wakeups", "timers_pending", "slow_polls"]
+                  "io_wakeups", "timers_pending", "slow_polls", "remote_schedules"]
 
 
 def fail(msg):

@@ -190,6 +190,18 @@ BRAID_API int braid_command_setsid(braid_command* cmd, int on) {
     return BRAID_OK;
 }
 
+BRAID_API int braid_command_uid(braid_command* cmd, uint32_t uid) {
+    if (!cmd || uid == uint32_t(-1)) return BRAID_EINVAL;
+    cmd->spec.uid = uid;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_command_gid(braid_command* cmd, uint32_t gid) {
+    if (!cmd || gid == uint32_t(-1)) return BRAID_EINVAL;
+    cmd->spec.gid = gid;
+    return BRAID_OK;
+}
+
 BRAID_API int braid_command_kill_on_drop(braid_command* cmd, int on) {
     if (!cmd) return BRAID_EINVAL;
     cmd->kill_on_drop = on != 0;

@@ -333,3 +333,80 @@ TEST_CASE("process: stdio from an fd, process groups, setsid, any signal, wait_w
     REQUIRE(braid_child_signal(nullptr, SIGTERM) == BRAID_EINVAL);
     braid_command_free(cmd);
 }
+
+// Command::uid / gid start the child with fork and exec (posix_spawn cannot
+// change the user): the same settings and errors as a posix_spawn start.
+TEST_CASE("process: uid and gid: the child's user and group, with stdio, directory, group and errors as posix_spawn") {
+    TempDir dir;
+    std::string not_exec = dir / "not-executable";
+    {
+        int fd = ::open(not_exec.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+    }
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> { co_await Command("true").output(); }());  // warm up
+    int before = braid_test::open_fds();
+    struct Seen {
+        std::string ids, echoed, other;
+        std::vector<int> codes;
+    };
+    auto seen = rt.block_on([](std::string d, std::string ne) -> braid::Task<Seen> {
+        Seen s;
+        const uint32_t me = ::getuid(), my_group = ::getgid();
+        // Our own user and group (allowed to anyone): user, group, working
+        // directory, a process group of its own, stderr to /dev/null.
+        const char* script = "id -u; id -g; pwd; read -r pid comm state ppid pgrp rest < /proc/$$/stat; "
+                             "[ \"$pid\" = \"$pgrp\" ] && echo own-group; echo lost >&2";
+        Command own("sh");
+        own.args({"-c", script}).uid(me).gid(my_group).current_dir(d).process_group(0);
+        own.set_stdout(Stdio::piped()).set_stderr(Stdio::null());
+        auto out = co_await own.spawn().wait_with_output();
+        s.ids = out.out + "|" + out.err;
+        // Piped stdin and stdout through the fork path.
+        auto child = Command("cat").uid(me).set_stdin(Stdio::piped()).set_stdout(Stdio::piped()).spawn();
+        auto in = child.take_stdin();
+        auto from = child.take_stdout();
+        co_await in->write_all(std::string("through cat"));
+        co_await in->shutdown();
+        s.echoed = co_await braid::io::read_to_string(*from);
+        EXPECT((co_await child.wait()).success());
+        // Another user: root may become nobody (and loses its groups);
+        // anyone else is refused (EPERM: BRAID_EACCES).
+        const uint32_t stranger = me == 65534 ? 65533 : 65534;
+        Command other("sh");
+        other.args({"-c", "id -u; id -g; id -G"}).uid(stranger).gid(stranger);
+        if (::geteuid() == 0) {
+            s.other = (co_await other.output()).out;
+        } else {
+            s.codes.push_back(co_await code_of(other.output()));
+        }
+        // Failures of the start itself, reported as spawn's own errors.
+        s.codes.push_back(braid_test::error_code_of([&] { Command(d + "/no-such-program").uid(me).spawn(); }));
+        s.codes.push_back(braid_test::error_code_of([&] { Command(ne).uid(me).spawn(); }));
+        s.codes.push_back(braid_test::error_code_of([&] { Command("true").gid(my_group).current_dir(d + "/missing").spawn(); }));
+        s.codes.push_back(braid_test::error_code_of([] { Command("true").uid(uint32_t(-1)); }));
+        co_return s;
+    }(dir.path, not_exec));
+    std::string me = std::to_string(::getuid()), my_group = std::to_string(::getgid());
+    REQUIRE(seen.ids == me + "\n" + my_group + "\n" + dir.path + "\nown-group\n|");
+    REQUIRE(seen.echoed == "through cat");
+    std::vector<int> expected{BRAID_ENOENT, BRAID_EACCES, BRAID_ENOENT, BRAID_EINVAL};
+    if (::geteuid() == 0) {
+        REQUIRE(seen.other == "65534\n65534\n65534\n");
+    } else {
+        expected.insert(expected.begin(), BRAID_EACCES);
+    }
+    REQUIRE(seen.codes == expected);
+    REQUIRE(braid_test::open_fds() == before);  // the report pipe and the child's ends are closed
+
+    braid_command* cmd = nullptr;
+    REQUIRE(braid_command_new(&cmd, "true") == BRAID_OK);
+    REQUIRE(braid_command_uid(nullptr, 0) == BRAID_EINVAL);
+    REQUIRE(braid_command_gid(nullptr, 0) == BRAID_EINVAL);
+    REQUIRE(braid_command_uid(cmd, uint32_t(-1)) == BRAID_EINVAL);
+    REQUIRE(braid_command_gid(cmd, uint32_t(-1)) == BRAID_EINVAL);
+    REQUIRE(braid_command_uid(cmd, ::getuid()) == BRAID_OK);
+    REQUIRE(braid_command_gid(cmd, ::getgid()) == BRAID_OK);
+    braid_command_free(cmd);
+}

@@ -15,6 +15,7 @@
 #define BRAID_PROCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "byte_stream.h"
 #include "export.h"
@@ -67,6 +68,14 @@ BRAID_API int braid_command_process_group(braid_command *cmd, int pgid);
 /* The child starts a new session (setsid): no controlling terminal, its own
  * session and process group. */
 BRAID_API int braid_command_setsid(braid_command *cmd, int on);
+/* The child runs as user uid / group gid (setuid / setgid before the exec;
+ * leaving root also drops the supplementary groups): Tokio's Command::uid
+ * and gid.  The child is then started with fork and exec instead of
+ * posix_spawn (docs/io.md).  A change the process may not make fails the
+ * spawn with BRAID_EACCES (EPERM), the child reaped.  BRAID_EINVAL (NULL, or
+ * (uint32_t)-1, which is no user or group). */
+BRAID_API int braid_command_uid(braid_command *cmd, uint32_t uid);
+BRAID_API int braid_command_gid(braid_command *cmd, uint32_t gid);
 /* Whether freeing the child kills it (SIGKILL) if it still runs.  Off by
  * default, as in Tokio. */
 BRAID_API int braid_command_kill_on_drop(braid_command *cmd, int on);

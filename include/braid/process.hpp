@@ -346,6 +346,17 @@ public:
         braid::detail::check_io(braid_command_setsid(native(), on), "Command::setsid");
         return *this;
     }
+    // The child runs as this user / group (setuid / setgid before the
+    // exec; it is then started with fork and exec, not posix_spawn).  A
+    // change this process may not make fails spawn with BRAID_EACCES (EPERM).
+    Command& uid(uint32_t id) {
+        braid::detail::check_io(braid_command_uid(native(), id), "Command::uid");
+        return *this;
+    }
+    Command& gid(uint32_t id) {
+        braid::detail::check_io(braid_command_gid(native(), id), "Command::gid");
+        return *this;
+    }
     Command& kill_on_drop(bool on) {
         braid::detail::check_io(braid_command_kill_on_drop(native(), on), "Command::kill_on_drop");
         return *this;

@@ -3,7 +3,6 @@
 #include <braid/error.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "io/io_handle.hpp"
 #include "io/net.hpp"
 #include "io/os_error.hpp"
+#include "io/process_launch.hpp"
 #include "runtime/core.hpp"
 #include "task/spawn.hpp"
 #include "task/callback.hpp"
@@ -120,40 +120,13 @@ int ChildProcess::spawn(ChildProcess** out, Core* core, const SpawnSpec& spec, I
         ::fcntl(ends[i][0], F_SETFL, fl | O_NONBLOCK);
     }
 
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    for (int i = 0; i < 3; ++i) {
-        if (spec.stdio[i] == StdioMode::Piped) posix_spawn_file_actions_adddup2(&fa, ends[i][1], i);
-        else if (spec.stdio[i] == StdioMode::Fd) posix_spawn_file_actions_adddup2(&fa, spec.stdio_fd[i].get(), i);
-        else if (spec.stdio[i] == StdioMode::Null)
-            posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
-    }
-    if (spec.cwd) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd->c_str());
-    // The child starts with no signal blocked and default dispositions (a
-    // worker's mask or an ignored SIGPIPE must not leak into it).
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (spec.process_group >= 0) {
-        posix_spawnattr_setpgroup(&attr, spec.process_group);
-        flags |= POSIX_SPAWN_SETPGROUP;
-    }
-    if (spec.new_session) flags |= POSIX_SPAWN_SETSID;
-    posix_spawnattr_setflags(&attr, flags);
-
+    int child_fds[3] = {ends[0][1], ends[1][1], ends[2][1]};
     pid_t pid = -1;
-    int err = ::posix_spawnp(&pid, spec.program.c_str(), &fa, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    int err = launch_child(spec, argv.data(), envp.data(), child_fds, &pid);
     for (auto& e : ends) close_all({&e[1]});  // the child's ends are the child's now
-    if (err != 0) {
+    if (err != BRAID_OK) {
         cleanup();
-        return os_error(err);
+        return err;
     }
 
     // From here a failure must not leave the child running unreaped.

@@ -1,6 +1,7 @@
-// Child processes: posix_spawn on the calling thread (no reactor round
-// trip; glibc reports a failed exec, such as a program that does not exist,
-// as spawn's own error), pipes for piped stdio registered with the I/O
+// Child processes: started on the calling thread (posix_spawn, or fork and
+// exec to change the user: io/process_launch.hpp; no reactor round trip; a
+// failed exec, such as a program that does not exist, is spawn's own
+// error), pipes for piped stdio registered with the I/O
 // driver, and the exit observed through a pidfd (Linux 5.3+) that is
 // readable once the child has exited: waiting is readiness-based like
 // socket I/O, needs no SIGCHLD handler, and kill goes through the pidfd, so
@@ -15,6 +16,7 @@
 #include <braid/task.h>
 
 #include <csignal>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,6 +62,8 @@ struct SpawnSpec {
     OwnedFd stdio_fd[3];   // StdioMode::Fd: what the child gets as stdio i
     int process_group = -1;  // setpgid(0, process_group) in the child (0: a new group); -1: inherit
     bool new_session = false;  // setsid() in the child
+    std::optional<uint32_t> uid;  // setuid in the child (io/process_launch.hpp)
+    std::optional<uint32_t> gid;  // setgid in the child
 };
 
 struct ExitInfo {

@@ -38,6 +38,26 @@ TEST_CASE("Framed reads and writes lines over one duplex stream") {
     }());
 }
 
+TEST_CASE("Framed::ready writes the buffer out once it reaches the backpressure boundary") {
+    auto rt = braid_test::runtime(2);
+    rt.block_on([]() -> braid::Task<> {
+        auto [a, b] = braid::io::duplex(64);
+        Framed left(std::move(a), LinesCodec());
+        Framed right(std::move(b), LinesCodec());
+        EXPECT(left.backpressure_boundary() == 8 * 1024);
+        left.set_backpressure_boundary(8);
+        co_await left.ready();  // nothing buffered: nothing to write
+        left.feed("one");       // 4 bytes: below the boundary
+        co_await left.ready();
+        EXPECT(left.buffered() == 4);
+        left.feed("two");       // 8 bytes: at the boundary
+        co_await left.ready();
+        EXPECT(left.buffered() == 0);
+        EXPECT(co_await right.next() == std::optional<std::string>("one"));
+        EXPECT(co_await right.next() == std::optional<std::string>("two"));
+    }());
+}
+
 TEST_CASE("Framed::into_parts hands back unread and unwritten bytes, and from_parts goes on with them") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {

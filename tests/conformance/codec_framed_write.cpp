@@ -3,13 +3,10 @@
 // out, since they need tokio-test; they are ported from their text.)  The
 // file's Mock writer (each write must start with the next scripted chunk
 // and takes exactly it) is a braid_test::MockIo; Tokio's Sink calls
-// (poll_ready + start_send, poll_flush) are FramedWrite's feed and flush.
+// (poll_ready, start_send, poll_flush) are FramedWrite's ready, feed and
+// flush.
 //
-// Gaps:
-//   write_hits_backpressure - Sink::poll_ready, which flushes once 8 KiB are
-//     buffered before it takes another frame: braid's FramedWrite::feed is
-//     synchronous and never flushes (only send() and flush() do), so nothing
-//     bounds the buffer of a producer that only feeds.
+// Gaps: none.
 //
 // Not applicable: none.
 #include <catch2/catch.hpp>
@@ -86,4 +83,41 @@ TEST_CASE("write_multi_frame_after_codec_changed") {
     REQUIRE(p.item);
 
     REQUIRE(framed2.get_ref().writes_left() == 0);
+}
+
+TEST_CASE("write_hits_backpressure") {
+    constexpr uint32_t kIter = 2 * 1024;
+    U32Encoder enc;
+    std::string full, last;
+    for (uint32_t i = 0; i < kIter; ++i) enc.encode(i, full);  // 8 KiB: the boundary
+    enc.encode(kIter, last);
+    MockIo mock;
+    mock.on_write_pending();  // blocks the flush that ready() starts, once
+    mock.on_write(full).on_flush();  // ready() flushes the writer too, as poll_ready does
+    mock.on_write(last);
+    braid::io::FramedWrite framed(std::move(mock), U32Encoder{});
+
+    // Send 8 KiB: each ready() is ready at once, as the buffer fills up.
+    for (uint32_t i = 0; i < kIter; ++i) {
+        auto ready = braid_test::as_stream(done(framed.ready()));
+        braid_test::PollByHand polled(ready);
+        REQUIRE(polled.poll_next().ready);
+        framed.feed(i);
+    }
+    REQUIRE(framed.get_ref().write_polls() == 0);
+
+    // Now ready() flushes: the mock blocks the first write...
+    auto ready = braid_test::as_stream(done(framed.ready()));
+    braid_test::PollByHand polled(ready);
+    REQUIRE_FALSE(polled.poll_next().ready);
+    // ...and polled again the whole 8 KiB go in one write.
+    REQUIRE(polled.poll_next().ready);
+    REQUIRE(framed.buffered() == 0);
+
+    // More data: the mock's last write.
+    framed.feed(kIter);
+    auto flush = braid_test::as_stream(done(framed.flush()));
+    braid_test::PollByHand flushed(flush);
+    REQUIRE(flushed.poll_next().ready);
+    REQUIRE(framed.get_ref().writes_left() == 0);
 }

@@ -6,7 +6,7 @@
 //   while (auto line = co_await frames.next()) use(*line);      // a braid stream
 //
 //   braid::io::FramedWrite out(std::move(writer), braid::io::LengthDelimitedCodec());
-//   co_await out.send("frame one");                              // a sink: send = feed + flush
+//   co_await out.send("frame one");                              // a sink: send = ready + feed + flush
 //   out.feed("two"); out.feed("three"); co_await out.flush();
 //   co_await out.close();                                        // flush + shutdown
 //
@@ -155,6 +155,17 @@ Task<void> write_frames(W& w, std::string& buf, std::size_t& sent, const char* w
     sent = 0;
     co_await w.flush();
 }
+
+// The bytes buffered for writing that make a framed writer's ready() write
+// them out first (Tokio's backpressure boundary, 8 KiB).
+inline constexpr std::size_t kBackpressureBoundary = 8 * 1024;
+
+// ready() of a framed writer: write_frames when buf[sent..] holds
+// `boundary` bytes or more, else nothing.
+template <class W>
+Task<void> write_when_full(W& w, std::string& buf, std::size_t& sent, std::size_t boundary, const char* who) {
+    if (buf.size() - sent >= boundary && buf.size() > sent) co_await write_frames(w, buf, sent, who);
+}
 }  // namespace detail
 
 template <AsyncRead R, Decoder D>
@@ -213,16 +224,23 @@ public:
     explicit FramedWrite(FramedParts<W, E> parts)
         : writer_(static_cast<W&&>(parts.io)), codec_(std::move(parts.codec)), buf_(std::move(parts.write_buf)) {}
 
-    // Encodes item into the buffer (nothing is written yet).
+    // Encodes item into the buffer (nothing is written yet).  A producer
+    // that only feeds awaits ready() before each feed, so that the buffer
+    // stays bounded (Tokio's SinkExt::feed).
     template <class T>
         requires Encoder<E, T>
     void feed(const T& item) {
         codec_.encode(item, buf_);
     }
-    // feed + flush.
+    // Waits until another frame may be fed (Tokio's Sink::poll_ready): while
+    // backpressure_boundary() bytes or more wait in the buffer, it writes
+    // them out first (flush).
+    Task<void> ready() { return detail::write_when_full(writer_, buf_, sent_, boundary_, "FramedWrite"); }
+    // ready + feed + flush.
     template <class T>
         requires Encoder<E, T>
     Task<void> send(const T& item) {
+        co_await ready();
         codec_.encode(item, buf_);
         co_await flush();
     }
@@ -235,6 +253,10 @@ public:
     }
 
     std::size_t buffered() const { return buf_.size() - sent_; }
+    // How many buffered bytes make ready() write them out (8 KiB unless set;
+    // 0: ready() writes out whatever is buffered).
+    std::size_t backpressure_boundary() const { return boundary_; }
+    void set_backpressure_boundary(std::size_t n) { boundary_ = n; }
     W& get_ref() { return writer_; }
     E& encoder() { return codec_; }
 
@@ -257,6 +279,7 @@ private:
     E codec_;
     std::string buf_;
     std::size_t sent_ = 0;
+    std::size_t boundary_ = detail::kBackpressureBoundary;
 };
 
 template <class W, class E>

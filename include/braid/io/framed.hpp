@@ -49,16 +49,23 @@ public:
     braid::stream::Poll<item_type> poll_next(braid::detail::Context& cx) { return frames_.poll_next(cx); }
     void detach() noexcept { frames_.detach(); }
 
-    // Encodes item into the write buffer (nothing is written yet).
+    // Encodes item into the write buffer (nothing is written yet); await
+    // ready() before each feed to keep the buffer bounded, as FramedWrite.
     template <class U>
         requires Encoder<C, U>
     void feed(const U& item) {
         st_->codec.encode(item, st_->write_buf);
     }
-    // feed + flush.
+    // Waits until another frame may be fed: writes the buffer out first
+    // while it holds backpressure_boundary() bytes or more.
+    Task<void> ready() {
+        return detail::write_when_full(st_->io, st_->write_buf, st_->sent, st_->boundary, "Framed");
+    }
+    // ready + feed + flush.
     template <class U>
         requires Encoder<C, U>
     Task<void> send(const U& item) {
+        co_await ready();
         feed(item);
         co_await flush();
     }
@@ -76,6 +83,9 @@ public:
     const ByteBuffer& read_buffer() const { return st_->read_buf; }
     // Bytes encoded but not written yet.
     std::size_t buffered() const { return st_->write_buf.size() - st_->sent; }
+    // How many buffered bytes make ready() write them out (8 KiB unless set).
+    std::size_t backpressure_boundary() const { return st_->boundary; }
+    void set_backpressure_boundary(std::size_t n) { st_->boundary = n; }
 
     FramedParts<T, C> into_parts() && {
         frames_ = braid::Stream<item_type>();
@@ -116,6 +126,7 @@ private:
         ByteBuffer read_buf;
         std::string write_buf;
         std::size_t sent = 0;
+        std::size_t boundary = detail::kBackpressureBoundary;
     };
 
     std::unique_ptr<State> st_;

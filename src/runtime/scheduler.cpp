@@ -123,21 +123,18 @@ void Scheduler::schedule(Task* t) {
             push_local(*w, t);  // shared once the driver is done (park, poll_driver)
             return;
         }
-        enqueue(t);  // counted already
+        enqueue(t, false);  // counted already
         return;
     }
-    schedule_new(t);
+    enqueue(t, true);
 }
 
-void Scheduler::schedule_new(Task* t) {
-    if (Worker* w = current_worker()) w->counters.local_schedules.add();
-    else core_.counters().remote_schedule();
-    enqueue(t);
-}
+void Scheduler::schedule_new(Task* t) { enqueue(t, true); }
 
-void Scheduler::enqueue(Task* t) {
+void Scheduler::enqueue(Task* t, bool count) {
     perturb::Region region;
     if (Worker* w = current_worker()) {
+        if (count) w->counters.local_schedules.add();
         // Spawned by the task running on this worker: the worker runs it
         // once that task returns, so another worker is woken to share the
         // load only when this one has other work queued.  A chain of tasks
@@ -153,6 +150,7 @@ void Scheduler::enqueue(Task* t) {
         if (notify) notify_parked();
         return;
     }
+    if (count) core_.counters().remote_schedule();
     if (inject_.push(t)) notify_parked();
     // else: shut down; the task is cancelled through the owned-tasks list.
 }

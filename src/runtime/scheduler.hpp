@@ -125,8 +125,10 @@ private:
     void run_worker(Worker& w, Stop stop);
     Task* next_task(Worker& w);
     Task* search(Worker& w);
-    // schedule_new's queueing, after it counted the schedule (metrics).
-    void enqueue(Task* t);
+    // schedule_new's queueing: on this worker's queue, or the inject queue
+    // from another thread; `count`: count it as a local or remote schedule
+    // (metrics; false for a task schedule() counted already).
+    void enqueue(Task* t, bool count);
     Task* pop_inject(Worker& w);
     void run_task(Worker& w, Task* t);
     void push_local(Worker& w, Task* t);

@@ -131,8 +131,7 @@ int Core::start_task(Task* t) {
         t->complete(BRAID_ESHUTDOWN);  // refused: never started, so no cancel
         return BRAID_ESHUTDOWN;
     }
-    counters_.task_event(kTaskSpawned);
-    sched_.schedule_new(t);
+    sched_.schedule_new(t);  // counts the spawn
     return BRAID_OK;
 }
 

@@ -13,6 +13,7 @@ namespace braid::detail {
 constinit thread_local WorkerCounters* tl_worker_counters [[gnu::tls_model("initial-exec")]] = nullptr;
 
 void count_budget_yield() {
+    if constexpr (!kMetricsOn) return;
     WorkerCounters* w = tl_worker_counters;
     if (!w) return;  // a blocking job's poll
     // Once per poll, however many operations the exhausted budget refuses.
@@ -43,7 +44,8 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
         w.local_queue_depth = sched.local_queue_depth(i);
         w.lifo_slot_hits = c.lifo_hits.get();
         w.budget_forced_yields = c.budget_forced_yields.get();
-        w.local_schedules = c.local_schedules.get();
+        // The local spawns are local schedules too (counted once, as spawns).
+        w.local_schedules = c.local_schedules.get() + c.tasks[kTaskSpawned].get();
         w.overflows = c.overflows.get();
         for (int e = 0; e < kTaskEvents; ++e) tasks[e] += c.tasks[e].get();
         m.polls += w.polls;
@@ -88,6 +90,7 @@ void copy_sized(void* out, std::size_t out_size, const void* src, std::size_t sr
 }  // namespace
 
 int read_metrics(Core& core, braid_metrics* out, std::size_t out_size) {
+    if constexpr (!kMetricsOn) return BRAID_ENOTSUP;
     if (out_size < BRAID_METRICS_MIN_SIZE) return BRAID_EINVAL;
     MetricsSnapshot s;
     take_metrics(core, s);
@@ -96,6 +99,7 @@ int read_metrics(Core& core, braid_metrics* out, std::size_t out_size) {
 }
 
 int read_worker_metrics(Core& core, int index, braid_worker_metrics* out, std::size_t out_size) {
+    if constexpr (!kMetricsOn) return BRAID_ENOTSUP;
     if (out_size < BRAID_WORKER_METRICS_MIN_SIZE || index < 0 || index >= core.scheduler().worker_count())
         return BRAID_EINVAL;
     MetricsSnapshot s;

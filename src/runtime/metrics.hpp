@@ -16,10 +16,22 @@ namespace braid::detail {
 
 class Core;
 
+// Whether the counters count.  A build with -DBRAID_METRICS=OFF (CMake)
+// compiles every count below to nothing, to measure what the metrics cost
+// (bench/README.md, "Cost of the metrics"); braid_runtime_metrics and the
+// other snapshot calls then return BRAID_ENOTSUP.
+#ifdef BRAID_NO_METRICS
+inline constexpr bool kMetricsOn = false;
+#else
+inline constexpr bool kMetricsOn = true;
+#endif
+
 // A counter that one thread writes (its owner) and any thread reads.
 class OwnerCounter {
 public:
-    void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    void add(uint64_t n = 1) {
+        if constexpr (kMetricsOn) v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
 private:
@@ -35,13 +47,18 @@ class RuntimeCounters;
 // current-thread flavor's worker: the thread inside block_on, one at a time).
 struct alignas(64) WorkerCounters {
     const RuntimeCounters* owner = nullptr;
+    // local_schedules: those of woken tasks (a local spawn counts in
+    // tasks[kTaskSpawned] only; the snapshot adds the two).
     OwnerCounter polls, steals, parks, lifo_hits, budget_forced_yields, busy_ns, local_schedules, overflows;
     OwnerCounter tasks[kTaskEvents];
     std::atomic<int64_t> busy_since{0};  // monotonic ns the current busy stretch began; 0 while parked
     uint64_t forced_at_poll = 0;         // the poll whose budget yield was counted (owner only)
 
-    void busy_begin(int64_t now) { busy_since.store(now, std::memory_order_relaxed); }
+    void busy_begin(int64_t now) {
+        if constexpr (kMetricsOn) busy_since.store(now, std::memory_order_relaxed);
+    }
     void busy_end(int64_t now) {
+        if constexpr (!kMetricsOn) return;
         int64_t since = busy_since.load(std::memory_order_relaxed);
         if (since) busy_ns.add(uint64_t(now - since));
         busy_since.store(0, std::memory_order_relaxed);
@@ -62,24 +79,35 @@ extern constinit thread_local WorkerCounters* tl_worker_counters [[gnu::tls_mode
 class RuntimeCounters {
 public:
     void task_event(TaskEvent e) {
+        if constexpr (!kMetricsOn) return;
         WorkerCounters* w = tl_worker_counters;
         if (w && w->owner == this) w->tasks[e].add();
         else external_[e].fetch_add(1, std::memory_order_relaxed);
+    }
+    // An event of a thread that runs none of this runtime's workers.
+    void external_event(TaskEvent e) {
+        if constexpr (kMetricsOn) external_[e].fetch_add(1, std::memory_order_relaxed);
     }
     uint64_t external(TaskEvent e) const { return external_[e].load(std::memory_order_relaxed); }
 
     // The I/O driver: events delivered (a batch at a time, by the thread
     // dispatching them) and wake-ups of a worker sleeping in it (each one
     // an eventfd write already).
-    void io_events(uint64_t n) { io_events_.fetch_add(n, std::memory_order_relaxed); }
-    void io_wakeup() { io_wakeups_.fetch_add(1, std::memory_order_relaxed); }
+    void io_events(uint64_t n) {
+        if constexpr (kMetricsOn) io_events_.fetch_add(n, std::memory_order_relaxed);
+    }
+    void io_wakeup() {
+        if constexpr (kMetricsOn) io_wakeups_.fetch_add(1, std::memory_order_relaxed);
+    }
     uint64_t io_events() const { return io_events_.load(std::memory_order_relaxed); }
     uint64_t io_wakeups() const { return io_wakeups_.load(std::memory_order_relaxed); }
 
     // A task scheduled by a thread that runs no worker (a spawn through a
     // handle, a wake from another thread): one more push to the inject
     // queue, whose lock it takes anyway.
-    void remote_schedule() { remote_schedules_.fetch_add(1, std::memory_order_relaxed); }
+    void remote_schedule() {
+        if constexpr (kMetricsOn) remote_schedules_.fetch_add(1, std::memory_order_relaxed);
+    }
     uint64_t remote_schedules() const { return remote_schedules_.load(std::memory_order_relaxed); }
 
 private:

@@ -128,6 +128,7 @@ bool render_metrics(const MetricsSnapshot& s, int format, std::string& out) {
 }
 
 int format_metrics(Core& core, int format, char* buf, std::size_t cap, std::size_t* needed) {
+    if constexpr (!kMetricsOn) return BRAID_ENOTSUP;
     if (!buf && cap > 0) return BRAID_EINVAL;
     MetricsSnapshot s;
     take_metrics(core, s);

@@ -20,18 +20,26 @@ thread_local const Scheduler* tl_lent_from = nullptr;
 // Metrics (runtime/metrics.hpp), kept out of run_worker's loop so that it
 // compiles as before (next_task stays inlined there): a worker is busy
 // while it runs the loop, except while it parks.
+// Without metrics (kMetricsOn false) they read no clock.
 struct BusyStretch {
     WorkerCounters& c;
-    explicit BusyStretch(WorkerCounters& counters) : c(counters) { c.busy_begin(monotonic_ns()); }
-    ~BusyStretch() { c.busy_end(monotonic_ns()); }
+    explicit BusyStretch(WorkerCounters& counters) : c(counters) {
+        if constexpr (kMetricsOn) c.busy_begin(monotonic_ns());
+    }
+    ~BusyStretch() {
+        if constexpr (kMetricsOn) c.busy_end(monotonic_ns());
+    }
 };
 struct ParkStretch {
     WorkerCounters& c;
     explicit ParkStretch(WorkerCounters& counters) : c(counters) {
+        if constexpr (!kMetricsOn) return;
         c.parks.add();
         c.busy_end(monotonic_ns());
     }
-    ~ParkStretch() { c.busy_begin(monotonic_ns()); }
+    ~ParkStretch() {
+        if constexpr (kMetricsOn) c.busy_begin(monotonic_ns());
+    }
 };
 
 inline uint64_t xorshift(uint64_t& s) {
@@ -123,18 +131,22 @@ void Scheduler::schedule(Task* t) {
             push_local(*w, t);  // shared once the driver is done (park, poll_driver)
             return;
         }
-        enqueue(t, false);  // counted already
+        enqueue(t, Count::No);  // counted already
         return;
     }
-    enqueue(t, true);
+    enqueue(t, Count::Schedule);
 }
 
-void Scheduler::schedule_new(Task* t) { enqueue(t, true); }
+void Scheduler::schedule_new(Task* t) { enqueue(t, Count::Spawn); }
 
-void Scheduler::enqueue(Task* t, bool count) {
+void Scheduler::enqueue(Task* t, Count count) {
     perturb::Region region;
     if (Worker* w = current_worker()) {
-        if (count) w->counters.local_schedules.add();
+        // Counted before it is queued: once queued it may finish (and be
+        // counted finished) on another worker.
+        // (A spawn is one local schedule too: the snapshot adds the two.)
+        if (count == Count::Spawn) w->counters.tasks[kTaskSpawned].add();
+        else if (count == Count::Schedule) w->counters.local_schedules.add();
         // Spawned by the task running on this worker: the worker runs it
         // once that task returns, so another worker is woken to share the
         // load only when this one has other work queued.  A chain of tasks
@@ -150,7 +162,10 @@ void Scheduler::enqueue(Task* t, bool count) {
         if (notify) notify_parked();
         return;
     }
-    if (count) core_.counters().remote_schedule();
+    if (count != Count::No) {
+        core_.counters().remote_schedule();
+        if (count == Count::Spawn) core_.counters().external_event(kTaskSpawned);
+    }
     if (inject_.push(t)) notify_parked();
     // else: shut down; the task is cancelled through the owned-tasks list.
 }
@@ -223,11 +238,11 @@ void Scheduler::run_task(Worker& w, Task* t) {
         uint64_t id = t->id;  // t may be gone once run() returns
         PollTiming timing{monotonic_ns(), 0};
         w.watch.begin(timing.start);  // the stall watchdog looks at it
-        again = t->run(&timing);
+        again = t->run(&w.counters, &timing);
         w.watch.end();
         if (timing.took > slow_poll_ns_) core_.report_slow_poll(id, timing.took);
     } else {
-        again = t->run();
+        again = t->run(&w.counters);
     }
     if (again) push_local(w, t);  // woken during its own poll (yield): back of the queue
 }

@@ -125,10 +125,12 @@ private:
     void run_worker(Worker& w, Stop stop);
     Task* next_task(Worker& w);
     Task* search(Worker& w);
-    // schedule_new's queueing: on this worker's queue, or the inject queue
-    // from another thread; `count`: count it as a local or remote schedule
-    // (metrics; false for a task schedule() counted already).
-    void enqueue(Task* t, bool count);
+    // What enqueue counts (metrics): nothing (a task schedule() counted
+    // already), a local or remote schedule, or that and a spawn.
+    enum class Count : uint8_t { No, Schedule, Spawn };
+    // The queueing of schedule and schedule_new: on this worker's queue, or
+    // the inject queue from another thread.
+    void enqueue(Task* t, Count count);
     Task* pop_inject(Worker& w);
     void run_task(Worker& w, Task* t);
     void push_local(Worker& w, Task* t);

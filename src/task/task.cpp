@@ -181,7 +181,7 @@ Task::Idle Task::transition_to_idle() {
     }
 }
 
-bool Task::run(PollTiming* timing) {
+bool Task::run(WorkerCounters* counters, PollTiming* timing) {
     if (!transition_to_running()) return false;
     // This thread owns the counters while the task runs (relaxed: the dump
     // reads them from elsewhere).
@@ -208,7 +208,7 @@ bool Task::run(PollTiming* timing) {
         poll_ns.store(poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took), std::memory_order_relaxed);
     }
     if (r != BRAID_PENDING) {
-        if (kind == TaskKind::Worker) core->counters().task_event(kTaskCompleted);
+        if (counters) counters->tasks[kTaskCompleted].add();
         complete(r);
         return false;
     }

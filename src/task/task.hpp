@@ -19,6 +19,7 @@ namespace braid::detail {
 
 class Core;
 class LocalSet;
+struct WorkerCounters;
 
 // State word: flags in the low byte, reference count above.
 namespace st {
@@ -153,7 +154,9 @@ struct Task {
 
     // Runs one poll on the calling thread (a worker or a blocking thread).
     // Returns true when the task must be queued again (woken while running).
-    bool run(struct PollTiming* timing = nullptr);
+    // `counters`: the worker's running it, which count its completion (a
+    // worker task's; null for the other kinds).
+    bool run(WorkerCounters* counters = nullptr, struct PollTiming* timing = nullptr);
     // Completes with `status`: drops the future if cancelled, wakes the joiner,
     // releases the running reference.
     void complete(int status);

@@ -196,16 +196,18 @@ BRAID_API int braid_task_set_name(braid_task* task, const char* name) {
 }
 
 BRAID_API const char* braid_task_name(const braid_task* task) {
-    return task ? task_of(task)->name.load(std::memory_order_acquire) : nullptr;
+    return task ? task_of(task)->name() : nullptr;
 }
 
 BRAID_API int braid_task_set_location(braid_task* task, const char* file, uint32_t line, const char* function) {
     if (!task || !file) return BRAID_EINVAL;
     Task* t = task_of(task);
     if (t->state.load(std::memory_order_acquire) & braid::detail::st::STARTED) return BRAID_EBUSY;
-    t->loc_file = file;
-    t->loc_line = line;
-    t->loc_func = function;
+    braid::detail::TaskExtra* e = t->extra_or_make();
+    if (!e) return BRAID_ENOMEM;
+    e->file = file;
+    e->line = line;
+    e->function = function;
     return BRAID_OK;
 }
 
@@ -213,7 +215,9 @@ BRAID_API int braid_task_set_trace(braid_task* task, braid_task_trace_fn trace) 
     if (!task) return BRAID_EINVAL;
     Task* t = task_of(task);
     if (t->state.load(std::memory_order_acquire) & braid::detail::st::STARTED) return BRAID_EBUSY;
-    t->trace = trace;
+    braid::detail::TaskExtra* e = t->extra_or_make();
+    if (!e) return BRAID_ENOMEM;
+    e->trace = trace;
     return BRAID_OK;
 }
 

@@ -324,3 +324,105 @@ TEST_CASE("a poll stuck for more than the threshold is reported while it runs, w
     CHECK(about_busy == 1);  // once per stuck poll
     CHECK(rt.stalls() >= 1);
 }
+
+namespace {
+// A C task's awaiting chain (two frames) and a location kept in its state
+// (the line is the state's first word), as a vtable gives them.
+void two_frames(void*, braid_trace_frame_fn frame, void* ud) {
+    frame(ud, "leaf.c", 10, "leaf");
+    frame(ud, "root.c", 20, nullptr);
+}
+int pending_untouched(void*, braid_task*) { return BRAID_PENDING; }  // leaves the state as it is
+void location_in_state(void* state, const char** file, uint32_t* line, const char** function) {
+    *file = "kept.c";
+    *line = *static_cast<uint32_t*>(state);
+    *function = "kept_fn";
+}
+struct SeenTask {
+    uint64_t id = 0;
+    int state = -1;
+    std::string file, function;
+    uint32_t line = 0;
+    std::vector<std::string> frames;
+};
+int collect_seen(void* ud, const braid_task_info* t) {
+    SeenTask s;
+    s.id = t->id;
+    s.state = t->state;
+    s.file = t->file ? t->file : "";
+    s.function = t->function ? t->function : "";
+    s.line = t->line;
+    for (std::size_t k = 0; k < t->frame_count; ++k)
+        s.frames.push_back(std::string(t->frames[k].file) + ":" + std::to_string(t->frames[k].line));
+    static_cast<std::vector<SeenTask>*>(ud)->push_back(s);
+    return 0;
+}
+// A task of `vt` in a block of its own (braid_task_new_in), its state the line.
+braid_task* task_in_block(braid_runtime* rt, const braid_task_vtable* vt, uint32_t line) {
+    std::size_t size = BRAID_TASK_HEADER_SIZE + 16;
+    void* block = braid_alloc(size);
+    REQUIRE(block != nullptr);
+    std::memcpy(static_cast<char*>(block) + BRAID_TASK_HEADER_SIZE, &line, sizeof line);
+    braid_task* t = nullptr;
+    REQUIRE(braid_task_new_in(&t, rt, block, size, vt) == BRAID_OK);
+    return t;
+}
+}  // namespace
+
+TEST_CASE("C: a task's vtable gives its chain and location and those set on the task come first") {
+    static const braid_task_vtable vt{&pending_untouched, nullptr, nullptr, &two_frames, &location_in_state};
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
+    braid_task* from_vtable = task_in_block(rt, &vt, 33);
+    braid_task* overridden = task_in_block(rt, &vt, 44);
+    REQUIRE(braid_task_set_location(overridden, "own.c", 5, nullptr) == BRAID_OK);
+    braid_task* set_on_task = nullptr;
+    void* state = nullptr;
+    REQUIRE(braid_task_new(&set_on_task, &state, rt, sizeof(CTask), &CTask::poll, nullptr, nullptr) == BRAID_OK);
+    new (state) CTask;
+    REQUIRE(braid_task_set_trace(set_on_task, &two_frames) == BRAID_OK);
+    CHECK(braid_task_set_trace(nullptr, &two_frames) == BRAID_EINVAL);
+    braid_task* tasks[] = {from_vtable, overridden, set_on_task};
+    for (braid_task* t : tasks) REQUIRE(braid_task_start(t) == BRAID_OK);
+    CHECK(braid_task_set_trace(set_on_task, nullptr) == BRAID_EBUSY);
+
+    // Each polls once and stays idle (no waker): look until all three are.
+    std::vector<SeenTask> seen;
+    for (;;) {
+        seen.clear();
+        REQUIRE(braid_runtime_task_dump(rt, &collect_seen, &seen) == BRAID_OK);
+        REQUIRE(seen.size() == 3);
+        bool idle = true;
+        for (const SeenTask& s : seen) idle = idle && s.state == BRAID_TASK_IDLE;
+        if (idle) break;
+        std::this_thread::yield();
+    }
+    auto find = [&](braid_task* t) {
+        for (const SeenTask& s : seen)
+            if (s.id == braid_task_id(t)) return s;
+        FAIL("task not in the dump");
+        return SeenTask{};
+    };
+    std::vector<std::string> chain{"leaf.c:10", "root.c:20"};
+    SeenTask a = find(from_vtable);
+    CHECK(a.file == "kept.c");
+    CHECK(a.line == 33);
+    CHECK(a.function == "kept_fn");
+    CHECK(a.frames == chain);
+    SeenTask b = find(overridden);
+    CHECK(b.file == "own.c");
+    CHECK(b.line == 5);
+    CHECK(b.function.empty());
+    CHECK(b.frames == chain);
+    SeenTask c = find(set_on_task);
+    CHECK(c.file.empty());  // no location: none set, none in its vtable
+    CHECK(c.frames == chain);
+
+    for (braid_task* t : tasks) {
+        REQUIRE(braid_task_abort(t) == BRAID_OK);
+        CHECK(braid_task_join_blocking(t, BRAID_WAIT_FOREVER) == BRAID_ECANCELED);
+        braid_task_free(t);
+    }
+    REQUIRE(braid_runtime_shutdown(rt, BRAID_WAIT_FOREVER) == BRAID_OK);
+    braid_runtime_free(rt);
+}

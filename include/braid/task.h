@@ -221,8 +221,10 @@ BRAID_API const char *braid_task_name(const braid_task *task);
  * __func__.  Not copied: the strings must outlive the task (string
  * literals).  Before the task is started (braid_task_new, then this, then
  * braid_task_start): BRAID_OK, BRAID_EINVAL (NULL task or file), BRAID_EBUSY
- * (started already).  The C++ spawn functions record their caller's
- * std::source_location this way. */
+ * (started already), BRAID_ENOMEM (the task's record of it could not be
+ * made: a task keeps a location, a name or a trace in a small record made
+ * on the first such call).  The C++ spawn functions keep their caller's
+ * std::source_location in the task's own block instead. */
 BRAID_API int braid_task_set_location(braid_task *task, const char *file, uint32_t line, const char *function);
 
 /* ---- inside a task ---------------------------------------------------------- */

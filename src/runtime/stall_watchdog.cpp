@@ -39,7 +39,7 @@ void on_stall_signal(int) {
         Task* t = current_task();
         if (wanted != 0 && start == wanted && t) {
             w->task_id = t->id;
-            const char* n = t->name.load(std::memory_order_acquire);
+            const char* n = t->name();
             std::size_t len = 0;
             if (n)
                 while (len + 1 < sizeof w->name && n[len]) {
@@ -47,9 +47,10 @@ void on_stall_signal(int) {
                     ++len;
                 }
             w->name[len] = '\0';
-            w->file = t->loc_file;
-            w->function = t->loc_func;
-            w->line = t->loc_line;
+            Task::Site site = t->site();
+            w->file = site.file;
+            w->function = site.function;
+            w->line = site.line;
             w->elapsed_ns = monotonic_ns() - start;
             w->frame_count = backtrace(w->frames, PollWatch::kMaxFrames);
             w->done.store(1, std::memory_order_release);

@@ -81,10 +81,11 @@ void snapshot(Task* t, int64_t now, Snapshot& out) {
     braid_task_info& i = out.info;
     i.size = sizeof i;
     i.id = t->id;
-    if (const char* n = t->name.load(std::memory_order_acquire)) out.name = n;
-    i.file = t->loc_file;
-    i.line = t->loc_line;
-    i.function = t->loc_func;
+    if (const char* n = t->name()) out.name = n;
+    Task::Site site = t->site();
+    i.file = site.file;
+    i.line = site.line;
+    i.function = site.function;
     i.age_ns = now > t->spawned_at ? now - t->spawned_at : 0;
     if (t->claim()) {
         // Idle and held: no poll runs, so the wait noted by its last poll
@@ -92,7 +93,7 @@ void snapshot(Task* t, int64_t now, Snapshot& out) {
         i.state = BRAID_TASK_IDLE;
         i.wait_kind = t->wait_kind.load(std::memory_order_relaxed);
         i.wait_object = t->wait_arg.load(std::memory_order_relaxed);
-        if (t->trace) t->trace(t->state_ptr(), &add_frame, &out.frames);
+        if (braid_task_trace_fn trace = t->trace()) trace(t->state_ptr(), &add_frame, &out.frames);
         t->unclaim();
         out.wait = describe_wait(i.wait_kind, i.wait_object, now);
     } else {

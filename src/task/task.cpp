@@ -39,7 +39,7 @@ int never_polled(void*, braid_task*) { return BRAID_EINVAL; }
 std::size_t state_bytes(std::size_t state_size) { return (state_size + 15) & ~std::size_t(15); }
 }  // namespace
 
-const braid_task_vtable Task::kNoState{&never_polled, nullptr, nullptr};
+const braid_task_vtable Task::kNoState{&never_polled, nullptr, nullptr, nullptr, nullptr};
 
 Task* Task::create_in(Core* core, void* block, std::size_t block_size, const braid_task_vtable* vt,
                       uint64_t refs) {
@@ -69,7 +69,7 @@ Task* Task::create(Core* core, std::size_t state_size, braid_poll_fn poll, braid
     void* mem = alloc(size);
     if (!mem) return nullptr;
     std::memset(static_cast<char*>(mem) + kStateOffset, 0, at - kStateOffset);
-    auto* vt = new (static_cast<char*>(mem) + at) braid_task_vtable{poll, cancel, release};
+    auto* vt = new (static_cast<char*>(mem) + at) braid_task_vtable{poll, cancel, release, nullptr, nullptr};
     return create_in(core, mem, size, vt, refs);
 }
 
@@ -97,7 +97,10 @@ void Task::unref() {
         }
         std::size_t size = alloc_size;
         Core* c = core;
-        std::free(name.load(std::memory_order_relaxed));
+        if (TaskExtra* e = extra.load(std::memory_order_acquire)) {
+            std::free(e->name.load(std::memory_order_relaxed));
+            delete e;
+        }
         LocalSet* ls = kind == TaskKind::Local ? local_set : nullptr;
         this->~Task();
         dealloc(this, size);
@@ -260,7 +263,19 @@ void Task::unclaim() {
     if (ns & st::NOTIFIED) core->scheduler().schedule(this);
 }
 
+TaskExtra* Task::extra_or_make() {
+    TaskExtra* e = extra.load(std::memory_order_acquire);
+    if (e) return e;
+    auto* made = new (std::nothrow) TaskExtra;
+    if (!made) return nullptr;
+    if (extra.compare_exchange_strong(e, made, std::memory_order_acq_rel)) return made;
+    delete made;  // another thread's is there (e)
+    return e;
+}
+
 int set_task_name(Task* t, const char* name) {
+    TaskExtra* e = t->extra_or_make();
+    if (!e) return BRAID_ENOMEM;
     std::size_t n = std::strlen(name);
     if (n > BRAID_TASK_NAME_MAX) n = BRAID_TASK_NAME_MAX;
     auto* copy = static_cast<char*>(std::malloc(n + 1));
@@ -268,7 +283,7 @@ int set_task_name(Task* t, const char* name) {
     std::memcpy(copy, name, n);
     copy[n] = '\0';
     char* expected = nullptr;
-    if (!t->name.compare_exchange_strong(expected, copy, std::memory_order_acq_rel)) {
+    if (!e->name.compare_exchange_strong(expected, copy, std::memory_order_acq_rel)) {
         std::free(copy);
         return BRAID_EBUSY;
     }

@@ -50,10 +50,22 @@ void destroy_state(void* p) {
 }
 template <class T>
 inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel,
-                                               std::is_trivially_destructible_v<T> ? nullptr : &destroy_state<T>};
+                                               std::is_trivially_destructible_v<T> ? nullptr : &destroy_state<T>,
+                                               nullptr, nullptr};
 
-// The header at the front of every task's block (96 bytes: the state
-// follows it).  The functions are one pointer to a shared vtable: a static
+// What a task carries only when it is asked to: a name, a location or a
+// trace set on it through the C ABI.  Made on the first such call (a C++
+// spawn keeps its location and trace in its state and its vtable).
+struct TaskExtra {
+    std::atomic<char*> name{nullptr};  // owned copy, set once
+    const char* file = nullptr;        // spawn location: static strings (not owned), set before the start
+    const char* function = nullptr;
+    uint32_t line = 0;
+    braid_task_trace_fn trace = nullptr;  // set before the start
+};
+
+// The header at the front of every task's block (BRAID_TASK_HEADER_SIZE
+// bytes: the state follows it).  The functions are one pointer to a shared vtable: a static
 // one per state type, or, for a task made through braid_task_new, a copy at
 // the end of its own block.
 struct Task {
@@ -77,20 +89,44 @@ struct Task {
     uint8_t owned_shard = 0;
     bool in_owned = false;
     std::atomic<uint8_t> wait_kind{0};  // a WaitKind (task/task_info.hpp): what the last poll registered with
-    // What the task dump and the stall reports show (task/task_info.hpp).
-    // The spawner sets them before the task starts, except the name (set
-    // once, at any time); the counters are written by the thread that polls.
-    uint32_t loc_line = 0;
-    const char* loc_file = nullptr;   // spawn location: static strings (not owned)
-    const char* loc_func = nullptr;
-    braid_task_trace_fn trace = nullptr;  // the state's awaiting chain (a C++ coroutine's)
-    std::atomic<char*> name{nullptr};     // owned copy, freed with the task
+    // What the task dump and the stall reports show (task/task_info.hpp);
+    // the spawn location and awaiting chain come from the vtable or extra.
+    // The counters are written by the thread that polls.
+    std::atomic<TaskExtra*> extra{nullptr};  // freed with the task
     int64_t spawned_at = 0;               // the runtime's clock (coarse when not paused)
     std::atomic<uint64_t> polls{0};
     std::atomic<uint64_t> poll_ns{0};     // measured while slow-poll detection is on
     std::atomic<uint64_t> wait_arg{0};    // the wait's object: a deadline, an fd, a task id, an address
 
     static constexpr std::size_t kStateOffset = BRAID_TASK_HEADER_SIZE;
+
+    // The extra record, made when missing: null when out of memory.
+    TaskExtra* extra_or_make();
+    // The name, or null.
+    const char* name() const {
+        TaskExtra* e = extra.load(std::memory_order_acquire);
+        return e ? e->name.load(std::memory_order_acquire) : nullptr;
+    }
+    // The spawn location (file null: none).  Reads only: safe in a signal
+    // handler (the stall report).
+    struct Site {
+        const char* file = nullptr;
+        uint32_t line = 0;
+        const char* function = nullptr;
+    };
+    Site site() {
+        Site s;
+        TaskExtra* e = extra.load(std::memory_order_acquire);
+        if (e && e->file) s = Site{e->file, e->line, e->function};
+        else if (vt->location) vt->location(state_ptr(), &s.file, &s.line, &s.function);
+        return s;
+    }
+    // The state's awaiting chain, or null.
+    braid_task_trace_fn trace() const {
+        TaskExtra* e = extra.load(std::memory_order_acquire);
+        if (e && e->trace) return e->trace;
+        return vt->trace;
+    }
     void* state_ptr() { return reinterpret_cast<char*>(this) + kStateOffset; }
 
     // Creates a task with `refs` references (one for each owner), its state

@@ -458,8 +458,8 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK(braid_coop_take() == 1, "braid_coop_take() outside a task is not 1");
         {
             /* a task in a caller's block: refusals leave the block to the caller */
-            static const braid_task_vtable vt = {poll_pending, NULL, NULL};
-            static const braid_task_vtable no_poll = {NULL, NULL, NULL};
+            static const braid_task_vtable vt = {poll_pending, NULL, NULL, NULL, NULL};
+            static const braid_task_vtable no_poll = {NULL, NULL, NULL, NULL, NULL};
             const size_t size = BRAID_TASK_HEADER_SIZE + 16;
             braid_task *nt = NULL;
             void *blk = braid_alloc(size);
@@ -743,7 +743,7 @@ static void test_null_handles(braid_runtime *rt) {
         /* made in a block of ours (braid_task_new_in): polled, released,
          * and the block freed by the runtime (ASan: no leak, no double free) */
         {
-            static const braid_task_vtable lc_vt = {lc_poll_done, lc_cancel, lc_release};
+            static const braid_task_vtable lc_vt = {lc_poll_done, lc_cancel, lc_release, NULL, NULL};
             const size_t size = BRAID_TASK_HEADER_SIZE + sizeof(lifecycle *);
             void *blk = braid_alloc(size);
             CHECK(blk != NULL, "braid_alloc returned NULL");

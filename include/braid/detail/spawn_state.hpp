@@ -84,7 +84,8 @@ private:
 
 template <class T>
 inline constexpr braid_task_vtable spawn_vtable{&SpawnState<T>::poll, &SpawnState<T>::cancel,
-                                                &SpawnState<T>::release};
+                                                &SpawnState<T>::release, &TaskFrame::trace,
+                                                &TaskFrame::location};
 
 // How a spawn makes its task: braid_task_new_in (owner: a runtime, NULL for
 // the calling thread's) or braid_handle_task_new_in (owner: a handle).
@@ -123,8 +124,7 @@ int try_spawn_task(CreateIn<Owner> create, Owner* owner, Task<T> task, braid_tas
     f->frame_alive = true;
     // Before the start, on a task nobody else has: these cannot fail (a
     // name that cannot be copied is left out).
-    braid_task_set_location(t, site.loc.file_name(), uint32_t(site.loc.line()), site.loc.function_name());
-    braid_task_set_trace(t, &TaskFrame::trace);
+    f->spawned_from = site.loc;  // the vtable's location function reads it
     if (site.name) braid_task_set_name(t, site.name);
     f->ctx.wake_fn = &braid_task_wake_fn;
     f->ctx.wake_data = t;

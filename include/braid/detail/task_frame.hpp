@@ -27,10 +27,11 @@ struct TaskFrame {
     bool adopted = false;         // a task owns the block: the frame's delete leaves it
     bool frame_alive = false;     // (adopted) the frame is not destroyed yet
     bool has_result = false;      // (adopted) the result lives where the frame was
+    std::source_location spawned_from{};  // (adopted) the spawn's caller, for the task dump
 
     // The bytes in front of a frame (a multiple of 16: frames are aligned as
     // braid_alloc's blocks are).
-    static constexpr std::size_t kSize = (sizeof(Context) + 8 + 15) / 16 * 16;
+    static constexpr std::size_t kSize = (sizeof(Context) + 8 + sizeof(std::source_location) + 15) / 16 * 16;
     static constexpr std::size_t kPrefix = BRAID_TASK_HEADER_SIZE + kSize;
 
     // Frames above this cannot become tasks (braid_task_new_in's limit).
@@ -65,6 +66,14 @@ struct TaskFrame {
     static void trace(void* state, braid_trace_frame_fn emit, void* ud) {
         for (const TraceLink* l = static_cast<TaskFrame*>(state)->ctx.waiting; l; l = l->parent)
             emit(ud, l->where.file_name(), uint32_t(l->where.line()), l->where.function_name());
+    }
+    // braid_task_location_fn of a spawned coroutine: spawned_from.  Reads
+    // only (a stall report calls it from a signal handler).
+    static void location(void* state, const char** file, uint32_t* line, const char** function) {
+        const std::source_location& l = static_cast<TaskFrame*>(state)->spawned_from;
+        *file = l.file_name();
+        *line = uint32_t(l.line());
+        *function = l.function_name();
     }
     void* block() { return reinterpret_cast<char*>(this) - BRAID_TASK_HEADER_SIZE; }
     std::size_t block_size() const { return frame_size + kPrefix; }

@@ -22,19 +22,33 @@
 
 #include "../export.h"
 #include "../task.h"
+#include "task_trace.h"
 
 BRAID_EXTERN_C_BEGIN
 
 /* The bytes of a block that the task header takes; the state starts there
  * (a multiple of 16: the state is aligned as braid_alloc's blocks are). */
-#define BRAID_TASK_HEADER_SIZE 176
+#define BRAID_TASK_HEADER_SIZE 144
+
+/* Where a task whose state keeps its spawn location finds it, for the task
+ * dump and stall reports: file, line and function (static strings;
+ * function may be NULL).  Called from a signal handler too (a stall
+ * report): it must only read the state. */
+typedef void (*braid_task_location_fn)(void *state, const char **file, uint32_t *line, const char **function);
 
 /* A task's functions, as braid_task_new takes them (poll required; cancel
- * and release may be NULL).  It must outlive the task (a static one). */
+ * and release may be NULL).  It must outlive the task (a static one).
+ * trace and location (may be NULL) serve the task dump: the awaiting chain
+ * of a state that is a chain of coroutines (braid/unstable/task_trace.h)
+ * and the spawn location kept in the state, so that a task of this kind
+ * needs no per-task record of them; a location or trace set on one task
+ * (braid_task_set_location, braid_task_set_trace) comes first. */
 struct braid_task_vtable {
     braid_poll_fn poll;
     braid_state_fn cancel;
     braid_state_fn release;
+    braid_task_trace_fn trace;
+    braid_task_location_fn location;
 };
 typedef struct braid_task_vtable braid_task_vtable;
 

@@ -31,7 +31,9 @@ typedef void (*braid_trace_frame_fn)(void *user_data, const char *file, uint32_t
 typedef void (*braid_task_trace_fn)(void *state, braid_trace_frame_fn frame, void *user_data);
 
 /* Installs the task's trace function (NULL removes it), before the task is
- * started: BRAID_OK, BRAID_EINVAL (task NULL), BRAID_EBUSY (started). */
+ * started: BRAID_OK, BRAID_EINVAL (task NULL), BRAID_EBUSY (started),
+ * BRAID_ENOMEM.  (A kind of task that always has one puts it in its vtable
+ * instead: braid/unstable/task_block.h.) */
 BRAID_API int braid_task_set_trace(braid_task *task, braid_task_trace_fn trace);
 
 BRAID_EXTERN_C_END

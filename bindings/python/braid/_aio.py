@@ -26,6 +26,7 @@ from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN
 
 _ECANCELED = -4
 _EEOF = -27
+_EAGAIN = -12
 _ECLOSED = -11
 # the statuses that end a repeating accept (braid_tcp_listener_accept_start):
 # ECANCELED, ETIMEDOUT, ECLOSED, ESHUTDOWN, EINVAL, EBADF
@@ -440,40 +441,122 @@ class StreamReader:
 
 class StreamWriter:
     """Writes to a braid TCP stream: write + drain, write_eof, close +
-    wait_closed, get_extra_info, as asyncio.StreamWriter."""
+    wait_closed, get_extra_info, as asyncio.StreamWriter.
+
+    write() tries the socket at once, from the loop's thread
+    (braid_byte_stream_try_write: one send, never waiting).  What the socket
+    does not take (its buffer is full: EAGAIN, or a partial write) waits in
+    a buffer and goes out through braid write operations, one at a time, in
+    order; while any byte waits there, write() appends behind it instead of
+    trying the socket, so the bytes keep their order.  drain() returns at
+    once when nothing waits, else when the buffer is out; it raises the
+    error a write met (BrokenPipeError, ConnectionResetError, ...).
+    Cancelling the task awaiting drain() aborts the braid write."""
 
     def __init__(self, conn: _Conn):
         self._conn = conn
-        self._pending = bytearray()
-        self._lock: Optional[asyncio.Lock] = None
+        self._pending = bytearray()  # not yet handed to the socket or to a braid write
+        self._op: Optional[_Op] = None  # the braid write in flight
+        self._exc: Optional[BaseException] = None  # the error a write met
+        self._waiters: "list[asyncio.Future[None]]" = []
+        self._aborting = False  # drain() was cancelled: the write in flight is being aborted
+        self._n = ctypes.c_size_t()
+        self._pn = ctypes.byref(self._n)
+        self._try_write = lib().braid_byte_stream_try_write
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
-        if self._conn.closed:
+        conn = self._conn
+        if conn.closed:
             raise ConnectionResetError("the stream is closed")
-        self._pending += data
+        if self._exc is not None:
+            return  # the stream is broken: drain() raises
+        if self._pending or self._op is not None:
+            self._pending += data  # behind what waits: keeps the order
+            return
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        if not data:
+            return
+        rc = self._try_write(conn.bs, data, len(data), self._pn)
+        if rc == 0:
+            n = self._n.value
+            if n == len(data):
+                return
+            self._pending += memoryview(data)[n:]
+        elif rc == _EAGAIN:
+            self._pending += data
+        else:
+            self._fail(error(rc, "braid_byte_stream_try_write"))
+            return
+        self._flush()
 
     def writelines(self, data: "Any") -> None:
         for d in data:
             self.write(d)
 
-    async def _write_all(self, data: bytes) -> None:
+    def _fail(self, exc: BaseException) -> None:
+        self._exc = exc
+        self._pending = bytearray()
+        self._wake()
+
+    def _wake(self) -> None:
+        ws, self._waiters = self._waiters, []
+        for w in ws:
+            if not w.done():
+                w.set_result(None)
+
+    def _flush(self) -> None:
+        """Hands the buffer to a braid write (the stream ready or not: the
+        operation waits for room on braid's reactor)."""
         L = lib()
-        conn = self._conn
+        loop, br = _bridge()
+        data, self._pending = bytes(self._pending), bytearray()
+        op = _Op()
+        op.keep = data  # until its callback
 
-        def start(op: _Op, br: _Bridge) -> int:
-            return br.start(L.braid_byte_stream_write_all, ctypes.byref(op.task), conn.bs, data, len(data),
-                            _on_io, op.id)
+        def done(status: int, n: int) -> None:
+            op.finish()
+            self._op = None
+            aborted, self._aborting = self._aborting, False
+            if status == _ECANCELED and aborted:
+                self._wake()
+            elif status < 0:
+                self._fail(error(status, "braid_byte_stream_write_all"))
+            elif self._pending and not self._conn.closed:
+                self._flush()
+            else:
+                self._wake()
 
-        await _run_op(start, "braid_byte_stream_write_all", keep=data)
+        op.register(done)
+        rc = br.start(L.braid_byte_stream_write_all, ctypes.byref(op.task), self._conn.bs, data, len(data),
+                      _on_io, op.id)
+        if rc < 0:
+            op.finish()
+            self._fail(error(rc, "braid_byte_stream_write_all"))
+            return
+        self._op = op
 
     async def drain(self) -> None:
-        """Writes everything written so far."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            while self._pending:
-                data, self._pending = bytes(self._pending), bytearray()
-                await self._write_all(data)
+        """Waits until everything written so far is handed to the socket."""
+        while True:
+            if self._exc is not None:
+                raise self._exc
+            if self._op is None:
+                if not self._pending:
+                    return
+                self._flush()
+                continue
+            w = asyncio.get_running_loop().create_future()
+            self._waiters.append(w)
+            try:
+                await w
+            except asyncio.CancelledError:
+                op = self._op
+                if op is not None and not w.done():
+                    self._pending = bytearray()  # as the aborted write's bytes: not sent
+                    self._aborting = True
+                    op.abort()  # its callback comes (ECANCELED) and ends it
+                raise
 
     def can_write_eof(self) -> bool:
         return True

@@ -91,15 +91,15 @@ def test_spawn_blocking_returns_and_raises():
 
 
 def test_callbacks_run_on_the_loop_thread_only():
-    # every completion is dispatched by _dispatch: record the thread of each
+    # every completion looks its handler up with _get_handler: record the thread of each
     seen = []
-    orig = braid._aio._dispatch
+    orig = braid._aio._get_handler
 
-    def spy(ud, *args):
+    def spy(ud):
         seen.append(threading.get_ident())
-        orig(ud, *args)
+        return orig(ud)
 
-    braid._aio._dispatch = spy
+    braid._aio._get_handler = spy
     try:
         async def main():
             await asyncio.gather(*(braid.sleep(0.001 * i) for i in range(20)))
@@ -108,7 +108,7 @@ def test_callbacks_run_on_the_loop_thread_only():
 
         me = run(main())
     finally:
-        braid._aio._dispatch = orig
+        braid._aio._get_handler = orig
     assert len(seen) >= 21
     assert set(seen) == {me}
 

@@ -37,17 +37,39 @@ _handlers: Dict[int, Callable[..., None]] = {}
 _ids = itertools.count(1)
 
 
-def _dispatch(ud: Optional[int], *args: Any) -> None:
-    h = _handlers.get(ud or 0)
-    if h is not None:
-        h(*args)
+_get_handler = _handlers.get
+_string_at = ctypes.string_at
 
 
 # One C entry point per callback type, alive for the life of the process.
-_on_status = CALLBACK(lambda ud, st: _dispatch(ud, st))
-_on_io = IO_CALLBACK(lambda ud, st, n: _dispatch(ud, st, n))
-_on_stream = STREAM_CALLBACK(lambda ud, st, s: _dispatch(ud, st, s))
-_on_read = READ_CALLBACK(lambda ud, st, d, n: _dispatch(ud, st, ctypes.string_at(d, n) if st == 0 else b""))
+# They run once per completion (on the loop's thread, from
+# braid_completion_queue_run): one Python frame each, straight to the handler.
+@CALLBACK
+def _on_status(ud: Optional[int], st: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st)
+
+
+@IO_CALLBACK
+def _on_io(ud: Optional[int], st: int, n: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, n)
+
+
+@STREAM_CALLBACK
+def _on_stream(ud: Optional[int], st: int, s: Optional[int]) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, s)
+
+
+@READ_CALLBACK
+def _on_read(ud: Optional[int], st: int, d: Optional[int], n: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, _string_at(d, n) if st == 0 else b"")
 
 
 class _Bridge:
@@ -346,10 +368,17 @@ class StreamReader:
 
         def on_read(status: int, data: bytes) -> None:
             if status == 0:
-                self._buf += data
-                if len(self._buf) > self._limit and not self._stopping:
+                buf = self._buf
+                buf += data
+                if len(buf) > self._limit and not self._stopping:
                     self._stopping = True
                     L.braid_byte_stream_read_stop(bs)
+                w = self._waiter
+                if w is not None:
+                    self._waiter = None
+                    if not w.done():
+                        w.set_result(None)
+                return
             else:  # the final call
                 op.finish()
                 self._op = None
@@ -382,8 +411,13 @@ class StreamReader:
         return bool(self._buf) or not self._eof
 
     def _take(self, n: int) -> bytes:
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
+        buf = self._buf
+        if n >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+            return data
+        data = bytes(buf[:n])
+        del buf[:n]
         return data
 
     def at_eof(self) -> bool:
@@ -399,8 +433,14 @@ class StreamReader:
             data, self._buf = bytes(self._buf), bytearray()
             return data
         while not self._buf:
-            if not await self._fill():
+            if self._exc is not None:
+                raise self._exc
+            if self._eof:
                 return b""
+            if self._op is None:
+                self._start()
+            w = self._waiter = asyncio.get_running_loop().create_future()
+            await w
         return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
@@ -538,6 +578,8 @@ class StreamWriter:
 
     async def drain(self) -> None:
         """Waits until everything written so far is handed to the socket."""
+        if self._op is None and not self._pending and self._exc is None:
+            return
         while True:
             if self._exc is not None:
                 raise self._exc

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-SERVERS = ("braid", "asyncio", "uvloop")
+SERVERS = ("braid", "asyncio", "uvloop", "braid-uvloop")
 
 
 async def _handle(reader, writer):
@@ -40,13 +40,13 @@ async def _handle(reader, writer):
 
 
 def serve(kind: str) -> None:
-    if kind == "uvloop":
+    if kind in ("uvloop", "braid-uvloop"):
         import uvloop
 
         uvloop.install()
 
     async def main():
-        if kind == "braid":
+        if kind.startswith("braid"):
             import braid
 
             server = await braid.start_server(_handle, "127.0.0.1", 0)

@@ -232,6 +232,130 @@ def test_a_slow_reader_pauses_the_stream_and_gets_everything():
     run(main())
 
 
+async def _tiny_window_client(port):
+    """A plain asyncio client whose receive buffer is as small as the kernel
+    allows: the server's socket fills after a few hundred KiB."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return await asyncio.open_connection(sock=sock)
+
+
+def _small_send_buffer(writer):
+    import socket
+
+    fd = braid.lib().braid_tcp_stream_fd(writer._conn.ptr)
+    s = socket.socket(fileno=os.dup(fd))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    s.close()
+
+
+def test_a_write_larger_than_the_socket_takes_falls_back_and_keeps_the_order():
+    chunks = [bytes([i]) * (1 << 20) for i in range(1, 17)]  # 16 MiB, each MiB its own byte
+    tail = b"the end"
+    seen = {}
+
+    async def main():
+        served = asyncio.get_running_loop().create_future()
+        eof_seen = asyncio.get_running_loop().create_future()
+
+        async def writer_side(reader, writer):
+            _small_send_buffer(writer)
+            writer.write(b"head")  # an empty socket: sent inline, nothing waits
+            seen["inline"] = writer._op is None and not writer._pending
+            for c in chunks:
+                writer.write(c)  # the socket fills: the rest goes to a braid write
+            seen["fell_back"] = writer._op is not None
+            writer.write(memoryview(tail))  # behind the waiting bytes, not inline
+            seen["queued_tail"] = bytes(writer._pending[-len(tail):]) == tail
+            writer.write_eof()  # after the waiting bytes
+            await writer.drain()
+            seen["drained"] = writer._op is None and not writer._pending
+            await writer.drain()  # nothing waits: at once
+            await eof_seen  # the write_eof, not the close, ended the client's stream
+            writer.close()
+            served.set_result(None)
+
+        server = await braid.start_server(writer_side, "127.0.0.1", 0)
+        async with server:
+            r, w = await _tiny_window_client(server.port)
+            total = 4 + sum(map(len, chunks)) + len(tail)
+            data = await r.readexactly(total)
+            assert await r.read() == b""
+            eof_seen.set_result(None)
+            await served
+            assert data == b"head" + b"".join(chunks) + tail
+            w.close()
+
+    run(main())
+    assert seen == {"inline": True, "fell_back": True, "queued_tail": True, "drained": True}
+
+
+def test_cancelling_drain_aborts_the_braid_write():
+    async def main():
+        done = asyncio.get_running_loop().create_future()
+
+        async def writer_side(reader, writer):
+            _small_send_buffer(writer)
+            writer.write(b"x" * (32 << 20))  # far more than the socket takes
+            assert writer._op is not None
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(writer.drain(), 0.05)
+            while writer._op is not None:  # the aborted write's callback (ECANCELED) ends it
+                await braid.sleep(0.001)
+            await writer.drain()  # nothing waits any more, and no error
+            writer.close()
+            done.set_result(None)
+
+        server = await braid.start_server(writer_side, "127.0.0.1", 0)
+        async with server:
+            r, w = await _tiny_window_client(server.port)
+            await done
+            w.close()
+
+    run(main())
+
+
+def test_a_write_after_the_peer_reset_raises_connection_errors():
+    import socket
+    import struct
+
+    async def main():
+        result = asyncio.get_running_loop().create_future()
+
+        async def writer_side(reader, writer):
+            try:
+                with pytest.raises(ConnectionResetError):
+                    await reader.read(10)  # the peer's reset reaches the reader first
+                writer.write(b"after the reset")  # the inline send fails: kept for drain
+                with pytest.raises(ConnectionError) as ei:
+                    await writer.drain()
+                assert isinstance(ei.value, braid.BraidError)
+                assert ei.value.name in ("EPIPE", "ECONNRESET")
+                writer.write(b"more")  # a broken stream: drain raises again
+                with pytest.raises(ConnectionError):
+                    await writer.drain()
+                writer.close()
+                with pytest.raises(ConnectionResetError):
+                    writer.write(b"closed")
+                result.set_result(None)
+            except BaseException as e:  # noqa: BLE001 - reported to the test
+                result.set_exception(e)
+
+        server = await braid.start_server(writer_side, "127.0.0.1", 0)
+        async with server:
+            r, w = await asyncio.open_connection("127.0.0.1", server.port)
+            sock = w.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            w.close()  # SO_LINGER 0: the close sends a reset
+            await result
+
+    run(main())
+
+
 def test_channel_fed_from_a_c_thread(helper):
     async def main():
         tx, rx = braid.channel(4, 8)

@@ -500,6 +500,7 @@ class StreamWriter:
         self._exc: Optional[BaseException] = None  # the error a write met
         self._waiters: "list[asyncio.Future[None]]" = []
         self._aborting = False  # drain() was cancelled: the write in flight is being aborted
+        self._eof_pending = False  # write_eof() waits for the buffer to go out
         self._n = ctypes.c_size_t()
         self._pn = ctypes.byref(self._n)
         self._try_write = lib().braid_byte_stream_try_write
@@ -565,6 +566,8 @@ class StreamWriter:
             elif self._pending and not self._conn.closed:
                 self._flush()
             else:
+                if self._eof_pending and not self._conn.closed:
+                    self._shutdown_write()
                 self._wake()
 
         op.register(done)
@@ -594,7 +597,7 @@ class StreamWriter:
                 await w
             except asyncio.CancelledError:
                 op = self._op
-                if op is not None and not w.done():
+                if op is not None and (not w.done() or w.cancelled()):
                     self._pending = bytearray()  # as the aborted write's bytes: not sent
                     self._aborting = True
                     op.abort()  # its callback comes (ECANCELED) and ends it
@@ -604,8 +607,18 @@ class StreamWriter:
         return True
 
     def write_eof(self) -> None:
-        """Shuts the sending side down (after what drain() sent)."""
-        check(lib().braid_byte_stream_shutdown_write(self._conn.bs), "braid_byte_stream_shutdown_write")
+        """Shuts the sending side down after the bytes written so far (at
+        once when none waits, else when the braid write has sent them)."""
+        if self._op is None and not self._pending:
+            check(lib().braid_byte_stream_shutdown_write(self._conn.bs), "braid_byte_stream_shutdown_write")
+        else:
+            self._eof_pending = True
+
+    def _shutdown_write(self) -> None:
+        self._eof_pending = False
+        rc = lib().braid_byte_stream_shutdown_write(self._conn.bs)
+        if rc < 0:
+            self._fail(error(rc, "braid_byte_stream_shutdown_write"))
 
     def is_closing(self) -> bool:
         return self._conn.closed

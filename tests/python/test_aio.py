@@ -294,6 +294,30 @@ def test_a_write_larger_than_the_socket_takes_falls_back_and_keeps_the_order():
     assert seen == {"inline": True, "fell_back": True, "queued_tail": True, "drained": True}
 
 
+def test_close_sends_the_queued_bytes_first():
+    payload = os.urandom(8 << 20)
+
+    async def main():
+        async def writer_side(reader, writer):
+            _small_send_buffer(writer)
+            writer.write(payload)
+            assert writer._op is not None  # most of it waits for a braid write
+            writer.close()  # no drain: the close waits for the queued bytes
+            assert writer.is_closing()
+            with pytest.raises(ConnectionResetError):
+                writer.write(b"after close")
+            await writer.wait_closed()
+            assert writer._conn.closed
+
+        server = await braid.start_server(writer_side, "127.0.0.1", 0)
+        async with server:
+            r, w = await _tiny_window_client(server.port)
+            assert await r.read() == payload  # everything, then the end of the stream
+            w.close()
+
+    run(main())
+
+
 def test_cancelling_drain_aborts_the_braid_write():
     async def main():
         done = asyncio.get_running_loop().create_future()

@@ -501,13 +501,14 @@ class StreamWriter:
         self._waiters: "list[asyncio.Future[None]]" = []
         self._aborting = False  # drain() was cancelled: the write in flight is being aborted
         self._eof_pending = False  # write_eof() waits for the buffer to go out
+        self._closing = False  # close() waits for the buffer to go out
         self._n = ctypes.c_size_t()
         self._pn = ctypes.byref(self._n)
         self._try_write = lib().braid_byte_stream_try_write
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
         conn = self._conn
-        if conn.closed:
+        if conn.closed or self._closing:
             raise ConnectionResetError("the stream is closed")
         if self._exc is not None:
             return  # the stream is broken: drain() raises
@@ -569,6 +570,9 @@ class StreamWriter:
                 if self._eof_pending and not self._conn.closed:
                     self._shutdown_write()
                 self._wake()
+            if self._closing and self._op is None:
+                self._closing = False
+                self._conn.close()
 
         op.register(done)
         rc = br.start(L.braid_byte_stream_write_all, ctypes.byref(op.task), self._conn.bs, data, len(data),
@@ -621,13 +625,22 @@ class StreamWriter:
             self._fail(error(rc, "braid_byte_stream_shutdown_write"))
 
     def is_closing(self) -> bool:
-        return self._conn.closed
+        return self._conn.closed or self._closing
 
     def close(self) -> None:
-        self._conn.close()
+        """Closes the stream: at once when no byte waits, else once the
+        braid write has sent them (or failed), as asyncio's transports do."""
+        if self._op is None or self._exc is not None:
+            self._conn.close()
+        else:
+            self._closing = True
 
     async def wait_closed(self) -> None:
-        return None
+        """Waits until close() has closed the stream (its queued bytes out)."""
+        while self._closing and self._op is not None:
+            w = asyncio.get_running_loop().create_future()
+            self._waiters.append(w)
+            await w
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name not in ("peername", "sockname", "socket"):

@@ -2,9 +2,12 @@
 """asyncio echo servers compared: braid's TCP (the braid Python package),
 plain asyncio, and uvloop (asyncio on libuv, Debian's python3-uvloop), each
 in a process of its own, driven by the same client in the same run.
+"braid" runs on asyncio's default event loop, "braid-uvloop" is braid's TCP
+on uvloop's event loop (the loop only watches braid's completion queue).
 
     BRAID_LIB=build/libbraid.so PYTHONPATH=bindings/python \\
-        python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64
+        python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64 \\
+        [--servers braid,asyncio,uvloop,braid-uvloop]
 
 Each server is a coroutine handler `read(64 KiB) -> write -> drain` behind
 the library's start_server.  The client (one process, uvloop when it is

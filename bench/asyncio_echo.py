@@ -2,17 +2,22 @@
 """asyncio echo servers compared: braid's TCP (the braid Python package),
 plain asyncio, and uvloop (asyncio on libuv, Debian's python3-uvloop), each
 in a process of its own, driven by the same client in the same run.
+"braid" runs on asyncio's default event loop, "braid-uvloop" is braid's TCP
+on uvloop's event loop (the loop only watches braid's completion queue).
 
     BRAID_LIB=build/libbraid.so PYTHONPATH=bindings/python \\
-        python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64
+        python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64 \\
+        [--servers braid,asyncio,uvloop,braid-uvloop]
 
 Each server is a coroutine handler `read(64 KiB) -> write -> drain` behind
 the library's start_server.  The client (one process, uvloop when it is
 installed, else asyncio) keeps `--conns` connections in ping-pong: each sends
 `--size` bytes and waits for them to come back, for `--seconds`.  The figure
-is round trips per second.  Servers are run in turn, `--runs` times
-(alternating, so a change of machine load hits every server alike); the
-median run is reported with min and max.
+is round trips per second; "CPU us/rt" is the server process's CPU time
+(user + system, all its threads, from /proc) per round trip, median of the
+runs: less sensitive to other load on the machine than the rate.  Servers
+are run in turn, `--runs` times (alternating, so a change of machine load
+hits every server alike); the median run is reported with min and max.
 """
 
 import argparse
@@ -23,7 +28,7 @@ import subprocess
 import sys
 import time
 
-SERVERS = ("braid", "asyncio", "uvloop")
+SERVERS = ("braid", "asyncio", "uvloop", "braid-uvloop")
 
 
 async def _handle(reader, writer):
@@ -40,13 +45,13 @@ async def _handle(reader, writer):
 
 
 def serve(kind: str) -> None:
-    if kind == "uvloop":
+    if kind in ("uvloop", "braid-uvloop"):
         import uvloop
 
         uvloop.install()
 
     async def main():
-        if kind == "braid":
+        if kind.startswith("braid"):
             import braid
 
             server = await braid.start_server(_handle, "127.0.0.1", 0)
@@ -78,10 +83,18 @@ async def _client(port: int, conns: int, size: int, seconds: float) -> float:
 
     t0 = time.monotonic()
     await asyncio.gather(*(one() for _ in range(conns)))
-    return sum(counts) / (time.monotonic() - t0)
+    return sum(counts), time.monotonic() - t0
 
 
-def run_once(kind: str, args) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """The user + system CPU time of a process, all its threads (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(kind: str, args) -> "tuple[float, float]":
+    """(round trips per second, server CPU microseconds per round trip)."""
     p = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
     try:
@@ -89,7 +102,10 @@ def run_once(kind: str, args) -> float:
         if not line.startswith("READY "):
             raise RuntimeError(f"{kind} server did not start: {line!r}")
         port = int(line.split()[1])
-        return asyncio.run(_client(port, args.conns, args.size, args.seconds))
+        cpu0 = _cpu_seconds(p.pid)
+        n, elapsed = asyncio.run(_client(port, args.conns, args.size, args.seconds))
+        cpu = _cpu_seconds(p.pid) - cpu0
+        return n / elapsed, cpu * 1e6 / max(n, 1)
     finally:
         p.stdin.close()
         p.wait(30)
@@ -115,17 +131,18 @@ def main() -> None:
         client = "uvloop"
     except ImportError:
         client = "asyncio"
-        kinds = [k for k in kinds if k != "uvloop"]
+        kinds = [k for k in kinds if "uvloop" not in k]
     results = {k: [] for k in kinds}
     for _ in range(args.runs):
         for k in kinds:
             results[k].append(run_once(k, args))
     print(f"echo round trips/s: {args.conns} connections, {args.size}-byte messages, {args.seconds:g} s, "
           f"{args.runs} runs, client on {client}")
-    print(f"{'server':10} {'median':>10} {'min':>10} {'max':>10}")
+    print(f"{'server':12} {'median':>10} {'min':>10} {'max':>10} {'CPU us/rt':>10}")
     for k in kinds:
-        v = results[k]
-        print(f"{k:10} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f}")
+        v = [r for r, _ in results[k]]
+        cpu = statistics.median(c for _, c in results[k])
+        print(f"{k:12} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f} {cpu:10.1f}")
 
 
 if __name__ == "__main__":

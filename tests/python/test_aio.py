@@ -91,15 +91,15 @@ def test_spawn_blocking_returns_and_raises():
 
 
 def test_callbacks_run_on_the_loop_thread_only():
-    # every completion is dispatched by _dispatch: record the thread of each
+    # every completion looks its handler up with _get_handler: record the thread of each
     seen = []
-    orig = braid._aio._dispatch
+    orig = braid._aio._get_handler
 
-    def spy(ud, *args):
+    def spy(ud):
         seen.append(threading.get_ident())
-        orig(ud, *args)
+        return orig(ud)
 
-    braid._aio._dispatch = spy
+    braid._aio._get_handler = spy
     try:
         async def main():
             await asyncio.gather(*(braid.sleep(0.001 * i) for i in range(20)))
@@ -108,7 +108,7 @@ def test_callbacks_run_on_the_loop_thread_only():
 
         me = run(main())
     finally:
-        braid._aio._dispatch = orig
+        braid._aio._get_handler = orig
     assert len(seen) >= 21
     assert set(seen) == {me}
 
@@ -230,6 +230,156 @@ def test_a_slow_reader_pauses_the_stream_and_gets_everything():
             writer.close()
 
     run(main())
+
+
+async def _tiny_window_client(port):
+    """A plain asyncio client whose receive buffer is as small as the kernel
+    allows: the server's socket fills after a few hundred KiB."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return await asyncio.open_connection(sock=sock)
+
+
+def _small_send_buffer(writer):
+    import socket
+
+    fd = braid.lib().braid_tcp_stream_fd(writer._conn.ptr)
+    s = socket.socket(fileno=os.dup(fd))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    s.close()
+
+
+def _one_connection(server_side, client_side, *, tiny_window=True):
+    """Runs server_side(reader, writer, link) on a braid server's connection
+    (its socket's send buffer made small) and client_side(reader, writer,
+    link) on a plain asyncio client's (link: a future both sides may use);
+    fails with the first side's exception."""
+
+    async def main():
+        served = asyncio.get_running_loop().create_future()
+        link = asyncio.get_running_loop().create_future()
+
+        async def handler(reader, writer):
+            try:
+                _small_send_buffer(writer)
+                await server_side(reader, writer, link)
+                served.set_result(None)
+            except BaseException as e:  # noqa: BLE001 - reported to the test
+                served.set_exception(e)
+
+        server = await braid.start_server(handler, "127.0.0.1", 0)
+        async with server:
+            if tiny_window:
+                r, w = await _tiny_window_client(server.port)
+            else:
+                r, w = await asyncio.open_connection("127.0.0.1", server.port)
+            client = asyncio.ensure_future(client_side(r, w, link))
+            await asyncio.wait([client, served], return_when=asyncio.FIRST_EXCEPTION)
+            for side in (client, served):  # the side that failed first
+                if side.done() and side.exception() is not None:
+                    raise side.exception()
+            await served
+            await client
+            w.close()
+
+    run(main())
+
+
+def test_a_write_larger_than_the_socket_takes_falls_back_and_keeps_the_order():
+    chunks = [bytes([i]) * (1 << 20) for i in range(1, 17)]  # 16 MiB, each MiB its own byte
+    tail = b"the end"
+    eof_seen = None
+
+    async def server_side(reader, writer, eof_seen):
+        writer.write(b"head")  # an empty socket: sent inline, nothing waits
+        assert writer._op is None and not writer._pending
+        for c in chunks:
+            writer.write(c)  # the socket fills: the rest goes to a braid write
+        assert writer._op is not None
+        writer.write(memoryview(tail))  # behind the waiting bytes, not inline
+        assert bytes(writer._pending[-len(tail):]) == tail
+        writer.write_eof()  # after the waiting bytes
+        await writer.drain()
+        assert writer._op is None and not writer._pending
+        await writer.drain()  # nothing waits: at once
+        await eof_seen  # the write_eof, not the close, ended the client's stream
+        writer.close()
+
+    async def client_side(r, w, eof_seen):
+        total = 4 + sum(map(len, chunks)) + len(tail)
+        data = await r.readexactly(total)
+        assert data == b"head" + b"".join(chunks) + tail
+        assert await r.read() == b""
+        eof_seen.set_result(None)
+
+    _one_connection(server_side, client_side)
+
+
+def test_close_sends_the_queued_bytes_first():
+    payload = os.urandom(8 << 20)
+
+    async def server_side(reader, writer, _):
+        writer.write(payload)
+        assert writer._op is not None  # most of it waits for a braid write
+        writer.close()  # no drain: the close waits for the queued bytes
+        assert writer.is_closing()
+        with pytest.raises(ConnectionResetError):
+            writer.write(b"after close")
+        await writer.wait_closed()
+        assert writer._conn.closed
+
+    async def client_side(r, w, _):
+        assert await r.read() == payload  # everything, then the end of the stream
+
+    _one_connection(server_side, client_side)
+
+
+def test_cancelling_drain_aborts_the_braid_write():
+    async def server_side(reader, writer, _):
+        writer.write(b"x" * (32 << 20))  # far more than the socket takes
+        assert writer._op is not None
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(writer.drain(), 0.05)
+        while writer._op is not None:  # the aborted write's callback (ECANCELED) ends it
+            await braid.sleep(0.001)
+        await writer.drain()  # nothing waits any more, and no error
+        writer.close()
+
+    async def client_side(r, w, _):
+        pass  # reads nothing: only the abort can end the write
+
+    _one_connection(server_side, client_side)
+
+
+def test_a_write_after_the_peer_reset_raises_connection_errors():
+    import socket
+    import struct
+
+    async def server_side(reader, writer, _):
+        with pytest.raises(ConnectionResetError):
+            await reader.read(10)  # the peer's reset reaches the reader first
+        writer.write(b"after the reset")  # the inline send fails: kept for drain
+        with pytest.raises(ConnectionError) as ei:
+            await writer.drain()
+        assert isinstance(ei.value, braid.BraidError)
+        assert ei.value.name in ("EPIPE", "ECONNRESET")
+        writer.write(b"more")  # a broken stream: drain raises again
+        with pytest.raises(ConnectionError):
+            await writer.drain()
+        writer.close()
+        with pytest.raises(ConnectionResetError):
+            writer.write(b"closed")
+
+    async def client_side(r, w, _):
+        sock = w.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        w.close()  # SO_LINGER 0: the close sends a reset
+
+    _one_connection(server_side, client_side, tiny_window=False)
 
 
 def test_channel_fed_from_a_c_thread(helper):

@@ -26,6 +26,7 @@ from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN
 
 _ECANCELED = -4
 _EEOF = -27
+_EAGAIN = -12
 _ECLOSED = -11
 # the statuses that end a repeating accept (braid_tcp_listener_accept_start):
 # ECANCELED, ETIMEDOUT, ECLOSED, ESHUTDOWN, EINVAL, EBADF
@@ -36,17 +37,39 @@ _handlers: Dict[int, Callable[..., None]] = {}
 _ids = itertools.count(1)
 
 
-def _dispatch(ud: Optional[int], *args: Any) -> None:
-    h = _handlers.get(ud or 0)
-    if h is not None:
-        h(*args)
+_get_handler = _handlers.get
+_string_at = ctypes.string_at
 
 
 # One C entry point per callback type, alive for the life of the process.
-_on_status = CALLBACK(lambda ud, st: _dispatch(ud, st))
-_on_io = IO_CALLBACK(lambda ud, st, n: _dispatch(ud, st, n))
-_on_stream = STREAM_CALLBACK(lambda ud, st, s: _dispatch(ud, st, s))
-_on_read = READ_CALLBACK(lambda ud, st, d, n: _dispatch(ud, st, ctypes.string_at(d, n) if st == 0 else b""))
+# They run once per completion (on the loop's thread, from
+# braid_completion_queue_run): one Python frame each, straight to the handler.
+@CALLBACK
+def _on_status(ud: Optional[int], st: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st)
+
+
+@IO_CALLBACK
+def _on_io(ud: Optional[int], st: int, n: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, n)
+
+
+@STREAM_CALLBACK
+def _on_stream(ud: Optional[int], st: int, s: Optional[int]) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, s)
+
+
+@READ_CALLBACK
+def _on_read(ud: Optional[int], st: int, d: Optional[int], n: int) -> None:
+    h = _get_handler(ud)
+    if h is not None:
+        h(st, _string_at(d, n) if st == 0 else b"")
 
 
 class _Bridge:
@@ -345,10 +368,17 @@ class StreamReader:
 
         def on_read(status: int, data: bytes) -> None:
             if status == 0:
-                self._buf += data
-                if len(self._buf) > self._limit and not self._stopping:
+                buf = self._buf
+                buf += data
+                if len(buf) > self._limit and not self._stopping:
                     self._stopping = True
                     L.braid_byte_stream_read_stop(bs)
+                w = self._waiter
+                if w is not None:
+                    self._waiter = None
+                    if not w.done():
+                        w.set_result(None)
+                return
             else:  # the final call
                 op.finish()
                 self._op = None
@@ -381,8 +411,13 @@ class StreamReader:
         return bool(self._buf) or not self._eof
 
     def _take(self, n: int) -> bytes:
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
+        buf = self._buf
+        if n >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+            return data
+        data = bytes(buf[:n])
+        del buf[:n]
         return data
 
     def at_eof(self) -> bool:
@@ -398,8 +433,14 @@ class StreamReader:
             data, self._buf = bytes(self._buf), bytearray()
             return data
         while not self._buf:
-            if not await self._fill():
+            if self._exc is not None:
+                raise self._exc
+            if self._eof:
                 return b""
+            if self._op is None:
+                self._start()
+            w = self._waiter = asyncio.get_running_loop().create_future()
+            await w
         return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
@@ -440,56 +481,166 @@ class StreamReader:
 
 class StreamWriter:
     """Writes to a braid TCP stream: write + drain, write_eof, close +
-    wait_closed, get_extra_info, as asyncio.StreamWriter."""
+    wait_closed, get_extra_info, as asyncio.StreamWriter.
+
+    write() tries the socket at once, from the loop's thread
+    (braid_byte_stream_try_write: one send, never waiting).  What the socket
+    does not take (its buffer is full: EAGAIN, or a partial write) waits in
+    a buffer and goes out through braid write operations, one at a time, in
+    order; while any byte waits there, write() appends behind it instead of
+    trying the socket, so the bytes keep their order.  drain() returns at
+    once when nothing waits, else when the buffer is out; it raises the
+    error a write met (BrokenPipeError, ConnectionResetError, ...).
+    Cancelling the task awaiting drain() aborts the braid write."""
 
     def __init__(self, conn: _Conn):
         self._conn = conn
-        self._pending = bytearray()
-        self._lock: Optional[asyncio.Lock] = None
+        self._pending = bytearray()  # not yet handed to the socket or to a braid write
+        self._op: Optional[_Op] = None  # the braid write in flight
+        self._exc: Optional[BaseException] = None  # the error a write met
+        self._waiters: "list[asyncio.Future[None]]" = []
+        self._aborting = False  # drain() was cancelled: the write in flight is being aborted
+        self._eof_pending = False  # write_eof() waits for the buffer to go out
+        self._closing = False  # close() waits for the buffer to go out
+        self._n = ctypes.c_size_t()
+        self._pn = ctypes.byref(self._n)
+        self._try_write = lib().braid_byte_stream_try_write
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
-        if self._conn.closed:
+        conn = self._conn
+        if conn.closed or self._closing:
             raise ConnectionResetError("the stream is closed")
-        self._pending += data
+        if self._exc is not None:
+            return  # the stream is broken: drain() raises
+        if self._pending or self._op is not None:
+            self._pending += data  # behind what waits: keeps the order
+            return
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        if not data:
+            return
+        rc = self._try_write(conn.bs, data, len(data), self._pn)
+        if rc == 0:
+            n = self._n.value
+            if n == len(data):
+                return
+            self._pending += memoryview(data)[n:]
+        elif rc == _EAGAIN:
+            self._pending += data
+        else:
+            self._fail(error(rc, "braid_byte_stream_try_write"))
+            return
+        self._flush()
 
     def writelines(self, data: "Any") -> None:
         for d in data:
             self.write(d)
 
-    async def _write_all(self, data: bytes) -> None:
+    def _fail(self, exc: BaseException) -> None:
+        self._exc = exc
+        self._pending = bytearray()
+        self._wake()
+
+    def _wake(self) -> None:
+        ws, self._waiters = self._waiters, []
+        for w in ws:
+            if not w.done():
+                w.set_result(None)
+
+    def _flush(self) -> None:
+        """Hands the buffer to a braid write (the stream ready or not: the
+        operation waits for room on braid's reactor)."""
         L = lib()
-        conn = self._conn
+        loop, br = _bridge()
+        data, self._pending = bytes(self._pending), bytearray()
+        op = _Op()
+        op.keep = data  # until its callback
 
-        def start(op: _Op, br: _Bridge) -> int:
-            return br.start(L.braid_byte_stream_write_all, ctypes.byref(op.task), conn.bs, data, len(data),
-                            _on_io, op.id)
+        def done(status: int, n: int) -> None:
+            op.finish()
+            self._op = None
+            aborted, self._aborting = self._aborting, False
+            if status == _ECANCELED and aborted:
+                self._wake()
+            elif status < 0:
+                self._fail(error(status, "braid_byte_stream_write_all"))
+            elif self._pending and not self._conn.closed:
+                self._flush()
+            else:
+                if self._eof_pending and not self._conn.closed:
+                    self._shutdown_write()
+                self._wake()
+            if self._closing and self._op is None:
+                self._closing = False
+                self._conn.close()
 
-        await _run_op(start, "braid_byte_stream_write_all", keep=data)
+        op.register(done)
+        rc = br.start(L.braid_byte_stream_write_all, ctypes.byref(op.task), self._conn.bs, data, len(data),
+                      _on_io, op.id)
+        if rc < 0:
+            op.finish()
+            self._fail(error(rc, "braid_byte_stream_write_all"))
+            return
+        self._op = op
 
     async def drain(self) -> None:
-        """Writes everything written so far."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            while self._pending:
-                data, self._pending = bytes(self._pending), bytearray()
-                await self._write_all(data)
+        """Waits until everything written so far is handed to the socket."""
+        if self._op is None and not self._pending and self._exc is None:
+            return
+        while True:
+            if self._exc is not None:
+                raise self._exc
+            if self._op is None:
+                if not self._pending:
+                    return
+                self._flush()
+                continue
+            w = asyncio.get_running_loop().create_future()
+            self._waiters.append(w)
+            try:
+                await w
+            except asyncio.CancelledError:
+                op = self._op
+                if op is not None and (not w.done() or w.cancelled()):
+                    self._pending = bytearray()  # as the aborted write's bytes: not sent
+                    self._aborting = True
+                    op.abort()  # its callback comes (ECANCELED) and ends it
+                raise
 
     def can_write_eof(self) -> bool:
         return True
 
     def write_eof(self) -> None:
-        """Shuts the sending side down (after what drain() sent)."""
-        check(lib().braid_byte_stream_shutdown_write(self._conn.bs), "braid_byte_stream_shutdown_write")
+        """Shuts the sending side down after the bytes written so far (at
+        once when none waits, else when the braid write has sent them)."""
+        if self._op is None and not self._pending:
+            check(lib().braid_byte_stream_shutdown_write(self._conn.bs), "braid_byte_stream_shutdown_write")
+        else:
+            self._eof_pending = True
+
+    def _shutdown_write(self) -> None:
+        self._eof_pending = False
+        rc = lib().braid_byte_stream_shutdown_write(self._conn.bs)
+        if rc < 0:
+            self._fail(error(rc, "braid_byte_stream_shutdown_write"))
 
     def is_closing(self) -> bool:
-        return self._conn.closed
+        return self._conn.closed or self._closing
 
     def close(self) -> None:
-        self._conn.close()
+        """Closes the stream: at once when no byte waits, else once the
+        braid write has sent them (or failed), as asyncio's transports do."""
+        if self._op is None or self._exc is not None:
+            self._conn.close()
+        else:
+            self._closing = True
 
     async def wait_closed(self) -> None:
-        return None
+        """Waits until close() has closed the stream (its queued bytes out)."""
+        while self._closing and self._op is not None:
+            w = asyncio.get_running_loop().create_future()
+            self._waiters.append(w)
+            await w
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name not in ("peername", "sockname", "socket"):

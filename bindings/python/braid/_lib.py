@@ -136,6 +136,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_tcp_stream_free", None, p)
     fn("braid_byte_stream_read", i, pp, p, p, sz, IO_CALLBACK, p)
     fn("braid_byte_stream_write_all", i, pp, p, p, sz, IO_CALLBACK, p)
+    fn("braid_byte_stream_try_write", i, p, p, sz, ctypes.POINTER(sz))
     fn("braid_byte_stream_read_start", i, pp, p, p, sz, READ_CALLBACK, p)
     fn("braid_byte_stream_read_stop", i, p)
     fn("braid_byte_stream_shutdown_write", i, p)

@@ -2,6 +2,7 @@
 // chain, states and counters), task names and spawn locations, the dump on
 // a signal, and stall reports taken while the stuck poll still runs.
 #include <braid/braid.hpp>
+#include <braid/unstable/task_trace.h>
 
 #include <catch2/catch.hpp>
 
@@ -482,6 +483,129 @@ TEST_CASE("C: the dump's kinds, a struct without kind, and every task leaving it
     braid_task_free(waiting);
     braid_task_free(lt);
     braid_runtime_free(rt);
+}
+
+namespace {
+// A local set's C task whose trace function (run by the dump while it holds
+// the task) wakes or aborts it: a wake-up that comes while the dump holds it.
+struct HeldTask {
+    braid_task* self = nullptr;
+    bool abort_in_trace = false;
+    int polls = 0;
+    std::thread::id polled_on[2];
+    std::thread::id cancelled_on;
+    static int poll(void* p, braid_task*) {
+        auto* h = static_cast<HeldTask*>(p);
+        h->polled_on[h->polls < 2 ? h->polls : 1] = std::this_thread::get_id();
+        return ++h->polls == 1 ? BRAID_PENDING : BRAID_OK;  // idle after its first poll, no waker
+    }
+    static void cancel(void* p) { static_cast<HeldTask*>(p)->cancelled_on = std::this_thread::get_id(); }
+    static void trace(void* p, braid_trace_frame_fn frame, void* ud) {
+        auto* h = static_cast<HeldTask*>(p);
+        if (h->abort_in_trace) braid_task_abort(h->self);
+        else braid_task_wake(h->self);
+        frame(ud, "held.c", 1, "trace");
+    }
+};
+void count_wake(void* p) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }
+}  // namespace
+
+TEST_CASE("a local set's task woken or aborted while the dump holds it goes back to its set") {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();  // a worker that must not poll it
+    braid_local_set* set = nullptr;
+    REQUIRE(braid_local_set_new(&set) == BRAID_OK);
+    HeldTask* states[2] = {};
+    braid_task* tasks[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        void* st = nullptr;
+        REQUIRE(braid_task_new(&tasks[i], &st, rt.native_handle(), sizeof(HeldTask), &HeldTask::poll, &HeldTask::cancel,
+                               nullptr) == BRAID_OK);
+        states[i] = new (st) HeldTask;
+        states[i]->self = tasks[i];
+        states[i]->abort_in_trace = i == 1;
+        REQUIRE(braid_task_set_trace(tasks[i], &HeldTask::trace) == BRAID_OK);
+        REQUIRE(braid_local_set_start(set, tasks[i]) == BRAID_OK);
+    }
+    std::atomic<int> set_woken{0};
+    CHECK(braid_local_set_poll_run(set, &count_wake, &set_woken) == BRAID_PENDING);  // both poll once: idle
+    REQUIRE(states[0]->polls == 1);
+    REQUIRE(states[1]->polls == 1);
+    set_woken = 0;
+
+    braid::TaskDump d = braid::TaskDump::capture(rt);
+    for (braid_task* t : tasks) {
+        const braid::TaskDumpEntry* e = d.find(braid_task_id(t));
+        REQUIRE(e != nullptr);
+        CHECK(e->kind == BRAID_TASK_KIND_LOCAL);
+        CHECK(e->state == BRAID_TASK_IDLE);  // held: the trace ran
+        REQUIRE(e->frames.size() == 1);
+        CHECK(e->frames[0].file == "held.c");
+    }
+    // Both were queued on the set when the dump let go (its driver was
+    // woken), not on the runtime's worker.
+    CHECK(set_woken.load() >= 1);
+    CHECK(states[0]->polls == 1);
+    CHECK(braid_local_set_poll_run(set, &count_wake, &set_woken) == BRAID_PENDING);
+    CHECK(braid_task_try_join(tasks[0]) == BRAID_OK);
+    CHECK(states[0]->polls == 2);
+    CHECK(states[0]->polled_on[1] == std::this_thread::get_id());
+    CHECK(braid_task_try_join(tasks[1]) == BRAID_ECANCELED);
+    CHECK(states[1]->polls == 1);
+    CHECK(states[1]->cancelled_on == std::this_thread::get_id());
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);  // withdraws the waker
+    for (braid_task* t : tasks) braid_task_free(t);
+    CHECK(braid_local_set_free(set) == BRAID_OK);
+}
+
+namespace {
+// A local set's task whose trace (run by a dump holding it) goes on until
+// the set's thread has started freeing the set, and then a while longer.
+struct SlowTrace {
+    std::atomic<bool>* freeing;
+    std::atomic<bool> held{false};
+    std::atomic<bool> traced{false};
+    std::atomic<bool> traced_before_cancel{false};
+    static int poll(void*, braid_task*) { return BRAID_PENDING; }  // idle, no waker
+    static void cancel(void* p) {
+        auto* s = static_cast<SlowTrace*>(p);
+        s->traced_before_cancel = s->traced.load();
+    }
+    static void trace(void* p, braid_trace_frame_fn frame, void* ud) {
+        auto* s = static_cast<SlowTrace*>(p);
+        s->held = true;
+        while (!s->freeing->load()) std::this_thread::yield();
+        for (int i = 0; i < 1000; ++i) std::this_thread::yield();  // the free is under way meanwhile
+        frame(ud, "slow.c", 1, "trace");
+        s->traced = true;
+    }
+};
+}  // namespace
+
+TEST_CASE("freeing a local set waits for a dump that holds one of its tasks before dropping its future") {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    braid_local_set* set = nullptr;
+    REQUIRE(braid_local_set_new(&set) == BRAID_OK);
+    std::atomic<bool> freeing{false};
+    braid_task* t = nullptr;
+    void* st = nullptr;
+    REQUIRE(braid_task_new(&t, &st, rt.native_handle(), sizeof(SlowTrace), &SlowTrace::poll, &SlowTrace::cancel,
+                           nullptr) == BRAID_OK);
+    auto* s = new (st) SlowTrace{&freeing};
+    REQUIRE(braid_task_set_trace(t, &SlowTrace::trace) == BRAID_OK);
+    REQUIRE(braid_local_set_start(set, t) == BRAID_OK);
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);  // withdraw: nothing ran
+    std::atomic<int> woken{0};
+    CHECK(braid_local_set_poll_run(set, &count_wake, &woken) == BRAID_PENDING);  // the task polls once: idle
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);
+
+    std::thread dumper([&] { braid::TaskDump::capture(rt); });
+    while (!s->held.load()) std::this_thread::yield();  // the dump holds the task (its trace runs)
+    freeing = true;  // the trace goes on a while; the set is freed here, on its thread, meanwhile
+    CHECK(braid_local_set_free(set) == BRAID_OK);
+    dumper.join();
+    CHECK(braid_task_try_join(t) == BRAID_ECANCELED);
+    CHECK(s->traced_before_cancel);  // cancelled only once the dump let go
+    braid_task_free(t);
 }
 
 TEST_CASE("dumps in a loop while local sets' tasks and blocking jobs start, wait and end (every one ends)") {

@@ -121,10 +121,6 @@ bool Core::is_own_thread() const { return current_core() == this || sched_.in_pl
 
 int Core::start_task(Task* t) {
     if (t->kind == TaskKind::Blocking) {
-        // Listed before it is queued (a thread may run and finish it at
-        // once); completing removes it.  The list is never closed: the
-        // pool's shutdown cancels the queued jobs itself.
-        blocking_jobs_.insert(t);
         if (shutting_down() || !pool_.push(t)) {
             t->complete(BRAID_ESHUTDOWN);  // refused: never started, so no cancel
             return BRAID_ESHUTDOWN;

@@ -94,8 +94,6 @@ public:
     RuntimeCounters& counters() { return counters_; }
     BlockingPool& blocking() { return pool_; }
     OwnedTasks& owned() { return owned_; }
-    // The blocking pool's jobs, queued or running (for the task dump).
-    OwnedTasks& blocking_jobs() { return blocking_jobs_; }
     SignalRegistry& signals() { return signals_; }
     // The I/O driver (io/io_driver.hpp) once one is made, until the reactor
     // stops: what idle workers sleep in.
@@ -130,7 +128,6 @@ private:
     Clock clock_;
     TimerDriver timers_;
     OwnedTasks owned_;
-    OwnedTasks blocking_jobs_;
     Reactor reactor_;
     SignalRegistry signals_;  // loop-thread state of the reactor
     Scheduler sched_;

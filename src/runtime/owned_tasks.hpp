@@ -1,8 +1,6 @@
 // Every live worker task of a runtime, so that shutdown can cancel the ones
 // that sit in no queue (waiting on a timer, a channel, I/O).  Sharded lists
-// keep spawns on different workers off each other's lock.  A second list
-// holds the blocking pool's jobs, for the task dump (a job does not use the
-// links otherwise).
+// keep spawns on different workers off each other's lock.
 #pragma once
 
 #include <array>

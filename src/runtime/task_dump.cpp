@@ -147,7 +147,7 @@ int collect(Core& core, std::vector<Snapshot>& out) {
             t->ref();
         };
         core.owned().for_each(take);
-        core.blocking_jobs().for_each(take);
+        core.blocking().reference_jobs(tasks);
         LocalSet::reference_tasks(&core, tasks);
     } catch (...) {
         for (Task* t : tasks) t->unref();

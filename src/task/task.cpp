@@ -295,10 +295,12 @@ bool Task::set_watcher(Task* w) {
 
 void Task::complete(int st_) {
     status = st_;
-    if (kind == TaskKind::Local)
+    if (kind == TaskKind::Worker && (state.load(std::memory_order_relaxed) & st::STARTED))
+        core->owned().remove(this);
+    else if (kind == TaskKind::Local)
         local_set->forget(this);
-    else if (state.load(std::memory_order_relaxed) & st::STARTED)
-        (kind == TaskKind::Worker ? core->owned() : core->blocking_jobs()).remove(this);
+    else if (kind == TaskKind::Blocking)
+        core->blocking().job_ending(this);  // the dump no longer finds it running
     uint64_t s = state.load(std::memory_order_relaxed);
     while (!state.compare_exchange_weak(s, (s | st::COMPLETE) & ~(st::RUNNING | st::NOTIFIED),
                                         std::memory_order_acq_rel)) {

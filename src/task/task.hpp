@@ -60,7 +60,7 @@ struct Task {
     perturb::Atomic<uint64_t> state;
     Task* queue_next = nullptr;       // inject queue / blocking queue link
     union {
-        Task* owned_prev = nullptr;   // owned-tasks list links (Worker, Blocking)
+        Task* owned_prev = nullptr;   // owned-tasks list links (Worker)
         LocalSet* local_set;          // the set it belongs to (Local: a counted reference)
     };
     Task* owned_next = nullptr;

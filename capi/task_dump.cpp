@@ -2,6 +2,7 @@
 // (src/runtime/dump_signal.hpp).
 #include <braid/task_dump.h>
 
+#include <cstddef>
 #include <string>
 
 #include "shim.hpp"
@@ -30,7 +31,8 @@ BRAID_API int braid_runtime_task_dump_text(braid_runtime* rt, char* buf, size_t 
 
 BRAID_API int braid_task_info_format(const braid_task_info* task, char* buf, size_t cap, size_t* needed) {
     if (needed) *needed = 0;
-    if (!task || task->size < sizeof(braid_task_info) || (!buf && cap > 0)) return BRAID_EINVAL;
+    // `kind` is the one field a struct may lack (format_task reads it by size).
+    if (!task || task->size < offsetof(braid_task_info, kind) || (!buf && cap > 0)) return BRAID_EINVAL;
     return guarded([&] {
         std::string text;
         braid::detail::format_task(*task, text);

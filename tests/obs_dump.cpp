@@ -2,6 +2,7 @@
 // chain, states and counters), task names and spawn locations, the dump on
 // a signal, and stall reports taken while the stuck poll still runs.
 #include <braid/braid.hpp>
+#include <braid/unstable/task_trace.h>
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <latch>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -250,6 +252,422 @@ TEST_CASE("the dump signal prints the dump to stderr") {
     CHECK(out.find("task " + std::to_string(h.id()) + " ") != std::string::npos);
     CHECK(!tx.try_send(7));
     CHECK(rt.block_on([&]() -> braid::Task<int> { co_return co_await h; }()) == 7);
+}
+
+// ---- every kind of task: local sets' tasks and blocking jobs -------------------
+
+TEST_CASE("the dump lists a local set's task idle on a channel recv, with its location and chain") {
+    auto rt = braid::Runtime::builder().current_thread().build();
+    braid::LocalSet local;
+    local.block_on(rt, [&]() -> braid::Task<void> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        const uint32_t spawn_line = __LINE__; auto h = braid::spawn_local(outer(rx));
+        co_await braid::yield_now();  // outer runs up to its recv (the set's queue is FIFO)
+
+        braid::TaskDump d = braid::TaskDump::capture(rt);
+        const braid::TaskDumpEntry* e = d.find(h.id());
+        REQUIRE(e != nullptr);
+        CHECK(e->kind == BRAID_TASK_KIND_LOCAL);
+        CHECK(e->state == BRAID_TASK_IDLE);
+        CHECK(e->polls == 1);
+        CHECK(ends_with(e->file, "obs_dump.cpp"));
+        CHECK(e->line == spawn_line);
+        CHECK(e->wait_kind == BRAID_WAIT_RECV);
+        CHECK(e->wait_object == uint64_t(reinterpret_cast<uintptr_t>(tx.native_handle())));
+        REQUIRE(e->frames.size() == 2);
+        CHECK(e->frames[0].line == g_middle_line);
+        CHECK(e->frames[1].line == g_outer_line);
+        CHECK(e->text.find("task " + std::to_string(h.id()) + " [local] idle, ") == 0);
+        CHECK(e->text.find("awaits recv on channel 0x") != std::string::npos);
+        // This task (the set's too) is the one running.
+        const braid::TaskDumpEntry* self = d.find(braid::task::id());
+        REQUIRE(self != nullptr);
+        CHECK(self->kind == BRAID_TASK_KIND_LOCAL);
+        CHECK(self->state == BRAID_TASK_RUNNING);
+
+        // The dump held the task and let it go: a send wakes it on its set.
+        co_await tx.send(41);
+        CHECK(co_await std::move(h) == 42);
+    }());
+}
+
+namespace {
+// The worker tasks of the test below: each waits until its channel closes.
+braid::Task<void> wait_closed(braid::mpsc::Receiver<int> rx) {
+    for (;;) {
+        auto v = co_await rx.recv();  // not in a while condition: built by g++ 12, that form never woke
+        if (!v) break;
+    }
+}
+}  // namespace
+
+TEST_CASE("the dump lists blocking jobs running and queued, local tasks, and counts every live task") {
+    auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
+    auto entered = rt.enter();
+    std::latch started(1), release(1);
+    auto running = braid::task::Builder().name("busy-job").spawn_blocking([&] {
+        started.count_down();
+        release.wait();  // the test lets it go
+        return 1;
+    });
+    started.wait();  // the pool's one thread runs it: the next job waits in the queue
+    auto queued = braid::spawn_blocking([] { return 2; });
+
+    std::vector<braid::mpsc::Sender<int>> senders;
+    std::vector<braid::JoinHandle<void>> workers;
+    for (int i = 0; i < 3; ++i) {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        senders.push_back(std::move(tx));
+        workers.push_back(rt.spawn(wait_closed(std::move(rx))));
+    }
+    std::vector<braid::JoinHandle<void>> locals;
+    auto local = std::make_unique<braid::LocalSet>();
+    {
+        auto in_set = local->enter();  // spawned into the set, never driven: queued
+        for (int i = 0; i < 2; ++i) locals.push_back(braid::spawn_local([]() -> braid::Task<void> { co_return; }()));
+    }
+
+    braid::TaskDump d = braid::TaskDump::capture(rt);
+    INFO(d.to_string());
+    CHECK(d.entries.size() == 7);  // 3 worker tasks, 2 jobs, 2 local tasks: nothing else lives
+    int kinds[3] = {};
+    for (const auto& e : d.entries) {
+        REQUIRE(e.kind >= 0);
+        REQUIRE(e.kind < 3);
+        ++kinds[e.kind];
+    }
+    CHECK(kinds[BRAID_TASK_KIND_WORKER] == 3);
+    CHECK(kinds[BRAID_TASK_KIND_BLOCKING] == 2);
+    CHECK(kinds[BRAID_TASK_KIND_LOCAL] == 2);
+    const braid::TaskDumpEntry* r = d.find(running.id());
+    REQUIRE(r != nullptr);
+    CHECK(r->kind == BRAID_TASK_KIND_BLOCKING);
+    CHECK(r->state == BRAID_TASK_RUNNING);
+    CHECK(r->name == "busy-job");
+    CHECK(r->polls == 1);
+    CHECK(r->text.find("task " + std::to_string(running.id()) + " \"busy-job\" [blocking] running, ") == 0);
+    const braid::TaskDumpEntry* q = d.find(queued.id());
+    REQUIRE(q != nullptr);
+    CHECK(q->kind == BRAID_TASK_KIND_BLOCKING);
+    CHECK(q->state == BRAID_TASK_SCHEDULED);
+    CHECK(q->polls == 0);
+    CHECK(q->text.find("[blocking] scheduled, ") != std::string::npos);
+    for (const auto& h : locals) {
+        const braid::TaskDumpEntry* l = d.find(h.id());
+        REQUIRE(l != nullptr);
+        CHECK(l->kind == BRAID_TASK_KIND_LOCAL);
+        CHECK(l->state == BRAID_TASK_SCHEDULED);
+        CHECK(ends_with(l->file, "obs_dump.cpp"));
+    }
+    for (const auto& h : workers) {
+        REQUIRE(d.find(h.id()) != nullptr);
+        CHECK(d.find(h.id())->kind == BRAID_TASK_KIND_WORKER);
+        CHECK(d.find(h.id())->text.find(" [") == std::string::npos);  // a worker's line is as it was
+    }
+    CHECK(d.to_string().find("braid task dump: 7 tasks\n") == 0);
+
+    // Each one leaves the dump as it ends.
+    release.count_down();
+    CHECK(rt.block_on([&]() -> braid::Task<int> { co_return co_await std::move(running) + co_await std::move(queued); }()) == 3);
+    CHECK(braid::TaskDump::capture(rt).entries.size() == 5);
+    local.reset();  // cancels its tasks, on this thread
+    for (auto& h : locals) CHECK(braid_task_try_join(h.native_handle()) == BRAID_ECANCELED);
+    CHECK(braid::TaskDump::capture(rt).entries.size() == 3);
+    senders.clear();
+    rt.block_on([&]() -> braid::Task<void> {
+        for (auto& h : workers) co_await std::move(h);
+    }());
+    CHECK(braid::TaskDump::capture(rt).entries.empty());
+}
+
+namespace {
+struct CJob {
+    std::latch* started;
+    std::latch* release;
+};
+void c_job(void* arg) {
+    auto* j = static_cast<CJob*>(arg);
+    j->started->count_down();
+    j->release->wait();
+}
+void c_nothing(void*) {}
+struct Seen {
+    uint64_t id;
+    int kind;
+    int state;
+    std::string text;
+};
+int collect_kinds(void* ud, const braid_task_info* t) {
+    std::size_t need = 0;
+    braid_task_info_format(t, nullptr, 0, &need);
+    std::string text(need, '\0');
+    braid_task_info_format(t, text.data(), need, nullptr);
+    text.resize(need ? need - 1 : 0);
+    static_cast<std::vector<Seen>*>(ud)->push_back({t->id, t->kind, t->state, text});
+    return 0;
+}
+}  // namespace
+
+TEST_CASE("C: the dump's kinds, a struct without kind, and every task leaving it") {
+    braid_runtime_builder* b = nullptr;
+    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_worker_threads(b, 1) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_max_blocking_threads(b, 1) == BRAID_OK);
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+    braid_runtime_builder_free(b);
+
+    std::latch started(1), release(1);
+    CJob job{&started, &release};
+    braid_task* busy = nullptr;
+    REQUIRE(braid_spawn_blocking(&busy, rt, &c_job, &job) == BRAID_OK);
+    started.wait();
+    braid_task* waiting = nullptr;
+    REQUIRE(braid_spawn_blocking(&waiting, rt, &c_nothing, nullptr) == BRAID_OK);
+    braid_local_set* set = nullptr;
+    REQUIRE(braid_local_set_new(&set) == BRAID_OK);
+    braid_task* lt = nullptr;
+    void* state = nullptr;
+    REQUIRE(braid_task_new(&lt, &state, rt, sizeof(CTask), &CTask::poll, nullptr, nullptr) == BRAID_OK);
+    new (state) CTask;
+    REQUIRE(braid_task_set_location(lt, "local.c", 9, "main") == BRAID_OK);
+    REQUIRE(braid_local_set_start(set, lt) == BRAID_OK);
+
+    std::vector<Seen> seen;
+    REQUIRE(braid_runtime_task_dump(rt, &collect_kinds, &seen) == BRAID_OK);
+    REQUIRE(seen.size() == 3);
+    for (const Seen& s : seen) {
+        if (s.id == braid_task_id(busy)) {
+            CHECK(s.kind == BRAID_TASK_KIND_BLOCKING);
+            CHECK(s.state == BRAID_TASK_RUNNING);
+            CHECK(s.text.find(" [blocking] running, ") != std::string::npos);
+        } else if (s.id == braid_task_id(waiting)) {
+            CHECK(s.kind == BRAID_TASK_KIND_BLOCKING);
+            CHECK(s.state == BRAID_TASK_SCHEDULED);
+        } else {
+            CHECK(s.id == braid_task_id(lt));
+            CHECK(s.kind == BRAID_TASK_KIND_LOCAL);
+            CHECK(s.state == BRAID_TASK_SCHEDULED);
+            CHECK(s.text.find(" [local] scheduled, ") != std::string::npos);
+            CHECK(s.text.find("spawned at local.c:9 in main") != std::string::npos);
+        }
+    }
+    std::size_t need = 0;
+    REQUIRE(braid_runtime_task_dump_text(rt, nullptr, 0, &need) == BRAID_ERANGE);
+    std::string text(need, '\0');
+    REQUIRE(braid_runtime_task_dump_text(rt, text.data(), text.size(), &need) == BRAID_OK);
+    CHECK(text.find("braid task dump: 3 tasks\n") == 0);
+
+    // A struct filled by a library from before `kind` (its size ends
+    // before the field) formats as a worker task's; one without frames is
+    // refused.
+    braid_task_info old{};
+    old.size = offsetof(braid_task_info, kind);
+    old.id = 5;
+    old.kind = BRAID_TASK_KIND_BLOCKING;  // beyond its size: not read
+    std::string line(256, '\0');
+    REQUIRE(braid_task_info_format(&old, line.data(), line.size(), nullptr) == BRAID_OK);
+    CHECK(std::string(line.c_str()) == "task 5 idle, age 0.000 ms, 0 polls\n  awaits (a waker braid does not know)\n");
+    old.size = offsetof(braid_task_info, frames);
+    CHECK(braid_task_info_format(&old, line.data(), line.size(), nullptr) == BRAID_EINVAL);
+
+    release.count_down();
+    CHECK(braid_task_join_blocking(busy, BRAID_WAIT_FOREVER) == BRAID_OK);
+    CHECK(braid_task_join_blocking(waiting, BRAID_WAIT_FOREVER) == BRAID_OK);
+    REQUIRE(braid_local_set_free(set) == BRAID_OK);  // cancels lt
+    CHECK(braid_task_try_join(lt) == BRAID_ECANCELED);
+    seen.clear();
+    REQUIRE(braid_runtime_task_dump(rt, &collect_kinds, &seen) == BRAID_OK);
+    CHECK(seen.empty());
+    braid_task_free(busy);
+    braid_task_free(waiting);
+    braid_task_free(lt);
+    braid_runtime_free(rt);
+}
+
+namespace {
+// A local set's C task whose trace function (run by the dump while it holds
+// the task) wakes or aborts it: a wake-up that comes while the dump holds it.
+struct HeldTask {
+    braid_task* self = nullptr;
+    bool abort_in_trace = false;
+    int polls = 0;
+    std::thread::id polled_on[2];
+    std::thread::id cancelled_on;
+    static int poll(void* p, braid_task*) {
+        auto* h = static_cast<HeldTask*>(p);
+        h->polled_on[h->polls < 2 ? h->polls : 1] = std::this_thread::get_id();
+        return ++h->polls == 1 ? BRAID_PENDING : BRAID_OK;  // idle after its first poll, no waker
+    }
+    static void cancel(void* p) { static_cast<HeldTask*>(p)->cancelled_on = std::this_thread::get_id(); }
+    static void trace(void* p, braid_trace_frame_fn frame, void* ud) {
+        auto* h = static_cast<HeldTask*>(p);
+        if (h->abort_in_trace) braid_task_abort(h->self);
+        else braid_task_wake(h->self);
+        frame(ud, "held.c", 1, "trace");
+    }
+};
+void count_wake(void* p) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }
+}  // namespace
+
+TEST_CASE("a local set's task woken or aborted while the dump holds it goes back to its set") {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();  // a worker that must not poll it
+    braid_local_set* set = nullptr;
+    REQUIRE(braid_local_set_new(&set) == BRAID_OK);
+    HeldTask* states[2] = {};
+    braid_task* tasks[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        void* st = nullptr;
+        REQUIRE(braid_task_new(&tasks[i], &st, rt.native_handle(), sizeof(HeldTask), &HeldTask::poll, &HeldTask::cancel,
+                               nullptr) == BRAID_OK);
+        states[i] = new (st) HeldTask;
+        states[i]->self = tasks[i];
+        states[i]->abort_in_trace = i == 1;
+        REQUIRE(braid_task_set_trace(tasks[i], &HeldTask::trace) == BRAID_OK);
+        REQUIRE(braid_local_set_start(set, tasks[i]) == BRAID_OK);
+    }
+    std::atomic<int> set_woken{0};
+    CHECK(braid_local_set_poll_run(set, &count_wake, &set_woken) == BRAID_PENDING);  // both poll once: idle
+    REQUIRE(states[0]->polls == 1);
+    REQUIRE(states[1]->polls == 1);
+    set_woken = 0;
+
+    braid::TaskDump d = braid::TaskDump::capture(rt);
+    for (braid_task* t : tasks) {
+        const braid::TaskDumpEntry* e = d.find(braid_task_id(t));
+        REQUIRE(e != nullptr);
+        CHECK(e->kind == BRAID_TASK_KIND_LOCAL);
+        CHECK(e->state == BRAID_TASK_IDLE);  // held: the trace ran
+        REQUIRE(e->frames.size() == 1);
+        CHECK(e->frames[0].file == "held.c");
+    }
+    // Both were queued on the set when the dump let go (its driver was
+    // woken), not on the runtime's worker.
+    CHECK(set_woken.load() >= 1);
+    CHECK(states[0]->polls == 1);
+    CHECK(braid_local_set_poll_run(set, &count_wake, &set_woken) == BRAID_PENDING);
+    CHECK(braid_task_try_join(tasks[0]) == BRAID_OK);
+    CHECK(states[0]->polls == 2);
+    CHECK(states[0]->polled_on[1] == std::this_thread::get_id());
+    CHECK(braid_task_try_join(tasks[1]) == BRAID_ECANCELED);
+    CHECK(states[1]->polls == 1);
+    CHECK(states[1]->cancelled_on == std::this_thread::get_id());
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);  // withdraws the waker
+    for (braid_task* t : tasks) braid_task_free(t);
+    CHECK(braid_local_set_free(set) == BRAID_OK);
+}
+
+namespace {
+// A local set's task whose trace (run by a dump holding it) goes on until
+// the set's thread has started freeing the set, and then a while longer.
+struct SlowTrace {
+    std::atomic<bool>* freeing;
+    std::atomic<bool> held{false};
+    std::atomic<bool> traced{false};
+    std::atomic<bool> traced_before_cancel{false};
+    static int poll(void*, braid_task*) { return BRAID_PENDING; }  // idle, no waker
+    static void cancel(void* p) {
+        auto* s = static_cast<SlowTrace*>(p);
+        s->traced_before_cancel = s->traced.load();
+    }
+    static void trace(void* p, braid_trace_frame_fn frame, void* ud) {
+        auto* s = static_cast<SlowTrace*>(p);
+        s->held = true;
+        while (!s->freeing->load()) std::this_thread::yield();
+        for (int i = 0; i < 1000; ++i) std::this_thread::yield();  // the free is under way meanwhile
+        frame(ud, "slow.c", 1, "trace");
+        s->traced = true;
+    }
+};
+}  // namespace
+
+TEST_CASE("freeing a local set waits for a dump that holds one of its tasks before dropping its future") {
+    auto rt = braid::Runtime::builder().worker_threads(1).build();
+    braid_local_set* set = nullptr;
+    REQUIRE(braid_local_set_new(&set) == BRAID_OK);
+    std::atomic<bool> freeing{false};
+    braid_task* t = nullptr;
+    void* st = nullptr;
+    REQUIRE(braid_task_new(&t, &st, rt.native_handle(), sizeof(SlowTrace), &SlowTrace::poll, &SlowTrace::cancel,
+                           nullptr) == BRAID_OK);
+    auto* s = new (st) SlowTrace{&freeing};
+    REQUIRE(braid_task_set_trace(t, &SlowTrace::trace) == BRAID_OK);
+    REQUIRE(braid_local_set_start(set, t) == BRAID_OK);
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);  // withdraw: nothing ran
+    std::atomic<int> woken{0};
+    CHECK(braid_local_set_poll_run(set, &count_wake, &woken) == BRAID_PENDING);  // the task polls once: idle
+    CHECK(braid_local_set_poll_run(set, nullptr, nullptr) == BRAID_PENDING);
+
+    std::thread dumper([&] { braid::TaskDump::capture(rt); });
+    while (!s->held.load()) std::this_thread::yield();  // the dump holds the task (its trace runs)
+    freeing = true;  // the trace goes on a while; the set is freed here, on its thread, meanwhile
+    CHECK(braid_local_set_free(set) == BRAID_OK);
+    dumper.join();
+    CHECK(braid_task_try_join(t) == BRAID_ECANCELED);
+    CHECK(s->traced_before_cancel);  // cancelled only once the dump let go
+    braid_task_free(t);
+}
+
+TEST_CASE("dumps in a loop while local sets' tasks and blocking jobs start, wait and end (every one ends)") {
+    auto rt = braid::Runtime::builder().worker_threads(2).max_blocking_threads(2).build();
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> dumps{0};
+    std::thread dumper([&] {
+        while (!stop.load(std::memory_order_acquire)) {
+            braid::TaskDump d = braid::TaskDump::capture(rt);
+            std::string text = d.to_string();  // every entry formatted too
+            dumps.fetch_add(text.empty() ? 0 : 1, std::memory_order_relaxed);
+        }
+    });
+    struct Ends {
+        std::atomic<int>* n;
+        ~Ends() { n->fetch_add(1, std::memory_order_relaxed); }
+    };
+    std::atomic<int> spawned{0}, ended{0}, jobs{0};
+    constexpr int kRounds = 30, kTasks = 8;
+    for (int round = 0; round < kRounds; ++round) {
+        braid::LocalSet local;
+        local.block_on(rt, [&]() -> braid::Task<void> {
+            std::vector<braid::JoinHandle<void>> hs;
+            for (int i = 0; i < kTasks; ++i) {
+                auto [tx, rx] = braid::mpsc::channel<int>(1);
+                spawned.fetch_add(2, std::memory_order_relaxed);
+                // A local task woken from a worker (racing the dump's hold)...
+                hs.push_back(braid::spawn_local([](braid::mpsc::Receiver<int> r, std::atomic<int>* n,
+                                                   std::atomic<int>* jobs) -> braid::Task<void> {
+                    Ends e{n};
+                    auto v = co_await r.recv();
+                    int got = co_await braid::spawn_blocking([jobs] { return jobs->fetch_add(1) >= 0 ? 1 : 0; });
+                    CHECK((v && *v == 1 && got == 1));
+                }(std::move(rx), &ended, &jobs)));
+                braid::spawn([](braid::mpsc::Sender<int> s) -> braid::Task<void> {
+                    co_await braid::yield_now();
+                    co_await s.send(1);
+                }(std::move(tx))).detach();
+                // ... and one that waits forever: the set's close cancels it.
+                auto [never_tx, never_rx] = braid::mpsc::channel<int>(1);
+                braid::spawn_local([](braid::mpsc::Receiver<int> r, braid::mpsc::Sender<int>,
+                                      std::atomic<int>* n) -> braid::Task<void> {
+                    Ends e{n};
+                    co_await r.recv();
+                }(std::move(never_rx), std::move(never_tx), &ended)).detach();
+            }
+            for (auto& h : hs) co_await std::move(h);
+        }());
+    }  // each set's destructor cancels its waiting tasks
+    // Every job, local task and worker task ended: the dump is empty again
+    // (the worker tasks that sent may still be finishing).
+    for (;;) {
+        braid::TaskDump d = braid::TaskDump::capture(rt);
+        if (d.entries.empty()) break;
+        std::this_thread::yield();
+    }
+    stop.store(true, std::memory_order_release);
+    dumper.join();
+    CHECK(spawned.load() == 2 * kRounds * kTasks);
+    CHECK(ended.load() == spawned.load());
+    CHECK(jobs.load() == kRounds * kTasks);
+    CHECK(dumps.load() > 0);
 }
 
 // ---- stall detection ---------------------------------------------------------

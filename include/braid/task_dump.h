@@ -3,10 +3,13 @@
  * Part of the stable C ABI.  docs/observability.md, "Task dump", describes
  * the fields and the text form.
  *
- * The dump lists the runtime's worker tasks (not the blocking pool's jobs).
- * A task that is idle (suspended, waiting to be woken) is held by the dump
- * while it is looked at: a wake-up meanwhile queues it once the dump lets
- * go.  A running or queued task is listed without its wait.
+ * The dump lists every live task of the runtime: its worker tasks, the
+ * blocking pool's jobs (queued: scheduled; on a thread: running) and the
+ * tasks of local sets made on the runtime (braid/local_set.h), each with
+ * its kind.  A task that is idle (suspended, waiting to be woken) is held
+ * by the dump while it is looked at: a wake-up meanwhile queues it (on the
+ * runtime, or on its local set) once the dump lets go.  A running or
+ * queued task is listed without its wait.
  */
 #ifndef BRAID_TASK_DUMP_H
 #define BRAID_TASK_DUMP_H
@@ -26,6 +29,11 @@ BRAID_EXTERN_C_BEGIN
 #define BRAID_TASK_RUNNING 2   /* a worker is polling it */
 #define BRAID_TASK_NOTIFIED 3  /* running, and woken meanwhile: runs again after this poll */
 #define BRAID_TASK_COMPLETE 4  /* finished (seen only while it leaves the list) */
+
+/* braid_task_info.kind */
+#define BRAID_TASK_KIND_WORKER 0   /* spawned on the runtime: polled by its workers */
+#define BRAID_TASK_KIND_BLOCKING 1 /* a blocking pool job (spawn_blocking): never idle */
+#define BRAID_TASK_KIND_LOCAL 2    /* a task of a local set: polled by the set's driver */
 
 /* braid_task_info.wait_kind: what an idle task's last poll registered its
  * waker with (the last one, when it registered several: a select). */
@@ -68,14 +76,15 @@ typedef struct braid_task_info {
     uint64_t poll_ns;      /* time spent in them, measured while slow-poll detection is on (else 0) */
     size_t frame_count;    /* the awaiting chain (C++ coroutines), innermost first; 0 unless idle */
     const braid_trace_frame *frames;
+    int kind;              /* BRAID_TASK_KIND_* */
 } braid_task_info;
 
 /* Called once per task; a non-zero return stops the dump. */
 typedef int (*braid_task_dump_fn)(void *user_data, const braid_task_info *task);
 
-/* Calls fn once per live worker task of `rt`, on the calling thread, in no
- * particular order (tasks spawned or finished meanwhile may or may not be
- * listed).  fn must not block on the runtime's tasks (the idle task it is
+/* Calls fn once per live task of `rt` (every kind), on the calling thread,
+ * in no particular order (tasks spawned or finished meanwhile may or may
+ * not be listed).  fn must not block on the runtime's tasks (the idle task it is
  * shown is held until fn returns).  BRAID_OK; BRAID_EINVAL (rt or fn NULL);
  * BRAID_ESHUTDOWN (the runtime is shutting down); BRAID_ENOMEM. */
 BRAID_API int braid_runtime_task_dump(braid_runtime *rt, braid_task_dump_fn fn, void *user_data);
@@ -90,8 +99,10 @@ BRAID_API int braid_runtime_task_dump(braid_runtime *rt, braid_task_dump_fn fn, 
 BRAID_API int braid_runtime_task_dump_text(braid_runtime *rt, char *buf, size_t cap, size_t *needed);
 
 /* One task of the dump as text (the lines braid_runtime_task_dump_text
- * writes for it), with the same buffer rules.  BRAID_OK, BRAID_ERANGE,
- * BRAID_EINVAL (task NULL or too small a size, buf NULL with cap > 0). */
+ * writes for it), with the same buffer rules.  A struct whose size ends
+ * before `kind` (filled by an older library) is shown as a worker task.
+ * BRAID_OK, BRAID_ERANGE, BRAID_EINVAL (task NULL or a size that ends
+ * before `frames`, buf NULL with cap > 0). */
 BRAID_API int braid_task_info_format(const braid_task_info *task, char *buf, size_t cap, size_t *needed);
 
 /* Prints the task dump to stderr whenever the process receives `signo`

@@ -25,6 +25,7 @@ struct TaskDumpFrame {
 
 struct TaskDumpEntry {
     uint64_t id = 0;
+    int kind = BRAID_TASK_KIND_WORKER;  // BRAID_TASK_KIND_*
     std::string name;           // empty: unnamed
     std::string file;           // spawn location; empty: unknown
     uint32_t line = 0;
@@ -73,6 +74,7 @@ private:
         try {
             TaskDumpEntry e;
             e.id = t->id;
+            e.kind = t->kind;
             e.name = str(t->name);
             e.file = str(t->file);
             e.line = t->line;

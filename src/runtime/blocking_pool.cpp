@@ -11,6 +11,10 @@ namespace braid::detail {
 
 namespace {
 
+// The slot of the blocking thread running on this thread (initial-exec
+// TLS: read as every job completes).
+constinit thread_local void* tl_slot_ptr [[gnu::tls_model("initial-exec")]] = nullptr;
+
 // Threads that spin for a job after finishing one (the others park at once),
 // and for how long: a burst of short jobs then finds a thread awake, and the
 // pushes in it cost no system call.
@@ -173,13 +177,16 @@ Task* BlockingPool::take_all_locked(bool close, int& n) {
     return all;
 }
 
-void BlockingPool::exit_locked(uint64_t id) {
+void BlockingPool::exit_locked(uint64_t id, Slot& slot) {
+    if (slot.prev) slot.prev->next = slot.next;
+    else slots_ = slot.next;
+    if (slot.next) slot.next->prev = slot.prev;
     --num_threads_;
     exited_.push_back(id);
     exit_cv_.notify_all();
 }
 
-Task* BlockingPool::next_job(uint64_t id) {
+Task* BlockingPool::next_job(uint64_t id, Slot& slot) {
     // Entered searching (counted in searching_ by whoever made it search).
     bool spinner = false;
     auto spin_until = std::chrono::steady_clock::time_point();
@@ -187,6 +194,7 @@ Task* BlockingPool::next_job(uint64_t id) {
         if (pending_.load(std::memory_order_seq_cst) > 0) {
             std::unique_lock<std::mutex> lk(mu_);
             if (Task* t = take_locked()) {
+                slot.job.store(t, std::memory_order_relaxed);
                 if (spinner) spinning_.fetch_sub(1, std::memory_order_relaxed);
                 searching_.fetch_sub(1, std::memory_order_seq_cst);
                 // More are queued and no other thread looks for them: hand
@@ -201,7 +209,7 @@ Task* BlockingPool::next_job(uint64_t id) {
             if (spinner) spinning_.fetch_sub(1, std::memory_order_relaxed);
             searching_.fetch_sub(1, std::memory_order_seq_cst);
             std::lock_guard<std::mutex> g(mu_);
-            exit_locked(id);
+            exit_locked(id, slot);
             return nullptr;
         }
         if (!spinner && spinning_.fetch_add(1, std::memory_order_relaxed) < kMaxSpinners) {
@@ -238,19 +246,61 @@ Task* BlockingPool::next_job(uint64_t id) {
             --notified_;  // searching again: the waker counted it
             continue;
         }
-        exit_locked(id);  // keep-alive ran out, or shutdown
+        exit_locked(id, slot);  // keep-alive ran out, or shutdown
         return nullptr;
     }
 }
 
+void BlockingPool::job_ending(Task* t) {
+    auto* slot = static_cast<Slot*>(tl_slot_ptr);
+    if (!slot || slot->job.load(std::memory_order_relaxed) != t) return;  // not running here: a queued job cancelled
+    // Against a dump that reads the slots (reference_jobs): either it sees
+    // the slot empty, or this thread sees it dumping and waits for the lock
+    // it holds until it has referenced the job (both sides seq_cst: a store,
+    // then a load of the other's flag).
+    slot->job.store(nullptr, std::memory_order_seq_cst);
+    if (dumping_.load(std::memory_order_seq_cst)) std::lock_guard<std::mutex> wait(mu_);
+}
+
+void BlockingPool::reference_jobs(std::vector<Task*>& out) {
+    std::lock_guard<std::mutex> g(mu_);
+    dumping_.store(true, std::memory_order_seq_cst);
+    struct Done {
+        std::atomic<bool>& f;
+        ~Done() { f.store(false, std::memory_order_release); }
+    } done{dumping_};
+    // Under mu_ no job is taken from the queues (nor cancelled there), so
+    // a queued one is alive; a running one is held by its thread's slot.
+    auto take = [&](Task* t) {
+        if (t->is_complete()) return;  // ran, its slot not emptied yet
+        out.push_back(t);  // may throw: before the reference
+        t->ref();
+    };
+    for (Task* t = head_; t; t = t->queue_next) take(t);
+    // Pushes only prepend to the inbox: the links below its head hold still.
+    Task* in = inbox_.load(std::memory_order_acquire);
+    for (Task* t = in == closed() ? nullptr : in; t; t = t->queue_next) take(t);
+    for (Slot* s = slots_; s; s = s->next)
+        if (Task* t = s->job.load(std::memory_order_seq_cst)) take(t);
+}
+
 void BlockingPool::thread_main(uint64_t id) {
     core_.thread_started("blocking");
-    while (Task* t = next_job(id)) {
+    Slot slot;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        slot.next = slots_;
+        if (slots_) slots_->prev = &slot;
+        slots_ = &slot;
+    }
+    tl_slot_ptr = &slot;
+    while (Task* t = next_job(id, slot)) {
         t->run();
         if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1 && core_.clock().paused())
             core_.scheduler().notify_parked();  // paused clock may advance now
         searching_.fetch_add(1, std::memory_order_seq_cst);
     }
+    tl_slot_ptr = nullptr;
     core_.thread_stopping();
     core_.unref();
 }

@@ -52,13 +52,32 @@ public:
     // ones.  Returns false when it gave up waiting (threads left detached).
     bool shutdown(int64_t timeout_ms);
 
+    // For the task dump: appends every job that is queued or running and
+    // not complete to `out`, taking a reference on each one (the caller
+    // drops them).  May throw std::bad_alloc (the jobs appended so far
+    // keep their references).  Takes the pool's lock.
+    void reference_jobs(std::vector<Task*>& out);
+    // Task::complete of a blocking job, before the job drops its own
+    // reference: the thread that runs it empties its slot.
+    void job_ending(Task* t);
+
 private:
     enum class Woke { Yes, NoThread };
+
+    // A thread's job while it runs, for the task dump: set under mu_ when
+    // the thread takes it, emptied without the lock as the job completes
+    // (job_ending), while the job still holds its own reference.  On the
+    // thread's stack, listed in slots_ (mu_) while the thread lives.
+    struct Slot {
+        std::atomic<Task*> job{nullptr};
+        Slot* prev = nullptr;
+        Slot* next = nullptr;
+    };
 
     void thread_main(uint64_t id);
     // The next job for a searching thread (it stops searching), or null
     // when the thread is to exit (keep-alive ran out, or shutdown).
-    Task* next_job(uint64_t id);
+    Task* next_job(uint64_t id, Slot& slot);
     // Moves the inbox into the FIFO and pops the oldest job (mu_ held).
     Task* take_locked();
     // Makes one more thread search: wakes a parked one or starts one (mu_
@@ -68,7 +87,7 @@ private:
     // Every queued job, taken out (mu_ held) as a list through queue_next,
     // and their number in n; the inbox is closed when `close`.
     Task* take_all_locked(bool close, int& n);
-    void exit_locked(uint64_t id);
+    void exit_locked(uint64_t id, Slot& slot);
     void reap_locked(std::vector<std::thread>& out);
     static Task* closed() { return reinterpret_cast<Task*>(uintptr_t(1)); }
 
@@ -84,6 +103,7 @@ private:
     std::atomic<int> searching_{0};  // threads looking for a job (they take the queued ones)
     std::atomic<int> spinning_{0};   // searching threads that spin before they park
     std::atomic<bool> shutdown_{false};
+    std::atomic<bool> dumping_{false};  // a task dump reads the slots (mu_ held)
 
     std::mutex mu_;
     std::condition_variable cv_;       // parked threads wait for a wake
@@ -95,6 +115,7 @@ private:
     int num_threads_ = 0;  // started (or being started) and not exited
     int parked_ = 0;       // waiting on cv_
     int notified_ = 0;     // wakes sent to parked threads and not yet taken
+    Slot* slots_ = nullptr;  // the live threads' slots
 };
 
 }  // namespace braid::detail

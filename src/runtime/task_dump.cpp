@@ -4,12 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <cstring>
 #include <iterator>
 #include <mutex>
 #include <vector>
 
 #include "runtime/core.hpp"
+#include "task/local_set.hpp"
 #include "task/task.hpp"
 #include "util/json_string.hpp"
 
@@ -32,6 +34,29 @@ const char* state_name(int s) {
         case BRAID_TASK_COMPLETE: return "complete";
     }
     return "unknown";
+}
+
+int kind_of(TaskKind k) {
+    switch (k) {
+        case TaskKind::Worker: break;
+        case TaskKind::Blocking: return BRAID_TASK_KIND_BLOCKING;
+        case TaskKind::Local: return BRAID_TASK_KIND_LOCAL;
+    }
+    return BRAID_TASK_KIND_WORKER;
+}
+
+const char* kind_name(int k) {
+    switch (k) {
+        case BRAID_TASK_KIND_BLOCKING: return "blocking";
+        case BRAID_TASK_KIND_LOCAL: return "local";
+    }
+    return "worker";
+}
+
+// The kind a caller's struct gives (one filled by an older library ends
+// before the field: a worker task).
+int kind_in(const braid_task_info& t) {
+    return t.size >= offsetof(braid_task_info, kind) + sizeof t.kind ? t.kind : BRAID_TASK_KIND_WORKER;
 }
 
 // The wait in words.  `now`: the runtime's clock, for a sleep's deadline.
@@ -81,6 +106,7 @@ void snapshot(Task* t, int64_t now, Snapshot& out) {
     braid_task_info& i = out.info;
     i.size = sizeof i;
     i.id = t->id;
+    i.kind = kind_of(t->kind);
     if (const char* n = t->name()) out.name = n;
     Task::Site site = t->site();
     i.file = site.file;
@@ -117,10 +143,13 @@ int collect(Core& core, std::vector<Snapshot>& out) {
         tasks.reserve(64);
         // A listed task is alive (it holds a reference until it completes,
         // and leaves the list before): the reference taken here keeps it.
-        core.owned().for_each([&](Task* t) {
+        auto take = [&](Task* t) {
+            tasks.push_back(t);  // may throw: before the reference
             t->ref();
-            tasks.push_back(t);
-        });
+        };
+        core.owned().for_each(take);
+        core.blocking().reference_jobs(tasks);
+        LocalSet::reference_tasks(&core, tasks);
     } catch (...) {
         for (Task* t : tasks) t->unref();
         return BRAID_ENOMEM;
@@ -151,6 +180,7 @@ int task_dump(Core& core, braid_task_dump_fn fn, void* user_data) {
 void format_task(const braid_task_info& t, std::string& out) {
     out += fmt::format("task {}", t.id);
     if (t.name) out += fmt::format(" \"{}\"", t.name);
+    if (int k = kind_in(t); k != BRAID_TASK_KIND_WORKER) out += fmt::format(" [{}]", kind_name(k));
     out += fmt::format(" {}, age {:.3f} ms, {} poll{}", state_name(t.state), double(t.age_ns) / 1e6, t.polls,
                        t.polls == 1 ? "" : "s");
     if (t.poll_ns) out += fmt::format(" ({:.3f} ms)", double(t.poll_ns) / 1e6);
@@ -192,7 +222,7 @@ int task_dump_json(Core& core, std::string& out) {
         out += '[';
         for (std::size_t k = 0; k < tasks.size(); ++k) {
             const braid_task_info& t = tasks[k].info;
-            fmt::format_to(it, "{}{{\"id\":{},\"name\":", k ? "," : "", t.id);
+            fmt::format_to(it, "{}{{\"id\":{},\"kind\":\"{}\",\"name\":", k ? "," : "", t.id, kind_name(t.kind));
             append_json_string(out, t.name);
             out += ",\"file\":";
             append_json_string(out, t.file);

@@ -1,7 +1,7 @@
-// The task dump: a snapshot of every live worker task of a runtime (its
-// id, name, spawn location, state, age, polls, and for an idle task what it
-// waits on and its awaiting chain), per task through a callback, as text or
-// as JSON.
+// The task dump: a snapshot of every live task of a runtime (worker tasks,
+// blocking jobs, local sets' tasks: its kind, id, name, spawn location,
+// state, age, polls, and for an idle task what it waits on and its awaiting
+// chain), per task through a callback, as text or as JSON.
 #pragma once
 
 #include <braid/task_dump.h>
@@ -20,7 +20,7 @@ int task_dump_text(Core& core, std::string& out);
 // The whole dump as a JSON array of task objects (the live view's "tasks";
 // docs/observability.md, "Live view", lists the keys).
 int task_dump_json(Core& core, std::string& out);
-// One task's lines.
+// One task's lines (a struct too short to have `kind` shows a worker task).
 void format_task(const braid_task_info& t, std::string& out);
 // Copies text into buf as the C calls promise (cut, NUL-terminated, the
 // size needed reported): BRAID_OK or BRAID_ERANGE.

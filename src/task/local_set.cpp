@@ -21,6 +21,66 @@ struct CurrentSet {
 
 LocalSet* LocalSet::current() { return tl_local_set; }
 
+namespace {
+// Every live set, for the task dump (sets are made rarely: one lock).
+constinit std::mutex g_live_mu;
+constinit LocalSet* g_live_head = nullptr;
+}  // namespace
+
+LocalSet::LocalSet() {
+    std::lock_guard<std::mutex> g(g_live_mu);
+    live_next_ = g_live_head;
+    if (g_live_head) g_live_head->live_prev_ = this;
+    g_live_head = this;
+}
+
+LocalSet::~LocalSet() {
+    // First: a dump that found the set in the registry meanwhile sees its
+    // last reference gone (try_ref fails) and lets it be.
+    std::lock_guard<std::mutex> g(g_live_mu);
+    if (live_prev_) live_prev_->live_next_ = live_next_;
+    else g_live_head = live_next_;
+    if (live_next_) live_next_->live_prev_ = live_prev_;
+}
+
+bool LocalSet::try_ref() {
+    uint64_t n = refs_.load(std::memory_order_relaxed);
+    do {
+        if (n == 0) return false;
+    } while (!refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    return true;
+}
+
+void LocalSet::reference_tasks(const Core* core, std::vector<Task*>& out) {
+    // The sets are referenced under the registry lock and looked at after
+    // it: a set's lock is held while its driver's waker runs, which may
+    // drop the last reference of another set (whose destructor takes the
+    // registry lock).
+    struct Sets {
+        std::vector<LocalSet*> v;
+        ~Sets() {
+            for (LocalSet* s : v) s->unref();
+        }
+    } sets;
+    {
+        std::lock_guard<std::mutex> g(g_live_mu);
+        for (LocalSet* s = g_live_head; s; s = s->live_next_) {
+            sets.v.push_back(s);  // may throw: before the reference
+            if (!s->try_ref()) sets.v.pop_back();
+        }
+    }
+    for (LocalSet* s : sets.v) {
+        std::lock_guard<std::mutex> g(s->mu_);
+        // A task in tasks_ has not completed: it still holds its own
+        // reference, so taking one here is safe.
+        for (Task* t : s->tasks_) {
+            if (t->core != core) continue;
+            out.push_back(t);  // may throw: before the reference
+            t->ref();
+        }
+    }
+}
+
 int LocalSet::enter(LocalSet** prev) {
     *prev = nullptr;
     if (!on_own_thread()) return BRAID_EINVAL;
@@ -191,7 +251,7 @@ int LocalSet::close() {
     }
     CurrentSet cur(this);
     for (Task* t : live) {
-        if (!t->is_complete()) t->cancel_and_complete(BRAID_ECANCELED);
+        if (t->seize_for_close()) t->cancel_and_complete(BRAID_ECANCELED);
         t->unref();
     }
     return BRAID_OK;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "task/task.hpp"
 
@@ -28,7 +29,7 @@ public:
     // Tasks run per poll before the driver yields (Tokio's LocalSet tick).
     static constexpr int kTasksPerPoll = 61;
 
-    LocalSet() = default;
+    LocalSet();
     void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void unref() {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -72,8 +73,17 @@ public:
     // entered), or null.
     static LocalSet* current();
 
+    // For the task dump: appends the unfinished tasks of every live set
+    // that belong to `core` to `out`, taking a reference on each one (the
+    // caller drops them).  May throw std::bad_alloc (the tasks appended so
+    // far keep their references).  Takes the sets' registry lock, then each
+    // set's lock in turn, never both.
+    static void reference_tasks(const Core* core, std::vector<Task*>& out);
+
 private:
-    ~LocalSet() = default;
+    ~LocalSet();
+    // A reference unless the last one went already (the set is being freed).
+    bool try_ref();
     // Binds the set to the calling thread (the first driver's) or checks it.
     bool on_own_thread();
     // Pops and runs up to n ready tasks.  True when some are still ready.
@@ -90,6 +100,8 @@ private:
     void* wake_data_ = nullptr;
     bool closed_ = false;
     std::atomic<std::thread::id> owner_{};
+    LocalSet* live_prev_ = nullptr;  // the registry of live sets (its lock)
+    LocalSet* live_next_ = nullptr;
 };
 
 }  // namespace braid::detail

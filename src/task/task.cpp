@@ -247,7 +247,7 @@ bool Task::claim() {
     uint64_t s = state.load(std::memory_order_acquire);
     for (;;) {
         if (!(s & st::STARTED) || (s & (st::RUNNING | st::NOTIFIED | st::COMPLETE | st::CANCELLED))) return false;
-        if (state.compare_exchange_weak(s, s | st::RUNNING, std::memory_order_acq_rel)) return true;
+        if (state.compare_exchange_weak(s, s | st::RUNNING | st::CLAIMED, std::memory_order_acq_rel)) return true;
     }
 }
 
@@ -257,10 +257,23 @@ void Task::unclaim() {
     do {
         // Woken or aborted while held: it was not queued (it looked
         // running); queue it now, as a worker does after a poll.
-        ns = s & ~st::RUNNING;
+        ns = s & ~(st::RUNNING | st::CLAIMED);
         if (s & st::CANCELLED) ns |= st::NOTIFIED;
     } while (!state.compare_exchange_weak(s, ns, std::memory_order_acq_rel));
-    if (ns & st::NOTIFIED) core->scheduler().schedule(this);
+    if (ns & st::NOTIFIED) schedule_notified();  // a local set's task goes back to its set
+}
+
+bool Task::seize_for_close() {
+    uint64_t s = state.load(std::memory_order_acquire);
+    for (;;) {
+        if (s & st::COMPLETE) return false;
+        if (s & st::CLAIMED) {  // a dump reads it: held for a few copies
+            std::this_thread::yield();
+            s = state.load(std::memory_order_acquire);
+            continue;
+        }
+        if (state.compare_exchange_weak(s, s | st::CANCELLED, std::memory_order_acq_rel)) return true;
+    }
 }
 
 TaskExtra* Task::extra_or_make() {
@@ -301,6 +314,8 @@ void Task::complete(int st_) {
         core->owned().remove(this);
     else if (kind == TaskKind::Local)
         local_set->forget(this);
+    else if (kind == TaskKind::Blocking)
+        core->blocking().job_ending(this);  // the dump no longer finds it running
     uint64_t s = state.load(std::memory_order_relaxed);
     while (!state.compare_exchange_weak(s, (s | st::COMPLETE) & ~(st::RUNNING | st::NOTIFIED),
                                         std::memory_order_acq_rel)) {

@@ -30,6 +30,7 @@ constexpr uint64_t CANCELLED = 8;      // abort requested
 constexpr uint64_t JOIN_WAKER = 16;    // join_wake/join_data are set and owned by the completer
 constexpr uint64_t STARTED = 32;       // braid_task_start* was called
 constexpr uint64_t JOIN_OWNED = 64;    // braid_task_join's operation owns the join slot
+constexpr uint64_t CLAIMED = 128;      // held by a task dump (with RUNNING): see Task::claim
 constexpr uint64_t REF_ONE = 256;
 constexpr uint64_t FLAGS = REF_ONE - 1;
 }  // namespace st
@@ -217,11 +218,16 @@ struct Task {
     // or BRAID_ETIMEDOUT from a deadline) unless it finishes first.
     void abort(int reason = BRAID_ECANCELED);
     // The task dump looks at an idle task's state: claim() marks it running
-    // (false unless it is started, idle and not cancelled), so no worker
-    // polls it meanwhile; unclaim() gives it back, queueing it when it was
-    // woken or aborted in between.
+    // and claimed (false unless it is started, idle and not cancelled), so
+    // nothing polls it meanwhile; unclaim() gives it back, queueing it (on
+    // its runtime or its local set) when it was woken or aborted in between.
     bool claim();
     void unclaim();
+    // A local set's close, before it drops the task's future on its own
+    // thread: marks the task cancelled, first waiting while a task dump
+    // holds it (the dump reads the future's awaiting chain), so no dump
+    // claims it afterwards.  False when it has completed already.
+    bool seize_for_close();
     // Makes `w` (holding a reference given to us) be woken when this task
     // completes.  False when this task completed already or has a watcher
     // (the reference is not taken then).

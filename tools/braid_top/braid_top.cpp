@@ -152,16 +152,19 @@ std::string render(const std::string& path, const Json& snap, const Json* prev) 
         if ((*a)["polls"].u64() != (*b)["polls"].u64()) return (*a)["polls"].u64() > (*b)["polls"].u64();
         return (*a)["id"].u64() < (*b)["id"].u64();
     });
-    std::snprintf(line, sizeof line, "\n%8s  %-16s %-9s %8s %12s %8s  %-24s %s\n", "TASK", "NAME", "STATE", "POLLS",
-                  "POLL MS", "AGE", "SPAWNED AT", "AWAITS");
+    std::snprintf(line, sizeof line, "\n%8s  %-16s %-8s %-9s %8s %12s %8s  %-24s %s\n", "TASK", "NAME", "KIND", "STATE",
+                  "POLLS", "POLL MS", "AGE", "SPAWNED AT", "AWAITS");
     out += line;
     for (const Json* t : tasks) {
         const Json& j = *t;
         std::string where = j["file"].is_null() ? "-" : base_name(j["file"].str()) + ":" + std::to_string(j["line"].u64());
         std::string awaits = j["wait"].str();
         if (awaits.empty()) awaits = j["state"].str() == "idle" ? "(a waker braid does not know)" : "-";
-        std::snprintf(line, sizeof line, "%8llu  %-16s %-9s %8llu %12s %8s  %-24s %s\n", (unsigned long long)j["id"].u64(),
-                      fit(j["name"].is_null() ? "-" : j["name"].str(), 16).c_str(), j["state"].str().c_str(),
+        // A server from before "kind" lists worker tasks only.
+        std::string kind = j["kind"].is_null() ? "worker" : j["kind"].str();
+        std::snprintf(line, sizeof line, "%8llu  %-16s %-8s %-9s %8llu %12s %8s  %-24s %s\n", (unsigned long long)j["id"].u64(),
+                      fit(j["name"].is_null() ? "-" : j["name"].str(), 16).c_str(), fit(kind, 8).c_str(),
+                      j["state"].str().c_str(),
                       (unsigned long long)j["polls"].u64(), ms(j["poll_ns"].u64()).c_str(), age(j["age_ns"].i64()).c_str(),
                       fit(where, 24).c_str(), awaits.c_str());
         out += line;

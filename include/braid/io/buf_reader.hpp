@@ -3,7 +3,7 @@
 //
 //   braid::io::BufReader r(std::move(stream));
 //   std::string line;
-//   while (co_await r.read_line(line) != 0) { use(line); line.clear(); }   // keeps the '\n'
+//   while (std::size_t n = co_await r.read_line(line)) { use(line); line.clear(); }   // keeps the '\n'
 //   auto lines = r.lines();                                             // braid::Stream<std::string>
 //   while (auto l = co_await lines.next()) use(*l);                     // without "\n" / "\r\n"
 //
@@ -132,7 +132,8 @@ private:
     static braid::Stream<std::string> lines_of(BufReader& self) {
         for (;;) {
             std::string line;
-            if (co_await self.read_line(line) == 0) co_return;
+            std::size_t n = co_await self.read_line(line);  // not in the condition: g++ 12.2 (docs/compilers.md)
+            if (n == 0) co_return;
             if (!line.empty() && line.back() == '\n') line.pop_back();
             if (!line.empty() && line.back() == '\r') line.pop_back();
             co_yield std::move(line);

@@ -97,7 +97,8 @@ Task<uint64_t> copy(R& reader, W& writer) {
                 // Tokio's rule: when the read would wait, flush first.
                 auto read = braid::detail::as_task(reader.read(MutableBuffer(buf.get(), kCopyBufferSize)));
                 detail::ReadBranch<typename decltype(read)::value_type> rd(std::move(read));
-                if (!co_await rd.start()) {
+                bool ready = co_await rd.start();  // not in the condition: g++ 12.2 (docs/compilers.md)
+                if (!ready) {
                     co_await writer.flush();
                     need_flush = false;
                 }

@@ -53,7 +53,7 @@ Stream<T> watch_gen(watch::Receiver<T> rx, bool current_first) {
         T v = *rx.borrow_and_update();  // a copy: no lock is held across the yield
         co_yield std::move(v);
     }
-    while (co_await rx.changed()) {
+    while (bool more = co_await rx.changed()) {  // a declaration: g++ 12.2 (docs/compilers.md)
         T v = *rx.borrow_and_update();
         co_yield std::move(v);
     }

@@ -135,7 +135,8 @@ private:
     };
     template <class F>
     static Task<void> init(braid_once_cell* c, F f) {
-        if (co_await InitWait(c) == BRAID_OK) co_return;  // somebody else set it
+        int waited = co_await InitWait(c);  // not in the condition: g++ 12.2 (docs/compilers.md)
+        if (waited == BRAID_OK) co_return;  // somebody else set it
         AbortInit guard{c};
         detail::Slot<T> slot;
         if constexpr (requires { typename std::invoke_result_t<F&>::promise_type; })

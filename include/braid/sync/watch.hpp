@@ -4,7 +4,7 @@
 //   auto [tx, rx] = braid::watch::channel<std::string>("initial");
 //   tx.send("updated");
 //   std::string v = *rx.borrow();                 // a read lock while the Ref lives
-//   while (co_await rx.changed()) use(*rx.borrow_and_update());   // false once the sender is gone
+//   while (bool more = co_await rx.changed()) use(*rx.borrow_and_update());   // false once the sender is gone
 //
 // Receivers see versions in order (never an older value after a newer one);
 // values sent in quick succession may be skipped.  Keep borrows short:
@@ -119,7 +119,8 @@ public:
                 Ref<T> r = borrow_and_update();
                 if (pred(*r)) co_return std::optional<Ref<T>>(std::move(r));
             }
-            if (!co_await changed()) co_return std::nullopt;
+            bool more = co_await changed();  // not in the condition: g++ 12.2 (docs/compilers.md)
+            if (!more) co_return std::nullopt;
         }
     }
 

@@ -3,7 +3,11 @@
 //
 //   braid::io::BufReader r(std::move(stream));
 //   std::string line;
-//   while (std::size_t n = co_await r.read_line(line)) { use(line); line.clear(); }   // keeps the '\n'
+//   for (;;) {                                   // keeps the '\n'; 0 at the end
+//       std::size_t n = co_await r.read_line(line);   // not in the loop's condition: docs/compilers.md
+//       if (n == 0) break;
+//       use(line); line.clear();
+//   }
 //   auto lines = r.lines();                                             // braid::Stream<std::string>
 //   while (auto l = co_await lines.next()) use(*l);                     // without "\n" / "\r\n"
 //

@@ -53,7 +53,9 @@ Stream<T> watch_gen(watch::Receiver<T> rx, bool current_first) {
         T v = *rx.borrow_and_update();  // a copy: no lock is held across the yield
         co_yield std::move(v);
     }
-    while (bool more = co_await rx.changed()) {  // a declaration: g++ 12.2 (docs/compilers.md)
+    for (;;) {
+        bool more = co_await rx.changed();  // not in a condition: g++ 12.2 (docs/compilers.md)
+        if (!more) break;
         T v = *rx.borrow_and_update();
         co_yield std::move(v);
     }

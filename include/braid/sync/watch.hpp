@@ -4,7 +4,11 @@
 //   auto [tx, rx] = braid::watch::channel<std::string>("initial");
 //   tx.send("updated");
 //   std::string v = *rx.borrow();                 // a read lock while the Ref lives
-//   while (bool more = co_await rx.changed()) use(*rx.borrow_and_update());   // false once the sender is gone
+//   for (;;) {
+//       bool more = co_await rx.changed();          // false once the sender is gone
+//       if (!more) break;                           // (not `while (co_await ...)`: docs/compilers.md)
+//       use(*rx.borrow_and_update());
+//   }
 //
 // Receivers see versions in order (never an older value after a newer one);
 // values sent in quick succession may be skipped.  Keep borrows short:

@@ -213,8 +213,8 @@ BRAID_API int braid_task_set_name(braid_task *task, const char *name);
 /* The task's name (braid_task_set_name's copy), or NULL when it has none
  * (or task is NULL).  Borrowed: valid while the caller holds the task (a
  * handle, or from inside it: braid_task_current).  Blocking jobs
- * (braid_task_start_blocking) and local sets' tasks carry names too; the
- * task dump lists only worker tasks, so this is where theirs show. */
+ * (braid_task_start_blocking) and local sets' tasks carry names too, and
+ * the task dump shows them with their kind. */
 BRAID_API const char *braid_task_name(const braid_task *task);
 /* Records where the task was spawned, for the task dump and stall reports:
  * a file, a line and a function (may be NULL), e.g. __FILE__, __LINE__,

@@ -205,7 +205,11 @@ Task* Scheduler::pop_inject(Worker& w) {
         push_local(w, t);  // let the others run first
     }
     w.lifo_polls = 0;
-    if (w.tick % kInjectInterval == 0) {
+    // Every kInjectInterval polls, LIFO runs included, the inject queue
+    // goes first (a tick-modulo test would skip the turns that fall inside
+    // a run of LIFO polls).
+    if (w.tick - w.inject_tick >= kInjectInterval) {
+        w.inject_tick = w.tick;
         if (Task* t = pop_inject(w)) return t;
     }
     if (Task* t = w.queue.pop()) return t;

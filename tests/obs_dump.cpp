@@ -352,6 +352,11 @@ TEST_CASE("the dump lists blocking jobs running and queued, local tasks, and cou
     CHECK(q->state == BRAID_TASK_SCHEDULED);
     CHECK(q->polls == 0);
     CHECK(q->text.find("[blocking] scheduled, ") != std::string::npos);
+    // A C++ spawn_blocking records where it was called, as spawn does.
+    CHECK(ends_with(r->file, "obs_dump.cpp"));
+    CHECK(ends_with(q->file, "obs_dump.cpp"));
+    CHECK(q->line > 0);
+    CHECK(q->text.find("spawned at ") != std::string::npos);
     for (const auto& h : locals) {
         const braid::TaskDumpEntry* l = d.find(h.id());
         REQUIRE(l != nullptr);

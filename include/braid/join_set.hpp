@@ -74,19 +74,19 @@ public:
     // the job (its value comes back through join_next like a task's).
     template <class F>
         requires std::same_as<std::invoke_result_t<F&>, T>
-    AbortHandle spawn_blocking(F f) {
+    AbortHandle spawn_blocking(F f, std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, nullptr, {loc});
         return add(rc, t, result, nullptr);
     }
     // spawn_blocking on the runtime of `handle`.
     template <class F>
         requires std::same_as<std::invoke_result_t<F&>, T>
-    AbortHandle spawn_blocking_on(F f, const Handle& handle) {
+    AbortHandle spawn_blocking_on(F f, const Handle& handle, std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
-        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, handle.native_handle());
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, handle.native_handle(), {loc});
         return add(rc, t, result, handle.native_handle());
     }
 

@@ -103,11 +103,12 @@ public:
     // Runs f() on the runtime's blocking pool, from any thread (as
     // braid::spawn_blocking, braid/spawn.hpp).
     template <class F>
-    auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
+    auto spawn_blocking(F f, std::source_location loc = std::source_location::current()) const
+        -> JoinHandle<std::invoke_result_t<F&>> {
         using R = std::invoke_result_t<F&>;
         braid_task* t = nullptr;
         detail::Result<R>* result = nullptr;
-        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, h_.get());
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, h_.get(), {loc});
         if (rc == BRAID_ESHUTDOWN) return JoinHandle<R>::cancelled();
         detail::check(rc, "Handle::spawn_blocking");
         return JoinHandle<R>(t, result);

@@ -80,11 +80,12 @@ auto try_spawn(F f, Args... args) {
 // During shutdown f is destroyed without running and the handle reports
 // cancellation; off the runtime's threads it throws BRAID_EINVAL.
 template <class F>
-auto spawn_blocking(F f) -> JoinHandle<std::invoke_result_t<F&>> {
+auto spawn_blocking(F f, std::source_location loc = std::source_location::current())
+    -> JoinHandle<std::invoke_result_t<F&>> {
     using R = std::invoke_result_t<F&>;
     braid_task* t = nullptr;
     detail::Result<R>* result = nullptr;
-    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, nullptr, {loc});
     if (rc == BRAID_ESHUTDOWN) return JoinHandle<R>::cancelled();
     detail::check(rc, "spawn_blocking (is this thread inside a braid runtime?)");
     return JoinHandle<R>(t, result);
@@ -92,11 +93,12 @@ auto spawn_blocking(F f) -> JoinHandle<std::invoke_result_t<F&>> {
 
 // spawn_blocking, reporting a refusal (BRAID_ESHUTDOWN, BRAID_EINVAL).
 template <class F>
-auto try_spawn_blocking(F f) -> SpawnResult<std::invoke_result_t<F&>> {
+auto try_spawn_blocking(F f, std::source_location loc = std::source_location::current())
+    -> SpawnResult<std::invoke_result_t<F&>> {
     using R = std::invoke_result_t<F&>;
     braid_task* t = nullptr;
     detail::Result<R>* result = nullptr;
-    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result);
+    int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, nullptr, {loc});
     if (rc < 0) return SpawnResult<R>(rc);
     return SpawnResult<R>(JoinHandle<R>(t, result));
 }

@@ -58,11 +58,12 @@ public:
     // On the blocking pool of the calling thread's runtime
     // (braid::spawn_blocking).
     template <class F>
-    auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
+    auto spawn_blocking(F f, std::source_location loc = std::source_location::current()) const
+        -> JoinHandle<std::invoke_result_t<F&>> {
         using R = std::invoke_result_t<F&>;
         braid_task* t = nullptr;
         detail::Result<R>* result = nullptr;
-        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, nullptr, name_);
+        int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, nullptr, {loc, name_});
         if (rc == BRAID_ESHUTDOWN) return JoinHandle<R>::cancelled();
         detail::check(rc, "task::Builder::spawn_blocking (is this thread inside a braid runtime?)");
         return JoinHandle<R>(t, result);

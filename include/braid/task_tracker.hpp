@@ -106,8 +106,8 @@ public:
     }
     // Runs f() on the blocking pool, tracked until it returns.
     template <class F>
-    auto spawn_blocking(F f) const {
-        return braid::spawn_blocking([tok = token(), f = std::move(f)]() mutable { return f(); });
+    auto spawn_blocking(F f, std::source_location loc = std::source_location::current()) const {
+        return braid::spawn_blocking([tok = token(), f = std::move(f)]() mutable { return f(); }, loc);
     }
 
     // Lets wait() complete once no tracked task is left.  True when it was

@@ -170,13 +170,16 @@ SpawnResult<T> try_spawn_with(CreateIn<Owner> create, Owner* owner, Task<T> task
     return SpawnResult<T>(JoinHandle<T>(t, result));
 }
 
-// spawn_blocking's state: runs a callable once on the blocking pool.
+// spawn_blocking's state: runs a callable once on the blocking pool, and
+// keeps the spawn's location for the task dump (the vtable's location
+// function reads it).
 template <class F>
 struct BlockingState {
     using R = std::invoke_result_t<F&>;
     F fn;
     Result<R> result;
-    explicit BlockingState(F&& f) : fn(std::move(f)) {}
+    std::source_location spawned_from;
+    BlockingState(F&& f, std::source_location loc) : fn(std::move(f)), spawned_from(loc) {}
 
     static int poll(void* p, braid_task*) {
         auto* s = static_cast<BlockingState*>(p);
@@ -194,28 +197,45 @@ struct BlockingState {
         }
     }
     static void release(void* p) { static_cast<BlockingState*>(p)->~BlockingState(); }
+    static void location(void* p, const char** file, uint32_t* line, const char** function) {
+        const std::source_location& l = static_cast<BlockingState*>(p)->spawned_from;
+        *file = l.file_name();
+        *line = uint32_t(l.line());
+        *function = l.function_name();
+    }
 };
 
+template <class F>
+inline constexpr braid_task_vtable blocking_vtable{&BlockingState<F>::poll, nullptr, &BlockingState<F>::release,
+                                                   nullptr, &BlockingState<F>::location};
+
 // Runs f on the blocking pool of the calling thread's runtime (or of
-// `owner`'s, when given), named `name` when given (task::Builder).  As
+// `owner`'s, when given); the task dump shows site's location and name.
+// The task and its state are one block (braid_task_new_in).  As
 // try_spawn_task: BRAID_OK with the handle, or the refusal code after f was
 // destroyed (it never runs).
 template <class F>
 int try_spawn_blocking_task(F f, braid_task** out, Result<std::invoke_result_t<F&>>** result,
-                            braid_handle* owner = nullptr, const char* name = nullptr) {
+                            braid_handle* owner, const SpawnSite& site) {
     using State = BlockingState<F>;
     *out = nullptr;
     *result = nullptr;
-    braid_task* t = nullptr;
-    void* mem = nullptr;
-    int rc = owner ? braid_handle_task_new(&t, &mem, owner, sizeof(State), &State::poll, nullptr, &State::release)
-                   : braid_task_new(&t, &mem, nullptr, sizeof(State), &State::poll, nullptr, &State::release);
-    if (rc < 0) {
+    constexpr std::size_t size = BRAID_TASK_HEADER_SIZE + sizeof(State);
+    void* block = braid_alloc(size);
+    if (!block) {
         [[maybe_unused]] F dropped(std::move(f));  // destroyed here: the job never runs
+        return BRAID_ENOMEM;
+    }
+    braid_task* t = nullptr;
+    int rc = owner ? braid_handle_task_new_in(&t, owner, block, size, &blocking_vtable<F>)
+                   : braid_task_new_in(&t, nullptr, block, size, &blocking_vtable<F>);
+    if (rc < 0) {
+        braid_free(block, size);  // not adopted: still ours
+        [[maybe_unused]] F dropped(std::move(f));
         return rc;
     }
-    auto* s = new (mem) State(std::move(f));
-    if (name) braid_task_set_name(t, name);  // a name that cannot be copied is left out
+    auto* s = new (static_cast<char*>(block) + BRAID_TASK_HEADER_SIZE) State(std::move(f), site.loc);
+    if (site.name) braid_task_set_name(t, site.name);  // a name that cannot be copied is left out
     rc = braid_task_start_blocking(t);
     if (rc < 0) {  // refused: the release function destroys f
         braid_task_free(t);

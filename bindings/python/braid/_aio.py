@@ -17,6 +17,7 @@ import itertools
 import math
 import os
 import socket
+import struct
 import threading
 import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
@@ -72,8 +73,30 @@ def _on_read(ud: Optional[int], st: int, d: Optional[int], n: int) -> None:
         h(st, _string_at(d, n) if st == 0 else b"")
 
 
+class _Completion(ctypes.Structure):
+    """braid_completion (braid/completion_queue.h): its size is the record
+    size passed to braid_completion_queue_take."""
+
+    _fields_ = [("callback", ctypes.c_void_p), ("user_data", ctypes.c_void_p), ("status", ctypes.c_int),
+                ("kind", ctypes.c_int), ("size", ctypes.c_size_t), ("handle", ctypes.c_void_p),
+                ("data", ctypes.c_void_p)]
+
+
+# The same record for struct: pointer, pointer, int, int, size_t, pointer, pointer.
+_RECORD = struct.Struct("@PPiiNPP")
+assert _RECORD.size == ctypes.sizeof(_Completion)
+_iter_records = _RECORD.iter_unpack
+_BATCH = 256  # records taken per call
+# braid_completion kinds
+_K_STATUS, _K_SIZE, _K_HANDLE, _K_BYTES = 1, 2, 3, 4
+
+
 class _Bridge:
-    """An event loop's completion queue."""
+    """An event loop's completion queue.
+
+    The loop drains it with braid_completion_queue_take: one ctypes call moves
+    up to _BATCH completions into `records` (callbacks are not called), read
+    with struct.iter_unpack; each reaches its handler in the drain loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         L = lib()
@@ -82,12 +105,34 @@ class _Bridge:
         self.q = q
         self.loop_ref = weakref.ref(loop)
         self.fd = L.braid_completion_queue_fd(q)
-        self.run = L.braid_completion_queue_run
+        self.records = bytearray(_RECORD.size * _BATCH)
+        self.view = memoryview(self.records)
+        self.addr = ctypes.addressof((ctypes.c_char * len(self.records)).from_buffer(self.records))
+        self.take = L.braid_completion_queue_take
         loop.add_reader(self.fd, self.drain)
         _runtime._exit_hooks.append(self.close)
 
     def drain(self) -> None:
-        self.run(self.q, 0)
+        take, q, addr, view, get = self.take, self.q, self.addr, self.view, _get_handler
+        size = _RECORD.size
+        while True:
+            n = take(q, addr, _BATCH, size)
+            if n <= 0:
+                return
+            for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * size]):
+                h = get(ud)
+                if h is None:
+                    continue
+                if kind == _K_BYTES:
+                    h(st, _string_at(data, nbytes) if st == 0 else b"")
+                elif kind == _K_STATUS:
+                    h(st)
+                elif kind == _K_SIZE:
+                    h(st, nbytes)
+                else:
+                    h(st, handle)
+            if n < _BATCH:
+                return
 
     def start(self, fn: Callable[..., int], *args: Any) -> int:
         """Calls a braid function that starts an operation, with this queue

@@ -27,7 +27,6 @@ from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN
 
 _ECANCELED = -4
 _EEOF = -27
-_EAGAIN = -12
 _ECLOSED = -11
 # the statuses that end a repeating accept (braid_tcp_listener_accept_start):
 # ECANCELED, ETIMEDOUT, ECLOSED, ESHUTDOWN, EINVAL, EBADF
@@ -40,6 +39,7 @@ _ids = itertools.count(1)
 
 _get_handler = _handlers.get
 _string_at = ctypes.string_at
+_os_write = os.write
 
 
 # One C entry point per callback type, alive for the life of the process.
@@ -363,6 +363,7 @@ class _Conn:
         self.ptr = ctypes.c_void_p(ptr)
         L = lib()
         self.bs = ctypes.c_void_p(L.braid_tcp_stream_as_byte_stream(self.ptr))
+        self.fd = L.braid_tcp_stream_fd(self.ptr)  # non-blocking; the stream's: written inline, never closed here
         self.closed = False
 
     def close(self) -> None:
@@ -396,7 +397,11 @@ class StreamReader:
         self._limit = limit
         self._op: Optional[_Op] = None
         self._stopping = False
-        self._waiter: "Optional[asyncio.Future[None]]" = None
+        # the pending read's future: its result is None (look at the buffer),
+        # or, when the buffer was empty and read(n) waits, a chunk of at most
+        # _direct bytes handed over as it is
+        self._waiter: "Optional[asyncio.Future[Optional[bytes]]]" = None
+        self._direct = 0
 
     def _wake(self) -> None:
         w, self._waiter = self._waiter, None
@@ -414,15 +419,18 @@ class StreamReader:
         def on_read(status: int, data: bytes) -> None:
             if status == 0:
                 buf = self._buf
-                buf += data
-                if len(buf) > self._limit and not self._stopping:
-                    self._stopping = True
-                    L.braid_byte_stream_read_stop(bs)
                 w = self._waiter
                 if w is not None:
                     self._waiter = None
                     if not w.done():
+                        if not buf and len(data) <= self._direct:
+                            w.set_result(data)  # read() returns the chunk itself
+                            return
                         w.set_result(None)
+                buf += data
+                if len(buf) > self._limit and not self._stopping:
+                    self._stopping = True
+                    L.braid_byte_stream_read_stop(bs)
                 return
             else:  # the final call
                 op.finish()
@@ -449,6 +457,7 @@ class StreamReader:
             return False
         if self._op is None:
             self._start()
+        self._direct = 0
         self._waiter = asyncio.get_running_loop().create_future()
         await self._waiter
         if self._exc is not None:
@@ -484,8 +493,11 @@ class StreamReader:
                 return b""
             if self._op is None:
                 self._start()
+            self._direct = n
             w = self._waiter = asyncio.get_running_loop().create_future()
-            await w
+            chunk = await w
+            if chunk is not None:
+                return chunk
         return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
@@ -528,8 +540,8 @@ class StreamWriter:
     """Writes to a braid TCP stream: write + drain, write_eof, close +
     wait_closed, get_extra_info, as asyncio.StreamWriter.
 
-    write() tries the socket at once, from the loop's thread
-    (braid_byte_stream_try_write: one send, never waiting).  What the socket
+    write() tries the socket at once, from the loop's thread (one os.write
+    on the stream's non-blocking fd: no ctypes call, never waiting).  What the socket
     does not take (its buffer is full: EAGAIN, or a partial write) waits in
     a buffer and goes out through braid write operations, one at a time, in
     order; while any byte waits there, write() appends behind it instead of
@@ -547,9 +559,6 @@ class StreamWriter:
         self._aborting = False  # drain() was cancelled: the write in flight is being aborted
         self._eof_pending = False  # write_eof() waits for the buffer to go out
         self._closing = False  # close() waits for the buffer to go out
-        self._n = ctypes.c_size_t()
-        self._pn = ctypes.byref(self._n)
-        self._try_write = lib().braid_byte_stream_try_write
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
         conn = self._conn
@@ -564,17 +573,15 @@ class StreamWriter:
             data = bytes(data)
         if not data:
             return
-        rc = self._try_write(conn.bs, data, len(data), self._pn)
-        if rc == 0:
-            n = self._n.value
-            if n == len(data):
-                return
-            self._pending += memoryview(data)[n:]
-        elif rc == _EAGAIN:
-            self._pending += data
-        else:
-            self._fail(error(rc, "braid_byte_stream_try_write"))
+        try:
+            n = _os_write(conn.fd, data)
+        except OSError:
+            # EAGAIN, or an error (EPIPE, ECONNRESET): the braid write below
+            # waits for room, or meets the error and reports braid's code
+            n = 0
+        if n == len(data):
             return
+        self._pending += memoryview(data)[n:]
         self._flush()
 
     def writelines(self, data: "Any") -> None:

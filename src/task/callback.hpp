@@ -23,6 +23,12 @@
 
 namespace braid::detail {
 
+// (int status, T* handle): a callback handed a stream, a file, a result.
+template <class... P>
+struct HandleShape : std::false_type {};
+template <class T>
+struct HandleShape<int, T*> : std::true_type {};
+
 template <class F>
 class Callback {
 public:
@@ -95,8 +101,7 @@ private:
             CompletionQueue::Plain p = plain(BRAID_COMPLETION_SIZE, ud, std::get<0>(v));
             p.rec.size = std::get<1>(v);
             q_->post(std::move(p));
-        } else if constexpr (sizeof...(P) == 2 && std::is_same_v<std::tuple_element_t<0, Args>, int> &&
-                             std::is_pointer_v<std::tuple_element_t<sizeof...(P) - 1, Args>>) {
+        } else if constexpr (HandleShape<P...>::value) {
             Args v(a...);
             CompletionQueue::Plain p = plain(BRAID_COMPLETION_HANDLE, ud, std::get<0>(v));
             p.rec.handle = const_cast<void*>(static_cast<const void*>(std::get<1>(v)));

@@ -738,3 +738,51 @@ TEST_CASE("completion queue take: many operations from many threads, each taken 
     for (auto& t : hosts) t.join();
     REQUIRE(bad.load() == 0);
 }
+
+namespace {
+// A non-record completion whose callback takes the records queued behind it.
+struct Nested {
+    braid_completion_queue* q = nullptr;
+    int calls = 0;
+    int took = -1000;
+    braid_completion recs[4];
+    static void cb(void* p, int, int) {
+        auto* n = static_cast<Nested*>(p);
+        n->calls++;
+        n->took = braid_completion_queue_take(n->q, n->recs, 4, sizeof n->recs[0]);
+    }
+};
+}  // namespace
+
+TEST_CASE("completion queue take: a callback that take runs may take the records behind it") {
+    Rt rt;
+    Queue q;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    Nested nested;
+    nested.q = q.q;
+    Seen a, b;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_fd_wait(&t, rt.rt, fds[1], BRAID_WRITABLE, &Nested::cb, &nested) == BRAID_OK);
+        return t;
+    });
+    for (Seen* s : {&a, &b})
+        queued([&] {
+            braid_task* t = nullptr;
+            REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, s) == BRAID_OK);
+            return t;
+        });
+    braid_completion recs[4];
+    REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 0);  // the nested call took them
+    REQUIRE(nested.calls == 1);
+    REQUIRE(nested.took == 2);
+    REQUIRE(nested.recs[0].user_data == &a);
+    REQUIRE(nested.recs[1].user_data == &b);
+    REQUIRE(braid_completion_queue_pending(q.q) == 0);
+    pollfd p{braid_completion_queue_fd(q.q), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 0) == 0);
+    REQUIRE(a.calls + b.calls == 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}

@@ -44,6 +44,12 @@ BRAID_API int braid_completion_queue_run(braid_completion_queue* q, int max) {
     return guarded([&] { return cq(q)->run(max); });
 }
 
+BRAID_API int braid_completion_queue_take(braid_completion_queue* q, braid_completion* out, int max,
+                                          size_t record_size) {
+    if (!q || !out || max <= 0 || record_size < sizeof(braid_completion)) return BRAID_EINVAL;
+    return guarded([&] { return cq(q)->take(out, max, record_size); });
+}
+
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue* q) {
     if (!q) return BRAID_EINVAL;
     std::size_t n = cq(q)->pending();

@@ -395,3 +395,394 @@ TEST_CASE("completion queue: many operations from many threads, each drained by 
     for (auto& t : hosts) t.join();
     REQUIRE(bad.load() == 0);
 }
+
+// ---- braid_completion_queue_take: completions as records ---------------------------------
+
+namespace {
+// Runs op (which starts one operation and returns its task) and waits until
+// its completion is queued: the task ends as its callback is posted.
+template <class Start>
+void queued(Start start) {
+    braid_task* t = start();
+    REQUIRE(t != nullptr);
+    braid_task_join_blocking(t, 10000);
+    braid_task_free(t);
+}
+
+void no_io(void*, int, size_t) { FAIL("a record's callback was called"); }
+
+struct Ready {
+    int calls = 0;
+    int status = 1000;
+    int ready = 0;
+    static void cb(void* p, int st, int r) {
+        auto* s = static_cast<Ready*>(p);
+        s->calls++;
+        s->status = st;
+        s->ready = r;
+    }
+};
+}  // namespace
+
+TEST_CASE("completion queue take: bad arguments return codes") {
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    braid_completion recs[2];
+    REQUIRE(braid_completion_queue_take(nullptr, recs, 2, sizeof recs[0]) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_take(q, nullptr, 2, sizeof recs[0]) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_take(q, recs, 0, sizeof recs[0]) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_take(q, recs, -1, sizeof recs[0]) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_take(q, recs, 2, sizeof recs[0] - 1) == BRAID_EINVAL);
+    REQUIRE(braid_completion_queue_take(q, recs, 2, sizeof recs[0]) == 0);  // empty
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+}
+
+TEST_CASE("completion queue take: records of every kind, in order, calling nothing") {
+    Rt rt;
+    Queue q;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    braid_tcp_listener* l = nullptr;
+    REQUIRE(braid_tcp_listener_bind(&l, rt.rt, reinterpret_cast<sockaddr*>(&a), sizeof a, 16) == BRAID_OK);
+    sockaddr_storage bound{};
+    size_t blen = sizeof bound;
+    REQUIRE(braid_tcp_listener_local_addr(l, &bound, &blen) == BRAID_OK);
+    Seen slept;
+    Conn acc, con;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &slept) == BRAID_OK);
+        return t;
+    });
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_tcp_listener_accept(&t, l, &Conn::cb, &acc) == BRAID_OK);
+        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&bound), blen, &Conn::cb,
+                                  &con) == BRAID_OK);
+        return t;
+    });
+    braid_completion recs[8];
+    std::memset(recs, 0xab, sizeof recs);
+    int n = braid_completion_queue_take(q.q, recs, 1, sizeof recs[0]);
+    REQUIRE(n == 1);
+    REQUIRE(recs[0].kind == BRAID_COMPLETION_STATUS);
+    REQUIRE(recs[0].callback == reinterpret_cast<void (*)(void)>(&Seen::cb));
+    REQUIRE(recs[0].user_data == &slept);
+    REQUIRE(recs[0].status == BRAID_OK);
+    REQUIRE(slept.calls == 0);
+    // the accept is queued; the connect comes when braid's reactor sees it
+    braid_tcp_stream* server = nullptr;
+    braid_tcp_stream* client = nullptr;
+    int fd = braid_completion_queue_fd(q.q);
+    while (!server || !client) {
+        pollfd p{fd, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 10000) == 1);
+        n = braid_completion_queue_take(q.q, recs, 8, sizeof recs[0]);
+        REQUIRE(n >= 0);
+        for (int i = 0; i < n; ++i) {
+            REQUIRE(recs[i].kind == BRAID_COMPLETION_HANDLE);
+            REQUIRE(recs[i].callback == reinterpret_cast<void (*)(void)>(&Conn::cb));
+            REQUIRE(recs[i].status == BRAID_OK);
+            REQUIRE(recs[i].handle != nullptr);
+            if (recs[i].user_data == &acc) server = static_cast<braid_tcp_stream*>(recs[i].handle);
+            else if (recs[i].user_data == &con) client = static_cast<braid_tcp_stream*>(recs[i].handle);
+            else FAIL("a record of another operation");
+        }
+    }
+    REQUIRE(acc.calls == 0);
+    REQUIRE(con.calls == 0);
+
+    // a write (SIZE), then a read loop with a 3-byte buffer (BYTES: each
+    // chunk copied, valid until the next take)
+    const char msg[] = "records on the host thread";
+    Seen wrote;  // as a braid_io_callback's user_data: never called
+    Chunks chunks;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_byte_stream_write_all(&t, braid_tcp_stream_as_byte_stream(client), msg, sizeof msg - 1,
+                                            &no_io, &wrote) ==
+                BRAID_OK);
+        return t;
+    });
+    n = braid_completion_queue_take(q.q, recs, 8, sizeof recs[0]);
+    REQUIRE(n == 1);
+    REQUIRE(recs[0].kind == BRAID_COMPLETION_SIZE);
+    REQUIRE(recs[0].user_data == &wrote);
+    REQUIRE(recs[0].status == BRAID_OK);
+    REQUIRE(recs[0].size == sizeof msg - 1);
+    char buf[3];
+    REQUIRE(braid_byte_stream_read_start(nullptr, braid_tcp_stream_as_byte_stream(server), buf, sizeof buf,
+                                         &Chunks::cb, &chunks) == BRAID_OK);
+    REQUIRE(braid_tcp_stream_close(client) == BRAID_OK);
+    std::string got;
+    int final_status = 1000;
+    while (final_status == 1000) {
+        pollfd p{fd, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 10000) == 1);
+        n = braid_completion_queue_take(q.q, recs, 2, sizeof recs[0]);
+        REQUIRE(n >= 0);
+        for (int i = 0; i < n; ++i) {
+            REQUIRE(recs[i].kind == BRAID_COMPLETION_BYTES);
+            REQUIRE(recs[i].user_data == &chunks);
+            if (recs[i].status == BRAID_OK) {
+                REQUIRE(recs[i].data != nullptr);
+                REQUIRE(recs[i].data != static_cast<const void*>(buf));  // a copy
+                REQUIRE(recs[i].size <= sizeof buf);
+                got.append(static_cast<const char*>(recs[i].data), recs[i].size);
+            } else {
+                REQUIRE(final_status == 1000);
+                final_status = recs[i].status;
+                REQUIRE(recs[i].data == nullptr);
+                REQUIRE(recs[i].size == 0);
+            }
+        }
+    }
+    REQUIRE(final_status == BRAID_EEOF);
+    REQUIRE(got == std::string(msg));
+    REQUIRE(chunks.data.empty());
+    REQUIRE(slept.calls == 0);
+    REQUIRE(braid_completion_queue_pending(q.q) == 0);
+    braid_tcp_stream_free(client);
+    braid_tcp_stream_free(server);
+    braid_tcp_listener_free(l);
+}
+
+TEST_CASE("completion queue take: a record may be dispatched through its callback") {
+    Rt rt;
+    Queue q;
+    Seen s;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &s) == BRAID_OK);
+        return t;
+    });
+    braid_completion r;
+    REQUIRE(braid_completion_queue_take(q.q, &r, 1, sizeof r) == 1);
+    REQUIRE(r.kind == BRAID_COMPLETION_STATUS);
+    reinterpret_cast<braid_callback>(r.callback)(r.user_data, r.status);
+    REQUIRE(s.calls == 1);
+    REQUIRE(s.status == BRAID_OK);
+    REQUIRE(s.thread == std::this_thread::get_id());
+}
+
+TEST_CASE("completion queue take: a larger record size is the stride, extra bytes untouched") {
+    Rt rt;
+    Queue q;
+    struct Later {
+        braid_completion c;
+        uint64_t extra;
+    };
+    Seen s[2];
+    for (auto& x : s)
+        queued([&] {
+            braid_task* t = nullptr;
+            REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &x) == BRAID_OK);
+            return t;
+        });
+    Later recs[2];
+    recs[0].extra = recs[1].extra = 77;
+    REQUIRE(braid_completion_queue_take(q.q, &recs[0].c, 2, sizeof(Later)) == 2);
+    REQUIRE(recs[0].c.user_data == &s[0]);
+    REQUIRE(recs[1].c.user_data == &s[1]);
+    REQUIRE(recs[0].extra == 77);
+    REQUIRE(recs[1].extra == 77);
+}
+
+TEST_CASE("completion queue take: other callback types run in order, a batch stops before them") {
+    Rt rt;
+    Queue q;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    Seen before, after;
+    Ready ready;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &before) == BRAID_OK);
+        return t;
+    });
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_fd_wait(&t, rt.rt, fds[1], BRAID_WRITABLE, &Ready::cb, &ready) == BRAID_OK);
+        return t;
+    });
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &after) == BRAID_OK);
+        return t;
+    });
+    REQUIRE(braid_completion_queue_pending(q.q) == 3);
+    braid_completion recs[4];
+    REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 1);
+    REQUIRE(recs[0].user_data == &before);
+    REQUIRE(ready.calls == 0);  // not yet: it comes after `before`
+    pollfd p{braid_completion_queue_fd(q.q), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 0) == 1);  // the rest keeps it readable
+    REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 1);
+    REQUIRE(ready.calls == 1);
+    REQUIRE(ready.status == BRAID_OK);
+    REQUIRE((ready.ready & BRAID_WRITABLE) != 0);
+    REQUIRE(recs[0].user_data == &after);
+    REQUIRE(::poll(&p, 1, 0) == 0);
+    REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 0);
+    REQUIRE(before.calls == 0);
+    REQUIRE(after.calls == 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("completion queue take: run() still calls plain completions") {
+    Rt rt;
+    Queue q;
+    Seen s;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &s) == BRAID_OK);
+        return t;
+    });
+    REQUIRE(braid_completion_queue_run(q.q, 0) == 1);
+    REQUIRE(s.calls == 1);
+    braid_completion r;
+    REQUIRE(braid_completion_queue_take(q.q, &r, 1, sizeof r) == 0);
+}
+
+TEST_CASE("completion queue take: freeing the queue after a take releases the records") {
+    Rt rt;
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    static const char text[] = "kept until the next take";
+    char path[] = "/tmp/braid_cq_take_XXXXXX";
+    int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, text, sizeof text - 1) == ssize_t(sizeof text - 1));
+    ::close(fd);
+    Bytes b;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_fs_read(&t, rt.rt, path, &Bytes::cb, &b) == BRAID_OK);
+        return t;
+    });
+    braid_completion r;
+    REQUIRE(braid_completion_queue_take(q, &r, 1, sizeof r) == 1);
+    REQUIRE(r.kind == BRAID_COMPLETION_BYTES);
+    REQUIRE(std::string(static_cast<const char*>(r.data), r.size) == text);
+    REQUIRE(braid_completion_queue_set_current(nullptr) == BRAID_OK);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);  // the copy goes with it (ASan: no leak)
+    REQUIRE(b.calls == 0);
+    ::unlink(path);
+}
+
+TEST_CASE("completion queue take: many operations from many threads, each taken exactly once") {
+    Rt rt(4);
+    constexpr int kThreads = 4, kOps = 500;
+    std::vector<std::thread> hosts;
+    std::atomic<int> bad{0};
+    for (int h = 0; h < kThreads; ++h) {
+        hosts.emplace_back([&, h] {
+            braid_completion_queue* q = nullptr;
+            if (braid_completion_queue_new(&q) != BRAID_OK) {
+                bad++;
+                return;
+            }
+            braid_completion_queue_set_current(q);
+            std::vector<int> seen(kOps, 0);
+            std::vector<int> fds(kOps / 50 * 2);
+            for (int i = 0; i < kOps; ++i) {
+                if (braid_sleep(nullptr, rt.rt, i % 3, &Seen::cb, &seen[i]) != BRAID_OK) bad++;
+            }
+            // a few completions that are not records, run by take in between
+            Ready ready[kOps / 50];
+            for (int i = 0; i < kOps / 50; ++i) {
+                if (::pipe(&fds[2 * i]) != 0 ||
+                    braid_fd_wait(nullptr, rt.rt, fds[2 * i + 1], BRAID_WRITABLE, &Ready::cb, &ready[i]) != BRAID_OK)
+                    bad++;
+            }
+            braid_completion recs[7];
+            int took = 0;
+            while (took < kOps || [&] {
+                for (auto& r : ready)
+                    if (r.calls == 0) return true;
+                return false;
+            }()) {
+                pollfd p{braid_completion_queue_fd(q), POLLIN, 0};
+                if (::poll(&p, 1, 10000) != 1) {
+                    bad++;
+                    break;
+                }
+                // alternate batch sizes: 1..7
+                int n = braid_completion_queue_take(q, recs, 1 + (took + h) % 7, sizeof recs[0]);
+                if (n < 0) {
+                    bad++;
+                    break;
+                }
+                for (int i = 0; i < n; ++i) {
+                    auto* s = static_cast<int*>(recs[i].user_data);
+                    if (recs[i].kind != BRAID_COMPLETION_STATUS || recs[i].status != BRAID_OK ||
+                        s < seen.data() || s >= seen.data() + kOps)
+                        bad++;
+                    else
+                        ++*s;
+                }
+                took += n;
+            }
+            for (int c : seen)
+                if (c != 1) bad++;
+            for (auto& r : ready)
+                if (r.calls != 1 || r.status != BRAID_OK) bad++;
+            for (int f : fds) ::close(f);
+            if (braid_completion_queue_pending(q) != 0) bad++;
+            if (braid_completion_queue_free(q) != BRAID_OK) bad++;
+        });
+    }
+    for (auto& t : hosts) t.join();
+    REQUIRE(bad.load() == 0);
+}
+
+namespace {
+// A non-record completion whose callback takes the records queued behind it.
+struct Nested {
+    braid_completion_queue* q = nullptr;
+    int calls = 0;
+    int took = -1000;
+    braid_completion recs[4];
+    static void cb(void* p, int, int) {
+        auto* n = static_cast<Nested*>(p);
+        n->calls++;
+        n->took = braid_completion_queue_take(n->q, n->recs, 4, sizeof n->recs[0]);
+    }
+};
+}  // namespace
+
+TEST_CASE("completion queue take: a callback that take runs may take the records behind it") {
+    Rt rt;
+    Queue q;
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    Nested nested;
+    nested.q = q.q;
+    Seen a, b;
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_fd_wait(&t, rt.rt, fds[1], BRAID_WRITABLE, &Nested::cb, &nested) == BRAID_OK);
+        return t;
+    });
+    for (Seen* s : {&a, &b})
+        queued([&] {
+            braid_task* t = nullptr;
+            REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, s) == BRAID_OK);
+            return t;
+        });
+    braid_completion recs[4];
+    REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 0);  // the nested call took them
+    REQUIRE(nested.calls == 1);
+    REQUIRE(nested.took == 2);
+    REQUIRE(nested.recs[0].user_data == &a);
+    REQUIRE(nested.recs[1].user_data == &b);
+    REQUIRE(braid_completion_queue_pending(q.q) == 0);
+    pollfd p{braid_completion_queue_fd(q.q), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 0) == 0);
+    REQUIRE(a.calls + b.calls == 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}

@@ -37,6 +37,8 @@
 #include "export.h"
 #include "error.h"
 
+#include <stddef.h>
+
 BRAID_EXTERN_C_BEGIN
 
 typedef struct braid_completion_queue braid_completion_queue;
@@ -66,6 +68,71 @@ BRAID_API braid_completion_queue *braid_completion_queue_current(void);
  * threw (the others still ran). */
 BRAID_API int braid_completion_queue_run(braid_completion_queue *q, int max);
 
+/* ---- taking completions as records ----------------------------------------
+ *
+ * For hosts to which a call from C is dear (ctypes, cffi in ABI mode, a JNI
+ * upcall): instead of braid calling back once per completion
+ * (braid_completion_queue_run), the host takes a batch of completions out
+ * of the queue as plain records, in one call, and dispatches them itself.
+ *
+ * A record is the callback the operation was given and the arguments braid
+ * would have called it with.  `kind` says which fields hold arguments and
+ * so how the callback would be called:
+ *
+ *   BRAID_COMPLETION_STATUS  callback(user_data, status)
+ *                            (braid_callback: sleeps, joins, waits, ...)
+ *   BRAID_COMPLETION_SIZE    callback(user_data, status, size)
+ *                            (braid_io_callback: reads, writes)
+ *   BRAID_COMPLETION_HANDLE  callback(user_data, status, handle)
+ *                            (a new TCP or Unix stream, a listener, a file,
+ *                            metadata, a directory listing, a DNS result)
+ *   BRAID_COMPLETION_BYTES   callback(user_data, status, data, size)
+ *                            (braid_read_callback, braid_bytes_callback)
+ *
+ * Completions of other callback types (braid_fd_ready_callback,
+ * braid_index_callback, braid_exit_callback, braid_output_callback) are not
+ * taken as records: braid_completion_queue_take runs them itself, on the
+ * calling thread, as braid_completion_queue_run would, when they reach the
+ * head of the queue.  Posting order is kept: a batch stops before such a
+ * completion, and the next call runs it before it takes more records.
+ *
+ * Layout: fixed for this version of the ABI.  Later versions may add fields
+ * at the end only; callers pass the size of the record they were compiled
+ * with, sizeof(braid_completion), which is the stride of their array. */
+typedef struct braid_completion {
+    void (*callback)(void); /* as the operation was given it: cast back to its type to call it */
+    void *user_data;
+    int status;
+    int kind;         /* BRAID_COMPLETION_* */
+    size_t size;      /* SIZE: the byte count; BYTES: the length of data */
+    void *handle;     /* HANDLE: the pointer argument (NULL when status < 0) */
+    const void *data; /* BYTES: the bytes (NULL when the callback would get NULL) */
+} braid_completion;
+
+#define BRAID_COMPLETION_STATUS 1
+#define BRAID_COMPLETION_SIZE 2
+#define BRAID_COMPLETION_HANDLE 3
+#define BRAID_COMPLETION_BYTES 4
+
+/* Moves up to `max` (> 0) queued completions into out[0..n), in the order
+ * they were posted, calling none of their callbacks, and returns n (0 when
+ * none was queued).  The fd stays readable while more are queued.  First,
+ * completions at the head of the queue that are not of a record kind are
+ * run (see above); a batch ends before the next one.
+ *
+ * Lifetime: what the records point to (BYTES data, and pointers into the
+ * operation's state) stays valid until the next braid_completion_queue_take
+ * on q, from any thread, or braid_completion_queue_free(q).  Dispatch a
+ * batch before taking the next; a handle in a record is the host's, as it
+ * would be the callback's.  The records themselves are the caller's memory.
+ *
+ * record_size: sizeof(braid_completion) as the caller knows it (the stride
+ * of out); smaller than this version's record: BRAID_EINVAL.
+ * BRAID_EINVAL for NULL q or out, or max <= 0; BRAID_EPANIC when a (C++)
+ * callback that it ran threw (no record is taken then: they stay queued). */
+BRAID_API int braid_completion_queue_take(braid_completion_queue *q, braid_completion *out, int max,
+                                          size_t record_size);
+
 /* Completions queued and not run yet (>= 0), BRAID_EINVAL for NULL. */
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue *q);
 
@@ -74,7 +141,8 @@ BRAID_API int braid_completion_queue_pending(const braid_completion_queue *q);
  * another thread; the calling thread's own current queue is unset first.
  * Operations still running that were bound to q finish normally, but their
  * callbacks are dropped without running (a handle such a callback would
- * have received, a stream or a file, is never freed).
+ * have received, a stream or a file, is never freed).  What the records of
+ * the last braid_completion_queue_take point to is freed with q.
  * So the usual teardown is: shut the runtime down (every operation is
  * cancelled and posts its callback), run the queue, free it. */
 BRAID_API int braid_completion_queue_free(braid_completion_queue *q);

@@ -15,11 +15,19 @@
 
 #include <cstddef>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "task/completion_queue.hpp"
 
 namespace braid::detail {
+
+// (int status, T* handle): a callback handed a stream, a file, a result.
+template <class... P>
+struct HandleShape : std::false_type {};
+template <class T>
+struct HandleShape<int, T*> : std::true_type {};
 
 template <class F>
 class Callback {
@@ -55,7 +63,7 @@ public:
             g(ud, a...);
             return;
         }
-        q_->post([g, ud, a...] { g(ud, a...); });
+        post(g, ud, a...);
     }
 
     // A callback handed bytes that live only until it returns (a read loop's
@@ -65,14 +73,51 @@ public:
             fn_(ud, status, data, n);
             return;
         }
-        F g = fn_;
-        std::string copy(static_cast<const char*>(data ? data : ""), data ? n : 0);
-        q_->post([g, ud, status, copy = std::move(copy), has = data != nullptr] {
-            g(ud, status, has ? copy.data() : nullptr, copy.size());
-        });
+        CompletionQueue::Plain p = plain(BRAID_COMPLETION_BYTES, ud, status);
+        p.rec.size = data ? n : 0;
+        if (data) {
+            p.bytes.assign(static_cast<const char*>(data), n);
+            p.owns_bytes = true;
+        }
+        q_->post(std::move(p));
     }
 
 private:
+    CompletionQueue::Plain plain(int kind, void* ud, int status) const {
+        CompletionQueue::Plain p;
+        p.rec = braid_completion{reinterpret_cast<void (*)()>(fn_), ud, status, kind, 0, nullptr, nullptr};
+        return p;
+    }
+
+    // Posts g(ud, a...): as a record when g has a plain shape
+    // (braid_completion's kinds), else as a closure.
+    template <class... P, class... A>
+    void post(void (*g)(void*, P...), void* ud, A... a) const {
+        using Args = std::tuple<P...>;
+        if constexpr (std::is_same_v<Args, std::tuple<int>>) {
+            q_->post(plain(BRAID_COMPLETION_STATUS, ud, a...));
+        } else if constexpr (std::is_same_v<Args, std::tuple<int, std::size_t>>) {
+            Args v(a...);
+            CompletionQueue::Plain p = plain(BRAID_COMPLETION_SIZE, ud, std::get<0>(v));
+            p.rec.size = std::get<1>(v);
+            q_->post(std::move(p));
+        } else if constexpr (HandleShape<P...>::value) {
+            Args v(a...);
+            CompletionQueue::Plain p = plain(BRAID_COMPLETION_HANDLE, ud, std::get<0>(v));
+            p.rec.handle = const_cast<void*>(static_cast<const void*>(std::get<1>(v)));
+            q_->post(std::move(p));
+        } else if constexpr (std::is_same_v<Args, std::tuple<int, const void*, std::size_t>>) {
+            // The pointer stays valid while the completion keeps the task.
+            Args v(a...);
+            CompletionQueue::Plain p = plain(BRAID_COMPLETION_BYTES, ud, std::get<0>(v));
+            p.rec.data = std::get<1>(v);
+            p.rec.size = std::get<2>(v);
+            q_->post(std::move(p));
+        } else {
+            q_->post([g, ud, a...] { g(ud, a...); });
+        }
+    }
+
     F fn_;
     CompletionQueue* q_;
 };

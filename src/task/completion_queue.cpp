@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -38,6 +39,7 @@ int CompletionQueue::create(CompletionQueue** out) {
 
 CompletionQueue::~CompletionQueue() {
     for (Entry& e : q_) drop(e);
+    for (Entry& e : taken_) drop(e);
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -62,8 +64,8 @@ void CompletionQueue::drain_fd() {
     [[maybe_unused]] ssize_t r = ::read(fd_, &n, sizeof n);
 }
 
-void CompletionQueue::post(std::function<void()> fn) {
-    Entry e{std::move(fn), current_task()};
+void CompletionQueue::push(Entry e) {
+    e.keep = current_task();
     if (e.keep) e.keep->ref();
     {
         std::lock_guard<std::mutex> g(mu_);
@@ -76,6 +78,49 @@ void CompletionQueue::post(std::function<void()> fn) {
         }
     }
     drop(e);
+}
+
+void CompletionQueue::post(std::function<void()> fn) { push(Entry{std::move(fn), Plain{}, nullptr}); }
+
+void CompletionQueue::post(Plain p) { push(Entry{nullptr, std::move(p), nullptr}); }
+
+void CompletionQueue::call(Entry& e) {
+    if (e.fn) {
+        e.fn();
+        return;
+    }
+    const braid_completion& c = e.plain.rec;
+    const void* data = e.plain.owns_bytes ? e.plain.bytes.data() : c.data;
+    switch (c.kind) {
+        case BRAID_COMPLETION_STATUS:
+            reinterpret_cast<void (*)(void*, int)>(c.callback)(c.user_data, c.status);
+            break;
+        case BRAID_COMPLETION_SIZE:
+            reinterpret_cast<void (*)(void*, int, std::size_t)>(c.callback)(c.user_data, c.status, c.size);
+            break;
+        case BRAID_COMPLETION_HANDLE:
+            reinterpret_cast<void (*)(void*, int, void*)>(c.callback)(c.user_data, c.status, c.handle);
+            break;
+        case BRAID_COMPLETION_BYTES:
+            reinterpret_cast<void (*)(void*, int, const void*, std::size_t)>(c.callback)(c.user_data, c.status,
+                                                                                          data, c.size);
+            break;
+        default:
+            break;
+    }
+}
+
+bool CompletionQueue::run_batch(std::deque<Entry>& batch) {
+    bool threw = false;
+    for (Entry& e : batch) {
+        try {
+            call(e);
+        } catch (...) {
+            threw = true;
+        }
+        drop(e);
+    }
+    return !threw;
 }
 
 int CompletionQueue::run(int max) {
@@ -92,19 +137,55 @@ int CompletionQueue::run(int max) {
         if (!q_.empty()) signal();  // the rest keeps the fd readable
     }
     ref();  // a callback may free the queue
-    int ran = 0;
-    bool threw = false;
-    for (Entry& e : batch) {
-        try {
-            e.fn();
-        } catch (...) {
-            threw = true;
-        }
-        drop(e);
-        ++ran;
-    }
+    int ran = int(batch.size());
+    bool ok = run_batch(batch);
     unref();
-    return threw ? BRAID_EPANIC : ran;
+    return ok ? ran : BRAID_EPANIC;
+}
+
+int CompletionQueue::take(braid_completion* out, int max, std::size_t stride) {
+    std::deque<Entry> released, others;
+    ref();  // a callback run here may free the queue
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        released.swap(taken_);  // the last take's records are done with
+        if (closed_) {
+            unref();
+            return 0;
+        }
+        // The fd is left readable here: the records' part below drains it.
+        while (!q_.empty() && q_.front().fn) {
+            others.push_back(std::move(q_.front()));
+            q_.pop_front();
+        }
+    }
+    for (Entry& e : released) drop(e);
+    released.clear();
+    bool ok = run_batch(others);
+    int n = 0;
+    if (ok) {
+        std::lock_guard<std::mutex> g(mu_);
+        // A take from a callback that ran above left its records here:
+        // they were that call's and are done with too.
+        released.swap(taken_);
+        if (!closed_) {
+            drain_fd();
+            auto* rec = reinterpret_cast<char*>(out);
+            while (n < max && !q_.empty() && !q_.front().fn) {
+                taken_.push_back(std::move(q_.front()));
+                q_.pop_front();
+                Plain& p = taken_.back().plain;
+                braid_completion c = p.rec;
+                if (p.owns_bytes) c.data = p.bytes.data();
+                std::memcpy(rec + std::size_t(n) * stride, &c, sizeof c);
+                ++n;
+            }
+            if (!q_.empty()) signal();
+        }
+    }
+    for (Entry& e : released) drop(e);
+    unref();
+    return ok ? n : BRAID_EPANIC;
 }
 
 std::size_t CompletionQueue::pending() const {
@@ -113,6 +194,7 @@ std::size_t CompletionQueue::pending() const {
 }
 
 int CompletionQueue::close() {
+    std::deque<Entry> released;
     if (tl_current.q == this) set_current(nullptr);
     {
         std::lock_guard<std::mutex> g(mu_);
@@ -121,7 +203,9 @@ int CompletionQueue::close() {
         closed_ = true;
         ::close(fd_);
         fd_ = -1;
+        released.swap(taken_);  // the last take's records end with the queue
     }
+    for (Entry& e : released) drop(e);
     unref();
     return BRAID_OK;
 }

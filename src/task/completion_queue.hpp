@@ -7,13 +7,21 @@
 // A thread's current queue (set_current) is captured by every callback
 // operation that the thread starts (task/callback.hpp): from then on that
 // operation's callback is posted here instead of running on braid's thread.
+//
+// A completion whose callback has one of the plain shapes (braid_completion
+// of the C ABI: status; status + size; status + handle; status + bytes) is
+// kept as a record, not as a closure: run() calls it by its kind, and
+// take() hands it to the host as a braid_completion without calling it.
 #pragma once
+
+#include <braid/completion_queue.h>
 
 #include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 
 namespace braid::detail {
 
@@ -28,15 +36,33 @@ public:
     void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
     void unref();
 
-    // Appends fn (a callback with its arguments bound) and makes the fd
-    // readable.  The task running on the calling thread, if any, is kept
-    // alive until fn has run or been dropped: the arguments may point into
-    // its state.  After close(), the completion is dropped at once.
+    // A callback of a plain shape with its arguments: `kind` is one of
+    // BRAID_COMPLETION_*; bytes, when not empty, are owned by the completion
+    // (copied from a buffer that lives only during the call) and replace data.
+    struct Plain {
+        braid_completion rec;
+        std::string bytes;
+        bool owns_bytes = false;
+    };
+
+    // Appends fn (a callback with its arguments bound), or a plain
+    // completion, and makes the fd readable.  The task running on the
+    // calling thread, if any, is kept alive until the completion has run,
+    // been taken and released (the next take) or been dropped: the
+    // arguments may point into its state.  After close(), the completion is
+    // dropped at once.
     void post(std::function<void()> fn);
+    void post(Plain p);
     // Runs up to `max` queued completions (max <= 0: all queued when called)
     // on the calling thread.  Returns how many ran, or BRAID_EPANIC when a
     // callback threw (the others still ran).
     int run(int max);
+    // braid_completion_queue_take: runs the non-plain completions at the
+    // head, then moves up to `max` plain ones into `out` (records `stride`
+    // bytes apart), stopping before a non-plain one.  What they point to is
+    // kept until the next take or close().  Returns how many it took, or
+    // BRAID_EPANIC when a callback it ran threw (then it takes none).
+    int take(braid_completion* out, int max, std::size_t stride);
     // Completions queued and not run yet.
     std::size_t pending() const;
 
@@ -53,11 +79,16 @@ public:
 
 private:
     struct Entry {
-        std::function<void()> fn;
+        std::function<void()> fn;  // set: not plain
+        Plain plain;
         Task* keep;
     };
     explicit CompletionQueue(int fd) : fd_(fd) {}
     ~CompletionQueue();
+    void push(Entry e);
+    static void call(Entry& e);
+    // Runs the entries of batch in order; false when one threw.
+    static bool run_batch(std::deque<Entry>& batch);
     static void drop(Entry& e);
     void signal();
     void drain_fd();
@@ -67,6 +98,7 @@ private:
     std::atomic<int> bound_{0};  // threads that have it as their current queue
     mutable std::mutex mu_;
     std::deque<Entry> q_;
+    std::deque<Entry> taken_;  // the last take's: kept until the next take
     bool closed_ = false;
 };
 

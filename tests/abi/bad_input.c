@@ -1760,8 +1760,14 @@ static void test_completion_queue(void) {
     CHECK_RC(braid_completion_queue_run(NULL, 0), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_pending(NULL), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_free(NULL), BRAID_OK);
+    braid_completion recs[2];
+    CHECK_RC(braid_completion_queue_take(NULL, recs, 2, sizeof recs[0]), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_new(&q), BRAID_OK);
     if (!q) return;
+    CHECK_RC(braid_completion_queue_take(q, NULL, 2, sizeof recs[0]), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take(q, recs, 0, sizeof recs[0]), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take(q, recs, 2, 0), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take(q, recs, 2, sizeof recs[0]), 0);
     CHECK_RC(braid_completion_queue_set_current(q), BRAID_OK);
     CHECK(braid_completion_queue_current() == q, "the current queue is the one set");
 

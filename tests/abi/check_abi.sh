@@ -83,10 +83,11 @@ if [ $update -eq 1 ]; then
     # The structs the headers define on purpose (plain data the caller
     # fills in or reads: braid_io_slice and braid_io_mut_slice, a buffer's
     # pointer and length; the size-prefixed metrics structs; the task dump's
-    # and the stall report's structs; the unstable tier's braid_task_vtable)
+    # and the stall report's structs; a completion queue's braid_completion
+    # record; the unstable tier's braid_task_vtable)
     # are ABI and are recorded; every other braid_ struct is an opaque
     # handle.
-    public_structs="braid_io_slice braid_io_mut_slice braid_metrics braid_worker_metrics braid_task_info braid_trace_frame braid_stall_report braid_task_vtable"
+    public_structs="braid_io_slice braid_io_mut_slice braid_metrics braid_worker_metrics braid_task_info braid_trace_frame braid_stall_report braid_completion braid_task_vtable"
     inside=$(sed -n "s/.*<class-decl name='\(braid_[A-Za-z0-9_]*\)' size-in-bits=.*/\1/p" "$current" | sort -u |
              grep -v -x -F "$(printf '%s\n' $public_structs)")
     if [ -n "$inside" ]; then

@@ -497,3 +497,23 @@ def test_interpreter_exit_from_a_finaliser_on_a_braid_thread():
     """)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+def test_a_read_smaller_than_the_chunk_keeps_the_rest():
+    async def server_side(reader, writer, link):
+        assert await reader.read(2) == b"ab"  # the chunk is larger: the rest waits in the buffer
+        assert await reader.read(100) == b"cdef"
+        link.set_result(None)
+        assert await reader.read(100) == b"ghij"  # an empty buffer: the chunk itself
+        assert await reader.read(100) == b""
+        writer.close()
+
+    async def client_side(r, w, link):
+        w.write(b"abcdef")
+        await w.drain()
+        await link
+        w.write(b"ghij")
+        await w.drain()
+        w.close()
+
+    _one_connection(server_side, client_side)

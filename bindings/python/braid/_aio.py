@@ -17,6 +17,7 @@ import itertools
 import math
 import os
 import socket
+import struct
 import threading
 import weakref
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
@@ -26,7 +27,6 @@ from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN
 
 _ECANCELED = -4
 _EEOF = -27
-_EAGAIN = -12
 _ECLOSED = -11
 # the statuses that end a repeating accept (braid_tcp_listener_accept_start):
 # ECANCELED, ETIMEDOUT, ECLOSED, ESHUTDOWN, EINVAL, EBADF
@@ -39,6 +39,7 @@ _ids = itertools.count(1)
 
 _get_handler = _handlers.get
 _string_at = ctypes.string_at
+_os_write = os.write
 
 
 # One C entry point per callback type, alive for the life of the process.
@@ -72,8 +73,30 @@ def _on_read(ud: Optional[int], st: int, d: Optional[int], n: int) -> None:
         h(st, _string_at(d, n) if st == 0 else b"")
 
 
+class _Completion(ctypes.Structure):
+    """braid_completion (braid/completion_queue.h): its size is the record
+    size passed to braid_completion_queue_take."""
+
+    _fields_ = [("callback", ctypes.c_void_p), ("user_data", ctypes.c_void_p), ("status", ctypes.c_int),
+                ("kind", ctypes.c_int), ("size", ctypes.c_size_t), ("handle", ctypes.c_void_p),
+                ("data", ctypes.c_void_p)]
+
+
+# The same record for struct: pointer, pointer, int, int, size_t, pointer, pointer.
+_RECORD = struct.Struct("@PPiiNPP")
+assert _RECORD.size == ctypes.sizeof(_Completion)
+_iter_records = _RECORD.iter_unpack
+_BATCH = 256  # records taken per call
+# braid_completion kinds
+_K_STATUS, _K_SIZE, _K_HANDLE, _K_BYTES = 1, 2, 3, 4
+
+
 class _Bridge:
-    """An event loop's completion queue."""
+    """An event loop's completion queue.
+
+    The loop drains it with braid_completion_queue_take: one ctypes call moves
+    up to _BATCH completions into `records` (callbacks are not called), read
+    with struct.iter_unpack; each reaches its handler in the drain loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         L = lib()
@@ -82,12 +105,34 @@ class _Bridge:
         self.q = q
         self.loop_ref = weakref.ref(loop)
         self.fd = L.braid_completion_queue_fd(q)
-        self.run = L.braid_completion_queue_run
+        self.records = bytearray(_RECORD.size * _BATCH)
+        self.view = memoryview(self.records)
+        self.addr = ctypes.addressof((ctypes.c_char * len(self.records)).from_buffer(self.records))
+        self.take = L.braid_completion_queue_take
         loop.add_reader(self.fd, self.drain)
         _runtime._exit_hooks.append(self.close)
 
     def drain(self) -> None:
-        self.run(self.q, 0)
+        take, q, addr, view, get = self.take, self.q, self.addr, self.view, _get_handler
+        size = _RECORD.size
+        while True:
+            n = take(q, addr, _BATCH, size)
+            if n <= 0:
+                return
+            for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * size]):
+                h = get(ud)
+                if h is None:
+                    continue
+                if kind == _K_BYTES:
+                    h(st, _string_at(data, nbytes) if st == 0 else b"")
+                elif kind == _K_STATUS:
+                    h(st)
+                elif kind == _K_SIZE:
+                    h(st, nbytes)
+                else:
+                    h(st, handle)
+            if n < _BATCH:
+                return
 
     def start(self, fn: Callable[..., int], *args: Any) -> int:
         """Calls a braid function that starts an operation, with this queue
@@ -318,6 +363,7 @@ class _Conn:
         self.ptr = ctypes.c_void_p(ptr)
         L = lib()
         self.bs = ctypes.c_void_p(L.braid_tcp_stream_as_byte_stream(self.ptr))
+        self.fd = L.braid_tcp_stream_fd(self.ptr)  # non-blocking; the stream's: written inline, never closed here
         self.closed = False
 
     def close(self) -> None:
@@ -351,7 +397,11 @@ class StreamReader:
         self._limit = limit
         self._op: Optional[_Op] = None
         self._stopping = False
-        self._waiter: "Optional[asyncio.Future[None]]" = None
+        # the pending read's future: its result is None (look at the buffer),
+        # or, when the buffer was empty and read(n) waits, a chunk of at most
+        # _direct bytes handed over as it is
+        self._waiter: "Optional[asyncio.Future[Optional[bytes]]]" = None
+        self._direct = 0
 
     def _wake(self) -> None:
         w, self._waiter = self._waiter, None
@@ -369,15 +419,18 @@ class StreamReader:
         def on_read(status: int, data: bytes) -> None:
             if status == 0:
                 buf = self._buf
-                buf += data
-                if len(buf) > self._limit and not self._stopping:
-                    self._stopping = True
-                    L.braid_byte_stream_read_stop(bs)
                 w = self._waiter
                 if w is not None:
                     self._waiter = None
                     if not w.done():
+                        if not buf and len(data) <= self._direct:
+                            w.set_result(data)  # read() returns the chunk itself
+                            return
                         w.set_result(None)
+                buf += data
+                if len(buf) > self._limit and not self._stopping:
+                    self._stopping = True
+                    L.braid_byte_stream_read_stop(bs)
                 return
             else:  # the final call
                 op.finish()
@@ -404,6 +457,7 @@ class StreamReader:
             return False
         if self._op is None:
             self._start()
+        self._direct = 0
         self._waiter = asyncio.get_running_loop().create_future()
         await self._waiter
         if self._exc is not None:
@@ -439,8 +493,11 @@ class StreamReader:
                 return b""
             if self._op is None:
                 self._start()
+            self._direct = n
             w = self._waiter = asyncio.get_running_loop().create_future()
-            await w
+            chunk = await w
+            if chunk is not None:
+                return chunk
         return self._take(n)
 
     async def readexactly(self, n: int) -> bytes:
@@ -483,8 +540,8 @@ class StreamWriter:
     """Writes to a braid TCP stream: write + drain, write_eof, close +
     wait_closed, get_extra_info, as asyncio.StreamWriter.
 
-    write() tries the socket at once, from the loop's thread
-    (braid_byte_stream_try_write: one send, never waiting).  What the socket
+    write() tries the socket at once, from the loop's thread (one os.write
+    on the stream's non-blocking fd: no ctypes call, never waiting).  What the socket
     does not take (its buffer is full: EAGAIN, or a partial write) waits in
     a buffer and goes out through braid write operations, one at a time, in
     order; while any byte waits there, write() appends behind it instead of
@@ -502,9 +559,6 @@ class StreamWriter:
         self._aborting = False  # drain() was cancelled: the write in flight is being aborted
         self._eof_pending = False  # write_eof() waits for the buffer to go out
         self._closing = False  # close() waits for the buffer to go out
-        self._n = ctypes.c_size_t()
-        self._pn = ctypes.byref(self._n)
-        self._try_write = lib().braid_byte_stream_try_write
 
     def write(self, data: Union[bytes, bytearray, memoryview]) -> None:
         conn = self._conn
@@ -519,17 +573,15 @@ class StreamWriter:
             data = bytes(data)
         if not data:
             return
-        rc = self._try_write(conn.bs, data, len(data), self._pn)
-        if rc == 0:
-            n = self._n.value
-            if n == len(data):
-                return
-            self._pending += memoryview(data)[n:]
-        elif rc == _EAGAIN:
-            self._pending += data
-        else:
-            self._fail(error(rc, "braid_byte_stream_try_write"))
+        try:
+            n = _os_write(conn.fd, data)
+        except OSError:
+            # EAGAIN, or an error (EPIPE, ECONNRESET): the braid write below
+            # waits for room, or meets the error and reports braid's code
+            n = 0
+        if n == len(data):
             return
+        self._pending += memoryview(data)[n:]
         self._flush()
 
     def writelines(self, data: "Any") -> None:

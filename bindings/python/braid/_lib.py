@@ -110,6 +110,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_completion_queue_set_current", i, p)
     fn("braid_completion_queue_current", p)
     fn("braid_completion_queue_run", i, p, i)
+    fn("braid_completion_queue_take", i, p, p, i, sz)
     fn("braid_completion_queue_pending", i, p)
     fn("braid_completion_queue_free", i, p)
     # mpsc channels

@@ -195,6 +195,19 @@ TEST_CASE("completion queue: channel and lock callbacks come to the queue") {
 }
 
 namespace {
+// A listener on 127.0.0.1 (an ephemeral port) and the address it is bound to.
+struct Loopback {
+    braid_tcp_listener* l = nullptr;
+    sockaddr_storage bound{};
+    size_t blen = sizeof bound;
+    explicit Loopback(Rt& rt) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(braid_tcp_listener_bind(&l, rt.rt, reinterpret_cast<sockaddr*>(&a), sizeof a, 16) == BRAID_OK);
+        REQUIRE(braid_tcp_listener_local_addr(l, &bound, &blen) == BRAID_OK);
+    }
+};
 struct Conn {
     int calls = 0;
     int status = 1000;
@@ -236,17 +249,10 @@ struct Bytes {
 TEST_CASE("completion queue: TCP accept, connect and a read loop deliver to the queue") {
     Rt rt;
     Queue q;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    braid_tcp_listener* l = nullptr;
-    REQUIRE(braid_tcp_listener_bind(&l, rt.rt, reinterpret_cast<sockaddr*>(&a), sizeof a, 16) == BRAID_OK);
-    sockaddr_storage bound{};
-    size_t blen = sizeof bound;
-    REQUIRE(braid_tcp_listener_local_addr(l, &bound, &blen) == BRAID_OK);
+    Loopback lb(rt);
     Conn acc, con;
-    REQUIRE(braid_tcp_listener_accept(nullptr, l, &Conn::cb, &acc) == BRAID_OK);
-    REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&bound), blen, &Conn::cb, &con) ==
+    REQUIRE(braid_tcp_listener_accept(nullptr, lb.l, &Conn::cb, &acc) == BRAID_OK);
+    REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&lb.bound), lb.blen, &Conn::cb, &con) ==
             BRAID_OK);
     REQUIRE(q.drain_until([&] { return acc.calls == 1 && con.calls == 1; }));
     REQUIRE(acc.status == BRAID_OK);
@@ -270,7 +276,7 @@ TEST_CASE("completion queue: TCP accept, connect and a read loop deliver to the 
     REQUIRE(chunks.on_host);
     braid_tcp_stream_free(con.s);
     braid_tcp_stream_free(acc.s);
-    braid_tcp_listener_free(l);
+    braid_tcp_listener_free(lb.l);
 }
 
 TEST_CASE("completion queue: a file read on the blocking pool delivers to the queue") {
@@ -409,6 +415,15 @@ void queued(Start start) {
     braid_task_free(t);
 }
 
+// A sleep of no time whose completion, to `seen`, is queued on return.
+void queued_sleep(Rt& rt, Seen& seen) {
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &seen) == BRAID_OK);
+        return t;
+    });
+}
+
 void no_io(void*, int, size_t) { FAIL("a record's callback was called"); }
 
 struct Ready {
@@ -440,25 +455,14 @@ TEST_CASE("completion queue take: bad arguments return codes") {
 TEST_CASE("completion queue take: records of every kind, in order, calling nothing") {
     Rt rt;
     Queue q;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    braid_tcp_listener* l = nullptr;
-    REQUIRE(braid_tcp_listener_bind(&l, rt.rt, reinterpret_cast<sockaddr*>(&a), sizeof a, 16) == BRAID_OK);
-    sockaddr_storage bound{};
-    size_t blen = sizeof bound;
-    REQUIRE(braid_tcp_listener_local_addr(l, &bound, &blen) == BRAID_OK);
+    Loopback lb(rt);
     Seen slept;
     Conn acc, con;
+    queued_sleep(rt, slept);
     queued([&] {
         braid_task* t = nullptr;
-        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &slept) == BRAID_OK);
-        return t;
-    });
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_tcp_listener_accept(&t, l, &Conn::cb, &acc) == BRAID_OK);
-        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&bound), blen, &Conn::cb,
+        REQUIRE(braid_tcp_listener_accept(&t, lb.l, &Conn::cb, &acc) == BRAID_OK);
+        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&lb.bound), lb.blen, &Conn::cb,
                                   &con) == BRAID_OK);
         return t;
     });
@@ -545,18 +549,14 @@ TEST_CASE("completion queue take: records of every kind, in order, calling nothi
     REQUIRE(braid_completion_queue_pending(q.q) == 0);
     braid_tcp_stream_free(client);
     braid_tcp_stream_free(server);
-    braid_tcp_listener_free(l);
+    braid_tcp_listener_free(lb.l);
 }
 
 TEST_CASE("completion queue take: a record may be dispatched through its callback") {
     Rt rt;
     Queue q;
     Seen s;
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &s) == BRAID_OK);
-        return t;
-    });
+    queued_sleep(rt, s);
     braid_completion r;
     REQUIRE(braid_completion_queue_take(q.q, &r, 1, sizeof r) == 1);
     REQUIRE(r.kind == BRAID_COMPLETION_STATUS);
@@ -596,21 +596,13 @@ TEST_CASE("completion queue take: other callback types run in order, a batch sto
     REQUIRE(::pipe(fds) == 0);
     Seen before, after;
     Ready ready;
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &before) == BRAID_OK);
-        return t;
-    });
+    queued_sleep(rt, before);
     queued([&] {
         braid_task* t = nullptr;
         REQUIRE(braid_fd_wait(&t, rt.rt, fds[1], BRAID_WRITABLE, &Ready::cb, &ready) == BRAID_OK);
         return t;
     });
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &after) == BRAID_OK);
-        return t;
-    });
+    queued_sleep(rt, after);
     REQUIRE(braid_completion_queue_pending(q.q) == 3);
     braid_completion recs[4];
     REQUIRE(braid_completion_queue_take(q.q, recs, 4, sizeof recs[0]) == 1);
@@ -635,11 +627,7 @@ TEST_CASE("completion queue take: run() still calls plain completions") {
     Rt rt;
     Queue q;
     Seen s;
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_sleep(&t, rt.rt, 0, &Seen::cb, &s) == BRAID_OK);
-        return t;
-    });
+    queued_sleep(rt, s);
     REQUIRE(braid_completion_queue_run(q.q, 0) == 1);
     REQUIRE(s.calls == 1);
     braid_completion r;

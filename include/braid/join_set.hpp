@@ -83,7 +83,8 @@ public:
     // spawn_blocking on the runtime of `handle`.
     template <class F>
         requires std::same_as<std::invoke_result_t<F&>, T>
-    AbortHandle spawn_blocking_on(F f, const Handle& handle, std::source_location loc = std::source_location::current()) {
+    AbortHandle spawn_blocking_on(F f, const Handle& handle,
+                                  std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;
         detail::Result<T>* result = nullptr;
         int rc = detail::try_spawn_blocking_task(std::move(f), &t, &result, handle.native_handle(), {loc});

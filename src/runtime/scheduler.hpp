@@ -54,11 +54,12 @@ public:
     static constexpr uint32_t kInjectInterval = 61;
     // Consecutive polls from the LIFO slot before its task goes to the back
     // of the queue.  Two tasks passing messages run back to back this long
-    // with their data in the L1 cache: at 3 (Tokio 1.29's limit) ping_pong's
-    // thousand pairs took turns and every turn reloaded a pair's frames and
-    // channels (16x the L1 misses of 32 under cachegrind); Tokio 1.24
-    // bounds the run by its 128-unit budget instead.  32 polls still leave
-    // the queue its turn within a bounded time.
+    // with their data in the L1 cache: at 3 (the limit of later Tokio
+    // releases) ping_pong's thousand pairs took turns and every turn
+    // reloaded a pair's frames and channels (16x the L1 misses of 32 under
+    // cachegrind); Tokio 1.24, the peer of bench/, bounds the run by its
+    // 128-unit budget instead.  32 polls still leave the queue its turn
+    // within a bounded time.
     static constexpr int kMaxLifoPolls = 32;
     // A busy worker takes the ready I/O events (without blocking) every
     // kEventInterval tasks, as Tokio's event_interval.

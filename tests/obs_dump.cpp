@@ -123,6 +123,35 @@ TEST_CASE("states, polls and ages are exact on a current-thread runtime with pau
     }());
 }
 
+TEST_CASE("a task that wakes itself shows notified in its own dump and runs again once behind the queued ones") {
+    auto rt = paused_current_thread();
+    rt.block_on([&]() -> braid::Task<void> {
+        auto me = braid::task::id();
+        std::vector<int> order;
+        auto other = braid::spawn([](std::vector<int>* seen) -> braid::Task<void> {
+            seen->push_back(1);
+            co_return;
+        }(&order));
+        uint64_t polls_before = braid::TaskDump::capture(rt).find(me)->polls;
+        braid_task_wake(braid_task_current());  // woken while running: runs again after this poll
+        {
+            braid::TaskDump d = braid::TaskDump::capture(rt);
+            const braid::TaskDumpEntry* self = d.find(me);
+            REQUIRE(self != nullptr);
+            CHECK(self->state == BRAID_TASK_NOTIFIED);
+            CHECK(self->text.find(" notified") != std::string::npos);
+        }
+        braid_task_wake(braid_task_current());  // a second wake adds nothing
+        co_await braid::yield_now();            // (and a third)
+        order.push_back(2);
+        CHECK(order == std::vector<int>{1, 2});  // the queued task ran first
+        braid::TaskDump d = braid::TaskDump::capture(rt);
+        CHECK(d.find(me)->state == BRAID_TASK_RUNNING);
+        CHECK(d.find(me)->polls == polls_before + 1);  // three wakes, one more poll
+        co_await std::move(other);
+    }());
+}
+
 namespace {
 struct CTask {
     int polls = 0;

@@ -124,6 +124,9 @@ void snapshot(Task* t, int64_t now, Snapshot& out) {
         out.wait = describe_wait(i.wait_kind, i.wait_object, now);
     } else {
         int s = state_of(t->state.load(std::memory_order_acquire));
+        // The dumping task itself, woken by its own poll: the wake is
+        // still this thread's flag, not in the state word.
+        if (s == BRAID_TASK_RUNNING && t == tl_polled_task && tl_self_woken) s = BRAID_TASK_NOTIFIED;
         // Not held (it ran, was queued or aborted meanwhile): an idle task
         // seen here was just released by a poll; its wait is not read.
         i.state = s;

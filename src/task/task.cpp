@@ -20,6 +20,8 @@ std::atomic<uint64_t> g_next_task_id{1};
 }
 
 constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]] = nullptr;
+constinit thread_local Task* tl_polled_task [[gnu::tls_model("initial-exec")]] = nullptr;
+constinit thread_local bool tl_self_woken [[gnu::tls_model("initial-exec")]] = false;
 
 int current_cancel_status() {
     Task* t = current_task();
@@ -141,6 +143,10 @@ void Task::drop_handle() {
 }
 
 void Task::wake() {
+    if (tl_polled_task == this) {  // running here: re-queued when the poll returns
+        tl_self_woken = true;
+        return;
+    }
     if (transition_to_notified()) schedule_notified();
 }
 
@@ -174,11 +180,11 @@ bool Task::transition_to_running() {
     }
 }
 
-Task::Idle Task::transition_to_idle() {
+Task::Idle Task::transition_to_idle(bool woken) {
     uint64_t s = state.load(std::memory_order_acquire);
     for (;;) {
         if (s & st::CANCELLED) return Idle::Cancel;
-        uint64_t ns = s & ~st::RUNNING;
+        uint64_t ns = (s & ~st::RUNNING) | (woken ? st::NOTIFIED : 0);
         if (state.compare_exchange_weak(s, ns, std::memory_order_acq_rel))
             return (ns & st::NOTIFIED) ? Idle::Requeue : Idle::Done;
     }
@@ -193,6 +199,12 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
     Task*& cur = current_task();
     Task* prev = cur;
     cur = this;
+    // A poll may run another (a local set's tasks inside run_until): the
+    // outer poll's pair comes back after it.
+    Task* prev_polled = tl_polled_task;
+    bool prev_woken = tl_self_woken;
+    tl_polled_task = this;
+    tl_self_woken = false;
     int r;
     {
         coop::Scope budget;
@@ -206,6 +218,9 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
         }
     }
     cur = prev;
+    bool woken = tl_self_woken;
+    tl_polled_task = prev_polled;
+    tl_self_woken = prev_woken;
     if (timing) {
         timing->took = monotonic_ns() - timing->start;
         poll_ns.store(poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took), std::memory_order_relaxed);
@@ -219,7 +234,7 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
         cancel_and_complete(BRAID_EINVAL);  // blocking polls must finish in one go
         return false;
     }
-    switch (transition_to_idle()) {
+    switch (transition_to_idle(woken)) {
         case Idle::Done: return false;
         case Idle::Requeue: return true;
         case Idle::Cancel: cancel_and_complete(cancel_status.load(std::memory_order_relaxed)); return false;

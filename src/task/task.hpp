@@ -187,7 +187,9 @@ struct Task {
     // already finished by this call).
     bool transition_to_running();
     enum class Idle { Done, Requeue, Cancel };
-    Idle transition_to_idle();
+    // `woken`: the poll woke the task itself (tl_self_woken): NOTIFIED is
+    // set in the same CAS.
+    Idle transition_to_idle(bool woken);
 
     // Runs one poll on the calling thread (a worker or a blocking thread).
     // Returns true when the task must be queued again (woken while running).
@@ -247,6 +249,12 @@ static_assert(Task::kStateOffset % 16 == 0, "the state is aligned as the allocat
 // The task running on this thread (initial-exec TLS: see current_core).
 extern constinit thread_local Task* tl_current_task [[gnu::tls_model("initial-exec")]];
 inline Task*& current_task() { return tl_current_task; }
+// The task whose poll runs on this thread (Task::run's, innermost), and
+// whether it woke itself during that poll (yield_now, a used-up budget):
+// such a wake is a plain store here, not a CAS on the state word, and
+// the poll's end sets NOTIFIED with the CAS that clears RUNNING.
+extern constinit thread_local Task* tl_polled_task [[gnu::tls_model("initial-exec")]];
+extern constinit thread_local bool tl_self_woken [[gnu::tls_model("initial-exec")]];
 // Inside a cancel function: the status the operation's task was cancelled
 // with (BRAID_ECANCELED, or BRAID_ETIMEDOUT when a deadline ran out).
 int current_cancel_status();

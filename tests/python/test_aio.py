@@ -452,8 +452,9 @@ def test_garbage_collected_streams_and_loops():
     gc.collect()
 
 
-def _python(code, timeout=TIMEOUT_S):
-    env = dict(os.environ)
+def _python(code, timeout=TIMEOUT_S, env_set=None, env_drop=()):
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    env.update(env_set or {})
     env["PYTHONPATH"] = os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(braid.__file__)),
                                                       env.get("PYTHONPATH", "")] if p)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
@@ -517,3 +518,19 @@ def test_a_read_smaller_than_the_chunk_keeps_the_rest():
         w.close()
 
     _one_connection(server_side, client_side)
+
+
+def test_default_runtime_leaves_a_cpu_to_the_loop_thread():
+    # One worker fewer than the CPUs the process may use (at least one);
+    # BRAID_WORKER_THREADS still decides when it is set.
+    code = """
+        import os, braid
+        print(len(os.sched_getaffinity(0)), braid.default_runtime().worker_count)
+    """
+    r = _python(code, env_drop=("BRAID_WORKER_THREADS",))
+    assert r.returncode == 0, r.stderr
+    cpus, workers = map(int, r.stdout.split())
+    assert workers == max(1, cpus - 1)
+    r = _python(code, env_set={"BRAID_WORKER_THREADS": "3"})
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout.split()[1]) == 3

@@ -48,7 +48,7 @@ from ._lib import (
     strerror,
     version,
 )
-from ._runtime import BlockingTask, Runtime, Task, default_runtime, set_default_runtime
+from ._runtime import BlockingTask, Runtime, Task, default_runtime, default_workers, set_default_runtime
 
 
 def now(rt: "Runtime | None" = None) -> int:
@@ -59,6 +59,6 @@ def now(rt: "Runtime | None" = None) -> int:
 __all__ = [
     "BlockingTask", "BraidError", "BraidVersionError", "CALLBACK", "OK", "PENDING", "Receiver", "Runtime",
     "Sender", "Server", "StreamReader", "StreamWriter", "TASK_FN", "Task", "WAIT_FOREVER", "__version__",
-    "channel", "default_runtime", "err_name", "error", "lib", "load", "now", "open_connection",
+    "channel", "default_runtime", "default_workers", "err_name", "error", "lib", "load", "now", "open_connection",
     "set_default_runtime", "sleep", "spawn", "spawn_blocking", "start_server", "strerror", "version",
 ]

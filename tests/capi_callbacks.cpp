@@ -5,9 +5,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -251,6 +255,36 @@ TEST_CASE("C: braid_alloc returns NULL for sizes no allocator can give") {
         braid_free(p, size);
     }
     braid_free(nullptr, SIZE_MAX);
+}
+
+TEST_CASE("C: braid_alloc gives a block above 128 bytes whole cache lines that no other block shares") {
+    for (size_t size : {size_t(129), size_t(200), size_t(392), size_t(448), size_t(500), size_t(512), size_t(513),
+                        size_t(4000)}) {
+        INFO(size);
+        std::vector<unsigned char*> blocks(64);
+        for (auto& b : blocks) {
+            b = static_cast<unsigned char*>(braid_alloc(size));
+            REQUIRE(b != nullptr);
+            REQUIRE(reinterpret_cast<uintptr_t>(b) % 64 == 0);  // starts on a line
+            std::memset(b, 0xab, size);
+        }
+        // No line holds bytes of two blocks.
+        std::vector<std::pair<uintptr_t, uintptr_t>> lines;  // [first, last] line of each block
+        for (auto* b : blocks) {
+            auto a = reinterpret_cast<uintptr_t>(b);
+            lines.emplace_back(a / 64, (a + size - 1) / 64);
+        }
+        std::sort(lines.begin(), lines.end());
+        for (size_t i = 1; i < lines.size(); ++i) REQUIRE(lines[i - 1].second < lines[i].first);
+        for (auto* b : blocks) braid_free(b, size);
+    }
+    // Smaller blocks stay 16-byte granules.
+    for (size_t size : {size_t(16), size_t(64), size_t(100), size_t(128)}) {
+        void* p = braid_alloc(size);
+        REQUIRE(p != nullptr);
+        REQUIRE(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+        braid_free(p, size);
+    }
 }
 
 TEST_CASE("C: error names and strings come from one table") {

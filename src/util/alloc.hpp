@@ -1,5 +1,6 @@
 // Small-object allocation: per-thread caches of freed blocks in front of
-// slabs mapped from the system, by 16-byte size class (larger blocks come
+// slabs mapped from the system, by 16-byte size class (blocks above 128
+// bytes take whole 64-byte cache lines and start on one; larger blocks come
 // from malloc).  Task cells and coroutine frames come from here, so a spawn
 // costs no trip into malloc in the steady state; slabs that a drained burst
 // leaves wholly free are unmapped again.

@@ -18,7 +18,10 @@ BRAID_EXTERN_C_BEGIN
 
 /* Fast allocation for small objects (coroutine frames): per-thread caches
  * in front of slabs mapped from the system (blocks up to 512 bytes; larger
- * ones come from malloc); blocks are aligned to 16 bytes.  braid_free must get
+ * ones come from malloc); blocks are aligned to 16 bytes, and a block of
+ * more than 128 bytes takes whole 64-byte cache lines and starts on one (no
+ * false sharing with its neighbours: a task polled on one worker does not
+ * slow the one next to it on another).  braid_free must get
  * the size that was asked for (NULL ok).  braid_alloc returns NULL when
  * memory is exhausted, and for a size above PTRDIFF_MAX (half the address
  * space: no allocator can give it). */

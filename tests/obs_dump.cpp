@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -149,6 +150,27 @@ TEST_CASE("a task that wakes itself shows notified in its own dump and runs agai
         CHECK(d.find(me)->state == BRAID_TASK_RUNNING);
         CHECK(d.find(me)->polls == polls_before + 1);  // three wakes, one more poll
         co_await std::move(other);
+    }());
+}
+
+TEST_CASE("a task that woke itself and then runs a local set's task shows notified in that task's dump") {
+    auto rt = paused_current_thread();
+    rt.block_on([&]() -> braid::Task<void> {
+        braid::LocalSet local;
+        uint64_t outer = braid::task::id();
+        braid_task_wake(braid_task_current());  // the outer task wakes itself...
+        // ...then polls a local task inside its own poll, which dumps both.
+        using States = std::pair<int, int>;
+        auto seen = co_await local.run_until([](braid::Runtime* rt, uint64_t outer) -> braid::Task<States> {
+            co_return co_await braid::spawn_local([](braid::Runtime* rt, uint64_t outer) -> braid::Task<States> {
+                braid::TaskDump d = braid::TaskDump::capture(*rt);
+                braid_task_wake(braid_task_current());
+                braid::TaskDump after = braid::TaskDump::capture(*rt);
+                co_return States{d.find(outer)->state, after.find(braid::task::id())->state};
+            }(rt, outer));
+        }(&rt, outer));
+        CHECK(seen.first == BRAID_TASK_NOTIFIED);   // the outer one's wake was not lost in the nesting
+        CHECK(seen.second == BRAID_TASK_NOTIFIED);  // and the local task's own
     }());
 }
 

@@ -199,12 +199,16 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
     Task*& cur = current_task();
     Task* prev = cur;
     cur = this;
-    // A poll may run another (a local set's tasks inside run_until): the
-    // outer poll's pair comes back after it.
+    // A poll may run another's (a local set's tasks inside run_until): a
+    // wake the outer task gave itself goes into its state word first (it
+    // is RUNNING: nothing is queued), so the flag is only ever the
+    // innermost poll's and a dump from inside sees the outer one notified.
     Task* prev_polled = tl_polled_task;
-    bool prev_woken = tl_self_woken;
+    if (prev_polled && tl_self_woken) {
+        tl_self_woken = false;
+        prev_polled->transition_to_notified();
+    }
     tl_polled_task = this;
-    tl_self_woken = false;
     int r;
     {
         coop::Scope budget;
@@ -218,9 +222,8 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
         }
     }
     cur = prev;
-    bool woken = tl_self_woken;
+    bool woken = std::exchange(tl_self_woken, false);
     tl_polled_task = prev_polled;
-    tl_self_woken = prev_woken;
     if (timing) {
         timing->took = monotonic_ns() - timing->start;
         poll_ns.store(poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took), std::memory_order_relaxed);

@@ -42,15 +42,16 @@ struct Footprint {
     void check_returned(std::size_t burst) const {
         // Workers may still be finishing the last tasks, or sweeping the
         // blocks they freed, when the burst's end is seen here (a loaded
-        // machine can preempt them for a while): wait for the bounds, up
-        // to a generous limit, then check them.
+        // machine can preempt them for a while): look again, yielding, until
+        // the bounds hold or a generous limit passes, then check them.
         auto within = [&](std::size_t slabs, std::size_t rss) {
             return slabs <= 2 * slabs_before + (std::size_t(8) << 20) && rss <= 2 * rss_before;
         };
         std::size_t slabs_after = braid_alloc_slab_bytes();
         std::size_t rss_after = rss_bytes();
-        for (int i = 0; i < 10000 && !braid_test::kSanitized && !within(slabs_after, rss_after); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!braid_test::kSanitized && !within(slabs_after, rss_after) && std::chrono::steady_clock::now() < limit) {
+            std::this_thread::yield();
             slabs_after = braid_alloc_slab_bytes();
             rss_after = rss_bytes();
         }

@@ -5,6 +5,7 @@
 #include <braid/mpsc.h>
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -651,7 +652,7 @@ TEST_CASE("mpsc: a slot the receiver emptied is room at once, though it gives sl
     REQUIRE(tx.capacity() == 1023);
 }
 
-TEST_CASE("mpsc C ABI: each receive serves the senders waiting for room at once, in order") {
+TEST_CASE("mpsc C ABI: outside a task each receive serves the senders waiting for room at once in order") {
     U64Channel c(1024);
     uint64_t v = 0, out = 0;
     for (v = 0; v < 1024; ++v) REQUIRE(c.send(v) == BRAID_OK);
@@ -733,4 +734,72 @@ TEST_CASE("mpsc: try_recv on an unbounded channel is closed once every sender is
     { auto gone = std::move(tx); }
     REQUIRE(rx.try_recv().value() == "last");
     REQUIRE(rx.try_recv().error() == braid::TryRecvError::Closed);
+}
+
+// A receiving task gives the slots it emptied back once per poll (or 16 at a
+// time while a sender waits), not once per message.  Each test below has
+// the receiver empty one slot and then wait for a sender that waits for
+// that very slot: only the give-back at the end of the poll (or before
+// block_in_place's code) lets the two go on.  One worker: the sender has
+// queued for room before the receive.
+namespace {
+braid::Task<> send_then_signal(braid::mpsc::Sender<int> tx, int v, braid::oneshot::Sender<bool> done) {
+    bool sent = !(co_await tx.send(v)).has_value();
+    (void)done.send(sent);
+}
+}  // namespace
+
+TEST_CASE("mpsc: a slot a receiving task emptied goes to a waiting sender when the task's poll ends") {
+    auto rt = braid_test::runtime(1);
+    auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(64);  // slots go back 16 at a time
+        for (int i = 0; i < 64; ++i) co_await tx.send(i);
+        auto [done_tx, done_rx] = braid::oneshot::channel<bool>();
+        braid::spawn(send_then_signal(tx, 64, std::move(done_tx))).detach();
+        co_await braid::yield_now();  // the sender runs and queues: the channel is full
+        int first = *co_await rx.recv();
+        std::vector<int> out{first};
+        auto sent = co_await braid::timeout(10s, std::move(done_rx));  // this poll ends here
+        out.push_back(sent && *sent ? 1 : 0);
+        while (out.size() < 66) out.push_back(*co_await rx.recv());
+        co_return out;
+    }());
+    REQUIRE(got[0] == 0);
+    REQUIRE(got[1] == 1);  // the sender got the slot and signalled
+    for (int i = 2; i < 66; ++i) REQUIRE(got[size_t(i)] == i - 1);
+}
+
+TEST_CASE("mpsc: block_in_place gives the slots its task emptied back before its blocking code runs") {
+    auto rt = braid_test::runtime(1);
+    bool sent = rt.block_on([]() -> braid::Task<bool> {
+        auto [tx, rx] = braid::mpsc::channel<int>(64);
+        for (int i = 0; i < 64; ++i) co_await tx.send(i);
+        std::promise<void> p;
+        auto f = p.get_future();
+        braid::spawn([](braid::mpsc::Sender<int> t, std::promise<void>* p) -> braid::Task<> {
+            if (!(co_await t.send(64)).has_value()) p->set_value();
+        }(tx, &p)).detach();
+        co_await braid::yield_now();  // the sender queued
+        int first = *co_await rx.recv();
+        // The same poll goes on into blocking code that waits for the
+        // sender (on the stand-in thread that runs the worker meanwhile).
+        bool ok = braid::task::block_in_place([&] { return f.wait_for(10s) == std::future_status::ready; });
+        co_return ok && first == 0;
+    }());
+    REQUIRE(sent);
+}
+
+TEST_CASE("mpsc: a slot a plain thread's blocking_recv emptied goes to a waiting sender at once") {
+    auto rt = braid_test::runtime(1);
+    auto [tx, rx] = braid::mpsc::channel<int>(64);
+    for (int i = 0; i < 64; ++i) REQUIRE_FALSE(tx.try_send(i).has_value());
+    std::promise<void> p;
+    auto f = p.get_future();
+    auto sender = rt.spawn([](braid::mpsc::Sender<int> t, std::promise<void>* p) -> braid::Task<> {
+        if (!(co_await t.send(64)).has_value()) p->set_value();
+    }(tx, &p));
+    REQUIRE(*rx.blocking_recv() == 0);  // before or after the sender queued: it gets the slot
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await h; }(std::move(sender)));
+    for (int i = 1; i <= 64; ++i) REQUIRE(*rx.blocking_recv() == i);
 }

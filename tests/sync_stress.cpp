@@ -78,10 +78,13 @@ TEST_CASE("stress: mpsc, producers and receives cancelled at random: each messag
           "[stress]") {
     static constexpr int kProducers = 8;
     const int per = 50000 / kScale;
+    // 16: slots go back 4 at a time; 256: the receiving task's give-back is
+    // deferred to the end of its poll (or 16 at a time while senders wait).
+    const std::size_t capacity = GENERATE(std::size_t(16), std::size_t(256));
     auto ledger = std::make_unique<Ledger>(size_t(kProducers * per));
     auto rt = braid_test::runtime(2);
-    auto stats = rt.block_on([](Ledger* l, int per) -> braid::Task<std::vector<int>> {
-        auto [tx, rx0] = braid::mpsc::channel<Msg>(16);
+    auto stats = rt.block_on([](Ledger* l, int per, std::size_t capacity) -> braid::Task<std::vector<int>> {
+        auto [tx, rx0] = braid::mpsc::channel<Msg>(capacity);
         auto rx = std::make_shared<MsgRx>(std::move(rx0));
         std::vector<braid::JoinHandle<void>> producers;
         for (int p = 0; p < kProducers; ++p)
@@ -170,7 +173,7 @@ TEST_CASE("stress: mpsc, producers and receives cancelled at random: each messag
             }
         }
         co_return std::vector<int>{aborted, plain, selected, timed, tasks};
-    }(ledger.get(), per));
+    }(ledger.get(), per, capacity));
     REQUIRE(stats[0] == 2);
     long made = 0, received = 0, bad = 0;
     for (size_t i = 0; i < ledger->made.size(); ++i) {

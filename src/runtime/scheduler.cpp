@@ -9,6 +9,7 @@
 #include "io/io_driver.hpp"
 #include "runtime/core.hpp"
 #include "task/coop.hpp"
+#include "task/poll_end.hpp"
 
 namespace braid::detail {
 namespace {
@@ -312,6 +313,7 @@ int Scheduler::block_in_place(void (*fn)(void*), void* arg) {
             s->in_place_.fetch_sub(1, std::memory_order_acq_rel);
         }
     } reclaim{this, w, stand_in, prev_entered, budget, saved_budget};
+    poll_end::Closed no_deferring;  // what the poll deferred runs now, not after the blocking code
     fn(arg);
     return BRAID_OK;
 }

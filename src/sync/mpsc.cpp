@@ -7,6 +7,7 @@
 #include <new>
 
 #include "task/coop.hpp"
+#include "task/poll_end.hpp"
 #include "util/alloc.hpp"
 #include "util/block_until.hpp"
 
@@ -138,12 +139,13 @@ void Mpsc::drop_receiver() {
     if (ring_) {
         // Destroy what is there now; a sender racing with us leaves its value
         // to the channel's destructor.
-        uint64_t h = head_.load(std::memory_order_relaxed);
-        for (;; ++h) {
+        // head_ stays: these slots do not become room (senders fail now),
+        // and their sequence numbers say "empty" to the channel's destructor.
+        for (uint64_t h = head_.load(std::memory_order_relaxed);; ++h) {
             std::size_t i = std::size_t(h & mask_);
             if (seqs()[i].load(std::memory_order_acquire) != h + 1) break;
             ops_.destroy(value(i));
-            head_.store(h + 1, std::memory_order_relaxed);
+            seqs()[i].store(h, std::memory_order_relaxed);
         }
     }
     unref();
@@ -212,38 +214,69 @@ int Mpsc::acquire_room(std::size_t n, Waiter** w, braid_wake_fn wake, void* data
 }
 
 void Mpsc::reclaim() {
-    if (rx_free_.load(std::memory_order_seq_cst) == 0) return;
-    if (std::size_t k = rx_free_.exchange(0, std::memory_order_acq_rel)) room_.release(k);
+    uint64_t h = head_.load(std::memory_order_seq_cst);  // acquire: after the receiver's reads of those slots
+    uint64_t r = reclaimed_.load(std::memory_order_acquire);
+    while (r < h) {
+        if (reclaimed_.compare_exchange_weak(r, h, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            room_.release(h - r);
+            // A closed channel's receiver may have looked while these were
+            // on the way (between reclaimed_ and room_): it looks again.
+            if (room_.closed()) wake_rx_if_finished();
+            return;
+        }
+    }
 }
 
-void Mpsc::give_back(std::size_t n) {
-    // seq_cst add, then seq_cst read of the flag: against a queued sender's
-    // "raise the flag, then take" (acquire_room).
-    std::size_t f = rx_free_.fetch_add(n, std::memory_order_seq_cst) + n;
-    if (tx_short_.load(std::memory_order_seq_cst)) {
+std::size_t Mpsc::emptied() const {
+    // reclaimed_ first: it only grows, so a head_ read after it counts no
+    // slot less than it should (one given back meanwhile may count twice:
+    // callers treat the figure as a hint, or, as the receiver, have just
+    // given everything back themselves).
+    uint64_t r = reclaimed_.load(std::memory_order_seq_cst);
+    uint64_t h = head_.load(std::memory_order_seq_cst);
+    return h > r ? std::size_t(h - r) : 0;
+}
+
+void Mpsc::give_back(uint64_t h) {
+    uint64_t emptied = h - reclaimed_.load(std::memory_order_relaxed);
+    if (emptied >= batch_ || (emptied >= kShortBatch && tx_short_.load(std::memory_order_relaxed))) {
+        reclaim();
+        return;
+    }
+    if (poll_end::pending(&Mpsc::give_back_deferred, this)) return;  // this poll's end looks
+    if (poll_end::can_defer()) {
+        refs_.fetch_add(1, std::memory_order_relaxed);  // the channel outlives the poll
+        poll_end::defer(&Mpsc::give_back_deferred, this);
+        return;
+    }
+    give_back_if_short();
+}
+
+void Mpsc::give_back_deferred(void* self) noexcept {
+    Mpsc* m = static_cast<Mpsc*>(self);
+    m->give_back_if_short();
+    m->unref();
+}
+
+void Mpsc::give_back_if_short() {
+    // Against a queued sender's "raise the flag, then take" (acquire_room):
+    // our head_ store, the fence, then the flag.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (tx_short_.load(std::memory_order_relaxed)) {
         // Cleared with an RMW that reads the raising store, so the queued
         // wait (before it) is seen below; raised again while senders wait.
         if (tx_short_.exchange(false, std::memory_order_acq_rel)) {
             reclaim();
             if (room_.has_waiters()) tx_short_.store(true, std::memory_order_seq_cst);
-            return;
         }
     }
-    if (f >= batch_) reclaim();
 }
 
-bool Mpsc::all_room_back() const {
-    // rx_free_ first: slots move from it into room_, never back, so this
-    // order may count one twice (a spurious "yes" the receiver checks
-    // again) but never misses one.
-    std::size_t f = rx_free_.load(std::memory_order_seq_cst);
-    return f + room_.available() >= cap_;
-}
+bool Mpsc::all_room_back() const { return emptied() + room_.available() >= cap_; }
 
 std::size_t Mpsc::room() const {
     if (!cap_) return SIZE_MAX;
-    std::size_t f = rx_free_.load(std::memory_order_acquire);
-    return std::min<std::size_t>(cap_, f + room_.available());
+    return std::min<std::size_t>(cap_, emptied() + room_.available());
 }
 
 int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
@@ -369,8 +402,8 @@ std::size_t Mpsc::take(void* out, std::size_t limit) {
         ops_.move(dst, value(i));
     }
     if (n) {
-        head_.store(h, std::memory_order_relaxed);
-        give_back(n);  // the slots are free again (release: our reads happen before)
+        head_.store(h, std::memory_order_release);  // the slots are free again: our reads happen before
+        give_back(h);
     }
     return n;
 }

@@ -19,16 +19,30 @@
 // The receiver does not give each emptied slot back to the semaphore at
 // once: that would make the semaphore's word, which senders update on
 // every send, bounce between the receiver's core and the senders' on every
-// message.  It counts them in rx_free_ (on its own cache line) and gives
-// them back a batch at a time (batch_: a quarter of the capacity, at most
-// 128), before it sleeps, and at once while a sender waits for room (the
-// sender raises tx_short_ after it queued).  A sender that finds no free
-// permit first takes what rx_free_ holds, so a slot the receiver emptied is
-// room for every sender at once, as before: try_send after a recv succeeds.
-// rx_free_ and tx_short_ pair up seq_cst (the receiver adds, then reads the
-// flag; a waiting sender raises the flag, then takes): no slot is left in
-// rx_free_ while a sender sleeps.
-//
+// message, and wake a waiting sender for every slot.  The slots it emptied
+// and did not give back yet are the positions between reclaimed_ and its
+// head_ (so receiving one costs a plain store of head_, no atomic
+// read-modify-write).  They go back, moving reclaimed_ up to head_ with one
+// CAS, by whoever comes first of:
+//   - the receiver, a batch at a time (batch_: a quarter of the capacity,
+//     at most 128), and before it sleeps;
+//   - the receiver at the end of its task's poll (task/poll_end.hpp) when a
+//     sender waits for room (it raised tx_short_ after it queued): a task
+//     that receives many messages in one poll wakes the waiting senders
+//     once, with a batch of room, not once per message;
+//   - the receiver at once, outside a task poll (blocking_recv on a plain
+//     thread), when a sender waits;
+//   - a sender that finds no free permit, before it queues: a slot the
+//     receiver emptied is room for every sender at once (try_send after a
+//     recv succeeds).
+// "A sender waits" is the pair tx_short_ / head_: a queued sender raises the
+// flag and then takes the emptied slots (seq_cst store, seq_cst load of
+// head_); the receiver stores head_ and, behind a seq_cst fence, reads the
+// flag: one of them sees the other, so no emptied slot stays back while a
+// sender sleeps for longer than the rest of the receiver's poll.  A
+// permit released that way always follows the receiver's reads of those
+// slots (head_ is stored with release and read with acquire).
+
 // Unbounded: a BlockQueue under a spin lock (no allocation per message
 // either; blocks are recycled).
 //
@@ -64,6 +78,8 @@ public:
     static constexpr std::size_t kMaxRingBytes = std::size_t(4) << 20;
     // From this capacity on the ring is twice the capacity (see ring_for).
     static constexpr std::size_t kSpreadFrom = 16;
+    // While a sender waits, the receiver gives emptied slots back this many at a time.
+    static constexpr std::size_t kShortBatch = 32;
 
     // capacity 0: unbounded.  One sender and the receiver exist on return.
     static Mpsc* create(const ElemOps& ops, std::size_t capacity);
@@ -141,12 +157,21 @@ private:
     // Permits for n slots (bounded): Semaphore::poll_acquire, taking the
     // slots the receiver emptied first when the word has too few.
     int acquire_room(std::size_t n, Waiter** w, braid_wake_fn wake, void* data);
-    // The receiver emptied n slots: count them, give a batch back.
-    void give_back(std::size_t n);
-    // Moves rx_free_ into the semaphore (the receiver or a sender).
+    // The receiver emptied the slots up to position h (head_ is h now):
+    // gives a batch back, or defers (see the top of this file).
+    void give_back(uint64_t h);
+    // The receiver's check whether a sender waits, behind the fence.
+    void give_back_if_short();
+    // give_back_if_short at the end of the receiver's poll; drops the
+    // reference give_back took for it.
+    static void give_back_deferred(void* self) noexcept;
+    // Gives the emptied slots (reclaimed_ .. head_) back to room_ (the
+    // receiver or a sender).
     void reclaim();
-    // Slots given back or waiting in rx_free_ (all of them: nothing is
-    // reserved or buffered).
+    // Emptied slots not given back yet.
+    std::size_t emptied() const;
+    // Slots given back or emptied (all of them: nothing is reserved or
+    // buffered).
     bool all_room_back() const;
     std::atomic<uint64_t>* seqs() const;
     char* value(std::size_t i) const;
@@ -155,17 +180,19 @@ private:
     std::size_t cap_;
     std::size_t ring_;  // slots of the ring; 0: values in q_ (unbounded, or a huge capacity)
     std::size_t mask_;  // ring_ - 1
-    std::size_t batch_;  // rx_free_ given back at this many
+    std::size_t batch_;  // emptied slots given back at this many
     std::atomic<std::size_t> reserved_{0};  // slots reserved and not yet filled or released
-    std::atomic<std::size_t> refs_{2};
     std::atomic<std::size_t> senders_{1};
     std::atomic<std::size_t> weak_{0};
     std::atomic<bool> rx_alive_{true};
 
     // The receiver's line.
     alignas(64) std::atomic<uint64_t> head_{0};  // written by the receiver only
-    std::atomic<std::size_t> rx_free_{0};        // slots emptied, not yet in room_
+    std::atomic<uint64_t> reclaimed_{0};         // slots before this position are back in room_
     std::atomic<bool> tx_short_{false};          // a sender waits for room: no batching
+    // Here, not with the fields every send reads: a receiver's poll that
+    // defers its give-back holds a reference.
+    std::atomic<std::size_t> refs_{2};
     // The senders' line: a send claims a permit and a position here.
     alignas(64) std::atomic<uint64_t> tail_{0};  // claimed by senders
     Semaphore room_;                             // bounded: room; both: the CLOSED flag

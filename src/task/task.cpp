@@ -12,6 +12,7 @@
 #include "task/coop.hpp"
 #include "task/task_info.hpp"
 #include "task/local_set.hpp"
+#include "task/poll_end.hpp"
 #include "util/alloc.hpp"
 
 namespace braid::detail {
@@ -212,6 +213,7 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
     int r;
     {
         coop::Scope budget;
+        poll_end::Scope deferred;  // work the poll deferred runs before the state changes below
         try {
             r = vt->poll(state_ptr(), reinterpret_cast<braid_task*>(this));
         } catch (...) {

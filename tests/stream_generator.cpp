@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support.hpp"
@@ -286,6 +287,103 @@ TEST_CASE("generator: sees the consumer's task-local values") {
     REQUIRE(v == std::vector<std::string>{"first", "second"});
 }
 
+// Consumers (fold, collect, count, any, all, for_each) drive a generator:
+// its co_yield hands each item to them without suspending.  The tests below
+// hold that to what next() gives.
+TEST_CASE("generator driven by a consumer: one item at a time and the body stops at the last one taken") {
+    auto rt = braid_test::runtime(1);
+    auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        std::vector<std::string> log;
+        auto s = [](std::vector<std::string>* log) -> braid::Stream<int> {
+            for (int i = 0;; ++i) {
+                log->push_back("yield " + std::to_string(i));
+                co_yield i;
+                log->push_back("after " + std::to_string(i));
+            }
+        }(&log);
+        std::size_t n = co_await (bs::by_ref(s) | bs::take(3)
+                                  | bs::for_each([&](int v) { log.push_back("got " + std::to_string(v)); }));
+        log.push_back("taken " + std::to_string(n));
+        int next = *co_await s.next();  // the body goes on from the third co_yield
+        log.push_back("next " + std::to_string(next));
+        co_return log;
+    }());
+    REQUIRE(log == std::vector<std::string>{"yield 0", "got 0", "after 0", "yield 1", "got 1", "after 1", "yield 2",
+                                            "got 2", "taken 3", "after 2", "yield 3", "next 3"});
+}
+
+TEST_CASE("generator driven by a consumer: the consumer's exception leaves through its await and not into the body") {
+    auto rt = braid_test::runtime(1);
+    auto [threw, caught, next] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {
+        bool caught = false;
+        auto s = [](bool* caught) -> braid::Stream<int> {
+            for (int i = 0;; ++i) {
+                try {
+                    co_yield i;
+                } catch (...) {
+                    *caught = true;
+                }
+            }
+        }(&caught);
+        bool threw = false;
+        try {
+            (void)co_await (bs::by_ref(s) | bs::map([](int v) {
+                                if (v == 2) throw std::runtime_error("two");
+                                return v;
+                            })
+                            | bs::collect());
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+        int next = *co_await s.next();
+        co_return std::make_tuple(threw, caught, next);
+    }());
+    REQUIRE(threw);
+    REQUIRE_FALSE(caught);
+    REQUIRE(next == 3);
+}
+
+TEST_CASE("generator driven by a consumer: values copied or moved out of co_yield are each destroyed once") {
+    reset_tracked();
+    {
+        auto rt = braid_test::runtime(1);
+        auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
+            auto s = []() -> braid::Stream<Tracked> {
+                Tracked kept(100);
+                for (int i = 0; i < 10; ++i) {
+                    if (i % 3 == 0) co_yield kept;  // an lvalue: copied
+                    else co_yield Tracked(i);       // a temporary: moved
+                }
+            }();
+            std::vector<Tracked> v = co_await (std::move(s) | bs::filter([](const Tracked& t) { return t.value != 4; })
+                                               | bs::collect());
+            std::vector<int> out;
+            for (const Tracked& t : v) out.push_back(t.value);
+            co_return out;
+        }());
+        REQUIRE(got == std::vector<int>{100, 1, 2, 100, 5, 100, 7, 8, 100});
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+TEST_CASE("generator driven by a consumer: items across the body's waits and the task's budget all arrive") {
+    auto rt = braid_test::runtime(2);
+    uint64_t sum = rt.block_on([]() -> braid::Task<uint64_t> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        auto feeder = braid::spawn([](braid::mpsc::Sender<int> tx) -> braid::Task<> {
+            for (int i = 0; i < 300; ++i) co_await tx.send(i);
+        }(std::move(tx)));
+        auto s = [](braid::mpsc::Receiver<int> rx) -> braid::Stream<uint64_t> {
+            for (uint64_t i = 0; i < 1000; ++i) co_yield i;  // 1000 ready items: the budget runs out on the way
+            while (auto v = co_await rx.recv()) co_yield uint64_t(*v);  // then items after waits
+        }(std::move(rx));
+        uint64_t total = co_await (std::move(s) | bs::fold(uint64_t(0), [](uint64_t a, uint64_t v) { return a + v; }));
+        co_await feeder;
+        co_return total;
+    }());
+    REQUIRE(sum == 999 * 1000 / 2 + 299 * 300 / 2);
+}
+
 TEST_CASE("generator: a moved-from or empty Stream throws braid::Error") {
     auto rt = braid_test::runtime(1);
     REQUIRE_THROWS_AS(rt.block_on([]() -> braid::Task<> {
@@ -360,6 +458,21 @@ TEST_CASE("budget: a generator that yields without awaiting lets another task on
         co_return n;
     }(forever, stopper));
     REQUIRE(folded <= 256);
+    // a generator driven by a consumer (its co_yield hands items over
+    // without suspending): the budget still ends the poll
+    long seen = rt.block_on([](auto forever, auto stopper) -> braid::Task<long> {
+        std::atomic<bool> stop{false};
+        auto h = braid::spawn(stopper(&stop));
+        long n = 0;
+        bool stopped = co_await (forever() | bs::any([&](const long& i) {
+                                     n = i + 1;
+                                     return stop.load() || i >= kCap;
+                                 }));
+        co_await h;
+        EXPECT(stopped && stop.load());
+        co_return n;
+    }(forever, stopper));
+    REQUIRE(seen <= 256);
 }
 
 TEST_CASE("budget: a generator fed by a ready channel yields too") {

@@ -8,7 +8,9 @@
 //          | braid::stream::take(10);
 //
 // Each is a small struct around the stream it wraps (no allocation, no
-// coroutine: the whole chain inlines into the consumer's poll loop), except
+// coroutine: the whole chain inlines into the consumer's poll loop; map,
+// filter, filter_map, inspect and take also pass a consumer's drive on,
+// core.hpp), except
 // `then` and `take_until`, whose awaitables are awaited inside a generator.
 // Each says how many items it has left (size_hint(), core.hpp) from what
 // the streams it wraps say.  Closures get
@@ -46,6 +48,11 @@ public:
         if (!p.item) return {p.ready, std::nullopt};
         return {true, std::invoke(f_, std::move(*p.item))};
     }
+    template <class Sink>
+    Drive drive(Context& cx, Sink& sink) {
+        auto mapped = [&](item_t<S>&& v) -> bool { return sink(item_type(std::invoke(f_, std::move(v)))); };
+        return stream::drive(s_, cx, mapped);
+    }
     void detach() noexcept { s_.detach(); }
     SizeHint size_hint() const { return stream::size_hint(s_); }
 
@@ -70,6 +77,14 @@ public:
         Poll<item_type> p = s_.poll_next(cx);
         if (p.item) std::invoke(f_, std::as_const(*p.item));
         return p;
+    }
+    template <class Sink>
+    Drive drive(Context& cx, Sink& sink) {
+        auto seen = [&](item_type&& v) -> bool {
+            std::invoke(f_, std::as_const(v));
+            return sink(std::move(v));
+        };
+        return stream::drive(s_, cx, seen);
     }
     void detach() noexcept { s_.detach(); }
     SizeHint size_hint() const { return stream::size_hint(s_); }
@@ -119,6 +134,11 @@ public:
             if (!p.item || std::invoke(f_, std::as_const(*p.item))) return p;
         }
     }
+    template <class Sink>
+    Drive drive(Context& cx, Sink& sink) {
+        auto kept = [&](item_type&& v) -> bool { return !std::invoke(f_, std::as_const(v)) || sink(std::move(v)); };
+        return stream::drive(s_, cx, kept);
+    }
     void detach() noexcept { s_.detach(); }
     SizeHint size_hint() const { return detail::at_most(stream::size_hint(s_)); }
 
@@ -145,6 +165,14 @@ public:
             std::optional<item_type> v = std::invoke(f_, std::move(*p.item));
             if (v) return {true, std::move(v)};
         }
+    }
+    template <class Sink>
+    Drive drive(Context& cx, Sink& sink) {
+        auto kept = [&](item_t<S>&& v) -> bool {
+            std::optional<item_type> o = std::invoke(f_, std::move(v));
+            return !o || sink(std::move(*o));
+        };
+        return stream::drive(s_, cx, kept);
     }
     void detach() noexcept { s_.detach(); }
     SizeHint size_hint() const { return detail::at_most(stream::size_hint(s_)); }
@@ -173,6 +201,18 @@ public:
         if (p.item) --left_;
         else if (p.ready) left_ = 0;
         return p;
+    }
+    template <class Sink>
+    Drive drive(Context& cx, Sink& sink) {
+        if (left_ == 0) return Drive::End;
+        // The nth item stops the inner stream: it is not polled after it.
+        auto counted = [&](item_type&& v) -> bool {
+            --left_;
+            return sink(std::move(v)) && left_ > 0;
+        };
+        Drive d = stream::drive(s_, cx, counted);
+        if (d == Drive::End) left_ = 0;
+        return d == Drive::Stopped && left_ == 0 ? Drive::End : d;
     }
     void detach() noexcept { s_.detach(); }
     SizeHint size_hint() const {

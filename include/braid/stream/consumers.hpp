@@ -4,9 +4,10 @@
 //   uint64_t sum = co_await (numbers() | map(f) | fold(uint64_t(0), std::plus<>()));
 //   std::vector<int> v = co_await (std::move(s) | collect());
 //
-// The stream is moved into the awaitable (pipe by_ref(s) to keep it).  The
-// loop polls the whole pipeline in place: no coroutine frame and no
-// allocation per item.  Like every awaitable, they are cancel-safe in the
+// The stream is moved into the awaitable (pipe by_ref(s) to keep it).  They
+// drive the whole pipeline in place (stream::drive, core.hpp): no coroutine
+// frame and no allocation per item, and a generator at its source hands
+// its items over without suspending.  Like every awaitable, they are cancel-safe in the
 // sense of docs/cancellation.md: cancelling one drops the stream with it.
 #pragma once
 
@@ -44,20 +45,13 @@ public:
     }
 
     bool step(Context& cx) {
-        // A local (in registers across the loop); put back when the loop
-        // stops.  If the stream throws, the accumulator is dropped anyway.
+        // A local while the stream is driven; put back when it stops.  If
+        // the stream throws, the accumulator is dropped anyway.
         Acc acc = std::move(*acc_);
-        for (;;) {
-            Poll<item_t<S>> p = s_->poll_next(cx);
-            if (!p.item) {
-                *acc_ = std::move(acc);
-                return p.ready;
-            }
-            if (!step_(acc, std::move(*p.item))) {
-                *acc_ = std::move(acc);
-                return true;
-            }
-        }
+        auto sink = [&](item_t<S>&& v) -> bool { return step_(acc, std::move(v)); };
+        Drive d = stream::drive(*s_, cx, sink);
+        *acc_ = std::move(acc);
+        return d != Drive::Pending;
     }
     void detach_stream() noexcept { s_->detach(); }
 

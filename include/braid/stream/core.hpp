@@ -24,7 +24,9 @@
 // used up it reports pending after waking cx, so a task draining an
 // always-ready stream yields to the other tasks on its worker.
 //
-// A stream may also say how many items it has left (size_hint below).
+// A stream may also say how many items it has left (size_hint below), and
+// may let a consumer drive it (drive below): the consumer hands it a sink
+// and the stream gives it every item that is ready, without a poll per item.
 //
 // Combinators are applied with `|` (see docs/streams.md):
 //   auto s = braid::stream::iter(v) | braid::stream::map(f) | braid::stream::filter(g);
@@ -100,6 +102,38 @@ using item_t = typename std::remove_cvref_t<S>::item_type;
     }
     if (cx.wake_fn) cx.wake_fn(cx.wake_data);
     return false;
+}
+
+// ---- driving -------------------------------------------------------------------
+//
+// A consumer that treats every item the same way (fold, collect, count, any,
+// all, for_each) drives the stream instead of polling it item by item:
+//   Drive s.drive(cx, sink)      sink(item_type&&) -> bool (false: stop)
+// gives sink every item that is ready, in order, until the stream ends
+// (Drive::End), is pending (Drive::Pending: cx's waker arranged as by a
+// pending poll_next), or sink returned false (Drive::Stopped: nothing after
+// that item was taken from the stream).  drive(s, cx, sink) below uses the
+// stream's drive() when it has one and polls otherwise; a stream's own
+// drive() gives exactly the items, budget units, wake-ups and exceptions
+// polling would.  The combinators that transform items one by one (map,
+// filter, filter_map, inspect, take) pass drive on through their closures,
+// and a generator hands each item from its co_yield straight to the sink
+// without suspending (generator.hpp): one call per item instead of a
+// suspend and a resume.  A sink that throws ends the drive; the exception
+// comes out of drive().
+enum class Drive : unsigned char { Pending, End, Stopped };
+
+template <class S, class Sink>
+Drive drive(S& s, braid::detail::Context& cx, Sink& sink) {
+    if constexpr (requires { { s.drive(cx, sink) } -> std::same_as<Drive>; }) {
+        return s.drive(cx, sink);
+    } else {
+        for (;;) {
+            Poll<typename S::item_type> p = s.poll_next(cx);
+            if (!p.item) return p.ready ? Drive::End : Drive::Pending;
+            if (!sink(std::move(*p.item))) return Drive::Stopped;
+        }
+    }
 }
 
 namespace detail {
@@ -268,6 +302,10 @@ public:
     using item_type = typename S::item_type;
     explicit ByRef(S& s) noexcept : s_(&s) {}
     Poll<item_type> poll_next(braid::detail::Context& cx) { return s_->poll_next(cx); }
+    template <class Sink>
+    Drive drive(braid::detail::Context& cx, Sink& sink) {
+        return stream::drive(*s_, cx, sink);
+    }
     void detach() noexcept { s_->detach(); }
     SizeHint size_hint() const { return stream::size_hint(*s_); }
 

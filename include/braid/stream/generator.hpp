@@ -22,6 +22,15 @@
 // operation does (coop_proceed in core.hpp); a body that yields forever
 // without awaiting therefore lets the other tasks on its worker run.
 //
+// Driven (fold, collect, count, any, all, for_each; stream::drive in
+// core.hpp): the body's co_yield hands the item to the consumer's sink
+// (through the combinators in between) and the body goes on at once when
+// the consumer wants more: one call per item, no suspension.  Still lazy:
+// the consumer has taken each item before the body goes past its co_yield,
+// and the body stops at the co_yield of the last item the consumer takes.
+// An exception the consumer's code throws comes out of the consumer's
+// await, never inside the body.
+//
 // Any other stream converts to a Stream<T> (boxing: one generator frame),
 // which gives pipelines a nameable type: Stream<int> s = iter(v) | map(f);
 // A boxed stream's size_hint() is the one of the stream inside; a
@@ -53,7 +62,31 @@ struct BoxTag {};
 
 template <class T>
 struct StreamPromise : braid::detail::PromiseBase {
+    // A consumer driving the body (Stream::drive): its sink, called from
+    // yield_value, with the consumer's context current (its task-locals,
+    // its budget); what stopped the drive.  Lives on the drive's stack
+    // while the body runs.
+    struct PushTarget {
+        bool (*fn)(PushTarget*, T&&) noexcept;
+        void* sink;
+        braid::detail::Context* cx;
+        bool stopped = false;    // the sink returned false
+        std::exception_ptr exc;  // the sink threw
+    };
+    template <class Sink>
+    static bool push_to(PushTarget* t, T&& v) noexcept {
+        try {
+            braid::detail::ContextScope scope(t->cx);
+            if ((*static_cast<Sink*>(t->sink))(std::move(v))) return true;
+            t->stopped = true;
+        } catch (...) {
+            t->exc = std::current_exception();
+        }
+        return false;
+    }
+
     braid::detail::WakeRelay relay;
+    PushTarget* push = nullptr;  // set while a drive runs the body
     braid::detail::LocalFrame* installed_locals = nullptr;  // the consumer's task-locals we last installed
     std::optional<T> item;
     std::exception_ptr exc;
@@ -77,7 +110,8 @@ struct StreamPromise : braid::detail::PromiseBase {
     std::suspend_always final_suspend() noexcept { return {}; }
 
     struct YieldAwaiter {
-        bool await_ready() const noexcept { return false; }
+        bool go_on;  // the item went to a driving consumer, which wants more: no suspension
+        bool await_ready() const noexcept { return go_on; }
         void await_suspend(std::coroutine_handle<StreamPromise> h) noexcept {
             h.promise().relay.ctx.resume_point = h;  // the next poll resumes right here
         }
@@ -87,8 +121,22 @@ struct StreamPromise : braid::detail::PromiseBase {
     template <class U = T>
         requires std::constructible_from<T, U&&>
     YieldAwaiter yield_value(U&& v) {
+        if (PushTarget* t = push) {
+            // Driven: the item goes to the sink now and the body goes on,
+            // after a unit of the budget (as a poll that resumes the body
+            // takes).  With the budget used up (cx was woken) it waits in
+            // `item` for the next poll or drive, as a plain yield's does.
+            if (stream::coop_proceed(*t->cx)) {
+                if constexpr (std::is_same_v<U, T>) {
+                    return {t->fn(t, std::move(v))};
+                } else {
+                    T value(std::forward<U>(v));
+                    return {t->fn(t, std::move(value))};
+                }
+            }
+        }
         item.emplace(std::forward<U>(v));
-        return {};
+        return {false};
     }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { exc = std::current_exception(); }
@@ -136,7 +184,7 @@ public:
         if (!h_ || h_.done()) return poll_slow(cx);
         promise_type& p = h_.promise();
         braid::detail::Context& g = p.relay.ctx;
-        if (g.leaf_ready || p.relay.attached() || g.locals != cx.locals) return poll_slow(cx);
+        if (g.leaf_ready || p.relay.attached() || g.locals != cx.locals || p.item) return poll_slow(cx);
         if (!stream::coop_proceed(cx)) return stream::Poll<T>::pending();  // budget used up: yield
         g.coop = cx.coop;  // the body's sources take from the consumer's budget
         {
@@ -151,6 +199,39 @@ public:
             return r;
         }
         return after_resume(cx);
+    }
+    // Drives the body (core.hpp): while it can run at once it hands each
+    // item from its co_yield to sink and goes on without suspending; in any
+    // other state (waiting, task-locals to install, an item in hand) one
+    // item goes through poll_next first.
+    template <class Sink>
+    stream::Drive drive(braid::detail::Context& cx, Sink& sink) {
+        using Target = typename promise_type::PushTarget;
+        for (;;) {
+            if (h_ && !h_.done()) {
+                promise_type& p = h_.promise();
+                braid::detail::Context& g = p.relay.ctx;
+                if (!g.leaf_ready && !p.relay.attached() && g.locals == cx.locals && !p.item) {
+                    Target t{&promise_type::template push_to<Sink>, &sink, &cx};
+                    p.push = &t;
+                    g.coop = cx.coop;  // the body's sources take from the consumer's budget
+                    {
+                        braid::detail::ContextScope scope(&g);
+                        g.resume();
+                    }
+                    p.push = nullptr;
+                    // The sink stopped or threw: the body waits at that co_yield.
+                    if (t.exc) std::rethrow_exception(std::move(t.exc));
+                    if (t.stopped) return stream::Drive::Stopped;
+                    if (p.item) return stream::Drive::Pending;  // the budget ran out at a co_yield (cx woken)
+                    stream::Poll<T> r = after_resume(cx);  // the body ended, threw or waits
+                    return r.ready ? stream::Drive::End : stream::Drive::Pending;
+                }
+            }
+            stream::Poll<T> r = poll_next(cx);
+            if (!r.item) return r.ready ? stream::Drive::End : stream::Drive::Pending;
+            if (!sink(std::move(*r.item))) return stream::Drive::Stopped;
+        }
     }
     void detach() noexcept {
         if (h_) h_.promise().relay.detach();
@@ -172,6 +253,15 @@ private:
         if (h_.done()) return stream::coop_proceed(cx) ? stream::Poll<T>::end() : stream::Poll<T>::pending();
         promise_type& p = h_.promise();
         braid::detail::Context& g = p.relay.ctx;
+        if (p.item) {
+            // An item a drive's budget stopped at: the body waits at its
+            // co_yield.  It takes its unit of the budget now.
+            if (!stream::coop_proceed(cx)) return stream::Poll<T>::pending();
+            p.relay.detach();
+            stream::Poll<T> r{true, std::optional<T>(std::in_place, std::move(*p.item))};
+            p.item.reset();
+            return r;
+        }
         // The body runs in the consumer's task: it sees the consumer's
         // task-local values, unless it is inside a scope of its own.
         if (g.locals == p.installed_locals) g.locals = p.installed_locals = cx.locals;

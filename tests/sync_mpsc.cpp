@@ -736,7 +736,7 @@ TEST_CASE("mpsc: try_recv on an unbounded channel is closed once every sender is
     REQUIRE(rx.try_recv().error() == braid::TryRecvError::Closed);
 }
 
-// A receiving task gives the slots it emptied back once per poll (or 16 at a
+// A receiving task gives the slots it emptied back once per poll (or 32 at a
 // time while a sender waits), not once per message.  Each test below has
 // the receiver empty one slot and then wait for a sender that waits for
 // that very slot: only the give-back at the end of the poll (or before
@@ -752,7 +752,7 @@ braid::Task<> send_then_signal(braid::mpsc::Sender<int> tx, int v, braid::onesho
 TEST_CASE("mpsc: a slot a receiving task emptied goes to a waiting sender when the task's poll ends") {
     auto rt = braid_test::runtime(1);
     auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
-        auto [tx, rx] = braid::mpsc::channel<int>(64);  // slots go back 16 at a time
+        auto [tx, rx] = braid::mpsc::channel<int>(64);  // a batch is 16 slots (a quarter of the capacity)
         for (int i = 0; i < 64; ++i) co_await tx.send(i);
         auto [done_tx, done_rx] = braid::oneshot::channel<bool>();
         braid::spawn(send_then_signal(tx, 64, std::move(done_tx))).detach();

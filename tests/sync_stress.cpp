@@ -79,7 +79,7 @@ TEST_CASE("stress: mpsc, producers and receives cancelled at random: each messag
     static constexpr int kProducers = 8;
     const int per = 50000 / kScale;
     // 16: slots go back 4 at a time; 256: the receiving task's give-back is
-    // deferred to the end of its poll (or 16 at a time while senders wait).
+    // deferred to the end of its poll (or 32 at a time while senders wait).
     const std::size_t capacity = GENERATE(std::size_t(16), std::size_t(256));
     auto ledger = std::make_unique<Ledger>(size_t(kProducers * per));
     auto rt = braid_test::runtime(2);

@@ -244,9 +244,8 @@ void Mpsc::give_back(uint64_t h) {
         return;
     }
     if (poll_end::pending(&Mpsc::give_back_deferred, this)) return;  // this poll's end looks
-    if (poll_end::can_defer()) {
-        refs_.fetch_add(1, std::memory_order_relaxed);  // the channel outlives the poll
-        poll_end::defer(&Mpsc::give_back_deferred, this);
+    if (poll_end::defer(&Mpsc::give_back_deferred, this)) {
+        refs_.fetch_add(1, std::memory_order_relaxed);  // the channel outlives the poll (it runs there)
         return;
     }
     give_back_if_short();

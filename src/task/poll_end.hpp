@@ -39,13 +39,10 @@ extern constinit thread_local Slot tl_slot [[gnu::tls_model("initial-exec")]];
 // fn(arg) is deferred on this thread and has not run yet.
 inline bool pending(Fn fn, const void* arg) { return tl_slot.fn == fn && tl_slot.arg == arg; }
 
-// Whether defer() would take work now.
-inline bool can_defer() { return tl_slot.open && !tl_slot.fn; }
-
 // Defers fn(arg) to the end of this thread's poll: true when it will run
 // then; false (nothing deferred) when it cannot be.
 inline bool defer(Fn fn, void* arg) {
-    if (!can_defer()) return false;
+    if (!tl_slot.open || tl_slot.fn) return false;
     tl_slot.fn = fn;
     tl_slot.arg = arg;
     return true;

@@ -184,7 +184,7 @@ public:
         if (!h_ || h_.done()) return poll_slow(cx);
         promise_type& p = h_.promise();
         braid::detail::Context& g = p.relay.ctx;
-        if (g.leaf_ready || p.relay.attached() || g.locals != cx.locals || p.item) return poll_slow(cx);
+        if (!at_yield(p, cx)) return poll_slow(cx);
         if (!stream::coop_proceed(cx)) return stream::Poll<T>::pending();  // budget used up: yield
         g.coop = cx.coop;  // the body's sources take from the consumer's budget
         {
@@ -211,8 +211,8 @@ public:
             if (h_ && !h_.done()) {
                 promise_type& p = h_.promise();
                 braid::detail::Context& g = p.relay.ctx;
-                if (!g.leaf_ready && !p.relay.attached() && g.locals == cx.locals && !p.item) {
-                    Target t{&promise_type::template push_to<Sink>, &sink, &cx};
+                if (at_yield(p, cx)) {
+                    Target t{&promise_type::template push_to<Sink>, &sink, &cx, false, nullptr};
                     p.push = &t;
                     g.coop = cx.coop;  // the body's sources take from the consumer's budget
                     {
@@ -248,6 +248,13 @@ public:
     handle_type release() noexcept { return std::exchange(h_, {}); }
 
 private:
+    // The common case of poll_next and drive: the body (not finished) is at
+    // a co_yield, or has not started, with no item in hand, and sees cx's
+    // task-locals already: it may run at once.
+    static bool at_yield(promise_type& p, const braid::detail::Context& cx) {
+        const braid::detail::Context& g = p.relay.ctx;
+        return !g.leaf_ready && !p.relay.attached() && g.locals == cx.locals && !p.item;
+    }
     [[gnu::noinline]] stream::Poll<T> poll_slow(braid::detail::Context& cx) {
         if (!h_) throw Error(BRAID_EINVAL, "polling an empty or moved-from Stream");
         if (h_.done()) return stream::coop_proceed(cx) ? stream::Poll<T>::end() : stream::Poll<T>::pending();

@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """asyncio echo servers compared: braid's TCP (the braid Python package),
 plain asyncio, and uvloop (asyncio on libuv, Debian's python3-uvloop), each
-in a process of its own, driven by the same client in the same run.
-"braid" runs on asyncio's default event loop, "braid-uvloop" is braid's TCP
-on uvloop's event loop (the loop only watches braid's completion queue).
+in a process of its own, driven by the same client in the same run:
+
+    braid             braid's default runtime (its I/O on a worker thread),
+                      asyncio's default event loop
+    braid-uvloop      the same on uvloop's event loop (the loop only watches
+                      braid's completion queue)
+    braid-loop        a runtime the loop drives (braid.Runtime(loop=...):
+                      braid's I/O on the loop's thread), asyncio's loop
+    braid-loop-uvloop the same on uvloop's event loop
+    asyncio, uvloop   asyncio's own streams on either loop
 
     BRAID_LIB=build/libbraid.so PYTHONPATH=bindings/python \\
         python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64 \\
-        [--servers braid,asyncio,uvloop,braid-uvloop]
+        [--servers braid,asyncio,uvloop,braid-uvloop,braid-loop,braid-loop-uvloop]
 
 Each server is a coroutine handler `read(64 KiB) -> write -> drain` behind
 the library's start_server.  The client (one process, uvloop when it is
@@ -28,7 +35,7 @@ import subprocess
 import sys
 import time
 
-SERVERS = ("braid", "asyncio", "uvloop", "braid-uvloop")
+SERVERS = ("braid", "asyncio", "uvloop", "braid-uvloop", "braid-loop", "braid-loop-uvloop")
 
 
 async def _handle(reader, writer):
@@ -45,7 +52,7 @@ async def _handle(reader, writer):
 
 
 def serve(kind: str) -> None:
-    if kind in ("uvloop", "braid-uvloop"):
+    if kind.endswith("uvloop"):
         import uvloop
 
         uvloop.install()
@@ -54,6 +61,8 @@ def serve(kind: str) -> None:
         if kind.startswith("braid"):
             import braid
 
+            if kind.startswith("braid-loop"):
+                braid.set_default_runtime(braid.Runtime(loop=asyncio.get_running_loop()))
             server = await braid.start_server(_handle, "127.0.0.1", 0)
             port = server.port
         else:
@@ -138,11 +147,11 @@ def main() -> None:
             results[k].append(run_once(k, args))
     print(f"echo round trips/s: {args.conns} connections, {args.size}-byte messages, {args.seconds:g} s, "
           f"{args.runs} runs, client on {client}")
-    print(f"{'server':12} {'median':>10} {'min':>10} {'max':>10} {'CPU us/rt':>10}")
+    print(f"{'server':18} {'median':>10} {'min':>10} {'max':>10} {'CPU us/rt':>10}")
     for k in kinds:
         v = [r for r, _ in results[k]]
         cpu = statistics.median(c for _, c in results[k])
-        print(f"{k:12} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f} {cpu:10.1f}")
+        print(f"{k:18} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f} {cpu:10.1f}")
 
 
 if __name__ == "__main__":

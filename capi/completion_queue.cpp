@@ -50,6 +50,12 @@ BRAID_API int braid_completion_queue_take(braid_completion_queue* q, braid_compl
     return guarded([&] { return cq(q)->take(out, max, record_size); });
 }
 
+BRAID_API int braid_completion_queue_take_bytes(braid_completion_queue* q, braid_completion* out, int max,
+                                                size_t record_size, void* bytes, size_t cap) {
+    if (!q || !out || max <= 0 || record_size < sizeof(braid_completion) || (!bytes && cap > 0)) return BRAID_EINVAL;
+    return guarded([&] { return cq(q)->take(out, max, record_size, static_cast<char*>(bytes), bytes ? cap : 0); });
+}
+
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue* q) {
     if (!q) return BRAID_EINVAL;
     std::size_t n = cq(q)->pending();

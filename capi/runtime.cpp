@@ -2,6 +2,7 @@
 #include <cstring>
 #include <string>
 
+#include "io/io_driver.hpp"
 #include "runtime/enter.hpp"
 #include "shim.hpp"
 
@@ -20,6 +21,10 @@ namespace {
 // The longest duration a builder takes (10^12 ms, about 31 years): in
 // nanoseconds, added to a clock reading, it still fits an int64_t.
 constexpr int64_t kMaxDurationMs = 1000000000000;
+// braid_runtime_turn's default bound on the polls of one turn: long enough
+// to amortise the host's trip through its loop, short enough that the
+// host's own callbacks are not kept waiting behind a flood of tasks.
+constexpr int kTurnPolls = 256;
 }  // namespace
 
 extern "C" {
@@ -38,6 +43,7 @@ BRAID_API void braid_runtime_builder_free(braid_runtime_builder* b) { delete b; 
 BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder* b, int n) {
     if (!b || n < 1 || n > 1024) return BRAID_EINVAL;
     b->cfg.current_thread = false;
+    b->cfg.host_driven = false;
     b->cfg.worker_threads = n;
     return BRAID_OK;
 }
@@ -45,6 +51,14 @@ BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder* b, int
 BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder* b) {
     if (!b) return BRAID_EINVAL;
     b->cfg.current_thread = true;
+    b->cfg.host_driven = false;
+    return BRAID_OK;
+}
+
+BRAID_API int braid_runtime_builder_host_driven(braid_runtime_builder* b) {
+    if (!b) return BRAID_EINVAL;
+    b->cfg.current_thread = true;
+    b->cfg.host_driven = true;
     return BRAID_OK;
 }
 
@@ -141,6 +155,20 @@ BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
 BRAID_API int braid_handle_block_on(braid_handle* h, braid_task* task) {
     if (!h || !task) return BRAID_EINVAL;
     return block_on(h->core, task, true);
+}
+
+BRAID_API int braid_runtime_fd(const braid_runtime* rt) {
+    if (!rt) return BRAID_EINVAL;
+    Core* c = const_cast<Core*>(core_of(rt));
+    if (!c->scheduler().host_driven()) return BRAID_ENOTSUP;
+    braid::detail::IoDriver* d = c->io_driver();
+    return d ? d->epfd() : BRAID_ESHUTDOWN;
+}
+
+BRAID_API int braid_runtime_turn(braid_runtime* rt, int max_polls) {
+    if (!rt || max_polls < 0) return BRAID_EINVAL;
+    if (braid::detail::current_core() != nullptr || Core::in_shutdown_callbacks()) return BRAID_EDEADLK;
+    return core_of(rt)->scheduler().turn(max_polls == 0 ? kTurnPolls : max_polls);
 }
 
 BRAID_API int braid_runtime_shutdown(braid_runtime* rt, int64_t timeout_ms) {

@@ -133,6 +133,19 @@ typedef struct braid_completion {
 BRAID_API int braid_completion_queue_take(braid_completion_queue *q, braid_completion *out, int max,
                                           size_t record_size);
 
+/* braid_completion_queue_take, and the bytes of the BYTES records copied
+ * into the caller's `bytes` (`cap` bytes), one after another, each record's
+ * data pointing at its copy: for a host to which reading C memory costs a
+ * call per read (ctypes' string_at), one buffer of its own to slice instead.
+ * A batch ends before a BYTES record whose bytes no longer fit in what is
+ * left of `bytes`; only when the first record of a batch is larger than all
+ * of `cap` does its data point at braid's copy, as braid_completion_queue_take
+ * gives it (so check that data lies inside `bytes`).  bytes may be NULL
+ * with cap 0 (then it is braid_completion_queue_take).  BRAID_EINVAL as
+ * braid_completion_queue_take, and for NULL bytes with cap > 0. */
+BRAID_API int braid_completion_queue_take_bytes(braid_completion_queue *q, braid_completion *out, int max,
+                                                size_t record_size, void *bytes, size_t cap);
+
 /* Completions queued and not run yet (>= 0), BRAID_EINVAL for NULL. */
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue *q);
 

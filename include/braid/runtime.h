@@ -49,6 +49,17 @@ BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder *b, int
  * braid_runtime_block_on (one at a time; a second concurrent block_on gets
  * BRAID_EBUSY).  Timers and I/O still wait on the reactor thread. */
 BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder *b);
+/* Host-driven flavor: a current-thread runtime whose tasks run on the
+ * host's own thread, driven by the host's event loop (asyncio, GLib, libuv,
+ * Node, a plain poll() loop) instead of a braid thread: the host watches
+ * braid_runtime_fd for reading and calls braid_runtime_turn whenever it is
+ * readable.  I/O readiness is taken in the turns too (no reactor thread
+ * between the socket and the task); timers, files, DNS and processes still
+ * complete on braid's reactor and blocking threads and wake their tasks for
+ * the next turn.  braid_runtime_block_on works as on the current-thread
+ * flavor (between turns).  See "Driving a runtime from your event loop" in
+ * docs/c-api.md. */
+BRAID_API int braid_runtime_builder_host_driven(braid_runtime_builder *b);
 /* Name given to the runtime's threads (at most 15 bytes are kept, as Linux
  * allows).  The string is copied. */
 BRAID_API int braid_runtime_builder_thread_name(braid_runtime_builder *b, const char *name);
@@ -130,6 +141,30 @@ BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
  * this thread runs the scheduler once that block_on returns.  Returns as
  * braid_runtime_block_on. */
 BRAID_API int braid_handle_block_on(braid_handle *h, braid_task *task);
+
+/* ---- host-driven runtimes ----------------------------------------------- */
+
+/* The file descriptor a host-driven runtime's host watches for reading:
+ * readable while the runtime has work for a turn (a task queued or woken, an
+ * I/O event, a wake-up from another thread).  Owned by the runtime: never
+ * read, write or close it; it stays the same for the runtime's life and is
+ * closed by braid_runtime_free (remove it from your loop first).  Returns the
+ * fd (>= 0), BRAID_EINVAL (NULL), BRAID_ENOTSUP (another flavor) or
+ * BRAID_ESHUTDOWN (shut down). */
+BRAID_API int braid_runtime_fd(const braid_runtime *rt);
+
+/* One turn of a host-driven runtime on the calling thread: takes the I/O
+ * events, fires the due timers, then polls ready tasks until none is left
+ * or `max_polls` polls ran (0: a default of 256), and returns.  Never
+ * blocks.  Work left over (max_polls reached) keeps the fd readable, so the
+ * host comes back after its own callbacks had their turn.  Any thread may
+ * call it, one at a time; the tasks run on that thread, inside the call.
+ * Returns the number of polls (>= 0), or BRAID_EINVAL (NULL, max_polls < 0),
+ * BRAID_ENOTSUP (another flavor), BRAID_EBUSY (a turn or block_on is
+ * running on another thread), BRAID_EDEADLK (called from inside the
+ * runtime: a task, a thread entered into it, another runtime's thread, a
+ * callback that a shutdown runs) or BRAID_ESHUTDOWN. */
+BRAID_API int braid_runtime_turn(braid_runtime *rt, int max_polls);
 
 /* Shuts the runtime down: refuses new tasks (BRAID_ESHUTDOWN), cancels every
  * task (futures are dropped, C callbacks complete with BRAID_ECANCELED, on

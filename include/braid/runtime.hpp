@@ -155,6 +155,9 @@ public:
 
         Builder& worker_threads(int n) { return set(braid_runtime_builder_worker_threads(b_, n)); }
         Builder& current_thread() { return set(braid_runtime_builder_current_thread(b_)); }
+        // Driven by the host's event loop: watch fd(), call turn() when it is
+        // readable (braid_runtime_builder_host_driven).
+        Builder& host_driven() { return set(braid_runtime_builder_host_driven(b_)); }
         Builder& thread_name(const std::string& name) {
             return set(braid_runtime_builder_thread_name(b_, name.c_str()));
         }
@@ -286,6 +289,14 @@ public:
 
     // Paused runtimes: moves the clock forward and fires the timers due.
     void advance(std::chrono::nanoseconds d) { detail::check(braid_runtime_advance(native(), d.count()), "advance"); }
+
+    // Host-driven runtimes (Builder::host_driven): the fd to watch for
+    // reading, and one turn on this thread (never blocks; the number of
+    // polls it ran).  Throw braid::Error on another flavor
+    // (BRAID_ENOTSUP), or for turn() from inside the runtime (BRAID_EDEADLK)
+    // or while another thread turns it (BRAID_EBUSY).
+    int fd() const { return detail::check(braid_runtime_fd(native()), "Runtime::fd"); }
+    int turn(int max_polls = 0) { return detail::check(braid_runtime_turn(native(), max_polls), "Runtime::turn"); }
 
     int worker_count() const { return braid_runtime_worker_count(native()); }
     // Polls reported as slow so far (Builder::slow_poll_warning).

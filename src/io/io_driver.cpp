@@ -201,10 +201,10 @@ void IoDriver::on_poll(uv_poll_t* h, int, int) {
     d->core_->scheduler().driver_ready();
 }
 
-void IoDriver::poll() {
+void IoDriver::poll(bool take_wake) {
     std::unique_lock<std::mutex> g(dispatch_mu_, std::try_to_lock);
     if (!g.owns_lock()) return;
-    drain(false);
+    drain(take_wake);
 }
 
 void IoDriver::wait(int timeout_ms, void (*woke)(void*), void* ctx) {
@@ -364,6 +364,10 @@ void IoSource::harvest() {
     constexpr uint32_t kBusy = 2;
     constexpr uint32_t kHarvestEvery = 32;
     thread_local uint32_t skipped = 0;
+    // The host-driven flavor's turn took the events as it began, and the
+    // host's loop calls the next turn as soon as more arrive: a look here
+    // would only find none, at the price of a syscall per wait.
+    if (core_->scheduler().host_driven()) return;
     if (Worker* w = core_->scheduler().current_worker()) {
         uint32_t queued = w->queue.len() + (w->lifo ? 1 : 0);
         if (queued >= kBusy && ++skipped < kHarvestEvery) return;

@@ -246,8 +246,10 @@ public:
     void release(IoSource* s);
 
     // Takes the ready events on this thread without blocking (skipped when
-    // another thread is dispatching).
-    void poll();
+    // another thread is dispatching).  With take_wake, the wake-up too
+    // (only a thread that nobody else may be waiting in wait() beside: the
+    // host-driven flavor's turn).
+    void poll(bool take_wake = false);
 
     // The right to block in wait(): one thread at a time.
     bool try_lock() { return !owned_.exchange(true, std::memory_order_acquire); }

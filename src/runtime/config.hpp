@@ -11,6 +11,9 @@ namespace braid::detail {
 
 struct Config {
     bool current_thread = false;
+    // The host-driven flavor (current_thread too): the host's thread runs the
+    // one worker in turns (Scheduler::turn) when the driver's fd is readable.
+    bool host_driven = false;
     int worker_threads = 0;           // 0: the default (cores, or BRAID_WORKER_THREADS)
     std::string thread_name = "braid-worker";
     int max_blocking_threads = 512;

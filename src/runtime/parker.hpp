@@ -59,6 +59,22 @@ public:
         state_.exchange(kEmpty, std::memory_order_acquire);
     }
 
+    // The thread leaves for a host's event loop that watches the driver's
+    // fd (the host-driven flavor, between turns): it does not block here, and
+    // the next unpark calls wake(ctx) once to make the fd readable.  An
+    // unpark that came first (while the thread was running) calls it now.
+    void away(void (*wake)(void*), void* ctx) {
+        wake_.store(wake, std::memory_order_relaxed);
+        wake_ctx_.store(ctx, std::memory_order_relaxed);
+        int expected = kEmpty;
+        if (!state_.compare_exchange_strong(expected, kParkedDriver, std::memory_order_acq_rel)) {
+            state_.store(kEmpty, std::memory_order_relaxed);  // it was NOTIFIED
+            wake(ctx);
+        }
+    }
+    // Back from the host (a turn begins): notifications count again.
+    void back() { state_.exchange(kEmpty, std::memory_order_acquire); }
+
     void unpark() {
         int prev = state_.exchange(kNotified, std::memory_order_acq_rel);
         if (prev == kParked) {

@@ -55,6 +55,7 @@ inline uint64_t xorshift(uint64_t& s) {
 Scheduler::Scheduler(Core& core, int workers, bool current_thread)
     : core_(core),
       current_thread_(current_thread),
+      host_driven_(current_thread && core.config().host_driven),
       slow_poll_ns_(core.config().slow_poll_ms * 1000000),
       idle_(workers, current_thread) {
     for (int i = 0; i < workers; ++i) {
@@ -74,7 +75,33 @@ Worker* Scheduler::current_worker() const {
     return (w && w->sched == this) ? w : nullptr;
 }
 
+struct Scheduler::OnThisThread {
+    WorkerCounters* prev_counters;
+    Core* prev_core;
+    OnThisThread(Scheduler& s, Worker& w)
+        : prev_counters(std::exchange(tl_worker_counters, &w.counters)),
+          prev_core(std::exchange(current_core(), &s.core_)) {
+        tl_worker = &w;
+    }
+    ~OnThisThread() {
+        current_core() = prev_core;
+        tl_worker = nullptr;
+        tl_worker_counters = prev_counters;
+    }
+    OnThisThread(const OnThisThread&) = delete;
+    OnThisThread& operator=(const OnThisThread&) = delete;
+};
+
 bool Scheduler::start() {
+    if (host_driven_) {
+        // The driver's epoll fd is what the host watches: made now.
+        int err = 0;
+        IoDriver* d = IoDriver::acquire(&core_, &err);
+        if (!d) return false;
+        d->unref();  // the core keeps its own reference
+        hand_to_host(*workers_[0]);
+        return true;
+    }
     if (current_thread_) return true;
     for (std::size_t i = 0; i < workers_.size(); ++i) {
         Worker& w = *workers_[i];
@@ -419,7 +446,9 @@ void Scheduler::driver_ready() {
 }
 
 bool Scheduler::workers_take_io() {
-    if (!current_thread_) return true;
+    // The host-driven flavor's events wait for the host's next turn (the
+    // host watches the epoll fd), never for the reactor thread.
+    if (!current_thread_ || host_driven_) return true;
     std::lock_guard<std::mutex> g(block_on_mu_);
     return block_on_active_;
 }
@@ -487,32 +516,26 @@ int Scheduler::block_on(Task* target, bool wait_turn) {
         io_owner_changed();
     }
     Worker& w = *workers_[0];
-    tl_worker = &w;
-    WorkerCounters* prev_counters = std::exchange(tl_worker_counters, &w.counters);
-    Core*& cc = current_core();
-    Core* prev_core = cc;
-    cc = &core_;
-    if (!idle_.unpark_self(0)) w.searching = true;  // a notifier counted it as searching
-    // The target's completion unparks this thread.
-    int st = target->poll_join(
-        [](void* p) { static_cast<Worker*>(p)->parker.unpark(); }, &w);
-    if (st == BRAID_PENDING) {
-        BusyStretch busy(w.counters);
-        run_worker(w, [&] {
-            return stopping_.load(std::memory_order_acquire) ||
-                   target->is_complete();
-        });
-        target->unregister_join();
-        st = target->poll_join(nullptr, nullptr);
+    int st;
+    {
+        OnThisThread on(*this, w);
+        if (host_driven_) w.parker.back();
+        if (!idle_.unpark_self(0)) w.searching = true;  // a notifier counted it as searching
+        // The target's completion unparks this thread.
+        st = target->poll_join([](void* p) { static_cast<Worker*>(p)->parker.unpark(); }, &w);
+        if (st == BRAID_PENDING) {
+            BusyStretch busy(w.counters);
+            run_worker(w, [&] { return stopping_.load(std::memory_order_acquire) || target->is_complete(); });
+            target->unregister_join();
+            st = target->poll_join(nullptr, nullptr);
+        }
+        if (w.searching) {
+            w.searching = false;
+            idle_.transition_from_searching();
+        }
+        idle_.transition_to_parked(0, false);
+        if (host_driven_) hand_to_host(w);
     }
-    if (w.searching) {
-        w.searching = false;
-        idle_.transition_from_searching();
-    }
-    idle_.transition_to_parked(0, false);
-    cc = prev_core;
-    tl_worker = nullptr;
-    tl_worker_counters = prev_counters;
     {
         std::lock_guard<std::mutex> g(block_on_mu_);
         block_on_active_ = false;
@@ -520,6 +543,69 @@ int Scheduler::block_on(Task* target, bool wait_turn) {
     }
     block_on_cv_.notify_all();
     return st == BRAID_PENDING ? BRAID_ESHUTDOWN : st;
+}
+
+int Scheduler::turn(int max_polls) {
+    if (!host_driven_) return BRAID_ENOTSUP;
+    {
+        std::lock_guard<std::mutex> g(block_on_mu_);
+        if (block_on_active_) return BRAID_EBUSY;
+        if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
+        block_on_active_ = true;
+    }
+    Worker& w = *workers_[0];
+    w.parker.back();
+    int polls = 0;
+    {
+        OnThisThread on(*this, w);
+        if (!idle_.unpark_self(0)) w.searching = true;  // a notifier counted it as searching
+        BusyStretch busy(w.counters);
+        tl_poll_watch = &w.watch;
+        w.watch.thread.store(pthread_self(), std::memory_order_release);
+        // The events (and the wake-up that made the fd readable) and the due
+        // timers first: what they wake runs in this turn.
+        w.in_driver = true;
+        if (IoDriver* d = core_.io_driver()) d->poll(true);
+        int64_t now = core_.clock().now();
+        if (core_.timers().next_deadline() <= now) core_.timers().fire_due(now);
+        w.in_driver = false;
+        while (polls < max_polls) {
+            Task* t = next_task(w);
+            if (!t) break;
+            if (w.searching) {
+                w.searching = false;
+                idle_.transition_from_searching();
+            }
+            run_task(w, t);
+            ++polls;
+            if (w.tick % kEventInterval == 0) poll_driver(w);
+        }
+        if (w.searching) {
+            w.searching = false;
+            idle_.transition_from_searching();
+        }
+        tl_poll_watch = nullptr;
+        idle_.transition_to_parked(0, false);
+        hand_to_host(w);
+    }
+    {
+        std::lock_guard<std::mutex> g(block_on_mu_);
+        block_on_active_ = false;
+    }
+    block_on_cv_.notify_all();  // a Handle::block_on waiting for its turn
+    // Paused time jumps while nothing runs, as when every worker parks.
+    if (core_.clock().paused()) core_.auto_advance();
+    return polls;
+}
+
+void Scheduler::hand_to_host(Worker& w) {
+    IoDriver* d = core_.io_driver();
+    if (!d) return;  // the reactor stopped: shutting down
+    // Dekker's pattern against notify_parked, as in park: the idle state was
+    // updated (transition_to_parked) and the queues are read after this fence.
+    perturb::fence(std::memory_order_seq_cst);
+    w.parker.away(&IoDriver::wake_fn, d);
+    if (w.lifo || work_visible()) d->wake();
 }
 
 void Scheduler::stop() {

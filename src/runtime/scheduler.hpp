@@ -3,7 +3,9 @@
 // queue checked every kInjectInterval ticks, and idle workers parked without
 // spinning: one of them in the I/O driver's epoll_wait, the others on their
 // condition variables.  The current-thread flavor is the same machinery with
-// one worker that runs on the thread inside block_on.
+// one worker that runs on the thread inside block_on; the host-driven flavor
+// is the current-thread one whose worker also runs inside turn(), called by
+// a host's event loop when the I/O driver's fd is readable.
 #pragma once
 
 #include <atomic>
@@ -70,6 +72,7 @@ public:
 
     int worker_count() const { return int(workers_.size()); }
     bool current_thread() const { return current_thread_; }
+    bool host_driven() const { return host_driven_; }
 
     // Starts the worker threads (multi-thread flavor).  False if a thread
     // could not be started (the ones started are stopped again).
@@ -86,6 +89,16 @@ public:
     // waited out instead of refused: the target may finish there, else this
     // thread takes its turn when that one returns.
     int block_on(Task* target, bool wait_turn = false);
+    // The host-driven flavor: one turn on the calling thread.  Takes the
+    // ready I/O events (and the driver's wake-up), fires the due timers,
+    // then polls queued tasks until none is left or `max_polls` ran.
+    // Between turns, work for the worker (a task woken or spawned from
+    // another thread, an I/O event, a timer) makes the driver's fd
+    // readable; work left by a turn that stopped at max_polls, too.
+    // Returns the polls run, BRAID_ENOTSUP (another flavor), BRAID_EBUSY (a
+    // turn or block_on runs: this call comes from inside one, or races
+    // with one on another thread) or BRAID_ESHUTDOWN.
+    int turn(int max_polls);
 
     // Runs fn(arg) on the calling worker's thread after lending the worker
     // (its LIFO slot, local queue and place among the workers) to a stand-in
@@ -158,10 +171,16 @@ private:
     int timer_timeout_ms(int64_t* next);
     // The current-thread flavor's block_on began or ended (block_on_mu_ held).
     void io_owner_changed();
+    // The host-driven flavor: the worker (parked, off this thread) leaves
+    // for the host's loop; work already queued makes the fd readable.
+    void hand_to_host(Worker& w);
+    // The calling thread runs worker w (block_on, turn) for its lifetime.
+    struct OnThisThread;
     bool work_visible() const;
 
     Core& core_;
     const bool current_thread_;
+    const bool host_driven_;
     const int64_t slow_poll_ns_;
     std::vector<std::unique_ptr<Worker>> workers_;
     InjectQueue inject_;

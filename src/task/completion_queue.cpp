@@ -143,7 +143,7 @@ int CompletionQueue::run(int max) {
     return ok ? ran : BRAID_EPANIC;
 }
 
-int CompletionQueue::take(braid_completion* out, int max, std::size_t stride) {
+int CompletionQueue::take(braid_completion* out, int max, std::size_t stride, char* bytes, std::size_t cap) {
     std::deque<Entry> released, others;
     ref();  // a callback run here may free the queue
     {
@@ -171,12 +171,24 @@ int CompletionQueue::take(braid_completion* out, int max, std::size_t stride) {
         if (!closed_) {
             drain_fd();
             auto* rec = reinterpret_cast<char*>(out);
+            std::size_t used = 0;
             while (n < max && !q_.empty() && !q_.front().fn) {
+                const Plain& head = q_.front().plain;
+                bool copy = bytes && head.rec.kind == BRAID_COMPLETION_BYTES && head.rec.size > 0;
+                if (copy && head.rec.size > cap - used) {
+                    if (n > 0) break;  // for the next call, which has all of cap
+                    copy = false;      // never fits: braid's copy, as take gives it
+                }
                 taken_.push_back(std::move(q_.front()));
                 q_.pop_front();
                 Plain& p = taken_.back().plain;
                 braid_completion c = p.rec;
                 if (p.owns_bytes) c.data = p.bytes.data();
+                if (copy && c.data) {
+                    std::memcpy(bytes + used, c.data, c.size);
+                    c.data = bytes + used;
+                    used += c.size;
+                }
                 std::memcpy(rec + std::size_t(n) * stride, &c, sizeof c);
                 ++n;
             }

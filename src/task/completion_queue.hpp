@@ -62,7 +62,12 @@ public:
     // bytes apart), stopping before a non-plain one.  What they point to is
     // kept until the next take or close().  Returns how many it took, or
     // BRAID_EPANIC when a callback it ran threw (then it takes none).
-    int take(braid_completion* out, int max, std::size_t stride);
+    // With `bytes` (braid_completion_queue_take_bytes): the bytes of BYTES
+    // records are copied there, one after another, and their data points at
+    // the copy; the batch ends before a record whose bytes no longer fit in
+    // the `cap` bytes left (the first record of a batch keeps pointing at
+    // braid's copy when its bytes exceed all of `cap`).
+    int take(braid_completion* out, int max, std::size_t stride, char* bytes = nullptr, std::size_t cap = 0);
     // Completions queued and not run yet.
     std::size_t pending() const;
 

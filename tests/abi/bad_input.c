@@ -327,6 +327,7 @@ static void test_null_handles(braid_runtime *rt) {
     braid_runtime_builder_free(NULL);
     CHECK_RC(braid_runtime_builder_worker_threads(NULL, 2), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_current_thread(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_builder_host_driven(NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_thread_name(NULL, "x"), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_max_blocking_threads(NULL, 4), BRAID_EINVAL);
     CHECK_RC(braid_runtime_builder_blocking_keep_alive_ms(NULL, 10), BRAID_EINVAL);
@@ -362,6 +363,11 @@ static void test_null_handles(braid_runtime *rt) {
     CHECK(braid_runtime_current() == NULL, "braid_runtime_current() is not NULL on the main thread");
     CHECK_RC(braid_runtime_worker_count(NULL), BRAID_EINVAL);
     CHECK_RC(braid_runtime_worker_count(rt), 2);
+    CHECK_RC(braid_runtime_fd(NULL), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_fd(rt), BRAID_ENOTSUP); /* not host-driven */
+    CHECK_RC(braid_runtime_turn(NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_turn(rt, -1), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_turn(rt, 0), BRAID_ENOTSUP);
     CHECK_RC(braid_runtime_advance(NULL, 0), BRAID_EINVAL);
     CHECK_RC(braid_runtime_advance(rt, 0), BRAID_EINVAL); /* not paused */
 
@@ -1771,8 +1777,14 @@ static void test_completion_queue(void) {
     CHECK_RC(braid_completion_queue_free(NULL), BRAID_OK);
     braid_completion recs[2];
     CHECK_RC(braid_completion_queue_take(NULL, recs, 2, sizeof recs[0]), BRAID_EINVAL);
+    char bytes[8];
+    CHECK_RC(braid_completion_queue_take_bytes(NULL, recs, 2, sizeof recs[0], bytes, sizeof bytes), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_new(&q), BRAID_OK);
     if (!q) return;
+    CHECK_RC(braid_completion_queue_take_bytes(q, NULL, 2, sizeof recs[0], bytes, sizeof bytes), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take_bytes(q, recs, 2, sizeof recs[0], NULL, 1), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take_bytes(q, recs, 0, sizeof recs[0], bytes, sizeof bytes), BRAID_EINVAL);
+    CHECK_RC(braid_completion_queue_take_bytes(q, recs, 2, sizeof recs[0], NULL, 0), 0);
     CHECK_RC(braid_completion_queue_take(q, NULL, 2, sizeof recs[0]), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_take(q, recs, 0, sizeof recs[0]), BRAID_EINVAL);
     CHECK_RC(braid_completion_queue_take(q, recs, 2, 0), BRAID_EINVAL);

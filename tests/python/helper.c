@@ -13,3 +13,13 @@ void square(void *arg) {
     struct square_job *j = arg;
     j->out = j->in * j->in;
 }
+
+#define _GNU_SOURCE
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* A braid_task_fn: stores the id of the thread that ran it (a Linux tid,
+ * as Python's threading.get_native_id()). */
+void record_thread(void *arg) {
+    *(int64_t *)arg = (int64_t)syscall(SYS_gettid);
+}

@@ -93,6 +93,9 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_runtime_shutdown", i, p, i64)
     fn("braid_runtime_free", i, p)
     fn("braid_runtime_worker_count", i, p)
+    fn("braid_runtime_builder_host_driven", i, p)
+    fn("braid_runtime_fd", i, p)
+    fn("braid_runtime_turn", i, p, i)
     fn("braid_now", i64, p)
     # tasks
     fn("braid_sleep", i, pp, p, i64, CALLBACK, p)
@@ -111,6 +114,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_completion_queue_current", p)
     fn("braid_completion_queue_run", i, p, i)
     fn("braid_completion_queue_take", i, p, p, i, sz)
+    fn("braid_completion_queue_take_bytes", i, p, p, i, sz, p, sz)
     fn("braid_completion_queue_pending", i, p)
     fn("braid_completion_queue_free", i, p)
     # mpsc channels

@@ -19,6 +19,7 @@ Lifetimes:
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ctypes
 import os
@@ -29,6 +30,8 @@ import weakref
 from typing import Any, Callable, List, Optional
 
 from ._lib import TASK_FN, WAIT_FOREVER, check, error, lib
+
+_EBUSY = -8  # BRAID_EBUSY: a turn already runs (a callback of the turn re-entered the loop)
 
 _SLICE_MS = 50
 
@@ -112,17 +115,35 @@ class BlockingTask(Task):
 
 
 class Runtime:
-    """A braid runtime (braid_runtime*) with `workers` worker threads."""
+    """A braid runtime (braid_runtime*).
 
-    def __init__(self, workers: Optional[int] = None, thread_name: Optional[str] = None):
+    Runtime(workers=n): the multi-thread flavor, with n worker threads
+    (default: braid's).  Runtime(loop=loop): the host-driven flavor, run by
+    an asyncio event loop: no worker thread; the loop watches the runtime's
+    fd (add_reader) and runs a turn (braid_runtime_turn) when it is
+    readable, so every braid task of this runtime (I/O, timers' wake-ups,
+    spawned C functions) runs on the loop's thread, with no hand-over
+    between threads, as uvloop's I/O does.  A C function spawned on it must
+    not block: it would stall the loop.  Make it on the loop's thread and
+    close it there (close() takes the fd off the loop)."""
+
+    def __init__(self, workers: Optional[int] = None, thread_name: Optional[str] = None, *,
+                 loop: Optional[asyncio.AbstractEventLoop] = None):
         self._ptr = ctypes.c_void_p()
         self._jobs: List[BlockingTask] = []
         self._jobs_lock = threading.Lock()
+        self._loop = loop
+        self._fd = -1
+        self._drain: Optional[Callable[[], None]] = None  # the loop's completion queue's, once it has one
         L = lib()
+        if loop is not None and workers is not None:
+            raise ValueError("a runtime driven by an event loop has no worker threads")
         b = ctypes.c_void_p()
         check(L.braid_runtime_builder_new(ctypes.byref(b)), "braid_runtime_builder_new")
         try:
-            if workers is not None:
+            if loop is not None:
+                check(L.braid_runtime_builder_host_driven(b), "braid_runtime_builder_host_driven")
+            elif workers is not None:
                 check(L.braid_runtime_builder_worker_threads(b, workers), "braid_runtime_builder_worker_threads")
             if thread_name is not None:
                 check(L.braid_runtime_builder_thread_name(b, thread_name.encode()),
@@ -133,6 +154,29 @@ class Runtime:
             L.braid_runtime_builder_free(b)
         self._ptr = rt
         _live.add(self)
+        if loop is not None:
+            self._fd = check(L.braid_runtime_fd(rt), "braid_runtime_fd")
+            self._turn_fn = L.braid_runtime_turn
+            loop.add_reader(self._fd, self._turn)
+
+    def _turn(self) -> None:
+        """The loop's reader callback: one turn, then the completions the
+        turn posted to this loop's completion queue (see _aio), at once
+        instead of on the loop's next iteration."""
+        rc = self._turn_fn(self._ptr, 0)
+        if rc < 0 and rc != _EBUSY:
+            raise error(rc, "braid_runtime_turn")
+        drain = self._drain
+        if drain is None:
+            drain = self._drain = loop_drains.get(self._loop)  # type: ignore[arg-type]
+            if drain is None:
+                return
+        drain()
+
+    @property
+    def loop(self) -> Optional[asyncio.AbstractEventLoop]:
+        """The event loop that drives this runtime (None: worker threads)."""
+        return self._loop
 
     @property
     def handle(self) -> int:
@@ -168,6 +212,11 @@ class Runtime:
         own threads it raises (EDEADLK); the garbage collector's finaliser
         never frees inline (see the module's notes)."""
         if self._ptr:
+            if self._fd >= 0:
+                fd, self._fd = self._fd, -1
+                loop = self._loop
+                if loop is not None and not loop.is_closed():
+                    loop.remove_reader(fd)
             check(lib().braid_runtime_free(self._ptr), "braid_runtime_free")
             self._ptr = ctypes.c_void_p()
             with self._jobs_lock:
@@ -248,6 +297,8 @@ class _Reaper:
 _reaper = _Reaper()
 
 _live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
+# event loop -> the drain of its completion queue (_aio._Bridge registers it)
+loop_drains: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Callable[[], None]]" = weakref.WeakKeyDictionary()
 _default: Optional[Runtime] = None
 _default_lock = threading.Lock()
 _exit_hooks: List[Callable[[], None]] = []

@@ -439,6 +439,47 @@ struct Ready {
 };
 }  // namespace
 
+namespace {
+// Starts an accept on lb and a connect to it (their callbacks go to the
+// calling thread's current queue); returns once the accept's is queued.
+void accept_and_connect(Rt& rt, Loopback& lb, Conn& acc, Conn& con) {
+    queued([&] {
+        braid_task* t = nullptr;
+        REQUIRE(braid_tcp_listener_accept(&t, lb.l, &Conn::cb, &acc) == BRAID_OK);
+        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&lb.bound), lb.blen, &Conn::cb,
+                                  &con) == BRAID_OK);
+        return t;
+    });
+}
+
+// Takes the two streams accept_and_connect's completions bring, as records
+// (the connect's comes when braid's reactor sees it): {server, client}.
+std::pair<braid_tcp_stream*, braid_tcp_stream*> take_streams(Queue& q, Conn& acc, Conn& con) {
+    braid_tcp_stream* server = nullptr;
+    braid_tcp_stream* client = nullptr;
+    braid_completion recs[8];
+    int fd = braid_completion_queue_fd(q.q);
+    while (!server || !client) {
+        pollfd p{fd, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 10000) == 1);
+        int n = braid_completion_queue_take(q.q, recs, 8, sizeof recs[0]);
+        REQUIRE(n >= 0);
+        for (int i = 0; i < n; ++i) {
+            REQUIRE(recs[i].kind == BRAID_COMPLETION_HANDLE);
+            REQUIRE(recs[i].callback == reinterpret_cast<void (*)(void)>(&Conn::cb));
+            REQUIRE(recs[i].status == BRAID_OK);
+            REQUIRE(recs[i].handle != nullptr);
+            if (recs[i].user_data == &acc) server = static_cast<braid_tcp_stream*>(recs[i].handle);
+            else if (recs[i].user_data == &con) client = static_cast<braid_tcp_stream*>(recs[i].handle);
+            else FAIL("a record of another operation");
+        }
+    }
+    REQUIRE(acc.calls == 0);
+    REQUIRE(con.calls == 0);
+    return {server, client};
+}
+}  // namespace
+
 TEST_CASE("completion queue take: bad arguments return codes") {
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -459,13 +500,7 @@ TEST_CASE("completion queue take: records of every kind, in order, calling nothi
     Seen slept;
     Conn acc, con;
     queued_sleep(rt, slept);
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_tcp_listener_accept(&t, lb.l, &Conn::cb, &acc) == BRAID_OK);
-        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&lb.bound), lb.blen, &Conn::cb,
-                                  &con) == BRAID_OK);
-        return t;
-    });
+    accept_and_connect(rt, lb, acc, con);
     braid_completion recs[8];
     std::memset(recs, 0xab, sizeof recs);
     int n = braid_completion_queue_take(q.q, recs, 1, sizeof recs[0]);
@@ -475,27 +510,8 @@ TEST_CASE("completion queue take: records of every kind, in order, calling nothi
     REQUIRE(recs[0].user_data == &slept);
     REQUIRE(recs[0].status == BRAID_OK);
     REQUIRE(slept.calls == 0);
-    // the accept is queued; the connect comes when braid's reactor sees it
-    braid_tcp_stream* server = nullptr;
-    braid_tcp_stream* client = nullptr;
+    auto [server, client] = take_streams(q, acc, con);
     int fd = braid_completion_queue_fd(q.q);
-    while (!server || !client) {
-        pollfd p{fd, POLLIN, 0};
-        REQUIRE(::poll(&p, 1, 10000) == 1);
-        n = braid_completion_queue_take(q.q, recs, 8, sizeof recs[0]);
-        REQUIRE(n >= 0);
-        for (int i = 0; i < n; ++i) {
-            REQUIRE(recs[i].kind == BRAID_COMPLETION_HANDLE);
-            REQUIRE(recs[i].callback == reinterpret_cast<void (*)(void)>(&Conn::cb));
-            REQUIRE(recs[i].status == BRAID_OK);
-            REQUIRE(recs[i].handle != nullptr);
-            if (recs[i].user_data == &acc) server = static_cast<braid_tcp_stream*>(recs[i].handle);
-            else if (recs[i].user_data == &con) client = static_cast<braid_tcp_stream*>(recs[i].handle);
-            else FAIL("a record of another operation");
-        }
-    }
-    REQUIRE(acc.calls == 0);
-    REQUIRE(con.calls == 0);
 
     // a write (SIZE), then a read loop with a 3-byte buffer (BYTES: each
     // chunk copied, valid until the next take)
@@ -557,32 +573,13 @@ TEST_CASE("completion queue take_bytes: reads' bytes copied into the caller's bu
     Queue q;
     Loopback lb(rt);
     Conn acc, con;
-    queued([&] {
-        braid_task* t = nullptr;
-        REQUIRE(braid_tcp_listener_accept(&t, lb.l, &Conn::cb, &acc) == BRAID_OK);
-        REQUIRE(braid_tcp_connect(nullptr, rt.rt, reinterpret_cast<sockaddr*>(&lb.bound), lb.blen, &Conn::cb,
-                                  &con) == BRAID_OK);
-        return t;
-    });
+    accept_and_connect(rt, lb, acc, con);
     braid_completion recs[8];
     char arena[7];
     REQUIRE(braid_completion_queue_take_bytes(q.q, recs, 8, sizeof recs[0], nullptr, 1) == BRAID_EINVAL);
     REQUIRE(braid_completion_queue_take_bytes(nullptr, recs, 8, sizeof recs[0], arena, 7) == BRAID_EINVAL);
-    braid_tcp_stream* server = nullptr;
-    braid_tcp_stream* client = nullptr;
+    auto [server, client] = take_streams(q, acc, con);
     int fd = braid_completion_queue_fd(q.q);
-    while (!server || !client) {
-        pollfd p{fd, POLLIN, 0};
-        REQUIRE(::poll(&p, 1, 10000) == 1);
-        // without bytes to copy, the arena is left alone
-        int n = braid_completion_queue_take_bytes(q.q, recs, 8, sizeof recs[0], arena, sizeof arena);
-        REQUIRE(n >= 0);
-        for (int i = 0; i < n; ++i) {
-            REQUIRE(recs[i].kind == BRAID_COMPLETION_HANDLE);
-            if (recs[i].user_data == &acc) server = static_cast<braid_tcp_stream*>(recs[i].handle);
-            else if (recs[i].user_data == &con) client = static_cast<braid_tcp_stream*>(recs[i].handle);
-        }
-    }
     const std::string msg = "abcdefghijklmnopqrstuvwxyz";
     REQUIRE(::write(braid_tcp_stream_fd(client), msg.data(), msg.size()) == ssize_t(msg.size()));
     REQUIRE(braid_tcp_stream_close(client) == BRAID_OK);

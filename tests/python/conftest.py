@@ -33,3 +33,14 @@ def helper(tmp_path_factory):
 
 class SquareJob(ctypes.Structure):
     _fields_ = [("in_", ctypes.c_int64), ("out", ctypes.c_int64)]
+
+
+async def echo(reader, writer):
+    """An echo handler for start_server: reads and writes back until the end."""
+    while True:
+        data = await reader.read(4096)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()

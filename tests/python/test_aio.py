@@ -15,7 +15,7 @@ import time
 import pytest
 
 import braid
-from conftest import SquareJob
+from conftest import SquareJob, echo
 
 TIMEOUT_S = 30.0
 
@@ -113,19 +113,9 @@ def test_callbacks_run_on_the_loop_thread_only():
     assert set(seen) == {me}
 
 
-async def _echo(reader, writer):
-    while True:
-        data = await reader.read(4096)
-        if not data:
-            break
-        writer.write(data)
-        await writer.drain()
-    writer.close()
-
-
 def test_tcp_echo_server_and_client():
     async def main():
-        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        server = await braid.start_server(echo, "127.0.0.1", 0)
         async with server:
             reader, writer = await braid.open_connection("127.0.0.1", server.port)
             assert writer.get_extra_info("peername") == ("127.0.0.1", server.port)
@@ -149,7 +139,7 @@ def test_tcp_echo_server_and_client():
 
 def test_tcp_plain_asyncio_client_against_a_braid_server():
     async def main():
-        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        server = await braid.start_server(echo, "127.0.0.1", 0)
         async with server:
             r, w = await asyncio.open_connection("127.0.0.1", server.port)
             w.write(b"ping")
@@ -181,7 +171,7 @@ def test_readexactly_at_end_raises_incomplete_read():
 
 def test_connection_refused_maps_to_the_builtin_exception():
     async def main():
-        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        server = await braid.start_server(echo, "127.0.0.1", 0)
         port = server.port
         server.close()
         await server.wait_closed()
@@ -198,7 +188,7 @@ def test_connection_refused_maps_to_the_builtin_exception():
 
 def test_cancelling_a_read_loses_nothing_and_the_stream_stays_usable():
     async def main():
-        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        server = await braid.start_server(echo, "127.0.0.1", 0)
         async with server:
             reader, writer = await braid.open_connection("127.0.0.1", server.port)
             with pytest.raises(asyncio.TimeoutError):
@@ -438,7 +428,7 @@ def test_many_loops_in_many_threads():
 
 def test_garbage_collected_streams_and_loops():
     async def main():
-        server = await braid.start_server(_echo, "127.0.0.1", 0)
+        server = await braid.start_server(echo, "127.0.0.1", 0)
         async with server:
             for _ in range(20):
                 r, w = await braid.open_connection("127.0.0.1", server.port)

@@ -13,23 +13,13 @@ import threading
 import pytest
 
 import braid
-from conftest import SquareJob
+from conftest import SquareJob, echo
 
 TIMEOUT_S = 30.0
 
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, TIMEOUT_S))
-
-
-async def _echo(reader, writer):
-    while True:
-        data = await reader.read(4096)
-        if not data:
-            break
-        writer.write(data)
-        await writer.drain()
-    writer.close()
 
 
 def test_tasks_of_a_loop_runtime_run_on_the_loop_thread(helper):
@@ -57,7 +47,7 @@ def test_tcp_echo_on_a_loop_runtime():
     async def main():
         rt = braid.Runtime(loop=asyncio.get_running_loop())
         try:
-            server = await braid.start_server(_echo, "127.0.0.1", 0, runtime=rt)
+            server = await braid.start_server(echo, "127.0.0.1", 0, runtime=rt)
             async with server:
                 reader, writer = await braid.open_connection("127.0.0.1", server.port, runtime=rt)
                 big = bytes(range(256)) * 2000

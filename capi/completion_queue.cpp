@@ -56,6 +56,20 @@ BRAID_API int braid_completion_queue_take_bytes(braid_completion_queue* q, braid
     return guarded([&] { return cq(q)->take(out, max, record_size, static_cast<char*>(bytes), bytes ? cap : 0); });
 }
 
+BRAID_API int braid_runtime_turn_take(braid_runtime* rt, int max_polls, braid_completion_queue* q,
+                                      braid_completion* out, int max, size_t record_size, void* bytes, size_t cap) {
+    if (!rt || !q || !out || max <= 0 || max_polls < 0 || record_size < sizeof(braid_completion) ||
+        (!bytes && cap > 0))
+        return BRAID_EINVAL;
+    int rc;
+    {
+        braid::detail::CompletionQueue::Quiet quiet(cq(q));
+        rc = braid_runtime_turn(rt, max_polls);
+    }
+    if (rc < 0) return rc;
+    return guarded([&] { return cq(q)->take(out, max, record_size, static_cast<char*>(bytes), bytes ? cap : 0); });
+}
+
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue* q) {
     if (!q) return BRAID_EINVAL;
     std::size_t n = cq(q)->pending();

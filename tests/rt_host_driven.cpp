@@ -275,3 +275,79 @@ TEST_CASE("host-driven runtime: freeing it with tasks waiting cancels them") {
     CHECK(token.use_count() == 1);  // the runtime's shutdown dropped the frame
 }
 
+
+TEST_CASE("host-driven runtime: turn_take takes what the turn posted without signalling the queue") {
+    braid_runtime_builder* b = nullptr;
+    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_host_driven(b) == BRAID_OK);
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+    braid_runtime_builder_free(b);
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);
+    int rfd = braid_runtime_fd(rt);
+    int qfd = braid_completion_queue_fd(q);
+    braid_completion recs[8];
+    char bytes[64];
+    CHECK(braid_runtime_turn_take(nullptr, 0, q, recs, 8, sizeof recs[0], bytes, sizeof bytes) == BRAID_EINVAL);
+    CHECK(braid_runtime_turn_take(rt, 0, nullptr, recs, 8, sizeof recs[0], bytes, sizeof bytes) == BRAID_EINVAL);
+    CHECK(braid_runtime_turn_take(rt, -1, q, recs, 8, sizeof recs[0], bytes, sizeof bytes) == BRAID_EINVAL);
+    CHECK(braid_runtime_turn_take(rt, 0, q, recs, 0, sizeof recs[0], bytes, sizeof bytes) == BRAID_EINVAL);
+
+    // Five sleeps of no time whose callbacks go to q: their tasks run, and
+    // post, inside the turn; turn_take hands them over with q's fd never
+    // readable, two now (max 2) and the rest later.
+    static int marks[5];
+    for (int& m : marks) REQUIRE(braid_sleep(nullptr, rt, 0, [](void*, int) { FAIL("called"); }, &m) == BRAID_OK);
+    int got = 0;
+    bool first = true;
+    while (got < 5) {
+        pollfd p{rfd, POLLIN, 0};
+        if (first) {
+            REQUIRE(::poll(&p, 1, 10000) == 1);
+            int n = braid_runtime_turn_take(rt, 0, q, recs, 2, sizeof recs[0], bytes, sizeof bytes);
+            REQUIRE(n == 2);
+            first = false;
+            got += n;
+            CHECK(readable_now(qfd));  // three more wait in q
+            continue;
+        }
+        int n = braid_completion_queue_take(q, recs, 8, sizeof recs[0]);
+        REQUIRE(n >= 0);
+        for (int i = 0; i < n; ++i) CHECK(recs[i].kind == BRAID_COMPLETION_STATUS);
+        got += n;
+        if (got < 5) REQUIRE(::poll(&p, 1, 10000) == 1);
+    }
+    CHECK_FALSE(readable_now(qfd));
+
+    // One sleep more: posted during the turn, taken by it, and q's fd was
+    // never made readable for it.
+    REQUIRE(braid_sleep(nullptr, rt, 0, [](void*, int) { FAIL("called"); }, &marks[0]) == BRAID_OK);
+    int n = 0;
+    while (n == 0) {
+        pollfd p{rfd, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 10000) == 1);
+        n = braid_runtime_turn_take(rt, 0, q, recs, 8, sizeof recs[0], bytes, sizeof bytes);
+        REQUIRE(n >= 0);
+        CHECK_FALSE(readable_now(qfd));
+    }
+    CHECK(n == 1);
+    CHECK(recs[0].user_data == &marks[0]);
+
+    // The same posted during a plain braid_runtime_turn: q's fd becomes
+    // readable, as for any post.
+    REQUIRE(braid_sleep(nullptr, rt, 0, [](void*, int) { FAIL("called"); }, &marks[1]) == BRAID_OK);
+    while (!readable_now(qfd)) {
+        pollfd p{rfd, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 10000) == 1);
+        REQUIRE(braid_runtime_turn(rt, 0) >= 0);
+    }
+    CHECK(braid_completion_queue_take(q, recs, 8, sizeof recs[0]) == 1);
+    CHECK(recs[0].user_data == &marks[1]);
+    CHECK_FALSE(readable_now(qfd));
+
+    REQUIRE(braid_runtime_free(rt) == BRAID_OK);
+    while (braid_completion_queue_pending(q) > 0) braid_completion_queue_run(q, 0);
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+}

@@ -36,6 +36,7 @@
 
 #include "export.h"
 #include "error.h"
+#include "runtime.h"
 
 #include <stddef.h>
 
@@ -145,6 +146,20 @@ BRAID_API int braid_completion_queue_take(braid_completion_queue *q, braid_compl
  * braid_completion_queue_take, and for NULL bytes with cap > 0. */
 BRAID_API int braid_completion_queue_take_bytes(braid_completion_queue *q, braid_completion *out, int max,
                                                 size_t record_size, void *bytes, size_t cap);
+
+/* One turn of a host-driven runtime on the calling thread
+ * (braid_runtime_turn(rt, max_polls)), then braid_completion_queue_take_bytes
+ * on q, in one call: for a host that drives the runtime and drains its
+ * queue from the same callback of its loop, and to which every call from C
+ * is dear.  The completions the turn's tasks post to q from this thread
+ * leave q's fd alone (no eventfd write and read for them): they are taken
+ * here.  What is left in q afterwards (more than `max` records, or bytes
+ * beyond `cap`) keeps q's fd readable, as after any take.  Returns the
+ * number of records taken (>= 0), the errors of braid_runtime_turn (then
+ * nothing is taken) or those of braid_completion_queue_take_bytes; also
+ * BRAID_EINVAL for NULL rt. */
+BRAID_API int braid_runtime_turn_take(braid_runtime *rt, int max_polls, braid_completion_queue *q,
+                                      braid_completion *out, int max, size_t record_size, void *bytes, size_t cap);
 
 /* Completions queued and not run yet (>= 0), BRAID_EINVAL for NULL. */
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue *q);

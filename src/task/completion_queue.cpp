@@ -22,6 +22,8 @@ struct CurrentQueue {
     ~CurrentQueue() { CompletionQueue::set_current(nullptr); }
 };
 thread_local CurrentQueue tl_current;
+// The queue whose posts from this thread stay quiet (CompletionQueue::Quiet).
+thread_local CompletionQueue* tl_quiet = nullptr;
 
 }  // namespace
 
@@ -54,15 +56,22 @@ void CompletionQueue::drop(Entry& e) {
 }
 
 void CompletionQueue::signal() {
+    if (signalled_) return;
+    signalled_ = true;
     uint64_t one = 1;
     // EAGAIN: the counter is full, so the fd is readable already.
     [[maybe_unused]] ssize_t r = ::write(fd_, &one, sizeof one);
 }
 
 void CompletionQueue::drain_fd() {
+    if (!signalled_) return;
+    signalled_ = false;
     uint64_t n;
     [[maybe_unused]] ssize_t r = ::read(fd_, &n, sizeof n);
 }
+
+CompletionQueue::Quiet::Quiet(CompletionQueue* q) : prev_(std::exchange(tl_quiet, q)) {}
+CompletionQueue::Quiet::~Quiet() { tl_quiet = prev_; }
 
 void CompletionQueue::push(Entry e) {
     e.keep = current_task();
@@ -73,7 +82,7 @@ void CompletionQueue::push(Entry e) {
             bool was_empty = q_.empty();
             q_.push_back(std::move(e));
             // Under the lock: close() cannot close the fd in between.
-            if (was_empty) signal();
+            if (was_empty && tl_quiet != this) signal();
             return;
         }
     }

@@ -77,6 +77,21 @@ public:
     // Completions posted afterwards are dropped without running.
     int close();
 
+    // While one lives on a thread, completions that thread posts to q do
+    // not make q's fd readable: the thread takes them itself right after
+    // (braid_runtime_turn_take).  A take that leaves some queued makes the
+    // fd readable, as always.
+    class Quiet {
+    public:
+        explicit Quiet(CompletionQueue* q);
+        ~Quiet();
+        Quiet(const Quiet&) = delete;
+        Quiet& operator=(const Quiet&) = delete;
+
+    private:
+        CompletionQueue* prev_;
+    };
+
     // The calling thread's current queue (null: callbacks run on braid's
     // threads).  set_current keeps a reference while it is current.
     static CompletionQueue* current();
@@ -95,6 +110,8 @@ private:
     // Runs the entries of batch in order; false when one threw.
     static bool run_batch(std::deque<Entry>& batch);
     static void drop(Entry& e);
+    // mu_ held: the fd's counter is raised once (signalled_) until drained,
+    // so neither call makes a syscall that would change nothing.
     void signal();
     void drain_fd();
 
@@ -105,6 +122,7 @@ private:
     std::deque<Entry> q_;
     std::deque<Entry> taken_;  // the last take's: kept until the next take
     bool closed_ = false;
+    bool signalled_ = false;  // mu_: the eventfd's counter is not zero
 };
 
 }  // namespace braid::detail

@@ -99,7 +99,9 @@ class _Bridge:
     call moves up to _BATCH completions into `records` (callbacks are not
     called), read with struct.iter_unpack, and copies the bytes that reads
     delivered into `arena`, sliced from there (no ctypes call per read);
-    each completion reaches its handler in the drain loop."""
+    each completion reaches its handler in dispatch.  A runtime this loop
+    drives takes its turns through turn(): the turn and the take of what it
+    posted in one call, with no eventfd write and read between them."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         L = lib()
@@ -115,39 +117,57 @@ class _Bridge:
         self.arena_view = memoryview(self.arena)
         self.arena_addr = ctypes.addressof((ctypes.c_char * _ARENA).from_buffer(self.arena))
         self.take = L.braid_completion_queue_take_bytes
+        self.turn_take = L.braid_runtime_turn_take
         loop.add_reader(self.fd, self.drain)
-        _runtime.loop_drains[loop] = self.drain  # run after each turn of a runtime this loop drives
+        _runtime.loop_turns[loop] = self.turn  # how a runtime this loop drives takes its turns
         _runtime._exit_hooks.append(self.close)
 
     def drain(self) -> None:
-        take, q, addr, view, get = self.take, self.q, self.addr, self.view, _get_handler
-        base, arena = self.arena_addr, self.arena_view
-        end = base + _ARENA
+        take, q, addr, base = self.take, self.q, self.addr, self.arena_addr
         size = _RECORD.size
         while True:
             n = take(q, addr, _BATCH, size, base, _ARENA)
             if n <= 0:
                 return
-            for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * size]):
-                h = get(ud)
-                if h is None:
-                    continue
-                if kind == _K_BYTES:
-                    if st != 0:
-                        h(st, b"")
-                    elif base <= data < end:
-                        off = data - base
-                        h(st, bytes(arena[off:off + nbytes]))
-                    else:
-                        h(st, _string_at(data, nbytes))
-                elif kind == _K_STATUS:
-                    h(st)
-                elif kind == _K_SIZE:
-                    h(st, nbytes)
-                else:
-                    h(st, handle)
+            self.dispatch(n)
             if n < _BATCH:
                 return
+
+    def turn(self, rt: ctypes.c_void_p) -> int:
+        """One turn of a runtime this loop drives and the completions it
+        posted, in one ctypes call (braid_runtime_turn_take); the turn's
+        status when it was refused."""
+        if not self.q:  # closed at exit
+            return lib().braid_runtime_turn(rt, 0)
+        n = self.turn_take(rt, 0, self.q, self.addr, _BATCH, _RECORD.size, self.arena_addr, _ARENA)
+        if n > 0:
+            self.dispatch(n)
+            if n == _BATCH:
+                self.drain()
+        return n
+
+    def dispatch(self, n: int) -> None:
+        """Hands the n records just taken to their handlers."""
+        view, get, base, arena = self.view, _get_handler, self.arena_addr, self.arena_view
+        end = base + _ARENA
+        for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * _RECORD.size]):
+            h = get(ud)
+            if h is None:
+                continue
+            if kind == _K_BYTES:
+                if st != 0:
+                    h(st, b"")
+                elif base <= data < end:
+                    off = data - base
+                    h(st, bytes(arena[off:off + nbytes]))
+                else:
+                    h(st, _string_at(data, nbytes))
+            elif kind == _K_STATUS:
+                h(st)
+            elif kind == _K_SIZE:
+                h(st, nbytes)
+            else:
+                h(st, handle)
 
     def start(self, fn: Callable[..., int], *args: Any) -> int:
         """Calls a braid function that starts an operation, with this queue
@@ -166,7 +186,7 @@ class _Bridge:
         L = lib()
         loop = self.loop_ref()
         if loop is not None:
-            _runtime.loop_drains.pop(loop, None)
+            _runtime.loop_turns.pop(loop, None)
             if not loop.is_closed():
                 try:
                     loop.remove_reader(self.fd)

@@ -115,6 +115,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("braid_completion_queue_run", i, p, i)
     fn("braid_completion_queue_take", i, p, p, i, sz)
     fn("braid_completion_queue_take_bytes", i, p, p, i, sz, p, sz)
+    fn("braid_runtime_turn_take", i, p, i, p, p, i, sz, p, sz)
     fn("braid_completion_queue_pending", i, p)
     fn("braid_completion_queue_free", i, p)
     # mpsc channels

@@ -134,7 +134,7 @@ class Runtime:
         self._jobs_lock = threading.Lock()
         self._loop = loop
         self._fd = -1
-        self._drain: Optional[Callable[[], None]] = None  # the loop's completion queue's, once it has one
+        self._queue_turn: Optional[Callable[[ctypes.c_void_p], int]] = None  # the loop's completion queue's
         L = lib()
         if loop is not None and workers is not None:
             raise ValueError("a runtime driven by an event loop has no worker threads")
@@ -160,18 +160,16 @@ class Runtime:
             loop.add_reader(self._fd, self._turn)
 
     def _turn(self) -> None:
-        """The loop's reader callback: one turn, then the completions the
-        turn posted to this loop's completion queue (see _aio), at once
-        instead of on the loop's next iteration."""
-        rc = self._turn_fn(self._ptr, 0)
+        """The loop's reader callback: one turn.  Once the loop has a
+        completion queue (see _aio), the turn goes through it: the
+        completions the turn posted are taken and handled in the same call,
+        not on the loop's next iteration."""
+        turn = self._queue_turn
+        if turn is None:
+            turn = self._queue_turn = loop_turns.get(self._loop)  # type: ignore[arg-type]
+        rc = turn(self._ptr) if turn is not None else self._turn_fn(self._ptr, 0)
         if rc < 0 and rc != _EBUSY:
             raise error(rc, "braid_runtime_turn")
-        drain = self._drain
-        if drain is None:
-            drain = self._drain = loop_drains.get(self._loop)  # type: ignore[arg-type]
-            if drain is None:
-                return
-        drain()
 
     @property
     def loop(self) -> Optional[asyncio.AbstractEventLoop]:
@@ -297,8 +295,9 @@ class _Reaper:
 _reaper = _Reaper()
 
 _live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
-# event loop -> the drain of its completion queue (_aio._Bridge registers it)
-loop_drains: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Callable[[], None]]" = weakref.WeakKeyDictionary()
+# event loop -> the turn of its completion queue (_aio._Bridge.turn, registered with the queue)
+loop_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Callable[[ctypes.c_void_p], int]]" = (
+    weakref.WeakKeyDictionary())
 _default: Optional[Runtime] = None
 _default_lock = threading.Lock()
 _exit_hooks: List[Callable[[], None]] = []

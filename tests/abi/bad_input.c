@@ -1793,6 +1793,9 @@ static void test_completion_queue(void) {
     CHECK(braid_completion_queue_current() == q, "the current queue is the one set");
 
     braid_runtime *rt = make_runtime(2);
+    CHECK_RC(braid_runtime_turn_take(NULL, 0, q, recs, 2, sizeof recs[0], NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_turn_take(rt, 0, NULL, recs, 2, sizeof recs[0], NULL, 0), BRAID_EINVAL);
+    CHECK_RC(braid_runtime_turn_take(rt, 0, q, recs, 2, sizeof recs[0], NULL, 0), BRAID_ENOTSUP); /* not host-driven */
     counter done, aborted;
     counter_init(&done, rt);
     counter_init(&aborted, rt);

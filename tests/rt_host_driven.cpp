@@ -351,3 +351,19 @@ TEST_CASE("host-driven runtime: turn_take takes what the turn posted without sig
     while (braid_completion_queue_pending(q) > 0) braid_completion_queue_run(q, 0);
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
+
+TEST_CASE("host-driven runtime: paused time jumps to the next timer once a turn leaves nothing to run") {
+    auto rt = braid::Runtime::builder().host_driven().start_paused().build();
+    int64_t slept_ns = -1;
+    bool done = false;
+    rt.spawn([](int64_t* slept, bool* d) -> braid::Task<> {
+        auto t0 = braid::Instant::now();
+        co_await braid::sleep(std::chrono::hours(1));
+        *slept = (braid::Instant::now() - t0).count();
+        *d = true;
+    }(&slept_ns, &done)).detach();
+    auto started = std::chrono::steady_clock::now();
+    drive(rt, [&] { return done; });
+    CHECK(slept_ns >= std::chrono::nanoseconds(std::chrono::hours(1)).count());
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::minutes(1));  // not an hour of real time
+}

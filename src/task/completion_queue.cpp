@@ -203,6 +203,11 @@ int CompletionQueue::take(braid_completion* out, int max, std::size_t stride, ch
             }
             if (!q_.empty()) signal();
         }
+    } else {
+        // What stays queued keeps the fd readable (posts made quiet for
+        // this take, braid_runtime_turn_take, had not raised it).
+        std::lock_guard<std::mutex> g(mu_);
+        if (!closed_ && !q_.empty()) signal();
     }
     for (Entry& e : released) drop(e);
     unref();

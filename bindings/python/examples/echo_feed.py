@@ -3,8 +3,12 @@ and a channel that a C thread feeds (feeder.c, built here with the system's
 C compiler) while Python awaits its values.
 
     python3 echo_feed.py            # libbraid found through pkg-config or BRAID_LIB
+    python3 echo_feed.py --loop     # the same on a runtime the asyncio loop drives
 
 Prints what the client got back and the sum of what the C thread sent.
+With --loop, braid's tasks (the reads, the accept, the receive) run on the
+loop's own thread, in turns of a braid.Runtime(loop=...), instead of on
+braid's worker threads.
 """
 
 import asyncio
@@ -34,7 +38,9 @@ async def echo(reader: braid.StreamReader, writer: braid.StreamWriter) -> None:
     writer.close()
 
 
-async def main(feeder: ctypes.CDLL) -> None:
+async def main(feeder: ctypes.CDLL, loop_runtime: bool) -> None:
+    if loop_runtime:
+        braid.set_default_runtime(braid.Runtime(loop=asyncio.get_running_loop()))
     server = await braid.start_server(echo, "127.0.0.1", 0)
     async with server:
         reader, writer = await braid.open_connection("127.0.0.1", server.port)
@@ -54,4 +60,4 @@ async def main(feeder: ctypes.CDLL) -> None:
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as d:
-        asyncio.run(main(build_feeder(d)))
+        asyncio.run(main(build_feeder(d), "--loop" in sys.argv[1:]))

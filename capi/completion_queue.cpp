@@ -11,6 +11,13 @@ using braid::detail::CompletionQueue;
 namespace {
 CompletionQueue* cq(braid_completion_queue* q) { return reinterpret_cast<CompletionQueue*>(q); }
 const CompletionQueue* cq(const braid_completion_queue* q) { return reinterpret_cast<const CompletionQueue*>(q); }
+
+// The arguments of the take calls: a queue, records of this version's size
+// at least, room for one, and a bytes buffer only with its size.
+bool take_args_ok(const braid_completion_queue* q, const braid_completion* out, int max, size_t record_size,
+                  const void* bytes, size_t cap) {
+    return q && out && max > 0 && record_size >= sizeof(braid_completion) && (bytes || cap == 0);
+}
 }  // namespace
 
 extern "C" {
@@ -46,28 +53,26 @@ BRAID_API int braid_completion_queue_run(braid_completion_queue* q, int max) {
 
 BRAID_API int braid_completion_queue_take(braid_completion_queue* q, braid_completion* out, int max,
                                           size_t record_size) {
-    if (!q || !out || max <= 0 || record_size < sizeof(braid_completion)) return BRAID_EINVAL;
-    return guarded([&] { return cq(q)->take(out, max, record_size); });
+    return braid_completion_queue_take_bytes(q, out, max, record_size, nullptr, 0);
 }
 
 BRAID_API int braid_completion_queue_take_bytes(braid_completion_queue* q, braid_completion* out, int max,
                                                 size_t record_size, void* bytes, size_t cap) {
-    if (!q || !out || max <= 0 || record_size < sizeof(braid_completion) || (!bytes && cap > 0)) return BRAID_EINVAL;
+    if (!take_args_ok(q, out, max, record_size, bytes, cap)) return BRAID_EINVAL;
     return guarded([&] { return cq(q)->take(out, max, record_size, static_cast<char*>(bytes), bytes ? cap : 0); });
 }
 
 BRAID_API int braid_runtime_turn_take(braid_runtime* rt, int max_polls, braid_completion_queue* q,
                                       braid_completion* out, int max, size_t record_size, void* bytes, size_t cap) {
-    if (!rt || !q || !out || max <= 0 || max_polls < 0 || record_size < sizeof(braid_completion) ||
-        (!bytes && cap > 0))
-        return BRAID_EINVAL;
+    // Checked before the turn: its completions must have a take to go to.
+    if (!rt || max_polls < 0 || !take_args_ok(q, out, max, record_size, bytes, cap)) return BRAID_EINVAL;
     int rc;
     {
         braid::detail::CompletionQueue::Quiet quiet(cq(q));
         rc = braid_runtime_turn(rt, max_polls);
     }
     if (rc < 0) return rc;
-    return guarded([&] { return cq(q)->take(out, max, record_size, static_cast<char*>(bytes), bytes ? cap : 0); });
+    return braid_completion_queue_take_bytes(q, out, max, record_size, bytes, cap);
 }
 
 BRAID_API int braid_completion_queue_pending(const braid_completion_queue* q) {

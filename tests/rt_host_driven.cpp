@@ -27,6 +27,17 @@ namespace {
 
 braid::Runtime host_driven() { return braid::Runtime::builder().host_driven().build(); }
 
+// The same through the C builder.
+braid_runtime* host_driven_c() {
+    braid_runtime_builder* b = nullptr;
+    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+    REQUIRE(braid_runtime_builder_host_driven(b) == BRAID_OK);
+    braid_runtime* rt = nullptr;
+    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+    braid_runtime_builder_free(b);
+    return rt;
+}
+
 // poll()s the runtime's fd and turns it until done() holds.  A wait of 10 s
 // with the fd never readable fails the test (a lost wake-up) instead of
 // hanging it.  Returns the number of turns.
@@ -80,12 +91,7 @@ TEST_CASE("host-driven runtime: tasks and timers run only inside turns on the tu
 }
 
 TEST_CASE("host-driven runtime: a C timer callback and block_on between turns") {
-    braid_runtime_builder* b = nullptr;
-    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-    REQUIRE(braid_runtime_builder_host_driven(b) == BRAID_OK);
-    braid_runtime* rt = nullptr;
-    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-    braid_runtime_builder_free(b);
+    braid_runtime* rt = host_driven_c();
     int fd = braid_runtime_fd(rt);
     REQUIRE(fd >= 0);
     struct Fired {
@@ -277,12 +283,7 @@ TEST_CASE("host-driven runtime: freeing it with tasks waiting cancels them") {
 
 
 TEST_CASE("host-driven runtime: turn_take takes what the turn posted without signalling the queue") {
-    braid_runtime_builder* b = nullptr;
-    REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-    REQUIRE(braid_runtime_builder_host_driven(b) == BRAID_OK);
-    braid_runtime* rt = nullptr;
-    REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-    braid_runtime_builder_free(b);
+    braid_runtime* rt = host_driven_c();
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
     REQUIRE(braid_completion_queue_set_current(q) == BRAID_OK);

@@ -48,13 +48,7 @@ public:
     // wait: the caller looks at what there is to do.
     template <class Wait>
     void park_in(Wait&& wait, void (*wake)(void*), void* ctx) {
-        wake_.store(wake, std::memory_order_relaxed);
-        wake_ctx_.store(ctx, std::memory_order_relaxed);
-        int expected = kEmpty;
-        if (!state_.compare_exchange_strong(expected, kParkedDriver, std::memory_order_acq_rel)) {
-            state_.store(kEmpty, std::memory_order_relaxed);  // it was NOTIFIED
-            return;
-        }
+        if (!enter_driver(wake, ctx)) return;
         wait();
         state_.exchange(kEmpty, std::memory_order_acquire);
     }
@@ -64,13 +58,7 @@ public:
     // the next unpark calls wake(ctx) once to make the fd readable.  An
     // unpark that came first (while the thread was running) calls it now.
     void away(void (*wake)(void*), void* ctx) {
-        wake_.store(wake, std::memory_order_relaxed);
-        wake_ctx_.store(ctx, std::memory_order_relaxed);
-        int expected = kEmpty;
-        if (!state_.compare_exchange_strong(expected, kParkedDriver, std::memory_order_acq_rel)) {
-            state_.store(kEmpty, std::memory_order_relaxed);  // it was NOTIFIED
-            wake(ctx);
-        }
+        if (!enter_driver(wake, ctx)) wake(ctx);
     }
     // Back from the host (a turn begins): notifications count again.
     void back() { state_.exchange(kEmpty, std::memory_order_acquire); }
@@ -87,6 +75,17 @@ public:
 
 private:
     static constexpr int kEmpty = 0, kParked = 1, kNotified = 2, kParkedDriver = 3;
+
+    // The state "parked in the driver" with wake(ctx) as the way out; false
+    // (and the notification taken) when an unpark came first.
+    bool enter_driver(void (*wake)(void*), void* ctx) {
+        wake_.store(wake, std::memory_order_relaxed);
+        wake_ctx_.store(ctx, std::memory_order_relaxed);
+        int expected = kEmpty;
+        if (state_.compare_exchange_strong(expected, kParkedDriver, std::memory_order_acq_rel)) return true;
+        state_.store(kEmpty, std::memory_order_relaxed);  // it was NOTIFIED
+        return false;
+    }
 
     perturb::Atomic<int> state_{kEmpty};
     std::mutex mu_;

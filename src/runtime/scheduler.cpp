@@ -478,10 +478,7 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
         // A worker woken on purpose starts out searching (the notifier counted it).
         if (park(w, stop)) w.searching = true;
     }
-    if (w.searching) {
-        w.searching = false;
-        idle_.transition_from_searching();
-    }
+    stop_searching(w);
     tl_poll_watch = nullptr;
 }
 
@@ -529,10 +526,7 @@ int Scheduler::block_on(Task* target, bool wait_turn) {
             target->unregister_join();
             st = target->poll_join(nullptr, nullptr);
         }
-        if (w.searching) {
-            w.searching = false;
-            idle_.transition_from_searching();
-        }
+        stop_searching(w);
         idle_.transition_to_parked(0, false);
         if (host_driven_) hand_to_host(w);
     }
@@ -572,18 +566,11 @@ int Scheduler::turn(int max_polls) {
         while (polls < max_polls) {
             Task* t = next_task(w);
             if (!t) break;
-            if (w.searching) {
-                w.searching = false;
-                idle_.transition_from_searching();
-            }
             run_task(w, t);
             ++polls;
             if (w.tick % kEventInterval == 0) poll_driver(w);
         }
-        if (w.searching) {
-            w.searching = false;
-            idle_.transition_from_searching();
-        }
+        stop_searching(w);
         tl_poll_watch = nullptr;
         idle_.transition_to_parked(0, false);
         hand_to_host(w);
@@ -596,6 +583,12 @@ int Scheduler::turn(int max_polls) {
     // Paused time jumps while nothing runs, as when every worker parks.
     if (core_.clock().paused()) core_.auto_advance();
     return polls;
+}
+
+void Scheduler::stop_searching(Worker& w) {
+    if (!w.searching) return;
+    w.searching = false;
+    idle_.transition_from_searching();
 }
 
 void Scheduler::hand_to_host(Worker& w) {

@@ -171,6 +171,9 @@ private:
     int timer_timeout_ms(int64_t* next);
     // The current-thread flavor's block_on began or ended (block_on_mu_ held).
     void io_owner_changed();
+    // The worker stops searching where no other worker needs waking for it
+    // (a worker's loop, a block_on or a turn ending).
+    void stop_searching(Worker& w);
     // The host-driven flavor: the worker (parked, off this thread) leaves
     // for the host's loop; work already queued makes the fd readable.
     void hand_to_host(Worker& w);

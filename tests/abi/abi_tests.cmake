@@ -159,10 +159,13 @@ endif()
 
 # ---- 6. Python: the package bindings/python and its pytest suite ------------------
 # ffi.python runs tests/python against this build (BRAID_LIB, the package
-# from the source tree); ffi.python_installed pip-installs the package into a
+# from the source tree, with its completions dispatched in Python:
+# BRAID_SPEEDUPS=0); ffi.python_installed pip-installs the package into a
 # virtual environment against an installed copy of this build (found through
-# pkg-config) and runs the same suite.  Both need pytest (Debian:
-# python3-pytest); the second also venv and pip (python3-venv).
+# pkg-config), which builds its C dispatch (braid._speedups) where Python's
+# headers are there (Debian: python3-dev), and runs the same suite.  Both
+# need pytest (Debian: python3-pytest); the second also venv and pip
+# (python3-venv) and setuptools (python3-setuptools).
 find_program(BRAID_PYTHON3_FOR_TESTS NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(NOT BRAID_PYTHON3_FOR_TESTS)
   find_program(BRAID_PYTHON3_FOR_TESTS NAMES python3)
@@ -170,7 +173,7 @@ endif()
 if(BRAID_PYTHON3_FOR_TESTS)
   add_test(NAME ffi.python
     COMMAND ${CMAKE_COMMAND} -E env
-      BRAID_LIB=$<TARGET_FILE:braid>
+      BRAID_LIB=$<TARGET_FILE:braid> BRAID_SPEEDUPS=0
       "PYTHONPATH=${BRAID_ABI_SOURCE_ROOT}/bindings/python"
       PYTHONDONTWRITEBYTECODE=1
       ${BRAID_PYTHON3_FOR_TESTS} -m pytest -q -p no:cacheprovider ${BRAID_ABI_SOURCE_ROOT}/tests/python

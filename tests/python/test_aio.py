@@ -91,15 +91,18 @@ def test_spawn_blocking_returns_and_raises():
 
 
 def test_callbacks_run_on_the_loop_thread_only():
-    # every completion looks its handler up with _get_handler: record the thread of each
+    # every operation registers the handler its completions go to: wrap each to record its thread
     seen = []
-    orig = braid._aio._get_handler
+    orig = braid._aio._Op.register
 
-    def spy(ud):
-        seen.append(threading.get_ident())
-        return orig(ud)
+    def spy(op, handler):
+        def recording(*args):
+            seen.append(threading.get_ident())
+            return handler(*args)
 
-    braid._aio._get_handler = spy
+        orig(op, recording)
+
+    braid._aio._Op.register = spy
     try:
         async def main():
             await asyncio.gather(*(braid.sleep(0.001 * i) for i in range(20)))
@@ -108,9 +111,43 @@ def test_callbacks_run_on_the_loop_thread_only():
 
         me = run(main())
     finally:
-        braid._aio._get_handler = orig
+        braid._aio._Op.register = orig
     assert len(seen) >= 21
     assert set(seen) == {me}
+
+
+def test_a_raising_handler_does_not_stop_its_batch():
+    # three completions taken in one batch: the first two handlers raise; the third still runs,
+    # and both exceptions reach the loop's exception handler (the first raised from the drain)
+    aio = braid._aio
+    L = braid.load()
+    rt = braid.default_runtime()
+    seen = []
+
+    async def main():
+        loop, br = aio._bridge()
+        loop.set_exception_handler(lambda lp, ctx: seen.append(ctx.get("exception")))
+        third = loop.create_future()
+
+        def first(st):
+            raise ValueError("first")
+
+        def second(st):
+            raise KeyError("second")
+
+        ops = [aio._Op() for _ in range(3)]
+        for op, h in zip(ops, (first, second, lambda st: third.set_result(st))):
+            op.register(h)
+            assert br.start(L.braid_sleep_until, ctypes.byref(op.task), rt._ptr, 0, aio._on_status, op.id) == 0
+        # all three queued before the loop drains: one batch
+        while L.braid_completion_queue_pending(br.q) < 3:
+            time.sleep(0)
+        assert await third == 0
+        for op in ops:
+            op.finish()
+        return [type(e) for e in seen]
+
+    assert sorted(t.__name__ for t in run(main())) == ["KeyError", "ValueError"]
 
 
 def test_tcp_echo_server_and_client():

@@ -25,7 +25,16 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, Union
 from . import _runtime
 from ._lib import CALLBACK, IO_CALLBACK, READ_CALLBACK, STREAM_CALLBACK, TASK_FN, check, error, lib
 
+_speedups: Any
+try:  # the C dispatch (braid/_speedups.c), when pip built it; BRAID_SPEEDUPS=0 runs the Python one
+    if os.environ.get("BRAID_SPEEDUPS", "1") == "0":
+        raise ImportError("BRAID_SPEEDUPS=0")
+    from . import _speedups
+except ImportError:
+    _speedups = None
+
 _ECANCELED = -4
+_EBUSY = -8  # a turn already runs on the runtime
 _EEOF = -27
 _ECLOSED = -11
 # the statuses that end a repeating accept (braid_tcp_listener_accept_start):
@@ -90,18 +99,24 @@ _BATCH = 256  # records taken per call
 _ARENA = 1 << 18  # bytes of reads copied per call (a 64 KiB read fits four times)
 # braid_completion kinds
 _K_STATUS, _K_SIZE, _K_HANDLE, _K_BYTES = 1, 2, 3, 4
+assert _speedups is None or _speedups.RECORD_SIZE == _RECORD.size
 
 
 class _Bridge:
     """An event loop's completion queue.
 
-    The loop drains it with braid_completion_queue_take_bytes: one ctypes
-    call moves up to _BATCH completions into `records` (callbacks are not
-    called), read with struct.iter_unpack, and copies the bytes that reads
-    delivered into `arena`, sliced from there (no ctypes call per read);
-    each completion reaches its handler in dispatch.  A runtime this loop
-    drives takes its turns through turn(): the turn and the take of what it
-    posted in one call, with no eventfd write and read between them."""
+    The loop drains it with braid_completion_queue_take_bytes: one call
+    moves up to _BATCH completions into `records` (callbacks are not
+    called) and copies the bytes that reads delivered into `arena`; each
+    completion reaches its handler in dispatch.  A runtime this loop drives
+    takes its turns through turn(rt): the turn and the take of what it
+    posted in one call, with no eventfd write and read between them.
+
+    With braid._speedups (built by pip install where a C compiler and
+    Python's headers are there) drain and turn are a _speedups.Pump's: the
+    same steps in C, one call from the loop each.  Otherwise they are the
+    Python methods below: a ctypes call, struct.iter_unpack over the
+    records, and the bytes sliced from the arena."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         L = lib()
@@ -110,64 +125,107 @@ class _Bridge:
         self.q = q
         self.loop_ref = weakref.ref(loop)
         self.fd = L.braid_completion_queue_fd(q)
-        self.records = bytearray(_RECORD.size * _BATCH)
-        self.view = memoryview(self.records)
-        self.addr = ctypes.addressof((ctypes.c_char * len(self.records)).from_buffer(self.records))
-        self.arena = bytearray(_ARENA)
-        self.arena_view = memoryview(self.arena)
-        self.arena_addr = ctypes.addressof((ctypes.c_char * _ARENA).from_buffer(self.arena))
-        self.take = L.braid_completion_queue_take_bytes
-        self.turn_take = L.braid_runtime_turn_take
+        self.pump: Optional[Any] = None
+        if _speedups is not None:
+            self.pump = _speedups.Pump(_address(L.braid_completion_queue_take_bytes),
+                                       _address(L.braid_runtime_turn_take), _address(L.braid_runtime_turn), q.value,
+                                       _handlers, error, self.report, _BATCH, _ARENA)
+            self.drain = self.pump.drain  # type: ignore[method-assign]
+            self.turn = self.pump.turn  # type: ignore[method-assign]
+        else:
+            self.records = bytearray(_RECORD.size * _BATCH)
+            self.view = memoryview(self.records)
+            self.addr = ctypes.addressof((ctypes.c_char * len(self.records)).from_buffer(self.records))
+            self.arena = bytearray(_ARENA)
+            self.arena_view = memoryview(self.arena)
+            self.arena_addr = ctypes.addressof((ctypes.c_char * _ARENA).from_buffer(self.arena))
+            self.take = L.braid_completion_queue_take_bytes
+            self.turn_take = L.braid_runtime_turn_take
+            self.busy = False  # dispatching: the records and the arena are in use
         loop.add_reader(self.fd, self.drain)
         _runtime.loop_turns[loop] = self.turn  # how a runtime this loop drives takes its turns
         _runtime._exit_hooks.append(self.close)
 
     def drain(self) -> None:
+        """The queue fd's reader: takes what is queued and dispatches it."""
+        if self.busy or not self.q:
+            return
         take, q, addr, base = self.take, self.q, self.addr, self.arena_addr
         size = _RECORD.size
         while True:
             n = take(q, addr, _BATCH, size, base, _ARENA)
             if n <= 0:
-                return
+                return  # empty, or a C++ callback the take ran threw (EPANIC): the loop calls again
             self.dispatch(n)
-            if n < _BATCH:
+            if n < _BATCH or not self.q:
                 return
 
-    def turn(self, rt: ctypes.c_void_p) -> int:
-        """One turn of a runtime this loop drives and the completions it
-        posted, in one ctypes call (braid_runtime_turn_take); the turn's
-        status when it was refused."""
-        if not self.q:  # closed at exit
-            return lib().braid_runtime_turn(rt, 0)
+    def turn(self, rt: int, keep: Any = None) -> None:
+        """One turn of a runtime this loop drives (rt: its braid_runtime*;
+        keep: what the caller's reference keeps alive, unused) and the
+        completions it posted, in one ctypes call
+        (braid_runtime_turn_take); raises the turn's error (another turn
+        running is not one).  Closed at exit, or called from a handler: a
+        plain turn, whose completions go through the queue's fd."""
+        if not self.q or self.busy:
+            rc = lib().braid_runtime_turn(rt, 0)
+            if rc < 0 and rc != _EBUSY:
+                raise error(rc, "braid_runtime_turn")
+            return
         n = self.turn_take(rt, 0, self.q, self.addr, _BATCH, _RECORD.size, self.arena_addr, _ARENA)
+        if n < 0:
+            if n != _EBUSY:
+                raise error(n, "braid_runtime_turn_take")
+            return
         if n > 0:
             self.dispatch(n)
             if n == _BATCH:
                 self.drain()
-        return n
 
     def dispatch(self, n: int) -> None:
-        """Hands the n records just taken to their handlers."""
+        """Hands the n records just taken to their handlers.  A handler that
+        raises does not stop the batch (the records after it are other
+        operations' completions): the first exception is raised at the end."""
         view, get, base, arena = self.view, _get_handler, self.arena_addr, self.arena_view
         end = base + _ARENA
-        for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * _RECORD.size]):
-            h = get(ud)
-            if h is None:
-                continue
-            if kind == _K_BYTES:
-                if st != 0:
-                    h(st, b"")
-                elif base <= data < end:
-                    off = data - base
-                    h(st, bytes(arena[off:off + nbytes]))
-                else:
-                    h(st, _string_at(data, nbytes))
-            elif kind == _K_STATUS:
-                h(st)
-            elif kind == _K_SIZE:
-                h(st, nbytes)
-            else:
-                h(st, handle)
+        first: Optional[BaseException] = None
+        self.busy = True
+        try:
+            for _cb, ud, st, kind, nbytes, handle, data in _iter_records(view[:n * _RECORD.size]):
+                h = get(ud)
+                if h is None:
+                    continue
+                try:
+                    if kind == _K_BYTES:
+                        if st != 0:
+                            h(st, b"")
+                        elif base <= data < end:
+                            off = data - base
+                            h(st, bytes(arena[off:off + nbytes]))
+                        else:
+                            h(st, _string_at(data, nbytes))
+                    elif kind == _K_STATUS:
+                        h(st)
+                    elif kind == _K_SIZE:
+                        h(st, nbytes)
+                    else:
+                        h(st, handle)
+                except BaseException as e:  # noqa: B036 - re-raised once the batch is done
+                    if first is None:
+                        first = e
+                    else:
+                        self.report(e)
+        finally:
+            self.busy = False
+        if first is not None:
+            raise first
+
+    def report(self, e: BaseException) -> None:
+        """A handler's exception after the first of a batch (the first is
+        raised to the loop when the batch is done)."""
+        loop = self.loop_ref()
+        if loop is not None:
+            loop.call_exception_handler({"message": "braid completion handler failed", "exception": e})
 
     def start(self, fn: Callable[..., int], *args: Any) -> int:
         """Calls a braid function that starts an operation, with this queue
@@ -196,6 +254,8 @@ class _Bridge:
             L.braid_completion_queue_run(self.q, 0)
         if getattr(_current, "q", None) is self.q:
             _current.q = None  # free unsets it on this thread
+        if self.pump is not None:
+            self.pump.close()  # its turns are plain turns from now on
         if L.braid_completion_queue_free(self.q) == 0:
             self.q = ctypes.c_void_p()
 

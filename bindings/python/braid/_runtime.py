@@ -134,7 +134,6 @@ class Runtime:
         self._jobs_lock = threading.Lock()
         self._loop = loop
         self._fd = -1
-        self._queue_turn: Optional[Callable[[ctypes.c_void_p], int]] = None  # the loop's completion queue's
         L = lib()
         if loop is not None and workers is not None:
             raise ValueError("a runtime driven by an event loop has no worker threads")
@@ -160,14 +159,18 @@ class Runtime:
             loop.add_reader(self._fd, self._turn)
 
     def _turn(self) -> None:
-        """The loop's reader callback: one turn.  Once the loop has a
-        completion queue (see _aio), the turn goes through it: the
-        completions the turn posted are taken and handled in the same call,
-        not on the loop's next iteration."""
-        turn = self._queue_turn
-        if turn is None:
-            turn = self._queue_turn = loop_turns.get(self._loop)  # type: ignore[arg-type]
-        rc = turn(self._ptr) if turn is not None else self._turn_fn(self._ptr, 0)
+        """The loop's reader callback until the loop has a completion queue
+        (see _aio): a plain turn.  From then on the loop calls the queue's
+        turn directly (it takes the completions the turn posted and handles
+        them in the same call, not on the loop's next iteration); the
+        reader's arguments keep this runtime alive, as this bound method
+        did."""
+        turn = loop_turns.get(self._loop)  # type: ignore[arg-type]
+        if turn is not None:
+            self._loop.add_reader(self._fd, turn, self._ptr.value, self)  # type: ignore[union-attr]
+            turn(self._ptr.value)
+            return
+        rc = self._turn_fn(self._ptr, 0)
         if rc < 0 and rc != _EBUSY:
             raise error(rc, "braid_runtime_turn")
 
@@ -295,9 +298,8 @@ class _Reaper:
 _reaper = _Reaper()
 
 _live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
-# event loop -> the turn of its completion queue (_aio._Bridge.turn, registered with the queue)
-loop_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Callable[[ctypes.c_void_p], int]]" = (
-    weakref.WeakKeyDictionary())
+# event loop -> the turn of its completion queue (_aio._Bridge.turn(rt, keep=None), registered with the queue)
+loop_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Callable[..., None]]" = weakref.WeakKeyDictionary()
 _default: Optional[Runtime] = None
 _default_lock = threading.Lock()
 _exit_hooks: List[Callable[[], None]] = []

@@ -16,13 +16,20 @@ in a process of its own, driven by the same client in the same run:
         python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64 \\
         [--servers braid,asyncio,uvloop,braid-uvloop,braid-loop,braid-loop-uvloop]
 
+The braid package dispatches its completions in C when its extension
+braid._speedups is built (pip install does that; for a source tree:
+`cd bindings/python && python3 setup.py build_ext --inplace`); with
+BRAID_SPEEDUPS=0 in the environment, or without it, in Python.
+
 Each server is a coroutine handler `read(64 KiB) -> write -> drain` behind
 the library's start_server.  The client (one process, uvloop when it is
 installed, else asyncio) keeps `--conns` connections in ping-pong: each sends
 `--size` bytes and waits for them to come back, for `--seconds`.  The figure
 is round trips per second; "CPU us/rt" is the server process's CPU time
 (user + system, all its threads, from /proc) per round trip, median of the
-runs: less sensitive to other load on the machine than the rate.  Servers
+runs: less sensitive to other load on the machine than the rate; "client
+us/rt" is the client's (this process's) CPU time per round trip: when it is
+about 1e6 / the rate, the client, not the server, bounds the rate.  Servers
 are run in turn, `--runs` times (alternating, so a change of machine load
 hits every server alike); the median run is reported with min and max.
 """
@@ -102,8 +109,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(kind: str, args) -> "tuple[float, float]":
-    """(round trips per second, server CPU microseconds per round trip)."""
+def run_once(kind: str, args) -> "tuple[float, float, float]":
+    """(round trips per second, server and client CPU microseconds per round trip)."""
     p = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True)
     try:
@@ -111,10 +118,10 @@ def run_once(kind: str, args) -> "tuple[float, float]":
         if not line.startswith("READY "):
             raise RuntimeError(f"{kind} server did not start: {line!r}")
         port = int(line.split()[1])
-        cpu0 = _cpu_seconds(p.pid)
+        cpu0, mine0 = _cpu_seconds(p.pid), time.process_time()
         n, elapsed = asyncio.run(_client(port, args.conns, args.size, args.seconds))
-        cpu = _cpu_seconds(p.pid) - cpu0
-        return n / elapsed, cpu * 1e6 / max(n, 1)
+        cpu, mine = _cpu_seconds(p.pid) - cpu0, time.process_time() - mine0
+        return n / elapsed, cpu * 1e6 / max(n, 1), mine * 1e6 / max(n, 1)
     finally:
         p.stdin.close()
         p.wait(30)
@@ -147,11 +154,12 @@ def main() -> None:
             results[k].append(run_once(k, args))
     print(f"echo round trips/s: {args.conns} connections, {args.size}-byte messages, {args.seconds:g} s, "
           f"{args.runs} runs, client on {client}")
-    print(f"{'server':18} {'median':>10} {'min':>10} {'max':>10} {'CPU us/rt':>10}")
+    print(f"{'server':18} {'median':>10} {'min':>10} {'max':>10} {'CPU us/rt':>10} {'client us/rt':>13}")
     for k in kinds:
-        v = [r for r, _ in results[k]]
-        cpu = statistics.median(c for _, c in results[k])
-        print(f"{k:18} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f} {cpu:10.1f}")
+        v = [r for r, _, _ in results[k]]
+        cpu = statistics.median(c for _, c, _ in results[k])
+        mine = statistics.median(c for _, _, c in results[k])
+        print(f"{k:18} {statistics.median(v):10.0f} {min(v):10.0f} {max(v):10.0f} {cpu:10.1f} {mine:13.1f}")
 
 
 if __name__ == "__main__":

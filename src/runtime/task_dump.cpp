@@ -133,7 +133,8 @@ void snapshot(Task* t, int64_t now, Snapshot& out) {
         i.wait_kind = BRAID_WAIT_UNKNOWN;
     }
     i.polls = t->polls.load(std::memory_order_relaxed);
-    i.poll_ns = t->poll_ns.load(std::memory_order_relaxed);
+    TaskExtra* e = t->extra.load(std::memory_order_acquire);
+    i.poll_ns = e ? e->poll_ns.load(std::memory_order_relaxed) : 0;
     out.publish();
 }
 

@@ -228,7 +228,9 @@ bool Task::run(WorkerCounters* counters, PollTiming* timing) {
     tl_polled_task = prev_polled;
     if (timing) {
         timing->took = monotonic_ns() - timing->start;
-        poll_ns.store(poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took), std::memory_order_relaxed);
+        if (TaskExtra* e = extra_or_make())  // out of memory: this poll's time is not added
+            e->poll_ns.store(e->poll_ns.load(std::memory_order_relaxed) + uint64_t(timing->took),
+                             std::memory_order_relaxed);
     }
     if (r != BRAID_PENDING) {
         if (counters) counters->tasks[kTaskCompleted].add();

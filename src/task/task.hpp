@@ -57,12 +57,15 @@ inline constexpr braid_task_vtable task_vtable{&T::poll, &T::cancel,
 // What a task carries only when it is asked to: a name, a location or a
 // trace set on it through the C ABI.  Made on the first such call (a C++
 // spawn keeps its location and trace in its state and its vtable).
+// Also the time its polls took, while slow-poll detection is on (the
+// detection pays for the record, not every task's header).
 struct TaskExtra {
     std::atomic<char*> name{nullptr};  // owned copy, set once
     const char* file = nullptr;        // spawn location: static strings (not owned), set before the start
     const char* function = nullptr;
     uint32_t line = 0;
     braid_task_trace_fn trace = nullptr;  // set before the start
+    std::atomic<uint64_t> poll_ns{0};     // written by the thread that polls
 };
 
 // The header at the front of every task's block (BRAID_TASK_HEADER_SIZE
@@ -96,7 +99,6 @@ struct Task {
     std::atomic<TaskExtra*> extra{nullptr};  // freed with the task
     int64_t spawned_at = 0;               // the runtime's clock (coarse when not paused)
     std::atomic<uint64_t> polls{0};
-    std::atomic<uint64_t> poll_ns{0};     // measured while slow-poll detection is on
     std::atomic<uint64_t> wait_arg{0};    // the wait's object: a deadline, an fd, a task id, an address
 
     static constexpr std::size_t kStateOffset = BRAID_TASK_HEADER_SIZE;
@@ -237,7 +239,7 @@ struct Task {
 };
 
 // Task::run's timing of a poll (slow-poll detection): the start, given;
-// the duration, returned.  The task's poll_ns grows by it.
+// the duration, returned.  The task's poll time (its extra record's poll_ns) grows by it.
 struct PollTiming {
     int64_t start = 0;
     int64_t took = 0;

@@ -28,7 +28,7 @@ BRAID_EXTERN_C_BEGIN
 
 /* The bytes of a block that the task header takes; the state starts there
  * (a multiple of 16: the state is aligned as braid_alloc's blocks are). */
-#define BRAID_TASK_HEADER_SIZE 144
+#define BRAID_TASK_HEADER_SIZE 128
 
 /* Where a task whose state keeps its spawn location finds it, for the task
  * dump and stall reports: file, line and function (static strings;

@@ -124,6 +124,42 @@ TEST_CASE("states, polls and ages are exact on a current-thread runtime with pau
     }());
 }
 
+// The time a task's polls took is kept while slow-poll detection is on (in
+// the record a task gets on demand, not in its header), and only then.
+TEST_CASE("a task's poll time is measured while slow-poll detection is on and only then") {
+    for (bool detect : {true, false}) {
+        auto rt = detect ? braid::Runtime::builder()
+                               .current_thread()
+                               .slow_poll_warning(std::chrono::hours(1))  // on, never reached
+                               .build()
+                         : braid::Runtime::builder().current_thread().build();
+        rt.block_on([](bool on, braid::Runtime* r) -> braid::Task<void> {
+            auto [tx, rx] = braid::mpsc::channel<int>(1);
+            auto h = braid::spawn([](braid::mpsc::Receiver<int>* r) -> braid::Task<int> {
+                // The first poll takes at least 2 ms of the monotonic clock, then waits.
+                auto until = std::chrono::steady_clock::now() + 2ms;
+                while (std::chrono::steady_clock::now() < until) {
+                }
+                auto v = co_await r->recv();
+                co_return v ? *v : -1;
+            }(&rx));
+            co_await braid::yield_now();  // the task runs up to its recv
+            braid::TaskDump d = braid::TaskDump::capture(*r);
+            const braid::TaskDumpEntry* e = d.find(h.id());
+            REQUIRE(e != nullptr);
+            CHECK(e->state == BRAID_TASK_IDLE);
+            CHECK(e->polls == 1);
+            if (on)
+                CHECK(e->poll_time >= 2ms);
+            else
+                CHECK(e->poll_time == 0ns);
+            auto back = co_await tx.send(7);  // the value comes back only when the channel is closed
+            REQUIRE_FALSE(back.has_value());
+            CHECK(co_await std::move(h) == 7);
+        }(detect, &rt));
+    }
+}
+
 TEST_CASE("a task that wakes itself shows notified in its own dump and runs again once behind the queued ones") {
     auto rt = paused_current_thread();
     rt.block_on([&]() -> braid::Task<void> {

@@ -1,6 +1,7 @@
 // mpsc: many senders, one receiver; bounded (capacity > 0) or unbounded.
 //
-// Bounded: a ring of slots allocated with the channel (capacity rounded up
+// Bounded: a ring of slots (a sequence number and a value each, side by
+// side) allocated with the channel (capacity rounded up
 // to a power of two, and doubled from a capacity of kSpreadFrom on: no
 // allocation after creation) and a
 // Semaphore of `capacity` permits for room.  A capacity whose ring would
@@ -173,14 +174,19 @@ private:
     // Slots given back or emptied (all of them: nothing is reserved or
     // buffered).
     bool all_room_back() const;
-    std::atomic<uint64_t>* seqs() const;
-    char* value(std::size_t i) const;
+    char* slot(std::size_t i) const;
+    std::atomic<uint64_t>& seq(std::size_t i) const;  // slot i's sequence number
+    char* value(std::size_t i) const;                 // slot i's value
 
     ElemOps ops_;
     std::size_t cap_;
     std::size_t ring_;  // slots of the ring; 0: values in q_ (unbounded, or a huge capacity)
     std::size_t mask_;  // ring_ - 1
     std::size_t batch_;  // emptied slots given back at this many
+    std::size_t slots_;     // offset of the ring's slots from this object
+    std::size_t slot_;      // bytes a slot takes: its sequence number, then its value
+    unsigned slot_shift_;   // log2(slot_) when a slot is at most a cache line, else 0
+    std::size_t value_at_;  // offset of the value in its slot
     std::atomic<std::size_t> reserved_{0};  // slots reserved and not yet filled or released
     std::atomic<std::size_t> senders_{1};
     std::atomic<std::size_t> weak_{0};

@@ -35,9 +35,10 @@ std::size_t slot_stride(const ElemOps& ops) {
     while (p < n) p <<= 1;
     return p;
 }
-// log2 of the stride of a slot of at most a line, else 0 (a multiplication).
+// log2 of the stride of a slot of at most a line, else 0 (a multiplication;
+// also without a ring).
 unsigned slot_shift(std::size_t stride) {
-    return stride <= kLine ? unsigned(__builtin_ctzll(stride)) : 0;
+    return stride != 0 && stride <= kLine ? unsigned(__builtin_ctzll(stride)) : 0;
 }
 std::size_t slots_offset(const ElemOps& ops) { return elem_offset(sizeof(Mpsc), slot_align(ops)); }
 // The ring a bounded channel of `cap` gets (0: none, values in blocks):

@@ -14,7 +14,7 @@ in a process of its own, driven by the same client in the same run:
 
     BRAID_LIB=build/libbraid.so PYTHONPATH=bindings/python \\
         python3 bench/asyncio_echo.py --runs 3 --seconds 3 --conns 32 --size 64 \\
-        [--servers braid,asyncio,uvloop,braid-uvloop,braid-loop,braid-loop-uvloop]
+        [--servers braid,asyncio,uvloop,braid-uvloop,braid-loop,braid-loop-uvloop] [--client c]
 
 The braid package dispatches its completions in C when its extension
 braid._speedups is built (pip install does that; for a source tree:
@@ -28,8 +28,11 @@ installed, else asyncio) keeps `--conns` connections in ping-pong: each sends
 is round trips per second; "CPU us/rt" is the server process's CPU time
 (user + system, all its threads, from /proc) per round trip, median of the
 runs: less sensitive to other load on the machine than the rate; "client
-us/rt" is the client's (this process's) CPU time per round trip: when it is
-about 1e6 / the rate, the client, not the server, bounds the rate.  Servers
+us/rt" is the client's CPU time per round trip: when it is about 1e6 /
+the rate, the client, not the server, bounds the rate.  `--client c` runs
+bench/echo_client.c instead (compiled with cc into a scratch directory: one
+thread, epoll, a few system calls a round trip), which leaves the server
+the bottleneck.  Servers
 are run in turn, `--runs` times (alternating, so a change of machine load
 hits every server alike); the median run is reported with min and max.
 """
@@ -37,9 +40,11 @@ hits every server alike); the median run is reported with min and max.
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 SERVERS = ("braid", "asyncio", "uvloop", "braid-uvloop", "braid-loop", "braid-loop-uvloop")
@@ -109,6 +114,14 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _build_c_client() -> str:
+    """bench/echo_client.c compiled (cc -O2) into a scratch directory."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo_client.c")
+    exe = os.path.join(tempfile.mkdtemp(prefix="braid-echo-client-"), "echo_client")
+    subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", exe, src], check=True)
+    return exe
+
+
 def run_once(kind: str, args) -> "tuple[float, float, float]":
     """(round trips per second, server and client CPU microseconds per round trip)."""
     p = subprocess.Popen([sys.executable, __file__, "--serve", kind], stdin=subprocess.PIPE,
@@ -119,8 +132,17 @@ def run_once(kind: str, args) -> "tuple[float, float, float]":
             raise RuntimeError(f"{kind} server did not start: {line!r}")
         port = int(line.split()[1])
         cpu0, mine0 = _cpu_seconds(p.pid), time.process_time()
-        n, elapsed = asyncio.run(_client(port, args.conns, args.size, args.seconds))
-        cpu, mine = _cpu_seconds(p.pid) - cpu0, time.process_time() - mine0
+        if args.c_client:
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            out = subprocess.run([args.c_client, str(port), str(args.conns), str(args.size), str(args.seconds)],
+                                 check=True, capture_output=True, text=True).stdout.split()
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            n, elapsed = int(out[0]), float(out[1])
+            mine = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        else:
+            n, elapsed = asyncio.run(_client(port, args.conns, args.size, args.seconds))
+            mine = time.process_time() - mine0
+        cpu = _cpu_seconds(p.pid) - cpu0
         return n / elapsed, cpu * 1e6 / max(n, 1), mine * 1e6 / max(n, 1)
     finally:
         p.stdin.close()
@@ -135,11 +157,14 @@ def main() -> None:
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--client", choices=("python", "c"), default="python",
+                    help="python: asyncio streams on uvloop (or asyncio); c: bench/echo_client.c, built with cc")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve)
         return
     kinds = [k for k in args.servers.split(",") if k]
+    args.c_client = _build_c_client() if args.client == "c" else None
     try:
         import uvloop
 
@@ -148,6 +173,8 @@ def main() -> None:
     except ImportError:
         client = "asyncio"
         kinds = [k for k in kinds if "uvloop" not in k]
+    if args.c_client:
+        client = "C (bench/echo_client.c)"
     results = {k: [] for k in kinds}
     for _ in range(args.runs):
         for k in kinds:

@@ -39,8 +39,10 @@ hits every server alike); the median run is reported with min and max.
 
 import argparse
 import asyncio
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -115,9 +117,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _build_c_client() -> str:
-    """bench/echo_client.c compiled (cc -O2) into a scratch directory."""
+    """bench/echo_client.c compiled (cc -O2) into a scratch directory, removed at exit."""
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo_client.c")
-    exe = os.path.join(tempfile.mkdtemp(prefix="braid-echo-client-"), "echo_client")
+    scratch = tempfile.mkdtemp(prefix="braid-echo-client-")
+    atexit.register(shutil.rmtree, scratch, True)
+    exe = os.path.join(scratch, "echo_client")
     subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", exe, src], check=True)
     return exe
 

@@ -135,7 +135,7 @@ def run_once(kind: str, args) -> "tuple[float, float, float]":
         if not line.startswith("READY "):
             raise RuntimeError(f"{kind} server did not start: {line!r}")
         port = int(line.split()[1])
-        cpu0, mine0 = _cpu_seconds(p.pid), time.process_time()
+        cpu0 = _cpu_seconds(p.pid)
         if args.c_client:
             ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             out = subprocess.run([args.c_client, str(port), str(args.conns), str(args.size), str(args.seconds)],
@@ -144,6 +144,7 @@ def run_once(kind: str, args) -> "tuple[float, float, float]":
             n, elapsed = int(out[0]), float(out[1])
             mine = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         else:
+            mine0 = time.process_time()
             n, elapsed = asyncio.run(_client(port, args.conns, args.size, args.seconds))
             mine = time.process_time() - mine0
         cpu = _cpu_seconds(p.pid) - cpu0

@@ -1,9 +1,12 @@
 /* A load client for bench/asyncio_echo.py (--client c): `conns` TCP
  * connections to 127.0.0.1:port in ping-pong, each sending `size` bytes and
  * waiting for them to come back, for `seconds`; prints the round trips made
- * and the seconds taken.  One thread, epoll, non-blocking sockets: a round
- * trip costs it a few system calls and no interpreter, so that the server,
- * not the client, bounds the rate.
+ * and the seconds taken.  One thread and epoll; a socket is read only when
+ * epoll says it is readable (so the blocking recv does not wait), and a
+ * message is sent only when the last one came back (so the send does not
+ * wait for room either): a round trip costs it a few system
+ * calls and no interpreter, so that the server, not the client, bounds the
+ * rate.
  *
  *     cc -O2 -o echo_client bench/echo_client.c
  *     echo_client PORT CONNS SIZE SECONDS   ->  "ROUNDTRIPS ELAPSED_SECONDS"
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
             struct conn *c = &cs[evs[k].data.u32];
             ssize_t r = recv(c->fd, in, size - c->got, 0);
             if (r < 0) {
-                if (errno == EAGAIN || errno == EINTR)
+                if (errno == EINTR)
                     continue;
                 die("recv");
             }

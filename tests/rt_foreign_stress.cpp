@@ -149,6 +149,67 @@ TEST_CASE("plain threads sending into a bounded channel never strand its receivi
     }
 }
 
+TEST_CASE("one plain thread sending into a bounded channel never strands its receiving future", "[stress]") {
+    // A channel with one sender publishes without a fence; the receiver,
+    // faster than the thread, catches up and announces its sleep to the
+    // sender's claim over and over: each of those is a chance to lose a
+    // wake-up or to sleep past a value being moved in.
+    for (int workers : {1, 2}) {
+        CRuntime rt(workers);
+        braid_test::StressRounds rounds(20 / kScale + 2);
+        for (int r = 0; rounds.more(r); ++r) {
+            std::string problem = foreign_senders_round(rt.rt, 1, 10000 / kScale);
+            INFO("workers " << workers << ", round " << r);
+            REQUIRE(problem == "");
+        }
+    }
+}
+
+TEST_CASE("a select over two channels each fed by a plain thread receives every message once", "[stress]") {
+    // The receiving task sleeps on both channels at once; the one that
+    // wakes it wins, and the other branch withdraws its receive (and its
+    // sleep announcement) until the next round of the loop.
+    auto rt = braid_test::runtime(2);
+    braid_test::StressRounds rounds(10);
+    for (int r = 0; rounds.more(r); ++r) {
+        auto [atx, arx] = braid::mpsc::channel<long>(2);
+        auto [btx, brx] = braid::mpsc::channel<long>(2);
+        auto consumer = rt.spawn([](braid::mpsc::Receiver<long> a, braid::mpsc::Receiver<long> b) -> braid::Task<long> {
+            long sum = 0;
+            bool a_open = true, b_open = true;
+            while (a_open && b_open) {
+                auto got = co_await braid::select(a.recv(), b.recv());
+                if (got.index() == 0) {
+                    if (auto v = std::get<0>(got)) sum += *v;
+                    else a_open = false;
+                } else {
+                    if (auto v = std::get<1>(got)) sum += *v;
+                    else b_open = false;
+                }
+            }
+            auto& rest = a_open ? a : b;
+            while (auto v = co_await rest.recv()) sum += *v;
+            co_return sum;
+        }(std::move(arx), std::move(brx)));
+        const long each = 20000 / kScale;
+        std::atomic<int> refused{0};
+        auto feed = [&](braid::mpsc::Sender<long> tx, long first) {
+            for (long v = first; v < first + each; ++v)
+                if (tx.blocking_send(v)) {
+                    refused.fetch_add(1);
+                    return;
+                }
+        };
+        std::thread ta(feed, std::move(atx), 0L), tb(feed, std::move(btx), each);
+        ta.join();
+        tb.join();
+        REQUIRE(refused.load() == 0);
+        REQUIRE(join_within(consumer));
+        long n = 2 * each;
+        REQUIRE(consumer.take() == n * (n - 1) / 2);
+    }
+}
+
 TEST_CASE("plain threads waking a future directly: every wake-up counts", "[stress]") {
     // The future completes when it has seen `target` increments; plain
     // threads increment and call braid_task_wake.  A wake-up lost anywhere

@@ -53,9 +53,16 @@
 // occupies.
 //
 // The receiver's waker is under a spin lock that senders take only when the
-// receiver announced (rx_waiting_) that it sleeps; announcing and
-// publishing are ordered so that a value is never left behind a sleeping
-// receiver.  Handles (senders, weak senders, the receiver) are counted; the
+// receiver announced that it sleeps.  A bounded channel's receiver announces
+// its sleep in the senders' own word: it sets a flag (kRxAsleep) in tail_,
+// with a CAS that succeeds only while every position claimed so far has
+// been received (a claimed slot whose value is still being moved in is
+// waited for: claim and publication are a few instructions apart, nothing
+// between them waits).  A claim after the announcement sees the flag in
+// what its fetch_add returns; the first sender that sees it takes it down
+// and wakes the receiver after it published.  So a send publishes with a
+// plain release store: no store-load fence, and no look at the receiver's
+// line, on the hot path.  (Without a ring the queue is under the lock.)  Handles (senders, weak senders, the receiver) are counted; the
 // last one frees the channel, destroying the values nobody received.
 #pragma once
 
@@ -150,6 +157,10 @@ private:
     // Takes up to limit values from the head into out (contiguous); 0 if none.
     std::size_t take(void* out, std::size_t limit);
     bool ready_at_head() const;
+    // Announces in tail_ that the receiver sleeps (its waker registered):
+    // false, announcing nothing, when a value is at the head (after waiting
+    // for one a sender is moving in).
+    bool announce_sleep();
     // Nothing is there and nothing will ever arrive.
     bool finished() const;
     int recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data);
@@ -200,7 +211,9 @@ private:
     // defers its give-back holds a reference.
     std::atomic<std::size_t> refs_{2};
     // The senders' line: a send claims a permit and a position here.
-    alignas(64) std::atomic<uint64_t> tail_{0};  // claimed by senders
+    // The flag in tail_ of a receiver that announced its sleep.
+    static constexpr uint64_t kRxAsleep = uint64_t(1) << 63;
+    alignas(64) std::atomic<uint64_t> tail_{0};  // claimed by senders; | kRxAsleep
     Semaphore room_;                             // bounded: room; both: the CLOSED flag
 
     alignas(64) SpinLock lock_;  // the fields below

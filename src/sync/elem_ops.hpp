@@ -23,8 +23,19 @@ struct ElemOps {
         return size <= (std::size_t(1) << 20) && align > 0 && align <= 4096 && (align & (align - 1)) == 0;
     }
     void move(void* dst, void* src) const {
-        if (relocate) relocate(dst, src);
-        else if (size) std::memcpy(dst, src, size);
+        if (relocate) {
+            relocate(dst, src);
+            return;
+        }
+        // The common sizes of plain values as inline loads and stores, not a
+        // call into the C library's memcpy (every message moves twice).
+        switch (size) {
+        case 8: std::memcpy(dst, src, 8); break;
+        case 4: std::memcpy(dst, src, 4); break;
+        case 16: std::memcpy(dst, src, 16); break;
+        case 0: break;
+        default: std::memcpy(dst, src, size);
+        }
     }
     void destroy(void* v) const {
         if (drop) drop(v);

@@ -107,6 +107,21 @@ TEST_CASE("tasks spawned, completed, aborted and alive, and polls, are exact on 
     CHECK(m.busy_ns > 0);
 }
 
+TEST_CASE("spawns through a handle from a plain thread are remote schedules and spawns, each counted once") {
+    auto rt = braid_test::runtime(2);
+    braid::Handle h = rt.handle();
+    std::vector<braid::JoinHandle<void>> hs;
+    for (int i = 0; i < 5; ++i) hs.push_back(h.spawn(quick()));
+    for (auto& j : hs) REQUIRE(braid_task_join_blocking(j.native_handle(), -1) == BRAID_OK);
+    braid::RuntimeMetrics m = rt.metrics();
+    CHECK(m.remote_schedules == 5);
+    CHECK(m.tasks_spawned == 5);
+    CHECK(m.tasks_completed == 5);
+    uint64_t local = 0;
+    for (const auto& w : m.worker) local += w.local_schedules;
+    CHECK(local == m.local_schedules);
+}
+
 TEST_CASE("timers pending is the number of sleeping tasks, with paused time") {
     auto rt = current_paused();
     std::vector<uint64_t> seen;

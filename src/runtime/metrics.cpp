@@ -72,7 +72,8 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
     m.blocking_queued = b.queued;
     m.io_events = core.counters().io_events();
     m.io_wakeups = core.counters().io_wakeups();
-    m.remote_schedules = core.counters().remote_schedules();
+    // The spawns from outside are remote schedules too (counted once, as spawns).
+    m.remote_schedules = core.counters().remote_schedules() + core.counters().external(kTaskSpawned);
     m.timers_pending = core.timers().pending();
     m.slow_polls = core.slow_polls();
 }

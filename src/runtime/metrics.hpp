@@ -102,8 +102,9 @@ public:
     uint64_t io_events() const { return io_events_.load(std::memory_order_relaxed); }
     uint64_t io_wakeups() const { return io_wakeups_.load(std::memory_order_relaxed); }
 
-    // A task scheduled by a thread that runs no worker (a spawn through a
-    // handle, a wake from another thread): one more push to the inject
+    // A task scheduled by a thread that runs no worker (a wake from another
+    // thread; a spawn through a handle is counted once, as an external
+    // spawn, and the snapshot adds those): one more push to the inject
     // queue, whose lock it takes anyway.
     void remote_schedule() {
         if constexpr (kMetricsOn) remote_schedules_.fetch_add(1, std::memory_order_relaxed);

@@ -190,10 +190,10 @@ void Scheduler::enqueue(Task* t, Count count) {
         if (notify) notify_parked();
         return;
     }
-    if (count != Count::No) {
-        core_.counters().remote_schedule();
-        if (count == Count::Spawn) core_.counters().external_event(kTaskSpawned);
-    }
+    // A spawn from outside is counted once, as a spawn (the snapshot adds
+    // those to the remote schedules): one atomic add per remote spawn.
+    if (count == Count::Spawn) core_.counters().external_event(kTaskSpawned);
+    else if (count == Count::Schedule) core_.counters().remote_schedule();
     if (inject_.push(t)) notify_parked();
     // else: shut down; the task is cancelled through the owned-tasks list.
 }

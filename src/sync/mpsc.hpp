@@ -61,9 +61,11 @@
 // between them waits).  A claim after the announcement sees the flag in
 // what its fetch_add returns; the first sender that sees it takes it down
 // and wakes the receiver after it published.  So a send publishes with a
-// plain release store: no store-load fence, and no look at the receiver's
-// line, on the hot path.  (Without a ring the queue is under the lock.)  Handles (senders, weak senders, the receiver) are counted; the
-// last one frees the channel, destroying the values nobody received.
+// plain release store (with several sender handles an xchg, see
+// push_permitted), and no look at the receiver's line, on the hot path.
+// (Without a ring the queue is under the lock.)  Handles (senders, weak
+// senders, the receiver) are counted; the last one frees the channel,
+// destroying the values nobody received.
 #pragma once
 
 #include <braid/task.h>

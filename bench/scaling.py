@@ -85,7 +85,7 @@ def main():
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             parser.error(f"{name}: {path} is not an executable file")
     if args.workloads:
-        workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+        workloads = list(dict.fromkeys(w.strip() for w in args.workloads.split(",") if w.strip()))
     else:
         workloads = compare.list_workloads(args.braid, min(args.timeout, 30))
 

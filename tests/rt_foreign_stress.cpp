@@ -193,9 +193,11 @@ TEST_CASE("a select over two channels each fed by a plain thread receives every 
         }(std::move(arx), std::move(brx)));
         const long each = 20000 / kScale;
         std::atomic<int> refused{0};
+        // Bounded sends (longer than the watchdog below), so that a
+        // consumer that stopped fails the test instead of hanging it.
         auto feed = [&](braid::mpsc::Sender<long> tx, long first) {
             for (long v = first; v < first + each; ++v)
-                if (tx.blocking_send(v)) {
+                if (braid_mpsc_send_blocking(tx.native_handle(), &v, sizeof v, 3 * kWatchdogMs) != BRAID_OK) {
                     refused.fetch_add(1);
                     return;
                 }

@@ -108,6 +108,8 @@ TEST_CASE("tasks spawned, completed, aborted and alive, and polls, are exact on 
 }
 
 TEST_CASE("spawns through a handle from a plain thread are remote schedules and spawns, each counted once") {
+    // A spawn from outside adds to one counter, which the snapshot reports
+    // in both figures: neither may miss it or count it twice.
     auto rt = braid_test::runtime(2);
     braid::Handle h = rt.handle();
     std::vector<braid::JoinHandle<void>> hs;
@@ -117,9 +119,6 @@ TEST_CASE("spawns through a handle from a plain thread are remote schedules and 
     CHECK(m.remote_schedules == 5);
     CHECK(m.tasks_spawned == 5);
     CHECK(m.tasks_completed == 5);
-    uint64_t local = 0;
-    for (const auto& w : m.worker) local += w.local_schedules;
-    CHECK(local == m.local_schedules);
 }
 
 TEST_CASE("timers pending is the number of sleeping tasks, with paused time") {

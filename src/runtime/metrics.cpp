@@ -32,6 +32,9 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
     m.workers = uint64_t(sched.worker_count());
     uint64_t tasks[kTaskEvents];
     for (int e = 0; e < kTaskEvents; ++e) tasks[e] = core.counters().external(TaskEvent(e));
+    // The spawns from outside are remote schedules too (counted once, as
+    // spawns): one reading for both figures.
+    uint64_t external_spawns = tasks[kTaskSpawned];
     out.workers.assign(std::size_t(sched.worker_count()), braid_worker_metrics{});
     for (int i = 0; i < sched.worker_count(); ++i) {
         braid_worker_metrics& w = out.workers[std::size_t(i)];
@@ -72,8 +75,7 @@ void take_metrics(Core& core, MetricsSnapshot& out) {
     m.blocking_queued = b.queued;
     m.io_events = core.counters().io_events();
     m.io_wakeups = core.counters().io_wakeups();
-    // The spawns from outside are remote schedules too (counted once, as spawns).
-    m.remote_schedules = core.counters().remote_schedules() + core.counters().external(kTaskSpawned);
+    m.remote_schedules = core.counters().remote_schedules() + external_spawns;
     m.timers_pending = core.timers().pending();
     m.slow_polls = core.slow_polls();
 }

@@ -197,6 +197,13 @@ def compare(runs_by_side, workload):
     return rows, failed
 
 
+def write_json(path, raw):
+    """Writes a run's raw record (with the machine's CPU count) to `path`."""
+    with open(path, "w") as f:
+        json.dump({**raw, "cpus": os.cpu_count()}, f, indent=1)
+        f.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--braid", default=DEFAULT_BRAID, help="braid benchmark binary (default: %(default)s)")
@@ -270,19 +277,15 @@ def main():
     print("\n".join(lines))
 
     if args.json:
-        raw = {
+        write_json(args.json, {
             "braid": args.braid,
             "tokio": args.tokio,
             "peers": {name: path for name, path in sides[2:]},
             "threads": args.threads,
             "runs": args.runs,
-            "cpus": os.cpu_count(),
             "medians": medians,
             "records": chronological,
-        }
-        with open(args.json, "w") as f:
-            json.dump(raw, f, indent=1)
-            f.write("\n")
+        })
     return 1 if any_failed else 0
 
 

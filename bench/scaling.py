@@ -15,11 +15,11 @@ Standard library only.
 """
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 import compare  # noqa: E402  (the runner, figures and formats shared with compare.py)
 
 OK, NA, FAILED = compare.OK, compare.NA, compare.FAILED
@@ -132,18 +132,14 @@ def main():
     print("\n".join(lines))
 
     if args.json:
-        raw = {
+        compare.write_json(args.json, {
             "braid": args.braid,
             "tokio": args.tokio,
             "threads": counts,
             "runs": args.runs,
-            "cpus": os.cpu_count(),
             "medians": medians,
             "records": chronological,
-        }
-        with open(args.json, "w") as f:
-            json.dump(raw, f, indent=1)
-            f.write("\n")
+        })
     return 1 if any_failed else 0
 
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Tests of bench/compare.py against fake benchmark binaries.
 
-Each fake binary is a small script that prints the JSON line of the
-workload it is asked for, from a table of figures given when it is made,
-exits 2 for a workload it lacks (as a real binary does for an unknown
-workload) and 1 for one it is told to fail. Standard library only.
+The fake binaries (bench/fake_bench.py) print the JSON line of the
+workload they are asked for, from a table of figures given when they are
+made, exit 2 for a workload they lack (as a real binary does for an
+unknown workload) and 1 for one they are told to fail. Standard library
+only.
 """
 
 import json
@@ -12,10 +13,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import fake_bench  # noqa: E402
+
 COMPARE = os.path.join(HERE, "compare.py")
 
 
@@ -26,29 +30,7 @@ class CompareTest(unittest.TestCase):
 
     def fake(self, name, figures, failing=()):
         """A fake binary called `name`: figures maps workload -> extra JSON keys."""
-        path = os.path.join(self.dir.name, name)
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(f"""\
-                #!{sys.executable}
-                import json, sys
-                figures, failing = {figures!r}, {list(failing)!r}
-                workload = sys.argv[1]
-                if workload == "--list":
-                    print("\\n".join(figures))
-                    sys.exit(0)
-                if workload in failing:
-                    print("check failed: sum", file=sys.stderr)
-                    sys.exit(1)
-                if workload not in figures:
-                    print("{name}: unknown workload: " + workload, file=sys.stderr)
-                    sys.exit(2)
-                line = {{"impl": "{name}", "workload": workload, "threads": int(sys.argv[3]), "n": 1,
-                         "seconds": 1.0, "ops_per_s": 1.0, "peak_rss_kb": 1}}
-                line.update(figures[workload])
-                print(json.dumps(line))
-                """))
-        os.chmod(path, 0o755)
-        return path
+        return fake_bench.make(self.dir.name, name, figures, failing)
 
     def compare(self, *args):
         proc = subprocess.run([sys.executable, COMPARE, "--runs", "2", *args], capture_output=True, text=True,
@@ -57,11 +39,10 @@ class CompareTest(unittest.TestCase):
 
     def row(self, stdout, label):
         """The table row whose first cell is `label`, as a list of cells."""
-        for line in stdout.splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if cells[0] == label:
-                return cells
-        self.fail(f"no row {label!r} in:\n{stdout}")
+        cells = fake_bench.row(stdout, label)
+        if cells is None:
+            self.fail(f"no row {label!r} in:\n{stdout}")
+        return cells
 
     def test_every_peer_has_a_column_and_the_best_peer_is_named(self):
         braid = self.fake("braid", {"spawn_many": {"ops_per_s": 300.0}})

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Tests of bench/scaling.py against fake benchmark binaries.
 
-Each fake binary prints the JSON line of the workload it is asked for, with
-figures that depend on the worker count it is given (a table of figures per
-count), exits 2 for a workload it lacks and 1 for one it is told to fail.
-Standard library only.
+The fake binaries (bench/fake_bench.py) print the JSON line of the
+workload they are asked for, with figures that depend on the worker count
+they are given (a table of figures per count), exit 2 for a workload they
+lack and 1 for one they are told to fail. Standard library only.
 """
 
 import json
@@ -12,10 +12,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import fake_bench  # noqa: E402
+
 SCALING = os.path.join(HERE, "scaling.py")
 
 
@@ -26,30 +29,7 @@ class ScalingTest(unittest.TestCase):
 
     def fake(self, name, figures, failing=()):
         """A fake binary: figures maps workload -> worker count (as a string) -> extra JSON keys."""
-        path = os.path.join(self.dir.name, name)
-        with open(path, "w") as f:
-            f.write(textwrap.dedent(f"""\
-                #!{sys.executable}
-                import json, sys
-                figures, failing = {figures!r}, {list(failing)!r}
-                workload = sys.argv[1]
-                if workload == "--list":
-                    print("\\n".join(figures))
-                    sys.exit(0)
-                if workload in failing:
-                    print("check failed: sum", file=sys.stderr)
-                    sys.exit(1)
-                if workload not in figures:
-                    print("{name}: unknown workload: " + workload, file=sys.stderr)
-                    sys.exit(2)
-                threads = sys.argv[3]
-                line = {{"impl": "{name}", "workload": workload, "threads": int(threads), "n": 1,
-                         "seconds": 1.0, "ops_per_s": 1.0, "peak_rss_kb": 1}}
-                line.update(figures[workload][threads])
-                print(json.dumps(line))
-                """))
-        os.chmod(path, 0o755)
-        return path
+        return fake_bench.make(self.dir.name, name, figures, failing, by_threads=True)
 
     def scaling(self, *args):
         proc = subprocess.run([sys.executable, SCALING, "--runs", "2", *args], capture_output=True, text=True,
@@ -57,11 +37,10 @@ class ScalingTest(unittest.TestCase):
         return proc.returncode, proc.stdout, proc.stderr
 
     def row(self, stdout, label):
-        for line in stdout.splitlines():
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if cells[0] == label:
-                return cells
-        self.fail(f"no row {label!r} in:\n{stdout}")
+        cells = fake_bench.row(stdout, label)
+        if cells is None:
+            self.fail(f"no row {label!r} in:\n{stdout}")
+        return cells
 
     def test_every_count_has_both_sides_and_the_ratio_and_scaling_is_judged_from_the_ends(self):
         braid = self.fake("braid", {

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "runtime/core.hpp"
+#include "util/backoff.hpp"
 
 namespace braid::detail {
 
@@ -20,14 +21,6 @@ constinit thread_local void* tl_slot_ptr [[gnu::tls_model("initial-exec")]] = nu
 // pushes in it cost no system call.
 constexpr int kMaxSpinners = 1;
 constexpr auto kSpinTime = std::chrono::microseconds(50);
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
 
 }  // namespace
 

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <mutex>
 #include <new>
-#include <thread>
 
 #include "task/coop.hpp"
 #include "task/poll_end.hpp"
 #include "util/alloc.hpp"
+#include "util/backoff.hpp"
 #include "util/block_until.hpp"
 
 namespace braid::detail {
@@ -428,15 +428,7 @@ bool Mpsc::announce_sleep() {
             // in: a claim and its publication are a few instructions apart
             // in push_permitted, nothing between them waits.  Wait for it
             // (yielding the CPU if its thread was preempted).
-            for (int spins = 0; !ready_at_head(); ++spins) {
-                if (spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-                    __builtin_ia32_pause();
-#endif
-                } else {
-                    std::this_thread::yield();
-                }
-            }
+            for (int spins = 0; !ready_at_head(); ++spins) backoff(spins);
             return false;
         }
         if (t & kRxAsleep) return true;  // still up from an earlier sleep

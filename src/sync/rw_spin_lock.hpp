@@ -6,7 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
+
+#include "util/backoff.hpp"
 
 namespace braid::detail {
 
@@ -33,15 +34,6 @@ public:
 
 private:
     static constexpr uint32_t kWriter = 0x80000000u;
-    static void backoff(int spins) noexcept {
-        if (spins < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        } else {
-            std::this_thread::yield();
-        }
-    }
     std::atomic<uint32_t> s_{0};
 };
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <atomic>
-#include <thread>
 
+#include "util/backoff.hpp"
 #include "util/perturb.hpp"
 
 namespace braid::detail {
@@ -15,15 +15,7 @@ public:
     void lock() noexcept {
         for (int spins = 0;; ++spins) {
             if (!locked_.exchange(true, std::memory_order_acquire)) return;
-            while (locked_.load(std::memory_order_relaxed)) {
-                if (spins++ < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-                    __builtin_ia32_pause();
-#endif
-                } else {
-                    std::this_thread::yield();
-                }
-            }
+            while (locked_.load(std::memory_order_relaxed)) backoff(spins++);
         }
     }
     bool try_lock() noexcept { return !locked_.exchange(true, std::memory_order_acquire); }

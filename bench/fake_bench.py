@@ -8,8 +8,11 @@ fail. Standard library only.
 """
 
 import os
+import subprocess
 import sys
+import tempfile
 import textwrap
+import unittest
 
 
 def make(directory, name, figures, failing=(), by_threads=False):
@@ -51,3 +54,30 @@ def row(stdout, label):
         if cells[0] == label:
             return cells
     return None
+
+
+class ScriptTest(unittest.TestCase):
+    """A test of one of the bench scripts (SCRIPT, run with --runs 2) in a fresh temporary directory."""
+
+    SCRIPT = None
+    BY_THREADS = False
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def fake(self, name, figures, failing=()):
+        """A fake binary in the test's directory (see make)."""
+        return make(self.dir.name, name, figures, failing, self.BY_THREADS)
+
+    def run_script(self, *args):
+        proc = subprocess.run([sys.executable, self.SCRIPT, "--runs", "2", *args], capture_output=True, text=True,
+                              timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def row(self, stdout, label):
+        """The table row whose first cell is `label`, as a list of cells."""
+        cells = row(stdout, label)
+        if cells is None:
+            self.fail(f"no row {label!r} in:\n{stdout}")
+        return cells

@@ -10,9 +10,7 @@ only.
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,26 +21,11 @@ import fake_bench  # noqa: E402
 COMPARE = os.path.join(HERE, "compare.py")
 
 
-class CompareTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-
-    def fake(self, name, figures, failing=()):
-        """A fake binary called `name`: figures maps workload -> extra JSON keys."""
-        return fake_bench.make(self.dir.name, name, figures, failing)
+class CompareTest(fake_bench.ScriptTest):
+    SCRIPT = COMPARE
 
     def compare(self, *args):
-        proc = subprocess.run([sys.executable, COMPARE, "--runs", "2", *args], capture_output=True, text=True,
-                              timeout=60)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def row(self, stdout, label):
-        """The table row whose first cell is `label`, as a list of cells."""
-        cells = fake_bench.row(stdout, label)
-        if cells is None:
-            self.fail(f"no row {label!r} in:\n{stdout}")
-        return cells
+        return self.run_script(*args)
 
     def test_every_peer_has_a_column_and_the_best_peer_is_named(self):
         braid = self.fake("braid", {"spawn_many": {"ops_per_s": 300.0}})

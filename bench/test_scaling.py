@@ -9,9 +9,7 @@ lack and 1 for one they are told to fail. Standard library only.
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,25 +20,12 @@ import fake_bench  # noqa: E402
 SCALING = os.path.join(HERE, "scaling.py")
 
 
-class ScalingTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.TemporaryDirectory()
-        self.addCleanup(self.dir.cleanup)
-
-    def fake(self, name, figures, failing=()):
-        """A fake binary: figures maps workload -> worker count (as a string) -> extra JSON keys."""
-        return fake_bench.make(self.dir.name, name, figures, failing, by_threads=True)
+class ScalingTest(fake_bench.ScriptTest):
+    SCRIPT = SCALING
+    BY_THREADS = True  # figures: workload -> worker count (as a string) -> extra JSON keys
 
     def scaling(self, *args):
-        proc = subprocess.run([sys.executable, SCALING, "--runs", "2", *args], capture_output=True, text=True,
-                              timeout=60)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def row(self, stdout, label):
-        cells = fake_bench.row(stdout, label)
-        if cells is None:
-            self.fail(f"no row {label!r} in:\n{stdout}")
-        return cells
+        return self.run_script(*args)
 
     def test_every_count_has_both_sides_and_the_ratio_and_scaling_is_judged_from_the_ends(self):
         braid = self.fake("braid", {

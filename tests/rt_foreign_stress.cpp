@@ -131,6 +131,20 @@ std::string foreign_senders_round(braid_runtime* rt, int senders, long per_sende
     return problem;
 }
 
+// `rounds` rounds of foreign_senders_round on a runtime of one worker, then
+// on one of two.
+void foreign_senders_rounds(int rounds, int senders, long per_sender) {
+    for (int workers : {1, 2}) {
+        CRuntime rt(workers);
+        braid_test::StressRounds more(rounds);
+        for (int r = 0; more.more(r); ++r) {
+            std::string problem = foreign_senders_round(rt.rt, senders, per_sender);
+            INFO("workers " << workers << ", round " << r);
+            REQUIRE(problem == "");
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("plain threads sending into a bounded channel never strand its receiving future", "[stress]") {
@@ -138,15 +152,7 @@ TEST_CASE("plain threads sending into a bounded channel never strand its receivi
     // woken from foreign threads thousands of times per round, each time
     // racing with workers going idle.  A wake-up lost between the queue push
     // and a worker parking leaves it queued with no worker running it.
-    for (int workers : {1, 2}) {
-        CRuntime rt(workers);
-        braid_test::StressRounds rounds(40 / kScale + 2);
-        for (int r = 0; rounds.more(r); ++r) {
-            std::string problem = foreign_senders_round(rt.rt, 4, 5000 / kScale);
-            INFO("workers " << workers << ", round " << r);
-            REQUIRE(problem == "");
-        }
-    }
+    foreign_senders_rounds(40 / kScale + 2, 4, 5000 / kScale);
 }
 
 TEST_CASE("one plain thread sending into a bounded channel never strands its receiving future", "[stress]") {
@@ -154,15 +160,7 @@ TEST_CASE("one plain thread sending into a bounded channel never strands its rec
     // faster than the thread, catches up and announces its sleep to the
     // sender's claim over and over: each of those is a chance to lose a
     // wake-up or to sleep past a value being moved in.
-    for (int workers : {1, 2}) {
-        CRuntime rt(workers);
-        braid_test::StressRounds rounds(20 / kScale + 2);
-        for (int r = 0; rounds.more(r); ++r) {
-            std::string problem = foreign_senders_round(rt.rt, 1, 10000 / kScale);
-            INFO("workers " << workers << ", round " << r);
-            REQUIRE(problem == "");
-        }
-    }
+    foreign_senders_rounds(20 / kScale + 2, 1, 10000 / kScale);
 }
 
 TEST_CASE("a select over two channels each fed by a plain thread receives every message once", "[stress]") {

@@ -15,9 +15,10 @@
 namespace braid::detail {
 
 namespace {
-std::size_t ring_size(std::size_t cap) {
+// The least power of two at or above n.
+std::size_t pow2_at_least(std::size_t n) {
     std::size_t r = 1;
-    while (r < cap) r <<= 1;
+    while (r < n) r <<= 1;
     return r;
 }
 // A slot is its sequence number followed by its value, on one cache line
@@ -31,10 +32,7 @@ std::size_t value_in_slot(const ElemOps& ops) { return elem_offset(sizeof(std::a
 constexpr std::size_t kLine = 64;
 std::size_t slot_stride(const ElemOps& ops) {
     std::size_t n = elem_offset(value_in_slot(ops) + ops.stride(), slot_align(ops));
-    if (n > kLine) return n;
-    std::size_t p = 1;
-    while (p < n) p <<= 1;
-    return p;
+    return n > kLine ? n : pow2_at_least(n);
 }
 // log2 of the stride of a slot of at most a line, else 0 (a multiplication;
 // also without a ring).
@@ -51,7 +49,7 @@ std::size_t slots_offset(const ElemOps& ops) { return elem_offset(sizeof(Mpsc), 
 std::size_t ring_for(const ElemOps& ops, std::size_t cap) {
     if (cap == 0 || cap > Mpsc::kMaxRingBytes) return 0;
     std::size_t most = Mpsc::kMaxRingBytes / slot_stride(ops);
-    std::size_t ring = ring_size(cap);
+    std::size_t ring = pow2_at_least(cap);
     if (cap >= Mpsc::kSpreadFrom && ring <= most / 2) return ring * 2;
     return ring <= most ? ring : 0;
 }

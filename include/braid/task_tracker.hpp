@@ -86,7 +86,7 @@ public:
     // `task`, counted until its frame is gone (awaited, spawned elsewhere...).
     template <class T>
     Task<T> track_future(Task<T> task) const {
-        return tracked(token(), std::move(task));
+        return tracked(Tracked<T>(token(), std::move(task)));
     }
 
     // Spawns on the calling thread's runtime, tracked.
@@ -177,10 +177,22 @@ public:
     Wait wait() const { return Wait(s_); }
 
 private:
+    // The token and the task in one parameter of the wrapping coroutine:
+    // members are destroyed in reverse order, so the task's frame (and all
+    // it owns) is gone before the token stops counting it, as tokio-util's
+    // TrackedFuture drops its future before its token.  Two parameters
+    // would not do: g++ 12 destroys a coroutine's parameters in the order
+    // they are declared, clang in reverse, and wait() must not complete
+    // while the task's destructors still run.
     template <class T>
-    static Task<T> tracked(Token tok, Task<T> task) {
-        (void)tok;
-        co_return co_await std::move(task);
+    struct Tracked {
+        Tracked(Token t, Task<T> k) : tok(std::move(t)), task(std::move(k)) {}
+        Token tok;
+        Task<T> task;
+    };
+    template <class T>
+    static Task<T> tracked(Tracked<T> parts) {
+        co_return co_await std::move(parts.task);
     }
 
     std::shared_ptr<State> s_;

@@ -1,0 +1,777 @@
+// Shutdown and life cycle the way Tokio services write it (Tokio's "graceful
+// shutdown" guide): workers looping on select(token.cancelled(), rx.recv()),
+// a TaskTracker closed and waited, a watch or broadcast shutdown signal, a
+// channel whose close says every task ended; and runtimes dropped or shut
+// down while tasks wait on every kind of primitive.  Every value that goes
+// through a task is counted: each is destroyed exactly once, whatever ended
+// its task.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Counts, per id, the live values destroyed (moved-from shells are not
+// counted) and the values received.
+struct Ledger {
+    std::mutex mu;
+    std::map<int, int> made;
+    std::map<int, int> dropped;
+    std::map<int, int> received;
+    std::atomic<long> live{0};
+    void make(int id) {
+        std::lock_guard<std::mutex> g(mu);
+        ++made[id];
+    }
+    void drop(int id) {
+        std::lock_guard<std::mutex> g(mu);
+        ++dropped[id];
+    }
+    void receive(int id) {
+        std::lock_guard<std::mutex> g(mu);
+        ++received[id];
+    }
+    // Ids made other than once or dropped other than once, and ids in
+    // [0, n) never made (n: the ids the test makes for sure).
+    int bad_drops(int n = 0) {
+        std::lock_guard<std::mutex> g(mu);
+        int bad = 0;
+        for (int i = 0; i < n; ++i)
+            if (!made.count(i)) ++bad;
+        for (auto& [id, k] : made)
+            if (k != 1 || dropped[id] != 1) ++bad;
+        for (auto& [id, k] : dropped)
+            if (!made.count(id)) ++bad;
+        return bad;
+    }
+};
+
+// A value owned by one place at a time: its destruction while it still owns
+// its id is recorded in the ledger.
+class Obj {
+public:
+    Obj(Ledger* l, int id) : l_(l), id_(id) {
+        l_->make(id);
+        ++l_->live;
+    }
+    Obj(Obj&& o) noexcept : l_(o.l_), id_(std::exchange(o.id_, -1)) {}
+    Obj& operator=(Obj&& o) noexcept {
+        if (this != &o) {
+            release();
+            l_ = o.l_;
+            id_ = std::exchange(o.id_, -1);
+        }
+        return *this;
+    }
+    Obj(const Obj&) = delete;
+    ~Obj() { release(); }
+    int id() const { return id_; }
+
+private:
+    void release() noexcept {
+        if (id_ >= 0) {
+            l_->drop(id_);
+            --l_->live;
+        }
+        id_ = -1;
+    }
+    Ledger* l_;
+    int id_;
+};
+
+// A blocking gate a plain thread or a blocking job waits at.
+struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    bool entered = false;
+    void enter_and_wait() {
+        std::unique_lock<std::mutex> lk(mu);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lk, [&] { return open; });
+    }
+    void wait_entered() {
+        std::unique_lock<std::mutex> lk(mu);
+        cv.wait(lk, [&] { return entered; });
+    }
+    void release() {
+        std::lock_guard<std::mutex> g(mu);
+        open = true;
+        cv.notify_all();
+    }
+};
+
+}  // namespace
+
+// ---- graceful shutdown: token + tracker ---------------------------------------
+
+namespace {
+
+struct WorkerStats {
+    std::atomic<int> by_token{0};
+    std::atomic<int> by_close{0};
+};
+
+// Tokio's worker: loop { select! { _ = token.cancelled() => break, m = rx.recv() => ... } }.
+// keep_cancelled: one cancelled() awaitable kept across the loop (by lvalue);
+// keep_recv: one recv() kept across the loop as well.
+braid::Task<> select_worker(braid::CancellationToken token, braid::mpsc::Receiver<Obj> rx, Ledger* l,
+                            WorkerStats* stats, bool keep_cancelled, bool keep_recv) {
+    auto cancelled = token.cancelled();
+    auto recv = rx.recv();
+    for (;;) {
+        std::optional<Obj> m;
+        bool stop = false;
+        if (keep_cancelled && keep_recv) {
+            auto r = co_await braid::select(cancelled, recv);
+            if (r.index() == 0) stop = true;
+            else m = std::move(std::get<1>(r));
+        } else if (keep_cancelled) {
+            auto r = co_await braid::select(cancelled, rx.recv());
+            if (r.index() == 0) stop = true;
+            else m = std::move(std::get<1>(r));
+        } else if (keep_recv) {
+            auto r = co_await braid::select(token.cancelled(), recv);
+            if (r.index() == 0) stop = true;
+            else m = std::move(std::get<1>(r));
+        } else {
+            auto r = co_await braid::select(token.cancelled(), rx.recv());
+            if (r.index() == 0) stop = true;
+            else m = std::move(std::get<1>(r));
+        }
+        if (stop) {
+            ++stats->by_token;
+            co_return;
+        }
+        if (!m) {
+            ++stats->by_close;
+            co_return;
+        }
+        l->receive(m->id());
+        if (m->id() % 3 == 0) co_await braid::yield_now();
+    }
+}
+
+// Sends ids [first, first + n) until the token is cancelled; records which
+// sends succeeded.
+braid::Task<> producer(braid::CancellationToken token, braid::mpsc::Sender<Obj> tx, Ledger* l, int first, int n,
+                       std::vector<int>* sent) {
+    for (int i = first; i < first + n; ++i) {
+        auto r = co_await braid::select_biased(token.cancelled(), tx.send(Obj(l, i)));
+        if (r.index() == 0) co_return;
+        if (!std::get<1>(r)) sent->push_back(i);  // delivered (else handed back, then destroyed)
+    }
+}
+
+}  // namespace
+
+TEST_CASE("select workers stop on a token and a tracker waits for them all with no message lost or leaked") {
+    constexpr int kWorkers = 8;
+    constexpr int kPerWorker = 200;
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        WorkerStats stats;
+        std::vector<std::vector<int>> sent(kWorkers);
+        std::size_t left_after = 1;
+        {
+            auto rt = braid_test::runtime(2);
+            left_after = rt.block_on([](Ledger* l, WorkerStats* stats, std::vector<std::vector<int>>* sent,
+                                        int round) -> braid::Task<std::size_t> {
+                braid::CancellationToken token;
+                braid::TaskTracker tracker;
+                std::vector<braid::JoinHandle<void>> producers;
+                for (int w = 0; w < kWorkers; ++w) {
+                    auto [tx, rx] = braid::mpsc::channel<Obj>(4);
+                    tracker.spawn(select_worker(token.child_token(), std::move(rx), l, stats, w & 1, w & 2)).detach();
+                    producers.push_back(tracker.spawn(
+                        producer(token, std::move(tx), l, w * kPerWorker, kPerWorker, &(*sent)[w])));
+                }
+                // Half the rounds cancel once a producer is done, half once all are.
+                if (round % 2 == 0) {
+                    co_await producers[0];
+                } else {
+                    for (auto& p : producers) co_await p;
+                }
+                token.cancel();
+                tracker.close();
+                co_await tracker.wait();
+                co_return tracker.len();
+            }(&l, &stats, &sent, round));
+        }
+        REQUIRE(left_after == 0);
+        REQUIRE(stats.by_token + stats.by_close == kWorkers);
+        // Every value made was destroyed once; every one received had been sent.
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops() == 0);
+        for (auto& [id, k] : l.received) REQUIRE(k == 1);
+        std::size_t delivered = 0;
+        for (auto& v : sent) delivered += v.size();
+        REQUIRE(l.received.size() <= delivered);
+        for (auto& [id, k] : l.received) {
+            auto& v = sent[id / kPerWorker];
+            REQUIRE(std::find(v.begin(), v.end(), id) != v.end());
+        }
+    }
+}
+
+TEST_CASE("workers drain their channel before stopping when the senders go first") {
+    // Tokio's other shape: no token; dropping every sender ends each recv
+    // loop once the channel is drained (None), so every sent value is received.
+    Ledger l;
+    WorkerStats stats;
+    auto rt = braid_test::runtime(2);
+    rt.block_on([](Ledger* l, WorkerStats* stats) -> braid::Task<> {
+        braid::CancellationToken never;
+        braid::TaskTracker tracker;
+        for (int w = 0; w < 4; ++w) {
+            auto [tx, rx] = braid::mpsc::channel<Obj>(2);
+            tracker.spawn(select_worker(never, std::move(rx), l, stats, w & 1, w & 2)).detach();
+            for (int i = 0; i < 50; ++i) {
+                auto r = co_await tx.send(Obj(l, w * 50 + i));
+                EXPECT(!r);
+            }
+        }  // every sender dropped here
+        tracker.close();
+        co_await tracker.wait();
+    }(&l, &stats));
+    REQUIRE(stats.by_close == 4);
+    REQUIRE(stats.by_token == 0);
+    REQUIRE(l.received.size() == 200);
+    REQUIRE(l.live == 0);
+    REQUIRE(l.bad_drops(200) == 0);
+}
+
+TEST_CASE("the shutdown-complete channel closes once every task dropped its sender") {
+    // The guide's "wait for tasks to finish": each task holds a clone of an
+    // mpsc sender; recv() gives None once the last one is gone.
+    for (int round = 0; round < 20; ++round) {
+        auto rt = braid_test::runtime(2);
+        auto r = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
+            braid::CancellationToken token;
+            auto [done_tx, done_rx] = braid::mpsc::channel<int>(1);
+            std::atomic<int> ended{0};
+            for (int i = 0; i < 16; ++i)
+                braid::spawn([](braid::CancellationToken t, braid::mpsc::Sender<int> done,
+                                std::atomic<int>* ended, int i) -> braid::Task<> {
+                    auto r = co_await braid::select(t.cancelled(), braid::sleep(std::chrono::hours(i + 1)));
+                    (void)r;
+                    ++*ended;
+                    (void)done;  // dropped with the frame
+                }(token, done_tx, &ended, i)).detach();
+            { auto drop = std::move(done_tx); }
+            token.cancel();
+            auto last = co_await done_rx.recv();
+            co_return std::pair<int, bool>(ended.load(), last.has_value());
+        }());
+        REQUIRE(r.first == 16);
+        REQUIRE(!r.second);
+    }
+}
+
+// ---- dropping a runtime under waiting tasks -----------------------------------
+
+namespace {
+
+struct DropScene {
+    Ledger l;
+    // What the destructors that run during the shutdown saw.
+    std::atomic<int> spawn_cancelled{0};  // spawn gave a finished (cancelled) handle
+    std::atomic<int> try_spawn_refused{0};  // try_spawn gave BRAID_ESHUTDOWN
+    std::atomic<int> blocking_saw_close{0};
+};
+
+// Spawns from its destructor, as a drop impl that hands cleanup to a task.
+class SpawnsOnDrop {
+public:
+    SpawnsOnDrop(DropScene* s, int id, int child_id) : s_(s), o_(&s->l, id), child_id_(child_id) {}
+    SpawnsOnDrop(SpawnsOnDrop&& o) noexcept : s_(std::exchange(o.s_, nullptr)), o_(std::move(o.o_)),
+                                              child_id_(o.child_id_) {}
+    ~SpawnsOnDrop() {
+        if (!s_) return;
+        auto h = braid::spawn([](Obj o) -> braid::Task<> {
+            (void)o;
+            co_await braid_test::pending();
+        }(Obj(&s_->l, child_id_)));
+        if (h.is_finished()) ++s_->spawn_cancelled;
+        auto r = braid::try_spawn([](Obj o) -> braid::Task<> {
+            (void)o;
+            co_return;
+        }(Obj(&s_->l, child_id_ + 1)));
+        if (!r && r.error() == BRAID_ESHUTDOWN) ++s_->try_spawn_refused;
+    }
+
+private:
+    DropScene* s_;
+    Obj o_;
+    int child_id_;
+};
+
+braid::Task<> wait_sleep(Obj o, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    co_await braid::sleep(std::chrono::hours(1));
+}
+braid::Task<> wait_recv(Obj o, braid::mpsc::Receiver<Obj> rx, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    auto m = co_await rx.recv();
+    (void)m;
+}
+braid::Task<> hold_lock(Obj o, std::shared_ptr<braid::Mutex<int>> m, braid::oneshot::Sender<int> held) {
+    auto g = co_await m->lock();
+    held.send(o.id());
+    co_await braid_test::pending();
+}
+braid::Task<> wait_lock(Obj o, std::shared_ptr<braid::Mutex<int>> m, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    auto g = co_await m->lock();
+    co_await braid_test::pending();  // the lock passed on by a dropped holder
+}
+braid::Task<> hold_oneshot_tx(Obj o, braid::oneshot::Sender<Obj> tx, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    co_await braid_test::pending();
+    tx.send(Obj(std::move(o)));
+}
+braid::Task<> wait_oneshot(Obj o, braid::oneshot::Receiver<Obj> rx, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    auto v = co_await rx;
+    (void)v;
+}
+braid::Task<> wait_join(Obj o, braid::JoinHandle<void> h, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    co_await h;
+}
+braid::Task<> spawner_on_drop(SpawnsOnDrop s, braid::mpsc::Sender<int> started) {
+    (void)s;
+    co_await started.send(0);
+    co_await braid_test::pending();
+}
+braid::Task<> wait_blocking(Obj o, braid::JoinHandle<int> h, braid::mpsc::Sender<int> started) {
+    co_await started.send(o.id());
+    int v = co_await h;
+    (void)v;
+}
+braid::Task<> pinned_select(Obj o, braid::mpsc::Sender<int> started) {
+    auto deadline = braid::sleep(std::chrono::hours(2));
+    auto work = braid::pin([](Obj inner) -> braid::Task<int> {
+        co_await braid::sleep(std::chrono::hours(3));
+        co_return inner.id();
+    }(Obj(std::move(o))));
+    co_await started.send(-1);
+    for (;;) {
+        auto r = co_await braid::select(deadline, work, braid_test::pending());
+        (void)r;
+    }
+}
+
+// Builds the scene on `rt`: every task waits somewhere when this returns.
+// Ids used: 0 .. 20.
+int build_drop_scene(braid::Runtime& rt, DropScene* s, braid::mpsc::Sender<Obj>* keep_tx) {
+    return rt.block_on([](DropScene* s, braid::mpsc::Sender<Obj>* keep_tx) -> braid::Task<int> {
+        Ledger* l = &s->l;
+        auto [started_tx, started_rx] = braid::mpsc::channel<int>(64);
+        int n = 0;
+        braid::spawn(wait_sleep(Obj(l, 0), started_tx)).detach(), ++n;
+        auto [tx, rx] = braid::mpsc::channel<Obj>(4);
+        co_await tx.send(Obj(l, 1));  // a value left in the channel
+        auto [tx2, rx2] = braid::mpsc::channel<Obj>(4);
+        *keep_tx = std::move(tx2);  // kept by the test past the runtime
+        braid::spawn(wait_recv(Obj(l, 2), std::move(rx2), started_tx)).detach(), ++n;
+        auto m = std::make_shared<braid::Mutex<int>>(0);
+        auto [held_tx, held_rx] = braid::oneshot::channel<int>();
+        braid::spawn(hold_lock(Obj(l, 3), m, std::move(held_tx))).detach();
+        co_await std::move(held_rx);  // held before the others queue
+        braid::spawn(wait_lock(Obj(l, 4), m, started_tx)).detach(), ++n;
+        braid::spawn(wait_lock(Obj(l, 5), m, started_tx)).detach(), ++n;
+        auto [otx, orx] = braid::oneshot::channel<Obj>();
+        braid::spawn(hold_oneshot_tx(Obj(l, 6), std::move(otx), started_tx)).detach(), ++n;
+        braid::spawn(wait_oneshot(Obj(l, 7), std::move(orx), started_tx)).detach(), ++n;
+        auto target = braid::spawn([](Obj o, braid::mpsc::Receiver<Obj> rx) -> braid::Task<> {
+            co_await braid_test::pending();
+            (void)o;
+            (void)rx;
+        }(Obj(l, 8), std::move(rx)));
+        braid::spawn(wait_join(Obj(l, 9), std::move(target), started_tx)).detach(), ++n;
+        braid::spawn(spawner_on_drop(SpawnsOnDrop(s, 10, 17), started_tx)).detach(), ++n;
+        braid::spawn(spawner_on_drop(SpawnsOnDrop(s, 11, 19), started_tx)).detach(), ++n;
+        // A blocking job that runs until a task's frame is destroyed (the
+        // shutdown cancels tasks before it waits for the blocking pool).
+        auto [btx, brx] = braid::oneshot::channel<int>();
+        auto job = braid::spawn_blocking([rx = std::move(brx), s, started = started_tx]() mutable {
+            (void)started.blocking_send(-2);  // running: the shutdown will wait for it
+            try {
+                (void)rx.blocking_recv();
+            } catch (const braid::RecvError&) {
+                ++s->blocking_saw_close;
+            }
+            return 1;
+        });
+        ++n;
+        (void)job;
+        braid::spawn(wait_blocking(Obj(l, 12), std::move(job), started_tx)).detach(), ++n;
+        braid::spawn([](Obj o, braid::oneshot::Sender<int> tx) -> braid::Task<> {
+            co_await braid_test::pending();
+            (void)o;
+            tx.send(1);
+        }(Obj(l, 13), std::move(btx))).detach();
+        braid::spawn(pinned_select(Obj(l, 14), started_tx)).detach(), ++n;
+        // Aborted, then left to the shutdown.
+        auto aborted = braid::spawn(wait_sleep(Obj(l, 15), started_tx));
+        ++n;
+        for (int i = 0; i < n; ++i) co_await started_rx.recv();
+        aborted.abort();
+        // A task never polled: spawned last, the shutdown may come first.
+        braid::spawn([](Obj o) -> braid::Task<> {
+            (void)o;
+            co_return;
+        }(Obj(l, 16))).detach();
+        co_return n;
+    }(s, keep_tx));
+}
+
+}  // namespace
+
+TEST_CASE("dropping a runtime under tasks waiting on every primitive destroys each value once") {
+    for (int flavour = 0; flavour < 2; ++flavour) {
+        for (int round = 0; round < 10; ++round) {
+            DropScene s;
+            braid::mpsc::Sender<Obj> keep_tx;
+            {
+                auto rt = flavour == 0 ? braid_test::runtime(2) : braid_test::current_thread_runtime();
+                build_drop_scene(rt, &s, &keep_tx);
+            }  // dropped here
+            INFO("flavour " << flavour << " round " << round);
+            REQUIRE(s.l.live == 0);
+            REQUIRE(s.spawn_cancelled == 2);
+            REQUIRE(s.try_spawn_refused == 2);
+            REQUIRE(s.blocking_saw_close == 1);
+            REQUIRE(s.l.bad_drops(21) == 0);
+            // The receiver went with its task: the channel is closed.
+            REQUIRE(keep_tx.is_closed());
+        }
+    }
+}
+
+// ---- shutdown_timeout and spawning afterwards ----------------------------------
+
+TEST_CASE("shutdown_timeout gives up on a stuck blocking job and later spawns are cancelled not crashed") {
+    Ledger l;
+    Gate gate;
+    auto rt = braid_test::runtime(2);
+    auto handle = rt.handle();
+    auto job = rt.block_on([](Gate* g) -> braid::Task<braid::JoinHandle<int>> {
+        co_return braid::spawn_blocking([g] {
+            g->enter_and_wait();
+            return 7;
+        });
+    }(&gate));
+    gate.wait_entered();
+    bool drained = rt.shutdown_timeout(20ms);
+    // Spawns of every kind after the shutdown: refused, the task dropped at once.
+    auto h1 = rt.spawn([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 0)));
+    auto r2 = rt.try_spawn([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 1)));
+    auto h3 = handle.spawn([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 2)));
+    auto r4 = handle.try_spawn([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 3)));
+    auto h5 = handle.spawn_blocking([o = std::make_shared<Obj>(&l, 4)] { return o->id(); });
+    int block_on_code = braid_test::error_code_of(
+        [&] { (void)rt.block_on([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 5))); });
+    int handle_block_on_code = braid_test::error_code_of(
+        [&] { (void)handle.block_on([](Obj o) -> braid::Task<int> { co_return o.id(); }(Obj(&l, 6))); });
+    long live_before_release = l.live;
+    bool job_finished_before = job.is_finished();
+    gate.release();
+    bool drained_later = rt.shutdown_timeout(std::chrono::milliseconds(-1));
+    REQUIRE(!drained);
+    REQUIRE(!job_finished_before);
+    REQUIRE(drained_later);
+    // The stuck job's value still reaches its handle once it ends.
+    REQUIRE(job.is_finished());
+    REQUIRE(job.take() == 7);
+    REQUIRE(live_before_release == 0);
+    REQUIRE(h1.is_finished());
+    REQUIRE_THROWS_AS(h1.take(), braid::TaskCancelled);
+    REQUIRE(!r2);
+    REQUIRE(r2.error() == BRAID_ESHUTDOWN);
+    REQUIRE(h3.is_finished());
+    REQUIRE_THROWS_AS(h3.take(), braid::TaskCancelled);
+    REQUIRE(!r4);
+    REQUIRE(r4.error() == BRAID_ESHUTDOWN);
+    REQUIRE(h5.is_finished());
+    REQUIRE_THROWS_AS(h5.take(), braid::TaskCancelled);
+    REQUIRE(block_on_code == BRAID_ESHUTDOWN);
+    REQUIRE(handle_block_on_code == BRAID_ESHUTDOWN);
+    REQUIRE(l.bad_drops(7) == 0);
+}
+
+TEST_CASE("shutdown_background leaves a running blocking job to finish and its handle still gets the value") {
+    Gate gate;
+    braid::JoinHandle<int> job;
+    {
+        auto rt = braid_test::runtime(1);
+        job = rt.block_on([](Gate* g) -> braid::Task<braid::JoinHandle<int>> {
+            co_return braid::spawn_blocking([g] {
+                g->enter_and_wait();
+                // Spawning from the job after the shutdown: a cancelled handle.
+                auto h = braid::spawn([]() -> braid::Task<int> { co_return 1; }());
+                return h.is_finished() ? 9 : 0;
+            });
+        }(&gate));
+        gate.wait_entered();
+        rt.shutdown_background();
+    }
+    REQUIRE(!job.is_finished());
+    gate.release();
+    REQUIRE(braid_task_join_blocking(job.native_handle(), BRAID_WAIT_FOREVER) == BRAID_OK);
+    REQUIRE(job.take() == 9);
+}
+
+// ---- JoinSet, abort, mutex -------------------------------------------------------
+
+TEST_CASE("a JoinSet dropped with running tasks aborts them all and runs their destructors") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        auto rt = braid_test::runtime(2);
+        auto r = rt.block_on([](Ledger* l) -> braid::Task<std::pair<long, std::size_t>> {
+            braid::TaskTracker tracker;
+            auto [started_tx, started_rx] = braid::mpsc::channel<int>(64);
+            {
+                braid::JoinSet<int> set;
+                for (int i = 0; i < 16; ++i) {
+                    if (i % 2 == 0) {
+                        set.spawn(tracker.track_future([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<int> {
+                            co_await s.send(o.id());
+                            co_await braid::sleep(std::chrono::hours(1));
+                            co_return o.id();
+                        }(Obj(l, i), started_tx)));
+                    } else {
+                        set.spawn(tracker.track_future([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<int> {
+                            co_await s.send(o.id());
+                            for (;;) co_await braid::yield_now();  // busy: aborted between polls
+                            co_return o.id();
+                        }(Obj(l, i), started_tx)));
+                    }
+                }
+                for (int i = 0; i < 16; ++i) co_await started_rx.recv();
+            }  // dropped: every task aborted
+            tracker.close();
+            co_await tracker.wait();
+            co_return std::pair<long, std::size_t>(l->live.load(), tracker.len());
+        }(&l));
+        REQUIRE(r.first == 0);
+        REQUIRE(r.second == 0);
+        REQUIRE(l.bad_drops(16) == 0);
+    }
+}
+
+TEST_CASE("aborting a task that holds a mutex guard passes the lock to the next waiter") {
+    for (int round = 0; round < 50; ++round) {
+        auto rt = braid_test::runtime(2);
+        auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
+            auto m = std::make_shared<braid::Mutex<std::vector<int>>>();
+            auto [held_tx, held_rx] = braid::oneshot::channel<int>();
+            auto holder = braid::spawn([](std::shared_ptr<braid::Mutex<std::vector<int>>> m,
+                                          braid::oneshot::Sender<int> held) -> braid::Task<> {
+                auto g = co_await m->lock();
+                g->push_back(0);
+                held.send(1);
+                co_await braid_test::pending();
+            }(m, std::move(held_tx)));
+            co_await std::move(held_rx);
+            std::vector<braid::JoinHandle<void>> waiters;
+            for (int i = 1; i <= 3; ++i)
+                waiters.push_back(braid::spawn([](std::shared_ptr<braid::Mutex<std::vector<int>>> m,
+                                                  int i) -> braid::Task<> {
+                    auto g = co_await m->lock();
+                    g->push_back(i);
+                }(m, i)));
+            // A waiter that gives up (timeout) must not keep the lock either.
+            auto quitter = braid::spawn([](std::shared_ptr<braid::Mutex<std::vector<int>>> m) -> braid::Task<> {
+                auto r = co_await braid::timeout(1ms, m->lock());
+                (void)r;
+            }(m));
+            co_await quitter;
+            holder.abort();
+            int code = co_await braid_test::code_of(std::move(holder));
+            EXPECT(code == BRAID_ECANCELED);
+            for (auto& w : waiters) co_await w;
+            auto g = co_await m->lock();
+            co_return *g;
+        }());
+        REQUIRE(got.size() == 4);
+        REQUIRE(got[0] == 0);
+        std::sort(got.begin() + 1, got.end());
+        REQUIRE(got[1] == 1);
+        REQUIRE(got[3] == 3);
+    }
+}
+
+// ---- across runtimes and threads ------------------------------------------------
+
+TEST_CASE("a JoinHandle of one runtime awaited from a plain thread through another runtime's block_on") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        auto a = braid_test::runtime(1);
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        auto h = a.spawn([](Obj o, braid::oneshot::Receiver<int> rx) -> braid::Task<int> {
+            int v = co_await std::move(rx);
+            co_return v + o.id();
+        }(Obj(&l, 10), std::move(rx)));
+        int got = 0;
+        std::thread t([&got, h = std::move(h)]() mutable {
+            auto b = braid_test::current_thread_runtime();
+            got = b.block_on([](braid::JoinHandle<int> h) -> braid::Task<int> { co_return co_await h; }(std::move(h)));
+        });
+        tx.send(5);
+        t.join();
+        REQUIRE(got == 15);
+        REQUIRE(l.live == 0);
+    }
+}
+
+TEST_CASE("a task of another runtime awaiting a JoinHandle sees TaskCancelled when the first runtime is dropped") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        auto b = braid_test::runtime(1);
+        braid::JoinHandle<int> waiter;
+        {
+            auto a = braid_test::runtime(1);
+            auto h = a.spawn([](Obj o) -> braid::Task<int> {
+                co_await braid_test::pending();
+                co_return o.id();
+            }(Obj(&l, 0)));
+            auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+            waiter = b.spawn([](braid::JoinHandle<int> h, braid::oneshot::Sender<int> started) -> braid::Task<int> {
+                started.send(1);
+                co_return co_await braid_test::code_of(std::move(h));
+            }(std::move(h), std::move(started_tx)));
+            (void)started_rx.blocking_recv();
+        }  // a dropped: its task is cancelled, b's task is woken
+        int code = b.block_on([](braid::JoinHandle<int> w) -> braid::Task<int> { co_return co_await w; }(
+            std::move(waiter)));
+        REQUIRE(code == BRAID_ECANCELED);
+        REQUIRE(l.live == 0);
+    }
+}
+
+TEST_CASE("servers stop on a watch shutdown signal sent from a plain thread") {
+    for (int round = 0; round < 20; ++round) {
+        auto rt = braid_test::runtime(2);
+        auto ch = braid::watch::channel<bool>(false);
+        auto& tx = ch.first;
+        auto& rx = ch.second;
+        auto btx = braid::broadcast::channel<int>(4);
+        std::atomic<int> stopped{0};
+        braid::TaskTracker tracker;
+        auto [ready_tx, ready_rx] = braid::mpsc::channel<int>(16);
+        auto h = rt.handle();
+        for (int i = 0; i < 4; ++i) {
+            tracker.spawn_on([](braid::watch::Receiver<bool> rx, std::atomic<int>* stopped,
+                                braid::mpsc::Sender<int> ready) -> braid::Task<> {
+                co_await ready.send(1);
+                for (;;) {
+                    auto r = co_await braid::select(rx.changed(), braid::sleep(std::chrono::hours(1)));
+                    if (r.index() == 1) continue;
+                    bool alive = std::get<0>(r);
+                    if (!alive || *rx.borrow()) break;
+                }
+                ++*stopped;
+            }(rx, &stopped, ready_tx), h).detach();
+            tracker.spawn_on([](braid::broadcast::Receiver<int> rx, std::atomic<int>* stopped,
+                                braid::mpsc::Sender<int> ready) -> braid::Task<> {
+                co_await ready.send(1);
+                auto r = co_await rx.recv();
+                if (r.has_value() && *r == 42) ++*stopped;
+            }(btx.subscribe(), &stopped, ready_tx), h).detach();
+        }
+        for (int i = 0; i < 8; ++i) (void)ready_rx.blocking_recv();
+        std::thread signaller([&tx, &btx] {
+            (void)tx.send(true);
+            (void)btx.send(42);
+        });
+        signaller.join();
+        tracker.close();
+        rt.block_on([](braid::TaskTracker t) -> braid::Task<> { co_await t.wait(); }(tracker));
+        REQUIRE(stopped == 8);
+    }
+}
+
+TEST_CASE("a runtime shut down from another thread while block_on waits ends the block_on with TaskCancelled") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        auto rt = braid_test::runtime(2);
+        auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+        std::thread stopper([&rt, rx = std::move(started_rx)]() mutable {
+            (void)rx.blocking_recv();
+            (void)rt.shutdown_timeout(std::chrono::milliseconds(-1));
+        });
+        int code = braid_test::error_code_of([&] {
+            rt.block_on([](Obj o, braid::oneshot::Sender<int> started) -> braid::Task<> {
+                started.send(1);
+                co_await braid_test::pending();
+                (void)o;
+            }(Obj(&l, 0), std::move(started_tx)));
+        });
+        stopper.join();
+        REQUIRE(code == BRAID_ECANCELED);
+        REQUIRE(l.live == 0);
+    }
+}
+
+namespace {
+// Records how many tasks the tracker still counted when it was destroyed.
+class SeesTracker {
+public:
+    SeesTracker(braid::TaskTracker t, std::vector<std::size_t>* seen) : t_(std::move(t)), seen_(seen) {}
+    SeesTracker(SeesTracker&& o) noexcept : t_(o.t_), seen_(std::exchange(o.seen_, nullptr)) {}
+    ~SeesTracker() {
+        if (seen_) seen_->push_back(t_.len());
+    }
+
+private:
+    braid::TaskTracker t_;
+    std::vector<std::size_t>* seen_;
+};
+}  // namespace
+
+TEST_CASE("a tracked task still counts while its frame is destroyed") {
+    // tokio-util's TrackedFuture drops the future before its token: wait()
+    // never completes while a tracked task's destructors still run.  One
+    // tracker per way a task ends, so that no other task is counted.
+    std::vector<std::size_t> seen[3];
+    auto rt = braid_test::current_thread_runtime();
+    rt.block_on([](std::vector<std::size_t>* seen) -> braid::Task<> {
+        braid::TaskTracker aborted, finished, unpolled;
+        auto waiting = aborted.spawn([](SeesTracker s) -> braid::Task<> {
+            (void)s;
+            co_await braid_test::pending();
+        }(SeesTracker(aborted, &seen[0])));
+        auto done = finished.spawn([](SeesTracker s) -> braid::Task<> {
+            (void)s;
+            co_return;
+        }(SeesTracker(finished, &seen[1])));
+        co_await braid::yield_now();
+        waiting.abort();
+        {
+            auto never_run = unpolled.track_future([](SeesTracker s) -> braid::Task<> {
+                (void)s;
+                co_return;
+            }(SeesTracker(unpolled, &seen[2])));
+        }
+        for (auto* t : {&aborted, &finished, &unpolled}) {
+            t->close();
+            co_await t->wait();
+        }
+    }(seen));
+    for (int i = 0; i < 3; ++i) {
+        INFO("case " << i);
+        REQUIRE(seen[i].size() == 1);
+        CHECK(seen[i][0] == 1);
+    }
+}

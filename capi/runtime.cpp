@@ -142,7 +142,16 @@ int block_on(Core* core, braid_task* task, bool wait_turn) {
     // A future made with braid_task_new and never started is started here
     // (Tokio's block_on runs the future it is given); refused: its status.
     if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;
-    if (core->scheduler().current_thread()) return core->scheduler().block_on(t, wait_turn);
+    if (core->scheduler().current_thread()) {
+        int st = core->scheduler().block_on(t, wait_turn);
+        // Stopped by a shutdown on another thread before the task ended:
+        // that shutdown cancels it next (it cancels every task it did not
+        // refuse once the scheduler has stopped), so wait for its final
+        // status, as a multi-thread runtime's block_on does, rather than
+        // leave the caller a task that has not ended.
+        if (st == BRAID_ESHUTDOWN && !t->is_complete()) st = braid_task_join_blocking(task, BRAID_WAIT_FOREVER);
+        return st;
+    }
     return braid_task_join_blocking(task, BRAID_WAIT_FOREVER);
 }
 }  // namespace

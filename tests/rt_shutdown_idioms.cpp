@@ -775,3 +775,133 @@ TEST_CASE("a tracked task still counts while its frame is destroyed") {
         CHECK(seen[i][0] == 1);
     }
 }
+
+// ---- more shutdown shapes ----------------------------------------------------------
+
+TEST_CASE("a current-thread runtime shut down from another thread ends its running block_on") {
+    // The task block_on runs waits on nothing, a timer, or a channel: the
+    // shutdown must wake the thread that drives the runtime.
+    for (int what = 0; what < 3; ++what) {
+        for (int round = 0; round < 10; ++round) {
+            Ledger l;
+            auto rt = braid_test::current_thread_runtime();
+            auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+            auto [tx, rx] = braid::mpsc::channel<int>(1);
+            std::thread stopper([&rt, srx = std::move(started_rx)]() mutable {
+                (void)srx.blocking_recv();
+                (void)rt.shutdown_timeout(std::chrono::milliseconds(-1));
+            });
+            int code = braid_test::error_code_of([&] {
+                rt.block_on([](Obj o, braid::oneshot::Sender<int> started, braid::mpsc::Receiver<int> rx,
+                               int what) -> braid::Task<> {
+                    started.send(1);
+                    if (what == 0) co_await braid_test::pending();
+                    if (what == 1) co_await braid::sleep(std::chrono::hours(1));
+                    if (what == 2) (void)co_await rx.recv();
+                    (void)o;
+                }(Obj(&l, 0), std::move(started_tx), std::move(rx), what));
+            });
+            stopper.join();
+            INFO("what " << what << " round " << round);
+            REQUIRE(code == BRAID_ECANCELED);
+            REQUIRE(l.live == 0);
+            (void)tx;
+        }
+    }
+}
+
+TEST_CASE("tracked blocking jobs still queued at a shutdown are dropped and stop counting") {
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        braid::TaskTracker tracker;
+        std::atomic<int> ran{0};
+        {
+            auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
+            rt.block_on([](Ledger* l, braid::TaskTracker tracker, std::atomic<int>* ran) -> braid::Task<> {
+                auto [tx, rx] = braid::oneshot::channel<int>();
+                auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+                // The only blocking thread waits on a task that the shutdown cancels.
+                tracker.spawn_blocking([rx = std::move(rx), st = std::move(started_tx), ran]() mutable {
+                    st.send(1);
+                    try {
+                        (void)rx.blocking_recv();
+                    } catch (const braid::RecvError&) {
+                    }
+                    ++*ran;
+                }).detach();
+                co_await std::move(started_rx);
+                braid::spawn([](braid::oneshot::Sender<int> tx) -> braid::Task<> {
+                    co_await braid_test::pending();
+                    tx.send(1);
+                }(std::move(tx))).detach();
+                for (int i = 0; i < 8; ++i)
+                    tracker.spawn_blocking([o = std::make_shared<Obj>(l, i), ran] { ++*ran; }).detach();
+                EXPECT(tracker.len() == 9);
+            }(&l, tracker, &ran));
+        }
+        INFO("round " << round);
+        REQUIRE(tracker.len() == 0);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops(8) == 0);
+        REQUIRE(ran >= 1);
+    }
+}
+
+TEST_CASE("a JoinSet whose tasks run on another runtime gives each back cancelled when that runtime goes") {
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        auto main_rt = braid_test::runtime(1);
+        std::optional<braid::Runtime> other(braid_test::runtime(1));
+        auto r = main_rt.block_on([](Ledger* l, std::optional<braid::Runtime>* other) -> braid::Task<std::vector<int>> {
+            braid::JoinSet<int> set;
+            auto h = (*other)->handle();
+            auto [started_tx, started_rx] = braid::mpsc::channel<int>(8);
+            for (int i = 0; i < 4; ++i)
+                set.spawn_on([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<int> {
+                    co_await s.send(o.id());
+                    co_await braid_test::pending();
+                    co_return o.id();
+                }(Obj(l, i), started_tx), h);
+            for (int i = 0; i < 4; ++i) co_await started_rx.recv();
+            // Dropped from a blocking thread of this runtime (no runtime's own thread may).
+            co_await braid::spawn_blocking([other] { other->reset(); });
+            std::vector<int> codes;
+            for (;;) {
+                int code = co_await braid_test::code_of(set.join_next());
+                if (code != BRAID_ECANCELED) break;
+                codes.push_back(code);
+            }
+            codes.push_back(int(set.len()));
+            co_return codes;
+        }(&l, &other));
+        REQUIRE(r.size() == 5);
+        REQUIRE(r.back() == 0);
+        REQUIRE(l.live == 0);
+    }
+}
+
+TEST_CASE("a drop guard in a frame the shutdown destroys cancels a token another runtime waits on") {
+    for (int round = 0; round < 10; ++round) {
+        auto waiter_rt = braid_test::runtime(1);
+        braid::CancellationToken token;
+        auto waiter = waiter_rt.spawn([](braid::CancellationToken t) -> braid::Task<int> {
+            co_await t.cancelled();
+            co_return 1;
+        }(token.child_token()));
+        {
+            auto rt = braid_test::runtime(1);
+            auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+            rt.spawn([](braid::CancellationToken::DropGuard g, braid::oneshot::Sender<int> s) -> braid::Task<> {
+                s.send(1);
+                co_await braid_test::pending();
+                (void)g;
+            }(token.drop_guard(), std::move(started_tx))).detach();
+            (void)started_rx.blocking_recv();
+            REQUIRE(!token.is_cancelled());
+        }
+        REQUIRE(token.is_cancelled());
+        int v = waiter_rt.block_on([](braid::JoinHandle<int> w) -> braid::Task<int> { co_return co_await w; }(
+            std::move(waiter)));
+        REQUIRE(v == 1);
+    }
+}

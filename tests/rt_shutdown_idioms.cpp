@@ -905,3 +905,137 @@ TEST_CASE("a drop guard in a frame the shutdown destroys cancels a token another
         REQUIRE(v == 1);
     }
 }
+
+namespace {
+// A server task: its connections in a JoinSet it owns (Tokio's accept loop
+// with a JoinSet); each connection owns a JoinSet of sub-requests.
+braid::Task<> connection(Obj o, Ledger* l, int first, braid::mpsc::Sender<int> started) {
+    braid::JoinSet<void> subs;
+    for (int i = 0; i < 2; ++i)
+        subs.spawn([](Obj o, braid::mpsc::Sender<int> started) -> braid::Task<> {
+            co_await started.send(o.id());
+            co_await braid::sleep(std::chrono::hours(1));
+        }(Obj(l, first + i), started));
+    co_await started.send(o.id());
+    co_await braid_test::pending();
+}
+braid::Task<> server(Obj o, Ledger* l, int first, braid::mpsc::Sender<int> started) {
+    braid::JoinSet<void> conns;
+    for (int c = 0; c < 3; ++c) conns.spawn(connection(Obj(l, first + c * 3), l, first + c * 3 + 1, started));
+    co_await started.send(o.id());
+    for (;;) {
+        auto r = co_await conns.join_next();
+        if (!r) co_await braid_test::pending();
+    }
+}
+}  // namespace
+
+TEST_CASE("dropping a runtime under servers that own JoinSets of connections that own JoinSets") {
+    // The shutdown destroys the tasks in any order: a JoinSet destroyed with
+    // its owner aborts tasks the shutdown may have destroyed already, or not yet.
+    constexpr int kServers = 4;
+    constexpr int kPerServer = 10;  // the server, 3 connections, 6 sub-requests
+    for (int flavour = 0; flavour < 2; ++flavour) {
+        for (int round = 0; round < 20; ++round) {
+            Ledger l;
+            {
+                auto rt = flavour == 0 ? braid_test::runtime(2) : braid_test::current_thread_runtime();
+                rt.block_on([](Ledger* l) -> braid::Task<> {
+                    auto [started_tx, started_rx] = braid::mpsc::channel<int>(64);
+                    for (int s = 0; s < kServers; ++s)
+                        braid::spawn(server(Obj(l, 100 + s), l, s * kPerServer, started_tx)).detach();
+                    for (int i = 0; i < kServers * kPerServer; ++i) co_await started_rx.recv();
+                }(&l));
+            }
+            INFO("flavour " << flavour << " round " << round);
+            REQUIRE(l.live == 0);
+            REQUIRE(l.bad_drops() == 0);
+            REQUIRE(l.made.size() == std::size_t(kServers * kPerServer));
+        }
+    }
+}
+
+TEST_CASE("a LocalSet outliving its runtime destroys its tasks once") {
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        std::optional<braid::LocalSet> local(std::in_place);
+        {
+            auto rt = braid_test::runtime(1);
+            local->block_on(rt, [](Ledger* l) -> braid::Task<> {
+                for (int i = 0; i < 4; ++i)
+                    braid::spawn_local([](Obj o) -> braid::Task<> {
+                        co_await braid::sleep(std::chrono::hours(1));
+                        (void)o;
+                    }(Obj(l, i))).detach();
+                co_await braid::yield_now();
+            }(&l));
+        }
+        long live_after_runtime = l.live;
+        local.reset();
+        INFO("round " << round);
+        REQUIRE(live_after_runtime <= 4);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops(4) == 0);
+    }
+}
+
+TEST_CASE("what destructors and blocking jobs spawn while the runtime shuts down is dropped not run") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        Gate gate;
+        std::atomic<int> ran{0};
+        std::atomic<int> codes_ok{0};
+        {
+            auto rt = braid_test::runtime(1);
+            auto handle = rt.handle();
+            rt.block_on([](Ledger* l, Gate* gate, std::atomic<int>* ran, std::atomic<int>* ok,
+                           braid::Handle h) -> braid::Task<> {
+                // A blocking job that, once let go, spawns in every way.
+                braid::spawn_blocking([l, gate, ran, ok, h = std::move(h)] {
+                    gate->enter_and_wait();
+                    auto t = h.spawn([](Obj o, std::atomic<int>* ran) -> braid::Task<> {
+                        ++*ran;
+                        (void)o;
+                        co_return;
+                    }(Obj(l, 0), ran));
+                    if (t.is_finished()) ++*ok;
+                    auto b = h.spawn_blocking([o = std::make_shared<Obj>(l, 1), ran] { ++*ran; });
+                    if (b.is_finished()) ++*ok;
+                    int code = braid_test::error_code_of(
+                        [&] { h.block_on([](Obj o) -> braid::Task<> { (void)o; co_return; }(Obj(l, 2))); });
+                    if (code == BRAID_ESHUTDOWN) ++*ok;
+                    auto s = braid::try_spawn([](Obj o) -> braid::Task<> { (void)o; co_return; }(Obj(l, 3)));
+                    if (!s && s.error() == BRAID_ESHUTDOWN) ++*ok;
+                }).detach();
+                // A task whose destructor spawns a blocking job and lets the job above go.
+                struct OnDrop {
+                    Ledger* l;
+                    Gate* gate;
+                    std::atomic<int>* ran;
+                    std::atomic<int>* ok;
+                    bool armed = true;
+                    OnDrop(Ledger* l, Gate* g, std::atomic<int>* r, std::atomic<int>* o)
+                        : l(l), gate(g), ran(r), ok(o) {}
+                    OnDrop(OnDrop&& o) noexcept : l(o.l), gate(o.gate), ran(o.ran), ok(o.ok) { o.armed = false; }
+                    ~OnDrop() {
+                        if (!armed) return;
+                        auto b = braid::spawn_blocking([o = std::make_shared<Obj>(l, 4), r = ran] { ++*r; });
+                        if (b.is_finished()) ++*ok;
+                        gate->release();
+                    }
+                };
+                braid::spawn([](OnDrop d) -> braid::Task<> {
+                    co_await braid_test::pending();
+                    (void)d;
+                }(OnDrop(l, gate, ran, ok))).detach();
+                co_return;
+            }(&l, &gate, &ran, &codes_ok, handle.clone()));
+            gate.wait_entered();  // the job runs: the shutdown will wait for it
+        }
+        INFO("round " << round);
+        REQUIRE(ran == 0);
+        REQUIRE(codes_ok == 5);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops(5) == 0);
+    }
+}

@@ -1039,3 +1039,63 @@ TEST_CASE("what destructors and blocking jobs spawn while the runtime shuts down
         REQUIRE(l.bad_drops(5) == 0);
     }
 }
+
+TEST_CASE("plain threads inside Handle block_on see TaskCancelled when the runtime is dropped") {
+    // On a current-thread runtime one thread drives it (block_on) and the
+    // other waits for its turn (Handle::block_on); on a multi-thread one both wait.
+    for (int flavour = 0; flavour < 2; ++flavour) {
+        for (int round = 0; round < 10; ++round) {
+            Ledger l;
+            std::optional<braid::Runtime> rt(flavour == 0 ? braid_test::runtime(2)
+                                                          : braid_test::current_thread_runtime());
+            auto h = rt->handle();
+            auto [tx, rx] = braid::mpsc::channel<int>(4);
+            int codes[2] = {0, 0};
+            auto body = [](Obj o, braid::mpsc::Sender<int> started) -> braid::Task<> {
+                co_await started.send(o.id());
+                co_await braid_test::pending();
+            };
+            std::thread a([&, tx = tx] {
+                codes[0] = braid_test::error_code_of([&] { rt->block_on(body(Obj(&l, 0), tx)); });
+            });
+            (void)rx.blocking_recv();  // a's task runs
+            std::thread b([&, tx = tx] {
+                codes[1] = braid_test::error_code_of([&] { h.block_on(body(Obj(&l, 1), tx)); });
+            });
+            (void)rx.blocking_recv();  // b's task runs too (on a current-thread runtime a's block_on runs it)
+            std::thread dropper([&] { rt.reset(); });
+            a.join();
+            b.join();
+            dropper.join();
+            INFO("flavour " << flavour << " round " << round);
+            REQUIRE(codes[0] == BRAID_ECANCELED);
+            REQUIRE(codes[1] == BRAID_ECANCELED);
+            REQUIRE(l.live == 0);
+            REQUIRE(l.bad_drops(2) == 0);
+        }
+    }
+}
+
+TEST_CASE("handles of tasks outlive their runtime: abort is_finished and take still answer") {
+    Ledger l;
+    braid::JoinHandle<int> pending_h, done_h;
+    braid::AbortHandle ah;
+    {
+        auto rt = braid_test::runtime(1);
+        pending_h = rt.spawn([](Obj o) -> braid::Task<int> {
+            co_await braid_test::pending();
+            co_return o.id();
+        }(Obj(&l, 0)));
+        ah = pending_h.abort_handle();
+        done_h = rt.spawn([](Obj o) -> braid::Task<int> { co_return o.id() + 40; }(Obj(&l, 1)));
+        (void)braid_task_join_blocking(done_h.native_handle(), BRAID_WAIT_FOREVER);
+    }
+    REQUIRE(l.live == 0);
+    REQUIRE(pending_h.is_finished());
+    REQUIRE(ah.is_finished());
+    ah.abort();
+    pending_h.abort();
+    REQUIRE_THROWS_AS(pending_h.take(), braid::TaskCancelled);
+    done_h.abort();
+    REQUIRE(done_h.take() == 41);
+}

@@ -1099,3 +1099,105 @@ TEST_CASE("handles of tasks outlive their runtime: abort is_finished and take st
     done_h.abort();
     REQUIRE(done_h.take() == 41);
 }
+
+TEST_CASE("a receiver dropped by a shutdown hands senders waiting on another runtime their values back") {
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        auto senders_rt = braid_test::runtime(1);
+        braid::JoinHandle<int> sender;
+        {
+            auto rt = braid_test::runtime(1);
+            auto [tx, rx] = braid::mpsc::channel<Obj>(1);
+            auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+            rt.spawn([](braid::mpsc::Receiver<Obj> rx, braid::oneshot::Sender<int> started) -> braid::Task<> {
+                started.send(1);
+                co_await braid_test::pending();
+                (void)rx;
+            }(std::move(rx), std::move(started_tx))).detach();
+            (void)started_rx.blocking_recv();
+            auto [full_tx, full_rx] = braid::oneshot::channel<int>();
+            sender = senders_rt.spawn([](braid::mpsc::Sender<Obj> tx, Ledger* l,
+                                         braid::oneshot::Sender<int> full) -> braid::Task<int> {
+                auto first = co_await tx.send(Obj(l, 0));  // fills the channel
+                EXPECT(!first);
+                full.send(1);
+                auto back = co_await tx.send(Obj(l, 1));  // waits for room: the receiver goes instead
+                co_return back ? back->id() : -1;
+            }(std::move(tx), &l, std::move(full_tx)));
+            (void)full_rx.blocking_recv();
+        }
+        int got = senders_rt.block_on([](braid::JoinHandle<int> h) -> braid::Task<int> { co_return co_await h; }(
+            std::move(sender)));
+        INFO("round " << round);
+        REQUIRE(got == 1);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops(2) == 0);
+    }
+}
+
+TEST_CASE("permits held by tasks a shutdown destroys go to waiters on another runtime") {
+    for (int round = 0; round < 10; ++round) {
+        auto sem = std::make_shared<braid::Semaphore>(2);
+        auto waiters_rt = braid_test::runtime(1);
+        std::vector<braid::JoinHandle<int>> waiters;
+        {
+            auto rt = braid_test::runtime(2);
+            auto [held_tx, held_rx] = braid::mpsc::channel<int>(4);
+            for (int i = 0; i < 2; ++i)
+                rt.spawn([](std::shared_ptr<braid::Semaphore> s, braid::mpsc::Sender<int> held) -> braid::Task<> {
+                    auto p = co_await s->acquire();
+                    co_await held.send(1);
+                    co_await braid_test::pending();
+                }(sem, held_tx)).detach();
+            (void)held_rx.blocking_recv();
+            (void)held_rx.blocking_recv();
+            for (int i = 0; i < 2; ++i)
+                waiters.push_back(waiters_rt.spawn([](std::shared_ptr<braid::Semaphore> s) -> braid::Task<int> {
+                    auto p = co_await s->acquire();
+                    co_return int(p.num_permits());
+                }(sem)));
+        }
+        int total = waiters_rt.block_on([](std::vector<braid::JoinHandle<int>>* ws) -> braid::Task<int> {
+            int n = 0;
+            for (auto& w : *ws) n += co_await w;
+            co_return n;
+        }(&waiters));
+        REQUIRE(total == 2);
+        REQUIRE(sem->available_permits() == 2);
+    }
+}
+
+TEST_CASE("dropping a paused runtime under sleeps intervals and timeouts") {
+    for (int round = 0; round < 20; ++round) {
+        Ledger l;
+        {
+            auto rt = braid_test::paused_runtime(round % 2 + 1);
+            rt.block_on([](Ledger* l) -> braid::Task<> {
+                auto [started_tx, started_rx] = braid::mpsc::channel<int>(16);
+                for (int i = 0; i < 4; ++i) {
+                    braid::spawn([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<> {
+                        co_await s.send(o.id());
+                        co_await braid::sleep(std::chrono::hours(o.id() + 1));
+                    }(Obj(l, i), started_tx)).detach();
+                    braid::spawn([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<> {
+                        auto iv = braid::interval(std::chrono::milliseconds(10));
+                        co_await s.send(o.id());
+                        for (;;) co_await iv.tick();  // auto-advances while the others sleep
+                    }(Obj(l, 10 + i), started_tx)).detach();
+                    braid::spawn([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<> {
+                        co_await s.send(o.id());
+                        auto r = co_await braid::timeout(std::chrono::hours(2), braid_test::pending());
+                        (void)r;
+                        co_await braid_test::pending();
+                    }(Obj(l, 20 + i), started_tx)).detach();
+                }
+                for (int i = 0; i < 12; ++i) co_await started_rx.recv();
+                co_await braid::sleep(std::chrono::milliseconds(35));
+            }(&l));
+        }
+        INFO("round " << round);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops() == 0);
+        REQUIRE(l.made.size() == 12);
+    }
+}

@@ -1201,3 +1201,79 @@ TEST_CASE("dropping a paused runtime under sleeps intervals and timeouts") {
         REQUIRE(l.made.size() == 12);
     }
 }
+
+TEST_CASE("a handle kept past its runtime: enter spawn spawn_blocking block_on and metrics still answer") {
+    Ledger l;
+    std::optional<braid::Handle> h;
+    {
+        auto rt = braid_test::runtime(1);
+        h.emplace(rt.handle());
+    }
+    bool spawned_cancelled = false, blocking_cancelled = false, tracked_released = false;
+    int block_on_code = 0;
+    {
+        auto g = h->enter();  // entering a shut-down runtime works (Tokio's too)
+        {
+            auto t = braid::spawn([](Obj o) -> braid::Task<> {
+                (void)o;
+                co_return;
+            }(Obj(&l, 0)));
+            spawned_cancelled = t.is_finished();
+            auto b = braid::spawn_blocking([o = std::make_shared<Obj>(&l, 1)] { return o->id(); });
+            blocking_cancelled = b.is_finished();
+            braid::TaskTracker tracker;
+            tracker.spawn_on([](Obj o) -> braid::Task<> {
+                (void)o;
+                co_return;
+            }(Obj(&l, 2)), *h).detach();
+            tracked_released = tracker.is_empty();
+        }
+    }
+    block_on_code = braid_test::error_code_of([&] {
+        h->block_on([](Obj o) -> braid::Task<> {
+            (void)o;
+            co_return;
+        }(Obj(&l, 3)));
+    });
+    auto m = h->metrics();
+    (void)m;
+    REQUIRE(spawned_cancelled);
+    REQUIRE(blocking_cancelled);
+    REQUIRE(tracked_released);
+    REQUIRE(block_on_code == BRAID_ESHUTDOWN);
+    REQUIRE(l.live == 0);
+    REQUIRE(l.bad_drops(4) == 0);
+}
+
+TEST_CASE("a runtime owned by a task of another runtime is shut down by that runtime's shutdown") {
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        {
+            auto outer = braid_test::runtime(1);
+            auto inner = std::make_shared<braid::Runtime>(round % 2 ? braid_test::runtime(1)
+                                                                    : braid_test::current_thread_runtime());
+            auto [started_tx, started_rx] = braid::mpsc::channel<int>(8);
+            for (int i = 0; i < 3; ++i)
+                inner->spawn([](Obj o, braid::mpsc::Sender<int> s) -> braid::Task<> {
+                    co_await s.send(o.id());
+                    co_await braid::sleep(std::chrono::hours(1));
+                }(Obj(&l, i), started_tx)).detach();
+            if (round % 2 == 0) {
+                // A current-thread runtime runs its tasks only inside block_on.
+                inner->block_on([](braid::mpsc::Receiver<int>* rx) -> braid::Task<> {
+                    for (int i = 0; i < 3; ++i) co_await rx->recv();
+                }(&started_rx));
+            } else {
+                for (int i = 0; i < 3; ++i) (void)started_rx.blocking_recv();
+            }
+            outer.spawn([](std::shared_ptr<braid::Runtime> rt, Obj o) -> braid::Task<> {
+                co_await braid_test::pending();
+                (void)rt;
+                (void)o;
+            }(std::move(inner), Obj(&l, 3))).detach();
+        }  // outer's shutdown destroys the task that holds the last reference to inner
+        INFO("round " << round);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops(4) == 0);
+    }
+}

@@ -16,6 +16,7 @@
 
 #include <exception>
 #include <new>
+#include <optional>
 #include <source_location>
 #include <type_traits>
 #include <utility>
@@ -172,26 +173,34 @@ SpawnResult<T> try_spawn_with(CreateIn<Owner> create, Owner* owner, Task<T> task
 
 // spawn_blocking's state: runs a callable once on the blocking pool, and
 // keeps the spawn's location for the task dump (the vtable's location
-// function reads it).
+// function reads it).  The callable is destroyed as soon as it returns (or
+// throws), before its result is stored and the job completes, as Tokio's
+// blocking task consumes its FnOnce: what it captured (a tracker's token, a
+// permit, a lock, a buffer) goes when the job ends, not when the last
+// JoinHandle does.  A job that never ran has it destroyed by release.
 template <class F>
 struct BlockingState {
     using R = std::invoke_result_t<F&>;
-    F fn;
+    std::optional<F> fn;
     Result<R> result;
     std::source_location spawned_from;
-    BlockingState(F&& f, std::source_location loc) : fn(std::move(f)), spawned_from(loc) {}
+    BlockingState(F&& f, std::source_location loc) : fn(std::in_place, std::move(f)), spawned_from(loc) {}
 
     static int poll(void* p, braid_task*) {
         auto* s = static_cast<BlockingState*>(p);
         try {
             if constexpr (std::is_void_v<R>) {
-                s->fn();
+                (*s->fn)();
+                s->fn.reset();
                 s->result.set_value();
             } else {
-                s->result.set_value(s->fn());
+                R r = (*s->fn)();
+                s->fn.reset();
+                s->result.set_value(std::move(r));
             }
             return BRAID_OK;
         } catch (...) {
+            s->fn.reset();
             s->result.set_exception(std::current_exception());
             return BRAID_EPANIC;
         }

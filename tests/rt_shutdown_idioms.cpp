@@ -1277,3 +1277,85 @@ TEST_CASE("a runtime owned by a task of another runtime is shut down by that run
         REQUIRE(l.bad_drops(4) == 0);
     }
 }
+
+TEST_CASE("a joined task's frame is gone when its JoinHandle completes") {
+    Ledger l;
+    auto rt = braid_test::runtime(2);
+    auto bad = rt.block_on([](Ledger* l) -> braid::Task<int> {
+        int bad = 0;
+        for (int i = 0; i < 2000; ++i) {
+            auto h = braid::spawn([](Obj o) -> braid::Task<int> {
+                co_await braid::yield_now();
+                co_return o.id();
+            }(Obj(l, i)));
+            int v = co_await h;
+            (void)v;
+            if (l->live.load() != 0) ++bad;
+        }
+        braid::JoinSet<int> set;
+        for (int i = 0; i < 2000; ++i) {
+            set.spawn([](Obj o) -> braid::Task<int> {
+                co_await braid::yield_now();
+                co_return o.id();
+            }(Obj(l, 10000 + i)));
+        }
+        co_await set.shutdown();
+        if (l->live.load() != 0) bad += 100000;
+        co_return bad;
+    }(&l));
+    REQUIRE(bad == 0);
+}
+
+namespace {
+braid::Task<bool> rethrown(braid::JoinHandle<int> h) {
+    try {
+        (void)co_await h;
+    } catch (const std::runtime_error&) {
+        co_return true;
+    }
+    co_return false;
+}
+}  // namespace
+
+TEST_CASE("a blocking job's captures are destroyed when it ends not when its handle goes") {
+    // Tokio's blocking task consumes its FnOnce: what the closure captured
+    // is dropped when it returns (or panics), whoever still holds the handle.
+    Ledger l;
+    auto rt = braid_test::runtime(2);
+    auto handle = rt.handle();
+    auto live = rt.block_on([](Ledger* l, braid::Handle h) -> braid::Task<std::vector<long>> {
+        std::vector<long> live;
+        auto a = braid::spawn_blocking([o = std::make_shared<Obj>(l, 0)] { return o->id(); });
+        int va = co_await a;
+        live.push_back(l->live.load() + va);
+        auto b = h.spawn_blocking([o = std::make_shared<Obj>(l, 1)] { (void)o; });
+        co_await b;
+        live.push_back(l->live.load());
+        auto c = braid::spawn_blocking([o = std::make_shared<Obj>(l, 2)]() -> int { throw std::runtime_error("x"); });
+        bool threw = co_await rethrown(std::move(c));
+        live.push_back(threw ? l->live.load() : -1);
+        co_return live;
+    }(&l, handle.clone()));
+    REQUIRE(live.size() == 3);
+    CHECK(live[0] == 0);
+    CHECK(live[1] == 0);
+    CHECK(live[2] == 0);
+    REQUIRE(l.bad_drops(3) == 0);
+}
+
+TEST_CASE("a tracker's wait completes once its blocking jobs returned while their handles are kept") {
+    // tokio-util: let h = tracker.spawn_blocking(f); tracker.close();
+    // tracker.wait().await; h.await - the token goes when f returns.
+    auto rt = braid_test::runtime(2);
+    auto r = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
+        braid::TaskTracker tracker;
+        auto h = tracker.spawn_blocking([] { return 5; });
+        tracker.close();
+        auto w = tracker.wait();
+        auto done = co_await braid::timeout(std::chrono::seconds(5), w);  // hangs without the fix
+        int v = co_await h;
+        co_return std::pair<bool, int>(bool(done), v);
+    }());
+    REQUIRE(r.first);
+    REQUIRE(r.second == 5);
+}

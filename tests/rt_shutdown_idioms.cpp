@@ -1359,3 +1359,70 @@ TEST_CASE("a tracker's wait completes once its blocking jobs returned while thei
     REQUIRE(r.first);
     REQUIRE(r.second == 5);
 }
+
+TEST_CASE("values queued in a channel are dropped when its receiver goes") {
+    Ledger l;
+    auto tx_rx = braid::mpsc::channel<Obj>(4);
+    auto utx_urx = braid::mpsc::unbounded_channel<Obj>();
+    auto rt = braid_test::runtime(1);
+    rt.block_on([](Ledger* l, braid::mpsc::Sender<Obj>* tx, braid::mpsc::UnboundedSender<Obj>* utx) -> braid::Task<> {
+        co_await tx->send(Obj(l, 0));
+        co_await tx->send(Obj(l, 1));
+        (void)utx->send(Obj(l, 2));
+    }(&l, &tx_rx.first, &utx_urx.first));
+    { auto drop = std::move(tx_rx.second); }
+    { auto drop = std::move(utx_urx.second); }
+    CHECK(l.live == 0);
+}
+
+namespace {
+// Alice Ryhl's actor: requests carry a oneshot for the reply.
+class Request {
+public:
+    Request(int v, braid::oneshot::Sender<int> reply) : v_(v), reply_(std::move(reply)) {}
+    int v_;
+    braid::oneshot::Sender<int> reply_;
+};
+}  // namespace
+
+TEST_CASE("callers of an actor that a shutdown destroyed get RecvError not a hang") {
+    for (int round = 0; round < 10; ++round) {
+        auto callers_rt = braid_test::runtime(1);
+        std::vector<braid::JoinHandle<int>> callers;
+        {
+            auto rt = braid_test::runtime(1);
+            auto [tx, rx] = braid::mpsc::channel<Request>(8);
+            auto [started_tx, started_rx] = braid::oneshot::channel<int>();
+            // The actor answers one request, then stalls with the rest queued.
+            rt.spawn([](braid::mpsc::Receiver<Request> rx, braid::oneshot::Sender<int> started) -> braid::Task<> {
+                auto first = co_await rx.recv();
+                if (first) (void)first->reply_.send(first->v_ * 2);
+                started.send(1);
+                co_await braid_test::pending();
+            }(std::move(rx), std::move(started_tx))).detach();
+            for (int i = 0; i < 4; ++i)
+                callers.push_back(callers_rt.spawn([](braid::mpsc::Sender<Request> tx, int i) -> braid::Task<int> {
+                    auto [reply_tx, reply_rx] = braid::oneshot::channel<int>();
+                    Request req(i + 1, std::move(reply_tx));
+                    auto back = co_await tx.send(std::move(req));
+                    if (back) co_return -2;  // the actor is gone already
+                    int code = co_await braid_test::code_of(std::move(reply_rx));
+                    co_return code;
+                }(tx, i)));
+            (void)started_rx.blocking_recv();
+        }  // the actor, its receiver and the queued requests go
+        auto codes = callers_rt.block_on([](std::vector<braid::JoinHandle<int>>* cs) -> braid::Task<std::vector<int>> {
+            std::vector<int> out;
+            for (auto& c : *cs) out.push_back(co_await c);
+            co_return out;
+        }(&callers));
+        int answered = 0, refused = 0;
+        for (int c : codes) {
+            if (c == 0) ++answered;
+            else if (c == BRAID_ECLOSED || c == -2) ++refused;
+        }
+        INFO("round " << round);
+        REQUIRE(answered == 1);
+        REQUIRE(refused == 3);
+    }
+}

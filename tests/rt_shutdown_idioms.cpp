@@ -1426,3 +1426,47 @@ TEST_CASE("callers of an actor that a shutdown destroyed get RecvError not a han
         REQUIRE(refused == 3);
     }
 }
+
+TEST_CASE("threads that keep spawning through handles while the runtime is dropped leak nothing") {
+    constexpr int kThreads = 3;
+    constexpr int kPerThread = 300;
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        std::atomic<int> ran{0};
+        std::atomic<int> refused{0};
+        auto rt = std::make_unique<braid::Runtime>(braid_test::runtime(2));
+        std::vector<braid::Handle> handles;
+        for (int t = 0; t < kThreads; ++t) handles.push_back(rt->handle());
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t, tx = tx] {
+                for (int i = 0; i < kPerThread; ++i) {
+                    int id = t * kPerThread + i;
+                    auto h = handles[std::size_t(t)].spawn([](Obj o, std::atomic<int>* ran,
+                                                             braid::mpsc::UnboundedSender<int> tx) -> braid::Task<> {
+                        ++*ran;
+                        (void)tx.send(o.id());
+                        if (o.id() % 2) co_await braid::sleep(std::chrono::hours(1));
+                        co_await braid::yield_now();
+                    }(Obj(&l, id), &ran, tx));
+                    if (i % 3 == 0) {
+                        auto b = handles[std::size_t(t)].spawn_blocking([o = std::make_shared<Obj>(&l, 100000 + id)] {
+                            return o->id();
+                        });
+                        (void)b;
+                    }
+                    if (h.is_finished() && braid_test::error_code_of([&] { h.take(); }) == BRAID_ECANCELED)
+                        ++refused;
+                }
+            });
+        for (int i = 0; i < kPerThread / 2; ++i) (void)rx.blocking_recv();
+        rt.reset();
+        for (auto& th : threads) th.join();
+        INFO("round " << round);
+        REQUIRE(l.live == 0);
+        REQUIRE(l.bad_drops() == 0);
+        REQUIRE(l.made.size() == std::size_t(kThreads * kPerThread + kThreads * ((kPerThread + 2) / 3)));
+        REQUIRE(ran >= kPerThread / 2);
+    }
+}

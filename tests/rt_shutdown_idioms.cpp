@@ -1470,3 +1470,49 @@ TEST_CASE("threads that keep spawning through handles while the runtime is dropp
         REQUIRE(ran >= kPerThread / 2);
     }
 }
+
+TEST_CASE("a plain thread signals shutdown then waits for the tracker through a handle then shuts the runtime down") {
+    // The guide end to end: the signal (watch) reaches every task, each
+    // cleans up asynchronously, the thread waits for the tracker, then shuts
+    // down; a second variant shuts down without waiting: the cleanups that
+    // had not finished are cancelled, and every frame still goes once.
+    for (int wait_first = 0; wait_first < 2; ++wait_first) {
+        for (int round = 0; round < 10; ++round) {
+            Ledger l;
+            std::atomic<int> flushed{0};
+            auto rt = braid_test::runtime(2);
+            auto h = rt.handle();
+            auto ch = braid::watch::channel<bool>(false);
+            auto& tx = ch.first;
+            braid::TaskTracker tracker;
+            auto [ready_tx, ready_rx] = braid::mpsc::channel<int>(16);
+            for (int i = 0; i < 8; ++i)
+                tracker.spawn_on([](Obj o, braid::watch::Receiver<bool> rx, std::atomic<int>* flushed,
+                                    braid::mpsc::Sender<int> ready) -> braid::Task<> {
+                    co_await ready.send(o.id());
+                    for (;;) {
+                        bool alive = co_await rx.changed();
+                        if (!alive || *rx.borrow()) break;
+                    }
+                    co_await braid::sleep(std::chrono::milliseconds(1 + o.id() % 3));  // flushing
+                    co_await braid::yield_now();
+                    ++*flushed;
+                }(Obj(&l, i), ch.second, &flushed, ready_tx), h).detach();
+            for (int i = 0; i < 8; ++i) (void)ready_rx.blocking_recv();
+            std::thread stopper([&] {
+                (void)tx.send(true);
+                if (wait_first) {
+                    tracker.close();
+                    h.block_on([](braid::TaskTracker t) -> braid::Task<> { co_await t.wait(); }(tracker));
+                }
+                (void)rt.shutdown_timeout(std::chrono::milliseconds(-1));
+            });
+            stopper.join();
+            INFO("wait_first " << wait_first << " round " << round);
+            if (wait_first) REQUIRE(flushed == 8);
+            REQUIRE(tracker.is_empty());
+            REQUIRE(l.live == 0);
+            REQUIRE(l.bad_drops(8) == 0);
+        }
+    }
+}

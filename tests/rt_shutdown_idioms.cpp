@@ -1516,3 +1516,59 @@ TEST_CASE("a plain thread signals shutdown then waits for the tracker through a 
         }
     }
 }
+
+TEST_CASE("locks and permits half granted when a shutdown destroys their tasks are left whole") {
+    // Readers hold an RwLock while a writer waits (it collects the readers'
+    // share) with readers queued behind it; acquire_many waits with part of
+    // its permits granted; a mutex is held with waiters.  Whatever order the
+    // shutdown destroys them in, nothing stays taken.
+    for (int flavour = 0; flavour < 2; ++flavour) {
+        for (int round = 0; round < 20; ++round) {
+            auto lock = std::make_shared<braid::RwLock<int>>(0);
+            auto sem = std::make_shared<braid::Semaphore>(5);
+            auto mu = std::make_shared<braid::Mutex<int>>(0);
+            {
+                auto rt = flavour == 0 ? braid_test::runtime(2) : braid_test::current_thread_runtime();
+                rt.block_on([](std::shared_ptr<braid::RwLock<int>> lock, std::shared_ptr<braid::Semaphore> sem,
+                               std::shared_ptr<braid::Mutex<int>> mu) -> braid::Task<> {
+                    auto [held_tx, held_rx] = braid::mpsc::channel<int>(16);
+                    for (int i = 0; i < 2; ++i)
+                        braid::spawn([](std::shared_ptr<braid::RwLock<int>> l, std::shared_ptr<braid::Semaphore> s,
+                                        std::shared_ptr<braid::Mutex<int>> m,
+                                        braid::mpsc::Sender<int> held) -> braid::Task<> {
+                            auto r = co_await l->read();
+                            auto p = co_await s->acquire_many(2);
+                            auto g = m->try_lock();  // one of the two gets it
+                            co_await held.send(1);
+                            co_await braid_test::pending();
+                        }(lock, sem, mu, held_tx)).detach();
+                    for (int i = 0; i < 2; ++i) co_await held_rx.recv();
+                    // Queued behind the holders.
+                    for (int i = 0; i < 2; ++i) {
+                        braid::spawn([](std::shared_ptr<braid::RwLock<int>> l) -> braid::Task<> {
+                            auto w = co_await l->write();
+                            co_await braid_test::pending();
+                        }(lock)).detach();
+                        braid::spawn([](std::shared_ptr<braid::RwLock<int>> l) -> braid::Task<> {
+                            auto r = co_await l->read();
+                            co_await braid_test::pending();
+                        }(lock)).detach();
+                        braid::spawn([](std::shared_ptr<braid::Semaphore> s) -> braid::Task<> {
+                            auto p = co_await s->acquire_many(3);  // 1 free: granted in part
+                            co_await braid_test::pending();
+                        }(sem)).detach();
+                        braid::spawn([](std::shared_ptr<braid::Mutex<int>> m) -> braid::Task<> {
+                            auto g = co_await m->lock();
+                            co_await braid_test::pending();
+                        }(mu)).detach();
+                    }
+                    for (int i = 0; i < 4; ++i) co_await braid::yield_now();
+                }(lock, sem, mu));
+            }
+            INFO("flavour " << flavour << " round " << round);
+            REQUIRE(lock->try_write().has_value());
+            REQUIRE(sem->available_permits() == 5);
+            REQUIRE(mu->try_lock().has_value());
+        }
+    }
+}

@@ -138,7 +138,7 @@ namespace {
 int block_on(Core* core, braid_task* task, bool wait_turn) {
     auto* t = task_of(task);
     if (t->core != core) return BRAID_EINVAL;
-    if (braid::detail::current_core() != nullptr || Core::in_shutdown_callbacks()) return BRAID_EDEADLK;
+    if (!Core::may_block_on()) return BRAID_EDEADLK;
     // A future made with braid_task_new and never started is started here
     // (Tokio's block_on runs the future it is given); refused: its status.
     if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -355,6 +356,102 @@ TEST_CASE("block_on on a runtime thread is refused with BRAID_EDEADLK") {
         co_return rc;
     }(raw));
     REQUIRE(code == BRAID_EDEADLK);
+}
+
+namespace {
+// What a blocking job runs to completion through Handle::block_on: a timer,
+// a spawned task and a channel, so that the runtime's workers (or its
+// current-thread driver) and its timers do the work.
+braid::Task<int> async_part() {
+    co_await braid::sleep(std::chrono::milliseconds(1));
+    auto [tx, rx] = braid::oneshot::channel<int>();
+    braid::spawn([](braid::oneshot::Sender<int> s) -> braid::Task<> {
+        (void)s.send(41);
+        co_return;
+    }(std::move(tx))).detach();
+    int got = co_await rx;
+    co_return got + 1;
+}
+
+// A task that hands async work to a blocking job, which bridges back with
+// Handle::block_on (Tokio: spawn_blocking(move || handle.block_on(fut))).
+braid::Task<int> bridge_through_blocking_job() {
+    auto job = braid::spawn_blocking([h = braid::Handle::current()] { return h.block_on(async_part()); });
+    co_return co_await job;
+}
+}  // namespace
+
+TEST_CASE("a blocking job runs async code to completion with Handle block_on on both flavours") {
+    SECTION("multi-thread") {
+        auto rt = braid_test::runtime(2);
+        for (int i = 0; i < 20; ++i) REQUIRE(rt.block_on(bridge_through_blocking_job()) == 42);
+    }
+    SECTION("current-thread: the job's block_on waits for the thread that drives the runtime") {
+        auto rt = braid_test::current_thread_runtime();
+        for (int i = 0; i < 20; ++i) REQUIRE(rt.block_on(bridge_through_blocking_job()) == 42);
+    }
+    SECTION("current-thread: with nobody driving, the job's block_on drives the runtime itself") {
+        auto rt = braid_test::current_thread_runtime();
+        auto h = rt.handle().spawn_blocking([h = rt.handle()] { return h.block_on(async_part()); });
+        REQUIRE(rt.block_on([](braid::JoinHandle<int> j) -> braid::Task<int> { co_return co_await j; }(std::move(h))) ==
+                42);
+    }
+}
+
+TEST_CASE("C: braid_handle_block_on and braid_runtime_block_on work on a blocking job's thread") {
+    auto rt = braid_test::runtime(1);
+    struct Ctx {
+        braid_runtime* rt;
+        braid_handle* h = nullptr;
+        int handle_rc = 1000, runtime_rc = 1000;
+    } ctx{rt.native_handle()};
+    REQUIRE(braid_runtime_handle(&ctx.h, ctx.rt) == BRAID_OK);
+    braid_task* job = nullptr;
+    REQUIRE(braid_spawn_blocking(&job, ctx.rt, [](void* p) {
+        auto* c = static_cast<Ctx*>(p);
+        braid_task* t = nullptr;
+        if (braid_spawn(&t, c->rt, [](void*) {}, nullptr) == BRAID_OK) {
+            c->handle_rc = braid_handle_block_on(c->h, t);
+            braid_task_free(t);
+        }
+        t = nullptr;
+        if (braid_spawn(&t, c->rt, [](void*) {}, nullptr) == BRAID_OK) {
+            c->runtime_rc = braid_runtime_block_on(c->rt, t);
+            braid_task_free(t);
+        }
+    }, &ctx) == BRAID_OK);
+    REQUIRE(braid_task_join_blocking(job, BRAID_WAIT_FOREVER) == BRAID_OK);
+    braid_task_free(job);
+    braid_handle_free(ctx.h);
+    REQUIRE(ctx.handle_rc == BRAID_OK);
+    REQUIRE(ctx.runtime_rc == BRAID_OK);
+}
+
+TEST_CASE("a shutdown ends a blocking job's block_on with TaskCancelled and then waits for the job") {
+    for (int round = 0; round < 10; ++round) {
+        auto rt = braid_test::runtime(2);
+        std::promise<void> waiting;
+        auto is_waiting = waiting.get_future();
+        auto outcome = std::make_shared<std::atomic<int>>(0);  // 1: TaskCancelled, 2: anything else
+        auto [tx, rx] = braid::oneshot::channel<int>();       // never sent: the task waits until cancelled
+        (void)rt.handle().spawn_blocking([h = rt.handle(), outcome, &waiting, r = std::move(rx)]() mutable {
+            try {
+                h.block_on([](braid::oneshot::Receiver<int> r, std::promise<void>* w) -> braid::Task<int> {
+                    w->set_value();
+                    co_return co_await r;
+                }(std::move(r), &waiting));
+                outcome->store(2);
+            } catch (const braid::TaskCancelled&) {
+                outcome->store(1);
+            } catch (...) {
+                outcome->store(2);
+            }
+        });
+        is_waiting.wait();
+        REQUIRE(rt.shutdown_timeout(std::chrono::minutes(5)));  // the job ended: nothing left running
+        REQUIRE(outcome->load() == 1);
+        (void)tx;
+    }
 }
 
 TEST_CASE("C++: block_on and shutdown from inside the runtime throw braid::Error(BRAID_EDEADLK)") {

@@ -128,14 +128,18 @@ BRAID_API int braid_runtime_new(braid_runtime **out);
  * block_on).  Returns the task's final status (BRAID_OK, BRAID_ECANCELED,
  * BRAID_EPANIC, BRAID_ESHUTDOWN when the runtime refused to start it, ...),
  * or BRAID_EINVAL (NULL, or a task of another runtime), BRAID_EDEADLK
- * (called on a runtime thread, or from a callback that a shutdown runs:
- * nothing is started), BRAID_EBUSY (a second block_on on a current-thread
+ * (called on a runtime's worker or on the thread running a current-thread
+ * runtime, or from a callback that a shutdown runs: nothing is started),
+ * BRAID_EBUSY (a second block_on on a current-thread
  * runtime, or another joiner waits on the task).  The task handle stays
  * owned by the caller. */
 BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
 
-/* braid_runtime_block_on through a handle, from any thread that is not one
- * of a runtime's own.  On a multi-thread runtime it is the same; on a
+/* braid_runtime_block_on through a handle, from any thread that is not a
+ * runtime's worker or the thread running a current-thread runtime: a plain
+ * thread, or a blocking job's (a job may run async code to completion
+ * this way, as Tokio's spawn_blocking(move || handle.block_on(fut)) does;
+ * the workers run it meanwhile).  On a multi-thread runtime it is the same; on a
  * current-thread runtime a block_on running on another thread is waited
  * out instead of refused (BRAID_EBUSY): the task may finish there, else
  * this thread runs the scheduler once that block_on returns.  Returns as

@@ -114,13 +114,15 @@ public:
         return JoinHandle<R>(t, result);
     }
 
-    // Runs `task` to completion from a thread that is none of a runtime's
-    // own, and returns its value (or rethrows); Tokio's Handle::block_on.
+    // Runs `task` to completion from a thread that is no runtime's worker
+    // (a plain thread, a blocking job: spawn_blocking([h] { return
+    // h.block_on(work()); }) runs async code from a job), and returns its
+    // value (or rethrows); Tokio's Handle::block_on.
     // On a current-thread runtime whose Runtime::block_on runs on another
     // thread, it waits for its turn instead of failing.  Throws
-    // braid::Error(BRAID_EDEADLK) on a runtime thread (inside a task: use
-    // task::block_in_place first), BRAID_ESHUTDOWN once the runtime is shut
-    // down.
+    // braid::Error(BRAID_EDEADLK) on a worker or the thread running a
+    // current-thread runtime (inside a task: use task::block_in_place
+    // first), BRAID_ESHUTDOWN once the runtime is shut down.
     template <class T>
     T block_on(Task<T> task, std::source_location loc = std::source_location::current()) const {
         braid_task* t = nullptr;
@@ -229,7 +231,8 @@ public:
     ~Runtime() { close(); }
 
     // Runs `task` to completion and returns its value (or rethrows).  Throws
-    // braid::Error(BRAID_EDEADLK) when called on a runtime thread.
+    // braid::Error(BRAID_EDEADLK) when called on a runtime's worker or on
+    // the thread running a current-thread runtime (a blocking job may).
     // braid::Error(BRAID_ESHUTDOWN) once the runtime was shut down.
     template <class T>
     T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {

@@ -277,6 +277,8 @@ void BlockingPool::reference_jobs(std::vector<Task*>& out) {
         if (Task* t = s->job.load(std::memory_order_seq_cst)) take(t);
 }
 
+bool BlockingPool::on_pool_thread() noexcept { return tl_slot_ptr != nullptr; }
+
 void BlockingPool::thread_main(uint64_t id) {
     core_.thread_started("blocking");
     Slot slot;

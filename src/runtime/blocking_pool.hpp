@@ -37,6 +37,9 @@ public:
     // thread can be started and none is running).
     bool push(Task* t);
 
+    // Whether the calling thread is a thread of some runtime's blocking pool.
+    static bool on_pool_thread() noexcept;
+
     // Jobs queued or running (paused time advances only when this is 0).
     int busy() { return running_.load(std::memory_order_acquire); }
 

@@ -150,6 +150,10 @@ struct ShutdownCallbacks {
 
 bool Core::in_shutdown_callbacks() { return shutdown_callback_depth() > 0; }
 
+bool Core::may_block_on() {
+    return (current_core() == nullptr || BlockingPool::on_pool_thread()) && !in_shutdown_callbacks();
+}
+
 int Core::shutdown(int64_t timeout_ms) {
     if (is_own_thread()) return BRAID_EDEADLK;
     // A callback that this shutdown runs (on this thread) frees the runtime

@@ -60,6 +60,13 @@ public:
     // shutdown (cancelled operations call back on the thread that shuts
     // down): blocking calls are refused there as on a worker.
     static bool in_shutdown_callbacks();
+    // Whether the calling thread may wait in a runtime's block_on: not on a
+    // worker or the thread driving a current-thread runtime (it would wait
+    // for work only it can do), nor in a shutdown's callbacks.  A blocking
+    // job's thread may, as a plain thread may: a job that runs async code
+    // to completion (Tokio's spawn_blocking(move || handle.block_on(fut)))
+    // leaves the workers free to run it.
+    static bool may_block_on();
 
     // Paused time.
     int advance(int64_t ns);

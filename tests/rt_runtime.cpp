@@ -398,6 +398,29 @@ TEST_CASE("a blocking job runs async code to completion with Handle block_on on 
     }
 }
 
+TEST_CASE("a task that a blocking job's block_on runs on a current-thread runtime may not block_on: BRAID_EDEADLK") {
+    // Nobody else drives the runtime: the job's block_on runs its scheduler,
+    // and a task polled there is on the runtime's only driver.
+    auto rt = braid_test::current_thread_runtime();
+    std::promise<int> code;
+    auto got = code.get_future();
+    rt.handle()
+        .spawn_blocking([h = rt.handle(), &code] {
+            code.set_value(h.block_on([]() -> braid::Task<int> {
+                braid_task* t = nullptr;
+                braid::Handle self = braid::Handle::current();
+                int rc = braid_handle_spawn(&t, self.native_handle(), [](void*) {}, nullptr);
+                if (rc == BRAID_OK) {
+                    rc = braid_handle_block_on(self.native_handle(), t);
+                    braid_task_free(t);
+                }
+                co_return rc;
+            }()));
+        })
+        .detach();
+    REQUIRE(got.get() == BRAID_EDEADLK);
+}
+
 TEST_CASE("C: braid_handle_block_on and braid_runtime_block_on work on a blocking job's thread") {
     auto rt = braid_test::runtime(1);
     struct Ctx {

@@ -151,7 +151,10 @@ struct ShutdownCallbacks {
 bool Core::in_shutdown_callbacks() { return shutdown_callback_depth() > 0; }
 
 bool Core::may_block_on() {
-    return (current_core() == nullptr || BlockingPool::on_pool_thread()) && !in_shutdown_callbacks();
+    // A blocking job's thread that runs a current-thread runtime (its
+    // block_on drives it) is that runtime's driver meanwhile: refused there.
+    if (Scheduler::on_any_worker() || in_shutdown_callbacks()) return false;
+    return current_core() == nullptr || BlockingPool::on_pool_thread();
 }
 
 int Core::shutdown(int64_t timeout_ms) {

@@ -75,6 +75,8 @@ Worker* Scheduler::current_worker() const {
     return (w && w->sched == this) ? w : nullptr;
 }
 
+bool Scheduler::on_any_worker() { return tl_worker != nullptr; }
+
 struct Scheduler::OnThisThread {
     WorkerCounters* prev_counters;
     Core* prev_core;

@@ -121,6 +121,9 @@ public:
 
     // The worker of this scheduler running on the calling thread, or null.
     Worker* current_worker() const;
+    // Whether the calling thread runs some scheduler's worker loop now (a
+    // worker, a current-thread runtime's block_on, a host's turn).
+    static bool on_any_worker();
 
     // Wakes one parked worker if nobody is searching (there is new work).
     void notify_parked();

@@ -635,3 +635,34 @@ TEST_CASE("oneshot receivers raced by lvalue with preconditions until both arriv
         REQUIRE(other == 3);
     }
 }
+
+namespace {
+// A branch that never waits: it drains an always-ready stream and yields only
+// when the task's budget runs out.  Past `limit` items the race was lost.
+braid::Task<> spin_on_repeat(long limit) {
+    auto s = braid::stream::repeat(1);
+    for (long n = 0; n < limit; ++n) (void)co_await s.next();
+    throw std::runtime_error("the sleep never won");
+}
+}  // namespace
+
+TEST_CASE("an unbiased select draws a new start on every poll so a busy branch cannot starve a due sleep") {
+    // Tokio's select! draws its random start on every poll.  With the first
+    // poll's start kept, a busy branch drawn first would use up the budget on
+    // every poll and the due sleep (which needs a unit of it) would never win:
+    // about half of these selects spun until the limit.
+    auto rt = braid_test::runtime(1);
+    int spun = 0;
+    for (int round = 0; round < 16; ++round) {
+        size_t idx = rt.block_on([]() -> braid::Task<size_t> {
+            try {
+                auto r = co_await braid::select(spin_on_repeat(2000000), braid::sleep(1ms));
+                co_return r.index();
+            } catch (const std::runtime_error&) {
+                co_return 0;
+            }
+        }());
+        if (idx != 1) ++spun;
+    }
+    REQUIRE(spun == 0);
+}

@@ -146,7 +146,16 @@ public:
     }
 
 private:
-    static bool repoll(void* self, Context&) { return static_cast<SelectAwaiter*>(self)->poll_all(); }
+    // Every poll starts at a new random branch, as Tokio's select! does: with
+    // the first poll's start kept, a branch that uses up the task's budget on
+    // every poll (one draining an always-ready stream) would be polled first
+    // each time, and a branch behind it that needs a unit of budget to
+    // complete (a due sleep) would never win.
+    static bool repoll(void* self, Context&) {
+        auto* s = static_cast<SelectAwaiter*>(self);
+        if constexpr (!Biased) s->start_ = fast_random() % N;
+        return s->poll_all();
+    }
 
     template <std::size_t... I>
     bool poll_index(std::size_t i, std::index_sequence<I...>) {

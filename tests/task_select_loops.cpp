@@ -1,0 +1,719 @@
+// Long-lived select / stream / timeout loops written the way Tokio users write
+// them: awaitables, streams and intervals kept across iterations, fed by
+// other tasks and by plain threads; sleeps reset inside the loop; timeouts
+// around next(); busy futures under a deadline; locks and permits raced
+// against timers; selects dropped while a plain thread wakes a branch.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+namespace bs = braid::stream;
+using braid_test::Tracked;
+
+namespace {
+
+// A message that knows whether it is still owned by someone: each live
+// message is either received (consumed) or destroyed unreceived (dropped).
+std::atomic<long> g_dropped{0};
+struct Msg {
+    int sender = -1;
+    int seq = -1;
+    bool live = false;
+    Msg() = default;
+    Msg(int s, int q) : sender(s), seq(q), live(true) {}
+    Msg(Msg&& o) noexcept : sender(o.sender), seq(o.seq), live(std::exchange(o.live, false)) {}
+    Msg& operator=(Msg&& o) noexcept {
+        if (live) g_dropped.fetch_add(1);
+        sender = o.sender;
+        seq = o.seq;
+        live = std::exchange(o.live, false);
+        return *this;
+    }
+    Msg(const Msg&) = delete;
+    ~Msg() {
+        if (live) g_dropped.fetch_add(1);
+    }
+    // Received: nobody drops it any more.
+    void consume() { live = false; }
+};
+
+// Per-sender bookkeeping: counts and order.
+struct Ledger {
+    std::vector<int> next;  // the next seq expected from each sender
+    long out_of_order = 0;
+    long total = 0;
+    explicit Ledger(int senders) : next(senders, 0) {}
+    void take(Msg& m) {
+        m.consume();
+        ++total;
+        if (m.sender < 0 || m.sender >= int(next.size()) || m.seq != next[m.sender]) ++out_of_order;
+        else ++next[m.sender];
+    }
+};
+
+struct LoopResult {
+    std::vector<int> next;
+    long out_of_order = 0;
+    long total = 0;
+    long ticks = 0;
+    long stopped_at = -1;  // messages received when the token's branch won
+};
+
+braid::Task<> async_sender(braid::mpsc::Sender<Msg> tx, int id, int n) {
+    for (int i = 0; i < n; ++i) {
+        Msg m(id, i);
+        auto back = co_await tx.send(std::move(m));
+        if (back) co_return;
+        if (i % 7 == 0) co_await braid::yield_now();
+    }
+}
+
+braid::Task<LoopResult> event_loop(braid::mpsc::Receiver<Msg> rx, braid::Stream<Msg> side, braid::CancellationToken tok,
+                                   std::atomic<long>* progress, int senders) {
+    Ledger ledger(senders);
+    auto iv = braid::interval(30us);
+    auto recv = rx.recv();             // kept across selects
+    auto cancelled = tok.cancelled();  // kept across selects
+    bool rx_open = true, side_open = true, stop = false;
+    LoopResult out;
+    while (!stop && (rx_open || side_open)) {
+        auto r = co_await braid::select(braid::when(rx_open, recv), iv.tick(), braid::when(side_open, side.next()),
+                                        cancelled);
+        switch (r.index()) {
+            case 0: {
+                auto& m = std::get<0>(r);
+                if (m) ledger.take(*m);
+                else rx_open = false;
+                break;
+            }
+            case 1:
+                ++out.ticks;
+                break;
+            case 2: {
+                auto& m = std::get<2>(r);
+                if (m) ledger.take(*m);
+                else side_open = false;
+                break;
+            }
+            default:
+                stop = true;
+                out.stopped_at = ledger.total;
+                break;
+        }
+        progress->store(ledger.total);
+    }
+    // Tokio's graceful stop: drain what is still coming.
+    while (auto m = co_await rx.recv()) ledger.take(*m);
+    while (auto m = co_await side.next()) ledger.take(*m);
+    out.next = ledger.next;
+    out.out_of_order = ledger.out_of_order;
+    out.total = ledger.total;
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("an event loop selecting over a kept recv a stream an interval and a token loses nothing", "[stress]") {
+    const int n = 3000 / braid_test::kStressDivisor;
+    // senders 0, 1: tasks; 2, 3: plain threads on the channel; 4: a plain
+    // thread on the stream's unbounded channel.
+    g_dropped = 0;
+    for (int round = 0; round < 3; ++round) {
+        auto rt = braid_test::runtime(2);
+        auto [tx, rx] = braid::mpsc::channel<Msg>(8);
+        auto [utx, urx] = braid::mpsc::unbounded_channel<Msg>();
+        braid::CancellationToken tok;
+        std::atomic<long> progress{0};
+        std::vector<std::thread> threads;
+        for (int id = 2; id <= 3; ++id) {
+            threads.emplace_back([t = tx, id]() {
+                for (int i = 0; i < n; ++i) {
+                    Msg m(id, i);
+                    EXPECT_ANYWHERE(!t.blocking_send(std::move(m)));
+                }
+            });
+        }
+        threads.emplace_back([t = std::move(utx)]() {
+            for (int i = 0; i < n; ++i) {
+                Msg m(4, i);
+                EXPECT_ANYWHERE(!t.send(std::move(m)));
+            }
+        });
+        // The token is cancelled from a plain thread half-way (round 0, 1)
+        // or never (round 2: the loop ends when both inputs close).
+        const long stop_after = round < 2 ? long(n) * 5 / 2 : -1;
+        threads.emplace_back([&tok, &progress, stop_after]() {
+            if (stop_after < 0) return;
+            while (progress.load() < stop_after) std::this_thread::yield();
+            tok.cancel();
+        });
+        auto res = rt.block_on([](braid::mpsc::Sender<Msg> t, braid::mpsc::Receiver<Msg> r, braid::Stream<Msg> s,
+                                  braid::CancellationToken k, std::atomic<long>* p,
+                                  int count) -> braid::Task<LoopResult> {
+            braid::spawn(async_sender(t, 0, count)).detach();
+            braid::spawn(async_sender(std::move(t), 1, count)).detach();
+            co_return co_await event_loop(std::move(r), std::move(s), std::move(k), p, 5);
+        }(std::move(tx), std::move(rx), bs::from_receiver(std::move(urx)), tok, &progress, n));
+        for (auto& th : threads) th.join();
+        CAPTURE(round);
+        REQUIRE(res.out_of_order == 0);
+        REQUIRE(res.total == 5L * n);
+        for (int id = 0; id < 5; ++id) REQUIRE(res.next[id] == n);
+        if (round < 2) REQUIRE(res.stopped_at >= stop_after);
+        else REQUIRE(res.stopped_at == -1);
+    }
+    REQUIRE(g_dropped.load() == 0);
+    REQUIRE(braid_test::worker_failures() == 0);
+}
+
+// ---- a sleep kept across selects and reset on activity (paused time) ------------
+
+namespace {
+struct Event {
+    int64_t at_us;
+    int what;  // the message, or -1: the idle sleep fired
+};
+
+// Sends 0, 1, ... each after its gap; the channel closes after the last.
+braid::Task<> paced_sender(braid::mpsc::Sender<int> tx, std::vector<int> gaps_ms) {
+    int i = 0;
+    for (int g : gaps_ms) {
+        co_await braid::sleep(std::chrono::milliseconds(g));
+        auto back = co_await tx.send(i++);
+        if (back) co_return;
+    }
+}
+
+std::vector<int64_t> arrival_us(const std::vector<int>& gaps_ms) {
+    std::vector<int64_t> t;
+    int64_t at = 0;
+    for (int g : gaps_ms) t.push_back(at += g * 1000);
+    return t;
+}
+
+const std::vector<int> kGaps = {1, 2, 5, 5, 6, 10, 5, 0, 0, 3, 11, 4, 5, 7, 15, 5, 1};
+}  // namespace
+
+TEST_CASE("an idle sleep kept across selects and reset on activity fires only after a quiet period") {
+    auto rt = braid_test::paused_runtime();
+    for (int round = 0; round < 20; ++round) {
+        auto ev = rt.block_on([](std::vector<int> gaps) -> braid::Task<std::vector<Event>> {
+            auto [tx, rx] = braid::mpsc::channel<int>(1);
+            braid::spawn(paced_sender(std::move(tx), std::move(gaps))).detach();
+            auto t0 = braid::Instant::now();
+            auto idle = braid::sleep(5ms);
+            auto recv = rx.recv();
+            std::vector<Event> out;
+            for (;;) {
+                auto r = co_await braid::select(idle, recv);
+                int64_t at = std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count();
+                if (r.index() == 0) {
+                    out.push_back(Event{at, -1});
+                } else {
+                    auto m = std::get<1>(r);
+                    if (!m) break;
+                    out.push_back(Event{at, *m});
+                }
+                idle.reset(braid::Instant::now() + 5ms);  // activity (or an idle report): start over
+            }
+            co_return out;
+        }(kGaps));
+        auto arrivals = arrival_us(kGaps);
+        CAPTURE(round);
+        int64_t prev = 0;
+        int next_msg = 0;
+        int idles = 0;
+        for (auto& e : ev) {
+            CAPTURE(e.at_us, e.what, prev);
+            if (e.what < 0) {
+                ++idles;
+                REQUIRE(e.at_us == prev + 5000);  // exactly at the deadline, never early or late
+                REQUIRE(next_msg < int(arrivals.size()));
+                REQUIRE(arrivals[next_msg] >= e.at_us);  // nothing was waiting (a tie may go either way)
+            } else {
+                REQUIRE(e.what == next_msg);
+                REQUIRE(e.at_us == arrivals[next_msg]);  // received the instant it came
+                REQUIRE(e.at_us <= prev + 5000);         // else the idle sleep should have fired first
+                ++next_msg;
+            }
+            prev = e.at_us;
+        }
+        REQUIRE(next_msg == int(kGaps.size()));
+        REQUIRE(idles >= 5);  // the gaps 6, 10 (x2), 11 (x2), 7, 15 (x3) at least, minus ties
+    }
+}
+
+// ---- timeout around next(), the item arriving just at the deadline --------------
+
+namespace {
+braid::Stream<int> paced_gen(std::vector<int> gaps_ms, Tracked guard) {
+    (void)guard;  // a frame local: destroyed once, with the frame
+    int i = 0;
+    for (int g : gaps_ms) {
+        co_await braid::sleep(std::chrono::milliseconds(g));
+        co_yield i++;
+    }
+}
+
+braid::Stream<int> channel_stream(std::vector<int> gaps_ms) {
+    auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+    braid::spawn([](braid::mpsc::UnboundedSender<int> t, std::vector<int> g) -> braid::Task<> {
+        int i = 0;
+        for (int d : g) {
+            co_await braid::sleep(std::chrono::milliseconds(d));
+            if (t.send(i++)) co_return;
+        }
+    }(std::move(tx), std::move(gaps_ms))).detach();
+    return bs::from_receiver(std::move(rx));
+}
+
+struct TimeoutLoop {
+    std::vector<int> items;
+    std::vector<int64_t> at_us;
+    int timeouts = 0;
+    int64_t total_us = 0;
+};
+
+braid::Task<TimeoutLoop> next_with_timeouts(braid::Stream<int> s) {
+    TimeoutLoop out;
+    auto t0 = braid::Instant::now();
+    for (;;) {
+        auto v = co_await braid::timeout(2ms, s.next());
+        if (!v) {
+            ++out.timeouts;
+            continue;
+        }
+        if (!*v) break;
+        out.items.push_back(**v);
+        out.at_us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count());
+    }
+    out.total_us = std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count();
+    co_return out;
+}
+}  // namespace
+
+TEST_CASE("timeout around next repeated with items arriving just at the deadline loses no item") {
+    // Gaps of 2ms tie with the 2ms timeout; gaps of 3ms always time out once.
+    std::vector<int> gaps;
+    for (int i = 0; i < 60; ++i) gaps.push_back(std::array<int, 7>{0, 1, 2, 3, 2, 4, 2}[i % 7]);
+    auto arrivals = arrival_us(gaps);
+    int threes = int(std::count(gaps.begin(), gaps.end(), 3));
+    int fours = int(std::count(gaps.begin(), gaps.end(), 4));
+    int twos = int(std::count(gaps.begin(), gaps.end(), 2));
+    Tracked::constructed = 0;
+    Tracked::destroyed = 0;
+    {
+        auto rt = braid_test::paused_runtime();
+        for (int which = 0; which < 2; ++which) {
+            for (int round = 0; round < 10; ++round) {
+                auto res = rt.block_on([](std::vector<int> g, int w) -> braid::Task<TimeoutLoop> {
+                    if (w == 0) co_return co_await next_with_timeouts(paced_gen(std::move(g), Tracked(1)));
+                    co_return co_await next_with_timeouts(channel_stream(std::move(g)));
+                }(gaps, which));
+                CAPTURE(which, round);
+                REQUIRE(res.items.size() == gaps.size());
+                for (size_t i = 0; i < res.items.size(); ++i) {
+                    REQUIRE(res.items[i] == int(i));
+                    REQUIRE(res.at_us[i] == arrivals[i]);
+                }
+                REQUIRE(res.total_us == arrivals.back());
+                REQUIRE(res.timeouts >= threes + fours);
+                REQUIRE(res.timeouts <= threes + 2 * fours + twos);
+                REQUIRE(Tracked::live() == 0);
+            }
+        }
+    }
+    REQUIRE(Tracked::live() == 0);
+}
+
+// ---- a merged stream raced against a oneshot -------------------------------------
+
+namespace {
+std::atomic<int> g_gen_frames{0};
+std::atomic<int> g_gen_frames_gone{0};
+struct FrameGuard {
+    FrameGuard() { g_gen_frames.fetch_add(1); }
+    FrameGuard(const FrameGuard&) = delete;
+    ~FrameGuard() { g_gen_frames_gone.fetch_add(1); }
+};
+
+// Sender 1's messages, `n` of them (forever when n < 0), a short sleep
+// between them.
+braid::Stream<Msg> ticking_gen(int n) {
+    FrameGuard g;
+    for (int i = 0; n < 0 || i < n; ++i) {
+        Msg m(1, i);
+        co_yield std::move(m);
+        if (i % 3 == 0) co_await braid::sleep(20us);
+        else co_await braid::yield_now();
+    }
+}
+
+struct MergeResult {
+    std::vector<int> next;
+    long out_of_order = 0;
+    long total = 0;
+    bool stopped = false;
+    int frames_gone_after_drop = -1;
+};
+
+braid::Task<MergeResult> merged_until_stopped(braid::mpsc::Receiver<Msg> rx, braid::oneshot::Receiver<int> stop,
+                                              int gen_items, std::atomic<long>* progress) {
+    Ledger ledger(2);
+    MergeResult out;
+    {
+        auto merged = bs::from_receiver(std::move(rx)) | bs::merge(ticking_gen(gen_items));
+        for (;;) {
+            auto r = co_await braid::select(merged.next(), stop);
+            if (r.index() == 1) {
+                out.stopped = true;
+                break;
+            }
+            auto& m = std::get<0>(r);
+            if (!m) break;
+            ledger.take(*m);
+            progress->store(ledger.total);
+        }
+    }  // the merged stream goes here, and the generator's frame with it
+    out.frames_gone_after_drop = g_gen_frames_gone.load();
+    out.next = ledger.next;
+    out.out_of_order = ledger.out_of_order;
+    out.total = ledger.total;
+    co_return out;
+}
+}  // namespace
+
+TEST_CASE("a channel stream merged with a generator raced against a oneshot until one side ends") {
+    const int n = 4000 / braid_test::kStressDivisor;
+    for (int round = 0; round < 6; ++round) {
+        g_dropped = 0;
+        g_gen_frames = 0;
+        g_gen_frames_gone = 0;
+        bool stop_early = round % 2 == 0;
+        auto rt = braid_test::runtime(2);
+        auto [tx, rx] = braid::mpsc::unbounded_channel<Msg>();
+        auto [stop_tx, stop_rx] = braid::oneshot::channel<int>();
+        std::atomic<long> progress{0};
+        std::atomic<long> sent{0};
+        std::thread producer([t = std::move(tx), &sent]() {
+            for (int i = 0; i < n; ++i) {
+                Msg m(0, i);
+                if (!t.send(std::move(m))) sent.fetch_add(1);  // a refused message comes back and is dropped
+            }
+        });
+        std::optional<braid::oneshot::Sender<int>> keep;
+        std::thread stopper;
+        if (stop_early) {
+            stopper = std::thread([s = std::move(stop_tx), &progress]() mutable {
+                while (progress.load() < n / 2) std::this_thread::yield();
+                s.send(1);
+            });
+        } else {
+            keep.emplace(std::move(stop_tx));  // never sent: the loop ends with the stream
+        }
+        auto res = rt.block_on(merged_until_stopped(std::move(rx), std::move(stop_rx), stop_early ? -1 : n / 2,
+                                                    &progress));
+        producer.join();
+        if (stopper.joinable()) stopper.join();
+        CAPTURE(round);
+        REQUIRE(res.out_of_order == 0);
+        REQUIRE(g_gen_frames.load() == 1);
+        REQUIRE(res.frames_gone_after_drop == 1);  // destroyed when the select's loop dropped the stream, once
+        REQUIRE(g_gen_frames_gone.load() == 1);
+        if (stop_early) {
+            REQUIRE(res.stopped);
+            REQUIRE(res.total >= n / 2);
+            // every message sent was either received or dropped with the receiver
+            REQUIRE(res.next[0] + g_dropped.load() == n);
+            REQUIRE(sent.load() >= res.next[0]);
+        } else {
+            REQUIRE_FALSE(res.stopped);
+            REQUIRE(res.next[0] == n);
+            REQUIRE(res.next[1] == n / 2);
+            REQUIRE(g_dropped.load() == 0);
+        }
+    }
+}
+
+// ---- busy futures under a deadline -----------------------------------------------
+
+namespace {
+// Drains an always-ready stream: it never waits, it only yields when its
+// budget runs out.  Past `limit` items the deadline it races was missed.
+template <class S>
+braid::Task<> drain_forever(S* s, std::atomic<long>* items, long limit = 20000000) {
+    for (;;) {
+        auto v = co_await s->next();
+        if (!v) co_return;
+        long seen = items->fetch_add(1, std::memory_order_relaxed);
+        if (seen >= limit) throw std::runtime_error("the deadline never came");
+    }
+}
+
+// Moves the paused clock by hand, one step per turn: it runs only if the
+// busy task yields.
+braid::Task<> advancer(int steps, braid::CancellationToken tok, std::atomic<int>* done) {
+    for (int i = 0; i < steps; ++i) {
+        co_await braid::time::advance(1ms);
+        done->fetch_add(1);
+    }
+    tok.cancel();
+}
+}  // namespace
+
+TEST_CASE("a task draining an always-ready stream under timeout or select still sees the deadline") {
+    // The clock is paused and moves only when the advancer runs: the busy
+    // branch has to yield through its budget for the deadline to come.
+    auto rt = braid_test::paused_runtime(1);
+    for (int which = 0; which < 3; ++which) {
+        std::atomic<long> items{0};
+        std::atomic<int> steps{0};
+        auto [index, took] = rt.block_on([](int w, std::atomic<long>* it, std::atomic<int>* st)
+                                             -> braid::Task<std::pair<int, braid::Duration>> {
+            braid::CancellationToken tok;
+            auto s = bs::repeat(1);
+            auto helper = braid::spawn(advancer(4, tok, st));
+            auto t0 = braid::Instant::now();
+            int idx = -1;
+            if (w == 0) {
+                bool in_time = co_await braid::timeout(2ms, drain_forever(&s, it));
+                idx = in_time ? 0 : 1;
+            } else if (w == 1) {
+                auto r = co_await braid::select(drain_forever(&s, it), braid::sleep(2ms));
+                idx = int(r.index());
+            } else {
+                auto r = co_await braid::select(drain_forever(&s, it), tok.cancelled());
+                idx = int(r.index());
+            }
+            auto d = t0.elapsed();
+            co_await helper;
+            co_return std::make_pair(idx, d);
+        }(which, &items, &steps));
+        CAPTURE(which);
+        REQUIRE(index == 1);
+        REQUIRE(steps.load() == 4);
+        REQUIRE(items.load() > 0);
+        if (which < 2) {
+            // timeout polls its timer outside the budget; select's sleep needs a
+            // unit of it, and wins at one of the polls after the clock moved
+            REQUIRE(took >= 2ms);
+            REQUIRE(took <= (which == 0 ? 3ms : 4ms));
+        } else {
+            REQUIRE(took == 4ms);
+        }
+    }
+}
+
+// ---- locks and permits raced against timers --------------------------------------
+
+namespace {
+struct RaceStats {
+    std::atomic<int> inside{0};
+    std::atomic<int> max_inside{0};
+    std::atomic<long> wins{0};
+    std::atomic<long> losses{0};
+};
+
+braid::Task<> permit_racer(braid::Semaphore* sem, RaceStats* st, int rounds, int seed, bool kept) {
+    std::optional<braid::Semaphore::Acquire> acq;
+    for (int r = 0; r < rounds; ++r) {
+        auto d = std::chrono::microseconds((seed * 31 + r * 17) % 40);
+        std::optional<braid::SemaphorePermit> permit;
+        if (kept) {
+            if (!acq) acq.emplace(sem->acquire());
+            auto res = co_await braid::select(*acq, braid::sleep(d));
+            if (res.index() == 0) {
+                permit.emplace(std::move(std::get<0>(res)));
+                acq.reset();
+            }
+        } else {
+            auto res = co_await braid::select(sem->acquire(), braid::sleep(d));
+            if (res.index() == 0) permit.emplace(std::move(std::get<0>(res)));
+        }
+        if (!permit) {
+            st->losses.fetch_add(1);
+            continue;
+        }
+        int now = st->inside.fetch_add(1) + 1;
+        int m = st->max_inside.load();
+        while (now > m && !st->max_inside.compare_exchange_weak(m, now)) {
+        }
+        co_await braid::yield_now();
+        st->inside.fetch_sub(1);
+        st->wins.fetch_add(1);
+    }
+}
+
+braid::Task<> lock_racer(braid::Mutex<long>* mu, RaceStats* st, int rounds, int seed) {
+    for (int r = 0; r < rounds; ++r) {
+        auto d = std::chrono::microseconds((seed * 13 + r * 7) % 30);
+        auto res = co_await braid::select(braid::sleep(d), mu->lock());
+        if (res.index() == 0) {
+            st->losses.fetch_add(1);
+            continue;
+        }
+        auto g = std::move(std::get<1>(res));
+        long v = *g;  // a plain read-modify-write across a yield: only the holder may touch it
+        co_await braid::yield_now();
+        *g = v + 1;
+        st->wins.fetch_add(1);
+    }
+}
+}  // namespace
+
+TEST_CASE("semaphore acquires raced against timers by many tasks lose and duplicate no permit", "[stress]") {
+    const int tasks = 16, rounds = 300 / braid_test::kStressDivisor;
+    auto rt = braid_test::runtime(2);
+    for (int kept = 0; kept < 2; ++kept) {
+        braid::Semaphore sem(3);
+        RaceStats st;
+        rt.block_on([](braid::Semaphore* s, RaceStats* stats, int n, int r, bool k) -> braid::Task<> {
+            std::vector<braid::JoinHandle<void>> hs;
+            for (int i = 0; i < n; ++i) hs.push_back(braid::spawn(permit_racer(s, stats, r, i, k)));
+            for (auto& h : hs) co_await h;
+        }(&sem, &st, tasks, rounds, kept == 1));
+        CAPTURE(kept);
+        REQUIRE(sem.available_permits() == 3);
+        REQUIRE(st.max_inside.load() <= 3);
+        REQUIRE(st.wins.load() + st.losses.load() == long(tasks) * rounds);
+        REQUIRE(st.wins.load() > 0);
+    }
+}
+
+TEST_CASE("mutex locks raced against timers by many tasks: one holder at a time and every win counted", "[stress]") {
+    const int tasks = 16, rounds = 300 / braid_test::kStressDivisor;
+    auto rt = braid_test::runtime(2);
+    braid::Mutex<long> mu(0);
+    RaceStats st;
+    rt.block_on([](braid::Mutex<long>* m, RaceStats* stats, int n, int r) -> braid::Task<> {
+        std::vector<braid::JoinHandle<void>> hs;
+        for (int i = 0; i < n; ++i) hs.push_back(braid::spawn(lock_racer(m, stats, r, i)));
+        for (auto& h : hs) co_await h;
+    }(&mu, &st, tasks, rounds));
+    REQUIRE(st.wins.load() + st.losses.load() == long(tasks) * rounds);
+    auto g = mu.try_lock();
+    REQUIRE(g.has_value());
+    REQUIRE(**g == st.wins.load());
+}
+
+namespace {
+// Waits for the lock until `patience` runs out; the kept variant loses a
+// first select on purpose (keeping its place in the queue) and then waits.
+braid::Task<> fifo_waiter(braid::Mutex<std::vector<int>>* mu, int id, braid::Duration patience, bool kept,
+                          std::vector<int>* timed_out) {
+    if (kept) {
+        auto lk = mu->lock();
+        auto r1 = co_await braid::select(lk, braid::sleep(100us));  // queues, then loses to the sleep
+        if (r1.index() == 0) {
+            std::get<0>(r1)->push_back(-1);  // not expected: the lock is held
+            co_return;
+        }
+        auto r2 = co_await braid::select(braid::sleep(patience), lk);
+        if (r2.index() == 1) std::get<1>(r2)->push_back(id);
+        else timed_out->push_back(id);
+        co_return;
+    }
+    auto r = co_await braid::select(mu->lock(), braid::sleep(patience));
+    if (r.index() == 0) std::get<0>(r)->push_back(id);
+    else timed_out->push_back(id);
+}
+}  // namespace
+
+TEST_CASE("lock waiters that time out leave the queue and the others are served in arrival order") {
+    auto rt = braid_test::paused_runtime(1);
+    auto [order, timed_out] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<int>>> {
+        braid::Mutex<std::vector<int>> mu;
+        std::vector<int> gone;
+        std::vector<braid::JoinHandle<void>> hs;
+        {
+            auto held = co_await mu.lock();
+            for (int i = 0; i < 12; ++i) {
+                // odd ones give up at 3ms; every third waits with a kept lock that lost a select first
+                braid::Duration patience = i % 2 ? braid::Duration(3ms) : braid::Duration(1h);
+                hs.push_back(braid::spawn(fifo_waiter(&mu, i, patience, i % 3 == 0, &gone)));
+                co_await braid::sleep(10us);  // queued in this order
+            }
+            co_await braid::sleep(5ms);
+        }  // unlocked: the queue is served
+        for (auto& h : hs) co_await h;
+        auto g = co_await mu.lock();
+        co_return std::make_pair(*g, gone);
+    }());
+    REQUIRE(order == std::vector<int>{0, 2, 4, 6, 8, 10});
+    std::vector<int> gone = timed_out;
+    std::sort(gone.begin(), gone.end());
+    REQUIRE(gone == std::vector<int>{1, 3, 5, 7, 9, 11});
+}
+
+// ---- a select dropped while a plain thread wakes its branches ----------------------
+
+TEST_CASE("a task aborted in a select while a plain thread wakes its branches gives everything back", "[stress]") {
+    const int rounds = 1500 / braid_test::kStressDivisor;
+    auto rt = braid_test::runtime(2);
+    long bad_msg = 0, bad_notify = 0, bad_permits = 0, won = 0, aborted = 0;
+    for (int round = 0; round < rounds; ++round) {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto notify = std::make_shared<braid::Notify>();
+        auto sem = std::make_shared<braid::Semaphore>(0);
+        std::atomic<bool> started{false};
+        auto rxp = std::make_shared<braid::mpsc::Receiver<int>>(std::move(rx));
+        // The task runs until it wins a branch or is aborted.
+        auto res = rt.block_on([](std::shared_ptr<braid::mpsc::Receiver<int>> r, std::shared_ptr<braid::Notify> nt,
+                                  std::shared_ptr<braid::Semaphore> s, std::atomic<bool>* go,
+                                  braid::mpsc::Sender<int> t, int rnd) -> braid::Task<std::pair<int, bool>> {
+            auto h = braid::spawn([](std::shared_ptr<braid::mpsc::Receiver<int>> r2, std::shared_ptr<braid::Notify> n2,
+                                     std::shared_ptr<braid::Semaphore> s2, std::atomic<bool>* g2) -> braid::Task<int> {
+                g2->store(true);
+                auto res2 = co_await braid::select(r2->recv(), n2->notified(), s2->acquire(), braid::sleep(1h));
+                co_return int(res2.index());
+            }(r, nt, s, go));
+            std::thread waker([&t, nt, s, go, rnd]() {
+                while (!go->load()) std::this_thread::yield();
+                for (int spin = 0; spin < rnd % 50; ++spin) std::this_thread::yield();
+                switch (rnd % 3) {  // a different branch first each time
+                    case 0: (void)t.try_send(7); nt->notify_one(); s->add_permits(1); break;
+                    case 1: nt->notify_one(); s->add_permits(1); (void)t.try_send(7); break;
+                    default: s->add_permits(1); (void)t.try_send(7); nt->notify_one(); break;
+                }
+            });
+            while (!go->load()) co_await braid::yield_now();
+            for (int spin = 0; spin < (rnd * 7) % 50; ++spin) std::this_thread::yield();
+            h.abort();
+            int idx = -1;
+            bool was_aborted = false;
+            try {
+                idx = co_await h;
+            } catch (const braid::TaskCancelled&) {
+                was_aborted = true;
+            }
+            waker.join();
+            co_return std::make_pair(idx, was_aborted);
+        }(rxp, notify, sem, &started, std::move(tx), round));
+        auto [idx, was_aborted] = res;
+        if (was_aborted) ++aborted;
+        else ++won;
+        // The message stays unless the recv won.
+        bool msg_left = rxp->try_recv().has_value();
+        if (msg_left == (idx == 0)) ++bad_msg;
+        // The notification is passed on unless the notified won.
+        bool notified_left = rt.block_on([](std::shared_ptr<braid::Notify> nt) -> braid::Task<bool> {
+            auto r = co_await braid::select_biased(nt->notified(), braid::yield_now());
+            co_return r.index() == 0;
+        }(notify));
+        if (notified_left == (idx == 1)) ++bad_notify;
+        // The permit is given back either way (a won one is dropped with the task).
+        if (sem->available_permits() != 1) ++bad_permits;
+    }
+    CAPTURE(won, aborted);
+    REQUIRE(bad_msg == 0);
+    REQUIRE(bad_notify == 0);
+    REQUIRE(bad_permits == 0);
+}

@@ -133,9 +133,16 @@ TEST_CASE("an event loop selecting over a kept recv a stream an interval and a t
         braid::CancellationToken tok;
         std::atomic<long> progress{0};
         std::vector<std::thread> threads;
+        // The token is cancelled from a plain thread half-way (round 0, 1)
+        // or never (round 2: the loop ends when both inputs close).  The
+        // blocking senders hold their second half back until it is, so the
+        // inputs cannot close before the loop saw the cancellation.
+        const long stop_after = round < 2 ? long(n) * 5 / 2 : -1;
         for (int id = 2; id <= 3; ++id) {
-            threads.emplace_back([t = tx, id]() {
+            threads.emplace_back([t = tx, id, &tok, stop_after]() {
                 for (int i = 0; i < n; ++i) {
+                    if (i == n / 2 && stop_after >= 0)
+                        while (!tok.is_cancelled()) std::this_thread::yield();
                     Msg m(id, i);
                     EXPECT_ANYWHERE(!t.blocking_send(std::move(m)));
                 }
@@ -147,9 +154,6 @@ TEST_CASE("an event loop selecting over a kept recv a stream an interval and a t
                 EXPECT_ANYWHERE(!t.send(std::move(m)));
             }
         });
-        // The token is cancelled from a plain thread half-way (round 0, 1)
-        // or never (round 2: the loop ends when both inputs close).
-        const long stop_after = round < 2 ? long(n) * 5 / 2 : -1;
         threads.emplace_back([&tok, &progress, stop_after]() {
             if (stop_after < 0) return;
             while (progress.load() < stop_after) std::this_thread::yield();
@@ -716,4 +720,398 @@ TEST_CASE("a task aborted in a select while a plain thread wakes its branches gi
     REQUIRE(bad_msg == 0);
     REQUIRE(bad_notify == 0);
     REQUIRE(bad_permits == 0);
+}
+
+// ---- a generator that selects inside, consumed by selects outside ---------------
+
+namespace {
+// Merges two channels with its own select loop (kept recvs and an interval in
+// its frame): a next() cancelled from outside leaves the body suspended in
+// that inner select, with its registrations going through the relay.
+braid::Stream<Msg> select_gen(braid::mpsc::Receiver<Msg> a, braid::mpsc::Receiver<Msg> b) {
+    auto iv = braid::interval(50us);
+    auto ra = a.recv();
+    auto rb = b.recv();
+    bool ao = true, bo = true;
+    while (ao || bo) {
+        auto r = co_await braid::select(braid::when(ao, ra), braid::when(bo, rb), iv.tick());
+        if (r.index() == 0) {
+            auto& m = std::get<0>(r);
+            if (!m) {
+                ao = false;
+                continue;
+            }
+            Msg out = std::move(*m);
+            co_yield std::move(out);
+        } else if (r.index() == 1) {
+            auto& m = std::get<1>(r);
+            if (!m) {
+                bo = false;
+                continue;
+            }
+            Msg out = std::move(*m);
+            co_yield std::move(out);
+        }
+    }
+}
+
+void blocking_sender(braid::mpsc::Sender<Msg> t, int id, int n) {
+    for (int i = 0; i < n; ++i) {
+        Msg m(id, i);
+        EXPECT_ANYWHERE(!t.blocking_send(std::move(m)));
+    }
+}
+}  // namespace
+
+TEST_CASE("a generator selecting inside consumed by a select losing to fresh sleeps loses no message", "[stress]") {
+    const int n = 3000 / braid_test::kStressDivisor;
+    g_dropped = 0;
+    auto rt = braid_test::runtime(2);
+    for (int round = 0; round < 3; ++round) {
+        auto [ta, ra] = braid::mpsc::channel<Msg>(4);
+        auto [tb, rb] = braid::mpsc::channel<Msg>(4);
+        auto [tc, rc] = braid::mpsc::channel<Msg>(4);
+        std::thread pa(blocking_sender, std::move(ta), 0, n);
+        std::thread pb(blocking_sender, std::move(tb), 1, n);
+        std::thread pc(blocking_sender, std::move(tc), 2, n);
+        auto [ledger_next, bad, sleeps] = rt.block_on(
+            [](braid::Stream<Msg> s,
+               braid::mpsc::Receiver<Msg> c) -> braid::Task<std::tuple<std::vector<int>, long, long>> {
+                Ledger ledger(3);
+                long sl = 0;
+                bool so = true, co = true;
+                auto rcv = c.recv();
+                while (so || co) {
+                    auto r = co_await braid::select(braid::when(so, s.next()), braid::when(co, rcv),
+                                                    braid::sleep(20us));
+                    if (r.index() == 0) {
+                        auto& m = std::get<0>(r);
+                        if (m) ledger.take(*m);
+                        else so = false;
+                    } else if (r.index() == 1) {
+                        auto& m = std::get<1>(r);
+                        if (m) ledger.take(*m);
+                        else co = false;
+                    } else {
+                        ++sl;
+                    }
+                }
+                co_return std::make_tuple(ledger.next, ledger.out_of_order, sl);
+            }(select_gen(std::move(ra), std::move(rb)), std::move(rc)));
+        pa.join();
+        pb.join();
+        pc.join();
+        CAPTURE(round, sleeps);
+        REQUIRE(bad == 0);
+        REQUIRE(ledger_next == std::vector<int>{n, n, n});
+    }
+    REQUIRE(g_dropped.load() == 0);
+    REQUIRE(braid_test::worker_failures() == 0);
+}
+
+namespace {
+// Takes the stream, races a few of its next() against sleeps, hands it on.
+using StreamRx = braid::mpsc::Receiver<braid::Stream<Msg>>;
+using StreamTx = braid::mpsc::Sender<braid::Stream<Msg>>;
+braid::Task<> stream_juggler(StreamRx in, StreamTx out, Ledger* ledger, long* handoffs) {
+    for (;;) {
+        auto s = co_await in.recv();
+        if (!s) co_return;  // the other one saw the end
+        for (int k = 0; k < 4; ++k) {
+            auto r = co_await braid::select(s->next(), braid::sleep(15us));
+            if (r.index() == 1) continue;
+            auto& m = std::get<0>(r);
+            if (!m) co_return;  // the end: dropping `out` ends the other juggler
+            ledger->take(*m);
+        }
+        ++*handoffs;
+        auto back = co_await out.send(std::move(*s));
+        if (back) co_return;
+    }
+}
+}  // namespace
+
+TEST_CASE("a generator handed between tasks after cancelled next calls loses no wake-up and no message", "[stress]") {
+    const int n = 2000 / braid_test::kStressDivisor;
+    g_dropped = 0;
+    auto rt = braid_test::runtime(2);
+    auto [ta, ra] = braid::mpsc::channel<Msg>(4);
+    auto [tb, rb] = braid::mpsc::channel<Msg>(4);
+    std::thread pa(blocking_sender, std::move(ta), 0, n);
+    std::thread pb(blocking_sender, std::move(tb), 1, n);
+    Ledger ledger(2);
+    long handoffs = 0;
+    rt.block_on([](braid::Stream<Msg> s, Ledger* l, long* h) -> braid::Task<> {
+        auto [to_a, a_in] = braid::mpsc::channel<braid::Stream<Msg>>(1);
+        auto [to_b, b_in] = braid::mpsc::channel<braid::Stream<Msg>>(1);
+        auto first = co_await to_a.send(std::move(s));
+        EXPECT(!first);
+        // the jugglers take turns: only one holds the stream at a time
+        auto ja = braid::spawn(stream_juggler(std::move(a_in), std::move(to_b), l, h));
+        auto jb = braid::spawn(stream_juggler(std::move(b_in), std::move(to_a), l, h));
+        co_await ja;
+        co_await jb;
+    }(select_gen(std::move(ra), std::move(rb)), &ledger, &handoffs));
+    pa.join();
+    pb.join();
+    CAPTURE(handoffs);
+    REQUIRE(ledger.out_of_order == 0);
+    REQUIRE(ledger.next == std::vector<int>{n, n});
+    REQUIRE(g_dropped.load() == 0);
+}
+
+// ---- an expiry loop over a kept DelayQueue::next (paused time) ------------------
+
+namespace {
+struct Expiry {
+    int id;
+    int64_t at_us;
+    int64_t deadline_us;
+};
+
+// Asks for entry `id` to expire `delay_ms` after it is sent; every third is
+// touched again (`delay_ms` from the touch) by a message -1 - id.
+braid::Task<> expiry_requests(braid::mpsc::Sender<std::pair<int, int>> tx, int n) {
+    for (int id = 0; id < n; ++id) {
+        auto back = co_await tx.send(std::make_pair(id, 1 + (id * 7) % 11));
+        if (back) co_return;
+        co_await braid::sleep(std::chrono::milliseconds(id % 3));
+        if (id % 3 == 0) {
+            auto again = co_await tx.send(std::make_pair(-1 - id, 1 + (id * 5) % 13));
+            if (again) co_return;
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("an expiry loop over a kept DelayQueue next and a recv expires every entry once at its deadline") {
+    const int n = 200;
+    auto rt = braid_test::paused_runtime();
+    using Out = std::tuple<std::vector<Expiry>, int, int>;
+    auto [expired, inserted, resets] = rt.block_on([](int count) -> braid::Task<Out> {
+        auto [tx, rx] = braid::mpsc::channel<std::pair<int, int>>(2);
+        braid::spawn(expiry_requests(std::move(tx), count)).detach();
+        auto t0 = braid::Instant::now();
+        auto us = [t0](braid::Instant i) {
+            return std::chrono::duration_cast<std::chrono::microseconds>(i - t0).count();
+        };
+        braid::DelayQueue<int> q;
+        std::vector<braid::DelayQueue<int>::Key> keys(count);
+        std::vector<Expiry> out;
+        int ins = 0, rs = 0;
+        auto nx = q.next();  // kept: sees the inserts and resets made between the selects
+        auto rcv = rx.recv();
+        bool open = true;
+        while (open || !q.is_empty()) {
+            auto r = co_await braid::select(braid::when(!q.is_empty(), nx), braid::when(open, rcv));
+            if (r.index() == 0) {
+                auto& e = std::get<0>(r);
+                if (e) out.push_back(Expiry{e->value, us(braid::Instant::now()), us(e->deadline)});
+                continue;
+            }
+            auto& m = std::get<1>(r);
+            if (!m) {
+                open = false;
+                continue;
+            }
+            auto [id, delay] = *m;
+            if (id >= 0) {
+                keys[id] = q.insert(id, std::chrono::milliseconds(delay));
+                ++ins;
+            } else if (q.deadline(keys[-1 - id])) {  // still queued: touched
+                q.reset(keys[-1 - id], std::chrono::milliseconds(delay));
+                ++rs;
+            }
+        }
+        co_return std::make_tuple(out, ins, rs);
+    }(n));
+    REQUIRE(inserted == n);
+    REQUIRE(resets > 0);
+    REQUIRE(expired.size() == size_t(n));
+    std::vector<int> seen(n, 0);
+    int64_t prev = 0;
+    for (auto& e : expired) {
+        CAPTURE(e.id, e.at_us, e.deadline_us);
+        REQUIRE(e.at_us == e.deadline_us);  // at its deadline, never early or late
+        REQUIRE(e.deadline_us >= prev);     // in deadline order
+        prev = e.deadline_us;
+        ++seen[e.id];
+    }
+    REQUIRE(std::all_of(seen.begin(), seen.end(), [](int c) { return c == 1; }));
+}
+
+// ---- an interval raced in a loop whose handler is slow (paused time) --------------
+
+TEST_CASE("an interval raced in a loop with a slow handler keeps its grid under each missed tick behavior") {
+    auto rt = braid_test::paused_runtime();
+    for (int b = 0; b < 3; ++b) {
+        auto ticks = rt.block_on([](int beh) -> braid::Task<std::vector<int64_t>> {
+            auto [tx, rx] = braid::mpsc::channel<int>(1);
+            braid::spawn([](braid::mpsc::Sender<int> t) -> braid::Task<> {
+                for (int i = 0; i < 40; ++i) {
+                    co_await braid::sleep(std::chrono::milliseconds(3 + i % 5));
+                    auto back = co_await t.send(i);
+                    if (back) co_return;
+                }
+            }(std::move(tx))).detach();
+            auto t0 = braid::Instant::now();
+            auto iv = braid::interval(10ms);
+            iv.set_missed_tick_behavior(beh == 0   ? braid::MissedTickBehavior::Burst
+                                        : beh == 1 ? braid::MissedTickBehavior::Delay
+                                                   : braid::MissedTickBehavior::Skip);
+            std::vector<int64_t> got;
+            auto rcv = rx.recv();
+            for (;;) {
+                auto r = co_await braid::select(iv.tick(), rcv);
+                if (r.index() == 0) {
+                    got.push_back(std::chrono::duration_cast<std::chrono::microseconds>(std::get<0>(r) - t0).count());
+                    continue;
+                }
+                auto& m = std::get<1>(r);
+                if (!m) break;
+                if (*m % 4 == 3) co_await braid::sleep(17ms);  // a slow message: ticks come late
+            }
+            co_return got;
+        }(b));
+        CAPTURE(b);
+        REQUIRE(ticks.size() > 10);
+        REQUIRE(ticks[0] == 0);
+        for (size_t i = 1; i < ticks.size(); ++i) {
+            CAPTURE(i, ticks[i - 1], ticks[i]);
+            if (b == 0) REQUIRE(ticks[i] == ticks[i - 1] + 10000);  // burst: every tick of the grid, once
+            if (b == 1) REQUIRE(ticks[i] >= ticks[i - 1] + 10000);  // delay: a period at least between ticks
+            if (b == 2) {                                            // skip: on the grid, none twice
+                REQUIRE(ticks[i] % 10000 == 0);
+                REQUIRE(ticks[i] > ticks[i - 1]);
+            }
+        }
+    }
+}
+
+// ---- a waiter at the head of a queue that times out lets the ones behind in -------
+
+namespace {
+// Waits for one permit (or the read lock) and says when it got it (us from
+// the start), -1 if not before `patience`.
+braid::Task<int64_t> one_permit(braid::Semaphore* sem, braid::Instant t0, braid::Duration patience) {
+    auto r = co_await braid::select(sem->acquire(), braid::sleep(patience));
+    if (r.index() == 1) co_return -1;
+    co_return std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count();
+}
+braid::Task<int64_t> one_read(braid::RwLock<int>* rw, braid::Instant t0) {
+    auto r = co_await braid::select(rw->read(), braid::sleep(1h));
+    if (r.index() == 1) co_return -1;
+    co_return std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count();
+}
+}  // namespace
+
+TEST_CASE("an acquire_many that times out with permits handed to it lets the waiter behind it in at once") {
+    auto rt = braid_test::paused_runtime();
+    for (int kept = 0; kept < 2; ++kept) {
+        auto [many_got, small_at, left] = rt.block_on([](bool k) -> braid::Task<std::tuple<bool, int64_t, size_t>> {
+            braid::Semaphore sem(0);
+            auto t0 = braid::Instant::now();
+            bool got = false;
+            // The head of the queue: wants 3; 2 come at 1ms, then it gives up at 5ms.
+            auto head = braid::spawn([](braid::Semaphore* s, bool keep, bool* g) -> braid::Task<> {
+                if (keep) {
+                    auto acq = s->acquire_many(3);
+                    auto r1 = co_await braid::select(acq, braid::sleep(2ms));  // loses, keeps its grant
+                    if (r1.index() == 0) *g = true;
+                    co_await braid::sleep(3ms);  // not raced now: the grant waits in `acq`
+                    co_return;                   // `acq` goes: its grant goes back
+                }
+                auto r = co_await braid::select(s->acquire_many(3), braid::sleep(5ms));
+                if (r.index() == 0) *g = true;
+            }(&sem, k, &got));
+            co_await braid::sleep(100us);
+            auto small = braid::spawn(one_permit(&sem, t0, 1h));  // queued behind the head
+            co_await braid::sleep(900us);
+            sem.add_permits(2);  // handed to the head (FIFO: the one behind waits)
+            int64_t at = co_await small;
+            co_await head;
+            co_return std::make_tuple(got, at, sem.available_permits());
+        }(kept == 1));
+        CAPTURE(kept);
+        REQUIRE_FALSE(many_got);
+        REQUIRE(small_at == 5000);  // when the head gave its 2 permits back, not later
+        REQUIRE(left == 2);
+    }
+}
+
+TEST_CASE("a writer that times out behind a reader lets the readers queued behind it in at once") {
+    auto rt = braid_test::paused_runtime();
+    for (int kept = 0; kept < 2; ++kept) {
+        auto [wrote, read_at] = rt.block_on([](bool k) -> braid::Task<std::pair<bool, int64_t>> {
+            braid::RwLock<int> rw(0);
+            auto t0 = braid::Instant::now();
+            auto first = co_await rw.read();  // held until 20ms
+            bool w = false;
+            auto writer = braid::spawn([](braid::RwLock<int>* l, bool keep, bool* wr) -> braid::Task<> {
+                if (keep) {
+                    auto lk = l->write();
+                    auto r1 = co_await braid::select(lk, braid::sleep(2ms));  // loses, keeps its place
+                    if (r1.index() == 0) *wr = true;
+                    co_await braid::sleep(3ms);
+                    co_return;  // `lk` goes: it leaves the queue
+                }
+                auto r = co_await braid::select(braid::sleep(5ms), l->write());
+                if (r.index() == 1) *wr = true;
+            }(&rw, k, &w));
+            co_await braid::sleep(100us);
+            auto reader = braid::spawn(one_read(&rw, t0));  // behind the writer (write-preferring)
+            co_await braid::sleep(20ms);
+            {
+                auto done = std::move(first);
+            }
+            int64_t at = co_await reader;
+            co_await writer;
+            co_return std::make_pair(w, at);
+        }(kept == 1));
+        CAPTURE(kept);
+        REQUIRE_FALSE(wrote);
+        REQUIRE(read_at == 5000);  // when the writer left, not when the first reader let go
+    }
+}
+
+// ---- a kept broadcast recv raced against ticks while a plain thread sends ---------
+
+TEST_CASE("a kept broadcast recv raced against ticks accounts for every value as received or lagged", "[stress]") {
+    const int n = 20000 / braid_test::kStressDivisor;
+    auto rt = braid_test::runtime(2);
+    for (int round = 0; round < 3; ++round) {
+        auto tx = braid::broadcast::channel<long>(4);
+        auto rx = tx.subscribe();
+        std::thread producer([t = std::move(tx)]() {
+            for (long i = 0; i < n; ++i) {
+                t.send(i);
+                if (i % 64 == 0) std::this_thread::yield();
+            }
+        });  // the sender goes with the thread: the channel closes
+        using Out = std::tuple<long, long, long>;
+        auto [received, lagged, bad] = rt.block_on([](braid::broadcast::Receiver<long> r) -> braid::Task<Out> {
+            auto iv = braid::interval(20us);
+            auto recv = r.recv();
+            long got = 0, lag = 0, wrong = 0, expect = 0;
+            for (;;) {
+                auto res = co_await braid::select(recv, iv.tick());
+                if (res.index() == 1) continue;
+                auto& v = std::get<0>(res);
+                if (v.is_closed()) break;
+                if (v.is_lagged()) {
+                    lag += long(v.lagged());
+                    expect += long(v.lagged());
+                    continue;
+                }
+                if (*v != expect) ++wrong;  // the next value after what was received or skipped
+                expect = *v + 1;
+                ++got;
+            }
+            co_return std::make_tuple(got, lag, wrong);
+        }(std::move(rx)));
+        producer.join();
+        CAPTURE(round, received, lagged);
+        REQUIRE(bad == 0);
+        REQUIRE(received + lagged == n);
+    }
 }

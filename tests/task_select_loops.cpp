@@ -1130,3 +1130,74 @@ TEST_CASE("a kept broadcast recv raced against ticks accounts for every value as
         REQUIRE(received + lagged == n);
     }
 }
+
+// ---- a kept Notified and notify_waiters between selects ---------------------------
+
+TEST_CASE("a kept Notified that lost a select still receives a notify_waiters made between selects") {
+    auto rt = braid_test::paused_runtime();
+    auto [kept_idx, fresh_idx, rounds_ok] = rt.block_on([]() -> braid::Task<std::tuple<size_t, size_t, int>> {
+        braid::Notify notify;
+        int ok = 0;
+        size_t kept = 9, fresh = 9;
+        for (int round = 0; round < 20; ++round) {
+            auto mine = notify.notified();
+            auto r1 = co_await braid::select(mine, braid::sleep(1ms));  // polled: it waits in the list, then loses
+            if (r1.index() != 1) co_return std::make_tuple(r1.index(), size_t(8), ok);
+            notify.notify_waiters();  // wakes every Notified waiting in the list, `mine` too
+            auto later = notify.notified();  // made after the call: not woken by it (Tokio)
+            auto r2 = co_await braid::select(braid::sleep(1h), mine);
+            kept = r2.index();
+            auto r3 = co_await braid::select(braid::sleep(1ms), later);
+            fresh = r3.index();
+            if (kept == 1 && fresh == 0) ++ok;
+        }
+        co_return std::make_tuple(kept, fresh, ok);
+    }());
+    REQUIRE(kept_idx == 1);
+    REQUIRE(fresh_idx == 0);
+    REQUIRE(rounds_ok == 20);
+}
+
+// ---- a heartbeat interval reset on activity (paused time) --------------------------
+
+TEST_CASE("a heartbeat interval reset on every message ticks one period after the last activity") {
+    auto rt = braid_test::paused_runtime();
+    auto ev = rt.block_on([](std::vector<int> gaps) -> braid::Task<std::vector<Event>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        braid::spawn(paced_sender(std::move(tx), std::move(gaps))).detach();
+        auto t0 = braid::Instant::now();
+        auto hb = braid::interval_at(t0 + 5ms, 5ms);
+        auto recv = rx.recv();
+        std::vector<Event> out;
+        for (;;) {
+            auto r = co_await braid::select(hb.tick(), recv);
+            int64_t at = std::chrono::duration_cast<std::chrono::microseconds>(t0.elapsed()).count();
+            if (r.index() == 0) {
+                out.push_back(Event{at, -1});
+                continue;  // the interval goes on by itself: the next tick a period later
+            }
+            auto m = std::get<1>(r);
+            if (!m) break;
+            out.push_back(Event{at, *m});
+            hb.reset();  // activity: the next heartbeat one period from now
+        }
+        co_return out;
+    }(kGaps));
+    auto arrivals = arrival_us(kGaps);
+    int64_t prev = 0;
+    int next_msg = 0;
+    for (auto& e : ev) {
+        CAPTURE(e.at_us, e.what, prev);
+        if (e.what < 0) {
+            REQUIRE(e.at_us == prev + 5000);
+            REQUIRE(arrivals[next_msg] >= e.at_us);
+        } else {
+            REQUIRE(e.what == next_msg);
+            REQUIRE(e.at_us == arrivals[next_msg]);
+            REQUIRE(e.at_us <= prev + 5000);
+            ++next_msg;
+        }
+        prev = e.at_us;
+    }
+    REQUIRE(next_msg == int(kGaps.size()));
+}

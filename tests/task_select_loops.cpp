@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <ranges>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -1246,4 +1247,42 @@ TEST_CASE("a generator owned by a losing select branch is destroyed once before 
     REQUIRE(mismatched == 0);
     REQUIRE(started > rounds / 4);
     REQUIRE(g_gen_frames.load() == g_gen_frames_gone.load());
+}
+
+// ---- a merge whose busy side yields nothing -----------------------------------------
+
+TEST_CASE("a merge does not starve a stream behind one that uses the budget up without yielding") {
+    // Tokio's merge flips which side it polls first on every poll.  Here one
+    // side filters away everything an always-ready source gives: every poll
+    // of it uses the whole budget and yields nothing.  The other side's first
+    // tick is due at once and needs a unit of budget.
+    auto rt = braid_test::runtime(1);
+    for (int which = 0; which < 3; ++which) {
+        std::atomic<long> filtered{0};
+        int first = rt.block_on([](std::atomic<long>* f, int w) -> braid::Task<int> {
+            auto busy = bs::iter(std::views::iota(0, 2000000)) | bs::filter([f](const int&) {
+                            f->fetch_add(1, std::memory_order_relaxed);
+                            return false;
+                        });
+            auto ticks = bs::from_interval(braid::interval(1ms)) | bs::map([](braid::Instant) { return -1; });
+            if (w == 0) {
+                auto m = std::move(busy) | bs::merge(std::move(ticks));
+                auto v = co_await m.next();
+                co_return v.value_or(-2);
+            }
+            if (w == 1) {
+                auto m = std::move(ticks) | bs::merge(std::move(busy));
+                auto v = co_await m.next();
+                co_return v.value_or(-2);
+            }
+            bs::StreamMap<int, braid::Stream<int>> map;
+            map.insert(0, std::move(busy));
+            map.insert(1, std::move(ticks));
+            auto v = co_await map.next();
+            co_return v ? v->second : -2;
+        }(&filtered, which));
+        CAPTURE(which, filtered.load());
+        CHECK(first == -1);
+        CHECK(filtered.load() < 100000);  // the tick came before the busy side ran out
+    }
 }

@@ -10,8 +10,14 @@
 //
 // Fairness: after a stream gave an item, the next poll starts with the
 // stream after it, so a stream that always has an item ready cannot starve
-// the others.  A stream that ends is dropped from the rotation; the merge
-// ends when all have ended (a StreamMap: when it is empty).
+// the others.  After a poll that gave nothing, the next one starts with the
+// first stream that this one polled with the task's budget already used up:
+// a stream that uses the budget up without giving an item (an always-ready
+// source behind a filter that drops everything) cannot starve the streams
+// after it, which need a unit of that budget to give theirs (Tokio's merge
+// flips its order, and its StreamMap draws a random start, on every poll).
+// A stream that ends is dropped from the rotation; the merge ends when all
+// have ended (a StreamMap: when it is empty).
 #pragma once
 
 #include <braid/stream/core.hpp>
@@ -28,6 +34,15 @@
 
 namespace braid::stream {
 
+namespace detail {
+// Whether the budget of the task polling through cx is used up (a stream
+// polled now reports pending whatever it has).
+inline bool budget_used_up(const braid::detail::Context& cx) noexcept {
+    const int* b = cx.coop ? cx.coop : braid_coop_counter();
+    return *b == 0;
+}
+}  // namespace detail
+
 using braid::detail::Context;
 
 template <AsyncStream... Ss>
@@ -43,9 +58,11 @@ public:
 
     Poll<item_type> poll_next(Context& cx) {
         bool live = false;
+        std::size_t starved = N;  // the first stream polled with the budget used up
         for (std::size_t k = 0; k < N; ++k) {
             std::size_t i = (start_ + k) % N;
             if (done_[i]) continue;
+            if (starved == N && detail::budget_used_up(cx)) starved = i;
             Poll<item_type> p = poll_at(i, cx, std::index_sequence_for<Ss...>{});
             if (!p.ready) {
                 live = true;
@@ -59,7 +76,9 @@ public:
             detach_except(i, std::index_sequence_for<Ss...>{});
             return p;
         }
-        return live ? Poll<item_type>::pending() : Poll<item_type>::end();
+        if (!live) return Poll<item_type>::end();
+        if (starved != N) start_ = starved;
+        return Poll<item_type>::pending();
     }
     void detach() noexcept {
         std::apply([](auto&... s) { (s.detach(), ...); }, ss_);
@@ -106,9 +125,11 @@ public:
     Poll<item_type> poll_next(Context& cx) {
         const std::size_t n = ss_.size();
         bool live = false;
+        std::size_t starved = n;  // the first stream polled with the budget used up
         for (std::size_t k = 0; k < n; ++k) {
             std::size_t i = (start_ + k) % n;
             if (done_[i]) continue;
+            if (starved == n && detail::budget_used_up(cx)) starved = i;
             Poll<item_type> p = ss_[i].poll_next(cx);
             if (!p.ready) {
                 live = true;
@@ -123,7 +144,9 @@ public:
                 if (j != i) ss_[j].detach();
             return p;
         }
-        return live ? Poll<item_type>::pending() : Poll<item_type>::end();
+        if (!live) return Poll<item_type>::end();
+        if (starved != n) start_ = starved;
+        return Poll<item_type>::pending();
     }
     void detach() noexcept {
         for (auto& s : ss_) s.detach();
@@ -228,7 +251,10 @@ public:
         std::size_t n = entries_.size();
         if (n == 0) return Poll<item_type>::end();
         std::size_t i = start_ % n;
+        std::size_t starved = n;  // the first stream polled with the budget used up
+        bool erased = false;
         for (std::size_t k = 0; k < n && !entries_.empty(); ++k) {
+            if (starved == n && detail::budget_used_up(cx)) starved = i;
             Poll<item_t<S>> p = entries_[i]->second.poll_next(cx);
             if (p.item) {
                 for (std::size_t j = 0; j < entries_.size(); ++j)
@@ -238,13 +264,16 @@ public:
             }
             if (p.ready) {  // ended: dropped; the next one moved into slot i
                 entries_.erase(entries_.begin() + std::ptrdiff_t(i));
+                erased = true;
                 if (entries_.empty()) break;
                 i %= entries_.size();
             } else {
                 i = (i + 1) % entries_.size();
             }
         }
-        return entries_.empty() ? Poll<item_type>::end() : Poll<item_type>::pending();
+        if (entries_.empty()) return Poll<item_type>::end();
+        if (starved != n && !erased) start_ = starved;  // (when streams left, the indices moved: as it was)
+        return Poll<item_type>::pending();
     }
     void detach() noexcept {
         for (auto& e : entries_) e->second.detach();

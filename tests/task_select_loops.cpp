@@ -1286,3 +1286,33 @@ TEST_CASE("a merge does not starve a stream behind one that uses the budget up w
         CHECK(filtered.load() < 100000);  // the tick came before the busy side ran out
     }
 }
+
+// ---- stream time combinators over a side that uses the budget up ------------------
+
+TEST_CASE("stream timeout and chunks_timeout see their deadline around a stream that uses the budget up") {
+    // As timeout() does for an awaitable: the deadline is looked at even when
+    // the inner stream used the whole budget without giving an item.
+    auto rt = braid_test::runtime(1);
+    const int total = 20000000;
+    for (int which = 0; which < 2; ++which) {
+        std::atomic<long> seen{0};
+        int outcome = rt.block_on([](std::atomic<long>* f, int w, int n) -> braid::Task<int> {
+            // the first 3 items pass, then the filter drops everything
+            auto busy = bs::iter(std::views::iota(0, n)) | bs::filter([f](const int& v) {
+                            f->fetch_add(1, std::memory_order_relaxed);
+                            return v < 3;
+                        });
+            if (w == 0) {
+                auto s = std::move(busy) | bs::skip(3) | bs::timeout(1ms);
+                auto v = co_await s.next();
+                co_return !v ? -2 : v->is_elapsed() ? 1 : 0;
+            }
+            auto s = std::move(busy) | bs::chunks_timeout(100, 1ms);
+            auto v = co_await s.next();
+            co_return v ? int(v->size()) : -2;
+        }(&seen, which, total));
+        CAPTURE(which, seen.load());
+        CHECK(outcome == (which == 0 ? 1 : 3));  // an Elapsed; the 3 items after 1ms
+        CHECK(seen.load() < total);              // before the busy side ran out
+    }
+}

@@ -37,15 +37,17 @@ public:
     ~StreamTimer() { braid_timer_free(t_); }
 
     // True once `deadline` has passed; else cx's waker is registered
-    // (replacing the previous registration) and false.
-    bool poll(int64_t deadline, Context& cx) {
+    // (replacing the previous registration) and false.  `unconstrained`:
+    // outside the cooperative budget (see used_up_by).
+    bool poll(int64_t deadline, Context& cx, bool unconstrained = false) {
         if (!t_) {
             if (braid_now(nullptr) >= deadline) return true;
             braid::detail::check(braid_timer_new(&t_, nullptr, deadline), "stream timer (not on a runtime thread?)");
         } else if (braid_timer_deadline(t_) != deadline) {
             braid_timer_reset(t_, deadline);
         }
-        int rc = braid_timer_poll_elapsed(t_, cx.wake_fn, cx.wake_data);
+        int rc = unconstrained ? braid_timer_poll_unconstrained(t_, cx.wake_fn, cx.wake_data)
+                               : braid_timer_poll_elapsed(t_, cx.wake_fn, cx.wake_data);
         if (rc == BRAID_PENDING) {
             registered_ = true;
             return false;
@@ -67,6 +69,15 @@ private:
 };
 
 inline int64_t now_ns() { return braid_now(nullptr); }
+
+// The budget counter of a poll through cx (< 0: unlimited, 0: used up).
+inline int* budget_of(Context& cx) { return cx.coop ? cx.coop : braid_coop_counter(); }
+// Whether the inner stream used the last of the budget in this poll (it had
+// some before): then the combinator's own deadline is polled outside the
+// budget, as braid::timeout does around an awaitable, or an inner stream
+// that uses the budget up on every poll without giving an item would keep
+// the deadline from ever being seen.
+inline bool used_up_by(bool had_budget, Context& cx) { return had_budget && *budget_of(cx) == 0; }
 
 }  // namespace detail
 
@@ -106,6 +117,7 @@ public:
     Timeout(S s, Duration d) : s_(std::move(s)), d_(detail::to_ns(d)) {}
 
     Poll<item_type> poll_next(Context& cx) {
+        bool had_budget = *detail::budget_of(cx) != 0;
         Poll<item_t<S>> p = s_.poll_next(cx);
         if (p.ready) {
             timer_.unregister();
@@ -119,7 +131,7 @@ public:
             deadline_ = detail::add_sat(detail::now_ns(), d_);
             armed_ = true;
         }
-        if (!timer_.poll(deadline_, cx)) return Poll<item_type>::pending();
+        if (!timer_.poll(deadline_, cx, detail::used_up_by(had_budget, cx))) return Poll<item_type>::pending();
         s_.detach();
         armed_ = false;
         watching_ = false;  // one Elapsed per silence; the stream is still polled
@@ -197,6 +209,7 @@ public:
     }
 
     Poll<item_type> poll_next(Context& cx) {
+        bool had_budget = *detail::budget_of(cx) != 0;
         for (;;) {
             Poll<item_t<S>> p = s_.poll_next(cx);
             if (!p.ready) break;
@@ -215,7 +228,8 @@ public:
                 return {true, std::exchange(buf_, {})};
             }
         }
-        if (buf_.empty() || !timer_.poll(deadline_, cx)) return Poll<item_type>::pending();
+        if (buf_.empty() || !timer_.poll(deadline_, cx, detail::used_up_by(had_budget, cx)))
+            return Poll<item_type>::pending();
         s_.detach();
         return {true, std::exchange(buf_, {})};
     }

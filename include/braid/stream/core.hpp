@@ -104,6 +104,15 @@ using item_t = typename std::remove_cvref_t<S>::item_type;
     return false;
 }
 
+// Whether the budget of the task polling through cx is used up: a source
+// polled now reports pending whatever it has (merge and the time
+// combinators look, so that a stream that spends the whole budget without
+// giving an item cannot starve the streams or the deadline after it).
+inline bool budget_used_up(const braid::detail::Context& cx) noexcept {
+    const int* b = cx.coop ? cx.coop : braid_coop_counter();
+    return *b == 0;
+}
+
 // ---- driving -------------------------------------------------------------------
 //
 // A consumer that treats every item the same way (fold, collect, count, any,

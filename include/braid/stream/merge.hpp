@@ -34,15 +34,6 @@
 
 namespace braid::stream {
 
-namespace detail {
-// Whether the budget of the task polling through cx is used up (a stream
-// polled now reports pending whatever it has).
-inline bool budget_used_up(const braid::detail::Context& cx) noexcept {
-    const int* b = cx.coop ? cx.coop : braid_coop_counter();
-    return *b == 0;
-}
-}  // namespace detail
-
 using braid::detail::Context;
 
 template <AsyncStream... Ss>
@@ -62,7 +53,7 @@ public:
         for (std::size_t k = 0; k < N; ++k) {
             std::size_t i = (start_ + k) % N;
             if (done_[i]) continue;
-            if (starved == N && detail::budget_used_up(cx)) starved = i;
+            if (starved == N && budget_used_up(cx)) starved = i;
             Poll<item_type> p = poll_at(i, cx, std::index_sequence_for<Ss...>{});
             if (!p.ready) {
                 live = true;
@@ -129,7 +120,7 @@ public:
         for (std::size_t k = 0; k < n; ++k) {
             std::size_t i = (start_ + k) % n;
             if (done_[i]) continue;
-            if (starved == n && detail::budget_used_up(cx)) starved = i;
+            if (starved == n && budget_used_up(cx)) starved = i;
             Poll<item_type> p = ss_[i].poll_next(cx);
             if (!p.ready) {
                 live = true;
@@ -254,7 +245,7 @@ public:
         std::size_t starved = n;  // the first stream polled with the budget used up
         bool erased = false;
         for (std::size_t k = 0; k < n && !entries_.empty(); ++k) {
-            if (starved == n && detail::budget_used_up(cx)) starved = i;
+            if (starved == n && budget_used_up(cx)) starved = i;
             Poll<item_t<S>> p = entries_[i]->second.poll_next(cx);
             if (p.item) {
                 for (std::size_t j = 0; j < entries_.size(); ++j)

@@ -70,14 +70,12 @@ private:
 
 inline int64_t now_ns() { return braid_now(nullptr); }
 
-// The budget counter of a poll through cx (< 0: unlimited, 0: used up).
-inline int* budget_of(Context& cx) { return cx.coop ? cx.coop : braid_coop_counter(); }
 // Whether the inner stream used the last of the budget in this poll (it had
 // some before): then the combinator's own deadline is polled outside the
 // budget, as braid::timeout does around an awaitable, or an inner stream
 // that uses the budget up on every poll without giving an item would keep
 // the deadline from ever being seen.
-inline bool used_up_by(bool had_budget, Context& cx) { return had_budget && *budget_of(cx) == 0; }
+inline bool used_up_by(bool had_budget, const Context& cx) { return had_budget && budget_used_up(cx); }
 
 }  // namespace detail
 
@@ -117,7 +115,7 @@ public:
     Timeout(S s, Duration d) : s_(std::move(s)), d_(detail::to_ns(d)) {}
 
     Poll<item_type> poll_next(Context& cx) {
-        bool had_budget = *detail::budget_of(cx) != 0;
+        bool had_budget = !budget_used_up(cx);
         Poll<item_t<S>> p = s_.poll_next(cx);
         if (p.ready) {
             timer_.unregister();
@@ -209,7 +207,7 @@ public:
     }
 
     Poll<item_type> poll_next(Context& cx) {
-        bool had_budget = *detail::budget_of(cx) != 0;
+        bool had_budget = !budget_used_up(cx);
         for (;;) {
             Poll<item_t<S>> p = s_.poll_next(cx);
             if (!p.ready) break;

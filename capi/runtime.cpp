@@ -133,9 +133,8 @@ BRAID_API int braid_runtime_new(braid_runtime** out) {
 }
 
 namespace {
-// braid_runtime_block_on and braid_handle_block_on (`wait_turn`: a
-// current-thread runtime's other block_on is waited out, not refused).
-int block_on(Core* core, braid_task* task, bool wait_turn) {
+// braid_runtime_block_on and braid_handle_block_on.
+int block_on(Core* core, braid_task* task) {
     auto* t = task_of(task);
     if (t->core != core) return BRAID_EINVAL;
     if (!Core::may_block_on()) return BRAID_EDEADLK;
@@ -143,7 +142,7 @@ int block_on(Core* core, braid_task* task, bool wait_turn) {
     // (Tokio's block_on runs the future it is given); refused: its status.
     if (int rc = t->start(braid::detail::TaskKind::Worker); rc != BRAID_OK && rc != BRAID_EBUSY) return rc;
     if (core->scheduler().current_thread()) {
-        int st = core->scheduler().block_on(t, wait_turn);
+        int st = core->scheduler().block_on(t);
         // Stopped by a shutdown on another thread before the task ended:
         // that shutdown cancels it next (it cancels every task it did not
         // refuse once the scheduler has stopped), so wait for its final
@@ -158,12 +157,12 @@ int block_on(Core* core, braid_task* task, bool wait_turn) {
 
 BRAID_API int braid_runtime_block_on(braid_runtime* rt, braid_task* task) {
     if (!rt || !task) return BRAID_EINVAL;
-    return block_on(core_of(rt), task, false);
+    return block_on(core_of(rt), task);
 }
 
 BRAID_API int braid_handle_block_on(braid_handle* h, braid_task* task) {
     if (!h || !task) return BRAID_EINVAL;
-    return block_on(h->core, task, true);
+    return block_on(h->core, task);
 }
 
 BRAID_API int braid_runtime_fd(const braid_runtime* rt) {

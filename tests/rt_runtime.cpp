@@ -398,6 +398,45 @@ TEST_CASE("a blocking job runs async code to completion with Handle block_on on 
     }
 }
 
+TEST_CASE("concurrent block_on calls on a current-thread runtime take turns and none is refused") {
+    // Tokio: block_on may be called from several threads at once; one
+    // drives the runtime and the others' futures run there or once they
+    // get the driver.  Every target waits on one barrier, so all of them
+    // must have run before any can end.
+    auto rt = braid_test::current_thread_runtime();
+    constexpr int kThreads = 4;
+    braid::Barrier all(kThreads + 1);  // and one arrival from C
+    std::atomic<int> leaders{0}, finished{0};
+    std::atomic<int> c_status{1000}, c_block_on{1000};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+        threads.emplace_back([&, i] {
+            auto body = [](braid::Barrier* b, std::atomic<int>* leaders) -> braid::Task<int> {
+                auto r = co_await b->wait();
+                if (r.is_leader()) leaders->fetch_add(1);
+                co_return 1;
+            };
+            int got = i % 2 == 0 ? rt.block_on(body(&all, &leaders)) : rt.handle().block_on(body(&all, &leaders));
+            finished.fetch_add(got);
+        });
+    threads.emplace_back([&] {
+        braid_task* t = nullptr;
+        int rc = braid_barrier_wait(
+            &t, rt.native_handle(), all.native_handle(),
+            [](void* p, int st) { static_cast<std::atomic<int>*>(p)->store(st); }, &c_status);
+        if (rc == BRAID_OK) {
+            rc = braid_runtime_block_on(rt.native_handle(), t);
+            braid_task_free(t);
+        }
+        c_block_on.store(rc);
+    });
+    for (auto& t : threads) t.join();
+    REQUIRE(finished.load() == kThreads);
+    REQUIRE(c_block_on.load() == BRAID_OK);
+    REQUIRE((c_status.load() == BRAID_OK || c_status.load() == BRAID_BARRIER_LEADER));
+    REQUIRE(leaders.load() + (c_status.load() == BRAID_BARRIER_LEADER ? 1 : 0) == 1);
+}
+
 TEST_CASE("a task that a blocking job's block_on runs on a current-thread runtime may not block_on: BRAID_EDEADLK") {
     // Nobody else drives the runtime: the job's block_on runs its scheduler,
     // and a task polled there is on the runtime's only driver.

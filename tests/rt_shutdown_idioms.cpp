@@ -810,6 +810,37 @@ TEST_CASE("a current-thread runtime shut down from another thread ends its runni
     }
 }
 
+TEST_CASE("a current-thread runtime shut down from another thread ends every concurrent block_on") {
+    // Tokio's shutdown_all_concurrent_block_on: several threads block on
+    // one current-thread runtime (one drives it, the others wait for their
+    // turn); a shutdown ends them all, each with its task cancelled.
+    constexpr int kThreads = 3;
+    for (int round = 0; round < 10; ++round) {
+        Ledger l;
+        auto rt = braid_test::current_thread_runtime();
+        auto [started_tx, started_rx] = braid::mpsc::channel<int>(kThreads);
+        std::atomic<int> cancelled{0};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kThreads; ++i)
+            threads.emplace_back([&rt, &l, &cancelled, i, started = started_tx]() mutable {
+                int code = braid_test::error_code_of([&] {
+                    rt.block_on([](Obj o, braid::mpsc::Sender<int> started) -> braid::Task<> {
+                        (void)co_await started.send(1);
+                        co_await braid_test::pending();
+                        (void)o;
+                    }(Obj(&l, i), std::move(started)));
+                });
+                if (code == BRAID_ECANCELED) cancelled.fetch_add(1);
+            });
+        for (int i = 0; i < kThreads; ++i) REQUIRE(started_rx.blocking_recv() == 1);
+        REQUIRE(rt.shutdown_timeout(std::chrono::milliseconds(-1)));
+        for (auto& t : threads) t.join();
+        INFO("round " << round);
+        REQUIRE(cancelled.load() == kThreads);
+        REQUIRE(l.live == 0);
+    }
+}
+
 TEST_CASE("tracked blocking jobs still queued at a shutdown are dropped and stop counting") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;

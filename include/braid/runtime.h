@@ -46,8 +46,10 @@ BRAID_API void braid_runtime_builder_free(braid_runtime_builder *b);
 /* Multi-thread flavor with `n` workers (1..1024), else BRAID_EINVAL. */
 BRAID_API int braid_runtime_builder_worker_threads(braid_runtime_builder *b, int n);
 /* Current-thread flavor: tasks run only on the thread inside
- * braid_runtime_block_on (one at a time; a second concurrent block_on gets
- * BRAID_EBUSY).  Timers and I/O still wait on the reactor thread. */
+ * braid_runtime_block_on.  Several threads may block_on at once: one runs
+ * the scheduler (every task runs there) and the others wait, for their
+ * task to finish there or for their turn.  Timers and I/O still wait on
+ * the reactor thread. */
 BRAID_API int braid_runtime_builder_current_thread(braid_runtime_builder *b);
 /* Host-driven flavor: a current-thread runtime whose tasks run on the
  * host's own thread, driven by the host's event loop (asyncio, GLib, libuv,
@@ -124,14 +126,16 @@ BRAID_API int braid_runtime_new(braid_runtime **out);
  * runs the scheduler until the task completes.  A task made with
  * braid_task_new and not started yet is started here first, as
  * braid_task_start would (as Tokio's block_on runs the future it is given);
- * it stays started if block_on then fails (BRAID_EBUSY: it runs at the other
- * block_on).  Returns the task's final status (BRAID_OK, BRAID_ECANCELED,
+ * it stays started if block_on then fails (BRAID_EBUSY: another joiner).
+ * On a current-thread runtime a block_on running on another thread is
+ * waited out, not refused (as Tokio's block_on from several threads): the
+ * task may finish there, else this thread runs the scheduler once that
+ * block_on returns.  Returns the task's final status (BRAID_OK, BRAID_ECANCELED,
  * BRAID_EPANIC, BRAID_ESHUTDOWN when the runtime refused to start it, ...),
  * or BRAID_EINVAL (NULL, or a task of another runtime), BRAID_EDEADLK
  * (called on a runtime's worker or on the thread running a current-thread
  * runtime, or from a callback that a shutdown runs: nothing is started),
- * BRAID_EBUSY (a second block_on on a current-thread
- * runtime, or another joiner waits on the task).  The task handle stays
+ * BRAID_EBUSY (another joiner waits on the task).  The task handle stays
  * owned by the caller. */
 BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
 
@@ -139,11 +143,7 @@ BRAID_API int braid_runtime_block_on(braid_runtime *rt, braid_task *task);
  * runtime's worker or the thread running a current-thread runtime: a plain
  * thread, or a blocking job's (a job may run async code to completion
  * this way, as Tokio's spawn_blocking(move || handle.block_on(fut)) does;
- * the workers run it meanwhile).  On a multi-thread runtime it is the same; on a
- * current-thread runtime a block_on running on another thread is waited
- * out instead of refused (BRAID_EBUSY): the task may finish there, else
- * this thread runs the scheduler once that block_on returns.  Returns as
- * braid_runtime_block_on. */
+ * the workers run it meanwhile).  Returns as braid_runtime_block_on. */
 BRAID_API int braid_handle_block_on(braid_handle *h, braid_task *task);
 
 /* ---- host-driven runtimes ----------------------------------------------- */

@@ -118,8 +118,8 @@ public:
     // (a plain thread, a blocking job: spawn_blocking([h] { return
     // h.block_on(work()); }) runs async code from a job), and returns its
     // value (or rethrows); Tokio's Handle::block_on.
-    // On a current-thread runtime whose Runtime::block_on runs on another
-    // thread, it waits for its turn instead of failing.  Throws
+    // On a current-thread runtime whose block_on runs on another thread,
+    // it waits for the task to finish there or for its turn.  Throws
     // braid::Error(BRAID_EDEADLK) on a worker or the thread running a
     // current-thread runtime (inside a task: use task::block_in_place
     // first), BRAID_ESHUTDOWN once the runtime is shut down.
@@ -233,7 +233,9 @@ public:
     // Runs `task` to completion and returns its value (or rethrows).  Throws
     // braid::Error(BRAID_EDEADLK) when called on a runtime's worker or on
     // the thread running a current-thread runtime (a blocking job may).
-    // braid::Error(BRAID_ESHUTDOWN) once the runtime was shut down.
+    // braid::Error(BRAID_ESHUTDOWN) once the runtime was shut down.  On a
+    // current-thread runtime several threads may block_on at once: one
+    // runs the scheduler, the others wait for their task or their turn.
     template <class T>
     T block_on(Task<T> task, std::source_location loc = std::source_location::current()) {
         braid_task* t = nullptr;

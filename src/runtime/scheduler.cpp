@@ -484,11 +484,14 @@ void Scheduler::run_worker(Worker& w, Stop stop) {
     tl_poll_watch = nullptr;
 }
 
-int Scheduler::block_on(Task* target, bool wait_turn) {
+int Scheduler::block_on(Task* target) {
     {
         std::unique_lock<std::mutex> lk(block_on_mu_);
-        while (block_on_active_ && wait_turn) {
-            // The other block_on may run the target to its end: be told.
+        while (block_on_active_) {
+            // Another thread's block_on (or a host's turn) runs the
+            // scheduler, and may run the target to its end: be told, and
+            // take the turn when that one returns (Tokio's current-thread
+            // block_on, called from several threads at once, does the same).
             struct Waiter {
                 Scheduler* s;
                 static void wake(void* p) {
@@ -508,8 +511,8 @@ int Scheduler::block_on(Task* target, bool wait_turn) {
             target->unregister_join();  // waits out a waker being called
             if (target->is_complete()) return target->poll_join(nullptr, nullptr);
             lk.lock();
+            if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
         }
-        if (block_on_active_) return BRAID_EBUSY;
         if (stopping_.load(std::memory_order_acquire)) return BRAID_ESHUTDOWN;
         block_on_active_ = true;
         io_owner_changed();

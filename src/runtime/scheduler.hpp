@@ -84,11 +84,10 @@ public:
     // A new task: behind the tasks already queued (spawn order is kept).
     void schedule_new(Task* t);
     // Runs `target` to completion on the calling thread (current-thread
-    // flavor).  Returns the status, BRAID_EBUSY or BRAID_ESHUTDOWN.  With
-    // `wait_turn` (Handle::block_on) a block_on running on another thread is
-    // waited out instead of refused: the target may finish there, else this
-    // thread takes its turn when that one returns.
-    int block_on(Task* target, bool wait_turn = false);
+    // flavor).  Returns the status or BRAID_ESHUTDOWN.  A block_on (or a
+    // host's turn) running on another thread is waited out: the target may
+    // finish there, else this thread takes its turn when that one returns.
+    int block_on(Task* target);
     // The host-driven flavor: one turn on the calling thread.  Takes the
     // ready I/O events (and the driver's wake-up), fires the due timers,
     // then polls queued tasks until none is left or `max_polls` ran.

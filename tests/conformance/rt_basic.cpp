@@ -6,7 +6,7 @@
 // Gaps:
 //   shutdown_on_panic — no Builder::unhandled_panic(ShutdownRuntime)
 //   spawns_do_nothing — no Builder::unhandled_panic(ShutdownRuntime)
-//   shutdown_all_concurrent_block_on — no Builder::unhandled_panic; also a second concurrent block_on of a current-thread runtime is refused (BRAID_EBUSY)
+//   shutdown_all_concurrent_block_on — no Builder::unhandled_panic (concurrent block_on calls take turns: rt_common's always_active_parker)
 //   rng_seed — no Builder::rng_seed (no seeded runtime RNG)
 //   rng_seed_multi_enter — no Builder::rng_seed
 //

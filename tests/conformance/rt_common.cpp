@@ -2,9 +2,6 @@
 // runtime, a multi-thread runtime with 4 workers and one with 1 worker
 // (Tokio's rt_test! macro; here a Catch GENERATE over the flavours).
 //
-// Gaps:
-//   always_active_parker: its current-thread flavour — braid refuses a second concurrent block_on of a current-thread runtime (BRAID_EBUSY, docs/ARCHITECTURE.md); the multi-thread flavours are ported
-//
 // Not applicable:
 //   send_sync_bound — Rust's Send/Sync bounds
 //   yield_defers_until_park — a yield does not make braid's worker take I/O
@@ -538,33 +535,37 @@ TEST_CASE("socket_from_blocking") {
 }
 
 TEST_CASE("always_active_parker") {
-    // The current-thread flavour is a gap (see the top of the file).
-    auto flavor = GENERATE(Flavor::MultiThread4, Flavor::MultiThread1);
-    INFO("flavour: " << name(flavor));
+    // On the current-thread flavour the two block_on calls take turns: one
+    // runs the scheduler (both tasks run there) while the other waits.
+    auto flavor = FLAVOR();
     auto rt = make(flavor);
 
     auto [tx1, rx1] = braid::oneshot::channel<int>();
     auto [tx2, rx2] = braid::oneshot::channel<int>();
+    std::atomic<int> returned{0};  // Tokio's join().unwrap(): each block_on returned
 
-    std::thread jh1([&rt, rx2 = std::move(rx2), tx1 = std::move(tx1)]() mutable {
+    std::thread jh1([&rt, &returned, rx2 = std::move(rx2), tx1 = std::move(tx1)]() mutable {
         rt.block_on([](braid::oneshot::Receiver<int> rx2, braid::oneshot::Sender<int> tx1) -> braid::Task<> {
             co_await rx2;
             co_await braid::sleep(5ms);
             EXPECT(!tx1.send(0));
         }(std::move(rx2), std::move(tx1)));
+        returned.fetch_add(1);
     });
 
-    std::thread jh2([&rt, tx2 = std::move(tx2), rx1 = std::move(rx1)]() mutable {
+    std::thread jh2([&rt, &returned, tx2 = std::move(tx2), rx1 = std::move(rx1)]() mutable {
         rt.block_on([](braid::oneshot::Sender<int> tx2, braid::oneshot::Receiver<int> rx1) -> braid::Task<> {
             EXPECT(!tx2.send(0));
             co_await braid::sleep(5ms);
             co_await rx1;
             co_await braid::sleep(5ms);
         }(std::move(tx2), std::move(rx1)));
+        returned.fetch_add(1);
     });
 
     jh1.join();
     jh2.join();
+    REQUIRE(returned.load() == 2);
 }
 
 TEST_CASE("io_driver_called_when_under_load") {

@@ -4,6 +4,7 @@
 #include <braid/stream.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -133,6 +134,79 @@ TEST_CASE("buffer_unordered: void awaitables give std::monostate") {
                             | bs::buffer_unordered(3) | bs::count());
     }());
     REQUIRE(n == 7);
+}
+
+namespace {
+braid::Task<int> at_once(int v) { co_return v; }
+braid::Task<int> when_sent(braid::oneshot::Receiver<int> rx) { co_return co_await rx; }
+braid::Task<int> after_1ms() {
+    co_await braid::sleep(1ms);
+    co_return -1;
+}
+
+// Item 1 waits for `rx`; every other item finishes as soon as it starts.
+braid::Stream<braid::Task<int>> one_waits(braid::oneshot::Receiver<int> rx, int total) {
+    for (int i = 0; i < total; ++i) {
+        if (i == 1)
+            co_yield when_sent(std::move(rx));
+        else
+            co_yield at_once(i);
+    }
+}
+
+// Spends the whole budget on every poll; it finishes only past `limit`
+// units, by which time what runs beside it was starved.
+braid::Task<int> budget_eater(std::atomic<long>* units, long limit) {
+    for (;;) {
+        co_await braid::task::consume_budget();
+        if (units->fetch_add(1, std::memory_order_relaxed) >= limit) co_return -2;
+    }
+}
+
+braid::Stream<braid::Task<int>> eater_then_sleep(std::atomic<long>* units) {
+    co_yield budget_eater(units, 20000000);
+    co_yield after_1ms();
+}
+}  // namespace
+
+TEST_CASE("buffer_unordered: a finished awaitable comes within n results while the others finish at once") {
+    // futures' FuturesUnordered polls in the order of the wake-ups, so a
+    // result that is ready does not wait behind a stream of quicker ones.
+    // Here the slots are refilled with awaitables that finish at once.
+    constexpr int kTotal = 100000;
+    auto rt = braid_test::runtime(1);
+    for (int n : {2, 4, 16}) {
+        auto [before, found] = rt.block_on([](int n) -> braid::Task<std::pair<int, bool>> {
+            auto [tx, rx] = braid::oneshot::channel<int>();
+            auto s = one_waits(std::move(rx), kTotal) | bs::buffer_unordered(std::size_t(n));
+            (void)co_await s.next();  // every slot was filled: item 1 waits in one of them
+            (void)tx.send(-1);
+            int others = 0;
+            for (;;) {
+                auto v = co_await s.next();
+                if (!v) co_return std::make_pair(others, false);
+                if (*v == -1) co_return std::make_pair(others, true);
+                ++others;
+            }
+        }(n));
+        CAPTURE(n, before);
+        REQUIRE(found);
+        REQUIRE(before < n);
+    }
+}
+
+TEST_CASE("buffer_unordered: an awaitable that spends the whole budget does not starve the others") {
+    // Tokio's coop: a leaf polled with no budget left waits for the next
+    // poll.  The sleep beside the busy awaitable must still finish.
+    auto rt = braid_test::runtime(1);
+    std::atomic<long> units{0};
+    int first = rt.block_on([](std::atomic<long>* units) -> braid::Task<int> {
+        auto s = eater_then_sleep(units) | bs::buffer_unordered(2);
+        auto v = co_await s.next();
+        co_return v.value_or(-3);
+    }(&units));
+    CAPTURE(units.load());
+    REQUIRE(first == -1);
 }
 
 TEST_CASE("buffered(0) is refused") {

@@ -7,7 +7,9 @@
 //              | braid::stream::buffered(8);                                           // 8 fetches in flight
 //
 // buffered gives the results in the order of the stream; buffer_unordered
-// as they finish.  The source is asked for a new awaitable only when fewer
+// as they finish (taking turns: a finished one is given after at most n - 1
+// others, and one that spends the whole budget does not starve the rest).
+// The source is asked for a new awaitable only when fewer
 // than n are running.  An exception thrown by one of them is rethrown from
 // next() (the stream then ends, and the others are cancelled when it is
 // dropped).  Void results are std::monostate.  Dropping the stream cancels
@@ -66,25 +68,37 @@ public:
             slots_[i]->start(&cx);
             ++count_;
         }
-        std::optional<std::size_t> ready;
-        for (std::size_t k = 0; k < slots_.size(); ++k) {
-            std::size_t i = (head_ + k) % slots_.size();
-            if (slots_[i] && slots_[i]->poll() && !ready && (!Ordered || k == 0)) ready = i;
+        // buffered: the head first, its result is the only one that may go.
+        // buffer_unordered: from start_, which moves past each slot whose
+        // result went (so a finished awaitable waits for at most n - 1
+        // others, however fast they finish) and, after a poll that gave
+        // nothing, to the first slot polled with the budget used up (so an
+        // awaitable that spends the whole budget cannot starve the others).
+        const std::size_t n = slots_.size(), first = Ordered ? head_ : start_;
+        std::size_t ready = n, starved = n;
+        for (std::size_t k = 0; k < n; ++k) {
+            std::size_t i = (first + k) % n;
+            if (!slots_[i]) continue;
+            if (!Ordered && starved == n && budget_used_up(cx)) starved = i;
+            if (slots_[i]->poll() && ready == n && (!Ordered || k == 0)) ready = i;
         }
-        if (ready) {
-            std::size_t i = *ready;
+        if (ready != n) {
             struct Free {  // the slot is emptied also when the result is an exception
                 InFlight* self;
                 std::size_t i;
                 ~Free() {
                     self->slots_[i].reset();
                     --self->count_;
-                    if (Ordered) self->head_ = (self->head_ + 1) % self->slots_.size();
+                    if (Ordered)
+                        self->head_ = (self->head_ + 1) % self->slots_.size();
+                    else
+                        self->start_ = (i + 1) % self->slots_.size();
                 }
-            } free{this, i};
-            out.emplace(braid::detail::take_value(*slots_[i]));
+            } free{this, ready};
+            out.emplace(braid::detail::take_value(*slots_[ready]));
             return true;
         }
+        if (starved != n) start_ = starved;
         return count_ == 0 && src_done_;
     }
 
@@ -97,7 +111,7 @@ private:
 
     S s_;
     std::vector<std::optional<braid::detail::Branch<V>>> slots_;
-    std::size_t head_ = 0, count_ = 0;
+    std::size_t head_ = 0, start_ = 0, count_ = 0;
     bool src_done_ = false;
 };
 

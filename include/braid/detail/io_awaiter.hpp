@@ -39,7 +39,8 @@ class [[nodiscard]] XferAwaiter : public LeafAwaiter<XferAwaiter<H, Fn, All>> {
 public:
     XferAwaiter(H* h, void* buf, std::size_t len, const char* what) : h_(h), buf_(static_cast<char*>(buf)), len_(len), what_(what) {}
     XferAwaiter(XferAwaiter&& o) noexcept
-        : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), what_(o.what_) {}
+        : h_(std::exchange(o.h_, nullptr)), buf_(o.buf_), len_(o.len_), done_(o.done_), completed_(o.completed_),
+          what_(o.what_) {}
     XferAwaiter(const XferAwaiter&) = delete;
     ~XferAwaiter() { unregister(); }
     // Drops the waker; nothing is moved meanwhile (the All forms keep the
@@ -52,6 +53,14 @@ public:
     bool ready_now() const { return All && len_ == 0; }
     int poll(braid_wake_fn w, void* d) {
         if (!h_) return fail(BRAID_ECLOSED);
+        // A kept awaiter raced again after it completed (a select loop
+        // passing it by lvalue) starts a new transfer at the start of the
+        // buffer; one that only lost a race keeps its count.
+        if (completed_) {
+            completed_ = false;
+            done_ = 0;
+            os_error_ = 0;
+        }
         for (;;) {
             std::size_t n = 0;
             int rc = Fn(h_, buf_ + done_, len_ - done_, w, d, &n);
@@ -64,9 +73,13 @@ public:
             if (rc != 0) return rc < 0 ? fail(rc) : rc;
             done_ += n;
             if constexpr (!All) {
+                completed_ = true;
                 return 0;
             } else {
-                if (done_ == len_) return 0;
+                if (done_ == len_) {
+                    completed_ = true;
+                    return 0;
+                }
                 if (n == 0) return fail(BRAID_EEOF);
             }
         }
@@ -85,12 +98,14 @@ private:
     }
     int fail(int rc) {
         os_error_ = os_error_of(rc);
+        completed_ = true;
         return rc;
     }
     H* h_;
     char* buf_;
     std::size_t len_;
     std::size_t done_ = 0;
+    bool completed_ = false;  // the last poll ended a transfer: the next starts a new one
     const char* what_;
     int os_error_ = 0;
     void* registered_ = nullptr;  // the wake_data of our registration

@@ -794,3 +794,350 @@ TEST_CASE("io idioms: a chat loop with a kept socket read and a channel of lines
     }());
     REQUIRE(echoed == want);
 }
+
+namespace {
+
+braid::Task<> ack_writer(TcpStream* c, braid::mpsc::Receiver<int>* acks, int n) {
+    for (int i = 0; i < n; ++i) {
+        std::string m = "r" + std::to_string(i) + ";";
+        co_await c->write_all(m);
+        auto a = co_await acks->recv();
+        EXPECT(a && *a == i);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: a kept readable raced against a channel with try_read until it would block") {
+    auto rt = braid_test::current_thread_runtime();
+    auto [got, want, spurious] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, int>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        auto [atx, arx] = braid::mpsc::channel<int>(64);
+        auto [stx, srx] = braid::mpsc::unbounded_channel<int>();
+        constexpr int kN = 40;
+        std::string want;
+        for (int i = 0; i < kN; ++i) want += "r" + std::to_string(i) + ";";
+        auto w = braid::spawn(ack_writer(&c, &arx, kN));
+        auto rdy = s.readable();
+        std::string got;
+        std::vector<char> buf(5);
+        int spurious = 0, next = 0;
+        while (next < kN) {
+            stx.send(next);
+            auto r = co_await braid::select(rdy, srx.recv());
+            if (r.index() == 1) continue;
+            bool any = false;
+            for (;;) {
+                auto n = s.try_read(buf);
+                if (!n) break;
+                EXPECT(*n > 0);
+                got.append(buf.data(), *n);
+                any = true;
+            }
+            if (!any) ++spurious;
+            // Ack every message read whole.
+            for (;;) {
+                std::string m = "r" + std::to_string(next) + ";";
+                std::string done = want.substr(0, got.size());
+                if (next >= kN || done.size() < want.find(m) + m.size()) break;
+                (void)co_await atx.send(next);
+                ++next;
+            }
+        }
+        co_await w;
+        co_return std::make_tuple(got, want, spurious);
+    }());
+    REQUIRE(got == want);
+    // try_read that would block clears the readiness: readable() then
+    // waits for new bytes instead of waking the loop again and again.
+    REQUIRE(spurious <= 40);
+}
+
+namespace {
+
+braid::Task<std::pair<uint64_t, uint64_t>> proxy(TcpListener* front, SocketAddr back) {
+    auto [in, peer] = co_await front->accept();
+    auto out = co_await TcpStream::connect(back);
+    co_return co_await braid::io::copy_bidirectional(in, out);
+}
+
+braid::Task<std::size_t> backend(TcpListener* l) {
+    auto [s, peer] = co_await l->accept();
+    std::string req = co_await read_all(&s);
+    std::string resp(100000, 'R');
+    resp += "|" + req;
+    co_await s.write_all(resp);
+    co_return resp.size();
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: a copy_bidirectional proxy carries a half-close both ways") {
+    auto rt = braid_test::runtime(2);
+    for (int rep = 0; rep < 3; ++rep) {
+        auto [resp, up, down, sent] = rt.block_on([]() -> braid::Task<std::tuple<std::string, uint64_t, uint64_t,
+                                                                                    std::size_t>> {
+            auto front = TcpListener::bind("127.0.0.1:0");
+            auto back = TcpListener::bind("127.0.0.1:0");
+            auto p = braid::spawn(proxy(&front, back.local_addr()));
+            auto b = braid::spawn(backend(&back));
+            auto c = co_await TcpStream::connect(front.local_addr());
+            std::string req(50000, 'q');
+            co_await c.write_all(req);
+            co_await c.shutdown();  // the backend reads EOF through the proxy
+            std::string resp = co_await read_all(&c);
+            std::size_t sent = co_await b;
+            auto [up, down] = co_await p;
+            co_return std::make_tuple(resp, up, down, sent);
+        }());
+        REQUIRE(up == 50000);
+        REQUIRE(down == sent);
+        REQUIRE(resp.size() == sent);
+        REQUIRE(resp.substr(100000) == "|" + std::string(50000, 'q'));
+    }
+}
+
+namespace {
+
+braid::Task<> piecewise_writer(TcpStream c, std::string text, braid::mpsc::Sender<int> side) {
+    std::size_t at = 0;
+    int i = 0;
+    while (at < text.size()) {
+        std::size_t k = std::min<std::size_t>(1 + std::size_t(i * 7) % 11, text.size() - at);
+        co_await c.write_all(braid::io::ConstBuffer(text.data() + at, k));
+        at += k;
+        (void)co_await side.send(i++);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: framed lines raced against a channel lose no partial line") {
+    auto rt = braid_test::runtime(2);
+    auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        std::string text;
+        for (int i = 0; i < 100; ++i) text += "line number " + std::to_string(i) + "\n";
+        auto [tx, rx] = braid::mpsc::channel<int>(2);
+        braid::spawn(piecewise_writer(std::move(c), text, std::move(tx))).detach();
+        braid::io::FramedRead framed(std::move(s), braid::io::LinesCodec());
+        std::vector<std::string> out;
+        bool open = true;
+        for (;;) {
+            auto r = co_await braid::select(framed.next(), braid::when(open, rx.recv()));
+            if (r.index() == 1) {
+                if (!std::get<1>(r)) open = false;
+                continue;
+            }
+            auto& line = std::get<0>(r);
+            if (!line) break;
+            out.push_back(std::move(*line));
+        }
+        co_return out;
+    }());
+    REQUIRE(lines.size() == 100);
+    for (int i = 0; i < 100; ++i) CHECK(lines[std::size_t(i)] == "line number " + std::to_string(i));
+}
+
+TEST_CASE("io idioms: a kept connected UDP recv raced against an interval") {
+    auto rt = braid_test::runtime(2);
+    auto got = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        auto a = UdpSocket::bind("127.0.0.1:0");
+        auto b = UdpSocket::bind("127.0.0.1:0");
+        a.connect(b.local_addr());
+        b.connect(a.local_addr());
+        std::vector<char> buf(64);
+        auto rd = b.recv(buf);
+        auto iv = braid::interval(100us);
+        std::vector<std::string> out;
+        int sent = 0;
+        while (out.size() < 50) {
+            if (sent == int(out.size())) {
+                std::string d = "u" + std::to_string(sent++);
+                co_await a.send(d);
+            }
+            auto r = co_await braid::select(rd, iv.tick());
+            if (r.index() == 1) continue;
+            out.emplace_back(buf.data(), std::get<0>(r));
+        }
+        co_return out;
+    }());
+    REQUIRE(got.size() == 50);
+    for (int i = 0; i < 50; ++i) CHECK(got[std::size_t(i)] == "u" + std::to_string(i));
+}
+
+namespace {
+
+template <class R>
+braid::Task<std::string> read_all_ref(R* r) {
+    co_return co_await read_all(r);
+}
+
+template <class W>
+braid::Task<> write_then_shutdown(W* w, std::string data) {
+    co_await w->write_all(data);
+    co_await w->shutdown();
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: borrowed split halves joined in one task echo through a peer") {
+    auto rt = braid_test::runtime(2);
+    auto back = rt.block_on([]() -> braid::Task<std::string> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        braid::spawn(echo_peer(std::move(s))).detach();
+        auto [rd, wr] = braid::io::split(c);
+        std::string data(300000, 'e');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = char('a' + i % 26);
+        auto reading = read_all_ref(&rd);
+        auto writing = write_then_shutdown(&wr, data);
+        auto [got, unit] = co_await braid::join(std::move(reading), std::move(writing));
+        (void)unit;
+        EXPECT(got == data);
+        co_return got.substr(0, 26);
+    }());
+    REQUIRE(back == "abcdefghijklmnopqrstuvwxyz");
+}
+
+namespace {
+
+braid::Task<> connect_each(SocketAddr addr, braid::mpsc::Sender<int> side, int n) {
+    std::vector<TcpStream> keep;
+    for (int i = 0; i < n; ++i) {
+        keep.push_back(co_await TcpStream::connect(addr));
+        std::string id = std::to_string(i) + ";";
+        co_await keep.back().write_all(id);
+        (void)co_await side.send(i);
+    }
+    for (auto& c : keep) {
+        char b;
+        (void)co_await braid_test::code_of(c.read(braid::io::MutableBuffer(&b, 1)));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: the incoming stream raced against a channel loses no connection") {
+    auto rt = braid_test::runtime(2);
+    auto [accepted, ids] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        constexpr int kN = 30;
+        auto cl = braid::spawn(connect_each(l.local_addr(), std::move(tx), kN));
+        auto incoming = l.incoming();
+        std::vector<TcpStream> conns;
+        bool open = true;
+        while (int(conns.size()) < kN) {
+            auto r = co_await braid::select(incoming.next(), braid::when(open, rx.recv()));
+            if (r.index() == 1) {
+                if (!std::get<1>(r)) open = false;
+                continue;
+            }
+            auto& s = std::get<0>(r);
+            EXPECT(s.has_value());
+            if (!s) break;
+            conns.push_back(std::move(*s));
+        }
+        rx.close();  // the connector's last send fails instead of waiting for room
+        std::string ids;
+        for (auto& c : conns) {
+            char b = 0;
+            while (b != ';') {
+                co_await c.read_exact(braid::io::MutableBuffer(&b, 1));
+                ids += b;
+            }
+        }
+        int n = int(conns.size());
+        conns.clear();
+        co_await cl;
+        co_return std::make_pair(n, ids);
+    }());
+    REQUIRE(accepted == 30);
+    std::string want;
+    for (int i = 0; i < 30; ++i) want += std::to_string(i) + ";";
+    REQUIRE(ids == want);
+}
+
+namespace {
+
+braid::Task<std::string> slow_drain(TcpStream* s, std::size_t want, braid::mpsc::Sender<int> side) {
+    std::string out;
+    std::vector<char> buf(3000);
+    int i = 0;
+    while (out.size() < want) {
+        std::size_t n = co_await s->read(buf);
+        if (n == 0) break;
+        out.append(buf.data(), n);
+        (void)co_await side.send(i++);
+    }
+    co_return out;
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: a kept write_all losing races to a channel sends every byte once") {
+    auto rt = braid_test::runtime(2);
+    auto [sent, got, losses] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, int>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        std::string data(4 << 20, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = char((i * 31 + i / 4096) % 253);
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto reader = braid::spawn(slow_drain(&s, data.size(), std::move(tx)));
+        auto wr = c.write_all(data);
+        int losses = 0;
+        for (;;) {
+            auto r = co_await braid::select(wr, rx.recv());
+            if (r.index() == 0) break;
+            ++losses;
+        }
+        rx.close();  // the reader's last sends fail instead of waiting for room
+        std::string got = co_await reader;
+        co_return std::make_tuple(std::move(data), std::move(got), losses);
+    }());
+    REQUIRE(got.size() == sent.size());
+    REQUIRE(got == sent);
+    (void)losses;
+}
+
+TEST_CASE("io idioms: a kept read_exact losing races keeps what it read") {
+    auto rt = braid_test::runtime(2);
+    auto [frame, losses] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        std::string frame(64, '\0');
+        auto rd = s.read_exact(frame);
+        int losses = 0;
+        bool done = false;
+        for (int i = 0; i < 8; ++i) {
+            // A piece of the frame, then a message: the read takes the
+            // piece and waits for more; the channel wins.
+            std::string piece(8, char('A' + i));
+            co_await c.write_all(piece);
+            tx.send(i);
+            auto r = co_await braid::select(rd, rx.recv());
+            if (r.index() == 1) ++losses;
+            else done = true;
+        }
+        while (!done) {
+            auto r = co_await braid::select(rd, rx.recv());
+            done = r.index() == 0;
+        }
+        co_return std::make_pair(frame, losses);
+    }());
+    // The last piece completes the frame: the kept read_exact wins then or
+    // (when the message was there first) at a later select.
+    std::string want;
+    for (int i = 0; i < 8; ++i) want += std::string(8, char('A' + i));
+    REQUIRE(losses <= 8);
+    REQUIRE(frame == want);
+}

@@ -237,6 +237,8 @@ TEST_CASE("io idioms: a kept accept raced against a channel and a token loses no
             // loop or waits in the backlog.
             tok.cancel();
             auto out = co_await loop;
+            // Side messages the token beat stay in the channel.
+            while (rx.try_recv()) ++out.side_msgs;
             // A kept accept that lost to the token took nothing: what is
             // left is still in the backlog.
             int more = 0;
@@ -1140,4 +1142,100 @@ TEST_CASE("io idioms: a kept read_exact losing races keeps what it read") {
     for (int i = 0; i < 8; ++i) want += std::string(8, char('A' + i));
     REQUIRE(losses <= 8);
     REQUIRE(frame == want);
+}
+
+namespace {
+
+// A connection handler that reads until EOF; counts the handlers that ran
+// and whose frames were destroyed.
+struct HandlerCount {
+    std::atomic<int>* gone;
+    explicit HandlerCount(std::atomic<int>* g) : gone(g) {}
+    HandlerCount(const HandlerCount&) = delete;
+    ~HandlerCount() { gone->fetch_add(1); }
+};
+
+braid::Task<std::size_t> idle_handler(TcpStream s, std::atomic<int>* started, std::atomic<int>* gone) {
+    HandlerCount c(gone);
+    started->fetch_add(1);
+    co_return (co_await read_all(&s)).size();
+}
+
+// 0: end of file; a BRAID_E* code: the read threw it; -1: bytes came.
+braid::Task<int> closed_code(TcpStream* c) {
+    std::vector<char> buf(8);
+    int code = 0;
+    std::size_t n = 0;
+    try {
+        n = co_await c->read(buf);
+    } catch (const braid::Error& e) {
+        code = e.code();
+    }
+    co_return code != 0 ? code : (n == 0 ? 0 : -1);
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: a JoinSet of connection handlers shut down while they wait in read closes every stream") {
+    auto rt = braid_test::runtime(2);
+    for (int rep = 0; rep < 3; ++rep) {
+        std::atomic<int> gone{0};
+        auto [eofs, started] = rt.block_on([](std::atomic<int>* gone) -> braid::Task<std::pair<int, int>> {
+            auto l = TcpListener::bind("127.0.0.1:0");
+            constexpr int kN = 20;
+            std::vector<TcpStream> clients;
+            braid::JoinSet<std::size_t> handlers;
+            std::atomic<int> started{0};
+            for (int i = 0; i < kN; ++i) {
+                clients.push_back(co_await TcpStream::connect(l.local_addr()));
+                auto [s, peer] = co_await l.accept();
+                handlers.spawn(idle_handler(std::move(s), &started, gone));
+            }
+            // Half of them get a byte first (they read it and wait again).
+            for (int i = 0; i < kN; i += 2) co_await clients[std::size_t(i)].write_all(std::string_view("b"));
+            // Every handler waits in read (a task aborted before its first
+            // poll would never run its body at all).
+            while (started.load() < kN) co_await braid::yield_now();
+            co_await handlers.shutdown();
+            // shutdown() waited for every task: every frame is gone.
+            EXPECT(gone->load() == kN);
+            // Each client sees its stream closed: EOF, or a reset where
+            // the handler went before it took the byte sent to it.
+            int eofs = 0;
+            for (auto& c : clients) {
+                auto r = co_await braid::timeout(10s, closed_code(&c));
+                if (r && (*r == 0 || *r == BRAID_ECONNRESET)) ++eofs;
+            }
+            co_return std::make_pair(eofs, started.load());
+        }(&gone));
+        REQUIRE(gone.load() == 20);
+        REQUIRE(eofs == 20);
+        (void)started;
+    }
+}
+
+TEST_CASE("io idioms: closing a stream or a listener from another worker while a task waits on it") {
+    auto rt = braid_test::runtime(4);
+    auto [reads, accepts] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        int reads = 0, accepts = 0;
+        for (int i = 0; i < 40; ++i) {
+            auto l = TcpListener::bind("127.0.0.1:0");
+            auto c = co_await TcpStream::connect(l.local_addr());
+            auto [s, addr] = co_await l.accept();
+            std::atomic<bool> s1{false}, s2{false};
+            auto hr = braid::spawn(wait_read(&s, &s1));
+            auto ha = braid::spawn(wait_accept(&l, &s2));
+            while (!s1.load() || !s2.load()) co_await braid::yield_now();
+            if (i % 2) co_await braid::yield_now();
+            s.close();
+            l.close();
+            auto r1 = co_await braid::timeout(10s, hr);
+            auto r2 = co_await braid::timeout(10s, ha);
+            if (r1 && *r1 == BRAID_ECLOSED) ++reads;
+            if (r2 && *r2 == BRAID_ECLOSED) ++accepts;
+        }
+        co_return std::make_pair(reads, accepts);
+    }());
+    REQUIRE(reads == 40);
+    REQUIRE(accepts == 40);
 }

@@ -1239,3 +1239,96 @@ TEST_CASE("io idioms: closing a stream or a listener from another worker while a
     REQUIRE(reads == 40);
     REQUIRE(accepts == 40);
 }
+
+namespace {
+
+braid::Task<int> udp_worker(UdpSocket* s, braid::CancellationToken tok, braid::mpsc::UnboundedSender<int> got) {
+    std::vector<char> buf(64);
+    int mine = 0;
+    auto stop = tok.cancelled();
+    for (;;) {
+        auto rd = s->recv_from(buf);
+        auto r = co_await braid::select(std::move(rd), stop);
+        if (r.index() == 1) break;
+        auto [n, from] = std::get<0>(r);
+        got.send(std::stoi(std::string(buf.data(), n)));
+        ++mine;
+    }
+    co_return mine;
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: several tasks receiving on one UDP socket share every datagram") {
+    auto rt = braid_test::runtime(4);
+    auto [seen, sum] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, int>> {
+        auto a = UdpSocket::bind("127.0.0.1:0");
+        auto b = UdpSocket::bind("127.0.0.1:0");
+        braid::CancellationToken tok;
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        std::vector<braid::JoinHandle<int>> ws;
+        for (int i = 0; i < 4; ++i) ws.push_back(braid::spawn(udp_worker(&b, tok, tx)));
+        constexpr int kN = 400, kBatch = 20;
+        std::vector<int> seen(kN, 0);
+        int received = 0;
+        for (int i = 0; i < kN; ++i) {
+            std::string d = std::to_string(i);
+            co_await a.send_to(d, b.local_addr());
+            if ((i + 1) % kBatch != 0) continue;
+            // The batch is taken (by any of the workers) before the next is
+            // sent, so the socket's buffer never drops one.
+            while (received < i + 1) {
+                auto r = co_await braid::timeout(20s, rx.recv());
+                if (!r || !*r) co_return std::make_pair(seen, -1);
+                int v = **r;
+                if (v >= 0 && v < kN) ++seen[std::size_t(v)];
+                ++received;
+            }
+        }
+        tok.cancel();
+        int sum = 0;
+        for (auto& w : ws) sum += co_await w;
+        co_return std::make_pair(seen, sum);
+    }());
+    REQUIRE(sum == 400);
+    for (int i = 0; i < 400; ++i) CHECK(seen[std::size_t(i)] == 1);
+}
+
+namespace {
+
+braid::Task<std::string> unix_half_reader(braid::io::OwnedReadHalf<UnixStream> rd) { co_return co_await read_all(&rd); }
+
+braid::Task<> unix_half_writer(braid::io::OwnedWriteHalf<UnixStream> wr, std::string data) {
+    co_await wr.write_all(data);
+}
+
+braid::Task<> unix_echo(UnixStream s) {
+    std::vector<char> buf(4096);
+    for (;;) {
+        std::size_t n = co_await s.read(buf);
+        if (n == 0) co_return;
+        co_await s.write_all(braid::io::ConstBuffer(buf.data(), n));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: a Unix stream pair split into halves in two tasks through an echo") {
+    auto rt = braid_test::runtime(2);
+    auto [back, want] = rt.block_on([]() -> braid::Task<std::pair<std::string, std::string>> {
+        auto [x, y] = UnixStream::pair();
+        braid::spawn(unix_echo(std::move(y))).detach();
+        auto [rd, wr] = braid::io::into_split(std::move(x));
+        std::string data(500000, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = char(i % 241);
+        auto r = braid::spawn(unix_half_reader(std::move(rd)));
+        // The write half is dropped when its task ends: the echo sees EOF,
+        // closes, and the reader sees EOF after every byte came back.
+        auto w = braid::spawn(unix_half_writer(std::move(wr), data));
+        co_await w;
+        std::string back = co_await r;
+        co_return std::make_pair(back, data);
+    }());
+    REQUIRE(back.size() == want.size());
+    REQUIRE(back == want);
+}

@@ -1216,7 +1216,8 @@ TEST_CASE("io idioms: a JoinSet of connection handlers shut down while they wait
 
 TEST_CASE("io idioms: closing a stream or a listener from another worker while a task waits on it") {
     auto rt = braid_test::runtime(4);
-    auto [reads, accepts] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+    std::vector<int> odd;  // the codes other than ECLOSED (accept's + 1000; -1: timed out)
+    auto [reads, accepts] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
         int reads = 0, accepts = 0;
         for (int i = 0; i < 40; ++i) {
             auto l = TcpListener::bind("127.0.0.1:0");
@@ -1232,10 +1233,13 @@ TEST_CASE("io idioms: closing a stream or a listener from another worker while a
             auto r1 = co_await braid::timeout(10s, hr);
             auto r2 = co_await braid::timeout(10s, ha);
             if (r1 && *r1 == BRAID_ECLOSED) ++reads;
+            else odd.push_back(r1 ? *r1 : -1);
             if (r2 && *r2 == BRAID_ECLOSED) ++accepts;
+            else odd.push_back(r2 ? 1000 + *r2 : -1001);
         }
         co_return std::make_pair(reads, accepts);
-    }());
+    }(odd));
+    CHECK(odd == std::vector<int>{});
     REQUIRE(reads == 40);
     REQUIRE(accepts == 40);
 }
@@ -1331,4 +1335,67 @@ TEST_CASE("io idioms: a Unix stream pair split into halves in two tasks through 
     }());
     REQUIRE(back.size() == want.size());
     REQUIRE(back == want);
+}
+
+TEST_CASE("io idioms: a kept read under repeated timeouts gets every message once") {
+    auto rt = braid_test::runtime(2);
+    auto [got, timeouts] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        std::vector<char> buf(32);
+        // Tokio: `let rd = s.read(&mut buf); pin!(rd); timeout(d, &mut rd)`.
+        auto rd = s.read(buf);
+        std::string got;
+        int timeouts = 0;
+        for (int i = 0; i < 10; ++i) {
+            // Nothing is there: the kept read times out and keeps waiting.
+            auto r = co_await braid::timeout(2ms, rd);
+            EXPECT(!r.has_value());
+            if (!r) ++timeouts;
+            std::string m = "m" + std::to_string(i) + ";";
+            co_await c.write_all(m);
+            auto r2 = co_await braid::timeout(10s, rd);
+            EXPECT(r2.has_value());
+            if (r2) got.append(buf.data(), *r2);
+        }
+        co_return std::make_pair(got, timeouts);
+    }());
+    REQUIRE(timeouts == 10);
+    REQUIRE(got == "m0;m1;m2;m3;m4;m5;m6;m7;m8;m9;");
+}
+
+TEST_CASE("io idioms: a Framed lines chat loop sends from a channel and reads echoed lines") {
+    auto rt = braid_test::runtime(2);
+    auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        braid::spawn(echo_peer(std::move(s))).detach();
+        auto [tx, rx] = braid::mpsc::channel<std::string>(2);
+        constexpr int kN = 200;
+        braid::spawn(line_feeder(std::move(tx), kN)).detach();
+        braid::io::Framed conn(std::move(c), braid::io::LinesCodec());
+        std::vector<std::string> out;
+        bool open = true;
+        while (int(out.size()) < kN) {
+            auto r = co_await braid::select(conn.next(), braid::when(open, rx.recv()));
+            if (r.index() == 1) {
+                auto& m = std::get<1>(r);
+                if (!m) {
+                    open = false;
+                    continue;
+                }
+                m->pop_back();  // the codec adds the newline
+                co_await conn.send(*m);
+                continue;
+            }
+            auto& line = std::get<0>(r);
+            if (!line) break;
+            out.push_back(std::move(*line));
+        }
+        co_return out;
+    }());
+    REQUIRE(lines.size() == 200);
+    for (int i = 0; i < 200; ++i) CHECK(lines[std::size_t(i)] == "line " + std::to_string(i));
 }

@@ -157,6 +157,9 @@ public:
             // peer's (a reader woken by the close reports BRAID_ECLOSED
             // whichever side of the check it was on).
             if (n == 0 && full && closed()) return BRAID_ECLOSED;
+            // Likewise a failure: accept4 on a listener shut down under it
+            // fails with EINVAL, a send with EPIPE; the cause is the close.
+            if (n < 0 && closed()) return BRAID_ECLOSED;
             if (n >= 0) {
                 if (full && n > 0 && size_t(n) < full) clear_ready(dir, token, true);  // EOF (0) keeps it
                 *out = n;

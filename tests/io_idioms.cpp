@@ -1399,3 +1399,50 @@ TEST_CASE("io idioms: a Framed lines chat loop sends from a channel and reads ec
     REQUIRE(lines.size() == 200);
     for (int i = 0; i < 200; ++i) CHECK(lines[std::size_t(i)] == "line " + std::to_string(i));
 }
+
+namespace {
+
+braid::Task<int> wait_write_all(TcpStream* s, std::atomic<bool>* started) {
+    std::string big(8 << 20, 'w');  // more than the socket buffers hold: it waits
+    started->store(true);
+    co_return co_await braid_test::code_of(s->write_all(big));
+}
+
+braid::Task<int> wait_recv_from(UdpSocket* u, std::atomic<bool>* started) {
+    std::vector<char> buf(16);
+    started->store(true);
+    co_return co_await braid_test::code_of(u->recv_from(buf));
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: closing a stream under a waiting write_all or a UDP socket under a waiting recv_from") {
+    auto rt = braid_test::runtime(4);
+    std::vector<int> odd;  // the codes other than ECLOSED (recv_from's + 1000; -1: timed out)
+    auto [writes, recvs] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
+        int writes = 0, recvs = 0;
+        for (int i = 0; i < 30; ++i) {
+            auto l = TcpListener::bind("127.0.0.1:0");
+            auto c = co_await TcpStream::connect(l.local_addr());
+            auto [s, addr] = co_await l.accept();
+            auto u = UdpSocket::bind("127.0.0.1:0");
+            std::atomic<bool> s1{false}, s2{false};
+            auto hw = braid::spawn(wait_write_all(&c, &s1));
+            auto hr = braid::spawn(wait_recv_from(&u, &s2));
+            while (!s1.load() || !s2.load()) co_await braid::yield_now();
+            for (int k = 0; k < i % 4; ++k) co_await braid::yield_now();
+            c.close();
+            u.close();
+            auto r1 = co_await braid::timeout(10s, hw);
+            auto r2 = co_await braid::timeout(10s, hr);
+            if (r1 && *r1 == BRAID_ECLOSED) ++writes;
+            else odd.push_back(r1 ? *r1 : -1);
+            if (r2 && *r2 == BRAID_ECLOSED) ++recvs;
+            else odd.push_back(r2 ? 1000 + *r2 : -1001);
+        }
+        co_return std::make_pair(writes, recvs);
+    }(odd));
+    CHECK(odd == std::vector<int>{});
+    REQUIRE(writes == 30);
+    REQUIRE(recvs == 30);
+}

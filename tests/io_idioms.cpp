@@ -1446,3 +1446,75 @@ TEST_CASE("io idioms: closing a stream under a waiting write_all or a UDP socket
     REQUIRE(writes == 30);
     REQUIRE(recvs == 30);
 }
+
+namespace {
+
+braid::Task<int> wait_peek(TcpStream* s, std::atomic<bool>* started) {
+    std::vector<char> buf(16);
+    started->store(true);
+    int code = 0;
+    std::size_t n = 99;
+    try {
+        n = co_await s->peek(buf);
+    } catch (const braid::Error& e) {
+        code = e.code();
+    }
+    co_return code != 0 ? code : int(n);  // 0: it reported end of file
+}
+
+}  // namespace
+
+TEST_CASE("io idioms: closing a stream under a peek waiting in another worker wakes it with ECLOSED") {
+    auto rt = braid_test::runtime(4);
+    std::vector<int> odd;  // what the peeks that did not report ECLOSED gave (0: end of file)
+    auto peeks = rt.block_on([](std::vector<int>& odd) -> braid::Task<int> {
+        int peeks = 0;
+        for (int i = 0; i < 60; ++i) {
+            auto l = TcpListener::bind("127.0.0.1:0");
+            auto c = co_await TcpStream::connect(l.local_addr());
+            auto [s, addr] = co_await l.accept();
+            std::atomic<bool> started{false};
+            auto h = braid::spawn(wait_peek(&s, &started));
+            while (!started.load()) co_await braid::yield_now();
+            for (int k = 0; k < i % 3; ++k) co_await braid::yield_now();
+            s.close();
+            auto r = co_await braid::timeout(10s, h);
+            if (r && *r == BRAID_ECLOSED) ++peeks;
+            else odd.push_back(r ? *r : -1000);
+        }
+        co_return peeks;
+    }(odd));
+    CHECK(odd == std::vector<int>{});
+    REQUIRE(peeks == 60);
+}
+
+TEST_CASE("io idioms: BufReader read_line over a read half raced against a channel keeps partial lines") {
+    auto rt = braid_test::runtime(2);
+    auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto c = co_await TcpStream::connect(l.local_addr());
+        auto [s, addr] = co_await l.accept();
+        std::string text;
+        for (int i = 0; i < 120; ++i) text += "row " + std::to_string(i) + " of the table\n";
+        auto [tx, rx] = braid::mpsc::channel<int>(2);
+        braid::spawn(piecewise_writer(std::move(c), text, std::move(tx))).detach();
+        auto [rd, wr] = braid::io::into_split(std::move(s));
+        braid::io::BufReader reader(std::move(rd));
+        std::vector<std::string> out;
+        std::string line;  // kept across the selects: a partial line stays in it
+        bool open = true;
+        for (;;) {
+            auto r = co_await braid::select(reader.read_line(line), braid::when(open, rx.recv()));
+            if (r.index() == 1) {
+                if (!std::get<1>(r)) open = false;
+                continue;
+            }
+            if (std::get<0>(r) == 0) break;
+            out.push_back(line);
+            line.clear();
+        }
+        co_return out;
+    }());
+    REQUIRE(lines.size() == 120);
+    for (int i = 0; i < 120; ++i) CHECK(lines[std::size_t(i)] == "row " + std::to_string(i) + " of the table\n");
+}

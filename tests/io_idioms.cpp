@@ -1518,3 +1518,36 @@ TEST_CASE("io idioms: BufReader read_line over a read half raced against a chann
     REQUIRE(lines.size() == 120);
     for (int i = 0; i < 120; ++i) CHECK(lines[std::size_t(i)] == "row " + std::to_string(i) + " of the table\n");
 }
+
+TEST_CASE("io idioms: a kept connect losing races to an interval connects once") {
+    auto rt = braid_test::current_thread_runtime();
+    for (int rep = 0; rep < 5; ++rep) {
+        auto [echo, extra] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
+            auto l = TcpListener::bind("127.0.0.1:0");
+            // Tokio: `let c = TcpStream::connect(a); pin!(c); loop { select! {
+            // s = &mut c => break s, _ = iv.tick() => log() } }`.
+            auto conn = TcpStream::connect(l.local_addr());
+            auto iv = braid::interval(10us);
+            std::optional<TcpStream> c;
+            while (!c) {
+                auto r = co_await braid::select(conn, iv.tick());
+                if (r.index() == 0) c.emplace(std::move(std::get<0>(r)));
+            }
+            auto [s, peer] = co_await l.accept();
+            EXPECT(peer == c->local_addr());
+            co_await c->write_all(std::string_view("hi"));
+            std::string got(2, '\0');
+            co_await s.read_exact(got);
+            // Exactly one connection was made: nothing else is queued.
+            int extra = 0;
+            for (;;) {
+                auto r = co_await braid::select_biased(l.accept(), braid::yield_now());
+                if (r.index() == 1) break;
+                ++extra;
+            }
+            co_return std::make_pair(got, extra);
+        }());
+        REQUIRE(echo == "hi");
+        REQUIRE(extra == 0);
+    }
+}

@@ -1551,3 +1551,53 @@ TEST_CASE("io idioms: a kept connect losing races to an interval connects once")
         REQUIRE(extra == 0);
     }
 }
+
+TEST_CASE("io idioms: a kept connect raced again after it completed connects anew") {
+    // The address forms (TCP and Unix) make a new connection each time they
+    // win; the TcpSocket form's socket became the first stream, so raced
+    // again it fails with BRAID_EINVAL rather than touch a freed socket.
+    braid_test::TempDir dir;
+    std::string path = dir.path + "/again.sock";
+    auto rt = braid_test::runtime(2);
+    auto [tcp_peers, unix_conns, socket_again] = rt.block_on([](std::string path)
+                                                                 -> braid::Task<std::tuple<int, int, int>> {
+        auto l = TcpListener::bind("127.0.0.1:0");
+        auto ul = UnixListener::bind(path);
+        auto [tx, rx] = braid::mpsc::channel<int>(1);
+        auto conn = TcpStream::connect(l.local_addr());
+        auto uconn = UnixStream::connect(path);
+        int tcp_peers = 0, unix_conns = 0;
+        for (int round = 0; round < 3; ++round) {
+            auto r = co_await braid::select(conn, rx.recv());
+            EXPECT(r.index() == 0);
+            if (r.index() != 0) co_return std::make_tuple(-1, -1, -1);
+            TcpStream c = std::move(std::get<0>(r));
+            auto [s, peer] = co_await l.accept();
+            if (peer == c.local_addr()) ++tcp_peers;  // a new connection each round
+            auto u = co_await braid::select(uconn, rx.recv());
+            EXPECT(u.index() == 0);
+            if (u.index() != 0) co_return std::make_tuple(-1, -1, -1);
+            UnixStream uc = std::move(std::get<0>(u));
+            auto us = co_await ul.accept();
+            co_await uc.write_all(std::string_view("u"));
+            std::string b(1, '\0');
+            if (co_await us.first.read(b) == 1 && b == "u") ++unix_conns;
+        }
+        auto from_socket = braid::net::TcpSocket::new_v4().connect(l.local_addr());
+        auto first = co_await braid::select(from_socket, rx.recv());
+        EXPECT(first.index() == 0);
+        (void)co_await l.accept();
+        int again = 1000;
+        try {
+            (void)co_await braid::select(from_socket, rx.recv());
+            again = 0;
+        } catch (const braid::Error& e) {
+            again = e.code();
+        }
+        (void)tx;
+        co_return std::make_tuple(tcp_peers, unix_conns, again);
+    }(path));
+    REQUIRE(tcp_peers == 3);
+    REQUIRE(unix_conns == 3);
+    REQUIRE(socket_again == BRAID_EINVAL);
+}

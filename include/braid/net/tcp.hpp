@@ -42,16 +42,19 @@ public:
     using PeekAwaiter = braid::detail::XferAwaiter<braid_tcp_stream, &braid_tcp_stream_poll_peek, false>;
 
     // Completes with the connected stream.  Cancelling it (a timeout, a
-    // select) closes the half-open socket.
+    // select) closes the half-open socket.  Kept and raced again after it
+    // completed (a select loop passing it by lvalue), the address form
+    // connects anew; the TcpSocket form fails with BRAID_EINVAL (its socket
+    // became the first stream).
     class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
     public:
         explicit ConnectAwaiter(SocketAddr a) : addr_(a) {}
         // From a socket set up beforehand (TcpSocket::connect): the
         // awaiter owns it until the connect starts.
-        ConnectAwaiter(braid_tcp_socket* sock, SocketAddr a) : addr_(a), sock_(sock) {}
+        ConnectAwaiter(braid_tcp_socket* sock, SocketAddr a) : addr_(a), sock_(sock), from_socket_(true) {}
         ConnectAwaiter(ConnectAwaiter&& o) noexcept
             : addr_(o.addr_), s_(std::exchange(o.s_, nullptr)), sock_(std::exchange(o.sock_, nullptr)),
-              started_(o.started_) {}
+              started_(o.started_), from_socket_(o.from_socket_) {}
         ConnectAwaiter(const ConnectAwaiter&) = delete;
         ~ConnectAwaiter() {
             unregister();
@@ -78,6 +81,7 @@ public:
             return rc < 0 ? fail(rc) : rc;
         }
         TcpStream finish(int st) {
+            if (!from_socket_) started_ = false;  // raced again: a new connect
             if (st < 0) {
                 braid_tcp_stream_free(std::exchange(s_, nullptr));
                 braid_tcp_socket_free(std::exchange(sock_, nullptr));  // a socket whose connect never started
@@ -95,6 +99,7 @@ public:
         braid_tcp_stream* s_ = nullptr;
         braid_tcp_socket* sock_ = nullptr;
         bool started_ = false;
+        bool from_socket_ = false;
         void* registered_ = nullptr;  // the wake_data of our registration
         int os_error_ = 0;
     };

@@ -41,6 +41,8 @@ inline std::string c_path(std::string_view p) {
 
 class UnixStream : public io::ByteReader<UnixStream>, public io::ByteWriter<UnixStream>, public io::ByteReadiness<UnixStream> {
 public:
+    // Completes with the connected stream; kept and raced again after it
+    // completed (a select loop passing it by lvalue), it connects anew.
     class [[nodiscard]] ConnectAwaiter : public braid::detail::LeafAwaiter<ConnectAwaiter> {
     public:
         explicit ConnectAwaiter(std::string path) : path_(std::move(path)) {}
@@ -68,6 +70,7 @@ public:
             return rc < 0 ? fail(rc) : rc;
         }
         UnixStream finish(int st) {
+            started_ = false;  // raced again: a new connect
             if (st < 0) {
                 braid_unix_stream_free(std::exchange(s_, nullptr));
                 braid::detail::throw_io(st, os_, ("UnixStream::connect(" + path_ + ")").c_str());

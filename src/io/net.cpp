@@ -344,7 +344,11 @@ int poll_peek(IoSource* s, void* buf, size_t len, braid_wake_fn wake, void* data
     if (!wake) return unregistered(s, kIoRead, data);
     if (!buf || len == 0) return BRAID_EINVAL;
     ssize_t r = 0;
+    // `full` 0: a short peek drains nothing, so it keeps the readiness.
     int rc = s->poll_op(kIoRead, wake, data, 0, &r, [&] { return sys_recv(s->fd(), buf, len, MSG_PEEK); });
+    // An end of file seen because a close shut the socket down under the
+    // peek is the close's (as for a read).
+    if (rc == 0 && r == 0 && s->closed()) return BRAID_ECLOSED;
     if (rc == 0) *n = size_t(r);
     return rc;
 }

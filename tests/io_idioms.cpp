@@ -1214,11 +1214,38 @@ TEST_CASE("io idioms: a JoinSet of connection handlers shut down while they wait
     }
 }
 
+namespace {
+// Tasks `h1` and `h2` wait on `a` and `b`; once both have started, this
+// worker closes `a` and `b` (after `yields` more turns, to vary where the
+// waits are).  Counts in `closed` each wait that ended with BRAID_ECLOSED;
+// any other code goes to `odd` (the second wait's + 1000; -1 and -1001:
+// the wait did not end).
+template <class A, class B>
+braid::Task<> close_under_waits(A* a, B* b, braid::JoinHandle<int> h1, braid::JoinHandle<int> h2,
+                                std::atomic<bool>* s1, std::atomic<bool>* s2, int yields,
+                                std::pair<int, int>* closed, std::vector<int>* odd) {
+    while (!s1->load() || !s2->load()) co_await braid::yield_now();
+    for (int k = 0; k < yields; ++k) co_await braid::yield_now();
+    a->close();
+    b->close();
+    auto r1 = co_await braid::timeout(10s, h1);
+    auto r2 = co_await braid::timeout(10s, h2);
+    if (r1 && *r1 == BRAID_ECLOSED)
+        ++closed->first;
+    else
+        odd->push_back(r1 ? *r1 : -1);
+    if (r2 && *r2 == BRAID_ECLOSED)
+        ++closed->second;
+    else
+        odd->push_back(r2 ? 1000 + *r2 : -1001);
+}
+}  // namespace
+
 TEST_CASE("io idioms: closing a stream or a listener from another worker while a task waits on it") {
     auto rt = braid_test::runtime(4);
     std::vector<int> odd;  // the codes other than ECLOSED (accept's + 1000; -1: timed out)
     auto [reads, accepts] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
-        int reads = 0, accepts = 0;
+        std::pair<int, int> closed{0, 0};
         for (int i = 0; i < 40; ++i) {
             auto l = TcpListener::bind("127.0.0.1:0");
             auto c = co_await TcpStream::connect(l.local_addr());
@@ -1226,18 +1253,9 @@ TEST_CASE("io idioms: closing a stream or a listener from another worker while a
             std::atomic<bool> s1{false}, s2{false};
             auto hr = braid::spawn(wait_read(&s, &s1));
             auto ha = braid::spawn(wait_accept(&l, &s2));
-            while (!s1.load() || !s2.load()) co_await braid::yield_now();
-            if (i % 2) co_await braid::yield_now();
-            s.close();
-            l.close();
-            auto r1 = co_await braid::timeout(10s, hr);
-            auto r2 = co_await braid::timeout(10s, ha);
-            if (r1 && *r1 == BRAID_ECLOSED) ++reads;
-            else odd.push_back(r1 ? *r1 : -1);
-            if (r2 && *r2 == BRAID_ECLOSED) ++accepts;
-            else odd.push_back(r2 ? 1000 + *r2 : -1001);
+            co_await close_under_waits(&s, &l, std::move(hr), std::move(ha), &s1, &s2, i % 2, &closed, &odd);
         }
-        co_return std::make_pair(reads, accepts);
+        co_return closed;
     }(odd));
     CHECK(odd == std::vector<int>{});
     REQUIRE(reads == 40);
@@ -1420,7 +1438,7 @@ TEST_CASE("io idioms: closing a stream under a waiting write_all or a UDP socket
     auto rt = braid_test::runtime(4);
     std::vector<int> odd;  // the codes other than ECLOSED (recv_from's + 1000; -1: timed out)
     auto [writes, recvs] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
-        int writes = 0, recvs = 0;
+        std::pair<int, int> closed{0, 0};
         for (int i = 0; i < 30; ++i) {
             auto l = TcpListener::bind("127.0.0.1:0");
             auto c = co_await TcpStream::connect(l.local_addr());
@@ -1429,18 +1447,9 @@ TEST_CASE("io idioms: closing a stream under a waiting write_all or a UDP socket
             std::atomic<bool> s1{false}, s2{false};
             auto hw = braid::spawn(wait_write_all(&c, &s1));
             auto hr = braid::spawn(wait_recv_from(&u, &s2));
-            while (!s1.load() || !s2.load()) co_await braid::yield_now();
-            for (int k = 0; k < i % 4; ++k) co_await braid::yield_now();
-            c.close();
-            u.close();
-            auto r1 = co_await braid::timeout(10s, hw);
-            auto r2 = co_await braid::timeout(10s, hr);
-            if (r1 && *r1 == BRAID_ECLOSED) ++writes;
-            else odd.push_back(r1 ? *r1 : -1);
-            if (r2 && *r2 == BRAID_ECLOSED) ++recvs;
-            else odd.push_back(r2 ? 1000 + *r2 : -1001);
+            co_await close_under_waits(&c, &u, std::move(hw), std::move(hr), &s1, &s2, i % 4, &closed, &odd);
         }
-        co_return std::make_pair(writes, recvs);
+        co_return closed;
     }(odd));
     CHECK(odd == std::vector<int>{});
     REQUIRE(writes == 30);

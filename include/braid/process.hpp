@@ -29,6 +29,7 @@
 #include <braid/io/error.hpp>
 #include <braid/io/ext.hpp>
 #include <braid/io/byte_stream.hpp>
+#include <braid/join.hpp>
 #include <braid/process.h>
 #include <braid/task.hpp>
 
@@ -230,10 +231,11 @@ private:
     }
     static Task<Output> collect(Child c) {
         Output o;
+        // Both pipes at once: a child that fills one pipe while we wait for
+        // the end of the other would never finish.
         auto out = drain(c.take_stdout(), &o.out);
         auto err = drain(c.take_stderr(), &o.err);
-        co_await std::move(out);
-        co_await std::move(err);
+        co_await braid::join(std::move(out), std::move(err));
         o.status = co_await c.wait();
         co_return o;
     }

@@ -209,7 +209,7 @@ int Core::shutdown(int64_t timeout_ms) {
 int Core::advance(int64_t ns) {
     if (!clock_.paused() || ns < 0) return BRAID_EINVAL;
     clock_.advance_to(add_sat(clock_.now(), ns));  // saturates short of the far future
-    timers_.fire_due(clock_.now());
+    sched_.fire_due_as_driver(timers_, clock_.now());  // in deadline order, from a task too
     return BRAID_OK;
 }
 

@@ -154,13 +154,19 @@ void Scheduler::schedule(Task* t) {
         // Woken by the task running on this worker, or by the events or
         // timers it takes: run it next.
         w->counters.local_schedules.add();
+        if (w->in_driver) {
+            // One batch of events or due timers: the first task woken takes
+            // the LIFO slot and the rest queue behind it, in the order they
+            // were woken (timers in deadline order), shared once the driver
+            // is done (park, poll_driver, fire_due_as_driver).  Each taking
+            // the slot from the one before would run the last woken first.
+            if (!w->lifo) w->lifo = t;
+            else push_local(*w, t);
+            return;
+        }
         Task* prev = std::exchange(w->lifo, t);
         if (!prev) return;  // this worker gets to it right after the running task
         t = prev;           // the one it displaces waits in the queue
-        if (w->in_driver) {
-            push_local(*w, t);  // shared once the driver is done (park, poll_driver)
-            return;
-        }
         enqueue(t, Count::No);  // counted already
         return;
     }
@@ -430,6 +436,18 @@ int Scheduler::timer_timeout_ms(int64_t* next) {
     int64_t now = core_.clock().now();
     if (*next <= now) return 0;
     return int(std::min<int64_t>((*next - now + 999999) / 1000000, INT_MAX));
+}
+
+void Scheduler::fire_due_as_driver(TimerDriver& timers, int64_t now) {
+    Worker* w = current_worker();
+    if (!w || w->in_driver) {
+        timers.fire_due(now);
+        return;
+    }
+    w->in_driver = true;
+    timers.fire_due(now);
+    w->in_driver = false;
+    if (!w->queue.empty()) notify_parked();
 }
 
 void Scheduler::poll_driver(Worker& w) {

@@ -28,6 +28,7 @@ namespace braid::detail {
 
 class Core;
 class Scheduler;
+class TimerDriver;
 
 struct Worker {
     Scheduler* sched = nullptr;
@@ -126,6 +127,9 @@ public:
 
     // Wakes one parked worker if nobody is searching (there is new work).
     void notify_parked();
+    // Fires the timers due at `now` (time::advance) as the driver does: on
+    // a worker, their tasks run in deadline order, the first next.
+    void fire_due_as_driver(TimerDriver& timers, int64_t now);
 
     // Paused time: no worker is awake, no task is queued and the scheduler
     // is not stopping (the clock may jump to the next timer).

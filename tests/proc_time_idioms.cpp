@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <poll.h>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -201,6 +203,86 @@ TEST_CASE("process idioms: many children spawned concurrently on a multi-thread 
     for (int i = 0; i < N; ++i) CHECK(codes[i] == i % 50);
 }
 
+TEST_CASE("process idioms: a kept output() losing races to an interval is not cancelled") {
+    auto rt = braid_test::runtime(2);
+    auto [o, ticks] = rt.block_on([]() -> braid::Task<std::pair<braid::process::Output, long>> {
+        auto cmd = Command("sh");
+        cmd.args({"-c", "head -c 300000 /dev/zero; echo end >&2; exit 5"});
+        auto op = cmd.output();  // kept: a select it loses only unregisters it
+        auto iv = braid::interval(50us);
+        long ticks = 0;
+        for (;;) {
+            auto s = co_await braid::select(op, iv.tick());
+            if (s.index() == 0) co_return std::pair<braid::process::Output, long>{std::move(std::get<0>(s)), ticks};
+            ++ticks;
+        }
+    }());
+    CHECK(o.out.size() == 300000);
+    CHECK(o.err == "end\n");
+    CHECK(o.status.code() == std::optional<int>(5));
+    (void)ticks;
+}
+
+TEST_CASE("process idioms: a timeout around a kept child wait expires then the wait completes") {
+    auto rt = braid_test::runtime(2);
+    auto [expired, code] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        // cat runs until its stdin closes: the first timeouts must expire.
+        auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::null()).spawn();
+        auto in = child.take_stdin();
+        auto waited = child.wait();
+        int expired = 0;
+        for (;;) {
+            auto t = co_await braid::timeout(2ms, waited);
+            if (t) co_return std::pair<int, int>{expired, t->code().value_or(-1)};
+            if (++expired == 3) in->close();  // now it exits
+        }
+    }());
+    CHECK(expired >= 3);
+    CHECK(code == 0);
+}
+
+TEST_CASE("process idioms: kill and try_wait on a child that already exited give its status") {
+    auto rt = braid_test::runtime(2);
+    auto [pending_before, waited, killed, tried] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int, int>> {
+        auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::null()).spawn();
+        bool pending_before = !child.try_wait().has_value();
+        child.take_stdin()->close();
+        auto st = co_await child.wait();
+        auto k = co_await child.kill();  // exited and reaped: nothing to kill
+        auto tw = child.try_wait();
+        co_return std::tuple<bool, int, int, int>{pending_before, st.code().value_or(-1), k.code().value_or(-1),
+                                                 tw ? tw->code().value_or(-1) : -2};
+    }());
+    CHECK(pending_before);
+    CHECK(waited == 0);
+    CHECK(killed == 0);
+    CHECK(tried == 0);
+}
+
+TEST_CASE("process idioms: status() under an expiring timeout kills a kill_on_drop child") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    {
+        auto rt = braid_test::runtime(2);
+        bool expired = rt.block_on([](int wfd) -> braid::Task<bool> {
+            auto cmd = Command("sleep");
+            cmd.arg("1000").kill_on_drop(true).set_stdout(Stdio::from_fd(wfd));
+            auto st = cmd.status();
+            auto t = co_await braid::timeout(50ms, std::move(st));
+            co_return !t.has_value();
+        }(fds[1]));
+        CHECK(expired);
+    }
+    ::close(fds[1]);
+    // The pipe's last writer was the child: end of file once it is dead.
+    pollfd p{fds[0], POLLIN, 0};
+    int ready = ::poll(&p, 1, 20000);
+    char c;
+    CHECK(ready == 1);
+    CHECK(::read(fds[0], &c, 1) == 0);
+    ::close(fds[0]);
+}
+
 // ---- signals ---------------------------------------------------------------------
 
 TEST_CASE("signal idioms: a kept recv in a select loop with a shutdown token hears every burst") {
@@ -287,6 +369,12 @@ TEST_CASE("time idioms: a kept sleep reset in a loop fires only after the last r
             ++activity;
             idle.reset(braid::Instant::now() + 50ms);
         }
+        // Reset after it fired, the kept sleep waits again.
+        auto again = braid::Instant::now();
+        idle.reset(again + 40ms);
+        auto recv = rx.recv();
+        auto s = co_await braid::select(idle, recv);
+        if (s.index() != 0 || braid::Instant::now() - again != 40ms) fired = -2;
         h.abort();
         co_return std::pair<int, long>{activity, fired};
     }());
@@ -531,4 +619,73 @@ TEST_CASE("fs idioms: concurrent appends from several tasks keep every record wh
     }
     CHECK(ok);
     CHECK(lines == Tasks * Records);
+}
+
+TEST_CASE("fs idioms: a kept file read raced against an interval reads the file once in order") {
+    braid_test::TempDir dir;
+    auto rt = braid_test::runtime(2);
+    std::string path = dir / "data";
+    std::string data;
+    for (int i = 0; data.size() < 600000; ++i) data += std::to_string(i) + " ";
+    auto got = rt.block_on([](std::string path, std::string* data) -> braid::Task<std::string> {
+        co_await braid::fs::write(path, *data);
+        auto f = co_await braid::fs::File::open(path);
+        std::vector<char> buf(8192);
+        auto rd = f.read(braid::io::MutableBuffer(buf.data(), buf.size()));  // kept across selects
+        auto iv = braid::interval(20us);
+        std::string got;
+        for (;;) {
+            auto s = co_await braid::select(rd, iv.tick());
+            if (s.index() != 0) continue;
+            std::size_t n = std::get<0>(s);
+            if (n == 0) break;
+            got.append(buf.data(), n);
+        }
+        co_return got;
+    }(path, &data));
+    CHECK(got.size() == data.size());
+    CHECK(got == data);
+}
+
+TEST_CASE("fs idioms: a kept fs read raced again after it completed reads the file anew") {
+    braid_test::TempDir dir;
+    auto rt = braid_test::runtime(2);
+    std::string path = dir / "v";
+    auto [first, second] = rt.block_on([](std::string path) -> braid::Task<std::pair<std::string, std::string>> {
+        co_await braid::fs::write(path, std::string("one"));
+        auto rd = braid::fs::read_to_string(path);
+        auto iv = braid::interval(1h);
+        co_await iv.tick();  // the immediate tick: later ones never come
+        std::string first, second;
+        auto s = co_await braid::select(rd, iv.tick());
+        if (s.index() == 0) first = std::get<0>(s);
+        co_await braid::fs::write(path, std::string("two!"));
+        auto s2 = co_await braid::select(rd, iv.tick());
+        if (s2.index() == 0) second = std::get<0>(s2);
+        co_return std::pair<std::string, std::string>{first, second};
+    }(path));
+    CHECK(first == "one");
+    CHECK(second == "two!");
+}
+
+TEST_CASE("fs idioms: read_dir raced against a timeout lists every entry") {
+    braid_test::TempDir dir;
+    auto rt = braid_test::runtime(2);
+    auto names = rt.block_on([](std::string d) -> braid::Task<std::vector<std::string>> {
+        for (int i = 0; i < 40; ++i) co_await braid::fs::write(d + "/e" + std::to_string(i), std::string("x"));
+        auto entries = braid::fs::read_dir(d);
+        std::vector<std::string> names;
+        for (;;) {
+            auto nx = entries.next();
+            auto t = co_await braid::timeout(10s, std::move(nx));
+            if (!t || !*t) break;
+            names.push_back((*t)->file_name());
+        }
+        co_return names;
+    }(dir.path));
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> want;
+    for (int i = 0; i < 40; ++i) want.push_back("e" + std::to_string(i));
+    std::sort(want.begin(), want.end());
+    CHECK(names == want);
 }

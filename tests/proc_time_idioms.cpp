@@ -283,6 +283,29 @@ TEST_CASE("process idioms: status() under an expiring timeout kills a kill_on_dr
     ::close(fds[0]);
 }
 
+TEST_CASE("process idioms: a child stdin shut down and dropped while its pipe has another reference") {
+    // The pipe's write end has a second fd here (as a child started in
+    // between, or a Stdio::from_fd handed on, would hold): shutting the
+    // stdin down and dropping it must leave no registration behind that
+    // the reactor reports later, when the child exits and the pipe breaks.
+    auto rt = braid_test::runtime(2);
+    int copy = -1;
+    auto sig = rt.block_on([](int* copy) -> braid::Task<int> {
+        auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::null()).spawn();
+        {
+            auto in = child.take_stdin();
+            *copy = ::dup(in->fd());
+            co_await in->write_all(std::string("x"));
+            co_await in->shutdown();
+        }  // dropped
+        auto st = co_await child.kill();  // the read end closes: the write end's registration would fire
+        for (int i = 0; i < 20; ++i) co_await braid::sleep(1ms);  // the workers take their events
+        co_return st.signal().value_or(-1);
+    }(&copy));
+    CHECK(sig == SIGKILL);
+    ::close(copy);
+}
+
 // ---- signals ---------------------------------------------------------------------
 
 TEST_CASE("signal idioms: a kept recv in a select loop with a shutdown token hears every burst") {

@@ -348,6 +348,8 @@ void IoSource::destroy() {
     drv_->release(this);
 }
 
+void IoSource::deregister() { epoll_ctl(drv_->epfd(), EPOLL_CTL_DEL, fd_, nullptr); }
+
 void IoSource::close() {
     closed_.store(true, std::memory_order_release);
     std::lock_guard<SpinLock> g(mu_);

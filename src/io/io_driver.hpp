@@ -83,6 +83,13 @@ public:
     // so a syscall racing with close never reaches a reused fd number.
     void close();
     bool closed() const { return closed_.load(std::memory_order_acquire); }
+    // Takes the fd out of the epoll set now (the last reference's DEL then
+    // finds nothing).  Before the fd number is pointed at another file
+    // (dup3): epoll keys a registration on the open file, so a DEL through
+    // the reused number misses it, and while anything else still holds the
+    // old file (a dup, a child between fork and exec) the registration
+    // would outlive the source and report events carrying a freed pointer.
+    void deregister();
 
     // 0 when `dir` is ready (*token: the tick observed, for clear_ready),
     // BRAID_PENDING after registering wake(data) for `dir`, BRAID_ECLOSED

@@ -49,9 +49,11 @@ int IoHandle::close() {
     }
     // Let go of the pipe now (the other side sees end of file or EPIPE), but
     // keep the fd number taken until the source goes: it points at /dev/null
-    // from here on.
+    // from here on.  Out of the epoll set first, while the number still
+    // names the pipe (IoSource::deregister).
     int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd >= 0) {
+        src->deregister();
         ::dup3(null_fd, src->fd(), O_CLOEXEC);
         ::close(null_fd);
     }

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <unistd.h>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support.hpp"
@@ -363,6 +364,59 @@ TEST_CASE("signal idioms: two listeners of SIGUSR2 in two tasks are both woken")
         co_return ra && rb;
     }());
     CHECK(both);
+}
+
+TEST_CASE("signal idioms: kept receivers of SIGUSR1 and SIGUSR2 in one select hear their own signal") {
+    auto rt = braid_test::runtime(2);
+    auto [right, wrong] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
+        braid::signal::Signal usr1(SIGUSR1), usr2(SIGUSR2);
+        auto r1 = usr1.recv();
+        auto r2 = usr2.recv();
+        auto iv = braid::interval(200us);
+        int right = 0, wrong = 0;
+        for (int round = 0; round < 30; ++round) {
+            int sig = round % 2 ? SIGUSR2 : SIGUSR1;
+            ::raise(sig);
+            for (;;) {
+                auto s = co_await braid::select(r1, r2, iv.tick());
+                if (s.index() == 2) continue;
+                if ((s.index() == 0) == (sig == SIGUSR1)) ++right;
+                else ++wrong;
+                break;
+            }
+        }
+        co_return std::pair<int, int>{right, wrong};
+    }());
+    CHECK(right == 30);
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("signal idioms: a signal raised from a plain thread wakes a kept recv in a select with a token") {
+    auto rt = braid_test::runtime(2);
+    auto heard = rt.block_on([]() -> braid::Task<int> {
+        braid::signal::Signal usr1(SIGUSR1);
+        braid::CancellationToken stop;
+        auto recv = usr1.recv();
+        auto cancelled = stop.cancelled();
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        // A plain thread sends a signal to the process whenever asked.
+        std::thread sender([](braid::mpsc::Receiver<int>* rx) {
+            while (auto v = rx->blocking_recv()) ::kill(::getpid(), SIGUSR1);
+        }, &rx);
+        int heard = 0;
+        for (int i = 0; i < 10; ++i) {
+            tx.send(int(i));
+            auto s = co_await braid::select(recv, cancelled);
+            if (s.index() == 0) ++heard;
+        }
+        stop.cancel();
+        auto s = co_await braid::select(cancelled, recv);
+        if (s.index() != 0) heard = -1;
+        { auto dropped = std::move(tx); }
+        sender.join();
+        co_return heard;
+    }());
+    CHECK(heard == 10);
 }
 
 // ---- time ------------------------------------------------------------------------

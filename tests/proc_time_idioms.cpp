@@ -579,6 +579,42 @@ TEST_CASE("time idioms: one advance fires many timers and their tasks run in dea
     }
 }
 
+TEST_CASE("time idioms: a kept interval tick raced against a channel under paused time") {
+    auto rt = braid_test::paused_runtime();
+    auto [ticks, msgs, instants_ok] = rt.block_on([]() -> braid::Task<std::tuple<int, int, bool>> {
+        auto start = braid::Instant::now();
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        auto h = braid::spawn([](braid::mpsc::Sender<int> tx) -> braid::Task<> {
+            for (int i = 0; i < 7; ++i) {
+                co_await braid::sleep(7ms);
+                co_await tx.send(int(i));
+            }
+        }, std::move(tx));
+        h.detach();
+        auto iv = braid::interval(10ms);
+        auto tick = iv.tick();  // kept: each completion is one tick, the next race waits for the next
+        auto recv = rx.recv();
+        int ticks = 0, msgs = 0;
+        bool ok = true, open = true;
+        while (open) {
+            auto s = co_await braid::select(tick, braid::when(open, recv));
+            if (s.index() == 0) {
+                if (std::get<0>(s) != start + std::chrono::milliseconds(10 * ticks)) ok = false;
+                ++ticks;
+            } else if (std::get<1>(s)) {
+                ++msgs;
+            } else {
+                open = false;
+            }
+        }
+        // The channel closed at 49 ms: ticks at 0, 10, 20, 30, 40.
+        co_return std::tuple<int, int, bool>{ticks, msgs, ok};
+    }());
+    CHECK(ticks == 5);
+    CHECK(msgs == 7);
+    CHECK(instants_ok);
+}
+
 // ---- files ---------------------------------------------------------------------
 
 namespace {
@@ -765,4 +801,27 @@ TEST_CASE("fs idioms: read_dir raced against a timeout lists every entry") {
     for (int i = 0; i < 40; ++i) want.push_back("e" + std::to_string(i));
     std::sort(want.begin(), want.end());
     CHECK(names == want);
+}
+
+TEST_CASE("fs idioms: under paused time a timeout around file work never expires while the pool works") {
+    braid_test::TempDir dir;
+    auto rt = braid_test::paused_runtime(2);
+    std::string path = dir / "p";
+    auto [ok, elapsed] = rt.block_on([](std::string path) -> braid::Task<std::pair<int, long>> {
+        auto start = braid::Instant::now();
+        std::string data(100000, 'q');
+        int ok = 0;
+        for (int i = 0; i < 100; ++i) {
+            auto w = braid::fs::write(path, data);
+            auto tw = co_await braid::timeout(10ms, std::move(w));
+            auto r = braid::fs::read(path);
+            auto tr = co_await braid::timeout(10ms, std::move(r));
+            if (tw && tr && tr->size() == data.size()) ++ok;
+        }
+        co_return std::pair<int, long>{ok, long((braid::Instant::now() - start) / 1ms)};
+    }(path));
+    // The clock jumps only while nothing runs: never past a timeout's
+    // deadline while the blocking pool is writing or reading.
+    CHECK(ok == 100);
+    CHECK(elapsed == 0);
 }

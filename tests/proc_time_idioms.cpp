@@ -307,6 +307,44 @@ TEST_CASE("process idioms: a child stdin shut down and dropped while its pipe ha
     ::close(copy);
 }
 
+TEST_CASE("process idioms: concurrent output() and wait_with_output calls each get their own whole output") {
+    auto rt = braid_test::runtime(2);
+    constexpr int N = 12;
+    auto results = rt.block_on([]() -> braid::Task<std::vector<std::tuple<std::size_t, std::string, int>>> {
+        std::vector<braid::JoinHandle<std::tuple<std::size_t, std::string, int>>> hs;
+        for (int i = 0; i < N; ++i) {
+            hs.push_back(braid::spawn([](int i) -> braid::Task<std::tuple<std::size_t, std::string, int>> {
+                std::string script = "head -c " + std::to_string(70000 + i * 1000) + " /dev/zero; echo e" +
+                                     std::to_string(i) + " >&2; exit " + std::to_string(i);
+                braid::process::Output o;
+                if (i % 2) {
+                    auto cmd = Command("sh");
+                    cmd.args({"-c", script});
+                    o = co_await cmd.output();
+                } else {
+                    auto child = Command("sh")
+                                     .args({"-c", script})
+                                     .set_stdout(Stdio::piped())
+                                     .set_stderr(Stdio::piped())
+                                     .spawn();
+                    o = co_await std::move(child).wait_with_output();
+                }
+                co_return std::tuple<std::size_t, std::string, int>{o.out.size(), o.err, o.status.code().value_or(-1)};
+            }, i));
+        }
+        std::vector<std::tuple<std::size_t, std::string, int>> out;
+        for (auto& h : hs) out.push_back(co_await std::move(h));
+        co_return out;
+    }());
+    REQUIRE(results.size() == std::size_t(N));
+    for (int i = 0; i < N; ++i) {
+        INFO("child " << i);
+        CHECK(std::get<0>(results[i]) == std::size_t(70000 + i * 1000));
+        CHECK(std::get<1>(results[i]) == "e" + std::to_string(i) + "\n");
+        CHECK(std::get<2>(results[i]) == i);
+    }
+}
+
 // ---- signals ---------------------------------------------------------------------
 
 TEST_CASE("signal idioms: a kept recv in a select loop with a shutdown token hears every burst") {

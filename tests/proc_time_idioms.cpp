@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <string>
@@ -343,6 +344,48 @@ TEST_CASE("process idioms: concurrent output() and wait_with_output calls each g
         CHECK(std::get<1>(results[i]) == "e" + std::to_string(i) + "\n");
         CHECK(std::get<2>(results[i]) == i);
     }
+}
+
+TEST_CASE("process idioms: a JoinSet of tasks owning kill_on_drop children aborted at once kills them all") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    {
+        auto rt = braid_test::runtime(2);
+        int started = rt.block_on([](int wfd) -> braid::Task<int> {
+            braid::JoinSet<void> set;
+            auto [tx, rx] = braid::mpsc::channel<int>(16);
+            for (int i = 0; i < 8; ++i) {
+                set.spawn([](int wfd, braid::mpsc::Sender<int> tx) -> braid::Task<> {
+                    // Each child holds the pipe's write end as its stdout.
+                    auto cmd = Command("sleep");
+                    cmd.arg("1000").kill_on_drop(true).set_stdout(Stdio::from_fd(wfd));
+                    auto child = cmd.spawn();
+                    co_await tx.send(1);
+                    co_await child.wait();  // until aborted
+                }, wfd, tx);
+            }
+            { auto dropped = std::move(tx); }
+            int started = 0;
+            for (int i = 0; i < 8; ++i) started += (co_await rx.recv()).value_or(0);
+            set.abort_all();
+            for (bool more = true; more;) {
+                try {
+                    more = bool(co_await set.join_next());
+                } catch (const braid::TaskCancelled&) {  // each aborted task comes back cancelled
+                }
+            }
+            co_return started;
+        }(fds[1]));
+        CHECK(started == 8);
+    }
+    ::close(fds[1]);
+    // End of file once every child holding the write end is dead.
+    pollfd p{fds[0], POLLIN, 0};
+    int ready = ::poll(&p, 1, 20000);
+    char c;
+    CHECK(ready == 1);
+    CHECK(::read(fds[0], &c, 1) == 0);
+    ::close(fds[0]);
 }
 
 // ---- signals ---------------------------------------------------------------------

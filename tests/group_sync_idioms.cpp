@@ -498,7 +498,8 @@ TEST_CASE("dropping the watch sender wakes every waiting receiver with false") {
 
 TEST_CASE("a lagging broadcast receiver is told how many it missed then gets the rest in order") {
     auto rt = braid_test::current_thread_runtime();
-    auto [lag, rest, resub_first, resub_len] = rt.block_on([]() -> braid::Task<std::tuple<uint64_t, std::vector<int>, int, std::size_t>> {
+    using Out = std::tuple<uint64_t, std::vector<int>, int, std::size_t>;
+    auto [lag, rest, resub_first, resub_len] = rt.block_on([]() -> braid::Task<Out> {
         auto tx = braid::broadcast::channel<int>(4);
         auto rx = tx.subscribe();
         for (int i = 0; i < 10; ++i) EXPECT(!tx.send(i).has_value());
@@ -569,4 +570,313 @@ TEST_CASE("a kept broadcast recv in a select against a channel destroys every va
         REQUIRE(other == 300);
     }
     REQUIRE(Tracked::live() == before);
+}
+
+// ---- Notify --------------------------------------------------------------------------------------------------
+
+TEST_CASE("notify_one before anyone waits is stored as one permit and notify_waiters stores nothing") {
+    auto rt = braid_test::paused_runtime();
+    auto [first, second, after_waiters, woken] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, bool, int>> {
+        braid::Notify n;
+        n.notify_one();
+        n.notify_one();  // at most one permit is stored
+        bool a = co_await braid::timeout(1ms, n.notified());
+        bool b = co_await braid::timeout(1ms, n.notified());
+        // notify_waiters wakes the tasks waiting now, and no later one.
+        auto count = std::make_shared<std::atomic<int>>(0);
+        std::vector<braid::JoinHandle<void>> hs;
+        for (int i = 0; i < 3; ++i)
+            hs.push_back(braid::spawn([](braid::Notify* nn, std::shared_ptr<std::atomic<int>> c) -> braid::Task<> {
+                co_await nn->notified();
+                c->fetch_add(1);
+            }(&n, count)));
+        co_await braid::sleep(1ms);  // all three wait
+        n.notify_waiters();
+        for (auto& h : hs) co_await h;
+        bool later = co_await braid::timeout(1ms, n.notified());
+        co_return std::make_tuple(a, b, later, count->load());
+    }());
+    REQUIRE(first);
+    REQUIRE_FALSE(second);
+    REQUIRE_FALSE(after_waiters);
+    REQUIRE(woken == 3);
+}
+
+TEST_CASE("the enable-then-check idiom with a kept Notified raced against a timer misses no notify_one") {
+    auto rt = braid_test::runtime(2);
+    constexpr int kItems = 2000;
+    auto [consumed, timeouts_ok] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
+        auto notify = std::make_shared<braid::Notify>();
+        auto queue = std::make_shared<braid::Mutex<std::vector<int>>>(std::vector<int>{});
+        auto producer = braid::spawn([](std::shared_ptr<braid::Notify> n,
+                                        std::shared_ptr<braid::Mutex<std::vector<int>>> q) -> braid::Task<> {
+            for (int i = 0; i < kItems; ++i) {
+                {
+                    auto g = co_await q->lock();
+                    g->push_back(i);
+                }
+                n->notify_one();
+                if (i % 32 == 0) co_await braid::yield_now();
+            }
+        }(notify, queue));
+        int got = 0;
+        int expect = 0;
+        bool in_order = true;
+        while (got < kItems) {
+            auto n = notify->notified();
+            n.enable();  // from here a notify_one is ours
+            std::vector<int> batch;
+            {
+                auto g = co_await queue->lock();
+                batch.swap(*g);
+            }
+            for (int v : batch) {
+                if (v != expect) in_order = false;
+                ++expect;
+                ++got;
+            }
+            if (!batch.empty()) continue;
+            // Nothing there: wait, re-checking after a timeout (the kept wait keeps its place).
+            for (;;) {
+                auto r = co_await braid::select(n, braid::sleep(200us));
+                if (r.index() == 0) break;
+                auto g = co_await queue->lock();
+                if (!g->empty()) break;
+            }
+        }
+        co_await producer;
+        co_return std::make_pair(got, in_order);
+    }());
+    REQUIRE(consumed == kItems);
+    REQUIRE(timeouts_ok);
+}
+
+// ---- Semaphore -----------------------------------------------------------------------------------------------
+
+TEST_CASE("acquire_many under a timeout takes all its permits or none") {
+    auto rt = braid_test::paused_runtime();
+    auto [timed_out, avail_after, got_later, avail_end] =
+        rt.block_on([]() -> braid::Task<std::tuple<bool, std::size_t, bool, std::size_t>> {
+            braid::Semaphore sem(2);
+            auto r = co_await braid::timeout(5ms, sem.acquire_many(5));
+            bool to = !r.has_value();
+            std::size_t after = sem.available_permits();
+            // Permits trickle in while it waits: it still gets all 5 at once, or none.
+            auto waiter = braid::spawn([](braid::Semaphore* s) -> braid::Task<bool> {
+                auto p = co_await braid::timeout(10ms, s->acquire_many(5));
+                if (!p) co_return false;
+                EXPECT(p->num_permits() == 5);
+                co_return true;
+            }(&sem));
+            co_await braid::sleep(1ms);
+            sem.add_permits(1);
+            EXPECT(sem.available_permits() == 0);  // handed to the waiter, which holds them
+            co_await braid::sleep(1ms);
+            sem.add_permits(2);
+            bool g = co_await waiter;
+            co_return std::make_tuple(to, after, g, sem.available_permits());
+        }());
+    REQUIRE(timed_out);
+    REQUIRE(avail_after == 2);
+    REQUIRE(got_later);
+    REQUIRE(avail_end == 5);
+}
+
+TEST_CASE("closing a semaphore wakes every waiter with AcquireError and held permits still go back") {
+    auto rt = braid_test::runtime(2);
+    auto [errors, avail, closed] = rt.block_on([]() -> braid::Task<std::tuple<int, std::size_t, bool>> {
+        auto sem = std::make_shared<braid::Semaphore>(1);
+        auto held = co_await sem->acquire();
+        braid::JoinSet<bool> set;
+        braid::Barrier queued(5);
+        for (int i = 0; i < 4; ++i)
+            set.spawn([](std::shared_ptr<braid::Semaphore> s, braid::Barrier* b) -> braid::Task<bool> {
+                auto acq = s->acquire_many(1);
+                auto first = co_await braid::timeout(1ms, acq);  // queued, kept
+                EXPECT(!first.has_value());
+                co_await b->wait();
+                try {
+                    auto p = co_await acq;
+                } catch (const braid::AcquireError&) {
+                    co_return true;
+                }
+                co_return false;
+            }(sem, &queued));
+        co_await queued.wait();
+        sem->close();
+        int e = 0;
+        while (auto r = co_await set.join_next())
+            if (*r) ++e;
+        { auto gone = std::move(held); }
+        co_return std::make_tuple(e, sem->available_permits(), sem->is_closed());
+    }());
+    REQUIRE(errors == 4);
+    REQUIRE(avail == 1);
+    REQUIRE(closed);
+}
+
+TEST_CASE("aborting tasks waiting on a semaphore with permits half granted returns every permit") {
+    auto rt = braid_test::runtime(2);
+    auto avail = rt.block_on([]() -> braid::Task<std::size_t> {
+        auto sem = std::make_shared<braid::Semaphore>(0);
+        braid::JoinSet<void> set;
+        for (int i = 0; i < 6; ++i)
+            set.spawn([](std::shared_ptr<braid::Semaphore> s) -> braid::Task<> {
+                auto p = co_await s->acquire_many(4);
+                co_await sleep_forever();
+            }(sem));
+        co_await braid::sleep(2ms);
+        sem->add_permits(10);  // two waiters get 4, the third holds 2 of its 4
+        co_await braid::sleep(2ms);
+        set.abort_all();
+        int cancelled = 0;
+        for (;;) {
+            try {
+                auto r = co_await set.join_next();
+                if (!r) break;
+            } catch (const braid::TaskCancelled&) {
+                ++cancelled;
+            }
+        }
+        EXPECT(cancelled == 6);
+        co_return sem->available_permits();
+    }());
+    REQUIRE(avail == 10);
+}
+
+// ---- Mutex and RwLock ----------------------------------------------------------------------------------------
+
+TEST_CASE("a writer keeping its write() across selects against a timer is not starved by new readers") {
+    auto rt = braid_test::runtime(2);
+    auto [wrote, readers_after, rounds] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int>> {
+        auto lock = std::make_shared<braid::RwLock<int>>(0);
+        auto stop = std::make_shared<std::atomic<bool>>(false);
+        auto saw_write = std::make_shared<std::atomic<int>>(0);
+        braid::JoinSet<void> readers;
+        for (int i = 0; i < 4; ++i)
+            readers.spawn([](std::shared_ptr<braid::RwLock<int>> l, std::shared_ptr<std::atomic<bool>> s,
+                             std::shared_ptr<std::atomic<int>> w) -> braid::Task<> {
+                while (!s->load()) {
+                    auto g = co_await l->read();
+                    if (*g == 1) w->fetch_add(1);
+                    co_await braid::yield_now();  // holds the read lock across a yield: readers overlap
+                }
+            }(lock, stop, saw_write));
+        co_await braid::sleep(1ms);
+        bool got = false;
+        int n = 0;
+        {
+            // Tokio: `let w = lock.write(); pin!(w); loop { select! { g = &mut w => .., _ = sleep(..) => .. } }`
+            auto w = lock->write();
+            while (!got) {
+                auto r = co_await braid::select(w, braid::sleep(50us));
+                ++n;
+                if (r.index() == 0) {
+                    auto g = std::move(std::get<0>(r));
+                    *g = 1;
+                    got = true;
+                }
+            }
+        }
+        // Readers queued behind the writer come in after it and see its write.
+        while (saw_write->load() == 0) co_await braid::sleep(50us);
+        stop->store(true);
+        while (co_await readers.join_next()) {
+        }
+        co_return std::make_tuple(got, saw_write->load(), n);
+    }());
+    REQUIRE(wrote);
+    REQUIRE(readers_after > 0);
+    REQUIRE(rounds >= 1);
+}
+
+TEST_CASE("owned guards moved into spawned tasks keep the lock until that task drops them") {
+    auto rt = braid_test::runtime(2);
+    auto [try_while_held, try_after, value] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {
+        auto m = std::make_shared<braid::Mutex<int>>(0);
+        auto g = co_await braid::lock_owned(m);
+        auto [tx, rx] = braid::oneshot::channel<int>();
+        auto h = braid::spawn([](braid::OwnedMutexGuard<int> guard, braid::oneshot::Receiver<int> r) -> braid::Task<> {
+            int v = co_await std::move(r);
+            *guard += v;
+        }(std::move(g), std::move(rx)));
+        bool held = !m->try_lock().has_value();
+        EXPECT(!tx.send(41).has_value());
+        co_await h;
+        auto again = m->try_lock();
+        bool free_now = again.has_value();
+        int v = again ? **again : -1;
+        co_return std::make_tuple(held, free_now, v);
+    }());
+    REQUIRE(try_while_held);
+    REQUIRE(try_after);
+    REQUIRE(value == 41);
+}
+
+// ---- OnceCell and Barrier ------------------------------------------------------------------------------------
+
+TEST_CASE("get_or_init raced by many tasks whose first initialiser is cancelled is initialised once by another") {
+    auto rt = braid_test::paused_runtime(2);
+    auto [values_ok, inits, cancelled_first] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
+        auto cell = std::make_shared<braid::OnceCell<Tracked>>();
+        auto inits_started = std::make_shared<std::atomic<int>>(0);
+        // The first caller starts initialising, then its timeout cancels it.
+        auto first = co_await braid::timeout(5ms, cell->get_or_init([inits_started]() -> braid::Task<Tracked> {
+            inits_started->fetch_add(1);
+            co_await braid::sleep(std::chrono::hours(1));
+            co_return Tracked(-1);
+        }));
+        bool c = !first.has_value() && !cell->initialized();
+        braid::JoinSet<int> set;
+        for (int i = 0; i < 8; ++i)
+            set.spawn([](std::shared_ptr<braid::OnceCell<Tracked>> cl, std::shared_ptr<std::atomic<int>> n,
+                         int who) -> braid::Task<int> {
+                const Tracked& v = co_await cl->get_or_init([n, who]() -> braid::Task<Tracked> {
+                    n->fetch_add(1);
+                    co_await braid::sleep(1ms);
+                    co_return Tracked(who);
+                });
+                co_return v.value;
+            }(cell, inits_started, i));
+        int agreed = -2;
+        bool ok = true;
+        while (auto r = co_await set.join_next()) {
+            if (agreed == -2) agreed = *r;
+            if (*r != agreed || agreed < 0) ok = false;
+        }
+        co_return std::make_tuple(ok, inits_started->load(), c);
+    }());
+    REQUIRE(values_ok);
+    REQUIRE(inits == 2);  // the cancelled one and the one that finished
+    REQUIRE(cancelled_first);
+}
+
+TEST_CASE("a barrier wait cancelled by a timeout no longer counts toward the round") {
+    auto rt = braid_test::paused_runtime(2);
+    auto [timed_out, leaders, passed] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int>> {
+        auto b = std::make_shared<braid::Barrier>(3);
+        auto r = co_await braid::timeout(1ms, b->wait());
+        bool to = !r.has_value();
+        // Two more arrivals must not release the round: the cancelled one left.
+        braid::JoinSet<bool> set;
+        for (int i = 0; i < 2; ++i)
+            set.spawn([](std::shared_ptr<braid::Barrier> bb) -> braid::Task<bool> {
+                auto res = co_await bb->wait();
+                co_return res.is_leader();
+            }(b));
+        co_await braid::sleep(10ms);
+        EXPECT(!set.try_join_next().has_value());
+        EXPECT(set.len() == 2);
+        auto mine = co_await b->wait();  // the third arrival
+        int l = mine.is_leader() ? 1 : 0;
+        int p = 1;
+        while (auto x = co_await set.join_next()) {
+            ++p;
+            if (*x) ++l;
+        }
+        co_return std::make_tuple(to, l, p);
+    }());
+    REQUIRE(timed_out);
+    REQUIRE(leaders == 1);
+    REQUIRE(passed == 3);
 }

@@ -880,3 +880,35 @@ TEST_CASE("a barrier wait cancelled by a timeout no longer counts toward the rou
     REQUIRE(leaders == 1);
     REQUIRE(passed == 3);
 }
+
+// ---- TaskTracker ---------------------------------------------------------------------------------------------
+
+TEST_CASE("a kept tracker wait raced again after it completed waits for the tracker to empty anew") {
+    auto rt = braid_test::paused_runtime(2);
+    auto [first_done, early, later_done] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, bool>> {
+        braid::TaskTracker tracker;
+        auto [tx1, rx1] = braid::oneshot::channel<int>();
+        tracker.spawn([](braid::oneshot::Receiver<int> r) -> braid::Task<> { (void)co_await std::move(r); }(
+            std::move(rx1))).detach();
+        tracker.close();
+        auto wait = tracker.wait();  // kept across the rounds
+        // Round 1: the wait is registered when the last task ends.
+        auto r1 = co_await braid::select(wait, braid::sleep(1ms));
+        bool pending_before = r1.index() == 1;
+        EXPECT(!tx1.send(1).has_value());
+        bool done1 = co_await braid::timeout(1s, wait);
+        // Round 2: the tracker is reused; the same wait starts a new wait.
+        tracker.reopen();
+        auto [tx2, rx2] = braid::oneshot::channel<int>();
+        tracker.spawn([](braid::oneshot::Receiver<int> r) -> braid::Task<> { (void)co_await std::move(r); }(
+            std::move(rx2))).detach();
+        tracker.close();
+        bool done_early = co_await braid::timeout(5ms, wait);  // the task is still running
+        EXPECT(!tx2.send(2).has_value());
+        bool done2 = co_await braid::timeout(1s, wait);
+        co_return std::make_tuple(pending_before && done1, done_early, done2);
+    }());
+    REQUIRE(first_done);
+    REQUIRE_FALSE(early);
+    REQUIRE(later_done);
+}

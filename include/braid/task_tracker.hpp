@@ -140,6 +140,18 @@ public:
         explicit Wait(std::shared_ptr<State> s) : s_(std::move(s)) {}
         Wait(Wait&& o) noexcept : s_(std::move(o.s_)) {}  // only before it is polled
         ~Wait() { unregister(); }
+        // Each await (or race) of a wait that completed starts a new wait
+        // (docs/cancellation.md): the notification the last one got is
+        // spent, so a tracker reopened since is waited on again.  One that
+        // has not completed keeps a notification it got while a race's
+        // other branch won.
+        bool await_ready() {
+            if (this->status_ != BRAID_PENDING && s_) {
+                std::lock_guard<std::mutex> g(s_->mu);
+                fired_ = false;
+            }
+            return detail::LeafAwaiter<Wait>::await_ready();
+        }
         void unregister() noexcept {
             if (!s_) return;
             std::lock_guard<std::mutex> g(s_->mu);

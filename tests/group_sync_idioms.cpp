@@ -912,3 +912,49 @@ TEST_CASE("a kept tracker wait raced again after it completed waits for the trac
     REQUIRE_FALSE(early);
     REQUIRE(later_done);
 }
+
+// ---- mpsc send kept across selects ---------------------------------------------------------------------------
+
+TEST_CASE("a kept mpsc send or send_timeout raced again after it completed sends no second value") {
+    long before = Tracked::live();
+    {
+        auto rt = braid_test::paused_runtime();
+        auto [first, again_code, received, extra] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int, bool>> {
+            auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
+            auto send = tx.send(Tracked(5));  // kept
+            auto r1 = co_await braid::select(send, braid::sleep(1ms));
+            bool sent = r1.index() == 0 && !std::get<0>(r1).has_value();
+            // Raced again: it has no value left to send.
+            int code = 0;
+            try {
+                auto r2 = co_await braid::select(send, braid::sleep(1ms));
+                (void)r2;
+            } catch (const braid::Error& e) {
+                code = e.code();
+            }
+            // The same with send_timeout.
+            auto timed = tx.send_timeout(Tracked(6), 1s);
+            auto t1 = co_await braid::select(timed, braid::sleep(1ms));
+            EXPECT(t1.index() == 0 && !std::get<0>(t1).has_value());
+            int timed_code = 0;
+            try {
+                auto t2 = co_await braid::select(timed, braid::sleep(1ms));
+                (void)t2;
+            } catch (const braid::Error& e) {
+                timed_code = e.code();
+            }
+            EXPECT(timed_code == BRAID_EINVAL);
+            auto m = co_await rx.recv();
+            int v = m ? m->value : -1;
+            auto m2 = co_await rx.recv();
+            EXPECT(m2 && m2->value == 6);
+            auto more = rx.try_recv();
+            co_return std::make_tuple(sent, code, v, bool(more));
+        }());
+        REQUIRE(first);
+        REQUIRE(again_code == BRAID_EINVAL);
+        REQUIRE(received == 5);
+        REQUIRE_FALSE(extra);
+    }
+    REQUIRE(Tracked::live() == before);
+}

@@ -45,6 +45,7 @@ public:
     // A C call moved a value in / out of it.
     void filled() { full_ = true; }
     void emptied() { full_ = false; }
+    bool full() const noexcept { return full_; }
     T take() {
         T v = std::move(*ptr());
         ptr()->~T();

@@ -235,14 +235,19 @@ public:
         Send(braid_mpsc_tx* tx, T&& v) : Base(tx) { slot_.emplace(std::move(v)); }
         // Before it is awaited (select and timeout move their awaitables in).
         Send(Send&& o) : Base(std::move(o)) { slot_.emplace(o.slot_.take()); }
-        int poll(braid_wake_fn w, void* d) { return braid_mpsc_poll_send(this->h_, slot_.raw(), sizeof(T), &this->w_, w, d); }
+        // A kept send raced again after it completed has no value left to
+        // send: BRAID_EINVAL (the C call would relocate the moved-out bytes).
+        int poll(braid_wake_fn w, void* d) {
+            if (!slot_.full()) return BRAID_EINVAL;
+            return braid_mpsc_poll_send(this->h_, slot_.raw(), sizeof(T), &this->w_, w, d);
+        }
         std::optional<T> finish(int st) {
             if (st == BRAID_OK) {
                 slot_.emptied();
                 return std::nullopt;
             }
             if (st == BRAID_ECLOSED) return std::optional<T>(slot_.take());
-            (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
+            if (slot_.full()) (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
             throw Error(st, "mpsc send");
         }
 
@@ -285,6 +290,7 @@ public:
             if (t_) braid_timer_poll_elapsed(t_, nullptr, nullptr);
         }
         int poll(braid_wake_fn w, void* d) {
+            if (!slot_.full()) return BRAID_EINVAL;  // completed already: nothing left to send (as Send)
             int rc = braid_mpsc_poll_send(tx_, slot_.raw(), sizeof(T), &this->w_, w, d);
             if (rc != BRAID_PENDING || !w) return rc;
             if (!t_) braid::detail::check(braid_timer_new(&t_, nullptr, deadline_), "mpsc send_timeout");
@@ -299,7 +305,7 @@ public:
             }
             if (st == BRAID_ETIMEDOUT) return SendTimeoutError<T>{SendTimeoutError<T>::Timeout, slot_.take()};
             if (st == BRAID_ECLOSED) return SendTimeoutError<T>{SendTimeoutError<T>::Closed, slot_.take()};
-            (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
+            if (slot_.full()) (void)slot_.take();  // g++ 12 may skip this awaiter's destructor when we throw
             braid_timer_free(std::exchange(t_, nullptr));
             throw Error(st, "mpsc send_timeout");
         }

@@ -958,3 +958,25 @@ TEST_CASE("a kept mpsc send or send_timeout raced again after it completed sends
     }
     REQUIRE(Tracked::live() == before);
 }
+
+TEST_CASE("a kept reserve_owned raced again after it completed reserves nothing more") {
+    auto rt = braid_test::paused_runtime();
+    auto [first, code, cap_after] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, std::size_t>> {
+        auto [tx, rx] = braid::mpsc::channel<int>(4);
+        auto ro = tx.reserve_owned();  // kept: owns a clone of tx
+        auto r1 = co_await braid::select(ro, braid::sleep(1ms));
+        bool got = r1.index() == 0 && std::get<0>(r1).has_value();
+        int c = 0;
+        try {
+            auto r2 = co_await braid::select(ro, braid::sleep(1ms));
+            (void)r2;
+        } catch (const braid::Error& e) {
+            c = e.code();
+        }
+        { auto drop_result = std::move(r1); }  // the first permit goes unused: its slot comes back
+        co_return std::make_tuple(got, c, tx.capacity());
+    }());
+    REQUIRE(first);
+    REQUIRE(code == BRAID_EINVAL);
+    REQUIRE(cap_after == 4);
+}

@@ -393,7 +393,12 @@ public:
     class [[nodiscard]] ReserveOwned {
     public:
         explicit ReserveOwned(Sender tx) : tx_(std::move(tx)), inner_(tx_.native_handle(), 1) {}
-        bool await_ready() { return inner_.await_ready(); }
+        // Its sender went into the permit it gave: kept and raced again
+        // after it completed, it has none to reserve with (BRAID_EINVAL).
+        bool await_ready() {
+            if (!tx_.native_handle()) throw Error(BRAID_EINVAL, "mpsc reserve_owned awaited again after it completed");
+            return inner_.await_ready();
+        }
         template <class P>
         bool await_suspend(std::coroutine_handle<P> h) {
             return inner_.await_suspend(h);

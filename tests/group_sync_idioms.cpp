@@ -261,7 +261,8 @@ TEST_CASE("a JoinSet dropped while its tasks hold locks and permits gives every 
                 co_await b->wait();
                 co_await sleep_forever();
             }(rw, &holding));
-            // Waiters: they queue behind the holders and are dropped with them.
+            co_await holding.wait();
+            // Waiters, once the holders hold: they queue behind them and are dropped with them.
             for (int i = 0; i < 3; ++i) {
                 set.spawn([](std::shared_ptr<braid::Semaphore> s) -> braid::Task<> {
                     auto p = co_await s->acquire_many(4);
@@ -271,8 +272,7 @@ TEST_CASE("a JoinSet dropped while its tasks hold locks and permits gives every 
                     co_await sleep_forever();
                 }(rw));
             }
-            co_await holding.wait();
-            co_await braid::sleep(5ms);  // let the waiters queue (a waiter that got in holds too)
+            co_await braid::sleep(5ms);  // let the waiters queue (one not queued yet is aborted unstarted)
         }  // the set goes: every task is aborted
         // Aborts take effect at the tasks' next suspension: wait for each resource.
         auto all = co_await braid::timeout(5s, sem->acquire_many(5));

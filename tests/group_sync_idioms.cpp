@@ -781,7 +781,9 @@ TEST_CASE("a writer keeping its write() across selects against a timer is not st
         // Readers queued behind the writer come in after it and see its write.
         while (saw_write->load() == 0) co_await braid::sleep(50us);
         stop->store(true);
-        while (co_await readers.join_next()) {
+        for (;;) {
+            auto r = co_await readers.join_next();  // (g++ 12: never a co_await in a condition expression)
+            if (!r) break;
         }
         co_return std::make_tuple(got, saw_write->load(), n);
     }());
@@ -815,27 +817,33 @@ TEST_CASE("owned guards moved into spawned tasks keep the lock until that task d
 
 // ---- OnceCell and Barrier ------------------------------------------------------------------------------------
 
+namespace {
+// An initialiser: counts its start, sleeps `d`, gives `v`.
+braid::Task<Tracked> init_value(std::shared_ptr<std::atomic<int>> started, int v, braid::Duration d) {
+    started->fetch_add(1);
+    co_await braid::sleep(d);
+    co_return Tracked(v);
+}
+}  // namespace
+
 TEST_CASE("get_or_init raced by many tasks whose first initialiser is cancelled is initialised once by another") {
     auto rt = braid_test::paused_runtime(2);
     auto [values_ok, inits, cancelled_first] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
         auto cell = std::make_shared<braid::OnceCell<Tracked>>();
         auto inits_started = std::make_shared<std::atomic<int>>(0);
         // The first caller starts initialising, then its timeout cancels it.
-        auto first = co_await braid::timeout(5ms, cell->get_or_init([inits_started]() -> braid::Task<Tracked> {
-            inits_started->fetch_add(1);
-            co_await braid::sleep(std::chrono::hours(1));
-            co_return Tracked(-1);
-        }));
+        // (g++ 12: the initialisers are coroutine functions called from named,
+        // non-coroutine lambdas; a capturing coroutine lambda made inside a
+        // co_await operand is destroyed under its running frame.)
+        auto never = [inits_started] { return init_value(inits_started, -1, std::chrono::hours(1)); };
+        auto first = co_await braid::timeout(5ms, cell->get_or_init(never));
         bool c = !first.has_value() && !cell->initialized();
         braid::JoinSet<int> set;
         for (int i = 0; i < 8; ++i)
             set.spawn([](std::shared_ptr<braid::OnceCell<Tracked>> cl, std::shared_ptr<std::atomic<int>> n,
                          int who) -> braid::Task<int> {
-                const Tracked& v = co_await cl->get_or_init([n, who]() -> braid::Task<Tracked> {
-                    n->fetch_add(1);
-                    co_await braid::sleep(1ms);
-                    co_return Tracked(who);
-                });
+                auto init = [n, who] { return init_value(n, who, 1ms); };
+                const Tracked& v = co_await cl->get_or_init(init);
                 co_return v.value;
             }(cell, inits_started, i));
         int agreed = -2;

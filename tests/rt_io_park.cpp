@@ -3,16 +3,22 @@
 // idle runtime fires, paused time still jumps, and shutdown ends the wait.
 // A current-thread runtime outside block_on has no worker to take events:
 // the reactor does, for a waker from outside.  Both flavours where both
-// apply.  A lost wake-up hangs the case, which ctest's timeout fails.
+// apply.  The tasks one batch of events wakes run in the order woken,
+// whoever takes the batch.  A lost wake-up hangs the case, which ctest's
+// timeout fails.
 #include <catch2/catch.hpp>
 #include <braid/tcp.h>
+#include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "io_support.hpp"
 #include "support.hpp"
@@ -55,6 +61,51 @@ struct Signal {
         cv.wait(lk, [&] { return woken; });
     }
 };
+
+// Sends one datagram to `to` from a plain socket (std::net::UdpSocket).
+void plain_send_to(const SocketAddr& to, char c) {
+    PlainSocket s(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    EXPECT(::sendto(s.get(), &c, 1, 0, to.as_sockaddr(), socklen_t(to.size())) == 1);
+}
+
+// Receives the datagram its socket gets, then records `i`; the last of `n`
+// to do so sends to `done`.
+braid::Task<> record_when_received(braid::net::UdpSocket* sock, int i, std::vector<int>* order,
+                                   std::atomic<int>* waiting, int n, SocketAddr done) {
+    char c = 0;
+    waiting->fetch_add(1);
+    std::size_t got = co_await sock->recv(braid::io::MutableBuffer(&c, 1));
+    EXPECT(got == 1);
+    EXPECT(c == 'x');
+    order->push_back(i);
+    if (int(order->size()) == n) plain_send_to(done, 'd');
+}
+
+// On a runtime of one worker: `n` tasks wait to receive on `n` sockets; then
+// this task sends a datagram to each in turn and waits to receive itself,
+// which takes the ready events on its worker (IoSource::harvest).  The
+// order the `n` tasks ran in.
+braid::Task<std::vector<int>> woken_by_a_waiting_task(int n) {
+    std::vector<std::unique_ptr<braid::net::UdpSocket>> socks;
+    for (int i = 0; i < n; ++i)
+        socks.push_back(std::make_unique<braid::net::UdpSocket>(braid::net::UdpSocket::bind("127.0.0.1:0")));
+    auto done = braid::net::UdpSocket::bind("127.0.0.1:0");
+    std::vector<int> order;
+    std::atomic<int> waiting{0};
+    std::vector<braid::JoinHandle<void>> hs;
+    for (int i = 0; i < n; ++i)
+        hs.push_back(braid::spawn(record_when_received(socks[std::size_t(i)].get(), i, &order, &waiting, n,
+                                                       done.local_addr())));
+    // One worker: once every task has begun, each waits (its first poll
+    // found nothing to receive).
+    while (waiting.load() < n) co_await braid::yield_now();
+    for (auto& s : socks) plain_send_to(s->local_addr(), 'x');
+    char c = 0;
+    std::size_t got = co_await done.recv(braid::io::MutableBuffer(&c, 1));
+    EXPECT(got == 1);
+    for (auto& h : hs) co_await h;
+    co_return order;
+}
 
 }  // namespace
 
@@ -179,4 +230,21 @@ TEST_CASE("a current-thread runtime outside block_on: an event reaches a waker f
     REQUIRE(n == 1);
     REQUIRE(c == 'x');
     braid_tcp_stream_free(s);
+}
+
+TEST_CASE("tasks woken by the events a task about to wait takes run in the order their sockets became ready") {
+    // The events of one epoll_wait are one batch wherever they are taken
+    // (an idle worker, a busy one between tasks, a task about to wait): the
+    // first task woken runs next and the rest in the order woken.  Taken by
+    // a task, each woken task used to displace the one before from the
+    // worker's next-to-run slot, so the last socket's task ran first.
+    constexpr int kTasks = 8;
+    std::vector<int> want(kTasks);
+    for (int i = 0; i < kTasks; ++i) want[std::size_t(i)] = i;
+    for (bool ct : {false, true}) {
+        INFO("current_thread " << ct);
+        auto rt = ct ? braid_test::current_thread_runtime() : braid_test::runtime(1);
+        std::vector<int> order = rt.block_on(woken_by_a_waiting_task(kTasks));
+        REQUIRE(order == want);
+    }
 }

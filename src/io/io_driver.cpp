@@ -369,13 +369,18 @@ void IoSource::harvest() {
     // The host-driven flavor's turn took the events as it began, and the
     // host's loop calls the next turn as soon as more arrive: a look here
     // would only find none, at the price of a syscall per wait.
-    if (core_->scheduler().host_driven()) return;
-    if (Worker* w = core_->scheduler().current_worker()) {
+    Scheduler& sched = core_->scheduler();
+    if (sched.host_driven()) return;
+    Worker* w = sched.current_worker();
+    if (w) {
         uint32_t queued = w->queue.len() + (w->lifo ? 1 : 0);
         if (queued >= kBusy && ++skipped < kHarvestEvery) return;
     }
     skipped = 0;
-    drv_->poll();
+    // One driver batch, as between tasks: the tasks these events wake run
+    // in the order woken, not the last woken first (each taking the LIFO
+    // slot from the one before).
+    sched.as_driver(w, [this] { drv_->poll(); });
 }
 
 void no_wait(void*) {}

@@ -231,7 +231,9 @@ private:
 //   - a busy worker looks without blocking every Scheduler::kEventInterval
 //     tasks (poll), so events are not starved when no worker is idle;
 //   - a task about to wait for I/O looks first (IoSource::harvest).
-// The tasks woken go to that worker's own queue: no cross-thread hand-off.
+// The tasks woken go to that worker's own queue, the first woken next and
+// the rest in the order woken (one driver batch: Scheduler::as_driver): no
+// cross-thread hand-off.
 // The reactor thread watches the epoll fd (a uv_poll_t) only while no
 // worker can: a current-thread runtime outside block_on (sync_fallback).
 class IoDriver final : public ReactorResource {

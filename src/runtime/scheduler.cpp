@@ -158,8 +158,8 @@ void Scheduler::schedule(Task* t) {
             // One batch of events or due timers: the first task woken takes
             // the LIFO slot and the rest queue behind it, in the order they
             // were woken (timers in deadline order), shared once the driver
-            // is done (park, poll_driver, fire_due_as_driver).  Each taking
-            // the slot from the one before would run the last woken first.
+            // is done (park, as_driver).  Each taking the slot from the one
+            // before would run the last woken first.
             if (!w->lifo) w->lifo = t;
             else push_local(*w, t);
             return;
@@ -439,24 +439,11 @@ int Scheduler::timer_timeout_ms(int64_t* next) {
 }
 
 void Scheduler::fire_due_as_driver(TimerDriver& timers, int64_t now) {
-    Worker* w = current_worker();
-    if (!w || w->in_driver) {
-        timers.fire_due(now);
-        return;
-    }
-    w->in_driver = true;
-    timers.fire_due(now);
-    w->in_driver = false;
-    if (!w->queue.empty()) notify_parked();
+    as_driver(current_worker(), [&] { timers.fire_due(now); });
 }
 
 void Scheduler::poll_driver(Worker& w) {
-    IoDriver* d = core_.io_driver();
-    if (!d) return;
-    w.in_driver = true;
-    d->poll();
-    w.in_driver = false;
-    if (!w.queue.empty()) notify_parked();
+    if (IoDriver* d = core_.io_driver()) as_driver(&w, [d] { d->poll(); });
 }
 
 void Scheduler::driver_ready() {

@@ -127,6 +127,22 @@ public:
 
     // Wakes one parked worker if nobody is searching (there is new work).
     void notify_parked();
+    // Runs `work` (taking I/O events, firing due timers) as one driver
+    // batch of worker `w` (this thread's worker, or null): the tasks it
+    // wakes run in the order woken, the first next (schedule), and a parked
+    // worker is woken for the rest.  Off a worker, or inside a batch
+    // already, `work` just runs.
+    template <class F>
+    void as_driver(Worker* w, F&& work) {
+        if (!w || w->in_driver) {
+            work();
+            return;
+        }
+        w->in_driver = true;
+        work();
+        w->in_driver = false;
+        if (!w->queue.empty()) notify_parked();
+    }
     // Fires the timers due at `now` (time::advance) as the driver does: on
     // a worker, their tasks run in deadline order, the first next.
     void fire_due_as_driver(TimerDriver& timers, int64_t now);

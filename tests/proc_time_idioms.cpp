@@ -27,6 +27,22 @@ using braid::process::Stdio;
 
 // ---- processes ---------------------------------------------------------------------
 
+namespace {
+
+// The read end `rfd` of a pipe whose write ends only children held (the
+// test closed its own): end of file once every one of them is dead, which
+// a child killed on drop must be.  Closes `rfd`.
+void check_eof_once_writers_dead(int rfd) {
+    pollfd p{rfd, POLLIN, 0};
+    int ready = ::poll(&p, 1, 20000);
+    char c;
+    CHECK(ready == 1);
+    CHECK(::read(rfd, &c, 1) == 0);
+    ::close(rfd);
+}
+
+}  // namespace
+
 TEST_CASE("process idioms: wait_with_output drains stderr past a pipe buffer written before stdout") {
     auto rt = braid_test::runtime(2);
     auto o = rt.block_on([]() -> braid::Task<braid::process::Output> {
@@ -276,13 +292,8 @@ TEST_CASE("process idioms: status() under an expiring timeout kills a kill_on_dr
         CHECK(expired);
     }
     ::close(fds[1]);
-    // The pipe's last writer was the child: end of file once it is dead.
-    pollfd p{fds[0], POLLIN, 0};
-    int ready = ::poll(&p, 1, 20000);
-    char c;
-    CHECK(ready == 1);
-    CHECK(::read(fds[0], &c, 1) == 0);
-    ::close(fds[0]);
+    // The pipe's last writer was the child.
+    check_eof_once_writers_dead(fds[0]);
 }
 
 TEST_CASE("process idioms: a child stdin shut down and dropped while its pipe has another reference") {
@@ -379,13 +390,7 @@ TEST_CASE("process idioms: a JoinSet of tasks owning kill_on_drop children abort
         CHECK(started == 8);
     }
     ::close(fds[1]);
-    // End of file once every child holding the write end is dead.
-    pollfd p{fds[0], POLLIN, 0};
-    int ready = ::poll(&p, 1, 20000);
-    char c;
-    CHECK(ready == 1);
-    CHECK(::read(fds[0], &c, 1) == 0);
-    ::close(fds[0]);
+    check_eof_once_writers_dead(fds[0]);
 }
 
 // ---- signals ---------------------------------------------------------------------

@@ -1044,3 +1044,391 @@ TEST_CASE("every Tracked item of a pipeline is received once or destroyed when t
     }
     REQUIRE(Tracked::live() == before);
 }
+
+// ---- more combinators under cancellation ---------------------------------------------------------------------
+
+TEST_CASE("then with an awaitable that throws rethrows once then ends and leaks no frame") {
+    Counters c;
+    auto rt = braid_test::paused_runtime();
+    using Out = std::tuple<std::vector<int>, std::string, bool>;
+    auto [items, what, after] = rt.block_on([](Counters* cs) -> braid::Task<Out> {
+        std::vector<int> items;
+        std::string what;
+        bool after = false;
+        auto s = bs::iter(std::vector<int>{1, 2, 3, 4})
+               | bs::then([cs](int v) { return v == 3 ? failing_after(2ms, cs) : slow_value(v, 2ms, cs); });
+        for (;;) {
+            std::optional<int> v;
+            try {
+                v = co_await s.next();
+            } catch (const std::runtime_error& e) {
+                what = e.what();
+                break;
+            }
+            if (!v) break;
+            items.push_back(*v);
+        }
+        auto more = co_await s.next();
+        after = more.has_value();
+        co_return std::make_tuple(items, what, after);
+    }(&c));
+    REQUIRE(items == std::vector<int>{1, 2});
+    REQUIRE(what == "future failed");
+    REQUIRE_FALSE(after);
+    REQUIRE(c.made == 3);
+    REQUIRE(c.live() == 0);
+}
+
+namespace {
+// A generator whose body races its own source against a heartbeat (-1).
+braid::Stream<int> with_heartbeat(braid::Stream<int> inner) {
+    for (;;) {
+        auto r = co_await braid::select(inner.next(), braid::sleep(5ms));
+        if (r.index() == 1) {
+            co_yield -1;
+            continue;
+        }
+        auto& v = std::get<0>(r);
+        if (!v) co_return;
+        int x = *v;
+        co_yield x;
+    }
+}
+}  // namespace
+
+TEST_CASE("a generator racing its own source in a select inside a consumer's select loop loses nothing") {
+    Counters c;
+    auto rt = braid_test::paused_runtime(2);
+    using Out = std::tuple<std::vector<int>, int, int>;
+    auto [items, beats, ticks] = rt.block_on([](Counters* cs) -> braid::Task<Out> {
+        auto s = with_heartbeat(sleepy(100, 7ms, cs));
+        std::vector<int> items;
+        int beats = 0, ticks = 0;
+        for (;;) {
+            auto r = co_await braid::select(s.next(), braid::sleep(2ms));
+            if (r.index() == 1) {
+                ++ticks;
+                continue;
+            }
+            auto& v = std::get<0>(r);
+            if (!v) break;
+            if (*v == -1) ++beats;
+            else items.push_back(*v);
+        }
+        co_return std::make_tuple(items, beats, ticks);
+    }(&c));
+    REQUIRE(is_iota(items, 0, 100));
+    REQUIRE(beats == 100);  // each 7 ms wait crosses one 5 ms heartbeat
+    REQUIRE(ticks > 100);
+    REQUIRE(c.live() == 0);
+}
+
+TEST_CASE("take_until a token cancelled from a plain thread while next() waits ends the stream") {
+    auto rt = braid_test::runtime(2);
+    auto [count, stopped] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
+        braid::CancellationToken token;
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        auto s = bs::from_receiver(std::move(rx)) | bs::take_until(token.cancelled());
+        for (int i = 0; i < 5; ++i) tx.send(i);
+        int count = 0;
+        for (int i = 0; i < 5; ++i) {
+            auto v = co_await s.next();
+            if (v) ++count;
+        }
+        std::thread canceller([token] { token.cancel(); });
+        auto end = co_await s.next();  // the channel stays open: only the token ends it
+        canceller.join();
+        EXPECT(!end.has_value());
+        co_return std::make_pair(count, s.is_stopped());
+    }());
+    REQUIRE(count == 5);
+    REQUIRE(stopped);
+}
+
+TEST_CASE("timeout over an interval stream gives one Elapsed per period") {
+    auto rt = braid_test::paused_runtime();
+    auto log = rt.block_on([]() -> braid::Task<std::vector<std::pair<int, long>>> {
+        auto t0 = braid::Instant::now();
+        auto s = bs::from_interval(braid::interval(10ms)) | bs::timeout(4ms) | bs::take(6);
+        std::vector<std::pair<int, long>> log;
+        for (;;) {
+            auto r = co_await s.next();
+            if (!r) break;
+            log.emplace_back(r->is_elapsed() ? -1 : 1, since(t0));
+        }
+        co_return log;
+    }());
+    using L = std::vector<std::pair<int, long>>;
+    REQUIRE(log == L{{1, 0}, {-1, 4}, {1, 10}, {-1, 14}, {1, 20}, {-1, 24}});
+}
+
+TEST_CASE("throttle raced against a faster tick keeps its spacing and loses no item") {
+    auto rt = braid_test::paused_runtime();
+    auto [items, times] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<long>>> {
+        auto t0 = braid::Instant::now();
+        auto s = bs::iter(std::views::iota(0, 30)) | bs::throttle(10ms);
+        auto iv = braid::interval(3ms);
+        auto tick = iv.tick();
+        std::vector<int> items;
+        std::vector<long> times;
+        for (;;) {
+            auto r = co_await braid::select(s.next(), tick);
+            if (r.index() == 1) continue;
+            auto& v = std::get<0>(r);
+            if (!v) break;
+            items.push_back(*v);
+            times.push_back(since(t0));
+        }
+        co_return std::make_pair(items, times);
+    }());
+    REQUIRE(is_iota(items, 0, 30));
+    for (std::size_t i = 0; i < times.size(); ++i) REQUIRE(times[i] == long(10 * i));
+}
+
+TEST_CASE("zip drops the left item it holds when the right stream ends") {
+    long before = Tracked::live();
+    {
+        auto rt = braid_test::paused_runtime();
+        auto n = rt.block_on([]() -> braid::Task<std::size_t> {
+            std::atomic<int> produced{0};
+            auto [tx, rx] = braid::mpsc::unbounded_channel<Tracked>();
+            auto z = counted_range(10, &produced) | bs::zip(bs::from_receiver(std::move(rx)));
+            tx.send(Tracked(100));
+            auto first = co_await z.next();
+            EXPECT(first && first->first.value == 0 && first->second.value == 100);
+            auto r = co_await braid::timeout(5ms, z.next());  // holds left item 1, waits on the channel
+            EXPECT(!r.has_value());
+            tx = braid::mpsc::UnboundedSender<Tracked>();
+            auto end = co_await z.next();
+            EXPECT(!end.has_value());
+            co_return std::size_t(produced.load());
+        }());
+        REQUIRE(n == 2);
+    }
+    REQUIRE(Tracked::live() == before);
+}
+
+TEST_CASE("StreamMap insert replacing a waiting stream hands it back with its progress") {
+    auto rt = braid_test::paused_runtime();
+    auto [from_map, from_old] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<int>>> {
+        auto [ta, ra] = braid::mpsc::unbounded_channel<int>();
+        auto [tb, rb] = braid::mpsc::unbounded_channel<int>();
+        bs::StreamMap<std::string, braid::Stream<int>> map;
+        map.insert("k", bs::from_receiver(std::move(ra)));
+        auto r = co_await braid::timeout(5ms, map.next());
+        EXPECT(!r.has_value());
+        auto old = map.insert("k", bs::from_receiver(std::move(rb)));
+        EXPECT(old.has_value());
+        ta.send(1);
+        tb.send(2);
+        ta = braid::mpsc::UnboundedSender<int>();
+        tb = braid::mpsc::UnboundedSender<int>();
+        std::vector<int> from_map, from_old;
+        for (;;) {
+            auto kv = co_await map.next();
+            if (!kv) break;
+            EXPECT(kv->first == "k");
+            from_map.push_back(kv->second);
+        }
+        from_old = co_await drain(*old);
+        co_return std::make_pair(from_map, from_old);
+    }());
+    REQUIRE(from_map == std::vector<int>{2});
+    REQUIRE(from_old == std::vector<int>{1});
+}
+
+TEST_CASE("flat_map over sleeping generators with next() cancelled by timeouts keeps order") {
+    Counters c;
+    auto rt = braid_test::paused_runtime();
+    auto items = rt.block_on([](Counters* cs) -> braid::Task<std::vector<int>> {
+        auto inner = [cs](int k) { return sleepy(4, ms(3 + k), cs) | bs::map([k](int v) { return k * 10 + v; }); };
+        auto s = bs::iter(std::views::iota(0, 5)) | bs::flat_map(inner);
+        std::vector<int> items;
+        for (;;) {
+            auto r = co_await braid::timeout(2ms, s.next());
+            if (!r.has_value()) continue;
+            auto& v = *r;
+            if (!v) break;
+            items.push_back(*v);
+        }
+        co_return items;
+    }(&c));
+    std::vector<int> expect;
+    for (int k = 0; k < 5; ++k)
+        for (int v = 0; v < 4; ++v) expect.push_back(k * 10 + v);
+    REQUIRE(items == expect);
+    REQUIRE(c.made == 5);
+    REQUIRE(c.live() == 0);
+}
+
+TEST_CASE("merge_all of receivers fed by plain threads with an early stop destroys every item") {
+    constexpr int kThreads = 4;
+    constexpr int kEach = 2000;
+    long before = Tracked::live();
+    {
+        auto rt = braid_test::runtime(2);
+        auto [taken, per_thread_in_order] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
+            std::vector<braid::Stream<Tracked>> streams;
+            std::vector<std::thread> threads;
+            for (int t = 0; t < kThreads; ++t) {
+                auto [tx, rx] = braid::mpsc::channel<Tracked>(8);
+                streams.push_back(bs::from_receiver(std::move(rx)));
+                threads.emplace_back([t, tx = std::move(tx)]() mutable {
+                    for (int i = 0; i < kEach; ++i)
+                        if (tx.blocking_send(Tracked(t * 100000 + i))) break;  // handed back: the stream is gone
+                });
+            }
+            std::vector<int> last(kThreads, -1);
+            bool ok = true;
+            int taken = 0;
+            {
+                auto s = bs::merge_all(std::move(streams)) | bs::take(kEach);
+                for (;;) {
+                    auto v = co_await s.next();
+                    if (!v) break;
+                    int t = v->value / 100000, i = v->value % 100000;
+                    if (i <= last[std::size_t(t)]) ok = false;
+                    last[std::size_t(t)] = i;
+                    ++taken;
+                }
+            }  // the receivers go with the stream: the threads' blocked sends give their values back
+            for (auto& th : threads) th.join();
+            co_return std::make_pair(taken, ok);
+        }());
+        REQUIRE(taken == kEach);
+        REQUIRE(per_thread_in_order);
+    }
+    REQUIRE(Tracked::live() == before);
+}
+
+namespace {
+braid::Stream<int> spawns_worker(braid::mpsc::UnboundedSender<int> done, Counters* c) {
+    Guard g(c);
+    auto h = braid::spawn([](braid::mpsc::UnboundedSender<int> d) -> braid::Task<int> {
+        co_await braid::sleep(50ms);
+        d.send(1);
+        co_return 7;
+    }(std::move(done)));
+    co_yield 0;
+    int v = co_await h;
+    co_yield v;
+}
+}  // namespace
+
+TEST_CASE("a generator dropped while it awaits a JoinHandle detaches the task and the task still finishes") {
+    Counters c;
+    auto rt = braid_test::paused_runtime();
+    auto [first, finished, live] = rt.block_on([](Counters* cs) -> braid::Task<std::tuple<int, bool, int>> {
+        auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
+        int first = -1;
+        {
+            auto s = spawns_worker(std::move(tx), cs);
+            auto v = co_await s.next();
+            first = v.value_or(-1);
+            auto r = co_await braid::timeout(5ms, s.next());  // waiting on the JoinHandle
+            EXPECT(!r.has_value());
+        }
+        auto m = co_await rx.recv();
+        co_return std::make_tuple(first, m.has_value(), cs->live());
+    }(&c));
+    REQUIRE(first == 0);
+    REQUIRE(finished);
+    REQUIRE(live == 0);
+}
+
+TEST_CASE("a peek() raced against a tick in a select loop then next() gives each item exactly once") {
+    Counters c;
+    auto rt = braid_test::paused_runtime();
+    auto items = rt.block_on([](Counters* cs) -> braid::Task<std::vector<int>> {
+        auto p = sleepy(50, 5ms, cs) | bs::peekable();
+        auto iv = braid::interval(2ms);
+        auto tick = iv.tick();
+        std::vector<int> items;
+        for (;;) {
+            auto r = co_await braid::select(p.peek(), tick);
+            if (r.index() == 1) continue;
+            int* peeked = std::get<0>(r);
+            if (!peeked) break;
+            int seen = *peeked;
+            auto v = co_await p.next();  // the peeked item, at once
+            EXPECT(v && *v == seen);
+            items.push_back(*v);
+        }
+        co_return items;
+    }(&c));
+    REQUIRE(is_iota(items, 0, 50));
+    REQUIRE(c.live() == 0);
+}
+
+TEST_CASE("a chunks_timeout batch under way and a timeout stream's generator are destroyed with their streams") {
+    long before = Tracked::live();
+    Counters c;
+    {
+        auto rt = braid_test::paused_runtime();
+        auto [first, what] = rt.block_on([](Counters* cs) -> braid::Task<std::pair<std::size_t, std::string>> {
+            std::size_t first = 0;
+            {
+                auto [tx, rx] = braid::mpsc::unbounded_channel<Tracked>();
+                for (int i = 0; i < 7; ++i) tx.send(Tracked(i));
+                auto s = bs::from_receiver(std::move(rx)) | bs::chunks_timeout(5, 10ms);
+                auto b = co_await s.next();
+                first = b ? b->size() : 0;
+                auto r = co_await braid::timeout(3ms, s.next());  // two items gathered, batch not due
+                EXPECT(!r.has_value());
+            }
+            std::string what;
+            {
+                auto s = throws_after(2, cs) | bs::timeout(5ms);
+                for (;;) {
+                    std::optional<bs::TimeoutResult<Tracked>> r;
+                    try {
+                        r = co_await s.next();
+                    } catch (const std::runtime_error& e) {
+                        what = e.what();
+                        break;
+                    }
+                    if (!r) break;
+                }
+            }
+            co_return std::make_pair(first, what);
+        }(&c));
+        REQUIRE(first == 5);
+        REQUIRE(what == "generator failed");
+    }
+    REQUIRE(c.live() == 0);
+    REQUIRE(Tracked::live() == before);
+}
+
+namespace {
+braid::Task<std::optional<std::pair<int, int>>> next_page(int page) {
+    co_await braid::sleep(1ms);
+    if (page == 3) throw std::runtime_error("page failed");
+    co_return std::pair<int, int>(page * 10, page + 1);
+}
+}  // namespace
+
+TEST_CASE("an async unfold raced against timeouts then failing gives its pages once and the error once") {
+    auto rt = braid_test::paused_runtime();
+    auto [pages, what, after] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<int>, std::string, bool>> {
+        auto s = bs::unfold(0, next_page);
+        std::vector<int> pages;
+        std::string what;
+        for (;;) {
+            std::optional<std::optional<int>> r;
+            try {
+                r = co_await braid::timeout(400us, s.next());  // gives up two or three times per page
+            } catch (const std::runtime_error& e) {
+                what = e.what();
+                break;
+            }
+            if (!r) continue;
+            if (!*r) break;
+            pages.push_back(**r);
+        }
+        auto more = co_await s.next();
+        co_return std::make_tuple(pages, what, more.has_value());
+    }());
+    REQUIRE(pages == std::vector<int>{0, 10, 20});
+    REQUIRE(what == "page failed");
+    REQUIRE_FALSE(after);
+}

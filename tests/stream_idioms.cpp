@@ -1432,3 +1432,50 @@ TEST_CASE("an async unfold raced against timeouts then failing gives its pages o
     REQUIRE(what == "page failed");
     REQUIRE_FALSE(after);
 }
+
+namespace {
+// A sync unfold's function: counts up from its state and throws at 2; the
+// states it was called with go to `seen` (-1: a moved-from state).
+struct CountThenThrow {
+    std::vector<int>* seen;
+    std::optional<std::pair<int, std::vector<int>>> operator()(std::vector<int> st) const {
+        seen->push_back(st.empty() ? -1 : st.back());
+        if (st.empty()) return std::nullopt;
+        if (st.back() == 2) throw std::runtime_error("state failed");
+        int item = st.back();
+        st.push_back(item + 1);
+        return std::pair<int, std::vector<int>>(item, std::move(st));
+    }
+};
+}  // namespace
+
+TEST_CASE("a sync unfold whose function throws gives the error once and then ends") {
+    // The state went into the call that threw: the stream has ended, as a
+    // generator has after its body threw; the function is not called again
+    // with a moved-from state.
+    auto rt = braid_test::runtime(1);
+    std::vector<int> seen;
+    auto [items, what, after] = rt.block_on(
+        [](std::vector<int>* seen) -> braid::Task<std::tuple<std::vector<int>, std::string, bool>> {
+            auto s = bs::unfold(std::vector<int>{0}, CountThenThrow{seen});
+            std::vector<int> items;
+            std::string what;
+            for (;;) {
+                std::optional<int> v;
+                try {
+                    v = co_await s.next();
+                } catch (const std::runtime_error& e) {
+                    what = e.what();
+                    break;
+                }
+                if (!v) break;
+                items.push_back(*v);
+            }
+            auto more = co_await s.next();
+            co_return std::make_tuple(items, what, more.has_value());
+        }(&seen));
+    REQUIRE(items == std::vector<int>{0, 1});
+    REQUIRE(what == "state failed");
+    REQUIRE_FALSE(after);
+    REQUIRE(seen == std::vector<int>{0, 1, 2});
+}

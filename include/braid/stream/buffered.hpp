@@ -11,8 +11,8 @@
 // others, and one that spends the whole budget does not starve the rest).
 // The source is asked for a new awaitable only when fewer
 // than n are running.  An exception thrown by one of them is rethrown from
-// next() (the stream then ends, and the others are cancelled when it is
-// dropped).  Void results are std::monostate.  Dropping the stream cancels
+// next() (the stream then ends, and the others still running have been
+// cancelled by then).  Void results are std::monostate.  Dropping the stream cancels
 // (destroys) every awaitable still running.
 //
 //   co_await (std::move(jobs) | braid::stream::for_each_concurrent(4, [](Job j) { return run(std::move(j)); }));

@@ -206,11 +206,13 @@ public:
     Poll<item_type> poll_next(Context& cx) {
         if (!coop_proceed(cx)) return Poll<item_type>::pending();
         if (!st_) return Poll<item_type>::end();
-        auto r = std::invoke(f_, std::move(*st_));
-        if (!r) {
-            st_.reset();
-            return Poll<item_type>::end();
-        }
+        // Taken out before f runs: an exception from f ends the stream, as
+        // one from the async form's (a generator's) body does, instead of
+        // leaving a moved-from state for the next poll to call f with.
+        St st = std::move(*st_);
+        st_.reset();
+        auto r = std::invoke(f_, std::move(st));
+        if (!r) return Poll<item_type>::end();
         st_.emplace(std::move(r->second));
         return {true, std::move(r->first)};
     }
@@ -224,7 +226,9 @@ private:
 
 // Items from a state: f(state) gives std::optional<std::pair<T, State>>
 // (the item and the next state; std::nullopt ends the stream), either
-// directly or as an awaitable (a Task): futures' stream::unfold.
+// directly or as an awaitable (a Task): futures' stream::unfold.  An
+// exception from f comes out of the poll that called it, and the stream
+// has ended (the state went into that call).
 //
 //   auto pages = braid::stream::unfold(1, [](int page) -> braid::Task<std::optional<std::pair<Page, int>>> {
 //       Page p = co_await fetch(page);

@@ -1,7 +1,9 @@
 // braid::JoinHandle<T>: the handle spawn returns.  co_await gives the task's
 // value, rethrows the exception that escaped it, or throws
 // braid::TaskCancelled if it was aborted (or dropped: by a runtime shutdown,
-// or because it was spawned on a runtime that is shutting down).  Dropping
+// or because it was spawned on a runtime that is shutting down).  The value
+// or exception is given once: awaiting the handle again afterwards throws
+// braid::Error(BRAID_EINVAL) (Tokio panics).  Dropping
 // the handle detaches the task (it keeps running).  abort() cancels it at
 // its next suspension point.
 //

@@ -310,6 +310,30 @@ TEST_CASE("kept awaitables in a try_join that fails keep their place and lose no
     REQUIRE(Tracked::live() == before);
 }
 
+TEST_CASE("try_join polls no branch after one failed: a ready receive behind the failure takes nothing") {
+    long before = Tracked::live();
+    {
+        auto rt = braid_test::paused_runtime();
+        auto [what, left, sent] = rt.block_on([]() -> braid::Task<std::tuple<std::string, int, bool>> {
+            auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
+            auto [otx, orx] = braid::mpsc::channel<Tracked>(1);
+            EXPECT(!tx.try_send(Tracked(1)));
+            // The first poll starts with the first branch (Tokio's try_join! too): it fails, and
+            // the receive and the send after it are never polled, as in Tokio.
+            auto tj = braid::try_join(throw_now("first"), rx.recv(), otx.send(Tracked(2)));
+            std::string w = co_await boom_of(std::move(tj));
+            int left = 0;
+            while (rx.try_recv()) ++left;
+            bool sent = static_cast<bool>(orx.try_recv());
+            co_return std::make_tuple(w, left, sent);
+        }());
+        REQUIRE(what == "first");
+        REQUIRE(left == 1);  // the message is still in the channel
+        REQUIRE(!sent);      // nothing was sent after the failure
+    }
+    REQUIRE(Tracked::live() == before);
+}
+
 // ---- select! ----------------------------------------------------------------------------------------------
 
 TEST_CASE("primary and backup ready in the same poll: biased takes the first and the loser is dropped or kept") {

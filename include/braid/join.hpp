@@ -34,6 +34,14 @@ bool poll_nth(Tuple& t, std::size_t i, std::index_sequence<I...>) {
     return done;
 }
 
+// Whether branch i of a tuple of branches failed.
+template <class Tuple, std::size_t... I>
+bool failed_nth(Tuple& t, std::size_t i, std::index_sequence<I...>) {
+    bool failed = false;
+    ((i == I ? (failed = std::get<I>(t).failed()) : false), ...);
+    return failed;
+}
+
 template <bool FailFast, class... Bs>
 class [[nodiscard]] JoinAwaiter {
     static_assert(sizeof...(Bs) > 0, "join needs at least one awaitable");
@@ -78,17 +86,22 @@ private:
     // Every poll starts one branch further (Tokio's join!), so a branch that
     // is always ready and uses up the task's budget cannot starve the ones
     // after it.
+    // try_join stops at the first branch that fails, as Tokio's try_join!
+    // returns at the first error: the branches after it in this poll are
+    // not polled (one would take a message, or send one, only to be
+    // cancelled with it at once).
     bool poll_all() {
         bool all = true;
         std::size_t first = next_;
         next_ = (next_ + 1) % N;
-        for (std::size_t k = 0; k < N; ++k)
-            all &= poll_nth(branches_, (first + k) % N, std::index_sequence_for<Bs...>{});
-        if constexpr (FailFast) {
-            bool failed = std::apply([](auto&... b) { return (b.failed() || ...); }, branches_);
-            if (failed) {
-                std::apply([](auto&... b) { (cancel_unfinished(b), ...); }, branches_);
-                return true;
+        for (std::size_t k = 0; k < N; ++k) {
+            std::size_t i = (first + k) % N;
+            all &= poll_nth(branches_, i, std::index_sequence_for<Bs...>{});
+            if constexpr (FailFast) {
+                if (failed_nth(branches_, i, std::index_sequence_for<Bs...>{})) {
+                    std::apply([](auto&... b) { (cancel_unfinished(b), ...); }, branches_);
+                    return true;
+                }
             }
         }
         return all;

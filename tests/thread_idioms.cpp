@@ -109,7 +109,7 @@ TEST_CASE("plain threads blocking_send into a full channel that a task drains: e
         std::atomic<int> refused{0};
         std::vector<std::thread> ts;
         for (int t = 0; t < kThreads; ++t)
-            ts.emplace_back([&refused, t, each, tx = tx] {
+            ts.emplace_back([&refused, t, tx = tx] {
                 for (int i = 0; i < each; ++i)
                     if (tx.blocking_send(Tracked(t * each + i))) refused.fetch_add(1);
             });
@@ -320,7 +320,7 @@ TEST_CASE("a watch sender on a plain thread: the task's changed loop ends on the
             }
             co_return last;
         }(std::move(rx)));
-        std::thread sender([tx = std::move(tx), n]() mutable {
+        std::thread sender([tx = std::move(tx)]() mutable {
             for (long v = 1; v <= n; ++v) (void)tx.send(v);
         });  // the sender is dropped when the thread ends
         sender.join();
@@ -362,7 +362,7 @@ TEST_CASE("broadcast senders on plain threads: every receiver task gets every va
         std::vector<std::thread> ts;
         std::atomic<int> refused{0};
         for (int s = 0; s < kSenders; ++s)
-            ts.emplace_back([&refused, s, each, tx = tx] {
+            ts.emplace_back([&refused, s, tx = tx] {
                 for (int i = 0; i < each; ++i)
                     if (tx.send(Tracked(s * each + i))) refused.fetch_add(1);
             });
@@ -396,7 +396,7 @@ TEST_CASE("Mutex blocking_lock from plain threads while tasks hold and await the
         }(&m, each)));
     std::vector<std::thread> ts;
     for (int t = 0; t < kThreads; ++t)
-        ts.emplace_back([&m, each] {
+        ts.emplace_back([&m] {
             for (int i = 0; i < each; ++i) {
                 auto g = m.blocking_lock();
                 long v = *g;
@@ -607,7 +607,7 @@ TEST_CASE("Handle spawn from many plain threads at once with a task joining ever
         std::latch start(kThreads);
         std::vector<std::thread> ts;
         for (int t = 0; t < kThreads; ++t)
-            ts.emplace_back([&start, &h, t, each, tx = tx] {
+            ts.emplace_back([&start, &h, t, tx = tx] {
                 start.arrive_and_wait();
                 for (int i = 0; i < each; ++i) {
                     int v = t * each + i;
@@ -782,4 +782,567 @@ TEST_CASE("a thread entered into a runtime that another thread shuts down: spawn
         REQUIRE(cancelled_after);
     }
     REQUIRE(Tracked::live() == 0);
+}
+
+// ---- the C ABI as a C program uses it --------------------------------------------
+
+namespace {
+
+// A C runtime, freed with the object (braid_runtime_free: nothing of it runs
+// afterwards).
+struct CRt {
+    braid_runtime* rt = nullptr;
+    explicit CRt(int workers = 2) {
+        braid_runtime_builder* b = nullptr;
+        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
+        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
+        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
+        braid_runtime_builder_free(b);
+    }
+    ~CRt() { free(); }
+    void free() {
+        if (rt) braid_runtime_free(rt);
+        rt = nullptr;
+    }
+    CRt(const CRt&) = delete;
+    CRt& operator=(const CRt&) = delete;
+};
+
+// The context a C caller hands to a poll function as wake_data.  Once the
+// caller withdrew the registration it marks the context dead (and frees it
+// at once in half the rounds: ASan then sees any later call); a waker that
+// runs on a dead context is the bug.
+struct WakeCtx {
+    std::atomic<bool> live{true};
+    std::atomic<int> wakes{0};
+    static void wake(void* p) {
+        auto* c = static_cast<WakeCtx*>(p);
+        EXPECT_ANYWHERE(c->live.load());
+        c->wakes.fetch_add(1);
+    }
+};
+
+// One kind of registration: set up, arm (register WakeCtx::wake), fire
+// (from another thread: what makes it ready), withdraw (variant v: the ways
+// the API offers), clean up.
+struct WithdrawCase {
+    const char* name;
+    int variants;
+    std::function<void()> setup;
+    std::function<int(braid_wake_fn, void*)> arm;
+    std::function<void()> fire;
+    std::function<void(int)> withdraw;
+    std::function<void()> teardown;
+};
+
+// Races the firing with the withdrawal, `rounds` times.  Returns how many
+// rounds really raced (the registration was pending when armed).
+int withdraw_race(WithdrawCase& c, int rounds) {
+    int raced = 0;
+    for (int r = 0; r < rounds; ++r) {
+        c.setup();
+        auto* ctx = new WakeCtx;
+        int rc = c.arm(&WakeCtx::wake, ctx);
+        EXPECT_ANYWHERE(rc == BRAID_PENDING || rc == BRAID_OK);
+        if (rc == BRAID_PENDING) ++raced;
+        std::latch go(2);
+        std::thread firer([&] {
+            go.arrive_and_wait();
+            c.fire();
+        });
+        go.arrive_and_wait();
+        for (int spin = 0; spin < r % 7; ++spin) std::this_thread::yield();  // vary who is first
+        c.withdraw(r % c.variants);
+        ctx->live.store(false);
+        bool freed = r % 2 == 1;
+        if (freed) delete ctx;
+        firer.join();
+        if (!freed) delete ctx;
+        c.teardown();
+    }
+    return raced;
+}
+
+}  // namespace
+
+TEST_CASE("a C waker withdrawn while another thread makes it ready is never called after the withdrawal returns") {
+    // docs/c-api.md ("NULL waker") and braid/unstable/waiter.h: once the
+    // withdrawal returns, "that waker is not running and will never be
+    // called" -- so a C caller may free its wake_data right then.
+    Watchdog wd("waker withdrawn under a race");
+    CRt rt(2);
+    const int rounds = 400 / kScale + 20;
+    braid_mpsc_tx* mtx = nullptr;
+    braid_mpsc_rx* mrx = nullptr;
+    braid_oneshot_tx* otx = nullptr;
+    braid_oneshot_rx* orx = nullptr;
+    braid_timer* timer = nullptr;
+    braid_task* task = nullptr;
+    std::atomic<bool> task_go{false};
+    braid_notify* notify = nullptr;
+    braid_mutex* mutex = nullptr;
+    braid_semaphore* sem = nullptr;
+    braid_token* token = nullptr;
+    braid_watch_tx* wtx = nullptr;
+    braid_watch_rx* wrx = nullptr;
+    braid_waiter* w = nullptr;
+    long buf = 0;
+    long one = 1;
+    struct Gate {
+        std::atomic<bool>* go;
+        static int poll(void* s, braid_task*) {
+            return static_cast<Gate*>(s)->go->load() ? BRAID_OK : BRAID_PENDING;
+        }
+    };
+    std::vector<WithdrawCase> cases = {
+        {"mpsc receive", 3,
+         [&] { REQUIRE(braid_mpsc_new(&mtx, &mrx, 4, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_mpsc_poll_recv(mrx, &buf, sizeof buf, f, d); },
+         [&] { (void)braid_mpsc_try_send(mtx, &one, sizeof one); },
+         [&](int v) {
+             if (v == 0) (void)braid_mpsc_poll_recv(mrx, nullptr, 0, nullptr, nullptr);
+             else if (v == 1) (void)braid_mpsc_recv_unregister(mrx);
+             else braid_mpsc_rx_free(std::exchange(mrx, nullptr));
+         },
+         [&] {
+             braid_mpsc_tx_free(mtx);
+             braid_mpsc_rx_free(mrx);
+             mtx = nullptr;
+             mrx = nullptr;
+         }},
+        {"mpsc receive woken by the last sender's drop", 2,
+         [&] { REQUIRE(braid_mpsc_new(&mtx, &mrx, 4, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_mpsc_poll_recv(mrx, &buf, sizeof buf, f, d); },
+         [&] { braid_mpsc_tx_free(std::exchange(mtx, nullptr)); },
+         [&](int v) {
+             if (v == 0) (void)braid_mpsc_poll_recv(mrx, nullptr, 0, nullptr, nullptr);
+             else (void)braid_mpsc_recv_unregister(mrx);
+         },
+         [&] {
+             braid_mpsc_rx_free(mrx);
+             mrx = nullptr;
+         }},
+        {"oneshot receive", 3,
+         [&] { REQUIRE(braid_oneshot_new(&otx, &orx, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_oneshot_poll_recv(orx, f, d, &buf, sizeof buf); },
+         [&] { (void)braid_oneshot_send(std::exchange(otx, nullptr), &one, sizeof one); },  // consumes the sender
+         [&](int v) {
+             if (v == 0) (void)braid_oneshot_poll_recv(orx, nullptr, nullptr, nullptr, 0);
+             else if (v == 1) (void)braid_oneshot_recv_unregister(orx);
+             else braid_oneshot_rx_free(std::exchange(orx, nullptr));
+         },
+         [&] {
+             braid_oneshot_tx_free(otx);
+             braid_oneshot_rx_free(orx);
+             otx = nullptr;
+             orx = nullptr;
+         }},
+        {"oneshot sender's closed", 2,
+         [&] { REQUIRE(braid_oneshot_new(&otx, &orx, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_oneshot_tx_poll_closed(otx, f, d); },
+         [&] { braid_oneshot_rx_free(std::exchange(orx, nullptr)); },
+         [&](int v) {
+             if (v == 0) (void)braid_oneshot_tx_poll_closed(otx, nullptr, nullptr);
+             else braid_oneshot_tx_free(std::exchange(otx, nullptr));
+         },
+         [&] {
+             braid_oneshot_tx_free(otx);
+             otx = nullptr;
+         }},
+        {"timer", 2,
+         [&] { REQUIRE(braid_timer_new(&timer, rt.rt, braid_now(rt.rt) + 50000) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_timer_poll_elapsed(timer, f, d); },
+         [&] {},  // the reactor fires it
+         [&](int v) {
+             if (v == 0) (void)braid_timer_poll_elapsed(timer, nullptr, nullptr);
+             else braid_timer_free(std::exchange(timer, nullptr));
+         },
+         [&] {
+             braid_timer_free(timer);
+             timer = nullptr;
+         }},
+        {"task join", 2,
+         [&] {
+             task_go.store(false);
+             void* state = nullptr;
+             REQUIRE(braid_task_new(&task, &state, rt.rt, sizeof(Gate), &Gate::poll, nullptr, nullptr) == BRAID_OK);
+             new (state) Gate{&task_go};
+             REQUIRE(braid_task_start(task) == BRAID_OK);
+         },
+         [&](braid_wake_fn f, void* d) { return braid_task_poll_join(task, f, d); },
+         [&] {
+             task_go.store(true);
+             braid_task_wake(task);
+         },
+         [&](int v) {
+             if (v == 0) (void)braid_task_poll_join(task, nullptr, nullptr);
+             else braid_task_free(std::exchange(task, nullptr));  // removes the registration too
+         },
+         [&] {
+             if (task) {
+                 EXPECT_ANYWHERE(braid_task_join_blocking(task, kJoinMs) == BRAID_OK);
+                 braid_task_free(task);
+             }
+             task = nullptr;
+         }},
+        {"notify (waiter protocol)", 3, [&] { REQUIRE(braid_notify_new(&notify) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_notify_poll_notified(notify, &w, f, d); },
+         [&] { braid_notify_notify_one(notify); },
+         [&](int v) {
+             if (v == 0) (void)braid_notify_poll_notified(notify, &w, nullptr, nullptr);
+             else if (v == 1) braid_notify_unregister_notified(notify, &w);
+             else braid_notify_cancel_notified(notify, &w);
+         },
+         [&] {
+             braid_notify_cancel_notified(notify, &w);
+             braid_notify_free(notify);
+             notify = nullptr;
+         }},
+        {"mutex lock (waiter protocol)", 2,
+         [&] {
+             REQUIRE(braid_mutex_new(&mutex) == BRAID_OK);
+             REQUIRE(braid_mutex_try_lock(mutex) == BRAID_OK);
+         },
+         [&](braid_wake_fn f, void* d) { return braid_mutex_poll_lock(mutex, &w, f, d); },
+         [&] { EXPECT_ANYWHERE(braid_mutex_unlock(mutex) == BRAID_OK); },
+         [&](int v) {
+             if (v == 0) braid_mutex_unregister_lock(mutex, &w);
+             else braid_mutex_cancel_lock(mutex, &w);
+         },
+         [&] {
+             braid_mutex_cancel_lock(mutex, &w);  // a lock granted to it goes back
+             EXPECT_ANYWHERE(braid_mutex_try_lock(mutex) == BRAID_OK);
+             braid_mutex_unlock(mutex);
+             braid_mutex_free(mutex);
+             mutex = nullptr;
+         }},
+        {"semaphore acquire (waiter protocol)", 2, [&] { REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_semaphore_poll_acquire(sem, 1, &w, f, d); },
+         [&] { EXPECT_ANYWHERE(braid_semaphore_release(sem, 1) == BRAID_OK); },
+         [&](int v) {
+             if (v == 0) braid_semaphore_unregister_acquire(sem, &w);
+             else braid_semaphore_cancel_acquire(sem, &w);
+         },
+         [&] {
+             braid_semaphore_cancel_acquire(sem, &w);  // a granted permit goes back
+             EXPECT_ANYWHERE(braid_semaphore_available_permits(sem) == 1);
+             braid_semaphore_free(sem);
+             sem = nullptr;
+         }},
+        {"cancellation token (waiter protocol)", 2, [&] { REQUIRE(braid_token_new(&token) == BRAID_OK); },
+         [&](braid_wake_fn f, void* d) { return braid_token_poll_cancelled(token, &w, f, d); },
+         [&] { braid_token_cancel(token); },
+         [&](int v) {
+             if (v == 0) braid_token_unregister_wait(token, &w);
+             else braid_token_cancel_wait(token, &w);
+         },
+         [&] {
+             braid_token_cancel_wait(token, &w);
+             braid_token_free(token);
+             token = nullptr;
+         }},
+        {"watch changed (waiter protocol)", 2,
+         [&] {
+             long init = 0;
+             REQUIRE(braid_watch_new(&wtx, &wrx, &init, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
+         },
+         [&](braid_wake_fn f, void* d) { return braid_watch_rx_poll_changed(wrx, &w, f, d); },
+         [&] {
+             long v = 2;
+             (void)braid_watch_send(wtx, &v, sizeof v);
+         },
+         [&](int v) {
+             if (v == 0) braid_watch_rx_unregister_changed(wrx, &w);
+             else braid_watch_rx_cancel_changed(wrx, &w);
+         },
+         [&] {
+             braid_watch_rx_cancel_changed(wrx, &w);
+             braid_watch_rx_free(wrx);
+             braid_watch_tx_free(wtx);
+             wrx = nullptr;
+             wtx = nullptr;
+         }},
+    };
+    for (auto& c : cases) {
+        int raced = withdraw_race(c, rounds);
+        INFO(c.name);
+        REQUIRE(raced > 0);
+        REQUIRE(w == nullptr);
+    }
+    REQUIRE(braid_test::worker_failures() == 0);
+}
+
+namespace {
+
+// What a callback operation reported: how often it was called and with what.
+struct CallRecord {
+    std::atomic<int> calls{0};
+    std::atomic<int> status{1000};
+    static void cb(void* p, int st) {
+        auto* r = static_cast<CallRecord*>(p);
+        r->status.store(st);
+        r->calls.fetch_add(1);
+    }
+};
+
+// Waits (bounded) until `r` was called once; false if it never was.
+bool called_within(const CallRecord& r) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJoinMs);
+    while (r.calls.load() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    return r.calls.load() > 0;
+}
+
+}  // namespace
+
+TEST_CASE("C callback waits aborted and freed from a thread while another thread completes them") {
+    // The op's completion (a value sent, the lock released, a permit
+    // released) and its abort + free race on three threads.  The callback
+    // runs once, with BRAID_OK (and then the caller got it) or with
+    // BRAID_ECANCELED (and then nothing was taken: the value, the lock or
+    // the permit is still there for the next one).
+    Watchdog wd("callback waits aborted in flight");
+    CRt rt(2);
+    const int rounds = 300 / kScale + 20;
+    int ok[3] = {0, 0, 0}, cancelled[3] = {0, 0, 0};
+    for (int r = 0; r < rounds; ++r) {
+        for (int kind = 0; kind < 3; ++kind) {
+            braid_mpsc_tx* tx = nullptr;
+            braid_mpsc_rx* rx = nullptr;
+            braid_mutex* m = nullptr;
+            braid_semaphore* s = nullptr;
+            long buf = -1;
+            CallRecord rec;
+            braid_task* op = nullptr;
+            if (kind == 0) {
+                REQUIRE(braid_mpsc_new(&tx, &rx, 2, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
+                REQUIRE(braid_mpsc_recv(&op, rt.rt, rx, &buf, sizeof buf, &CallRecord::cb, &rec) == BRAID_OK);
+            } else if (kind == 1) {
+                REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+                REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+                REQUIRE(braid_mutex_lock(&op, rt.rt, m, &CallRecord::cb, &rec) == BRAID_OK);
+            } else {
+                REQUIRE(braid_semaphore_new(&s, 0) == BRAID_OK);
+                REQUIRE(braid_semaphore_acquire(&op, rt.rt, s, 1, &CallRecord::cb, &rec) == BRAID_OK);
+            }
+            std::latch go(3);
+            std::thread completer([&] {
+                go.arrive_and_wait();
+                if (kind == 0) {
+                    long v = 42;
+                    EXPECT_ANYWHERE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+                } else if (kind == 1) {
+                    EXPECT_ANYWHERE(braid_mutex_unlock(m) == BRAID_OK);
+                } else {
+                    EXPECT_ANYWHERE(braid_semaphore_release(s, 1) == BRAID_OK);
+                }
+            });
+            std::thread aborter([&] {
+                go.arrive_and_wait();
+                for (int spin = 0; spin < r % 5; ++spin) std::this_thread::yield();
+                EXPECT_ANYWHERE(braid_task_abort(op) == BRAID_OK);
+                braid_task_free(op);
+            });
+            go.arrive_and_wait();
+            completer.join();
+            aborter.join();
+            INFO("round " << r << " kind " << kind);
+            REQUIRE(called_within(rec));
+            int st = rec.status.load();
+            REQUIRE((st == BRAID_OK || st == BRAID_ECANCELED));
+            (st == BRAID_OK ? ok : cancelled)[kind]++;
+            if (kind == 0) {
+                long again = -1;
+                int rc = braid_mpsc_try_recv(rx, &again, sizeof again);
+                if (st == BRAID_OK) {
+                    REQUIRE(buf == 42);
+                    REQUIRE(rc == BRAID_EAGAIN);  // taken once
+                } else {
+                    REQUIRE(buf == -1);
+                    REQUIRE(rc == BRAID_OK);  // still there
+                    REQUIRE(again == 42);
+                }
+                braid_mpsc_tx_free(tx);
+                braid_mpsc_rx_free(rx);
+            } else if (kind == 1) {
+                // OK: the lock is ours; cancelled: it went back.
+                REQUIRE(braid_mutex_try_lock(m) == (st == BRAID_OK ? BRAID_EAGAIN : BRAID_OK));
+                REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
+                braid_mutex_free(m);
+            } else {
+                REQUIRE(braid_semaphore_available_permits(s) == (st == BRAID_OK ? 0u : 1u));
+                braid_semaphore_free(s);
+            }
+            // Still called exactly once: the workers are idle by now.
+            REQUIRE(rec.calls.load() == 1);
+        }
+    }
+    rt.free();  // nothing of the runtime runs after this
+    UNSCOPED_INFO("mpsc " << ok[0] << "/" << cancelled[0] << " mutex " << ok[1] << "/" << cancelled[1]
+                          << " semaphore " << ok[2] << "/" << cancelled[2]);
+    REQUIRE(braid_test::worker_failures() == 0);
+}
+
+TEST_CASE("C threads start callback operations on data they own and return once every callback fired") {
+    // The C idiom: the caller's context lives on its stack and the
+    // callbacks, on braid's workers, report into it under the caller's
+    // mutex; the caller returns once each one fired, and its stack goes.
+    Watchdog wd("C threads owning callback data");
+    CRt rt(2);
+    braid_semaphore* sem = nullptr;
+    REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK);
+    braid_token* tok = nullptr;
+    REQUIRE(braid_token_new(&tok) == BRAID_OK);
+    constexpr int kThreads = 4;
+    constexpr int kOps = 24;
+    std::atomic<int> bad{0};
+    std::latch started(kThreads);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t)
+        ts.emplace_back([&] {
+            struct Mine {
+                std::mutex mu;
+                std::condition_variable cv;
+                int calls[kOps] = {};
+                int status[kOps] = {};
+                int done = 0;
+            } mine;
+            struct Slot {
+                Mine* mine;
+                int i;
+                static void cb(void* p, int st) {
+                    auto* s = static_cast<Slot*>(p);
+                    std::lock_guard<std::mutex> g(s->mine->mu);
+                    s->mine->calls[s->i]++;
+                    s->mine->status[s->i] = st;
+                    s->mine->done++;
+                    s->mine->cv.notify_one();
+                }
+            } slots[kOps];
+            braid_task* ops[kOps] = {};
+            for (int i = 0; i < kOps; ++i) {
+                slots[i] = Slot{&mine, i};
+                int rc = BRAID_OK;
+                switch (i % 4) {
+                    case 0: rc = braid_sleep(&ops[i], rt.rt, i % 3, &Slot::cb, &slots[i]); break;
+                    case 1: rc = braid_semaphore_acquire(&ops[i], rt.rt, sem, 1, &Slot::cb, &slots[i]); break;
+                    case 2: rc = braid_token_on_cancel(&ops[i], rt.rt, tok, &Slot::cb, &slots[i]); break;
+                    default: rc = braid_sleep(&ops[i], rt.rt, 60000, &Slot::cb, &slots[i]); break;  // aborted below
+                }
+                if (rc != BRAID_OK) bad.fetch_add(1);
+            }
+            started.count_down();
+            for (int i = 3; i < kOps; i += 4) braid_task_abort(ops[i]);
+            auto all_fired = [&] {
+                std::unique_lock<std::mutex> l(mine.mu);
+                return mine.cv.wait_for(l, std::chrono::milliseconds(kJoinMs), [&] { return mine.done == kOps; });
+            };
+            if (!all_fired()) {
+                // A failure, but one that must not leave a callback aimed at
+                // this stack: abort everything and wait for the rest.
+                bad.fetch_add(1000);
+                for (auto* op : ops) braid_task_abort(op);
+                if (!all_fired()) std::abort();
+            }
+            for (int i = 0; i < kOps; ++i) {
+                if (mine.calls[i] != 1) bad.fetch_add(1);
+                int want = i % 4 == 3 ? BRAID_ECANCELED : BRAID_OK;
+                if (mine.status[i] != want) bad.fetch_add(1);
+                braid_task_free(ops[i]);
+            }
+        });  // `mine` and `slots` go with the thread
+    started.wait();
+    // Permits are counted: one per acquire, whenever it queues.
+    REQUIRE(braid_semaphore_release(sem, kThreads * kOps / 4) == BRAID_OK);
+    REQUIRE(braid_token_cancel(tok) == BRAID_OK);
+    for (auto& t : ts) t.join();
+    rt.free();  // no callback can run after this: none must have been left
+    REQUIRE(braid_semaphore_available_permits(sem) == 0);
+    braid_token_free(tok);
+    braid_semaphore_free(sem);
+    REQUIRE(bad.load() == 0);
+}
+
+TEST_CASE("a completion queue drained by a pool of C threads runs every completion once and its fd never lies") {
+    // Operations bound to one queue; three host threads wait on its fd with
+    // poll(2) and take turns (under the host's own mutex: one drainer at a
+    // time, as the API asks) running it.  A completion queued while the fd
+    // stays unreadable would leave it stranded: poll's long timeout with
+    // completions pending is that failure.
+    Watchdog wd("completion queue drained by a pool");
+    CRt rt(2);
+    braid_completion_queue* q = nullptr;
+    REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
+    int qfd = braid_completion_queue_fd(q);
+    REQUIRE(qfd >= 0);
+    const int kOps = 2000 / kScale;
+    std::vector<std::atomic<int>> calls(static_cast<std::size_t>(kOps));
+    struct Op {
+        std::vector<std::atomic<int>>* calls;
+        std::atomic<int>* ran;
+        int i;
+        static void cb(void* p, int st) {
+            auto* o = static_cast<Op*>(p);
+            EXPECT_ANYWHERE(st == BRAID_OK);
+            (*o->calls)[std::size_t(o->i)].fetch_add(1);
+            o->ran->fetch_add(1);
+        }
+    };
+    std::atomic<int> ran{0};
+    std::vector<Op> opsdata(static_cast<std::size_t>(kOps));
+    std::mutex host;  // one drainer at a time
+    std::atomic<bool> stop{false};
+    std::atomic<int> stranded{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 3; ++t)
+        pool.emplace_back([&] {
+            while (!stop.load()) {
+                pollfd p{qfd, POLLIN, 0};
+                int r = ::poll(&p, 1, 100);
+                if (r == 0) {
+                    // Not readable for 100 ms: nothing may be queued then.
+                    if (!stop.load() && braid_completion_queue_pending(q) > 0) {
+                        // Look again, longer: a post could have landed
+                        // between the two calls.
+                        r = ::poll(&p, 1, 5000);
+                        if (r == 0 && braid_completion_queue_pending(q) > 0) stranded.fetch_add(1);
+                    }
+                    continue;
+                }
+                std::lock_guard<std::mutex> g(host);
+                int n = braid_completion_queue_run(q, 7);
+                EXPECT_ANYWHERE(n >= 0);
+            }
+        });
+    // Two starter threads, each binding its operations to the queue.
+    std::vector<std::thread> starters;
+    for (int s = 0; s < 2; ++s)
+        starters.emplace_back([&, s] {
+            EXPECT_ANYWHERE(braid_completion_queue_set_current(q) == BRAID_OK);
+            for (int i = s; i < kOps; i += 2) {
+                opsdata[std::size_t(i)] = Op{&calls, &ran, i};
+                braid_task* op = nullptr;
+                int rc = i % 3 == 0 ? braid_spawn(&op, rt.rt, [](void*) {}, nullptr)
+                                    : braid_sleep(&op, rt.rt, i % 2, &Op::cb, &opsdata[std::size_t(i)]);
+                EXPECT_ANYWHERE(rc == BRAID_OK);
+                if (i % 3 == 0) {
+                    // a spawned function's join, delivered to the queue
+                    EXPECT_ANYWHERE(braid_task_join(op, &Op::cb, &opsdata[std::size_t(i)]) == BRAID_OK);
+                }
+                braid_task_free(op);
+            }
+            EXPECT_ANYWHERE(braid_completion_queue_set_current(nullptr) == BRAID_OK);
+        });
+    for (auto& s : starters) s.join();
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJoinMs);
+    while (ran.load() < kOps && std::chrono::steady_clock::now() < until && stranded.load() == 0)
+        std::this_thread::yield();
+    stop.store(true);
+    for (auto& t : pool) t.join();
+    REQUIRE(stranded.load() == 0);
+    REQUIRE(ran.load() == kOps);
+    for (auto& c : calls) REQUIRE(c.load() == 1);
+    rt.free();
+    REQUIRE(braid_completion_queue_run(q, 0) == 0);  // nothing was left over
+    REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
+    REQUIRE(braid_test::worker_failures() == 0);
 }

@@ -1346,3 +1346,177 @@ TEST_CASE("a completion queue drained by a pool of C threads runs every completi
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
     REQUIRE(braid_test::worker_failures() == 0);
 }
+
+TEST_CASE("C blocking waits timing out just as another thread completes them lose nothing and keep nothing") {
+    // A *_blocking wait with a short timeout_ms on one thread, the event
+    // that completes it on another, at about the same moment.  The wait
+    // returns BRAID_OK (it got it) or BRAID_ETIMEDOUT (it got nothing: the
+    // value, the room, the lock, the permit or the notification is still
+    // there for the next one) -- docs/c-api.md, "Timeouts".
+    Watchdog wd("blocking waits timing out under a race");
+    const int rounds = 200 / kScale + 20;
+    struct Kind {
+        const char* name;
+        std::function<void()> setup;
+        std::function<int(int64_t)> wait;  // on the waiting thread
+        std::function<void()> complete;    // on the other thread
+        std::function<std::string(int)> check;  // given the wait's result; "" or what is wrong
+    };
+    braid_mpsc_tx* tx = nullptr;
+    braid_mpsc_rx* rx = nullptr;
+    braid_oneshot_tx* otx = nullptr;
+    braid_oneshot_rx* orx = nullptr;
+    braid_mutex* m = nullptr;
+    braid_rwlock* rw = nullptr;
+    braid_semaphore* sem = nullptr;
+    braid_notify* n = nullptr;
+    long got = -1;
+    std::vector<Kind> kinds = {
+        {"mpsc send for room",
+         [&] {
+             REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
+             long first = 1;
+             REQUIRE(braid_mpsc_try_send(tx, &first, sizeof first) == BRAID_OK);  // full
+         },
+         [&](int64_t ms) {
+             long v = 2;
+             return braid_mpsc_send_blocking(tx, &v, sizeof v, ms);
+         },
+         [&] {
+             long v = 0;
+             EXPECT_ANYWHERE(braid_mpsc_recv_blocking(rx, &v, sizeof v, kJoinMs) == BRAID_OK && v == 1);
+         },
+         [&](int rc) -> std::string {
+             long v = 0;
+             int more = braid_mpsc_try_recv(rx, &v, sizeof v);
+             std::string bad;
+             if (rc == BRAID_OK && !(more == BRAID_OK && v == 2)) bad = "sent but not in the channel";
+             if (rc == BRAID_ETIMEDOUT && more != BRAID_EAGAIN) bad = "timed out but sent";
+             // the room is free again either way
+             long w = 3;
+             if (bad.empty() && braid_mpsc_try_send(tx, &w, sizeof w) != BRAID_OK) bad = "room lost";
+             braid_mpsc_tx_free(tx);
+             braid_mpsc_rx_free(rx);
+             return bad;
+         }},
+        {"mpsc receive",
+         [&] { REQUIRE(braid_mpsc_new(&tx, &rx, 2, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](int64_t ms) { return braid_mpsc_recv_blocking(rx, &got, sizeof got, ms); },
+         [&] {
+             long v = 7;
+             EXPECT_ANYWHERE(braid_mpsc_try_send(tx, &v, sizeof v) == BRAID_OK);
+         },
+         [&](int rc) -> std::string {
+             long v = 0;
+             int more = braid_mpsc_try_recv(rx, &v, sizeof v);
+             std::string bad;
+             if (rc == BRAID_OK && !(got == 7 && more == BRAID_EAGAIN)) bad = "received but not once";
+             if (rc == BRAID_ETIMEDOUT && !(more == BRAID_OK && v == 7)) bad = "timed out and the value is gone";
+             braid_mpsc_tx_free(tx);
+             braid_mpsc_rx_free(rx);
+             return bad;
+         }},
+        {"oneshot receive",
+         [&] { REQUIRE(braid_oneshot_new(&otx, &orx, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK); },
+         [&](int64_t ms) { return braid_oneshot_recv_blocking(orx, &got, sizeof got, ms); },
+         [&] {
+             long v = 9;
+             EXPECT_ANYWHERE(braid_oneshot_send(otx, &v, sizeof v) == BRAID_OK);
+         },
+         [&](int rc) -> std::string {
+             long v = 0;
+             int more = braid_oneshot_try_recv(orx, &v, sizeof v);
+             std::string bad;
+             if (rc == BRAID_OK && !(got == 9 && more == BRAID_ECLOSED)) bad = "received but not once";
+             if (rc == BRAID_ETIMEDOUT && !(more == BRAID_OK && v == 9)) bad = "timed out and the value is gone";
+             braid_oneshot_rx_free(orx);
+             return bad;
+         }},
+        {"mutex lock",
+         [&] {
+             REQUIRE(braid_mutex_new(&m) == BRAID_OK);
+             REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
+         },
+         [&](int64_t ms) { return braid_mutex_lock_blocking(m, ms); },
+         [&] { EXPECT_ANYWHERE(braid_mutex_unlock(m) == BRAID_OK); },
+         [&](int rc) -> std::string {
+             int again = braid_mutex_try_lock(m);
+             std::string bad;
+             if (rc == BRAID_OK && again == BRAID_OK) bad = "locked twice";
+             if (rc == BRAID_ETIMEDOUT && again != BRAID_OK) bad = "timed out and kept the lock";
+             braid_mutex_unlock(m);
+             if (braid_mutex_try_lock(m) != BRAID_OK) bad += " / not free at the end";
+             braid_mutex_unlock(m);
+             braid_mutex_free(m);
+             return bad;
+         }},
+        {"rwlock write",
+         [&] {
+             REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
+             REQUIRE(braid_rwlock_try_read(rw) == BRAID_OK);
+         },
+         [&](int64_t ms) { return braid_rwlock_write_blocking(rw, ms); },
+         [&] { EXPECT_ANYWHERE(braid_rwlock_read_unlock(rw) == BRAID_OK); },
+         [&](int rc) -> std::string {
+             int again = braid_rwlock_try_read(rw);
+             std::string bad;
+             if (rc == BRAID_OK && again == BRAID_OK) bad = "a reader beside the writer";
+             if (rc == BRAID_ETIMEDOUT && again != BRAID_OK) bad = "timed out and kept the write lock";
+             if (again == BRAID_OK) braid_rwlock_read_unlock(rw);
+             if (rc == BRAID_OK) braid_rwlock_write_unlock(rw);
+             if (braid_rwlock_try_write(rw) != BRAID_OK) bad += " / not free at the end";
+             else braid_rwlock_write_unlock(rw);
+             braid_rwlock_free(rw);
+             return bad;
+         }},
+        {"semaphore acquire",
+         [&] { REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK); },
+         [&](int64_t ms) { return braid_semaphore_acquire_blocking(sem, 1, ms); },
+         [&] { EXPECT_ANYWHERE(braid_semaphore_release(sem, 1) == BRAID_OK); },
+         [&](int rc) -> std::string {
+             std::size_t left = braid_semaphore_available_permits(sem);
+             std::string bad;
+             if (rc == BRAID_OK && left != 0) bad = "acquired and still there";
+             if (rc == BRAID_ETIMEDOUT && left != 1) bad = "timed out and the permit is gone";
+             braid_semaphore_free(sem);
+             return bad;
+         }},
+        {"notify",
+         [&] { REQUIRE(braid_notify_new(&n) == BRAID_OK); },
+         [&](int64_t ms) { return braid_notify_notified_blocking(n, ms); },
+         [&] { braid_notify_notify_one(n); },
+         [&](int rc) -> std::string {
+             int stored = braid_notify_try_notified(n);
+             std::string bad;
+             if (rc == BRAID_OK && stored == BRAID_OK) bad = "notified and the permit stored too";
+             if (rc == BRAID_ETIMEDOUT && stored != BRAID_OK) bad = "timed out and the notification is lost";
+             braid_notify_free(n);
+             return bad;
+         }},
+    };
+    for (auto& k : kinds) {
+        int oks = 0, timeouts = 0;
+        for (int r = 0; r < rounds; ++r) {
+            k.setup();
+            std::latch go(2);
+            int rc = 0;
+            std::thread waiter([&] {
+                go.arrive_and_wait();
+                rc = k.wait(r % 3);  // 0 ms (one attempt), 1 ms, 2 ms
+            });
+            std::thread completer([&] {
+                go.arrive_and_wait();
+                for (int spin = 0; spin < r % 11; ++spin) std::this_thread::yield();
+                k.complete();
+            });
+            waiter.join();
+            completer.join();
+            INFO(k.name << ", round " << r << ", the wait gave " << braid_err_name(rc));
+            REQUIRE((rc == BRAID_OK || rc == BRAID_ETIMEDOUT));
+            (rc == BRAID_OK ? oks : timeouts)++;
+            REQUIRE(k.check(rc) == "");
+        }
+        UNSCOPED_INFO(k.name << ": " << oks << " completed, " << timeouts << " timed out");
+    }
+    REQUIRE(braid_test::worker_failures() == 0);
+}

@@ -43,6 +43,22 @@ BRAID_API int braid_notify_enable_notified(braid_notify* n, braid_waiter** w) {
     return of(n)->enable(waiter_slot(w));
 }
 
+BRAID_API uint64_t braid_notify_waiters_epoch(const braid_notify* n) {
+    return n ? reinterpret_cast<const Notify*>(n)->waiters_epoch() : 0;
+}
+
+BRAID_API int braid_notify_poll_notified_since(braid_notify* n, uint64_t epoch, braid_waiter** w, braid_wake_fn wake,
+                                               void* wake_data) {
+    if (!n || !w) return BRAID_EINVAL;
+    if (!wake) return braid::capi::withdrawn([&] { braid_notify_unregister_notified(n, w); });
+    return note_wait(of(n)->poll_notified(waiter_slot(w), wake, wake_data, epoch), BRAID_WAIT_NOTIFY, of(n));
+}
+
+BRAID_API int braid_notify_enable_notified_since(braid_notify* n, uint64_t epoch, braid_waiter** w) {
+    if (!n || !w) return BRAID_EINVAL;
+    return of(n)->enable(waiter_slot(w), epoch);
+}
+
 BRAID_API void braid_notify_cancel_notified(braid_notify* n, braid_waiter** w) {
     if (n && w) of(n)->cancel(waiter_slot(w));
 }
@@ -71,8 +87,13 @@ BRAID_API void braid_notify_notify_waiters(braid_notify* n) {
 
 BRAID_API int braid_notify_notified(braid_task** out, braid_runtime* rt, braid_notify* n, braid_callback cb,
                                     void* user_data) {
+    // The wait starts on a worker later; a notify_waiters from now on is
+    // still this wait's (as for a Notified created now).
+    uint64_t epoch = braid_notify_waiters_epoch(n);
     return braid::capi::start_wait(out, rt, n != nullptr, cb, user_data,
-        [n](braid_waiter** w, braid_wake_fn f, void* d) { return braid_notify_poll_notified(n, w, f, d); },
+        [n, epoch](braid_waiter** w, braid_wake_fn f, void* d) {
+            return braid_notify_poll_notified_since(n, epoch, w, f, d);
+        },
         [n](braid_waiter** w) { braid_notify_cancel_notified(n, w); });
 }
 

@@ -1520,3 +1520,81 @@ TEST_CASE("C blocking waits timing out just as another thread completes them los
     }
     REQUIRE(braid_test::worker_failures() == 0);
 }
+
+TEST_CASE("a Notified created before a plain thread's notify_waiters completes though it was not yet polled") {
+    // Tokio: notify_waiters notifications "are received as long as they
+    // happen after the creation of the Notified regardless of whether
+    // enable or poll has been called" (loom_notify.rs: notify_waiters).
+    Watchdog wd("notify_waiters before the first poll");
+    auto rt = braid_test::paused_runtime(1);
+    braid::Notify n;
+    bool completed = rt.block_on([](braid::Notify* n) -> braid::Task<bool> {
+        auto first = n->notified();
+        auto second = n->notified();
+        std::thread th([n] { n->notify_waiters(); });
+        th.join();
+        bool a = co_await braid::timeout(1s, std::move(first));  // paused: the timer fires once idle
+        bool b = co_await braid::timeout(1s, std::move(second));
+        co_return a && b;
+    }(&n));
+    REQUIRE(completed);
+    REQUIRE_FALSE(n.try_notified());  // and still nothing is stored
+}
+
+TEST_CASE("the check-then-await loop with notify_waiters from a plain thread never misses the last change") {
+    // The Tokio idiom: create the Notified, check the condition, await;
+    // the notifier changes the condition and calls notify_waiters.  A
+    // notify_waiters between the check and the first poll must not be lost.
+    Watchdog wd("check-then-await with notify_waiters");
+    auto rt = braid_test::runtime(2);
+    const int rounds = 2000 / kScale;
+    braid::Notify n;
+    std::atomic<int> value{0};
+    auto waiter = rt.spawn([](braid::Notify* n, std::atomic<int>* value, int rounds) -> braid::Task<int> {
+        int missed = 0;
+        for (int want = 1; want <= rounds; ++want) {
+            for (;;) {
+                auto changed = n->notified();
+                if (value->load() >= want) break;
+                // No notify_waiters comes after the last change: a wait
+                // that missed one would never end, so it is bounded.
+                bool in_time = co_await braid::timeout(2s, std::move(changed));
+                if (!in_time) ++missed;
+            }
+        }
+        co_return missed;
+    }(&n, &value, rounds));
+    std::thread notifier([&] {
+        for (int v = 1; v <= rounds; ++v) {
+            value.store(v);
+            n.notify_waiters();
+            if (v % 4 == 0) std::this_thread::yield();
+        }
+    });
+    notifier.join();
+    REQUIRE(join_within(waiter));
+    REQUIRE(waiter.take() == 0);
+}
+
+TEST_CASE("a C callback wait on a Notify counts the notify_waiters made right after the call") {
+    // braid_notify_notified starts its wait on a worker, later: a
+    // notify_waiters the C thread makes right after the call is still its.
+    Watchdog wd("C notified then notify_waiters");
+    CRt rt(2);
+    braid_notify* n = nullptr;
+    REQUIRE(braid_notify_new(&n) == BRAID_OK);
+    for (int round = 0; round < 50; ++round) {
+        CallRecord rec;
+        braid_task* op = nullptr;
+        REQUIRE(braid_notify_notified(&op, rt.rt, n, &CallRecord::cb, &rec) == BRAID_OK);
+        braid_notify_notify_waiters(n);
+        INFO("round " << round);
+        REQUIRE(braid_task_join_blocking(op, kJoinMs) == BRAID_OK);
+        REQUIRE(called_within(rec));
+        REQUIRE(rec.status.load() == BRAID_OK);
+        braid_task_free(op);
+    }
+    REQUIRE(braid_notify_try_notified(n) == BRAID_EAGAIN);  // nothing stored
+    rt.free();
+    braid_notify_free(n);
+}

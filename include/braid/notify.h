@@ -4,8 +4,9 @@
  * braid_notify_notify_one wakes the first waiter (FIFO); if nobody waits it
  * stores one permit, and the next wait completes at once (several
  * notify_one calls with nobody waiting store only one permit).
- * braid_notify_notify_waiters wakes every waiter queued at that moment and
- * stores nothing.  Waiting from a poll function follows the unstable
+ * braid_notify_notify_waiters wakes every wait made before it (the waits
+ * of the callback form count from their call, whether they have queued on a
+ * worker yet or not) and stores nothing.  Waiting from a poll function follows the unstable
  * braid_waiter protocol (braid/unstable/waiter.h).
  *
  * Threads: any thread.  Wakers run with the Notify's lock held, on the thread
@@ -52,7 +53,8 @@ BRAID_API void braid_notify_notify_one(braid_notify *n);
 /* Wakes the last waiter queued (the most recent: LIFO), or stores the
  * permit.  NULL ok. */
 BRAID_API void braid_notify_notify_last(braid_notify *n);
-/* Wakes every waiter queued now; stores nothing.  NULL ok. */
+/* Wakes every wait made before it (queued, or a callback wait started and
+ * not yet queued); stores nothing.  NULL ok. */
 BRAID_API void braid_notify_notify_waiters(braid_notify *n);
 
 BRAID_EXTERN_C_END

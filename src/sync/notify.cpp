@@ -22,7 +22,7 @@ void Notify::destroy(Notify* n) {
     dealloc(n, sizeof(Notify));
 }
 
-int Notify::poll_notified(Waiter** w, braid_wake_fn wake, void* data) {
+int Notify::poll_notified(Waiter** w, braid_wake_fn wake, void* data, uint64_t epoch) {
     std::lock_guard<SpinLock> g(lock_);
     if (Waiter* node = *w) {
         if (node->notified) {
@@ -33,6 +33,10 @@ int Notify::poll_notified(Waiter** w, braid_wake_fn wake, void* data) {
         node->set_waker(wake, data);
         return BRAID_PENDING;
     }
+    // Not queued yet, and a notify_waiters came after the Notified was
+    // created: it was meant for this wait too (Tokio), though the wait was
+    // not in the queue it drained.  The permit stays for someone else.
+    if (waiters_since_locked(epoch)) return BRAID_OK;
     if (permit_) {
         if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
         permit_ = false;
@@ -84,9 +88,10 @@ void Notify::notify_last() {
     notify_chosen_locked(waiters_.pop_back());
 }
 
-int Notify::enable(Waiter** w) {
+int Notify::enable(Waiter** w, uint64_t epoch) {
     std::lock_guard<SpinLock> g(lock_);
     if (Waiter* node = *w) return node->notified ? 1 : 0;
+    if (waiters_since_locked(epoch)) return 1;  // as in poll_notified: the next poll completes
     Waiter* node = Waiter::make();
     if (!node) return BRAID_ENOMEM;
     *w = node;
@@ -104,6 +109,7 @@ int Notify::enable(Waiter** w) {
 
 void Notify::notify_waiters() {
     std::lock_guard<SpinLock> g(lock_);
+    waiters_epoch_.store(waiters_epoch_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     waiters_.drain([](Waiter* h) {
         h->got = BY_ALL;
         h->notify(BRAID_OK);

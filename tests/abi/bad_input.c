@@ -500,6 +500,10 @@ static void test_null_handles(braid_runtime *rt) {
         CHECK_RC(braid_rwlock_poll_read(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_rwlock_poll_write(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_notify_poll_notified(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_notify_poll_notified_since(NULL, 0, &w, noop_wake, NULL), BRAID_EINVAL);
+        CHECK_RC(braid_notify_enable_notified(NULL, &w), BRAID_EINVAL);
+        CHECK_RC(braid_notify_enable_notified_since(NULL, 0, &w), BRAID_EINVAL);
+        CHECK(braid_notify_waiters_epoch(NULL) == 0, "the epoch of a NULL notify is 0");
         CHECK_RC(braid_barrier_poll_wait(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_once_cell_poll_init(NULL, &w, noop_wake, NULL), BRAID_EINVAL);
         CHECK_RC(braid_token_poll_cancelled(NULL, &w, noop_wake, NULL), BRAID_EINVAL);

@@ -6,8 +6,9 @@
 //
 // notify_one wakes the first waiter (FIFO), or, if nobody waits, stores one
 // permit that the next notified() consumes at once.  notify_waiters wakes
-// everybody waiting now and stores nothing.  A notified() cancelled after
-// notify_one picked it passes the notification on: it is never lost.
+// every notified() made before it, awaited yet or not (Tokio's rule), and
+// stores nothing.  A notified() cancelled after notify_one picked it passes
+// the notification on: it is never lost.
 #pragma once
 
 #include <braid/error.hpp>
@@ -32,14 +33,28 @@ public:
     public:
         using Base =
             detail::WaitLeaf<Notified, braid_notify, &braid_notify_cancel_notified, &braid_notify_unregister_notified>;
-        explicit Notified(braid_notify* n) : Base(n) {}
-        int poll(braid_wake_fn w, void* d) { return braid_notify_poll_notified(this->h_, &this->w_, w, d); }
-        void finish(int st) { detail::check(st, "Notify::notified"); }
+        // Made now: a notify_waiters from now on is this wait's, polled or
+        // not (Tokio's Notified).
+        explicit Notified(braid_notify* n) : Base(n), epoch_(braid_notify_waiters_epoch(n)) {}
+        int poll(braid_wake_fn w, void* d) {
+            return braid_notify_poll_notified_since(this->h_, epoch_, &this->w_, w, d);
+        }
+        void finish(int st) {
+            detail::check(st, "Notify::notified");
+            // Raced again once it completed, it is a new wait, made now.
+            epoch_ = braid_notify_waiters_epoch(this->h_);
+        }
         // Joins the queue now, before it is awaited (Tokio's enable): a
         // notify_one from now on is this wait's, and a stored permit is
         // taken.  true: notified already (awaiting completes at once).
         // Destroyed unawaited, it passes a notify_one it got on.
-        bool enable() { return detail::check(braid_notify_enable_notified(this->h_, &this->w_), "Notified::enable") == 1; }
+        bool enable() {
+            int rc = braid_notify_enable_notified_since(this->h_, epoch_, &this->w_);
+            return detail::check(rc, "Notified::enable") == 1;
+        }
+
+    private:
+        uint64_t epoch_;
     };
     // co_await: returns once notified (or a stored permit was there).
     Notified notified() { return Notified(n_); }

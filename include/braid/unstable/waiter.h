@@ -208,6 +208,17 @@ BRAID_API void braid_notify_cancel_notified(braid_notify *n, braid_waiter **w);
 BRAID_API int braid_notify_enable_notified(braid_notify *n, braid_waiter **w);
 /* Removes the waker and keeps the wait in its place (see above).  NULL ok. */
 BRAID_API void braid_notify_unregister_notified(braid_notify *n, braid_waiter **w);
+/* Tokio's Notified receives every notify_waiters made after its creation,
+ * polled (or enabled) or not.  braid_notify_waiters_epoch gives the number
+ * of notify_waiters calls so far (0 for NULL): read it when the wait is
+ * made, and pass it to the _since forms, which are the two above except
+ * that a wait not queued yet (*w NULL) completes at once (0; enable: 1)
+ * when notify_waiters was called since that epoch, leaving a stored permit
+ * alone. */
+BRAID_API uint64_t braid_notify_waiters_epoch(const braid_notify *n);
+BRAID_API int braid_notify_poll_notified_since(braid_notify *n, uint64_t epoch, braid_waiter **w,
+                                               braid_wake_fn wake, void *wake_data);
+BRAID_API int braid_notify_enable_notified_since(braid_notify *n, uint64_t epoch, braid_waiter **w);
 
 /* ---- barrier (braid/barrier.h) ---------------------------------------------- */
 

@@ -878,7 +878,7 @@ TEST_CASE("a C waker withdrawn while another thread makes it ready is never call
     braid_oneshot_rx* orx = nullptr;
     braid_timer* timer = nullptr;
     braid_task* task = nullptr;
-    std::atomic<bool> task_go{false};
+    braid_oneshot_tx* gate_tx = nullptr;  // what lets the task of "task join" finish
     braid_notify* notify = nullptr;
     braid_mutex* mutex = nullptr;
     braid_semaphore* sem = nullptr;
@@ -888,11 +888,18 @@ TEST_CASE("a C waker withdrawn while another thread makes it ready is never call
     braid_waiter* w = nullptr;
     long buf = 0;
     long one = 1;
+    // A future that ends once a value comes on its oneshot: the firing
+    // thread sends, and never touches the task's handle (which the
+    // withdrawal may be freeing meanwhile).
     struct Gate {
-        std::atomic<bool>* go;
-        static int poll(void* s, braid_task*) {
-            return static_cast<Gate*>(s)->go->load() ? BRAID_OK : BRAID_PENDING;
+        braid_oneshot_rx* rx;
+        long got;
+        static int poll(void* s, braid_task* task) {
+            auto* g = static_cast<Gate*>(s);
+            int rc = braid_oneshot_poll_recv(g->rx, &braid_task_wake_fn, task, &g->got, sizeof g->got);
+            return rc == BRAID_PENDING ? BRAID_PENDING : BRAID_OK;
         }
+        static void release(void* s) { braid_oneshot_rx_free(static_cast<Gate*>(s)->rx); }
     };
     std::vector<WithdrawCase> cases = {
         {"mpsc receive", 3,
@@ -963,17 +970,16 @@ TEST_CASE("a C waker withdrawn while another thread makes it ready is never call
          }},
         {"task join", 2,
          [&] {
-             task_go.store(false);
+             braid_oneshot_rx* grx = nullptr;
+             REQUIRE(braid_oneshot_new(&gate_tx, &grx, sizeof(long), alignof(long), nullptr, nullptr) == BRAID_OK);
              void* state = nullptr;
-             REQUIRE(braid_task_new(&task, &state, rt.rt, sizeof(Gate), &Gate::poll, nullptr, nullptr) == BRAID_OK);
-             new (state) Gate{&task_go};
+             REQUIRE(braid_task_new(&task, &state, rt.rt, sizeof(Gate), &Gate::poll, nullptr, &Gate::release) ==
+                     BRAID_OK);
+             new (state) Gate{grx, 0};
              REQUIRE(braid_task_start(task) == BRAID_OK);
          },
          [&](braid_wake_fn f, void* d) { return braid_task_poll_join(task, f, d); },
-         [&] {
-             task_go.store(true);
-             braid_task_wake(task);
-         },
+         [&] { (void)braid_oneshot_send(std::exchange(gate_tx, nullptr), &one, sizeof one); },
          [&](int v) {
              if (v == 0) (void)braid_task_poll_join(task, nullptr, nullptr);
              else braid_task_free(std::exchange(task, nullptr));  // removes the registration too

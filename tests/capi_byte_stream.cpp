@@ -23,6 +23,8 @@
 #include "capi_support.hpp"
 #include "support.hpp"
 
+namespace test_capi_byte_stream {
+
 using capi_test::IoResult;
 using capi_test::join;
 using capi_test::Rt;
@@ -115,7 +117,7 @@ void tcp_pair(braid_runtime* rt, Listener& l, braid_tcp_stream** server, braid_t
 
 }  // namespace
 
-TEST_CASE("byte stream: the views of TCP, Unix and pipe handles") {
+TEST_CASE("capi_byte_stream.byte stream: the views of TCP, Unix and pipe handles") {
     Rt r;
     REQUIRE(braid_tcp_stream_as_byte_stream(nullptr) == nullptr);
     REQUIRE(braid_unix_stream_as_byte_stream(nullptr) == nullptr);
@@ -160,7 +162,7 @@ TEST_CASE("byte stream: the views of TCP, Unix and pipe handles") {
     braid_child_free(child);
 }
 
-TEST_CASE("byte stream: bad arguments are errors, not crashes") {
+TEST_CASE("capi_byte_stream.byte stream: bad arguments are errors, not crashes") {
     Rt r;
     Pair p(r.rt);
     char buf[4];
@@ -204,7 +206,7 @@ TEST_CASE("byte stream: bad arguments are errors, not crashes") {
     REQUIRE(rd.finals == 0);
 }
 
-TEST_CASE("repeating read: every chunk, then end of file once") {
+TEST_CASE("capi_byte_stream.repeating read: every chunk, then end of file once") {
     Rt r;
     Pair p(r.rt);
     Reader rd;
@@ -232,7 +234,7 @@ TEST_CASE("repeating read: every chunk, then end of file once") {
     REQUIRE(again.chunks == 0);
 }
 
-TEST_CASE("repeating read: read_stop inside the callback delivers no further chunk") {
+TEST_CASE("capi_byte_stream.repeating read: read_stop inside the callback delivers no further chunk") {
     Rt r;
     Pair p(r.rt);
     write_all(p.bs_a(), "abc");  // queued before the read starts: three chunks of one byte are ready
@@ -256,7 +258,7 @@ TEST_CASE("repeating read: read_stop inside the callback delivers no further chu
     REQUIRE(std::string(rest, 2) == "bc");
 }
 
-TEST_CASE("repeating read: read_stop and braid_task_abort from another thread") {
+TEST_CASE("capi_byte_stream.repeating read: read_stop and braid_task_abort from another thread") {
     Rt r;
     Pair p(r.rt);
     char buf[8];
@@ -295,7 +297,7 @@ TEST_CASE("repeating read: read_stop and braid_task_abort from another thread") 
     }
 }
 
-TEST_CASE("repeating read: closing or freeing the handle inside the callback") {
+TEST_CASE("capi_byte_stream.repeating read: closing or freeing the handle inside the callback") {
     Rt r;
     char buf[1];
     SECTION("close") {
@@ -342,7 +344,7 @@ TEST_CASE("repeating read: closing or freeing the handle inside the callback") {
     }
 }
 
-TEST_CASE("repeating read: the peer resets the connection") {
+TEST_CASE("capi_byte_stream.repeating read: the peer resets the connection") {
     Rt r;
     Listener l(r.rt);
     braid_tcp_stream *server = nullptr, *client = nullptr;
@@ -404,7 +406,7 @@ braid_tcp_stream* connect_to(braid_runtime* rt, Listener& l) {
 }
 }  // namespace
 
-TEST_CASE("repeating accept: a callback per connection, stopped from inside it") {
+TEST_CASE("capi_byte_stream.repeating accept: a callback per connection, stopped from inside it") {
     Rt r;
     Listener l(r.rt);
     // One connection queued before the accept starts, two after.
@@ -434,7 +436,7 @@ TEST_CASE("repeating accept: a callback per connection, stopped from inside it")
     for (auto* s : c) braid_tcp_stream_free(s);
 }
 
-TEST_CASE("repeating accept: stopped from another thread, or by closing the listener") {
+TEST_CASE("capi_byte_stream.repeating accept: stopped from another thread, or by closing the listener") {
     Rt r;
     Listener l(r.rt);
     Acceptor a;
@@ -459,7 +461,7 @@ TEST_CASE("repeating accept: stopped from another thread, or by closing the list
     braid_tcp_stream_free(c);
 }
 
-TEST_CASE("repeating accept: a failed accept is reported and the callback decides") {
+TEST_CASE("capi_byte_stream.repeating accept: a failed accept is reported and the callback decides") {
     Rt r;
     Listener l(r.rt);
     braid_tcp_stream* c = connect_to(r.rt, l);
@@ -517,7 +519,7 @@ TEST_CASE("repeating accept: a failed accept is reported and the callback decide
     braid_tcp_stream_free(c);
 }
 
-TEST_CASE("repeating accept on a Unix listener") {
+TEST_CASE("capi_byte_stream.repeating accept on a Unix listener") {
     Rt r;
     std::string path = "@braid-capi-byte-stream-" + std::to_string(::getpid());
     braid_unix_listener* l = nullptr;
@@ -562,7 +564,7 @@ TEST_CASE("repeating accept on a Unix listener") {
     braid_unix_listener_free(l);
 }
 
-TEST_CASE("braid_tcp_connect_host: localhost, and a name that does not resolve") {
+TEST_CASE("capi_byte_stream.braid_tcp_connect_host: localhost, and a name that does not resolve") {
     Rt r;
     SECTION("localhost") {
         // Bound on 127.0.0.1 only: if localhost resolves to ::1 first, that
@@ -619,7 +621,7 @@ TEST_CASE("braid_tcp_connect_host: localhost, and a name that does not resolve")
     }
 }
 
-TEST_CASE("braid_tcp_listener_bind_host: localhost, a numeric host, failures, bad arguments") {
+TEST_CASE("capi_byte_stream.braid_tcp_listener_bind_host: localhost, a numeric host, failures, bad arguments") {
     Rt r;
     using ListenerResult = capi_test::StreamResultOf<braid_tcp_listener>;
     SECTION("localhost:0 binds a loopback listener that accepts") {
@@ -701,3 +703,5 @@ TEST_CASE("braid_tcp_listener_bind_host: localhost, a numeric host, failures, ba
         REQUIRE(bound.calls == 0);
     }
 }
+
+}  // namespace test_capi_byte_stream

@@ -14,24 +14,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include "capi_support.hpp"
 #include "support.hpp"
 
-namespace {
+namespace test_capi_callback_rules {
 
-struct Rt {
-    braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2, bool paused = false) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_start_paused(b, paused ? 1 : 0) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~Rt() {
-        if (rt) REQUIRE(braid_runtime_free(rt) == BRAID_OK);
-    }
-};
+using capi_test::Rt;
+
+namespace {
 
 // Waits for a count that callbacks raise (the primitive's own state).
 void wait_for(const std::atomic<int>& n, int want) {
@@ -40,7 +30,7 @@ void wait_for(const std::atomic<int>& n, int want) {
 
 }  // namespace
 
-TEST_CASE("a callback may free the braid_task* of its own operation") {
+TEST_CASE("capi_callback_rules.a callback may free the braid_task* of its own operation") {
     Rt r;
     struct Ctx {
         braid_task* self = nullptr;  // written by braid_sleep before the operation can run
@@ -72,7 +62,7 @@ TEST_CASE("a callback may free the braid_task* of its own operation") {
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a callback may spawn, and the spawned task runs") {
+TEST_CASE("capi_callback_rules.a callback may spawn, and the spawned task runs") {
     Rt r;
     struct Ctx {
         braid_runtime* rt;
@@ -98,7 +88,7 @@ TEST_CASE("a callback may spawn, and the spawned task runs") {
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a callback may start the next operation on the same socket") {
+TEST_CASE("capi_callback_rules.a callback may start the next operation on the same socket") {
     Rt r;
     braid_unix_stream* a = nullptr;
     braid_unix_stream* b = nullptr;
@@ -134,7 +124,7 @@ TEST_CASE("a callback may start the next operation on the same socket") {
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a timer callback may start the next timer") {
+TEST_CASE("capi_callback_rules.a timer callback may start the next timer") {
     Rt r(1, true);
     struct Chain {
         braid_runtime* rt;
@@ -157,7 +147,7 @@ TEST_CASE("a timer callback may start the next timer") {
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a callback on a worker may not free, shut down or block on its runtime: BRAID_EDEADLK") {
+TEST_CASE("capi_callback_rules.a callback on a worker may not free, shut down or block on its runtime: BRAID_EDEADLK") {
     Rt r;
     struct Ctx {
         braid_runtime* rt;
@@ -233,7 +223,7 @@ struct AtShutdown {
 };
 }  // namespace
 
-TEST_CASE("callbacks that braid_runtime_free runs: on the freeing thread, may free their handles, not the runtime") {
+TEST_CASE("capi_callback_rules.callbacks that braid_runtime_free runs: on the freeing thread, may free their handles, not the runtime") {
     for (int sleep_first = 0; sleep_first < 2; ++sleep_first) {
         AtShutdown s;
         REQUIRE(braid_runtime_new(&s.rt) == BRAID_OK);
@@ -268,7 +258,7 @@ TEST_CASE("callbacks that braid_runtime_free runs: on the freeing thread, may fr
 
 // ---- exceptions from C++ code given to the C ABI ----------------------------------
 
-TEST_CASE("a C++ exception thrown by braid_spawn's function ends the task with BRAID_EPANIC") {
+TEST_CASE("capi_callback_rules.a C++ exception thrown by braid_spawn's function ends the task with BRAID_EPANIC") {
     Rt r(1);
     braid_task* t = nullptr;
     REQUIRE(braid_spawn(&t, r.rt, [](void*) { throw std::runtime_error("boom"); }, nullptr) == BRAID_OK);
@@ -300,7 +290,7 @@ void throwing_cancel(void*) {
 void counting_release(void*) { g_releases.fetch_add(1); }
 }  // namespace
 
-TEST_CASE("a future whose poll or cancel throws ends with BRAID_EPANIC, and is released") {
+TEST_CASE("capi_callback_rules.a future whose poll or cancel throws ends with BRAID_EPANIC, and is released") {
     Rt r(1);
     int released_before = g_releases.load();
     braid_task* t = nullptr;
@@ -322,7 +312,7 @@ TEST_CASE("a future whose poll or cancel throws ends with BRAID_EPANIC, and is r
     REQUIRE(g_releases.load() == released_before + 2);
 }
 
-TEST_CASE("an operation's callback that throws ends the operation with BRAID_EPANIC") {
+TEST_CASE("capi_callback_rules.an operation's callback that throws ends the operation with BRAID_EPANIC") {
     Rt r(1);
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1, [](void*, int) { throw std::runtime_error("callback threw"); }, nullptr) ==
@@ -337,7 +327,7 @@ TEST_CASE("an operation's callback that throws ends the operation with BRAID_EPA
     REQUIRE(calls.load() == 1);
 }
 
-TEST_CASE("an exception from braid_watch_send_modify's function is mapped to a code, and the lock is released") {
+TEST_CASE("capi_callback_rules.an exception from braid_watch_send_modify's function is mapped to a code, and the lock is released") {
     braid_watch_tx* tx = nullptr;
     braid_watch_rx* rx = nullptr;
     int init = 1;
@@ -364,3 +354,5 @@ TEST_CASE("an exception from braid_watch_send_modify's function is mapped to a c
     braid_watch_tx_free(tx);
     braid_watch_rx_free(rx);
 }
+
+}  // namespace test_capi_callback_rules

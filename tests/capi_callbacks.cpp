@@ -13,41 +13,15 @@
 #include <utility>
 #include <vector>
 
-namespace {
+#include "capi_support.hpp"
 
-struct Counter {
-    std::atomic<int> calls{0};
-    std::atomic<int> last{1000};
-    std::atomic<bool> on_worker{false};
-    std::atomic<int> ready{-1};
-    static void cb(void* p, int status) {
-        auto* c = static_cast<Counter*>(p);
-        c->last.store(status);
-        c->on_worker.store(braid_runtime_current() != nullptr);
-        c->calls.fetch_add(1);
-    }
-    static void fd_cb(void* p, int status, int ready) {
-        static_cast<Counter*>(p)->ready.store(ready);
-        cb(p, status);
-    }
-};
+namespace test_capi_callbacks {
 
-struct Rt {
-    braid_runtime* rt = nullptr;
-    explicit Rt(int workers = 2, bool paused = false) {
-        braid_runtime_builder* b = nullptr;
-        REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_worker_threads(b, workers) == BRAID_OK);
-        REQUIRE(braid_runtime_builder_start_paused(b, paused ? 1 : 0) == BRAID_OK);
-        REQUIRE(braid_runtime_build(&rt, b) == BRAID_OK);
-        braid_runtime_builder_free(b);
-    }
-    ~Rt() { REQUIRE(braid_runtime_free(rt) == BRAID_OK); }
-};
+using capi_test::Countdown;
+using capi_test::Counter;
+using capi_test::Rt;
 
-}  // namespace
-
-TEST_CASE("C: braid_sleep calls back once, on a worker, with BRAID_OK") {
+TEST_CASE("capi_callbacks.C: braid_sleep calls back once, on a worker, with BRAID_OK") {
     Rt r;
     Counter c;
     braid_task* t = nullptr;
@@ -59,7 +33,7 @@ TEST_CASE("C: braid_sleep calls back once, on a worker, with BRAID_OK") {
     REQUIRE(c.on_worker.load());
 }
 
-TEST_CASE("C: an aborted sleep calls back once with BRAID_ECANCELED") {
+TEST_CASE("capi_callbacks.C: an aborted sleep calls back once with BRAID_ECANCELED") {
     Rt r;
     Counter c;
     braid_task* t = nullptr;
@@ -72,7 +46,7 @@ TEST_CASE("C: an aborted sleep calls back once with BRAID_ECANCELED") {
     REQUIRE(c.last.load() == BRAID_ECANCELED);
 }
 
-TEST_CASE("C: callbacks pending at shutdown complete once with BRAID_ECANCELED") {
+TEST_CASE("capi_callbacks.C: callbacks pending at shutdown complete once with BRAID_ECANCELED") {
     Counter c;
     {
         Rt r;
@@ -82,7 +56,7 @@ TEST_CASE("C: callbacks pending at shutdown complete once with BRAID_ECANCELED")
     REQUIRE(c.last.load() == BRAID_ECANCELED);
 }
 
-TEST_CASE("C: a call that fails never calls back") {
+TEST_CASE("capi_callbacks.C: a call that fails never calls back") {
     Rt r;
     Counter c;
     braid_task* t = reinterpret_cast<braid_task*>(0x1);
@@ -96,7 +70,7 @@ TEST_CASE("C: a call that fails never calls back") {
     REQUIRE(c.calls.load() == 0);
 }
 
-TEST_CASE("C: paused clock, braid_now and braid_runtime_advance") {
+TEST_CASE("capi_callbacks.C: paused clock, braid_now and braid_runtime_advance") {
     Rt r(1, true);
     int64_t t0 = braid_now(r.rt);
     Counter c;
@@ -111,7 +85,7 @@ TEST_CASE("C: paused clock, braid_now and braid_runtime_advance") {
     REQUIRE(braid_runtime_advance(r.rt, -5) == BRAID_EINVAL);
 }
 
-TEST_CASE("C: braid_interval_start ticks until aborted, then reports ECANCELED last") {
+TEST_CASE("capi_callbacks.C: braid_interval_start ticks until aborted, then reports ECANCELED last") {
     Rt r(1, true);
     struct Ticks {
         std::atomic<int> ok{0}, cancelled{0}, after_cancel{0};
@@ -132,7 +106,7 @@ TEST_CASE("C: braid_interval_start ticks until aborted, then reports ECANCELED l
     REQUIRE(ticks.after_cancel.load() == 0);
 }
 
-TEST_CASE("C: braid_fd_wait reports readiness of a pipe") {
+TEST_CASE("capi_callbacks.C: braid_fd_wait reports readiness of a pipe") {
     Rt r;
     int fds[2];
     REQUIRE(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
@@ -150,7 +124,7 @@ TEST_CASE("C: braid_fd_wait reports readiness of a pipe") {
     close(fds[1]);
 }
 
-TEST_CASE("C: braid_task_join calls back on a worker with the task's status") {
+TEST_CASE("capi_callbacks.C: braid_task_join calls back on a worker with the task's status") {
     Rt r;
     Counter c;
     braid_task* t = nullptr;
@@ -171,7 +145,7 @@ TEST_CASE("C: braid_task_join calls back on a worker with the task's status") {
     braid_task_free(t);
 }
 
-TEST_CASE("C: braid_task_join_blocking with a timeout gives BRAID_ETIMEDOUT") {
+TEST_CASE("capi_callbacks.C: braid_task_join_blocking with a timeout gives BRAID_ETIMEDOUT") {
     Rt r;
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1000000, [](void*, int) {}, nullptr) == BRAID_OK);
@@ -184,21 +158,10 @@ TEST_CASE("C: braid_task_join_blocking with a timeout gives BRAID_ETIMEDOUT") {
 
 namespace {
 // A C-style future: counts down, waking itself each time.
-struct Countdown {
-    int left;
-    int polls;
-    static int poll(void* s, braid_task* self) {
-        auto* c = static_cast<Countdown*>(s);
-        ++c->polls;
-        if (c->left-- == 0) return BRAID_OK;
-        braid_task_wake(self);
-        return BRAID_PENDING;
-    }
-};
 std::atomic<int> g_released{0};
 }  // namespace
 
-TEST_CASE("C: a poll-style future made with braid_task_new runs until it is ready") {
+TEST_CASE("capi_callbacks.C: a poll-style future made with braid_task_new runs until it is ready") {
     Rt r;
     braid_task* t = nullptr;
     void* state = nullptr;
@@ -216,7 +179,7 @@ TEST_CASE("C: a poll-style future made with braid_task_new runs until it is read
     REQUIRE(g_released.load() == before + 1);
 }
 
-TEST_CASE("C: a future that is never started is released by braid_task_free") {
+TEST_CASE("capi_callbacks.C: a future that is never started is released by braid_task_free") {
     Rt r;
     braid_task* t = nullptr;
     void* state = nullptr;
@@ -227,7 +190,7 @@ TEST_CASE("C: a future that is never started is released by braid_task_free") {
     REQUIRE(g_released.load() == before + 1);
 }
 
-TEST_CASE("C: a future's state is refused above 1 GiB, before any allocation") {
+TEST_CASE("capi_callbacks.C: a future's state is refused above 1 GiB, before any allocation") {
     Rt r;
     braid_task* t = nullptr;
     void* state = nullptr;
@@ -238,7 +201,7 @@ TEST_CASE("C: a future's state is refused above 1 GiB, before any allocation") {
     }
 }
 
-TEST_CASE("C: braid_alloc returns NULL for sizes no allocator can give") {
+TEST_CASE("capi_callbacks.C: braid_alloc returns NULL for sizes no allocator can give") {
     for (size_t size : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 15, SIZE_MAX - 16, SIZE_MAX / 2 + 1}) {
         INFO(size);
         REQUIRE(braid_alloc(size) == nullptr);
@@ -257,7 +220,7 @@ TEST_CASE("C: braid_alloc returns NULL for sizes no allocator can give") {
     braid_free(nullptr, SIZE_MAX);
 }
 
-TEST_CASE("C: braid_alloc gives a block above 128 bytes whole cache lines that no other block shares") {
+TEST_CASE("capi_callbacks.C: braid_alloc gives a block above 128 bytes whole cache lines that no other block shares") {
     for (size_t size : {size_t(129), size_t(200), size_t(392), size_t(448), size_t(500), size_t(512), size_t(513),
                         size_t(4000)}) {
         INFO(size);
@@ -287,7 +250,7 @@ TEST_CASE("C: braid_alloc gives a block above 128 bytes whole cache lines that n
     }
 }
 
-TEST_CASE("C: error names and strings come from one table") {
+TEST_CASE("capi_callbacks.C: error names and strings come from one table") {
 #define CHECK_ENTRY(name, value, text)                             \
     REQUIRE(std::string(braid_err_name(value)) == #name);          \
     REQUIRE(std::string(braid_strerror(value)) == std::string(text));
@@ -298,3 +261,5 @@ TEST_CASE("C: error names and strings come from one table") {
     REQUIRE(std::string(braid_version()) == BRAID_VERSION_STRING);
     REQUIRE(braid_version_number() == BRAID_VERSION_NUMBER);
 }
+
+}  // namespace test_capi_callbacks

@@ -15,6 +15,8 @@
 
 #include "capi_support.hpp"
 
+namespace test_capi_completion_queue {
+
 namespace {
 
 using capi_test::Rt;
@@ -68,7 +70,7 @@ void add_one(void* p) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }
 
 }  // namespace
 
-TEST_CASE("completion queue: bad arguments return codes") {
+TEST_CASE("capi_completion_queue.completion queue: bad arguments return codes") {
     REQUIRE(braid_completion_queue_new(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_completion_queue_fd(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_completion_queue_run(nullptr, 0) == BRAID_EINVAL);
@@ -78,7 +80,7 @@ TEST_CASE("completion queue: bad arguments return codes") {
     REQUIRE(braid_completion_queue_current() == nullptr);
 }
 
-TEST_CASE("completion queue: an empty queue is not readable and runs nothing") {
+TEST_CASE("capi_completion_queue.completion queue: an empty queue is not readable and runs nothing") {
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
     pollfd p{braid_completion_queue_fd(q), POLLIN, 0};
@@ -88,7 +90,7 @@ TEST_CASE("completion queue: an empty queue is not readable and runs nothing") {
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
 
-TEST_CASE("completion queue: sleeps call back on the thread that drains the queue") {
+TEST_CASE("capi_completion_queue.completion queue: sleeps call back on the thread that drains the queue") {
     Rt rt;
     Queue q;
     REQUIRE(braid_completion_queue_current() == q.q);
@@ -115,7 +117,7 @@ TEST_CASE("completion queue: sleeps call back on the thread that drains the queu
     REQUIRE(b.calls == 1);
 }
 
-TEST_CASE("completion queue: run(max) runs at most max and keeps the fd readable") {
+TEST_CASE("capi_completion_queue.completion queue: run(max) runs at most max and keeps the fd readable") {
     Rt rt;
     Queue q;
     Seen s[3];
@@ -142,7 +144,7 @@ TEST_CASE("completion queue: run(max) runs at most max and keeps the fd readable
     }
 }
 
-TEST_CASE("completion queue: a spawned C function's join comes to the queue") {
+TEST_CASE("capi_completion_queue.completion queue: a spawned C function's join comes to the queue") {
     Rt rt;
     Queue q;
     std::atomic<int> done{0};
@@ -157,7 +159,7 @@ TEST_CASE("completion queue: a spawned C function's join comes to the queue") {
     braid_task_free(t);
 }
 
-TEST_CASE("completion queue: channel and lock callbacks come to the queue") {
+TEST_CASE("capi_completion_queue.completion queue: channel and lock callbacks come to the queue") {
     Rt rt;
     Queue q;
     braid_mpsc_tx* tx = nullptr;
@@ -246,7 +248,7 @@ struct Bytes {
 };
 }  // namespace
 
-TEST_CASE("completion queue: TCP accept, connect and a read loop deliver to the queue") {
+TEST_CASE("capi_completion_queue.completion queue: TCP accept, connect and a read loop deliver to the queue") {
     Rt rt;
     Queue q;
     Loopback lb(rt);
@@ -279,7 +281,7 @@ TEST_CASE("completion queue: TCP accept, connect and a read loop deliver to the 
     braid_tcp_listener_free(lb.l);
 }
 
-TEST_CASE("completion queue: a file read on the blocking pool delivers to the queue") {
+TEST_CASE("capi_completion_queue.completion queue: a file read on the blocking pool delivers to the queue") {
     Rt rt;
     Queue q;
     char path[] = "/tmp/braid_cq_XXXXXX";
@@ -295,7 +297,7 @@ TEST_CASE("completion queue: a file read on the blocking pool delivers to the qu
     ::unlink(path);
 }
 
-TEST_CASE("completion queue: operations started without a current queue call back on braid's threads") {
+TEST_CASE("capi_completion_queue.completion queue: operations started without a current queue call back on braid's threads") {
     Rt rt;
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -312,7 +314,7 @@ TEST_CASE("completion queue: operations started without a current queue call bac
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
 
-TEST_CASE("completion queue: free refuses while completions are queued or another thread uses it") {
+TEST_CASE("capi_completion_queue.completion queue: free refuses while completions are queued or another thread uses it") {
     Rt rt;
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -342,7 +344,7 @@ TEST_CASE("completion queue: free refuses while completions are queued or anothe
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
 
-TEST_CASE("completion queue: shutdown cancels bound operations into the queue, later ones are dropped") {
+TEST_CASE("capi_completion_queue.completion queue: shutdown cancels bound operations into the queue, later ones are dropped") {
     Rt rt;
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -366,7 +368,7 @@ TEST_CASE("completion queue: shutdown cancels bound operations into the queue, l
     REQUIRE(dropped.calls == 0);
 }
 
-TEST_CASE("completion queue: many operations from many threads, each drained by its own thread") {
+TEST_CASE("capi_completion_queue.completion queue: many operations from many threads, each drained by its own thread") {
     Rt rt(4);
     constexpr int kThreads = 4, kOps = 200;
     std::vector<std::thread> hosts;
@@ -480,7 +482,7 @@ std::pair<braid_tcp_stream*, braid_tcp_stream*> take_streams(Queue& q, Conn& acc
 }
 }  // namespace
 
-TEST_CASE("completion queue take: bad arguments return codes") {
+TEST_CASE("capi_completion_queue.completion queue take: bad arguments return codes") {
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
     braid_completion recs[2];
@@ -493,7 +495,7 @@ TEST_CASE("completion queue take: bad arguments return codes") {
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
 
-TEST_CASE("completion queue take: records of every kind, in order, calling nothing") {
+TEST_CASE("capi_completion_queue.completion queue take: records of every kind, in order, calling nothing") {
     Rt rt;
     Queue q;
     Loopback lb(rt);
@@ -568,7 +570,7 @@ TEST_CASE("completion queue take: records of every kind, in order, calling nothi
     braid_tcp_listener_free(lb.l);
 }
 
-TEST_CASE("completion queue take_bytes: reads' bytes copied into the caller's buffer") {
+TEST_CASE("capi_completion_queue.completion queue take_bytes: reads' bytes copied into the caller's buffer") {
     Rt rt;
     Queue q;
     Loopback lb(rt);
@@ -630,7 +632,7 @@ TEST_CASE("completion queue take_bytes: reads' bytes copied into the caller's bu
     braid_tcp_listener_free(lb.l);
 }
 
-TEST_CASE("completion queue take: a record may be dispatched through its callback") {
+TEST_CASE("capi_completion_queue.completion queue take: a record may be dispatched through its callback") {
     Rt rt;
     Queue q;
     Seen s;
@@ -644,7 +646,7 @@ TEST_CASE("completion queue take: a record may be dispatched through its callbac
     REQUIRE(s.thread == std::this_thread::get_id());
 }
 
-TEST_CASE("completion queue take: a larger record size is the stride, extra bytes untouched") {
+TEST_CASE("capi_completion_queue.completion queue take: a larger record size is the stride, extra bytes untouched") {
     Rt rt;
     Queue q;
     struct Later {
@@ -667,7 +669,7 @@ TEST_CASE("completion queue take: a larger record size is the stride, extra byte
     REQUIRE(recs[1].extra == 77);
 }
 
-TEST_CASE("completion queue take: other callback types run in order, a batch stops before them") {
+TEST_CASE("capi_completion_queue.completion queue take: other callback types run in order, a batch stops before them") {
     Rt rt;
     Queue q;
     int fds[2];
@@ -701,7 +703,7 @@ TEST_CASE("completion queue take: other callback types run in order, a batch sto
     ::close(fds[1]);
 }
 
-TEST_CASE("completion queue take: run() still calls plain completions") {
+TEST_CASE("capi_completion_queue.completion queue take: run() still calls plain completions") {
     Rt rt;
     Queue q;
     Seen s;
@@ -712,7 +714,7 @@ TEST_CASE("completion queue take: run() still calls plain completions") {
     REQUIRE(braid_completion_queue_take(q.q, &r, 1, sizeof r) == 0);
 }
 
-TEST_CASE("completion queue take: freeing the queue after a take releases the records") {
+TEST_CASE("capi_completion_queue.completion queue take: freeing the queue after a take releases the records") {
     Rt rt;
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -739,7 +741,7 @@ TEST_CASE("completion queue take: freeing the queue after a take releases the re
     ::unlink(path);
 }
 
-TEST_CASE("completion queue take: many operations from many threads, each taken exactly once") {
+TEST_CASE("capi_completion_queue.completion queue take: many operations from many threads, each taken exactly once") {
     Rt rt(4);
     constexpr int kThreads = 4, kOps = 500;
     std::vector<std::thread> hosts;
@@ -820,7 +822,7 @@ struct Nested {
 };
 }  // namespace
 
-TEST_CASE("completion queue take: a callback that take runs may take the records behind it") {
+TEST_CASE("capi_completion_queue.completion queue take: a callback that take runs may take the records behind it") {
     Rt rt;
     Queue q;
     int fds[2];
@@ -852,3 +854,5 @@ TEST_CASE("completion queue take: a callback that take runs may take the records
     ::close(fds[0]);
     ::close(fds[1]);
 }
+
+}  // namespace test_capi_completion_queue

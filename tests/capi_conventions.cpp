@@ -18,6 +18,8 @@
 #include "capi_support.hpp"
 #include "support.hpp"
 
+namespace test_capi_conventions {
+
 namespace {
 
 struct CountingWaker {
@@ -69,7 +71,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("NULL waker: mpsc receive withdraws and takes nothing") {
+TEST_CASE("capi_conventions.NULL waker: mpsc receive withdraws and takes nothing") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 4, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -101,7 +103,7 @@ TEST_CASE("NULL waker: mpsc receive withdraws and takes nothing") {
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("NULL waker: oneshot receive and closed withdraw and take nothing") {
+TEST_CASE("capi_conventions.NULL waker: oneshot receive and closed withdraw and take nothing") {
     braid_oneshot_tx* tx = nullptr;
     braid_oneshot_rx* rx = nullptr;
     REQUIRE(braid_oneshot_new(&tx, &rx, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -128,7 +130,7 @@ TEST_CASE("NULL waker: oneshot receive and closed withdraw and take nothing") {
     braid_oneshot_tx_free(tx);
 }
 
-TEST_CASE("NULL waker: join set withdraws and hands back no task") {
+TEST_CASE("capi_conventions.NULL waker: join set withdraws and hands back no task") {
     auto rt = braid_test::runtime(1);
     braid_join_set* set = nullptr;
     REQUIRE(braid_join_set_new(&set) == BRAID_OK);
@@ -157,7 +159,7 @@ TEST_CASE("NULL waker: join set withdraws and hands back no task") {
     braid_join_set_free(set);
 }
 
-TEST_CASE("NULL waker: signal receive withdraws and takes no delivery") {
+TEST_CASE("capi_conventions.NULL waker: signal receive withdraws and takes no delivery") {
     auto rt = braid_test::runtime(1);
     braid_signal* s = nullptr;
     REQUIRE(braid_signal_new(&s, rt.native_handle(), SIGUSR2) == BRAID_OK);
@@ -173,7 +175,7 @@ TEST_CASE("NULL waker: signal receive withdraws and takes no delivery") {
     braid_signal_free(s);
 }
 
-TEST_CASE("NULL waker: task join withdraws and reads no status") {
+TEST_CASE("capi_conventions.NULL waker: task join withdraws and reads no status") {
     auto rt = braid_test::runtime(1);
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, rt.native_handle(), 1000000, [](void*, int) {}, nullptr) == BRAID_OK);
@@ -190,7 +192,7 @@ TEST_CASE("NULL waker: task join withdraws and reads no status") {
     braid_task_free(t);
 }
 
-TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
+TEST_CASE("capi_conventions.NULL waker: timer and interval withdraw and take no tick") {
     capi_test::Rt paused(1, true);  // braid_runtime_advance fires the timers it passes
     braid_runtime* rt = paused.rt;
     ClockHold hold(rt);  // the clock moves only by braid_runtime_advance below
@@ -221,7 +223,7 @@ TEST_CASE("NULL waker: timer and interval withdraw and take no tick") {
     paused.free();
 }
 
-TEST_CASE("NULL waker: braid_fd withdraws the registration of that wake_data and reports nothing") {
+TEST_CASE("capi_conventions.NULL waker: braid_fd withdraws the registration of that wake_data and reports nothing") {
     auto rt = braid_test::runtime(1);
     int fds[2];
     REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
@@ -263,7 +265,7 @@ struct Recorder {
 };
 }  // namespace
 
-TEST_CASE("NULL waker: a stream withdraws (its producer is told) and takes no item") {
+TEST_CASE("capi_conventions.NULL waker: a stream withdraws (its producer is told) and takes no item") {
     Recorder rec;
     braid_stream* s = nullptr;
     REQUIRE(braid_stream_new(&s, sizeof(int), alignof(int), nullptr, nullptr, &Recorder::poll, nullptr, &rec) ==
@@ -281,7 +283,7 @@ TEST_CASE("NULL waker: a stream withdraws (its producer is told) and takes no it
     braid_stream_free(s);
 }
 
-TEST_CASE("NULL waker: the braid_waiter protocol unregisters, the wait keeps its place and its grant") {
+TEST_CASE("capi_conventions.NULL waker: the braid_waiter protocol unregisters, the wait keeps its place and its grant") {
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 1) == BRAID_OK);
     braid_waiter* w = nullptr;
@@ -326,11 +328,11 @@ TEST_CASE("NULL waker: the braid_waiter protocol unregisters, the wait keeps its
 
 // ---- timeout_ms: 0 and BRAID_WAIT_FOREVER ------------------------------------------------
 
-TEST_CASE("timeout_ms: BRAID_WAIT_FOREVER is negative, as poll(2)'s -1") {
+TEST_CASE("capi_conventions.timeout_ms: BRAID_WAIT_FOREVER is negative, as poll(2)'s -1") {
     STATIC_REQUIRE(BRAID_WAIT_FOREVER < 0);
 }
 
-TEST_CASE("timeout_ms: mutex, rwlock, semaphore") {
+TEST_CASE("capi_conventions.timeout_ms: mutex, rwlock, semaphore") {
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_mutex_lock_blocking(m, 0) == BRAID_OK);  // free: the one attempt takes it
@@ -362,7 +364,7 @@ TEST_CASE("timeout_ms: mutex, rwlock, semaphore") {
     braid_semaphore_free(sem);
 }
 
-TEST_CASE("timeout_ms: notify, barrier, once cell") {
+TEST_CASE("capi_conventions.timeout_ms: notify, barrier, once cell") {
     braid_notify* n = nullptr;
     REQUIRE(braid_notify_new(&n) == BRAID_OK);
     REQUIRE(braid_notify_notified_blocking(n, 0) == BRAID_ETIMEDOUT);
@@ -397,7 +399,7 @@ TEST_CASE("timeout_ms: notify, barrier, once cell") {
     braid_once_cell_free(cell);
 }
 
-TEST_CASE("timeout_ms: mpsc, oneshot, broadcast, watch") {
+TEST_CASE("capi_conventions.timeout_ms: mpsc, oneshot, broadcast, watch") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -475,7 +477,7 @@ struct Gate {
 };
 }  // namespace
 
-TEST_CASE("timeout_ms: stream, task join, runtime shutdown") {
+TEST_CASE("capi_conventions.timeout_ms: stream, task join, runtime shutdown") {
     Gate gate;
     braid_stream* s = nullptr;
     REQUIRE(braid_stream_new(&s, sizeof(int), alignof(int), nullptr, nullptr, &Gate::poll, nullptr, &gate) == BRAID_OK);
@@ -499,3 +501,5 @@ TEST_CASE("timeout_ms: stream, task join, runtime shutdown") {
     REQUIRE(braid_runtime_shutdown(rt, 0) == BRAID_OK);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
+
+}  // namespace test_capi_conventions

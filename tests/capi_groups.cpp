@@ -8,15 +8,14 @@
 #include <atomic>
 #include <thread>
 
+#include "capi_support.hpp"
 #include "support.hpp"
 
-namespace {
+namespace test_capi_groups {
 
-struct Rt {
-    braid_runtime* rt = nullptr;
-    Rt() { REQUIRE(braid_runtime_new(&rt) == BRAID_OK); }
-    ~Rt() { REQUIRE(braid_runtime_free(rt) == BRAID_OK); }
-};
+using capi_test::Rt;
+
+namespace {
 
 struct Result {
     std::atomic<int> calls{0};
@@ -40,7 +39,7 @@ void noop(void*, int) {}
 
 }  // namespace
 
-TEST_CASE("C: join_all waits for every task, join_any reports the first") {
+TEST_CASE("capi_groups.C: join_all waits for every task, join_any reports the first") {
     Rt r;
     braid_task* sleeps[3] = {};
     REQUIRE(braid_sleep(&sleeps[0], r.rt, 30, noop, nullptr) == BRAID_OK);
@@ -68,7 +67,7 @@ TEST_CASE("C: join_all waits for every task, join_any reports the first") {
     }
 }
 
-TEST_CASE("C: group joins refuse empty sets, NULL handles and busy tasks") {
+TEST_CASE("capi_groups.C: group joins refuse empty sets, NULL handles and busy tasks") {
     Rt r;
     braid_task* t = nullptr;
     REQUIRE(braid_sleep(&t, r.rt, 1000000, noop, nullptr) == BRAID_OK);
@@ -92,7 +91,7 @@ TEST_CASE("C: group joins refuse empty sets, NULL handles and busy tasks") {
     braid_task_free(t);
 }
 
-TEST_CASE("C: a deadline aborts an operation with BRAID_ETIMEDOUT, in its callback too") {
+TEST_CASE("capi_groups.C: a deadline aborts an operation with BRAID_ETIMEDOUT, in its callback too") {
     Rt r;
     int fds[2];
     REQUIRE(pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
@@ -109,7 +108,7 @@ TEST_CASE("C: a deadline aborts an operation with BRAID_ETIMEDOUT, in its callba
     close(fds[1]);
 }
 
-TEST_CASE("C: a deadline on an operation that finishes first changes nothing") {
+TEST_CASE("capi_groups.C: a deadline on an operation that finishes first changes nothing") {
     Rt r;
     Result res;
     braid_task* s = nullptr;
@@ -123,7 +122,7 @@ TEST_CASE("C: a deadline on an operation that finishes first changes nothing") {
     braid_task_free(s);
 }
 
-TEST_CASE("C: join sets give tasks back in completion order") {
+TEST_CASE("capi_groups.C: join sets give tasks back in completion order") {
     Rt r;
     braid_join_set* set = nullptr;
     REQUIRE(braid_join_set_new(&set) == BRAID_OK);
@@ -156,7 +155,7 @@ TEST_CASE("C: join sets give tasks back in completion order") {
     braid_join_set_free(nullptr);
 }
 
-TEST_CASE("C: freeing a join set aborts its tasks") {
+TEST_CASE("capi_groups.C: freeing a join set aborts its tasks") {
     Rt r;
     Result res;
     braid_join_set* set = nullptr;
@@ -173,7 +172,7 @@ TEST_CASE("C: freeing a join set aborts its tasks") {
     braid_abort_handle_free(ah);
 }
 
-TEST_CASE("C: join_any gives the join slots back when it calls back: the others can be joined at once") {
+TEST_CASE("capi_groups.C: join_any gives the join slots back when it calls back: the others can be joined at once") {
     Rt r;
     braid_task* tasks[3] = {};
     REQUIRE(braid_sleep(&tasks[0], r.rt, 1000000, noop, nullptr) == BRAID_OK);
@@ -213,7 +212,7 @@ TEST_CASE("C: join_any gives the join slots back when it calls back: the others 
     for (auto* t : tasks) braid_task_free(t);
 }
 
-TEST_CASE("C: join_all and an aborted group wait give the slots back before they call back") {
+TEST_CASE("capi_groups.C: join_all and an aborted group wait give the slots back before they call back") {
     Rt r;
     braid_task* tasks[2] = {};
     REQUIRE(braid_sleep(&tasks[0], r.rt, 1, noop, nullptr) == BRAID_OK);
@@ -259,3 +258,5 @@ TEST_CASE("C: join_all and an aborted group wait give the slots back before they
     braid_task_free(op);
     for (auto* t : tasks) braid_task_free(t);
 }
+
+}  // namespace test_capi_groups

@@ -13,7 +13,12 @@
 #include <mutex>
 #include <thread>
 
+#include "capi_support.hpp"
 #include "support.hpp"
+
+namespace test_capi_runtime {
+
+using capi_test::Countdown;
 
 namespace {
 
@@ -29,21 +34,9 @@ braid_runtime* make_runtime(bool current_thread) {
 }
 
 // A future that counts down, waking itself each time.
-struct Countdown {
-    int left;
-    int polls;
-    static int poll(void* s, braid_task* self) {
-        auto* c = static_cast<Countdown*>(s);
-        ++c->polls;
-        if (c->left-- == 0) return BRAID_OK;
-        braid_task_wake(self);
-        return BRAID_PENDING;
-    }
-};
-
 }  // namespace
 
-TEST_CASE("block_on starts a future that was never started and runs it to completion") {
+TEST_CASE("capi_runtime.block_on starts a future that was never started and runs it to completion") {
     for (bool current_thread : {false, true}) {
         INFO("current_thread: " << current_thread);
         braid_runtime* rt = make_runtime(current_thread);
@@ -63,7 +56,7 @@ TEST_CASE("block_on starts a future that was never started and runs it to comple
     }
 }
 
-TEST_CASE("block_on of a future the runtime refuses to start returns BRAID_ESHUTDOWN") {
+TEST_CASE("capi_runtime.block_on of a future the runtime refuses to start returns BRAID_ESHUTDOWN") {
     braid_runtime* rt = make_runtime(false);
     braid_task* t = nullptr;
     void* state = nullptr;
@@ -78,7 +71,7 @@ TEST_CASE("block_on of a future the runtime refuses to start returns BRAID_ESHUT
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("block_on refused on a runtime thread starts nothing") {
+TEST_CASE("capi_runtime.block_on refused on a runtime thread starts nothing") {
     braid_runtime* rt = make_runtime(false);
     braid_task* fut = nullptr;
     void* state = nullptr;
@@ -124,7 +117,7 @@ struct Job {
 };
 }  // namespace
 
-TEST_CASE("braid_runtime_free waits for a blocking job that a timed-out shutdown left running") {
+TEST_CASE("capi_runtime.braid_runtime_free waits for a blocking job that a timed-out shutdown left running") {
     braid_runtime* rt = make_runtime(false);
     auto job = std::make_unique<Job>();
     REQUIRE(braid_spawn_blocking(nullptr, rt, &Job::run, job.get()) == BRAID_OK);
@@ -166,7 +159,7 @@ TEST_CASE("braid_runtime_free waits for a blocking job that a timed-out shutdown
     job.reset();
 }
 
-TEST_CASE("a second shutdown returns BRAID_OK once the jobs left running have ended") {
+TEST_CASE("capi_runtime.a second shutdown returns BRAID_OK once the jobs left running have ended") {
     braid_runtime* rt = make_runtime(false);
     Job job;
     REQUIRE(braid_spawn_blocking(nullptr, rt, &Job::run, &job) == BRAID_OK);
@@ -186,7 +179,7 @@ TEST_CASE("a second shutdown returns BRAID_OK once the jobs left running have en
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("a task handle stays usable after its runtime was freed") {
+TEST_CASE("capi_runtime.a task handle stays usable after its runtime was freed") {
     for (bool current_thread : {false, true}) {
         INFO("current_thread: " << current_thread);
         braid_runtime* rt = make_runtime(current_thread);
@@ -214,7 +207,7 @@ TEST_CASE("a task handle stays usable after its runtime was freed") {
     }
 }
 
-TEST_CASE("braid_handle_block_on runs a future through a handle") {
+TEST_CASE("capi_runtime.braid_handle_block_on runs a future through a handle") {
     for (bool current_thread : {false, true}) {
         INFO("current_thread: " << current_thread);
         braid_runtime* rt = make_runtime(current_thread);
@@ -233,7 +226,7 @@ TEST_CASE("braid_handle_block_on runs a future through a handle") {
     }
 }
 
-TEST_CASE("braid_runtime_enter makes the runtime current on a plain thread until braid_runtime_exit") {
+TEST_CASE("capi_runtime.braid_runtime_enter makes the runtime current on a plain thread until braid_runtime_exit") {
     braid_runtime* a = make_runtime(false);
     braid_runtime* b = make_runtime(true);
     REQUIRE(braid_runtime_current() == nullptr);
@@ -273,21 +266,21 @@ TEST_CASE("braid_runtime_enter makes the runtime current on a plain thread until
 }
 
 namespace {
-void add_one(void* p) { ++*static_cast<int*>(p); }
+void increment(void* p) { ++*static_cast<int*>(p); }
 
 struct InPlace {
     int rc = 1;
     int ran = 0;
     static void body(void* p) {
         auto* s = static_cast<InPlace*>(p);
-        s->rc = braid_block_in_place(&add_one, &s->ran);
+        s->rc = braid_block_in_place(&increment, &s->ran);
     }
 };
 }  // namespace
 
-TEST_CASE("braid_block_in_place: runs in place on a multi-thread worker, refused on a current-thread one") {
+TEST_CASE("capi_runtime.braid_block_in_place: runs in place on a multi-thread worker, refused on a current-thread one") {
     int ran = 0;
-    REQUIRE(braid_block_in_place(&add_one, &ran) == BRAID_OK);  // plain thread: just runs
+    REQUIRE(braid_block_in_place(&increment, &ran) == BRAID_OK);  // plain thread: just runs
     REQUIRE(ran == 1);
     REQUIRE(braid_block_in_place(nullptr, nullptr) == BRAID_EINVAL);
     for (bool current_thread : {false, true}) {
@@ -304,7 +297,7 @@ TEST_CASE("braid_block_in_place: runs in place on a multi-thread worker, refused
     }
 }
 
-TEST_CASE("braid_runtime_pause and braid_runtime_resume") {
+TEST_CASE("capi_runtime.braid_runtime_pause and braid_runtime_resume") {
     braid_runtime* rt = make_runtime(false);
     REQUIRE(braid_runtime_resume(rt) == BRAID_EINVAL);  // not paused
     REQUIRE(braid_runtime_advance(rt, 1) == BRAID_EINVAL);
@@ -321,7 +314,7 @@ TEST_CASE("braid_runtime_pause and braid_runtime_resume") {
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("braid_runtime_shutdown_background lets go without waiting for blocking jobs") {
+TEST_CASE("capi_runtime.braid_runtime_shutdown_background lets go without waiting for blocking jobs") {
     REQUIRE(braid_runtime_shutdown_background(nullptr) == BRAID_EINVAL);
     braid_runtime* rt = make_runtime(false);
     struct Gate {
@@ -351,3 +344,5 @@ TEST_CASE("braid_runtime_shutdown_background lets go without waiting for blockin
     g->cv.notify_all();
     g->cv.wait(lk, [&] { return g->finished; });
 }
+
+}  // namespace test_capi_runtime

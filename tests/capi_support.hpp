@@ -1,7 +1,7 @@
 // Helpers of the tests that drive the C ABI directly: a runtime built
 // through the builder, the results of the callback operations (recorded with
-// atomics: the callbacks run on worker threads), and a join that waits for
-// an operation's task and frees its handle.
+// atomics: the callbacks run on worker threads), a C task that counts down,
+// and a join that waits for an operation's task and frees its handle.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -91,6 +91,39 @@ int wait_ready(Poll poll, int* bits) {
     }
     return BRAID_ETIMEDOUT;
 }
+
+// What a braid_callback (and a braid_fd_callback: `ready`) saw last, how
+// often it was called, and whether on a worker of a runtime.
+struct Counter {
+    std::atomic<int> calls{0};
+    std::atomic<int> last{1000};
+    std::atomic<bool> on_worker{false};
+    std::atomic<int> ready{-1};
+    static void cb(void* p, int status) {
+        auto* c = static_cast<Counter*>(p);
+        c->last.store(status);
+        c->on_worker.store(braid_runtime_current() != nullptr);
+        c->calls.fetch_add(1);
+    }
+    static void fd_cb(void* p, int status, int ready) {
+        static_cast<Counter*>(p)->ready.store(ready);
+        cb(p, status);
+    }
+};
+
+// A C task's poll function (braid_spawn_fn) that is pending `left` times,
+// waking itself each time, then done; counts its polls.
+struct Countdown {
+    int left;
+    int polls;
+    static int poll(void* s, braid_task* self) {
+        auto* c = static_cast<Countdown*>(s);
+        ++c->polls;
+        if (c->left-- == 0) return BRAID_OK;
+        braid_task_wake(self);
+        return BRAID_PENDING;
+    }
+};
 
 // Waits for a callback operation through its task handle, then frees it.
 inline int join(braid_task* t) {

@@ -18,21 +18,12 @@
 #include "capi_support.hpp"
 #include "support.hpp"
 
+namespace test_capi_wait_callbacks {
+
+using capi_test::Counter;
 using capi_test::Rt;
 
 namespace {
-
-struct Counter {
-    std::atomic<int> calls{0};
-    std::atomic<int> last{1000};
-    std::atomic<bool> on_worker{false};
-    static void cb(void* p, int status) {
-        auto* c = static_cast<Counter*>(p);
-        c->last.store(status);
-        c->on_worker.store(braid_runtime_current() != nullptr);
-        c->calls.fetch_add(1);
-    }
-};
 
 // Waits for the operation to end and frees its handle.  The callback runs
 // inside the operation's task before the task completes, so after this the
@@ -111,7 +102,7 @@ void granted_then_aborted(Start start, Grant grant, Check check) {
 
 }  // namespace
 
-TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant back") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: a wait granted and then aborted gives the grant back") {
     SECTION("mutex: the lock goes on") {
         braid_mutex* m = nullptr;
         REQUIRE(braid_mutex_new(&m) == BRAID_OK);
@@ -287,7 +278,7 @@ TEST_CASE("C wait callbacks: a wait granted and then aborted gives the grant bac
 
 // ---- locks ------------------------------------------------------------------------
 
-TEST_CASE("C wait callbacks: braid_mutex_lock hands the lock to the callback") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_mutex_lock hands the lock to the callback") {
     Rt r;
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
@@ -315,7 +306,7 @@ TEST_CASE("C wait callbacks: braid_mutex_lock hands the lock to the callback") {
     braid_mutex_free(m);
 }
 
-TEST_CASE("C wait callbacks: an aborted braid_mutex_lock never keeps the lock") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: an aborted braid_mutex_lock never keeps the lock") {
     Rt r;
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
@@ -355,7 +346,7 @@ TEST_CASE("C wait callbacks: an aborted braid_mutex_lock never keeps the lock") 
     braid_mutex_free(m);
 }
 
-TEST_CASE("C wait callbacks: braid_rwlock_read / _write, and an aborted writer gives its share back") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_rwlock_read / _write, and an aborted writer gives its share back") {
     Rt r;
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
@@ -392,7 +383,7 @@ TEST_CASE("C wait callbacks: braid_rwlock_read / _write, and an aborted writer g
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("C wait callbacks: braid_semaphore_acquire, an aborted acquire gives granted permits back") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_semaphore_acquire, an aborted acquire gives granted permits back") {
     Rt r;
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 1) == BRAID_OK);
@@ -446,7 +437,7 @@ TEST_CASE("C wait callbacks: braid_semaphore_acquire, an aborted acquire gives g
 
 // ---- Notify, Barrier, OnceCell ---------------------------------------------------
 
-TEST_CASE("C wait callbacks: braid_notify_notified, an aborted wait passes the notification on") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_notify_notified, an aborted wait passes the notification on") {
     Rt r;
     braid_notify* n = nullptr;
     REQUIRE(braid_notify_new(&n) == BRAID_OK);
@@ -477,7 +468,7 @@ TEST_CASE("C wait callbacks: braid_notify_notified, an aborted wait passes the n
     braid_notify_free(n);
 }
 
-TEST_CASE("C wait callbacks: braid_barrier_wait reports the leader, an aborted arrival does not count") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_barrier_wait reports the leader, an aborted arrival does not count") {
     Rt r;
     braid_barrier* b = nullptr;
     REQUIRE(braid_barrier_new(&b, 2) == BRAID_OK);
@@ -517,7 +508,7 @@ int cell_value(braid_once_cell* cell) {
 }
 }  // namespace
 
-TEST_CASE("C wait callbacks: braid_once_cell_init gives the turn to one callback, an aborted wait passes it on") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_once_cell_init gives the turn to one callback, an aborted wait passes it on") {
     Rt r;
     braid_once_cell* cell = nullptr;
     REQUIRE(braid_once_cell_new(&cell, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -559,7 +550,7 @@ TEST_CASE("C wait callbacks: braid_once_cell_init gives the turn to one callback
 
 // ---- channels ----------------------------------------------------------------------
 
-TEST_CASE("C wait callbacks: braid_mpsc_recv copies into the caller's buffer, aborted, it takes nothing") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_mpsc_recv copies into the caller's buffer, aborted, it takes nothing") {
     Rt r;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
@@ -619,7 +610,7 @@ TEST_CASE("C wait callbacks: braid_mpsc_recv copies into the caller's buffer, ab
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("C wait callbacks: braid_mpsc_send moves the value in on success and leaves it otherwise") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_mpsc_send moves the value in on success and leaves it otherwise") {
     Rt r;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
@@ -681,7 +672,7 @@ TEST_CASE("C wait callbacks: braid_mpsc_send moves the value in on success and l
     braid_mpsc_tx_free(tx);
 }
 
-TEST_CASE("C wait callbacks: braid_broadcast_recv reports lag, values, and takes nothing when aborted") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_broadcast_recv reports lag, values, and takes nothing when aborted") {
     Rt r;
     braid_broadcast_tx* tx = nullptr;
     REQUIRE(braid_broadcast_new(&tx, 2, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_OK);
@@ -720,7 +711,7 @@ TEST_CASE("C wait callbacks: braid_broadcast_recv reports lag, values, and takes
     braid_broadcast_rx_free(rx);
 }
 
-TEST_CASE("C wait callbacks: braid_watch_rx_changed marks the version seen only when it completes") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_watch_rx_changed marks the version seen only when it completes") {
     Rt r;
     braid_watch_tx* tx = nullptr;
     braid_watch_rx* rx = nullptr;
@@ -753,7 +744,7 @@ TEST_CASE("C wait callbacks: braid_watch_rx_changed marks the version seen only 
     braid_watch_rx_free(rx);
 }
 
-TEST_CASE("C wait callbacks: braid_oneshot_recv, aborted, the value stays for the next receive") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_oneshot_recv, aborted, the value stays for the next receive") {
     Rt r;
     braid_oneshot_tx* tx = nullptr;
     braid_oneshot_rx* rx = nullptr;
@@ -784,7 +775,7 @@ TEST_CASE("C wait callbacks: braid_oneshot_recv, aborted, the value stays for th
 
 // ---- join sets ----------------------------------------------------------------------
 
-TEST_CASE("C wait callbacks: braid_join_set_next, aborted, the finished task stays in the set") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: braid_join_set_next, aborted, the finished task stays in the set") {
     Rt r;
     braid_join_set* set = nullptr;
     REQUIRE(braid_join_set_new(&set) == BRAID_OK);
@@ -829,7 +820,7 @@ TEST_CASE("C wait callbacks: braid_join_set_next, aborted, the finished task sta
 
 // ---- shutdown -----------------------------------------------------------------------
 
-TEST_CASE("C wait callbacks: a shutdown completes pending waits with BRAID_ECANCELED and takes nothing") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: a shutdown completes pending waits with BRAID_ECANCELED and takes nothing") {
     Rt r;
     braid_mutex* m = nullptr;
     braid_semaphore* sem = nullptr;
@@ -940,7 +931,7 @@ struct Locker {
 };
 }  // namespace
 
-TEST_CASE("C wait callbacks stress: plain senders, a callback receiver, every message once") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks stress: plain senders, a callback receiver, every message once") {
     Rt r(4);
     constexpr int kSenders = 4;
     const int per = 20000 / braid_test::kStressDivisor;
@@ -973,7 +964,7 @@ TEST_CASE("C wait callbacks stress: plain senders, a callback receiver, every me
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("C wait callbacks stress: plain threads and callback lockers share a mutex") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks stress: plain threads and callback lockers share a mutex") {
     Rt r(4);
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
@@ -1006,7 +997,7 @@ TEST_CASE("C wait callbacks stress: plain threads and callback lockers share a m
     braid_mutex_free(m);
 }
 
-TEST_CASE("C wait callbacks: a deadline on the operation calls back BRAID_ETIMEDOUT and takes nothing") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: a deadline on the operation calls back BRAID_ETIMEDOUT and takes nothing") {
     PausedRt r(1);
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 1) == BRAID_OK);
@@ -1024,7 +1015,7 @@ TEST_CASE("C wait callbacks: a deadline on the operation calls back BRAID_ETIMED
     braid_semaphore_free(sem);
 }
 
-TEST_CASE("C wait callbacks: many callback waits on one lock are served in FIFO order") {
+TEST_CASE("capi_wait_callbacks.C wait callbacks: many callback waits on one lock are served in FIFO order") {
     PausedRt r(1);
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
@@ -1059,3 +1050,5 @@ TEST_CASE("C wait callbacks: many callback waits on one lock are served in FIFO 
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     braid_mutex_free(m);
 }
+
+}  // namespace test_capi_wait_callbacks

@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+namespace test_group_sync_idioms {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -31,7 +33,7 @@ braid::Task<> sleep_forever() { co_await braid::sleep(std::chrono::hours(24)); }
 
 // ---- JoinSet -------------------------------------------------------------------------------------------------
 
-TEST_CASE("a join_next that finished inside a join whose task is aborted drops the result it took") {
+TEST_CASE("group_sync_idioms.a join_next that finished inside a join whose task is aborted drops the result it took") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -60,7 +62,7 @@ TEST_CASE("a join_next that finished inside a join whose task is aborted drops t
     REQUIRE(Tracked::live() == before);  // the value taken by join_next was destroyed with it
 }
 
-TEST_CASE("a join_next that finished inside a try_join whose other branch fails drops the result it took") {
+TEST_CASE("group_sync_idioms.a join_next that finished inside a try_join whose other branch fails drops the result it took") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -86,7 +88,7 @@ TEST_CASE("a join_next that finished inside a try_join whose other branch fails 
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("an mpsc recv that finished inside a join whose task is aborted destroys the message it took") {
+TEST_CASE("group_sync_idioms.an mpsc recv that finished inside a join whose task is aborted destroys the message it took") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -114,7 +116,7 @@ TEST_CASE("an mpsc recv that finished inside a join whose task is aborted destro
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a join_next kept in a select loop against a channel loses no finished task and no message") {
+TEST_CASE("group_sync_idioms.a join_next kept in a select loop against a channel loses no finished task and no message") {
     constexpr int kTasks = 200;
     constexpr int kMsgs = 300;
     long before = Tracked::live();
@@ -161,7 +163,7 @@ TEST_CASE("a join_next kept in a select loop against a channel loses no finished
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a task spawned into a JoinSet while a kept join_next waits in a select wakes it") {
+TEST_CASE("group_sync_idioms.a task spawned into a JoinSet while a kept join_next waits in a select wakes it") {
     auto rt = braid_test::paused_runtime(2);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         braid::JoinSet<int> set;
@@ -198,7 +200,7 @@ TEST_CASE("a task spawned into a JoinSet while a kept join_next waits in a selec
     REQUIRE(order == std::vector<int>{1, 2, 3});
 }
 
-TEST_CASE("abort_all then draining the JoinSet counts every task once as finished or cancelled") {
+TEST_CASE("group_sync_idioms.abort_all then draining the JoinSet counts every task once as finished or cancelled") {
     auto rt = braid_test::paused_runtime(2);
     auto [done, cancelled, failed, ended] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int, int>> {
         auto ended_count = std::make_shared<std::atomic<int>>(0);
@@ -237,7 +239,7 @@ TEST_CASE("abort_all then draining the JoinSet counts every task once as finishe
     REQUIRE(ended == 30);
 }
 
-TEST_CASE("a JoinSet dropped while its tasks hold locks and permits gives every one back") {
+TEST_CASE("group_sync_idioms.a JoinSet dropped while its tasks hold locks and permits gives every one back") {
     auto rt = braid_test::runtime(2);
     auto [permits, locked, writable] = rt.block_on([]() -> braid::Task<std::tuple<std::size_t, bool, bool>> {
         auto sem = std::make_shared<braid::Semaphore>(5);
@@ -287,7 +289,7 @@ TEST_CASE("a JoinSet dropped while its tasks hold locks and permits gives every 
     REQUIRE(writable);
 }
 
-TEST_CASE("detach_all empties the JoinSet and the tasks run to their end") {
+TEST_CASE("group_sync_idioms.detach_all empties the JoinSet and the tasks run to their end") {
     auto rt = braid_test::runtime(2);
     auto [after_detach, finished] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, int>> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -315,7 +317,7 @@ TEST_CASE("detach_all empties the JoinSet and the tasks run to their end") {
     REQUIRE(finished == 10);
 }
 
-TEST_CASE("a JoinSet of blocking jobs gives every value and try_join_next sees them once done") {
+TEST_CASE("group_sync_idioms.a JoinSet of blocking jobs gives every value and try_join_next sees them once done") {
     auto rt = braid_test::runtime(2);
     auto [sum, via_try, gate_closed_empty] = rt.block_on([]() -> braid::Task<std::tuple<long, int, bool>> {
         braid::JoinSet<long> set;
@@ -352,7 +354,7 @@ TEST_CASE("a JoinSet of blocking jobs gives every value and try_join_next sees t
 
 // ---- LocalSet ------------------------------------------------------------------------------------------------
 
-TEST_CASE("local tasks spawning local tasks under run_until all run on the driving thread and all end") {
+TEST_CASE("group_sync_idioms.local tasks spawning local tasks under run_until all run on the driving thread and all end") {
     auto rt = braid_test::current_thread_runtime();
     auto [total, off_thread] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         braid::LocalSet local;
@@ -384,7 +386,7 @@ TEST_CASE("local tasks spawning local tasks under run_until all run on the drivi
     REQUIRE(off_thread == 0);
 }
 
-TEST_CASE("local tasks woken by plain threads through oneshots and a Notify run on the set's thread") {
+TEST_CASE("group_sync_idioms.local tasks woken by plain threads through oneshots and a Notify run on the set's thread") {
     auto rt = braid_test::runtime(2);
     braid::LocalSet local;
     auto me = std::this_thread::get_id();
@@ -427,7 +429,7 @@ TEST_CASE("local tasks woken by plain threads through oneshots and a Notify run 
 
 // ---- watch ---------------------------------------------------------------------------------------------------
 
-TEST_CASE("a kept watch changed in a select loop against ticks always ends on the latest value") {
+TEST_CASE("group_sync_idioms.a kept watch changed in a select loop against ticks always ends on the latest value") {
     auto rt = braid_test::runtime(2);
     auto [last, saw_close, went_back] = rt.block_on([]() -> braid::Task<std::tuple<int, bool, int>> {
         auto [tx, rx] = braid::watch::channel<int>(0);
@@ -464,7 +466,7 @@ TEST_CASE("a kept watch changed in a select loop against ticks always ends on th
     REQUIRE(went_back == 0);
 }
 
-TEST_CASE("dropping the watch sender wakes every waiting receiver with false") {
+TEST_CASE("group_sync_idioms.dropping the watch sender wakes every waiting receiver with false") {
     auto rt = braid_test::runtime(2);
     auto [woken, all_false] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         auto [tx, rx] = braid::watch::channel<int>(1);
@@ -496,7 +498,7 @@ TEST_CASE("dropping the watch sender wakes every waiting receiver with false") {
 
 // ---- broadcast -----------------------------------------------------------------------------------------------
 
-TEST_CASE("a lagging broadcast receiver is told how many it missed then gets the rest in order") {
+TEST_CASE("group_sync_idioms.a lagging broadcast receiver is told how many it missed then gets the rest in order") {
     auto rt = braid_test::current_thread_runtime();
     using Out = std::tuple<uint64_t, std::vector<int>, int, std::size_t>;
     auto [lag, rest, resub_first, resub_len] = rt.block_on([]() -> braid::Task<Out> {
@@ -525,7 +527,7 @@ TEST_CASE("a lagging broadcast receiver is told how many it missed then gets the
     REQUIRE(resub_len == 0);
 }
 
-TEST_CASE("a kept broadcast recv in a select against a channel destroys every value once") {
+TEST_CASE("group_sync_idioms.a kept broadcast recv in a select against a channel destroys every value once") {
     long before = Tracked::live();
     {
         auto rt = braid_test::runtime(2);
@@ -574,7 +576,7 @@ TEST_CASE("a kept broadcast recv in a select against a channel destroys every va
 
 // ---- Notify --------------------------------------------------------------------------------------------------
 
-TEST_CASE("notify_one before anyone waits is stored as one permit and notify_waiters stores nothing") {
+TEST_CASE("group_sync_idioms.notify_one before anyone waits is stored as one permit and notify_waiters stores nothing") {
     auto rt = braid_test::paused_runtime();
     auto [first, second, after_waiters, woken] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, bool, int>> {
         braid::Notify n;
@@ -602,7 +604,7 @@ TEST_CASE("notify_one before anyone waits is stored as one permit and notify_wai
     REQUIRE(woken == 3);
 }
 
-TEST_CASE("the enable-then-check idiom with a kept Notified raced against a timer misses no notify_one") {
+TEST_CASE("group_sync_idioms.the enable-then-check idiom with a kept Notified raced against a timer misses no notify_one") {
     auto rt = braid_test::runtime(2);
     constexpr int kItems = 2000;
     auto [consumed, timeouts_ok] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
@@ -653,7 +655,7 @@ TEST_CASE("the enable-then-check idiom with a kept Notified raced against a time
 
 // ---- Semaphore -----------------------------------------------------------------------------------------------
 
-TEST_CASE("acquire_many under a timeout takes all its permits or none") {
+TEST_CASE("group_sync_idioms.acquire_many under a timeout takes all its permits or none") {
     auto rt = braid_test::paused_runtime();
     auto [timed_out, avail_after, got_later, avail_end] =
         rt.block_on([]() -> braid::Task<std::tuple<bool, std::size_t, bool, std::size_t>> {
@@ -682,7 +684,7 @@ TEST_CASE("acquire_many under a timeout takes all its permits or none") {
     REQUIRE(avail_end == 5);
 }
 
-TEST_CASE("closing a semaphore wakes every waiter with AcquireError and held permits still go back") {
+TEST_CASE("group_sync_idioms.closing a semaphore wakes every waiter with AcquireError and held permits still go back") {
     auto rt = braid_test::runtime(2);
     auto [errors, avail, closed] = rt.block_on([]() -> braid::Task<std::tuple<int, std::size_t, bool>> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -715,7 +717,7 @@ TEST_CASE("closing a semaphore wakes every waiter with AcquireError and held per
     REQUIRE(closed);
 }
 
-TEST_CASE("aborting tasks waiting on a semaphore with permits half granted returns every permit") {
+TEST_CASE("group_sync_idioms.aborting tasks waiting on a semaphore with permits half granted returns every permit") {
     auto rt = braid_test::runtime(2);
     auto avail = rt.block_on([]() -> braid::Task<std::size_t> {
         auto sem = std::make_shared<braid::Semaphore>(0);
@@ -746,7 +748,7 @@ TEST_CASE("aborting tasks waiting on a semaphore with permits half granted retur
 
 // ---- Mutex and RwLock ----------------------------------------------------------------------------------------
 
-TEST_CASE("a writer keeping its write() across selects against a timer is not starved by new readers") {
+TEST_CASE("group_sync_idioms.a writer keeping its write() across selects against a timer is not starved by new readers") {
     auto rt = braid_test::runtime(2);
     auto [wrote, readers_after, rounds] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int>> {
         auto lock = std::make_shared<braid::RwLock<int>>(0);
@@ -792,7 +794,7 @@ TEST_CASE("a writer keeping its write() across selects against a timer is not st
     REQUIRE(rounds >= 1);
 }
 
-TEST_CASE("owned guards moved into spawned tasks keep the lock until that task drops them") {
+TEST_CASE("group_sync_idioms.owned guards moved into spawned tasks keep the lock until that task drops them") {
     auto rt = braid_test::runtime(2);
     auto [try_while_held, try_after, value] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {
         auto m = std::make_shared<braid::Mutex<int>>(0);
@@ -826,7 +828,7 @@ braid::Task<Tracked> init_value(std::shared_ptr<std::atomic<int>> started, int v
 }
 }  // namespace
 
-TEST_CASE("get_or_init raced by many tasks whose first initialiser is cancelled is initialised once by another") {
+TEST_CASE("group_sync_idioms.get_or_init raced by many tasks whose first initialiser is cancelled is initialised once by another") {
     auto rt = braid_test::paused_runtime(2);
     auto [values_ok, inits, cancelled_first] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
         auto cell = std::make_shared<braid::OnceCell<Tracked>>();
@@ -859,7 +861,7 @@ TEST_CASE("get_or_init raced by many tasks whose first initialiser is cancelled 
     REQUIRE(cancelled_first);
 }
 
-TEST_CASE("a barrier wait cancelled by a timeout no longer counts toward the round") {
+TEST_CASE("group_sync_idioms.a barrier wait cancelled by a timeout no longer counts toward the round") {
     auto rt = braid_test::paused_runtime(2);
     auto [timed_out, leaders, passed] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int>> {
         auto b = std::make_shared<braid::Barrier>(3);
@@ -891,7 +893,7 @@ TEST_CASE("a barrier wait cancelled by a timeout no longer counts toward the rou
 
 // ---- TaskTracker ---------------------------------------------------------------------------------------------
 
-TEST_CASE("a kept tracker wait raced again after it completed waits for the tracker to empty anew") {
+TEST_CASE("group_sync_idioms.a kept tracker wait raced again after it completed waits for the tracker to empty anew") {
     auto rt = braid_test::paused_runtime(2);
     auto [first_done, early, later_done] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, bool>> {
         braid::TaskTracker tracker;
@@ -923,7 +925,7 @@ TEST_CASE("a kept tracker wait raced again after it completed waits for the trac
 
 // ---- mpsc send kept across selects ---------------------------------------------------------------------------
 
-TEST_CASE("a kept mpsc send or send_timeout raced again after it completed sends no second value") {
+TEST_CASE("group_sync_idioms.a kept mpsc send or send_timeout raced again after it completed sends no second value") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -967,7 +969,7 @@ TEST_CASE("a kept mpsc send or send_timeout raced again after it completed sends
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a kept reserve_owned raced again after it completed reserves nothing more") {
+TEST_CASE("group_sync_idioms.a kept reserve_owned raced again after it completed reserves nothing more") {
     auto rt = braid_test::paused_runtime();
     auto [first, code, cap_after] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, std::size_t>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -988,3 +990,5 @@ TEST_CASE("a kept reserve_owned raced again after it completed reserves nothing 
     REQUIRE(code == BRAID_EINVAL);
     REQUIRE(cap_after == 4);
 }
+
+}  // namespace test_group_sync_idioms

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <string>
 
+namespace test_io_addr {
+
 namespace {
 
 struct Parsed {
@@ -58,7 +60,7 @@ struct GuardedBytes {
 
 }  // namespace
 
-TEST_CASE("addr: ports are decimal digits up to 65535, leading zeros allowed") {
+TEST_CASE("io_addr.addr: ports are decimal digits up to 65535, leading zeros allowed") {
     auto p = parse("1.2.3.4:0000080");
     REQUIRE(p.rc == BRAID_OK);
     REQUIRE(port_of(p) == 80);
@@ -81,7 +83,7 @@ TEST_CASE("addr: ports are decimal digits up to 65535, leading zeros allowed") {
     REQUIRE(parse("[::1]:99999x").rc == BRAID_EINVAL);
 }
 
-TEST_CASE("addr: IPv6 scope ids are decimal digits up to 2^32 - 1, or an interface name") {
+TEST_CASE("io_addr.addr: IPv6 scope ids are decimal digits up to 2^32 - 1, or an interface name") {
     auto p = parse("[fe80::1%7]:6");
     REQUIRE(p.rc == BRAID_OK);
     REQUIRE(scope_of(p) == 7);
@@ -103,7 +105,7 @@ TEST_CASE("addr: IPv6 scope ids are decimal digits up to 2^32 - 1, or an interfa
     REQUIRE(parse("[::1%no-such-interface]:6").rc == BRAID_EINVAL);
 }
 
-TEST_CASE("addr: format never reads past the length it is given") {
+TEST_CASE("io_addr.addr: format never reads past the length it is given") {
     GuardedBytes g;
     char buf[BRAID_ADDRSTRLEN];
     // No room for the family at all, then one byte of it.
@@ -129,7 +131,7 @@ TEST_CASE("addr: format never reads past the length it is given") {
     REQUIRE(std::string(buf) == "(unnamed)");
 }
 
-TEST_CASE("addr: what format writes, parse reads back to the same address") {
+TEST_CASE("io_addr.addr: what format writes, parse reads back to the same address") {
     for (const char* text : {"1.2.3.4:0000080", "0.0.0.0:0", "255.255.255.255:65535", "[::]:1", "[::ffff:1.2.3.4]:9",
                              "[fe80::1%42]:8080", "[2001:db8::1]:00443"}) {
         INFO(text);
@@ -143,3 +145,5 @@ TEST_CASE("addr: what format writes, parse reads back to the same address") {
         REQUIRE(format(q.ss, q.len) == s);
     }
 }
+
+}  // namespace test_io_addr

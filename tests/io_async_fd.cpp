@@ -12,6 +12,8 @@
 
 #include "support.hpp"
 
+namespace test_io_async_fd {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -42,7 +44,7 @@ braid::Task<std::string> read_some(braid::AsyncFd<>& fd) {
 }
 }  // namespace
 
-TEST_CASE("AsyncFd: a reader waits until another task writes to the pipe") {
+TEST_CASE("io_async_fd.AsyncFd: a reader waits until another task writes to the pipe") {
     Pipe p;
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([](int r, int w) -> braid::Task<std::string> {
@@ -58,7 +60,7 @@ TEST_CASE("AsyncFd: a reader waits until another task writes to the pipe") {
     REQUIRE(got == "hello");
 }
 
-TEST_CASE("AsyncFd: readiness is cached until cleared after EAGAIN") {
+TEST_CASE("io_async_fd.AsyncFd: readiness is cached until cleared after EAGAIN") {
     Pipe p;
     auto rt = braid_test::runtime(2);
     REQUIRE(::write(p.w, "ab", 2) == 2);
@@ -84,7 +86,7 @@ TEST_CASE("AsyncFd: readiness is cached until cleared after EAGAIN") {
     REQUIRE(second == "c");
 }
 
-TEST_CASE("AsyncFd: eventfd counter round trip between tasks") {
+TEST_CASE("io_async_fd.AsyncFd: eventfd counter round trip between tasks") {
     int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     REQUIRE(efd >= 0);
     auto rt = braid_test::runtime(2);
@@ -110,7 +112,7 @@ TEST_CASE("AsyncFd: eventfd counter round trip between tasks") {
     REQUIRE(total == 55);
 }
 
-TEST_CASE("AsyncFd: writable on an empty pipe is ready at once") {
+TEST_CASE("io_async_fd.AsyncFd: writable on an empty pipe is ready at once") {
     Pipe p;
     auto rt = braid_test::runtime(1);
     bool writable = rt.block_on([](int w) -> braid::Task<bool> {
@@ -121,7 +123,7 @@ TEST_CASE("AsyncFd: writable on an empty pipe is ready at once") {
     REQUIRE(writable);
 }
 
-TEST_CASE("AsyncFd: a task waiting for readability is cancelled promptly by abort") {
+TEST_CASE("io_async_fd.AsyncFd: a task waiting for readability is cancelled promptly by abort") {
     Pipe p;
     auto rt = braid_test::runtime(2);
     bool cancelled = rt.block_on([](int r) -> braid::Task<bool> {
@@ -146,7 +148,7 @@ TEST_CASE("AsyncFd: a task waiting for readability is cancelled promptly by abor
     REQUIRE(fcntl(p.r, F_GETFD) >= 0);
 }
 
-TEST_CASE("AsyncFd: a closed fd or a regular file is refused with BRAID_EBADF") {
+TEST_CASE("io_async_fd.AsyncFd: a closed fd or a regular file is refused with BRAID_EBADF") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         try {
@@ -168,7 +170,7 @@ TEST_CASE("AsyncFd: a closed fd or a regular file is refused with BRAID_EBADF") 
     }());
 }
 
-TEST_CASE("AsyncFd<T>: owns its object, try_io without waiting, into_inner gives it back") {
+TEST_CASE("io_async_fd.AsyncFd<T>: owns its object, try_io without waiting, into_inner gives it back") {
     struct Pipe {
         int fd_ = -1;
         explicit Pipe(int f) : fd_(f) {}
@@ -208,3 +210,5 @@ TEST_CASE("AsyncFd<T>: owns its object, try_io without waiting, into_inner gives
     }(p[0], write_end));
     ::close(write_end);
 }
+
+}  // namespace test_io_async_fd

@@ -12,6 +12,8 @@
 
 #include "support.hpp"
 
+namespace test_io_cursor {
+
 using braid::io::Cursor;
 using braid::io::SeekFrom;
 
@@ -19,7 +21,7 @@ namespace {
 std::string str(std::span<const std::byte> s) { return std::string(reinterpret_cast<const char*>(s.data()), s.size()); }
 }  // namespace
 
-TEST_CASE("a growable cursor reads what was written, and writes past the end fill the gap with zeros") {
+TEST_CASE("io_cursor.a growable cursor reads what was written, and writes past the end fill the gap with zeros") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         Cursor<std::string> c;
@@ -41,7 +43,7 @@ TEST_CASE("a growable cursor reads what was written, and writes past the end fil
     }());
 }
 
-TEST_CASE("a cursor over a span stops writing at its end, one over a string_view only reads") {
+TEST_CASE("io_cursor.a cursor over a span stops writing at its end, one over a string_view only reads") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::vector<char> v(4, '.');
@@ -59,7 +61,7 @@ TEST_CASE("a cursor over a span stops writing at its end, one over a string_view
     }());
 }
 
-TEST_CASE("cursor seeks: from the start, the end and the position, and before the start is an error") {
+TEST_CASE("io_cursor.cursor seeks: from the start, the end and the position, and before the start is an error") {
     Cursor<std::string> c(std::string("0123456789"));
     REQUIRE(c.seek(SeekFrom::end(-3)) == 7);
     REQUIRE(c.seek(SeekFrom::current(-2)) == 5);
@@ -72,7 +74,7 @@ TEST_CASE("cursor seeks: from the start, the end and the position, and before th
     REQUIRE(braid_test::error_code_of([&] { (void)c.read(braid::io::MutableBuffer(b, 0)); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("cursor write_vectored takes the buffers in turn, up to the end of a fixed range") {
+TEST_CASE("io_cursor.cursor write_vectored takes the buffers in turn, up to the end of a fixed range") {
     std::vector<char> v(5, '.');
     Cursor<std::span<char>> c{std::span<char>(v)};
     braid::io::ConstBuffer parts[] = {braid::io::ConstBuffer("ab"), braid::io::ConstBuffer(""), braid::io::ConstBuffer("cdef")};
@@ -80,7 +82,7 @@ TEST_CASE("cursor write_vectored takes the buffers in turn, up to the end of a f
     REQUIRE(std::string(v.begin(), v.end()) == "abcde");
 }
 
-TEST_CASE("BufReader seeks through a file, counting from the next byte it gives") {
+TEST_CASE("io_cursor.BufReader seeks through a file, counting from the next byte it gives") {
     braid_test::TempDir dir;
     std::string path = dir / "f";
     auto rt = braid_test::runtime(2);
@@ -101,7 +103,7 @@ TEST_CASE("BufReader seeks through a file, counting from the next byte it gives"
     }(path));
 }
 
-TEST_CASE("BufWriter flushes before it seeks a file") {
+TEST_CASE("io_cursor.BufWriter flushes before it seeks a file") {
     braid_test::TempDir dir;
     std::string path = dir / "f";
     auto rt = braid_test::runtime(2);
@@ -117,3 +119,5 @@ TEST_CASE("BufWriter flushes before it seeks a file") {
     }(path));
     REQUIRE(contents == "hello WORLD");
 }
+
+}  // namespace test_io_cursor

@@ -11,22 +11,16 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_dns {
+
 using namespace std::chrono_literals;
 using braid::net::SocketAddr;
 
 namespace {
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
+using braid_test::code_of;
 }  // namespace
 
-TEST_CASE("DNS: localhost and numeric hosts resolve, with the port set") {
+TEST_CASE("io_dns.DNS: localhost and numeric hosts resolve, with the port set") {
     auto rt = braid_test::runtime(2);
     auto [local, numeric, v6] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<std::string>, std::vector<std::string>, std::vector<std::string>>> {
         std::vector<std::string> a, b, c;
@@ -43,7 +37,7 @@ TEST_CASE("DNS: localhost and numeric hosts resolve, with the port set") {
     REQUIRE(v6 == std::vector<std::string>{"[::1]:53"});
 }
 
-TEST_CASE("DNS: a name under .invalid fails cleanly and fast") {
+TEST_CASE("io_dns.DNS: a name under .invalid fails cleanly and fast") {
     auto rt = braid_test::runtime(2);
     auto t0 = std::chrono::steady_clock::now();
     auto codes = rt.block_on([]() -> braid::Task<std::vector<int>> {
@@ -58,7 +52,7 @@ TEST_CASE("DNS: a name under .invalid fails cleanly and fast") {
     REQUIRE(took < 1s);
 }
 
-TEST_CASE("DNS: connect by name tries the addresses in turn") {
+TEST_CASE("io_dns.DNS: connect by name tries the addresses in turn") {
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([]() -> braid::Task<std::string> {
         auto l = braid::net::TcpListener::bind("127.0.0.1:0");
@@ -77,7 +71,7 @@ TEST_CASE("DNS: connect by name tries the addresses in turn") {
     REQUIRE(got == "hello");
 }
 
-TEST_CASE("DNS: lookups are cancellable") {
+TEST_CASE("io_dns.DNS: lookups are cancellable") {
     auto rt = braid_test::runtime(2);
     int finished = rt.block_on([]() -> braid::Task<int> {
         int done = 0;
@@ -94,7 +88,7 @@ TEST_CASE("DNS: lookups are cancellable") {
     REQUIRE(finished >= 1);
 }
 
-TEST_CASE("DNS: bad input") {
+TEST_CASE("io_dns.DNS: bad input") {
     auto rt = braid_test::runtime(1);
     auto codes = rt.block_on([]() -> braid::Task<std::vector<int>> {
         std::vector<int> out;
@@ -126,7 +120,7 @@ struct DnsResult {
 };
 }  // namespace
 
-TEST_CASE("DNS from C: callback lookup, abort, bad input, shutdown with lookups in flight") {
+TEST_CASE("io_dns.DNS from C: callback lookup, abort, bad input, shutdown with lookups in flight") {
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     DnsResult ok, bad, aborted, never;
@@ -167,3 +161,5 @@ TEST_CASE("DNS from C: callback lookup, abort, bad input, shutdown with lookups 
     REQUIRE(pending.calls == 1);
     braid_dns_query_free(q);  // after the runtime: still safe
 }
+
+}  // namespace test_io_dns

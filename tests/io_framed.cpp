@@ -12,13 +12,15 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_framed {
+
 using braid::io::AnyDelimiterCodec;
 using braid::io::ByteBuffer;
 using braid::io::BytesCodec;
 using braid::io::Framed;
 using braid::io::LinesCodec;
 
-TEST_CASE("Framed reads and writes lines over one duplex stream") {
+TEST_CASE("io_framed.Framed reads and writes lines over one duplex stream") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(64);
@@ -38,7 +40,7 @@ TEST_CASE("Framed reads and writes lines over one duplex stream") {
     }());
 }
 
-TEST_CASE("Framed::ready writes the buffer out once it reaches the backpressure boundary") {
+TEST_CASE("io_framed.Framed::ready writes the buffer out once it reaches the backpressure boundary") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(64);
@@ -58,7 +60,7 @@ TEST_CASE("Framed::ready writes the buffer out once it reaches the backpressure 
     }());
 }
 
-TEST_CASE("Framed::into_parts hands back unread and unwritten bytes, and from_parts goes on with them") {
+TEST_CASE("io_framed.Framed::into_parts hands back unread and unwritten bytes, and from_parts goes on with them") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -78,7 +80,7 @@ TEST_CASE("Framed::into_parts hands back unread and unwritten bytes, and from_pa
     }());
 }
 
-TEST_CASE("a Framed splits into framed halves for two tasks, and unsplit joins them again") {
+TEST_CASE("io_framed.a Framed splits into framed halves for two tasks, and unsplit joins them again") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(64);
@@ -101,7 +103,7 @@ TEST_CASE("a Framed splits into framed halves for two tasks, and unsplit joins t
     }());
 }
 
-TEST_CASE("unsplit of framed halves of two streams throws and keeps both halves") {
+TEST_CASE("io_framed.unsplit of framed halves of two streams throws and keeps both halves") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto [a, a_peer] = braid::io::duplex(64);
@@ -124,7 +126,7 @@ TEST_CASE("unsplit of framed halves of two streams throws and keeps both halves"
     }());
 }
 
-TEST_CASE("owned halves reunite into their stream, and refuse halves of another") {
+TEST_CASE("io_framed.owned halves reunite into their stream, and refuse halves of another") {
     auto [a, a_peer] = braid::io::duplex(8);
     auto [b, b_peer] = braid::io::duplex(8);
     auto [ra, wa] = braid::io::into_split(std::move(a));
@@ -137,7 +139,7 @@ TEST_CASE("owned halves reunite into their stream, and refuse halves of another"
     (void)back;
 }
 
-TEST_CASE("BytesCodec gives what each read brought and writes frames as they are") {
+TEST_CASE("io_framed.BytesCodec gives what each read brought and writes frames as they are") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -158,7 +160,7 @@ TEST_CASE("BytesCodec gives what each read brought and writes frames as they are
 // Every way of cutting the input in two gives the same frames and errors
 // as the input in one piece: the codec's result does not depend on how the
 // bytes arrived.
-TEST_CASE("AnyDelimiterCodec's frames do not depend on how the bytes are split") {
+TEST_CASE("io_framed.AnyDelimiterCodec's frames do not depend on how the bytes are split") {
     const std::string input = "ab,cdefghij;k\n\nlmnopqrstu,v;";
     auto decode_all = [&](std::vector<std::string> pieces) {
         AnyDelimiterCodec codec(",;\n", ",", 5);
@@ -190,7 +192,7 @@ TEST_CASE("AnyDelimiterCodec's frames do not depend on how the bytes are split")
     }
 }
 
-TEST_CASE("AnyDelimiterCodec over a FramedRead: the last chunk comes at end of file") {
+TEST_CASE("io_framed.AnyDelimiterCodec over a FramedRead: the last chunk comes at end of file") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -203,3 +205,5 @@ TEST_CASE("AnyDelimiterCodec over a FramedRead: the last chunk comes at end of f
         EXPECT(dflt.max_length() == SIZE_MAX);
     }());
 }
+
+}  // namespace test_io_framed

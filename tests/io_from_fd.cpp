@@ -19,6 +19,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_from_fd {
+
 using capi_test::IoResult;
 using capi_test::join;
 
@@ -75,7 +77,7 @@ bool untouched(int fd) {
 
 }  // namespace
 
-TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other kind") {
+TEST_CASE("io_from_fd.tcp_stream_from_fd takes a TCP stream socket and refuses every other kind") {
     braid_test::warm_up_process_fds();
     int before = braid_test::open_fds();
     auto r = std::make_unique<Rt>();
@@ -122,7 +124,7 @@ TEST_CASE("tcp_stream_from_fd takes a TCP stream socket and refuses every other 
     REQUIRE(braid_test::open_fds() == before);
 }
 
-TEST_CASE("tcp_listener_from_fd takes a listening TCP socket only") {
+TEST_CASE("io_from_fd.tcp_listener_from_fd takes a listening TCP socket only") {
     Rt r;
     int unbound = tcp_socket();  // a TCP socket that does not listen
     braid_test::TempDir dir;
@@ -160,7 +162,7 @@ TEST_CASE("tcp_listener_from_fd takes a listening TCP socket only") {
     for (int fd : {unbound, unix_listener, udp, client}) ::close(fd);
 }
 
-TEST_CASE("udp_from_fd takes a UDP socket only") {
+TEST_CASE("io_from_fd.udp_from_fd takes a UDP socket only") {
     Rt r;
     int tcp = tcp_socket();
     int dgram_pair[2];
@@ -190,7 +192,7 @@ TEST_CASE("udp_from_fd takes a UDP socket only") {
     for (int fd : {tcp, dgram_pair[0], dgram_pair[1], b}) ::close(fd);
 }
 
-TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
+TEST_CASE("io_from_fd.unix from_fd functions take their own kind of Unix socket only") {
     Rt r;
     braid_test::TempDir dir;
     int stream_pair[2], dgram_pair[2], seq_pair[2];
@@ -257,7 +259,7 @@ TEST_CASE("unix from_fd functions take their own kind of Unix socket only") {
         ::close(fd);
 }
 
-TEST_CASE("into_fd gives UDP and Unix sockets back as plain fds, bad and closed handles") {
+TEST_CASE("io_from_fd.into_fd gives UDP and Unix sockets back as plain fds, bad and closed handles") {
     Rt r;
     braid_test::TempDir dir;
 
@@ -330,7 +332,7 @@ TEST_CASE("into_fd gives UDP and Unix sockets back as plain fds, bad and closed 
     for (int fd : {ua, b, sfd, sp[1], dfd, dp[1], lfd, cl, acc}) ::close(fd);
 }
 
-TEST_CASE("from_std and into_std in C++: UdpSocket, UnixStream, UnixListener, UnixDatagram") {
+TEST_CASE("io_from_fd.from_std and into_std in C++: UdpSocket, UnixStream, UnixListener, UnixDatagram") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         braid_test::TempDir dir;
@@ -402,3 +404,5 @@ TEST_CASE("from_std and into_std in C++: UdpSocket, UnixStream, UnixListener, Un
         for (int fd : {pipe_fds[0], pipe_fds[1], tcp, back, sp[1], dback, dp[1], uback, lback}) ::close(fd);
     }());
 }
+
+}  // namespace test_io_from_fd

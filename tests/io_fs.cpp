@@ -28,6 +28,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_fs {
+
 using namespace std::chrono_literals;
 namespace fs = braid::fs;
 using braid_test::code_of;
@@ -51,7 +53,7 @@ bool make_unwritable(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("fs: whole files, directories, read_dir, rename, copy, metadata, removal") {
+TEST_CASE("io_fs.fs: whole files, directories, read_dir, rename, copy, metadata, removal") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     struct Out {
@@ -109,7 +111,7 @@ TEST_CASE("fs: whole files, directories, read_dir, rename, copy, metadata, remov
     REQUIRE(o.gone == BRAID_ENOENT);
 }
 
-TEST_CASE("fs: File with open options, seek, append, set_len, sync_all, metadata") {
+TEST_CASE("io_fs.fs: File with open options, seek, append, set_len, sync_all, metadata") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     auto [first, appended, exists, truncated, reread] = rt.block_on([](std::string p) -> braid::Task<std::tuple<std::string, std::string, int, uint64_t, std::string>> {
@@ -140,7 +142,7 @@ TEST_CASE("fs: File with open options, seek, append, set_len, sync_all, metadata
     REQUIRE(reread == "01234");
 }
 
-TEST_CASE("fs: missing file, permission denied, a directory given for a file, bad paths, no fd leaks") {
+TEST_CASE("io_fs.fs: missing file, permission denied, a directory given for a file, bad paths, no fd leaks") {
     TempDir dir;
     std::string locked = dir / "locked.txt";
     {
@@ -192,7 +194,7 @@ TEST_CASE("fs: missing file, permission denied, a directory given for a file, ba
     REQUIRE(braid_test::open_fds() == before);
 }
 
-TEST_CASE("fs: operations dropped by a timeout leak nothing") {
+TEST_CASE("io_fs.fs: operations dropped by a timeout leak nothing") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     int before = -1;
@@ -247,7 +249,7 @@ int wait(braid_task* t) {
 }
 }  // namespace
 
-TEST_CASE("fs from C: write, read, open, EBUSY, bad input") {
+TEST_CASE("io_fs.fs from C: write, read, open, EBUSY, bad input") {
     TempDir dir;
     std::string p = dir / "c.txt";
     braid_runtime* rt = nullptr;
@@ -331,7 +333,7 @@ void put(const std::string& path, const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("fs: copy refuses a destination that is the source file itself, by any path, and leaves it whole") {
+TEST_CASE("io_fs.fs: copy refuses a destination that is the source file itself, by any path, and leaves it whole") {
     TempDir dir;
     const std::string text = "precious contents";
     std::string a = dir / "a.txt";
@@ -460,7 +462,7 @@ int refuse_root(const std::string& canary) {
 }
 }  // namespace
 
-TEST_CASE("fs: remove_dir_all refuses the root directory, whatever path names it, before touching anything") {
+TEST_CASE("io_fs.fs: remove_dir_all refuses the root directory, whatever path names it, before touching anything") {
     TempDir dir;
     std::string canary = dir / "canary";
     put(canary, "canary");
@@ -474,7 +476,7 @@ TEST_CASE("fs: remove_dir_all refuses the root directory, whatever path names it
     REQUIRE(contents(probe + "/file") == "x");
 }
 
-TEST_CASE("fs: links, canonicalize, set_permissions, try_exists, DirBuilder mode, sync_data, try_clone") {
+TEST_CASE("io_fs.fs: links, canonicalize, set_permissions, try_exists, DirBuilder mode, sync_data, try_clone") {
     TempDir dir;
     auto rt = braid_test::runtime(1);
     rt.block_on([](std::string d) -> braid::Task<> {
@@ -540,3 +542,5 @@ TEST_CASE("fs: links, canonicalize, set_permissions, try_exists, DirBuilder mode
     REQUIRE(never.calls == 0);
     REQUIRE(braid_runtime_free(crt) == BRAID_OK);
 }
+
+}  // namespace test_io_fs

@@ -16,6 +16,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_idioms {
+
 using namespace std::chrono_literals;
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
@@ -175,7 +177,7 @@ braid::Task<bool> echo_client(SocketAddr addr, int id) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a kept TCP read raced against a channel returns each read at the start of the buffer") {
+TEST_CASE("io_idioms.io idioms: a kept TCP read raced against a channel returns each read at the start of the buffer") {
     auto rt = braid_test::current_thread_runtime();
     auto res = rt.block_on([]() -> braid::Task<KeptReadResult> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -193,7 +195,7 @@ TEST_CASE("io idioms: a kept TCP read raced against a channel returns each read 
     for (int i = 0; i < 20; ++i) CHECK(res.chunks[std::size_t(i)] == chunk_of(i));
 }
 
-TEST_CASE("io idioms: a kept read_exact raced again reads the next frame") {
+TEST_CASE("io_idioms.io idioms: a kept read_exact raced again reads the next frame") {
     auto rt = braid_test::current_thread_runtime();
     auto frames = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -221,7 +223,7 @@ TEST_CASE("io idioms: a kept read_exact raced again reads the next frame") {
     for (int i = 0; i < 6; ++i) CHECK(frames[std::size_t(i)] == "f" + std::to_string(i) + "__");
 }
 
-TEST_CASE("io idioms: a kept accept raced against a channel and a token loses no connection") {
+TEST_CASE("io_idioms.io idioms: a kept accept raced against a channel and a token loses no connection") {
     auto rt = braid_test::runtime(2);
     for (int rep = 0; rep < 3; ++rep) {
         auto [accepted, msgs] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
@@ -254,7 +256,7 @@ TEST_CASE("io idioms: a kept accept raced against a channel and a token loses no
     }
 }
 
-TEST_CASE("io idioms: a read that timed out consumed nothing and the next read gets the bytes") {
+TEST_CASE("io_idioms.io idioms: a read that timed out consumed nothing and the next read gets the bytes") {
     auto rt = braid_test::runtime(2);
     auto got = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -306,7 +308,7 @@ braid::Task<std::string> half_close_peer(TcpStream s, int n) {
 
 }  // namespace
 
-TEST_CASE("io idioms: into_split halves in two tasks with the write half dropped as a half-close") {
+TEST_CASE("io_idioms.io idioms: into_split halves in two tasks with the write half dropped as a half-close") {
     auto rt = braid_test::runtime(2);
     for (int rep = 0; rep < 3; ++rep) {
         auto [peer_in, reply] = rt.block_on([]() -> braid::Task<std::pair<std::string, std::string>> {
@@ -328,7 +330,7 @@ TEST_CASE("io idioms: into_split halves in two tasks with the write half dropped
     }
 }
 
-TEST_CASE("io idioms: shutdown is seen as EOF by the peer while the other direction keeps working") {
+TEST_CASE("io_idioms.io idioms: shutdown is seen as EOF by the peer while the other direction keeps working") {
     auto rt = braid_test::runtime(2);
     auto got = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -357,7 +359,7 @@ braid::Task<int> read_exact_forever(TcpStream s, std::atomic<bool>* started) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a task aborted inside read_exact drops its stream and the peer reads EOF") {
+TEST_CASE("io_idioms.io idioms: a task aborted inside read_exact drops its stream and the peer reads EOF") {
     auto rt = braid_test::current_thread_runtime();
     auto [cancelled, eof] = rt.block_on([]() -> braid::Task<std::pair<bool, bool>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -403,7 +405,7 @@ braid::Task<int> wait_accept(TcpListener* l, std::atomic<bool>* started) {
 
 }  // namespace
 
-TEST_CASE("io idioms: closing a stream under a read waiting in another task wakes it with ECLOSED") {
+TEST_CASE("io_idioms.io idioms: closing a stream under a read waiting in another task wakes it with ECLOSED") {
     auto rt = braid_test::current_thread_runtime();
     auto code = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -420,7 +422,7 @@ TEST_CASE("io idioms: closing a stream under a read waiting in another task wake
     REQUIRE(code == BRAID_ECLOSED);
 }
 
-TEST_CASE("io idioms: closing a listener under an accept waiting in another task wakes it with ECLOSED") {
+TEST_CASE("io_idioms.io idioms: closing a listener under an accept waiting in another task wakes it with ECLOSED") {
     auto rt = braid_test::current_thread_runtime();
     auto code = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -435,7 +437,7 @@ TEST_CASE("io idioms: closing a listener under an accept waiting in another task
     REQUIRE(code == BRAID_ECLOSED);
 }
 
-TEST_CASE("io idioms: an echo server of many connections shut down by a token serves every connection") {
+TEST_CASE("io_idioms.io idioms: an echo server of many connections shut down by a token serves every connection") {
     auto rt = braid_test::runtime(4);
     for (int rep = 0; rep < 2; ++rep) {
         std::atomic<int> served{0}, ended{0};
@@ -481,7 +483,7 @@ braid::Task<> udp_sender(UdpSocket* s, SocketAddr to, braid::mpsc::Sender<int> s
 
 }  // namespace
 
-TEST_CASE("io idioms: a kept UDP recv_from raced against a channel and an interval loses no datagram") {
+TEST_CASE("io_idioms.io idioms: a kept UDP recv_from raced against a channel and an interval loses no datagram") {
     auto rt = braid_test::runtime(2);
     auto [got, from_ok] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, bool>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -531,7 +533,7 @@ braid::Task<> unix_serve(UnixStream s) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a kept Unix accept in a select loop with half-closed connections") {
+TEST_CASE("io_idioms.io idioms: a kept Unix accept in a select loop with half-closed connections") {
     braid_test::TempDir dir;
     std::string path = dir.path + "/idioms.sock";
     auto rt = braid_test::runtime(2);
@@ -602,7 +604,7 @@ braid::Task<> connector(SocketAddr addr, int n, std::atomic<int>* connected) {
 
 }  // namespace
 
-TEST_CASE("io idioms: several tasks accepting on one listener share every connection") {
+TEST_CASE("io_idioms.io idioms: several tasks accepting on one listener share every connection") {
     auto rt = braid_test::runtime(4);
     for (int rep = 0; rep < 3; ++rep) {
         auto [sum, total] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
@@ -656,7 +658,7 @@ braid::Task<std::size_t> turn_reader(TcpStream* s, std::atomic<std::size_t>* tot
 
 }  // namespace
 
-TEST_CASE("io idioms: two tasks reading one stream take turns and lose no byte") {
+TEST_CASE("io_idioms.io idioms: two tasks reading one stream take turns and lose no byte") {
     auto rt = braid_test::runtime(4);
     for (int rep = 0; rep < 3; ++rep) {
         auto [a, b, total] = rt.block_on([]() -> braid::Task<std::tuple<std::size_t, std::size_t, std::size_t>> {
@@ -705,7 +707,7 @@ braid::Task<std::size_t> streaming_writer(TcpStream* c, std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("io idioms: reads under short timeouts in a loop lose no byte while a writer streams") {
+TEST_CASE("io_idioms.io idioms: reads under short timeouts in a loop lose no byte while a writer streams") {
     auto rt = braid_test::runtime(2);
     for (int rep = 0; rep < 3; ++rep) {
         auto [sent, got, bad, timeouts] = rt.block_on([]() -> braid::Task<std::tuple<std::size_t, std::size_t,
@@ -761,7 +763,7 @@ braid::Task<> line_feeder(braid::mpsc::Sender<std::string> tx, int n) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a chat loop with a kept socket read and a channel of lines to write") {
+TEST_CASE("io_idioms.io idioms: a chat loop with a kept socket read and a channel of lines to write") {
     auto rt = braid_test::runtime(2);
     auto [echoed, want] = rt.block_on([]() -> braid::Task<std::pair<std::string, std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -810,7 +812,7 @@ braid::Task<> ack_writer(TcpStream* c, braid::mpsc::Receiver<int>* acks, int n) 
 
 }  // namespace
 
-TEST_CASE("io idioms: a kept readable raced against a channel with try_read until it would block") {
+TEST_CASE("io_idioms.io idioms: a kept readable raced against a channel with try_read until it would block") {
     auto rt = braid_test::current_thread_runtime();
     auto [got, want, spurious] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, int>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -876,7 +878,7 @@ braid::Task<std::size_t> backend(TcpListener* l) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a copy_bidirectional proxy carries a half-close both ways") {
+TEST_CASE("io_idioms.io idioms: a copy_bidirectional proxy carries a half-close both ways") {
     auto rt = braid_test::runtime(2);
     for (int rep = 0; rep < 3; ++rep) {
         auto [resp, up, down, sent] = rt.block_on([]() -> braid::Task<std::tuple<std::string, uint64_t, uint64_t,
@@ -916,7 +918,7 @@ braid::Task<> piecewise_writer(TcpStream c, std::string text, braid::mpsc::Sende
 
 }  // namespace
 
-TEST_CASE("io idioms: framed lines raced against a channel lose no partial line") {
+TEST_CASE("io_idioms.io idioms: framed lines raced against a channel lose no partial line") {
     auto rt = braid_test::runtime(2);
     auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -945,7 +947,7 @@ TEST_CASE("io idioms: framed lines raced against a channel lose no partial line"
     for (int i = 0; i < 100; ++i) CHECK(lines[std::size_t(i)] == "line number " + std::to_string(i));
 }
 
-TEST_CASE("io idioms: a kept connected UDP recv raced against an interval") {
+TEST_CASE("io_idioms.io idioms: a kept connected UDP recv raced against an interval") {
     auto rt = braid_test::runtime(2);
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -987,7 +989,7 @@ braid::Task<> write_then_shutdown(W* w, std::string data) {
 
 }  // namespace
 
-TEST_CASE("io idioms: borrowed split halves joined in one task echo through a peer") {
+TEST_CASE("io_idioms.io idioms: borrowed split halves joined in one task echo through a peer") {
     auto rt = braid_test::runtime(2);
     auto back = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1025,7 +1027,7 @@ braid::Task<> connect_each(SocketAddr addr, braid::mpsc::Sender<int> side, int n
 
 }  // namespace
 
-TEST_CASE("io idioms: the incoming stream raced against a channel loses no connection") {
+TEST_CASE("io_idioms.io idioms: the incoming stream raced against a channel loses no connection") {
     auto rt = braid_test::runtime(2);
     auto [accepted, ids] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1083,7 +1085,7 @@ braid::Task<std::string> slow_drain(TcpStream* s, std::size_t want, braid::mpsc:
 
 }  // namespace
 
-TEST_CASE("io idioms: a kept write_all losing races to a channel sends every byte once") {
+TEST_CASE("io_idioms.io idioms: a kept write_all losing races to a channel sends every byte once") {
     auto rt = braid_test::runtime(2);
     auto [sent, got, losses] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, int>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1109,7 +1111,7 @@ TEST_CASE("io idioms: a kept write_all losing races to a channel sends every byt
     (void)losses;
 }
 
-TEST_CASE("io idioms: a kept read_exact losing races keeps what it read") {
+TEST_CASE("io_idioms.io idioms: a kept read_exact losing races keeps what it read") {
     auto rt = braid_test::runtime(2);
     auto [frame, losses] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1176,7 +1178,7 @@ braid::Task<int> closed_code(TcpStream* c) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a JoinSet of connection handlers shut down while they wait in read closes every stream") {
+TEST_CASE("io_idioms.io idioms: a JoinSet of connection handlers shut down while they wait in read closes every stream") {
     auto rt = braid_test::runtime(2);
     for (int rep = 0; rep < 3; ++rep) {
         std::atomic<int> gone{0};
@@ -1241,7 +1243,7 @@ braid::Task<> close_under_waits(A* a, B* b, braid::JoinHandle<int> h1, braid::Jo
 }
 }  // namespace
 
-TEST_CASE("io idioms: closing a stream or a listener from another worker while a task waits on it") {
+TEST_CASE("io_idioms.io idioms: closing a stream or a listener from another worker while a task waits on it") {
     auto rt = braid_test::runtime(4);
     std::vector<int> odd;  // the codes other than ECLOSED (accept's + 1000; -1: timed out)
     auto [reads, accepts] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
@@ -1281,7 +1283,7 @@ braid::Task<int> udp_worker(UdpSocket* s, braid::CancellationToken tok, braid::m
 
 }  // namespace
 
-TEST_CASE("io idioms: several tasks receiving on one UDP socket share every datagram") {
+TEST_CASE("io_idioms.io idioms: several tasks receiving on one UDP socket share every datagram") {
     auto rt = braid_test::runtime(4);
     auto [seen, sum] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, int>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -1335,7 +1337,7 @@ braid::Task<> unix_echo(UnixStream s) {
 
 }  // namespace
 
-TEST_CASE("io idioms: a Unix stream pair split into halves in two tasks through an echo") {
+TEST_CASE("io_idioms.io idioms: a Unix stream pair split into halves in two tasks through an echo") {
     auto rt = braid_test::runtime(2);
     auto [back, want] = rt.block_on([]() -> braid::Task<std::pair<std::string, std::string>> {
         auto [x, y] = UnixStream::pair();
@@ -1355,7 +1357,7 @@ TEST_CASE("io idioms: a Unix stream pair split into halves in two tasks through 
     REQUIRE(back == want);
 }
 
-TEST_CASE("io idioms: a kept read under repeated timeouts gets every message once") {
+TEST_CASE("io_idioms.io idioms: a kept read under repeated timeouts gets every message once") {
     auto rt = braid_test::runtime(2);
     auto [got, timeouts] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1383,7 +1385,7 @@ TEST_CASE("io idioms: a kept read under repeated timeouts gets every message onc
     REQUIRE(got == "m0;m1;m2;m3;m4;m5;m6;m7;m8;m9;");
 }
 
-TEST_CASE("io idioms: a Framed lines chat loop sends from a channel and reads echoed lines") {
+TEST_CASE("io_idioms.io idioms: a Framed lines chat loop sends from a channel and reads echoed lines") {
     auto rt = braid_test::runtime(2);
     auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1434,7 +1436,7 @@ braid::Task<int> wait_recv_from(UdpSocket* u, std::atomic<bool>* started) {
 
 }  // namespace
 
-TEST_CASE("io idioms: closing a stream under a waiting write_all or a UDP socket under a waiting recv_from") {
+TEST_CASE("io_idioms.io idioms: closing a stream under a waiting write_all or a UDP socket under a waiting recv_from") {
     auto rt = braid_test::runtime(4);
     std::vector<int> odd;  // the codes other than ECLOSED (recv_from's + 1000; -1: timed out)
     auto [writes, recvs] = rt.block_on([](std::vector<int>& odd) -> braid::Task<std::pair<int, int>> {
@@ -1473,7 +1475,7 @@ braid::Task<int> wait_peek(TcpStream* s, std::atomic<bool>* started) {
 
 }  // namespace
 
-TEST_CASE("io idioms: closing a stream under a peek waiting in another worker wakes it with ECLOSED") {
+TEST_CASE("io_idioms.io idioms: closing a stream under a peek waiting in another worker wakes it with ECLOSED") {
     auto rt = braid_test::runtime(4);
     std::vector<int> odd;  // what the peeks that did not report ECLOSED gave (0: end of file)
     auto peeks = rt.block_on([](std::vector<int>& odd) -> braid::Task<int> {
@@ -1497,7 +1499,7 @@ TEST_CASE("io idioms: closing a stream under a peek waiting in another worker wa
     REQUIRE(peeks == 60);
 }
 
-TEST_CASE("io idioms: BufReader read_line over a read half raced against a channel keeps partial lines") {
+TEST_CASE("io_idioms.io idioms: BufReader read_line over a read half raced against a channel keeps partial lines") {
     auto rt = braid_test::runtime(2);
     auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -1528,7 +1530,7 @@ TEST_CASE("io idioms: BufReader read_line over a read half raced against a chann
     for (int i = 0; i < 120; ++i) CHECK(lines[std::size_t(i)] == "row " + std::to_string(i) + " of the table\n");
 }
 
-TEST_CASE("io idioms: a kept connect losing races to an interval connects once") {
+TEST_CASE("io_idioms.io idioms: a kept connect losing races to an interval connects once") {
     auto rt = braid_test::current_thread_runtime();
     for (int rep = 0; rep < 5; ++rep) {
         auto [echo, extra] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
@@ -1561,7 +1563,7 @@ TEST_CASE("io idioms: a kept connect losing races to an interval connects once")
     }
 }
 
-TEST_CASE("io idioms: a kept connect raced again after it completed connects anew") {
+TEST_CASE("io_idioms.io idioms: a kept connect raced again after it completed connects anew") {
     // The address forms (TCP and Unix) make a new connection each time they
     // win; the TcpSocket form's socket became the first stream, so raced
     // again it fails with BRAID_EINVAL rather than touch a freed socket.
@@ -1611,3 +1613,5 @@ TEST_CASE("io idioms: a kept connect raced again after it completed connects ane
     REQUIRE(unix_conns == 3);
     REQUIRE(socket_again == BRAID_EINVAL);
 }
+
+}  // namespace test_io_idioms

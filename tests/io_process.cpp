@@ -18,6 +18,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_process {
+
 using namespace std::chrono_literals;
 using braid::process::Command;
 using braid::process::Stdio;
@@ -40,7 +42,7 @@ bool gone_within_5s(int pid) {
 
 }  // namespace
 
-TEST_CASE("process: output() collects stdout, stderr and the exit code") {
+TEST_CASE("io_process.process: output() collects stdout, stderr and the exit code") {
     auto rt = braid_test::runtime(2);
     auto out = rt.block_on([]() -> braid::Task<braid::process::Output> {
         // Built apart from the co_await: g++ 12 rejects an initializer list
@@ -55,7 +57,7 @@ TEST_CASE("process: output() collects stdout, stderr and the exit code") {
     REQUIRE(!out.status.success());
 }
 
-TEST_CASE("process: arguments, environment and working directory") {
+TEST_CASE("io_process.process: arguments, environment and working directory") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     auto [line, cleared] = rt.block_on([](std::string d) -> braid::Task<std::pair<std::string, std::string>> {
@@ -70,7 +72,7 @@ TEST_CASE("process: arguments, environment and working directory") {
     REQUIRE(cleared == "ONLY=1\n");
 }
 
-TEST_CASE("process: piped stdin and stdout are async streams") {
+TEST_CASE("io_process.process: piped stdin and stdout are async streams") {
     auto rt = braid_test::runtime(2);
     auto [echoed, ok] = rt.block_on([]() -> braid::Task<std::pair<std::string, bool>> {
         auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::piped()).spawn();
@@ -92,7 +94,7 @@ TEST_CASE("process: piped stdin and stdout are async streams") {
     REQUIRE(ok);
 }
 
-TEST_CASE("process: kill, try_wait, and wait reports the signal") {
+TEST_CASE("io_process.process: kill, try_wait, and wait reports the signal") {
     auto rt = braid_test::runtime(2);
     auto [before, sig, after] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
         auto child = Command("sleep").arg("30").spawn();
@@ -106,7 +108,7 @@ TEST_CASE("process: kill, try_wait, and wait reports the signal") {
     REQUIRE(after);
 }
 
-TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no zombie)") {
+TEST_CASE("io_process.process: a child dropped with kill_on_drop is killed and reaped (no zombie)") {
     auto rt = braid_test::runtime(2);
     int pid = rt.block_on([]() -> braid::Task<int> {
         auto child = Command("sleep").arg("30").kill_on_drop(true).spawn();
@@ -123,7 +125,7 @@ TEST_CASE("process: a child dropped with kill_on_drop is killed and reaped (no z
     REQUIRE(gone_within_5s(pid2));
 }
 
-TEST_CASE("process: a command that does not exist, bad input, EPIPE, no fd leaks") {
+TEST_CASE("io_process.process: a command that does not exist, bad input, EPIPE, no fd leaks") {
     TempDir dir;
     std::string not_exec = dir.path + "/not-executable";
     {
@@ -157,7 +159,7 @@ TEST_CASE("process: a command that does not exist, bad input, EPIPE, no fd leaks
     REQUIRE(braid_test::open_fds() == before);
 }
 
-TEST_CASE("process: output() dropped by a timeout kills the child") {
+TEST_CASE("io_process.process: output() dropped by a timeout kills the child") {
     auto rt = braid_test::runtime(2);
     int before = -1;
     bool timed_out = rt.block_on([](int* before) -> braid::Task<bool> {
@@ -204,7 +206,7 @@ struct ExitResult {
 };
 }  // namespace
 
-TEST_CASE("process from C: output, spawn and wait, bad input") {
+TEST_CASE("io_process.process from C: output, spawn and wait, bad input") {
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     braid_command* cmd = nullptr;
@@ -251,7 +253,7 @@ TEST_CASE("process from C: output, spawn and wait, bad input") {
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("process: stdio from an fd, process groups, setsid, any signal, wait_with_output, id after reaping") {
+TEST_CASE("io_process.process: stdio from an fd, process groups, setsid, any signal, wait_with_output, id after reaping") {
     braid_test::TempDir dir;
     std::string path = dir / "out.txt";
     auto rt = braid_test::runtime(2);
@@ -336,7 +338,7 @@ TEST_CASE("process: stdio from an fd, process groups, setsid, any signal, wait_w
 
 // Command::uid / gid start the child with fork and exec (posix_spawn cannot
 // change the user): the same settings and errors as a posix_spawn start.
-TEST_CASE("process: uid and gid: the child's user and group, with stdio, directory, group and errors as posix_spawn") {
+TEST_CASE("io_process.process: uid and gid: the child's user and group, with stdio, directory, group and errors as posix_spawn") {
     TempDir dir;
     std::string not_exec = dir / "not-executable";
     {
@@ -410,3 +412,5 @@ TEST_CASE("process: uid and gid: the child's user and group, with stdio, directo
     REQUIRE(braid_command_gid(cmd, ::getgid()) == BRAID_OK);
     braid_command_free(cmd);
 }
+
+}  // namespace test_io_process

@@ -9,9 +9,11 @@
 
 #include "support.hpp"
 
+namespace test_io_signal {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("a signal sent after listening started is heard by every listener") {
+TEST_CASE("io_signal.a signal sent after listening started is heard by every listener") {
     auto rt = braid_test::runtime(2);
     int heard = rt.block_on([]() -> braid::Task<int> {
         braid::signal::Signal a(SIGUSR1), b(SIGUSR1);
@@ -23,7 +25,7 @@ TEST_CASE("a signal sent after listening started is heard by every listener") {
     REQUIRE(heard == 2);
 }
 
-TEST_CASE("a Signal is a repeatable receiver of deliveries") {
+TEST_CASE("io_signal.a Signal is a repeatable receiver of deliveries") {
     auto rt = braid_test::runtime(2);
     int n = rt.block_on([]() -> braid::Task<int> {
         braid::signal::Signal hup(SIGHUP);
@@ -38,7 +40,7 @@ TEST_CASE("a Signal is a repeatable receiver of deliveries") {
     REQUIRE(n == 3);
 }
 
-TEST_CASE("ctrl_c completes on SIGINT, and select with it is a shutdown switch") {
+TEST_CASE("io_signal.ctrl_c completes on SIGINT, and select with it is a shutdown switch") {
     auto rt = braid_test::runtime(2);
     size_t idx = rt.block_on([]() -> braid::Task<size_t> {
         auto stop = braid::signal::ctrl_c();  // listening from here on
@@ -53,7 +55,7 @@ TEST_CASE("ctrl_c completes on SIGINT, and select with it is a shutdown switch")
     REQUIRE(idx == 1);
 }
 
-TEST_CASE("a signal number libuv cannot watch is an error, not a crash") {
+TEST_CASE("io_signal.a signal number libuv cannot watch is an error, not a crash") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         for (int bad : {0, -1, SIGKILL, SIGSTOP, 4096}) {
@@ -72,7 +74,7 @@ TEST_CASE("a signal number libuv cannot watch is an error, not a crash") {
     REQUIRE(braid_signal_wait(nullptr, rt.native_handle(), 0, [](void*, int) {}, nullptr) == BRAID_EINVAL);
 }
 
-TEST_CASE("C: braid_signal_wait calls back once per wait") {
+TEST_CASE("io_signal.C: braid_signal_wait calls back once per wait") {
     auto rt = braid_test::runtime(2);
     std::atomic<int> calls{0}, status{1000};
     struct Ctx {
@@ -101,7 +103,7 @@ bool default_action(int signum) {
 }
 }  // namespace
 
-TEST_CASE("dropping the last listener keeps the handler: a delivery is ignored and a new listener hears the next") {
+TEST_CASE("io_signal.dropping the last listener keeps the handler: a delivery is ignored and a new listener hears the next") {
     // Tokio's rule: once a signal was listened for, the process-wide handler
     // stays for the life of the process; deliveries nobody listens to are
     // dropped (the default action, terminating, never comes back).
@@ -130,7 +132,7 @@ TEST_CASE("dropping the last listener keeps the handler: a delivery is ignored a
     }());
 }
 
-TEST_CASE("dropping the runtime keeps the handler installed") {
+TEST_CASE("io_signal.dropping the runtime keeps the handler installed") {
     {
         auto rt = braid_test::runtime(1);
         rt.block_on([]() -> braid::Task<> {
@@ -153,7 +155,7 @@ TEST_CASE("dropping the runtime keeps the handler installed") {
     REQUIRE(::raise(SIGVTALRM) == 0);
 }
 
-TEST_CASE("two runtimes listening: dropping one leaves the other hearing (Tokio's signal_drop_rt.rs)") {
+TEST_CASE("io_signal.two runtimes listening: dropping one leaves the other hearing (Tokio's signal_drop_rt.rs)") {
     auto second = braid_test::runtime(1);
     auto first = std::make_unique<braid::Runtime>(braid_test::runtime(1));
     auto mk = []() -> braid::Task<braid::signal::Signal> { co_return braid::signal::Signal(SIGUSR2); };
@@ -172,3 +174,5 @@ TEST_CASE("two runtimes listening: dropping one leaves the other hearing (Tokio'
     }(second_signal));
     REQUIRE(heard);
 }
+
+}  // namespace test_io_signal

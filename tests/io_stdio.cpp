@@ -17,6 +17,8 @@
 
 #include "support.hpp"
 
+namespace test_io_stdio {
+
 namespace bp = braid::process;
 using braid_test::TempDir;
 
@@ -135,7 +137,7 @@ Run run_child(const char* mode, const std::string& input, Options opt = {}) {
 
 }  // namespace
 
-TEST_CASE("stdio: lines of a piped stdin, echoed to stdout, a line to stderr, end of file") {
+TEST_CASE("io_stdio.stdio: lines of a piped stdin, echoed to stdout, a line to stderr, end of file") {
     Pipe probe;  // what a fresh pipe's flags are
     int pipe_r = flags(probe.r), pipe_w = flags(probe.w);
     Run r = run_child("lines", "first\nsecond line\r\n\nlast without newline");
@@ -154,14 +156,14 @@ TEST_CASE("stdio: lines of a piped stdin, echoed to stdout, a line to stderr, en
     CHECK((r.in_flags & O_NONBLOCK) == 0);
 }
 
-TEST_CASE("stdio: an empty stdin is end of file at once") {
+TEST_CASE("io_stdio.stdio: an empty stdin is end of file at once") {
     Run r = run_child("lines", "");
     CHECK(r.code == 0);
     CHECK(r.out == "eof 0 0\n");
     CHECK(r.err == "to stderr\n");
 }
 
-TEST_CASE("stdio: copy from stdin to stdout keeps every byte in order") {
+TEST_CASE("io_stdio.stdio: copy from stdin to stdout keeps every byte in order") {
     std::string data;
     for (int i = 0; data.size() < 300 * 1024; ++i) data += std::to_string(i) + (i % 7 ? "," : "\n");
     Run r = run_child("copy", data);
@@ -174,7 +176,7 @@ TEST_CASE("stdio: copy from stdin to stdout keeps every byte in order") {
     CHECK((r.out_flags & O_NONBLOCK) == 0);
 }
 
-TEST_CASE("stdio: a stdin someone else made non-blocking is read all the same, and stays non-blocking") {
+TEST_CASE("io_stdio.stdio: a stdin someone else made non-blocking is read all the same, and stays non-blocking") {
     std::string data(200 * 1024, 'x');
     Run r = run_child("copy", data, {.nonblocking_stdin = true});
     INFO(r.err);
@@ -185,7 +187,7 @@ TEST_CASE("stdio: a stdin someone else made non-blocking is read all the same, a
     CHECK((r.out_flags & O_NONBLOCK) == 0);
 }
 
-TEST_CASE("stdio: a stdout whose reader is gone fails with EPIPE, without SIGPIPE") {
+TEST_CASE("io_stdio.stdio: a stdout whose reader is gone fails with EPIPE, without SIGPIPE") {
     Run r = run_child("lines", "one line\n", {.stdout_reader_gone = true});
     CHECK(r.code == 4);  // braid threw (a SIGPIPE would have ended it by a signal: code -1)
     INFO(r.err);
@@ -193,7 +195,7 @@ TEST_CASE("stdio: a stdout whose reader is gone fails with EPIPE, without SIGPIP
     CHECK((r.out_flags & O_NONBLOCK) == 0);
 }
 
-TEST_CASE("stdio: stdin and stdout being files") {
+TEST_CASE("io_stdio.stdio: stdin and stdout being files") {
     TempDir dir;
     std::string in_path = dir.path + "/in.txt", out_path = dir.path + "/out.txt";
     int w = ::open(in_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -228,7 +230,7 @@ TEST_CASE("stdio: stdin and stdout being files") {
     ::close(out);
 }
 
-TEST_CASE("stdio: the C handles (braid_file_new_stdio)") {
+TEST_CASE("io_stdio.stdio: the C handles (braid_file_new_stdio)") {
     auto rt = braid::Runtime::builder().current_thread().build();
     braid_file* f = nullptr;
     CHECK(braid_file_new_stdio(nullptr, rt.native_handle(), 0) == BRAID_EINVAL);
@@ -245,3 +247,5 @@ TEST_CASE("stdio: the C handles (braid_file_new_stdio)") {
     // the C++ types outside a runtime
     CHECK_THROWS_AS(braid::io::Stdout(), braid::IoError);
 }
+
+}  // namespace test_io_stdio

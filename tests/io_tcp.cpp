@@ -20,6 +20,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_tcp {
+
 using namespace std::chrono_literals;
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
@@ -27,16 +29,7 @@ using braid::net::TcpStream;
 
 namespace {
 
-// The BRAID_E* code an awaitable throws (0: none).
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
+using braid_test::code_of;
 
 // Echoes one connection until EOF; returns the bytes echoed.
 braid::Task<uint64_t> echo(TcpStream s) {
@@ -74,7 +67,7 @@ std::vector<char> pattern(std::size_t n, unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("TCP: echo round trip over IPv4 and IPv6 loopback, with addresses") {
+TEST_CASE("io_tcp.TCP: echo round trip over IPv4 and IPv6 loopback, with addresses") {
     auto rt = braid_test::runtime(2);
     std::vector<std::string> binds{"127.0.0.1:0"};
     if (braid_test::have_ipv6_loopback()) binds.push_back("[::1]:0");
@@ -103,7 +96,7 @@ TEST_CASE("TCP: echo round trip over IPv4 and IPv6 loopback, with addresses") {
     }
 }
 
-TEST_CASE("TCP: connection refused") {
+TEST_CASE("io_tcp.TCP: connection refused") {
     auto rt = braid_test::runtime(2);
     auto [code, os] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         SocketAddr addr;
@@ -122,7 +115,7 @@ TEST_CASE("TCP: connection refused") {
     REQUIRE(os == ECONNREFUSED);
 }
 
-TEST_CASE("TCP: reset by peer") {
+TEST_CASE("io_tcp.TCP: reset by peer") {
     auto rt = braid_test::runtime(2);
     int code = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -138,7 +131,7 @@ TEST_CASE("TCP: reset by peer") {
     REQUIRE(code == BRAID_ECONNRESET);
 }
 
-TEST_CASE("TCP: EOF in the middle of read_exact") {
+TEST_CASE("io_tcp.TCP: EOF in the middle of read_exact") {
     auto rt = braid_test::runtime(2);
     int code = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -153,7 +146,7 @@ TEST_CASE("TCP: EOF in the middle of read_exact") {
     REQUIRE(code == BRAID_EEOF);
 }
 
-TEST_CASE("TCP: address in use") {
+TEST_CASE("io_tcp.TCP: address in use") {
     auto rt = braid_test::runtime(1);
     int code = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -164,7 +157,7 @@ TEST_CASE("TCP: address in use") {
 
 constexpr std::size_t kBig = 8u << 20;
 
-TEST_CASE("TCP: partial writes of 8 MiB buffers arrive whole") {
+TEST_CASE("io_tcp.TCP: partial writes of 8 MiB buffers arrive whole") {
     auto rt = braid_test::runtime(2);
     const auto a = pattern(kBig, 1), b = pattern(kBig, 2);
     std::vector<char> want = a;
@@ -196,7 +189,7 @@ TEST_CASE("TCP: partial writes of 8 MiB buffers arrive whole") {
 
 constexpr int kConns = 1000;
 
-TEST_CASE("TCP: 1,000 concurrent connections echo and count bytes") {
+TEST_CASE("io_tcp.TCP: 1,000 concurrent connections echo and count bytes") {
     const int rounds = braid_test::kStressDivisor == 1 ? 20 : 4;
     REQUIRE(braid_test::raise_fd_limit(2 * kConns + 256) >= 2 * kConns + 64);
     braid_test::warm_up_process_fds();
@@ -244,7 +237,7 @@ TEST_CASE("TCP: 1,000 concurrent connections echo and count bytes") {
     REQUIRE(braid_test::open_fds() <= fds_before);
 }
 
-TEST_CASE("TCP: a read cancelled in select leaves the bytes readable") {
+TEST_CASE("io_tcp.TCP: a read cancelled in select leaves the bytes readable") {
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -285,7 +278,7 @@ TEST_CASE("TCP: a read cancelled in select leaves the bytes readable") {
     REQUIRE(got == want);
 }
 
-TEST_CASE("TCP: connect with a timeout gives up on a listener whose backlog is full") {
+TEST_CASE("io_tcp.TCP: connect with a timeout gives up on a listener whose backlog is full") {
     braid_test::warm_up_process_fds();
     int fds_before = braid_test::open_fds();
     bool timed_out = braid_test::runtime(2).block_on([]() -> braid::Task<bool> {
@@ -304,7 +297,7 @@ TEST_CASE("TCP: connect with a timeout gives up on a listener whose backlog is f
 
 constexpr std::size_t kBytes = 1u << 20;
 
-TEST_CASE("TCP: split halves used by two tasks at once") {
+TEST_CASE("io_tcp.TCP: split halves used by two tasks at once") {
     auto rt = braid_test::runtime(2);
     bool ok = rt.block_on([]() -> braid::Task<bool> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -329,7 +322,7 @@ TEST_CASE("TCP: split halves used by two tasks at once") {
     REQUIRE(ok);
 }
 
-TEST_CASE("TCP: peek, nodelay, keepalive, shutdown of the write side, read_to_end") {
+TEST_CASE("io_tcp.TCP: peek, nodelay, keepalive, shutdown of the write side, read_to_end") {
     auto rt = braid_test::runtime(2);
     auto text = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -359,7 +352,7 @@ TEST_CASE("TCP: peek, nodelay, keepalive, shutdown of the write side, read_to_en
     REQUIRE(text == "peekaboo");
 }
 
-TEST_CASE("TCP: bad input gives clear errors and leaks no fd") {
+TEST_CASE("io_tcp.TCP: bad input gives clear errors and leaks no fd") {
     braid_test::warm_up_process_fds();
     int fds_before = braid_test::open_fds();
     using braid_test::error_code_of;
@@ -406,7 +399,7 @@ TEST_CASE("TCP: bad input gives clear errors and leaks no fd") {
     REQUIRE(braid_test::open_fds() <= fds_before);
 }
 
-TEST_CASE("TCP: error paths leak no fd") {
+TEST_CASE("io_tcp.TCP: error paths leak no fd") {
     auto rt = braid_test::runtime(2);
     // Warm up the runtime's own fds (the I/O driver's epoll) before counting.
     rt.block_on([]() -> braid::Task<> {
@@ -440,7 +433,7 @@ TEST_CASE("TCP: error paths leak no fd") {
     REQUIRE(braid_test::open_fds() == before);
 }
 
-TEST_CASE("TCP: shutting the runtime down with tasks blocked in accept, connect and read") {
+TEST_CASE("io_tcp.TCP: shutting the runtime down with tasks blocked in accept, connect and read") {
     braid_test::warm_up_process_fds();
     int before = braid_test::open_fds();
     {
@@ -465,7 +458,7 @@ TEST_CASE("TCP: shutting the runtime down with tasks blocked in accept, connect 
     REQUIRE(braid_test::open_fds() <= before);
 }
 
-TEST_CASE("TCP: incoming() is a stream of connections") {
+TEST_CASE("io_tcp.TCP: incoming() is a stream of connections") {
     auto rt = braid_test::runtime(2);
     int served = rt.block_on([]() -> braid::Task<int> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -491,7 +484,7 @@ TEST_CASE("TCP: incoming() is a stream of connections") {
     REQUIRE(served == 3);
 }
 
-TEST_CASE("TCP: bind_host resolves a name and binds its first address, from_std and into_std for listeners") {
+TEST_CASE("io_tcp.TCP: bind_host resolves a name and binds its first address, from_std and into_std for listeners") {
     auto rt = braid_test::runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpListener l = co_await TcpListener::bind_host("localhost:0");
@@ -522,7 +515,7 @@ TEST_CASE("TCP: bind_host resolves a name and binds its first address, from_std 
     }());
 }
 
-TEST_CASE("TCP: a TcpSocket whose connect is refused leaks no fd, options set before connecting stay") {
+TEST_CASE("io_tcp.TCP: a TcpSocket whose connect is refused leaks no fd, options set before connecting stay") {
     auto rt = braid_test::runtime();
     rt.block_on([]() -> braid::Task<> {
         SocketAddr closed;
@@ -556,3 +549,5 @@ TEST_CASE("TCP: a TcpSocket whose connect is refused leaks no fd, options set be
         EXPECT(braid_test::error_code_of([&] { sock.set_nodelay(true); }) == BRAID_ECLOSED);
     }());
 }
+
+}  // namespace test_io_tcp

@@ -16,6 +16,8 @@
 #include "capi_support.hpp"
 #include "io_support.hpp"
 
+namespace test_io_tcp_capi {
+
 using capi_test::IoResult;
 using capi_test::join;
 using capi_test::Rt;
@@ -51,7 +53,7 @@ std::pair<braid_tcp_stream*, braid_tcp_stream*> connected_pair(Rt& r) {
 
 }  // namespace
 
-TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
+TEST_CASE("io_tcp_capi.C TCP: accept, connect, write_all and read_exact by callbacks") {
     Rt r;
     size_t len = 0;
     sockaddr_storage any = loopback(&len);
@@ -109,7 +111,7 @@ TEST_CASE("C TCP: accept, connect, write_all and read_exact by callbacks") {
     braid_tcp_listener_free(l);
 }
 
-TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
+TEST_CASE("io_tcp_capi.C TCP: a pending read is cancelled by abort and completed by free") {
     Rt r;
     auto [client, server] = connected_pair(r);
 
@@ -147,7 +149,7 @@ TEST_CASE("C TCP: a pending read is cancelled by abort and completed by free") {
     braid_tcp_stream_free(server);
 }
 
-TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
+TEST_CASE("io_tcp_capi.C TCP: refused connect, address in use, bad input, no fd leaks") {
     int before = -1;
     {
         Rt r;
@@ -220,7 +222,7 @@ TEST_CASE("C TCP: refused connect, address in use, bad input, no fd leaks") {
     }
 }
 
-TEST_CASE("C TCP: readiness and attempts that never wait (try_read, try_write)") {
+TEST_CASE("io_tcp_capi.C TCP: readiness and attempts that never wait (try_read, try_write)") {
     Rt r;
     auto [client, server] = connected_pair(r);
     braid_byte_stream* c = braid_tcp_stream_as_byte_stream(client);
@@ -284,7 +286,7 @@ TEST_CASE("C TCP: readiness and attempts that never wait (try_read, try_write)")
     braid_tcp_stream_free(server);
 }
 
-TEST_CASE("C TCP: try_read_vectored fills the slices in order, bad input") {
+TEST_CASE("io_tcp_capi.C TCP: try_read_vectored fills the slices in order, bad input") {
     Rt r;
     auto [client, server] = connected_pair(r);
     braid_byte_stream* c = braid_tcp_stream_as_byte_stream(client);
@@ -340,7 +342,7 @@ TEST_CASE("C TCP: try_read_vectored fills the slices in order, bad input") {
     braid_tcp_stream_free(server);
 }
 
-TEST_CASE("C TCP: a socket set up before it listens or connects, linger, ttl, into_fd") {
+TEST_CASE("io_tcp_capi.C TCP: a socket set up before it listens or connects, linger, ttl, into_fd") {
     Rt r;
     size_t len = 0;
     sockaddr_storage any = loopback(&len);
@@ -444,3 +446,5 @@ TEST_CASE("C TCP: a socket set up before it listens or connects, linger, ttl, in
     REQUIRE(braid_tcp_stream_into_fd(c2) == BRAID_ECLOSED);  // and c2 is freed
     braid_tcp_stream_free(s2);
 }
+
+}  // namespace test_io_tcp_capi

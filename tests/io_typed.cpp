@@ -13,10 +13,12 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_typed {
+
 using braid::io::ConstBuffer;
 using braid::io::Cursor;
 
-TEST_CASE("integers and floats are written and read back big-endian, or little-endian with _le") {
+TEST_CASE("io_typed.integers and floats are written and read back big-endian, or little-endian with _le") {
     auto rt = braid_test::current_thread_runtime();
     std::string bytes = rt.block_on([]() -> braid::Task<std::string> {
         Cursor<std::string> c;
@@ -52,7 +54,7 @@ TEST_CASE("integers and floats are written and read back big-endian, or little-e
     REQUIRE(bytes.substr(13, 8) == "\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f");
 }
 
-TEST_CASE("an integer read that meets end of file first throws BRAID_EEOF") {
+TEST_CASE("io_typed.an integer read that meets end of file first throws BRAID_EEOF") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         Cursor<std::string_view> c("\x01\x02\x03");
@@ -61,7 +63,7 @@ TEST_CASE("an integer read that meets end of file first throws BRAID_EEOF") {
     REQUIRE(code == BRAID_EEOF);
 }
 
-TEST_CASE("take gives at most its limit, then end of file without reading the inner reader") {
+TEST_CASE("io_typed.take gives at most its limit, then end of file without reading the inner reader") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -80,7 +82,7 @@ TEST_CASE("take gives at most its limit, then end of file without reading the in
     }());
 }
 
-TEST_CASE("read_buf appends one read to the spare capacity, growing a full container") {
+TEST_CASE("io_typed.read_buf appends one read to the spare capacity, growing a full container") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         Cursor<std::string> src(std::string(100, 'x'));
@@ -105,7 +107,7 @@ TEST_CASE("read_buf appends one read to the spare capacity, growing a full conta
     }());
 }
 
-TEST_CASE("read_buf leaves the container as it was when the read fails") {
+TEST_CASE("io_typed.read_buf leaves the container as it was when the read fails") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -116,7 +118,7 @@ TEST_CASE("read_buf leaves the container as it was when the read fails") {
     }());
 }
 
-TEST_CASE("write_vectored over a writer without it writes the first non-empty buffer") {
+TEST_CASE("io_typed.write_vectored over a writer without it writes the first non-empty buffer") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -130,7 +132,7 @@ TEST_CASE("write_vectored over a writer without it writes the first non-empty bu
     }());
 }
 
-TEST_CASE("write_vectored over a cursor takes every buffer in one call") {
+TEST_CASE("io_typed.write_vectored over a cursor takes every buffer in one call") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         Cursor<std::string> c;
@@ -140,7 +142,7 @@ TEST_CASE("write_vectored over a cursor takes every buffer in one call") {
     }());
 }
 
-TEST_CASE("a byte stream writes several buffers with one writev") {
+TEST_CASE("io_typed.a byte stream writes several buffers with one writev") {
     static_assert(braid::io::AsyncWriteVectored<braid::net::UnixStream>);
     static_assert(braid::io::AsyncWriteVectored<braid::net::TcpStream>);
     auto rt = braid_test::runtime(2);
@@ -168,3 +170,5 @@ TEST_CASE("a byte stream writes several buffers with one writev") {
         EXPECT(got == want + "-abcdef");
     }());
 }
+
+}  // namespace test_io_typed

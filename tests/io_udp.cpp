@@ -13,23 +13,17 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_udp {
+
 using namespace std::chrono_literals;
 using braid::net::SocketAddr;
 using braid::net::UdpSocket;
 
 namespace {
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
+using braid_test::code_of;
 }  // namespace
 
-TEST_CASE("UDP: send_to and recv_from carry the sender's address, over IPv4 and IPv6") {
+TEST_CASE("io_udp.UDP: send_to and recv_from carry the sender's address, over IPv4 and IPv6") {
     auto rt = braid_test::runtime(2);
     std::vector<std::string> binds{"127.0.0.1:0"};
     if (braid_test::have_ipv6_loopback()) binds.push_back("[::1]:0");
@@ -49,7 +43,7 @@ TEST_CASE("UDP: send_to and recv_from carry the sender's address, over IPv4 and 
     }
 }
 
-TEST_CASE("UDP: connect, then send and recv, datagrams from others are filtered") {
+TEST_CASE("io_udp.UDP: connect, then send and recv, datagrams from others are filtered") {
     auto rt = braid_test::runtime(2);
     auto [got, peer_ok] = rt.block_on([]() -> braid::Task<std::pair<std::string, bool>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -67,7 +61,7 @@ TEST_CASE("UDP: connect, then send and recv, datagrams from others are filtered"
     REQUIRE(peer_ok);
 }
 
-TEST_CASE("UDP: a recv cancelled in select loses no datagram, long datagrams are truncated") {
+TEST_CASE("io_udp.UDP: a recv cancelled in select loses no datagram, long datagrams are truncated") {
     auto rt = braid_test::runtime(2);
     auto [count, trunc] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
         auto a = UdpSocket::bind("127.0.0.1:0");
@@ -95,7 +89,7 @@ TEST_CASE("UDP: a recv cancelled in select loses no datagram, long datagrams are
     REQUIRE(trunc == "0123");
 }
 
-TEST_CASE("UDP: an ICMP error is reported once, then receiving waits again") {
+TEST_CASE("io_udp.UDP: an ICMP error is reported once, then receiving waits again") {
     auto rt = braid_test::runtime(2);
     auto [first, second] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         SocketAddr closed_port;
@@ -120,7 +114,7 @@ TEST_CASE("UDP: an ICMP error is reported once, then receiving waits again") {
     REQUIRE(second);
 }
 
-TEST_CASE("UDP: the broadcast flag") {
+TEST_CASE("io_udp.UDP: the broadcast flag") {
     auto rt = braid_test::runtime(1);
     auto [before, after, refused] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {
         auto s = UdpSocket::bind("127.0.0.1:0");
@@ -136,7 +130,7 @@ TEST_CASE("UDP: the broadcast flag") {
     REQUIRE(refused == BRAID_EACCES);
 }
 
-TEST_CASE("UDP: multicast join, loop and leave (on hosts that can loop multicast back)") {
+TEST_CASE("io_udp.UDP: multicast join, loop and leave (on hosts that can loop multicast back)") {
     auto rt = braid_test::runtime(2);
     auto [joined, got] = rt.block_on([]() -> braid::Task<std::pair<bool, std::string>> {
         auto r = UdpSocket::bind("0.0.0.0:0");
@@ -164,7 +158,7 @@ TEST_CASE("UDP: multicast join, loop and leave (on hosts that can loop multicast
     REQUIRE(got == "to the group");
 }
 
-TEST_CASE("UDP: bad input and closed sockets, no fd leaks") {
+TEST_CASE("io_udp.UDP: bad input and closed sockets, no fd leaks") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         auto warm = UdpSocket::bind("127.0.0.1:0");
@@ -193,7 +187,7 @@ TEST_CASE("UDP: bad input and closed sockets, no fd leaks") {
 
 using capi_test::IoResult;
 
-TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
+TEST_CASE("io_udp.UDP from C: send_to and recv_from callbacks, abort") {
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     sockaddr_storage any;
@@ -242,7 +236,7 @@ TEST_CASE("UDP from C: send_to and recv_from callbacks, abort") {
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("UDP: readiness and attempts that never wait (try_send_to, try_recv_from, try_peek_from)") {
+TEST_CASE("io_udp.UDP: readiness and attempts that never wait (try_send_to, try_recv_from, try_peek_from)") {
     auto rt = braid_test::runtime();
     rt.block_on([]() -> braid::Task<> {
         UdpSocket a = UdpSocket::bind("127.0.0.1:0");
@@ -268,7 +262,7 @@ TEST_CASE("UDP: readiness and attempts that never wait (try_send_to, try_recv_fr
     }());
 }
 
-TEST_CASE("UDP from C: try_send_to, try_recv_from, try_peek_from, poll_ready, bad input") {
+TEST_CASE("io_udp.UDP from C: try_send_to, try_recv_from, try_peek_from, poll_ready, bad input") {
     capi_test::Rt r;
     sockaddr_storage any{};
     size_t len = 0;
@@ -305,3 +299,5 @@ TEST_CASE("UDP from C: try_send_to, try_recv_from, try_peek_from, poll_ready, ba
     braid_udp_free(a);
     braid_udp_free(b);
 }
+
+}  // namespace test_io_udp

@@ -15,6 +15,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_unix {
+
 using namespace std::chrono_literals;
 using braid::net::UnixDatagram;
 using braid::net::UnixListener;
@@ -34,7 +36,7 @@ braid::Task<std::string> echo_once(UnixListener& l) {
 
 }  // namespace
 
-TEST_CASE("Unix streams: listener and stream on a path and on an abstract name") {
+TEST_CASE("io_unix.Unix streams: listener and stream on a path and on an abstract name") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     std::vector<std::string> paths{dir / "echo.sock", "@braid-test-" + std::to_string(getpid())};
@@ -58,7 +60,7 @@ TEST_CASE("Unix streams: listener and stream on a path and on an abstract name")
     }
 }
 
-TEST_CASE("Unix streams: a pair, split halves, EOF") {
+TEST_CASE("io_unix.Unix streams: a pair, split halves, EOF") {
     auto rt = braid_test::runtime(2);
     auto got = rt.block_on([]() -> braid::Task<std::string> {
         auto [a, b] = UnixStream::pair();
@@ -76,7 +78,7 @@ TEST_CASE("Unix streams: a pair, split halves, EOF") {
     REQUIRE(got == want);
 }
 
-TEST_CASE("Unix datagrams: bound sockets, pairs, connect") {
+TEST_CASE("io_unix.Unix datagrams: bound sockets, pairs, connect") {
     TempDir dir;
     auto rt = braid_test::runtime(2);
     auto [first, from, second, third] = rt.block_on([](std::string a_path, std::string b_path)
@@ -102,7 +104,7 @@ TEST_CASE("Unix datagrams: bound sockets, pairs, connect") {
     REQUIRE(third == "three");
 }
 
-TEST_CASE("Unix sockets: errors are clear and leak no fd") {
+TEST_CASE("io_unix.Unix sockets: errors are clear and leak no fd") {
     TempDir dir;
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
@@ -136,7 +138,7 @@ using capi_test::IoResult;
 using capi_test::Rt;
 using capi_test::UnixStreamResult;
 
-TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
+TEST_CASE("io_unix.Unix sockets from C: accept, connect, write_all, read_exact") {
     TempDir dir;
     std::string path = dir / "c.sock";
     braid_runtime* rt = nullptr;
@@ -174,7 +176,7 @@ TEST_CASE("Unix sockets from C: accept, connect, write_all, read_exact") {
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("Unix streams: file descriptors travel with bytes (SCM_RIGHTS), in C++") {
+TEST_CASE("io_unix.Unix streams: file descriptors travel with bytes (SCM_RIGHTS), in C++") {
     auto rt = braid_test::runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = UnixStream::pair();
@@ -231,7 +233,7 @@ TEST_CASE("Unix streams: file descriptors travel with bytes (SCM_RIGHTS), in C++
     }());
 }
 
-TEST_CASE("Unix sockets from C: peer_cred, passing fds, datagram readiness and attempts") {
+TEST_CASE("io_unix.Unix sockets from C: peer_cred, passing fds, datagram readiness and attempts") {
     Rt r;
     braid_unix_stream *a = nullptr, *b = nullptr;
     REQUIRE(braid_unix_stream_pair(&a, &b, r.rt) == BRAID_OK);
@@ -309,7 +311,7 @@ TEST_CASE("Unix sockets from C: peer_cred, passing fds, datagram readiness and a
     braid_unix_datagram_free(y);
 }
 
-TEST_CASE("Unix sockets: try_read_buf, try_read_vectored and try_recv_buf(_from) append to a growable buffer") {
+TEST_CASE("io_unix.Unix sockets: try_read_buf, try_read_vectored and try_recv_buf(_from) append to a growable buffer") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = UnixStream::pair();
@@ -370,3 +372,5 @@ TEST_CASE("Unix sockets: try_read_buf, try_read_vectored and try_recv_buf(_from)
         EXPECT(from_buf == "next");  // an empty string grew to 64 first
     }());
 }
+
+}  // namespace test_io_unix

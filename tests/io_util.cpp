@@ -11,20 +11,14 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_util {
+
 using namespace std::chrono_literals;
 namespace bio = braid::io;
 
 namespace {
 
-template <class A>
-braid::Task<int> code_of(A a) {
-    try {
-        co_await std::move(a);
-    } catch (const braid::Error& e) {
-        co_return e.code();
-    }
-    co_return 0;
-}
+using braid_test::code_of;
 
 // Writes `text` in chunks of `chunk` bytes, then shuts the write side.
 template <class W>
@@ -54,7 +48,7 @@ std::string big_text(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("duplex: bytes flow both ways, with backpressure, EOF and EPIPE") {
+TEST_CASE("io_util.duplex: bytes flow both ways, with backpressure, EOF and EPIPE") {
     auto rt = braid_test::runtime(2);
     auto [got, back, eof, pipe_code, zero_code] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, std::size_t, int, int>> {
         auto [a, b] = bio::duplex(16);  // tiny: writes must wait for the reader
@@ -82,7 +76,7 @@ TEST_CASE("duplex: bytes flow both ways, with backpressure, EOF and EPIPE") {
     REQUIRE(zero_code == BRAID_EINVAL);
 }
 
-TEST_CASE("duplex: a read cancelled in select loses nothing") {
+TEST_CASE("io_util.duplex: a read cancelled in select loses nothing") {
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([]() -> braid::Task<std::string> {
         auto [a, b] = bio::duplex(64);
@@ -111,7 +105,7 @@ TEST_CASE("duplex: a read cancelled in select loses nothing") {
     REQUIRE(got == want);
 }
 
-TEST_CASE("copy: duplex to duplex and over TCP, with byte counts") {
+TEST_CASE("io_util.copy: duplex to duplex and over TCP, with byte counts") {
     auto rt = braid_test::runtime(2);
     auto [n, got, tcp_n, tcp_ok] = rt.block_on([]() -> braid::Task<std::tuple<uint64_t, std::string, uint64_t, bool>> {
         auto [src_w, src_r] = bio::duplex(4096);
@@ -148,7 +142,7 @@ TEST_CASE("copy: duplex to duplex and over TCP, with byte counts") {
     REQUIRE(tcp_ok);
 }
 
-TEST_CASE("copy_bidirectional: a proxy between a client and an echo server") {
+TEST_CASE("io_util.copy_bidirectional: a proxy between a client and an echo server") {
     auto rt = braid_test::runtime(2);
     auto [reply, up, down] = rt.block_on([]() -> braid::Task<std::tuple<std::string, uint64_t, uint64_t>> {
         auto [client, proxy_a] = bio::duplex(1024);
@@ -178,7 +172,7 @@ TEST_CASE("copy_bidirectional: a proxy between a client and an echo server") {
     REQUIRE(down == 20000);
 }
 
-TEST_CASE("BufReader: read_line keeps the newline, lines() strips it, the last line may lack one") {
+TEST_CASE("io_util.BufReader: read_line keeps the newline, lines() strips it, the last line may lack one") {
     auto rt = braid_test::runtime(2);
     auto [first, second, rest] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string, std::vector<std::string>>> {
         auto [w, r] = bio::duplex(32);
@@ -198,7 +192,7 @@ TEST_CASE("BufReader: read_line keeps the newline, lines() strips it, the last l
     REQUIRE(rest == std::vector<std::string>{"", "gamma", "delta without newline"});
 }
 
-TEST_CASE("BufWriter: small writes are batched until flush") {
+TEST_CASE("io_util.BufWriter: small writes are batched until flush") {
     auto rt = braid_test::runtime(2);
     auto [writes, got] = rt.block_on([]() -> braid::Task<std::pair<int, std::string>> {
         auto [a, b] = bio::duplex(1 << 20);
@@ -215,7 +209,7 @@ TEST_CASE("BufWriter: small writes are batched until flush") {
     REQUIRE(writes <= 2);  // 1000 bytes through a 1 KiB buffer: one or two writes, not 1000
 }
 
-TEST_CASE("LinesCodec: FramedRead as a stream, FramedWrite as a sink") {
+TEST_CASE("io_util.LinesCodec: FramedRead as a stream, FramedWrite as a sink") {
     auto rt = braid_test::runtime(2);
     auto [lines, too_long] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, int>> {
         auto [a, b] = bio::duplex(64);
@@ -266,7 +260,7 @@ std::vector<std::string> decode_pieces(bio::LinesCodec codec, const std::string&
 }
 }  // namespace
 
-TEST_CASE("LinesCodec: the result does not depend on how the bytes were chunked") {
+TEST_CASE("io_util.LinesCodec: the result does not depend on how the bytes were chunked") {
     using V = std::vector<std::string>;
     const std::size_t max = 3;
     REQUIRE(decode_pieces(bio::LinesCodec(max), "abc\r\n", {}) == V{"abc"});
@@ -290,7 +284,7 @@ TEST_CASE("LinesCodec: the result does not depend on how the bytes were chunked"
     }
 }
 
-TEST_CASE("LinesCodec: a CR at the end of a read does not count against max_length") {
+TEST_CASE("io_util.LinesCodec: a CR at the end of a read does not count against max_length") {
     auto rt = braid_test::runtime(1);
     auto lines = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto [a, b] = bio::duplex(64);
@@ -309,7 +303,7 @@ TEST_CASE("LinesCodec: a CR at the end of a read does not count against max_leng
     REQUIRE(lines == std::vector<std::string>{"abc", "xyz"});
 }
 
-TEST_CASE("LengthDelimitedCodec: frames of any size, options, errors") {
+TEST_CASE("io_util.LengthDelimitedCodec: frames of any size, options, errors") {
     auto rt = braid_test::runtime(2);
     auto [frames, eof_code, big_code, le] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<std::size_t>, int, int, std::string>> {
         auto [a, b] = bio::duplex(4096);
@@ -345,7 +339,7 @@ TEST_CASE("LengthDelimitedCodec: frames of any size, options, errors") {
     REQUIRE(le == std::string("\x03\x00" "abc", 5));
 }
 
-TEST_CASE("FramedRead works with the stream combinators") {
+TEST_CASE("io_util.FramedRead works with the stream combinators") {
     auto rt = braid_test::runtime(2);
     std::size_t total = rt.block_on([]() -> braid::Task<std::size_t> {
         auto [a, b] = bio::duplex(256);
@@ -376,7 +370,7 @@ braid::Task<std::string> read_n(R& r, std::size_t n) {
 }
 }  // namespace
 
-TEST_CASE("copy into a BufWriter flushes whenever the reader would block so a proxy never stalls") {
+TEST_CASE("io_util.copy into a BufWriter flushes whenever the reader would block so a proxy never stalls") {
     // Tokio's copy: when the read is pending and bytes were written since
     // the last flush, flush.  Here the reader delivers "hello" and then has
     // nothing until the test has seen "hello" at the far end of the TCP
@@ -407,7 +401,7 @@ TEST_CASE("copy into a BufWriter flushes whenever the reader would block so a pr
     REQUIRE(n == 12);
 }
 
-TEST_CASE("copy into a BufWriter does not flush while the reader keeps up") {
+TEST_CASE("io_util.copy into a BufWriter does not flush while the reader keeps up") {
     // Everything is readable at once: the copy never waits for its reader,
     // so the BufWriter (larger than the data) reaches its writer once, at
     // the end, as before.
@@ -430,3 +424,5 @@ TEST_CASE("copy into a BufWriter does not flush while the reader keeps up") {
     REQUIRE(got == big_text(200000));
     REQUIRE(writes == 1);
 }
+
+}  // namespace test_io_util

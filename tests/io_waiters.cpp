@@ -28,6 +28,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_io_waiters {
+
 using namespace std::chrono_literals;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -59,7 +61,7 @@ struct Pipe {
 
 }  // namespace
 
-TEST_CASE("waiters: two tasks accepting on one TCP listener both get a connection") {
+TEST_CASE("io_waiters.waiters: two tasks accepting on one TCP listener both get a connection") {
     auto rt = braid_test::runtime(2);
     int accepted = rt.block_on([]() -> braid::Task<int> {
         auto l = std::make_shared<TcpListener>(TcpListener::bind("127.0.0.1:0"));
@@ -86,7 +88,7 @@ TEST_CASE("waiters: two tasks accepting on one TCP listener both get a connectio
     REQUIRE(accepted == 2);
 }
 
-TEST_CASE("waiters: two tasks accepting on one Unix listener both get a connection") {
+TEST_CASE("io_waiters.waiters: two tasks accepting on one Unix listener both get a connection") {
     braid_test::TempDir dir;
     auto rt = braid_test::runtime(2);
     int accepted = rt.block_on([](std::string path) -> braid::Task<int> {
@@ -114,7 +116,7 @@ TEST_CASE("waiters: two tasks accepting on one Unix listener both get a connecti
     REQUIRE(accepted == 2);
 }
 
-TEST_CASE("waiters: ten tasks awaiting readable on one AsyncFd are all woken by one byte") {
+TEST_CASE("io_waiters.waiters: ten tasks awaiting readable on one AsyncFd are all woken by one byte") {
     // Tokio's io_async_fd.rs multiple_waiters: each woken task yields before
     // clearing the readiness, so one task's clear must not undo the wake-up
     // of the others.
@@ -149,7 +151,7 @@ TEST_CASE("waiters: ten tasks awaiting readable on one AsyncFd are all woken by 
     REQUIRE(woken == 10);
 }
 
-TEST_CASE("waiters: two receivers of one UDP socket each get a datagram") {
+TEST_CASE("io_waiters.waiters: two receivers of one UDP socket each get a datagram") {
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([]() -> braid::Task<std::string> {
         auto sock = std::make_shared<braid::net::UdpSocket>(braid::net::UdpSocket::bind("127.0.0.1:0"));
@@ -178,7 +180,7 @@ TEST_CASE("waiters: two receivers of one UDP socket each get a datagram") {
     REQUIRE((got == "ab" || got == "ba"));
 }
 
-TEST_CASE("waiters: readers of one TCP stream take turns and every byte is read once") {
+TEST_CASE("io_waiters.waiters: readers of one TCP stream take turns and every byte is read once") {
     auto rt = braid_test::runtime(2);
     std::string got = rt.block_on([]() -> braid::Task<std::string> {
         auto l = TcpListener::bind("127.0.0.1:0");
@@ -210,7 +212,7 @@ TEST_CASE("waiters: readers of one TCP stream take turns and every byte is read 
     REQUIRE((got == "xy" || got == "yx"));
 }
 
-TEST_CASE("waiters: a cancelled accept (select loser) takes nothing from the accept still waiting") {
+TEST_CASE("io_waiters.waiters: a cancelled accept (select loser) takes nothing from the accept still waiting") {
     auto rt = braid_test::runtime(2);
     int accepted = rt.block_on([]() -> braid::Task<int> {
         auto l = std::make_shared<TcpListener>(TcpListener::bind("127.0.0.1:0"));
@@ -252,7 +254,7 @@ TEST_CASE("waiters: a cancelled accept (select loser) takes nothing from the acc
     REQUIRE(accepted == 1);
 }
 
-TEST_CASE("waiters: a cancelled AsyncFd wait takes nothing from the one still waiting") {
+TEST_CASE("io_waiters.waiters: a cancelled AsyncFd wait takes nothing from the one still waiting") {
     Pipe p;
     auto rt = braid_test::runtime(2);
     bool woken = rt.block_on([](int r, int w) -> braid::Task<bool> {
@@ -313,7 +315,7 @@ int blocking_connect(const sockaddr_storage& addr, size_t len) {
 }
 }  // namespace
 
-TEST_CASE("waiters from C: pollers with different wake_data are all woken and a NULL waker removes only its own") {
+TEST_CASE("io_waiters.waiters from C: pollers with different wake_data are all woken and a NULL waker removes only its own") {
     auto rt = braid_test::runtime(1);
     sockaddr_storage any{};
     size_t any_len = 0;
@@ -383,7 +385,7 @@ TEST_CASE("waiters from C: pollers with different wake_data are all woken and a 
     ::close(c3);
 }
 
-TEST_CASE("waiters: many accepters on one listener accept every connection exactly once (stress)") {
+TEST_CASE("io_waiters.waiters: many accepters on one listener accept every connection exactly once (stress)") {
     braid_test::raise_fd_limit(4096);
     auto rt = braid_test::runtime(4);
     constexpr int kAccepters = 16;
@@ -435,7 +437,7 @@ TEST_CASE("waiters: many accepters on one listener accept every connection exact
     REQUIRE(served == kAccepters * per);
 }
 
-TEST_CASE("waiters: close racing with tasks about to wait wakes every one of them (stress)") {
+TEST_CASE("io_waiters.waiters: close racing with tasks about to wait wakes every one of them (stress)") {
     // close() marks the source closed and then wakes the waiters; a reader
     // that checked the flag just before and registered just after must
     // still be woken (its poll re-checks the flag under the source's lock).
@@ -471,3 +473,5 @@ TEST_CASE("waiters: close racing with tasks about to wait wakes every one of the
     }(rounds));
     REQUIRE(closed == rounds * 3);
 }
+
+}  // namespace test_io_waiters

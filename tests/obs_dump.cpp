@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+namespace test_obs_dump {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -47,7 +49,7 @@ braid::Runtime paused_current_thread() { return braid::Runtime::builder().curren
 
 }  // namespace
 
-TEST_CASE("the dump shows a task blocked on a channel recv, its spawn location and its awaiting chain") {
+TEST_CASE("obs_dump.the dump shows a task blocked on a channel recv, its spawn location and its awaiting chain") {
     auto rt = paused_current_thread();
     rt.block_on([&]() -> braid::Task<void> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -87,7 +89,7 @@ TEST_CASE("the dump shows a task blocked on a channel recv, its spawn location a
     }());
 }
 
-TEST_CASE("states, polls and ages are exact on a current-thread runtime with paused time") {
+TEST_CASE("obs_dump.states, polls and ages are exact on a current-thread runtime with paused time") {
     auto rt = paused_current_thread();
     rt.block_on([&]() -> braid::Task<void> {
         auto root_id = braid::task::id();
@@ -126,7 +128,7 @@ TEST_CASE("states, polls and ages are exact on a current-thread runtime with pau
 
 // The time a task's polls took is kept while slow-poll detection is on (in
 // the record a task gets on demand, not in its header), and only then.
-TEST_CASE("a task's poll time is measured while slow-poll detection is on and only then") {
+TEST_CASE("obs_dump.a task's poll time is measured while slow-poll detection is on and only then") {
     for (bool detect : {true, false}) {
         // on and never reached, or off (debug builds of the library default to on)
         auto rt = braid::Runtime::builder()
@@ -160,7 +162,7 @@ TEST_CASE("a task's poll time is measured while slow-poll detection is on and on
     }
 }
 
-TEST_CASE("a task that wakes itself shows notified in its own dump and runs again once behind the queued ones") {
+TEST_CASE("obs_dump.a task that wakes itself shows notified in its own dump and runs again once behind the queued ones") {
     auto rt = paused_current_thread();
     rt.block_on([&]() -> braid::Task<void> {
         auto me = braid::task::id();
@@ -189,7 +191,7 @@ TEST_CASE("a task that wakes itself shows notified in its own dump and runs agai
     }());
 }
 
-TEST_CASE("a task that woke itself and then runs a local set's task shows notified in that task's dump") {
+TEST_CASE("obs_dump.a task that woke itself and then runs a local set's task shows notified in that task's dump") {
     auto rt = paused_current_thread();
     rt.block_on([&]() -> braid::Task<void> {
         braid::LocalSet local;
@@ -226,7 +228,7 @@ int count_tasks(void* ud, const braid_task_info* t) {
 }
 }  // namespace
 
-TEST_CASE("C: names, locations, the per-task callback and the text dump into a caller's buffer") {
+TEST_CASE("obs_dump.C: names, locations, the per-task callback and the text dump into a caller's buffer") {
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     braid_task* t = nullptr;
@@ -301,7 +303,7 @@ TEST_CASE("C: names, locations, the per-task callback and the text dump into a c
     braid_runtime_free(rt);
 }
 
-TEST_CASE("the dump signal prints the dump to stderr") {
+TEST_CASE("obs_dump.the dump signal prints the dump to stderr") {
     // stderr goes to a pipe while the signal is raised.
     int fds[2];
     REQUIRE(pipe(fds) == 0);
@@ -343,7 +345,7 @@ TEST_CASE("the dump signal prints the dump to stderr") {
 
 // ---- every kind of task: local sets' tasks and blocking jobs -------------------
 
-TEST_CASE("the dump lists a local set's task idle on a channel recv, with its location and chain") {
+TEST_CASE("obs_dump.the dump lists a local set's task idle on a channel recv, with its location and chain") {
     auto rt = braid::Runtime::builder().current_thread().build();
     braid::LocalSet local;
     local.block_on(rt, [&]() -> braid::Task<void> {
@@ -388,7 +390,7 @@ braid::Task<void> wait_closed(braid::mpsc::Receiver<int> rx) {
 }
 }  // namespace
 
-TEST_CASE("the dump lists blocking jobs running and queued, local tasks, and counts every live task") {
+TEST_CASE("obs_dump.the dump lists blocking jobs running and queued, local tasks, and counts every live task") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
     auto entered = rt.enter();
     std::latch started(1), release(1);
@@ -500,7 +502,7 @@ int collect_kinds(void* ud, const braid_task_info* t) {
 }
 }  // namespace
 
-TEST_CASE("C: the dump's kinds, a struct without kind, and every task leaving it") {
+TEST_CASE("obs_dump.C: the dump's kinds, a struct without kind, and every task leaving it") {
     braid_runtime_builder* b = nullptr;
     REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
     REQUIRE(braid_runtime_builder_worker_threads(b, 1) == BRAID_OK);
@@ -602,7 +604,7 @@ struct HeldTask {
 void count_wake(void* p) { static_cast<std::atomic<int>*>(p)->fetch_add(1); }
 }  // namespace
 
-TEST_CASE("a local set's task woken or aborted while the dump holds it goes back to its set") {
+TEST_CASE("obs_dump.a local set's task woken or aborted while the dump holds it goes back to its set") {
     auto rt = braid::Runtime::builder().worker_threads(1).build();  // a worker that must not poll it
     braid_local_set* set = nullptr;
     REQUIRE(braid_local_set_new(&set) == BRAID_OK);
@@ -673,7 +675,7 @@ struct SlowTrace {
 };
 }  // namespace
 
-TEST_CASE("freeing a local set waits for a dump that holds one of its tasks before dropping its future") {
+TEST_CASE("obs_dump.freeing a local set waits for a dump that holds one of its tasks before dropping its future") {
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     braid_local_set* set = nullptr;
     REQUIRE(braid_local_set_new(&set) == BRAID_OK);
@@ -700,7 +702,7 @@ TEST_CASE("freeing a local set waits for a dump that holds one of its tasks befo
     braid_task_free(t);
 }
 
-TEST_CASE("dumps in a loop while local sets' tasks and blocking jobs start, wait and end (every one ends)") {
+TEST_CASE("obs_dump.dumps in a loop while local sets' tasks and blocking jobs start, wait and end (every one ends)") {
     auto rt = braid::Runtime::builder().worker_threads(2).max_blocking_threads(2).build();
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> dumps{0};
@@ -810,7 +812,7 @@ void on_stall(void* ud, const braid_stall_report* r) {
     asm volatile("" ::: "memory");  // keeps the frame (no tail call)
 }
 
-TEST_CASE("a poll stuck for more than the threshold is reported while it runs, with its stack") {
+TEST_CASE("obs_dump.a poll stuck for more than the threshold is reported while it runs, with its stack") {
     StallSeen seen;
     auto rt = braid::Runtime::builder()
                   .worker_threads(1)
@@ -884,7 +886,7 @@ braid_task* task_in_block(braid_runtime* rt, const braid_task_vtable* vt, uint32
 }
 }  // namespace
 
-TEST_CASE("C: a task's vtable gives its chain and location and those set on the task come first") {
+TEST_CASE("obs_dump.C: a task's vtable gives its chain and location and those set on the task come first") {
     static const braid_task_vtable vt{&pending_untouched, nullptr, nullptr, &two_frames, &location_in_state};
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
@@ -941,3 +943,5 @@ TEST_CASE("C: a task's vtable gives its chain and location and those set on the 
     REQUIRE(braid_runtime_shutdown(rt, BRAID_WAIT_FOREVER) == BRAID_OK);
     braid_runtime_free(rt);
 }
+
+}  // namespace test_obs_dump

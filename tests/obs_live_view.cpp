@@ -21,6 +21,8 @@
 
 #include "support.hpp"
 
+namespace test_obs_live_view {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -96,7 +98,7 @@ bool exists(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("the live view serves the metrics and the task dump of named tasks, owner-only") {
+TEST_CASE("obs_live_view.the live view serves the metrics and the task dump of named tasks, owner-only") {
     braid_test::TempDir dir;
     const std::string path = dir / "rt.sock";
     {
@@ -172,7 +174,7 @@ TEST_CASE("the live view serves the metrics and the task dump of named tasks, ow
 }
 
 #ifdef BRAID_TOP_PATH
-TEST_CASE("braid_top --once reports a socket it cannot reach") {
+TEST_CASE("obs_live_view.braid_top --once reports a socket it cannot reach") {
     braid_test::TempDir dir;
     int status = -1;
     std::string out = run(braid_top_once(dir / "none.sock") + " 2>&1", status);
@@ -205,7 +207,7 @@ int ask_as(uid_t uid, const std::string& path) {
     return WEXITSTATUS(status);
 }
 
-TEST_CASE("a client of another user is closed unanswered, even when the file lets it connect") {
+TEST_CASE("obs_live_view.a client of another user is closed unanswered, even when the file lets it connect") {
     braid_test::TempDir dir;
     const std::string path = dir / "rt.sock";
     auto rt = braid::Runtime::builder().worker_threads(1).live_view(path).build();
@@ -220,7 +222,7 @@ TEST_CASE("a client of another user is closed unanswered, even when the file let
     CHECK(ask(path, "snapshot\n").find("\"tasks\":[") != std::string::npos);  // still serving
 }
 
-TEST_CASE("the live view is off by default: no socket, no thread") {
+TEST_CASE("obs_live_view.the live view is off by default: no socket, no thread") {
     braid_test::TempDir dir;
     {
         auto rt = braid::Runtime::builder().worker_threads(1).build();
@@ -242,7 +244,7 @@ TEST_CASE("the live view is off by default: no socket, no thread") {
     braid_runtime_builder_free(b);
 }
 
-TEST_CASE("C: bad live view paths give error codes, not a crash") {
+TEST_CASE("obs_live_view.C: bad live view paths give error codes, not a crash") {
     braid_test::TempDir dir;
     braid_runtime_builder* b = nullptr;
     REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
@@ -299,3 +301,5 @@ TEST_CASE("C: bad live view paths give error codes, not a crash") {
     }
     braid_runtime_builder_free(b);
 }
+
+}  // namespace test_obs_live_view

@@ -21,6 +21,8 @@
 
 #include "support.hpp"
 
+namespace test_proc_time_idioms {
+
 using namespace std::chrono_literals;
 using braid::process::Command;
 using braid::process::Stdio;
@@ -43,7 +45,7 @@ void check_eof_once_writers_dead(int rfd) {
 
 }  // namespace
 
-TEST_CASE("process idioms: wait_with_output drains stderr past a pipe buffer written before stdout") {
+TEST_CASE("proc_time_idioms.process idioms: wait_with_output drains stderr past a pipe buffer written before stdout") {
     auto rt = braid_test::runtime(2);
     auto o = rt.block_on([]() -> braid::Task<braid::process::Output> {
         // 200 KB to stderr first: a collector that reads stdout to its end
@@ -65,7 +67,7 @@ TEST_CASE("process idioms: wait_with_output drains stderr past a pipe buffer wri
     CHECK(o.status.code() == std::optional<int>(4));
 }
 
-TEST_CASE("process idioms: output() collects stderr past a pipe buffer written before stdout") {
+TEST_CASE("proc_time_idioms.process idioms: output() collects stderr past a pipe buffer written before stdout") {
     auto rt = braid_test::runtime(2);
     auto o = rt.block_on([]() -> braid::Task<braid::process::Output> {
         auto cmd = Command("sh");
@@ -80,7 +82,7 @@ TEST_CASE("process idioms: output() collects stderr past a pipe buffer written b
     CHECK(o.status.success());
 }
 
-TEST_CASE("process idioms: a kept child wait raced against a channel and an interval") {
+TEST_CASE("proc_time_idioms.process idioms: a kept child wait raced against a channel and an interval") {
     auto rt = braid_test::runtime(2);
     struct R {
         int msgs = 0;
@@ -135,7 +137,7 @@ TEST_CASE("process idioms: a kept child wait raced against a channel and an inte
     CHECK(r.reaped);
 }
 
-TEST_CASE("process idioms: kill then wait then wait again and try_wait agree") {
+TEST_CASE("proc_time_idioms.process idioms: kill then wait then wait again and try_wait agree") {
     auto rt = braid_test::runtime(2);
     auto [first, second, tried] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int>> {
         auto child = Command("sleep").arg("1000").kill_on_drop(true).spawn();
@@ -150,7 +152,7 @@ TEST_CASE("process idioms: kill then wait then wait again and try_wait agree") {
     CHECK(tried == SIGKILL);
 }
 
-TEST_CASE("process idioms: stdin written by one task while another reads stdout") {
+TEST_CASE("proc_time_idioms.process idioms: stdin written by one task while another reads stdout") {
     auto rt = braid_test::runtime(2);
     auto [n, same, code] = rt.block_on([]() -> braid::Task<std::tuple<std::size_t, bool, int>> {
         auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::piped()).spawn();
@@ -173,7 +175,7 @@ TEST_CASE("process idioms: stdin written by one task while another reads stdout"
     CHECK(code == 0);
 }
 
-TEST_CASE("process idioms: a kill_on_drop child owned by an aborted task is killed") {
+TEST_CASE("proc_time_idioms.process idioms: a kill_on_drop child owned by an aborted task is killed") {
     auto rt = braid_test::runtime(2);
     auto [eof, elapsed_ok] = rt.block_on([]() -> braid::Task<std::pair<bool, bool>> {
         auto [tx, rx] = braid::oneshot::channel<braid::process::ChildStdout>();
@@ -201,7 +203,7 @@ TEST_CASE("process idioms: a kill_on_drop child owned by an aborted task is kill
     CHECK(elapsed_ok);
 }
 
-TEST_CASE("process idioms: many children spawned concurrently on a multi-thread runtime") {
+TEST_CASE("proc_time_idioms.process idioms: many children spawned concurrently on a multi-thread runtime") {
     auto rt = braid_test::runtime(2);
     constexpr int N = 40;
     auto codes = rt.block_on([]() -> braid::Task<std::vector<int>> {
@@ -221,7 +223,7 @@ TEST_CASE("process idioms: many children spawned concurrently on a multi-thread 
     for (int i = 0; i < N; ++i) CHECK(codes[i] == i % 50);
 }
 
-TEST_CASE("process idioms: a kept output() losing races to an interval is not cancelled") {
+TEST_CASE("proc_time_idioms.process idioms: a kept output() losing races to an interval is not cancelled") {
     auto rt = braid_test::runtime(2);
     auto [o, ticks] = rt.block_on([]() -> braid::Task<std::pair<braid::process::Output, long>> {
         auto cmd = Command("sh");
@@ -241,7 +243,7 @@ TEST_CASE("process idioms: a kept output() losing races to an interval is not ca
     (void)ticks;
 }
 
-TEST_CASE("process idioms: a timeout around a kept child wait expires then the wait completes") {
+TEST_CASE("proc_time_idioms.process idioms: a timeout around a kept child wait expires then the wait completes") {
     auto rt = braid_test::runtime(2);
     auto [expired, code] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         // cat runs until its stdin closes: the first timeouts must expire.
@@ -259,7 +261,7 @@ TEST_CASE("process idioms: a timeout around a kept child wait expires then the w
     CHECK(code == 0);
 }
 
-TEST_CASE("process idioms: kill and try_wait on a child that already exited give its status") {
+TEST_CASE("proc_time_idioms.process idioms: kill and try_wait on a child that already exited give its status") {
     auto rt = braid_test::runtime(2);
     auto [pending_before, waited, killed, tried] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int, int>> {
         auto child = Command("cat").set_stdin(Stdio::piped()).set_stdout(Stdio::null()).spawn();
@@ -277,7 +279,7 @@ TEST_CASE("process idioms: kill and try_wait on a child that already exited give
     CHECK(tried == 0);
 }
 
-TEST_CASE("process idioms: status() under an expiring timeout kills a kill_on_drop child") {
+TEST_CASE("proc_time_idioms.process idioms: status() under an expiring timeout kills a kill_on_drop child") {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     {
@@ -296,7 +298,7 @@ TEST_CASE("process idioms: status() under an expiring timeout kills a kill_on_dr
     check_eof_once_writers_dead(fds[0]);
 }
 
-TEST_CASE("process idioms: a child stdin shut down and dropped while its pipe has another reference") {
+TEST_CASE("proc_time_idioms.process idioms: a child stdin shut down and dropped while its pipe has another reference") {
     // The pipe's write end has a second fd here (as a child started in
     // between, or a Stdio::from_fd handed on, would hold): shutting the
     // stdin down and dropping it must leave no registration behind that
@@ -319,7 +321,7 @@ TEST_CASE("process idioms: a child stdin shut down and dropped while its pipe ha
     ::close(copy);
 }
 
-TEST_CASE("process idioms: concurrent output() and wait_with_output calls each get their own whole output") {
+TEST_CASE("proc_time_idioms.process idioms: concurrent output() and wait_with_output calls each get their own whole output") {
     auto rt = braid_test::runtime(2);
     constexpr int N = 12;
     auto results = rt.block_on([]() -> braid::Task<std::vector<std::tuple<std::size_t, std::string, int>>> {
@@ -357,7 +359,7 @@ TEST_CASE("process idioms: concurrent output() and wait_with_output calls each g
     }
 }
 
-TEST_CASE("process idioms: a JoinSet of tasks owning kill_on_drop children aborted at once kills them all") {
+TEST_CASE("proc_time_idioms.process idioms: a JoinSet of tasks owning kill_on_drop children aborted at once kills them all") {
     int fds[2];
     REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
     {
@@ -395,7 +397,7 @@ TEST_CASE("process idioms: a JoinSet of tasks owning kill_on_drop children abort
 
 // ---- signals ---------------------------------------------------------------------
 
-TEST_CASE("signal idioms: a kept recv in a select loop with a shutdown token hears every burst") {
+TEST_CASE("proc_time_idioms.signal idioms: a kept recv in a select loop with a shutdown token hears every burst") {
     auto rt = braid_test::runtime(2);
     auto [bursts, heard_all] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         braid::signal::Signal usr1(SIGUSR1);
@@ -431,7 +433,7 @@ TEST_CASE("signal idioms: a kept recv in a select loop with a shutdown token hea
     CHECK(heard_all);
 }
 
-TEST_CASE("signal idioms: two listeners of SIGUSR2 in two tasks are both woken") {
+TEST_CASE("proc_time_idioms.signal idioms: two listeners of SIGUSR2 in two tasks are both woken") {
     auto rt = braid_test::runtime(2);
     auto both = rt.block_on([]() -> braid::Task<bool> {
         braid::Barrier ready(3);
@@ -452,7 +454,7 @@ TEST_CASE("signal idioms: two listeners of SIGUSR2 in two tasks are both woken")
     CHECK(both);
 }
 
-TEST_CASE("signal idioms: kept receivers of SIGUSR1 and SIGUSR2 in one select hear their own signal") {
+TEST_CASE("proc_time_idioms.signal idioms: kept receivers of SIGUSR1 and SIGUSR2 in one select hear their own signal") {
     auto rt = braid_test::runtime(2);
     auto [right, wrong] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         braid::signal::Signal usr1(SIGUSR1), usr2(SIGUSR2);
@@ -477,7 +479,7 @@ TEST_CASE("signal idioms: kept receivers of SIGUSR1 and SIGUSR2 in one select he
     CHECK(wrong == 0);
 }
 
-TEST_CASE("signal idioms: a signal raised from a plain thread wakes a kept recv in a select with a token") {
+TEST_CASE("proc_time_idioms.signal idioms: a signal raised from a plain thread wakes a kept recv in a select with a token") {
     auto rt = braid_test::runtime(2);
     auto heard = rt.block_on([]() -> braid::Task<int> {
         braid::signal::Signal usr1(SIGUSR1);
@@ -507,7 +509,7 @@ TEST_CASE("signal idioms: a signal raised from a plain thread wakes a kept recv 
 
 // ---- time ------------------------------------------------------------------------
 
-TEST_CASE("time idioms: a kept sleep reset in a loop fires only after the last reset") {
+TEST_CASE("proc_time_idioms.time idioms: a kept sleep reset in a loop fires only after the last reset") {
     auto rt = braid_test::paused_runtime();
     auto [activity, fired_at] = rt.block_on([]() -> braid::Task<std::pair<int, long>> {
         auto start = braid::Instant::now();
@@ -545,7 +547,7 @@ TEST_CASE("time idioms: a kept sleep reset in a loop fires only after the last r
     CHECK(fired_at == 150 + 50);
 }
 
-TEST_CASE("time idioms: a timeout around a kept awaitable that completes in a later iteration") {
+TEST_CASE("proc_time_idioms.time idioms: a timeout around a kept awaitable that completes in a later iteration") {
     auto rt = braid_test::paused_runtime();
     auto [n_timeouts, value] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -566,7 +568,7 @@ TEST_CASE("time idioms: a timeout around a kept awaitable that completes in a la
     CHECK(value == 7);
 }
 
-TEST_CASE("time idioms: DelayQueue insert remove and reset in a select loop") {
+TEST_CASE("proc_time_idioms.time idioms: DelayQueue insert remove and reset in a select loop") {
     auto rt = braid_test::paused_runtime();
     auto order = rt.block_on([]() -> braid::Task<std::vector<std::pair<int, long>>> {
         auto start = braid::Instant::now();
@@ -609,7 +611,7 @@ TEST_CASE("time idioms: DelayQueue insert remove and reset in a select loop") {
     CHECK(order == want);
 }
 
-TEST_CASE("time idioms: sleep_until in the past completes at once") {
+TEST_CASE("proc_time_idioms.time idioms: sleep_until in the past completes at once") {
     auto rt = braid_test::paused_runtime();
     auto [moved, late] = rt.block_on([]() -> braid::Task<std::pair<long, bool>> {
         co_await braid::sleep(10ms);
@@ -650,7 +652,7 @@ std::vector<int> one_to(int n) {
 }
 }  // namespace
 
-TEST_CASE("time idioms: one advance fires many timers and their tasks run in deadline order") {
+TEST_CASE("proc_time_idioms.time idioms: one advance fires many timers and their tasks run in deadline order") {
     SECTION("current-thread runtime") {
         auto rt = braid_test::current_thread_runtime(true);
         auto order = rt.block_on(fire_many_with_one_advance());
@@ -665,7 +667,7 @@ TEST_CASE("time idioms: one advance fires many timers and their tasks run in dea
     }
 }
 
-TEST_CASE("time idioms: a kept interval tick raced against a channel under paused time") {
+TEST_CASE("proc_time_idioms.time idioms: a kept interval tick raced against a channel under paused time") {
     auto rt = braid_test::paused_runtime();
     auto [ticks, msgs, instants_ok] = rt.block_on([]() -> braid::Task<std::tuple<int, int, bool>> {
         auto start = braid::Instant::now();
@@ -717,7 +719,7 @@ std::optional<std::string> slurp(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("fs idioms: a write raced against a timeout leaves the file whole or absent") {
+TEST_CASE("proc_time_idioms.fs idioms: a write raced against a timeout leaves the file whole or absent") {
     braid_test::TempDir dir;
     std::string data(1 << 20, 'x');
     for (std::size_t i = 0; i < data.size(); i += 4096) data[i] = char('a' + (i / 4096) % 26);
@@ -737,7 +739,7 @@ TEST_CASE("fs idioms: a write raced against a timeout leaves the file whole or a
     }
 }
 
-TEST_CASE("fs idioms: an aborted task renaming and rewriting never leaves a torn file") {
+TEST_CASE("proc_time_idioms.fs idioms: an aborted task renaming and rewriting never leaves a torn file") {
     braid_test::TempDir dir;
     std::string a(200000, 'a'), b(300000, 'b');
     std::string path = dir / "cfg";
@@ -772,7 +774,7 @@ TEST_CASE("fs idioms: an aborted task renaming and rewriting never leaves a torn
     }
 }
 
-TEST_CASE("fs idioms: concurrent appends from several tasks keep every record whole") {
+TEST_CASE("proc_time_idioms.fs idioms: concurrent appends from several tasks keep every record whole") {
     braid_test::TempDir dir;
     auto rt = braid_test::runtime(2);
     std::string path = dir / "log";
@@ -820,7 +822,7 @@ TEST_CASE("fs idioms: concurrent appends from several tasks keep every record wh
     CHECK(lines == Tasks * Records);
 }
 
-TEST_CASE("fs idioms: a kept file read raced against an interval reads the file once in order") {
+TEST_CASE("proc_time_idioms.fs idioms: a kept file read raced against an interval reads the file once in order") {
     braid_test::TempDir dir;
     auto rt = braid_test::runtime(2);
     std::string path = dir / "data";
@@ -846,7 +848,7 @@ TEST_CASE("fs idioms: a kept file read raced against an interval reads the file 
     CHECK(got == data);
 }
 
-TEST_CASE("fs idioms: a kept fs read raced again after it completed reads the file anew") {
+TEST_CASE("proc_time_idioms.fs idioms: a kept fs read raced again after it completed reads the file anew") {
     braid_test::TempDir dir;
     auto rt = braid_test::runtime(2);
     std::string path = dir / "v";
@@ -867,7 +869,7 @@ TEST_CASE("fs idioms: a kept fs read raced again after it completed reads the fi
     CHECK(second == "two!");
 }
 
-TEST_CASE("fs idioms: read_dir raced against a timeout lists every entry") {
+TEST_CASE("proc_time_idioms.fs idioms: read_dir raced against a timeout lists every entry") {
     braid_test::TempDir dir;
     auto rt = braid_test::runtime(2);
     auto names = rt.block_on([](std::string d) -> braid::Task<std::vector<std::string>> {
@@ -889,7 +891,7 @@ TEST_CASE("fs idioms: read_dir raced against a timeout lists every entry") {
     CHECK(names == want);
 }
 
-TEST_CASE("fs idioms: under paused time a timeout around file work never expires while the pool works") {
+TEST_CASE("proc_time_idioms.fs idioms: under paused time a timeout around file work never expires while the pool works") {
     braid_test::TempDir dir;
     auto rt = braid_test::paused_runtime(2);
     std::string path = dir / "p";
@@ -911,3 +913,5 @@ TEST_CASE("fs idioms: under paused time a timeout around file work never expires
     CHECK(ok == 100);
     CHECK(elapsed == 0);
 }
+
+}  // namespace test_proc_time_idioms

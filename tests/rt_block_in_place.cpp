@@ -8,7 +8,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("block_in_place lets the worker's other tasks run while it blocks") {
+namespace test_rt_block_in_place {
+
+TEST_CASE("rt_block_in_place.block_in_place lets the worker's other tasks run while it blocks") {
     // One worker: without the hand-over nothing else could run while the
     // blocking function waits for the other task.
     auto rt = braid::Runtime::builder().worker_threads(1).build();
@@ -27,7 +29,7 @@ TEST_CASE("block_in_place lets the worker's other tasks run while it blocks") {
     REQUIRE(v == 11);
 }
 
-TEST_CASE("block_in_place runs on the calling thread and the task goes on there") {
+TEST_CASE("rt_block_in_place.block_in_place runs on the calling thread and the task goes on there") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         auto before = std::this_thread::get_id();
@@ -40,7 +42,7 @@ TEST_CASE("block_in_place runs on the calling thread and the task goes on there"
     }());
 }
 
-TEST_CASE("block_in_place can block_on the same runtime through Handle::current") {
+TEST_CASE("rt_block_in_place.block_in_place can block_on the same runtime through Handle::current") {
     auto rt = braid_test::runtime(1);
     int v = rt.block_on([]() -> braid::Task<int> {
         co_return braid::task::block_in_place([] {
@@ -53,7 +55,7 @@ TEST_CASE("block_in_place can block_on the same runtime through Handle::current"
     REQUIRE(v == 3);
 }
 
-TEST_CASE("block_in_place passes the function's exception on") {
+TEST_CASE("rt_block_in_place.block_in_place passes the function's exception on") {
     auto rt = braid_test::runtime(1);
     bool caught = rt.block_on([]() -> braid::Task<bool> {
         try {
@@ -66,7 +68,7 @@ TEST_CASE("block_in_place passes the function's exception on") {
     REQUIRE(caught);
 }
 
-TEST_CASE("block_in_place is refused on a current-thread runtime") {
+TEST_CASE("rt_block_in_place.block_in_place is refused on a current-thread runtime") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         bool ran = false;
@@ -77,7 +79,7 @@ TEST_CASE("block_in_place is refused on a current-thread runtime") {
     REQUIRE(code == BRAID_ENOTSUP);
 }
 
-TEST_CASE("block_in_place outside a worker just runs the function") {
+TEST_CASE("rt_block_in_place.block_in_place outside a worker just runs the function") {
     int n = braid::task::block_in_place([] { return 4; });
     REQUIRE(n == 4);
     auto rt = braid_test::runtime(1);
@@ -87,7 +89,7 @@ TEST_CASE("block_in_place outside a worker just runs the function") {
     REQUIRE(m == 5);
 }
 
-TEST_CASE("block_in_place nests") {
+TEST_CASE("rt_block_in_place.block_in_place nests") {
     auto rt = braid_test::runtime(2);
     int v = rt.block_on([]() -> braid::Task<int> {
         co_return braid::task::block_in_place([] { return braid::task::block_in_place([] { return 6; }); });
@@ -95,7 +97,7 @@ TEST_CASE("block_in_place nests") {
     REQUIRE(v == 6);
 }
 
-TEST_CASE("block_in_place under many tasks keeps every task running") {
+TEST_CASE("rt_block_in_place.block_in_place under many tasks keeps every task running") {
     auto rt = braid_test::runtime(2);
     int sum = rt.block_on([]() -> braid::Task<int> {
         braid::JoinSet<int> set;
@@ -112,7 +114,7 @@ TEST_CASE("block_in_place under many tasks keeps every task running") {
     REQUIRE(sum == 64 * 63 / 2);
 }
 
-TEST_CASE("a runtime shut down while a task blocks in place waits for it") {
+TEST_CASE("rt_block_in_place.a runtime shut down while a task blocks in place waits for it") {
     std::atomic<bool> done{false};
     std::promise<void> entered;
     auto release = std::make_shared<std::promise<void>>();
@@ -134,3 +136,5 @@ TEST_CASE("a runtime shut down while a task blocks in place waits for it") {
         REQUIRE(done.load());
     }
 }
+
+}  // namespace test_rt_block_in_place

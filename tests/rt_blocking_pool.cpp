@@ -15,7 +15,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("the first of 100 blocking jobs waits for the last one and all finish") {
+namespace test_rt_blocking_pool {
+
+TEST_CASE("rt_blocking_pool.the first of 100 blocking jobs waits for the last one and all finish") {
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     uint64_t sum = rt.block_on([]() -> braid::Task<uint64_t> {
         auto gate = std::make_shared<std::promise<void>>();
@@ -37,7 +39,7 @@ TEST_CASE("the first of 100 blocking jobs waits for the last one and all finish"
     REQUIRE(sum == 99 * 100 / 2);
 }
 
-TEST_CASE("10,000 short blocking jobs on 2 threads all run once and return their values") {
+TEST_CASE("rt_blocking_pool.10,000 short blocking jobs on 2 threads all run once and return their values") {
     auto rt = braid::Runtime::builder().worker_threads(2).max_blocking_threads(2).build();
     std::vector<std::atomic<int>> ran(10000);
     uint64_t sum = rt.block_on([](std::vector<std::atomic<int>>* r) -> braid::Task<uint64_t> {
@@ -63,7 +65,7 @@ namespace keep_alive_test {
 thread_local int thread_number = 0;
 }  // namespace keep_alive_test
 
-TEST_CASE("idle blocking threads end after the keep-alive, and a later job starts a new one") {
+TEST_CASE("rt_blocking_pool.idle blocking threads end after the keep-alive, and a later job starts a new one") {
     using keep_alive_test::thread_number;
     struct Threads {
         std::mutex mu;
@@ -101,7 +103,7 @@ TEST_CASE("idle blocking threads end after the keep-alive, and a later job start
     wait_for_stop(second);
 }
 
-TEST_CASE("aborting a blocking job that waits for a thread cancels it, the running one finishes") {
+TEST_CASE("rt_blocking_pool.aborting a blocking job that waits for a thread cancels it, the running one finishes") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
     std::atomic<bool> second_ran{false};
     auto [first, cancelled] = rt.block_on([](std::atomic<bool>* ran) -> braid::Task<std::pair<int, bool>> {
@@ -132,3 +134,5 @@ TEST_CASE("aborting a blocking job that waits for a thread cancels it, the runni
     REQUIRE(cancelled);
     REQUIRE_FALSE(second_ran.load());
 }
+
+}  // namespace test_rt_blocking_pool

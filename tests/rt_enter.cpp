@@ -10,6 +10,8 @@
 
 #include "support.hpp"
 
+namespace test_rt_enter {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -19,14 +21,14 @@ braid::Task<T> join(braid::JoinHandle<T> h) {
 }
 }  // namespace
 
-TEST_CASE("try_current is empty outside a runtime and set inside one") {
+TEST_CASE("rt_enter.try_current is empty outside a runtime and set inside one") {
     REQUIRE_FALSE(braid::Handle::try_current().has_value());
     auto rt = braid_test::runtime(2);
     bool inside = rt.block_on([]() -> braid::Task<bool> { co_return braid::Handle::try_current().has_value(); }());
     REQUIRE(inside);
 }
 
-TEST_CASE("enter makes Handle::current and spawn work on a plain thread") {
+TEST_CASE("rt_enter.enter makes Handle::current and spawn work on a plain thread") {
     auto rt = braid_test::runtime(2);
     {
         auto guard = rt.enter();
@@ -42,7 +44,7 @@ TEST_CASE("enter makes Handle::current and spawn work on a plain thread") {
     REQUIRE_FALSE(braid::Handle::try_current().has_value());
 }
 
-TEST_CASE("enter guards nest and restore the outer runtime") {
+TEST_CASE("rt_enter.enter guards nest and restore the outer runtime") {
     auto a = braid_test::runtime(1);
     auto b = braid_test::current_thread_runtime();
     auto ga = a.enter();
@@ -54,7 +56,7 @@ TEST_CASE("enter guards nest and restore the outer runtime") {
     REQUIRE(braid_runtime_current() == a.native_handle());
 }
 
-TEST_CASE("a sleep made on an entered thread runs on that runtime") {
+TEST_CASE("rt_enter.a sleep made on an entered thread runs on that runtime") {
     auto rt = braid_test::paused_runtime();
     auto guard = rt.enter();
     auto start = braid::Instant::now();
@@ -62,7 +64,7 @@ TEST_CASE("a sleep made on an entered thread runs on that runtime") {
     REQUIRE(braid::Instant::now() - start >= 5s);
 }
 
-TEST_CASE("Handle::block_on runs a task from a plain thread") {
+TEST_CASE("rt_enter.Handle::block_on runs a task from a plain thread") {
     auto rt = braid_test::runtime(2);
     auto h = rt.handle();
     int v = std::async(std::launch::async, [&] {
@@ -74,7 +76,7 @@ TEST_CASE("Handle::block_on runs a task from a plain thread") {
     REQUIRE(v == 42);
 }
 
-TEST_CASE("Handle::block_on on a task thread is refused") {
+TEST_CASE("rt_enter.Handle::block_on on a task thread is refused") {
     auto rt = braid_test::runtime(1);
     int code = rt.block_on([]() -> braid::Task<int> {
         co_return braid_test::error_code_of(
@@ -83,7 +85,7 @@ TEST_CASE("Handle::block_on on a task thread is refused") {
     REQUIRE(code == BRAID_EDEADLK);
 }
 
-TEST_CASE("Handle::block_on waits for its turn on a current-thread runtime") {
+TEST_CASE("rt_enter.Handle::block_on waits for its turn on a current-thread runtime") {
     auto rt = braid_test::current_thread_runtime();
     auto h = rt.handle();
     auto [tx, rx] = braid::oneshot::channel<int>();
@@ -106,7 +108,7 @@ TEST_CASE("Handle::block_on waits for its turn on a current-thread runtime") {
     REQUIRE(v == 5);
 }
 
-TEST_CASE("Handle::spawn_blocking runs on the blocking pool from a plain thread") {
+TEST_CASE("rt_enter.Handle::spawn_blocking runs on the blocking pool from a plain thread") {
     auto rt = braid_test::runtime(1);
     auto h = rt.handle();
     auto jh = h.spawn_blocking([] { return std::this_thread::get_id(); });
@@ -114,7 +116,7 @@ TEST_CASE("Handle::spawn_blocking runs on the blocking pool from a plain thread"
     REQUIRE(id != std::this_thread::get_id());
 }
 
-TEST_CASE("shutdown_background does not wait for blocking jobs") {
+TEST_CASE("rt_enter.shutdown_background does not wait for blocking jobs") {
     auto rt = braid_test::runtime(1);
     auto release = std::make_shared<std::promise<void>>();
     auto released = release->get_future().share();
@@ -128,3 +130,5 @@ TEST_CASE("shutdown_background does not wait for blocking jobs") {
     REQUIRE(rt.native_handle() == nullptr);
     release->set_value();
 }
+
+}  // namespace test_rt_enter

@@ -19,12 +19,14 @@
 
 #include "support.hpp"
 
+namespace test_rt_foreign_stress {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
 namespace {
 
-constexpr int kScale = braid_test::kStressDivisor;
+using braid_test::kStressDivisor;
 constexpr int64_t kWatchdogMs = 60000;  // a stall this long is a lost wake-up
 
 // Waits for a join handle's task from this (plain) thread, at most the
@@ -147,23 +149,23 @@ void foreign_senders_rounds(int rounds, int senders, long per_sender) {
 
 }  // namespace
 
-TEST_CASE("plain threads sending into a bounded channel never strand its receiving future", "[stress]") {
+TEST_CASE("rt_foreign_stress.plain threads sending into a bounded channel never strand its receiving future", "[stress]") {
     // Four plain threads, capacity 4, one draining future: the receiver is
     // woken from foreign threads thousands of times per round, each time
     // racing with workers going idle.  A wake-up lost between the queue push
     // and a worker parking leaves it queued with no worker running it.
-    foreign_senders_rounds(40 / kScale + 2, 4, 5000 / kScale);
+    foreign_senders_rounds(40 / kStressDivisor + 2, 4, 5000 / kStressDivisor);
 }
 
-TEST_CASE("one plain thread sending into a bounded channel never strands its receiving future", "[stress]") {
+TEST_CASE("rt_foreign_stress.one plain thread sending into a bounded channel never strands its receiving future", "[stress]") {
     // A channel with one sender publishes without a fence; the receiver,
     // faster than the thread, catches up and announces its sleep to the
     // sender's claim over and over: each of those is a chance to lose a
     // wake-up or to sleep past a value being moved in.
-    foreign_senders_rounds(20 / kScale + 2, 1, 10000 / kScale);
+    foreign_senders_rounds(20 / kStressDivisor + 2, 1, 10000 / kStressDivisor);
 }
 
-TEST_CASE("a select over two channels each fed by a plain thread receives every message once", "[stress]") {
+TEST_CASE("rt_foreign_stress.a select over two channels each fed by a plain thread receives every message once", "[stress]") {
     // The receiving task sleeps on both channels at once; the one that
     // wakes it wins, and the other branch withdraws its receive (and its
     // sleep announcement) until the next round of the loop.
@@ -189,7 +191,7 @@ TEST_CASE("a select over two channels each fed by a plain thread receives every 
             while (auto v = co_await rest.recv()) sum += *v;
             co_return sum;
         }(std::move(arx), std::move(brx)));
-        const long each = 20000 / kScale;
+        const long each = 20000 / kStressDivisor;
         std::atomic<int> refused{0};
         // Bounded sends (longer than the watchdog below), so that a
         // consumer that stopped fails the test instead of hanging it.
@@ -210,7 +212,7 @@ TEST_CASE("a select over two channels each fed by a plain thread receives every 
     }
 }
 
-TEST_CASE("plain threads waking a future directly: every wake-up counts", "[stress]") {
+TEST_CASE("rt_foreign_stress.plain threads waking a future directly: every wake-up counts", "[stress]") {
     // The future completes when it has seen `target` increments; plain
     // threads increment and call braid_task_wake.  A wake-up lost anywhere
     // between the state word and a worker leaves it pending forever.
@@ -226,7 +228,7 @@ TEST_CASE("plain threads waking a future directly: every wake-up counts", "[stre
     };
     for (int workers : {1, 2}) {
         CRuntime rt(workers);
-        braid_test::StressRounds rounds(200 / kScale + 2);
+        braid_test::StressRounds rounds(200 / kStressDivisor + 2);
         for (int r = 0; rounds.more(r); ++r) {
             std::atomic<long> count{0};
             constexpr int kThreads = 3;
@@ -252,13 +254,13 @@ TEST_CASE("plain threads waking a future directly: every wake-up counts", "[stre
     }
 }
 
-TEST_CASE("plain threads aborting tasks: every task ends once, every frame is destroyed", "[stress]") {
+TEST_CASE("rt_foreign_stress.plain threads aborting tasks: every task ends once, every frame is destroyed", "[stress]") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(2);
-    braid_test::StressRounds rounds(20 / kScale + 2);
+    braid_test::StressRounds rounds(20 / kStressDivisor + 2);
     for (int r = 0; rounds.more(r); ++r) {
-        const int n = 2000 / kScale;
+        const int n = 2000 / kStressDivisor;
         std::atomic<int> started{0};
         std::vector<braid::JoinHandle<void>> hs;
         auto never = braid::Notify();
@@ -295,7 +297,7 @@ TEST_CASE("plain threads aborting tasks: every task ends once, every frame is de
     }
 }
 
-TEST_CASE("plain threads and tasks exchange messages both ways, every message arrives once", "[stress]") {
+TEST_CASE("rt_foreign_stress.plain threads and tasks exchange messages both ways, every message arrives once", "[stress]") {
     // Each plain thread sends requests to a task over a bounded channel and
     // waits for each reply on a oneshot: a thread that is woken late, or a
     // task never run, shows up as a stall.
@@ -316,7 +318,7 @@ TEST_CASE("plain threads and tasks exchange messages both ways, every message ar
             co_return served;
         }(std::move(rx)));
         constexpr int kThreads = 4;
-        const long each = 2000 / kScale;
+        const long each = 2000 / kStressDivisor;
         std::atomic<long> wrong{0};
         std::vector<std::thread> ts;
         for (int t = 0; t < kThreads; ++t)
@@ -338,3 +340,5 @@ TEST_CASE("plain threads and tasks exchange messages both ways, every message ar
         REQUIRE(server.take() == kThreads * each);
     }
 }
+
+}  // namespace test_rt_foreign_stress

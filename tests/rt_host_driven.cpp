@@ -19,6 +19,8 @@
 
 #include "support.hpp"
 
+namespace test_rt_host_driven {
+
 using namespace std::chrono_literals;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -61,7 +63,7 @@ bool readable_now(int fd) {
 
 }  // namespace
 
-TEST_CASE("host-driven runtime: tasks and timers run only inside turns on the turning thread") {
+TEST_CASE("rt_host_driven.host-driven runtime: tasks and timers run only inside turns on the turning thread") {
     auto rt = host_driven();
     CHECK(rt.worker_count() == 1);
     std::thread::id host = std::this_thread::get_id();
@@ -90,7 +92,7 @@ TEST_CASE("host-driven runtime: tasks and timers run only inside turns on the tu
     CHECK(value == 7);
 }
 
-TEST_CASE("host-driven runtime: a C timer callback and block_on between turns") {
+TEST_CASE("rt_host_driven.host-driven runtime: a C timer callback and block_on between turns") {
     braid_runtime* rt = host_driven_c();
     int fd = braid_runtime_fd(rt);
     REQUIRE(fd >= 0);
@@ -136,7 +138,7 @@ TEST_CASE("host-driven runtime: a C timer callback and block_on between turns") 
     CHECK(braid_runtime_free(rt) == BRAID_OK);
 }
 
-TEST_CASE("host-driven runtime: a turn stops at max_polls and leaves the fd readable") {
+TEST_CASE("rt_host_driven.host-driven runtime: a turn stops at max_polls and leaves the fd readable") {
     auto rt = host_driven();
     int ran = 0;
     for (int i = 0; i < 10; ++i) {
@@ -155,7 +157,7 @@ TEST_CASE("host-driven runtime: a turn stops at max_polls and leaves the fd read
     CHECK(rt.turn() == 0);
 }
 
-TEST_CASE("host-driven runtime: plain threads sending to a task wake the host's loop") {
+TEST_CASE("rt_host_driven.host-driven runtime: plain threads sending to a task wake the host's loop") {
     auto rt = host_driven();
     constexpr int kPerThread = 2000;
     auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -186,7 +188,7 @@ TEST_CASE("host-driven runtime: plain threads sending to a task wake the host's 
     CHECK_FALSE(off_thread);
 }
 
-TEST_CASE("host-driven runtime: tasks spawned from plain threads run on the host's thread") {
+TEST_CASE("rt_host_driven.host-driven runtime: tasks spawned from plain threads run on the host's thread") {
     auto rt = host_driven();
     braid::Handle h = rt.handle();
     std::atomic<int> done{0};
@@ -210,7 +212,7 @@ TEST_CASE("host-driven runtime: tasks spawned from plain threads run on the host
     CHECK(off_thread.load() == 0);
 }
 
-TEST_CASE("host-driven runtime: TCP echo with both ends in turns") {
+TEST_CASE("rt_host_driven.host-driven runtime: TCP echo with both ends in turns") {
     auto rt = host_driven();
     std::string back;
     bool done = false;
@@ -245,7 +247,7 @@ TEST_CASE("host-driven runtime: TCP echo with both ends in turns") {
     CHECK(back.size() == 10000);
 }
 
-TEST_CASE("host-driven runtime: misuse is refused with a code") {
+TEST_CASE("rt_host_driven.host-driven runtime: misuse is refused with a code") {
     braid::Runtime multi = braid_test::runtime(1);
     CHECK(braid_runtime_fd(multi.native_handle()) == BRAID_ENOTSUP);
     CHECK(braid_runtime_turn(multi.native_handle(), 0) == BRAID_ENOTSUP);
@@ -264,7 +266,7 @@ TEST_CASE("host-driven runtime: misuse is refused with a code") {
     CHECK(inside == BRAID_EDEADLK);
 }
 
-TEST_CASE("host-driven runtime: freeing it with tasks waiting cancels them") {
+TEST_CASE("rt_host_driven.host-driven runtime: freeing it with tasks waiting cancels them") {
     auto token = std::make_shared<int>(0);
     std::optional<braid::oneshot::Sender<int>> keep;
     {
@@ -282,7 +284,7 @@ TEST_CASE("host-driven runtime: freeing it with tasks waiting cancels them") {
 }
 
 
-TEST_CASE("host-driven runtime: turn_take takes what the turn posted without signalling the queue") {
+TEST_CASE("rt_host_driven.host-driven runtime: turn_take takes what the turn posted without signalling the queue") {
     braid_runtime* rt = host_driven_c();
     braid_completion_queue* q = nullptr;
     REQUIRE(braid_completion_queue_new(&q) == BRAID_OK);
@@ -353,7 +355,7 @@ TEST_CASE("host-driven runtime: turn_take takes what the turn posted without sig
     REQUIRE(braid_completion_queue_free(q) == BRAID_OK);
 }
 
-TEST_CASE("host-driven runtime: paused time jumps to the next timer once a turn leaves nothing to run") {
+TEST_CASE("rt_host_driven.host-driven runtime: paused time jumps to the next timer once a turn leaves nothing to run") {
     auto rt = braid::Runtime::builder().host_driven().start_paused().build();
     int64_t slept_ns = -1;
     bool done = false;
@@ -368,3 +370,5 @@ TEST_CASE("host-driven runtime: paused time jumps to the next timer once a turn 
     CHECK(slept_ns >= std::chrono::nanoseconds(std::chrono::hours(1)).count());
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::minutes(1));  // not an hour of real time
 }
+
+}  // namespace test_rt_host_driven

@@ -23,6 +23,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace test_rt_io_park {
+
 using namespace std::chrono_literals;
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
@@ -109,7 +111,7 @@ braid::Task<std::vector<int>> woken_by_a_waiting_task(int n) {
 
 }  // namespace
 
-TEST_CASE("a task waiting on a socket is woken by bytes a plain thread writes while the workers are idle") {
+TEST_CASE("rt_io_park.a task waiting on a socket is woken by bytes a plain thread writes while the workers are idle") {
     for (bool ct : {false, true}) {
         INFO("current_thread " << ct);
         auto rt = make(ct);
@@ -143,7 +145,7 @@ TEST_CASE("a task waiting on a socket is woken by bytes a plain thread writes wh
     }
 }
 
-TEST_CASE("a timer pending on a runtime whose idle worker sleeps in the driver fires") {
+TEST_CASE("rt_io_park.a timer pending on a runtime whose idle worker sleeps in the driver fires") {
     for (bool ct : {false, true}) {
         INFO("current_thread " << ct);
         auto rt = make(ct);
@@ -157,7 +159,7 @@ TEST_CASE("a timer pending on a runtime whose idle worker sleeps in the driver f
     }
 }
 
-TEST_CASE("with paused time, a runtime whose idle worker sleeps in the driver jumps to the next timer") {
+TEST_CASE("rt_io_park.with paused time, a runtime whose idle worker sleeps in the driver jumps to the next timer") {
     for (bool ct : {false, true}) {
         INFO("current_thread " << ct);
         auto rt = make(ct, true);
@@ -172,7 +174,7 @@ TEST_CASE("with paused time, a runtime whose idle worker sleeps in the driver ju
     }
 }
 
-TEST_CASE("with paused time, a timer made from a plain thread while the worker sleeps in the driver fires") {
+TEST_CASE("rt_io_park.with paused time, a timer made from a plain thread while the worker sleeps in the driver fires") {
     auto rt = make(false, true);
     std::promise<void> started;
     rt.spawn(accept_forever(&started)).detach();
@@ -186,7 +188,7 @@ TEST_CASE("with paused time, a timer made from a plain thread while the worker s
                 std::move(h))) == 7);
 }
 
-TEST_CASE("shutdown while a worker sleeps in the driver returns") {
+TEST_CASE("rt_io_park.shutdown while a worker sleeps in the driver returns") {
     SECTION("multi-thread") {
         auto rt = make(false);
         std::promise<void> started;
@@ -210,7 +212,7 @@ TEST_CASE("shutdown while a worker sleeps in the driver returns") {
     }
 }
 
-TEST_CASE("a current-thread runtime outside block_on: an event reaches a waker from outside") {
+TEST_CASE("rt_io_park.a current-thread runtime outside block_on: an event reaches a waker from outside") {
     auto rt = make(true);
     PlainSocket listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
     PlainSocket client = PlainSocket::connect(listener.local_addr());
@@ -232,7 +234,7 @@ TEST_CASE("a current-thread runtime outside block_on: an event reaches a waker f
     braid_tcp_stream_free(s);
 }
 
-TEST_CASE("tasks woken by the events a task about to wait takes run in the order their sockets became ready") {
+TEST_CASE("rt_io_park.tasks woken by the events a task about to wait takes run in the order their sockets became ready") {
     // The events of one epoll_wait are one batch wherever they are taken
     // (an idle worker, a busy one between tasks, a task about to wait): the
     // first task woken runs next and the rest in the order woken.  Taken by
@@ -248,3 +250,5 @@ TEST_CASE("tasks woken by the events a task about to wait takes run in the order
         REQUIRE(order == want);
     }
 }
+
+}  // namespace test_rt_io_park

@@ -18,6 +18,8 @@
 
 #include "support.hpp"
 
+namespace test_rt_memory_return {
+
 namespace {
 
 // The resident set of this process, in bytes (/proc/self/statm).
@@ -79,7 +81,7 @@ braid::Task<> hold(braid::Semaphore* gate, std::atomic<int>* left, braid::Notify
 
 }  // namespace
 
-TEST_CASE("braid_alloc unmaps the slabs of a burst once its blocks are freed") {
+TEST_CASE("rt_memory_return.braid_alloc unmaps the slabs of a burst once its blocks are freed") {
     const std::size_t n = 1000000 / braid_test::kStressDivisor;
     std::vector<void*> blocks(n);  // reserved before the first reading
     Footprint fp;
@@ -89,7 +91,7 @@ TEST_CASE("braid_alloc unmaps the slabs of a burst once its blocks are freed") {
     fp.check_returned(braid_test::kSanitized ? 0 : n * 64);
 }
 
-TEST_CASE("a million tasks that ended give their memory back") {
+TEST_CASE("rt_memory_return.a million tasks that ended give their memory back") {
     const int n = 1000000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> { co_return; }());  // threads up and running
@@ -106,7 +108,7 @@ TEST_CASE("a million tasks that ended give their memory back") {
     fp.check_returned(braid_test::kSanitized ? 0 : std::size_t(n) * 200);
 }
 
-TEST_CASE("ten million messages queued in an unbounded channel give their memory back once received") {
+TEST_CASE("rt_memory_return.ten million messages queued in an unbounded channel give their memory back once received") {
     const uint64_t n = 10000000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> { co_return; }());
@@ -122,3 +124,5 @@ TEST_CASE("ten million messages queued in an unbounded channel give their memory
     REQUIRE(sum == n * (n - 1) / 2);
     fp.check_returned(braid_test::kSanitized ? 0 : n * 8);
 }
+
+}  // namespace test_rt_memory_return

@@ -14,6 +14,8 @@
 
 #include "support.hpp"
 
+namespace test_rt_metrics {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,7 +52,7 @@ void check_prometheus_grammar(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("tasks spawned, completed, aborted and alive, and polls, are exact on a current-thread runtime") {
+TEST_CASE("rt_metrics.tasks spawned, completed, aborted and alive, and polls, are exact on a current-thread runtime") {
     auto rt = current_paused();
     braid::RuntimeMetrics inside;
     rt.block_on([&]() -> braid::Task<> {
@@ -107,7 +109,7 @@ TEST_CASE("tasks spawned, completed, aborted and alive, and polls, are exact on 
     CHECK(m.busy_ns > 0);
 }
 
-TEST_CASE("spawns through a handle from a plain thread are remote schedules and spawns, each counted once") {
+TEST_CASE("rt_metrics.spawns through a handle from a plain thread are remote schedules and spawns, each counted once") {
     // A spawn from outside adds to one counter, which the snapshot reports
     // in both figures: neither may miss it or count it twice.
     auto rt = braid_test::runtime(2);
@@ -121,7 +123,7 @@ TEST_CASE("spawns through a handle from a plain thread are remote schedules and 
     CHECK(m.tasks_completed == 5);
 }
 
-TEST_CASE("timers pending is the number of sleeping tasks, with paused time") {
+TEST_CASE("rt_metrics.timers pending is the number of sleeping tasks, with paused time") {
     auto rt = current_paused();
     std::vector<uint64_t> seen;
     rt.block_on([&]() -> braid::Task<> {
@@ -144,7 +146,7 @@ TEST_CASE("timers pending is the number of sleeping tasks, with paused time") {
     CHECK(seen == std::vector<uint64_t>{0, 3, 2, 3, 2, 0});
 }
 
-TEST_CASE("blocking pool threads, idle and queued with known jobs") {
+TEST_CASE("rt_metrics.blocking pool threads, idle and queued with known jobs") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
     std::promise<void> started, release;
     auto released = release.get_future().share();
@@ -175,7 +177,7 @@ TEST_CASE("blocking pool threads, idle and queued with known jobs") {
     CHECK(m.blocking_threads == 1);
 }
 
-TEST_CASE("a poll that uses up its cooperative budget counts one forced yield") {
+TEST_CASE("rt_metrics.a poll that uses up its cooperative budget counts one forced yield") {
     auto rt = current_paused();
     rt.block_on([]() -> braid::Task<> {
         // An unbounded channel with more ready items than a poll's budget:
@@ -189,7 +191,7 @@ TEST_CASE("a poll that uses up its cooperative budget counts one forced yield") 
     CHECK(m.worker[0].budget_forced_yields == 1);
 }
 
-TEST_CASE("metrics through the C ABI: sizes, bad input, and what a handle sees after shutdown") {
+TEST_CASE("rt_metrics.metrics through the C ABI: sizes, bad input, and what a handle sees after shutdown") {
     braid_runtime* rt = nullptr;
     braid_runtime_builder* b = nullptr;
     REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
@@ -265,7 +267,7 @@ TEST_CASE("metrics through the C ABI: sizes, bad input, and what a handle sees a
     braid_handle_free(h);
 }
 
-TEST_CASE("Prometheus text: HELP and TYPE for every metric, a worker label, exact values") {
+TEST_CASE("rt_metrics.Prometheus text: HELP and TYPE for every metric, a worker label, exact values") {
     auto rt = braid::Runtime::builder().worker_threads(3).start_paused().build();
     rt.block_on(quick());
     std::string text = rt.metrics_text(braid::MetricsFormat::Prometheus);
@@ -279,7 +281,7 @@ TEST_CASE("Prometheus text: HELP and TYPE for every metric, a worker label, exac
     CHECK(std::regex_search(text, std::regex(R"(braid_worker_busy_seconds_total\{worker="0"\} [0-9]+\.[0-9]{9}\n)")));
 }
 
-TEST_CASE("JSON: one object with every field and one entry per worker") {
+TEST_CASE("rt_metrics.JSON: one object with every field and one entry per worker") {
     auto rt = current_paused();
     rt.block_on(quick());
     std::string json = rt.metrics_text(braid::MetricsFormat::Json);
@@ -289,3 +291,5 @@ TEST_CASE("JSON: one object with every field and one entry per worker") {
           std::string::npos);
     CHECK(json.ends_with("}]}\n"));
 }
+
+}  // namespace test_rt_metrics

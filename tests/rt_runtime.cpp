@@ -15,31 +15,33 @@
 
 #include "support.hpp"
 
+namespace test_rt_runtime {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("block_on returns the task's value on a multi-thread runtime") {
+TEST_CASE("rt_runtime.block_on returns the task's value on a multi-thread runtime") {
     auto rt = braid_test::runtime(2);
     REQUIRE(rt.worker_count() == 2);
     int v = rt.block_on([]() -> braid::Task<int> { co_return 42; }());
     REQUIRE(v == 42);
 }
 
-TEST_CASE("the block_on task runs on a worker, not on the calling thread") {
+TEST_CASE("rt_runtime.the block_on task runs on a worker, not on the calling thread") {
     auto rt = braid_test::runtime(2);
     auto caller = std::this_thread::get_id();
     auto where = rt.block_on([]() -> braid::Task<std::thread::id> { co_return std::this_thread::get_id(); }());
     REQUIRE(where != caller);
 }
 
-TEST_CASE("braid::run is the one-line entry point") {
+TEST_CASE("rt_runtime.braid::run is the one-line entry point") {
     REQUIRE(braid::run([]() -> braid::Task<int> {
                 co_await braid::sleep(1ms);
                 co_return 7;
             }()) == 7);
 }
 
-TEST_CASE("current-thread runtime runs tasks on the block_on thread only") {
+TEST_CASE("rt_runtime.current-thread runtime runs tasks on the block_on thread only") {
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(rt.worker_count() == 1);
     auto caller = std::this_thread::get_id();
@@ -57,7 +59,7 @@ TEST_CASE("current-thread runtime runs tasks on the block_on thread only") {
     for (auto id : ids) REQUIRE(id == caller);
 }
 
-TEST_CASE("current-thread runtime: tasks spawned from another thread run at the next block_on") {
+TEST_CASE("rt_runtime.current-thread runtime: tasks spawned from another thread run at the next block_on") {
     auto rt = braid::Runtime::builder().current_thread().build();
     std::atomic<int> ran{0};
     auto h = rt.handle();
@@ -73,7 +75,7 @@ TEST_CASE("current-thread runtime: tasks spawned from another thread run at the 
     REQUIRE(ran.load() == 1);
 }
 
-TEST_CASE("worker_threads sets the number of workers, BRAID_WORKER_THREADS sets the default") {
+TEST_CASE("rt_runtime.worker_threads sets the number of workers, BRAID_WORKER_THREADS sets the default") {
     REQUIRE(braid::Runtime::builder().worker_threads(3).build().worker_count() == 3);
     setenv("BRAID_WORKER_THREADS", "5", 1);
     REQUIRE(braid::Runtime().worker_count() == 5);
@@ -82,7 +84,7 @@ TEST_CASE("worker_threads sets the number of workers, BRAID_WORKER_THREADS sets 
     REQUIRE(braid::Runtime().worker_count() == int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
-TEST_CASE("builder rejects bad values with braid::Error") {
+TEST_CASE("rt_runtime.builder rejects bad values with braid::Error") {
     auto b = braid::Runtime::builder();
     REQUIRE_THROWS_AS(b.worker_threads(0), braid::Error);
     REQUIRE_THROWS_AS(b.max_blocking_threads(0), braid::Error);
@@ -94,7 +96,7 @@ TEST_CASE("builder rejects bad values with braid::Error") {
     }
 }
 
-TEST_CASE("thread hooks run on every runtime thread, and thread names are set") {
+TEST_CASE("rt_runtime.thread hooks run on every runtime thread, and thread names are set") {
     std::atomic<int> started{0}, stopped{0};
     std::mutex mu;
     std::set<std::string> names;
@@ -119,7 +121,7 @@ TEST_CASE("thread hooks run on every runtime thread, and thread names are set") 
     REQUIRE(names == std::set<std::string>{"hooked"});
 }
 
-TEST_CASE("a Handle spawns from many foreign threads at once") {
+TEST_CASE("rt_runtime.a Handle spawns from many foreign threads at once") {
     auto rt = braid_test::runtime(2);
     auto h = rt.handle();
     std::atomic<int> count{0};
@@ -146,7 +148,7 @@ TEST_CASE("a Handle spawns from many foreign threads at once") {
     REQUIRE(sum == long(kThreads) * (kEach - 1) * kEach / 2);
 }
 
-TEST_CASE("Handle::current works inside tasks and blocking jobs, and throws elsewhere") {
+TEST_CASE("rt_runtime.Handle::current works inside tasks and blocking jobs, and throws elsewhere") {
     REQUIRE_THROWS_AS(braid::Handle::current(), braid::Error);
     auto rt = braid_test::runtime(2);
     int v = rt.block_on([]() -> braid::Task<int> {
@@ -160,7 +162,7 @@ TEST_CASE("Handle::current works inside tasks and blocking jobs, and throws else
     REQUIRE(v == 3);
 }
 
-TEST_CASE("a handle outlives its runtime, spawning through it then gives a cancelled JoinHandle") {
+TEST_CASE("rt_runtime.a handle outlives its runtime, spawning through it then gives a cancelled JoinHandle") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     std::optional<braid::Handle> h;
@@ -202,7 +204,7 @@ TEST_CASE("a handle outlives its runtime, spawning through it then gives a cance
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("Runtime::spawn after shutdown_timeout: a cancelled JoinHandle, block_on and try_spawn report ESHUTDOWN") {
+TEST_CASE("rt_runtime.Runtime::spawn after shutdown_timeout: a cancelled JoinHandle, block_on and try_spawn report ESHUTDOWN") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(1);
@@ -269,7 +271,7 @@ struct SpawnsWhenDropped {
 };
 }  // namespace
 
-TEST_CASE("a destructor that spawns while the runtime shuts down does not terminate, the task is dropped") {
+TEST_CASE("rt_runtime.a destructor that spawns while the runtime shuts down does not terminate, the task is dropped") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     ShutdownSpawns s;
@@ -291,7 +293,7 @@ TEST_CASE("a destructor that spawns while the runtime shuts down does not termin
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("freeing a runtime cancels its tasks and runs their destructors") {
+TEST_CASE("rt_runtime.freeing a runtime cancels its tasks and runs their destructors") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     std::atomic<int> started{0};
@@ -311,7 +313,7 @@ TEST_CASE("freeing a runtime cancels its tasks and runs their destructors") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("shutdown_timeout gives up on a blocking job that runs too long") {
+TEST_CASE("rt_runtime.shutdown_timeout gives up on a blocking job that runs too long") {
     auto rt = braid_test::runtime(1);
     // The job outlives the shutdown on its own thread (the Runtime's
     // destructor waits for it once it is released).
@@ -328,7 +330,7 @@ TEST_CASE("shutdown_timeout gives up on a blocking job that runs too long") {
     release->store(true);  // the job ends on its own thread; ~Runtime joins it
 }
 
-TEST_CASE("shutdown waits for a running blocking job when given time") {
+TEST_CASE("rt_runtime.shutdown waits for a running blocking job when given time") {
     auto rt = braid_test::runtime(1);
     std::atomic<bool> started{false}, go{false}, done{false};
     rt.block_on([](std::atomic<bool>* st, std::atomic<bool>* g, std::atomic<bool>* d) -> braid::Task<> {
@@ -345,7 +347,7 @@ TEST_CASE("shutdown waits for a running blocking job when given time") {
     REQUIRE(done.load());  // it was running: shutdown waited for it to end
 }
 
-TEST_CASE("block_on on a runtime thread is refused with BRAID_EDEADLK") {
+TEST_CASE("rt_runtime.block_on on a runtime thread is refused with BRAID_EDEADLK") {
     auto rt = braid_test::runtime(1);
     braid_runtime* raw = rt.native_handle();
     int code = rt.block_on([](braid_runtime* r) -> braid::Task<int> {
@@ -381,7 +383,7 @@ braid::Task<int> bridge_through_blocking_job() {
 }
 }  // namespace
 
-TEST_CASE("a blocking job runs async code to completion with Handle block_on on both flavours") {
+TEST_CASE("rt_runtime.a blocking job runs async code to completion with Handle block_on on both flavours") {
     SECTION("multi-thread") {
         auto rt = braid_test::runtime(2);
         for (int i = 0; i < 20; ++i) REQUIRE(rt.block_on(bridge_through_blocking_job()) == 42);
@@ -398,7 +400,7 @@ TEST_CASE("a blocking job runs async code to completion with Handle block_on on 
     }
 }
 
-TEST_CASE("concurrent block_on calls on a current-thread runtime take turns and none is refused") {
+TEST_CASE("rt_runtime.concurrent block_on calls on a current-thread runtime take turns and none is refused") {
     // Tokio: block_on may be called from several threads at once; one
     // drives the runtime and the others' futures run there or once they
     // get the driver.  Every target waits on one barrier, so all of them
@@ -437,7 +439,7 @@ TEST_CASE("concurrent block_on calls on a current-thread runtime take turns and 
     REQUIRE(leaders.load() + (c_status.load() == BRAID_BARRIER_LEADER ? 1 : 0) == 1);
 }
 
-TEST_CASE("a task that a blocking job's block_on runs on a current-thread runtime may not block_on: BRAID_EDEADLK") {
+TEST_CASE("rt_runtime.a task that a blocking job's block_on runs on a current-thread runtime may not block_on: BRAID_EDEADLK") {
     // Nobody else drives the runtime: the job's block_on runs its scheduler,
     // and a task polled there is on the runtime's only driver.
     auto rt = braid_test::current_thread_runtime();
@@ -460,7 +462,7 @@ TEST_CASE("a task that a blocking job's block_on runs on a current-thread runtim
     REQUIRE(got.get() == BRAID_EDEADLK);
 }
 
-TEST_CASE("C: braid_handle_block_on and braid_runtime_block_on work on a blocking job's thread") {
+TEST_CASE("rt_runtime.C: braid_handle_block_on and braid_runtime_block_on work on a blocking job's thread") {
     auto rt = braid_test::runtime(1);
     struct Ctx {
         braid_runtime* rt;
@@ -489,7 +491,7 @@ TEST_CASE("C: braid_handle_block_on and braid_runtime_block_on work on a blockin
     REQUIRE(ctx.runtime_rc == BRAID_OK);
 }
 
-TEST_CASE("a shutdown ends a blocking job's block_on with TaskCancelled and then waits for the job") {
+TEST_CASE("rt_runtime.a shutdown ends a blocking job's block_on with TaskCancelled and then waits for the job") {
     for (int round = 0; round < 10; ++round) {
         auto rt = braid_test::runtime(2);
         std::promise<void> waiting;
@@ -516,7 +518,7 @@ TEST_CASE("a shutdown ends a blocking job's block_on with TaskCancelled and then
     }
 }
 
-TEST_CASE("C++: block_on and shutdown from inside the runtime throw braid::Error(BRAID_EDEADLK)") {
+TEST_CASE("rt_runtime.C++: block_on and shutdown from inside the runtime throw braid::Error(BRAID_EDEADLK)") {
     auto rt = braid_test::runtime(1);
     auto [block_on_code, shutdown_code] = rt.block_on([](braid::Runtime* r) -> braid::Task<std::pair<int, int>> {
         int a = 0, b = 0;
@@ -537,7 +539,7 @@ TEST_CASE("C++: block_on and shutdown from inside the runtime throw braid::Error
     REQUIRE(rt.block_on([]() -> braid::Task<int> { co_return 5; }()) == 5);  // still usable
 }
 
-TEST_CASE("a poll that blocks its worker is reported as slow") {
+TEST_CASE("rt_runtime.a poll that blocks its worker is reported as slow") {
     auto rt = braid::Runtime::builder().worker_threads(1).slow_poll_warning(std::chrono::milliseconds(5)).build();
     REQUIRE(rt.slow_polls() == 0);
     rt.block_on([]() -> braid::Task<> {
@@ -558,7 +560,7 @@ TEST_CASE("a poll that blocks its worker is reported as slow") {
     REQUIRE(quiet.slow_polls() == 0);
 }
 
-TEST_CASE("builder: durations beyond 10^12 ms are refused with BRAID_ERANGE, the largest one works") {
+TEST_CASE("rt_runtime.builder: durations beyond 10^12 ms are refused with BRAID_ERANGE, the largest one works") {
     const int64_t most = 1000000000000;  // 10^12 ms, about 31 years
     braid_runtime_builder* b = nullptr;
     REQUIRE(braid_runtime_builder_new(&b) == BRAID_OK);
@@ -591,3 +593,5 @@ TEST_CASE("builder: durations beyond 10^12 ms are refused with BRAID_ERANGE, the
     REQUIRE(braid_test::error_code_of([] { braid::Runtime::builder().slow_poll_warning(std::chrono::milliseconds::max()); }) ==
             BRAID_ERANGE);
 }
+
+}  // namespace test_rt_runtime

@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+namespace test_rt_shutdown_idioms {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -174,7 +176,7 @@ braid::Task<> producer(braid::CancellationToken token, braid::mpsc::Sender<Obj> 
 
 }  // namespace
 
-TEST_CASE("select workers stop on a token and a tracker waits for them all with no message lost or leaked") {
+TEST_CASE("rt_shutdown_idioms.select workers stop on a token and a tracker waits for them all with no message lost or leaked") {
     constexpr int kWorkers = 8;
     constexpr int kPerWorker = 200;
     for (int round = 0; round < 10; ++round) {
@@ -223,7 +225,7 @@ TEST_CASE("select workers stop on a token and a tracker waits for them all with 
     }
 }
 
-TEST_CASE("workers drain their channel before stopping when the senders go first") {
+TEST_CASE("rt_shutdown_idioms.workers drain their channel before stopping when the senders go first") {
     // Tokio's other shape: no token; dropping every sender ends each recv
     // loop once the channel is drained (None), so every sent value is received.
     Ledger l;
@@ -250,7 +252,7 @@ TEST_CASE("workers drain their channel before stopping when the senders go first
     REQUIRE(l.bad_drops(200) == 0);
 }
 
-TEST_CASE("the shutdown-complete channel closes once every task dropped its sender") {
+TEST_CASE("rt_shutdown_idioms.the shutdown-complete channel closes once every task dropped its sender") {
     // The guide's "wait for tasks to finish": each task holds a clone of an
     // mpsc sender; recv() gives None once the last one is gone.
     for (int round = 0; round < 20; ++round) {
@@ -438,7 +440,7 @@ int build_drop_scene(braid::Runtime& rt, DropScene* s, braid::mpsc::Sender<Obj>*
 
 }  // namespace
 
-TEST_CASE("dropping a runtime under tasks waiting on every primitive destroys each value once") {
+TEST_CASE("rt_shutdown_idioms.dropping a runtime under tasks waiting on every primitive destroys each value once") {
     for (int flavour = 0; flavour < 2; ++flavour) {
         for (int round = 0; round < 10; ++round) {
             DropScene s;
@@ -461,7 +463,7 @@ TEST_CASE("dropping a runtime under tasks waiting on every primitive destroys ea
 
 // ---- shutdown_timeout and spawning afterwards ----------------------------------
 
-TEST_CASE("shutdown_timeout gives up on a stuck blocking job and later spawns are cancelled not crashed") {
+TEST_CASE("rt_shutdown_idioms.shutdown_timeout gives up on a stuck blocking job and later spawns are cancelled not crashed") {
     Ledger l;
     Gate gate;
     auto rt = braid_test::runtime(2);
@@ -510,7 +512,7 @@ TEST_CASE("shutdown_timeout gives up on a stuck blocking job and later spawns ar
     REQUIRE(l.bad_drops(7) == 0);
 }
 
-TEST_CASE("shutdown_background leaves a running blocking job to finish and its handle still gets the value") {
+TEST_CASE("rt_shutdown_idioms.shutdown_background leaves a running blocking job to finish and its handle still gets the value") {
     Gate gate;
     braid::JoinHandle<int> job;
     {
@@ -534,7 +536,7 @@ TEST_CASE("shutdown_background leaves a running blocking job to finish and its h
 
 // ---- JoinSet, abort, mutex -------------------------------------------------------
 
-TEST_CASE("a JoinSet dropped with running tasks aborts them all and runs their destructors") {
+TEST_CASE("rt_shutdown_idioms.a JoinSet dropped with running tasks aborts them all and runs their destructors") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         auto rt = braid_test::runtime(2);
@@ -570,7 +572,7 @@ TEST_CASE("a JoinSet dropped with running tasks aborts them all and runs their d
     }
 }
 
-TEST_CASE("aborting a task that holds a mutex guard passes the lock to the next waiter") {
+TEST_CASE("rt_shutdown_idioms.aborting a task that holds a mutex guard passes the lock to the next waiter") {
     for (int round = 0; round < 50; ++round) {
         auto rt = braid_test::runtime(2);
         auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
@@ -614,7 +616,7 @@ TEST_CASE("aborting a task that holds a mutex guard passes the lock to the next 
 
 // ---- across runtimes and threads ------------------------------------------------
 
-TEST_CASE("a JoinHandle of one runtime awaited from a plain thread through another runtime's block_on") {
+TEST_CASE("rt_shutdown_idioms.a JoinHandle of one runtime awaited from a plain thread through another runtime's block_on") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         auto a = braid_test::runtime(1);
@@ -635,7 +637,7 @@ TEST_CASE("a JoinHandle of one runtime awaited from a plain thread through anoth
     }
 }
 
-TEST_CASE("a task of another runtime awaiting a JoinHandle sees TaskCancelled when the first runtime is dropped") {
+TEST_CASE("rt_shutdown_idioms.a task of another runtime awaiting a JoinHandle sees TaskCancelled when the first runtime is dropped") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         auto b = braid_test::runtime(1);
@@ -660,7 +662,7 @@ TEST_CASE("a task of another runtime awaiting a JoinHandle sees TaskCancelled wh
     }
 }
 
-TEST_CASE("servers stop on a watch shutdown signal sent from a plain thread") {
+TEST_CASE("rt_shutdown_idioms.servers stop on a watch shutdown signal sent from a plain thread") {
     for (int round = 0; round < 20; ++round) {
         auto rt = braid_test::runtime(2);
         auto ch = braid::watch::channel<bool>(false);
@@ -702,7 +704,7 @@ TEST_CASE("servers stop on a watch shutdown signal sent from a plain thread") {
     }
 }
 
-TEST_CASE("a runtime shut down from another thread while block_on waits ends the block_on with TaskCancelled") {
+TEST_CASE("rt_shutdown_idioms.a runtime shut down from another thread while block_on waits ends the block_on with TaskCancelled") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         auto rt = braid_test::runtime(2);
@@ -740,7 +742,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("a tracked task still counts while its frame is destroyed") {
+TEST_CASE("rt_shutdown_idioms.a tracked task still counts while its frame is destroyed") {
     // tokio-util's TrackedFuture drops the future before its token: wait()
     // never completes while a tracked task's destructors still run.  One
     // tracker per way a task ends, so that no other task is counted.
@@ -778,7 +780,7 @@ TEST_CASE("a tracked task still counts while its frame is destroyed") {
 
 // ---- more shutdown shapes ----------------------------------------------------------
 
-TEST_CASE("a current-thread runtime shut down from another thread ends its running block_on") {
+TEST_CASE("rt_shutdown_idioms.a current-thread runtime shut down from another thread ends its running block_on") {
     // The task block_on runs waits on nothing, a timer, or a channel: the
     // shutdown must wake the thread that drives the runtime.
     for (int what = 0; what < 3; ++what) {
@@ -810,7 +812,7 @@ TEST_CASE("a current-thread runtime shut down from another thread ends its runni
     }
 }
 
-TEST_CASE("a current-thread runtime shut down from another thread ends every concurrent block_on") {
+TEST_CASE("rt_shutdown_idioms.a current-thread runtime shut down from another thread ends every concurrent block_on") {
     // Tokio's shutdown_all_concurrent_block_on: several threads block on
     // one current-thread runtime (one drives it, the others wait for their
     // turn); a shutdown ends them all, each with its task cancelled.
@@ -841,7 +843,7 @@ TEST_CASE("a current-thread runtime shut down from another thread ends every con
     }
 }
 
-TEST_CASE("tracked blocking jobs still queued at a shutdown are dropped and stop counting") {
+TEST_CASE("rt_shutdown_idioms.tracked blocking jobs still queued at a shutdown are dropped and stop counting") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;
         braid::TaskTracker tracker;
@@ -878,7 +880,7 @@ TEST_CASE("tracked blocking jobs still queued at a shutdown are dropped and stop
     }
 }
 
-TEST_CASE("a JoinSet whose tasks run on another runtime gives each back cancelled when that runtime goes") {
+TEST_CASE("rt_shutdown_idioms.a JoinSet whose tasks run on another runtime gives each back cancelled when that runtime goes") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;
         auto main_rt = braid_test::runtime(1);
@@ -911,7 +913,7 @@ TEST_CASE("a JoinSet whose tasks run on another runtime gives each back cancelle
     }
 }
 
-TEST_CASE("a drop guard in a frame the shutdown destroys cancels a token another runtime waits on") {
+TEST_CASE("rt_shutdown_idioms.a drop guard in a frame the shutdown destroys cancels a token another runtime waits on") {
     for (int round = 0; round < 10; ++round) {
         auto waiter_rt = braid_test::runtime(1);
         braid::CancellationToken token;
@@ -961,7 +963,7 @@ braid::Task<> server(Obj o, Ledger* l, int first, braid::mpsc::Sender<int> start
 }
 }  // namespace
 
-TEST_CASE("dropping a runtime under servers that own JoinSets of connections that own JoinSets") {
+TEST_CASE("rt_shutdown_idioms.dropping a runtime under servers that own JoinSets of connections that own JoinSets") {
     // The shutdown destroys the tasks in any order: a JoinSet destroyed with
     // its owner aborts tasks the shutdown may have destroyed already, or not yet.
     constexpr int kServers = 4;
@@ -986,7 +988,7 @@ TEST_CASE("dropping a runtime under servers that own JoinSets of connections tha
     }
 }
 
-TEST_CASE("a LocalSet outliving its runtime destroys its tasks once") {
+TEST_CASE("rt_shutdown_idioms.a LocalSet outliving its runtime destroys its tasks once") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;
         std::optional<braid::LocalSet> local(std::in_place);
@@ -1010,7 +1012,7 @@ TEST_CASE("a LocalSet outliving its runtime destroys its tasks once") {
     }
 }
 
-TEST_CASE("what destructors and blocking jobs spawn while the runtime shuts down is dropped not run") {
+TEST_CASE("rt_shutdown_idioms.what destructors and blocking jobs spawn while the runtime shuts down is dropped not run") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         Gate gate;
@@ -1071,7 +1073,7 @@ TEST_CASE("what destructors and blocking jobs spawn while the runtime shuts down
     }
 }
 
-TEST_CASE("plain threads inside Handle block_on see TaskCancelled when the runtime is dropped") {
+TEST_CASE("rt_shutdown_idioms.plain threads inside Handle block_on see TaskCancelled when the runtime is dropped") {
     // On a current-thread runtime one thread drives it (block_on) and the
     // other waits for its turn (Handle::block_on); on a multi-thread one both wait.
     for (int flavour = 0; flavour < 2; ++flavour) {
@@ -1107,7 +1109,7 @@ TEST_CASE("plain threads inside Handle block_on see TaskCancelled when the runti
     }
 }
 
-TEST_CASE("handles of tasks outlive their runtime: abort is_finished and take still answer") {
+TEST_CASE("rt_shutdown_idioms.handles of tasks outlive their runtime: abort is_finished and take still answer") {
     Ledger l;
     braid::JoinHandle<int> pending_h, done_h;
     braid::AbortHandle ah;
@@ -1131,7 +1133,7 @@ TEST_CASE("handles of tasks outlive their runtime: abort is_finished and take st
     REQUIRE(done_h.take() == 41);
 }
 
-TEST_CASE("a receiver dropped by a shutdown hands senders waiting on another runtime their values back") {
+TEST_CASE("rt_shutdown_idioms.a receiver dropped by a shutdown hands senders waiting on another runtime their values back") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;
         auto senders_rt = braid_test::runtime(1);
@@ -1166,7 +1168,7 @@ TEST_CASE("a receiver dropped by a shutdown hands senders waiting on another run
     }
 }
 
-TEST_CASE("permits held by tasks a shutdown destroys go to waiters on another runtime") {
+TEST_CASE("rt_shutdown_idioms.permits held by tasks a shutdown destroys go to waiters on another runtime") {
     for (int round = 0; round < 10; ++round) {
         auto sem = std::make_shared<braid::Semaphore>(2);
         auto waiters_rt = braid_test::runtime(1);
@@ -1198,7 +1200,7 @@ TEST_CASE("permits held by tasks a shutdown destroys go to waiters on another ru
     }
 }
 
-TEST_CASE("dropping a paused runtime under sleeps intervals and timeouts") {
+TEST_CASE("rt_shutdown_idioms.dropping a paused runtime under sleeps intervals and timeouts") {
     for (int round = 0; round < 20; ++round) {
         Ledger l;
         {
@@ -1233,7 +1235,7 @@ TEST_CASE("dropping a paused runtime under sleeps intervals and timeouts") {
     }
 }
 
-TEST_CASE("a handle kept past its runtime: enter spawn spawn_blocking block_on and metrics still answer") {
+TEST_CASE("rt_shutdown_idioms.a handle kept past its runtime: enter spawn spawn_blocking block_on and metrics still answer") {
     Ledger l;
     std::optional<braid::Handle> h;
     {
@@ -1276,7 +1278,7 @@ TEST_CASE("a handle kept past its runtime: enter spawn spawn_blocking block_on a
     REQUIRE(l.bad_drops(4) == 0);
 }
 
-TEST_CASE("a runtime owned by a task of another runtime is shut down by that runtime's shutdown") {
+TEST_CASE("rt_shutdown_idioms.a runtime owned by a task of another runtime is shut down by that runtime's shutdown") {
     for (int round = 0; round < 10; ++round) {
         Ledger l;
         {
@@ -1309,7 +1311,7 @@ TEST_CASE("a runtime owned by a task of another runtime is shut down by that run
     }
 }
 
-TEST_CASE("a joined task's frame is gone when its JoinHandle completes") {
+TEST_CASE("rt_shutdown_idioms.a joined task's frame is gone when its JoinHandle completes") {
     Ledger l;
     auto rt = braid_test::runtime(2);
     auto bad = rt.block_on([](Ledger* l) -> braid::Task<int> {
@@ -1348,7 +1350,7 @@ braid::Task<bool> rethrown(braid::JoinHandle<int> h) {
 }
 }  // namespace
 
-TEST_CASE("a blocking job's captures are destroyed when it ends not when its handle goes") {
+TEST_CASE("rt_shutdown_idioms.a blocking job's captures are destroyed when it ends not when its handle goes") {
     // Tokio's blocking task consumes its FnOnce: what the closure captured
     // is dropped when it returns (or panics), whoever still holds the handle.
     Ledger l;
@@ -1374,7 +1376,7 @@ TEST_CASE("a blocking job's captures are destroyed when it ends not when its han
     REQUIRE(l.bad_drops(3) == 0);
 }
 
-TEST_CASE("a tracker's wait completes once its blocking jobs returned while their handles are kept") {
+TEST_CASE("rt_shutdown_idioms.a tracker's wait completes once its blocking jobs returned while their handles are kept") {
     // tokio-util: let h = tracker.spawn_blocking(f); tracker.close();
     // tracker.wait().await; h.await - the token goes when f returns.
     auto rt = braid_test::runtime(2);
@@ -1391,7 +1393,7 @@ TEST_CASE("a tracker's wait completes once its blocking jobs returned while thei
     REQUIRE(r.second == 5);
 }
 
-TEST_CASE("values queued in a channel are dropped when its receiver goes") {
+TEST_CASE("rt_shutdown_idioms.values queued in a channel are dropped when its receiver goes") {
     Ledger l;
     auto tx_rx = braid::mpsc::channel<Obj>(4);
     auto utx_urx = braid::mpsc::unbounded_channel<Obj>();
@@ -1416,7 +1418,7 @@ public:
 };
 }  // namespace
 
-TEST_CASE("callers of an actor that a shutdown destroyed get RecvError not a hang") {
+TEST_CASE("rt_shutdown_idioms.callers of an actor that a shutdown destroyed get RecvError not a hang") {
     for (int round = 0; round < 10; ++round) {
         auto callers_rt = braid_test::runtime(1);
         std::vector<braid::JoinHandle<int>> callers;
@@ -1458,7 +1460,7 @@ TEST_CASE("callers of an actor that a shutdown destroyed get RecvError not a han
     }
 }
 
-TEST_CASE("threads that keep spawning through handles while the runtime is dropped leak nothing") {
+TEST_CASE("rt_shutdown_idioms.threads that keep spawning through handles while the runtime is dropped leak nothing") {
     constexpr int kThreads = 3;
     constexpr int kPerThread = 300;
     for (int round = 0; round < 10; ++round) {
@@ -1502,7 +1504,7 @@ TEST_CASE("threads that keep spawning through handles while the runtime is dropp
     }
 }
 
-TEST_CASE("a plain thread signals shutdown then waits for the tracker through a handle then shuts the runtime down") {
+TEST_CASE("rt_shutdown_idioms.a plain thread signals shutdown then waits for the tracker through a handle then shuts the runtime down") {
     // The guide end to end: the signal (watch) reaches every task, each
     // cleans up asynchronously, the thread waits for the tracker, then shuts
     // down; a second variant shuts down without waiting: the cleanups that
@@ -1548,7 +1550,7 @@ TEST_CASE("a plain thread signals shutdown then waits for the tracker through a 
     }
 }
 
-TEST_CASE("locks and permits half granted when a shutdown destroys their tasks are left whole") {
+TEST_CASE("rt_shutdown_idioms.locks and permits half granted when a shutdown destroys their tasks are left whole") {
     // Readers hold an RwLock while a writer waits (it collects the readers'
     // share) with readers queued behind it; acquire_many waits with part of
     // its permits granted; a mutex is held with waiters.  Whatever order the
@@ -1603,3 +1605,5 @@ TEST_CASE("locks and permits half granted when a shutdown destroys their tasks a
         }
     }
 }
+
+}  // namespace test_rt_shutdown_idioms

@@ -9,13 +9,15 @@
 
 #include "support.hpp"
 
+namespace test_rt_stress {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-constexpr int kScale = braid_test::kStressDivisor;
+using braid_test::kStressDivisor;
 
-TEST_CASE("a million spawns each run exactly once", "[stress]") {
-    const int n = 1000000 / kScale;
+TEST_CASE("rt_stress.a million spawns each run exactly once", "[stress]") {
+    const int n = 1000000 / kStressDivisor;
     auto rt = braid_test::runtime(2);
     std::vector<std::atomic<uint8_t>> ran(static_cast<size_t>(n));
     std::atomic<int> total{0};
@@ -34,10 +36,10 @@ TEST_CASE("a million spawns each run exactly once", "[stress]") {
     for (auto& r : ran) REQUIRE(r.load() == 1);
 }
 
-TEST_CASE("spawning from 16 foreign threads at once loses nothing", "[stress]") {
+TEST_CASE("rt_stress.spawning from 16 foreign threads at once loses nothing", "[stress]") {
     auto rt = braid_test::runtime(2);
     constexpr int kThreads = 16;
-    const int each = 20000 / kScale;
+    const int each = 20000 / kStressDivisor;
     std::atomic<long> sum{0};
     std::atomic<int> done{0};
     {
@@ -62,10 +64,10 @@ TEST_CASE("spawning from 16 foreign threads at once loses nothing", "[stress]") 
     REQUIRE(sum.load() == n * (n - 1) / 2);
 }
 
-TEST_CASE("shutdown while 100,000 tasks sleep cancels each exactly once", "[stress]") {
+TEST_CASE("rt_stress.shutdown while 100,000 tasks sleep cancels each exactly once", "[stress]") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
-    const int n = 100000 / kScale;
+    const int n = 100000 / kStressDivisor;
     std::atomic<int> asleep{0}, woke{0};
     {
         auto rt = braid_test::runtime(2);
@@ -85,7 +87,7 @@ TEST_CASE("shutdown while 100,000 tasks sleep cancels each exactly once", "[stre
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("shutdown while blocking jobs run waits for them and cancels the queued ones", "[stress]") {
+TEST_CASE("rt_stress.shutdown while blocking jobs run waits for them and cancels the queued ones", "[stress]") {
     std::atomic<int> started{0}, finished{0};
     std::atomic<bool> release{false};
     std::vector<braid::JoinHandle<void>> hs;
@@ -124,9 +126,9 @@ TEST_CASE("shutdown while blocking jobs run waits for them and cancels the queue
     REQUIRE(ok + cancelled == 100);
 }
 
-TEST_CASE("chained spawns: each task spawns the next", "[stress]") {
+TEST_CASE("rt_stress.chained spawns: each task spawns the next", "[stress]") {
     auto rt = braid_test::runtime(2);
-    const int n = 100000 / kScale;
+    const int n = 100000 / kStressDivisor;
     std::atomic<int> count{0};
     struct Chain {
         static braid::Task<> link(std::atomic<int>* c, int left) {
@@ -141,3 +143,5 @@ TEST_CASE("chained spawns: each task spawns the next", "[stress]") {
     }(&count, n));
     REQUIRE(count.load() == n);
 }
+
+}  // namespace test_rt_stress

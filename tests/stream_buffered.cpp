@@ -11,6 +11,8 @@
 
 #include "support.hpp"
 
+namespace test_stream_buffered {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 namespace bs = braid::stream;
@@ -35,7 +37,7 @@ braid::Task<int> job(Gauge* g, int v, ms d) {
 ms dur(int i) { return ms(10 * (5 - i % 5)); }
 }  // namespace
 
-TEST_CASE("buffered: at most n at once, results in stream order") {
+TEST_CASE("stream_buffered.buffered: at most n at once, results in stream order") {
     auto rt = braid_test::paused_runtime();
     auto [v, peak, elapsed] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<int>, int, long>> {
         Gauge g;
@@ -49,7 +51,7 @@ TEST_CASE("buffered: at most n at once, results in stream order") {
     REQUIRE(elapsed < 10 * 50);  // not one at a time
 }
 
-TEST_CASE("buffer_unordered: results as they finish, at most n at once") {
+TEST_CASE("stream_buffered.buffer_unordered: results as they finish, at most n at once") {
     auto rt = braid_test::paused_runtime();
     auto [v, peak] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, int>> {
         Gauge g;
@@ -61,7 +63,7 @@ TEST_CASE("buffer_unordered: results as they finish, at most n at once") {
     REQUIRE(peak == 5);
 }
 
-TEST_CASE("buffer_unordered: the source is asked only when there is room (back-pressure)") {
+TEST_CASE("stream_buffered.buffer_unordered: the source is asked only when there is room (back-pressure)") {
     auto rt = braid_test::paused_runtime();
     auto [started_before_first, total] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         Gauge g;
@@ -83,7 +85,7 @@ TEST_CASE("buffer_unordered: the source is asked only when there is room (back-p
     REQUIRE(total == 20);
 }
 
-TEST_CASE("buffered: an exception from one awaitable is rethrown, the rest are cancelled") {
+TEST_CASE("stream_buffered.buffered: an exception from one awaitable is rethrown, the rest are cancelled") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();
@@ -102,7 +104,7 @@ TEST_CASE("buffered: an exception from one awaitable is rethrown, the rest are c
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("buffered: dropping the stream cancels the awaitables in flight") {
+TEST_CASE("stream_buffered.buffered: dropping the stream cancels the awaitables in flight") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();
@@ -126,7 +128,7 @@ TEST_CASE("buffered: dropping the stream cancels the awaitables in flight") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("buffer_unordered: void awaitables give std::monostate") {
+TEST_CASE("stream_buffered.buffer_unordered: void awaitables give std::monostate") {
     auto rt = braid_test::paused_runtime();
     auto n = rt.block_on([]() -> braid::Task<std::size_t> {
         co_return co_await (bs::iter(std::views::iota(0, 7))
@@ -169,7 +171,7 @@ braid::Stream<braid::Task<int>> eater_then_sleep(std::atomic<long>* units) {
 }
 }  // namespace
 
-TEST_CASE("buffer_unordered: a finished awaitable comes within n results while the others finish at once") {
+TEST_CASE("stream_buffered.buffer_unordered: a finished awaitable comes within n results while the others finish at once") {
     // futures' FuturesUnordered polls in the order of the wake-ups, so a
     // result that is ready does not wait behind a stream of quicker ones.
     // Here the slots are refilled with awaitables that finish at once.
@@ -195,7 +197,7 @@ TEST_CASE("buffer_unordered: a finished awaitable comes within n results while t
     }
 }
 
-TEST_CASE("buffer_unordered: an awaitable that spends the whole budget does not starve the others") {
+TEST_CASE("stream_buffered.buffer_unordered: an awaitable that spends the whole budget does not starve the others") {
     // Tokio's coop: a leaf polled with no budget left waits for the next
     // poll.  The sleep beside the busy awaitable must still finish.
     auto rt = braid_test::runtime(1);
@@ -209,7 +211,9 @@ TEST_CASE("buffer_unordered: an awaitable that spends the whole budget does not 
     REQUIRE(first == -1);
 }
 
-TEST_CASE("buffered(0) is refused") {
+TEST_CASE("stream_buffered.buffered(0) is refused") {
     REQUIRE_THROWS_AS(bs::buffered(0), braid::Error);
     REQUIRE_THROWS_AS(bs::buffer_unordered(0), braid::Error);
 }
+
+}  // namespace test_stream_buffered

@@ -16,6 +16,8 @@
 
 #include "support.hpp"
 
+namespace test_stream_capi {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 namespace bs = braid::stream;
@@ -134,7 +136,7 @@ void on_each(void* ud, int status, void* item) {
 
 }  // namespace
 
-TEST_CASE("C: a C producer consumed with braid_stream_for_each") {
+TEST_CASE("stream_capi.C: a C producer consumed with braid_stream_for_each") {
     auto rt = braid_test::runtime(2);
     Counter c(0, 100);
     c.slow = true;
@@ -169,7 +171,7 @@ struct Chain {
 };
 }  // namespace
 
-TEST_CASE("C: braid_stream_next, one item per callback, the next one started from the callback") {
+TEST_CASE("stream_capi.C: braid_stream_next, one item per callback, the next one started from the callback") {
     auto rt = braid_test::runtime(2);
     Counter c(5, 25);
     c.slow = true;
@@ -186,7 +188,7 @@ TEST_CASE("C: braid_stream_next, one item per callback, the next one started fro
     REQUIRE(wait_freed(c));
 }
 
-TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
+TEST_CASE("stream_capi.C: one operation at a time (EBUSY), bad input (EINVAL)") {
     auto rt = braid_test::runtime(1);
     Counter c(0, 10);
     braid_stream* s = counter_stream(&c);
@@ -219,7 +221,7 @@ TEST_CASE("C: one operation at a time (EBUSY), bad input (EINVAL)") {
     braid_stream_free(s);
 }
 
-TEST_CASE("C: braid_stream_next_blocking from a plain thread, timeout consumes nothing") {
+TEST_CASE("stream_capi.C: braid_stream_next_blocking from a plain thread, timeout consumes nothing") {
     Counter c(0, 3);
     braid_stream* s = counter_stream(&c);
     std::vector<int64_t> got;
@@ -240,7 +242,7 @@ TEST_CASE("C: braid_stream_next_blocking from a plain thread, timeout consumes n
     braid_stream_free(n);
 }
 
-TEST_CASE("C: blocking next refuses to run on a worker") {
+TEST_CASE("stream_capi.C: blocking next refuses to run on a worker") {
     auto rt = braid_test::runtime(1);
     Counter c(0, 3);
     braid_stream* s = counter_stream(&c);
@@ -252,7 +254,7 @@ TEST_CASE("C: blocking next refuses to run on a worker") {
     braid_stream_free(s);
 }
 
-TEST_CASE("C: freeing a stream aborts its pending operation (callback once, ECANCELED)") {
+TEST_CASE("stream_capi.C: freeing a stream aborts its pending operation (callback once, ECANCELED)") {
     auto rt = braid_test::runtime(2);
     struct Never {
         std::atomic<int> unregistered{0};
@@ -280,7 +282,7 @@ TEST_CASE("C: freeing a stream aborts its pending operation (callback once, ECAN
     REQUIRE(seen.items.empty());
 }
 
-TEST_CASE("C: an operation aborted through its handle, and one cut by shutdown") {
+TEST_CASE("stream_capi.C: an operation aborted through its handle, and one cut by shutdown") {
     auto never = [](void*, void*, braid_wake_fn, void*) -> int { return BRAID_PENDING; };
     Seen seen;
     braid_stream* n = nullptr;
@@ -301,7 +303,7 @@ TEST_CASE("C: an operation aborted through its handle, and one cut by shutdown")
     braid_stream_free(n);  // after its runtime: still fine
 }
 
-TEST_CASE("C: a C++ pipeline exported with into_c, consumed by C callbacks") {
+TEST_CASE("stream_capi.C: a C++ pipeline exported with into_c, consumed by C callbacks") {
     auto rt = braid_test::runtime(2);
     Seen seen;
     // made on a runtime thread (its generator will sleep on the runtime's timers)
@@ -323,7 +325,7 @@ TEST_CASE("C: a C++ pipeline exported with into_c, consumed by C callbacks") {
     braid_stream_free(s);
 }
 
-TEST_CASE("C: a C++ stream that throws reports BRAID_EPANIC to C, once, then ends") {
+TEST_CASE("stream_capi.C: a C++ stream that throws reports BRAID_EPANIC to C, once, then ends") {
     auto rt = braid_test::runtime(1);
     Seen seen;
     braid_stream* s = rt.block_on([]() -> braid::Task<braid_stream*> {
@@ -341,7 +343,7 @@ TEST_CASE("C: a C++ stream that throws reports BRAID_EPANIC to C, once, then end
     braid_stream_free(s);
 }
 
-TEST_CASE("C++ <-> C round trip: values, back-pressure, exceptions, destruction") {
+TEST_CASE("stream_capi.C++ <-> C round trip: values, back-pressure, exceptions, destruction") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -370,7 +372,7 @@ TEST_CASE("C++ <-> C round trip: values, back-pressure, exceptions, destruction"
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("C++ <-> C: a C-produced stream in select, cancelled and resumed") {
+TEST_CASE("stream_capi.C++ <-> C: a C-produced stream in select, cancelled and resumed") {
     // Every third item is not there at first: the select's other branch (a
     // yield) wins, the stream's next() is cancelled (the producer is told to
     // drop the waker), the item is released, and the next next() gets it.
@@ -400,7 +402,7 @@ TEST_CASE("C++ <-> C: a C-produced stream in select, cancelled and resumed") {
     REQUIRE(c.freed);
 }
 
-TEST_CASE("C++: from_c refuses a stream of another element size") {
+TEST_CASE("stream_capi.C++: from_c refuses a stream of another element size") {
     Counter c(0, 1);
     braid_stream* s = counter_stream(&c);
     REQUIRE_THROWS_AS(bs::from_c<int32_t>(s), braid::Error);  // and frees it
@@ -424,7 +426,7 @@ struct FreeAfter {
 };
 }  // namespace
 
-TEST_CASE("C: freeing the stream from a for_each callback ends it there (ECANCELED)") {
+TEST_CASE("stream_capi.C: freeing the stream from a for_each callback ends it there (ECANCELED)") {
     auto rt = braid_test::runtime(1);
     Counter c(0, 1000000);
     braid_stream* s = counter_stream(&c);
@@ -462,7 +464,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("C: a joiner polling the operation's handle is woken when it completes") {
+TEST_CASE("stream_capi.C: a joiner polling the operation's handle is woken when it completes") {
     auto rt = braid_test::runtime(2);
     Counter c(0, 10);
     c.manual = true;
@@ -488,7 +490,7 @@ TEST_CASE("C: a joiner polling the operation's handle is woken when it completes
     REQUIRE(wait_freed(c));
 }
 
-TEST_CASE("budget: a C producer that is always ready, drained from C++, yields to other tasks") {
+TEST_CASE("stream_capi.budget: a C producer that is always ready, drained from C++, yields to other tasks") {
     // braid_stream_poll_next takes a unit of the task's budget per ready poll.
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     Counter c(0, INT64_MAX);
@@ -513,3 +515,5 @@ TEST_CASE("budget: a C producer that is always ready, drained from C++, yields t
     REQUIRE(n <= 256);
     REQUIRE(c.freed);
 }
+
+}  // namespace test_stream_capi

@@ -19,19 +19,14 @@
 
 #include "support.hpp"
 
+namespace test_stream_combinators {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::range;
 namespace bs = braid::stream;
 
 namespace {
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
-
-braid::Stream<int> range(int from, int to) {
-    for (int i = from; i < to; ++i) co_yield i;
-}
 // 0, 1, 2, ... forever, counting in *produced how many were made.
 braid::Stream<int> naturals(int* produced) {
     for (int i = 0;; ++i) {
@@ -59,7 +54,7 @@ braid::Task<std::vector<bs::item_t<S>>> gather(S s) {
 using V = std::vector<int>;
 }  // namespace
 
-TEST_CASE("map, filter, filter_map, inspect") {
+TEST_CASE("stream_combinators.map, filter, filter_map, inspect") {
     auto v = go(gather(range(0, 10) | bs::map([](int x) { return x * 3; })
                          | bs::filter([](const int& x) { return x % 2 == 0; })));
     REQUIRE(v == V{0, 6, 12, 18, 24});
@@ -74,7 +69,7 @@ TEST_CASE("map, filter, filter_map, inspect") {
     REQUIRE(seen == V{0, 1, 2, 3});
 }
 
-TEST_CASE("take, take_while, skip, skip_while") {
+TEST_CASE("stream_combinators.take, take_while, skip, skip_while") {
     REQUIRE(go(gather(range(0, 10) | bs::take(3))) == V{0, 1, 2});
     REQUIRE(go(gather(range(0, 2) | bs::take(5))) == V{0, 1});
     REQUIRE(go(gather(range(0, 10) | bs::take(0))).empty());
@@ -84,7 +79,7 @@ TEST_CASE("take, take_while, skip, skip_while") {
     REQUIRE(go(gather(bs::iter(V{1, 2, 5, 1, 7}) | bs::skip_while([](const int& x) { return x < 3; }))) == V{5, 1, 7});
 }
 
-TEST_CASE("take stops polling the stream after the last item") {
+TEST_CASE("stream_combinators.take stops polling the stream after the last item") {
     int produced = 0;
     auto v = go([](int* produced) -> braid::Task<V> {
         co_return co_await (naturals(produced) | bs::take(3) | bs::collect());
@@ -93,7 +88,7 @@ TEST_CASE("take stops polling the stream after the last item") {
     REQUIRE(produced == 3);
 }
 
-TEST_CASE("enumerate, chain, zip, chunks, fuse") {
+TEST_CASE("stream_combinators.enumerate, chain, zip, chunks, fuse") {
     auto e = go(gather(bs::iter(std::vector<std::string>{"a", "b"}) | bs::enumerate()));
     REQUIRE(e == std::vector<std::pair<std::size_t, std::string>>{{0, "a"}, {1, "b"}});
     REQUIRE(go(gather(range(0, 3) | bs::chain(slow_range(10, 12)) | bs::chain(bs::once(99)))) == V{0, 1, 2, 10, 11, 99});
@@ -106,7 +101,7 @@ TEST_CASE("enumerate, chain, zip, chunks, fuse") {
     REQUIRE(go(gather(range(0, 3) | bs::fuse())) == V{0, 1, 2});
 }
 
-TEST_CASE("sources: iter, once, empty, repeat, repeat_with, from_fn, unfold") {
+TEST_CASE("stream_combinators.sources: iter, once, empty, repeat, repeat_with, from_fn, unfold") {
     REQUIRE(go(gather(bs::iter({1, 2, 3}))) == V{1, 2, 3});
     std::vector<int> kept{4, 5};
     REQUIRE(go(gather(bs::iter(std::views::all(kept)))) == V{4, 5});
@@ -133,7 +128,7 @@ TEST_CASE("sources: iter, once, empty, repeat, repeat_with, from_fn, unfold") {
             }))) == std::vector<std::string>{"3", "2", "1"});
 }
 
-TEST_CASE("iter keeps its position when moved between polls") {
+TEST_CASE("stream_combinators.iter keeps its position when moved between polls") {
     auto v = go([]() -> braid::Task<V> {
         auto a = bs::iter(std::array<int, 4>{1, 2, 3, 4});
         V out;
@@ -145,7 +140,7 @@ TEST_CASE("iter keeps its position when moved between polls") {
     REQUIRE(v == V{1, 2, 3, 4});
 }
 
-TEST_CASE("consumers: fold, count, any, all, for_each, collect into a set") {
+TEST_CASE("stream_combinators.consumers: fold, count, any, all, for_each, collect into a set") {
     REQUIRE(go([]() -> braid::Task<long> {
                 co_return co_await (range(1, 101) | bs::fold(0L, [](long a, int x) { return a + x; }));
             }()) == 5050);
@@ -165,7 +160,7 @@ TEST_CASE("consumers: fold, count, any, all, for_each, collect into a set") {
     REQUIRE(set == std::set<int>{1, 2, 3});
 }
 
-TEST_CASE("any stops at the first match: the rest is not produced") {
+TEST_CASE("stream_combinators.any stops at the first match: the rest is not produced") {
     int produced = 0;
     bool found = go([](int* p) -> braid::Task<bool> {
         auto s = [](int* p) -> braid::Stream<int> {
@@ -180,7 +175,7 @@ TEST_CASE("any stops at the first match: the rest is not produced") {
     REQUIRE(produced == 3);
 }
 
-TEST_CASE("then: an async map, in order, one at a time") {
+TEST_CASE("stream_combinators.then: an async map, in order, one at a time") {
     auto v = go(gather(range(0, 5) | bs::then([](int x) -> braid::Task<std::string> {
                              co_await braid::yield_now();
                              co_return std::string(size_t(x), '*');
@@ -188,7 +183,7 @@ TEST_CASE("then: an async map, in order, one at a time") {
     REQUIRE(v == std::vector<std::string>{"", "*", "**", "***", "****"});
 }
 
-TEST_CASE("by_ref: consume part of a stream and keep the rest") {
+TEST_CASE("stream_combinators.by_ref: consume part of a stream and keep the rest") {
     auto [head, tail] = go([]() -> braid::Task<std::pair<V, V>> {
         auto s = range(0, 6);
         V head = co_await (bs::by_ref(s) | bs::take(2) | bs::collect());
@@ -199,7 +194,7 @@ TEST_CASE("by_ref: consume part of a stream and keep the rest") {
     REQUIRE(tail == V{2, 3, 4, 5});
 }
 
-TEST_CASE("peekable: peek leaves the item in place, peek at the end is nullptr") {
+TEST_CASE("stream_combinators.peekable: peek leaves the item in place, peek at the end is nullptr") {
     auto r = go([]() -> braid::Task<std::vector<std::string>> {
         auto s = slow_range(1, 3) | bs::peekable();
         std::vector<std::string> log;
@@ -214,8 +209,8 @@ TEST_CASE("peekable: peek leaves the item in place, peek at the end is nullptr")
     REQUIRE(r == std::vector<std::string>{"peek 1", "peek 1", "next 1", "next 2", "end"});
 }
 
-TEST_CASE("a long pipeline on values that count themselves: nothing leaks") {
-    reset_tracked();
+TEST_CASE("stream_combinators.a long pipeline on values that count themselves: nothing leaks") {
+    Tracked::reset();
     {
         auto sum = go([]() -> braid::Task<long> {
             auto s = []() -> braid::Stream<Tracked> {
@@ -234,8 +229,8 @@ TEST_CASE("a long pipeline on values that count themselves: nothing leaks") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("dropping a pipeline in the middle destroys every stage once") {
-    reset_tracked();
+TEST_CASE("stream_combinators.dropping a pipeline in the middle destroys every stage once") {
+    Tracked::reset();
     auto rt = braid_test::paused_runtime();
     auto [first, live_mid, lost] = rt.block_on([]() -> braid::Task<std::tuple<int, long, bool>> {
         int first = 0;
@@ -274,8 +269,8 @@ TEST_CASE("dropping a pipeline in the middle destroys every stage once") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("an exception travels out through a four-stage pipeline") {
-    reset_tracked();
+TEST_CASE("stream_combinators.an exception travels out through a four-stage pipeline") {
+    Tracked::reset();
     auto rt = braid_test::runtime(1);
     std::vector<int> seen;
     REQUIRE_THROWS_WITH(rt.block_on([](std::vector<int>* seen) -> braid::Task<> {
@@ -300,8 +295,8 @@ TEST_CASE("an exception travels out through a four-stage pipeline") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("an exception from a consumer's closure leaves nothing behind") {
-    reset_tracked();
+TEST_CASE("stream_combinators.an exception from a consumer's closure leaves nothing behind") {
+    Tracked::reset();
     auto rt = braid_test::runtime(1);
     REQUIRE_THROWS_WITH(rt.block_on([]() -> braid::Task<> {
         auto src = [](Tracked) -> braid::Stream<Tracked> {
@@ -317,7 +312,7 @@ TEST_CASE("an exception from a consumer's closure leaves nothing behind") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a pipe on an lvalue stream does not compile, by_ref or std::move does") {
+TEST_CASE("stream_combinators.a pipe on an lvalue stream does not compile, by_ref or std::move does") {
     // (static_assert in core.hpp; checked by reading, and by this compiling)
     auto v = go([]() -> braid::Task<V> {
         auto s = range(0, 3);
@@ -371,7 +366,7 @@ braid::Task<long> next_until_stopped(S s) {
 }
 }  // namespace
 
-TEST_CASE("budget: draining an endless ready stream with next() lets another task on the worker run") {
+TEST_CASE("stream_combinators.budget: draining an endless ready stream with next() lets another task on the worker run") {
     auto rt = one_worker();
     // Each ready item takes a unit of the task's budget (128 per poll): the
     // drainer yields within the first budget and the other task stops it.
@@ -386,7 +381,7 @@ TEST_CASE("budget: draining an endless ready stream with next() lets another tas
     REQUIRE(rt.block_on(next_until_stopped(bs::repeat(1) | bs::chain(bs::repeat(2)) | bs::enumerate())) <= 256);
 }
 
-TEST_CASE("budget: fold, count, collect and any over endless ready streams yield to the other tasks") {
+TEST_CASE("stream_combinators.budget: fold, count, collect and any over endless ready streams yield to the other tasks") {
     auto rt = one_worker();
     rt.block_on([]() -> braid::Task<> {
         // A pipeline that ends only when the other task sets `stop`.
@@ -424,7 +419,7 @@ TEST_CASE("budget: fold, count, collect and any over endless ready streams yield
     }());
 }
 
-TEST_CASE("budget: collecting a large finite stream yields many times on the way") {
+TEST_CASE("stream_combinators.budget: collecting a large finite stream yields many times on the way") {
     auto rt = one_worker();
     auto [ticks, size] = rt.block_on([]() -> braid::Task<std::pair<long, std::size_t>> {
         std::atomic<bool> stop{false};
@@ -443,7 +438,7 @@ TEST_CASE("budget: collecting a large finite stream yields many times on the way
     REQUIRE(ticks >= 100);
 }
 
-TEST_CASE("scan keeps a state and ends at the first nullopt") {
+TEST_CASE("stream_combinators.scan keeps a state and ends at the first nullopt") {
     auto sums = go(gather(range(1, 10) | bs::scan(0, [](int& acc, int x) -> std::optional<int> {
                               acc += x;
                               if (acc > 10) return std::nullopt;
@@ -462,7 +457,7 @@ TEST_CASE("scan keeps a state and ends at the first nullopt") {
     REQUIRE(produced == 3);
 }
 
-TEST_CASE("flatten and flat_map give each inner stream's items in turn, also when they wait") {
+TEST_CASE("stream_combinators.flatten and flat_map give each inner stream's items in turn, also when they wait") {
     auto f = go(gather(bs::iter(std::vector<V>{{1, 2}, {}, {3}}) | bs::map([](V v) { return bs::iter(std::move(v)); }) |
                        bs::flatten()));
     REQUIRE(f == V{1, 2, 3});
@@ -471,7 +466,7 @@ TEST_CASE("flatten and flat_map give each inner stream's items in turn, also whe
     REQUIRE(go(gather(bs::empty<int>() | bs::flat_map([](int n) { return range(0, n); }))).empty());
 }
 
-TEST_CASE("flatten waits on the inner stream, then the outer, with one waker") {
+TEST_CASE("stream_combinators.flatten waits on the inner stream, then the outer, with one waker") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [otx, orx] = braid_test::unbounded_channel_stream<braid::Stream<int>>();
@@ -497,7 +492,7 @@ TEST_CASE("flatten waits on the inner stream, then the outer, with one waker") {
     }());
 }
 
-TEST_CASE("take_until ends the stream once the awaitable completes") {
+TEST_CASE("stream_combinators.take_until ends the stream once the awaitable completes") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<int>();
@@ -528,7 +523,7 @@ TEST_CASE("take_until ends the stream once the awaitable completes") {
     REQUIRE(v == V{0, 1, 2});
 }
 
-TEST_CASE("take_until with a timer on paused time") {
+TEST_CASE("stream_combinators.take_until with a timer on paused time") {
     auto rt = braid_test::current_thread_runtime(true);
     auto v = rt.block_on([]() -> braid::Task<V> {
         auto ticks = [](int) -> braid::Stream<int> {
@@ -542,7 +537,7 @@ TEST_CASE("take_until with a timer on paused time") {
     REQUIRE(v == V{0, 1, 2});
 }
 
-TEST_CASE("for_each_concurrent runs up to n at once, and all of them") {
+TEST_CASE("stream_combinators.for_each_concurrent runs up to n at once, and all of them") {
     auto rt = braid_test::current_thread_runtime(true);
     struct Counts {
         int running = 0, peak = 0, done = 0;
@@ -563,7 +558,7 @@ TEST_CASE("for_each_concurrent runs up to n at once, and all of them") {
     REQUIRE_THROWS_AS(bs::for_each_concurrent(0, [](int) -> braid::Task<> { co_return; }), braid::Error);
 }
 
-TEST_CASE("for_each_concurrent rethrows the first exception") {
+TEST_CASE("stream_combinators.for_each_concurrent rethrows the first exception") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         co_return co_await braid_test::code_of(range(0, 5) | bs::for_each_concurrent(2, [](int i) -> braid::Task<> {
@@ -574,7 +569,7 @@ TEST_CASE("for_each_concurrent rethrows the first exception") {
     REQUIRE(code == BRAID_EBUSY);
 }
 
-TEST_CASE("size hints pass through the combinators") {
+TEST_CASE("stream_combinators.size hints pass through the combinators") {
     using H = bs::SizeHint;
     auto it = [] { return bs::iter(V{1, 2, 3, 4, 5}); };
     REQUIRE(bs::size_hint(it()) == H::exactly(5));
@@ -611,3 +606,5 @@ TEST_CASE("size hints pass through the combinators") {
         EXPECT(bs::size_hint(pk) == H::exactly(2));
     }());
 }
+
+}  // namespace test_stream_combinators

@@ -13,20 +13,14 @@
 
 #include "support.hpp"
 
+namespace test_stream_generator {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::range;
 namespace bs = braid::stream;
 
 namespace {
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
-
-braid::Stream<int> range(int from, int to) {
-    for (int i = from; i < to; ++i) co_yield i;
-}
-
 // The seed's countdown: yields, then sleeps.
 braid::Stream<uint32_t> countdown(uint32_t from) {
     for (uint32_t i = from + 1; i-- > 0;) {
@@ -36,14 +30,14 @@ braid::Stream<uint32_t> countdown(uint32_t from) {
 }
 
 template <class S>
-braid::Task<std::vector<typename S::item_type>> drain(S s) {
+braid::Task<std::vector<typename S::item_type>> collect(S s) {
     std::vector<typename S::item_type> out;
     while (auto v = co_await s.next()) out.push_back(std::move(*v));
     co_return out;
 }
 }  // namespace
 
-TEST_CASE("generator: items in order, then nullopt, and nullopt again") {
+TEST_CASE("stream_generator.generator: items in order, then nullopt, and nullopt again") {
     auto rt = braid_test::runtime(1);
     auto [v, again] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, bool>> {
         auto s = range(0, 5);
@@ -56,7 +50,7 @@ TEST_CASE("generator: items in order, then nullopt, and nullopt again") {
     REQUIRE_FALSE(again);
 }
 
-TEST_CASE("generator: lazy, and never more than one item ahead of its consumer") {
+TEST_CASE("stream_generator.generator: lazy, and never more than one item ahead of its consumer") {
     auto rt = braid_test::runtime(1);
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         std::vector<std::string> log;
@@ -83,18 +77,18 @@ TEST_CASE("generator: lazy, and never more than one item ahead of its consumer")
     REQUIRE(log == std::vector<std::string>{"lazy", "start", "end", "max_ahead=1"});
 }
 
-TEST_CASE("generator: the seed's countdown under paused time") {
+TEST_CASE("stream_generator.generator: the seed's countdown under paused time") {
     auto rt = braid_test::paused_runtime();
     auto [v, elapsed] = rt.block_on([]() -> braid::Task<std::pair<std::vector<uint32_t>, braid::Duration>> {
         auto start = braid::Instant::now();
-        auto v = co_await drain(countdown(3));
+        auto v = co_await collect(countdown(3));
         co_return std::make_pair(v, start.elapsed());
     }());
     REQUIRE(v == std::vector<uint32_t>{3, 2, 1, 0});
     REQUIRE(elapsed == 4s);  // a sleep after each item, the last one too
 }
 
-TEST_CASE("generator: awaits channels, tasks, join and select inside the body") {
+TEST_CASE("stream_generator.generator: awaits channels, tasks, join and select inside the body") {
     auto rt = braid_test::runtime(2);
     auto v = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(2);
@@ -113,13 +107,13 @@ TEST_CASE("generator: awaits channels, tasks, join and select inside the body") 
                 co_yield std::get<1>(r);
             }
         };
-        co_return co_await drain(gen(std::move(rx)));
+        co_return co_await collect(gen(std::move(rx)));
     }());
     REQUIRE(v.size() == 20);
     for (int i = 0; i < 20; ++i) REQUIRE(v[size_t(i)] == i * 101);
 }
 
-TEST_CASE("generator: an exception is rethrown from next(), then the stream has ended") {
+TEST_CASE("stream_generator.generator: an exception is rethrown from next(), then the stream has ended") {
     auto rt = braid_test::runtime(1);
     auto [got, what, after] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<int>, std::string, bool>> {
         auto s = []() -> braid::Stream<int> {
@@ -143,8 +137,8 @@ TEST_CASE("generator: an exception is rethrown from next(), then the stream has 
     REQUIRE_FALSE(after);
 }
 
-TEST_CASE("generator: dropping it mid-way destroys the frame and what it holds") {
-    reset_tracked();
+TEST_CASE("stream_generator.generator: dropping it mid-way destroys the frame and what it holds") {
+    Tracked::reset();
     auto rt = braid_test::paused_runtime();
     auto [first, live_while, live_after] = rt.block_on([]() -> braid::Task<std::tuple<int, long, long>> {
         auto gen = [](Tracked t) -> braid::Stream<int> {
@@ -169,7 +163,7 @@ TEST_CASE("generator: dropping it mid-way destroys the frame and what it holds")
     REQUIRE(live_after == 0);
 }
 
-TEST_CASE("generator: next() in select is cancel-safe: no item is lost") {
+TEST_CASE("stream_generator.generator: next() in select is cancel-safe: no item is lost") {
     // A producer sends 0..199 with pauses; the consumer races next() against
     // a short sleep every time, so many next() calls are cancelled while the
     // generator waits in recv() or in its own sleep.
@@ -207,7 +201,7 @@ TEST_CASE("generator: next() in select is cancel-safe: no item is lost") {
     for (int i = 0; i < 200; ++i) REQUIRE(v[size_t(i)] == i);
 }
 
-TEST_CASE("generator: next() under braid::timeout keeps the item for later") {
+TEST_CASE("stream_generator.generator: next() under braid::timeout keeps the item for later") {
     auto rt = braid_test::paused_runtime();
     auto [a, b, c] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, int>> {
         auto s = []() -> braid::Stream<int> {
@@ -225,7 +219,7 @@ TEST_CASE("generator: next() under braid::timeout keeps the item for later") {
     REQUIRE(c == 8);
 }
 
-TEST_CASE("generator: consumed by one task after another, woken across threads") {
+TEST_CASE("stream_generator.generator: consumed by one task after another, woken across threads") {
     auto rt = braid_test::runtime(2);
     auto total = rt.block_on([]() -> braid::Task<long> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -248,8 +242,8 @@ TEST_CASE("generator: consumed by one task after another, woken across threads")
     REQUIRE(total == 1000 * 1001 / 2);
 }
 
-TEST_CASE("generator: stream of Tracked values: every value destroyed once") {
-    reset_tracked();
+TEST_CASE("stream_generator.generator: stream of Tracked values: every value destroyed once") {
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(1);
         long n = rt.block_on([]() -> braid::Task<long> {
@@ -265,7 +259,7 @@ TEST_CASE("generator: stream of Tracked values: every value destroyed once") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("generator: sees the consumer's task-local values") {
+TEST_CASE("stream_generator.generator: sees the consumer's task-local values") {
     static braid::TaskLocal<std::string> NAME;
     auto rt = braid_test::runtime(1);
     auto v = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
@@ -290,7 +284,7 @@ TEST_CASE("generator: sees the consumer's task-local values") {
 // Consumers (fold, collect, count, any, all, for_each) drive a generator:
 // its co_yield hands each item to them without suspending.  The tests below
 // hold that to what next() gives.
-TEST_CASE("generator driven by a consumer: one item at a time and the body stops at the last one taken") {
+TEST_CASE("stream_generator.generator driven by a consumer: one item at a time and the body stops at the last one taken") {
     auto rt = braid_test::runtime(1);
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         std::vector<std::string> log;
@@ -312,7 +306,7 @@ TEST_CASE("generator driven by a consumer: one item at a time and the body stops
                                             "got 2", "taken 3", "after 2", "yield 3", "next 3"});
 }
 
-TEST_CASE("generator driven by a consumer: the consumer's exception leaves through its await and not into the body") {
+TEST_CASE("stream_generator.generator driven by a consumer: the consumer's exception leaves through its await and not into the body") {
     auto rt = braid_test::runtime(1);
     auto [threw, caught, next] = rt.block_on([]() -> braid::Task<std::tuple<bool, bool, int>> {
         bool caught = false;
@@ -343,8 +337,8 @@ TEST_CASE("generator driven by a consumer: the consumer's exception leaves throu
     REQUIRE(next == 3);
 }
 
-TEST_CASE("generator driven by a consumer: values copied or moved out of co_yield are each destroyed once") {
-    reset_tracked();
+TEST_CASE("stream_generator.generator driven by a consumer: values copied or moved out of co_yield are each destroyed once") {
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(1);
         auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
@@ -366,7 +360,7 @@ TEST_CASE("generator driven by a consumer: values copied or moved out of co_yiel
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("generator driven by a consumer: items across the body's waits and the task's budget all arrive") {
+TEST_CASE("stream_generator.generator driven by a consumer: items across the body's waits and the task's budget all arrive") {
     auto rt = braid_test::runtime(2);
     uint64_t sum = rt.block_on([]() -> braid::Task<uint64_t> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -384,7 +378,7 @@ TEST_CASE("generator driven by a consumer: items across the body's waits and the
     REQUIRE(sum == 999 * 1000 / 2 + 299 * 300 / 2);
 }
 
-TEST_CASE("generator: a moved-from or empty Stream throws braid::Error") {
+TEST_CASE("stream_generator.generator: a moved-from or empty Stream throws braid::Error") {
     auto rt = braid_test::runtime(1);
     REQUIRE_THROWS_AS(rt.block_on([]() -> braid::Task<> {
         auto s = range(0, 3);
@@ -394,18 +388,18 @@ TEST_CASE("generator: a moved-from or empty Stream throws braid::Error") {
                       braid::Error);
 }
 
-TEST_CASE("generator: converting any stream to a Stream<T> (boxing)") {
+TEST_CASE("stream_generator.generator: converting any stream to a Stream<T> (boxing)") {
     auto rt = braid_test::runtime(1);
     auto v = rt.block_on([]() -> braid::Task<std::vector<int>> {
         braid::Stream<int> s = bs::iter(std::vector{1, 2, 3}) | bs::map([](int x) { return x * 10; });
         braid::Stream<int> t = std::move(s) | bs::boxed();
-        co_return co_await drain(std::move(t));
+        co_return co_await collect(std::move(t));
     }());
     REQUIRE(v == std::vector<int>{10, 20, 30});
 }
 
-TEST_CASE("generator: the runtime shutting down destroys a generator that waits") {
-    reset_tracked();
+TEST_CASE("stream_generator.generator: the runtime shutting down destroys a generator that waits") {
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(1);
         auto h = rt.spawn([]() -> braid::Task<> {
@@ -420,7 +414,7 @@ TEST_CASE("generator: the runtime shutting down destroys a generator that waits"
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("budget: a generator that yields without awaiting lets another task on its worker run") {
+TEST_CASE("stream_generator.budget: a generator that yields without awaiting lets another task on its worker run") {
     // One worker: the other task runs only when the consumer yields it.
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     constexpr long kCap = 5'000'000 / braid_test::kStressDivisor;  // ends a drain that never yields (the failure)
@@ -475,7 +469,7 @@ TEST_CASE("budget: a generator that yields without awaiting lets another task on
     REQUIRE(seen <= 256);
 }
 
-TEST_CASE("budget: a generator fed by a ready channel yields too") {
+TEST_CASE("stream_generator.budget: a generator fed by a ready channel yields too") {
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     auto [ticks, total] = rt.block_on([]() -> braid::Task<std::pair<long, long>> {
         std::atomic<bool> stop{false};
@@ -500,3 +494,5 @@ TEST_CASE("budget: a generator fed by a ready channel yields too") {
     REQUIRE(total == 20'000);
     REQUIRE(ticks >= 20);
 }
+
+}  // namespace test_stream_generator

@@ -21,15 +21,17 @@
 
 #include "support.hpp"
 
+namespace test_stream_idioms {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::ms_since;
 namespace bs = braid::stream;
 
 namespace {
 
 using ms = std::chrono::milliseconds;
 
-long since(braid::Instant t0) { return long(std::chrono::duration_cast<ms>(braid::Instant::now() - t0).count()); }
 
 // Locals of generators and futures count themselves.
 struct Counters {
@@ -128,7 +130,7 @@ bool is_iota(const std::vector<int>& v, int from, int n) {
 
 // ---- next() in a select loop ---------------------------------------------------------------------------------
 
-TEST_CASE("a next() loop raced against a kept interval tick loses and duplicates no item") {
+TEST_CASE("stream_idioms.a next() loop raced against a kept interval tick loses and duplicates no item") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [items, ticks] = rt.block_on([](Counters* cs) -> braid::Task<std::pair<std::vector<int>, int>> {
@@ -157,7 +159,7 @@ TEST_CASE("a next() loop raced against a kept interval tick loses and duplicates
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("a next() loop raced against a cancellation token cancelled from a plain thread keeps every message") {
+TEST_CASE("stream_idioms.a next() loop raced against a cancellation token cancelled from a plain thread keeps every message") {
     constexpr int kMsgs = 3000;
     Counters c;
     std::atomic<int> yielded{0};
@@ -200,7 +202,7 @@ TEST_CASE("a next() loop raced against a cancellation token cancelled from a pla
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a next() loop raced against another channel's recv loses no message on either side") {
+TEST_CASE("stream_idioms.a next() loop raced against another channel's recv loses no message on either side") {
     constexpr int kEach = 2000;
     auto rt = braid_test::runtime(2);
     auto [a, b] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<int>>> {
@@ -235,7 +237,7 @@ TEST_CASE("a next() loop raced against another channel's recv loses no message o
     REQUIRE(is_iota(b, 100000, kEach));
 }
 
-TEST_CASE("a generator whose next() lost a select goes on in the task it is handed to") {
+TEST_CASE("stream_idioms.a generator whose next() lost a select goes on in the task it is handed to") {
     Counters c;
     auto rt = braid_test::paused_runtime(2);
     auto got = rt.block_on([](Counters* cs) -> braid::Task<std::vector<int>> {
@@ -286,7 +288,7 @@ braid::Stream<int> holder(Counters* c, braid::mpsc::UnboundedSender<int> keep, b
 }
 }  // namespace
 
-TEST_CASE("a generator dropped at a co_yield or while waiting destroys its locals and what it owns") {
+TEST_CASE("stream_idioms.a generator dropped at a co_yield or while waiting destroys its locals and what it owns") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     using Closed = std::tuple<bool, bool, bool>;
@@ -337,7 +339,7 @@ braid::Stream<Tracked> throws_after(int n, Counters* c) {
 }
 }  // namespace
 
-TEST_CASE("a generator that throws rethrows once from next() then ends with its locals destroyed") {
+TEST_CASE("stream_idioms.a generator that throws rethrows once from next() then ends with its locals destroyed") {
     Counters c;
     long before = Tracked::live();
     {
@@ -374,7 +376,7 @@ TEST_CASE("a generator that throws rethrows once from next() then ends with its 
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a task awaiting next() is aborted and the generator it owns is destroyed") {
+TEST_CASE("stream_idioms.a task awaiting next() is aborted and the generator it owns is destroyed") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [cancelled, live] = rt.block_on([](Counters* cs) -> braid::Task<std::pair<bool, int>> {
@@ -403,7 +405,7 @@ TEST_CASE("a task awaiting next() is aborted and the generator it owns is destro
     REQUIRE(live == 0);
 }
 
-TEST_CASE("a generator waiting on a timer is dropped on a plain thread") {
+TEST_CASE("stream_idioms.a generator waiting on a timer is dropped on a plain thread") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [first, live_before, live_after] = rt.block_on([](Counters* cs) -> braid::Task<std::tuple<int, int, int>> {
@@ -424,7 +426,7 @@ TEST_CASE("a generator waiting on a timer is dropped on a plain thread") {
 
 // ---- combinators -----------------------------------------------------------------------------------------------
 
-TEST_CASE("merge of sleeping generators interleaves by time and keeps each stream in order") {
+TEST_CASE("stream_idioms.merge of sleeping generators interleaves by time and keeps each stream in order") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::pair<int, long>>> {
         auto t0 = braid::Instant::now();
@@ -436,7 +438,7 @@ TEST_CASE("merge of sleeping generators interleaves by time and keeps each strea
         for (;;) {
             auto v = co_await m.next();
             if (!v) break;
-            log.emplace_back(*v, since(t0));
+            log.emplace_back(*v, ms_since(t0));
         }
         co_return log;
     }());
@@ -454,7 +456,7 @@ braid::Stream<int> fails_at(int when_ms, Counters* c) {
 }
 }  // namespace
 
-TEST_CASE("merge with a stream that throws rethrows from next() and dropping it destroys the others") {
+TEST_CASE("stream_idioms.merge with a stream that throws rethrows from next() and dropping it destroys the others") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [got, what, live_before_drop] =
@@ -486,7 +488,7 @@ TEST_CASE("merge with a stream that throws rethrows from next() and dropping it 
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("a StreamMap stream removed while waiting keeps its item for when it is polled again") {
+TEST_CASE("stream_idioms.a StreamMap stream removed while waiting keeps its item for when it is polled again") {
     auto rt = braid_test::paused_runtime();
     auto [from_map, from_removed, keys_at_end] =
         rt.block_on([]() -> braid::Task<std::tuple<std::vector<std::pair<int, int>>, std::vector<int>, std::size_t>> {
@@ -521,7 +523,7 @@ TEST_CASE("a StreamMap stream removed while waiting keeps its item for when it i
     REQUIRE(keys_at_end == 0);
 }
 
-TEST_CASE("a StreamMap fed by many senders gives every item once and ends when all are gone") {
+TEST_CASE("stream_idioms.a StreamMap fed by many senders gives every item once and ends when all are gone") {
     constexpr int kStreams = 8;
     constexpr int kEach = 300;
     auto rt = braid_test::runtime(2);
@@ -548,7 +550,7 @@ TEST_CASE("a StreamMap fed by many senders gives every item once and ends when a
     for (auto& v : per_key) REQUIRE(is_iota(v, 0, kEach));
 }
 
-TEST_CASE("zip keeps the left item when next() is cancelled before the right one comes") {
+TEST_CASE("stream_idioms.zip keeps the left item when next() is cancelled before the right one comes") {
     auto rt = braid_test::paused_runtime();
     auto [pairs, first_timed_out] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::pair<int, int>>, bool>> {
         auto z = at({0, 1, 2}, 0) | bs::zip(at({10, 20, 30}, 100));
@@ -561,7 +563,7 @@ TEST_CASE("zip keeps the left item when next() is cancelled before the right one
     REQUIRE(pairs == std::vector<std::pair<int, int>>{{0, 100}, {1, 101}, {2, 102}});
 }
 
-TEST_CASE("a peek() cancelled by a timeout loses nothing and a peeked item goes with the stream") {
+TEST_CASE("stream_idioms.a peek() cancelled by a timeout loses nothing and a peeked item goes with the stream") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -588,7 +590,7 @@ TEST_CASE("a peek() cancelled by a timeout loses nothing and a peeked item goes 
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("then whose awaitable is cancelled mid-way by a timeout finishes it at the next next()") {
+TEST_CASE("stream_idioms.then whose awaitable is cancelled mid-way by a timeout finishes it at the next next()") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     using Out = std::tuple<std::vector<int>, std::vector<long>, int>;
@@ -603,7 +605,7 @@ TEST_CASE("then whose awaitable is cancelled mid-way by a timeout finishes it at
             auto& v = *r;
             if (!v) break;
             items.push_back(*v);
-            times.push_back(since(t0));
+            times.push_back(ms_since(t0));
         }
         co_return std::make_tuple(items, times, cs->made.load());
     }(&c));
@@ -613,7 +615,7 @@ TEST_CASE("then whose awaitable is cancelled mid-way by a timeout finishes it at
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("chain take skip take_while and filter_map over generators poll no further than needed") {
+TEST_CASE("stream_idioms.chain take skip take_while and filter_map over generators poll no further than needed") {
     std::atomic<int> produced_a{0}, produced_b{0};
     long before = Tracked::live();
     {
@@ -634,7 +636,7 @@ TEST_CASE("chain take skip take_while and filter_map over generators poll no fur
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("by_ref with take and collect leaves a generator usable where it stopped") {
+TEST_CASE("stream_idioms.by_ref with take and collect leaves a generator usable where it stopped") {
     std::atomic<int> produced{0};
     long before = Tracked::live();
     {
@@ -658,7 +660,7 @@ TEST_CASE("by_ref with take and collect leaves a generator usable where it stopp
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("chunks_timeout raced against a kept deadline keeps every item of its batches") {
+TEST_CASE("stream_idioms.chunks_timeout raced against a kept deadline keeps every item of its batches") {
     auto rt = braid_test::paused_runtime();
     auto [items, batches, deadlines] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<int>, int, int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -693,7 +695,7 @@ TEST_CASE("chunks_timeout raced against a kept deadline keeps every item of its 
     REQUIRE(deadlines > 0);
 }
 
-TEST_CASE("throttle and timeout stacked on a bursty generator under paused time") {
+TEST_CASE("stream_idioms.throttle and timeout stacked on a bursty generator under paused time") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::pair<int, long>>> {
         auto t0 = braid::Instant::now();
@@ -703,7 +705,7 @@ TEST_CASE("throttle and timeout stacked on a bursty generator under paused time"
         for (;;) {
             auto r = co_await s.next();
             if (!r) break;
-            log.emplace_back(r->is_elapsed() ? -1 : **r, since(t0));
+            log.emplace_back(r->is_elapsed() ? -1 : **r, ms_since(t0));
         }
         co_return log;
     }());
@@ -715,7 +717,7 @@ TEST_CASE("throttle and timeout stacked on a bursty generator under paused time"
 
 // ---- wrappers ---------------------------------------------------------------------------------------------------
 
-TEST_CASE("from_receiver ends when the last sender is dropped on a plain thread while next() waits") {
+TEST_CASE("stream_idioms.from_receiver ends when the last sender is dropped on a plain thread while next() waits") {
     long before = Tracked::live();
     {
         auto rt = braid_test::runtime(2);
@@ -737,7 +739,7 @@ TEST_CASE("from_receiver ends when the last sender is dropped on a plain thread 
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("from_broadcast fed by a plain thread counts every value as received or lagged") {
+TEST_CASE("stream_idioms.from_broadcast fed by a plain thread counts every value as received or lagged") {
     constexpr int kValues = 20000;
     auto rt = braid_test::runtime(2);
     auto [received, lagged, increasing] = rt.block_on([]() -> braid::Task<std::tuple<long, long, bool>> {
@@ -769,7 +771,7 @@ TEST_CASE("from_broadcast fed by a plain thread counts every value as received o
     REQUIRE(increasing);
 }
 
-TEST_CASE("from_watch fed by a plain thread never goes backwards and ends on the last value") {
+TEST_CASE("stream_idioms.from_watch fed by a plain thread never goes backwards and ends on the last value") {
     constexpr int kValues = 5000;
     auto rt = braid_test::runtime(2);
     auto [last, monotonic, count] = rt.block_on([]() -> braid::Task<std::tuple<int, bool, int>> {
@@ -795,7 +797,7 @@ TEST_CASE("from_watch fed by a plain thread never goes backwards and ends on the
     REQUIRE(count >= 1);
 }
 
-TEST_CASE("from_interval raced against a channel under paused time ticks every period") {
+TEST_CASE("stream_idioms.from_interval raced against a channel under paused time ticks every period") {
     auto rt = braid_test::paused_runtime();
     auto [ticks, msgs] = rt.block_on([]() -> braid::Task<std::pair<std::vector<long>, int>> {
         auto t0 = braid::Instant::now();
@@ -828,7 +830,7 @@ TEST_CASE("from_interval raced against a channel under paused time ticks every p
     REQUIRE(msgs == 20);
 }
 
-TEST_CASE("from_tcp_listener: three connections then the stream dropped in an aborted task closes the listener") {
+TEST_CASE("stream_idioms.from_tcp_listener: three connections then the stream dropped in an aborted task closes the listener") {
     auto rt = braid_test::runtime(2);
     auto [accepted, refused] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, int>> {
         auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
@@ -866,7 +868,7 @@ TEST_CASE("from_tcp_listener: three connections then the stream dropped in an ab
 
 // ---- buffered, buffer_unordered, for_each_concurrent ------------------------------------------------------------
 
-TEST_CASE("buffer_unordered gives results as they finish and buffered in stream order") {
+TEST_CASE("stream_idioms.buffer_unordered gives results as they finish and buffered in stream order") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [unordered, ordered, ordered_times] =
@@ -883,7 +885,7 @@ TEST_CASE("buffer_unordered gives results as they finish and buffered in stream 
                 auto v = co_await o.next();
                 if (!v) break;
                 ordered.push_back(*v);
-                times.push_back(since(t0));
+                times.push_back(ms_since(t0));
             }
             co_return std::make_tuple(unordered, ordered, times);
         }(&c));
@@ -897,7 +899,7 @@ TEST_CASE("buffer_unordered gives results as they finish and buffered in stream 
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("buffer_unordered with a future that throws rethrows once then ends and cancels the rest when dropped") {
+TEST_CASE("stream_idioms.buffer_unordered with a future that throws rethrows once then ends and cancels the rest when dropped") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [got, what, after, live_before_drop] =
@@ -937,7 +939,7 @@ TEST_CASE("buffer_unordered with a future that throws rethrows once then ends an
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("dropping a buffered stream half-way cancels every future in flight") {
+TEST_CASE("stream_idioms.dropping a buffered stream half-way cancels every future in flight") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     using Out = std::tuple<std::vector<int>, int, int>;
@@ -963,7 +965,7 @@ TEST_CASE("dropping a buffered stream half-way cancels every future in flight") 
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("for_each_concurrent in a task that is aborted cancels every future in flight") {
+TEST_CASE("stream_idioms.for_each_concurrent in a task that is aborted cancels every future in flight") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     using Out = std::tuple<bool, int, int>;
@@ -991,7 +993,7 @@ TEST_CASE("for_each_concurrent in a task that is aborted cancels every future in
     REQUIRE(live_after == 0);
 }
 
-TEST_CASE("for_each_concurrent rethrows the first failure and cancels the futures still running") {
+TEST_CASE("stream_idioms.for_each_concurrent rethrows the first failure and cancels the futures still running") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [what, elapsed] = rt.block_on([](Counters* cs) -> braid::Task<std::pair<std::string, long>> {
@@ -1005,7 +1007,7 @@ TEST_CASE("for_each_concurrent rethrows the first failure and cancels the future
         } catch (const std::runtime_error& e) {
             what = e.what();
         }
-        co_return std::make_pair(what, since(t0));
+        co_return std::make_pair(what, ms_since(t0));
     }(&c));
     REQUIRE(what == "future failed");
     REQUIRE(elapsed == 1);
@@ -1013,7 +1015,7 @@ TEST_CASE("for_each_concurrent rethrows the first failure and cancels the future
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("every Tracked item of a pipeline is received once or destroyed when the consumer stops early") {
+TEST_CASE("stream_idioms.every Tracked item of a pipeline is received once or destroyed when the consumer stops early") {
     long before = Tracked::live();
     std::atomic<int> produced{0};
     {
@@ -1047,7 +1049,7 @@ TEST_CASE("every Tracked item of a pipeline is received once or destroyed when t
 
 // ---- more combinators under cancellation ---------------------------------------------------------------------
 
-TEST_CASE("then with an awaitable that throws rethrows once then ends and leaks no frame") {
+TEST_CASE("stream_idioms.then with an awaitable that throws rethrows once then ends and leaks no frame") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     using Out = std::tuple<std::vector<int>, std::string, bool>;
@@ -1096,7 +1098,7 @@ braid::Stream<int> with_heartbeat(braid::Stream<int> inner) {
 }
 }  // namespace
 
-TEST_CASE("a generator racing its own source in a select inside a consumer's select loop loses nothing") {
+TEST_CASE("stream_idioms.a generator racing its own source in a select inside a consumer's select loop loses nothing") {
     Counters c;
     auto rt = braid_test::paused_runtime(2);
     using Out = std::tuple<std::vector<int>, int, int>;
@@ -1123,7 +1125,7 @@ TEST_CASE("a generator racing its own source in a select inside a consumer's sel
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("take_until a token cancelled from a plain thread while next() waits ends the stream") {
+TEST_CASE("stream_idioms.take_until a token cancelled from a plain thread while next() waits ends the stream") {
     auto rt = braid_test::runtime(2);
     auto [count, stopped] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         braid::CancellationToken token;
@@ -1145,7 +1147,7 @@ TEST_CASE("take_until a token cancelled from a plain thread while next() waits e
     REQUIRE(stopped);
 }
 
-TEST_CASE("timeout over an interval stream gives one Elapsed per period") {
+TEST_CASE("stream_idioms.timeout over an interval stream gives one Elapsed per period") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::pair<int, long>>> {
         auto t0 = braid::Instant::now();
@@ -1154,7 +1156,7 @@ TEST_CASE("timeout over an interval stream gives one Elapsed per period") {
         for (;;) {
             auto r = co_await s.next();
             if (!r) break;
-            log.emplace_back(r->is_elapsed() ? -1 : 1, since(t0));
+            log.emplace_back(r->is_elapsed() ? -1 : 1, ms_since(t0));
         }
         co_return log;
     }());
@@ -1162,7 +1164,7 @@ TEST_CASE("timeout over an interval stream gives one Elapsed per period") {
     REQUIRE(log == L{{1, 0}, {-1, 4}, {1, 10}, {-1, 14}, {1, 20}, {-1, 24}});
 }
 
-TEST_CASE("throttle raced against a faster tick keeps its spacing and loses no item") {
+TEST_CASE("stream_idioms.throttle raced against a faster tick keeps its spacing and loses no item") {
     auto rt = braid_test::paused_runtime();
     auto [items, times] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<long>>> {
         auto t0 = braid::Instant::now();
@@ -1177,7 +1179,7 @@ TEST_CASE("throttle raced against a faster tick keeps its spacing and loses no i
             auto& v = std::get<0>(r);
             if (!v) break;
             items.push_back(*v);
-            times.push_back(since(t0));
+            times.push_back(ms_since(t0));
         }
         co_return std::make_pair(items, times);
     }());
@@ -1185,7 +1187,7 @@ TEST_CASE("throttle raced against a faster tick keeps its spacing and loses no i
     for (std::size_t i = 0; i < times.size(); ++i) REQUIRE(times[i] == long(10 * i));
 }
 
-TEST_CASE("zip drops the left item it holds when the right stream ends") {
+TEST_CASE("stream_idioms.zip drops the left item it holds when the right stream ends") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -1208,7 +1210,7 @@ TEST_CASE("zip drops the left item it holds when the right stream ends") {
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("StreamMap insert replacing a waiting stream hands it back with its progress") {
+TEST_CASE("stream_idioms.StreamMap insert replacing a waiting stream hands it back with its progress") {
     auto rt = braid_test::paused_runtime();
     auto [from_map, from_old] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<int>>> {
         auto [ta, ra] = braid::mpsc::unbounded_channel<int>();
@@ -1237,7 +1239,7 @@ TEST_CASE("StreamMap insert replacing a waiting stream hands it back with its pr
     REQUIRE(from_old == std::vector<int>{1});
 }
 
-TEST_CASE("flat_map over sleeping generators with next() cancelled by timeouts keeps order") {
+TEST_CASE("stream_idioms.flat_map over sleeping generators with next() cancelled by timeouts keeps order") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto items = rt.block_on([](Counters* cs) -> braid::Task<std::vector<int>> {
@@ -1261,7 +1263,7 @@ TEST_CASE("flat_map over sleeping generators with next() cancelled by timeouts k
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("merge_all of receivers fed by plain threads with an early stop destroys every item") {
+TEST_CASE("stream_idioms.merge_all of receivers fed by plain threads with an early stop destroys every item") {
     constexpr int kThreads = 4;
     constexpr int kEach = 2000;
     long before = Tracked::live();
@@ -1315,7 +1317,7 @@ braid::Stream<int> spawns_worker(braid::mpsc::UnboundedSender<int> done, Counter
 }
 }  // namespace
 
-TEST_CASE("a generator dropped while it awaits a JoinHandle detaches the task and the task still finishes") {
+TEST_CASE("stream_idioms.a generator dropped while it awaits a JoinHandle detaches the task and the task still finishes") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto [first, finished, live] = rt.block_on([](Counters* cs) -> braid::Task<std::tuple<int, bool, int>> {
@@ -1336,7 +1338,7 @@ TEST_CASE("a generator dropped while it awaits a JoinHandle detaches the task an
     REQUIRE(live == 0);
 }
 
-TEST_CASE("a peek() raced against a tick in a select loop then next() gives each item exactly once") {
+TEST_CASE("stream_idioms.a peek() raced against a tick in a select loop then next() gives each item exactly once") {
     Counters c;
     auto rt = braid_test::paused_runtime();
     auto items = rt.block_on([](Counters* cs) -> braid::Task<std::vector<int>> {
@@ -1360,7 +1362,7 @@ TEST_CASE("a peek() raced against a tick in a select loop then next() gives each
     REQUIRE(c.live() == 0);
 }
 
-TEST_CASE("a chunks_timeout batch under way and a timeout stream's generator are destroyed with their streams") {
+TEST_CASE("stream_idioms.a chunks_timeout batch under way and a timeout stream's generator are destroyed with their streams") {
     long before = Tracked::live();
     Counters c;
     {
@@ -1407,7 +1409,7 @@ braid::Task<std::optional<std::pair<int, int>>> next_page(int page) {
 }
 }  // namespace
 
-TEST_CASE("an async unfold raced against timeouts then failing gives its pages once and the error once") {
+TEST_CASE("stream_idioms.an async unfold raced against timeouts then failing gives its pages once and the error once") {
     auto rt = braid_test::paused_runtime();
     auto [pages, what, after] = rt.block_on([]() -> braid::Task<std::tuple<std::vector<int>, std::string, bool>> {
         auto s = bs::unfold(0, next_page);
@@ -1449,7 +1451,7 @@ struct CountThenThrow {
 };
 }  // namespace
 
-TEST_CASE("a sync unfold whose function throws gives the error once and then ends") {
+TEST_CASE("stream_idioms.a sync unfold whose function throws gives the error once and then ends") {
     // The state went into the call that threw: the stream has ended, as a
     // generator has after its body threw; the function is not called again
     // with a moved-from state.
@@ -1479,3 +1481,5 @@ TEST_CASE("a sync unfold whose function throws gives the error once and then end
     REQUIRE_FALSE(after);
     REQUIRE(seen == std::vector<int>{0, 1, 2});
 }
+
+}  // namespace test_stream_idioms

@@ -11,14 +11,14 @@
 
 #include "support.hpp"
 
+namespace test_stream_merge {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::range;
 namespace bs = braid::stream;
 
 namespace {
-braid::Stream<int> range(int from, int to) {
-    for (int i = from; i < to; ++i) co_yield i;
-}
 braid::Stream<int> forever(int v) {
     for (;;) co_yield v;
 }
@@ -43,7 +43,7 @@ bool in_order(const V& all, int from, int to) {
 }
 }  // namespace
 
-TEST_CASE("merge: every item of every stream, each stream in order") {
+TEST_CASE("stream_merge.merge: every item of every stream, each stream in order") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<V> {
         co_return co_await (ticking(0, 20, 3ms) | bs::merge(ticking(100, 120, 5ms), range(200, 230)) | bs::collect());
@@ -54,7 +54,7 @@ TEST_CASE("merge: every item of every stream, each stream in order") {
     REQUIRE(in_order(v, 200, 230));
 }
 
-TEST_CASE("merge: items come as they arrive") {
+TEST_CASE("stream_merge.merge: items come as they arrive") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<V> {
         co_return co_await (ticking(0, 3, 10ms) | bs::merge(ticking(100, 103, 4ms)) | bs::collect());
@@ -63,7 +63,7 @@ TEST_CASE("merge: items come as they arrive") {
     REQUIRE(v == V{100, 101, 0, 102, 1, 2});
 }
 
-TEST_CASE("merge is fair: a stream that is always ready does not starve the others") {
+TEST_CASE("stream_merge.merge is fair: a stream that is always ready does not starve the others") {
     auto rt = braid_test::runtime(1);
     auto counts = rt.block_on([]() -> braid::Task<std::map<int, int>> {
         std::map<int, int> counts;
@@ -76,7 +76,7 @@ TEST_CASE("merge is fair: a stream that is always ready does not starve the othe
     REQUIRE(counts[3] == 1000);
 }
 
-TEST_CASE("merge_all: a vector of streams") {
+TEST_CASE("stream_merge.merge_all: a vector of streams") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<V> {
         std::vector<braid::Stream<int>> ss;
@@ -87,7 +87,7 @@ TEST_CASE("merge_all: a vector of streams") {
     for (int k = 0; k < 5; ++k) REQUIRE(in_order(v, k * 100, k * 100 + 10));
 }
 
-TEST_CASE("StreamMap: items keyed by their stream, ended streams leave, empty map ends") {
+TEST_CASE("stream_merge.StreamMap: items keyed by their stream, ended streams leave, empty map ends") {
     auto rt = braid_test::paused_runtime();
     auto [items, sizes] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::pair<std::string, int>>, V>> {
         bs::StreamMap<std::string, braid::Stream<int>> map;
@@ -111,7 +111,7 @@ TEST_CASE("StreamMap: items keyed by their stream, ended streams leave, empty ma
     REQUIRE(sizes == V{2, 1, 0, 2, 2, 2, 2, 2});
 }
 
-TEST_CASE("StreamMap: insert replaces, remove gives the stream back, fairness") {
+TEST_CASE("stream_merge.StreamMap: insert replaces, remove gives the stream back, fairness") {
     auto rt = braid_test::runtime(1);
     auto [old_first, removed_first, counts] = rt.block_on([]() -> braid::Task<std::tuple<int, int, std::map<int, int>>> {
         bs::StreamMap<int, braid::Stream<int>> map;
@@ -134,7 +134,7 @@ TEST_CASE("StreamMap: insert replaces, remove gives the stream back, fairness") 
     REQUIRE(counts[3] == 100);
 }
 
-TEST_CASE("select over two streams' next(): no item lost, both drained") {
+TEST_CASE("stream_merge.select over two streams' next(): no item lost, both drained") {
     auto rt = braid_test::paused_runtime();
     auto [a, b] = rt.block_on([]() -> braid::Task<std::pair<V, V>> {
         auto s1 = ticking(0, 50, 3ms);
@@ -169,7 +169,7 @@ TEST_CASE("select over two streams' next(): no item lost, both drained") {
     REQUIRE(in_order(b, 100, 150));
 }
 
-TEST_CASE("select over streams fed from other threads: nothing lost or woken late") {
+TEST_CASE("stream_merge.select over streams fed from other threads: nothing lost or woken late") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -218,3 +218,5 @@ TEST_CASE("select over streams fed from other threads: nothing lost or woken lat
     }
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace test_stream_merge

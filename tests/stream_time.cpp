@@ -8,7 +8,10 @@
 
 #include "support.hpp"
 
+namespace test_stream_time {
+
 using namespace std::chrono_literals;
+using braid_test::ms_since;
 namespace bs = braid::stream;
 
 namespace {
@@ -23,19 +26,18 @@ braid::Stream<int> at(std::vector<int> offsets) {
         co_yield i++;
     }
 }
-long since(braid::Instant t0) { return long(std::chrono::duration_cast<ms>(braid::Instant::now() - t0).count()); }
 
 // (item or -1 for Elapsed, ms when it came)
 using Log = std::vector<std::pair<int, long>>;
 }  // namespace
 
-TEST_CASE("timeout: items in time pass, a silence gives one Elapsed, the stream goes on") {
+TEST_CASE("stream_time.timeout: items in time pass, a silence gives one Elapsed, the stream goes on") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<Log> {
         auto t0 = braid::Instant::now();
         auto s = at({5, 10, 50, 55}) | bs::timeout(20ms);
         Log log;
-        while (auto r = co_await s.next()) log.emplace_back(r->is_elapsed() ? -1 : **r, since(t0));
+        while (auto r = co_await s.next()) log.emplace_back(r->is_elapsed() ? -1 : **r, ms_since(t0));
         co_return log;
     }());
     // 5, 10 in time; silence from 10: Elapsed at 30 (once, not again at 50);
@@ -43,7 +45,7 @@ TEST_CASE("timeout: items in time pass, a silence gives one Elapsed, the stream 
     REQUIRE(log == Log{{0, 5}, {1, 10}, {-1, 30}, {2, 50}, {3, 55}});
 }
 
-TEST_CASE("timeout: a ready stream never reads the clock and never times out") {
+TEST_CASE("stream_time.timeout: a ready stream never reads the clock and never times out") {
     auto rt = braid_test::paused_runtime();
     auto n = rt.block_on([]() -> braid::Task<std::size_t> {
         co_return co_await (bs::iter(std::views::iota(0, 1000)) | bs::timeout(1ms)
@@ -52,7 +54,7 @@ TEST_CASE("timeout: a ready stream never reads the clock and never times out") {
     REQUIRE(n == 1000);
 }
 
-TEST_CASE("timeout: TimeoutResult::value() throws for an Elapsed, and a const one is readable") {
+TEST_CASE("stream_time.timeout: TimeoutResult::value() throws for an Elapsed, and a const one is readable") {
     bs::TimeoutResult<int> e{bs::Elapsed{}};
     REQUIRE(e.is_elapsed());
     REQUIRE_FALSE(e);
@@ -66,31 +68,31 @@ TEST_CASE("timeout: TimeoutResult::value() throws for an Elapsed, and a const on
     REQUIRE_THROWS_AS(ce.value(), braid::Error);
 }
 
-TEST_CASE("throttle: at most one item per period, the first is not delayed") {
+TEST_CASE("stream_time.throttle: at most one item per period, the first is not delayed") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<Log> {
         auto t0 = braid::Instant::now();
         auto s = bs::iter(std::views::iota(0, 4)) | bs::throttle(10ms);
         Log log;
-        while (auto v = co_await s.next()) log.emplace_back(*v, since(t0));
+        while (auto v = co_await s.next()) log.emplace_back(*v, ms_since(t0));
         co_return log;
     }());
     REQUIRE(log == Log{{0, 0}, {1, 10}, {2, 20}, {3, 30}});
 }
 
-TEST_CASE("throttle: a slow stream is not slowed further") {
+TEST_CASE("stream_time.throttle: a slow stream is not slowed further") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<Log> {
         auto t0 = braid::Instant::now();
         auto s = at({0, 25, 30, 60}) | bs::throttle(10ms);
         Log log;
-        while (auto v = co_await s.next()) log.emplace_back(*v, since(t0));
+        while (auto v = co_await s.next()) log.emplace_back(*v, ms_since(t0));
         co_return log;
     }());
     REQUIRE(log == Log{{0, 0}, {1, 25}, {2, 35}, {3, 60}});
 }
 
-TEST_CASE("chunks_timeout: a batch when full, or when the time since its first item is up") {
+TEST_CASE("stream_time.chunks_timeout: a batch when full, or when the time since its first item is up") {
     auto rt = braid_test::paused_runtime();
     using Batches = std::vector<std::pair<std::vector<int>, long>>;
     auto batches = rt.block_on([]() -> braid::Task<Batches> {
@@ -99,7 +101,7 @@ TEST_CASE("chunks_timeout: a batch when full, or when the time since its first i
         // two stragglers 30 ms apart, then the end
         auto s = at({1, 1, 1, 1, 1, 100, 130, 200}) | bs::chunks_timeout(3, 20ms);
         Batches out;
-        while (auto b = co_await s.next()) out.emplace_back(*b, since(t0));
+        while (auto b = co_await s.next()) out.emplace_back(*b, ms_since(t0));
         co_return out;
     }());
     REQUIRE(batches == Batches{{{0, 1, 2}, 1},  // full
@@ -109,7 +111,7 @@ TEST_CASE("chunks_timeout: a batch when full, or when the time since its first i
                                {{7}, 200}});    // the stream ended: what was left
 }
 
-TEST_CASE("chunks_timeout: a log shipper fed by a channel flushes on size and on time") {
+TEST_CASE("stream_time.chunks_timeout: a log shipper fed by a channel flushes on size and on time") {
     auto rt = braid_test::paused_runtime();
     auto shipped = rt.block_on([]() -> braid::Task<std::vector<std::size_t>> {
         auto [tx, rx] = braid::mpsc::channel<std::string>(64);
@@ -127,7 +129,7 @@ TEST_CASE("chunks_timeout: a log shipper fed by a channel flushes on size and on
     REQUIRE(shipped == std::vector<std::size_t>{10, 10, 5, 10, 10, 5, 10, 10, 5});
 }
 
-TEST_CASE("chunks_timeout: cancelling next() keeps the batch under way") {
+TEST_CASE("stream_time.chunks_timeout: cancelling next() keeps the batch under way") {
     auto rt = braid_test::paused_runtime();
     auto [first_lost, batch] = rt.block_on([]() -> braid::Task<std::pair<bool, std::vector<int>>> {
         auto s = at({1, 2, 40}) | bs::chunks_timeout(10, 30ms);
@@ -139,7 +141,7 @@ TEST_CASE("chunks_timeout: cancelling next() keeps the batch under way") {
     REQUIRE(batch == std::vector<int>{0, 1});
 }
 
-TEST_CASE("from_interval: ticks as a stream") {
+TEST_CASE("stream_time.from_interval: ticks as a stream") {
     auto rt = braid_test::paused_runtime();
     auto offsets = rt.block_on([]() -> braid::Task<std::vector<long>> {
         auto t0 = braid::Instant::now();
@@ -151,9 +153,11 @@ TEST_CASE("from_interval: ticks as a stream") {
     REQUIRE(offsets == std::vector<long>{0, 15, 30, 45});
 }
 
-TEST_CASE("negative durations are refused") {
+TEST_CASE("stream_time.negative durations are refused") {
     REQUIRE_THROWS_AS(bs::timeout(-1ms), braid::Error);
     REQUIRE_THROWS_AS(bs::throttle(-1ms), braid::Error);
     REQUIRE_THROWS_AS(bs::chunks_timeout(3, -1ms), braid::Error);
     REQUIRE_THROWS_AS(bs::chunks_timeout(0, 1ms), braid::Error);
 }
+
+}  // namespace test_stream_time

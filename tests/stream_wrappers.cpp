@@ -11,11 +11,13 @@
 
 #include "support.hpp"
 
+namespace test_stream_wrappers {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 namespace bs = braid::stream;
 
-TEST_CASE("from_receiver: every value in order, ends when the senders are gone") {
+TEST_CASE("stream_wrappers.from_receiver: every value in order, ends when the senders are gone") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -39,7 +41,7 @@ TEST_CASE("from_receiver: every value in order, ends when the senders are gone")
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("from_receiver: dropping the stream drops the receiver and the values left") {
+TEST_CASE("stream_wrappers.from_receiver: dropping the stream drops the receiver and the values left") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(1);
@@ -58,7 +60,7 @@ TEST_CASE("from_receiver: dropping the stream drops the receiver and the values 
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("from_broadcast: a slow receiver sees how many values it missed, in the stream") {
+TEST_CASE("stream_wrappers.from_broadcast: a slow receiver sees how many values it missed, in the stream") {
     auto rt = braid_test::runtime(1);
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto tx = braid::broadcast::channel<int>(4);
@@ -75,7 +77,7 @@ TEST_CASE("from_broadcast: a slow receiver sees how many values it missed, in th
     REQUIRE(log == std::vector<std::string>{"lagged 6", "6", "7", "8", "9"});
 }
 
-TEST_CASE("from_watch: the current value, then each new one, from_watch_changes: only new ones") {
+TEST_CASE("stream_wrappers.from_watch: the current value, then each new one, from_watch_changes: only new ones") {
     auto rt = braid_test::runtime(2);
     auto [all, changes] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, std::vector<std::string>>> {
         auto [tx, rx] = braid::watch::channel<std::string>("initial");
@@ -97,7 +99,7 @@ TEST_CASE("from_watch: the current value, then each new one, from_watch_changes:
     REQUIRE(changes == std::vector<std::string>{"one", "two"});
 }
 
-TEST_CASE("from_signal: every delivery is an item") {
+TEST_CASE("stream_wrappers.from_signal: every delivery is an item") {
     auto rt = braid_test::runtime(2);
     auto n = rt.block_on([]() -> braid::Task<int> {
         auto s = bs::from_signal(SIGUSR2);  // listening from here on
@@ -111,7 +113,7 @@ TEST_CASE("from_signal: every delivery is an item") {
     REQUIRE(n == 3);
 }
 
-TEST_CASE("a channel-fed pipeline across tasks: parse, filter, batch, sum") {
+TEST_CASE("stream_wrappers.a channel-fed pipeline across tasks: parse, filter, batch, sum") {
     auto rt = braid_test::runtime(2);
     auto [batches, total] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, long>> {
         auto [tx, rx] = braid::mpsc::channel<std::string>(16);
@@ -132,7 +134,7 @@ TEST_CASE("a channel-fed pipeline across tasks: parse, filter, batch, sum") {
     REQUIRE(total == 3L * 333 * 334 / 2);
 }
 
-TEST_CASE("from_tcp_listener: accepted connections as a stream, served with buffer_unordered") {
+TEST_CASE("stream_wrappers.from_tcp_listener: accepted connections as a stream, served with buffer_unordered") {
     auto rt = braid_test::runtime(2);
     auto [replies, served] = rt.block_on([]() -> braid::Task<std::pair<std::vector<std::string>, std::size_t>> {
         auto listener = braid::net::TcpListener::bind("127.0.0.1:0");
@@ -164,3 +166,5 @@ TEST_CASE("from_tcp_listener: accepted connections as a stream, served with buff
     REQUIRE(replies == std::vector<std::string>{"re:c0", "re:c1", "re:c2", "re:c3"});
     REQUIRE(served == 4);
 }
+
+}  // namespace test_stream_wrappers

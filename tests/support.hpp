@@ -10,6 +10,8 @@
 //  - PollByHand / as_stream: a stream or an awaitable polled one step at a
 //    time with a waker that records its calls (tokio_test's task::spawn);
 //    unbounded_channel_stream (tokio-stream's test support);
+//  - value_after, range, ms_since: a value after a sleep, a stream of
+//    numbers, the milliseconds since an instant;
 //  - runtimes built the way the tests need them;
 //  - pending(): an awaitable that never completes (futures' pending()).
 #pragma once
@@ -208,6 +210,11 @@ struct Tracked {
     Tracked& operator=(Tracked&&) = default;
     ~Tracked() { ++destroyed; }
     static long live() { return constructed.load() - destroyed.load(); }
+    // Both counts back to zero, at the start of a test that checks them.
+    static void reset() {
+        constructed = 0;
+        destroyed = 0;
+    }
 };
 
 // How many rounds a stress test runs: `rounds`, or, when
@@ -236,6 +243,14 @@ private:
 
 inline braid::Runtime paused_runtime(int workers = 1) {
     return braid::Runtime::builder().worker_threads(workers).start_paused().build();
+}
+
+// A paused runtime of either flavour: current-thread, or two workers.
+inline braid::Runtime paused_runtime_of_flavour(bool current_thread) {
+    auto b = braid::Runtime::builder();
+    if (current_thread) b.current_thread();
+    else b.worker_threads(2);
+    return b.start_paused().build();
 }
 
 // #[tokio::test]: a current-thread runtime (tasks run only inside block_on),
@@ -286,6 +301,22 @@ private:
     CountingWaker waker_;
     bool waiting_ = false;
 };
+
+// A task that sleeps for d, then gives v.
+inline braid::Task<int> value_after(std::chrono::milliseconds d, int v) {
+    co_await braid::sleep(d);
+    co_return v;
+}
+
+// The stream of from, from + 1, ..., to - 1 (a generator).
+inline braid::Stream<int> range(int from, int to) {
+    for (int i = from; i < to; ++i) co_yield i;
+}
+
+// Milliseconds on braid's clock (paused or not) since t0.
+inline long ms_since(braid::Instant t0) {
+    return long(std::chrono::duration_cast<std::chrono::milliseconds>(braid::Instant::now() - t0).count());
+}
 
 // An awaitable as a stream of one item (its result), so that PollByHand can
 // poll a future: pending until the awaitable finishes, then its result.

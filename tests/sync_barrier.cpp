@@ -10,6 +10,8 @@
 
 #include "support.hpp"
 
+namespace test_sync_barrier {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -19,7 +21,7 @@ struct CountingWaker {
 };
 }  // namespace
 
-TEST_CASE("barrier: n tasks go on together, one of them the leader, round after round") {
+TEST_CASE("sync_barrier.barrier: n tasks go on together, one of them the leader, round after round") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         static constexpr int kTasks = 8, kRounds = 20;
@@ -46,7 +48,7 @@ TEST_CASE("barrier: n tasks go on together, one of them the leader, round after 
     for (size_t i = 1; i < r.size(); ++i) REQUIRE(r[i] == 1);
 }
 
-TEST_CASE("barrier: a barrier of 0 or 1 never waits and always leads") {
+TEST_CASE("sync_barrier.barrier: a barrier of 0 or 1 never waits and always leads") {
     auto rt = braid_test::runtime(1);
     bool ok = rt.block_on([]() -> braid::Task<bool> {
         braid::Barrier zero(0), one(1);
@@ -57,7 +59,7 @@ TEST_CASE("barrier: a barrier of 0 or 1 never waits and always leads") {
     REQUIRE(ok);
 }
 
-TEST_CASE("barrier: a cancelled wait no longer counts as arrived") {
+TEST_CASE("sync_barrier.barrier: a cancelled wait no longer counts as arrived") {
     braid_barrier* b = nullptr;
     REQUIRE(braid_barrier_new(&b, 3) == BRAID_OK);
     CountingWaker x, y;
@@ -87,7 +89,7 @@ TEST_CASE("barrier: a cancelled wait no longer counts as arrived") {
     braid_barrier_free(b);
 }
 
-TEST_CASE("barrier: foreign threads and tasks meet at one barrier") {
+TEST_CASE("sync_barrier.barrier: foreign threads and tasks meet at one barrier") {
     auto rt = braid_test::runtime(2);
     braid::Barrier b(3);
     std::atomic<int> leaders{0};
@@ -107,3 +109,5 @@ TEST_CASE("barrier: foreign threads and tasks meet at one barrier") {
     REQUIRE(braid_barrier_poll_wait(nullptr, nullptr, nullptr, nullptr) == BRAID_EINVAL);
     braid_barrier_free(nullptr);
 }
+
+}  // namespace test_sync_barrier

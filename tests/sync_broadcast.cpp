@@ -13,10 +13,12 @@
 
 #include "support.hpp"
 
+namespace test_sync_broadcast {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("broadcast: every receiver gets every value sent while it was subscribed") {
+TEST_CASE("sync_broadcast.broadcast: every receiver gets every value sent while it was subscribed") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto tx = braid::broadcast::channel<std::string>(16);
@@ -37,7 +39,7 @@ TEST_CASE("broadcast: every receiver gets every value sent while it was subscrib
     REQUIRE(r == std::vector<std::string>{"2", "helloworld", "helloworld", "world"});
 }
 
-TEST_CASE("broadcast: a receiver that falls behind learns how many it missed") {
+TEST_CASE("sync_broadcast.broadcast: a receiver that falls behind learns how many it missed") {
     auto tx = braid::broadcast::channel<int>(2);
     auto rx = tx.subscribe();
     for (int i = 0; i < 5; ++i) tx.send(i);
@@ -51,7 +53,7 @@ TEST_CASE("broadcast: a receiver that falls behind learns how many it missed") {
     REQUIRE(rx.try_recv().is_empty());
 }
 
-TEST_CASE("broadcast: receivers end after the last sender is gone and they drained") {
+TEST_CASE("sync_broadcast.broadcast: receivers end after the last sender is gone and they drained") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto tx = braid::broadcast::channel<int>(4);
@@ -76,7 +78,7 @@ TEST_CASE("broadcast: receivers end after the last sender is gone and they drain
     REQUIRE(r == std::vector<int>{1, 2});
 }
 
-TEST_CASE("broadcast: send without receivers hands the value back, values are counted") {
+TEST_CASE("sync_broadcast.broadcast: send without receivers hands the value back, values are counted") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -108,7 +110,7 @@ struct Fragile {
 };
 }  // namespace
 
-TEST_CASE("broadcast: a failing copy is rethrown and consumes nothing") {
+TEST_CASE("sync_broadcast.broadcast: a failing copy is rethrown and consumes nothing") {
     auto tx = braid::broadcast::channel<Fragile>(4);
     auto a = tx.subscribe();
     auto b = tx.subscribe();
@@ -122,7 +124,7 @@ TEST_CASE("broadcast: a failing copy is rethrown and consumes nothing") {
     Fragile::fail = false;
 }
 
-TEST_CASE("broadcast: a recv cancelled while waiting loses nothing") {
+TEST_CASE("sync_broadcast.broadcast: a recv cancelled while waiting loses nothing") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto tx = braid::broadcast::channel<int>(4);
@@ -150,7 +152,7 @@ TEST_CASE("broadcast: a recv cancelled while waiting loses nothing") {
     REQUIRE(r == std::vector<int>{0, 5, 6});
 }
 
-TEST_CASE("broadcast: blocking receive on a foreign thread, refused on workers") {
+TEST_CASE("sync_broadcast.broadcast: blocking receive on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     auto tx = braid::broadcast::channel<int>(16);  // more than is sent: the thread never lags
     auto rx = tx.subscribe();
@@ -179,7 +181,7 @@ TEST_CASE("broadcast: blocking receive on a foreign thread, refused on workers")
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("broadcast C ABI: bad input, plain bytes") {
+TEST_CASE("sync_broadcast.broadcast C ABI: bad input, plain bytes") {
     braid_broadcast_tx* tx = nullptr;
     REQUIRE(braid_broadcast_new(&tx, 0, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_broadcast_new(nullptr, 4, sizeof(int), alignof(int), nullptr, nullptr, nullptr) == BRAID_EINVAL);
@@ -214,7 +216,7 @@ TEST_CASE("broadcast C ABI: bad input, plain bytes") {
     REQUIRE_THROWS_AS((void)moved.recv(), braid::Error);
 }
 
-TEST_CASE("broadcast: a huge capacity keeps only what receivers still have to read") {
+TEST_CASE("sync_broadcast.broadcast: a huge capacity keeps only what receivers still have to read") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     for (size_t cap : {SIZE_MAX, SIZE_MAX >> 1, size_t(1) << 40, size_t(1) << 24, size_t(1000), size_t(3)}) {
@@ -262,7 +264,7 @@ TEST_CASE("broadcast: a huge capacity keeps only what receivers still have to re
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("broadcast: send reports how many receivers will see the value, len counts what is still queued") {
+TEST_CASE("sync_broadcast.broadcast: send reports how many receivers will see the value, len counts what is still queued") {
     auto is_value = [](braid::broadcast::RecvResult<int> r, int v) { return r.has_value() && *r == v; };
     auto tx = braid::broadcast::channel<int>(4);
     auto a = tx.subscribe();
@@ -290,3 +292,5 @@ TEST_CASE("broadcast: send reports how many receivers will see the value, len co
     REQUIRE(tx.send(7, &receivers) == std::optional<int>(7));
     REQUIRE(braid_broadcast_tx_len(nullptr) == 0);
 }
+
+}  // namespace test_sync_broadcast

@@ -10,9 +10,11 @@
 
 #include "support.hpp"
 
+namespace test_sync_misuse {
+
 using braid_test::PolledWait;
 
-TEST_CASE("mutex: an unlock of a mutex nobody holds is refused") {
+TEST_CASE("sync_misuse.mutex: an unlock of a mutex nobody holds is refused") {
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);  // never locked
@@ -26,7 +28,7 @@ TEST_CASE("mutex: an unlock of a mutex nobody holds is refused") {
     braid_mutex_free(m);
 }
 
-TEST_CASE("rwlock: a read unlock of a write-locked lock is refused and lets no reader in") {
+TEST_CASE("sync_misuse.rwlock: a read unlock of a write-locked lock is refused and lets no reader in") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
     REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
@@ -41,7 +43,7 @@ TEST_CASE("rwlock: a read unlock of a write-locked lock is refused and lets no r
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("rwlock: write locks taken every way refuse a read unlock") {
+TEST_CASE("sync_misuse.rwlock: write locks taken every way refuse a read unlock") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
     SECTION("blocking") { REQUIRE(braid_rwlock_write_blocking(rw, BRAID_WAIT_FOREVER) == BRAID_OK); }
@@ -66,7 +68,7 @@ TEST_CASE("rwlock: write locks taken every way refuse a read unlock") {
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("rwlock: every unlock that does not match how the lock is held is refused") {
+TEST_CASE("sync_misuse.rwlock: every unlock that does not match how the lock is held is refused") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
     // Unlocked: nothing to release.
@@ -102,7 +104,7 @@ TEST_CASE("rwlock: every unlock that does not match how the lock is held is refu
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("semaphore: a release beyond the maximum is refused and adds nothing") {
+TEST_CASE("sync_misuse.semaphore: a release beyond the maximum is refused and adds nothing") {
     const uint64_t max = BRAID_SEMAPHORE_MAX_PERMITS;
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 2) == BRAID_OK);
@@ -127,7 +129,7 @@ TEST_CASE("semaphore: a release beyond the maximum is refused and adds nothing")
     braid_semaphore_free(sem);
 }
 
-TEST_CASE("mpsc: send_reserved without a reservation is refused and changes nothing") {
+TEST_CASE("sync_misuse.mpsc: send_reserved without a reservation is refused and changes nothing") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 2, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -167,7 +169,7 @@ TEST_CASE("mpsc: send_reserved without a reservation is refused and changes noth
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("mpsc: a reservation granted to a waiter counts once it is taken") {
+TEST_CASE("sync_misuse.mpsc: a reservation granted to a waiter counts once it is taken") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -190,7 +192,7 @@ TEST_CASE("mpsc: a reservation granted to a waiter counts once it is taken") {
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("watch: a borrow_end without a borrow is refused, and the next send goes through") {
+TEST_CASE("sync_misuse.watch: a borrow_end without a borrow is refused, and the next send goes through") {
     braid_watch_tx* tx = nullptr;
     braid_watch_rx* rx = nullptr;
     int init = 1;
@@ -211,7 +213,7 @@ TEST_CASE("watch: a borrow_end without a borrow is refused, and the next send go
     braid_watch_rx_free(rx);
 }
 
-TEST_CASE("watch: each receiver ends only its own borrows, and the senders only theirs") {
+TEST_CASE("sync_misuse.watch: each receiver ends only its own borrows, and the senders only theirs") {
     braid_watch_tx* tx = nullptr;
     braid_watch_rx* rx = nullptr;
     int init = 1;
@@ -240,3 +242,5 @@ TEST_CASE("watch: each receiver ends only its own borrows, and the senders only 
     braid_watch_tx_free(tx);
     braid_watch_rx_free(rx);
 }
+
+}  // namespace test_sync_misuse

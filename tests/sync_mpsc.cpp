@@ -16,6 +16,8 @@
 
 #include "support.hpp"
 
+namespace test_sync_mpsc {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -24,14 +26,10 @@ void reset_tracked() {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
 }
-// A waker for driving C poll functions by hand: counts its calls.
-struct CountingWaker {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
-};
+using braid_test::CountingWaker;
 }  // namespace
 
-TEST_CASE("mpsc: values arrive in order and recv ends once every sender is gone") {
+TEST_CASE("sync_mpsc.mpsc: values arrive in order and recv ends once every sender is gone") {
     auto rt = braid_test::runtime(2);
     auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -46,7 +44,7 @@ TEST_CASE("mpsc: values arrive in order and recv ends once every sender is gone"
     for (int i = 0; i < 100; ++i) REQUIRE(got[size_t(i)] == i);
 }
 
-TEST_CASE("mpsc: capacity, try_send when full hands the value back, len") {
+TEST_CASE("sync_mpsc.mpsc: capacity, try_send when full hands the value back, len") {
     auto [tx, rx] = braid::mpsc::channel<std::string>(2);
     REQUIRE(tx.max_capacity() == 2);
     REQUIRE(tx.capacity() == 2);
@@ -68,7 +66,7 @@ TEST_CASE("mpsc: capacity, try_send when full hands the value back, len") {
     REQUIRE_FALSE(rx.is_closed());
 }
 
-TEST_CASE("mpsc: a send waits for room and completes when the receiver makes some") {
+TEST_CASE("sync_mpsc.mpsc: a send waits for room and completes when the receiver makes some") {
     auto rt = braid_test::runtime(2);
     int sent = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -87,7 +85,7 @@ TEST_CASE("mpsc: a send waits for room and completes when the receiver makes som
     REQUIRE(sent == 303);
 }
 
-TEST_CASE("mpsc: a send to a dropped receiver hands the value back, nothing leaks") {
+TEST_CASE("sync_mpsc.mpsc: a send to a dropped receiver hands the value back, nothing leaks") {
     reset_tracked();
     {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
@@ -110,7 +108,7 @@ TEST_CASE("mpsc: a send to a dropped receiver hands the value back, nothing leak
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("mpsc: values never received are destroyed with the channel") {
+TEST_CASE("sync_mpsc.mpsc: values never received are destroyed with the channel") {
     reset_tracked();
     {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(64);
@@ -134,7 +132,7 @@ TEST_CASE("mpsc: values never received are destroyed with the channel") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("mpsc: close() stops senders, buffered values are still received") {
+TEST_CASE("sync_mpsc.mpsc: close() stops senders, buffered values are still received") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(2);
@@ -156,7 +154,7 @@ TEST_CASE("mpsc: close() stops senders, buffered values are still received") {
     REQUIRE(r == std::vector<int>{3, 1, 1, 5});
 }
 
-TEST_CASE("mpsc: closed() completes when the receiver is dropped or closed") {
+TEST_CASE("sync_mpsc.mpsc: closed() completes when the receiver is dropped or closed") {
     auto rt = braid_test::runtime(2);
     bool ok = rt.block_on([]() -> braid::Task<bool> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -178,7 +176,7 @@ TEST_CASE("mpsc: closed() completes when the receiver is dropped or closed") {
     REQUIRE(ok);
 }
 
-TEST_CASE("mpsc: permits reserve room, an unused permit gives it back") {
+TEST_CASE("sync_mpsc.mpsc: permits reserve room, an unused permit gives it back") {
     auto rt = braid_test::runtime(1);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(2);
@@ -208,7 +206,7 @@ TEST_CASE("mpsc: permits reserve room, an unused permit gives it back") {
     REQUIRE(r == std::vector<int>{1, 0, 1, 1, 1, 0, 10, 11, 1, 12});
 }
 
-TEST_CASE("mpsc: weak senders do not keep the channel open") {
+TEST_CASE("sync_mpsc.mpsc: weak senders do not keep the channel open") {
     auto rt = braid_test::runtime(1);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -230,7 +228,7 @@ TEST_CASE("mpsc: weak senders do not keep the channel open") {
     REQUIRE(r == std::vector<int>{1, 2, 0, 1, -1});
 }
 
-TEST_CASE("mpsc: recv_many takes up to the limit, waiting for the first") {
+TEST_CASE("sync_mpsc.mpsc: recv_many takes up to the limit, waiting for the first") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<size_t>> {
         auto [tx, rx] = braid::mpsc::channel<std::string>(100);
@@ -253,7 +251,7 @@ TEST_CASE("mpsc: recv_many takes up to the limit, waiting for the first") {
     REQUIRE(r == std::vector<size_t>{1, 50, 19, 0, 70, 1});
 }
 
-TEST_CASE("mpsc: send_timeout gives the value back when the time runs out") {
+TEST_CASE("sync_mpsc.mpsc: send_timeout gives the value back when the time runs out") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<std::unique_ptr<int>>(1);
@@ -275,7 +273,7 @@ TEST_CASE("mpsc: send_timeout gives the value back when the time runs out") {
     REQUIRE(r == std::vector<int>{0, 1, 10, 0, 1, 3});
 }
 
-TEST_CASE("mpsc: an unbounded channel never makes a sender wait") {
+TEST_CASE("sync_mpsc.mpsc: an unbounded channel never makes a sender wait") {
     auto rt = braid_test::runtime(2);
     long sum = rt.block_on([]() -> braid::Task<long> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<long>();
@@ -292,7 +290,7 @@ TEST_CASE("mpsc: an unbounded channel never makes a sender wait") {
     REQUIRE(sum == 100000L * 99999 / 2);
 }
 
-TEST_CASE("mpsc: blocking send and receive on foreign threads, refused on workers") {
+TEST_CASE("sync_mpsc.mpsc: blocking send and receive on foreign threads, refused on workers") {
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(2);
     std::thread producer([t = tx] {
@@ -313,7 +311,7 @@ TEST_CASE("mpsc: blocking send and receive on foreign threads, refused on worker
     REQUIRE_FALSE(rx.blocking_recv().has_value());
 }
 
-TEST_CASE("mpsc: a C producer and a C++ consumer share one channel") {
+TEST_CASE("sync_mpsc.mpsc: a C producer and a C++ consumer share one channel") {
     auto rt = braid_test::runtime(2);
     braid_mpsc_tx* ctx = nullptr;
     braid_mpsc_rx* crx = nullptr;
@@ -335,7 +333,7 @@ TEST_CASE("mpsc: a C producer and a C++ consumer share one channel") {
     REQUIRE(sum == 0.5 * 999 * 1000 / 2);
 }
 
-TEST_CASE("mpsc C ABI: bad input is refused, not copied") {
+TEST_CASE("sync_mpsc.mpsc C ABI: bad input is refused, not copied") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 0, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_EINVAL);
@@ -383,7 +381,7 @@ TEST_CASE("mpsc C ABI: bad input is refused, not copied") {
     braid_mpsc_tx_free(tx);
 }
 
-TEST_CASE("mpsc: a zero capacity and moved-from handles throw braid::Error") {
+TEST_CASE("sync_mpsc.mpsc: a zero capacity and moved-from handles throw braid::Error") {
     REQUIRE_THROWS_AS(braid::mpsc::channel<int>(0), braid::Error);
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     auto tx2 = std::move(tx);
@@ -401,7 +399,7 @@ TEST_CASE("mpsc: a zero capacity and moved-from handles throw braid::Error") {
     }
 }
 
-TEST_CASE("mpsc: a recv cancelled by abort loses no message") {
+TEST_CASE("sync_mpsc.mpsc: a recv cancelled by abort loses no message") {
     reset_tracked();
     {
         auto rt = braid_test::runtime(2);
@@ -425,7 +423,7 @@ TEST_CASE("mpsc: a recv cancelled by abort loses no message") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("mpsc: a send cancelled while waiting for room neither delivers nor leaks") {
+TEST_CASE("sync_mpsc.mpsc: a send cancelled while waiting for room neither delivers nor leaks") {
     reset_tracked();
     {
         auto rt = braid_test::runtime(2);
@@ -450,7 +448,7 @@ TEST_CASE("mpsc: a send cancelled while waiting for room neither delivers nor le
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("mpsc: a send cancelled after room was granted to it passes the room on") {
+TEST_CASE("sync_mpsc.mpsc: a send cancelled after room was granted to it passes the room on") {
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
     REQUIRE(braid_mpsc_new(&tx, &rx, 1, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -464,11 +462,11 @@ TEST_CASE("mpsc: a send cancelled after room was granted to it passes the room o
     REQUIRE(braid_mpsc_poll_send(tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     int out = 0;
     REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);  // room goes to a (FIFO)
-    REQUIRE(a.calls == 1);
-    REQUIRE(b.calls == 0);
+    REQUIRE(a.wakes == 1);
+    REQUIRE(b.wakes == 0);
     braid_mpsc_cancel_send(tx, &wa);  // a gives up: b gets the room
     REQUIRE(wa == nullptr);
-    REQUIRE(b.calls == 1);
+    REQUIRE(b.wakes == 1);
     REQUIRE(braid_mpsc_poll_send(tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     REQUIRE(wb == nullptr);
     REQUIRE(braid_mpsc_try_recv(rx, &out, sizeof out) == BRAID_OK);
@@ -477,7 +475,7 @@ TEST_CASE("mpsc: a send cancelled after room was granted to it passes the room o
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("mpsc: senders waiting for room are served in FIFO order") {
+TEST_CASE("sync_mpsc.mpsc: senders waiting for room are served in FIFO order") {
     auto rt = braid_test::runtime(1);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -497,7 +495,7 @@ TEST_CASE("mpsc: senders waiting for room are served in FIFO order") {
     REQUIRE(order == std::vector<int>{-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
 }
 
-TEST_CASE("mpsc: a recv dropped in select loses nothing") {
+TEST_CASE("sync_mpsc.mpsc: a recv dropped in select loses nothing") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -536,7 +534,7 @@ void checked_move(void* dst, void* src) {
 // A bounded channel keeps each value beside its sequence number: a slot of
 // at most a cache line takes a power of two bytes, a larger one its own
 // size.  Every shape keeps its values aligned, in order and intact.
-TEST_CASE("mpsc C ABI: values of every size and alignment go through the ring aligned and intact") {
+TEST_CASE("sync_mpsc.mpsc C ABI: values of every size and alignment go through the ring aligned and intact") {
     struct Shape {
         std::size_t size, align, cap;
     };
@@ -581,7 +579,7 @@ TEST_CASE("mpsc C ABI: values of every size and alignment go through the ring al
     }
 }
 
-TEST_CASE("mpsc C ABI: releasing or filling slots nobody reserved is refused and changes nothing") {
+TEST_CASE("sync_mpsc.mpsc C ABI: releasing or filling slots nobody reserved is refused and changes nothing") {
     g_dropped = 0;
     braid_mpsc_tx* tx = nullptr;
     braid_mpsc_rx* rx = nullptr;
@@ -634,7 +632,7 @@ TEST_CASE("mpsc C ABI: releasing or filling slots nobody reserved is refused and
     braid_mpsc_rx_free(rx);
 }
 
-TEST_CASE("mpsc: a huge capacity works as 'effectively unbounded' without reserving memory for it") {
+TEST_CASE("sync_mpsc.mpsc: a huge capacity works as 'effectively unbounded' without reserving memory for it") {
     // Memory follows what is buffered, not the capacity: a channel of the
     // largest capacity is made, used, and freed like any other.
     reset_tracked();
@@ -699,7 +697,7 @@ struct U64Channel {
 };
 }  // namespace
 
-TEST_CASE("mpsc: a slot the receiver emptied is room at once, though it gives slots back in batches") {
+TEST_CASE("sync_mpsc.mpsc: a slot the receiver emptied is room at once, though it gives slots back in batches") {
     auto [tx, rx] = braid::mpsc::channel<int>(1024);
     for (int i = 0; i < 1024; ++i) REQUIRE_FALSE(tx.try_send(i).has_value());
     REQUIRE(tx.capacity() == 0);
@@ -718,7 +716,7 @@ TEST_CASE("mpsc: a slot the receiver emptied is room at once, though it gives sl
     REQUIRE(tx.capacity() == 1023);
 }
 
-TEST_CASE("mpsc C ABI: outside a task each receive serves the senders waiting for room at once in order") {
+TEST_CASE("sync_mpsc.mpsc C ABI: outside a task each receive serves the senders waiting for room at once in order") {
     U64Channel c(1024);
     uint64_t v = 0, out = 0;
     for (v = 0; v < 1024; ++v) REQUIRE(c.send(v) == BRAID_OK);
@@ -733,10 +731,10 @@ TEST_CASE("mpsc C ABI: outside a task each receive serves the senders waiting fo
     REQUIRE(braid_mpsc_poll_send(c.tx, &va, sizeof va, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
     REQUIRE(braid_mpsc_poll_send(c.tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     REQUIRE(c.recv(&out) == BRAID_OK);
-    REQUIRE(a.calls == 1);  // the first slot emptied is the first waiter's
-    REQUIRE(b.calls == 0);
+    REQUIRE(a.wakes == 1);  // the first slot emptied is the first waiter's
+    REQUIRE(b.wakes == 0);
     REQUIRE(c.recv(&out) == BRAID_OK);
-    REQUIRE(b.calls == 1);  // and the next one the second's, still no batching
+    REQUIRE(b.wakes == 1);  // and the next one the second's, still no batching
     REQUIRE(braid_mpsc_poll_send(c.tx, &vb, sizeof vb, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     REQUIRE(braid_mpsc_poll_send(c.tx, &va, sizeof va, &wa, &CountingWaker::wake, &a) == BRAID_OK);
     REQUIRE(c.send(v) == BRAID_EAGAIN);
@@ -746,7 +744,7 @@ TEST_CASE("mpsc C ABI: outside a task each receive serves the senders waiting fo
     REQUIRE(sum == (1029 * 1028 / 2 - (0 + 1 + 2 + 3 + 4 + 5 + 6)) + 5000 + 6000);
 }
 
-TEST_CASE("mpsc C ABI: a closed channel ends for the receiver once the reserved slots come back") {
+TEST_CASE("sync_mpsc.mpsc C ABI: a closed channel ends for the receiver once the reserved slots come back") {
     U64Channel c(1024);
     uint64_t v = 7, out = 0;
     for (int i = 0; i < 3; ++i) REQUIRE(c.send(v) == BRAID_OK);
@@ -756,15 +754,15 @@ TEST_CASE("mpsc C ABI: a closed channel ends for the receiver once the reserved 
     CountingWaker w;
     REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_PENDING);
     REQUIRE(braid_mpsc_send_reserved(c.tx, &v, sizeof v) == BRAID_OK);
-    REQUIRE(w.calls == 1);
+    REQUIRE(w.wakes == 1);
     REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_OK);
     REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_PENDING);
     REQUIRE(braid_mpsc_release_reserved(c.tx, 1) == BRAID_OK);  // the last one: finished
-    REQUIRE(w.calls == 2);
+    REQUIRE(w.wakes == 2);
     REQUIRE(braid_mpsc_poll_recv(c.rx, &out, sizeof out, &CountingWaker::wake, &w) == BRAID_ECLOSED);
 }
 
-TEST_CASE("mpsc: try_recv tells empty from closed, try_reserve tells full from closed") {
+TEST_CASE("sync_mpsc.mpsc: try_recv tells empty from closed, try_reserve tells full from closed") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     REQUIRE(rx.try_recv().is_empty());
     {
@@ -794,7 +792,7 @@ TEST_CASE("mpsc: try_recv tells empty from closed, try_reserve tells full from c
     REQUIRE_FALSE(as_optional.has_value());
 }
 
-TEST_CASE("mpsc: try_recv on an unbounded channel is closed once every sender is gone and it drained") {
+TEST_CASE("sync_mpsc.mpsc: try_recv on an unbounded channel is closed once every sender is gone and it drained") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<std::string>();
     REQUIRE_FALSE(tx.send("last").has_value());
     { auto gone = std::move(tx); }
@@ -815,7 +813,7 @@ braid::Task<> send_then_signal(braid::mpsc::Sender<int> tx, int v, braid::onesho
 }
 }  // namespace
 
-TEST_CASE("mpsc: a slot a receiving task emptied goes to a waiting sender when the task's poll ends") {
+TEST_CASE("sync_mpsc.mpsc: a slot a receiving task emptied goes to a waiting sender when the task's poll ends") {
     auto rt = braid_test::runtime(1);
     auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(64);  // a batch is 16 slots (a quarter of the capacity)
@@ -835,7 +833,7 @@ TEST_CASE("mpsc: a slot a receiving task emptied goes to a waiting sender when t
     for (int i = 2; i < 66; ++i) REQUIRE(got[size_t(i)] == i - 1);
 }
 
-TEST_CASE("mpsc: block_in_place gives the slots its task emptied back before its blocking code runs") {
+TEST_CASE("sync_mpsc.mpsc: block_in_place gives the slots its task emptied back before its blocking code runs") {
     auto rt = braid_test::runtime(1);
     bool sent = rt.block_on([]() -> braid::Task<bool> {
         auto [tx, rx] = braid::mpsc::channel<int>(64);
@@ -855,7 +853,7 @@ TEST_CASE("mpsc: block_in_place gives the slots its task emptied back before its
     REQUIRE(sent);
 }
 
-TEST_CASE("mpsc: a slot a plain thread's blocking_recv emptied goes to a waiting sender at once") {
+TEST_CASE("sync_mpsc.mpsc: a slot a plain thread's blocking_recv emptied goes to a waiting sender at once") {
     auto rt = braid_test::runtime(1);
     auto [tx, rx] = braid::mpsc::channel<int>(64);
     for (int i = 0; i < 64; ++i) REQUIRE_FALSE(tx.try_send(i).has_value());
@@ -869,3 +867,5 @@ TEST_CASE("mpsc: a slot a plain thread's blocking_recv emptied goes to a waiting
     rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await h; }(std::move(sender)));
     for (int i = 1; i <= 64; ++i) REQUIRE(*rx.blocking_recv() == i);
 }
+
+}  // namespace test_sync_mpsc

@@ -12,16 +12,13 @@
 
 #include "support.hpp"
 
+namespace test_sync_mutex {
+
 using namespace std::chrono_literals;
 
-namespace {
-struct CountingWaker {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
-};
-}  // namespace
+using braid_test::CountingWaker;
 
-TEST_CASE("mutex: the guard gives the value, unlocked when the guard goes") {
+TEST_CASE("sync_mutex.mutex: the guard gives the value, unlocked when the guard goes") {
     braid::Mutex<std::vector<int>> m;
     {
         auto g = m.try_lock();
@@ -41,7 +38,7 @@ TEST_CASE("mutex: the guard gives the value, unlocked when the guard goes") {
     REQUIRE(m.get_mut() == std::vector<int>{1, 2});
 }
 
-TEST_CASE("mutex: many tasks on two workers never overlap") {
+TEST_CASE("sync_mutex.mutex: many tasks on two workers never overlap") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::pair<long, int>> {
         struct State {
@@ -69,7 +66,7 @@ TEST_CASE("mutex: many tasks on two workers never overlap") {
     REQUIRE(r.second == 0);
 }
 
-TEST_CASE("mutex: waiters get the lock in FIFO order") {
+TEST_CASE("sync_mutex.mutex: waiters get the lock in FIFO order") {
     auto rt = braid_test::runtime(1);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto m = std::make_shared<braid::Mutex<std::vector<int>>>();
@@ -90,7 +87,7 @@ TEST_CASE("mutex: waiters get the lock in FIFO order") {
     REQUIRE(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
 }
 
-TEST_CASE("mutex: an owned guard moves into another task") {
+TEST_CASE("sync_mutex.mutex: an owned guard moves into another task") {
     auto rt = braid_test::runtime(2);
     std::string v = rt.block_on([]() -> braid::Task<std::string> {
         auto m = std::make_shared<braid::Mutex<std::string>>("a");
@@ -107,7 +104,7 @@ TEST_CASE("mutex: an owned guard moves into another task") {
     REQUIRE(v == "abc");
 }
 
-TEST_CASE("mutex: a lock cancelled while waiting never leaves the mutex locked") {
+TEST_CASE("sync_mutex.mutex: a lock cancelled while waiting never leaves the mutex locked") {
     auto rt = braid_test::runtime(2);
     bool free_after = rt.block_on([]() -> braid::Task<bool> {
         auto m = std::make_shared<braid::Mutex<int>>(0);
@@ -129,7 +126,7 @@ TEST_CASE("mutex: a lock cancelled while waiting never leaves the mutex locked")
     REQUIRE(free_after);
 }
 
-TEST_CASE("mutex: a lock handed to a cancelled waiter passes on") {
+TEST_CASE("sync_mutex.mutex: a lock handed to a cancelled waiter passes on") {
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
@@ -139,10 +136,10 @@ TEST_CASE("mutex: a lock handed to a cancelled waiter passes on") {
     REQUIRE(braid_mutex_poll_lock(m, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
     REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);  // handed to a
-    REQUIRE(a.calls == 1);
+    REQUIRE(a.wakes == 1);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
     braid_mutex_cancel_lock(m, &wa);  // a never took it: b gets it
-    REQUIRE(b.calls == 1);
+    REQUIRE(b.wakes == 1);
     REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_EINVAL);  // not locked
@@ -156,7 +153,7 @@ TEST_CASE("mutex: a lock handed to a cancelled waiter passes on") {
     braid_mutex_free(m);
 }
 
-TEST_CASE("mutex: blocking lock on foreign threads, refused on workers, timeout") {
+TEST_CASE("sync_mutex.mutex: blocking lock on foreign threads, refused on workers, timeout") {
     auto rt = braid_test::runtime(2);
     braid::Mutex<long> m(0);
     std::vector<std::thread> ts;
@@ -182,7 +179,7 @@ TEST_CASE("mutex: blocking lock on foreign threads, refused on workers, timeout"
                       braid::Error);
 }
 
-TEST_CASE("mutex C ABI: bad input") {
+TEST_CASE("sync_mutex.mutex C ABI: bad input") {
     REQUIRE(braid_mutex_new(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_mutex_try_lock(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_mutex_unlock(nullptr) == BRAID_EINVAL);
@@ -196,7 +193,7 @@ TEST_CASE("mutex C ABI: bad input") {
     braid_mutex_free(nullptr);
 }
 
-TEST_CASE("mutex C ABI: an unlock while the lock is on its way to a waiter is refused") {
+TEST_CASE("sync_mutex.mutex C ABI: an unlock while the lock is on its way to a waiter is refused") {
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
@@ -234,7 +231,7 @@ TEST_CASE("mutex C ABI: an unlock while the lock is on its way to a waiter is re
 // unlock when the lock is on its way to the first waiter; so a waiter is
 // granted the lock after exactly as many acquisitions as there are waiters
 // ahead of it.
-TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just after an unlock") {
+TEST_CASE("sync_mutex.mutex C ABI: a newcomer never takes the lock from a waiter, also just after an unlock") {
     braid_mutex* m = nullptr;
     REQUIRE(braid_mutex_new(&m) == BRAID_OK);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
@@ -245,17 +242,17 @@ TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just
     REQUIRE(braid_mutex_poll_lock(m, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
     REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);  // a's now, a has not run yet
-    REQUIRE(a.calls == 1);
+    REQUIRE(a.wakes == 1);
     // Lockers that arrive now, before a takes it, cannot barge in.
     for (int i = 0; i < 100; ++i) REQUIRE(braid_mutex_try_lock(m) == BRAID_EAGAIN);
     REQUIRE(braid_mutex_poll_lock(m, &wl, &CountingWaker::wake, &late) == BRAID_PENDING);
     REQUIRE(braid_mutex_poll_lock(m, &wa, &CountingWaker::wake, &a) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
-    REQUIRE(b.calls == 1);  // b before the late one, which came after it
-    REQUIRE(late.calls == 0);
+    REQUIRE(b.wakes == 1);  // b before the late one, which came after it
+    REQUIRE(late.wakes == 0);
     REQUIRE(braid_mutex_poll_lock(m, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
-    REQUIRE(late.calls == 1);  // after exactly the two acquisitions ahead of it
+    REQUIRE(late.wakes == 1);  // after exactly the two acquisitions ahead of it
     REQUIRE(braid_mutex_poll_lock(m, &wl, &CountingWaker::wake, &late) == BRAID_OK);
     REQUIRE(braid_mutex_unlock(m) == BRAID_OK);
     REQUIRE(braid_mutex_try_lock(m) == BRAID_OK);
@@ -263,7 +260,7 @@ TEST_CASE("mutex C ABI: a newcomer never takes the lock from a waiter, also just
     braid_mutex_free(m);
 }
 
-TEST_CASE("mutex: a mapped guard holds the lock for a part of the value, and into_inner") {
+TEST_CASE("sync_mutex.mutex: a mapped guard holds the lock for a part of the value, and into_inner") {
     struct Pair {
         int a = 1;
         std::vector<int> b;
@@ -290,3 +287,5 @@ TEST_CASE("mutex: a mapped guard holds the lock for a part of the value, and int
     REQUIRE(m.try_lock().has_value());
     REQUIRE(std::move(m).into_inner().b == std::vector<int>{6});
 }
+
+}  // namespace test_sync_mutex

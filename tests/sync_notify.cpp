@@ -10,16 +10,13 @@
 
 #include "support.hpp"
 
+namespace test_sync_notify {
+
 using namespace std::chrono_literals;
 
-namespace {
-struct CountingWaker {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
-};
-}  // namespace
+using braid_test::CountingWaker;
 
-TEST_CASE("notify: notify_one with nobody waiting stores one permit") {
+TEST_CASE("sync_notify.notify: notify_one with nobody waiting stores one permit") {
     braid::Notify n;
     REQUIRE_FALSE(n.try_notified());
     n.notify_one();
@@ -32,7 +29,7 @@ TEST_CASE("notify: notify_one with nobody waiting stores one permit") {
     REQUIRE_FALSE(n.try_notified());
 }
 
-TEST_CASE("notify: notify_one wakes waiters one at a time in FIFO order") {
+TEST_CASE("sync_notify.notify: notify_one wakes waiters one at a time in FIFO order") {
     auto rt = braid_test::runtime(1);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto n = std::make_shared<braid::Notify>();
@@ -56,7 +53,7 @@ TEST_CASE("notify: notify_one wakes waiters one at a time in FIFO order") {
     REQUIRE(order == std::vector<int>{0, 1, 2, 3});
 }
 
-TEST_CASE("notify: notify_waiters wakes everyone waiting and stores nothing") {
+TEST_CASE("sync_notify.notify: notify_waiters wakes everyone waiting and stores nothing") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         auto n = std::make_shared<braid::Notify>();
@@ -76,7 +73,7 @@ TEST_CASE("notify: notify_waiters wakes everyone waiting and stores nothing") {
     REQUIRE_FALSE(r.second);
 }
 
-TEST_CASE("notify: a cancelled waiter does not swallow notify_one") {
+TEST_CASE("sync_notify.notify: a cancelled waiter does not swallow notify_one") {
     braid_notify* n = nullptr;
     REQUIRE(braid_notify_new(&n) == BRAID_OK);
     CountingWaker a, b;
@@ -85,9 +82,9 @@ TEST_CASE("notify: a cancelled waiter does not swallow notify_one") {
     REQUIRE(braid_notify_poll_notified(n, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
     REQUIRE(braid_notify_poll_notified(n, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     braid_notify_notify_one(n);  // picks a
-    REQUIRE(a.calls == 1);
+    REQUIRE(a.wakes == 1);
     braid_notify_cancel_notified(n, &wa);  // a gives it to b
-    REQUIRE(b.calls == 1);
+    REQUIRE(b.wakes == 1);
     REQUIRE(braid_notify_poll_notified(n, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     // With nobody else waiting it becomes the stored permit.
     REQUIRE(braid_notify_poll_notified(n, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
@@ -103,7 +100,7 @@ TEST_CASE("notify: a cancelled waiter does not swallow notify_one") {
     braid_notify_free(n);
 }
 
-TEST_CASE("notify: a waiter aborted after notify_one passes the notification on") {
+TEST_CASE("sync_notify.notify: a waiter aborted after notify_one passes the notification on") {
     auto rt = braid_test::runtime(1);
     bool got = rt.block_on([]() -> braid::Task<bool> {
         auto n = std::make_shared<braid::Notify>();
@@ -123,7 +120,7 @@ TEST_CASE("notify: a waiter aborted after notify_one passes the notification on"
     REQUIRE(got);
 }
 
-TEST_CASE("notify: blocking waits on a foreign thread, refused on workers") {
+TEST_CASE("sync_notify.notify: blocking waits on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     braid::Notify n;
     std::thread t([&] { n.blocking_notified(); });
@@ -138,7 +135,7 @@ TEST_CASE("notify: blocking waits on a foreign thread, refused on workers") {
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("notify C ABI: bad input") {
+TEST_CASE("sync_notify.notify C ABI: bad input") {
     REQUIRE(braid_notify_new(nullptr) == BRAID_EINVAL);
     braid_waiter* w = nullptr;
     REQUIRE(braid_notify_poll_notified(nullptr, &w, nullptr, nullptr) == BRAID_EINVAL);
@@ -149,7 +146,7 @@ TEST_CASE("notify C ABI: bad input") {
     braid_notify_free(nullptr);
 }
 
-TEST_CASE("notify: notify_last wakes the most recent waiter, or stores the permit") {
+TEST_CASE("sync_notify.notify: notify_last wakes the most recent waiter, or stores the permit") {
     braid::Notify n;
     auto wait = [&] {
         return std::make_unique<braid_test::PolledWait>(n.native_handle(), braid_notify_poll_notified,
@@ -175,7 +172,7 @@ TEST_CASE("notify: notify_last wakes the most recent waiter, or stores the permi
     braid_notify_notify_last(nullptr);  // NULL ok
 }
 
-TEST_CASE("notify: Notified::enable makes a notify_one before the await count") {
+TEST_CASE("sync_notify.notify: Notified::enable makes a notify_one before the await count") {
     braid::Notify n;
     auto rt = braid_test::runtime(1);
     {
@@ -212,3 +209,5 @@ TEST_CASE("notify: Notified::enable makes a notify_one before the await count") 
     REQUIRE(n.try_notified());  // nobody was left to take it
     REQUIRE(braid_notify_enable_notified(nullptr, nullptr) == BRAID_EINVAL);
 }
+
+}  // namespace test_sync_notify

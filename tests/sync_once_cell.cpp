@@ -13,17 +13,14 @@
 
 #include "support.hpp"
 
+namespace test_sync_once_cell {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-namespace {
-struct CountingWaker {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
-};
-}  // namespace
+using braid_test::CountingWaker;
 
-TEST_CASE("once_cell: set once, then get") {
+TEST_CASE("sync_once_cell.once_cell: set once, then get") {
     braid::OnceCell<std::string> c;
     REQUIRE(c.get() == nullptr);
     REQUIRE_FALSE(c.initialized());
@@ -37,7 +34,7 @@ TEST_CASE("once_cell: set once, then get") {
     REQUIRE(*d.get() == 5);
 }
 
-TEST_CASE("once_cell: get_or_init runs the initialiser once when many tasks race") {
+TEST_CASE("sync_once_cell.once_cell: get_or_init runs the initialiser once when many tasks race") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         auto cell = std::make_shared<braid::OnceCell<std::string>>();
@@ -63,7 +60,7 @@ TEST_CASE("once_cell: get_or_init runs the initialiser once when many tasks race
     REQUIRE(r.second == 50);
 }
 
-TEST_CASE("once_cell: a throwing initialiser lets the next waiter run its own") {
+TEST_CASE("sync_once_cell.once_cell: a throwing initialiser lets the next waiter run its own") {
     auto rt = braid_test::runtime(1);
     auto r = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto cell = std::make_shared<braid::OnceCell<std::string>>();
@@ -90,7 +87,7 @@ TEST_CASE("once_cell: a throwing initialiser lets the next waiter run its own") 
     REQUIRE(r == std::vector<std::string>{"threw no", "plain", "plain"});
 }
 
-TEST_CASE("once_cell: an initialiser cancelled by abort hands over to the next waiter") {
+TEST_CASE("sync_once_cell.once_cell: an initialiser cancelled by abort hands over to the next waiter") {
     auto rt = braid_test::runtime(2);
     std::string v = rt.block_on([]() -> braid::Task<std::string> {
         auto cell = std::make_shared<braid::OnceCell<std::string>>();
@@ -115,7 +112,7 @@ TEST_CASE("once_cell: an initialiser cancelled by abort hands over to the next w
     REQUIRE(v == "second");
 }
 
-TEST_CASE("once_cell: the value is destroyed with the cell") {
+TEST_CASE("sync_once_cell.once_cell: the value is destroyed with the cell") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -127,7 +124,7 @@ TEST_CASE("once_cell: the value is destroyed with the cell") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("once_cell C ABI: the initialisation protocol") {
+TEST_CASE("sync_once_cell.once_cell C ABI: the initialisation protocol") {
     braid_once_cell* c = nullptr;
     REQUIRE(braid_once_cell_new(&c, sizeof(int), 3, nullptr, nullptr) == BRAID_EINVAL);
     REQUIRE(braid_once_cell_new(&c, sizeof(int), alignof(int), nullptr, nullptr) == BRAID_OK);
@@ -146,9 +143,9 @@ TEST_CASE("once_cell C ABI: the initialisation protocol") {
     REQUIRE(braid_once_cell_take(c, &v, sizeof v) == BRAID_EBUSY);
     REQUIRE(v == 7);
     REQUIRE(braid_once_cell_abort_init(c) == BRAID_OK);  // a gives up: b's turn
-    REQUIRE(b.calls == 1);
+    REQUIRE(b.wakes == 1);
     braid_once_cell_cancel_init(c, &wb);  // b is cancelled before it polls: c's turn
-    REQUIRE(a.calls == 1);
+    REQUIRE(a.wakes == 1);
     REQUIRE(braid_once_cell_poll_init(c, &wc, &CountingWaker::wake, &a) == BRAID_ONCE_CELL_INIT);
     long wrong = 1;
     REQUIRE(braid_once_cell_complete_init(c, &wrong, sizeof wrong) == BRAID_EINVAL);
@@ -164,7 +161,7 @@ TEST_CASE("once_cell C ABI: the initialisation protocol") {
     REQUIRE(braid_once_cell_get(nullptr, &p) == BRAID_EINVAL);
 }
 
-TEST_CASE("once_cell: a foreign thread waits for a task's initialisation") {
+TEST_CASE("sync_once_cell.once_cell: a foreign thread waits for a task's initialisation") {
     auto rt = braid_test::runtime(1);
     braid::OnceCell<int> cell;
     std::atomic<bool> started{false};
@@ -189,7 +186,7 @@ TEST_CASE("once_cell: a foreign thread waits for a task's initialisation") {
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("once_cell: take empties the cell, which can be set again") {
+TEST_CASE("sync_once_cell.once_cell: take empties the cell, which can be set again") {
     braid::OnceCell<std::string> c;
     REQUIRE_FALSE(c.take().has_value());  // not set
     REQUIRE_FALSE(c.set("one").has_value());
@@ -213,3 +210,5 @@ TEST_CASE("once_cell: take empties the cell, which can be set again") {
     REQUIRE(out == 3);
     braid_once_cell_free(raw);
 }
+
+}  // namespace test_sync_once_cell

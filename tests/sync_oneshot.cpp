@@ -9,10 +9,12 @@
 
 #include "support.hpp"
 
+namespace test_sync_oneshot {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("oneshot: a value sent from another task is received") {
+TEST_CASE("sync_oneshot.oneshot: a value sent from another task is received") {
     auto rt = braid_test::runtime(2);
     std::string v = rt.block_on([]() -> braid::Task<std::string> {
         auto [tx, rx] = braid::oneshot::channel<std::string>();
@@ -25,7 +27,7 @@ TEST_CASE("oneshot: a value sent from another task is received") {
     REQUIRE(v == "over the wire");
 }
 
-TEST_CASE("oneshot: a dropped sender makes the receiver throw RecvError") {
+TEST_CASE("sync_oneshot.oneshot: a dropped sender makes the receiver throw RecvError") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -34,7 +36,7 @@ TEST_CASE("oneshot: a dropped sender makes the receiver throw RecvError") {
     }());
 }
 
-TEST_CASE("oneshot: send to a dropped receiver hands the value back") {
+TEST_CASE("sync_oneshot.oneshot: send to a dropped receiver hands the value back") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -49,7 +51,7 @@ TEST_CASE("oneshot: send to a dropped receiver hands the value back") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("oneshot: a value never received is destroyed with the receiver") {
+TEST_CASE("sync_oneshot.oneshot: a value never received is destroyed with the receiver") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -59,7 +61,7 @@ TEST_CASE("oneshot: a value never received is destroyed with the receiver") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("oneshot: try_recv is empty, then the value, then closed") {
+TEST_CASE("sync_oneshot.oneshot: try_recv is empty, then the value, then closed") {
     auto [tx, rx] = braid::oneshot::channel<std::unique_ptr<int>>();
     auto empty = rx.try_recv();
     REQUIRE_FALSE(empty.has_value());
@@ -75,13 +77,13 @@ TEST_CASE("oneshot: try_recv is empty, then the value, then closed") {
     REQUIRE(after.error() == braid::TryRecvError::Closed);
 }
 
-TEST_CASE("oneshot: a dropped sender makes try_recv closed, not empty") {
+TEST_CASE("sync_oneshot.oneshot: a dropped sender makes try_recv closed, not empty") {
     auto [tx, rx] = braid::oneshot::channel<int>();
     { auto gone = std::move(tx); }
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("oneshot: close() refuses later sends, keeps an earlier value, and wakes closed()") {
+TEST_CASE("sync_oneshot.oneshot: close() refuses later sends, keeps an earlier value, and wakes closed()") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(2);
@@ -115,7 +117,7 @@ TEST_CASE("oneshot: close() refuses later sends, keeps an earlier value, and wak
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("oneshot: closed() completes when the receiver is dropped") {
+TEST_CASE("sync_oneshot.oneshot: closed() completes when the receiver is dropped") {
     auto rt = braid_test::runtime(2);
     bool closed = rt.block_on([]() -> braid::Task<bool> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -130,7 +132,7 @@ TEST_CASE("oneshot: closed() completes when the receiver is dropped") {
     REQUIRE(closed);
 }
 
-TEST_CASE("oneshot: a foreign thread receives with a blocking call") {
+TEST_CASE("sync_oneshot.oneshot: a foreign thread receives with a blocking call") {
     auto rt = braid_test::runtime(1);
     auto [tx, rx] = braid::oneshot::channel<int>();
     rt.spawn([](braid::oneshot::Sender<int> t) -> braid::Task<> {
@@ -140,7 +142,7 @@ TEST_CASE("oneshot: a foreign thread receives with a blocking call") {
     REQUIRE(rx.blocking_recv() == 99);
 }
 
-TEST_CASE("oneshot: a receive cancelled by abort loses nothing and leaks nothing") {
+TEST_CASE("sync_oneshot.oneshot: a receive cancelled by abort loses nothing and leaks nothing") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -162,7 +164,7 @@ TEST_CASE("oneshot: a receive cancelled by abort loses nothing and leaks nothing
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("oneshot C ABI: wrong sizes are refused, not copied") {
+TEST_CASE("sync_oneshot.oneshot C ABI: wrong sizes are refused, not copied") {
     braid_oneshot_tx* tx = nullptr;
     braid_oneshot_rx* rx = nullptr;
     REQUIRE(braid_oneshot_new(&tx, &rx, sizeof(int), 3, nullptr, nullptr) == BRAID_EINVAL);
@@ -182,7 +184,7 @@ TEST_CASE("oneshot C ABI: wrong sizes are refused, not copied") {
     braid_oneshot_rx_free(nullptr);
 }
 
-TEST_CASE("oneshot: a C producer and a C++ consumer share one channel") {
+TEST_CASE("sync_oneshot.oneshot: a C producer and a C++ consumer share one channel") {
     auto rt = braid_test::runtime(2);
     braid_oneshot_tx* ctx = nullptr;
     braid_oneshot_rx* crx = nullptr;
@@ -198,3 +200,5 @@ TEST_CASE("oneshot: a C producer and a C++ consumer share one channel") {
     producer.join();
     REQUIRE(got == 2.5);
 }
+
+}  // namespace test_sync_oneshot

@@ -13,6 +13,8 @@
 
 #include "support.hpp"
 
+namespace test_sync_rwlock {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -22,7 +24,7 @@ struct CountingWaker {
 };
 }  // namespace
 
-TEST_CASE("rwlock: readers share, a writer is alone") {
+TEST_CASE("sync_rwlock.rwlock: readers share, a writer is alone") {
     braid::RwLock<std::map<std::string, std::string>> map;
     {
         auto r1 = map.try_read();
@@ -47,7 +49,7 @@ TEST_CASE("rwlock: readers share, a writer is alone") {
     REQUIRE(v == "valuev2");
 }
 
-TEST_CASE("rwlock: a waiting writer goes before readers that came after it") {
+TEST_CASE("sync_rwlock.rwlock: a waiting writer goes before readers that came after it") {
     auto rt = braid_test::runtime(1);
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto l = std::make_shared<braid::RwLock<std::vector<std::string>>>();
@@ -74,7 +76,7 @@ TEST_CASE("rwlock: a waiting writer goes before readers that came after it") {
     REQUIRE(log == std::vector<std::string>{"w", "fair"});
 }
 
-TEST_CASE("rwlock: readers and writers on two workers keep the invariant") {
+TEST_CASE("sync_rwlock.rwlock: readers and writers on two workers keep the invariant") {
     auto rt = braid_test::runtime(2);
     int bad = rt.block_on([]() -> braid::Task<int> {
         struct S {
@@ -107,7 +109,7 @@ TEST_CASE("rwlock: readers and writers on two workers keep the invariant") {
     REQUIRE(bad == 0);
 }
 
-TEST_CASE("rwlock: downgrade keeps other writers out") {
+TEST_CASE("sync_rwlock.rwlock: downgrade keeps other writers out") {
     auto rt = braid_test::runtime(1);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto l = std::make_shared<braid::RwLock<int>>(1);
@@ -122,7 +124,7 @@ TEST_CASE("rwlock: downgrade keeps other writers out") {
     REQUIRE(r == std::vector<int>{2, 0, 1, 1});
 }
 
-TEST_CASE("rwlock: owned guards move into other tasks") {
+TEST_CASE("sync_rwlock.rwlock: owned guards move into other tasks") {
     auto rt = braid_test::runtime(2);
     int v = rt.block_on([]() -> braid::Task<int> {
         auto l = std::make_shared<braid::RwLock<int>>(5);
@@ -138,7 +140,7 @@ TEST_CASE("rwlock: owned guards move into other tasks") {
     REQUIRE(v == 6);
 }
 
-TEST_CASE("rwlock: a cancelled writer gives back the readers' share it collected") {
+TEST_CASE("sync_rwlock.rwlock: a cancelled writer gives back the readers' share it collected") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
     REQUIRE(braid_rwlock_try_read(rw) == BRAID_OK);
@@ -162,7 +164,7 @@ TEST_CASE("rwlock: a cancelled writer gives back the readers' share it collected
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("rwlock: blocking locks on foreign threads, refused on workers") {
+TEST_CASE("sync_rwlock.rwlock: blocking locks on foreign threads, refused on workers") {
     auto rt = braid_test::runtime(2);
     braid::RwLock<long> l(0);
     std::vector<std::thread> ts;
@@ -182,7 +184,7 @@ TEST_CASE("rwlock: blocking locks on foreign threads, refused on workers") {
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("rwlock C ABI: bad input") {
+TEST_CASE("sync_rwlock.rwlock C ABI: bad input") {
     REQUIRE(braid_rwlock_new(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_rwlock_try_read(nullptr) == BRAID_EINVAL);
     REQUIRE(braid_rwlock_try_write(nullptr) == BRAID_EINVAL);
@@ -197,7 +199,7 @@ TEST_CASE("rwlock C ABI: bad input") {
     braid_rwlock_free(nullptr);
 }
 
-TEST_CASE("rwlock C ABI: an unlock while the lock is on its way to a waiter is refused") {
+TEST_CASE("sync_rwlock.rwlock C ABI: an unlock while the lock is on its way to a waiter is refused") {
     braid_rwlock* rw = nullptr;
     REQUIRE(braid_rwlock_new(&rw) == BRAID_OK);
     REQUIRE(braid_rwlock_try_write(rw) == BRAID_OK);
@@ -232,7 +234,7 @@ TEST_CASE("rwlock C ABI: an unlock while the lock is on its way to a waiter is r
     braid_rwlock_free(rw);
 }
 
-TEST_CASE("rwlock: mapped guards hold the lock for a part of the value") {
+TEST_CASE("sync_rwlock.rwlock: mapped guards hold the lock for a part of the value") {
     struct Pair {
         int a = 1;
         std::string b = "x";
@@ -278,3 +280,5 @@ TEST_CASE("rwlock: mapped guards hold the lock for a part of the value") {
     REQUIRE(braid_rwlock_read_unlock(raw) == BRAID_OK);
     braid_rwlock_free(raw);
 }
+
+}  // namespace test_sync_rwlock

@@ -11,16 +11,13 @@
 
 #include "support.hpp"
 
+namespace test_sync_semaphore {
+
 using namespace std::chrono_literals;
 
-namespace {
-struct CountingWaker {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<CountingWaker*>(p)->calls++; }
-};
-}  // namespace
+using braid_test::CountingWaker;
 
-TEST_CASE("semaphore: permits are taken and given back") {
+TEST_CASE("sync_semaphore.semaphore: permits are taken and given back") {
     braid::Semaphore sem(3);
     REQUIRE(sem.available_permits() == 3);
     {
@@ -48,7 +45,7 @@ TEST_CASE("semaphore: permits are taken and given back") {
     REQUIRE(sem.available_permits() == 1);  // 4 forgotten
 }
 
-TEST_CASE("semaphore: at most n tasks inside") {
+TEST_CASE("sync_semaphore.semaphore: at most n tasks inside") {
     auto rt = braid_test::runtime(2);
     int most = rt.block_on([]() -> braid::Task<int> {
         auto sem = std::make_shared<braid::Semaphore>(3);
@@ -74,7 +71,7 @@ TEST_CASE("semaphore: at most n tasks inside") {
     REQUIRE(most <= 3);
 }
 
-TEST_CASE("semaphore: a big acquire_many is served before later small acquires") {
+TEST_CASE("sync_semaphore.semaphore: a big acquire_many is served before later small acquires") {
     auto rt = braid_test::runtime(1);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -104,7 +101,7 @@ TEST_CASE("semaphore: a big acquire_many is served before later small acquires")
     REQUIRE(order == std::vector<int>{0, 3, 1, 1, 1});
 }
 
-TEST_CASE("semaphore: a cancelled acquire_many gives back the permits it was granted") {
+TEST_CASE("sync_semaphore.semaphore: a cancelled acquire_many gives back the permits it was granted") {
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK);
     CountingWaker a, b;
@@ -114,18 +111,18 @@ TEST_CASE("semaphore: a cancelled acquire_many gives back the permits it was gra
     REQUIRE(braid_semaphore_poll_acquire(sem, 1, &wb, &CountingWaker::wake, &b) == BRAID_PENDING);
     REQUIRE(braid_semaphore_release(sem, 3) == BRAID_OK);  // all 3 go to a (the head), partially
     REQUIRE(braid_semaphore_available_permits(sem) == 0);
-    REQUIRE(a.calls == 0);
-    REQUIRE(b.calls == 0);
+    REQUIRE(a.wakes == 0);
+    REQUIRE(b.wakes == 0);
     braid_semaphore_cancel_acquire(sem, &wa);  // a's 3 go on: 1 to b, 2 free
     REQUIRE(wa == nullptr);
-    REQUIRE(b.calls == 1);
+    REQUIRE(b.wakes == 1);
     REQUIRE(braid_semaphore_available_permits(sem) == 2);
     REQUIRE(braid_semaphore_poll_acquire(sem, 1, &wb, &CountingWaker::wake, &b) == BRAID_OK);
     REQUIRE(wb == nullptr);
     // Granted in full but cancelled before it took them: all go back.
     REQUIRE(braid_semaphore_poll_acquire(sem, 4, &wa, &CountingWaker::wake, &a) == BRAID_PENDING);
     REQUIRE(braid_semaphore_release(sem, 2) == BRAID_OK);
-    REQUIRE(a.calls == 1);
+    REQUIRE(a.wakes == 1);
     REQUIRE(braid_semaphore_available_permits(sem) == 0);
     braid_semaphore_cancel_acquire(sem, &wa);
     REQUIRE(braid_semaphore_available_permits(sem) == 4);
@@ -133,7 +130,7 @@ TEST_CASE("semaphore: a cancelled acquire_many gives back the permits it was gra
     braid_semaphore_free(sem);
 }
 
-TEST_CASE("semaphore: an acquire cancelled by abort leaves the permits in the semaphore") {
+TEST_CASE("sync_semaphore.semaphore: an acquire cancelled by abort leaves the permits in the semaphore") {
     auto rt = braid_test::runtime(2);
     size_t left = rt.block_on([]() -> braid::Task<size_t> {
         auto sem = std::make_shared<braid::Semaphore>(2);
@@ -154,7 +151,7 @@ TEST_CASE("semaphore: an acquire cancelled by abort leaves the permits in the se
     REQUIRE(left == 2);
 }
 
-TEST_CASE("semaphore: close fails waiting and later acquires, held permits stay valid") {
+TEST_CASE("sync_semaphore.semaphore: close fails waiting and later acquires, held permits stay valid") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -186,7 +183,7 @@ TEST_CASE("semaphore: close fails waiting and later acquires, held permits stay 
     REQUIRE(r == std::vector<int>{1, 1, 0, 1, 1});
 }
 
-TEST_CASE("semaphore: owned permits keep the semaphore alive in another task") {
+TEST_CASE("sync_semaphore.semaphore: owned permits keep the semaphore alive in another task") {
     auto rt = braid_test::runtime(2);
     size_t after = rt.block_on([]() -> braid::Task<size_t> {
         auto sem = std::make_shared<braid::Semaphore>(2);
@@ -201,7 +198,7 @@ TEST_CASE("semaphore: owned permits keep the semaphore alive in another task") {
     REQUIRE(after == 22);
 }
 
-TEST_CASE("semaphore: blocking acquire on foreign threads, refused on workers, timeout") {
+TEST_CASE("sync_semaphore.semaphore: blocking acquire on foreign threads, refused on workers, timeout") {
     auto rt = braid_test::runtime(2);
     braid::Semaphore sem(1);
     std::atomic<int> inside{0}, most{0};
@@ -226,7 +223,7 @@ TEST_CASE("semaphore: blocking acquire on foreign threads, refused on workers, t
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("semaphore C ABI: bad input") {
+TEST_CASE("sync_semaphore.semaphore C ABI: bad input") {
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(nullptr, 1) == BRAID_EINVAL);
     REQUIRE(braid_semaphore_new(&sem, size_t(BRAID_SEMAPHORE_MAX_PERMITS) + 1) == BRAID_ERANGE);
@@ -265,7 +262,7 @@ braid_test::PolledWait::CancelFn cancel(braid_semaphore* sem) {
 }
 }  // namespace
 
-TEST_CASE("semaphore C ABI: permits granted to a waiter count against the maximum") {
+TEST_CASE("sync_semaphore.semaphore C ABI: permits granted to a waiter count against the maximum") {
     const uint64_t max = BRAID_SEMAPHORE_MAX_PERMITS;
     braid_semaphore* sem = nullptr;
     REQUIRE(braid_semaphore_new(&sem, 0) == BRAID_OK);
@@ -313,7 +310,7 @@ TEST_CASE("semaphore C ABI: permits granted to a waiter count against the maximu
     braid_semaphore_free(sem);
 }
 
-TEST_CASE("semaphore: forget_permits removes free permits only, and says how many") {
+TEST_CASE("sync_semaphore.semaphore: forget_permits removes free permits only, and says how many") {
     braid::Semaphore sem(5);
     auto held = sem.try_acquire(2);
     REQUIRE(held.has_value());
@@ -330,3 +327,5 @@ TEST_CASE("semaphore: forget_permits removes free permits only, and says how man
     sem.close();
     REQUIRE(sem.try_acquire().is_closed());
 }
+
+}  // namespace test_sync_semaphore

@@ -12,21 +12,23 @@
 
 #include "support.hpp"
 
+namespace test_sync_stress {
+
 using namespace std::chrono_literals;
 
 namespace {
 // Sanitizer builds are 5-20x slower; they send fewer messages (the task
 // counts stay).
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 2;
+constexpr int kSyncScale = 2;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-constexpr int kScale = 2;
+constexpr int kSyncScale = 2;
 #else
-constexpr int kScale = 1;
+constexpr int kSyncScale = 1;
 #endif
 #else
-constexpr int kScale = 1;
+constexpr int kSyncScale = 1;
 #endif
 
 struct Rng {
@@ -74,10 +76,10 @@ private:
 using MsgRx = braid::mpsc::Receiver<Msg>;
 }  // namespace
 
-TEST_CASE("stress: mpsc, producers and receives cancelled at random: each message received or destroyed once",
+TEST_CASE("sync_stress.stress: mpsc, producers and receives cancelled at random: each message received or destroyed once",
           "[stress]") {
     static constexpr int kProducers = 8;
-    const int per = 50000 / kScale;
+    const int per = 50000 / kSyncScale;
     // 16: slots go back 4 at a time; 256: the receiving task's give-back is
     // deferred to the end of its poll (or 32 at a time while senders wait).
     const std::size_t capacity = GENERATE(std::size_t(16), std::size_t(256));
@@ -191,8 +193,8 @@ TEST_CASE("stress: mpsc, producers and receives cancelled at random: each messag
     REQUIRE(received > 0);
 }
 
-TEST_CASE("stress: broadcast with slow receivers: received + lagged adds up for each", "[stress]") {
-    const uint64_t n = 200000 / kScale;
+TEST_CASE("sync_stress.stress: broadcast with slow receivers: received + lagged adds up for each", "[stress]") {
+    const uint64_t n = 200000 / kSyncScale;
     static constexpr int kReceivers = 6;
     auto rt = braid_test::runtime(2);
     auto results = rt.block_on([](uint64_t n) -> braid::Task<std::vector<std::array<uint64_t, 3>>> {
@@ -240,7 +242,7 @@ TEST_CASE("stress: broadcast with slow receivers: received + lagged adds up for 
     WARN("broadcast stress: values missed by all receivers together: " << total_lag);
 }
 
-TEST_CASE("stress: Mutex under 10,000 tasks aborted at random: one holder at a time", "[stress]") {
+TEST_CASE("sync_stress.stress: Mutex under 10,000 tasks aborted at random: one holder at a time", "[stress]") {
     const int tasks = 10000;
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([](int tasks) -> braid::Task<std::vector<long>> {
@@ -289,7 +291,7 @@ TEST_CASE("stress: Mutex under 10,000 tasks aborted at random: one holder at a t
     REQUIRE(r[3] > 0);
 }
 
-TEST_CASE("stress: Semaphore under 10,000 tasks aborted at random: permits conserved", "[stress]") {
+TEST_CASE("sync_stress.stress: Semaphore under 10,000 tasks aborted at random: permits conserved", "[stress]") {
     const int tasks = 10000;
     static constexpr size_t kPermits = 5;
     auto rt = braid_test::runtime(2);
@@ -340,8 +342,8 @@ TEST_CASE("stress: Semaphore under 10,000 tasks aborted at random: permits conse
     REQUIRE(r[3] > 0);
 }
 
-TEST_CASE("stress: watch receivers never see an older version after a newer one", "[stress]") {
-    const uint64_t n = 200000 / kScale;
+TEST_CASE("sync_stress.stress: watch receivers never see an older version after a newer one", "[stress]") {
+    const uint64_t n = 200000 / kSyncScale;
     static constexpr int kReceivers = 4;
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([](uint64_t n) -> braid::Task<std::vector<uint64_t>> {
@@ -390,3 +392,5 @@ TEST_CASE("stress: watch receivers never see an older version after a newer one"
         REQUIRE(r[size_t(2 * i + 1)] == 0);  // never went back
     }
 }
+
+}  // namespace test_sync_stress

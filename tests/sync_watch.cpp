@@ -12,10 +12,12 @@
 
 #include "support.hpp"
 
+namespace test_sync_watch {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("watch: borrow sees the latest value, changed waits for a newer one") {
+TEST_CASE("sync_watch.watch: borrow sees the latest value, changed waits for a newer one") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto [tx, rx] = braid::watch::channel<std::string>("initial");
@@ -38,7 +40,7 @@ TEST_CASE("watch: borrow sees the latest value, changed waits for a newer one") 
     REQUIRE(r == std::vector<std::string>{"initial", "same", "changed", "updated", "later"});
 }
 
-TEST_CASE("watch: changed() gives false once the sender is gone") {
+TEST_CASE("sync_watch.watch: changed() gives false once the sender is gone") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::watch::channel<int>(0);
@@ -55,7 +57,7 @@ TEST_CASE("watch: changed() gives false once the sender is gone") {
     REQUIRE(r == std::vector<int>{1, 1});
 }
 
-TEST_CASE("watch: send, send_replace, send_modify, send_if_modified") {
+TEST_CASE("sync_watch.watch: send, send_replace, send_modify, send_if_modified") {
     auto [tx, rx] = braid::watch::channel<std::vector<int>>({1});
     REQUIRE_FALSE(tx.send({2}).has_value());
     REQUIRE(rx.has_changed());
@@ -87,7 +89,7 @@ TEST_CASE("watch: send, send_replace, send_modify, send_if_modified") {
     REQUIRE(*tx.borrow() == std::vector<int>{8});
 }
 
-TEST_CASE("watch: subscribe, receiver copies and closed()") {
+TEST_CASE("sync_watch.watch: subscribe, receiver copies and closed()") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::watch::channel<int>(1);
@@ -108,7 +110,7 @@ TEST_CASE("watch: subscribe, receiver copies and closed()") {
     REQUIRE(r == std::vector<int>{3, 0, 1, 1});
 }
 
-TEST_CASE("watch: wait_for returns the first value that matches") {
+TEST_CASE("sync_watch.watch: wait_for returns the first value that matches") {
     auto rt = braid_test::runtime(2);
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::watch::channel<int>(0);
@@ -136,7 +138,7 @@ TEST_CASE("watch: wait_for returns the first value that matches") {
     REQUIRE(r == std::vector<int>{1, 10, 0});
 }
 
-TEST_CASE("watch: a changed() cancelled while waiting consumes nothing") {
+TEST_CASE("sync_watch.watch: a changed() cancelled while waiting consumes nothing") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::watch::channel<int>(0);
@@ -152,7 +154,7 @@ TEST_CASE("watch: a changed() cancelled while waiting consumes nothing") {
     REQUIRE(r == std::vector<int>{0, 1, 1});
 }
 
-TEST_CASE("watch: values are counted") {
+TEST_CASE("sync_watch.watch: values are counted") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -165,7 +167,7 @@ TEST_CASE("watch: values are counted") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("watch: blocking changed() on a foreign thread, refused on workers") {
+TEST_CASE("sync_watch.watch: blocking changed() on a foreign thread, refused on workers") {
     auto rt = braid_test::runtime(1);
     auto [tx, rx] = braid::watch::channel<int>(0);
     std::atomic<int> last{0};
@@ -187,7 +189,7 @@ TEST_CASE("watch: blocking changed() on a foreign thread, refused on workers") {
     REQUIRE(rc == BRAID_EDEADLK);
 }
 
-TEST_CASE("watch C ABI: borrow, versions and bad input") {
+TEST_CASE("sync_watch.watch C ABI: borrow, versions and bad input") {
     braid_watch_tx* tx = nullptr;
     braid_watch_rx* rx = nullptr;
     int init = 1;
@@ -236,7 +238,7 @@ TEST_CASE("watch C ABI: borrow, versions and bad input") {
     REQUIRE_THROWS_AS(moved.borrow(), braid::Error);
 }
 
-TEST_CASE("watch: has_changed throws RecvError once every sender is gone and nothing new is there") {
+TEST_CASE("sync_watch.watch: has_changed throws RecvError once every sender is gone and nothing new is there") {
     auto [tx, rx] = braid::watch::channel<int>(1);
     tx.send(2);
     { auto gone = std::move(tx); }
@@ -244,3 +246,5 @@ TEST_CASE("watch: has_changed throws RecvError once every sender is gone and not
     REQUIRE(*rx.borrow_and_update() == 2);
     REQUIRE_THROWS_AS(rx.has_changed(), braid::RecvError);
 }
+
+}  // namespace test_sync_watch

@@ -8,10 +8,12 @@
 
 #include "support.hpp"
 
+namespace test_task_abort {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
-TEST_CASE("abort of a sleeping task cancels it promptly and destroys its frame") {
+TEST_CASE("task_abort.abort of a sleeping task cancels it promptly and destroys its frame") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(2);
@@ -34,7 +36,7 @@ TEST_CASE("abort of a sleeping task cancels it promptly and destroys its frame")
     REQUIRE(cancelled);
 }
 
-TEST_CASE("abort takes effect at the next suspension point of a running task") {
+TEST_CASE("task_abort.abort takes effect at the next suspension point of a running task") {
     auto rt = braid_test::runtime(2);
     std::atomic<int> steps{0};
     std::atomic<bool> go{false};
@@ -54,7 +56,7 @@ TEST_CASE("abort takes effect at the next suspension point of a running task") {
     REQUIRE(steps.load() == 2);
 }
 
-TEST_CASE("abort of a finished task is a no-op and the value stays available") {
+TEST_CASE("task_abort.abort of a finished task is a no-op and the value stays available") {
     auto rt = braid_test::runtime(1);
     int v = rt.block_on([]() -> braid::Task<int> {
         auto h = braid::spawn([]() -> braid::Task<int> { co_return 11; }());
@@ -66,7 +68,7 @@ TEST_CASE("abort of a finished task is a no-op and the value stays available") {
     REQUIRE(v == 11);
 }
 
-TEST_CASE("abort before a current-thread task ever ran: it never runs") {
+TEST_CASE("task_abort.abort before a current-thread task ever ran: it never runs") {
     auto rt = braid::Runtime::builder().current_thread().build();
     std::atomic<bool> ran{false};
     auto h = rt.spawn([](std::atomic<bool>* r) -> braid::Task<> {
@@ -80,7 +82,7 @@ TEST_CASE("abort before a current-thread task ever ran: it never runs") {
     REQUIRE_FALSE(ran.load());
 }
 
-TEST_CASE("abort racing completion gives the joiner exactly one outcome", "[stress]") {
+TEST_CASE("task_abort.abort racing completion gives the joiner exactly one outcome", "[stress]") {
     auto rt = braid_test::runtime(2);
     constexpr int kRounds = 20000;
     std::atomic<int> bodies_finished{0};
@@ -105,7 +107,7 @@ TEST_CASE("abort racing completion gives the joiner exactly one outcome", "[stre
     REQUIRE(values == bodies_finished.load());  // a body that ran to the end gave its value
 }
 
-TEST_CASE("aborts from other threads racing completions: every task ends exactly once", "[stress]") {
+TEST_CASE("task_abort.aborts from other threads racing completions: every task ends exactly once", "[stress]") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     constexpr int kTasks = 20000;
@@ -142,7 +144,7 @@ TEST_CASE("aborts from other threads racing completions: every task ends exactly
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a dropped JoinHandle detaches: the task still runs to the end") {
+TEST_CASE("task_abort.a dropped JoinHandle detaches: the task still runs to the end") {
     auto rt = braid_test::runtime(2);
     std::atomic<int> done{0};
     rt.block_on([](std::atomic<int>* d) -> braid::Task<> {
@@ -156,3 +158,5 @@ TEST_CASE("a dropped JoinHandle detaches: the task still runs to the end") {
     }(&done));
     REQUIRE(done.load() == 1);
 }
+
+}  // namespace test_task_abort

@@ -11,6 +11,8 @@
 
 #include "support.hpp"
 
+namespace test_task_branch_alloc {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -46,7 +48,7 @@ static_assert(kind_of<braid::detail::AcquireOwned>() == Kind::frame);
 
 }  // namespace
 
-TEST_CASE("select over two receives in a loop allocates no frame") {
+TEST_CASE("task_branch_alloc.select over two receives in a loop allocates no frame") {
     auto rt = braid_test::runtime(1);
     long frames = rt.block_on([]() -> braid::Task<long> {
         auto [atx, arx] = braid::mpsc::channel<int>(64);
@@ -70,7 +72,7 @@ TEST_CASE("select over two receives in a loop allocates no frame") {
     REQUIRE(frames == 0);
 }
 
-TEST_CASE("timeout, join and select over leaves, kept or by value, allocate no frame") {
+TEST_CASE("task_branch_alloc.timeout, join and select over leaves, kept or by value, allocate no frame") {
     auto rt = braid_test::paused_runtime();
     long frames = rt.block_on([]() -> braid::Task<long> {
         auto [tx, rx] = braid::mpsc::channel<int>(8);
@@ -100,7 +102,7 @@ TEST_CASE("timeout, join and select over leaves, kept or by value, allocate no f
     REQUIRE(frames == 0);
 }
 
-TEST_CASE("a non-leaf awaitable by value still gets a frame (the counter sees frames)") {
+TEST_CASE("task_branch_alloc.a non-leaf awaitable by value still gets a frame (the counter sees frames)") {
     auto rt = braid_test::paused_runtime();
     long frames = rt.block_on([]() -> braid::Task<long> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -111,3 +113,5 @@ TEST_CASE("a non-leaf awaitable by value still gets a frame (the counter sees fr
     }());
     REQUIRE(frames == 1);
 }
+
+}  // namespace test_task_branch_alloc

@@ -7,9 +7,11 @@
 
 #include "support.hpp"
 
+namespace test_task_cancellation_token {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("cancelling a token wakes every waiter") {
+TEST_CASE("task_cancellation_token.cancelling a token wakes every waiter") {
     auto rt = braid_test::runtime(2);
     int woke = rt.block_on([]() -> braid::Task<int> {
         braid::CancellationToken token;
@@ -30,7 +32,7 @@ TEST_CASE("cancelling a token wakes every waiter") {
     REQUIRE(woke == 50);
 }
 
-TEST_CASE("child tokens: a parent cancels its children, not the reverse") {
+TEST_CASE("task_cancellation_token.child tokens: a parent cancels its children, not the reverse") {
     braid::CancellationToken parent;
     auto child = parent.child_token();
     auto grandchild = child.child_token();
@@ -46,7 +48,7 @@ TEST_CASE("child tokens: a parent cancels its children, not the reverse") {
     REQUIRE(late.is_cancelled());  // a child of a cancelled token starts cancelled
 }
 
-TEST_CASE("a cancelled() wait can be cancelled itself without losing the token") {
+TEST_CASE("task_cancellation_token.a cancelled() wait can be cancelled itself without losing the token") {
     auto rt = braid_test::paused_runtime();
     bool later = rt.block_on([]() -> braid::Task<bool> {
         braid::CancellationToken token;
@@ -59,7 +61,7 @@ TEST_CASE("a cancelled() wait can be cancelled itself without losing the token")
     REQUIRE(later);
 }
 
-TEST_CASE("drop guard cancels on destruction unless disarmed") {
+TEST_CASE("task_cancellation_token.drop guard cancels on destruction unless disarmed") {
     braid::CancellationToken a, b;
     { auto g = a.drop_guard(); }
     REQUIRE(a.is_cancelled());
@@ -71,7 +73,7 @@ TEST_CASE("drop guard cancels on destruction unless disarmed") {
     REQUIRE_FALSE(b.is_cancelled());
 }
 
-TEST_CASE("run_until_cancelled: the value, or nullopt when cancelled first") {
+TEST_CASE("task_cancellation_token.run_until_cancelled: the value, or nullopt when cancelled first") {
     auto rt = braid_test::paused_runtime();
     auto [v, none] = rt.block_on([]() -> braid::Task<std::pair<std::optional<int>, bool>> {
         braid::CancellationToken token;
@@ -91,7 +93,7 @@ TEST_CASE("run_until_cancelled: the value, or nullopt when cancelled first") {
     REQUIRE(none);
 }
 
-TEST_CASE("C: tokens with callbacks, cancel from another thread") {
+TEST_CASE("task_cancellation_token.C: tokens with callbacks, cancel from another thread") {
     braid_runtime* rt = nullptr;
     REQUIRE(braid_runtime_new(&rt) == BRAID_OK);
     braid_token* tok = nullptr;
@@ -123,3 +125,5 @@ TEST_CASE("C: tokens with callbacks, cancel from another thread") {
     braid_token_free(nullptr);
     REQUIRE(braid_runtime_free(rt) == BRAID_OK);
 }
+
+}  // namespace test_task_cancellation_token

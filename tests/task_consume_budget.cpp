@@ -5,6 +5,8 @@
 
 #include "support.hpp"
 
+namespace test_task_consume_budget {
+
 namespace {
 // Takes `n` units and reports how often that made the task yield, as the
 // number of other-task steps seen in between.
@@ -15,7 +17,7 @@ braid::Task<int> consume(int n, const braid_test::Ticker& ticker) {
 }
 }  // namespace
 
-TEST_CASE("consume_budget yields once the budget is used up, and not under unconstrained") {
+TEST_CASE("task_consume_budget.consume_budget yields once the budget is used up, and not under unconstrained") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::Ticker ticker;
@@ -31,7 +33,7 @@ TEST_CASE("consume_budget yields once the budget is used up, and not under uncon
     }());
 }
 
-TEST_CASE("consume_budget counts a forced yield in the metrics") {
+TEST_CASE("task_consume_budget.consume_budget counts a forced yield in the metrics") {
     auto rt = braid_test::current_thread_runtime();
     auto m = rt.block_on([]() -> braid::Task<braid::RuntimeMetrics> {
         co_await braid::yield_now();
@@ -43,3 +45,5 @@ TEST_CASE("consume_budget counts a forced yield in the metrics") {
     }());
     REQUIRE(m.budget_forced_yields == 1);
 }
+
+}  // namespace test_task_consume_budget

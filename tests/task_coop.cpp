@@ -6,7 +6,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("a task looping on ready operations does not starve another task on its worker") {
+namespace test_task_coop {
+
+TEST_CASE("task_coop.a task looping on ready operations does not starve another task on its worker") {
     // One worker: without the budget the busy loop below would never give the
     // worker up, since every await completes at once.
     auto rt = braid::Runtime::builder().current_thread().build();
@@ -33,7 +35,7 @@ TEST_CASE("a task looping on ready operations does not starve another task on it
     REQUIRE(loops <= 256);  // yielded within a budget or two (128 each)
 }
 
-TEST_CASE("the budget also applies to elapsed sleeps") {
+TEST_CASE("task_coop.the budget also applies to elapsed sleeps") {
     auto rt = braid::Runtime::builder().current_thread().build();
     auto [ran, loops] = rt.block_on([]() -> braid::Task<std::pair<bool, long>> {
         std::atomic<bool> other_ran{false};
@@ -52,3 +54,5 @@ TEST_CASE("the budget also applies to elapsed sleeps") {
     REQUIRE(ran);
     REQUIRE(loops <= 256);
 }
+
+}  // namespace test_task_coop

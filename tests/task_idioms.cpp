@@ -22,8 +22,11 @@
 
 #include "support.hpp"
 
+namespace test_task_idioms {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::value_after;
 
 namespace {
 
@@ -45,11 +48,6 @@ Counter counter() { return std::make_shared<std::atomic<int>>(0); }
 braid::Task<Tracked> tracked_after(std::chrono::milliseconds d, int v) {
     co_await braid::sleep(d);
     co_return Tracked(v);
-}
-
-braid::Task<int> value_after(std::chrono::milliseconds d, int v) {
-    co_await braid::sleep(d);
-    co_return v;
 }
 
 braid::Task<int> throw_after(std::chrono::milliseconds d, std::string what) {
@@ -136,7 +134,7 @@ braid::Duration since(braid::Instant t0) { return braid::Instant::now() - t0; }
 
 // ---- join! / try_join! ------------------------------------------------------------------------------------
 
-TEST_CASE("try_join failing while siblings hold received items or wait to send destroys them and loses no item") {
+TEST_CASE("task_idioms.try_join failing while siblings hold received items or wait to send destroys them and loses no item") {
     long before = Tracked::live();
     auto taken = counter();
     auto ended = counter();
@@ -174,7 +172,7 @@ TEST_CASE("try_join failing while siblings hold received items or wait to send d
     REQUIRE(Tracked::live() == before);  // the two received items and the unsent value were destroyed
 }
 
-TEST_CASE("join waits for every branch before rethrowing and try_join rethrows the first failure at once") {
+TEST_CASE("task_idioms.join waits for every branch before rethrowing and try_join rethrows the first failure at once") {
     auto ended = counter();
     auto rt = braid_test::paused_runtime();
     auto [join_what, join_at, try_what, try_at] = rt.block_on(
@@ -196,7 +194,7 @@ TEST_CASE("join waits for every branch before rethrowing and try_join rethrows t
     REQUIRE(ended->load() == 1);
 }
 
-TEST_CASE("a failure nested in join inside select inside join reaches the top once and cancels everything") {
+TEST_CASE("task_idioms.a failure nested in join inside select inside join reaches the top once and cancels everything") {
     long before = Tracked::live();
     auto ended = counter();
     {
@@ -228,7 +226,7 @@ TEST_CASE("a failure nested in join inside select inside join reaches the top on
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("join of JoinHandles where one task is aborted throws TaskCancelled and the others run to their end") {
+TEST_CASE("task_idioms.join of JoinHandles where one task is aborted throws TaskCancelled and the others run to their end") {
     long before = Tracked::live();
     auto finished = counter();
     {
@@ -281,7 +279,7 @@ TEST_CASE("join of JoinHandles where one task is aborted throws TaskCancelled an
     REQUIRE(Tracked::live() == before);  // their values were dropped with the tasks nobody joined
 }
 
-TEST_CASE("kept awaitables in a try_join that fails keep their place and lose no message or notification") {
+TEST_CASE("task_idioms.kept awaitables in a try_join that fails keep their place and lose no message or notification") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -310,7 +308,7 @@ TEST_CASE("kept awaitables in a try_join that fails keep their place and lose no
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("try_join polls no branch after one failed: a ready receive behind the failure takes nothing") {
+TEST_CASE("task_idioms.try_join polls no branch after one failed: a ready receive behind the failure takes nothing") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -336,7 +334,7 @@ TEST_CASE("try_join polls no branch after one failed: a ready receive behind the
 
 // ---- select! ----------------------------------------------------------------------------------------------
 
-TEST_CASE("primary and backup ready in the same poll: biased takes the first and the loser is dropped or kept") {
+TEST_CASE("task_idioms.primary and backup ready in the same poll: biased takes the first and the loser is dropped or kept") {
     long before = Tracked::live();
     {
         auto rt = braid_test::paused_runtime();
@@ -366,7 +364,7 @@ TEST_CASE("primary and backup ready in the same poll: biased takes the first and
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("an unbiased select over two always-ready receives picks both sides and loses no message") {
+TEST_CASE("task_idioms.an unbiased select over two always-ready receives picks both sides and loses no message") {
     constexpr int kEach = 64;
     auto rt = braid_test::runtime(1);
     auto [first, second, total] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int>> {
@@ -390,7 +388,7 @@ TEST_CASE("an unbiased select over two always-ready receives picks both sides an
     REQUIRE(total == 2 * kEach);
 }
 
-TEST_CASE("select_biased drains the first ready branch before looking at the next") {
+TEST_CASE("task_idioms.select_biased drains the first ready branch before looking at the next") {
     auto rt = braid_test::runtime(1);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx1, rx1] = braid::mpsc::channel<int>(8);
@@ -409,7 +407,7 @@ TEST_CASE("select_biased drains the first ready branch before looking at the nex
     REQUIRE(order == std::vector<int>{10, 11, 12, 13, 20, 21, 22, 23});
 }
 
-TEST_CASE("select where one branch throws or both throw in the same poll rethrows exactly one failure") {
+TEST_CASE("task_idioms.select where one branch throws or both throw in the same poll rethrows exactly one failure") {
     auto ended = counter();
     auto rt = braid_test::paused_runtime();
     auto [one, biased_both, a_seen, b_seen] =
@@ -437,7 +435,7 @@ TEST_CASE("select where one branch throws or both throw in the same poll rethrow
     REQUIRE(b_seen > 0);
 }
 
-TEST_CASE("select over JoinHandles drops the losing handle which detaches its task as in Tokio") {
+TEST_CASE("task_idioms.select over JoinHandles drops the losing handle which detaches its task as in Tokio") {
     long before = Tracked::live();
     {
         auto rt = braid_test::runtime(2);
@@ -466,7 +464,7 @@ TEST_CASE("select over JoinHandles drops the losing handle which detaches its ta
     REQUIRE(Tracked::live() == before);  // its value went with the detached task
 }
 
-TEST_CASE("a branch disabled with when never runs its task and an all-disabled select throws or takes otherwise") {
+TEST_CASE("task_idioms.a branch disabled with when never runs its task and an all-disabled select throws or takes otherwise") {
     long before = Tracked::live();
     auto ran = counter();
     {
@@ -517,7 +515,7 @@ braid::Task<long> busy_forever(Counter iterations, Counter ended) {
 }
 }  // namespace
 
-TEST_CASE("timeout around CPU work that only consumes budget fires and destroys the work") {
+TEST_CASE("task_idioms.timeout around CPU work that only consumes budget fires and destroys the work") {
     for (int workers : {0, 1}) {
         auto iterations = counter();
         auto ended = counter();
@@ -532,7 +530,7 @@ TEST_CASE("timeout around CPU work that only consumes budget fires and destroys 
     }
 }
 
-TEST_CASE("a future completing exactly at the deadline under paused time gives its value") {
+TEST_CASE("task_idioms.a future completing exactly at the deadline under paused time gives its value") {
     auto rt = braid_test::paused_runtime();
     auto [by_duration, at_instant, at, zero_pending, zero_ready] = rt.block_on(
         []() -> braid::Task<
@@ -560,7 +558,7 @@ TEST_CASE("a future completing exactly at the deadline under paused time gives i
     REQUIRE(zero_ready == std::optional<int>(3));
 }
 
-TEST_CASE("nested timeouts: the shorter one fires whichever is outside") {
+TEST_CASE("task_idioms.nested timeouts: the shorter one fires whichever is outside") {
     auto ended = counter();
     auto rt = braid_test::paused_runtime();
     auto [outer_fired, outer_at, inner_fired, inner_at] =
@@ -583,7 +581,7 @@ TEST_CASE("nested timeouts: the shorter one fires whichever is outside") {
     REQUIRE(ended->load() == 2);
 }
 
-TEST_CASE("a timeout around a JoinHandle does not abort the task: kept it is joined later and moved in it runs on") {
+TEST_CASE("task_idioms.a timeout around a JoinHandle does not abort the task: kept it is joined later and moved in it runs on") {
     long before = Tracked::live();
     auto finished = counter();
     {
@@ -611,7 +609,7 @@ TEST_CASE("a timeout around a JoinHandle does not abort the task: kept it is joi
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a timeout around a spawn_blocking handle leaves the job to run to its end") {
+TEST_CASE("task_idioms.a timeout around a spawn_blocking handle leaves the job to run to its end") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(2).build();
     auto [elapsed, value, dropped_elapsed, dropped_ran] =
         rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool, int>> {
@@ -647,7 +645,7 @@ TEST_CASE("a timeout around a spawn_blocking handle leaves the job to run to its
 
 // ---- JoinHandle outcomes, abort ----------------------------------------------------------------------------
 
-TEST_CASE("a JoinHandle of a task that threw rethrows its exception and abort after the end changes nothing") {
+TEST_CASE("task_idioms.a JoinHandle of a task that threw rethrows its exception and abort after the end changes nothing") {
     auto rt = braid_test::runtime(2);
     auto [what, finished, what_after_abort] =
         rt.block_on([]() -> braid::Task<std::tuple<std::string, bool, std::string>> {
@@ -675,7 +673,7 @@ TEST_CASE("a JoinHandle of a task that threw rethrows its exception and abort af
     REQUIRE(what_after_abort == "task failed too");
 }
 
-TEST_CASE("a JoinHandle awaited again after it gave its outcome throws EINVAL instead of giving it twice") {
+TEST_CASE("task_idioms.a JoinHandle awaited again after it gave its outcome throws EINVAL instead of giving it twice") {
     long before = Tracked::live();
     {
         auto rt = braid_test::runtime(1);
@@ -701,7 +699,7 @@ TEST_CASE("a JoinHandle awaited again after it gave its outcome throws EINVAL in
     REQUIRE(Tracked::live() == before);
 }
 
-TEST_CASE("a task aborted while it awaits spawn_blocking is cancelled and the job runs to its end") {
+TEST_CASE("task_idioms.a task aborted while it awaits spawn_blocking is cancelled and the job runs to its end") {
     long before = Tracked::live();
     auto job_ended = counter();
     auto ended = counter();
@@ -744,7 +742,7 @@ TEST_CASE("a task aborted while it awaits spawn_blocking is cancelled and the jo
     REQUIRE(Tracked::live() == before);  // the job's value was dropped with the detached job
 }
 
-TEST_CASE("abort from a plain thread cancels a task mid select and its guards run") {
+TEST_CASE("task_idioms.abort from a plain thread cancels a task mid select and its guards run") {
     auto ended = counter();
     auto rt = braid_test::runtime(2);
     bool cancelled = rt.block_on([](Counter ended) -> braid::Task<bool> {
@@ -771,7 +769,7 @@ TEST_CASE("abort from a plain thread cancels a task mid select and its guards ru
     REQUIRE(ended->load() == 2);  // the task's guard and the select branch's
 }
 
-TEST_CASE("tasks spawned and forgotten outlive their spawner and all run to their end") {
+TEST_CASE("task_idioms.tasks spawned and forgotten outlive their spawner and all run to their end") {
     constexpr int kChildren = 16;
     auto rt = braid_test::runtime(2);
     auto [spawner_done, received, closed] = rt.block_on([]() -> braid::Task<std::tuple<bool, int, bool>> {
@@ -807,7 +805,7 @@ TEST_CASE("tasks spawned and forgotten outlive their spawner and all run to thei
 
 // ---- JoinSet ------------------------------------------------------------------------------------------------
 
-TEST_CASE("a join_next loop that spawns into the set on every result joins every task once") {
+TEST_CASE("task_idioms.a join_next loop that spawns into the set on every result joins every task once") {
     // A crawl: each result n > 0 spawns two tasks of n - 1 (a tree of 2^(d+1) - 1 tasks).
     constexpr int kDepth = 6;
     auto rt = braid_test::runtime(2);
@@ -863,7 +861,7 @@ braid::Task<Outcome> next_outcome(braid::JoinSet<int>& set) {
 }
 }  // namespace
 
-TEST_CASE("a task that throws among many in a JoinSet fails its own join_next only") {
+TEST_CASE("task_idioms.a task that throws among many in a JoinSet fails its own join_next only") {
     constexpr int kTasks = 50;
     auto rt = braid_test::runtime(2);
     auto [ok, failed, what, cancelled] = rt.block_on([]() -> braid::Task<std::tuple<int, int, std::string, int>> {
@@ -898,7 +896,7 @@ TEST_CASE("a task that throws among many in a JoinSet fails its own join_next on
     REQUIRE(cancelled == 1);
 }
 
-TEST_CASE("JoinSet shutdown with finished unjoined tasks and tasks mid await destroys everything before it returns") {
+TEST_CASE("task_idioms.JoinSet shutdown with finished unjoined tasks and tasks mid await destroys everything before it returns") {
     constexpr int kRunning = 20;
     constexpr int kDone = 10;
     long before = Tracked::live();
@@ -936,7 +934,7 @@ TEST_CASE("JoinSet shutdown with finished unjoined tasks and tasks mid await des
 
 // ---- spawn_blocking, block_in_place ---------------------------------------------------------------------------
 
-TEST_CASE("many blocking jobs on two blocking threads return their values through their JoinHandles") {
+TEST_CASE("task_idioms.many blocking jobs on two blocking threads return their values through their JoinHandles") {
     constexpr int kJobs = 40;
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(2).build();
     auto [sum, most] = rt.block_on([]() -> braid::Task<std::pair<long, int>> {
@@ -968,7 +966,7 @@ TEST_CASE("many blocking jobs on two blocking threads return their values throug
     REQUIRE(most <= 2);
 }
 
-TEST_CASE("a blocking job that block_on's the runtime handle runs async work to completion") {
+TEST_CASE("task_idioms.a blocking job that block_on's the runtime handle runs async work to completion") {
     auto rt = braid::Runtime::builder().worker_threads(2).max_blocking_threads(2).build();
     auto [result, echoed] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -1002,7 +1000,7 @@ TEST_CASE("a blocking job that block_on's the runtime handle runs async work to 
     REQUIRE(echoed == 3);
 }
 
-TEST_CASE("block_in_place inside a timeout runs to its end and the timeout counts from the first pending poll") {
+TEST_CASE("task_idioms.block_in_place inside a timeout runs to its end and the timeout counts from the first pending poll") {
     auto rt = braid_test::runtime(2);
     auto [value, elapsed] = rt.block_on([]() -> braid::Task<std::pair<std::optional<int>, bool>> {
         // block_in_place inside the timed task: the task cannot be cancelled while it blocks, so
@@ -1084,7 +1082,7 @@ braid::Task<> serve(std::shared_ptr<ServerCounts> c, braid::mpsc::Receiver<braid
 }
 }  // namespace
 
-TEST_CASE("graceful shutdown: a token wins a select over the server whose dropped JoinSet aborts every connection") {
+TEST_CASE("task_idioms.graceful shutdown: a token wins a select over the server whose dropped JoinSet aborts every connection") {
     constexpr int kConns = 12;
     auto c = std::make_shared<ServerCounts>();
     auto rt = braid_test::runtime(2);
@@ -1123,7 +1121,7 @@ TEST_CASE("graceful shutdown: a token wins a select over the server whose droppe
     REQUIRE(c->ended.load() == kConns);
 }
 
-TEST_CASE("graceful shutdown on a signal: connections finish the request in hand and the tracker waits for all") {
+TEST_CASE("task_idioms.graceful shutdown on a signal: connections finish the request in hand and the tracker waits for all") {
     constexpr int kConns = 8;
     auto c = std::make_shared<ServerCounts>();
     auto rt = braid_test::runtime(2);
@@ -1162,3 +1160,5 @@ TEST_CASE("graceful shutdown on a signal: connections finish the request in hand
     REQUIRE(c->ended.load() == kConns);
     REQUIRE(c->served.load() <= 3 * kConns);
 }
+
+}  // namespace test_task_idioms

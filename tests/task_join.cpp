@@ -8,14 +8,13 @@
 
 #include "support.hpp"
 
+namespace test_task_join {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::value_after;
 
 namespace {
-braid::Task<int> after(std::chrono::milliseconds d, int v) {
-    co_await braid::sleep(d);
-    co_return v;
-}
 braid::Task<> nothing(std::chrono::milliseconds d) { co_await braid::sleep(d); }
 braid::Task<int> fail_after(std::chrono::milliseconds d) {
     co_await braid::sleep(d);
@@ -23,11 +22,11 @@ braid::Task<int> fail_after(std::chrono::milliseconds d) {
 }
 }  // namespace
 
-TEST_CASE("join runs branches concurrently and returns every result") {
+TEST_CASE("task_join.join runs branches concurrently and returns every result") {
     auto rt = braid_test::paused_runtime();
     auto [vals, took] = rt.block_on([]() -> braid::Task<std::pair<std::tuple<int, std::monostate, std::string>, braid::Duration>> {
         auto t0 = braid::Instant::now();
-        auto r = co_await braid::join(after(30ms, 1), nothing(20ms), [](int n) -> braid::Task<std::string> {
+        auto r = co_await braid::join(value_after(30ms, 1), nothing(20ms), [](int n) -> braid::Task<std::string> {
             co_await braid::sleep(std::chrono::milliseconds(n));
             co_return "s";
         }(10));
@@ -38,11 +37,11 @@ TEST_CASE("join runs branches concurrently and returns every result") {
     REQUIRE(took == 30ms);  // concurrent: the longest, not the sum
 }
 
-TEST_CASE("join accepts any awaitable: sleeps, join handles, oneshot receivers") {
+TEST_CASE("task_join.join accepts any awaitable: sleeps, join handles, oneshot receivers") {
     auto rt = braid_test::runtime(2);
     int v = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::oneshot::channel<int>();
-        auto h = braid::spawn(after(1ms, 20));
+        auto h = braid::spawn(value_after(1ms, 20));
         tx.send(22);
         auto [a, b, c] = co_await braid::join(std::move(h), std::move(rx), braid::sleep(1ms));
         (void)c;
@@ -51,7 +50,7 @@ TEST_CASE("join accepts any awaitable: sleeps, join handles, oneshot receivers")
     REQUIRE(v == 42);
 }
 
-TEST_CASE("join waits for every branch, then rethrows the first exception") {
+TEST_CASE("task_join.join waits for every branch, then rethrows the first exception") {
     auto rt = braid_test::paused_runtime();
     std::atomic<bool> slow_finished{false};
     REQUIRE_THROWS_WITH(rt.block_on([](std::atomic<bool>* f) -> braid::Task<> {
@@ -64,7 +63,7 @@ TEST_CASE("join waits for every branch, then rethrows the first exception") {
     REQUIRE(slow_finished.load());
 }
 
-TEST_CASE("try_join cancels the other branches on the first failure") {
+TEST_CASE("task_join.try_join cancels the other branches on the first failure") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();
@@ -85,19 +84,19 @@ TEST_CASE("try_join cancels the other branches on the first failure") {
     REQUIRE(Tracked::live() == 0);  // the sleeping branch's frame is gone
 }
 
-TEST_CASE("try_join returns all values when nothing fails") {
+TEST_CASE("task_join.try_join returns all values when nothing fails") {
     auto rt = braid_test::paused_runtime();
     auto [a, b] = rt.block_on([]() -> braid::Task<std::tuple<int, int>> {
-        co_return co_await braid::try_join(after(2ms, 3), after(1ms, 4));
+        co_return co_await braid::try_join(value_after(2ms, 3), value_after(1ms, 4));
     }());
     REQUIRE(a + b == 7);
 }
 
-TEST_CASE("join_all over a runtime-sized vector keeps the order") {
+TEST_CASE("task_join.join_all over a runtime-sized vector keeps the order") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<std::vector<int>> {
         std::vector<braid::Task<int>> ts;
-        for (int i = 0; i < 100; ++i) ts.push_back(after(std::chrono::milliseconds(100 - i), i));
+        for (int i = 0; i < 100; ++i) ts.push_back(value_after(std::chrono::milliseconds(100 - i), i));
         co_return co_await braid::join_all(std::move(ts));
     }());
     REQUIRE(v.size() == 100);
@@ -108,7 +107,7 @@ TEST_CASE("join_all over a runtime-sized vector keeps the order") {
     REQUIRE(none == 0);
 }
 
-TEST_CASE("join of void tasks through join_all") {
+TEST_CASE("task_join.join of void tasks through join_all") {
     auto rt = braid_test::paused_runtime();
     std::atomic<int> n{0};
     rt.block_on([](std::atomic<int>* c) -> braid::Task<> {
@@ -144,7 +143,7 @@ braid::Task<int> take_one(braid::Semaphore* sem, bool* ran) {
 }
 }  // namespace
 
-TEST_CASE("join and try_join poll their branches in turn: a busy branch does not starve the next") {
+TEST_CASE("task_join.join and try_join poll their branches in turn: a busy branch does not starve the next") {
     constexpr int kLimit = 100000;
     auto rt = braid_test::runtime(1);
     auto [joined, tried] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
@@ -162,7 +161,7 @@ TEST_CASE("join and try_join poll their branches in turn: a busy branch does not
     REQUIRE(tried < 3 * 128);
 }
 
-TEST_CASE("join_all polls its branches in turn") {
+TEST_CASE("task_join.join_all polls its branches in turn") {
     constexpr int kLimit = 100000;
     auto rt = braid_test::runtime(1);
     int spun = rt.block_on([]() -> braid::Task<int> {
@@ -177,3 +176,5 @@ TEST_CASE("join_all polls its branches in turn") {
     }());
     REQUIRE(spun < 3 * 128);
 }
+
+}  // namespace test_task_join

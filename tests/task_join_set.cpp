@@ -8,21 +8,20 @@
 
 #include "support.hpp"
 
+namespace test_task_join_set {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::value_after;
 
 namespace {
-braid::Task<int> after(std::chrono::milliseconds d, int v) {
-    co_await braid::sleep(d);
-    co_return v;
-}
 }  // namespace
 
-TEST_CASE("JoinSet: join_next gives results in completion order, then nullopt") {
+TEST_CASE("task_join_set.JoinSet: join_next gives results in completion order, then nullopt") {
     auto rt = braid_test::paused_runtime(2);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         braid::JoinSet<int> set;
-        for (int ms : {30, 10, 20}) set.spawn(after(std::chrono::milliseconds(ms), ms));
+        for (int ms : {30, 10, 20}) set.spawn(value_after(std::chrono::milliseconds(ms), ms));
         REQUIRE(set.len() == 3);
         std::vector<int> out;
         while (auto r = co_await set.join_next()) out.push_back(*r);
@@ -32,7 +31,7 @@ TEST_CASE("JoinSet: join_next gives results in completion order, then nullopt") 
     REQUIRE(order == std::vector<int>{10, 20, 30});
 }
 
-TEST_CASE("JoinSet: a task's exception is rethrown by join_next") {
+TEST_CASE("task_join_set.JoinSet: a task's exception is rethrown by join_next") {
     auto rt = braid_test::paused_runtime();
     auto [caught, rest] = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
         braid::JoinSet<int> set;
@@ -40,7 +39,7 @@ TEST_CASE("JoinSet: a task's exception is rethrown by join_next") {
             co_await braid::sleep(1ms);
             throw std::runtime_error("x");
         }());
-        set.spawn(after(5ms, 7));
+        set.spawn(value_after(5ms, 7));
         bool c = false;
         try {
             co_await set.join_next();
@@ -54,7 +53,7 @@ TEST_CASE("JoinSet: a task's exception is rethrown by join_next") {
     REQUIRE(rest == 7);
 }
 
-TEST_CASE("JoinSet: try_join_next, abort_all, shutdown") {
+TEST_CASE("task_join_set.JoinSet: try_join_next, abort_all, shutdown") {
     auto rt = braid_test::paused_runtime();
     auto [tried, cancelled] = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
         braid::JoinSet<void> set;
@@ -78,7 +77,7 @@ TEST_CASE("JoinSet: try_join_next, abort_all, shutdown") {
     REQUIRE(cancelled == 5);
 }
 
-TEST_CASE("JoinSet: destroying it with 10,000 live tasks aborts them all", "[stress]") {
+TEST_CASE("task_join_set.JoinSet: destroying it with 10,000 live tasks aborts them all", "[stress]") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     std::atomic<int> started{0}, finished{0};
@@ -103,7 +102,7 @@ TEST_CASE("JoinSet: destroying it with 10,000 live tasks aborts them all", "[str
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("JoinSet: detach_all lets the tasks run on") {
+TEST_CASE("task_join_set.JoinSet: detach_all lets the tasks run on") {
     auto rt = braid_test::runtime(2);
     std::atomic<int> done{0};
     rt.block_on([](std::atomic<int>* d) -> braid::Task<> {
@@ -122,7 +121,7 @@ TEST_CASE("JoinSet: detach_all lets the tasks run on") {
     REQUIRE(done.load() == 10);
 }
 
-TEST_CASE("AbortHandle aborts a task from another thread") {
+TEST_CASE("task_join_set.AbortHandle aborts a task from another thread") {
     auto rt = braid_test::runtime(2);
     auto h = rt.spawn([]() -> braid::Task<int> {
         co_await braid::sleep(std::chrono::hours(1));
@@ -137,7 +136,7 @@ TEST_CASE("AbortHandle aborts a task from another thread") {
     REQUIRE(ah.is_finished());
 }
 
-TEST_CASE("abort storms: 100,000 aborts racing completions, each task ends exactly once", "[stress]") {
+TEST_CASE("task_join_set.abort storms: 100,000 aborts racing completions, each task ends exactly once", "[stress]") {
     const int n = 100000 / braid_test::kStressDivisor;
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
@@ -177,11 +176,11 @@ TEST_CASE("abort storms: 100,000 aborts racing completions, each task ends exact
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("JoinSet: join_all gives every value in completion order") {
+TEST_CASE("task_join_set.JoinSet: join_all gives every value in completion order") {
     auto rt = braid_test::paused_runtime(2);
     auto all = rt.block_on([]() -> braid::Task<std::vector<int>> {
         braid::JoinSet<int> set;
-        for (int ms : {30, 10, 20}) set.spawn(after(std::chrono::milliseconds(ms), ms));
+        for (int ms : {30, 10, 20}) set.spawn(value_after(std::chrono::milliseconds(ms), ms));
         auto v = co_await set.join_all();
         EXPECT(set.empty());
         co_return v;
@@ -189,7 +188,7 @@ TEST_CASE("JoinSet: join_all gives every value in completion order") {
     REQUIRE(all == std::vector<int>{10, 20, 30});
 }
 
-TEST_CASE("JoinSet: join_all rethrows the first failure after aborting the rest") {
+TEST_CASE("task_join_set.JoinSet: join_all rethrows the first failure after aborting the rest") {
     auto rt = braid_test::paused_runtime(1);
     bool caught = rt.block_on([]() -> braid::Task<bool> {
         braid::JoinSet<int> set;
@@ -213,7 +212,7 @@ TEST_CASE("JoinSet: join_all rethrows the first failure after aborting the rest"
     REQUIRE(caught);
 }
 
-TEST_CASE("JoinSet: join_next_with_id pairs each value with its task's id") {
+TEST_CASE("task_join_set.JoinSet: join_next_with_id pairs each value with its task's id") {
     auto rt = braid_test::paused_runtime(2);
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<uint64_t> set;
@@ -228,7 +227,7 @@ TEST_CASE("JoinSet: join_next_with_id pairs each value with its task's id") {
     }());
 }
 
-TEST_CASE("JoinSet: spawn_blocking and spawn_on") {
+TEST_CASE("task_join_set.JoinSet: spawn_blocking and spawn_on") {
     auto rt = braid_test::runtime(1);
     auto other = braid_test::runtime(1);
     auto h = other.handle();
@@ -246,3 +245,5 @@ TEST_CASE("JoinSet: spawn_blocking and spawn_on") {
     }(h.clone()));
     REQUIRE(sum == 7);
 }
+
+}  // namespace test_task_join_set

@@ -12,6 +12,8 @@
 
 #include "support.hpp"
 
+namespace test_task_local {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,13 +27,13 @@ braid::Task<std::string> deep(int n) {
 }
 }  // namespace
 
-TEST_CASE("a task-local is visible at any depth and across suspension points") {
+TEST_CASE("task_local.a task-local is visible at any depth and across suspension points") {
     auto rt = braid_test::runtime(2);
     auto v = rt.block_on(REQUEST_ID.scope("req-42", deep(20)));
     REQUIRE(v == "req-42");
 }
 
-TEST_CASE("scopes nest, and the outer value comes back after the inner scope") {
+TEST_CASE("task_local.scopes nest, and the outer value comes back after the inner scope") {
     auto rt = braid_test::runtime(1);
     auto [inner, outer] = rt.block_on(DEPTH.scope(1, []() -> braid::Task<std::pair<int, int>> {
         int in = co_await DEPTH.scope(2, []() -> braid::Task<int> {
@@ -44,7 +46,7 @@ TEST_CASE("scopes nest, and the outer value comes back after the inner scope") {
     REQUIRE(outer == 1);
 }
 
-TEST_CASE("a spawned task does not inherit the value, branches of join do") {
+TEST_CASE("task_local.a spawned task does not inherit the value, branches of join do") {
     auto rt = braid_test::runtime(2);
     auto [spawned_has, branch_value] = rt.block_on(REQUEST_ID.scope("outer", []() -> braid::Task<std::pair<bool, std::string>> {
         bool has = co_await braid::spawn([]() -> braid::Task<bool> { co_return REQUEST_ID.try_get() != nullptr; }());
@@ -56,7 +58,7 @@ TEST_CASE("a spawned task does not inherit the value, branches of join do") {
     REQUIRE(branch_value == "outer");
 }
 
-TEST_CASE("get() outside any scope throws, try_get gives nullptr") {
+TEST_CASE("task_local.get() outside any scope throws, try_get gives nullptr") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         REQUIRE(REQUEST_ID.try_get() == nullptr);
@@ -107,7 +109,7 @@ struct Probe {
 };
 }  // namespace
 
-TEST_CASE("task-local in destructors: a task aborted inside a scope") {
+TEST_CASE("task_local.task-local in destructors: a task aborted inside a scope") {
     auto rt = braid_test::runtime(2);
     Probe p;
     rt.block_on([](Probe* p) -> braid::Task<> {
@@ -120,7 +122,7 @@ TEST_CASE("task-local in destructors: a task aborted inside a scope") {
     REQUIRE(p.seen == 42);
 }
 
-TEST_CASE("task-local in destructors: an awaitable dropped after it completed") {
+TEST_CASE("task_local.task-local in destructors: an awaitable dropped after it completed") {
     auto rt = braid_test::runtime(1);
     Probe p;
     // Not a coroutine: an awaitable object that is ready at once (Tokio's
@@ -142,7 +144,7 @@ TEST_CASE("task-local in destructors: an awaitable dropped after it completed") 
     REQUIRE(q.seen == 8);
 }
 
-TEST_CASE("task-local in destructors: tasks dropped by a runtime shutdown, started or never polled") {
+TEST_CASE("task_local.task-local in destructors: tasks dropped by a runtime shutdown, started or never polled") {
     Probe started, never;
     {
         auto rt = braid_test::runtime(2);
@@ -160,7 +162,7 @@ TEST_CASE("task-local in destructors: tasks dropped by a runtime shutdown, start
     REQUIRE(never.seen == 12);
 }
 
-TEST_CASE("task-local in destructors: a select or timeout cancelling a branch in a scope") {
+TEST_CASE("task_local.task-local in destructors: a select or timeout cancelling a branch in a scope") {
     auto rt = braid_test::paused_runtime(1);
     Probe outer, inner, timed;
     rt.block_on([](Probe* outer, Probe* inner, Probe* timed) -> braid::Task<> {
@@ -187,7 +189,7 @@ TEST_CASE("task-local in destructors: a select or timeout cancelling a branch in
     REQUIRE(timed.seen == 23);
 }
 
-TEST_CASE("task-local in destructors: a JoinSet dropping its tasks") {
+TEST_CASE("task_local.task-local in destructors: a JoinSet dropping its tasks") {
     auto rt = braid_test::runtime(2);
     Probe p[3];
     rt.block_on([](Probe* p) -> braid::Task<> {
@@ -203,7 +205,7 @@ TEST_CASE("task-local in destructors: a JoinSet dropping its tasks") {
     for (int i = 0; i < 3; ++i) REQUIRE(p[i].seen == 30 + i);
 }
 
-TEST_CASE("task-local: a stream's closures see it after the consumer waited") {
+TEST_CASE("task_local.task-local: a stream's closures see it after the consumer waited") {
     // The consumer's re-poll (after the generator yielded its worker) runs
     // map's closure: it runs in the task, so the value is in scope.
     auto rt = braid_test::runtime(1);
@@ -220,7 +222,7 @@ TEST_CASE("task-local: a stream's closures see it after the consumer waited") {
     REQUIRE(sum == 10 * 1000 + 45);
 }
 
-TEST_CASE("task-local: with and try_with") {
+TEST_CASE("task_local.task-local: with and try_with") {
     auto rt = braid_test::runtime(1);
     rt.block_on(KEY.scope(3, []() -> braid::Task<> {
         EXPECT(KEY.with([](int& v) { return v * 2; }) == 6);
@@ -234,3 +236,5 @@ TEST_CASE("task-local: with and try_with") {
     REQUIRE_FALSE(KEY.try_with([](int) {}));
     REQUIRE_THROWS_AS(KEY.with([](int v) { return v; }), braid::Error);
 }
+
+}  // namespace test_task_local

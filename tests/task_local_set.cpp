@@ -8,6 +8,8 @@
 
 #include "support.hpp"
 
+namespace test_task_local_set {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -43,7 +45,7 @@ braid::Task<> local_work(std::shared_ptr<ThreadLog> log, int depth) {
 }
 }  // namespace
 
-TEST_CASE("LocalSet::block_on on a multi-thread runtime keeps every local task on the calling thread") {
+TEST_CASE("task_local_set.LocalSet::block_on on a multi-thread runtime keeps every local task on the calling thread") {
     auto rt = braid_test::runtime(4);
     braid::LocalSet local;
     auto log = std::make_shared<ThreadLog>();
@@ -66,7 +68,7 @@ TEST_CASE("LocalSet::block_on on a multi-thread runtime keeps every local task o
     REQUIRE(log->all_equal_to(me));
 }
 
-TEST_CASE("LocalSet::block_on on a current-thread runtime") {
+TEST_CASE("task_local_set.LocalSet::block_on on a current-thread runtime") {
     auto rt = braid_test::current_thread_runtime();
     braid::LocalSet local;
     auto log = std::make_shared<ThreadLog>();
@@ -79,7 +81,7 @@ TEST_CASE("LocalSet::block_on on a current-thread runtime") {
     REQUIRE(log->all_equal_to(std::this_thread::get_id()));
 }
 
-TEST_CASE("LocalSet::run_until inside a current-thread runtime's block_on") {
+TEST_CASE("task_local_set.LocalSet::run_until inside a current-thread runtime's block_on") {
     auto rt = braid_test::current_thread_runtime();
     auto log = std::make_shared<ThreadLog>();
     int v = rt.block_on([](std::shared_ptr<ThreadLog> log) -> braid::Task<int> {
@@ -97,7 +99,7 @@ TEST_CASE("LocalSet::run_until inside a current-thread runtime's block_on") {
     REQUIRE(log->all_equal_to(std::this_thread::get_id()));
 }
 
-TEST_CASE("run_until on a multi-thread worker is refused") {
+TEST_CASE("task_local_set.run_until on a multi-thread worker is refused") {
     auto rt = braid_test::runtime(2);
     int code = rt.block_on([]() -> braid::Task<int> {
         braid::LocalSet local;
@@ -106,7 +108,7 @@ TEST_CASE("run_until on a multi-thread worker is refused") {
     REQUIRE(code == BRAID_ENOTSUP);
 }
 
-TEST_CASE("spawn_local outside a LocalSet throws BRAID_EINVAL") {
+TEST_CASE("task_local_set.spawn_local outside a LocalSet throws BRAID_EINVAL") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         co_return braid_test::error_code_of([] { (void)braid::spawn_local([]() -> braid::Task<> { co_return; }()); });
@@ -114,7 +116,7 @@ TEST_CASE("spawn_local outside a LocalSet throws BRAID_EINVAL") {
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("dropping a LocalSet cancels its unfinished tasks on the dropping thread") {
+TEST_CASE("task_local_set.dropping a LocalSet cancels its unfinished tasks on the dropping thread") {
     auto rt = braid_test::runtime(2);
     auto dropped_on = std::make_shared<std::thread::id>();
     braid::JoinHandle<void> h;
@@ -133,7 +135,7 @@ TEST_CASE("dropping a LocalSet cancels its unfinished tasks on the dropping thre
     REQUIRE(h.is_finished());
 }
 
-TEST_CASE("a local task aborted from another thread is dropped on the set's thread") {
+TEST_CASE("task_local_set.a local task aborted from another thread is dropped on the set's thread") {
     auto rt = braid_test::runtime(2);
     braid::LocalSet local;
     auto dropped_on = std::make_shared<std::thread::id>();
@@ -159,7 +161,7 @@ TEST_CASE("a local task aborted from another thread is dropped on the set's thre
     REQUIRE(*dropped_on == std::this_thread::get_id());
 }
 
-TEST_CASE("LocalSet::enter: the set is current under the guard, nests, and is bound to its thread") {
+TEST_CASE("task_local_set.LocalSet::enter: the set is current under the guard, nests, and is bound to its thread") {
     auto rt = braid_test::current_thread_runtime();
     auto rt_guard = rt.enter();
     braid::LocalSet a, b;
@@ -189,7 +191,7 @@ TEST_CASE("LocalSet::enter: the set is current under the guard, nests, and is bo
     REQUIRE(elsewhere == BRAID_EINVAL);
 }
 
-TEST_CASE("run_until polls its future in the awaiting task, with the set current") {
+TEST_CASE("task_local_set.run_until polls its future in the awaiting task, with the set current") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::LocalSet local;
@@ -204,3 +206,5 @@ TEST_CASE("run_until polls its future in the awaiting task, with the set current
         EXPECT(braid_local_set_current() == nullptr);
     }());
 }
+
+}  // namespace test_task_local_set

@@ -9,21 +9,20 @@
 
 #include "support.hpp"
 
+namespace test_task_select {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
+using braid_test::value_after;
 
 namespace {
-braid::Task<int> after(std::chrono::milliseconds d, int v) {
-    co_await braid::sleep(d);
-    co_return v;
-}
 braid::Task<int> ready(int v) { co_return v; }
 }  // namespace
 
-TEST_CASE("select returns the first to finish and its index") {
+TEST_CASE("task_select.select returns the first to finish and its index") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::variant<int, std::string>> {
-        co_return co_await braid::select(after(20ms, 1), [](int) -> braid::Task<std::string> {
+        co_return co_await braid::select(value_after(20ms, 1), [](int) -> braid::Task<std::string> {
             co_await braid::sleep(10ms);
             co_return "second";
         }(0));
@@ -32,7 +31,7 @@ TEST_CASE("select returns the first to finish and its index") {
     REQUIRE(std::get<1>(r) == "second");
 }
 
-TEST_CASE("select destroys every loser before it returns") {
+TEST_CASE("task_select.select destroys every loser before it returns") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();
@@ -41,23 +40,23 @@ TEST_CASE("select destroys every loser before it returns") {
             co_await braid::sleep(std::chrono::hours(1));
             co_return t.value;
         };
-        auto r = co_await braid::select(loser(Tracked(1)), after(1ms, 2), loser(Tracked(3)));
+        auto r = co_await braid::select(loser(Tracked(1)), value_after(1ms, 2), loser(Tracked(3)));
         REQUIRE(r.index() == 1);
         co_return Tracked::live();
     }());
     REQUIRE(live_at_return == 0);
 }
 
-TEST_CASE("select with equal types: the index tells which") {
+TEST_CASE("task_select.select with equal types: the index tells which") {
     auto rt = braid_test::paused_runtime();
     auto r = rt.block_on([]() -> braid::Task<std::variant<int, int, int>> {
-        co_return co_await braid::select(after(3ms, 0), after(1ms, 1), after(2ms, 2));
+        co_return co_await braid::select(value_after(3ms, 0), value_after(1ms, 1), value_after(2ms, 2));
     }());
     REQUIRE(r.index() == 1);
     REQUIRE(std::get<1>(r) == 1);
 }
 
-TEST_CASE("select start order is randomised, select_biased polls in order") {
+TEST_CASE("task_select.select start order is randomised, select_biased polls in order") {
     auto rt = braid_test::runtime(1);
     auto [counts, biased] = rt.block_on([]() -> braid::Task<std::pair<std::array<int, 3>, int>> {
         std::array<int, 3> c{};
@@ -76,10 +75,10 @@ TEST_CASE("select start order is randomised, select_biased polls in order") {
     REQUIRE(biased == 100);
 }
 
-TEST_CASE("select rethrows the winner's exception") {
+TEST_CASE("task_select.select rethrows the winner's exception") {
     auto rt = braid_test::paused_runtime();
     REQUIRE_THROWS_WITH(rt.block_on([]() -> braid::Task<> {
-        co_await braid::select(after(10ms, 1), []() -> braid::Task<int> {
+        co_await braid::select(value_after(10ms, 1), []() -> braid::Task<int> {
             co_await braid::sleep(1ms);
             throw std::invalid_argument("branch threw");
         }());
@@ -87,29 +86,29 @@ TEST_CASE("select rethrows the winner's exception") {
                         "branch threw");
 }
 
-TEST_CASE("nested selects, and select inside join inside select") {
+TEST_CASE("task_select.nested selects, and select inside join inside select") {
     auto rt = braid_test::paused_runtime();
     auto [outer_index, value] = rt.block_on([]() -> braid::Task<std::pair<size_t, int>> {
         auto inner = []() -> braid::Task<int> {
-            auto r = co_await braid::select(after(5ms, 10), after(2ms, 20));
+            auto r = co_await braid::select(value_after(5ms, 10), value_after(2ms, 20));
             co_return std::get<1>(r);
         };
         auto joined = [inner]() -> braid::Task<int> {
-            auto [a, b] = co_await braid::join(inner(), after(3ms, 1));
+            auto [a, b] = co_await braid::join(inner(), value_after(3ms, 1));
             co_return a + b;
         };
-        auto r = co_await braid::select(joined(), after(50ms, -1));
+        auto r = co_await braid::select(joined(), value_after(50ms, -1));
         co_return std::make_pair(r.index(), std::get<0>(r));
     }());
     REQUIRE(outer_index == 0);
     REQUIRE(value == 21);
 }
 
-TEST_CASE("select over a join handle, a oneshot and a sleep") {
+TEST_CASE("task_select.select over a join handle, a oneshot and a sleep") {
     auto rt = braid_test::runtime(2);
     size_t idx = rt.block_on([]() -> braid::Task<size_t> {
         auto [tx, rx] = braid::oneshot::channel<int>();
-        auto h = braid::spawn(after(std::chrono::hours(1), 0));
+        auto h = braid::spawn(value_after(std::chrono::hours(1), 0));
         braid::spawn([](braid::oneshot::Sender<int> t) -> braid::Task<> {
             co_await braid::sleep(1ms);
             t.send(5);
@@ -120,7 +119,7 @@ TEST_CASE("select over a join handle, a oneshot and a sleep") {
     REQUIRE(idx == 1);
 }
 
-TEST_CASE("a loser being woken from another thread as it loses", "[stress]") {
+TEST_CASE("task_select.a loser being woken from another thread as it loses", "[stress]") {
     // The loser waits on a oneshot whose sender fires from a foreign thread at
     // about the moment the winner (a yield) completes.  Whatever the timing,
     // nothing is lost or woken after its frame is gone.
@@ -169,7 +168,7 @@ braid::Task<std::optional<int>> recv_before(braid::Sleep& deadline, braid::mpsc:
 }
 }  // namespace
 
-TEST_CASE("a kept sleep outlives the select that raced it and keeps its deadline across calls") {
+TEST_CASE("task_select.a kept sleep outlives the select that raced it and keeps its deadline across calls") {
     auto rt = braid_test::paused_runtime();
     auto [received, sum, took, late] = rt.block_on([]() -> braid::Task<std::tuple<int, int, braid::Duration, bool>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -201,7 +200,7 @@ TEST_CASE("a kept sleep outlives the select that raced it and keeps its deadline
     REQUIRE(late);  // the 11th message arrives at 11ms, before the second deadline
 }
 
-TEST_CASE("a helper returns while its kept sleep is armed and the runtime runs past the deadline") {
+TEST_CASE("task_select.a helper returns while its kept sleep is armed and the runtime runs past the deadline") {
     auto rt = braid_test::paused_runtime();
     int got = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -218,7 +217,7 @@ TEST_CASE("a helper returns while its kept sleep is armed and the runtime runs p
     REQUIRE(got == 7);
 }
 
-TEST_CASE("a kept Notified keeps its place in the queue across selects and loses no notification") {
+TEST_CASE("task_select.a kept Notified keeps its place in the queue across selects and loses no notification") {
     auto rt = braid_test::paused_runtime();
     auto [first, other_woken_early] = rt.block_on([]() -> braid::Task<std::pair<size_t, bool>> {
         braid::Notify notify;
@@ -245,7 +244,7 @@ TEST_CASE("a kept Notified keeps its place in the queue across selects and loses
     REQUIRE_FALSE(other_woken_early);
 }
 
-TEST_CASE("a kept semaphore acquire keeps the permits granted while no select raced it") {
+TEST_CASE("task_select.a kept semaphore acquire keeps the permits granted while no select raced it") {
     auto rt = braid_test::paused_runtime();
     auto [got, left] = rt.block_on([]() -> braid::Task<std::pair<size_t, size_t>> {
         braid::Semaphore sem(0);
@@ -267,7 +266,7 @@ TEST_CASE("a kept semaphore acquire keeps the permits granted while no select ra
 
 // The wakes come from a plain thread and the timer thread while two workers
 // steal from each other.
-TEST_CASE("a kept recv raced against ticks in a loop receives every message from a plain thread once", "[stress]") {
+TEST_CASE("task_select.a kept recv raced against ticks in a loop receives every message from a plain thread once", "[stress]") {
     const int n = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -298,7 +297,7 @@ TEST_CASE("a kept recv raced against ticks in a loop receives every message from
     (void)ticks;
 }
 
-TEST_CASE("a kept Notified raced in a loop sees every notification a plain thread sends", "[stress]") {
+TEST_CASE("task_select.a kept Notified raced in a loop sees every notification a plain thread sends", "[stress]") {
     const int n = 5000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     braid::Notify notify;
@@ -327,7 +326,7 @@ TEST_CASE("a kept Notified raced in a loop sees every notification a plain threa
 
 // ---- preconditions, else, and tasks kept across selects --------------------
 
-TEST_CASE("a branch disabled with braid::when is not polled") {
+TEST_CASE("task_select.a branch disabled with braid::when is not polled") {
     auto rt = braid_test::paused_runtime();
     auto [idx, started, left, second] = rt.block_on([]() -> braid::Task<std::tuple<size_t, bool, size_t, int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -350,7 +349,7 @@ TEST_CASE("a branch disabled with braid::when is not polled") {
     REQUIRE(second == 1);
 }
 
-TEST_CASE("braid::otherwise is chosen when every branch is disabled, without it select throws") {
+TEST_CASE("task_select.braid::otherwise is chosen when every branch is disabled, without it select throws") {
     auto rt = braid_test::paused_runtime();
     auto [got, rounds, code] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int>> {
         auto [atx, arx] = braid::mpsc::channel<int>(8);
@@ -388,7 +387,7 @@ TEST_CASE("braid::otherwise is chosen when every branch is disabled, without it 
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("a pinned task keeps its progress across the selects that race it") {
+TEST_CASE("task_select.a pinned task keeps its progress across the selects that race it") {
     auto rt = braid_test::paused_runtime();
     auto [value, steps, ticks, took, done, again] = rt.block_on(
         []() -> braid::Task<std::tuple<int, int, int, braid::Duration, bool, int>> {
@@ -428,7 +427,7 @@ TEST_CASE("a pinned task keeps its progress across the selects that race it") {
     REQUIRE(again == BRAID_EINVAL);
 }
 
-TEST_CASE("a pinned task woken while no select races it goes on at the next one") {
+TEST_CASE("task_select.a pinned task woken while no select races it goes on at the next one") {
     auto rt = braid_test::paused_runtime();
     auto [first, second, value] = rt.block_on([]() -> braid::Task<std::tuple<size_t, size_t, int>> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -445,7 +444,7 @@ TEST_CASE("a pinned task woken while no select races it goes on at the next one"
     REQUIRE(value == 42);
 }
 
-TEST_CASE("a pinned task fed from a plain thread loses selects and timeouts and counts every message", "[stress]") {
+TEST_CASE("task_select.a pinned task fed from a plain thread loses selects and timeouts and counts every message", "[stress]") {
     const int n = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(8);
@@ -476,10 +475,10 @@ TEST_CASE("a pinned task fed from a plain thread loses selects and timeouts and 
     REQUIRE(sum == long(n) * (n - 1) / 2);
 }
 
-TEST_CASE("a join handle raced by lvalue stays joinable") {
+TEST_CASE("task_select.a join handle raced by lvalue stays joinable") {
     auto rt = braid_test::paused_runtime();
     auto [ticks, v, w] = rt.block_on([]() -> braid::Task<std::tuple<int, int, int>> {
-        auto h = braid::spawn(after(10ms, 5));
+        auto h = braid::spawn(value_after(10ms, 5));
         int t = 0, v = 0;
         for (;;) {
             auto r = co_await braid::select(h, braid::sleep(3ms));
@@ -489,7 +488,7 @@ TEST_CASE("a join handle raced by lvalue stays joinable") {
             }
             ++t;
         }
-        auto h2 = braid::spawn(after(10ms, 7));
+        auto h2 = braid::spawn(value_after(10ms, 7));
         auto lost = co_await braid::select(h2, braid::sleep(1ms));
         EXPECT(lost.index() == 1);
         int w = co_await h2;  // still joinable
@@ -500,7 +499,7 @@ TEST_CASE("a join handle raced by lvalue stays joinable") {
     REQUIRE(w == 7);
 }
 
-TEST_CASE("a oneshot receiver and a join handle moved into a select that they lose go before it returns") {
+TEST_CASE("task_select.a oneshot receiver and a join handle moved into a select that they lose go before it returns") {
     auto rt = braid_test::paused_runtime();
     auto [rx_gone, task_value] = rt.block_on([]() -> braid::Task<std::pair<bool, int>> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -521,7 +520,7 @@ TEST_CASE("a oneshot receiver and a join handle moved into a select that they lo
     REQUIRE(task_value == 9);
 }
 
-TEST_CASE("an awaitable moved into a select whose operator co_await throws fails its branch") {
+TEST_CASE("task_select.an awaitable moved into a select whose operator co_await throws fails its branch") {
     auto rt = braid_test::paused_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         braid::oneshot::Receiver<int> empty;  // operator co_await throws: used after move
@@ -530,7 +529,7 @@ TEST_CASE("an awaitable moved into a select whose operator co_await throws fails
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("join and timeout take kept awaitables too") {
+TEST_CASE("task_select.join and timeout take kept awaitables too") {
     auto rt = braid_test::paused_runtime();
     auto [a, b, c, timed_out] = rt.block_on([]() -> braid::Task<std::tuple<int, int, bool, bool>> {
         auto [tx, rx] = braid::mpsc::channel<int>(4);
@@ -539,7 +538,7 @@ TEST_CASE("join and timeout take kept awaitables too") {
         auto miss = co_await braid::timeout(1ms, next);  // nothing yet: unregistered, kept
         EXPECT(!tx.try_send(3));
         auto [m, _] = co_await braid::join(next, deadline);
-        auto work = braid::pin(after(2ms, 4));
+        auto work = braid::pin(value_after(2ms, 4));
         auto t1 = co_await braid::timeout(1ms, work);
         auto t2 = co_await braid::timeout(5ms, work);
         co_return std::make_tuple(m.value_or(-1), t2.value_or(-1), t1.has_value(), !miss.has_value());
@@ -595,7 +594,7 @@ static_assert(raceable_v<braid::net::LookupHost&>);
 static_assert(raceable_v<braid::process::Child::WaitAwaiter&>);
 }  // namespace
 
-TEST_CASE("oneshot receivers raced by lvalue with preconditions until both arrived from a plain thread") {
+TEST_CASE("task_select.oneshot receivers raced by lvalue with preconditions until both arrived from a plain thread") {
     auto rt = braid_test::runtime(2);
     for (int round = 0; round < 200 / braid_test::kStressDivisor + 2; ++round) {
         auto [tx1, rx1] = braid::oneshot::channel<int>();
@@ -646,7 +645,7 @@ braid::Task<> spin_on_repeat(long limit) {
 }
 }  // namespace
 
-TEST_CASE("an unbiased select draws a new start on every poll so a busy branch cannot starve a due sleep") {
+TEST_CASE("task_select.an unbiased select draws a new start on every poll so a busy branch cannot starve a due sleep") {
     // Tokio's select! draws its random start on every poll.  With the first
     // poll's start kept, a busy branch drawn first would use up the budget on
     // every poll and the due sleep (which needs a unit of it) would never win:
@@ -666,3 +665,5 @@ TEST_CASE("an unbiased select draws a new start on every poll so a busy branch c
     }
     REQUIRE(spun == 0);
 }
+
+}  // namespace test_task_select

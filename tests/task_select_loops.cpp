@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+namespace test_task_select_loops {
+
 using namespace std::chrono_literals;
 namespace bs = braid::stream;
 using braid_test::Tracked;
@@ -122,7 +124,7 @@ braid::Task<LoopResult> event_loop(braid::mpsc::Receiver<Msg> rx, braid::Stream<
 
 }  // namespace
 
-TEST_CASE("an event loop selecting over a kept recv a stream an interval and a token loses nothing", "[stress]") {
+TEST_CASE("task_select_loops.an event loop selecting over a kept recv a stream an interval and a token loses nothing", "[stress]") {
     const int n = 3000 / braid_test::kStressDivisor;
     // senders 0, 1: tasks; 2, 3: plain threads on the channel; 4: a plain
     // thread on the stream's unbounded channel.
@@ -207,7 +209,7 @@ std::vector<int64_t> arrival_us(const std::vector<int>& gaps_ms) {
 const std::vector<int> kGaps = {1, 2, 5, 5, 6, 10, 5, 0, 0, 3, 11, 4, 5, 7, 15, 5, 1};
 }  // namespace
 
-TEST_CASE("an idle sleep kept across selects and reset on activity fires only after a quiet period") {
+TEST_CASE("task_select_loops.an idle sleep kept across selects and reset on activity fires only after a quiet period") {
     auto rt = braid_test::paused_runtime();
     for (int round = 0; round < 20; ++round) {
         auto ev = rt.block_on([](std::vector<int> gaps) -> braid::Task<std::vector<Event>> {
@@ -305,7 +307,7 @@ braid::Task<TimeoutLoop> next_with_timeouts(braid::Stream<int> s) {
 }
 }  // namespace
 
-TEST_CASE("timeout around next repeated with items arriving just at the deadline loses no item") {
+TEST_CASE("task_select_loops.timeout around next repeated with items arriving just at the deadline loses no item") {
     // Gaps of 2ms tie with the 2ms timeout; gaps of 3ms always time out once.
     std::vector<int> gaps;
     for (int i = 0; i < 60; ++i) gaps.push_back(std::array<int, 7>{0, 1, 2, 3, 2, 4, 2}[i % 7]);
@@ -396,7 +398,7 @@ braid::Task<MergeResult> merged_until_stopped(braid::mpsc::Receiver<Msg> rx, bra
 }
 }  // namespace
 
-TEST_CASE("a channel stream merged with a generator raced against a oneshot until one side ends") {
+TEST_CASE("task_select_loops.a channel stream merged with a generator raced against a oneshot until one side ends") {
     const int n = 4000 / braid_test::kStressDivisor;
     for (int round = 0; round < 6; ++round) {
         g_dropped = 0;
@@ -474,7 +476,7 @@ braid::Task<> advancer(int steps, braid::CancellationToken tok, std::atomic<int>
 }
 }  // namespace
 
-TEST_CASE("a task draining an always-ready stream under timeout or select still sees the deadline") {
+TEST_CASE("task_select_loops.a task draining an always-ready stream under timeout or select still sees the deadline") {
     // The clock is paused and moves only when the advancer runs: the busy
     // branch has to yield through its budget for the deadline to come.
     auto rt = braid_test::paused_runtime(1);
@@ -574,7 +576,7 @@ braid::Task<> lock_racer(braid::Mutex<long>* mu, RaceStats* st, int rounds, int 
 }
 }  // namespace
 
-TEST_CASE("semaphore acquires raced against timers by many tasks lose and duplicate no permit", "[stress]") {
+TEST_CASE("task_select_loops.semaphore acquires raced against timers by many tasks lose and duplicate no permit", "[stress]") {
     const int tasks = 16, rounds = 300 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     for (int kept = 0; kept < 2; ++kept) {
@@ -593,7 +595,7 @@ TEST_CASE("semaphore acquires raced against timers by many tasks lose and duplic
     }
 }
 
-TEST_CASE("mutex locks raced against timers by many tasks: one holder at a time and every win counted", "[stress]") {
+TEST_CASE("task_select_loops.mutex locks raced against timers by many tasks: one holder at a time and every win counted", "[stress]") {
     const int tasks = 16, rounds = 300 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     braid::Mutex<long> mu(0);
@@ -632,7 +634,7 @@ braid::Task<> fifo_waiter(braid::Mutex<std::vector<int>>* mu, int id, braid::Dur
 }
 }  // namespace
 
-TEST_CASE("lock waiters that time out leave the queue and the others are served in arrival order") {
+TEST_CASE("task_select_loops.lock waiters that time out leave the queue and the others are served in arrival order") {
     auto rt = braid_test::paused_runtime(1);
     auto [order, timed_out] = rt.block_on([]() -> braid::Task<std::pair<std::vector<int>, std::vector<int>>> {
         braid::Mutex<std::vector<int>> mu;
@@ -660,7 +662,7 @@ TEST_CASE("lock waiters that time out leave the queue and the others are served 
 
 // ---- a select dropped while a plain thread wakes its branches ----------------------
 
-TEST_CASE("a task aborted in a select while a plain thread wakes its branches gives everything back", "[stress]") {
+TEST_CASE("task_select_loops.a task aborted in a select while a plain thread wakes its branches gives everything back", "[stress]") {
     const int rounds = 1500 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     long bad_msg = 0, bad_notify = 0, bad_permits = 0, won = 0, aborted = 0;
@@ -779,7 +781,7 @@ void blocking_sender(braid::mpsc::Sender<Msg> t, int id, int n) {
 }
 }  // namespace
 
-TEST_CASE("a generator selecting inside consumed by a select losing to fresh sleeps loses no message", "[stress]") {
+TEST_CASE("task_select_loops.a generator selecting inside consumed by a select losing to fresh sleeps loses no message", "[stress]") {
     const int n = 3000 / braid_test::kStressDivisor;
     g_dropped = 0;
     auto rt = braid_test::runtime(2);
@@ -847,7 +849,7 @@ braid::Task<> stream_juggler(StreamRx in, StreamTx out, Ledger* ledger, long* ha
 }
 }  // namespace
 
-TEST_CASE("a generator handed between tasks after cancelled next calls loses no wake-up and no message", "[stress]") {
+TEST_CASE("task_select_loops.a generator handed between tasks after cancelled next calls loses no wake-up and no message", "[stress]") {
     const int n = 2000 / braid_test::kStressDivisor;
     g_dropped = 0;
     auto rt = braid_test::runtime(2);
@@ -900,7 +902,7 @@ braid::Task<> expiry_requests(braid::mpsc::Sender<std::pair<int, int>> tx, int n
 }
 }  // namespace
 
-TEST_CASE("an expiry loop over a kept DelayQueue next and a recv expires every entry once at its deadline") {
+TEST_CASE("task_select_loops.an expiry loop over a kept DelayQueue next and a recv expires every entry once at its deadline") {
     const int n = 200;
     auto rt = braid_test::paused_runtime();
     using Out = std::tuple<std::vector<Expiry>, int, int>;
@@ -958,7 +960,7 @@ TEST_CASE("an expiry loop over a kept DelayQueue next and a recv expires every e
 
 // ---- an interval raced in a loop whose handler is slow (paused time) --------------
 
-TEST_CASE("an interval raced in a loop with a slow handler keeps its grid under each missed tick behavior") {
+TEST_CASE("task_select_loops.an interval raced in a loop with a slow handler keeps its grid under each missed tick behavior") {
     auto rt = braid_test::paused_runtime();
     for (int b = 0; b < 3; ++b) {
         auto ticks = rt.block_on([](int beh) -> braid::Task<std::vector<int64_t>> {
@@ -1021,7 +1023,7 @@ braid::Task<int64_t> one_read(braid::RwLock<int>* rw, braid::Instant t0) {
 }
 }  // namespace
 
-TEST_CASE("an acquire_many that times out with permits handed to it lets the waiter behind it in at once") {
+TEST_CASE("task_select_loops.an acquire_many that times out with permits handed to it lets the waiter behind it in at once") {
     auto rt = braid_test::paused_runtime();
     for (int kept = 0; kept < 2; ++kept) {
         auto [many_got, small_at, left] = rt.block_on([](bool k) -> braid::Task<std::tuple<bool, int64_t, size_t>> {
@@ -1055,7 +1057,7 @@ TEST_CASE("an acquire_many that times out with permits handed to it lets the wai
     }
 }
 
-TEST_CASE("a writer that times out behind a reader lets the readers queued behind it in at once") {
+TEST_CASE("task_select_loops.a writer that times out behind a reader lets the readers queued behind it in at once") {
     auto rt = braid_test::paused_runtime();
     for (int kept = 0; kept < 2; ++kept) {
         auto [wrote, read_at] = rt.block_on([](bool k) -> braid::Task<std::pair<bool, int64_t>> {
@@ -1092,7 +1094,7 @@ TEST_CASE("a writer that times out behind a reader lets the readers queued behin
 
 // ---- a kept broadcast recv raced against ticks while a plain thread sends ---------
 
-TEST_CASE("a kept broadcast recv raced against ticks accounts for every value as received or lagged", "[stress]") {
+TEST_CASE("task_select_loops.a kept broadcast recv raced against ticks accounts for every value as received or lagged", "[stress]") {
     const int n = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     for (int round = 0; round < 3; ++round) {
@@ -1134,7 +1136,7 @@ TEST_CASE("a kept broadcast recv raced against ticks accounts for every value as
 
 // ---- a kept Notified and notify_waiters between selects ---------------------------
 
-TEST_CASE("a kept Notified that lost a select still receives a notify_waiters made between selects") {
+TEST_CASE("task_select_loops.a kept Notified that lost a select still receives a notify_waiters made between selects") {
     auto rt = braid_test::paused_runtime();
     auto [kept_idx, fresh_idx, rounds_ok] = rt.block_on([]() -> braid::Task<std::tuple<size_t, size_t, int>> {
         braid::Notify notify;
@@ -1161,7 +1163,7 @@ TEST_CASE("a kept Notified that lost a select still receives a notify_waiters ma
 
 // ---- a heartbeat interval reset on activity (paused time) --------------------------
 
-TEST_CASE("a heartbeat interval reset on every message ticks one period after the last activity") {
+TEST_CASE("task_select_loops.a heartbeat interval reset on every message ticks one period after the last activity") {
     auto rt = braid_test::paused_runtime();
     auto ev = rt.block_on([](std::vector<int> gaps) -> braid::Task<std::vector<Event>> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -1216,7 +1218,7 @@ braid::Task<long> count_items(braid::Stream<Msg> s) {
 }
 }  // namespace
 
-TEST_CASE("a generator owned by a losing select branch is destroyed once before the select returns", "[stress]") {
+TEST_CASE("task_select_loops.a generator owned by a losing select branch is destroyed once before the select returns", "[stress]") {
     const int rounds = 300 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     g_gen_frames = 0;
@@ -1251,7 +1253,7 @@ TEST_CASE("a generator owned by a losing select branch is destroyed once before 
 
 // ---- a merge whose busy side yields nothing -----------------------------------------
 
-TEST_CASE("a merge does not starve a stream behind one that uses the budget up without yielding") {
+TEST_CASE("task_select_loops.a merge does not starve a stream behind one that uses the budget up without yielding") {
     // Tokio's merge flips which side it polls first on every poll.  Here one
     // side filters away everything an always-ready source gives: every poll
     // of it uses the whole budget and yields nothing.  The other side's first
@@ -1289,7 +1291,7 @@ TEST_CASE("a merge does not starve a stream behind one that uses the budget up w
 
 // ---- stream time combinators over a side that uses the budget up ------------------
 
-TEST_CASE("stream timeout and chunks_timeout see their deadline around a stream that uses the budget up") {
+TEST_CASE("task_select_loops.stream timeout and chunks_timeout see their deadline around a stream that uses the budget up") {
     // As timeout() does for an awaitable: the deadline is looked at even when
     // the inner stream used the whole budget without giving an item.
     auto rt = braid_test::runtime(1);
@@ -1316,3 +1318,5 @@ TEST_CASE("stream timeout and chunks_timeout see their deadline around a stream 
         CHECK(seen.load() < total);              // before the busy side ran out
     }
 }
+
+}  // namespace test_task_select_loops

@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+namespace test_task_spawn {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -26,13 +28,13 @@ braid::Task<int> nested(int depth) {
 }
 }  // namespace
 
-TEST_CASE("awaiting a Task runs it inline and gives its value") {
+TEST_CASE("task_spawn.awaiting a Task runs it inline and gives its value") {
     auto rt = braid_test::runtime(1);
     REQUIRE(rt.block_on(add(2, 3)) == 5);
     REQUIRE(rt.block_on(nested(1000)) == 1000);
 }
 
-TEST_CASE("a Task is lazy: nothing runs until it is awaited") {
+TEST_CASE("task_spawn.a Task is lazy: nothing runs until it is awaited") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         bool ran = false;
@@ -47,7 +49,7 @@ TEST_CASE("a Task is lazy: nothing runs until it is awaited") {
     }());
 }
 
-TEST_CASE("a Task destroyed before it is awaited destroys its arguments") {
+TEST_CASE("task_spawn.a Task destroyed before it is awaited destroys its arguments") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -56,7 +58,7 @@ TEST_CASE("a Task destroyed before it is awaited destroys its arguments") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("spawned tasks run concurrently and join in any order") {
+TEST_CASE("task_spawn.spawned tasks run concurrently and join in any order") {
     auto rt = braid_test::runtime(2);
     long sum = rt.block_on([]() -> braid::Task<long> {
         std::vector<braid::JoinHandle<int>> hs;
@@ -68,7 +70,7 @@ TEST_CASE("spawned tasks run concurrently and join in any order") {
     REQUIRE(sum == 1000L * 1001 / 2);
 }
 
-TEST_CASE("an exception escaping a task is rethrown where it is joined") {
+TEST_CASE("task_spawn.an exception escaping a task is rethrown where it is joined") {
     auto rt = braid_test::runtime(2);
     std::string msg = rt.block_on([]() -> braid::Task<std::string> {
         auto h = braid::spawn([]() -> braid::Task<int> {
@@ -85,7 +87,7 @@ TEST_CASE("an exception escaping a task is rethrown where it is joined") {
     REQUIRE(msg == "task failed on purpose");
 }
 
-TEST_CASE("an exception escaping a detached task does not terminate the process") {
+TEST_CASE("task_spawn.an exception escaping a detached task does not terminate the process") {
     auto rt = braid_test::runtime(2);
     std::atomic<bool> thrown{false};
     rt.block_on([](std::atomic<bool>* t) -> braid::Task<> {
@@ -99,7 +101,7 @@ TEST_CASE("an exception escaping a detached task does not terminate the process"
     REQUIRE(thrown.load());
 }
 
-TEST_CASE("block_on rethrows the task's exception") {
+TEST_CASE("task_spawn.block_on rethrows the task's exception") {
     auto rt = braid_test::runtime(1);
     REQUIRE_THROWS_AS(rt.block_on([]() -> braid::Task<> {
         throw std::out_of_range("x");
@@ -108,7 +110,7 @@ TEST_CASE("block_on rethrows the task's exception") {
                       std::out_of_range);
 }
 
-TEST_CASE("spawn(f, args...) moves the arguments into the task's frame") {
+TEST_CASE("task_spawn.spawn(f, args...) moves the arguments into the task's frame") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(2);
@@ -127,7 +129,7 @@ TEST_CASE("spawn(f, args...) moves the arguments into the task's frame") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a lambda's captures live as long as the task spawned through spawn(f)") {
+TEST_CASE("task_spawn.a lambda's captures live as long as the task spawned through spawn(f)") {
     auto rt = braid_test::runtime(2);
     int v = rt.block_on([]() -> braid::Task<int> {
         auto shared = std::make_shared<int>(9);
@@ -141,7 +143,7 @@ TEST_CASE("a lambda's captures live as long as the task spawned through spawn(f)
     REQUIRE(v == 9);
 }
 
-TEST_CASE("task ids are unique and visible inside the task") {
+TEST_CASE("task_spawn.task ids are unique and visible inside the task") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         REQUIRE(braid::task::id() != 0);
@@ -160,7 +162,7 @@ TEST_CASE("task ids are unique and visible inside the task") {
     REQUIRE(braid::task::id() == 0);
 }
 
-TEST_CASE("yield_now lets the other tasks on the worker run") {
+TEST_CASE("task_spawn.yield_now lets the other tasks on the worker run") {
     auto rt = braid::Runtime::builder().current_thread().build();
     std::vector<int> order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto log = std::make_shared<std::vector<int>>();
@@ -183,7 +185,7 @@ TEST_CASE("yield_now lets the other tasks on the worker run") {
     REQUIRE(order == std::vector<int>{1, 2, 1, 2, 1, 2});
 }
 
-TEST_CASE("spawn_blocking runs on the blocking pool and returns its value") {
+TEST_CASE("task_spawn.spawn_blocking runs on the blocking pool and returns its value") {
     auto rt = braid_test::runtime(1);
     auto [v, same] = rt.block_on([]() -> braid::Task<std::pair<int, bool>> {
         auto worker = std::this_thread::get_id();
@@ -195,7 +197,7 @@ TEST_CASE("spawn_blocking runs on the blocking pool and returns its value") {
     REQUIRE_FALSE(same);
 }
 
-TEST_CASE("spawn_blocking rethrows the closure's exception") {
+TEST_CASE("task_spawn.spawn_blocking rethrows the closure's exception") {
     auto rt = braid_test::runtime(1);
     REQUIRE_THROWS_AS(rt.block_on([]() -> braid::Task<int> {
         co_return co_await braid::spawn_blocking([]() -> int { throw std::invalid_argument("bad"); });
@@ -203,7 +205,7 @@ TEST_CASE("spawn_blocking rethrows the closure's exception") {
                       std::invalid_argument);
 }
 
-TEST_CASE("the blocking pool grows to max_blocking_threads and no further") {
+TEST_CASE("task_spawn.the blocking pool grows to max_blocking_threads and no further") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(3).build();
     std::atomic<int> inside{0}, peak{0};
     std::atomic<int> finished{0};
@@ -226,7 +228,7 @@ TEST_CASE("the blocking pool grows to max_blocking_threads and no further") {
     REQUIRE(finished.load() == 12);
 }
 
-TEST_CASE("awaiting an empty JoinHandle or Task throws braid::Error") {
+TEST_CASE("task_spawn.awaiting an empty JoinHandle or Task throws braid::Error") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         braid::JoinHandle<int> empty;
@@ -236,7 +238,7 @@ TEST_CASE("awaiting an empty JoinHandle or Task throws braid::Error") {
     }());
 }
 
-TEST_CASE("spawn outside a runtime throws braid::Error(BRAID_EINVAL)") {
+TEST_CASE("task_spawn.spawn outside a runtime throws braid::Error(BRAID_EINVAL)") {
     try {
         braid::spawn(add(1, 2)).detach();
         FAIL("must throw");
@@ -245,7 +247,7 @@ TEST_CASE("spawn outside a runtime throws braid::Error(BRAID_EINVAL)") {
     }
 }
 
-TEST_CASE("try_spawn and try_spawn_blocking: the handle on a runtime thread, the refusal elsewhere") {
+TEST_CASE("task_spawn.try_spawn and try_spawn_blocking: the handle on a runtime thread, the refusal elsewhere") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::runtime(1);
@@ -290,7 +292,7 @@ struct FrameAddress {
 braid::Task<std::uintptr_t> own_frame() { co_return reinterpret_cast<std::uintptr_t>(co_await FrameAddress{}); }
 }  // namespace
 
-TEST_CASE("a spawned coroutine's task and frame are one block") {
+TEST_CASE("task_spawn.a spawned coroutine's task and frame are one block") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         auto h = braid::spawn(own_frame());
@@ -301,7 +303,7 @@ TEST_CASE("a spawned coroutine's task and frame are one block") {
     }());
 }
 
-TEST_CASE("spawned tasks give back their blocks and destroy what they hold whichever way they end") {
+TEST_CASE("task_spawn.spawned tasks give back their blocks and destroy what they hold whichever way they end") {
     // Run under ASan/LSan (BRAID_SANITIZE=address), where the allocator
     // passes every block to malloc: a block not given back is a leak.
     Tracked::constructed = 0;
@@ -348,3 +350,5 @@ TEST_CASE("spawned tasks give back their blocks and destroy what they hold which
     outliving.clear();
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace test_task_spawn

@@ -4,9 +4,11 @@
 
 #include "support.hpp"
 
+namespace test_task_tracker {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("wait completes only once the tracker is closed and empty") {
+TEST_CASE("task_tracker.wait completes only once the tracker is closed and empty") {
     auto rt = braid_test::runtime(2);
     rt.block_on([]() -> braid::Task<> {
         braid::TaskTracker tracker;
@@ -34,7 +36,7 @@ TEST_CASE("wait completes only once the tracker is closed and empty") {
     }());
 }
 
-TEST_CASE("an empty closed tracker is ready at once, reopen undoes close") {
+TEST_CASE("task_tracker.an empty closed tracker is ready at once, reopen undoes close") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         braid::TaskTracker tracker;
@@ -48,7 +50,7 @@ TEST_CASE("an empty closed tracker is ready at once, reopen undoes close") {
     }());
 }
 
-TEST_CASE("graceful shutdown: many tasks, spawn_blocking, spawn_on and a token all counted") {
+TEST_CASE("task_tracker.graceful shutdown: many tasks, spawn_blocking, spawn_on and a token all counted") {
     auto rt = braid_test::runtime(2);
     auto other = braid_test::runtime(1);
     auto h = other.handle();
@@ -77,7 +79,7 @@ TEST_CASE("graceful shutdown: many tasks, spawn_blocking, spawn_on and a token a
     }(h.clone(), &finished));
 }
 
-TEST_CASE("a tracked task that is aborted, or dropped by a shutdown, stops counting") {
+TEST_CASE("task_tracker.a tracked task that is aborted, or dropped by a shutdown, stops counting") {
     braid::TaskTracker tracker;
     {
         auto rt = braid_test::runtime(1);
@@ -95,3 +97,5 @@ TEST_CASE("a tracked task that is aborted, or dropped by a shutdown, stops count
     }  // shut down: the pending task's frame is destroyed
     REQUIRE(tracker.is_empty());
 }
+
+}  // namespace test_task_tracker

@@ -4,6 +4,8 @@
 
 #include "support.hpp"
 
+namespace test_task_unconstrained {
+
 namespace {
 // Awaits `n` always-ready operations (a permit taken and given back each
 // time) and reports how often the budget made it yield, as the number of
@@ -17,7 +19,7 @@ braid::Task<int> ready_ops(braid::Semaphore& sem, int n, const braid_test::Ticke
 }
 }  // namespace
 
-TEST_CASE("the budget makes a busy task yield, unconstrained does not") {
+TEST_CASE("task_unconstrained.the budget makes a busy task yield, unconstrained does not") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::Semaphore sem(1);
@@ -31,7 +33,7 @@ TEST_CASE("the budget makes a busy task yield, unconstrained does not") {
     }());
 }
 
-TEST_CASE("unconstrained passes values and exceptions through and can be spawned") {
+TEST_CASE("task_unconstrained.unconstrained passes values and exceptions through and can be spawned") {
     auto rt = braid_test::runtime(1);
     int v = rt.block_on([]() -> braid::Task<int> {
         int a = co_await braid::task::unconstrained([]() -> braid::Task<int> {
@@ -53,3 +55,5 @@ TEST_CASE("unconstrained passes values and exceptions through and can be spawned
     }());
     REQUIRE(v == 5);
 }
+
+}  // namespace test_task_unconstrained

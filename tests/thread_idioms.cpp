@@ -28,6 +28,8 @@
 
 #include "support.hpp"
 
+namespace test_thread_idioms {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -82,7 +84,7 @@ void reset_tracked() {
 
 // ---- sync code talking to async code ---------------------------------------------
 
-TEST_CASE("plain threads blocking_send into a full channel that a task drains: each value once and in order") {
+TEST_CASE("thread_idioms.plain threads blocking_send into a full channel that a task drains: each value once and in order") {
     Watchdog wd("blocking_send into a full channel");
     reset_tracked();
     constexpr int kThreads = 4;
@@ -122,7 +124,7 @@ TEST_CASE("plain threads blocking_send into a full channel that a task drains: e
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a receiver dropped while plain threads sit in blocking_send hands every unsent value back") {
+TEST_CASE("thread_idioms.a receiver dropped while plain threads sit in blocking_send hands every unsent value back") {
     Watchdog wd("receiver dropped under blocking_send");
     constexpr int kThreads = 3;
     constexpr int kCap = 2;
@@ -174,7 +176,7 @@ TEST_CASE("a receiver dropped while plain threads sit in blocking_send hands eve
     }
 }
 
-TEST_CASE("a plain thread in blocking_recv gets every value then nullopt when the sending task ends") {
+TEST_CASE("thread_idioms.a plain thread in blocking_recv gets every value then nullopt when the sending task ends") {
     Watchdog wd("blocking_recv while the sender task ends");
     for (int round = 0; round < 20; ++round) {
         reset_tracked();
@@ -205,7 +207,7 @@ TEST_CASE("a plain thread in blocking_recv gets every value then nullopt when th
     }
 }
 
-TEST_CASE("a plain thread in blocking_recv sees the channel end when a shutdown destroys the task owning the sender") {
+TEST_CASE("thread_idioms.a plain thread in blocking_recv sees the channel end when a shutdown destroys the task owning the sender") {
     Watchdog wd("blocking_recv across a shutdown");
     for (int flavour = 0; flavour < 2; ++flavour) {
         reset_tracked();
@@ -246,7 +248,7 @@ braid::Task<int> recv_one(braid::oneshot::Receiver<Tracked> rx) {
 }
 }  // namespace
 
-TEST_CASE("a oneshot sent from a plain thread reaches a task waiting under a timeout") {
+TEST_CASE("thread_idioms.a oneshot sent from a plain thread reaches a task waiting under a timeout") {
     Watchdog wd("oneshot from a thread under a timeout");
     reset_tracked();
     {
@@ -274,7 +276,7 @@ TEST_CASE("a oneshot sent from a plain thread reaches a task waiting under a tim
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a oneshot sent from a plain thread after the task's timeout fired comes back to the thread") {
+TEST_CASE("thread_idioms.a oneshot sent from a plain thread after the task's timeout fired comes back to the thread") {
     Watchdog wd("oneshot after the timeout");
     reset_tracked();
     {
@@ -303,7 +305,7 @@ TEST_CASE("a oneshot sent from a plain thread after the task's timeout fired com
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("a watch sender on a plain thread: the task's changed loop ends on the last value then sees the close") {
+TEST_CASE("thread_idioms.a watch sender on a plain thread: the task's changed loop ends on the last value then sees the close") {
     Watchdog wd("watch from a thread");
     auto rt = braid_test::runtime(2);
     for (int round = 0; round < 20; ++round) {
@@ -329,7 +331,7 @@ TEST_CASE("a watch sender on a plain thread: the task's changed loop ends on the
     }
 }
 
-TEST_CASE("broadcast senders on plain threads: every receiver task gets every value once in each sender's order") {
+TEST_CASE("thread_idioms.broadcast senders on plain threads: every receiver task gets every value once in each sender's order") {
     Watchdog wd("broadcast from threads");
     reset_tracked();
     {
@@ -377,7 +379,7 @@ TEST_CASE("broadcast senders on plain threads: every receiver task gets every va
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("Mutex blocking_lock from plain threads while tasks hold and await the lock: no increment lost") {
+TEST_CASE("thread_idioms.Mutex blocking_lock from plain threads while tasks hold and await the lock: no increment lost") {
     Watchdog wd("blocking_lock against tasks");
     auto rt = braid_test::runtime(2);
     braid::Mutex<long> m(0);
@@ -412,7 +414,7 @@ TEST_CASE("Mutex blocking_lock from plain threads while tasks hold and await the
     REQUIRE(**m.try_lock() == long(kTasks + kThreads) * each);
 }
 
-TEST_CASE("permits added from a plain thread one at a time wake each waiting task once") {
+TEST_CASE("thread_idioms.permits added from a plain thread one at a time wake each waiting task once") {
     Watchdog wd("add_permits from a thread");
     auto rt = braid_test::runtime(2);
     for (int round = 0; round < 10; ++round) {
@@ -444,7 +446,7 @@ TEST_CASE("permits added from a plain thread one at a time wake each waiting tas
     }
 }
 
-TEST_CASE("Notify ping-pong between a plain thread and a task loses no wake-up") {
+TEST_CASE("thread_idioms.Notify ping-pong between a plain thread and a task loses no wake-up") {
     Watchdog wd("notify ping-pong");
     for (int workers : {1, 2}) {
         auto rt = braid_test::runtime(workers);
@@ -471,7 +473,7 @@ TEST_CASE("Notify ping-pong between a plain thread and a task loses no wake-up")
     }
 }
 
-TEST_CASE("notify_waiters from a plain thread wakes every enabled waiter and stores no permit") {
+TEST_CASE("thread_idioms.notify_waiters from a plain thread wakes every enabled waiter and stores no permit") {
     Watchdog wd("notify_waiters from a thread");
     auto rt = braid_test::runtime(2);
     for (int round = 0; round < 20; ++round) {
@@ -501,7 +503,7 @@ TEST_CASE("notify_waiters from a plain thread wakes every enabled waiter and sto
     }
 }
 
-TEST_CASE("notify_one from plain threads racing with waiters being enabled: every notification is consumed once") {
+TEST_CASE("thread_idioms.notify_one from plain threads racing with waiters being enabled: every notification is consumed once") {
     // Tokio: notify_one wakes one waiter or stores one permit; n calls with
     // waiters arriving concurrently must let exactly n waits through in
     // total, never more (a permit counted twice) and never fewer (lost).
@@ -537,7 +539,7 @@ TEST_CASE("notify_one from plain threads racing with waiters being enabled: ever
     }
 }
 
-TEST_CASE("a CancellationToken cancelled from a plain thread ends tasks in select loops and no message is lost") {
+TEST_CASE("thread_idioms.a CancellationToken cancelled from a plain thread ends tasks in select loops and no message is lost") {
     Watchdog wd("token cancelled from a thread");
     reset_tracked();
     {
@@ -590,7 +592,7 @@ TEST_CASE("a CancellationToken cancelled from a plain thread ends tasks in selec
 
 // ---- handles on plain threads ------------------------------------------------------
 
-TEST_CASE("Handle spawn from many plain threads at once with a task joining every handle") {
+TEST_CASE("thread_idioms.Handle spawn from many plain threads at once with a task joining every handle") {
     Watchdog wd("Handle::spawn from threads");
     reset_tracked();
     {
@@ -628,7 +630,7 @@ TEST_CASE("Handle spawn from many plain threads at once with a task joining ever
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("plain threads calling Handle block_on in a loop across a shutdown end cleanly") {
+TEST_CASE("thread_idioms.plain threads calling Handle block_on in a loop across a shutdown end cleanly") {
     // Each block_on gives its value, or ends with TaskCancelled (the
     // shutdown caught it) or BRAID_ESHUTDOWN (it started after); once one
     // is refused every later one is.  Every frame is destroyed.
@@ -686,7 +688,7 @@ TEST_CASE("plain threads calling Handle block_on in a loop across a shutdown end
     }
 }
 
-TEST_CASE("a plain thread keeps JoinHandles past their runtime and awaits them through another runtime") {
+TEST_CASE("thread_idioms.a plain thread keeps JoinHandles past their runtime and awaits them through another runtime") {
     Watchdog wd("JoinHandle past its runtime");
     reset_tracked();
     {
@@ -720,7 +722,7 @@ TEST_CASE("a plain thread keeps JoinHandles past their runtime and awaits them t
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("Runtime enter guards on many plain threads: spawn sleep and Handle current use the entered runtime") {
+TEST_CASE("thread_idioms.Runtime enter guards on many plain threads: spawn sleep and Handle current use the entered runtime") {
     Watchdog wd("enter on threads");
     auto a = braid_test::runtime(2);
     auto b = braid_test::runtime(1);
@@ -758,7 +760,7 @@ TEST_CASE("Runtime enter guards on many plain threads: spawn sleep and Handle cu
     REQUIRE(wrong.load() == 0);
 }
 
-TEST_CASE("a thread entered into a runtime that another thread shuts down: spawns are cancelled and the guard drops") {
+TEST_CASE("thread_idioms.a thread entered into a runtime that another thread shuts down: spawns are cancelled and the guard drops") {
     Watchdog wd("entered across a shutdown");
     reset_tracked();
     {
@@ -865,7 +867,7 @@ int withdraw_race(WithdrawCase& c, int rounds) {
 
 }  // namespace
 
-TEST_CASE("a C waker withdrawn while another thread makes it ready is never called after the withdrawal returns") {
+TEST_CASE("thread_idioms.a C waker withdrawn while another thread makes it ready is never called after the withdrawal returns") {
     // docs/c-api.md ("NULL waker") and braid/unstable/waiter.h: once the
     // withdrawal returns, "that waker is not running and will never be
     // called" -- so a C caller may free its wake_data right then.
@@ -1100,7 +1102,7 @@ bool called_within(const CallRecord& r) {
 
 }  // namespace
 
-TEST_CASE("C callback waits aborted and freed from a thread while another thread completes them") {
+TEST_CASE("thread_idioms.C callback waits aborted and freed from a thread while another thread completes them") {
     // The op's completion (a value sent, the lock released, a permit
     // released) and its abort + free race on three threads.  The callback
     // runs once, with BRAID_OK (and then the caller got it) or with
@@ -1188,7 +1190,7 @@ TEST_CASE("C callback waits aborted and freed from a thread while another thread
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("C threads start callback operations on data they own and return once every callback fired") {
+TEST_CASE("thread_idioms.C threads start callback operations on data they own and return once every callback fired") {
     // The C idiom: the caller's context lives on its stack and the
     // callbacks, on braid's workers, report into it under the caller's
     // mutex; the caller returns once each one fired, and its stack goes.
@@ -1268,7 +1270,7 @@ TEST_CASE("C threads start callback operations on data they own and return once 
     REQUIRE(bad.load() == 0);
 }
 
-TEST_CASE("a completion queue drained by a pool of C threads runs every completion once and its fd never lies") {
+TEST_CASE("thread_idioms.a completion queue drained by a pool of C threads runs every completion once and its fd never lies") {
     // Operations bound to one queue; three host threads wait on its fd with
     // poll(2) and take turns (under the host's own mutex: one drainer at a
     // time, as the API asks) running it.  A completion queued while the fd
@@ -1353,7 +1355,7 @@ TEST_CASE("a completion queue drained by a pool of C threads runs every completi
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("C blocking waits timing out just as another thread completes them lose nothing and keep nothing") {
+TEST_CASE("thread_idioms.C blocking waits timing out just as another thread completes them lose nothing and keep nothing") {
     // A *_blocking wait with a short timeout_ms on one thread, the event
     // that completes it on another, at about the same moment.  The wait
     // returns BRAID_OK (it got it) or BRAID_ETIMEDOUT (it got nothing: the
@@ -1527,7 +1529,7 @@ TEST_CASE("C blocking waits timing out just as another thread completes them los
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("a Notified created before a plain thread's notify_waiters completes though it was not yet polled") {
+TEST_CASE("thread_idioms.a Notified created before a plain thread's notify_waiters completes though it was not yet polled") {
     // Tokio: notify_waiters notifications "are received as long as they
     // happen after the creation of the Notified regardless of whether
     // enable or poll has been called" (loom_notify.rs: notify_waiters).
@@ -1547,7 +1549,7 @@ TEST_CASE("a Notified created before a plain thread's notify_waiters completes t
     REQUIRE_FALSE(n.try_notified());  // and still nothing is stored
 }
 
-TEST_CASE("the check-then-await loop with notify_waiters from a plain thread never misses the last change") {
+TEST_CASE("thread_idioms.the check-then-await loop with notify_waiters from a plain thread never misses the last change") {
     // The Tokio idiom: create the Notified, check the condition, await;
     // the notifier changes the condition and calls notify_waiters.  A
     // notify_waiters between the check and the first poll must not be lost.
@@ -1582,7 +1584,7 @@ TEST_CASE("the check-then-await loop with notify_waiters from a plain thread nev
     REQUIRE(waiter.take() == 0);
 }
 
-TEST_CASE("a C callback wait on a Notify counts the notify_waiters made right after the call") {
+TEST_CASE("thread_idioms.a C callback wait on a Notify counts the notify_waiters made right after the call") {
     // braid_notify_notified starts its wait on a worker, later: a
     // notify_waiters the C thread makes right after the call is still its.
     Watchdog wd("C notified then notify_waiters");
@@ -1604,3 +1606,5 @@ TEST_CASE("a C callback wait on a Notify counts the notify_waiters made right af
     rt.free();
     braid_notify_free(n);
 }
+
+}  // namespace test_thread_idioms

@@ -17,6 +17,8 @@
 
 #include "support.hpp"
 
+namespace test_time_capi {
+
 namespace {
 
 constexpr int64_t kMs = 1000000;
@@ -94,7 +96,7 @@ void on_worker(Rt& r, Flavor f, std::function<void()> fn) {
 
 // ---- what a waker may do -------------------------------------------------------
 
-TEST_CASE("C: a timer's waker may free its own timer") {
+TEST_CASE("time_capi.C: a timer's waker may free its own timer") {
     struct SelfFree {
         braid_timer* t = nullptr;
         std::atomic<int> calls{0};
@@ -129,7 +131,7 @@ TEST_CASE("C: a timer's waker may free its own timer") {
     }
 }
 
-TEST_CASE("C: a waker may free another timer that is due in the same batch, that one is never called") {
+TEST_CASE("time_capi.C: a waker may free another timer that is due in the same batch, that one is never called") {
     struct Pair {
         braid_timer* a = nullptr;
         braid_timer* b = nullptr;
@@ -158,7 +160,7 @@ TEST_CASE("C: a waker may free another timer that is due in the same batch, that
     braid_timer_free(s.a);
 }
 
-TEST_CASE("C: a waker may reset its own timer and register again (a re-arming timer)") {
+TEST_CASE("time_capi.C: a waker may reset its own timer and register again (a re-arming timer)") {
     struct Rearm {
         braid_timer* t = nullptr;
         braid_runtime* rt = nullptr;
@@ -206,7 +208,7 @@ TEST_CASE("C: a waker may reset its own timer and register again (a re-arming ti
     }
 }
 
-TEST_CASE("C: a waker may create timers and intervals and register with them") {
+TEST_CASE("time_capi.C: a waker may create timers and intervals and register with them") {
     struct Maker {
         braid_runtime* rt = nullptr;
         braid_timer* t2 = nullptr;
@@ -250,7 +252,7 @@ TEST_CASE("C: a waker may create timers and intervals and register with them") {
     braid_timer_free(t);
 }
 
-TEST_CASE("C: an interval's waker may free the interval") {
+TEST_CASE("time_capi.C: an interval's waker may free the interval") {
     struct IvFree {
         braid_interval* iv = nullptr;
         std::atomic<int> calls{0};
@@ -270,7 +272,7 @@ TEST_CASE("C: an interval's waker may free the interval") {
     REQUIRE(s.iv == nullptr);
 }
 
-TEST_CASE("C: sleep and interval callbacks may free, reset and create timers and intervals") {
+TEST_CASE("time_capi.C: sleep and interval callbacks may free, reset and create timers and intervals") {
     // The callbacks of braid_sleep and braid_interval_start run on a worker
     // after their timer fired; what they do with other timers must not wait
     // on the firing.
@@ -336,7 +338,7 @@ TEST_CASE("C: sleep and interval callbacks may free, reset and create timers and
     braid_interval_free(w.made_iv);
 }
 
-TEST_CASE("C: braid_timer_free from another thread waits for a waker call in progress") {
+TEST_CASE("time_capi.C: braid_timer_free from another thread waits for a waker call in progress") {
     // "After the free returns the waker is not running and will not be
     // called": the waker holds on until the free has started, and the free
     // must not return before the waker did.
@@ -366,7 +368,7 @@ TEST_CASE("C: braid_timer_free from another thread waits for a waker call in pro
     REQUIRE(s.calls.load() == 1);
 }
 
-TEST_CASE("C: wakers freeing each other's timers while other threads free them too", "[stress]") {
+TEST_CASE("time_capi.C: wakers freeing each other's timers while other threads free them too", "[stress]") {
     // Per round: n timers due at one instant; the waker of timer i frees
     // timer i+1, and a second thread frees every third timer meanwhile.
     // Whoever claims a timer frees it once; no waker runs after the free of
@@ -433,7 +435,7 @@ TEST_CASE("C: wakers freeing each other's timers while other threads free them t
 
 // ---- saturation: the far future never fires ----------------------------------------
 
-TEST_CASE("C: braid_runtime_advance by a huge amount saturates instead of wrapping") {
+TEST_CASE("time_capi.C: braid_runtime_advance by a huge amount saturates instead of wrapping") {
     Rt r(Flavor::CurrentThread, true);
     int64_t t0 = braid_now(r.rt);
     Count near, far;
@@ -455,7 +457,7 @@ TEST_CASE("C: braid_runtime_advance by a huge amount saturates instead of wrappi
     braid_timer_free(tf);
 }
 
-TEST_CASE("C: sleeps with huge durations never fire, and paused time never jumps to them") {
+TEST_CASE("time_capi.C: sleeps with huge durations never fire, and paused time never jumps to them") {
     Flavor f = GENERATE(Flavor::CurrentThread, Flavor::MultiThread);
     Calls huge;
     {
@@ -482,7 +484,7 @@ TEST_CASE("C: sleeps with huge durations never fire, and paused time never jumps
     REQUIRE(huge.last.load() == BRAID_ECANCELED);
 }
 
-TEST_CASE("C: an interval with a huge period ticks once, whatever its missed-tick behaviour") {
+TEST_CASE("time_capi.C: an interval with a huge period ticks once, whatever its missed-tick behaviour") {
     int behavior = GENERATE(BRAID_MISSED_TICK_BURST, BRAID_MISSED_TICK_DELAY, BRAID_MISSED_TICK_SKIP);
     int64_t period = GENERATE(INT64_MAX, INT64_MAX / 2, INT64_MAX - kHour);
     bool late = GENERATE(false, true);
@@ -506,7 +508,7 @@ TEST_CASE("C: an interval with a huge period ticks once, whatever its missed-tic
     braid_interval_free(iv);
 }
 
-TEST_CASE("C: braid_interval_start with a huge period never calls back before it is aborted") {
+TEST_CASE("time_capi.C: braid_interval_start with a huge period never calls back before it is aborted") {
     Flavor f = GENERATE(Flavor::CurrentThread, Flavor::MultiThread);
     Rt r(f, true);
     Calls ticks;
@@ -525,7 +527,7 @@ TEST_CASE("C: braid_interval_start with a huge period never calls back before it
 
 // ---- paused time: auto-advance ------------------------------------------------------
 
-TEST_CASE("C: paused time keeps advancing past a timer whose waker schedules no task") {
+TEST_CASE("time_capi.C: paused time keeps advancing past a timer whose waker schedules no task") {
     Flavor f = GENERATE(Flavor::CurrentThread, Flavor::MultiThread);
     Rt r(f, true);
     int64_t t0 = braid_now(r.rt);
@@ -547,7 +549,7 @@ TEST_CASE("C: paused time keeps advancing past a timer whose waker schedules no 
     braid_timer_free(t);
 }
 
-TEST_CASE("C: paused time keeps advancing past a timer freed by its own waker") {
+TEST_CASE("time_capi.C: paused time keeps advancing past a timer freed by its own waker") {
     struct SelfFree {
         braid_timer* t = nullptr;
         std::atomic<int> calls{0};
@@ -573,7 +575,7 @@ TEST_CASE("C: paused time keeps advancing past a timer freed by its own waker") 
     REQUIRE(braid_now(r.rt) - t0 == 30 * kMs);
 }
 
-TEST_CASE("C: a timer registered from outside the runtime while every worker is idle is auto-advanced to") {
+TEST_CASE("time_capi.C: a timer registered from outside the runtime while every worker is idle is auto-advanced to") {
     Rt r(Flavor::MultiThread, true);
     int64_t t0 = braid_now(r.rt);
     Count c;
@@ -590,7 +592,7 @@ TEST_CASE("C: a timer registered from outside the runtime while every worker is 
 
 // ---- paused time: braid_runtime_advance (Tokio's time_pause tests) ------------------------
 
-TEST_CASE("C: braid_runtime_advance moves the clock by exactly the amount, sub-millisecond too") {
+TEST_CASE("time_capi.C: braid_runtime_advance moves the clock by exactly the amount, sub-millisecond too") {
     Rt r(Flavor::CurrentThread, true);
     for (int64_t d : {int64_t(51592000), int64_t(1000), int64_t(3141592000), int64_t(3123456000), kMs, kMs, int64_t(1), int64_t(0)}) {
         int64_t before = braid_now(r.rt);
@@ -599,7 +601,7 @@ TEST_CASE("C: braid_runtime_advance moves the clock by exactly the amount, sub-m
     }
 }
 
-TEST_CASE("C: a timer fires on the advance that reaches its deadline, not before") {
+TEST_CASE("time_capi.C: a timer fires on the advance that reaches its deadline, not before") {
     Rt r(Flavor::CurrentThread, true);
     int64_t t0 = braid_now(r.rt);
     Count c;
@@ -624,8 +626,10 @@ TEST_CASE("C: a timer fires on the advance that reaches its deadline, not before
     braid_timer_free(t);
 }
 
-TEST_CASE("C: braid_runtime_advance on a runtime that is not paused is refused") {
+TEST_CASE("time_capi.C: braid_runtime_advance on a runtime that is not paused is refused") {
     Rt r(Flavor::MultiThread, false, 1);
     REQUIRE(braid_runtime_advance(r.rt, kMs) == BRAID_EINVAL);
     REQUIRE(braid_runtime_advance(nullptr, kMs) == BRAID_EINVAL);
 }
+
+}  // namespace test_time_capi

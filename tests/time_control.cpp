@@ -7,9 +7,11 @@
 
 #include "support.hpp"
 
+namespace test_time_control {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("pause inside a task freezes the clock, advance moves it and wakes sleepers") {
+TEST_CASE("time_control.pause inside a task freezes the clock, advance moves it and wakes sleepers") {
     braid::test::run([]() -> braid::Task<> {
         braid::time::pause();
         auto t0 = braid::Instant::now();
@@ -30,7 +32,7 @@ TEST_CASE("pause inside a task freezes the clock, advance moves it and wakes sle
     });
 }
 
-TEST_CASE("resume lets time move forward from where it stands") {
+TEST_CASE("time_control.resume lets time move forward from where it stands") {
     braid::test::run([]() -> braid::Task<> {
         braid::time::pause();
         auto t0 = braid::Instant::now();
@@ -42,7 +44,7 @@ TEST_CASE("resume lets time move forward from where it stands") {
     });
 }
 
-TEST_CASE("pausing twice, resuming or advancing a running clock throw BRAID_EINVAL") {
+TEST_CASE("time_control.pausing twice, resuming or advancing a running clock throw BRAID_EINVAL") {
     braid::test::run([]() -> braid::Task<> {
         EXPECT(braid_test::error_code_of([] { braid::time::resume(); }) == BRAID_EINVAL);
         EXPECT(co_await braid_test::code_of(braid::time::advance(1s)) == BRAID_EINVAL);
@@ -53,7 +55,7 @@ TEST_CASE("pausing twice, resuming or advancing a running clock throw BRAID_EINV
     REQUIRE(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);  // no runtime here
 }
 
-TEST_CASE("a paused clock auto-advances when every task waits on a timer") {
+TEST_CASE("time_control.a paused clock auto-advances when every task waits on a timer") {
     braid::test::run_multi_thread(2, []() -> braid::Task<> {
         braid::time::pause();
         auto t0 = braid::Instant::now();
@@ -63,7 +65,7 @@ TEST_CASE("a paused clock auto-advances when every task waits on a timer") {
     });
 }
 
-TEST_CASE("test::run gives the body's value and rethrows its exception") {
+TEST_CASE("time_control.test::run gives the body's value and rethrows its exception") {
     int v = braid::test::run([]() -> braid::Task<int> { co_return 3; });
     REQUIRE(v == 3);
     REQUIRE(braid::test::run([]() -> braid::Task<int> { co_return 4; }()) == 4);  // a Task directly
@@ -76,7 +78,7 @@ TEST_CASE("test::run gives the body's value and rethrows its exception") {
                       std::runtime_error);
 }
 
-TEST_CASE("test::run_paused runs on a paused clock") {
+TEST_CASE("time_control.test::run_paused runs on a paused clock") {
     braid::test::run_paused([]() -> braid::Task<> {
         auto t0 = braid::Instant::now();
         co_await braid::sleep(24h);
@@ -84,3 +86,5 @@ TEST_CASE("test::run_paused runs on a paused clock") {
         EXPECT(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);  // paused already
     });
 }
+
+}  // namespace test_time_control

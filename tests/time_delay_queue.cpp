@@ -10,6 +10,8 @@
 
 #include "support.hpp"
 
+namespace test_time_delay_queue {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -18,7 +20,7 @@ long ms_since(braid::Instant t0) {
 }
 }  // namespace
 
-TEST_CASE("delay_queue: entries expire in deadline order, ties in insertion order") {
+TEST_CASE("time_delay_queue.delay_queue: entries expire in deadline order, ties in insertion order") {
     auto rt = braid_test::paused_runtime();
     auto out = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto t0 = braid::Instant::now();
@@ -37,7 +39,7 @@ TEST_CASE("delay_queue: entries expire in deadline order, ties in insertion orde
     REQUIRE(out == std::vector<std::string>{"now@0", "a@10", "b1@20", "b2@20", "c@30"});
 }
 
-TEST_CASE("delay_queue: reset moves an entry, remove takes it out, stale keys are refused") {
+TEST_CASE("time_delay_queue.delay_queue: reset moves an entry, remove takes it out, stale keys are refused") {
     auto rt = braid_test::paused_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto t0 = braid::Instant::now();
@@ -68,7 +70,7 @@ TEST_CASE("delay_queue: reset moves an entry, remove takes it out, stale keys ar
     }());
 }
 
-TEST_CASE("delay_queue: next() kept across selects sees an earlier insert and a reset made between them") {
+TEST_CASE("time_delay_queue.delay_queue: next() kept across selects sees an earlier insert and a reset made between them") {
     auto rt = braid_test::paused_runtime();
     auto log = rt.block_on([]() -> braid::Task<std::vector<std::string>> {
         auto t0 = braid::Instant::now();
@@ -100,7 +102,7 @@ TEST_CASE("delay_queue: next() kept across selects sees an earlier insert and a 
     REQUIRE(log == std::vector<std::string>{"early@15", "late@60"});
 }
 
-TEST_CASE("delay_queue: next() on an empty queue gives nullopt at once, and try_next, clear, capacity") {
+TEST_CASE("time_delay_queue.delay_queue: next() on an empty queue gives nullopt at once, and try_next, clear, capacity") {
     auto rt = braid_test::paused_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::DelayQueue<int> q;
@@ -120,3 +122,5 @@ TEST_CASE("delay_queue: next() on an empty queue gives nullopt at once, and try_
         EXPECT(!(co_await q.next()).has_value());
     }());
 }
+
+}  // namespace test_time_delay_queue

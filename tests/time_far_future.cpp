@@ -11,19 +11,14 @@
 
 #include "support.hpp"
 
+namespace test_time_far_future {
+
 using namespace std::chrono_literals;
 
 namespace {
 
 using Years = std::chrono::duration<int64_t, std::ratio<365LL * 24 * 3600>>;
 const braid::Instant kFar(INT64_MAX);
-
-braid::Runtime paused(bool current_thread) {
-    auto b = braid::Runtime::builder();
-    if (current_thread) b.current_thread();
-    else b.worker_threads(2);
-    return b.start_paused().build();
-}
 
 // Awaits `s` for at most an hour of (paused) time: true when it completed.
 braid::Task<bool> within_an_hour(braid::Sleep s) {
@@ -76,7 +71,7 @@ braid::Task<> sleep_hour() { co_await braid::sleep(1h); }
 
 }  // namespace
 
-TEST_CASE("Instant arithmetic saturates instead of wrapping") {
+TEST_CASE("time_far_future.Instant arithmetic saturates instead of wrapping") {
     braid::Instant a(1000);
     REQUIRE(braid::Instant::far_future() == kFar);
     REQUIRE(a + std::chrono::hours::max() == kFar);
@@ -103,28 +98,28 @@ TEST_CASE("Instant arithmetic saturates instead of wrapping") {
     REQUIRE(braid::Instant(4000) - a == 3us);
 }
 
-TEST_CASE("a sleep with a huge duration never completes") {
+TEST_CASE("time_far_future.a sleep with a huge duration never completes") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     auto done = rt.block_on(huge_sleeps());
     REQUIRE(done == std::vector<bool>(6, false));
 }
 
-TEST_CASE("a timeout with a huge duration never expires") {
+TEST_CASE("time_far_future.a timeout with a huge duration never expires") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     REQUIRE(rt.block_on(huge_timeouts()) == std::vector<bool>(4, true));
 }
 
-TEST_CASE("an interval with a huge period ticks once, then never again") {
+TEST_CASE("time_far_future.an interval with a huge period ticks once, then never again") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     REQUIRE(rt.block_on(huge_interval(braid::Duration::max())) == 0);
 }
 
-TEST_CASE("paused time never jumps to the far future") {
+TEST_CASE("time_far_future.paused time never jumps to the far future") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     int64_t t0 = braid_now(rt.native_handle());
     auto far = rt.spawn(sleep_far());
     rt.block_on(sleep_hour());
@@ -133,3 +128,5 @@ TEST_CASE("paused time never jumps to the far future") {
     REQUIRE(braid_now(rt.native_handle()) - t0 == 3600LL * 1000000000);
     REQUIRE_FALSE(far.is_finished());
 }
+
+}  // namespace test_time_far_future

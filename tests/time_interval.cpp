@@ -5,6 +5,8 @@
 
 #include "support.hpp"
 
+namespace test_time_interval {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -26,7 +28,7 @@ braid::Task<std::vector<long>> ticks_after_stall(braid::MissedTickBehavior b) {
 }
 }  // namespace
 
-TEST_CASE("interval: the first tick is immediate and the next follow the period") {
+TEST_CASE("time_interval.interval: the first tick is immediate and the next follow the period") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<std::vector<long>> {
         auto t0 = braid::Instant::now();
@@ -41,22 +43,22 @@ TEST_CASE("interval: the first tick is immediate and the next follow the period"
     REQUIRE(v == std::vector<long>{0, 25, 50, 75});
 }
 
-TEST_CASE("missed ticks: burst fires the missed ticks at once, then keeps the grid") {
+TEST_CASE("time_interval.missed ticks: burst fires the missed ticks at once, then keeps the grid") {
     auto rt = braid_test::paused_runtime();
     REQUIRE(rt.block_on(ticks_after_stall(braid::MissedTickBehavior::Burst)) == std::vector<long>{0, 35, 35, 35, 40});
 }
 
-TEST_CASE("missed ticks: delay restarts the period from the late tick") {
+TEST_CASE("time_interval.missed ticks: delay restarts the period from the late tick") {
     auto rt = braid_test::paused_runtime();
     REQUIRE(rt.block_on(ticks_after_stall(braid::MissedTickBehavior::Delay)) == std::vector<long>{0, 35, 45, 55, 65});
 }
 
-TEST_CASE("missed ticks: skip drops the missed ticks and stays on the grid") {
+TEST_CASE("time_interval.missed ticks: skip drops the missed ticks and stays on the grid") {
     auto rt = braid_test::paused_runtime();
     REQUIRE(rt.block_on(ticks_after_stall(braid::MissedTickBehavior::Skip)) == std::vector<long>{0, 35, 40, 50, 60});
 }
 
-TEST_CASE("interval: reset moves the next tick one period from now") {
+TEST_CASE("time_interval.interval: reset moves the next tick one period from now") {
     auto rt = braid_test::paused_runtime();
     long ms = rt.block_on([]() -> braid::Task<long> {
         auto t0 = braid::Instant::now();
@@ -70,7 +72,7 @@ TEST_CASE("interval: reset moves the next tick one period from now") {
     REQUIRE(ms == 13);
 }
 
-TEST_CASE("interval: a zero or negative period is refused") {
+TEST_CASE("time_interval.interval: a zero or negative period is refused") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         REQUIRE_THROWS_AS(braid::interval(0ms), braid::Error);
@@ -79,7 +81,7 @@ TEST_CASE("interval: a zero or negative period is refused") {
     }());
 }
 
-TEST_CASE("interval: reset_at, reset_immediately and reset_after move the next tick, the grid follows") {
+TEST_CASE("time_interval.interval: reset_at, reset_immediately and reset_after move the next tick, the grid follows") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<std::vector<long>> {
         auto t0 = braid::Instant::now();
@@ -102,3 +104,5 @@ TEST_CASE("interval: reset_at, reset_immediately and reset_after move the next t
     REQUIRE(v == std::vector<long>{0, 33, 43, 45, 55, 59, 69});
     REQUIRE(braid_interval_reset_at(nullptr, 0) == BRAID_EINVAL);
 }
+
+}  // namespace test_time_interval

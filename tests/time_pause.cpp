@@ -14,22 +14,11 @@
 
 #include "support.hpp"
 
+namespace test_time_pause {
+
 using namespace std::chrono_literals;
 
 namespace {
-
-braid::Runtime paused(bool current_thread) {
-    auto b = braid::Runtime::builder();
-    if (current_thread) b.current_thread();
-    else b.worker_threads(2);
-    return b.start_paused().build();
-}
-
-// A waker that only counts.
-struct Count {
-    std::atomic<int> calls{0};
-    static void wake(void* p) { static_cast<Count*>(p)->calls.fetch_add(1); }
-};
 
 // Runs `task` on `rt`, aborting it if it is still running after a minute of
 // real time: a hang (time that stopped moving) becomes a failure
@@ -95,29 +84,31 @@ braid::Task<bool> clock_still_while_running() {
 
 }  // namespace
 
-TEST_CASE("auto-advance goes on past timers whose wakers schedule no task") {
+TEST_CASE("time_pause.auto-advance goes on past timers whose wakers schedule no task") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     REQUIRE(block_on_guarded(rt, sleep_behind_quiet_timers()) == 30ms);
 }
 
-TEST_CASE("auto-advance waits while a task runs") {
+TEST_CASE("time_pause.auto-advance waits while a task runs") {
     bool current = GENERATE(true, false);
-    auto rt = paused(current);
+    auto rt = braid_test::paused_runtime_of_flavour(current);
     REQUIRE(rt.block_on(clock_still_while_running()));
 }
 
-TEST_CASE("advance from outside a current-thread runtime fires what became due") {
-    auto rt = paused(true);
+TEST_CASE("time_pause.advance from outside a current-thread runtime fires what became due") {
+    auto rt = braid_test::paused_runtime_of_flavour(true);
     int64_t t0 = braid_now(rt.native_handle());
     braid_timer* t = nullptr;
     REQUIRE(braid_timer_new(&t, rt.native_handle(), t0 + 1000000) == BRAID_OK);
-    Count c;
-    REQUIRE(braid_timer_poll_elapsed(t, &Count::wake, &c) == BRAID_PENDING);
+    braid_test::CountingWaker c;
+    REQUIRE(braid_timer_poll_elapsed(t, &braid_test::CountingWaker::wake, &c) == BRAID_PENDING);
     rt.advance(999999ns);
-    REQUIRE(c.calls.load() == 0);
+    REQUIRE(c.count() == 0);
     rt.advance(1ns);
-    REQUIRE(c.calls.load() == 1);
+    REQUIRE(c.count() == 1);
     REQUIRE(braid_now(rt.native_handle()) - t0 == 1000000);
     braid_timer_free(t);
 }
+
+}  // namespace test_time_pause

@@ -9,9 +9,11 @@
 
 #include "support.hpp"
 
+namespace test_time_sleep {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("paused time: a long sleep completes at once, and the virtual clock moved exactly") {
+TEST_CASE("time_sleep.paused time: a long sleep completes at once, and the virtual clock moved exactly") {
     auto rt = braid_test::paused_runtime();
     auto real0 = std::chrono::steady_clock::now();
     auto virt = rt.block_on([]() -> braid::Task<braid::Duration> {
@@ -23,7 +25,7 @@ TEST_CASE("paused time: a long sleep completes at once, and the virtual clock mo
     REQUIRE(std::chrono::steady_clock::now() - real0 < std::chrono::hours(1));
 }
 
-TEST_CASE("paused time: sleeps complete in deadline order") {
+TEST_CASE("time_sleep.paused time: sleeps complete in deadline order") {
     auto rt = braid_test::paused_runtime(2);
     auto order = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto log = std::make_shared<std::vector<int>>();
@@ -41,7 +43,7 @@ TEST_CASE("paused time: sleeps complete in deadline order") {
     REQUIRE(order == std::vector<int>{10, 20, 30, 40, 50});
 }
 
-TEST_CASE("paused time: advance moves the clock and fires what became due") {
+TEST_CASE("time_sleep.paused time: advance moves the clock and fires what became due") {
     // current-thread: nothing runs (and the clock never jumps by itself)
     // outside block_on, so the test alone moves time here.
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
@@ -58,7 +60,7 @@ TEST_CASE("paused time: advance moves the clock and fires what became due") {
     REQUIRE(woke.load() == 1);
 }
 
-TEST_CASE("paused time does not advance while a blocking job runs") {
+TEST_CASE("time_sleep.paused time does not advance while a blocking job runs") {
     auto rt = braid_test::paused_runtime(1);
     bool ok = rt.block_on([]() -> braid::Task<bool> {
         auto t0 = braid::Instant::now();
@@ -75,7 +77,7 @@ TEST_CASE("paused time does not advance while a blocking job runs") {
     REQUIRE(ok);
 }
 
-TEST_CASE("sleep_until a past deadline completes at once") {
+TEST_CASE("time_sleep.sleep_until a past deadline completes at once") {
     auto rt = braid_test::runtime(1);
     bool ok = rt.block_on([]() -> braid::Task<bool> {
         auto s = braid::sleep_until(braid::Instant::now() - 1s);
@@ -86,7 +88,7 @@ TEST_CASE("sleep_until a past deadline completes at once") {
     REQUIRE(ok);
 }
 
-TEST_CASE("real time: a sleep lasts at least its duration") {
+TEST_CASE("time_sleep.real time: a sleep lasts at least its duration") {
     auto rt = braid_test::runtime(2);
     auto elapsed = rt.block_on([]() -> braid::Task<braid::Duration> {
         auto t0 = braid::Instant::now();
@@ -96,7 +98,7 @@ TEST_CASE("real time: a sleep lasts at least its duration") {
     REQUIRE(elapsed >= 20ms);
 }
 
-TEST_CASE("a negative duration is refused with braid::Error(BRAID_EINVAL)") {
+TEST_CASE("time_sleep.a negative duration is refused with braid::Error(BRAID_EINVAL)") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         try {
@@ -108,7 +110,7 @@ TEST_CASE("a negative duration is refused with braid::Error(BRAID_EINVAL)") {
     }());
 }
 
-TEST_CASE("a Sleep can be reset to a later deadline") {
+TEST_CASE("time_sleep.a Sleep can be reset to a later deadline") {
     auto rt = braid_test::paused_runtime(1);
     auto d = rt.block_on([]() -> braid::Task<braid::Duration> {
         auto t0 = braid::Instant::now();
@@ -120,7 +122,7 @@ TEST_CASE("a Sleep can be reset to a later deadline") {
     REQUIRE(d == 30ms);
 }
 
-TEST_CASE("Instant arithmetic") {
+TEST_CASE("time_sleep.Instant arithmetic") {
     braid::Instant a(1000), b(4000);
     REQUIRE(b - a == braid::Duration(3000));
     REQUIRE(a + 3us == b);
@@ -128,7 +130,7 @@ TEST_CASE("Instant arithmetic") {
     REQUIRE(a < b);
 }
 
-TEST_CASE("100,000 sleeping tasks all wake, in paused time", "[stress]") {
+TEST_CASE("time_sleep.100,000 sleeping tasks all wake, in paused time", "[stress]") {
     auto rt = braid_test::paused_runtime(2);
     std::atomic<int> woke{0};
     rt.block_on([](std::atomic<int>* w) -> braid::Task<> {
@@ -144,7 +146,7 @@ TEST_CASE("100,000 sleeping tasks all wake, in paused time", "[stress]") {
     REQUIRE(woke.load() == 100000);
 }
 
-TEST_CASE("sleep: a deadline kept across selects and reset by the other branch fires at the new deadline") {
+TEST_CASE("time_sleep.sleep: a deadline kept across selects and reset by the other branch fires at the new deadline") {
     // Tokio's idle-timeout loop: `let sleep = sleep(d); pin!(sleep); loop {
     // select! { _ = &mut sleep => break, Some(_) = rx.recv() =>
     // sleep.as_mut().reset(now + d) } }`.
@@ -171,3 +173,5 @@ TEST_CASE("sleep: a deadline kept across selects and reset by the other branch f
     }());
     REQUIRE(fired_at == 34);  // the last activity at 24 ms, plus 10 ms
 }
+
+}  // namespace test_time_sleep

@@ -6,6 +6,8 @@
 
 #include "support.hpp"
 
+namespace test_time_timeout {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -16,13 +18,13 @@ braid::Task<int> after(std::chrono::milliseconds d, int v) {
 }
 }  // namespace
 
-TEST_CASE("timeout gives the value when the awaitable is in time") {
+TEST_CASE("time_timeout.timeout gives the value when the awaitable is in time") {
     auto rt = braid_test::paused_runtime();
     auto v = rt.block_on([]() -> braid::Task<std::optional<int>> { co_return co_await braid::timeout(10ms, after(5ms, 7)); }());
     REQUIRE(v == 7);
 }
 
-TEST_CASE("timeout gives nothing when time runs out, and cancels the awaitable") {
+TEST_CASE("time_timeout.timeout gives nothing when time runs out, and cancels the awaitable") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     auto rt = braid_test::paused_runtime();
@@ -39,7 +41,7 @@ TEST_CASE("timeout gives nothing when time runs out, and cancels the awaitable")
     REQUIRE(live == 0);
 }
 
-TEST_CASE("timeout_at an instant, void awaitables give a bool") {
+TEST_CASE("time_timeout.timeout_at an instant, void awaitables give a bool") {
     auto rt = braid_test::paused_runtime();
     auto [in_time, late] = rt.block_on([]() -> braid::Task<std::pair<bool, bool>> {
         auto now = braid::Instant::now();
@@ -51,7 +53,7 @@ TEST_CASE("timeout_at an instant, void awaitables give a bool") {
     REQUIRE_FALSE(late);
 }
 
-TEST_CASE("timeout of an awaitable that is ready at once never looks at the timer") {
+TEST_CASE("time_timeout.timeout of an awaitable that is ready at once never looks at the timer") {
     auto rt = braid_test::runtime(1);
     long sum = rt.block_on([]() -> braid::Task<long> {
         long s = 0;
@@ -61,7 +63,7 @@ TEST_CASE("timeout of an awaitable that is ready at once never looks at the time
     REQUIRE(sum == 10000L * 9999 / 2);
 }
 
-TEST_CASE("timeout's duration counts from the first poll that finds the awaitable pending, timeout_at's deadline is fixed") {
+TEST_CASE("time_timeout.timeout's duration counts from the first poll that finds the awaitable pending, timeout_at's deadline is fixed") {
     auto rt = braid_test::paused_runtime();
     auto [from_poll, fixed] = rt.block_on([]() -> braid::Task<std::pair<braid::Duration, braid::Duration>> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -81,7 +83,7 @@ TEST_CASE("timeout's duration counts from the first poll that finds the awaitabl
     REQUIRE(fixed == 0ms);  // its deadline, 10 ms after it was made, passed while the first one ran
 }
 
-TEST_CASE("timeout expiring at the same instant the inner task completes gives one outcome", "[stress]") {
+TEST_CASE("time_timeout.timeout expiring at the same instant the inner task completes gives one outcome", "[stress]") {
     auto rt = braid_test::paused_runtime(2);
     auto [values, timeouts] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         int values = 0, timeouts = 0;
@@ -96,7 +98,7 @@ TEST_CASE("timeout expiring at the same instant the inner task completes gives o
     REQUIRE(values + timeouts == 2000);
 }
 
-TEST_CASE("timeout with real time and a spawned task racing it", "[stress]") {
+TEST_CASE("time_timeout.timeout with real time and a spawned task racing it", "[stress]") {
     auto rt = braid_test::runtime(2);
     auto [ok, to] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         int ok = 0, to = 0;
@@ -110,7 +112,7 @@ TEST_CASE("timeout with real time and a spawned task racing it", "[stress]") {
     REQUIRE(ok + to == 300);
 }
 
-TEST_CASE("a negative timeout is refused") {
+TEST_CASE("time_timeout.a negative timeout is refused") {
     auto rt = braid_test::runtime(1);
     rt.block_on([]() -> braid::Task<> {
         REQUIRE_THROWS_AS(braid::timeout(-1ms, after(1ms, 1)), braid::Error);
@@ -151,7 +153,7 @@ braid::Task<> spin_on_channel(std::atomic<long>* rounds, long limit, braid_runti
 }
 }  // namespace
 
-TEST_CASE("timeout fires around a future that is always ready (paused time)") {
+TEST_CASE("time_timeout.timeout fires around a future that is always ready (paused time)") {
     auto rt = braid_test::paused_runtime();
     braid_runtime* native = rt.native_handle();
     for (int which = 0; which < 2; ++which) {
@@ -171,7 +173,7 @@ TEST_CASE("timeout fires around a future that is always ready (paused time)") {
     }
 }
 
-TEST_CASE("timeout fires around a future that is always ready (real clock)") {
+TEST_CASE("time_timeout.timeout fires around a future that is always ready (real clock)") {
     auto rt = braid_test::runtime(1);
     const long limit = 100000000L / braid_test::kStressDivisor;
     for (int which = 0; which < 2; ++which) {
@@ -184,3 +186,5 @@ TEST_CASE("timeout fires around a future that is always ready (real clock)") {
         REQUIRE(rounds.load() > 0);
     }
 }
+
+}  // namespace test_time_timeout

@@ -26,6 +26,8 @@
 
 #include "support.hpp"
 
+namespace conformance_async_stream {
+
 namespace bs = braid::stream;
 
 namespace {
@@ -75,7 +77,7 @@ braid::Stream<std::string> exclaimed(braid::Stream<std::string_view> s) {
 }
 }  // namespace
 
-TEST_CASE("test") {
+TEST_CASE("async_stream.test") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<std::string> values = co_await (exclaimed(hello_world()) | bs::collect());
@@ -87,7 +89,7 @@ TEST_CASE("test") {
 
 // ---- stream.rs -------------------------------------------------------------------
 
-TEST_CASE("noop_stream") {
+TEST_CASE("async_stream.noop_stream") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<int> { co_return; }();
@@ -95,7 +97,7 @@ TEST_CASE("noop_stream") {
     }());
 }
 
-TEST_CASE("empty_stream") {
+TEST_CASE("async_stream.empty_stream") {
     auto rt = current_thread();
     bool ran = rt.block_on([]() -> braid::Task<bool> {
         bool ran = false;
@@ -111,7 +113,7 @@ TEST_CASE("empty_stream") {
     REQUIRE(ran);
 }
 
-TEST_CASE("yield_single_value") {
+TEST_CASE("async_stream.yield_single_value") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<std::string_view> { co_yield "hello"; }();
@@ -121,7 +123,7 @@ TEST_CASE("yield_single_value") {
     }());
 }
 
-TEST_CASE("fused") {
+TEST_CASE("async_stream.fused") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<std::string_view> { co_yield "hello"; }();
@@ -139,7 +141,7 @@ TEST_CASE("fused") {
     }());
 }
 
-TEST_CASE("yield_multi_value") {
+TEST_CASE("async_stream.yield_multi_value") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<std::string_view> {
@@ -160,7 +162,7 @@ braid::Task<> do_stuff_async() { co_return; }
 braid::Task<> more_async_work() { co_return; }
 }  // namespace
 
-TEST_CASE("unit_yield_in_select") {
+TEST_CASE("async_stream.unit_yield_in_select") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<std::monostate> {
@@ -173,7 +175,7 @@ TEST_CASE("unit_yield_in_select") {
     }());
 }
 
-TEST_CASE("yield_with_select") {
+TEST_CASE("async_stream.yield_with_select") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<std::string_view> {
@@ -194,7 +196,7 @@ braid::Stream<uint32_t> build_stream() {
 }
 }  // namespace
 
-TEST_CASE("return_stream") {
+TEST_CASE("async_stream.return_stream") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<uint32_t> values = co_await (build_stream() | bs::collect());
@@ -202,7 +204,7 @@ TEST_CASE("return_stream") {
     }());
 }
 
-TEST_CASE("consume_channel") {
+TEST_CASE("async_stream.consume_channel") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(10);
@@ -231,7 +233,7 @@ struct Data {
 };
 }  // namespace
 
-TEST_CASE("borrow_self") {
+TEST_CASE("async_stream.borrow_self") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         Data data{"hello"};
@@ -241,7 +243,7 @@ TEST_CASE("borrow_self") {
     }());
 }
 
-TEST_CASE("stream_in_stream") {
+TEST_CASE("async_stream.stream_in_stream") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto s = []() -> braid::Stream<int> {
@@ -255,7 +257,7 @@ TEST_CASE("stream_in_stream") {
     }());
 }
 
-TEST_CASE("yield_non_unpin_value") {
+TEST_CASE("async_stream.yield_non_unpin_value") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         // the items are awaitables (async blocks), run by buffered
@@ -267,7 +269,7 @@ TEST_CASE("yield_non_unpin_value") {
     }());
 }
 
-TEST_CASE("inner_try_stream") {
+TEST_CASE("async_stream.inner_try_stream") {
     // a generator whose select branch builds and polls a fallible generator;
     // building the outer one runs nothing (it is never polled)
     bool ran = false;
@@ -288,7 +290,7 @@ TEST_CASE("inner_try_stream") {
 
 // ---- try_stream.rs ---------------------------------------------------------------
 
-TEST_CASE("single_err") {
+TEST_CASE("async_stream.single_err") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         bool reached = false;
@@ -305,7 +307,7 @@ TEST_CASE("single_err") {
     }());
 }
 
-TEST_CASE("yield_then_err") {
+TEST_CASE("async_stream.yield_then_err") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         bool reached = false;
@@ -321,3 +323,5 @@ TEST_CASE("yield_then_err") {
         EXPECT(!reached);
     }());
 }
+
+}  // namespace conformance_async_stream

@@ -18,6 +18,8 @@
 
 #include "support.hpp"
 
+namespace conformance_codec_codecs {
+
 using braid::io::AnyDelimiterCodec;
 using braid::io::ByteBuffer;
 using braid::io::BytesCodec;
@@ -47,7 +49,7 @@ void too_long(Codec& codec, ByteBuffer& buf) {
 }
 }  // namespace
 
-TEST_CASE("lines_decoder") {
+TEST_CASE("codec_codecs.lines_decoder") {
     LinesCodec codec;
     ByteBuffer buf;
     put(buf, "line 1\nline 2\r\nline 3\n\r\n\r");
@@ -64,7 +66,7 @@ TEST_CASE("lines_decoder") {
     REQUIRE_FALSE(codec.decode_eof(buf));
 }
 
-TEST_CASE("lines_decoder_max_length") {
+TEST_CASE("codec_codecs.lines_decoder_max_length") {
     const std::size_t MAX_LENGTH = 6;
     LinesCodec codec(MAX_LENGTH);
     ByteBuffer buf;
@@ -91,7 +93,7 @@ TEST_CASE("lines_decoder_max_length") {
     too_long(codec, buf);
 }
 
-TEST_CASE("lines_decoder_max_length_underrun") {
+TEST_CASE("codec_codecs.lines_decoder_max_length_underrun") {
     LinesCodec codec(6);
     ByteBuffer buf;
     put(buf, "line ");
@@ -107,7 +109,7 @@ TEST_CASE("lines_decoder_max_length_underrun") {
     decoded(codec, buf, "line 2");
 }
 
-TEST_CASE("lines_decoder_max_length_bursts") {
+TEST_CASE("codec_codecs.lines_decoder_max_length_bursts") {
     LinesCodec codec(10);
     ByteBuffer buf;
     put(buf, "line ");
@@ -118,7 +120,7 @@ TEST_CASE("lines_decoder_max_length_bursts") {
     too_long(codec, buf);
 }
 
-TEST_CASE("lines_decoder_max_length_big_burst") {
+TEST_CASE("codec_codecs.lines_decoder_max_length_big_burst") {
     LinesCodec codec(10);
     ByteBuffer buf;
     put(buf, "line ");
@@ -127,7 +129,7 @@ TEST_CASE("lines_decoder_max_length_big_burst") {
     too_long(codec, buf);
 }
 
-TEST_CASE("lines_decoder_max_length_newline_between_decodes") {
+TEST_CASE("codec_codecs.lines_decoder_max_length_newline_between_decodes") {
     LinesCodec codec(5);
     ByteBuffer buf;
     put(buf, "hello");
@@ -137,7 +139,7 @@ TEST_CASE("lines_decoder_max_length_newline_between_decodes") {
 }
 
 // Regression test for an infinite loop in Tokio's discarding.
-TEST_CASE("lines_decoder_discard_repeat") {
+TEST_CASE("codec_codecs.lines_decoder_discard_repeat") {
     LinesCodec codec(1);
     ByteBuffer buf;
     put(buf, "aa");
@@ -147,7 +149,7 @@ TEST_CASE("lines_decoder_discard_repeat") {
 }
 
 // Regression test for later decodes after a too-long line.
-TEST_CASE("lines_decoder_max_length_underrun_twice") {
+TEST_CASE("codec_codecs.lines_decoder_max_length_underrun_twice") {
     LinesCodec codec(11);
     ByteBuffer buf;
     put(buf, "line ");
@@ -160,7 +162,7 @@ TEST_CASE("lines_decoder_max_length_underrun_twice") {
     decoded(codec, buf, "short");
 }
 
-TEST_CASE("lines_encoder") {
+TEST_CASE("codec_codecs.lines_encoder") {
     LinesCodec codec;
     std::string buf;
     codec.encode("line 1", buf);
@@ -169,7 +171,7 @@ TEST_CASE("lines_encoder") {
     REQUIRE(buf == "line 1\nline 2\n");
 }
 
-TEST_CASE("bytes_decoder") {
+TEST_CASE("codec_codecs.bytes_decoder") {
     BytesCodec codec;
     ByteBuffer buf;
     put(buf, "abc");
@@ -182,7 +184,7 @@ TEST_CASE("bytes_decoder") {
 
 // Tokio's case checks that encoding into buffers of any capacity works:
 // frames of 32 and 8 KiB + 1 bytes, then "hello", appended as they are.
-TEST_CASE("bytes_encoder") {
+TEST_CASE("codec_codecs.bytes_encoder") {
     BytesCodec codec;
     std::string small;
     codec.encode(std::string(32, '\0'), small);
@@ -200,7 +202,7 @@ TEST_CASE("bytes_encoder") {
     REQUIRE(buf.substr(INITIAL_CAPACITY + 1) == "hello");
 }
 
-TEST_CASE("any_delimiters_decoder_any_character") {
+TEST_CASE("codec_codecs.any_delimiters_decoder_any_character") {
     AnyDelimiterCodec codec(",;\n\r", ",");
     ByteBuffer buf;
     put(buf, "chunk 1,chunk 2;chunk 3\n\r");
@@ -217,7 +219,7 @@ TEST_CASE("any_delimiters_decoder_any_character") {
     REQUIRE_FALSE(codec.decode_eof(buf));
 }
 
-TEST_CASE("any_delimiters_decoder_max_length") {
+TEST_CASE("codec_codecs.any_delimiters_decoder_max_length") {
     const std::size_t MAX_LENGTH = 7;
     AnyDelimiterCodec codec(",;\n\r", ",", MAX_LENGTH);
     ByteBuffer buf;
@@ -245,7 +247,7 @@ TEST_CASE("any_delimiters_decoder_max_length") {
     too_long(codec, buf);
 }
 
-TEST_CASE("any_delimiter_decoder_max_length_underrun") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_max_length_underrun") {
     AnyDelimiterCodec codec(",;\n\r", ",", 7);
     ByteBuffer buf;
     put(buf, "chunk ");
@@ -261,7 +263,7 @@ TEST_CASE("any_delimiter_decoder_max_length_underrun") {
     decoded(codec, buf, "chunk 2");
 }
 
-TEST_CASE("any_delimiter_decoder_max_length_underrun_twice") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_max_length_underrun_twice") {
     AnyDelimiterCodec codec(",;\n\r", ",", 11);
     ByteBuffer buf;
     put(buf, "chunk ");
@@ -274,7 +276,7 @@ TEST_CASE("any_delimiter_decoder_max_length_underrun_twice") {
     decoded(codec, buf, "short");
 }
 
-TEST_CASE("any_delimiter_decoder_max_length_bursts") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_max_length_bursts") {
     AnyDelimiterCodec codec(",;\n\r", ",", 11);
     ByteBuffer buf;
     put(buf, "chunk ");
@@ -285,7 +287,7 @@ TEST_CASE("any_delimiter_decoder_max_length_bursts") {
     too_long(codec, buf);
 }
 
-TEST_CASE("any_delimiter_decoder_max_length_big_burst") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_max_length_big_burst") {
     AnyDelimiterCodec codec(",;\n\r", ",", 11);
     ByteBuffer buf;
     put(buf, "chunk ");
@@ -294,7 +296,7 @@ TEST_CASE("any_delimiter_decoder_max_length_big_burst") {
     too_long(codec, buf);
 }
 
-TEST_CASE("any_delimiter_decoder_max_length_delimiter_between_decodes") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_max_length_delimiter_between_decodes") {
     AnyDelimiterCodec codec(",;\n\r", ",", 5);
     ByteBuffer buf;
     put(buf, "hello");
@@ -303,7 +305,7 @@ TEST_CASE("any_delimiter_decoder_max_length_delimiter_between_decodes") {
     decoded(codec, buf, "hello");
 }
 
-TEST_CASE("any_delimiter_decoder_discard_repeat") {
+TEST_CASE("codec_codecs.any_delimiter_decoder_discard_repeat") {
     AnyDelimiterCodec codec(",;\n\r", ",", 1);
     ByteBuffer buf;
     put(buf, "aa");
@@ -312,7 +314,7 @@ TEST_CASE("any_delimiter_decoder_discard_repeat") {
     REQUIRE_FALSE(codec.decode(buf));
 }
 
-TEST_CASE("any_delimiter_encoder") {
+TEST_CASE("codec_codecs.any_delimiter_encoder") {
     AnyDelimiterCodec codec(",", ";--;");
     std::string buf;
     codec.encode("chunk 1", buf);
@@ -320,3 +322,5 @@ TEST_CASE("any_delimiter_encoder") {
     codec.encode("chunk 2", buf);
     REQUIRE(buf == "chunk 1;--;chunk 2;--;");
 }
+
+}  // namespace conformance_codec_codecs

@@ -18,6 +18,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_codec_framed {
+
 using braid::io::ByteBuffer;
 
 namespace {
@@ -69,7 +71,7 @@ ByteBuffer bytes(const std::string& s) {
 }
 }  // namespace
 
-TEST_CASE("can_read_from_existing_buf") {
+TEST_CASE("codec_framed.can_read_from_existing_buf") {
     auto rt = braid_test::current_thread_runtime();
     uint32_t num = rt.block_on([]() -> braid::Task<uint32_t> {
         braid::io::FramedParts<DontReadIntoThis, U32Codec> parts{DontReadIntoThis{}, U32Codec{}};
@@ -81,7 +83,7 @@ TEST_CASE("can_read_from_existing_buf") {
     REQUIRE(num == 42);
 }
 
-TEST_CASE("can_read_from_existing_buf_after_codec_changed") {
+TEST_CASE("codec_framed.can_read_from_existing_buf_after_codec_changed") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::io::FramedParts<DontReadIntoThis, U32Codec> parts{DontReadIntoThis{}, U32Codec{}};
@@ -97,3 +99,5 @@ TEST_CASE("can_read_from_existing_buf_after_codec_changed") {
         EXPECT(framed2.codec().read_bytes == 12);
     }());
 }
+
+}  // namespace conformance_codec_framed

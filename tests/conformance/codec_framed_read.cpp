@@ -27,6 +27,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_codec_framed_read {
+
 using namespace std::literals;
 using braid::io::ByteBuffer;
 using braid::io::FramedRead;
@@ -85,7 +87,7 @@ int next_err(PollByHand<S>& io) {
 }
 }  // namespace
 
-TEST_CASE("read_multi_frame_in_packet") {
+TEST_CASE("codec_framed_read.read_multi_frame_in_packet") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02"sv);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -96,7 +98,7 @@ TEST_CASE("read_multi_frame_in_packet") {
     next_done(io);
 }
 
-TEST_CASE("read_multi_frame_in_packet_after_codec_changed") {
+TEST_CASE("codec_framed_read.read_multi_frame_in_packet_after_codec_changed") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x08"sv);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -110,7 +112,7 @@ TEST_CASE("read_multi_frame_in_packet_after_codec_changed") {
     next_done(io);
 }
 
-TEST_CASE("read_multi_frame_across_packets") {
+TEST_CASE("codec_framed_read.read_multi_frame_across_packets") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x00"sv).on_read("\x00\x00\x00\x01"sv).on_read("\x00\x00\x00\x02"sv);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -121,7 +123,7 @@ TEST_CASE("read_multi_frame_across_packets") {
     next_done(io);
 }
 
-TEST_CASE("read_not_ready") {
+TEST_CASE("codec_framed_read.read_not_ready") {
     MockIo mock;
     mock.on_read_pending().on_read("\x00\x00\x00\x00"sv).on_read("\x00\x00\x00\x01"sv);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -132,7 +134,7 @@ TEST_CASE("read_not_ready") {
     next_done(io);
 }
 
-TEST_CASE("read_partial_then_not_ready") {
+TEST_CASE("codec_framed_read.read_partial_then_not_ready") {
     MockIo mock;
     mock.on_read("\x00\x00"sv).on_read_pending().on_read("\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02"sv);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -144,7 +146,7 @@ TEST_CASE("read_partial_then_not_ready") {
     next_done(io);
 }
 
-TEST_CASE("read_err") {
+TEST_CASE("codec_framed_read.read_err") {
     MockIo mock;
     mock.on_read_error(BRAID_EIO);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -152,7 +154,7 @@ TEST_CASE("read_err") {
     REQUIRE(next_err(io) == BRAID_EIO);
 }
 
-TEST_CASE("read_partial_then_err") {
+TEST_CASE("codec_framed_read.read_partial_then_err") {
     MockIo mock;
     mock.on_read("\x00\x00"sv).on_read_error(BRAID_EIO);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -160,7 +162,7 @@ TEST_CASE("read_partial_then_err") {
     REQUIRE(next_err(io) == BRAID_EIO);
 }
 
-TEST_CASE("read_partial_would_block_then_err") {
+TEST_CASE("codec_framed_read.read_partial_would_block_then_err") {
     MockIo mock;
     mock.on_read("\x00\x00"sv).on_read_pending().on_read_error(BRAID_EIO);
     FramedRead framed(std::move(mock), U32Decoder{});
@@ -169,7 +171,7 @@ TEST_CASE("read_partial_would_block_then_err") {
     REQUIRE(next_err(io) == BRAID_EIO);
 }
 
-TEST_CASE("huge_size") {
+TEST_CASE("codec_framed_read.huge_size") {
     struct BigDecoder {
         using item_type = uint32_t;
         std::optional<uint32_t> decode(ByteBuffer& buf) {
@@ -187,7 +189,7 @@ TEST_CASE("huge_size") {
     next_done(io);
 }
 
-TEST_CASE("data_remaining_is_error") {
+TEST_CASE("codec_framed_read.data_remaining_is_error") {
     MockIo slice;
     slice.on_read(std::string(5, '\0'));
     FramedRead framed(std::move(slice), U32Decoder{});
@@ -196,7 +198,7 @@ TEST_CASE("data_remaining_is_error") {
     REQUIRE(next_err(io) == BRAID_EEOF);
 }
 
-TEST_CASE("multi_frames_on_eof") {
+TEST_CASE("codec_framed_read.multi_frames_on_eof") {
     struct MyDecoder {
         using item_type = uint32_t;
         std::vector<uint32_t> frames;
@@ -223,7 +225,7 @@ TEST_CASE("multi_frames_on_eof") {
     REQUIRE(decode_calls == 0);
 }
 
-TEST_CASE("read_eof_then_resume") {
+TEST_CASE("codec_framed_read.read_eof_then_resume") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x01"sv)
         .on_read(""sv)
@@ -240,3 +242,5 @@ TEST_CASE("read_eof_then_resume") {
     next_done(io);
     REQUIRE(framed.get_ref().reads_left() == 3);
 }
+
+}  // namespace conformance_codec_framed_read

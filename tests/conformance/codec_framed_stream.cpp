@@ -23,6 +23,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_codec_framed_stream {
+
 using braid::io::ByteBuffer;
 
 namespace {
@@ -37,7 +39,7 @@ struct AllBytes {
 };
 }  // namespace
 
-TEST_CASE("return_none_after_error") {
+TEST_CASE("codec_framed_stream.return_none_after_error") {
     braid_test::MockIo mock;
     mock.on_read("abcdef").on_read_error(BRAID_EIO, "Resource errored out").on_read("more data");
     braid::io::FramedRead framed(std::move(mock), AllBytes{});
@@ -55,3 +57,5 @@ TEST_CASE("return_none_after_error") {
     REQUIRE(io.poll_next().is_end());
     REQUIRE(framed.get_ref().reads_left() == 1);
 }
+
+}  // namespace conformance_codec_framed_stream

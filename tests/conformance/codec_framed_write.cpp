@@ -18,6 +18,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_codec_framed_write {
+
 using namespace std::literals;
 using braid_test::MockIo;
 
@@ -40,7 +42,7 @@ braid::Task<bool> done(braid::Task<> t) {
 }
 }  // namespace
 
-TEST_CASE("write_multi_frame_in_packet") {
+TEST_CASE("codec_framed_write.write_multi_frame_in_packet") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02"sv);
     braid::io::FramedWrite framed(std::move(mock), U32Encoder{});
@@ -63,7 +65,7 @@ TEST_CASE("write_multi_frame_in_packet") {
     REQUIRE(framed.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_multi_frame_after_codec_changed") {
+TEST_CASE("codec_framed_write.write_multi_frame_after_codec_changed") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x08"sv);
     braid::io::FramedWrite framed(std::move(mock), U32Encoder{});
@@ -85,7 +87,7 @@ TEST_CASE("write_multi_frame_after_codec_changed") {
     REQUIRE(framed2.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_hits_backpressure") {
+TEST_CASE("codec_framed_write.write_hits_backpressure") {
     constexpr uint32_t kIter = 2 * 1024;
     U32Encoder enc;
     std::string full, last;
@@ -121,3 +123,5 @@ TEST_CASE("write_hits_backpressure") {
     REQUIRE(flushed.poll_next().ready);
     REQUIRE(framed.get_ref().writes_left() == 0);
 }
+
+}  // namespace conformance_codec_framed_write

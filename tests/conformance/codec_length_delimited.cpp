@@ -31,6 +31,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_codec_length_delimited {
+
 using namespace std::literals;
 using braid::io::FramedRead;
 using braid::io::FramedWrite;
@@ -87,13 +89,13 @@ void flush_ready(W& w) {
 
 // ---- reading ------------------------------------------------------------------
 
-TEST_CASE("read_empty_io_yields_nothing") {
+TEST_CASE("codec_length_delimited.read_empty_io_yields_nothing") {
     FramedRead framed(MockIo{}, LengthDelimitedCodec());
     PollByHand io(framed);
     next_done(io);
 }
 
-TEST_CASE("read_single_frame_one_packet") {
+TEST_CASE("codec_length_delimited.read_single_frame_one_packet") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x09" "abcdefghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -102,7 +104,7 @@ TEST_CASE("read_single_frame_one_packet") {
     next_done(io);
 }
 
-TEST_CASE("read_single_frame_one_packet_little_endian") {
+TEST_CASE("codec_length_delimited.read_single_frame_one_packet_little_endian") {
     MockIo mock;
     mock.on_read("\x09\x00\x00\x00" "abcdefghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec().little_endian());
@@ -111,7 +113,7 @@ TEST_CASE("read_single_frame_one_packet_little_endian") {
     next_done(io);
 }
 
-TEST_CASE("read_single_multi_frame_one_packet") {
+TEST_CASE("codec_length_delimited.read_single_multi_frame_one_packet") {
     std::string d;
     d += "\x00\x00\x00\x09" "abcdefghi"sv;
     d += "\x00\x00\x00\x03" "123"sv;
@@ -126,7 +128,7 @@ TEST_CASE("read_single_multi_frame_one_packet") {
     next_done(io);
 }
 
-TEST_CASE("read_single_frame_multi_packet") {
+TEST_CASE("codec_length_delimited.read_single_frame_multi_packet") {
     MockIo mock;
     mock.on_read("\x00\x00"sv).on_read("\x00\x09" "abc"sv).on_read("defghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -135,7 +137,7 @@ TEST_CASE("read_single_frame_multi_packet") {
     next_done(io);
 }
 
-TEST_CASE("read_multi_frame_multi_packet") {
+TEST_CASE("codec_length_delimited.read_multi_frame_multi_packet") {
     MockIo mock;
     mock.on_read("\x00\x00"sv)
         .on_read("\x00\x09" "abc"sv)
@@ -150,7 +152,7 @@ TEST_CASE("read_multi_frame_multi_packet") {
     next_done(io);
 }
 
-TEST_CASE("read_single_frame_multi_packet_wait") {
+TEST_CASE("codec_length_delimited.read_single_frame_multi_packet_wait") {
     MockIo mock;
     mock.on_read("\x00\x00"sv)
         .on_read_pending()
@@ -167,7 +169,7 @@ TEST_CASE("read_single_frame_multi_packet_wait") {
     next_done(io);
 }
 
-TEST_CASE("read_multi_frame_multi_packet_wait") {
+TEST_CASE("codec_length_delimited.read_multi_frame_multi_packet_wait") {
     MockIo mock;
     mock.on_read("\x00\x00"sv)
         .on_read_pending()
@@ -192,7 +194,7 @@ TEST_CASE("read_multi_frame_multi_packet_wait") {
     next_done(io);
 }
 
-TEST_CASE("read_incomplete_head") {
+TEST_CASE("codec_length_delimited.read_incomplete_head") {
     MockIo mock;
     mock.on_read("\x00\x00"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -200,7 +202,7 @@ TEST_CASE("read_incomplete_head") {
     REQUIRE(next_err(io) == BRAID_EEOF);
 }
 
-TEST_CASE("read_incomplete_head_multi") {
+TEST_CASE("codec_length_delimited.read_incomplete_head_multi") {
     MockIo mock;
     mock.on_read_pending().on_read("\x00"sv).on_read_pending();
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -210,7 +212,7 @@ TEST_CASE("read_incomplete_head_multi") {
     REQUIRE(next_err(io) == BRAID_EEOF);
 }
 
-TEST_CASE("read_incomplete_payload") {
+TEST_CASE("codec_length_delimited.read_incomplete_payload") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x09" "ab"sv).on_read_pending().on_read("cd"sv).on_read_pending();
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -220,7 +222,7 @@ TEST_CASE("read_incomplete_payload") {
     REQUIRE(next_err(io) == BRAID_EEOF);
 }
 
-TEST_CASE("read_max_frame_len") {
+TEST_CASE("codec_length_delimited.read_max_frame_len") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x09" "abcdefghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec().max_frame_length(5));
@@ -228,7 +230,7 @@ TEST_CASE("read_max_frame_len") {
     REQUIRE(next_err(io) == BRAID_ERANGE);
 }
 
-TEST_CASE("read_update_max_frame_len_at_rest") {
+TEST_CASE("codec_length_delimited.read_update_max_frame_len_at_rest") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x09" "abcdefghi"sv).on_read("\x00\x00\x00\x09" "abcdefghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec());
@@ -238,7 +240,7 @@ TEST_CASE("read_update_max_frame_len_at_rest") {
     REQUIRE(next_err(io) == BRAID_ERANGE);
 }
 
-TEST_CASE("read_update_max_frame_len_in_flight") {
+TEST_CASE("codec_length_delimited.read_update_max_frame_len_in_flight") {
     MockIo mock;
     mock.on_read("\x00\x00\x00\x09" "abcd"sv)
         .on_read_pending()
@@ -254,7 +256,7 @@ TEST_CASE("read_update_max_frame_len_in_flight") {
     REQUIRE(next_err(io) == BRAID_ERANGE);
 }
 
-TEST_CASE("read_one_byte_length_field") {
+TEST_CASE("codec_length_delimited.read_one_byte_length_field") {
     MockIo mock;
     mock.on_read("\x09" "abcdefghi"sv);
     FramedRead framed(std::move(mock), LengthDelimitedCodec().length_field_length(1));
@@ -265,13 +267,13 @@ TEST_CASE("read_one_byte_length_field") {
 
 // ---- writing ------------------------------------------------------------------
 
-TEST_CASE("write_nothing_yields_nothing") {
+TEST_CASE("codec_length_delimited.write_nothing_yields_nothing") {
     FramedWrite io(MockIo{}, LengthDelimitedCodec());
     flush_ready(io);
     REQUIRE(io.get_ref().write_polls() == 0);
 }
 
-TEST_CASE("write_single_frame_one_packet") {
+TEST_CASE("codec_length_delimited.write_single_frame_one_packet") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x09"sv).on_write("abcdefghi"sv).on_flush();
     FramedWrite io(std::move(mock), LengthDelimitedCodec());
@@ -280,7 +282,7 @@ TEST_CASE("write_single_frame_one_packet") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_single_multi_frame_one_packet") {
+TEST_CASE("codec_length_delimited.write_single_multi_frame_one_packet") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x09"sv)
         .on_write("abcdefghi"sv)
@@ -297,7 +299,7 @@ TEST_CASE("write_single_multi_frame_one_packet") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_single_multi_frame_multi_packet") {
+TEST_CASE("codec_length_delimited.write_single_multi_frame_multi_packet") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x09"sv)
         .on_write("abcdefghi"sv)
@@ -318,7 +320,7 @@ TEST_CASE("write_single_multi_frame_multi_packet") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_single_frame_would_block") {
+TEST_CASE("codec_length_delimited.write_single_frame_would_block") {
     MockIo mock;
     mock.on_write_pending()
         .on_write("\x00\x00"sv)
@@ -337,7 +339,7 @@ TEST_CASE("write_single_frame_would_block") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_single_frame_little_endian") {
+TEST_CASE("codec_length_delimited.write_single_frame_little_endian") {
     MockIo mock;
     mock.on_write("\x09\x00\x00\x00"sv).on_write("abcdefghi"sv).on_flush();
     FramedWrite io(std::move(mock), LengthDelimitedCodec().little_endian());
@@ -346,7 +348,7 @@ TEST_CASE("write_single_frame_little_endian") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_single_frame_with_short_length_field") {
+TEST_CASE("codec_length_delimited.write_single_frame_with_short_length_field") {
     MockIo mock;
     mock.on_write("\x09"sv).on_write("abcdefghi"sv).on_flush();
     FramedWrite io(std::move(mock), LengthDelimitedCodec().length_field_length(1));
@@ -355,14 +357,14 @@ TEST_CASE("write_single_frame_with_short_length_field") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_max_frame_len") {
+TEST_CASE("codec_length_delimited.write_max_frame_len") {
     FramedWrite io(MockIo{}, LengthDelimitedCodec().max_frame_length(5));
     REQUIRE(braid_test::error_code_of([&] { io.feed("abcdef"sv); }) == BRAID_ERANGE);
     REQUIRE(io.buffered() == 0);
     REQUIRE(io.get_ref().write_polls() == 0);
 }
 
-TEST_CASE("write_update_max_frame_len_at_rest") {
+TEST_CASE("codec_length_delimited.write_update_max_frame_len_at_rest") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x06"sv).on_write("abcdef"sv).on_flush();
     FramedWrite io(std::move(mock), LengthDelimitedCodec());
@@ -375,7 +377,7 @@ TEST_CASE("write_update_max_frame_len_at_rest") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_update_max_frame_len_in_flight") {
+TEST_CASE("codec_length_delimited.write_update_max_frame_len_in_flight") {
     MockIo mock;
     mock.on_write("\x00\x00\x00\x06"sv).on_write("ab"sv).on_write_pending().on_write("cdef"sv).on_flush();
     FramedWrite io(std::move(mock), LengthDelimitedCodec());
@@ -392,7 +394,7 @@ TEST_CASE("write_update_max_frame_len_in_flight") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("write_zero") {
+TEST_CASE("codec_length_delimited.write_zero") {
     FramedWrite io(MockIo{}, LengthDelimitedCodec());
     io.feed("abcdef"sv);
 
@@ -403,7 +405,7 @@ TEST_CASE("write_zero") {
     REQUIRE(io.get_ref().writes_left() == 0);
 }
 
-TEST_CASE("encode_overflow") {
+TEST_CASE("codec_length_delimited.encode_overflow") {
     // Encoding the head must grow the buffer when it does not fit.
     LengthDelimitedCodec codec;
     std::string buf(1024, 'a');
@@ -411,3 +413,5 @@ TEST_CASE("encode_overflow") {
     REQUIRE(buf.size() == 1024 + 4 + 5);
     REQUIRE(buf.substr(1024) == "\x00\x00\x00\x05" "hello"sv);
 }
+
+}  // namespace conformance_codec_length_delimited

@@ -11,7 +11,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("path_read_write") {
+namespace conformance_fs {
+
+TEST_CASE("fs.path_read_write") {
     braid_test::TempDir temp;
     auto rt = braid_test::current_thread_runtime();
     std::string out = rt.block_on([](std::string path) -> braid::Task<std::string> {
@@ -20,3 +22,5 @@ TEST_CASE("path_read_write") {
     }(temp / "bar"));
     REQUIRE(out == "bytes");
 }
+
+}  // namespace conformance_fs

@@ -14,7 +14,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("copy") {
+namespace conformance_fs_copy {
+
+TEST_CASE("fs_copy.copy") {
     braid_test::TempDir dir;
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](std::string source_path, std::string dest_path) -> braid::Task<> {
@@ -28,7 +30,7 @@ TEST_CASE("copy") {
     }(dir / "foo.txt", dir / "bar.txt"));
 }
 
-TEST_CASE("copy_permissions") {
+TEST_CASE("fs_copy.copy_permissions") {
     braid_test::TempDir dir;
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](std::string from_path, std::string to_path) -> braid::Task<> {
@@ -47,3 +49,5 @@ TEST_CASE("copy_permissions") {
         EXPECT(from_perms == to_perms);
     }(dir / "foo.txt", dir / "bar.txt"));
 }
+
+}  // namespace conformance_fs_copy

@@ -17,6 +17,8 @@
 
 #include "support.hpp"
 
+namespace conformance_fs_dir {
+
 namespace {
 bool is_dir(const std::string& p) {
     struct stat st;
@@ -32,21 +34,21 @@ void run(braid::Task<> body) {
 }
 }  // namespace
 
-TEST_CASE("create_dir") {
+TEST_CASE("fs_dir.create_dir") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "foo";
     run([](std::string new_dir) -> braid::Task<> { co_await braid::fs::create_dir(new_dir); }(new_dir));
     REQUIRE(is_dir(new_dir));
 }
 
-TEST_CASE("create_all") {
+TEST_CASE("fs_dir.create_all") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "foo/bar";
     run([](std::string new_dir) -> braid::Task<> { co_await braid::fs::create_dir_all(new_dir); }(new_dir));
     REQUIRE(is_dir(new_dir));
 }
 
-TEST_CASE("build_dir") {
+TEST_CASE("fs_dir.build_dir") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "foo/bar";
     run([](std::string new_dir) -> braid::Task<> {
@@ -57,7 +59,7 @@ TEST_CASE("build_dir") {
     }(new_dir));
 }
 
-TEST_CASE("remove") {
+TEST_CASE("fs_dir.remove") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "foo";
     REQUIRE(::mkdir(new_dir.c_str(), 0777) == 0);
@@ -65,7 +67,7 @@ TEST_CASE("remove") {
     REQUIRE(!exists(new_dir));
 }
 
-TEST_CASE("read_inherent") {
+TEST_CASE("fs_dir.read_inherent") {
     braid_test::TempDir base_dir;
     for (const char* d : {"aa", "bb", "cc"}) REQUIRE(::mkdir((base_dir / d).c_str(), 0777) == 0);
 
@@ -79,7 +81,7 @@ TEST_CASE("read_inherent") {
     REQUIRE(files == std::vector<std::string>{"aa", "bb", "cc"});
 }
 
-TEST_CASE("build_dir_mode_read_only") {
+TEST_CASE("fs_dir.build_dir_mode_read_only") {
     braid_test::TempDir base_dir;
     std::string new_dir = base_dir / "abc";
     run([](std::string new_dir) -> braid::Task<> {
@@ -88,3 +90,5 @@ TEST_CASE("build_dir_mode_read_only") {
         EXPECT((meta.permissions & 0777) == 0444);  // read-only (the umask only clears bits)
     }(new_dir));
 }
+
+}  // namespace conformance_fs_dir

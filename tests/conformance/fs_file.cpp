@@ -20,6 +20,8 @@
 
 #include "support.hpp"
 
+namespace conformance_fs_file {
+
 using braid::fs::File;
 
 namespace {
@@ -54,7 +56,7 @@ void run(braid::Task<> body) {
 
 }  // namespace
 
-TEST_CASE("basic_read") {
+TEST_CASE("fs_file.basic_read") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir, HELLO);
     run([](std::string path) -> braid::Task<> {
@@ -66,7 +68,7 @@ TEST_CASE("basic_read") {
     }(path));
 }
 
-TEST_CASE("basic_write") {
+TEST_CASE("fs_file.basic_write") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir);
     run([](std::string path) -> braid::Task<> {
@@ -77,7 +79,7 @@ TEST_CASE("basic_write") {
     REQUIRE(std_read(path) == HELLO);
 }
 
-TEST_CASE("basic_write_and_shutdown") {
+TEST_CASE("fs_file.basic_write_and_shutdown") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir);
     run([](std::string path) -> braid::Task<> {
@@ -88,7 +90,7 @@ TEST_CASE("basic_write_and_shutdown") {
     REQUIRE(std_read(path) == HELLO);
 }
 
-TEST_CASE("rewind_seek_position") {
+TEST_CASE("fs_file.rewind_seek_position") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir);
     run([](std::string path) -> braid::Task<> {
@@ -99,7 +101,7 @@ TEST_CASE("rewind_seek_position") {
     }(path));
 }
 
-TEST_CASE("coop") {
+TEST_CASE("fs_file.coop") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir, HELLO);
     run([](std::string path) -> braid::Task<> {
@@ -124,7 +126,7 @@ TEST_CASE("coop") {
     }(path));
 }
 
-TEST_CASE("unix_fd") {
+TEST_CASE("fs_file.unix_fd") {
     braid_test::TempDir dir;
     std::string path = tempfile(dir);
     run([](std::string path) -> braid::Task<> {
@@ -132,3 +134,5 @@ TEST_CASE("unix_fd") {
         EXPECT(file.fd() > 0);
     }(path));
 }
+
+}  // namespace conformance_fs_file

@@ -11,6 +11,8 @@
 
 #include "support.hpp"
 
+namespace conformance_fs_link {
+
 namespace {
 void write_std(const std::string& p, const std::string& data) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -18,7 +20,7 @@ void write_std(const std::string& p, const std::string& data) {
 }
 }  // namespace
 
-TEST_CASE("test_hard_link") {
+TEST_CASE("fs_link.test_hard_link") {
     braid_test::TempDir dir;
     std::string src = dir / "src.txt", dst = dir / "dst.txt";
     write_std(src, "hello");
@@ -32,7 +34,7 @@ TEST_CASE("test_hard_link") {
     }(src, dst));
 }
 
-TEST_CASE("test_symlink") {
+TEST_CASE("fs_link.test_symlink") {
     braid_test::TempDir dir;
     std::string src = dir / "src.txt", dst = dir / "dst.txt";
     write_std(src, "hello");
@@ -46,3 +48,5 @@ TEST_CASE("test_symlink") {
         EXPECT(meta.is_symlink());
     }(src, dst));
 }
+
+}  // namespace conformance_fs_link

@@ -43,6 +43,8 @@
 
 #include "support.hpp"
 
+namespace conformance_io_async_fd {
+
 using braid_test::CountingWaker;
 using braid_test::PollByHand;
 
@@ -143,7 +145,7 @@ int block_on_ready(braid_fd* f, int interest) {
 }
 }  // namespace
 
-TEST_CASE("initially_writable") {
+TEST_CASE("io_async_fd.initially_writable") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](int a, int b) -> braid::Task<> {
@@ -158,7 +160,7 @@ TEST_CASE("initially_writable") {
     }(a.fd, b.fd));
 }
 
-TEST_CASE("reset_readable") {
+TEST_CASE("io_async_fd.reset_readable") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](const FileDescriptor* a, const FileDescriptor* b) -> braid::Task<> {
@@ -199,7 +201,7 @@ TEST_CASE("reset_readable") {
     }(&a, &b));
 }
 
-TEST_CASE("reset_writable") {
+TEST_CASE("io_async_fd.reset_writable") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](const FileDescriptor* a, const FileDescriptor* b) -> braid::Task<> {
@@ -233,7 +235,7 @@ TEST_CASE("reset_writable") {
     }(&a, &b));
 }
 
-TEST_CASE("drop_closes") {
+TEST_CASE("io_async_fd.drop_closes") {
     auto rt = braid_test::current_thread_runtime();
     char c;
     {
@@ -270,7 +272,7 @@ TEST_CASE("drop_closes") {
     }
 }
 
-TEST_CASE("reregister") {
+TEST_CASE("io_async_fd.reregister") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](int a) -> braid::Task<> {
@@ -283,7 +285,7 @@ TEST_CASE("reregister") {
     }(a.fd));
 }
 
-TEST_CASE("try_io") {
+TEST_CASE("io_async_fd.try_io") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     REQUIRE(b.write("0", 1) == 1);
@@ -337,7 +339,7 @@ braid::Task<> notify_barrier(std::shared_ptr<braid::Barrier> barrier) {
 }
 }  // namespace
 
-TEST_CASE("multiple_waiters") {
+TEST_CASE("io_async_fd.multiple_waiters") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](int a, const FileDescriptor* b) -> braid::Task<> {
@@ -365,7 +367,7 @@ TEST_CASE("multiple_waiters") {
     }(a.fd, &b));
 }
 
-TEST_CASE("poll_fns") {
+TEST_CASE("io_async_fd.poll_fns") {
     auto [a, b] = socketpair();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([](const FileDescriptor* a, const FileDescriptor* b) -> braid::Task<> {
@@ -441,7 +443,7 @@ TEST_CASE("poll_fns") {
     }(&a, &b));
 }
 
-TEST_CASE("driver_shutdown_wakes_currently_pending") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_currently_pending") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     auto [a, b] = socketpair();
     CFd afd_a(*rt, a.fd);
@@ -460,7 +462,7 @@ TEST_CASE("driver_shutdown_wakes_currently_pending") {
     REQUIRE(block_on_ready(afd_a.f, BRAID_READABLE) == BRAID_ECANCELED);
 }
 
-TEST_CASE("driver_shutdown_wakes_future_pending") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_future_pending") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     auto [a, b] = socketpair();
     CFd afd_a(*rt, a.fd);
@@ -470,7 +472,7 @@ TEST_CASE("driver_shutdown_wakes_future_pending") {
     REQUIRE(block_on_ready(afd_a.f, BRAID_READABLE) == BRAID_ECANCELED);
 }
 
-TEST_CASE("driver_shutdown_wakes_pending_race") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_pending_race") {
     for (int i = 0; i < 100 / braid_test::kStressDivisor; ++i) {
         std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
         auto [a, b] = socketpair();
@@ -488,7 +490,7 @@ TEST_CASE("driver_shutdown_wakes_pending_race") {
     }
 }
 
-TEST_CASE("driver_shutdown_wakes_currently_pending_polls") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_currently_pending_polls") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     auto [a, b] = socketpair();
     CFd afd_a(*rt, a.fd);
@@ -509,7 +511,7 @@ TEST_CASE("driver_shutdown_wakes_currently_pending_polls") {
     REQUIRE(braid_fd_poll_ready(afd_a.f, BRAID_WRITABLE, &CountingWaker::wake, &writable, &bits) == BRAID_ECANCELED);
 }
 
-TEST_CASE("driver_shutdown_wakes_poll") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_poll") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     auto [a, b] = socketpair();
     CFd afd_a(*rt, a.fd);
@@ -520,7 +522,7 @@ TEST_CASE("driver_shutdown_wakes_poll") {
     REQUIRE(block_on_ready(afd_a.f, BRAID_WRITABLE) == BRAID_ECANCELED);
 }
 
-TEST_CASE("driver_shutdown_wakes_poll_race") {
+TEST_CASE("io_async_fd.driver_shutdown_wakes_poll_race") {
     for (int i = 0; i < 100 / braid_test::kStressDivisor; ++i) {
         std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
         auto [a, b] = socketpair();
@@ -537,3 +539,5 @@ TEST_CASE("driver_shutdown_wakes_poll_race") {
         dropper.join();
     }
 }
+
+}  // namespace conformance_io_async_fd

@@ -22,6 +22,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_buf_reader {
+
 using braid_test::MockIo;
 
 namespace {
@@ -57,7 +59,7 @@ struct MaybePending {
 };
 }  // namespace
 
-TEST_CASE("test_buffered_reader") {
+TEST_CASE("io_buf_reader.test_buffered_reader") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         MockIo inner;
@@ -97,7 +99,7 @@ TEST_CASE("test_buffered_reader") {
     }());
 }
 
-TEST_CASE("test_short_reads") {
+TEST_CASE("io_buf_reader.test_short_reads") {
     // A reader whose reads report the given lengths, then 0 for ever.
     struct ShortReader {
         std::deque<std::size_t> lengths;
@@ -127,7 +129,7 @@ TEST_CASE("test_short_reads") {
     }());
 }
 
-TEST_CASE("maybe_pending") {
+TEST_CASE("io_buf_reader.maybe_pending") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::io::BufReader reader(MaybePending{bytes({5, 6, 7, 0, 1, 2, 3, 4})}, 2);
@@ -165,7 +167,7 @@ TEST_CASE("maybe_pending") {
     }());
 }
 
-TEST_CASE("maybe_pending_buf_read") {
+TEST_CASE("io_buf_reader.maybe_pending_buf_read") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::io::BufReader reader(MaybePending{bytes({0, 1, 2, 3, 1, 0})}, 2);
@@ -185,7 +187,7 @@ TEST_CASE("maybe_pending_buf_read") {
 }
 
 // This tests the AsyncBufReadExt::fill_buf wrapper.
-TEST_CASE("test_fill_buf_wrapper") {
+TEST_CASE("io_buf_reader.test_fill_buf_wrapper") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [write, read_end] = braid::io::duplex(16);
@@ -272,13 +274,13 @@ braid::Task<> seek_sequence(R inner, SeekFrom first, uint64_t first_pos) {
 }
 }  // namespace
 
-TEST_CASE("test_buffered_reader_seek") {
+TEST_CASE("io_buf_reader.test_buffered_reader_seek") {
     auto rt = braid_test::current_thread_runtime();
     braid::io::Cursor<std::string> inner(bytes({5, 6, 7, 0, 1, 2, 3, 4}));
     rt.block_on(seek_sequence(std::move(inner), SeekFrom::start_at(3), 3));
 }
 
-TEST_CASE("test_buffered_reader_seek_underflow") {
+TEST_CASE("io_buf_reader.test_buffered_reader_seek_underflow") {
     // A reader that gives its position modulo 256 for each byte, and whose
     // position wraps around as it seeks.
     struct PositionReader {
@@ -316,8 +318,10 @@ TEST_CASE("test_buffered_reader_seek_underflow") {
     }());
 }
 
-TEST_CASE("maybe_pending_seek") {
+TEST_CASE("io_buf_reader.maybe_pending_seek") {
     auto rt = braid_test::current_thread_runtime();
     MaybePendingSeek inner{braid::io::Cursor<std::string>(bytes({5, 6, 7, 0, 1, 2, 3, 4}))};
     rt.block_on(seek_sequence(std::move(inner), SeekFrom::current(3), 3));
 }
+
+}  // namespace conformance_io_buf_reader

@@ -27,6 +27,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_buf_writer {
+
 namespace {
 // The bytes from, from + 1, ..., to - 1.  (No initializer lists: g++ 12
 // cannot compile one inside a co_await expression.)
@@ -119,12 +121,12 @@ std::string vec_contents(const VecWriter& w) { return w.data; }
 std::string pending_contents(const MaybePending& w) { return w.inner; }
 }  // namespace
 
-TEST_CASE("buf_writer") {
+TEST_CASE("io_buf_writer.buf_writer") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(buf_writer_sequence(VecWriter{}, &vec_contents));
 }
 
-TEST_CASE("buf_writer_inner_flushes") {
+TEST_CASE("io_buf_writer.buf_writer_inner_flushes") {
     auto rt = braid_test::current_thread_runtime();
     std::string w = rt.block_on([]() -> braid::Task<std::string> {
         braid::io::BufWriter w(VecWriter{}, 3);
@@ -137,12 +139,12 @@ TEST_CASE("buf_writer_inner_flushes") {
     REQUIRE(w == seq(0, 2));
 }
 
-TEST_CASE("maybe_pending_buf_writer") {
+TEST_CASE("io_buf_writer.maybe_pending_buf_writer") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(buf_writer_sequence(MaybePending{}, &pending_contents));
 }
 
-TEST_CASE("maybe_pending_buf_writer_inner_flushes") {
+TEST_CASE("io_buf_writer.maybe_pending_buf_writer_inner_flushes") {
     auto rt = braid_test::current_thread_runtime();
     std::string w = rt.block_on([]() -> braid::Task<std::string> {
         braid::io::BufWriter w(MaybePending{}, 3);
@@ -301,37 +303,37 @@ braid::Task<std::string> harness(std::vector<ConstBuffer> io_vec) {
 }
 }  // namespace
 
-TEST_CASE("buf_writer_seek") {
+TEST_CASE("io_buf_writer.buf_writer_seek") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(seek_sequence(braid::io::Cursor<std::string>(), &cursor_contents, &cursor_into));
 }
 
-TEST_CASE("maybe_pending_buf_writer_seek") {
+TEST_CASE("io_buf_writer.maybe_pending_buf_writer_seek") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(seek_sequence(MaybePendingSeek{}, &pending_seek_contents, &pending_seek_into));
 }
 
-TEST_CASE("write_vectored_empty_on_non_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_empty_on_non_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(empty_case<MockWriter>());
 }
 
-TEST_CASE("write_vectored_empty_on_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_empty_on_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(empty_case<VectoredMockWriter>());
 }
 
-TEST_CASE("write_vectored_basic_on_non_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_basic_on_non_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(basic_case<MockWriter>());
 }
 
-TEST_CASE("write_vectored_basic_on_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_basic_on_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(basic_case<VectoredMockWriter>());
 }
 
-TEST_CASE("write_vectored_large_total_on_non_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_large_total_on_non_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::vector<ConstBuffer> io_vec = slices({{0, 4}, {4, 8}, {8, 11}});
@@ -347,7 +349,7 @@ TEST_CASE("write_vectored_large_total_on_non_vectored") {
     }());
 }
 
-TEST_CASE("write_vectored_large_total_on_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_large_total_on_vectored") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::vector<ConstBuffer> io_vec = slices({{0, 4}, {4, 8}, {8, 11}});
@@ -363,22 +365,24 @@ TEST_CASE("write_vectored_large_total_on_vectored") {
     }());
 }
 
-TEST_CASE("write_vectored_odd_on_non_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_odd_on_non_vectored") {
     auto rt = braid_test::current_thread_runtime();
     REQUIRE(rt.block_on(harness<MockWriter>(slices({{0, 4}, {0, 0}, {4, 9}, {9, 11}}))) == MSG);
 }
 
-TEST_CASE("write_vectored_odd_on_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_odd_on_vectored") {
     auto rt = braid_test::current_thread_runtime();
     REQUIRE(rt.block_on(harness<VectoredMockWriter>(slices({{0, 4}, {0, 0}, {4, 9}, {9, 11}}))) == MSG);
 }
 
-TEST_CASE("write_vectored_large_slice_on_non_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_large_slice_on_non_vectored") {
     auto rt = braid_test::current_thread_runtime();
     REQUIRE(rt.block_on(harness<MockWriter>(slices({{0, 0}, {0, 9}, {9, 11}}))) == MSG);
 }
 
-TEST_CASE("write_vectored_large_slice_on_vectored") {
+TEST_CASE("io_buf_writer.write_vectored_large_slice_on_vectored") {
     auto rt = braid_test::current_thread_runtime();
     REQUIRE(rt.block_on(harness<VectoredMockWriter>(slices({{0, 0}, {0, 9}, {9, 11}}))) == MSG);
 }
+
+}  // namespace conformance_io_buf_writer

@@ -11,7 +11,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("chain") {
+namespace conformance_io_chain {
+
+TEST_CASE("io_chain.chain") {
     auto rt = braid_test::current_thread_runtime();
     std::string buf = rt.block_on([]() -> braid::Task<std::string> {
         std::string buf;
@@ -22,3 +24,5 @@ TEST_CASE("chain") {
     }());
     REQUIRE(buf == "hello world");
 }
+
+}  // namespace conformance_io_chain

@@ -22,6 +22,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_copy {
+
 namespace {
 // Rust's Vec<u8> as a writer: takes everything.
 struct VecWriter {
@@ -38,7 +40,7 @@ struct VecWriter {
 };
 }  // namespace
 
-TEST_CASE("copy") {
+TEST_CASE("io_copy.copy") {
     auto rt = braid_test::current_thread_runtime();
     auto [n, wr] = rt.block_on([]() -> braid::Task<std::pair<uint64_t, std::string>> {
         braid_test::MockIo rd;  // "hello world" once, then end of file
@@ -88,7 +90,7 @@ struct Limited {
 };
 }  // namespace
 
-TEST_CASE("proxy") {
+TEST_CASE("io_copy.proxy") {
     auto rt = braid_test::current_thread_runtime();
     uint64_t n = rt.block_on([]() -> braid::Task<uint64_t> {
         auto [rd, wd_end] = braid::io::duplex(1024);
@@ -105,3 +107,5 @@ TEST_CASE("proxy") {
     }());
     REQUIRE(n == 1024);
 }
+
+}  // namespace conformance_io_copy

@@ -24,6 +24,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_copy_bidirectional {
+
 using braid::net::TcpStream;
 using Handle = braid::JoinHandle<std::pair<uint64_t, uint64_t>>;
 
@@ -75,7 +77,7 @@ void run(Body cb) {
 }
 }  // namespace
 
-TEST_CASE("test_basic_transfer") {
+TEST_CASE("io_copy_bidirectional.test_basic_transfer") {
     run([](Handle, TcpStream a, TcpStream b) -> braid::Task<> {
         co_await a.write_all("test");
         std::string tmp(4, '\0');
@@ -84,7 +86,7 @@ TEST_CASE("test_basic_transfer") {
     });
 }
 
-TEST_CASE("test_transfer_after_close") {
+TEST_CASE("io_copy_bidirectional.test_transfer_after_close") {
     run([](Handle handle, TcpStream a, TcpStream b) -> braid::Task<> {
         a.shutdown_write();
         std::vector<char> rest;
@@ -104,7 +106,7 @@ TEST_CASE("test_transfer_after_close") {
     });
 }
 
-TEST_CASE("blocking_one_side_does_not_block_other") {
+TEST_CASE("io_copy_bidirectional.blocking_one_side_does_not_block_other") {
     run([](Handle handle, TcpStream a, TcpStream b) -> braid::Task<> {
         std::size_t copied = co_await block_write(a);
 
@@ -126,7 +128,7 @@ TEST_CASE("blocking_one_side_does_not_block_other") {
     });
 }
 
-TEST_CASE("immediate_exit_on_write_error") {
+TEST_CASE("io_copy_bidirectional.immediate_exit_on_write_error") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         const std::string payload = "here, take this";
@@ -139,7 +141,7 @@ TEST_CASE("immediate_exit_on_write_error") {
     REQUIRE(code == BRAID_EIO);
 }
 
-TEST_CASE("immediate_exit_on_read_error") {
+TEST_CASE("io_copy_bidirectional.immediate_exit_on_read_error") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         braid_test::MockIo a;
@@ -150,3 +152,5 @@ TEST_CASE("immediate_exit_on_read_error") {
     }());
     REQUIRE(code == BRAID_EIO);
 }
+
+}  // namespace conformance_io_copy_bidirectional

@@ -30,9 +30,11 @@
 
 #include "support.hpp"
 
+namespace conformance_io_driver {
+
 using braid_test::CountingWaker;
 
-TEST_CASE("test_drop_on_notify") {
+TEST_CASE("io_driver.test_drop_on_notify") {
     auto rt = braid_test::current_thread_runtime();
 
     // Create a listener (on the runtime, from outside its tasks)
@@ -65,3 +67,5 @@ TEST_CASE("test_drop_on_notify") {
     REQUIRE(accepted == nullptr);
     ::close(s);
 }
+
+}  // namespace conformance_io_driver

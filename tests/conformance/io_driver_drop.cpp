@@ -15,6 +15,8 @@
 
 #include "support.hpp"
 
+namespace conformance_io_driver_drop {
+
 using braid_test::CountingWaker;
 
 namespace {
@@ -33,7 +35,7 @@ int poll_accept(braid::net::TcpListener& l, CountingWaker& w) {
 }
 }  // namespace
 
-TEST_CASE("tcp_doesnt_block") {
+TEST_CASE("io_driver_drop.tcp_doesnt_block") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     braid::net::TcpListener listener = bind_on(*rt);
 
@@ -46,7 +48,7 @@ TEST_CASE("tcp_doesnt_block") {
     REQUIRE(rc < 0);
 }
 
-TEST_CASE("drop_wakes") {
+TEST_CASE("io_driver_drop.drop_wakes") {
     std::optional<braid::Runtime> rt(braid_test::current_thread_runtime());
     braid::net::TcpListener listener = bind_on(*rt);
 
@@ -60,3 +62,5 @@ TEST_CASE("drop_wakes") {
     REQUIRE(rc != BRAID_PENDING);
     REQUIRE(rc < 0);
 }
+
+}  // namespace conformance_io_driver_drop

@@ -12,7 +12,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("fill_buf_file") {
+namespace conformance_io_fill_buf {
+
+TEST_CASE("io_fill_buf.fill_buf_file") {
     braid_test::TempDir dir;
     auto rt = braid_test::current_thread_runtime();
     std::string contents = rt.block_on([](std::string path) -> braid::Task<std::string> {
@@ -32,3 +34,5 @@ TEST_CASE("fill_buf_file") {
     }(dir / "file"));
     REQUIRE(contents == "hello");
 }
+
+}  // namespace conformance_io_fill_buf

@@ -15,7 +15,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("lines_inherent") {
+namespace conformance_io_lines {
+
+TEST_CASE("io_lines.lines_inherent") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid_test::MockIo mock;
@@ -33,3 +35,5 @@ TEST_CASE("lines_inherent") {
         EXPECT(!b);
     }());
 }
+
+}  // namespace conformance_io_lines

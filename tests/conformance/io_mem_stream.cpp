@@ -13,9 +13,11 @@
 
 #include "support.hpp"
 
+namespace conformance_io_mem_stream {
+
 using braid::io::DuplexStream;
 
-TEST_CASE("ping_pong") {
+TEST_CASE("io_mem_stream.ping_pong") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(32);
@@ -31,7 +33,7 @@ TEST_CASE("ping_pong") {
     }());
 }
 
-TEST_CASE("across_tasks") {
+TEST_CASE("io_mem_stream.across_tasks") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(32);
@@ -55,7 +57,7 @@ TEST_CASE("across_tasks") {
     }());
 }
 
-TEST_CASE("disconnect") {
+TEST_CASE("io_mem_stream.disconnect") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(32);
@@ -79,7 +81,7 @@ TEST_CASE("disconnect") {
     }());
 }
 
-TEST_CASE("disconnect_reader") {
+TEST_CASE("io_mem_stream.disconnect_reader") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(2);
@@ -102,7 +104,7 @@ TEST_CASE("disconnect_reader") {
     }());
 }
 
-TEST_CASE("max_write_size") {
+TEST_CASE("io_mem_stream.max_write_size") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = braid::io::duplex(32);
@@ -135,7 +137,7 @@ braid::Task<> write_then_read_forever(DuplexStream& tx, DuplexStream& rx) {
 }
 }  // namespace
 
-TEST_CASE("duplex_is_cooperative") {
+TEST_CASE("io_mem_stream.duplex_is_cooperative") {
     // A loop whose every write and read is ready at once must still give
     // way within its task's cooperative budget, so the yield_now next to it
     // (polled second: biased) gets to finish.
@@ -147,3 +149,5 @@ TEST_CASE("duplex_is_cooperative") {
     }());
     REQUIRE(winner == 1);
 }
+
+}  // namespace conformance_io_mem_stream

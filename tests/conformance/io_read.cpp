@@ -19,6 +19,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_read {
+
 namespace {
 // Puts "hello world" into the buffer, and must be polled only once.
 struct Rd {
@@ -36,7 +38,7 @@ struct Rd {
 static_assert(braid::io::AsyncRead<Rd>);
 }  // namespace
 
-TEST_CASE("read") {
+TEST_CASE("io_read.read") {
     auto rt = braid_test::current_thread_runtime();
     auto [n, buf, polls] = rt.block_on([]() -> braid::Task<std::tuple<std::size_t, std::string, int>> {
         std::string buf(11, '\0');
@@ -48,3 +50,5 @@ TEST_CASE("read") {
     REQUIRE(buf == "hello world");
     REQUIRE(polls == 1);
 }
+
+}  // namespace conformance_io_read

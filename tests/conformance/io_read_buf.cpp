@@ -14,7 +14,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("read_buf") {
+namespace conformance_io_read_buf {
+
+TEST_CASE("io_read_buf.read_buf") {
     struct Rd {
         int cnt = 0;
         auto read(braid::io::MutableBuffer b) {
@@ -36,3 +38,5 @@ TEST_CASE("read_buf") {
         EXPECT(std::string(buf.begin(), buf.end()) == "hello world");
     }());
 }
+
+}  // namespace conformance_io_read_buf

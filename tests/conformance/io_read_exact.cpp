@@ -12,7 +12,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("read_exact") {
+namespace conformance_io_read_exact {
+
+TEST_CASE("io_read_exact.read_exact") {
     auto rt = braid_test::current_thread_runtime();
     std::string buf = rt.block_on([]() -> braid::Task<std::string> {
         std::string buf(8, '\0');
@@ -23,3 +25,5 @@ TEST_CASE("read_exact") {
     }());
     REQUIRE(buf == "hello wo");
 }
+
+}  // namespace conformance_io_read_exact

@@ -22,9 +22,11 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_read_line {
+
 using braid_test::MockIo;
 
-TEST_CASE("read_line") {
+TEST_CASE("io_read_line.read_line") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         MockIo cursor;
@@ -49,7 +51,7 @@ TEST_CASE("read_line") {
     }());
 }
 
-TEST_CASE("read_line_not_all_ready") {
+TEST_CASE("io_read_line.read_line_not_all_ready") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         MockIo mock;
@@ -95,7 +97,7 @@ braid::Task<std::tuple<int, std::string, std::string>> read_line_into_foo(MockIo
 }
 }  // namespace
 
-TEST_CASE("read_line_fail") {
+TEST_CASE("io_read_line.read_line_fail") {
     auto rt = braid_test::current_thread_runtime();
     MockIo mock;
     mock.on_read("Hello Wor").on_read_error(BRAID_EIO, "The world has no end");
@@ -105,7 +107,7 @@ TEST_CASE("read_line_fail") {
     REQUIRE(line == "FooHello Wor");
 }
 
-TEST_CASE("read_line_fail_and_utf8_fail") {
+TEST_CASE("io_read_line.read_line_fail_and_utf8_fail") {
     auto rt = braid_test::current_thread_runtime();
     MockIo mock;
     mock.on_read("Hello Wor").on_read("\xff\xff\xff").on_read_error(BRAID_EIO, "The world has no end");
@@ -116,3 +118,5 @@ TEST_CASE("read_line_fail_and_utf8_fail") {
     // braid: no UTF-8 check, so the bytes read before the error stay.
     REQUIRE(line == "FooHello Wor\xff\xff\xff");
 }
+
+}  // namespace conformance_io_read_line

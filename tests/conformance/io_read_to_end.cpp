@@ -18,7 +18,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("read_to_end") {
+namespace conformance_io_read_to_end {
+
+TEST_CASE("io_read_to_end.read_to_end") {
     auto rt = braid_test::current_thread_runtime();
     auto [n, buf] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, std::vector<char>>> {
         std::vector<char> buf;
@@ -30,3 +32,5 @@ TEST_CASE("read_to_end") {
     REQUIRE(n == 11);
     REQUIRE(std::string(buf.begin(), buf.end()) == "hello world");
 }
+
+}  // namespace conformance_io_read_to_end

@@ -18,7 +18,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("read_to_string") {
+namespace conformance_io_read_to_string {
+
+TEST_CASE("io_read_to_string.read_to_string") {
     auto rt = braid_test::current_thread_runtime();
     std::string buf = rt.block_on([]() -> braid::Task<std::string> {
         braid_test::MockIo rd;
@@ -29,7 +31,7 @@ TEST_CASE("read_to_string") {
     REQUIRE(buf == "hello world");
 }
 
-TEST_CASE("to_string_does_not_truncate_on_io_error") {
+TEST_CASE("io_read_to_string.to_string_does_not_truncate_on_io_error") {
     auto rt = braid_test::current_thread_runtime();
     auto [s, what] = rt.block_on([]() -> braid::Task<std::pair<std::string, std::string>> {
         braid_test::MockIo mock;
@@ -47,7 +49,7 @@ TEST_CASE("to_string_does_not_truncate_on_io_error") {
     REQUIRE(s == "abc");
 }
 
-TEST_CASE("to_string_appends") {
+TEST_CASE("io_read_to_string.to_string_appends") {
     auto rt = braid_test::current_thread_runtime();
     auto [len, s] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, std::string>> {
         braid_test::MockIo data;
@@ -59,3 +61,5 @@ TEST_CASE("to_string_appends") {
     REQUIRE(len == 3);
     REQUIRE(s == "abcdef");
 }
+
+}  // namespace conformance_io_read_to_string

@@ -15,9 +15,11 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_read_until {
+
 using braid_test::MockIo;
 
-TEST_CASE("read_until") {
+TEST_CASE("io_read_until.read_until") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         MockIo mock;
@@ -38,7 +40,7 @@ TEST_CASE("read_until") {
     }());
 }
 
-TEST_CASE("read_until_not_all_ready") {
+TEST_CASE("io_read_until.read_until_not_all_ready") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         MockIo mock;
@@ -67,7 +69,7 @@ TEST_CASE("read_until_not_all_ready") {
     }());
 }
 
-TEST_CASE("read_until_fail") {
+TEST_CASE("io_read_until.read_until_fail") {
     auto rt = braid_test::current_thread_runtime();
     auto [what, chunk] = rt.block_on([]() -> braid::Task<std::tuple<std::string, std::string>> {
         MockIo mock;
@@ -85,3 +87,5 @@ TEST_CASE("read_until_fail") {
     REQUIRE(what.starts_with("The world has no end"));  // braid::Error adds ": <what the code means>"
     REQUIRE(chunk == "FooHello \xffWor");
 }
+
+}  // namespace conformance_io_read_until

@@ -16,6 +16,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_split {
+
 namespace {
 // Reads give 'z', writes take one byte, vectored writes two.
 struct RW {
@@ -37,7 +39,7 @@ struct RW {
 };
 }  // namespace
 
-TEST_CASE("split_stream_id") {
+TEST_CASE("io_split.split_stream_id") {
     RW a, b;
     auto [r1, w1] = braid::io::split(a);
     auto [r2, w2] = braid::io::split(b);
@@ -47,27 +49,27 @@ TEST_CASE("split_stream_id") {
     REQUIRE_FALSE(r2.is_pair_of(w1));
 }
 
-TEST_CASE("unsplit_ok") {
+TEST_CASE("io_split.unsplit_ok") {
     RW a;
     auto [r, w] = braid::io::split(a);
     REQUIRE(&r.unsplit(w) == &a);
 }
 
-TEST_CASE("unsplit_err1") {
+TEST_CASE("io_split.unsplit_err1") {
     RW a, b;
     auto [r, w1] = braid::io::split(a);
     auto [r2, w] = braid::io::split(b);
     REQUIRE(braid_test::error_code_of([&] { (void)r.unsplit(w); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("unsplit_err2") {
+TEST_CASE("io_split.unsplit_err2") {
     RW a, b;
     auto [r1, w] = braid::io::split(a);
     auto [r, w2] = braid::io::split(b);
     REQUIRE(braid_test::error_code_of([&] { (void)r.unsplit(w); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("method_delegation") {
+TEST_CASE("io_split.method_delegation") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         RW rw;
@@ -84,3 +86,5 @@ TEST_CASE("method_delegation") {
         co_await w.shutdown();
     }());
 }
+
+}  // namespace conformance_io_split

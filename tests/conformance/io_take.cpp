@@ -16,7 +16,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("take") {
+namespace conformance_io_take {
+
+TEST_CASE("io_take.take") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         char buf[6] = {0};
@@ -28,7 +30,7 @@ TEST_CASE("take") {
     }());
 }
 
-TEST_CASE("issue_4435") {
+TEST_CASE("io_take.issue_4435") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         char buf[8] = {0};
@@ -40,3 +42,5 @@ TEST_CASE("issue_4435") {
         EXPECT(std::string(buf, 8) == std::string("ABhell\0\0", 8));
     }());
 }
+
+}  // namespace conformance_io_take

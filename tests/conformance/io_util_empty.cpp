@@ -13,7 +13,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("empty_read_is_cooperative") {
+namespace conformance_io_util_empty {
+
+TEST_CASE("io_util_empty.empty_read_is_cooperative") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto forever = []() -> braid::Task<> {
@@ -27,7 +29,7 @@ TEST_CASE("empty_read_is_cooperative") {
     }());
 }
 
-TEST_CASE("empty_buf_reads_are_cooperative") {
+TEST_CASE("io_util_empty.empty_buf_reads_are_cooperative") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto forever = []() -> braid::Task<> {
@@ -41,3 +43,5 @@ TEST_CASE("empty_buf_reads_are_cooperative") {
         EXPECT(r.index() == 1);
     }());
 }
+
+}  // namespace conformance_io_util_empty

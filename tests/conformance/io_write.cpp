@@ -15,6 +15,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_write {
+
 namespace {
 // Takes the first 4 bytes of whatever it is given.
 struct Wr {
@@ -35,7 +37,7 @@ struct Wr {
 static_assert(braid::io::AsyncWrite<Wr>);
 }  // namespace
 
-TEST_CASE("write") {
+TEST_CASE("io_write.write") {
     auto rt = braid_test::current_thread_runtime();
     auto [n, buf] = rt.block_on([]() -> braid::Task<std::pair<std::size_t, std::string>> {
         Wr wr;
@@ -46,7 +48,7 @@ TEST_CASE("write") {
     REQUIRE(buf == "hell");
 }
 
-TEST_CASE("write_cursor") {
+TEST_CASE("io_write.write_cursor") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::io::Cursor<std::vector<char>> wr;
@@ -55,3 +57,5 @@ TEST_CASE("write_cursor") {
         EXPECT(std::string(wr.get_ref().begin(), wr.get_ref().end()) == "hello world");
     }());
 }
+
+}  // namespace conformance_io_write

@@ -15,6 +15,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_write_all {
+
 namespace {
 // Takes at most 4 bytes a write.
 struct Wr {
@@ -33,7 +35,7 @@ struct Wr {
 };
 }  // namespace
 
-TEST_CASE("write_all") {
+TEST_CASE("io_write_all.write_all") {
     auto rt = braid_test::current_thread_runtime();
     auto [buf, cnt] = rt.block_on([]() -> braid::Task<std::pair<std::string, int>> {
         Wr wr;
@@ -43,3 +45,5 @@ TEST_CASE("write_all") {
     REQUIRE(buf == "hello world");
     REQUIRE(cnt == 3);
 }
+
+}  // namespace conformance_io_write_all

@@ -17,6 +17,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_write_all_buf {
+
 namespace {
 // Tokio's Bytes::from_static(b"hello").chain(Bytes::from_static(b"world")).
 struct HelloWorld {
@@ -31,7 +33,7 @@ struct HelloWorld {
 };
 }  // namespace
 
-TEST_CASE("write_all_buf") {
+TEST_CASE("io_write_all_buf.write_all_buf") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::string got;
@@ -51,7 +53,7 @@ TEST_CASE("write_all_buf") {
     }());
 }
 
-TEST_CASE("write_buf_err") {
+TEST_CASE("io_write_all_buf.write_buf_err") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         int cnt = 0;
@@ -72,3 +74,5 @@ TEST_CASE("write_buf_err") {
         EXPECT(hw.rest() == "oworld");
     }());
 }
+
+}  // namespace conformance_io_write_all_buf

@@ -14,8 +14,10 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_io_write_buf {
+
 // (Tokio's name; it tests write_buf.)
-TEST_CASE("write_all") {
+TEST_CASE("io_write_buf.write_all") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::string got;
@@ -37,3 +39,5 @@ TEST_CASE("write_all") {
         EXPECT(buf.size == data.size() - 4);
     }());
 }
+
+}  // namespace conformance_io_write_buf

@@ -12,7 +12,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("write_int_should_err_if_write_count_0") {
+namespace conformance_io_write_int {
+
+TEST_CASE("io_write_int.write_int_should_err_if_write_count_0") {
     struct Wr {
         auto write(braid::io::ConstBuffer) {
             return braid_test::poll_fn<std::size_t>([](braid_wake_fn, void*, std::size_t& n) { return n = 0, 0; });
@@ -28,3 +30,5 @@ TEST_CASE("write_int_should_err_if_write_count_0") {
         EXPECT(co_await braid_test::code_of(braid::io::write_i32(wr, 12)) == BRAID_EPIPE);
     }());
 }
+
+}  // namespace conformance_io_write_int

@@ -23,6 +23,8 @@
 
 #include "support.hpp"
 
+namespace conformance_macros_join {
+
 using braid_test::PollByHand;
 
 namespace {
@@ -67,21 +69,21 @@ braid::Task<> push_and_yield(int x, std::shared_ptr<PollOrder> poll_order) {
 
 }  // namespace
 
-TEST_CASE("sync_one_lit_expr_comma") {
+TEST_CASE("macros_join.sync_one_lit_expr_comma") {
     rt().block_on([]() -> braid::Task<> {
         auto foo = co_await braid::join(value(1));
         EXPECT(foo == std::make_tuple(1));
     }());
 }
 
-TEST_CASE("sync_two_lit_expr_comma") {
+TEST_CASE("macros_join.sync_two_lit_expr_comma") {
     rt().block_on([]() -> braid::Task<> {
         auto foo = co_await braid::join(value(1), value(2));
         EXPECT(foo == std::make_tuple(1, 2));
     }());
 }
 
-TEST_CASE("two_await") {
+TEST_CASE("macros_join.two_await") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<std::string>();
         auto [tx2, rx2] = braid::oneshot::channel<uint32_t>();
@@ -103,7 +105,7 @@ TEST_CASE("two_await") {
     }());
 }
 
-TEST_CASE("join_does_not_allow_tasks_to_starve") {
+TEST_CASE("macros_join.join_does_not_allow_tasks_to_starve") {
     rt().block_on([]() -> braid::Task<> {
         auto permits = std::make_shared<braid::Semaphore>(1);
         auto [non_cooperative_result, little_task_result] =
@@ -113,7 +115,7 @@ TEST_CASE("join_does_not_allow_tasks_to_starve") {
     }());
 }
 
-TEST_CASE("a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
+TEST_CASE("macros_join.a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
     rt().block_on([]() -> braid::Task<> {
         auto poll_order = std::make_shared<PollOrder>();
         co_await braid::join(push_and_yield(1, poll_order), push_and_yield(2, poll_order),
@@ -122,3 +124,5 @@ TEST_CASE("a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
         EXPECT((poll_order->order == std::vector<int>{1, 2, 3, 2, 3, 1, 3, 1, 2, 1, 2, 3}));
     }());
 }
+
+}  // namespace conformance_macros_join

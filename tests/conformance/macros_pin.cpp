@@ -9,12 +9,14 @@
 
 #include "support.hpp"
 
+namespace conformance_macros_pin {
+
 namespace {
 braid::Task<> one() { co_return; }
 braid::Task<> two() { co_return; }
 }  // namespace
 
-TEST_CASE("multi_pin") {
+TEST_CASE("macros_pin.multi_pin") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         auto f1 = braid::pin(one());
         auto f2 = braid::pin(two());
@@ -25,3 +27,5 @@ TEST_CASE("multi_pin") {
         EXPECT(f1.done() && f2.done());
     }());
 }
+
+}  // namespace conformance_macros_pin

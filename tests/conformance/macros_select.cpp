@@ -41,6 +41,8 @@
 
 #include "support.hpp"
 
+namespace conformance_macros_select {
+
 using namespace std::chrono_literals;
 using braid_test::PollByHand;
 using braid_test::Tracked;
@@ -82,14 +84,14 @@ private:
 
 }  // namespace
 
-TEST_CASE("sync_one_lit_expr_comma") {
+TEST_CASE("macros_select.sync_one_lit_expr_comma") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(value(1));
         EXPECT(std::get<0>(r) == 1);
     }());
 }
 
-TEST_CASE("nested_one") {
+TEST_CASE("macros_select.nested_one") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(value(1));
         int foo = std::get<0>(r);
@@ -98,14 +100,14 @@ TEST_CASE("nested_one") {
     }());
 }
 
-TEST_CASE("sync_one_await") {
+TEST_CASE("macros_select.sync_one_await") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(one());
         EXPECT(std::get<0>(r) == 1);
     }());
 }
 
-TEST_CASE("sync_one_ident") {
+TEST_CASE("macros_select.sync_one_ident") {
     rt().block_on([]() -> braid::Task<> {
         auto fut = one();
         auto r = co_await braid::select(std::move(fut));
@@ -113,7 +115,7 @@ TEST_CASE("sync_one_ident") {
     }());
 }
 
-TEST_CASE("sync_two") {
+TEST_CASE("macros_select.sync_two") {
     rt().block_on([]() -> braid::Task<> {
         int cnt = 0;
         auto count_and = [](int* cnt, int v) -> braid::Task<int> {
@@ -127,7 +129,7 @@ TEST_CASE("sync_two") {
     }());
 }
 
-TEST_CASE("drop_in_fut") {
+TEST_CASE("macros_select.drop_in_fut") {
     long live_before = Tracked::live();
     rt().block_on([](long live_before) -> braid::Task<> {
         auto s = std::make_unique<Tracked>(7);
@@ -143,7 +145,7 @@ TEST_CASE("drop_in_fut") {
     REQUIRE(Tracked::live() == live_before);
 }
 
-TEST_CASE("one_ready") {
+TEST_CASE("macros_select.one_ready") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<int>();
         auto [tx2, rx2] = braid::oneshot::channel<int>();
@@ -154,7 +156,7 @@ TEST_CASE("one_ready") {
     }());
 }
 
-TEST_CASE("select_streams") {
+TEST_CASE("macros_select.select_streams") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::mpsc::unbounded_channel<int>();
         auto [tx2, rx2] = braid::mpsc::unbounded_channel<int>();
@@ -195,7 +197,7 @@ TEST_CASE("select_streams") {
     }());
 }
 
-TEST_CASE("move_uncompleted_futures") {
+TEST_CASE("macros_select.move_uncompleted_futures") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<int>();
         auto [tx2, rx2] = braid::oneshot::channel<int>();
@@ -219,7 +221,7 @@ TEST_CASE("move_uncompleted_futures") {
     }());
 }
 
-TEST_CASE("nested") {
+TEST_CASE("macros_select.nested") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(value(1));
         int x = std::get<0>(r);
@@ -229,7 +231,7 @@ TEST_CASE("nested") {
     }());
 }
 
-TEST_CASE("mutable_borrowing_future_with_same_borrow_in_block") {
+TEST_CASE("macros_select.mutable_borrowing_future_with_same_borrow_in_block") {
     rt().block_on([]() -> braid::Task<> {
         int value = 234;
         auto r = co_await braid::select(require_mutable(&value), async_noop());
@@ -238,7 +240,7 @@ TEST_CASE("mutable_borrowing_future_with_same_borrow_in_block") {
     }());
 }
 
-TEST_CASE("mutable_borrowing_future_with_same_borrow_in_block_and_else") {
+TEST_CASE("macros_select.mutable_borrowing_future_with_same_borrow_in_block_and_else") {
     rt().block_on([]() -> braid::Task<> {
         int value = 234;
         auto r = co_await braid::select(require_mutable(&value), async_noop(), braid::otherwise());
@@ -249,7 +251,7 @@ TEST_CASE("mutable_borrowing_future_with_same_borrow_in_block_and_else") {
     }());
 }
 
-TEST_CASE("future_panics_after_poll") {
+TEST_CASE("macros_select.future_panics_after_poll") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         int polls = 0;
@@ -279,7 +281,7 @@ TEST_CASE("future_panics_after_poll") {
     }());
 }
 
-TEST_CASE("disable_with_if") {
+TEST_CASE("macros_select.disable_with_if") {
     rt().block_on([]() -> braid::Task<> {
         int polls = 0;
         CountedPoll f(&polls, false);  // poll_fn(|_| panic!())
@@ -304,7 +306,7 @@ TEST_CASE("disable_with_if") {
     }());
 }
 
-TEST_CASE("join_with_select") {
+TEST_CASE("macros_select.join_with_select") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<int>();
         auto [tx2, rx2] = braid::oneshot::channel<int>();
@@ -336,14 +338,14 @@ TEST_CASE("join_with_select") {
     }());
 }
 
-TEST_CASE("use_future_in_if_condition") {
+TEST_CASE("macros_select.use_future_in_if_condition") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(braid::when(false, braid::sleep(10ms)), value(1));
         EXPECT(r.index() == 1);  // "if condition ignored" otherwise
     }());
 }
 
-TEST_CASE("use_future_in_if_condition_biased") {
+TEST_CASE("macros_select.use_future_in_if_condition_biased") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select_biased(braid::when(false, braid::sleep(10ms)), value(1));
         EXPECT(r.index() == 1);
@@ -358,14 +360,14 @@ braid::Task<int> select_of_ones(std::index_sequence<I...>) {
 }
 }  // namespace
 
-TEST_CASE("many_branches") {
+TEST_CASE("macros_select.many_branches") {
     rt().block_on([]() -> braid::Task<> {
         int num = co_await select_of_ones(std::make_index_sequence<64>{});
         EXPECT(num == 1);
     }());
 }
 
-TEST_CASE("never_branch_no_warnings") {
+TEST_CASE("macros_select.never_branch_no_warnings") {
     rt().block_on([]() -> braid::Task<> {
         auto r = co_await braid::select(Never{}, one());
         EXPECT(r.index() == 1);
@@ -373,7 +375,7 @@ TEST_CASE("never_branch_no_warnings") {
     }());
 }
 
-TEST_CASE("mut_on_left_hand_side") {
+TEST_CASE("macros_select.mut_on_left_hand_side") {
     rt().block_on([]() -> braid::Task<> {
         auto ok = braid::pin(value(1));
         auto r = co_await braid::select(ok);
@@ -383,7 +385,7 @@ TEST_CASE("mut_on_left_hand_side") {
     }());
 }
 
-TEST_CASE("biased_one_not_ready") {
+TEST_CASE("macros_select.biased_one_not_ready") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<int>();
         auto [tx2, rx2] = braid::oneshot::channel<int>();
@@ -398,7 +400,7 @@ TEST_CASE("biased_one_not_ready") {
     }());
 }
 
-TEST_CASE("biased_eventually_ready") {
+TEST_CASE("macros_select.biased_eventually_ready") {
     rt().block_on([]() -> braid::Task<> {
         auto yielding = []() -> braid::Task<> { co_await braid::yield_now(); };
         auto one = braid::pin(async_noop());
@@ -429,3 +431,5 @@ TEST_CASE("biased_eventually_ready") {
         EXPECT(count == 3);
     }());
 }
+
+}  // namespace conformance_macros_select

@@ -19,7 +19,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("test_macro_can_be_used_via_use") {
+namespace conformance_macros_test {
+
+TEST_CASE("macros_test.test_macro_can_be_used_via_use") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         bool ran = false;
         co_await braid::spawn([](bool* ran) -> braid::Task<> {
@@ -29,3 +31,5 @@ TEST_CASE("test_macro_can_be_used_via_use") {
         EXPECT(ran);
     }());
 }
+
+}  // namespace conformance_macros_test

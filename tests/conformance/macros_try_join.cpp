@@ -28,6 +28,8 @@
 
 #include "support.hpp"
 
+namespace conformance_macros_try_join {
+
 using braid_test::PollByHand;
 
 namespace {
@@ -86,21 +88,21 @@ braid::Task<bool> fails_with_recv_error(braid::oneshot::Receiver<std::string> rx
 
 }  // namespace
 
-TEST_CASE("sync_one_lit_expr_comma") {
+TEST_CASE("macros_try_join.sync_one_lit_expr_comma") {
     rt().block_on([]() -> braid::Task<> {
         auto foo = co_await braid::try_join(ok(1));
         EXPECT(foo == std::make_tuple(1));
     }());
 }
 
-TEST_CASE("sync_two_lit_expr_comma") {
+TEST_CASE("macros_try_join.sync_two_lit_expr_comma") {
     rt().block_on([]() -> braid::Task<> {
         auto foo = co_await braid::try_join(ok(1), ok(2));
         EXPECT(foo == std::make_tuple(1, 2));
     }());
 }
 
-TEST_CASE("two_await") {
+TEST_CASE("macros_try_join.two_await") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<std::string>();
         auto [tx2, rx2] = braid::oneshot::channel<uint32_t>();
@@ -122,7 +124,7 @@ TEST_CASE("two_await") {
     }());
 }
 
-TEST_CASE("err_abort_early") {
+TEST_CASE("macros_try_join.err_abort_early") {
     rt().block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid::oneshot::channel<std::string>();
         auto [tx2, rx2] = braid::oneshot::channel<uint32_t>();
@@ -148,7 +150,7 @@ TEST_CASE("err_abort_early") {
     }());
 }
 
-TEST_CASE("try_join_does_not_allow_tasks_to_starve") {
+TEST_CASE("macros_try_join.try_join_does_not_allow_tasks_to_starve") {
     rt().block_on([]() -> braid::Task<> {
         auto permits = std::make_shared<braid::Semaphore>(10);
         auto [non_cooperative_result, little_task_result] =
@@ -158,7 +160,7 @@ TEST_CASE("try_join_does_not_allow_tasks_to_starve") {
     }());
 }
 
-TEST_CASE("a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
+TEST_CASE("macros_try_join.a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
     rt().block_on([]() -> braid::Task<> {
         auto poll_order = std::make_shared<PollOrder>();
         co_await braid::try_join(push_and_yield(1, poll_order), push_and_yield(2, poll_order),
@@ -166,3 +168,5 @@ TEST_CASE("a_different_future_is_polled_first_every_time_poll_fn_is_polled") {
         EXPECT((poll_order->order == std::vector<int>{1, 2, 3, 2, 3, 1, 3, 1, 2, 1, 2, 3}));
     }());
 }
+
+}  // namespace conformance_macros_try_join

@@ -16,7 +16,9 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
-TEST_CASE("no_runtime_panics_binding_net_tcp_listener") {
+namespace conformance_net_bind_resource {
+
+TEST_CASE("net_bind_resource.no_runtime_panics_binding_net_tcp_listener") {
     int fds = braid_test::open_fds();
     // A listener made without braid (Tokio's std::net::TcpListener)...
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -36,3 +38,5 @@ TEST_CASE("no_runtime_panics_binding_net_tcp_listener") {
     REQUIRE(code == BRAID_EINVAL);
     REQUIRE(braid_test::open_fds() == fds);  // no socket was left behind
 }
+
+}  // namespace conformance_net_bind_resource

@@ -14,6 +14,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_net_lookup_host {
+
 using braid::net::lookup_host;
 using braid::net::SocketAddr;
 
@@ -24,7 +26,7 @@ std::vector<SocketAddr> run(braid::Task<std::vector<SocketAddr>> body) {
 }
 }  // namespace
 
-TEST_CASE("lookup_socket_addr") {
+TEST_CASE("net_lookup_host.lookup_socket_addr") {
     SocketAddr addr = SocketAddr::parse("127.0.0.1:8000");
     auto actual = run([](SocketAddr addr) -> braid::Task<std::vector<SocketAddr>> {
         co_return co_await lookup_host(addr.ip(), addr.port());
@@ -32,13 +34,13 @@ TEST_CASE("lookup_socket_addr") {
     REQUIRE(actual == std::vector<SocketAddr>{addr});
 }
 
-TEST_CASE("lookup_str_socket_addr") {
+TEST_CASE("net_lookup_host.lookup_str_socket_addr") {
     SocketAddr addr = SocketAddr::parse("127.0.0.1:8000");
     auto actual = run([]() -> braid::Task<std::vector<SocketAddr>> { co_return co_await lookup_host("127.0.0.1:8000"); }());
     REQUIRE(actual == std::vector<SocketAddr>{addr});
 }
 
-TEST_CASE("resolve_dns") {
+TEST_CASE("net_lookup_host.resolve_dns") {
     auto hosts = run([]() -> braid::Task<std::vector<SocketAddr>> { co_return co_await lookup_host("localhost:3000"); }());
     REQUIRE(!hosts.empty());
     SocketAddr host = hosts.front();
@@ -46,3 +48,5 @@ TEST_CASE("resolve_dns") {
     SocketAddr expected = host.is_ipv4() ? SocketAddr("127.0.0.1", 3000) : SocketAddr("::1", 3000);
     REQUIRE(host == expected);
 }
+
+}  // namespace conformance_net_lookup_host

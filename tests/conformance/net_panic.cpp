@@ -22,6 +22,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_net_panic {
+
 using braid::net::SocketAddr;
 using braid_test::PlainSocket;
 
@@ -49,7 +51,7 @@ PlainSocket plain_unix_datagram(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("tcp_stream_from_std_panic_caller") {
+TEST_CASE("net_panic.tcp_stream_from_std_panic_caller") {
     PlainSocket std_listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
     PlainSocket std_stream = PlainSocket::connect(std_listener.local_addr());
     int fl = ::fcntl(std_stream.get(), F_GETFL);
@@ -69,7 +71,7 @@ TEST_CASE("tcp_stream_from_std_panic_caller") {
     REQUIRE(c == 'x');
 }
 
-TEST_CASE("unix_listener_bind_panic_caller") {
+TEST_CASE("net_panic.unix_listener_bind_panic_caller") {
     braid_test::TempDir dir;
     std::string sock_path = dir / "socket";
 
@@ -80,14 +82,14 @@ TEST_CASE("unix_listener_bind_panic_caller") {
     REQUIRE(::stat(sock_path.c_str(), &st) != 0);  // nothing was bound there
 }
 
-TEST_CASE("udp_socket_from_std_panic_caller") {
+TEST_CASE("net_panic.udp_socket_from_std_panic_caller") {
     SocketAddr a = SocketAddr::parse("127.0.0.1:0");
     PlainSocket std_sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     REQUIRE(::bind(std_sock.get(), a.as_sockaddr(), socklen_t(a.size())) == 0);
     from_std_outside_runtime<braid::net::UdpSocket>(std_sock);
 }
 
-TEST_CASE("tcp_listener_from_std_panic_caller") {
+TEST_CASE("net_panic.tcp_listener_from_std_panic_caller") {
     PlainSocket std_listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
     from_std_outside_runtime<braid::net::TcpListener>(std_listener);
     // still listening: a connection is accepted on the plain socket
@@ -96,14 +98,14 @@ TEST_CASE("tcp_listener_from_std_panic_caller") {
     REQUIRE(server.get() >= 0);
 }
 
-TEST_CASE("unix_listener_from_std_panic_caller") {
+TEST_CASE("net_panic.unix_listener_from_std_panic_caller") {
     braid_test::TempDir dir;
     std::string sock_path = dir / "socket";
     PlainSocket std_listener = PlainSocket::listen(SocketAddr::unix_path(sock_path));
     from_std_outside_runtime<braid::net::UnixListener>(std_listener);
 }
 
-TEST_CASE("unix_stream_from_std_panic_caller") {
+TEST_CASE("net_panic.unix_stream_from_std_panic_caller") {
     braid_test::TempDir dir;
     std::string sock_path = dir / "socket";
     PlainSocket std_listener = PlainSocket::listen(SocketAddr::unix_path(sock_path));
@@ -117,9 +119,11 @@ TEST_CASE("unix_stream_from_std_panic_caller") {
     REQUIRE(c == 'x');
 }
 
-TEST_CASE("unix_datagram_from_std_panic_caller") {
+TEST_CASE("net_panic.unix_datagram_from_std_panic_caller") {
     braid_test::TempDir dir;
     std::string sock_path = dir / "socket";
     PlainSocket std_socket = plain_unix_datagram(sock_path);
     from_std_outside_runtime<braid::net::UnixDatagram>(std_socket);
 }
+
+}  // namespace conformance_net_panic

@@ -7,11 +7,13 @@
 
 #include "support.hpp"
 
+namespace conformance_no_rt {
+
 using namespace std::chrono_literals;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
 
-TEST_CASE("timeout_panics_when_no_tokio_context") {
+TEST_CASE("no_rt.timeout_panics_when_no_tokio_context") {
     auto [tx, rx] = braid::oneshot::channel<int>();
     auto s = braid_test::as_stream(braid::timeout(10ms, std::move(rx)));
     braid_test::PollByHand fut(s);
@@ -19,7 +21,7 @@ TEST_CASE("timeout_panics_when_no_tokio_context") {
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("panics_when_no_reactor") {
+TEST_CASE("no_rt.panics_when_no_reactor") {
     // A plain listening socket to connect to (no runtime needed for it).
     auto rt = braid::Runtime::builder().current_thread().build();
     auto [srv, addr] = rt.block_on([]() -> braid::Task<std::pair<TcpListener, braid::net::SocketAddr>> {
@@ -34,9 +36,11 @@ TEST_CASE("panics_when_no_reactor") {
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("io_panics_when_no_tokio_context") {
+TEST_CASE("no_rt.io_panics_when_no_tokio_context") {
     // Tokio registers a std listener (TcpListener::from_std); braid's
     // listeners are made by bind, which needs the calling thread's runtime.
     int code = braid_test::error_code_of([] { (void)TcpListener::bind("127.0.0.1:0"); });
     REQUIRE(code == BRAID_EINVAL);
 }
+
+}  // namespace conformance_no_rt

@@ -10,7 +10,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("arg0") {
+namespace conformance_process_arg0 {
+
+TEST_CASE("process_arg0.arg0") {
     auto rt = braid_test::current_thread_runtime();
     auto out = rt.block_on([]() -> braid::Task<std::string> {
         braid::process::Command cmd("sh");
@@ -20,3 +22,5 @@ TEST_CASE("arg0") {
     }());
     REQUIRE(out == "test_string\n");
 }
+
+}  // namespace conformance_process_arg0

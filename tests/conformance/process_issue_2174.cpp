@@ -17,11 +17,13 @@
 
 #include "support.hpp"
 
+namespace conformance_process_issue_2174 {
+
 using braid::process::ChildStdin;
 using braid::process::Command;
 using braid::process::Stdio;
 
-TEST_CASE("issue_2174") {
+TEST_CASE("process_issue_2174.issue_2174") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::process::Child child = Command("/bin/sleep")
@@ -58,3 +60,5 @@ TEST_CASE("issue_2174") {
         EXPECT(code == BRAID_EPIPE);
     }());
 }
+
+}  // namespace conformance_process_issue_2174

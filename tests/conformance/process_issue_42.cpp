@@ -14,6 +14,8 @@
 
 #include "support.hpp"
 
+namespace conformance_process_issue_42 {
+
 using braid::process::Child;
 using braid::process::Command;
 using braid::process::ExitStatus;
@@ -41,7 +43,7 @@ braid::Task<> batch() {
 }
 }  // namespace
 
-TEST_CASE("issue_42") {
+TEST_CASE("process_issue_42.issue_42") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::vector<braid::JoinHandle<void>> join_handles;
@@ -49,3 +51,5 @@ TEST_CASE("issue_42") {
         for (auto& h : join_handles) co_await h;
     }());
 }
+
+}  // namespace conformance_process_issue_42

@@ -22,10 +22,12 @@
 
 #include "support.hpp"
 
+namespace conformance_process_kill_on_drop {
+
 using braid::process::Command;
 using braid::process::Stdio;
 
-TEST_CASE("kill_on_drop") {
+TEST_CASE("process_kill_on_drop.kill_on_drop") {
     auto rt = braid_test::current_thread_runtime();
     std::string msg = rt.block_on([]() -> braid::Task<std::string> {
         Command cmd("/bin/sh");
@@ -53,3 +55,5 @@ TEST_CASE("kill_on_drop") {
     }());
     REQUIRE(msg == "child ran\n");
 }
+
+}  // namespace conformance_process_kill_on_drop

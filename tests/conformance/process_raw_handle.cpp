@@ -16,10 +16,12 @@
 
 #include "support.hpp"
 
+namespace conformance_process_raw_handle {
+
 using braid::process::Command;
 using braid::process::Stdio;
 
-TEST_CASE("obtain_raw_handle") {
+TEST_CASE("process_raw_handle.obtain_raw_handle") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         Command cmd("/bin/sh");
@@ -39,3 +41,5 @@ TEST_CASE("obtain_raw_handle") {
         EXPECT(line == std::to_string(orig_id));  // still running: its id is its pid
     }());
 }
+
+}  // namespace conformance_process_raw_handle

@@ -8,9 +8,11 @@
 
 #include "support.hpp"
 
+namespace conformance_process_smoke {
+
 using braid::process::Command;
 
-TEST_CASE("simple") {
+TEST_CASE("process_smoke.simple") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         Command cmd("/bin/sh");
@@ -33,3 +35,5 @@ TEST_CASE("simple") {
         child.start_kill();
     }());
 }
+
+}  // namespace conformance_process_smoke

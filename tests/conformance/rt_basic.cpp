@@ -29,6 +29,8 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_basic {
+
 namespace bs = braid::stream;
 using braid_test::pending;
 
@@ -57,9 +59,9 @@ private:
 
 }  // namespace
 
-TEST_CASE("spawned_task_does_not_progress_without_block_on") {
+TEST_CASE("rt_basic.spawned_task_does_not_progress_without_block_on") {
     auto [tx, rx] = braid::oneshot::channel<std::string>();
-    auto rt = ::rt();
+    auto rt = conformance_rt_basic::rt();
 
     rt.spawn([](braid::oneshot::Sender<std::string> tx) -> braid::Task<> {
           EXPECT(!tx.send("hello"));
@@ -76,12 +78,12 @@ TEST_CASE("spawned_task_does_not_progress_without_block_on") {
     REQUIRE(out == "hello");
 }
 
-TEST_CASE("no_extra_poll") {
+TEST_CASE("rt_basic.no_extra_poll") {
     auto [tx, s] = braid_test::unbounded_channel_stream<int>();
     auto npolls = std::make_shared<std::atomic<int>>(0);
     TrackPolls<braid::Stream<int>> rx(std::move(s), npolls);
 
-    auto rt = ::rt();
+    auto rt = conformance_rt_basic::rt();
     rt.spawn([](TrackPolls<braid::Stream<int>> rx) -> braid::Task<> {
           while (co_await rx.next()) {
           }
@@ -105,11 +107,11 @@ TEST_CASE("no_extra_poll") {
     REQUIRE(npolls->load() == 1 + 2 + 1);
 }
 
-TEST_CASE("acquire_mutex_in_drop") {
+TEST_CASE("rt_basic.acquire_mutex_in_drop") {
     auto [tx1, rx1] = braid::oneshot::channel<int>();
     auto [tx2, rx2] = braid::oneshot::channel<int>();
 
-    auto rt = std::make_unique<braid::Runtime>(::rt());
+    auto rt = std::make_unique<braid::Runtime>(conformance_rt_basic::rt());
 
     rt->spawn([](braid::oneshot::Receiver<int> rx2) -> braid::Task<> {
           try {
@@ -146,7 +148,7 @@ TEST_CASE("acquire_mutex_in_drop") {
     REQUIRE(braid_test::worker_failures() == 0);
 }
 
-TEST_CASE("drop_tasks_in_context") {
+TEST_CASE("rt_basic.drop_tasks_in_context") {
     static std::atomic<bool> success{false};
     success = false;
 
@@ -161,7 +163,7 @@ TEST_CASE("drop_tasks_in_context") {
         }
     };
 
-    auto rt = std::make_unique<braid::Runtime>(::rt());
+    auto rt = std::make_unique<braid::Runtime>(conformance_rt_basic::rt());
     rt->spawn([]() -> braid::Task<> {
           ContextOnDrop guard;
           co_await pending();
@@ -174,7 +176,7 @@ TEST_CASE("drop_tasks_in_context") {
     REQUIRE(success.load());
 }
 
-TEST_CASE("wake_in_drop_after_panic") {
+TEST_CASE("rt_basic.wake_in_drop_after_panic") {
     auto [tx, rx] = braid::oneshot::channel<int>();
 
     struct WakeOnDrop {
@@ -182,7 +184,7 @@ TEST_CASE("wake_in_drop_after_panic") {
         ~WakeOnDrop() { tx.send(0); }
     };
 
-    auto rt = ::rt();
+    auto rt = conformance_rt_basic::rt();
 
     rt.spawn([](braid::oneshot::Sender<int> tx) -> braid::Task<> {
           WakeOnDrop wake_on_drop{std::move(tx)};
@@ -202,8 +204,8 @@ TEST_CASE("wake_in_drop_after_panic") {
     // destructor wakes the second one.
 }
 
-TEST_CASE("spawn_two") {
-    auto rt = ::rt();
+TEST_CASE("rt_basic.spawn_two") {
+    auto rt = conformance_rt_basic::rt();
     auto handle = rt.handle();
 
     auto out = rt.block_on([]() -> braid::Task<std::string> {
@@ -229,8 +231,8 @@ TEST_CASE("spawn_two") {
     REQUIRE(m.worker[0].local_schedules == 3);
 }
 
-TEST_CASE("spawn_remote") {
-    auto rt = ::rt();
+TEST_CASE("rt_basic.spawn_remote") {
+    auto rt = conformance_rt_basic::rt();
     auto rt_handle = rt.handle();
     std::thread sender;
 
@@ -258,3 +260,5 @@ TEST_CASE("spawn_remote") {
     // The spawn, and the spawned task's end waking block_on's task.
     REQUIRE(m.worker[0].local_schedules == 2);
 }
+
+}  // namespace conformance_rt_basic

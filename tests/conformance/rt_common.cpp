@@ -25,6 +25,8 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_common {
+
 using namespace std::chrono_literals;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -120,7 +122,7 @@ braid::Task<> socket_accepted(SpawnAny spawn_fn = {}) {
 
 }  // namespace
 
-TEST_CASE("block_on_sync") {
+TEST_CASE("rt_common.block_on_sync") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -133,7 +135,7 @@ TEST_CASE("block_on_sync") {
     REQUIRE(win);
 }
 
-TEST_CASE("block_on_async") {
+TEST_CASE("rt_common.block_on_async") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     std::thread sender;
@@ -148,7 +150,7 @@ TEST_CASE("block_on_async") {
     REQUIRE(out == "ZOMG");
 }
 
-TEST_CASE("spawn_one_bg") {
+TEST_CASE("rt_common.spawn_one_bg") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -164,7 +166,7 @@ TEST_CASE("spawn_one_bg") {
     REQUIRE(out == "ZOMG");
 }
 
-TEST_CASE("spawn_one_join") {
+TEST_CASE("rt_common.spawn_one_join") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -184,7 +186,7 @@ TEST_CASE("spawn_one_join") {
     REQUIRE(out == "ZOMG");
 }
 
-TEST_CASE("spawn_two") {
+TEST_CASE("rt_common.spawn_two") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -242,7 +244,7 @@ braid::Task<std::vector<int>> spawn_many(int iter, std::thread* sender) {
 
 }  // namespace
 
-TEST_CASE("spawn_many_from_block_on") {
+TEST_CASE("rt_common.spawn_many_from_block_on") {
     auto flavor = FLAVOR();
     constexpr int ITER = 200;
     auto rt = make(flavor);
@@ -255,7 +257,7 @@ TEST_CASE("spawn_many_from_block_on") {
     for (int i = 0; i < ITER; ++i) REQUIRE(out[std::size_t(i)] == i);
 }
 
-TEST_CASE("spawn_many_from_task") {
+TEST_CASE("rt_common.spawn_many_from_task") {
     auto flavor = FLAVOR();
     constexpr int ITER = 500;
     auto rt = make(flavor);
@@ -270,7 +272,7 @@ TEST_CASE("spawn_many_from_task") {
     for (int i = 0; i < ITER; ++i) REQUIRE(out[std::size_t(i)] == i);
 }
 
-TEST_CASE("spawn_await_chain") {
+TEST_CASE("rt_common.spawn_await_chain") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -283,7 +285,7 @@ TEST_CASE("spawn_await_chain") {
     REQUIRE(out == "hello");
 }
 
-TEST_CASE("outstanding_tasks_dropped") {
+TEST_CASE("rt_common.outstanding_tasks_dropped") {
     auto flavor = FLAVOR();
     auto rt = std::make_unique<braid::Runtime>(make(flavor));
 
@@ -304,7 +306,7 @@ TEST_CASE("outstanding_tasks_dropped") {
     REQUIRE(cnt.use_count() == 1);
 }
 
-TEST_CASE("nested_rt") {
+TEST_CASE("rt_common.nested_rt") {
     auto flavor = FLAVOR();
     auto rt1 = make(flavor);
     auto rt2 = make(flavor);
@@ -319,7 +321,7 @@ TEST_CASE("nested_rt") {
     REQUIRE(code == BRAID_EDEADLK);
 }
 
-TEST_CASE("create_rt_in_block_on") {
+TEST_CASE("rt_common.create_rt_in_block_on") {
     auto flavor = FLAVOR();
     auto rt1 = make(flavor);
     auto rt2 = rt1.block_on([](Flavor f) -> braid::Task<braid::Runtime> { co_return make(f); }(flavor));
@@ -328,7 +330,7 @@ TEST_CASE("create_rt_in_block_on") {
     REQUIRE(out == "ZOMG");
 }
 
-TEST_CASE("complete_block_on_under_load") {
+TEST_CASE("rt_common.complete_block_on_under_load") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     std::thread sender;
@@ -346,7 +348,7 @@ TEST_CASE("complete_block_on_under_load") {
     sender.join();
 }
 
-TEST_CASE("complete_task_under_load") {
+TEST_CASE("rt_common.complete_task_under_load") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     std::thread sender;
@@ -370,7 +372,7 @@ TEST_CASE("complete_task_under_load") {
     sender.join();
 }
 
-TEST_CASE("spawn_from_other_thread_idle") {
+TEST_CASE("rt_common.spawn_from_other_thread_idle") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     auto handle = rt.handle();
@@ -389,7 +391,7 @@ TEST_CASE("spawn_from_other_thread_idle") {
     th.join();
 }
 
-TEST_CASE("spawn_from_other_thread_under_load") {
+TEST_CASE("rt_common.spawn_from_other_thread_under_load") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     auto handle = rt.handle();
@@ -412,7 +414,7 @@ TEST_CASE("spawn_from_other_thread_under_load") {
     th.join();
 }
 
-TEST_CASE("sleep_at_root") {
+TEST_CASE("rt_common.sleep_at_root") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -425,7 +427,7 @@ TEST_CASE("sleep_at_root") {
     REQUIRE(std::chrono::steady_clock::now() - now >= dur);
 }
 
-TEST_CASE("sleep_in_spawn") {
+TEST_CASE("rt_common.sleep_in_spawn") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -444,14 +446,14 @@ TEST_CASE("sleep_in_spawn") {
     REQUIRE(std::chrono::steady_clock::now() - now >= dur);
 }
 
-TEST_CASE("block_on_socket") {
+TEST_CASE("rt_common.block_on_socket") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
     rt.block_on(socket_accepted());
 }
 
-TEST_CASE("spawn_from_blocking") {
+TEST_CASE("rt_common.spawn_from_blocking") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -464,7 +466,7 @@ TEST_CASE("spawn_from_blocking") {
     REQUIRE(out == "hello");
 }
 
-TEST_CASE("spawn_blocking_from_blocking") {
+TEST_CASE("rt_common.spawn_blocking_from_blocking") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -477,7 +479,7 @@ TEST_CASE("spawn_blocking_from_blocking") {
     REQUIRE(out == "hello");
 }
 
-TEST_CASE("sleep_from_blocking") {
+TEST_CASE("rt_common.sleep_from_blocking") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -502,7 +504,7 @@ TEST_CASE("sleep_from_blocking") {
     }());
 }
 
-TEST_CASE("socket_from_blocking") {
+TEST_CASE("rt_common.socket_from_blocking") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -534,7 +536,7 @@ TEST_CASE("socket_from_blocking") {
     }());
 }
 
-TEST_CASE("always_active_parker") {
+TEST_CASE("rt_common.always_active_parker") {
     // On the current-thread flavour the two block_on calls take turns: one
     // runs the scheduler (both tasks run there) while the other waits.
     auto flavor = FLAVOR();
@@ -568,7 +570,7 @@ TEST_CASE("always_active_parker") {
     REQUIRE(returned.load() == 2);
 }
 
-TEST_CASE("io_driver_called_when_under_load") {
+TEST_CASE("rt_common.io_driver_called_when_under_load") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -597,7 +599,7 @@ TEST_CASE("io_driver_called_when_under_load") {
     }());
 }
 
-TEST_CASE("client_server_block_on") {
+TEST_CASE("rt_common.client_server_block_on") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     std::atomic<int> done{0};
@@ -607,7 +609,7 @@ TEST_CASE("client_server_block_on") {
     REQUIRE(done.load() == 1);
 }
 
-TEST_CASE("panic_in_task") {
+TEST_CASE("rt_common.panic_in_task") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     auto [tx, rx] = braid::oneshot::channel<int>();
@@ -630,7 +632,7 @@ TEST_CASE("panic_in_task") {
     rt.block_on(recv(std::move(rx)));
 }
 
-TEST_CASE("panic_in_block_on") {
+TEST_CASE("rt_common.panic_in_block_on") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     REQUIRE_THROWS_WITH(rt.block_on([]() -> braid::Task<> {
@@ -640,7 +642,7 @@ TEST_CASE("panic_in_block_on") {
                         "boom");
 }
 
-TEST_CASE("eagerly_drops_futures_on_shutdown") {
+TEST_CASE("rt_common.eagerly_drops_futures_on_shutdown") {
     auto flavor = FLAVOR();
 
     struct Never {
@@ -666,7 +668,7 @@ TEST_CASE("eagerly_drops_futures_on_shutdown") {
     REQUIRE(dropped.load() == 1);
 }
 
-TEST_CASE("wake_while_rt_is_dropping") {
+TEST_CASE("rt_common.wake_while_rt_is_dropping") {
     auto flavor = FLAVOR();
 
     auto drop_triggered = std::make_shared<std::atomic<bool>>(false);
@@ -737,7 +739,7 @@ TEST_CASE("wake_while_rt_is_dropping") {
     REQUIRE(drop_triggered->load());
 }
 
-TEST_CASE("io_notify_while_shutting_down") {
+TEST_CASE("rt_common.io_notify_while_shutting_down") {
     auto flavor = FLAVOR();
 
     for (int i = 1; i < 10; ++i) {
@@ -765,7 +767,7 @@ TEST_CASE("io_notify_while_shutting_down") {
     }
 }
 
-TEST_CASE("shutdown_timeout") {
+TEST_CASE("rt_common.shutdown_timeout") {
     auto flavor = FLAVOR();
     auto runtime = make(flavor);
     // The job outlives the shutdown on its detached thread: it owns its flag.
@@ -788,7 +790,7 @@ TEST_CASE("shutdown_timeout") {
     release->store(true);
 }
 
-TEST_CASE("shutdown_timeout_0") {
+TEST_CASE("rt_common.shutdown_timeout_0") {
     auto flavor = FLAVOR();
     auto runtime = make(flavor);
     auto release = std::make_shared<std::atomic<bool>>(false);
@@ -810,7 +812,7 @@ TEST_CASE("shutdown_timeout_0") {
     release->store(true);
 }
 
-TEST_CASE("shutdown_wakeup_time") {
+TEST_CASE("rt_common.shutdown_wakeup_time") {
     auto flavor = FLAVOR();
     auto runtime = make(flavor);
 
@@ -819,7 +821,7 @@ TEST_CASE("shutdown_wakeup_time") {
     REQUIRE(runtime.shutdown_timeout(std::chrono::hours(3)));
 }
 
-TEST_CASE("runtime_in_thread_local") {
+TEST_CASE("rt_common.runtime_in_thread_local") {
     auto flavor = FLAVOR();
 
     std::thread([flavor] {
@@ -832,7 +834,7 @@ TEST_CASE("runtime_in_thread_local") {
     }).join();
 }
 
-TEST_CASE("coop") {
+TEST_CASE("rt_common.coop") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -856,7 +858,7 @@ TEST_CASE("coop") {
     }());
 }
 
-TEST_CASE("coop_consume_budget") {
+TEST_CASE("rt_common.coop_consume_budget") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
 
@@ -874,7 +876,7 @@ TEST_CASE("coop_consume_budget") {
 }
 
 // The "next task" (LIFO slot) optimisation must not starve other tasks.
-TEST_CASE("ping_pong_saturation") {
+TEST_CASE("rt_common.ping_pong_saturation") {
     auto flavor = FLAVOR();
     constexpr int NUM = 100;
 
@@ -932,7 +934,7 @@ TEST_CASE("ping_pong_saturation") {
     }(running));
 }
 
-TEST_CASE("spawn_one_from_block_on_called_on_handle") {
+TEST_CASE("rt_common.spawn_one_from_block_on_called_on_handle") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     auto [tx, rx] = braid::oneshot::channel<std::string>();
@@ -951,7 +953,7 @@ TEST_CASE("spawn_one_from_block_on_called_on_handle") {
     REQUIRE(out == "ZOMG");
 }
 
-TEST_CASE("enter_and_spawn") {
+TEST_CASE("rt_common.enter_and_spawn") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     braid::JoinHandle<void> handle;
@@ -962,14 +964,14 @@ TEST_CASE("enter_and_spawn") {
     rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await h; }(std::move(handle)));
 }
 
-TEST_CASE("local_set_block_on_socket") {
+TEST_CASE("rt_common.local_set_block_on_socket") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     braid::LocalSet local;
     local.block_on(rt, socket_accepted(SpawnAny{true}));
 }
 
-TEST_CASE("local_set_client_server_block_on") {
+TEST_CASE("rt_common.local_set_client_server_block_on") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     std::atomic<int> done{0};
@@ -981,7 +983,7 @@ TEST_CASE("local_set_client_server_block_on") {
 // Tokio sleeps 100 ms and "hopes" the 1000 tasks finished; the port waits
 // until they have.  Inside unconstrained, joining all of them never yields
 // (on the current-thread flavour nothing else runs meanwhile).
-TEST_CASE("coop_unconstrained") {
+TEST_CASE("rt_common.coop_unconstrained") {
     auto flavor = FLAVOR();
     auto rt = make(flavor);
     rt.block_on([](bool single) -> braid::Task<> {
@@ -1010,3 +1012,5 @@ TEST_CASE("coop_unconstrained") {
         co_await ticker.stop();
     }(flavor == Flavor::CurrentThread));
 }
+
+}  // namespace conformance_rt_common

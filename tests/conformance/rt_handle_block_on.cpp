@@ -35,6 +35,8 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_handle_block_on {
+
 using braid_test::pending;
 
 namespace {
@@ -66,7 +68,7 @@ braid::Runtime make(Flavor f) {
 // hands back a join handle that reports cancellation; braid refuses the
 // spawn itself with braid::Error(BRAID_ESHUTDOWN) (include/braid/spawn.hpp);
 // either answer is checked in full.
-TEST_CASE("spawn_after_runtime_dropped") {
+TEST_CASE("rt_handle_block_on.spawn_after_runtime_dropped") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = std::make_unique<braid::Runtime>(make(flavor));
@@ -109,14 +111,14 @@ void test_with_runtimes(F f) {
 
 }  // namespace
 
-TEST_CASE("basic") {
+TEST_CASE("rt_handle_block_on.basic") {
     test_with_runtimes([] {
         int one = braid::Handle::current().block_on([]() -> braid::Task<int> { co_return 1; }());
         REQUIRE(one == 1);
     });
 }
 
-TEST_CASE("bounded_mpsc_channel") {
+TEST_CASE("rt_handle_block_on.bounded_mpsc_channel") {
     test_with_runtimes([] {
         auto [tx, rx] = braid::mpsc::channel<int>(1024);
         auto h = braid::Handle::current();
@@ -131,7 +133,7 @@ TEST_CASE("bounded_mpsc_channel") {
     });
 }
 
-TEST_CASE("unbounded_mpsc_channel") {
+TEST_CASE("rt_handle_block_on.unbounded_mpsc_channel") {
     test_with_runtimes([] {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
         (void)tx.send(42);
@@ -142,7 +144,7 @@ TEST_CASE("unbounded_mpsc_channel") {
     });
 }
 
-TEST_CASE("basic_spawn_blocking") {
+TEST_CASE("rt_handle_block_on.basic_spawn_blocking") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -156,7 +158,7 @@ TEST_CASE("basic_spawn_blocking") {
     REQUIRE(answer == 42);
 }
 
-TEST_CASE("spawn_blocking_after_shutdown_fails") {
+TEST_CASE("rt_handle_block_on.spawn_blocking_after_shutdown_fails") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -168,7 +170,7 @@ TEST_CASE("spawn_blocking_after_shutdown_fails") {
     REQUIRE_THROWS_AS(h.take(), braid::TaskCancelled);
 }
 
-TEST_CASE("spawn_blocking_started_before_shutdown_continues") {
+TEST_CASE("rt_handle_block_on.spawn_blocking_started_before_shutdown_continues") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -185,7 +187,7 @@ TEST_CASE("spawn_blocking_started_before_shutdown_continues") {
     REQUIRE(h.take() == 42);
 }
 
-TEST_CASE("tcp_listener_bind") {
+TEST_CASE("rt_handle_block_on.tcp_listener_bind") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -197,7 +199,7 @@ TEST_CASE("tcp_listener_bind") {
     }());
 }
 
-TEST_CASE("udp_socket_bind") {
+TEST_CASE("rt_handle_block_on.udp_socket_bind") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -211,7 +213,7 @@ TEST_CASE("udp_socket_bind") {
 
 // Tokio panics ("Cannot start a runtime from within a runtime"); braid
 // throws braid::Error(BRAID_EDEADLK).
-TEST_CASE("nesting") {
+TEST_CASE("rt_handle_block_on.nesting") {
     auto flavor = GENERATE(Flavor::CurrentThread, Flavor::MultiThread4, Flavor::MultiThread1);
     INFO("flavour: " << name(flavor));
     auto rt = make(flavor);
@@ -224,7 +226,7 @@ TEST_CASE("nesting") {
     REQUIRE(code == BRAID_EDEADLK);
 }
 
-TEST_CASE("unix_listener_bind") {
+TEST_CASE("rt_handle_block_on.unix_listener_bind") {
     for (Flavor flavor : {Flavor::MultiThread4, Flavor::MultiThread1}) {
         INFO("flavour: " << name(flavor));
         braid_test::TempDir dir;
@@ -241,7 +243,7 @@ TEST_CASE("unix_listener_bind") {
     }
 }
 
-TEST_CASE("sleep") {
+TEST_CASE("rt_handle_block_on.sleep") {
     for (Flavor flavor : {Flavor::MultiThread4, Flavor::MultiThread1, Flavor::CurrentThread}) {
         INFO("flavour: " << name(flavor));
         auto rt = make(flavor);
@@ -253,7 +255,7 @@ TEST_CASE("sleep") {
     }
 }
 
-TEST_CASE("sleep_after_shutdown_panics") {
+TEST_CASE("rt_handle_block_on.sleep_after_shutdown_panics") {
     for (Flavor flavor : {Flavor::MultiThread4, Flavor::MultiThread1}) {
         INFO("flavour: " << name(flavor));
         auto rt = make(flavor);
@@ -265,3 +267,5 @@ TEST_CASE("sleep_after_shutdown_panics") {
                 }) == BRAID_ESHUTDOWN);
     }
 }
+
+}  // namespace conformance_rt_handle_block_on

@@ -40,6 +40,8 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_metrics {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,7 +52,7 @@ braid::Runtime threaded() { return braid::Runtime::builder().worker_threads(2).b
 
 }  // namespace
 
-TEST_CASE("num_workers") {
+TEST_CASE("rt_metrics.num_workers") {
     auto rt = current_thread();
     REQUIRE(rt.worker_count() == 1);
 
@@ -91,7 +93,7 @@ braid::RuntimeMetrics wait_for_metrics(const braid::Handle& h, Done done) {
 
 }  // namespace
 
-TEST_CASE("num_blocking_threads") {
+TEST_CASE("rt_metrics.num_blocking_threads") {
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
         auto h = rt.handle();
@@ -101,7 +103,7 @@ TEST_CASE("num_blocking_threads") {
     }
 }
 
-TEST_CASE("num_idle_blocking_threads") {
+TEST_CASE("rt_metrics.num_idle_blocking_threads") {
     auto rt = current_thread();
     auto h = rt.handle();
     REQUIRE(h.metrics().blocking_idle == 0);
@@ -112,7 +114,7 @@ TEST_CASE("num_idle_blocking_threads") {
     REQUIRE(m.blocking_threads == 1);
 }
 
-TEST_CASE("blocking_queue_depth") {
+TEST_CASE("rt_metrics.blocking_queue_depth") {
     auto rt = braid::Runtime::builder().current_thread().max_blocking_threads(1).build();
     auto h = rt.handle();
     REQUIRE(h.metrics().blocking_queued == 0);
@@ -131,7 +133,7 @@ TEST_CASE("blocking_queue_depth") {
     REQUIRE(h.metrics().blocking_queued == 0);
 }
 
-TEST_CASE("worker_park_count") {
+TEST_CASE("rt_metrics.worker_park_count") {
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
         rt.block_on([]() -> braid::Task<> { co_await braid::sleep(1ms); }());  // waits for the timer: parks
@@ -140,7 +142,7 @@ TEST_CASE("worker_park_count") {
     }
 }
 
-TEST_CASE("worker_steal_count") {
+TEST_CASE("rt_metrics.worker_steal_count") {
     auto rt = threaded();
     rt.block_on([]() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
@@ -160,7 +162,7 @@ TEST_CASE("worker_steal_count") {
     REQUIRE(per_worker_sum(m, &braid_worker_metrics::steals, m.steals) >= 1);
 }
 
-TEST_CASE("worker_poll_count") {
+TEST_CASE("rt_metrics.worker_poll_count") {
     constexpr uint64_t N = 100;
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
@@ -174,7 +176,7 @@ TEST_CASE("worker_poll_count") {
     }
 }
 
-TEST_CASE("worker_total_busy_duration") {
+TEST_CASE("rt_metrics.worker_total_busy_duration") {
     constexpr int N = 5;
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
@@ -187,7 +189,7 @@ TEST_CASE("worker_total_busy_duration") {
     }
 }
 
-TEST_CASE("injection_queue_depth") {
+TEST_CASE("rt_metrics.injection_queue_depth") {
     auto rt = current_thread();
     auto h = rt.handle();
     // Spawned from outside the runtime while nothing runs it: queued in
@@ -198,7 +200,7 @@ TEST_CASE("injection_queue_depth") {
     REQUIRE(h.metrics().inject_queue_depth == 0);
 }
 
-TEST_CASE("worker_local_queue_depth") {
+TEST_CASE("rt_metrics.worker_local_queue_depth") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         for (int i = 0; i < 100; ++i) braid::spawn([]() -> braid::Task<> { co_return; }()).detach();
@@ -210,7 +212,7 @@ TEST_CASE("worker_local_queue_depth") {
     }());
 }
 
-TEST_CASE("io_driver_ready_count") {
+TEST_CASE("rt_metrics.io_driver_ready_count") {
     auto rt = current_thread();
     auto h = rt.handle();
     uint64_t before = h.metrics().io_events;
@@ -228,7 +230,7 @@ TEST_CASE("io_driver_ready_count") {
     REQUIRE(h.metrics().io_events >= before + 1);
 }
 
-TEST_CASE("remote_schedule_count") {
+TEST_CASE("rt_metrics.remote_schedule_count") {
     for (bool threaded_rt : {false, true}) {
         auto rt = threaded_rt ? threaded() : current_thread();
         auto h = rt.handle();
@@ -240,7 +242,7 @@ TEST_CASE("remote_schedule_count") {
     }
 }
 
-TEST_CASE("worker_local_schedule_count") {
+TEST_CASE("rt_metrics.worker_local_schedule_count") {
     {
         auto rt = current_thread();
         rt.block_on([]() -> braid::Task<> { co_await braid::spawn([]() -> braid::Task<> { co_return; }()); }());
@@ -267,7 +269,7 @@ TEST_CASE("worker_local_schedule_count") {
     }
 }
 
-TEST_CASE("worker_overflow_count") {
+TEST_CASE("rt_metrics.worker_overflow_count") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         // One poll spawns more tasks than the local queue holds (256): the
@@ -280,3 +282,5 @@ TEST_CASE("worker_overflow_count") {
     REQUIRE(m.worker[0].overflows == 1);
     REQUIRE(m.overflows == 1);
 }
+
+}  // namespace conformance_rt_metrics

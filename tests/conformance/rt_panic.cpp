@@ -6,15 +6,17 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_panic {
+
 using braid_test::pending;
 
-TEST_CASE("current_handle_panic_caller") {
+TEST_CASE("rt_panic.current_handle_panic_caller") {
     // Not on a runtime thread: Handle::current() throws.
     int code = braid_test::error_code_of([] { (void)braid::Handle::current(); });
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("into_panic_panic_caller") {
+TEST_CASE("rt_panic.into_panic_panic_caller") {
     // The error of an aborted task is a cancellation, not a panic: awaiting
     // it throws braid::TaskCancelled, not the task's own exception.
     auto rt = braid::Runtime::builder().current_thread().build();
@@ -33,12 +35,14 @@ TEST_CASE("into_panic_panic_caller") {
     }());
 }
 
-TEST_CASE("builder_worker_threads_panic_caller") {
+TEST_CASE("rt_panic.builder_worker_threads_panic_caller") {
     int code = braid_test::error_code_of([] { (void)braid::Runtime::builder().worker_threads(0).build(); });
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("builder_max_blocking_threads_panic_caller") {
+TEST_CASE("rt_panic.builder_max_blocking_threads_panic_caller") {
     int code = braid_test::error_code_of([] { (void)braid::Runtime::builder().max_blocking_threads(0).build(); });
     REQUIRE(code == BRAID_EINVAL);
 }
+
+}  // namespace conformance_rt_panic

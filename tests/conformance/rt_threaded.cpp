@@ -31,6 +31,8 @@
 
 #include "support.hpp"
 
+namespace conformance_rt_threaded {
+
 using braid::net::TcpListener;
 using braid::net::TcpStream;
 using braid_test::pending;
@@ -59,19 +61,19 @@ braid::Task<> client_server(braid::mpsc::UnboundedSender<int> tx) {
 
 }  // namespace
 
-TEST_CASE("single_thread") {
+TEST_CASE("rt_threaded.single_thread") {
     // Nothing goes wrong starting a multi-thread runtime with one worker.
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     REQUIRE(rt.worker_count() == 1);
 }
 
-TEST_CASE("many_oneshot_futures") {
+TEST_CASE("rt_threaded.many_oneshot_futures") {
     constexpr int NUM = 1000;
 
     for (int round = 0; round < 5; ++round) {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
 
-        auto rt = ::rt();
+        auto rt = conformance_rt_threaded::rt();
         auto cnt = std::make_shared<std::atomic<int>>(0);
 
         for (int i = 0; i < NUM; ++i) {
@@ -88,8 +90,8 @@ TEST_CASE("many_oneshot_futures") {
     }
 }
 
-TEST_CASE("spawn_two") {
-    auto rt = ::rt();
+TEST_CASE("rt_threaded.spawn_two") {
+    auto rt = conformance_rt_threaded::rt();
     auto handle = rt.handle();
 
     auto out = rt.block_on([]() -> braid::Task<std::string> {
@@ -117,14 +119,14 @@ TEST_CASE("spawn_two") {
     REQUIRE(local <= 3);  // and the send waking block_on's task, if it waited already
 }
 
-TEST_CASE("many_multishot_futures") {
+TEST_CASE("rt_threaded.many_multishot_futures") {
     constexpr int CHAIN = 200;
     constexpr int CYCLES = 5;
     constexpr int TRACKS = 50;
     const int rounds = 50 / braid_test::kStressDivisor;
 
     for (int round = 0; round < rounds; ++round) {
-        auto rt = ::rt();
+        auto rt = conformance_rt_threaded::rt();
         std::vector<braid::mpsc::Sender<std::string>> start_txs;
         std::vector<braid::mpsc::Receiver<std::string>> final_rxs;
 
@@ -186,8 +188,8 @@ TEST_CASE("many_multishot_futures") {
     }
 }
 
-TEST_CASE("spawn_shutdown") {
-    auto rt = std::make_unique<braid::Runtime>(::rt());
+TEST_CASE("rt_threaded.spawn_shutdown") {
+    auto rt = std::make_unique<braid::Runtime>(conformance_rt_threaded::rt());
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
 
     rt->block_on([](braid::mpsc::UnboundedSender<int> tx) -> braid::Task<> {
@@ -206,7 +208,7 @@ TEST_CASE("spawn_shutdown") {
     REQUIRE_FALSE(rx.try_recv());
 }
 
-TEST_CASE("drop_threadpool_drops_futures") {
+TEST_CASE("rt_threaded.drop_threadpool_drops_futures") {
     // Counts its drops; a moved-from one counts nothing.
     struct Never {
         std::shared_ptr<std::atomic<int>> drops;
@@ -251,7 +253,7 @@ TEST_CASE("drop_threadpool_drops_futures") {
     }
 }
 
-TEST_CASE("start_stop_callbacks_called") {
+TEST_CASE("rt_threaded.start_stop_callbacks_called") {
     auto after_start = std::make_shared<std::atomic<int>>(0);
     auto before_stop = std::make_shared<std::atomic<int>>(0);
 
@@ -276,9 +278,9 @@ TEST_CASE("start_stop_callbacks_called") {
     REQUIRE(before_stop->load(std::memory_order_relaxed) > 0);
 }
 
-TEST_CASE("multi_threadpool") {
-    auto rt1 = ::rt();
-    auto rt2 = ::rt();
+TEST_CASE("rt_threaded.multi_threadpool") {
+    auto rt1 = conformance_rt_threaded::rt();
+    auto rt2 = conformance_rt_threaded::rt();
 
     auto [tx, rx] = braid::oneshot::channel<int>();
     auto [done_tx, done_rx] = braid::oneshot::channel<int>();
@@ -298,13 +300,13 @@ TEST_CASE("multi_threadpool") {
     REQUIRE(done_rx.blocking_recv() == 0);
 }
 
-TEST_CASE("max_blocking_threads") {
+TEST_CASE("rt_threaded.max_blocking_threads") {
     // Nothing goes wrong
     auto rt = braid::Runtime::builder().max_blocking_threads(1).build();
     REQUIRE(rt.block_on([]() -> braid::Task<int> { co_return co_await braid::spawn_blocking([] { return 3; }); }()) == 3);
 }
 
-TEST_CASE("max_blocking_threads_set_to_zero") {
+TEST_CASE("rt_threaded.max_blocking_threads_set_to_zero") {
     // Tokio panics; braid's builder throws braid::Error(BRAID_EINVAL).
     int code = braid_test::error_code_of([] { (void)braid::Runtime::builder().max_blocking_threads(0).build(); });
     REQUIRE(code == BRAID_EINVAL);
@@ -312,7 +314,7 @@ TEST_CASE("max_blocking_threads_set_to_zero") {
 
 // A future that stores its waker in shared state and one whose destructor
 // wakes that waker: the wake-up happens while the runtime is shutting down.
-TEST_CASE("wake_during_shutdown") {
+TEST_CASE("rt_threaded.wake_during_shutdown") {
     struct Shared {
         std::mutex mu;
         braid_task* waker = nullptr;  // the first task (its JoinHandle below keeps it alive)
@@ -359,7 +361,7 @@ TEST_CASE("wake_during_shutdown") {
 
 // Tokio's `blocking`: block_in_place on every worker at once, the other
 // tasks keep running.
-TEST_CASE("blocking") {
+TEST_CASE("rt_threaded.blocking") {
     constexpr int kNum = 50;
     auto rt = braid::Runtime();
     for (int n = 0; n < kNum / 10; ++n) {
@@ -380,7 +382,7 @@ TEST_CASE("blocking") {
     }
 }
 
-TEST_CASE("coop_and_block_in_place") {
+TEST_CASE("rt_threaded.coop_and_block_in_place") {
     auto rt = braid::Runtime::builder().worker_threads(1).max_blocking_threads(1).build();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(1024);
@@ -401,7 +403,7 @@ TEST_CASE("coop_and_block_in_place") {
     }());
 }
 
-TEST_CASE("yield_after_block_in_place") {
+TEST_CASE("rt_threaded.yield_after_block_in_place") {
     auto rt = braid::Runtime::builder().worker_threads(1).build();
     rt.block_on([]() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
@@ -416,7 +418,7 @@ TEST_CASE("yield_after_block_in_place") {
     }());
 }
 
-TEST_CASE("hang_on_shutdown") {
+TEST_CASE("rt_threaded.hang_on_shutdown") {
     auto released = std::make_shared<std::atomic<bool>>(false);
     {
         auto rt = braid::Runtime();
@@ -433,13 +435,13 @@ TEST_CASE("hang_on_shutdown") {
     REQUIRE(released->load());
 }
 
-TEST_CASE("test_block_in_place1") {
+TEST_CASE("rt_threaded.test_block_in_place1") {
     // #[tokio::test]: a current-thread runtime.
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
-TEST_CASE("test_block_in_place2") {
+TEST_CASE("rt_threaded.test_block_in_place2") {
     auto rt = braid::Runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::task::block_in_place([] {});
@@ -447,14 +449,16 @@ TEST_CASE("test_block_in_place2") {
     }());
 }
 
-TEST_CASE("test_block_in_place3") {
+TEST_CASE("rt_threaded.test_block_in_place3") {
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
-TEST_CASE("test_block_in_place4") {
+TEST_CASE("rt_threaded.test_block_in_place4") {
     braid::run([]() -> braid::Task<> {
         braid::task::block_in_place([] {});
         co_return;
     }());
 }
+
+}  // namespace conformance_rt_threaded

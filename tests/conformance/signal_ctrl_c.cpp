@@ -13,7 +13,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("ctrl_c") {
+namespace conformance_signal_ctrl_c {
+
+TEST_CASE("signal_ctrl_c.ctrl_c") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto ctrl_c = braid::signal::ctrl_c();  // listening from here on
@@ -32,3 +34,5 @@ TEST_CASE("ctrl_c") {
         co_await sender;
     }());
 }
+
+}  // namespace conformance_signal_ctrl_c

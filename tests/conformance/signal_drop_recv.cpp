@@ -21,7 +21,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("drop_then_get_a_signal") {
+namespace conformance_signal_drop_recv {
+
+TEST_CASE("signal_drop_recv.drop_then_get_a_signal") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         {
@@ -35,3 +37,5 @@ TEST_CASE("drop_then_get_a_signal") {
         co_await sig.recv();
     }());
 }
+
+}  // namespace conformance_signal_drop_recv

@@ -14,6 +14,8 @@
 
 #include "support.hpp"
 
+namespace conformance_signal_drop_rt {
+
 using braid::signal::Signal;
 
 namespace {
@@ -28,7 +30,7 @@ braid::Task<> recv(Signal& s) {
 }
 }  // namespace
 
-TEST_CASE("dropping_loops_does_not_cause_starvation") {
+TEST_CASE("signal_drop_rt.dropping_loops_does_not_cause_starvation") {
     std::optional<braid::Runtime> first_rt(rt());
     std::optional<Signal> first_signal(first_rt->block_on(listen(SIGUSR1)));
 
@@ -46,3 +48,5 @@ TEST_CASE("dropping_loops_does_not_cause_starvation") {
 
     second_rt.block_on(recv(second_signal));
 }
+
+}  // namespace conformance_signal_drop_rt

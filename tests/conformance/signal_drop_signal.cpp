@@ -14,9 +14,11 @@
 
 #include "support.hpp"
 
+namespace conformance_signal_drop_signal {
+
 using braid::signal::Signal;
 
-TEST_CASE("dropping_signal_does_not_deregister_any_other_instances") {
+TEST_CASE("signal_drop_signal.dropping_signal_does_not_deregister_any_other_instances") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         // signals should not starve based on ordering
@@ -31,3 +33,5 @@ TEST_CASE("dropping_signal_does_not_deregister_any_other_instances") {
         co_await sig.recv();
     }());
 }
+
+}  // namespace conformance_signal_drop_signal

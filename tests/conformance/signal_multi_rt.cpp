@@ -17,6 +17,8 @@
 
 #include "support.hpp"
 
+namespace conformance_signal_multi_rt {
+
 namespace {
 // Each thread says once that it listens.
 struct Ready {
@@ -36,7 +38,7 @@ struct Ready {
 };
 }  // namespace
 
-TEST_CASE("multi_loop") {
+TEST_CASE("signal_multi_rt.multi_loop") {
     Ready ready;
     // several times, to catch races
     for (int round = 0; round < 10; ++round) {
@@ -60,3 +62,5 @@ TEST_CASE("multi_loop") {
         for (auto& t : threads) t.join();
     }
 }
+
+}  // namespace conformance_signal_multi_rt

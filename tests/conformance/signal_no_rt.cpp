@@ -13,7 +13,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("no_runtime_panics_creating_signals") {
+namespace conformance_signal_no_rt {
+
+TEST_CASE("signal_no_rt.no_runtime_panics_creating_signals") {
     struct sigaction before {};
     REQUIRE(::sigaction(SIGHUP, nullptr, &before) == 0);
 
@@ -24,3 +26,5 @@ TEST_CASE("no_runtime_panics_creating_signals") {
     REQUIRE(::sigaction(SIGHUP, nullptr, &after) == 0);
     REQUIRE(after.sa_handler == before.sa_handler);  // no handler was installed
 }
+
+}  // namespace conformance_signal_no_rt

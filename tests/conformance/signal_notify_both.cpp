@@ -12,7 +12,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("notify_both") {
+namespace conformance_signal_notify_both {
+
+TEST_CASE("signal_notify_both.notify_both") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::signal::Signal signal1(SIGUSR2);
@@ -24,3 +26,5 @@ TEST_CASE("notify_both") {
         co_await signal2.recv();
     }());
 }
+
+}  // namespace conformance_signal_notify_both

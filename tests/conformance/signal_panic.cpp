@@ -12,10 +12,14 @@
 
 #include "support.hpp"
 
-TEST_CASE("signal_panic_caller") {
+namespace conformance_signal_panic {
+
+TEST_CASE("signal_panic.signal_panic_caller") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         co_return braid_test::error_code_of([] { braid::signal::Signal s(-1); });
     }());
     REQUIRE(code == BRAID_EINVAL);
 }
+
+}  // namespace conformance_signal_panic

@@ -14,7 +14,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("twice") {
+namespace conformance_signal_twice {
+
+TEST_CASE("signal_twice.twice") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::signal::Signal sig(SIGUSR1);
@@ -25,3 +27,5 @@ TEST_CASE("twice") {
         }
     }());
 }
+
+}  // namespace conformance_signal_twice

@@ -11,7 +11,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("signal_usr1") {
+namespace conformance_signal_usr1 {
+
+TEST_CASE("signal_usr1.signal_usr1") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::signal::Signal signal(SIGUSR1);
@@ -19,3 +21,5 @@ TEST_CASE("signal_usr1") {
         co_await signal.recv();
     }());
 }
+
+}  // namespace conformance_signal_usr1

@@ -10,10 +10,12 @@
 #include "monster_stream.hpp"
 #include "support.hpp"
 
+namespace conformance_stream_chain {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_chain.basic_usage") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         std::vector<int> one{1, 2, 3};
@@ -32,7 +34,7 @@ TEST_CASE("basic_usage") {
     }());
 }
 
-TEST_CASE("pending_first") {
+TEST_CASE("stream_chain.pending_first") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid_test::unbounded_channel_stream<int>();
@@ -68,7 +70,9 @@ TEST_CASE("pending_first") {
     }());
 }
 
-TEST_CASE("size_overflow") {
+TEST_CASE("stream_chain.size_overflow") {
     auto m = braid_test::Monster{} | bs::chain(braid_test::Monster{});
     REQUIRE(bs::size_hint(m) == bs::SizeHint{SIZE_MAX, std::nullopt});
 }
+
+}  // namespace conformance_stream_chain

@@ -24,6 +24,8 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_collect {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 
@@ -51,7 +53,7 @@ auto ok_or_throw() {
 
 }  // namespace
 
-TEST_CASE("empty_unit") {
+TEST_CASE("stream_collect.empty_unit") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<std::monostate> units(3);
@@ -64,7 +66,7 @@ TEST_CASE("empty_unit") {
     }());
 }
 
-TEST_CASE("empty_vec") {
+TEST_CASE("stream_collect.empty_vec") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<uint32_t> coll = co_await (bs::empty<uint32_t>() | bs::collect());
@@ -72,7 +74,7 @@ TEST_CASE("empty_vec") {
     }());
 }
 
-TEST_CASE("empty_box_slice") {
+TEST_CASE("stream_collect.empty_box_slice") {
     // Box<[u32]>: a container other than the default one
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
@@ -81,7 +83,7 @@ TEST_CASE("empty_box_slice") {
     }());
 }
 
-TEST_CASE("empty_string") {
+TEST_CASE("stream_collect.empty_string") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::string coll = co_await (bs::empty<std::string_view>() | bs::collect<std::string>());
@@ -89,7 +91,7 @@ TEST_CASE("empty_string") {
     }());
 }
 
-TEST_CASE("empty_result") {
+TEST_CASE("stream_collect.empty_result") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<uint32_t> coll = co_await (bs::empty<Result<uint32_t>>() | ok_or_throw() | bs::collect());
@@ -97,7 +99,7 @@ TEST_CASE("empty_result") {
     }());
 }
 
-TEST_CASE("collect_vec_items") {
+TEST_CASE("stream_collect.collect_vec_items") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<int>();
@@ -122,7 +124,7 @@ TEST_CASE("collect_vec_items") {
     }());
 }
 
-TEST_CASE("collect_string_items") {
+TEST_CASE("stream_collect.collect_string_items") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<std::string>();
@@ -147,7 +149,7 @@ TEST_CASE("collect_string_items") {
     }());
 }
 
-TEST_CASE("collect_str_items") {
+TEST_CASE("stream_collect.collect_str_items") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid_test::unbounded_channel_stream<std::string_view>();
@@ -172,7 +174,7 @@ TEST_CASE("collect_str_items") {
     }());
 }
 
-TEST_CASE("collect_results_ok") {
+TEST_CASE("stream_collect.collect_results_ok") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         using R = Result<std::string_view>;
@@ -198,7 +200,7 @@ TEST_CASE("collect_results_ok") {
     }());
 }
 
-TEST_CASE("collect_results_err") {
+TEST_CASE("stream_collect.collect_results_err") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         using R = Result<std::string_view>;
@@ -225,3 +227,5 @@ TEST_CASE("collect_results_err") {
         co_return;
     }());
 }
+
+}  // namespace conformance_stream_collect

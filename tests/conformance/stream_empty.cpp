@@ -7,9 +7,11 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_empty {
+
 namespace bs = braid::stream;
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_empty.basic_usage") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto stream = bs::empty<int>();
@@ -20,3 +22,5 @@ TEST_CASE("basic_usage") {
         }
     }());
 }
+
+}  // namespace conformance_stream_empty

@@ -8,6 +8,8 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_fuse {
+
 namespace bs = braid::stream;
 
 namespace {
@@ -29,7 +31,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_fuse.basic_usage") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         Alternate stream;
@@ -64,3 +66,5 @@ TEST_CASE("basic_usage") {
         EXPECT(fused.is_done());
     }());
 }
+
+}  // namespace conformance_stream_fuse

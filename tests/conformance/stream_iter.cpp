@@ -7,12 +7,14 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_iter {
+
 namespace bs = braid::stream;
 
 // An endless iter() polled inside a task is ready until the task's
 // cooperative budget is used up; then it reports pending and wakes the
 // task, so an always-ready stream cannot hold its worker.
-TEST_CASE("coop") {
+TEST_CASE("stream_iter.coop") {
     auto rt = braid::Runtime::builder().current_thread().build();
     int ready_before_pending = rt.block_on([]() -> braid::Task<int> {
         auto s = bs::iter(std::views::iota(0));
@@ -29,3 +31,5 @@ TEST_CASE("coop") {
     REQUIRE(ready_before_pending > 0);
     REQUIRE(ready_before_pending <= 128);
 }
+
+}  // namespace conformance_stream_iter

@@ -10,10 +10,12 @@
 #include "monster_stream.hpp"
 #include "support.hpp"
 
+namespace conformance_stream_merge {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 
-TEST_CASE("merge_sync_streams") {
+TEST_CASE("stream_merge.merge_sync_streams") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         std::vector<int> evens{0, 2, 4, 6};
@@ -29,7 +31,7 @@ TEST_CASE("merge_sync_streams") {
     }());
 }
 
-TEST_CASE("merge_async_streams") {
+TEST_CASE("stream_merge.merge_async_streams") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto [tx1, rx1] = braid_test::unbounded_channel_stream<int>();
@@ -71,7 +73,9 @@ TEST_CASE("merge_async_streams") {
     }());
 }
 
-TEST_CASE("size_overflow") {
+TEST_CASE("stream_merge.size_overflow") {
     auto m = braid_test::Monster{} | bs::merge(braid_test::Monster{});
     REQUIRE(bs::size_hint(m) == bs::SizeHint{SIZE_MAX, std::nullopt});
 }
+
+}  // namespace conformance_stream_merge

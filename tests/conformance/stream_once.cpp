@@ -6,9 +6,11 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_once {
+
 namespace bs = braid::stream;
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_once.basic_usage") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto one = bs::once(1);
@@ -20,3 +22,5 @@ TEST_CASE("basic_usage") {
         EXPECT(!v);
     }());
 }
+
+}  // namespace conformance_stream_once

@@ -7,10 +7,12 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_pending {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_pending.basic_usage") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto stream = bs::pending<int>();
@@ -24,3 +26,5 @@ TEST_CASE("basic_usage") {
         co_return;
     }());
 }
+
+}  // namespace conformance_stream_pending

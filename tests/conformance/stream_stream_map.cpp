@@ -22,6 +22,8 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_stream_map {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 
@@ -39,7 +41,7 @@ braid::Stream<bs::item_t<S>> pin_box(S s) {
 
 }  // namespace
 
-TEST_CASE("empty") {
+TEST_CASE("stream_stream_map.empty") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         bs::StreamMap<std::string_view, bs::Pending<std::monostate>> map;
@@ -55,7 +57,7 @@ TEST_CASE("empty") {
     }());
 }
 
-TEST_CASE("single_entry") {
+TEST_CASE("stream_stream_map.single_entry") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         Map m;
@@ -92,7 +94,7 @@ TEST_CASE("single_entry") {
     }());
 }
 
-TEST_CASE("multiple_entries") {
+TEST_CASE("stream_stream_map.multiple_entries") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         Map m;
@@ -145,7 +147,7 @@ TEST_CASE("multiple_entries") {
     }());
 }
 
-TEST_CASE("insert_remove") {
+TEST_CASE("stream_stream_map.insert_remove") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         Map m;
@@ -178,7 +180,7 @@ TEST_CASE("insert_remove") {
     }());
 }
 
-TEST_CASE("replace") {
+TEST_CASE("stream_stream_map.replace") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         Map m;
@@ -207,7 +209,7 @@ TEST_CASE("replace") {
     }());
 }
 
-TEST_CASE("iter_keys") {
+TEST_CASE("stream_stream_map.iter_keys") {
     bs::StreamMap<std::string_view, bs::Pending<int>> map;
     map.insert("a", bs::pending<int>());
     map.insert("b", bs::pending<int>());
@@ -218,7 +220,7 @@ TEST_CASE("iter_keys") {
     REQUIRE(keys == std::vector<std::string_view>{"a", "b", "c"});
 }
 
-TEST_CASE("clear") {
+TEST_CASE("stream_stream_map.clear") {
     bs::StreamMap<std::string_view, bs::Iter<std::vector<int>>> m;
     PollByHand map(m);
     map->insert("a", bs::iter(std::vector<int>{1}));
@@ -234,7 +236,7 @@ TEST_CASE("clear") {
     REQUIRE(map->empty());
 }
 
-TEST_CASE("contains_key_borrow") {
+TEST_CASE("stream_stream_map.contains_key_borrow") {
     // an owned key type, looked up with a string literal
     bs::StreamMap<std::string, bs::Pending<std::monostate>> map;
     map.insert("foo", bs::pending<std::monostate>());
@@ -242,7 +244,7 @@ TEST_CASE("contains_key_borrow") {
     REQUIRE(map.contains("foo"));
 }
 
-TEST_CASE("one_ready_many_none") {
+TEST_CASE("stream_stream_map.one_ready_many_none") {
     for (int i = 0; i < 100; ++i) {
         bs::StreamMap<int, braid::Stream<std::string_view>> m;
         PollByHand map(m);
@@ -277,7 +279,7 @@ public:
 
 }  // namespace
 
-TEST_CASE("fuzz_pending_complete_mix") {
+TEST_CASE("stream_stream_map.fuzz_pending_complete_mix") {
     // every pattern of empty (true) and pending (false) streams, up to 10 of them
     for (std::size_t len = 0; len <= 10; ++len) {
         for (unsigned bits = 0; bits < (1u << len); ++bits) {
@@ -304,7 +306,7 @@ TEST_CASE("fuzz_pending_complete_mix") {
     }
 }
 
-TEST_CASE("size_hint_with_upper") {
+TEST_CASE("stream_stream_map.size_hint_with_upper") {
     bs::StreamMap<std::string_view, bs::Iter<std::vector<int>>> map;
     map.insert("a", bs::iter(std::vector<int>{1}));
     map.insert("b", bs::iter(std::vector<int>{1, 2}));
@@ -315,7 +317,7 @@ TEST_CASE("size_hint_with_upper") {
     REQUIRE(bs::size_hint(map) == bs::SizeHint::exactly(6));
 }
 
-TEST_CASE("size_hint_without_upper") {
+TEST_CASE("stream_stream_map.size_hint_without_upper") {
     Map map;
     map.insert("a", pin_box(bs::iter(std::vector<int>{1})));
     map.insert("b", pin_box(bs::iter(std::vector<int>{1, 2})));
@@ -331,19 +333,19 @@ TEST_CASE("size_hint_without_upper") {
     REQUIRE(bs::size_hint(map) == bs::SizeHint{3, std::nullopt});
 }
 
-TEST_CASE("new_capacity_zero") {
+TEST_CASE("stream_stream_map.new_capacity_zero") {
     bs::StreamMap<std::string_view, bs::Pending<std::monostate>> map;
     REQUIRE(map.capacity() == 0);
     REQUIRE(map.keys().empty());
 }
 
-TEST_CASE("with_capacity") {
+TEST_CASE("stream_stream_map.with_capacity") {
     auto map = bs::StreamMap<std::string_view, bs::Pending<std::monostate>>::with_capacity(10);
     REQUIRE(map.capacity() >= 10);
     REQUIRE(map.keys().empty());
 }
 
-TEST_CASE("iter_values") {
+TEST_CASE("stream_stream_map.iter_values") {
     bs::StreamMap<std::string_view, bs::Iter<std::vector<int>>> map;
     map.insert("a", bs::iter(std::vector<int>{1}));
     map.insert("b", bs::iter(std::vector<int>{1, 2}));
@@ -356,7 +358,7 @@ TEST_CASE("iter_values") {
     REQUIRE(size_hints == std::vector<std::size_t>{1, 2, 3});
 }
 
-TEST_CASE("iter_values_mut") {
+TEST_CASE("stream_stream_map.iter_values_mut") {
     bs::StreamMap<std::string_view, bs::Iter<std::vector<int>>> map;
     map.insert("a", bs::iter(std::vector<int>{1}));
     map.insert("b", bs::iter(std::vector<int>{1, 2}));
@@ -370,3 +372,5 @@ TEST_CASE("iter_values_mut") {
     std::sort(size_hints.begin(), size_hints.end());
     REQUIRE(size_hints == std::vector<std::size_t>{1, 2, 3});
 }
+
+}  // namespace conformance_stream_stream_map

@@ -11,6 +11,8 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_timeout {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 using std::chrono::milliseconds;
@@ -35,7 +37,7 @@ bool is_elapsed(const P& p) {
 
 }  // namespace
 
-TEST_CASE("basic_usage") {
+TEST_CASE("stream_timeout.basic_usage") {
     auto rt = paused_current_thread();
     rt.block_on([](braid::Runtime* rt) -> braid::Task<> {
         // Items 2 and 4 time out.  Run to the end, the stream gives
@@ -78,7 +80,7 @@ TEST_CASE("basic_usage") {
     }(&rt));
 }
 
-TEST_CASE("return_elapsed_errors_only_once") {
+TEST_CASE("stream_timeout.return_elapsed_errors_only_once") {
     auto rt = paused_current_thread();
     rt.block_on([](braid::Runtime* rt) -> braid::Task<> {
         auto s = bs::iter(std::views::iota(1, 4)) | bs::then(maybe_sleep) | bs::timeout(milliseconds(50));
@@ -106,7 +108,7 @@ TEST_CASE("return_elapsed_errors_only_once") {
     }(&rt));
 }
 
-TEST_CASE("no_timeouts") {
+TEST_CASE("stream_timeout.no_timeouts") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         std::vector<int> odd{1, 3, 5};
@@ -120,3 +122,5 @@ TEST_CASE("no_timeouts") {
         co_return;
     }());
 }
+
+}  // namespace conformance_stream_timeout

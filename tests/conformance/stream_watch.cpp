@@ -10,9 +10,11 @@
 
 #include "support.hpp"
 
+namespace conformance_stream_watch {
+
 namespace bs = braid::stream;
 
-TEST_CASE("message_not_twice") {
+TEST_CASE("stream_watch.message_not_twice") {
     auto rt = braid::Runtime::builder().current_thread().build();
     int goodbyes = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::watch::channel<std::string>("hello");
@@ -38,3 +40,5 @@ TEST_CASE("message_not_twice") {
     }());
     REQUIRE(goodbyes == 1);
 }
+
+}  // namespace conformance_stream_watch

@@ -18,6 +18,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_barrier {
+
 using braid_test::PolledWait;
 
 namespace {
@@ -27,7 +29,7 @@ PolledWait wait_on(braid::Barrier& b) {
 bool released(int st) { return st == BRAID_OK || st == BRAID_BARRIER_LEADER; }
 }  // namespace
 
-TEST_CASE("zero_does_not_block") {
+TEST_CASE("sync_barrier.zero_does_not_block") {
     braid::Barrier b(0);
     for (int i = 0; i < 2; ++i) {
         auto w = wait_on(b);
@@ -35,7 +37,7 @@ TEST_CASE("zero_does_not_block") {
     }
 }
 
-TEST_CASE("single") {
+TEST_CASE("sync_barrier.single") {
     braid::Barrier b(1);
     for (int i = 0; i < 3; ++i) {
         auto w = wait_on(b);
@@ -43,7 +45,7 @@ TEST_CASE("single") {
     }
 }
 
-TEST_CASE("tango") {
+TEST_CASE("sync_barrier.tango") {
     braid::Barrier b(2);
     auto w1 = wait_on(b);
     REQUIRE(w1.poll() == BRAID_PENDING);
@@ -59,7 +61,7 @@ TEST_CASE("tango") {
     REQUIRE(((r1 == BRAID_BARRIER_LEADER) != (r2 == BRAID_BARRIER_LEADER)));
 }
 
-TEST_CASE("lots") {
+TEST_CASE("sync_barrier.lots") {
     braid::Barrier b(100);
     for (int round = 0; round < 10; ++round) {
         std::vector<std::unique_ptr<PolledWait>> waiting;
@@ -88,7 +90,7 @@ TEST_CASE("lots") {
     }
 }
 
-TEST_CASE("stress_rounds") {
+TEST_CASE("sync_barrier.stress_rounds") {
     constexpr int kTasks = 8;
     const int rounds = 400 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(4);
@@ -119,3 +121,5 @@ TEST_CASE("stress_rounds") {
         REQUIRE(shared->leaders[size_t(r)].load() == 1);
     }
 }
+
+}  // namespace conformance_sync_barrier

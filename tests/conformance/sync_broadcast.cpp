@@ -40,6 +40,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_broadcast {
+
 using braid_test::CountingWaker;
 using braid_test::PolledWait;
 using braid_test::Tracked;
@@ -77,7 +79,7 @@ bool is_value(braid::broadcast::RecvResult<T> r, const T& v) {
 }
 }  // namespace
 
-TEST_CASE("send_try_recv_bounded") {
+TEST_CASE("sync_broadcast.send_try_recv_bounded") {
     auto tx = braid::broadcast::channel<Str>(16);
     auto rx = tx.subscribe();
     REQUIRE(rx.try_recv().is_empty());
@@ -86,7 +88,7 @@ TEST_CASE("send_try_recv_bounded") {
     REQUIRE(rx.try_recv().is_empty());
 }
 
-TEST_CASE("send_two_recv") {
+TEST_CASE("sync_broadcast.send_two_recv") {
     auto tx = braid::broadcast::channel<Str>(16);
     auto rx1 = tx.subscribe();
     auto rx2 = tx.subscribe();
@@ -100,7 +102,7 @@ TEST_CASE("send_two_recv") {
     REQUIRE(rx2.try_recv().is_empty());
 }
 
-TEST_CASE("send_recv_bounded") {
+TEST_CASE("sync_broadcast.send_recv_bounded") {
     auto tx = braid::broadcast::channel<Str>(16);
     auto rx = tx.subscribe();
     Recv recv(rx);
@@ -111,7 +113,7 @@ TEST_CASE("send_recv_bounded") {
     REQUIRE(recv.got("hello"));
 }
 
-TEST_CASE("send_two_recv_bounded") {
+TEST_CASE("sync_broadcast.send_two_recv_bounded") {
     auto tx = braid::broadcast::channel<Str>(16);
     auto rx1 = tx.subscribe();
     auto rx2 = tx.subscribe();
@@ -138,7 +140,7 @@ TEST_CASE("send_two_recv_bounded") {
     REQUIRE(recv2.got("world"));
 }
 
-TEST_CASE("change_tasks") {
+TEST_CASE("sync_broadcast.change_tasks") {
     auto tx = braid::broadcast::channel<Str>(1);
     auto rx = tx.subscribe();
     Recv recv(rx);
@@ -150,7 +152,7 @@ TEST_CASE("change_tasks") {
     REQUIRE_FALSE(task1.woken());  // its waker was replaced
 }
 
-TEST_CASE("send_slow_rx") {
+TEST_CASE("sync_broadcast.send_slow_rx") {
     auto tx = braid::broadcast::channel<Str>(16);
     auto rx1 = tx.subscribe();
     auto rx2 = tx.subscribe();
@@ -186,7 +188,7 @@ TEST_CASE("send_slow_rx") {
     REQUIRE(is_value(rx2.try_recv(), "three"));
 }
 
-TEST_CASE("drop_rx_while_values_remain") {
+TEST_CASE("sync_broadcast.drop_rx_while_values_remain") {
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
     {
@@ -204,7 +206,7 @@ TEST_CASE("drop_rx_while_values_remain") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("lagging_rx") {
+TEST_CASE("sync_broadcast.lagging_rx") {
     auto tx = braid::broadcast::channel<Str>(2);
     auto rx1 = tx.subscribe();
     auto rx2 = tx.subscribe();
@@ -235,7 +237,7 @@ TEST_CASE("lagging_rx") {
     REQUIRE(z.lagged() == 1);
 }
 
-TEST_CASE("send_no_rx") {
+TEST_CASE("sync_broadcast.send_no_rx") {
     auto tx = braid::broadcast::channel<std::string>(16);
     auto back = tx.send("hello");
     REQUIRE(back.has_value());
@@ -246,11 +248,11 @@ TEST_CASE("send_no_rx") {
     REQUIRE(is_value(rx.try_recv(), std::string("world")));
 }
 
-TEST_CASE("zero_capacity") {
+TEST_CASE("sync_broadcast.zero_capacity") {
     REQUIRE(braid_test::error_code_of([] { (void)braid::broadcast::channel<int>(0); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("capacity_too_big") {
+TEST_CASE("sync_broadcast.capacity_too_big") {
     auto tx = braid::broadcast::channel<int>(1 + (std::numeric_limits<std::size_t>::max() >> 1));
     auto rx = tx.subscribe();
     REQUIRE(!tx.send(7));  // delivered (no value handed back)
@@ -272,7 +274,7 @@ struct MyVal {
 };
 }  // namespace
 
-TEST_CASE("panic_in_clone") {
+TEST_CASE("sync_broadcast.panic_in_clone") {
     auto tx = braid::broadcast::channel<MyVal>(16);
     auto rx = tx.subscribe();
     auto other = tx.subscribe();  // so that rx needs a copy of each value
@@ -292,7 +294,7 @@ TEST_CASE("panic_in_clone") {
     REQUIRE(is_value(rx.try_recv(), MyVal(1)));
 }
 
-TEST_CASE("dropping_tx_notifies_rx") {
+TEST_CASE("sync_broadcast.dropping_tx_notifies_rx") {
     auto tx = std::make_unique<Tx>(braid::broadcast::channel<Str>(16));
     auto rx1 = tx->subscribe();
     auto rx2 = tx->subscribe();
@@ -313,7 +315,7 @@ TEST_CASE("dropping_tx_notifies_rx") {
     REQUIRE(recv2.poll() == BRAID_ECLOSED);
 }
 
-TEST_CASE("unconsumed_messages_are_dropped") {
+TEST_CASE("sync_broadcast.unconsumed_messages_are_dropped") {
     auto tx = braid::broadcast::channel<std::shared_ptr<int>>(16);
     auto rx = std::make_unique<braid::broadcast::Receiver<std::shared_ptr<int>>>(tx.subscribe());
     auto msg = std::make_shared<int>(0);
@@ -323,7 +325,7 @@ TEST_CASE("unconsumed_messages_are_dropped") {
     REQUIRE(msg.use_count() == 1);
 }
 
-TEST_CASE("single_capacity_recvs") {
+TEST_CASE("sync_broadcast.single_capacity_recvs") {
     auto tx = braid::broadcast::channel<int>(1);
     auto rx = tx.subscribe();
     REQUIRE_FALSE(tx.send(1).has_value());
@@ -331,7 +333,7 @@ TEST_CASE("single_capacity_recvs") {
     REQUIRE(rx.try_recv().is_empty());
 }
 
-TEST_CASE("single_capacity_recvs_after_drop_1") {
+TEST_CASE("sync_broadcast.single_capacity_recvs_after_drop_1") {
     auto tx = std::make_unique<braid::broadcast::Sender<int>>(braid::broadcast::channel<int>(1));
     auto rx = tx->subscribe();
     REQUIRE_FALSE(tx->send(1).has_value());
@@ -340,7 +342,7 @@ TEST_CASE("single_capacity_recvs_after_drop_1") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("single_capacity_recvs_after_drop_2") {
+TEST_CASE("sync_broadcast.single_capacity_recvs_after_drop_2") {
     auto tx = std::make_unique<braid::broadcast::Sender<int>>(braid::broadcast::channel<int>(1));
     auto rx = tx->subscribe();
     REQUIRE_FALSE(tx->send(1).has_value());
@@ -353,7 +355,7 @@ TEST_CASE("single_capacity_recvs_after_drop_2") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("dropping_sender_does_not_overwrite") {
+TEST_CASE("sync_broadcast.dropping_sender_does_not_overwrite") {
     auto tx = std::make_unique<braid::broadcast::Sender<int>>(braid::broadcast::channel<int>(2));
     auto rx = tx->subscribe();
     REQUIRE_FALSE(tx->send(1).has_value());
@@ -364,7 +366,7 @@ TEST_CASE("dropping_sender_does_not_overwrite") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("lagging_receiver_recovers_after_wrap_closed_1") {
+TEST_CASE("sync_broadcast.lagging_receiver_recovers_after_wrap_closed_1") {
     auto tx = std::make_unique<braid::broadcast::Sender<int>>(braid::broadcast::channel<int>(2));
     auto rx = tx->subscribe();
     for (int v : {1, 2, 3}) REQUIRE_FALSE(tx->send(v).has_value());
@@ -377,7 +379,7 @@ TEST_CASE("lagging_receiver_recovers_after_wrap_closed_1") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("lagging_receiver_recovers_after_wrap_closed_2") {
+TEST_CASE("sync_broadcast.lagging_receiver_recovers_after_wrap_closed_2") {
     auto tx = std::make_unique<braid::broadcast::Sender<int>>(braid::broadcast::channel<int>(2));
     auto rx = tx->subscribe();
     for (int v : {1, 2, 3, 4}) REQUIRE_FALSE(tx->send(v).has_value());
@@ -390,7 +392,7 @@ TEST_CASE("lagging_receiver_recovers_after_wrap_closed_2") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("lagging_receiver_recovers_after_wrap_open") {
+TEST_CASE("sync_broadcast.lagging_receiver_recovers_after_wrap_open") {
     auto tx = braid::broadcast::channel<int>(2);
     auto rx = tx.subscribe();
     for (int v : {1, 2, 3}) REQUIRE_FALSE(tx.send(v).has_value());
@@ -402,7 +404,7 @@ TEST_CASE("lagging_receiver_recovers_after_wrap_open") {
     REQUIRE(rx.try_recv().is_empty());
 }
 
-TEST_CASE("receiver_len_with_lagged") {
+TEST_CASE("sync_broadcast.receiver_len_with_lagged") {
     // Tokio asks for 3 and gets 4 (a power of two); braid keeps exactly what
     // is asked for: 4 here, for the same sequence.
     auto tx = braid::broadcast::channel<int>(4);
@@ -421,7 +423,7 @@ TEST_CASE("receiver_len_with_lagged") {
     REQUIRE(r.lagged() == 1);
 }
 
-TEST_CASE("resubscribe_points_to_tail") {
+TEST_CASE("sync_broadcast.resubscribe_points_to_tail") {
     auto tx = braid::broadcast::channel<int>(3);
     auto rx = tx.subscribe();
     REQUIRE_FALSE(tx.send(1).has_value());
@@ -443,7 +445,7 @@ TEST_CASE("resubscribe_points_to_tail") {
     REQUIRE(rx_resub.try_recv().is_empty());
 }
 
-TEST_CASE("resubscribe_lagged") {
+TEST_CASE("sync_broadcast.resubscribe_lagged") {
     auto tx = braid::broadcast::channel<int>(1);
     auto rx = tx.subscribe();
     REQUIRE_FALSE(tx.send(1).has_value());
@@ -460,7 +462,7 @@ TEST_CASE("resubscribe_lagged") {
     REQUIRE(rx_resub.try_recv().is_empty());
 }
 
-TEST_CASE("resubscribe_to_closed_channel") {
+TEST_CASE("sync_broadcast.resubscribe_to_closed_channel") {
     auto tx = std::make_unique<braid::broadcast::Sender<unsigned>>(braid::broadcast::channel<unsigned>(2));
     auto rx = tx->subscribe();
     tx.reset();
@@ -468,7 +470,7 @@ TEST_CASE("resubscribe_to_closed_channel") {
     REQUIRE(rx_resub.try_recv().is_closed());
 }
 
-TEST_CASE("stress_every_value_once") {
+TEST_CASE("sync_broadcast.stress_every_value_once") {
     constexpr int kSenders = 3, kReceivers = 5;
     const int per_sender = 4000 / braid_test::kStressDivisor;
     Tracked::constructed = 0;
@@ -521,3 +523,5 @@ TEST_CASE("stress_every_value_once") {
     REQUIRE(c->received.load() > 0);
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace conformance_sync_broadcast

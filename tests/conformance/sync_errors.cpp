@@ -20,7 +20,9 @@
 
 #include "support.hpp"
 
-TEST_CASE("oneshot_error_bound") {
+namespace conformance_sync_errors {
+
+TEST_CASE("sync_errors.oneshot_error_bound") {
     // RecvError (what receiving from a dropped sender throws) is an error
     // type: a braid::Error, a std::exception, copyable...
     static_assert(std::is_base_of_v<std::exception, braid::RecvError>);
@@ -51,3 +53,5 @@ TEST_CASE("oneshot_error_bound") {
     REQUIRE(code == BRAID_ECLOSED);
     REQUIRE_FALSE(what.empty());
 }
+
+}  // namespace conformance_sync_errors

@@ -39,6 +39,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_mpsc {
+
 using namespace std::chrono_literals;
 using braid_test::CountingWaker;
 using braid_test::PolledWait;
@@ -83,7 +85,7 @@ bool disconnected(braid::mpsc::Receiver<T>& rx) {
 }
 }  // namespace
 
-TEST_CASE("send_recv_with_buffer") {
+TEST_CASE("sync_mpsc.send_recv_with_buffer") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<int>> {
         auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -101,7 +103,7 @@ TEST_CASE("send_recv_with_buffer") {
     REQUIRE(got == std::vector<int>{1, 2});
 }
 
-TEST_CASE("reserve_disarm") {
+TEST_CASE("sync_mpsc.reserve_disarm") {
     auto [tx, rx] = braid::mpsc::channel<int>(2);
     auto tx1 = tx, tx2 = tx, tx3 = tx;
     auto tx4 = std::move(tx);
@@ -136,7 +138,7 @@ TEST_CASE("reserve_disarm") {
     REQUIRE(r1->poll() == BRAID_PENDING);
 }
 
-TEST_CASE("send_recv_stream_with_buffer") {
+TEST_CASE("sync_mpsc.send_recv_stream_with_buffer") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::optional<int>>> {
         auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -152,7 +154,7 @@ TEST_CASE("send_recv_stream_with_buffer") {
     REQUIRE(got == std::vector<std::optional<int>>{1, 2, std::nullopt});
 }
 
-TEST_CASE("async_send_recv_with_buffer") {
+TEST_CASE("sync_mpsc.async_send_recv_with_buffer") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::optional<int>>> {
         auto [tx, rx] = braid::mpsc::channel<int>(16);
@@ -167,7 +169,7 @@ TEST_CASE("async_send_recv_with_buffer") {
     REQUIRE(got == std::vector<std::optional<int>>{1, 2, std::nullopt});
 }
 
-TEST_CASE("start_send_past_cap") {
+TEST_CASE("sync_mpsc.start_send_past_cap") {
     auto [tx1, rx] = braid::mpsc::channel<int>(1);
     auto tx2 = tx1;
     REQUIRE_FALSE(tx1.try_send(0).has_value());
@@ -189,11 +191,11 @@ TEST_CASE("start_send_past_cap") {
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("buffer_gteq_one") {
+TEST_CASE("sync_mpsc.buffer_gteq_one") {
     REQUIRE(braid_test::error_code_of([] { (void)braid::mpsc::channel<int>(0); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("send_recv_unbounded") {
+TEST_CASE("sync_mpsc.send_recv_unbounded") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::optional<int>>> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -209,7 +211,7 @@ TEST_CASE("send_recv_unbounded") {
     REQUIRE(got == std::vector<std::optional<int>>{1, 2, std::nullopt});
 }
 
-TEST_CASE("async_send_recv_unbounded") {
+TEST_CASE("sync_mpsc.async_send_recv_unbounded") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::optional<int>>> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -225,7 +227,7 @@ TEST_CASE("async_send_recv_unbounded") {
     REQUIRE(got == std::vector<std::optional<int>>{1, 2, std::nullopt});
 }
 
-TEST_CASE("send_recv_stream_unbounded") {
+TEST_CASE("sync_mpsc.send_recv_stream_unbounded") {
     auto rt = braid_test::current_thread_runtime();
     auto got = rt.block_on([]() -> braid::Task<std::vector<std::optional<int>>> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -251,20 +253,20 @@ struct NoImpls {
 };
 }  // namespace
 
-TEST_CASE("no_t_bounds_buffer") {
+TEST_CASE("sync_mpsc.no_t_bounds_buffer") {
     auto [tx, rx] = braid::mpsc::channel<NoImpls>(100);
     // the sender is copyable even though T is not
     REQUIRE_FALSE(braid::mpsc::Sender<NoImpls>(tx).try_send(NoImpls{}).has_value());
     REQUIRE(rx.try_recv().has_value());
 }
 
-TEST_CASE("no_t_bounds_unbounded") {
+TEST_CASE("sync_mpsc.no_t_bounds_unbounded") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<NoImpls>();
     REQUIRE_FALSE(braid::mpsc::UnboundedSender<NoImpls>(tx).send(NoImpls{}).has_value());
     REQUIRE(rx.try_recv().has_value());
 }
 
-TEST_CASE("send_recv_buffer_limited") {
+TEST_CASE("sync_mpsc.send_recv_buffer_limited") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
 
     // reserve the room and send
@@ -290,7 +292,7 @@ TEST_CASE("send_recv_buffer_limited") {
     REQUIRE(rx.try_recv() == std::optional<int>(2));
 }
 
-TEST_CASE("recv_close_gets_none_idle") {
+TEST_CASE("sync_mpsc.recv_close_gets_none_idle") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(10);
@@ -301,7 +303,7 @@ TEST_CASE("recv_close_gets_none_idle") {
     }());
 }
 
-TEST_CASE("recv_close_gets_none_reserved") {
+TEST_CASE("sync_mpsc.recv_close_gets_none_reserved") {
     auto [tx1, rx] = braid::mpsc::channel<int>(1);
     auto tx2 = tx1;
 
@@ -326,7 +328,7 @@ TEST_CASE("recv_close_gets_none_reserved") {
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("tx_close_gets_none") {
+TEST_CASE("sync_mpsc.tx_close_gets_none") {
     auto rt = braid_test::current_thread_runtime();
     bool none = rt.block_on([]() -> braid::Task<bool> {
         auto rx = braid::mpsc::channel<int>(10).second;
@@ -335,7 +337,7 @@ TEST_CASE("tx_close_gets_none") {
     REQUIRE(none);
 }
 
-TEST_CASE("try_send_fail") {
+TEST_CASE("sync_mpsc.try_send_fail") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<std::string>(1);
@@ -353,7 +355,7 @@ TEST_CASE("try_send_fail") {
     }());
 }
 
-TEST_CASE("try_send_fail_with_try_recv") {
+TEST_CASE("sync_mpsc.try_send_fail_with_try_recv") {
     auto [tx, rx] = braid::mpsc::channel<std::string>(1);
     REQUIRE_FALSE(tx.try_send("hello").has_value());
     auto fail = tx.try_send("fail");
@@ -367,7 +369,7 @@ TEST_CASE("try_send_fail_with_try_recv") {
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("try_reserve_fails") {
+TEST_CASE("sync_mpsc.try_reserve_fails") {
     auto [tx, rx] = braid::mpsc::channel<std::string>(1);
     auto permit = tx.try_reserve();
     REQUIRE(permit.has_value());
@@ -387,7 +389,7 @@ TEST_CASE("try_reserve_fails") {
     REQUIRE(tx.try_reserve().has_value());
 }
 
-TEST_CASE("drop_permit_releases_permit") {
+TEST_CASE("sync_mpsc.drop_permit_releases_permit") {
     auto [tx1, rx] = braid::mpsc::channel<int>(1);
     auto tx2 = tx1;
     auto permit = tx1.try_reserve();
@@ -402,7 +404,7 @@ TEST_CASE("drop_permit_releases_permit") {
     REQUIRE(braid_mpsc_release_reserved(tx2.native_handle(), 1) == BRAID_OK);
 }
 
-TEST_CASE("dropping_rx_closes_channel") {
+TEST_CASE("sync_mpsc.dropping_rx_closes_channel") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<std::shared_ptr<int>>(100);
@@ -414,7 +416,7 @@ TEST_CASE("dropping_rx_closes_channel") {
     }());
 }
 
-TEST_CASE("dropping_rx_closes_channel_for_try") {
+TEST_CASE("sync_mpsc.dropping_rx_closes_channel_for_try") {
     auto [tx, rx] = braid::mpsc::channel<std::shared_ptr<int>>(100);
     auto msg = std::make_shared<int>(0);
     REQUIRE_FALSE(tx.try_send(msg).has_value());
@@ -430,7 +432,7 @@ TEST_CASE("dropping_rx_closes_channel_for_try") {
     REQUIRE(msg.use_count() == 1);
 }
 
-TEST_CASE("unconsumed_messages_are_dropped") {
+TEST_CASE("sync_mpsc.unconsumed_messages_are_dropped") {
     auto msg = std::make_shared<int>(0);
     {
         auto [tx, rx] = braid::mpsc::channel<std::shared_ptr<int>>(100);
@@ -440,7 +442,7 @@ TEST_CASE("unconsumed_messages_are_dropped") {
     REQUIRE(msg.use_count() == 1);
 }
 
-TEST_CASE("blocking_recv") {
+TEST_CASE("sync_mpsc.blocking_recv") {
     auto [tx, rx] = braid::mpsc::channel<std::uint8_t>(1);
     std::optional<std::uint8_t> got;
     std::thread sync_code([&got, rx = std::move(rx)]() mutable { got = rx.blocking_recv(); });
@@ -452,7 +454,7 @@ TEST_CASE("blocking_recv") {
     REQUIRE(got == std::optional<std::uint8_t>(10));
 }
 
-TEST_CASE("blocking_recv_async") {
+TEST_CASE("sync_mpsc.blocking_recv_async") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -461,7 +463,7 @@ TEST_CASE("blocking_recv_async") {
     REQUIRE(code == BRAID_EDEADLK);
 }
 
-TEST_CASE("blocking_send") {
+TEST_CASE("sync_mpsc.blocking_send") {
     auto [tx, rx] = braid::mpsc::channel<std::uint8_t>(1);
     std::optional<std::uint8_t> back{0};
     std::thread sync_code([&back, tx = std::move(tx)] { back = tx.blocking_send(10); });
@@ -474,7 +476,7 @@ TEST_CASE("blocking_send") {
     REQUIRE(got == std::optional<std::uint8_t>(10));
 }
 
-TEST_CASE("blocking_send_async") {
+TEST_CASE("sync_mpsc.blocking_send_async") {
     auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -483,7 +485,7 @@ TEST_CASE("blocking_send_async") {
     REQUIRE(code == BRAID_EDEADLK);
 }
 
-TEST_CASE("ready_close_cancel_bounded") {
+TEST_CASE("sync_mpsc.ready_close_cancel_bounded") {
     auto [tx, rx] = braid::mpsc::channel<int>(100);
     auto tx2 = tx;
     auto permit = tx.try_reserve();
@@ -500,7 +502,7 @@ TEST_CASE("ready_close_cancel_bounded") {
     REQUIRE(recv.poll() == BRAID_ECLOSED);
 }
 
-TEST_CASE("permit_available_not_acquired_close") {
+TEST_CASE("sync_mpsc.permit_available_not_acquired_close") {
     auto [tx1, rx] = braid::mpsc::channel<int>(1);
     auto tx2 = tx1;
     auto permit1 = tx1.try_reserve();
@@ -518,7 +520,7 @@ TEST_CASE("permit_available_not_acquired_close") {
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("try_recv_bounded") {
+TEST_CASE("sync_mpsc.try_recv_bounded") {
     auto [tx, rx] = braid::mpsc::channel<std::string>(5);
     auto send = [&](int n) {
         for (int i = 0; i < n; ++i) REQUIRE_FALSE(tx.try_send("hello").has_value());
@@ -544,7 +546,7 @@ TEST_CASE("try_recv_bounded") {
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("try_recv_unbounded") {
+TEST_CASE("sync_mpsc.try_recv_unbounded") {
     for (int num = 0; num < 100; ++num) {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
         for (int i = 0; i < num; ++i) REQUIRE_FALSE(tx.send(i).has_value());
@@ -555,21 +557,21 @@ TEST_CASE("try_recv_unbounded") {
     }
 }
 
-TEST_CASE("try_recv_close_while_empty_bounded") {
+TEST_CASE("sync_mpsc.try_recv_close_while_empty_bounded") {
     auto [tx, rx] = braid::mpsc::channel<int>(5);
     REQUIRE(empty_now(rx));
     { auto gone = std::move(tx); }
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("try_recv_close_while_empty_unbounded") {
+TEST_CASE("sync_mpsc.try_recv_close_while_empty_unbounded") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     REQUIRE(empty_now(rx));
     { auto gone = std::move(tx); }
     REQUIRE(disconnected(rx));
 }
 
-TEST_CASE("recv_timeout") {
+TEST_CASE("sync_mpsc.recv_timeout") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(5);
@@ -583,7 +585,7 @@ TEST_CASE("recv_timeout") {
     }());
 }
 
-TEST_CASE("test_tx_capacity") {
+TEST_CASE("sync_mpsc.test_tx_capacity") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(10);
@@ -634,7 +636,7 @@ braid::Task<> drain(braid::mpsc::Receiver<T> rx, std::shared_ptr<StressCounts> c
 }
 }  // namespace
 
-TEST_CASE("stress_many_senders") {
+TEST_CASE("sync_mpsc.stress_many_senders") {
     constexpr int kSenders = 8;
     const int per_sender = 4000 / braid_test::kStressDivisor;
     Tracked::constructed = 0;
@@ -692,3 +694,5 @@ TEST_CASE("stress_many_senders") {
     REQUIRE(unbounded->cancelled.load() == 0);
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace conformance_sync_mpsc

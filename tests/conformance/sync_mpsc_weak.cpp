@@ -26,6 +26,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_mpsc_weak {
+
 using braid_test::Tracked;
 
 namespace {
@@ -50,7 +52,7 @@ braid::Task<bool> receive_eleven(braid::mpsc::Receiver<int>& rx) {
 }
 }  // namespace
 
-TEST_CASE("weak_sender") {
+TEST_CASE("sync_mpsc_weak.weak_sender") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(11);
@@ -103,7 +105,7 @@ braid::Task<bool> run_actor(Rx receiver, Weak sender, Upgrade upgrade, Send send
 }
 }  // namespace
 
-TEST_CASE("actor_weak_sender") {
+TEST_CASE("sync_mpsc_weak.actor_weak_sender") {
     auto rt = braid_test::current_thread_runtime();
     bool received_self_msg = rt.block_on([]() -> braid::Task<bool> {
         auto [sender, receiver] = braid::mpsc::channel<ActorMessage>(8);
@@ -126,7 +128,7 @@ TEST_CASE("actor_weak_sender") {
     REQUIRE(received_self_msg);
 }
 
-TEST_CASE("test_msgs_dropped_on_rx_drop") {
+TEST_CASE("sync_mpsc_weak.test_msgs_dropped_on_rx_drop") {
     reset_tracked();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
@@ -153,20 +155,20 @@ TEST_CASE("test_msgs_dropped_on_rx_drop") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("downgrade_upgrade_sender_success") {
+TEST_CASE("sync_mpsc_weak.downgrade_upgrade_sender_success") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     auto weak_tx = tx.downgrade();
     REQUIRE(weak_tx.upgrade().has_value());
 }
 
-TEST_CASE("downgrade_upgrade_sender_failure") {
+TEST_CASE("sync_mpsc_weak.downgrade_upgrade_sender_failure") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     auto weak_tx = tx.downgrade();
     { auto gone = std::move(tx); }
     REQUIRE_FALSE(weak_tx.upgrade().has_value());
 }
 
-TEST_CASE("downgrade_drop_upgrade") {
+TEST_CASE("sync_mpsc_weak.downgrade_drop_upgrade") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     // the copy is dropped right away
     auto weak_tx = braid::mpsc::Sender<int>(tx).downgrade();
@@ -174,7 +176,7 @@ TEST_CASE("downgrade_drop_upgrade") {
     REQUIRE_FALSE(weak_tx.upgrade().has_value());
 }
 
-TEST_CASE("downgrade_get_permit_upgrade_no_senders") {
+TEST_CASE("sync_mpsc_weak.downgrade_get_permit_upgrade_no_senders") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -186,7 +188,7 @@ TEST_CASE("downgrade_get_permit_upgrade_no_senders") {
     }());
 }
 
-TEST_CASE("downgrade_upgrade_get_permit_no_senders") {
+TEST_CASE("sync_mpsc_weak.downgrade_upgrade_get_permit_no_senders") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<int>(1);
@@ -200,7 +202,7 @@ TEST_CASE("downgrade_upgrade_get_permit_no_senders") {
     }());
 }
 
-TEST_CASE("test_tx_count_weak_sender") {
+TEST_CASE("sync_mpsc_weak.test_tx_count_weak_sender") {
     auto [tx, rx] = braid::mpsc::channel<int>(1);
     auto tx_weak = tx.downgrade();
     auto tx_weak2 = tx.downgrade();
@@ -210,7 +212,7 @@ TEST_CASE("test_tx_count_weak_sender") {
     REQUIRE_FALSE(tx_weak2.upgrade().has_value());
 }
 
-TEST_CASE("weak_unbounded_sender") {
+TEST_CASE("sync_mpsc_weak.weak_unbounded_sender") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
@@ -229,7 +231,7 @@ TEST_CASE("weak_unbounded_sender") {
     }());
 }
 
-TEST_CASE("actor_weak_unbounded_sender") {
+TEST_CASE("sync_mpsc_weak.actor_weak_unbounded_sender") {
     auto rt = braid_test::current_thread_runtime();
     bool received_self_msg = rt.block_on([]() -> braid::Task<bool> {
         auto [sender, receiver] = braid::mpsc::unbounded_channel<ActorMessage>();
@@ -252,7 +254,7 @@ TEST_CASE("actor_weak_unbounded_sender") {
     REQUIRE(received_self_msg);
 }
 
-TEST_CASE("test_msgs_dropped_on_unbounded_rx_drop") {
+TEST_CASE("sync_mpsc_weak.test_msgs_dropped_on_unbounded_rx_drop") {
     reset_tracked();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
@@ -275,27 +277,27 @@ TEST_CASE("test_msgs_dropped_on_unbounded_rx_drop") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("downgrade_upgrade_unbounded_sender_success") {
+TEST_CASE("sync_mpsc_weak.downgrade_upgrade_unbounded_sender_success") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     auto weak_tx = tx.downgrade();
     REQUIRE(weak_tx.upgrade_unbounded().has_value());
 }
 
-TEST_CASE("downgrade_upgrade_unbounded_sender_failure") {
+TEST_CASE("sync_mpsc_weak.downgrade_upgrade_unbounded_sender_failure") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     auto weak_tx = tx.downgrade();
     { auto gone = std::move(tx); }
     REQUIRE_FALSE(weak_tx.upgrade_unbounded().has_value());
 }
 
-TEST_CASE("downgrade_drop_upgrade_unbounded") {
+TEST_CASE("sync_mpsc_weak.downgrade_drop_upgrade_unbounded") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     auto weak_tx = braid::mpsc::UnboundedSender<int>(tx).downgrade();
     { auto gone = std::move(tx); }
     REQUIRE_FALSE(weak_tx.upgrade_unbounded().has_value());
 }
 
-TEST_CASE("test_tx_count_weak_unbounded_sender") {
+TEST_CASE("sync_mpsc_weak.test_tx_count_weak_unbounded_sender") {
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     auto tx_weak = tx.downgrade();
     auto tx_weak2 = tx.downgrade();
@@ -304,7 +306,7 @@ TEST_CASE("test_tx_count_weak_unbounded_sender") {
     REQUIRE_FALSE(tx_weak2.upgrade_unbounded().has_value());
 }
 
-TEST_CASE("stress_upgrade_races") {
+TEST_CASE("sync_mpsc_weak.stress_upgrade_races") {
     constexpr int kTasks = 8;
     const int rounds = 300 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(4);
@@ -337,3 +339,5 @@ TEST_CASE("stress_upgrade_races") {
         REQUIRE(sent == received);
     }
 }
+
+}  // namespace conformance_sync_mpsc_weak

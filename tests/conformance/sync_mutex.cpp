@@ -22,6 +22,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_mutex {
+
 using namespace std::chrono_literals;
 using braid_test::PolledWait;
 
@@ -32,7 +34,7 @@ PolledWait lock_of(braid::Mutex<T>& m) {
 }
 }  // namespace
 
-TEST_CASE("straight_execution") {
+TEST_CASE("sync_mutex.straight_execution") {
     braid::Mutex<int> l(100);
     {
         auto t = lock_of(l);
@@ -56,7 +58,7 @@ TEST_CASE("straight_execution") {
     }
 }
 
-TEST_CASE("readiness") {
+TEST_CASE("sync_mutex.readiness") {
     auto l1 = std::make_shared<braid::Mutex<int>>(100);
     auto l2 = l1;
     auto t1 = lock_of(*l1);
@@ -76,7 +78,7 @@ TEST_CASE("readiness") {
     REQUIRE(*g2 == 100);
 }
 
-TEST_CASE("aborted_future_1") {
+TEST_CASE("sync_mutex.aborted_future_1") {
     // A task that holds the lock and is cancelled by a timeout unlocks it.
     auto rt = braid_test::current_thread_runtime(true);
     bool relocked = rt.block_on([]() -> braid::Task<bool> {
@@ -101,7 +103,7 @@ TEST_CASE("aborted_future_1") {
     REQUIRE(relocked);
 }
 
-TEST_CASE("aborted_future_2") {
+TEST_CASE("sync_mutex.aborted_future_2") {
     // A lock cancelled while it waits leaves nothing locked behind.
     auto rt = braid_test::current_thread_runtime(true);
     bool relocked = rt.block_on([]() -> braid::Task<bool> {
@@ -125,7 +127,7 @@ TEST_CASE("aborted_future_2") {
     REQUIRE(relocked);
 }
 
-TEST_CASE("try_lock") {
+TEST_CASE("sync_mutex.try_lock") {
     braid::Mutex<std::size_t> m(0);
     {
         auto g1 = m.try_lock();
@@ -137,7 +139,7 @@ TEST_CASE("try_lock") {
     REQUIRE(g3.has_value());
 }
 
-TEST_CASE("stress_counter") {
+TEST_CASE("sync_mutex.stress_counter") {
     constexpr int kTasks = 16;
     const int per_task = 2000 / braid_test::kStressDivisor;
     struct Shared {
@@ -167,3 +169,5 @@ TEST_CASE("stress_counter") {
     REQUIRE(s->counter.get_mut() == long(kTasks) * per_task);
     REQUIRE(s->counter.try_lock().has_value());
 }
+
+}  // namespace conformance_sync_mutex

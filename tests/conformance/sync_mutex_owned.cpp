@@ -17,6 +17,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_mutex_owned {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -33,7 +35,7 @@ braid::Task<std::optional<braid::OwnedMutexGuard<int>>> lock_owned_now(std::shar
 }
 }  // namespace
 
-TEST_CASE("straight_execution") {
+TEST_CASE("sync_mutex_owned.straight_execution") {
     auto rt = braid_test::current_thread_runtime();
     auto l = std::make_shared<M>(100);
     rt.block_on([](std::shared_ptr<M> l) -> braid::Task<> {
@@ -58,7 +60,7 @@ TEST_CASE("straight_execution") {
     }(std::move(l)));
 }
 
-TEST_CASE("readiness") {
+TEST_CASE("sync_mutex_owned.readiness") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto l = std::make_shared<M>(100);
@@ -81,7 +83,7 @@ TEST_CASE("readiness") {
     }());
 }
 
-TEST_CASE("aborted_future_1") {
+TEST_CASE("sync_mutex_owned.aborted_future_1") {
     auto rt = braid_test::current_thread_runtime(true);
     bool relocked = rt.block_on([]() -> braid::Task<bool> {
         auto m1 = std::make_shared<braid::Mutex<std::size_t>>(0);
@@ -104,7 +106,7 @@ TEST_CASE("aborted_future_1") {
     REQUIRE(relocked);
 }
 
-TEST_CASE("aborted_future_2") {
+TEST_CASE("sync_mutex_owned.aborted_future_2") {
     auto rt = braid_test::current_thread_runtime(true);
     bool relocked = rt.block_on([]() -> braid::Task<bool> {
         auto m1 = std::make_shared<braid::Mutex<std::size_t>>(0);
@@ -127,7 +129,7 @@ TEST_CASE("aborted_future_2") {
     REQUIRE(relocked);
 }
 
-TEST_CASE("try_lock_owned") {
+TEST_CASE("sync_mutex_owned.try_lock_owned") {
     auto lock = std::make_shared<braid::Mutex<int>>(42);
     {
         auto g1 = braid::try_lock_owned(lock);
@@ -139,3 +141,5 @@ TEST_CASE("try_lock_owned") {
     REQUIRE(g3.has_value());
     REQUIRE(**g3 == 42);
 }
+
+}  // namespace conformance_sync_mutex_owned

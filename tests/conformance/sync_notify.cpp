@@ -30,6 +30,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_notify {
+
 using braid_test::CountingWaker;
 using braid_test::PolledWait;
 
@@ -39,14 +41,14 @@ PolledWait notified(braid::Notify& n) {
 }
 }  // namespace
 
-TEST_CASE("notify_notified_one") {
+TEST_CASE("sync_notify.notify_notified_one") {
     braid::Notify notify;
     auto n = notified(notify);
     notify.notify_one();
     REQUIRE(n.poll() == BRAID_OK);
 }
 
-TEST_CASE("notified_one_notify") {
+TEST_CASE("sync_notify.notified_one_notify") {
     braid::Notify notify;
     auto n = notified(notify);
     REQUIRE(n.poll() == BRAID_PENDING);
@@ -55,7 +57,7 @@ TEST_CASE("notified_one_notify") {
     REQUIRE(n.poll() == BRAID_OK);
 }
 
-TEST_CASE("notified_multi_notify") {
+TEST_CASE("sync_notify.notified_multi_notify") {
     braid::Notify notify;
     auto n1 = notified(notify);
     auto n2 = notified(notify);
@@ -70,7 +72,7 @@ TEST_CASE("notified_multi_notify") {
     REQUIRE(n2.poll() == BRAID_PENDING);
 }
 
-TEST_CASE("notify_notified_multi") {
+TEST_CASE("sync_notify.notify_notified_multi") {
     braid::Notify notify;
     notify.notify_one();
 
@@ -84,7 +86,7 @@ TEST_CASE("notify_notified_multi") {
     REQUIRE(n2.poll() == BRAID_OK);
 }
 
-TEST_CASE("notified_drop_notified_notify") {
+TEST_CASE("sync_notify.notified_drop_notified_notify") {
     braid::Notify notify;
     auto n1 = std::make_unique<PolledWait>(notify.native_handle(), braid_notify_poll_notified,
                                            braid_notify_cancel_notified);
@@ -99,7 +101,7 @@ TEST_CASE("notified_drop_notified_notify") {
     REQUIRE(n2.poll() == BRAID_OK);
 }
 
-TEST_CASE("notified_multi_notify_drop_one") {
+TEST_CASE("sync_notify.notified_multi_notify_drop_one") {
     braid::Notify notify;
     auto n1 = std::make_unique<PolledWait>(notify.native_handle(), braid_notify_poll_notified,
                                            braid_notify_cancel_notified);
@@ -117,7 +119,7 @@ TEST_CASE("notified_multi_notify_drop_one") {
     REQUIRE(n2.poll() == BRAID_OK);
 }
 
-TEST_CASE("notify_one_after_dropped_all") {
+TEST_CASE("sync_notify.notify_one_after_dropped_all") {
     braid::Notify notify;
     auto n1 = std::make_unique<PolledWait>(notify.native_handle(), braid_notify_poll_notified,
                                            braid_notify_cancel_notified);
@@ -132,14 +134,14 @@ TEST_CASE("notify_one_after_dropped_all") {
     REQUIRE(n2.poll() == BRAID_OK);
 }
 
-TEST_CASE("test_notify_one_not_enabled") {
+TEST_CASE("sync_notify.test_notify_one_not_enabled") {
     braid::Notify notify;
     auto future = notified(notify);  // created, never polled
     notify.notify_one();
     REQUIRE(future.poll() == BRAID_OK);
 }
 
-TEST_CASE("test_waker_update") {
+TEST_CASE("sync_notify.test_waker_update") {
     braid::Notify notify;
     auto future = notified(notify);
 
@@ -155,7 +157,7 @@ TEST_CASE("test_waker_update") {
     REQUIRE(future.poll() == BRAID_OK);
 }
 
-TEST_CASE("stress_notify_one_counts") {
+TEST_CASE("sync_notify.stress_notify_one_counts") {
     constexpr int kProducers = 4, kConsumers = 4;
     const int per_producer = 5000 / braid_test::kStressDivisor;
     const long total = long(kProducers) * per_producer;
@@ -215,7 +217,7 @@ TEST_CASE("stress_notify_one_counts") {
     REQUIRE(s->items.load() == 0);
 }
 
-TEST_CASE("stress_notify_waiters_and_one") {
+TEST_CASE("sync_notify.stress_notify_waiters_and_one") {
     const int iterations = 2000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(4);
     int woke = rt.block_on([](int iterations) -> braid::Task<int> {
@@ -250,7 +252,7 @@ namespace {
 int enable(braid::Notify& notify, PolledWait& n) { return braid_notify_enable_notified(notify.native_handle(), n.waiter()); }
 }  // namespace
 
-TEST_CASE("test_notify_one_after_enable") {
+TEST_CASE("sync_notify.test_notify_one_after_enable") {
     braid::Notify notify;
     auto n = notified(notify);
     REQUIRE(enable(notify, n) == 0);
@@ -259,7 +261,7 @@ TEST_CASE("test_notify_one_after_enable") {
     REQUIRE(n.poll() == BRAID_OK);
 }
 
-TEST_CASE("test_poll_after_enable") {
+TEST_CASE("sync_notify.test_poll_after_enable") {
     braid::Notify notify;
     auto n = notified(notify);
     REQUIRE(enable(notify, n) == 0);
@@ -269,7 +271,7 @@ TEST_CASE("test_poll_after_enable") {
     REQUIRE(n.poll() == BRAID_OK);
 }
 
-TEST_CASE("test_enable_after_poll") {
+TEST_CASE("sync_notify.test_enable_after_poll") {
     braid::Notify notify;
     auto n = notified(notify);
     REQUIRE(n.poll() == BRAID_PENDING);
@@ -280,7 +282,7 @@ TEST_CASE("test_enable_after_poll") {
     REQUIRE(n.poll() == BRAID_OK);
 }
 
-TEST_CASE("test_enable_consumes_permit") {
+TEST_CASE("sync_notify.test_enable_consumes_permit") {
     braid::Notify notify;
     notify.notify_one();  // stored
     auto n1 = notified(notify);
@@ -288,3 +290,5 @@ TEST_CASE("test_enable_consumes_permit") {
     auto n2 = notified(notify);
     REQUIRE(enable(notify, n2) == 0);  // the permit was n1's
 }
+
+}  // namespace conformance_sync_notify

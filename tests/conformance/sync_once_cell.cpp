@@ -27,6 +27,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_once_cell {
+
 using namespace std::chrono_literals;
 using braid_test::Tracked;
 
@@ -64,7 +66,7 @@ braid::JoinHandle<std::uint32_t> spawn_get_or_init(Cell cell, F init) {
 }
 }  // namespace
 
-TEST_CASE("drop_cell") {
+TEST_CASE("sync_once_cell.drop_cell") {
     reset_tracked();
     {
         braid::OnceCell<Tracked> once_cell;
@@ -75,7 +77,7 @@ TEST_CASE("drop_cell") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("drop_cell_new_with") {
+TEST_CASE("sync_once_cell.drop_cell_new_with") {
     reset_tracked();
     {
         braid::OnceCell<Tracked> once_cell(Tracked(1));
@@ -85,13 +87,13 @@ TEST_CASE("drop_cell_new_with") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("from") {
+TEST_CASE("sync_once_cell.from") {
     braid::OnceCell<int> cell(2);
     REQUIRE(cell.get() != nullptr);
     REQUIRE(*cell.get() == 2);
 }
 
-TEST_CASE("get_or_init") {
+TEST_CASE("sync_once_cell.get_or_init") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         auto once = std::make_shared<braid::OnceCell<std::uint32_t>>();
@@ -105,7 +107,7 @@ TEST_CASE("get_or_init") {
     }());
 }
 
-TEST_CASE("get_or_init_panic") {
+TEST_CASE("sync_once_cell.get_or_init_panic") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         auto once = std::make_shared<braid::OnceCell<std::uint32_t>>();
@@ -119,7 +121,7 @@ TEST_CASE("get_or_init_panic") {
     }());
 }
 
-TEST_CASE("set_and_get") {
+TEST_CASE("sync_once_cell.set_and_get") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto once = std::make_shared<braid::OnceCell<std::uint32_t>>();
@@ -129,12 +131,12 @@ TEST_CASE("set_and_get") {
     }());
 }
 
-TEST_CASE("get_uninit") {
+TEST_CASE("sync_once_cell.get_uninit") {
     braid::OnceCell<std::uint32_t> once;
     REQUIRE(once.get() == nullptr);
 }
 
-TEST_CASE("set_twice") {
+TEST_CASE("sync_once_cell.set_twice") {
     braid::OnceCell<std::uint32_t> once;
     REQUIRE_FALSE(once.set(5).has_value());
     auto second = once.set(6);
@@ -145,7 +147,7 @@ TEST_CASE("set_twice") {
     REQUIRE(*once.get() == 5);
 }
 
-TEST_CASE("set_while_initializing") {
+TEST_CASE("sync_once_cell.set_while_initializing") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         auto once = std::make_shared<braid::OnceCell<std::uint32_t>>();
@@ -167,7 +169,7 @@ TEST_CASE("set_while_initializing") {
     }());
 }
 
-TEST_CASE("get_or_try_init") {
+TEST_CASE("sync_once_cell.get_or_try_init") {
     auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         auto once = std::make_shared<braid::OnceCell<std::uint32_t>>();
@@ -186,7 +188,7 @@ TEST_CASE("get_or_try_init") {
     }());
 }
 
-TEST_CASE("stress_one_initialiser") {
+TEST_CASE("sync_once_cell.stress_one_initialiser") {
     constexpr int kTasks = 8;
     const int rounds = 300 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(4);
@@ -234,7 +236,7 @@ TEST_CASE("stress_one_initialiser") {
     }
 }
 
-TEST_CASE("drop_into_inner") {
+TEST_CASE("sync_once_cell.drop_into_inner") {
     reset_tracked();
     {
         braid::OnceCell<Tracked> once_cell;
@@ -248,7 +250,7 @@ TEST_CASE("drop_into_inner") {
     REQUIRE(Tracked::live() == 0);
 }
 
-TEST_CASE("drop_into_inner_new_with") {
+TEST_CASE("sync_once_cell.drop_into_inner_new_with") {
     reset_tracked();
     {
         braid::OnceCell<Tracked> once_cell(Tracked(1));
@@ -259,3 +261,5 @@ TEST_CASE("drop_into_inner_new_with") {
     }
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace conformance_sync_once_cell

@@ -28,6 +28,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_oneshot {
+
 using braid_test::CountingWaker;
 using braid_test::Tracked;
 
@@ -49,7 +51,7 @@ struct Channel {
 };
 }  // namespace
 
-TEST_CASE("send_recv") {
+TEST_CASE("sync_oneshot.send_recv") {
     Channel ch;
     CountingWaker rx_task;
     int v = 0;
@@ -62,7 +64,7 @@ TEST_CASE("send_recv") {
     REQUIRE(v == 1);
 }
 
-TEST_CASE("async_send_recv") {
+TEST_CASE("sync_oneshot.async_send_recv") {
     auto rt = braid_test::current_thread_runtime();
     int v = rt.block_on([]() -> braid::Task<int> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -72,7 +74,7 @@ TEST_CASE("async_send_recv") {
     REQUIRE(v == 1);
 }
 
-TEST_CASE("close_tx") {
+TEST_CASE("sync_oneshot.close_tx") {
     Channel ch;
     CountingWaker rx_task;
     int v = 0;
@@ -84,7 +86,7 @@ TEST_CASE("close_tx") {
     REQUIRE(ch.rx.try_recv().is_closed());
 }
 
-TEST_CASE("close_rx") {
+TEST_CASE("sync_oneshot.close_rx") {
     {
         // without waiting on closed(): the value comes back
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -110,7 +112,7 @@ TEST_CASE("close_rx") {
     }
 }
 
-TEST_CASE("async_rx_closed") {
+TEST_CASE("sync_oneshot.async_rx_closed") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
@@ -123,7 +125,7 @@ TEST_CASE("async_rx_closed") {
     }());
 }
 
-TEST_CASE("try_recv_after_completion") {
+TEST_CASE("sync_oneshot.try_recv_after_completion") {
     auto [tx, rx] = braid::oneshot::channel<int>();
     REQUIRE_FALSE(tx.send(17).has_value());
     REQUIRE(rx.try_recv() == std::optional<int>(17));
@@ -132,7 +134,7 @@ TEST_CASE("try_recv_after_completion") {
     rx.close();
 }
 
-TEST_CASE("try_recv_after_completion_await") {
+TEST_CASE("sync_oneshot.try_recv_after_completion_await") {
     Channel ch;
     REQUIRE_FALSE(ch.tx.send(17).has_value());
     CountingWaker rx_task;
@@ -143,7 +145,7 @@ TEST_CASE("try_recv_after_completion_await") {
     ch.rx.close();
 }
 
-TEST_CASE("explicit_close_poll") {
+TEST_CASE("sync_oneshot.explicit_close_poll") {
     {
         // with a value sent: it can still be received after close
         Channel ch;
@@ -180,7 +182,7 @@ TEST_CASE("explicit_close_poll") {
     }
 }
 
-TEST_CASE("explicit_close_try_recv") {
+TEST_CASE("sync_oneshot.explicit_close_try_recv") {
     {
         auto [tx, rx] = braid::oneshot::channel<int>();
         REQUIRE_FALSE(tx.send(17).has_value());
@@ -201,7 +203,7 @@ TEST_CASE("explicit_close_try_recv") {
     }
 }
 
-TEST_CASE("close_try_recv_poll") {
+TEST_CASE("sync_oneshot.close_try_recv_poll") {
     Channel ch;
     ch.rx.close();
     REQUIRE(ch.rx.try_recv().is_closed());
@@ -211,7 +213,7 @@ TEST_CASE("close_try_recv_poll") {
     REQUIRE_FALSE(rx_task.woken());
 }
 
-TEST_CASE("close_after_recv") {
+TEST_CASE("sync_oneshot.close_after_recv") {
     auto [tx, rx] = braid::oneshot::channel<int>();
     REQUIRE_FALSE(tx.send(17).has_value());
     REQUIRE(rx.try_recv().value() == 17);
@@ -219,7 +221,7 @@ TEST_CASE("close_after_recv") {
     REQUIRE(rx.try_recv().is_closed());
 }
 
-TEST_CASE("drops_tasks") {
+TEST_CASE("sync_oneshot.drops_tasks") {
     // Both halves are dropped while a waker is registered on each.  The one
     // dropped first is no longer there to be woken: only the other is told.
     {
@@ -262,7 +264,7 @@ TEST_CASE("drops_tasks") {
     }
 }
 
-TEST_CASE("receiver_changes_task") {
+TEST_CASE("sync_oneshot.receiver_changes_task") {
     Channel ch;
     CountingWaker task1, task2;
     int v = 0;
@@ -278,7 +280,7 @@ TEST_CASE("receiver_changes_task") {
     REQUIRE(v == 1);
 }
 
-TEST_CASE("sender_changes_task") {
+TEST_CASE("sync_oneshot.sender_changes_task") {
     Channel ch;
     CountingWaker task1, task2;
     REQUIRE(ch.poll_closed(task1) == BRAID_PENDING);
@@ -291,7 +293,7 @@ TEST_CASE("sender_changes_task") {
     REQUIRE(ch.poll_closed(task2) == BRAID_OK);
 }
 
-TEST_CASE("stress_pairs") {
+TEST_CASE("sync_oneshot.stress_pairs") {
     const int n = 6000 / braid_test::kStressDivisor;
     Tracked::constructed = 0;
     Tracked::destroyed = 0;
@@ -344,3 +346,5 @@ TEST_CASE("stress_pairs") {
     REQUIRE(c->handed_back.load() <= n - kept);
     REQUIRE(Tracked::live() == 0);
 }
+
+}  // namespace conformance_sync_oneshot

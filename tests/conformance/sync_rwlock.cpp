@@ -21,6 +21,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_rwlock {
+
 using braid_test::PolledWait;
 
 namespace {
@@ -34,7 +36,7 @@ PolledWait write_of(braid::RwLock<T>& l) {
 }
 }  // namespace
 
-TEST_CASE("read_shared") {
+TEST_CASE("sync_rwlock.read_shared") {
     braid::RwLock<int> rwlock(100);
     auto t1 = read_of(rwlock);
     REQUIRE(t1.poll() == BRAID_OK);
@@ -46,7 +48,7 @@ TEST_CASE("read_shared") {
     REQUIRE(*g2 == 100);
 }
 
-TEST_CASE("write_shared_pending") {
+TEST_CASE("sync_rwlock.write_shared_pending") {
     braid::RwLock<int> rwlock(100);
     auto t1 = read_of(rwlock);
     REQUIRE(t1.poll() == BRAID_OK);
@@ -55,7 +57,7 @@ TEST_CASE("write_shared_pending") {
     REQUIRE(t2.poll() == BRAID_PENDING);
 }
 
-TEST_CASE("read_exclusive_pending") {
+TEST_CASE("sync_rwlock.read_exclusive_pending") {
     braid::RwLock<int> rwlock(100);
     auto t1 = write_of(rwlock);
     REQUIRE(t1.poll() == BRAID_OK);
@@ -64,7 +66,7 @@ TEST_CASE("read_exclusive_pending") {
     REQUIRE(t2.poll() == BRAID_PENDING);
 }
 
-TEST_CASE("write_exclusive_pending") {
+TEST_CASE("sync_rwlock.write_exclusive_pending") {
     braid::RwLock<int> rwlock(100);
     auto t1 = write_of(rwlock);
     REQUIRE(t1.poll() == BRAID_OK);
@@ -73,7 +75,7 @@ TEST_CASE("write_exclusive_pending") {
     REQUIRE(t2.poll() == BRAID_PENDING);
 }
 
-TEST_CASE("write_shared_drop") {
+TEST_CASE("sync_rwlock.write_shared_drop") {
     braid::RwLock<int> rwlock(100);
     auto t1 = read_of(rwlock);
     REQUIRE(t1.poll() == BRAID_OK);
@@ -86,7 +88,7 @@ TEST_CASE("write_shared_drop") {
     braid::RwLockWriteGuard<int> g2(&rwlock);
 }
 
-TEST_CASE("write_read_shared_pending") {
+TEST_CASE("sync_rwlock.write_read_shared_pending") {
     // A waiting writer holds back the readers that come after it.
     braid::RwLock<int> rwlock(100);
     auto t1 = read_of(rwlock);
@@ -102,7 +104,7 @@ TEST_CASE("write_read_shared_pending") {
     REQUIRE(t4.poll() == BRAID_PENDING);
 }
 
-TEST_CASE("write_read_shared_drop_pending") {
+TEST_CASE("sync_rwlock.write_read_shared_drop_pending") {
     // When the waiting writer gives up, the reader behind it gets in.
     braid::RwLock<int> rwlock(100);
     auto t1 = read_of(rwlock);
@@ -122,7 +124,7 @@ TEST_CASE("write_read_shared_drop_pending") {
     braid::RwLockReadGuard<int> g3(&rwlock);
 }
 
-TEST_CASE("read_uncontested") {
+TEST_CASE("sync_rwlock.read_uncontested") {
     auto rt = braid_test::current_thread_runtime();
     int result = rt.block_on([]() -> braid::Task<int> {
         braid::RwLock<int> rwlock(100);
@@ -131,7 +133,7 @@ TEST_CASE("read_uncontested") {
     REQUIRE(result == 100);
 }
 
-TEST_CASE("write_uncontested") {
+TEST_CASE("sync_rwlock.write_uncontested") {
     auto rt = braid_test::current_thread_runtime();
     int result = rt.block_on([]() -> braid::Task<int> {
         braid::RwLock<int> rwlock(100);
@@ -142,7 +144,7 @@ TEST_CASE("write_uncontested") {
     REQUIRE(result == 150);
 }
 
-TEST_CASE("write_order") {
+TEST_CASE("sync_rwlock.write_order") {
     // Locks are taken in the order they are first polled, not created.
     auto rt = braid_test::current_thread_runtime();
     auto order = rt.block_on([]() -> braid::Task<std::vector<unsigned>> {
@@ -157,7 +159,7 @@ TEST_CASE("write_order") {
     REQUIRE(order == std::vector<unsigned>{1, 2});
 }
 
-TEST_CASE("multithreaded") {
+TEST_CASE("sync_rwlock.multithreaded") {
     auto rt = braid_test::runtime(8);
     unsigned total = rt.block_on([]() -> braid::Task<unsigned> {
         auto barrier = std::make_shared<braid::Barrier>(5);
@@ -179,7 +181,7 @@ TEST_CASE("multithreaded") {
     REQUIRE(total == 17000);
 }
 
-TEST_CASE("try_write") {
+TEST_CASE("sync_rwlock.try_write") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::RwLock<int> lock(0);
@@ -190,7 +192,7 @@ TEST_CASE("try_write") {
     }());
 }
 
-TEST_CASE("try_read_try_write") {
+TEST_CASE("sync_rwlock.try_read_try_write") {
     braid::RwLock<std::size_t> lock(15);
     {
         auto rg1 = lock.try_read();
@@ -212,7 +214,7 @@ TEST_CASE("try_read_try_write") {
     REQUIRE(**rg == 1515);
 }
 
-TEST_CASE("stress_readers_writers") {
+TEST_CASE("sync_rwlock.stress_readers_writers") {
     constexpr int kReaders = 6, kWriters = 4;
     const int per_task = 1500 / braid_test::kStressDivisor;
     struct Pair {
@@ -264,12 +266,12 @@ TEST_CASE("stress_readers_writers") {
     REQUIRE(s->lock.try_write().has_value());
 }
 
-TEST_CASE("into_inner") {
+TEST_CASE("sync_rwlock.into_inner") {
     braid::RwLock<int> rwlock(42);
     REQUIRE(std::move(rwlock).into_inner() == 42);
 }
 
-TEST_CASE("exhaust_reading") {
+TEST_CASE("sync_rwlock.exhaust_reading") {
     auto rwlock = braid::RwLock<int>::with_max_readers(100, 1024);
     std::vector<std::unique_ptr<PolledWait>> waits;
     std::vector<braid::RwLockReadGuard<int>> reads;
@@ -287,3 +289,5 @@ TEST_CASE("exhaust_reading") {
     REQUIRE(t1.poll() == BRAID_OK);
     braid::RwLockReadGuard<int> g(&rwlock);
 }
+
+}  // namespace conformance_sync_rwlock

@@ -20,11 +20,13 @@
 
 #include "support.hpp"
 
-TEST_CASE("no_permits") {
+namespace conformance_sync_semaphore {
+
+TEST_CASE("sync_semaphore.no_permits") {
     REQUIRE_NOTHROW(braid::Semaphore(0));
 }
 
-TEST_CASE("try_acquire") {
+TEST_CASE("sync_semaphore.try_acquire") {
     braid::Semaphore sem(1);
     {
         auto p1 = sem.try_acquire();
@@ -36,7 +38,7 @@ TEST_CASE("try_acquire") {
     REQUIRE(p3.has_value());
 }
 
-TEST_CASE("acquire") {
+TEST_CASE("sync_semaphore.acquire") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -50,7 +52,7 @@ TEST_CASE("acquire") {
     }());
 }
 
-TEST_CASE("add_permits") {
+TEST_CASE("sync_semaphore.add_permits") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto sem = std::make_shared<braid::Semaphore>(0);
@@ -62,7 +64,7 @@ TEST_CASE("add_permits") {
     }());
 }
 
-TEST_CASE("forget") {
+TEST_CASE("sync_semaphore.forget") {
     braid::Semaphore sem(1);
     {
         auto p = sem.try_acquire();
@@ -75,7 +77,7 @@ TEST_CASE("forget") {
     REQUIRE_FALSE(sem.try_acquire().has_value());
 }
 
-TEST_CASE("merge") {
+TEST_CASE("sync_semaphore.merge") {
     braid::Semaphore sem(3);
     {
         auto p1 = sem.try_acquire();
@@ -91,7 +93,7 @@ TEST_CASE("merge") {
     REQUIRE(sem.available_permits() == 3);
 }
 
-TEST_CASE("merge_unrelated_permits") {
+TEST_CASE("sync_semaphore.merge_unrelated_permits") {
     braid::Semaphore sem1(3), sem2(3);
     auto p1 = sem1.try_acquire();
     auto p2 = sem2.try_acquire();
@@ -105,7 +107,7 @@ TEST_CASE("merge_unrelated_permits") {
     REQUIRE(sem2.available_permits() == 3);
 }
 
-TEST_CASE("stress_test") {
+TEST_CASE("sync_semaphore.stress_test") {
     auto rt = braid_test::current_thread_runtime();
     auto sem = std::make_shared<braid::Semaphore>(5);
     rt.block_on([](std::shared_ptr<braid::Semaphore> sem) -> braid::Task<> {
@@ -127,36 +129,36 @@ TEST_CASE("stress_test") {
     REQUIRE_FALSE(sem->try_acquire().has_value());
 }
 
-TEST_CASE("add_max_amount_permits") {
+TEST_CASE("sync_semaphore.add_max_amount_permits") {
     braid::Semaphore s(0);
     s.add_permits(braid::Semaphore::MAX_PERMITS);
     REQUIRE(s.available_permits() == braid::Semaphore::MAX_PERMITS);
 }
 
-TEST_CASE("add_more_than_max_amount_permits1") {
+TEST_CASE("sync_semaphore.add_more_than_max_amount_permits1") {
     braid::Semaphore s(1);
     REQUIRE(braid_test::error_code_of([&] { s.add_permits(braid::Semaphore::MAX_PERMITS); }) == BRAID_ERANGE);
     REQUIRE(s.available_permits() == 1);  // nothing added
 }
 
-TEST_CASE("add_more_than_max_amount_permits2") {
+TEST_CASE("sync_semaphore.add_more_than_max_amount_permits2") {
     braid::Semaphore s(braid::Semaphore::MAX_PERMITS - 1);
     s.add_permits(1);
     REQUIRE(braid_test::error_code_of([&] { s.add_permits(1); }) == BRAID_ERANGE);
     REQUIRE(s.available_permits() == braid::Semaphore::MAX_PERMITS);
 }
 
-TEST_CASE("panic_when_exceeds_maxpermits") {
+TEST_CASE("sync_semaphore.panic_when_exceeds_maxpermits") {
     REQUIRE(braid_test::error_code_of([] { braid::Semaphore s(braid::Semaphore::MAX_PERMITS + 1); }) == BRAID_ERANGE);
 }
 
-TEST_CASE("no_panic_at_maxpermits") {
+TEST_CASE("sync_semaphore.no_panic_at_maxpermits") {
     REQUIRE_NOTHROW(braid::Semaphore(braid::Semaphore::MAX_PERMITS));
     braid::Semaphore s(braid::Semaphore::MAX_PERMITS - 1);
     REQUIRE_NOTHROW(s.add_permits(1));
 }
 
-TEST_CASE("stress_permits_conserved") {
+TEST_CASE("sync_semaphore.stress_permits_conserved") {
     constexpr std::size_t kPermits = 10;
     constexpr int kTasks = 12;
     const int per_task = 1500 / braid_test::kStressDivisor;
@@ -205,3 +207,5 @@ TEST_CASE("stress_permits_conserved") {
     REQUIRE(s->sem.available_permits() == kPermits);
     REQUIRE(s->sem.try_acquire(kPermits).has_value());
 }
+
+}  // namespace conformance_sync_semaphore

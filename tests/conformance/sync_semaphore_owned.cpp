@@ -18,9 +18,11 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_semaphore_owned {
+
 using Sem = std::shared_ptr<braid::Semaphore>;
 
-TEST_CASE("acquire") {
+TEST_CASE("sync_semaphore_owned.acquire") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -36,7 +38,7 @@ TEST_CASE("acquire") {
     }());
 }
 
-TEST_CASE("acquire_many") {
+TEST_CASE("sync_semaphore_owned.acquire_many") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto semaphore = std::make_shared<braid::Semaphore>(42);
@@ -54,7 +56,7 @@ TEST_CASE("acquire_many") {
     }());
 }
 
-TEST_CASE("add_permits") {
+TEST_CASE("sync_semaphore_owned.add_permits") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto sem = std::make_shared<braid::Semaphore>(0);
@@ -66,7 +68,7 @@ TEST_CASE("add_permits") {
     }());
 }
 
-TEST_CASE("forget") {
+TEST_CASE("sync_semaphore_owned.forget") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto sem = std::make_shared<braid::Semaphore>(1);
@@ -81,7 +83,7 @@ TEST_CASE("forget") {
     }());
 }
 
-TEST_CASE("stress_test") {
+TEST_CASE("sync_semaphore_owned.stress_test") {
     auto rt = braid_test::current_thread_runtime();
     auto sem = std::make_shared<braid::Semaphore>(5);
     rt.block_on([](Sem sem) -> braid::Task<> {
@@ -101,7 +103,7 @@ TEST_CASE("stress_test") {
     REQUIRE(sem.use_count() == 1);  // the tasks' permits let go of it
 }
 
-TEST_CASE("stress_owned_permits_move") {
+TEST_CASE("sync_semaphore_owned.stress_owned_permits_move") {
     constexpr std::size_t kPermits = 3;
     const int n = 3000 / braid_test::kStressDivisor;
     struct Shared {
@@ -131,7 +133,7 @@ TEST_CASE("stress_owned_permits_move") {
     REQUIRE(sem.use_count() == 1);
 }
 
-TEST_CASE("try_acquire") {
+TEST_CASE("sync_semaphore_owned.try_acquire") {
     auto sem = std::make_shared<braid::Semaphore>(1);
     {
         auto p1 = braid::try_acquire_owned(sem);
@@ -144,7 +146,7 @@ TEST_CASE("try_acquire") {
     REQUIRE(p3.has_value());
 }
 
-TEST_CASE("try_acquire_many") {
+TEST_CASE("sync_semaphore_owned.try_acquire_many") {
     auto sem = std::make_shared<braid::Semaphore>(42);
     {
         auto p1 = braid::try_acquire_many_owned(sem, 42);
@@ -159,7 +161,7 @@ TEST_CASE("try_acquire_many") {
     REQUIRE_FALSE(braid::try_acquire_owned(sem).has_value());
 }
 
-TEST_CASE("merge") {
+TEST_CASE("sync_semaphore_owned.merge") {
     auto sem = std::make_shared<braid::Semaphore>(3);
     {
         auto p1 = braid::try_acquire_owned(sem);
@@ -174,7 +176,7 @@ TEST_CASE("merge") {
     REQUIRE(sem->available_permits() == 3);
 }
 
-TEST_CASE("merge_unrelated_permits") {
+TEST_CASE("sync_semaphore_owned.merge_unrelated_permits") {
     // Tokio panics; braid throws and leaves both permits as they were.
     auto sem1 = std::make_shared<braid::Semaphore>(3);
     auto sem2 = std::make_shared<braid::Semaphore>(3);
@@ -185,10 +187,12 @@ TEST_CASE("merge_unrelated_permits") {
     REQUIRE(p2->num_permits() == 1);
 }
 
-TEST_CASE("try_acquire_owned on a closed semaphore says closed") {
+TEST_CASE("sync_semaphore_owned.try_acquire_owned on a closed semaphore says closed") {
     auto sem = std::make_shared<braid::Semaphore>(1);
     sem->close();
     auto p = braid::try_acquire_owned(sem);
     REQUIRE(p.is_closed());
     REQUIRE(p.error() == braid::TryAcquireError::Closed);
 }
+
+}  // namespace conformance_sync_semaphore_owned

@@ -27,6 +27,8 @@
 
 #include "support.hpp"
 
+namespace conformance_sync_watch {
+
 using braid_test::PolledWait;
 using Rx = braid::watch::Receiver<std::string>;
 using Tx = braid::watch::Sender<std::string>;
@@ -41,7 +43,7 @@ PolledWait closed(Tx& tx) {
 std::string value(const Rx& rx) { return *rx.borrow(); }
 }  // namespace
 
-TEST_CASE("single_rx_recv") {
+TEST_CASE("sync_watch.single_rx_recv") {
     auto [tx, rx] = braid::watch::channel<std::string>("one");
     {
         // not initially notified
@@ -67,7 +69,7 @@ TEST_CASE("single_rx_recv") {
     REQUIRE(value(rx) == "two");
 }
 
-TEST_CASE("multi_rx") {
+TEST_CASE("sync_watch.multi_rx") {
     auto [tx, rx1] = braid::watch::channel<std::string>("one");
     Rx rx2 = rx1;
     {
@@ -117,7 +119,7 @@ TEST_CASE("multi_rx") {
     REQUIRE(value(rx2) == "four");
 }
 
-TEST_CASE("rx_observes_final_value") {
+TEST_CASE("sync_watch.rx_observes_final_value") {
     {
         // the initial value
         auto [tx, rx] = braid::watch::channel<std::string>("one");
@@ -152,7 +154,7 @@ TEST_CASE("rx_observes_final_value") {
     REQUIRE(value(rx) == "three");
 }
 
-TEST_CASE("poll_close") {
+TEST_CASE("sync_watch.poll_close") {
     auto [tx, rx] = braid::watch::channel<std::string>("one");
     {
         auto t = closed(tx);
@@ -166,7 +168,7 @@ TEST_CASE("poll_close") {
     REQUIRE(*back == "two");
 }
 
-TEST_CASE("borrow_and_update") {
+TEST_CASE("sync_watch.borrow_and_update") {
     auto [tx, rx] = braid::watch::channel<std::string>("one");
     REQUIRE_FALSE(rx.has_changed());
 
@@ -188,7 +190,7 @@ TEST_CASE("borrow_and_update") {
     REQUIRE(braid_watch_rx_has_changed(rx.native_handle()) == BRAID_ECLOSED);
 }
 
-TEST_CASE("reopened_after_subscribe") {
+TEST_CASE("sync_watch.reopened_after_subscribe") {
     auto [tx, rx] = braid::watch::channel<std::string>("one");
     REQUIRE_FALSE(tx.is_closed());
     { auto gone = std::move(rx); }
@@ -201,7 +203,7 @@ TEST_CASE("reopened_after_subscribe") {
     REQUIRE(tx.is_closed());
 }
 
-TEST_CASE("send_modify_panic") {
+TEST_CASE("sync_watch.send_modify_panic") {
     auto [tx, rx] = braid::watch::channel<std::string>("one");
     tx.send_modify([](std::string& old) { old = "two"; });
     REQUIRE(*rx.borrow_and_update() == "two");
@@ -227,7 +229,7 @@ TEST_CASE("send_modify_panic") {
     REQUIRE(*rx.borrow_and_update() == "three");
 }
 
-TEST_CASE("stress_versions_in_order") {
+TEST_CASE("sync_watch.stress_versions_in_order") {
     constexpr int kReceivers = 6;
     const long last = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(4);
@@ -269,3 +271,5 @@ TEST_CASE("stress_versions_in_order") {
     REQUIRE(seen->ended_on.load() == -1);
     REQUIRE(seen->changes.load() >= kReceivers);
 }
+
+}  // namespace conformance_sync_watch

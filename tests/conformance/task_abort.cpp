@@ -17,11 +17,13 @@
 
 #include "support.hpp"
 
+namespace conformance_task_abort {
+
 using namespace std::chrono_literals;
 using braid_test::pending;
 
 // A suspended task can be aborted (tokio-rs/tokio#3157).
-TEST_CASE("test_abort_without_panic_3157") {
+TEST_CASE("task_abort.test_abort_without_panic_3157") {
     auto rt = braid::Runtime::builder().worker_threads(1).start_paused().build();
 
     rt.block_on([]() -> braid::Task<> {
@@ -44,7 +46,7 @@ TEST_CASE("test_abort_without_panic_3157") {
 // A suspended task of a current-thread runtime can be aborted from another
 // thread; its future is dropped (not on that thread) and the join reports
 // the cancellation (tokio-rs/tokio#3662).
-TEST_CASE("test_abort_without_panic_3662") {
+TEST_CASE("task_abort.test_abort_without_panic_3662") {
     // Sets its flag when dropped; a moved-from one sets nothing.
     struct DropCheck {
         std::shared_ptr<std::atomic<bool>> flag;
@@ -90,7 +92,7 @@ TEST_CASE("test_abort_without_panic_3662") {
 
 // A suspended task is aborted even if its JoinHandle is dropped at once
 // (tokio-rs/tokio#3964).
-TEST_CASE("test_abort_wakes_task_3964") {
+TEST_CASE("task_abort.test_abort_wakes_task_3964") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
 
     rt.block_on([]() -> braid::Task<> {
@@ -119,7 +121,7 @@ TEST_CASE("test_abort_wakes_task_3964") {
 
 // A local task aborted from another thread is dropped on the set's thread
 // (tokio-rs/tokio#3929).
-TEST_CASE("remote_abort_local_set_3929") {
+TEST_CASE("task_abort.remote_abort_local_set_3929") {
     struct DropCheck {
         std::thread::id created_on = std::this_thread::get_id();
         bool moved = false;
@@ -148,3 +150,5 @@ TEST_CASE("remote_abort_local_set_3929") {
     jh2.join();
     REQUIRE(cancelled);
 }
+
+}  // namespace conformance_task_abort

@@ -26,9 +26,11 @@
 
 #include "support.hpp"
 
+namespace conformance_task_blocking {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("basic_blocking") {
+TEST_CASE("task_blocking.basic_blocking") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         // Run a few times
@@ -46,7 +48,7 @@ TEST_CASE("basic_blocking") {
     }());
 }
 
-TEST_CASE("useful_panic_message_when_dropping_rt_in_rt") {
+TEST_CASE("task_blocking.useful_panic_message_when_dropping_rt_in_rt") {
     braid::Runtime outer;
 
     // Built and dropped inside a task of `outer`: braid shuts it down there
@@ -62,7 +64,7 @@ TEST_CASE("useful_panic_message_when_dropping_rt_in_rt") {
     REQUIRE(cancelled);
 }
 
-TEST_CASE("can_shutdown_with_zero_timeout_in_runtime") {
+TEST_CASE("task_blocking.can_shutdown_with_zero_timeout_in_runtime") {
     braid::Runtime outer;
 
     outer.block_on([]() -> braid::Task<> {
@@ -73,7 +75,7 @@ TEST_CASE("can_shutdown_with_zero_timeout_in_runtime") {
 }
 
 // Time does not jump while a blocking job runs.
-TEST_CASE("blocking_when_paused") {
+TEST_CASE("task_blocking.blocking_when_paused") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
     rt.block_on([]() -> braid::Task<> {
         auto short_job = [] { std::this_thread::sleep_for(1ms); };
@@ -91,7 +93,7 @@ TEST_CASE("blocking_when_paused") {
 // Completing a blocking job wakes the runtime parked with time paused.  The
 // real-time bound is Tokio's: it only tells a hang (the clock jumped to the
 // 15 s timeout after real seconds of nothing) from a wake-up.
-TEST_CASE("blocking_task_wakes_paused_runtime") {
+TEST_CASE("task_blocking.blocking_task_wakes_paused_runtime") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
     auto t0 = std::chrono::steady_clock::now();
     rt.block_on([]() -> braid::Task<> {
@@ -102,7 +104,7 @@ TEST_CASE("blocking_task_wakes_paused_runtime") {
     REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
 }
 
-TEST_CASE("unawaited_blocking_task_wakes_paused_runtime") {
+TEST_CASE("task_blocking.unawaited_blocking_task_wakes_paused_runtime") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
     auto t0 = std::chrono::steady_clock::now();
     rt.block_on([]() -> braid::Task<> {
@@ -117,7 +119,7 @@ TEST_CASE("unawaited_blocking_task_wakes_paused_runtime") {
     REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
 }
 
-TEST_CASE("panicking_blocking_task_wakes_paused_runtime") {
+TEST_CASE("task_blocking.panicking_blocking_task_wakes_paused_runtime") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
     auto t0 = std::chrono::steady_clock::now();
     rt.block_on([]() -> braid::Task<> {
@@ -136,7 +138,7 @@ TEST_CASE("panicking_blocking_task_wakes_paused_runtime") {
     REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
 }
 
-TEST_CASE("block_in_blocking") {
+TEST_CASE("task_blocking.block_in_blocking") {
     auto rt = braid::Runtime();
     rt.block_on([]() -> braid::Task<> {
         for (int i = 0; i < 100; ++i) {
@@ -151,7 +153,7 @@ TEST_CASE("block_in_blocking") {
     }());
 }
 
-TEST_CASE("block_in_block") {
+TEST_CASE("task_blocking.block_in_block") {
     auto rt = braid::Runtime();
     rt.block_on([]() -> braid::Task<> {
         for (int i = 0; i < 100; ++i) {
@@ -166,12 +168,12 @@ TEST_CASE("block_in_block") {
     }());
 }
 
-TEST_CASE("no_block_in_current_thread_scheduler") {
+TEST_CASE("task_blocking.no_block_in_current_thread_scheduler") {
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
-TEST_CASE("yes_block_in_threaded_block_on") {
+TEST_CASE("task_blocking.yes_block_in_threaded_block_on") {
     auto rt = braid::Runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::task::block_in_place([] {});
@@ -179,12 +181,12 @@ TEST_CASE("yes_block_in_threaded_block_on") {
     }());
 }
 
-TEST_CASE("no_block_in_current_thread_block_on") {
+TEST_CASE("task_blocking.no_block_in_current_thread_block_on") {
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
-TEST_CASE("can_enter_current_thread_rt_from_within_block_in_place") {
+TEST_CASE("task_blocking.can_enter_current_thread_rt_from_within_block_in_place") {
     auto outer = braid::Runtime();
     outer.block_on([]() -> braid::Task<> {
         braid::task::block_in_place([] {
@@ -195,7 +197,7 @@ TEST_CASE("can_enter_current_thread_rt_from_within_block_in_place") {
     }());
 }
 
-TEST_CASE("can_shutdown_now_in_runtime") {
+TEST_CASE("task_blocking.can_shutdown_now_in_runtime") {
     auto outer = braid::Runtime();
     outer.block_on([]() -> braid::Task<> {
         auto rt = braid::Runtime::builder().current_thread().build();
@@ -219,7 +221,7 @@ void drain_in_place(braid::mpsc::Receiver<int>& rx) {
 }
 }  // namespace
 
-TEST_CASE("coop_disabled_in_block_in_place") {
+TEST_CASE("task_blocking.coop_disabled_in_block_in_place") {
     auto outer = braid::Runtime();
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     for (int i = 0; i < 200; ++i) (void)tx.send(i);
@@ -231,7 +233,7 @@ TEST_CASE("coop_disabled_in_block_in_place") {
     }(std::move(rx)));
 }
 
-TEST_CASE("coop_disabled_in_block_in_place_in_block_on") {
+TEST_CASE("task_blocking.coop_disabled_in_block_in_place_in_block_on") {
     auto outer = braid::Runtime();
     auto [tx, rx] = braid::mpsc::unbounded_channel<int>();
     for (int i = 0; i < 200; ++i) (void)tx.send(i);
@@ -240,3 +242,5 @@ TEST_CASE("coop_disabled_in_block_in_place_in_block_on") {
         co_return;
     }(std::move(rx)));
 }
+
+}  // namespace conformance_task_blocking

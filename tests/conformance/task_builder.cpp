@@ -11,6 +11,8 @@
 
 #include "support.hpp"
 
+namespace conformance_task_builder {
+
 namespace {
 
 braid::Runtime rt() { return braid::Runtime::builder().current_thread().build(); }
@@ -63,28 +65,28 @@ std::string spawn_local_with(braid::task::Builder b, const char* name) {
 
 }  // namespace
 
-TEST_CASE("spawn_with_name") { REQUIRE(spawn_with(braid::task::Builder().name("name"), "name") == "task executed"); }
+TEST_CASE("task_builder.spawn_with_name") { REQUIRE(spawn_with(braid::task::Builder().name("name"), "name") == "task executed"); }
 
-TEST_CASE("spawn_blocking_with_name") {
+TEST_CASE("task_builder.spawn_blocking_with_name") {
     REQUIRE(spawn_blocking_with(braid::task::Builder().name("name"), "name") == "task executed");
 }
 
-TEST_CASE("spawn_local_with_name") {
+TEST_CASE("task_builder.spawn_local_with_name") {
     REQUIRE(spawn_local_with(braid::task::Builder().name("name"), "name") == "task executed");
 }
 
-TEST_CASE("spawn_without_name") { REQUIRE(spawn_with(braid::task::Builder(), nullptr) == "task executed"); }
+TEST_CASE("task_builder.spawn_without_name") { REQUIRE(spawn_with(braid::task::Builder(), nullptr) == "task executed"); }
 
-TEST_CASE("spawn_blocking_without_name") {
+TEST_CASE("task_builder.spawn_blocking_without_name") {
     REQUIRE(spawn_blocking_with(braid::task::Builder(), nullptr) == "task executed");
 }
 
-TEST_CASE("spawn_local_without_name") {
+TEST_CASE("task_builder.spawn_local_without_name") {
     REQUIRE(spawn_local_with(braid::task::Builder(), nullptr) == "task executed");
 }
 
 // braid's own: the Builder's other spawns keep the name too.
-TEST_CASE("builder_spawn_on_and_local_on_keep_the_name") {
+TEST_CASE("task_builder.builder_spawn_on_and_local_on_keep_the_name") {
     auto r = braid::Runtime::builder().worker_threads(1).build();
     auto h = r.handle();
     auto j_on = braid::task::Builder().name("on-handle").spawn_on(
@@ -97,3 +99,5 @@ TEST_CASE("builder_spawn_on_and_local_on_keep_the_name") {
     bool in_set = local.block_on(r, [](braid::JoinHandle<bool> j) -> braid::Task<bool> { co_return co_await j; }(std::move(j)));
     REQUIRE(in_set);
 }
+
+}  // namespace conformance_task_builder

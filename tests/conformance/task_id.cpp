@@ -23,6 +23,8 @@
 
 #include "support.hpp"
 
+namespace conformance_task_id {
+
 using braid_test::pending;
 
 namespace {
@@ -48,7 +50,7 @@ braid::Task<uint64_t> own_id() { co_return braid::task::id(); }
 
 }  // namespace
 
-TEST_CASE("task_id_spawn") {
+TEST_CASE("task_id.task_id_spawn") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto h = braid::spawn(own_id());
@@ -58,7 +60,7 @@ TEST_CASE("task_id_spawn") {
     }());
 }
 
-TEST_CASE("task_id_spawn_blocking") {
+TEST_CASE("task_id.task_id_spawn_blocking") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto h = braid::spawn_blocking([] { return braid::task::id(); });
@@ -68,7 +70,7 @@ TEST_CASE("task_id_spawn_blocking") {
     }());
 }
 
-TEST_CASE("task_id_collision_current_thread") {
+TEST_CASE("task_id.task_id_collision_current_thread") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto handle1 = braid::spawn(own_id());
@@ -79,7 +81,7 @@ TEST_CASE("task_id_collision_current_thread") {
     }());
 }
 
-TEST_CASE("task_id_collision_multi_thread") {
+TEST_CASE("task_id.task_id_collision_multi_thread") {
     auto rt = multi_thread();
     rt.block_on([]() -> braid::Task<> {
         auto handle1 = braid::spawn(own_id());
@@ -102,17 +104,17 @@ braid::Task<> ids_match() {
 }
 }  // namespace
 
-TEST_CASE("task_ids_match_current_thread") {
+TEST_CASE("task_id.task_ids_match_current_thread") {
     auto rt = current_thread();
     rt.block_on(ids_match());
 }
 
-TEST_CASE("task_ids_match_multi_thread") {
+TEST_CASE("task_id.task_ids_match_multi_thread") {
     auto rt = multi_thread();
     rt.block_on(ids_match());
 }
 
-TEST_CASE("task_id_future_destructor_completion") {
+TEST_CASE("task_id.task_id_future_destructor_completion") {
     auto rt = multi_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<uint64_t>();
@@ -126,7 +128,7 @@ TEST_CASE("task_id_future_destructor_completion") {
     }());
 }
 
-TEST_CASE("task_id_future_destructor_abort") {
+TEST_CASE("task_id.task_id_future_destructor_abort") {
     auto rt = multi_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<uint64_t>();
@@ -147,7 +149,7 @@ TEST_CASE("task_id_future_destructor_abort") {
 
 // The handle is dropped before the task ran: the output is dropped when the
 // task completes.
-TEST_CASE("task_id_output_destructor_handle_dropped_before_completion") {
+TEST_CASE("task_id.task_id_output_destructor_handle_dropped_before_completion") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<uint64_t>();
@@ -164,7 +166,7 @@ TEST_CASE("task_id_output_destructor_handle_dropped_before_completion") {
 
 // The task completed; its output is dropped with the JoinHandle, in another
 // task.
-TEST_CASE("task_id_output_destructor_handle_dropped_after_completion") {
+TEST_CASE("task_id.task_id_output_destructor_handle_dropped_after_completion") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         auto [tx_output, rx_output] = braid::oneshot::channel<uint64_t>();
@@ -183,16 +185,16 @@ TEST_CASE("task_id_output_destructor_handle_dropped_after_completion") {
     }());
 }
 
-TEST_CASE("task_try_id_outside_task") { REQUIRE(braid::task::id() == 0); }
+TEST_CASE("task_id.task_try_id_outside_task") { REQUIRE(braid::task::id() == 0); }
 
-TEST_CASE("task_try_id_inside_block_on") {
+TEST_CASE("task_id.task_try_id_inside_block_on") {
     // Differs from Tokio (see the top of the file): block_on's future is a task.
     auto rt = multi_thread();
     uint64_t id = rt.block_on([]() -> braid::Task<uint64_t> { co_return braid::task::id(); }());
     REQUIRE(id != 0);
 }
 
-TEST_CASE("task_id_spawn_local") {
+TEST_CASE("task_id.task_id_spawn_local") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         braid::LocalSet local;
@@ -203,7 +205,7 @@ TEST_CASE("task_id_spawn_local") {
     }());
 }
 
-TEST_CASE("task_id_nested_spawn_local") {
+TEST_CASE("task_id.task_id_nested_spawn_local") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         braid::LocalSet local;
@@ -223,7 +225,7 @@ TEST_CASE("task_id_nested_spawn_local") {
     }());
 }
 
-TEST_CASE("task_id_block_in_place_block_on_spawn") {
+TEST_CASE("task_id.task_id_block_in_place_block_on_spawn") {
     auto rt = braid::Runtime();
     rt.block_on([]() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
@@ -242,3 +244,5 @@ TEST_CASE("task_id_block_in_place_block_on_spawn") {
         }());
     }());
 }
+
+}  // namespace conformance_task_id

@@ -13,6 +13,8 @@
 
 #include "support.hpp"
 
+namespace conformance_task_join_set {
+
 using namespace std::chrono_literals;
 using braid_test::pending;
 
@@ -28,7 +30,7 @@ braid::Task<int> sleep_then(int i) {
 
 }  // namespace
 
-TEST_CASE("test_with_sleep") {
+TEST_CASE("task_join_set.test_with_sleep") {
     auto rt = paused();
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<int> set;
@@ -65,7 +67,7 @@ TEST_CASE("test_with_sleep") {
     }());
 }
 
-TEST_CASE("test_abort_on_drop") {
+TEST_CASE("task_join_set.test_abort_on_drop") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         std::vector<braid::oneshot::Receiver<int>> recvs;
@@ -97,7 +99,7 @@ TEST_CASE("test_abort_on_drop") {
     }());
 }
 
-TEST_CASE("alternating") {
+TEST_CASE("task_join_set.alternating") {
     auto rt = current_thread();
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<void> set;
@@ -118,7 +120,7 @@ TEST_CASE("alternating") {
     }());
 }
 
-TEST_CASE("abort_tasks") {
+TEST_CASE("task_join_set.abort_tasks") {
     auto rt = paused();
     auto [num_canceled, num_completed] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         braid::JoinSet<int> set;
@@ -153,7 +155,7 @@ TEST_CASE("abort_tasks") {
     REQUIRE(num_completed == 8);
 }
 
-TEST_CASE("abort_all") {
+TEST_CASE("task_join_set.abort_all") {
     auto rt = paused();
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<void> set;
@@ -186,7 +188,7 @@ TEST_CASE("abort_all") {
 
 // join_next is pending when the cooperative budget is used up (Tokio polls
 // it with now_or_never; here PollByHand polls it once).
-TEST_CASE("join_set_coop") {
+TEST_CASE("task_join_set.join_set_coop") {
     // Large enough to trigger coop.
     constexpr int TASK_NUM = 1000;
 
@@ -226,7 +228,7 @@ TEST_CASE("join_set_coop") {
     }());
 }
 
-TEST_CASE("runtime_gone") {
+TEST_CASE("task_join_set.runtime_gone") {
     braid::JoinSet<int> set;
     {
         auto rt = braid::Runtime::builder().current_thread().build();
@@ -238,3 +240,5 @@ TEST_CASE("runtime_gone") {
     }(set));
     REQUIRE(code == BRAID_ECANCELED);
 }
+
+}  // namespace conformance_task_join_set

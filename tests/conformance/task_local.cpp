@@ -10,6 +10,8 @@
 
 #include "support.hpp"
 
+namespace conformance_task_local {
+
 using namespace std::chrono_literals;
 using braid_test::pending;
 
@@ -35,7 +37,7 @@ struct SendsKeyOnDrop {
 
 }  // namespace
 
-TEST_CASE("local") {
+TEST_CASE("task_local.local") {
     // multi_thread; the clock is paused so that the sleep costs nothing.
     auto rt = braid::Runtime::builder().worker_threads(2).start_paused().build();
     rt.block_on([]() -> braid::Task<> {
@@ -69,7 +71,7 @@ TEST_CASE("local") {
 
 // The scoped future is dropped by an abort: its destructor still sees the
 // value (the future here is the coroutine frame; the guard is its argument).
-TEST_CASE("task_local_available_on_abort") {
+TEST_CASE("task_local.task_local_available_on_abort") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto [tx_drop, rx_drop] = braid::oneshot::channel<uint32_t>();
@@ -97,7 +99,7 @@ TEST_CASE("task_local_available_on_abort") {
 
 // The scoped future completes at once and is dropped: its destructor still
 // sees the value.
-TEST_CASE("task_local_available_on_completion_drop") {
+TEST_CASE("task_local.task_local_available_on_completion_drop") {
     auto rt = braid::Runtime::builder().current_thread().build();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<uint32_t>();
@@ -109,3 +111,5 @@ TEST_CASE("task_local_available_on_completion_drop") {
         co_await h;
     }());
 }
+
+}  // namespace conformance_task_local

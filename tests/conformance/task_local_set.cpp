@@ -40,6 +40,8 @@
 
 #include "support.hpp"
 
+namespace conformance_task_local_set {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,7 +52,7 @@ braid::Runtime rt() { return braid::Runtime::builder().current_thread().build();
 
 }  // namespace
 
-TEST_CASE("local_current_thread_scheduler") {
+TEST_CASE("task_local_set.local_current_thread_scheduler") {
     auto r = rt();
     r.block_on([]() -> braid::Task<> {
         braid::LocalSet local;
@@ -60,7 +62,7 @@ TEST_CASE("local_current_thread_scheduler") {
     }());
 }
 
-TEST_CASE("local_threadpool") {
+TEST_CASE("task_local_set.local_threadpool") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet().block_on(r, []() -> braid::Task<> {
@@ -72,7 +74,7 @@ TEST_CASE("local_threadpool") {
     }());
 }
 
-TEST_CASE("localset_future_threadpool") {
+TEST_CASE("task_local_set.localset_future_threadpool") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet local;
@@ -82,7 +84,7 @@ TEST_CASE("localset_future_threadpool") {
     REQUIRE(on);
 }
 
-TEST_CASE("localset_future_timers") {
+TEST_CASE("task_local_set.localset_future_timers") {
     static std::atomic<bool> RAN1{false}, RAN2{false};
     auto r = braid::Runtime();
     braid::LocalSet local;
@@ -103,7 +105,7 @@ TEST_CASE("localset_future_timers") {
     REQUIRE(RAN2);
 }
 
-TEST_CASE("localset_future_drives_all_local_futs") {
+TEST_CASE("task_local_set.localset_future_drives_all_local_futs") {
     static std::atomic<bool> RAN1{false}, RAN2{false}, RAN3{false};
     auto r = rt();
     r.block_on([]() -> braid::Task<> {
@@ -132,7 +134,7 @@ TEST_CASE("localset_future_drives_all_local_futs") {
     REQUIRE(RAN3);
 }
 
-TEST_CASE("local_threadpool_timer") {
+TEST_CASE("task_local_set.local_threadpool_timer") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet().block_on(r, []() -> braid::Task<> {
@@ -145,7 +147,7 @@ TEST_CASE("local_threadpool_timer") {
     }());
 }
 
-TEST_CASE("local_threadpool_blocking_in_place") {
+TEST_CASE("task_local_set.local_threadpool_blocking_in_place") {
     ON_RT_THREAD = true;
     auto r = rt();
     int code = braid::LocalSet().block_on(r, []() -> braid::Task<int> {
@@ -159,7 +161,7 @@ TEST_CASE("local_threadpool_blocking_in_place") {
     REQUIRE(code == BRAID_ENOTSUP);
 }
 
-TEST_CASE("local_threadpool_blocking_run") {
+TEST_CASE("task_local_set.local_threadpool_blocking_run") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet().block_on(r, []() -> braid::Task<> {
@@ -174,7 +176,7 @@ TEST_CASE("local_threadpool_blocking_run") {
     }());
 }
 
-TEST_CASE("all_spawns_are_local") {
+TEST_CASE("task_local_set.all_spawns_are_local") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet().block_on(r, []() -> braid::Task<> {
@@ -189,7 +191,7 @@ TEST_CASE("all_spawns_are_local") {
     }());
 }
 
-TEST_CASE("nested_spawn_is_local") {
+TEST_CASE("task_local_set.nested_spawn_is_local") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet().block_on(r, []() -> braid::Task<> {
@@ -210,7 +212,7 @@ TEST_CASE("nested_spawn_is_local") {
     }());
 }
 
-TEST_CASE("join_local_future_elsewhere") {
+TEST_CASE("task_local_set.join_local_future_elsewhere") {
     ON_RT_THREAD = true;
     auto r = braid::Runtime();
     braid::LocalSet local;
@@ -231,7 +233,7 @@ TEST_CASE("join_local_future_elsewhere") {
     }());
 }
 
-TEST_CASE("drop_cancels_tasks") {
+TEST_CASE("task_local_set.drop_cancels_tasks") {
     auto r = rt();
     auto rc1 = std::make_shared<int>(0);
     auto rc2 = rc1;
@@ -249,7 +251,7 @@ TEST_CASE("drop_cancels_tasks") {
     REQUIRE(rc1.use_count() == 1);
 }
 
-TEST_CASE("drop_cancels_remote_tasks") {
+TEST_CASE("task_local_set.drop_cancels_remote_tasks") {
     auto [tx, rx] = braid::mpsc::channel<int>(1024);
     auto r = rt();
     {
@@ -264,7 +266,7 @@ TEST_CASE("drop_cancels_remote_tasks") {
     }  // must not loop for ever
 }
 
-TEST_CASE("local_tasks_wake_join_all") {
+TEST_CASE("task_local_set.local_tasks_wake_join_all") {
     auto r = rt();
     r.block_on([]() -> braid::Task<> {
         braid::LocalSet set;
@@ -279,7 +281,7 @@ TEST_CASE("local_tasks_wake_join_all") {
     }());
 }
 
-TEST_CASE("enter_guard_spawn") {
+TEST_CASE("task_local_set.enter_guard_spawn") {
     auto r = rt();
     braid::LocalSet local;
     auto rt_guard = r.enter();  // braid makes the task on a runtime: entered before the spawn
@@ -289,7 +291,7 @@ TEST_CASE("enter_guard_spawn") {
     REQUIRE(ok);
 }
 
-TEST_CASE("sleep_with_local_enter_guard") {
+TEST_CASE("task_local_set.sleep_with_local_enter_guard") {
     auto r = rt();
     r.block_on([]() -> braid::Task<> {
         braid::LocalSet local;
@@ -310,7 +312,7 @@ namespace {
 std::shared_ptr<int> held_by_local_task;
 }  // namespace
 
-TEST_CASE("localset_in_thread_local") {
+TEST_CASE("task_local_set.localset_in_thread_local") {
     // A LocalSet in a thread_local, driven through a Handle from its own
     // thread and destroyed when that thread exits, with a task of it still
     // waiting: the task is cancelled there (its frame goes), no crash.
@@ -337,7 +339,7 @@ TEST_CASE("localset_in_thread_local") {
     REQUIRE(probe.use_count() == 1);
 }
 
-TEST_CASE("local_tasks_are_polled_after_tick") {
+TEST_CASE("task_local_set.local_tasks_are_polled_after_tick") {
     // Tokio's form waits real milliseconds; on paused time the clock moves
     // only once every task waits, so the checks run after every local task
     // had its turn.
@@ -377,7 +379,7 @@ TEST_CASE("local_tasks_are_polled_after_tick") {
     REQUIRE(RX2 == EXPECTED);
 }
 
-TEST_CASE("acquire_mutex_in_drop") {
+TEST_CASE("task_local_set.acquire_mutex_in_drop") {
     // Dropping the set drops the third task, whose sender wakes the second
     // task (a wake into the set being dropped): nothing runs any more, and
     // nothing deadlocks.
@@ -405,7 +407,7 @@ TEST_CASE("acquire_mutex_in_drop") {
     REQUIRE(!reached);
 }
 
-TEST_CASE("spawn_wakes_localset") {
+TEST_CASE("task_local_set.spawn_wakes_localset") {
     auto r = rt();
     int ret = r.block_on([]() -> braid::Task<int> {
         braid::LocalSet local;
@@ -419,7 +421,7 @@ TEST_CASE("spawn_wakes_localset") {
     REQUIRE(ret == 7);
 }
 
-TEST_CASE("store_local_set_in_thread_local_with_runtime") {
+TEST_CASE("task_local_set.store_local_set_in_thread_local_with_runtime") {
     // A thread_local holding a runtime and a set, the runtime destroyed
     // first (as the Rust fields drop in order) at the thread's exit, with a
     // task of the set that never ran: destroying the set then cancels it
@@ -461,7 +463,7 @@ braid::Task<int> completions_before_yield(const braid_test::Ticker* ticker) {
 }
 }  // namespace
 
-TEST_CASE("run_until_does_not_get_own_budget") {
+TEST_CASE("task_local_set.run_until_does_not_get_own_budget") {
     // run_until's future runs in the budget of the task that awaits it (which
     // used some already); a spawned task starts with a budget of its own.
     auto r = rt();
@@ -481,3 +483,5 @@ TEST_CASE("run_until_does_not_get_own_budget") {
     REQUIRE(run_until_n != 0);
     REQUIRE(spawned_n > run_until_n);
 }
+
+}  // namespace conformance_task_local_set

@@ -9,41 +9,43 @@
 
 #include "support.hpp"
 
+namespace conformance_task_panic {
+
 namespace {
 inline braid::TaskLocal<uint32_t> NUMBER;
 }  // namespace
 
-TEST_CASE("spawn_panic_caller") {
+TEST_CASE("task_panic.spawn_panic_caller") {
     // Not on a runtime thread.
     int code = braid_test::error_code_of([] { (void)braid::spawn([]() -> braid::Task<> { co_await braid_test::pending(); }()); });
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("local_key_with_panic_caller") {
+TEST_CASE("task_panic.local_key_with_panic_caller") {
     // Tokio's NUMBER.with(f) outside a scope; braid's accessor is get().
     int code = braid_test::error_code_of([] { (void)NUMBER.get(); });
     REQUIRE(code == BRAID_EINVAL);
     REQUIRE(NUMBER.try_get() == nullptr);
 }
 
-TEST_CASE("local_key_get_panic_caller") {
+TEST_CASE("task_panic.local_key_get_panic_caller") {
     int code = braid_test::error_code_of([] { (void)NUMBER.get(); });
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("block_in_place_panic_caller") {
+TEST_CASE("task_panic.block_in_place_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
     REQUIRE(braid_test::block_in_place_code(rt) == BRAID_ENOTSUP);
 }
 
-TEST_CASE("local_set_spawn_local_panic_caller") {
+TEST_CASE("task_panic.local_set_spawn_local_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
     auto enter = rt.enter();
     REQUIRE(braid_test::error_code_of([] { (void)braid::spawn_local([]() -> braid::Task<> { co_return; }()); }) ==
             BRAID_EINVAL);
 }
 
-TEST_CASE("local_set_block_on_panic_caller") {
+TEST_CASE("task_panic.local_set_block_on_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
     int code = rt.block_on([](braid::Runtime* rt) -> braid::Task<int> {
         braid::LocalSet local;
@@ -51,3 +53,5 @@ TEST_CASE("local_set_block_on_panic_caller") {
     }(&rt));
     REQUIRE(code == BRAID_EDEADLK);
 }
+
+}  // namespace conformance_task_panic

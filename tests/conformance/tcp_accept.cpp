@@ -20,6 +20,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_accept {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -50,23 +52,23 @@ void test_accept(braid::Task<TcpListener> (*bind)()) {
 
 }  // namespace
 
-TEST_CASE("ip_str") {
+TEST_CASE("tcp_accept.ip_str") {
     test_accept([]() -> braid::Task<TcpListener> { co_return TcpListener::bind("127.0.0.1:0"); });
 }
 
-TEST_CASE("host_str") {
+TEST_CASE("tcp_accept.host_str") {
     test_accept([]() -> braid::Task<TcpListener> { co_return co_await TcpListener::bind_host("localhost:0"); });
 }
 
-TEST_CASE("socket_addr") {
+TEST_CASE("tcp_accept.socket_addr") {
     test_accept([]() -> braid::Task<TcpListener> { co_return TcpListener::bind(SocketAddr::parse("127.0.0.1:0")); });
 }
 
-TEST_CASE("str_port_tuple") {
+TEST_CASE("tcp_accept.str_port_tuple") {
     test_accept([]() -> braid::Task<TcpListener> { co_return TcpListener::bind(SocketAddr("127.0.0.1", 0)); });
 }
 
-TEST_CASE("ip_port_tuple") {
+TEST_CASE("tcp_accept.ip_port_tuple") {
     test_accept([]() -> braid::Task<TcpListener> {
         co_return TcpListener::bind(SocketAddr(SocketAddr::parse("127.0.0.1:9").ip(), 0));
     });
@@ -109,7 +111,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("no_extra_poll") {
+TEST_CASE("tcp_accept.no_extra_poll") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpListener listener = TcpListener::bind("127.0.0.1:0");
@@ -143,7 +145,7 @@ TEST_CASE("no_extra_poll") {
     }());
 }
 
-TEST_CASE("accept_many") {
+TEST_CASE("tcp_accept.accept_many") {
     constexpr int N = 50;
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
@@ -200,3 +202,5 @@ TEST_CASE("accept_many") {
         for (auto& t : tasks) co_await t;
     }());
 }
+
+}  // namespace conformance_tcp_accept

@@ -19,6 +19,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_connect {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -61,12 +63,12 @@ void accept_and_connect(Connect connect) {
 
 }  // namespace
 
-TEST_CASE("connect_v4") {
+TEST_CASE("tcp_connect.connect_v4") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(connect_and_compare("127.0.0.1:0", true));
 }
 
-TEST_CASE("connect_v6") {
+TEST_CASE("tcp_connect.connect_v6") {
     auto rt = braid_test::current_thread_runtime();
     if (braid_test::have_ipv6_loopback()) {
         rt.block_on(connect_and_compare("[::1]:0", false));
@@ -78,37 +80,39 @@ TEST_CASE("connect_v6") {
     }
 }
 
-TEST_CASE("connect_addr_ip_string") {
+TEST_CASE("tcp_connect.connect_addr_ip_string") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> {
         std::string text = "127.0.0.1:" + std::to_string(addr.port());
         co_await TcpStream::connect(text);
     });
 }
 
-TEST_CASE("connect_addr_ip_str_slice") {
+TEST_CASE("tcp_connect.connect_addr_ip_str_slice") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> {
         std::string text = "127.0.0.1:" + std::to_string(addr.port());
         co_await TcpStream::connect(text.c_str());
     });
 }
 
-TEST_CASE("connect_addr_host_string") {
+TEST_CASE("tcp_connect.connect_addr_host_string") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> {
         std::string text = "localhost:" + std::to_string(addr.port());
         co_await TcpStream::connect(text);
     });
 }
 
-TEST_CASE("connect_addr_ip_port_tuple") {
+TEST_CASE("tcp_connect.connect_addr_ip_port_tuple") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> {
         co_await TcpStream::connect(SocketAddr(addr.ip(), addr.port()));
     });
 }
 
-TEST_CASE("connect_addr_ip_str_port_tuple") {
+TEST_CASE("tcp_connect.connect_addr_ip_str_port_tuple") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> { co_await TcpStream::connect("127.0.0.1", addr.port()); });
 }
 
-TEST_CASE("connect_addr_host_str_port_tuple") {
+TEST_CASE("tcp_connect.connect_addr_host_str_port_tuple") {
     accept_and_connect([](SocketAddr addr) -> braid::Task<> { co_await TcpStream::connect("localhost", addr.port()); });
 }
+
+}  // namespace conformance_tcp_connect

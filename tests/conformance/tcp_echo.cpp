@@ -12,11 +12,13 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_echo {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
 
-TEST_CASE("echo_server") {
+TEST_CASE("tcp_echo.echo_server") {
     constexpr int ITER = 1024;
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
@@ -47,3 +49,5 @@ TEST_CASE("echo_server") {
         co_await client;
     }());
 }
+
+}  // namespace conformance_tcp_echo

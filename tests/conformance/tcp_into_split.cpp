@@ -21,6 +21,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_into_split {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -64,7 +66,7 @@ braid::Task<> drop_elsewhere(braid::io::OwnedWriteHalf<TcpStream> w) {
 
 }  // namespace
 
-TEST_CASE("split") {
+TEST_CASE("tcp_into_split.split") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpListener listener = TcpListener::bind("127.0.0.1:0");
@@ -78,7 +80,7 @@ TEST_CASE("split") {
     }());
 }
 
-TEST_CASE("drop_write") {
+TEST_CASE("tcp_into_split.drop_write") {
     PlainSocket listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
     SocketAddr addr = listener.local_addr();
 
@@ -112,7 +114,7 @@ TEST_CASE("drop_write") {
     REQUIRE(peer_read == 0);
 }
 
-TEST_CASE("reunite") {
+TEST_CASE("tcp_into_split.reunite") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpListener listener = TcpListener::bind("127.0.0.1:0");
@@ -138,3 +140,5 @@ TEST_CASE("reunite") {
         EXPECT(back.local_addr().port() != 0);
     }());
 }
+
+}  // namespace conformance_tcp_into_split

@@ -18,6 +18,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_into_std {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -31,7 +33,7 @@ void set_nonblocking(int fd, bool on) {
 }
 }  // namespace
 
-TEST_CASE("tcp_into_std") {
+TEST_CASE("tcp_into_std.tcp_into_std") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         char data[12];
@@ -62,3 +64,5 @@ TEST_CASE("tcp_into_std") {
         EXPECT(std::memcmp(data, "Hello tokio!", 12) == 0);
     }());
 }
+
+}  // namespace conformance_tcp_into_std

@@ -17,6 +17,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_peek {
+
 using braid::net::SocketAddr;
 using braid::net::TcpStream;
 using braid_test::PlainSocket;
@@ -25,7 +27,7 @@ namespace {
 constexpr unsigned char data[] = {1, 2, 3, 4};
 }  // namespace
 
-TEST_CASE("peek") {
+TEST_CASE("tcp_peek.peek") {
     PlainSocket listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
     SocketAddr addr = listener.local_addr();
     PlainSocket right;
@@ -53,3 +55,5 @@ TEST_CASE("peek") {
         EXPECT(std::memcmp(buf, data, 4) == 0);
     }(left));
 }
+
+}  // namespace conformance_tcp_peek

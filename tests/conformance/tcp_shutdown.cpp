@@ -9,11 +9,13 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_shutdown {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
 
-TEST_CASE("shutdown") {
+TEST_CASE("tcp_shutdown.shutdown") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpListener srv = TcpListener::bind("127.0.0.1:0");
@@ -38,3 +40,5 @@ TEST_CASE("shutdown") {
         co_await client;
     }());
 }
+
+}  // namespace conformance_tcp_shutdown

@@ -12,6 +12,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_socket {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpSocket;
@@ -36,7 +38,7 @@ braid::Task<> listen_connect_accept(TcpSocket srv_sock, TcpSocket cli, SocketAdd
 
 }  // namespace
 
-TEST_CASE("basic_usage_v4") {
+TEST_CASE("tcp_socket.basic_usage_v4") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         co_await listen_connect_accept(TcpSocket::new_v4(), TcpSocket::new_v4(), SocketAddr::parse("127.0.0.1:0"),
@@ -44,7 +46,7 @@ TEST_CASE("basic_usage_v4") {
     }());
 }
 
-TEST_CASE("basic_usage_v6") {
+TEST_CASE("tcp_socket.basic_usage_v6") {
     auto rt = braid_test::current_thread_runtime();
     if (!braid_test::have_ipv6_loopback()) {
         // No IPv6 loopback here: binding [::1] is refused, as Tokio's would be.
@@ -59,7 +61,7 @@ TEST_CASE("basic_usage_v6") {
     }());
 }
 
-TEST_CASE("bind_before_connect") {
+TEST_CASE("tcp_socket.bind_before_connect") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         co_await listen_connect_accept(TcpSocket::new_v4(), TcpSocket::new_v4(), SocketAddr::parse("127.0.0.1:0"),
@@ -67,7 +69,7 @@ TEST_CASE("bind_before_connect") {
     }());
 }
 
-TEST_CASE("basic_linger") {
+TEST_CASE("tcp_socket.basic_linger") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         TcpSocket srv = TcpSocket::new_v4();
@@ -79,3 +81,5 @@ TEST_CASE("basic_linger") {
         co_return;
     }());
 }
+
+}  // namespace conformance_tcp_socket

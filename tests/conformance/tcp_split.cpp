@@ -15,11 +15,13 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_split {
+
 using braid::net::SocketAddr;
 using braid::net::TcpStream;
 using braid_test::PlainSocket;
 
-TEST_CASE("split") {
+TEST_CASE("tcp_split.split") {
     static constexpr std::string_view MSG = "split";
 
     PlainSocket listener = PlainSocket::listen(SocketAddr::parse("127.0.0.1:0"));
@@ -53,3 +55,5 @@ TEST_CASE("split") {
     handle.join();
     REQUIRE(peer_ok);
 }
+
+}  // namespace conformance_tcp_split

@@ -35,6 +35,8 @@
 #include "stream_readiness.hpp"
 #include "support.hpp"
 
+namespace conformance_tcp_stream {
+
 using braid::net::SocketAddr;
 using braid::net::TcpListener;
 using braid::net::TcpStream;
@@ -52,27 +54,27 @@ braid::Task<std::pair<TcpStream, TcpStream>> create_pair() {
 
 }  // namespace
 
-TEST_CASE("try_read_write") {
+TEST_CASE("tcp_stream.try_read_write") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> { co_await braid_test::try_read_write(co_await create_pair()); }());
 }
 
-TEST_CASE("try_read_buf") {
+TEST_CASE("tcp_stream.try_read_buf") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> { co_await braid_test::try_read_buf(co_await create_pair()); }());
 }
 
-TEST_CASE("poll_read_ready") {
+TEST_CASE("tcp_stream.poll_read_ready") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> { co_await braid_test::poll_read_ready(co_await create_pair()); }());
 }
 
-TEST_CASE("poll_write_ready") {
+TEST_CASE("tcp_stream.poll_write_ready") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> { co_await braid_test::poll_write_ready(co_await create_pair()); }());
 }
 
-TEST_CASE("read_closed") {
+TEST_CASE("tcp_stream.read_closed") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [client, server] = co_await create_pair();
@@ -89,7 +91,7 @@ TEST_CASE("read_closed") {
     }());
 }
 
-TEST_CASE("write_closed") {
+TEST_CASE("tcp_stream.write_closed") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [client, server] = co_await create_pair();
@@ -106,3 +108,5 @@ TEST_CASE("write_closed") {
         EXPECT(ready_event.is_write_closed());
     }());
 }
+
+}  // namespace conformance_tcp_stream

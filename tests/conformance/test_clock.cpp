@@ -11,10 +11,12 @@
 
 #include "support.hpp"
 
+namespace conformance_test_clock {
+
 using namespace std::chrono_literals;
 
 // Tokio panics; braid refuses with BRAID_EINVAL (braid::Error in C++).
-TEST_CASE("advancing_time_when_time_is_not_frozen_panics") {
+TEST_CASE("test_clock.advancing_time_when_time_is_not_frozen_panics") {
     bool current = GENERATE(true, false);
     auto b = braid::Runtime::builder();
     if (current) b.current_thread();
@@ -29,7 +31,7 @@ TEST_CASE("advancing_time_when_time_is_not_frozen_panics") {
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("resume_lets_time_move_forward_instead_of_resetting_it") {
+TEST_CASE("test_clock.resume_lets_time_move_forward_instead_of_resetting_it") {
     braid::test::run([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         braid::time::pause();
@@ -42,7 +44,7 @@ TEST_CASE("resume_lets_time_move_forward_instead_of_resetting_it") {
     });
 }
 
-TEST_CASE("can_pause_after_resume") {
+TEST_CASE("test_clock.can_pause_after_resume") {
     braid::test::run([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         braid::time::pause();
@@ -55,7 +57,7 @@ TEST_CASE("can_pause_after_resume") {
 }
 
 // Tokio panics; braid throws braid::Error(BRAID_EINVAL).
-TEST_CASE("freezing_time_while_frozen_panics") {
+TEST_CASE("test_clock.freezing_time_while_frozen_panics") {
     braid::test::run([]() -> braid::Task<> {
         braid::time::pause();
         EXPECT(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);
@@ -63,9 +65,11 @@ TEST_CASE("freezing_time_while_frozen_panics") {
     });
 }
 
-TEST_CASE("resuming_time_when_not_frozen_panics") {
+TEST_CASE("test_clock.resuming_time_when_not_frozen_panics") {
     braid::test::run([]() -> braid::Task<> {
         EXPECT(braid_test::error_code_of([] { braid::time::resume(); }) == BRAID_EINVAL);
         co_return;
     });
 }
+
+}  // namespace conformance_test_clock

@@ -26,6 +26,8 @@
 
 #include "support.hpp"
 
+namespace conformance_time_interval {
+
 using namespace std::chrono_literals;
 using braid_test::CountingWaker;
 
@@ -54,7 +56,7 @@ braid::Runtime paused() { return braid_test::current_thread_runtime(true); }
 
 }  // namespace
 
-TEST_CASE("interval_zero_duration") {
+TEST_CASE("time_interval.interval_zero_duration") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         EXPECT(braid_test::error_code_of([] { (void)braid::interval_at(braid::Instant::now(), 0ms); }) ==
                BRAID_EINVAL);
@@ -64,7 +66,7 @@ TEST_CASE("interval_zero_duration") {
 
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work | work | work -| work -----|
-TEST_CASE("burst") {
+TEST_CASE("time_interval.burst") {
     paused().block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
@@ -91,7 +93,7 @@ TEST_CASE("burst") {
 
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work -----| work -----| work -----|
-TEST_CASE("delay") {
+TEST_CASE("time_interval.delay") {
     paused().block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
@@ -120,7 +122,7 @@ TEST_CASE("delay") {
 
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work ---| work -----| work -----|
-TEST_CASE("skip") {
+TEST_CASE("time_interval.skip") {
     paused().block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
@@ -144,7 +146,7 @@ TEST_CASE("skip") {
     }());
 }
 
-TEST_CASE("reset") {
+TEST_CASE("time_interval.reset") {
     paused().block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
@@ -169,3 +171,5 @@ TEST_CASE("reset") {
         co_return;
     }());
 }
+
+}  // namespace conformance_time_interval

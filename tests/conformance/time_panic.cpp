@@ -17,20 +17,22 @@
 
 #include "support.hpp"
 
+namespace conformance_time_panic {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("interval_panic_caller") {
+TEST_CASE("time_panic.interval_panic_caller") {
     // Off any runtime, as in Tokio: the period is checked first.
     REQUIRE(braid_test::error_code_of([] { (void)braid::interval(0ms); }) == BRAID_EINVAL);
 }
 
-TEST_CASE("interval_at_panic_caller") {
+TEST_CASE("time_panic.interval_at_panic_caller") {
     REQUIRE(braid_test::error_code_of([] { (void)braid::interval_at(braid::Instant::now(), 0ms); }) ==
             BRAID_EINVAL);
 }
 
 // Tokio panics (at the caller's line); braid throws braid::Error(BRAID_EINVAL).
-TEST_CASE("pause_panic_caller") {
+TEST_CASE("time_panic.pause_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
     int code = rt.block_on([]() -> braid::Task<int> {
         braid::time::pause();
@@ -39,10 +41,12 @@ TEST_CASE("pause_panic_caller") {
     REQUIRE(code == BRAID_EINVAL);
 }
 
-TEST_CASE("resume_panic_caller") {
+TEST_CASE("time_panic.resume_panic_caller") {
     auto rt = braid::Runtime::builder().current_thread().build();
     int code = rt.block_on([]() -> braid::Task<int> {
         co_return braid_test::error_code_of([] { braid::time::resume(); });
     }());
     REQUIRE(code == BRAID_EINVAL);
 }
+
+}  // namespace conformance_time_panic

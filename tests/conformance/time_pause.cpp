@@ -24,6 +24,8 @@
 
 #include "support.hpp"
 
+namespace conformance_time_pause {
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -143,7 +145,7 @@ braid::Task<> exact_advances(std::vector<braid::Duration> steps) {
 
 }  // namespace
 
-TEST_CASE("paused_time_is_deterministic") {
+TEST_CASE("time_pause.paused_time_is_deterministic") {
     bool current = GENERATE(true, false);
     const int n = 10000 / braid_test::kStressDivisor;
     std::vector<int64_t> run_1 = paused(current).block_on(paused_time_stress_run(n));
@@ -160,70 +162,70 @@ TEST_CASE("paused_time_is_deterministic") {
     }
 }
 
-TEST_CASE("advance_after_poll") {
+TEST_CASE("time_pause.advance_after_poll") {
     bool current = GENERATE(true, false);
     paused(current).block_on(pending_across_advance(true, true, 300ms, 100ms));
 }
 
-TEST_CASE("sleep_no_poll") {
+TEST_CASE("time_pause.sleep_no_poll") {
     bool current = GENERATE(true, false);
     paused(current).block_on(pending_across_advance(false, false, 300ms, 100ms));
 }
 
-TEST_CASE("sleep_same_task") {
+TEST_CASE("time_pause.sleep_same_task") {
     bool current = GENERATE(true, false);
     paused(current).block_on(pending_across_advance(false, true, 300ms, 100ms));
 }
 
-TEST_CASE("sleep_same_task_no_poll") {
+TEST_CASE("time_pause.sleep_same_task_no_poll") {
     bool current = GENERATE(true, false);
     paused(current).block_on(pending_across_advance(false, false, 300ms, 100ms));
 }
 
-TEST_CASE("interval") {
+TEST_CASE("time_pause.interval") {
     bool current = GENERATE(true, false);
     REQUIRE(paused(current).block_on(interval_ticks()) ==
             std::vector<int64_t>{0, -1, -1, 300, -1, 600, -1, 900, 1200, -1});
 }
 
-TEST_CASE("test_time_advance_sub_ms") {
+TEST_CASE("time_pause.test_time_advance_sub_ms") {
     bool current = GENERATE(true, false);
     paused(current).block_on(exact_advances({51592us, 1us}));
 }
 
-TEST_CASE("test_time_advance_3ms_and_change") {
+TEST_CASE("time_pause.test_time_advance_3ms_and_change") {
     bool current = GENERATE(true, false);
     paused(current).block_on(exact_advances({3141592us, 3123456us}));
 }
 
-TEST_CASE("regression_3710_with_submillis_advance") {
+TEST_CASE("time_pause.regression_3710_with_submillis_advance") {
     bool current = GENERATE(true, false);
     paused(current).block_on(pending_across_advance(false, true, 60s, 51592us));
 }
 
-TEST_CASE("exact_1ms_advance") {
+TEST_CASE("time_pause.exact_1ms_advance") {
     bool current = GENERATE(true, false);
     paused(current).block_on(exact_advances({1ms, 1ms}));
 }
 
-TEST_CASE("advance_once_with_timer") {
+TEST_CASE("time_pause.advance_once_with_timer") {
     bool current = GENERATE(true, false);
     paused(current).block_on(ready_after_advances({250us, 1500us}));
 }
 
-TEST_CASE("advance_multi_with_timer") {
+TEST_CASE("time_pause.advance_multi_with_timer") {
     bool current = GENERATE(true, false);
     paused(current).block_on(ready_after_advances({250us, 250us, 250us, 250us}));
 }
 
-TEST_CASE("pause_time_in_main") {
+TEST_CASE("time_pause.pause_time_in_main") {
     braid::test::run([]() -> braid::Task<> {
         braid::time::pause();
         co_return;
     });
 }
 
-TEST_CASE("pause_time_in_task") {
+TEST_CASE("time_pause.pause_time_in_task") {
     braid::test::run([]() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
             braid::time::pause();
@@ -232,7 +234,7 @@ TEST_CASE("pause_time_in_task") {
     });
 }
 
-TEST_CASE("pause_time_in_main_threads") {
+TEST_CASE("time_pause.pause_time_in_main_threads") {
     braid::test::run_multi_thread(1, []() -> braid::Task<> {
         braid::time::pause();
         auto t0 = braid::Instant::now();
@@ -241,7 +243,7 @@ TEST_CASE("pause_time_in_main_threads") {
     });
 }
 
-TEST_CASE("pause_time_in_spawn_threads") {
+TEST_CASE("time_pause.pause_time_in_spawn_threads") {
     braid::test::run_multi_thread(1, []() -> braid::Task<> {
         co_await braid::spawn([]() -> braid::Task<> {
             braid::time::pause();
@@ -250,3 +252,5 @@ TEST_CASE("pause_time_in_spawn_threads") {
         EXPECT(braid_test::error_code_of([] { braid::time::pause(); }) == BRAID_EINVAL);  // paused already
     });
 }
+
+}  // namespace conformance_time_pause

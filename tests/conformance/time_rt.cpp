@@ -16,9 +16,11 @@
 
 #include "support.hpp"
 
+namespace conformance_time_rt {
+
 using namespace std::chrono_literals;
 
-TEST_CASE("timer_with_threaded_runtime") {
+TEST_CASE("time_rt.timer_with_threaded_runtime") {
     braid::Runtime rt;  // multi-thread, the defaults
     auto [tx, rx] = braid::oneshot::channel<bool>();
     auto h = rt.spawn([](braid::oneshot::Sender<bool> tx) -> braid::Task<> {
@@ -31,7 +33,7 @@ TEST_CASE("timer_with_threaded_runtime") {
     rt.block_on([](braid::JoinHandle<void> h) -> braid::Task<> { co_await std::move(h); }(std::move(h)));
 }
 
-TEST_CASE("timer_with_current_thread_scheduler") {
+TEST_CASE("time_rt.timer_with_current_thread_scheduler") {
     auto rt = braid_test::current_thread_runtime();
     auto [tx, rx] = braid::oneshot::channel<bool>();
     rt.block_on([](braid::oneshot::Sender<bool> tx) -> braid::Task<> {
@@ -68,7 +70,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("starving") {
+TEST_CASE("time_rt.starving") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         auto when = braid::Instant::now() + 10ms;
         co_await Starve(braid::sleep_until(when));
@@ -76,7 +78,7 @@ TEST_CASE("starving") {
     }());
 }
 
-TEST_CASE("timeout_value") {
+TEST_CASE("time_rt.timeout_value") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         auto now = braid::Instant::now();
@@ -86,3 +88,5 @@ TEST_CASE("timeout_value") {
         EXPECT(braid::Instant::now() >= now + dur);
     }());
 }
+
+}  // namespace conformance_time_rt

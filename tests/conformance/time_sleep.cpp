@@ -29,6 +29,8 @@
 
 #include "support.hpp"
 
+namespace conformance_time_sleep {
+
 using namespace std::chrono_literals;
 using braid_test::CountingWaker;
 
@@ -43,7 +45,7 @@ void run_paused(F f) {
 
 }  // namespace
 
-TEST_CASE("immediate_sleep") {
+TEST_CASE("time_sleep.immediate_sleep") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         co_await braid::sleep_until(now);
@@ -51,7 +53,7 @@ TEST_CASE("immediate_sleep") {
     });
 }
 
-TEST_CASE("is_elapsed") {
+TEST_CASE("time_sleep.is_elapsed") {
     run_paused([]() -> braid::Task<> {
         auto sleep = braid::sleep(10ms);
         EXPECT(!sleep.is_elapsed());
@@ -63,7 +65,7 @@ TEST_CASE("is_elapsed") {
     });
 }
 
-TEST_CASE("delayed_sleep_level_0") {
+TEST_CASE("time_sleep.delayed_sleep_level_0") {
     run_paused([]() -> braid::Task<> {
         for (auto dur : {1ms, 10ms, 60ms}) {
             auto now = braid::Instant::now();
@@ -73,7 +75,7 @@ TEST_CASE("delayed_sleep_level_0") {
     });
 }
 
-TEST_CASE("sub_ms_delayed_sleep") {
+TEST_CASE("time_sleep.sub_ms_delayed_sleep") {
     run_paused([]() -> braid::Task<> {
         for (int i = 0; i < 5; ++i) {
             auto now = braid::Instant::now();
@@ -84,7 +86,7 @@ TEST_CASE("sub_ms_delayed_sleep") {
     });
 }
 
-TEST_CASE("delayed_sleep_wrapping_level_0") {
+TEST_CASE("time_sleep.delayed_sleep_wrapping_level_0") {
     run_paused([]() -> braid::Task<> {
         co_await braid::sleep(5ms);
         auto now = braid::Instant::now();
@@ -93,7 +95,7 @@ TEST_CASE("delayed_sleep_wrapping_level_0") {
     });
 }
 
-TEST_CASE("reset_future_sleep_before_fire") {
+TEST_CASE("time_sleep.reset_future_sleep_before_fire") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         CountingWaker w;
@@ -106,7 +108,7 @@ TEST_CASE("reset_future_sleep_before_fire") {
     });
 }
 
-TEST_CASE("reset_past_sleep_before_turn") {
+TEST_CASE("time_sleep.reset_past_sleep_before_turn") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         CountingWaker w;
@@ -118,7 +120,7 @@ TEST_CASE("reset_past_sleep_before_turn") {
     });
 }
 
-TEST_CASE("reset_past_sleep_before_fire") {
+TEST_CASE("time_sleep.reset_past_sleep_before_fire") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         CountingWaker w;
@@ -131,7 +133,7 @@ TEST_CASE("reset_past_sleep_before_fire") {
     });
 }
 
-TEST_CASE("reset_future_sleep_after_fire") {
+TEST_CASE("time_sleep.reset_future_sleep_after_fire") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         auto sleep = braid::sleep_until(now + 100ms);
@@ -143,7 +145,7 @@ TEST_CASE("reset_future_sleep_after_fire") {
     });
 }
 
-TEST_CASE("reset_sleep_to_past") {
+TEST_CASE("time_sleep.reset_sleep_to_past") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         CountingWaker w;
@@ -156,14 +158,14 @@ TEST_CASE("reset_sleep_to_past") {
     });
 }
 
-TEST_CASE("creating_sleep_outside_of_context") {
+TEST_CASE("time_sleep.creating_sleep_outside_of_context") {
     // Off every runtime: the sleep cannot find a timer to register with.
     auto sleep = braid::sleep_until(braid::Instant::now() + 500ms);
     CountingWaker w;
     REQUIRE(braid_test::error_code_of([&] { (void)sleep.poll(&CountingWaker::wake, &w); }) < 0);
 }
 
-TEST_CASE("greater_than_max") {
+TEST_CASE("time_sleep.greater_than_max") {
     run_paused([]() -> braid::Task<> {
         constexpr int64_t yr_5 = int64_t(5) * 365 * 24 * 60 * 60 * 1000;
         auto now = braid::Instant::now();
@@ -172,13 +174,13 @@ TEST_CASE("greater_than_max") {
     });
 }
 
-TEST_CASE("short_sleeps") {
+TEST_CASE("time_sleep.short_sleeps") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         for (int i = 0; i < 10000; ++i) co_await braid::sleep(0ms);
     }());
 }
 
-TEST_CASE("multi_long_sleeps") {
+TEST_CASE("time_sleep.multi_long_sleeps") {
     run_paused([]() -> braid::Task<> {
         constexpr auto year = std::chrono::seconds(365 * 24 * 3600);
         for (int i = 0; i < 5; ++i) co_await braid::sleep(year);
@@ -188,7 +190,7 @@ TEST_CASE("multi_long_sleeps") {
     });
 }
 
-TEST_CASE("long_sleeps") {
+TEST_CASE("time_sleep.long_sleeps") {
     run_paused([]() -> braid::Task<> {
         auto deadline = braid::Instant::now() + std::chrono::seconds(10LL * 365 * 24 * 3600);
         co_await braid::sleep_until(deadline);
@@ -198,7 +200,7 @@ TEST_CASE("long_sleeps") {
     });
 }
 
-TEST_CASE("reset_after_firing") {
+TEST_CASE("time_sleep.reset_after_firing") {
     // Not paused, as in Tokio: a real 1ms timer (it is what is tested, not a
     // synchronisation).
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
@@ -217,7 +219,7 @@ TEST_CASE("reset_after_firing") {
 // NUM_LEVELS = 6 levels of 64 slots: the largest delay Tokio's wheel holds.
 constexpr int64_t kMaxDuration = (int64_t(1) << (6 * 6)) - 1;
 
-TEST_CASE("exactly_max") {
+TEST_CASE("time_sleep.exactly_max") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         co_await braid::sleep(std::chrono::milliseconds(kMaxDuration));
@@ -225,7 +227,7 @@ TEST_CASE("exactly_max") {
     });
 }
 
-TEST_CASE("no_out_of_bounds_close_to_max") {
+TEST_CASE("time_sleep.no_out_of_bounds_close_to_max") {
     run_paused([]() -> braid::Task<> {
         auto now = braid::Instant::now();
         co_await braid::sleep(std::chrono::milliseconds(kMaxDuration - 1));
@@ -233,7 +235,7 @@ TEST_CASE("no_out_of_bounds_close_to_max") {
     });
 }
 
-TEST_CASE("drop_after_reschedule_at_new_scheduled_time") {
+TEST_CASE("time_sleep.drop_after_reschedule_at_new_scheduled_time") {
     run_paused([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         CountingWaker w;
@@ -284,7 +286,7 @@ struct DropAll {
 };
 }  // namespace
 
-TEST_CASE("drop_from_wake") {
+TEST_CASE("time_sleep.drop_from_wake") {
     DropAll state;
     run_paused([&state]() -> braid::Task<> {
         {
@@ -303,3 +305,5 @@ TEST_CASE("drop_from_wake") {
     });
     REQUIRE(state.wakes.load() >= 1);
 }
+
+}  // namespace conformance_time_sleep

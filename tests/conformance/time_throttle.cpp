@@ -10,11 +10,13 @@
 
 #include "support.hpp"
 
+namespace conformance_time_throttle {
+
 namespace bs = braid::stream;
 using braid_test::PollByHand;
 using std::chrono::milliseconds;
 
-TEST_CASE("usage") {
+TEST_CASE("time_throttle.usage") {
     auto rt = braid::Runtime::builder().current_thread().start_paused().build();
     rt.block_on([](braid::Runtime* rt) -> braid::Task<> {
         auto s = bs::repeat(std::monostate{}) | bs::throttle(milliseconds(100));
@@ -32,3 +34,5 @@ TEST_CASE("usage") {
         co_return;
     }(&rt));
 }
+
+}  // namespace conformance_time_throttle

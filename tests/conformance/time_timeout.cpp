@@ -26,6 +26,8 @@
 
 #include "support.hpp"
 
+namespace conformance_time_timeout {
+
 using namespace std::chrono_literals;
 using braid_test::PollByHand;
 
@@ -50,7 +52,7 @@ braid::Task<> ready_now() { co_return; }
 
 }  // namespace
 
-TEST_CASE("simultaneous_deadline_future_completion") {
+TEST_CASE("time_timeout.simultaneous_deadline_future_completion") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now(), ready_now()));
         PollByHand f(fut);
@@ -60,7 +62,7 @@ TEST_CASE("simultaneous_deadline_future_completion") {
     }());
 }
 
-TEST_CASE("completed_future_past_deadline") {
+TEST_CASE("time_timeout.completed_future_past_deadline") {
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now() - 1000ms, ready_now()));
         PollByHand f(fut);
@@ -70,7 +72,7 @@ TEST_CASE("completed_future_past_deadline") {
     }());
 }
 
-TEST_CASE("future_and_deadline_in_future") {
+TEST_CASE("time_timeout.future_and_deadline_in_future") {
     paused().block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now() + 100ms, std::move(rx)));
@@ -88,7 +90,7 @@ TEST_CASE("future_and_deadline_in_future") {
     }());
 }
 
-TEST_CASE("future_and_timeout_in_future") {
+TEST_CASE("time_timeout.future_and_timeout_in_future") {
     paused().block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         auto fut = braid_test::as_stream(braid::timeout(100ms, std::move(rx)));
@@ -105,7 +107,7 @@ TEST_CASE("future_and_timeout_in_future") {
     }());
 }
 
-TEST_CASE("very_large_timeout") {
+TEST_CASE("time_timeout.very_large_timeout") {
     paused().block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         // Rust's Duration::MAX (u64::MAX seconds): far past braid's clock
@@ -123,7 +125,7 @@ TEST_CASE("very_large_timeout") {
     }());
 }
 
-TEST_CASE("deadline_now_elapses") {
+TEST_CASE("time_timeout.deadline_now_elapses") {
     paused().block_on([]() -> braid::Task<> {
         {
             auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now(), Pending{}));
@@ -140,7 +142,7 @@ TEST_CASE("deadline_now_elapses") {
     }());
 }
 
-TEST_CASE("deadline_future_elapses") {
+TEST_CASE("time_timeout.deadline_future_elapses") {
     paused().block_on([]() -> braid::Task<> {
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now() + 300ms, Pending{}));
         PollByHand f(fut);
@@ -154,7 +156,7 @@ TEST_CASE("deadline_future_elapses") {
     }());
 }
 
-TEST_CASE("timeout_is_not_exhausted_by_future") {
+TEST_CASE("time_timeout.timeout_is_not_exhausted_by_future") {
     // Not paused, as in Tokio: the 1ms deadline is real time (nothing else
     // would move the clock while the future spins).
     braid_test::current_thread_runtime().block_on([]() -> braid::Task<> {
@@ -170,3 +172,5 @@ TEST_CASE("timeout_is_not_exhausted_by_future") {
         EXPECT(!in_time);
     }());
 }
+
+}  // namespace conformance_time_timeout

@@ -26,6 +26,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_udp {
+
 using braid::net::SocketAddr;
 using braid::net::UdpSocket;
 using braid_test::c_poll;
@@ -68,7 +70,7 @@ void run(braid::Task<> body) {
 
 }  // namespace
 
-TEST_CASE("send_recv") {
+TEST_CASE("udp.send_recv") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -84,7 +86,7 @@ TEST_CASE("send_recv") {
     }());
 }
 
-TEST_CASE("send_recv_poll") {
+TEST_CASE("udp.send_recv_poll") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -99,7 +101,7 @@ TEST_CASE("send_recv_poll") {
     }());
 }
 
-TEST_CASE("send_to_recv_from") {
+TEST_CASE("udp.send_to_recv_from") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -114,7 +116,7 @@ TEST_CASE("send_to_recv_from") {
     }());
 }
 
-TEST_CASE("send_to_recv_from_poll") {
+TEST_CASE("udp.send_to_recv_from_poll") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -128,7 +130,7 @@ TEST_CASE("send_to_recv_from_poll") {
     }());
 }
 
-TEST_CASE("send_to_peek_from") {
+TEST_CASE("udp.send_to_peek_from") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -151,7 +153,7 @@ TEST_CASE("send_to_peek_from") {
     }());
 }
 
-TEST_CASE("send_to_peek_from_poll") {
+TEST_CASE("udp.send_to_peek_from_poll") {
     run([]() -> braid::Task<> {
         UdpSocket sender = UdpSocket::bind("127.0.0.1:0");
         UdpSocket receiver = UdpSocket::bind("127.0.0.1:0");
@@ -171,7 +173,7 @@ TEST_CASE("send_to_peek_from_poll") {
     }());
 }
 
-TEST_CASE("split") {
+TEST_CASE("udp.split") {
     run([]() -> braid::Task<> {
         auto s = std::make_shared<UdpSocket>(UdpSocket::bind("127.0.0.1:0"));
         auto r = s;
@@ -243,11 +245,11 @@ void split_chan(bool poll) {
 
 }  // namespace
 
-TEST_CASE("split_chan") {
+TEST_CASE("udp.split_chan") {
     split_chan(false);
 }
 
-TEST_CASE("split_chan_poll") {
+TEST_CASE("udp.split_chan_poll") {
     split_chan(true);
 }
 
@@ -319,7 +321,7 @@ braid::Task<> rounds(bool connected, bool into_vector) {
 }
 }  // namespace
 
-TEST_CASE("try_send_spawn") {
+TEST_CASE("udp.try_send_spawn") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         constexpr std::string_view MSG2 = "world!";
@@ -347,27 +349,27 @@ TEST_CASE("try_send_spawn") {
     }());
 }
 
-TEST_CASE("try_send_recv") {
+TEST_CASE("udp.try_send_recv") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(rounds(true, false));
 }
 
-TEST_CASE("try_send_to_recv_from") {
+TEST_CASE("udp.try_send_to_recv_from") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(rounds(false, false));
 }
 
-TEST_CASE("try_recv_buf") {
+TEST_CASE("udp.try_recv_buf") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(rounds(true, true));
 }
 
-TEST_CASE("try_recv_buf_from") {
+TEST_CASE("udp.try_recv_buf_from") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on(rounds(false, true));
 }
 
-TEST_CASE("poll_ready") {
+TEST_CASE("udp.poll_ready") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         UdpSocket server = UdpSocket::bind("127.0.0.1:0");
@@ -404,3 +406,5 @@ TEST_CASE("poll_ready") {
         }
     }());
 }
+
+}  // namespace conformance_udp

@@ -10,9 +10,11 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_uds_cred {
+
 using braid::net::UnixStream;
 
-TEST_CASE("test_socket_pair") {
+TEST_CASE("uds_cred.test_socket_pair") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = UnixStream::pair();
@@ -27,3 +29,5 @@ TEST_CASE("test_socket_pair") {
         co_return;
     }());
 }
+
+}  // namespace conformance_uds_cred

@@ -26,6 +26,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_uds_datagram {
+
 using braid::net::SocketAddr;
 using braid::net::UnixDatagram;
 using braid_test::c_poll;
@@ -82,7 +84,7 @@ void run(braid::Task<> body) {
 
 }  // namespace
 
-TEST_CASE("echo") {
+TEST_CASE("uds_datagram.echo") {
     TempDir dir;
     run([](std::string server_path, std::string client_path) -> braid::Task<> {
         UnixDatagram server_socket = UnixDatagram::bind(server_path);
@@ -100,7 +102,7 @@ TEST_CASE("echo") {
     }(dir / "server.sock", dir / "client.sock"));
 }
 
-TEST_CASE("echo_from") {
+TEST_CASE("uds_datagram.echo_from") {
     TempDir dir;
     run([](std::string server_path, std::string client_path) -> braid::Task<> {
         UnixDatagram server_socket = UnixDatagram::bind(server_path);
@@ -119,7 +121,7 @@ TEST_CASE("echo_from") {
     }(dir / "server.sock", dir / "client.sock"));
 }
 
-TEST_CASE("split") {
+TEST_CASE("uds_datagram.split") {
     TempDir dir;
     run([](std::string path) -> braid::Task<> {
         UnixDatagram socket = UnixDatagram::bind(path);
@@ -136,7 +138,7 @@ TEST_CASE("split") {
     }(dir / "split.sock"));
 }
 
-TEST_CASE("send_to_recv_from_poll") {
+TEST_CASE("uds_datagram.send_to_recv_from_poll") {
     TempDir dir;
     run([](std::string sender_path, std::string receiver_path) -> braid::Task<> {
         UnixDatagram sender = UnixDatagram::bind(sender_path);
@@ -150,7 +152,7 @@ TEST_CASE("send_to_recv_from_poll") {
     }(dir / "sender.sock", dir / "receiver.sock"));
 }
 
-TEST_CASE("send_recv_poll") {
+TEST_CASE("uds_datagram.send_recv_poll") {
     TempDir dir;
     run([](std::string sender_path, std::string receiver_path) -> braid::Task<> {
         UnixDatagram sender = UnixDatagram::bind(sender_path);
@@ -280,17 +282,17 @@ braid::Task<> awaited_rounds(std::string server_path, std::string client_path, b
 }
 }  // namespace
 
-TEST_CASE("try_send_to_recv_from") {
+TEST_CASE("uds_datagram.try_send_to_recv_from") {
     TempDir dir;
     run(awaited_rounds(dir / "server.sock", dir / "client.sock", false));
 }
 
-TEST_CASE("try_recv_buf_from") {
+TEST_CASE("uds_datagram.try_recv_buf_from") {
     TempDir dir;
     run(awaited_rounds(dir / "server.sock", dir / "client.sock", true));
 }
 
-TEST_CASE("poll_ready") {
+TEST_CASE("uds_datagram.poll_ready") {
     TempDir dir;
     run([](std::string server_path, std::string client_path) -> braid::Task<> {
         UnixDatagram server = UnixDatagram::bind(server_path);
@@ -313,6 +315,8 @@ braid::Task<> never_block(bool buf_form) {
 }
 }  // namespace
 
-TEST_CASE("try_send_recv_never_block") { run(never_block(false)); }
+TEST_CASE("uds_datagram.try_send_recv_never_block") { run(never_block(false)); }
 
-TEST_CASE("try_recv_buf_never_block") { run(never_block(true)); }
+TEST_CASE("uds_datagram.try_recv_buf_never_block") { run(never_block(true)); }
+
+}  // namespace conformance_uds_datagram

@@ -13,6 +13,8 @@
 #include "io_support.hpp"
 #include "support.hpp"
 
+namespace conformance_uds_split {
+
 using braid::net::UnixStream;
 
 namespace {
@@ -31,7 +33,7 @@ braid::Task<std::string> send_recv_all(R& read, W& write, std::string input) {
 
 }  // namespace
 
-TEST_CASE("split") {
+TEST_CASE("uds_split.split") {
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [a, b] = UnixStream::pair();
@@ -46,3 +48,5 @@ TEST_CASE("split") {
         EXPECT(b_response == "A");
     }());
 }
+
+}  // namespace conformance_uds_split

@@ -26,6 +26,8 @@
 #include "stream_readiness.hpp"
 #include "support.hpp"
 
+namespace conformance_uds_stream {
+
 using braid::net::UnixListener;
 using braid::net::UnixStream;
 using braid_test::TempDir;
@@ -37,7 +39,7 @@ void run(braid::Task<> body) {
 }
 }  // namespace
 
-TEST_CASE("accept_read_write") {
+TEST_CASE("uds_stream.accept_read_write") {
     TempDir dir;
     run([](std::string sock_path) -> braid::Task<> {
         UnixListener listener = UnixListener::bind(sock_path);
@@ -59,7 +61,7 @@ TEST_CASE("accept_read_write") {
     }(dir / "connect.sock"));
 }
 
-TEST_CASE("shutdown") {
+TEST_CASE("uds_stream.shutdown") {
     TempDir dir;
     run([](std::string sock_path) -> braid::Task<> {
         UnixListener listener = UnixListener::bind(sock_path);
@@ -75,7 +77,7 @@ TEST_CASE("shutdown") {
     }(dir / "connect.sock"));
 }
 
-TEST_CASE("epollhup") {
+TEST_CASE("uds_stream.epollhup") {
     TempDir dir;
     run([](std::string sock_path) -> braid::Task<> {
         UnixListener listener = UnixListener::bind(sock_path);
@@ -97,26 +99,28 @@ braid::Task<std::pair<UnixStream, UnixStream>> create_pair(std::string path) {
 }
 }  // namespace
 
-TEST_CASE("try_read_write") {
+TEST_CASE("uds_stream.try_read_write") {
     TempDir dir;
     run([](std::string path) -> braid::Task<> { co_await braid_test::try_read_write(co_await create_pair(path)); }(
         dir / "sock"));
 }
 
-TEST_CASE("try_read_buf") {
+TEST_CASE("uds_stream.try_read_buf") {
     TempDir dir;
     run([](std::string path) -> braid::Task<> { co_await braid_test::try_read_buf(co_await create_pair(path)); }(
         dir / "sock"));
 }
 
-TEST_CASE("poll_read_ready") {
+TEST_CASE("uds_stream.poll_read_ready") {
     TempDir dir;
     run([](std::string path) -> braid::Task<> { co_await braid_test::poll_read_ready(co_await create_pair(path)); }(
         dir / "sock"));
 }
 
-TEST_CASE("poll_write_ready") {
+TEST_CASE("uds_stream.poll_write_ready") {
     TempDir dir;
     run([](std::string path) -> braid::Task<> { co_await braid_test::poll_write_ready(co_await create_pair(path)); }(
         dir / "sock"));
 }
+
+}  // namespace conformance_uds_stream

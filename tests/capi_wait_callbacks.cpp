@@ -946,7 +946,7 @@ TEST_CASE("capi_wait_callbacks.C wait callbacks stress: plain senders, a callbac
     for (int s = 0; s < kSenders; ++s) {
         braid_mpsc_tx* mine = nullptr;
         REQUIRE(braid_mpsc_tx_clone(&mine, tx) == BRAID_OK);
-        senders.emplace_back([mine, s, per] {
+        senders.emplace_back([mine, s] {
             for (int i = 0; i < per; ++i) {
                 int v = s * per + i;
                 EXPECT_ANYWHERE(braid_mpsc_send_blocking(mine, &v, sizeof v, BRAID_WAIT_FOREVER) == BRAID_OK);

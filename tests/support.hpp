@@ -245,18 +245,25 @@ inline braid::Runtime paused_runtime(int workers = 1) {
     return braid::Runtime::builder().worker_threads(workers).start_paused().build();
 }
 
-// A paused runtime of either flavour: current-thread, or two workers.
-inline braid::Runtime paused_runtime_of_flavour(bool current_thread) {
-    auto b = braid::Runtime::builder();
-    if (current_thread) b.current_thread();
-    else b.worker_threads(2);
-    return b.start_paused().build();
-}
-
 // #[tokio::test]: a current-thread runtime (tasks run only inside block_on),
 // paused on request (start_paused = true).
 inline braid::Runtime current_thread_runtime(bool paused = false) {
     return braid::Runtime::builder().current_thread().start_paused(paused).build();
+}
+
+// A paused runtime of either flavour: current-thread, or two workers.
+inline braid::Runtime paused_runtime_of_flavour(bool current_thread) {
+    return current_thread ? current_thread_runtime(true) : paused_runtime(2);
+}
+
+// An async #[tokio::test] body: runs `body` on a fresh current-thread
+// runtime, which shuts down when it returns.
+inline void run_current_thread(braid::Task<> body) { current_thread_runtime().block_on(std::move(body)); }
+
+// time::advance(d).await in Tokio's tests: moves the clock of the paused
+// runtime the calling task runs on (and fires the timers that became due).
+inline void advance(braid::Duration d) {
+    braid::detail::check(braid_runtime_advance(braid_runtime_current(), d.count()), "advance");
 }
 
 inline braid::Runtime runtime(int workers = 2) { return braid::Runtime::builder().worker_threads(workers).build(); }

@@ -19,15 +19,8 @@
 namespace test_sync_mpsc {
 
 using namespace std::chrono_literals;
-using braid_test::Tracked;
-
-namespace {
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
 using braid_test::CountingWaker;
-}  // namespace
+using braid_test::Tracked;
 
 TEST_CASE("sync_mpsc.mpsc: values arrive in order and recv ends once every sender is gone") {
     auto rt = braid_test::runtime(2);
@@ -86,7 +79,7 @@ TEST_CASE("sync_mpsc.mpsc: a send waits for room and completes when the receiver
 }
 
 TEST_CASE("sync_mpsc.mpsc: a send to a dropped receiver hands the value back, nothing leaks") {
-    reset_tracked();
+    Tracked::reset();
     {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
         REQUIRE_FALSE(tx.try_send(Tracked(1)).has_value());
@@ -109,7 +102,7 @@ TEST_CASE("sync_mpsc.mpsc: a send to a dropped receiver hands the value back, no
 }
 
 TEST_CASE("sync_mpsc.mpsc: values never received are destroyed with the channel") {
-    reset_tracked();
+    Tracked::reset();
     {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(64);
         for (int i = 0; i < 50; ++i) REQUIRE_FALSE(tx.try_send(Tracked(i)).has_value());
@@ -400,7 +393,7 @@ TEST_CASE("sync_mpsc.mpsc: a zero capacity and moved-from handles throw braid::E
 }
 
 TEST_CASE("sync_mpsc.mpsc: a recv cancelled by abort loses no message") {
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
@@ -424,7 +417,7 @@ TEST_CASE("sync_mpsc.mpsc: a recv cancelled by abort loses no message") {
 }
 
 TEST_CASE("sync_mpsc.mpsc: a send cancelled while waiting for room neither delivers nor leaks") {
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         auto [tx, rx] = braid::mpsc::channel<Tracked>(1);
@@ -635,7 +628,7 @@ TEST_CASE("sync_mpsc.mpsc C ABI: releasing or filling slots nobody reserved is r
 TEST_CASE("sync_mpsc.mpsc: a huge capacity works as 'effectively unbounded' without reserving memory for it") {
     // Memory follows what is buffered, not the capacity: a channel of the
     // largest capacity is made, used, and freed like any other.
-    reset_tracked();
+    Tracked::reset();
     for (size_t cap : {size_t(BRAID_SEMAPHORE_MAX_PERMITS), size_t(1) << 40, size_t(1) << 24, size_t(100000)}) {
         INFO(cap);
         braid_mpsc_tx* tx = nullptr;

@@ -270,7 +270,7 @@ TEST_CASE("task_select.a kept recv raced against ticks in a loop receives every 
     const int n = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(16);
-    std::thread producer([t = std::move(tx), n]() mutable {
+    std::thread producer([t = std::move(tx)]() mutable {
         for (int i = 0; i < n; ++i) EXPECT_ANYWHERE(!t.blocking_send(i));
     });  // the sender goes with the thread: the channel closes
     using Counts = std::tuple<long, long, long>;
@@ -448,7 +448,7 @@ TEST_CASE("task_select.a pinned task fed from a plain thread loses selects and t
     const int n = 20000 / braid_test::kStressDivisor;
     auto rt = braid_test::runtime(2);
     auto [tx, rx] = braid::mpsc::channel<int>(8);
-    std::thread producer([t = std::move(tx), n]() mutable {
+    std::thread producer([t = std::move(tx)]() mutable {
         for (int i = 0; i < n; ++i) EXPECT_ANYWHERE(!t.blocking_send(i));
     });
     auto [count, sum] = rt.block_on([](braid::mpsc::Receiver<int> r) -> braid::Task<std::pair<long, long>> {

@@ -75,10 +75,6 @@ bool join_within(const braid::JoinHandle<T>& h) {
     return braid_task_join_blocking(h.native_handle(), kJoinMs) != BRAID_ETIMEDOUT;
 }
 
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
 
 }  // namespace
 
@@ -86,7 +82,7 @@ void reset_tracked() {
 
 TEST_CASE("thread_idioms.plain threads blocking_send into a full channel that a task drains: each value once and in order") {
     Watchdog wd("blocking_send into a full channel");
-    reset_tracked();
+    Tracked::reset();
     constexpr int kThreads = 4;
     const int each = 2000 / kScale;
     {
@@ -129,7 +125,7 @@ TEST_CASE("thread_idioms.a receiver dropped while plain threads sit in blocking_
     constexpr int kThreads = 3;
     constexpr int kCap = 2;
     for (int round = 0; round < 20; ++round) {
-        reset_tracked();
+        Tracked::reset();
         {
             auto rt = braid_test::runtime(2);
             auto [tx, rx] = braid::mpsc::channel<Tracked>(kCap);
@@ -179,7 +175,7 @@ TEST_CASE("thread_idioms.a receiver dropped while plain threads sit in blocking_
 TEST_CASE("thread_idioms.a plain thread in blocking_recv gets every value then nullopt when the sending task ends") {
     Watchdog wd("blocking_recv while the sender task ends");
     for (int round = 0; round < 20; ++round) {
-        reset_tracked();
+        Tracked::reset();
         {
             auto rt = braid_test::runtime(2);
             auto [tx, rx] = braid::mpsc::channel<Tracked>(2);
@@ -210,7 +206,7 @@ TEST_CASE("thread_idioms.a plain thread in blocking_recv gets every value then n
 TEST_CASE("thread_idioms.a plain thread in blocking_recv sees the channel end when a shutdown destroys the task owning the sender") {
     Watchdog wd("blocking_recv across a shutdown");
     for (int flavour = 0; flavour < 2; ++flavour) {
-        reset_tracked();
+        Tracked::reset();
         std::optional<braid::Runtime> rt(flavour == 0 ? braid_test::runtime(2) : braid_test::runtime(1));
         auto [tx, rx] = braid::mpsc::channel<Tracked>(4);
         auto [otx, orx] = braid::oneshot::channel<Tracked>();
@@ -250,7 +246,7 @@ braid::Task<int> recv_one(braid::oneshot::Receiver<Tracked> rx) {
 
 TEST_CASE("thread_idioms.a oneshot sent from a plain thread reaches a task waiting under a timeout") {
     Watchdog wd("oneshot from a thread under a timeout");
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         for (int round = 0; round < 50; ++round) {
@@ -278,7 +274,7 @@ TEST_CASE("thread_idioms.a oneshot sent from a plain thread reaches a task waiti
 
 TEST_CASE("thread_idioms.a oneshot sent from a plain thread after the task's timeout fired comes back to the thread") {
     Watchdog wd("oneshot after the timeout");
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::paused_runtime(1);
         auto [tx, rx] = braid::oneshot::channel<Tracked>();
@@ -333,7 +329,7 @@ TEST_CASE("thread_idioms.a watch sender on a plain thread: the task's changed lo
 
 TEST_CASE("thread_idioms.broadcast senders on plain threads: every receiver task gets every value once in each sender's order") {
     Watchdog wd("broadcast from threads");
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         constexpr int kSenders = 2;
@@ -541,7 +537,7 @@ TEST_CASE("thread_idioms.notify_one from plain threads racing with waiters being
 
 TEST_CASE("thread_idioms.a CancellationToken cancelled from a plain thread ends tasks in select loops and no message is lost") {
     Watchdog wd("token cancelled from a thread");
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         constexpr int kTasks = 4;
@@ -594,7 +590,7 @@ TEST_CASE("thread_idioms.a CancellationToken cancelled from a plain thread ends 
 
 TEST_CASE("thread_idioms.Handle spawn from many plain threads at once with a task joining every handle") {
     Watchdog wd("Handle::spawn from threads");
-    reset_tracked();
+    Tracked::reset();
     {
         auto rt = braid_test::runtime(2);
         auto h = rt.handle();
@@ -637,7 +633,7 @@ TEST_CASE("thread_idioms.plain threads calling Handle block_on in a loop across 
     Watchdog wd("block_on racing a shutdown");
     for (int flavour = 0; flavour < 2; ++flavour) {
         for (int round = 0; round < 10; ++round) {
-            reset_tracked();
+            Tracked::reset();
             std::optional<braid::Runtime> rt(flavour == 0 ? braid_test::runtime(2)
                                                           : braid_test::current_thread_runtime());
             constexpr int kThreads = 3;
@@ -690,7 +686,7 @@ TEST_CASE("thread_idioms.plain threads calling Handle block_on in a loop across 
 
 TEST_CASE("thread_idioms.a plain thread keeps JoinHandles past their runtime and awaits them through another runtime") {
     Watchdog wd("JoinHandle past its runtime");
-    reset_tracked();
+    Tracked::reset();
     {
         auto other = braid_test::runtime(1);
         std::optional<braid::Runtime> rt(braid_test::runtime(2));
@@ -762,7 +758,7 @@ TEST_CASE("thread_idioms.Runtime enter guards on many plain threads: spawn sleep
 
 TEST_CASE("thread_idioms.a thread entered into a runtime that another thread shuts down: spawns are cancelled and the guard drops") {
     Watchdog wd("entered across a shutdown");
-    reset_tracked();
+    Tracked::reset();
     {
         std::optional<braid::Runtime> rt(braid_test::runtime(2));
         std::latch entered(1), gone(1);

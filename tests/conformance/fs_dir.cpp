@@ -28,10 +28,7 @@ bool exists(const std::string& p) {
     struct stat st;
     return ::stat(p.c_str(), &st) == 0;
 }
-void run(braid::Task<> body) {
-    auto rt = braid_test::current_thread_runtime();
-    rt.block_on(std::move(body));
-}
+constexpr auto& run = braid_test::run_current_thread;
 }  // namespace
 
 TEST_CASE("fs_dir.create_dir") {

@@ -49,10 +49,7 @@ std::string std_read(const std::string& path) {
     return out;
 }
 
-void run(braid::Task<> body) {
-    auto rt = braid_test::current_thread_runtime();
-    rt.block_on(std::move(body));
-}
+constexpr auto& run = braid_test::run_current_thread;
 
 }  // namespace
 

@@ -24,8 +24,6 @@ braid::Task<int> maybe_sleep(int idx) {
     co_return idx;
 }
 
-braid::Runtime paused_current_thread() { return braid::Runtime::builder().current_thread().start_paused().build(); }
-
 template <class P>
 bool is_item(const P& p, int v) {
     return p.ready && p.item && p.item->has_value() && **p.item == v;
@@ -38,7 +36,7 @@ bool is_elapsed(const P& p) {
 }  // namespace
 
 TEST_CASE("stream_timeout.basic_usage") {
-    auto rt = paused_current_thread();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([](braid::Runtime* rt) -> braid::Task<> {
         // Items 2 and 4 time out.  Run to the end, the stream gives
         // 1, Elapsed, 2, 3, Elapsed, 4.
@@ -81,7 +79,7 @@ TEST_CASE("stream_timeout.basic_usage") {
 }
 
 TEST_CASE("stream_timeout.return_elapsed_errors_only_once") {
-    auto rt = paused_current_thread();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([](braid::Runtime* rt) -> braid::Task<> {
         auto s = bs::iter(std::views::iota(1, 4)) | bs::then(maybe_sleep) | bs::timeout(milliseconds(50));
         PollByHand stream(s);

@@ -31,10 +31,6 @@ namespace conformance_sync_mpsc_weak {
 using braid_test::Tracked;
 
 namespace {
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
 
 // What the received loop of weak_sender and weak_unbounded_sender checks:
 // the 11th value is 20, then the channel ends (all senders gone, the weak
@@ -129,7 +125,7 @@ TEST_CASE("sync_mpsc_weak.actor_weak_sender") {
 }
 
 TEST_CASE("sync_mpsc_weak.test_msgs_dropped_on_rx_drop") {
-    reset_tracked();
+    Tracked::reset();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::channel<Tracked>(3);
@@ -255,7 +251,7 @@ TEST_CASE("sync_mpsc_weak.actor_weak_unbounded_sender") {
 }
 
 TEST_CASE("sync_mpsc_weak.test_msgs_dropped_on_unbounded_rx_drop") {
-    reset_tracked();
+    Tracked::reset();
     auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::mpsc::unbounded_channel<Tracked>();

@@ -33,10 +33,6 @@ using namespace std::chrono_literals;
 using braid_test::Tracked;
 
 namespace {
-void reset_tracked() {
-    Tracked::constructed = 0;
-    Tracked::destroyed = 0;
-}
 using Cell = std::shared_ptr<braid::OnceCell<std::uint32_t>>;
 
 braid::Task<std::uint32_t> func1() { co_return 5; }
@@ -67,7 +63,7 @@ braid::JoinHandle<std::uint32_t> spawn_get_or_init(Cell cell, F init) {
 }  // namespace
 
 TEST_CASE("sync_once_cell.drop_cell") {
-    reset_tracked();
+    Tracked::reset();
     {
         braid::OnceCell<Tracked> once_cell;
         auto prev = once_cell.set(Tracked(1));
@@ -78,7 +74,7 @@ TEST_CASE("sync_once_cell.drop_cell") {
 }
 
 TEST_CASE("sync_once_cell.drop_cell_new_with") {
-    reset_tracked();
+    Tracked::reset();
     {
         braid::OnceCell<Tracked> once_cell(Tracked(1));
         REQUIRE(once_cell.initialized());
@@ -237,7 +233,7 @@ TEST_CASE("sync_once_cell.stress_one_initialiser") {
 }
 
 TEST_CASE("sync_once_cell.drop_into_inner") {
-    reset_tracked();
+    Tracked::reset();
     {
         braid::OnceCell<Tracked> once_cell;
         REQUIRE_FALSE(once_cell.set(Tracked(1)).has_value());
@@ -251,7 +247,7 @@ TEST_CASE("sync_once_cell.drop_into_inner") {
 }
 
 TEST_CASE("sync_once_cell.drop_into_inner_new_with") {
-    reset_tracked();
+    Tracked::reset();
     {
         braid::OnceCell<Tracked> once_cell(Tracked(1));
         REQUIRE(Tracked::live() == 1);

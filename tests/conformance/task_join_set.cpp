@@ -20,7 +20,6 @@ using braid_test::pending;
 
 namespace {
 
-braid::Runtime paused() { return braid::Runtime::builder().current_thread().start_paused().build(); }
 braid::Runtime current_thread() { return braid::Runtime::builder().current_thread().build(); }
 
 braid::Task<int> sleep_then(int i) {
@@ -31,7 +30,7 @@ braid::Task<int> sleep_then(int i) {
 }  // namespace
 
 TEST_CASE("task_join_set.test_with_sleep") {
-    auto rt = paused();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<int> set;
 
@@ -121,7 +120,7 @@ TEST_CASE("task_join_set.alternating") {
 }
 
 TEST_CASE("task_join_set.abort_tasks") {
-    auto rt = paused();
+    auto rt = braid_test::current_thread_runtime(true);
     auto [num_canceled, num_completed] = rt.block_on([]() -> braid::Task<std::pair<int, int>> {
         braid::JoinSet<int> set;
         int num_canceled = 0;
@@ -156,7 +155,7 @@ TEST_CASE("task_join_set.abort_tasks") {
 }
 
 TEST_CASE("task_join_set.abort_all") {
-    auto rt = paused();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<void> set;
 

@@ -33,9 +33,7 @@ using braid_test::CountingWaker;
 
 namespace {
 
-void advance(braid::Duration d) {
-    braid::detail::check(braid_runtime_advance(braid_runtime_current(), d.count()), "advance");
-}
+using braid_test::advance;
 
 // poll_next: the tick's instant in ms after `start`, or nothing when pending.
 std::optional<int64_t> poll_next(braid::Interval& i, braid::Instant start) {
@@ -52,8 +50,6 @@ void check(braid::Interval& i, braid::Instant start, std::vector<int64_t> deltas
     EXPECT(poll_next(i, start) == std::nullopt);
 }
 
-braid::Runtime paused() { return braid_test::current_thread_runtime(true); }
-
 }  // namespace
 
 TEST_CASE("time_interval.interval_zero_duration") {
@@ -67,7 +63,7 @@ TEST_CASE("time_interval.interval_zero_duration") {
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work | work | work -| work -----|
 TEST_CASE("time_interval.burst") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
         auto i = braid::interval_at(start, 300ms);
@@ -94,7 +90,7 @@ TEST_CASE("time_interval.burst") {
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work -----| work -----| work -----|
 TEST_CASE("time_interval.delay") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
         auto i = braid::interval_at(start, 300ms);
@@ -123,7 +119,7 @@ TEST_CASE("time_interval.delay") {
 // Expected ticks: |     1     |     2     |     3     |     4     |     5     |     6     |
 // Actual ticks:   | work -----|          delay          | work ---| work -----| work -----|
 TEST_CASE("time_interval.skip") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
         auto i = braid::interval_at(start, 300ms);
@@ -147,7 +143,7 @@ TEST_CASE("time_interval.skip") {
 }
 
 TEST_CASE("time_interval.reset") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto start = braid::Instant::now();
         advance(1ms);
         auto i = braid::interval_at(start, 300ms);

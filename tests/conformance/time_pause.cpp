@@ -30,12 +30,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-braid::Runtime paused(bool current_thread) {
-    auto b = braid::Runtime::builder();
-    if (current_thread) b.current_thread();
-    else b.worker_threads(2);
-    return b.start_paused().build();
-}
+constexpr auto& paused = braid_test::paused_runtime_of_flavour;
 
 // A waker that only counts (Tokio's is_woken()).
 struct Count {
@@ -43,10 +38,7 @@ struct Count {
     static void wake(void* p) { static_cast<Count*>(p)->calls.fetch_add(1); }
 };
 
-// time::advance(d).await: moves the calling task's paused runtime.
-void advance(braid::Duration d) {
-    braid::detail::check(braid_runtime_advance(braid_runtime_current(), d.count()), "advance");
-}
+using braid_test::advance;
 
 braid::Task<std::vector<int64_t>> paused_time_stress_run(int n) {
     uint64_t rng = 1;  // a fixed seed, as StdRng::seed_from_u64(1)

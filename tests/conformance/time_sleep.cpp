@@ -36,11 +36,9 @@ using braid_test::CountingWaker;
 
 namespace {
 
-braid::Runtime paused() { return braid_test::current_thread_runtime(true); }
-
 template <class F>
 void run_paused(F f) {
-    paused().block_on(f());
+    braid_test::current_thread_runtime(true).block_on(f());
 }
 
 }  // namespace

@@ -33,12 +33,7 @@ using braid_test::PollByHand;
 
 namespace {
 
-braid::Runtime paused() { return braid_test::current_thread_runtime(true); }
-
-// time::advance(d).await
-void advance(braid::Duration d) {
-    braid::detail::check(braid_runtime_advance(braid_runtime_current(), d.count()), "advance");
-}
+using braid_test::advance;
 
 // futures::future::pending(): never ready, registers nothing.
 struct Pending : braid::detail::LeafAwaiter<Pending> {
@@ -73,7 +68,7 @@ TEST_CASE("time_timeout.completed_future_past_deadline") {
 }
 
 TEST_CASE("time_timeout.future_and_deadline_in_future") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now() + 100ms, std::move(rx)));
         PollByHand f(fut);
@@ -91,7 +86,7 @@ TEST_CASE("time_timeout.future_and_deadline_in_future") {
 }
 
 TEST_CASE("time_timeout.future_and_timeout_in_future") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         auto fut = braid_test::as_stream(braid::timeout(100ms, std::move(rx)));
         PollByHand f(fut);
@@ -108,7 +103,7 @@ TEST_CASE("time_timeout.future_and_timeout_in_future") {
 }
 
 TEST_CASE("time_timeout.very_large_timeout") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto [tx, rx] = braid::oneshot::channel<int>();
         // Rust's Duration::MAX (u64::MAX seconds): far past braid's clock
         auto fut = braid_test::as_stream(braid::timeout(std::chrono::seconds::max(), std::move(rx)));
@@ -126,7 +121,7 @@ TEST_CASE("time_timeout.very_large_timeout") {
 }
 
 TEST_CASE("time_timeout.deadline_now_elapses") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         {
             auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now(), Pending{}));
             PollByHand f(fut);
@@ -143,7 +138,7 @@ TEST_CASE("time_timeout.deadline_now_elapses") {
 }
 
 TEST_CASE("time_timeout.deadline_future_elapses") {
-    paused().block_on([]() -> braid::Task<> {
+    braid_test::current_thread_runtime(true).block_on([]() -> braid::Task<> {
         auto fut = braid_test::as_stream(braid::timeout_at(braid::Instant::now() + 300ms, Pending{}));
         PollByHand f(fut);
         EXPECT(f.poll_next().is_pending());

@@ -77,10 +77,7 @@ braid::Task<std::pair<std::string, SocketAddr>> poll_recv_from(UnixDatagram& s) 
     co_return std::make_pair(std::string(buf, n), from);
 }
 
-void run(braid::Task<> body) {
-    auto rt = braid_test::current_thread_runtime();
-    rt.block_on(std::move(body));
-}
+constexpr auto& run = braid_test::run_current_thread;
 
 }  // namespace
 

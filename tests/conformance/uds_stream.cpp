@@ -33,10 +33,7 @@ using braid::net::UnixStream;
 using braid_test::TempDir;
 
 namespace {
-void run(braid::Task<> body) {
-    auto rt = braid_test::current_thread_runtime();
-    rt.block_on(std::move(body));
-}
+constexpr auto& run = braid_test::run_current_thread;
 }  // namespace
 
 TEST_CASE("uds_stream.accept_read_write") {

@@ -29,10 +29,13 @@ int current_cancel_status() {
     return t ? t->cancel_status.load(std::memory_order_relaxed) : BRAID_ECANCELED;
 }
 
-uint64_t& releasing_task_id() {
-    thread_local uint64_t id = 0;
-    return id;
-}
+namespace {
+// initial-exec: read on every task's release, where a general-dynamic TLS
+// access would call __tls_get_addr.
+constinit thread_local uint64_t tl_releasing_id [[gnu::tls_model("initial-exec")]] = 0;
+}  // namespace
+
+uint64_t& releasing_task_id() { return tl_releasing_id; }
 
 constinit thread_local int coop::tl_budget [[gnu::tls_model("initial-exec")]] = -1;
 

@@ -337,17 +337,13 @@ struct ThreadCache {
     }
 };
 
-// This thread's cache, made on first use; null after thread exit.
+// This thread's cache, made on first use (alloc_uncached, dealloc_uncached);
+// null after thread exit.
 [[gnu::noinline]] ThreadCache* make_cache() {
     if (tl_cache_gone) return nullptr;
     thread_local ThreadCache cache;
     tl_cache_ptr = &cache;
     return &cache;
-}
-
-inline ThreadCache* thread_cache() {
-    ThreadCache* tc = tl_cache_ptr;
-    return tc ? tc : make_cache();
 }
 
 // Blocks above kLineFrom bytes (task blocks: header, spawn state and frame)
@@ -370,6 +366,75 @@ inline std::size_t block_bytes(std::size_t size) {
 inline std::size_t size_class(std::size_t size) { return block_bytes(size) / kGranule; }
 constexpr std::size_t kMaxAlloc = PTRDIFF_MAX;
 
+// The slow paths of alloc and dealloc, out of line so that their fast paths
+// (a pop or a push on the thread's list) need no stack frame.
+// The first block of a list that has one.
+inline void* pop_free(Batch& l) noexcept {
+    FreeBlock* b = l.head;
+    l.head = b->next;
+    --l.count;
+    return b;
+}
+// An empty list: a batch from the pool, and its first block.
+[[gnu::noinline]] void* refill_and_take(Batch& l, std::size_t c) noexcept {
+    l = pool().take(c);
+    return l.head ? pop_free(l) : nullptr;
+}
+// A block of class c from the thread's list of that class.
+inline void* take_cached(Batch& l, std::size_t c) noexcept {
+    if (!l.head) [[unlikely]] return refill_and_take(l, c);
+    return pop_free(l);
+}
+// alloc without the thread's cache at hand: a block above the cached sizes
+// (from the system), or a thread that has no cache yet (made here) or no
+// longer (its exit destroyed it).  A block of a cached size always comes
+// from a slab, even then: whichever thread frees it hands it to a cache or
+// the pool, whose sweep finds a block's slab header by masking its address.
+[[gnu::noinline]] void* alloc_uncached(std::size_t size, std::size_t c) noexcept {
+    if (!kCache || c > kMaxCached) return std::aligned_alloc(size > kLineFrom ? kLine : kGranule, c * kGranule);
+    if (ThreadCache* tc = make_cache()) return take_cached(tc->lists[c], c);
+    Batch b = pool().take(c);  // a batch for one block: the rest goes back
+    if (!b.head) return nullptr;
+    void* p = pop_free(b);
+    if (b.count) pool().give(c, b);
+    return p;
+}
+// A list of 2 * kBatch blocks: kBatch of them go back to the pool; the rest
+// stay for reuse here.
+[[gnu::noinline]] void give_back_batch(Batch& l, std::size_t c) noexcept {
+    Batch out;
+    out.head = l.head;
+    FreeBlock* last = l.head;
+    for (std::size_t i = 1; i < kBatch; ++i) last = last->next;
+    l.head = last->next;
+    last->next = nullptr;
+    out.count = kBatch;
+    l.count -= kBatch;
+    pool().give(c, out);
+}
+// A freed block onto the thread's list of its class.
+inline void push_free(Batch& l, FreeBlock* b, std::size_t c) noexcept {
+    b->next = l.head;
+    l.head = b;
+    if (++l.count >= 2 * kBatch) [[unlikely]] give_back_batch(l, c);
+}
+// dealloc without the thread's cache at hand: a block above the cached
+// sizes, or a thread that has no cache yet (made here) or no longer (after
+// its exit the block goes to the pool alone).
+[[gnu::noinline]] void dealloc_uncached(void* p, std::size_t c) noexcept {
+    if (!kCache || c > kMaxCached) {
+        std::free(p);
+        return;
+    }
+    auto* b = static_cast<FreeBlock*>(p);
+    if (ThreadCache* tc = make_cache()) {
+        push_free(tc->lists[c], b, c);
+        return;
+    }
+    b->next = nullptr;
+    pool().give(c, Batch{b, 1});
+}
+
 }  // namespace
 
 void* alloc(std::size_t size) noexcept {
@@ -377,49 +442,17 @@ void* alloc(std::size_t size) noexcept {
     // could give it anyway (half the address space).
     if (size > kMaxAlloc) return nullptr;
     std::size_t c = size_class(size);
-    ThreadCache* tc = !kCache || c > kMaxCached ? nullptr : thread_cache();
-    if (!tc) return std::aligned_alloc(size > kLineFrom ? kLine : kGranule, c * kGranule);
-    Batch& l = tc->lists[c];
-    if (!l.head) {
-        l = pool().take(c);
-        if (!l.head) return nullptr;
-    }
-    FreeBlock* b = l.head;
-    l.head = b->next;
-    --l.count;
-    return b;
+    ThreadCache* tc = kCache && c <= kMaxCached ? tl_cache_ptr : nullptr;
+    if (!tc) [[unlikely]] return alloc_uncached(size, c);
+    return take_cached(tc->lists[c], c);
 }
 
 void dealloc(void* p, std::size_t size) noexcept {
     if (!p) return;
     std::size_t c = size_class(size);
-    if (!kCache || c > kMaxCached) {
-        std::free(p);
-        return;
-    }
-    ThreadCache* tc = thread_cache();
-    if (!tc) {
-        auto* b = static_cast<FreeBlock*>(p);
-        b->next = nullptr;
-        pool().give(c, Batch{b, 1});
-        return;
-    }
-    Batch& l = tc->lists[c];
-    auto* b = static_cast<FreeBlock*>(p);
-    b->next = l.head;
-    l.head = b;
-    if (++l.count >= 2 * kBatch) {
-        // Hand kBatch blocks back to the pool; keep the rest for reuse here.
-        Batch out;
-        out.head = l.head;
-        FreeBlock* last = l.head;
-        for (std::size_t i = 1; i < kBatch; ++i) last = last->next;
-        l.head = last->next;
-        last->next = nullptr;
-        out.count = kBatch;
-        l.count -= kBatch;
-        pool().give(c, out);
-    }
+    ThreadCache* tc = kCache && c <= kMaxCached ? tl_cache_ptr : nullptr;
+    if (!tc) [[unlikely]] return dealloc_uncached(p, c);
+    push_free(tc->lists[c], static_cast<FreeBlock*>(p), c);
 }
 
 std::size_t slab_bytes() noexcept { return g_slab_bytes.load(std::memory_order_relaxed); }

@@ -366,8 +366,10 @@ inline std::size_t block_bytes(std::size_t size) {
 inline std::size_t size_class(std::size_t size) { return block_bytes(size) / kGranule; }
 constexpr std::size_t kMaxAlloc = PTRDIFF_MAX;
 
-// The slow paths of alloc and dealloc, out of line so that their fast paths
-// (a pop or a push on the thread's list) need no stack frame.
+// The slow paths of alloc and dealloc are out of line (noinline) so that
+// their fast paths, a pop or a push on the thread's list, need no stack
+// frame.
+
 // The first block of a list that has one.
 inline void* pop_free(Batch& l) noexcept {
     FreeBlock* b = l.head;

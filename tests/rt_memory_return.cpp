@@ -110,7 +110,7 @@ TEST_CASE("rt_memory_return.blocks allocated while a thread exits come from slab
     std::vector<void*> blocks;
     blocks.reserve(n);
     Footprint fp;
-    std::thread([&blocks, n] {
+    std::thread([&blocks] {
         thread_local LateAllocs late;  // made before this thread's cache, destroyed after it
         late.out = &blocks;
         late.n = n;

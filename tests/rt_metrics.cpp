@@ -20,8 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-braid::Runtime current_paused() { return braid::Runtime::builder().current_thread().start_paused().build(); }
-
 braid::Task<> quick() { co_return; }
 braid::Task<> sleeper(std::chrono::seconds d) { co_await braid::sleep(d); }
 
@@ -53,7 +51,7 @@ void check_prometheus_grammar(const std::string& text) {
 }  // namespace
 
 TEST_CASE("rt_metrics.tasks spawned, completed, aborted and alive, and polls, are exact on a current-thread runtime") {
-    auto rt = current_paused();
+    auto rt = braid_test::current_thread_runtime(true);
     braid::RuntimeMetrics inside;
     rt.block_on([&]() -> braid::Task<> {
         auto a = braid::spawn(quick());
@@ -124,7 +122,7 @@ TEST_CASE("rt_metrics.spawns through a handle from a plain thread are remote sch
 }
 
 TEST_CASE("rt_metrics.timers pending is the number of sleeping tasks, with paused time") {
-    auto rt = current_paused();
+    auto rt = braid_test::current_thread_runtime(true);
     std::vector<uint64_t> seen;
     rt.block_on([&]() -> braid::Task<> {
         auto h = braid::Handle::current();
@@ -178,7 +176,7 @@ TEST_CASE("rt_metrics.blocking pool threads, idle and queued with known jobs") {
 }
 
 TEST_CASE("rt_metrics.a poll that uses up its cooperative budget counts one forced yield") {
-    auto rt = current_paused();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on([]() -> braid::Task<> {
         // An unbounded channel with more ready items than a poll's budget:
         // the receive that finds the budget gone yields once.
@@ -282,7 +280,7 @@ TEST_CASE("rt_metrics.Prometheus text: HELP and TYPE for every metric, a worker 
 }
 
 TEST_CASE("rt_metrics.JSON: one object with every field and one entry per worker") {
-    auto rt = current_paused();
+    auto rt = braid_test::current_thread_runtime(true);
     rt.block_on(quick());
     std::string json = rt.metrics_text(braid::MetricsFormat::Json);
     CHECK(json.starts_with("{\"workers\":1,\"tasks_spawned\":1,\"tasks_alive\":0,\"tasks_completed\":1,"

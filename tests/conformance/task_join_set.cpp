@@ -20,8 +20,6 @@ using braid_test::pending;
 
 namespace {
 
-braid::Runtime current_thread() { return braid::Runtime::builder().current_thread().build(); }
-
 braid::Task<int> sleep_then(int i) {
     co_await braid::sleep(std::chrono::seconds(i));
     co_return i;
@@ -67,7 +65,7 @@ TEST_CASE("task_join_set.test_with_sleep") {
 }
 
 TEST_CASE("task_join_set.test_abort_on_drop") {
-    auto rt = current_thread();
+    auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         std::vector<braid::oneshot::Receiver<int>> recvs;
         {
@@ -99,7 +97,7 @@ TEST_CASE("task_join_set.test_abort_on_drop") {
 }
 
 TEST_CASE("task_join_set.alternating") {
-    auto rt = current_thread();
+    auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::JoinSet<void> set;
 
@@ -191,7 +189,7 @@ TEST_CASE("task_join_set.join_set_coop") {
     // Large enough to trigger coop.
     constexpr int TASK_NUM = 1000;
 
-    auto rt = current_thread();
+    auto rt = braid_test::current_thread_runtime();
     rt.block_on([]() -> braid::Task<> {
         braid::Semaphore sem(0);
         braid::JoinSet<void> set;
@@ -230,10 +228,10 @@ TEST_CASE("task_join_set.join_set_coop") {
 TEST_CASE("task_join_set.runtime_gone") {
     braid::JoinSet<int> set;
     {
-        auto rt = braid::Runtime::builder().current_thread().build();
+        auto rt = braid_test::current_thread_runtime();
         set.spawn_on([]() -> braid::Task<int> { co_return 1; }(), rt.handle());
     }  // dropped before the task ran
-    auto rt = braid::Runtime::builder().current_thread().build();
+    auto rt = braid_test::current_thread_runtime();
     int code = rt.block_on([](braid::JoinSet<int>& set) -> braid::Task<int> {
         co_return co_await braid_test::code_of(set.join_next());
     }(set));

@@ -188,26 +188,7 @@ void Mpsc::wake_rx() {
 }
 
 int Mpsc::push_permitted(void* v) {
-    if (!ring_) {
-        int rc = BRAID_ECLOSED;
-        {
-            // rx_alive_ under lock_: drop_receiver clears it before it takes
-            // the queue, so a value queued here is destroyed by one of them.
-            std::lock_guard<SpinLock> g(lock_);
-            if (rx_alive_.load(std::memory_order_acquire)) {
-                if (q_.push(v)) {
-                    if (rx_waiting_.load(std::memory_order_relaxed)) {
-                        rx_waker_.wake();
-                        rx_waiting_.store(false, std::memory_order_release);
-                    }
-                    return BRAID_OK;
-                }
-                rc = BRAID_ENOMEM;
-            }
-        }
-        room_.release(1);
-        return rc;
-    }
+    if (!ring_) return push_queued(v);
     if (!rx_alive_.load(std::memory_order_acquire)) {
         room_.release(1);
         return BRAID_ECLOSED;
@@ -235,6 +216,27 @@ int Mpsc::push_permitted(void* v) {
         if (tail_.fetch_and(~kRxAsleep, std::memory_order_acq_rel) & kRxAsleep) wake_rx();
     }
     return BRAID_OK;
+}
+
+int Mpsc::push_queued(void* v) {
+    int rc = BRAID_ECLOSED;
+    {
+        // rx_alive_ under lock_: drop_receiver clears it before it takes
+        // the queue, so a value queued here is destroyed by one of them.
+        std::lock_guard<SpinLock> g(lock_);
+        if (rx_alive_.load(std::memory_order_acquire)) {
+            if (q_.push(v)) {
+                if (rx_waiting_.load(std::memory_order_relaxed)) {
+                    rx_waker_.wake();
+                    rx_waiting_.store(false, std::memory_order_release);
+                }
+                return BRAID_OK;
+            }
+            rc = BRAID_ENOMEM;
+        }
+    }
+    room_.release(1);
+    return rc;
 }
 
 int Mpsc::acquire_room(std::size_t n, Waiter** w, braid_wake_fn wake, void* data) {
@@ -316,6 +318,11 @@ std::size_t Mpsc::room() const {
 }
 
 int Mpsc::poll_send(void* v, Waiter** w, braid_wake_fn wake, void* data) {
+    if (cap_ && !*w && room_.take_now(1, wake)) return push_permitted(v);
+    return send_slow(v, w, wake, data);
+}
+
+int Mpsc::send_slow(void* v, Waiter** w, braid_wake_fn wake, void* data) {
     if (cap_) {
         int rc = acquire_room(1, w, wake, data);
         return rc == BRAID_OK ? push_permitted(v) : rc;
@@ -465,6 +472,18 @@ std::size_t Mpsc::take(void* out, std::size_t limit) {
 }
 
 int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data) {
+    if (ring_ && ready_at_head()) [[likely]] {
+        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
+        *count = take(out, limit);
+        // The receive is complete: a waker an earlier poll left (we were
+        // woken spuriously, or by something else) must not outlive it.
+        if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
+        return BRAID_OK;
+    }
+    return recv_slow(out, limit, count, wake, data);
+}
+
+int Mpsc::recv_slow(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data) {
     if (!ring_) {
         std::size_t n = 0;
         {
@@ -491,15 +510,10 @@ int Mpsc::recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake
         if (cap_) room_.release(n);  // bounded: the room is free again (outside lock_: it wakes senders)
         return BRAID_OK;
     }
-    if (ready_at_head()) {
-        if (wake && !coop::proceed(wake, data)) return BRAID_PENDING;
-        *count = take(out, limit);
-        // The receive is complete: a waker an earlier poll left (we were
-        // woken spuriously, or by something else) must not outlive it.
-        if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
-        return BRAID_OK;
-    }
-    reclaim();  // nothing at the head: the emptied slots go back before we look further or sleep
+    // Nothing at the head when recv_impl looked (a value that arrives
+    // meanwhile is found by announce_sleep below): the emptied slots go
+    // back before we look further or sleep.
+    reclaim();
     if (finished()) {
         if (rx_waiting_.load(std::memory_order_acquire)) unregister_recv();
         return BRAID_ECLOSED;

@@ -154,6 +154,11 @@ private:
     // Bounded: one permit is ours; claim a position and publish (or queue
     // the value when there is no ring).
     int push_permitted(void* v);
+    // push_permitted without a ring: into the queue, under the lock.
+    [[gnu::noinline]] int push_queued(void* v);
+    // poll_send but its fast path (a permit free at once for a first poll):
+    // the wait for room, and unbounded channels (under the lock).
+    [[gnu::noinline]] int send_slow(void* v, Waiter** w, braid_wake_fn wake, void* data);
     // Takes n of the reserved slots; false (nothing taken) if fewer are.
     bool take_reserved(std::size_t n);
     // Takes up to limit values from the head into out (contiguous); 0 if none.
@@ -165,7 +170,10 @@ private:
     bool announce_sleep();
     // Nothing is there and nothing will ever arrive.
     bool finished() const;
+    // A value at the head of a ring: taken here; anything else (no ring,
+    // nothing there, the wait) in recv_slow.
     int recv_impl(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data);
+    [[gnu::noinline]] int recv_slow(void* out, std::size_t limit, std::size_t* count, braid_wake_fn wake, void* data);
     void wake_rx();               // wakes the receiver if it announced it sleeps
     void wake_rx_if_finished();   // after room came back to a closed channel
     // Permits for n slots (bounded): Semaphore::poll_acquire, taking the

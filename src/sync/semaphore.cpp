@@ -37,7 +37,7 @@ int Semaphore::try_acquire(uint64_t n) {
     }
 }
 
-int Semaphore::poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
+int Semaphore::poll_acquire_slow(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
     if (Waiter* node = *w) {
         std::lock_guard<SpinLock> g(lock_);
         if (node->notified) {

@@ -31,6 +31,7 @@
 #include <cstdint>
 
 #include "sync/wait_list.hpp"
+#include "task/coop.hpp"
 #include "util/spin_lock.hpp"
 
 namespace braid::detail {
@@ -54,7 +55,25 @@ public:
     int try_acquire(uint64_t n);
     // The braid_waiter protocol (braid/unstable/waiter.h) for n permits: 0 (taken),
     // BRAID_ECLOSED, BRAID_ENOMEM or BRAID_PENDING.
-    int poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
+    // Inline, and without a stack frame, when take_now takes them on a
+    // first poll (no wait queued); anything else goes through
+    // poll_acquire_slow, which decides it all again.
+    int poll_acquire(uint64_t n, Waiter** w, braid_wake_fn wake, void* data) {
+        if (!*w && take_now(n, wake)) return BRAID_OK;
+        return poll_acquire_slow(n, w, wake, data);
+    }
+    // poll_acquire's fast path, for a first poll: takes n (> 0) permits when
+    // nothing is queued, enough are free, the task has budget left (coop,
+    // with a waker) and the CAS succeeds the first time.  False: nothing
+    // taken, no budget used, nothing woken.
+    bool take_now(uint64_t n, braid_wake_fn wake) {
+        uint64_t s = state_.load(std::memory_order_acquire);
+        int& budget = coop::budget();
+        if (n == 0 || (s & (kWaiters | kClosed)) || (s >> kShift) < n || (wake && budget == 0)) return false;
+        if (!state_.compare_exchange_strong(s, s - (n << kShift), std::memory_order_acq_rel)) return false;
+        if (wake && budget > 0) --budget;  // coop::proceed's unit, taken once it is sure
+        return true;
+    }
     // Removes a wait and gives back what it had been granted.
     void cancel(Waiter** w);
     // Keeps the place in the queue and the permits granted so far; forgets the waker.
@@ -75,6 +94,7 @@ public:
     int acquire_blocking(uint64_t n, int64_t timeout_ms);
 
 private:
+    [[gnu::noinline]] int poll_acquire_slow(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
     static constexpr uint64_t kWaiters = 1;
     static constexpr uint64_t kClosed = 2;
     // Set whenever granted_ > 0 (set under the lock by serve_locked); may

@@ -270,21 +270,24 @@ Task* Scheduler::search(Worker& w) {
     return pop_inject(w);
 }
 
-void Scheduler::run_task(Worker& w, Task* t) {
+// Inlined into the worker loops (a call, its frame and its return on every
+// poll otherwise); the timed poll of a runtime that reports slow polls is
+// out of line.
+[[gnu::always_inline]] inline void Scheduler::run_task(Worker& w, Task* t) {
     ++w.tick;
     w.counters.polls.add();
-    bool again;
-    if (slow_poll_ns_ > 0) {
-        uint64_t id = t->id;  // t may be gone once run() returns
-        PollTiming timing{monotonic_ns(), 0};
-        w.watch.begin(timing.start);  // the stall watchdog looks at it
-        again = t->run(&w.counters, &timing);
-        w.watch.end();
-        if (timing.took > slow_poll_ns_) core_.report_slow_poll(id, timing.took);
-    } else {
-        again = t->run(&w.counters);
-    }
+    bool again = slow_poll_ns_ > 0 ? run_timed(w, t) : t->run(&w.counters);
     if (again) push_local(w, t);  // woken during its own poll (yield): back of the queue
+}
+
+bool Scheduler::run_timed(Worker& w, Task* t) {
+    uint64_t id = t->id;  // t may be gone once run() returns
+    PollTiming timing{monotonic_ns(), 0};
+    w.watch.begin(timing.start);  // the stall watchdog looks at it
+    bool again = t->run(&w.counters, &timing);
+    w.watch.end();
+    if (timing.took > slow_poll_ns_) core_.report_slow_poll(id, timing.took);
+    return again;
 }
 
 bool Scheduler::work_visible() const {

@@ -177,6 +177,9 @@ private:
     void enqueue(Task* t, Count count);
     Task* pop_inject(Worker& w);
     void run_task(Worker& w, Task* t);
+    // run_task's poll when slow polls are reported: timed, and watched by
+    // the stall watchdog.  Whether to queue the task again.
+    [[gnu::noinline]] bool run_timed(Worker& w, Task* t);
     void push_local(Worker& w, Task* t);
     template <class Stop>
     bool park(Worker& w, Stop stop);

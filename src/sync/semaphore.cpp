@@ -148,7 +148,7 @@ uint64_t Semaphore::forget(uint64_t n) {
     }
 }
 
-int Semaphore::release(uint64_t n) {
+int Semaphore::release_slow(uint64_t n) {
     if (n == 0) return BRAID_OK;
     if (n > limit_) return BRAID_ERANGE;
     uint64_t s = state_.load(std::memory_order_relaxed);

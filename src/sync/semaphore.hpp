@@ -79,8 +79,17 @@ public:
     // Keeps the place in the queue and the permits granted so far; forgets the waker.
     void unregister(Waiter** w);
     // Adds n permits, serving the queue first.  0, or BRAID_ERANGE when the
-    // total (see above) would exceed the limit (nothing added).
-    int release(uint64_t n);
+    // total (see above) would exceed the limit (nothing added).  Inline,
+    // and without a stack frame, when nobody waits and nothing is on its
+    // way to a waiter (the free permits are all there is) and the CAS
+    // succeeds the first time; else release_slow decides it all again.
+    int release(uint64_t n) {
+        uint64_t s = state_.load(std::memory_order_relaxed);
+        if (n != 0 && n <= limit_ && !(s & (kWaiters | kGranted)) && (s >> kShift) <= limit_ - n &&
+            state_.compare_exchange_strong(s, s + (n << kShift), std::memory_order_acq_rel))
+            return BRAID_OK;
+        return release_slow(n);
+    }
     // Removes up to n free permits for good (Tokio's forget_permits): how
     // many it removed.  Permits held, or granted to a waiter, are not free.
     uint64_t forget(uint64_t n);
@@ -94,6 +103,7 @@ public:
     int acquire_blocking(uint64_t n, int64_t timeout_ms);
 
 private:
+    [[gnu::noinline]] int release_slow(uint64_t n);
     [[gnu::noinline]] int poll_acquire_slow(uint64_t n, Waiter** w, braid_wake_fn wake, void* data);
     static constexpr uint64_t kWaiters = 1;
     static constexpr uint64_t kClosed = 2;

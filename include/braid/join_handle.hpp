@@ -34,7 +34,9 @@ public:
         std::swap(h_, o.h_);
         return *this;
     }
-    ~AbortHandle() { braid_abort_handle_free(h_); }
+    ~AbortHandle() {
+        if (h_) braid_abort_handle_free(h_);
+    }
 
     void abort() const {
         if (h_) braid_abort_handle_abort(h_);
@@ -68,7 +70,9 @@ public:
     }
     JoinHandle(const JoinHandle&) = delete;
     JoinHandle& operator=(const JoinHandle&) = delete;
-    ~JoinHandle() { braid_task_free(t_); }
+    ~JoinHandle() {
+        if (t_) braid_task_free(t_);  // detached or moved from: no call
+    }
 
     bool valid() const noexcept { return t_ != nullptr; }
     // Cancels the task at its next suspension point; no-op once finished.

@@ -95,7 +95,9 @@ public:
         }
         return *this;
     }
-    ~SenderBase() { braid_mpsc_tx_free(tx_); }
+    ~SenderBase() {
+        if (tx_) braid_mpsc_tx_free(tx_);
+    }
 
     // True once the receiver is closed or gone.
     bool is_closed() const { return braid_mpsc_tx_is_closed(checked()) == 1; }
@@ -518,7 +520,9 @@ public:
     }
     Receiver(const Receiver&) = delete;
     // Values not received are destroyed; senders see the channel closed.
-    ~Receiver() { braid_mpsc_rx_free(rx_); }
+    ~Receiver() {
+        if (rx_) braid_mpsc_rx_free(rx_);
+    }
 
     // co_await rx.recv(): the next value, or std::nullopt once every sender
     // is gone (or the channel is closed) and nothing is left.

@@ -31,7 +31,9 @@ public:
         }
         return *this;
     }
-    ~Sender() { braid_oneshot_tx_free(tx_); }
+    ~Sender() {
+        if (tx_) braid_oneshot_tx_free(tx_);  // sent or moved from: no call
+    }
 
     // Sends and consumes the sender.  Returns std::nullopt when the value was
     // delivered, or the value itself when the receiver is gone.
@@ -91,7 +93,9 @@ public:
         }
         return *this;
     }
-    ~Receiver() { braid_oneshot_rx_free(rx_); }
+    ~Receiver() {
+        if (rx_) braid_oneshot_rx_free(rx_);
+    }
 
     // Without waiting: the value if it has arrived; else why not —
     // is_empty() (not sent yet) or is_closed() (the sender was dropped
